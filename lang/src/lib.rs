@@ -1,6 +1,20 @@
 //! kiln-lang: the front end.
+//!
+//! Source text → tokens (lexer.rs) → AST (grammar.lalrpop, parse.rs) → checked HIR
+//! (program.rs for modules and signatures, check.rs for kernel bodies). Everything a
+//! user can get wrong is reported as a [`diag::Diagnostic`]. The HIR (hir.rs) is the
+//! only thing later stages see.
+
 pub mod ast;
+pub mod check;
 pub mod diag;
+pub mod hir;
 pub mod lexer;
 pub mod parse;
+pub mod program;
 pub mod span;
+pub mod sym;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use program::{build_prim, check_program, SourceLoader};
+pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -1,0 +1,398 @@
+//! The HIR: the checked program handed to lowering (passes/src/lower.rs).
+//!
+//! What the checker guarantees about a [`Program`]:
+//! - every name is resolved: locals, parameters, loop variables, lambda parameters, size
+//!   variables, globals and kernels are indices, never strings;
+//! - sugar is gone: `a += b` is `a = a + b`, chained comparisons are `and`s, `grid(...)`
+//!   loops are nests of single-variable loops, `+x` is `x`;
+//! - every loop bound, slice length, tensor dimension and `const` argument is a
+//!   [`SizeExpr`], and shapes agree symbolically wherever the checker could compare them;
+//! - scalar locals are assigned before they are read, parameters and loop variables are
+//!   never assigned, kernel calls stand only at the top level of a kernel body, and every
+//!   kernel ends with exactly one `return`.
+//!
+//! What is left to instantiation (lowering): binding size and type variables to concrete
+//! values, element-type checks that depend on type variables, and everything that needs
+//! concrete numbers (bounds, widths).
+
+use crate::ast::{BinOp, BoolOp, CmpOp, PrimType};
+use crate::span::Span;
+use crate::sym::SizeExpr;
+use kiln_numeric::{Overflow, Quant, ScalarType};
+use std::path::PathBuf;
+
+pub type KernelId = usize;
+pub type GlobalId = usize;
+
+/// All kernels and module-level parameters reachable from the entry file.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub kernels: Vec<Kernel>,
+    pub globals: Vec<Global>,
+    /// Kernels defined in the entry file (not imported), in source order.
+    pub entry_kernels: Vec<KernelId>,
+}
+
+impl Program {
+    pub fn kernel_by_name(&self, name: &str) -> Option<KernelId> {
+        self.entry_kernels
+            .iter()
+            .copied()
+            .find(|&k| self.kernels[k].name == name)
+    }
+}
+
+/// A name and where it was introduced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A module-level `param`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Global {
+    pub name: String,
+    pub elem: ScalarType,
+    /// Empty for a scalar.
+    pub shape: Vec<usize>,
+    pub init: DataSource,
+    pub span: Span,
+}
+
+/// Where the value of a parameter (or of a default argument) comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    /// `load("path.npy")`, the path resolved against the script's directory.
+    Load { path: PathBuf, written: String, span: Span },
+    /// A literal scalar.
+    Literal(Literal, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Int(i128),
+    /// Source text of a real literal, e.g. `-0.125`.
+    Real(String),
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    pub name: String,
+    /// Dotted module name (`stdlib.nn`, or the entry file's stem).
+    pub module: String,
+    pub name_span: Span,
+    /// The `kernel name(...) -> ...` header.
+    pub span: Span,
+    pub type_vars: Vec<Named>,
+    /// Size variables, each bound by its first bare occurrence in a parameter shape.
+    pub size_vars: Vec<Named>,
+    /// Shape variables (`*S`).
+    pub shape_vars: Vec<Named>,
+    pub params: Vec<KParam>,
+    pub results: Vec<TypeRef>,
+    pub locals: Vec<Local>,
+    pub loop_vars: Vec<Named>,
+    pub lambda_params: Vec<Named>,
+    pub body: Block,
+    /// Span of the `return` statement.
+    pub return_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KParam {
+    pub name: String,
+    pub span: Span,
+    pub kind: KParamKind,
+    pub default: Option<ParamDefault>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KParamKind {
+    Value(TypeRef),
+    /// A compile-time integer.
+    Const,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamDefault {
+    Data(DataSource),
+    Const(SizeExpr),
+}
+
+/// A (possibly generic) type: element type plus shape (`None` for scalars).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeRef {
+    pub elem: ElemRef,
+    pub shape: Option<Vec<Dim>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ElemRef {
+    Known(ScalarType),
+    /// A type variable of the kernel.
+    Var(usize),
+    /// A builtin type whose parameters depend on size variables or `const` params.
+    Template {
+        prim: PrimType,
+        args: Vec<TypeArg>,
+        span: Span,
+    },
+    /// No element type written: inferred.
+    Inferred,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeArg {
+    Size(SizeExpr),
+    Quant(Quant),
+    Overflow(Overflow),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dim {
+    Size(SizeExpr),
+    /// All dimensions bound to a shape variable.
+    Rest(usize),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Local {
+    pub name: String,
+    /// Where it is first declared or assigned.
+    pub span: Span,
+    /// `name: T` declarations; `None` for locals whose type is inferred.
+    pub declared: Option<TypeRef>,
+    pub is_tensor: bool,
+}
+
+pub type Block = Vec<Stmt>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+/// A loop header: `var` from `lo` (inclusive) to `hi` (exclusive) by `step` (non-zero).
+/// The bounds may depend on sizes and on enclosing loop variables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoopHeader {
+    pub var: usize,
+    pub lo: SizeExpr,
+    pub hi: SizeExpr,
+    pub step: i64,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// `name: T` (tensor, uninitialized or filled with `init`) or `name: T = init`.
+    Decl { local: usize, init: Option<Expr> },
+    Assign { target: Place, value: Expr },
+    /// `a, b = kernel(...)`
+    AssignTuple { targets: Vec<usize>, value: Expr },
+    For { header: LoopHeader, body: Block },
+    If {
+        cond: Expr,
+        then_block: Block,
+        else_block: Block,
+    },
+    Return(Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Place {
+    /// The whole local (a scalar, or a tensor replaced as a whole).
+    Local(usize),
+    /// Elements of a local tensor: all-index subscripts name one element, slices a region.
+    Index { local: usize, subs: Vec<Sub> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sub {
+    Index(Expr),
+    /// `lo:hi:step`; missing bounds are the dimension's ends.
+    Slice {
+        lo: Option<SizeExpr>,
+        hi: Option<SizeExpr>,
+        step: i64,
+        span: Span,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HUnaryOp {
+    Neg,
+    BitNot,
+    Not,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+}
+
+impl ReduceOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallArg {
+    Value(Expr),
+    Const(SizeExpr),
+    /// Not given: the parameter's default.
+    Default,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(u128),
+    /// A real literal, as written.
+    Real(String),
+    Bool(bool),
+    Local(usize),
+    Param(usize),
+    Global(GlobalId),
+    LoopVar(usize),
+    LambdaParam(usize),
+    /// A size variable, `const` parameter or module constant used as an integer value.
+    Size(SizeExpr),
+    Unary(HUnaryOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    Logic(BoolOp, Box<Expr>, Box<Expr>),
+    /// `then if cond else otherwise`: only the chosen branch is evaluated.
+    Select {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// Conversion to a declared type (elementwise on tensors).
+    Cast { to: ElemRef, arg: Box<Expr> },
+    Index { base: Box<Expr>, subs: Vec<Sub> },
+    Call {
+        kernel: KernelId,
+        type_args: Vec<ElemRef>,
+        args: Vec<CallArg>,
+    },
+    /// `min(a, b, ...)` / `max(a, b, ...)`, elementwise on tensors.
+    MinMax { max: bool, args: Vec<Expr> },
+    Abs(Box<Expr>),
+    /// `sum(e for i, j in grid(...))`: `loops` outermost first.
+    Reduce {
+        op: ReduceOp,
+        loops: Vec<LoopHeader>,
+        body: Box<Expr>,
+    },
+    /// `sum(t)`, `max(t)`: over all elements in row-major order.
+    ReduceAll { op: ReduceOp, arg: Box<Expr> },
+    Dot(Box<Expr>, Box<Expr>),
+    /// `map(lambda a, b: body, A, B)`.
+    Map {
+        params: Vec<usize>,
+        body: Box<Expr>,
+        operands: Vec<Expr>,
+    },
+    /// `p[dy, dx]` inside a map lambda: the operand element at a constant offset.
+    Window { param: usize, offsets: Vec<i64> },
+    /// `[e for i, j in grid(...)]`: a tensor whose dimensions are the trip counts.
+    Comprehension {
+        loops: Vec<LoopHeader>,
+        elem: Box<Expr>,
+    },
+}
+
+/// Calls `f` on each direct subexpression of `e` (call arguments included).
+pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+    match &e.kind {
+        ExprKind::Int(_)
+        | ExprKind::Real(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Local(_)
+        | ExprKind::Param(_)
+        | ExprKind::Global(_)
+        | ExprKind::LoopVar(_)
+        | ExprKind::LambdaParam(_)
+        | ExprKind::Size(_)
+        | ExprKind::Window { .. } => {}
+        ExprKind::Unary(_, a) | ExprKind::Cast { arg: a, .. } | ExprKind::Abs(a) => f(a),
+        ExprKind::ReduceAll { arg, .. } => f(arg),
+        ExprKind::Binary(_, a, b)
+        | ExprKind::Compare(_, a, b)
+        | ExprKind::Logic(_, a, b)
+        | ExprKind::Dot(a, b) => {
+            f(a);
+            f(b)
+        }
+        ExprKind::Select { cond, then, otherwise } => {
+            f(cond);
+            f(then);
+            f(otherwise)
+        }
+        ExprKind::Index { base, subs } => {
+            f(base);
+            for s in subs {
+                if let Sub::Index(i) = s {
+                    f(i)
+                }
+            }
+        }
+        ExprKind::Call { args, .. } => {
+            for a in args {
+                if let CallArg::Value(v) = a {
+                    f(v)
+                }
+            }
+        }
+        ExprKind::MinMax { args, .. } => args.iter().for_each(f),
+        ExprKind::Reduce { body, .. } => f(body),
+        ExprKind::Map { body, operands, .. } => {
+            f(body);
+            operands.iter().for_each(f)
+        }
+        ExprKind::Comprehension { elem, .. } => f(elem),
+    }
+}
+
+/// Calls `f` on each expression that appears directly in statement `s` (not in nested
+/// blocks).
+pub fn visit_stmt_exprs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
+    match &s.kind {
+        StmtKind::Decl { init, .. } => {
+            if let Some(e) = init {
+                f(e)
+            }
+        }
+        StmtKind::Assign { target, value } => {
+            if let Place::Index { subs, .. } = target {
+                for sub in subs {
+                    if let Sub::Index(i) = sub {
+                        f(i)
+                    }
+                }
+            }
+            f(value)
+        }
+        StmtKind::AssignTuple { value, .. } => f(value),
+        StmtKind::For { .. } => {}
+        StmtKind::If { cond, .. } => f(cond),
+        StmtKind::Return(vals) => vals.iter().for_each(f),
+    }
+}
