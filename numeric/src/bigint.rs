@@ -231,7 +231,11 @@ impl Int {
         if let (Int::Small(a), Int::Small(b)) = (self, o) {
             if let (Some(q), Some(r)) = (a.checked_div(*b), a.checked_rem(*b)) {
                 // Truncation and floor differ when the signs differ and the division is inexact.
-                let q = if r != 0 && ((r < 0) != (*b < 0)) { q - 1 } else { q };
+                let q = if r != 0 && ((r < 0) != (*b < 0)) {
+                    q - 1
+                } else {
+                    q
+                };
                 return Int::Small(q);
             }
         }
@@ -410,9 +414,21 @@ mod tests {
         assert_eq!(min.neg().neg(), min);
         assert_eq!(Int::from(-1i128).wrap_signed(8), Int::from(-1i128));
         assert_eq!(Int::from(200i128).wrap_signed(8), Int::from(-56i128));
-        assert_eq!(Int::from(-7i128).div_floor(&Int::from(2i128)), Int::from(-4i128));
-        assert_eq!(Int::from(-7i128).mod_floor(&Int::from(2i128)), Int::from(1i128));
-        assert_eq!(Int::from(7i128).mod_floor(&Int::from(-2i128)), Int::from(-1i128));
-        assert_eq!(Int::from(i128::MIN).div_floor(&Int::from(-1i128)).to_big(), -BigInt::from(i128::MIN));
+        assert_eq!(
+            Int::from(-7i128).div_floor(&Int::from(2i128)),
+            Int::from(-4i128)
+        );
+        assert_eq!(
+            Int::from(-7i128).mod_floor(&Int::from(2i128)),
+            Int::from(1i128)
+        );
+        assert_eq!(
+            Int::from(7i128).mod_floor(&Int::from(-2i128)),
+            Int::from(-1i128)
+        );
+        assert_eq!(
+            Int::from(i128::MIN).div_floor(&Int::from(-1i128)).to_big(),
+            -BigInt::from(i128::MIN)
+        );
     }
 }

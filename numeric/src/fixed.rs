@@ -24,7 +24,8 @@ use std::fmt;
 ///
 /// Values produced by kiln's operations always carry the fractional-bit count of their
 /// static type, so two values of one type compare and combine without rescaling.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+/// Equality and hashing are by value: `1 * 2^-1 == 2 * 2^-2`.
+#[derive(Clone, Debug, Default)]
 pub struct Fx {
     pub mant: Int,
     pub frac: i32,
@@ -190,6 +191,27 @@ impl Fx {
     }
 }
 
+impl PartialEq for Fx {
+    fn eq(&self, o: &Fx) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+
+impl Eq for Fx {}
+
+impl std::hash::Hash for Fx {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // Hash the canonical form: the fewest fractional bits that hold the value.
+        if self.mant.is_zero() {
+            0u8.hash(h);
+            return;
+        }
+        let f = self.min_frac();
+        self.mant_at(f).hash(h);
+        f.hash(h);
+    }
+}
+
 impl Ord for Fx {
     fn cmp(&self, o: &Fx) -> Ordering {
         let f = self.frac.max(o.frac);
@@ -263,6 +285,9 @@ pub fn to_fixed(x: &Fx, t: &FixedType) -> Converted {
             Overflow::SatSym => {
                 if over {
                     hi
+                } else if t.signed && w == 1 {
+                    // The headers form -max as `min | 1`, which is `min` for one bit.
+                    lo
                 } else if t.signed {
                     hi.neg()
                 } else {
@@ -322,7 +347,11 @@ fn quantize(x: &Fx, frac: i32, q: Quant) -> (Int, Int, bool) {
         Quant::RndInf => above_half || (tie && !neg),
         Quant::RndConv => above_half || (tie && floor.bit(0)),
     };
-    let q = if up { floor.add(&Int::ONE) } else { floor.clone() };
+    let q = if up {
+        floor.add(&Int::ONE)
+    } else {
+        floor.clone()
+    };
     (q, floor, true)
 }
 
@@ -476,8 +505,17 @@ mod tests {
         assert_eq!(a.mul(&b).to_string(), "-0.375");
         assert_eq!(a.shl(3).to_string(), "12");
         assert_eq!(b.rescaled(2).shr(1).to_string(), "-0.25");
-        assert_eq!(from_f64(7.0).div_floor(&Fx::int(-2)).unwrap().to_string(), "-4");
-        assert_eq!(Fx::int(7).div_trunc(&Fx::int(-2), 2).unwrap().to_string(), "-3.5");
-        assert_eq!(Fx::int(1).div_trunc(&Fx::int(3), 4).unwrap().to_string(), "0.3125");
+        assert_eq!(
+            from_f64(7.0).div_floor(&Fx::int(-2)).unwrap().to_string(),
+            "-4"
+        );
+        assert_eq!(
+            Fx::int(7).div_trunc(&Fx::int(-2), 2).unwrap().to_string(),
+            "-3.5"
+        );
+        assert_eq!(
+            Fx::int(1).div_trunc(&Fx::int(3), 4).unwrap().to_string(),
+            "0.3125"
+        );
     }
 }

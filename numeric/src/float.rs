@@ -124,6 +124,35 @@ pub fn f64_to_fx(v: f64) -> Option<Fx> {
     F64.decode(v.to_bits())
 }
 
+/// The value an `f32` converts as, on its way to an exact type: its exact value when
+/// finite; for infinities and NaN, the number the Vitis headers take them for (they read the
+/// all-ones exponent as 2^1024 and keep the mantissa: `(1.m) * 2^1024`, with the sign), so
+/// that conversions of non-finite values agree with C-simulation (e.g. saturating to the
+/// maximum, or wrapping to 0).
+pub fn f32_to_fx_or_huge(v: f32) -> Fx {
+    if v.is_finite() {
+        return f32_to_fx(v).expect("finite");
+    }
+    // f32 -> f64 as the hardware does it: quiet the NaN, keep the payload.
+    let b = v.to_bits() as u64;
+    let sign = b >> 31;
+    let man = b & 0x7f_ffff;
+    let man = if v.is_nan() { man | 0x40_0000 } else { man };
+    f64_to_fx_or_huge(f64::from_bits((sign << 63) | (0x7ff << 52) | (man << 29)))
+}
+
+/// [`f32_to_fx_or_huge`] for `f64`.
+pub fn f64_to_fx_or_huge(v: f64) -> Fx {
+    if v.is_finite() {
+        return f64_to_fx(v).expect("finite");
+    }
+    let b = v.to_bits();
+    let man = Int::from(((b & ((1u64 << 52) - 1)) | (1u64 << 52)) as i128);
+    let man = if b >> 63 == 1 { man.neg() } else { man };
+    // (2^52 + m) * 2^(1024 - 52)
+    Fx::new(man, -(1024 - 52))
+}
+
 /// The `f32` nearest to `x` (ties to even).
 pub fn fx_to_f32(x: &Fx) -> f32 {
     f32::from_bits(F32.encode(x) as u32)

@@ -198,7 +198,10 @@ impl Interval {
         }
         if nonneg {
             let w = self.hi.mant.bit_len().max(o.hi.mant.bit_len());
-            return Interval::new(Fx::zero(), Fx::int(0).add(&Fx::new(Int::pow2(w).sub(&Int::ONE), 0)));
+            return Interval::new(
+                Fx::zero(),
+                Fx::int(0).add(&Fx::new(Int::pow2(w).sub(&Int::ONE), 0)),
+            );
         }
         let w = signed_width(&self.lo.mant)
             .max(signed_width(&self.hi.mant))

@@ -22,4 +22,6 @@ pub mod types;
 pub use bigint::Int;
 pub use fixed::{to_fixed, to_int, Converted, Fx};
 pub use interval::{narrowest_type, Interval};
-pub use types::{FixedType, IntType, Overflow, Quant, ScalarType, TypeError, MAX_DECLARED_WIDTH, MAX_WIDTH};
+pub use types::{
+    FixedType, IntType, Overflow, Quant, ScalarType, TypeError, MAX_DECLARED_WIDTH, MAX_WIDTH,
+};

@@ -194,7 +194,10 @@ impl fmt::Display for TypeError {
                 write!(f, "wrap_sm (sign-magnitude wrap) needs a signed type")
             }
             TypeError::SatBitsWithoutWrap => {
-                write!(f, "saturation bits N only apply to the wrap and wrap_sm modes")
+                write!(
+                    f,
+                    "saturation bits N only apply to the wrap and wrap_sm modes"
+                )
             }
             TypeError::SatBitsTooMany { sat_bits, width } => {
                 write!(f, "{sat_bits} saturation bits exceed the width {width}")
@@ -280,7 +283,11 @@ impl FixedType {
 
     /// Largest representable value.
     pub fn max_value(&self) -> Fx {
-        let w = if self.signed { self.width - 1 } else { self.width };
+        let w = if self.signed {
+            self.width - 1
+        } else {
+            self.width
+        };
         Fx::new(Int::pow2(w).sub(&Int::ONE), self.frac_bits())
     }
 }
@@ -372,7 +379,12 @@ impl ScalarType {
 
 impl fmt::Display for IntType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}int<{}>", if self.signed { "" } else { "u" }, self.width)
+        write!(
+            f,
+            "{}int<{}>",
+            if self.signed { "" } else { "u" },
+            self.width
+        )
     }
 }
 
@@ -435,24 +447,23 @@ impl FromStr for ScalarType {
             .ok_or_else(|| format!("missing `>` in `{s}`"))?
             .split(',')
             .collect();
-        let num = |a: &str| a.parse::<i64>().map_err(|_| format!("bad number `{a}` in `{s}`"));
+        let num = |a: &str| {
+            a.parse::<i64>()
+                .map_err(|_| format!("bad number `{a}` in `{s}`"))
+        };
         match head {
             "int" | "uint" if args.len() == 1 => Ok(ScalarType::Int(IntType::new(
                 num(args[0])? as u32,
                 head == "int",
             ))),
             "fixed" | "ufixed" if (2..=5).contains(&args.len()) => {
-                let mut t = FixedType::plain(
-                    num(args[0])? as u32,
-                    num(args[1])? as i32,
-                    head == "fixed",
-                );
+                let mut t =
+                    FixedType::plain(num(args[0])? as u32, num(args[1])? as i32, head == "fixed");
                 if let Some(q) = args.get(2) {
                     t.quant = Quant::from_name(q).ok_or_else(|| format!("bad mode `{q}`"))?;
                 }
                 if let Some(o) = args.get(3) {
-                    t.overflow =
-                        Overflow::from_name(o).ok_or_else(|| format!("bad mode `{o}`"))?;
+                    t.overflow = Overflow::from_name(o).ok_or_else(|| format!("bad mode `{o}`"))?;
                 }
                 if let Some(n) = args.get(4) {
                     t.sat_bits = num(n)? as u32;
@@ -501,7 +512,10 @@ mod tests {
     fn validation() {
         assert_eq!(
             ScalarType::int(129).validate(MAX_DECLARED_WIDTH),
-            Err(TypeError::TooWide { width: 129, max: 128 })
+            Err(TypeError::TooWide {
+                width: 129,
+                max: 128
+            })
         );
         let t: ScalarType = "ufixed<8,4,trn,wrap_sm>".parse().unwrap();
         assert_eq!(t.validate(128), Err(TypeError::UnsignedWrapSm));
