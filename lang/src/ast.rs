@@ -27,16 +27,25 @@ pub struct Item {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
     /// `import a.b [as c]`
-    Import { path: Vec<Ident>, alias: Option<Ident> },
+    Import {
+        path: Vec<Ident>,
+        alias: Option<Ident>,
+    },
     /// `from a.b import x [as y], ...`
     FromImport {
         path: Vec<Ident>,
         names: Vec<(Ident, Option<Ident>)>,
     },
     /// `type name = T`
-    TypeAlias { name: Ident, ty: TypeExpr },
+    TypeAlias {
+        name: Ident,
+        ty: TypeExpr,
+    },
     /// `const N = 16`
-    Const { name: Ident, value: Expr },
+    Const {
+        name: Ident,
+        value: Expr,
+    },
     /// `param w: T[...] = load("w.npy")` or `param s: T = 0.5`
     Param {
         name: Ident,
@@ -161,7 +170,10 @@ pub enum StmtKind {
         init: Option<Expr>,
     },
     /// `a = e`, `a, b = e`, `x[i, j] = e`, `x[0:4] = e`
-    Assign { targets: Vec<Expr>, value: Expr },
+    Assign {
+        targets: Vec<Expr>,
+        value: Expr,
+    },
     /// `a += e` and friends.
     AugAssign {
         target: Expr,

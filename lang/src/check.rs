@@ -10,8 +10,8 @@
 use crate::ast::{self, BinOp, BoolOp, CmpOp, ExprKind as AE, StmtKind as AS};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{
-    self, CallArg, Dim, ElemRef, ExprKind as HE, HUnaryOp, KParamKind, LoopHeader, Named, Place, ReduceOp, StmtKind as HS, Sub,
-    TypeRef,
+    self, CallArg, Dim, ElemRef, ExprKind as HE, HUnaryOp, KParamKind, LoopHeader, Named, Place,
+    ReduceOp, StmtKind as HS, Sub, TypeRef,
 };
 use crate::program::{elem_type, param_type, size_expr, suggest, Ctx, Symbol, SymbolEnv};
 use crate::span::Span;
@@ -56,7 +56,10 @@ impl Class {
         match e {
             ElemRef::Known(t) => Class::of(t),
             ElemRef::Template { prim, .. } => match prim {
-                ast::PrimType::Int | ast::PrimType::Uint | ast::PrimType::Bin | ast::PrimType::Tern => Class::Int,
+                ast::PrimType::Int
+                | ast::PrimType::Uint
+                | ast::PrimType::Bin
+                | ast::PrimType::Tern => Class::Int,
                 ast::PrimType::Fixed | ast::PrimType::Ufixed => Class::Fixed,
                 ast::PrimType::F32 => Class::F32,
                 ast::PrimType::Bool => Class::Bool,
@@ -70,7 +73,10 @@ impl Class {
     }
 
     fn is_exact(self) -> bool {
-        matches!(self, Class::Int | Class::Fixed | Class::IntLit | Class::RealLit)
+        matches!(
+            self,
+            Class::Int | Class::Fixed | Class::IntLit | Class::RealLit
+        )
     }
 
     fn name(self) -> &'static str {
@@ -111,7 +117,12 @@ struct Where {
     elementwise: bool,
 }
 
-pub(crate) fn check_body(ctx: &Ctx, k: &ast::Kernel, out: &mut hir::Kernel, diags: &mut Diagnostics) {
+pub(crate) fn check_body(
+    ctx: &Ctx,
+    k: &ast::Kernel,
+    out: &mut hir::Kernel,
+    diags: &mut Diagnostics,
+) {
     let mut c = Checker {
         ctx,
         k: out,
@@ -131,9 +142,12 @@ pub(crate) fn check_body(ctx: &Ctx, k: &ast::Kernel, out: &mut hir::Kernel, diag
     let body = c.block(&k.body.stmts, true);
     if !c.returned {
         c.diags.push(
-            Diagnostic::error(codes::BAD_RETURN, format!("kernel `{}` does not return its result", k.name.name))
-                .at(k.header_span)
-                .help("end the kernel body with `return <value>`"),
+            Diagnostic::error(
+                codes::BAD_RETURN,
+                format!("kernel `{}` does not return its result", k.name.name),
+            )
+            .at(k.header_span)
+            .help("end the kernel body with `return <value>`"),
         );
     }
     c.k.body = body;
@@ -152,8 +166,13 @@ fn collect_assigned_names(stmts: &[ast::Stmt], out: &mut HashMap<String, Span>) 
                     }
                 }
             }
-            AS::For { body, .. } | AS::While { body, .. } => collect_assigned_names(&body.stmts, out),
-            AS::If { branches, else_block } => {
+            AS::For { body, .. } | AS::While { body, .. } => {
+                collect_assigned_names(&body.stmts, out)
+            }
+            AS::If {
+                branches,
+                else_block,
+            } => {
                 for (_, b) in branches {
                     collect_assigned_names(&b.stmts, out);
                 }
@@ -213,7 +232,9 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
     }
 }
 
-const BUILTINS: &[&str] = &["range", "grid", "min", "max", "abs", "sum", "dot", "map", "load"];
+const BUILTINS: &[&str] = &[
+    "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load",
+];
 
 impl Checker<'_, '_> {
     fn err(&mut self, d: Diagnostic) {
@@ -287,9 +308,12 @@ impl Checker<'_, '_> {
                 if let AE::Name(n) = &target.kind {
                     if !self.locals.contains_key(n) && self.lookup_value_name(n).is_none() {
                         self.err(
-                            Diagnostic::error(codes::USE_BEFORE_ASSIGN, format!("`{n}` is updated before it has a value"))
-                                .at(target.span)
-                                .help(format!("initialize it first, e.g. `{n} = 0`")),
+                            Diagnostic::error(
+                                codes::USE_BEFORE_ASSIGN,
+                                format!("`{n}` is updated before it has a value"),
+                            )
+                            .at(target.span)
+                            .help(format!("initialize it first, e.g. `{n} = 0`")),
                         );
                         return None;
                     }
@@ -297,7 +321,10 @@ impl Checker<'_, '_> {
                 self.assign(std::slice::from_ref(target), &combined, span)?
             }
             AS::For { vars, iter, body } => return self.for_loop(vars, iter, body, span),
-            AS::If { branches, else_block } => return self.if_stmt(branches, else_block.as_ref(), span),
+            AS::If {
+                branches,
+                else_block,
+            } => return self.if_stmt(branches, else_block.as_ref(), span),
             AS::Return(vals) => {
                 if !top {
                     self.err(
@@ -328,9 +355,12 @@ impl Checker<'_, '_> {
             }
             AS::While { .. } | AS::Break | AS::Continue => {
                 self.err(
-                    Diagnostic::error(codes::UNSUPPORTED, "`while`, `break` and `continue` are not supported yet")
-                        .at(span)
-                        .help("use `for` loops with compile-time bounds and `if` inside them"),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        "`while`, `break` and `continue` are not supported yet",
+                    )
+                    .at(span)
+                    .help("use `for` loops with compile-time bounds and `if` inside them"),
                 );
                 return None;
             }
@@ -360,16 +390,26 @@ impl Checker<'_, '_> {
         };
         if let Some(what) = clash {
             self.err(
-                Diagnostic::error(codes::READ_ONLY, format!("cannot assign to `{name}`: it is {what}"))
-                    .at(span)
-                    .help("use a new name for the local value"),
+                Diagnostic::error(
+                    codes::READ_ONLY,
+                    format!("cannot assign to `{name}`: it is {what}"),
+                )
+                .at(span)
+                .help("use a new name for the local value"),
             );
             return false;
         }
         true
     }
 
-    fn new_local(&mut self, name: &str, span: Span, declared: Option<TypeRef>, shape: Option<Vec<Dim>>, class: Class) -> usize {
+    fn new_local(
+        &mut self,
+        name: &str,
+        span: Span,
+        declared: Option<TypeRef>,
+        shape: Option<Vec<Dim>>,
+        class: Class,
+    ) -> usize {
         let id = self.k.locals.len();
         self.k.locals.push(hir::Local {
             name: name.to_string(),
@@ -408,12 +448,21 @@ impl Checker<'_, '_> {
         )
     }
 
-    fn decl(&mut self, name: &ast::Ident, ty: &ast::TypeExpr, init: Option<&ast::Expr>, top: bool) -> Option<HS> {
+    fn decl(
+        &mut self,
+        name: &ast::Ident,
+        ty: &ast::TypeExpr,
+        init: Option<&ast::Expr>,
+        top: bool,
+    ) -> Option<HS> {
         if let Some(&prev) = self.locals.get(&name.name) {
             self.err(
-                Diagnostic::error(codes::DUPLICATE, format!("`{}` is declared twice", name.name))
-                    .at(name.span)
-                    .with_secondary(self.k.locals[prev].span, "first declared here"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("`{}` is declared twice", name.name),
+                )
+                .at(name.span)
+                .with_secondary(self.k.locals[prev].span, "first declared here"),
             );
             return None;
         }
@@ -433,9 +482,12 @@ impl Checker<'_, '_> {
             }
             if !top {
                 self.err(
-                    Diagnostic::error(codes::UNSUPPORTED, "local tensors must be declared at the top level of the kernel")
-                        .at(name.span)
-                        .help("move the declaration before the loop"),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        "local tensors must be declared at the top level of the kernel",
+                    )
+                    .at(name.span)
+                    .help("move the declaration before the loop"),
                 );
                 return None;
             }
@@ -451,8 +503,11 @@ impl Checker<'_, '_> {
                     }
                 } else if info.shape.is_some() {
                     self.err(
-                        Diagnostic::error(codes::KIND_MISMATCH, format!("`{}` is a scalar but gets a tensor", name.name))
-                            .at(e.span),
+                        Diagnostic::error(
+                            codes::KIND_MISMATCH,
+                            format!("`{}` is a scalar but gets a tensor", name.name),
+                        )
+                        .at(e.span),
                     );
                 }
                 Some(h)
@@ -463,7 +518,10 @@ impl Checker<'_, '_> {
         if init_h.is_some() || shape.is_some() {
             self.assigned.insert(id);
         }
-        Some(HS::Decl { local: id, init: init_h })
+        Some(HS::Decl {
+            local: id,
+            init: init_h,
+        })
     }
 
     fn check_assign_class(&mut self, target: Class, value: Class, span: Span, name: &str) {
@@ -475,9 +533,12 @@ impl Checker<'_, '_> {
         };
         if bad {
             self.err(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("`{name}` holds {} but gets {}", target.name(), value.name()))
-                    .at(span)
-                    .help("convert explicitly, e.g. `bool(x)` or `int<1>(flag)`"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("`{name}` holds {} but gets {}", target.name(), value.name()),
+                )
+                .at(span)
+                .help("convert explicitly, e.g. `bool(x)` or `int<1>(flag)`"),
             );
         }
     }
@@ -495,9 +556,12 @@ impl Checker<'_, '_> {
                     match (&lshape, &vinfo.shape) {
                         (None, Some(_)) => {
                             self.err(
-                                Diagnostic::error(codes::KIND_MISMATCH, format!("`{n}` is a scalar but gets a tensor"))
-                                    .at(value.span)
-                                    .with_secondary(self.k.locals[id].span, "first assigned here"),
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{n}` is a scalar but gets a tensor"),
+                                )
+                                .at(value.span)
+                                .with_secondary(self.k.locals[id].span, "first assigned here"),
                             );
                             return None;
                         }
@@ -525,7 +589,10 @@ impl Checker<'_, '_> {
                         self.local_class[id] = merged;
                     }
                     self.assigned.insert(id);
-                    Some(HS::Assign { target: Place::Local(id), value: vh })
+                    Some(HS::Assign {
+                        target: Place::Local(id),
+                        value: vh,
+                    })
                 } else {
                     if !self.check_new_local_name(n, target.span) {
                         return None;
@@ -545,12 +612,21 @@ impl Checker<'_, '_> {
                     };
                     let id = self.new_local(n, target.span, None, vinfo.shape.clone(), class);
                     self.assigned.insert(id);
-                    Some(HS::Assign { target: Place::Local(id), value: vh })
+                    Some(HS::Assign {
+                        target: Place::Local(id),
+                        value: vh,
+                    })
                 }
             }
             AE::Index { base, subs } => {
                 let AE::Name(n) = &base.kind else {
-                    self.err(Diagnostic::error(codes::READ_ONLY, "only local tensors can be assigned to").at(base.span));
+                    self.err(
+                        Diagnostic::error(
+                            codes::READ_ONLY,
+                            "only local tensors can be assigned to",
+                        )
+                        .at(base.span),
+                    );
                     return None;
                 };
                 let Some(&id) = self.locals.get(n) else {
@@ -560,22 +636,39 @@ impl Checker<'_, '_> {
                         "it is not a local tensor"
                     };
                     self.err(
-                        Diagnostic::error(codes::READ_ONLY, format!("cannot assign to elements of `{n}`: {what}"))
-                            .at(base.span)
-                            .help(format!("declare a local tensor first: `{n}_out: T[...]`")),
+                        Diagnostic::error(
+                            codes::READ_ONLY,
+                            format!("cannot assign to elements of `{n}`: {what}"),
+                        )
+                        .at(base.span)
+                        .help(format!("declare a local tensor first: `{n}_out: T[...]`")),
                     );
                     return None;
                 };
                 let Some(lshape) = self.local_shape[id].clone() else {
-                    self.err(Diagnostic::error(codes::KIND_MISMATCH, format!("`{n}` is a scalar and cannot be indexed")).at(target.span));
+                    self.err(
+                        Diagnostic::error(
+                            codes::KIND_MISMATCH,
+                            format!("`{n}` is a scalar and cannot be indexed"),
+                        )
+                        .at(target.span),
+                    );
                     return None;
                 };
                 if self.k.locals[id].declared.is_none() {
                     self.err(
-                        Diagnostic::error(codes::NEEDS_ELEM_TYPE, format!("elements of `{n}` are written, so `{n}` needs a declared type"))
-                            .at(target.span)
-                            .with_secondary(self.k.locals[id].span, "its type is inferred from this assignment")
-                            .help(format!("declare it: `{n}: T[...]`")),
+                        Diagnostic::error(
+                            codes::NEEDS_ELEM_TYPE,
+                            format!(
+                                "elements of `{n}` are written, so `{n}` needs a declared type"
+                            ),
+                        )
+                        .at(target.span)
+                        .with_secondary(
+                            self.k.locals[id].span,
+                            "its type is inferred from this assignment",
+                        )
+                        .help(format!("declare it: `{n}: T[...]`")),
                     );
                     return None;
                 }
@@ -585,7 +678,13 @@ impl Checker<'_, '_> {
                 self.check_assign_class(lc, vinfo.class, value.span, n);
                 match (&region, &vinfo.shape) {
                     (None, Some(_)) => {
-                        self.err(Diagnostic::error(codes::KIND_MISMATCH, format!("an element of `{n}` gets a tensor")).at(value.span));
+                        self.err(
+                            Diagnostic::error(
+                                codes::KIND_MISMATCH,
+                                format!("an element of `{n}` gets a tensor"),
+                            )
+                            .at(value.span),
+                        );
                         return None;
                     }
                     (Some(r), Some(v)) => {
@@ -593,7 +692,13 @@ impl Checker<'_, '_> {
                     }
                     _ => {}
                 }
-                Some(HS::Assign { target: Place::Index { local: id, subs: hsubs }, value: vh })
+                Some(HS::Assign {
+                    target: Place::Index {
+                        local: id,
+                        subs: hsubs,
+                    },
+                    value: vh,
+                })
             }
             _ => {
                 self.err(
@@ -613,9 +718,15 @@ impl Checker<'_, '_> {
             (a, b) if a == b => a,
             (Class::Bool, _) | (_, Class::Bool) => {
                 self.err(
-                    Diagnostic::error(codes::TYPE_MISMATCH, format!("`{}` gets both bool and numeric values", self.k.locals[id].name))
-                        .at(span)
-                        .with_secondary(self.k.locals[id].span, "first assigned here"),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!(
+                            "`{}` gets both bool and numeric values",
+                            self.k.locals[id].name
+                        ),
+                    )
+                    .at(span)
+                    .with_secondary(self.k.locals[id].span, "first assigned here"),
                 );
                 return None;
             }
@@ -633,10 +744,15 @@ impl Checker<'_, '_> {
     fn mixed_local(&mut self, id: usize, span: Span) -> Option<Class> {
         let name = self.k.locals[id].name.clone();
         self.err(
-            Diagnostic::error(codes::MIXED_FLOAT, format!("`{name}` gets both f32 and exact values"))
-                .at(span)
-                .with_secondary(self.k.locals[id].span, "first assigned here")
-                .help(format!("declare its type (`{name}: f32 = ...`) or convert the values explicitly")),
+            Diagnostic::error(
+                codes::MIXED_FLOAT,
+                format!("`{name}` gets both f32 and exact values"),
+            )
+            .at(span)
+            .with_secondary(self.k.locals[id].span, "first assigned here")
+            .help(format!(
+                "declare its type (`{name}: f32 = ...`) or convert the values explicitly"
+            )),
         );
         None
     }
@@ -644,9 +760,12 @@ impl Checker<'_, '_> {
     fn assign_tuple(&mut self, targets: &[ast::Expr], value: &ast::Expr, span: Span) -> Option<HS> {
         if !matches!(value.kind, AE::Call { .. }) {
             self.err(
-                Diagnostic::error(codes::UNSUPPORTED, "tuple assignment only unpacks the results of a kernel call")
-                    .at(span)
-                    .help("assign each value separately"),
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    "tuple assignment only unpacks the results of a kernel call",
+                )
+                .at(span)
+                .help("assign each value separately"),
             );
             return None;
         }
@@ -655,17 +774,27 @@ impl Checker<'_, '_> {
             return None;
         }
         let (vh, _) = self.expr_multi(value, targets.len())?;
-        let HE::Call { kernel, .. } = &vh.kind else { return None };
+        let HE::Call { kernel, .. } = &vh.kind else {
+            return None;
+        };
         let results = self.ctx.kernels[*kernel].results.clone();
         let mut ids = Vec::new();
         for (t, r) in targets.iter().zip(&results) {
             let AE::Name(n) = &t.kind else {
-                self.err(Diagnostic::error(codes::UNSUPPORTED, "unpack into plain names").at(t.span));
+                self.err(
+                    Diagnostic::error(codes::UNSUPPORTED, "unpack into plain names").at(t.span),
+                );
                 return None;
             };
             if self.locals.contains_key(n) || !self.check_new_local_name(n, t.span) {
                 if self.locals.contains_key(n) {
-                    self.err(Diagnostic::error(codes::DUPLICATE, format!("`{n}` already exists; unpack into new names")).at(t.span));
+                    self.err(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("`{n}` already exists; unpack into new names"),
+                        )
+                        .at(t.span),
+                    );
                 }
                 return None;
             }
@@ -682,7 +811,10 @@ impl Checker<'_, '_> {
                 self.k.locals[*id].is_tensor = self.local_shape[*id].is_some();
             }
         }
-        Some(HS::AssignTuple { targets: ids, value: vh })
+        Some(HS::AssignTuple {
+            targets: ids,
+            value: vh,
+        })
     }
 
     fn return_stmt(&mut self, vals: &[ast::Expr], span: Span) -> Option<HS> {
@@ -701,7 +833,11 @@ impl Checker<'_, '_> {
             self.err(
                 Diagnostic::error(
                     codes::BAD_RETURN,
-                    format!("this kernel declares {} result(s) but returns {}", results.len(), flat.len()),
+                    format!(
+                        "this kernel declares {} result(s) but returns {}",
+                        results.len(),
+                        flat.len()
+                    ),
                 )
                 .at(span)
                 .with_secondary(self.k.span, "results declared here"),
@@ -717,16 +853,22 @@ impl Checker<'_, '_> {
                 }
                 (Some(_), None) => {
                     self.err(
-                        Diagnostic::error(codes::KIND_MISMATCH, "the kernel returns a tensor but this is a scalar")
-                            .at(v.span)
-                            .with_secondary(r.span, "declared result"),
+                        Diagnostic::error(
+                            codes::KIND_MISMATCH,
+                            "the kernel returns a tensor but this is a scalar",
+                        )
+                        .at(v.span)
+                        .with_secondary(r.span, "declared result"),
                     );
                 }
                 (None, Some(_)) => {
                     self.err(
-                        Diagnostic::error(codes::KIND_MISMATCH, "the kernel returns a scalar but this is a tensor")
-                            .at(v.span)
-                            .with_secondary(r.span, "declared result"),
+                        Diagnostic::error(
+                            codes::KIND_MISMATCH,
+                            "the kernel returns a scalar but this is a tensor",
+                        )
+                        .at(v.span)
+                        .with_secondary(r.span, "declared result"),
                     );
                 }
                 (None, None) => {}
@@ -738,7 +880,13 @@ impl Checker<'_, '_> {
         Some(HS::Return(out))
     }
 
-    fn for_loop(&mut self, vars: &[ast::Ident], iter: &ast::Expr, body: &ast::Block, span: Span) -> Option<hir::Stmt> {
+    fn for_loop(
+        &mut self,
+        vars: &[ast::Ident],
+        iter: &ast::Expr,
+        body: &ast::Block,
+        span: Span,
+    ) -> Option<hir::Stmt> {
         let headers = self.loop_headers(vars, iter, false)?;
         let saved_assigned = self.assigned.clone();
         let saved_where = self.wher;
@@ -754,7 +902,10 @@ impl Checker<'_, '_> {
         let mut stmt_body = inner;
         for h in headers.into_iter().rev() {
             stmt_body = vec![hir::Stmt {
-                kind: HS::For { header: h, body: stmt_body },
+                kind: HS::For {
+                    header: h,
+                    body: stmt_body,
+                },
                 span,
             }];
         }
@@ -763,26 +914,49 @@ impl Checker<'_, '_> {
 
     /// Loop headers of `for vars in iter` (or of a generator): `range(...)` or `grid(...)`.
     /// The new loop variables are registered but not put in scope.
-    fn loop_headers(&mut self, vars: &[ast::Ident], iter: &ast::Expr, rectangular: bool) -> Option<Vec<LoopHeader>> {
+    fn loop_headers(
+        &mut self,
+        vars: &[ast::Ident],
+        iter: &ast::Expr,
+        rectangular: bool,
+    ) -> Option<Vec<LoopHeader>> {
         let bad_iter = |c: &mut Self| {
             c.err(
-                Diagnostic::error(codes::BAD_LOOP, "loops iterate over `range(...)` or `grid(...)`")
-                    .at(iter.span)
-                    .help("write `for i in range(N)` or `for k, i, j in grid(K, H, W)`"),
+                Diagnostic::error(
+                    codes::BAD_LOOP,
+                    "loops iterate over `range(...)` or `grid(...)`",
+                )
+                .at(iter.span)
+                .help("write `for i in range(N)` or `for k, i, j in grid(K, H, W)`"),
             );
             None
         };
-        let AE::Call { func, args } = &iter.kind else { return bad_iter(self) };
-        let AE::Name(f) = &func.kind else { return bad_iter(self) };
+        let AE::Call { func, args } = &iter.kind else {
+            return bad_iter(self);
+        };
+        let AE::Name(f) = &func.kind else {
+            return bad_iter(self);
+        };
         if args.iter().any(|a| a.name.is_some()) {
-            self.err(Diagnostic::error(codes::BAD_ARGS, format!("`{f}` takes positional arguments only")).at(iter.span));
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{f}` takes positional arguments only"),
+                )
+                .at(iter.span),
+            );
             return None;
         }
         for v in vars {
-            if self.loop_scope.iter().any(|(n, _)| n == &v.name) || self.locals.contains_key(&v.name) {
+            if self.loop_scope.iter().any(|(n, _)| n == &v.name)
+                || self.locals.contains_key(&v.name)
+            {
                 self.err(
-                    Diagnostic::error(codes::DUPLICATE, format!("loop variable `{}` shadows an existing name", v.name))
-                        .at(v.span),
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!("loop variable `{}` shadows an existing name", v.name),
+                    )
+                    .at(v.span),
                 );
                 return None;
             }
@@ -809,9 +983,12 @@ impl Checker<'_, '_> {
             "range" => {
                 if vars.len() != 1 {
                     self.err(
-                        Diagnostic::error(codes::BAD_LOOP, format!("`range` gives one loop variable, not {}", vars.len()))
-                            .at(iter.span)
-                            .help("use `grid(...)` for several variables"),
+                        Diagnostic::error(
+                            codes::BAD_LOOP,
+                            format!("`range` gives one loop variable, not {}", vars.len()),
+                        )
+                        .at(iter.span)
+                        .help("use `grid(...)` for several variables"),
                     );
                     return None;
                 }
@@ -822,8 +999,11 @@ impl Checker<'_, '_> {
                             match sizes[2].0.as_const() {
                                 Some(0) | None => {
                                     self.err(
-                                        Diagnostic::error(codes::BAD_LOOP, "the step of `range` must be a non-zero constant")
-                                            .at(sizes[2].1),
+                                        Diagnostic::error(
+                                            codes::BAD_LOOP,
+                                            "the step of `range` must be a non-zero constant",
+                                        )
+                                        .at(sizes[2].1),
                                     );
                                     return None;
                                 }
@@ -835,7 +1015,10 @@ impl Checker<'_, '_> {
                         (sizes[0].0.clone(), sizes[1].0.clone(), step)
                     }
                     _ => {
-                        self.err(Diagnostic::error(codes::BAD_ARGS, "`range` takes 1 to 3 arguments").at(iter.span));
+                        self.err(
+                            Diagnostic::error(codes::BAD_ARGS, "`range` takes 1 to 3 arguments")
+                                .at(iter.span),
+                        );
                         return None;
                     }
                 };
@@ -846,7 +1029,11 @@ impl Checker<'_, '_> {
                     self.err(
                         Diagnostic::error(
                             codes::BAD_LOOP,
-                            format!("`grid` has {} extents but the loop names {} variables", sizes.len(), vars.len()),
+                            format!(
+                                "`grid` has {} extents but the loop names {} variables",
+                                sizes.len(),
+                                vars.len()
+                            ),
                         )
                         .at(iter.span),
                     );
@@ -862,20 +1049,37 @@ impl Checker<'_, '_> {
         for (i, (lo, hi, step, sp)) in ranges.into_iter().enumerate() {
             if rectangular && (lo.mentions_loop_var() || hi.mentions_loop_var()) {
                 self.err(
-                    Diagnostic::error(codes::BAD_LOOP, "the extents of a comprehension must not depend on loop variables")
-                        .at(sp)
-                        .help("a comprehension builds a tensor, whose shape must be fixed"),
+                    Diagnostic::error(
+                        codes::BAD_LOOP,
+                        "the extents of a comprehension must not depend on loop variables",
+                    )
+                    .at(sp)
+                    .help("a comprehension builds a tensor, whose shape must be fixed"),
                 );
                 return None;
             }
             let var = self.k.loop_vars.len();
-            self.k.loop_vars.push(Named { name: vars[i].name.clone(), span: vars[i].span });
-            headers.push(LoopHeader { var, lo, hi, step, span: sp });
+            self.k.loop_vars.push(Named {
+                name: vars[i].name.clone(),
+                span: vars[i].span,
+            });
+            headers.push(LoopHeader {
+                var,
+                lo,
+                hi,
+                step,
+                span: sp,
+            });
         }
         Some(headers)
     }
 
-    fn if_stmt(&mut self, branches: &[(ast::Expr, ast::Block)], else_block: Option<&ast::Block>, span: Span) -> Option<hir::Stmt> {
+    fn if_stmt(
+        &mut self,
+        branches: &[(ast::Expr, ast::Block)],
+        else_block: Option<&ast::Block>,
+        span: Span,
+    ) -> Option<hir::Stmt> {
         let saved_where = self.wher;
         let before = self.assigned.clone();
         let mut after: Option<HashSet<usize>> = None;
@@ -914,7 +1118,11 @@ impl Checker<'_, '_> {
         for (c, b) in conds.into_iter().zip(blocks).rev() {
             let c = c?;
             let stmt = hir::Stmt {
-                kind: HS::If { cond: c, then_block: b, else_block: else_part },
+                kind: HS::If {
+                    cond: c,
+                    then_block: b,
+                    else_block: else_part,
+                },
                 span,
             };
             else_part = vec![stmt];
@@ -925,14 +1133,23 @@ impl Checker<'_, '_> {
     fn condition(&mut self, e: &ast::Expr) -> Option<hir::Expr> {
         let (h, info) = self.expr(e)?;
         if info.shape.is_some() {
-            self.err(Diagnostic::error(codes::KIND_MISMATCH, "a condition must be a single bool, not a tensor").at(e.span));
+            self.err(
+                Diagnostic::error(
+                    codes::KIND_MISMATCH,
+                    "a condition must be a single bool, not a tensor",
+                )
+                .at(e.span),
+            );
             return None;
         }
         if !matches!(info.class, Class::Bool | Class::Unknown) {
             self.err(
-                Diagnostic::error(codes::NOT_BOOL, format!("a condition must be a bool, not {}", info.class.name()))
-                    .at(e.span)
-                    .help("compare explicitly, e.g. `x != 0`"),
+                Diagnostic::error(
+                    codes::NOT_BOOL,
+                    format!("a condition must be a bool, not {}", info.class.name()),
+                )
+                .at(e.span)
+                .help("compare explicitly, e.g. `x != 0`"),
             );
             return None;
         }
@@ -1024,8 +1241,11 @@ impl Checker<'_, '_> {
                     ast::UnaryOp::BitNot => {
                         if !matches!(info.class, Class::Int | Class::IntLit | Class::Unknown) {
                             self.err(
-                                Diagnostic::error(codes::TYPE_MISMATCH, format!("`~` needs an integer, not {}", info.class.name()))
-                                    .at(a.span),
+                                Diagnostic::error(
+                                    codes::TYPE_MISMATCH,
+                                    format!("`~` needs an integer, not {}", info.class.name()),
+                                )
+                                .at(a.span),
                             );
                             return None;
                         }
@@ -1034,9 +1254,12 @@ impl Checker<'_, '_> {
                     ast::UnaryOp::Not => {
                         if !matches!(info.class, Class::Bool | Class::Unknown) {
                             self.err(
-                                Diagnostic::error(codes::NOT_BOOL, format!("`not` needs a bool, not {}", info.class.name()))
-                                    .at(a.span)
-                                    .help("compare explicitly, e.g. `x == 0`"),
+                                Diagnostic::error(
+                                    codes::NOT_BOOL,
+                                    format!("`not` needs a bool, not {}", info.class.name()),
+                                )
+                                .at(a.span)
+                                .help("compare explicitly, e.g. `x == 0`"),
                             );
                             return None;
                         }
@@ -1050,10 +1273,16 @@ impl Checker<'_, '_> {
                 let class = self.binary_class(*op, ia.class, ib.class, span, a.span, b.span)?;
                 let shape = self.broadcast(&ia, &ib, span)?;
                 if matches!(op, BinOp::Shl | BinOp::Shr) && ib.shape.is_some() {
-                    self.err(Diagnostic::error(codes::KIND_MISMATCH, "a shift amount must be a scalar").at(b.span));
+                    self.err(
+                        Diagnostic::error(codes::KIND_MISMATCH, "a shift amount must be a scalar")
+                            .at(b.span),
+                    );
                     return None;
                 }
-                Some((mk(HE::Binary(*op, Box::new(ha), Box::new(hb))), Info { shape, class }))
+                Some((
+                    mk(HE::Binary(*op, Box::new(ha), Box::new(hb))),
+                    Info { shape, class },
+                ))
             }
             AE::Compare(first, rest) => self.compare_chain(first, rest, span),
             AE::BoolOp(op, a, b) => {
@@ -1063,20 +1292,39 @@ impl Checker<'_, '_> {
                     if !matches!(i.class, Class::Bool | Class::Unknown) {
                         let w = if *op == BoolOp::And { "and" } else { "or" };
                         self.err(
-                            Diagnostic::error(codes::NOT_BOOL, format!("`{w}` needs bools, not {}", i.class.name()))
-                                .at(s)
-                                .help("compare explicitly, e.g. `x != 0`; for bits use `&` / `|`"),
+                            Diagnostic::error(
+                                codes::NOT_BOOL,
+                                format!("`{w}` needs bools, not {}", i.class.name()),
+                            )
+                            .at(s)
+                            .help("compare explicitly, e.g. `x != 0`; for bits use `&` / `|`"),
                         );
                         return None;
                     }
                 }
                 let shape = self.broadcast(&ia, &ib, span)?;
-                Some((mk(HE::Logic(*op, Box::new(ha), Box::new(hb))), Info { shape, class: Class::Bool }))
+                Some((
+                    mk(HE::Logic(*op, Box::new(ha), Box::new(hb))),
+                    Info {
+                        shape,
+                        class: Class::Bool,
+                    },
+                ))
             }
-            AE::IfElse { cond, then, otherwise } => {
+            AE::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let (hc, ic) = self.expr(cond)?;
                 if !matches!(ic.class, Class::Bool | Class::Unknown) {
-                    self.err(Diagnostic::error(codes::NOT_BOOL, "the condition of `if ... else` must be a bool").at(cond.span));
+                    self.err(
+                        Diagnostic::error(
+                            codes::NOT_BOOL,
+                            "the condition of `if ... else` must be a bool",
+                        )
+                        .at(cond.span),
+                    );
                     return None;
                 }
                 let (ht, it) = self.expr(then)?;
@@ -1085,7 +1333,11 @@ impl Checker<'_, '_> {
                 let s1 = self.broadcast(&it, &io, span)?;
                 let shape = self.broadcast(&ic, &Info { shape: s1, class }, span)?;
                 Some((
-                    mk(HE::Select { cond: Box::new(hc), then: Box::new(ht), otherwise: Box::new(ho) }),
+                    mk(HE::Select {
+                        cond: Box::new(hc),
+                        then: Box::new(ht),
+                        otherwise: Box::new(ho),
+                    }),
                     Info { shape, class },
                 ))
             }
@@ -1101,23 +1353,32 @@ impl Checker<'_, '_> {
             }
             AE::Lambda { .. } => {
                 self.err(
-                    Diagnostic::error(codes::BAD_MAP, "a lambda can only be the first argument of `map`")
-                        .at(span),
+                    Diagnostic::error(
+                        codes::BAD_MAP,
+                        "a lambda can only be the first argument of `map`",
+                    )
+                    .at(span),
                 );
                 None
             }
             AE::Generator(_) => {
                 self.err(
-                    Diagnostic::error(codes::BAD_REDUCTION, "a generator expression can only be the argument of `sum`, `max` or `min`")
-                        .at(span),
+                    Diagnostic::error(
+                        codes::BAD_REDUCTION,
+                        "a generator expression can only be the argument of `sum`, `max` or `min`",
+                    )
+                    .at(span),
                 );
                 None
             }
             AE::Comprehension(g) => self.comprehension(g, span),
             AE::Tuple(_) => {
                 self.err(
-                    Diagnostic::error(codes::UNSUPPORTED, "tuples only appear in `return a, b` and `a, b = kernel(...)`")
-                        .at(span),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        "tuples only appear in `return a, b` and `a, b = kernel(...)`",
+                    )
+                    .at(span),
                 );
                 None
             }
@@ -1127,9 +1388,12 @@ impl Checker<'_, '_> {
     fn numeric(&mut self, c: Class, span: Span, what: &str) -> Option<()> {
         if c == Class::Bool {
             self.err(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("{what} needs a number, not a bool"))
-                    .at(span)
-                    .help("convert with `int<1>(b)` or `uint<1>(b)`"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("{what} needs a number, not a bool"),
+                )
+                .at(span)
+                .help("convert with `int<1>(b)` or `uint<1>(b)`"),
             );
             return None;
         }
@@ -1143,9 +1407,12 @@ impl Checker<'_, '_> {
             (x, y) if x == y => x,
             (Bool, _) | (_, Bool) => {
                 self.err(
-                    Diagnostic::error(codes::TYPE_MISMATCH, format!("the branches give {} and {}", a.name(), b.name()))
-                        .at(sa)
-                        .with_secondary(sb, "other branch"),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("the branches give {} and {}", a.name(), b.name()),
+                    )
+                    .at(sa)
+                    .with_secondary(sb, "other branch"),
                 );
                 return None;
             }
@@ -1167,34 +1434,51 @@ impl Checker<'_, '_> {
     }
 
     /// Class of `a op b`, or a diagnostic.
-    fn binary_class(&mut self, op: BinOp, a: Class, b: Class, span: Span, sa: Span, sb: Span) -> Option<Class> {
+    fn binary_class(
+        &mut self,
+        op: BinOp,
+        a: Class,
+        b: Class,
+        span: Span,
+        sa: Span,
+        sb: Span,
+    ) -> Option<Class> {
         use Class::*;
         let sym = op.symbol();
         if a == Bool || b == Bool {
             let s = if a == Bool { sa } else { sb };
             self.err(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("`{sym}` needs numbers, not a bool"))
-                    .at(s)
-                    .help(match op {
-                        BinOp::BitAnd | BinOp::BitOr => "for logic on bools use `and` / `or`",
-                        _ => "convert with `int<1>(b)` or `uint<1>(b)`",
-                    }),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("`{sym}` needs numbers, not a bool"),
+                )
+                .at(s)
+                .help(match op {
+                    BinOp::BitAnd | BinOp::BitOr => "for logic on bools use `and` / `or`",
+                    _ => "convert with `int<1>(b)` or `uint<1>(b)`",
+                }),
             );
             return None;
         }
         if matches!(op, BinOp::Shl | BinOp::Shr) {
             if a == F32 {
                 self.err(
-                    Diagnostic::error(codes::TYPE_MISMATCH, format!("`{sym}` shifts exact values, not f32"))
-                        .at(sa)
-                        .help("multiply by a power of two instead"),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`{sym}` shifts exact values, not f32"),
+                    )
+                    .at(sa)
+                    .help("multiply by a power of two instead"),
                 );
                 return None;
             }
             if !matches!(b, Int | IntLit | Unknown) {
                 self.err(
-                    Diagnostic::error(codes::TYPE_MISMATCH, format!("a shift amount must be an integer, not {}", b.name()))
-                        .at(sb),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("a shift amount must be an integer, not {}", b.name()),
+                    )
+                    .at(sb),
                 );
                 return None;
             }
@@ -1222,12 +1506,22 @@ impl Checker<'_, '_> {
             return match op {
                 BinOp::FloorDiv | BinOp::Mod => {
                     self.err(
-                        Diagnostic::error(codes::BAD_DIVISION, format!("`{sym}` is for integers; f32 divides with `/`")).at(span),
+                        Diagnostic::error(
+                            codes::BAD_DIVISION,
+                            format!("`{sym}` is for integers; f32 divides with `/`"),
+                        )
+                        .at(span),
                     );
                     None
                 }
                 BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
-                    self.err(Diagnostic::error(codes::TYPE_MISMATCH, format!("`{sym}` needs integers, not f32")).at(span));
+                    self.err(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{sym}` needs integers, not f32"),
+                        )
+                        .at(span),
+                    );
                     None
                 }
                 _ => Some(F32),
@@ -1262,9 +1556,12 @@ impl Checker<'_, '_> {
             BinOp::FloorDiv | BinOp::Mod => {
                 if !both_int {
                     self.err(
-                        Diagnostic::error(codes::BAD_DIVISION, format!("`{sym}` is defined on integers only"))
-                            .at(span)
-                            .help("fixed-point values divide with `/` (ap_fixed semantics)"),
+                        Diagnostic::error(
+                            codes::BAD_DIVISION,
+                            format!("`{sym}` is defined on integers only"),
+                        )
+                        .at(span)
+                        .help("fixed-point values divide with `/` (ap_fixed semantics)"),
                     );
                     return None;
                 }
@@ -1285,7 +1582,12 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn compare_chain(&mut self, first: &ast::Expr, rest: &[(CmpOp, ast::Expr)], span: Span) -> Checked {
+    fn compare_chain(
+        &mut self,
+        first: &ast::Expr,
+        rest: &[(CmpOp, ast::Expr)],
+        span: Span,
+    ) -> Checked {
         let (mut lhs, mut li) = self.expr(first)?;
         let mut acc: Option<(hir::Expr, Info)> = None;
         for (op, rhs) in rest {
@@ -1294,11 +1596,15 @@ impl Checker<'_, '_> {
                 (Class::Unknown, _) | (_, Class::Unknown) => true,
                 (Class::Bool, Class::Bool) => matches!(op, CmpOp::Eq | CmpOp::Ne),
                 (Class::Bool, _) | (_, Class::Bool) => false,
-                (Class::F32, Class::Int | Class::Fixed) | (Class::Int | Class::Fixed, Class::F32) => {
+                (Class::F32, Class::Int | Class::Fixed)
+                | (Class::Int | Class::Fixed, Class::F32) => {
                     self.err(
-                        Diagnostic::error(codes::MIXED_FLOAT, "comparison of f32 with an exact value")
-                            .at(span)
-                            .help("convert one side explicitly"),
+                        Diagnostic::error(
+                            codes::MIXED_FLOAT,
+                            "comparison of f32 with an exact value",
+                        )
+                        .at(span)
+                        .help("convert one side explicitly"),
                     );
                     return None;
                 }
@@ -1306,8 +1612,16 @@ impl Checker<'_, '_> {
             };
             if !ok {
                 self.err(
-                    Diagnostic::error(codes::TYPE_MISMATCH, format!("cannot compare {} with {} using `{}`", li.class.name(), ri.class.name(), op.symbol()))
-                        .at(span),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!(
+                            "cannot compare {} with {} using `{}`",
+                            li.class.name(),
+                            ri.class.name(),
+                            op.symbol()
+                        ),
+                    )
+                    .at(span),
                 );
                 return None;
             }
@@ -1316,14 +1630,23 @@ impl Checker<'_, '_> {
                 kind: HE::Compare(*op, Box::new(lhs.clone()), Box::new(rh.clone())),
                 span: Span::new(span.file, lhs.span.start as usize, rh.span.end as usize),
             };
-            let info = Info { shape, class: Class::Bool };
+            let info = Info {
+                shape,
+                class: Class::Bool,
+            };
             acc = Some(match acc {
                 None => (cmp, info),
                 Some((prev, pinfo)) => {
                     let shape = self.broadcast(&pinfo, &info, span)?;
                     (
-                        hir::Expr { kind: HE::Logic(BoolOp::And, Box::new(prev), Box::new(cmp)), span },
-                        Info { shape, class: Class::Bool },
+                        hir::Expr {
+                            kind: HE::Logic(BoolOp::And, Box::new(prev), Box::new(cmp)),
+                            span,
+                        },
+                        Info {
+                            shape,
+                            class: Class::Bool,
+                        },
                     )
                 }
             });
@@ -1343,7 +1666,8 @@ impl Checker<'_, '_> {
 
     fn name(&mut self, n: &str, span: Span) -> Checked {
         let mk = |kind: HE| hir::Expr { kind, span };
-        if let Some((_, idx, info, _)) = self.lambda_scope.iter().rev().find(|(name, ..)| name == n) {
+        if let Some((_, idx, info, _)) = self.lambda_scope.iter().rev().find(|(name, ..)| name == n)
+        {
             let class = info.class;
             return Some((mk(HE::LambdaParam(*idx)), Info::scalar(class)));
         }
@@ -1361,14 +1685,29 @@ impl Checker<'_, '_> {
                 );
                 return None;
             }
-            return Some((mk(HE::Local(id)), Info { shape, class: self.local_class[id] }));
+            return Some((
+                mk(HE::Local(id)),
+                Info {
+                    shape,
+                    class: self.local_class[id],
+                },
+            ));
         }
         if let Some(pi) = self.k.params.iter().position(|p| p.name == n) {
             return match &self.k.params[pi].kind {
-                KParamKind::Const => Some((mk(HE::Size(SizeExpr::ConstParam(pi))), Info::scalar(Class::Int))),
+                KParamKind::Const => Some((
+                    mk(HE::Size(SizeExpr::ConstParam(pi))),
+                    Info::scalar(Class::Int),
+                )),
                 KParamKind::Value(t) => {
                     let class = Class::of_elem(&t.elem);
-                    Some((mk(HE::Param(pi)), Info { shape: t.shape.clone(), class }))
+                    Some((
+                        mk(HE::Param(pi)),
+                        Info {
+                            shape: t.shape.clone(),
+                            class,
+                        },
+                    ))
                 }
             };
         }
@@ -1377,59 +1716,96 @@ impl Checker<'_, '_> {
         }
         if self.k.type_vars.iter().any(|v| v.name == n) {
             self.err(
-                Diagnostic::error(codes::WRONG_NAME_KIND, format!("`{n}` is a type variable, not a value"))
-                    .at(span)
-                    .help(format!("to convert a value to it, call it: `{n}(x)`")),
+                Diagnostic::error(
+                    codes::WRONG_NAME_KIND,
+                    format!("`{n}` is a type variable, not a value"),
+                )
+                .at(span)
+                .help(format!("to convert a value to it, call it: `{n}(x)`")),
             );
             return None;
         }
         match self.ctx.lookup(n).cloned() {
             Some(Symbol::Global(g)) => {
                 let gl = &self.ctx.globals[g];
-                let shape = (!gl.shape.is_empty()).then(|| gl.shape.iter().map(|&d| Dim::Size(SizeExpr::Const(d as i64))).collect());
-                Some((mk(HE::Global(g)), Info { shape, class: Class::of(&gl.elem) }))
+                let shape = (!gl.shape.is_empty()).then(|| {
+                    gl.shape
+                        .iter()
+                        .map(|&d| Dim::Size(SizeExpr::Const(d as i64)))
+                        .collect()
+                });
+                Some((
+                    mk(HE::Global(g)),
+                    Info {
+                        shape,
+                        class: Class::of(&gl.elem),
+                    },
+                ))
             }
-            Some(Symbol::Const(v)) => Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))
-                .filter(|_| v >= 0)
-                .or_else(|| {
-                    Some((
-                        mk(HE::Unary(HUnaryOp::Neg, Box::new(mk(HE::Int(v.unsigned_abs() as u128))))),
-                        Info::scalar(Class::IntLit),
-                    ))
-                }),
+            Some(Symbol::Const(v)) => {
+                Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))
+                    .filter(|_| v >= 0)
+                    .or_else(|| {
+                        Some((
+                            mk(HE::Unary(
+                                HUnaryOp::Neg,
+                                Box::new(mk(HE::Int(v.unsigned_abs() as u128))),
+                            )),
+                            Info::scalar(Class::IntLit),
+                        ))
+                    })
+            }
             Some(Symbol::Kernel(_)) => {
                 self.err(
-                    Diagnostic::error(codes::WRONG_NAME_KIND, format!("kernel `{n}` is used as a value"))
-                        .at(span)
-                        .help(format!("call it: `{n}(...)`")),
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("kernel `{n}` is used as a value"),
+                    )
+                    .at(span)
+                    .help(format!("call it: `{n}(...)`")),
                 );
                 None
             }
             Some(Symbol::Alias(..)) => {
                 self.err(
-                    Diagnostic::error(codes::WRONG_NAME_KIND, format!("`{n}` is a type, not a value"))
-                        .at(span)
-                        .help(format!("to convert a value, call the type: `{n}(x)`")),
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("`{n}` is a type, not a value"),
+                    )
+                    .at(span)
+                    .help(format!("to convert a value, call the type: `{n}(x)`")),
                 );
                 None
             }
             Some(Symbol::Module(_)) => {
-                self.err(Diagnostic::error(codes::WRONG_NAME_KIND, format!("`{n}` is a module, not a value")).at(span));
+                self.err(
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("`{n}` is a module, not a value"),
+                    )
+                    .at(span),
+                );
                 None
             }
             None => {
                 if BUILTINS.contains(&n) {
                     self.err(
-                        Diagnostic::error(codes::WRONG_NAME_KIND, format!("`{n}` is a builtin function"))
-                            .at(span)
-                            .help(format!("call it: `{n}(...)`")),
+                        Diagnostic::error(
+                            codes::WRONG_NAME_KIND,
+                            format!("`{n}` is a builtin function"),
+                        )
+                        .at(span)
+                        .help(format!("call it: `{n}(...)`")),
                     );
                     return None;
                 }
-                let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(span);
+                let mut d =
+                    Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(span);
                 if let Some(def) = self.assigned_anywhere.get(n) {
                     if def.start > span.start {
-                        d = d.with_secondary(*def, "assigned only later, here").help("assign it before this use");
+                        d = d
+                            .with_secondary(*def, "assigned only later, here")
+                            .help("assign it before this use");
                         self.err(d);
                         return None;
                     }
@@ -1452,12 +1828,20 @@ impl Checker<'_, '_> {
 
     /// Checks subscripts against a shape. Returns the HIR subscripts and the shape of the
     /// selected region (`None` when every subscript is an index: one element).
-    fn subscripts(&mut self, shape: &[Dim], subs: &[ast::Subscript], span: Span) -> Option<(Vec<Sub>, Option<Vec<Dim>>)> {
+    fn subscripts(
+        &mut self,
+        shape: &[Dim],
+        subs: &[ast::Subscript],
+        span: Span,
+    ) -> Option<(Vec<Sub>, Option<Vec<Dim>>)> {
         if shape.iter().any(|d| matches!(d, Dim::Rest(_))) {
             self.err(
-                Diagnostic::error(codes::INDEX_COUNT, "a tensor of generic rank cannot be indexed")
-                    .at(span)
-                    .help("work on it as a whole, or with `map`"),
+                Diagnostic::error(
+                    codes::INDEX_COUNT,
+                    "a tensor of generic rank cannot be indexed",
+                )
+                .at(span)
+                .help("work on it as a whole, or with `map`"),
             );
             return None;
         }
@@ -1465,7 +1849,12 @@ impl Checker<'_, '_> {
             self.err(
                 Diagnostic::error(
                     codes::INDEX_COUNT,
-                    format!("{} subscript(s) for a tensor of rank {} {}", subs.len(), shape.len(), self.show_shape(shape)),
+                    format!(
+                        "{} subscript(s) for a tensor of rank {} {}",
+                        subs.len(),
+                        shape.len(),
+                        self.show_shape(shape)
+                    ),
                 )
                 .at(span)
                 .help("give one index or slice per dimension; `:` selects a whole dimension"),
@@ -1481,13 +1870,19 @@ impl Checker<'_, '_> {
                 ast::Subscript::Index(e) => {
                     let (h, info) = self.expr(e)?;
                     if info.shape.is_some() {
-                        self.err(Diagnostic::error(codes::KIND_MISMATCH, "an index must be a scalar").at(e.span));
+                        self.err(
+                            Diagnostic::error(codes::KIND_MISMATCH, "an index must be a scalar")
+                                .at(e.span),
+                        );
                         return None;
                     }
                     if !matches!(info.class, Class::Int | Class::IntLit | Class::Unknown) {
                         self.err(
-                            Diagnostic::error(codes::TYPE_MISMATCH, format!("an index must be an integer, not {}", info.class.name()))
-                                .at(e.span),
+                            Diagnostic::error(
+                                codes::TYPE_MISMATCH,
+                                format!("an index must be an integer, not {}", info.class.name()),
+                            )
+                            .at(e.span),
                         );
                         return None;
                     }
@@ -1496,16 +1891,25 @@ impl Checker<'_, '_> {
                             self.err(
                                 Diagnostic::error(codes::OUT_OF_BOUNDS, "negative index")
                                     .at(e.span)
-                                    .help("kiln does not count from the end; write e.g. `x[N - 1]`"),
+                                    .help(
+                                        "kiln does not count from the end; write e.g. `x[N - 1]`",
+                                    ),
                             );
                             return None;
                         }
                     }
                     out.push(Sub::Index(h));
                 }
-                ast::Subscript::Slice { lo, hi, step, span: sspan } => {
+                ast::Subscript::Slice {
+                    lo,
+                    hi,
+                    step,
+                    span: sspan,
+                } => {
                     any_slice = true;
-                    let bound = |c: &mut Self, e: &Option<ast::Expr>| -> Result<Option<SizeExpr>, ()> {
+                    let bound = |c: &mut Self,
+                                 e: &Option<ast::Expr>|
+                     -> Result<Option<SizeExpr>, ()> {
                         match e {
                             None => Ok(None),
                             Some(e) => match size_expr(&c.env(), e) {
@@ -1524,13 +1928,21 @@ impl Checker<'_, '_> {
                     let hi_s = bound(self, hi).ok()?;
                     let step_v = match step {
                         None => 1,
-                        Some(e) => match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
-                            Some(v) if v > 0 => v,
-                            _ => {
-                                self.err(Diagnostic::error(codes::BAD_SLICE, "a slice step must be a positive constant").at(e.span));
-                                return None;
+                        Some(e) => {
+                            match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
+                                Some(v) if v > 0 => v,
+                                _ => {
+                                    self.err(
+                                        Diagnostic::error(
+                                            codes::BAD_SLICE,
+                                            "a slice step must be a positive constant",
+                                        )
+                                        .at(e.span),
+                                    );
+                                    return None;
+                                }
                             }
-                        },
+                        }
                     };
                     for b in [&lo_s, &hi_s].into_iter().flatten() {
                         if let Some(v) = b.as_const() {
@@ -1557,22 +1969,40 @@ impl Checker<'_, '_> {
                         )
                     };
                     let norm = len.normalize();
-                    if norm.terms.keys().any(|m| m.iter().any(|a| matches!(a, crate::sym::Atom::LoopVar(_)))) {
+                    if norm
+                        .terms
+                        .keys()
+                        .any(|m| m.iter().any(|a| matches!(a, crate::sym::Atom::LoopVar(_))))
+                    {
                         self.err(
-                            Diagnostic::error(codes::BAD_SLICE, "the length of this slice depends on a loop variable")
-                                .at(*sspan)
-                                .help("the bounds must move together, e.g. `x[i:i + 3]`"),
+                            Diagnostic::error(
+                                codes::BAD_SLICE,
+                                "the length of this slice depends on a loop variable",
+                            )
+                            .at(*sspan)
+                            .help("the bounds must move together, e.g. `x[i:i + 3]`"),
                         );
                         return None;
                     }
                     if let Some(l) = norm.as_const() {
                         if l < 1 {
-                            self.err(Diagnostic::error(codes::BAD_SLICE, format!("this slice is empty (length {l})")).at(*sspan));
+                            self.err(
+                                Diagnostic::error(
+                                    codes::BAD_SLICE,
+                                    format!("this slice is empty (length {l})"),
+                                )
+                                .at(*sspan),
+                            );
                             return None;
                         }
                     }
                     region.push(Dim::Size(simplify(&len)));
-                    out.push(Sub::Slice { lo: lo_s, hi: hi_s, step: step_v, span: *sspan });
+                    out.push(Sub::Slice {
+                        lo: lo_s,
+                        hi: hi_s,
+                        step: step_v,
+                        span: *sspan,
+                    });
                 }
             }
         }
@@ -1581,13 +2011,21 @@ impl Checker<'_, '_> {
 
     fn index(&mut self, base: &ast::Expr, subs: &[ast::Subscript], span: Span) -> Checked {
         if let AE::Name(n) = &base.kind {
-            if let Some((_, idx, info, windowed)) = self.lambda_scope.iter().rev().find(|(name, ..)| name == n).cloned() {
+            if let Some((_, idx, info, windowed)) = self
+                .lambda_scope
+                .iter()
+                .rev()
+                .find(|(name, ..)| name == n)
+                .cloned()
+            {
                 return self.window(idx, &info, windowed, subs, span);
             }
         }
         let (hb, ib) = self.expr(base)?;
         let Some(shape) = ib.shape.clone() else {
-            self.err(Diagnostic::error(codes::KIND_MISMATCH, "a scalar cannot be indexed").at(base.span));
+            self.err(
+                Diagnostic::error(codes::KIND_MISMATCH, "a scalar cannot be indexed").at(base.span),
+            );
             return None;
         };
         if !matches!(hb.kind, HE::Local(_) | HE::Param(_) | HE::Global(_)) {
@@ -1600,12 +2038,28 @@ impl Checker<'_, '_> {
         }
         let (hsubs, region) = self.subscripts(&shape, subs, span)?;
         Some((
-            hir::Expr { kind: HE::Index { base: Box::new(hb), subs: hsubs }, span },
-            Info { shape: region, class: ib.class },
+            hir::Expr {
+                kind: HE::Index {
+                    base: Box::new(hb),
+                    subs: hsubs,
+                },
+                span,
+            },
+            Info {
+                shape: region,
+                class: ib.class,
+            },
         ))
     }
 
-    fn window(&mut self, param: usize, info: &Info, windowed: bool, subs: &[ast::Subscript], span: Span) -> Checked {
+    fn window(
+        &mut self,
+        param: usize,
+        info: &Info,
+        windowed: bool,
+        subs: &[ast::Subscript],
+        span: Span,
+    ) -> Checked {
         let rank = info.shape.as_ref().map_or(0, |s| s.len());
         if !windowed {
             self.err(
@@ -1617,30 +2071,45 @@ impl Checker<'_, '_> {
         }
         if subs.len() != rank {
             self.err(
-                Diagnostic::error(codes::INDEX_COUNT, format!("a window offset needs {rank} coordinates, one per dimension"))
-                    .at(span),
+                Diagnostic::error(
+                    codes::INDEX_COUNT,
+                    format!("a window offset needs {rank} coordinates, one per dimension"),
+                )
+                .at(span),
             );
             return None;
         }
         let mut offsets = Vec::new();
         for s in subs {
             let ast::Subscript::Index(e) = s else {
-                self.err(Diagnostic::error(codes::BAD_MAP, "window offsets are constants, not slices").at(s.span()));
+                self.err(
+                    Diagnostic::error(codes::BAD_MAP, "window offsets are constants, not slices")
+                        .at(s.span()),
+                );
                 return None;
             };
             match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
                 Some(v) => offsets.push(v),
                 None => {
                     self.err(
-                        Diagnostic::error(codes::BAD_MAP, "a window offset must be a constant integer")
-                            .at(e.span)
-                            .help("`p[-1, 0]` reads the element one row above"),
+                        Diagnostic::error(
+                            codes::BAD_MAP,
+                            "a window offset must be a constant integer",
+                        )
+                        .at(e.span)
+                        .help("`p[-1, 0]` reads the element one row above"),
                     );
                     return None;
                 }
             }
         }
-        Some((hir::Expr { kind: HE::Window { param, offsets }, span }, Info::scalar(info.class)))
+        Some((
+            hir::Expr {
+                kind: HE::Window { param, offsets },
+                span,
+            },
+            Info::scalar(info.class),
+        ))
     }
 
     // ------------------------------------------------------------ calls
@@ -1660,18 +2129,29 @@ impl Checker<'_, '_> {
             return self.cast(target, args, span);
         }
         if let AE::Name(n) = &func.kind {
-            let is_local = self.locals.contains_key(n) || self.k.params.iter().any(|p| &p.name == n);
+            let is_local =
+                self.locals.contains_key(n) || self.k.params.iter().any(|p| &p.name == n);
             if !is_local {
                 if let Some(v) = self.k.type_vars.iter().position(|t| &t.name == n) {
                     return self.cast(ElemRef::Var(v), args, span);
                 }
                 match self.ctx.lookup(n).cloned() {
-                    Some(Symbol::Alias(t, None)) => return self.cast(ElemRef::Known(t), args, span),
+                    Some(Symbol::Alias(t, None)) => {
+                        return self.cast(ElemRef::Known(t), args, span)
+                    }
                     Some(Symbol::Alias(_, Some(_))) => {
-                        self.err(Diagnostic::error(codes::BAD_CAST, format!("`{n}` is a tensor type; convert to an element type")).at(func.span));
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_CAST,
+                                format!("`{n}` is a tensor type; convert to an element type"),
+                            )
+                            .at(func.span),
+                        );
                         return None;
                     }
-                    Some(Symbol::Kernel(k)) => return self.kernel_call(k, Vec::new(), args, span, results),
+                    Some(Symbol::Kernel(k)) => {
+                        return self.kernel_call(k, Vec::new(), args, span, results)
+                    }
                     Some(_) => {}
                     None => {
                         if BUILTINS.contains(&n.as_str()) {
@@ -1687,7 +2167,13 @@ impl Checker<'_, '_> {
                 let mut targs = Vec::new();
                 for s in subs {
                     let ast::Subscript::Index(e) = s else {
-                        self.err(Diagnostic::error(codes::BAD_ARGS, "type arguments are types, not slices").at(s.span()));
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                "type arguments are types, not slices",
+                            )
+                            .at(s.span()),
+                        );
                         return None;
                     };
                     targs.push(self.type_argument(e)?);
@@ -1703,11 +2189,19 @@ impl Checker<'_, '_> {
             return None;
         }
         let what = match &func.kind {
-            AE::Name(n) if self.locals.contains_key(n) => format!("`{n}` is a local value, not a kernel"),
-            AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => format!("`{n}` is a parameter, not a kernel"),
+            AE::Name(n) if self.locals.contains_key(n) => {
+                format!("`{n}` is a local value, not a kernel")
+            }
+            AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => {
+                format!("`{n}` is a parameter, not a kernel")
+            }
             AE::Name(n) => {
                 if self.ctx.lookup(n).is_none() {
-                    let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown kernel or function `{n}`")).at(func.span);
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_NAME,
+                        format!("unknown kernel or function `{n}`"),
+                    )
+                    .at(func.span);
                     let mut cands: Vec<String> = self.ctx.visible_names();
                     cands.extend(BUILTINS.iter().map(|s| s.to_string()));
                     if let Some(s) = suggest(n, cands.iter()) {
@@ -1738,7 +2232,9 @@ impl Checker<'_, '_> {
                     parts.push(name.name.clone());
                     cur = b;
                 }
-                let AE::Name(root) = &cur.kind else { return None };
+                let AE::Name(root) = &cur.kind else {
+                    return None;
+                };
                 parts.push(root.clone());
                 parts.reverse();
                 // The longest prefix that names a module.
@@ -1755,7 +2251,10 @@ impl Checker<'_, '_> {
                             _ => {
                                 let mut d = Diagnostic::error(
                                     codes::UNKNOWN_NAME,
-                                    format!("module `{}` has no kernel `{}`", module.name, member[0]),
+                                    format!(
+                                        "module `{}` has no kernel `{}`",
+                                        module.name, member[0]
+                                    ),
                                 )
                                 .at(e.span);
                                 if let Some(s) = suggest(&member[0], module.scope.keys()) {
@@ -1768,9 +2267,18 @@ impl Checker<'_, '_> {
                     }
                 }
                 self.err(
-                    Diagnostic::error(codes::UNKNOWN_MODULE, format!("`{}` is not an imported module", parts[..parts.len() - 1].join(".")))
-                        .at(e.span)
-                        .help(format!("import it first: `import {}`", parts[..parts.len() - 1].join("."))),
+                    Diagnostic::error(
+                        codes::UNKNOWN_MODULE,
+                        format!(
+                            "`{}` is not an imported module",
+                            parts[..parts.len() - 1].join(".")
+                        ),
+                    )
+                    .at(e.span)
+                    .help(format!(
+                        "import it first: `import {}`",
+                        parts[..parts.len() - 1].join(".")
+                    )),
                 );
                 None
             }
@@ -1783,7 +2291,10 @@ impl Checker<'_, '_> {
             AE::TypeLit(t) => self.elem_type_here(t),
             AE::Name(n) => {
                 let t = ast::ElemTypeExpr {
-                    kind: ast::ElemTypeKind::Named(ast::Ident { name: n.clone(), span: e.span }),
+                    kind: ast::ElemTypeKind::Named(ast::Ident {
+                        name: n.clone(),
+                        span: e.span,
+                    }),
                     span: e.span,
                 };
                 self.elem_type_here(&t)
@@ -1797,7 +2308,9 @@ impl Checker<'_, '_> {
 
     fn cast(&mut self, to: ElemRef, args: &[ast::Arg], span: Span) -> Checked {
         if args.len() != 1 || args[0].name.is_some() {
-            self.err(Diagnostic::error(codes::BAD_ARGS, "a conversion takes exactly one value").at(span));
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, "a conversion takes exactly one value").at(span),
+            );
             return None;
         }
         let (h, info) = self.expr(&args[0].value)?;
@@ -1805,17 +2318,51 @@ impl Checker<'_, '_> {
             // Allowed: explicit conversion. Its range is checked at instantiation.
         }
         let class = Class::of_elem(&to);
-        Some((hir::Expr { kind: HE::Cast { to, arg: Box::new(h) }, span }, Info { shape: info.shape, class }))
+        Some((
+            hir::Expr {
+                kind: HE::Cast {
+                    to,
+                    arg: Box::new(h),
+                },
+                span,
+            },
+            Info {
+                shape: info.shape,
+                class,
+            },
+        ))
     }
 
-    fn positional(&mut self, f: &str, args: &[ast::Arg], span: Span, min: usize, max: usize) -> Option<()> {
+    fn positional(
+        &mut self,
+        f: &str,
+        args: &[ast::Arg],
+        span: Span,
+        min: usize,
+        max: usize,
+    ) -> Option<()> {
         if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            self.err(Diagnostic::error(codes::BAD_ARGS, format!("`{f}` takes no named arguments")).at(a.value.span));
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, format!("`{f}` takes no named arguments"))
+                    .at(a.value.span),
+            );
             return None;
         }
         if args.len() < min || args.len() > max {
-            let want = if min == max { format!("{min}") } else if max == usize::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
-            self.err(Diagnostic::error(codes::BAD_ARGS, format!("`{f}` takes {want} argument(s), not {}", args.len())).at(span));
+            let want = if min == max {
+                format!("{min}")
+            } else if max == usize::MAX {
+                format!("at least {min}")
+            } else {
+                format!("{min} to {max}")
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{f}` takes {want} argument(s), not {}", args.len()),
+                )
+                .at(span),
+            );
             return None;
         }
         Some(())
@@ -1826,16 +2373,22 @@ impl Checker<'_, '_> {
         match f {
             "range" | "grid" => {
                 self.err(
-                    Diagnostic::error(codes::BAD_LOOP, format!("`{f}` only appears in `for ... in {f}(...)` and in generators"))
-                        .at(span),
+                    Diagnostic::error(
+                        codes::BAD_LOOP,
+                        format!("`{f}` only appears in `for ... in {f}(...)` and in generators"),
+                    )
+                    .at(span),
                 );
                 None
             }
             "load" => {
                 self.err(
-                    Diagnostic::error(codes::UNSUPPORTED, "`load` only appears in `param` declarations and parameter defaults")
-                        .at(span)
-                        .help("declare `param w: T[...] = load(\"w.npy\")` at module level"),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        "`load` only appears in `param` declarations and parameter defaults",
+                    )
+                    .at(span)
+                    .help("declare `param w: T[...] = load(\"w.npy\")` at module level"),
                 );
                 None
             }
@@ -1847,7 +2400,11 @@ impl Checker<'_, '_> {
             }
             "min" | "max" => {
                 self.positional(f, args, span, 1, usize::MAX)?;
-                let op = if f == "min" { ReduceOp::Min } else { ReduceOp::Max };
+                let op = if f == "min" {
+                    ReduceOp::Min
+                } else {
+                    ReduceOp::Max
+                };
                 if args.len() == 1 {
                     return self.reduction(op, &args[0].value, span);
                 }
@@ -1859,14 +2416,25 @@ impl Checker<'_, '_> {
                     acc = Some(match acc {
                         None => info,
                         Some(prev) => {
-                            let class = self.unify_branches(prev.class, info.class, a.value.span, a.value.span)?;
+                            let class = self.unify_branches(
+                                prev.class,
+                                info.class,
+                                a.value.span,
+                                a.value.span,
+                            )?;
                             let shape = self.broadcast(&prev, &info, span)?;
                             Info { shape, class }
                         }
                     });
                     hs.push(h);
                 }
-                Some((mk(HE::MinMax { max: f == "max", args: hs }), acc?))
+                Some((
+                    mk(HE::MinMax {
+                        max: f == "max",
+                        args: hs,
+                    }),
+                    acc?,
+                ))
             }
             "sum" => {
                 self.positional(f, args, span, 1, 1)?;
@@ -1877,11 +2445,20 @@ impl Checker<'_, '_> {
                 let (ha, ia) = self.expr(&args[0].value)?;
                 let (hb, ib) = self.expr(&args[1].value)?;
                 let (Some(sa), Some(sb)) = (&ia.shape, &ib.shape) else {
-                    self.err(Diagnostic::error(codes::KIND_MISMATCH, "`dot` takes two tensors").at(span));
+                    self.err(
+                        Diagnostic::error(codes::KIND_MISMATCH, "`dot` takes two tensors").at(span),
+                    );
                     return None;
                 };
                 self.same_shape(sa, sb, args[1].value.span, "the first operand's shape");
-                let class = self.binary_class(BinOp::Mul, ia.class, ib.class, span, args[0].value.span, args[1].value.span)?;
+                let class = self.binary_class(
+                    BinOp::Mul,
+                    ia.class,
+                    ib.class,
+                    span,
+                    args[0].value.span,
+                    args[1].value.span,
+                )?;
                 Some((mk(HE::Dot(Box::new(ha), Box::new(hb))), Info::scalar(class)))
             }
             "map" => self.map(args, span),
@@ -1904,7 +2481,13 @@ impl Checker<'_, '_> {
             self.loop_scope.truncate(self.loop_scope.len() - n);
             let (hb, ib) = body?;
             if ib.shape.is_some() {
-                self.err(Diagnostic::error(codes::BAD_REDUCTION, "the element of a reduction must be a scalar").at(g.elem.span));
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_REDUCTION,
+                        "the element of a reduction must be a scalar",
+                    )
+                    .at(g.elem.span),
+                );
                 return None;
             }
             self.numeric(ib.class, g.elem.span, &format!("`{}`", op.name()))?;
@@ -1913,28 +2496,51 @@ impl Checker<'_, '_> {
                 Class::RealLit => Class::Fixed,
                 c => c,
             };
-            return Some((mk(HE::Reduce { op, loops: headers, body: Box::new(hb) }), Info::scalar(class)));
+            return Some((
+                mk(HE::Reduce {
+                    op,
+                    loops: headers,
+                    body: Box::new(hb),
+                }),
+                Info::scalar(class),
+            ));
         }
         let (h, info) = self.expr(arg)?;
         if info.shape.is_none() {
             self.err(
-                Diagnostic::error(codes::BAD_REDUCTION, format!("`{}` of a single scalar", op.name()))
-                    .at(arg.span)
-                    .help(format!("`{}` takes a tensor or a generator: `{}(e for i in range(N))`", op.name(), op.name())),
+                Diagnostic::error(
+                    codes::BAD_REDUCTION,
+                    format!("`{}` of a single scalar", op.name()),
+                )
+                .at(arg.span)
+                .help(format!(
+                    "`{}` takes a tensor or a generator: `{}(e for i in range(N))`",
+                    op.name(),
+                    op.name()
+                )),
             );
             return None;
         }
         self.numeric(info.class, arg.span, &format!("`{}`", op.name()))?;
-        Some((mk(HE::ReduceAll { op, arg: Box::new(h) }), Info::scalar(info.class)))
+        Some((
+            mk(HE::ReduceAll {
+                op,
+                arg: Box::new(h),
+            }),
+            Info::scalar(info.class),
+        ))
     }
 
     fn map(&mut self, args: &[ast::Arg], span: Span) -> Checked {
         self.positional("map", args, span, 2, usize::MAX)?;
         let AE::Lambda { params, body } = &args[0].value.kind else {
             self.err(
-                Diagnostic::error(codes::BAD_MAP, "the first argument of `map` must be a lambda")
-                    .at(args[0].value.span)
-                    .help("write `map(lambda a, b: a * b, A, B)`"),
+                Diagnostic::error(
+                    codes::BAD_MAP,
+                    "the first argument of `map` must be a lambda",
+                )
+                .at(args[0].value.span)
+                .help("write `map(lambda a, b: a * b, A, B)`"),
             );
             return None;
         };
@@ -1943,7 +2549,11 @@ impl Checker<'_, '_> {
             self.err(
                 Diagnostic::error(
                     codes::BAD_MAP,
-                    format!("the lambda takes {} parameter(s) but `map` gets {} tensor(s)", params.len(), operands.len()),
+                    format!(
+                        "the lambda takes {} parameter(s) but `map` gets {} tensor(s)",
+                        params.len(),
+                        operands.len()
+                    ),
                 )
                 .at(span),
             );
@@ -1954,10 +2564,16 @@ impl Checker<'_, '_> {
         for a in operands {
             let (h, info) = self.expr(&a.value)?;
             let Some(shape) = &info.shape else {
-                self.err(Diagnostic::error(codes::BAD_MAP, "`map` works on tensors; this is a scalar").at(a.value.span));
+                self.err(
+                    Diagnostic::error(codes::BAD_MAP, "`map` works on tensors; this is a scalar")
+                        .at(a.value.span),
+                );
                 return None;
             };
-            if let Some(first) = infos.first().map(|(i, _): &(Info, bool)| i.shape.clone().unwrap_or_default()) {
+            if let Some(first) = infos
+                .first()
+                .map(|(i, _): &(Info, bool)| i.shape.clone().unwrap_or_default())
+            {
                 self.same_shape(&first, shape, a.value.span, "the first operand of `map`");
             }
             let windowed = matches!(&h.kind, HE::Local(_) | HE::Param(_) | HE::Global(_))
@@ -1968,18 +2584,26 @@ impl Checker<'_, '_> {
         let mut ids = Vec::new();
         for (p, (info, windowed)) in params.iter().zip(&infos) {
             let id = self.k.lambda_params.len();
-            self.k.lambda_params.push(Named { name: p.name.clone(), span: p.span });
-            self.lambda_scope.push((p.name.clone(), id, info.clone(), *windowed));
+            self.k.lambda_params.push(Named {
+                name: p.name.clone(),
+                span: p.span,
+            });
+            self.lambda_scope
+                .push((p.name.clone(), id, info.clone(), *windowed));
             ids.push(id);
         }
         let saved = self.wher;
         self.wher.elementwise = true;
         let body_r = self.expr(body);
         self.wher = saved;
-        self.lambda_scope.truncate(self.lambda_scope.len() - params.len());
+        self.lambda_scope
+            .truncate(self.lambda_scope.len() - params.len());
         let (hb, ib) = body_r?;
         if ib.shape.is_some() {
-            self.err(Diagnostic::error(codes::BAD_MAP, "the lambda of `map` must return a scalar").at(body.span));
+            self.err(
+                Diagnostic::error(codes::BAD_MAP, "the lambda of `map` must return a scalar")
+                    .at(body.span),
+            );
             return None;
         }
         let shape = infos[0].0.shape.clone();
@@ -1989,7 +2613,14 @@ impl Checker<'_, '_> {
             c => c,
         };
         Some((
-            hir::Expr { kind: HE::Map { params: ids, body: Box::new(hb), operands: hops }, span },
+            hir::Expr {
+                kind: HE::Map {
+                    params: ids,
+                    body: Box::new(hb),
+                    operands: hops,
+                },
+                span,
+            },
             Info { shape, class },
         ))
     }
@@ -2007,7 +2638,13 @@ impl Checker<'_, '_> {
         self.loop_scope.truncate(self.loop_scope.len() - n);
         let (he, ie) = r?;
         if ie.shape.is_some() {
-            self.err(Diagnostic::error(codes::KIND_MISMATCH, "the element of a comprehension must be a scalar").at(g.elem.span));
+            self.err(
+                Diagnostic::error(
+                    codes::KIND_MISMATCH,
+                    "the element of a comprehension must be a scalar",
+                )
+                .at(g.elem.span),
+            );
             return None;
         }
         let shape: Vec<Dim> = headers
@@ -2032,12 +2669,28 @@ impl Checker<'_, '_> {
             c => c,
         };
         Some((
-            hir::Expr { kind: HE::Comprehension { loops: headers, elem: Box::new(he) }, span },
-            Info { shape: Some(shape), class },
+            hir::Expr {
+                kind: HE::Comprehension {
+                    loops: headers,
+                    elem: Box::new(he),
+                },
+                span,
+            },
+            Info {
+                shape: Some(shape),
+                class,
+            },
         ))
     }
 
-    fn kernel_call(&mut self, k: hir::KernelId, type_args: Vec<ElemRef>, args: &[ast::Arg], span: Span, results: usize) -> Checked {
+    fn kernel_call(
+        &mut self,
+        k: hir::KernelId,
+        type_args: Vec<ElemRef>,
+        args: &[ast::Arg],
+        span: Span,
+        results: usize,
+    ) -> Checked {
         if self.wher.nested || self.wher.elementwise {
             self.call_not_top_level(span);
             return None;
@@ -2047,7 +2700,12 @@ impl Checker<'_, '_> {
             self.err(
                 Diagnostic::error(
                     codes::BAD_ARGS,
-                    format!("`{}` has {} type variable(s) but {} type argument(s) are given", callee.name, callee.type_vars.len(), type_args.len()),
+                    format!(
+                        "`{}` has {} type variable(s) but {} type argument(s) are given",
+                        callee.name,
+                        callee.type_vars.len(),
+                        type_args.len()
+                    ),
                 )
                 .at(span)
                 .with_secondary(callee.span, "declared here"),
@@ -2062,10 +2720,17 @@ impl Checker<'_, '_> {
                 None => {
                     if positional >= callee.params.len() {
                         self.err(
-                            Diagnostic::error(codes::BAD_ARGS, format!("`{}` takes {} argument(s)", callee.name, callee.params.len()))
-                                .at(a.value.span)
-                                .label("one too many")
-                                .with_secondary(callee.span, "declared here"),
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                format!(
+                                    "`{}` takes {} argument(s)",
+                                    callee.name,
+                                    callee.params.len()
+                                ),
+                            )
+                            .at(a.value.span)
+                            .label("one too many")
+                            .with_secondary(callee.span, "declared here"),
                         );
                         return None;
                     }
@@ -2074,10 +2739,14 @@ impl Checker<'_, '_> {
                 }
                 Some(name) => match callee.params.iter().position(|p| p.name == name.name) {
                     None => {
-                        let mut d = Diagnostic::error(codes::BAD_ARGS, format!("`{}` has no parameter `{}`", callee.name, name.name))
-                            .at(name.span)
-                            .with_secondary(callee.span, "declared here");
-                        if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name)) {
+                        let mut d = Diagnostic::error(
+                            codes::BAD_ARGS,
+                            format!("`{}` has no parameter `{}`", callee.name, name.name),
+                        )
+                        .at(name.span)
+                        .with_secondary(callee.span, "declared here");
+                        if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name))
+                        {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.err(d);
@@ -2085,7 +2754,13 @@ impl Checker<'_, '_> {
                     }
                     Some(i) => {
                         if slots[i].is_some() {
-                            self.err(Diagnostic::error(codes::BAD_ARGS, format!("`{}` is given twice", name.name)).at(name.span));
+                            self.err(
+                                Diagnostic::error(
+                                    codes::BAD_ARGS,
+                                    format!("`{}` is given twice", name.name),
+                                )
+                                .at(name.span),
+                            );
                             return None;
                         }
                         slots[i] = Some(a);
@@ -2103,12 +2778,17 @@ impl Checker<'_, '_> {
                 (None, _) => {
                     if p.default.is_none() {
                         self.err(
-                            Diagnostic::error(codes::BAD_ARGS, format!("missing argument `{}` of `{}`", p.name, callee.name))
-                                .at(span)
-                                .with_secondary(p.span, "parameter declared here"),
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                format!("missing argument `{}` of `{}`", p.name, callee.name),
+                            )
+                            .at(span)
+                            .with_secondary(p.span, "parameter declared here"),
                         );
                         ok = false;
-                    } else if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) = (&p.kind, &p.default) {
+                    } else if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) =
+                        (&p.kind, &p.default)
+                    {
                         if let Some(v) = s.as_const() {
                             const_binding.insert(i, SizeExpr::Const(v));
                         }
@@ -2122,8 +2802,14 @@ impl Checker<'_, '_> {
                     }
                     _ => {
                         self.err(
-                            Diagnostic::error(codes::NOT_CONSTANT, format!("`{}` is a `const` parameter: pass a compile-time integer", p.name))
-                                .at(a.value.span),
+                            Diagnostic::error(
+                                codes::NOT_CONSTANT,
+                                format!(
+                                    "`{}` is a `const` parameter: pass a compile-time integer",
+                                    p.name
+                                ),
+                            )
+                            .at(a.value.span),
                         );
                         ok = false;
                         hargs.push(CallArg::Default);
@@ -2139,23 +2825,37 @@ impl Checker<'_, '_> {
                     self.check_assign_class(pc, info.class, a.value.span, &p.name);
                     match (&t.shape, &info.shape) {
                         (Some(ps), Some(ashape)) => {
-                            if !self.bind_shape(ps, ashape, &mut size_binding, &mut shape_binding, &const_binding, a.value.span, &p.name) {
+                            if !self.bind_shape(
+                                ps,
+                                ashape,
+                                &mut size_binding,
+                                &mut shape_binding,
+                                &const_binding,
+                                a.value.span,
+                                &p.name,
+                            ) {
                                 ok = false;
                             }
                         }
                         (None, Some(_)) => {
                             self.err(
-                                Diagnostic::error(codes::KIND_MISMATCH, format!("`{}` is a scalar parameter but gets a tensor", p.name))
-                                    .at(a.value.span)
-                                    .with_secondary(p.span, "parameter declared here"),
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{}` is a scalar parameter but gets a tensor", p.name),
+                                )
+                                .at(a.value.span)
+                                .with_secondary(p.span, "parameter declared here"),
                             );
                             ok = false;
                         }
                         (Some(_), None) => {
                             self.err(
-                                Diagnostic::error(codes::KIND_MISMATCH, format!("`{}` is a tensor parameter but gets a scalar", p.name))
-                                    .at(a.value.span)
-                                    .with_secondary(p.span, "parameter declared here"),
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{}` is a tensor parameter but gets a scalar", p.name),
+                                )
+                                .at(a.value.span)
+                                .with_secondary(p.span, "parameter declared here"),
                             );
                             ok = false;
                         }
@@ -2171,30 +2871,57 @@ impl Checker<'_, '_> {
         if callee.results.len() != results {
             if results == 1 {
                 self.err(
-                    Diagnostic::error(codes::BAD_ARGS, format!("`{}` returns {} values", callee.name, callee.results.len()))
-                        .at(span)
-                        .help("unpack them: `a, b = kernel(...)`"),
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("`{}` returns {} values", callee.name, callee.results.len()),
+                    )
+                    .at(span)
+                    .help("unpack them: `a, b = kernel(...)`"),
                 );
             } else {
                 self.err(
-                    Diagnostic::error(codes::BAD_ARGS, format!("`{}` returns {} value(s), not {results}", callee.name, callee.results.len()))
-                        .at(span),
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!(
+                            "`{}` returns {} value(s), not {results}",
+                            callee.name,
+                            callee.results.len()
+                        ),
+                    )
+                    .at(span),
                 );
             }
             return None;
         }
         let mut shapes = Vec::new();
         for r in &callee.results {
-            shapes.push(r.shape.as_ref().and_then(|s| subst_shape(s, &size_binding, &shape_binding, &const_binding)));
+            shapes.push(
+                r.shape
+                    .as_ref()
+                    .and_then(|s| subst_shape(s, &size_binding, &shape_binding, &const_binding)),
+            );
         }
-        let class = callee.results.first().map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
+        let class = callee
+            .results
+            .first()
+            .map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
         let first_shape = shapes.first().cloned().flatten();
         if results > 1 {
             self.last_call_result_shapes = Some(shapes);
         }
         Some((
-            hir::Expr { kind: HE::Call { kernel: k, type_args, args: hargs }, span },
-            Info { shape: first_shape, class },
+            hir::Expr {
+                kind: HE::Call {
+                    kernel: k,
+                    type_args,
+                    args: hargs,
+                },
+                span,
+            },
+            Info {
+                shape: first_shape,
+                class,
+            },
         ))
     }
 
@@ -2220,7 +2947,11 @@ impl Checker<'_, '_> {
             self.err(
                 Diagnostic::error(
                     codes::SHAPE_MISMATCH,
-                    format!("`{pname}` expects a tensor of rank {}, got {}", param.len(), self.show_shape(arg)),
+                    format!(
+                        "`{pname}` expects a tensor of rank {}, got {}",
+                        param.len(),
+                        self.show_shape(arg)
+                    ),
                 )
                 .at(span),
             );
@@ -2238,7 +2969,12 @@ impl Checker<'_, '_> {
                         None => shapes[*v] = Some(part),
                         Some(prev) => {
                             let prev = prev.clone();
-                            if !self.same_shape(&prev, &part, span, &format!("the shape bound to `*{}`", "S")) {
+                            if !self.same_shape(
+                                &prev,
+                                &part,
+                                span,
+                                &format!("the shape bound to `*{}`", "S"),
+                            ) {
                                 return false;
                             }
                         }
@@ -2286,7 +3022,11 @@ impl Checker<'_, '_> {
                             self.err(
                                 Diagnostic::error(
                                     codes::SHAPE_MISMATCH,
-                                    format!("`{pname}` needs a dimension of {} here, got {}", self.show_size(&want), self.show_size(a)),
+                                    format!(
+                                        "`{pname}` needs a dimension of {} here, got {}",
+                                        self.show_size(&want),
+                                        self.show_size(a)
+                                    ),
                                 )
                                 .at(span),
                             );
@@ -2301,13 +3041,21 @@ impl Checker<'_, '_> {
 }
 
 /// Replaces the callee's symbols by the caller's expressions. `None` if one is unbound.
-fn subst_size(s: &SizeExpr, sizes: &[Option<SizeExpr>], consts: &HashMap<usize, SizeExpr>) -> Option<SizeExpr> {
+fn subst_size(
+    s: &SizeExpr,
+    sizes: &[Option<SizeExpr>],
+    consts: &HashMap<usize, SizeExpr>,
+) -> Option<SizeExpr> {
     Some(match s {
         SizeExpr::Const(c) => SizeExpr::Const(*c),
         SizeExpr::Var(v) => sizes.get(*v)?.clone()?,
         SizeExpr::ConstParam(p) => consts.get(p)?.clone(),
         SizeExpr::LoopVar(_) => return None,
-        SizeExpr::Binary(op, a, b) => SizeExpr::bin(*op, subst_size(a, sizes, consts)?, subst_size(b, sizes, consts)?),
+        SizeExpr::Binary(op, a, b) => SizeExpr::bin(
+            *op,
+            subst_size(a, sizes, consts)?,
+            subst_size(b, sizes, consts)?,
+        ),
     })
 }
 
@@ -2335,7 +3083,12 @@ fn simplify(s: &SizeExpr) -> SizeExpr {
     }
 }
 
-fn show_size_named(s: &SizeExpr, names: &[String], loops: &[String], consts: &dyn Fn(usize) -> String) -> String {
+fn show_size_named(
+    s: &SizeExpr,
+    names: &[String],
+    loops: &[String],
+    consts: &dyn Fn(usize) -> String,
+) -> String {
     match s {
         SizeExpr::Const(c) => c.to_string(),
         SizeExpr::Var(v) => names.get(*v).cloned().unwrap_or_else(|| "?".into()),
@@ -2361,4 +3114,3 @@ fn show_size_named(s: &SizeExpr, names: &[String], loops: &[String], consts: &dy
         }
     }
 }
-

@@ -64,7 +64,11 @@ pub struct Global {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSource {
     /// `load("path.npy")`, the path resolved against the script's directory.
-    Load { path: PathBuf, written: String, span: Span },
+    Load {
+        path: PathBuf,
+        written: String,
+        span: Span,
+    },
     /// A literal scalar.
     Literal(Literal, Span),
 }
@@ -190,11 +194,23 @@ pub struct LoopHeader {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     /// `name: T` (tensor, uninitialized or filled with `init`) or `name: T = init`.
-    Decl { local: usize, init: Option<Expr> },
-    Assign { target: Place, value: Expr },
+    Decl {
+        local: usize,
+        init: Option<Expr>,
+    },
+    Assign {
+        target: Place,
+        value: Expr,
+    },
     /// `a, b = kernel(...)`
-    AssignTuple { targets: Vec<usize>, value: Expr },
-    For { header: LoopHeader, body: Block },
+    AssignTuple {
+        targets: Vec<usize>,
+        value: Expr,
+    },
+    For {
+        header: LoopHeader,
+        body: Block,
+    },
     If {
         cond: Expr,
         then_block: Block,
@@ -285,15 +301,24 @@ pub enum ExprKind {
         otherwise: Box<Expr>,
     },
     /// Conversion to a declared type (elementwise on tensors).
-    Cast { to: ElemRef, arg: Box<Expr> },
-    Index { base: Box<Expr>, subs: Vec<Sub> },
+    Cast {
+        to: ElemRef,
+        arg: Box<Expr>,
+    },
+    Index {
+        base: Box<Expr>,
+        subs: Vec<Sub>,
+    },
     Call {
         kernel: KernelId,
         type_args: Vec<ElemRef>,
         args: Vec<CallArg>,
     },
     /// `min(a, b, ...)` / `max(a, b, ...)`, elementwise on tensors.
-    MinMax { max: bool, args: Vec<Expr> },
+    MinMax {
+        max: bool,
+        args: Vec<Expr>,
+    },
     Abs(Box<Expr>),
     /// `sum(e for i, j in grid(...))`: `loops` outermost first.
     Reduce {
@@ -302,7 +327,10 @@ pub enum ExprKind {
         body: Box<Expr>,
     },
     /// `sum(t)`, `max(t)`: over all elements in row-major order.
-    ReduceAll { op: ReduceOp, arg: Box<Expr> },
+    ReduceAll {
+        op: ReduceOp,
+        arg: Box<Expr>,
+    },
     Dot(Box<Expr>, Box<Expr>),
     /// `map(lambda a, b: body, A, B)`.
     Map {
@@ -311,7 +339,10 @@ pub enum ExprKind {
         operands: Vec<Expr>,
     },
     /// `p[dy, dx]` inside a map lambda: the operand element at a constant offset.
-    Window { param: usize, offsets: Vec<i64> },
+    Window {
+        param: usize,
+        offsets: Vec<i64>,
+    },
     /// `[e for i, j in grid(...)]`: a tensor whose dimensions are the trip counts.
     Comprehension {
         loops: Vec<LoopHeader>,
@@ -341,7 +372,11 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             f(a);
             f(b)
         }
-        ExprKind::Select { cond, then, otherwise } => {
+        ExprKind::Select {
+            cond,
+            then,
+            otherwise,
+        } => {
             f(cond);
             f(then);
             f(otherwise)

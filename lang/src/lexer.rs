@@ -329,7 +329,8 @@ impl<'src> Lexer<'src> {
     fn line_break(&mut self, start: usize, end: usize, text: &str) {
         let indent = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
         if !self.at_line_end {
-            self.pending.push_back(Ok((start, Token::Newline, start + 1)));
+            self.pending
+                .push_back(Ok((start, Token::Newline, start + 1)));
             self.at_line_end = true;
         }
         if let Some(pos) = indent.find('\t') {
@@ -492,9 +493,15 @@ fn starts_item(rest: &str) -> bool {
 /// or `None` if it does not fit in 128 bits.
 pub fn parse_int_literal(text: &str) -> Option<u128> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
-    if let Some(h) = clean.strip_prefix("0x").or_else(|| clean.strip_prefix("0X")) {
+    if let Some(h) = clean
+        .strip_prefix("0x")
+        .or_else(|| clean.strip_prefix("0X"))
+    {
         u128::from_str_radix(h, 16).ok()
-    } else if let Some(b) = clean.strip_prefix("0b").or_else(|| clean.strip_prefix("0B")) {
+    } else if let Some(b) = clean
+        .strip_prefix("0b")
+        .or_else(|| clean.strip_prefix("0B"))
+    {
         u128::from_str_radix(b, 2).ok()
     } else {
         clean.parse().ok()
@@ -539,13 +546,19 @@ mod tests {
         let src = "kernel f():\n    x = 1\n\n    # c\n    if x:\n        y\nz\n";
         let k = kinds(src).join(" ");
         assert!(k.contains("Colon Newline Indent Ident(\"x\")"), "{k}");
-        assert!(k.contains("Ident(\"y\") Newline Dedent Dedent Ident(\"z\") Newline"), "{k}");
+        assert!(
+            k.contains("Ident(\"y\") Newline Dedent Dedent Ident(\"z\") Newline"),
+            "{k}"
+        );
     }
 
     #[test]
     fn brackets_join_lines() {
         let k = kinds("f(a,\n  b)\n").join(" ");
-        assert_eq!(k, "Ident(\"f\") LParen Ident(\"a\") Comma Ident(\"b\") RParen Newline");
+        assert_eq!(
+            k,
+            "Ident(\"f\") LParen Ident(\"a\") Comma Ident(\"b\") RParen Newline"
+        );
     }
 
     #[test]
@@ -571,6 +584,9 @@ mod tests {
         assert_eq!(parse_int_literal("1_000"), Some(1000));
         assert_eq!(parse_int_literal("0b101"), Some(5));
         let k = kinds("a = 1.5e-3 + .5 + 2.\n").join(" ");
-        assert!(k.contains("FloatLit(\"1.5e-3\")") && k.contains("FloatLit(\".5\")"), "{k}");
+        assert!(
+            k.contains("FloatLit(\"1.5e-3\")") && k.contains("FloatLit(\".5\")"),
+            "{k}"
+        );
     }
 }

@@ -63,7 +63,8 @@ fn split_items(tokens: Vec<Spanned>) -> Vec<Vec<Spanned>> {
             Token::Dedent => depth -= 1,
             _ => {}
         }
-        let starts_item = boundary && !matches!(t.1, Token::Indent | Token::Dedent | Token::Newline);
+        let starts_item =
+            boundary && !matches!(t.1, Token::Indent | Token::Dedent | Token::Newline);
         if starts_item && !current.is_empty() {
             chunks.push(std::mem::take(&mut current));
         }
@@ -127,15 +128,22 @@ fn parse_diagnostic(file: FileId, text: &str, e: ParseError<usize, Token, LexErr
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let at = location.min(text.len());
-            Diagnostic::error(codes::UNEXPECTED_EOF, "the file ends in the middle of a construct")
-                .at(Span::new(file, at.saturating_sub(1), at))
-                .label(expected_list(&expected))
+            Diagnostic::error(
+                codes::UNEXPECTED_EOF,
+                "the file ends in the middle of a construct",
+            )
+            .at(Span::new(file, at.saturating_sub(1), at))
+            .label(expected_list(&expected))
         }
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
             expected,
         } => {
-            let (l, r) = if l == r { (l, (l + 1).min(text.len()).max(l)) } else { (l, r) };
+            let (l, r) = if l == r {
+                (l, (l + 1).min(text.len()).max(l))
+            } else {
+                (l, r)
+            };
             let mut d = Diagnostic::error(codes::SYNTAX, format!("unexpected {tok}"))
                 .at(Span::new(file, l, r))
                 .label(expected_list(&expected));
@@ -162,9 +170,9 @@ fn syntax_hint(tok: &Token, expected: &[String]) -> Option<String> {
         }
         Token::Indent => Some("indent only the body of a `kernel`, `for`, `if` or `else`".into()),
         Token::Def => Some("kiln defines kernels with `kernel name(...) -> T:`".into()),
-        Token::IntKw | Token::UintKw | Token::FixedKw | Token::UfixedKw => {
-            Some("`int`, `uint`, `fixed` and `ufixed` take parameters: `int<8>`, `fixed<8, 4>`".into())
-        }
+        Token::IntKw | Token::UintKw | Token::FixedKw | Token::UfixedKw => Some(
+            "`int`, `uint`, `fixed` and `ufixed` take parameters: `int<8>`, `fixed<8, 4>`".into(),
+        ),
         _ => None,
     }
 }

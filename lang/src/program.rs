@@ -15,7 +15,10 @@
 use crate::ast::{self, ElemTypeKind, ExprKind as AE, ItemKind, PrimType, TypeExprKind};
 use crate::check::check_body;
 use crate::diag::{codes, Diagnostic, Diagnostics};
-use crate::hir::{self, DataSource, Dim, ElemRef, KParam, KParamKind, Literal, Named, ParamDefault, TypeArg, TypeRef};
+use crate::hir::{
+    self, DataSource, Dim, ElemRef, KParam, KParamKind, Literal, Named, ParamDefault, TypeArg,
+    TypeRef,
+};
 use crate::parse::parse_module;
 use crate::span::{SourceFile, SourceMap, Span};
 use crate::sym::{SizeExpr, SizeOp};
@@ -28,7 +31,11 @@ pub trait SourceLoader {
     /// Loads module `path` (`["stdlib", "nn"]`) for a file in `from_dir` (`None` when the
     /// importing file is itself a stdlib module). The returned file's `name` identifies the
     /// module: loading the same module twice must give the same name.
-    fn load_module(&mut self, path: &[String], from_dir: Option<&Path>) -> Result<SourceFile, String>;
+    fn load_module(
+        &mut self,
+        path: &[String],
+        from_dir: Option<&Path>,
+    ) -> Result<SourceFile, String>;
 }
 
 /// What a module-level name stands for.
@@ -105,9 +112,17 @@ pub fn check_program(
             .collect();
         for (i, k) in items {
             let id = program.kernels.len();
-            program.kernels.push(placeholder_kernel(&k, &modules[m].name));
+            program
+                .kernels
+                .push(placeholder_kernel(&k, &modules[m].name));
             modules[m].kernels.push((i, id));
-            declare(&mut modules[m].scope, &mut fe.diags, &k.name.name, Symbol::Kernel(id), k.name.span);
+            declare(
+                &mut modules[m].scope,
+                &mut fe.diags,
+                &k.name.name,
+                Symbol::Kernel(id),
+                k.name.span,
+            );
         }
     }
     for &m in &order {
@@ -117,7 +132,9 @@ pub fn check_program(
     for &m in &order {
         let kernels = modules[m].kernels.clone();
         for (item, id) in kernels {
-            let ItemKind::Kernel(k) = &modules[m].ast.items[item].kind else { continue };
+            let ItemKind::Kernel(k) = &modules[m].ast.items[item].kind else {
+                continue;
+            };
             let k = k.clone();
             let before = fe.diags.error_count();
             let sig = resolve_signature(&modules, m, &k, &program, &mut fe.diags);
@@ -130,7 +147,9 @@ pub fn check_program(
     for &m in &order {
         let kernels = modules[m].kernels.clone();
         for (item, id) in kernels {
-            let ItemKind::Kernel(k) = &modules[m].ast.items[item].kind else { continue };
+            let ItemKind::Kernel(k) = &modules[m].ast.items[item].kind else {
+                continue;
+            };
             let ctx = Ctx {
                 modules: &modules,
                 module: m,
@@ -146,7 +165,11 @@ pub fn check_program(
             program.kernels[id] = kernel;
         }
     }
-    program.entry_kernels = modules[entry_idx].kernels.iter().map(|&(_, id)| id).collect();
+    program.entry_kernels = modules[entry_idx]
+        .kernels
+        .iter()
+        .map(|&(_, id)| id)
+        .collect();
     check_recursion(&program, &mut fe.diags);
     (program, fe.diags)
 }
@@ -267,7 +290,12 @@ fn declare(
 }
 
 /// Imports, aliases, constants and params of module `m`, in source order.
-fn resolve_items(modules: &mut [ModuleInfo], m: usize, program: &mut hir::Program, diags: &mut Diagnostics) {
+fn resolve_items(
+    modules: &mut [ModuleInfo],
+    m: usize,
+    program: &mut hir::Program,
+    diags: &mut Diagnostics,
+) {
     let items = modules[m].ast.items.clone();
     for item in &items {
         match &item.kind {
@@ -277,21 +305,42 @@ fn resolve_items(modules: &mut [ModuleInfo], m: usize, program: &mut hir::Progra
                 let name = alias.as_ref().map_or(&path[0], |a| a).clone();
                 if alias.is_none() && path.len() > 1 {
                     // `import a.b` binds `a.b` as a dotted prefix: record the full path.
-                    let full = path.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
-                    declare(&mut modules[m].scope, diags, &full, Symbol::Module(target), item.span);
+                    let full = path
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    declare(
+                        &mut modules[m].scope,
+                        diags,
+                        &full,
+                        Symbol::Module(target),
+                        item.span,
+                    );
                 } else {
-                    declare(&mut modules[m].scope, diags, &name.name, Symbol::Module(target), name.span);
+                    declare(
+                        &mut modules[m].scope,
+                        diags,
+                        &name.name,
+                        Symbol::Module(target),
+                        name.span,
+                    );
                 }
             }
             ItemKind::FromImport { path, names } => {
-                let Some(target) = module_index(modules, m, path) else { continue };
+                let Some(target) = module_index(modules, m, path) else {
+                    continue;
+                };
                 for (name, alias) in names {
                     let found = modules[target].scope.get(&name.name).cloned();
                     match found {
                         Some((Symbol::Module(_), _)) | None => {
                             let mut d = Diagnostic::error(
                                 codes::UNKNOWN_NAME,
-                                format!("module `{}` has no kernel, type, const or param `{}`", modules[target].name, name.name),
+                                format!(
+                                    "module `{}` has no kernel, type, const or param `{}`",
+                                    modules[target].name, name.name
+                                ),
                             )
                             .at(name.span);
                             if let Some(s) = suggest(&name.name, modules[target].scope.keys()) {
@@ -309,24 +358,38 @@ fn resolve_items(modules: &mut [ModuleInfo], m: usize, program: &mut hir::Progra
             ItemKind::TypeAlias { name, ty } => {
                 let env = ModuleEnv { modules, m };
                 match concrete_type(&env, ty, diags) {
-                    Some((elem, shape)) => {
-                        declare(&mut modules[m].scope, diags, &name.name, Symbol::Alias(elem, shape), name.span)
-                    }
+                    Some((elem, shape)) => declare(
+                        &mut modules[m].scope,
+                        diags,
+                        &name.name,
+                        Symbol::Alias(elem, shape),
+                        name.span,
+                    ),
                     None => continue,
                 }
             }
             ItemKind::Const { name, value } => {
                 let env = ModuleEnv { modules, m };
                 match const_int(&env, value) {
-                    Ok(v) => declare(&mut modules[m].scope, diags, &name.name, Symbol::Const(v), name.span),
+                    Ok(v) => declare(
+                        &mut modules[m].scope,
+                        diags,
+                        &name.name,
+                        Symbol::Const(v),
+                        name.span,
+                    ),
                     Err(d) => diags.push(d),
                 }
             }
             ItemKind::Param { name, ty, init } => {
                 let env = ModuleEnv { modules, m };
-                let Some((elem, shape)) = concrete_type(&env, ty, diags) else { continue };
+                let Some((elem, shape)) = concrete_type(&env, ty, diags) else {
+                    continue;
+                };
                 let dir = modules[m].dir.clone();
-                let Some(init) = data_source(init, dir.as_deref(), diags) else { continue };
+                let Some(init) = data_source(init, dir.as_deref(), diags) else {
+                    continue;
+                };
                 let id = program.globals.len();
                 program.globals.push(hir::Global {
                     name: name.name.clone(),
@@ -335,7 +398,13 @@ fn resolve_items(modules: &mut [ModuleInfo], m: usize, program: &mut hir::Progra
                     init,
                     span: name.span,
                 });
-                declare(&mut modules[m].scope, diags, &name.name, Symbol::Global(id), name.span);
+                declare(
+                    &mut modules[m].scope,
+                    diags,
+                    &name.name,
+                    Symbol::Global(id),
+                    name.span,
+                );
             }
             ItemKind::Kernel(_) => {}
         }
@@ -343,24 +412,43 @@ fn resolve_items(modules: &mut [ModuleInfo], m: usize, program: &mut hir::Progra
 }
 
 fn module_index(modules: &[ModuleInfo], _m: usize, path: &[ast::Ident]) -> Option<usize> {
-    let dotted = path.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
+    let dotted = path
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
     // The loader names stdlib modules `<stdlib>/x.kiln` and files by path; match on the
     // dotted name we gave them when loading.
     modules.iter().position(|mi| mi.name == dotted)
 }
 
 /// `load("...")` or a literal, for params and defaults.
-pub(crate) fn data_source(e: &ast::Expr, dir: Option<&Path>, diags: &mut Diagnostics) -> Option<DataSource> {
+pub(crate) fn data_source(
+    e: &ast::Expr,
+    dir: Option<&Path>,
+    diags: &mut Diagnostics,
+) -> Option<DataSource> {
     if let Some(lit) = literal_value(e) {
         return Some(DataSource::Literal(lit, e.span));
     }
     if let AE::Call { func, args } = &e.kind {
         if matches!(&func.kind, AE::Name(n) if n == "load") {
-            if let [ast::Arg { name: None, value: ast::Expr { kind: AE::Str(s), span } }] = args.as_slice() {
+            if let [ast::Arg {
+                name: None,
+                value:
+                    ast::Expr {
+                        kind: AE::Str(s),
+                        span,
+                    },
+            }] = args.as_slice()
+            {
                 let Some(dir) = dir else {
                     diags.push(
-                        Diagnostic::error(codes::UNSUPPORTED, "stdlib modules cannot load data files")
-                            .at(*span),
+                        Diagnostic::error(
+                            codes::UNSUPPORTED,
+                            "stdlib modules cannot load data files",
+                        )
+                        .at(*span),
                     );
                     return None;
                 };
@@ -371,16 +459,22 @@ pub(crate) fn data_source(e: &ast::Expr, dir: Option<&Path>, diags: &mut Diagnos
                 });
             }
             diags.push(
-                Diagnostic::error(codes::BAD_ARGS, "`load` takes one string: the path of a .npy file")
-                    .at(e.span)
-                    .help("write `load(\"weights/w1.npy\")`; the path is relative to this script"),
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    "`load` takes one string: the path of a .npy file",
+                )
+                .at(e.span)
+                .help("write `load(\"weights/w1.npy\")`; the path is relative to this script"),
             );
             return None;
         }
     }
     diags.push(
-        Diagnostic::error(codes::NOT_CONSTANT, "a parameter's value must be `load(\"file.npy\")` or a literal")
-            .at(e.span),
+        Diagnostic::error(
+            codes::NOT_CONSTANT,
+            "a parameter's value must be `load(\"file.npy\")` or a literal",
+        )
+        .at(e.span),
     );
     None
 }
@@ -428,8 +522,11 @@ impl SymbolEnv for ModuleEnv<'_> {
 fn const_int(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<i64, Diagnostic> {
     let s = size_expr(env, e)?;
     s.as_const().ok_or_else(|| {
-        Diagnostic::error(codes::NOT_CONSTANT, "a `const` must be a compile-time integer")
-            .at(e.span)
+        Diagnostic::error(
+            codes::NOT_CONSTANT,
+            "a `const` must be a compile-time integer",
+        )
+        .at(e.span)
     })
 }
 
@@ -452,10 +549,17 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
             match env.symbol(n) {
                 Some(Symbol::Const(v)) => Ok(SizeExpr::Const(v)),
                 Some(_) => Err(not_size()),
-                None => Err(Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(e.span)),
+                None => Err(
+                    Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`"))
+                        .at(e.span),
+                ),
             }
         }
-        AE::Unary(ast::UnaryOp::Neg, inner) => Ok(SizeExpr::bin(SizeOp::Sub, SizeExpr::Const(0), size_expr(env, inner)?)),
+        AE::Unary(ast::UnaryOp::Neg, inner) => Ok(SizeExpr::bin(
+            SizeOp::Sub,
+            SizeExpr::Const(0),
+            size_expr(env, inner)?,
+        )),
         AE::Unary(ast::UnaryOp::Plus, inner) => size_expr(env, inner),
         AE::Binary(op, a, b) => {
             let op = match op {
@@ -493,14 +597,23 @@ fn concrete_type(
     let elem = match elem_type(env, elem_expr, diags)? {
         ElemRef::Known(t) => t,
         ElemRef::Var(_) | ElemRef::Template { .. } | ElemRef::Inferred => {
-            diags.push(Diagnostic::error(codes::NOT_CONSTANT, "a module-level type must be concrete").at(elem_expr.span));
+            diags.push(
+                Diagnostic::error(codes::NOT_CONSTANT, "a module-level type must be concrete")
+                    .at(elem_expr.span),
+            );
             return None;
         }
     };
     let mut shape = alias_shape_of(env, elem_expr);
     if let Some(dims) = dims {
         if shape.is_some() {
-            diags.push(Diagnostic::error(codes::SHAPE_MISMATCH, "a tensor type alias cannot take another shape").at(ty.span));
+            diags.push(
+                Diagnostic::error(
+                    codes::SHAPE_MISMATCH,
+                    "a tensor type alias cannot take another shape",
+                )
+                .at(ty.span),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -510,8 +623,11 @@ fn concrete_type(
                     Ok(Some(v)) if v > 0 => out.push(v as usize),
                     Ok(_) => {
                         diags.push(
-                            Diagnostic::error(codes::BAD_DIM, "module-level shapes must be positive constants")
-                                .at(e.span),
+                            Diagnostic::error(
+                                codes::BAD_DIM,
+                                "module-level shapes must be positive constants",
+                            )
+                            .at(e.span),
                         );
                         return None;
                     }
@@ -521,7 +637,13 @@ fn concrete_type(
                     }
                 },
                 ast::DimExpr::Rest(id) => {
-                    diags.push(Diagnostic::error(codes::BAD_DIM, "`*` shapes are only for kernel parameters").at(id.span));
+                    diags.push(
+                        Diagnostic::error(
+                            codes::BAD_DIM,
+                            "`*` shapes are only for kernel parameters",
+                        )
+                        .at(id.span),
+                    );
                     return None;
                 }
             }
@@ -541,7 +663,11 @@ fn alias_shape_of(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr) -> Option<Vec<usiz
 }
 
 /// Resolves an element type. Type arguments that are not constants make a `Template`.
-pub(crate) fn elem_type(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr, diags: &mut Diagnostics) -> Option<ElemRef> {
+pub(crate) fn elem_type(
+    env: &dyn SymbolEnv,
+    e: &ast::ElemTypeExpr,
+    diags: &mut Diagnostics,
+) -> Option<ElemRef> {
     match &e.kind {
         ElemTypeKind::Named(id) => {
             if let Some(v) = env.type_var(&id.name) {
@@ -551,15 +677,31 @@ pub(crate) fn elem_type(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr, diags: &mut 
                 Some(Symbol::Alias(t, _)) => Some(ElemRef::Known(t)),
                 Some(_) => {
                     diags.push(
-                        Diagnostic::error(codes::WRONG_NAME_KIND, format!("`{}` is not a type", id.name)).at(id.span),
+                        Diagnostic::error(
+                            codes::WRONG_NAME_KIND,
+                            format!("`{}` is not a type", id.name),
+                        )
+                        .at(id.span),
                     );
                     None
                 }
                 None => {
-                    let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown type `{}`", id.name))
-                        .at(id.span)
-                        .label("not a builtin type, a `type` alias or a type variable");
-                    if let Some(s) = suggest(&id.name, ["int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool"].iter().map(|s| s.to_string()).collect::<Vec<_>>().iter()) {
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_NAME,
+                        format!("unknown type `{}`", id.name),
+                    )
+                    .at(id.span)
+                    .label("not a builtin type, a `type` alias or a type variable");
+                    if let Some(s) = suggest(
+                        &id.name,
+                        [
+                            "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+                        ]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .iter(),
+                    ) {
                         d = d.help(format!("did you mean `{s}<...>`?"));
                     }
                     diags.push(d);
@@ -580,7 +722,11 @@ pub(crate) fn elem_type(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr, diags: &mut 
             }
             match build_prim(*prim, &targs, e.span, &|_| None) {
                 Ok(Some(t)) => Some(ElemRef::Known(t)),
-                Ok(None) => Some(ElemRef::Template { prim: *prim, args: targs, span: e.span }),
+                Ok(None) => Some(ElemRef::Template {
+                    prim: *prim,
+                    args: targs,
+                    span: e.span,
+                }),
                 Err(d) => {
                     diags.push(d);
                     None
@@ -593,38 +739,67 @@ pub(crate) fn elem_type(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr, diags: &mut 
 const QUANT_NAMES: &str = "trn, trn_zero, rnd, rnd_zero, rnd_min_inf, rnd_inf, rnd_conv";
 const OVERFLOW_NAMES: &str = "wrap, sat, sat_zero, sat_sym, wrap_sm";
 
-fn type_arg(env: &dyn SymbolEnv, prim: PrimType, i: usize, a: &ast::Expr) -> Result<TypeArg, Diagnostic> {
+fn type_arg(
+    env: &dyn SymbolEnv,
+    prim: PrimType,
+    i: usize,
+    a: &ast::Expr,
+) -> Result<TypeArg, Diagnostic> {
     let is_fixed = matches!(prim, PrimType::Fixed | PrimType::Ufixed);
     if is_fixed && (i == 2 || i == 3) {
         let AE::Name(n) = &a.kind else {
-            return Err(Diagnostic::error(codes::UNKNOWN_MODE, "expected a mode name").at(a.span).help(if i == 2 {
-                format!("quantization modes: {QUANT_NAMES}")
-            } else {
-                format!("overflow modes: {OVERFLOW_NAMES}")
-            }));
+            return Err(
+                Diagnostic::error(codes::UNKNOWN_MODE, "expected a mode name")
+                    .at(a.span)
+                    .help(if i == 2 {
+                        format!("quantization modes: {QUANT_NAMES}")
+                    } else {
+                        format!("overflow modes: {OVERFLOW_NAMES}")
+                    }),
+            );
         };
         if i == 2 {
             return Quant::from_name(n).map(TypeArg::Quant).ok_or_else(|| {
-                let mut d = Diagnostic::error(codes::UNKNOWN_MODE, format!("unknown quantization mode `{n}`"))
-                    .at(a.span)
-                    .note(format!("quantization modes: {QUANT_NAMES}"));
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_MODE,
+                    format!("unknown quantization mode `{n}`"),
+                )
+                .at(a.span)
+                .note(format!("quantization modes: {QUANT_NAMES}"));
                 if Overflow::from_name(n).is_some() {
                     d = d.help("the quantization mode comes first: `fixed<W, I, rnd, sat>`");
-                } else if let Some(s) = suggest(n, Quant::ALL.iter().map(|q| q.name().to_string()).collect::<Vec<_>>().iter()) {
+                } else if let Some(s) = suggest(
+                    n,
+                    Quant::ALL
+                        .iter()
+                        .map(|q| q.name().to_string())
+                        .collect::<Vec<_>>()
+                        .iter(),
+                ) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
                 d
             });
         }
-        return Overflow::from_name(n).map(TypeArg::Overflow).ok_or_else(|| {
-            let mut d = Diagnostic::error(codes::UNKNOWN_MODE, format!("unknown overflow mode `{n}`"))
-                .at(a.span)
-                .note(format!("overflow modes: {OVERFLOW_NAMES}"));
-            if let Some(s) = suggest(n, Overflow::ALL.iter().map(|q| q.name().to_string()).collect::<Vec<_>>().iter()) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
-            d
-        });
+        return Overflow::from_name(n)
+            .map(TypeArg::Overflow)
+            .ok_or_else(|| {
+                let mut d =
+                    Diagnostic::error(codes::UNKNOWN_MODE, format!("unknown overflow mode `{n}`"))
+                        .at(a.span)
+                        .note(format!("overflow modes: {OVERFLOW_NAMES}"));
+                if let Some(s) = suggest(
+                    n,
+                    Overflow::ALL
+                        .iter()
+                        .map(|q| q.name().to_string())
+                        .collect::<Vec<_>>()
+                        .iter(),
+                ) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                d
+            });
     }
     size_expr(env, a).map(TypeArg::Size)
 }
@@ -638,12 +813,17 @@ pub fn build_prim(
     eval: &dyn Fn(&SizeExpr) -> Option<i64>,
 ) -> Result<Option<ScalarType>, Diagnostic> {
     let arity_error = |want: &str| {
-        Diagnostic::error(codes::BAD_FIXED_TYPE, format!("`{}` takes {want}", prim.name()))
-            .at(span)
-            .help(match prim {
-                PrimType::Fixed | PrimType::Ufixed => "write `fixed<W, I>` or `fixed<W, I, Q, O>` or `fixed<W, I, Q, O, N>`",
-                _ => "write e.g. `int<8>`",
-            })
+        Diagnostic::error(
+            codes::BAD_FIXED_TYPE,
+            format!("`{}` takes {want}", prim.name()),
+        )
+        .at(span)
+        .help(match prim {
+            PrimType::Fixed | PrimType::Ufixed => {
+                "write `fixed<W, I>` or `fixed<W, I, Q, O>` or `fixed<W, I, Q, O, N>`"
+            }
+            _ => "write e.g. `int<8>`",
+        })
     };
     let size = |a: &TypeArg| -> Result<Option<i64>, Diagnostic> {
         match a {
@@ -667,7 +847,9 @@ pub fn build_prim(
             if args.len() != 1 {
                 return Err(arity_error("one parameter, the width"));
             }
-            let Some(w) = size(&args[0])? else { return Ok(None) };
+            let Some(w) = size(&args[0])? else {
+                return Ok(None);
+            };
             if w < 1 || w > MAX_DECLARED_WIDTH as i64 {
                 return Err(width_error(w, span));
             }
@@ -675,9 +857,13 @@ pub fn build_prim(
         }
         PrimType::Fixed | PrimType::Ufixed => {
             if !(2..=5).contains(&args.len()) {
-                return Err(arity_error("2 to 5 parameters: W, I and optionally Q, O, N"));
+                return Err(arity_error(
+                    "2 to 5 parameters: W, I and optionally Q, O, N",
+                ));
             }
-            let (Some(w), Some(i)) = (size(&args[0])?, size(&args[1])?) else { return Ok(None) };
+            let (Some(w), Some(i)) = (size(&args[0])?, size(&args[1])?) else {
+                return Ok(None);
+            };
             if w < 1 || w > MAX_DECLARED_WIDTH as i64 {
                 return Err(width_error(w, span));
             }
@@ -693,7 +879,9 @@ pub fn build_prim(
                 }
             }
             if let Err(e) = t.validate(MAX_DECLARED_WIDTH) {
-                return Err(Diagnostic::error(codes::BAD_FIXED_TYPE, format!("invalid type: {e}")).at(span));
+                return Err(
+                    Diagnostic::error(codes::BAD_FIXED_TYPE, format!("invalid type: {e}")).at(span),
+                );
             }
             ScalarType::Fixed(t)
         }
@@ -704,7 +892,9 @@ pub fn build_prim(
 fn width_error(w: i64, span: Span) -> Diagnostic {
     Diagnostic::error(codes::BAD_WIDTH, format!("width {w} is out of range"))
         .at(span)
-        .label(format!("declared widths are 1 to {MAX_DECLARED_WIDTH} bits"))
+        .label(format!(
+            "declared widths are 1 to {MAX_DECLARED_WIDTH} bits"
+        ))
 }
 
 /// Kernel-scope symbols during signature resolution.
@@ -723,7 +913,10 @@ impl SymbolEnv for SigEnv<'_> {
         if let Some(i) = self.size_vars.iter().position(|v| v.name == name) {
             return Some(SizeExpr::Var(i));
         }
-        self.const_params.iter().find(|(n, _)| n == name).map(|(_, i)| SizeExpr::ConstParam(*i))
+        self.const_params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| SizeExpr::ConstParam(*i))
     }
     fn type_var(&self, name: &str) -> Option<usize> {
         self.type_vars.iter().position(|v| v.name == name)
@@ -740,14 +933,29 @@ fn resolve_signature(
     let mut out = placeholder_kernel(k, &modules[m].name);
     for tv in &k.type_params {
         if out.type_vars.iter().any(|v| v.name == tv.name) {
-            diags.push(Diagnostic::error(codes::DUPLICATE, format!("type variable `{}` declared twice", tv.name)).at(tv.span));
+            diags.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("type variable `{}` declared twice", tv.name),
+                )
+                .at(tv.span),
+            );
         }
-        out.type_vars.push(Named { name: tv.name.clone(), span: tv.span });
+        out.type_vars.push(Named {
+            name: tv.name.clone(),
+            span: tv.span,
+        });
     }
     let mut const_params: Vec<(String, usize)> = Vec::new();
     for (pi, p) in k.params.iter().enumerate() {
         if k.params[..pi].iter().any(|q| q.name.name == p.name.name) {
-            diags.push(Diagnostic::error(codes::DUPLICATE, format!("parameter `{}` declared twice", p.name.name)).at(p.name.span));
+            diags.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("parameter `{}` declared twice", p.name.name),
+                )
+                .at(p.name.span),
+            );
         }
         let kind = match &p.ty {
             ast::ParamType::Const(_) => {
@@ -775,7 +983,11 @@ fn resolve_signature(
                 };
                 match ty {
                     Some(t) => KParamKind::Value(t),
-                    None => KParamKind::Value(TypeRef { elem: ElemRef::Inferred, shape: None, span: p.span }),
+                    None => KParamKind::Value(TypeRef {
+                        elem: ElemRef::Inferred,
+                        shape: None,
+                        span: p.span,
+                    }),
                 }
             }
         };
@@ -795,25 +1007,48 @@ fn resolve_signature(
                     }
                 }
             }
-            KParamKind::Value(_) => data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data),
+            KParamKind::Value(_) => {
+                data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data)
+            }
         });
         if let (KParamKind::Value(t), Some(ParamDefault::Data(_))) = (&kind, &default) {
             let generic = matches!(t.elem, ElemRef::Var(_) | ElemRef::Template { .. })
-                || t.shape.as_ref().is_some_and(|s| s.iter().any(|d| !matches!(d, Dim::Size(SizeExpr::Const(_)))));
+                || t.shape.as_ref().is_some_and(|s| {
+                    s.iter()
+                        .any(|d| !matches!(d, Dim::Size(SizeExpr::Const(_))))
+                });
             if generic {
                 diags.push(
-                    Diagnostic::error(codes::BAD_ARGS, "a parameter with a default value must have a concrete type")
-                        .at(p.span)
-                        .help("give it constant dimensions and a concrete element type"),
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        "a parameter with a default value must have a concrete type",
+                    )
+                    .at(p.span)
+                    .help("give it constant dimensions and a concrete element type"),
                 );
             }
         }
-        out.params.push(KParam { name: p.name.name.clone(), span: p.span, kind, default });
+        out.params.push(KParam {
+            name: p.name.name.clone(),
+            span: p.span,
+            kind,
+            default,
+        });
     }
     for r in &k.results {
         let mut size_vars = out.size_vars.clone();
         let mut shape_vars = out.shape_vars.clone();
-        if let Some(t) = param_type(modules, m, r, &mut size_vars, &mut shape_vars, &const_params, &out.type_vars, false, diags) {
+        if let Some(t) = param_type(
+            modules,
+            m,
+            r,
+            &mut size_vars,
+            &mut shape_vars,
+            &const_params,
+            &out.type_vars,
+            false,
+            diags,
+        ) {
             out.results.push(t);
         }
     }
@@ -848,12 +1083,22 @@ pub(crate) fn param_type(
         Some(e) => elem_type(&env_elem, e, diags)?,
         None => ElemRef::Inferred,
     };
-    let mut shape = elem_expr.and_then(|e| alias_shape_of(&env_elem, e)).map(|s| {
-        s.into_iter().map(|d| Dim::Size(SizeExpr::Const(d as i64))).collect::<Vec<_>>()
-    });
+    let mut shape = elem_expr
+        .and_then(|e| alias_shape_of(&env_elem, e))
+        .map(|s| {
+            s.into_iter()
+                .map(|d| Dim::Size(SizeExpr::Const(d as i64)))
+                .collect::<Vec<_>>()
+        });
     if let Some(dims) = dims {
         if shape.is_some() {
-            diags.push(Diagnostic::error(codes::SHAPE_MISMATCH, "a tensor type alias cannot take another shape").at(ty.span));
+            diags.push(
+                Diagnostic::error(
+                    codes::SHAPE_MISMATCH,
+                    "a tensor type alias cannot take another shape",
+                )
+                .at(ty.span),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -862,20 +1107,32 @@ pub(crate) fn param_type(
             match d {
                 ast::DimExpr::Rest(id) => {
                     if rest_seen {
-                        diags.push(Diagnostic::error(codes::BAD_DIM, "a shape can have only one `*` part").at(id.span));
+                        diags.push(
+                            Diagnostic::error(codes::BAD_DIM, "a shape can have only one `*` part")
+                                .at(id.span),
+                        );
                         return None;
                     }
                     rest_seen = true;
                     let idx = match shape_vars.iter().position(|v| v.name == id.name) {
                         Some(i) => i,
                         None if binding => {
-                            shape_vars.push(Named { name: id.name.clone(), span: id.span });
+                            shape_vars.push(Named {
+                                name: id.name.clone(),
+                                span: id.span,
+                            });
                             shape_vars.len() - 1
                         }
                         None => {
                             diags.push(
-                                Diagnostic::error(codes::UNBOUND_SIZE, format!("shape variable `*{}` is not bound by a parameter", id.name))
-                                    .at(id.span),
+                                Diagnostic::error(
+                                    codes::UNBOUND_SIZE,
+                                    format!(
+                                        "shape variable `*{}` is not bound by a parameter",
+                                        id.name
+                                    ),
+                                )
+                                .at(id.span),
                             );
                             return None;
                         }
@@ -889,7 +1146,10 @@ pub(crate) fn param_type(
                             || matches!(modules[m].scope.get(n), Some((Symbol::Const(_), _)));
                         if !known {
                             if binding {
-                                size_vars.push(Named { name: n.clone(), span: e.span });
+                                size_vars.push(Named {
+                                    name: n.clone(),
+                                    span: e.span,
+                                });
                                 out.push(Dim::Size(SizeExpr::Var(size_vars.len() - 1)));
                                 continue;
                             }
@@ -913,7 +1173,13 @@ pub(crate) fn param_type(
                         Ok(s) => {
                             if let Some(v) = s.as_const() {
                                 if v < 1 {
-                                    diags.push(Diagnostic::error(codes::BAD_DIM, format!("dimension {v} is not positive")).at(e.span));
+                                    diags.push(
+                                        Diagnostic::error(
+                                            codes::BAD_DIM,
+                                            format!("dimension {v} is not positive"),
+                                        )
+                                        .at(e.span),
+                                    );
                                     return None;
                                 }
                             }
@@ -933,11 +1199,18 @@ pub(crate) fn param_type(
         }
         shape = Some(out);
     }
-    Some(TypeRef { elem, shape, span: ty.span })
+    Some(TypeRef {
+        elem,
+        shape,
+        span: ty.span,
+    })
 }
 
 /// The closest name within edit distance 2, for "did you mean" help.
-pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<String> {
     let mut best: Option<(usize, &String)> = None;
     for c in candidates {
         let d = edit_distance(name, c);
@@ -966,7 +1239,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Calls must not form cycles: hardware has no call stack.
 fn check_recursion(program: &hir::Program, diags: &mut Diagnostics) {
     let n = program.kernels.len();
-    let callees: Vec<Vec<(hir::KernelId, Span)>> = program.kernels.iter().map(kernel_calls).collect();
+    let callees: Vec<Vec<(hir::KernelId, Span)>> =
+        program.kernels.iter().map(kernel_calls).collect();
     // 0 = unvisited, 1 = on stack, 2 = done
     let mut state = vec![0u8; n];
     fn visit(
@@ -982,12 +1256,22 @@ fn check_recursion(program: &hir::Program, diags: &mut Diagnostics) {
         for &(c, span) in &callees[k] {
             if state[c] == 1 {
                 let pos = stack.iter().position(|&s| s == c).unwrap_or(0);
-                let chain: Vec<&str> = stack[pos..].iter().map(|&s| program.kernels[s].name.as_str()).collect();
+                let chain: Vec<&str> = stack[pos..]
+                    .iter()
+                    .map(|&s| program.kernels[s].name.as_str())
+                    .collect();
                 diags.push(
-                    Diagnostic::error(codes::RECURSION, format!("kernel `{}` calls itself", program.kernels[c].name))
-                        .at(span)
-                        .note(format!("call cycle: {} -> {}", chain.join(" -> "), program.kernels[c].name))
-                        .help("hardware has no call stack; write the repetition as a loop"),
+                    Diagnostic::error(
+                        codes::RECURSION,
+                        format!("kernel `{}` calls itself", program.kernels[c].name),
+                    )
+                    .at(span)
+                    .note(format!(
+                        "call cycle: {} -> {}",
+                        chain.join(" -> "),
+                        program.kernels[c].name
+                    ))
+                    .help("hardware has no call stack; write the repetition as a loop"),
                 );
             } else if state[c] == 0 {
                 visit(c, callees, state, stack, program, diags);
@@ -1016,7 +1300,11 @@ fn kernel_calls(k: &hir::Kernel) -> Vec<(hir::KernelId, Span)> {
             hir::visit_stmt_exprs(s, &mut |e| expr(e, out));
             match &s.kind {
                 hir::StmtKind::For { body, .. } => block(body, out),
-                hir::StmtKind::If { then_block, else_block, .. } => {
+                hir::StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
                     block(then_block, out);
                     block(else_block, out);
                 }

@@ -66,9 +66,7 @@ impl SizeExpr {
                     SizeOp::Add => a.checked_add(b),
                     SizeOp::Sub => a.checked_sub(b),
                     SizeOp::Mul => a.checked_mul(b),
-                    SizeOp::FloorDiv | SizeOp::Mod if b == 0 => {
-                        return Err(EvalError::DivByZero)
-                    }
+                    SizeOp::FloorDiv | SizeOp::Mod if b == 0 => return Err(EvalError::DivByZero),
                     SizeOp::FloorDiv => Some(floor_div(a, b)),
                     SizeOp::Mod => Some(a - b * floor_div(a, b)),
                 };
@@ -117,7 +115,11 @@ impl SizeExpr {
                         if let (Some(x), Some(y)) = (a.as_const(), b.as_const()) {
                             if y != 0 {
                                 let q = floor_div(x, y);
-                                return Poly::constant(if *op == SizeOp::FloorDiv { q } else { x - y * q });
+                                return Poly::constant(if *op == SizeOp::FloorDiv {
+                                    q
+                                } else {
+                                    x - y * q
+                                });
                             }
                         }
                         // (k*p) // k == p when k divides every coefficient.
@@ -309,7 +311,11 @@ mod tests {
         let x = b(SizeOp::Sub, v(1), c(3));
         assert!(a.certainly_differs(&x));
         // (2*H + 4) // 2 == H + 2
-        let e = b(SizeOp::FloorDiv, b(SizeOp::Add, b(SizeOp::Mul, c(2), v(1)), c(4)), c(2));
+        let e = b(
+            SizeOp::FloorDiv,
+            b(SizeOp::Add, b(SizeOp::Mul, c(2), v(1)), c(4)),
+            c(2),
+        );
         assert!(e.same_as(&b(SizeOp::Add, v(1), c(2))));
         // H // 2 is opaque, and equal to itself
         let h2 = b(SizeOp::FloorDiv, v(1), c(2));
@@ -328,10 +334,17 @@ mod tests {
                 Some(2)
             }
         }
-        let e = b(SizeOp::Add, b(SizeOp::FloorDiv, b(SizeOp::Sub, v(0), c(3)), ConstParam(0)), c(1));
+        let e = b(
+            SizeOp::Add,
+            b(SizeOp::FloorDiv, b(SizeOp::Sub, v(0), c(3)), ConstParam(0)),
+            c(1),
+        );
         assert_eq!(e.eval(&Env), Ok(4));
         assert_eq!(b(SizeOp::Mod, c(-7), c(2)).eval(&Env), Ok(1));
         assert_eq!(b(SizeOp::FloorDiv, c(-7), c(2)).eval(&Env), Ok(-4));
-        assert_eq!(b(SizeOp::FloorDiv, c(1), c(0)).eval(&Env), Err(EvalError::DivByZero));
+        assert_eq!(
+            b(SizeOp::FloorDiv, c(1), c(0)).eval(&Env),
+            Err(EvalError::DivByZero)
+        );
     }
 }

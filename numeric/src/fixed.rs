@@ -176,6 +176,19 @@ impl Fx {
         crate::float::fx_to_f64(self)
     }
 
+    /// The same value with trailing zero bits dropped (but never fewer than 0 fractional
+    /// bits): the canonical form of a constant.
+    pub fn normalized(&self) -> Fx {
+        if self.mant.is_zero() {
+            return Fx::zero();
+        }
+        let f = self.min_frac().max(0);
+        if f >= self.frac {
+            return self.clone();
+        }
+        Fx::new(self.mant_at(f), f)
+    }
+
     /// The smallest number of fractional bits that represents this value exactly.
     pub fn min_frac(&self) -> i32 {
         if self.mant.is_zero() {

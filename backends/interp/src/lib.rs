@@ -1,0 +1,414 @@
+//! kiln-interp: the reference interpreter, the oracle every other engine is tested against.
+//!
+//! It executes the IR exactly as ir.rs defines it, with unbounded exact arithmetic for
+//! integer and fixed-point values (kiln-numeric), IEEE single for f32 (one rounding per
+//! operation, in program order), and `value::convert` at every assignment, store and cast.
+//! Clarity beats speed: every access is bounds-checked and every read of a tensor element
+//! that was never written is an error (E0703), whatever the `bounds` pass proved.
+
+use kiln_numeric::{Fx, ScalarType};
+use kiln_passes::data::{strides, TensorValue};
+use kiln_passes::diag::{codes, Code, Diagnostic};
+use kiln_passes::ir::*;
+use kiln_passes::value::convert;
+use kiln_passes::Span;
+
+/// A run-time error, with where it happened.
+#[derive(Clone, Debug)]
+pub struct RunError {
+    pub code: Code,
+    pub message: String,
+    pub span: Option<Span>,
+    pub notes: Vec<String>,
+}
+
+impl RunError {
+    fn new(code: Code, message: String, span: Span) -> RunError {
+        RunError {
+            code,
+            message,
+            span: Some(span),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut d = Diagnostic::error(self.code, self.message.clone());
+        if let Some(s) = self.span {
+            d = d.at(s);
+        }
+        for n in &self.notes {
+            d = d.note(n.clone());
+        }
+        d
+    }
+}
+
+type R<T> = Result<T, RunError>;
+
+/// Runs the module's entry instance on `inputs` (one per input tensor, in order).
+pub fn run(m: &Module, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
+    let Some(entry) = m.entry else {
+        return Err(RunError {
+            code: codes::NO_ENTRY,
+            message: "the module has no entry kernel".into(),
+            span: None,
+            notes: Vec::new(),
+        });
+    };
+    run_instance(m, entry, inputs)
+}
+
+/// A tensor buffer during execution: `None` marks elements never written.
+struct Buffer {
+    elem: ScalarType,
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+    data: Vec<Option<Value>>,
+}
+
+impl Buffer {
+    fn new(elem: ScalarType, shape: &[usize]) -> Buffer {
+        let n = shape.iter().product();
+        Buffer {
+            elem,
+            shape: shape.to_vec(),
+            strides: strides(shape),
+            data: vec![None; n],
+        }
+    }
+
+    fn from_values(elem: ScalarType, shape: &[usize], values: &[Value]) -> Buffer {
+        Buffer {
+            elem,
+            shape: shape.to_vec(),
+            strides: strides(shape),
+            data: values.iter().cloned().map(Some).collect(),
+        }
+    }
+}
+
+/// Runs one instance.
+pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
+    let inst = m.instance(id);
+    if inputs.len() != inst.inputs.len() {
+        return Err(RunError {
+            code: codes::MISSING_INPUT,
+            message: format!(
+                "`{}` takes {} inputs, got {}",
+                inst.kernel,
+                inst.inputs.len(),
+                inputs.len()
+            ),
+            span: Some(inst.span),
+            notes: Vec::new(),
+        });
+    }
+    let mut bufs: Vec<Option<Buffer>> = (0..inst.tensors.len()).map(|_| None).collect();
+    for (t, v) in inst.inputs.iter().zip(inputs) {
+        let tt = inst.tensor(*t);
+        if v.shape != tt.shape || v.elem != tt.elem {
+            return Err(RunError {
+                code: codes::DATA_SHAPE,
+                message: format!(
+                    "input `{}` is {}{:?} but the kernel expects {}{:?}",
+                    tt.name, v.elem, v.shape, tt.elem, tt.shape
+                ),
+                span: Some(tt.span),
+                notes: Vec::new(),
+            });
+        }
+        bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
+    }
+    for (i, t) in inst.tensors.iter().enumerate() {
+        match &t.kind {
+            TensorKind::Const(c) => {
+                let d = &m.consts[c.index()];
+                bufs[i] = Some(Buffer::from_values(d.elem, &d.shape, &d.values));
+            }
+            TensorKind::Temp => bufs[i] = Some(Buffer::new(t.elem, &t.shape)),
+            TensorKind::Input(_) => {}
+        }
+    }
+    let mut frame = Frame {
+        inst,
+        bufs,
+        locals: vec![None; inst.locals.len()],
+        loops: vec![0; inst.loop_vars.len()],
+    };
+    for n in inst.schedule() {
+        match &inst.graph[n] {
+            Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+            Node::Compute(c) => frame.block(&c.body)?,
+            Node::Call(c) => {
+                let args: Vec<TensorValue> = c
+                    .args
+                    .iter()
+                    .map(|t| frame.tensor_value(*t))
+                    .collect::<R<_>>()?;
+                let results = run_instance(m, c.callee, &args).map_err(|mut e| {
+                    e.notes.push(format!(
+                        "in the call to `{}` at {}",
+                        m.instance(c.callee).kernel,
+                        span_text(c.span)
+                    ));
+                    e
+                })?;
+                for (t, v) in c.results.iter().zip(results) {
+                    frame.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for t in &inst.outputs {
+        out.push(frame.tensor_value(*t)?);
+    }
+    Ok(out)
+}
+
+fn span_text(s: Span) -> String {
+    format!("bytes {}..{}", s.start, s.end)
+}
+
+struct Frame<'a> {
+    inst: &'a Instance,
+    bufs: Vec<Option<Buffer>>,
+    locals: Vec<Option<Value>>,
+    loops: Vec<i64>,
+}
+
+impl Frame<'_> {
+    /// A complete tensor (every element written).
+    fn tensor_value(&self, t: TensorId) -> R<TensorValue> {
+        let tt = self.inst.tensor(t);
+        let b = self.bufs[t.index()].as_ref().expect("buffer allocated");
+        let mut values = Vec::with_capacity(b.data.len());
+        for (i, v) in b.data.iter().enumerate() {
+            match v {
+                Some(v) => values.push(v.clone()),
+                None => {
+                    let missing = b.data.iter().filter(|v| v.is_none()).count();
+                    return Err(RunError::new(
+                        codes::OUTPUT_INCOMPLETE,
+                        format!(
+                            "{missing} element(s) of `{}` are never written; the first is {:?}",
+                            tt.name,
+                            kiln_passes::data::unflatten(i, &b.shape)
+                        ),
+                        tt.span,
+                    ));
+                }
+            }
+        }
+        Ok(TensorValue {
+            elem: b.elem,
+            shape: b.shape.clone(),
+            values,
+        })
+    }
+
+    fn block(&mut self, b: &Block) -> R<()> {
+        for s in b {
+            match s {
+                Stmt::For(l) => {
+                    let lo = self.affine(&l.lo);
+                    let hi = self.affine(&l.hi);
+                    let mut v = lo;
+                    while (l.step > 0 && v < hi) || (l.step < 0 && v > hi) {
+                        self.loops[l.var.index()] = v;
+                        self.block(&l.body)?;
+                        v += l.step;
+                    }
+                }
+                Stmt::If {
+                    cond,
+                    then_block,
+                    else_block,
+                } => {
+                    if self.eval(*cond)?.as_bool().expect("bool condition") {
+                        self.block(then_block)?;
+                    } else {
+                        self.block(else_block)?;
+                    }
+                }
+                Stmt::Assign { local, value, .. } => {
+                    let v = self.eval(*value)?;
+                    let ty = self.inst.local(*local).ty;
+                    self.locals[local.index()] = Some(convert(&v, &ty).0);
+                }
+                Stmt::Store {
+                    access,
+                    value,
+                    span,
+                } => {
+                    let v = self.eval(*value)?;
+                    let flat = self.flat_index(access, *span)?;
+                    let b = self.bufs[access.tensor.index()].as_mut().expect("buffer");
+                    b.data[flat] = Some(convert(&v, &b.elem).0);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn affine(&self, a: &Affine) -> i64 {
+        a.eval(|v| self.loops[v.index()])
+    }
+
+    fn flat_index(&self, a: &Access, span: Span) -> R<usize> {
+        let b = self.bufs[a.tensor.index()].as_ref().expect("buffer");
+        let idx: Vec<i64> = a.index.iter().map(|i| self.affine(i)).collect();
+        let mut flat = 0usize;
+        for (d, &i) in idx.iter().enumerate() {
+            if i < 0 || i as usize >= b.shape[d] {
+                return Err(RunError::new(
+                    codes::RUNTIME_BOUNDS,
+                    format!(
+                        "index {idx:?} is out of bounds for `{}` of shape {:?}",
+                        self.inst.tensor(a.tensor).name,
+                        b.shape
+                    ),
+                    span,
+                ));
+            }
+            flat += i as usize * b.strides[d];
+        }
+        Ok(flat)
+    }
+
+    fn eval(&mut self, e: ExprId) -> R<Value> {
+        let span = self.inst.expr_spans[e.index()];
+        Ok(match self.inst.expr(e) {
+            Expr::Const(v) => v.clone(),
+            Expr::Local(l) => self.locals[l.index()]
+                .clone()
+                .expect("local assigned before use (checked)"),
+            Expr::LoopVar(v) => Value::Num(Fx::int(self.loops[v.index()] as i128)),
+            Expr::Load(a) => {
+                let flat = self.flat_index(a, span)?;
+                let b = self.bufs[a.tensor.index()].as_ref().expect("buffer");
+                match &b.data[flat] {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(RunError::new(
+                            codes::UNINIT_READ,
+                            format!(
+                                "`{}`{:?} is read before anything is written to it",
+                                self.inst.tensor(a.tensor).name,
+                                kiln_passes::data::unflatten(flat, &b.shape)
+                            ),
+                            span,
+                        ))
+                    }
+                }
+            }
+            Expr::Unary(op, a) => {
+                let v = self.eval(*a)?;
+                unary(*op, v)
+            }
+            Expr::Binary(BinOp::And, a, b) => {
+                let x = self.eval(*a)?.as_bool().expect("bool");
+                Value::Bool(x && self.eval(*b)?.as_bool().expect("bool"))
+            }
+            Expr::Binary(BinOp::Or, a, b) => {
+                let x = self.eval(*a)?.as_bool().expect("bool");
+                Value::Bool(x || self.eval(*b)?.as_bool().expect("bool"))
+            }
+            Expr::Binary(op, a, b) => {
+                let (x, y) = (self.eval(*a)?, self.eval(*b)?);
+                let result_frac = self
+                    .inst
+                    .expr_type(e)
+                    .and_then(|t| t.frac_bits())
+                    .unwrap_or(0);
+                binary(*op, x, y, result_frac)
+                    .map_err(|code| RunError::new(code, "division by zero".into(), span))?
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.eval(*cond)?.as_bool().expect("bool") {
+                    self.eval(*then)?
+                } else {
+                    self.eval(*otherwise)?
+                }
+            }
+            Expr::Cast { to, arg } => {
+                let v = self.eval(*arg)?;
+                convert(&v, to).0
+            }
+        })
+    }
+}
+
+fn unary(op: UnOp, v: Value) -> Value {
+    match (op, v) {
+        (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnOp::Neg, Value::F32(f)) => Value::F32(-f),
+        (UnOp::Abs, Value::F32(f)) => Value::F32(f.abs()),
+        (UnOp::Neg, Value::Num(x)) => Value::Num(x.neg()),
+        (UnOp::Abs, Value::Num(x)) => Value::Num(x.abs()),
+        (UnOp::BitNot, Value::Num(x)) => Value::Num(Fx::new(x.mant_at(0).bitnot(), 0)),
+        (op, v) => panic!("{op:?} on {v:?} (rejected by type checking)"),
+    }
+}
+
+/// A binary operation on two values; `Err(code)` for division by zero.
+pub fn binary(op: BinOp, x: Value, y: Value, result_frac: i32) -> Result<Value, Code> {
+    Ok(match (x, y) {
+        (Value::Bool(a), Value::Bool(b)) => Value::Bool(match op {
+            BinOp::Eq => a == b,
+            BinOp::Ne => a != b,
+            _ => panic!("{op:?} on bools"),
+        }),
+        (Value::F32(a), Value::F32(b)) => match op {
+            BinOp::Add => Value::F32(a + b),
+            BinOp::Sub => Value::F32(a - b),
+            BinOp::Mul => Value::F32(a * b),
+            BinOp::Div => Value::F32(a / b),
+            // std::min / std::max: the second operand only when it compares strictly.
+            BinOp::Min => Value::F32(if b < a { b } else { a }),
+            BinOp::Max => Value::F32(if a < b { b } else { a }),
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::Ne => Value::Bool(a != b),
+            BinOp::Lt => Value::Bool(a < b),
+            BinOp::Le => Value::Bool(a <= b),
+            BinOp::Gt => Value::Bool(a > b),
+            BinOp::Ge => Value::Bool(a >= b),
+            _ => panic!("{op:?} on f32"),
+        },
+        (Value::Num(a), Value::Num(b)) => match op {
+            BinOp::Add => Value::Num(a.add(&b)),
+            BinOp::Sub => Value::Num(a.sub(&b)),
+            BinOp::Mul => Value::Num(a.mul(&b)),
+            BinOp::Div => Value::Num(a.div_trunc(&b, result_frac).ok_or(codes::DIV_BY_ZERO)?),
+            BinOp::FloorDiv => Value::Num(a.div_floor(&b).ok_or(codes::DIV_BY_ZERO)?),
+            BinOp::Mod => Value::Num(a.mod_floor(&b).ok_or(codes::DIV_BY_ZERO)?),
+            BinOp::Shl => Value::Num(a.shl(shift_amount(&b))),
+            BinOp::Shr => Value::Num(a.shr(shift_amount(&b))),
+            BinOp::BitAnd => Value::Num(Fx::new(a.mant_at(0).bitand(&b.mant_at(0)), 0)),
+            BinOp::BitOr => Value::Num(Fx::new(a.mant_at(0).bitor(&b.mant_at(0)), 0)),
+            BinOp::BitXor => Value::Num(Fx::new(a.mant_at(0).bitxor(&b.mant_at(0)), 0)),
+            BinOp::Min => Value::Num(if b < a { b } else { a }),
+            BinOp::Max => Value::Num(if a < b { b } else { a }),
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::Ne => Value::Bool(a != b),
+            BinOp::Lt => Value::Bool(a < b),
+            BinOp::Le => Value::Bool(a <= b),
+            BinOp::Gt => Value::Bool(a > b),
+            BinOp::Ge => Value::Bool(a >= b),
+            BinOp::And | BinOp::Or => panic!("logic on numbers"),
+        },
+        (a, b) => panic!("{op:?} on {a:?} and {b:?} (rejected by type checking)"),
+    })
+}
+
+/// A shift amount: a non-negative integer (type inference rejects the others).
+fn shift_amount(b: &Fx) -> u32 {
+    b.to_i64()
+        .and_then(|v| u32::try_from(v).ok())
+        .expect("shift amount checked by type inference")
+}

@@ -1,0 +1,279 @@
+//! Pass `bounds`: prove tensor accesses in bounds, or leave them checked at run time.
+//!
+//! For every load and store, the range of each affine index over the iteration domain is
+//! computed from the loop bounds and refined by enclosing guards: an `if` (or the lazy
+//! branch of a conditional expression, or the right side of `and`) whose condition compares
+//! affine expressions. An access proven in bounds gets `checked = false`; engines check
+//! the others at run time. An access that is certainly out of bounds (it runs
+//! unconditionally, in loops with constant bounds, and its index range leaves the
+//! dimension) is a compile-time error.
+//!
+//! Before: `y[i] = x[i + 1]` for `i in 0..7` with `x: [8]`: both accesses `checked`.
+//! After: both proven (`i + 1` is in [1, 7]), `checked = false`.
+//! With `i in 0..8`, `x[i + 1]` reaches 8: error E0403.
+
+use crate::ir::*;
+use kiln_lang::diag::{codes, Diagnostic, Diagnostics};
+
+/// An affine constraint `expr >= 0` known to hold.
+type Guard = Affine;
+
+pub fn run(m: &mut Module, diags: &mut Diagnostics) {
+    for inst in &mut m.instances {
+        let nodes: Vec<NodeId> = inst.graph.node_indices().collect();
+        for n in nodes {
+            let Node::Compute(c) = &inst.graph[n] else {
+                continue;
+            };
+            let mut body = c.body.clone();
+            let mut ctx = Ctx {
+                ranges: Vec::new(),
+                constant_bounds: true,
+                guards: Vec::new(),
+                diags: Vec::new(),
+            };
+            ctx.block(inst, &mut body);
+            if let Node::Compute(c) = &mut inst.graph[n] {
+                c.body = body;
+            }
+            diags.extend(ctx.diags);
+        }
+    }
+}
+
+struct Ctx {
+    /// Range of each enclosing loop variable: (var, min, max).
+    ranges: Vec<(LoopVarId, i64, i64)>,
+    constant_bounds: bool,
+    guards: Vec<Guard>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx {
+    fn range_of(&self, a: &Affine) -> (i64, i64) {
+        let mut lo = a.constant;
+        let mut hi = a.constant;
+        for &(v, c) in &a.terms {
+            let (vmin, vmax) = self
+                .ranges
+                .iter()
+                .rev()
+                .find(|r| r.0 == v)
+                .map_or((0, 0), |r| (r.1, r.2));
+            if c >= 0 {
+                lo += c * vmin;
+                hi += c * vmax;
+            } else {
+                lo += c * vmax;
+                hi += c * vmin;
+            }
+        }
+        // Guards: g >= 0 with a == g + k gives a >= k; with a == k - g gives a <= k.
+        for g in &self.guards {
+            if let Some(k) = a.add_scaled(g, -1).as_constant() {
+                lo = lo.max(k);
+            }
+            if let Some(k) = a.add_scaled(g, 1).as_constant() {
+                hi = hi.min(k);
+            }
+        }
+        (lo, hi)
+    }
+
+    fn block(&mut self, inst: &mut Instance, b: &mut Block) {
+        for s in b.iter_mut() {
+            match s {
+                Stmt::For(l) => {
+                    let (lo_min, lo_max) = self.range_of(&l.lo);
+                    let (hi_min, hi_max) = self.range_of(&l.hi);
+                    let constant = l.lo.as_constant().is_some() && l.hi.as_constant().is_some();
+                    let (vmin, vmax) = if l.step > 0 {
+                        let last = if constant {
+                            let n = (hi_max - lo_min + l.step - 1).div_euclid(l.step);
+                            lo_min + l.step * (n - 1).max(0)
+                        } else {
+                            hi_max - 1
+                        };
+                        (lo_min, last)
+                    } else {
+                        (hi_min + 1, lo_max)
+                    };
+                    if vmin > vmax {
+                        // The loop never runs.
+                        continue;
+                    }
+                    let saved = self.constant_bounds;
+                    self.constant_bounds &= constant;
+                    self.ranges.push((l.var, vmin, vmax));
+                    self.block(inst, &mut l.body);
+                    self.ranges.pop();
+                    self.constant_bounds = saved;
+                }
+                Stmt::If {
+                    cond,
+                    then_block,
+                    else_block,
+                } => {
+                    self.expr(inst, *cond);
+                    let n = self.guards.len();
+                    self.guards.extend(guards_of(inst, *cond, true));
+                    self.with_guard(inst, then_block);
+                    self.guards.truncate(n);
+                    self.guards.extend(guards_of(inst, *cond, false));
+                    self.with_guard(inst, else_block);
+                    self.guards.truncate(n);
+                }
+                Stmt::Assign { value, .. } => self.expr(inst, *value),
+                Stmt::Store {
+                    access,
+                    value,
+                    span,
+                } => {
+                    self.expr(inst, *value);
+                    self.access(inst, access, *span);
+                }
+            }
+        }
+    }
+
+    fn with_guard(&mut self, inst: &mut Instance, b: &mut Block) {
+        let saved = self.constant_bounds;
+        // Code under a condition may not run: never a definite error.
+        self.constant_bounds = false;
+        self.block(inst, b);
+        self.constant_bounds = saved;
+    }
+
+    fn access(&mut self, inst: &Instance, a: &mut Access, span: kiln_lang::Span) {
+        let t = inst.tensor(a.tensor);
+        let mut proven = true;
+        for (d, idx) in a.index.iter().enumerate() {
+            let (lo, hi) = self.range_of(idx);
+            let n = t.shape[d] as i64;
+            if lo < 0 || hi >= n {
+                proven = false;
+                let always_runs = self.constant_bounds && self.guards.is_empty();
+                if always_runs {
+                    let (bad, side) = if lo < 0 {
+                        (lo, "below 0")
+                    } else {
+                        (hi, "past the end")
+                    };
+                    self.diags.push(
+                        Diagnostic::error(codes::OUT_OF_BOUNDS, format!("index {d} of `{}` goes {side}", t.name))
+                            .at(span)
+                            .label(format!("reaches {bad}, but `{}` has {n} elements along dimension {d} (shape {:?})", t.name, t.shape))
+                            .help("adjust the loop bounds or the index expression"),
+                    );
+                }
+            }
+        }
+        a.checked = !proven;
+    }
+
+    fn expr(&mut self, inst: &mut Instance, e: ExprId) {
+        match inst.expr(e).clone() {
+            Expr::Load(mut a) => {
+                let span = inst.expr_spans[e.index()];
+                self.access(inst, &mut a, span);
+                inst.exprs[e.index()] = Expr::Load(a);
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(inst, cond);
+                let n = self.guards.len();
+                let saved = self.constant_bounds;
+                self.constant_bounds = false;
+                self.guards.extend(guards_of(inst, cond, true));
+                self.expr(inst, then);
+                self.guards.truncate(n);
+                self.guards.extend(guards_of(inst, cond, false));
+                self.expr(inst, otherwise);
+                self.guards.truncate(n);
+                self.constant_bounds = saved;
+            }
+            Expr::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+                self.expr(inst, a);
+                let n = self.guards.len();
+                let saved = self.constant_bounds;
+                self.constant_bounds = false;
+                self.guards.extend(guards_of(inst, a, op == BinOp::And));
+                self.expr(inst, b);
+                self.guards.truncate(n);
+                self.constant_bounds = saved;
+            }
+            other => {
+                for o in expr_operands(&other) {
+                    self.expr(inst, o);
+                }
+            }
+        }
+    }
+}
+
+/// Affine facts `g >= 0` implied by `cond` being `truth`.
+fn guards_of(inst: &Instance, cond: ExprId, truth: bool) -> Vec<Guard> {
+    match (inst.expr(cond), truth) {
+        (Expr::Binary(BinOp::And, a, b), true) | (Expr::Binary(BinOp::Or, a, b), false) => {
+            let mut g = guards_of(inst, *a, truth);
+            g.extend(guards_of(inst, *b, truth));
+            g
+        }
+        (Expr::Unary(UnOp::Not, a), t) => guards_of(inst, *a, !t),
+        (Expr::Binary(op, a, b), t) if op.is_comparison() => {
+            let (Some(x), Some(y)) = (affine_of(inst, *a), affine_of(inst, *b)) else {
+                return Vec::new();
+            };
+            let op = if t { *op } else { negate(*op) };
+            let d = x.add_scaled(&y, -1); // x - y
+            match op {
+                BinOp::Ge => vec![d],
+                BinOp::Gt => vec![d.add_scaled(&Affine::constant(1), -1)],
+                BinOp::Le => vec![d.scale(-1)],
+                BinOp::Lt => vec![d.scale(-1).add_scaled(&Affine::constant(1), -1)],
+                BinOp::Eq => vec![d.clone(), d.scale(-1)],
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn negate(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        BinOp::Ge => BinOp::Lt,
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
+        other => other,
+    }
+}
+
+/// The affine form of an integer expression over loop variables, if it has one.
+pub fn affine_of(inst: &Instance, e: ExprId) -> Option<Affine> {
+    match inst.expr(e) {
+        Expr::LoopVar(v) => Some(Affine::var(*v)),
+        Expr::Const(Value::Num(x)) if x.is_integer() => Some(Affine::constant(x.to_i64()?)),
+        Expr::Unary(UnOp::Neg, a) => Some(affine_of(inst, *a)?.scale(-1)),
+        Expr::Binary(BinOp::Add, a, b) => {
+            Some(affine_of(inst, *a)?.add_scaled(&affine_of(inst, *b)?, 1))
+        }
+        Expr::Binary(BinOp::Sub, a, b) => {
+            Some(affine_of(inst, *a)?.add_scaled(&affine_of(inst, *b)?, -1))
+        }
+        Expr::Binary(BinOp::Mul, a, b) => {
+            let (x, y) = (affine_of(inst, *a)?, affine_of(inst, *b)?);
+            match (x.as_constant(), y.as_constant()) {
+                (Some(c), _) => Some(y.scale(c)),
+                (_, Some(c)) => Some(x.scale(c)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

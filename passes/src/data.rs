@@ -1,0 +1,215 @@
+//! Tensor data: raw arrays as read from `.npy` files, and typed constant tensors.
+//!
+//! The driver reads files into [`RawArray`]s (it owns all I/O); [`typed_from_raw`] converts
+//! one to a kernel's element type with [`crate::value::convert`] and reports what the
+//! conversion lost, so that a user learns when their weights wrap or round.
+
+use crate::ir::Value;
+use crate::value::{convert, convert_exact, Lossy};
+use kiln_numeric::float::f64_to_fx_or_huge;
+use kiln_numeric::{Fx, Interval, ScalarType};
+
+/// The element data of an array, in the dtype it was stored with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawData {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+    U64(Vec<u64>),
+    Bool(Vec<bool>),
+}
+
+/// An n-dimensional array in row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawArray {
+    pub shape: Vec<usize>,
+    pub data: RawData,
+    /// The dtype as numpy spells it (`<f4`, `|i1`...), for messages.
+    pub dtype: String,
+}
+
+impl RawArray {
+    pub fn len(&self) -> usize {
+        match &self.data {
+            RawData::F64(v) => v.len(),
+            RawData::F32(v) => v.len(),
+            RawData::I64(v) => v.len(),
+            RawData::U64(v) => v.len(),
+            RawData::Bool(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_float(&self) -> bool {
+        matches!(self.data, RawData::F64(_) | RawData::F32(_))
+    }
+
+    /// The element type a generic parameter takes from this array (PyLog's rule: float
+    /// arrays are f32, integer arrays keep their width, bool arrays are bool).
+    pub fn natural_type(&self) -> ScalarType {
+        let width = self.dtype.trim_start_matches(['<', '>', '|', '=']);
+        let bytes: u32 = width[1..].parse().unwrap_or(8);
+        match (&self.data, width.chars().next()) {
+            (RawData::F64(_) | RawData::F32(_), _) => ScalarType::F32,
+            (RawData::Bool(_), _) => ScalarType::Bool,
+            (_, Some('u')) => ScalarType::uint(bytes * 8),
+            _ => ScalarType::int(bytes * 8),
+        }
+    }
+
+    fn element(&self, i: usize) -> Value {
+        match &self.data {
+            // A float64 element converts from its exact value (as C++ assigning a double).
+            RawData::F64(v) => {
+                let f = v[i];
+                Value::Num(f64_to_fx_or_huge(f))
+            }
+            RawData::F32(v) => Value::F32(v[i]),
+            RawData::I64(v) => Value::Num(Fx::int(v[i] as i128)),
+            RawData::U64(v) => Value::Num(Fx::int(v[i] as i128)),
+            RawData::Bool(v) => Value::Bool(v[i]),
+        }
+    }
+
+    /// Element `i` as an f64 (for messages).
+    pub fn element_f64(&self, i: usize) -> f64 {
+        match &self.data {
+            RawData::F64(v) => v[i],
+            RawData::F32(v) => v[i] as f64,
+            RawData::I64(v) => v[i] as f64,
+            RawData::U64(v) => v[i] as f64,
+            RawData::Bool(v) => v[i] as u8 as f64,
+        }
+    }
+}
+
+/// A constant tensor of the module (a loaded `param`, or a literal default).
+#[derive(Clone, Debug)]
+pub struct ConstData {
+    pub name: String,
+    pub elem: ScalarType,
+    pub shape: Vec<usize>,
+    pub values: Vec<Value>,
+    /// Where the data came from (a path or a literal), for messages.
+    pub source: String,
+    /// Smallest and largest value (exact types).
+    pub range: Option<Interval>,
+}
+
+/// What converting an array to a type changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConversionReport {
+    pub overflowed: usize,
+    pub rounded: usize,
+    pub first_overflow: Option<(usize, f64, Value)>,
+    /// Values that are not exactly -1/+1 (bin) or -1/0/+1 (tern) and were binarized.
+    pub binarized: usize,
+    pub first_binarized: Option<(usize, f64, Value)>,
+}
+
+/// Converts `raw` to element type `elem` (assignment semantics).
+pub fn typed_from_raw(
+    raw: &RawArray,
+    elem: &ScalarType,
+) -> Result<(Vec<Value>, ConversionReport), String> {
+    if matches!(elem, ScalarType::Bool) && !matches!(raw.data, RawData::Bool(_)) {
+        return Err(format!(
+            "a bool tensor needs a bool array, not dtype {}",
+            raw.dtype
+        ));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut report = ConversionReport::default();
+    for i in 0..raw.len() {
+        let v = raw.element(i);
+        let (c, lossy): (Value, Lossy) = match (&v, elem) {
+            (Value::Num(x), ScalarType::F32) => {
+                // float64 → f32 rounds to nearest like C++; integers convert exactly or round.
+                let (c, l) = convert_exact(x, elem);
+                (
+                    c,
+                    Lossy {
+                        overflowed: l.overflowed,
+                        rounded: false,
+                    },
+                )
+            }
+            _ => convert(&v, elem),
+        };
+        if lossy.overflowed {
+            report.overflowed += 1;
+            if report.first_overflow.is_none() {
+                report.first_overflow = Some((i, raw.element_f64(i), c.clone()));
+            }
+        }
+        if lossy.rounded {
+            if matches!(elem, ScalarType::Bin | ScalarType::Tern) {
+                report.binarized += 1;
+                if report.first_binarized.is_none() {
+                    report.first_binarized = Some((i, raw.element_f64(i), c.clone()));
+                }
+            } else {
+                report.rounded += 1;
+            }
+        }
+        out.push(c);
+    }
+    Ok((out, report))
+}
+
+/// The range of a list of exact values.
+pub fn value_range(values: &[Value]) -> Option<Interval> {
+    let mut it = values.iter().filter_map(|v| v.as_exact());
+    let first = it.next()?.clone();
+    let (mut lo, mut hi) = (first.clone(), first);
+    for x in it {
+        if *x < lo {
+            lo = x.clone();
+        }
+        if *x > hi {
+            hi = x.clone();
+        }
+    }
+    Some(Interval::new(lo, hi))
+}
+
+/// Row-major strides of a shape.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// The multi-index of flat position `i`.
+pub fn unflatten(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for d in (0..shape.len()).rev() {
+        idx[d] = i % shape[d].max(1);
+        i /= shape[d].max(1);
+    }
+    idx
+}
+
+/// A tensor with values: an input or output of a kernel run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorValue {
+    pub elem: ScalarType,
+    /// Row-major; empty for a scalar.
+    pub shape: Vec<usize>,
+    pub values: Vec<Value>,
+}
+
+impl TensorValue {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}

@@ -1,0 +1,672 @@
+//! The kiln dataflow IR: one definition, read this file to know what any IR means.
+//!
+//! # Structure
+//! A [`Module`] is a set of kernel [`Instance`]s, one per (kernel, shapes, element types,
+//! constant arguments) combination reached from the entry kernel, plus the constant
+//! tensors ([`ConstData`]) that loaded parameters and literal defaults hold.
+//!
+//! An instance is a **dataflow graph** (petgraph `StableGraph`) whose nodes are
+//! operations and whose edges are tensors:
+//! - [`Node::Input`] produces the instance's i-th argument tensor;
+//! - [`Node::Const`] produces a constant tensor (a loaded `param`);
+//! - [`Node::Compute`] holds a loop nest ([`Block`]) that reads and writes tensors;
+//! - [`Node::Call`] runs another instance on argument tensors, producing result tensors;
+//! - [`Node::Output`] consumes the instance's i-th result.
+//!
+//! An edge `a → b` carries a [`TensorId`]: with [`EdgeKind::Data`], `b` reads what `a`
+//! wrote; with [`EdgeKind::Order`], `b` overwrites what `a` reads or writes (an anti- or
+//! output dependence), so `b` must run after `a`. Any topological order of the graph is a
+//! valid execution order; [`Instance::schedule`] gives one (program order on ties).
+//!
+//! # Tensors
+//! Every value that crosses a node boundary is a [`Tensor`]: an element type, a static
+//! shape (`[]` for a scalar), a name and a role ([`TensorKind`]). A tensor is one buffer;
+//! a node that updates part of a tensor lists it in both `reads` and `writes`.
+//!
+//! # Loop nests
+//! Inside a compute node, statements ([`Stmt`]) run in order: counted loops with affine
+//! bounds, `if`s, assignments to node-local scalars ([`Local`]) and stores to tensor
+//! elements. Expressions ([`Expr`]) live in the instance's arena and are trees (each
+//! [`ExprId`] has exactly one user). Tensor indices are affine in loop variables
+//! ([`Affine`]).
+//!
+//! # Types and semantics
+//! Every expression has a [`ScalarType`] in the side table `expr_types` once type
+//! inference has run (passes/src/infer_types.rs). The value semantics are those of
+//! `kiln-numeric`:
+//! - arithmetic on exact types is exact (`Add`, `Sub`, `Mul`, `Neg`, `Shl`, `Abs`,
+//!   `Min`, `Max`); the expression's type is wide enough by construction;
+//! - `Shr` and `FloorDiv` floor, `Mod` is the floor remainder, `Div` on exact types
+//!   truncates toward zero to the result type's fractional bits (ap_fixed division);
+//! - f32 operations round to nearest even, one operation at a time, never fused;
+//! - `Cast` converts to its target type with the target's Q/O/N modes; `Assign` and
+//!   `Store` convert the value to the local's or tensor's type in the same way;
+//! - `Select`, `And` and `Or` evaluate only the operand they need.
+//!
+//! Run-time errors (reported by every engine, never undefined): an index out of bounds
+//! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
+//! tensor element that was never written (interpreter only; see docs/language.md).
+
+use crate::data::ConstData;
+use kiln_lang::Span;
+use kiln_numeric::{Fx, Interval, ScalarType};
+use petgraph::stable_graph::{NodeIndex, StableGraph};
+use std::fmt;
+
+macro_rules! handle {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+handle!(
+    /// A kernel instance of a [`Module`].
+    InstanceId
+);
+handle!(
+    /// A tensor of an [`Instance`].
+    TensorId
+);
+handle!(
+    /// A node-local scalar of an [`Instance`].
+    LocalId
+);
+handle!(
+    /// A loop variable of an [`Instance`].
+    LoopVarId
+);
+handle!(
+    /// An expression in an [`Instance`]'s arena.
+    ExprId
+);
+handle!(
+    /// A constant tensor of a [`Module`].
+    ConstId
+);
+
+/// A graph node handle (petgraph's index, kept stable across removals).
+pub type NodeId = NodeIndex<u32>;
+
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    pub instances: Vec<Instance>,
+    /// The instance `kiln run` executes.
+    pub entry: Option<InstanceId>,
+    pub consts: Vec<ConstData>,
+}
+
+impl Module {
+    pub fn instance(&self, id: InstanceId) -> &Instance {
+        &self.instances[id.index()]
+    }
+
+    pub fn instance_mut(&mut self, id: InstanceId) -> &mut Instance {
+        &mut self.instances[id.index()]
+    }
+
+    pub fn entry_instance(&self) -> Option<&Instance> {
+        self.entry.map(|e| self.instance(e))
+    }
+}
+
+/// Why a value has the type it has (for `kiln types`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeReason {
+    /// Written in the source.
+    Declared,
+    /// Computed from the operand types by exact bit growth.
+    BitGrowth,
+    /// Narrowed by range analysis (constant values, loop bounds, actual parameter data).
+    Range(String),
+    /// An accumulator: `terms` additions between resets.
+    Accumulation { terms: u64 },
+    /// Not inferred yet.
+    Pending,
+}
+
+impl fmt::Display for TypeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeReason::Declared => write!(f, "declared"),
+            TypeReason::BitGrowth => write!(f, "bit growth"),
+            TypeReason::Range(why) => write!(f, "range: {why}"),
+            TypeReason::Accumulation { terms } => write!(f, "accumulation of {terms} terms"),
+            TypeReason::Pending => write!(f, "not inferred"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    /// The instance's i-th value argument.
+    Input(usize),
+    /// Constant data, shared by the module.
+    Const(ConstId),
+    /// Produced by a node of this instance (temporaries, locals, results).
+    Temp,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tensor {
+    pub name: String,
+    pub elem: ScalarType,
+    /// Row-major; empty for a scalar.
+    pub shape: Vec<usize>,
+    pub kind: TensorKind,
+    /// Whether `elem` came from the source (otherwise type inference chose it).
+    pub declared: bool,
+    pub reason: TypeReason,
+    /// The range of values ever stored (exact types), once inferred.
+    pub range: Option<Interval>,
+    pub span: Span,
+}
+
+impl Tensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Input { tensor: TensorId, param: usize },
+    Const { tensor: TensorId },
+    Compute(Compute),
+    Call(Call),
+    Output { tensor: TensorId, index: usize },
+}
+
+#[derive(Clone, Debug)]
+pub struct Compute {
+    /// A short name for printing and for HLS labels (`conv_loop`, `y_assign`).
+    pub name: String,
+    pub body: Block,
+    /// Tensors read (including those partially updated).
+    pub reads: Vec<TensorId>,
+    /// Tensors written.
+    pub writes: Vec<TensorId>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub callee: InstanceId,
+    pub args: Vec<TensorId>,
+    pub results: Vec<TensorId>,
+    pub span: Span,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    Data,
+    Order,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub tensor: TensorId,
+    pub kind: EdgeKind,
+}
+
+/// A node-local scalar variable.
+#[derive(Clone, Debug)]
+pub struct Local {
+    pub name: String,
+    /// Declared or inferred; `Pending` until inference.
+    pub ty: ScalarType,
+    pub declared: bool,
+    pub reason: TypeReason,
+    pub range: Option<Interval>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoopVar {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `sum(coeff * var) + constant`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Affine {
+    pub terms: Vec<(LoopVarId, i64)>,
+    pub constant: i64,
+}
+
+impl Affine {
+    pub fn constant(c: i64) -> Affine {
+        Affine {
+            terms: Vec::new(),
+            constant: c,
+        }
+    }
+
+    pub fn var(v: LoopVarId) -> Affine {
+        Affine {
+            terms: vec![(v, 1)],
+            constant: 0,
+        }
+    }
+
+    pub fn as_constant(&self) -> Option<i64> {
+        self.terms.is_empty().then_some(self.constant)
+    }
+
+    pub fn coeff(&self, v: LoopVarId) -> i64 {
+        self.terms
+            .iter()
+            .filter(|(w, _)| *w == v)
+            .map(|(_, c)| c)
+            .sum()
+    }
+
+    /// Adds `k * other`, keeping terms merged, sorted and non-zero.
+    pub fn add_scaled(&self, other: &Affine, k: i64) -> Affine {
+        let mut terms = self.terms.clone();
+        for &(v, c) in &other.terms {
+            match terms.iter_mut().find(|(w, _)| *w == v) {
+                Some(t) => t.1 += c * k,
+                None => terms.push((v, c * k)),
+            }
+        }
+        terms.retain(|(_, c)| *c != 0);
+        terms.sort();
+        Affine {
+            terms,
+            constant: self.constant + other.constant * k,
+        }
+    }
+
+    pub fn scale(&self, k: i64) -> Affine {
+        Affine::default().add_scaled(self, k)
+    }
+
+    pub fn eval(&self, value_of: impl Fn(LoopVarId) -> i64) -> i64 {
+        self.constant
+            + self
+                .terms
+                .iter()
+                .map(|&(v, c)| c * value_of(v))
+                .sum::<i64>()
+    }
+}
+
+/// A tensor element access: one affine index per dimension.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    pub tensor: TensorId,
+    pub index: Vec<Affine>,
+    /// Whether engines must check the bounds at run time (set by the `bounds` pass when
+    /// it cannot prove the access in bounds; `true` until then).
+    pub checked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Loop {
+    pub var: LoopVarId,
+    /// First value (inclusive).
+    pub lo: Affine,
+    /// Bound (exclusive for a positive step, inclusive-exclusive the other way round: the
+    /// loop runs while `var < hi` for `step > 0` and while `var > hi` for `step < 0`).
+    pub hi: Affine,
+    pub step: i64,
+    pub body: Block,
+    pub span: Span,
+}
+
+pub type Block = Vec<Stmt>;
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    For(Loop),
+    If {
+        cond: ExprId,
+        then_block: Block,
+        else_block: Block,
+    },
+    /// `local = convert(value)`.
+    Assign {
+        local: LocalId,
+        value: ExprId,
+        span: Span,
+    },
+    /// `tensor[index] = convert(value)`.
+    Store {
+        access: Access,
+        value: ExprId,
+        span: Span,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Neg,
+    /// Bitwise complement of an integer.
+    BitNot,
+    /// Logical not of a bool.
+    Not,
+    Abs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// f32 division, or ap_fixed division (truncated toward zero to the result's LSB).
+    Div,
+    FloorDiv,
+    Mod,
+    /// Exact multiplication by `2^rhs` (`rhs` a non-negative integer).
+    Shl,
+    /// Floor of division by `2^rhs` at the left operand's LSB.
+    Shr,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Min,
+    Max,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Lazy: the right operand is evaluated only when the left is true.
+    And,
+    /// Lazy: the right operand is evaluated only when the left is false.
+    Or,
+}
+
+impl BinOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Min => "min",
+            BinOp::Max => "max",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+}
+
+/// A constant scalar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    F32(f32),
+    /// An exact value (int, fixed, bin, tern).
+    Num(Fx),
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Const(Value),
+    Local(LocalId),
+    /// The current value of a loop variable (an integer).
+    LoopVar(LoopVarId),
+    Load(Access),
+    Unary(UnOp, ExprId),
+    Binary(BinOp, ExprId, ExprId),
+    /// `then if cond else otherwise`, evaluating only the chosen branch.
+    Select {
+        cond: ExprId,
+        then: ExprId,
+        otherwise: ExprId,
+    },
+    /// Conversion to `to`, with its quantization and overflow modes.
+    Cast {
+        to: ScalarType,
+        arg: ExprId,
+    },
+}
+
+/// One kernel, instantiated: see the module documentation.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Unique within the module (`conv2d`, `conv2d_1`, ...).
+    pub name: String,
+    /// The source kernel.
+    pub kernel: String,
+    /// The bindings that made this instance, e.g. `C=1, H=28, T=fixed<8, 4>`.
+    pub bindings: String,
+    pub span: Span,
+    pub graph: StableGraph<Node, Edge>,
+    pub tensors: Vec<Tensor>,
+    pub inputs: Vec<TensorId>,
+    pub outputs: Vec<TensorId>,
+    pub locals: Vec<Local>,
+    pub loop_vars: Vec<LoopVar>,
+    pub exprs: Vec<Expr>,
+    /// Side table: the type of each expression (after inference).
+    pub expr_types: Vec<Option<ScalarType>>,
+    /// Side table: the value range of each exact expression (after inference).
+    pub expr_ranges: Vec<Option<Interval>>,
+    /// Side table: where each expression comes from.
+    pub expr_spans: Vec<Span>,
+}
+
+impl Instance {
+    pub fn new(name: String, kernel: String, bindings: String, span: Span) -> Instance {
+        Instance {
+            name,
+            kernel,
+            bindings,
+            span,
+            graph: StableGraph::new(),
+            tensors: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            locals: Vec::new(),
+            loop_vars: Vec::new(),
+            exprs: Vec::new(),
+            expr_types: Vec::new(),
+            expr_ranges: Vec::new(),
+            expr_spans: Vec::new(),
+        }
+    }
+
+    pub fn tensor(&self, t: TensorId) -> &Tensor {
+        &self.tensors[t.index()]
+    }
+
+    pub fn tensor_mut(&mut self, t: TensorId) -> &mut Tensor {
+        &mut self.tensors[t.index()]
+    }
+
+    pub fn add_tensor(&mut self, t: Tensor) -> TensorId {
+        self.tensors.push(t);
+        TensorId(self.tensors.len() as u32 - 1)
+    }
+
+    pub fn expr(&self, e: ExprId) -> &Expr {
+        &self.exprs[e.index()]
+    }
+
+    pub fn add_expr(&mut self, e: Expr, span: Span) -> ExprId {
+        self.exprs.push(e);
+        self.expr_types.push(None);
+        self.expr_ranges.push(None);
+        self.expr_spans.push(span);
+        ExprId(self.exprs.len() as u32 - 1)
+    }
+
+    pub fn expr_type(&self, e: ExprId) -> Option<&ScalarType> {
+        self.expr_types[e.index()].as_ref()
+    }
+
+    pub fn local(&self, l: LocalId) -> &Local {
+        &self.locals[l.index()]
+    }
+
+    pub fn add_local(&mut self, l: Local) -> LocalId {
+        self.locals.push(l);
+        LocalId(self.locals.len() as u32 - 1)
+    }
+
+    pub fn add_loop_var(&mut self, name: String, span: Span) -> LoopVarId {
+        self.loop_vars.push(LoopVar { name, span });
+        LoopVarId(self.loop_vars.len() as u32 - 1)
+    }
+
+    /// Nodes in an order that respects every edge; ties go by creation order (which is
+    /// program order).
+    pub fn schedule(&self) -> Vec<NodeId> {
+        let mut indeg: std::collections::HashMap<NodeId, usize> = self
+            .graph
+            .node_indices()
+            .map(|n| {
+                (
+                    n,
+                    self.graph
+                        .neighbors_directed(n, petgraph::Direction::Incoming)
+                        .count(),
+                )
+            })
+            .collect();
+        let mut ready: std::collections::BTreeSet<NodeId> = indeg
+            .iter()
+            .filter(|(_, &d)| d == 0)
+            .map(|(&n, _)| n)
+            .collect();
+        let mut out = Vec::new();
+        while let Some(&n) = ready.iter().next() {
+            ready.remove(&n);
+            out.push(n);
+            for m in self
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Outgoing)
+            {
+                let d = indeg.get_mut(&m).expect("node in graph");
+                *d -= 1;
+                if *d == 0 {
+                    ready.insert(m);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every compute node, in schedule order.
+    pub fn computes(&self) -> Vec<(NodeId, &Compute)> {
+        self.schedule()
+            .into_iter()
+            .filter_map(|n| match &self.graph[n] {
+                Node::Compute(c) => Some((n, c)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Calls `f` on each direct operand of `e`.
+pub fn expr_operands(e: &Expr) -> Vec<ExprId> {
+    match e {
+        Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => Vec::new(),
+        Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => vec![*a],
+        Expr::Binary(_, a, b) => vec![*a, *b],
+        Expr::Select {
+            cond,
+            then,
+            otherwise,
+        } => vec![*cond, *then, *otherwise],
+    }
+}
+
+/// Visits every statement of a block, depth first, with the enclosing loops.
+pub fn walk_stmts<'a>(
+    block: &'a Block,
+    loops: &mut Vec<&'a Loop>,
+    f: &mut dyn FnMut(&'a Stmt, &[&'a Loop]),
+) {
+    for s in block {
+        f(s, loops);
+        match s {
+            Stmt::For(l) => {
+                loops.push(l);
+                walk_stmts(&l.body, loops, f);
+                loops.pop();
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                walk_stmts(then_block, loops, f);
+                walk_stmts(else_block, loops, f);
+            }
+            Stmt::Assign { .. } | Stmt::Store { .. } => {}
+        }
+    }
+}
+
+/// The root expressions directly used by a statement (not by nested blocks).
+pub fn stmt_roots(s: &Stmt) -> Vec<ExprId> {
+    match s {
+        Stmt::For(_) => Vec::new(),
+        Stmt::If { cond, .. } => vec![*cond],
+        Stmt::Assign { value, .. } | Stmt::Store { value, .. } => vec![*value],
+    }
+}
+
+/// Tensors read (by loads) and written (by stores) in a block, each listed once, in order
+/// of first appearance.
+pub fn block_accesses(inst: &Instance, block: &Block) -> (Vec<TensorId>, Vec<TensorId>) {
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    fn loads(inst: &Instance, e: ExprId, out: &mut Vec<TensorId>) {
+        if let Expr::Load(a) = inst.expr(e) {
+            if !out.contains(&a.tensor) {
+                out.push(a.tensor);
+            }
+        }
+        for o in expr_operands(inst.expr(e)) {
+            loads(inst, o, out);
+        }
+    }
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        for r in stmt_roots(s) {
+            loads(inst, r, &mut reads);
+        }
+        if let Stmt::Store { access, .. } = s {
+            if !writes.contains(&access.tensor) {
+                writes.push(access.tensor);
+            }
+        }
+    });
+    (reads, writes)
+}

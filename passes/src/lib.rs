@@ -1,0 +1,25 @@
+//! kiln-passes: the dataflow IR and every pass over it.
+//!
+//! - ir.rs: the IR, documented as a spec; print.rs: its text and Graphviz forms;
+//!   verify.rs: its invariants;
+//! - data.rs: tensor data (raw arrays from `.npy`, typed constants); value.rs: scalar
+//!   values and the conversion every stage shares;
+//! - lower.rs: HIR → IR, instantiating kernels per shape and type;
+//! - infer_types.rs: quantization-aware type inference (run per node during lowering);
+//! - bounds.rs: proves accesses in bounds;
+//! - manager.rs: named passes and pipelines, timings, dumps.
+
+pub mod bounds;
+pub mod data;
+pub mod infer_types;
+pub mod ir;
+pub mod lower;
+pub mod manager;
+pub mod print;
+pub mod value;
+pub mod verify;
+
+pub use ir::*;
+/// Diagnostics and source spans, shared with the front end (back ends import them from here).
+pub use kiln_lang::{diag, Span};
+pub use lower::{lower_program, EntryArg, LowerInputs};

@@ -1,0 +1,412 @@
+//! Pass `verify`: checks the IR invariants. Runs after every pass in tests and debug builds.
+//!
+//! Invariants checked, per instance:
+//! 1. every handle (tensor, local, loop variable, expression, constant, callee) is in range;
+//! 2. expressions form trees: every expression has exactly one user;
+//! 3. every expression reachable from a statement has a type (after inference), every
+//!    local and every tensor has a non-pending type;
+//! 4. accesses have one index per dimension, and their loop variables are bound by
+//!    enclosing loops; loop steps are non-zero;
+//! 5. stores write only temporaries (never inputs or constants);
+//! 6. each compute node's `reads` / `writes` are exactly the tensors its body loads and
+//!    stores;
+//! 7. the graph is acyclic, and every tensor a node reads is produced (by an input, a
+//!    constant, or an earlier node) before it in schedule order;
+//! 8. calls pass as many arguments as the callee has inputs, with the same shapes and
+//!    element types, and receive its outputs' shapes and types;
+//! 9. there is one output node per output tensor, in order;
+//! 10. values assigned to inferred locals and tensors fit their types without rounding.
+//!
+//! The verifier destructures IR types without `..` where a new field should make it think.
+
+use crate::ir::*;
+use kiln_numeric::ScalarType;
+use std::collections::{HashMap, HashSet};
+
+/// Checks a module; returns the violations (empty when valid).
+pub fn verify_module(m: &Module, typed: bool) -> Vec<String> {
+    let mut errs = Vec::new();
+    for inst in &m.instances {
+        verify_instance(m, inst, typed, &mut errs);
+    }
+    if let Some(e) = m.entry {
+        if e.index() >= m.instances.len() {
+            errs.push(format!("entry {e:?} out of range"));
+        }
+    }
+    errs
+}
+
+fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<String>) {
+    let Instance {
+        name,
+        kernel: _,
+        bindings: _,
+        span: _,
+        graph,
+        tensors,
+        inputs,
+        outputs,
+        locals,
+        loop_vars,
+        exprs,
+        expr_types,
+        expr_ranges,
+        expr_spans,
+    } = inst;
+    let mut err = |s: String| errs.push(format!("{name}: {s}"));
+    if expr_types.len() != exprs.len()
+        || expr_ranges.len() != exprs.len()
+        || expr_spans.len() != exprs.len()
+    {
+        err("side tables out of step with the expression arena".into());
+        return;
+    }
+    for (i, t) in tensors.iter().enumerate() {
+        let Tensor {
+            name: tn,
+            elem,
+            shape,
+            kind,
+            declared: _,
+            reason,
+            range: _,
+            span: _,
+        } = t;
+        if let TensorKind::Const(c) = kind {
+            match m.consts.get(c.index()) {
+                None => err(format!("%{i} {tn}: const {c:?} out of range")),
+                Some(d) => {
+                    if d.shape != *shape || d.values.len() != t.len() {
+                        err(format!(
+                            "%{i} {tn}: const shape {:?} vs tensor {shape:?}",
+                            d.shape
+                        ));
+                    }
+                }
+            }
+        }
+        if typed && *reason == TypeReason::Pending {
+            err(format!("%{i} {tn}: type never inferred ({elem})"));
+        }
+    }
+    for (k, &t) in inputs.iter().enumerate() {
+        if t.index() >= tensors.len() || tensors[t.index()].kind != TensorKind::Input(k) {
+            err(format!("input {k} is not an input tensor"));
+        }
+    }
+    if typed {
+        for l in locals {
+            if l.reason == TypeReason::Pending {
+                err(format!("local {} never typed", l.name));
+            }
+        }
+    }
+    // Schedule: every node scheduled (acyclic).
+    let order = inst.schedule();
+    if order.len() != graph.node_count() {
+        err("the graph has a cycle".into());
+        return;
+    }
+    let mut produced: HashSet<TensorId> = HashSet::new();
+    let mut users: HashMap<ExprId, usize> = HashMap::new();
+    let mut output_nodes = Vec::new();
+    for n in &order {
+        match &graph[*n] {
+            Node::Input { tensor, param: _ } | Node::Const { tensor } => {
+                produced.insert(*tensor);
+            }
+            Node::Output { tensor, index } => {
+                if !produced.contains(tensor) {
+                    err(format!(
+                        "output {index} reads %{} before it is produced",
+                        tensor.0
+                    ));
+                }
+                output_nodes.push((*index, *tensor));
+            }
+            Node::Call(Call {
+                callee,
+                args,
+                results,
+                span: _,
+            }) => {
+                let Some(ci) = m.instances.get(callee.index()) else {
+                    err(format!("call to missing instance {callee:?}"));
+                    continue;
+                };
+                if args.len() != ci.inputs.len() {
+                    err(format!(
+                        "call to {} passes {} args for {} inputs",
+                        ci.name,
+                        args.len(),
+                        ci.inputs.len()
+                    ));
+                }
+                for (a, p) in args.iter().zip(&ci.inputs) {
+                    let (at, pt) = (&tensors[a.index()], ci.tensor(*p));
+                    if at.shape != pt.shape || at.elem != pt.elem {
+                        err(format!(
+                            "call to {}: arg {} is {}{:?}, param {} is {}{:?}",
+                            ci.name, at.name, at.elem, at.shape, pt.name, pt.elem, pt.shape
+                        ));
+                    }
+                    if !produced.contains(a) {
+                        err(format!(
+                            "call to {} reads %{} before it is produced",
+                            ci.name, a.0
+                        ));
+                    }
+                }
+                if results.len() != ci.outputs.len() {
+                    err(format!(
+                        "call to {} binds {} results of {}",
+                        ci.name,
+                        results.len(),
+                        ci.outputs.len()
+                    ));
+                }
+                for (r, o) in results.iter().zip(&ci.outputs) {
+                    let (rt, ot) = (&tensors[r.index()], ci.tensor(*o));
+                    if rt.shape != ot.shape || rt.elem != ot.elem {
+                        err(format!(
+                            "call to {}: result {} is {}{:?}, output is {}{:?}",
+                            ci.name, rt.name, rt.elem, rt.shape, ot.elem, ot.shape
+                        ));
+                    }
+                    produced.insert(*r);
+                }
+            }
+            Node::Compute(Compute {
+                name: cn,
+                body,
+                reads,
+                writes,
+                span: _,
+            }) => {
+                let (r, w) = block_accesses(inst, body);
+                let same = |a: &[TensorId], b: &[TensorId]| {
+                    a.iter().collect::<HashSet<_>>() == b.iter().collect::<HashSet<_>>()
+                };
+                if !same(&r, reads) || !same(&w, writes) {
+                    err(format!(
+                        "node {cn}: reads/writes lists do not match its body"
+                    ));
+                }
+                for t in &r {
+                    if !produced.contains(t) && !w.contains(t) {
+                        err(format!(
+                            "node {cn} reads %{} ({}) before anything produces it",
+                            t.0,
+                            tensors[t.index()].name
+                        ));
+                    }
+                }
+                for t in &w {
+                    if !matches!(tensors[t.index()].kind, TensorKind::Temp) {
+                        err(format!(
+                            "node {cn} stores into {} which is an input or a constant",
+                            tensors[t.index()].name
+                        ));
+                    }
+                    produced.insert(*t);
+                }
+                let mut bound = Vec::new();
+                verify_block(inst, body, &mut bound, &mut users, typed, &mut |s| {
+                    errs_push(&mut err, cn, s)
+                });
+            }
+        }
+    }
+    for (e, n) in &users {
+        if *n != 1 {
+            err(format!("expression {e:?} has {n} users"));
+        }
+    }
+    output_nodes.sort();
+    if output_nodes.len() != outputs.len()
+        || output_nodes
+            .iter()
+            .enumerate()
+            .any(|(i, (k, t))| i != *k || outputs[i] != *t)
+    {
+        err("output nodes do not match the output list".into());
+    }
+    let _ = loop_vars;
+}
+
+fn errs_push(err: &mut dyn FnMut(String), node: &str, s: String) {
+    err(format!("node {node}: {s}"));
+}
+
+fn verify_block(
+    inst: &Instance,
+    b: &Block,
+    bound: &mut Vec<LoopVarId>,
+    users: &mut HashMap<ExprId, usize>,
+    typed: bool,
+    err: &mut dyn FnMut(String),
+) {
+    for s in b {
+        match s {
+            Stmt::For(Loop {
+                var,
+                lo,
+                hi,
+                step,
+                body,
+                span: _,
+            }) => {
+                if *step == 0 {
+                    err("loop with step 0".into());
+                }
+                for a in [lo, hi] {
+                    check_affine(a, bound, inst, err);
+                }
+                if var.index() >= inst.loop_vars.len() {
+                    err(format!("loop variable {var:?} out of range"));
+                }
+                bound.push(*var);
+                verify_block(inst, body, bound, users, typed, err);
+                bound.pop();
+            }
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                verify_expr(inst, *cond, bound, users, typed, err);
+                if typed && inst.expr_type(*cond) != Some(&ScalarType::Bool) {
+                    err("an `if` condition is not a bool".into());
+                }
+                verify_block(inst, then_block, bound, users, typed, err);
+                verify_block(inst, else_block, bound, users, typed, err);
+            }
+            Stmt::Assign {
+                local,
+                value,
+                span: _,
+            } => {
+                if local.index() >= inst.locals.len() {
+                    err(format!("local {local:?} out of range"));
+                    continue;
+                }
+                verify_expr(inst, *value, bound, users, typed, err);
+                let l = inst.local(*local);
+                if typed && !l.declared {
+                    check_fits(inst, *value, &l.ty, &l.name, err);
+                }
+            }
+            Stmt::Store {
+                access,
+                value,
+                span: _,
+            } => {
+                check_access(inst, access, bound, err);
+                verify_expr(inst, *value, bound, users, typed, err);
+                let t = inst.tensor(access.tensor);
+                if typed && !t.declared {
+                    check_fits(inst, *value, &t.elem, &t.name, err);
+                }
+            }
+        }
+    }
+}
+
+/// A value stored into an inferred target must not need conversion.
+fn check_fits(
+    inst: &Instance,
+    value: ExprId,
+    target: &ScalarType,
+    name: &str,
+    err: &mut dyn FnMut(String),
+) {
+    let Some(vt) = inst.expr_type(value) else {
+        return;
+    };
+    let ok = match (vt.value_bounds(), target.value_bounds()) {
+        (Some((vlo, vhi)), Some((tlo, thi))) => {
+            let vf = vt.frac_bits().unwrap_or(0);
+            let tf = target.frac_bits().unwrap_or(0);
+            // The value's actual range may be narrower than its type: use it when known.
+            let (vlo, vhi) = match &inst.expr_ranges[value.index()] {
+                Some(r) => (r.lo.clone(), r.hi.clone()),
+                None => (vlo, vhi),
+            };
+            vf <= tf && tlo <= vlo && vhi <= thi
+        }
+        (None, None) => vt == target,
+        _ => false,
+    };
+    if !ok {
+        err(format!(
+            "value of type {vt} does not fit inferred {name}: {target}"
+        ));
+    }
+}
+
+fn check_affine(a: &Affine, bound: &[LoopVarId], inst: &Instance, err: &mut dyn FnMut(String)) {
+    for (v, _) in &a.terms {
+        if v.index() >= inst.loop_vars.len() {
+            err(format!("loop variable {v:?} out of range"));
+        } else if !bound.contains(v) {
+            err(format!(
+                "loop variable {} used outside its loop",
+                inst.loop_vars[v.index()].name
+            ));
+        }
+    }
+}
+
+fn check_access(inst: &Instance, a: &Access, bound: &[LoopVarId], err: &mut dyn FnMut(String)) {
+    let Some(t) = inst.tensors.get(a.tensor.index()) else {
+        err(format!("tensor {:?} out of range", a.tensor));
+        return;
+    };
+    if a.index.len() != t.shape.len() {
+        err(format!(
+            "{} has rank {} but is accessed with {} indices",
+            t.name,
+            t.shape.len(),
+            a.index.len()
+        ));
+    }
+    for i in &a.index {
+        check_affine(i, bound, inst, err);
+    }
+}
+
+fn verify_expr(
+    inst: &Instance,
+    e: ExprId,
+    bound: &[LoopVarId],
+    users: &mut HashMap<ExprId, usize>,
+    typed: bool,
+    err: &mut dyn FnMut(String),
+) {
+    if e.index() >= inst.exprs.len() {
+        err(format!("expression {e:?} out of range"));
+        return;
+    }
+    *users.entry(e).or_default() += 1;
+    if typed && inst.expr_type(e).is_none() {
+        err(format!("expression {e:?} has no type"));
+    }
+    match inst.expr(e) {
+        Expr::Load(a) => check_access(inst, a, bound, err),
+        Expr::LoopVar(v) => {
+            if !bound.contains(v) {
+                err(format!("loop variable {v:?} read outside its loop"));
+            }
+        }
+        Expr::Local(l) => {
+            if l.index() >= inst.locals.len() {
+                err(format!("local {l:?} out of range"));
+            }
+        }
+        _ => {}
+    }
+    for o in expr_operands(inst.expr(e)) {
+        verify_expr(inst, o, bound, users, typed, err);
+    }
+}

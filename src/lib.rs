@@ -1,0 +1,821 @@
+//! The kiln driver: runs lang → passes → backends for each command of the CLI.
+//!
+//! Every command returns an [`Outcome`] (what to print on stdout and stderr, and the exit
+//! code) instead of printing, so that tests drive the same code as the binary. Nothing a
+//! user controls can panic here: bad files, bad data and bad programs all end as
+//! diagnostics and exit code 1.
+
+pub mod npy;
+pub mod stdlib;
+
+use kiln_lang::diag::{codes, render_all, Diagnostic};
+use kiln_lang::hir::{self, DataSource, ElemRef, KParamKind, Literal, ParamDefault};
+use kiln_lang::{check_program, SourceFile, SourceLoader, SourceMap};
+use kiln_passes::data::{typed_from_raw, RawArray, RawData, TensorValue};
+use kiln_passes::ir::{Module, TensorKind};
+use kiln_passes::manager::{pipeline, PassContext};
+use kiln_passes::print::{module_to_dot, module_to_string, PrintOptions};
+use kiln_passes::{lower_program, EntryArg, LowerInputs};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What a command printed and how it ended.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Options shared by the commands.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// ANSI colours in diagnostics.
+    pub color: bool,
+    /// Print per-stage timings to stderr.
+    pub timings: bool,
+    /// Print the IR after this stage.
+    pub dump_ir_after: Option<String>,
+    /// The pass pipeline after lowering.
+    pub pipeline: String,
+    /// Verify the IR after every pass.
+    pub verify: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            color: false,
+            timings: false,
+            dump_ir_after: None,
+            pipeline: "default".into(),
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// Which kernel to run and with what.
+#[derive(Clone, Debug, Default)]
+pub struct RunSpec {
+    pub kernel: Option<String>,
+    /// `--input NAME=PATH`
+    pub inputs: Vec<(String, PathBuf)>,
+}
+
+/// Loads modules from the embedded stdlib and from `.kiln` files next to the importer.
+pub struct FsLoader;
+
+impl SourceLoader for FsLoader {
+    fn load_module(
+        &mut self,
+        path: &[String],
+        from_dir: Option<&Path>,
+    ) -> Result<SourceFile, String> {
+        if path.first().map(String::as_str) == Some("stdlib") {
+            let name = path[1..].join("/");
+            return match stdlib::source(&name) {
+                Some(text) => Ok(SourceFile {
+                    name: format!("<stdlib>/{name}.kiln"),
+                    dir: None,
+                    text: text.to_string(),
+                }),
+                None => Err(format!(
+                    "the stdlib has no module `{}` (it has: {})",
+                    path[1..].join("."),
+                    stdlib::names().join(", ")
+                )),
+            };
+        }
+        let Some(dir) = from_dir else {
+            return Err("stdlib modules can only import other stdlib modules".into());
+        };
+        let file = dir.join(format!("{}.kiln", path.join("/")));
+        read_source(&file).map_err(|d| d.message)
+    }
+}
+
+/// Reads a source file: missing, unreadable and non-UTF-8 files are diagnostics.
+pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read {}: {}", path.display(), io_reason(&e)),
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::error(
+            codes::NOT_UTF8,
+            format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .help("kiln source files are UTF-8")
+    })?;
+    let dir = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
+    Ok(SourceFile {
+        name: path.display().to_string(),
+        dir,
+        text,
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A compilation in progress: sources, diagnostics, timings.
+struct Session {
+    opts: Options,
+    sources: SourceMap,
+    diags: Vec<Diagnostic>,
+    timings: Vec<(String, Duration)>,
+    out: Outcome,
+}
+
+impl Session {
+    fn new(opts: &Options) -> Session {
+        Session {
+            opts: opts.clone(),
+            sources: SourceMap::new(),
+            diags: Vec::new(),
+            timings: Vec::new(),
+            out: Outcome::default(),
+        }
+    }
+
+    fn has_errors(&self) -> bool {
+        self.diags.iter().any(|d| d.is_error())
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        if !self.diags.contains(&d) {
+            self.diags.push(d);
+        }
+    }
+
+    fn time<T>(&mut self, stage: &str, f: impl FnOnce(&mut Session) -> T) -> T {
+        let t = Instant::now();
+        let r = f(self);
+        self.timings.push((stage.to_string(), t.elapsed()));
+        r
+    }
+
+    /// Flushes diagnostics (and timings) into the outcome and sets the exit code.
+    fn finish(mut self) -> Outcome {
+        self.out
+            .stderr
+            .push_str(&render_all(&self.diags, &self.sources, self.opts.color));
+        let errors = self.diags.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            let _ = writeln!(self.out.stderr, "error: {errors} error(s) found");
+            self.out.code = 1;
+        }
+        if self.opts.timings {
+            let total: Duration = self.timings.iter().map(|(_, d)| *d).sum();
+            let _ = writeln!(self.out.stderr, "timings:");
+            for (s, d) in &self.timings {
+                let _ = writeln!(
+                    self.out.stderr,
+                    "  {s:<14} {:>9.3} ms",
+                    d.as_secs_f64() * 1e3
+                );
+            }
+            let _ = writeln!(
+                self.out.stderr,
+                "  {:<14} {:>9.3} ms",
+                "total",
+                total.as_secs_f64() * 1e3
+            );
+        }
+        self.out
+    }
+
+    /// Parses and checks a file and what it imports.
+    fn front(&mut self, path: &Path) -> Option<hir::Program> {
+        let file = match read_source(path) {
+            Ok(f) => f,
+            Err(d) => {
+                self.push(d);
+                return None;
+            }
+        };
+        let (program, diags) = self.time("parse+check", |s| {
+            check_program(file, &mut FsLoader, &mut s.sources)
+        });
+        for d in diags.list {
+            self.push(d);
+        }
+        if self.has_errors() {
+            return None;
+        }
+        Some(program)
+    }
+
+    /// Reads the data files of module parameters.
+    fn global_data(&mut self, program: &hir::Program) -> Option<Vec<Option<RawArray>>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        let t = Instant::now();
+        for g in &program.globals {
+            match &g.init {
+                DataSource::Load {
+                    path,
+                    written,
+                    span,
+                } => match npy::read(path) {
+                    Ok(a) => out.push(Some(a)),
+                    Err(e) => {
+                        self.push(
+                            Diagnostic::error(
+                                codes::BAD_NPY,
+                                format!("cannot load `{written}` for `{}`", g.name),
+                            )
+                            .at(*span)
+                            .label(e)
+                            .help("paths are relative to the script's directory"),
+                        );
+                        out.push(None);
+                        ok = false;
+                    }
+                },
+                DataSource::Literal(..) => out.push(None),
+            }
+        }
+        self.timings.push(("load data".into(), t.elapsed()));
+        ok.then_some(out)
+    }
+
+    /// The kernel to run: `--kernel`, else `main`, else the only kernel of the file.
+    fn entry_kernel(
+        &mut self,
+        program: &hir::Program,
+        requested: Option<&str>,
+    ) -> Option<hir::KernelId> {
+        let names: Vec<&str> = program
+            .entry_kernels
+            .iter()
+            .map(|&k| program.kernels[k].name.as_str())
+            .collect();
+        if let Some(name) = requested {
+            return match program.kernel_by_name(name) {
+                Some(k) => Some(k),
+                None => {
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_KERNEL,
+                        format!("this file has no kernel `{name}`"),
+                    );
+                    d = if names.is_empty() {
+                        d.note("it defines no kernels")
+                    } else {
+                        d.note(format!("its kernels: {}", names.join(", ")))
+                    };
+                    self.push(d);
+                    None
+                }
+            };
+        }
+        if let Some(k) = program.kernel_by_name("main") {
+            return Some(k);
+        }
+        match program.entry_kernels.as_slice() {
+            [k] => Some(*k),
+            [] => {
+                self.push(Diagnostic::error(
+                    codes::NO_ENTRY,
+                    "this file defines no kernel to run",
+                ));
+                None
+            }
+            _ => {
+                self.push(
+                    Diagnostic::error(
+                        codes::NO_ENTRY,
+                        "this file defines several kernels; which one should run?",
+                    )
+                    .note(format!("its kernels: {}", names.join(", ")))
+                    .help("choose one with `--kernel NAME`, or name the entry kernel `main`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The raw data bound to each value parameter of `kernel` (inputs, then defaults).
+    fn entry_data(
+        &mut self,
+        program: &hir::Program,
+        kernel: hir::KernelId,
+        spec: &RunSpec,
+    ) -> Option<Vec<Option<RawArray>>> {
+        let k = &program.kernels[kernel];
+        let mut ok = true;
+        for (name, _) in &spec.inputs {
+            let found = k
+                .params
+                .iter()
+                .any(|p| &p.name == name && matches!(p.kind, KParamKind::Value(_)));
+            if !found {
+                let params: Vec<&str> = k
+                    .params
+                    .iter()
+                    .filter(|p| matches!(p.kind, KParamKind::Value(_)))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                self.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_INPUT,
+                        format!("`{}` has no parameter `{name}`", k.name),
+                    )
+                    .note(if params.is_empty() {
+                        "it takes no tensor or scalar inputs".to_string()
+                    } else {
+                        format!("its inputs: {}", params.join(", "))
+                    }),
+                );
+                ok = false;
+            }
+        }
+        let mut out = Vec::new();
+        let t = Instant::now();
+        for p in &k.params {
+            if let KParamKind::Const = p.kind {
+                out.push(None);
+                continue;
+            }
+            let given = spec.inputs.iter().rev().find(|(n, _)| n == &p.name);
+            let arr = match (given, &p.default) {
+                (Some((_, path)), _) => match npy::read(path) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        self.push(
+                            Diagnostic::error(
+                                codes::BAD_NPY,
+                                format!("cannot read the input `{}`", p.name),
+                            )
+                            .note(e),
+                        );
+                        ok = false;
+                        None
+                    }
+                },
+                (
+                    None,
+                    Some(ParamDefault::Data(DataSource::Load {
+                        path,
+                        written,
+                        span,
+                    })),
+                ) => match npy::read(path) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        self.push(
+                            Diagnostic::error(
+                                codes::BAD_NPY,
+                                format!("cannot load the default of `{}` from `{written}`", p.name),
+                            )
+                            .at(*span)
+                            .label(e),
+                        );
+                        ok = false;
+                        None
+                    }
+                },
+                (None, Some(ParamDefault::Data(DataSource::Literal(lit, _)))) => {
+                    Some(literal_array(lit))
+                }
+                _ => None,
+            };
+            out.push(arr);
+        }
+        self.timings.push(("load inputs".into(), t.elapsed()));
+        ok.then_some(out)
+    }
+
+    /// Lowers `kernel` with the given data and runs the pipeline.
+    fn build(
+        &mut self,
+        program: &hir::Program,
+        globals: &[Option<RawArray>],
+        kernel: hir::KernelId,
+        data: &[Option<RawArray>],
+    ) -> Option<Module> {
+        let k = &program.kernels[kernel];
+        let mut args = Vec::new();
+        for (p, d) in k.params.iter().zip(data) {
+            match (&p.kind, d) {
+                (KParamKind::Const, _) => args.push(None),
+                (KParamKind::Value(t), Some(a)) => {
+                    let generic = matches!(t.elem, ElemRef::Var(_) | ElemRef::Inferred);
+                    args.push(Some(EntryArg {
+                        shape: a.shape.clone(),
+                        elem: generic.then(|| a.natural_type()),
+                    }));
+                }
+                (KParamKind::Value(_), None) => args.push(None),
+            }
+        }
+        let inputs = LowerInputs {
+            program,
+            global_data: globals,
+        };
+        let t = Instant::now();
+        let (mut module, diags) = lower_program(&inputs, kernel, &args);
+        let took = t.elapsed();
+        for d in diags.list {
+            self.push(d);
+        }
+        if self.has_errors() {
+            return None;
+        }
+        let mut ctx = PassContext {
+            dump_after: self.opts.dump_ir_after.clone(),
+            verify: self.opts.verify,
+            ..Default::default()
+        };
+        ctx.record_stage("lower", took, &module);
+        let Some(passes) = pipeline(&self.opts.pipeline) else {
+            self.push(Diagnostic::error(
+                codes::UNKNOWN_KERNEL,
+                format!("unknown pipeline `{}`", self.opts.pipeline),
+            ));
+            return None;
+        };
+        ctx.run(&mut module, passes);
+        self.timings.extend(ctx.timings.iter().cloned());
+        for (stage, text) in &ctx.dumps {
+            let _ = writeln!(self.out.stdout, "; IR after `{stage}`\n{text}");
+        }
+        for d in ctx.diags.list {
+            self.push(d);
+        }
+        (!self.has_errors()).then_some(module)
+    }
+
+    /// Converts the entry data to the entry instance's input types.
+    fn input_tensors(
+        &mut self,
+        module: &Module,
+        program: &hir::Program,
+        kernel: hir::KernelId,
+        data: &[Option<RawArray>],
+    ) -> Option<Vec<TensorValue>> {
+        let inst = module.entry_instance()?;
+        let k = &program.kernels[kernel];
+        let mut out = Vec::new();
+        for &t in &inst.inputs {
+            let tensor = inst.tensor(t);
+            let TensorKind::Input(_) = tensor.kind else {
+                return None;
+            };
+            let pi = k.params.iter().position(|p| p.name == tensor.name)?;
+            let raw = data[pi].as_ref()?;
+            match typed_from_raw(raw, &tensor.elem) {
+                Ok((values, report)) => {
+                    if report.overflowed > 0 {
+                        if let Some((i, v, got)) = &report.first_overflow {
+                            self.push(
+                                Diagnostic::warning(
+                                    codes::LOSSY_LOAD,
+                                    format!(
+                                        "{} value(s) of input `{}` do not fit its type {}",
+                                        report.overflowed, tensor.name, tensor.elem
+                                    ),
+                                )
+                                .at(tensor.span)
+                                .note(format!(
+                                    "the first is {v} at {:?}, which becomes {got}",
+                                    kiln_passes::data::unflatten(*i, &raw.shape)
+                                )),
+                            );
+                        }
+                    }
+                    out.push(TensorValue {
+                        elem: tensor.elem,
+                        shape: tensor.shape.clone(),
+                        values,
+                    });
+                }
+                Err(e) => {
+                    self.push(
+                        Diagnostic::error(
+                            codes::DATA_DTYPE,
+                            format!("input `{}`: {e}", tensor.name),
+                        )
+                        .at(tensor.span),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+fn literal_array(lit: &Literal) -> RawArray {
+    match lit {
+        Literal::Int(v) => RawArray {
+            shape: Vec::new(),
+            data: RawData::I64(vec![*v as i64]),
+            dtype: "<i8".into(),
+        },
+        Literal::Real(t) => {
+            let f = kiln_passes::value::real_literal(t).map_or(0.0, |r| r.0);
+            RawArray {
+                shape: Vec::new(),
+                data: RawData::F64(vec![f]),
+                dtype: "<f8".into(),
+            }
+        }
+        Literal::Bool(b) => RawArray {
+            shape: Vec::new(),
+            data: RawData::Bool(vec![*b]),
+            dtype: "|b1".into(),
+        },
+    }
+}
+
+/// `kiln check FILE...`
+pub fn check(files: &[PathBuf], opts: &Options) -> Outcome {
+    let mut all = Outcome::default();
+    for f in files {
+        let mut s = Session::new(opts);
+        if let Some(program) = s.front(f) {
+            // Kernels that need no inputs from outside are instantiated too, which checks
+            // everything that depends on concrete shapes and types.
+            if let Some(globals) = s.global_data(&program) {
+                for &k in &program.entry_kernels.clone() {
+                    if let Some(data) = concrete_data(&program, k) {
+                        s.build(&program, &globals, k, &data);
+                    }
+                }
+            }
+        }
+        let o = s.finish();
+        all.stderr.push_str(&o.stderr);
+        all.stdout.push_str(&o.stdout);
+        all.code = all.code.max(o.code);
+    }
+    all
+}
+
+/// Placeholder data for a kernel whose parameters all have concrete types (to
+/// instantiate it without inputs), or `None`.
+fn concrete_data(program: &hir::Program, k: hir::KernelId) -> Option<Vec<Option<RawArray>>> {
+    let kernel = &program.kernels[k];
+    if !kernel.type_vars.is_empty() || !kernel.size_vars.is_empty() || !kernel.shape_vars.is_empty()
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in &kernel.params {
+        match &p.kind {
+            KParamKind::Const => out.push(None),
+            KParamKind::Value(t) => {
+                let shape: Vec<usize> = match &t.shape {
+                    None => Vec::new(),
+                    Some(dims) => dims
+                        .iter()
+                        .map(|d| match d {
+                            hir::Dim::Size(s) => s.as_const().map(|v| v as usize),
+                            hir::Dim::Rest(_) => None,
+                        })
+                        .collect::<Option<_>>()?,
+                };
+                let n = shape.iter().product();
+                out.push(Some(RawArray {
+                    shape,
+                    data: RawData::I64(vec![0; n]),
+                    dtype: "<i8".into(),
+                }));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Front end, data, lowering and passes for the kernel a command works on.
+fn prepare(
+    s: &mut Session,
+    path: &Path,
+    spec: &RunSpec,
+) -> Option<(hir::Program, hir::KernelId, Vec<Option<RawArray>>, Module)> {
+    let program = s.front(path)?;
+    let globals = s.global_data(&program)?;
+    let kernel = s.entry_kernel(&program, spec.kernel.as_deref())?;
+    let data = s.entry_data(&program, kernel, spec)?;
+    let module = s.build(&program, &globals, kernel, &data)?;
+    Some((program, kernel, data, module))
+}
+
+/// `kiln run FILE`
+pub fn run(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
+    let mut s = Session::new(opts);
+    if let Some((program, kernel, data, module)) = prepare(&mut s, path, spec) {
+        if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
+            let result = s.time("run (interp)", |_| kiln_interp::run(&module, &inputs));
+            match result {
+                Ok(outputs) => report_outputs(&mut s, &module, &outputs, out_dir),
+                Err(e) => s.push(e.to_diagnostic()),
+            }
+        }
+    }
+    s.finish()
+}
+
+/// Output names: the tensors' names, made unique.
+fn output_names(module: &Module) -> Vec<String> {
+    let Some(inst) = module.entry_instance() else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = Vec::new();
+    for &t in &inst.outputs {
+        let base = inst.tensor(t).name.clone();
+        let mut name = base.clone();
+        let mut i = 1;
+        while names.contains(&name) {
+            name = format!("{base}_{i}");
+            i += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+fn report_outputs(
+    s: &mut Session,
+    module: &Module,
+    outputs: &[TensorValue],
+    out_dir: Option<&Path>,
+) {
+    let names = output_names(module);
+    if let Some(dir) = out_dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            s.push(Diagnostic::error(
+                codes::WRITE_FAILED,
+                format!("cannot create {}: {}", dir.display(), io_reason(&e)),
+            ));
+            return;
+        }
+    }
+    for (name, t) in names.iter().zip(outputs) {
+        let shape = if t.shape.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "[{}]",
+                t.shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let _ = writeln!(s.out.stdout, "{name}: {}{shape}", t.elem);
+        let _ = writeln!(s.out.stdout, "  {}", summary(t));
+        if let Some(dir) = out_dir {
+            let file = dir.join(format!("{name}.npy"));
+            match npy::write(&file, t) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        s.out.stdout,
+                        "  written to {} ({})",
+                        file.display(),
+                        npy::dtype_for(&t.elem)
+                    );
+                }
+                Err(e) => s.push(Diagnostic::error(codes::WRITE_FAILED, e)),
+            }
+        }
+    }
+}
+
+/// The first values of a tensor, and its range.
+pub fn summary(t: &TensorValue) -> String {
+    const SHOWN: usize = 8;
+    let first: Vec<String> = t.values.iter().take(SHOWN).map(|v| v.display()).collect();
+    let more = if t.values.len() > SHOWN {
+        format!(", ... ({} values)", t.values.len())
+    } else {
+        String::new()
+    };
+    let range = if t.values.len() > 1 {
+        let nums: Vec<f64> = t.values.iter().map(|v| v.to_f64()).collect();
+        let lo = nums.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = nums.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        format!("  min {lo}, max {hi}")
+    } else {
+        String::new()
+    };
+    format!("[{}{more}]{range}", first.join(", "))
+}
+
+/// `kiln types FILE`
+pub fn types(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
+    let mut s = Session::new(opts);
+    if let Some((_, _, _, module)) = prepare(&mut s, path, spec) {
+        s.out.stdout.push_str(&types_report(&module, &s.sources));
+    }
+    s.finish()
+}
+
+/// Every value of every instance with its type and why it has it.
+pub fn types_report(module: &Module, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for inst in &module.instances {
+        let b = if inst.bindings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inst.bindings)
+        };
+        let _ = writeln!(out, "kernel {}{b}", inst.kernel);
+        let mut rows: Vec<(String, String, String, String)> = Vec::new();
+        let line_of = |span: kiln_lang::Span| {
+            let (l, _) = sources.line_col(span.file, span.start);
+            format!("{}:{l}", short_name(&sources.get(span.file).name))
+        };
+        for t in &inst.tensors {
+            let shape = if t.shape.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "[{}]",
+                    t.shape
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let why = match &t.kind {
+                TensorKind::Input(_) => "declared (input)".to_string(),
+                TensorKind::Const(c) => {
+                    format!("declared (data: {})", module.consts[c.index()].source)
+                }
+                TensorKind::Temp => t.reason.to_string(),
+            };
+            let range = t
+                .range
+                .as_ref()
+                .filter(|_| !t.declared)
+                .map_or(String::new(), |r| format!("  values {r}"));
+            rows.push((
+                t.name.clone(),
+                format!("{}{shape}", t.elem),
+                format!("{why}{range}"),
+                line_of(t.span),
+            ));
+        }
+        for l in &inst.locals {
+            let range = l
+                .range
+                .as_ref()
+                .filter(|_| !l.declared)
+                .map_or(String::new(), |r| format!("  values {r}"));
+            rows.push((
+                l.name.clone(),
+                l.ty.to_string(),
+                format!("{}{range}", l.reason),
+                line_of(l.span),
+            ));
+        }
+        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        for (name, ty, why, at) in rows {
+            let _ = writeln!(out, "  {name:<w0$}  {ty:<w1$}  {at}  {why}");
+        }
+    }
+    out
+}
+
+fn short_name(name: &str) -> String {
+    Path::new(name)
+        .file_name()
+        .map_or_else(|| name.to_string(), |f| f.to_string_lossy().into_owned())
+}
+
+/// `kiln ir FILE`
+pub fn ir(path: &Path, spec: &RunSpec, dot: bool, expr_types: bool, opts: &Options) -> Outcome {
+    let mut s = Session::new(opts);
+    if let Some((_, _, _, module)) = prepare(&mut s, path, spec) {
+        let text = if dot {
+            module_to_dot(&module)
+        } else {
+            module_to_string(&module, PrintOptions { expr_types })
+        };
+        s.out.stdout.push_str(&text);
+    }
+    s.finish()
+}

@@ -1,0 +1,188 @@
+//! The `kiln` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kiln::{Options, Outcome, RunSpec};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// kiln: a compiler for quantized DNN kernels. Kernels are written in a small
+/// Python-flavoured language with Vitis HLS fixed-point types, checked, typed by range
+/// analysis, and run bit-exactly on the CPU.
+#[derive(Parser)]
+#[command(
+    name = "kiln",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Engine {
+    /// The reference interpreter (exact, slow).
+    Interp,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Print the time each stage takes (parse, check, lowering, passes, run).
+    #[arg(long)]
+    timings: bool,
+    /// Print the IR after a stage: lower, bounds, verify.
+    #[arg(long, value_name = "PASS")]
+    dump_ir_after: Option<String>,
+    /// The pass pipeline to run after lowering.
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pipeline: String,
+    /// Colour diagnostics: auto, always, never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    color: String,
+}
+
+#[derive(clap::Args, Clone)]
+struct Target {
+    /// The kiln script.
+    file: PathBuf,
+    /// The kernel to run (default: `main`, or the file's only kernel).
+    #[arg(long, short)]
+    kernel: Option<String>,
+    /// Bind a kernel parameter to a .npy file: `--input x=image.npy`. Float arrays are
+    /// converted to the parameter's type (rounding and overflow as in Vitis HLS); integer
+    /// arrays are taken as values.
+    #[arg(long = "input", short, value_name = "NAME=PATH", value_parser = parse_input)]
+    inputs: Vec<(String, PathBuf)>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check files: syntax, names, shapes and types. Exit 0 when clean, 1 with diagnostics.
+    Check {
+        /// The kiln scripts to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a kernel and print (and optionally save) its results.
+    Run {
+        #[command(flatten)]
+        target: Target,
+        /// Write each result to DIR/NAME.npy.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The engine that runs the kernel.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print every value of the instantiated kernels with its type and why it has it
+    /// (declared, bit growth, range of constant data, accumulation).
+    Types {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the dataflow IR of the instantiated kernels.
+    Ir {
+        #[command(flatten)]
+        target: Target,
+        /// Print the dataflow graphs in Graphviz dot form.
+        #[arg(long)]
+        dot: bool,
+        /// Annotate every expression with its inferred type.
+        #[arg(long)]
+        types: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), PathBuf::from(p))),
+        _ => Err(format!("expected NAME=PATH, got `{s}`")),
+    }
+}
+
+fn options(c: &Common) -> Result<Options, String> {
+    let color = match c.color.as_str() {
+        "always" => true,
+        "never" => false,
+        "auto" => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        other => {
+            return Err(format!(
+                "--color takes auto, always or never, not `{other}`"
+            ))
+        }
+    };
+    if let Some(p) = &c.dump_ir_after {
+        let stages = kiln_passes::manager::stage_names();
+        if !stages.contains(&p.as_str()) {
+            return Err(format!(
+                "--dump-ir-after: unknown stage `{p}` (stages: {})",
+                stages.join(", ")
+            ));
+        }
+    }
+    if kiln_passes::manager::pipeline(&c.pipeline).is_none() {
+        let names: Vec<&str> = kiln_passes::manager::PIPELINES
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        return Err(format!(
+            "--pipeline: unknown pipeline `{}` (pipelines: {})",
+            c.pipeline,
+            names.join(", ")
+        ));
+    }
+    Ok(Options {
+        color,
+        timings: c.timings,
+        dump_ir_after: c.dump_ir_after.clone(),
+        pipeline: c.pipeline.clone(),
+        verify: cfg!(debug_assertions),
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let common = match &cli.command {
+        Command::Check { common, .. }
+        | Command::Run { common, .. }
+        | Command::Types { common, .. }
+        | Command::Ir { common, .. } => common,
+    };
+    let opts = match options(common) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let spec = |t: &Target| RunSpec {
+        kernel: t.kernel.clone(),
+        inputs: t.inputs.clone(),
+    };
+    let outcome: Outcome = match &cli.command {
+        Command::Check { files, .. } => kiln::check(files, &opts),
+        Command::Run {
+            target,
+            out,
+            engine: Engine::Interp,
+            ..
+        } => kiln::run(&target.file, &spec(target), out.as_deref(), &opts),
+        Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
+        Command::Ir {
+            target, dot, types, ..
+        } => kiln::ir(&target.file, &spec(target), *dot, *types, &opts),
+    };
+    print!("{}", outcome.stdout);
+    eprint!("{}", outcome.stderr);
+    ExitCode::from(outcome.code.clamp(0, 255) as u8)
+}
