@@ -254,10 +254,9 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         .with_config(config)
         .with_code(d.code.id)
         .with_message(&d.message);
-    let mut primary = Label::new((name(span), span.range()));
-    if let Some(l) = &d.label {
-        primary = primary.with_message(l);
-    }
+    // ariadne draws the underline only for labels with text.
+    let mut primary = Label::new((name(span), span.range()))
+        .with_message(d.label.as_deref().unwrap_or(d.code.title));
     if color {
         primary = primary.with_color(match d.severity {
             Severity::Error => ariadne::Color::Red,

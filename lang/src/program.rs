@@ -1011,23 +1011,6 @@ fn resolve_signature(
                 data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data)
             }
         });
-        if let (KParamKind::Value(t), Some(ParamDefault::Data(_))) = (&kind, &default) {
-            let generic = matches!(t.elem, ElemRef::Var(_) | ElemRef::Template { .. })
-                || t.shape.as_ref().is_some_and(|s| {
-                    s.iter()
-                        .any(|d| !matches!(d, Dim::Size(SizeExpr::Const(_))))
-                });
-            if generic {
-                diags.push(
-                    Diagnostic::error(
-                        codes::BAD_ARGS,
-                        "a parameter with a default value must have a concrete type",
-                    )
-                    .at(p.span)
-                    .help("give it constant dimensions and a concrete element type"),
-                );
-            }
-        }
         out.params.push(KParam {
             name: p.name.name.clone(),
             span: p.span,

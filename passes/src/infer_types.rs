@@ -79,6 +79,7 @@ pub fn infer_compute(
         inst,
         consts,
         local_range: HashMap::new(),
+        final_range: HashMap::new(),
         local_frac: HashMap::new(),
         local_class: HashMap::new(),
         local_from_data: HashMap::new(),
@@ -91,6 +92,7 @@ pub fn infer_compute(
         terms: HashMap::new(),
         stores: HashMap::new(),
         first_assign_span: HashMap::new(),
+        first_accum_span: HashMap::new(),
         explicit_assign: HashMap::new(),
     };
     let mut converged = false;
@@ -144,8 +146,10 @@ struct LoopFrame<'b> {
 struct State<'i> {
     inst: &'i mut Instance,
     consts: &'i [ConstData],
-    /// Ranges of inferred exact locals as known so far.
+    /// Ranges of inferred exact locals as known so far in this round (reads see these).
     local_range: HashMap<LocalId, Interval>,
+    /// Ranges of inferred exact locals at the end of the last round.
+    final_range: HashMap<LocalId, Interval>,
     local_frac: HashMap<LocalId, i32>,
     local_class: HashMap<LocalId, Val>,
     local_from_data: HashMap<LocalId, bool>,
@@ -160,12 +164,14 @@ struct State<'i> {
     terms: HashMap<LocalId, u64>,
     stores: HashMap<TensorId, (Val, bool)>,
     first_assign_span: HashMap<LocalId, Span>,
+    first_accum_span: HashMap<LocalId, Span>,
     /// Locals whose assignments all come from explicit casts (no overflow warning).
     explicit_assign: HashMap<LocalId, bool>,
 }
 
 impl State<'_> {
     fn begin_round(&mut self) {
+        self.local_range = self.final_range.clone();
         self.base.clear();
         self.growth.clear();
         self.terms.clear();
@@ -196,9 +202,9 @@ impl State<'_> {
                 Some(g) => base.add(g),
                 None => base,
             };
-            if self.local_range.get(&l) != Some(&new) {
+            if self.final_range.get(&l) != Some(&new) {
                 stable = false;
-                self.local_range.insert(l, new);
+                self.final_range.insert(l, new);
             }
         }
         stable
@@ -206,7 +212,7 @@ impl State<'_> {
 
     fn growing_locals(&self) -> Vec<LocalId> {
         let mut v: Vec<LocalId> = self
-            .local_range
+            .final_range
             .keys()
             .copied()
             .filter(|l| !self.inst.local(*l).declared)
@@ -300,6 +306,7 @@ impl State<'_> {
         *e &= explicit;
         // Accumulation: l = l + e1 - e2 ...
         if let Some(parts) = accumulation_parts(self.inst, value, l) {
+            self.first_accum_span.entry(l).or_insert(span);
             let mut sum: Option<Interval> = None;
             let mut frac = self.local_frac.get(&l).copied().unwrap_or(0);
             let mut from_data = false;

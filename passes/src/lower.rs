@@ -156,7 +156,8 @@ fn class_of(t: &ScalarType) -> Class {
 
 impl ModuleBuilder<'_> {
     fn note_chain(&self, mut d: Diagnostic) -> Diagnostic {
-        for (what, site) in self.chain.iter().rev() {
+        // The first entry is the entry kernel itself (its site is its own header): no label.
+        for (what, site) in self.chain.iter().skip(1).rev() {
             if d.span != Some(*site) {
                 d = d.with_secondary(*site, format!("in {what}"));
             }
@@ -241,6 +242,24 @@ impl ModuleBuilder<'_> {
         let id = ConstId(self.module.consts.len() as u32 - 1);
         self.global_consts.insert(g, id);
         Some(id)
+    }
+
+    /// An error about an argument: at the call site, pointing at the parameter's
+    /// declaration; for the entry kernel (whose "call site" is its own header), at the
+    /// declaration.
+    fn arg_error(&mut self, site: Span, decl: Span, header: Span, d: Diagnostic) {
+        let d = if site == header {
+            Diagnostic {
+                span: Some(decl),
+                secondary: Vec::new(),
+                ..d
+            }
+        } else if d.secondary.is_empty() {
+            d.with_secondary(decl, "parameter declared here")
+        } else {
+            d
+        };
+        self.error(d);
     }
 
     fn unique_name(&mut self, base: &str) -> String {
@@ -396,7 +415,7 @@ impl ModuleBuilder<'_> {
             match env.types[*v] {
                 None => env.types[*v] = Some(e),
                 Some(prev) if prev != e => {
-                    self.error(
+                    self.arg_error(site, t.span, k.span,
                         Diagnostic::error(
                             codes::TYPE_MISMATCH,
                             format!("type variable `{}` is {prev} from an earlier argument but {e} from `{pname}`", k.type_vars[*v].name),
@@ -410,7 +429,10 @@ impl ModuleBuilder<'_> {
         }
         let Some(dims) = &t.shape else {
             if !shape.is_empty() {
-                self.error(
+                self.arg_error(
+                    site,
+                    t.span,
+                    k.span,
                     Diagnostic::error(
                         codes::KIND_MISMATCH,
                         format!(
@@ -427,7 +449,10 @@ impl ModuleBuilder<'_> {
         if (rest.is_none() && shape.len() != dims.len())
             || (rest.is_some() && shape.len() < fixed_dims)
         {
-            self.error(
+            self.arg_error(
+                site,
+                t.span,
+                k.span,
                 Diagnostic::error(
                     codes::SHAPE_MISMATCH,
                     format!(
@@ -452,7 +477,7 @@ impl ModuleBuilder<'_> {
                     match &env.shapes[*v] {
                         None => env.shapes[*v] = Some(part),
                         Some(prev) if *prev != part => {
-                            self.error(
+                            self.arg_error(site, t.span, k.span,
                                 Diagnostic::error(
                                     codes::SIZE_CONFLICT,
                                     format!("`*{}` is {:?} from an earlier argument but {:?} from `{pname}`", k.shape_vars[*v].name, prev, part),
@@ -469,13 +494,12 @@ impl ModuleBuilder<'_> {
                     match env.sizes[*v] {
                         None => env.sizes[*v] = Some(val),
                         Some(prev) if prev != val => {
-                            self.error(
+                            self.arg_error(site, t.span, k.span,
                                 Diagnostic::error(
                                     codes::SIZE_CONFLICT,
                                     format!("size `{}` is {prev} from an earlier argument but {val} from `{pname}`", k.size_vars[*v].name),
                                 )
-                                .at(site)
-                                .with_secondary(t.span, format!("`{pname}` declared here")),
+                                .at(site).with_secondary(t.span, format!("`{pname}` declared here")),
                             );
                         }
                         _ => {}
@@ -490,7 +514,10 @@ impl ModuleBuilder<'_> {
         for (s, actual) in deferred {
             if let Ok(want) = s.eval(env) {
                 if want != actual as i64 {
-                    self.error(
+                    self.arg_error(
+                        site,
+                        t.span,
+                        k.span,
                         Diagnostic::error(
                             codes::SHAPE_MISMATCH,
                             format!("`{pname}` needs a dimension of {want} here, got {actual}"),

@@ -135,11 +135,29 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
         bufs,
         locals: vec![None; inst.locals.len()],
         loops: vec![0; inst.loop_vars.len()],
+        active: Vec::new(),
     };
     for n in inst.schedule() {
         match &inst.graph[n] {
             Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
-            Node::Compute(c) => frame.block(&c.body)?,
+            Node::Compute(c) => frame.block(&c.body).map_err(|mut e| {
+                // Say where in the iteration space it happened.
+                if !frame.active.is_empty() {
+                    let at: Vec<String> = frame
+                        .active
+                        .iter()
+                        .map(|v| {
+                            format!(
+                                "{} = {}",
+                                inst.loop_vars[v.index()].name,
+                                frame.loops[v.index()]
+                            )
+                        })
+                        .collect();
+                    e.notes.insert(0, format!("when {}", at.join(", ")));
+                }
+                e
+            })?,
             Node::Call(c) => {
                 let args: Vec<TensorValue> = c
                     .args
@@ -176,6 +194,8 @@ struct Frame<'a> {
     bufs: Vec<Option<Buffer>>,
     locals: Vec<Option<Value>>,
     loops: Vec<i64>,
+    /// Loop variables of the loops being executed, outermost first.
+    active: Vec<LoopVarId>,
 }
 
 impl Frame<'_> {
@@ -215,11 +235,13 @@ impl Frame<'_> {
                     let lo = self.affine(&l.lo);
                     let hi = self.affine(&l.hi);
                     let mut v = lo;
+                    self.active.push(l.var);
                     while (l.step > 0 && v < hi) || (l.step < 0 && v > hi) {
                         self.loops[l.var.index()] = v;
                         self.block(&l.body)?;
                         v += l.step;
                     }
+                    self.active.pop();
                 }
                 Stmt::If {
                     cond,
