@@ -137,6 +137,7 @@ pub(crate) fn check_body(
         assigned_anywhere: HashMap::new(),
         returned: false,
         last_call_result_shapes: None,
+        poisoned: HashSet::new(),
     };
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
     let body = c.block(&k.body.stmts, true);
@@ -200,6 +201,8 @@ struct Checker<'a, 'b> {
     wher: Where,
     assigned_anywhere: HashMap<String, Span>,
     returned: bool,
+    /// Names whose defining assignment failed to check: uses stay silent.
+    poisoned: HashSet<String>,
     /// Result shapes of the last multi-result call, for tuple assignment.
     last_call_result_shapes: Option<Vec<Option<Vec<Dim>>>>,
 }
@@ -550,7 +553,13 @@ impl Checker<'_, '_> {
         let target = &targets[0];
         match &target.kind {
             AE::Name(n) => {
-                let (vh, vinfo) = self.expr(value)?;
+                let Some((vh, vinfo)) = self.expr(value) else {
+                    // Later uses of the name would only repeat the error.
+                    if !self.locals.contains_key(n) {
+                        self.poisoned.insert(n.clone());
+                    }
+                    return None;
+                };
                 if let Some(&id) = self.locals.get(n) {
                     let lshape = self.local_shape[id].clone();
                     match (&lshape, &vinfo.shape) {
@@ -1665,6 +1674,9 @@ impl Checker<'_, '_> {
     }
 
     fn name(&mut self, n: &str, span: Span) -> Checked {
+        if self.poisoned.contains(n) && !self.locals.contains_key(n) {
+            return None;
+        }
         let mk = |kind: HE| hir::Expr { kind, span };
         if let Some((_, idx, info, _)) = self.lambda_scope.iter().rev().find(|(name, ..)| name == n)
         {
@@ -2696,12 +2708,12 @@ impl Checker<'_, '_> {
             return None;
         }
         let callee = self.ctx.kernels[k].clone();
-        if !type_args.is_empty() && type_args.len() != callee.type_vars.len() {
+        if type_args.len() > callee.type_vars.len() {
             self.err(
                 Diagnostic::error(
                     codes::BAD_ARGS,
                     format!(
-                        "`{}` has {} type variable(s) but {} type argument(s) are given",
+                        "`{}` has {} type variable(s) but {} type argument(s) are given (give at most one per variable, in order)",
                         callee.name,
                         callee.type_vars.len(),
                         type_args.len()

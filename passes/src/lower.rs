@@ -1465,7 +1465,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
         if let HE::Global(g) = &e.kind {
             return self.global_tensor(*g, e.span);
         }
-        let shape = self.shape_of(e, &Scope::default())?;
+        let shape = if self.is_scalar(e, &Scope::default()) {
+            Vec::new()
+        } else {
+            self.shape_of(e, &Scope::default())?
+        };
         let t = self.new_tensor(
             what,
             ScalarType::Bool,
