@@ -100,7 +100,6 @@ pub mod codes {
         DATA_DTYPE = "E0603", "data type not supported";
         MISSING_INPUT = "E0604", "input not bound";
         UNKNOWN_INPUT = "E0605", "unknown input name";
-        BAD_VALUE = "E0606", "value not allowed for the type";
         NO_ENTRY = "E0607", "no kernel to run";
         WRITE_FAILED = "E0608", "cannot write output";
 
@@ -111,7 +110,6 @@ pub mod codes {
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";
-        UNUSED = "W0803", "value computed but never used";
     }
 }
 
