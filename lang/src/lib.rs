@@ -6,6 +6,7 @@
 //! only thing later stages see.
 
 pub mod ast;
+pub mod ast_print;
 pub mod check;
 pub mod diag;
 pub mod hir;

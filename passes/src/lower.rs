@@ -2470,10 +2470,43 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     fn is_literal(e: &hir::Expr) -> bool {
-        match &e.kind {
-            HE::Int(_) | HE::Real(_) => true,
-            HE::Unary(HUnaryOp::Neg, a) => Self::is_literal(a),
-            _ => false,
+        fold_literal(e).is_some()
+    }
+
+    /// A folded literal expression (`1.0 / 9`, `-3`, `2 * 8`) as a constant in a context of
+    /// class `hint`.
+    fn folded(&mut self, e: &hir::Expr, lit: Lit, hint: Option<Class>) -> L<(ExprId, Class)> {
+        match lit {
+            Lit::Int(v) => {
+                if hint == Some(Class::F32) {
+                    Some(self.constant(Value::F32(v as f32), e.span))
+                } else {
+                    Some(self.constant(Value::Num(Fx::int(v)), e.span))
+                }
+            }
+            Lit::Real(f, exact) => {
+                if hint == Some(Class::F32) {
+                    // A single literal rounds from its decimal text, like `0.1f`; a computed
+                    // one from its binary64 value, as C++ computes double constants.
+                    if let HE::Real(text) = &e.kind {
+                        if let Ok(v) = text.replace('_', "").parse::<f32>() {
+                            return Some(self.constant(Value::F32(v), e.span));
+                        }
+                    }
+                    return Some(self.constant(Value::F32(f as f32), e.span));
+                }
+                if !exact || !f.is_finite() {
+                    self.err(
+                        Diagnostic::error(codes::INEXACT_LITERAL, "this constant has no exact binary value")
+                            .at(e.span)
+                            .label(format!("its value is about {f}"))
+                            .help("choose its precision with a conversion, e.g. `fixed<16, 1, rnd>(...)`, or compute in f32"),
+                    );
+                    return None;
+                }
+                let x = kiln_numeric::float::f64_to_fx(f)?;
+                Some(self.constant(Value::Num(x), e.span))
+            }
         }
     }
 
@@ -2496,6 +2529,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
     ) -> L<(ExprId, Class)> {
         let span = e.span;
+        if let Some(lit) = fold_literal(e) {
+            return self.folded(e, lit, hint);
+        }
         match &e.kind {
             HE::Int(_) | HE::Real(_) | HE::Bool(_) => self.literal(e, hint),
             HE::Size(s) => {
@@ -2821,6 +2857,25 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Cast { to, arg } => {
                 let to = self.elem_type(to, span)?;
+                // A constant converts at compile time, from its binary64 value (as C++
+                // converts a double constant): `fixed<12, 0, rnd>(1.0 / 9)`.
+                if let Some(lit) = fold_literal(arg) {
+                    let v = match (lit, &to) {
+                        (Lit::Real(_, _), ScalarType::F32) => match &arg.kind {
+                            HE::Real(text) => {
+                                Value::F32(text.replace('_', "").parse::<f32>().ok()?)
+                            }
+                            _ => Value::Num(kiln_numeric::float::f64_to_fx(match lit {
+                                Lit::Real(f, _) => f,
+                                Lit::Int(i) => i as f64,
+                            })?),
+                        },
+                        (Lit::Real(f, _), _) => Value::Num(kiln_numeric::float::f64_to_fx(f)?),
+                        (Lit::Int(i), _) => Value::Num(Fx::int(i)),
+                    };
+                    let (c, _) = convert(&v, &to);
+                    return Some(self.constant(c, span));
+                }
                 let (x, c) = self.elem(arg, idx, scope, Some(class_of(&to)))?;
                 if to == ScalarType::F32 && c == Class::Exact {
                     // Checked by inference: the range must stay within f32's normal range.
@@ -3270,4 +3325,74 @@ fn block_assigns(b: &Block, l: LocalId) -> bool {
 
 fn block_assigns_any(blocks: &[Block], l: LocalId) -> bool {
     blocks.iter().any(|b| block_assigns(b, l))
+}
+
+/// The value of an expression made of literals only: integers exactly, reals in binary64
+/// (with whether the binary64 value is the exact value).
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum Lit {
+    Int(i128),
+    Real(f64, bool),
+}
+
+fn fold_literal(e: &hir::Expr) -> Option<Lit> {
+    use kiln_numeric::float::f64_to_fx;
+    match &e.kind {
+        HE::Int(v) => i128::try_from(*v).ok().map(Lit::Int),
+        HE::Real(text) => real_literal(text).map(|(f, exact)| Lit::Real(f, exact)),
+        HE::Unary(HUnaryOp::Neg, a) => match fold_literal(a)? {
+            Lit::Int(v) => Some(Lit::Int(v.checked_neg()?)),
+            Lit::Real(f, x) => Some(Lit::Real(-f, x)),
+        },
+        HE::Binary(op, a, b) => {
+            let (x, y) = (fold_literal(a)?, fold_literal(b)?);
+            match (x, y) {
+                (Lit::Int(p), Lit::Int(q)) => Some(Lit::Int(match op {
+                    AB::Add => p.checked_add(q)?,
+                    AB::Sub => p.checked_sub(q)?,
+                    AB::Mul => p.checked_mul(q)?,
+                    AB::FloorDiv if q != 0 => Fx::int(p).div_floor(&Fx::int(q))?.to_i64()? as i128,
+                    AB::Mod if q != 0 => {
+                        p - q * (Fx::int(p).div_floor(&Fx::int(q))?.to_i64()? as i128)
+                    }
+                    AB::Shl if (0..64).contains(&q) => {
+                        p.checked_mul(1i128.checked_shl(q as u32)?)?
+                    }
+                    AB::Shr if (0..127).contains(&q) => p >> q,
+                    AB::BitAnd => p & q,
+                    AB::BitOr => p | q,
+                    AB::BitXor => p ^ q,
+                    _ => return None,
+                })),
+                _ => {
+                    let as_real = |l: Lit| match l {
+                        Lit::Int(v) => (v as f64, (v as f64) as i128 == v),
+                        Lit::Real(f, x) => (f, x),
+                    };
+                    let ((p, xp), (q, xq)) = (as_real(x), as_real(y));
+                    let r = match op {
+                        AB::Add => p + q,
+                        AB::Sub => p - q,
+                        AB::Mul => p * q,
+                        AB::Div if q != 0.0 => p / q,
+                        _ => return None,
+                    };
+                    // Exact when the binary64 result is the exact result of exact operands.
+                    let exact = xp && xq && r.is_finite() && {
+                        match (f64_to_fx(p), f64_to_fx(q), f64_to_fx(r)) {
+                            (Some(fp), Some(fq), Some(fr)) => match op {
+                                AB::Add => fp.add(&fq) == fr,
+                                AB::Sub => fp.sub(&fq) == fr,
+                                AB::Mul => fp.mul(&fq) == fr,
+                                _ => fr.mul(&fq) == fp,
+                            },
+                            _ => false,
+                        }
+                    };
+                    Some(Lit::Real(r, exact))
+                }
+            }
+        }
+        _ => None,
+    }
 }
