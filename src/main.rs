@@ -151,6 +151,19 @@ fn options(c: &Common) -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
+    // The front end and the passes recurse over expression trees; a generous stack keeps
+    // machine-generated or adversarial deeply nested sources from overflowing it.
+    const STACK: usize = 512 << 20;
+    match std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(real_main)
+    {
+        Ok(h) => h.join().unwrap_or(ExitCode::from(101)),
+        Err(_) => real_main(),
+    }
+}
+
+fn real_main() -> ExitCode {
     let cli = Cli::parse();
     let common = match &cli.command {
         Command::Check { common, .. }
