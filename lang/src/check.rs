@@ -782,7 +782,16 @@ impl Checker<'_, '_> {
             self.call_not_top_level(value.span);
             return None;
         }
-        let (vh, _) = self.expr_multi(value, targets.len())?;
+        let Some((vh, _)) = self.expr_multi(value, targets.len()) else {
+            for t in targets {
+                if let AE::Name(n) = &t.kind {
+                    if !self.locals.contains_key(n) {
+                        self.poisoned.insert(n.clone());
+                    }
+                }
+            }
+            return None;
+        };
         let HE::Call { kernel, .. } = &vh.kind else {
             return None;
         };
@@ -2705,6 +2714,10 @@ impl Checker<'_, '_> {
     ) -> Checked {
         if self.wher.nested || self.wher.elementwise {
             self.call_not_top_level(span);
+            return None;
+        }
+        if self.ctx.failed.contains(&k) {
+            // The callee's signature has errors, already reported.
             return None;
         }
         let callee = self.ctx.kernels[k].clone();

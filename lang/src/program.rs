@@ -60,6 +60,8 @@ pub(crate) struct ModuleInfo {
 
 /// Everything a body check needs from outside the kernel.
 pub(crate) struct Ctx<'a> {
+    /// Kernels whose signatures have errors: calls to them stay silent.
+    pub failed: &'a std::collections::HashSet<hir::KernelId>,
     pub modules: &'a [ModuleInfo],
     pub module: usize,
     pub kernels: &'a [hir::Kernel],
@@ -151,6 +153,7 @@ pub fn check_program(
                 continue;
             };
             let ctx = Ctx {
+                failed: &sig_failed,
                 modules: &modules,
                 module: m,
                 kernels: &program.kernels,
@@ -692,6 +695,17 @@ pub(crate) fn elem_type(
                     )
                     .at(id.span)
                     .label("not a builtin type, a `type` alias or a type variable");
+                    if id
+                        .name
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_uppercase())
+                    {
+                        d = d.help(format!(
+                            "if `{0}` is a type variable, declare it after the kernel's name: `kernel name[{0}](...)`",
+                            id.name
+                        ));
+                    }
                     if let Some(s) = suggest(
                         &id.name,
                         [
