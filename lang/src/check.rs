@@ -385,7 +385,7 @@ impl Checker<'_, '_> {
             match self.ctx.lookup(name) {
                 Some(Symbol::Kernel(_)) => Some("a kernel"),
                 Some(Symbol::Global(_)) => Some("a module parameter"),
-                Some(Symbol::Const(_)) => Some("a module constant"),
+                Some(Symbol::Const(_)) | Some(Symbol::RealConst(_)) => Some("a module constant"),
                 Some(Symbol::Alias(..)) => Some("a type alias"),
                 Some(Symbol::Module(_)) => Some("an imported module"),
                 None => None,
@@ -1762,6 +1762,15 @@ impl Checker<'_, '_> {
                         class: Class::of(&gl.elem),
                     },
                 ))
+            }
+            Some(Symbol::RealConst(text)) => {
+                let (neg, body) = match text.strip_prefix('-') {
+                    Some(b) => (true, b.to_string()),
+                    None => (false, text.clone()),
+                };
+                let lit = mk(HE::Real(body));
+                let e = if neg { mk(HE::Unary(HUnaryOp::Neg, Box::new(lit))) } else { lit };
+                Some((e, Info::scalar(Class::RealLit)))
             }
             Some(Symbol::Const(v)) => {
                 Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))

@@ -46,6 +46,8 @@ pub(crate) enum Symbol {
     /// A `type` alias: an element type, with a shape for tensor aliases.
     Alias(ScalarType, Option<Vec<usize>>),
     Const(i64),
+    /// A real-valued `const`: its literal text (a constant like a literal in expressions).
+    RealConst(String),
     Module(usize),
 }
 
@@ -373,16 +375,17 @@ fn resolve_items(
             }
             ItemKind::Const { name, value } => {
                 let env = ModuleEnv { modules, m };
-                match const_int(&env, value) {
-                    Ok(v) => declare(
-                        &mut modules[m].scope,
-                        diags,
-                        &name.name,
-                        Symbol::Const(v),
-                        name.span,
-                    ),
-                    Err(d) => diags.push(d),
-                }
+                let sym = match const_int(&env, value) {
+                    Ok(v) => Symbol::Const(v),
+                    Err(d) => match literal_value(value) {
+                        Some(Literal::Real(text)) => Symbol::RealConst(text),
+                        _ => {
+                            diags.push(d.help("a `const` is an integer expression or a real literal"));
+                            continue;
+                        }
+                    },
+                };
+                declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
             }
             ItemKind::Param { name, ty, init } => {
                 let env = ModuleEnv { modules, m };
