@@ -399,7 +399,7 @@ def simulate_int(x, q):
 
 def load_exported(script=os.path.join(HERE, "lenet.kiln")):
     """The quantized network as exported: levels and biases from data/, S1..S3 from the
-    `const` lines of the kiln script (so the simulation uses exactly what kiln runs)."""
+    `const S1..S3` lines of the kiln script (so the simulation uses exactly what kiln runs)."""
     q = {}
     for l in (1, 2, 3, 4):
         q[f"W{l}"] = np.load(os.path.join(DATA, f"w{l}.npy"))
@@ -407,7 +407,7 @@ def load_exported(script=os.path.join(HERE, "lenet.kiln")):
     with open(script) as f:
         for line in f:
             parts = line.split("#")[0].split()
-            if len(parts) == 4 and parts[0] == "const" and parts[2] == "=":
+            if len(parts) == 4 and parts[0] == "const" and parts[2] == "=":   # const S1 = 0.5
                 q[parts[1]] = Fraction(Decimal(parts[3]))
     return q
 
@@ -421,6 +421,13 @@ def bias_type(B, frac):
     while not (lv.min() >= -(2 ** (bits - 1)) and lv.max() <= 2 ** (bits - 1) - 1):
         bits += 1
     return f"fixed<{bits}, {bits - frac}>"
+
+
+def scale_type(fr):
+    """The exact ufixed<W, I> of a binary fraction m / 2^k (m odd)."""
+    m, k = fr.numerator, fr.denominator.bit_length() - 1
+    w = m.bit_length()
+    return f"ufixed<{w}, {w - k}>"
 
 
 def dec(fr):
@@ -447,9 +454,9 @@ type a4 = ufixed<4, 2, rnd, sat>      # activations: 0 .. 3.75 in steps of 0.25
 
 # Requantize scales: S_l = s_l * alpha_(l-1) / alpha_l, where s_l is the real scale of
 # layer l's integer/ternary weights and alpha_l the real value of one a4 unit after layer l.
-const S1 = {S1}
-const S2 = {S2}
-const S3 = {S3}
+const S1 = {S1:<12} # exactly a {TS1}
+const S2 = {S2:<12} # exactly a {TS2}
+const S3 = {S3:<12} # exactly a {TS3}
 
 # conv1: 8-bit levels; real weights are w1 * 2^-{e1}, i.e. fixed<8, {I1}>. The biases are
 # in units of the accumulator (real bias / (weight scale * input scale)).
@@ -492,6 +499,7 @@ def export(spec, xte, yte):
     np.save(os.path.join(DATA, "test_labels.npy"), yte[:100].astype(np.int64))
     fields = dict(
         S1=dec(spec["S1"]), S2=dec(spec["S2"]), S3=dec(spec["S3"]),
+        TS1=scale_type(spec["S1"]), TS2=scale_type(spec["S2"]), TS3=scale_type(spec["S3"]),
         e1=spec["e1"], I1=8 - spec["e1"], e4=spec["e4"], I4=8 - spec["e4"],
         s2=spec["s2"], s3=spec["s3"],
         T1=bias_type(spec["B1"], BIAS_FRAC[1]), T2=bias_type(spec["B2"], BIAS_FRAC[2]),
