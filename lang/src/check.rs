@@ -1769,7 +1769,11 @@ impl Checker<'_, '_> {
                     None => (false, text.clone()),
                 };
                 let lit = mk(HE::Real(body));
-                let e = if neg { mk(HE::Unary(HUnaryOp::Neg, Box::new(lit))) } else { lit };
+                let e = if neg {
+                    mk(HE::Unary(HUnaryOp::Neg, Box::new(lit)))
+                } else {
+                    lit
+                };
                 Some((e, Info::scalar(Class::RealLit)))
             }
             Some(Symbol::Const(v)) => {

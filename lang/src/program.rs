@@ -380,7 +380,9 @@ fn resolve_items(
                     Err(d) => match literal_value(value) {
                         Some(Literal::Real(text)) => Symbol::RealConst(text),
                         _ => {
-                            diags.push(d.help("a `const` is an integer expression or a real literal"));
+                            diags.push(
+                                d.help("a `const` is an integer expression or a real literal"),
+                            );
                             continue;
                         }
                     },

@@ -86,6 +86,7 @@ pub fn lower_program(
                 elem: a.elem,
                 shape: a.shape.clone(),
                 constant: None,
+                range: None,
             }),
             (KParamKind::Value(_), None) => {
                 mb.diags.push(
@@ -114,6 +115,9 @@ enum Binding {
         elem: Option<ScalarType>,
         shape: Vec<usize>,
         constant: Option<ConstId>,
+        /// The argument's range when it is narrower than its type (callees are
+        /// specialized on it, so their inferred types are as narrow as the data allows).
+        range: Option<kiln_numeric::Interval>,
     },
     Const(i64),
     /// A `const` parameter left to its default.
@@ -916,6 +920,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         elem,
                         shape,
                         constant,
+                        range: arg_range,
                     } = b
                     else {
                         return None;
@@ -963,6 +968,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                                 p.span,
                             );
                             self.inst.inputs.push(t);
+                            self.inst.tensor_mut(t).range = arg_range.clone();
                             let n = self.inst.graph.add_node(Node::Input {
                                 tensor: t,
                                 param: i,
@@ -1267,6 +1273,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         elem: Some(te.elem),
                         shape: te.shape,
                         constant: None,
+                        range: None,
                     });
                     arg_tensors.push(Some(t));
                 }
@@ -1300,10 +1307,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         TensorKind::Const(c) => Some(c),
                         _ => None,
                     };
+                    let range = match self.inst.tensor(t).kind {
+                        TensorKind::Temp => self.inst.tensor(t).range.clone(),
+                        _ => None,
+                    };
                     bindings.push(Binding::Value {
                         elem: Some(elem),
                         shape: te.shape,
                         constant,
+                        range,
                     });
                     arg_tensors.push(Some(t));
                 }
@@ -1567,6 +1579,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 },
                 None => Vec::new(),
             };
+            // Results are named after the returned local, else `result` / `result<i>`.
+            let out_name = match &v.kind {
+                HE::Local(l) => self.k.locals[*l].name.clone(),
+                _ if results.len() == 1 => "result".to_string(),
+                _ => format!("result{i}"),
+            };
             // A temporary of the right type becomes the output directly.
             if let Some(t) = self.plain_tensor(v) {
                 let te = self.inst.tensor(t);
@@ -1575,6 +1593,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     && declared.is_none_or(|d| d == te.elem)
                     && !self.inst.outputs.contains(&t);
                 if reusable {
+                    self.inst.tensor_mut(t).name = out_name;
                     self.inst.outputs.push(t);
                     self.inst.graph.add_node(Node::Output {
                         tensor: t,
@@ -1594,11 +1613,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     continue;
                 }
             }
-            let name = if results.len() == 1 {
-                "result".to_string()
-            } else {
-                format!("result{i}")
-            };
+            let name = out_name;
             let out = self.new_tensor(
                 &name,
                 declared.unwrap_or(ScalarType::Bool),
@@ -1743,7 +1758,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
             HS::Decl { local, init } => {
                 let Some(init) = init else { return Some(()) };
                 let l = self.hir_local(*local)?;
-                let (v, c) = self.scalar(init, scope, self.local_class(l))?;
+                let target = self.inst.local(l).declared.then_some(self.inst.local(l).ty);
+                let (v, c) = match target {
+                    Some(_) => self.value_for(init, &[], scope, target)?,
+                    None => self.scalar(init, scope, self.local_class(l))?,
+                };
                 self.note_assign_class(l, c, init.span)?;
                 self.emit(Stmt::Assign {
                     local: l,
@@ -1760,7 +1779,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     return self.store_whole(t, value, s.span);
                 }
                 let l = self.hir_local(*h)?;
-                let (v, c) = self.scalar(value, scope, self.local_class(l))?;
+                let target = self.inst.local(l).declared.then_some(self.inst.local(l).ty);
+                let (v, c) = match target {
+                    Some(_) => self.value_for(value, &[], scope, target)?,
+                    None => self.scalar(value, scope, self.local_class(l))?,
+                };
                 self.note_assign_class(l, c, value.span)?;
                 self.emit(Stmt::Assign {
                     local: l,
@@ -1778,7 +1801,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 if region.is_empty() {
                     let index: Vec<Affine> = base.iter().map(|b| b.offset.clone()).collect();
                     let elem_class = class_of(&self.inst.tensor(t).elem);
-                    let (v, _) = self.scalar(value, scope, Some(elem_class))?;
+                    let target = self.inst.tensor(t).elem;
+                    let _ = elem_class;
+                    let (v, _) = self.value_for(value, &[], scope, Some(target))?;
                     self.emit(Stmt::Store {
                         access: Access {
                             tensor: t,
@@ -1803,7 +1828,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     let elem_class = class_of(&self.inst.tensor(t).elem);
                     self.loop_nest(&region_shape, s.span, &mut |lw, idx| {
                         let index = view_index(&base, &region, idx);
-                        let (v, _) = lw.elem(value, idx, scope, Some(elem_class))?;
+                        let _ = elem_class;
+                        let target = lw.inst.tensor(t).elem;
+                        let (v, _) = lw.value_for(value, idx, scope, Some(target))?;
                         lw.emit(Stmt::Store {
                             access: Access {
                                 tensor: t,
@@ -1992,7 +2019,13 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return self.comprehension_into(t, loops, elem, &Scope::default(), span, hint);
         }
         self.loop_nest(&shape, span, &mut |lw, idx| {
-            let (v, _) = lw.elem(e, idx, &Scope::default(), hint)?;
+            let (v, _) = match declared {
+                true => {
+                    let target = lw.inst.tensor(t).elem;
+                    lw.value_for(e, idx, &Scope::default(), Some(target))?
+                }
+                false => lw.elem(e, idx, &Scope::default(), hint)?,
+            };
             lw.emit(Stmt::Store {
                 access: Access {
                     tensor: t,
@@ -2510,6 +2543,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
     }
 
+    /// Lowers the value of an assignment to a target of type `target`: a literal converts to
+    /// a declared target at compile time (`s: fixed<8, 4, rnd> = 0.1` rounds 0.1 once, like
+    /// C++ does), anything else is lowered as usual.
+    fn value_for(
+        &mut self,
+        e: &'h hir::Expr,
+        idx: &[Affine],
+        scope: &Scope<'h>,
+        target: Option<ScalarType>,
+    ) -> L<(ExprId, Class)> {
+        if let (Some(t), Some(lit)) = (target, fold_literal(e)) {
+            let c = literal_converted(e, lit, &t)?;
+            return Some(self.constant(c, e.span));
+        }
+        self.elem(e, idx, scope, target.as_ref().map(class_of))
+    }
+
     /// Lowers a scalar expression.
     fn scalar(
         &mut self,
@@ -2860,20 +2910,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 // A constant converts at compile time, from its binary64 value (as C++
                 // converts a double constant): `fixed<12, 0, rnd>(1.0 / 9)`.
                 if let Some(lit) = fold_literal(arg) {
-                    let v = match (lit, &to) {
-                        (Lit::Real(_, _), ScalarType::F32) => match &arg.kind {
-                            HE::Real(text) => {
-                                Value::F32(text.replace('_', "").parse::<f32>().ok()?)
-                            }
-                            _ => Value::Num(kiln_numeric::float::f64_to_fx(match lit {
-                                Lit::Real(f, _) => f,
-                                Lit::Int(i) => i as f64,
-                            })?),
-                        },
-                        (Lit::Real(f, _), _) => Value::Num(kiln_numeric::float::f64_to_fx(f)?),
-                        (Lit::Int(i), _) => Value::Num(Fx::int(i)),
-                    };
-                    let (c, _) = convert(&v, &to);
+                    let c = literal_converted(arg, lit, &to)?;
                     return Some(self.constant(c, span));
                 }
                 let (x, c) = self.elem(arg, idx, scope, Some(class_of(&to)))?;
@@ -3395,4 +3432,18 @@ fn fold_literal(e: &hir::Expr) -> Option<Lit> {
         }
         _ => None,
     }
+}
+
+/// A literal expression converted to `to` at compile time (as C++ converts a constant).
+fn literal_converted(e: &hir::Expr, lit: Lit, to: &ScalarType) -> Option<Value> {
+    let v = match (lit, to) {
+        (Lit::Real(f, _), ScalarType::F32) => match &e.kind {
+            // A single literal rounds from its decimal text, like `0.1f`.
+            HE::Real(text) => Value::F32(text.replace('_', "").parse::<f32>().ok()?),
+            _ => Value::Num(kiln_numeric::float::f64_to_fx(f)?),
+        },
+        (Lit::Real(f, _), _) => Value::Num(kiln_numeric::float::f64_to_fx(f)?),
+        (Lit::Int(i), _) => Value::Num(Fx::int(i)),
+    };
+    Some(convert(&v, to).0)
 }
