@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{catch, Suite};
+use common::{catch, codes_in, Suite};
 use kiln::Options;
 
 #[test]
@@ -20,7 +20,7 @@ fn diagnostics_goldens() {
         ..Default::default()
     };
     for case in suite.cases() {
-        let outcome = match catch(|| kiln::check(&[case.clone()], &opts)) {
+        let outcome = match catch(|| kiln::check(std::slice::from_ref(&case), &opts)) {
             Ok(o) => o,
             Err(p) => {
                 suite.fail(&case, format!("kiln check {p}"));
@@ -33,7 +33,7 @@ fn diagnostics_goldens() {
                 format!("kiln check printed on stdout:\n{}", outcome.stdout),
             );
         }
-        let has_error = outcome.stderr.lines().any(|l| l.starts_with("Error["));
+        let has_error = codes_in(&outcome.stderr).iter().any(|c| c.starts_with('E'));
         let expected = i32::from(has_error);
         if outcome.code != expected {
             suite.fail(

@@ -2,21 +2,32 @@
 //! stderr, and its exit code.
 //!
 //! An optional `NAME.args` holds command-line arguments, whitespace separated (`#` starts
-//! a comment): `--kernel K` and `--input NAME=PATH` (paths relative to the repository
-//! root, e.g. `tests/fixtures/x.npy`).
+//! a comment): `--kernel K`, `--input NAME=PATH` (paths relative to the repository
+//! root, e.g. `tests/fixtures/x.npy`) and `--out DIR`, where the DIR `$OUT` is a fresh
+//! directory under cargo's target/tmp (shown as `$OUT` in the golden file).
 //!
 //! Bless new or changed outputs with `KILN_BLESS=1 cargo test --test golden_run`.
 
 mod common;
 
-use common::{catch, Suite};
+use common::{catch, codes_in, Suite};
 use kiln::{Options, RunSpec};
 use std::path::{Path, PathBuf};
 
-fn spec_for(case: &Path) -> Result<RunSpec, String> {
+/// The `$OUT` directory of a case.
+fn out_dir(case: &Path) -> PathBuf {
+    let stem = case.file_stem().unwrap_or_default();
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("run-goldens")
+        .join(stem)
+}
+
+/// The run spec and output directory of a case, from its `.args` file.
+fn spec_for(case: &Path) -> Result<(RunSpec, Option<PathBuf>), String> {
     let mut spec = RunSpec::default();
+    let mut out = None;
     let Ok(text) = std::fs::read_to_string(case.with_extension("args")) else {
-        return Ok(spec);
+        return Ok((spec, out));
     };
     let words: Vec<&str> = text
         .lines()
@@ -36,10 +47,20 @@ fn spec_for(case: &Path) -> Result<RunSpec, String> {
                     .ok_or_else(|| format!("bad --input `{v}`"))?;
                 spec.inputs.push((n.to_string(), PathBuf::from(p)));
             }
+            "--out" => {
+                let v = it.next().ok_or("--out needs a directory")?;
+                out = Some(if v == "$OUT" {
+                    let dir = out_dir(case);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    dir
+                } else {
+                    PathBuf::from(v)
+                });
+            }
             other => return Err(format!("unknown argument `{other}` in the .args file")),
         }
     }
-    Ok(spec)
+    Ok((spec, out))
 }
 
 #[test]
@@ -47,23 +68,27 @@ fn run_goldens() {
     let mut suite = Suite::new("tests/run", "kiln");
     let opts = Options::default();
     for case in suite.cases() {
-        let spec = match spec_for(&case) {
+        let (spec, out) = match spec_for(&case) {
             Ok(s) => s,
             Err(e) => {
                 suite.fail(&case, e);
                 continue;
             }
         };
-        match catch(|| kiln::run(&case, &spec, None, &opts)) {
+        match catch(|| kiln::run(&case, &spec, out.as_deref(), &opts)) {
             Ok(o) => {
-                let out = format!(
+                let mut text = format!(
                     "--- stdout\n{}--- stderr\n{}--- exit code {}\n",
                     o.stdout, o.stderr, o.code
                 );
-                if o.code != 0 && !o.stderr.contains("Error[") {
+                if out.is_some() {
+                    let dir = out_dir(&case).display().to_string();
+                    text = text.replace(&dir, "$OUT");
+                }
+                if o.code != 0 && !codes_in(&o.stderr).iter().any(|c| c.starts_with('E')) {
                     suite.fail(&case, "a failed run must report an error");
                 }
-                suite.check(&case, "out", &out);
+                suite.check(&case, "out", &text);
             }
             Err(p) => suite.fail(&case, format!("kiln run {p}")),
         }

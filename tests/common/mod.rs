@@ -88,10 +88,9 @@ pub fn compare_golden(path: &Path, actual: &str) -> Result<(), String> {
         Ok(e) => e.replace("\r\n", "\n"),
         Err(e) => {
             return Err(format!(
-                "golden file {} cannot be read ({e}); the output is:\n{}\n{}",
+                "golden file {} cannot be read ({e}); the output is:\n{}",
                 path.display(),
                 indent(&actual),
-                bless_hint()
             ))
         }
     };
@@ -115,19 +114,28 @@ pub fn compare_golden(path: &Path, actual: &str) -> Result<(), String> {
     if expected.trim_end() == actual.trim_end() {
         report.push_str("(the outputs differ only in trailing newlines)\n");
     }
-    report.push_str(&bless_hint());
     Err(report)
 }
 
 /// Like [`compare_golden`], panicking on mismatch.
 pub fn check_golden(path: &Path, actual: &str) {
     if let Err(e) = compare_golden(path, actual) {
-        panic!("{e}");
+        panic!("{e}{}", bless_hint());
     }
 }
 
+/// How to re-bless the goldens of the running test binary.
 fn bless_hint() -> String {
-    "if the new output is right, bless it: KILN_BLESS=1 cargo test --test <this test>\n".into()
+    // Integration test binaries are named `NAME-HASH`.
+    let name = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .and_then(|s| s.rsplit_once('-').map(|(n, _)| n.to_string()))
+        .unwrap_or_else(|| "<this test>".into());
+    format!(
+        "if the new output is right, bless it: KILN_BLESS=1 cargo test --test {name}\n\
+         (then review the changes with `git diff tests/`)\n"
+    )
 }
 
 fn indent(s: &str) -> String {
@@ -156,15 +164,14 @@ impl Suite {
         }
     }
 
-    /// The cases, sorted by name: relative paths like `tests/lexer/indent.kiln`.
+    /// The cases, sorted by name: relative paths like `tests/lexer/indent.kiln`. A
+    /// directory with the extension is a case too (to pass a directory as a file).
     pub fn cases(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap_or_else(|e| panic!("cannot list {}: {e}", self.dir.display()))
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| {
-                p.is_file() && p.extension().and_then(|e| e.to_str()) == Some(&self.input_ext)
-            })
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(&self.input_ext))
             .collect();
         v.sort();
         assert!(
@@ -227,6 +234,7 @@ impl Suite {
         for f in &self.failures {
             let _ = writeln!(msg, "{f}");
         }
+        msg.push_str(&bless_hint());
         panic!("{msg}");
     }
 }
