@@ -547,8 +547,31 @@ fn literal_array(lit: &Literal) -> RawArray {
     }
 }
 
+/// Runs `f` on a thread with a large stack: the front end and the passes recurse over
+/// expression trees, and deeply nested (machine-written or hostile) sources must not
+/// overflow the caller's stack, whatever thread calls the driver.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    const STACK: usize = 256 << 20;
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, f)
+        {
+            Ok(h) => match h.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(e) => panic!("cannot start the compiler thread: {e}"),
+        }
+    })
+}
+
 /// `kiln check FILE...`
 pub fn check(files: &[PathBuf], opts: &Options) -> Outcome {
+    on_big_stack(|| check_files(files, opts))
+}
+
+fn check_files(files: &[PathBuf], opts: &Options) -> Outcome {
     let mut all = Outcome::default();
     for f in files {
         let mut s = Session::new(opts);
@@ -607,23 +630,39 @@ fn concrete_data(program: &hir::Program, k: hir::KernelId) -> Option<Vec<Option<
 }
 
 /// Front end, data, lowering and passes for the kernel a command works on.
+/// With `placeholders`, parameters with concrete shapes and no data are bound to zeros
+/// (types and IR do not depend on the values of inputs).
 fn prepare(
     s: &mut Session,
     path: &Path,
     spec: &RunSpec,
+    placeholders: bool,
 ) -> Option<(hir::Program, hir::KernelId, Vec<Option<RawArray>>, Module)> {
     let program = s.front(path)?;
     let globals = s.global_data(&program)?;
     let kernel = s.entry_kernel(&program, spec.kernel.as_deref())?;
-    let data = s.entry_data(&program, kernel, spec)?;
+    let mut data = s.entry_data(&program, kernel, spec)?;
+    if placeholders {
+        if let Some(zeros) = concrete_data(&program, kernel) {
+            for (d, z) in data.iter_mut().zip(zeros) {
+                if d.is_none() {
+                    *d = z;
+                }
+            }
+        }
+    }
     let module = s.build(&program, &globals, kernel, &data)?;
     Some((program, kernel, data, module))
 }
 
 /// `kiln run FILE`
 pub fn run(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
+    on_big_stack(|| run_file(path, spec, out_dir, opts))
+}
+
+fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
-    if let Some((program, kernel, data, module)) = prepare(&mut s, path, spec) {
+    if let Some((program, kernel, data, module)) = prepare(&mut s, path, spec, false) {
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
             let result = s.time("run (interp)", |_| kiln_interp::run(&module, &inputs));
             match result {
@@ -724,8 +763,12 @@ pub fn summary(t: &TensorValue) -> String {
 
 /// `kiln types FILE`
 pub fn types(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
+    on_big_stack(|| types_file(path, spec, opts))
+}
+
+fn types_file(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
-    if let Some((_, _, _, module)) = prepare(&mut s, path, spec) {
+    if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {
         s.out.stdout.push_str(&types_report(&module, &s.sources));
     }
     s.finish()
@@ -808,8 +851,12 @@ fn short_name(name: &str) -> String {
 
 /// `kiln ir FILE`
 pub fn ir(path: &Path, spec: &RunSpec, dot: bool, expr_types: bool, opts: &Options) -> Outcome {
+    on_big_stack(|| ir_file(path, spec, dot, expr_types, opts))
+}
+
+fn ir_file(path: &Path, spec: &RunSpec, dot: bool, expr_types: bool, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
-    if let Some((_, _, _, module)) = prepare(&mut s, path, spec) {
+    if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {
         let text = if dot {
             module_to_dot(&module)
         } else {

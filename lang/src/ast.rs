@@ -198,6 +198,11 @@ pub enum StmtKind {
     Pass,
     Break,
     Continue,
+    /// Statements indented deeper than their block for no reason (an error the checker
+    /// reports; parsed so that the rest of the kernel still is).
+    UnexpectedIndent(Block),
+    /// A statement that did not parse (already reported).
+    Error,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -191,6 +191,12 @@ fn stmt(s: &Stmt, indent: usize, out: &mut String) {
         StmtKind::Pass => out.push_str("(pass)"),
         StmtKind::Break => out.push_str("(break)"),
         StmtKind::Continue => out.push_str("(continue)"),
+        StmtKind::Error => out.push_str("(error)"),
+        StmtKind::UnexpectedIndent(b) => {
+            out.push_str("(unexpected-indent");
+            block(b, indent + 1, out);
+            out.push(')');
+        }
     }
 }
 

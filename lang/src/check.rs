@@ -138,8 +138,12 @@ pub(crate) fn check_body(
         returned: false,
         last_call_result_shapes: None,
         poisoned: HashSet::new(),
+        depth: 0,
+        too_deep: false,
+        after_syntax_error: false,
     };
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
+    c.after_syntax_error = has_syntax_error(&k.body.stmts);
     let body = c.block(&k.body.stmts, true);
     if !c.returned {
         c.diags.push(
@@ -152,6 +156,26 @@ pub(crate) fn check_body(
         );
     }
     c.k.body = body;
+}
+
+/// Whether a statement list holds a statement that did not parse.
+fn has_syntax_error(stmts: &[ast::Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        AS::Error => true,
+        AS::For { body, .. } | AS::While { body, .. } | AS::UnexpectedIndent(body) => {
+            has_syntax_error(&body.stmts)
+        }
+        AS::If {
+            branches,
+            else_block,
+        } => {
+            branches.iter().any(|(_, b)| has_syntax_error(&b.stmts))
+                || else_block
+                    .as_ref()
+                    .is_some_and(|b| has_syntax_error(&b.stmts))
+        }
+        _ => false,
+    })
 }
 
 fn collect_assigned_names(stmts: &[ast::Stmt], out: &mut HashMap<String, Span>) {
@@ -167,6 +191,7 @@ fn collect_assigned_names(stmts: &[ast::Stmt], out: &mut HashMap<String, Span>) 
                     }
                 }
             }
+            AS::UnexpectedIndent(body) => collect_assigned_names(&body.stmts, out),
             AS::For { body, .. } | AS::While { body, .. } => {
                 collect_assigned_names(&body.stmts, out)
             }
@@ -201,6 +226,12 @@ struct Checker<'a, 'b> {
     wher: Where,
     assigned_anywhere: HashMap<String, Span>,
     returned: bool,
+    /// The body has statements that did not parse: names they would have defined are
+    /// unknown, so unknown-name errors are not reported (they would only be noise).
+    after_syntax_error: bool,
+    /// Expression nesting depth, and whether the limit was reported.
+    depth: usize,
+    too_deep: bool,
     /// Names whose defining assignment failed to check: uses stay silent.
     poisoned: HashSet<String>,
     /// Result shapes of the last multi-result call, for tuple assignment.
@@ -235,12 +266,23 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
     }
 }
 
+/// Deepest expression nesting accepted (later stages recurse over expressions).
+const MAX_NESTING: usize = 2000;
+
 const BUILTINS: &[&str] = &[
     "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load",
 ];
 
 impl Checker<'_, '_> {
     fn err(&mut self, d: Diagnostic) {
+        if self.after_syntax_error
+            && matches!(
+                d.code,
+                codes::UNKNOWN_NAME | codes::USE_BEFORE_ASSIGN | codes::BAD_RETURN
+            )
+        {
+            return;
+        }
         self.diags.push(d);
     }
 
@@ -354,6 +396,28 @@ impl Checker<'_, '_> {
                         .label(what)
                         .help("assign the value to a name or return it"),
                 );
+                return None;
+            }
+            AS::Error => return None,
+            AS::UnexpectedIndent(b) => {
+                let first = b.stmts.first().map_or(b.span, |st| st.span);
+                // After a block header that did not parse, its body looks over-indented.
+                if self.after_syntax_error {
+                    let _ = self.block(&b.stmts, top);
+                    return None;
+                }
+                self.err(
+                    Diagnostic::error(codes::UNEXPECTED_INDENT, "unexpected indentation")
+                        .at(Span::new(
+                            first.file,
+                            first.start as usize,
+                            first.start as usize,
+                        ))
+                        .label("this line is indented deeper than the block it is in")
+                        .help("indent only the body of a `kernel`, `for`, `if` or `else`"),
+                );
+                // Check the statements anyway, as if they were not indented.
+                let _ = self.block(&b.stmts, top);
                 return None;
             }
             AS::While { .. } | AS::Break | AS::Continue => {
@@ -1223,6 +1287,28 @@ impl Checker<'_, '_> {
 
     /// Checks an expression that may be a multi-result call when `results > 1`.
     fn expr_multi(&mut self, e: &ast::Expr, results: usize) -> Checked {
+        self.depth += 1;
+        let r = if self.depth > MAX_NESTING {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.err(
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        format!("expression nested more than {MAX_NESTING} levels deep"),
+                    )
+                    .at(e.span)
+                    .help("split it with intermediate names, or use `sum(...)` for long sums"),
+                );
+            }
+            None
+        } else {
+            self.expr_nested(e, results)
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_nested(&mut self, e: &ast::Expr, results: usize) -> Checked {
         let span = e.span;
         let mk = |kind: HE| hir::Expr { kind, span };
         match &e.kind {

@@ -290,7 +290,8 @@ pub type Spanned<'src> = (usize, Token<'src>, usize);
 pub struct Lexer<'src> {
     src: &'src str,
     inner: logos::Lexer<'src, Token<'src>>,
-    indents: Vec<usize>,
+    /// Indentation widths of the open blocks; phantom levels come from error recovery.
+    indents: Vec<(usize, bool)>,
     pending: VecDeque<Result<Spanned<'src>, LexError>>,
     depth: usize,
     /// Whether the last token handed out ends a logical line (or nothing was handed out).
@@ -305,7 +306,7 @@ impl<'src> Lexer<'src> {
         Lexer {
             src,
             inner: Token::lexer(src),
-            indents: vec![0],
+            indents: vec![(0, false)],
             pending: VecDeque::new(),
             depth: 0,
             at_line_end: true,
@@ -343,30 +344,39 @@ impl<'src> Lexer<'src> {
             );
             e.help = Some("indent with spaces only".into());
             self.pending.push_back(Err(e));
+            // Recover as Python 2 read tabs: to the next multiple of 8 columns.
+            let width = indent
+                .chars()
+                .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 });
+            self.indent_to(width, end);
             return;
         }
         self.indent_to(indent.len(), end);
     }
 
     fn indent_to(&mut self, width: usize, at: usize) {
-        let top = *self.indents.last().unwrap_or(&0);
+        let top = self.indents.last().map_or(0, |l| l.0);
         if width > top {
-            self.indents.push(width);
+            self.indents.push((width, false));
             self.pending.push_back(Ok((at, Token::Indent, at)));
         } else if width < top {
-            while *self.indents.last().unwrap_or(&0) > width {
-                self.indents.pop();
-                self.pending.push_back(Ok((at, Token::Dedent, at)));
+            while self.indents.last().map_or(0, |l| l.0) > width {
+                if let Some((_, phantom)) = self.indents.pop() {
+                    if !phantom {
+                        self.pending.push_back(Ok((at, Token::Dedent, at)));
+                    }
+                }
             }
-            if *self.indents.last().unwrap_or(&0) != width {
+            if self.indents.last().map_or(0, |l| l.0) != width {
                 self.pending.push_back(Err(Lexer::error(
                     codes::BAD_DEDENT,
                     "this line's indentation matches no enclosing block",
                     at - width,
                     at,
                 )));
-                // Recover by treating the line as belonging to the enclosing block.
-                self.indents.push(width);
+                // Recover by treating the line as part of the enclosing block: a phantom
+                // level, which opens and closes no block.
+                self.indents.push((width, true));
             }
         }
     }
@@ -378,7 +388,12 @@ impl<'src> Lexer<'src> {
             self.at_line_end = true;
         }
         while self.indents.len() > 1 {
-            self.indents.pop();
+            let Some((_, phantom)) = self.indents.pop() else {
+                break;
+            };
+            if phantom {
+                continue;
+            }
             self.pending.push_back(Ok((end, Token::Dedent, end)));
         }
         self.finished = true;

@@ -190,7 +190,29 @@ impl State<'_> {
         locals.sort();
         locals.dedup();
         for l in locals {
-            if self.inst.local(l).declared {
+            let local = self.inst.local(l).clone();
+            if local.declared {
+                // A declared local holds the conversions of its values.
+                if local.ty.is_exact_numeric() {
+                    let base = self
+                        .base
+                        .get(&l)
+                        .cloned()
+                        .unwrap_or_else(|| Interval::point(Fx::zero()));
+                    let total = match self.growth.get(&l) {
+                        Some(g) => base.add(g),
+                        None => base,
+                    };
+                    let frac = local.ty.frac_bits().unwrap_or(0);
+                    if let Val::Exact { range, .. } =
+                        self.converted(&Val::exact(total, frac, false), &local.ty)
+                    {
+                        if self.final_range.get(&l) != Some(&range) {
+                            stable = false;
+                            self.final_range.insert(l, range);
+                        }
+                    }
+                }
                 continue;
             }
             let base = self
@@ -388,7 +410,7 @@ impl State<'_> {
                 let e = self.base.entry(l).or_insert_with(|| range.clone());
                 *e = e.join(range);
             }
-            let _ = (explicit, span);
+            self.check_overflow(&v, &local.ty, span, &local.name, explicit);
             return;
         }
         match &v {
@@ -683,7 +705,8 @@ impl State<'_> {
             Expr::Local(l) => {
                 let local = self.inst.local(l).clone();
                 if local.declared {
-                    return Some(self.type_val(&local.ty, None, false));
+                    let range = self.local_range.get(&l).cloned();
+                    return Some(self.type_val(&local.ty, range.as_ref(), false));
                 }
                 match self.local_class.get(&l) {
                     Some(Val::Bool) => Some(Val::Bool),

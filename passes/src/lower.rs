@@ -1058,6 +1058,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     } => format!("{}_store", self.k.locals[*local].name),
                     _ => "stmt".to_string(),
                 };
+                // Calls in a top-level statement (`d = double(x)` with a scalar result) run
+                // first, as their own nodes. (Calls never appear inside loops or branches.)
+                if matches!(s.kind, HS::Assign { .. } | HS::Decl { .. }) {
+                    let mut roots = Vec::new();
+                    hir::visit_stmt_exprs(s, &mut |e| roots.push(e));
+                    for e in roots {
+                        if self.hoist_calls(e).is_none() {
+                            self.failed = true;
+                            return;
+                        }
+                    }
+                }
                 self.compute_node(&name, s.span, live_out, |lw| lw.stmt(s));
             }
         }
@@ -1585,6 +1597,26 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 _ if results.len() == 1 => "result".to_string(),
                 _ => format!("result{i}"),
             };
+            // A declared tensor nothing writes is certainly incomplete.
+            if let Some(t) = self.plain_tensor(v) {
+                if !self.last_writer.contains_key(&t)
+                    && self.inst.tensor(t).kind == TensorKind::Temp
+                {
+                    let name = self.inst.tensor(t).name.clone();
+                    self.err(
+                        Diagnostic::error(
+                            codes::OUTPUT_INCOMPLETE,
+                            format!("`{name}` is returned but nothing writes it"),
+                        )
+                        .at(v.span)
+                        .with_secondary(self.inst.tensor(t).span, "declared here")
+                        .help(format!(
+                            "assign its elements (`{name}[i] = ...`) before returning it"
+                        )),
+                    );
+                    return;
+                }
+            }
             // A temporary of the right type becomes the output directly.
             if let Some(t) = self.plain_tensor(v) {
                 let te = self.inst.tensor(t);
@@ -2554,8 +2586,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         target: Option<ScalarType>,
     ) -> L<(ExprId, Class)> {
         if let (Some(t), Some(lit)) = (target, fold_literal(e)) {
-            let c = literal_converted(e, lit, &t)?;
-            return Some(self.constant(c, e.span));
+            // The assignment converts it (no exactness required, as for a cast).
+            let v = literal_source(e, lit, &t)?;
+            return Some(self.constant(v, e.span));
         }
         self.elem(e, idx, scope, target.as_ref().map(class_of))
     }
@@ -2910,8 +2943,16 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 // A constant converts at compile time, from its binary64 value (as C++
                 // converts a double constant): `fixed<12, 0, rnd>(1.0 / 9)`.
                 if let Some(lit) = fold_literal(arg) {
-                    let c = literal_converted(arg, lit, &to)?;
-                    return Some(self.constant(c, span));
+                    let (x, _) = self.constant(literal_source(arg, lit, &to)?, arg.span);
+                    if let Expr::Const(Value::F32(_)) = self.inst.expr(x) {
+                        if to == ScalarType::F32 {
+                            return Some((x, Class::F32));
+                        }
+                    }
+                    return Some((
+                        self.inst.add_expr(Expr::Cast { to, arg: x }, span),
+                        class_of(&to),
+                    ));
                 }
                 let (x, c) = self.elem(arg, idx, scope, Some(class_of(&to)))?;
                 if to == ScalarType::F32 && c == Class::Exact {
@@ -3434,9 +3475,11 @@ fn fold_literal(e: &hir::Expr) -> Option<Lit> {
     }
 }
 
-/// A literal expression converted to `to` at compile time (as C++ converts a constant).
-fn literal_converted(e: &hir::Expr, lit: Lit, to: &ScalarType) -> Option<Value> {
-    let v = match (lit, to) {
+/// The value a literal expression converts from when it is converted to `to`: its binary64
+/// value (as C++ converts a double constant), or for f32 a single literal rounded from its
+/// decimal text (like `0.1f`).
+fn literal_source(e: &hir::Expr, lit: Lit, to: &ScalarType) -> Option<Value> {
+    Some(match (lit, to) {
         (Lit::Real(f, _), ScalarType::F32) => match &e.kind {
             // A single literal rounds from its decimal text, like `0.1f`.
             HE::Real(text) => Value::F32(text.replace('_', "").parse::<f32>().ok()?),
@@ -3444,6 +3487,5 @@ fn literal_converted(e: &hir::Expr, lit: Lit, to: &ScalarType) -> Option<Value> 
         },
         (Lit::Real(f, _), _) => Value::Num(kiln_numeric::float::f64_to_fx(f)?),
         (Lit::Int(i), _) => Value::Num(Fx::int(i)),
-    };
-    Some(convert(&v, to).0)
+    })
 }

@@ -108,7 +108,14 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
         err("the graph has a cycle".into());
         return;
     }
-    let mut produced: HashSet<TensorId> = HashSet::new();
+    // Declared tensors exist (uninitialized) from the start; reading one before it is
+    // written is a run-time error, not an IR error.
+    let mut produced: HashSet<TensorId> = tensors
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.declared && t.kind == TensorKind::Temp)
+        .map(|(i, _)| TensorId(i as u32))
+        .collect();
     let mut users: HashMap<ExprId, usize> = HashMap::new();
     let mut output_nodes = Vec::new();
     for n in &order {
