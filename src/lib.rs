@@ -61,6 +61,8 @@ pub struct RunSpec {
     pub kernel: Option<String>,
     /// `--input NAME=PATH`
     pub inputs: Vec<(String, PathBuf)>,
+    /// Print every value of the results, not only the first ones.
+    pub full: bool,
 }
 
 /// Loads modules from the embedded stdlib and from `.kiln` files next to the importer.
@@ -128,7 +130,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
     })
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -240,11 +242,11 @@ impl Session {
                     Err(e) => {
                         self.push(
                             Diagnostic::error(
-                                codes::BAD_NPY,
+                                npy_code(&e),
                                 format!("cannot load `{written}` for `{}`", g.name),
                             )
                             .at(*span)
-                            .label(e)
+                            .label(e.message())
                             .help("paths are relative to the script's directory"),
                         );
                         out.push(None);
@@ -362,10 +364,10 @@ impl Session {
                     Err(e) => {
                         self.push(
                             Diagnostic::error(
-                                codes::BAD_NPY,
+                                npy_code(&e),
                                 format!("cannot read the input `{}`", p.name),
                             )
-                            .note(e),
+                            .note(e.message()),
                         );
                         ok = false;
                         None
@@ -383,11 +385,11 @@ impl Session {
                     Err(e) => {
                         self.push(
                             Diagnostic::error(
-                                codes::BAD_NPY,
+                                npy_code(&e),
                                 format!("cannot load the default of `{}` from `{written}`", p.name),
                             )
                             .at(*span)
-                            .label(e),
+                            .label(e.message()),
                         );
                         ok = false;
                         None
@@ -398,6 +400,19 @@ impl Session {
                 }
                 _ => None,
             };
+            if let (Some(a), KParamKind::Value(t)) = (&arr, &p.kind) {
+                let source = match (given, &p.default) {
+                    (Some((_, path)), _) => path.display().to_string(),
+                    (None, Some(ParamDefault::Data(DataSource::Load { written, .. }))) => {
+                        written.clone()
+                    }
+                    _ => "its default".to_string(),
+                };
+                if let Some(d) = shape_mismatch(&p.name, t, &a.shape, &source) {
+                    self.push(d.at(p.span));
+                    ok = false;
+                }
+            }
             out.push(arr);
         }
         self.timings.push(("load inputs".into(), t.elapsed()));
@@ -434,10 +449,11 @@ impl Session {
         let t = Instant::now();
         let (mut module, diags) = lower_program(&inputs, kernel, &args);
         let took = t.elapsed();
+        let failed = diags.has_errors();
         for d in diags.list {
             self.push(d);
         }
-        if self.has_errors() {
+        if failed {
             return None;
         }
         let mut ctx = PassContext {
@@ -458,10 +474,11 @@ impl Session {
         for (stage, text) in &ctx.dumps {
             let _ = writeln!(self.out.stdout, "; IR after `{stage}`\n{text}");
         }
+        let failed = ctx.diags.has_errors();
         for d in ctx.diags.list {
             self.push(d);
         }
-        (!self.has_errors()).then_some(module)
+        (!failed).then_some(module)
     }
 
     /// Converts the entry data to the entry instance's input types.
@@ -524,6 +541,57 @@ impl Session {
     }
 }
 
+/// E0602 when data cannot fit a parameter's declared shape: a different rank, or a
+/// different constant dimension (dimensions bound to size variables are checked when the
+/// kernel is instantiated).
+fn shape_mismatch(
+    name: &str,
+    t: &hir::TypeRef,
+    shape: &[usize],
+    source: &str,
+) -> Option<Diagnostic> {
+    let declared = match &t.shape {
+        None => Vec::new(),
+        Some(dims) => dims.clone(),
+    };
+    if declared.iter().any(|d| matches!(d, hir::Dim::Rest(_))) {
+        return None;
+    }
+    let show = |dims: &[hir::Dim]| -> String {
+        let parts: Vec<String> = dims
+            .iter()
+            .map(|d| match d {
+                hir::Dim::Size(s) => s.as_const().map_or("_".to_string(), |v| v.to_string()),
+                hir::Dim::Rest(_) => "*".to_string(),
+            })
+            .collect();
+        format!("[{}]", parts.join(", "))
+    };
+    let fits = declared.len() == shape.len()
+        && declared.iter().zip(shape).all(|(d, &n)| match d {
+            hir::Dim::Size(s) => s.as_const().is_none_or(|v| v == n as i64),
+            hir::Dim::Rest(_) => true,
+        });
+    (!fits).then(|| {
+        Diagnostic::error(
+            codes::DATA_SHAPE,
+            format!(
+                "`{name}` is declared with shape {} but {source} holds shape {shape:?}",
+                show(&declared)
+            ),
+        )
+        .label(format!("declared {}", show(&declared)))
+    })
+}
+
+/// E0601 for files that cannot be read, E0603 for dtypes kiln does not take.
+fn npy_code(e: &npy::ReadError) -> kiln_lang::diag::Code {
+    match e {
+        npy::ReadError::Read(_) => codes::BAD_NPY,
+        npy::ReadError::Dtype(_) => codes::DATA_DTYPE,
+    }
+}
+
 fn literal_array(lit: &Literal) -> RawArray {
     match lit {
         Literal::Int(v) => RawArray {
@@ -579,8 +647,33 @@ fn check_files(files: &[PathBuf], opts: &Options) -> Outcome {
             // Kernels that need no inputs from outside are instantiated too, which checks
             // everything that depends on concrete shapes and types.
             if let Some(globals) = s.global_data(&program) {
+                // Every parameter's data, used or not.
+                for (g, raw) in program.globals.iter().zip(&globals) {
+                    let (_, diags) = kiln_passes::load_global(g, raw.as_ref());
+                    for d in diags {
+                        s.push(d);
+                    }
+                }
                 for &k in &program.entry_kernels.clone() {
-                    if let Some(data) = concrete_data(&program, k) {
+                    // Defaults are read (and their shapes checked) for every kernel; kernels
+                    // whose inputs are all known (concrete types or defaults) are
+                    // instantiated, which checks what depends on shapes and types.
+                    let before = s.diags.iter().filter(|d| d.is_error()).count();
+                    let Some(defaults) = s.entry_data(&program, k, &RunSpec::default()) else {
+                        continue;
+                    };
+                    let zeros = concrete_data(&program, k);
+                    let data: Vec<Option<RawArray>> = match zeros {
+                        Some(z) => defaults.into_iter().zip(z).map(|(d, z)| d.or(z)).collect(),
+                        None => defaults,
+                    };
+                    let complete = program.kernels[k]
+                        .params
+                        .iter()
+                        .zip(&data)
+                        .all(|(p, d)| matches!(p.kind, KParamKind::Const) || d.is_some());
+                    let own_errors = s.diags.iter().filter(|d| d.is_error()).count() > before;
+                    if complete && !own_errors {
                         s.build(&program, &globals, k, &data);
                     }
                 }
@@ -666,7 +759,7 @@ fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options)
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
             let result = s.time("run (interp)", |_| kiln_interp::run(&module, &inputs));
             match result {
-                Ok(outputs) => report_outputs(&mut s, &module, &outputs, out_dir),
+                Ok(outputs) => report_outputs(&mut s, &module, &outputs, out_dir, spec.full),
                 Err(e) => s.push(e.to_diagnostic()),
             }
         }
@@ -698,6 +791,7 @@ fn report_outputs(
     module: &Module,
     outputs: &[TensorValue],
     out_dir: Option<&Path>,
+    full: bool,
 ) {
     let names = output_names(module);
     if let Some(dir) = out_dir {
@@ -723,7 +817,11 @@ fn report_outputs(
             )
         };
         let _ = writeln!(s.out.stdout, "{name}: {}{shape}", t.elem);
-        let _ = writeln!(s.out.stdout, "  {}", summary(t));
+        if full {
+            let _ = writeln!(s.out.stdout, "{}", all_values(t));
+        } else {
+            let _ = writeln!(s.out.stdout, "  {}", summary(t));
+        }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{name}.npy"));
             match npy::write(&file, t) {
@@ -739,6 +837,23 @@ fn report_outputs(
             }
         }
     }
+}
+
+/// Every value of a tensor, one row (last dimension) per line.
+pub fn all_values(t: &TensorValue) -> String {
+    let row = t.shape.last().copied().unwrap_or(1).max(1);
+    let mut out = String::new();
+    for (i, chunk) in t.values.chunks(row).enumerate() {
+        let idx = kiln_passes::data::unflatten(i * row, &t.shape);
+        let prefix = if idx.len() > 1 {
+            format!("{:?}", &idx[..idx.len() - 1])
+        } else {
+            String::new()
+        };
+        let vals: Vec<String> = chunk.iter().map(|v| v.display()).collect();
+        let _ = writeln!(out, "  {prefix} {}", vals.join(" "));
+    }
+    out.trim_end().to_string()
 }
 
 /// The first values of a tensor, and its range.
@@ -834,6 +949,9 @@ pub fn types_report(module: &Module, sources: &SourceMap) -> String {
                 line_of(l.span),
             ));
         }
+        // A local used by several statements has one IR local per statement: list it once.
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert(r.clone()));
         let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
         for (name, ty, why, at) in rows {

@@ -74,6 +74,9 @@ enum Command {
         /// Write each result to DIR/NAME.npy.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print every value of the results (default: the first few and the range).
+        #[arg(long)]
+        full: bool,
         /// The engine that runs the kernel.
         #[arg(long, value_enum, default_value = "interp")]
         engine: Engine,
@@ -181,15 +184,25 @@ fn real_main() -> ExitCode {
     let spec = |t: &Target| RunSpec {
         kernel: t.kernel.clone(),
         inputs: t.inputs.clone(),
+        full: false,
     };
     let outcome: Outcome = match &cli.command {
         Command::Check { files, .. } => kiln::check(files, &opts),
         Command::Run {
             target,
             out,
+            full,
             engine: Engine::Interp,
             ..
-        } => kiln::run(&target.file, &spec(target), out.as_deref(), &opts),
+        } => kiln::run(
+            &target.file,
+            &RunSpec {
+                full: *full,
+                ..spec(target)
+            },
+            out.as_deref(),
+            &opts,
+        ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
         Command::Ir {
             target, dot, types, ..

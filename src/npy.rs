@@ -13,22 +13,59 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
-/// Reads a `.npy` file. Errors are user-facing messages.
-pub fn read(path: &Path) -> Result<RawArray, String> {
-    let f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let npy = npyz::NpyFile::new(BufReader::new(f))
-        .map_err(|e| format!("{} is not a valid .npy file: {e}", path.display()))?;
+/// Why a file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Missing, unreadable or malformed.
+    Read(String),
+    /// A valid file whose dtype kiln does not take.
+    Dtype(String),
+}
+
+impl ReadError {
+    pub fn message(&self) -> &str {
+        match self {
+            ReadError::Read(m) | ReadError::Dtype(m) => m,
+        }
+    }
+}
+
+/// Reads a `.npy` file. Errors are user-facing messages (one line each).
+pub fn read(path: &Path) -> Result<RawArray, ReadError> {
+    read_inner(path).map_err(|e| match e {
+        ReadError::Read(m) => ReadError::Read(one_line(&m)),
+        ReadError::Dtype(m) => ReadError::Dtype(one_line(&m)),
+    })
+}
+
+fn one_line(m: &str) -> String {
+    m.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn read_inner(path: &Path) -> Result<RawArray, ReadError> {
+    let f = File::open(path).map_err(|e| {
+        ReadError::Read(format!(
+            "cannot open {}: {}",
+            path.display(),
+            crate::io_reason(&e)
+        ))
+    })?;
+    let npy = npyz::NpyFile::new(BufReader::new(f)).map_err(|e| {
+        ReadError::Read(format!("{} is not a valid .npy file: {e}", path.display()))
+    })?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let fortran = npy.order() == npyz::Order::Fortran;
     let DType::Plain(ts) = npy.dtype() else {
-        return Err(format!(
+        return Err(ReadError::Dtype(format!(
             "{}: structured or nested dtypes are not supported",
             path.display()
-        ));
+        )));
     };
     let dtype = ts.to_string();
     let size = ts.size_field();
-    let bad = |e: std::io::Error| format!("{}: cannot read the data: {e}", path.display());
+    let bad = |e: std::io::Error| {
+        ReadError::Read(format!("{}: cannot read the data: {e}", path.display()))
+    };
     let data = match (ts.type_char(), size) {
         (TypeChar::Bool, 1) => RawData::Bool(npy.into_vec::<bool>().map_err(bad)?),
         (TypeChar::Float, 8) => RawData::F64(npy.into_vec::<f64>().map_err(bad)?),
@@ -42,10 +79,10 @@ pub fn read(path: &Path) -> Result<RawArray, String> {
         (TypeChar::Uint, 4) => RawData::U64(npy.into_vec::<u32>().map_err(bad)?.into_iter().map(u64::from).collect()),
         (TypeChar::Uint, 8) => RawData::U64(npy.into_vec::<u64>().map_err(bad)?),
         _ => {
-            return Err(format!(
+            return Err(ReadError::Dtype(format!(
                 "{}: dtype {dtype} is not supported (use bool, int8..int64, uint8..uint64, float32 or float64)",
                 path.display()
-            ))
+            )))
         }
     };
     let mut arr = RawArray { shape, data, dtype };

@@ -221,7 +221,10 @@ fn program_errors_exit_1() {
             &["types", "tests/diagnostics/e0305_mixed_float.kiln"],
             "[E0305]",
         ),
-        (&["ir", "tests/run/e0604_missing_input.kiln"], "[E0604]"),
+        (
+            &["ir", "tests/diagnostics/e0201_unknown_name.kiln"],
+            "[E0201]",
+        ),
     ];
     for (args, code) in cases {
         let mut all = vec!["--color", "never"];

@@ -145,7 +145,7 @@ fn link(target: &Path, at: &Path) {
 
 /// Runs `f` on a thread with a 64 MiB stack, like the `kiln` binary (which uses an even
 /// larger one), so that the random inputs test the compiler's logic rather than the
-/// 2 MiB default stack of test threads (see `known_bug_library_stack_overflow_on_long_sums`).
+/// 2 MiB default stack of test threads (see `library_survives_long_sums_on_small_stacks`).
 /// A panic becomes an error message.
 fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, String> {
     std::thread::scope(|scope| {
@@ -190,11 +190,7 @@ fn verify_outcome(what: &str, o: &kiln::Outcome) -> Result<(), String> {
 /// Panics already reported as bugs, each with a regression test below marked `#[ignore]`.
 /// The random tests count these instead of failing on them, so that they keep finding new
 /// problems; delete an entry when its bug is fixed (and un-ignore its test).
-const KNOWN_BUGS: &[(&str, &str)] = &[(
-    "reads %",
-    "the IR verifier panics on a result tensor that is declared but never written \
-     (`known_bug_unwritten_result_panics`)",
-)];
+const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 fn known_bug(err: &str) -> Option<&'static str> {
     KNOWN_BUGS
@@ -821,12 +817,10 @@ fn deeply_nested_sources_do_not_overflow_the_stack() {
 
 // ------------------------------------------------------------------ known bugs
 
-/// BUG: a kernel whose result is a declared local tensor that nothing writes makes the IR
-/// verifier panic (debug builds verify the IR after every pass) instead of reporting
-/// E0704 at run time (§11) or a compile-time diagnostic.
+/// Regression: a kernel whose result is a declared local tensor that nothing writes is
+/// E0704 at compile time (it made the IR verifier panic).
 #[test]
-#[ignore = "bug: `y: int<8>[4]; return y` panics in the IR verifier (passes/src/manager.rs: output reads a value before it is produced)"]
-fn known_bug_unwritten_result_panics() {
+fn unwritten_result_is_a_diagnostic() {
     let mut sandbox = Sandbox::new();
     let f = sandbox.write(
         b"kernel f(x: int<8>[4]) -> int<8>[4]:\n    y: int<8>[4]\n    return y\n",
@@ -835,15 +829,12 @@ fn known_bug_unwritten_result_panics() {
     check_file(&f).unwrap();
 }
 
-/// BUG: the library API overflows the stack of an ordinary thread (2 MiB, the default for
-/// spawned threads and test threads) on a sum of a few hundred terms, in debug builds:
-/// type inference (passes/src/infer_types.rs, `expr` / `expr_inner` / `binary`) uses about
-/// 22 KB of stack per nesting level. The `kiln` binary runs the compiler on a 512 MiB
-/// thread and is not affected; `kiln::check` promises that nothing a user controls can
-/// crash it. The check runs in a child process, since an overflow aborts the process.
+/// Regression: the library API must not overflow the stack of an ordinary thread (2 MiB,
+/// the default for spawned and test threads) on a sum of a few hundred terms (the driver
+/// runs the compiler on its own large stack). The check runs in a child process, since an
+/// overflow aborts the process.
 #[test]
-#[ignore = "bug: kiln::check overflows a 2 MiB thread stack on `x + x + ... + x` with 300 terms (debug build)"]
-fn known_bug_library_stack_overflow_on_long_sums() {
+fn library_survives_long_sums_on_small_stacks() {
     if std::env::var_os("KILN_STACK_CHILD").is_some() {
         let mut sandbox = Sandbox::new();
         let src = format!(
@@ -863,8 +854,7 @@ fn known_bug_library_stack_overflow_on_long_sums() {
     let out = Command::new(std::env::current_exe().expect("the test binary"))
         .args([
             "--exact",
-            "known_bug_library_stack_overflow_on_long_sums",
-            "--ignored",
+            "library_survives_long_sums_on_small_stacks",
             "--nocapture",
         ])
         .env("KILN_STACK_CHILD", "1")

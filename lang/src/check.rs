@@ -143,9 +143,10 @@ pub(crate) fn check_body(
         after_syntax_error: false,
     };
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
-    c.after_syntax_error = has_syntax_error(&k.body.stmts);
+    // An empty body is what recovery leaves of a body that did not parse.
+    c.after_syntax_error = has_syntax_error(&k.body.stmts) || k.body.stmts.is_empty();
     let body = c.block(&k.body.stmts, true);
-    if !c.returned {
+    if !c.returned && !c.after_syntax_error {
         c.diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,
@@ -244,6 +245,16 @@ struct BodyEnv<'c, 'a, 'b> {
 }
 
 impl SymbolEnv for BodyEnv<'_, '_, '_> {
+    fn is_value(&self, name: &str) -> bool {
+        self.c.locals.contains_key(name)
+            || self
+                .c
+                .k
+                .params
+                .iter()
+                .any(|p| p.name == name && p.kind != KParamKind::Const)
+            || self.c.lambda_scope.iter().any(|(n, ..)| n == name)
+    }
     fn symbol(&self, name: &str) -> Option<Symbol> {
         self.c.ctx.lookup(name).cloned()
     }
@@ -502,6 +513,9 @@ impl Checker<'_, '_> {
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
         let type_vars = self.k.type_vars.clone();
+        let mut values: Vec<String> = self.locals.keys().cloned().collect();
+        values.extend(self.k.params.iter().map(|p| p.name.clone()));
+        values.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
         param_type(
             self.ctx.modules,
             self.ctx.module,
@@ -511,6 +525,7 @@ impl Checker<'_, '_> {
             &const_params,
             &type_vars,
             false,
+            &values,
             self.diags,
         )
     }
@@ -1325,9 +1340,12 @@ impl Checker<'_, '_> {
             AE::Name(n) => self.name(n, span),
             AE::Attr(..) => {
                 self.err(
-                    Diagnostic::error(codes::WRONG_NAME_KIND, "a module member can only be called")
-                        .at(span)
-                        .help("call the kernel: `nn.relu(x)`"),
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        "a module or module member is not a value",
+                    )
+                    .at(span)
+                    .help("call a kernel of the module: `module.kernel(...)`"),
                 );
                 None
             }
@@ -1505,6 +1523,18 @@ impl Checker<'_, '_> {
     }
 
     fn unify_branches(&mut self, a: Class, b: Class, sa: Span, sb: Span) -> Option<Class> {
+        self.unify_values(a, b, sa, sb, "the branches")
+    }
+
+    /// The class of values that must agree (`what`: "the branches", "the arguments of `max`").
+    fn unify_values(
+        &mut self,
+        a: Class,
+        b: Class,
+        sa: Span,
+        sb: Span,
+        what: &str,
+    ) -> Option<Class> {
         use Class::*;
         let r = match (a, b) {
             (Unknown, _) | (_, Unknown) => Unknown,
@@ -1513,20 +1543,23 @@ impl Checker<'_, '_> {
                 self.err(
                     Diagnostic::error(
                         codes::TYPE_MISMATCH,
-                        format!("the branches give {} and {}", a.name(), b.name()),
+                        format!("{what} are {} and {}", a.name(), b.name()),
                     )
                     .at(sa)
-                    .with_secondary(sb, "other branch"),
+                    .with_secondary(sb, "this one"),
                 );
                 return None;
             }
             (F32, IntLit | RealLit) | (IntLit | RealLit, F32) => F32,
             (F32, _) | (_, F32) => {
                 self.err(
-                    Diagnostic::error(codes::MIXED_FLOAT, "one branch is f32 and the other exact")
-                        .at(sa)
-                        .with_secondary(sb, "other branch")
-                        .help("convert one side explicitly"),
+                    Diagnostic::error(
+                        codes::MIXED_FLOAT,
+                        format!("{what} mix f32 with an exact type"),
+                    )
+                    .at(sa)
+                    .with_secondary(sb, "this one")
+                    .help("convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"),
                 );
                 return None;
             }
@@ -1854,13 +1887,16 @@ impl Checker<'_, '_> {
                     Some(b) => (true, b.to_string()),
                     None => (false, text.clone()),
                 };
-                let lit = mk(HE::Real(body));
+                let (lit, class) = match body.parse::<u128>() {
+                    Ok(v) => (mk(HE::Int(v)), Class::IntLit),
+                    Err(_) => (mk(HE::Real(body)), Class::RealLit),
+                };
                 let e = if neg {
                     mk(HE::Unary(HUnaryOp::Neg, Box::new(lit)))
                 } else {
                     lit
                 };
-                Some((e, Info::scalar(Class::RealLit)))
+                Some((e, Info::scalar(class)))
             }
             Some(Symbol::Const(v)) => {
                 Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))
@@ -2530,23 +2566,27 @@ impl Checker<'_, '_> {
                 }
                 let mut hs = Vec::new();
                 let mut acc: Option<Info> = None;
+                let mut prev_span = args[0].value.span;
                 for a in args {
                     let (h, info) = self.expr(&a.value)?;
                     self.numeric(info.class, a.value.span, &format!("`{f}`"))?;
+                    let this_span = a.value.span;
                     acc = Some(match acc {
                         None => info,
                         Some(prev) => {
-                            let class = self.unify_branches(
+                            let class = self.unify_values(
                                 prev.class,
                                 info.class,
+                                prev_span,
                                 a.value.span,
-                                a.value.span,
+                                &format!("the arguments of `{f}`"),
                             )?;
                             let shape = self.broadcast(&prev, &info, span)?;
                             Info { shape, class }
                         }
                     });
                     hs.push(h);
+                    prev_span = this_span;
                 }
                 Some((
                     mk(HE::MinMax {
@@ -2894,6 +2934,8 @@ impl Checker<'_, '_> {
         }
         let mut hargs = Vec::new();
         let mut size_binding: Vec<Option<SizeExpr>> = vec![None; callee.size_vars.len()];
+        let callee_size_names: Vec<String> =
+            callee.size_vars.iter().map(|v| v.name.clone()).collect();
         let mut shape_binding: Vec<Option<Vec<Dim>>> = vec![None; callee.shape_vars.len()];
         let mut const_binding: HashMap<usize, SizeExpr> = HashMap::new();
         let mut ok = true;
@@ -2957,6 +2999,7 @@ impl Checker<'_, '_> {
                                 &const_binding,
                                 a.value.span,
                                 &p.name,
+                                &callee_size_names,
                             ) {
                                 ok = false;
                             }
@@ -3025,6 +3068,29 @@ impl Checker<'_, '_> {
                     .and_then(|s| subst_shape(s, &size_binding, &shape_binding, &const_binding)),
             );
         }
+        for shape in shapes.iter().flatten() {
+            for d in shape {
+                if let Dim::Size(sz) = d {
+                    if let Some(v) = sz.normalize().as_const() {
+                        if v < 1 {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::BAD_DIM,
+                                    format!(
+                                        "the result of `{}` would have a dimension of {v}",
+                                        callee.name
+                                    ),
+                                )
+                                .at(span)
+                                .with_secondary(callee.span, "its result shape is declared here")
+                                .help("dimensions must be positive: check the argument shapes"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
         let class = callee
             .results
             .first()
@@ -3060,6 +3126,7 @@ impl Checker<'_, '_> {
         consts: &HashMap<usize, SizeExpr>,
         span: Span,
         pname: &str,
+        size_names: &[String],
     ) -> bool {
         let rest_pos = param.iter().position(|d| matches!(d, Dim::Rest(_)));
         let arg_has_rest = arg.iter().any(|d| matches!(d, Dim::Rest(_)));
@@ -3121,13 +3188,13 @@ impl Checker<'_, '_> {
                                 let prev = prev.clone();
                                 if !prev.same_as(a) {
                                     let certain = prev.certainly_differs(a);
+                                    let var = size_names.get(*v).cloned().unwrap_or_default();
                                     let mut diag = Diagnostic::error(
-                                        codes::SHAPE_MISMATCH,
+                                        codes::SIZE_CONFLICT,
                                         format!(
-                                            "`{pname}` has a dimension {} where {} was bound to {}",
+                                            "size `{var}` is {} from an earlier argument but {} from `{pname}`",
+                                            self.show_size(&prev),
                                             self.show_size(a),
-                                            "a size variable",
-                                            self.show_size(&prev)
                                         ),
                                     )
                                     .at(span);

@@ -234,9 +234,9 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         });
     let Some(span) = d.span else {
         let mut s = format!(
-            "{}[{}]: {}\n",
-            if d.is_error() { "Error" } else { "Warning" },
+            "[{}] {}: {}\n",
             d.code.id,
+            if d.is_error() { "Error" } else { "Warning" },
             d.message
         );
         for n in &d.notes {

@@ -411,7 +411,11 @@ impl<'src> Lexer<'src> {
                 let bad = self.inner.slice().chars().next().unwrap_or(' ');
                 self.pending.push_back(Err(Lexer::error(
                     codes::INVALID_TOKEN,
-                    format!("unexpected character `{}`", bad.escape_default()),
+                    if bad.is_control() {
+                        format!("unexpected control character {}", bad.escape_unicode())
+                    } else {
+                        format!("unexpected character `{bad}`")
+                    },
                     span.start,
                     span.end,
                 )));
@@ -499,9 +503,13 @@ impl<'src> Iterator for Lexer<'src> {
 
 /// Whether `rest` begins with a keyword that opens a top-level item.
 fn starts_item(rest: &str) -> bool {
-    ["kernel ", "param ", "type ", "const ", "import ", "from "]
+    ["kernel", "param", "type", "const", "import", "from"]
         .iter()
-        .any(|k| rest.starts_with(k))
+        .any(|k| {
+            rest.strip_prefix(k).is_some_and(|after| {
+                after.starts_with(|c: char| c.is_whitespace()) || after.is_empty()
+            })
+        })
 }
 
 /// The value of an integer literal (decimal, `0x` hex or `0b` binary, `_` separators),

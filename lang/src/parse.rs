@@ -28,23 +28,39 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
         return (None, diags);
     }
     let mut tokens = Vec::new();
+    let mut lex_errors = Vec::new();
     for t in Lexer::new(text) {
         match t {
             Ok(t) => tokens.push(t),
-            Err(e) => diags.push(lex_diagnostic(file, e)),
+            Err(e) => {
+                lex_errors.push(e.start);
+                diags.push(lex_diagnostic(file, e));
+            }
         }
     }
     let parser = grammar::ItemParser::new();
     let mut items = Vec::new();
-    for chunk in split_items(tokens) {
+    let chunks = split_items(tokens);
+    for (i, chunk) in chunks.iter().enumerate() {
+        // A syntax error in an item that already has a lexical error is its consequence
+        // (the bad characters were dropped): report the lexical error only.
+        let start = chunk.first().map_or(0, |t| t.0);
+        let end = chunks
+            .get(i + 1)
+            .and_then(|c| c.first())
+            .map_or(text.len() + 1, |t| t.0);
+        let had_lex_error = lex_errors.iter().any(|&p| p >= start && p < end);
         let mut recovered: Vec<ErrorRecovery<usize, Token, LexError>> = Vec::new();
-        let result = parser.parse(file, &mut recovered, chunk.into_iter().map(Ok));
-        for r in recovered {
-            diags.push(parse_diagnostic(file, text, r.error));
+        let result = parser.parse(file, &mut recovered, chunk.iter().cloned().map(Ok));
+        if !had_lex_error {
+            for r in recovered {
+                diags.push(parse_diagnostic(file, text, r.error));
+            }
         }
         match result {
             Ok(item) => items.push(item),
-            Err(e) => diags.push(parse_diagnostic(file, text, e)),
+            Err(e) if !had_lex_error => diags.push(parse_diagnostic(file, text, e)),
+            Err(_) => {}
         }
     }
     (Some(Module { items }), diags)
@@ -128,6 +144,19 @@ fn parse_diagnostic(file: FileId, text: &str, e: ParseError<usize, Token, LexErr
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let at = location.min(text.len());
+            Diagnostic::error(
+                codes::UNEXPECTED_EOF,
+                "the file ends in the middle of a construct",
+            )
+            .at(Span::new(file, at.saturating_sub(1), at))
+            .label(expected_list(&expected))
+        }
+        // The end of the file (the lexer's closing newline and dedents) where more was needed.
+        ParseError::UnrecognizedToken {
+            token: (l, Token::Newline | Token::Dedent, _),
+            expected,
+        } if l >= text.trim_end().len() => {
+            let at = text.trim_end().len();
             Diagnostic::error(
                 codes::UNEXPECTED_EOF,
                 "the file ends in the middle of a construct",

@@ -46,7 +46,8 @@ pub(crate) enum Symbol {
     /// A `type` alias: an element type, with a shape for tensor aliases.
     Alias(ScalarType, Option<Vec<usize>>),
     Const(i64),
-    /// A real-valued `const`: its literal text (a constant like a literal in expressions).
+    /// A `const` that is not a size: a real literal, or an integer wider than 64 bits; its
+    /// literal text (it stands for the literal in expressions).
     RealConst(String),
     Module(usize),
 }
@@ -283,11 +284,17 @@ fn declare(
     span: Span,
 ) {
     if let Some((_, prev)) = scope.get(name) {
+        // Kernels are registered before the other items: order the two by position.
+        let (first, second) = if (prev.file, prev.start) <= (span.file, span.start) {
+            (*prev, span)
+        } else {
+            (span, *prev)
+        };
         diags.push(
             Diagnostic::error(codes::DUPLICATE, format!("`{name}` is defined twice"))
-                .at(span)
+                .at(second)
                 .label("second definition")
-                .with_secondary(*prev, "first definition"),
+                .with_secondary(first, "first definition"),
         );
         return;
     }
@@ -379,6 +386,12 @@ fn resolve_items(
                     Ok(v) => Symbol::Const(v),
                     Err(d) => match literal_value(value) {
                         Some(Literal::Real(text)) => Symbol::RealConst(text),
+                        // An integer too large for a size is still a valid constant value.
+                        Some(Literal::Int(v)) => Symbol::RealConst(v.to_string()),
+                        None if matches!(value.kind, AE::Int(_)) => match &value.kind {
+                            AE::Int(v) => Symbol::RealConst(v.to_string()),
+                            _ => unreachable!(),
+                        },
                         _ => {
                             diags.push(
                                 d.help("a `const` is an integer expression or a real literal"),
@@ -513,6 +526,10 @@ pub(crate) trait SymbolEnv {
     fn type_var(&self, _name: &str) -> Option<usize> {
         None
     }
+    /// Whether `name` is a value in scope (to report a value used as a type).
+    fn is_value(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 struct ModuleEnv<'a> {
@@ -553,6 +570,14 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
         AE::Name(n) => {
             if let Some(s) = env.size_symbol(n) {
                 return Ok(s);
+            }
+            if env.is_value(n) && env.symbol(n).is_none() {
+                return Err(Diagnostic::error(
+                    codes::NOT_CONSTANT,
+                    format!("`{n}` is a value computed at run time, not a compile-time integer"),
+                )
+                .at(e.span)
+                .help(format!("sizes, loop bounds and type widths must be known when compiling; make it a `const` parameter (`{n}: const`)")));
             }
             match env.symbol(n) {
                 Some(Symbol::Const(v)) => Ok(SizeExpr::Const(v)),
@@ -680,6 +705,19 @@ pub(crate) fn elem_type(
         ElemTypeKind::Named(id) => {
             if let Some(v) = env.type_var(&id.name) {
                 return Some(ElemRef::Var(v));
+            }
+            if env.is_value(&id.name) && env.symbol(&id.name).is_none() {
+                diags.push(
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("`{}` is a value, not a type", id.name),
+                    )
+                    .at(id.span)
+                    .help(
+                        "types are builtin types (`fixed<8, 4>`), `type` aliases or type variables",
+                    ),
+                );
+                return None;
             }
             match env.symbol(&id.name) {
                 Some(Symbol::Alias(t, _)) => Some(ElemRef::Known(t)),
@@ -922,9 +960,14 @@ struct SigEnv<'a> {
     size_vars: &'a [Named],
     const_params: Vec<(String, usize)>,
     type_vars: &'a [Named],
+    /// Names of values in scope (parameters, locals), to tell "a value used as a type".
+    value_names: &'a [String],
 }
 
 impl SymbolEnv for SigEnv<'_> {
+    fn is_value(&self, name: &str) -> bool {
+        self.value_names.iter().any(|v| v == name)
+    }
     fn symbol(&self, name: &str) -> Option<Symbol> {
         self.module.symbol(name)
     }
@@ -985,6 +1028,11 @@ fn resolve_signature(
                 let ty = {
                     let mut size_vars = std::mem::take(&mut out.size_vars);
                     let mut shape_vars = std::mem::take(&mut out.shape_vars);
+                    let earlier: Vec<String> = k.params[..pi]
+                        .iter()
+                        .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
+                        .map(|q| q.name.name.clone())
+                        .collect();
                     let r = param_type(
                         modules,
                         m,
@@ -994,6 +1042,7 @@ fn resolve_signature(
                         &const_params,
                         &out.type_vars,
                         true,
+                        &earlier,
                         diags,
                     );
                     out.size_vars = size_vars;
@@ -1010,6 +1059,11 @@ fn resolve_signature(
                 }
             }
         };
+        let value_names: Vec<String> = k.params[..pi]
+            .iter()
+            .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
+            .map(|q| q.name.name.clone())
+            .collect();
         let default = p.default.as_ref().and_then(|d| match &kind {
             KParamKind::Const => {
                 let env = SigEnv {
@@ -1017,6 +1071,7 @@ fn resolve_signature(
                     size_vars: &out.size_vars,
                     const_params: const_params.clone(),
                     type_vars: &out.type_vars,
+                    value_names: &value_names,
                 };
                 match size_expr(&env, d) {
                     Ok(s) => Some(ParamDefault::Const(s)),
@@ -1037,6 +1092,12 @@ fn resolve_signature(
             default,
         });
     }
+    let all_values: Vec<String> = k
+        .params
+        .iter()
+        .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
+        .map(|q| q.name.name.clone())
+        .collect();
     for r in &k.results {
         let mut size_vars = out.size_vars.clone();
         let mut shape_vars = out.shape_vars.clone();
@@ -1049,6 +1110,7 @@ fn resolve_signature(
             &const_params,
             &out.type_vars,
             false,
+            &all_values,
             diags,
         ) {
             out.results.push(t);
@@ -1069,6 +1131,7 @@ pub(crate) fn param_type(
     const_params: &[(String, usize)],
     type_vars: &[Named],
     binding: bool,
+    value_names: &[String],
     diags: &mut Diagnostics,
 ) -> Option<TypeRef> {
     let env_elem = SigEnv {
@@ -1076,6 +1139,7 @@ pub(crate) fn param_type(
         size_vars,
         const_params: const_params.to_vec(),
         type_vars,
+        value_names,
     };
     let (elem_expr, dims) = match &ty.kind {
         TypeExprKind::Scalar(e) => (Some(e), None),
@@ -1145,7 +1209,18 @@ pub(crate) fn param_type(
                     if let AE::Name(n) = &e.kind {
                         let known = size_vars.iter().any(|v| &v.name == n)
                             || const_params.iter().any(|(c, _)| c == n)
-                            || matches!(modules[m].scope.get(n), Some((Symbol::Const(_), _)));
+                            || modules[m].scope.contains_key(n);
+                        if !known && value_names.contains(n) {
+                            diags.push(
+                                Diagnostic::error(
+                                    codes::NOT_CONSTANT,
+                                    format!("`{n}` is a value computed at run time, not a compile-time integer"),
+                                )
+                                .at(e.span)
+                                .help(format!("dimensions must be known when compiling; make it a `const` parameter (`{n}: const`), or bind the size from a tensor's shape")),
+                            );
+                            return None;
+                        }
                         if !known {
                             if binding {
                                 size_vars.push(Named {
@@ -1170,6 +1245,7 @@ pub(crate) fn param_type(
                         size_vars,
                         const_params: const_params.to_vec(),
                         type_vars,
+                        value_names,
                     };
                     match size_expr(&env, e) {
                         Ok(s) => {

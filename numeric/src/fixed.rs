@@ -189,6 +189,24 @@ impl Fx {
         Fx::new(self.mant_at(f), f)
     }
 
+    /// The exact decimal form when it is short, else an approximation (`3.4028e38`,
+    /// `-2^300`): for messages.
+    pub fn short(&self) -> String {
+        let exact = self.to_string();
+        if exact.len() <= 24 {
+            return exact;
+        }
+        let f = self.to_f64_lossy();
+        if f.is_finite() && f != 0.0 {
+            return format!("{f:.4e}");
+        }
+        let sign = if self.is_negative() { "-" } else { "" };
+        format!(
+            "{sign}2^{}",
+            self.mant.bit_len() as i64 - 1 - self.frac as i64
+        )
+    }
+
     /// The smallest number of fractional bits that represents this value exactly.
     pub fn min_frac(&self) -> i32 {
         if self.mant.is_zero() {

@@ -267,6 +267,13 @@ pub fn narrowest_type(iv: &Interval, frac: i32) -> ScalarType {
     }
 }
 
+impl Interval {
+    /// `[lo, hi]` with long bounds abbreviated (for messages).
+    pub fn short(&self) -> String {
+        format!("[{}, {}]", self.lo.short(), self.hi.short())
+    }
+}
+
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}, {}]", self.lo, self.hi)

@@ -160,7 +160,7 @@ impl Ctx {
                         (hi, "past the end")
                     };
                     self.diags.push(
-                        Diagnostic::error(codes::OUT_OF_BOUNDS, format!("index {d} of `{}` goes {side}", t.name))
+                        Diagnostic::error(codes::OUT_OF_BOUNDS, format!("the index in dimension {d} of `{}` goes {side}", t.name))
                             .at(span)
                             .label(format!("reaches {bad}, but `{}` has {n} elements along dimension {d} (shape {:?})", t.name, t.shape))
                             .help("adjust the loop bounds or the index expression"),

@@ -673,7 +673,7 @@ impl State<'_> {
                         ),
                     )
                     .at(self.span(e))
-                    .label(format!("values in {range}"))
+                    .label(format!("values in {}", range.short()))
                     .help("convert an operand to a narrower declared type first"),
                 );
                 return None;
@@ -828,7 +828,7 @@ impl State<'_> {
                         let big = Fx::new(Int::pow2(127), 0);
                         if range.hi >= big || range.lo <= big.neg() || *frac > 126 {
                             self.err(
-                                Diagnostic::error(codes::BAD_CAST, format!("values in {range} (with {frac} fractional bits) leave f32's normal range"))
+                                Diagnostic::error(codes::BAD_CAST, format!("values in {} (with {frac} fractional bits) leave f32's normal range", range.short()))
                                     .at(span)
                                     .help("convert to a narrower fixed-point type first"),
                             );
@@ -1094,7 +1094,10 @@ impl State<'_> {
             )
             .at(span)
             .label(format!(
-                "values here range over {range}, but {to} holds [{lo}, {hi}]"
+                "values here range over {}, but {to} holds [{}, {}]",
+                range.short(),
+                lo.short(),
+                hi.short()
             ))
             .help(format!(
                 "{holds} would hold them; or use a saturating type (`sat`), or convert explicitly"

@@ -22,4 +22,4 @@ pub mod verify;
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).
 pub use kiln_lang::{diag, Span};
-pub use lower::{lower_program, EntryArg, LowerInputs};
+pub use lower::{load_global, lower_program, EntryArg, LowerInputs};

@@ -180,59 +180,15 @@ impl ModuleBuilder<'_> {
             return Some(*c);
         }
         let gl = &self.inputs.program.globals[g];
-        let (values, source) = match &gl.init {
-            DataSource::Load {
-                path: _,
-                written,
-                span,
-            } => {
-                let Some(raw) = self.inputs.global_data.get(g).and_then(|r| r.as_ref()) else {
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::READ_FAILED,
-                            format!("data of `{}` was not loaded", gl.name),
-                        )
-                        .at(*span),
-                    );
-                    return None;
-                };
-                if raw.shape != gl.shape {
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::DATA_SHAPE,
-                            format!(
-                                "`{}` is declared with shape {:?} but {} holds {:?}",
-                                gl.name, gl.shape, written, raw.shape
-                            ),
-                        )
-                        .at(*span)
-                        .with_secondary(gl.span, "declared here"),
-                    );
-                    return None;
-                }
-                let (values, report) = match typed_from_raw(raw, &gl.elem) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        self.diags
-                            .push(Diagnostic::error(codes::DATA_DTYPE, e).at(*span));
-                        return None;
-                    }
-                };
-                report_conversion(
-                    &mut self.diags,
-                    &report,
-                    &gl.name,
-                    &gl.elem,
-                    written,
-                    *span,
-                    &gl.shape,
-                );
-                (values, written.clone())
-            }
-            DataSource::Literal(lit, span) => {
-                let v = literal_value(lit, &gl.elem, *span, &mut self.diags)?;
-                (vec![v], format!("{lit:?}"))
-            }
+        let (values, diags) =
+            load_global(gl, self.inputs.global_data.get(g).and_then(|r| r.as_ref()));
+        for d in diags {
+            self.diags.push(d);
+        }
+        let values = values?;
+        let source = match &gl.init {
+            DataSource::Load { written, .. } => written.clone(),
+            DataSource::Literal(lit, _) => format!("{lit:?}"),
         };
         let range = value_range(&values);
         self.module.consts.push(ConstData {
@@ -535,6 +491,60 @@ impl ModuleBuilder<'_> {
     }
 }
 
+/// The values of a module parameter, converted to its type, with the diagnostics of the
+/// conversion (shape or dtype errors, W0802 warnings). The driver calls this for every
+/// parameter in `kiln check`; lowering for the ones it uses.
+pub fn load_global(
+    gl: &hir::Global,
+    raw: Option<&RawArray>,
+) -> (Option<Vec<Value>>, Vec<Diagnostic>) {
+    let mut diags = Diagnostics::default();
+    let values = match &gl.init {
+        DataSource::Load { written, span, .. } => {
+            let Some(raw) = raw else {
+                diags.push(
+                    Diagnostic::error(
+                        codes::READ_FAILED,
+                        format!("data of `{}` was not loaded", gl.name),
+                    )
+                    .at(*span),
+                );
+                return (None, diags.list);
+            };
+            if raw.shape != gl.shape {
+                diags.push(
+                    Diagnostic::error(
+                        codes::DATA_SHAPE,
+                        format!(
+                            "`{}` is declared with shape {:?} but {} holds {:?}",
+                            gl.name, gl.shape, written, raw.shape
+                        ),
+                    )
+                    .at(*span)
+                    .with_secondary(gl.span, "declared here"),
+                );
+                return (None, diags.list);
+            }
+            match typed_from_raw(raw, &gl.elem) {
+                Ok((values, report)) => {
+                    report_conversion(
+                        &mut diags, &report, &gl.name, &gl.elem, written, *span, &gl.shape,
+                    );
+                    Some(values)
+                }
+                Err(e) => {
+                    diags.push(Diagnostic::error(codes::DATA_DTYPE, e).at(*span));
+                    None
+                }
+            }
+        }
+        DataSource::Literal(lit, span) => {
+            literal_value(lit, &gl.elem, *span, &mut diags).map(|v| vec![v])
+        }
+    };
+    (values, diags.list)
+}
+
 fn report_conversion(
     diags: &mut Diagnostics,
     report: &crate::data::ConversionReport,
@@ -572,7 +582,7 @@ fn report_conversion(
             Diagnostic::warning(codes::LOSSY_LOAD, format!("{} value(s) of {source} are not in {set} and were quantized to `{name}`'s type {elem}", report.binarized))
                 .at(span)
                 .note(format!("the first is {raw} at {idx:?}, which becomes {got}"))
-                .help("quantize the weights before exporting them (`kiln quantize`), so the file holds exactly the values used"),
+                .help("quantize the weights before exporting them, so that the file holds exactly the values used"),
         );
     }
 }

@@ -1,0 +1,113 @@
+//! Every example under examples/ and every stdlib kernel runs on the interpreter, with its
+//! printed results kept as golden files (`tests/examples/<name>.out`,
+//! `tests/stdlib/nn_all.out`). The LeNet example also classifies its ten sample digits
+//! correctly (its logits were checked bit for bit against a numpy simulation of the
+//! quantized network: examples/lenet/check_kiln.py).
+//!
+//! Bless with `KILN_BLESS=1 cargo test --test examples`.
+
+mod common;
+
+use common::check_golden;
+use kiln::{Options, RunSpec};
+use std::path::{Path, PathBuf};
+
+fn options() -> Options {
+    Options {
+        color: false,
+        ..Options::default()
+    }
+}
+
+fn run(script: &Path, inputs: &[(&str, &str)], out: Option<&Path>) -> kiln::Outcome {
+    let spec = RunSpec {
+        kernel: None,
+        inputs: inputs
+            .iter()
+            .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
+            .collect(),
+        full: true,
+    };
+    kiln::run(script, &spec, out, &options())
+}
+
+/// Every `.kiln` file directly inside an example directory.
+fn example_scripts() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in std::fs::read_dir("examples").expect("examples/").flatten() {
+        if !dir.path().is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path())
+            .expect("example dir")
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "kiln") {
+                v.push(f.path());
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn every_example_runs() {
+    let scripts = example_scripts();
+    assert!(scripts.len() >= 4, "examples missing: {scripts:?}");
+    for s in scripts {
+        let o = run(&s, &[], None);
+        assert_eq!(o.code, 0, "{} failed:\n{}", s.display(), o.stderr);
+        let name = s.file_stem().unwrap().to_string_lossy().into_owned();
+        check_golden(
+            Path::new(&format!("tests/examples/{name}.out")),
+            &format!("{}{}", o.stdout, o.stderr),
+        );
+    }
+}
+
+#[test]
+fn every_stdlib_kernel_runs() {
+    let o = run(Path::new("tests/stdlib/nn_all.kiln"), &[], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    check_golden(
+        Path::new("tests/stdlib/nn_all.out"),
+        &format!("{}{}", o.stdout, o.stderr),
+    );
+}
+
+#[test]
+fn lenet_classifies_its_samples() {
+    let labels = read_labels("examples/lenet/data/labels.npy");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (k, &label) in labels.iter().enumerate() {
+        let input = format!("examples/lenet/data/x{k}.npy");
+        let out = dir.path().join(format!("x{k}"));
+        let o = run(
+            Path::new("examples/lenet/lenet.kiln"),
+            &[("x", &input)],
+            Some(&out),
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let logits = read_f64(&out.join("result.npy"));
+        let predicted = logits
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.partial_cmp(b.1).expect("finite logits"))
+            .map(|(i, _)| i)
+            .expect("ten logits");
+        assert_eq!(predicted as i64, label, "x{k}: logits {logits:?}");
+    }
+}
+
+fn read_labels(path: &str) -> Vec<i64> {
+    let bytes = std::fs::read(path).expect("labels.npy");
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");
+    npy.into_vec::<i64>().expect("int64 labels")
+}
+
+fn read_f64(path: &Path) -> Vec<f64> {
+    let bytes = std::fs::read(path).expect("a result file");
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");
+    npy.into_vec::<f64>().expect("float64 logits")
+}
