@@ -5,6 +5,9 @@
 //! user controls can panic here: bad files, bad data and bad programs all end as
 //! diagnostics and exit code 1.
 
+// Diagnostics are large and only travel on error paths.
+#![allow(clippy::result_large_err)]
+
 pub mod npy;
 pub mod stdlib;
 
@@ -804,18 +807,7 @@ fn report_outputs(
         }
     }
     for (name, t) in names.iter().zip(outputs) {
-        let shape = if t.shape.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "[{}]",
-                t.shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
+        let shape = kiln_passes::data::shape_suffix(&t.shape);
         let _ = writeln!(s.out.stdout, "{name}: {}{shape}", t.elem);
         if full {
             let _ = writeln!(s.out.stdout, "{}", all_values(t));
@@ -905,18 +897,7 @@ pub fn types_report(module: &Module, sources: &SourceMap) -> String {
             format!("{}:{l}", short_name(&sources.get(span.file).name))
         };
         for t in &inst.tensors {
-            let shape = if t.shape.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "[{}]",
-                    t.shape
-                        .iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
+            let shape = kiln_passes::data::shape_suffix(&t.shape);
             let why = match &t.kind {
                 TensorKind::Input(_) => "declared (input)".to_string(),
                 TensorKind::Const(c) => {

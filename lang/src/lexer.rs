@@ -551,6 +551,33 @@ pub fn unescape_string(lit: &str) -> String {
     out
 }
 
+/// One line per token (`line:col KIND`), lexical errors inline: the lexer's golden form.
+pub fn dump_tokens(src: &str) -> String {
+    let mut out = String::new();
+    let line_col = |off: usize| {
+        let before = &src[..off.min(src.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
+        (line, col)
+    };
+    for t in Lexer::new(src) {
+        match t {
+            Ok((s, tok, _)) => {
+                let (l, c) = line_col(s);
+                out.push_str(&format!("{l}:{c} {tok:?}\n"));
+            }
+            Err(e) => {
+                let (l, c) = line_col(e.start);
+                out.push_str(&format!("{l}:{c} error {}: {}\n", e.code.id, e.message));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,31 +639,4 @@ mod tests {
             "{k}"
         );
     }
-}
-
-/// One line per token (`line:col KIND`), lexical errors inline: the lexer's golden form.
-pub fn dump_tokens(src: &str) -> String {
-    let mut out = String::new();
-    let line_col = |off: usize| {
-        let before = &src[..off.min(src.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map_or(before.len(), |i| before.len() - i - 1)
-            + 1;
-        (line, col)
-    };
-    for t in Lexer::new(src) {
-        match t {
-            Ok((s, tok, _)) => {
-                let (l, c) = line_col(s);
-                out.push_str(&format!("{l}:{c} {tok:?}\n"));
-            }
-            Err(e) => {
-                let (l, c) = line_col(e.start);
-                out.push_str(&format!("{l}:{c} error {}: {}\n", e.code.id, e.message));
-            }
-        }
-    }
-    out
 }

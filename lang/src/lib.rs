@@ -5,6 +5,9 @@
 //! user can get wrong is reported as a [`diag::Diagnostic`]. The HIR (hir.rs) is the
 //! only thing later stages see.
 
+// Diagnostics are large and only travel on error paths.
+#![allow(clippy::result_large_err)]
+
 pub mod ast;
 pub mod ast_print;
 pub mod check;

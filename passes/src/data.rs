@@ -176,6 +176,21 @@ pub fn value_range(values: &[Value]) -> Option<Interval> {
     Some(Interval::new(lo, hi))
 }
 
+/// `[2, 3]` for a shape, and nothing for a scalar: the suffix after an element type.
+pub fn shape_suffix(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return String::new();
+    }
+    format!(
+        "[{}]",
+        shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// Row-major strides of a shape.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];

@@ -794,21 +794,10 @@ impl State<'_> {
                     return None;
                 }
                 let (t, o) = (self.expr(then)?, self.expr(otherwise)?);
-                match (t, o) {
-                    (Val::Bool, Val::Bool) => Some(Val::Bool),
-                    (Val::F32, Val::F32) => Some(Val::F32),
-                    (
-                        Val::Exact {
-                            range: r1,
-                            frac: f1,
-                            from_data: d1,
-                        },
-                        Val::Exact {
-                            range: r2,
-                            frac: f2,
-                            from_data: d2,
-                        },
-                    ) => Some(Val::exact(r1.join(&r2), f1.max(f2), d1 || d2)),
+                match (&t, &o) {
+                    (Val::Bool, Val::Bool)
+                    | (Val::F32, Val::F32)
+                    | (Val::Exact { .. }, Val::Exact { .. }) => Some(join_val(&t, &o)),
                     _ => {
                         self.err(
                             Diagnostic::error(

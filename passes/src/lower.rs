@@ -822,66 +822,33 @@ impl<'h> Lowerer<'_, '_, 'h> {
         })
     }
 
+    /// Adds an edge `from -> to` carrying `tensor`, unless there is one already.
+    fn link(&mut self, from: NodeId, to: NodeId, tensor: TensorId, kind: EdgeKind) {
+        let exists = self
+            .inst
+            .graph
+            .edges_connecting(from, to)
+            .any(|e| e.weight().tensor == tensor);
+        if from != to && !exists {
+            self.inst.graph.add_edge(from, to, Edge { tensor, kind });
+        }
+    }
+
     /// Adds a node and its edges (data from the last writer of each read, order from the
     /// readers and the writer of each written tensor).
     fn add_node(&mut self, node: Node, reads: &[TensorId], writes: &[TensorId]) -> NodeId {
         let n = self.inst.graph.add_node(node);
         for &t in reads {
             if let Some(&w) = self.last_writer.get(&t) {
-                if w != n
-                    && !self
-                        .inst
-                        .graph
-                        .edges_connecting(w, n)
-                        .any(|e| e.weight().tensor == t)
-                {
-                    self.inst.graph.add_edge(
-                        w,
-                        n,
-                        Edge {
-                            tensor: t,
-                            kind: EdgeKind::Data,
-                        },
-                    );
-                }
+                self.link(w, n, t, EdgeKind::Data);
             }
         }
         for &t in writes {
             if let Some(&w) = self.last_writer.get(&t) {
-                if w != n
-                    && !self
-                        .inst
-                        .graph
-                        .edges_connecting(w, n)
-                        .any(|e| e.weight().tensor == t)
-                {
-                    self.inst.graph.add_edge(
-                        w,
-                        n,
-                        Edge {
-                            tensor: t,
-                            kind: EdgeKind::Order,
-                        },
-                    );
-                }
+                self.link(w, n, t, EdgeKind::Order);
             }
             for r in self.readers.remove(&t).unwrap_or_default() {
-                if r != n
-                    && !self
-                        .inst
-                        .graph
-                        .edges_connecting(r, n)
-                        .any(|e| e.weight().tensor == t)
-                {
-                    self.inst.graph.add_edge(
-                        r,
-                        n,
-                        Edge {
-                            tensor: t,
-                            kind: EdgeKind::Order,
-                        },
-                    );
-                }
+                self.link(r, n, t, EdgeKind::Order);
             }
         }
         for &t in reads {
@@ -1641,7 +1608,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         tensor: t,
                         index: i,
                     });
-                    let n = self.inst.graph.node_indices().last().expect("output");
+                    let n = self.inst.graph.node_indices().next_back().expect("output");
                     if let Some(&w) = self.last_writer.get(&t) {
                         self.inst.graph.add_edge(
                             w,
@@ -2319,7 +2286,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         shape: &[usize],
         scope: &Scope<'h>,
         span: Span,
-    ) -> L<(Vec<ViewDim>, Vec<(usize, usize, i64)>)> {
+    ) -> L<(Vec<ViewDim>, Vec<RegionDim>)> {
         let mut base = Vec::new();
         let mut region = Vec::new();
         for (d, (s, &n)) in subs.iter().zip(shape).enumerate() {
@@ -3284,6 +3251,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// A reduction over all elements of a shape, in row-major order.
+    #[allow(clippy::type_complexity)]
     fn reduce_over(
         &mut self,
         op: ReduceOp,
@@ -3342,6 +3310,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 }
 
+/// A dimension of a view's region: (dimension of the base tensor, length, step).
+type RegionDim = (usize, usize, i64);
+
 /// A dimension of a view: the base offset (for a slice, its start).
 #[derive(Clone, Debug)]
 struct ViewDim {
@@ -3349,7 +3320,7 @@ struct ViewDim {
 }
 
 /// The base-tensor index of element `idx` of a view.
-fn view_index(base: &[ViewDim], region: &[(usize, usize, i64)], idx: &[Affine]) -> Vec<Affine> {
+fn view_index(base: &[ViewDim], region: &[RegionDim], idx: &[Affine]) -> Vec<Affine> {
     let mut out: Vec<Affine> = base.iter().map(|b| b.offset.clone()).collect();
     for ((d, _, step), i) in region.iter().zip(idx) {
         out[*d] = out[*d].add_scaled(i, *step);

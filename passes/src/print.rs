@@ -11,7 +11,8 @@
 //!   output 0 = %2
 //! ```
 //! Types follow every local at its assignment and every tensor in the header; `:` after
-//! an expression shows its inferred type when `types` is on.
+//! an expression shows its inferred type when `types` is on. A `?` after an access marks
+//! one the `bounds` pass could not prove in bounds (checked at run time).
 
 use crate::data::ConstData;
 use crate::ir::*;
@@ -105,18 +106,7 @@ impl Printer<'_> {
         let e = if entry { " [entry]" } else { "" };
         self.line(0, &format!("instance {}{b}{e}", inst.name));
         for (i, t) in inst.tensors.iter().enumerate() {
-            let shape = if t.shape.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "[{}]",
-                    t.shape
-                        .iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
+            let shape = crate::data::shape_suffix(&t.shape);
             let role = match &t.kind {
                 TensorKind::Input(k) => format!("input {k}"),
                 TensorKind::Const(c) => format!("const {}", self.const_name(*c)),
@@ -253,7 +243,8 @@ impl Printer<'_> {
     fn access(&self, a: &Access) -> String {
         let t = self.inst.tensor(a.tensor);
         let idx: Vec<String> = a.index.iter().map(|i| self.affine(i)).collect();
-        let check = if a.checked { "" } else { "" };
+        // `?` marks an access checked at run time (not proven in bounds).
+        let check = if a.checked { "?" } else { "" };
         if idx.is_empty() {
             format!("{}{check}", t.name)
         } else {

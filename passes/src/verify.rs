@@ -401,15 +401,11 @@ fn verify_expr(
     }
     match inst.expr(e) {
         Expr::Load(a) => check_access(inst, a, bound, err),
-        Expr::LoopVar(v) => {
-            if !bound.contains(v) {
-                err(format!("loop variable {v:?} read outside its loop"));
-            }
+        Expr::LoopVar(v) if !bound.contains(v) => {
+            err(format!("loop variable {v:?} read outside its loop"))
         }
-        Expr::Local(l) => {
-            if l.index() >= inst.locals.len() {
-                err(format!("local {l:?} out of range"));
-            }
+        Expr::Local(l) if l.index() >= inst.locals.len() => {
+            err(format!("local {l:?} out of range"))
         }
         _ => {}
     }
