@@ -13,11 +13,12 @@ pub mod stdlib;
 
 use kiln_lang::diag::{codes, render_all, Diagnostic};
 use kiln_lang::hir::{self, DataSource, ElemRef, KParamKind, Literal, ParamDefault};
-use kiln_lang::{check_program, SourceFile, SourceLoader, SourceMap};
+use kiln_lang::{check_program_timed, SourceFile, SourceLoader, SourceMap};
 use kiln_passes::data::{typed_from_raw, RawArray, RawData, TensorValue};
 use kiln_passes::ir::{Module, TensorKind};
 use kiln_passes::manager::{pipeline, PassContext};
 use kiln_passes::print::{module_to_dot, module_to_string, PrintOptions};
+use kiln_passes::run_error::RunError;
 use kiln_passes::{lower_program, EntryArg, LowerInputs};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,23 @@ pub struct RunSpec {
     pub inputs: Vec<(String, PathBuf)>,
     /// Print every value of the results, not only the first ones.
     pub full: bool,
+    /// The engine that runs the kernel.
+    pub engine: Engine,
+    /// Threads for the JIT's parallel loops (0: one per core).
+    pub threads: usize,
+    /// Run the kernel this many times after compiling once and report the median time
+    /// (0: run once, report nothing).
+    pub repeat: usize,
+}
+
+/// The engines that run kernels.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Native code through cranelift (the default).
+    #[default]
+    Jit,
+    /// The reference interpreter.
+    Interp,
 }
 
 /// Loads modules from the embedded stdlib and from `.kiln` files next to the importer.
@@ -147,6 +165,8 @@ struct Session {
     sources: SourceMap,
     diags: Vec<Diagnostic>,
     timings: Vec<(String, Duration)>,
+    /// The last line of stderr (`kernel time: ...`).
+    trailer: Option<String>,
     out: Outcome,
 }
 
@@ -157,6 +177,7 @@ impl Session {
             sources: SourceMap::new(),
             diags: Vec::new(),
             timings: Vec::new(),
+            trailer: None,
             out: Outcome::default(),
         }
     }
@@ -205,6 +226,9 @@ impl Session {
                 total.as_secs_f64() * 1e3
             );
         }
+        if let Some(t) = &self.trailer {
+            let _ = writeln!(self.out.stderr, "{t}");
+        }
         self.out
     }
 
@@ -217,9 +241,11 @@ impl Session {
                 return None;
             }
         };
-        let (program, diags) = self.time("parse+check", |s| {
-            check_program(file, &mut FsLoader, &mut s.sources)
-        });
+        let t = Instant::now();
+        let (program, diags, parse) = check_program_timed(file, &mut FsLoader, &mut self.sources);
+        self.timings.push(("parse".into(), parse));
+        self.timings
+            .push(("check".into(), t.elapsed().saturating_sub(parse)));
         for d in diags.list {
             self.push(d);
         }
@@ -760,14 +786,82 @@ fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options)
     let mut s = Session::new(opts);
     if let Some((program, kernel, data, module)) = prepare(&mut s, path, spec, false) {
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
-            let result = s.time("run (interp)", |_| kiln_interp::run(&module, &inputs));
+            let result = match spec.engine {
+                Engine::Interp => {
+                    repeated(&mut s, spec.repeat, || kiln_interp::run(&module, &inputs))
+                }
+                Engine::Jit => run_jit(&mut s, &module, &inputs, spec),
+            };
             match result {
-                Ok(outputs) => report_outputs(&mut s, &module, &outputs, out_dir, spec.full),
-                Err(e) => s.push(e.to_diagnostic()),
+                Some(Ok(outputs)) => report_outputs(&mut s, &module, &outputs, out_dir, spec.full),
+                Some(Err(e)) => s.push(e.to_diagnostic()),
+                None => {}
             }
         }
     }
     s.finish()
+}
+
+/// Compiles with the JIT and runs; `None` when compilation failed (reported).
+fn run_jit(
+    s: &mut Session,
+    module: &Module,
+    inputs: &[TensorValue],
+    spec: &RunSpec,
+) -> Option<Result<Vec<TensorValue>, RunError>> {
+    let jit_opts = kiln_jit::JitOptions {
+        threads: spec.threads,
+        ..Default::default()
+    };
+    let program = match s.time("codegen", |_| kiln_jit::Program::compile(module, &jit_opts)) {
+        Ok(p) => p,
+        Err(e) => {
+            s.push(e.to_diagnostic());
+            return None;
+        }
+    };
+    let prepared = match program.prepare(inputs) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let outs = repeated(s, spec.repeat, || program.execute(&prepared))?;
+    Some(outs.map(|o| program.decode(&o)))
+}
+
+/// Runs `kernel` once, or `repeat` times reporting the median time as the last line of
+/// stderr; records the first run's time as the `run` stage. Returns the first result.
+fn repeated<T>(
+    s: &mut Session,
+    repeat: usize,
+    mut kernel: impl FnMut() -> Result<T, RunError>,
+) -> Option<Result<T, RunError>> {
+    let t = Instant::now();
+    let first = kernel();
+    let took = t.elapsed();
+    s.timings.push(("run".into(), took));
+    if first.is_err() || repeat == 0 {
+        return Some(first);
+    }
+    let mut times = vec![took];
+    while times.len() < repeat {
+        let t = Instant::now();
+        if let Err(e) = kernel() {
+            return Some(Err(e));
+        }
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let median = if times.len() % 2 == 1 {
+        times[times.len() / 2]
+    } else {
+        (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2
+    };
+    s.trailer = Some(format!(
+        "kernel time: median {:.3} ms over {} runs",
+        median.as_secs_f64() * 1e3,
+        times.len()
+    ));
+    Some(first)
 }
 
 /// Output names: the tensors' names, made unique.

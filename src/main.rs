@@ -23,6 +23,8 @@ struct Cli {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Engine {
+    /// Native code through cranelift, bit-exact with the interpreter.
+    Jit,
     /// The reference interpreter (exact, slow).
     Interp,
 }
@@ -78,8 +80,15 @@ enum Command {
         #[arg(long)]
         full: bool,
         /// The engine that runs the kernel.
-        #[arg(long, value_enum, default_value = "interp")]
+        #[arg(long, value_enum, default_value = "jit")]
         engine: Engine,
+        /// Threads for parallel loops (JIT; default: one per core).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        threads: Option<u32>,
+        /// Run the kernel N times after compiling once; the last line of stderr is
+        /// `kernel time: median X.XXX ms over N runs` (kernel only: no compile, no I/O).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: Option<u32>,
         #[command(flatten)]
         common: Common,
     },
@@ -184,7 +193,7 @@ fn real_main() -> ExitCode {
     let spec = |t: &Target| RunSpec {
         kernel: t.kernel.clone(),
         inputs: t.inputs.clone(),
-        full: false,
+        ..RunSpec::default()
     };
     let outcome: Outcome = match &cli.command {
         Command::Check { files, .. } => kiln::check(files, &opts),
@@ -192,12 +201,20 @@ fn real_main() -> ExitCode {
             target,
             out,
             full,
-            engine: Engine::Interp,
+            engine,
+            threads,
+            repeat,
             ..
         } => kiln::run(
             &target.file,
             &RunSpec {
                 full: *full,
+                engine: match engine {
+                    Engine::Jit => kiln::Engine::Jit,
+                    Engine::Interp => kiln::Engine::Interp,
+                },
+                threads: threads.unwrap_or(0) as usize,
+                repeat: repeat.unwrap_or(0) as usize,
                 ..spec(target)
             },
             out.as_deref(),

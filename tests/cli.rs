@@ -341,7 +341,7 @@ fn timings_block() {
     let stderr = text(&out.stderr);
     let block: Vec<&str> = stderr.lines().skip_while(|l| *l != "timings:").collect();
     assert!(block.len() >= 3, "no timings block in stderr:\n{stderr}");
-    for stage in ["parse+check", "lower", "run (interp)", "total"] {
+    for stage in ["parse", "check", "lower", "codegen", "run", "total"] {
         assert!(
             block
                 .iter()
@@ -452,4 +452,52 @@ fn color_choices() {
         "--color auto coloured a pipe:\n{auto}"
     );
     assert_eq!(auto, never);
+}
+
+#[test]
+fn repeat_reports_the_median_kernel_time_last() {
+    for engine in ["jit", "interp"] {
+        let out = kiln(&[
+            "run",
+            "tests/run/ok_select_kernel.kiln",
+            "-k",
+            "first",
+            "--engine",
+            engine,
+            "--repeat",
+            "5",
+        ]);
+        expect_code(&out, 0, "kiln run --repeat 5");
+        let stderr = text(&out.stderr);
+        let last = stderr.lines().last().unwrap_or_default();
+        let rest = last
+            .strip_prefix("kernel time: median ")
+            .and_then(|r| r.strip_suffix(" ms over 5 runs"))
+            .unwrap_or_else(|| panic!("{engine}: last stderr line is `{last}`"));
+        let (whole, frac) = rest.split_once('.').expect("X.XXX");
+        assert!(whole.parse::<u64>().is_ok() && frac.len() == 3, "{last}");
+    }
+    // The results are printed as without --repeat.
+    let plain = kiln(&["run", "tests/run/ok_select_kernel.kiln", "-k", "first"]);
+    let repeated = kiln(&[
+        "run",
+        "tests/run/ok_select_kernel.kiln",
+        "-k",
+        "first",
+        "--repeat",
+        "3",
+    ]);
+    assert_eq!(text(&plain.stdout), text(&repeated.stdout));
+}
+
+#[test]
+fn bad_engine_options_are_usage_errors() {
+    for args in [
+        &["run", "tests/run/ok_select_kernel.kiln", "--repeat", "0"][..],
+        &["run", "tests/run/ok_select_kernel.kiln", "--threads", "0"],
+        &["run", "tests/run/ok_select_kernel.kiln", "--engine", "gpu"],
+    ] {
+        let out = kiln(args);
+        expect_code(&out, 2, &args.join(" "));
+    }
 }

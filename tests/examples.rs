@@ -1,6 +1,6 @@
-//! Every example under examples/ and every stdlib kernel runs on the interpreter, with its
-//! printed results kept as golden files (`tests/examples/<name>.out`,
-//! `tests/stdlib/nn_all.out`). The LeNet example also classifies its ten sample digits
+//! Every example under examples/ and every stdlib kernel runs on both engines (the
+//! interpreter and the JIT), which must print the same results, kept as golden files
+//! (`tests/examples/<name>.out`, `tests/stdlib/nn_all.out`). The LeNet example also classifies its ten sample digits
 //! correctly (its logits were checked bit for bit against a numpy simulation of the
 //! quantized network: examples/lenet/check_kiln.py).
 //!
@@ -9,7 +9,7 @@
 mod common;
 
 use common::check_golden;
-use kiln::{Options, RunSpec};
+use kiln::{Engine, Options, RunSpec};
 use std::path::{Path, PathBuf};
 
 fn options() -> Options {
@@ -19,7 +19,14 @@ fn options() -> Options {
     }
 }
 
-fn run(script: &Path, inputs: &[(&str, &str)], out: Option<&Path>) -> kiln::Outcome {
+const ENGINES: [Engine; 2] = [Engine::Interp, Engine::Jit];
+
+fn run(
+    script: &Path,
+    inputs: &[(&str, &str)],
+    out: Option<&Path>,
+    engine: Engine,
+) -> kiln::Outcome {
     let spec = RunSpec {
         kernel: None,
         inputs: inputs
@@ -27,8 +34,25 @@ fn run(script: &Path, inputs: &[(&str, &str)], out: Option<&Path>) -> kiln::Outc
             .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
             .collect(),
         full: true,
+        engine,
+        ..RunSpec::default()
     };
     kiln::run(script, &spec, out, &options())
+}
+
+/// Runs on every engine; checks each prints the golden output.
+fn run_golden(script: &Path, golden: &Path) {
+    for engine in ENGINES {
+        let o = run(script, &[], None, engine);
+        assert_eq!(
+            o.code,
+            0,
+            "{} failed on {engine:?}:\n{}",
+            script.display(),
+            o.stderr
+        );
+        check_golden(golden, &format!("{}{}", o.stdout, o.stderr));
+    }
 }
 
 /// Every `.kiln` file directly inside an example directory.
@@ -56,23 +80,16 @@ fn every_example_runs() {
     let scripts = example_scripts();
     assert!(scripts.len() >= 4, "examples missing: {scripts:?}");
     for s in scripts {
-        let o = run(&s, &[], None);
-        assert_eq!(o.code, 0, "{} failed:\n{}", s.display(), o.stderr);
         let name = s.file_stem().unwrap().to_string_lossy().into_owned();
-        check_golden(
-            Path::new(&format!("tests/examples/{name}.out")),
-            &format!("{}{}", o.stdout, o.stderr),
-        );
+        run_golden(&s, Path::new(&format!("tests/examples/{name}.out")));
     }
 }
 
 #[test]
 fn every_stdlib_kernel_runs() {
-    let o = run(Path::new("tests/stdlib/nn_all.kiln"), &[], None);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    check_golden(
+    run_golden(
+        Path::new("tests/stdlib/nn_all.kiln"),
         Path::new("tests/stdlib/nn_all.out"),
-        &format!("{}{}", o.stdout, o.stderr),
     );
 }
 
@@ -87,6 +104,7 @@ fn lenet_classifies_its_samples() {
             Path::new("examples/lenet/lenet.kiln"),
             &[("x", &input)],
             Some(&out),
+            Engine::Jit,
         );
         assert_eq!(o.code, 0, "{}", o.stderr);
         let logits = read_f64(&out.join("result.npy"));

@@ -20,5 +20,5 @@ pub mod span;
 pub mod sym;
 
 pub use diag::{Diagnostic, Diagnostics};
-pub use program::{build_prim, check_program, SourceLoader};
+pub use program::{build_prim, check_program, check_program_timed, SourceLoader};
 pub use span::{FileId, SourceFile, SourceMap, Span};

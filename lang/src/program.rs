@@ -87,6 +87,18 @@ pub fn check_program(
     loader: &mut dyn SourceLoader,
     sources: &mut SourceMap,
 ) -> (hir::Program, Diagnostics) {
+    let (program, diags, _) = check_program_timed(entry, loader, sources);
+    (program, diags)
+}
+
+/// [`check_program`], also returning the time spent reading and parsing files (the rest
+/// is checking).
+pub fn check_program_timed(
+    entry: SourceFile,
+    loader: &mut dyn SourceLoader,
+    sources: &mut SourceMap,
+) -> (hir::Program, Diagnostics, std::time::Duration) {
+    let parse_start = std::time::Instant::now();
     let mut fe = Frontend {
         sources,
         loader,
@@ -97,9 +109,10 @@ pub fn check_program(
     };
     let entry_name = module_display_name(&entry.name);
     let entry_idx = fe.load(entry, entry_name, &mut Vec::new());
+    let parse_time = parse_start.elapsed();
     let mut program = hir::Program::default();
     let Some(entry_idx) = entry_idx else {
-        return (program, fe.diags);
+        return (program, fe.diags, parse_time);
     };
     let order = fe.order.clone();
     let mut modules = std::mem::take(&mut fe.modules);
@@ -177,7 +190,7 @@ pub fn check_program(
         .map(|&(_, id)| id)
         .collect();
     check_recursion(&program, &mut fe.diags);
-    (program, fe.diags)
+    (program, fe.diags, parse_time)
 }
 
 fn module_display_name(file_name: &str) -> String {

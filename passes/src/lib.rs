@@ -7,6 +7,7 @@
 //! - lower.rs: HIR → IR, instantiating kernels per shape and type;
 //! - infer_types.rs: quantization-aware type inference (run per node during lowering);
 //! - bounds.rs: proves accesses in bounds;
+//! - run_error.rs: the run-time error every engine reports;
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
 pub mod bounds;
@@ -16,6 +17,7 @@ pub mod ir;
 pub mod lower;
 pub mod manager;
 pub mod print;
+pub mod run_error;
 pub mod value;
 pub mod verify;
 

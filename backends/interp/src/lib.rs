@@ -8,41 +8,12 @@
 
 use kiln_numeric::{Fx, ScalarType};
 use kiln_passes::data::{strides, TensorValue};
-use kiln_passes::diag::{codes, Code, Diagnostic};
+use kiln_passes::diag::{codes, Code};
 use kiln_passes::ir::*;
 use kiln_passes::value::convert;
 use kiln_passes::Span;
 
-/// A run-time error, with where it happened.
-#[derive(Clone, Debug)]
-pub struct RunError {
-    pub code: Code,
-    pub message: String,
-    pub span: Option<Span>,
-    pub notes: Vec<String>,
-}
-
-impl RunError {
-    fn new(code: Code, message: String, span: Span) -> RunError {
-        RunError {
-            code,
-            message,
-            span: Some(span),
-            notes: Vec::new(),
-        }
-    }
-
-    pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut d = Diagnostic::error(self.code, self.message.clone());
-        if let Some(s) = self.span {
-            d = d.at(s);
-        }
-        for n in &self.notes {
-            d = d.note(n.clone());
-        }
-        d
-    }
-}
+pub use kiln_passes::run_error::RunError;
 
 type R<T> = Result<T, RunError>;
 

@@ -1,0 +1,1617 @@
+//! One compute node → one native function.
+//!
+//! Every compute node becomes `extern "C" fn(ptrs: *const *mut u8, ctx: *mut ErrCtx) -> i32`:
+//! `ptrs[k]` is the buffer of the node's k-th tensor (`NodeCode::tensors`), the return value
+//! is 0, or 1 after filling `ctx` with a run-time error (an index out of bounds, a division
+//! by zero).
+//!
+//! Values are kept as in layout.rs: an exact value of inferred type `T` is its mantissa in
+//! the narrowest native integer holding `T`'s width. Every operation widens its operands to
+//! its own (inferred) type first, so nothing overflows and results are exact; conversions to
+//! declared types emit the quantization and overflow sequence of the target's modes, and
+//! skip whatever the value's range makes unnecessary. Rare, wide or intricate cases (128-bit
+//! division, f32 ↔ fixed conversions of 128-bit values, the `wrap_sm` and saturation-bit
+//! overflow modes) call small Rust helpers that use kiln-numeric itself.
+
+use crate::helpers::{Helpers, DIV_FLOOR, DIV_TRUNC, MOD_FLOOR};
+use crate::layout::{container, frac_of, store_of};
+use crate::vector::Vectorizer;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value as CValue,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use kiln_numeric::{Fx, Interval, Overflow, Quant, ScalarType};
+use kiln_passes::ir::*;
+use kiln_passes::Span;
+use std::collections::HashMap;
+use std::mem::offset_of;
+
+/// The error codes a native function reports.
+pub const ERR_BOUNDS: u32 = 1;
+pub const ERR_DIV_ZERO: u32 = 2;
+
+/// Where the error details of a native function go (shared with the runtime).
+#[repr(C)]
+#[derive(Debug, Default, Clone)]
+pub struct ErrCtx {
+    pub code: u32,
+    /// Index into `NodeCode::sites`.
+    pub site: u32,
+    /// The index of the failing access, one value per dimension (the first 16).
+    pub idx: [i64; 16],
+    /// The active loop variables (ids and values), outermost first.
+    pub nloops: u32,
+    pub loop_ids: [u32; 16],
+    pub loop_vals: [i64; 16],
+}
+
+/// A place that can fail at run time.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub span: Span,
+    /// The tensor of an access (for bounds errors).
+    pub tensor: Option<TensorId>,
+}
+
+/// Why a node cannot be compiled.
+#[derive(Clone, Debug)]
+pub struct Unsupported {
+    pub span: Span,
+    pub what: String,
+}
+
+/// How an SSA value represents a kiln value.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Rep {
+    Bool,
+    F32,
+    /// A mantissa with `frac` fractional bits, `width` significant bits, in a `bits`-bit
+    /// integer, sign- or zero-extended.
+    Exact {
+        bits: u32,
+        width: u32,
+        signed: bool,
+        frac: i32,
+    },
+}
+
+impl Rep {
+    pub fn of(t: &ScalarType) -> Option<Rep> {
+        Some(match t {
+            ScalarType::Bool => Rep::Bool,
+            ScalarType::F32 => Rep::F32,
+            ScalarType::Bin | ScalarType::Tern => Rep::Exact {
+                bits: 8,
+                width: 2,
+                signed: true,
+                frac: 0,
+            },
+            ScalarType::Int(i) => Rep::Exact {
+                bits: container(i.width)?,
+                width: i.width,
+                signed: i.signed,
+                frac: 0,
+            },
+            ScalarType::Fixed(f) => Rep::Exact {
+                bits: container(f.width)?,
+                width: f.width,
+                signed: f.signed,
+                frac: f.frac_bits(),
+            },
+        })
+    }
+
+    pub fn ty(self) -> Type {
+        match self {
+            Rep::Bool => types::I8,
+            Rep::F32 => types::F32,
+            Rep::Exact { bits, .. } => int_ty(bits),
+        }
+    }
+}
+
+pub fn int_ty(bits: u32) -> Type {
+    match bits {
+        8 => types::I8,
+        16 => types::I16,
+        32 => types::I32,
+        64 => types::I64,
+        _ => types::I128,
+    }
+}
+
+/// The compiled form of a node, before finalization.
+pub struct NodeCode {
+    /// The tensors whose buffers the function takes, in `ptrs` order.
+    pub tensors: Vec<TensorId>,
+    pub sites: Vec<Site>,
+}
+
+pub type R<T> = Result<T, Unsupported>;
+
+/// State while generating one function.
+pub struct Gen<'a, 'b> {
+    pub inst: &'a Instance,
+    pub b: FunctionBuilder<'b>,
+    pub helpers: &'a Helpers,
+    pub ptrs: HashMap<TensorId, CValue>,
+    /// Written-element flags (one byte per element) of the tensors that need them.
+    pub shadows: HashMap<TensorId, CValue>,
+    /// The loop whose bounds come from the function's `lo`, `hi` parameters (the loop
+    /// the runtime splits across threads).
+    pub outer: Option<(LoopVarId, CValue, CValue)>,
+    pub locals: HashMap<LocalId, Variable>,
+    pub loops: HashMap<LoopVarId, Variable>,
+    pub active: Vec<LoopVarId>,
+    pub ctx_ptr: CValue,
+    pub sites: Vec<Site>,
+    /// Constant type descriptors handed to helpers (kept alive by the program).
+    pub descs: &'a mut Vec<Box<ScalarType>>,
+    pub vec: Option<Vectorizer>,
+}
+
+impl<'a, 'b> Gen<'a, 'b> {
+    // ------------------------------------------------------------ small tools
+
+    pub fn iconst(&mut self, bits: u32, v: i128) -> CValue {
+        if bits <= 64 {
+            return self.b.ins().iconst(int_ty(bits), v as i64);
+        }
+        let lo = self.b.ins().iconst(types::I64, v as i64);
+        let hi = self.b.ins().iconst(types::I64, (v >> 64) as i64);
+        self.b.ins().iconcat(lo, hi)
+    }
+
+    /// Changes the container of an exact value (extending by its signedness) and raises
+    /// its fractional bits to `frac` (exact: a left shift).
+    pub fn coerce(&mut self, v: CValue, from: Rep, bits: u32, frac: i32) -> CValue {
+        let Rep::Exact {
+            bits: fb,
+            signed,
+            frac: ff,
+            ..
+        } = from
+        else {
+            panic!("coerce of a non-exact value");
+        };
+        let mut v = v;
+        if bits > fb {
+            v = if signed {
+                self.b.ins().sextend(int_ty(bits), v)
+            } else {
+                self.b.ins().uextend(int_ty(bits), v)
+            };
+        } else if bits < fb {
+            v = self.b.ins().ireduce(int_ty(bits), v);
+        }
+        if frac > ff {
+            v = self.b.ins().ishl_imm_s(v, (frac - ff) as i64);
+        } else if frac < ff {
+            // Exact: callers only lower the fractional bits of values that are multiples
+            // of the coarser LSB.
+            let d = (ff - frac) as i64;
+            v = if signed {
+                self.b.ins().sshr_imm_s(v, d)
+            } else {
+                self.b.ins().ushr_imm_s(v, d)
+            };
+        }
+        v
+    }
+
+    /// Coerces to exactly the representation `to` (an exact rep).
+    pub fn coerce_to(&mut self, v: CValue, from: Rep, to: Rep) -> CValue {
+        match to {
+            Rep::Exact { bits, frac, .. } => self.coerce(v, from, bits, frac),
+            _ => v,
+        }
+    }
+
+    fn expr_rep(&self, e: ExprId) -> R<Rep> {
+        let t = self
+            .inst
+            .expr_type(e)
+            .ok_or_else(|| self.unsupported(e, "an untyped expression"))?;
+        Rep::of(t).ok_or_else(|| {
+            self.unsupported(e, &format!("a value of type {t}, wider than 128 bits"))
+        })
+    }
+
+    pub fn unsupported(&self, e: ExprId, what: &str) -> Unsupported {
+        Unsupported {
+            span: self.inst.expr_spans[e.index()],
+            what: what.to_string(),
+        }
+    }
+
+    fn range(&self, e: ExprId) -> Option<&Interval> {
+        self.inst.expr_ranges[e.index()].as_ref()
+    }
+
+    /// Emits `if cond { report code at site; return 1 }`.
+    pub fn fail_if(&mut self, cond: CValue, code: u32, site: Site, idx: &[CValue]) {
+        let fail = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, fail, &[], cont, &[]);
+        self.b.switch_to_block(fail);
+        self.b.seal_block(fail);
+        let site_id = self.sites.len() as u32;
+        self.sites.push(site);
+        let f = MemFlagsData::trusted();
+        let c = self.b.ins().iconst(types::I32, code as i64);
+        self.b
+            .ins()
+            .store(f, c, self.ctx_ptr, offset_of!(ErrCtx, code) as i32);
+        let s = self.b.ins().iconst(types::I32, site_id as i64);
+        self.b
+            .ins()
+            .store(f, s, self.ctx_ptr, offset_of!(ErrCtx, site) as i32);
+        let off = |field: usize, k: usize, size: usize| (field + k * size) as i32;
+        for (k, &v) in idx.iter().take(16).enumerate() {
+            self.b
+                .ins()
+                .store(f, v, self.ctx_ptr, off(offset_of!(ErrCtx, idx), k, 8));
+        }
+        let active = self.active.clone();
+        let n = self.b.ins().iconst(types::I32, active.len().min(16) as i64);
+        self.b
+            .ins()
+            .store(f, n, self.ctx_ptr, off(offset_of!(ErrCtx, nloops), 0, 0));
+        for (k, lv) in active.iter().take(16).enumerate() {
+            let id = self.b.ins().iconst(types::I32, lv.0 as i64);
+            self.b
+                .ins()
+                .store(f, id, self.ctx_ptr, off(offset_of!(ErrCtx, loop_ids), k, 4));
+            let var = self.loops[lv];
+            let val = self.b.use_var(var);
+            self.b.ins().store(
+                f,
+                val,
+                self.ctx_ptr,
+                off(offset_of!(ErrCtx, loop_vals), k, 8),
+            );
+        }
+        let one = self.b.ins().iconst(types::I32, 1);
+        self.b.ins().return_(&[one]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// The base pointer of a tensor's buffer.
+    pub fn ptr(&mut self, t: TensorId) -> CValue {
+        self.ptrs[&t]
+    }
+
+    pub fn affine(&mut self, a: &Affine) -> CValue {
+        let mut acc = self.b.ins().iconst(types::I64, a.constant);
+        for &(v, c) in &a.terms {
+            let x = self.b.use_var(self.loops[&v]);
+            let t = if c == 1 {
+                x
+            } else {
+                self.b.ins().imul_imm_s(x, c)
+            };
+            acc = self.b.ins().iadd(acc, t);
+        }
+        acc
+    }
+
+    /// The address of an element and its flat (row-major) index, with the bounds check
+    /// when the access needs one.
+    pub fn address(&mut self, a: &Access, span: Span) -> (CValue, CValue) {
+        let t = self.inst.tensor(a.tensor);
+        let shape = t.shape.clone();
+        let store = store_of(&t.elem).expect("checked in compile");
+        let strides = kiln_passes::data::strides(&shape);
+        let idx: Vec<CValue> = a.index.iter().map(|i| self.affine(i)).collect();
+        if a.checked && !idx.is_empty() {
+            let mut bad: Option<CValue> = None;
+            for (d, &i) in idx.iter().enumerate() {
+                let out =
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, i, shape[d] as i64);
+                bad = Some(match bad {
+                    None => out,
+                    Some(p) => self.b.ins().bor(p, out),
+                });
+            }
+            if let Some(bad) = bad {
+                self.fail_if(
+                    bad,
+                    ERR_BOUNDS,
+                    Site {
+                        span,
+                        tensor: Some(a.tensor),
+                    },
+                    &idx,
+                );
+            }
+        }
+        // Strides fold into one affine form.
+        let mut flat = Affine::constant(0);
+        for (d, ix) in a.index.iter().enumerate() {
+            flat = flat.add_scaled(ix, strides[d] as i64);
+        }
+        let off = self.affine(&flat);
+        let bytes = if store.bytes() == 1 {
+            off
+        } else {
+            self.b.ins().imul_imm_s(off, store.bytes() as i64)
+        };
+        let base = self.ptr(a.tensor);
+        (self.b.ins().iadd(base, bytes), off)
+    }
+
+    /// Loads an element of a tensor, as its storage representation.
+    pub fn load_elem(&mut self, a: &Access, span: Span) -> (CValue, Rep) {
+        let elem = self.inst.tensor(a.tensor).elem;
+        let (addr, _) = self.address(a, span);
+        let rep = Rep::of(&elem).expect("checked");
+        let v = self
+            .b
+            .ins()
+            .load(rep.ty(), MemFlagsData::trusted(), addr, 0);
+        (v, rep)
+    }
+
+    // ------------------------------------------------------------ statements
+
+    pub fn block(&mut self, blk: &Block_) -> R<()> {
+        for s in blk {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> R<()> {
+        match s {
+            Stmt::For(l) => self.for_loop(l),
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let c = self.bool_expr(*cond)?;
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.ins().brif(c, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                self.b.seal_block(tb);
+                self.block(then_block)?;
+                self.b.ins().jump(done, &[]);
+                self.b.switch_to_block(eb);
+                self.b.seal_block(eb);
+                self.block(else_block)?;
+                self.b.ins().jump(done, &[]);
+                self.b.switch_to_block(done);
+                self.b.seal_block(done);
+                Ok(())
+            }
+            Stmt::Assign { local, value, .. } => {
+                let ty = self.inst.local(*local).ty;
+                let (v, rep) = self.expr(*value)?;
+                let range = self.range(*value).cloned();
+                let out = self.convert(v, rep, range.as_ref(), &ty, *value)?;
+                let var = self.local_var(*local)?;
+                self.b.def_var(var, out);
+                Ok(())
+            }
+            Stmt::Store {
+                access,
+                value,
+                span,
+            } => {
+                let elem = self.inst.tensor(access.tensor).elem;
+                let (v, rep) = self.expr(*value)?;
+                let range = self.range(*value).cloned();
+                let out = self.convert(v, rep, range.as_ref(), &elem, *value)?;
+                let (addr, flat) = self.address(access, *span);
+                self.b.ins().store(MemFlagsData::trusted(), out, addr, 0);
+                if let Some(&shadow) = self.shadows.get(&access.tensor) {
+                    let at = self.b.ins().iadd(shadow, flat);
+                    let one = self.b.ins().iconst(types::I8, 1);
+                    self.b.ins().store(MemFlagsData::trusted(), one, at, 0);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn local_var(&mut self, l: LocalId) -> R<Variable> {
+        if let Some(v) = self.locals.get(&l) {
+            return Ok(*v);
+        }
+        let local = self.inst.local(l);
+        let rep = Rep::of(&local.ty).ok_or_else(|| Unsupported {
+            span: local.span,
+            what: format!("`{}` of type {}, wider than 128 bits", local.name, local.ty),
+        })?;
+        let var = self.b.declare_var(rep.ty());
+        self.locals.insert(l, var);
+        Ok(var)
+    }
+
+    fn for_loop(&mut self, l: &Loop) -> R<()> {
+        if let Some(done) = self.try_vectorize(l)? {
+            if done {
+                return Ok(());
+            }
+        }
+        let var = match self.loops.get(&l.var) {
+            Some(v) => *v,
+            None => {
+                let v = self.b.declare_var(types::I64);
+                self.loops.insert(l.var, v);
+                v
+            }
+        };
+        let (lo, hi) = match self.outer {
+            Some((v, lo, hi)) if v == l.var => (lo, hi),
+            _ => (self.affine(&l.lo), self.affine(&l.hi)),
+        };
+        self.b.def_var(var, lo);
+        let head = self.b.create_block();
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let i = self.b.use_var(var);
+        let go = if l.step > 0 {
+            self.b.ins().icmp(IntCC::SignedLessThan, i, hi)
+        } else {
+            self.b.ins().icmp(IntCC::SignedGreaterThan, i, hi)
+        };
+        self.b.ins().brif(go, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        self.active.push(l.var);
+        self.block(&l.body)?;
+        self.active.pop();
+        let i = self.b.use_var(var);
+        let next = self.b.ins().iadd_imm_s(i, l.step);
+        self.b.def_var(var, next);
+        self.b.ins().jump(head, &[]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+        Ok(())
+    }
+
+    fn try_vectorize(&mut self, l: &Loop) -> R<Option<bool>> {
+        let Some(mut vec) = self.vec.take() else {
+            return Ok(None);
+        };
+        let r = vec.try_loop(self, l);
+        self.vec = Some(vec);
+        r.map(Some)
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// A bool-valued expression as an `i8` 0/1.
+    pub fn bool_expr(&mut self, e: ExprId) -> R<CValue> {
+        let (v, rep) = self.expr(e)?;
+        debug_assert_eq!(rep, Rep::Bool);
+        Ok(v)
+    }
+
+    /// Whether evaluating `e` can neither fail nor read out of bounds (so that both branches
+    /// of a conditional may be evaluated).
+    pub fn is_safe(&self, e: ExprId) -> bool {
+        match self.inst.expr(e) {
+            Expr::Load(a) => !a.checked,
+            Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, a, b) => {
+                let nonzero = self.range(*b).is_some_and(|r| !r.contains_zero());
+                let float = matches!(self.inst.expr_type(*b), Some(ScalarType::F32));
+                (nonzero || float) && self.is_safe(*a) && self.is_safe(*b)
+            }
+            other => expr_operands(other).into_iter().all(|o| self.is_safe(o)),
+        }
+    }
+
+    pub fn expr(&mut self, e: ExprId) -> R<(CValue, Rep)> {
+        let rep = self.expr_rep(e)?;
+        let v = match self.inst.expr(e).clone() {
+            Expr::Const(v) => match (v, rep) {
+                (Value::Bool(b), _) => self.b.ins().iconst(types::I8, b as i64),
+                (Value::F32(f), _) => self.b.ins().f32const(f),
+                (Value::Num(x), Rep::Exact { bits, frac, .. }) => {
+                    let m = x
+                        .mant_at(frac)
+                        .to_i128()
+                        .ok_or_else(|| self.unsupported(e, "a constant wider than 128 bits"))?;
+                    self.iconst(bits, m)
+                }
+                _ => return Err(self.unsupported(e, "a constant of an unexpected type")),
+            },
+            Expr::Local(l) => {
+                let var = self.local_var(l)?;
+                let v = self.b.use_var(var);
+                let from = Rep::of(&self.inst.local(l).ty).expect("checked");
+                self.coerce_to(v, from, rep)
+            }
+            Expr::LoopVar(lv) => {
+                let v = self.b.use_var(self.loops[&lv]);
+                let from = Rep::Exact {
+                    bits: 64,
+                    width: 64,
+                    signed: true,
+                    frac: 0,
+                };
+                self.coerce_to(v, from, rep)
+            }
+            Expr::Load(a) => {
+                let span = self.inst.expr_spans[e.index()];
+                let (v, from) = self.load_elem(&a, span);
+                match from {
+                    Rep::Exact { .. } => self.coerce_to(v, from, rep),
+                    _ => v,
+                }
+            }
+            Expr::Unary(op, a) => {
+                let (x, xr) = self.expr(a)?;
+                match (op, rep) {
+                    (UnOp::Not, _) => self.b.ins().bxor_imm_s(x, 1),
+                    (UnOp::Neg, Rep::F32) => self.b.ins().fneg(x),
+                    (UnOp::Abs, Rep::F32) => self.b.ins().fabs(x),
+                    (UnOp::Neg, _) => {
+                        let x = self.coerce_to(x, xr, rep);
+                        self.b.ins().ineg(x)
+                    }
+                    (UnOp::Abs, Rep::Exact { bits, frac, .. }) => {
+                        // In a container holding the operand with its sign (|x| can need
+                        // fewer bits than x).
+                        let Rep::Exact { bits: xb, .. } = xr else {
+                            unreachable!()
+                        };
+                        let wb = bits.max(xb);
+                        let w = self.coerce(x, xr, wb, frac);
+                        let a = self.b.ins().iabs(w);
+                        let arep = Rep::Exact {
+                            bits: wb,
+                            width: wb,
+                            signed: false,
+                            frac,
+                        };
+                        self.fit(a, arep, rep)
+                    }
+                    (UnOp::BitNot, _) => {
+                        let x = self.coerce_to(x, xr, rep);
+                        self.b.ins().bnot(x)
+                    }
+                    (UnOp::Abs, _) => return Err(self.unsupported(e, "`abs` of a bool")),
+                }
+            }
+            Expr::Binary(op, a, b) => return self.binary(e, op, a, b, rep),
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.bool_expr(cond)?;
+                if self.is_safe(then) && self.is_safe(otherwise) {
+                    let (t, tr) = self.expr(then)?;
+                    let (o, or) = self.expr(otherwise)?;
+                    let t = self.fit(t, tr, rep);
+                    let o = self.fit(o, or, rep);
+                    self.b.ins().select(c, t, o)
+                } else {
+                    let tb = self.b.create_block();
+                    let ob = self.b.create_block();
+                    let done = self.b.create_block();
+                    self.b.append_block_param(done, rep.ty());
+                    self.b.ins().brif(c, tb, &[], ob, &[]);
+                    self.b.switch_to_block(tb);
+                    self.b.seal_block(tb);
+                    let (t, tr) = self.expr(then)?;
+                    let t = self.fit(t, tr, rep);
+                    self.b.ins().jump(done, &[t.into()]);
+                    self.b.switch_to_block(ob);
+                    self.b.seal_block(ob);
+                    let (o, or) = self.expr(otherwise)?;
+                    let o = self.fit(o, or, rep);
+                    self.b.ins().jump(done, &[o.into()]);
+                    self.b.switch_to_block(done);
+                    self.b.seal_block(done);
+                    self.b.block_params(done)[0]
+                }
+            }
+            Expr::Cast { to, arg } => {
+                let (x, xr) = self.expr(arg)?;
+                let range = self.range(arg).cloned();
+                let v = self.convert(x, xr, range.as_ref(), &to, arg)?;
+                let from = Rep::of(&to)
+                    .ok_or_else(|| self.unsupported(e, &format!("a conversion to {to}")))?;
+                self.fit(v, from, rep)
+            }
+        };
+        Ok((v, rep))
+    }
+
+    /// An exact value in another exact representation of the same value (the expression's
+    /// inferred type may be narrower than the storage it came from); other kinds unchanged.
+    fn fit(&mut self, v: CValue, from: Rep, to: Rep) -> CValue {
+        match (from, to) {
+            (Rep::Exact { .. }, Rep::Exact { .. }) => self.coerce_to(v, from, to),
+            _ => v,
+        }
+    }
+
+    fn binary(&mut self, e: ExprId, op: BinOp, a: ExprId, b: ExprId, rep: Rep) -> R<(CValue, Rep)> {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let x = self.bool_expr(a)?;
+            if self.is_safe(b) {
+                let y = self.bool_expr(b)?;
+                let v = if op == BinOp::And {
+                    self.b.ins().band(x, y)
+                } else {
+                    self.b.ins().bor(x, y)
+                };
+                return Ok((v, Rep::Bool));
+            }
+            let rhs = self.b.create_block();
+            let done = self.b.create_block();
+            self.b.append_block_param(done, types::I8);
+            if op == BinOp::And {
+                self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
+            } else {
+                self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
+            }
+            self.b.switch_to_block(rhs);
+            self.b.seal_block(rhs);
+            let y = self.bool_expr(b)?;
+            self.b.ins().jump(done, &[y.into()]);
+            self.b.switch_to_block(done);
+            self.b.seal_block(done);
+            return Ok((self.b.block_params(done)[0], Rep::Bool));
+        }
+        let (x, xr) = self.expr(a)?;
+        let (y, yr) = self.expr(b)?;
+        if xr == Rep::Bool {
+            let cc = if op == BinOp::Eq {
+                IntCC::Equal
+            } else {
+                IntCC::NotEqual
+            };
+            return Ok((self.b.ins().icmp(cc, x, y), Rep::Bool));
+        }
+        if xr == Rep::F32 {
+            let v = match op {
+                BinOp::Add => self.b.ins().fadd(x, y),
+                BinOp::Sub => self.b.ins().fsub(x, y),
+                BinOp::Mul => self.b.ins().fmul(x, y),
+                BinOp::Div => self.b.ins().fdiv(x, y),
+                BinOp::Min => {
+                    // std::min: b < a ? b : a
+                    let c = self.b.ins().fcmp(FloatCC::LessThan, y, x);
+                    self.b.ins().select(c, y, x)
+                }
+                BinOp::Max => {
+                    // std::max: a < b ? b : a
+                    let c = self.b.ins().fcmp(FloatCC::LessThan, x, y);
+                    self.b.ins().select(c, y, x)
+                }
+                cmp if cmp.is_comparison() => {
+                    let cc = match cmp {
+                        BinOp::Eq => FloatCC::Equal,
+                        BinOp::Ne => FloatCC::NotEqual,
+                        BinOp::Lt => FloatCC::LessThan,
+                        BinOp::Le => FloatCC::LessThanOrEqual,
+                        BinOp::Gt => FloatCC::GreaterThan,
+                        _ => FloatCC::GreaterThanOrEqual,
+                    };
+                    return Ok((self.b.ins().fcmp(cc, x, y), Rep::Bool));
+                }
+                _ => return Err(self.unsupported(e, &format!("`{}` on f32", op.symbol()))),
+            };
+            return Ok((v, Rep::F32));
+        }
+        // Exact operands.
+        if op.is_comparison() {
+            let (x, y, signed) = self
+                .common(x, xr, y, yr)
+                .ok_or_else(|| self.unsupported(e, "a comparison of values wider than 128 bits"))?;
+            let cc = match (op, signed) {
+                (BinOp::Eq, _) => IntCC::Equal,
+                (BinOp::Ne, _) => IntCC::NotEqual,
+                (BinOp::Lt, true) => IntCC::SignedLessThan,
+                (BinOp::Le, true) => IntCC::SignedLessThanOrEqual,
+                (BinOp::Gt, true) => IntCC::SignedGreaterThan,
+                (BinOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+                (BinOp::Lt, false) => IntCC::UnsignedLessThan,
+                (BinOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+                (BinOp::Gt, false) => IntCC::UnsignedGreaterThan,
+                _ => IntCC::UnsignedGreaterThanOrEqual,
+            };
+            return Ok((self.b.ins().icmp(cc, x, y), Rep::Bool));
+        }
+        let Rep::Exact { bits, frac, .. } = rep else {
+            return Err(self.unsupported(e, "an exact operation with a non-exact result"));
+        };
+        let v = match op {
+            BinOp::Min | BinOp::Max => {
+                // Compare in a representation holding both operands (the result's type
+                // can have another signedness, e.g. `max(x, 0)` is unsigned).
+                let (cx, cy, cs) = self.common(x, xr, y, yr).ok_or_else(|| {
+                    self.unsupported(e, "`min`/`max` of values wider than 128 bits")
+                })?;
+                let v = match (op, cs) {
+                    (BinOp::Min, true) => self.b.ins().smin(cx, cy),
+                    (BinOp::Min, false) => self.b.ins().umin(cx, cy),
+                    (_, true) => self.b.ins().smax(cx, cy),
+                    (_, false) => self.b.ins().umax(cx, cy),
+                };
+                let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (xr, yr) else {
+                    unreachable!()
+                };
+                let cb = self.b.func.dfg.value_type(v).bits();
+                let crep = Rep::Exact {
+                    bits: cb,
+                    width: cb,
+                    signed: cs,
+                    frac: fa.max(fb),
+                };
+                self.fit(v, crep, rep)
+            }
+            BinOp::Add | BinOp::Sub | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
+                // Ring operations: exact modulo 2^bits, and the result fits its type.
+                let x = self.coerce(x, xr, bits, frac);
+                let y = self.coerce(y, yr, bits, frac);
+                match op {
+                    BinOp::Add => self.b.ins().iadd(x, y),
+                    BinOp::Sub => self.b.ins().isub(x, y),
+                    BinOp::BitAnd => self.b.ins().band(x, y),
+                    BinOp::BitOr => self.b.ins().bor(x, y),
+                    _ => self.b.ins().bxor(x, y),
+                }
+            }
+            BinOp::Mul => {
+                let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (xr, yr) else {
+                    unreachable!()
+                };
+                let x = self.coerce(x, xr, bits, fa);
+                let y = self.coerce(y, yr, bits, fb);
+                self.b.ins().imul(x, y)
+            }
+            BinOp::Shl => {
+                let Rep::Exact { frac: fa, .. } = xr else {
+                    unreachable!()
+                };
+                let x = self.coerce(x, xr, bits, fa);
+                let n = self.coerce(y, yr, bits, 0);
+                self.b.ins().ishl(x, n)
+            }
+            BinOp::Shr => {
+                let Rep::Exact {
+                    bits: xb,
+                    signed: xs,
+                    ..
+                } = xr
+                else {
+                    unreachable!()
+                };
+                let Rep::Exact { bits: yb, .. } = yr else {
+                    unreachable!()
+                };
+                // Shift amounts at or beyond the width give 0 (or -1 for negative values):
+                // clamp in the amount's own container, then narrow.
+                let max_n = self.range(b).map_or(i128::MAX, |r| {
+                    r.hi.to_i64().map_or(i128::MAX, |v| v as i128)
+                });
+                let may_exceed = max_n >= xb as i128;
+                let (n, beyond) = if may_exceed {
+                    let lim = self.iconst(yb, xb as i128 - 1);
+                    let clamped = self.b.ins().umin(y, lim);
+                    let beyond =
+                        self.b
+                            .ins()
+                            .icmp_imm_s(IntCC::UnsignedGreaterThan, y, xb as i64 - 1);
+                    (clamped, Some(beyond))
+                } else {
+                    (y, None)
+                };
+                let n = self.coerce(n, yr, xb, 0);
+                let shifted = if xs {
+                    self.b.ins().sshr(x, n)
+                } else {
+                    self.b.ins().ushr(x, n)
+                };
+                let shifted = match beyond {
+                    // Unsigned: a shift by width - 1 may leave the top bit; beyond is 0.
+                    Some(beyond) if !xs => {
+                        let zero = self.iconst(xb, 0);
+                        self.b.ins().select(beyond, zero, shifted)
+                    }
+                    _ => shifted,
+                };
+                self.fit(shifted, xr, rep)
+            }
+            BinOp::Div => self.div_fixed(e, x, xr, y, yr, rep)?,
+            BinOp::FloorDiv | BinOp::Mod => self.div_floor(e, op, x, xr, y, yr, rep)?,
+            _ => unreachable!("handled above"),
+        };
+        Ok((v, rep))
+    }
+
+    /// Both operands in one representation for comparison: aligned fractional bits, a
+    /// container with room for both ranges. Returns (x, y, signed).
+    fn common(&mut self, x: CValue, xr: Rep, y: CValue, yr: Rep) -> Option<(CValue, CValue, bool)> {
+        let (
+            Rep::Exact {
+                width: wa,
+                signed: sa,
+                frac: fa,
+                ..
+            },
+            Rep::Exact {
+                width: wb,
+                signed: sb,
+                frac: fb,
+                ..
+            },
+        ) = (xr, yr)
+        else {
+            return None;
+        };
+        let f = fa.max(fb);
+        let wa = wa as i32 + (f - fa);
+        let wb = wb as i32 + (f - fb);
+        let signed = sa || sb;
+        let w = wa.max(wb) + i32::from(sa != sb);
+        let bits = container(w as u32)?;
+        let x = self.coerce(x, xr, bits, f);
+        let y = self.coerce(y, yr, bits, f);
+        Some((x, y, signed))
+    }
+
+    /// ap_fixed division: the quotient truncated toward zero at the result's LSB.
+    fn div_fixed(
+        &mut self,
+        e: ExprId,
+        x: CValue,
+        xr: Rep,
+        y: CValue,
+        yr: Rep,
+        rep: Rep,
+    ) -> R<CValue> {
+        let (
+            Rep::Exact {
+                width: wa,
+                frac: fa,
+                ..
+            },
+            Rep::Exact {
+                width: wb,
+                frac: fb,
+                ..
+            },
+            Rep::Exact { frac: rf, .. },
+        ) = (xr, yr, rep)
+        else {
+            unreachable!()
+        };
+        let k = rf + fb - fa;
+        let (sa, sb) = if k >= 0 { (k, 0) } else { (0, -k) };
+        let need = (wa as i32 + sa).max(wb as i32 + sb) + 2;
+        let Some(bits) = container(need as u32) else {
+            return Err(self.unsupported(e, "a division whose operands need more than 128 bits"));
+        };
+        let num = self.coerce(x, xr, bits, fa);
+        let num = if sa > 0 {
+            self.b.ins().ishl_imm_s(num, sa as i64)
+        } else {
+            num
+        };
+        let den = self.coerce(y, yr, bits, fb);
+        let den = if sb > 0 {
+            self.b.ins().ishl_imm_s(den, sb as i64)
+        } else {
+            den
+        };
+        self.check_nonzero(e, den, bits);
+        let q = if bits == 128 {
+            self.call_div128(num, den, DIV_TRUNC)
+        } else {
+            self.b.ins().sdiv(num, den)
+        };
+        let qrep = Rep::Exact {
+            bits,
+            width: bits,
+            signed: true,
+            frac: rf,
+        };
+        Ok(self.fit(q, qrep, rep))
+    }
+
+    fn check_nonzero(&mut self, e: ExprId, den: CValue, _bits: u32) {
+        let Expr::Binary(_, _, b) = self.inst.expr(e).clone() else {
+            return;
+        };
+        if self.range(b).is_some_and(|r| !r.contains_zero()) {
+            return;
+        }
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, den, 0);
+        let span = self.inst.expr_spans[e.index()];
+        self.fail_if(zero, ERR_DIV_ZERO, Site { span, tensor: None }, &[]);
+    }
+
+    /// Python's floor division and modulo on integers.
+    #[allow(clippy::too_many_arguments)]
+    fn div_floor(
+        &mut self,
+        e: ExprId,
+        op: BinOp,
+        x: CValue,
+        xr: Rep,
+        y: CValue,
+        yr: Rep,
+        rep: Rep,
+    ) -> R<CValue> {
+        let (
+            Rep::Exact {
+                width: wa,
+                frac: fa,
+                ..
+            },
+            Rep::Exact {
+                width: wb,
+                frac: fb,
+                ..
+            },
+        ) = (xr, yr)
+        else {
+            unreachable!()
+        };
+        let f = fa.max(fb);
+        let need = (wa as i32 + (f - fa)).max(wb as i32 + (f - fb)) + 2;
+        let Some(bits) = container(need as u32) else {
+            return Err(self.unsupported(e, "a division whose operands need more than 128 bits"));
+        };
+        let a = self.coerce(x, xr, bits, f);
+        let d = self.coerce(y, yr, bits, f);
+        self.check_nonzero(e, d, bits);
+        if bits == 128 {
+            let mode = if op == BinOp::FloorDiv {
+                DIV_FLOOR
+            } else {
+                MOD_FLOOR
+            };
+            let r = self.call_div128(a, d, mode);
+            let rrep = Rep::Exact {
+                bits,
+                width: bits,
+                signed: true,
+                frac: if op == BinOp::FloorDiv { 0 } else { f },
+            };
+            return Ok(self.fit(r, rrep, rep));
+        }
+        let q = self.b.ins().sdiv(a, d);
+        let r = self.b.ins().srem(a, d);
+        // Floor: when the remainder is non-zero and its sign differs from the divisor's.
+        let rnz = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+        let x2 = self.b.ins().bxor(r, d);
+        let diff = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x2, 0);
+        let fix = self.b.ins().band(rnz, diff);
+        let fixw = self.b.ins().uextend(int_ty(bits), fix);
+        let v = if op == BinOp::FloorDiv {
+            let q = self.b.ins().isub(q, fixw);
+            let qrep = Rep::Exact {
+                bits,
+                width: bits,
+                signed: true,
+                frac: 0,
+            };
+            self.fit(q, qrep, rep)
+        } else {
+            let zero = self.iconst(bits, 0);
+            let add = self.b.ins().select(fix, d, zero);
+            let r = self.b.ins().iadd(r, add);
+            let rrep = Rep::Exact {
+                bits,
+                width: bits,
+                signed: true,
+                frac: f,
+            };
+            self.fit(r, rrep, rep)
+        };
+        Ok(v)
+    }
+
+    // ------------------------------------------------------------ conversions
+
+    /// Converts a value to type `to` with assignment semantics (value::convert).
+    pub fn convert(
+        &mut self,
+        v: CValue,
+        from: Rep,
+        range: Option<&Interval>,
+        to: &ScalarType,
+        at: ExprId,
+    ) -> R<CValue> {
+        let to_rep =
+            Rep::of(to).ok_or_else(|| self.unsupported(at, &format!("a conversion to {to}")))?;
+        match (from, to) {
+            (Rep::Bool, ScalarType::Bool) | (Rep::F32, ScalarType::F32) => Ok(v),
+            (Rep::F32, ScalarType::Bool) => {
+                let z = self.b.ins().f32const(0.0);
+                Ok(self.b.ins().fcmp(FloatCC::NotEqual, v, z))
+            }
+            (Rep::F32, _) => Ok(self.call_f32_to_exact(v, to, to_rep)),
+            (Rep::Bool, _) => {
+                let r = Rep::Exact {
+                    bits: 8,
+                    width: 1,
+                    signed: false,
+                    frac: 0,
+                };
+                let range = Interval::new(Fx::zero(), Fx::int(1));
+                self.convert(v, r, Some(&range), to, at)
+            }
+            (Rep::Exact { .. }, ScalarType::Bool) => {
+                Ok(self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0))
+            }
+            (
+                Rep::Exact {
+                    bits, frac, signed, ..
+                },
+                ScalarType::F32,
+            ) => {
+                // Scaling by 2^-frac below is exact only while 2^-frac is a normal f32.
+                if bits == 128 || !(-127..=126).contains(&frac) {
+                    let w = self.coerce(v, from, 128, frac);
+                    return Ok(self.call_exact_to_f32(w, frac, signed));
+                }
+                let w = self.coerce(v, from, 64, frac);
+                let f = match from {
+                    Rep::Exact {
+                        signed: false,
+                        bits: 64,
+                        ..
+                    } => self.b.ins().fcvt_from_uint(types::F32, w),
+                    _ => self.b.ins().fcvt_from_sint(types::F32, w),
+                };
+                // Scaling by a power of two is exact in the normal range (checked by type
+                // inference), so this is the correctly rounded value.
+                if frac == 0 {
+                    return Ok(f);
+                }
+                let scale = self
+                    .b
+                    .ins()
+                    .f32const(f32::from_bits(((127 - frac) as u32) << 23));
+                Ok(self.b.ins().fmul(f, scale))
+            }
+            (Rep::Exact { .. }, ScalarType::Bin) => {
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+                let neg = if is_signed(from) {
+                    neg
+                } else {
+                    self.b.ins().iconst(types::I8, 0)
+                };
+                let m1 = self.b.ins().iconst(types::I8, -1);
+                let p1 = self.b.ins().iconst(types::I8, 1);
+                Ok(self.b.ins().select(neg, m1, p1))
+            }
+            (Rep::Exact { .. }, ScalarType::Tern) => {
+                let cc_neg = if is_signed(from) {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::UnsignedLessThan
+                };
+                let cc_pos = if is_signed(from) {
+                    IntCC::SignedGreaterThan
+                } else {
+                    IntCC::UnsignedGreaterThan
+                };
+                let neg = self.b.ins().icmp_imm_s(cc_neg, v, 0);
+                let pos = self.b.ins().icmp_imm_s(cc_pos, v, 0);
+                Ok(self.b.ins().isub(pos, neg))
+            }
+            (Rep::Exact { .. }, ScalarType::Int(t)) => {
+                self.to_int(v, from, range, t.width, t.signed, to_rep)
+            }
+            (Rep::Exact { .. }, ScalarType::Fixed(t)) => self.to_fixed(v, from, range, t, to_rep),
+        }
+    }
+
+    /// ap_int conversion: truncate toward zero, then wrap to W bits.
+    fn to_int(
+        &mut self,
+        v: CValue,
+        from: Rep,
+        range: Option<&Interval>,
+        w: u32,
+        signed: bool,
+        to: Rep,
+    ) -> R<CValue> {
+        let Rep::Exact {
+            width: fw,
+            frac: ff,
+            signed: fs,
+            ..
+        } = from
+        else {
+            unreachable!()
+        };
+        // Whole part, in a container with room.
+        let work_w = (fw as i32 + (-ff).max(0) + 2) as u32;
+        let Some(cb) = container(work_w) else {
+            return Ok(self.call_convert(
+                v,
+                from,
+                &ScalarType::Int(kiln_numeric::IntType::new(w, signed)),
+                to,
+            ));
+        };
+        let x = self.coerce(v, from, cb, ff.min(0));
+        let x = if ff < 0 {
+            self.b.ins().ishl_imm_s(x, (-ff) as i64)
+        } else {
+            x
+        };
+        let whole = if ff >= fw as i32 {
+            // |value| < 1: truncation toward zero gives 0.
+            self.iconst(cb, 0)
+        } else if ff > 0 {
+            let d = ff as i64;
+            let floor = if fs {
+                self.b.ins().sshr_imm_s(x, d)
+            } else {
+                self.b.ins().ushr_imm_s(x, d)
+            };
+            if fs {
+                // Negative values with a fraction move up by one (toward zero).
+                let mask = self.iconst(cb, (1i128 << d) - 1);
+                let rem = self.b.ins().band(x, mask);
+                let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, rem, 0);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                let inc = self.b.ins().band(has, neg);
+                let inc = self.b.ins().uextend(int_ty(cb), inc);
+                self.b.ins().iadd(floor, inc)
+            } else {
+                floor
+            }
+        } else {
+            x
+        };
+        // Wrap unless the range proves it unnecessary.
+        let fits = range.is_some_and(|r| {
+            let t = ScalarType::Int(kiln_numeric::IntType::new(w, signed));
+            let (lo, hi) = t.value_bounds().expect("int");
+            let wlo = Fx::new(r.lo.trunc_to_int(), 0);
+            let whi = Fx::new(r.hi.trunc_to_int(), 0);
+            wlo >= lo && whi <= hi
+        });
+        let wrapped = if fits {
+            whole
+        } else {
+            self.wrap_bits(whole, cb, w, signed)
+        };
+        let wrep = Rep::Exact {
+            bits: cb,
+            width: cb,
+            signed: true,
+            frac: 0,
+        };
+        Ok(self.fit(wrapped, wrep, to))
+    }
+
+    /// Keeps the low `w` bits of `x` (a `cb`-bit value), sign- or zero-extended.
+    fn wrap_bits(&mut self, x: CValue, cb: u32, w: u32, signed: bool) -> CValue {
+        if w >= cb {
+            return x;
+        }
+        let sh = (cb - w) as i64;
+        let up = self.b.ins().ishl_imm_s(x, sh);
+        if signed {
+            self.b.ins().sshr_imm_s(up, sh)
+        } else {
+            self.b.ins().ushr_imm_s(up, sh)
+        }
+    }
+
+    /// ap_fixed conversion: quantize with Q, then O with N saturation bits.
+    fn to_fixed(
+        &mut self,
+        v: CValue,
+        from: Rep,
+        range: Option<&Interval>,
+        t: &kiln_numeric::FixedType,
+        to: Rep,
+    ) -> R<CValue> {
+        let Rep::Exact {
+            width: fw,
+            frac: ff,
+            ..
+        } = from
+        else {
+            unreachable!()
+        };
+        let tf = t.frac_bits();
+        let target = ScalarType::Fixed(*t);
+        // What the conversion can produce, from the range: skip what cannot happen.
+        let quantizes = ff > tf;
+        let overflow_possible = match range {
+            Some(r) => {
+                // Quantization is monotonic: the quantized range is [q(lo), q(hi)].
+                let ql = quantize_only(&r.lo, tf, t.quant);
+                let qh = quantize_only(&r.hi, tf, t.quant);
+                let (min, max) = (t.min_value(), t.max_value());
+                let sym_edge = t.overflow == Overflow::SatSym && t.signed && ql <= min;
+                ql < min || qh > max || sym_edge
+            }
+            None => true,
+        };
+        // The intricate overflow modes go to the helper when overflow can happen.
+        let intricate = matches!(t.overflow, Overflow::WrapSm)
+            || (t.overflow == Overflow::Wrap && t.sat_bits > 0)
+            || (t.overflow == Overflow::SatSym && t.signed && t.width == 1);
+        if overflow_possible && intricate {
+            return Ok(self.call_convert(v, from, &target, to));
+        }
+        // Working container: the source shifted to the target's LSB, plus room for the
+        // rounding increment and for the target's bounds.
+        let shift_up = (tf - ff).max(0);
+        let work_w = (fw as i32 + shift_up + 2).max(t.width as i32 + 2) as u32;
+        let Some(cb) = container(work_w) else {
+            return Ok(self.call_convert(v, from, &target, to));
+        };
+        if quantizes && (ff - tf) as u32 >= cb - 1 {
+            return Ok(self.call_convert(v, from, &target, to));
+        }
+        let x = self.coerce(v, from, cb, ff);
+        let q = if quantizes {
+            self.quantize(x, cb, (ff - tf) as i64, t.quant, is_signed(from))
+        } else if shift_up > 0 {
+            self.b.ins().ishl_imm_s(x, shift_up as i64)
+        } else {
+            x
+        };
+        let q = if overflow_possible {
+            self.overflow(q, cb, t)
+        } else {
+            q
+        };
+        let wrep = Rep::Exact {
+            bits: cb,
+            width: cb,
+            signed: true,
+            frac: tf,
+        };
+        Ok(self.fit(q, wrep, to))
+    }
+
+    /// Drops `d` low bits of `x` (in `cb` bits) rounding with mode `q`.
+    fn quantize(&mut self, x: CValue, cb: u32, d: i64, q: Quant, signed: bool) -> CValue {
+        let floor = if signed {
+            self.b.ins().sshr_imm_s(x, d)
+        } else {
+            self.b.ins().ushr_imm_s(x, d)
+        };
+        if q == Quant::Trn {
+            return floor;
+        }
+        if q == Quant::Rnd {
+            let half = self.iconst(cb, 1i128 << (d - 1));
+            let y = self.b.ins().iadd(x, half);
+            return if signed {
+                self.b.ins().sshr_imm_s(y, d)
+            } else {
+                self.b.ins().ushr_imm_s(y, d)
+            };
+        }
+        let mask = self.iconst(cb, (1i128 << d) - 1);
+        let rem = self.b.ins().band(x, mask);
+        let neg = if signed {
+            self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0)
+        } else {
+            self.b.ins().iconst(types::I8, 0)
+        };
+        let inc = if q == Quant::TrnZero {
+            let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, rem, 0);
+            self.b.ins().band(has, neg)
+        } else {
+            let half = self.iconst(cb, 1i128 << (d - 1));
+            let above = self.b.ins().icmp(IntCC::UnsignedGreaterThan, rem, half);
+            let tie = self.b.ins().icmp(IntCC::Equal, rem, half);
+            let tie_up = match q {
+                Quant::RndZero => neg,
+                Quant::RndMinInf => self.b.ins().iconst(types::I8, 0),
+                Quant::RndInf => self.b.ins().bxor_imm_s(neg, 1),
+                Quant::RndConv => {
+                    let lsb = self.b.ins().band_imm_s(floor, 1);
+                    let lsb = self.b.ins().ireduce(types::I8, lsb);
+                    lsb
+                }
+                _ => unreachable!(),
+            };
+            let t = self.b.ins().band(tie, tie_up);
+            self.b.ins().bor(above, t)
+        };
+        let inc = self.b.ins().uextend(int_ty(cb), inc);
+        self.b.ins().iadd(floor, inc)
+    }
+
+    /// Applies the overflow mode (wrap with N = 0, sat, sat_zero, sat_sym) to `q`.
+    fn overflow(&mut self, q: CValue, cb: u32, t: &kiln_numeric::FixedType) -> CValue {
+        let frac = t.frac_bits();
+        let lo = t.min_value().mant_at(frac).to_i128().expect("≤ 128 bits");
+        let hi = t.max_value().mant_at(frac).to_i128().expect("≤ 128 bits");
+        match t.overflow {
+            Overflow::Wrap => self.wrap_bits(q, cb, t.width, t.signed),
+            Overflow::Sat => {
+                let l = self.iconst(cb, lo);
+                let h = self.iconst(cb, hi);
+                let q = self.b.ins().smax(q, l);
+                self.b.ins().smin(q, h)
+            }
+            Overflow::SatSym => {
+                let l = if t.signed { -hi } else { 0 };
+                let l = self.iconst(cb, l);
+                let h = self.iconst(cb, hi);
+                let q = self.b.ins().smax(q, l);
+                self.b.ins().smin(q, h)
+            }
+            Overflow::SatZero => {
+                let l = self.iconst(cb, lo);
+                let h = self.iconst(cb, hi);
+                let below = self.b.ins().icmp(IntCC::SignedLessThan, q, l);
+                let above = self.b.ins().icmp(IntCC::SignedGreaterThan, q, h);
+                let out = self.b.ins().bor(below, above);
+                let zero = self.iconst(cb, 0);
+                self.b.ins().select(out, zero, q)
+            }
+            Overflow::WrapSm => unreachable!("handled by the helper"),
+        }
+    }
+
+    // ------------------------------------------------------------ helper calls
+
+    fn split128(&mut self, v: CValue, from: Rep) -> (CValue, CValue) {
+        let w = self.coerce(
+            v,
+            from,
+            128,
+            match from {
+                Rep::Exact { frac, .. } => frac,
+                _ => 0,
+            },
+        );
+        let (lo, hi) = self.b.ins().isplit(w);
+        (lo, hi)
+    }
+
+    fn out_slot(&mut self) -> CValue {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    fn read128(&mut self, addr: CValue) -> CValue {
+        let lo = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), addr, 0);
+        let hi = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), addr, 8);
+        self.b.ins().iconcat(lo, hi)
+    }
+
+    fn desc(&mut self, t: &ScalarType) -> CValue {
+        let boxed = Box::new(*t);
+        let p = &*boxed as *const ScalarType as i64;
+        self.descs.push(boxed);
+        self.b.ins().iconst(types::I64, p)
+    }
+
+    /// The conversion by kiln-numeric itself, through a helper.
+    fn call_convert(&mut self, v: CValue, from: Rep, to: &ScalarType, to_rep: Rep) -> CValue {
+        let Rep::Exact { frac, signed, .. } = from else {
+            unreachable!()
+        };
+        let (lo, hi) = self.split128(v, from);
+        let out = self.out_slot();
+        let f = self.b.ins().iconst(types::I32, frac as i64);
+        let s = self.b.ins().iconst(types::I32, signed as i64);
+        let d = self.desc(to);
+        let fref = self.helpers.convert;
+        self.b.ins().call(fref, &[lo, hi, f, s, d, out]);
+        let r = self.read128(out);
+        let rrep = Rep::Exact {
+            bits: 128,
+            width: 128,
+            signed: true,
+            frac: frac_of(to),
+        };
+        self.fit(r, rrep, to_rep)
+    }
+
+    fn call_f32_to_exact(&mut self, v: CValue, to: &ScalarType, to_rep: Rep) -> CValue {
+        let bits = self.b.ins().bitcast(types::I32, MemFlagsData::new(), v);
+        let out = self.out_slot();
+        let d = self.desc(to);
+        let fref = self.helpers.f32_to_exact;
+        self.b.ins().call(fref, &[bits, d, out]);
+        let r = self.read128(out);
+        let rrep = Rep::Exact {
+            bits: 128,
+            width: 128,
+            signed: true,
+            frac: frac_of(to),
+        };
+        self.fit(r, rrep, to_rep)
+    }
+
+    fn call_exact_to_f32(&mut self, v: CValue, frac: i32, signed: bool) -> CValue {
+        let (lo, hi) = self.b.ins().isplit(v);
+        let f = self.b.ins().iconst(types::I32, frac as i64);
+        let s = self.b.ins().iconst(types::I32, signed as i64);
+        let fref = self.helpers.exact_to_f32;
+        let call = self.b.ins().call(fref, &[lo, hi, f, s]);
+        self.b.inst_results(call)[0]
+    }
+
+    fn call_div128(&mut self, num: CValue, den: CValue, mode: i32) -> CValue {
+        let (nl, nh) = self.b.ins().isplit(num);
+        let (dl, dh) = self.b.ins().isplit(den);
+        let out = self.out_slot();
+        let m = self.b.ins().iconst(types::I32, mode as i64);
+        let fref = self.helpers.div128;
+        self.b.ins().call(fref, &[nl, nh, dl, dh, m, out]);
+        self.read128(out)
+    }
+}
+
+/// The block type of the IR (a list of statements).
+pub type Block_ = kiln_passes::ir::Block;
+
+fn is_signed(r: Rep) -> bool {
+    matches!(r, Rep::Exact { signed: true, .. })
+}
+
+/// `x` quantized to `frac` bits with mode `q` (no overflow handling).
+fn quantize_only(x: &Fx, frac: i32, q: Quant) -> Fx {
+    let t = kiln_numeric::FixedType {
+        width: 1000,
+        int_bits: 1000 - frac,
+        signed: true,
+        quant: q,
+        overflow: Overflow::Wrap,
+        sat_bits: 0,
+    };
+    kiln_numeric::to_fixed(x, &t).value
+}
+
+/// The signature of every node function: `(ptrs, ctx, lo, hi) -> status`.
+pub fn node_signature(
+    call_conv: cranelift_codegen::isa::CallConv,
+) -> cranelift_codegen::ir::Signature {
+    let mut sig = cranelift_codegen::ir::Signature::new(call_conv);
+    for _ in 0..4 {
+        sig.params.push(AbiParam::new(types::I64));
+    }
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// What a node function's `ptrs[k]` points to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A tensor's buffer.
+    Data(TensorId),
+    /// A tensor's written-element flags.
+    Shadow(TensorId),
+}
+
+/// The native signature of a compiled node.
+pub type NodeEntry = unsafe extern "C" fn(*const *mut u8, *mut ErrCtx, i64, i64) -> i32;
+
+/// The inputs of [`compile_node`].
+pub struct NodeJob<'a> {
+    pub inst: &'a Instance,
+    pub compute: &'a Compute,
+    /// Tensors that need written-element flags.
+    pub shadowed: &'a std::collections::HashSet<TensorId>,
+    /// Whether the node's loop takes its bounds from the `lo`, `hi` parameters.
+    pub split_outer: bool,
+    pub vectorize: bool,
+}
+
+/// Defines one node's function in `module` under `id`; returns the buffers it takes
+/// and its failure sites.
+pub fn compile_node(
+    module: &mut cranelift_jit::JITModule,
+    id: cranelift_module::FuncId,
+    helper_ids: &crate::helpers::HelperIds,
+    descs: &mut Vec<Box<ScalarType>>,
+    job: &NodeJob,
+) -> R<(Vec<Slot>, Vec<Site>)> {
+    use cranelift_module::Module as _;
+    let inst = job.inst;
+    let c = job.compute;
+    // Every type must have a native form.
+    for &t in c.reads.iter().chain(&c.writes) {
+        let tt = inst.tensor(t);
+        if store_of(&tt.elem).is_none() {
+            return Err(Unsupported {
+                span: tt.span,
+                what: format!("`{}` of type {}, wider than 128 bits", tt.name, tt.elem),
+            });
+        }
+    }
+    let (reads, writes) = block_accesses(inst, &c.body);
+    let mut slots: Vec<Slot> = Vec::new();
+    for t in reads.iter().chain(&writes) {
+        if !slots.contains(&Slot::Data(*t)) {
+            slots.push(Slot::Data(*t));
+        }
+    }
+    for t in &writes {
+        if job.shadowed.contains(t) {
+            slots.push(Slot::Shadow(*t));
+        }
+    }
+    let frontend = module.isa().frontend_config();
+    let mut ctx = module.make_context();
+    ctx.func.signature = node_signature(module.isa().default_call_conv());
+    let helpers = helper_ids.import(module, &mut ctx.func);
+    let mut fbc = cranelift_frontend::FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let mut ptrs = HashMap::new();
+    let mut shadows = HashMap::new();
+    for (k, slot) in slots.iter().enumerate() {
+        let p = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted().with_readonly(),
+            params[0],
+            8 * k as i32,
+        );
+        match slot {
+            Slot::Data(t) => ptrs.insert(*t, p),
+            Slot::Shadow(t) => shadows.insert(*t, p),
+        };
+    }
+    let outer = match (job.split_outer, c.body.as_slice()) {
+        (true, [Stmt::For(l)]) => Some((l.var, params[2], params[3])),
+        _ => None,
+    };
+    let mut g = Gen {
+        inst,
+        b,
+        helpers: &helpers,
+        ptrs,
+        shadows,
+        outer,
+        locals: HashMap::new(),
+        loops: HashMap::new(),
+        active: Vec::new(),
+        ctx_ptr: params[1],
+        sites: Vec::new(),
+        descs,
+        vec: job.vectorize.then(Vectorizer::default),
+    };
+    g.block(&c.body)?;
+    let zero = g.b.ins().iconst(types::I32, 0);
+    g.b.ins().return_(&[zero]);
+    let sites = std::mem::take(&mut g.sites);
+    g.b.finalize(frontend);
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| Unsupported {
+            span: c.span,
+            what: format!("this node (cranelift: {e})"),
+        })?;
+    module.clear_context(&mut ctx);
+    Ok((slots, sites))
+}

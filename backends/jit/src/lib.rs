@@ -1,0 +1,631 @@
+//! kiln-jit: compiles the IR to native code with cranelift and runs it, bit-exact with the
+//! reference interpreter (kiln-interp).
+//!
+//! - layout.rs: how values live in memory (scaled integers in the narrowest native width);
+//! - codegen.rs: one compute node → one native function;
+//! - vector.rs: SIMD code for innermost loops;
+//! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
+//! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
+//! - this file: the program (compiled instances) and its runtime: buffers, calls between
+//!   instances, threads, and run-time errors mapped back to source.
+//!
+//! Run-time semantics differ from the interpreter's in one documented way only: reading
+//! a tensor element that was never written is not detected (E0703 is the reference
+//! interpreter's check); such elements read as zero. Results that are not fully written
+//! are reported (E0704) like the interpreter does.
+
+pub mod analysis;
+pub mod codegen;
+pub mod helpers;
+pub mod layout;
+pub mod vector;
+
+use analysis::ParallelLoop;
+use codegen::{compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module as _};
+use helpers::HelperIds;
+use kiln_numeric::ScalarType;
+use kiln_passes::data::{unflatten, TensorValue};
+use kiln_passes::diag::{codes, Diagnostic};
+use kiln_passes::ir::*;
+use kiln_passes::run_error::RunError;
+use kiln_passes::Span;
+use layout::{encode, store_of, tensor_value};
+use rayon::prelude::*;
+use std::collections::HashSet;
+
+/// How to compile and run.
+#[derive(Clone, Debug)]
+pub struct JitOptions {
+    /// Threads for parallel loops; 0 means one per core.
+    pub threads: usize,
+    /// Whether innermost loops may use SIMD.
+    pub vectorize: bool,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            threads: 0,
+            vectorize: true,
+        }
+    }
+}
+
+/// A construct the JIT cannot compile.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub span: Span,
+    pub what: String,
+}
+
+impl CompileError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::error(
+            codes::UNSUPPORTED,
+            format!("the JIT cannot compile {}", self.what),
+        )
+        .at(self.span)
+        .help("run this program with `--engine interp`")
+    }
+}
+
+impl From<Unsupported> for CompileError {
+    fn from(u: Unsupported) -> Self {
+        CompileError {
+            span: u.span,
+            what: u.what,
+        }
+    }
+}
+
+/// A tensor buffer: 16-byte aligned bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buf {
+    words: Vec<u128>,
+    len: usize,
+}
+
+impl Buf {
+    pub fn zeroed(len: usize) -> Buf {
+        Buf {
+            words: vec![0; len.div_ceil(16)],
+            len,
+        }
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Buf {
+        let mut b = Buf::zeroed(bytes.len());
+        b.bytes_mut().copy_from_slice(bytes);
+        b
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the words hold at least `len` initialized bytes.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr() as *const u8, self.len) }
+    }
+
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as above, and the borrow is exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, self.len) }
+    }
+
+    fn ptr(&mut self) -> *mut u8 {
+        self.words.as_mut_ptr() as *mut u8
+    }
+}
+
+struct TensorMeta {
+    name: String,
+    elem: ScalarType,
+    shape: Vec<usize>,
+    kind: TensorKind,
+    span: Span,
+    bytes: usize,
+    /// Whether native code keeps written-element flags for it.
+    shadowed: bool,
+    /// Whether a node of the instance writes it (constants that are never written are
+    /// shared, not copied).
+    written: bool,
+}
+
+struct NodeFn {
+    entry: NodeEntry,
+    slots: Vec<Slot>,
+    sites: Vec<Site>,
+    /// Set when the runtime may split the node's loop across threads.
+    parallel: Option<ParallelLoop>,
+}
+
+enum Step {
+    Node(NodeFn),
+    Call {
+        callee: InstanceId,
+        args: Vec<TensorId>,
+        results: Vec<TensorId>,
+        span: Span,
+    },
+}
+
+struct InstCode {
+    kernel: String,
+    span: Span,
+    tensors: Vec<TensorMeta>,
+    inputs: Vec<TensorId>,
+    outputs: Vec<TensorId>,
+    steps: Vec<Step>,
+    loop_names: Vec<String>,
+}
+
+/// A compiled module, ready to run any number of times.
+pub struct Program {
+    /// Owns the code memory the node entries point into.
+    _module: JITModule,
+    /// Type descriptors native code hands to helpers.
+    _descs: Vec<Box<ScalarType>>,
+    insts: Vec<InstCode>,
+    entry: Option<InstanceId>,
+    consts: Vec<Buf>,
+    pool: Option<rayon::ThreadPool>,
+}
+
+/// Nodes with fewer loop iterations than this run on one thread.
+const MIN_PARALLEL_WORK: u64 = 1 << 15;
+
+/// Encoded inputs of the entry instance.
+pub struct Prepared {
+    args: Vec<Buf>,
+}
+
+fn isa() -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, String> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| e.to_string());
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "is_pic", "false")?;
+    let host = cranelift_native::builder().map_err(|e| e.to_string())?;
+    host.finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())
+}
+
+/// Which Temp tensors need written-element flags: those returned or passed to a call
+/// before a node certainly wrote all of them.
+fn shadowed_tensors(inst: &Instance, order: &[NodeId]) -> HashSet<TensorId> {
+    let mut covered: HashSet<TensorId> = HashSet::new();
+    let mut need = HashSet::new();
+    let is_temp = |t: TensorId| inst.tensor(t).kind == TensorKind::Temp;
+    for &n in order {
+        match &inst.graph[n] {
+            Node::Compute(c) => covered.extend(analysis::fully_written(inst, &c.body)),
+            Node::Call(c) => {
+                need.extend(
+                    c.args
+                        .iter()
+                        .copied()
+                        .filter(|t| is_temp(*t) && !covered.contains(t)),
+                );
+                covered.extend(c.results.iter().copied());
+            }
+            _ => {}
+        }
+    }
+    need.extend(
+        inst.outputs
+            .iter()
+            .copied()
+            .filter(|t| is_temp(*t) && !covered.contains(t)),
+    );
+    need
+}
+
+impl Program {
+    /// Compiles every instance of `m`.
+    pub fn compile(m: &Module, opts: &JitOptions) -> Result<Program, CompileError> {
+        let no_span = m.entry_instance().map_or(Span::default(), |i| i.span);
+        let fail = |what: String| CompileError {
+            span: no_span,
+            what,
+        };
+        let isa = isa().map_err(|e| fail(format!("for this CPU ({e})")))?;
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        helpers::register(&mut builder);
+        let mut module = JITModule::new(builder);
+        let helper_ids =
+            HelperIds::declare(&mut module).map_err(|e| fail(format!("its helpers ({e})")))?;
+        let mut descs = Vec::new();
+        let threads = match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let mut pending: Vec<(usize, usize, cranelift_module::FuncId)> = Vec::new();
+        let mut insts = Vec::new();
+        for (ii, inst) in m.instances.iter().enumerate() {
+            let order = inst.schedule();
+            let shadowed = shadowed_tensors(inst, &order);
+            let mut written = HashSet::new();
+            let mut steps = Vec::new();
+            for n in order {
+                match &inst.graph[n] {
+                    Node::Compute(c) => {
+                        written.extend(c.writes.iter().copied());
+                        let parallel = analysis::parallel_loop(inst, &c.body)
+                            .filter(|p| threads > 1 && p.work >= MIN_PARALLEL_WORK);
+                        let name = format!("k{ii}_{}", n.index());
+                        let id = module
+                            .declare_function(
+                                &name,
+                                Linkage::Local,
+                                &codegen::node_signature(module.isa().default_call_conv()),
+                            )
+                            .map_err(|e| fail(format!("node `{}` ({e})", c.name)))?;
+                        let job = NodeJob {
+                            inst,
+                            compute: c,
+                            shadowed: &shadowed,
+                            split_outer: parallel.is_some(),
+                            vectorize: opts.vectorize,
+                        };
+                        let (slots, sites) =
+                            compile_node(&mut module, id, &helper_ids, &mut descs, &job)?;
+                        pending.push((ii, steps.len(), id));
+                        steps.push(Step::Node(NodeFn {
+                            entry: unfinished_entry,
+                            slots,
+                            sites,
+                            parallel,
+                        }));
+                    }
+                    Node::Call(c) => steps.push(Step::Call {
+                        callee: c.callee,
+                        args: c.args.clone(),
+                        results: c.results.clone(),
+                        span: c.span,
+                    }),
+                    Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+                }
+            }
+            let tensors = inst
+                .tensors
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let store = store_of(&t.elem).ok_or_else(|| CompileError {
+                        span: t.span,
+                        what: format!("`{}` of type {}, wider than 128 bits", t.name, t.elem),
+                    })?;
+                    Ok(TensorMeta {
+                        name: t.name.clone(),
+                        elem: t.elem,
+                        shape: t.shape.clone(),
+                        kind: t.kind.clone(),
+                        span: t.span,
+                        bytes: t.len() * store.bytes(),
+                        shadowed: shadowed.contains(&TensorId(i as u32)),
+                        written: written.contains(&TensorId(i as u32)),
+                    })
+                })
+                .collect::<Result<Vec<_>, CompileError>>()?;
+            insts.push(InstCode {
+                kernel: inst.kernel.clone(),
+                span: inst.span,
+                tensors,
+                inputs: inst.inputs.clone(),
+                outputs: inst.outputs.clone(),
+                steps,
+                loop_names: inst.loop_vars.iter().map(|v| v.name.clone()).collect(),
+            });
+        }
+        module
+            .finalize_definitions()
+            .map_err(|e| fail(format!("this module ({e})")))?;
+        for (ii, step, id) in pending {
+            let code = module.get_finalized_function(id);
+            if let Step::Node(f) = &mut insts[ii].steps[step] {
+                // SAFETY: the function was defined with `node_signature`, which is this type.
+                f.entry = unsafe { std::mem::transmute::<*const u8, NodeEntry>(code) };
+            }
+        }
+        let consts = m
+            .consts
+            .iter()
+            .map(|c| {
+                let mut bytes = Vec::new();
+                encode(&c.elem, &c.values, &mut bytes);
+                Buf::from_bytes(&bytes)
+            })
+            .collect();
+        let pool = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        Ok(Program {
+            _module: module,
+            _descs: descs,
+            insts,
+            entry: m.entry,
+            consts,
+            pool,
+        })
+    }
+
+    /// Checks and encodes the entry instance's inputs.
+    pub fn prepare(&self, inputs: &[TensorValue]) -> Result<Prepared, RunError> {
+        let Some(entry) = self.entry else {
+            return Err(RunError {
+                code: codes::NO_ENTRY,
+                message: "the module has no entry kernel".into(),
+                span: None,
+                notes: Vec::new(),
+            });
+        };
+        let ic = &self.insts[entry.index()];
+        if inputs.len() != ic.inputs.len() {
+            return Err(RunError::new(
+                codes::MISSING_INPUT,
+                format!(
+                    "`{}` takes {} inputs, got {}",
+                    ic.kernel,
+                    ic.inputs.len(),
+                    inputs.len()
+                ),
+                ic.span,
+            ));
+        }
+        let mut args = Vec::new();
+        let mut bytes = Vec::new();
+        for (t, v) in ic.inputs.iter().zip(inputs) {
+            let tm = &ic.tensors[t.index()];
+            if v.shape != tm.shape || v.elem != tm.elem {
+                return Err(RunError::new(
+                    codes::DATA_SHAPE,
+                    format!(
+                        "input `{}` is {}{:?} but the kernel expects {}{:?}",
+                        tm.name, v.elem, v.shape, tm.elem, tm.shape
+                    ),
+                    tm.span,
+                ));
+            }
+            encode(&v.elem, &v.values, &mut bytes);
+            args.push(Buf::from_bytes(&bytes));
+        }
+        Ok(Prepared { args })
+    }
+
+    /// Runs the entry instance on prepared inputs; returns its results' buffers.
+    pub fn execute(&self, p: &Prepared) -> Result<Vec<Buf>, RunError> {
+        let entry = self.entry.expect("prepare checked the entry");
+        self.run_instance(entry, p.args.clone())
+    }
+
+    /// The entry instance's results as values.
+    pub fn decode(&self, outs: &[Buf]) -> Vec<TensorValue> {
+        let ic = &self.insts[self.entry.expect("an entry").index()];
+        ic.outputs
+            .iter()
+            .zip(outs)
+            .map(|(t, b)| {
+                let tm = &ic.tensors[t.index()];
+                tensor_value(&tm.elem, &tm.shape, b.bytes())
+            })
+            .collect()
+    }
+
+    /// Runs the entry instance on `inputs` (one per input tensor, in order).
+    pub fn run(&self, inputs: &[TensorValue]) -> Result<Vec<TensorValue>, RunError> {
+        let p = self.prepare(inputs)?;
+        let outs = self.execute(&p)?;
+        Ok(self.decode(&outs))
+    }
+
+    fn run_instance(&self, id: InstanceId, args: Vec<Buf>) -> Result<Vec<Buf>, RunError> {
+        let ic = &self.insts[id.index()];
+        let mut args = args.into_iter();
+        let mut bufs: Vec<Buf> = Vec::with_capacity(ic.tensors.len());
+        let mut shadows: Vec<Option<Vec<u8>>> = Vec::with_capacity(ic.tensors.len());
+        for t in &ic.tensors {
+            bufs.push(match &t.kind {
+                TensorKind::Input(_) => args.next().expect("one buffer per input"),
+                // Constants nothing writes are shared (see `node_ptrs`).
+                TensorKind::Const(c) if t.written => self.consts[c.index()].clone(),
+                TensorKind::Const(_) => Buf::zeroed(0),
+                TensorKind::Temp => Buf::zeroed(t.bytes),
+            });
+            shadows.push(t.shadowed.then(|| vec![0u8; t.shape.iter().product()]));
+        }
+        for step in &ic.steps {
+            match step {
+                Step::Node(f) => self.run_node(ic, f, &mut bufs, &mut shadows)?,
+                Step::Call {
+                    callee,
+                    args,
+                    results,
+                    span,
+                } => {
+                    for t in args {
+                        check_complete(ic, *t, &shadows)?;
+                    }
+                    let call_args = args.iter().map(|t| self.buffer(ic, *t, &bufs)).collect();
+                    let outs = self.run_instance(*callee, call_args).map_err(|mut e| {
+                        e.notes.push(format!(
+                            "in the call to `{}` at bytes {}..{}",
+                            self.insts[callee.index()].kernel,
+                            span.start,
+                            span.end
+                        ));
+                        e
+                    })?;
+                    for (t, b) in results.iter().zip(outs) {
+                        bufs[t.index()] = b;
+                        if let Some(s) = &mut shadows[t.index()] {
+                            s.fill(1);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(ic.outputs.len());
+        for t in &ic.outputs {
+            check_complete(ic, *t, &shadows)?;
+            out.push(self.buffer(ic, *t, &bufs));
+        }
+        Ok(out)
+    }
+
+    /// A copy of a tensor's current contents.
+    fn buffer(&self, ic: &InstCode, t: TensorId, bufs: &[Buf]) -> Buf {
+        match &ic.tensors[t.index()].kind {
+            TensorKind::Const(c) if !ic.tensors[t.index()].written => {
+                self.consts[c.index()].clone()
+            }
+            _ => bufs[t.index()].clone(),
+        }
+    }
+
+    fn node_ptrs(
+        &self,
+        ic: &InstCode,
+        f: &NodeFn,
+        bufs: &mut [Buf],
+        shadows: &mut [Option<Vec<u8>>],
+    ) -> Vec<SendPtr> {
+        f.slots
+            .iter()
+            .map(|s| {
+                SendPtr(match *s {
+                    Slot::Data(t) => match &ic.tensors[t.index()].kind {
+                        // Native code never writes these (the node does not list them
+                        // as written), so sharing the program's copy is sound.
+                        TensorKind::Const(c) if !ic.tensors[t.index()].written => {
+                            self.consts[c.index()].words.as_ptr() as *mut u8
+                        }
+                        _ => bufs[t.index()].ptr(),
+                    },
+                    Slot::Shadow(t) => shadows[t.index()]
+                        .as_mut()
+                        .expect("shadowed tensor")
+                        .as_mut_ptr(),
+                })
+            })
+            .collect()
+    }
+
+    fn run_node(
+        &self,
+        ic: &InstCode,
+        f: &NodeFn,
+        bufs: &mut [Buf],
+        shadows: &mut [Option<Vec<u8>>],
+    ) -> Result<(), RunError> {
+        let ptrs = self.node_ptrs(ic, f, bufs, shadows);
+        let call = |lo: i64, hi: i64| {
+            let mut ctx = ErrCtx::default();
+            // SAFETY: `ptrs` holds one live buffer per slot, each as large as the tensor
+            // the code was compiled for; native code checks or proves every index.
+            let status = unsafe { (f.entry)(ptrs.as_ptr() as *const *mut u8, &mut ctx, lo, hi) };
+            (status != 0).then_some(ctx)
+        };
+        let failure = match (&f.parallel, &self.pool) {
+            (Some(p), Some(pool)) => {
+                let n = p.trip_count();
+                let chunks = (pool.current_num_threads() as i64 * 4).min(n).max(1);
+                let bounds: Vec<(i64, i64)> = (0..chunks)
+                    .map(|k| {
+                        (
+                            p.lo + p.step * (n * k / chunks),
+                            p.lo + p.step * (n * (k + 1) / chunks),
+                        )
+                    })
+                    .collect();
+                // The first failing chunk in iteration order holds the error a sequential
+                // run reports first.
+                pool.install(|| {
+                    bounds
+                        .par_iter()
+                        .map(|&(lo, hi)| call(lo, hi))
+                        .collect::<Vec<_>>()
+                })
+                .into_iter()
+                .flatten()
+                .next()
+            }
+            (Some(p), None) => call(p.lo, p.hi),
+            (None, _) => call(0, 0),
+        };
+        match failure {
+            None => Ok(()),
+            Some(ctx) => Err(node_error(ic, f, &ctx)),
+        }
+    }
+}
+
+/// Placeholder entry until the module is finalized (never called).
+unsafe extern "C" fn unfinished_entry(_: *const *mut u8, _: *mut ErrCtx, _: i64, _: i64) -> i32 {
+    unreachable!("node functions are resolved before the program is returned")
+}
+
+/// A buffer pointer handed to worker threads (the chunks they run touch disjoint
+/// elements; analysis::parallel_loop proves it).
+#[derive(Copy, Clone)]
+#[repr(transparent)]
+struct SendPtr(*mut u8);
+// SAFETY: see the type's documentation.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+fn check_complete(ic: &InstCode, t: TensorId, shadows: &[Option<Vec<u8>>]) -> Result<(), RunError> {
+    let Some(s) = &shadows[t.index()] else {
+        return Ok(());
+    };
+    let Some(first) = s.iter().position(|&w| w == 0) else {
+        return Ok(());
+    };
+    let tm = &ic.tensors[t.index()];
+    let missing = s.iter().filter(|&&w| w == 0).count();
+    Err(RunError::new(
+        codes::OUTPUT_INCOMPLETE,
+        format!(
+            "{missing} element(s) of `{}` are never written; the first is {:?}",
+            tm.name,
+            unflatten(first, &tm.shape)
+        ),
+        tm.span,
+    ))
+}
+
+fn node_error(ic: &InstCode, f: &NodeFn, ctx: &ErrCtx) -> RunError {
+    let site = &f.sites[ctx.site as usize];
+    let mut e = if ctx.code == ERR_BOUNDS {
+        let t = site.tensor.expect("bounds sites name their tensor");
+        let tm = &ic.tensors[t.index()];
+        let idx: Vec<i64> = ctx.idx[..tm.shape.len().min(16)].to_vec();
+        RunError::new(
+            codes::RUNTIME_BOUNDS,
+            format!(
+                "index {idx:?} is out of bounds for `{}` of shape {:?}",
+                tm.name, tm.shape
+            ),
+            site.span,
+        )
+    } else {
+        RunError::new(codes::DIV_BY_ZERO, "division by zero".into(), site.span)
+    };
+    let n = (ctx.nloops as usize).min(16);
+    if n > 0 {
+        let at: Vec<String> = (0..n)
+            .map(|k| {
+                format!(
+                    "{} = {}",
+                    ic.loop_names[ctx.loop_ids[k] as usize], ctx.loop_vals[k]
+                )
+            })
+            .collect();
+        e.notes.insert(0, format!("when {}", at.join(", ")));
+    }
+    e
+}
