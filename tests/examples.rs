@@ -55,11 +55,12 @@ fn run_golden(script: &Path, golden: &Path) {
     }
 }
 
-/// Every `.kiln` file directly inside an example directory.
+/// Every `.kiln` file directly inside an example directory (but the benchmark kernels,
+/// too big for the debug-build interpreter: see `bench_kernels_on_small_inputs`).
 fn example_scripts() -> Vec<PathBuf> {
     let mut v = Vec::new();
     for dir in std::fs::read_dir("examples").expect("examples/").flatten() {
-        if !dir.path().is_dir() {
+        if !dir.path().is_dir() || dir.path().ends_with("bench") {
             continue;
         }
         for f in std::fs::read_dir(dir.path())
@@ -82,6 +83,74 @@ fn every_example_runs() {
     for s in scripts {
         let name = s.file_stem().unwrap().to_string_lossy().into_owned();
         run_golden(&s, Path::new(&format!("tests/examples/{name}.out")));
+    }
+}
+
+/// The benchmark kernels of examples/bench, on their small inputs: both engines print the
+/// golden output `tests/examples/bench_<variant>.out`.
+#[test]
+fn bench_kernels_on_small_inputs() {
+    let small = "examples/bench/data/small";
+    // (variant, script, kernel, inputs: parameter and data file)
+    type Case<'a> = (&'a str, &'a str, &'a str, [(&'a str, &'a str); 2]);
+    let cases: [Case; 6] = [
+        (
+            "conv_fixed",
+            "conv_fixed",
+            "conv",
+            [("x", "conv_fixed_x"), ("w", "conv_fixed_w")],
+        ),
+        (
+            "conv_fixed_wrap",
+            "conv_fixed",
+            "conv",
+            [("x", "conv_fixed_wrap_x"), ("w", "conv_fixed_wrap_w")],
+        ),
+        (
+            "conv_f32",
+            "conv_f32",
+            "conv",
+            [("x", "conv_f32_x"), ("w", "conv_f32_w")],
+        ),
+        (
+            "conv_bin",
+            "conv_bin",
+            "conv",
+            [("x", "conv_bin_x"), ("w", "conv_bin_w")],
+        ),
+        (
+            "gemm_i8",
+            "gemm_i8",
+            "gemm",
+            [("a", "gemm_i8_a"), ("b", "gemm_i8_b")],
+        ),
+        (
+            "gemm_f32",
+            "gemm_f32",
+            "gemm",
+            [("a", "gemm_f32_a"), ("b", "gemm_f32_b")],
+        ),
+    ];
+    for (variant, file, kernel, inputs) in cases {
+        let script = PathBuf::from(format!("examples/bench/{file}.kiln"));
+        for engine in ENGINES {
+            let spec = RunSpec {
+                kernel: Some(kernel.to_string()),
+                inputs: inputs
+                    .iter()
+                    .map(|(n, f)| (n.to_string(), PathBuf::from(format!("{small}/{f}.npy"))))
+                    .collect(),
+                full: true,
+                engine,
+                ..RunSpec::default()
+            };
+            let o = kiln::run(&script, &spec, None, &options());
+            assert_eq!(o.code, 0, "{variant} on {engine:?}:\n{}", o.stderr);
+            check_golden(
+                Path::new(&format!("tests/examples/bench_{variant}.out")),
+                &format!("{}{}", o.stdout, o.stderr),
+            );
+        }
     }
 }
 

@@ -105,9 +105,11 @@ impl Fx {
         Fx::new(self.mant.shl(n), self.frac)
     }
 
-    /// `floor(self / 2^n)` to the same LSB: an arithmetic right shift of the mantissa.
-    pub fn shr(&self, n: u32) -> Fx {
-        Fx::new(self.mant.shr_floor(n), self.frac)
+    /// `floor(self / 2^n)` to the LSB `2^-frac` (the operand type's): an arithmetic right
+    /// shift of the mantissa at `frac` fractional bits. The LSB is explicit because the
+    /// same value can be held at several scales.
+    pub fn shr(&self, n: u32, frac: i32) -> Fx {
+        Fx::new(self.mant_at(frac).shr_floor(n), frac)
     }
 
     /// `ap_fixed` division: the quotient truncated toward zero to `result_frac`
@@ -535,7 +537,10 @@ mod tests {
         assert_eq!(a.add(&b).to_string(), "1.25");
         assert_eq!(a.mul(&b).to_string(), "-0.375");
         assert_eq!(a.shl(3).to_string(), "12");
-        assert_eq!(b.rescaled(2).shr(1).to_string(), "-0.25");
+        assert_eq!(b.shr(1, 2).to_string(), "-0.25");
+        // The LSB decides: 2 >> 2 is 0.5 at 1/32, 0 at 1.
+        assert_eq!(Fx::int(2).shr(2, 5).to_string(), "0.5");
+        assert_eq!(Fx::int(2).shr(2, 0).to_string(), "0");
         assert_eq!(
             from_f64(7.0).div_floor(&Fx::int(-2)).unwrap().to_string(),
             "-4"

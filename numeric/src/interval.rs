@@ -89,12 +89,13 @@ impl Interval {
         hull(&c)
     }
 
-    pub fn shr(&self, lo_n: u32, hi_n: u32) -> Interval {
+    /// Range of `x >> n` for `n` in `[lo_n, hi_n]`, flooring at `2^-frac`.
+    pub fn shr(&self, lo_n: u32, hi_n: u32, frac: i32) -> Interval {
         let c = [
-            self.lo.shr(lo_n),
-            self.lo.shr(hi_n),
-            self.hi.shr(lo_n),
-            self.hi.shr(hi_n),
+            self.lo.shr(lo_n, frac),
+            self.lo.shr(hi_n, frac),
+            self.hi.shr(lo_n, frac),
+            self.hi.shr(hi_n, frac),
         ];
         hull(&c)
     }
@@ -196,17 +197,19 @@ impl Interval {
                 return Interval::new(Fx::zero(), o.hi.clone());
             }
         }
+        // Integer operands: work on the values (mantissas can have negative fractional
+        // bits, e.g. fixed<15, 21>).
         if nonneg {
-            let w = self.hi.mant.bit_len().max(o.hi.mant.bit_len());
+            let w = self.hi.mant_at(0).bit_len().max(o.hi.mant_at(0).bit_len());
             return Interval::new(
                 Fx::zero(),
                 Fx::int(0).add(&Fx::new(Int::pow2(w).sub(&Int::ONE), 0)),
             );
         }
-        let w = signed_width(&self.lo.mant)
-            .max(signed_width(&self.hi.mant))
-            .max(signed_width(&o.lo.mant))
-            .max(signed_width(&o.hi.mant));
+        let w = signed_width(&self.lo.mant_at(0))
+            .max(signed_width(&self.hi.mant_at(0)))
+            .max(signed_width(&o.lo.mant_at(0)))
+            .max(signed_width(&o.hi.mant_at(0)));
         Interval::new(
             Fx::new(Int::pow2(w - 1).neg(), 0),
             Fx::new(Int::pow2(w - 1).sub(&Int::ONE), 0),
@@ -293,6 +296,21 @@ mod tests {
 
     fn ty(i: &Interval, frac: i32) -> String {
         narrowest_type(i, frac).to_string()
+    }
+
+    #[test]
+    fn bitwise_ranges_use_values_not_mantissas() {
+        // Integers with negative fractional bits (multiples of 64).
+        let x = Interval::new(
+            Fx::new(Int::from(-15226i128), -6),
+            Fx::new(Int::from(7194i128), -6),
+        );
+        let n = iv(0.0, 6.0);
+        let r = x.bitwise(&n, BitOp::Or);
+        assert!(r.lo <= Fx::int(-974464) && r.hi >= Fx::int(460418), "{r}");
+        let p = Interval::new(Fx::zero(), Fx::new(Int::from(7194i128), -6));
+        let r = p.bitwise(&n, BitOp::Xor);
+        assert!(r.hi >= Fx::int(460422), "{r}");
     }
 
     #[test]

@@ -136,7 +136,11 @@ fn run_file(name: &str, tally: &mut Tally) {
                 let sh: u32 = f[3].parse().unwrap();
                 let rt = ty(f[4]);
                 assert_eq!(shape(&at), shape(&rt));
-                let exact = if f[0] == "shl" { a.shl(sh) } else { a.shr(sh) };
+                let exact = if f[0] == "shl" {
+                    a.shl(sh)
+                } else {
+                    a.shr(sh, shape(&at).2)
+                };
                 let (w, s, fr) = shape(&rt);
                 let wrapped = Fx::new(mant_from_raw(&exact.mant_at(fr), w, s), fr);
                 tally.check(value(&rt, f[5]) == wrapped, line, || wrapped.to_string());

@@ -30,6 +30,7 @@ pub fn run(m: &mut Module, diags: &mut Diagnostics) {
                 ranges: Vec::new(),
                 constant_bounds: true,
                 guards: Vec::new(),
+                statement_guards: 0,
                 diags: Vec::new(),
             };
             ctx.block(inst, &mut body);
@@ -46,11 +47,19 @@ struct Ctx {
     ranges: Vec<(LoopVarId, i64, i64)>,
     constant_bounds: bool,
     guards: Vec<Guard>,
+    /// How many of `guards` come from `if` statements (the rest from the conditional
+    /// expressions around the expression being visited).
+    statement_guards: usize,
     diags: Vec<Diagnostic>,
 }
 
 impl Ctx {
     fn range_of(&self, a: &Affine) -> (i64, i64) {
+        self.range_under(a, &self.guards)
+    }
+
+    /// The range of `a` knowing `guards`.
+    fn range_under(&self, a: &Affine, guards: &[Guard]) -> (i64, i64) {
         let mut lo = a.constant;
         let mut hi = a.constant;
         for &(v, c) in &a.terms {
@@ -69,7 +78,7 @@ impl Ctx {
             }
         }
         // Guards: g >= 0 with a == g + k gives a >= k; with a == k - g gives a <= k.
-        for g in &self.guards {
+        for g in guards {
             if let Some(k) = a.add_scaled(g, -1).as_constant() {
                 lo = lo.max(k);
             }
@@ -138,10 +147,13 @@ impl Ctx {
 
     fn with_guard(&mut self, inst: &mut Instance, b: &mut Block) {
         let saved = self.constant_bounds;
+        let saved_guards = self.statement_guards;
         // Code under a condition may not run: never a definite error.
         self.constant_bounds = false;
+        self.statement_guards = self.guards.len();
         self.block(inst, b);
         self.constant_bounds = saved;
+        self.statement_guards = saved_guards;
     }
 
     fn access(&mut self, inst: &Instance, a: &mut Access, span: kiln_lang::Span) {
@@ -169,6 +181,13 @@ impl Ctx {
             }
         }
         a.checked = !proven;
+        // Proven only thanks to a conditional expression around it?
+        let statement_guards = &self.guards[..self.statement_guards];
+        a.guarded = proven
+            && a.index.iter().enumerate().any(|(d, idx)| {
+                let (lo, hi) = self.range_under(idx, statement_guards);
+                lo < 0 || hi >= t.shape[d] as i64
+            });
     }
 
     fn expr(&mut self, inst: &mut Instance, e: ExprId) {

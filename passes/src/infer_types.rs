@@ -91,6 +91,8 @@ pub fn infer_compute(
         growth: HashMap::new(),
         terms: HashMap::new(),
         stores: HashMap::new(),
+        own_stores: HashMap::new(),
+        own_store_changes: HashMap::new(),
         first_assign_span: HashMap::new(),
         first_accum_span: HashMap::new(),
         explicit_assign: HashMap::new(),
@@ -163,6 +165,10 @@ struct State<'i> {
     growth: HashMap<LocalId, Interval>,
     terms: HashMap<LocalId, u64>,
     stores: HashMap<TensorId, (Val, bool)>,
+    /// Ranges of what this node stored into exact tensors, over all rounds so far: loads
+    /// of a tensor the node also writes see them (`y[i] = y[i - 1] + 1`).
+    own_stores: HashMap<TensorId, (Interval, i32)>,
+    own_store_changes: HashMap<TensorId, u32>,
     first_assign_span: HashMap<LocalId, Span>,
     first_accum_span: HashMap<LocalId, Span>,
     /// Locals whose assignments all come from explicit casts (no overflow warning).
@@ -181,6 +187,29 @@ impl State<'_> {
     /// Combines the round's contributions; returns whether nothing changed.
     fn end_round(&mut self) -> bool {
         let mut stable = true;
+        for (t, (v, _)) in &self.stores {
+            if let Val::Exact { range, frac, .. } = v {
+                let mut new = match self.own_stores.get(t) {
+                    Some((r, f)) => (r.join(range), (*f).max(*frac)),
+                    None => (range.clone(), *frac),
+                };
+                if self.own_stores.get(t) != Some(&new) {
+                    stable = false;
+                    // A range still growing after a few rounds (`y[i] = y[i] + 1` in a
+                    // loop) widens to the whole declared type, which holds every stored
+                    // (converted) value.
+                    let changes = self.own_store_changes.entry(*t).or_insert(0);
+                    *changes += 1;
+                    let tm = self.inst.tensor(*t);
+                    if *changes > 2 && tm.declared {
+                        if let Some((lo, hi)) = tm.elem.value_bounds() {
+                            new.0 = Interval::new(lo, hi);
+                        }
+                    }
+                    self.own_stores.insert(*t, new);
+                }
+            }
+        }
         let mut locals: Vec<LocalId> = self
             .base
             .keys()
@@ -366,6 +395,18 @@ impl State<'_> {
                     None => total,
                     Some(s) => s.add(&total),
                 });
+            }
+            // A declared accumulator coarser than its terms rounds at every step: each
+            // step can move it by up to one LSB (in the direction of the rounding mode).
+            if let (true, Some(tf)) = (local.declared, local.ty.frac_bits()) {
+                if frac > tf {
+                    let lsb = Fx::new(Int::ONE, tf);
+                    let drift = Interval::new(lsb.neg(), lsb).scale(trips.0);
+                    sum = Some(match sum {
+                        None => drift,
+                        Some(s) => s.add(&drift),
+                    });
+                }
             }
             // The value expression itself (and its operands) still need types.
             let _ = self.expr(value);
@@ -737,7 +778,32 @@ impl State<'_> {
                     );
                     return None;
                 }
-                Some(self.type_val(&t.elem, t.range.as_ref(), from_data))
+                // What earlier nodes stored, and what this node stores itself.
+                let range = match (&t.range, self.own_stores.get(&a.tensor)) {
+                    (Some(r), Some((own, _))) => Some(r.join(own)),
+                    (None, Some((own, _))) if t.declared => {
+                        let (lo, hi) = t.elem.value_bounds().expect("exact");
+                        Some(Interval::new(lo, hi))
+                    }
+                    (r, _) => r.clone(),
+                };
+                match (
+                    self.type_val(&t.elem, range.as_ref(), from_data),
+                    self.own_stores.get(&a.tensor),
+                ) {
+                    // An inferred tensor this node also writes: its values so far.
+                    (
+                        Val::Exact {
+                            range,
+                            frac,
+                            from_data,
+                        },
+                        Some((own, own_frac)),
+                    ) if !t.declared => {
+                        Some(Val::exact(range.join(own), frac.max(*own_frac), from_data))
+                    }
+                    (v, _) => Some(v),
+                }
             }
             Expr::Unary(op, a) => {
                 let v = self.expr(a)?;
@@ -969,7 +1035,7 @@ impl State<'_> {
                         if op == BinOp::Shl {
                             Val::exact(ra.shl(lo_n, hi_n), fa, d)
                         } else {
-                            Val::exact(ra.shr(lo_n, hi_n), fa, d)
+                            Val::exact(ra.shr(lo_n, hi_n, fa), fa, d)
                         }
                     }
                     BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {

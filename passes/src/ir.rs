@@ -310,6 +310,10 @@ pub struct Access {
     /// Whether engines must check the bounds at run time (set by the `bounds` pass when
     /// it cannot prove the access in bounds; `true` until then).
     pub checked: bool,
+    /// Proven in bounds only under the condition of an enclosing conditional expression
+    /// (`x[i - 1] if i > 0 else 0`, the right side of `and`/`or`): engines must not
+    /// evaluate it before that condition holds (set by the `bounds` pass).
+    pub guarded: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -95,7 +95,7 @@ fn accesses<'a>(inst: &'a Instance, block: &'a Block) -> Vec<&'a Access> {
 
 /// Whether every local read in `block` is assigned earlier in the same iteration of the
 /// enclosing loop (so iterations share no scalar state).
-fn locals_private(inst: &Instance, block: &Block) -> bool {
+pub(crate) fn locals_private(inst: &Instance, block: &Block) -> bool {
     fn reads_ok(inst: &Instance, e: ExprId, defined: &HashSet<LocalId>) -> bool {
         if let Expr::Local(l) = inst.expr(e) {
             if !defined.contains(l) {

@@ -13,6 +13,7 @@
 //! division, f32 ↔ fixed conversions of 128-bit values, the `wrap_sm` and saturation-bit
 //! overflow modes) call small Rust helpers that use kiln-numeric itself.
 
+use crate::arith::{min_max, plan_fixed, plan_int, Lane};
 use crate::helpers::{Helpers, DIV_FLOOR, DIV_TRUNC, MOD_FLOOR};
 use crate::layout::{container, frac_of, store_of};
 use crate::vector::Vectorizer;
@@ -21,7 +22,7 @@ use cranelift_codegen::ir::{
     types, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value as CValue,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
-use kiln_numeric::{Fx, Interval, Overflow, Quant, ScalarType};
+use kiln_numeric::{Fx, Interval, ScalarType};
 use kiln_passes::ir::*;
 use kiln_passes::Span;
 use std::collections::HashMap;
@@ -148,7 +149,7 @@ pub struct Gen<'a, 'b> {
     pub sites: Vec<Site>,
     /// Constant type descriptors handed to helpers (kept alive by the program).
     pub descs: &'a mut Vec<Box<ScalarType>>,
-    pub vec: Option<Vectorizer>,
+    pub vec: Option<Vectorizer<'a>>,
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
@@ -208,7 +209,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    fn expr_rep(&self, e: ExprId) -> R<Rep> {
+    pub fn expr_rep(&self, e: ExprId) -> R<Rep> {
         let t = self
             .inst
             .expr_type(e)
@@ -225,7 +226,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    fn range(&self, e: ExprId) -> Option<&Interval> {
+    pub fn range(&self, e: ExprId) -> Option<&Interval> {
         self.inst.expr_ranges[e.index()].as_ref()
     }
 
@@ -365,7 +366,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
-    fn stmt(&mut self, s: &Stmt) -> R<()> {
+    pub fn stmt(&mut self, s: &Stmt) -> R<()> {
         match s {
             Stmt::For(l) => self.for_loop(l),
             Stmt::If {
@@ -374,21 +375,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 else_block,
             } => {
                 let c = self.bool_expr(*cond)?;
-                let tb = self.b.create_block();
-                let eb = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.ins().brif(c, tb, &[], eb, &[]);
-                self.b.switch_to_block(tb);
-                self.b.seal_block(tb);
-                self.block(then_block)?;
-                self.b.ins().jump(done, &[]);
-                self.b.switch_to_block(eb);
-                self.b.seal_block(eb);
-                self.block(else_block)?;
-                self.b.ins().jump(done, &[]);
-                self.b.switch_to_block(done);
-                self.b.seal_block(done);
-                Ok(())
+                self.if_else(c, &mut |g, taken| {
+                    g.block(if taken { then_block } else { else_block })
+                })
             }
             Stmt::Assign { local, value, .. } => {
                 let ty = self.inst.local(*local).ty;
@@ -440,44 +429,94 @@ impl<'a, 'b> Gen<'a, 'b> {
                 return Ok(());
             }
         }
-        let var = match self.loops.get(&l.var) {
+        let (lo, hi) = self.loop_bounds(l);
+        self.scalar_loop(l, lo, hi)
+    }
+
+    /// Emits `if c { branch(true) } else { branch(false) }` (`c` an `i8` 0/1).
+    pub fn if_else<E>(
+        &mut self,
+        c: CValue,
+        branch: &mut dyn FnMut(&mut Self, bool) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let tb = self.b.create_block();
+        let eb = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(c, tb, &[], eb, &[]);
+        for (block, taken) in [(tb, true), (eb, false)] {
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            branch(self, taken)?;
+            self.b.ins().jump(done, &[]);
+        }
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        Ok(())
+    }
+
+    /// The Variable of a loop variable.
+    pub fn loop_var(&mut self, v: LoopVarId) -> Variable {
+        match self.loops.get(&v) {
             Some(v) => *v,
             None => {
-                let v = self.b.declare_var(types::I64);
-                self.loops.insert(l.var, v);
-                v
+                let var = self.b.declare_var(types::I64);
+                self.loops.insert(v, var);
+                var
             }
-        };
-        let (lo, hi) = match self.outer {
+        }
+    }
+
+    /// A loop's first value and bound (from the function's parameters for the loop the
+    /// runtime splits across threads).
+    pub fn loop_bounds(&mut self, l: &Loop) -> (CValue, CValue) {
+        match self.outer {
             Some((v, lo, hi)) if v == l.var => (lo, hi),
             _ => (self.affine(&l.lo), self.affine(&l.hi)),
-        };
+        }
+    }
+
+    /// Emits `for var in lo..hi (step)` around `body`, which emits the loop body.
+    pub fn counted_loop<E>(
+        &mut self,
+        l: &Loop,
+        lo: CValue,
+        hi: CValue,
+        step: i64,
+        body: &mut dyn FnMut(&mut Self) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let var = self.loop_var(l.var);
         self.b.def_var(var, lo);
         let head = self.b.create_block();
-        let body = self.b.create_block();
+        let body_block = self.b.create_block();
         let exit = self.b.create_block();
         self.b.ins().jump(head, &[]);
         self.b.switch_to_block(head);
         let i = self.b.use_var(var);
-        let go = if l.step > 0 {
+        let go = if step > 0 {
             self.b.ins().icmp(IntCC::SignedLessThan, i, hi)
         } else {
             self.b.ins().icmp(IntCC::SignedGreaterThan, i, hi)
         };
-        self.b.ins().brif(go, body, &[], exit, &[]);
-        self.b.switch_to_block(body);
-        self.b.seal_block(body);
+        self.b.ins().brif(go, body_block, &[], exit, &[]);
+        self.b.switch_to_block(body_block);
+        self.b.seal_block(body_block);
         self.active.push(l.var);
-        self.block(&l.body)?;
+        let r = body(self);
         self.active.pop();
+        r?;
         let i = self.b.use_var(var);
-        let next = self.b.ins().iadd_imm_s(i, l.step);
+        let next = self.b.ins().iadd_imm_s(i, step);
         self.b.def_var(var, next);
         self.b.ins().jump(head, &[]);
         self.b.seal_block(head);
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);
         Ok(())
+    }
+
+    /// The loop as scalar code from `lo` to `hi`.
+    pub fn scalar_loop(&mut self, l: &Loop, lo: CValue, hi: CValue) -> R<()> {
+        self.counted_loop(l, lo, hi, l.step, &mut |g| g.block(&l.body))
     }
 
     fn try_vectorize(&mut self, l: &Loop) -> R<Option<bool>> {
@@ -502,7 +541,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// of a conditional may be evaluated).
     pub fn is_safe(&self, e: ExprId) -> bool {
         match self.inst.expr(e) {
-            Expr::Load(a) => !a.checked,
+            Expr::Load(a) => !a.checked && !a.guarded,
             Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, a, b) => {
                 let nonzero = self.range(*b).is_some_and(|r| !r.contains_zero());
                 let float = matches!(self.inst.expr_type(*b), Some(ScalarType::F32));
@@ -519,10 +558,8 @@ impl<'a, 'b> Gen<'a, 'b> {
                 (Value::Bool(b), _) => self.b.ins().iconst(types::I8, b as i64),
                 (Value::F32(f), _) => self.b.ins().f32const(f),
                 (Value::Num(x), Rep::Exact { bits, frac, .. }) => {
-                    let m = x
-                        .mant_at(frac)
-                        .to_i128()
-                        .ok_or_else(|| self.unsupported(e, "a constant wider than 128 bits"))?;
+                    // The type holds the value, and Rep::of checked it is at most 128 bits.
+                    let m = crate::layout::low_bits128(&x, frac);
                     self.iconst(bits, m)
                 }
                 _ => return Err(self.unsupported(e, "a constant of an unexpected type")),
@@ -564,12 +601,18 @@ impl<'a, 'b> Gen<'a, 'b> {
                     (UnOp::Abs, Rep::Exact { bits, frac, .. }) => {
                         // In a container holding the operand with its sign (|x| can need
                         // fewer bits than x).
-                        let Rep::Exact { bits: xb, .. } = xr else {
+                        let Rep::Exact {
+                            bits: xb,
+                            signed: xs,
+                            ..
+                        } = xr
+                        else {
                             unreachable!()
                         };
                         let wb = bits.max(xb);
                         let w = self.coerce(x, xr, wb, frac);
-                        let a = self.b.ins().iabs(w);
+                        // Unsigned values are their own absolute value.
+                        let a = if xs { self.b.ins().iabs(w) } else { w };
                         let arep = Rep::Exact {
                             bits: wb,
                             width: wb,
@@ -633,7 +676,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// An exact value in another exact representation of the same value (the expression's
     /// inferred type may be narrower than the storage it came from); other kinds unchanged.
-    fn fit(&mut self, v: CValue, from: Rep, to: Rep) -> CValue {
+    pub fn fit(&mut self, v: CValue, from: Rep, to: Rep) -> CValue {
         match (from, to) {
             (Rep::Exact { .. }, Rep::Exact { .. }) => self.coerce_to(v, from, to),
             _ => v,
@@ -695,14 +738,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     self.b.ins().select(c, y, x)
                 }
                 cmp if cmp.is_comparison() => {
-                    let cc = match cmp {
-                        BinOp::Eq => FloatCC::Equal,
-                        BinOp::Ne => FloatCC::NotEqual,
-                        BinOp::Lt => FloatCC::LessThan,
-                        BinOp::Le => FloatCC::LessThanOrEqual,
-                        BinOp::Gt => FloatCC::GreaterThan,
-                        _ => FloatCC::GreaterThanOrEqual,
-                    };
+                    let cc = float_cc(cmp);
                     return Ok((self.b.ins().fcmp(cc, x, y), Rep::Bool));
                 }
                 _ => return Err(self.unsupported(e, &format!("`{}` on f32", op.symbol()))),
@@ -714,18 +750,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             let (x, y, signed) = self
                 .common(x, xr, y, yr)
                 .ok_or_else(|| self.unsupported(e, "a comparison of values wider than 128 bits"))?;
-            let cc = match (op, signed) {
-                (BinOp::Eq, _) => IntCC::Equal,
-                (BinOp::Ne, _) => IntCC::NotEqual,
-                (BinOp::Lt, true) => IntCC::SignedLessThan,
-                (BinOp::Le, true) => IntCC::SignedLessThanOrEqual,
-                (BinOp::Gt, true) => IntCC::SignedGreaterThan,
-                (BinOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
-                (BinOp::Lt, false) => IntCC::UnsignedLessThan,
-                (BinOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
-                (BinOp::Gt, false) => IntCC::UnsignedGreaterThan,
-                _ => IntCC::UnsignedGreaterThanOrEqual,
-            };
+            let cc = int_cc(op, signed);
             return Ok((self.b.ins().icmp(cc, x, y), Rep::Bool));
         }
         let Rep::Exact { bits, frac, .. } = rep else {
@@ -738,12 +763,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (cx, cy, cs) = self.common(x, xr, y, yr).ok_or_else(|| {
                     self.unsupported(e, "`min`/`max` of values wider than 128 bits")
                 })?;
-                let v = match (op, cs) {
-                    (BinOp::Min, true) => self.b.ins().smin(cx, cy),
-                    (BinOp::Min, false) => self.b.ins().umin(cx, cy),
-                    (_, true) => self.b.ins().smax(cx, cy),
-                    (_, false) => self.b.ins().umax(cx, cy),
-                };
+                let v = min_max(&mut self.b, op == BinOp::Min, cs, cx, cy);
                 let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (xr, yr) else {
                     unreachable!()
                 };
@@ -804,7 +824,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let may_exceed = max_n >= xb as i128;
                 let (n, beyond) = if may_exceed {
                     let lim = self.iconst(yb, xb as i128 - 1);
-                    let clamped = self.b.ins().umin(y, lim);
+                    let clamped = min_max(&mut self.b, true, false, y, lim);
                     let beyond =
                         self.b
                             .ins()
@@ -838,32 +858,21 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Both operands in one representation for comparison: aligned fractional bits, a
     /// container with room for both ranges. Returns (x, y, signed).
-    fn common(&mut self, x: CValue, xr: Rep, y: CValue, yr: Rep) -> Option<(CValue, CValue, bool)> {
-        let (
-            Rep::Exact {
-                width: wa,
-                signed: sa,
-                frac: fa,
-                ..
-            },
-            Rep::Exact {
-                width: wb,
-                signed: sb,
-                frac: fb,
-                ..
-            },
-        ) = (xr, yr)
+    pub fn common(
+        &mut self,
+        x: CValue,
+        xr: Rep,
+        y: CValue,
+        yr: Rep,
+    ) -> Option<(CValue, CValue, bool)> {
+        let Rep::Exact {
+            bits, signed, frac, ..
+        } = common_rep(xr, yr)?
         else {
             return None;
         };
-        let f = fa.max(fb);
-        let wa = wa as i32 + (f - fa);
-        let wb = wb as i32 + (f - fb);
-        let signed = sa || sb;
-        let w = wa.max(wb) + i32::from(sa != sb);
-        let bits = container(w as u32)?;
-        let x = self.coerce(x, xr, bits, f);
-        let y = self.coerce(y, yr, bits, f);
+        let x = self.coerce(x, xr, bits, frac);
+        let y = self.coerce(y, yr, bits, frac);
         Some((x, y, signed))
     }
 
@@ -995,7 +1004,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         let x2 = self.b.ins().bxor(r, d);
         let diff = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x2, 0);
         let fix = self.b.ins().band(rnz, diff);
-        let fixw = self.b.ins().uextend(int_ty(bits), fix);
+        let fixw = if bits == 8 {
+            fix
+        } else {
+            self.b.ins().uextend(int_ty(bits), fix)
+        };
         let v = if op == BinOp::FloorDiv {
             let q = self.b.ins().isub(q, fixw);
             let qrep = Rep::Exact {
@@ -1111,14 +1124,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                 Ok(self.b.ins().isub(pos, neg))
             }
             (Rep::Exact { .. }, ScalarType::Int(t)) => {
-                self.to_int(v, from, range, t.width, t.signed, to_rep)
+                self.convert_to_int(v, from, range, t.width, t.signed, to_rep)
             }
-            (Rep::Exact { .. }, ScalarType::Fixed(t)) => self.to_fixed(v, from, range, t, to_rep),
+            (Rep::Exact { .. }, ScalarType::Fixed(t)) => {
+                self.convert_to_fixed(v, from, range, t, to_rep)
+            }
         }
     }
 
     /// ap_int conversion: truncate toward zero, then wrap to W bits.
-    fn to_int(
+    fn convert_to_int(
         &mut self,
         v: CValue,
         from: Rep,
@@ -1127,18 +1142,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         signed: bool,
         to: Rep,
     ) -> R<CValue> {
-        let Rep::Exact {
-            width: fw,
-            frac: ff,
-            signed: fs,
-            ..
-        } = from
-        else {
-            unreachable!()
-        };
-        // Whole part, in a container with room.
-        let work_w = (fw as i32 + (-ff).max(0) + 2) as u32;
-        let Some(cb) = container(work_w) else {
+        let Some(p) = plan_int(from, range, w, signed) else {
             return Ok(self.call_convert(
                 v,
                 from,
@@ -1146,75 +1150,23 @@ impl<'a, 'b> Gen<'a, 'b> {
                 to,
             ));
         };
-        let x = self.coerce(v, from, cb, ff.min(0));
-        let x = if ff < 0 {
-            self.b.ins().ishl_imm_s(x, (-ff) as i64)
-        } else {
-            x
-        };
-        let whole = if ff >= fw as i32 {
-            // |value| < 1: truncation toward zero gives 0.
-            self.iconst(cb, 0)
-        } else if ff > 0 {
-            let d = ff as i64;
-            let floor = if fs {
-                self.b.ins().sshr_imm_s(x, d)
-            } else {
-                self.b.ins().ushr_imm_s(x, d)
-            };
-            if fs {
-                // Negative values with a fraction move up by one (toward zero).
-                let mask = self.iconst(cb, (1i128 << d) - 1);
-                let rem = self.b.ins().band(x, mask);
-                let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, rem, 0);
-                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
-                let inc = self.b.ins().band(has, neg);
-                let inc = self.b.ins().uextend(int_ty(cb), inc);
-                self.b.ins().iadd(floor, inc)
-            } else {
-                floor
-            }
-        } else {
-            x
-        };
-        // Wrap unless the range proves it unnecessary.
-        let fits = range.is_some_and(|r| {
-            let t = ScalarType::Int(kiln_numeric::IntType::new(w, signed));
-            let (lo, hi) = t.value_bounds().expect("int");
-            let wlo = Fx::new(r.lo.trunc_to_int(), 0);
-            let whi = Fx::new(r.hi.trunc_to_int(), 0);
-            wlo >= lo && whi <= hi
-        });
-        let wrapped = if fits {
-            whole
-        } else {
-            self.wrap_bits(whole, cb, w, signed)
-        };
+        let x = self.coerce(v, from, p.cb, p.src_frac);
+        let r = Lane {
+            b: &mut self.b,
+            ty: int_ty(p.cb),
+        }
+        .apply_int(x, &p);
         let wrep = Rep::Exact {
-            bits: cb,
-            width: cb,
+            bits: p.cb,
+            width: p.cb,
             signed: true,
             frac: 0,
         };
-        Ok(self.fit(wrapped, wrep, to))
-    }
-
-    /// Keeps the low `w` bits of `x` (a `cb`-bit value), sign- or zero-extended.
-    fn wrap_bits(&mut self, x: CValue, cb: u32, w: u32, signed: bool) -> CValue {
-        if w >= cb {
-            return x;
-        }
-        let sh = (cb - w) as i64;
-        let up = self.b.ins().ishl_imm_s(x, sh);
-        if signed {
-            self.b.ins().sshr_imm_s(up, sh)
-        } else {
-            self.b.ins().ushr_imm_s(up, sh)
-        }
+        Ok(self.fit(r, wrep, to))
     }
 
     /// ap_fixed conversion: quantize with Q, then O with N saturation bits.
-    fn to_fixed(
+    fn convert_to_fixed(
         &mut self,
         v: CValue,
         from: Rep,
@@ -1222,150 +1174,22 @@ impl<'a, 'b> Gen<'a, 'b> {
         t: &kiln_numeric::FixedType,
         to: Rep,
     ) -> R<CValue> {
-        let Rep::Exact {
-            width: fw,
-            frac: ff,
-            ..
-        } = from
-        else {
-            unreachable!()
+        let Some(p) = plan_fixed(from, range, t) else {
+            return Ok(self.call_convert(v, from, &ScalarType::Fixed(*t), to));
         };
-        let tf = t.frac_bits();
-        let target = ScalarType::Fixed(*t);
-        // What the conversion can produce, from the range: skip what cannot happen.
-        let quantizes = ff > tf;
-        let overflow_possible = match range {
-            Some(r) => {
-                // Quantization is monotonic: the quantized range is [q(lo), q(hi)].
-                let ql = quantize_only(&r.lo, tf, t.quant);
-                let qh = quantize_only(&r.hi, tf, t.quant);
-                let (min, max) = (t.min_value(), t.max_value());
-                let sym_edge = t.overflow == Overflow::SatSym && t.signed && ql <= min;
-                ql < min || qh > max || sym_edge
-            }
-            None => true,
-        };
-        // The intricate overflow modes go to the helper when overflow can happen.
-        let intricate = matches!(t.overflow, Overflow::WrapSm)
-            || (t.overflow == Overflow::Wrap && t.sat_bits > 0)
-            || (t.overflow == Overflow::SatSym && t.signed && t.width == 1);
-        if overflow_possible && intricate {
-            return Ok(self.call_convert(v, from, &target, to));
+        let x = self.coerce(v, from, p.cb, p.src_frac);
+        let r = Lane {
+            b: &mut self.b,
+            ty: int_ty(p.cb),
         }
-        // Working container: the source shifted to the target's LSB, plus room for the
-        // rounding increment and for the target's bounds.
-        let shift_up = (tf - ff).max(0);
-        let work_w = (fw as i32 + shift_up + 2).max(t.width as i32 + 2) as u32;
-        let Some(cb) = container(work_w) else {
-            return Ok(self.call_convert(v, from, &target, to));
-        };
-        if quantizes && (ff - tf) as u32 >= cb - 1 {
-            return Ok(self.call_convert(v, from, &target, to));
-        }
-        let x = self.coerce(v, from, cb, ff);
-        let q = if quantizes {
-            self.quantize(x, cb, (ff - tf) as i64, t.quant, is_signed(from))
-        } else if shift_up > 0 {
-            self.b.ins().ishl_imm_s(x, shift_up as i64)
-        } else {
-            x
-        };
-        let q = if overflow_possible {
-            self.overflow(q, cb, t)
-        } else {
-            q
-        };
+        .apply_fixed(x, &p);
         let wrep = Rep::Exact {
-            bits: cb,
-            width: cb,
+            bits: p.cb,
+            width: p.cb,
             signed: true,
-            frac: tf,
+            frac: t.frac_bits(),
         };
-        Ok(self.fit(q, wrep, to))
-    }
-
-    /// Drops `d` low bits of `x` (in `cb` bits) rounding with mode `q`.
-    fn quantize(&mut self, x: CValue, cb: u32, d: i64, q: Quant, signed: bool) -> CValue {
-        let floor = if signed {
-            self.b.ins().sshr_imm_s(x, d)
-        } else {
-            self.b.ins().ushr_imm_s(x, d)
-        };
-        if q == Quant::Trn {
-            return floor;
-        }
-        if q == Quant::Rnd {
-            let half = self.iconst(cb, 1i128 << (d - 1));
-            let y = self.b.ins().iadd(x, half);
-            return if signed {
-                self.b.ins().sshr_imm_s(y, d)
-            } else {
-                self.b.ins().ushr_imm_s(y, d)
-            };
-        }
-        let mask = self.iconst(cb, (1i128 << d) - 1);
-        let rem = self.b.ins().band(x, mask);
-        let neg = if signed {
-            self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0)
-        } else {
-            self.b.ins().iconst(types::I8, 0)
-        };
-        let inc = if q == Quant::TrnZero {
-            let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, rem, 0);
-            self.b.ins().band(has, neg)
-        } else {
-            let half = self.iconst(cb, 1i128 << (d - 1));
-            let above = self.b.ins().icmp(IntCC::UnsignedGreaterThan, rem, half);
-            let tie = self.b.ins().icmp(IntCC::Equal, rem, half);
-            let tie_up = match q {
-                Quant::RndZero => neg,
-                Quant::RndMinInf => self.b.ins().iconst(types::I8, 0),
-                Quant::RndInf => self.b.ins().bxor_imm_s(neg, 1),
-                Quant::RndConv => {
-                    let lsb = self.b.ins().band_imm_s(floor, 1);
-                    let lsb = self.b.ins().ireduce(types::I8, lsb);
-                    lsb
-                }
-                _ => unreachable!(),
-            };
-            let t = self.b.ins().band(tie, tie_up);
-            self.b.ins().bor(above, t)
-        };
-        let inc = self.b.ins().uextend(int_ty(cb), inc);
-        self.b.ins().iadd(floor, inc)
-    }
-
-    /// Applies the overflow mode (wrap with N = 0, sat, sat_zero, sat_sym) to `q`.
-    fn overflow(&mut self, q: CValue, cb: u32, t: &kiln_numeric::FixedType) -> CValue {
-        let frac = t.frac_bits();
-        let lo = t.min_value().mant_at(frac).to_i128().expect("≤ 128 bits");
-        let hi = t.max_value().mant_at(frac).to_i128().expect("≤ 128 bits");
-        match t.overflow {
-            Overflow::Wrap => self.wrap_bits(q, cb, t.width, t.signed),
-            Overflow::Sat => {
-                let l = self.iconst(cb, lo);
-                let h = self.iconst(cb, hi);
-                let q = self.b.ins().smax(q, l);
-                self.b.ins().smin(q, h)
-            }
-            Overflow::SatSym => {
-                let l = if t.signed { -hi } else { 0 };
-                let l = self.iconst(cb, l);
-                let h = self.iconst(cb, hi);
-                let q = self.b.ins().smax(q, l);
-                self.b.ins().smin(q, h)
-            }
-            Overflow::SatZero => {
-                let l = self.iconst(cb, lo);
-                let h = self.iconst(cb, hi);
-                let below = self.b.ins().icmp(IntCC::SignedLessThan, q, l);
-                let above = self.b.ins().icmp(IntCC::SignedGreaterThan, q, h);
-                let out = self.b.ins().bor(below, above);
-                let zero = self.iconst(cb, 0);
-                self.b.ins().select(out, zero, q)
-            }
-            Overflow::WrapSm => unreachable!("handled by the helper"),
-        }
+        Ok(self.fit(r, wrep, to))
     }
 
     // ------------------------------------------------------------ helper calls
@@ -1468,24 +1292,71 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 }
 
+/// The condition code of an integer comparison.
+pub fn int_cc(op: BinOp, signed: bool) -> IntCC {
+    match (op, signed) {
+        (BinOp::Eq, _) => IntCC::Equal,
+        (BinOp::Ne, _) => IntCC::NotEqual,
+        (BinOp::Lt, true) => IntCC::SignedLessThan,
+        (BinOp::Le, true) => IntCC::SignedLessThanOrEqual,
+        (BinOp::Gt, true) => IntCC::SignedGreaterThan,
+        (BinOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+        (BinOp::Lt, false) => IntCC::UnsignedLessThan,
+        (BinOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+        (BinOp::Gt, false) => IntCC::UnsignedGreaterThan,
+        _ => IntCC::UnsignedGreaterThanOrEqual,
+    }
+}
+
+/// The condition code of an f32 comparison (ordered: false with a NaN, but `!=`).
+pub fn float_cc(op: BinOp) -> FloatCC {
+    match op {
+        BinOp::Eq => FloatCC::Equal,
+        BinOp::Ne => FloatCC::NotEqual,
+        BinOp::Lt => FloatCC::LessThan,
+        BinOp::Le => FloatCC::LessThanOrEqual,
+        BinOp::Gt => FloatCC::GreaterThan,
+        _ => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+/// One representation holding two exact values for comparison: aligned fractional bits
+/// and a container with room for both ranges and signedness.
+pub fn common_rep(xr: Rep, yr: Rep) -> Option<Rep> {
+    let (
+        Rep::Exact {
+            width: wa,
+            signed: sa,
+            frac: fa,
+            ..
+        },
+        Rep::Exact {
+            width: wb,
+            signed: sb,
+            frac: fb,
+            ..
+        },
+    ) = (xr, yr)
+    else {
+        return None;
+    };
+    let f = fa.max(fb);
+    let wa = wa as i32 + (f - fa);
+    let wb = wb as i32 + (f - fb);
+    let w = (wa.max(wb) + i32::from(sa != sb)) as u32;
+    Some(Rep::Exact {
+        bits: container(w)?,
+        width: w,
+        signed: sa || sb,
+        frac: f,
+    })
+}
+
 /// The block type of the IR (a list of statements).
 pub type Block_ = kiln_passes::ir::Block;
 
 fn is_signed(r: Rep) -> bool {
     matches!(r, Rep::Exact { signed: true, .. })
-}
-
-/// `x` quantized to `frac` bits with mode `q` (no overflow handling).
-fn quantize_only(x: &Fx, frac: i32, q: Quant) -> Fx {
-    let t = kiln_numeric::FixedType {
-        width: 1000,
-        int_bits: 1000 - frac,
-        signed: true,
-        quant: q,
-        overflow: Overflow::Wrap,
-        sat_bits: 0,
-    };
-    kiln_numeric::to_fixed(x, &t).value
 }
 
 /// The signature of every node function: `(ptrs, ctx, lo, hi) -> status`.
@@ -1599,19 +1470,37 @@ pub fn compile_node(
         ctx_ptr: params[1],
         sites: Vec::new(),
         descs,
-        vec: job.vectorize.then(Vectorizer::default),
+        vec: job.vectorize.then(|| Vectorizer::new(&c.body)),
     };
     g.block(&c.body)?;
     let zero = g.b.ins().iconst(types::I32, 0);
     g.b.ins().return_(&[zero]);
     let sites = std::mem::take(&mut g.sites);
+    // Abandoned SIMD attempts can leave unreachable loop headers unsealed.
+    g.b.seal_all_blocks();
     g.b.finalize(frontend);
-    module
-        .define_function(id, &mut ctx)
-        .map_err(|e| Unsupported {
+    if std::env::var_os("KILN_JIT_DUMP").is_some() {
+        eprintln!("; node `{}`\n{}", c.name, ctx.func.display());
+    }
+    module.define_function(id, &mut ctx).map_err(|e| {
+        let detail = match &e {
+            cranelift_module::ModuleError::Compilation(
+                cranelift_codegen::CodegenError::Verifier(errs),
+            ) => cranelift_codegen::print_errors::pretty_verifier_error(
+                &ctx.func,
+                None,
+                errs.clone(),
+            ),
+            other => other.to_string(),
+        };
+        // A bug: the code generator made code cranelift rejects.
+        Unsupported {
             span: c.span,
-            what: format!("this node (cranelift: {e})"),
-        })?;
+            what: format!(
+                "this node: internal compiler error, please report it (cranelift: {detail})"
+            ),
+        }
+    })?;
     module.clear_context(&mut ctx);
     Ok((slots, sites))
 }

@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::{types, AbiParam, FuncRef, Function, Signature};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::JITBuilder;
-use cranelift_module::{FuncId, Linkage, Module, ModuleResult};
+use cranelift_module::{FuncId, Linkage, Module};
 use kiln_numeric::{Fx, Int, ScalarType};
 use kiln_passes::ir::Value;
 use kiln_passes::value::convert;
@@ -52,30 +52,38 @@ fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signat
 }
 
 impl HelperIds {
-    pub fn declare(m: &mut impl Module) -> ModuleResult<HelperIds> {
+    pub fn declare(m: &mut impl Module) -> Result<HelperIds, String> {
         let cc = m.isa().default_call_conv();
         let (i32_, i64_, f32_) = (types::I32, types::I64, types::F32);
         Ok(HelperIds {
-            convert: m.declare_function(
-                CONVERT,
-                Linkage::Import,
-                &sig(cc, &[i64_, i64_, i32_, i32_, i64_, i64_], None),
-            )?,
-            f32_to_exact: m.declare_function(
-                F32_TO_EXACT,
-                Linkage::Import,
-                &sig(cc, &[i32_, i64_, i64_], None),
-            )?,
-            exact_to_f32: m.declare_function(
-                EXACT_TO_F32,
-                Linkage::Import,
-                &sig(cc, &[i64_, i64_, i32_, i32_], Some(f32_)),
-            )?,
-            div128: m.declare_function(
-                DIV128,
-                Linkage::Import,
-                &sig(cc, &[i64_, i64_, i64_, i64_, i32_, i64_], None),
-            )?,
+            convert: m
+                .declare_function(
+                    CONVERT,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i32_, i32_, i64_, i64_], None),
+                )
+                .map_err(|e| e.to_string())?,
+            f32_to_exact: m
+                .declare_function(
+                    F32_TO_EXACT,
+                    Linkage::Import,
+                    &sig(cc, &[i32_, i64_, i64_], None),
+                )
+                .map_err(|e| e.to_string())?,
+            exact_to_f32: m
+                .declare_function(
+                    EXACT_TO_F32,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i32_, i32_], Some(f32_)),
+                )
+                .map_err(|e| e.to_string())?,
+            div128: m
+                .declare_function(
+                    DIV128,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i64_, i64_, i32_, i64_], None),
+                )
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -111,14 +119,7 @@ fn exact(lo: i64, hi: i64, frac: i32, signed: i32) -> Fx {
 unsafe fn put(v: &Value, to: &ScalarType, out: *mut u8) {
     let frac = to.frac_bits().unwrap_or(0);
     let bits: i128 = match v {
-        Value::Num(x) => {
-            // The low 128 bits, as two's complement (an unsigned 128-bit value keeps its
-            // bit pattern).
-            let m = x.mant_at(frac);
-            let lo = m.low_bits(64).to_i128().expect("64 bits");
-            let hi = m.shr_floor(64).low_bits(64).to_i128().expect("64 bits");
-            (hi << 64) | lo
-        }
+        Value::Num(x) => crate::layout::low_bits128(x, frac),
         Value::Bool(b) => *b as i128,
         Value::F32(_) => unreachable!("exact target"),
     };

@@ -65,6 +65,15 @@ pub fn frac_of(t: &ScalarType) -> i32 {
     t.frac_bits().unwrap_or(0)
 }
 
+/// The mantissa of `x` at `frac` fractional bits, as 128-bit two's complement (its low
+/// 128 bits: a `uint<128>` value keeps its bit pattern).
+pub fn low_bits128(x: &Fx, frac: i32) -> i128 {
+    let m = x.mant_at(frac);
+    let lo = m.low_bits(64).to_i128().expect("64 bits");
+    let hi = m.shr_floor(64).low_bits(64).to_i128().expect("64 bits");
+    (hi << 64) | lo
+}
+
 /// Encodes values of type `t` into native bytes.
 pub fn encode(t: &ScalarType, values: &[Value], out: &mut Vec<u8>) {
     let store = store_of(t).expect("type checked by the compiler");
@@ -76,7 +85,7 @@ pub fn encode(t: &ScalarType, values: &[Value], out: &mut Vec<u8>) {
             (Store::Bool, Value::Bool(b)) => out.push(*b as u8),
             (Store::F32, Value::F32(f)) => out.extend_from_slice(&f.to_le_bytes()),
             (Store::Int { bits, .. }, Value::Num(x)) => {
-                let m = x.mant_at(frac).to_i128().expect("value fits its type");
+                let m = low_bits128(x, frac);
                 out.extend_from_slice(&m.to_le_bytes()[..bits as usize / 8]);
             }
             (s, v) => panic!("value {v:?} does not match storage {s:?}"),

@@ -3,6 +3,7 @@
 //!
 //! - layout.rs: how values live in memory (scaled integers in the narrowest native width);
 //! - codegen.rs: one compute node → one native function;
+//! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
 //! - vector.rs: SIMD code for innermost loops;
 //! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
 //! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
@@ -15,6 +16,7 @@
 //! are reported (E0704) like the interpreter does.
 
 pub mod analysis;
+pub mod arith;
 pub mod codegen;
 pub mod helpers;
 pub mod layout;
@@ -163,7 +165,9 @@ struct InstCode {
 pub struct Program {
     /// Owns the code memory the node entries point into.
     _module: JITModule,
-    /// Type descriptors native code hands to helpers.
+    /// Type descriptors native code hands to helpers (boxed: their addresses are baked
+    /// into the code).
+    #[allow(clippy::vec_box)]
     _descs: Vec<Box<ScalarType>>,
     insts: Vec<InstCode>,
     entry: Option<InstanceId>,
