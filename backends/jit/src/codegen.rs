@@ -16,6 +16,7 @@
 use crate::arith::{min_max, plan_fixed, plan_int, Lane};
 use crate::helpers::{Helpers, DIV_FLOOR, DIV_TRUNC, MOD_FLOOR};
 use crate::layout::{container, frac_of, store_of};
+use crate::locals::LocalPlans;
 use crate::vector::Vectorizer;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -137,6 +138,8 @@ pub struct Gen<'a, 'b> {
     pub b: FunctionBuilder<'b>,
     pub helpers: &'a Helpers,
     pub ptrs: HashMap<TensorId, CValue>,
+    /// How locals are held (locals.rs).
+    pub lplans: LocalPlans,
     /// Written-element flags (one byte per element) of the tensors that need them.
     pub shadows: HashMap<TensorId, CValue>,
     /// The loop whose bounds come from the function's `lo`, `hi` parameters (the loop
@@ -177,6 +180,16 @@ impl<'a, 'b> Gen<'a, 'b> {
             panic!("coerce of a non-exact value");
         };
         let mut v = v;
+        if frac < ff {
+            // Lower the fractional bits first, in the source container. Exact: callers
+            // only lower them for values that are multiples of the coarser LSB.
+            let d = ((ff - frac) as i64).min(fb as i64 - 1);
+            v = if signed {
+                self.b.ins().sshr_imm_s(v, d)
+            } else {
+                self.b.ins().ushr_imm_s(v, d)
+            };
+        }
         if bits > fb {
             v = if signed {
                 self.b.ins().sextend(int_ty(bits), v)
@@ -187,15 +200,12 @@ impl<'a, 'b> Gen<'a, 'b> {
             v = self.b.ins().ireduce(int_ty(bits), v);
         }
         if frac > ff {
-            v = self.b.ins().ishl_imm_s(v, (frac - ff) as i64);
-        } else if frac < ff {
-            // Exact: callers only lower the fractional bits of values that are multiples
-            // of the coarser LSB.
-            let d = (ff - frac) as i64;
-            v = if signed {
-                self.b.ins().sshr_imm_s(v, d)
+            // Modulo 2^bits: a shift by the width or more leaves 0.
+            let up = (frac - ff) as i64;
+            v = if up >= bits as i64 {
+                self.iconst(bits, 0)
             } else {
-                self.b.ins().ushr_imm_s(v, d)
+                self.b.ins().ishl_imm_s(v, up)
             };
         }
         v
@@ -379,6 +389,32 @@ impl<'a, 'b> Gen<'a, 'b> {
                     g.block(if taken { then_block } else { else_block })
                 })
             }
+            Stmt::Assign { local, value, .. } if self.lplans.lazy(*local).is_some() => {
+                let lazy = self.lplans.lazy(*local).expect("just checked");
+                let Rep::Exact { bits, frac, .. } = lazy.rep else {
+                    unreachable!()
+                };
+                let var = self.local_var(*local)?;
+                // Modular arithmetic in the register; reads wrap (locals.rs).
+                let out = match self.lplans.accumulation(*value) {
+                    Some(acc) => {
+                        let (v, vr) = self.expr(acc.other)?;
+                        let v = self.coerce(v, vr, bits, frac);
+                        let cur = self.b.use_var(var);
+                        if acc.subtract {
+                            self.b.ins().isub(cur, v)
+                        } else {
+                            self.b.ins().iadd(cur, v)
+                        }
+                    }
+                    None => {
+                        let (v, vr) = self.expr(*value)?;
+                        self.coerce(v, vr, bits, frac)
+                    }
+                };
+                self.b.def_var(var, out);
+                Ok(())
+            }
             Stmt::Assign { local, value, .. } => {
                 let ty = self.inst.local(*local).ty;
                 let (v, rep) = self.expr(*value)?;
@@ -414,13 +450,39 @@ impl<'a, 'b> Gen<'a, 'b> {
             return Ok(*v);
         }
         let local = self.inst.local(l);
-        let rep = Rep::of(&local.ty).ok_or_else(|| Unsupported {
-            span: local.span,
-            what: format!("`{}` of type {}, wider than 128 bits", local.name, local.ty),
-        })?;
+        let rep = self
+            .lplans
+            .storage(self.inst, l)
+            .ok_or_else(|| Unsupported {
+                span: local.span,
+                what: format!("`{}` of type {}, wider than 128 bits", local.name, local.ty),
+            })?;
         let var = self.b.declare_var(rep.ty());
         self.locals.insert(l, var);
         Ok(var)
+    }
+
+    /// A local's value and its representation (a lazily wrapped local is wrapped here).
+    pub fn read_local(&mut self, l: LocalId) -> R<(CValue, Rep)> {
+        let var = self.local_var(l)?;
+        let raw = self.b.use_var(var);
+        match self.lplans.lazy(l) {
+            Some(lazy) => {
+                let Rep::Exact { bits, signed, .. } = lazy.rep else {
+                    unreachable!()
+                };
+                let v = Lane {
+                    b: &mut self.b,
+                    ty: int_ty(bits),
+                }
+                .wrap_bits(raw, lazy.width(), signed);
+                Ok((v, lazy.rep))
+            }
+            None => Ok((
+                raw,
+                Rep::of(&self.inst.local(l).ty).expect("checked by local_var"),
+            )),
+        }
     }
 
     fn for_loop(&mut self, l: &Loop) -> R<()> {
@@ -565,9 +627,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 _ => return Err(self.unsupported(e, "a constant of an unexpected type")),
             },
             Expr::Local(l) => {
-                let var = self.local_var(l)?;
-                let v = self.b.use_var(var);
-                let from = Rep::of(&self.inst.local(l).ty).expect("checked");
+                let (v, from) = self.read_local(l)?;
                 self.coerce_to(v, from, rep)
             }
             Expr::LoopVar(lv) => {
@@ -1471,6 +1531,7 @@ pub fn compile_node(
         sites: Vec::new(),
         descs,
         vec: job.vectorize.then(|| Vectorizer::new(&c.body)),
+        lplans: LocalPlans::new(inst, &c.body),
     };
     g.block(&c.body)?;
     let zero = g.b.ins().iconst(types::I32, 0);

@@ -5,6 +5,7 @@
 //! - codegen.rs: one compute node → one native function;
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
 //! - vector.rs: SIMD code for innermost loops;
+//! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
 //! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
 //! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
 //! - this file: the program (compiled instances) and its runtime: buffers, calls between
@@ -20,6 +21,7 @@ pub mod arith;
 pub mod codegen;
 pub mod helpers;
 pub mod layout;
+pub mod locals;
 pub mod vector;
 
 use analysis::ParallelLoop;

@@ -33,6 +33,7 @@
 use crate::arith::{plan_fixed, plan_int, Lane};
 use crate::codegen::{common_rep, float_cc, int_cc, int_ty, Gen, Rep, Unsupported, R};
 use crate::layout::store_of;
+use crate::locals::LocalPlans;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, ConstantData, Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value as CValue,
@@ -54,7 +55,7 @@ impl<'a> Vectorizer<'a> {
 
     /// Emits `l` with SIMD and returns `true`, or emits nothing and returns `false`.
     pub fn try_loop(&mut self, g: &mut Gen, l: &Loop) -> R<bool> {
-        let Some(plan) = plan(g.inst, self.node, l) else {
+        let Some(plan) = plan(g.inst, &g.lplans, self.node, l) else {
             return Ok(false);
         };
         // Speculative emission: the vector code starts in a block nothing jumps to yet.
@@ -171,7 +172,7 @@ fn lane_bits(t: &ScalarType) -> Option<u32> {
 }
 
 /// Checks that `l` can run as SIMD code and chooses the vector factor.
-fn plan(inst: &Instance, node: &Block, l: &Loop) -> Option<Plan> {
+fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<Plan> {
     if l.step != 1 {
         return None;
     }
@@ -290,7 +291,10 @@ fn plan(inst: &Instance, node: &Block, l: &Loop) -> Option<Plan> {
         }
     }
     for &lv in &varying_locals {
-        let bits = lane_bits(&inst.local(lv).ty)?;
+        let bits = rep_bits(lplans.storage(inst, lv)?);
+        if bits > 64 {
+            return None;
+        }
         min_bits = min_bits.min(bits);
         max_bits = max_bits.max(bits);
     }
@@ -542,6 +546,38 @@ impl Emitter<'_> {
                     self.block(g, if taken { then_block } else { else_block })
                 })
             }
+            Stmt::Assign { local, value, .. }
+                if self.plan.varying_locals.contains(local) && g.lplans.lazy(*local).is_some() =>
+            {
+                let lazy = g.lplans.lazy(*local).expect("just checked");
+                let vars = self.local_vars(g, *local);
+                // Modular arithmetic in the lanes; reads wrap (locals.rs).
+                let out: Vec<CValue> = match g.lplans.accumulation(*value) {
+                    Some(acc) => {
+                        let v = self.expr(g, acc.other)?;
+                        let v = self.lanes_of(g, v, lazy.rep)?;
+                        vars.iter()
+                            .zip(v)
+                            .map(|(var, v)| {
+                                let cur = g.b.use_var(*var);
+                                if acc.subtract {
+                                    g.b.ins().isub(cur, v)
+                                } else {
+                                    g.b.ins().iadd(cur, v)
+                                }
+                            })
+                            .collect()
+                    }
+                    None => {
+                        let v = self.expr(g, *value)?;
+                        self.lanes_of(g, v, lazy.rep)?
+                    }
+                };
+                for (var, r) in vars.iter().zip(out) {
+                    g.b.def_var(*var, r);
+                }
+                Ok(())
+            }
             Stmt::Assign { local, value, .. } if self.plan.varying_locals.contains(local) => {
                 let ty = g.inst.local(*local).ty;
                 let v = self.expr(g, *value)?;
@@ -598,7 +634,7 @@ impl Emitter<'_> {
         if let Some(v) = self.vlocals.get(&l) {
             return v.clone();
         }
-        let rep = local_rep(&g.inst.local(l).ty);
+        let rep = g.lplans.storage(g.inst, l).expect("plan checked the width");
         let ty = rep_vty(rep);
         let vars: Vec<Variable> = (0..self.nregs(rep_bits(rep)))
             .map(|_| g.b.declare_var(ty))
@@ -671,6 +707,21 @@ impl Emitter<'_> {
             return abandon("coerce of a non-exact value");
         };
         let mut regs = regs;
+        if frac < ff {
+            // Lower the fractional bits first, in the source lanes (exact, as in
+            // Gen::coerce).
+            let d = ((ff - frac) as i64).min(fb as i64 - 1);
+            regs = regs
+                .into_iter()
+                .map(|r| {
+                    if signed {
+                        g.b.ins().sshr_imm_s(r, d)
+                    } else {
+                        g.b.ins().ushr_imm_s(r, d)
+                    }
+                })
+                .collect();
+        }
         let mut b = fb;
         while b < bits {
             regs = self.widen(g, regs, b, signed);
@@ -680,16 +731,16 @@ impl Emitter<'_> {
             regs = self.narrow(g, regs, b);
             b /= 2;
         }
-        if frac != ff {
+        if frac > ff {
+            // Modulo 2^bits: a shift by the width or more leaves 0.
+            let up = (frac - ff) as i64;
             regs = regs
                 .into_iter()
                 .map(|r| {
-                    if frac > ff {
-                        g.b.ins().ishl_imm_s(r, (frac - ff) as i64)
-                    } else if signed {
-                        g.b.ins().sshr_imm_s(r, (ff - frac) as i64)
+                    if up >= bits as i64 {
+                        g.b.ins().bxor(r, r)
                     } else {
-                        g.b.ins().ushr_imm_s(r, (ff - frac) as i64)
+                        g.b.ins().ishl_imm_s(r, up)
                     }
                 })
                 .collect();
@@ -843,12 +894,22 @@ impl Emitter<'_> {
                 V::L(regs, rep)
             }
             Expr::Local(l) => {
-                let lrep = local_rep(&g.inst.local(l).ty);
-                let regs: Vec<CValue> = self
+                let lrep = g.lplans.storage(g.inst, l).expect("plan checked the width");
+                let mut regs: Vec<CValue> = self
                     .local_vars(g, l)
                     .into_iter()
                     .map(|v| g.b.use_var(v))
                     .collect();
+                if let Some(lazy) = g.lplans.lazy(l) {
+                    // Lazily wrapped (locals.rs): wrap on the way out.
+                    let Rep::Exact { bits, signed, .. } = lazy.rep else {
+                        unreachable!()
+                    };
+                    let ty = vty(bits, false);
+                    for r in &mut regs {
+                        *r = Lane { b: &mut g.b, ty }.wrap_bits(*r, lazy.width(), signed);
+                    }
+                }
                 match lrep {
                     Rep::Bool => V::M(regs, 8),
                     Rep::F32 => V::L(regs, Rep::F32),
