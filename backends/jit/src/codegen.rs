@@ -14,6 +14,7 @@
 //! overflow modes) call small Rust helpers that use kiln-numeric itself.
 
 use crate::arith::{min_max, plan_fixed, plan_int, Lane};
+use crate::bindot::BinDots;
 use crate::helpers::{Helpers, DIV_FLOOR, DIV_TRUNC, MOD_FLOOR};
 use crate::layout::{container, frac_of, store_of};
 use crate::locals::LocalPlans;
@@ -28,6 +29,13 @@ use kiln_passes::ir::*;
 use kiln_passes::Span;
 use std::collections::HashMap;
 use std::mem::offset_of;
+
+/// Loops with at most this many iterations (and constant bounds) are unrolled...
+const MAX_UNROLL: usize = 4;
+/// ... when the loops they hold are unrolled too, into at most this many copies.
+const MAX_UNROLL_COPIES: usize = 16;
+/// Binary dot products over at most this many words are unrolled.
+const MAX_UNROLL_WORDS: i64 = 8;
 
 /// The error codes a native function reports.
 pub const ERR_BOUNDS: u32 = 1;
@@ -140,6 +148,9 @@ pub struct Gen<'a, 'b> {
     pub ptrs: HashMap<TensorId, CValue>,
     /// How locals are held (locals.rs).
     pub lplans: LocalPlans,
+    /// Binary dot products (bindot.rs) and their packed operands' buffers.
+    pub bindots: BinDots,
+    pub scratch: Vec<CValue>,
     /// Written-element flags (one byte per element) of the tensors that need them.
     pub shadows: HashMap<TensorId, CValue>,
     /// The loop whose bounds come from the function's `lo`, `hi` parameters (the loop
@@ -389,6 +400,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                     g.block(if taken { then_block } else { else_block })
                 })
             }
+            Stmt::Assign { local, value, .. } if self.bindots.by_value(*value).is_some() => {
+                self.bindot_step(*local, *value)
+            }
             Stmt::Assign { local, value, .. } if self.lplans.lazy(*local).is_some() => {
                 let lazy = self.lplans.lazy(*local).expect("just checked");
                 let Rep::Exact { bits, frac, .. } = lazy.rep else {
@@ -462,6 +476,98 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(var)
     }
 
+    /// One word of a binary dot product: `acc += bits(q) - 2 * popcount(x_q ^ w_q)`.
+    fn bindot_step(&mut self, acc: LocalId, value: ExprId) -> R<()> {
+        let dot = self
+            .bindots
+            .by_value(value)
+            .expect("a dot statement")
+            .clone();
+        // Mismatching bits over all words (the word loop is innermost): unrolled when
+        // the words are few (2 for 128 channels), a loop otherwise.
+        let words = dot.words();
+        let mismatches = if words <= MAX_UNROLL_WORDS {
+            let mut total = self.b.ins().iconst(types::I64, 0);
+            for q in 0..words {
+                let q = self.b.ins().iconst(types::I64, q);
+                let m = self.bindot_mismatches(&dot, q);
+                total = self.b.ins().iadd(total, m);
+            }
+            total
+        } else {
+            let head = self.b.create_block();
+            let body = self.b.create_block();
+            let exit = self.b.create_block();
+            self.b.append_block_param(head, types::I64);
+            self.b.append_block_param(head, types::I64);
+            self.b.append_block_param(exit, types::I64);
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.b.ins().jump(head, &[zero.into(), zero.into()]);
+            self.b.switch_to_block(head);
+            let (q, total) = (self.b.block_params(head)[0], self.b.block_params(head)[1]);
+            let go = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, q, words);
+            self.b.ins().brif(go, body, &[], exit, &[total.into()]);
+            self.b.switch_to_block(body);
+            self.b.seal_block(body);
+            let m = self.bindot_mismatches(&dot, q);
+            let total = self.b.ins().iadd(total, m);
+            let next = self.b.ins().iadd_imm_s(q, 1);
+            self.b.ins().jump(head, &[next.into(), total.into()]);
+            self.b.seal_block(head);
+            self.b.switch_to_block(exit);
+            self.b.seal_block(exit);
+            self.b.block_params(exit)[0]
+        };
+        // n products: n - 2 * mismatches.
+        let twice = self.b.ins().ishl_imm_s(mismatches, 1);
+        let n = self.b.ins().iconst(types::I64, dot.n);
+        let sum = self.b.ins().isub(n, twice);
+        let var = self.local_var(acc)?;
+        let Some(Rep::Exact { bits, frac, .. }) = self.lplans.storage(self.inst, acc) else {
+            return Err(Unsupported {
+                span: self.inst.local(acc).span,
+                what: "a binary dot product into a non-exact accumulator".into(),
+            });
+        };
+        let i64_rep = Rep::Exact {
+            bits: 64,
+            width: 64,
+            signed: true,
+            frac: 0,
+        };
+        let sum = self.coerce(sum, i64_rep, bits, frac);
+        let cur = self.b.use_var(var);
+        let new = self.b.ins().iadd(cur, sum);
+        self.b.def_var(var, new);
+        Ok(())
+    }
+
+    /// `popcount(x_q ^ w_q)` for word `q` of a binary dot product (padding bits are 0
+    /// in both).
+    fn bindot_mismatches(&mut self, dot: &crate::bindot::BinDot, q: CValue) -> CValue {
+        let mut words = Vec::new();
+        for (pk, access) in &dot.operands {
+            let p = &self.bindots.packings[*pk];
+            let strides = kiln_passes::data::strides(&p.shape(self.inst));
+            let mut flat = Affine::constant(0);
+            let others = access.index.iter().enumerate().filter(|(d, _)| *d != p.dim);
+            for (k, (_, ix)) in others.enumerate() {
+                flat = flat.add_scaled(ix, strides[k] as i64);
+            }
+            let off = self.affine(&flat);
+            let off = self.b.ins().iadd(off, q);
+            let bytes = self.b.ins().imul_imm_s(off, 8);
+            let addr = self.b.ins().iadd(self.scratch[*pk], bytes);
+            words.push(
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), addr, 0),
+            );
+        }
+        let diff = self.b.ins().bxor(words[0], words[1]);
+        self.b.ins().popcnt(diff)
+    }
+
     /// A local's value and its representation (a lazily wrapped local is wrapped here).
     pub fn read_local(&mut self, l: LocalId) -> R<(CValue, Rep)> {
         let var = self.local_var(l)?;
@@ -486,13 +592,91 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn for_loop(&mut self, l: &Loop) -> R<()> {
+        if self.bindots.by_var(l.var).is_some() {
+            // The reduction over bits runs over words, innermost (bindot_step).
+            return self.block(&l.body);
+        }
         if let Some(done) = self.try_vectorize(l)? {
             if done {
                 return Ok(());
             }
         }
+        self.loop_or_unrolled(l, &mut |g| g.block(&l.body))
+    }
+
+    /// The iterations of a loop short enough to unroll: constant bounds, at most
+    /// `MAX_UNROLL` iterations, only unrolled loops inside and at most `MAX_UNROLL`
+    /// copies of the innermost body in all (a 3x3 window), not the loop threads split.
+    fn unrolled_values(&self, l: &Loop) -> Option<Vec<i64>> {
+        if matches!(self.outer, Some((v, ..)) if v == l.var) {
+            return None;
+        }
+        fn values(l: &Loop) -> Option<Vec<i64>> {
+            let (lo, hi) = (l.lo.as_constant()?, l.hi.as_constant()?);
+            Some(if l.step > 0 {
+                (lo..hi).step_by(l.step as usize).collect()
+            } else {
+                (hi + 1..=lo).rev().step_by(-l.step as usize).collect()
+            })
+        }
+        fn copies(l: &Loop) -> Option<usize> {
+            let n = values(l)?.len();
+            if n > MAX_UNROLL {
+                return None;
+            }
+            let mut inner = 1;
+            for s in &l.body {
+                match s {
+                    Stmt::For(x) => inner = inner.max(copies(x)?),
+                    Stmt::If {
+                        then_block,
+                        else_block,
+                        ..
+                    } => {
+                        let mut nested = Vec::new();
+                        walk_stmts(then_block, &mut Vec::new(), &mut |s, _| {
+                            nested.push(matches!(s, Stmt::For(_)))
+                        });
+                        walk_stmts(else_block, &mut Vec::new(), &mut |s, _| {
+                            nested.push(matches!(s, Stmt::For(_)))
+                        });
+                        if nested.into_iter().any(|f| f) {
+                            return None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let total = n * inner;
+            (total <= MAX_UNROLL_COPIES).then_some(total)
+        }
+        copies(l)?;
+        values(l)
+    }
+
+    /// Emits `l` around `body`: unrolled when short (cranelift does not unroll), a
+    /// counted loop otherwise.
+    pub fn loop_or_unrolled<E>(
+        &mut self,
+        l: &Loop,
+        body: &mut dyn FnMut(&mut Self) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if let Some(values) = self.unrolled_values(l) {
+            let var = self.loop_var(l.var);
+            self.active.push(l.var);
+            for v in values {
+                let c = self.b.ins().iconst(types::I64, v);
+                self.b.def_var(var, c);
+                if let Err(e) = body(self) {
+                    self.active.pop();
+                    return Err(e);
+                }
+            }
+            self.active.pop();
+            return Ok(());
+        }
         let (lo, hi) = self.loop_bounds(l);
-        self.scalar_loop(l, lo, hi)
+        self.counted_loop(l, lo, hi, l.step, body)
     }
 
     /// Emits `if c { branch(true) } else { branch(false) }` (`c` an `i8` 0/1).
@@ -1438,6 +1622,8 @@ pub enum Slot {
     Data(TensorId),
     /// A tensor's written-element flags.
     Shadow(TensorId),
+    /// A zeroed scratch buffer of `words` 64-bit words (packed bits, bindot.rs).
+    Scratch { index: usize, words: usize },
 }
 
 /// The native signature of a compiled node.
@@ -1454,18 +1640,36 @@ pub struct NodeJob<'a> {
     pub vectorize: bool,
 }
 
-/// Defines one node's function in `module` under `id`; returns the buffers it takes
-/// and its failure sites.
+/// A node compiled into its module.
+pub struct CompiledNode {
+    pub main: cranelift_module::FuncId,
+    /// Runs once before `main` (packing for binary dot products).
+    pub prologue: Option<cranelift_module::FuncId>,
+    pub slots: Vec<Slot>,
+    pub sites: Vec<Site>,
+}
+
+/// Declares and defines one node's functions in `module` (named after `name`).
 pub fn compile_node(
     module: &mut cranelift_jit::JITModule,
-    id: cranelift_module::FuncId,
+    name: &str,
     helper_ids: &crate::helpers::HelperIds,
     descs: &mut Vec<Box<ScalarType>>,
     job: &NodeJob,
-) -> R<(Vec<Slot>, Vec<Site>)> {
+) -> R<CompiledNode> {
     use cranelift_module::Module as _;
     let inst = job.inst;
     let c = job.compute;
+    let internal = |e: &dyn std::fmt::Display| Unsupported {
+        span: c.span,
+        what: format!("this node: internal compiler error, please report it ({e})"),
+    };
+    let sig = node_signature(module.isa().default_call_conv());
+    let id = module
+        .declare_function(name, cranelift_module::Linkage::Local, &sig)
+        .map_err(|e| internal(&e))?;
+    let lplans = LocalPlans::new(inst, &c.body);
+    let bindots = BinDots::find(inst, &lplans, &c.body);
     // Every type must have a native form.
     for &t in c.reads.iter().chain(&c.writes) {
         let tt = inst.tensor(t);
@@ -1488,6 +1692,25 @@ pub fn compile_node(
             slots.push(Slot::Shadow(*t));
         }
     }
+    for (k, p) in bindots.packings.iter().enumerate() {
+        slots.push(Slot::Scratch {
+            index: k,
+            words: p.len(inst),
+        });
+    }
+    let prologue = if bindots.packings.is_empty() {
+        None
+    } else {
+        let pid = module
+            .declare_function(
+                &format!("{name}_pack"),
+                cranelift_module::Linkage::Local,
+                &sig,
+            )
+            .map_err(|e| internal(&e))?;
+        define_prologue(module, pid, inst, c, &bindots, &slots)?;
+        Some(pid)
+    };
     let frontend = module.isa().frontend_config();
     let mut ctx = module.make_context();
     ctx.func.signature = node_signature(module.isa().default_call_conv());
@@ -1499,20 +1722,7 @@ pub fn compile_node(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
-    let mut ptrs = HashMap::new();
-    let mut shadows = HashMap::new();
-    for (k, slot) in slots.iter().enumerate() {
-        let p = b.ins().load(
-            types::I64,
-            MemFlagsData::trusted().with_readonly(),
-            params[0],
-            8 * k as i32,
-        );
-        match slot {
-            Slot::Data(t) => ptrs.insert(*t, p),
-            Slot::Shadow(t) => shadows.insert(*t, p),
-        };
-    }
+    let (ptrs, shadows, scratch) = load_slots(&mut b, &slots, params[0]);
     let outer = match (job.split_outer, c.body.as_slice()) {
         (true, [Stmt::For(l)]) => Some((l.var, params[2], params[3])),
         _ => None,
@@ -1531,7 +1741,9 @@ pub fn compile_node(
         sites: Vec::new(),
         descs,
         vec: job.vectorize.then(|| Vectorizer::new(&c.body)),
-        lplans: LocalPlans::new(inst, &c.body),
+        lplans,
+        bindots,
+        scratch,
     };
     g.block(&c.body)?;
     let zero = g.b.ins().iconst(types::I32, 0);
@@ -1543,7 +1755,54 @@ pub fn compile_node(
     if std::env::var_os("KILN_JIT_DUMP").is_some() {
         eprintln!("; node `{}`\n{}", c.name, ctx.func.display());
     }
-    module.define_function(id, &mut ctx).map_err(|e| {
+    define(module, id, &mut ctx, c.span)?;
+    Ok(CompiledNode {
+        main: id,
+        prologue,
+        slots,
+        sites,
+    })
+}
+
+/// Loads the slot pointers: data buffers, written-element flags, scratch buffers.
+#[allow(clippy::type_complexity)]
+fn load_slots(
+    b: &mut FunctionBuilder,
+    slots: &[Slot],
+    ptrs_param: CValue,
+) -> (
+    HashMap<TensorId, CValue>,
+    HashMap<TensorId, CValue>,
+    Vec<CValue>,
+) {
+    let mut ptrs = HashMap::new();
+    let mut shadows = HashMap::new();
+    let mut scratch = Vec::new();
+    for (k, slot) in slots.iter().enumerate() {
+        let f = MemFlagsData::trusted().with_readonly();
+        let p = b.ins().load(types::I64, f, ptrs_param, 8 * k as i32);
+        match slot {
+            Slot::Data(t) => {
+                ptrs.insert(*t, p);
+            }
+            Slot::Shadow(t) => {
+                shadows.insert(*t, p);
+            }
+            Slot::Scratch { .. } => scratch.push(p),
+        }
+    }
+    (ptrs, shadows, scratch)
+}
+
+/// Defines a finished function; a verifier or lowering error is a compiler bug.
+fn define(
+    module: &mut cranelift_jit::JITModule,
+    id: cranelift_module::FuncId,
+    ctx: &mut cranelift_codegen::Context,
+    span: Span,
+) -> R<()> {
+    use cranelift_module::Module as _;
+    module.define_function(id, ctx).map_err(|e| {
         let detail = match &e {
             cranelift_module::ModuleError::Compilation(
                 cranelift_codegen::CodegenError::Verifier(errs),
@@ -1556,12 +1815,43 @@ pub fn compile_node(
         };
         // A bug: the code generator made code cranelift rejects.
         Unsupported {
-            span: c.span,
+            span,
             what: format!(
                 "this node: internal compiler error, please report it (cranelift: {detail})"
             ),
         }
     })?;
-    module.clear_context(&mut ctx);
-    Ok((slots, sites))
+    module.clear_context(ctx);
+    Ok(())
+}
+
+/// The packing prologue of a node with binary dot products (bindot.rs).
+fn define_prologue(
+    module: &mut cranelift_jit::JITModule,
+    id: cranelift_module::FuncId,
+    inst: &Instance,
+    c: &Compute,
+    dots: &BinDots,
+    slots: &[Slot],
+) -> R<()> {
+    use cranelift_module::Module as _;
+    let frontend = module.isa().frontend_config();
+    let mut ctx = module.make_context();
+    ctx.func.signature = node_signature(module.isa().default_call_conv());
+    let mut fbc = cranelift_frontend::FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (ptrs, _, scratch) = load_slots(&mut b, slots, params[0]);
+    crate::bindot::emit_packing(&mut b, inst, &dots.packings, &|t| ptrs[&t], &scratch);
+    let zero = b.ins().iconst(types::I32, 0);
+    b.ins().return_(&[zero]);
+    b.finalize(frontend);
+    if std::env::var_os("KILN_JIT_DUMP").is_some() {
+        eprintln!("; packing of node `{}`\n{}", c.name, ctx.func.display());
+    }
+    define(module, id, &mut ctx, c.span)
 }

@@ -5,6 +5,7 @@
 //! - codegen.rs: one compute node → one native function;
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
 //! - vector.rs: SIMD code for innermost loops;
+//! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words;
 //! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
 //! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
 //! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
@@ -18,6 +19,7 @@
 
 pub mod analysis;
 pub mod arith;
+pub mod bindot;
 pub mod codegen;
 pub mod helpers;
 pub mod layout;
@@ -28,7 +30,7 @@ use analysis::ParallelLoop;
 use codegen::{compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Linkage, Module as _};
+use cranelift_module::{default_libcall_names, FuncId};
 use helpers::HelperIds;
 use kiln_numeric::ScalarType;
 use kiln_passes::data::{unflatten, TensorValue};
@@ -137,6 +139,8 @@ struct TensorMeta {
 
 struct NodeFn {
     entry: NodeEntry,
+    /// Runs once before `entry` (packs bits for binary dot products).
+    prologue: Option<NodeEntry>,
     slots: Vec<Slot>,
     sites: Vec<Site>,
     /// Set when the runtime may split the node's loop across threads.
@@ -245,7 +249,7 @@ impl Program {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let mut pending: Vec<(usize, usize, cranelift_module::FuncId)> = Vec::new();
+        let mut pending: Vec<(usize, usize, FuncId, Option<FuncId>)> = Vec::new();
         let mut insts = Vec::new();
         for (ii, inst) in m.instances.iter().enumerate() {
             let order = inst.schedule();
@@ -259,13 +263,6 @@ impl Program {
                         let parallel = analysis::parallel_loop(inst, &c.body)
                             .filter(|p| threads > 1 && p.work >= MIN_PARALLEL_WORK);
                         let name = format!("k{ii}_{}", n.index());
-                        let id = module
-                            .declare_function(
-                                &name,
-                                Linkage::Local,
-                                &codegen::node_signature(module.isa().default_call_conv()),
-                            )
-                            .map_err(|e| fail(format!("node `{}` ({e})", c.name)))?;
                         let job = NodeJob {
                             inst,
                             compute: c,
@@ -273,13 +270,13 @@ impl Program {
                             split_outer: parallel.is_some(),
                             vectorize: opts.vectorize,
                         };
-                        let (slots, sites) =
-                            compile_node(&mut module, id, &helper_ids, &mut descs, &job)?;
-                        pending.push((ii, steps.len(), id));
+                        let node = compile_node(&mut module, &name, &helper_ids, &mut descs, &job)?;
+                        pending.push((ii, steps.len(), node.main, node.prologue));
                         steps.push(Step::Node(NodeFn {
                             entry: unfinished_entry,
-                            slots,
-                            sites,
+                            prologue: None,
+                            slots: node.slots,
+                            sites: node.sites,
                             parallel,
                         }));
                     }
@@ -326,11 +323,15 @@ impl Program {
         module
             .finalize_definitions()
             .map_err(|e| fail(format!("this module ({e})")))?;
-        for (ii, step, id) in pending {
-            let code = module.get_finalized_function(id);
+        for (ii, step, main, prologue) in pending {
+            let entry = |id| {
+                let code = module.get_finalized_function(id);
+                // SAFETY: the functions were defined with `node_signature`, this type.
+                unsafe { std::mem::transmute::<*const u8, NodeEntry>(code) }
+            };
             if let Step::Node(f) = &mut insts[ii].steps[step] {
-                // SAFETY: the function was defined with `node_signature`, which is this type.
-                f.entry = unsafe { std::mem::transmute::<*const u8, NodeEntry>(code) };
+                f.entry = entry(main);
+                f.prologue = prologue.map(entry);
             }
         }
         let consts = m
@@ -499,6 +500,7 @@ impl Program {
         f: &NodeFn,
         bufs: &mut [Buf],
         shadows: &mut [Option<Vec<u8>>],
+        scratch: &mut [Vec<u64>],
     ) -> Vec<SendPtr> {
         f.slots
             .iter()
@@ -516,6 +518,7 @@ impl Program {
                         .as_mut()
                         .expect("shadowed tensor")
                         .as_mut_ptr(),
+                    Slot::Scratch { index, .. } => scratch[index].as_mut_ptr() as *mut u8,
                 })
             })
             .collect()
@@ -528,7 +531,21 @@ impl Program {
         bufs: &mut [Buf],
         shadows: &mut [Option<Vec<u8>>],
     ) -> Result<(), RunError> {
-        let ptrs = self.node_ptrs(ic, f, bufs, shadows);
+        let mut scratch: Vec<Vec<u64>> = f
+            .slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Scratch { words, .. } => Some(vec![0u64; *words]),
+                _ => None,
+            })
+            .collect();
+        let ptrs = self.node_ptrs(ic, f, bufs, shadows, &mut scratch);
+        if let Some(prologue) = f.prologue {
+            let mut ctx = ErrCtx::default();
+            // SAFETY: as for the node's function below (the same slots).
+            let status = unsafe { prologue(ptrs.as_ptr() as *const *mut u8, &mut ctx, 0, 0) };
+            debug_assert_eq!(status, 0, "packing cannot fail");
+        }
         let call = |lo: i64, hi: i64| {
             let mut ctx = ErrCtx::default();
             // SAFETY: `ptrs` holds one live buffer per slot, each as large as the tensor

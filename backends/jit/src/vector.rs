@@ -55,6 +55,10 @@ impl<'a> Vectorizer<'a> {
 
     /// Emits `l` with SIMD and returns `true`, or emits nothing and returns `false`.
     pub fn try_loop(&mut self, g: &mut Gen, l: &Loop) -> R<bool> {
+        // Binary dot products stay scalar (popcount over packed words, bindot.rs).
+        if g.bindots.inside(&l.body) {
+            return Ok(false);
+        }
         let Some(plan) = plan(g.inst, &g.lplans, self.node, l) else {
             return Ok(false);
         };
@@ -529,12 +533,7 @@ impl Emitter<'_> {
 
     fn stmt(&mut self, g: &mut Gen, s: &Stmt) -> VR<()> {
         match s {
-            Stmt::For(inner) => {
-                let (lo, hi) = g.loop_bounds(inner);
-                g.counted_loop(inner, lo, hi, inner.step, &mut |g| {
-                    self.block(g, &inner.body)
-                })
-            }
+            Stmt::For(inner) => g.loop_or_unrolled(inner, &mut |g| self.block(g, &inner.body)),
             Stmt::If {
                 cond,
                 then_block,

@@ -1,0 +1,312 @@
+//! Binary dot products: a reduction of `bin × bin` products runs as XNOR and popcount
+//! over packed 64-bit words.
+//!
+//! A `bin` is ±1, one byte per element in memory (layout.rs). The product of two is +1
+//! when they are equal, so a sum of `n` products is `n - 2·popcount(x XOR w)` over their
+//! bits (bit = value > 0). When a node accumulates `acc += x[.., c, ..] * w[.., c, ..]`
+//! with `c` running over a whole dimension of both tensors, a prologue packs both along
+//! that dimension into words (64 values each, zero padding), and the loop over `c`
+//! becomes a loop over words.
+//!
+//! Before:
+//! ```text
+//! for c in 0..128: for u in 0..3: for v in 0..3:
+//!     acc = acc + x[c, i + u, j + v] * w[k, c, u, v]
+//! ```
+//! After (prologue: `px[h][w][q]`, `pw[k][u][v][q]`, 2 words for 128 channels):
+//! ```text
+//! for q in 0..2: for u in 0..3: for v in 0..3:
+//!     acc = acc + (bits(q) - 2 * popcount(px[i + u, j + v, q] ^ pw[k, u, v, q]))
+//! ```
+//! The sum is exact in any order (integers, and the accumulator's type holds every
+//! partial sum, or it wraps), so regrouping the terms by word changes nothing.
+
+use crate::locals::LocalPlans;
+use kiln_numeric::ScalarType;
+use kiln_passes::ir::*;
+use std::collections::HashSet;
+
+/// A bin tensor packed along one dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packing {
+    pub tensor: TensorId,
+    pub dim: usize,
+    /// Words per packed row (`ceil(shape[dim] / 64)`).
+    pub words: usize,
+}
+
+impl Packing {
+    /// The packed shape: the tensor's without `dim`, then the words.
+    pub fn shape(&self, inst: &Instance) -> Vec<usize> {
+        let mut s: Vec<usize> = inst.tensor(self.tensor).shape.clone();
+        s.remove(self.dim);
+        s.push(self.words);
+        s
+    }
+
+    pub fn len(&self, inst: &Instance) -> usize {
+        self.shape(inst).iter().product()
+    }
+}
+
+/// One rewritten accumulation.
+#[derive(Clone, Debug)]
+pub struct BinDot {
+    /// The value expression of the accumulating assignment (names the statement).
+    pub value: ExprId,
+    pub acc: LocalId,
+    /// The reduction variable; in the rewritten loop it counts words.
+    pub var: LoopVarId,
+    /// Its extent (values summed per word loop).
+    pub n: i64,
+    /// The two operands: packing index and original access.
+    pub operands: [(usize, Access); 2],
+}
+
+impl BinDot {
+    pub fn words(&self) -> i64 {
+        (self.n + 63) / 64
+    }
+}
+
+/// The binary dot products of a node and the packings they need.
+#[derive(Default)]
+pub struct BinDots {
+    pub dots: Vec<BinDot>,
+    pub packings: Vec<Packing>,
+}
+
+/// The index of `a`'s dimension indexed by exactly `var` (and `var` nowhere else).
+fn dim_of(a: &Access, var: LoopVarId) -> Option<usize> {
+    let mut found = None;
+    for (d, ix) in a.index.iter().enumerate() {
+        if ix.coeff(var) == 0 {
+            continue;
+        }
+        if found.is_some() || *ix != Affine::var(var) {
+            return None;
+        }
+        found = Some(d);
+    }
+    found
+}
+
+/// `acc + x * w` (in either order) with two bin loads.
+fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, Access)> {
+    let Expr::Binary(BinOp::Add, p, q) = inst.expr(value) else {
+        return None;
+    };
+    let is_acc = |e: ExprId| matches!(inst.expr(e), Expr::Local(l) if *l == acc);
+    let prod = if is_acc(*p) {
+        *q
+    } else if is_acc(*q) {
+        *p
+    } else {
+        return None;
+    };
+    let Expr::Binary(BinOp::Mul, a, b) = inst.expr(prod) else {
+        return None;
+    };
+    let (Expr::Load(x), Expr::Load(w)) = (inst.expr(*a), inst.expr(*b)) else {
+        return None;
+    };
+    let bin = |t: TensorId| inst.tensor(t).elem == ScalarType::Bin;
+    (bin(x.tensor) && bin(w.tensor) && !x.checked && !w.checked && x.tensor != w.tensor)
+        .then(|| (x.clone(), w.clone()))
+}
+
+/// Whether every statement in `block` but loops is one of `targets`, and no loop bound
+/// depends on `var` (then the loop over `var` may run innermost, per statement).
+fn only_targets(block: &Block, var: LoopVarId, targets: &HashSet<ExprId>) -> bool {
+    let mut ok = true;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| match s {
+        Stmt::For(l) => ok &= l.lo.coeff(var) == 0 && l.hi.coeff(var) == 0,
+        Stmt::Assign { value, .. } if targets.contains(value) => {}
+        _ => ok = false,
+    });
+    ok
+}
+
+/// A candidate: an accumulation of bin products over a whole dimension.
+struct Candidate<'a> {
+    value: ExprId,
+    acc: LocalId,
+    lp: &'a Loop,
+    x: (Access, usize),
+    w: (Access, usize),
+}
+
+impl BinDots {
+    /// Finds the rewritable accumulations of a node body.
+    pub fn find(inst: &Instance, lplans: &LocalPlans, body: &Block) -> BinDots {
+        let mut candidates: Vec<Candidate> = Vec::new();
+        walk_stmts(body, &mut Vec::new(), &mut |s, loops| {
+            let Stmt::Assign { local, value, .. } = s else {
+                return;
+            };
+            let Some((x, w)) = product_of(inst, *local, *value) else {
+                return;
+            };
+            // Exact in any order: an inferred accumulator (its type holds every partial
+            // sum) or a lazily wrapped one (a ring).
+            if inst.local(*local).declared && lplans.lazy(*local).is_none() {
+                return;
+            }
+            // The innermost loop over a whole dimension of both.
+            for l in loops.iter().rev() {
+                let (Some(0), Some(n), 1) = (l.lo.as_constant(), l.hi.as_constant(), l.step) else {
+                    continue;
+                };
+                let (Some(dx), Some(dw)) = (dim_of(&x, l.var), dim_of(&w, l.var)) else {
+                    continue;
+                };
+                let full = |a: &Access, d: usize| inst.tensor(a.tensor).shape[d] as i64 == n;
+                if full(&x, dx) && full(&w, dw) {
+                    candidates.push(Candidate {
+                        value: *value,
+                        acc: *local,
+                        lp: l,
+                        x: (x, dx),
+                        w: (w, dw),
+                    });
+                    return;
+                }
+            }
+        });
+        // A loop's statements must all be candidates over it.
+        let mut out = BinDots::default();
+        for c in &candidates {
+            let same: HashSet<ExprId> = candidates
+                .iter()
+                .filter(|d| d.lp.var == c.lp.var)
+                .map(|d| d.value)
+                .collect();
+            if !only_targets(&c.lp.body, c.lp.var, &same) {
+                continue;
+            }
+            let n = c.lp.hi.as_constant().expect("constant bound");
+            let words = (n as usize).div_ceil(64);
+            let mut packing = |tensor: TensorId, dim: usize| {
+                let p = Packing { tensor, dim, words };
+                match out.packings.iter().position(|q| *q == p) {
+                    Some(i) => i,
+                    None => {
+                        out.packings.push(p);
+                        out.packings.len() - 1
+                    }
+                }
+            };
+            let px = packing(c.x.0.tensor, c.x.1);
+            let pw = packing(c.w.0.tensor, c.w.1);
+            out.dots.push(BinDot {
+                value: c.value,
+                acc: c.acc,
+                var: c.lp.var,
+                n,
+                operands: [(px, c.x.0.clone()), (pw, c.w.0.clone())],
+            });
+        }
+        out
+    }
+
+    pub fn by_var(&self, v: LoopVarId) -> Option<&BinDot> {
+        self.dots.iter().find(|d| d.var == v)
+    }
+
+    pub fn by_value(&self, e: ExprId) -> Option<&BinDot> {
+        self.dots.iter().find(|d| d.value == e)
+    }
+
+    /// Whether a rewritten statement is inside `block`.
+    pub fn inside(&self, block: &Block) -> bool {
+        let mut found = false;
+        walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+            if let Stmt::Assign { value, .. } = s {
+                found |= self.by_value(*value).is_some();
+            }
+        });
+        found
+    }
+}
+
+/// Emits the packing prologue: every packed tensor, bit by bit, into its (zeroed)
+/// scratch words. `ptr_of(slot)` gives the loaded pointer of a data tensor or a scratch
+/// buffer.
+pub fn emit_packing(
+    b: &mut cranelift_frontend::FunctionBuilder,
+    inst: &Instance,
+    packings: &[Packing],
+    data: &dyn Fn(TensorId) -> cranelift_codegen::ir::Value,
+    scratch: &[cranelift_codegen::ir::Value],
+) {
+    use cranelift_codegen::ir::condcodes::IntCC;
+    use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
+    for (k, p) in packings.iter().enumerate() {
+        let shape = inst.tensor(p.tensor).shape.clone();
+        let strides = kiln_passes::data::strides(&shape);
+        let pstrides = kiln_passes::data::strides(&p.shape(inst));
+        let base = data(p.tensor);
+        let words = scratch[k];
+        // One counted loop per dimension, row-major.
+        let vars: Vec<cranelift_frontend::Variable> =
+            shape.iter().map(|_| b.declare_var(types::I64)).collect();
+        let mut exits = Vec::new();
+        let mut heads = Vec::new();
+        for (d, &n) in shape.iter().enumerate() {
+            let zero = b.ins().iconst(types::I64, 0);
+            b.def_var(vars[d], zero);
+            let head = b.create_block();
+            let body = b.create_block();
+            let exit = b.create_block();
+            b.ins().jump(head, &[]);
+            b.switch_to_block(head);
+            let i = b.use_var(vars[d]);
+            let go = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, n as i64);
+            b.ins().brif(go, body, &[], exit, &[]);
+            b.switch_to_block(body);
+            b.seal_block(body);
+            heads.push(head);
+            exits.push(exit);
+        }
+        // The element and its bit.
+        let mut flat = b.ins().iconst(types::I64, 0);
+        let mut pflat = b.ins().iconst(types::I64, 0);
+        let mut packed_dim = 0;
+        for (d, &v) in vars.iter().enumerate() {
+            let i = b.use_var(v);
+            let t = b.ins().imul_imm_s(i, strides[d] as i64);
+            flat = b.ins().iadd(flat, t);
+            if d == p.dim {
+                continue;
+            }
+            let t = b.ins().imul_imm_s(i, pstrides[packed_dim] as i64);
+            pflat = b.ins().iadd(pflat, t);
+            packed_dim += 1;
+        }
+        let c = b.use_var(vars[p.dim]);
+        let q = b.ins().ushr_imm_s(c, 6);
+        let pflat = b.ins().iadd(pflat, q);
+        let at = b.ins().iadd(base, flat);
+        let f = MemFlagsData::trusted();
+        let x = b.ins().load(types::I8, f, at, 0);
+        let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
+        let bit = b.ins().uextend(types::I64, pos);
+        let sh = b.ins().band_imm_s(c, 63);
+        let bit = b.ins().ishl(bit, sh);
+        let waddr = b.ins().imul_imm_s(pflat, 8);
+        let waddr = b.ins().iadd(words, waddr);
+        let old = b.ins().load(types::I64, f, waddr, 0);
+        let new = b.ins().bor(old, bit);
+        b.ins().store(f, new, waddr, 0);
+        // Close the loops, innermost first.
+        for d in (0..shape.len()).rev() {
+            let i = b.use_var(vars[d]);
+            let next = b.ins().iadd_imm_s(i, 1);
+            b.def_var(vars[d], next);
+            b.ins().jump(heads[d], &[]);
+            b.seal_block(heads[d]);
+            b.switch_to_block(exits[d]);
+            b.seal_block(exits[d]);
+        }
+    }
+}
