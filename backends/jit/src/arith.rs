@@ -294,6 +294,26 @@ impl Lane<'_, '_> {
         self.shr(up, sh, signed)
     }
 
+    /// `x * t` for `t` in {-1, 0, +1} (a `bin` or `tern` factor) as selects: the sign
+    /// applied, then zero where `t` is (`t_zero`: whether it can be).
+    pub fn times_unit(&mut self, x: CValue, t: CValue, t_zero: bool) -> CValue {
+        let neg = self.cmp_k(IntCC::SignedLessThan, t, 0);
+        let r = if self.vector() {
+            // A true lane is -1: (x ^ m) - m negates where m is set.
+            let flipped = self.b.ins().bxor(x, neg);
+            self.b.ins().isub(flipped, neg)
+        } else {
+            let minus = self.b.ins().ineg(x);
+            self.b.ins().select(neg, minus, x)
+        };
+        if !t_zero {
+            return r;
+        }
+        let zero = self.cmp_k(IntCC::Equal, t, 0);
+        let z = self.konst(0);
+        self.sel(zero, z, r)
+    }
+
     /// Drops `d` low bits of `x`, rounding with mode `q`.
     pub fn quantize(&mut self, x: CValue, d: i64, q: Quant, signed: bool) -> CValue {
         let floor = self.shr(x, d, signed);

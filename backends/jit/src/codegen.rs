@@ -1036,9 +1036,21 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (xr, yr) else {
                     unreachable!()
                 };
-                let x = self.coerce(x, xr, bits, fa);
-                let y = self.coerce(y, yr, bits, fb);
-                self.b.ins().imul(x, y)
+                let xv = self.coerce(x, xr, bits, fa);
+                let yv = self.coerce(y, yr, bits, fb);
+                // bin and tern factors: selects instead of a multiply.
+                let lane = |g: &mut Self, v, t, z| {
+                    Lane {
+                        b: &mut g.b,
+                        ty: int_ty(bits),
+                    }
+                    .times_unit(v, t, z)
+                };
+                match (self.unit_factor(a), self.unit_factor(b)) {
+                    (_, Some(z)) => lane(self, xv, yv, z),
+                    (Some(z), _) => lane(self, yv, xv, z),
+                    _ => self.b.ins().imul(xv, yv),
+                }
             }
             BinOp::Shl => {
                 let Rep::Exact { frac: fa, .. } = xr else {
@@ -1098,6 +1110,16 @@ impl<'a, 'b> Gen<'a, 'b> {
             _ => unreachable!("handled above"),
         };
         Ok((v, rep))
+    }
+
+    /// Whether `e` only takes the values -1, 0, +1 (a `bin` or `tern` factor), and if so
+    /// whether it can be 0.
+    pub fn unit_factor(&self, e: ExprId) -> Option<bool> {
+        let t = self.inst.expr_type(e)?;
+        let r = self.range(e)?;
+        let unit = t.frac_bits() == Some(0) && r.lo >= Fx::int(-1) && r.hi <= Fx::int(1);
+        let bin = matches!(self.inst.expr(e), Expr::Load(a) if self.inst.tensor(a.tensor).elem == ScalarType::Bin);
+        unit.then_some(!bin && r.contains_zero())
     }
 
     /// Both operands in one representation for comparison: aligned fractional bits, a

@@ -1232,7 +1232,47 @@ impl Emitter<'_> {
                 let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (xr, yr) else {
                     return abandon("mul of another kind");
                 };
-                // x86 has no 8-bit lane multiply: multiply 16-bit lanes, keep the low half.
+                // 8-bit lanes with a bin or tern factor: selects (x86 has no 8-bit lane
+                // multiply).
+                let unit =
+                    (g.unit_factor(b).map(|z| (true, z))).or(g.unit_factor(a).map(|z| (false, z)));
+                if let (8, Some((y_is_unit, zero))) = (bits, unit) {
+                    let (v, t) = if y_is_unit { (x, y) } else { (y, x) };
+                    let vf = if y_is_unit { fa } else { fb };
+                    let v = self.lanes_of(
+                        g,
+                        v,
+                        Rep::Exact {
+                            bits,
+                            width: bits,
+                            signed: true,
+                            frac: vf,
+                        },
+                    )?;
+                    let t = self.lanes_of(
+                        g,
+                        t,
+                        Rep::Exact {
+                            bits,
+                            width: bits,
+                            signed: true,
+                            frac: 0,
+                        },
+                    )?;
+                    let r = v
+                        .into_iter()
+                        .zip(t)
+                        .map(|(v, t)| {
+                            Lane {
+                                b: &mut g.b,
+                                ty: types::I8X16,
+                            }
+                            .times_unit(v, t, zero)
+                        })
+                        .collect();
+                    return Ok(V::L(r, rep));
+                }
+                // Otherwise multiply lanes of at least 16 bits (keeping the low half).
                 let mb = bits.max(16);
                 let p = self.lanes_of(
                     g,
