@@ -597,54 +597,107 @@ impl State<'_> {
         if count(&ob).saturating_mul(count(&ib)) > MAX_ENUMERATION {
             return None;
         }
+        // Integer arithmetic: weights and the other operand's bounds as i128 mantissas,
+        // the flat index as an affine form over the enumerated variables.
         let strides = crate::data::strides(&data.shape);
-        let mut lo_best: Option<Fx> = None;
-        let mut hi_best: Option<Fx> = None;
-        let mut values: HashMap<LoopVarId, i64> = HashMap::new();
+        let vars: Vec<LoopVarId> = outer_loops
+            .iter()
+            .chain(inner.iter())
+            .map(|l| l.var)
+            .collect();
+        let all_bounds: Vec<(i64, i64, i64)> = ob.iter().chain(ib.iter()).copied().collect();
+        // Every index stays in its dimension over the whole box (else no estimate).
+        for (d, a) in load.index.iter().enumerate() {
+            let (mut lo, mut hi) = (a.constant, a.constant);
+            for &(v, c) in &a.terms {
+                let k = vars.iter().position(|x| *x == v)?;
+                let (l, h, s) = all_bounds[k];
+                let n = range_len(l, h, s) as i64;
+                if n == 0 {
+                    return None;
+                }
+                let (first, last) = (l, l + s * (n - 1));
+                let (x, y) = (c * first, c * last);
+                lo += x.min(y);
+                hi += x.max(y);
+            }
+            if lo < 0 || hi >= data.shape[d] as i64 {
+                return None;
+            }
+        }
+        let flat_coef: Vec<i64> = vars
+            .iter()
+            .map(|v| {
+                load.index
+                    .iter()
+                    .zip(&strides)
+                    .map(|(a, s)| a.coeff(*v) * *s as i64)
+                    .sum()
+            })
+            .collect();
+        let flat_const: i64 = load
+            .index
+            .iter()
+            .zip(&strides)
+            .map(|(a, s)| a.constant * *s as i64)
+            .sum();
+        let wfrac = data
+            .values
+            .iter()
+            .filter_map(|v| v.as_exact())
+            .map(|x| x.frac)
+            .max()
+            .unwrap_or(0);
+        let weights: Vec<i128> = data
+            .values
+            .iter()
+            .map(|v| v.as_exact().and_then(|x| x.mant_at(wfrac).to_i128()))
+            .collect::<Option<_>>()?;
+        let ofrac = orange.lo.frac.max(orange.hi.frac);
+        let (olo, ohi) = (
+            orange.lo.mant_at(ofrac).to_i128()?,
+            orange.hi.mant_at(ofrac).to_i128()?,
+        );
+        let n_outer = outer_loops.len();
+        let mut lo_best: Option<i128> = None;
+        let mut hi_best: Option<i128> = None;
         let mut ok = true;
         for_each_point(&ob, &mut |opt| {
-            for (l, v) in outer_loops.iter().zip(opt) {
-                values.insert(l.var, *v);
-            }
-            let mut slo = Fx::zero();
-            let mut shi = Fx::zero();
+            let base = flat_const + opt.iter().zip(&flat_coef).map(|(v, c)| v * c).sum::<i64>();
+            let (mut slo, mut shi) = (0i128, 0i128);
             for_each_point(&ib, &mut |ipt| {
-                for (l, v) in inner.iter().zip(ipt) {
-                    values.insert(l.var, *v);
-                }
-                let mut flat = 0i64;
-                for (d, a) in load.index.iter().enumerate() {
-                    let i = a.eval(|v| *values.get(&v).unwrap_or(&0));
-                    if i < 0 || i >= data.shape[d] as i64 {
-                        ok = false;
-                        return;
-                    }
-                    flat += i * strides[d] as i64;
-                }
-                let Some(w) = data.values[flat as usize].as_exact() else {
+                let flat = base
+                    + ipt
+                        .iter()
+                        .zip(&flat_coef[n_outer..])
+                        .map(|(v, c)| v * c)
+                        .sum::<i64>();
+                let w = weights[flat as usize];
+                let (Some(p1), Some(p2)) = (w.checked_mul(olo), w.checked_mul(ohi)) else {
                     ok = false;
                     return;
                 };
                 // Partial sums pass through every prefix, so only the parts of each term
                 // that move away from zero accumulate into the bounds.
-                let p1 = w.mul(&orange.lo);
-                let p2 = w.mul(&orange.hi);
-                slo = slo.add(&p1.clone().min(p2.clone()).min(Fx::zero()));
-                shi = shi.add(&p1.max(p2).max(Fx::zero()));
+                match (
+                    slo.checked_add(p1.min(p2).min(0)),
+                    shi.checked_add(p1.max(p2).max(0)),
+                ) {
+                    (Some(a), Some(b)) => (slo, shi) = (a, b),
+                    _ => ok = false,
+                }
             });
-            lo_best = Some(match lo_best.take() {
-                None => slo,
-                Some(b) => b.min(slo),
-            });
-            hi_best = Some(match hi_best.take() {
-                None => shi,
-                Some(b) => b.max(shi),
-            });
+            lo_best = Some(lo_best.map_or(slo, |b| b.min(slo)));
+            hi_best = Some(hi_best.map_or(shi, |b| b.max(shi)));
         });
         if !ok {
             return None;
         }
-        Some(Interval::new(lo_best?, hi_best?))
+        let f = wfrac + ofrac;
+        Some(Interval::new(
+            Fx::new(Int::from(lo_best?), f),
+            Fx::new(Int::from(hi_best?), f),
+        ))
     }
 
     fn const_of(&self, t: TensorId) -> Option<ConstId> {

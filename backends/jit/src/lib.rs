@@ -195,6 +195,13 @@ fn isa() -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, String
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;
     set(&mut flags, "is_pic", "false")?;
+    // Cranelift's IR verifier costs compile time; tests (debug builds) keep it.
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    set(&mut flags, "enable_verifier", verify)?;
     let host = cranelift_native::builder().map_err(|e| e.to_string())?;
     host.finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())
