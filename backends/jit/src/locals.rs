@@ -53,7 +53,7 @@ pub struct LocalPlans {
 }
 
 /// `value` as `local ± other`, if it is one.
-fn accumulation_of(inst: &Instance, local: LocalId, value: ExprId) -> Option<Accumulation> {
+pub fn accumulation_of(inst: &Instance, local: LocalId, value: ExprId) -> Option<Accumulation> {
     let is_local = |e: ExprId| matches!(inst.expr(e), Expr::Local(x) if *x == local);
     match inst.expr(value) {
         Expr::Binary(BinOp::Add, a, b) if is_local(*a) => Some(Accumulation {

@@ -59,8 +59,12 @@ impl<'a> Vectorizer<'a> {
         if g.bindots.inside(&l.body) {
             return Ok(false);
         }
-        let Some(plan) = plan(g.inst, &g.lplans, self.node, l) else {
-            return Ok(false);
+        let (plan, reduction) = match plan(g.inst, &g.lplans, self.node, l) {
+            Some(p) => (p, None),
+            None => match reduction_plan(g.inst, &g.lplans, l) {
+                Some((p, r)) => (p, Some(r)),
+                None => return Ok(false),
+            },
         };
         // Speculative emission: the vector code starts in a block nothing jumps to yet.
         let decide = g.b.create_block();
@@ -73,7 +77,11 @@ impl<'a> Vectorizer<'a> {
             plan: &plan,
             vlocals: HashMap::new(),
         };
-        match em.emit_loop(g, l) {
+        let emitted = match reduction {
+            Some(r) => em.emit_reduction(g, l, &r),
+            None => em.emit_loop(g, l),
+        };
+        match emitted {
             Ok(()) => {
                 let after = g.b.current_block().expect("in a block");
                 g.b.switch_to_block(decide);
@@ -137,6 +145,63 @@ struct Plan {
     /// Whether re-running an iteration changes nothing (no tensor is both read and
     /// written), so the last group of lanes may overlap the previous one.
     overlap: bool,
+}
+
+/// A reduction loop: `acc = acc ± other` alone in its body, on an accumulator whose
+/// sums are exact in any order (inferred, or lazily wrapped: locals.rs).
+struct Reduction {
+    acc: LocalId,
+    other: ExprId,
+    subtract: bool,
+}
+
+/// Checks that `l` is a reduction with a SIMD form (partial sums in lanes, added up
+/// after the loop: integer sums may be reassociated, f32 ones may not).
+fn reduction_plan(inst: &Instance, lplans: &LocalPlans, l: &Loop) -> Option<(Plan, Reduction)> {
+    let [Stmt::Assign { local, value, .. }] = l.body.as_slice() else {
+        return None;
+    };
+    if l.step != 1 {
+        return None;
+    }
+    let Rep::Exact { bits, .. } = lplans.storage(inst, *local)? else {
+        return None;
+    };
+    let acc = match lplans.accumulation(*value) {
+        Some(a) => a,
+        None if !inst.local(*local).declared => {
+            crate::locals::accumulation_of(inst, *local, *value)?
+        }
+        None => return None,
+    };
+    let mut varying = HashSet::new();
+    if bits > 64 || !mark(inst, acc.other, l.var, &HashSet::new(), &mut varying) {
+        return None;
+    }
+    let mut reads_acc = false;
+    for &e in &varying {
+        reads_acc |= matches!(inst.expr(e), Expr::Local(x) if x == local);
+    }
+    let (lo_bits, hi_bits, loads) = lanes_supported(inst, &varying, l.var)?;
+    if reads_acc || !loads {
+        return None;
+    }
+    let vf = vector_factor(l, lo_bits.min(bits), hi_bits.max(bits))?;
+    let plan = Plan {
+        var: l.var,
+        vf,
+        varying,
+        varying_locals: HashSet::new(),
+        overlap: false,
+    };
+    Some((
+        plan,
+        Reduction {
+            acc: *local,
+            other: acc.other,
+            subtract: acc.subtract,
+        },
+    ))
 }
 
 /// Every loop variable of loops inside `block`.
@@ -276,24 +341,10 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
         Stmt::If { cond, .. } => fine &= !varying.contains(cond),
         _ => {}
     });
-    for &e in &varying {
-        let bits = lane_bits(inst.expr_type(e)?)?;
-        min_bits = min_bits.min(bits);
-        max_bits = max_bits.max(bits);
-        match inst.expr(e) {
-            Expr::Load(a) => {
-                any_vector_access = true;
-                fine &= !a.checked && contiguous(a, var);
-            }
-            Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, ..) => fine = false,
-            Expr::Binary(BinOp::Shl | BinOp::Shr, _, b) => fine &= !varying.contains(b),
-            Expr::Binary(BinOp::And | BinOp::Or, _, b) => fine &= safe(inst, *b),
-            Expr::Select {
-                then, otherwise, ..
-            } => fine &= safe(inst, *then) && safe(inst, *otherwise),
-            _ => {}
-        }
-    }
+    let (lo_bits, hi_bits, loads) = lanes_supported(inst, &varying, var)?;
+    min_bits = min_bits.min(lo_bits);
+    max_bits = max_bits.max(hi_bits);
+    any_vector_access |= loads;
     for &lv in &varying_locals {
         let bits = rep_bits(lplans.storage(inst, lv)?);
         if bits > 64 {
@@ -310,6 +361,53 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
     if !fine || !any_vector_access || max_bits == 0 {
         return None;
     }
+    let vf = vector_factor(l, min_bits, max_bits)?;
+    Some(Plan {
+        var,
+        vf,
+        varying,
+        varying_locals,
+        overlap,
+    })
+}
+
+/// Whether every varying expression has a SIMD form: lane widths up to 64 bits,
+/// contiguous loads proven in bounds, no division, uniform shift amounts, and operands
+/// evaluated unconditionally that cannot fail. Returns the narrowest and widest lane bits
+/// and whether a varying load exists.
+fn lanes_supported(
+    inst: &Instance,
+    varying: &HashSet<ExprId>,
+    var: LoopVarId,
+) -> Option<(u32, u32, bool)> {
+    let (mut min_bits, mut max_bits, mut loads) = (u32::MAX, 0, false);
+    for &e in varying {
+        let bits = lane_bits(inst.expr_type(e)?)?;
+        min_bits = min_bits.min(bits);
+        max_bits = max_bits.max(bits);
+        let fine = match inst.expr(e) {
+            Expr::Load(a) => {
+                loads = true;
+                !a.checked && contiguous(a, var)
+            }
+            Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, ..) => false,
+            Expr::Binary(BinOp::Shl | BinOp::Shr, _, b) => !varying.contains(b),
+            Expr::Binary(BinOp::And | BinOp::Or, _, b) => safe(inst, *b),
+            Expr::Select {
+                then, otherwise, ..
+            } => safe(inst, *then) && safe(inst, *otherwise),
+            _ => true,
+        };
+        if !fine {
+            return None;
+        }
+    }
+    Some((min_bits, max_bits, loads))
+}
+
+/// Lanes per group: 16 (8 with 64-bit values), fewer for short constant loops; `None`
+/// when the loop is too short or a partial register would hold less than 32 bits.
+fn vector_factor(l: &Loop, min_bits: u32, max_bits: u32) -> Option<u32> {
     let mut vf = if max_bits <= 32 { 16 } else { 8 };
     if let (Some(lo), Some(hi)) = (l.lo.as_constant(), l.hi.as_constant()) {
         while vf > 4 && (hi - lo) < vf as i64 {
@@ -319,17 +417,7 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
             return None;
         }
     }
-    // Partial registers hold at least 32 bits.
-    if vf * min_bits < 32 {
-        return None;
-    }
-    Some(Plan {
-        var,
-        vf,
-        varying,
-        varying_locals,
-        overlap,
-    })
+    (vf * min_bits >= 32).then_some(vf)
 }
 
 /// Whether the access depends on `var` only through its last index, with coefficient 1.
@@ -399,6 +487,36 @@ enum V {
     L(Vec<CValue>, Rep),
     /// `VF` lane masks (all ones: true) of `bits`-bit lanes.
     M(Vec<CValue>, u32),
+}
+
+/// Opens `while var < hi` with `var = lo`: returns its head and exit blocks, with the
+/// builder in the body (which must advance `var`, then call [`close_loop`]).
+fn open_loop(
+    g: &mut Gen,
+    var: Variable,
+    lo: CValue,
+    hi: CValue,
+) -> (cranelift_codegen::ir::Block, cranelift_codegen::ir::Block) {
+    g.b.def_var(var, lo);
+    let head = g.b.create_block();
+    let body = g.b.create_block();
+    let exit = g.b.create_block();
+    g.b.ins().jump(head, &[]);
+    g.b.switch_to_block(head);
+    let j = g.b.use_var(var);
+    let go = g.b.ins().icmp(IntCC::SignedLessThan, j, hi);
+    g.b.ins().brif(go, body, &[], exit, &[]);
+    g.b.switch_to_block(body);
+    g.b.seal_block(body);
+    (head, exit)
+}
+
+/// Ends a loop [`open_loop`] opened; the builder continues after it.
+fn close_loop(g: &mut Gen, head: cranelift_codegen::ir::Block, exit: cranelift_codegen::ir::Block) {
+    g.b.ins().jump(head, &[]);
+    g.b.seal_block(head);
+    g.b.switch_to_block(exit);
+    g.b.seal_block(exit);
 }
 
 /// The vector type with lanes of `bits` (integers) or f32.
@@ -485,6 +603,139 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// A reduction: partial sums in lanes over groups of VF iterations, added into the
+    /// accumulator after the loop, then the remaining iterations as scalar code.
+    fn emit_reduction(&mut self, g: &mut Gen, l: &Loop, red: &Reduction) -> VR<()> {
+        let (lo, hi) = g.loop_bounds(l);
+        let vf = self.vf() as i64;
+        let var = g.loop_var(l.var);
+        let rep @ Rep::Exact { bits, frac, .. } =
+            g.lplans.storage(g.inst, red.acc).expect("planned")
+        else {
+            return abandon("a reduction into a non-exact accumulator");
+        };
+        let pairs = self.pair_products(g, red.other, bits, frac)?;
+        // pmaddwd sums pairs into 32-bit lanes: half as many registers.
+        let (nparts, lanes) = match pairs {
+            Some(_) => (self.nregs(16), 4),
+            None => (self.nregs(bits), (128 / bits).min(self.vf()) as u8),
+        };
+        let ty = vty(bits, false);
+        let zero = g.b.ins().iconst(int_ty(bits), 0);
+        let zero = g.b.ins().splat(ty, zero);
+        let parts: Vec<Variable> = (0..nparts)
+            .map(|_| {
+                let v = g.b.declare_var(ty);
+                g.b.def_var(v, zero);
+                v
+            })
+            .collect();
+        let limit = g.b.ins().iadd_imm_s(hi, -(vf - 1));
+        let (head, exit) = open_loop(g, var, lo, limit);
+        g.active.push(l.var);
+        let terms = match pairs {
+            Some((a, b, shift)) => self.pmaddwd(g, a, b, shift)?,
+            None => {
+                let v = self.expr(g, red.other)?;
+                self.lanes_of(g, v, rep)?
+            }
+        };
+        g.active.pop();
+        for (p, t) in parts.iter().zip(terms) {
+            let cur = g.b.use_var(*p);
+            let new = if red.subtract {
+                g.b.ins().isub(cur, t)
+            } else {
+                g.b.ins().iadd(cur, t)
+            };
+            g.b.def_var(*p, new);
+        }
+        let j = g.b.use_var(var);
+        let next = g.b.ins().iadd_imm_s(j, vf);
+        g.b.def_var(var, next);
+        close_loop(g, head, exit);
+        // Every lane (signed already) into the accumulator, modulo its container like the
+        // scalar sums.
+        let acc = g.local_var(red.acc)?;
+        let mut total = g.b.use_var(acc);
+        for p in parts {
+            let v = g.b.use_var(p);
+            for k in 0..lanes {
+                let x = g.b.ins().extractlane(v, k);
+                total = g.b.ins().iadd(total, x);
+            }
+        }
+        g.b.def_var(acc, total);
+        // The rest, one iteration at a time.
+        let rest = g.b.use_var(var);
+        Ok(g.scalar_loop(l, rest, hi)?)
+    }
+
+    /// `a * b` summed into an accumulator of `bits` at `frac`, when pairs of products can
+    /// be added by pmaddwd: both factors fit 16-bit signed lanes and the sums 32-bit ones.
+    /// Returns the factors and the left shift to the accumulator's LSB.
+    fn pair_products(
+        &self,
+        g: &Gen,
+        other: ExprId,
+        bits: u32,
+        frac: i32,
+    ) -> VR<Option<(ExprId, ExprId, i64)>> {
+        let Expr::Binary(BinOp::Mul, a, b) = g.inst.expr(other) else {
+            return Ok(None);
+        };
+        let fits = |r: Rep| match r {
+            Rep::Exact { width, signed, .. } => width <= 16 - u32::from(!signed),
+            _ => false,
+        };
+        let (ra, rb) = (g.expr_rep(*a)?, g.expr_rep(*b)?);
+        let (Rep::Exact { frac: fa, .. }, Rep::Exact { frac: fb, .. }) = (ra, rb) else {
+            return Ok(None);
+        };
+        let shift = (frac - fa - fb) as i64;
+        let ok = bits == 32 && self.vf() >= 8 && fits(ra) && fits(rb) && (0..16).contains(&shift);
+        Ok(ok.then_some((*a, *b, shift)))
+    }
+
+    /// Pairwise sums of products in 32-bit lanes: the multiply-add cranelift lowers to
+    /// pmaddwd (`iadd_pairwise` of the products of the low and high halves).
+    fn pmaddwd(&mut self, g: &mut Gen, a: ExprId, b: ExprId, shift: i64) -> VR<Vec<CValue>> {
+        let lanes16 = |g: &mut Gen, em: &mut Self, e: ExprId| -> VR<Vec<CValue>> {
+            let Rep::Exact { frac, .. } = g.expr_rep(e)? else {
+                return abandon("a non-exact factor");
+            };
+            let v = em.expr(g, e)?;
+            em.lanes_of(
+                g,
+                v,
+                Rep::Exact {
+                    bits: 16,
+                    width: 16,
+                    signed: true,
+                    frac,
+                },
+            )
+        };
+        let xa = lanes16(g, self, a)?;
+        let xb = lanes16(g, self, b)?;
+        Ok(xa
+            .into_iter()
+            .zip(xb)
+            .map(|(p, q)| {
+                let (pl, ql) = (g.b.ins().swiden_low(p), g.b.ins().swiden_low(q));
+                let (ph, qh) = (g.b.ins().swiden_high(p), g.b.ins().swiden_high(q));
+                let lo = g.b.ins().imul(pl, ql);
+                let hi = g.b.ins().imul(ph, qh);
+                let sum = g.b.ins().iadd_pairwise(lo, hi);
+                if shift > 0 {
+                    g.b.ins().ishl_imm_s(sum, shift)
+                } else {
+                    sum
+                }
+            })
+            .collect())
+    }
+
     /// `for (j = lo; j < hi; j += VF) body(min(j, last))`; leaves the variable at the end.
     fn group_loop(
         &mut self,
@@ -495,17 +746,7 @@ impl Emitter<'_> {
         hi: CValue,
         last: Option<CValue>,
     ) -> VR<()> {
-        g.b.def_var(var, lo);
-        let head = g.b.create_block();
-        let body = g.b.create_block();
-        let exit = g.b.create_block();
-        g.b.ins().jump(head, &[]);
-        g.b.switch_to_block(head);
-        let j = g.b.use_var(var);
-        let go = g.b.ins().icmp(IntCC::SignedLessThan, j, hi);
-        g.b.ins().brif(go, body, &[], exit, &[]);
-        g.b.switch_to_block(body);
-        g.b.seal_block(body);
+        let (head, exit) = open_loop(g, var, lo, hi);
         let j = g.b.use_var(var);
         let base = match last {
             Some(last) => g.b.ins().smin(j, last),
@@ -517,10 +758,7 @@ impl Emitter<'_> {
         g.active.pop();
         let next = g.b.ins().iadd_imm_s(base, self.vf() as i64);
         g.b.def_var(var, next);
-        g.b.ins().jump(head, &[]);
-        g.b.seal_block(head);
-        g.b.switch_to_block(exit);
-        g.b.seal_block(exit);
+        close_loop(g, head, exit);
         Ok(())
     }
 
