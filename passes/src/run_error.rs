@@ -11,6 +11,8 @@ pub struct RunError {
     pub message: String,
     pub span: Option<Span>,
     pub notes: Vec<String>,
+    /// The calls it happened in, innermost first: the callee kernel and the call's span.
+    pub calls: Vec<(String, Span)>,
 }
 
 impl RunError {
@@ -20,6 +22,7 @@ impl RunError {
             message,
             span: Some(span),
             notes: Vec::new(),
+            calls: Vec::new(),
         }
     }
 
@@ -30,6 +33,9 @@ impl RunError {
         }
         for n in &self.notes {
             d = d.note(n.clone());
+        }
+        for (kernel, span) in &self.calls {
+            d = d.with_secondary(*span, format!("in this call to `{kernel}`"));
         }
         d
     }

@@ -25,6 +25,7 @@ pub fn run(m: &Module, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
             message: "the module has no entry kernel".into(),
             span: None,
             notes: Vec::new(),
+            calls: Vec::new(),
         });
     };
     run_instance(m, entry, inputs)
@@ -73,6 +74,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
             ),
             span: Some(inst.span),
             notes: Vec::new(),
+            calls: Vec::new(),
         });
     }
     let mut bufs: Vec<Option<Buffer>> = (0..inst.tensors.len()).map(|_| None).collect();
@@ -87,6 +89,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
                 ),
                 span: Some(tt.span),
                 notes: Vec::new(),
+                calls: Vec::new(),
             });
         }
         bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
@@ -136,11 +139,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
                     .map(|t| frame.tensor_value(*t))
                     .collect::<R<_>>()?;
                 let results = run_instance(m, c.callee, &args).map_err(|mut e| {
-                    e.notes.push(format!(
-                        "in the call to `{}` at {}",
-                        m.instance(c.callee).kernel,
-                        span_text(c.span)
-                    ));
+                    e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
                     e
                 })?;
                 for (t, v) in c.results.iter().zip(results) {
@@ -154,10 +153,6 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
         out.push(frame.tensor_value(*t)?);
     }
     Ok(out)
-}
-
-fn span_text(s: Span) -> String {
-    format!("bytes {}..{}", s.start, s.end)
 }
 
 struct Frame<'a> {

@@ -376,6 +376,7 @@ impl Program {
                 message: "the module has no entry kernel".into(),
                 span: None,
                 notes: Vec::new(),
+                calls: Vec::new(),
             });
         };
         let ic = &self.insts[entry.index()];
@@ -466,12 +467,8 @@ impl Program {
                     }
                     let call_args = args.iter().map(|t| self.buffer(ic, *t, &bufs)).collect();
                     let outs = self.run_instance(*callee, call_args).map_err(|mut e| {
-                        e.notes.push(format!(
-                            "in the call to `{}` at bytes {}..{}",
-                            self.insts[callee.index()].kernel,
-                            span.start,
-                            span.end
-                        ));
+                        e.calls
+                            .push((self.insts[callee.index()].kernel.clone(), *span));
                         e
                     })?;
                     for (t, b) in results.iter().zip(outs) {
