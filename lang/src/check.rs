@@ -2810,14 +2810,25 @@ impl Checker<'_, '_> {
         let shape: Vec<Dim> = headers
             .iter()
             .map(|h| {
-                let diff = SizeExpr::bin(SizeOp::Sub, h.hi.clone(), h.lo.clone());
-                let len = if h.step == 1 {
+                // ceil(|hi - lo| / |step|), counting down for a negative step.
+                let (diff, step) = if h.step > 0 {
+                    (
+                        SizeExpr::bin(SizeOp::Sub, h.hi.clone(), h.lo.clone()),
+                        h.step,
+                    )
+                } else {
+                    (
+                        SizeExpr::bin(SizeOp::Sub, h.lo.clone(), h.hi.clone()),
+                        -h.step,
+                    )
+                };
+                let len = if step == 1 {
                     diff
                 } else {
                     SizeExpr::bin(
                         SizeOp::FloorDiv,
-                        SizeExpr::bin(SizeOp::Add, diff, SizeExpr::Const(h.step - 1)),
-                        SizeExpr::Const(h.step),
+                        SizeExpr::bin(SizeOp::Add, diff, SizeExpr::Const(step - 1)),
+                        SizeExpr::Const(step),
                     )
                 };
                 Dim::Size(simplify(&len))

@@ -190,11 +190,15 @@ impl Interval {
     pub fn bitwise(&self, o: &Interval, op: BitOp) -> Interval {
         let nonneg = !self.lo.is_negative() && !o.lo.is_negative();
         if op == BitOp::And {
-            if !self.lo.is_negative() {
-                return Interval::new(Fx::zero(), self.hi.clone());
-            }
-            if !o.lo.is_negative() {
-                return Interval::new(Fx::zero(), o.hi.clone());
+            // `a & b` with b >= 0 lies in [0, b] (its bits are a subset of b's).
+            let bound = match (!self.lo.is_negative(), !o.lo.is_negative()) {
+                (true, true) => Some(self.hi.clone().min(o.hi.clone())),
+                (true, false) => Some(self.hi.clone()),
+                (false, true) => Some(o.hi.clone()),
+                (false, false) => None,
+            };
+            if let Some(hi) = bound {
+                return Interval::new(Fx::zero(), hi);
             }
         }
         // Integer operands: work on the values (mantissas can have negative fractional

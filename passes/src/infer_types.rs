@@ -93,6 +93,7 @@ pub fn infer_compute(
         stores: HashMap::new(),
         own_stores: HashMap::new(),
         own_store_changes: HashMap::new(),
+        local_changes: HashMap::new(),
         first_assign_span: HashMap::new(),
         first_accum_span: HashMap::new(),
         explicit_assign: HashMap::new(),
@@ -169,6 +170,8 @@ struct State<'i> {
     /// of a tensor the node also writes see them (`y[i] = y[i - 1] + 1`).
     own_stores: HashMap<TensorId, (Interval, i32)>,
     own_store_changes: HashMap<TensorId, u32>,
+    /// How many rounds changed the range of each declared local (see `end_round`).
+    local_changes: HashMap<LocalId, u32>,
     first_assign_span: HashMap<LocalId, Span>,
     first_accum_span: HashMap<LocalId, Span>,
     /// Locals whose assignments all come from explicit casts (no overflow warning).
@@ -233,11 +236,28 @@ impl State<'_> {
                         None => base,
                     };
                     let frac = local.ty.frac_bits().unwrap_or(0);
-                    if let Val::Exact { range, .. } =
+                    if let Val::Exact { mut range, .. } =
                         self.converted(&Val::exact(total, frac, false), &local.ty)
                     {
+                        // Still changing after a few rounds (`s = s * t`, or `+=` and
+                        // `&=` on different paths): from then on the range is the whole
+                        // declared type, which holds every value assigned to it.
+                        let bounds = local.ty.value_bounds();
+                        let widened = |r: &mut Interval| {
+                            if let Some((lo, hi)) = bounds.clone() {
+                                *r = Interval::new(lo, hi);
+                            }
+                        };
+                        if self.local_changes.get(&l).is_some_and(|&c| c > 2) {
+                            widened(&mut range);
+                        }
                         if self.final_range.get(&l) != Some(&range) {
                             stable = false;
+                            let changes = self.local_changes.entry(l).or_insert(0);
+                            *changes += 1;
+                            if *changes > 2 {
+                                widened(&mut range);
+                            }
                             self.final_range.insert(l, range);
                         }
                     }

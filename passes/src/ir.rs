@@ -529,6 +529,15 @@ impl Instance {
         ExprId(self.exprs.len() as u32 - 1)
     }
 
+    /// Drops the expressions from `len` on (and their side-table entries): for
+    /// lowering, which builds some expressions only to inspect them.
+    pub fn truncate_exprs(&mut self, len: usize) {
+        self.exprs.truncate(len);
+        self.expr_types.truncate(len);
+        self.expr_ranges.truncate(len);
+        self.expr_spans.truncate(len);
+    }
+
     pub fn expr_type(&self, e: ExprId) -> Option<&ScalarType> {
         self.expr_types[e.index()].as_ref()
     }

@@ -2938,11 +2938,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         class_of(&to),
                     ));
                 }
-                let (x, c) = self.elem(arg, idx, scope, Some(class_of(&to)))?;
-                if to == ScalarType::F32 && c == Class::Exact {
-                    // Checked by inference: the range must stay within f32's normal range.
-                }
-                let _ = c;
+                // The argument is typed by what it holds, not by the target: in
+                // `f32(min(2, x))` the literal takes `x`'s class, and the conversion
+                // follows (inference checks that an exact value fits f32's range).
+                let (x, _) = self.elem(arg, idx, scope, None)?;
                 Some((
                     self.inst.add_expr(Expr::Cast { to, arg: x }, span),
                     class_of(&to),
@@ -2950,10 +2949,22 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::MinMax { max, args } => {
                 let op = if *max { BinOp::Max } else { BinOp::Min };
-                let (mut acc, mut c) = self.elem(&args[0], idx, scope, hint)?;
-                for a in &args[1..] {
+                // Literals take the class of the first argument that is not one
+                // (`min(2, y)` with `y: f32` compares in f32), so that one goes first.
+                let lead = args.iter().position(|a| !Self::is_literal(a)).unwrap_or(0);
+                let (first, mut c) = self.elem(&args[lead], idx, scope, hint)?;
+                let mut lowered = Vec::with_capacity(args.len());
+                for (i, a) in args.iter().enumerate() {
+                    if i == lead {
+                        lowered.push(first);
+                        continue;
+                    }
                     let (y, cy) = self.elem(a, idx, scope, Some(c))?;
                     c = self.unify(c, cy, a.span)?;
+                    lowered.push(y);
+                }
+                let mut acc = lowered[0];
+                for &y in &lowered[1..] {
                     acc = self.inst.add_expr(Expr::Binary(op, acc, y), span);
                 }
                 if c == Class::Bool {
@@ -3251,10 +3262,30 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
             probe.loops.insert(h.var, Affine::var(v));
         }
-        self.push_block();
-        let r = self.scalar(body, &probe, hint);
-        self.pop_block();
+        let r = self.probe(&mut |lw| lw.scalar(body, &probe, hint));
         r.map(|(_, c)| c)
+    }
+
+    /// Lowers something into a scratch block only to learn about it (its class), then
+    /// undoes everything it made: statements, expressions, locals (a reduction inside
+    /// the probed expression makes an accumulator that nothing would ever assign), and
+    /// the IR locals of HIR locals first read inside it, with their prologue loads.
+    fn probe<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> T) -> T {
+        let (n_exprs, n_locals) = (self.inst.exprs.len(), self.inst.locals.len());
+        let node = self.node.as_ref().expect("in a node");
+        let (hir_locals, prologue) = (node.locals.clone(), node.blocks[0].len());
+        self.push_block();
+        let r = f(self);
+        self.pop_block();
+        self.inst.truncate_exprs(n_exprs);
+        self.inst.locals.truncate(n_locals);
+        let node = self.node.as_mut().expect("in a node");
+        node.locals = hir_locals;
+        node.local_class.retain(|l, _| l.index() < n_locals);
+        // Prologue loads go to the front of the first block.
+        let added = node.blocks[0].len() - prologue;
+        node.blocks[0].drain(..added);
+        r
     }
 
     /// A reduction over all elements of a shape, in row-major order.
@@ -3268,11 +3299,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
     ) -> L<(ExprId, Class)> {
         // Probe the class.
-        self.push_block();
         let zeros: Vec<Affine> = shape.iter().map(|_| Affine::constant(0)).collect();
-        let probe = elem(self, &zeros, hint);
-        self.pop_block();
-        let (_, class) = probe?;
+        let (_, class) = self.probe(&mut |lw| elem(lw, &zeros, hint))?;
         let acc = self.new_local(op.name(), None, class, span);
         match op {
             ReduceOp::Sum => {
