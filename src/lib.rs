@@ -8,6 +8,7 @@
 // Diagnostics are large and only travel on error paths.
 #![allow(clippy::result_large_err)]
 
+pub mod csim;
 pub mod npy;
 pub mod stdlib;
 
