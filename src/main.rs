@@ -113,6 +113,19 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// C-simulate a project written by `kiln hls`: compile it with g++ against the Xilinx
+    /// ap_types headers and run its testbench.
+    Csim {
+        /// The project directory (written by `kiln hls FILE -o DIR`).
+        dir: PathBuf,
+        /// The directory holding the ap_types headers (ap_fixed.h); default:
+        /// KILN_AP_TYPES, else a cache, else fetched from the hls4ml wheel with pip.
+        #[arg(long, value_name = "DIR")]
+        ap_types: Option<PathBuf>,
+        /// Keep the compiled testbench (DIR/csim.out).
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
@@ -181,9 +194,13 @@ fn real_main() -> ExitCode {
         Command::Check { common, .. }
         | Command::Run { common, .. }
         | Command::Types { common, .. }
-        | Command::Ir { common, .. } => common,
+        | Command::Ir { common, .. } => Some(common),
+        Command::Csim { .. } => None,
     };
-    let opts = match options(common) {
+    let opts = match common
+        .map(options)
+        .unwrap_or_else(|| Ok(Options::default()))
+    {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -224,6 +241,11 @@ fn real_main() -> ExitCode {
         Command::Ir {
             target, dot, types, ..
         } => kiln::ir(&target.file, &spec(target), *dot, *types, &opts),
+        Command::Csim {
+            dir,
+            ap_types,
+            keep,
+        } => kiln::csim::csim(dir, ap_types.as_deref(), *keep),
     };
     print!("{}", outcome.stdout);
     eprint!("{}", outcome.stderr);
