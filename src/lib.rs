@@ -803,6 +803,117 @@ fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options)
     s.finish()
 }
 
+/// What `kiln hls` writes and for which target.
+#[derive(Clone, Debug)]
+pub struct HlsSpec {
+    pub out_dir: PathBuf,
+    pub part: String,
+    pub clock_ns: f64,
+}
+
+/// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
+/// checks the C++ against what kiln computes for the same inputs.
+pub fn hls(path: &Path, spec: &RunSpec, hls: &HlsSpec, opts: &Options) -> Outcome {
+    on_big_stack(|| hls_file(path, spec, hls, opts))
+}
+
+fn hls_file(path: &Path, spec: &RunSpec, hls: &HlsSpec, opts: &Options) -> Outcome {
+    let mut s = Session::new(opts);
+    let Some((program, kernel, data, module)) = prepare(&mut s, path, spec, false) else {
+        return s.finish();
+    };
+    let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
+        return s.finish();
+    };
+    // The results the testbench expects: kiln's own, for the same inputs.
+    let result = match spec.engine {
+        Engine::Interp => Some(kiln_interp::run(&module, &inputs)),
+        Engine::Jit => run_jit(&mut s, &module, &inputs, spec),
+    };
+    let outputs = match result {
+        Some(Ok(o)) => o,
+        Some(Err(e)) => {
+            s.push(e.to_diagnostic());
+            return s.finish();
+        }
+        None => return s.finish(),
+    };
+    // The top function is named after the kernel, or after the file for `main`.
+    let kernel_name = module
+        .entry_instance()
+        .map(|i| i.kernel.clone())
+        .unwrap_or_else(|| "kernel".into());
+    let name = if kernel_name == "main" {
+        path.file_stem()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or(kernel_name)
+    } else {
+        kernel_name
+    };
+    let hopts = kiln_hls::HlsOptions {
+        name,
+        part: hls.part.clone(),
+        clock_ns: hls.clock_ns,
+    };
+    let sources = &s.sources;
+    let locate = |span: kiln_lang::Span| -> String {
+        let file = sources.get(span.file);
+        let (line, _) = sources.line_col(span.file, span.start);
+        let text = file
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+            .trim();
+        let fname = Path::new(&file.name)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.name.clone());
+        format!("{fname}:{line}: {text}")
+    };
+    let data = kiln_hls::TestData {
+        inputs: &inputs,
+        outputs: &outputs,
+    };
+    let t = Instant::now();
+    let project = kiln_hls::emit(&module, &hopts, &locate, Some(data));
+    s.timings.push(("emit".into(), t.elapsed()));
+    match project {
+        Ok(p) => {
+            if let Err(e) = std::fs::create_dir_all(&hls.out_dir) {
+                s.push(Diagnostic::error(
+                    codes::WRITE_FAILED,
+                    format!("cannot create {}: {e}", hls.out_dir.display()),
+                ));
+                return s.finish();
+            }
+            for (file, text) in &p.files {
+                let path = hls.out_dir.join(file);
+                if let Err(e) = std::fs::write(&path, text) {
+                    s.push(Diagnostic::error(
+                        codes::WRITE_FAILED,
+                        format!("cannot write {}: {e}", path.display()),
+                    ));
+                    return s.finish();
+                }
+            }
+            let _ = writeln!(
+                s.out.stderr,
+                "wrote {} files to {} (C-simulate with `kiln csim {}`)",
+                p.files.len(),
+                hls.out_dir.display(),
+                hls.out_dir.display()
+            );
+        }
+        Err(diags) => {
+            for d in diags {
+                s.push(d);
+            }
+        }
+    }
+    s.finish()
+}
+
 /// Compiles with the JIT and runs; `None` when compilation failed (reported).
 fn run_jit(
     s: &mut Session,

@@ -92,6 +92,27 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write a Vitis HLS project for a kernel: NAME.cpp/.h with the inferred ap_fixed
+    /// types, a weights header, a testbench with kiln's results for the kernel's inputs,
+    /// and run_hls.tcl. Check it with `kiln csim DIR`.
+    Hls {
+        #[command(flatten)]
+        target: Target,
+        /// The project directory.
+        #[arg(long, short, value_name = "DIR")]
+        out: PathBuf,
+        /// The FPGA part (`set_part`).
+        #[arg(long, default_value = "xczu9eg-ffvb1156-2-e", value_name = "PART")]
+        part: String,
+        /// The clock period in ns (`create_clock`).
+        #[arg(long, default_value_t = 10.0, value_name = "NS")]
+        clock_ns: f64,
+        /// The engine that computes the testbench's expected results.
+        #[arg(long, value_enum, default_value = "jit")]
+        engine: Engine,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print every value of the instantiated kernels with its type and why it has it
     /// (declared, bit growth, range of constant data, accumulation).
     Types {
@@ -193,6 +214,7 @@ fn real_main() -> ExitCode {
     let common = match &cli.command {
         Command::Check { common, .. }
         | Command::Run { common, .. }
+        | Command::Hls { common, .. }
         | Command::Types { common, .. }
         | Command::Ir { common, .. } => Some(common),
         Command::Csim { .. } => None,
@@ -235,6 +257,29 @@ fn real_main() -> ExitCode {
                 ..spec(target)
             },
             out.as_deref(),
+            &opts,
+        ),
+        Command::Hls {
+            target,
+            out,
+            part,
+            clock_ns,
+            engine,
+            ..
+        } => kiln::hls(
+            &target.file,
+            &RunSpec {
+                engine: match engine {
+                    Engine::Jit => kiln::Engine::Jit,
+                    Engine::Interp => kiln::Engine::Interp,
+                },
+                ..spec(target)
+            },
+            &kiln::HlsSpec {
+                out_dir: out.clone(),
+                part: part.clone(),
+                clock_ns: *clock_ns,
+            },
             &opts,
         ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),

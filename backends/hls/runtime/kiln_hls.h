@@ -1,0 +1,389 @@
+// kiln_hls.h: kiln's HLS runtime. Written by `kiln hls` next to every kernel.
+//
+// kiln's arithmetic is exact: every intermediate value is held in a plain ap_fixed /
+// ap_ufixed type wide enough for it (the types kiln's inference chose), and only the
+// conversions into declared or inferred storage types round and overflow, with the
+// target's Q/O/N modes. The helpers below are the operations that ap_fixed's operators
+// do not provide with kiln's meaning, written so that they never go through the header
+// paths with known defects (float <-> ap_int conversions, mixed-signedness ap_int
+// division and comparison): integer division, floor division and modulo, shifts that
+// floor at a given LSB, bitwise operations, conversions to int/bin/tern, and correctly
+// rounded conversions between exact values and float.
+#ifndef KILN_HLS_H
+#define KILN_HLS_H
+
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 8192
+#endif
+// The vendor headers trip GCC's flow-based warnings once their code is inlined (even
+// from system include directories); these two stay off for what includes this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+// Loop labels name loops for the HLS tool (reports, directives); C++ never jumps to them.
+#pragma GCC diagnostic ignored "-Wunused-label"
+
+// HLS pragmas, seen by the HLS tool only (a C++ compiler does not know them).
+#ifdef __SYNTHESIS__
+#define KILN_PRAGMA(x) _Pragma(#x)
+#else
+#define KILN_PRAGMA(x)
+#endif
+#include <ap_fixed.h>
+#include <ap_int.h>
+#include <stdint.h>
+
+namespace kiln {
+
+template <int A, int B> struct imax { static const int v = A > B ? A : B; };
+template <int A, int B> struct imin { static const int v = A < B ? A : B; };
+
+// ---------------------------------------------------------------- raw bits
+
+template <int W, int I> ap_int<W> raw(const ap_fixed<W, I>& x) {
+    ap_int<W> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return r;
+}
+template <int W, int I> ap_uint<W> raw(const ap_ufixed<W, I>& x) {
+    ap_uint<W> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return r;
+}
+template <class T, int W, bool S> T from_raw(const ap_int_base<W, S>& r) {
+    T x;
+    x.range(W - 1, 0) = r.range(W - 1, 0);
+    return x;
+}
+// A constant from 64-bit chunks, least significant first (for wide constants).
+template <class T> T from_chunks(const uint64_t* c) {
+    ap_uint<T::width> r = 0;
+    for (int k = (T::width + 63) / 64 - 1; k >= 0; k--) {
+        r = (ap_uint<T::width>)(r << 32);
+        r = (ap_uint<T::width>)(r << 32);
+        r |= ap_uint<T::width>(c[k]);
+    }
+    return from_raw<T>(r);
+}
+
+// ---------------------------------------------------------------- value views
+// Storage types (declared modes, ap_int, bin bits) to the plain value types of
+// expressions.
+
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+ap_fixed<W, I> val(const ap_fixed<W, I, Q, O, N>& x) {
+    ap_fixed<W, I> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return r;
+}
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+ap_ufixed<W, I> val(const ap_ufixed<W, I, Q, O, N>& x) {
+    ap_ufixed<W, I> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return r;
+}
+template <int W> ap_fixed<W, W> val(const ap_int<W>& x) { return from_raw<ap_fixed<W, W> >(x); }
+template <int W> ap_ufixed<W, W> val(const ap_uint<W>& x) {
+    return from_raw<ap_ufixed<W, W> >(x);
+}
+inline float val(float x) { return x; }
+inline bool val(bool x) { return x; }
+// A `bin` bit: 1 is +1, 0 is -1.
+inline ap_fixed<2, 2> bin_val(const ap_uint<1>& b) {
+    return b == 1 ? ap_fixed<2, 2>(1) : ap_fixed<2, 2>(-1);
+}
+
+// Signed view of a value, one bit wider when unsigned.
+template <int W, int I> ap_fixed<W, I> s(const ap_fixed<W, I>& x) { return x; }
+template <int W, int I> ap_fixed<W + 1, I + 1> s(const ap_ufixed<W, I>& x) {
+    return ap_fixed<W + 1, I + 1>(x);
+}
+template <class A> struct signed_of { typedef decltype(s(A())) type; };
+
+// The signed type that holds every value of two signed types.
+template <class A, class B> struct common;
+template <int W1, int I1, int W2, int I2> struct common<ap_fixed<W1, I1>, ap_fixed<W2, I2> > {
+    static const int I = imax<I1, I2>::v;
+    static const int F = imax<W1 - I1, W2 - I2>::v;
+    typedef ap_fixed<I + F, I> type;
+};
+template <class A, class B> struct common_of {
+    typedef typename common<typename signed_of<A>::type, typename signed_of<B>::type>::type type;
+};
+
+template <class A> bool is_neg(const A& x) { return x.is_neg(); }
+template <class A> bool is_zero(const A& x) { return x.is_zero(); }
+
+// ---------------------------------------------------------------- comparisons
+
+template <class A, class B> bool lt(const A& a, const B& b) {
+    typedef typename common_of<A, B>::type C;
+    return C(s(a)) < C(s(b));
+}
+template <class A, class B> bool eq(const A& a, const B& b) {
+    typedef typename common_of<A, B>::type C;
+    return C(s(a)) == C(s(b));
+}
+inline bool lt(float a, float b) { return a < b; }
+inline bool eq(float a, float b) { return a == b; }
+inline bool eq(bool a, bool b) { return a == b; }
+
+// ---------------------------------------------------------------- arithmetic
+
+template <class A> struct neg_of { typedef decltype(-s(A())) type; };
+template <class A> typename neg_of<A>::type neg(const A& a) { return -s(a); }
+template <class A> typename neg_of<A>::type abs(const A& a) {
+    typedef typename neg_of<A>::type R;
+    return is_neg(a) ? R(-s(a)) : R(s(a));
+}
+inline float fabs_(float x) {
+    union { float f; uint32_t u; } v;
+    v.f = x;
+    v.u &= 0x7fffffffu;
+    return v.f;
+}
+
+// The integer value of an integer-valued exact value, in a K-bit signed ap_int.
+template <int K, class A> ap_int<K> int_of(const A& a) { return raw(ap_fixed<K, K>(s(a))); }
+
+// a / b truncated toward zero to R's LSB (ap_fixed division). b != 0.
+template <class R, class A, class B> R div(const A& a, const B& b) {
+    typedef typename signed_of<A>::type SA;
+    typedef typename signed_of<B>::type SB;
+    const int FA = SA::width - SA::iwidth, FB = SB::width - SB::iwidth;
+    const int FR = R::width - R::iwidth;
+    const int K = FR + FB - FA;  // quotient mantissa = trunc(A * 2^K / B)
+    const int KP = K > 0 ? K : 0, KN = K < 0 ? -K : 0;
+    const int N = imax<SA::width + KP, SB::width + KN>::v + 2;
+    ap_int<N> na = raw(s(a)), nb = raw(s(b));
+    na <<= KP;
+    nb <<= KN;
+    if (nb == 0) return R(0);
+    ap_int<N> q = na / nb;
+    return from_raw<R>(ap_int<R::width>(q));
+}
+
+// floor(a / b), an integer of type R. b != 0.
+template <class R, class A, class B> R floordiv(const A& a, const B& b) {
+    typedef typename common_of<A, B>::type C;
+    const int N = C::width + 2;
+    ap_int<N> na = raw(C(s(a))), nb = raw(C(s(b)));
+    if (nb == 0) return R(0);
+    ap_int<N> q = na / nb, r = na % nb;
+    if (r != 0 && ((r < 0) != (nb < 0))) q -= 1;
+    return R(from_raw<ap_fixed<N, N> >(q));
+}
+
+// a - b * floor(a / b), of type R. b != 0.
+template <class R, class A, class B> R mod(const A& a, const B& b) {
+    typedef typename common_of<A, B>::type C;
+    const int N = C::width + 2;
+    ap_int<N> na = raw(C(s(a))), nb = raw(C(s(b)));
+    if (nb == 0) return R(0);
+    ap_int<N> r = na % nb;
+    if (r != 0 && ((r < 0) != (nb < 0))) r += nb;
+    // r is the remainder's mantissa at C's LSB.
+    return R(from_raw<ap_fixed<N, C::iwidth + 2> >(r));
+}
+
+// A shift amount: a non-negative integer, clamped (larger shifts all act alike).
+template <class A> int shift_amount(const A& a) {
+    typedef typename common_of<A, ap_fixed<32, 32> >::type C;
+    if (C(ap_fixed<32, 32>(1 << 20)) < C(s(a))) return 1 << 20;
+    return raw(ap_fixed<32, 32>(s(a))).to_int();
+}
+
+// a * 2^n, exact, as R (R holds the result).
+template <class R, class A> R shl(const A& a, int n) {
+    typedef typename signed_of<A>::type SA;
+    const int I = imax<SA::iwidth, R::iwidth>::v + 1;
+    const int F = imax<SA::width - SA::iwidth, R::width - R::iwidth>::v;
+    ap_fixed<I + F, I> w = s(a);
+    if (n > I + F) n = I + F;
+    w <<= n;
+    return R(w);
+}
+
+// floor(a / 2^n) at R's LSB, as R.
+template <class R, class A> R shr(const A& a, int n) {
+    typedef typename signed_of<A>::type SA;
+    const int I = imax<SA::iwidth, R::iwidth>::v + 1;
+    const int F = imax<SA::width - SA::iwidth, R::width - R::iwidth>::v;
+    const int FR = R::width - R::iwidth;
+    ap_fixed<I + F, I> w = s(a);
+    if (n > I + F - 1) n = I + F - 1;
+    w >>= n;
+    return R(ap_fixed<I + FR, I, AP_TRN, AP_WRAP>(w));
+}
+
+// Bitwise operations on integers (two's complement, any width).
+template <class A, class B> struct int_common {
+    static const int K = imax<signed_of<A>::type::iwidth, signed_of<B>::type::iwidth>::v + 1;
+    typedef ap_fixed<K, K> type;
+};
+template <class A, class B> typename int_common<A, B>::type band(const A& a, const B& b) {
+    const int K = int_common<A, B>::K;
+    return from_raw<ap_fixed<K, K> >(ap_int<K>(int_of<K>(a) & int_of<K>(b)));
+}
+template <class A, class B> typename int_common<A, B>::type bor(const A& a, const B& b) {
+    const int K = int_common<A, B>::K;
+    return from_raw<ap_fixed<K, K> >(ap_int<K>(int_of<K>(a) | int_of<K>(b)));
+}
+template <class A, class B> typename int_common<A, B>::type bxor(const A& a, const B& b) {
+    const int K = int_common<A, B>::K;
+    return from_raw<ap_fixed<K, K> >(ap_int<K>(int_of<K>(a) ^ int_of<K>(b)));
+}
+template <class A> typename int_common<A, A>::type bnot(const A& a) {
+    const int K = int_common<A, A>::K;
+    return from_raw<ap_fixed<K, K> >(ap_int<K>(~int_of<K>(a)));
+}
+
+// ---------------------------------------------------------------- conversions
+
+// exact -> fixed with T's modes: the header's conversion.
+template <class T, class A> T to_fixed(const A& a) { return T(a); }
+
+// exact -> int<W> / uint<W> (T = ap_int<W> / ap_uint<W>): toward zero, then wrap.
+template <class T, class A> T to_int(const A& a) {
+    typedef typename signed_of<A>::type SA;
+    const int K = (SA::iwidth > 0 ? SA::iwidth : 0) + 1;
+    ap_fixed<K, K, AP_TRN_ZERO, AP_WRAP> t = s(a);
+    ap_int<K> m = raw(ap_fixed<K, K>(t));
+    return T(m);
+}
+// exact -> bin (as a value, and as its storage bit), tern, bool.
+template <class A> ap_fixed<2, 2> to_bin(const A& a) {
+    return is_neg(a) ? ap_fixed<2, 2>(-1) : ap_fixed<2, 2>(1);
+}
+template <class A> ap_uint<1> bin_bit(const A& a) { return is_neg(a) ? ap_uint<1>(0) : ap_uint<1>(1); }
+template <class A> ap_fixed<2, 2> to_tern(const A& a) {
+    return is_neg(a) ? ap_fixed<2, 2>(-1) : is_zero(a) ? ap_fixed<2, 2>(0) : ap_fixed<2, 2>(1);
+}
+template <class A> bool to_bool(const A& a) { return !is_zero(a); }
+inline bool to_bool(float f) { return f != 0.0f; }
+inline bool to_bool(bool b) { return b; }
+inline ap_ufixed<1, 1> from_bool(bool b) { return b ? ap_ufixed<1, 1>(1) : ap_ufixed<1, 1>(0); }
+
+inline float f32_from_bits(uint32_t u) {
+    union { float f; uint32_t u; } v;
+    v.u = u;
+    return v.f;
+}
+inline uint32_t f32_bits(float f) {
+    union { float f; uint32_t u; } v;
+    v.f = f;
+    return v.u;
+}
+
+// exact -> f32, to nearest, ties to even (-0.0 for negatives that round to zero).
+template <class A> float to_f32(const A& a) {
+    typedef typename signed_of<A>::type SA;
+    const int W = SA::width, F = SA::width - SA::iwidth;
+    ap_int<W> m = raw(s(a));
+    if (m == 0) return 0.0f;
+    const bool neg = m < 0;
+    ap_uint<W + 1> mag = neg ? ap_uint<W + 1>(-ap_int<W + 1>(m)) : ap_uint<W + 1>(m);
+    const int p = (W + 1) - mag.countLeadingZeros();  // bit length
+    int e = p - 1 - F;                                 // exponent of the leading bit
+    const int keep = e >= -126 ? 24 : 24 - (-126 - e);
+    const uint32_t sign = neg ? 0x80000000u : 0u;
+    if (keep < 0) return f32_from_bits(sign);
+    const int drop = p - keep;
+    ap_uint<W + 1> r;
+    if (drop > 0) {
+        r = mag >> drop;
+        ap_uint<W + 1> rem = mag - ap_uint<W + 1>(r << drop);
+        ap_uint<W + 1> half = ap_uint<W + 1>(1) << (drop - 1);
+        if (rem > half || (rem == half && r[0] == 1)) r += 1;
+    } else {
+        r = mag << (-drop);
+    }
+    uint32_t units = (uint32_t)r.to_uint64();
+    if (keep == 24) {
+        if (units >> 24) {
+            units >>= 1;
+            e += 1;
+        }
+        if (e > 127) return f32_from_bits(sign | 0x7f800000u);
+        return f32_from_bits(sign | ((uint32_t)(e + 127) << 23) | (units & 0x7fffffu));
+    }
+    return f32_from_bits(sign | units);  // subnormal (or the smallest normal after rounding)
+}
+
+// f32 -> exact. A conversion starts from the float's exact value; infinities and NaN are
+// read as the Vitis headers read them, +-(1.m) * 2^1024 with a NaN's mantissa quieted.
+// Only the bits of that value within the target's window matter, so for targets whose
+// MSB lies far below 2^972 a stand-in of the same sign, +-2^(I + 7), converts alike.
+inline bool f32_finite(float f) { return ((f32_bits(f) >> 23) & 0xff) != 0xff; }
+// Finite floats exactly, in ap_fixed<300, 150> (LSB 2^-150).
+inline ap_fixed<300, 150> f32_exact(float f) {
+    const uint32_t u = f32_bits(f);
+    const int ex = (int)((u >> 23) & 0xff);
+    const uint32_t man = u & 0x7fffffu;
+    ap_int<300> r = (ex == 0) ? ap_int<300>(man) : ap_int<300>(man | 0x800000u);
+    r <<= (ex == 0 ? 1 : ex);  // value = r * 2^(max(ex, 1) - 150)
+    if (u >> 31) r = -r;
+    return from_raw<ap_fixed<300, 150> >(r);
+}
+// The non-finite value exactly: +-(2^52 + m) * 2^972, m the f64 mantissa.
+inline ap_fixed<56, 1027> f32_huge(float f) {
+    const uint32_t u = f32_bits(f);
+    uint64_t man = u & 0x7fffffu;
+    if (man != 0) man |= 0x400000u;  // a NaN is quieted
+    ap_int<56> r = ap_int<56>(((uint64_t)1 << 52) | (man << 29));
+    r <<= 1;  // the LSB of ap_fixed<56, 1027> is 2^971
+    if (u >> 31) r = -r;
+    return from_raw<ap_fixed<56, 1027> >(r);
+}
+template <int TI> ap_fixed<3, TI + 10> f32_huge_standin(float f) {
+    return from_raw<ap_fixed<3, TI + 10> >(ap_int<3>((f32_bits(f) >> 31) ? -1 : 1));
+}
+template <int TI> struct huge_exact { static const bool v = TI + 8 >= 972; };
+
+template <class T> T fixed_from_f32(float f) {
+    if (f32_finite(f)) return T(f32_exact(f));
+    if (huge_exact<T::iwidth>::v) return T(f32_huge(f));
+    return T(f32_huge_standin<(T::iwidth < 964 ? T::iwidth : 0)>(f));
+}
+template <class T> T int_from_f32(float f) {
+    if (f32_finite(f)) return to_int<T>(f32_exact(f));
+    if (huge_exact<T::width>::v) return to_int<T>(f32_huge(f));
+    return to_int<T>(f32_huge_standin<(T::width < 964 ? T::width : 0)>(f));
+}
+inline ap_fixed<2, 2> bin_from_f32(float f) {
+    return f32_finite(f) ? to_bin(f32_exact(f)) : to_bin(f32_huge_standin<0>(f));
+}
+inline ap_uint<1> bin_bit_from_f32(float f) {
+    return f32_finite(f) ? bin_bit(f32_exact(f)) : bin_bit(f32_huge_standin<0>(f));
+}
+inline ap_fixed<2, 2> tern_from_f32(float f) {
+    return f32_finite(f) ? to_tern(f32_exact(f)) : to_tern(f32_huge_standin<0>(f));
+}
+
+
+// min / max with std::min / std::max's choice (the second operand only when it compares
+// strictly), converted to R.
+template <class R, class A, class B> R min_(const A& a, const B& b) { return lt(b, a) ? R(b) : R(a); }
+template <class R, class A, class B> R max_(const A& a, const B& b) { return lt(a, b) ? R(b) : R(a); }
+inline float fmin_(float a, float b) { return b < a ? b : a; }
+inline float fmax_(float a, float b) { return a < b ? b : a; }
+
+// A loop counter as an exact value.
+inline ap_fixed<32, 32> from_int(int v) { return from_raw<ap_fixed<32, 32> >(ap_int<32>(v)); }
+// A constant from its raw bits in hexadecimal (wide constants).
+template <class T> T from_hex(const char* h) {
+    ap_uint<T::width> r = 0;
+    for (; *h; h++) {
+        const char c = *h;
+        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
+        r = (ap_uint<T::width>)(r << 4);
+        r |= ap_uint<T::width>(d);
+    }
+    return from_raw<T>(r);
+}
+// An index that the compiler could not prove in bounds, kept in bounds (kiln's own run
+// of the same inputs checked it).
+inline int clampi(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+
+}  // namespace kiln
+
+#endif

@@ -1,0 +1,608 @@
+//! Kernel functions: one C++ function per kernel instance, from the typed IR.
+//!
+//! Tensors become C arrays (ports for the entry's arguments and results, `static` local
+//! arrays for temporaries, `const` ROM tables in the weights header for constant data);
+//! compute nodes become their loop nests, in a topological order of the dataflow graph;
+//! calls become calls. Every loop is labelled after its node and variable, and every
+//! loop and statement carries a comment with its source line.
+//!
+//! ```text
+//! for i in 0..32:                      L_y_i: for (int i = 0; i < 32; i += 1) {
+//!     y[i] = x[i] * 3                      // conv.kiln:4: y[i] = x[i] * 3
+//!                                          y[i] = kiln::to_fixed<ap_fixed<12, 6> >(
+//!                                              ap_fixed<12, 6>(kiln::s(kiln::val(x[i])) * ...));
+//!                                      }
+//! ```
+
+use crate::types::{self, convert, exact_constant, ident, read, storage, value};
+use kiln_lang::diag::{codes, Diagnostic};
+use kiln_lang::Span;
+use kiln_numeric::ScalarType;
+use kiln_passes::ir::{
+    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, Stmt, TensorId,
+    TensorKind, UnOp, Value,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write;
+
+/// Where a span is in the source, as `file:line: text` (for comments).
+pub type Locate<'a> = &'a dyn Fn(Span) -> String;
+
+/// How the entry function's ports are declared.
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub name: String,
+    pub tensor: TensorId,
+    pub elem: ScalarType,
+    pub shape: Vec<usize>,
+    pub output: bool,
+}
+
+/// The C++ of one instance: its prototype, its definition and its ports.
+pub struct Function {
+    pub prototype: String,
+    pub definition: String,
+    pub ports: Vec<Port>,
+}
+
+/// Names of constant tables, shared by all functions: const id → C++ name.
+pub type ConstNames = HashMap<usize, String>;
+
+fn dims(shape: &[usize]) -> String {
+    shape.iter().map(|d| format!("[{d}]")).collect()
+}
+
+/// The ports of an instance: its inputs by position, then its results.
+pub fn ports(inst: &Instance) -> Vec<Port> {
+    let mut used = HashSet::new();
+    let mut unique = |base: String| {
+        let mut name = base.clone();
+        let mut k = 1;
+        while !used.insert(name.clone()) {
+            k += 1;
+            name = format!("{base}_{k}");
+        }
+        name
+    };
+    let mut out = Vec::new();
+    for (k, &t) in inst.inputs.iter().enumerate() {
+        let tm = inst.tensor(t);
+        let _ = k;
+        out.push(Port {
+            name: unique(ident(&tm.name)),
+            tensor: t,
+            elem: tm.elem,
+            shape: tm.shape.clone(),
+            output: false,
+        });
+    }
+    for &t in &inst.outputs {
+        let tm = inst.tensor(t);
+        let base = if inst.inputs.contains(&t) {
+            format!("{}_out", ident(&tm.name))
+        } else {
+            ident(&tm.name)
+        };
+        out.push(Port {
+            name: unique(base),
+            tensor: t,
+            elem: tm.elem,
+            shape: tm.shape.clone(),
+            output: true,
+        });
+    }
+    out
+}
+
+fn port_decl(p: &Port) -> String {
+    let st = storage(&p.elem);
+    match (p.shape.is_empty(), p.output) {
+        (true, false) => format!("{st} {}", p.name),
+        (true, true) => format!("{st} &{}", p.name),
+        (false, false) => format!("const {st} {}{}", p.name, dims(&p.shape)),
+        (false, true) => format!("{st} {}{}", p.name, dims(&p.shape)),
+    }
+}
+
+pub fn prototype(name: &str, ports: &[Port]) -> String {
+    let params: Vec<String> = ports.iter().map(port_decl).collect();
+    format!("void {name}({})", params.join(", "))
+}
+
+struct Emitter<'a> {
+    module: &'a Module,
+    inst: &'a Instance,
+    fn_names: &'a HashMap<InstanceId, String>,
+    consts: &'a ConstNames,
+    locate: Locate<'a>,
+    /// C++ name of each tensor.
+    names: HashMap<TensorId, String>,
+    out: String,
+    indent: usize,
+    labels: HashSet<String>,
+    errors: Vec<Diagnostic>,
+    top: bool,
+}
+
+/// Emits the function of instance `id`.
+pub fn function(
+    module: &Module,
+    id: InstanceId,
+    name: &str,
+    fn_names: &HashMap<InstanceId, String>,
+    consts: &ConstNames,
+    locate: Locate,
+    top: bool,
+) -> Result<Function, Vec<Diagnostic>> {
+    let inst = module.instance(id);
+    let ports = ports(inst);
+    let mut e = Emitter {
+        module,
+        inst,
+        fn_names,
+        consts,
+        locate,
+        names: HashMap::new(),
+        out: String::new(),
+        indent: 1,
+        labels: HashSet::new(),
+        errors: Vec::new(),
+        top,
+    };
+    let proto = prototype(name, &ports);
+    e.body(&ports);
+    if !e.errors.is_empty() {
+        return Err(e.errors);
+    }
+    let mut def = String::new();
+    let _ = writeln!(def, "// {}", (e.locate)(inst.span));
+    if !inst.bindings.is_empty() {
+        let _ = writeln!(
+            def,
+            "// instance of `{}` with {}",
+            inst.kernel, inst.bindings
+        );
+    }
+    let _ = writeln!(def, "{proto} {{");
+    def.push_str(&e.out);
+    def.push_str("}\n");
+    Ok(Function {
+        prototype: proto,
+        definition: def,
+        ports,
+    })
+}
+
+impl Emitter<'_> {
+    fn line(&mut self, s: &str) {
+        for _ in 0..self.indent {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    fn unsupported(&mut self, what: String, span: Span) {
+        self.errors.push(
+            Diagnostic::error(
+                codes::UNSUPPORTED,
+                format!("the HLS back end cannot emit {what}"),
+            )
+            .at(span),
+        );
+    }
+
+    fn body(&mut self, ports: &[Port]) {
+        let inst = self.inst;
+        // Interfaces.
+        if self.top {
+            for (k, p) in ports.iter().enumerate() {
+                if p.shape.is_empty() {
+                    self.line(&format!(
+                        "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})",
+                        p.name
+                    ));
+                } else {
+                    let len: usize = p.shape.iter().product();
+                    self.line(&format!(
+                        "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={len})",
+                        p.name,
+                        k % 4
+                    ));
+                }
+            }
+            self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
+        }
+        // Names: ports, constants, temporaries.
+        let mut used: HashSet<String> = ports.iter().map(|p| p.name.clone()).collect();
+        for p in ports.iter().filter(|p| !p.output) {
+            self.names.insert(p.tensor, p.name.clone());
+        }
+        // A result written by this function is computed in its port directly, unless the
+        // tensor is also an input or several results share it.
+        let mut copies = Vec::new();
+        let mut seen_out = HashSet::new();
+        for p in ports.iter().filter(|p| p.output) {
+            let tm = inst.tensor(p.tensor);
+            if matches!(tm.kind, TensorKind::Temp) && seen_out.insert(p.tensor) {
+                self.names.insert(p.tensor, p.name.clone());
+            } else {
+                copies.push(p.clone());
+            }
+        }
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            if self.names.contains_key(&t) {
+                continue;
+            }
+            match &tm.kind {
+                TensorKind::Const(c) => {
+                    if let Some(n) = self.consts.get(&c.index()) {
+                        self.names.insert(t, n.clone());
+                    }
+                }
+                TensorKind::Temp => {
+                    let mut name = format!("t_{}", ident(&tm.name));
+                    let base = name.clone();
+                    let mut k = 1;
+                    while !used.insert(name.clone()) {
+                        k += 1;
+                        name = format!("{base}_{k}");
+                    }
+                    if self.tensor_used(t) {
+                        let decl = if tm.shape.is_empty() {
+                            format!("{} {name};", storage(&tm.elem))
+                        } else {
+                            format!("static {} {name}{};", storage(&tm.elem), dims(&tm.shape))
+                        };
+                        self.line(&decl);
+                    }
+                    self.names.insert(t, name);
+                }
+                TensorKind::Input(_) => {}
+            }
+        }
+        // Locals.
+        for (i, l) in inst.locals.iter().enumerate() {
+            let decl = format!("{} l{i}_{};", storage(&l.ty), ident(&l.name));
+            self.line(&decl);
+        }
+        for n in inst.schedule() {
+            match &inst.graph[n] {
+                Node::Compute(c) => {
+                    self.line("");
+                    let loc = (self.locate)(c.span);
+                    self.line(&format!("// {}: {loc}", c.name));
+                    self.block(&c.body, &ident(&c.name));
+                }
+                Node::Call(call) => {
+                    let mut args: Vec<String> = Vec::new();
+                    for &t in call.args.iter().chain(&call.results) {
+                        args.push(self.names.get(&t).cloned().unwrap_or_default());
+                    }
+                    let callee = self.module.instance(call.callee);
+                    for (k, (&a, &p)) in call.args.iter().zip(&callee.inputs).enumerate() {
+                        let (ta, tp) = (inst.tensor(a), callee.tensor(p));
+                        if ta.elem != tp.elem || ta.shape != tp.shape {
+                            self.unsupported(
+                                format!(
+                                    "argument {k} of `{}`: {} {:?} passed as {} {:?}",
+                                    callee.name, ta.elem, ta.shape, tp.elem, tp.shape
+                                ),
+                                call.span,
+                            );
+                        }
+                    }
+                    let fname = self.fn_names[&call.callee].clone();
+                    self.line("");
+                    let loc = (self.locate)(call.span);
+                    self.line(&format!("// {loc}"));
+                    self.line(&format!("{fname}({});", args.join(", ")));
+                }
+                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+            }
+        }
+        for p in copies {
+            let src = self.names.get(&p.tensor).cloned().unwrap_or_default();
+            self.line("");
+            self.line(&format!("// result `{}`", p.name));
+            let mut idx = String::new();
+            for (d, n) in p.shape.iter().enumerate() {
+                self.line(&format!("for (int c{d} = 0; c{d} < {n}; c{d}++) {{"));
+                self.indent += 1;
+                let _ = write!(idx, "[c{d}]");
+            }
+            self.line(&format!("{}{idx} = {src}{idx};", p.name));
+            for _ in &p.shape {
+                self.indent -= 1;
+                self.line("}");
+            }
+        }
+    }
+
+    /// Whether any node reads or writes `t` (unused temporaries are not declared).
+    fn tensor_used(&self, t: TensorId) -> bool {
+        self.inst.graph.node_weights().any(|n| match n {
+            Node::Compute(c) => c.reads.contains(&t) || c.writes.contains(&t),
+            Node::Call(c) => c.args.contains(&t) || c.results.contains(&t),
+            Node::Output { tensor, .. } => *tensor == t,
+            _ => false,
+        })
+    }
+
+    fn block(&mut self, b: &Block, node: &str) {
+        for s in b {
+            self.stmt(s, node);
+        }
+    }
+
+    fn label(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut k = 1;
+        while !self.labels.insert(name.clone()) {
+            k += 1;
+            name = format!("{base}_{k}");
+        }
+        name
+    }
+
+    fn stmt(&mut self, s: &Stmt, node: &str) {
+        match s {
+            Stmt::For(l) => {
+                let var = &self.inst.loop_vars[l.var.index()];
+                let vname = self.loop_name(l.var.0);
+                let label = self.label(format!("L_{node}_{}", ident(&var.name)));
+                let (lo, hi) = (self.affine(&l.lo), self.affine(&l.hi));
+                let cmp = if l.step > 0 { "<" } else { ">" };
+                let loc = (self.locate)(l.span);
+                self.line(&format!("// {loc}"));
+                self.line(&format!(
+                    "{label}: for (int {vname} = {lo}; {vname} {cmp} {hi}; {vname} += {}) {{",
+                    l.step
+                ));
+                self.indent += 1;
+                self.block(&l.body, node);
+                self.indent -= 1;
+                self.line("}");
+            }
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let c = self.expr(*cond);
+                self.line(&format!("if ({c}) {{"));
+                self.indent += 1;
+                self.block(then_block, node);
+                self.indent -= 1;
+                if else_block.is_empty() {
+                    self.line("}");
+                } else {
+                    self.line("} else {");
+                    self.indent += 1;
+                    self.block(else_block, node);
+                    self.indent -= 1;
+                    self.line("}");
+                }
+            }
+            Stmt::Assign { local, value, span } => {
+                let l = self.inst.local(*local);
+                let from = self.ty(*value);
+                let v = self.expr(*value);
+                let c = convert(&v, &from, &l.ty);
+                let loc = (self.locate)(*span);
+                self.line(&format!("// {loc}"));
+                self.line(&format!("l{}_{} = {c};", local.0, ident(&l.name)));
+            }
+            Stmt::Store {
+                access,
+                value,
+                span,
+            } => {
+                let elem = self.inst.tensor(access.tensor).elem;
+                let from = self.ty(*value);
+                let v = self.expr(*value);
+                let c = convert(&v, &from, &elem);
+                let place = self.place(access);
+                let loc = (self.locate)(*span);
+                self.line(&format!("// {loc}"));
+                self.line(&format!("{place} = {c};"));
+            }
+        }
+    }
+
+    fn loop_name(&self, v: u32) -> String {
+        format!("i{v}_{}", ident(&self.inst.loop_vars[v as usize].name))
+    }
+
+    fn affine(&self, a: &Affine) -> String {
+        let mut parts = Vec::new();
+        for &(v, c) in &a.terms {
+            let n = self.loop_name(v.0);
+            parts.push(match c {
+                1 => n,
+                -1 => format!("-{n}"),
+                c => format!("{c} * {n}"),
+            });
+        }
+        if a.constant != 0 || parts.is_empty() {
+            parts.push(a.constant.to_string());
+        }
+        let s = parts.join(" + ").replace("+ -", "- ");
+        if a.terms.is_empty() {
+            s
+        } else {
+            format!("({s})")
+        }
+    }
+
+    fn place(&self, a: &Access) -> String {
+        let tm = self.inst.tensor(a.tensor);
+        let name = self.names.get(&a.tensor).cloned().unwrap_or_default();
+        let mut s = name;
+        for (i, d) in a.index.iter().zip(&tm.shape) {
+            let ix = self.affine(i);
+            if a.checked {
+                let _ = write!(s, "[kiln::clampi({ix}, {d})]");
+            } else {
+                let _ = write!(s, "[{ix}]");
+            }
+        }
+        s
+    }
+
+    fn ty(&self, e: ExprId) -> ScalarType {
+        match self.inst.expr_type(e) {
+            Some(t) => *t,
+            None => match self.inst.expr(e) {
+                Expr::Const(Value::Bool(_)) => ScalarType::Bool,
+                Expr::Const(Value::F32(_)) => ScalarType::F32,
+                _ => ScalarType::Bool,
+            },
+        }
+    }
+
+    fn expr(&mut self, e: ExprId) -> String {
+        let t = self.ty(e);
+        let vt = value(&t);
+        let span = self.inst.expr_spans[e.index()];
+        match self.inst.expr(e).clone() {
+            Expr::Const(Value::Bool(b)) => b.to_string(),
+            Expr::Const(Value::F32(f)) => format!("kiln::f32_from_bits(0x{:08x}u)", f.to_bits()),
+            Expr::Const(Value::Num(x)) => {
+                if types::value_layout(&t).is_none() {
+                    self.unsupported(format!("a constant of type {t}"), span);
+                    return String::new();
+                }
+                exact_constant(&x, &t)
+            }
+            Expr::Local(l) => {
+                let lm = self.inst.local(l);
+                let v = read(&lm.ty, &format!("l{}_{}", l.0, ident(&lm.name)));
+                self.retype(v, &lm.ty, &t)
+            }
+            Expr::LoopVar(v) => {
+                let n = self.loop_name(v.0);
+                format!("{vt}(kiln::from_int({n}))")
+            }
+            Expr::Load(a) => {
+                let elem = self.inst.tensor(a.tensor).elem;
+                let v = read(&elem, &self.place(&a));
+                self.retype(v, &elem, &t)
+            }
+            Expr::Unary(op, a) => {
+                let at = self.ty(a);
+                let x = self.expr(a);
+                match (op, at) {
+                    (UnOp::Not, _) => format!("(!{x})"),
+                    (UnOp::Neg, ScalarType::F32) => format!("(-{x})"),
+                    (UnOp::Abs, ScalarType::F32) => format!("kiln::fabs_({x})"),
+                    (UnOp::Neg, _) => format!("{vt}(kiln::neg({x}))"),
+                    (UnOp::Abs, _) => format!("{vt}(kiln::abs({x}))"),
+                    (UnOp::BitNot, _) => format!("{vt}(kiln::bnot({x}))"),
+                }
+            }
+            Expr::Binary(op, a, b) => self.binary(op, a, b, &t),
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(cond);
+                let (tt, ot) = (self.ty(then), self.ty(otherwise));
+                let x = self.expr(then);
+                let y = self.expr(otherwise);
+                let x = self.retype(x, &tt, &t);
+                let y = self.retype(y, &ot, &t);
+                format!("({c} ? {x} : {y})")
+            }
+            Expr::Cast { to, arg } => {
+                let from = self.ty(arg);
+                let x = self.expr(arg);
+                let c = convert(&x, &from, &to);
+                let v = read(&to, &c);
+                self.retype(v, &to, &t)
+            }
+        }
+    }
+
+    /// A value of type `from` as a value of type `to` (the same value; exact types only
+    /// change their C++ type).
+    fn retype(&self, v: String, from: &ScalarType, to: &ScalarType) -> String {
+        if value(from) == value(to) || !to.is_exact_numeric() {
+            v
+        } else {
+            format!("{}({v})", value(to))
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: ExprId, b: ExprId, t: &ScalarType) -> String {
+        let at = self.ty(a);
+        let x = self.expr(a);
+        let y = self.expr(b);
+        let vt = value(t);
+        let float = at == ScalarType::F32;
+        let boolean = at == ScalarType::Bool;
+        match op {
+            BinOp::And => format!("({x} && {y})"),
+            BinOp::Or => format!("({x} || {y})"),
+            _ if boolean => match op {
+                BinOp::Eq => format!("({x} == {y})"),
+                _ => format!("({x} != {y})"),
+            },
+            _ if float => match op {
+                BinOp::Add => format!("({x} + {y})"),
+                BinOp::Sub => format!("({x} - {y})"),
+                BinOp::Mul => format!("({x} * {y})"),
+                BinOp::Div => format!("({x} / {y})"),
+                BinOp::Min => format!("kiln::fmin_({x}, {y})"),
+                BinOp::Max => format!("kiln::fmax_({x}, {y})"),
+                BinOp::Eq => format!("({x} == {y})"),
+                BinOp::Ne => format!("({x} != {y})"),
+                BinOp::Lt => format!("({x} < {y})"),
+                BinOp::Le => format!("({x} <= {y})"),
+                BinOp::Gt => format!("({x} > {y})"),
+                BinOp::Ge => format!("({x} >= {y})"),
+                _ => String::new(),
+            },
+            BinOp::Add => format!("{vt}(kiln::s({x}) + kiln::s({y}))"),
+            BinOp::Sub => format!("{vt}(kiln::s({x}) - kiln::s({y}))"),
+            BinOp::Mul => format!("{vt}(kiln::s({x}) * kiln::s({y}))"),
+            BinOp::Div => format!("kiln::div<{vt} >({x}, {y})"),
+            BinOp::FloorDiv => format!("kiln::floordiv<{vt} >({x}, {y})"),
+            BinOp::Mod => format!("kiln::mod<{vt} >({x}, {y})"),
+            BinOp::Shl => format!("kiln::shl<{vt} >({x}, kiln::shift_amount({y}))"),
+            BinOp::Shr => format!("kiln::shr<{vt} >({x}, kiln::shift_amount({y}))"),
+            BinOp::BitAnd => format!("{vt}(kiln::band({x}, {y}))"),
+            BinOp::BitOr => format!("{vt}(kiln::bor({x}, {y}))"),
+            BinOp::BitXor => format!("{vt}(kiln::bxor({x}, {y}))"),
+            BinOp::Min => format!("kiln::min_<{vt} >({x}, {y})"),
+            BinOp::Max => format!("kiln::max_<{vt} >({x}, {y})"),
+            BinOp::Eq => format!("kiln::eq({x}, {y})"),
+            BinOp::Ne => format!("(!kiln::eq({x}, {y}))"),
+            BinOp::Lt => format!("kiln::lt({x}, {y})"),
+            BinOp::Le => format!("(!kiln::lt({y}, {x}))"),
+            BinOp::Gt => format!("kiln::lt({y}, {x})"),
+            BinOp::Ge => format!("(!kiln::lt({x}, {y}))"),
+        }
+    }
+}
+
+/// Instances reachable from the entry, callees before callers.
+pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
+    let mut order = Vec::new();
+    let mut done = BTreeSet::new();
+    fn visit(m: &Module, id: InstanceId, done: &mut BTreeSet<u32>, order: &mut Vec<InstanceId>) {
+        if !done.insert(id.0) {
+            return;
+        }
+        for n in m.instance(id).graph.node_weights() {
+            if let Node::Call(c) = n {
+                visit(m, c.callee, done, order);
+            }
+        }
+        order.push(id);
+    }
+    visit(module, entry, &mut done, &mut order);
+    order
+}

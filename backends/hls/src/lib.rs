@@ -1,0 +1,244 @@
+//! kiln's Vitis HLS back end: writes a complete HLS project for a kernel.
+//!
+//! [`emit`] turns a typed IR module into the files of a project directory:
+//! - `NAME.h` / `NAME.cpp`: the kernel as synthesizable C++ (kernel.rs), with `ap_fixed` /
+//!   `ap_int` types exactly as kiln inferred or the user declared them (types.rs);
+//! - `NAME_weights.h`: constant data as `const` ROM tables;
+//! - `kiln_hls.h`: the runtime (runtime/kiln_hls.h) that gives expressions kiln's exact
+//!   meaning without the header paths that have known defects;
+//! - `NAME_tb.cpp` and its data files: a testbench that runs the kernel on inputs and
+//!   compares every output bit for bit with what kiln computed (testbench.rs);
+//! - `run_hls.tcl`: the Vitis HLS script (csim, csynth; cosim and export on request).
+//!
+//! The interpreter, the JIT and the C-simulation of these files agree bit for bit; the
+//! tests check it on every example and on random programs.
+
+mod kernel;
+mod testbench;
+pub mod types;
+
+pub use kernel::Locate;
+use kiln_lang::diag::Diagnostic;
+use kiln_passes::data::TensorValue;
+use kiln_passes::ir::{Module, TensorKind};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+/// The runtime header, written into every project.
+pub const RUNTIME_HEADER: &str = include_str!("../runtime/kiln_hls.h");
+
+/// What `kiln hls` was asked for.
+#[derive(Clone, Debug)]
+pub struct HlsOptions {
+    /// The top function's name (and the files' stem).
+    pub name: String,
+    /// The FPGA part for `set_part`.
+    pub part: String,
+    /// The clock period for `create_clock`, in ns.
+    pub clock_ns: f64,
+}
+
+impl Default for HlsOptions {
+    fn default() -> HlsOptions {
+        HlsOptions {
+            name: "kernel".into(),
+            part: "xczu9eg-ffvb1156-2-e".into(),
+            clock_ns: 10.0,
+        }
+    }
+}
+
+/// The files of a project: (file name, contents).
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    pub files: Vec<(String, String)>,
+}
+
+/// The data a testbench checks: the entry's inputs (in parameter order) and the results
+/// kiln computed for them.
+pub struct TestData<'a> {
+    pub inputs: &'a [TensorValue],
+    pub outputs: &'a [TensorValue],
+}
+
+/// Emits the project for the module's entry instance.
+pub fn emit(
+    module: &Module,
+    opts: &HlsOptions,
+    locate: Locate,
+    data: Option<TestData>,
+) -> Result<Project, Vec<Diagnostic>> {
+    let entry = module.entry.expect("a module has an entry");
+    let order = kernel::instance_order(module, entry);
+    let name = types::ident(&opts.name);
+
+    // Function names: the entry is `name`, the others their instance names.
+    let mut fn_names = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    used.insert(name.clone());
+    fn_names.insert(entry, name.clone());
+    for &id in &order {
+        if id == entry {
+            continue;
+        }
+        let base = format!("{name}_{}", types::ident(&module.instance(id).name));
+        let mut n = base.clone();
+        let mut k = 1;
+        while !used.insert(n.clone()) {
+            k += 1;
+            n = format!("{base}_{k}");
+        }
+        fn_names.insert(id, n);
+    }
+
+    // Constant tables used by any function.
+    let mut consts: kernel::ConstNames = HashMap::new();
+    let mut weights = String::new();
+    let _ = writeln!(
+        weights,
+        "// {name}_weights.h: constant data of `{name}`, as ROM tables. Written by kiln.\n#ifndef {g}\n#define {g}\n#include \"kiln_hls.h\"\n",
+        g = format!("{}_WEIGHTS_H", name.to_uppercase())
+    );
+    for &id in &order {
+        for t in &module.instance(id).tensors {
+            let TensorKind::Const(c) = &t.kind else {
+                continue;
+            };
+            if consts.contains_key(&c.index()) {
+                continue;
+            }
+            let cd = &module.consts[c.index()];
+            let base = format!("w_{}", types::ident(&cd.name));
+            let mut n = base.clone();
+            let mut k = 1;
+            while !used.insert(n.clone()) {
+                k += 1;
+                n = format!("{base}_{k}");
+            }
+            let dims: String = cd.shape.iter().map(|d| format!("[{d}]")).collect();
+            let _ = writeln!(weights, "// {} ({})", cd.name, cd.source);
+            if cd.shape.is_empty() {
+                let v = cd
+                    .values
+                    .first()
+                    .map(|v| types::initializer(v, &cd.elem))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    weights,
+                    "static const {} {n} = {v};",
+                    types::storage(&cd.elem)
+                );
+            } else {
+                let _ = write!(
+                    weights,
+                    "static const {} {n}{dims} = {{",
+                    types::storage(&cd.elem)
+                );
+                for (i, v) in cd.values.iter().enumerate() {
+                    if i % 16 == 0 {
+                        weights.push_str("\n    ");
+                    }
+                    let _ = write!(weights, "{}, ", types::initializer(v, &cd.elem));
+                }
+                weights.push_str("\n};\n");
+            }
+            consts.insert(c.index(), n);
+        }
+    }
+    weights.push_str("\n#endif\n");
+
+    // Functions.
+    let mut errors = Vec::new();
+    let mut functions = Vec::new();
+    for &id in &order {
+        match kernel::function(
+            module,
+            id,
+            &fn_names[&id],
+            &fn_names,
+            &consts,
+            locate,
+            id == entry,
+        ) {
+            Ok(f) => functions.push((id, f)),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let entry_inst = module.instance(entry);
+    let top = &functions.last().expect("the entry").1;
+
+    let guard = format!("{}_H", name.to_uppercase());
+    let mut header = String::new();
+    let _ = writeln!(
+        header,
+        "// {name}.h: the kernel `{}` ({}). Written by kiln.\n#ifndef {guard}\n#define {guard}\n#include \"kiln_hls.h\"\n\n{};\n\n#endif",
+        entry_inst.kernel,
+        locate(entry_inst.span),
+        top.prototype
+    );
+
+    let mut cpp = String::new();
+    let _ = writeln!(
+        cpp,
+        "// {name}.cpp: the kernel `{}` as Vitis HLS C++. Written by kiln; every loop and\n// statement names the source line it comes from.\n#include \"{name}.h\"\n#include \"{name}_weights.h\"\n",
+        entry_inst.kernel
+    );
+    for (id, f) in &functions {
+        if *id != entry {
+            let _ = writeln!(cpp, "static {};\n", f.prototype);
+        }
+    }
+    for (id, f) in &functions {
+        let def = if *id == entry {
+            f.definition.clone()
+        } else {
+            f.definition.replacen("void ", "static void ", 1)
+        };
+        cpp.push_str(&def);
+        cpp.push('\n');
+    }
+
+    let mut files = vec![
+        ("kiln_hls.h".to_string(), RUNTIME_HEADER.to_string()),
+        (format!("{name}.h"), header),
+        (format!("{name}_weights.h"), weights),
+        (format!("{name}.cpp"), cpp),
+    ];
+    let mut tb_data = Vec::new();
+    if let Some(d) = data {
+        let (tb, mut data_files) = testbench::testbench(&name, &top.ports, &d);
+        tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
+        files.push((format!("{name}_tb.cpp"), tb));
+        files.append(&mut data_files);
+    }
+    files.push(("run_hls.tcl".to_string(), tcl(&name, opts, &tb_data)));
+    Ok(Project { files })
+}
+
+fn tcl(name: &str, opts: &HlsOptions, data: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Vitis HLS project for `{name}`, written by kiln.\n#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {{[lsearch -exact $argv cosim] >= 0}}]\nopen_project -reset {name}_prj\nset_top {name}\nadd_files {name}.cpp -cflags \"-std=c++14\"",
+    );
+    if !data.is_empty() {
+        let _ = writeln!(
+            s,
+            "add_files -tb {name}_tb.cpp -cflags \"-std=c++14\"\nadd_files -tb {{{}}}",
+            data.join(" ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "open_solution -reset solution1 -flow_target vitis\nset_part {{{}}}\ncreate_clock -period {} -name default",
+        opts.part, opts.clock_ns
+    );
+    if !data.is_empty() {
+        s.push_str("csim_design\n");
+    }
+    s.push_str("csynth_design\nif {$cosim} {\n    cosim_design\n    export_design -format ip_catalog\n}\nexit\n");
+    s
+}
