@@ -368,8 +368,11 @@ fn scratch_root(tag: &str) -> (PathBuf, Option<tempfile::TempDir>) {
 }
 
 /// Runs `f` on every case with a few worker threads.
-fn for_each_case(mut f: impl FnMut(u64) + Send + Clone) {
-    let n = n_cases();
+fn for_each_case(f: impl FnMut(u64) + Send + Clone) {
+    for_cases(n_cases(), f)
+}
+
+fn for_cases(n: u64, mut f: impl FnMut(u64) + Send + Clone) {
     let next = AtomicU64::new(0);
     std::thread::scope(|s| {
         for _ in 0..workers() {
@@ -676,6 +679,119 @@ fn engines_agree_on_generated_programs() {
             shown
                 .iter()
                 .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        );
+    }
+}
+
+/// Copies a directory tree (a failing case, for replay).
+fn copy_tree(from: &Path, to: &Path) {
+    let _ = std::fs::create_dir_all(to);
+    if let Ok(rd) = std::fs::read_dir(from) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let q = to.join(e.file_name());
+            if p.is_dir() {
+                copy_tree(&p, &q);
+            } else {
+                let _ = std::fs::copy(&p, &q);
+            }
+        }
+    }
+}
+
+/// C-simulation of the emitted HLS C++ (`kiln hls` with the interpreter's results, then
+/// `kiln csim`: g++ against the real ap_types headers) agrees with the interpreter bit
+/// for bit on generated programs. `KILN_HLS_CASES=N` (default 24) cases of the seed; a
+/// failing case is copied to target/difftest-failures/hls-seed-S-case-K/ (replay:
+/// `kiln csim DIR/hls`).
+#[test]
+fn csim_agrees_on_generated_programs() {
+    let start = Instant::now();
+    let headers = kiln::csim::find_ap_types(None)
+        .unwrap_or_else(|e| panic!("the ap_types headers are needed for C-simulation: {e}"));
+    let n = env_u64("KILN_HLS_CASES", 24);
+    let (root, _guard) = scratch_root("hls");
+    let cfg = config();
+    let seed = seed();
+    let passed = AtomicU64::new(0);
+    let reference_failed = AtomicU64::new(0);
+    let failures = Mutex::new(Vec::new());
+    for_cases(n, |k| {
+        let case = generate(seed, k, &cfg);
+        let dir = case_dir(&root, k);
+        write_case(&case, &dir);
+        let spec = kiln::RunSpec {
+            inputs: case
+                .inputs
+                .iter()
+                .map(|(n, f)| (n.clone(), dir.join(f)))
+                .collect(),
+            engine: kiln::Engine::Interp,
+            ..Default::default()
+        };
+        let project = dir.join("hls");
+        let hls = kiln::HlsSpec {
+            out_dir: project.clone(),
+            part: "xczu9eg-ffvb1156-2-e".into(),
+            clock_ns: 10.0,
+        };
+        let opts = kiln::Options::default();
+        let path = dir.join("main.kiln");
+        let emitted = std::panic::catch_unwind(|| kiln::hls(&path, &spec, &hls, &opts));
+        let problem = match emitted {
+            Err(p) => Some(format!("kiln hls panicked: {}", panic_text(&*p))),
+            Ok(o) if o.code != 0 => {
+                // A run-time error of the reference run (E07xx) leaves nothing to check.
+                if errors_in(&o.stderr).iter().all(|c| c.starts_with("E07")) {
+                    reference_failed.fetch_add(1, Ordering::Relaxed);
+                    None
+                } else {
+                    Some(format!("kiln hls failed:\n{}", o.stderr))
+                }
+            }
+            Ok(_) => {
+                let c = kiln::csim::csim(&project, Some(&headers), false);
+                if c.code == 0 {
+                    passed.fetch_add(1, Ordering::Relaxed);
+                    None
+                } else {
+                    Some(format!(
+                        "C-simulation differs from the interpreter:\n{}{}",
+                        c.stdout,
+                        c.stderr.chars().take(4000).collect::<String>()
+                    ))
+                }
+            }
+        };
+        if let Some(p) = problem {
+            let saved = target_dir().join(format!("difftest-failures/hls-seed-{seed}-case-{k}"));
+            let _ = std::fs::remove_dir_all(&saved);
+            copy_tree(&dir, &saved);
+            failures.lock().unwrap().push(format!(
+                "seed {seed} case {k} (saved in {}):\n{p}\n{}",
+                saved.display(),
+                case.source
+            ));
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "difftest csim: seed {seed}, {n} cases, {:.1} s: {} pass C-simulation bit for bit, {} stopped with a run-time error in the interpreter, {} failed",
+        start.elapsed().as_secs_f64(),
+        passed.load(Ordering::Relaxed),
+        reference_failed.load(Ordering::Relaxed),
+        failures.len()
+    );
+    if !failures.is_empty() {
+        panic!(
+            "{} of {n} cases failed:\n\n{}",
+            failures.len(),
+            failures
+                .iter()
+                .take(3)
+                .cloned()
                 .collect::<Vec<_>>()
                 .join("\n\n")
         );

@@ -97,6 +97,19 @@ template <int W, int I> ap_fixed<W, I> s(const ap_fixed<W, I>& x) { return x; }
 template <int W, int I> ap_fixed<W + 1, I + 1> s(const ap_ufixed<W, I>& x) {
     return ap_fixed<W + 1, I + 1>(x);
 }
+// Results of the header's operators (ap_fixed_base) as plain ap_fixed values.
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+ap_fixed<W, I> s(const ap_fixed_base<W, I, true, Q, O, N>& x) {
+    ap_fixed<W, I> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return r;
+}
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+ap_fixed<W + 1, I + 1> s(const ap_fixed_base<W, I, false, Q, O, N>& x) {
+    ap_ufixed<W, I> r;
+    r.range(W - 1, 0) = x.range(W - 1, 0);
+    return ap_fixed<W + 1, I + 1>(r);
+}
 template <class A> struct signed_of { typedef decltype(s(A())) type; };
 
 // The signed type that holds every value of two signed types.
@@ -239,14 +252,21 @@ template <class A> typename int_common<A, A>::type bnot(const A& a) {
 
 // ---------------------------------------------------------------- conversions
 
-// exact -> fixed with T's modes: the header's conversion.
-template <class T, class A> T to_fixed(const A& a) { return T(a); }
+// exact -> fixed with T's modes: the header's conversion, from a source first widened
+// (exactly) to cover the target's bit positions: the headers read source bits beyond
+// the source's MSB when the target's LSB lies above it (an assertion in ap_private).
+template <class T, class A> T to_fixed(const A& a) {
+    typedef typename signed_of<A>::type SA;
+    const int I = imax<SA::iwidth, T::iwidth + 1>::v + 1;
+    const int F = imax<SA::width - SA::iwidth, T::width - T::iwidth>::v;
+    return T(ap_fixed<I + F, I>(s(a)));
+}
 
 // exact -> int<W> / uint<W> (T = ap_int<W> / ap_uint<W>): toward zero, then wrap.
 template <class T, class A> T to_int(const A& a) {
     typedef typename signed_of<A>::type SA;
     const int K = (SA::iwidth > 0 ? SA::iwidth : 0) + 1;
-    ap_fixed<K, K, AP_TRN_ZERO, AP_WRAP> t = s(a);
+    const ap_fixed<K, K, AP_TRN_ZERO, AP_WRAP> t = to_fixed<ap_fixed<K, K, AP_TRN_ZERO, AP_WRAP> >(a);
     ap_int<K> m = raw(ap_fixed<K, K>(t));
     return T(m);
 }
@@ -281,18 +301,20 @@ template <class A> float to_f32(const A& a) {
     ap_int<W> m = raw(s(a));
     if (m == 0) return 0.0f;
     const bool neg = m < 0;
-    ap_uint<W + 1> mag = neg ? ap_uint<W + 1>(-ap_int<W + 1>(m)) : ap_uint<W + 1>(m);
-    const int p = (W + 1) - mag.countLeadingZeros();  // bit length
-    int e = p - 1 - F;                                 // exponent of the leading bit
+    // Magnitude and rounded significand in a type that also holds 25 bits.
+    const int RW = imax<W + 1, 26>::v;
+    ap_uint<RW> mag = neg ? ap_uint<RW>(-ap_int<W + 1>(m)) : ap_uint<RW>(m);
+    const int p = RW - mag.countLeadingZeros();  // bit length
+    int e = p - 1 - F;                            // exponent of the leading bit
     const int keep = e >= -126 ? 24 : 24 - (-126 - e);
     const uint32_t sign = neg ? 0x80000000u : 0u;
     if (keep < 0) return f32_from_bits(sign);
     const int drop = p - keep;
-    ap_uint<W + 1> r;
+    ap_uint<RW> r;
     if (drop > 0) {
         r = mag >> drop;
-        ap_uint<W + 1> rem = mag - ap_uint<W + 1>(r << drop);
-        ap_uint<W + 1> half = ap_uint<W + 1>(1) << (drop - 1);
+        ap_uint<RW> rem = mag - ap_uint<RW>(r << drop);
+        ap_uint<RW> half = ap_uint<RW>(1) << (drop - 1);
         if (rem > half || (rem == half && r[0] == 1)) r += 1;
     } else {
         r = mag << (-drop);
@@ -340,9 +362,9 @@ template <int TI> ap_fixed<3, TI + 10> f32_huge_standin(float f) {
 template <int TI> struct huge_exact { static const bool v = TI + 8 >= 972; };
 
 template <class T> T fixed_from_f32(float f) {
-    if (f32_finite(f)) return T(f32_exact(f));
-    if (huge_exact<T::iwidth>::v) return T(f32_huge(f));
-    return T(f32_huge_standin<(T::iwidth < 964 ? T::iwidth : 0)>(f));
+    if (f32_finite(f)) return to_fixed<T>(f32_exact(f));
+    if (huge_exact<T::iwidth>::v) return to_fixed<T>(f32_huge(f));
+    return to_fixed<T>(f32_huge_standin<(T::iwidth < 964 ? T::iwidth : 0)>(f));
 }
 template <class T> T int_from_f32(float f) {
     if (f32_finite(f)) return to_int<T>(f32_exact(f));
@@ -362,8 +384,12 @@ inline ap_fixed<2, 2> tern_from_f32(float f) {
 
 // min / max with std::min / std::max's choice (the second operand only when it compares
 // strictly), converted to R.
-template <class R, class A, class B> R min_(const A& a, const B& b) { return lt(b, a) ? R(b) : R(a); }
-template <class R, class A, class B> R max_(const A& a, const B& b) { return lt(a, b) ? R(b) : R(a); }
+template <class R, class A, class B> R min_(const A& a, const B& b) {
+    return lt(b, a) ? to_fixed<R>(b) : to_fixed<R>(a);
+}
+template <class R, class A, class B> R max_(const A& a, const B& b) {
+    return lt(a, b) ? to_fixed<R>(b) : to_fixed<R>(a);
+}
 inline float fmin_(float a, float b) { return b < a ? b : a; }
 inline float fmax_(float a, float b) { return a < b ? b : a; }
 

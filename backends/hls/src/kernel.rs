@@ -175,6 +175,10 @@ pub fn function(
 
 impl Emitter<'_> {
     fn line(&mut self, s: &str) {
+        if s.is_empty() {
+            self.out.push('\n');
+            return;
+        }
         for _ in 0..self.indent {
             self.out.push_str("    ");
         }
@@ -266,6 +270,26 @@ impl Emitter<'_> {
         for (i, l) in inst.locals.iter().enumerate() {
             let decl = format!("{} l{i}_{};", storage(&l.ty), ident(&l.name));
             self.line(&decl);
+        }
+        // Some ports, temporaries and locals may be unused (a parameter the kernel
+        // ignores, a value only a removed branch read): say so to the C++ compiler.
+        let mut unused: Vec<String> = ports.iter().map(|p| p.name.clone()).collect();
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            if matches!(tm.kind, TensorKind::Temp) && self.tensor_used(t) {
+                if let Some(n) = self.names.get(&t) {
+                    if !unused.contains(n) {
+                        unused.push(n.clone());
+                    }
+                }
+            }
+        }
+        for (i, l) in inst.locals.iter().enumerate() {
+            unused.push(format!("l{i}_{}", ident(&l.name)));
+        }
+        for chunk in unused.chunks(6) {
+            let line: Vec<String> = chunk.iter().map(|n| format!("(void){n};")).collect();
+            self.line(&line.join(" "));
         }
         for n in inst.schedule() {
             match &inst.graph[n] {
@@ -442,7 +466,9 @@ impl Emitter<'_> {
         let mut s = name;
         for (i, d) in a.index.iter().zip(&tm.shape) {
             let ix = self.affine(i);
-            if a.checked {
+            // Unproven indices, and indices proven only under an enclosing condition
+            // (which the C++ compiler may not see), are kept in bounds.
+            if a.checked || a.guarded {
                 let _ = write!(s, "[kiln::clampi({ix}, {d})]");
             } else {
                 let _ = write!(s, "[{ix}]");
@@ -483,7 +509,7 @@ impl Emitter<'_> {
             }
             Expr::LoopVar(v) => {
                 let n = self.loop_name(v.0);
-                format!("{vt}(kiln::from_int({n}))")
+                format!("kiln::to_fixed<{vt} >(kiln::from_int({n}))")
             }
             Expr::Load(a) => {
                 let elem = self.inst.tensor(a.tensor).elem;
@@ -497,9 +523,9 @@ impl Emitter<'_> {
                     (UnOp::Not, _) => format!("(!{x})"),
                     (UnOp::Neg, ScalarType::F32) => format!("(-{x})"),
                     (UnOp::Abs, ScalarType::F32) => format!("kiln::fabs_({x})"),
-                    (UnOp::Neg, _) => format!("{vt}(kiln::neg({x}))"),
-                    (UnOp::Abs, _) => format!("{vt}(kiln::abs({x}))"),
-                    (UnOp::BitNot, _) => format!("{vt}(kiln::bnot({x}))"),
+                    (UnOp::Neg, _) => format!("kiln::to_fixed<{vt} >(kiln::neg({x}))"),
+                    (UnOp::Abs, _) => format!("kiln::to_fixed<{vt} >(kiln::abs({x}))"),
+                    (UnOp::BitNot, _) => format!("kiln::to_fixed<{vt} >(kiln::bnot({x}))"),
                 }
             }
             Expr::Binary(op, a, b) => self.binary(op, a, b, &t),
@@ -532,7 +558,7 @@ impl Emitter<'_> {
         if value(from) == value(to) || !to.is_exact_numeric() {
             v
         } else {
-            format!("{}({v})", value(to))
+            format!("kiln::to_fixed<{} >({v})", value(to))
         }
     }
 
@@ -565,17 +591,17 @@ impl Emitter<'_> {
                 BinOp::Ge => format!("({x} >= {y})"),
                 _ => String::new(),
             },
-            BinOp::Add => format!("{vt}(kiln::s({x}) + kiln::s({y}))"),
-            BinOp::Sub => format!("{vt}(kiln::s({x}) - kiln::s({y}))"),
-            BinOp::Mul => format!("{vt}(kiln::s({x}) * kiln::s({y}))"),
+            BinOp::Add => format!("kiln::to_fixed<{vt} >(kiln::s({x}) + kiln::s({y}))"),
+            BinOp::Sub => format!("kiln::to_fixed<{vt} >(kiln::s({x}) - kiln::s({y}))"),
+            BinOp::Mul => format!("kiln::to_fixed<{vt} >(kiln::s({x}) * kiln::s({y}))"),
             BinOp::Div => format!("kiln::div<{vt} >({x}, {y})"),
             BinOp::FloorDiv => format!("kiln::floordiv<{vt} >({x}, {y})"),
             BinOp::Mod => format!("kiln::mod<{vt} >({x}, {y})"),
             BinOp::Shl => format!("kiln::shl<{vt} >({x}, kiln::shift_amount({y}))"),
             BinOp::Shr => format!("kiln::shr<{vt} >({x}, kiln::shift_amount({y}))"),
-            BinOp::BitAnd => format!("{vt}(kiln::band({x}, {y}))"),
-            BinOp::BitOr => format!("{vt}(kiln::bor({x}, {y}))"),
-            BinOp::BitXor => format!("{vt}(kiln::bxor({x}, {y}))"),
+            BinOp::BitAnd => format!("kiln::to_fixed<{vt} >(kiln::band({x}, {y}))"),
+            BinOp::BitOr => format!("kiln::to_fixed<{vt} >(kiln::bor({x}, {y}))"),
+            BinOp::BitXor => format!("kiln::to_fixed<{vt} >(kiln::bxor({x}, {y}))"),
             BinOp::Min => format!("kiln::min_<{vt} >({x}, {y})"),
             BinOp::Max => format!("kiln::max_<{vt} >({x}, {y})"),
             BinOp::Eq => format!("kiln::eq({x}, {y})"),

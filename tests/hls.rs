@@ -1,0 +1,129 @@
+//! The HLS back end: every example and stdlib kernel goes through `kiln hls` and
+//! `kiln csim` (g++ against the real ap_types headers) and must pass bit for bit; golden
+//! files of the emitted C++ for small kernels (tests/hls/*.kiln → *.cpp, blessed with
+//! `KILN_BLESS=1`). Random programs are checked in tests/differential.rs
+//! (`csim_agrees_on_generated_programs`).
+
+mod common;
+
+use common::Suite;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn kiln(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .output()
+        .expect("run kiln");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hls-{tag}"));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// `kiln hls` then `kiln csim`; returns (hls seconds, csim output) or the failure.
+type Checked = Result<(f64, String), String>;
+
+fn hls_and_csim(file: &str, tag: &str) -> Checked {
+    let dir = scratch(tag);
+    let d = dir.to_string_lossy().into_owned();
+    let t = Instant::now();
+    let (code, _, err) = kiln(&["hls", file, "-o", &d]);
+    let took = t.elapsed().as_secs_f64();
+    if code != 0 {
+        return Err(format!("kiln hls {file} failed:\n{err}"));
+    }
+    let (code, out, err) = kiln(&["csim", &d]);
+    if code != 0 || out.trim() != "PASS" {
+        return Err(format!("kiln csim for {file} failed:\n{out}{err}"));
+    }
+    Ok((took, err.trim().to_string()))
+}
+
+#[test]
+fn examples_and_stdlib_pass_csim() {
+    let files = [
+        "examples/conv_relu/conv_relu.kiln",
+        "examples/gemm/gemm.kiln",
+        "examples/pylog/map_dot.kiln",
+        "examples/lenet/lenet.kiln",
+        "examples/bench/conv_fixed.kiln",
+        "tests/stdlib/nn_all.kiln",
+        "tests/hls/relu_dot.kiln",
+        "tests/hls/mixed.kiln",
+        "tests/hls/call.kiln",
+    ];
+    let results: Vec<(String, Checked)> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(files.len().div_ceil(2))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|f| {
+                            let tag = f.replace(['/', '.'], "_");
+                            (f.to_string(), hls_and_csim(f, &tag))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for (f, r) in results {
+        match r {
+            Ok((hls, csim)) => eprintln!("{f}: kiln hls {hls:.2} s; {csim}"),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn emitted_cpp_goldens() {
+    let mut suite = Suite::new("tests/hls", "kiln");
+    for case in suite.cases() {
+        let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("golden-{stem}"));
+        let (code, _, err) = kiln(&["hls", &case.to_string_lossy(), "-o", &dir.to_string_lossy()]);
+        if code != 0 {
+            suite.fail(&case, format!("kiln hls failed:\n{err}"));
+            continue;
+        }
+        let cpp = std::fs::read_to_string(dir.join(format!("{stem}.cpp"))).unwrap_or_default();
+        suite.check(&case, "cpp", &cpp);
+    }
+    suite.finish();
+}
+
+#[test]
+fn hls_rejects_bad_input_with_a_diagnostic() {
+    let dir = scratch("bad");
+    let bad = dir.join("bad.kiln");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &bad,
+        "kernel main(x: int<8>[4]) -> int<8>[4]:\n    return x +\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, _, err) = kiln(&["hls", &bad.to_string_lossy(), "-o", &out.to_string_lossy()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("[E0"), "{err}");
+    assert!(
+        !out.exists(),
+        "nothing is written for a program with errors"
+    );
+}
