@@ -814,14 +814,34 @@ pub struct HlsSpec {
 /// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
 /// checks the C++ against what kiln computes for the same inputs.
 pub fn hls(path: &Path, spec: &RunSpec, hls: &HlsSpec, opts: &Options) -> Outcome {
-    on_big_stack(|| hls_file(path, spec, hls, opts))
+    hls_scheduled(path, spec, hls, opts, &|_| {})
 }
 
-fn hls_file(path: &Path, spec: &RunSpec, hls: &HlsSpec, opts: &Options) -> Outcome {
+/// [`hls`] with `schedule` setting loop directives and array partitions on the typed IR
+/// before the C++ is written (what a schedule does; the tests use it to set directives
+/// directly).
+pub fn hls_scheduled(
+    path: &Path,
+    spec: &RunSpec,
+    hls: &HlsSpec,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
+    on_big_stack(|| hls_file(path, spec, hls, opts, schedule))
+}
+
+fn hls_file(
+    path: &Path,
+    spec: &RunSpec,
+    hls: &HlsSpec,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
     let mut s = Session::new(opts);
-    let Some((program, kernel, data, module)) = prepare(&mut s, path, spec, false) else {
+    let Some((program, kernel, data, mut module)) = prepare(&mut s, path, spec, false) else {
         return s.finish();
     };
+    schedule(&mut module);
     let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
         return s.finish();
     };

@@ -127,3 +127,93 @@ fn hls_rejects_bad_input_with_a_diagnostic() {
         "nothing is written for a program with errors"
     );
 }
+
+/// Sets directives on the loops of variable `var` and partitions on tensors named `name`.
+fn schedule(
+    unroll_k: Option<u32>,
+    partition_w: Option<kiln_passes::ir::Partition>,
+) -> impl Fn(&mut kiln_passes::ir::Module) + Sync {
+    use kiln_passes::ir::{Block, Node, Stmt};
+    fn walk(b: &mut Block, names: &[String], unroll_k: Option<u32>) {
+        for s in b {
+            if let Stmt::For(l) = s {
+                match names[l.var.index()].as_str() {
+                    "k" => l.directives.unroll = unroll_k,
+                    "i" => l.directives.pipeline_ii = Some(1),
+                    _ => {}
+                }
+                walk(&mut l.body, names, unroll_k);
+            }
+        }
+    }
+    move |m| {
+        for inst in &mut m.instances {
+            let names: Vec<String> = inst.loop_vars.iter().map(|v| v.name.clone()).collect();
+            for n in inst.graph.node_weights_mut() {
+                if let Node::Compute(c) = n {
+                    walk(&mut c.body, &names, unroll_k);
+                }
+            }
+            for t in &mut inst.tensors {
+                if t.name == "w" {
+                    t.partition.extend(partition_w);
+                }
+            }
+        }
+    }
+}
+
+fn hls_with(
+    sched: &(dyn Fn(&mut kiln_passes::ir::Module) + Sync),
+    tag: &str,
+) -> (kiln::Outcome, PathBuf) {
+    let dir = scratch(tag);
+    let spec = kiln::RunSpec::default();
+    let hls = kiln::HlsSpec {
+        out_dir: dir.clone(),
+        part: "xczu9eg-ffvb1156-2-e".into(),
+        clock_ns: 10.0,
+    };
+    let file = Path::new("tests/hls/directives/schedule.kiln");
+    let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);
+    (o, dir)
+}
+
+/// Directives become pragmas; an unroll whose accesses do not fit the array's banks is
+/// E0514 (the goldens show the pragmas and the diagnostic).
+#[test]
+fn directives_become_pragmas_and_conflicts_are_rejected() {
+    use kiln_passes::ir::{Partition, PartitionKind};
+    // Unrolled by 4 with w in one bank: rejected.
+    let (o, _) = hls_with(&schedule(Some(4), None), "conflict");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    common::check_golden(Path::new("tests/hls/directives/conflict.out"), &o.stderr);
+    // Two blocks of four: the four consecutive elements fall in one bank, rejected too.
+    let block = Partition {
+        dim: 0,
+        kind: PartitionKind::Block,
+        factor: 2,
+    };
+    let (o, _) = hls_with(&schedule(Some(4), Some(block)), "conflict-block");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("[E0514]"), "{}", o.stderr);
+    // Cyclic by 4: accepted, and C-simulation still passes.
+    let cyclic = Partition {
+        dim: 0,
+        kind: PartitionKind::Cyclic,
+        factor: 4,
+    };
+    let (o, dir) = hls_with(&schedule(Some(4), Some(cyclic)), "scheduled");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let cpp = std::fs::read_to_string(dir.join("schedule.cpp")).unwrap();
+    for pragma in [
+        "KILN_PRAGMA(HLS PIPELINE II=1)",
+        "KILN_PRAGMA(HLS UNROLL factor=4)",
+        "KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_w type=cyclic factor=4 dim=1)",
+    ] {
+        assert!(cpp.contains(pragma), "{pragma} missing:\n{cpp}");
+    }
+    common::check_golden(Path::new("tests/hls/directives/scheduled.cpp"), &cpp);
+    let (code, out, err) = kiln(&["csim", &dir.to_string_lossy()]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+}

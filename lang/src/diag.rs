@@ -94,6 +94,7 @@ pub mod codes {
         BAD_REDUCTION = "E0511", "invalid reduction";
         NOT_CONSTANT = "E0512", "value must be a compile-time constant";
         UNSUPPORTED = "E0513", "construct not supported";
+        SCHEDULE_CONFLICT = "E0514", "schedule directives conflict";
 
         BAD_NPY = "E0601", "cannot read .npy data";
         DATA_SHAPE = "E0602", "data shape does not match";

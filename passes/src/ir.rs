@@ -165,7 +165,40 @@ pub struct Tensor {
     pub reason: TypeReason,
     /// The range of values ever stored (exact types), once inferred.
     pub range: Option<Interval>,
+    /// How a hardware implementation splits the tensor into banks (set by a schedule;
+    /// none by default; CPU engines ignore it).
+    pub partition: Vec<Partition>,
     pub span: Span,
+}
+
+/// How one dimension of a tensor is split into memory banks (`ARRAY_PARTITION`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// The dimension, from 0.
+    pub dim: usize,
+    pub kind: PartitionKind,
+    /// Number of banks (cyclic, block); ignored for complete.
+    pub factor: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionKind {
+    /// Element `i` in bank `i mod factor`.
+    Cyclic,
+    /// Element `i` in bank `i / ceil(n / factor)`.
+    Block,
+    /// Every element its own register.
+    Complete,
+}
+
+/// How a loop is implemented in hardware (set by a schedule; none by default; CPU
+/// engines ignore it, the HLS back end writes it as pragmas).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoopDirectives {
+    /// Pipelined with this initiation interval (`PIPELINE II=n`).
+    pub pipeline_ii: Option<u32>,
+    /// Unrolled by this factor (`UNROLL factor=n`), or completely for 0 (`UNROLL`).
+    pub unroll: Option<u32>,
 }
 
 impl Tensor {
@@ -326,6 +359,7 @@ pub struct Loop {
     pub hi: Affine,
     pub step: i64,
     pub body: Block,
+    pub directives: LoopDirectives,
     pub span: Span,
 }
 

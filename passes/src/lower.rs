@@ -818,6 +818,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 TypeReason::Pending
             },
             range: None,
+            partition: Vec::new(),
             span,
         })
     }
@@ -1878,6 +1879,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     hi,
                     step: header.step,
                     body: b,
+                    directives: Default::default(),
                     span: header.span,
                 }));
             }
@@ -1998,6 +2000,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 hi: Affine::constant(shape[d] as i64),
                 step: 1,
                 body: inner,
+                directives: Default::default(),
                 span,
             };
             if d == 0 {
@@ -2114,6 +2117,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 hi: Affine::constant(extents[d] as i64),
                 step: 1,
                 body,
+                directives: Default::default(),
                 span,
             };
             if d == 0 {
@@ -3241,6 +3245,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 hi,
                 step,
                 body,
+                directives: Default::default(),
                 span: lspan,
             }));
         }

@@ -71,8 +71,18 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
             declared: _,
             reason,
             range: _,
+            partition,
             span: _,
         } = t;
+        for pt in partition {
+            if pt.dim >= shape.len() {
+                err(format!(
+                    "%{i} {tn}: partition of dimension {} of a rank-{} tensor",
+                    pt.dim,
+                    shape.len()
+                ));
+            }
+        }
         if let TensorKind::Const(c) = kind {
             match m.consts.get(c.index()) {
                 None => err(format!("%{i} {tn}: const {c:?} out of range")),
@@ -262,6 +272,7 @@ fn verify_block(
                 hi,
                 step,
                 body,
+                directives: _,
                 span: _,
             }) => {
                 if *step == 0 {

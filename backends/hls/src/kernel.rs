@@ -19,8 +19,8 @@ use kiln_lang::diag::{codes, Diagnostic};
 use kiln_lang::Span;
 use kiln_numeric::ScalarType;
 use kiln_passes::ir::{
-    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, Stmt, TensorId,
-    TensorKind, UnOp, Value,
+    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Loop, Module, Node,
+    PartitionKind, Stmt, TensorId, TensorKind, UnOp, Value,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
@@ -266,6 +266,37 @@ impl Emitter<'_> {
                 TensorKind::Input(_) => {}
             }
         }
+        // Array partitions of on-chip arrays (temporaries and constant tables).
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            let Some(name) = self.names.get(&t).cloned() else {
+                continue;
+            };
+            for p in &tm.partition {
+                match tm.kind {
+                    _ if ports.iter().any(|q| q.tensor == t) => {
+                        self.unsupported(
+                            format!(
+                                "a partition of the port `{}` (an m_axi port is one memory)",
+                                tm.name
+                            ),
+                            tm.span,
+                        );
+                    }
+                    _ => {
+                        let kind = match p.kind {
+                            PartitionKind::Cyclic => format!("type=cyclic factor={}", p.factor),
+                            PartitionKind::Block => format!("type=block factor={}", p.factor),
+                            PartitionKind::Complete => "type=complete".to_string(),
+                        };
+                        self.line(&format!(
+                            "KILN_PRAGMA(HLS ARRAY_PARTITION variable={name} {kind} dim={})",
+                            p.dim + 1
+                        ));
+                    }
+                }
+            }
+        }
         // Locals.
         for (i, l) in inst.locals.iter().enumerate() {
             let decl = format!("{} l{i}_{};", storage(&l.ty), ident(&l.name));
@@ -360,6 +391,96 @@ impl Emitter<'_> {
         }
     }
 
+    /// Checks that the accesses an unrolled loop makes in one cycle fit the banks of each
+    /// on-chip array: the `U` copies of an access whose index in dimension `d` moves by
+    /// `c` per iteration touch `i, i + c, ..., i + (U - 1)c`; a bank has two ports.
+    fn check_banks(&mut self, l: &Loop) {
+        let Some(unroll) = l.directives.unroll else {
+            return;
+        };
+        let copies = match unroll {
+            0 => match (l.lo.as_constant(), l.hi.as_constant()) {
+                (Some(lo), Some(hi)) => ((hi - lo).abs() + l.step.abs() - 1) / l.step.abs(),
+                _ => return,
+            },
+            f => f as i64,
+        };
+        if copies <= 2 {
+            return;
+        }
+        let mut accesses = Vec::new();
+        collect_accesses(self.inst, &l.body, &mut accesses);
+        let mut reported = HashSet::new();
+        for a in accesses {
+            let tm = self.inst.tensor(a.tensor);
+            if !matches!(tm.kind, TensorKind::Temp | TensorKind::Const(_))
+                || self.inst.outputs.contains(&a.tensor)
+            {
+                continue; // ports: one m_axi memory, not banked
+            }
+            for (d, idx) in a.index.iter().enumerate() {
+                let c = idx.coeff(l.var) * l.step;
+                if c == 0 {
+                    continue;
+                }
+                let n = tm.shape[d] as i64;
+                let part = tm.partition.iter().find(|p| p.dim == d);
+                let bank = |i: i64| -> i64 {
+                    match part {
+                        None => 0,
+                        Some(p) => match p.kind {
+                            PartitionKind::Complete => i,
+                            PartitionKind::Cyclic => i.rem_euclid(p.factor.max(1) as i64),
+                            PartitionKind::Block => {
+                                let size =
+                                    (n + p.factor.max(1) as i64 - 1) / p.factor.max(1) as i64;
+                                i.div_euclid(size.max(1))
+                            }
+                        },
+                    }
+                };
+                let mut per_bank: HashMap<i64, i64> = HashMap::new();
+                for k in 0..copies {
+                    *per_bank.entry(bank(c * k)).or_insert(0) += 1;
+                }
+                let worst = per_bank.values().copied().max().unwrap_or(0);
+                if worst > 2 && reported.insert((a.tensor, d)) {
+                    let var = &self.inst.loop_vars[l.var.index()].name;
+                    let how = match part {
+                        None => "it is not partitioned along that dimension".to_string(),
+                        Some(p) => format!(
+                            "its {} partition along that dimension puts {worst} of them in one bank",
+                            match p.kind {
+                                PartitionKind::Cyclic => format!("cyclic (factor {})", p.factor),
+                                PartitionKind::Block => format!("block (factor {})", p.factor),
+                                PartitionKind::Complete => "complete".to_string(),
+                            }
+                        ),
+                    };
+                    let need = copies * c.abs();
+                    self.errors.push(
+                        Diagnostic::error(
+                            codes::SCHEDULE_CONFLICT,
+                            format!(
+                                "unrolling loop `{var}` by {copies} reads or writes `{}` {copies} times per cycle along dimension {}, but {how}",
+                                tm.name,
+                                d + 1
+                            ),
+                        )
+                        .at(l.span)
+                        .note("an on-chip memory bank has two ports: at most two accesses per cycle")
+                        .help(format!(
+                            "partition `{}` cyclically along dimension {} with factor {} (or completely), or unroll less",
+                            tm.name,
+                            d + 1,
+                            need.min(n)
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
     fn label(&mut self, base: String) -> String {
         let mut name = base.clone();
         let mut k = 1;
@@ -385,6 +506,15 @@ impl Emitter<'_> {
                     l.step
                 ));
                 self.indent += 1;
+                if let Some(ii) = l.directives.pipeline_ii {
+                    self.line(&format!("KILN_PRAGMA(HLS PIPELINE II={ii})"));
+                }
+                match l.directives.unroll {
+                    Some(0) => self.line("KILN_PRAGMA(HLS UNROLL)"),
+                    Some(f) => self.line(&format!("KILN_PRAGMA(HLS UNROLL factor={f})")),
+                    None => {}
+                }
+                self.check_banks(l);
                 self.block(&l.body, node);
                 self.indent -= 1;
                 self.line("}");
@@ -631,4 +761,47 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
     }
     visit(module, entry, &mut done, &mut order);
     order
+}
+
+/// Every tensor access (loads and stores) in a block.
+fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
+    fn expr(inst: &Instance, e: ExprId, out: &mut Vec<Access>) {
+        match inst.expr(e) {
+            Expr::Load(a) => out.push(a.clone()),
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => expr(inst, *a, out),
+            Expr::Binary(_, a, b) => {
+                expr(inst, *a, out);
+                expr(inst, *b, out);
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                expr(inst, *cond, out);
+                expr(inst, *then, out);
+                expr(inst, *otherwise, out);
+            }
+            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
+        }
+    }
+    for s in b {
+        match s {
+            Stmt::For(l) => collect_accesses(inst, &l.body, out),
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                expr(inst, *cond, out);
+                collect_accesses(inst, then_block, out);
+                collect_accesses(inst, else_block, out);
+            }
+            Stmt::Assign { value, .. } => expr(inst, *value, out),
+            Stmt::Store { access, value, .. } => {
+                out.push(access.clone());
+                expr(inst, *value, out);
+            }
+        }
+    }
 }
