@@ -809,6 +809,8 @@ pub struct HlsSpec {
     pub out_dir: PathBuf,
     pub part: String,
     pub clock_ns: f64,
+    /// AXI-stream array ports instead of m_axi (`--io stream`).
+    pub io_stream: bool,
 }
 
 /// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
@@ -874,6 +876,7 @@ fn hls_file(
         name,
         part: hls.part.clone(),
         clock_ns: hls.clock_ns,
+        io_stream: hls.io_stream,
     };
     let sources = &s.sources;
     let locate = |span: kiln_lang::Span| -> String {

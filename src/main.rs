@@ -29,6 +29,14 @@ enum Engine {
     Interp,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Io {
+    /// m_axi ports (memory-mapped arrays).
+    Axi,
+    /// AXI-stream ports.
+    Stream,
+}
+
 #[derive(clap::Args, Clone)]
 struct Common {
     /// Print the time each stage takes (parse, check, lowering, passes, run).
@@ -110,6 +118,10 @@ enum Command {
         /// The engine that computes the testbench's expected results.
         #[arg(long, value_enum, default_value = "jit")]
         engine: Engine,
+        /// How tensors reach the kernel: m_axi memory ports, or AXI streams of their
+        /// elements in row-major order.
+        #[arg(long, value_enum, default_value = "axi")]
+        io: Io,
         #[command(flatten)]
         common: Common,
     },
@@ -265,6 +277,7 @@ fn real_main() -> ExitCode {
             part,
             clock_ns,
             engine,
+            io,
             ..
         } => kiln::hls(
             &target.file,
@@ -279,6 +292,7 @@ fn real_main() -> ExitCode {
                 out_dir: out.clone(),
                 part: part.clone(),
                 clock_ns: *clock_ns,
+                io_stream: matches!(io, Io::Stream),
             },
             &opts,
         ),

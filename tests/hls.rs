@@ -173,6 +173,7 @@ fn hls_with(
         out_dir: dir.clone(),
         part: "xczu9eg-ffvb1156-2-e".into(),
         clock_ns: 10.0,
+        io_stream: false,
     };
     let file = Path::new("tests/hls/directives/schedule.kiln");
     let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);
@@ -216,4 +217,27 @@ fn directives_become_pragmas_and_conflicts_are_rejected() {
     common::check_golden(Path::new("tests/hls/directives/scheduled.cpp"), &cpp);
     let (code, out, err) = kiln(&["csim", &dir.to_string_lossy()]);
     assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+}
+
+/// `--io stream`: AXI-stream ports, with scalars still on s_axilite; C-simulation passes.
+#[test]
+fn io_stream_passes_csim() {
+    for (file, tag) in [
+        ("examples/conv_relu/conv_relu.kiln", "stream-conv"),
+        ("tests/hls/mixed.kiln", "stream-mixed"),
+    ] {
+        let dir = scratch(tag);
+        let d = dir.to_string_lossy().into_owned();
+        let (code, _, err) = kiln(&["hls", file, "-o", &d, "--io", "stream"]);
+        assert_eq!(code, 0, "{err}");
+        let stem = Path::new(file)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let cpp = std::fs::read_to_string(dir.join(format!("{stem}.cpp"))).unwrap();
+        assert!(cpp.contains("mode=axis"), "{cpp}");
+        let (code, out, err) = kiln(&["csim", &d]);
+        assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+    }
 }

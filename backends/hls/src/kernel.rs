@@ -36,6 +36,8 @@ pub struct Port {
     pub elem: ScalarType,
     pub shape: Vec<usize>,
     pub output: bool,
+    /// An AXI stream (`--io stream`) instead of an array.
+    pub stream: bool,
 }
 
 /// The C++ of one instance: its prototype, its definition and its ports.
@@ -74,6 +76,7 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
             elem: tm.elem,
             shape: tm.shape.clone(),
             output: false,
+            stream: false,
         });
     }
     for &t in &inst.outputs {
@@ -89,6 +92,7 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
             elem: tm.elem,
             shape: tm.shape.clone(),
             output: true,
+            stream: false,
         });
     }
     out
@@ -96,6 +100,9 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
 
 fn port_decl(p: &Port) -> String {
     let st = storage(&p.elem);
+    if p.stream {
+        return format!("hls::stream<{st} > &{}", p.name);
+    }
     match (p.shape.is_empty(), p.output) {
         (true, false) => format!("{st} {}", p.name),
         (true, true) => format!("{st} &{}", p.name),
@@ -804,4 +811,88 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
             }
         }
     }
+}
+
+/// The top function of `--io stream`: every array port becomes an AXI stream of its
+/// elements in row-major order; the wrapper reads the input streams into arrays, runs the
+/// kernel (`core`) and writes the results out. Returns the wrapper's ports and definition.
+pub fn stream_wrapper(name: &str, core: &str, ports: &[Port]) -> (Vec<Port>, String) {
+    let wports: Vec<Port> = ports
+        .iter()
+        .map(|p| Port {
+            stream: !p.shape.is_empty(),
+            ..p.clone()
+        })
+        .collect();
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "// The kernel with AXI-stream inputs and results (row-major order)."
+    );
+    let _ = writeln!(d, "{} {{", prototype(name, &wports));
+    for p in &wports {
+        let mode = if p.stream { "axis" } else { "s_axilite" };
+        let _ = writeln!(
+            d,
+            "    KILN_PRAGMA(HLS INTERFACE mode={mode} port={})",
+            p.name
+        );
+    }
+    d.push_str(
+        "    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
+",
+    );
+    let buf = |p: &Port| format!("b_{}", p.name);
+    for p in wports.iter().filter(|p| p.stream) {
+        let _ = writeln!(
+            d,
+            "    static {} {}{};",
+            storage(&p.elem),
+            buf(p),
+            dims(&p.shape)
+        );
+    }
+    let copy = |d: &mut String, p: &Port, body: &str, what: &str| {
+        let mut idx = String::new();
+        let _ = writeln!(d, "    // {what} `{}`", p.name);
+        for (k, n) in p.shape.iter().enumerate() {
+            let ind = "    ".repeat(k + 1);
+            let label = if k == 0 {
+                format!("L_{what}_{}: ", p.name)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(d, "{ind}{label}for (int c{k} = 0; c{k} < {n}; c{k}++) {{");
+            let _ = write!(idx, "[c{k}]");
+        }
+        let ind = "    ".repeat(p.shape.len() + 1);
+        let _ = writeln!(d, "{ind}KILN_PRAGMA(HLS PIPELINE II=1)");
+        let _ = writeln!(d, "{ind}{}", body.replace("[]", &idx));
+        for k in (0..p.shape.len()).rev() {
+            let _ = writeln!(d, "{}}}", "    ".repeat(k + 1));
+        }
+    };
+    for p in wports.iter().filter(|p| p.stream && !p.output) {
+        copy(
+            &mut d,
+            p,
+            &format!("{}[] = {}.read();", buf(p), p.name),
+            "read",
+        );
+    }
+    let args: Vec<String> = wports
+        .iter()
+        .map(|p| if p.stream { buf(p) } else { p.name.clone() })
+        .collect();
+    let _ = writeln!(d, "    {core}({});", args.join(", "));
+    for p in wports.iter().filter(|p| p.stream && p.output) {
+        copy(
+            &mut d,
+            p,
+            &format!("{}.write({}[]);", p.name, buf(p)),
+            "write",
+        );
+    }
+    d.push_str("}\n");
+    (wports, d)
 }

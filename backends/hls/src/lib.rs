@@ -36,6 +36,8 @@ pub struct HlsOptions {
     pub part: String,
     /// The clock period for `create_clock`, in ns.
     pub clock_ns: f64,
+    /// AXI-stream array ports (`--io stream`) instead of m_axi.
+    pub io_stream: bool,
 }
 
 impl Default for HlsOptions {
@@ -44,6 +46,7 @@ impl Default for HlsOptions {
             name: "kernel".into(),
             part: "xczu9eg-ffvb1156-2-e".into(),
             clock_ns: 10.0,
+            io_stream: false,
         }
     }
 }
@@ -76,7 +79,14 @@ pub fn emit(
     let mut fn_names = HashMap::new();
     let mut used: HashSet<String> = HashSet::new();
     used.insert(name.clone());
-    fn_names.insert(entry, name.clone());
+    // With streams, the kernel proper is `NAME_core` and `NAME` the streaming wrapper.
+    let core = format!("{name}_core");
+    if opts.io_stream {
+        used.insert(core.clone());
+        fn_names.insert(entry, core.clone());
+    } else {
+        fn_names.insert(entry, name.clone());
+    }
     for &id in &order {
         if id == entry {
             continue;
@@ -158,7 +168,7 @@ pub fn emit(
             &fn_names,
             &consts,
             locate,
-            id == entry,
+            id == entry && !opts.io_stream,
         ) {
             Ok(f) => functions.push((id, f)),
             Err(mut e) => errors.append(&mut e),
@@ -169,15 +179,23 @@ pub fn emit(
     }
     let entry_inst = module.instance(entry);
     let top = &functions.last().expect("the entry").1;
+    let (top_ports, top_proto, wrapper) = if opts.io_stream {
+        let (ports, def) = kernel::stream_wrapper(&name, &core, &top.ports);
+        let proto = kernel::prototype(&name, &ports);
+        (ports, proto, Some(def))
+    } else {
+        (top.ports.clone(), top.prototype.clone(), None)
+    };
 
     let guard = format!("{}_H", name.to_uppercase());
     let mut header = String::new();
     let _ = writeln!(
         header,
-        "// {name}.h: the kernel `{}` ({}). Written by kiln.\n#ifndef {guard}\n#define {guard}\n#include \"kiln_hls.h\"\n\n{};\n\n#endif",
+        "// {name}.h: the kernel `{}` ({}). Written by kiln.\n#ifndef {guard}\n#define {guard}\n#include \"kiln_hls.h\"\n{}\n{};\n\n#endif",
         entry_inst.kernel,
         locate(entry_inst.span),
-        top.prototype
+        if opts.io_stream { "#include <hls_stream.h>\n" } else { "" },
+        top_proto
     );
 
     let mut cpp = String::new();
@@ -187,18 +205,21 @@ pub fn emit(
         entry_inst.kernel
     );
     for (id, f) in &functions {
-        if *id != entry {
+        if *id != entry || opts.io_stream {
             let _ = writeln!(cpp, "static {};\n", f.prototype);
         }
     }
     for (id, f) in &functions {
-        let def = if *id == entry {
+        let def = if *id == entry && !opts.io_stream {
             f.definition.clone()
         } else {
-            f.definition.replacen("void ", "static void ", 1)
+            f.definition.replacen("\nvoid ", "\nstatic void ", 1)
         };
         cpp.push_str(&def);
         cpp.push('\n');
+    }
+    if let Some(w) = wrapper {
+        cpp.push_str(&w);
     }
 
     let mut files = vec![
@@ -209,7 +230,7 @@ pub fn emit(
     ];
     let mut tb_data = Vec::new();
     if let Some(d) = data {
-        let (tb, mut data_files) = testbench::testbench(&name, &top.ports, &d);
+        let (tb, mut data_files) = testbench::testbench(&name, &top_ports, &d);
         tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
         files.push((format!("{name}_tb.cpp"), tb));
         files.append(&mut data_files);

@@ -105,10 +105,13 @@ static long check(const char* what, const char* path, const T* p, long n, int di
 }}
 "#
     );
-    // Buffers.
+    // Buffers (and the streams of `--io stream` ports).
     for p in ports {
         let dims: String = p.shape.iter().map(|d| format!("[{d}]")).collect();
         let _ = writeln!(s, "static {} tb_{}{dims};", storage(&p.elem), p.name);
+        if p.stream {
+            let _ = writeln!(s, "static hls::stream<{} > s_{};", storage(&p.elem), p.name);
+        }
     }
     s.push_str("\nint main() {\n");
     let (mut inputs, mut outputs) = (data.inputs.iter(), data.outputs.iter());
@@ -125,10 +128,36 @@ static long check(const char* what, const char* path, const T* p, long n, int di
                 files.push((file.clone(), data_file(v, &p.elem)));
             }
             let _ = writeln!(s, "    if (!load(\"{file}\", {ptr}, {n})) return 1;");
+            if p.stream {
+                let _ = writeln!(
+                    s,
+                    "    for (long i = 0; i < {n}; i++) s_{0}.write((({1}*)tb_{0})[i]);",
+                    p.name,
+                    storage(&p.elem)
+                );
+            }
         }
     }
-    let args: Vec<String> = ports.iter().map(|p| format!("tb_{}", p.name)).collect();
+    let args: Vec<String> = ports
+        .iter()
+        .map(|p| {
+            if p.stream {
+                format!("s_{}", p.name)
+            } else {
+                format!("tb_{}", p.name)
+            }
+        })
+        .collect();
     let _ = writeln!(s, "    {name}({});", args.join(", "));
+    for p in ports.iter().filter(|p| p.stream && p.output) {
+        let n: usize = p.shape.iter().product();
+        let _ = writeln!(
+            s,
+            "    for (long i = 0; i < {n}; i++) {{\n        if (s_{0}.empty()) {{\n            printf(\"the stream `{0}` holds only %ld of {n} results\\n\", i);\n            return 1;\n        }}\n        (({1}*)tb_{0})[i] = s_{0}.read();\n    }}",
+            p.name,
+            storage(&p.elem)
+        );
+    }
     s.push_str("    long bad = 0;\n");
     for p in ports.iter().filter(|p| p.output) {
         let n: usize = p.shape.iter().product();
