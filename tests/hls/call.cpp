@@ -48,22 +48,64 @@ static void call_scale_1(const ap_fixed<16, 8> x[5], ap_fixed<16, 8> result[5]) 
     }
 }
 
+// A dataflow stage: `call_scale` between streams.
+static void call_scale_stage1(const ap_fixed<8, 4> x[5], hls::stream<ap_fixed<16, 8> > &result) {
+    static ap_fixed<16, 8> b_result[5];
+    call_scale(x, b_result);
+    // write `result`
+    L_write_result: for (int c0 = 0; c0 < 5; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        result.write(b_result[c0]);
+    }
+}
+
+// A dataflow stage: `call_relu` between streams.
+static void call_relu_stage2(hls::stream<ap_fixed<16, 8> > &x, hls::stream<ap_fixed<16, 8> > &result) {
+    static ap_fixed<16, 8> b_x[5];
+    static ap_fixed<16, 8> b_result[5];
+    // read `x`
+    L_read_x: for (int c0 = 0; c0 < 5; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        b_x[c0] = x.read();
+    }
+    call_relu(b_x, b_result);
+    // write `result`
+    L_write_result: for (int c0 = 0; c0 < 5; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        result.write(b_result[c0]);
+    }
+}
+
+// A dataflow stage: `call_scale_1` between streams.
+static void call_scale_1_stage3(hls::stream<ap_fixed<16, 8> > &x, ap_fixed<16, 8> result[5]) {
+    static ap_fixed<16, 8> b_x[5];
+    // read `x`
+    L_read_x: for (int c0 = 0; c0 < 5; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        b_x[c0] = x.read();
+    }
+    call_scale_1(b_x, result);
+}
+
 // call.kiln:7: kernel main(x: fixed<8, 4>[5] = load("../fixtures/hls_x5.npy")) -> fixed<16, 8>[5]:
 void call(const ap_fixed<8, 4> x[5], ap_fixed<16, 8> z[5]) {
     KILN_PRAGMA(HLS INTERFACE mode=m_axi port=x offset=slave bundle=gmem0 depth=5)
     KILN_PRAGMA(HLS INTERFACE mode=m_axi port=z offset=slave bundle=gmem1 depth=5)
     KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
-    static ap_fixed<16, 8> t_scale_out[5];
-    static ap_fixed<16, 8> t_relu_out[5];
+    KILN_PRAGMA(HLS DATAFLOW)
+    static hls::stream<ap_fixed<16, 8> > t_scale_out;
+    KILN_PRAGMA(HLS STREAM variable=t_scale_out depth=5)
+    static hls::stream<ap_fixed<16, 8> > t_relu_out;
+    KILN_PRAGMA(HLS STREAM variable=t_relu_out depth=5)
     (void)x; (void)z; (void)t_scale_out; (void)t_relu_out;
 
     // call.kiln:8: y = scale(x, k=3)
-    call_scale(x, t_scale_out);
+    call_scale_stage1(x, t_scale_out);
 
     // call.kiln:9: z = scale(relu(y), k=-2)
-    call_relu(t_scale_out, t_relu_out);
+    call_relu_stage2(t_scale_out, t_relu_out);
 
     // call.kiln:9: z = scale(relu(y), k=-2)
-    call_scale_1(t_relu_out, z);
+    call_scale_1_stage3(t_relu_out, z);
 }
 

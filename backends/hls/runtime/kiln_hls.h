@@ -30,6 +30,7 @@
 #endif
 #include <ap_fixed.h>
 #include <ap_int.h>
+#include <hls_stream.h>
 #include <stdint.h>
 
 namespace kiln {

@@ -45,6 +45,8 @@ pub struct Function {
     pub prototype: String,
     pub definition: String,
     pub ports: Vec<Port>,
+    /// Dataflow stage wrappers the definition calls (defined before it).
+    pub stages: Vec<String>,
 }
 
 /// Names of constant tables, shared by all functions: const id → C++ name.
@@ -129,6 +131,10 @@ struct Emitter<'a> {
     labels: HashSet<String>,
     errors: Vec<Diagnostic>,
     top: bool,
+    /// Tensors passed between calls as streams (a dataflow top).
+    streams: HashSet<TensorId>,
+    stages: Vec<String>,
+    stage_names: HashMap<(InstanceId, Vec<bool>), String>,
 }
 
 /// Emits the function of instance `id`.
@@ -155,6 +161,13 @@ pub fn function(
         labels: HashSet::new(),
         errors: Vec::new(),
         top,
+        streams: if top {
+            dataflow_streams(inst)
+        } else {
+            HashSet::new()
+        },
+        stages: Vec::new(),
+        stage_names: HashMap::new(),
     };
     let proto = prototype(name, &ports);
     e.body(&ports);
@@ -174,6 +187,7 @@ pub fn function(
     def.push_str(&e.out);
     def.push_str("}\n");
     Ok(Function {
+        stages: std::mem::take(&mut e.stages),
         prototype: proto,
         definition: def,
         ports,
@@ -223,6 +237,9 @@ impl Emitter<'_> {
                 }
             }
             self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
+            if !self.streams.is_empty() {
+                self.line("KILN_PRAGMA(HLS DATAFLOW)");
+            }
         }
         // Names: ports, constants, temporaries.
         let mut used: HashSet<String> = ports.iter().map(|p| p.name.clone()).collect();
@@ -260,7 +277,16 @@ impl Emitter<'_> {
                         k += 1;
                         name = format!("{base}_{k}");
                     }
-                    if self.tensor_used(t) {
+                    if self.streams.contains(&t) {
+                        self.line(&format!(
+                            "static hls::stream<{} > {name};",
+                            storage(&tm.elem)
+                        ));
+                        self.line(&format!(
+                            "KILN_PRAGMA(HLS STREAM variable={name} depth={})",
+                            tm.len().max(1)
+                        ));
+                    } else if self.tensor_used(t) {
                         let decl = if tm.shape.is_empty() {
                             format!("{} {name};", storage(&tm.elem))
                         } else {
@@ -355,7 +381,16 @@ impl Emitter<'_> {
                             );
                         }
                     }
-                    let fname = self.fn_names[&call.callee].clone();
+                    let mut fname = self.fn_names[&call.callee].clone();
+                    let mask: Vec<bool> = call
+                        .args
+                        .iter()
+                        .chain(&call.results)
+                        .map(|t| self.streams.contains(t))
+                        .collect();
+                    if mask.iter().any(|&m| m) {
+                        fname = self.stage(call.callee, &fname, mask);
+                    }
                     self.line("");
                     let loc = (self.locate)(call.span);
                     self.line(&format!("// {loc}"));
@@ -380,6 +415,19 @@ impl Emitter<'_> {
                 self.line("}");
             }
         }
+    }
+
+    /// The stage wrapper of `callee` with the ports in `mask` as streams.
+    fn stage(&mut self, callee: InstanceId, core: &str, mask: Vec<bool>) -> String {
+        if let Some(n) = self.stage_names.get(&(callee, mask.clone())) {
+            return n.clone();
+        }
+        let name = format!("{core}_stage{}", self.stage_names.len() + 1);
+        let cports = ports(self.module.instance(callee));
+        let (_, def) = streamed(&name, core, &cports, &mask, false);
+        self.stages.push(def);
+        self.stage_names.insert((callee, mask), name.clone());
+        name
     }
 
     /// Whether any node reads or writes `t` (unused temporaries are not declared).
@@ -817,31 +865,54 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
 /// elements in row-major order; the wrapper reads the input streams into arrays, runs the
 /// kernel (`core`) and writes the results out. Returns the wrapper's ports and definition.
 pub fn stream_wrapper(name: &str, core: &str, ports: &[Port]) -> (Vec<Port>, String) {
+    let all: Vec<bool> = ports.iter().map(|p| !p.shape.is_empty()).collect();
+    streamed(name, core, ports, &all, true)
+}
+
+/// A function that calls `core` with the ports marked in `streams` taken from (inputs)
+/// or given to (results) streams of their elements in row-major order; `top` adds the
+/// interface pragmas.
+pub fn streamed(
+    name: &str,
+    core: &str,
+    ports: &[Port],
+    streams: &[bool],
+    top: bool,
+) -> (Vec<Port>, String) {
     let wports: Vec<Port> = ports
         .iter()
-        .map(|p| Port {
-            stream: !p.shape.is_empty(),
+        .zip(streams)
+        .map(|(p, &st)| Port {
+            stream: st && !p.shape.is_empty(),
             ..p.clone()
         })
         .collect();
     let mut d = String::new();
-    let _ = writeln!(
-        d,
-        "// The kernel with AXI-stream inputs and results (row-major order)."
-    );
-    let _ = writeln!(d, "{} {{", prototype(name, &wports));
-    for p in &wports {
-        let mode = if p.stream { "axis" } else { "s_axilite" };
+    if top {
         let _ = writeln!(
             d,
-            "    KILN_PRAGMA(HLS INTERFACE mode={mode} port={})",
-            p.name
+            "// The kernel with AXI-stream inputs and results (row-major order)."
         );
+        let _ = writeln!(d, "{} {{", prototype(name, &wports));
+        for p in &wports {
+            let mode = if p.stream {
+                "axis".to_string()
+            } else if p.shape.is_empty() {
+                "s_axilite".to_string()
+            } else {
+                "m_axi offset=slave".to_string()
+            };
+            let _ = writeln!(
+                d,
+                "    KILN_PRAGMA(HLS INTERFACE mode={mode} port={})",
+                p.name
+            );
+        }
+        d.push_str("    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)\n");
+    } else {
+        let _ = writeln!(d, "// A dataflow stage: `{core}` between streams.");
+        let _ = writeln!(d, "static {} {{", prototype(name, &wports));
     }
-    d.push_str(
-        "    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
-",
-    );
     let buf = |p: &Port| format!("b_{}", p.name);
     for p in wports.iter().filter(|p| p.stream) {
         let _ = writeln!(
@@ -895,4 +966,44 @@ pub fn stream_wrapper(name: &str, core: &str, ports: &[Port]) -> (Vec<Port>, Str
     }
     d.push_str("}\n");
     (wports, d)
+}
+
+/// For a top that is a network of kernel calls (nothing but calls between its inputs and
+/// results), the tensors that pass from one call to exactly one later call: they become
+/// `hls::stream`s between dataflow stages. Empty when the top is not such a network.
+fn dataflow_streams(inst: &Instance) -> HashSet<TensorId> {
+    let mut calls = 0;
+    for n in inst.graph.node_weights() {
+        match n {
+            Node::Call(_) => calls += 1,
+            // Scalar arguments computed from constants may sit between the calls.
+            Node::Compute(c)
+                if c.reads.is_empty()
+                    && c.writes.iter().all(|&t| inst.tensor(t).shape.is_empty()) => {}
+            Node::Compute(_) => return HashSet::new(),
+            _ => {}
+        }
+    }
+    if calls < 2 {
+        return HashSet::new();
+    }
+    let mut out = HashSet::new();
+    for (i, tm) in inst.tensors.iter().enumerate() {
+        let t = TensorId(i as u32);
+        if !matches!(tm.kind, TensorKind::Temp) || tm.shape.is_empty() || inst.outputs.contains(&t)
+        {
+            continue;
+        }
+        let (mut made, mut used) = (0, 0);
+        for n in inst.graph.node_weights() {
+            if let Node::Call(c) = n {
+                made += c.results.iter().filter(|&&r| r == t).count();
+                used += c.args.iter().filter(|&&a| a == t).count();
+            }
+        }
+        if made == 1 && used == 1 {
+            out.insert(t);
+        }
+    }
+    out
 }

@@ -191,10 +191,9 @@ pub fn emit(
     let mut header = String::new();
     let _ = writeln!(
         header,
-        "// {name}.h: the kernel `{}` ({}). Written by kiln.\n#ifndef {guard}\n#define {guard}\n#include \"kiln_hls.h\"\n{}\n{};\n\n#endif",
+        "// {name}.h: the kernel `{}` ({}). Written by kiln.\n#ifndef {guard}\n#define {guard}\n#include \"kiln_hls.h\"\n\n{};\n\n#endif",
         entry_inst.kernel,
         locate(entry_inst.span),
-        if opts.io_stream { "#include <hls_stream.h>\n" } else { "" },
         top_proto
     );
 
@@ -210,6 +209,10 @@ pub fn emit(
         }
     }
     for (id, f) in &functions {
+        for stage in &f.stages {
+            cpp.push_str(stage);
+            cpp.push('\n');
+        }
         let def = if *id == entry && !opts.io_stream {
             f.definition.clone()
         } else {
