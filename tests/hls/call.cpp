@@ -50,6 +50,7 @@ static void call_scale_1(const ap_fixed<16, 8> x[5], ap_fixed<16, 8> result[5]) 
 
 // A dataflow stage: `call_scale` between streams.
 static void call_scale_stage1(const ap_fixed<8, 4> x[5], hls::stream<ap_fixed<16, 8> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<16, 8> b_result[5];
     call_scale(x, b_result);
     // write `result`
@@ -61,6 +62,7 @@ static void call_scale_stage1(const ap_fixed<8, 4> x[5], hls::stream<ap_fixed<16
 
 // A dataflow stage: `call_relu` between streams.
 static void call_relu_stage2(hls::stream<ap_fixed<16, 8> > &x, hls::stream<ap_fixed<16, 8> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<16, 8> b_x[5];
     static ap_fixed<16, 8> b_result[5];
     // read `x`
@@ -78,6 +80,7 @@ static void call_relu_stage2(hls::stream<ap_fixed<16, 8> > &x, hls::stream<ap_fi
 
 // A dataflow stage: `call_scale_1` between streams.
 static void call_scale_1_stage3(hls::stream<ap_fixed<16, 8> > &x, ap_fixed<16, 8> result[5]) {
+    KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<16, 8> b_x[5];
     // read `x`
     L_read_x: for (int c0 = 0; c0 < 5; c0++) {

@@ -912,6 +912,8 @@ pub fn streamed(
     } else {
         let _ = writeln!(d, "// A dataflow stage: `{core}` between streams.");
         let _ = writeln!(d, "static {} {{", prototype(name, &wports));
+        // A stage stays a dataflow process: not inlined into the region.
+        d.push_str("    KILN_PRAGMA(HLS INLINE off)\n");
     }
     let buf = |p: &Port| format!("b_{}", p.name);
     for p in wports.iter().filter(|p| p.stream) {
