@@ -1102,6 +1102,34 @@ pub fn types(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
     on_big_stack(|| types_file(path, spec, opts))
 }
 
+/// `kiln report FILE --part P`: the FPGA latency and resource estimate of a kernel, per
+/// kernel, node and loop, against the device's resources.
+pub fn report(path: &Path, spec: &RunSpec, part: &str, clock_ns: f64, opts: &Options) -> Outcome {
+    on_big_stack(|| {
+        let mut s = Session::new(opts);
+        let Some(dev) = kiln_passes::estimate::device(part) else {
+            let known: Vec<&str> = kiln_passes::estimate::DEVICES
+                .iter()
+                .map(|d| d.part)
+                .collect();
+            s.push(
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    format!("no resource table for the part `{part}`"),
+                )
+                .help(format!("known devices: {}", known.join(", "))),
+            );
+            return s.finish();
+        };
+        if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {
+            s.out
+                .stdout
+                .push_str(&kiln_passes::estimate::report(&module, dev, clock_ns));
+        }
+        s.finish()
+    })
+}
+
 fn types_file(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
     if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {

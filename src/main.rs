@@ -125,6 +125,21 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Estimate a kernel's FPGA latency and resources (DSP, BRAM, LUT) per kernel, node and
+    /// loop, against a device: xc7z020 (PYNQ-Z1/Z2), xc7z045 (ZC706), xczu9eg (ZCU102),
+    /// xcku115.
+    Report {
+        #[command(flatten)]
+        target: Target,
+        /// The FPGA part.
+        #[arg(long, default_value = "xczu9eg-ffvb1156-2-e", value_name = "PART")]
+        part: String,
+        /// The clock period in ns.
+        #[arg(long, default_value_t = 10.0, value_name = "NS")]
+        clock_ns: f64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print every value of the instantiated kernels with its type and why it has it
     /// (declared, bit growth, range of constant data, accumulation).
     Types {
@@ -227,6 +242,7 @@ fn real_main() -> ExitCode {
         Command::Check { common, .. }
         | Command::Run { common, .. }
         | Command::Hls { common, .. }
+        | Command::Report { common, .. }
         | Command::Types { common, .. }
         | Command::Ir { common, .. } => Some(common),
         Command::Csim { .. } => None,
@@ -296,6 +312,12 @@ fn real_main() -> ExitCode {
             },
             &opts,
         ),
+        Command::Report {
+            target,
+            part,
+            clock_ns,
+            ..
+        } => kiln::report(&target.file, &spec(target), part, *clock_ns, &opts),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
         Command::Ir {
             target, dot, types, ..

@@ -245,3 +245,33 @@ fn io_stream_passes_csim() {
         assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
     }
 }
+
+/// `kiln report`: the FPGA estimate of examples on two devices (goldens), and an unknown
+/// part is a diagnostic.
+#[test]
+fn report_goldens() {
+    for (file, part, golden) in [
+        (
+            "examples/conv_relu/conv_relu.kiln",
+            "xc7z020clg400-1",
+            "conv_relu_xc7z020.out",
+        ),
+        (
+            "examples/lenet/lenet.kiln",
+            "xczu9eg-ffvb1156-2-e",
+            "lenet_xczu9eg.out",
+        ),
+        (
+            "examples/bench/conv_bin.kiln",
+            "xcku115-flvb2104-2-e",
+            "conv_bin_xcku115.out",
+        ),
+    ] {
+        let (code, out, err) = kiln(&["report", file, "--part", part]);
+        assert_eq!(code, 0, "{err}");
+        common::check_golden(&Path::new("tests/hls/report").join(golden), &out);
+    }
+    let (code, _, err) = kiln(&["report", "examples/gemm/gemm.kiln", "--part", "xc9nothing"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("known devices"), "{err}");
+}

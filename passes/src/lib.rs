@@ -7,11 +7,13 @@
 //! - lower.rs: HIR → IR, instantiating kernels per shape and type;
 //! - infer_types.rs: quantization-aware type inference (run per node during lowering);
 //! - bounds.rs: proves accesses in bounds;
+//! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - run_error.rs: the run-time error every engine reports;
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
 pub mod bounds;
 pub mod data;
+pub mod estimate;
 pub mod infer_types;
 pub mod ir;
 pub mod lower;

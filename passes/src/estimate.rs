@@ -1,0 +1,612 @@
+//! Latency and resource estimates of a module's FPGA implementation (`kiln report`).
+//!
+//! A model, not synthesis: it follows how Vitis HLS builds loop nests so that schedules
+//! can be compared and fitted to a device before running the vendor tools.
+//! - **Cycles.** A statement takes the latency of its expression tree's critical path
+//!   (loads 2, integer add/compare 1, DSP multiply 3, LUT multiply 1, divide W, f32 add 4,
+//!   f32 multiply 3, f32 divide 10) plus 1 for its store. A plain loop runs its body
+//!   `ceil(trips / unroll)` times plus one cycle per iteration for the loop control; a
+//!   pipelined loop takes `(ceil(trips / unroll) - 1) * II + depth` with its inner loops
+//!   unrolled (as Vitis does); calls add the callee's cycles.
+//! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
+//!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
+//!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
+//!   unrolling (and by pipelining, for inner loops) multiply the count.
+//! - **BRAM.** Each on-chip array (temporaries and constant tables) bank of more than
+//!   1 Kbit takes `ceil(bits / 18 Kbit)` BRAM18 blocks; smaller banks and completely
+//!   partitioned arrays go to LUTs or registers. Ports are off chip.
+//! - **LUTs.** W per add, compare, select or min/max of width W, `a * b` per LUT
+//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); the registers of
+//!   completely partitioned arrays and the control logic are not counted.
+//!
+//! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
+//! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.
+
+use crate::ir::{
+    BinOp, Block, Expr, ExprId, Instance, InstanceId, Loop, Module, Node, PartitionKind, Stmt,
+    TensorKind, UnOp,
+};
+use kiln_numeric::ScalarType;
+
+/// An FPGA device: its resources.
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub part: &'static str,
+    pub board: &'static str,
+    pub dsp: u32,
+    pub bram18: u32,
+    pub lut: u32,
+}
+
+/// Devices `--part` knows (by part-number prefix).
+pub const DEVICES: &[Device] = &[
+    Device {
+        part: "xc7z020",
+        board: "PYNQ-Z1/Z2, ZedBoard",
+        dsp: 220,
+        bram18: 280,
+        lut: 53_200,
+    },
+    Device {
+        part: "xc7z045",
+        board: "ZC706",
+        dsp: 900,
+        bram18: 1_090,
+        lut: 218_600,
+    },
+    Device {
+        part: "xczu9eg",
+        board: "ZCU102",
+        dsp: 2_520,
+        bram18: 1_824,
+        lut: 274_080,
+    },
+    Device {
+        part: "xcku115",
+        board: "KCU1500",
+        dsp: 5_520,
+        bram18: 4_320,
+        lut: 663_360,
+    },
+];
+
+/// The device of a part number (`xczu9eg-ffvb1156-2-e` → xczu9eg).
+pub fn device(part: &str) -> Option<&'static Device> {
+    DEVICES.iter().find(|d| part.starts_with(d.part))
+}
+
+/// DSP48 blocks for one multiply of an `a`-bit by a `b`-bit operand (see the module doc).
+pub fn dsps_per_multiply(a: u32, b: u32) -> f64 {
+    let (a, b) = (a.max(b), a.min(b));
+    if b <= 4 || a <= 1 {
+        0.0
+    } else if a <= 8 {
+        0.5
+    } else if a <= 25 && b <= 18 {
+        1.0
+    } else {
+        (a.div_ceil(25) * b.div_ceil(18)) as f64
+    }
+}
+
+/// Resources of a piece of hardware.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Resources {
+    pub dsp: f64,
+    pub bram18: u64,
+    pub lut: u64,
+}
+
+impl Resources {
+    fn add(&mut self, o: Resources) {
+        self.dsp += o.dsp;
+        self.bram18 += o.bram18;
+        self.lut += o.lut;
+    }
+
+    fn times(self, k: u64) -> Resources {
+        Resources {
+            dsp: self.dsp * k as f64,
+            bram18: self.bram18 * k,
+            lut: self.lut * k,
+        }
+    }
+}
+
+/// One loop of the report.
+#[derive(Clone, Debug)]
+pub struct LoopEstimate {
+    /// Nesting depth (0: outermost in its node).
+    pub depth: usize,
+    pub var: String,
+    pub trips: u64,
+    pub pipeline_ii: Option<u32>,
+    pub unroll: Option<u32>,
+    pub cycles: u64,
+    pub res: Resources,
+}
+
+/// One node (a loop nest, or a call).
+#[derive(Clone, Debug)]
+pub struct NodeEstimate {
+    pub name: String,
+    pub cycles: u64,
+    pub res: Resources,
+    pub loops: Vec<LoopEstimate>,
+    /// The callee, for a call.
+    pub callee: Option<InstanceId>,
+}
+
+/// One kernel instance.
+#[derive(Clone, Debug)]
+pub struct InstanceEstimate {
+    pub name: String,
+    pub cycles: u64,
+    /// Compute resources (loop nests and callees) plus on-chip arrays.
+    pub res: Resources,
+    pub nodes: Vec<NodeEstimate>,
+}
+
+/// Estimates every instance reachable from the entry (callees first).
+pub fn estimate(module: &Module) -> Vec<(InstanceId, InstanceEstimate)> {
+    let mut done: Vec<(InstanceId, InstanceEstimate)> = Vec::new();
+    if let Some(entry) = module.entry {
+        visit(module, entry, &mut done);
+    }
+    done
+}
+
+fn visit(m: &Module, id: InstanceId, done: &mut Vec<(InstanceId, InstanceEstimate)>) {
+    if done.iter().any(|(d, _)| *d == id) {
+        return;
+    }
+    for n in m.instance(id).graph.node_weights() {
+        if let Node::Call(c) = n {
+            visit(m, c.callee, done);
+        }
+    }
+    let est = instance(m, id, done);
+    done.push((id, est));
+}
+
+fn instance(
+    m: &Module,
+    id: InstanceId,
+    done: &[(InstanceId, InstanceEstimate)],
+) -> InstanceEstimate {
+    let inst = m.instance(id);
+    let mut nodes = Vec::new();
+    let mut cycles = 0;
+    let mut res = Resources::default();
+    for n in inst.schedule() {
+        match &inst.graph[n] {
+            Node::Compute(c) => {
+                let mut e = Est {
+                    inst,
+                    loops: Vec::new(),
+                };
+                let (cy, r) = e.block(&c.body, 0, &mut Vec::new());
+                cycles += cy;
+                res.add(r);
+                nodes.push(NodeEstimate {
+                    name: c.name.clone(),
+                    cycles: cy,
+                    res: r,
+                    loops: e.loops,
+                    callee: None,
+                });
+            }
+            Node::Call(c) => {
+                let callee = done.iter().find(|(d, _)| *d == c.callee).map(|(_, e)| e);
+                let (cy, r) = callee.map(|e| (e.cycles, e.res)).unwrap_or_default();
+                cycles += cy;
+                res.add(r);
+                nodes.push(NodeEstimate {
+                    name: m.instance(c.callee).name.clone(),
+                    cycles: cy,
+                    res: r,
+                    loops: Vec::new(),
+                    callee: Some(c.callee),
+                });
+            }
+            _ => {}
+        }
+    }
+    res.add(arrays(inst));
+    InstanceEstimate {
+        name: inst.name.clone(),
+        cycles,
+        res,
+        nodes,
+    }
+}
+
+/// BRAM and registers of the on-chip arrays of an instance.
+fn arrays(inst: &Instance) -> Resources {
+    let mut r = Resources::default();
+    for (i, t) in inst.tensors.iter().enumerate() {
+        let id = crate::ir::TensorId(i as u32);
+        let on_chip = match t.kind {
+            TensorKind::Const(_) => true,
+            TensorKind::Temp => !inst.outputs.contains(&id) && !t.shape.is_empty(),
+            TensorKind::Input(_) => false,
+        };
+        if !on_chip {
+            continue;
+        }
+        if t.partition
+            .iter()
+            .any(|p| p.kind == PartitionKind::Complete)
+        {
+            continue; // registers
+        }
+        let banks: u64 = t
+            .partition
+            .iter()
+            .map(|p| p.factor.max(1) as u64)
+            .product::<u64>()
+            .max(1);
+        let bits = t.len() as u64 * t.elem.storage_bits() as u64;
+        let per_bank = bits.div_ceil(banks);
+        if per_bank > 1024 {
+            r.bram18 += banks * per_bank.div_ceil(18 * 1024);
+        } else {
+            r.lut += banks * per_bank.div_ceil(64); // LUTRAM, 64 bits per LUT
+        }
+    }
+    r
+}
+
+struct Est<'a> {
+    inst: &'a Instance,
+    loops: Vec<LoopEstimate>,
+}
+
+impl Est<'_> {
+    /// Cycles and resources of a block run in order; `ranges` holds the value ranges of
+    /// the enclosing loop variables (for bounds that depend on them).
+    fn block(
+        &mut self,
+        b: &Block,
+        depth: usize,
+        ranges: &mut Vec<(u32, i64, i64)>,
+    ) -> (u64, Resources) {
+        let mut cycles = 0;
+        let mut res = Resources::default();
+        for s in b {
+            let (c, r) = self.stmt(s, depth, ranges);
+            cycles += c;
+            res.add(r);
+        }
+        (cycles, res)
+    }
+
+    fn stmt(
+        &mut self,
+        s: &Stmt,
+        depth: usize,
+        ranges: &mut Vec<(u32, i64, i64)>,
+    ) -> (u64, Resources) {
+        match s {
+            Stmt::For(l) => self.for_loop(l, depth, ranges),
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let (cc, cr) = self.expr(*cond);
+                let (tc, tr) = self.block(then_block, depth, ranges);
+                let (ec, er) = self.block(else_block, depth, ranges);
+                let mut r = cr;
+                r.add(tr);
+                r.add(er);
+                (cc + tc.max(ec) + 1, r)
+            }
+            Stmt::Assign { value, .. } => {
+                let (c, r) = self.expr(*value);
+                (c + 1, r)
+            }
+            Stmt::Store { value, .. } => {
+                let (c, r) = self.expr(*value);
+                (c + 1, r)
+            }
+        }
+    }
+
+    fn trips(&self, l: &Loop, ranges: &[(u32, i64, i64)]) -> u64 {
+        let bound = |a: &crate::ir::Affine, hi: bool| -> i64 {
+            let mut v = a.constant;
+            for &(var, c) in &a.terms {
+                let (lo_v, hi_v) = ranges
+                    .iter()
+                    .find(|r| r.0 == var.0)
+                    .map(|r| (r.1, r.2))
+                    .unwrap_or((0, 0));
+                v += if (c > 0) == hi { c * hi_v } else { c * lo_v };
+            }
+            v
+        };
+        let step = l.step.unsigned_abs() as i64;
+        let span = if l.step > 0 {
+            bound(&l.hi, true) - bound(&l.lo, false)
+        } else {
+            bound(&l.lo, true) - bound(&l.hi, false)
+        };
+        (span.max(0) + step - 1).div_euclid(step.max(1)) as u64
+    }
+
+    fn for_loop(
+        &mut self,
+        l: &Loop,
+        depth: usize,
+        ranges: &mut Vec<(u32, i64, i64)>,
+    ) -> (u64, Resources) {
+        let trips = self.trips(l, ranges);
+        let slot = self.loops.len();
+        self.loops.push(LoopEstimate {
+            depth,
+            var: self.inst.loop_vars[l.var.index()].name.clone(),
+            trips,
+            pipeline_ii: l.directives.pipeline_ii,
+            unroll: l.directives.unroll,
+            cycles: 0,
+            res: Resources::default(),
+        });
+        let (lo, hi) = (
+            l.lo.as_constant().unwrap_or(0),
+            l.hi.as_constant().unwrap_or(trips as i64),
+        );
+        ranges.push((l.var.0, lo.min(hi), lo.max(hi)));
+        let copies = match l.directives.unroll {
+            Some(0) => trips.max(1),
+            Some(f) => (f as u64).clamp(1, trips.max(1)),
+            None => 1,
+        };
+        let iters = trips.div_ceil(copies);
+        let (cycles, res) = if let Some(ii) = l.directives.pipeline_ii {
+            // Inner loops are unrolled completely: one iteration's depth, their copies.
+            let (depth_cycles, body_res) = self.unrolled(&l.body, ranges);
+            let c = if iters == 0 {
+                0
+            } else {
+                (iters - 1) * ii as u64 + depth_cycles + 1
+            };
+            (c, body_res.times(copies))
+        } else {
+            let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
+            (iters * (body_cycles + 1), body_res.times(copies))
+        };
+        ranges.pop();
+        self.loops[slot].cycles = cycles;
+        self.loops[slot].res = res;
+        (cycles, res)
+    }
+
+    /// A block with every loop in it unrolled: the latency of one pass (loops in parallel)
+    /// and the resources of all copies.
+    fn unrolled(&mut self, b: &Block, ranges: &mut Vec<(u32, i64, i64)>) -> (u64, Resources) {
+        let mut cycles = 0;
+        let mut res = Resources::default();
+        for s in b {
+            match s {
+                Stmt::For(l) => {
+                    let trips = self.trips(l, ranges);
+                    ranges.push((l.var.0, 0, trips as i64));
+                    let (c, r) = self.unrolled(&l.body, ranges);
+                    ranges.pop();
+                    // A reduction over the copies adds a tree of log2(trips) levels.
+                    cycles += c + (64 - trips.max(1).leading_zeros() as u64);
+                    res.add(r.times(trips.max(1)));
+                }
+                s => {
+                    let (c, r) = self.stmt(s, 0, ranges);
+                    cycles += c;
+                    res.add(r);
+                }
+            }
+        }
+        (cycles, res)
+    }
+
+    fn width(&self, e: ExprId) -> u32 {
+        match self.inst.expr_type(e) {
+            Some(ScalarType::Bin) => 1,
+            Some(t) => t.storage_bits(),
+            None => 32,
+        }
+    }
+
+    /// Latency of an expression's critical path, and the resources of its operators.
+    fn expr(&self, e: ExprId) -> (u64, Resources) {
+        let ty = self.inst.expr_type(e).copied();
+        let float = ty == Some(ScalarType::F32);
+        let w = self.width(e) as u64;
+        match self.inst.expr(e) {
+            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => (0, Resources::default()),
+            Expr::Load(_) => (2, Resources::default()),
+            Expr::Unary(op, a) => {
+                let (c, mut r) = self.expr(*a);
+                if float {
+                    return (c + usize::from(*op == UnOp::Neg) as u64, r);
+                }
+                r.lut += w;
+                (c + 1, r)
+            }
+            Expr::Cast { arg, .. } => {
+                let (c, mut r) = self.expr(*arg);
+                let from_float = self.inst.expr_type(*arg) == Some(&ScalarType::F32);
+                if float != from_float {
+                    r.lut += 200; // a float conversion unit
+                    return (c + 4, r);
+                }
+                r.lut += w / 2;
+                (c + 1, r)
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let (c0, mut r) = self.expr(*cond);
+                let (c1, r1) = self.expr(*then);
+                let (c2, r2) = self.expr(*otherwise);
+                r.add(r1);
+                r.add(r2);
+                r.lut += w;
+                (c0.max(c1).max(c2) + 1, r)
+            }
+            Expr::Binary(op, a, b) => {
+                let (ca, ra) = self.expr(*a);
+                let (cb, rb) = self.expr(*b);
+                let mut r = ra;
+                r.add(rb);
+                let before = ca.max(cb);
+                let (wa, wb) = (self.width(*a), self.width(*b));
+                let lat = match op {
+                    BinOp::Mul if float => {
+                        r.dsp += 3.0;
+                        3
+                    }
+                    BinOp::Add | BinOp::Sub if float => {
+                        r.dsp += 2.0;
+                        4
+                    }
+                    BinOp::Div if float => {
+                        r.lut += 800;
+                        10
+                    }
+                    BinOp::Mul => {
+                        let d = dsps_per_multiply(wa, wb);
+                        if d == 0.0 {
+                            r.lut += (wa * wb) as u64;
+                            1
+                        } else {
+                            r.dsp += d;
+                            3
+                        }
+                    }
+                    BinOp::Div | BinOp::FloorDiv | BinOp::Mod => {
+                        r.lut += (wa * wb) as u64;
+                        w.max(1)
+                    }
+                    BinOp::And | BinOp::Or => 0,
+                    _ => {
+                        r.lut += wa.max(wb) as u64;
+                        1
+                    }
+                };
+                (before + lat, r)
+            }
+        }
+    }
+}
+
+/// The report `kiln report` prints: per kernel, per node and loop, with the device's
+/// utilization.
+pub fn report(module: &Module, dev: &Device, clock_ns: f64) -> String {
+    use std::fmt::Write;
+    let est = estimate(module);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "device {} ({}): {} DSP, {} BRAM18, {} LUT; clock {clock_ns} ns",
+        dev.part, dev.board, dev.dsp, dev.bram18, dev.lut
+    );
+    for (id, e) in &est {
+        let top = module.entry == Some(*id);
+        let _ = writeln!(
+            s,
+            "\n{}{}: {} cycles ({:.3} ms), {} DSP, {} BRAM18, {} LUT",
+            if top { "top " } else { "" },
+            e.name,
+            e.cycles,
+            e.cycles as f64 * clock_ns * 1e-6,
+            fmt_dsp(e.res.dsp),
+            e.res.bram18,
+            e.res.lut
+        );
+        for n in &e.nodes {
+            let kind = if n.callee.is_some() { "call " } else { "" };
+            let _ = writeln!(
+                s,
+                "  {kind}{}: {} cycles, {} DSP",
+                n.name,
+                n.cycles,
+                fmt_dsp(n.res.dsp)
+            );
+            for l in &n.loops {
+                let mut how = String::new();
+                if let Some(ii) = l.pipeline_ii {
+                    let _ = write!(how, ", pipeline II={ii}");
+                }
+                match l.unroll {
+                    Some(0) => how.push_str(", unrolled"),
+                    Some(f) => {
+                        let _ = write!(how, ", unroll {f}");
+                    }
+                    None => {}
+                }
+                let _ = writeln!(
+                    s,
+                    "    {}loop {}: {} trips{how}, {} cycles, {} DSP",
+                    "  ".repeat(l.depth),
+                    l.var,
+                    l.trips,
+                    l.cycles,
+                    fmt_dsp(l.res.dsp)
+                );
+            }
+        }
+        if top {
+            let pct = |u: f64, of: u32| 100.0 * u / of as f64;
+            let _ = writeln!(
+                s,
+                "\nutilization of {}: DSP {:.1}%, BRAM18 {:.1}%, LUT {:.1}%{}",
+                dev.part,
+                pct(e.res.dsp, dev.dsp),
+                pct(e.res.bram18 as f64, dev.bram18),
+                pct(e.res.lut as f64, dev.lut),
+                if e.res.dsp > dev.dsp as f64
+                    || e.res.bram18 > dev.bram18 as u64
+                    || e.res.lut > dev.lut as u64
+                {
+                    " (does not fit)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    s
+}
+
+fn fmt_dsp(d: f64) -> String {
+    if d.fract() == 0.0 {
+        format!("{d:.0}")
+    } else {
+        format!("{d:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsps_follow_operand_widths() {
+        assert_eq!(dsps_per_multiply(1, 1), 0.0); // binary XNOR
+        assert_eq!(dsps_per_multiply(4, 4), 0.0);
+        assert_eq!(dsps_per_multiply(8, 3), 0.0);
+        assert_eq!(dsps_per_multiply(8, 8), 0.5);
+        assert_eq!(dsps_per_multiply(16, 16), 1.0);
+        assert_eq!(dsps_per_multiply(25, 18), 1.0);
+        assert_eq!(dsps_per_multiply(32, 32), 4.0);
+    }
+
+    #[test]
+    fn devices_by_part_prefix() {
+        assert_eq!(device("xczu9eg-ffvb1156-2-e").map(|d| d.dsp), Some(2520));
+        assert_eq!(device("xc7z020clg400-1").map(|d| d.bram18), Some(280));
+        assert!(device("xc9unknown").is_none());
+    }
+}
