@@ -43,6 +43,14 @@
 //!   `Store` convert the value to the local's or tensor's type in the same way;
 //! - `Select`, `And` and `Or` evaluate only the operand they need.
 //!
+//! # Directives
+//! A schedule may annotate loops ([`LoopDirectives`]: pipeline II, unroll factor) and
+//! tensors ([`Partition`]: how an on-chip array is split into banks). They never change
+//! what a program computes: CPU engines ignore them, the HLS back end writes them as
+//! pragmas (and rejects unrolls whose accesses exceed an array's banks), and
+//! `estimate.rs` costs them. The text form shows them in brackets:
+//! `for k in 0..8: [pipeline II=1, unroll 4]`, `%3 w: int<3>[8] = const w [partition cyclic 4 dim 1]`.
+//!
 //! Run-time errors (reported by every engine, never undefined): an index out of bounds
 //! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
 //! tensor element that was never written (interpreter only; see docs/language.md).

@@ -118,7 +118,24 @@ impl Printer<'_> {
                     }
                 }
             };
-            self.line(1, &format!("%{i} {}: {}{shape} = {role}", t.name, t.elem));
+            let parts: Vec<String> = t
+                .partition
+                .iter()
+                .map(|p| match p.kind {
+                    PartitionKind::Complete => format!("complete dim {}", p.dim + 1),
+                    PartitionKind::Cyclic => format!("cyclic {} dim {}", p.factor, p.dim + 1),
+                    PartitionKind::Block => format!("block {} dim {}", p.factor, p.dim + 1),
+                })
+                .collect();
+            let part = if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" [partition {}]", parts.join(", "))
+            };
+            self.line(
+                1,
+                &format!("%{i} {}: {}{shape} = {role}{part}", t.name, t.elem),
+            );
         }
         for n in inst.schedule() {
             match &inst.graph[n] {
@@ -177,8 +194,22 @@ impl Printer<'_> {
                     } else {
                         format!(" step {}", l.step)
                     };
+                    let mut dirs = Vec::new();
+                    if let Some(ii) = l.directives.pipeline_ii {
+                        dirs.push(format!("pipeline II={ii}"));
+                    }
+                    match l.directives.unroll {
+                        Some(0) => dirs.push("unroll".to_string()),
+                        Some(f) => dirs.push(format!("unroll {f}")),
+                        None => {}
+                    }
+                    let dirs = if dirs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", dirs.join(", "))
+                    };
                     let h = format!(
-                        "for {} in {}..{}{step}:",
+                        "for {} in {}..{}{step}:{dirs}",
                         self.loop_names[l.var.index()],
                         self.affine(&l.lo),
                         self.affine(&l.hi)
