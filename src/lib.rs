@@ -785,7 +785,10 @@ pub fn run(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) 
 
 fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
-    if let Some((program, kernel, data, module)) = prepare(&mut s, path, spec, false) {
+    if let Some((program, kernel, data, mut module)) = prepare(&mut s, path, spec, false) {
+        for d in kiln_passes::schedule::apply(&mut module, &program, hir::Target::Cpu) {
+            s.push(d);
+        }
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
             let result = match spec.engine {
                 Engine::Interp => {
@@ -843,6 +846,12 @@ fn hls_file(
     let Some((program, kernel, data, mut module)) = prepare(&mut s, path, spec, false) else {
         return s.finish();
     };
+    for d in kiln_passes::schedule::apply(&mut module, &program, hir::Target::Fpga) {
+        s.push(d);
+    }
+    if s.has_errors() {
+        return s.finish();
+    }
     schedule(&mut module);
     let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
         return s.finish();
@@ -1121,10 +1130,15 @@ pub fn report(path: &Path, spec: &RunSpec, part: &str, clock_ns: f64, opts: &Opt
             );
             return s.finish();
         };
-        if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {
-            s.out
-                .stdout
-                .push_str(&kiln_passes::estimate::report(&module, dev, clock_ns));
+        if let Some((program, _, _, mut module)) = prepare(&mut s, path, spec, true) {
+            for d in kiln_passes::schedule::apply(&mut module, &program, hir::Target::Fpga) {
+                s.push(d);
+            }
+            if !s.has_errors() {
+                s.out
+                    .stdout
+                    .push_str(&kiln_passes::estimate::report(&module, dev, clock_ns));
+            }
         }
         s.finish()
     })

@@ -275,3 +275,30 @@ fn report_goldens() {
     assert_eq!(code, 1);
     assert!(err.contains("known devices"), "{err}");
 }
+
+/// A `schedule ... for fpga:` item in the source: its pragmas are written, C-simulation
+/// passes, and `kiln report` costs the pipelined loop.
+#[test]
+fn schedule_items_reach_the_hls_back_end() {
+    let file = "tests/hls/directives/schedule_lang.kiln";
+    let dir = scratch("schedule-lang");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&["hls", file, "-o", &d]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("schedule_lang.cpp")).unwrap();
+    for pragma in [
+        "KILN_PRAGMA(HLS PIPELINE II=1)",
+        "KILN_PRAGMA(HLS UNROLL factor=4)",
+        "KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_w type=cyclic factor=4 dim=1)",
+    ] {
+        assert!(cpp.contains(pragma), "{pragma} missing:\n{cpp}");
+    }
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+    let (code, out, err) = kiln(&["report", file, "--part", "xc7z020"]);
+    assert_eq!(code, 0, "{err}");
+    common::check_golden(
+        Path::new("tests/hls/report/schedule_lang_xc7z020.out"),
+        &out,
+    );
+}

@@ -53,6 +53,12 @@ pub enum ItemKind {
         init: Expr,
     },
     Kernel(Kernel),
+    /// `schedule conv2d for fpga:` and a block of primitive calls (`unroll(k, 4)`).
+    Schedule {
+        kernel: Ident,
+        target: Ident,
+        body: Block,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -51,6 +51,15 @@ fn item_sexpr(it: &Item, out: &mut String) {
                 expr(init)
             );
         }
+        ItemKind::Schedule {
+            kernel,
+            target,
+            body,
+        } => {
+            let _ = writeln!(out, "(schedule {} for {}", kernel.name, target.name);
+            block(body, 1, out);
+            out.push_str(")\n");
+        }
         ItemKind::Kernel(k) => {
             let tps: Vec<&str> = k.type_params.iter().map(|t| t.name.as_str()).collect();
             let params: Vec<String> = k

@@ -95,6 +95,7 @@ pub mod codes {
         NOT_CONSTANT = "E0512", "value must be a compile-time constant";
         UNSUPPORTED = "E0513", "construct not supported";
         SCHEDULE_CONFLICT = "E0514", "schedule directives conflict";
+        BAD_SCHEDULE = "E0515", "invalid schedule";
 
         BAD_NPY = "E0601", "cannot read .npy data";
         DATA_SHAPE = "E0602", "data shape does not match";
@@ -111,6 +112,7 @@ pub mod codes {
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";
+        NOT_HONOURED = "W0803", "schedule primitive not honoured by this target";
     }
 }
 

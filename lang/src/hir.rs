@@ -31,6 +31,73 @@ pub struct Program {
     pub globals: Vec<Global>,
     /// Kernels defined in the entry file (not imported), in source order.
     pub entry_kernels: Vec<KernelId>,
+    /// `schedule` items of every module, checked.
+    pub schedules: Vec<Schedule>,
+}
+
+/// A `schedule KERNEL for TARGET:` item: primitives for one kernel on one target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schedule {
+    pub kernel: KernelId,
+    pub target: Target,
+    pub prims: Vec<Prim>,
+    pub span: Span,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Cpu,
+    Fpga,
+}
+
+/// A schedule primitive. Loops are named by their variable (every loop of that name in
+/// the kernel), arrays by their name (a parameter, a `param`, a local tensor).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prim {
+    /// `pipeline(v, ii=1)`
+    Pipeline { var: Named, ii: u32 },
+    /// `unroll(v, 4)`, or `unroll(v)` for a complete unroll (factor 0).
+    Unroll { var: Named, factor: u32 },
+    /// `partition(x, dim=1, kind=cyclic, factor=4)` (dim from 1, as in HLS).
+    Partition {
+        array: Named,
+        dim: usize,
+        kind: PartitionSpec,
+        factor: u32,
+    },
+    /// `parallel(v)`: iterations on several cores.
+    Parallel { var: Named },
+    /// `vectorize(v)`: iterations in SIMD lanes.
+    Vectorize { var: Named },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PartitionSpec {
+    Cyclic,
+    Block,
+    Complete,
+}
+
+impl Prim {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Prim::Pipeline { .. } => "pipeline",
+            Prim::Unroll { .. } => "unroll",
+            Prim::Partition { .. } => "partition",
+            Prim::Parallel { .. } => "parallel",
+            Prim::Vectorize { .. } => "vectorize",
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Prim::Pipeline { var, .. }
+            | Prim::Unroll { var, .. }
+            | Prim::Parallel { var }
+            | Prim::Vectorize { var } => var.span,
+            Prim::Partition { array, .. } => array.span,
+        }
+    }
 }
 
 impl Program {

@@ -46,6 +46,8 @@ pub enum Token<'src> {
 
     #[token("kernel")]
     Kernel,
+    #[token("schedule")]
+    Schedule,
     #[token("param")]
     Param,
     #[token("type")]
@@ -200,6 +202,7 @@ impl fmt::Display for Token<'_> {
             StrLit(s) => return write!(f, "string {s}"),
             UnterminatedStr => "unterminated string",
             Kernel => "`kernel`",
+            Schedule => "`schedule`",
             Param => "`param`",
             Type => "`type`",
             Const => "`const`",
@@ -503,13 +506,14 @@ impl<'src> Iterator for Lexer<'src> {
 
 /// Whether `rest` begins with a keyword that opens a top-level item.
 fn starts_item(rest: &str) -> bool {
-    ["kernel", "param", "type", "const", "import", "from"]
-        .iter()
-        .any(|k| {
-            rest.strip_prefix(k).is_some_and(|after| {
-                after.starts_with(|c: char| c.is_whitespace()) || after.is_empty()
-            })
-        })
+    [
+        "kernel", "schedule", "param", "type", "const", "import", "from",
+    ]
+    .iter()
+    .any(|k| {
+        rest.strip_prefix(k)
+            .is_some_and(|after| after.starts_with(|c: char| c.is_whitespace()) || after.is_empty())
+    })
 }
 
 /// The value of an integer literal (decimal, `0x` hex or `0b` binary, `_` separators),

@@ -16,6 +16,7 @@ pub mod hir;
 pub mod lexer;
 pub mod parse;
 pub mod program;
+pub mod schedule;
 pub mod span;
 pub mod sym;
 

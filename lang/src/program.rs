@@ -189,6 +189,45 @@ pub fn check_program_timed(
         .iter()
         .map(|&(_, id)| id)
         .collect();
+    for &m in &order {
+        for item in &modules[m].ast.items {
+            if let ItemKind::Schedule {
+                kernel,
+                target,
+                body,
+            } = &item.kind
+            {
+                let id = match modules[m].scope.get(&kernel.name) {
+                    Some((Symbol::Kernel(id), _)) => *id,
+                    _ => {
+                        fe.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_SCHEDULE,
+                                format!("`{}` is not a kernel of this module", kernel.name),
+                            )
+                            .at(kernel.span)
+                            .help("schedule a kernel defined or imported in this file"),
+                        );
+                        continue;
+                    }
+                };
+                let k = &program.kernels[id];
+                let globals: Vec<String> = program.globals.iter().map(|g| g.name.clone()).collect();
+                if let Some(s) = crate::schedule::check(
+                    k,
+                    &globals,
+                    id,
+                    kernel,
+                    target,
+                    body,
+                    item.span,
+                    &mut fe.diags,
+                ) {
+                    program.schedules.push(s);
+                }
+            }
+        }
+    }
     check_recursion(&program, &mut fe.diags);
     (program, fe.diags, parse_time)
 }
@@ -440,7 +479,7 @@ fn resolve_items(
                     name.span,
                 );
             }
-            ItemKind::Kernel(_) => {}
+            ItemKind::Kernel(_) | ItemKind::Schedule { .. } => {}
         }
     }
 }

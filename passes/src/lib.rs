@@ -9,6 +9,7 @@
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - run_error.rs: the run-time error every engine reports;
+//! - schedule.rs: applies `schedule` items (loop directives, array partitions);
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
 pub mod bounds;
@@ -20,6 +21,7 @@ pub mod lower;
 pub mod manager;
 pub mod print;
 pub mod run_error;
+pub mod schedule;
 pub mod value;
 pub mod verify;
 
