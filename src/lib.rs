@@ -814,6 +814,8 @@ pub struct HlsSpec {
     pub clock_ns: f64,
     /// AXI-stream array ports instead of m_axi (`--io stream`).
     pub io_stream: bool,
+    /// Schedule the kernels that have no `fpga` schedule automatically.
+    pub auto_schedule: bool,
 }
 
 /// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
@@ -853,6 +855,22 @@ fn hls_file(
         return s.finish();
     }
     schedule(&mut module);
+    if hls.auto_schedule {
+        if let Some(dev) = kiln_passes::estimate::device(&hls.part) {
+            kiln_passes::autoschedule::auto_fpga(&mut module, dev);
+        } else {
+            s.push(
+                Diagnostic::warning(
+                    codes::NOT_HONOURED,
+                    format!(
+                        "no resource table for the part `{}`: no automatic schedule",
+                        hls.part
+                    ),
+                )
+                .help("known devices: xc7z020, xc7z045, xczu9eg, xcku115"),
+            );
+        }
+    }
     let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
         return s.finish();
     };
@@ -1113,7 +1131,14 @@ pub fn types(path: &Path, spec: &RunSpec, opts: &Options) -> Outcome {
 
 /// `kiln report FILE --part P`: the FPGA latency and resource estimate of a kernel, per
 /// kernel, node and loop, against the device's resources.
-pub fn report(path: &Path, spec: &RunSpec, part: &str, clock_ns: f64, opts: &Options) -> Outcome {
+pub fn report(
+    path: &Path,
+    spec: &RunSpec,
+    part: &str,
+    clock_ns: f64,
+    auto_schedule: bool,
+    opts: &Options,
+) -> Outcome {
     on_big_stack(|| {
         let mut s = Session::new(opts);
         let Some(dev) = kiln_passes::estimate::device(part) else {
@@ -1135,6 +1160,9 @@ pub fn report(path: &Path, spec: &RunSpec, part: &str, clock_ns: f64, opts: &Opt
                 s.push(d);
             }
             if !s.has_errors() {
+                if auto_schedule {
+                    kiln_passes::autoschedule::auto_fpga(&mut module, dev);
+                }
                 s.out
                     .stdout
                     .push_str(&kiln_passes::estimate::report(&module, dev, clock_ns));

@@ -122,6 +122,9 @@ enum Command {
         /// elements in row-major order.
         #[arg(long, value_enum, default_value = "axi")]
         io: Io,
+        /// Do not schedule kernels without an `fpga` schedule automatically.
+        #[arg(long)]
+        no_auto_schedule: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -137,6 +140,9 @@ enum Command {
         /// The clock period in ns.
         #[arg(long, default_value_t = 10.0, value_name = "NS")]
         clock_ns: f64,
+        /// Do not schedule kernels without an `fpga` schedule automatically.
+        #[arg(long)]
+        no_auto_schedule: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -294,6 +300,7 @@ fn real_main() -> ExitCode {
             clock_ns,
             engine,
             io,
+            no_auto_schedule,
             ..
         } => kiln::hls(
             &target.file,
@@ -309,6 +316,7 @@ fn real_main() -> ExitCode {
                 part: part.clone(),
                 clock_ns: *clock_ns,
                 io_stream: matches!(io, Io::Stream),
+                auto_schedule: !no_auto_schedule,
             },
             &opts,
         ),
@@ -316,8 +324,16 @@ fn real_main() -> ExitCode {
             target,
             part,
             clock_ns,
+            no_auto_schedule,
             ..
-        } => kiln::report(&target.file, &spec(target), part, *clock_ns, &opts),
+        } => kiln::report(
+            &target.file,
+            &spec(target),
+            part,
+            *clock_ns,
+            !no_auto_schedule,
+            &opts,
+        ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
         Command::Ir {
             target, dot, types, ..

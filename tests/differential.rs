@@ -737,6 +737,7 @@ fn csim_agrees_on_generated_programs() {
             part: "xczu9eg-ffvb1156-2-e".into(),
             clock_ns: 10.0,
             io_stream: false,
+            auto_schedule: true,
         };
         let opts = kiln::Options::default();
         let path = dir.join("main.kiln");

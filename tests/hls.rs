@@ -178,6 +178,7 @@ fn hls_with(
         part: "xczu9eg-ffvb1156-2-e".into(),
         clock_ns: 10.0,
         io_stream: false,
+        auto_schedule: true,
     };
     let file = Path::new("tests/hls/directives/schedule.kiln");
     let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);
@@ -301,4 +302,36 @@ fn schedule_items_reach_the_hls_back_end() {
         Path::new("tests/hls/report/schedule_lang_xc7z020.out"),
         &out,
     );
+}
+
+fn top_cycles(report: &str) -> u64 {
+    report
+        .lines()
+        .find(|l| l.starts_with("top "))
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no top line in:\n{report}"))
+}
+
+/// The automatic FPGA schedule (no `schedule` in the file) estimates fewer cycles than no
+/// schedule, and fits the device it was chosen for.
+#[test]
+fn automatic_schedule_beats_no_schedule() {
+    for file in [
+        "examples/conv_relu/conv_relu.kiln",
+        "examples/lenet/lenet.kiln",
+        "examples/gemm/gemm.kiln",
+    ] {
+        let (_, none, _) = kiln(&["report", file, "--part", "xc7z020", "--no-auto-schedule"]);
+        let (code, auto, err) = kiln(&["report", file, "--part", "xc7z020"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            top_cycles(&auto) * 10 < top_cycles(&none),
+            "{file}: automatic {} vs none {} cycles",
+            top_cycles(&auto),
+            top_cycles(&none)
+        );
+        assert!(!auto.contains("does not fit"), "{auto}");
+    }
 }

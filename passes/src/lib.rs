@@ -8,10 +8,12 @@
 //! - infer_types.rs: quantization-aware type inference (run per node during lowering);
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
+//! - autoschedule.rs: the automatic FPGA schedule when the user gives none;
 //! - run_error.rs: the run-time error every engine reports;
 //! - schedule.rs: applies `schedule` items (loop directives, array partitions);
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
+pub mod autoschedule;
 pub mod bounds;
 pub mod data;
 pub mod estimate;

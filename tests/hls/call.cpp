@@ -17,6 +17,7 @@ static void call_scale(const ap_fixed<8, 4> x[5], ap_fixed<16, 8> result[5]) {
     // result_store: call.kiln:5: return [x[i] * k for i in range(N)]
     // call.kiln:5: return [x[i] * k for i in range(N)]
     L_result_store_i: for (int i0_i = 0; i0_i < 5; i0_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // call.kiln:5: return [x[i] * k for i in range(N)]
         result[(i0_i)] = kiln::to_fixed<ap_fixed<16, 8> >(kiln::to_fixed<ap_fixed<10, 6> >(kiln::s(kiln::val(x[(i0_i)])) * kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(3ULL)))));
     }
@@ -30,6 +31,7 @@ static void call_relu(const ap_fixed<16, 8> x[5], ap_fixed<16, 8> result[5]) {
     // result_store: nn.kiln:47: return map(lambda v: max(v, 0), x)
     // nn.kiln:47: return map(lambda v: max(v, 0), x)
     L_result_store_i0: for (int i0_i0 = 0; i0_i0 < 5; i0_i0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // nn.kiln:47: return map(lambda v: max(v, 0), x)
         result[(i0_i0)] = kiln::to_fixed<ap_fixed<16, 8> >(kiln::max_<ap_ufixed<13, 5> >(kiln::to_fixed<ap_fixed<14, 6> >(kiln::val(x[(i0_i0)])), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))));
     }
@@ -43,6 +45,7 @@ static void call_scale_1(const ap_fixed<16, 8> x[5], ap_fixed<16, 8> result[5]) 
     // result_store: call.kiln:5: return [x[i] * k for i in range(N)]
     // call.kiln:5: return [x[i] * k for i in range(N)]
     L_result_store_i: for (int i0_i = 0; i0_i < 5; i0_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // call.kiln:5: return [x[i] * k for i in range(N)]
         result[(i0_i)] = kiln::to_fixed<ap_fixed<16, 8> >(kiln::to_fixed<ap_fixed<15, 7> >(kiln::s(kiln::to_fixed<ap_ufixed<13, 5> >(kiln::val(x[(i0_i)]))) * kiln::s(kiln::from_raw<ap_fixed<2, 2> >(ap_uint<2>(2ULL)))));
     }

@@ -31,6 +31,7 @@ void mixed(const ap_uint<1> a[6], const ap_int<2> t[6], float f, ap_int<8> &s, f
     l1_sum = kiln::to_int<ap_int<4> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
     // mixed.kiln:3: s = sum(a[i] * t[i] for i in range(6))
     L_s_assign_i: for (int i1_i = 0; i1_i < 6; i1_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // mixed.kiln:3: s = sum(a[i] * t[i] for i in range(6))
         l1_sum = kiln::to_int<ap_int<4> >(kiln::to_fixed<ap_fixed<4, 4> >(kiln::s(kiln::val(l1_sum)) + kiln::s(kiln::to_fixed<ap_fixed<2, 2> >(kiln::s(kiln::bin_val(a[(i1_i)])) * kiln::s(kiln::val(t[(i1_i)]))))));
     }
@@ -52,6 +53,7 @@ void mixed(const ap_uint<1> a[6], const ap_int<2> t[6], float f, ap_int<8> &s, f
     // q_assign: mixed.kiln:5: q = [(t[i] + 3) // 2 - (a[i] % 2) if i > 0 else t[i] >> 1 for i in range(6)]
     // mixed.kiln:5: q = [(t[i] + 3) // 2 - (a[i] % 2) if i > 0 else t[i] >> 1 for i in range(6)]
     L_q_assign_i: for (int i2_i = 0; i2_i < 6; i2_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // mixed.kiln:5: q = [(t[i] + 3) // 2 - (a[i] % 2) if i > 0 else t[i] >> 1 for i in range(6)]
         t_q[(i2_i)] = kiln::to_int<ap_int<3> >((kiln::lt(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_i))) ? kiln::to_fixed<ap_fixed<3, 3> >(kiln::to_fixed<ap_ufixed<2, 2> >(kiln::s(kiln::floordiv<ap_ufixed<2, 2> >(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::val(t[(i2_i)])) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(3ULL)))), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))) - kiln::s(kiln::mod<ap_ufixed<1, 1> >(kiln::bin_val(a[(i2_i)]), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))))) : kiln::to_fixed<ap_fixed<3, 3> >(kiln::shr<ap_fixed<1, 1> >(kiln::val(t[(i2_i)]), kiln::shift_amount(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))))));
     }
@@ -71,6 +73,7 @@ void mixed(const ap_uint<1> a[6], const ap_int<2> t[6], float f, ap_int<8> &s, f
     // q_store: mixed.kiln:6: return s, g, q
     // mixed.kiln:6: return s, g, q
     L_q_store_i0: for (int i3_i0 = 0; i3_i0 < 6; i3_i0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // mixed.kiln:6: return s, g, q
         q[(i3_i0)] = kiln::to_int<ap_int<6> >(kiln::val(t_q[(i3_i0)]));
     }

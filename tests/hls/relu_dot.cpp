@@ -15,6 +15,7 @@ void relu_dot(const ap_fixed<8, 4> x[4][8], const ap_int<3> w[8], ap_fixed<10, 6
     // i_loop: relu_dot.kiln:4: for i in range(4):
     // relu_dot.kiln:4: for i in range(4):
     L_i_loop_i: for (int i0_i = 0; i0_i < 4; i0_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
         // relu_dot.kiln:5: acc = 0
         l0_acc = kiln::to_fixed<ap_fixed<14, 10> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
         // relu_dot.kiln:6: for k in range(8):

@@ -1,0 +1,287 @@
+//! The automatic FPGA schedule: directives for kernels the user gave no `fpga` schedule.
+//!
+//! In each loop nest, the loop to pipeline (II=1) is the deepest one whose inner loops
+//! have at most `limit` iterations in all (Vitis unrolls the loops inside a pipelined
+//! loop); every on-chip array those inner loops index is partitioned cyclically along
+//! each such dimension, by the number of elements one pipelined iteration touches there
+//! (completely when that is the whole dimension), so the copies read in parallel. A
+//! loop-carried f32 sum cannot start every cycle: its loop gets II=4 (an f32 add). The
+//! limit starts at 256 and halves until the estimate (estimate.rs) fits the device.
+//!
+//! Before: `for k: for i: for j: for c in 0..8: for u in 0..3: for v in 0..3: acc += ...`.
+//! After: `for j: [pipeline II=1]` (72 inner iterations unrolled) and
+//! `w [partition cyclic 8 dim 2, complete dim 3, complete dim 4]`.
+
+use crate::estimate::{estimate, Device};
+use crate::ir::{
+    Block, Expr, ExprId, Instance, Loop, LoopVarId, Module, Node, Partition, PartitionKind, Stmt,
+    TensorId, TensorKind,
+};
+use kiln_numeric::ScalarType;
+use std::collections::HashMap;
+
+/// Schedules the instances of `module` that have no directive yet; returns the unroll
+/// limit chosen (0 when nothing was scheduled).
+pub fn auto_fpga(module: &mut Module, dev: &Device) -> u64 {
+    let untouched: Vec<bool> = module
+        .instances
+        .iter()
+        .map(|i| !has_directives(i))
+        .collect();
+    if !untouched.iter().any(|&u| u) {
+        return 0;
+    }
+    let original = module.clone();
+    let mut limit = 256;
+    loop {
+        *module = original.clone();
+        for (inst, &todo) in module.instances.iter_mut().zip(&untouched) {
+            if todo {
+                schedule_instance(inst, limit);
+            }
+        }
+        let fits = module
+            .entry
+            .and_then(|e| estimate(module).into_iter().find(|(id, _)| *id == e))
+            .map(|(_, est)| {
+                est.res.dsp <= dev.dsp as f64
+                    && est.res.bram18 <= dev.bram18 as u64
+                    && est.res.lut <= dev.lut as u64
+            })
+            .unwrap_or(true);
+        if fits || limit == 1 {
+            return limit;
+        }
+        limit /= 2;
+    }
+}
+
+fn has_directives(inst: &Instance) -> bool {
+    fn block(b: &Block) -> bool {
+        b.iter().any(|s| match s {
+            Stmt::For(l) => l.directives != Default::default() || block(&l.body),
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => block(then_block) || block(else_block),
+            _ => false,
+        })
+    }
+    inst.tensors.iter().any(|t| !t.partition.is_empty())
+        || inst.graph.node_weights().any(|n| match n {
+            Node::Compute(c) => block(&c.body),
+            _ => false,
+        })
+}
+
+fn trips(l: &Loop) -> Option<u64> {
+    let (lo, hi) = (l.lo.as_constant()?, l.hi.as_constant()?);
+    let span = if l.step > 0 { hi - lo } else { lo - hi };
+    Some((span.max(0) as u64).div_ceil(l.step.unsigned_abs()))
+}
+
+/// Iterations of all loops inside a block (unrolled), or None when a bound is not constant.
+fn inner_iterations(b: &Block) -> Option<u64> {
+    let mut total = 1u64;
+    for s in b {
+        match s {
+            Stmt::For(l) => {
+                let t = trips(l)?;
+                total = total
+                    .checked_mul(t.max(1))?
+                    .checked_mul(inner_iterations(&l.body)?)?;
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                total = total.checked_mul(
+                    inner_iterations(then_block)?.max(inner_iterations(else_block)?),
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Some(total)
+}
+
+fn schedule_instance(inst: &mut Instance, limit: u64) {
+    let mut partitions: HashMap<(TensorId, usize), u64> = HashMap::new();
+    let inst_ro = inst.clone();
+    for n in inst.graph.node_weights_mut() {
+        if let Node::Compute(c) = n {
+            choose(&inst_ro, &mut c.body, limit, &mut partitions);
+        }
+    }
+    for ((t, dim), factor) in partitions {
+        let tm = &mut inst.tensors[t.index()];
+        let n = tm.shape[dim] as u64;
+        let part = if factor >= n {
+            Partition {
+                dim,
+                kind: PartitionKind::Complete,
+                factor: 0,
+            }
+        } else {
+            Partition {
+                dim,
+                kind: PartitionKind::Cyclic,
+                factor: factor as u32,
+            }
+        };
+        tm.partition.push(part);
+    }
+    inst.tensors
+        .iter_mut()
+        .for_each(|t| t.partition.sort_by_key(|p| p.dim));
+}
+
+/// Pipelines, in each loop nest, the outermost loop whose inner loops have at most
+/// `limit` iterations in all.
+fn choose(inst: &Instance, b: &mut Block, limit: u64, parts: &mut HashMap<(TensorId, usize), u64>) {
+    for s in b.iter_mut() {
+        match s {
+            Stmt::For(l) => match inner_iterations(&l.body) {
+                Some(n) if n <= limit => {
+                    l.directives.pipeline_ii = Some(if float_recurrence(inst, &l.body) {
+                        4
+                    } else {
+                        1
+                    });
+                    partition_for(inst, &l.body, &mut HashMap::new(), parts);
+                }
+                _ => choose(inst, &mut l.body, limit, parts),
+            },
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                choose(inst, then_block, limit, parts);
+                choose(inst, else_block, limit, parts);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether the block updates an f32 local from itself (a sum that cannot start every cycle).
+fn float_recurrence(inst: &Instance, b: &Block) -> bool {
+    fn reads_local(inst: &Instance, e: ExprId, l: crate::ir::LocalId) -> bool {
+        match inst.expr(e) {
+            Expr::Local(x) => *x == l,
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => reads_local(inst, *a, l),
+            Expr::Binary(_, a, c) => reads_local(inst, *a, l) || reads_local(inst, *c, l),
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                reads_local(inst, *cond, l)
+                    || reads_local(inst, *then, l)
+                    || reads_local(inst, *otherwise, l)
+            }
+            _ => false,
+        }
+    }
+    b.iter().any(|s| match s {
+        Stmt::Assign { local, value, .. } => {
+            inst.local(*local).ty == ScalarType::F32 && reads_local(inst, *value, *local)
+        }
+        Stmt::For(l) => float_recurrence(inst, &l.body),
+        Stmt::If {
+            then_block,
+            else_block,
+            ..
+        } => float_recurrence(inst, then_block) || float_recurrence(inst, else_block),
+        _ => false,
+    })
+}
+
+/// Records, per on-chip array and dimension, how many elements the unrolled loops of `b`
+/// touch in one pipelined iteration (`trips` holds the trip counts of the loops entered).
+fn partition_for(
+    inst: &Instance,
+    b: &Block,
+    trips_of: &mut HashMap<LoopVarId, u64>,
+    parts: &mut HashMap<(TensorId, usize), u64>,
+) {
+    fn visit_access(
+        inst: &Instance,
+        a: &crate::ir::Access,
+        trips_of: &HashMap<LoopVarId, u64>,
+        parts: &mut HashMap<(TensorId, usize), u64>,
+    ) {
+        let tm = inst.tensor(a.tensor);
+        let on_chip = matches!(tm.kind, TensorKind::Const(_))
+            || (matches!(tm.kind, TensorKind::Temp) && !inst.outputs.contains(&a.tensor));
+        if !on_chip {
+            return;
+        }
+        for (d, idx) in a.index.iter().enumerate() {
+            let span: u64 = idx
+                .terms
+                .iter()
+                .filter_map(|(v, c)| {
+                    trips_of
+                        .get(v)
+                        .map(|t| t.saturating_sub(1) * c.unsigned_abs())
+                })
+                .sum::<u64>()
+                + 1;
+            if span > 2 {
+                let e = parts.entry((a.tensor, d)).or_insert(0);
+                *e = (*e).max(span);
+            }
+        }
+    }
+    fn exprs(inst: &Instance, e: ExprId, out: &mut Vec<crate::ir::Access>) {
+        match inst.expr(e) {
+            Expr::Load(a) => out.push(a.clone()),
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => exprs(inst, *a, out),
+            Expr::Binary(_, a, c) => {
+                exprs(inst, *a, out);
+                exprs(inst, *c, out);
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                exprs(inst, *cond, out);
+                exprs(inst, *then, out);
+                exprs(inst, *otherwise, out);
+            }
+            _ => {}
+        }
+    }
+    for s in b {
+        let mut accesses = Vec::new();
+        match s {
+            Stmt::For(l) => {
+                trips_of.insert(l.var, trips(l).unwrap_or(1));
+                partition_for(inst, &l.body, trips_of, parts);
+                trips_of.remove(&l.var);
+            }
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                exprs(inst, *cond, &mut accesses);
+                partition_for(inst, then_block, trips_of, parts);
+                partition_for(inst, else_block, trips_of, parts);
+            }
+            Stmt::Assign { value, .. } => exprs(inst, *value, &mut accesses),
+            Stmt::Store { access, value, .. } => {
+                accesses.push(access.clone());
+                exprs(inst, *value, &mut accesses);
+            }
+        }
+        for a in &accesses {
+            visit_access(inst, a, trips_of, parts);
+        }
+    }
+}
