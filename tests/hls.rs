@@ -335,3 +335,16 @@ fn automatic_schedule_beats_no_schedule() {
         assert!(!auto.contains("does not fit"), "{auto}");
     }
 }
+
+/// A kernel the JIT declines (values over 128 bits) still gets a testbench: the
+/// interpreter computes the expected results, with a note; C-simulation passes.
+#[test]
+fn wide_values_go_through_the_interpreter() {
+    let dir = scratch("wide");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&["hls", "tests/hls/directives/wide.kiln", "-o", &d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("come from the interpreter"), "{err}");
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+}
