@@ -213,16 +213,9 @@ pub fn check_program_timed(
                 };
                 let k = &program.kernels[id];
                 let globals: Vec<String> = program.globals.iter().map(|g| g.name.clone()).collect();
-                if let Some(s) = crate::schedule::check(
-                    k,
-                    &globals,
-                    id,
-                    kernel,
-                    target,
-                    body,
-                    item.span,
-                    &mut fe.diags,
-                ) {
+                if let Some(s) =
+                    crate::schedule::check(k, &globals, id, target, body, item.span, &mut fe.diags)
+                {
                     program.schedules.push(s);
                 }
             }

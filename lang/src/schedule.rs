@@ -18,12 +18,10 @@ use crate::span::Span;
 const LATER: &[&str] = &["split", "tile", "reorder", "fuse", "stream"];
 
 /// Checks one `schedule` item of kernel `k`; `None` after reporting an error.
-#[allow(clippy::too_many_arguments)]
 pub fn check(
     k: &hir::Kernel,
     globals: &[String],
     id: KernelId,
-    kernel: &Ident,
     target: &Ident,
     body: &Block,
     span: Span,
@@ -69,7 +67,6 @@ pub fn check(
             None => ok = false,
         }
     }
-    let _ = kernel;
     ok.then_some(hir::Schedule {
         kernel: id,
         target,

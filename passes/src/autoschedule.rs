@@ -170,21 +170,9 @@ fn choose(inst: &Instance, b: &mut Block, limit: u64, parts: &mut HashMap<(Tenso
 /// Whether the block updates an f32 local from itself (a sum that cannot start every cycle).
 fn float_recurrence(inst: &Instance, b: &Block) -> bool {
     fn reads_local(inst: &Instance, e: ExprId, l: crate::ir::LocalId) -> bool {
-        match inst.expr(e) {
-            Expr::Local(x) => *x == l,
-            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => reads_local(inst, *a, l),
-            Expr::Binary(_, a, c) => reads_local(inst, *a, l) || reads_local(inst, *c, l),
-            Expr::Select {
-                cond,
-                then,
-                otherwise,
-            } => {
-                reads_local(inst, *cond, l)
-                    || reads_local(inst, *then, l)
-                    || reads_local(inst, *otherwise, l)
-            }
-            _ => false,
-        }
+        let mut found = false;
+        inst.for_each_subexpr(e, &mut |x| found |= matches!(x, Expr::Local(y) if *y == l));
+        found
     }
     b.iter().any(|s| match s {
         Stmt::Assign { local, value, .. } => {
@@ -237,26 +225,6 @@ fn partition_for(
             }
         }
     }
-    fn exprs(inst: &Instance, e: ExprId, out: &mut Vec<crate::ir::Access>) {
-        match inst.expr(e) {
-            Expr::Load(a) => out.push(a.clone()),
-            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => exprs(inst, *a, out),
-            Expr::Binary(_, a, c) => {
-                exprs(inst, *a, out);
-                exprs(inst, *c, out);
-            }
-            Expr::Select {
-                cond,
-                then,
-                otherwise,
-            } => {
-                exprs(inst, *cond, out);
-                exprs(inst, *then, out);
-                exprs(inst, *otherwise, out);
-            }
-            _ => {}
-        }
-    }
     for s in b {
         let mut accesses = Vec::new();
         match s {
@@ -270,14 +238,14 @@ fn partition_for(
                 then_block,
                 else_block,
             } => {
-                exprs(inst, *cond, &mut accesses);
+                inst.loads_in(*cond, &mut accesses);
                 partition_for(inst, then_block, trips_of, parts);
                 partition_for(inst, else_block, trips_of, parts);
             }
-            Stmt::Assign { value, .. } => exprs(inst, *value, &mut accesses),
+            Stmt::Assign { value, .. } => inst.loads_in(*value, &mut accesses),
             Stmt::Store { access, value, .. } => {
                 accesses.push(access.clone());
-                exprs(inst, *value, &mut accesses);
+                inst.loads_in(*value, &mut accesses);
             }
         }
         for a in &accesses {

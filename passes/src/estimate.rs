@@ -561,11 +561,7 @@ pub fn report(module: &Module, dev: &Device, clock_ns: f64) -> String {
             // A network of calls runs as a DATAFLOW pipeline (backends/hls): a new input
             // can start once the slowest stage is free.
             let calls: Vec<&NodeEstimate> = e.nodes.iter().filter(|n| n.callee.is_some()).collect();
-            let only_calls = e
-                .nodes
-                .iter()
-                .all(|n| n.callee.is_some() || n.loops.is_empty());
-            if calls.len() >= 2 && only_calls {
+            if !module.instance(*id).dataflow_streams().is_empty() {
                 if let Some(slowest) = calls.iter().max_by_key(|n| n.cycles) {
                     let _ = writeln!(
                         s,

@@ -580,6 +580,80 @@ impl Instance {
         self.expr_spans.truncate(len);
     }
 
+    /// For a top that is a network of kernel calls (nothing but calls between its inputs and
+    /// results), the tensors that pass from one call to exactly one later call: they become
+    /// `hls::stream`s between dataflow stages. Empty when the top is not such a network.
+    pub fn dataflow_streams(&self) -> std::collections::HashSet<TensorId> {
+        let mut calls = 0;
+        for n in self.graph.node_weights() {
+            match n {
+                Node::Call(_) => calls += 1,
+                // Scalar arguments computed from constants may sit between the calls.
+                Node::Compute(c)
+                    if c.reads.is_empty()
+                        && c.writes.iter().all(|&t| self.tensor(t).shape.is_empty()) => {}
+                Node::Compute(_) => return std::collections::HashSet::new(),
+                _ => {}
+            }
+        }
+        if calls < 2 {
+            return std::collections::HashSet::new();
+        }
+        let mut out = std::collections::HashSet::new();
+        for (i, tm) in self.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            if !matches!(tm.kind, TensorKind::Temp)
+                || tm.shape.is_empty()
+                || self.outputs.contains(&t)
+            {
+                continue;
+            }
+            let (mut made, mut used) = (0, 0);
+            for n in self.graph.node_weights() {
+                if let Node::Call(c) = n {
+                    made += c.results.iter().filter(|&&r| r == t).count();
+                    used += c.args.iter().filter(|&&a| a == t).count();
+                }
+            }
+            if made == 1 && used == 1 {
+                out.insert(t);
+            }
+        }
+        out
+    }
+
+    /// Calls `f` on `e` and every expression under it (pre-order).
+    pub fn for_each_subexpr(&self, e: ExprId, f: &mut dyn FnMut(&Expr)) {
+        let x = self.expr(e);
+        f(x);
+        match x {
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => self.for_each_subexpr(*a, f),
+            Expr::Binary(_, a, b) => {
+                self.for_each_subexpr(*a, f);
+                self.for_each_subexpr(*b, f);
+            }
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.for_each_subexpr(*cond, f);
+                self.for_each_subexpr(*then, f);
+                self.for_each_subexpr(*otherwise, f);
+            }
+            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => {}
+        }
+    }
+
+    /// The tensor reads in `e`.
+    pub fn loads_in(&self, e: ExprId, out: &mut Vec<Access>) {
+        self.for_each_subexpr(e, &mut |x| {
+            if let Expr::Load(a) = x {
+                out.push(a.clone());
+            }
+        });
+    }
+
     pub fn expr_type(&self, e: ExprId) -> Option<&ScalarType> {
         self.expr_types[e.index()].as_ref()
     }

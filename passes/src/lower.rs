@@ -1765,22 +1765,34 @@ impl<'h> Lowerer<'_, '_, 'h> {
         self.stmt_in(s, &Scope::default())
     }
 
+    /// `l = value`: converted to `l`'s declared type, or typed by inference.
+    fn assign_local(
+        &mut self,
+        l: LocalId,
+        value: &'h hir::Expr,
+        scope: &Scope<'h>,
+        span: Span,
+    ) -> L<()> {
+        let target = self.inst.local(l).declared.then_some(self.inst.local(l).ty);
+        let (v, c) = match target {
+            Some(_) => self.value_for(value, &[], scope, target)?,
+            None => self.scalar(value, scope, self.local_class(l))?,
+        };
+        self.note_assign_class(l, c, value.span)?;
+        self.emit(Stmt::Assign {
+            local: l,
+            value: v,
+            span,
+        });
+        Some(())
+    }
+
     fn stmt_in(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
         match &s.kind {
             HS::Decl { local, init } => {
                 let Some(init) = init else { return Some(()) };
                 let l = self.hir_local(*local)?;
-                let target = self.inst.local(l).declared.then_some(self.inst.local(l).ty);
-                let (v, c) = match target {
-                    Some(_) => self.value_for(init, &[], scope, target)?,
-                    None => self.scalar(init, scope, self.local_class(l))?,
-                };
-                self.note_assign_class(l, c, init.span)?;
-                self.emit(Stmt::Assign {
-                    local: l,
-                    value: v,
-                    span: s.span,
-                });
+                self.assign_local(l, init, scope, s.span)?;
             }
             HS::Assign {
                 target: Place::Local(h),
@@ -1791,17 +1803,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     return self.store_whole(t, value, s.span);
                 }
                 let l = self.hir_local(*h)?;
-                let target = self.inst.local(l).declared.then_some(self.inst.local(l).ty);
-                let (v, c) = match target {
-                    Some(_) => self.value_for(value, &[], scope, target)?,
-                    None => self.scalar(value, scope, self.local_class(l))?,
-                };
-                self.note_assign_class(l, c, value.span)?;
-                self.emit(Stmt::Assign {
-                    local: l,
-                    value: v,
-                    span: s.span,
-                });
+                self.assign_local(l, value, scope, s.span)?;
             }
             HS::Assign {
                 target: Place::Index { local, subs },

@@ -55,17 +55,6 @@ template <class T, int W, bool S> T from_raw(const ap_int_base<W, S>& r) {
     x.range(W - 1, 0) = r.range(W - 1, 0);
     return x;
 }
-// A constant from 64-bit chunks, least significant first (for wide constants).
-template <class T> T from_chunks(const uint64_t* c) {
-    ap_uint<T::width> r = 0;
-    for (int k = (T::width + 63) / 64 - 1; k >= 0; k--) {
-        r = (ap_uint<T::width>)(r << 32);
-        r = (ap_uint<T::width>)(r << 32);
-        r |= ap_uint<T::width>(c[k]);
-    }
-    return from_raw<T>(r);
-}
-
 // ---------------------------------------------------------------- value views
 // Storage types (declared modes, ap_int, bin bits) to the plain value types of
 // expressions.

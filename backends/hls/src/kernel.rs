@@ -69,9 +69,8 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
         name
     };
     let mut out = Vec::new();
-    for (k, &t) in inst.inputs.iter().enumerate() {
+    for &t in &inst.inputs {
         let tm = inst.tensor(t);
-        let _ = k;
         out.push(Port {
             name: unique(ident(&tm.name)),
             tensor: t,
@@ -162,7 +161,7 @@ pub fn function(
         errors: Vec::new(),
         top,
         streams: if top {
-            dataflow_streams(inst)
+            inst.dataflow_streams()
         } else {
             HashSet::new()
         },
@@ -662,14 +661,18 @@ impl Emitter<'_> {
         s
     }
 
-    fn ty(&self, e: ExprId) -> ScalarType {
-        match self.inst.expr_type(e) {
-            Some(t) => *t,
-            None => match self.inst.expr(e) {
-                Expr::Const(Value::Bool(_)) => ScalarType::Bool,
-                Expr::Const(Value::F32(_)) => ScalarType::F32,
-                _ => ScalarType::Bool,
-            },
+    /// The inferred type of `e`; an expression without one is a compiler bug, reported
+    /// (never guessed).
+    fn ty(&mut self, e: ExprId) -> ScalarType {
+        match (self.inst.expr_type(e), self.inst.expr(e)) {
+            (Some(t), _) => *t,
+            (None, Expr::Const(Value::Bool(_))) => ScalarType::Bool,
+            (None, Expr::Const(Value::F32(_))) => ScalarType::F32,
+            (None, _) => {
+                let span = self.inst.expr_spans[e.index()];
+                self.unsupported("an expression whose type was not inferred".into(), span);
+                ScalarType::Bool
+            }
         }
     }
 
@@ -820,26 +823,6 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
 
 /// Every tensor access (loads and stores) in a block.
 fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
-    fn expr(inst: &Instance, e: ExprId, out: &mut Vec<Access>) {
-        match inst.expr(e) {
-            Expr::Load(a) => out.push(a.clone()),
-            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => expr(inst, *a, out),
-            Expr::Binary(_, a, b) => {
-                expr(inst, *a, out);
-                expr(inst, *b, out);
-            }
-            Expr::Select {
-                cond,
-                then,
-                otherwise,
-            } => {
-                expr(inst, *cond, out);
-                expr(inst, *then, out);
-                expr(inst, *otherwise, out);
-            }
-            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
-        }
-    }
     for s in b {
         match s {
             Stmt::For(l) => collect_accesses(inst, &l.body, out),
@@ -848,14 +831,14 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
                 then_block,
                 else_block,
             } => {
-                expr(inst, *cond, out);
+                inst.loads_in(*cond, out);
                 collect_accesses(inst, then_block, out);
                 collect_accesses(inst, else_block, out);
             }
-            Stmt::Assign { value, .. } => expr(inst, *value, out),
+            Stmt::Assign { value, .. } => inst.loads_in(*value, out),
             Stmt::Store { access, value, .. } => {
                 out.push(access.clone());
-                expr(inst, *value, out);
+                inst.loads_in(*value, out);
             }
         }
     }
@@ -968,44 +951,4 @@ pub fn streamed(
     }
     d.push_str("}\n");
     (wports, d)
-}
-
-/// For a top that is a network of kernel calls (nothing but calls between its inputs and
-/// results), the tensors that pass from one call to exactly one later call: they become
-/// `hls::stream`s between dataflow stages. Empty when the top is not such a network.
-fn dataflow_streams(inst: &Instance) -> HashSet<TensorId> {
-    let mut calls = 0;
-    for n in inst.graph.node_weights() {
-        match n {
-            Node::Call(_) => calls += 1,
-            // Scalar arguments computed from constants may sit between the calls.
-            Node::Compute(c)
-                if c.reads.is_empty()
-                    && c.writes.iter().all(|&t| inst.tensor(t).shape.is_empty()) => {}
-            Node::Compute(_) => return HashSet::new(),
-            _ => {}
-        }
-    }
-    if calls < 2 {
-        return HashSet::new();
-    }
-    let mut out = HashSet::new();
-    for (i, tm) in inst.tensors.iter().enumerate() {
-        let t = TensorId(i as u32);
-        if !matches!(tm.kind, TensorKind::Temp) || tm.shape.is_empty() || inst.outputs.contains(&t)
-        {
-            continue;
-        }
-        let (mut made, mut used) = (0, 0);
-        for n in inst.graph.node_weights() {
-            if let Node::Call(c) = n {
-                made += c.results.iter().filter(|&&r| r == t).count();
-                used += c.args.iter().filter(|&&a| a == t).count();
-            }
-        }
-        if made == 1 && used == 1 {
-            out.insert(t);
-        }
-    }
-    out
 }
