@@ -13,7 +13,8 @@ pub mod npy;
 pub mod stdlib;
 
 use kiln_lang::diag::{codes, render_all, Diagnostic};
-use kiln_lang::hir::{self, DataSource, ElemRef, KParamKind, Literal, ParamDefault};
+pub use kiln_lang::hir;
+use kiln_lang::hir::{DataSource, ElemRef, KParamKind, Literal, ParamDefault};
 use kiln_lang::{check_program_timed, SourceFile, SourceLoader, SourceMap};
 use kiln_passes::data::{typed_from_raw, RawArray, RawData, TensorValue};
 use kiln_passes::ir::{Module, TensorKind};
@@ -1265,13 +1266,35 @@ fn short_name(name: &str) -> String {
 }
 
 /// `kiln ir FILE`
-pub fn ir(path: &Path, spec: &RunSpec, dot: bool, expr_types: bool, opts: &Options) -> Outcome {
-    on_big_stack(|| ir_file(path, spec, dot, expr_types, opts))
+pub fn ir(
+    path: &Path,
+    spec: &RunSpec,
+    dot: bool,
+    expr_types: bool,
+    schedule: Option<hir::Target>,
+    opts: &Options,
+) -> Outcome {
+    on_big_stack(|| ir_file(path, spec, dot, expr_types, schedule, opts))
 }
 
-fn ir_file(path: &Path, spec: &RunSpec, dot: bool, expr_types: bool, opts: &Options) -> Outcome {
+fn ir_file(
+    path: &Path,
+    spec: &RunSpec,
+    dot: bool,
+    expr_types: bool,
+    schedule: Option<hir::Target>,
+    opts: &Options,
+) -> Outcome {
     let mut s = Session::new(opts);
-    if let Some((_, _, _, module)) = prepare(&mut s, path, spec, true) {
+    if let Some((program, _, _, mut module)) = prepare(&mut s, path, spec, true) {
+        if let Some(target) = schedule {
+            for d in kiln_passes::schedule::apply(&mut module, &program, target) {
+                s.push(d);
+            }
+            if s.has_errors() {
+                return s.finish();
+            }
+        }
         let text = if dot {
             module_to_dot(&module)
         } else {

@@ -67,6 +67,13 @@ struct Target {
     inputs: Vec<(String, PathBuf)>,
 }
 
+/// The target whose schedules `kiln ir --schedule` applies.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ScheduleTarget {
+    Cpu,
+    Fpga,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check files: syntax, names, shapes and types. Exit 0 when clean, 1 with diagnostics.
@@ -164,6 +171,10 @@ enum Command {
         /// Annotate every expression with its inferred type.
         #[arg(long)]
         types: bool,
+        /// Print the IR after the `schedule` items for this target (loops split,
+        /// reordered, unrolled; directives and partitions).
+        #[arg(long, value_enum, value_name = "TARGET")]
+        schedule: Option<ScheduleTarget>,
         #[command(flatten)]
         common: Common,
     },
@@ -336,8 +347,22 @@ fn real_main() -> ExitCode {
         ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
         Command::Ir {
-            target, dot, types, ..
-        } => kiln::ir(&target.file, &spec(target), *dot, *types, &opts),
+            target,
+            dot,
+            types,
+            schedule,
+            ..
+        } => kiln::ir(
+            &target.file,
+            &spec(target),
+            *dot,
+            *types,
+            schedule.map(|t| match t {
+                ScheduleTarget::Cpu => kiln::hir::Target::Cpu,
+                ScheduleTarget::Fpga => kiln::hir::Target::Fpga,
+            }),
+            &opts,
+        ),
         Command::Csim {
             dir,
             ap_types,

@@ -69,6 +69,19 @@ pub enum Prim {
     Parallel { var: Named },
     /// `vectorize(v)`: iterations in SIMD lanes.
     Vectorize { var: Named },
+    /// `split(v, 4)`: an outer loop over blocks of 4 iterations (`v_o`) around an inner
+    /// loop over one block (`v_i`), plus a remainder loop; `outer=`/`inner=` rename them.
+    Split {
+        var: Named,
+        factor: u32,
+        outer: String,
+        inner: String,
+    },
+    /// `tile(i, j, 8, 64)`: split both (factors that divide the trip counts) and order the
+    /// loops `i_o, j_o, i_i, j_i`.
+    Tile { vars: [Named; 2], factors: [u32; 2] },
+    /// `reorder(j, i, k)`: the perfectly nested loops in this order, outermost first.
+    Reorder { vars: Vec<Named>, span: Span },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -86,6 +99,9 @@ impl Prim {
             Prim::Partition { .. } => "partition",
             Prim::Parallel { .. } => "parallel",
             Prim::Vectorize { .. } => "vectorize",
+            Prim::Split { .. } => "split",
+            Prim::Tile { .. } => "tile",
+            Prim::Reorder { .. } => "reorder",
         }
     }
 
@@ -94,8 +110,11 @@ impl Prim {
             Prim::Pipeline { var, .. }
             | Prim::Unroll { var, .. }
             | Prim::Parallel { var }
-            | Prim::Vectorize { var } => var.span,
+            | Prim::Vectorize { var }
+            | Prim::Split { var, .. } => var.span,
             Prim::Partition { array, .. } => array.span,
+            Prim::Tile { vars, .. } => vars[0].span.to(vars[1].span),
+            Prim::Reorder { span, .. } => *span,
         }
     }
 }

@@ -7,15 +7,16 @@
 //!     partition(w, dim=2, kind=cyclic, factor=4)
 //! ```
 //! Loops are named by their variable (every loop of that name in the kernel), arrays by
-//! their name. The primitives split, tile, reorder, fuse and stream are recognised and
-//! reported as not supported yet (E0513), never ignored.
+//! their name. `split` and `tile` name the loops they make (`i_o`, `i_i` by default), and
+//! later primitives of the same schedule use those names. The primitives fuse and stream
+//! are recognised and reported as not supported yet (E0513), never ignored.
 
 use crate::ast::{Arg, Block, Expr, ExprKind, Ident, StmtKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{self, KernelId, Named, PartitionSpec, Prim, Target};
 use crate::span::Span;
 
-const LATER: &[&str] = &["split", "tile", "reorder", "fuse", "stream"];
+const LATER: &[&str] = &["fuse", "stream"];
 
 /// Checks one `schedule` item of kernel `k`; `None` after reporting an error.
 pub fn check(
@@ -41,6 +42,8 @@ pub fn check(
     };
     let mut prims = Vec::new();
     let mut ok = true;
+    // Loop names as the schedule goes: a split replaces `i` by `i_o` and `i_i`.
+    let mut loops: Vec<String> = k.loop_vars.iter().map(|v| v.name.clone()).collect();
     for s in &body.stmts {
         let StmtKind::Expr(Expr {
             kind: ExprKind::Call { func, args },
@@ -62,7 +65,7 @@ pub fn check(
             ok = false;
             continue;
         };
-        match prim(k, globals, name, args, *call_span, diags) {
+        match prim(k, globals, &mut loops, name, args, *call_span, diags) {
             Some(p) => prims.push(p),
             None => ok = false,
         }
@@ -107,6 +110,7 @@ fn err(diags: &mut Diagnostics, span: Span, msg: String, help: &str) -> Option<P
 fn prim(
     k: &hir::Kernel,
     globals: &[String],
+    loops: &mut Vec<String>,
     name: &str,
     args: &[Arg],
     span: Span,
@@ -114,13 +118,21 @@ fn prim(
 ) -> Option<Prim> {
     if LATER.contains(&name) {
         diags.push(
-            Diagnostic::error(codes::UNSUPPORTED, format!("the schedule primitive `{name}` is not supported yet"))
-                .at(span)
-                .help("supported now: pipeline, unroll and partition for fpga; cpu schedules are checked but not applied yet"),
+            Diagnostic::error(
+                codes::UNSUPPORTED,
+                format!("the schedule primitive `{name}` is not supported yet"),
+            )
+            .at(span)
+            .help(
+                "supported: split, tile, reorder, unroll, pipeline, partition, parallel, vectorize",
+            ),
         );
         return None;
     }
     let a = split(args);
+    if matches!(name, "split" | "tile" | "reorder") {
+        return loop_prim(k, loops, name, &a, span, diags);
+    }
     let (expected, allowed): (usize, &[&str]) = match name {
         "pipeline" => (1, &["ii"]),
         "unroll" => (1, &["factor"]),
@@ -131,7 +143,7 @@ fn prim(
                 diags,
                 span,
                 format!("unknown schedule primitive `{name}`"),
-                "primitives: pipeline, unroll, partition, parallel, vectorize (split, tile, reorder, fuse, stream: not yet)",
+                "primitives: split, tile, reorder, unroll, pipeline, partition, parallel, vectorize (fuse, stream: not yet)",
             )
         }
     };
@@ -238,23 +250,8 @@ fn prim(
             factor,
         });
     }
-    if !k.loop_vars.iter().any(|v| v.name == *target) {
-        let mut known: Vec<&str> = k.loop_vars.iter().map(|v| v.name.as_str()).collect();
-        known.sort();
-        known.dedup();
-        return err(
-            diags,
-            named.span,
-            format!("`{target}` is not a loop variable of `{}`", k.name),
-            &format!(
-                "its loops: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        );
+    if !is_loop(k, loops, &named, diags) {
+        return None;
     }
     Some(match name {
         "pipeline" => Prim::Pipeline {
@@ -274,4 +271,178 @@ fn prim(
         "parallel" => Prim::Parallel { var: named },
         _ => Prim::Vectorize { var: named },
     })
+}
+
+/// Whether `v` names a loop of the kernel (as the schedule has renamed them so far);
+/// reports an error when not.
+fn is_loop(k: &hir::Kernel, loops: &[String], v: &Named, diags: &mut Diagnostics) -> bool {
+    if loops.contains(&v.name) {
+        return true;
+    }
+    let mut known: Vec<&str> = loops.iter().map(|v| v.as_str()).collect();
+    known.sort();
+    known.dedup();
+    let was_split = k.loop_vars.iter().any(|l| l.name == v.name);
+    diags.push(
+        Diagnostic::error(
+            codes::BAD_SCHEDULE,
+            if was_split {
+                format!("the loop `{}` was split by an earlier primitive", v.name)
+            } else {
+                format!("`{}` is not a loop variable of `{}`", v.name, k.name)
+            },
+        )
+        .at(v.span)
+        .help(format!(
+            "its loops: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )),
+    );
+    false
+}
+
+/// `split(v, F[, outer=, inner=])`, `tile(i, j, Fi, Fj)`, `reorder(v, ...)`.
+fn loop_prim(
+    k: &hir::Kernel,
+    loops: &mut Vec<String>,
+    name: &str,
+    a: &Args,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Prim> {
+    let usage = match name {
+        "split" => "e.g. `split(i, 4)` (loops `i_o`, `i_i`) or `split(i, 4, outer=io, inner=ii)`",
+        "tile" => "e.g. `tile(i, j, 8, 64)`: loops `i_o, j_o, i_i, j_i`",
+        _ => "e.g. `reorder(j, i, k)`, outermost first",
+    };
+    let allowed: &[&str] = if name == "split" {
+        &["outer", "inner"]
+    } else {
+        &[]
+    };
+    if let Some((n, _)) = a
+        .named
+        .iter()
+        .find(|(n, _)| !allowed.contains(&n.name.as_str()))
+    {
+        return err(
+            diags,
+            n.span,
+            format!("`{name}` has no argument `{}`", n.name),
+            usage,
+        );
+    }
+    let var = |e: &Expr| match &e.kind {
+        ExprKind::Name(n) => Some(Named {
+            name: n.clone(),
+            span: e.span,
+        }),
+        _ => None,
+    };
+    let factor = |e: &Expr| match &e.kind {
+        ExprKind::Int(v) if *v >= 2 && *v <= 1 << 20 => Some(*v as u32),
+        _ => None,
+    };
+    let (nvars, nfactors) = match name {
+        "split" => (1, 1),
+        "tile" => (2, 2),
+        _ => (a.positional.len(), 0),
+    };
+    if a.positional.len() != nvars + nfactors || nvars < 2 && name == "reorder" {
+        return err(diags, span, format!("wrong arguments for `{name}`"), usage);
+    }
+    let mut vars = Vec::new();
+    for e in &a.positional[..nvars] {
+        let Some(v) = var(e) else {
+            return err(diags, e.span, "expected a loop variable".into(), usage);
+        };
+        if !is_loop(k, loops, &v, diags) {
+            return None;
+        }
+        if vars.iter().any(|w: &Named| w.name == v.name) {
+            return err(diags, v.span, format!("`{}` is named twice", v.name), usage);
+        }
+        vars.push(v);
+    }
+    let mut factors = Vec::new();
+    for e in &a.positional[nvars..] {
+        let Some(f) = factor(e) else {
+            return err(
+                diags,
+                e.span,
+                "a split factor is an integer of at least 2".into(),
+                usage,
+            );
+        };
+        factors.push(f);
+    }
+    let fresh =
+        |loops: &mut Vec<String>, n: String, at: Span, diags: &mut Diagnostics| -> Option<String> {
+            if loops.contains(&n) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::BAD_SCHEDULE,
+                        format!("the kernel already has a loop `{n}`"),
+                    )
+                    .at(at)
+                    .help("name the new loops with `outer=` and `inner=`"),
+                );
+                return None;
+            }
+            loops.push(n.clone());
+            Some(n)
+        };
+    match name {
+        "split" => {
+            let v = vars.remove(0);
+            let pick = |key: &str, default: String| -> Option<String> {
+                match a.named.iter().find(|(n, _)| n.name == key) {
+                    None => Some(default),
+                    Some((_, e)) => match &e.kind {
+                        ExprKind::Name(n) => Some(n.clone()),
+                        _ => None,
+                    },
+                }
+            };
+            let (Some(outer), Some(inner)) = (
+                pick("outer", format!("{}_o", v.name)),
+                pick("inner", format!("{}_i", v.name)),
+            ) else {
+                return err(
+                    diags,
+                    span,
+                    "`outer` and `inner` are new loop names".into(),
+                    usage,
+                );
+            };
+            loops.retain(|l| *l != v.name);
+            let outer = fresh(loops, outer, span, diags)?;
+            let inner = fresh(loops, inner, span, diags)?;
+            Some(Prim::Split {
+                var: v,
+                factor: factors[0],
+                outer,
+                inner,
+            })
+        }
+        "tile" => {
+            for v in &vars {
+                loops.retain(|l| *l != v.name);
+            }
+            for v in &vars {
+                fresh(loops, format!("{}_o", v.name), span, diags)?;
+                fresh(loops, format!("{}_i", v.name), span, diags)?;
+            }
+            let [a, b] = [vars[0].clone(), vars[1].clone()];
+            Some(Prim::Tile {
+                vars: [a, b],
+                factors: [factors[0], factors[1]],
+            })
+        }
+        _ => Some(Prim::Reorder { vars, span }),
+    }
 }

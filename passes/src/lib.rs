@@ -10,6 +10,7 @@
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - autoschedule.rs: the automatic FPGA schedule when the user gives none;
 //! - run_error.rs: the run-time error every engine reports;
+//! - tile.rs: loop transformations (split, reorder, unroll-and-jam) with legality checks;
 //! - schedule.rs: applies `schedule` items (loop directives, array partitions);
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
@@ -24,6 +25,7 @@ pub mod manager;
 pub mod print;
 pub mod run_error;
 pub mod schedule;
+pub mod tile;
 pub mod value;
 pub mod verify;
 

@@ -1,16 +1,21 @@
-//! Applies the checked `schedule` items of a program to the typed IR of one target.
+//! Applies the checked `schedule` items of a program to the typed IR of one target, in
+//! the order they are written.
 //!
-//! FPGA schedules become loop directives and array partitions, which the HLS back end
-//! writes as pragmas (and checks against each other: E0514) and `kiln report` costs.
+//! `split`, `tile` and `reorder` transform the loops (tile.rs, with its legality checks;
+//! a refusal is an error, E0515) for both targets. On the CPU, `unroll` is an
+//! unroll-and-jam of the IR (register blocking); on the FPGA it is a directive, like
+//! `pipeline`, and `partition` splits arrays into banks: the HLS back end writes them as
+//! pragmas (and checks them against each other: E0514) and `kiln report` costs them.
 //! Primitives a target does not honour are a warning (W0803), never silence: the JIT
-//! chooses its own parallel, SIMD and unrolled loops, and the HLS back end pipelines and
-//! unrolls rather than running threads or SIMD lanes.
+//! chooses its own parallel and SIMD loops, a CPU has no pipelines or banks, and the HLS
+//! back end pipelines and unrolls rather than running threads or SIMD lanes.
 //!
 //! Before: `schedule dot for fpga: unroll(k, 4)` and the IR loop `for k in 0..8: ...`.
 //! After: `for k in 0..8: [unroll 4] ...` in every instance of `dot`.
 
 use crate::diag::{codes, Diagnostic};
-use crate::ir::{Block, LoopDirectives, Module, Node, Partition, PartitionKind, Stmt};
+use crate::ir::{Block, Instance, LoopDirectives, Module, Node, Partition, PartitionKind, Stmt};
+use crate::tile::{self, TileError};
 use kiln_lang::hir::{self, PartitionSpec, Prim, Target};
 
 /// Applies the schedules for `target`; returns warnings and errors.
@@ -22,16 +27,19 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
             continue;
         }
         for p in &s.prims {
-            let honoured = match (target, p) {
+            let not_honoured = match (target, p) {
                 (Target::Fpga, Prim::Parallel { .. } | Prim::Vectorize { .. }) => Some(
                     "the FPGA back end pipelines and unrolls loops; it has no threads or SIMD lanes",
                 ),
-                (Target::Cpu, _) => Some(
-                    "the JIT chooses its own parallel, SIMD and unrolled loops; CPU schedules are not applied yet",
+                (Target::Cpu, Prim::Parallel { .. } | Prim::Vectorize { .. }) => Some(
+                    "the JIT chooses its own parallel loop (a node's outermost loop when its iterations are independent) and SIMD loops",
+                ),
+                (Target::Cpu, Prim::Pipeline { .. } | Prim::Partition { .. }) => Some(
+                    "pipelines and array banks are hardware directives; the CPU target has none",
                 ),
                 _ => None,
             };
-            if let Some(why) = honoured {
+            if let Some(why) = not_honoured {
                 diags.push(
                     Diagnostic::warning(
                         codes::NOT_HONOURED,
@@ -48,58 +56,16 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
             }
             let mut found = false;
             for inst in module.instances.iter_mut().filter(|i| i.kernel == *kernel) {
-                match p {
-                    Prim::Pipeline { var, .. } | Prim::Unroll { var, .. } => {
-                        let names: Vec<String> =
-                            inst.loop_vars.iter().map(|v| v.name.clone()).collect();
-                        for n in inst.graph.node_weights_mut() {
-                            if let Node::Compute(c) = n {
-                                found |=
-                                    set_loops(&mut c.body, &names, &var.name, &mut |d| match p {
-                                        Prim::Pipeline { ii, .. } => d.pipeline_ii = Some(*ii),
-                                        Prim::Unroll { factor, .. } => d.unroll = Some(*factor),
-                                        _ => {}
-                                    });
-                            }
-                        }
+                match apply_prim(inst, p, target, &mut diags) {
+                    Ok(n) => found |= n > 0,
+                    Err(e) => {
+                        diags.push(
+                            Diagnostic::error(codes::BAD_SCHEDULE, e.message)
+                                .at(p.span())
+                                .help(e.help),
+                        );
+                        return diags;
                     }
-                    Prim::Partition {
-                        array,
-                        dim,
-                        kind,
-                        factor,
-                    } => {
-                        for t in inst.tensors.iter_mut().filter(|t| t.name == array.name) {
-                            found = true;
-                            if *dim >= t.shape.len() {
-                                diags.push(
-                                    Diagnostic::error(
-                                        codes::BAD_SCHEDULE,
-                                        format!(
-                                            "`{}` has {} dimension(s); there is no dimension {}",
-                                            array.name,
-                                            t.shape.len(),
-                                            dim + 1
-                                        ),
-                                    )
-                                    .at(array.span),
-                                );
-                                continue;
-                            }
-                            let part = Partition {
-                                dim: *dim,
-                                kind: match kind {
-                                    PartitionSpec::Cyclic => PartitionKind::Cyclic,
-                                    PartitionSpec::Block => PartitionKind::Block,
-                                    PartitionSpec::Complete => PartitionKind::Complete,
-                                },
-                                factor: *factor,
-                            };
-                            t.partition.retain(|q| q.dim != part.dim);
-                            t.partition.push(part);
-                        }
-                    }
-                    Prim::Parallel { .. } | Prim::Vectorize { .. } => {}
                 }
             }
             if !found {
@@ -117,6 +83,104 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
         }
     }
     diags
+}
+
+/// Applies one primitive to one instance; how many loops or arrays it changed.
+fn apply_prim(
+    inst: &mut Instance,
+    p: &Prim,
+    target: Target,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<usize, TileError> {
+    let names: Vec<String> = inst.loop_vars.iter().map(|v| v.name.clone()).collect();
+    let directives = |inst: &mut Instance, var: &str, f: &dyn Fn(&mut LoopDirectives)| {
+        let mut found = 0;
+        for n in inst.graph.node_weights_mut() {
+            if let Node::Compute(c) = n {
+                found += set_loops(&mut c.body, &names, var, &mut |d| f(d)) as usize;
+            }
+        }
+        found
+    };
+    Ok(match p {
+        Prim::Pipeline { var, ii } => directives(inst, &var.name, &|d| d.pipeline_ii = Some(*ii)),
+        Prim::Unroll { var, factor } if target == Target::Fpga => {
+            directives(inst, &var.name, &|d| d.unroll = Some(*factor))
+        }
+        Prim::Unroll { var, factor } => tile::for_each_body(inst, &mut |inst, b| {
+            tile::unroll_jam(inst, b, &var.name, *factor)
+        })?,
+        Prim::Split {
+            var,
+            factor,
+            outer,
+            inner,
+        } => tile::for_each_body(inst, &mut |inst, b| {
+            tile::split(inst, b, &var.name, *factor, outer, inner)
+        })?,
+        Prim::Tile { vars, factors } => {
+            let [i, j] = [&vars[0].name, &vars[1].name];
+            let names = [
+                format!("{i}_o"),
+                format!("{j}_o"),
+                format!("{i}_i"),
+                format!("{j}_i"),
+            ];
+            tile::for_each_body(inst, &mut |inst, b| {
+                let mut n = 0;
+                for (v, f) in [(i, factors[0]), (j, factors[1])] {
+                    n += tile::split_exact(inst, b, v, f, &format!("{v}_o"), &format!("{v}_i"))?;
+                }
+                if n > 0 {
+                    tile::reorder(inst, b, &names)?;
+                }
+                Ok(n)
+            })?
+        }
+        Prim::Reorder { vars, .. } => {
+            let order: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
+            tile::for_each_body(inst, &mut |inst, b| tile::reorder(inst, b, &order))?
+        }
+        Prim::Partition {
+            array,
+            dim,
+            kind,
+            factor,
+        } => {
+            let mut found = 0;
+            for t in inst.tensors.iter_mut().filter(|t| t.name == array.name) {
+                found += 1;
+                if *dim >= t.shape.len() {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::BAD_SCHEDULE,
+                            format!(
+                                "`{}` has {} dimension(s); there is no dimension {}",
+                                array.name,
+                                t.shape.len(),
+                                dim + 1
+                            ),
+                        )
+                        .at(array.span),
+                    );
+                    continue;
+                }
+                let part = Partition {
+                    dim: *dim,
+                    kind: match kind {
+                        PartitionSpec::Cyclic => PartitionKind::Cyclic,
+                        PartitionSpec::Block => PartitionKind::Block,
+                        PartitionSpec::Complete => PartitionKind::Complete,
+                    },
+                    factor: *factor,
+                };
+                t.partition.retain(|q| q.dim != part.dim);
+                t.partition.push(part);
+            }
+            found
+        }
+        Prim::Parallel { .. } | Prim::Vectorize { .. } => 0,
+    })
 }
 
 fn target_name(t: Target) -> &'static str {

@@ -7,7 +7,7 @@
 //!   independent, so the runtime may split them across threads.
 
 use kiln_passes::ir::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Whether `store` (an access at the end of the loop chain `loops`, with no `if`
 /// around it) writes every element of its tensor: each dimension is indexed by its own
@@ -212,13 +212,20 @@ pub fn parallel_loop(inst: &Instance, body: &Block) -> Option<ParallelLoop> {
             written.insert(access.tensor);
         }
     });
+    let inner = inner_loops(&l.body);
     for t in written {
         let of_t: Vec<&&Access> = all.iter().filter(|a| a.tensor == t).collect();
         let rank = inst.tensor(t).shape.len();
         let partitioned = (0..rank).any(|d| {
-            let first = &of_t[0].index[d];
-            let only_var = matches!(first.terms.as_slice(), [(v, c)] if *v == l.var && *c != 0);
-            only_var && of_t.iter().all(|a| a.index[d] == *first)
+            let windows: Option<Vec<(i64, i64, i64)>> = of_t
+                .iter()
+                .map(|a| slice_window(&a.index[d], l.var, &inner))
+                .collect();
+            let Some(w) = windows else { return false };
+            let c = w[0].0;
+            let lo = w.iter().map(|x| x.1).min().unwrap_or(0);
+            let hi = w.iter().map(|x| x.2).max().unwrap_or(0);
+            c != 0 && w.iter().all(|x| x.0 == c) && hi - lo < c.abs()
         });
         if !partitioned {
             return None;
@@ -230,6 +237,47 @@ pub fn parallel_loop(inst: &Instance, body: &Block) -> Option<ParallelLoop> {
         step: l.step,
         work: work(body),
     })
+}
+
+/// Loops inside `block` by variable.
+fn inner_loops(block: &Block) -> HashMap<LoopVarId, Loop> {
+    let mut out = HashMap::new();
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::For(l) = s {
+            let mut shell = l.clone();
+            shell.body = Vec::new();
+            out.insert(l.var, shell);
+        }
+    });
+    out
+}
+
+/// An index as `c * var + k` with `k` in `[lo, hi]` for one value of `var`, as
+/// `(c, lo, hi)`: `var` itself, constants, and inner loops of a split of `var` (bounds
+/// `F * var + k .. F * var + k + W`, step 1). `None` for any other term.
+fn slice_window(
+    ix: &Affine,
+    var: LoopVarId,
+    inner: &HashMap<LoopVarId, Loop>,
+) -> Option<(i64, i64, i64)> {
+    let (mut c, mut lo, mut hi) = (0, ix.constant, ix.constant);
+    for &(v, k) in &ix.terms {
+        if v == var {
+            c += k;
+            continue;
+        }
+        let l = inner.get(&v)?;
+        let width = l.hi.add_scaled(&l.lo, -1).as_constant()?;
+        let base = l.lo.terms.as_slice();
+        if l.step != 1 || width < 1 || !matches!(base, [(w, _)] if *w == var) {
+            return None;
+        }
+        c += k * base[0].1;
+        let (a, b) = (k * l.lo.constant, k * (l.lo.constant + width - 1));
+        lo += a.min(b);
+        hi += a.max(b);
+    }
+    Some((c, lo, hi))
 }
 
 #[cfg(test)]

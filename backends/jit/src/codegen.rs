@@ -1824,7 +1824,14 @@ fn define(
     span: Span,
 ) -> R<()> {
     use cranelift_module::Module as _;
-    module.define_function(id, ctx).map_err(|e| {
+    // `KILN_JIT_DUMP=asm`: the machine code (cranelift's disassembly of its VCode).
+    let asm = std::env::var_os("KILN_JIT_DUMP").is_some_and(|v| v == "asm");
+    ctx.set_disasm(asm);
+    let defined = module.define_function(id, ctx);
+    if let (true, Some(code)) = (asm, ctx.compiled_code()) {
+        eprintln!("{}", code.vcode.as_deref().unwrap_or(""));
+    }
+    defined.map_err(|e| {
         let detail = match &e {
             cranelift_module::ModuleError::Compilation(
                 cranelift_codegen::CodegenError::Verifier(errs),

@@ -247,23 +247,23 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
     }
     let var = l.var;
     let inner = inner_loop_vars(&l.body);
-    // Written tensors: every access in the body at the same index, contiguous in the
-    // loop variable, free of inner loop variables (so iterations write disjoint
-    // elements).
-    let mut stores: HashMap<TensorId, Access> = HashMap::new();
-    let mut ok = true;
+    // Written tensors: each store free of inner loop variables and contiguous in the loop
+    // variable; stores of one tensor at one index, or at indices that differ by a nonzero
+    // constant in a dimension the loop variable does not index (rows of a register
+    // block), so iterations write disjoint elements. A load of a written tensor reads
+    // exactly what its own iteration stores.
+    let mut stores: Vec<Access> = Vec::new();
     walk_stmts(&l.body, &mut Vec::new(), &mut |s, _| {
         if let Stmt::Store { access, .. } = s {
-            if let Some(prev) = stores.get(&access.tensor) {
-                ok &= prev.index == access.index;
+            if !stores
+                .iter()
+                .any(|a| a.index == access.index && a.tensor == access.tensor)
+            {
+                stores.push(access.clone());
             }
-            stores.insert(access.tensor, access.clone());
         }
     });
-    if !ok {
-        return None;
-    }
-    for a in stores.values() {
+    for (n, a) in stores.iter().enumerate() {
         let contiguous = contiguous(a, var);
         let free = a
             .index
@@ -271,6 +271,11 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
             .all(|ix| ix.terms.iter().all(|(v, _)| !inner.contains(v)));
         if !contiguous || !free || a.checked {
             return None;
+        }
+        for b in stores[..n].iter().filter(|b| b.tensor == a.tensor) {
+            if !apart(a, b, var) {
+                return None;
+            }
         }
     }
     let mut loads: Vec<&Access> = Vec::new();
@@ -289,9 +294,10 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
     });
     let mut overlap = true;
     for a in &loads {
-        if let Some(st) = stores.get(&a.tensor) {
+        let of_tensor: Vec<&Access> = stores.iter().filter(|s| s.tensor == a.tensor).collect();
+        if !of_tensor.is_empty() {
             overlap = false;
-            if st.index != a.index {
+            if !of_tensor.iter().any(|st| st.index == a.index) {
                 return None;
             }
         }
@@ -353,7 +359,7 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
         min_bits = min_bits.min(bits);
         max_bits = max_bits.max(bits);
     }
-    for a in stores.values() {
+    for a in &stores {
         let bits = lane_bits(&inst.tensor(a.tensor).elem)?;
         min_bits = min_bits.min(bits);
         max_bits = max_bits.max(bits);
@@ -361,7 +367,16 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
     if !fine || !any_vector_access || max_bits == 0 {
         return None;
     }
-    let vf = vector_factor(l, min_bits, max_bits)?;
+    let mut vf = vector_factor(l, min_bits, max_bits)?;
+    // Register pressure: the varying locals live in registers across inner loops (x86-64
+    // has 16 vector registers); halve the lanes while their registers exceed 10.
+    let local_bits: u32 = varying_locals
+        .iter()
+        .filter_map(|&lv| lplans.storage(inst, lv).map(rep_bits))
+        .sum();
+    while vf > 4 && local_bits * vf > 10 * 128 && vf * min_bits > 32 {
+        vf /= 2;
+    }
     Some(Plan {
         var,
         vf,
@@ -418,6 +433,15 @@ fn vector_factor(l: &Loop, min_bits: u32, max_bits: u32) -> Option<u32> {
         }
     }
     (vf * min_bits >= 32).then_some(vf)
+}
+
+/// Whether two stores of one tensor never write the same element for any values of
+/// `var`: some dimension that `var` does not index differs by a nonzero constant.
+fn apart(a: &Access, b: &Access, var: LoopVarId) -> bool {
+    a.index.iter().zip(&b.index).any(|(x, y)| {
+        let d = x.add_scaled(y, -1);
+        x.coeff(var) == 0 && d.as_constant().is_some_and(|c| c != 0)
+    })
 }
 
 /// Whether the access depends on `var` only through its last index, with coefficient 1.
