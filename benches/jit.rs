@@ -12,8 +12,13 @@
 //!    (`--engine jit --repeat N`), kiln's interpreter (`--engine interp`, skipped past
 //!    `--interp-limit` seconds), the C baselines, the C-sims, and compares every result
 //!    with the C baseline's, bit for bit,
-//! 5. times `kiln run examples/lenet/lenet.kiln --timings` (parse to native code),
-//! 6. prints one table and writes it, with the details, to benches/results.md.
+//! 5. times each kernel's JIT without the automatic loop blocking (`--no-auto-schedule`,
+//!    same `--threads 1 --repeat N`, measured right after the default tiled JIT), reads the
+//!    blocking kiln chose (`blocking: ` lines of `--timings`) and checks that the untiled
+//!    result is bit-identical to the tiled one,
+//! 6. times `kiln run examples/lenet/lenet.kiln --timings` (parse to native code),
+//! 7. prints the tables and writes them, with the details, to benches/results.md (the
+//!    loop-blocking one in the section "Loop blocking (issue 5)").
 //!
 //! Medians over N runs, N chosen so that a measurement takes at least 1 s and N >= 5.
 //! An engine or flag that kiln does not have is reported as such ("n/a (engine not
@@ -731,6 +736,87 @@ fn runs_for(median_ms: f64, cfg: &Config) -> usize {
     ((cfg.min_time_ms / median_ms).ceil() as usize).clamp(cfg.min_runs, 20_000)
 }
 
+/// Times the JIT with `--no-auto-schedule` right after the tiled measurement `tiled` (same
+/// arguments `args`, same number of runs), reads the blocking the tiled JIT chose (the
+/// `blocking: ` lines of `--timings`) and compares the untiled result (`out`) with the
+/// tiled one (in `tiled_out`).
+fn untiled_jit(
+    k: &Kiln,
+    cfg: &Config,
+    args: &[String],
+    tiled: &Cell,
+    tiled_out: &Path,
+    out: &Path,
+    tmp: &Path,
+) -> Untiled {
+    let timeout = Some(Duration::from_secs(600));
+    let mut uargs = args.to_vec();
+    uargs.push("--no-auto-schedule".into());
+    let (time, o) = match tiled {
+        Cell::Ms(_, n) => kiln_time(k, &uargs, *n, Some(out), tmp, timeout),
+        // no tiled number to pair with: calibrate on its own
+        _ => measure(cfg, |n, last| {
+            kiln_time(
+                k,
+                &uargs,
+                n,
+                if last { Some(out) } else { None },
+                tmp,
+                timeout,
+            )
+        }),
+    };
+    let time = match (&time, o.as_ref().and_then(usage_error)) {
+        (Cell::Err(_), Some(e)) => Cell::Na(format!("n/a (`{e}`)")),
+        _ => time,
+    };
+    let same = match (&time, tiled) {
+        (Cell::Ms(..), Cell::Ms(..)) => {
+            Some(the_npy(out).and_then(|u| the_npy(tiled_out).and_then(|t| compare(&u, &t))))
+        }
+        _ => None,
+    };
+    // the blocking chosen: one run of the default (tiled) JIT with --timings
+    let mut c = k.cmd();
+    c.arg("run")
+        .args(args)
+        .args(["--color", "never", "--timings"]);
+    let t = run(&mut c, tmp, timeout);
+    let blocking: Result<Vec<String>, String> = if t.ok() {
+        Ok(t.stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("blocking: "))
+            .map(|l| l.trim().to_string())
+            .collect())
+    } else {
+        Err(t.why())
+    };
+    eprintln!(
+        "kiln JIT untiled (--no-auto-schedule): {}; blocking chosen: {}; untiled = tiled: {}",
+        time.show_ms(),
+        u_blocking(&blocking),
+        match &same {
+            Some(Ok(())) => "bit-identical".to_string(),
+            Some(Err(e)) => format!("NO: {e}"),
+            None => "not compared".to_string(),
+        }
+    );
+    Untiled {
+        time,
+        blocking,
+        same,
+    }
+}
+
+/// The blocking chosen, for the tables: "none" when kiln blocked no loop.
+fn u_blocking(b: &Result<Vec<String>, String>) -> String {
+    match b {
+        Ok(v) if v.is_empty() => "none".to_string(),
+        Ok(v) => v.join("; "),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // C baselines
 
@@ -965,10 +1051,21 @@ fn ap_include(tmp: &Path) -> Result<PathBuf, String> {
 // ---------------------------------------------------------------------------------------
 // main
 
+/// The JIT without the automatic loop blocking, against the default (tiled) JIT.
+struct Untiled {
+    /// `--no-auto-schedule`, same threads and number of runs as the tiled measurement.
+    time: Cell,
+    /// The `blocking: ` lines of `kiln run FILE --timings` (the blocking the tiled JIT used).
+    blocking: Result<Vec<String>, String>,
+    /// The untiled result against the tiled one, bit for bit (None: not compared).
+    same: Option<Result<(), String>>,
+}
+
 struct Row {
     name: &'static str,
     jit: Cell,
     jit_mt: Option<Cell>,
+    untiled: Option<Untiled>,
     c: Cell,
     ap: Option<Cell>,
     interp: Cell,
@@ -1296,8 +1393,8 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
 
         // kiln JIT
         let jit_out = tmp.join(format!("{}_jit", b.name));
-        let (jit, jit_mt) = match &kiln.jit {
-            Avail::No(_) => (Cell::Na("n/a (engine not available)".into()), None),
+        let (jit, jit_mt, untiled) = match &kiln.jit {
+            Avail::No(_) => (Cell::Na("n/a (engine not available)".into()), None, None),
             Avail::Yes => {
                 let mut args = vec![kfile.clone(), "--engine".into(), "jit".into()];
                 args.extend(jit_threads.iter().cloned());
@@ -1333,6 +1430,26 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
                     if kiln.threads { " (1 thread)" } else { "" },
                     cell.show_ms()
                 );
+                // the same without the automatic loop blocking, right after, same runs
+                let untiled = untiled_jit(
+                    &kiln,
+                    cfg,
+                    &args,
+                    &cell,
+                    &jit_out,
+                    &tmp.join(format!("{}_jit_untiled", b.name)),
+                    tmp,
+                );
+                if let Some(Err(e)) = &untiled.same {
+                    eprintln!(
+                        "!!!!!!!! MISMATCH: {}: untiled JIT vs tiled JIT: {e}",
+                        b.name
+                    );
+                    mismatches.push(format!(
+                        "{}: JIT with --no-auto-schedule vs the default (tiled) JIT: {e}",
+                        b.name
+                    ));
+                }
                 // all threads, when kiln can choose
                 let mt = if kiln.threads {
                     let n = std::thread::available_parallelism()
@@ -1353,7 +1470,7 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
                 } else {
                     None
                 };
-                (cell, mt)
+                (cell, mt, Some(untiled))
             }
         };
 
@@ -1447,6 +1564,7 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
             name: b.name,
             jit,
             jit_mt,
+            untiled,
             c,
             ap: ap_cell,
             interp,
@@ -1584,6 +1702,47 @@ with N chosen so that each measurement takes at least 1 s and N >= 5 (the interp
 \"JIT vs C\" is the C time divided by the JIT time (above 1: kiln's JIT is faster). \
 \"results identical?\" compares each result file with the C baseline's, bit for bit.";
 
+    // loop blocking: tiled vs untiled JIT
+    let blocking_head = format!(
+        "## Loop blocking (issue 5): tiled vs untiled JIT{}",
+        if kiln.threads { ", 1 thread" } else { "" }
+    );
+    let mut tb = String::new();
+    let _ = writeln!(
+        tb,
+        "| kernel | untiled JIT ms (`--no-auto-schedule`) | tiled JIT ms (default) | speed-up | blocking chosen | results identical? |"
+    );
+    let _ = writeln!(tb, "|---|---:|---:|---:|---|---|");
+    for r in &rows {
+        let Some(u) = &r.untiled else { continue };
+        let speedup = match (u.time.ms(), r.jit.ms()) {
+            (Some(a), Some(b)) if b > 0.0 => fmt_ratio(a / b),
+            _ => "—".to_string(),
+        };
+        let blocking = u_blocking(&u.blocking);
+        let same = match &u.same {
+            Some(Ok(())) => "yes (untiled = tiled, bit for bit)".to_string(),
+            Some(Err(e)) => format!("**NO: {e}**"),
+            None => "not compared".to_string(),
+        };
+        let _ = writeln!(
+            tb,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            u.time.show(),
+            r.jit.show(),
+            speedup,
+            blocking.replace('|', "\\|"),
+            same.replace('|', "\\|")
+        );
+    }
+    let blocking_legend = "Both JIT times are medians of the kernel alone, measured back to back \
+(the untiled run right after the tiled one) with the same `--threads 1 --repeat N`: N is the tiled \
+measurement's. The tiled time is the one of the Results table. \"speed-up\" is the untiled time \
+divided by the tiled time (above 1: the automatic blocking helps). \"blocking chosen\" lists the \
+`blocking: ` lines of `kiln run FILE --timings --threads 1` (\"none\": kiln blocked no loop). \
+\"results identical?\" compares the untiled JIT's result file with the tiled JIT's, bit for bit.";
+
     // targets
     let get = |n: &str| rows.iter().find(|r| r.name == n);
     let mut targets: Vec<String> = Vec::new();
@@ -1678,6 +1837,11 @@ with N chosen so that each measurement takes at least 1 s and N >= 5 (the interp
         }
         md.push('\n');
     }
+    if rows.iter().any(|r| r.untiled.is_some()) {
+        let _ = writeln!(md, "{blocking_head}\n");
+        md.push_str(&tb);
+        let _ = writeln!(md, "\n{blocking_legend}\n");
+    }
     let _ = writeln!(md, "## Targets\n");
     for l in &targets {
         let _ = writeln!(md, "- {l}");
@@ -1736,6 +1900,9 @@ with N chosen so that each measurement takes at least 1 s and N >= 5 (the interp
 
     println!("\n{}", mach.join("\n"));
     println!("\n{t}\n{legend}\n");
+    if rows.iter().any(|r| r.untiled.is_some()) {
+        println!("{blocking_head}\n\n{tb}\n{blocking_legend}\n");
+    }
     for l in &targets {
         println!("target: {l}");
     }

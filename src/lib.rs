@@ -76,6 +76,20 @@ pub struct RunSpec {
     /// Run the kernel this many times after compiling once and report the median time
     /// (0: run once, report nothing).
     pub repeat: usize,
+    /// How the JIT blocks loops of kernels without a written `cpu` schedule.
+    pub cpu_blocking: CpuBlocking,
+}
+
+/// The automatic CPU schedule (passes/src/autoblock.rs) of `kiln run`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum CpuBlocking {
+    /// Register and cache blocking chosen from a model of the machine.
+    #[default]
+    Model,
+    /// Measure a few blockings and keep the fastest (`--autotune`).
+    Autotune,
+    /// None: the loops as written (`--no-auto-schedule`).
+    Off,
 }
 
 /// The engines that run kernels.
@@ -169,6 +183,8 @@ struct Session {
     timings: Vec<(String, Duration)>,
     /// The last line of stderr (`kernel time: ...`).
     trailer: Option<String>,
+    /// What the automatic CPU schedule did (printed with the timings).
+    blocked: Vec<String>,
     out: Outcome,
 }
 
@@ -180,6 +196,7 @@ impl Session {
             diags: Vec::new(),
             timings: Vec::new(),
             trailer: None,
+            blocked: Vec::new(),
             out: Outcome::default(),
         }
     }
@@ -227,6 +244,9 @@ impl Session {
                 "total",
                 total.as_secs_f64() * 1e3
             );
+            for b in &self.blocked {
+                let _ = writeln!(self.out.stderr, "blocking: {b}");
+            }
         }
         if let Some(t) = &self.trailer {
             let _ = writeln!(self.out.stderr, "{t}");
@@ -781,16 +801,43 @@ fn prepare(
 
 /// `kiln run FILE`
 pub fn run(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
-    on_big_stack(|| run_file(path, spec, out_dir, opts))
+    run_scheduled(path, spec, out_dir, opts, &|_| {})
 }
 
-fn run_file(path: &Path, spec: &RunSpec, out_dir: Option<&Path>, opts: &Options) -> Outcome {
+/// [`run`] with `schedule` transforming the typed IR after the written `cpu` schedules
+/// and before the automatic one (the tests use it to apply random loop transformations).
+pub fn run_scheduled(
+    path: &Path,
+    spec: &RunSpec,
+    out_dir: Option<&Path>,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
+    on_big_stack(|| run_file(path, spec, out_dir, opts, schedule))
+}
+
+fn run_file(
+    path: &Path,
+    spec: &RunSpec,
+    out_dir: Option<&Path>,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
     let mut s = Session::new(opts);
     if let Some((program, kernel, data, mut module)) = prepare(&mut s, path, spec, false) {
         for d in kiln_passes::schedule::apply(&mut module, &program, hir::Target::Cpu) {
             s.push(d);
         }
+        if s.has_errors() {
+            return s.finish();
+        }
+        schedule(&mut module);
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
+            if spec.engine == Engine::Jit {
+                let t = Instant::now();
+                block_for_cpu(&mut s, &mut module, &program, &inputs, spec);
+                s.timings.push(("blocking".into(), t.elapsed()));
+            }
             let result = match spec.engine {
                 Engine::Interp => {
                     repeated(&mut s, spec.repeat, || kiln_interp::run(&module, &inputs))
@@ -983,6 +1030,93 @@ fn hls_file(
 }
 
 /// Compiles with the JIT and runs; `None` when compilation failed (reported).
+/// The automatic CPU schedule for the JIT: the model's blocking, or the fastest of a few
+/// measured candidates (`--autotune`, with a progress bar on a terminal).
+fn block_for_cpu(
+    s: &mut Session,
+    module: &mut Module,
+    program: &hir::Program,
+    inputs: &[TensorValue],
+    spec: &RunSpec,
+) {
+    use kiln_passes::autoblock::{auto_cpu, candidates, Machine};
+    let scheduled: std::collections::HashSet<String> = program
+        .schedules
+        .iter()
+        .filter(|sc| sc.target == hir::Target::Cpu)
+        .map(|sc| program.kernels[sc.kernel].name.clone())
+        .collect();
+    let machine = Machine::detect();
+    let forced = match spec.cpu_blocking {
+        CpuBlocking::Off => return,
+        CpuBlocking::Model => None,
+        CpuBlocking::Autotune => {
+            let cands = candidates(module, &scheduled, &machine);
+            if cands.is_empty() {
+                s.push(
+                    Diagnostic::warning(codes::NOT_HONOURED, "--autotune: no loop nest to block")
+                        .note("autotuning blocks nests of two loops around a reduction loop"),
+                );
+                None
+            } else {
+                let bar = indicatif::ProgressBar::new(cands.len() as u64).with_style(
+                    indicatif::ProgressStyle::with_template("autotune {bar:30} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                }
+                let jit_opts = kiln_jit::JitOptions {
+                    threads: spec.threads,
+                    ..Default::default()
+                };
+                let mut best: Option<(Duration, kiln_passes::autoblock::Blocking)> = None;
+                let mut lines = Vec::new();
+                for c in cands {
+                    bar.set_message(c.to_string());
+                    let mut m = module.clone();
+                    auto_cpu(&mut m, &scheduled, &machine, Some(c));
+                    let time = kiln_jit::Program::compile(&m, &jit_opts)
+                        .ok()
+                        .and_then(|p| {
+                            let prepared = p.prepare(inputs).ok()?;
+                            p.execute(&prepared).ok()?;
+                            let mut times = Vec::new();
+                            let start = Instant::now();
+                            while times.len() < 3
+                                || (start.elapsed() < Duration::from_millis(200)
+                                    && times.len() < 50)
+                            {
+                                let t = Instant::now();
+                                p.execute(&prepared).ok()?;
+                                times.push(t.elapsed());
+                            }
+                            times.sort();
+                            Some(times[times.len() / 2])
+                        });
+                    bar.inc(1);
+                    if let Some(t) = time {
+                        lines.push(format!("  {c}: {:.3} ms", t.as_secs_f64() * 1e3));
+                        if best.is_none_or(|(b, _)| t < b) {
+                            best = Some((t, c));
+                        }
+                    }
+                }
+                bar.finish_and_clear();
+                let _ = writeln!(s.out.stderr, "autotune (median kernel time per blocking):");
+                for l in lines {
+                    let _ = writeln!(s.out.stderr, "{l}");
+                }
+                best.map(|(_, c)| {
+                    let _ = writeln!(s.out.stderr, "autotune: chose {c}");
+                    c
+                })
+            }
+        }
+    };
+    s.blocked = auto_cpu(module, &scheduled, &machine, forced);
+}
+
 fn run_jit(
     s: &mut Session,
     module: &Module,
@@ -1293,6 +1427,13 @@ fn ir_file(
             }
             if s.has_errors() {
                 return s.finish();
+            }
+            if target == hir::Target::Cpu {
+                let spec = RunSpec {
+                    cpu_blocking: CpuBlocking::Model,
+                    ..spec.clone()
+                };
+                block_for_cpu(&mut s, &mut module, &program, &[], &spec);
             }
         }
         let text = if dot {

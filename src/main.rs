@@ -104,6 +104,13 @@ enum Command {
         /// `kernel time: median X.XXX ms over N runs` (kernel only: no compile, no I/O).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         repeat: Option<u32>,
+        /// Choose the JIT's loop blocking by measuring a few candidates on these inputs
+        /// (for kernels without a `schedule ... for cpu`); default: a model of the machine.
+        #[arg(long, conflicts_with = "no_auto_schedule")]
+        autotune: bool,
+        /// Run the loops as written (no automatic register and cache blocking).
+        #[arg(long)]
+        no_auto_schedule: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -288,6 +295,8 @@ fn real_main() -> ExitCode {
             engine,
             threads,
             repeat,
+            autotune,
+            no_auto_schedule,
             ..
         } => kiln::run(
             &target.file,
@@ -299,6 +308,13 @@ fn real_main() -> ExitCode {
                 },
                 threads: threads.unwrap_or(0) as usize,
                 repeat: repeat.unwrap_or(0) as usize,
+                cpu_blocking: if *no_auto_schedule {
+                    kiln::CpuBlocking::Off
+                } else if *autotune {
+                    kiln::CpuBlocking::Autotune
+                } else {
+                    kiln::CpuBlocking::Model
+                },
                 ..spec(target)
             },
             out.as_deref(),

@@ -38,8 +38,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The engines compared; the first is the reference.
-const ENGINES: &[&str] = &["interp", "jit"];
+/// The engines compared; the first is the reference. `jit-tiled` is the JIT after random
+/// loop transformations (split, unroll-and-jam, reorder: passes/src/tile.rs), library
+/// mode only.
+const ENGINES: &[&str] = &["interp", "jit", "jit-tiled"];
 
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -206,7 +208,7 @@ fn use_cli() -> bool {
 fn lib_engine(name: &str) -> Option<kiln::Engine> {
     match name {
         "interp" => Some(kiln::Engine::Interp),
-        "jit" => Some(kiln::Engine::Jit),
+        "jit" | "jit-tiled" => Some(kiln::Engine::Jit),
         _ => None,
     }
 }
@@ -240,7 +242,16 @@ fn run_engine(case: &Case, dir: &Path, engine: &str) -> Run {
             ..Default::default()
         };
         let path = dir.join("main.kiln");
-        match std::panic::catch_unwind(|| kiln::run(&path, &spec, Some(&out), &opts)) {
+        let seed = case.case;
+        let tiled = move |m: &mut kiln_passes::ir::Module| random_tiling(m, seed);
+        let run = || {
+            if engine == "jit-tiled" {
+                kiln::run_scheduled(&path, &spec, Some(&out), &opts, &tiled)
+            } else {
+                kiln::run(&path, &spec, Some(&out), &opts)
+            }
+        };
+        match std::panic::catch_unwind(run) {
             Ok(o) => Run {
                 code: o.code,
                 stdout: o.stdout,
@@ -263,6 +274,76 @@ fn run_engine(case: &Case, dir: &Path, engine: &str) -> Run {
         }
     }
     r
+}
+
+/// Applies a few random loop transformations (each one legal or refused by tile.rs) to
+/// every instance, then checks the IR invariants.
+fn random_tiling(m: &mut kiln_passes::ir::Module, seed: u64) {
+    use kiln_passes::ir::Stmt;
+    use kiln_passes::tile;
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n.max(1)
+    };
+    for inst in m.instances.iter_mut() {
+        for step in 0..3 {
+            let mut names: Vec<String> = inst.loop_vars.iter().map(|v| v.name.clone()).collect();
+            names.sort();
+            names.dedup();
+            if names.is_empty() {
+                break;
+            }
+            let name = names[next(names.len() as u64) as usize].clone();
+            let _ = match next(3) {
+                0 => {
+                    let f = 2 + next(3) as u32;
+                    let outer = format!("{name}_t{step}");
+                    tile::for_each_body(inst, &mut |i, b| {
+                        tile::split(i, b, &name, f, &outer, &name)
+                    })
+                }
+                1 => {
+                    let f = next(4) as u32;
+                    tile::for_each_body(inst, &mut |i, b| tile::unroll_jam(i, b, &name, f))
+                }
+                _ => {
+                    // Swap a loop with the one it holds alone.
+                    let mut pair = None;
+                    for (_, c) in inst.computes() {
+                        kiln_passes::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+                            if let Stmt::For(l) = s {
+                                if let [Stmt::For(inner)] = l.body.as_slice() {
+                                    pair.get_or_insert((l.var, inner.var));
+                                }
+                            }
+                        });
+                    }
+                    match pair {
+                        Some((o, i)) => {
+                            let order = [
+                                inst.loop_vars[i.index()].name.clone(),
+                                inst.loop_vars[o.index()].name.clone(),
+                            ];
+                            if order[0] == order[1] {
+                                continue;
+                            }
+                            tile::for_each_body(inst, &mut |i, b| tile::reorder(i, b, &order))
+                        }
+                        None => continue,
+                    }
+                }
+            };
+        }
+    }
+    let errs = kiln_passes::verify::verify_module(m, true);
+    assert!(
+        errs.is_empty(),
+        "IR invalid after tiling: {}",
+        errs.join("; ")
+    );
 }
 
 /// Whether an engine exists: for the library, whether it has that engine; for the CLI,

@@ -327,6 +327,15 @@ impl Est<'_> {
             v
         };
         let step = l.step.unsigned_abs() as i64;
+        // Bounds a constant apart (the inner loop of a split): exact.
+        let width = if l.step > 0 {
+            l.hi.add_scaled(&l.lo, -1)
+        } else {
+            l.lo.add_scaled(&l.hi, -1)
+        };
+        if let Some(w) = width.as_constant() {
+            return (w.max(0) + step - 1).div_euclid(step.max(1)) as u64;
+        }
         let span = if l.step > 0 {
             bound(&l.hi, true) - bound(&l.lo, false)
         } else {

@@ -9,11 +9,13 @@
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - autoschedule.rs: the automatic FPGA schedule when the user gives none;
+//! - autoblock.rs: the automatic CPU schedule (register and cache blocking);
 //! - run_error.rs: the run-time error every engine reports;
 //! - tile.rs: loop transformations (split, reorder, unroll-and-jam) with legality checks;
 //! - schedule.rs: applies `schedule` items (loop directives, array partitions);
 //! - manager.rs: named passes and pipelines, timings, dumps.
 
+pub mod autoblock;
 pub mod autoschedule;
 pub mod bounds;
 pub mod data;

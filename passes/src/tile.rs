@@ -67,10 +67,11 @@ pub fn for_each_body(
         let Node::Compute(c) = &mut inst.graph[n] else {
             continue;
         };
-        let mut body = std::mem::take(&mut c.body);
+        let original = std::mem::take(&mut c.body);
+        let mut body = original.clone();
         let r = f(inst, &mut body);
         if let Node::Compute(c) = &mut inst.graph[n] {
-            c.body = body;
+            c.body = if r.is_ok() { body } else { original };
         }
         count += r?;
     }
@@ -89,38 +90,58 @@ fn var_name(inst: &Instance, v: LoopVarId) -> &str {
     &inst.loop_vars[v.index()].name
 }
 
+/// Replaces a loop by statements (or refuses).
+type LoopRewrite<'a> = dyn FnMut(&mut Instance, Loop) -> Result<Vec<Stmt>, TileError> + 'a;
+
 /// Rewrites every loop named `name` (in `block`, recursively) with `f`, which returns the
 /// statements that replace it. Returns how many loops were rewritten.
 fn rewrite_loops(
     inst: &mut Instance,
     block: &mut Block,
     name: &str,
-    f: &mut dyn FnMut(&mut Instance, Loop) -> Result<Vec<Stmt>, TileError>,
+    f: &mut LoopRewrite,
 ) -> Result<usize, TileError> {
     let mut count = 0;
     let old = std::mem::take(block);
+    let keep = old.clone();
+    let r = rewrite_each(inst, block, old, name, f, &mut count);
+    if r.is_err() {
+        // All or nothing: a refused loop leaves the block as it was.
+        *block = keep;
+    }
+    r.map(|()| count)
+}
+
+fn rewrite_each(
+    inst: &mut Instance,
+    block: &mut Block,
+    old: Block,
+    name: &str,
+    f: &mut LoopRewrite,
+    count: &mut usize,
+) -> Result<(), TileError> {
     for mut s in old {
         match &mut s {
             Stmt::For(l) if var_name(inst, l.var) == name => {
                 let Stmt::For(l) = s else { unreachable!() };
                 block.extend(f(inst, l)?);
-                count += 1;
+                *count += 1;
                 continue;
             }
-            Stmt::For(l) => count += rewrite_loops(inst, &mut l.body, name, f)?,
+            Stmt::For(l) => *count += rewrite_loops(inst, &mut l.body, name, f)?,
             Stmt::If {
                 then_block,
                 else_block,
                 ..
             } => {
-                count += rewrite_loops(inst, then_block, name, f)?;
-                count += rewrite_loops(inst, else_block, name, f)?;
+                *count += rewrite_loops(inst, then_block, name, f)?;
+                *count += rewrite_loops(inst, else_block, name, f)?;
             }
             _ => {}
         }
         block.push(s);
     }
-    Ok(count)
+    Ok(())
 }
 
 // ------------------------------------------------------------------ split
@@ -368,7 +389,7 @@ impl<'a> Cloner<'a> {
             },
         };
         let id = self.inst.add_expr(new, span);
-        self.inst.expr_types[id.index()] = self.inst.expr_types[e.index()].clone();
+        self.inst.expr_types[id.index()] = self.inst.expr_types[e.index()];
         self.inst.expr_ranges[id.index()] = self.inst.expr_ranges[e.index()].clone();
         id
     }
@@ -395,17 +416,9 @@ impl<'a> Cloner<'a> {
             let pr = r.mul(&kr);
             sum = self.typed(Expr::Binary(BinOp::Add, sum, prod), sr.add(&pr), span);
         }
-        let to = self.inst.expr_types[orig.index()]
-            .clone()
-            .expect("loop transformations run on typed IR");
+        let to = self.inst.expr_types[orig.index()].expect("loop transformations run on typed IR");
         let range = self.inst.expr_ranges[orig.index()].clone();
-        let id = self.inst.add_expr(
-            Expr::Cast {
-                to: to.clone(),
-                arg: sum,
-            },
-            span,
-        );
+        let id = self.inst.add_expr(Expr::Cast { to, arg: sum }, span);
         self.inst.expr_types[id.index()] = Some(to);
         self.inst.expr_ranges[id.index()] = range;
         id
@@ -880,6 +893,9 @@ pub fn unroll_jam(
     })
 }
 
+/// One copy of an unrolled body: the unrolled variable's value, and renamed locals.
+type CopySubst = (HashMap<LoopVarId, Affine>, HashMap<LocalId, LocalId>);
+
 /// The statements of `l` (`n` iterations) unrolled completely, jammed when legal.
 fn jam(
     inst: &mut Instance,
@@ -893,7 +909,7 @@ fn jam(
         .collect();
     let jammable = jam_legal(inst, &l, &copies, whole);
     // Per copy: the substitution and renamed locals.
-    let mut subst: Vec<(HashMap<LoopVarId, Affine>, HashMap<LocalId, LocalId>)> = Vec::new();
+    let mut subst: Vec<CopySubst> = Vec::new();
     for (r, base) in copies.iter().enumerate() {
         let mut locals = HashMap::new();
         if let Some(privates) = &jammable {
@@ -926,12 +942,7 @@ fn jam(
 
 /// The copies of `block` interleaved statement by statement; loops whose bounds do not
 /// use the unrolled variable are fused across the copies.
-fn jam_block(
-    c: &mut Cloner,
-    block: &Block,
-    subst: &[(HashMap<LoopVarId, Affine>, HashMap<LocalId, LocalId>)],
-    var: LoopVarId,
-) -> Block {
+fn jam_block(c: &mut Cloner, block: &Block, subst: &[CopySubst], var: LoopVarId) -> Block {
     let mut out = Vec::new();
     for s in block {
         match s {
