@@ -165,10 +165,10 @@ pub fn split(
             );
         };
         let f = factor as i64;
-        if f < 2 || f >= n {
+        if f < 2 || f > n {
             return refuse(
                 format!("the factor {factor} does not split the {n} iterations of `{name}`"),
-                "use a factor between 2 and the trip count minus 1",
+                "use a factor between 2 and the trip count",
             );
         }
         Ok(split_loop(inst, l, f, n, outer, inner))
