@@ -329,6 +329,69 @@ fn tiled_loops_reach_the_hls_back_end() {
     common::check_golden(Path::new("tests/hls/report/tiled_xc7z020.out"), &out);
 }
 
+/// `fuse` becomes LOOP_FLATTEN (fewer estimated cycles: one pipeline fill), `stream`
+/// sets a FIFO's depth; both C-simulate.
+#[test]
+fn fuse_and_stream_reach_the_hls_back_end() {
+    let file = "tests/hls/directives/flatten.kiln";
+    let dir = scratch("flatten");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&["hls", file, "-o", &d]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("flatten.cpp")).unwrap();
+    assert!(cpp.contains("KILN_PRAGMA(HLS LOOP_FLATTEN)"), "{cpp}");
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+    let (_, fused, _) = kiln(&["report", file]);
+    let src = std::fs::read_to_string(file).unwrap();
+    let unfused_file = dir.join("unfused.kiln");
+    std::fs::write(&unfused_file, src.replace("    fuse(i, j)\n", "")).unwrap();
+    let (_, unfused, _) = kiln(&["report", &unfused_file.to_string_lossy()]);
+    assert!(
+        top_cycles(&fused) < top_cycles(&unfused),
+        "fused {} vs {}",
+        top_cycles(&fused),
+        top_cycles(&unfused)
+    );
+    // A stream between two calls of LeNet, named by the local it is bound to.
+    let lenet = std::fs::read_to_string("examples/lenet/lenet.kiln").unwrap();
+    let ldir = scratch("stream");
+    std::fs::create_dir_all(&ldir).unwrap();
+    for f in std::fs::read_dir("examples/lenet/data").unwrap().flatten() {
+        let to = ldir.join("data");
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+    let lfile = ldir.join("lenet.kiln");
+    std::fs::write(
+        &lfile,
+        format!("{lenet}\nschedule main for fpga:\n    stream(c1, depth=16)\n    stream(c1x, depth=2)\n"),
+    )
+    .unwrap();
+    let (code, _, err) = kiln(&[
+        "hls",
+        &lfile.to_string_lossy(),
+        "-o",
+        &ldir.join("out").to_string_lossy(),
+    ]);
+    assert_eq!(code, 1, "a stream of an unknown tensor is an error:\n{err}");
+    assert!(err.contains("is not a local tensor of `main`"), "{err}");
+    std::fs::write(
+        &lfile,
+        format!("{lenet}\nschedule main for fpga:\n    stream(c1, depth=16)\n"),
+    )
+    .unwrap();
+    let (code, _, err) = kiln(&[
+        "hls",
+        &lfile.to_string_lossy(),
+        "-o",
+        &ldir.join("out").to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(ldir.join("out").join("lenet.cpp")).unwrap();
+    assert!(cpp.contains("depth=16)"), "{cpp}");
+}
+
 fn top_cycles(report: &str) -> u64 {
     report
         .lines()

@@ -82,6 +82,10 @@ pub enum Prim {
     Tile { vars: [Named; 2], factors: [u32; 2] },
     /// `reorder(j, i, k)`: the perfectly nested loops in this order, outermost first.
     Reorder { vars: Vec<Named>, span: Span },
+    /// `fuse(i, j)`: a loop and the loop it holds alone, merged into one loop.
+    Fuse { outer: Named, inner: Named },
+    /// `stream(t, depth=16)`: the FIFO depth of the dataflow channel carrying tensor `t`.
+    Stream { array: Named, depth: u32 },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -102,6 +106,8 @@ impl Prim {
             Prim::Split { .. } => "split",
             Prim::Tile { .. } => "tile",
             Prim::Reorder { .. } => "reorder",
+            Prim::Fuse { .. } => "fuse",
+            Prim::Stream { .. } => "stream",
         }
     }
 
@@ -112,7 +118,8 @@ impl Prim {
             | Prim::Parallel { var }
             | Prim::Vectorize { var }
             | Prim::Split { var, .. } => var.span,
-            Prim::Partition { array, .. } => array.span,
+            Prim::Partition { array, .. } | Prim::Stream { array, .. } => array.span,
+            Prim::Fuse { outer, inner } => outer.span.to(inner.span),
             Prim::Tile { vars, .. } => vars[0].span.to(vars[1].span),
             Prim::Reorder { span, .. } => *span,
         }

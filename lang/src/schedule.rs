@@ -8,15 +8,12 @@
 //! ```
 //! Loops are named by their variable (every loop of that name in the kernel), arrays by
 //! their name. `split` and `tile` name the loops they make (`i_o`, `i_i` by default), and
-//! later primitives of the same schedule use those names. The primitives fuse and stream
-//! are recognised and reported as not supported yet (E0513), never ignored.
+//! later primitives of the same schedule use those names.
 
 use crate::ast::{Arg, Block, Expr, ExprKind, Ident, StmtKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{self, KernelId, Named, PartitionSpec, Prim, Target};
 use crate::span::Span;
-
-const LATER: &[&str] = &["fuse", "stream"];
 
 /// Checks one `schedule` item of kernel `k`; `None` after reporting an error.
 pub fn check(
@@ -116,34 +113,22 @@ fn prim(
     span: Span,
     diags: &mut Diagnostics,
 ) -> Option<Prim> {
-    if LATER.contains(&name) {
-        diags.push(
-            Diagnostic::error(
-                codes::UNSUPPORTED,
-                format!("the schedule primitive `{name}` is not supported yet"),
-            )
-            .at(span)
-            .help(
-                "supported: split, tile, reorder, unroll, pipeline, partition, parallel, vectorize",
-            ),
-        );
-        return None;
-    }
     let a = split(args);
-    if matches!(name, "split" | "tile" | "reorder") {
+    if matches!(name, "split" | "tile" | "reorder" | "fuse") {
         return loop_prim(k, loops, name, &a, span, diags);
     }
     let (expected, allowed): (usize, &[&str]) = match name {
         "pipeline" => (1, &["ii"]),
         "unroll" => (1, &["factor"]),
         "partition" => (1, &["dim", "kind", "factor"]),
+        "stream" => (1, &["depth"]),
         "parallel" | "vectorize" => (1, &[]),
         _ => {
             return err(
                 diags,
                 span,
                 format!("unknown schedule primitive `{name}`"),
-                "primitives: split, tile, reorder, unroll, pipeline, partition, parallel, vectorize (fuse, stream: not yet)",
+                "primitives: split, tile, reorder, fuse, unroll, pipeline, partition, stream, parallel, vectorize",
             )
         }
     };
@@ -152,7 +137,7 @@ fn prim(
         return err(
             diags,
             span,
-            format!("`{name}` takes {} first", if name == "partition" { "an array" } else { "a loop variable" }),
+            format!("`{name}` takes {} first", if matches!(name, "partition" | "stream") { "an array" } else { "a loop variable" }),
             "e.g. `unroll(k, 4)`, `pipeline(j, ii=1)`, `partition(w, dim=1, kind=cyclic, factor=4)`",
         );
     }
@@ -207,6 +192,32 @@ fn prim(
         }
     };
     let get = |key: &str| a.named.iter().find(|(n, _)| n.name == key).map(|(_, e)| *e);
+    if name == "stream" {
+        let local = k.locals.iter().any(|l| l.name == *target && l.is_tensor);
+        if !local {
+            return err(
+                diags,
+                named.span,
+                format!("`{target}` is not a local tensor of `{}`", k.name),
+                "stream a tensor that one call of the kernel writes and the next reads",
+            );
+        }
+        let Some(depth) = int(diags, "depth", get("depth"), 0, 1) else {
+            return None;
+        };
+        if get("depth").is_none() {
+            return err(
+                diags,
+                span,
+                "`stream` needs a `depth`".into(),
+                "e.g. `stream(c1, depth=16)`",
+            );
+        }
+        return Some(Prim::Stream {
+            array: named,
+            depth,
+        });
+    }
     if name == "partition" {
         let known = k.params.iter().any(|p| p.name == *target)
             || k.locals.iter().any(|l| l.name == *target && l.is_tensor)
@@ -317,6 +328,7 @@ fn loop_prim(
     let usage = match name {
         "split" => "e.g. `split(i, 4)` (loops `i_o`, `i_i`) or `split(i, 4, outer=io, inner=ii)`",
         "tile" => "e.g. `tile(i, j, 8, 64)`: loops `i_o, j_o, i_i, j_i`",
+        "fuse" => "e.g. `fuse(i, j)`: `j` the only statement of `i`",
         _ => "e.g. `reorder(j, i, k)`, outermost first",
     };
     let allowed: &[&str] = if name == "split" {
@@ -349,7 +361,7 @@ fn loop_prim(
     };
     let (nvars, nfactors) = match name {
         "split" => (1, 1),
-        "tile" => (2, 2),
+        "tile" | "fuse" => (2, 2 * (name == "tile") as usize),
         _ => (a.positional.len(), 0),
     };
     if a.positional.len() != nvars + nfactors || nvars < 2 && name == "reorder" {
@@ -443,6 +455,10 @@ fn loop_prim(
                 factors: [factors[0], factors[1]],
             })
         }
+        "fuse" => Some(Prim::Fuse {
+            outer: vars[0].clone(),
+            inner: vars[1].clone(),
+        }),
         _ => Some(Prim::Reorder { vars, span }),
     }
 }

@@ -383,7 +383,27 @@ impl Est<'_> {
             (c, body_res.times(copies))
         } else {
             let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
-            (iters * (body_cycles + 1), body_res.times(copies))
+            match l.body.as_slice() {
+                // A flattened pipelined inner loop: one pipeline over both loops, filled
+                // and drained once instead of once per outer iteration.
+                [Stmt::For(inner)] if inner.directives.flatten && copies == 1 => {
+                    let est = &self.loops[slot + 1];
+                    let inner_copies = match est.unroll {
+                        Some(0) => est.trips.max(1),
+                        Some(f) => (f as u64).clamp(1, est.trips.max(1)),
+                        None => 1,
+                    };
+                    let step =
+                        est.pipeline_ii.unwrap_or(0) as u64 * est.trips.div_ceil(inner_copies);
+                    let c = if iters == 0 || est.pipeline_ii.is_none() {
+                        iters * (body_cycles + 1)
+                    } else {
+                        body_cycles + (iters - 1) * step
+                    };
+                    (c, body_res)
+                }
+                _ => (iters * (body_cycles + 1), body_res.times(copies)),
+            }
         };
         ranges.pop();
         self.loops[slot].cycles = cycles;

@@ -49,7 +49,9 @@
 //! what a program computes: CPU engines ignore them, the HLS back end writes them as
 //! pragmas (and rejects unrolls whose accesses exceed an array's banks), and
 //! `estimate.rs` costs them. The text form shows them in brackets:
-//! `for k in 0..8: [pipeline II=1, unroll 4]`, `%3 w: int<3>[8] = const w [partition cyclic 4 dim 1]`.
+//! `for k in 0..8: [pipeline II=1, unroll 4]`, `%3 w: int<3>[8] = const w [partition cyclic 4 dim 1]`,
+//! `for j in 0..8: [flatten]` (merged with the loop around it), `[stream depth 16]` (the FIFO
+//! of a dataflow channel).
 //!
 //! Run-time errors (reported by every engine, never undefined): an index out of bounds
 //! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
@@ -176,6 +178,12 @@ pub struct Tensor {
     /// How a hardware implementation splits the tensor into banks (set by a schedule;
     /// none by default; CPU engines ignore it).
     pub partition: Vec<Partition>,
+    /// The depth of the FIFO that carries this tensor between two dataflow stages (set by
+    /// `stream`; by default the HLS back end makes it hold the whole tensor).
+    pub stream_depth: Option<u32>,
+    /// Source locals bound to this tensor without a copy (`c1 = conv(x)` binds `c1` to
+    /// the call's result): schedules may name the tensor by them.
+    pub bound_to: Vec<String>,
     pub span: Span,
 }
 
@@ -207,9 +215,17 @@ pub struct LoopDirectives {
     pub pipeline_ii: Option<u32>,
     /// Unrolled by this factor (`UNROLL factor=n`), or completely for 0 (`UNROLL`).
     pub unroll: Option<u32>,
+    /// Merged with the loop around it into one loop (`LOOP_FLATTEN`; set on the inner loop
+    /// of a perfect pair by `fuse`).
+    pub flatten: bool,
 }
 
 impl Tensor {
+    /// Whether a schedule's `name` designates this tensor.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.bound_to.iter().any(|n| n == name)
+    }
+
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }

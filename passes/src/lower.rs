@@ -819,6 +819,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
             },
             range: None,
             partition: Vec::new(),
+            stream_depth: None,
+            bound_to: Vec::new(),
             span,
         })
     }
@@ -1163,6 +1165,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
             // A new version: a call result or a named tensor is taken as is.
             if let HE::Call { .. } = &value.kind {
                 if let Some(r) = self.call_results(value) {
+                    let name = self.k.locals[l].name.clone();
+                    self.inst.tensor_mut(r[0]).bound_to.push(name);
                     self.tensor_locals.insert(l, r[0]);
                 }
                 return;

@@ -127,11 +127,14 @@ impl Printer<'_> {
                     PartitionKind::Block => format!("block {} dim {}", p.factor, p.dim + 1),
                 })
                 .collect();
-            let part = if parts.is_empty() {
+            let mut part = if parts.is_empty() {
                 String::new()
             } else {
                 format!(" [partition {}]", parts.join(", "))
             };
+            if let Some(d) = t.stream_depth {
+                part.push_str(&format!(" [stream depth {d}]"));
+            }
             self.line(
                 1,
                 &format!("%{i} {}: {}{shape} = {role}{part}", t.name, t.elem),
@@ -202,6 +205,9 @@ impl Printer<'_> {
                         Some(0) => dirs.push("unroll".to_string()),
                         Some(f) => dirs.push(format!("unroll {f}")),
                         None => {}
+                    }
+                    if l.directives.flatten {
+                        dirs.push("flatten".to_string());
                     }
                     let dirs = if dirs.is_empty() {
                         String::new()

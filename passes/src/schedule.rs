@@ -37,6 +37,12 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
                 (Target::Cpu, Prim::Pipeline { .. } | Prim::Partition { .. }) => Some(
                     "pipelines and array banks are hardware directives; the CPU target has none",
                 ),
+                (Target::Cpu, Prim::Fuse { .. }) => Some(
+                    "the JIT runs nested loops as they are (fusing them would change no cost it models); on the fpga target `fuse` flattens the pair",
+                ),
+                (Target::Cpu, Prim::Stream { .. }) => Some(
+                    "the JIT runs the calls of a network one after the other through memory; FIFOs are for the fpga target",
+                ),
                 _ => None,
             };
             if let Some(why) = not_honoured {
@@ -148,7 +154,7 @@ fn apply_prim(
             factor,
         } => {
             let mut found = 0;
-            for t in inst.tensors.iter_mut().filter(|t| t.name == array.name) {
+            for t in inst.tensors.iter_mut().filter(|t| t.is_named(&array.name)) {
                 found += 1;
                 if *dim >= t.shape.len() {
                     diags.push(
@@ -179,6 +185,36 @@ fn apply_prim(
             }
             found
         }
+        Prim::Fuse { outer, inner } => {
+            let mut found = 0;
+            for n in inst.graph.node_weights_mut() {
+                if let Node::Compute(c) = n {
+                    found += flatten_pairs(&mut c.body, &names, &outer.name, &inner.name)?;
+                }
+            }
+            found
+        }
+        Prim::Stream { array, depth } => {
+            let streams = inst.dataflow_streams();
+            let mut found = 0;
+            for (i, t) in inst.tensors.iter_mut().enumerate() {
+                if !t.is_named(&array.name) {
+                    continue;
+                }
+                if !streams.contains(&crate::ir::TensorId(i as u32)) {
+                    return Err(TileError {
+                        message: format!(
+                            "`{}` is not a FIFO between two dataflow stages of `{}`",
+                            array.name, inst.name
+                        ),
+                        help: "a stream is a tensor one call writes and exactly one later call reads, in a kernel made of calls".into(),
+                    });
+                }
+                t.stream_depth = Some(*depth);
+                found += 1;
+            }
+            found
+        }
         Prim::Parallel { .. } | Prim::Vectorize { .. } => 0,
     })
 }
@@ -188,6 +224,49 @@ fn target_name(t: Target) -> &'static str {
         Target::Cpu => "cpu",
         Target::Fpga => "fpga",
     }
+}
+
+/// Marks the inner loop of every perfect pair `outer`/`inner` to be flattened into the
+/// outer one; refuses a pair where `inner` is not the only statement of `outer`.
+fn flatten_pairs(
+    b: &mut Block,
+    names: &[String],
+    outer: &str,
+    inner: &str,
+) -> Result<usize, TileError> {
+    let mut found = 0;
+    for s in b {
+        match s {
+            Stmt::For(l) if names[l.var.index()] == outer => {
+                match l.body.as_mut_slice() {
+                    [Stmt::For(i)] if names[i.var.index()] == inner => {
+                        i.directives.flatten = true;
+                        found += 1;
+                        found += flatten_pairs(&mut i.body, names, outer, inner)?;
+                    }
+                    _ => {
+                        return Err(TileError {
+                            message: format!(
+                                "`fuse({outer}, {inner})` needs `{inner}` to be the only statement of `{outer}`"
+                            ),
+                            help: "fuse a perfect pair, e.g. the loops of one `grid`".into(),
+                        })
+                    }
+                }
+            }
+            Stmt::For(l) => found += flatten_pairs(&mut l.body, names, outer, inner)?,
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                found += flatten_pairs(then_block, names, outer, inner)?;
+                found += flatten_pairs(else_block, names, outer, inner)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
 }
 
 /// Sets the directives of every loop of variable `var`; whether there was one.

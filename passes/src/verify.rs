@@ -72,8 +72,13 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
             reason,
             range: _,
             partition,
+            stream_depth,
+            bound_to: _,
             span: _,
         } = t;
+        if *stream_depth == Some(0) {
+            err(format!("%{i} {tn}: a FIFO of depth 0"));
+        }
         for pt in partition {
             if pt.dim >= shape.len() {
                 err(format!(

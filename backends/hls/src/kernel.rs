@@ -283,7 +283,7 @@ impl Emitter<'_> {
                         ));
                         self.line(&format!(
                             "KILN_PRAGMA(HLS STREAM variable={name} depth={})",
-                            tm.len().max(1)
+                            tm.stream_depth.map_or(tm.len().max(1), |d| d as usize)
                         ));
                     } else if self.tensor_used(t) {
                         let decl = if tm.shape.is_empty() {
@@ -567,6 +567,9 @@ impl Emitter<'_> {
                     Some(0) => self.line("KILN_PRAGMA(HLS UNROLL)"),
                     Some(f) => self.line(&format!("KILN_PRAGMA(HLS UNROLL factor={f})")),
                     None => {}
+                }
+                if l.directives.flatten {
+                    self.line("KILN_PRAGMA(HLS LOOP_FLATTEN)");
                 }
                 self.check_banks(l);
                 self.block(&l.body, node);
