@@ -124,7 +124,7 @@ enum Command {
         #[arg(long, short, value_name = "DIR")]
         out: PathBuf,
         /// The FPGA part (`set_part`).
-        #[arg(long, default_value = "xczu9eg-ffvb1156-2-e", value_name = "PART")]
+        #[arg(long, default_value = kiln::DEFAULT_PART, value_name = "PART")]
         part: String,
         /// The clock period in ns (`create_clock`).
         #[arg(long, default_value_t = 10.0, value_name = "NS")]
@@ -149,7 +149,7 @@ enum Command {
         #[command(flatten)]
         target: Target,
         /// The FPGA part.
-        #[arg(long, default_value = "xczu9eg-ffvb1156-2-e", value_name = "PART")]
+        #[arg(long, default_value = kiln::DEFAULT_PART, value_name = "PART")]
         part: String,
         /// The clock period in ns.
         #[arg(long, default_value_t = 10.0, value_name = "NS")]
@@ -178,8 +178,9 @@ enum Command {
         /// Annotate every expression with its inferred type.
         #[arg(long)]
         types: bool,
-        /// Print the IR after the `schedule` items for this target (loops split,
-        /// reordered, unrolled; directives and partitions).
+        /// Print the IR as the target's back end gets it: after its `schedule` items and
+        /// the automatic schedule (cpu: blocking; fpga: fusion and directives for the
+        /// default part).
         #[arg(long, value_enum, value_name = "TARGET")]
         schedule: Option<ScheduleTarget>,
         #[command(flatten)]

@@ -202,9 +202,7 @@ fn prim(
                 "stream a tensor that one call of the kernel writes and the next reads",
             );
         }
-        let Some(depth) = int(diags, "depth", get("depth"), 0, 1) else {
-            return None;
-        };
+        let depth = int(diags, "depth", get("depth"), 0, 1)?;
         if get("depth").is_none() {
             return err(
                 diags,

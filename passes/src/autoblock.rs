@@ -138,13 +138,24 @@ fn lane_bits(t: &ScalarType) -> u32 {
 
 /// The model's blocking for the nest `i`/`j` of `inst`.
 pub fn model(inst: &Instance, i: &Loop, j: &Loop, m: &Machine) -> Blocking {
-    // Accumulators: locals assigned in `j`'s body (one set per row).
+    // Accumulators: locals updated inside the reduction loops of `j`'s body (they stay in
+    // registers across those loops; one set per row).
     let mut accs: HashSet<LocalId> = HashSet::new();
-    crate::ir::walk_stmts(&j.body, &mut Vec::new(), &mut |s, _| {
-        if let Stmt::Assign { local, .. } = s {
-            accs.insert(*local);
+    for s in &j.body {
+        if let Stmt::For(inner) = s {
+            crate::ir::walk_stmts(&inner.body, &mut Vec::new(), &mut |s, _| {
+                if let Stmt::Assign { local, value, .. } = s {
+                    let mut reads_itself = false;
+                    inst.for_each_subexpr(*value, &mut |e| {
+                        reads_itself |= matches!(e, crate::ir::Expr::Local(l) if l == local);
+                    });
+                    if reads_itself {
+                        accs.insert(*local);
+                    }
+                }
+            });
         }
-    });
+    }
     let regs_per_row: u32 = accs
         .iter()
         .map(|l| (16 * lane_bits(&inst.local(*l).ty)).div_ceil(m.vector_bits))

@@ -6,10 +6,13 @@
 //! each such dimension, by the number of elements one pipelined iteration touches there
 //! (completely when that is the whole dimension), so the copies read in parallel. A
 //! loop-carried f32 sum cannot start every cycle: its loop gets II=4 (an f32 add). The
-//! limit starts at 256 and halves until the estimate (estimate.rs) fits the device.
+//! loops of a perfect nest around the pipelined loop are flattened into it (one pipeline
+//! fill for the whole nest). The limit starts at 256 and halves until the estimate
+//! (estimate.rs) fits the device. Before this, `kiln hls` and `kiln report` fuse the
+//! network's consecutive kernels (fuse.rs).
 //!
 //! Before: `for k: for i: for j: for c in 0..8: for u in 0..3: for v in 0..3: acc += ...`.
-//! After: `for j: [pipeline II=1]` (72 inner iterations unrolled) and
+//! After: `for j: [pipeline II=1, flatten]` (72 inner iterations unrolled; `i`, `j` one pipeline) and
 //! `w [partition cyclic 8 dim 2, complete dim 3, complete dim 4]`.
 
 use crate::estimate::{estimate, Device};
@@ -139,8 +142,17 @@ fn schedule_instance(inst: &mut Instance, limit: u64) {
 }
 
 /// Pipelines, in each loop nest, the outermost loop whose inner loops have at most
-/// `limit` iterations in all.
-fn choose(inst: &Instance, b: &mut Block, limit: u64, parts: &mut HashMap<(TensorId, usize), u64>) {
+/// `limit` iterations in all; the loops of a perfect nest around it are flattened into
+/// the pipeline. Returns whether `b` is one loop pipelined or flattened into a pipeline
+/// (so that the loop around `b` may flatten too).
+fn choose(
+    inst: &Instance,
+    b: &mut Block,
+    limit: u64,
+    parts: &mut HashMap<(TensorId, usize), u64>,
+) -> bool {
+    let perfect = b.len() == 1;
+    let mut flattenable = false;
     for s in b.iter_mut() {
         match s {
             Stmt::For(l) => match inner_iterations(&l.body) {
@@ -151,8 +163,17 @@ fn choose(inst: &Instance, b: &mut Block, limit: u64, parts: &mut HashMap<(Tenso
                         1
                     });
                     partition_for(inst, &l.body, &mut HashMap::new(), parts);
+                    flattenable = perfect && trips(l).is_some();
                 }
-                _ => choose(inst, &mut l.body, limit, parts),
+                _ => {
+                    if choose(inst, &mut l.body, limit, parts) {
+                        // The loop it holds runs as one pipeline: merge it into this one.
+                        if let [Stmt::For(i)] = l.body.as_mut_slice() {
+                            i.directives.flatten = true;
+                        }
+                        flattenable = perfect && trips(l).is_some();
+                    }
+                }
             },
             Stmt::If {
                 then_block,
@@ -165,6 +186,7 @@ fn choose(inst: &Instance, b: &mut Block, limit: u64, parts: &mut HashMap<(Tenso
             _ => {}
         }
     }
+    flattenable
 }
 
 /// Whether the block updates an f32 local from itself (a sum that cannot start every cycle).

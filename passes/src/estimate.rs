@@ -7,7 +7,10 @@
 //!   f32 multiply 3, f32 divide 10) plus 1 for its store. A plain loop runs its body
 //!   `ceil(trips / unroll)` times plus one cycle per iteration for the loop control; a
 //!   pipelined loop takes `(ceil(trips / unroll) - 1) * II + depth` with its inner loops
-//!   unrolled (as Vitis does); calls add the callee's cycles.
+//!   unrolled (as Vitis does); a loop flattened into the loop around it (`fuse`, or
+//!   the automatic schedule on a perfect nest) extends that pipeline: the pair takes
+//!   `(outer trips * inner iterations - 1) * II + depth`; calls add the callee's cycles.
+//!   Arrays no node touches (fused away) take no memory.
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
@@ -122,6 +125,11 @@ pub struct LoopEstimate {
     pub trips: u64,
     pub pipeline_ii: Option<u32>,
     pub unroll: Option<u32>,
+    /// Merged into the loop around it (`LOOP_FLATTEN`).
+    pub flatten: bool,
+    /// When the loop runs as one pipeline (pipelined, or flattened around a pipeline):
+    /// its II and the pipeline's iterations.
+    pub pipeline: Option<(u64, u64)>,
     pub cycles: u64,
     pub res: Resources,
 }
@@ -224,8 +232,20 @@ fn instance(
 /// BRAM and registers of the on-chip arrays of an instance.
 fn arrays(inst: &Instance) -> Resources {
     let mut r = Resources::default();
+    // Tensors no node touches (fused away) take no memory.
+    let mut used = std::collections::HashSet::new();
+    for n in inst.graph.node_weights() {
+        match n {
+            Node::Compute(c) => used.extend(c.reads.iter().chain(&c.writes).copied()),
+            Node::Call(c) => used.extend(c.args.iter().chain(&c.results).copied()),
+            _ => {}
+        }
+    }
     for (i, t) in inst.tensors.iter().enumerate() {
         let id = crate::ir::TensorId(i as u32);
+        if !used.contains(&id) {
+            continue;
+        }
         let on_chip = match t.kind {
             TensorKind::Const(_) => true,
             TensorKind::Temp => !inst.outputs.contains(&id) && !t.shape.is_empty(),
@@ -358,6 +378,8 @@ impl Est<'_> {
             trips,
             pipeline_ii: l.directives.pipeline_ii,
             unroll: l.directives.unroll,
+            flatten: l.directives.flatten,
+            pipeline: None,
             cycles: 0,
             res: Resources::default(),
         });
@@ -380,27 +402,24 @@ impl Est<'_> {
             } else {
                 (iters - 1) * ii as u64 + depth_cycles + 1
             };
+            self.loops[slot].pipeline = Some((ii as u64, iters));
             (c, body_res.times(copies))
         } else {
             let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
-            match l.body.as_slice() {
-                // A flattened pipelined inner loop: one pipeline over both loops, filled
-                // and drained once instead of once per outer iteration.
-                [Stmt::For(inner)] if inner.directives.flatten && copies == 1 => {
-                    let est = &self.loops[slot + 1];
-                    let inner_copies = match est.unroll {
-                        Some(0) => est.trips.max(1),
-                        Some(f) => (f as u64).clamp(1, est.trips.max(1)),
-                        None => 1,
-                    };
-                    let step =
-                        est.pipeline_ii.unwrap_or(0) as u64 * est.trips.div_ceil(inner_copies);
-                    let c = if iters == 0 || est.pipeline_ii.is_none() {
-                        iters * (body_cycles + 1)
-                    } else {
-                        body_cycles + (iters - 1) * step
-                    };
-                    (c, body_res)
+            match (l.body.as_slice(), self.loops[slot + 1..].first()) {
+                // A flattened inner loop that runs as one pipeline: the pipeline now
+                // covers both loops, filled and drained once instead of once per outer
+                // iteration.
+                ([Stmt::For(inner)], Some(est))
+                    if inner.directives.flatten && copies == 1 && iters > 0 =>
+                {
+                    match est.pipeline {
+                        Some((ii, n)) => {
+                            self.loops[slot].pipeline = Some((ii, iters * n));
+                            (body_cycles + (iters - 1) * n * ii, body_res)
+                        }
+                        None => (iters * (body_cycles + 1), body_res),
+                    }
                 }
                 _ => (iters * (body_cycles + 1), body_res.times(copies)),
             }
@@ -565,6 +584,9 @@ pub fn report(module: &Module, dev: &Device, clock_ns: f64) -> String {
             );
             for l in &n.loops {
                 let mut how = String::new();
+                if l.flatten {
+                    how.push_str(", flattened");
+                }
                 if let Some(ii) = l.pipeline_ii {
                     let _ = write!(how, ", pipeline II={ii}");
                 }

@@ -10,6 +10,7 @@
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - autoschedule.rs: the automatic FPGA schedule when the user gives none;
 //! - autoblock.rs: the automatic CPU schedule (register and cache blocking);
+//! - fuse.rs: fusion of a network's consecutive kernels into one loop nest;
 //! - run_error.rs: the run-time error every engine reports;
 //! - tile.rs: loop transformations (split, reorder, unroll-and-jam) with legality checks;
 //! - schedule.rs: applies `schedule` items (loop directives, array partitions);
@@ -20,6 +21,7 @@ pub mod autoschedule;
 pub mod bounds;
 pub mod data;
 pub mod estimate;
+pub mod fuse;
 pub mod infer_types;
 pub mod ir;
 pub mod lower;

@@ -252,7 +252,7 @@ fn split_loop(inst: &mut Instance, l: Loop, f: i64, n: i64, outer: &str, inner: 
 
 /// Deep copies of statements and expressions, substituting loop variables by affine
 /// forms and renaming locals.
-struct Cloner<'a> {
+pub(crate) struct Cloner<'a> {
     inst: &'a mut Instance,
     vars: HashMap<LoopVarId, Affine>,
     locals: HashMap<LocalId, LocalId>,
@@ -263,7 +263,7 @@ struct Cloner<'a> {
 }
 
 impl<'a> Cloner<'a> {
-    fn new(inst: &'a mut Instance, fresh_loops: bool) -> Cloner<'a> {
+    pub(crate) fn new(inst: &'a mut Instance, fresh_loops: bool) -> Cloner<'a> {
         Cloner {
             inst,
             vars: HashMap::new(),
@@ -303,7 +303,12 @@ impl<'a> Cloner<'a> {
         }
     }
 
-    fn block(&mut self, b: &Block) -> Block {
+    /// Reads of loop variable `v` become `by`.
+    pub(crate) fn substitute(&mut self, v: LoopVarId, by: Affine) {
+        self.vars.insert(v, by);
+    }
+
+    pub(crate) fn block(&mut self, b: &Block) -> Block {
         b.iter().map(|s| self.stmt(s)).collect()
     }
 
@@ -351,7 +356,7 @@ impl<'a> Cloner<'a> {
         }
     }
 
-    fn expr(&mut self, e: ExprId) -> ExprId {
+    pub(crate) fn expr(&mut self, e: ExprId) -> ExprId {
         let span = self.inst.expr_spans[e.index()];
         let new = match self.inst.expr(e).clone() {
             Expr::LoopVar(v) => match self.vars.get(&v).cloned() {

@@ -368,10 +368,21 @@ fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<
         return None;
     }
     let mut vf = vector_factor(l, min_bits, max_bits)?;
-    // Register pressure: the varying locals live in registers across inner loops (x86-64
-    // has 16 vector registers); halve the lanes while their registers exceed 10.
+    // Register pressure: the varying locals updated inside inner loops (accumulators)
+    // live in registers across those loops (x86-64 has 16 vector registers); halve the
+    // lanes while their registers exceed 10. Locals assigned outside inner loops are
+    // short-lived temporaries.
+    let mut in_loops = HashSet::new();
+    walk_stmts(&l.body, &mut Vec::new(), &mut |s, outer| {
+        if let Stmt::Assign { local, .. } = s {
+            if !outer.is_empty() {
+                in_loops.insert(*local);
+            }
+        }
+    });
     let local_bits: u32 = varying_locals
         .iter()
+        .filter(|lv| in_loops.contains(*lv))
         .filter_map(|&lv| lplans.storage(inst, lv).map(rep_bits))
         .sum();
     while vf > 4 && local_bits * vf > 10 * 128 && vf * min_bits > 32 {
