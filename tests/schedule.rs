@@ -157,6 +157,30 @@ fn a_loop_with_a_varying_trip_count_cannot_be_split() {
     );
 }
 
+/// `buffer` copies what a loop reads into an on-chip array first; the JIT must not pack
+/// a binary operand before the node has filled it.
+#[test]
+fn buffers_keep_results() {
+    let ir = keeps_results(
+        "bin_dot",
+        "buffer-bin",
+        "schedule bdot for cpu:\n    buffer(w)\n    buffer(x, at=i)",
+    );
+    assert!(ir.contains("w_buf: bin[5, 70]"), "{ir}");
+    assert!(ir.contains("x_buf: bin[1, 70]"), "{ir}");
+    keeps_results(
+        "tensor_sum",
+        "buffer-f32",
+        "schedule mm for cpu:\n    split(k, 2)\n    buffer(b, at=i)",
+    );
+    refused(
+        "tensor_sum",
+        "buffer-written",
+        "schedule mm for cpu:\n    buffer(y)",
+        "is written where it would be buffered",
+    );
+}
+
 /// `--autotune` measures candidates and says which it chose; the result is unchanged.
 #[test]
 fn autotune_chooses_a_blocking() {

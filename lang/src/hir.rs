@@ -86,6 +86,9 @@ pub enum Prim {
     Fuse { outer: Named, inner: Named },
     /// `stream(t, depth=16)`: the FIFO depth of the dataflow channel carrying tensor `t`.
     Stream { array: Named, depth: u32 },
+    /// `buffer(x, at=v)`: each iteration of loop `v` (the whole kernel without `at`)
+    /// first copies the box of `x` it reads into an on-chip array and reads that.
+    Buffer { array: Named, at: Option<Named> },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -108,6 +111,7 @@ impl Prim {
             Prim::Reorder { .. } => "reorder",
             Prim::Fuse { .. } => "fuse",
             Prim::Stream { .. } => "stream",
+            Prim::Buffer { .. } => "buffer",
         }
     }
 
@@ -118,7 +122,9 @@ impl Prim {
             | Prim::Parallel { var }
             | Prim::Vectorize { var }
             | Prim::Split { var, .. } => var.span,
-            Prim::Partition { array, .. } | Prim::Stream { array, .. } => array.span,
+            Prim::Partition { array, .. }
+            | Prim::Stream { array, .. }
+            | Prim::Buffer { array, .. } => array.span,
             Prim::Fuse { outer, inner } => outer.span.to(inner.span),
             Prim::Tile { vars, .. } => vars[0].span.to(vars[1].span),
             Prim::Reorder { span, .. } => *span,

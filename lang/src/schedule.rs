@@ -122,13 +122,14 @@ fn prim(
         "unroll" => (1, &["factor"]),
         "partition" => (1, &["dim", "kind", "factor"]),
         "stream" => (1, &["depth"]),
+        "buffer" => (1, &["at"]),
         "parallel" | "vectorize" => (1, &[]),
         _ => {
             return err(
                 diags,
                 span,
                 format!("unknown schedule primitive `{name}`"),
-                "primitives: split, tile, reorder, fuse, unroll, pipeline, partition, stream, parallel, vectorize",
+                "primitives: split, tile, reorder, fuse, unroll, pipeline, partition, buffer, stream, parallel, vectorize",
             )
         }
     };
@@ -137,7 +138,7 @@ fn prim(
         return err(
             diags,
             span,
-            format!("`{name}` takes {} first", if matches!(name, "partition" | "stream") { "an array" } else { "a loop variable" }),
+            format!("`{name}` takes {} first", if matches!(name, "partition" | "stream" | "buffer") { "an array" } else { "a loop variable" }),
             "e.g. `unroll(k, 4)`, `pipeline(j, ii=1)`, `partition(w, dim=1, kind=cyclic, factor=4)`",
         );
     }
@@ -192,6 +193,41 @@ fn prim(
         }
     };
     let get = |key: &str| a.named.iter().find(|(n, _)| n.name == key).map(|(_, e)| *e);
+    if name == "buffer" {
+        let known = k.params.iter().any(|p| p.name == *target)
+            || k.locals.iter().any(|l| l.name == *target && l.is_tensor)
+            || globals.iter().any(|g| g == target);
+        if !known {
+            return err(
+                diags,
+                named.span,
+                format!("`{target}` is not an array of `{}`", k.name),
+                "buffer a parameter, a module `param` or a local tensor the kernel reads",
+            );
+        }
+        let at = match get("at") {
+            None => None,
+            Some(e) => {
+                let ExprKind::Name(v) = &e.kind else {
+                    return err(
+                        diags,
+                        e.span,
+                        "`at` names a loop variable".into(),
+                        "e.g. `buffer(w, at=k)`",
+                    );
+                };
+                let v = Named {
+                    name: v.clone(),
+                    span: e.span,
+                };
+                if !is_loop(k, loops, &v, diags) {
+                    return None;
+                }
+                Some(v)
+            }
+        };
+        return Some(Prim::Buffer { array: named, at });
+    }
     if name == "stream" {
         let local = k.locals.iter().any(|l| l.name == *target && l.is_tensor);
         if !local {

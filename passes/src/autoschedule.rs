@@ -8,8 +8,11 @@
 //! loop-carried f32 sum cannot start every cycle: its loop gets II=4 (an f32 add). The
 //! loops of a perfect nest around the pipelined loop are flattened into it (one pipeline
 //! fill for the whole nest). The limit starts at 256 and halves until the estimate
-//! (estimate.rs) fits the device. Before this, `kiln hls` and `kiln report` fuse the
-//! network's consecutive kernels (fuse.rs).
+//! (estimate.rs) fits the device. Before pipelining, a reduction loop longer than the
+//! limit is split (tile.rs) so a block of it can be unrolled, and each instance is tried
+//! with and without on-chip copies of the input ports its reductions reuse (tile.rs
+//! `buffer`): it keeps the faster estimate. Before all this, `kiln hls` and `kiln report`
+//! fuse the network's consecutive kernels (fuse.rs).
 //!
 //! Before: `for k: for i: for j: for c in 0..8: for u in 0..3: for v in 0..3: acc += ...`.
 //! After: `for j: [pipeline II=1, flatten]` (72 inner iterations unrolled; `i`, `j` one pipeline) and
@@ -36,11 +39,36 @@ pub fn auto_fpga(module: &mut Module, dev: &Device) -> u64 {
     }
     let original = module.clone();
     let mut limit = 256;
+    let budget = dev.bram18 as u64 * 18 * 1024 / 4;
     loop {
-        *module = original.clone();
-        for (inst, &todo) in module.instances.iter_mut().zip(&untouched) {
-            if todo {
-                schedule_instance(inst, limit);
+        // Each instance with and without on-chip copies of its inputs; it keeps the
+        // variant the estimate says is faster.
+        let variant = |buffered: bool| {
+            let mut m = original.clone();
+            for (inst, &todo) in m.instances.iter_mut().zip(&untouched) {
+                if todo {
+                    split_reductions(inst, limit);
+                    if buffered {
+                        buffer_inputs(inst, budget);
+                    }
+                    schedule_instance(inst, limit);
+                }
+            }
+            m
+        };
+        let (plain, buffered) = (variant(false), variant(true));
+        let cycles = |m: &Module| -> HashMap<crate::ir::InstanceId, u64> {
+            estimate(m)
+                .into_iter()
+                .map(|(id, e)| (id, e.cycles))
+                .collect()
+        };
+        let (cp, cb) = (cycles(&plain), cycles(&buffered));
+        *module = plain;
+        for (i, inst) in buffered.instances.into_iter().enumerate() {
+            let id = crate::ir::InstanceId(i as u32);
+            if cb.get(&id) < cp.get(&id) {
+                module.instances[i] = inst;
             }
         }
         let fits = module
@@ -56,6 +84,121 @@ pub fn auto_fpga(module: &mut Module, dev: &Device) -> u64 {
             return limit;
         }
         limit /= 2;
+    }
+}
+
+/// Splits every innermost reduction loop longer than `limit` by the largest power of two
+/// that divides it and is at most `limit`, so that the outer loop can be pipelined with
+/// the inner one unrolled: the reduction's parallelism (tile.rs).
+fn split_reductions(inst: &mut Instance, limit: u64) {
+    let mut names = Vec::new();
+    for (_, c) in inst.computes() {
+        crate::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+            if let Stmt::For(l) = s {
+                let innermost = !l.body.iter().any(|s| matches!(s, Stmt::For(_)));
+                let n = trips(l).unwrap_or(0);
+                if innermost && n > limit && l.step == 1 && updates_itself(inst, &l.body) {
+                    names.push((l.var, n));
+                }
+            }
+        });
+    }
+    for (var, n) in names {
+        let f = (1..=limit.min(n / 2))
+            .rev()
+            .find(|f| f.is_power_of_two() && n % f == 0)
+            .unwrap_or(1);
+        if f < 2 {
+            continue;
+        }
+        // A unique name for the loop while it is split, then the usual `_o`/`_i` names.
+        let name = inst.loop_vars[var.index()].name.clone();
+        let tmp = format!("\u{1}split{}", var.0);
+        inst.loop_vars[var.index()].name = tmp.clone();
+        let outer = format!("{name}_o");
+        let inner = format!("{name}_i");
+        let r = crate::tile::for_each_body(inst, &mut |i, b| {
+            crate::tile::split(i, b, &tmp, f as u32, &outer, &inner)
+        });
+        if r.is_err() {
+            inst.loop_vars[var.index()].name = name;
+        }
+    }
+}
+
+/// Whether the block assigns a local from an expression that reads it (a reduction).
+fn updates_itself(inst: &Instance, b: &Block) -> bool {
+    b.iter().any(|s| match s {
+        Stmt::Assign { local, value, .. } => {
+            let mut found = false;
+            inst.for_each_subexpr(*value, &mut |x| {
+                found |= matches!(x, Expr::Local(y) if y == local)
+            });
+            found
+        }
+        _ => false,
+    })
+}
+
+/// Copies every input port a node reads inside a reduction, more than twice per element,
+/// into an on-chip buffer at the start of the node (tile.rs `buffer`) while their bits
+/// fit `budget`: a port delivers one element per cycle, a partitioned buffer as many as
+/// it has banks.
+fn buffer_inputs(inst: &mut Instance, budget: u64) {
+    let mut used = 0u64;
+    let nodes: Vec<crate::ir::NodeId> = inst.graph.node_indices().collect();
+    for n in nodes {
+        let Node::Compute(c) = &inst.graph[n] else {
+            continue;
+        };
+        // Inputs read inside a reduction loop (the reads that get unrolled), and read more
+        // times than they have elements (a copy read once gains nothing).
+        let mut in_reduction: Vec<TensorId> = Vec::new();
+        let mut reads: HashMap<TensorId, u64> = HashMap::new();
+        crate::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, loops| {
+            let times = loops
+                .iter()
+                .map(|l| trips(l).unwrap_or(1))
+                .fold(1u64, u64::saturating_mul);
+            let reduction = loops.iter().any(|l| updates_itself(inst, &l.body));
+            for r in crate::ir::stmt_roots(s) {
+                let mut loads = Vec::new();
+                inst.loads_in(r, &mut loads);
+                for a in loads {
+                    let input = matches!(inst.tensor(a.tensor).kind, TensorKind::Input(_));
+                    if !input || c.writes.contains(&a.tensor) {
+                        continue;
+                    }
+                    *reads.entry(a.tensor).or_insert(0) += times;
+                    if reduction && !in_reduction.contains(&a.tensor) {
+                        in_reduction.push(a.tensor);
+                    }
+                }
+            }
+        });
+        let wanted: Vec<TensorId> = in_reduction
+            .into_iter()
+            .filter(|t| reads[t] > 2 * inst.tensor(*t).len() as u64)
+            .collect();
+        for x in wanted {
+            let bits = inst.tensor(x).len() as u64 * inst.tensor(x).elem.storage_bits() as u64;
+            if used + bits > budget {
+                continue;
+            }
+            let Node::Compute(c) = &mut inst.graph[n] else {
+                continue;
+            };
+            let mut body = c.body.clone();
+            let made = crate::tile::buffer(inst, &mut body, x, None);
+            if let (Ok(bufs), Node::Compute(c)) = (made, &mut inst.graph[n]) {
+                c.body = body;
+                for b in bufs {
+                    c.reads.push(b);
+                    c.writes.push(b);
+                }
+                used += bits;
+            }
+        }
     }
 }
 
@@ -78,9 +221,15 @@ fn has_directives(inst: &Instance) -> bool {
         })
 }
 
+/// The trip count when the bounds differ by a constant (constant bounds, or the inner
+/// loop of a split).
 fn trips(l: &Loop) -> Option<u64> {
-    let (lo, hi) = (l.lo.as_constant()?, l.hi.as_constant()?);
-    let span = if l.step > 0 { hi - lo } else { lo - hi };
+    let span = if l.step > 0 {
+        l.hi.add_scaled(&l.lo, -1)
+    } else {
+        l.lo.add_scaled(&l.hi, -1)
+    }
+    .as_constant()?;
     Some((span.max(0) as u64).div_ceil(l.step.unsigned_abs()))
 }
 

@@ -10,7 +10,9 @@
 //!   unrolled (as Vitis does); a loop flattened into the loop around it (`fuse`, or
 //!   the automatic schedule on a perfect nest) extends that pipeline: the pair takes
 //!   `(outer trips * inner iterations - 1) * II + depth`; calls add the callee's cycles.
-//!   Arrays no node touches (fused away) take no memory.
+//!   Arrays no node touches (fused away) take no memory. An off-chip port (an input or
+//!   an output of the instance) moves one element per cycle, so a pipelined iteration
+//!   that makes k accesses to one port has an II of at least k.
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
@@ -397,12 +399,15 @@ impl Est<'_> {
         let (cycles, res) = if let Some(ii) = l.directives.pipeline_ii {
             // Inner loops are unrolled completely: one iteration's depth, their copies.
             let (depth_cycles, body_res) = self.unrolled(&l.body, ranges);
+            // An off-chip port moves one element per cycle: an iteration that reads or
+            // writes a port k times cannot start more often than every k cycles.
+            let ii = (ii as u64).max(self.port_accesses(&l.body, ranges) * copies);
             let c = if iters == 0 {
                 0
             } else {
-                (iters - 1) * ii as u64 + depth_cycles + 1
+                (iters - 1) * ii + depth_cycles + 1
             };
-            self.loops[slot].pipeline = Some((ii as u64, iters));
+            self.loops[slot].pipeline = Some((ii, iters));
             (c, body_res.times(copies))
         } else {
             let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
@@ -428,6 +433,59 @@ impl Est<'_> {
         self.loops[slot].cycles = cycles;
         self.loops[slot].res = res;
         (cycles, res)
+    }
+
+    /// The most accesses one pass of `b` (inner loops unrolled) makes to one off-chip
+    /// port (an input, or an output of the instance).
+    fn port_accesses(&self, b: &Block, ranges: &mut Vec<(u32, i64, i64)>) -> u64 {
+        let mut counts: std::collections::HashMap<crate::ir::TensorId, u64> =
+            std::collections::HashMap::new();
+        self.count_ports(b, 1, ranges, &mut counts);
+        counts.values().copied().max().unwrap_or(0)
+    }
+
+    fn count_ports(
+        &self,
+        b: &Block,
+        times: u64,
+        ranges: &mut Vec<(u32, i64, i64)>,
+        counts: &mut std::collections::HashMap<crate::ir::TensorId, u64>,
+    ) {
+        let port = |t: crate::ir::TensorId| {
+            matches!(self.inst.tensor(t).kind, TensorKind::Input(_))
+                || self.inst.outputs.contains(&t)
+        };
+        for s in b {
+            match s {
+                Stmt::For(l) => {
+                    let n = self.trips(l, ranges).max(1);
+                    ranges.push((l.var.0, 0, n as i64));
+                    self.count_ports(&l.body, times.saturating_mul(n), ranges, counts);
+                    ranges.pop();
+                }
+                Stmt::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    self.count_ports(then_block, times, ranges, counts);
+                    self.count_ports(else_block, times, ranges, counts);
+                }
+                _ => {}
+            }
+            for r in crate::ir::stmt_roots(s) {
+                let mut loads = Vec::new();
+                self.inst.loads_in(r, &mut loads);
+                for a in loads.into_iter().filter(|a| port(a.tensor)) {
+                    *counts.entry(a.tensor).or_insert(0) += times;
+                }
+            }
+            if let Stmt::Store { access, .. } = s {
+                if port(access.tensor) {
+                    *counts.entry(access.tensor).or_insert(0) += times;
+                }
+            }
+        }
     }
 
     /// A block with every loop in it unrolled: the latency of one pass (loops in parallel)

@@ -500,7 +500,11 @@ fn fuse_nodes(inst: &mut Instance, p: NodeId, c: NodeId, t: TensorId, name: &str
         let (_, cbody) = band(&cc.body, &shape)?;
         walk_stmts(cbody, &mut Vec::new(), &mut |s, _| {
             for r in stmt_roots(s) {
-                collect_loads(inst, r, t, &mut load_ids);
+                inst.for_each_subexpr_id(r, &mut |e, x| {
+                    if matches!(x, Expr::Load(a) if a.tensor == t) {
+                        load_ids.push(e);
+                    }
+                });
             }
         });
     }
@@ -522,15 +526,4 @@ fn fuse_nodes(inst: &mut Instance, p: NodeId, c: NodeId, t: TensorId, name: &str
     }
     absorb(&mut inst.graph, p, c);
     Some(())
-}
-
-fn collect_loads(inst: &Instance, e: ExprId, t: TensorId, out: &mut Vec<ExprId>) {
-    if let Expr::Load(a) = inst.expr(e) {
-        if a.tensor == t {
-            out.push(e);
-        }
-    }
-    for o in expr_operands(inst.expr(e)) {
-        collect_loads(inst, o, t, out);
-    }
 }

@@ -640,22 +640,27 @@ impl Instance {
 
     /// Calls `f` on `e` and every expression under it (pre-order).
     pub fn for_each_subexpr(&self, e: ExprId, f: &mut dyn FnMut(&Expr)) {
+        self.for_each_subexpr_id(e, &mut |_, x| f(x));
+    }
+
+    /// [`Instance::for_each_subexpr`] with each expression's id.
+    pub fn for_each_subexpr_id(&self, e: ExprId, f: &mut dyn FnMut(ExprId, &Expr)) {
         let x = self.expr(e);
-        f(x);
+        f(e, x);
         match x {
-            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => self.for_each_subexpr(*a, f),
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => self.for_each_subexpr_id(*a, f),
             Expr::Binary(_, a, b) => {
-                self.for_each_subexpr(*a, f);
-                self.for_each_subexpr(*b, f);
+                self.for_each_subexpr_id(*a, f);
+                self.for_each_subexpr_id(*b, f);
             }
             Expr::Select {
                 cond,
                 then,
                 otherwise,
             } => {
-                self.for_each_subexpr(*cond, f);
-                self.for_each_subexpr(*then, f);
-                self.for_each_subexpr(*otherwise, f);
+                self.for_each_subexpr_id(*cond, f);
+                self.for_each_subexpr_id(*then, f);
+                self.for_each_subexpr_id(*otherwise, f);
             }
             Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => {}
         }

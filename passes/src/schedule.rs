@@ -215,6 +215,46 @@ fn apply_prim(
             }
             found
         }
+        Prim::Buffer { array, at } => {
+            let Some(x) = (0..inst.tensors.len())
+                .map(|i| crate::ir::TensorId(i as u32))
+                .find(|&t| inst.tensor(t).is_named(&array.name))
+            else {
+                return Ok(0);
+            };
+            let at = at.as_ref().map(|v| v.name.as_str());
+            let mut made = 0;
+            let nodes: Vec<crate::ir::NodeId> = inst.graph.node_indices().collect();
+            for n in nodes {
+                let Node::Compute(c) = &mut inst.graph[n] else {
+                    continue;
+                };
+                if !c.reads.contains(&x) {
+                    continue;
+                }
+                let original = std::mem::take(&mut c.body);
+                let mut body = original.clone();
+                let r = tile::buffer(inst, &mut body, x, at);
+                let Node::Compute(c) = &mut inst.graph[n] else {
+                    continue;
+                };
+                match r {
+                    Ok(bufs) => {
+                        c.body = body;
+                        made += bufs.len();
+                        for b in bufs {
+                            c.reads.push(b);
+                            c.writes.push(b);
+                        }
+                    }
+                    Err(e) => {
+                        c.body = original;
+                        return Err(e);
+                    }
+                }
+            }
+            made
+        }
         Prim::Parallel { .. } | Prim::Vectorize { .. } => 0,
     })
 }

@@ -1022,3 +1022,264 @@ fn jam_legal(
     }
     Some(privates)
 }
+
+// ------------------------------------------------------------------ buffers
+
+/// Copies, at the start of each iteration of every loop named `at` (or once before the
+/// node's statements when `at` is `None`), the box of tensor `x` that the iteration reads
+/// into a new on-chip tensor, and makes the iteration read the copy. Returns the buffers
+/// made. Refused when `x` is written in the node, when an access is guarded or unproven
+/// (the box could reach outside `x`), or when the box's size is not a constant.
+///
+/// Before: `for i: for k in 0..8: acc += a[i, k] * w[k]` with `buffer(a, at=i)`.
+/// After: `for i: for d1 in 0..8: a_buf[d1] = a[i, d1]` then `... a_buf[k] * w[k]`.
+pub fn buffer(
+    inst: &mut Instance,
+    block: &mut Block,
+    x: TensorId,
+    at: Option<&str>,
+) -> Result<Vec<TensorId>, TileError> {
+    let xname = inst.tensor(x).name.clone();
+    let mut written = false;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Store { access, .. } = s {
+            written |= access.tensor == x;
+        }
+    });
+    if written {
+        return refuse(
+            format!("`{xname}` is written where it would be buffered"),
+            "buffer tensors the loop only reads",
+        );
+    }
+    let mut made = Vec::new();
+    match at {
+        None => {
+            if let Some(t) = buffer_block(inst, block, x)? {
+                made.push(t);
+            }
+        }
+        Some(name) => buffer_in(inst, block, x, name, &mut made)?,
+    }
+    Ok(made)
+}
+
+fn buffer_in(
+    inst: &mut Instance,
+    block: &mut Block,
+    x: TensorId,
+    at: &str,
+    made: &mut Vec<TensorId>,
+) -> Result<(), TileError> {
+    for s in block.iter_mut() {
+        match s {
+            Stmt::For(l) if var_name(inst, l.var) == at => {
+                if let Some(t) = buffer_block(inst, &mut l.body, x)? {
+                    made.push(t);
+                }
+            }
+            Stmt::For(l) => buffer_in(inst, &mut l.body, x, at, made)?,
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                buffer_in(inst, then_block, x, at, made)?;
+                buffer_in(inst, else_block, x, at, made)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Each loop inside a block as `base + sum(k * t)`: `base` affine in the variables
+/// outside the block, each `t` running over `0..n` (its own iterations, and those of inner
+/// loops its start depends on). Refused for a loop whose trip count varies.
+type Spread = (Affine, Vec<(i64, i64)>);
+
+fn inner_spreads(
+    inst: &Instance,
+    b: &Block,
+    spreads: &mut HashMap<LoopVarId, Spread>,
+) -> Result<(), TileError> {
+    for s in b {
+        match s {
+            Stmt::For(l) => {
+                let Some(n) = constant_trips(l) else {
+                    return refuse(
+                        format!(
+                            "the loop `{}` inside the buffered region has a varying trip count",
+                            var_name(inst, l.var)
+                        ),
+                        "buffer at a loop whose inner loops have constant trip counts (step 1)",
+                    );
+                };
+                let mut base = Affine::constant(l.lo.constant);
+                let mut offsets = vec![(1, n.max(1))];
+                for &(v, c) in &l.lo.terms {
+                    match spreads.get(&v) {
+                        Some((b0, offs)) => {
+                            base = base.add_scaled(b0, c);
+                            offsets.extend(offs.iter().map(|&(k, m)| (k * c, m)));
+                        }
+                        None => base = base.add_scaled(&Affine::var(v), c),
+                    }
+                }
+                spreads.insert(l.var, (base, offsets));
+                inner_spreads(inst, &l.body, spreads)?;
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                inner_spreads(inst, then_block, spreads)?;
+                inner_spreads(inst, else_block, spreads)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Buffers `x` for the statements of `b` (see [`buffer`]); `None` when they do not read it.
+fn buffer_block(
+    inst: &mut Instance,
+    b: &mut Block,
+    x: TensorId,
+) -> Result<Option<TensorId>, TileError> {
+    let xname = inst.tensor(x).name.clone();
+    let reads: Vec<Access> = accesses(inst, b)
+        .into_iter()
+        .filter(|(a, _)| a.tensor == x)
+        .map(|(a, _)| a)
+        .collect();
+    if reads.is_empty() {
+        return Ok(None);
+    }
+    if reads.iter().any(|a| a.guarded || a.checked) {
+        return refuse(
+            format!("`{xname}` is read under a condition or with an unproven index here, so the box of elements it reads could reach outside it"),
+            "buffer tensors whose every read is proven in bounds",
+        );
+    }
+    let mut spreads = HashMap::new();
+    inner_spreads(inst, b, &mut spreads)?;
+    // Per dimension: base (outer affine) + [lo, hi].
+    let rank = inst.tensor(x).shape.len();
+    let mut base: Vec<Option<Affine>> = vec![None; rank];
+    let mut box_lo = vec![i64::MAX; rank];
+    let mut box_hi = vec![i64::MIN; rank];
+    for a in &reads {
+        for (d, ix) in a.index.iter().enumerate() {
+            let mut outer = Affine::constant(ix.constant);
+            let (mut lo, mut hi) = (0i64, 0i64);
+            for &(v, c) in &ix.terms {
+                match spreads.get(&v) {
+                    Some((b0, offsets)) => {
+                        outer = outer.add_scaled(b0, c);
+                        for &(k, n) in offsets {
+                            let (p, q) = (0, c * k * (n - 1));
+                            lo += p.min(q);
+                            hi += p.max(q);
+                        }
+                    }
+                    None => outer = outer.add_scaled(&Affine::var(v), c),
+                }
+            }
+            let b0 = base[d].get_or_insert_with(|| outer.clone());
+            let Some(shift) = outer.add_scaled(b0, -1).as_constant() else {
+                return refuse(
+                    format!("the reads of `{xname}` here do not lie in one box of constant size (dimension {})", d + 1),
+                    "buffer where every read's index differs from the others by constants and inner loop variables",
+                );
+            };
+            box_lo[d] = box_lo[d].min(lo + shift);
+            box_hi[d] = box_hi[d].max(hi + shift);
+        }
+    }
+    let extents: Vec<usize> = (0..rank)
+        .map(|d| (box_hi[d] - box_lo[d] + 1) as usize)
+        .collect();
+    let origin: Vec<Affine> = (0..rank)
+        .map(|d| {
+            base[d]
+                .clone()
+                .unwrap_or_default()
+                .add_scaled(&Affine::constant(box_lo[d]), 1)
+        })
+        .collect();
+    // The buffer and its copy nest.
+    let xt = inst.tensor(x).clone();
+    let buf = inst.add_tensor(Tensor {
+        name: format!("{xname}_buf"),
+        elem: xt.elem,
+        shape: extents.clone(),
+        kind: TensorKind::Temp,
+        declared: true,
+        reason: TypeReason::Declared,
+        range: xt.range.clone(),
+        partition: Vec::new(),
+        stream_depth: None,
+        bound_to: Vec::new(),
+        span: xt.span,
+    });
+    let vars: Vec<LoopVarId> = (0..rank)
+        .map(|d| inst.add_loop_var(format!("{xname}_b{d}"), xt.span))
+        .collect();
+    let src = Access {
+        tensor: x,
+        index: (0..rank)
+            .map(|d| origin[d].add_scaled(&Affine::var(vars[d]), 1))
+            .collect(),
+        checked: false,
+        guarded: false,
+    };
+    let load = inst.add_expr(Expr::Load(src), xt.span);
+    inst.expr_types[load.index()] = Some(xt.elem);
+    inst.expr_ranges[load.index()] = xt.range.clone();
+    let mut copy = vec![Stmt::Store {
+        access: Access {
+            tensor: buf,
+            index: vars.iter().map(|v| Affine::var(*v)).collect(),
+            checked: false,
+            guarded: false,
+        },
+        value: load,
+        span: xt.span,
+    }];
+    for d in (0..rank).rev() {
+        copy = vec![Stmt::For(Loop {
+            var: vars[d],
+            lo: Affine::constant(0),
+            hi: Affine::constant(extents[d] as i64),
+            step: 1,
+            body: copy,
+            directives: LoopDirectives::default(),
+            span: xt.span,
+        })];
+    }
+    // Reads of `x` in the block read the buffer.
+    let mut loads = Vec::new();
+    walk_stmts(b, &mut Vec::new(), &mut |s, _| {
+        for r in stmt_roots(s) {
+            inst.for_each_subexpr_id(r, &mut |e, ex| {
+                if matches!(ex, Expr::Load(a) if a.tensor == x) {
+                    loads.push(e);
+                }
+            });
+        }
+    });
+    for e in loads {
+        if let Expr::Load(a) = &mut inst.exprs[e.index()] {
+            a.tensor = buf;
+            for (d, ix) in a.index.iter_mut().enumerate() {
+                *ix = ix.add_scaled(&origin[d], -1);
+            }
+        }
+    }
+    copy.append(b);
+    *b = copy;
+    Ok(Some(buf))
+}

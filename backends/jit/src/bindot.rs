@@ -139,6 +139,9 @@ struct Candidate<'a> {
 impl BinDots {
     /// Finds the rewritable accumulations of a node body.
     pub fn find(inst: &Instance, lplans: &LocalPlans, body: &Block) -> BinDots {
+        // The prologue packs operands before the node runs: a tensor the node writes
+        // (an on-chip buffer filled by a copy loop) would be packed before it is filled.
+        let (_, written) = block_accesses(inst, body);
         let mut candidates: Vec<Candidate> = Vec::new();
         walk_stmts(body, &mut Vec::new(), &mut |s, loops| {
             let Stmt::Assign { local, value, .. } = s else {
@@ -147,6 +150,9 @@ impl BinDots {
             let Some((x, w)) = product_of(inst, *local, *value) else {
                 return;
             };
+            if written.contains(&x.tensor) || written.contains(&w.tensor) {
+                return;
+            }
             // Exact in any order: an inferred accumulator (its type holds every partial
             // sum) or a lazily wrapped one (a ring).
             if inst.local(*local).declared && lplans.lazy(*local).is_none() {
