@@ -2,7 +2,8 @@
 //! for kernels the user gave no `cpu` schedule, chosen from a model of the machine.
 //!
 //! A candidate nest is a node's top-level loop `i` whose body is one loop `j`, whose body
-//! holds an inner loop that updates a scalar (a reduction). The JIT runs `j` in SIMD lanes (16 per group) and
+//! holds an inner loop that updates a scalar (a reduction), with at least 2^20 innermost
+//! iterations (smaller nests would spend more time in code generation than they save). The JIT runs `j` in SIMD lanes (16 per group) and
 //! keeps the accumulators of one group in vector registers across the reduction loop.
 //! - Register blocking: `i` is split by R and its inner loop unrolled and jammed, so the
 //!   reduction updates R rows of accumulators and each load of the `j`-indexed operand
@@ -95,7 +96,7 @@ impl std::fmt::Display for Blocking {
 }
 
 /// The candidate nests of an instance: (node index in `computes()` order, i, j).
-fn nests(inst: &Instance) -> Vec<(usize, Loop, Loop)> {
+fn nests(inst: &Instance, min_work: u64) -> Vec<(usize, Loop, Loop)> {
     let mut out = Vec::new();
     for (n, (_, c)) in inst.computes().into_iter().enumerate() {
         for s in &c.body {
@@ -113,12 +114,30 @@ fn nests(inst: &Instance) -> Vec<(usize, Loop, Loop)> {
                     });
                 }
             }
-            if has_inner && trips(i).is_some() && trips(j).is_some() {
+            if has_inner && work(i).is_some_and(|w| w >= min_work) {
                 out.push((n, i.clone(), j.clone()));
             }
         }
     }
     out
+}
+
+/// Nests with fewer innermost iterations than this run in well under a millisecond:
+/// blocking them would cost more code generation time than it saves.
+const MIN_WORK: u64 = 1 << 20;
+
+/// The innermost iterations of a loop nest (`None` when a trip count varies).
+fn work(l: &Loop) -> Option<u64> {
+    let n = trips(l)?.max(0) as u64;
+    let mut inner = 0u64;
+    let mut leaf = true;
+    for s in &l.body {
+        if let Stmt::For(x) = s {
+            leaf = false;
+            inner = inner.saturating_add(work(x)?);
+        }
+    }
+    Some(n.saturating_mul(if leaf { 1 } else { inner }))
 }
 
 fn trips(l: &Loop) -> Option<i64> {
@@ -210,13 +229,14 @@ pub fn model(inst: &Instance, i: &Loop, j: &Loop, m: &Machine) -> Blocking {
 }
 
 /// The blockings `--autotune` measures for the first nest of `module` (the model's
-/// first), or none when no instance has a candidate nest.
+/// first), or none when no instance has a candidate nest (of any size: autotuning is
+/// asked for).
 pub fn candidates(module: &Module, skip: &HashSet<String>, m: &Machine) -> Vec<Blocking> {
     let Some((inst, i, j)) = module
         .instances
         .iter()
         .filter(|inst| !skip.contains(&inst.kernel))
-        .find_map(|inst| nests(inst).into_iter().next().map(|(_, i, j)| (inst, i, j)))
+        .find_map(|inst| nests(inst, 0).into_iter().next().map(|(_, i, j)| (inst, i, j)))
     else {
         return Vec::new();
     };
@@ -255,7 +275,8 @@ pub fn auto_cpu(
         if skip.contains(&inst.kernel) {
             continue;
         }
-        for (node_index, i, j) in nests(inst) {
+        let min_work = if forced.is_some() { 0 } else { MIN_WORK };
+        for (node_index, i, j) in nests(inst, min_work) {
             let b = forced.unwrap_or_else(|| model(inst, &i, &j, m));
             if b.rows <= 1 && b.cols.is_none() {
                 continue;
