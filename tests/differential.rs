@@ -39,8 +39,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The engines compared; the first is the reference. `jit-tiled` is the JIT after random
-/// loop transformations (split, unroll-and-jam, reorder: passes/src/tile.rs), library
-/// mode only.
+/// loop transformations (split, unroll-and-jam, reorder, buffer: passes/src/tile.rs),
+/// library mode only.
 const ENGINES: &[&str] = &["interp", "jit", "jit-tiled"];
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -297,7 +297,35 @@ fn random_tiling(m: &mut kiln_passes::ir::Module, seed: u64) {
                 break;
             }
             let name = names[next(names.len() as u64) as usize].clone();
-            let _ = match next(3) {
+            let _ = match next(4) {
+                3 => {
+                    // Buffer a tensor some node reads, at a random loop or for the node.
+                    let nodes: Vec<_> = inst.graph.node_indices().collect();
+                    let Some(&n) = nodes.get(next(nodes.len() as u64) as usize) else {
+                        continue;
+                    };
+                    let kiln_passes::ir::Node::Compute(c) = &inst.graph[n] else {
+                        continue;
+                    };
+                    let Some(&x) = c.reads.get(next(c.reads.len() as u64) as usize) else {
+                        continue;
+                    };
+                    if inst.tensor(x).shape.is_empty() {
+                        continue;
+                    }
+                    let at = (next(2) == 0).then_some(name.as_str());
+                    let mut body = c.body.clone();
+                    if let Ok(bufs) = tile::buffer(inst, &mut body, x, at) {
+                        if let kiln_passes::ir::Node::Compute(c) = &mut inst.graph[n] {
+                            c.body = body;
+                            for b in bufs {
+                                c.reads.push(b);
+                                c.writes.push(b);
+                            }
+                        }
+                    }
+                    Ok(0)
+                }
                 0 => {
                     let f = 2 + next(3) as u32;
                     let outer = format!("{name}_t{step}");

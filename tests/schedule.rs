@@ -141,6 +141,20 @@ fn copies_that_update_one_element_are_not_jammed() {
     assert!(r_loops >= 2, "{ir}");
 }
 
+/// Found by the random schedules of the difftest: two accesses `y[i + 1, j]` and
+/// `y[i, j + 1]` differ by constants, yet copies of `i` meet them at different `j`.
+#[test]
+fn copies_that_meet_at_other_inner_iterations_are_not_jammed() {
+    let ir = keeps_results("wavefront", "wave", "schedule wave for cpu:\n    unroll(i)");
+    assert_eq!(ir.matches("for j.").count(), 3, "{ir}");
+    refused(
+        "wavefront",
+        "wave-order",
+        "schedule wave for cpu:\n    reorder(j, i)",
+        "would change the order in which elements of `y` are written and read",
+    );
+}
+
 #[test]
 fn a_loop_with_a_varying_trip_count_cannot_be_split() {
     refused(

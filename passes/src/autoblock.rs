@@ -236,7 +236,12 @@ pub fn candidates(module: &Module, skip: &HashSet<String>, m: &Machine) -> Vec<B
         .instances
         .iter()
         .filter(|inst| !skip.contains(&inst.kernel))
-        .find_map(|inst| nests(inst, 0).into_iter().next().map(|(_, i, j)| (inst, i, j)))
+        .find_map(|inst| {
+            nests(inst, 0)
+                .into_iter()
+                .next()
+                .map(|(_, i, j)| (inst, i, j))
+        })
     else {
         return Vec::new();
     };

@@ -593,12 +593,26 @@ fn accesses(inst: &Instance, block: &Block) -> Vec<(Access, bool)> {
     out
 }
 
-/// Whether two index lists never name the same element: some dimension differs by a
-/// nonzero constant.
-fn apart(a: &[Affine], b: &[Affine]) -> bool {
-    a.iter()
-        .zip(b)
-        .any(|(x, y)| x.add_scaled(y, -1).as_constant().is_some_and(|c| c != 0))
+/// Whether two accesses never name the same element, whatever the values of the loop
+/// variables in `varying` (each access at its own values): some dimension that uses
+/// none of them differs by a nonzero constant. (Two accesses `y[i, j + 1]` and
+/// `y[i, j]` meet when `j` differs by one between them.)
+fn apart(a: &[Affine], b: &[Affine], varying: &HashSet<LoopVarId>) -> bool {
+    a.iter().zip(b).any(|(x, y)| {
+        let fixed = |ix: &Affine| ix.terms.iter().all(|(v, _)| !varying.contains(v));
+        fixed(x) && fixed(y) && x.add_scaled(y, -1).as_constant().is_some_and(|c| c != 0)
+    })
+}
+
+/// The variables of the loops inside `block`.
+fn loops_inside(block: &Block) -> HashSet<LoopVarId> {
+    let mut out = HashSet::new();
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::For(l) = s {
+            out.insert(l.var);
+        }
+    });
+    out
 }
 
 // ------------------------------------------------------------------ reorder
@@ -740,10 +754,15 @@ fn reorder_nest(
     }
     // Dependences through tensors.
     let band_vars: Vec<LoopVarId> = band.iter().map(|l| l.var).collect();
+    let mut varying = loops_inside(&inner_body);
+    varying.extend(band_vars.iter().copied());
     let acc = accesses(inst, &inner_body);
     for (i, (a, a_store)) in acc.iter().enumerate() {
         for (b, b_store) in acc[i..].iter() {
-            if a.tensor != b.tensor || !(*a_store || *b_store) || apart(&a.index, &b.index) {
+            if a.tensor != b.tensor
+                || !(*a_store || *b_store)
+                || apart(&a.index, &b.index, &varying)
+            {
                 continue;
             }
             let same = same_iteration_vars(&band, &band_vars, a, b);
@@ -1003,6 +1022,9 @@ fn jam_legal(
             })
             .collect()
     };
+    // Inner loops are fused across the copies: each copy's access may meet another's at
+    // different iterations of them.
+    let varying = loops_inside(&l.body);
     for (a, a_store) in &acc {
         if !written.contains(&a.tensor) {
             continue;
@@ -1013,7 +1035,7 @@ fn jam_legal(
             }
             for (r, ba) in copies.iter().enumerate() {
                 for bb in &copies[r + 1..] {
-                    if !apart(&sub(&a.index, ba), &sub(&b.index, bb)) {
+                    if !apart(&sub(&a.index, ba), &sub(&b.index, bb), &varying) {
                         return None;
                     }
                 }
@@ -1158,7 +1180,26 @@ fn buffer_block(
     if reads.is_empty() {
         return Ok(None);
     }
-    if reads.iter().any(|a| a.guarded || a.checked) {
+    // Reads under an `if` may be proven in bounds only by its condition.
+    fn under_if(inst: &Instance, b: &Block, x: TensorId, inside: bool) -> bool {
+        b.iter().any(|s| match s {
+            Stmt::For(l) => under_if(inst, &l.body, x, inside),
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => under_if(inst, then_block, x, true) || under_if(inst, else_block, x, true),
+            _ => {
+                inside
+                    && stmt_roots(s).into_iter().any(|r| {
+                        let mut loads = Vec::new();
+                        inst.loads_in(r, &mut loads);
+                        loads.iter().any(|a| a.tensor == x)
+                    })
+            }
+        })
+    }
+    if reads.iter().any(|a| a.guarded || a.checked) || under_if(inst, b, x, false) {
         return refuse(
             format!("`{xname}` is read under a condition or with an unproven index here, so the box of elements it reads could reach outside it"),
             "buffer tensors whose every read is proven in bounds",
