@@ -884,7 +884,17 @@ impl<'a, 'b> Gen<'a, 'b> {
                     let (o, or) = self.expr(otherwise)?;
                     let t = self.fit(t, tr, rep);
                     let o = self.fit(o, or, rep);
-                    self.b.ins().select(c, t, o)
+                    if rep.ty() == types::I128 {
+                        // As a mask: cranelift's optimizer turns `select(x < y, x, y)` into a
+                        // 128-bit min/max its x86 back end cannot lower.
+                        let c = self.b.ins().uextend(types::I128, c);
+                        let mask = self.b.ins().ineg(c);
+                        let diff = self.b.ins().bxor(t, o);
+                        let pick = self.b.ins().band(diff, mask);
+                        self.b.ins().bxor(o, pick)
+                    } else {
+                        self.b.ins().select(c, t, o)
+                    }
                 } else {
                     let tb = self.b.create_block();
                     let ob = self.b.create_block();
