@@ -832,6 +832,7 @@ fn run_file(
             return s.finish();
         }
         schedule(&mut module);
+        check_parallel(&mut s, &module, &program);
         if let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) {
             if spec.engine == Engine::Jit {
                 let t = Instant::now();
@@ -1035,6 +1036,69 @@ fn hls_file(
 }
 
 /// Compiles with the JIT and runs; `None` when compilation failed (reported).
+/// `parallel(v)` in a `cpu` schedule: the JIT runs a statement's outermost loop on
+/// threads when its iterations are independent (kiln_jit::analysis::parallel_loop);
+/// W0803 with the reason when no loop `v` qualifies.
+fn check_parallel(s: &mut Session, module: &Module, program: &hir::Program) {
+    use kiln_passes::ir::{walk_stmts, Stmt};
+    for sc in program
+        .schedules
+        .iter()
+        .filter(|sc| sc.target == hir::Target::Cpu)
+    {
+        let kernel = &program.kernels[sc.kernel].name;
+        for p in &sc.prims {
+            let hir::Prim::Parallel { var } = p else {
+                continue;
+            };
+            let (mut honoured, mut nested, mut dependent) = (false, false, false);
+            for inst in module.instances.iter().filter(|i| i.kernel == *kernel) {
+                for (_, c) in inst.computes() {
+                    let named =
+                        |v: kiln_passes::ir::LoopVarId| inst.loop_vars[v.index()].name == var.name;
+                    match c.body.as_slice() {
+                        [Stmt::For(l)] if named(l.var) => {
+                            if kiln_jit::analysis::parallel_loop(inst, &c.body).is_some() {
+                                honoured = true;
+                            } else {
+                                dependent = true;
+                            }
+                        }
+                        _ => walk_stmts(&c.body, &mut Vec::new(), &mut |st, outer| {
+                            if let Stmt::For(l) = st {
+                                if named(l.var) {
+                                    // At the top of the statement but beside other code
+                                    // (a scalar it updates, initialized before it).
+                                    dependent |= outer.is_empty();
+                                    nested |= !outer.is_empty();
+                                }
+                            }
+                        }),
+                    }
+                }
+            }
+            if honoured {
+                continue;
+            }
+            let why = if dependent {
+                format!("the iterations of `{}` are not independent (they update a scalar in turn, or write elements another iteration touches)", var.name)
+            } else if nested {
+                format!("only a statement's outermost loop runs on threads, and `{}` is inside another loop (reorder it outermost)", var.name)
+            } else {
+                format!("no loop `{}` is left to run (not compiled, or replaced by a later `split`, `tile` or `unroll`)", var.name)
+            };
+            s.push(
+                Diagnostic::warning(
+                    codes::NOT_HONOURED,
+                    "`parallel` is not honoured on the cpu target".to_string(),
+                )
+                .at(var.span)
+                .note(why),
+            );
+        }
+    }
+}
+
 /// The automatic CPU schedule for the JIT: the model's blocking, or the fastest of a few
 /// measured candidates (`--autotune`, with a progress bar on a terminal), with and
 /// without fusing the network's kernels (fuse.rs). The model does not fuse on the CPU:

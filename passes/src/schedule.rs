@@ -7,8 +7,9 @@
 //! `pipeline`, and `partition` splits arrays into banks: the HLS back end writes them as
 //! pragmas (and checks them against each other: E0514) and `kiln report` costs them.
 //! Primitives a target does not honour are a warning (W0803), never silence: the JIT
-//! chooses its own parallel and SIMD loops, a CPU has no pipelines or banks, and the HLS
-//! back end pipelines and unrolls rather than running threads or SIMD lanes.
+//! chooses its own SIMD loops, a CPU has no pipelines or banks, and the HLS back end
+//! pipelines and unrolls rather than running threads or SIMD lanes. `parallel` on the CPU
+//! is checked by the driver against the JIT's own analysis (src/lib.rs).
 //!
 //! Before: `schedule dot for fpga: unroll(k, 4)` and the IR loop `for k in 0..8: ...`.
 //! After: `for k in 0..8: [unroll 4] ...` in every instance of `dot`.
@@ -31,8 +32,8 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
                 (Target::Fpga, Prim::Parallel { .. } | Prim::Vectorize { .. }) => Some(
                     "the FPGA back end pipelines and unrolls loops; it has no threads or SIMD lanes",
                 ),
-                (Target::Cpu, Prim::Parallel { .. } | Prim::Vectorize { .. }) => Some(
-                    "the JIT chooses its own parallel loop (a node's outermost loop when its iterations are independent) and SIMD loops",
+                (Target::Cpu, Prim::Vectorize { .. }) => Some(
+                    "the JIT chooses its own SIMD loops (loops whose iterations are independent, contiguous in memory and of SIMD types)",
                 ),
                 (Target::Cpu, Prim::Pipeline { .. } | Prim::Partition { .. }) => Some(
                     "pipelines and array banks are hardware directives; the CPU target has none",
@@ -255,7 +256,18 @@ fn apply_prim(
             }
             made
         }
-        Prim::Parallel { .. } | Prim::Vectorize { .. } => 0,
+        // The JIT runs a statement's outermost loop on threads when its iterations are
+        // independent: the driver checks `parallel` against the JIT's analysis.
+        Prim::Parallel { var } => {
+            let mut found = 0;
+            for n in inst.graph.node_weights_mut() {
+                if let Node::Compute(c) = n {
+                    found += set_loops(&mut c.body, &names, &var.name, &mut |_| {}) as usize;
+                }
+            }
+            found
+        }
+        Prim::Vectorize { .. } => 0,
     })
 }
 
