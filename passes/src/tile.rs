@@ -871,6 +871,9 @@ fn inner_var(band: &[Loop], v: LoopVarId) -> bool {
 
 // ------------------------------------------------------------------ unroll-and-jam
 
+/// The most copies of a loop body one unroll may make (the IR and the code grow with it).
+const MAX_COPIES: i64 = 1024;
+
 /// Unrolls every loop named `name` by `factor` (0: completely), jamming the copies'
 /// inner loops when legal (see the module doc). A factor that does not divide the trip
 /// count leaves a remainder loop, unrolled too. Returns how many loops were unrolled.
@@ -891,6 +894,13 @@ pub fn unroll_jam(
             );
         };
         let f = factor as i64;
+        let copies = if f == 0 { n } else { f.min(n) };
+        if copies > MAX_COPIES {
+            return refuse(
+                format!("unrolling `{name}` would make {copies} copies of its body (at most {MAX_COPIES})"),
+                "unroll by a smaller factor, e.g. `unroll(v, 4)`",
+            );
+        }
         if f == 0 || f >= n {
             return Ok(jam(inst, l, n, &whole, &ranges));
         }
