@@ -1,7 +1,8 @@
 //! Loop transformations on compute nodes: split (strip-mining, with a remainder loop),
-//! reorder (interchange of a perfect nest) and unroll-and-jam (register blocking), each
-//! with its legality check. Schedules (schedule.rs) and the automatic CPU schedule
-//! (autoschedule.rs) call them; every engine then runs the transformed loops.
+//! reorder (interchange of a perfect nest), unroll-and-jam (register blocking) and buffer
+//! (a tile of a tensor copied into a local array), each with its legality check.
+//! Schedules (schedule.rs) and the automatic schedules (autoblock.rs for the CPU,
+//! autoschedule.rs for the FPGA) call them; every engine then runs the transformed loops.
 //!
 //! A split keeps the original loop variable as the inner loop, iterating over the same
 //! values, so indices and expressions in the body do not change:
