@@ -64,6 +64,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/relu_dot.kiln",
         "tests/hls/mixed.kiln",
         "tests/hls/call.kiln",
+        "tests/hls/argmax.kiln",
     ];
     let results: Vec<(String, Checked)> = std::thread::scope(|s| {
         let handles: Vec<_> = files

@@ -281,7 +281,7 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
 const MAX_NESTING: usize = 2000;
 
 const BUILTINS: &[&str] = &[
-    "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load",
+    "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin",
 ];
 
 impl Checker<'_, '_> {
@@ -2600,6 +2600,29 @@ impl Checker<'_, '_> {
                 self.positional(f, args, span, 1, 1)?;
                 self.reduction(ReduceOp::Sum, &args[0].value, span)
             }
+            "argmax" | "argmin" => {
+                self.positional(f, args, span, 1, 1)?;
+                let op = if f == "argmax" {
+                    ReduceOp::ArgMax
+                } else {
+                    ReduceOp::ArgMin
+                };
+                if let AE::Generator(g) = &args[0].value.kind {
+                    let vars = g.vars.len();
+                    if vars != 1 {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_REDUCTION,
+                                format!("`{f}` over a generator takes one loop variable, not {vars}"),
+                            )
+                            .at(args[0].value.span)
+                            .help(format!("its result is that variable's value; for a flat position over several dimensions, take `{f}` of a tensor")),
+                        );
+                        return None;
+                    }
+                }
+                self.reduction(op, &args[0].value, span)
+            }
             "dot" => {
                 self.positional(f, args, span, 2, 2)?;
                 let (ha, ia) = self.expr(&args[0].value)?;
@@ -2652,6 +2675,7 @@ impl Checker<'_, '_> {
             }
             self.numeric(ib.class, g.elem.span, &format!("`{}`", op.name()))?;
             let class = match ib.class {
+                _ if op.is_arg() => Class::Int,
                 Class::IntLit => Class::Int,
                 Class::RealLit => Class::Fixed,
                 c => c,
@@ -2682,12 +2706,13 @@ impl Checker<'_, '_> {
             return None;
         }
         self.numeric(info.class, arg.span, &format!("`{}`", op.name()))?;
+        let class = if op.is_arg() { Class::Int } else { info.class };
         Some((
             mk(HE::ReduceAll {
                 op,
                 arg: Box::new(h),
             }),
-            Info::scalar(info.class),
+            Info::scalar(class),
         ))
     }
 

@@ -350,6 +350,11 @@ pub enum ReduceOp {
     Sum,
     Max,
     Min,
+    /// The position of the first largest value: a generator's loop variable, or a
+    /// tensor's row-major flat index.
+    ArgMax,
+    /// The position of the first smallest value.
+    ArgMin,
 }
 
 impl ReduceOp {
@@ -358,7 +363,13 @@ impl ReduceOp {
             ReduceOp::Sum => "sum",
             ReduceOp::Max => "max",
             ReduceOp::Min => "min",
+            ReduceOp::ArgMax => "argmax",
+            ReduceOp::ArgMin => "argmin",
         }
+    }
+
+    pub fn is_arg(self) -> bool {
+        matches!(self, ReduceOp::ArgMax | ReduceOp::ArgMin)
     }
 }
 

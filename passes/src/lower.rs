@@ -3175,6 +3175,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         span: Span,
         hint: Option<Class>,
     ) -> L<(ExprId, Class)> {
+        if op.is_arg() {
+            return self.arg_reduce(op, loops, body, scope, span);
+        }
         // acc = <identity or first element>; for ...: acc = acc (op) body
         let acc_class = self.body_class(body, loops, scope, hint)?;
         let acc = self.new_local(op.name(), None, acc_class, span);
@@ -3192,7 +3195,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     span,
                 });
             }
-            ReduceOp::Max | ReduceOp::Min => {
+            ReduceOp::Max | ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => {
                 // Start from the first element (all bounds at their first values).
                 let mut first = scope.clone();
                 for h in loops {
@@ -3235,7 +3238,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let bop = match op {
             ReduceOp::Sum => BinOp::Add,
             ReduceOp::Max => BinOp::Max,
-            ReduceOp::Min => BinOp::Min,
+            ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => BinOp::Min,
         };
         let upd = self.inst.add_expr(Expr::Binary(bop, cur, b), span);
         self.emit(Stmt::Assign {
@@ -3309,6 +3312,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
     ) -> L<(ExprId, Class)> {
+        if op.is_arg() {
+            return self.arg_reduce_over(op, shape, span, elem);
+        }
         // Probe the class.
         let zeros: Vec<Affine> = shape.iter().map(|_| Affine::constant(0)).collect();
         let (_, class) = self.probe(&mut |lw| elem(lw, &zeros, hint))?;
@@ -3339,7 +3345,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let bop = match op {
             ReduceOp::Sum => BinOp::Add,
             ReduceOp::Max => BinOp::Max,
-            ReduceOp::Min => BinOp::Min,
+            ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => BinOp::Min,
         };
         self.loop_nest(shape, span, &mut |lw, idx| {
             let (v, _) = elem(lw, idx, Some(class))?;
@@ -3353,6 +3359,170 @@ impl<'h> Lowerer<'_, '_, 'h> {
             Some(())
         })?;
         Some((self.inst.add_expr(Expr::Local(acc), span), class))
+    }
+}
+
+impl<'h> Lowerer<'_, '_, 'h> {
+    /// Inside the loops of `argmax`/`argmin`: `cur = v; if cur > best (< for argmin):
+    /// best = cur; at = position` (strictly, so the first extreme wins).
+    #[allow(clippy::too_many_arguments)]
+    fn arg_update(
+        &mut self,
+        op: ReduceOp,
+        best: LocalId,
+        cur: LocalId,
+        at: LocalId,
+        v: ExprId,
+        pos: &Affine,
+        span: Span,
+    ) {
+        self.emit(Stmt::Assign {
+            local: cur,
+            value: v,
+            span,
+        });
+        let c = self.inst.add_expr(Expr::Local(cur), span);
+        let b = self.inst.add_expr(Expr::Local(best), span);
+        let cmp = if op == ReduceOp::ArgMax {
+            BinOp::Gt
+        } else {
+            BinOp::Lt
+        };
+        let cond = self.inst.add_expr(Expr::Binary(cmp, c, b), span);
+        self.push_block();
+        let c2 = self.inst.add_expr(Expr::Local(cur), span);
+        self.emit(Stmt::Assign {
+            local: best,
+            value: c2,
+            span,
+        });
+        let p = self.affine_value(pos, span);
+        self.emit(Stmt::Assign {
+            local: at,
+            value: p,
+            span,
+        });
+        let then_block = self.pop_block();
+        self.emit(Stmt::If {
+            cond,
+            then_block,
+            else_block: Vec::new(),
+        });
+    }
+
+    /// `argmax(e for i in range(...))`: the value of `i` where `e` is first largest.
+    fn arg_reduce(
+        &mut self,
+        op: ReduceOp,
+        loops: &'h [hir::LoopHeader],
+        body: &'h hir::Expr,
+        scope: &Scope<'h>,
+        span: Span,
+    ) -> L<(ExprId, Class)> {
+        let [h] = loops else {
+            unreachable!("the checker allows one loop variable")
+        };
+        let class = self.body_class(body, loops, scope, None)?;
+        let lo = self.affine_size(&h.lo, scope, h.span)?;
+        let hi = self.affine_size(&h.hi, scope, h.span)?;
+        if trip_count_const(&lo, &hi, h.step).is_some_and(|n| n <= 0) {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_REDUCTION,
+                    format!("`{}` over an empty range", op.name()),
+                )
+                .at(h.span),
+            );
+            return None;
+        }
+        let best = self.new_local(&format!("{}_best", op.name()), None, class, span);
+        let cur = self.new_local(&format!("{}_cur", op.name()), None, class, span);
+        let at = self.new_local(op.name(), None, Class::Exact, span);
+        let mut first = scope.clone();
+        first.loops.insert(h.var, lo.clone());
+        let (v0, _) = self.scalar(body, &first, Some(class))?;
+        self.emit(Stmt::Assign {
+            local: best,
+            value: v0,
+            span,
+        });
+        let p0 = self.affine_value(&lo, span);
+        self.emit(Stmt::Assign {
+            local: at,
+            value: p0,
+            span,
+        });
+        let mut inner = scope.clone();
+        let var = self
+            .inst
+            .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
+        inner.loops.insert(h.var, Affine::var(var));
+        self.push_block();
+        let (v, _) = self.scalar(body, &inner, Some(class))?;
+        self.arg_update(op, best, cur, at, v, &Affine::var(var), span);
+        let body = self.pop_block();
+        self.emit(Stmt::For(Loop {
+            var,
+            lo,
+            hi,
+            step: h.step,
+            body,
+            directives: Default::default(),
+            span: h.span,
+        }));
+        Some((self.inst.add_expr(Expr::Local(at), span), Class::Exact))
+    }
+
+    /// `argmax(x)` of a tensor: the row-major flat index of its first largest element.
+    fn arg_reduce_over(
+        &mut self,
+        op: ReduceOp,
+        shape: &[usize],
+        span: Span,
+        elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
+    ) -> L<(ExprId, Class)> {
+        if shape.iter().any(|&n| n == 0) {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_REDUCTION,
+                    format!("`{}` of an empty tensor", op.name()),
+                )
+                .at(span),
+            );
+            return None;
+        }
+        let zeros: Vec<Affine> = shape.iter().map(|_| Affine::constant(0)).collect();
+        let (_, class) = self.probe(&mut |lw| elem(lw, &zeros, None))?;
+        let best = self.new_local(&format!("{}_best", op.name()), None, class, span);
+        let cur = self.new_local(&format!("{}_cur", op.name()), None, class, span);
+        let at = self.new_local(op.name(), None, Class::Exact, span);
+        let (v0, _) = elem(self, &zeros, Some(class))?;
+        self.emit(Stmt::Assign {
+            local: best,
+            value: v0,
+            span,
+        });
+        let z = self.affine_value(&Affine::constant(0), span);
+        self.emit(Stmt::Assign {
+            local: at,
+            value: z,
+            span,
+        });
+        // Row-major strides.
+        let mut strides = vec![1i64; shape.len()];
+        for d in (0..shape.len().saturating_sub(1)).rev() {
+            strides[d] = strides[d + 1] * shape[d + 1] as i64;
+        }
+        self.loop_nest(shape, span, &mut |lw, idx| {
+            let (v, _) = elem(lw, idx, Some(class))?;
+            let mut flat = Affine::constant(0);
+            for (i, st) in idx.iter().zip(&strides) {
+                flat = flat.add_scaled(i, *st);
+            }
+            lw.arg_update(op, best, cur, at, v, &flat, span);
+            Some(())
+        })?;
+        Some((self.inst.add_expr(Expr::Local(at), span), Class::Exact))
     }
 }
 

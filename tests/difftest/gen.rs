@@ -2143,14 +2143,20 @@ impl Gen {
         self.fresh(base)
     }
 
-    /// `sum(e for ...)`, `max(...)`, `min(...)` over a generator.
+    /// `sum(e for ...)`, `max(...)`, `min(...)`, `argmax(...)`, `argmin(...)` over a
+    /// generator.
     fn reduction(&mut self, env: &mut Env, w: W, int: bool, depth: u32) -> E {
-        let op = match self.rng.weighted(&[60, 20, 20]) {
+        // An arg-reduction is an integer: only where an exact value is wanted.
+        let arg_weight = if matches!(w, W::F32) { 0 } else { 6 };
+        let op = match self.rng.weighted(&[60, 20, 20, arg_weight, arg_weight]) {
             0 => "sum",
             1 => "max",
-            _ => "min",
+            2 => "min",
+            3 => "argmax",
+            _ => "argmin",
         };
-        let ndims = if self.chance(30) { 2 } else { 1 };
+        let arg = op.starts_with("arg");
+        let ndims = if self.chance(30) && !arg { 2 } else { 1 };
         let (header, vars, trips, _) = if ndims == 2 {
             let dims = vec![
                 Dim::lit(self.rng.range(1, 4)),
@@ -2160,6 +2166,10 @@ impl Gen {
         } else {
             self.loop_header(env, 1, None, op == "sum")
         };
+        // An arg-reduction's value is its loop variable's.
+        let arg_m = vars
+            .first()
+            .map_or(1, |v| log2_ceil(v.lo.abs().max(v.hi.abs()) + 1).max(1));
         let saved = env.loops.len();
         env.loops.extend(vars);
         let old_trips = env.trips;
@@ -2181,6 +2191,17 @@ impl Gen {
         env.loops.truncate(saved);
         env.trips = old_trips;
         self.f(format!("reduce: {op}(e for ...)"));
+        if arg {
+            return E {
+                s: format!("{op}({} for {header})", body.s),
+                t: T::Ex(Ex {
+                    m: arg_m,
+                    fb: 0,
+                    cls: Cls::Int,
+                    lit: false,
+                }),
+            };
+        }
         let t = match (op, body.t) {
             ("sum", T::Ex(x)) => T::Ex(Ex {
                 m: x.m + log2_ceil(trips),
@@ -2256,6 +2277,20 @@ impl Gen {
                     t,
                 };
             }
+        }
+        if kind == Kind::Ex && self.chance(15) {
+            // The first position of the extreme (a row-major flat index).
+            let op = self.rng.pick(&["argmax", "argmin"]);
+            self.f(format!("reduce: {op}(tensor)"));
+            return E {
+                s: format!("{op}({va})"),
+                t: T::Ex(Ex {
+                    m: log2_ceil(n).max(1),
+                    fb: 0,
+                    cls: Cls::Int,
+                    lit: false,
+                }),
+            };
         }
         let mut op = self.rng.pick(&["sum", "max", "min"]);
         if op != "sum" && matches!(a.t, T::Ex(x) if x.cost() > 60) && self.avoid("jit-i128-minmax")
