@@ -3474,6 +3474,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// `argmax(x)` of a tensor: the row-major flat index of its first largest element.
+    #[allow(clippy::type_complexity)]
     fn arg_reduce_over(
         &mut self,
         op: ReduceOp,
@@ -3481,7 +3482,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         span: Span,
         elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
     ) -> L<(ExprId, Class)> {
-        if shape.iter().any(|&n| n == 0) {
+        if shape.contains(&0) {
             self.err(
                 Diagnostic::error(
                     codes::BAD_REDUCTION,
