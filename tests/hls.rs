@@ -65,6 +65,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/mixed.kiln",
         "tests/hls/call.kiln",
         "tests/hls/argmax.kiln",
+        "tests/hls/math_f32.kiln",
     ];
     let results: Vec<(String, Checked)> = std::thread::scope(|s| {
         let handles: Vec<_> = files

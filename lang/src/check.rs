@@ -281,7 +281,8 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
 const MAX_NESTING: usize = 2000;
 
 const BUILTINS: &[&str] = &[
-    "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin",
+    "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin", "sqrt",
+    "exp", "log", "tanh", "sigmoid",
 ];
 
 impl Checker<'_, '_> {
@@ -2547,6 +2548,34 @@ impl Checker<'_, '_> {
                     .help("declare `param w: T[...] = load(\"w.npy\")` at module level"),
                 );
                 None
+            }
+            "sqrt" | "exp" | "log" | "tanh" | "sigmoid" => {
+                self.positional(f, args, span, 1, 1)?;
+                let (h, info) = self.expr(&args[0].value)?;
+                if !matches!(
+                    info.class,
+                    Class::F32 | Class::RealLit | Class::IntLit | Class::Unknown
+                ) {
+                    self.err(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{f}` takes f32 values"),
+                        )
+                        .at(args[0].value.span)
+                        .help(format!(
+                            "convert first: `{f}(f32(x))`; fixed-point lookup tables are not supported yet"
+                        )),
+                    );
+                    return None;
+                }
+                let mf = kiln_numeric::MathFn::from_name(f)?;
+                Some((
+                    mk(HE::Math(mf, Box::new(h))),
+                    Info {
+                        shape: info.shape,
+                        class: Class::F32,
+                    },
+                ))
             }
             "abs" => {
                 self.positional(f, args, span, 1, 1)?;

@@ -430,6 +430,8 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Abs(Box<Expr>),
+    /// `exp(x)` and the other f32 math functions, elementwise.
+    Math(kiln_numeric::MathFn, Box<Expr>),
     /// `sum(e for i, j in grid(...))`: `loops` outermost first.
     Reduce {
         op: ReduceOp,
@@ -473,7 +475,10 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         | ExprKind::LambdaParam(_)
         | ExprKind::Size(_)
         | ExprKind::Window { .. } => {}
-        ExprKind::Unary(_, a) | ExprKind::Cast { arg: a, .. } | ExprKind::Abs(a) => f(a),
+        ExprKind::Unary(_, a)
+        | ExprKind::Cast { arg: a, .. }
+        | ExprKind::Abs(a)
+        | ExprKind::Math(_, a) => f(a),
         ExprKind::ReduceAll { arg, .. } => f(arg),
         ExprKind::Binary(_, a, b)
         | ExprKind::Compare(_, a, b)

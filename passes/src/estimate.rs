@@ -538,6 +538,14 @@ impl Est<'_> {
                 r.lut += w;
                 (c + 1, r)
             }
+            Expr::Math { arg, .. } => {
+                // A double-precision function unit (hls_math): latency and area of a
+                // small core.
+                let (c, mut r) = self.expr(*arg);
+                r.dsp += 8.0;
+                r.lut += 1500;
+                (c + 30, r)
+            }
             Expr::Cast { arg, .. } => {
                 let (c, mut r) = self.expr(*arg);
                 let from_float = self.inst.expr_type(*arg) == Some(&ScalarType::F32);

@@ -343,6 +343,10 @@ fn remap_expr(
             to: *to,
             arg: map_e(*arg),
         },
+        Expr::Math { f, arg } => Expr::Math {
+            f: *f,
+            arg: map_e(*arg),
+        },
     }
 }
 

@@ -966,6 +966,20 @@ impl State<'_> {
                 }
                 Some(self.converted(&v, &to))
             }
+            Expr::Math { f, arg } => match self.expr(arg)? {
+                Val::F32 => Some(Val::F32),
+                _ => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{}` takes an f32 value", f.name()),
+                        )
+                        .at(span)
+                        .help(format!("convert first: `{}(f32(x))`", f.name())),
+                    );
+                    None
+                }
+            },
         }
     }
 

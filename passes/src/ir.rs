@@ -59,6 +59,7 @@
 
 use crate::data::ConstData;
 use kiln_lang::Span;
+pub use kiln_numeric::MathFn;
 use kiln_numeric::{Fx, Interval, ScalarType};
 use petgraph::stable_graph::{NodeIndex, StableGraph};
 use std::fmt;
@@ -515,6 +516,12 @@ pub enum Expr {
         to: ScalarType,
         arg: ExprId,
     },
+    /// An f32 math function of an f32 value (`kiln_numeric::math`: computed in double
+    /// precision by the C library and rounded once).
+    Math {
+        f: MathFn,
+        arg: ExprId,
+    },
 }
 
 /// One kernel, instantiated: see the module documentation.
@@ -648,7 +655,9 @@ impl Instance {
         let x = self.expr(e);
         f(e, x);
         match x {
-            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => self.for_each_subexpr_id(*a, f),
+            Expr::Unary(_, a) | Expr::Cast { arg: a, .. } | Expr::Math { arg: a, .. } => {
+                self.for_each_subexpr_id(*a, f)
+            }
             Expr::Binary(_, a, b) => {
                 self.for_each_subexpr_id(*a, f);
                 self.for_each_subexpr_id(*b, f);
@@ -747,7 +756,7 @@ impl Instance {
 pub fn expr_operands(e: &Expr) -> Vec<ExprId> {
     match e {
         Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => Vec::new(),
-        Expr::Unary(_, a) | Expr::Cast { arg: a, .. } => vec![*a],
+        Expr::Unary(_, a) | Expr::Cast { arg: a, .. } | Expr::Math { arg: a, .. } => vec![*a],
         Expr::Binary(_, a, b) => vec![*a, *b],
         Expr::Select {
             cond,

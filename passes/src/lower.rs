@@ -2165,7 +2165,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
             },
             HE::Global(g) => self.mb.inputs.program.globals[*g].shape.is_empty(),
             HE::Index { subs, .. } => subs.iter().all(|s| matches!(s, Sub::Index(_))),
-            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) => self.is_scalar(a, scope),
+            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a) => {
+                self.is_scalar(a, scope)
+            }
             HE::Binary(_, a, b) | HE::Compare(_, a, b) | HE::Logic(_, a, b) => {
                 self.is_scalar(a, scope) && self.is_scalar(b, scope)
             }
@@ -2205,7 +2207,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let (_, region) = self.view(subs, &bshape, scope, e.span)?;
                 Some(region.iter().map(|r| r.1).collect())
             }
-            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) => self.shape_of(a, scope),
+            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a) => {
+                self.shape_of(a, scope)
+            }
             HE::Binary(_, a, b) | HE::Compare(_, a, b) | HE::Logic(_, a, b) => {
                 self.shape_of_pair(&[a, b], scope, e.span)
             }
@@ -2764,6 +2768,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 }
                 self.check_unary(op, c, a.span)?;
                 Some((self.inst.add_expr(Expr::Unary(op, x), span), c))
+            }
+            HE::Math(f, a) => {
+                let (x, c) = self.elem(a, idx, scope, Some(Class::F32))?;
+                if c != Class::F32 {
+                    self.err(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{}` takes f32 values", f.name()),
+                        )
+                        .at(a.span)
+                        .help(format!("convert first: `{}(f32(x))`", f.name())),
+                    );
+                    return None;
+                }
+                Some((
+                    self.inst.add_expr(Expr::Math { f: *f, arg: x }, span),
+                    Class::F32,
+                ))
             }
             HE::Abs(a) => {
                 let (x, c) = self.elem(a, idx, scope, hint)?;

@@ -324,6 +324,7 @@ impl Printer<'_> {
                 )
             }
             Expr::Cast { to, arg } => format!("{to}({})", self.expr(*arg)),
+            Expr::Math { f, arg } => format!("{}({})", f.name(), self.expr(*arg)),
         };
         if self.opts.expr_types {
             if let Some(t) = self.inst.expr_type(e) {

@@ -393,6 +393,10 @@ impl<'a> Cloner<'a> {
                 to,
                 arg: self.expr(arg),
             },
+            Expr::Math { f, arg } => Expr::Math {
+                f,
+                arg: self.expr(arg),
+            },
         };
         let id = self.inst.add_expr(new, span);
         self.inst.expr_types[id.index()] = self.inst.expr_types[e.index()];

@@ -2413,6 +2413,7 @@ impl Gen {
             if lam || nr { 0 } else { 3 },
             4,
             4,
+            4,
         ]) {
             0 | 1 => {
                 let op = if self.rng.below(3) == 0 {
@@ -2496,13 +2497,31 @@ impl Gen {
                 let a = self.ex_exact(env, false, depth - 1);
                 self.f32_of(a)
             }
-            _ => {
+            9 => {
                 let b = self.ex_bool(env, depth - 1);
                 self.f("conv: bool to f32");
                 E {
                     s: format!("f32({})", b.s),
                     t: T::F32(0),
                 }
+            }
+            _ => {
+                // f32 math functions, kept in ranges the model knows (|value| < 2^m).
+                let a = self.ex_f32(env, depth - 1);
+                let T::F32(m) = a.t else { unreachable!() };
+                let (f, s, m) = match self.rng.below(5) {
+                    0 => ("sqrt", format!("sqrt(abs({}))", a.s), m / 2 + 1),
+                    1 => ("exp", format!("exp(tanh({}))", a.s), 2),
+                    2 => (
+                        "log",
+                        format!("log(abs({}) + 1.0)", a.s),
+                        log2_ceil(m.max(1) as i64 + 1) + 1,
+                    ),
+                    3 => ("tanh", format!("tanh({})", a.s), 1),
+                    _ => ("sigmoid", format!("sigmoid({})", a.s), 1),
+                };
+                self.f(format!("f32: {f}"));
+                E { s, t: T::F32(m) }
             }
         };
         self.fit(e)

@@ -12,6 +12,8 @@
 #ifndef KILN_HLS_H
 #define KILN_HLS_H
 
+#include <cmath>
+
 #ifndef AP_INT_MAX_W
 #define AP_INT_MAX_W 8192
 #endif
@@ -36,6 +38,16 @@
 #include <stdint.h>
 
 namespace kiln {
+
+// f32 math functions, as kiln-numeric defines them (numeric/src/math.rs): computed in
+// double precision by the C library and rounded once to float (sqrt: IEEE's correctly
+// rounded square root). A C-simulation linked against the same C library as kiln gives
+// the same bits.
+inline float math_sqrt(float x) { return std::sqrt(x); }
+inline float math_exp(float x) { return (float)std::exp((double)x); }
+inline float math_log(float x) { return (float)std::log((double)x); }
+inline float math_tanh(float x) { return (float)std::tanh((double)x); }
+inline float math_sigmoid(float x) { return (float)(1.0 / (1.0 + std::exp(-(double)x))); }
 
 template <int A, int B> struct imax { static const int v = A > B ? A : B; };
 template <int A, int B> struct imin { static const int v = A < B ? A : B; };

@@ -740,6 +740,7 @@ impl Emitter<'_> {
                 let v = read(&to, &c);
                 self.retype(v, &to, &t)
             }
+            Expr::Math { f, arg } => format!("kiln::math_{}({})", f.name(), self.expr(arg)),
         }
     }
 

@@ -328,6 +328,10 @@ impl Frame<'_> {
                 let v = self.eval(*arg)?;
                 convert(&v, to).0
             }
+            Expr::Math { f, arg } => match self.eval(*arg)? {
+                Value::F32(x) => Value::F32(f.eval(x)),
+                other => unreachable!("type inference gives math functions f32: {other:?}"),
+            },
         })
     }
 }

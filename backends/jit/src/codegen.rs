@@ -916,6 +916,10 @@ impl<'a, 'b> Gen<'a, 'b> {
                     self.b.block_params(done)[0]
                 }
             }
+            Expr::Math { f, arg } => {
+                let (x, _) = self.expr(arg)?;
+                self.call_math(f, x)
+            }
             Expr::Cast { to, arg } => {
                 let (x, xr) = self.expr(arg)?;
                 let range = self.range(arg).cloned();
@@ -1546,6 +1550,13 @@ impl<'a, 'b> Gen<'a, 'b> {
             frac: frac_of(to),
         };
         self.fit(r, rrep, to_rep)
+    }
+
+    fn call_math(&mut self, f: MathFn, x: CValue) -> CValue {
+        let code = self.b.ins().iconst(types::I32, f.code() as i64);
+        let fref = self.helpers.math;
+        let call = self.b.ins().call(fref, &[code, x]);
+        self.b.inst_results(call)[0]
     }
 
     fn call_exact_to_f32(&mut self, v: CValue, frac: i32, signed: bool) -> CValue {

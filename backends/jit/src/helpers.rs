@@ -21,6 +21,7 @@ pub struct HelperIds {
     f32_to_exact: FuncId,
     exact_to_f32: FuncId,
     div128: FuncId,
+    math: FuncId,
 }
 
 /// The helpers, imported into one function.
@@ -29,12 +30,14 @@ pub struct Helpers {
     pub f32_to_exact: FuncRef,
     pub exact_to_f32: FuncRef,
     pub div128: FuncRef,
+    pub math: FuncRef,
 }
 
 const CONVERT: &str = "kiln_convert";
 const F32_TO_EXACT: &str = "kiln_f32_to_exact";
 const EXACT_TO_F32: &str = "kiln_exact_to_f32";
 const DIV128: &str = "kiln_div128";
+const MATH: &str = "kiln_math";
 
 /// Makes the helpers' addresses known to the JIT linker.
 pub fn register(builder: &mut JITBuilder) {
@@ -42,6 +45,7 @@ pub fn register(builder: &mut JITBuilder) {
     builder.symbol(F32_TO_EXACT, kiln_f32_to_exact as *const u8);
     builder.symbol(EXACT_TO_F32, kiln_exact_to_f32 as *const u8);
     builder.symbol(DIV128, kiln_div128 as *const u8);
+    builder.symbol(MATH, kiln_math as *const u8);
 }
 
 fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signature {
@@ -84,6 +88,9 @@ impl HelperIds {
                     &sig(cc, &[i64_, i64_, i64_, i64_, i32_, i64_], None),
                 )
                 .map_err(|e| e.to_string())?,
+            math: m
+                .declare_function(MATH, Linkage::Import, &sig(cc, &[i32_, f32_], Some(f32_)))
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -93,7 +100,16 @@ impl HelperIds {
             f32_to_exact: m.declare_func_in_func(self.f32_to_exact, f),
             exact_to_f32: m.declare_func_in_func(self.exact_to_f32, f),
             div128: m.declare_func_in_func(self.div128, f),
+            math: m.declare_func_in_func(self.math, f),
         }
+    }
+}
+
+/// An f32 math function (`kiln_numeric::MathFn::eval`, the interpreter's definition).
+extern "C" fn kiln_math(code: i32, x: f32) -> f32 {
+    match kiln_numeric::MathFn::from_code(code) {
+        Some(f) => f.eval(x),
+        None => f32::NAN, // unreachable: codegen passes a MathFn's code
     }
 }
 

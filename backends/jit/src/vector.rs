@@ -417,6 +417,8 @@ fn lanes_supported(
                 !a.checked && contiguous(a, var)
             }
             Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, ..) => false,
+            // A call per element: no SIMD form.
+            Expr::Math { .. } => false,
             Expr::Binary(BinOp::Shl | BinOp::Shr, _, b) => !varying.contains(b),
             Expr::Binary(BinOp::And | BinOp::Or, _, b) => safe(inst, *b),
             Expr::Select {
@@ -1279,6 +1281,7 @@ impl Emitter<'_> {
                 }
             }
             Expr::Const(_) => unreachable!("constants are uniform"),
+            Expr::Math { .. } => return abandon("a math function call per element"),
         })
     }
 
