@@ -901,6 +901,9 @@ fn hls_file(
     let Some((program, kernel, data, mut module)) = prepare(&mut s, path, spec, false) else {
         return s.finish();
     };
+    // The program as written: the testbench's expected results come from it, so that
+    // C-simulation also checks every schedule, fusion and tiling made below.
+    let written = module.clone();
     for d in kiln_passes::schedule::apply(&mut module, &program, hir::Target::Fpga) {
         s.push(d);
     }
@@ -925,14 +928,15 @@ fn hls_file(
             );
         }
     }
-    let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
+    let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
         return s.finish();
     };
-    // The results the testbench expects: kiln's own, for the same inputs.
+    // The results the testbench expects: kiln's own for the program as written, for the
+    // same inputs.
     let result = match spec.engine {
-        Engine::Interp => Some(kiln_interp::run(&module, &inputs)),
+        Engine::Interp => Some(kiln_interp::run(&written, &inputs)),
         Engine::Jit => {
-            match kiln_jit::Program::compile(&module, &kiln_jit::JitOptions::default()) {
+            match kiln_jit::Program::compile(&written, &kiln_jit::JitOptions::default()) {
                 Ok(p) => Some(
                     p.prepare(&inputs)
                         .and_then(|pr| p.execute(&pr).map(|o| p.decode(&o))),
@@ -945,7 +949,7 @@ fn hls_file(
                     "note: the JIT cannot compile this kernel ({}); the testbench's expected results come from the interpreter",
                     e.to_diagnostic().message
                 );
-                    Some(kiln_interp::run(&module, &inputs))
+                    Some(kiln_interp::run(&written, &inputs))
                 }
             }
         }

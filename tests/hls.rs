@@ -66,6 +66,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/call.kiln",
         "tests/hls/argmax.kiln",
         "tests/hls/math_f32.kiln",
+        "tests/hls/recurrence.kiln",
     ];
     let results: Vec<(String, Checked)> = std::thread::scope(|s| {
         let handles: Vec<_> = files

@@ -434,7 +434,9 @@ fn fuse_nodes(inst: &mut Instance, p: NodeId, c: NodeId, t: TensorId, name: &str
     let (Node::Compute(pc), Node::Compute(cc)) = (&inst.graph[p], &inst.graph[c]) else {
         return None;
     };
-    if pc.writes != [t] || cc.writes.contains(&t) {
+    // The producer must not read `t` (a recurrence over its elements would lose the
+    // stores it reads).
+    if pc.writes != [t] || pc.reads.contains(&t) || cc.writes.contains(&t) {
         return None;
     }
     // The producer: its band's last statement stores `t[v...]`, the only store of `t`.
