@@ -6,22 +6,9 @@
 
 mod common;
 
-use common::Suite;
+use common::{kiln, Suite};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
-
-fn kiln(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .output()
-        .expect("run kiln");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 fn scratch(tag: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hls-{tag}"));

@@ -2,20 +2,10 @@
 //! (JIT after the schedule = interpreter on the program as written), each illegal one is
 //! an E0515 that says why, and `kiln ir --schedule cpu` shows the transformed loops.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn kiln(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .output()
-        .expect("run kiln");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use common::kiln;
+use std::path::{Path, PathBuf};
 
 fn scratch(tag: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("schedule-{tag}"));

@@ -194,10 +194,7 @@ fn prim(
     };
     let get = |key: &str| a.named.iter().find(|(n, _)| n.name == key).map(|(_, e)| *e);
     if name == "buffer" {
-        let known = k.params.iter().any(|p| p.name == *target)
-            || k.locals.iter().any(|l| l.name == *target && l.is_tensor)
-            || globals.iter().any(|g| g == target);
-        if !known {
+        if !is_array(k, globals, target) {
             return err(
                 diags,
                 named.span,
@@ -253,10 +250,7 @@ fn prim(
         });
     }
     if name == "partition" {
-        let known = k.params.iter().any(|p| p.name == *target)
-            || k.locals.iter().any(|l| l.name == *target && l.is_tensor)
-            || globals.iter().any(|g| g == target);
-        if !known {
+        if !is_array(k, globals, target) {
             return err(
                 diags,
                 named.span,
@@ -316,6 +310,14 @@ fn prim(
         "parallel" => Prim::Parallel { var: named },
         _ => Prim::Vectorize { var: named },
     })
+}
+
+/// Whether `name` is an array of the kernel: a parameter, a local tensor or a module
+/// `param`.
+fn is_array(k: &hir::Kernel, globals: &[String], name: &str) -> bool {
+    k.params.iter().any(|p| p.name == name)
+        || k.locals.iter().any(|l| l.name == name && l.is_tensor)
+        || globals.iter().any(|g| g == name)
 }
 
 /// Whether `v` names a loop of the kernel (as the schedule has renamed them so far);

@@ -42,7 +42,6 @@ pub struct Machine {
     /// SIMD register width the JIT uses (cranelift: 128 bits).
     pub vector_bits: u32,
     pub vector_regs: u32,
-    pub cores: usize,
 }
 
 impl Machine {
@@ -62,7 +61,6 @@ impl Machine {
             l2_bytes: l2,
             vector_bits: 128,
             vector_regs: 16,
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }

@@ -3217,22 +3217,14 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     span,
                 });
             }
-            ReduceOp::Max | ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => {
+            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg_reduce handles them"),
+            ReduceOp::Max | ReduceOp::Min => {
                 // Start from the first element (all bounds at their first values).
                 let mut first = scope.clone();
                 for h in loops {
                     let lo = self.affine_size(&h.lo, &first, h.span)?;
                     let hi = self.affine_size(&h.hi, &first, h.span)?;
-                    if trip_count_const(&lo, &hi, h.step).is_some_and(|n| n <= 0) {
-                        self.err(
-                            Diagnostic::error(
-                                codes::BAD_REDUCTION,
-                                format!("`{}` over an empty range", op.name()),
-                            )
-                            .at(h.span),
-                        );
-                        return None;
-                    }
+                    self.nonempty(op, &lo, &hi, h)?;
                     first.loops.insert(h.var, lo);
                 }
                 let (v, _) = self.scalar(body, &first, Some(acc_class))?;
@@ -3260,7 +3252,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let bop = match op {
             ReduceOp::Sum => BinOp::Add,
             ReduceOp::Max => BinOp::Max,
-            ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => BinOp::Min,
+            ReduceOp::Min => BinOp::Min,
+            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg reductions return early"),
         };
         let upd = self.inst.add_expr(Expr::Binary(bop, cur, b), span);
         self.emit(Stmt::Assign {
@@ -3367,7 +3360,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let bop = match op {
             ReduceOp::Sum => BinOp::Add,
             ReduceOp::Max => BinOp::Max,
-            ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin => BinOp::Min,
+            ReduceOp::Min => BinOp::Min,
+            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg reductions return early"),
         };
         self.loop_nest(shape, span, &mut |lw, idx| {
             let (v, _) = elem(lw, idx, Some(class))?;
@@ -3385,6 +3379,22 @@ impl<'h> Lowerer<'_, '_, 'h> {
 }
 
 impl<'h> Lowerer<'_, '_, 'h> {
+    /// E0511 when a reduction that starts from its first element (max, min, argmax,
+    /// argmin) runs over a range known to be empty.
+    fn nonempty(&mut self, op: ReduceOp, lo: &Affine, hi: &Affine, h: &hir::LoopHeader) -> L<()> {
+        if trip_count_const(lo, hi, h.step).is_some_and(|n| n <= 0) {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_REDUCTION,
+                    format!("`{}` over an empty range", op.name()),
+                )
+                .at(h.span),
+            );
+            return None;
+        }
+        Some(())
+    }
+
     /// Inside the loops of `argmax`/`argmin`: `cur = v; if cur > best (< for argmin):
     /// best = cur; at = position` (strictly, so the first extreme wins).
     #[allow(clippy::too_many_arguments)]
@@ -3447,16 +3457,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let class = self.body_class(body, loops, scope, None)?;
         let lo = self.affine_size(&h.lo, scope, h.span)?;
         let hi = self.affine_size(&h.hi, scope, h.span)?;
-        if trip_count_const(&lo, &hi, h.step).is_some_and(|n| n <= 0) {
-            self.err(
-                Diagnostic::error(
-                    codes::BAD_REDUCTION,
-                    format!("`{}` over an empty range", op.name()),
-                )
-                .at(h.span),
-            );
-            return None;
-        }
+        self.nonempty(op, &lo, &hi, h)?;
         let best = self.new_local(&format!("{}_best", op.name()), None, class, span);
         let cur = self.new_local(&format!("{}_cur", op.name()), None, class, span);
         let at = self.new_local(op.name(), None, Class::Exact, span);

@@ -631,31 +631,35 @@ pub fn reorder(
 ) -> Result<usize, TileError> {
     let mut count = 0;
     let whole = block.clone();
-    reorder_in(inst, block, order, &whole, &mut count)?;
+    // A nest starts at the outermost of the named loops, whichever it is.
+    let in_order = |n: &str| order.iter().any(|o| o == n);
+    each_loop_named(inst, block, &in_order, &mut |inst, l| {
+        *l = reorder_nest(inst, l.clone(), order, &whole)?;
+        count += 1;
+        Ok(())
+    })?;
     Ok(count)
 }
 
-fn reorder_in(
+/// Calls `f` on every loop whose name `named` accepts, in `block` (not looking inside
+/// those loops).
+fn each_loop_named(
     inst: &mut Instance,
     block: &mut Block,
-    order: &[String],
-    whole: &Block,
-    count: &mut usize,
+    named: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(&mut Instance, &mut Loop) -> Result<(), TileError>,
 ) -> Result<(), TileError> {
     for s in block.iter_mut() {
         match s {
-            Stmt::For(l) if order.iter().any(|n| n == var_name(inst, l.var)) => {
-                *l = reorder_nest(inst, l.clone(), order, whole)?;
-                *count += 1;
-            }
-            Stmt::For(l) => reorder_in(inst, &mut l.body, order, whole, count)?,
+            Stmt::For(l) if named(var_name(inst, l.var)) => f(inst, l)?,
+            Stmt::For(l) => each_loop_named(inst, &mut l.body, named, f)?,
             Stmt::If {
                 then_block,
                 else_block,
                 ..
             } => {
-                reorder_in(inst, then_block, order, whole, count)?;
-                reorder_in(inst, else_block, order, whole, count)?;
+                each_loop_named(inst, then_block, named, f)?;
+                each_loop_named(inst, else_block, named, f)?;
             }
             _ => {}
         }
@@ -1096,38 +1100,12 @@ pub fn buffer(
                 made.push(t);
             }
         }
-        Some(name) => buffer_in(inst, block, x, name, &mut made)?,
+        Some(name) => each_loop_named(inst, block, &|n| n == name, &mut |inst, l| {
+            made.extend(buffer_block(inst, &mut l.body, x)?);
+            Ok(())
+        })?,
     }
     Ok(made)
-}
-
-fn buffer_in(
-    inst: &mut Instance,
-    block: &mut Block,
-    x: TensorId,
-    at: &str,
-    made: &mut Vec<TensorId>,
-) -> Result<(), TileError> {
-    for s in block.iter_mut() {
-        match s {
-            Stmt::For(l) if var_name(inst, l.var) == at => {
-                if let Some(t) = buffer_block(inst, &mut l.body, x)? {
-                    made.push(t);
-                }
-            }
-            Stmt::For(l) => buffer_in(inst, &mut l.body, x, at, made)?,
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                buffer_in(inst, then_block, x, at, made)?;
-                buffer_in(inst, else_block, x, at, made)?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// Each loop inside a block as `base + sum(k * t)`: `base` affine in the variables

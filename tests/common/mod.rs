@@ -271,3 +271,16 @@ pub fn codes_in(text: &str) -> Vec<String> {
     }
     out
 }
+
+/// Runs the `kiln` binary: (exit code, stdout, stderr).
+pub fn kiln(args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .output()
+        .expect("run kiln");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
