@@ -54,6 +54,9 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/argmax.kiln",
         "tests/hls/math_f32.kiln",
         "tests/hls/recurrence.kiln",
+        "tests/hls/gather_scatter.kiln",
+        "examples/histogram/histogram.kiln",
+        "examples/kmeans/kmeans.kiln",
     ];
     let results: Vec<(String, Checked)> = std::thread::scope(|s| {
         let handles: Vec<_> = files

@@ -2490,6 +2490,88 @@ impl Checker<'_, '_> {
         ))
     }
 
+    /// The lookup-table parameters of a math function: `size=`, `lo=`, `hi=`, `bits=`
+    /// (literals), checked against `kiln_numeric::lut`'s rules; `None` when none is given.
+    fn lut_spec(
+        &mut self,
+        f: kiln_numeric::MathFn,
+        named: &[&ast::Arg],
+    ) -> Option<Option<kiln_numeric::LutSpec>> {
+        if named.is_empty() {
+            return Some(None);
+        }
+        let mut spec = kiln_numeric::LutSpec::DEFAULT;
+        let mut seen: Vec<&str> = Vec::new();
+        for a in named {
+            let name = a.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
+            let Some(v) = literal_number(&a.value) else {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("`{name}` must be a number literal"),
+                    )
+                    .at(a.value.span),
+                );
+                return None;
+            };
+            let integer =
+                |v: f64| (v.fract() == 0.0 && v >= 0.0 && v <= u32::MAX as f64).then_some(v as u32);
+            let ok = match name {
+                "size" => integer(v).map(|n| spec.size = n).is_some(),
+                "bits" => integer(v).map(|n| spec.bits = n).is_some(),
+                "lo" => {
+                    spec.lo = v;
+                    true
+                }
+                "hi" => {
+                    spec.hi = v;
+                    true
+                }
+                _ => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_ARGS,
+                            format!("`{}` has no parameter `{name}`", f.name()),
+                        )
+                        .at(a.value.span)
+                        .help("lookup tables take `size=`, `lo=`, `hi=` and `bits=`"),
+                    );
+                    return None;
+                }
+            };
+            if !ok {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("`{name}` must be a non-negative integer"),
+                    )
+                    .at(a.value.span),
+                );
+                return None;
+            }
+            if seen.contains(&name) {
+                self.err(
+                    Diagnostic::error(codes::BAD_ARGS, format!("`{name}` is given twice"))
+                        .at(a.value.span),
+                );
+                return None;
+            }
+            seen.push(name);
+        }
+        if let Err(e) = spec.step_log2() {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("bad lookup table for `{}`: {e}", f.name()),
+                )
+                .at(named[0].value.span)
+                .help("hls4ml's defaults are `size=1024, lo=-8, hi=8, bits=18`"),
+            );
+            return None;
+        }
+        Some(Some(spec))
+    }
+
     fn positional(
         &mut self,
         f: &str,
@@ -2550,30 +2632,72 @@ impl Checker<'_, '_> {
                 None
             }
             "sqrt" | "exp" | "log" | "tanh" | "sigmoid" => {
-                self.positional(f, args, span, 1, 1)?;
-                let (h, info) = self.expr(&args[0].value)?;
-                if !matches!(
-                    info.class,
-                    Class::F32 | Class::RealLit | Class::IntLit | Class::Unknown
-                ) {
+                let mf = kiln_numeric::MathFn::from_name(f)?;
+                let (positional, named): (Vec<&ast::Arg>, Vec<&ast::Arg>) =
+                    args.iter().partition(|a| a.name.is_none());
+                if positional.len() != 1 {
+                    self.err(
+                        Diagnostic::error(codes::BAD_ARGS, format!("`{f}` takes one value"))
+                            .at(span),
+                    );
+                    return None;
+                }
+                let spec = self.lut_spec(mf, &named)?;
+                let (h, info) = self.expr(&positional[0].value)?;
+                let exact = matches!(info.class, Class::Int | Class::Fixed);
+                let table = kiln_numeric::lut::has_table(mf);
+                if exact && !table {
                     self.err(
                         Diagnostic::error(
                             codes::TYPE_MISMATCH,
                             format!("`{f}` takes f32 values"),
                         )
-                        .at(args[0].value.span)
+                        .at(positional[0].value.span)
                         .help(format!(
-                            "convert first: `{f}(f32(x))`; fixed-point lookup tables are not supported yet"
+                            "convert first: `{f}(f32(x))`; `exp`, `sigmoid` and `tanh` of exact values use lookup tables"
                         )),
                     );
                     return None;
                 }
-                let mf = kiln_numeric::MathFn::from_name(f)?;
+                if !exact && spec.is_some() && info.class != Class::Unknown {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_ARGS,
+                            format!("table parameters apply to `{f}` of exact values, not of {}", info.class.name()),
+                        )
+                        .at(named[0].value.span)
+                        .help("an f32 argument is computed, not looked up: drop `size`, `lo`, `hi` and `bits`"),
+                    );
+                    return None;
+                }
+                if !matches!(
+                    info.class,
+                    Class::F32
+                        | Class::RealLit
+                        | Class::IntLit
+                        | Class::Unknown
+                        | Class::Int
+                        | Class::Fixed
+                ) {
+                    self.err(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`{f}` takes numbers, not {}", info.class.name()),
+                        )
+                        .at(positional[0].value.span),
+                    );
+                    return None;
+                }
+                let class = match info.class {
+                    Class::Int | Class::Fixed => Class::Fixed,
+                    Class::Unknown => Class::Unknown,
+                    _ => Class::F32,
+                };
                 Some((
-                    mk(HE::Math(mf, Box::new(h))),
+                    mk(HE::Math(mf, Box::new(h), spec)),
                     Info {
                         shape: info.shape,
-                        class: Class::F32,
+                        class,
                     },
                 ))
             }
@@ -3368,5 +3492,15 @@ fn show_size_named(
             };
             format!("{} {o} {}", wrap(a), wrap(b))
         }
+    }
+}
+
+/// The value of a number literal, possibly negated (`-8`, `0.5`).
+fn literal_number(e: &ast::Expr) -> Option<f64> {
+    match &e.kind {
+        AE::Int(v) => Some(*v as f64),
+        AE::Float(s) => s.replace('_', "").parse().ok(),
+        AE::Unary(ast::UnaryOp::Neg, a) => literal_number(a).map(|v| -v),
+        _ => None,
     }
 }

@@ -431,7 +431,13 @@ pub enum ExprKind {
     },
     Abs(Box<Expr>),
     /// `exp(x)` and the other f32 math functions, elementwise.
-    Math(kiln_numeric::MathFn, Box<Expr>),
+    /// A math function: of an f32 value (one rounding), or of an exact value through a
+    /// lookup table sampled as the spec says (`kiln_numeric::lut`; defaults when `None`).
+    Math(
+        kiln_numeric::MathFn,
+        Box<Expr>,
+        Option<kiln_numeric::LutSpec>,
+    ),
     /// `sum(e for i, j in grid(...))`: `loops` outermost first.
     Reduce {
         op: ReduceOp,
@@ -478,7 +484,7 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         ExprKind::Unary(_, a)
         | ExprKind::Cast { arg: a, .. }
         | ExprKind::Abs(a)
-        | ExprKind::Math(_, a) => f(a),
+        | ExprKind::Math(_, a, _) => f(a),
         ExprKind::ReduceAll { arg, .. } => f(arg),
         ExprKind::Binary(_, a, b)
         | ExprKind::Compare(_, a, b)

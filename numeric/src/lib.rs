@@ -17,12 +17,14 @@ pub mod bigint;
 pub mod fixed;
 pub mod float;
 pub mod interval;
+pub mod lut;
 pub mod math;
 pub mod types;
 
 pub use bigint::Int;
 pub use fixed::{to_fixed, to_int, Converted, Fx};
 pub use interval::{narrowest_type, Interval};
+pub use lut::LutSpec;
 pub use math::MathFn;
 pub use types::{
     FixedType, IntType, Overflow, Quant, ScalarType, TypeError, MAX_DECLARED_WIDTH, MAX_WIDTH,

@@ -112,7 +112,10 @@ fn nests(inst: &Instance, min_work: u64) -> Vec<(usize, Loop, Loop)> {
                     });
                 }
             }
-            if has_inner && work(i).is_some_and(|w| w >= min_work) {
+            if has_inner
+                && work(i).is_some_and(|w| w >= min_work)
+                && !crate::ir::has_data_dependent_access(inst, &i.body)
+            {
                 out.push((n, i.clone(), j.clone()));
             }
         }

@@ -11,6 +11,10 @@
 //! Before: `y[i] = x[i + 1]` for `i in 0..7` with `x: [8]`: both accesses `checked`.
 //! After: both proven (`i + 1` is in [1, 7]), `checked = false`.
 //! With `i in 0..8`, `x[i + 1]` reaches 8: error E0403.
+//!
+//! A data-dependent index (`hist[x[i]]`) is proven from the range type inference gives
+//! its expression (`x: uint<4>[N]` proves `hist: [16]`); it is never a compile-time
+//! error, since the data may never reach the bad values.
 
 use crate::ir::*;
 use kiln_lang::diag::{codes, Diagnostic, Diagnostics};
@@ -139,6 +143,9 @@ impl Ctx {
                     span,
                 } => {
                     self.expr(inst, *value);
+                    for d in access.dynamic_exprs() {
+                        self.expr(inst, d);
+                    }
                     self.access(inst, access, *span);
                 }
             }
@@ -162,6 +169,19 @@ impl Ctx {
         for (d, idx) in a.index.iter().enumerate() {
             let (lo, hi) = self.range_of(idx);
             let n = t.shape[d] as i64;
+            if let Some(e) = a.dynamic_at(d) {
+                // A data-dependent index: proven from the expression's inferred range.
+                match dynamic_range(inst, e) {
+                    Some((elo, ehi)) => {
+                        if lo.saturating_add(elo) < 0 || hi.saturating_add(ehi) >= n {
+                            proven = false;
+                        }
+                    }
+                    // Not an index type: refused by type inference.
+                    None => proven = false,
+                }
+                continue;
+            }
             if lo < 0 || hi >= n {
                 proven = false;
                 let always_runs = self.constant_bounds && self.guards.is_empty();
@@ -185,6 +205,9 @@ impl Ctx {
         let statement_guards = &self.guards[..self.statement_guards];
         a.guarded = proven
             && a.index.iter().enumerate().any(|(d, idx)| {
+                if a.dynamic_at(d).is_some() {
+                    return false;
+                }
                 let (lo, hi) = self.range_under(idx, statement_guards);
                 lo < 0 || hi >= t.shape[d] as i64
             });
@@ -194,6 +217,9 @@ impl Ctx {
         match inst.expr(e).clone() {
             Expr::Load(mut a) => {
                 let span = inst.expr_spans[e.index()];
+                for d in a.dynamic_exprs() {
+                    self.expr(inst, d);
+                }
                 self.access(inst, &mut a, span);
                 inst.exprs[e.index()] = Expr::Load(a);
             }
@@ -231,6 +257,24 @@ impl Ctx {
             }
         }
     }
+}
+
+/// The range of a data-dependent index expression, from type inference; `None` when it
+/// is not an integer type of at most 64 bits.
+fn dynamic_range(inst: &Instance, e: ExprId) -> Option<(i64, i64)> {
+    let ty = inst.expr_type(e)?;
+    if !is_index_type(ty) {
+        return None;
+    }
+    let (tlo, thi) = ty.value_bounds()?;
+    let (lo, hi) = match &inst.expr_ranges[e.index()] {
+        Some(r) => (r.lo.clone(), r.hi.clone()),
+        None => (tlo, thi),
+    };
+    // Ranges may carry fraction bits; the values are integers, so round inward.
+    let lo = lo.trunc_to_int().to_i64()?;
+    let hi = hi.trunc_to_int().to_i64()?;
+    Some((lo, hi))
 }
 
 /// Affine facts `g >= 0` implied by `cond` being `truth`.

@@ -12,7 +12,9 @@
 //!   `(outer trips * inner iterations - 1) * II + depth`; calls add the callee's cycles.
 //!   Arrays no node touches (fused away) take no memory. An off-chip port (an input or
 //!   an output of the instance) moves one element per cycle, so a pipelined iteration
-//!   that makes k accesses to one port has an II of at least k.
+//!   that makes k accesses to one port has an II of at least k. A read-modify-write of
+//!   a tensor at a data-dependent index (`hist[x[i]] += 1`) carries a dependence through
+//!   memory: its pipeline has an II of at least 3 (load, update, store).
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
@@ -32,6 +34,22 @@ use crate::ir::{
     TensorKind, UnOp,
 };
 use kiln_numeric::ScalarType;
+
+/// The initiation interval of a pipeline around a read-modify-write of a tensor at a
+/// data-dependent index.
+const SCATTER_II: u64 = 3;
+
+/// Whether `b` stores into a tensor at a data-dependent index and also reads that tensor.
+fn scatter_update(inst: &Instance, b: &Block) -> bool {
+    let (reads, _) = crate::ir::block_accesses(inst, b);
+    let mut found = false;
+    crate::ir::walk_stmts(b, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Store { access, .. } = s {
+            found |= !access.is_affine() && reads.contains(&access.tensor);
+        }
+    });
+    found
+}
 
 /// An FPGA device: its resources.
 #[derive(Clone, Debug)]
@@ -401,7 +419,13 @@ impl Est<'_> {
             let (depth_cycles, body_res) = self.unrolled(&l.body, ranges);
             // An off-chip port moves one element per cycle: an iteration that reads or
             // writes a port k times cannot start more often than every k cycles.
-            let ii = (ii as u64).max(self.port_accesses(&l.body, ranges) * copies);
+            let mut ii = (ii as u64).max(self.port_accesses(&l.body, ranges) * copies);
+            // A read-modify-write at a data-dependent index (`hist[x[i]] += 1`): the next
+            // iteration may read what this one writes, so it waits for the load (2), the
+            // update and the store.
+            if scatter_update(self.inst, &l.body) {
+                ii = ii.max(SCATTER_II * copies);
+            }
             let c = if iters == 0 {
                 0
             } else {
@@ -654,7 +678,15 @@ pub fn report(module: &Module, dev: &Device, clock_ns: f64) -> String {
                     how.push_str(", flattened");
                 }
                 if let Some(ii) = l.pipeline_ii {
-                    let _ = write!(how, ", pipeline II={ii}");
+                    // The II the model reaches (ports and memory dependences limit it).
+                    match l.pipeline {
+                        Some((got, _)) if got != ii as u64 => {
+                            let _ = write!(how, ", pipeline II={got} (asked {ii})");
+                        }
+                        _ => {
+                            let _ = write!(how, ", pipeline II={ii}");
+                        }
+                    }
                 }
                 match l.unroll {
                     Some(0) => how.push_str(", unrolled"),

@@ -307,10 +307,12 @@ fn remap_access(
     a: &Access,
     map_t: &dyn Fn(TensorId) -> TensorId,
     map_v: &dyn Fn(LoopVarId) -> LoopVarId,
+    map_e: &dyn Fn(ExprId) -> ExprId,
 ) -> Access {
     Access {
         tensor: map_t(a.tensor),
         index: a.index.iter().map(|x| remap_affine(x, map_v)).collect(),
+        dynamic: a.dynamic.iter().map(|d| d.map(map_e)).collect(),
         checked: a.checked,
         guarded: a.guarded,
     }
@@ -327,7 +329,7 @@ fn remap_expr(
         Expr::Const(c) => Expr::Const(c.clone()),
         Expr::Local(l) => Expr::Local(map_l(*l)),
         Expr::LoopVar(v) => Expr::LoopVar(map_v(*v)),
-        Expr::Load(a) => Expr::Load(remap_access(a, map_t, map_v)),
+        Expr::Load(a) => Expr::Load(remap_access(a, map_t, map_v, map_e)),
         Expr::Unary(op, a) => Expr::Unary(*op, map_e(*a)),
         Expr::Binary(op, a, b) => Expr::Binary(*op, map_e(*a), map_e(*b)),
         Expr::Select {
@@ -387,7 +389,7 @@ fn remap_block(
                 value,
                 span,
             } => Stmt::Store {
-                access: remap_access(access, map_t, map_v),
+                access: remap_access(access, map_t, map_v, map_e),
                 value: map_e(*value),
                 span: *span,
             },
@@ -448,6 +450,7 @@ fn fuse_nodes(inst: &mut Instance, p: NodeId, c: NodeId, t: TensorId, name: &str
     };
     let at_vars = |a: &Access, vars: &[LoopVarId]| {
         a.tensor == t
+            && a.is_affine()
             && a.index.len() == vars.len()
             && a.index.iter().zip(vars).all(|(x, v)| *x == Affine::var(*v))
     };

@@ -91,6 +91,7 @@ pub fn infer_compute(
         growth: HashMap::new(),
         terms: HashMap::new(),
         stores: HashMap::new(),
+        store_growth: HashMap::new(),
         own_stores: HashMap::new(),
         own_store_changes: HashMap::new(),
         local_changes: HashMap::new(),
@@ -166,6 +167,10 @@ struct State<'i> {
     growth: HashMap<LocalId, Interval>,
     terms: HashMap<LocalId, u64>,
     stores: HashMap<TensorId, (Val, bool)>,
+    /// Per round: how far accumulating stores (`hist[x[i]] = hist[x[i]] + 1`) can move
+    /// the elements of each tensor from the values stored otherwise, and the finest LSB
+    /// of their terms.
+    store_growth: HashMap<TensorId, (Interval, i32)>,
     /// Ranges of what this node stored into exact tensors, over all rounds so far: loads
     /// of a tensor the node also writes see them (`y[i] = y[i - 1] + 1`).
     own_stores: HashMap<TensorId, (Interval, i32)>,
@@ -185,11 +190,48 @@ impl State<'_> {
         self.growth.clear();
         self.terms.clear();
         self.stores.clear();
+        self.store_growth.clear();
     }
 
     /// Combines the round's contributions; returns whether nothing changed.
     fn end_round(&mut self) -> bool {
         let mut stable = true;
+        // Accumulating stores: every value of the tensor is a value it had before the
+        // accumulations (what earlier nodes and this node's other stores put there) plus
+        // at most as many terms as the stores run. Beyond the declared type, the
+        // conversion wraps or saturates: then any value of the type.
+        let growth: Vec<(TensorId, (Interval, i32))> = self
+            .store_growth
+            .iter()
+            .map(|(t, g)| (*t, g.clone()))
+            .collect();
+        for (t, (g, gfrac)) in growth {
+            let tm = self.inst.tensor(t);
+            let Some((tlo, thi)) = tm.elem.value_bounds() else {
+                continue;
+            };
+            let _ = gfrac;
+            // Stored values are converted to the declared type: they have its LSB.
+            let frac = tm.elem.frac_bits().unwrap_or(0);
+            let mut base = tm.range.clone();
+            if let Some((Val::Exact { range, .. }, _)) = self.stores.get(&t) {
+                base = Some(base.map_or(range.clone(), |b| b.join(range)));
+            }
+            let base = base.unwrap_or_else(|| Interval::new(tlo.clone(), thi.clone()));
+            let mut r = base.add(&g);
+            if r.lo < tlo || r.hi > thi {
+                // The conversion wraps (or saturates): any value of the type.
+                r = Interval::new(tlo, thi);
+            }
+            let new = match self.own_stores.get(&t) {
+                Some((old, f)) => (old.join(&r), (*f).max(frac)),
+                None => (r, frac),
+            };
+            if self.own_stores.get(&t) != Some(&new) {
+                stable = false;
+                self.own_stores.insert(t, new);
+            }
+        }
         for (t, (v, _)) in &self.stores {
             if let Val::Exact { range, frac, .. } = v {
                 let mut new = match self.own_stores.get(t) {
@@ -349,9 +391,14 @@ impl State<'_> {
                 span,
             } => {
                 self.access(access, *span);
+                let t = self.inst.tensor(access.tensor).clone();
+                let accumulates = t.declared
+                    && match tensor_accumulation_parts(self.inst, *value, access.tensor) {
+                        Some(parts) => self.store_accumulation(access.tensor, &parts, loops),
+                        None => false,
+                    };
                 let v = self.expr(*value);
                 let Some(v) = v else { return };
-                let t = self.inst.tensor(access.tensor).clone();
                 let explicit = matches!(self.inst.expr(*value), Expr::Cast { .. });
                 let stored = if t.declared {
                     self.check_overflow(&v, &t.elem, *span, &t.name, explicit);
@@ -359,6 +406,10 @@ impl State<'_> {
                 } else {
                     v
                 };
+                if accumulates {
+                    // Its values are the tensor's own plus terms: see `end_round`.
+                    return;
+                }
                 let entry = self
                     .stores
                     .entry(access.tensor)
@@ -367,6 +418,45 @@ impl State<'_> {
                 let _ = &mut entry.1;
             }
         }
+    }
+
+    /// Records how far an accumulating store `t[..] = t[..] + e1 - e2 ...` can move the
+    /// elements of `t`: each term's range (with 0) times the number of times the store
+    /// can run in this node (see `end_round`).
+    fn store_accumulation(
+        &mut self,
+        t: TensorId,
+        parts: &[(ExprId, i32)],
+        loops: &[LoopFrame],
+    ) -> bool {
+        let runs = loops
+            .iter()
+            .fold(1u64, |acc, f| acc.saturating_mul(self.trip_count(f.lp)));
+        let mut sum = Interval::point(Fx::zero());
+        let mut frac = i32::MIN;
+        for (e, sign) in parts {
+            let Some(Val::Exact { range, frac: f, .. }) = self.expr(*e) else {
+                return false;
+            };
+            frac = frac.max(f);
+            let step = Interval::new(range.lo.min(Fx::zero()), range.hi.max(Fx::zero()));
+            let total = step.scale(runs);
+            sum = sum.add(&if *sign < 0 { total.neg() } else { total });
+        }
+        // A type coarser than the terms rounds at every store: up to one LSB each time.
+        if let Some(tf) = self.inst.tensor(t).elem.frac_bits() {
+            if frac > tf {
+                let lsb = Fx::new(Int::ONE, tf);
+                sum = sum.add(&Interval::new(lsb.neg(), lsb).scale(runs));
+            }
+        }
+        let entry = self
+            .store_growth
+            .entry(t)
+            .or_insert_with(|| (Interval::point(Fx::zero()), i32::MIN));
+        entry.0 = entry.0.add(&sum);
+        entry.1 = entry.1.max(frac);
+        true
     }
 
     fn assign<'b>(&mut self, l: LocalId, value: ExprId, span: Span, loops: &[LoopFrame<'b>]) {
@@ -576,6 +666,9 @@ impl State<'_> {
             (_, Expr::Load(acc)) if self.const_of(acc.tensor).is_some() => (acc.clone(), a),
             _ => return None,
         };
+        if !load.is_affine() {
+            return None;
+        }
         let Some(Val::Exact { range: orange, .. }) = self.expr(other) else {
             return None;
         };
@@ -742,8 +835,30 @@ impl State<'_> {
         r
     }
 
+    /// Types the data-dependent parts of an access's indices, which must be integers of
+    /// at most 64 bits (a generic kernel's index is known only here).
     fn access(&mut self, a: &Access, span: Span) {
-        let _ = (a, span);
+        let _ = span;
+        for d in a.dynamic_exprs() {
+            let ty = match self.expr(d) {
+                Some(Val::Exact { range, frac, .. }) => narrowest_type(&range, frac),
+                Some(Val::F32) => ScalarType::F32,
+                Some(Val::Bool) => ScalarType::Bool,
+                None => continue,
+            };
+            if !is_index_type(&ty) && self.record {
+                let name = self.inst.tensor(a.tensor).name.clone();
+                self.err(
+                    Diagnostic::error(
+                        codes::NOT_AFFINE,
+                        format!("an index into `{name}` must be an integer of at most 64 bits"),
+                    )
+                    .at(self.span(d))
+                    .label(format!("this index has type {ty}"))
+                    .help("convert it to an integer type, e.g. `int<32>(k)`"),
+                );
+            }
+        }
     }
 
     fn set_expr(&mut self, e: ExprId, v: &Val) {
@@ -1249,6 +1364,14 @@ impl State<'_> {
 
     /// Final round: write local and tensor types.
     fn finish(&mut self) {
+        // Tensors that accumulating stores update hold what `end_round` found.
+        let accumulated: Vec<TensorId> = self.store_growth.keys().copied().collect();
+        for t in accumulated {
+            if let Some((r, f)) = self.own_stores.get(&t) {
+                self.stores
+                    .insert(t, (Val::exact(r.clone(), *f, false), false));
+            }
+        }
         // Locals.
         let mut locals: Vec<LocalId> = self.local_class.keys().copied().collect();
         locals.sort();
@@ -1429,20 +1552,35 @@ pub fn accumulation_parts(
     value: ExprId,
     l: LocalId,
 ) -> Option<Vec<(ExprId, i32)>> {
+    split_accumulation(
+        inst,
+        value,
+        |e| matches!(inst.expr(e), Expr::Local(x) if *x == l),
+        |e| reads_local(inst, e, l),
+    )
+}
+
+/// The terms of `value = acc + e1 - e2 ...` other than the accumulator (which `is_acc`
+/// recognizes: exactly one term, added), when none of them `reads_acc`.
+fn split_accumulation(
+    inst: &Instance,
+    value: ExprId,
+    is_acc: impl Fn(ExprId) -> bool,
+    reads_acc: impl Fn(ExprId) -> bool,
+) -> Option<Vec<(ExprId, i32)>> {
     let mut terms = Vec::new();
     collect_terms(inst, value, 1, &mut terms);
     let mut found = false;
     let mut parts = Vec::new();
     for (e, sign) in terms {
-        if matches!(inst.expr(e), Expr::Local(x) if *x == l) {
+        if is_acc(e) {
             if found || sign < 0 {
                 return None;
             }
             found = true;
+        } else if reads_acc(e) {
+            return None;
         } else {
-            if reads_local(inst, e, l) {
-                return None;
-            }
             parts.push((e, sign));
         }
     }
@@ -1461,6 +1599,29 @@ fn collect_terms(inst: &Instance, e: ExprId, sign: i32, out: &mut Vec<(ExprId, i
         }
         _ => out.push((e, sign)),
     }
+}
+
+/// The terms (with their signs) of a store's value `t[a] + e1 - e2 ...` that accumulates
+/// into tensor `t`: exactly one added load of `t` (at any index, not itself computed from
+/// `t`) and terms that do not read `t`.
+fn tensor_accumulation_parts(
+    inst: &Instance,
+    value: ExprId,
+    t: TensorId,
+) -> Option<Vec<(ExprId, i32)>> {
+    let reads_t = |e: ExprId| {
+        let mut found = false;
+        inst.for_each_subexpr(e, &mut |x| {
+            found |= matches!(x, Expr::Load(a) if a.tensor == t)
+        });
+        found
+    };
+    split_accumulation(
+        inst,
+        value,
+        |e| matches!(inst.expr(e), Expr::Load(a) if a.tensor == t && a.dynamic_exprs().all(|d| !reads_t(d))),
+        reads_t,
+    )
 }
 
 fn reads_local(inst: &Instance, e: ExprId, l: LocalId) -> bool {

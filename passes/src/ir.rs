@@ -28,7 +28,8 @@
 //! bounds, `if`s, assignments to node-local scalars ([`Local`]) and stores to tensor
 //! elements. Expressions ([`Expr`]) live in the instance's arena and are trees (each
 //! [`ExprId`] has exactly one user). Tensor indices are affine in loop variables
-//! ([`Affine`]).
+//! ([`Affine`]), plus an integer expression for data-dependent indexing
+//! ([`Access::dynamic`]: gathers and scatters such as `hist[x[i]] += 1`).
 //!
 //! # Types and semantics
 //! Every expression has a [`ScalarType`] in the side table `expr_types` once type
@@ -360,11 +361,19 @@ impl Affine {
     }
 }
 
-/// A tensor element access: one affine index per dimension.
+/// A tensor element access: one index per dimension, each an affine form of the loop
+/// variables plus, for data-dependent indexing (`hist[x[i]]`), an integer expression.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Access {
     pub tensor: TensorId,
     pub index: Vec<Affine>,
+    /// Data-dependent parts of the indices: empty when every index is affine; otherwise
+    /// one entry per dimension, and the index in dimension `d` is `index[d]` plus the
+    /// value of `dynamic[d]` (an expression of an integer type of at most 64 bits, owned
+    /// by this access like any operand). Engines evaluate these expressions before the
+    /// access (a store: after its value). The bounds pass proves such an index from the
+    /// expression's inferred range, or leaves the access `checked`.
+    pub dynamic: Vec<Option<ExprId>>,
     /// Whether engines must check the bounds at run time (set by the `bounds` pass when
     /// it cannot prove the access in bounds; `true` until then).
     pub checked: bool,
@@ -372,6 +381,34 @@ pub struct Access {
     /// (`x[i - 1] if i > 0 else 0`, the right side of `and`/`or`): engines must not
     /// evaluate it before that condition holds (set by the `bounds` pass).
     pub guarded: bool,
+}
+
+impl Access {
+    /// An access with affine indices only, checked until the bounds pass proves it.
+    pub fn affine(tensor: TensorId, index: Vec<Affine>) -> Access {
+        Access {
+            tensor,
+            index,
+            dynamic: Vec::new(),
+            checked: true,
+            guarded: false,
+        }
+    }
+
+    /// Whether every index is affine in the loop variables (no data-dependent part).
+    pub fn is_affine(&self) -> bool {
+        self.dynamic.iter().all(Option::is_none)
+    }
+
+    /// The data-dependent part of the index in dimension `d`.
+    pub fn dynamic_at(&self, d: usize) -> Option<ExprId> {
+        self.dynamic.get(d).copied().flatten()
+    }
+
+    /// The expressions of the data-dependent indices, in dimension order.
+    pub fn dynamic_exprs(&self) -> impl Iterator<Item = ExprId> + '_ {
+        self.dynamic.iter().filter_map(|d| *d)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -671,7 +708,12 @@ impl Instance {
                 self.for_each_subexpr_id(*then, f);
                 self.for_each_subexpr_id(*otherwise, f);
             }
-            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => {}
+            Expr::Load(a) => {
+                for d in a.dynamic_exprs() {
+                    self.for_each_subexpr_id(d, f);
+                }
+            }
+            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
         }
     }
 
@@ -752,10 +794,20 @@ impl Instance {
     }
 }
 
+/// Whether values of type `t` can be a data-dependent index ([`Access::dynamic`]):
+/// integers that fit an `i64`.
+pub fn is_index_type(t: &ScalarType) -> bool {
+    t.frac_bits().is_some_and(|f| f <= 0)
+        && t.value_bounds().is_some_and(|(lo, hi)| {
+            lo >= Fx::int(i64::MIN as i128) && hi <= Fx::int(i64::MAX as i128)
+        })
+}
+
 /// Calls `f` on each direct operand of `e`.
 pub fn expr_operands(e: &Expr) -> Vec<ExprId> {
     match e {
-        Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) | Expr::Load(_) => Vec::new(),
+        Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => Vec::new(),
+        Expr::Load(a) => a.dynamic_exprs().collect(),
         Expr::Unary(_, a) | Expr::Cast { arg: a, .. } | Expr::Math { arg: a, .. } => vec![*a],
         Expr::Binary(_, a, b) => vec![*a, *b],
         Expr::Select {
@@ -798,8 +850,31 @@ pub fn stmt_roots(s: &Stmt) -> Vec<ExprId> {
     match s {
         Stmt::For(_) => Vec::new(),
         Stmt::If { cond, .. } => vec![*cond],
-        Stmt::Assign { value, .. } | Stmt::Store { value, .. } => vec![*value],
+        Stmt::Assign { value, .. } => vec![*value],
+        Stmt::Store { access, value, .. } => {
+            let mut roots = vec![*value];
+            roots.extend(access.dynamic_exprs());
+            roots
+        }
     }
+}
+
+/// Whether any load or store in `block` has a data-dependent index
+/// ([`Access::dynamic`]): loop transformations that reason about indices leave such
+/// blocks alone.
+pub fn has_data_dependent_access(inst: &Instance, block: &Block) -> bool {
+    let mut found = false;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Store { access, .. } = s {
+            found |= !access.is_affine();
+        }
+        for r in stmt_roots(s) {
+            inst.for_each_subexpr(r, &mut |x| {
+                found |= matches!(x, Expr::Load(a) if !a.is_affine());
+            });
+        }
+    });
+    found
 }
 
 /// Tensors read (by loads) and written (by stores) in a block, each listed once, in order

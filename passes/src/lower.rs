@@ -38,7 +38,7 @@ use kiln_lang::hir::{
 };
 use kiln_lang::sym::{SizeEnv, SizeExpr, SizeOp};
 use kiln_lang::{build_prim, Span};
-use kiln_numeric::{Fx, ScalarType};
+use kiln_numeric::{Fx, LutSpec, ScalarType};
 use std::collections::{HashMap, HashSet};
 
 /// How one value parameter of the entry kernel is bound.
@@ -68,6 +68,7 @@ pub fn lower_program(
         module: Module::default(),
         memo: HashMap::new(),
         global_consts: HashMap::new(),
+        tables: HashMap::new(),
         diags: Diagnostics::default(),
         chain: Vec::new(),
         names: HashMap::new(),
@@ -136,11 +137,16 @@ struct ModuleBuilder<'a> {
     module: Module,
     memo: HashMap<InstanceKey, Option<InstanceId>>,
     global_consts: HashMap<hir::GlobalId, ConstId>,
+    /// Lookup tables of math functions, by function and spec (see `LutKey`).
+    tables: HashMap<LutKey, ConstId>,
     diags: Diagnostics,
     /// Instantiations in progress: kernel name, bindings, call site.
     chain: Vec<(String, Span)>,
     names: HashMap<String, usize>,
 }
+
+/// A lookup table: the function, and its spec with the bounds as bits.
+type LutKey = (kiln_numeric::MathFn, u32, u64, u64, u32);
 
 /// The class of a lowered expression (widths are inference's business).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -175,6 +181,40 @@ impl ModuleBuilder<'_> {
     }
 
     /// The constant tensor of a module parameter (converted on first use).
+    /// The constant data of the lookup table of `f` (built once per module).
+    fn table_const(&mut self, f: kiln_numeric::MathFn, spec: &LutSpec) -> Result<ConstId, String> {
+        let key = (
+            f,
+            spec.size,
+            spec.lo.to_bits(),
+            spec.hi.to_bits(),
+            spec.bits,
+        );
+        if let Some(c) = self.tables.get(&key) {
+            return Ok(*c);
+        }
+        let (ty, entries) = kiln_numeric::lut::table(f, spec)?;
+        let values: Vec<Value> = entries.into_iter().map(Value::Num).collect();
+        let range = value_range(&values);
+        self.module.consts.push(ConstData {
+            name: format!("{}_table", f.name()),
+            elem: ScalarType::Fixed(ty),
+            shape: vec![spec.size as usize],
+            values,
+            source: format!(
+                "the lookup table of `{}` ({} entries over [{}, {}))",
+                f.name(),
+                spec.size,
+                spec.lo,
+                spec.hi
+            ),
+            range,
+        });
+        let id = ConstId(self.module.consts.len() as u32 - 1);
+        self.tables.insert(key, id);
+        Ok(id)
+    }
+
     fn global_const(&mut self, g: hir::GlobalId) -> Option<ConstId> {
         if let Some(c) = self.global_consts.get(&g) {
             return Some(*c);
@@ -341,9 +381,11 @@ impl ModuleBuilder<'_> {
             last_writer: HashMap::new(),
             readers: HashMap::new(),
             globals: HashMap::new(),
+            table_tensors: HashMap::new(),
             node: None,
             hoisted: HashMap::new(),
             failed: false,
+            probing_affine: false,
         };
         let result = lw.lower_kernel(&params);
         let inst = lw.inst;
@@ -686,10 +728,14 @@ struct Lowerer<'m, 'a, 'h> {
     last_writer: HashMap<TensorId, NodeId>,
     readers: HashMap<TensorId, Vec<NodeId>>,
     globals: HashMap<hir::GlobalId, TensorId>,
+    /// The instance's tensors of lookup tables.
+    table_tensors: HashMap<ConstId, TensorId>,
     node: Option<NodeCtx>,
     /// Result tensors of calls already lowered, by the call expression's address.
     hoisted: HashMap<*const hir::Expr, Vec<TensorId>>,
     failed: bool,
+    /// Set while probing whether an index is affine: `not_affine` reports nothing.
+    probing_affine: bool,
 }
 
 type L<T> = Option<T>;
@@ -1119,6 +1165,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 access: Access {
                     tensor: t,
                     index: Vec::new(),
+                    dynamic: Vec::new(),
                     checked: false,
                     guarded: false,
                 },
@@ -1513,6 +1560,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     access: Access {
                         tensor: out,
                         index: idx.to_vec(),
+                        dynamic: Vec::new(),
                         checked: true,
                         guarded: false,
                     },
@@ -1815,24 +1863,31 @@ impl<'h> Lowerer<'_, '_, 'h> {
             } => {
                 let t = *self.tensor_locals.get(local)?;
                 let shape = self.inst.tensor(t).shape.clone();
-                let (base, region) = self.view(subs, &shape, scope, s.span)?;
-                if region.is_empty() {
-                    let index: Vec<Affine> = base.iter().map(|b| b.offset.clone()).collect();
-                    let elem_class = class_of(&self.inst.tensor(t).elem);
-                    let target = self.inst.tensor(t).elem;
-                    let _ = elem_class;
+                let target = self.inst.tensor(t).elem;
+                if self.is_element(subs) {
+                    // Python's order: the value, then the index.
                     let (v, _) = self.value_for(value, &[], scope, Some(target))?;
+                    let (base, region) = self.view(subs, &shape, scope, s.span, true)?;
                     self.emit(Stmt::Store {
-                        access: Access {
-                            tensor: t,
-                            index,
-                            checked: true,
-                            guarded: false,
-                        },
+                        access: view_access(t, &base, &region, &[]),
                         value: v,
                         span: s.span,
                     });
                 } else {
+                    let (base, region) = self.view(subs, &shape, scope, s.span, true)?;
+                    if let Some(d) = base
+                        .iter()
+                        .filter_map(|b| b.dynamic)
+                        .find(|&d| self.reads_tensor(d, t))
+                    {
+                        let span = self.inst.expr_spans[d.index()];
+                        self.err(
+                            Diagnostic::error(codes::UNSUPPORTED, "the index of a region store reads the tensor it stores into")
+                                .at(span)
+                                .help("copy the index into a scalar first: `k = ...` then `y[k, :] = ...`"),
+                        );
+                        return None;
+                    }
                     let region_shape: Vec<usize> = region.iter().map(|r| r.1).collect();
                     let value_shape = self.shape_of_or_scalar(value, scope)?;
                     if let Some(vs) = &value_shape {
@@ -1844,19 +1899,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                             return None;
                         }
                     }
-                    let elem_class = class_of(&self.inst.tensor(t).elem);
                     self.loop_nest(&region_shape, s.span, &mut |lw, idx| {
-                        let index = view_index(&base, &region, idx);
-                        let _ = elem_class;
-                        let target = lw.inst.tensor(t).elem;
                         let (v, _) = lw.value_for(value, idx, scope, Some(target))?;
                         lw.emit(Stmt::Store {
-                            access: Access {
-                                tensor: t,
-                                index,
-                                checked: true,
-                                guarded: false,
-                            },
+                            access: view_access(t, &base, &region, idx),
                             value: v,
                             span: s.span,
                         });
@@ -2052,6 +2098,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 access: Access {
                     tensor: t,
                     index: idx.to_vec(),
+                    dynamic: Vec::new(),
                     checked: true,
                     guarded: false,
                 },
@@ -2109,6 +2156,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             access: Access {
                 tensor: t,
                 index: idx,
+                dynamic: Vec::new(),
                 checked: true,
                 guarded: false,
             },
@@ -2165,7 +2213,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             },
             HE::Global(g) => self.mb.inputs.program.globals[*g].shape.is_empty(),
             HE::Index { subs, .. } => subs.iter().all(|s| matches!(s, Sub::Index(_))),
-            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a) => {
+            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a, _) => {
                 self.is_scalar(a, scope)
             }
             HE::Binary(_, a, b) | HE::Compare(_, a, b) | HE::Logic(_, a, b) => {
@@ -2204,10 +2252,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Index { base, subs } => {
                 let bshape = self.shape_of(base, scope)?;
-                let (_, region) = self.view(subs, &bshape, scope, e.span)?;
+                let (_, region) = self.view(subs, &bshape, scope, e.span, false)?;
                 Some(region.iter().map(|r| r.1).collect())
             }
-            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a) => {
+            HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a, _) => {
                 self.shape_of(a, scope)
             }
             HE::Binary(_, a, b) | HE::Compare(_, a, b) | HE::Logic(_, a, b) => {
@@ -2300,20 +2348,39 @@ impl<'h> Lowerer<'_, '_, 'h> {
     /// Resolves subscripts against a shape: for each dimension, the fixed offset (affine)
     /// and, for slices, the step and length. Returns (base offsets, region dims) where a
     /// region dim is (dimension index, length, step).
+    ///
+    /// An index that is not affine in the loop variables is data-dependent: with `lower`,
+    /// its value is lowered (statements it needs are emitted here) into the view's
+    /// [`ViewDim::dynamic`]; without, only the shape is wanted and nothing is lowered.
     fn view(
         &mut self,
         subs: &'h [Sub],
         shape: &[usize],
         scope: &Scope<'h>,
         span: Span,
+        lower: bool,
     ) -> L<(Vec<ViewDim>, Vec<RegionDim>)> {
         let mut base = Vec::new();
         let mut region = Vec::new();
         for (d, (s, &n)) in subs.iter().zip(shape).enumerate() {
             match s {
                 Sub::Index(e) => {
-                    let a = self.affine_expr(e, scope)?;
-                    base.push(ViewDim { offset: a });
+                    if let Some(a) = self.try_affine(e, scope) {
+                        base.push(ViewDim {
+                            offset: a,
+                            dynamic: None,
+                        });
+                        continue;
+                    }
+                    let dynamic = if lower {
+                        Some(self.dynamic_index(e, scope)?)
+                    } else {
+                        None
+                    };
+                    base.push(ViewDim {
+                        offset: Affine::constant(0),
+                        dynamic,
+                    });
                 }
                 Sub::Slice {
                     lo,
@@ -2359,7 +2426,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                             return None;
                         }
                     }
-                    base.push(ViewDim { offset: lo_a });
+                    base.push(ViewDim {
+                        offset: lo_a,
+                        dynamic: None,
+                    });
                     region.push((d, count as usize, *step));
                 }
             }
@@ -2416,12 +2486,48 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     fn not_affine<T>(&mut self, span: Span) -> L<T> {
+        if self.probing_affine {
+            return None;
+        }
         self.err(
             Diagnostic::error(codes::NOT_AFFINE, "this index is not affine in the loop variables")
                 .at(span)
-                .help("indices are sums of loop variables times constants plus a constant (`2*i + u - 1`); data-dependent indexing is not supported yet"),
+                .help("indices are sums of loop variables times constants plus a constant (`2*i + u - 1`)"),
         );
         None
+    }
+
+    /// Lowers a data-dependent index (`x[i]` in `hist[x[i]]`): any integer expression.
+    /// Its type must be an integer of at most 64 bits, which the bounds pass checks once
+    /// types are inferred.
+    fn dynamic_index(&mut self, e: &'h hir::Expr, scope: &Scope<'h>) -> L<ExprId> {
+        let (x, class) = self.scalar(e, scope, Some(Class::Exact))?;
+        if class != Class::Exact {
+            let what = if class == Class::F32 {
+                "an f32"
+            } else {
+                "a bool"
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("an index must be an integer, not {what}"),
+                )
+                .at(e.span)
+                .help("convert it with an integer type: `int<16>(x)`"),
+            );
+            return None;
+        }
+        Some(x)
+    }
+
+    /// The affine form of an integer index expression, or `None` (reporting nothing) when
+    /// it depends on data.
+    fn try_affine(&mut self, e: &'h hir::Expr, scope: &Scope<'h>) -> L<Affine> {
+        let was = std::mem::replace(&mut self.probing_affine, true);
+        let a = self.affine_expr(e, scope);
+        self.probing_affine = was;
+        a
     }
 
     /// The affine form of an integer index expression.
@@ -2468,16 +2574,101 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     // ------------------------------------------------------------ expressions
 
-    fn load(&mut self, t: TensorId, index: Vec<Affine>, span: Span) -> ExprId {
-        self.inst.add_expr(
-            Expr::Load(Access {
-                tensor: t,
-                index,
-                checked: true,
-                guarded: false,
-            }),
+    /// `f(x)` of an exact `x` through its lookup table (`kiln_numeric::lut`): the entry
+    /// `floor((clamp(x, lo, hi - step) - lo) / step)`, a gather from the table's constant
+    /// tensor. Every engine runs it as ordinary IR.
+    fn table_lookup(
+        &mut self,
+        f: kiln_numeric::MathFn,
+        spec: &LutSpec,
+        x: ExprId,
+        span: Span,
+    ) -> L<(ExprId, Class)> {
+        let c = match self.mb.table_const(f, spec) {
+            Ok(c) => c,
+            Err(e) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("bad lookup table for `{}`: {e}", f.name()),
+                    )
+                    .at(span),
+                );
+                return None;
+            }
+        };
+        let table = match self.table_tensors.get(&c) {
+            Some(t) => *t,
+            None => {
+                let cd = &self.mb.module.consts[c.index()];
+                let (name, elem, shape, range) =
+                    (cd.name.clone(), cd.elem, cd.shape.clone(), cd.range.clone());
+                let t = self.new_tensor(&name, elem, shape, TensorKind::Const(c), true, span);
+                self.inst.tensor_mut(t).range = range;
+                let n = self.inst.graph.add_node(Node::Const { tensor: t });
+                self.last_writer.insert(t, n);
+                self.table_tensors.insert(c, t);
+                t
+            }
+        };
+        let step_log2 = spec.step_log2().ok()?;
+        let exact = |v: f64| kiln_numeric::float::f64_to_fx(v).expect("finite table bound");
+        let lo = exact(spec.lo);
+        let last = exact(spec.hi - 2f64.powi(step_log2));
+        let (lo_e, _) = self.constant(Value::Num(lo.clone()), span);
+        let (last_e, _) = self.constant(Value::Num(last), span);
+        let above = self.inst.add_expr(Expr::Binary(BinOp::Max, x, lo_e), span);
+        let clamped = self
+            .inst
+            .add_expr(Expr::Binary(BinOp::Min, above, last_e), span);
+        let (lo_e, _) = self.constant(Value::Num(lo), span);
+        let offset = self
+            .inst
+            .add_expr(Expr::Binary(BinOp::Sub, clamped, lo_e), span);
+        let (shift, _) = self.constant(Value::Num(Fx::int(step_log2.unsigned_abs() as i128)), span);
+        let op = if step_log2 <= 0 {
+            BinOp::Shl
+        } else {
+            BinOp::Shr
+        };
+        let scaled = self.inst.add_expr(Expr::Binary(op, offset, shift), span);
+        // Non-negative: truncation is the floor.
+        let index_type = ScalarType::Int(kiln_numeric::IntType::new(
+            spec.size.trailing_zeros().max(1),
+            false,
+        ));
+        let index = self.inst.add_expr(
+            Expr::Cast {
+                to: index_type,
+                arg: scaled,
+            },
             span,
-        )
+        );
+        let mut access = Access::affine(table, vec![Affine::constant(0)]);
+        access.dynamic = vec![Some(index)];
+        Some((self.load_access(access, span), Class::Exact))
+    }
+
+    fn load(&mut self, t: TensorId, index: Vec<Affine>, span: Span) -> ExprId {
+        self.load_access(Access::affine(t, index), span)
+    }
+
+    fn load_access(&mut self, a: Access, span: Span) -> ExprId {
+        self.inst.add_expr(Expr::Load(a), span)
+    }
+
+    /// Whether subscripts select one element (no slices).
+    fn is_element(&self, subs: &[Sub]) -> bool {
+        subs.iter().all(|s| matches!(s, Sub::Index(_)))
+    }
+
+    /// Whether expression `e` reads tensor `t`.
+    fn reads_tensor(&self, e: ExprId, t: TensorId) -> bool {
+        let mut found = false;
+        self.inst.for_each_subexpr(e, &mut |x| {
+            found |= matches!(x, Expr::Load(a) if a.tensor == t);
+        });
+        found
     }
 
     fn constant(&mut self, v: Value, span: Span) -> (ExprId, Class) {
@@ -2725,8 +2916,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Index { base, subs } => {
                 let bshape = self.shape_of(base, scope)?;
-                let (vbase, region) = self.view(subs, &bshape, scope, span)?;
-                let index = view_index(&vbase, &region, idx);
+                let (vbase, region) = self.view(subs, &bshape, scope, span, true)?;
                 let t = match &base.kind {
                     HE::Local(l) => *self.tensor_locals.get(l)?,
                     HE::Param(p) => match self.params.get(*p)? {
@@ -2745,7 +2935,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         return None;
                     }
                 };
-                let v = self.load(t, index, span);
+                let v = self.load_access(view_access(t, &vbase, &region, idx), span);
                 Some((v, class_of(&self.inst.tensor(t).elem)))
             }
             HE::Unary(op, a) => {
@@ -2769,8 +2959,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 self.check_unary(op, c, a.span)?;
                 Some((self.inst.add_expr(Expr::Unary(op, x), span), c))
             }
-            HE::Math(f, a) => {
+            HE::Math(f, a, spec) => {
                 let (x, c) = self.elem(a, idx, scope, Some(Class::F32))?;
+                if c == Class::Exact && kiln_numeric::lut::has_table(*f) {
+                    return self.table_lookup(*f, &spec.unwrap_or(LutSpec::DEFAULT), x, span);
+                }
+                if c == Class::F32 && spec.is_some() {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_ARGS,
+                            format!(
+                                "table parameters apply to `{}` of exact values, not of an f32",
+                                f.name()
+                            ),
+                        )
+                        .at(a.span),
+                    );
+                    return None;
+                }
                 if c != Class::F32 {
                     self.err(
                         Diagnostic::error(
@@ -3553,19 +3759,26 @@ impl<'h> Lowerer<'_, '_, 'h> {
 /// A dimension of a view's region: (dimension of the base tensor, length, step).
 type RegionDim = (usize, usize, i64);
 
-/// A dimension of a view: the base offset (for a slice, its start).
+/// A dimension of a view: the base offset (for a slice, its start), plus the value of a
+/// data-dependent index.
 #[derive(Clone, Debug)]
 struct ViewDim {
     offset: Affine,
+    dynamic: Option<ExprId>,
 }
 
-/// The base-tensor index of element `idx` of a view.
-fn view_index(base: &[ViewDim], region: &[RegionDim], idx: &[Affine]) -> Vec<Affine> {
-    let mut out: Vec<Affine> = base.iter().map(|b| b.offset.clone()).collect();
+/// The access to element `idx` of a view of tensor `t` (checked until the bounds pass
+/// proves it).
+fn view_access(t: TensorId, base: &[ViewDim], region: &[RegionDim], idx: &[Affine]) -> Access {
+    let mut index: Vec<Affine> = base.iter().map(|b| b.offset.clone()).collect();
     for ((d, _, step), i) in region.iter().zip(idx) {
-        out[*d] = out[*d].add_scaled(i, *step);
+        index[*d] = index[*d].add_scaled(i, *step);
     }
-    out
+    let mut access = Access::affine(t, index);
+    if base.iter().any(|b| b.dynamic.is_some()) {
+        access.dynamic = base.iter().map(|b| b.dynamic).collect();
+    }
+    access
 }
 
 fn trip_count_const(lo: &Affine, hi: &Affine, step: i64) -> Option<i64> {

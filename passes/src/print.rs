@@ -279,7 +279,17 @@ impl Printer<'_> {
 
     fn access(&self, a: &Access) -> String {
         let t = self.inst.tensor(a.tensor);
-        let idx: Vec<String> = a.index.iter().map(|i| self.affine(i)).collect();
+        let idx: Vec<String> = a
+            .index
+            .iter()
+            .enumerate()
+            .map(|(d, i)| match a.dynamic_at(d) {
+                // A data-dependent index: its expression, plus the affine part unless 0.
+                Some(e) if i.as_constant() == Some(0) => self.expr(e),
+                Some(e) => format!("{} + {}", self.expr(e), self.affine(i)),
+                None => self.affine(i),
+            })
+            .collect();
         // `?` marks an access checked at run time (not proven in bounds).
         let check = if a.checked { "?" } else { "" };
         if idx.is_empty() {

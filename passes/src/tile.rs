@@ -295,10 +295,11 @@ impl<'a> Cloner<'a> {
         out
     }
 
-    fn access(&self, a: &Access) -> Access {
+    fn access(&mut self, a: &Access) -> Access {
         Access {
             tensor: a.tensor,
             index: a.index.iter().map(|ix| self.affine(ix)).collect(),
+            dynamic: a.dynamic.iter().map(|d| d.map(|e| self.expr(e))).collect(),
             checked: a.checked,
             guarded: a.guarded,
         }
@@ -602,10 +603,21 @@ fn accesses(inst: &Instance, block: &Block) -> Vec<(Access, bool)> {
 /// variables in `varying` (each access at its own values): some dimension that uses
 /// none of them differs by a nonzero constant. (Two accesses `y[i, j + 1]` and
 /// `y[i, j]` meet when `j` differs by one between them.)
-fn apart(a: &[Affine], b: &[Affine], varying: &HashSet<LoopVarId>) -> bool {
-    a.iter().zip(b).any(|(x, y)| {
+///
+/// `a` and `b` are the affine indices of accesses `aa` and `ba`; a dimension where either
+/// has a data-dependent index proves nothing.
+fn apart(
+    (aa, a): (&Access, &[Affine]),
+    (ba, b): (&Access, &[Affine]),
+    varying: &HashSet<LoopVarId>,
+) -> bool {
+    a.iter().zip(b).enumerate().any(|(d, (x, y))| {
         let fixed = |ix: &Affine| ix.terms.iter().all(|(v, _)| !varying.contains(v));
-        fixed(x) && fixed(y) && x.add_scaled(y, -1).as_constant().is_some_and(|c| c != 0)
+        aa.dynamic_at(d).is_none()
+            && ba.dynamic_at(d).is_none()
+            && fixed(x)
+            && fixed(y)
+            && x.add_scaled(y, -1).as_constant().is_some_and(|c| c != 0)
     })
 }
 
@@ -770,7 +782,7 @@ fn reorder_nest(
         for (b, b_store) in acc[i..].iter() {
             if a.tensor != b.tensor
                 || !(*a_store || *b_store)
-                || apart(&a.index, &b.index, &varying)
+                || apart((a, &a.index), (b, &b.index), &varying)
             {
                 continue;
             }
@@ -1054,7 +1066,8 @@ fn jam_legal(
             }
             for (r, ba) in copies.iter().enumerate() {
                 for bb in &copies[r + 1..] {
-                    if !apart(&sub(&a.index, ba), &sub(&b.index, bb), &varying) {
+                    let (ai, bi) = (sub(&a.index, ba), sub(&b.index, bb));
+                    if !apart((a, &ai), (b, &bi), &varying) {
                         return None;
                     }
                 }
@@ -1192,6 +1205,12 @@ fn buffer_block(
             }
         })
     }
+    if reads.iter().any(|a| !a.is_affine()) {
+        return refuse(
+            format!("`{xname}` is read with a data-dependent index here, so the box of elements it reads is not known"),
+            "buffer tensors read at affine indices",
+        );
+    }
     if reads.iter().any(|a| a.guarded || a.checked) || under_if(inst, b, x, false) {
         return refuse(
             format!("`{xname}` is read under a condition or with an unproven index here, so the box of elements it reads could reach outside it"),
@@ -1267,6 +1286,7 @@ fn buffer_block(
         index: (0..rank)
             .map(|d| origin[d].add_scaled(&Affine::var(vars[d]), 1))
             .collect(),
+        dynamic: Vec::new(),
         checked: false,
         guarded: false,
     };
@@ -1277,6 +1297,7 @@ fn buffer_block(
         access: Access {
             tensor: buf,
             index: vars.iter().map(|v| Affine::var(*v)).collect(),
+            dynamic: Vec::new(),
             checked: false,
             guarded: false,
         },

@@ -327,6 +327,9 @@ fn verify_block(
             } => {
                 check_access(inst, access, bound, err);
                 verify_expr(inst, *value, bound, users, typed, err);
+                for d in access.dynamic_exprs() {
+                    verify_expr(inst, d, bound, users, typed, err);
+                }
                 let t = inst.tensor(access.tensor);
                 if typed && !t.declared {
                     check_fits(inst, *value, &t.elem, &t.name, err);
@@ -396,6 +399,24 @@ fn check_access(inst: &Instance, a: &Access, bound: &[LoopVarId], err: &mut dyn 
     }
     for i in &a.index {
         check_affine(i, bound, inst, err);
+    }
+    if !a.dynamic.is_empty() && a.dynamic.len() != a.index.len() {
+        err(format!(
+            "{} has {} data-dependent index slots for {} indices",
+            t.name,
+            a.dynamic.len(),
+            a.index.len()
+        ));
+    }
+    for d in a.dynamic_exprs() {
+        if let Some(ty) = inst.exprs.get(d.index()).and(inst.expr_type(d)) {
+            if !is_index_type(ty) {
+                err(format!(
+                    "a data-dependent index into {} has type {ty}, not an integer of at most 64 bits",
+                    t.name
+                ));
+            }
+        }
     }
 }
 

@@ -1011,6 +1011,9 @@ impl Gen {
     /// An index into `dim`: an affine expression of the loop variables (or a constant)
     /// and, when it is not provably in bounds, the condition that guards it.
     fn index(&mut self, env: &Env, dim: &Dim) -> (String, Option<String>) {
+        if let Some(data) = self.data_index(env, dim) {
+            return data;
+        }
         let d = dim.val;
         if env.loops.is_empty() || self.chance(12) {
             let v = self.rng.range(0, d - 1);
@@ -1082,6 +1085,40 @@ impl Gen {
         };
         self.f("index: guarded");
         (text, Some(g))
+    }
+
+    /// Sometimes, a data-dependent index into `dim` read from an integer tensor: wrapped
+    /// or clamped into the dimension (proven by range analysis), or reduced modulo one
+    /// more than it and guarded (checked at run time, never out of bounds).
+    fn data_index(&mut self, env: &Env, dim: &Dim) -> Option<(String, Option<String>)> {
+        if env.in_lambda || !self.chance(8) {
+            return None;
+        }
+        let cands: Vec<Var> = env
+            .tensors(Some(Kind::Ex))
+            .into_iter()
+            .filter(|v| v.t.is_int())
+            .collect();
+        if cands.is_empty() {
+            return None;
+        }
+        let v = self.rng.pick(&cands);
+        let (e, guard) = self.element(env, &v);
+        if guard.is_some() {
+            return None;
+        }
+        let d = &dim.text;
+        self.f("index: data-dependent");
+        Some(match self.rng.below(3) {
+            0 => (format!("({e}) % {d}"), None),
+            1 => (format!("min(max({e}, 0), {d} - 1)"), None),
+            _ => {
+                self.f("index: data-dependent, checked at run time");
+                let ix = format!("({e}) % ({d} + 1)");
+                let g = format!("{ix} < {d}");
+                (ix, Some(g))
+            }
+        })
     }
 
     /// `x[i, j]` with in-bounds (or guarded) indices: (text, guard).

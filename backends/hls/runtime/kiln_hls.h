@@ -412,7 +412,8 @@ template <class T> T from_hex(const char* h) {
 }
 // An index that the compiler could not prove in bounds, kept in bounds (kiln's own run
 // of the same inputs checked it).
-inline int clampi(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+// Data-dependent indices are 64-bit values (never narrowed before the clamp).
+inline int clampi(long long i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : (int)i; }
 
 }  // namespace kiln
 

@@ -647,12 +647,21 @@ impl Emitter<'_> {
         }
     }
 
-    fn place(&self, a: &Access) -> String {
-        let tm = self.inst.tensor(a.tensor);
+    fn place(&mut self, a: &Access) -> String {
+        let shape = self.inst.tensor(a.tensor).shape.clone();
         let name = self.names.get(&a.tensor).cloned().unwrap_or_default();
         let mut s = name;
-        for (i, d) in a.index.iter().zip(&tm.shape) {
-            let ix = self.affine(i);
+        for (dim, (i, d)) in a.index.iter().zip(&shape).enumerate() {
+            let mut ix = self.affine(i);
+            if let Some(e) = a.dynamic_at(dim) {
+                // A data-dependent index: an integer of at most 64 bits.
+                let v = self.expr(e);
+                ix = if i.as_constant() == Some(0) {
+                    format!("({v}).to_int64()")
+                } else {
+                    format!("({ix} + ({v}).to_int64())")
+                };
+            }
             // Unproven indices, and indices proven only under an enclosing condition
             // (which the C++ compiler may not see), are kept in bounds.
             if a.checked || a.guarded {
@@ -843,6 +852,9 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
             Stmt::Store { access, value, .. } => {
                 out.push(access.clone());
                 inst.loads_in(*value, out);
+                for d in access.dynamic_exprs() {
+                    inst.loads_in(d, out);
+                }
             }
         }
     }

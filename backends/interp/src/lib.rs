@@ -244,9 +244,20 @@ impl Frame<'_> {
         a.eval(|v| self.loops[v.index()])
     }
 
-    fn flat_index(&self, a: &Access, span: Span) -> R<usize> {
+    fn flat_index(&mut self, a: &Access, span: Span) -> R<usize> {
+        let mut idx: Vec<i64> = a.index.iter().map(|i| self.affine(i)).collect();
+        for (d, ix) in idx.iter_mut().enumerate() {
+            if let Some(e) = a.dynamic_at(d) {
+                // An integer of at most 64 bits (checked by the bounds pass).
+                let v = match self.eval(e)? {
+                    Value::Num(x) => x.to_i64(),
+                    _ => None,
+                };
+                let v = v.expect("a data-dependent index is an integer of at most 64 bits");
+                *ix = ix.saturating_add(v);
+            }
+        }
         let b = self.bufs[a.tensor.index()].as_ref().expect("buffer");
-        let idx: Vec<i64> = a.index.iter().map(|i| self.affine(i)).collect();
         let mut flat = 0usize;
         for (d, &i) in idx.iter().enumerate() {
             if i < 0 || i as usize >= b.shape[d] {
@@ -266,8 +277,9 @@ impl Frame<'_> {
     }
 
     fn eval(&mut self, e: ExprId) -> R<Value> {
-        let span = self.inst.expr_spans[e.index()];
-        Ok(match self.inst.expr(e) {
+        let inst = self.inst;
+        let span = inst.expr_spans[e.index()];
+        Ok(match inst.expr(e) {
             Expr::Const(v) => v.clone(),
             Expr::Local(l) => self.locals[l.index()]
                 .clone()

@@ -14,6 +14,9 @@ use std::collections::{HashMap, HashSet};
 /// loop variable running over exactly `0..shape[d]`, and every other enclosing loop runs
 /// at least once.
 fn covers(shape: &[usize], access: &Access, loops: &[&Loop]) -> bool {
+    if !access.is_affine() {
+        return false;
+    }
     let mut used = HashSet::new();
     for (d, ix) in access.index.iter().enumerate() {
         let [(v, 1)] = ix.terms.as_slice() else {
@@ -219,7 +222,11 @@ pub fn parallel_loop(inst: &Instance, body: &Block) -> Option<ParallelLoop> {
         let partitioned = (0..rank).any(|d| {
             let windows: Option<Vec<(i64, i64, i64)>> = of_t
                 .iter()
-                .map(|a| slice_window(&a.index[d], l.var, &inner))
+                .map(|a| match a.dynamic_at(d) {
+                    // A data-dependent index can reach any slice.
+                    Some(_) => None,
+                    None => slice_window(&a.index[d], l.var, &inner),
+                })
                 .collect();
             let Some(w) = windows else { return false };
             let c = w[0].0;

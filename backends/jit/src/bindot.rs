@@ -111,7 +111,8 @@ fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, A
         return None;
     };
     let bin = |t: TensorId| inst.tensor(t).elem == ScalarType::Bin;
-    (bin(x.tensor) && bin(w.tensor) && !x.checked && !w.checked && x.tensor != w.tensor)
+    let plain = |a: &Access| !a.checked && a.is_affine();
+    (bin(x.tensor) && bin(w.tensor) && plain(x) && plain(w) && x.tensor != w.tensor)
         .then(|| (x.clone(), w.clone()))
 }
 

@@ -38,6 +38,14 @@ const MAX_UNROLL_COPIES: usize = 16;
 const MAX_UNROLL_WORDS: i64 = 8;
 
 /// The error codes a native function reports.
+/// The representation of index values (a data-dependent index is converted to it).
+const INDEX_REP: Rep = Rep::Exact {
+    bits: 64,
+    width: 64,
+    signed: true,
+    frac: 0,
+};
+
 pub const ERR_BOUNDS: u32 = 1;
 pub const ERR_DIV_ZERO: u32 = 2;
 
@@ -320,13 +328,45 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// The address of an element and its flat (row-major) index, with the bounds check
-    /// when the access needs one.
+    /// when the access needs one; data-dependent indices are evaluated first.
+    pub fn address_dyn(&mut self, a: &Access, span: Span) -> R<(CValue, CValue)> {
+        let mut values = Vec::with_capacity(a.dynamic.len());
+        for d in &a.dynamic {
+            values.push(match d {
+                Some(e) => {
+                    let (v, rep) = self.expr(*e)?;
+                    // An integer of at most 64 bits (checked by the bounds pass).
+                    Some(self.coerce_to(v, rep, INDEX_REP))
+                }
+                None => None,
+            });
+        }
+        Ok(self.address_at(a, span, &values))
+    }
+
+    /// [`Gen::address_dyn`] for an access whose indices are all affine.
     pub fn address(&mut self, a: &Access, span: Span) -> (CValue, CValue) {
+        debug_assert!(a.is_affine(), "address of a data-dependent access");
+        self.address_at(a, span, &[])
+    }
+
+    /// The address of an element given the values of its data-dependent indices (`i64`).
+    fn address_at(
+        &mut self,
+        a: &Access,
+        span: Span,
+        dynamic: &[Option<CValue>],
+    ) -> (CValue, CValue) {
         let t = self.inst.tensor(a.tensor);
         let shape = t.shape.clone();
         let store = store_of(&t.elem).expect("checked in compile");
         let strides = kiln_passes::data::strides(&shape);
-        let idx: Vec<CValue> = a.index.iter().map(|i| self.affine(i)).collect();
+        let mut idx: Vec<CValue> = a.index.iter().map(|i| self.affine(i)).collect();
+        for (d, v) in dynamic.iter().enumerate() {
+            if let Some(v) = v {
+                idx[d] = self.b.ins().iadd(idx[d], *v);
+            }
+        }
         if a.checked && !idx.is_empty() {
             let mut bad: Option<CValue> = None;
             for (d, &i) in idx.iter().enumerate() {
@@ -351,12 +391,22 @@ impl<'a, 'b> Gen<'a, 'b> {
                 );
             }
         }
-        // Strides fold into one affine form.
+        // Strides fold into one affine form, plus the data-dependent parts.
         let mut flat = Affine::constant(0);
         for (d, ix) in a.index.iter().enumerate() {
             flat = flat.add_scaled(ix, strides[d] as i64);
         }
-        let off = self.affine(&flat);
+        let mut off = self.affine(&flat);
+        for (d, v) in dynamic.iter().enumerate() {
+            if let Some(v) = v {
+                let scaled = if strides[d] == 1 {
+                    *v
+                } else {
+                    self.b.ins().imul_imm_s(*v, strides[d] as i64)
+                };
+                off = self.b.ins().iadd(off, scaled);
+            }
+        }
         let bytes = if store.bytes() == 1 {
             off
         } else {
@@ -367,15 +417,15 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Loads an element of a tensor, as its storage representation.
-    pub fn load_elem(&mut self, a: &Access, span: Span) -> (CValue, Rep) {
+    pub fn load_elem(&mut self, a: &Access, span: Span) -> R<(CValue, Rep)> {
         let elem = self.inst.tensor(a.tensor).elem;
-        let (addr, _) = self.address(a, span);
+        let (addr, _) = self.address_dyn(a, span)?;
         let rep = Rep::of(&elem).expect("checked");
         let v = self
             .b
             .ins()
             .load(rep.ty(), MemFlagsData::trusted(), addr, 0);
-        (v, rep)
+        Ok((v, rep))
     }
 
     // ------------------------------------------------------------ statements
@@ -447,7 +497,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (v, rep) = self.expr(*value)?;
                 let range = self.range(*value).cloned();
                 let out = self.convert(v, rep, range.as_ref(), &elem, *value)?;
-                let (addr, flat) = self.address(access, *span);
+                let (addr, flat) = self.address_dyn(access, *span)?;
                 self.b.ins().store(MemFlagsData::trusted(), out, addr, 0);
                 if let Some(&shadow) = self.shadows.get(&access.tensor) {
                     let at = self.b.ins().iadd(shadow, flat);
@@ -787,7 +837,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// of a conditional may be evaluated).
     pub fn is_safe(&self, e: ExprId) -> bool {
         match self.inst.expr(e) {
-            Expr::Load(a) => !a.checked && !a.guarded,
+            Expr::Load(a) => !a.checked && !a.guarded && a.dynamic_exprs().all(|d| self.is_safe(d)),
             Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, a, b) => {
                 let nonzero = self.range(*b).is_some_and(|r| !r.contains_zero());
                 let float = matches!(self.inst.expr_type(*b), Some(ScalarType::F32));
@@ -826,7 +876,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             Expr::Load(a) => {
                 let span = self.inst.expr_spans[e.index()];
-                let (v, from) = self.load_elem(&a, span);
+                let (v, from) = self.load_elem(&a, span)?;
                 match from {
                     Rep::Exact { .. } => self.coerce_to(v, from, rep),
                     _ => v,

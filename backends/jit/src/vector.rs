@@ -161,7 +161,7 @@ fn reduction_plan(inst: &Instance, lplans: &LocalPlans, l: &Loop) -> Option<(Pla
     let [Stmt::Assign { local, value, .. }] = l.body.as_slice() else {
         return None;
     };
-    if l.step != 1 {
+    if l.step != 1 || has_data_dependent_access(inst, &l.body) {
         return None;
     }
     let Rep::Exact { bits, .. } = lplans.storage(inst, *local)? else {
@@ -242,7 +242,8 @@ fn lane_bits(t: &ScalarType) -> Option<u32> {
 
 /// Checks that `l` can run as SIMD code and chooses the vector factor.
 fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<Plan> {
-    if l.step != 1 {
+    // Gathers and scatters have no SIMD form here (SSE has no gather).
+    if l.step != 1 || has_data_dependent_access(inst, &l.body) {
         return None;
     }
     let var = l.var;
