@@ -15,6 +15,10 @@ Python's standard library only: this script only drives the kiln binary (KILN=PA
   3. runs it with `kiln run` (the JIT unless --engine says otherwise) on the 540 held-out
      images and reads the accuracy it prints.
 
+Every configuration is run twice: with one weight scale per layer (per tensor, the
+default of kiln quantize) and with one per output channel (`kiln quantize --per-channel`;
+the script then declares the scales s1..s4 as vectors and passes them to the layers).
+
 It prints a markdown table (the one in README.md). Any kiln failure, or a warning W0802
 (levels that do not fit the declared type), stops it with the message.
 """
@@ -90,9 +94,15 @@ def accuracy_of(out):
     return float(m.group(1))
 
 
-def make_script(template, qdir, wtypes, atypes):
-    """digits_q.kiln with the configuration block and the load paths replaced."""
+def make_script(template, qdir, wtypes, atypes, per_channel=False):
+    """digits_q.kiln with the configuration block and the load paths replaced; with
+    per_channel, the scales s1..s4 are vectors (one per output channel)."""
     text = template
+    if per_channel:
+        for i, k in re.findall(r"\[s(\d) for k in range\((\d+)\)\]", template):
+            text, n = re.subn(rf"^param s{i}: Scale = ", f"param s{i}: Scale[{k}] = ", text, flags=re.M)
+            assert n == 1, f"param s{i} not found in the template"
+            text = text.replace(f"[s{i} for k in range({k})]", f"s{i}")
     for i, t in enumerate(wtypes, 1):
         text, n = re.subn(rf"^type W{i} = [^#\n]*?(\s*#|$)", rf"type W{i} = {t}\1", text, count=1, flags=re.M)
         assert n == 1, f"W{i} not found in the template"
@@ -108,7 +118,7 @@ def act_types(summary, bits):
     return [f"ufixed<{bits}, {i}, rnd, sat>" for i in ibits]
 
 
-def quantize(kiln, steps, qdir, per_channel=False):
+def quantize(kiln, steps, qdir, per_channel):
     for method, bits, only in steps:
         args = ["quantize", "--script", FLOAT_SCRIPT, "--method", method, "--bits", str(bits), "-o", qdir]
         if only:
@@ -118,17 +128,24 @@ def quantize(kiln, steps, qdir, per_channel=False):
         run(kiln, args)
 
 
+SCALINGS = ("tensor", "channel")
+
+
 def evaluate(kiln, work, name, steps, wtypes, summary, engine, template):
-    """Quantizes once, runs with each activation width; {act_bits: accuracy}."""
-    qdir = os.path.join(work, re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_"), "q")
-    os.makedirs(qdir, exist_ok=True)
-    quantize(kiln, steps, qdir)
+    """Quantizes once per scaling, runs with each activation width;
+    {(scaling, act_bits): accuracy}."""
     res = {}
-    for ab in ACT_BITS:
-        script = os.path.join(os.path.dirname(qdir), f"a{ab}.kiln")
-        with open(script, "w") as fh:
-            fh.write(make_script(template, qdir, wtypes, act_types(summary, ab)))
-        res[ab] = accuracy_of(run(kiln, ["run", script, "--engine", engine]))
+    for scaling in SCALINGS:
+        per_channel = scaling == "channel"
+        base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") + ("_pc" if per_channel else "")
+        qdir = os.path.join(work, base, "q")
+        os.makedirs(qdir, exist_ok=True)
+        quantize(kiln, steps, qdir, per_channel)
+        for ab in ACT_BITS:
+            script = os.path.join(os.path.dirname(qdir), f"a{ab}.kiln")
+            with open(script, "w") as fh:
+                fh.write(make_script(template, qdir, wtypes, act_types(summary, ab), per_channel))
+            res[(scaling, ab)] = accuracy_of(run(kiln, ["run", script, "--engine", engine]))
     return res
 
 
@@ -183,20 +200,22 @@ def main():
                  f"(`--engine {args.engine}`). Float model: **{pct(float_acc)}** "
                  f"(numpy float64: {pct(summary['float64_accuracy'])}).")
     lines.append("")
-    lines.append("All four weight layers quantized with one method (per-tensor scale); "
-                 "columns: weight bits; A8 / A4: 8-bit / 4-bit activations.")
+    lines.append("All four weight layers quantized with one method; columns: weight bits; "
+                 "A8 / A4: 8-bit / 4-bit activations; scales: one per layer (tensor) or one "
+                 "per output channel (channel).")
     lines.append("")
-    lines.append("| method | activations | " + " | ".join(f"{b} bit" for b in BITS) + " |")
-    lines.append("|---|---|" + "---:|" * len(BITS))
-    for m in METHODS:
-        for ab in ACT_BITS:
-            cells = []
-            for b in BITS:
-                if (m, b) in uniform:
-                    cells.append(pct(uniform[(m, b)][ab]))
-                else:
-                    cells.append("—")
-            lines.append(f"| {m} | A{ab} | " + " | ".join(cells) + " |")
+    lines.append("| method | scales | activations | " + " | ".join(f"{b} bit" for b in BITS) + " |")
+    lines.append("|---|---|---|" + "---:|" * len(BITS))
+    for scaling in SCALINGS:
+        for m in METHODS:
+            for ab in ACT_BITS:
+                cells = []
+                for b in BITS:
+                    if (m, b) in uniform:
+                        cells.append(pct(uniform[(m, b)][(scaling, ab)]))
+                    else:
+                        cells.append("—")
+                lines.append(f"| {m} | {scaling} | A{ab} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("— : not defined (BWN is binary, 1 bit; TWN is ternary, 2 bits). Weight level types: "
                  "round b bits `int<b>`, vecq b bits `int<b+1>` (odd levels; `bin` at 1 bit), bwn `bin`, "
@@ -205,16 +224,17 @@ def main():
     lines.append("ELB-NN hybrids: first and last layer (conv1, fc2) / hidden layers (conv2, fc1) / "
                  "as before.")
     lines.append("")
-    lines.append("| first / hidden / last | weight types | A8 | A4 |")
-    lines.append("|---|---|---:|---:|")
+    lines.append("| first / hidden / last | weight types | A8, tensor | A4, tensor | A8, channel | A4, channel |")
+    lines.append("|---|---|---:|---:|---:|---:|")
     for name, (wt, res) in hybrid.items():
-        lines.append(f"| {name} | `{wt[0]}`, `{wt[1]}`, `{wt[2]}`, `{wt[3]}` | {pct(res[8])} | {pct(res[4])} |")
+        cells = " | ".join(pct(res[(sc, ab)]) for sc in SCALINGS for ab in ACT_BITS)
+        lines.append(f"| {name} | `{wt[0]}`, `{wt[1]}`, `{wt[2]}`, `{wt[3]}` | {cells} |")
     lines.append("")
     lines.append(f"Activation types (integer bits per layer from the calibration in train.py): "
                  f"A8 = `ufixed<8, I, rnd, sat>` with I = {a8}; A4 = `ufixed<4, I, rnd, sat>` with I = {a4}.")
     print("\n".join(lines))
-    print(f"({len(uniform) + len(hybrid)} weight configurations x {len(ACT_BITS)} activation widths "
-          f"in {time.time() - t0:.1f} s)", file=sys.stderr)
+    print(f"({len(uniform) + len(hybrid)} weight configurations x {len(SCALINGS)} scalings x "
+          f"{len(ACT_BITS)} activation widths in {time.time() - t0:.1f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

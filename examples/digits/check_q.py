@@ -3,7 +3,8 @@
 
     python3 examples/digits/check_q.py --levels DIR --act-bits 4 [--kiln PATH]
 
-DIR holds the levels and scales written by `kiln quantize` (w1.npy, w1.scale.npy, ...).
+DIR holds the levels and scales written by `kiln quantize` (w1.npy, w1.scale.npy, ...),
+with one scale per tensor or per output channel.
 The script simulates digits_q.kiln in float64 numpy, which is exact here (levels are small
 integers, activations and scales are binary fractions with few bits, every sum stays far
 below 2^53), then runs the same network with kiln (a copy of digits_q.kiln pointed at DIR,
@@ -49,11 +50,13 @@ def pool(x):
 
 def simulate(qdir, bits, ibits):
     L = {k: np.load(os.path.join(qdir, f"{k}.npy")).astype(np.float64) for k in accuracy.LAYERS}
-    s = {k: float(np.load(os.path.join(qdir, f"{k}.scale.npy"))) for k in accuracy.LAYERS}
+    # One scale per tensor (shape []) or per output channel (shape [K]).
+    s = {k: np.load(os.path.join(qdir, f"{k}.scale.npy")).astype(np.float64) for k in accuracy.LAYERS}
+    sc = {k: v.reshape(1, -1, 1, 1) if v.ndim else v for k, v in s.items()}
     b = {k: np.load(os.path.join(DATA, f"b{k[1]}.npy")).astype(np.float64) for k in accuracy.LAYERS}
     x = np.load(os.path.join(DATA, "x_test.npy")).astype(np.float64)
-    a1 = act(np.maximum(conv(x, L["w1"]) * s["w1"] + b["w1"][None, :, None, None], 0), bits, ibits[0])
-    a2 = act(np.maximum(conv(pool(a1), L["w2"]) * s["w2"] + b["w2"][None, :, None, None], 0), bits, ibits[1])
+    a1 = act(np.maximum(conv(x, L["w1"]) * sc["w1"] + b["w1"][None, :, None, None], 0), bits, ibits[0])
+    a2 = act(np.maximum(conv(pool(a1), L["w2"]) * sc["w2"] + b["w2"][None, :, None, None], 0), bits, ibits[1])
     f = pool(a2).reshape(len(x), -1)
     a3 = act(np.maximum(f @ L["w3"].T * s["w3"] + b["w3"], 0), bits, ibits[2])
     logits = a3 @ L["w4"].T * s["w4"] + b["w4"]
@@ -84,7 +87,9 @@ def main():
                 w += 1
             wtypes.append(f"int<{w}>")
     with open(accuracy.TEMPLATE) as fh:
-        text = accuracy.make_script(fh.read(), qdir, wtypes, accuracy.act_types(summary, args.act_bits))
+        per_channel = np.load(os.path.join(qdir, "w1.scale.npy")).ndim == 1
+        text = accuracy.make_script(fh.read(), qdir, wtypes, accuracy.act_types(summary, args.act_bits),
+                                    per_channel)
     pred = simulate(qdir, args.act_bits, ibits)
     y = np.load(os.path.join(DATA, "y_test.npy"))
     with tempfile.TemporaryDirectory() as tmp:
