@@ -20,7 +20,9 @@ default of kiln quantize) and with one per output channel (`kiln quantize --per-
 the script then declares the scales s1..s4 as vectors and passes them to the layers).
 
 It prints a markdown table (the one in README.md). Any kiln failure, or a warning W0802
-(levels that do not fit the declared type), stops it with the message.
+(levels that do not fit the declared type), stops it with the message. `--data DIR` uses
+another network trained by `train.py --seed N --out DIR`; `--json FILE` also writes the
+accuracies as JSON.
 """
 import argparse
 import json
@@ -94,7 +96,7 @@ def accuracy_of(out):
     return float(m.group(1))
 
 
-def make_script(template, qdir, wtypes, atypes, per_channel=False):
+def make_script(template, qdir, wtypes, atypes, per_channel=False, data=DATA):
     """digits_q.kiln with the configuration block and the load paths replaced; with
     per_channel, the scales s1..s4 are vectors (one per output channel)."""
     text = template
@@ -109,7 +111,7 @@ def make_script(template, qdir, wtypes, atypes, per_channel=False):
     for i, t in enumerate(atypes, 1):
         text, n = re.subn(rf"^type A{i} = [^#\n]*?(\s*#|$)", rf"type A{i} = {t}\1", text, count=1, flags=re.M)
         assert n == 1, f"A{i} not found in the template"
-    text = text.replace('load("q/', f'load("{qdir}/').replace('load("data/', f'load("{DATA}/')
+    text = text.replace('load("q/', f'load("{qdir}/').replace('load("data/', f'load("{data}/')
     return text
 
 
@@ -118,9 +120,9 @@ def act_types(summary, bits):
     return [f"ufixed<{bits}, {i}, rnd, sat>" for i in ibits]
 
 
-def quantize(kiln, steps, qdir, per_channel):
+def quantize(kiln, float_script, steps, qdir, per_channel):
     for method, bits, only in steps:
-        args = ["quantize", "--script", FLOAT_SCRIPT, "--method", method, "--bits", str(bits), "-o", qdir]
+        args = ["quantize", "--script", float_script, "--method", method, "--bits", str(bits), "-o", qdir]
         if only:
             args += ["--only", only]
         if per_channel:
@@ -131,7 +133,7 @@ def quantize(kiln, steps, qdir, per_channel):
 SCALINGS = ("tensor", "channel")
 
 
-def evaluate(kiln, work, name, steps, wtypes, summary, engine, template):
+def evaluate(kiln, float_script, data, work, name, steps, wtypes, summary, engine, template):
     """Quantizes once per scaling, runs with each activation width;
     {(scaling, act_bits): accuracy}."""
     res = {}
@@ -140,11 +142,11 @@ def evaluate(kiln, work, name, steps, wtypes, summary, engine, template):
         base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") + ("_pc" if per_channel else "")
         qdir = os.path.join(work, base, "q")
         os.makedirs(qdir, exist_ok=True)
-        quantize(kiln, steps, qdir, per_channel)
+        quantize(kiln, float_script, steps, qdir, per_channel)
         for ab in ACT_BITS:
             script = os.path.join(os.path.dirname(qdir), f"a{ab}.kiln")
             with open(script, "w") as fh:
-                fh.write(make_script(template, qdir, wtypes, act_types(summary, ab), per_channel))
+                fh.write(make_script(template, qdir, wtypes, act_types(summary, ab), per_channel, data))
             res[(scaling, ab)] = accuracy_of(run(kiln, ["run", script, "--engine", engine]))
     return res
 
@@ -158,11 +160,14 @@ def main():
     ap.add_argument("--kiln", default=os.environ.get("KILN", os.path.join(ROOT, "target", "release", "kiln")))
     ap.add_argument("--engine", default="jit", choices=["jit", "interp"])
     ap.add_argument("--keep", metavar="DIR", help="write the levels and scripts to DIR and keep them")
+    ap.add_argument("--data", default=DATA, help="the trained network (default: data/ next to this script)")
+    ap.add_argument("--json", metavar="FILE", help="also write the accuracies to FILE as JSON")
     args = ap.parse_args()
+    data = os.path.abspath(args.data)
     kiln = args.kiln
     if not os.path.isfile(kiln):
         sys.exit(f"no kiln binary at {kiln}: run `cargo build --release` or pass --kiln")
-    with open(os.path.join(DATA, "summary.json")) as fh:
+    with open(os.path.join(data, "summary.json")) as fh:
         summary = json.load(fh)
     with open(TEMPLATE) as fh:
         template = fh.read()
@@ -170,15 +175,22 @@ def main():
     os.makedirs(work, exist_ok=True)
     t0 = time.time()
     n = summary["n_test"]
+    float_script = FLOAT_SCRIPT
+    if data != DATA:
+        # digits.kiln loads data/ next to it: a copy that loads the other network.
+        float_script = os.path.join(work, "digits.kiln")
+        with open(FLOAT_SCRIPT) as fh, open(float_script, "w") as out:
+            out.write(fh.read().replace('load("data/', f'load("{data}/'))
     try:
-        float_acc = accuracy_of(run(kiln, ["run", FLOAT_SCRIPT, "--engine", args.engine]))
+        float_acc = accuracy_of(run(kiln, ["run", float_script, "--engine", args.engine]))
         uniform = {}
         for m in METHODS:
             for b in BITS:
                 if not defined(m, b):
                     continue
                 wt = weight_type(m, b)
-                uniform[(m, b)] = evaluate(kiln, work, f"{m}{b}", [(m, b, None)], [wt] * 4, summary, args.engine, template)
+                uniform[(m, b)] = evaluate(kiln, float_script, data, work, f"{m}{b}", [(m, b, None)], [wt] * 4,
+                                           summary, args.engine, template)
                 print(f"{m} {b}-bit: {uniform[(m, b)]}", file=sys.stderr)
         hybrid = {}
         for name, steps in HYBRIDS:
@@ -186,7 +198,8 @@ def main():
             for m, b, only in steps:
                 for layer in only.split(","):
                     wt[LAYERS.index(layer)] = weight_type(m, b)
-            hybrid[name] = (wt, evaluate(kiln, work, name, steps, wt, summary, args.engine, template))
+            hybrid[name] = (wt, evaluate(kiln, float_script, data, work, name, steps, wt, summary, args.engine,
+                                         template))
             print(f"{name}: {hybrid[name][1]}", file=sys.stderr)
     except KilnError as e:
         sys.exit(str(e))
@@ -194,6 +207,13 @@ def main():
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({
+                "float": float_acc,
+                "uniform": {f"{m} {b}": {f"{sc} A{ab}": v for (sc, ab), v in r.items()} for (m, b), r in uniform.items()},
+                "hybrid": {name: {f"{sc} A{ab}": v for (sc, ab), v in r.items()} for name, (_, r) in hybrid.items()},
+            }, fh, indent=1)
     a8, a4 = (", ".join(str(i) for i in summary["activation_int_bits"][str(b)]) for b in ACT_BITS)
     lines = []
     lines.append(f"Held-out accuracy (%) on the {n} test images, every network run by kiln "

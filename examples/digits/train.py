@@ -3,7 +3,8 @@
 
 Run once from anywhere:  python3 examples/digits/train.py
 Needs numpy and scikit-learn only. Deterministic: fixed seeds, float64 numpy on the CPU;
-re-running rewrites data/ byte for byte.
+re-running rewrites data/ byte for byte. `--seed N --out DIR` trains another network (other
+initial weights and batch order, same split) into DIR, for accuracy.py --data DIR.
 
 Data: scikit-learn's UCI handwritten digits (`load_digits`: 1797 8x8 images, pixel values
 0..16, 10 classes). Pixels are divided by 16, so every input is a multiple of 1/16 in
@@ -46,6 +47,7 @@ and their conversion to ufixed<B, I, rnd, sat> (max: the largest activation of t
 on the training set). The activations calibrated are the relu outputs of conv1, conv2
 (before pooling: that is where the quantized network converts) and fc1.
 """
+import argparse
 import json
 import os
 
@@ -279,9 +281,14 @@ def calibrate(acts, bits):
 
 
 def main():
+    ap = argparse.ArgumentParser(description="Train the digits CNN and export it for kiln.")
+    ap.add_argument("--seed", type=int, default=SEED, help="initial weights and batch order (default 0)")
+    ap.add_argument("--out", default=DATA, help="the output directory (default: data/ next to this script)")
+    args = ap.parse_args()
+    out = args.out
     xtr, ytr, xte, yte = load_data()
     print(f"train {len(ytr)}, test {len(yte)}")
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(args.seed)
     p = init_params(rng)
     p = train(p, xtr, ytr, rng)
     for k in ("b1", "b2", "b3", "b4"):
@@ -302,13 +309,13 @@ def main():
     maxes = {k: float(v.max()) for k, v in acts.items()}
     print(f"activation maxima on the training set {maxes}; integer bits {calib}")
 
-    os.makedirs(DATA, exist_ok=True)
+    os.makedirs(out, exist_ok=True)
     for k, v in p32.items():
-        np.save(os.path.join(DATA, f"{k}.npy"), v)
-    np.save(os.path.join(DATA, "x_test.npy"), xte.astype(np.float32))
-    np.save(os.path.join(DATA, "y_test.npy"), yte.astype(np.int64))
-    np.save(os.path.join(DATA, "x_head.npy"), xte[:N_HEAD].astype(np.float32))
-    np.save(os.path.join(DATA, "y_head.npy"), yte[:N_HEAD].astype(np.int64))
+        np.save(os.path.join(out, f"{k}.npy"), v)
+    np.save(os.path.join(out, "x_test.npy"), xte.astype(np.float32))
+    np.save(os.path.join(out, "y_test.npy"), yte.astype(np.int64))
+    np.save(os.path.join(out, "x_head.npy"), xte[:N_HEAD].astype(np.float32))
+    np.save(os.path.join(out, "y_head.npy"), yte[:N_HEAD].astype(np.int64))
     head32 = int((pred32[:N_HEAD] == yte[:N_HEAD]).sum())
     summary = {
         "split": "train_test_split(test_size=0.3, random_state=0, stratify=y)",
@@ -322,10 +329,12 @@ def main():
         "activation_max_train": maxes,
         "activation_int_bits": calib,
     }
-    with open(os.path.join(DATA, "summary.json"), "w") as fh:
+    if args.seed != SEED:
+        summary["seed"] = args.seed
+    with open(os.path.join(out, "summary.json"), "w") as fh:
         json.dump(summary, fh, indent=2)
         fh.write("\n")
-    print(f"wrote {DATA}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
