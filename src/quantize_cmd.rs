@@ -101,7 +101,7 @@ pub fn quantize_file(input: &Path, out: &Path, spec: &QuantizeSpec) -> Outcome {
         };
         let done = vec![quantize_input(inp, method, spec)?];
         write_all(&done)?;
-        Ok(report(&done, method, spec, &[]))
+        Ok(report(&done, method, spec, &[], None))
     })
 }
 
@@ -197,7 +197,13 @@ pub fn quantize_script(
             )
         })?;
         write_all(&done)?;
-        Ok(report(&done, method, spec, &skipped))
+        Ok(report(
+            &done,
+            method,
+            spec,
+            &skipped,
+            Some(&script_dir(script)),
+        ))
     })
 }
 
@@ -226,10 +232,7 @@ fn finish(f: impl FnOnce() -> Result<String, String>) -> Outcome {
 fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, String> {
     let text = std::fs::read_to_string(script)
         .map_err(|e| format!("cannot read {}: {}", script.display(), crate::io_reason(&e)))?;
-    let dir = match script.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = script_dir(script);
     let mut sources = SourceMap::new();
     let fid = sources.add(SourceFile {
         name: script.display().to_string(),
@@ -260,6 +263,31 @@ fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, S
             _ => None,
         })
         .collect())
+}
+
+/// The directory `load("...")` paths of a script resolve against.
+fn script_dir(script: &Path) -> PathBuf {
+    match script.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// How a script in `base` (None: anywhere) names the written file `path` in `load`:
+/// relative to `base` when the file is under it, else absolute; as given without `base`.
+fn load_text(path: &Path, base: Option<&Path>) -> String {
+    let text = match base {
+        None => path.display().to_string(),
+        Some(base) => match (path.canonicalize(), base.canonicalize()) {
+            (Ok(p), Ok(b)) => match p.strip_prefix(&b) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) => p.display().to_string(),
+            },
+            _ => path.display().to_string(),
+        },
+    };
+    // As a kiln string literal.
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// The path of `load("...")`.
@@ -296,11 +324,13 @@ fn float_values(
     let values: Vec<f64> = match raw.data {
         RawData::F64(v) => v,
         RawData::F32(v) => v.into_iter().map(f64::from).collect(),
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "{}: dtype {} is not a float array (kiln quantize takes float32 or float64 weights)",
             path.display(),
             raw.dtype
-        )),
+        ))
+        }
     };
     if raw.shape.is_empty() {
         return Err(format!(
@@ -443,7 +473,13 @@ fn shape_text(shape: &[usize]) -> String {
 
 /// The report: a table of the tensors and their losses, the files written and the kiln
 /// declarations that load them.
-fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]) -> String {
+fn report(
+    done: &[Done],
+    method: Method,
+    spec: &QuantizeSpec,
+    skipped: &[String],
+    script_dir: Option<&Path>,
+) -> String {
     let header = [
         "tensor",
         "shape",
@@ -532,7 +568,17 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
     }
     let _ = writeln!(
         out,
-        "declarations (w ≈ scale · levels, per channel along dimension 0):"
+        "kiln declarations (w ≈ {} · levels; load paths {}):",
+        if spec.per_channel {
+            "scale[c] of channel c (dimension 0)"
+        } else {
+            "scale"
+        },
+        if script_dir.is_some() {
+            "relative to the script"
+        } else {
+            "as given with -o"
+        }
     );
     for d in done {
         let _ = writeln!(
@@ -541,7 +587,7 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
             d.input.name,
             d.level_type,
             shape_text(&d.input.shape),
-            d.input.out.display()
+            load_text(&d.input.out, script_dir)
         );
         let _ = writeln!(
             out,
@@ -553,7 +599,7 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
             } else {
                 String::new()
             },
-            scale_path(&d.input.out).display()
+            load_text(&scale_path(&d.input.out), script_dir)
         );
     }
     out
