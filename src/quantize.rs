@@ -338,16 +338,22 @@ pub struct ScaleFormat {
 }
 
 impl ScaleFormat {
-    /// Scales below this use a finer grid than `2^-frac` (at the default 16 fractional
-    /// bits: 2^-12).
-    pub const SMALL_EXPONENT: i32 = -12;
+    /// The fewest significant bits the largest scale keeps: those of 2^-12 on the grid
+    /// 2^-16.
+    pub const MIN_SIGNIFICANT_BITS: i32 = 5;
+
+    /// Scales below `2^small_exponent(frac)` have fewer than
+    /// [`Self::MIN_SIGNIFICANT_BITS`] on the grid `2^-frac` (2^-12 for 16 fractional bits).
+    pub fn small_exponent(frac: i32) -> i32 {
+        Self::MIN_SIGNIFICANT_BITS - 1 - frac
+    }
 
     /// The format for scales up to `max_scale`, on the grid `2^-frac` — or, when the
-    /// largest scale is below `2^(frac-28)` (2^-12 for the default 16 fractional bits),
-    /// the finer grid that keeps it as many significant bits (5) as `2^(frac-28)` has on
-    /// `2^-frac`. `I` is the smallest with `max_scale < 2^I` after rounding.
+    /// largest scale is below `2^small_exponent(frac)` (2^-12 for the default 16
+    /// fractional bits), the finer grid that keeps it 5 significant bits, as many as
+    /// 2^-12 has on 2^-16. `I` is the smallest with `max_scale < 2^I` after rounding.
     pub fn for_scales(max_scale: f64, frac: i32) -> ScaleFormat {
-        let small = frac + Self::SMALL_EXPONENT - 16;
+        let small = Self::small_exponent(frac);
         let mut frac_bits = frac;
         let mut finer = false;
         if max_scale > 0.0 && max_scale < pow2(small) {
@@ -623,6 +629,13 @@ mod tests {
         assert_eq!(f.frac_bits, 18);
         assert_eq!(f.width, 5);
         assert_eq!(f.round(pow2(-14) * 1.5), pow2(-14) * 1.5);
+        // The threshold follows the grid: 2^-4 on 2^-8.
+        assert_eq!(ScaleFormat::small_exponent(16), -12);
+        assert_eq!(ScaleFormat::small_exponent(8), -4);
+        assert!(!ScaleFormat::for_scales(0.3, 8).finer);
+        let f = ScaleFormat::for_scales(0.03, 8);
+        assert!(f.finer);
+        assert_eq!(f.frac_bits, 10);
         // Tiny scales do not overflow the intermediate powers.
         let f = ScaleFormat::for_scales(1e-300, 16);
         assert!(f.round(1e-300) > 0.0);

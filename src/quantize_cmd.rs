@@ -541,7 +541,7 @@ fn report(
                 out,
                 "note: the scales of {} are below 2^{}: rounded to multiples of 2^-{} (not 2^-{})",
                 d.input.name,
-                spec.scale_frac + ScaleFormat::SMALL_EXPONENT - 16,
+                ScaleFormat::small_exponent(spec.scale_frac),
                 d.format.frac_bits,
                 spec.scale_frac
             );
