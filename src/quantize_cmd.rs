@@ -352,8 +352,23 @@ fn float_values(
             values[i]
         ));
     }
+    // Beyond these, sums of squares overflow or underflow and no kiln fixed-point scale
+    // (at most 128 bits) would hold the result anyway.
+    let max_abs = values.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if max_abs > quantize::pow2(MAX_EXPONENT)
+        || (max_abs > 0.0 && max_abs < quantize::pow2(-MAX_EXPONENT))
+    {
+        return Err(format!(
+            "{}: the largest magnitude {max_abs:e} is outside 2^-{MAX_EXPONENT} .. 2^{MAX_EXPONENT}: \
+             rescale the weights first",
+            path.display()
+        ));
+    }
     Ok((raw.shape, values))
 }
+
+/// The largest weights have magnitudes between 2^-MAX_EXPONENT and 2^MAX_EXPONENT.
+const MAX_EXPONENT: i32 = 100;
 
 fn quantize_input(input: Input, method: Method, spec: &QuantizeSpec) -> Result<Done, String> {
     let (levels, raw_scales) = quantize::quantize_tensor(

@@ -426,6 +426,8 @@ fn errors_are_messages_with_exit_code_one() {
     write_f32(&dir.path().join("scalar.npy"), &[], &[1.0]);
     write_f32(&dir.path().join("nan.npy"), &[2], &[1.0, f32::NAN]);
     std::fs::write(dir.path().join("junk.npy"), "not an array").expect("write");
+    write_f32(&dir.path().join("huge.npy"), &[2], &[1e35, 1.0]);
+    write_f32(&dir.path().join("tiny.npy"), &[2], &[1e-35, 0.0]);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![
