@@ -659,6 +659,61 @@ mod tests {
         assert!((l.modulus - 5f64.sqrt()).abs() < 1e-12);
     }
 
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn method() -> impl Strategy<Value = (Method, u32)> {
+            prop_oneof![
+                (1..=MAX_BITS).prop_map(|b| (Method::Vecq, b)),
+                (1..=MAX_BITS).prop_map(|b| (Method::Round, b)),
+                Just((Method::Bwn, 1)),
+                Just((Method::Twn, 2)),
+            ]
+        }
+
+        proptest! {
+            /// Per channel: one scale per index of dimension 0, each channel quantized on
+            /// its own (the same as quantizing the channel as a tensor), levels in the
+            /// type, scales ≥ 0, VecQ's scale least-squares optimal per channel.
+            #[test]
+            fn per_channel_tensors(
+                (method, bits) in method(),
+                channels in 1usize..6,
+                size in 1usize..20,
+                seed in prop::collection::vec(-1000i32..1000, 120),
+                magnitude in -6i32..4,
+            ) {
+                let n = channels * size;
+                let w: Vec<f64> = (0..n)
+                    .map(|i| f64::from(seed[i % seed.len()]) * 10f64.powi(magnitude) / 1000.0
+                        * (1.0 + i as f64 * 1e-3))
+                    .collect();
+                let (levels, scales) =
+                    quantize_tensor(method, bits, &w, &[channels, size], true);
+                prop_assert_eq!(levels.len(), n);
+                prop_assert_eq!(scales.len(), channels);
+                let ty = method.level_type(bits);
+                for c in 0..channels {
+                    let part = &w[c * size..(c + 1) * size];
+                    let g = quantize_group(method, bits, part);
+                    prop_assert_eq!(&g.levels[..], &levels[c * size..(c + 1) * size]);
+                    prop_assert_eq!(g.scale, scales[c]);
+                    prop_assert!(g.levels.iter().all(|&l| ty.holds(l)));
+                    prop_assert!(g.scale >= 0.0);
+                    if method == Method::Vecq {
+                        let l2 = |s: f64| -> f64 {
+                            part.iter().zip(&g.levels).map(|(x, &l)| (x - s * l as f64).powi(2)).sum()
+                        };
+                        let best = l2(g.scale);
+                        prop_assert!(best <= l2(g.scale * 1.01) * (1.0 + 1e-12));
+                        prop_assert!(best <= l2(g.scale * 0.99) * (1.0 + 1e-12));
+                    }
+                }
+            }
+        }
+    }
+
     /// Property: for random tensors, every method's levels are in its type, scales are
     /// non-negative, and VecQ's scale is the least-squares optimum.
     #[test]
