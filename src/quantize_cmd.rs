@@ -100,6 +100,7 @@ pub fn quantize_file(input: &Path, out: &Path, spec: &QuantizeSpec) -> Outcome {
             out: out.to_path_buf(),
         };
         let done = vec![quantize_input(inp, method, spec)?];
+        refuse_overwrite(&done, &[input.to_path_buf()])?;
         write_all(&done)?;
         Ok(report(&done, method, spec, &[], None))
     })
@@ -189,6 +190,8 @@ pub fn quantize_script(
             .into_iter()
             .map(|i| quantize_input(i, method, spec))
             .collect::<Result<Vec<_>, _>>()?;
+        let sources: Vec<PathBuf> = params.iter().map(|(_, p)| p.clone()).collect();
+        refuse_overwrite(&done, &sources)?;
         std::fs::create_dir_all(out_dir).map_err(|e| {
             format!(
                 "cannot create {}: {}",
@@ -422,6 +425,46 @@ fn level_dtype(t: LevelType) -> &'static str {
     }
 }
 
+/// An error if an output file would replace one of the `sources` (the weights read, or
+/// another data file of the script) or two outputs are the same file.
+fn refuse_overwrite(done: &[Done], sources: &[PathBuf]) -> Result<(), String> {
+    // Outputs need not exist yet: compare canonical directories and file names.
+    let canonical = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(dir.join(p.file_name()?))
+    };
+    let sources: Vec<PathBuf> = sources
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut outputs: Vec<PathBuf> = Vec::new();
+    for d in done {
+        for out in [d.input.out.clone(), scale_path(&d.input.out)] {
+            let Some(c) = canonical(&out) else {
+                continue;
+            };
+            if sources.contains(&c) {
+                return Err(format!(
+                    "{} would overwrite the input data {}: choose another output",
+                    out.display(),
+                    c.display()
+                ));
+            }
+            if outputs.contains(&c) {
+                return Err(format!("{} would be written twice", out.display()));
+            }
+            outputs.push(c);
+        }
+    }
+    Ok(())
+}
+
 fn write_all(done: &[Done]) -> Result<(), String> {
     for d in done {
         let shape: Vec<u64> = d.input.shape.iter().map(|&x| x as u64).collect();
@@ -478,8 +521,18 @@ fn identifier(name: &str) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
     s
 }
+
+/// kiln's keywords (docs/language.md §1), which cannot name a parameter.
+const KEYWORDS: &[&str] = &[
+    "kernel", "param", "type", "const", "return", "for", "in", "if", "elif", "else", "and", "or",
+    "not", "lambda", "import", "from", "as", "pass", "True", "False", "def", "while", "break",
+    "continue", "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+];
 
 fn shape_text(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

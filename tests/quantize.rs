@@ -73,6 +73,12 @@ fn read(path: &Path) -> Array {
             .map(f64::from)
             .collect(),
         "<f8" => npy.into_vec::<f64>().expect("f64 data"),
+        "<f4" => npy
+            .into_vec::<f32>()
+            .expect("f32 data")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
         other => panic!("unexpected dtype {other}"),
     };
     Array {
@@ -559,6 +565,11 @@ fn errors_are_messages_with_exit_code_one() {
         expect_error(&a, message);
         assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
     }
+    // The input itself, or another data file of a script.
+    expect_error(
+        &["quantize", &ws, "-m", "vecq", "-b", "2", "-o", &ws],
+        "would overwrite the input data",
+    );
     // An output directory that does not exist.
     expect_error(
         &[
@@ -604,6 +615,21 @@ fn errors_are_messages_with_exit_code_one() {
         ],
         "is not a float array",
     );
+    expect_error(
+        &[
+            "quantize",
+            "--script",
+            &sc,
+            "-m",
+            "vecq",
+            "-b",
+            "2",
+            "-o",
+            &path_str(&sdir.path().join("data")),
+        ],
+        "would overwrite the input data",
+    );
+    assert_eq!(read(&sdir.path().join("data/w1.npy")).dtype, "<f4");
     std::fs::remove_file(sdir.path().join("data/w2.npy")).expect("rm");
     expect_error(
         &[
