@@ -236,7 +236,7 @@ enum Command {
         #[arg(long)]
         per_channel: bool,
         /// With --script: quantize exactly these parameters (comma-separated).
-        #[arg(long, value_name = "W1,W2", value_delimiter = ',', requires = "script")]
+        #[arg(long, value_name = "W1,W2", value_delimiter = ',')]
         only: Option<Vec<String>>,
         /// The levels file (OUT.npy; the scales go to OUT.scale.npy), or with --script the
         /// output directory.
@@ -454,6 +454,12 @@ fn real_main() -> ExitCode {
                         std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
                     kiln::quantize_cmd::quantize_script(s, only.as_deref(), out, &q, color)
                 }
+                (Some(_), None) if only.is_some() => Outcome {
+                    stderr: "error: --only selects parameters of a script: it needs --script\n"
+                        .into(),
+                    code: 2,
+                    ..Outcome::default()
+                },
                 (Some(i), None) => kiln::quantize_cmd::quantize_file(i, out, &q),
                 // clap requires one of them.
                 (None, None) => Outcome {

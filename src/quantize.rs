@@ -338,16 +338,22 @@ pub struct ScaleFormat {
 }
 
 impl ScaleFormat {
-    /// Scales below this use a finer grid than `2^-frac` (at the default 16 fractional
-    /// bits: 2^-12).
-    pub const SMALL_EXPONENT: i32 = -12;
+    /// The fewest significant bits the largest scale keeps: those of 2^-12 on the grid
+    /// 2^-16.
+    pub const MIN_SIGNIFICANT_BITS: i32 = 5;
+
+    /// Scales below `2^small_exponent(frac)` have fewer than
+    /// [`Self::MIN_SIGNIFICANT_BITS`] on the grid `2^-frac` (2^-12 for 16 fractional bits).
+    pub fn small_exponent(frac: i32) -> i32 {
+        Self::MIN_SIGNIFICANT_BITS - 1 - frac
+    }
 
     /// The format for scales up to `max_scale`, on the grid `2^-frac` — or, when the
-    /// largest scale is below `2^(frac-28)` (2^-12 for the default 16 fractional bits),
-    /// the finer grid that keeps it as many significant bits (5) as `2^(frac-28)` has on
-    /// `2^-frac`. `I` is the smallest with `max_scale < 2^I` after rounding.
+    /// largest scale is below `2^small_exponent(frac)` (2^-12 for the default 16
+    /// fractional bits), the finer grid that keeps it 5 significant bits, as many as
+    /// 2^-12 has on 2^-16. `I` is the smallest with `max_scale < 2^I` after rounding.
     pub fn for_scales(max_scale: f64, frac: i32) -> ScaleFormat {
-        let small = frac + Self::SMALL_EXPONENT - 16;
+        let small = Self::small_exponent(frac);
         let mut frac_bits = frac;
         let mut finer = false;
         if max_scale > 0.0 && max_scale < pow2(small) {
@@ -623,6 +629,13 @@ mod tests {
         assert_eq!(f.frac_bits, 18);
         assert_eq!(f.width, 5);
         assert_eq!(f.round(pow2(-14) * 1.5), pow2(-14) * 1.5);
+        // The threshold follows the grid: 2^-4 on 2^-8.
+        assert_eq!(ScaleFormat::small_exponent(16), -12);
+        assert_eq!(ScaleFormat::small_exponent(8), -4);
+        assert!(!ScaleFormat::for_scales(0.3, 8).finer);
+        let f = ScaleFormat::for_scales(0.03, 8);
+        assert!(f.finer);
+        assert_eq!(f.frac_bits, 10);
         // Tiny scales do not overflow the intermediate powers.
         let f = ScaleFormat::for_scales(1e-300, 16);
         assert!(f.round(1e-300) > 0.0);
@@ -644,6 +657,61 @@ mod tests {
         let l = losses(&[1.0, 2.0], &[2.0, 4.0]);
         assert!(l.angle_deg.abs() < 1e-6);
         assert!((l.modulus - 5f64.sqrt()).abs() < 1e-12);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn method() -> impl Strategy<Value = (Method, u32)> {
+            prop_oneof![
+                (1..=MAX_BITS).prop_map(|b| (Method::Vecq, b)),
+                (1..=MAX_BITS).prop_map(|b| (Method::Round, b)),
+                Just((Method::Bwn, 1)),
+                Just((Method::Twn, 2)),
+            ]
+        }
+
+        proptest! {
+            /// Per channel: one scale per index of dimension 0, each channel quantized on
+            /// its own (the same as quantizing the channel as a tensor), levels in the
+            /// type, scales ≥ 0, VecQ's scale least-squares optimal per channel.
+            #[test]
+            fn per_channel_tensors(
+                (method, bits) in method(),
+                channels in 1usize..6,
+                size in 1usize..20,
+                seed in prop::collection::vec(-1000i32..1000, 120),
+                magnitude in -6i32..4,
+            ) {
+                let n = channels * size;
+                let w: Vec<f64> = (0..n)
+                    .map(|i| f64::from(seed[i % seed.len()]) * 10f64.powi(magnitude) / 1000.0
+                        * (1.0 + i as f64 * 1e-3))
+                    .collect();
+                let (levels, scales) =
+                    quantize_tensor(method, bits, &w, &[channels, size], true);
+                prop_assert_eq!(levels.len(), n);
+                prop_assert_eq!(scales.len(), channels);
+                let ty = method.level_type(bits);
+                for c in 0..channels {
+                    let part = &w[c * size..(c + 1) * size];
+                    let g = quantize_group(method, bits, part);
+                    prop_assert_eq!(&g.levels[..], &levels[c * size..(c + 1) * size]);
+                    prop_assert_eq!(g.scale, scales[c]);
+                    prop_assert!(g.levels.iter().all(|&l| ty.holds(l)));
+                    prop_assert!(g.scale >= 0.0);
+                    if method == Method::Vecq {
+                        let l2 = |s: f64| -> f64 {
+                            part.iter().zip(&g.levels).map(|(x, &l)| (x - s * l as f64).powi(2)).sum()
+                        };
+                        let best = l2(g.scale);
+                        prop_assert!(best <= l2(g.scale * 1.01) * (1.0 + 1e-12));
+                        prop_assert!(best <= l2(g.scale * 0.99) * (1.0 + 1e-12));
+                    }
+                }
+            }
+        }
     }
 
     /// Property: for random tensors, every method's levels are in its type, scales are

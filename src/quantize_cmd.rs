@@ -100,8 +100,9 @@ pub fn quantize_file(input: &Path, out: &Path, spec: &QuantizeSpec) -> Outcome {
             out: out.to_path_buf(),
         };
         let done = vec![quantize_input(inp, method, spec)?];
+        refuse_overwrite(&done, &[input.to_path_buf()])?;
         write_all(&done)?;
-        Ok(report(&done, method, spec, &[]))
+        Ok(report(&done, method, spec, &[], None))
     })
 }
 
@@ -189,6 +190,8 @@ pub fn quantize_script(
             .into_iter()
             .map(|i| quantize_input(i, method, spec))
             .collect::<Result<Vec<_>, _>>()?;
+        let sources: Vec<PathBuf> = params.iter().map(|(_, p)| p.clone()).collect();
+        refuse_overwrite(&done, &sources)?;
         std::fs::create_dir_all(out_dir).map_err(|e| {
             format!(
                 "cannot create {}: {}",
@@ -197,7 +200,13 @@ pub fn quantize_script(
             )
         })?;
         write_all(&done)?;
-        Ok(report(&done, method, spec, &skipped))
+        Ok(report(
+            &done,
+            method,
+            spec,
+            &skipped,
+            Some(&script_dir(script)),
+        ))
     })
 }
 
@@ -226,10 +235,7 @@ fn finish(f: impl FnOnce() -> Result<String, String>) -> Outcome {
 fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, String> {
     let text = std::fs::read_to_string(script)
         .map_err(|e| format!("cannot read {}: {}", script.display(), crate::io_reason(&e)))?;
-    let dir = match script.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = script_dir(script);
     let mut sources = SourceMap::new();
     let fid = sources.add(SourceFile {
         name: script.display().to_string(),
@@ -260,6 +266,31 @@ fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, S
             _ => None,
         })
         .collect())
+}
+
+/// The directory `load("...")` paths of a script resolve against.
+fn script_dir(script: &Path) -> PathBuf {
+    match script.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// How a script in `base` (None: anywhere) names the written file `path` in `load`:
+/// relative to `base` when the file is under it, else absolute; as given without `base`.
+fn load_text(path: &Path, base: Option<&Path>) -> String {
+    let text = match base {
+        None => path.display().to_string(),
+        Some(base) => match (path.canonicalize(), base.canonicalize()) {
+            (Ok(p), Ok(b)) => match p.strip_prefix(&b) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) => p.display().to_string(),
+            },
+            _ => path.display().to_string(),
+        },
+    };
+    // As a kiln string literal.
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// The path of `load("...")`.
@@ -296,11 +327,13 @@ fn float_values(
     let values: Vec<f64> = match raw.data {
         RawData::F64(v) => v,
         RawData::F32(v) => v.into_iter().map(f64::from).collect(),
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "{}: dtype {} is not a float array (kiln quantize takes float32 or float64 weights)",
             path.display(),
             raw.dtype
-        )),
+        ))
+        }
     };
     if raw.shape.is_empty() {
         return Err(format!(
@@ -322,8 +355,23 @@ fn float_values(
             values[i]
         ));
     }
+    // Beyond these, sums of squares overflow or underflow and no kiln fixed-point scale
+    // (at most 128 bits) would hold the result anyway.
+    let max_abs = values.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if max_abs > quantize::pow2(MAX_EXPONENT)
+        || (max_abs > 0.0 && max_abs < quantize::pow2(-MAX_EXPONENT))
+    {
+        return Err(format!(
+            "{}: the largest magnitude {max_abs:e} is outside 2^-{MAX_EXPONENT} .. 2^{MAX_EXPONENT}: \
+             rescale the weights first",
+            path.display()
+        ));
+    }
     Ok((raw.shape, values))
 }
+
+/// The largest weights have magnitudes between 2^-MAX_EXPONENT and 2^MAX_EXPONENT.
+const MAX_EXPONENT: i32 = 100;
 
 fn quantize_input(input: Input, method: Method, spec: &QuantizeSpec) -> Result<Done, String> {
     let (levels, raw_scales) = quantize::quantize_tensor(
@@ -375,6 +423,46 @@ fn level_dtype(t: LevelType) -> &'static str {
         LevelType::Int(n) if n > 8 => "int16",
         _ => "int8",
     }
+}
+
+/// An error if an output file would replace one of the `sources` (the weights read, or
+/// another data file of the script) or two outputs are the same file.
+fn refuse_overwrite(done: &[Done], sources: &[PathBuf]) -> Result<(), String> {
+    // Outputs need not exist yet: compare canonical directories and file names.
+    let canonical = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(dir.join(p.file_name()?))
+    };
+    let sources: Vec<PathBuf> = sources
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut outputs: Vec<PathBuf> = Vec::new();
+    for d in done {
+        for out in [d.input.out.clone(), scale_path(&d.input.out)] {
+            let Some(c) = canonical(&out) else {
+                continue;
+            };
+            if sources.contains(&c) {
+                return Err(format!(
+                    "{} would overwrite the input data {}: choose another output",
+                    out.display(),
+                    c.display()
+                ));
+            }
+            if outputs.contains(&c) {
+                return Err(format!("{} would be written twice", out.display()));
+            }
+            outputs.push(c);
+        }
+    }
+    Ok(())
 }
 
 fn write_all(done: &[Done]) -> Result<(), String> {
@@ -433,8 +521,18 @@ fn identifier(name: &str) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
     s
 }
+
+/// kiln's keywords (docs/language.md §1), which cannot name a parameter.
+const KEYWORDS: &[&str] = &[
+    "kernel", "param", "type", "const", "return", "for", "in", "if", "elif", "else", "and", "or",
+    "not", "lambda", "import", "from", "as", "pass", "True", "False", "def", "while", "break",
+    "continue", "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+];
 
 fn shape_text(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
@@ -443,7 +541,13 @@ fn shape_text(shape: &[usize]) -> String {
 
 /// The report: a table of the tensors and their losses, the files written and the kiln
 /// declarations that load them.
-fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]) -> String {
+fn report(
+    done: &[Done],
+    method: Method,
+    spec: &QuantizeSpec,
+    skipped: &[String],
+    script_dir: Option<&Path>,
+) -> String {
     let header = [
         "tensor",
         "shape",
@@ -505,7 +609,7 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
                 out,
                 "note: the scales of {} are below 2^{}: rounded to multiples of 2^-{} (not 2^-{})",
                 d.input.name,
-                spec.scale_frac + ScaleFormat::SMALL_EXPONENT - 16,
+                ScaleFormat::small_exponent(spec.scale_frac),
                 d.format.frac_bits,
                 spec.scale_frac
             );
@@ -532,7 +636,17 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
     }
     let _ = writeln!(
         out,
-        "declarations (w ≈ scale · levels, per channel along dimension 0):"
+        "kiln declarations (w ≈ {} · levels; load paths {}):",
+        if spec.per_channel {
+            "scale[c] of channel c (dimension 0)"
+        } else {
+            "scale"
+        },
+        if script_dir.is_some() {
+            "relative to the script"
+        } else {
+            "as given with -o"
+        }
     );
     for d in done {
         let _ = writeln!(
@@ -541,7 +655,7 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
             d.input.name,
             d.level_type,
             shape_text(&d.input.shape),
-            d.input.out.display()
+            load_text(&d.input.out, script_dir)
         );
         let _ = writeln!(
             out,
@@ -553,7 +667,7 @@ fn report(done: &[Done], method: Method, spec: &QuantizeSpec, skipped: &[String]
             } else {
                 String::new()
             },
-            scale_path(&d.input.out).display()
+            load_text(&scale_path(&d.input.out), script_dir)
         );
     }
     out
