@@ -62,6 +62,31 @@ fn float_example_prints_numpys_accuracy() {
     assert!(value > 0.9, "accuracy {value}");
 }
 
+/// The committed quantized script's activation types are train.py's calibration for 4 bits
+/// (data/summary.json: `activation_int_bits`).
+#[test]
+fn committed_activation_types_follow_the_calibration() {
+    let template =
+        std::fs::read_to_string(format!("{DIGITS}/digits_q.kiln")).expect("digits_q.kiln");
+    let summary =
+        std::fs::read_to_string(format!("{DIGITS}/data/summary.json")).expect("summary.json");
+    // "4": [\n      2,\n      3,\n      5\n    ]
+    let start = summary.find("\"4\": [").expect("4-bit calibration") + 6;
+    let end = summary[start..].find(']').expect("closing bracket") + start;
+    let ibits: Vec<String> = summary[start..end]
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .collect();
+    assert_eq!(ibits.len(), 3, "{ibits:?}");
+    for (i, ib) in ibits.iter().enumerate() {
+        let line = format!("type A{} = ufixed<4, {ib}, rnd, sat>", i + 1);
+        assert!(
+            template.lines().any(|l| l.starts_with(&line)),
+            "digits_q.kiln should declare `{line}`"
+        );
+    }
+}
+
 /// digits_q.kiln with its configuration block replaced and its loads pointing at `qdir`
 /// (levels) and at examples/digits/data.
 fn quantized_script(wtypes: [&str; 4], atypes: [&str; 3], qdir: &Path) -> String {
