@@ -8,7 +8,7 @@ small swings by tens of points from one training run to the next. This script tr
 network again with other seeds (`train.py --seed N --out DIR`: other initial weights and
 batch order, the same split; seed 0 is the committed network in data/), runs accuracy.py on
 each (every accuracy measured by kiln, as for the main table) and prints the mean over
-the seeds with the range. Needs numpy and scikit-learn (for training); about 10 s per seed.
+the seeds with the range. Needs numpy and scikit-learn (for training); about 6 s per seed.
 """
 import argparse
 import json
