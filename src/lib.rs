@@ -10,6 +10,8 @@
 
 pub mod csim;
 pub mod npy;
+pub mod quantize;
+pub mod quantize_cmd;
 pub mod stdlib;
 
 use kiln_lang::diag::{codes, render_all, Diagnostic};

@@ -199,6 +199,53 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Quantize float weights to integer levels and a fixed-point scale (w ≈ scale·levels)
+    /// for `bin`/`tern`/`int<N>` parameters, and report the L2, orientation and modulus
+    /// losses.
+    ///
+    /// Methods: `vecq` (VecQ: levels from std(w)·λ(bits), least-squares scale; levels are
+    /// stored doubled, as odd integers of `int<bits+1>`, `bin` at 1 bit), `round` (plain
+    /// rounding to the `fixed<bits, I>` grid covering max|w|; `int<bits>`), `bwn` (1 bit:
+    /// sign(w), scale mean|w|; `bin`), `twn` (2 bits: threshold 0.7·mean|w|, scale the mean
+    /// of the kept |w|; `tern`).
+    ///
+    /// Writes OUT.npy (the levels: int8, int16 for vecq at 8 bits; same shape as the input)
+    /// and OUT.scale.npy (float64, shape [] or [C] with --per-channel, rounded to multiples
+    /// of 2^-16, finer below 2^-12, exact in the printed ufixed type). With --script, every
+    /// `param` of the script loaded from a float array of rank ≥ 2 (or those of --only) is
+    /// quantized into DIR/NAME.npy and DIR/NAME.scale.npy. See docs/quantize.md.
+    Quantize {
+        /// The weights: a float32 or float64 .npy array of rank ≥ 1.
+        #[arg(
+            value_name = "WEIGHTS.npy",
+            required_unless_present = "script",
+            conflicts_with = "script"
+        )]
+        input: Option<PathBuf>,
+        /// Quantize the parameters of this script instead (`-o` is then a directory).
+        #[arg(long, value_name = "NET.kiln")]
+        script: Option<PathBuf>,
+        /// The method: vecq, round, bwn, twn.
+        #[arg(long, short, value_name = "M")]
+        method: String,
+        /// The bit width, 1 to 8 (bwn: 1, twn: 2).
+        #[arg(long, short, value_name = "B")]
+        bits: u32,
+        /// One scale per index of dimension 0 (output channel), with statistics per
+        /// channel; default: one per tensor.
+        #[arg(long)]
+        per_channel: bool,
+        /// With --script: quantize exactly these parameters (comma-separated).
+        #[arg(long, value_name = "W1,W2", value_delimiter = ',')]
+        only: Option<Vec<String>>,
+        /// The levels file (OUT.npy; the scales go to OUT.scale.npy), or with --script the
+        /// output directory.
+        #[arg(long, short, value_name = "OUT")]
+        out: PathBuf,
+        /// Fractional bits of the scale grid (scales are multiples of 2^-F).
+        #[arg(long, default_value_t = kiln::quantize_cmd::DEFAULT_SCALE_FRAC, value_name = "F")]
+        scale_frac: i32,
+    },
 }
 
 fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
@@ -270,7 +317,7 @@ fn real_main() -> ExitCode {
         | Command::Report { common, .. }
         | Command::Types { common, .. }
         | Command::Ir { common, .. } => Some(common),
-        Command::Csim { .. } => None,
+        Command::Csim { .. } | Command::Quantize { .. } => None,
     };
     let opts = match common
         .map(options)
@@ -385,6 +432,43 @@ fn real_main() -> ExitCode {
             ap_types,
             keep,
         } => kiln::csim::csim(dir, ap_types.as_deref(), *keep),
+        Command::Quantize {
+            input,
+            script,
+            method,
+            bits,
+            per_channel,
+            only,
+            out,
+            scale_frac,
+        } => {
+            let q = kiln::quantize_cmd::QuantizeSpec {
+                method: method.clone(),
+                bits: *bits,
+                per_channel: *per_channel,
+                scale_frac: *scale_frac,
+            };
+            match (input, script) {
+                (_, Some(s)) => {
+                    let color =
+                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                    kiln::quantize_cmd::quantize_script(s, only.as_deref(), out, &q, color)
+                }
+                (Some(_), None) if only.is_some() => Outcome {
+                    stderr: "error: --only selects parameters of a script: it needs --script\n"
+                        .into(),
+                    code: 2,
+                    ..Outcome::default()
+                },
+                (Some(i), None) => kiln::quantize_cmd::quantize_file(i, out, &q),
+                // clap requires one of them.
+                (None, None) => Outcome {
+                    stderr: "error: give a weights file or --script\n".into(),
+                    code: 2,
+                    ..Outcome::default()
+                },
+            }
+        }
     };
     print!("{}", outcome.stdout);
     eprint!("{}", outcome.stderr);
