@@ -55,6 +55,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/math_f32.kiln",
         "tests/hls/recurrence.kiln",
         "tests/hls/gather_scatter.kiln",
+        "tests/hls/lut_fixed.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -53,6 +53,8 @@ pub enum ItemKind {
         init: Expr,
     },
     Kernel(Kernel),
+    /// `def dist(a, b, n): ...`: a helper function, inlined at every call (inline.rs).
+    Def(HelperDef),
     /// `schedule conv2d for fpga:` and a block of primitive calls (`unroll(k, 4)`).
     Schedule {
         kernel: Ident,
@@ -70,6 +72,17 @@ pub struct Kernel {
     pub results: Vec<TypeExpr>,
     pub body: Block,
     /// The `kernel name(...) -> ...` header.
+    pub header_span: Span,
+}
+
+/// A helper function: untyped parameters (scalars, tensors, slices or sizes, whatever the
+/// call passes) and a body of assignments to names ending with one `return`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelperDef {
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub body: Block,
+    /// The `def name(...)` header.
     pub header_span: Span,
 }
 

@@ -60,6 +60,12 @@ fn item_sexpr(it: &Item, out: &mut String) {
             block(body, 1, out);
             out.push_str(")\n");
         }
+        ItemKind::Def(d) => {
+            let params: Vec<&str> = d.params.iter().map(|p| p.name.as_str()).collect();
+            let _ = writeln!(out, "(def {} ({})", d.name.name, params.join(" "));
+            block(&d.body, 1, out);
+            out.push_str(")\n");
+        }
         ItemKind::Kernel(k) => {
             let tps: Vec<&str> = k.type_params.iter().map(|t| t.name.as_str()).collect();
             let params: Vec<String> = k

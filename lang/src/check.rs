@@ -2644,7 +2644,10 @@ impl Checker<'_, '_> {
                 }
                 let spec = self.lut_spec(mf, &named)?;
                 let (h, info) = self.expr(&positional[0].value)?;
-                let exact = matches!(info.class, Class::Int | Class::Fixed);
+                // Literals adapt: with table parameters they are exact, else f32.
+                let literal = matches!(info.class, Class::IntLit | Class::RealLit);
+                let exact =
+                    matches!(info.class, Class::Int | Class::Fixed) || (literal && spec.is_some());
                 let table = kiln_numeric::lut::has_table(mf);
                 if exact && !table {
                     self.err(
@@ -2689,7 +2692,7 @@ impl Checker<'_, '_> {
                     return None;
                 }
                 let class = match info.class {
-                    Class::Int | Class::Fixed => Class::Fixed,
+                    _ if exact => Class::Fixed,
                     Class::Unknown => Class::Unknown,
                     _ => Class::F32,
                 };

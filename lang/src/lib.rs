@@ -13,6 +13,7 @@ pub mod ast_print;
 pub mod check;
 pub mod diag;
 pub mod hir;
+pub mod inline;
 pub mod lexer;
 pub mod parse;
 pub mod program;

@@ -63,7 +63,9 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
             Err(_) => {}
         }
     }
-    (Some(Module { items }), diags)
+    let mut module = Module { items };
+    crate::inline::inline_helpers(&mut module, &mut diags);
+    (Some(module), diags)
 }
 
 /// Splits a token stream into top-level items: a new item starts at every token that
@@ -198,7 +200,9 @@ fn syntax_hint(tok: &Token, expected: &[String]) -> Option<String> {
             Some("a block header (`kernel`, `for`, `if`, ...) ends with `:`".into())
         }
         Token::Indent => Some("indent only the body of a `kernel`, `for`, `if` or `else`".into()),
-        Token::Def => Some("kiln defines kernels with `kernel name(...) -> T:`".into()),
+        Token::Def => {
+            Some("helpers (`def`) are defined at the top level of a file, outside kernels".into())
+        }
         Token::IntKw | Token::UintKw | Token::FixedKw | Token::UfixedKw => Some(
             "`int`, `uint`, `fixed` and `ufixed` take parameters: `int<8>`, `fixed<8, 4>`".into(),
         ),

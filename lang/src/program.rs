@@ -356,6 +356,8 @@ fn resolve_items(
     let items = modules[m].ast.items.clone();
     for item in &items {
         match &item.kind {
+            // Inlined into the kernels by the parser (inline.rs).
+            ItemKind::Def(_) => {}
             ItemKind::Import { path, alias } => {
                 let key = module_index(modules, m, path);
                 let Some(target) = key else { continue };

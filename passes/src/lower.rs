@@ -2960,7 +2960,13 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 Some((self.inst.add_expr(Expr::Unary(op, x), span), c))
             }
             HE::Math(f, a, spec) => {
-                let (x, c) = self.elem(a, idx, scope, Some(Class::F32))?;
+                // Table parameters make a literal argument exact; otherwise it is an f32.
+                let want = if spec.is_some() {
+                    Class::Exact
+                } else {
+                    Class::F32
+                };
+                let (x, c) = self.elem(a, idx, scope, Some(want))?;
                 if c == Class::Exact && kiln_numeric::lut::has_table(*f) {
                     return self.table_lookup(*f, &spec.unwrap_or(LutSpec::DEFAULT), x, span);
                 }
