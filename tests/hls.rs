@@ -56,6 +56,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/recurrence.kiln",
         "tests/hls/gather_scatter.kiln",
         "tests/hls/lut_fixed.kiln",
+        "tests/hls/while_break.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -204,8 +204,11 @@ pub enum StmtKind {
         iter: Expr,
         body: Block,
     },
+    /// `while cond, max=N:`: at most N iterations (hardware needs a bound).
     While {
         cond: Expr,
+        /// The bound's keyword (must be `max`) and value.
+        max: Option<(Ident, Expr)>,
         body: Block,
     },
     If {

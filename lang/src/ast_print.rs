@@ -176,8 +176,11 @@ fn stmt(s: &Stmt, indent: usize, out: &mut String) {
             block(body, indent + 1, out);
             out.push(')');
         }
-        StmtKind::While { cond, body } => {
+        StmtKind::While { cond, max, body } => {
             let _ = write!(out, "(while {}", expr(cond));
+            if let Some((k, n)) = max {
+                let _ = write!(out, " ({} {})", k.name, expr(n));
+            }
             block(body, indent + 1, out);
             out.push(')');
         }

@@ -132,6 +132,7 @@ pub(crate) fn check_body(
         local_shape: Vec::new(),
         assigned: HashSet::new(),
         loop_scope: Vec::new(),
+        open_loops: Vec::new(),
         lambda_scope: Vec::new(),
         wher: Where::default(),
         assigned_anywhere: HashMap::new(),
@@ -222,6 +223,10 @@ struct Checker<'a, 'b> {
     /// Scalar locals definitely assigned at this point.
     assigned: HashSet<usize>,
     loop_scope: Vec<(String, usize)>,
+    /// The `for` / `while` statements around the statement being checked, innermost
+    /// last: whether each is a `grid` loop (several variables), which `break` cannot
+    /// leave at once.
+    open_loops: Vec<bool>,
     /// Lambda parameters in scope: name, index, operand info (for windows).
     lambda_scope: Vec<(String, usize, Info, bool)>,
     wher: Where,
@@ -432,16 +437,37 @@ impl Checker<'_, '_> {
                 let _ = self.block(&b.stmts, top);
                 return None;
             }
-            AS::While { .. } | AS::Break | AS::Continue => {
-                self.err(
-                    Diagnostic::error(
-                        codes::UNSUPPORTED,
-                        "`while`, `break` and `continue` are not supported yet",
-                    )
-                    .at(span)
-                    .help("use `for` loops with compile-time bounds and `if` inside them"),
-                );
-                return None;
+            AS::While { cond, max, body } => {
+                return self.while_loop(cond, max.as_ref(), body, span)
+            }
+            AS::Break | AS::Continue => {
+                let word = if matches!(s.kind, AS::Break) {
+                    "break"
+                } else {
+                    "continue"
+                };
+                match self.open_loops.last() {
+                    None => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::UNSUPPORTED,
+                                format!("`{word}` outside a loop"),
+                            )
+                            .at(span),
+                        );
+                        return None;
+                    }
+                    Some(true) if word == "break" => {
+                        self.err(
+                            Diagnostic::error(codes::UNSUPPORTED, "`break` out of a `grid` loop")
+                                .at(span)
+                                .help("write the loops as nested `for ... in range(...)`: `break` leaves the innermost one"),
+                        );
+                        return None;
+                    }
+                    Some(_) if word == "break" => HS::Break,
+                    Some(_) => HS::Continue,
+                }
             }
         };
         Some(hir::Stmt { kind, span })
@@ -993,7 +1019,9 @@ impl Checker<'_, '_> {
         for (i, h) in headers.iter().enumerate() {
             self.loop_scope.push((vars[i].name.clone(), h.var));
         }
+        self.open_loops.push(n > 1);
         let inner = self.block(&body.stmts, false);
+        self.open_loops.pop();
         self.loop_scope.truncate(self.loop_scope.len() - n);
         self.wher = saved_where;
         self.assigned = saved_assigned;
@@ -1008,6 +1036,77 @@ impl Checker<'_, '_> {
             }];
         }
         stmt_body.pop()
+    }
+
+    /// `while cond, max=N:` runs its body while `cond` holds, at most N times (a
+    /// compile-time integer: hardware needs the bound).
+    fn while_loop(
+        &mut self,
+        cond: &ast::Expr,
+        max: Option<&(ast::Ident, ast::Expr)>,
+        body: &ast::Block,
+        span: Span,
+    ) -> Option<hir::Stmt> {
+        let Some((word, n)) = max else {
+            self.err(
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    "a `while` loop needs a maximum number of iterations",
+                )
+                .at(span)
+                .help("hardware needs a bound: write `while cond, max=N:` with a compile-time N"),
+            );
+            return None;
+        };
+        if word.name != "max" {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("a `while` loop takes `max=N`, not `{}=`", word.name),
+                )
+                .at(word.span),
+            );
+            return None;
+        }
+        let max = match size_expr(&self.env(), n) {
+            Ok(m) => m,
+            Err(d) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_LOOP,
+                        "the maximum of a `while` loop must be a compile-time integer",
+                    )
+                    .at(n.span)
+                    .label(d.message),
+                );
+                return None;
+            }
+        };
+        let (c, info) = self.expr(cond)?;
+        if info.shape.is_some() || info.class != Class::Bool {
+            self.err(
+                Diagnostic::error(codes::NOT_BOOL, "a `while` condition must be a bool")
+                    .at(cond.span),
+            );
+            return None;
+        }
+        let saved_assigned = self.assigned.clone();
+        let saved_where = self.wher;
+        self.wher.nested = true;
+        self.open_loops.push(false);
+        let inner = self.block(&body.stmts, false);
+        self.open_loops.pop();
+        self.wher = saved_where;
+        self.assigned = saved_assigned;
+        Some(hir::Stmt {
+            kind: HS::While {
+                cond: c,
+                max,
+                max_span: n.span,
+                body: inner,
+            },
+            span,
+        })
     }
 
     /// Loop headers of `for vars in iter` (or of a generator): `range(...)` or `grid(...)`.

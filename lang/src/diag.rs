@@ -109,6 +109,7 @@ pub mod codes {
         DIV_BY_ZERO = "E0702", "division by zero";
         UNINIT_READ = "E0703", "read of an element never written";
         OUTPUT_INCOMPLETE = "E0704", "result not fully written";
+        LOOP_LIMIT = "E0705", "a `while` loop needs more iterations than its maximum";
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";

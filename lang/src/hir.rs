@@ -315,6 +315,18 @@ pub enum StmtKind {
         then_block: Block,
         else_block: Block,
     },
+    /// `while cond, max=N:`: at most `max` iterations; a run that would need more is a
+    /// run-time error.
+    While {
+        cond: Expr,
+        max: SizeExpr,
+        max_span: Span,
+        body: Block,
+    },
+    /// Leaves the innermost `for` / `while` (never a `grid` loop: the checker refuses).
+    Break,
+    /// Goes on with the next iteration of the innermost loop.
+    Continue,
     Return(Vec<Expr>),
 }
 
@@ -527,6 +539,19 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     }
 }
 
+/// The blocks nested directly in statement `s`.
+pub fn child_blocks(s: &Stmt) -> Vec<&Block> {
+    match &s.kind {
+        StmtKind::For { body, .. } | StmtKind::While { body, .. } => vec![body],
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => vec![then_block, else_block],
+        _ => Vec::new(),
+    }
+}
+
 /// Calls `f` on each expression that appears directly in statement `s` (not in nested
 /// blocks).
 pub fn visit_stmt_exprs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
@@ -547,8 +572,8 @@ pub fn visit_stmt_exprs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
             f(value)
         }
         StmtKind::AssignTuple { value, .. } => f(value),
-        StmtKind::For { .. } => {}
-        StmtKind::If { cond, .. } => f(cond),
+        StmtKind::For { .. } | StmtKind::Break | StmtKind::Continue => {}
+        StmtKind::If { cond, .. } | StmtKind::While { cond, .. } => f(cond),
         StmtKind::Return(vals) => vals.iter().for_each(f),
     }
 }

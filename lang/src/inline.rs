@@ -174,8 +174,11 @@ impl Inliner<'_, '_> {
                 self.expr(iter);
                 self.block(body);
             }
-            StmtKind::While { cond, body } => {
+            StmtKind::While { cond, max, body } => {
                 self.expr(cond);
+                if let Some((_, n)) = max {
+                    self.expr(n);
+                }
                 self.block(body);
             }
             StmtKind::If {

@@ -1423,17 +1423,8 @@ fn kernel_calls(k: &hir::Kernel) -> Vec<(hir::KernelId, Span)> {
     fn block(b: &hir::Block, out: &mut Vec<(hir::KernelId, Span)>) {
         for s in b {
             hir::visit_stmt_exprs(s, &mut |e| expr(e, out));
-            match &s.kind {
-                hir::StmtKind::For { body, .. } => block(body, out),
-                hir::StmtKind::If {
-                    then_block,
-                    else_block,
-                    ..
-                } => {
-                    block(then_block, out);
-                    block(else_block, out);
-                }
-                _ => {}
+            for b in hir::child_blocks(s) {
+                block(b, out);
             }
         }
     }

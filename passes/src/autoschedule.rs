@@ -413,6 +413,7 @@ fn partition_for(
                 partition_for(inst, then_block, trips_of, parts);
                 partition_for(inst, else_block, trips_of, parts);
             }
+            Stmt::Fail { .. } => {}
             Stmt::Assign { value, .. } => inst.loads_in(*value, &mut accesses),
             Stmt::Store { access, value, .. } => {
                 accesses.push(access.clone());

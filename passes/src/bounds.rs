@@ -136,6 +136,7 @@ impl Ctx {
                     self.with_guard(inst, else_block);
                     self.guards.truncate(n);
                 }
+                Stmt::Fail { .. } => {}
                 Stmt::Assign { value, .. } => self.expr(inst, *value),
                 Stmt::Store {
                     access,

@@ -342,6 +342,7 @@ impl Est<'_> {
                 r.add(er);
                 (cc + tc.max(ec) + 1, r)
             }
+            Stmt::Fail { .. } => (0, Resources::default()),
             Stmt::Assign { value, .. } => {
                 let (c, r) = self.expr(*value);
                 (c + 1, r)

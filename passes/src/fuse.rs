@@ -379,6 +379,10 @@ fn remap_block(
                 then_block: remap_block(then_block, map_t, map_l, map_v, map_e),
                 else_block: remap_block(else_block, map_t, map_l, map_v, map_e),
             },
+            Stmt::Fail { message, span } => Stmt::Fail {
+                message: message.clone(),
+                span: *span,
+            },
             Stmt::Assign { local, value, span } => Stmt::Assign {
                 local: map_l(*local),
                 value: map_e(*value),

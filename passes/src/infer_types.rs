@@ -384,6 +384,7 @@ impl State<'_> {
                 self.block(then_block, loops);
                 self.block(else_block, loops);
             }
+            Stmt::Fail { .. } => {}
             Stmt::Assign { local, value, span } => self.assign(*local, *value, *span, loops),
             Stmt::Store {
                 access,

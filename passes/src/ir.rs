@@ -447,6 +447,13 @@ pub enum Stmt {
         value: ExprId,
         span: Span,
     },
+    /// Stops the run with a run-time error (E0705: a `while` loop that needs more
+    /// iterations than its declared maximum). The HLS code cannot stop: C-simulation's
+    /// expected results come from kiln's own run, which reports it.
+    Fail {
+        message: String,
+        span: Span,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -840,7 +847,7 @@ pub fn walk_stmts<'a>(
                 walk_stmts(then_block, loops, f);
                 walk_stmts(else_block, loops, f);
             }
-            Stmt::Assign { .. } | Stmt::Store { .. } => {}
+            Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Fail { .. } => {}
         }
     }
 }
@@ -848,7 +855,7 @@ pub fn walk_stmts<'a>(
 /// The root expressions directly used by a statement (not by nested blocks).
 pub fn stmt_roots(s: &Stmt) -> Vec<ExprId> {
     match s {
-        Stmt::For(_) => Vec::new(),
+        Stmt::For(_) | Stmt::Fail { .. } => Vec::new(),
         Stmt::If { cond, .. } => vec![*cond],
         Stmt::Assign { value, .. } => vec![*value],
         Stmt::Store { access, value, .. } => {

@@ -145,6 +145,38 @@ struct ModuleBuilder<'a> {
     names: HashMap<String, usize>,
 }
 
+/// The flags of the loop being lowered that `break` and `continue` set.
+#[derive(Clone, Debug)]
+struct JumpFrame {
+    brk: Option<LocalId>,
+    cont: Option<LocalId>,
+}
+
+/// Whether statements `break` / `continue` the loop they are in (looking inside `if`s,
+/// not inside nested loops).
+fn jumps_in(stmts: &[hir::Stmt]) -> (bool, bool) {
+    let (mut b, mut c) = (false, false);
+    for s in stmts {
+        match &s.kind {
+            HS::Break => b = true,
+            HS::Continue => c = true,
+            HS::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                for blk in [then_block, else_block] {
+                    let (x, y) = jumps_in(blk);
+                    b |= x;
+                    c |= y;
+                }
+            }
+            _ => {}
+        }
+    }
+    (b, c)
+}
+
 /// A lookup table: the function, and its spec with the bounds as bits.
 type LutKey = (kiln_numeric::MathFn, u32, u64, u64, u32);
 
@@ -382,6 +414,7 @@ impl ModuleBuilder<'_> {
             readers: HashMap::new(),
             globals: HashMap::new(),
             table_tensors: HashMap::new(),
+            jumps: Vec::new(),
             node: None,
             hoisted: HashMap::new(),
             failed: false,
@@ -730,6 +763,8 @@ struct Lowerer<'m, 'a, 'h> {
     globals: HashMap<hir::GlobalId, TensorId>,
     /// The instance's tensors of lookup tables.
     table_tensors: HashMap<ConstId, TensorId>,
+    /// The loops being lowered, innermost last: their `break` / `continue` flags.
+    jumps: Vec<JumpFrame>,
     node: Option<NodeCtx>,
     /// Result tensors of calls already lowered, by the call expression's address.
     hoisted: HashMap<*const hir::Expr, Vec<TensorId>>,
@@ -1072,6 +1107,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             _ => {
                 let name = match &s.kind {
                     HS::For { header, .. } => format!("{}_loop", self.k.loop_vars[header.var].name),
+                    HS::While { .. } => "while_loop".to_string(),
                     HS::If { .. } => "branch".to_string(),
                     HS::Assign {
                         target: Place::Local(l),
@@ -1839,6 +1875,143 @@ impl<'h> Lowerer<'_, '_, 'h> {
         Some(())
     }
 
+    /// The flags of a loop whose body is `body`: a `break` flag when the body breaks (or
+    /// `done` for a `while`), a `continue` flag when it continues; the `break` flag is
+    /// cleared before the loop. Pushed on `jumps` (the caller pops it).
+    fn jump_frame(
+        &mut self,
+        name: &str,
+        body: &[hir::Stmt],
+        done: Option<LocalId>,
+        span: Span,
+    ) -> JumpFrame {
+        let (breaks, continues) = jumps_in(body);
+        let flag = |lw: &mut Self, what: &str| {
+            lw.new_local(
+                &format!("{name}_{what}"),
+                Some(ScalarType::Bool),
+                Class::Bool,
+                span,
+            )
+        };
+        let brk = done.or_else(|| breaks.then(|| flag(self, "break")));
+        let cont = continues.then(|| flag(self, "continue"));
+        if let Some(b) = brk {
+            let (f, _) = self.constant(Value::Bool(false), span);
+            self.emit(Stmt::Assign {
+                local: b,
+                value: f,
+                span,
+            });
+        }
+        let frame = JumpFrame { brk, cont };
+        self.jumps.push(frame.clone());
+        frame
+    }
+
+    /// One iteration of a loop: nothing once the `break` flag is set; the `continue`
+    /// flag cleared; for a `while`, the body when `cond` holds, else `done` set.
+    fn loop_body(
+        &mut self,
+        frame: &JumpFrame,
+        body: &'h [hir::Stmt],
+        scope: &Scope<'h>,
+        cond: Option<&'h hir::Expr>,
+    ) -> L<()> {
+        let span = body.first().map_or(Span::default(), |st| st.span);
+        if frame.brk.is_some() {
+            self.push_block();
+        }
+        if let Some(c) = frame.cont {
+            let (f, _) = self.constant(Value::Bool(false), span);
+            self.emit(Stmt::Assign {
+                local: c,
+                value: f,
+                span,
+            });
+        }
+        match cond {
+            Some(cond) => {
+                let (c, cc) = self.scalar(cond, scope, Some(Class::Bool))?;
+                if cc != Class::Bool {
+                    self.err(
+                        Diagnostic::error(codes::NOT_BOOL, "a `while` condition must be a bool")
+                            .at(cond.span),
+                    );
+                    return None;
+                }
+                self.push_block();
+                self.seq(body, scope)?;
+                let then_block = self.pop_block();
+                let done = frame.brk.expect("a while loop has a done flag");
+                let (t, _) = self.constant(Value::Bool(true), cond.span);
+                self.emit(Stmt::If {
+                    cond: c,
+                    then_block,
+                    else_block: vec![Stmt::Assign {
+                        local: done,
+                        value: t,
+                        span: cond.span,
+                    }],
+                });
+            }
+            None => self.seq(body, scope)?,
+        }
+        if let Some(b) = frame.brk {
+            let guarded = self.pop_block();
+            let not_done = self.not_flags(&[b], span);
+            self.emit(Stmt::If {
+                cond: not_done,
+                then_block: guarded,
+                else_block: Vec::new(),
+            });
+        }
+        Some(())
+    }
+
+    /// Statements in order; after one that may `break` or `continue` the innermost loop,
+    /// the rest run only if neither happened.
+    fn seq(&mut self, stmts: &'h [hir::Stmt], scope: &Scope<'h>) -> L<()> {
+        for (i, st) in stmts.iter().enumerate() {
+            self.stmt_in(st, scope)?;
+            let rest = &stmts[i + 1..];
+            let (b, c) = jumps_in(std::slice::from_ref(st));
+            if rest.is_empty() || !(b || c) {
+                continue;
+            }
+            let frame = self.jumps.last().cloned()?;
+            let flags: Vec<LocalId> = [frame.brk.filter(|_| b), frame.cont.filter(|_| c)]
+                .into_iter()
+                .flatten()
+                .collect();
+            self.push_block();
+            self.seq(rest, scope)?;
+            let then_block = self.pop_block();
+            let go_on = self.not_flags(&flags, st.span);
+            self.emit(Stmt::If {
+                cond: go_on,
+                then_block,
+                else_block: Vec::new(),
+            });
+            return Some(());
+        }
+        Some(())
+    }
+
+    /// `not f1 and not f2 ...` of bool locals.
+    fn not_flags(&mut self, flags: &[LocalId], span: Span) -> ExprId {
+        let mut cond: Option<ExprId> = None;
+        for &f in flags {
+            let r = self.inst.add_expr(Expr::Local(f), span);
+            let n = self.inst.add_expr(Expr::Unary(UnOp::Not, r), span);
+            cond = Some(match cond {
+                None => n,
+                Some(c) => self.inst.add_expr(Expr::Binary(BinOp::And, c, n), span),
+            });
+        }
+        cond.unwrap_or_else(|| self.constant(Value::Bool(true), span).0)
+    }
+
     fn stmt_in(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
         match &s.kind {
             HS::Decl { local, init } => {
@@ -1920,11 +2093,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     .add_loop_var(self.k.loop_vars[header.var].name.clone(), header.span);
                 let mut inner = scope.clone();
                 inner.loops.insert(header.var, Affine::var(var));
+                let name = self.k.loop_vars[header.var].name.clone();
+                let frame = self.jump_frame(&name, body, None, header.span);
                 self.push_block();
-                for st in body {
-                    self.stmt_in(st, &inner)?;
-                }
+                self.loop_body(&frame, body, &inner, None)?;
                 let b = self.pop_block();
+                self.jumps.pop();
                 self.emit(Stmt::For(Loop {
                     var,
                     lo,
@@ -1934,6 +2108,73 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     directives: Default::default(),
                     span: header.span,
                 }));
+            }
+            HS::While {
+                cond,
+                max,
+                max_span,
+                body,
+            } => {
+                let n = self.eval_size(max, *max_span)?;
+                if n < 0 {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_LOOP,
+                            format!("a `while` loop's maximum must not be negative, not {n}"),
+                        )
+                        .at(*max_span),
+                    );
+                    return None;
+                }
+                let var = self.inst.add_loop_var("while".into(), s.span);
+                // The loop stops when `done`: its condition failed, or a `break`.
+                let done =
+                    self.new_local("while_done", Some(ScalarType::Bool), Class::Bool, s.span);
+                let frame = self.jump_frame("while", body, Some(done), s.span);
+                self.push_block();
+                self.loop_body(&frame, body, scope, Some(cond))?;
+                let b = self.pop_block();
+                self.jumps.pop();
+                self.emit(Stmt::For(Loop {
+                    var,
+                    lo: Affine::constant(0),
+                    hi: Affine::constant(n),
+                    step: 1,
+                    body: b,
+                    directives: Default::default(),
+                    span: s.span,
+                }));
+                // After `max` iterations, a condition that still holds needs one more.
+                let (c, _) = self.scalar(cond, scope, Some(Class::Bool))?;
+                let not_done = self.not_flags(&[done], s.span);
+                let fail = Stmt::If {
+                    cond: c,
+                    then_block: vec![Stmt::Fail {
+                        message: format!("this `while` loop ran its {n} iterations (its `max`) and its condition still holds"),
+                        span: s.span,
+                    }],
+                    else_block: Vec::new(),
+                };
+                self.emit(Stmt::If {
+                    cond: not_done,
+                    then_block: vec![fail],
+                    else_block: Vec::new(),
+                });
+            }
+            HS::Break | HS::Continue => {
+                let frame = self.jumps.last().cloned()?;
+                let flag = if matches!(s.kind, HS::Break) {
+                    frame.brk
+                } else {
+                    frame.cont
+                };
+                let flag = flag?;
+                let (t, _) = self.constant(Value::Bool(true), s.span);
+                self.emit(Stmt::Assign {
+                    local: flag,
+                    value: t,
+                    span: s.span,
+                });
             }
             HS::If {
                 cond,
@@ -1949,14 +2190,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     return None;
                 }
                 self.push_block();
-                for st in then_block {
-                    self.stmt_in(st, scope)?;
-                }
+                self.seq(then_block, scope)?;
                 let t = self.pop_block();
                 self.push_block();
-                for st in else_block {
-                    self.stmt_in(st, scope)?;
-                }
+                self.seq(else_block, scope)?;
                 let e = self.pop_block();
                 self.emit(Stmt::If {
                     cond: c,
@@ -3809,17 +4046,8 @@ fn later_reads(body: &[hir::Stmt]) -> Vec<HashSet<usize>> {
 
 fn stmt_reads(s: &hir::Stmt, out: &mut HashSet<usize>) {
     hir::visit_stmt_exprs(s, &mut |e| expr_reads(e, out));
-    match &s.kind {
-        HS::For { body, .. } => body.iter().for_each(|b| stmt_reads(b, out)),
-        HS::If {
-            then_block,
-            else_block,
-            ..
-        } => {
-            then_block.iter().for_each(|b| stmt_reads(b, out));
-            else_block.iter().for_each(|b| stmt_reads(b, out));
-        }
-        _ => {}
+    for b in hir::child_blocks(s) {
+        b.iter().for_each(|st| stmt_reads(st, out));
     }
 }
 

@@ -246,6 +246,9 @@ impl Printer<'_> {
                     let v = self.expr(*value);
                     self.line(indent, &format!("{a} = {v}"));
                 }
+                Stmt::Fail { message, .. } => {
+                    self.line(indent, &format!("fail {message:?}"));
+                }
             }
         }
     }

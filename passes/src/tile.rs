@@ -341,6 +341,10 @@ impl<'a> Cloner<'a> {
                 then_block: self.block(then_block),
                 else_block: self.block(else_block),
             },
+            Stmt::Fail { message, span } => Stmt::Fail {
+                message: message.clone(),
+                span: *span,
+            },
             Stmt::Assign { local, value, span } => Stmt::Assign {
                 local: *self.locals.get(local).unwrap_or(local),
                 value: self.expr(*value),
@@ -539,7 +543,7 @@ fn private_locals(inst: &Instance, block: &Block) -> Result<HashSet<LocalId>, Lo
                     walk(inst, else_block, assigned, &mut e)?;
                     *defined = t.intersection(&e).copied().collect();
                 }
-                Stmt::Store { .. } => {}
+                Stmt::Store { .. } | Stmt::Fail { .. } => {}
             }
         }
         Ok(())

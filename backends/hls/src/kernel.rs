@@ -619,6 +619,12 @@ impl Emitter<'_> {
                 self.line(&format!("// {loc}"));
                 self.line(&format!("{place} = {c};"));
             }
+            Stmt::Fail { message, span } => {
+                // Hardware cannot stop: kiln's own run (which computes C-simulation's
+                // expected results) reports this.
+                let loc = (self.locate)(*span);
+                self.line(&format!("// {loc}: kiln reports an error here: {message}"));
+            }
         }
     }
 
@@ -839,6 +845,7 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
     for s in b {
         match s {
             Stmt::For(l) => collect_accesses(inst, &l.body, out),
+            Stmt::Fail { .. } => {}
             Stmt::If {
                 cond,
                 then_block,

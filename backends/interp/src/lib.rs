@@ -225,6 +225,9 @@ impl Frame<'_> {
                     let ty = self.inst.local(*local).ty;
                     self.locals[local.index()] = Some(convert(&v, &ty).0);
                 }
+                Stmt::Fail { message, span } => {
+                    return Err(RunError::new(codes::LOOP_LIMIT, message.clone(), *span));
+                }
                 Stmt::Store {
                     access,
                     value,

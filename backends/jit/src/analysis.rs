@@ -65,7 +65,7 @@ pub fn fully_written(inst: &Instance, block: &Block) -> HashSet<TensorId> {
                     }
                 }
                 // Stores under a condition prove nothing.
-                Stmt::If { .. } | Stmt::Assign { .. } => {}
+                Stmt::If { .. } | Stmt::Assign { .. } | Stmt::Fail { .. } => {}
             }
         }
     }
@@ -139,7 +139,7 @@ pub(crate) fn locals_private(inst: &Instance, block: &Block) -> bool {
                     }
                     *defined = t.intersection(&e).copied().collect();
                 }
-                Stmt::Store { .. } => {}
+                Stmt::Store { .. } | Stmt::Fail { .. } => {}
             }
         }
         true

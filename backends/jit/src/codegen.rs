@@ -48,6 +48,8 @@ const INDEX_REP: Rep = Rep::Exact {
 
 pub const ERR_BOUNDS: u32 = 1;
 pub const ERR_DIV_ZERO: u32 = 2;
+/// A `Fail` statement (its message is in the site).
+pub const ERR_FAIL: u32 = 3;
 
 /// Where the error details of a native function go (shared with the runtime).
 #[repr(C)]
@@ -70,6 +72,8 @@ pub struct Site {
     pub span: Span,
     /// The tensor of an access (for bounds errors).
     pub tensor: Option<TensorId>,
+    /// The message of a `Fail` statement.
+    pub message: Option<String>,
 }
 
 /// Why a node cannot be compiled.
@@ -386,6 +390,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     Site {
                         span,
                         tensor: Some(a.tensor),
+                        message: None,
                     },
                     &idx,
                 );
@@ -486,6 +491,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let out = self.convert(v, rep, range.as_ref(), &ty, *value)?;
                 let var = self.local_var(*local)?;
                 self.b.def_var(var, out);
+                Ok(())
+            }
+            Stmt::Fail { message, span } => {
+                let always = self.b.ins().iconst(types::I8, 1);
+                let site = Site {
+                    span: *span,
+                    tensor: None,
+                    message: Some(message.clone()),
+                };
+                self.fail_if(always, ERR_FAIL, site, &[]);
                 Ok(())
             }
             Stmt::Store {
@@ -1274,7 +1289,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         let zero = self.b.ins().icmp_imm_s(IntCC::Equal, den, 0);
         let span = self.inst.expr_spans[e.index()];
-        self.fail_if(zero, ERR_DIV_ZERO, Site { span, tensor: None }, &[]);
+        let site = Site {
+            span,
+            tensor: None,
+            message: None,
+        };
+        self.fail_if(zero, ERR_DIV_ZERO, site, &[]);
     }
 
     /// Python's floor division and modulo on integers.

@@ -27,7 +27,9 @@ pub mod locals;
 pub mod vector;
 
 use analysis::ParallelLoop;
-use codegen::{compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS};
+use codegen::{
+    compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS, ERR_FAIL,
+};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId};
@@ -639,6 +641,9 @@ fn node_error(ic: &InstCode, f: &NodeFn, ctx: &ErrCtx) -> RunError {
             ),
             site.span,
         )
+    } else if ctx.code == ERR_FAIL {
+        let message = site.message.clone().unwrap_or_default();
+        RunError::new(codes::LOOP_LIMIT, message, site.span)
     } else {
         RunError::new(codes::DIV_BY_ZERO, "division by zero".into(), site.span)
     };

@@ -161,7 +161,7 @@ fn reduction_plan(inst: &Instance, lplans: &LocalPlans, l: &Loop) -> Option<(Pla
     let [Stmt::Assign { local, value, .. }] = l.body.as_slice() else {
         return None;
     };
-    if l.step != 1 || has_data_dependent_access(inst, &l.body) {
+    if l.step != 1 || has_data_dependent_access(inst, &l.body) || can_fail(&l.body) {
         return None;
     }
     let Rep::Exact { bits, .. } = lplans.storage(inst, *local)? else {
@@ -204,6 +204,15 @@ fn reduction_plan(inst: &Instance, lplans: &LocalPlans, l: &Loop) -> Option<(Pla
     ))
 }
 
+/// Whether `block` holds a `Fail` statement.
+fn can_fail(block: &Block) -> bool {
+    let mut found = false;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        found |= matches!(s, Stmt::Fail { .. });
+    });
+    found
+}
+
 /// Every loop variable of loops inside `block`.
 fn inner_loop_vars(block: &Block) -> HashSet<LoopVarId> {
     let mut out = HashSet::new();
@@ -242,8 +251,9 @@ fn lane_bits(t: &ScalarType) -> Option<u32> {
 
 /// Checks that `l` can run as SIMD code and chooses the vector factor.
 fn plan(inst: &Instance, lplans: &LocalPlans, node: &Block, l: &Loop) -> Option<Plan> {
-    // Gathers and scatters have no SIMD form here (SSE has no gather).
-    if l.step != 1 || has_data_dependent_access(inst, &l.body) {
+    // Gathers and scatters have no SIMD form here (SSE has no gather); nor has a run
+    // that can stop.
+    if l.step != 1 || has_data_dependent_access(inst, &l.body) || can_fail(&l.body) {
         return None;
     }
     let var = l.var;
@@ -511,6 +521,7 @@ fn reads_outside(inst: &Instance, node: &Block, l: &Loop, locals: &HashSet<Local
                     || walk(inst, else_block, l, locals)
             }
             Stmt::Assign { value, .. } | Stmt::Store { value, .. } => reads(inst, *value, locals),
+            Stmt::Fail { .. } => false,
         })
     }
     walk(inst, node, l, locals)
