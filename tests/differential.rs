@@ -367,6 +367,12 @@ fn random_tiling(m: &mut kiln_passes::ir::Module, seed: u64) {
         }
     }
     let errs = kiln_passes::verify::verify_module(m, true);
+    if !errs.is_empty() && std::env::var("KILN_DEBUG_TILING").is_ok() {
+        eprintln!(
+            "{}",
+            kiln_passes::print::module_to_string(m, Default::default())
+        );
+    }
     assert!(
         errs.is_empty(),
         "IR invalid after tiling: {}",

@@ -71,8 +71,17 @@ pub fn for_each_body(
         let original = std::mem::take(&mut c.body);
         let mut body = original.clone();
         let r = f(inst, &mut body);
+        // A transformation may drop statements (a loop left with no iterations): the
+        // node's lists follow its body.
+        let (reads, writes) = block_accesses(inst, &body);
         if let Node::Compute(c) = &mut inst.graph[n] {
-            c.body = if r.is_ok() { body } else { original };
+            if r.is_ok() {
+                c.body = body;
+                c.reads = reads;
+                c.writes = writes;
+            } else {
+                c.body = original;
+            }
         }
         count += r?;
     }

@@ -1110,11 +1110,11 @@ impl Gen {
         let d = &dim.text;
         self.f("index: data-dependent");
         Some(match self.rng.below(3) {
-            0 => (format!("({e}) % {d}"), None),
-            1 => (format!("min(max({e}, 0), {d} - 1)"), None),
+            0 => (format!("({e}) % ({d})"), None),
+            1 => (format!("min(max({e}, 0), ({d}) - 1)"), None),
             _ => {
                 self.f("index: data-dependent, checked at run time");
-                let ix = format!("({e}) % ({d} + 1)");
+                let ix = format!("({e}) % (({d}) + 1)");
                 let g = format!("{ix} < {d}");
                 (ix, Some(g))
             }
@@ -3481,6 +3481,15 @@ impl Gen {
         if let Some(m) = m {
             b.close(m);
         }
+        if self.chance(12) {
+            // Leave the innermost loop, or skip to its next iteration, on a condition.
+            let c = self.ex_bool(&mut b.env, 1);
+            let jump = if self.chance(50) { "break" } else { "continue" };
+            let m = b.open(format!("if {}:", c.s));
+            b.line(jump);
+            b.close(m);
+            self.f(format!("stmt: {jump}"));
+        }
         for m in marks.into_iter().rev() {
             b.close(m);
         }
@@ -4659,6 +4668,7 @@ impl Gen {
             3,                            // 8 self update
             if generic { 0 } else { 6 },  // 9 helper call
             if generic { 0 } else { 10 }, // 10 stdlib call
+            3,                            // 11 while loop
         ];
         match self.rng.weighted(&w) {
             0 => self.st_scalar(b),
@@ -4671,8 +4681,51 @@ impl Gen {
             7 => self.st_accumulate(b),
             8 => self.st_self_update(b),
             9 => self.st_call_helper(b),
-            _ => self.st_call_stdlib(b),
+            10 => self.st_call_stdlib(b),
+            _ => self.st_while(b),
         }
+    }
+
+    /// A bounded `while` counting a scalar down, accumulating into another, sometimes
+    /// with `break` / `continue`. Its `max` is always enough (a program that stops with
+    /// E0705 is a failed case here; tests/run/e0705_while_limit.kiln checks that error on
+    /// every engine).
+    fn st_while(&mut self, b: &mut Body) {
+        let counter = self.fresh("w");
+        let acc = self.fresh("s");
+        let start = self.rng.range(0, 12);
+        let step = self.rng.range(1, 3);
+        let needed = (start + step - 1) / step;
+        let max = needed + self.rng.range(0, 3);
+        b.line(format!("{counter}: int<8> = {start}"));
+        b.line(format!("{acc}: int<16> = 0"));
+        let m = b.open(format!("while {counter} > 0, max={max}:"));
+        b.line(format!("{counter} -= {step}"));
+        if self.chance(40) {
+            let c = self.ex_bool(&mut b.env, 1);
+            let jump = if self.chance(50) { "break" } else { "continue" };
+            let j = b.open(format!("if {}:", c.s));
+            b.line(jump);
+            b.close(j);
+            self.f(format!("stmt: {jump} in a while"));
+        }
+        let e = self.ex_exact(&mut b.env, true, 2);
+        b.line(format!("{acc} += int<8>({})", e.s));
+        b.close(m);
+        self.f("stmt: while");
+        let ty = self.ty_of(Elem::Int {
+            signed: true,
+            w: 16,
+        });
+        self.new_scalar(
+            b,
+            acc,
+            ty.t,
+            Some(Ty {
+                text: "int<16>".into(),
+                ..ty
+            }),
+        );
     }
 
     /// Chooses 1..=max results among the kernel's values, preferring recent ones:
