@@ -2144,20 +2144,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     directives: Default::default(),
                     span: s.span,
                 }));
-                // After `max` iterations, a condition that still holds needs one more.
+                // After `max` iterations, a condition that still holds needs one more
+                // (evaluated only when the loop did not stop by itself).
+                self.push_block();
                 let (c, _) = self.scalar(cond, scope, Some(Class::Bool))?;
-                let not_done = self.not_flags(&[done], s.span);
-                let fail = Stmt::If {
+                self.emit(Stmt::If {
                     cond: c,
                     then_block: vec![Stmt::Fail {
                         message: format!("this `while` loop ran its {n} iterations (its `max`) and its condition still holds"),
                         span: s.span,
                     }],
                     else_block: Vec::new(),
-                };
+                });
+                let check = self.pop_block();
+                let not_done = self.not_flags(&[done], s.span);
                 self.emit(Stmt::If {
                     cond: not_done,
-                    then_block: vec![fail],
+                    then_block: check,
                     else_block: Vec::new(),
                 });
             }
