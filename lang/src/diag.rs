@@ -75,7 +75,7 @@ pub mod codes {
         SHAPE_MISMATCH = "E0401", "shape mismatch";
         INDEX_COUNT = "E0402", "wrong number of indices";
         OUT_OF_BOUNDS = "E0403", "index or slice out of bounds";
-        NOT_AFFINE = "E0404", "an index that cannot be computed (not an integer of at most 64 bits)";
+        NOT_AFFINE = "E0404", "an index that is not an integer within the range of int<64>";
         BAD_SLICE = "E0405", "invalid slice";
         KIND_MISMATCH = "E0406", "tensor where a scalar is expected, or the reverse";
         SIZE_CONFLICT = "E0407", "size variable bound to two values";

@@ -852,7 +852,9 @@ impl State<'_> {
                 self.err(
                     Diagnostic::error(
                         codes::NOT_AFFINE,
-                        format!("an index into `{name}` must be an integer of at most 64 bits"),
+                        format!(
+                            "an index into `{name}` must be an integer within the range of int<64>"
+                        ),
                     )
                     .at(self.span(d))
                     .label(format!("this index has type {ty}"))

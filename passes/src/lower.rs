@@ -2738,8 +2738,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// Lowers a data-dependent index (`x[i]` in `hist[x[i]]`): any integer expression.
-    /// Its type must be an integer of at most 64 bits, which the bounds pass checks once
-    /// types are inferred.
+    /// Its values must be integers within the range of `int<64>`, which type inference
+    /// checks.
     fn dynamic_index(&mut self, e: &'h hir::Expr, scope: &Scope<'h>) -> L<ExprId> {
         let (x, class) = self.scalar(e, scope, Some(Class::Exact))?;
         if class != Class::Exact {
