@@ -666,7 +666,46 @@ impl<'a, 'b> Gen<'a, 'b> {
                 return Ok(());
             }
         }
+        if let Some(flag) = self.stop_flag(l) {
+            if self.unrolled_values(l).is_none() {
+                // Once the flag is set the remaining iterations do nothing: stop there.
+                let flag = self.local_var(flag)?;
+                let (lo, hi) = self.loop_bounds(l);
+                return self
+                    .counted_loop_until(l, lo, hi, l.step, Some(flag), &mut |g| g.block(&l.body));
+            }
+        }
         self.loop_or_unrolled(l, &mut |g| g.block(&l.body))
+    }
+
+    /// The flag of a loop lowered from `while` or `break` (lower.rs): the body is one
+    /// `if not f:` and the loop only ever sets `f` to true, so once `f` is set every
+    /// remaining iteration does nothing.
+    fn stop_flag(&self, l: &Loop) -> Option<LocalId> {
+        let [Stmt::If {
+            cond, else_block, ..
+        }] = l.body.as_slice()
+        else {
+            return None;
+        };
+        if !else_block.is_empty() {
+            return None;
+        }
+        let Expr::Unary(UnOp::Not, x) = self.inst.expr(*cond) else {
+            return None;
+        };
+        let Expr::Local(f) = self.inst.expr(*x) else {
+            return None;
+        };
+        let mut only_set = true;
+        walk_stmts(&l.body, &mut Vec::new(), &mut |s, _| {
+            if let Stmt::Assign { local, value, .. } = s {
+                if local == f {
+                    only_set &= matches!(self.inst.expr(*value), Expr::Const(Value::Bool(true)));
+                }
+            }
+        });
+        only_set.then_some(*f)
     }
 
     /// The iterations of a loop short enough to unroll: constant bounds, at most
@@ -795,6 +834,20 @@ impl<'a, 'b> Gen<'a, 'b> {
         step: i64,
         body: &mut dyn FnMut(&mut Self) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.counted_loop_until(l, lo, hi, step, None, body)
+    }
+
+    /// [`Gen::counted_loop`] that also stops before an iteration when the bool variable
+    /// `stop` is set.
+    pub fn counted_loop_until<E>(
+        &mut self,
+        l: &Loop,
+        lo: CValue,
+        hi: CValue,
+        step: i64,
+        stop: Option<Variable>,
+        body: &mut dyn FnMut(&mut Self) -> Result<(), E>,
+    ) -> Result<(), E> {
         let var = self.loop_var(l.var);
         self.b.def_var(var, lo);
         let head = self.b.create_block();
@@ -803,11 +856,16 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.ins().jump(head, &[]);
         self.b.switch_to_block(head);
         let i = self.b.use_var(var);
-        let go = if step > 0 {
+        let mut go = if step > 0 {
             self.b.ins().icmp(IntCC::SignedLessThan, i, hi)
         } else {
             self.b.ins().icmp(IntCC::SignedGreaterThan, i, hi)
         };
+        if let Some(stop) = stop {
+            let f = self.b.use_var(stop);
+            let clear = self.b.ins().icmp_imm_u(IntCC::Equal, f, 0);
+            go = self.b.ins().band(go, clear);
+        }
         self.b.ins().brif(go, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
         self.b.seal_block(body_block);
