@@ -585,88 +585,37 @@ fn errors_are_messages_with_exit_code_one() {
         "cannot create",
     );
 
-    // Script mode.
+    // Script mode: `kiln quantize --script S -m vecq -b 2 [extra] -o OUT`.
     let (sdir, script) = script_setup();
     let sc = path_str(&script);
     let o = path_str(&sdir.path().join("o"));
-    expect_error(
-        &[
-            "quantize",
-            "--script",
-            &d("none.kiln"),
-            "-m",
-            "vecq",
-            "-b",
-            "2",
-            "-o",
-            &o,
-        ],
-        "cannot read",
-    );
-    expect_error(
-        &[
-            "quantize", "--script", &sc, "-m", "vecq", "-b", "2", "--only", "w9", "-o", &o,
-        ],
-        "has no parameter `w9`",
-    );
-    expect_error(
-        &[
-            "quantize", "--script", &sc, "-m", "vecq", "-b", "2", "--only", "wq", "-o", &o,
-        ],
-        "is not a float array",
-    );
-    expect_error(
-        &[
-            "quantize",
-            "--script",
-            &sc,
-            "-m",
-            "vecq",
-            "-b",
-            "2",
-            "-o",
-            &path_str(&sdir.path().join("data")),
-        ],
+    let script_error = |script: &str, extra: &[&str], out: &str, message: &str| {
+        let mut args = vec!["quantize", "--script", script, "-m", "vecq", "-b", "2"];
+        args.extend_from_slice(extra);
+        args.extend(["-o", out]);
+        expect_error(&args, message);
+    };
+    script_error(&d("none.kiln"), &[], &o, "cannot read");
+    script_error(&sc, &["--only", "w9"], &o, "has no parameter `w9`");
+    script_error(&sc, &["--only", "wq"], &o, "is not a float array");
+    script_error(
+        &sc,
+        &[],
+        &path_str(&sdir.path().join("data")),
         "would overwrite the input data",
     );
     assert_eq!(read(&sdir.path().join("data/w1.npy")).dtype, "<f4");
     std::fs::remove_file(sdir.path().join("data/w2.npy")).expect("rm");
-    expect_error(
-        &[
-            "quantize", "--script", &sc, "-m", "vecq", "-b", "2", "-o", &o,
-        ],
-        "parameter `w2`: cannot open",
-    );
+    script_error(&sc, &[], &o, "parameter `w2`: cannot open");
     let broken = sdir.path().join("broken.kiln");
     std::fs::write(&broken, "param w: f32[2] = load(\"w.npy\"\n").expect("write");
-    expect_error(
-        &[
-            "quantize",
-            "--script",
-            &path_str(&broken),
-            "-m",
-            "vecq",
-            "-b",
-            "2",
-            "-o",
-            &o,
-        ],
-        "cannot be parsed",
-    );
+    script_error(&path_str(&broken), &[], &o, "cannot be parsed");
     let biases = sdir.path().join("biases.kiln");
     std::fs::write(&biases, "param b: f32[2] = load(\"data/b1.npy\")\n").expect("write");
-    expect_error(
-        &[
-            "quantize",
-            "--script",
-            &path_str(&biases),
-            "-m",
-            "vecq",
-            "-b",
-            "2",
-            "-o",
-            &o,
-        ],
+    script_error(
+        &path_str(&biases),
+        &[],
+        &o,
         "no parameter loaded from a float array of rank 2",
     );
     assert!(!sdir.path().join("o").exists());

@@ -239,8 +239,7 @@ impl Inliner<'_, '_> {
                 span,
             });
         }
-        let env = self.bind(def, args, span)?;
-        let mut env = env;
+        let mut env = self.bind(def, args, span)?;
         let n = def.body.stmts.len();
         let mut result = None;
         for (i, s) in def.body.stmts.iter().enumerate() {

@@ -511,15 +511,7 @@ fn fuse_nodes(inst: &mut Instance, p: NodeId, c: NodeId, t: TensorId, name: &str
     let mut load_ids = Vec::new();
     if let Node::Compute(cc) = &inst.graph[c] {
         let (_, cbody) = band(&cc.body, &shape)?;
-        walk_stmts(cbody, &mut Vec::new(), &mut |s, _| {
-            for r in stmt_roots(s) {
-                inst.for_each_subexpr_id(r, &mut |e, x| {
-                    if matches!(x, Expr::Load(a) if a.tensor == t) {
-                        load_ids.push(e);
-                    }
-                });
-            }
-        });
+        load_ids = loads_of(inst, cbody, t);
     }
     for e in load_ids {
         inst.exprs[e.index()] = Expr::Local(scalar);

@@ -168,9 +168,8 @@ struct State<'i> {
     terms: HashMap<LocalId, u64>,
     stores: HashMap<TensorId, (Val, bool)>,
     /// Per round: how far accumulating stores (`hist[x[i]] = hist[x[i]] + 1`) can move
-    /// the elements of each tensor from the values stored otherwise, and the finest LSB
-    /// of their terms.
-    store_growth: HashMap<TensorId, (Interval, i32)>,
+    /// the elements of each tensor from the values stored otherwise.
+    store_growth: HashMap<TensorId, Interval>,
     /// Ranges of what this node stored into exact tensors, over all rounds so far: loads
     /// of a tensor the node also writes see them (`y[i] = y[i - 1] + 1`).
     own_stores: HashMap<TensorId, (Interval, i32)>,
@@ -200,17 +199,16 @@ impl State<'_> {
         // accumulations (what earlier nodes and this node's other stores put there) plus
         // at most as many terms as the stores run. Beyond the declared type, the
         // conversion wraps or saturates: then any value of the type.
-        let growth: Vec<(TensorId, (Interval, i32))> = self
+        let growth: Vec<(TensorId, Interval)> = self
             .store_growth
             .iter()
             .map(|(t, g)| (*t, g.clone()))
             .collect();
-        for (t, (g, gfrac)) in growth {
+        for (t, g) in growth {
             let tm = self.inst.tensor(t);
             let Some((tlo, thi)) = tm.elem.value_bounds() else {
                 continue;
             };
-            let _ = gfrac;
             // Stored values are converted to the declared type: they have its LSB.
             let frac = tm.elem.frac_bits().unwrap_or(0);
             let mut base = tm.range.clone();
@@ -454,9 +452,8 @@ impl State<'_> {
         let entry = self
             .store_growth
             .entry(t)
-            .or_insert_with(|| (Interval::point(Fx::zero()), i32::MIN));
-        entry.0 = entry.0.add(&sum);
-        entry.1 = entry.1.max(frac);
+            .or_insert_with(|| Interval::point(Fx::zero()));
+        *entry = entry.add(&sum);
         true
     }
 

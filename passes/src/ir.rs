@@ -866,6 +866,21 @@ pub fn stmt_roots(s: &Stmt) -> Vec<ExprId> {
     }
 }
 
+/// The loads of tensor `t` in `block` (their expression ids), in statement order.
+pub fn loads_of(inst: &Instance, block: &Block, t: TensorId) -> Vec<ExprId> {
+    let mut out = Vec::new();
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        for r in stmt_roots(s) {
+            inst.for_each_subexpr_id(r, &mut |e, x| {
+                if matches!(x, Expr::Load(a) if a.tensor == t) {
+                    out.push(e);
+                }
+            });
+        }
+    });
+    out
+}
+
 /// Whether any load or store in `block` has a data-dependent index
 /// ([`Access::dynamic`]): loop transformations that reason about indices leave such
 /// blocks alone.

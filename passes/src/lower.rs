@@ -1932,14 +1932,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
         match cond {
             Some(cond) => {
-                let (c, cc) = self.scalar(cond, scope, Some(Class::Bool))?;
-                if cc != Class::Bool {
-                    self.err(
-                        Diagnostic::error(codes::NOT_BOOL, "a `while` condition must be a bool")
-                            .at(cond.span),
-                    );
-                    return None;
-                }
+                let c = self.condition(cond, scope)?;
                 self.push_block();
                 self.seq(body, scope)?;
                 let then_block = self.pop_block();
@@ -1996,6 +1989,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return Some(());
         }
         Some(())
+    }
+
+    /// The value of an `if` or `while` condition, which must be a bool.
+    fn condition(&mut self, cond: &'h hir::Expr, scope: &Scope<'h>) -> L<ExprId> {
+        let (c, cc) = self.scalar(cond, scope, Some(Class::Bool))?;
+        if cc != Class::Bool {
+            self.err(
+                Diagnostic::error(codes::NOT_BOOL, "a condition must be a bool").at(cond.span),
+            );
+            return None;
+        }
+        Some(c)
     }
 
     /// `not f1 and not f2 ...` of bool locals.
@@ -2147,7 +2152,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 // After `max` iterations, a condition that still holds needs one more
                 // (evaluated only when the loop did not stop by itself).
                 self.push_block();
-                let (c, _) = self.scalar(cond, scope, Some(Class::Bool))?;
+                let c = self.condition(cond, scope)?;
                 self.emit(Stmt::If {
                     cond: c,
                     then_block: vec![Stmt::Fail {
@@ -2184,14 +2189,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 then_block,
                 else_block,
             } => {
-                let (c, cc) = self.scalar(cond, scope, Some(Class::Bool))?;
-                if cc != Class::Bool {
-                    self.err(
-                        Diagnostic::error(codes::NOT_BOOL, "a condition must be a bool")
-                            .at(cond.span),
-                    );
-                    return None;
-                }
+                let c = self.condition(cond, scope)?;
                 self.push_block();
                 self.seq(then_block, scope)?;
                 let t = self.pop_block();

@@ -1329,17 +1329,7 @@ fn buffer_block(
         })];
     }
     // Reads of `x` in the block read the buffer.
-    let mut loads = Vec::new();
-    walk_stmts(b, &mut Vec::new(), &mut |s, _| {
-        for r in stmt_roots(s) {
-            inst.for_each_subexpr_id(r, &mut |e, ex| {
-                if matches!(ex, Expr::Load(a) if a.tensor == x) {
-                    loads.push(e);
-                }
-            });
-        }
-    });
-    for e in loads {
+    for e in loads_of(inst, b, x) {
         if let Expr::Load(a) = &mut inst.exprs[e.index()] {
             a.tensor = buf;
             for (d, ix) in a.index.iter_mut().enumerate() {

@@ -410,10 +410,17 @@ fn check_access(inst: &Instance, a: &Access, bound: &[LoopVarId], err: &mut dyn 
         ));
     }
     for d in a.dynamic_exprs() {
-        if let Some(ty) = inst.exprs.get(d.index()).and(inst.expr_type(d)) {
+        if d.index() >= inst.exprs.len() {
+            err(format!(
+                "a data-dependent index into {} is out of range",
+                t.name
+            ));
+            continue;
+        }
+        if let Some(ty) = inst.expr_type(d) {
             if !is_index_type(ty) {
                 err(format!(
-                    "a data-dependent index into {} has type {ty}, not an integer of at most 64 bits",
+                    "a data-dependent index into {} has type {ty}, not integers within the range of int<64>",
                     t.name
                 ));
             }
