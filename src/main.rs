@@ -42,12 +42,14 @@ struct Common {
     /// Print the time each stage takes (parse, check, lowering, passes, run).
     #[arg(long)]
     timings: bool,
-    /// Print the IR after a stage: lower, bounds, verify.
+    /// Print the IR after a stage: `lower` or any pass of the pipeline (bounds, schedule,
+    /// parallel-lint, fuse, autoschedule, autoblock, verify).
     #[arg(long, value_name = "PASS")]
     dump_ir_after: Option<String>,
-    /// The pass pipeline to run after lowering.
-    #[arg(long, default_value = "default", value_name = "NAME")]
-    pipeline: String,
+    /// The pass pipeline to run after lowering, instead of the command's own: check,
+    /// interp, cpu, fpga or none (docs/architecture.md lists their passes).
+    #[arg(long, value_name = "NAME")]
+    pipeline: Option<String>,
     /// Colour diagnostics: auto, always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     color: String,
@@ -178,11 +180,20 @@ enum Command {
         /// Annotate every expression with its inferred type.
         #[arg(long)]
         types: bool,
-        /// Print the IR as the target's back end gets it: after its `schedule` items and
-        /// the automatic schedule (cpu: blocking; fpga: fusion and directives for the
-        /// default part).
+        /// Print the IR as the target's back end gets it: after the target's pipeline
+        /// (its `schedule` items and the automatic schedule: cpu: blocking; fpga: fusion
+        /// and directives for `--part`). The same as `--pipeline cpu|fpga`.
         #[arg(long, value_enum, value_name = "TARGET")]
         schedule: Option<ScheduleTarget>,
+        /// The FPGA part the fpga pipeline schedules for.
+        #[arg(long, default_value = kiln::DEFAULT_PART, value_name = "PART")]
+        part: String,
+        /// The clock period in ns.
+        #[arg(long, default_value_t = 10.0, value_name = "NS")]
+        clock_ns: f64,
+        /// No automatic schedules (fpga: fusion and directives; cpu: blocking).
+        #[arg(long)]
+        no_auto_schedule: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -267,7 +278,7 @@ fn options(c: &Common) -> Result<Options, String> {
         }
     };
     if let Some(p) = &c.dump_ir_after {
-        let stages = kiln_passes::manager::stage_names();
+        let stages = kiln_passes::pipelines::stage_names();
         if !stages.contains(&p.as_str()) {
             return Err(format!(
                 "--dump-ir-after: unknown stage `{p}` (stages: {})",
@@ -275,16 +286,17 @@ fn options(c: &Common) -> Result<Options, String> {
             ));
         }
     }
-    if kiln_passes::manager::pipeline(&c.pipeline).is_none() {
-        let names: Vec<&str> = kiln_passes::manager::PIPELINES
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
-        return Err(format!(
-            "--pipeline: unknown pipeline `{}` (pipelines: {})",
-            c.pipeline,
-            names.join(", ")
-        ));
+    if let Some(name) = &c.pipeline {
+        if kiln_passes::pipelines::pipeline(name).is_none() {
+            let names: Vec<&str> = kiln_passes::pipelines::PIPELINES
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            return Err(format!(
+                "--pipeline: unknown pipeline `{name}` (pipelines: {})",
+                names.join(", ")
+            ));
+        }
     }
     Ok(Options {
         color,
@@ -292,6 +304,7 @@ fn options(c: &Common) -> Result<Options, String> {
         dump_ir_after: c.dump_ir_after.clone(),
         pipeline: c.pipeline.clone(),
         verify: cfg!(debug_assertions),
+        fixed_machine: false,
     })
 }
 
@@ -415,16 +428,25 @@ fn real_main() -> ExitCode {
             dot,
             types,
             schedule,
+            part,
+            clock_ns,
+            no_auto_schedule,
             ..
         } => kiln::ir(
             &target.file,
             &spec(target),
-            *dot,
-            *types,
-            schedule.map(|t| match t {
-                ScheduleTarget::Cpu => kiln::hir::Target::Cpu,
-                ScheduleTarget::Fpga => kiln::hir::Target::Fpga,
-            }),
+            &kiln::IrSpec {
+                dot: *dot,
+                expr_types: *types,
+                pipeline: match schedule {
+                    None => "check",
+                    Some(ScheduleTarget::Cpu) => "cpu",
+                    Some(ScheduleTarget::Fpga) => "fpga",
+                },
+                part: part.clone(),
+                clock_ns: *clock_ns,
+                auto_schedule: !no_auto_schedule,
+            },
             &opts,
         ),
         Command::Csim {

@@ -96,6 +96,7 @@ pub mod codes {
         UNSUPPORTED = "E0513", "construct not supported";
         SCHEDULE_CONFLICT = "E0514", "schedule directives conflict";
         BAD_SCHEDULE = "E0515", "invalid schedule";
+        UNKNOWN_TARGET = "E0516", "unknown pipeline, pass or part";
 
         BAD_NPY = "E0601", "cannot read .npy data";
         DATA_SHAPE = "E0602", "data shape does not match";

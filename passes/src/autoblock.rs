@@ -45,9 +45,20 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// A fixed model (1 MiB L2, 16 registers of 128 bits): what [`Machine::detect`]
+    /// assumes where sysfs says nothing, and what tests use so results do not depend on
+    /// the machine that runs them.
+    pub fn default_model() -> Machine {
+        Machine {
+            l2_bytes: 1 << 20,
+            vector_bits: 128,
+            vector_regs: 16,
+        }
+    }
+
     /// The machine kiln runs on: cache sizes from Linux's sysfs (1 MiB L2 when absent).
     pub fn detect() -> Machine {
-        let mut l2 = 1 << 20;
+        let mut l2 = Machine::default_model().l2_bytes;
         for i in 0..8 {
             let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
             let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).ok();
@@ -265,6 +276,26 @@ pub fn candidates(module: &Module, skip: &HashSet<String>, m: &Machine) -> Vec<B
         }
     }
     out
+}
+
+/// The `autoblock` pass: [`auto_cpu`] on the kernels without a written `cpu` schedule,
+/// with the model's blocking for the context's machine (or the forced one of
+/// `--autotune`).
+pub fn run(module: &mut Module, ctx: &mut crate::manager::PassContext) {
+    let scheduled = cpu_scheduled(module);
+    let forced = ctx.options.forced_blocking;
+    let lines = auto_cpu(module, &scheduled, &ctx.machine, forced);
+    ctx.remarks.extend(lines);
+}
+
+/// The kernels that have a written `cpu` schedule (the automatic one leaves them alone).
+pub fn cpu_scheduled(module: &Module) -> HashSet<String> {
+    module
+        .schedules
+        .iter()
+        .filter(|s| s.target == kiln_lang::hir::Target::Cpu)
+        .map(|s| s.kernel.clone())
+        .collect()
 }
 
 /// Blocks every candidate nest of the instances whose kernel is not in `skip` (kernels

@@ -26,6 +26,23 @@ use crate::ir::{
 use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 
+/// The `autoschedule` pass: [`auto_fpga`] for the context's device. Without a resource
+/// table for the part there is nothing to fit the schedule to: an error (E0516) whose
+/// help names the known parts and `--no-auto-schedule`.
+pub fn run(module: &mut Module, ctx: &mut crate::manager::PassContext) {
+    let Some(dev) = ctx.device else {
+        ctx.diags.push(crate::manager::unknown_part(&ctx.part));
+        return;
+    };
+    let limit = auto_fpga(module, dev);
+    if limit > 0 {
+        ctx.remarks.push(format!(
+            "automatic fpga schedule for {}: inner loops of up to {limit} iterations unrolled",
+            dev.part
+        ));
+    }
+}
+
 /// Schedules the instances of `module` that have no directive yet; returns the unroll
 /// limit chosen (0 when nothing was scheduled).
 pub fn auto_fpga(module: &mut Module, dev: &Device) -> u64 {

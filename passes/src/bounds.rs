@@ -17,12 +17,13 @@
 //! error, since the data may never reach the bad values.
 
 use crate::ir::*;
-use kiln_lang::diag::{codes, Diagnostic, Diagnostics};
+use kiln_lang::diag::{codes, Diagnostic};
 
 /// An affine constraint `expr >= 0` known to hold.
 type Guard = Affine;
 
-pub fn run(m: &mut Module, diags: &mut Diagnostics) {
+pub fn run(m: &mut Module, ctx: &mut crate::manager::PassContext) {
+    let diags = &mut ctx.diags;
     for inst in &mut m.instances {
         let nodes: Vec<NodeId> = inst.graph.node_indices().collect();
         for n in nodes {

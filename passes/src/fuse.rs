@@ -33,6 +33,13 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use petgraph::Direction;
 use std::collections::HashMap;
 
+/// The `fuse` pass: [`fuse_calls`], with a remark per fusion.
+pub fn run(module: &mut Module, ctx: &mut crate::manager::PassContext) {
+    for f in fuse_calls(module) {
+        ctx.remarks.push(format!("fused {f}"));
+    }
+}
+
 /// Fuses call chains in every instance; returns a line per fusion (`a + b` in `main`).
 pub fn fuse_calls(module: &mut Module) -> Vec<String> {
     let mut report = Vec::new();

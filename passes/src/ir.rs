@@ -112,6 +112,21 @@ pub struct Module {
     /// The instance `kiln run` executes.
     pub entry: Option<InstanceId>,
     pub consts: Vec<ConstData>,
+    /// The program's `schedule` items, in the order written, for the `schedule` pass of
+    /// the pipeline whose target they name (passes/src/schedule.rs). The automatic
+    /// schedules leave the kernels they name alone. Engines and back ends never read
+    /// them: what a schedule does is in the loops and tensors once the pass has run.
+    pub schedules: Vec<KernelSchedule>,
+}
+
+/// One `schedule KERNEL for TARGET:` item, checked by the front end: its primitives
+/// name loops and tensors of every instance of `kernel`.
+#[derive(Clone, Debug)]
+pub struct KernelSchedule {
+    pub kernel: String,
+    pub target: kiln_lang::hir::Target,
+    pub prims: Vec<kiln_lang::hir::Prim>,
+    pub span: Span,
 }
 
 impl Module {

@@ -1,68 +1,110 @@
-//! The pass manager: named passes, named pipelines, per-pass timings, IR dumps, and the
-//! verifier after every pass.
+//! The pass manager: what a pass is, the context every pass gets, and how a pipeline
+//! runs (timings, IR dumps, the verifier after every pass).
 //!
-//! `lower` is the first stage of every pipeline (it builds the module from the HIR; see
-//! lower.rs) and is run by the driver; the passes here transform a built module.
+//! Which passes exist and in which order each target runs them is written in one place,
+//! pipelines.rs. The driver (src/) and the tests get their modules from
+//! [`crate::pipelines::Pipeline::build`], so `kiln run`, `hls`, `report` and
+//! `ir --pipeline` cannot apply different sequences.
+//!
+//! A pass is a plain function `fn(&mut Module, &mut PassContext)`. It reports problems
+//! as diagnostics in the context (an error stops the pipeline after that pass), reads
+//! the target's facts (device, clock, machine model) and the user's options from the
+//! context, and may add remarks (one line per thing it did, printed with `--timings`).
+//! It holds no state of its own between runs.
 
+use crate::autoblock::{Blocking, Machine};
+use crate::estimate::Device;
 use crate::ir::Module;
 use crate::print::{module_to_string, PrintOptions};
 use crate::verify::verify_module;
-use kiln_lang::diag::Diagnostics;
+use kiln_lang::diag::{codes, Diagnostic, Diagnostics};
 use std::time::{Duration, Instant};
 
-/// A pass over a built module.
+/// A transformation or analysis of a built module.
 pub struct Pass {
+    /// Unique; what `--dump-ir-after` and `--timings` call it.
     pub name: &'static str,
+    /// One line, printed by `kiln help passes` style listings and docs.
     pub description: &'static str,
-    pub run: fn(&mut Module, &mut Diagnostics),
+    pub run: fn(&mut Module, &mut PassContext),
 }
 
-/// Every pass, by name.
-pub const PASSES: &[Pass] = &[
-    Pass {
-        name: "bounds",
-        description: "prove tensor accesses in bounds (or keep them checked at run time); reject certain overflows of an index",
-        run: crate::bounds::run,
-    },
-    Pass {
-        name: "verify",
-        description: "check the IR invariants (verify.rs)",
-        run: verify_pass,
-    },
-];
-
-/// Named pipelines of passes (after `lower`, which every pipeline starts with).
-pub const PIPELINES: &[(&str, &[&str])] = &[("default", &["bounds"]), ("none", &[])];
-
-pub fn pass_by_name(name: &str) -> Option<&'static Pass> {
-    PASSES.iter().find(|p| p.name == name)
+/// The user's choices that passes read.
+#[derive(Clone, Debug)]
+pub struct PassOptions {
+    /// Automatic schedules for kernels without a written one (fpga: fusion and
+    /// directives; cpu: register and cache blocking). `--no-auto-schedule` clears it.
+    pub auto_schedule: bool,
+    /// The CPU blocking to use instead of the model's (`--autotune` tries several).
+    pub forced_blocking: Option<Blocking>,
+    /// Fuse a network's kernels on the CPU too (`--autotune` measures both).
+    pub cpu_fuse: bool,
 }
 
-pub fn pipeline(name: &str) -> Option<&'static [&'static str]> {
-    PIPELINES.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+impl Default for PassOptions {
+    fn default() -> PassOptions {
+        PassOptions {
+            auto_schedule: true,
+            forced_blocking: None,
+            cpu_fuse: false,
+        }
+    }
 }
 
-/// Every stage name a user can give to `--dump-ir-after`.
-pub fn stage_names() -> Vec<&'static str> {
-    let mut v = vec!["lower"];
-    v.extend(PASSES.iter().map(|p| p.name));
-    v
-}
-
-/// Options and results of running passes.
-#[derive(Default)]
+/// Everything a pass may read or report besides the module.
 pub struct PassContext {
     pub diags: Diagnostics,
+    /// The FPGA part (`--part`), and its resource table when kiln has one.
+    pub part: String,
+    pub device: Option<&'static Device>,
+    /// The FPGA clock period in ns (`--clock-ns`).
+    pub clock_ns: f64,
+    /// The CPU the cpu pipeline blocks loops for.
+    pub machine: Machine,
+    pub options: PassOptions,
+    /// Whose `schedule` items the `schedule` pass applies (set by the pipeline).
+    pub target: Option<kiln_lang::hir::Target>,
+    /// One line per thing a pass did that a user may want to know (`fused conv2d +
+    /// relu in main`, `blocked ...`), printed with `--timings`.
+    pub remarks: Vec<String>,
+    /// Time per stage, in the order they ran.
     pub timings: Vec<(String, Duration)>,
-    /// Stage after which to print the IR.
+    /// Stage after which to print the IR (`--dump-ir-after`).
     pub dump_after: Option<String>,
+    /// `(stage, IR text)` for each dump taken.
     pub dumps: Vec<(String, String)>,
     /// Run the verifier after each pass (tests and debug builds).
     pub verify: bool,
 }
 
+impl Default for PassContext {
+    fn default() -> PassContext {
+        PassContext {
+            diags: Diagnostics::default(),
+            part: String::new(),
+            device: None,
+            clock_ns: 10.0,
+            machine: Machine::default_model(),
+            options: PassOptions::default(),
+            target: None,
+            remarks: Vec::new(),
+            timings: Vec::new(),
+            dump_after: None,
+            dumps: Vec::new(),
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
 impl PassContext {
-    /// Records a stage that ran outside the manager (lowering) for timings and dumps.
+    /// Targets the FPGA part `part` (its device table, when kiln has one).
+    pub fn set_part(&mut self, part: &str) {
+        self.part = part.to_string();
+        self.device = crate::estimate::device(part);
+    }
+
+    /// Records a stage that ran outside a pass (lowering) for timings and dumps, and
+    /// verifies its result.
     pub fn record_stage(&mut self, name: &str, took: Duration, module: &Module) {
         self.timings.push((name.to_string(), took));
         if self.dump_after.as_deref() == Some(name) {
@@ -72,27 +114,36 @@ impl PassContext {
             ));
         }
         if self.verify {
-            check(module, name);
+            assert_valid(module, name);
         }
     }
 
-    /// Runs the passes of `names` in order. Stops at the first pass that reports errors.
-    pub fn run(&mut self, module: &mut Module, names: &[&str]) {
-        for name in names {
-            let Some(p) = pass_by_name(name) else {
-                panic!("unknown pass `{name}` in a pipeline");
-            };
-            let t = Instant::now();
-            (p.run)(module, &mut self.diags);
-            self.record_stage(p.name, t.elapsed(), module);
-            if self.diags.has_errors() {
-                return;
-            }
-        }
+    /// Runs one pass: times it, dumps and verifies its result. Returns false when it
+    /// reported an error (the pipeline stops there).
+    pub fn run_pass(&mut self, module: &mut Module, pass: &Pass) -> bool {
+        let t = Instant::now();
+        (pass.run)(module, self);
+        self.record_stage(pass.name, t.elapsed(), module);
+        !self.diags.has_errors()
     }
 }
 
-fn check(module: &Module, after: &str) {
+/// E0516 for a part kiln has no resource table for.
+pub fn unknown_part(part: &str) -> Diagnostic {
+    let known: Vec<&str> = crate::estimate::DEVICES.iter().map(|d| d.part).collect();
+    Diagnostic::error(
+        codes::UNKNOWN_TARGET,
+        format!("no resource table for the part `{part}`"),
+    )
+    .help(format!(
+        "known devices: {} (a part number starting with one of them); `kiln hls --no-auto-schedule` writes a project for any part, without kiln's automatic schedule",
+        known.join(", ")
+    ))
+}
+
+/// Panics with the verifier's findings: a pass that breaks an IR invariant is a bug in
+/// kiln, caught right after the pass that made it.
+fn assert_valid(module: &Module, after: &str) {
     let errs = verify_module(module, true);
     assert!(
         errs.is_empty(),
@@ -101,7 +152,7 @@ fn check(module: &Module, after: &str) {
     );
 }
 
-fn verify_pass(m: &mut Module, diags: &mut Diagnostics) {
-    let _ = diags;
-    check(m, "verify");
+/// The `verify` pass: the verifier on its own, in any build.
+pub(crate) fn verify_pass(module: &mut Module, _ctx: &mut PassContext) {
+    assert_valid(module, "verify");
 }

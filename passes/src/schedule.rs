@@ -15,15 +15,53 @@
 //! After: `for k in 0..8: [unroll 4] ...` in every instance of `dot`.
 
 use crate::diag::{codes, Diagnostic};
-use crate::ir::{Block, Instance, LoopDirectives, Module, Node, Partition, PartitionKind, Stmt};
+use crate::ir::{
+    Block, Instance, KernelSchedule, LoopDirectives, Module, Node, Partition, PartitionKind, Stmt,
+};
+use crate::manager::PassContext;
 use crate::tile::{self, TileError};
 use kiln_lang::hir::{self, PartitionSpec, Prim, Target};
 
+/// The program's schedule items as the module carries them (ir.rs [`Module::schedules`]).
+pub fn written(program: &hir::Program) -> Vec<KernelSchedule> {
+    program
+        .schedules
+        .iter()
+        .map(|s| KernelSchedule {
+            kernel: program.kernels[s.kernel].name.clone(),
+            target: s.target,
+            prims: s.prims.clone(),
+            span: s.span,
+        })
+        .collect()
+}
+
+/// The `schedule` pass: the written items of the pipeline's target.
+pub fn run(module: &mut Module, ctx: &mut PassContext) {
+    if let Some(target) = ctx.target {
+        let diags = apply(module, target);
+        ctx.diags.extend(diags);
+    }
+}
+
 /// Applies the schedules for `target`; returns warnings and errors.
-pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec<Diagnostic> {
+pub fn apply(module: &mut Module, target: Target) -> Vec<Diagnostic> {
+    let schedules = std::mem::take(&mut module.schedules);
     let mut diags = Vec::new();
-    for s in program.schedules.iter() {
-        let kernel = &program.kernels[s.kernel].name;
+    apply_items(module, &schedules, target, &mut diags);
+    module.schedules = schedules;
+    diags
+}
+
+/// Applies `schedules` in order; stops at the first error.
+fn apply_items(
+    module: &mut Module,
+    schedules: &[KernelSchedule],
+    target: Target,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for s in schedules {
+        let kernel = &s.kernel;
         if s.target != target {
             continue;
         }
@@ -63,7 +101,7 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
             }
             let mut found = false;
             for inst in module.instances.iter_mut().filter(|i| i.kernel == *kernel) {
-                match apply_prim(inst, p, target, &mut diags) {
+                match apply_prim(inst, p, target, diags) {
                     Ok(n) => found |= n > 0,
                     Err(e) => {
                         diags.push(
@@ -71,7 +109,7 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
                                 .at(p.span())
                                 .help(e.help),
                         );
-                        return diags;
+                        return;
                     }
                 }
             }
@@ -89,7 +127,6 @@ pub fn apply(module: &mut Module, program: &hir::Program, target: Target) -> Vec
             }
         }
     }
-    diags
 }
 
 /// Applies one primitive to one instance; how many loops or arrays it changed.

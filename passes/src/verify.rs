@@ -25,12 +25,18 @@ use std::collections::{HashMap, HashSet};
 
 /// Checks a module; returns the violations (empty when valid).
 pub fn verify_module(m: &Module, typed: bool) -> Vec<String> {
+    let Module {
+        instances,
+        entry,
+        consts: _,
+        schedules: _,
+    } = m;
     let mut errs = Vec::new();
-    for inst in &m.instances {
+    for inst in instances {
         verify_instance(m, inst, typed, &mut errs);
     }
-    if let Some(e) = m.entry {
-        if e.index() >= m.instances.len() {
+    if let Some(e) = *entry {
+        if e.index() >= instances.len() {
             errs.push(format!("entry {e:?} out of range"));
         }
     }

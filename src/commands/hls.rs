@@ -1,0 +1,219 @@
+//! `kiln hls FILE -o DIR`: the entry kernel through the `fpga` pipeline, written as a
+//! Vitis HLS project whose testbench expects kiln's own results for the program as
+//! written.
+
+use crate::session::{on_big_stack, prepare, Plan, Prepared, Session};
+use crate::{Engine, Options, Outcome, RunSpec};
+use kiln_lang::diag::{codes, Diagnostic};
+use kiln_lang::SourceMap;
+use kiln_passes::data::TensorValue;
+use kiln_passes::ir::Module;
+use kiln_passes::manager::PassOptions;
+use kiln_passes::run_error::RunError;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The FPGA part of `kiln hls`, `kiln report` and `kiln ir --schedule fpga` by default
+/// (ZCU102's).
+pub const DEFAULT_PART: &str = "xczu9eg-ffvb1156-2-e";
+
+/// What `kiln hls` writes and for which target.
+#[derive(Clone, Debug)]
+pub struct HlsSpec {
+    pub out_dir: PathBuf,
+    pub part: String,
+    pub clock_ns: f64,
+    /// AXI-stream array ports instead of m_axi (`--io stream`).
+    pub io_stream: bool,
+    /// Schedule the kernels that have no `fpga` schedule automatically.
+    pub auto_schedule: bool,
+}
+
+/// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
+/// checks the C++ against what kiln computes for the same inputs.
+pub fn hls(path: &Path, spec: &RunSpec, hls: &HlsSpec, opts: &Options) -> Outcome {
+    hls_scheduled(path, spec, hls, opts, &|_| {})
+}
+
+/// [`hls`] with `schedule` setting loop directives and array partitions on the typed IR
+/// before the C++ is written (what a schedule does; the tests use it to set directives
+/// directly).
+pub fn hls_scheduled(
+    path: &Path,
+    spec: &RunSpec,
+    hls: &HlsSpec,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
+    on_big_stack(|| hls_file(path, spec, hls, opts, schedule))
+}
+
+fn hls_file(
+    path: &Path,
+    spec: &RunSpec,
+    hls: &HlsSpec,
+    opts: &Options,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Outcome {
+    let mut s = Session::new(opts);
+    // The program as written (after `bounds`, before any schedule): the testbench's
+    // expected results come from it, so that C-simulation also checks every schedule,
+    // fusion and tiling of the pipeline.
+    let written: Mutex<Option<Module>> = Mutex::new(None);
+    let observe = |stage: &str, m: &mut Module| match stage {
+        "lower" | "bounds" => {
+            *written.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+        }
+        "schedule" => schedule(m),
+        _ => {}
+    };
+    let plan = Plan {
+        part: hls.part.clone(),
+        clock_ns: hls.clock_ns,
+        options: PassOptions {
+            auto_schedule: hls.auto_schedule,
+            ..PassOptions::default()
+        },
+        observe: Some(&observe),
+        ..Plan::for_pipeline("fpga")
+    };
+    let Some(Prepared {
+        program,
+        kernel,
+        data,
+        module,
+    }) = prepare(&mut s, path, spec, false, &plan)
+    else {
+        return s.finish();
+    };
+    let written = written
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(|| module.clone());
+    let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
+        return s.finish();
+    };
+    let outputs = match expected_results(&mut s, &written, &inputs, spec.engine) {
+        Ok(o) => o,
+        Err(e) => {
+            s.push(e.to_diagnostic());
+            return s.finish();
+        }
+    };
+    let hopts = kiln_hls::HlsOptions {
+        name: top_name(&module, path),
+        part: hls.part.clone(),
+        clock_ns: hls.clock_ns,
+        io_stream: hls.io_stream,
+    };
+    let data = kiln_hls::TestData {
+        inputs: &inputs,
+        outputs: &outputs,
+    };
+    let t = Instant::now();
+    let project = {
+        let sources = &s.sources;
+        let locate = |span: kiln_lang::Span| source_line(sources, span);
+        kiln_hls::emit(&module, &hopts, &locate, Some(data))
+    };
+    s.timings.push(("emit".into(), t.elapsed()));
+    match project {
+        Ok(p) => write_project(&mut s, &hls.out_dir, &p.files),
+        Err(diags) => {
+            for d in diags {
+                s.push(d);
+            }
+        }
+    }
+    s.finish()
+}
+
+/// The results the testbench expects: kiln's own for the program as written, for the
+/// same inputs.
+fn expected_results(
+    s: &mut Session,
+    written: &Module,
+    inputs: &[TensorValue],
+    engine: Engine,
+) -> Result<Vec<TensorValue>, RunError> {
+    if engine == Engine::Interp {
+        return kiln_interp::run(written, inputs);
+    }
+    match kiln_jit::Program::compile(written, &kiln_jit::JitOptions::default()) {
+        Ok(p) => p
+            .prepare(inputs)
+            .and_then(|pr| p.execute(&pr).map(|o| p.decode(&o))),
+        Err(e) => {
+            // The testbench only needs kiln's results; the interpreter computes the same
+            // ones (the JIT declines values over 128 bits). Said, not silent.
+            let _ = writeln!(
+                s.out.stderr,
+                "note: the JIT cannot compile this kernel ({}); the testbench's expected results come from the interpreter",
+                e.to_diagnostic().message
+            );
+            kiln_interp::run(written, inputs)
+        }
+    }
+}
+
+/// The top function's name: the kernel's, or the file's for `main`.
+fn top_name(module: &Module, path: &Path) -> String {
+    let kernel_name = module
+        .entry_instance()
+        .map(|i| i.kernel.clone())
+        .unwrap_or_else(|| "kernel".into());
+    if kernel_name == "main" {
+        path.file_stem()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or(kernel_name)
+    } else {
+        kernel_name
+    }
+}
+
+/// `file.kiln:LINE: the line's text`, for comments in the C++.
+fn source_line(sources: &SourceMap, span: kiln_lang::Span) -> String {
+    let file = sources.get(span.file);
+    let (line, _) = sources.line_col(span.file, span.start);
+    let text = file
+        .text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or("")
+        .trim();
+    let fname = Path::new(&file.name)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.name.clone());
+    format!("{fname}:{line}: {text}")
+}
+
+/// Writes the project's files into `dir` (E0608 when it cannot).
+fn write_project(s: &mut Session, dir: &Path, files: &[(String, String)]) {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        s.push(Diagnostic::error(
+            codes::WRITE_FAILED,
+            format!("cannot create {}: {e}", dir.display()),
+        ));
+        return;
+    }
+    for (file, text) in files {
+        let path = dir.join(file);
+        if let Err(e) = std::fs::write(&path, text) {
+            s.push(Diagnostic::error(
+                codes::WRITE_FAILED,
+                format!("cannot write {}: {e}", path.display()),
+            ));
+            return;
+        }
+    }
+    let _ = writeln!(
+        s.out.stderr,
+        "wrote {} files to {} (C-simulate with `kiln csim {}`)",
+        files.len(),
+        dir.display(),
+        dir.display()
+    );
+}
