@@ -360,9 +360,7 @@ pub(crate) fn concrete_shapes(
                     Some(dims) => dims
                         .iter()
                         .map(|d| match d {
-                            hir::Dim::Size(s) => {
-                                s.as_const().and_then(|v| usize::try_from(v).ok())
-                            }
+                            hir::Dim::Size(s) => s.as_const().and_then(|v| usize::try_from(v).ok()),
                             hir::Dim::Rest(_) => None,
                         })
                         .collect::<Option<_>>()?,

@@ -122,4 +122,3 @@ pub enum Engine {
     /// The reference interpreter.
     Interp,
 }
-

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 /// Loads modules from the embedded stdlib and from `.kiln` files next to the importer.
 pub struct FsLoader;
 
-
 impl SourceLoader for FsLoader {
     fn load_module(
         &mut self,
@@ -242,7 +241,12 @@ impl Session {
         if let Some(stage) = &self.opts.dump_ir_after {
             if !p.runs(stage, &plan.options) {
                 let runs: Vec<&str> = std::iter::once("lower")
-                    .chain(p.steps.iter().filter(|(_, w)| w.holds(&plan.options)).map(|(n, _)| *n))
+                    .chain(
+                        p.steps
+                            .iter()
+                            .filter(|(_, w)| w.holds(&plan.options))
+                            .map(|(n, _)| *n),
+                    )
                     .collect();
                 self.push(
                     Diagnostic::error(
@@ -292,7 +296,7 @@ impl Session {
 }
 
 /// A function called with each stage's name and result.
-pub(crate) type Observer = dyn Fn(&str, &mut Module) + Sync;
+pub(crate) type Observer<'h> = dyn Fn(&str, &mut Module) + Sync + 'h;
 
 /// What a command asks of the passes.
 pub(crate) struct Plan<'h> {
@@ -305,7 +309,7 @@ pub(crate) struct Plan<'h> {
     /// Called with the module after lowering and after each pass, by stage name: the
     /// tests' random loop transformations and hand-set directives (after `schedule`),
     /// and `kiln hls`'s copy of the program as written (after `bounds`).
-    pub observe: Option<&'h Observer>,
+    pub observe: Option<&'h Observer<'h>>,
 }
 
 impl Plan<'_> {

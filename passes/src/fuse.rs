@@ -2,7 +2,8 @@
 //! requantize), for the JIT and the HLS back end.
 //!
 //! Two calls `T = a(...)` and `U = b(T, ...)` of an instance fuse when `T` is read by `b`
-//! alone (not an output, no other reader, not made a FIFO or partitioned by a schedule), `a` has nothing else to do after `b` starts
+//! alone (not an output, no other reader, not made a FIFO or partitioned by a schedule),
+//! neither kernel's loops carry a directive of a written schedule (fusion would drop it), `a` has nothing else to do after `b` starts
 //! (no anti-dependence out of it), and `b` consumes `T` elementwise: the node of `a` that
 //! writes `T` ends its loop nest over `T`'s shape with the store `T[v...] = e`, and the
 //! node of `b` that reads `T` is one loop nest over the same shape that loads only
@@ -151,6 +152,19 @@ fn fuse_one(module: &mut Module, id: InstanceId) -> Option<String> {
     None
 }
 
+/// Whether a loop of `inst` carries a directive (pipeline, unroll, flatten).
+fn has_loop_directives(inst: &Instance) -> bool {
+    let mut found = false;
+    for (_, c) in inst.computes() {
+        walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+            if let Stmt::For(l) = s {
+                found |= l.directives != LoopDirectives::default();
+            }
+        });
+    }
+    found
+}
+
 /// How many nodes read `t` (calls and computes).
 fn readers(inst: &Instance, t: TensorId) -> usize {
     inst.graph
@@ -184,6 +198,11 @@ fn absorb(graph: &mut petgraph::stable_graph::StableGraph<Node, Edge>, from: Nod
 fn merge(ia: &Instance, ib: &Instance, pos: usize) -> Option<Instance> {
     let computes_only = |i: &Instance| i.graph.node_weights().all(|n| !matches!(n, Node::Call(_)));
     if !computes_only(ia) || !computes_only(ib) || ia.outputs.len() != 1 {
+        return None;
+    }
+    // The loops of a written schedule keep their directives: fusing would move the
+    // producer's statements into the consumer's loops and drop them.
+    if has_loop_directives(ia) || has_loop_directives(ib) {
         return None;
     }
     let mut f = ia.clone();

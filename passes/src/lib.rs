@@ -18,14 +18,15 @@
 
 pub mod autoblock;
 pub mod autoschedule;
+pub mod banks;
 pub mod bounds;
 pub mod data;
 pub mod estimate;
 pub mod fuse;
 pub mod infer_types;
 pub mod ir;
-pub mod lower;
 pub mod loop_facts;
+pub mod lower;
 pub mod manager;
 pub mod parallel_lint;
 pub mod pipelines;

@@ -6,17 +6,19 @@
 //!
 //! | pipeline | for | passes |
 //! |---|---|---|
-//! | `check`  | `kiln check`, `types`, `ir` | bounds |
-//! | `interp` | `kiln run --engine interp` | bounds, schedule (cpu), parallel-lint |
-//! | `cpu`    | `kiln run` (JIT), `ir --pipeline cpu` | bounds, schedule (cpu), parallel-lint, fuse†, autoblock‡ |
-//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, autoschedule‡ |
-//! | `none`   | tests of lowering alone | — |
+//! | `check`  | `kiln check`, `types`, `ir` | bounds, verify |
+//! | `interp` | `kiln run --engine interp` | bounds, schedule (cpu), parallel-lint, verify |
+//! | `cpu`    | `kiln run` (JIT), `ir --pipeline cpu` | bounds, schedule (cpu), parallel-lint, fuse†, autoblock‡, verify |
+//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, autoschedule‡, banks, verify |
+//! | `none`   | lowering alone (every access checked at run time) | — |
 //!
 //! † only when `--autotune` measures the fused variant. ‡ only with the automatic
 //! schedule (the default; `--no-auto-schedule` turns it off).
 //!
 //! A pass that reports an error stops its pipeline. In tests and debug builds the
-//! verifier runs after lowering and after every pass (manager.rs).
+//! verifier runs after lowering and after every pass (manager.rs); in every build it
+//! runs once more as the last pass, so no back end receives an IR that breaks an
+//! invariant.
 
 use crate::ir::Module;
 use crate::lower::{lower_program, EntryArg, LowerInputs};
@@ -50,6 +52,11 @@ pub const PASSES: &[Pass] = &[
         name: "autoschedule",
         description: "pipeline, unroll and partition the kernels without an `fpga` schedule, fitted to the device",
         run: crate::autoschedule::run,
+    },
+    Pass {
+        name: "banks",
+        description: "check that each unrolled loop's accesses per cycle fit the banks of the on-chip arrays (E0514)",
+        run: crate::banks::run,
     },
     Pass {
         name: "autoblock",
@@ -98,7 +105,7 @@ pub const PIPELINES: &[Pipeline] = &[
         name: "check",
         description: "typed IR with accesses proven in bounds: what `kiln check`, `types` and `ir` show",
         target: None,
-        steps: &[("bounds", When::Always)],
+        steps: &[("bounds", When::Always), ("verify", When::Always)],
     },
     Pipeline {
         name: "interp",
@@ -108,6 +115,7 @@ pub const PIPELINES: &[Pipeline] = &[
             ("bounds", When::Always),
             ("schedule", When::Always),
             ("parallel-lint", When::Always),
+            ("verify", When::Always),
         ],
     },
     Pipeline {
@@ -120,6 +128,7 @@ pub const PIPELINES: &[Pipeline] = &[
             ("parallel-lint", When::Always),
             ("fuse", When::CpuFuse),
             ("autoblock", When::AutoSchedule),
+            ("verify", When::Always),
         ],
     },
     Pipeline {
@@ -131,6 +140,8 @@ pub const PIPELINES: &[Pipeline] = &[
             ("schedule", When::Always),
             ("fuse", When::AutoSchedule),
             ("autoschedule", When::AutoSchedule),
+            ("banks", When::Always),
+            ("verify", When::Always),
         ],
     },
     Pipeline {
@@ -200,7 +211,11 @@ impl Pipeline {
     /// Runs the steps from `first` on (all of them when the pipeline has no such step):
     /// `--autotune` varies the options of the cpu pipeline's tail this way.
     pub fn run_from(&self, module: &mut Module, ctx: &mut PassContext, first: &str) -> bool {
-        let at = self.steps.iter().position(|(n, _)| *n == first).unwrap_or(0);
+        let at = self
+            .steps
+            .iter()
+            .position(|(n, _)| *n == first)
+            .unwrap_or(0);
         self.run_steps(module, ctx, &self.steps[at..], &mut |_, _| {})
     }
 

@@ -89,8 +89,9 @@ fn hls_file(
         return s.finish();
     };
     let written = written
-        .into_inner()
+        .lock()
         .unwrap_or_else(|e| e.into_inner())
+        .take()
         .unwrap_or_else(|| module.clone());
     let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
         return s.finish();

@@ -19,8 +19,8 @@ use kiln_lang::diag::{codes, Diagnostic};
 use kiln_lang::Span;
 use kiln_numeric::ScalarType;
 use kiln_passes::ir::{
-    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Loop, Module, Node,
-    PartitionKind, Stmt, TensorId, TensorKind, UnOp, Value,
+    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, PartitionKind,
+    Stmt, TensorId, TensorKind, UnOp, Value,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
@@ -445,96 +445,6 @@ impl Emitter<'_> {
         }
     }
 
-    /// Checks that the accesses an unrolled loop makes in one cycle fit the banks of each
-    /// on-chip array: the `U` copies of an access whose index in dimension `d` moves by
-    /// `c` per iteration touch `i, i + c, ..., i + (U - 1)c`; a bank has two ports.
-    fn check_banks(&mut self, l: &Loop) {
-        let Some(unroll) = l.directives.unroll else {
-            return;
-        };
-        let copies = match unroll {
-            0 => match (l.lo.as_constant(), l.hi.as_constant()) {
-                (Some(lo), Some(hi)) => ((hi - lo).abs() + l.step.abs() - 1) / l.step.abs(),
-                _ => return,
-            },
-            f => f as i64,
-        };
-        if copies <= 2 {
-            return;
-        }
-        let mut accesses = Vec::new();
-        collect_accesses(self.inst, &l.body, &mut accesses);
-        let mut reported = HashSet::new();
-        for a in accesses {
-            let tm = self.inst.tensor(a.tensor);
-            if !matches!(tm.kind, TensorKind::Temp | TensorKind::Const(_))
-                || self.inst.outputs.contains(&a.tensor)
-            {
-                continue; // ports: one m_axi memory, not banked
-            }
-            for (d, idx) in a.index.iter().enumerate() {
-                let c = idx.coeff(l.var) * l.step;
-                if c == 0 {
-                    continue;
-                }
-                let n = tm.shape[d] as i64;
-                let part = tm.partition.iter().find(|p| p.dim == d);
-                let bank = |i: i64| -> i64 {
-                    match part {
-                        None => 0,
-                        Some(p) => match p.kind {
-                            PartitionKind::Complete => i,
-                            PartitionKind::Cyclic => i.rem_euclid(p.factor.max(1) as i64),
-                            PartitionKind::Block => {
-                                let size =
-                                    (n + p.factor.max(1) as i64 - 1) / p.factor.max(1) as i64;
-                                i.div_euclid(size.max(1))
-                            }
-                        },
-                    }
-                };
-                let mut per_bank: HashMap<i64, i64> = HashMap::new();
-                for k in 0..copies {
-                    *per_bank.entry(bank(c * k)).or_insert(0) += 1;
-                }
-                let worst = per_bank.values().copied().max().unwrap_or(0);
-                if worst > 2 && reported.insert((a.tensor, d)) {
-                    let var = &self.inst.loop_vars[l.var.index()].name;
-                    let how = match part {
-                        None => "it is not partitioned along that dimension".to_string(),
-                        Some(p) => format!(
-                            "its {} partition along that dimension puts {worst} of them in one bank",
-                            match p.kind {
-                                PartitionKind::Cyclic => format!("cyclic (factor {})", p.factor),
-                                PartitionKind::Block => format!("block (factor {})", p.factor),
-                                PartitionKind::Complete => "complete".to_string(),
-                            }
-                        ),
-                    };
-                    let need = copies * c.abs();
-                    self.errors.push(
-                        Diagnostic::error(
-                            codes::SCHEDULE_CONFLICT,
-                            format!(
-                                "unrolling loop `{var}` by {copies} reads or writes `{}` {copies} times per cycle along dimension {}, but {how}",
-                                tm.name,
-                                d + 1
-                            ),
-                        )
-                        .at(l.span)
-                        .note("an on-chip memory bank has two ports: at most two accesses per cycle")
-                        .help(format!(
-                            "partition `{}` cyclically along dimension {} with factor {} (or completely), or unroll less",
-                            tm.name,
-                            d + 1,
-                            need.min(n)
-                        )),
-                    );
-                }
-            }
-        }
-    }
-
     fn label(&mut self, base: String) -> String {
         let mut name = base.clone();
         let mut k = 1;
@@ -571,7 +481,6 @@ impl Emitter<'_> {
                 if l.directives.flatten {
                     self.line("KILN_PRAGMA(HLS LOOP_FLATTEN)");
                 }
-                self.check_banks(l);
                 self.block(&l.body, node);
                 self.indent -= 1;
                 self.line("}");
@@ -841,32 +750,6 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
 }
 
 /// Every tensor access (loads and stores) in a block.
-fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
-    for s in b {
-        match s {
-            Stmt::For(l) => collect_accesses(inst, &l.body, out),
-            Stmt::Fail { .. } => {}
-            Stmt::If {
-                cond,
-                then_block,
-                else_block,
-            } => {
-                inst.loads_in(*cond, out);
-                collect_accesses(inst, then_block, out);
-                collect_accesses(inst, else_block, out);
-            }
-            Stmt::Assign { value, .. } => inst.loads_in(*value, out),
-            Stmt::Store { access, value, .. } => {
-                out.push(access.clone());
-                inst.loads_in(*value, out);
-                for d in access.dynamic_exprs() {
-                    inst.loads_in(d, out);
-                }
-            }
-        }
-    }
-}
-
 /// The top function of `--io stream`: every array port becomes an AXI stream of its
 /// elements in row-major order; the wrapper reads the input streams into arrays, runs the
 /// kernel (`core`) and writes the results out. Returns the wrapper's ports and definition.
