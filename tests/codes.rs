@@ -63,7 +63,7 @@ fn docs_table_lists_exactly_the_registered_codes() {
     );
 }
 
-/// All golden outputs: `*.stderr`, `*.out`, `*.ast`, `*.tokens`, `*.types` under tests/.
+/// All golden outputs: `*.stderr`, `*.out`, `*.ast`, `*.tokens`, `*.types`, `*.ir` under tests/.
 fn golden_texts(dir: &Path, out: &mut Vec<(String, String)>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
@@ -74,7 +74,7 @@ fn golden_texts(dir: &Path, out: &mut Vec<(String, String)>) {
             golden_texts(&p, out);
         } else if matches!(
             p.extension().and_then(|e| e.to_str()),
-            Some("stderr" | "out" | "ast" | "tokens" | "types")
+            Some("stderr" | "out" | "ast" | "tokens" | "types" | "ir")
         ) {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 out.push((p.display().to_string(), text));

@@ -35,74 +35,7 @@ use crate::tile;
 use kiln_numeric::ScalarType;
 use std::collections::HashSet;
 
-/// What the model knows about the CPU.
-#[derive(Clone, Debug)]
-pub struct Machine {
-    pub l2_bytes: u64,
-    /// SIMD register width the JIT uses (cranelift: 128 bits).
-    pub vector_bits: u32,
-    pub vector_regs: u32,
-}
-
-impl Machine {
-    /// A fixed model (1 MiB L2, 16 registers of 128 bits): what [`Machine::detect`]
-    /// assumes where sysfs says nothing, and what tests use so results do not depend on
-    /// the machine that runs them.
-    pub fn default_model() -> Machine {
-        Machine {
-            l2_bytes: 1 << 20,
-            vector_bits: 128,
-            vector_regs: 16,
-        }
-    }
-
-    /// The machine kiln runs on: cache sizes from Linux's sysfs (1 MiB L2 when absent).
-    pub fn detect() -> Machine {
-        let mut l2 = Machine::default_model().l2_bytes;
-        for i in 0..8 {
-            let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
-            let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).ok();
-            if read("level").as_deref().map(str::trim) == Some("2") {
-                if let Some(size) = read("size").and_then(|s| parse_size(s.trim())) {
-                    l2 = size;
-                }
-            }
-        }
-        Machine {
-            l2_bytes: l2,
-            vector_bits: 128,
-            vector_regs: 16,
-        }
-    }
-}
-
-fn parse_size(s: &str) -> Option<u64> {
-    let (num, mult) = match s.strip_suffix('K') {
-        Some(n) => (n, 1 << 10),
-        None => match s.strip_suffix('M') {
-            Some(n) => (n, 1 << 20),
-            None => (s, 1),
-        },
-    };
-    num.parse::<u64>().ok().map(|n| n * mult)
-}
-
-/// A blocking of one nest: rows per register block, and columns per cache block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Blocking {
-    pub rows: u32,
-    pub cols: Option<u32>,
-}
-
-impl std::fmt::Display for Blocking {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} row(s)", self.rows)?;
-        match self.cols {
-            Some(c) => write!(f, ", {c}-column panels"),
-            None => write!(f, ", no panels"),
-        }
-    }
-}
+pub use crate::target::{Blocking, Machine};
 
 /// The candidate nests of an instance: (node index in `computes()` order, i, j).
 fn nests(inst: &Instance, min_work: u64) -> Vec<(usize, Loop, Loop)> {

@@ -4,7 +4,7 @@
 //! one to a kernel's element type with [`crate::value::convert`] and reports what the
 //! conversion lost, so that a user learns when their weights wrap or round.
 
-use crate::ir::Value;
+use crate::value::Value;
 use crate::value::{convert, convert_exact, Lossy};
 use kiln_numeric::float::f64_to_fx_or_huge;
 use kiln_numeric::{Fx, Interval, ScalarType};

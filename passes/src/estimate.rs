@@ -51,52 +51,7 @@ fn scatter_update(inst: &Instance, b: &Block) -> bool {
     found
 }
 
-/// An FPGA device: its resources.
-#[derive(Clone, Debug)]
-pub struct Device {
-    pub part: &'static str,
-    pub board: &'static str,
-    pub dsp: u32,
-    pub bram18: u32,
-    pub lut: u32,
-}
-
-/// Devices `--part` knows (by part-number prefix).
-pub const DEVICES: &[Device] = &[
-    Device {
-        part: "xc7z020",
-        board: "PYNQ-Z1/Z2, ZedBoard",
-        dsp: 220,
-        bram18: 280,
-        lut: 53_200,
-    },
-    Device {
-        part: "xc7z045",
-        board: "ZC706",
-        dsp: 900,
-        bram18: 1_090,
-        lut: 218_600,
-    },
-    Device {
-        part: "xczu9eg",
-        board: "ZCU102",
-        dsp: 2_520,
-        bram18: 1_824,
-        lut: 274_080,
-    },
-    Device {
-        part: "xcku115",
-        board: "KCU1500",
-        dsp: 5_520,
-        bram18: 4_320,
-        lut: 663_360,
-    },
-];
-
-/// The device of a part number (`xczu9eg-ffvb1156-2-e` → xczu9eg).
-pub fn device(part: &str) -> Option<&'static Device> {
-    DEVICES.iter().find(|d| part.starts_with(d.part))
-}
+pub use crate::target::{device, Device, DEVICES};
 
 /// DSP48 blocks for one multiply of an `a`-bit by a `b`-bit operand (see the module doc).
 pub fn dsps_per_multiply(a: u32, b: u32) -> f64 {

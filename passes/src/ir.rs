@@ -59,6 +59,8 @@
 //! tensor element that was never written (interpreter only; see docs/language.md).
 
 use crate::data::ConstData;
+/// A constant scalar (`Expr::Const`); defined with the conversions in value.rs.
+pub use crate::value::Value;
 use kiln_lang::Span;
 pub use kiln_numeric::MathFn;
 use kiln_numeric::{Fx, Interval, ScalarType};
@@ -544,15 +546,6 @@ impl BinOp {
             BinOp::Or => "or",
         }
     }
-}
-
-/// A constant scalar.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Bool(bool),
-    F32(f32),
-    /// An exact value (int, fixed, bin, tern).
-    Num(Fx),
 }
 
 #[derive(Clone, Debug)]

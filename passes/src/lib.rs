@@ -33,6 +33,7 @@ pub mod pipelines;
 pub mod print;
 pub mod run_error;
 pub mod schedule;
+pub mod target;
 pub mod tile;
 pub mod value;
 pub mod verify;

@@ -12,8 +12,8 @@
 //! context, and may add remarks (one line per thing it did, printed with `--timings`).
 //! It holds no state of its own between runs.
 
-use crate::autoblock::{Blocking, Machine};
-use crate::estimate::Device;
+use crate::target::{Blocking, Device, Machine};
+
 use crate::ir::Module;
 use crate::print::{module_to_string, PrintOptions};
 use crate::verify::verify_module;
@@ -100,7 +100,7 @@ impl PassContext {
     /// Targets the FPGA part `part` (its device table, when kiln has one).
     pub fn set_part(&mut self, part: &str) {
         self.part = part.to_string();
-        self.device = crate::estimate::device(part);
+        self.device = crate::target::device(part);
     }
 
     /// Records a stage that ran outside a pass (lowering) for timings and dumps, and
@@ -130,7 +130,7 @@ impl PassContext {
 
 /// E0516 for a part kiln has no resource table for.
 pub fn unknown_part(part: &str) -> Diagnostic {
-    let known: Vec<&str> = crate::estimate::DEVICES.iter().map(|d| d.part).collect();
+    let known: Vec<&str> = crate::target::DEVICES.iter().map(|d| d.part).collect();
     Diagnostic::error(
         codes::UNKNOWN_TARGET,
         format!("no resource table for the part `{part}`"),

@@ -5,9 +5,17 @@
 //! interpreter, the JIT's constant tables and the HLS emitter's ROM contents all go through
 //! it, so they cannot disagree.
 
-use crate::ir::Value;
 use kiln_numeric::float::{f32_to_fx_or_huge, fx_to_f32};
 use kiln_numeric::{to_fixed, to_int, Fx, ScalarType};
+
+/// A constant scalar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    F32(f32),
+    /// An exact value (int, fixed, bin, tern).
+    Num(Fx),
+}
 
 /// What a conversion did to a value.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
