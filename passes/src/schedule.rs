@@ -20,7 +20,7 @@ use crate::ir::{
 };
 use crate::manager::PassContext;
 use crate::tile::{self, TileError};
-use kiln_lang::hir::{self, PartitionSpec, Prim, Target};
+use kiln_lang::hir::{self, Named, PartitionSpec, Prim, Target};
 
 /// The program's schedule items as the module carries them (ir.rs [`Module::schedules`]).
 pub fn written(program: &hir::Program) -> Vec<KernelSchedule> {
@@ -162,25 +162,7 @@ fn apply_prim(
         } => tile::for_each_body(inst, &mut |inst, b| {
             tile::split(inst, b, &var.name, *factor, outer, inner)
         })?,
-        Prim::Tile { vars, factors } => {
-            let [i, j] = [&vars[0].name, &vars[1].name];
-            let names = [
-                format!("{i}_o"),
-                format!("{j}_o"),
-                format!("{i}_i"),
-                format!("{j}_i"),
-            ];
-            tile::for_each_body(inst, &mut |inst, b| {
-                let mut n = 0;
-                for (v, f) in [(i, factors[0]), (j, factors[1])] {
-                    n += tile::split_exact(inst, b, v, f, &format!("{v}_o"), &format!("{v}_i"))?;
-                }
-                if n > 0 {
-                    tile::reorder(inst, b, &names)?;
-                }
-                Ok(n)
-            })?
-        }
+        Prim::Tile { vars, factors } => tile_pair(inst, vars, factors)?,
         Prim::Reorder { vars, .. } => {
             let order: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
             tile::for_each_body(inst, &mut |inst, b| tile::reorder(inst, b, &order))?
@@ -190,39 +172,7 @@ fn apply_prim(
             dim,
             kind,
             factor,
-        } => {
-            let mut found = 0;
-            for t in inst.tensors.iter_mut().filter(|t| t.is_named(&array.name)) {
-                found += 1;
-                if *dim >= t.shape.len() {
-                    diags.push(
-                        Diagnostic::error(
-                            codes::BAD_SCHEDULE,
-                            format!(
-                                "`{}` has {} dimension(s); there is no dimension {}",
-                                array.name,
-                                t.shape.len(),
-                                dim + 1
-                            ),
-                        )
-                        .at(array.span),
-                    );
-                    continue;
-                }
-                let part = Partition {
-                    dim: *dim,
-                    kind: match kind {
-                        PartitionSpec::Cyclic => PartitionKind::Cyclic,
-                        PartitionSpec::Block => PartitionKind::Block,
-                        PartitionSpec::Complete => PartitionKind::Complete,
-                    },
-                    factor: *factor,
-                };
-                t.partition.retain(|q| q.dim != part.dim);
-                t.partition.push(part);
-            }
-            found
-        }
+        } => partition(inst, array, *dim, *kind, *factor, diags),
         Prim::Fuse { outer, inner } => {
             let mut found = 0;
             for n in inst.graph.node_weights_mut() {
@@ -232,67 +182,8 @@ fn apply_prim(
             }
             found
         }
-        Prim::Stream { array, depth } => {
-            let streams = inst.dataflow_streams();
-            let mut found = 0;
-            for (i, t) in inst.tensors.iter_mut().enumerate() {
-                if !t.is_named(&array.name) {
-                    continue;
-                }
-                if !streams.contains(&crate::ir::TensorId(i as u32)) {
-                    return Err(TileError {
-                        message: format!(
-                            "`{}` is not a FIFO between two dataflow stages of `{}`",
-                            array.name, inst.name
-                        ),
-                        help: "a stream is a tensor one call writes and exactly one later call reads, in a kernel made of calls".into(),
-                    });
-                }
-                t.stream_depth = Some(*depth);
-                found += 1;
-            }
-            found
-        }
-        Prim::Buffer { array, at } => {
-            let Some(x) = (0..inst.tensors.len())
-                .map(|i| crate::ir::TensorId(i as u32))
-                .find(|&t| inst.tensor(t).is_named(&array.name))
-            else {
-                return Ok(0);
-            };
-            let at = at.as_ref().map(|v| v.name.as_str());
-            let mut made = 0;
-            let nodes: Vec<crate::ir::NodeId> = inst.graph.node_indices().collect();
-            for n in nodes {
-                let Node::Compute(c) = &mut inst.graph[n] else {
-                    continue;
-                };
-                if !c.reads.contains(&x) {
-                    continue;
-                }
-                let original = std::mem::take(&mut c.body);
-                let mut body = original.clone();
-                let r = tile::buffer(inst, &mut body, x, at);
-                let Node::Compute(c) = &mut inst.graph[n] else {
-                    continue;
-                };
-                match r {
-                    Ok(bufs) => {
-                        c.body = body;
-                        made += bufs.len();
-                        for b in bufs {
-                            c.reads.push(b);
-                            c.writes.push(b);
-                        }
-                    }
-                    Err(e) => {
-                        c.body = original;
-                        return Err(e);
-                    }
-                }
-            }
-            made
-        }
+        Prim::Stream { array, depth } => stream(inst, array, *depth)?,
+        Prim::Buffer { array, at } => buffer(inst, array, at.as_ref())?,
         // The JIT runs a statement's outermost loop on threads when its iterations are
         // independent: the driver checks `parallel` against the JIT's analysis.
         Prim::Parallel { var } => {
@@ -306,6 +197,140 @@ fn apply_prim(
         }
         Prim::Vectorize { .. } => 0,
     })
+}
+
+/// `tile(i, j, fi, fj)`: both loops split exactly, then the four loops reordered
+/// `i_o, j_o, i_i, j_i`.
+fn tile_pair(
+    inst: &mut Instance,
+    vars: &[Named; 2],
+    factors: &[u32; 2],
+) -> Result<usize, TileError> {
+    let [i, j] = [&vars[0].name, &vars[1].name];
+    let names = [
+        format!("{i}_o"),
+        format!("{j}_o"),
+        format!("{i}_i"),
+        format!("{j}_i"),
+    ];
+    let n = tile::for_each_body(inst, &mut |inst, b| {
+        let mut n = 0;
+        for (v, f) in [(i, factors[0]), (j, factors[1])] {
+            n += tile::split_exact(inst, b, v, f, &format!("{v}_o"), &format!("{v}_i"))?;
+        }
+        if n > 0 {
+            tile::reorder(inst, b, &names)?;
+        }
+        Ok(n)
+    })?;
+    Ok(n)
+}
+
+/// `partition(x, dim=, kind=, factor=)`: the banks of every tensor `x` designates.
+fn partition(
+    inst: &mut Instance,
+    array: &Named,
+    dim: usize,
+    kind: PartitionSpec,
+    factor: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
+    let mut found = 0;
+    for t in inst.tensors.iter_mut().filter(|t| t.is_named(&array.name)) {
+        found += 1;
+        if dim >= t.shape.len() {
+            diags.push(
+                Diagnostic::error(
+                    codes::BAD_SCHEDULE,
+                    format!(
+                        "`{}` has {} dimension(s); there is no dimension {}",
+                        array.name,
+                        t.shape.len(),
+                        dim + 1
+                    ),
+                )
+                .at(array.span),
+            );
+            continue;
+        }
+        let part = Partition {
+            dim,
+            kind: match kind {
+                PartitionSpec::Cyclic => PartitionKind::Cyclic,
+                PartitionSpec::Block => PartitionKind::Block,
+                PartitionSpec::Complete => PartitionKind::Complete,
+            },
+            factor,
+        };
+        t.partition.retain(|q| q.dim != part.dim);
+        t.partition.push(part);
+    }
+    found
+}
+
+/// `stream(t, depth=)`: the FIFO depth of a dataflow channel.
+fn stream(inst: &mut Instance, array: &Named, depth: u32) -> Result<usize, TileError> {
+    let streams = inst.dataflow_streams();
+    let mut found = 0;
+    for (i, t) in inst.tensors.iter_mut().enumerate() {
+        if !t.is_named(&array.name) {
+            continue;
+        }
+        if !streams.contains(&crate::ir::TensorId(i as u32)) {
+            return Err(TileError {
+                message: format!(
+                    "`{}` is not a FIFO between two dataflow stages of `{}`",
+                    array.name, inst.name
+                ),
+                help: "a stream is a tensor one call writes and exactly one later call reads, in a kernel made of calls".into(),
+            });
+        }
+        t.stream_depth = Some(depth);
+        found += 1;
+    }
+    Ok(found)
+}
+
+/// `buffer(x, at=v)`: on-chip copies of the box of `x` each iteration of `v` reads.
+fn buffer(inst: &mut Instance, array: &Named, at: Option<&Named>) -> Result<usize, TileError> {
+    let Some(x) = (0..inst.tensors.len())
+        .map(|i| crate::ir::TensorId(i as u32))
+        .find(|&t| inst.tensor(t).is_named(&array.name))
+    else {
+        return Ok(0);
+    };
+    let at = at.map(|v| v.name.as_str());
+    let mut made = 0;
+    let nodes: Vec<crate::ir::NodeId> = inst.graph.node_indices().collect();
+    for n in nodes {
+        let Node::Compute(c) = &mut inst.graph[n] else {
+            continue;
+        };
+        if !c.reads.contains(&x) {
+            continue;
+        }
+        let original = std::mem::take(&mut c.body);
+        let mut body = original.clone();
+        let r = tile::buffer(inst, &mut body, x, at);
+        let Node::Compute(c) = &mut inst.graph[n] else {
+            continue;
+        };
+        match r {
+            Ok(bufs) => {
+                c.body = body;
+                made += bufs.len();
+                for b in bufs {
+                    c.reads.push(b);
+                    c.writes.push(b);
+                }
+            }
+            Err(e) => {
+                c.body = original;
+                return Err(e);
+            }
+        }
+    }
+    Ok(made)
 }
 
 fn target_name(t: Target) -> &'static str {

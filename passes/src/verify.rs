@@ -51,9 +51,9 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
         span: _,
         graph,
         tensors,
-        inputs,
+        inputs: _, // verify_tensors
         outputs,
-        locals,
+        locals: _, // verify_tensors
         loop_vars,
         exprs,
         expr_types,
@@ -68,6 +68,62 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
         err("side tables out of step with the expression arena".into());
         return;
     }
+    verify_tensors(m, inst, typed, &mut err);
+    // Schedule: every node scheduled (acyclic).
+    let order = inst.schedule();
+    if order.len() != graph.node_count() {
+        err("the graph has a cycle".into());
+        return;
+    }
+    // Declared tensors exist (uninitialized) from the start; reading one before it is
+    // written is a run-time error, not an IR error.
+    let mut produced: HashSet<TensorId> = tensors
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.declared && t.kind == TensorKind::Temp)
+        .map(|(i, _)| TensorId(i as u32))
+        .collect();
+    let mut users: HashMap<ExprId, usize> = HashMap::new();
+    let mut output_nodes = Vec::new();
+    for n in &order {
+        match &graph[*n] {
+            Node::Input { tensor, param: _ } | Node::Const { tensor } => {
+                produced.insert(*tensor);
+            }
+            Node::Output { tensor, index } => {
+                if !produced.contains(tensor) {
+                    err(format!(
+                        "output {index} reads %{} before it is produced",
+                        tensor.0
+                    ));
+                }
+                output_nodes.push((*index, *tensor));
+            }
+            Node::Call(call) => verify_call(m, inst, call, &mut produced, &mut err),
+            Node::Compute(c) => verify_compute(inst, c, &mut produced, &mut users, typed, &mut err),
+        }
+    }
+    for (e, n) in &users {
+        if *n != 1 {
+            err(format!("expression {e:?} has {n} users"));
+        }
+    }
+    output_nodes.sort();
+    if output_nodes.len() != outputs.len()
+        || output_nodes
+            .iter()
+            .enumerate()
+            .any(|(i, (k, t))| i != *k || outputs[i] != *t)
+    {
+        err("output nodes do not match the output list".into());
+    }
+    let _ = loop_vars;
+}
+
+/// Tensors, inputs and locals of an instance: partitions, FIFO depths, constant data,
+/// inferred types.
+fn verify_tensors(m: &Module, inst: &Instance, typed: bool, err: &mut dyn FnMut(String)) {
+    let (tensors, inputs, locals) = (&inst.tensors, &inst.inputs, &inst.locals);
     for (i, t) in tensors.iter().enumerate() {
         let Tensor {
             name: tn,
@@ -123,144 +179,122 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
             }
         }
     }
-    // Schedule: every node scheduled (acyclic).
-    let order = inst.schedule();
-    if order.len() != graph.node_count() {
-        err("the graph has a cycle".into());
+}
+
+/// A call node: its callee exists and its arguments and results match the callee's
+/// ports; its arguments are produced before it.
+fn verify_call(
+    m: &Module,
+    inst: &Instance,
+    call: &Call,
+    produced: &mut HashSet<TensorId>,
+    err: &mut dyn FnMut(String),
+) {
+    let Call {
+        callee,
+        args,
+        results,
+        span: _,
+    } = call;
+    let tensors = &inst.tensors;
+
+    let Some(ci) = m.instances.get(callee.index()) else {
+        err(format!("call to missing instance {callee:?}"));
         return;
+    };
+    if args.len() != ci.inputs.len() {
+        err(format!(
+            "call to {} passes {} args for {} inputs",
+            ci.name,
+            args.len(),
+            ci.inputs.len()
+        ));
     }
-    // Declared tensors exist (uninitialized) from the start; reading one before it is
-    // written is a run-time error, not an IR error.
-    let mut produced: HashSet<TensorId> = tensors
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.declared && t.kind == TensorKind::Temp)
-        .map(|(i, _)| TensorId(i as u32))
-        .collect();
-    let mut users: HashMap<ExprId, usize> = HashMap::new();
-    let mut output_nodes = Vec::new();
-    for n in &order {
-        match &graph[*n] {
-            Node::Input { tensor, param: _ } | Node::Const { tensor } => {
-                produced.insert(*tensor);
-            }
-            Node::Output { tensor, index } => {
-                if !produced.contains(tensor) {
-                    err(format!(
-                        "output {index} reads %{} before it is produced",
-                        tensor.0
-                    ));
-                }
-                output_nodes.push((*index, *tensor));
-            }
-            Node::Call(Call {
-                callee,
-                args,
-                results,
-                span: _,
-            }) => {
-                let Some(ci) = m.instances.get(callee.index()) else {
-                    err(format!("call to missing instance {callee:?}"));
-                    continue;
-                };
-                if args.len() != ci.inputs.len() {
-                    err(format!(
-                        "call to {} passes {} args for {} inputs",
-                        ci.name,
-                        args.len(),
-                        ci.inputs.len()
-                    ));
-                }
-                for (a, p) in args.iter().zip(&ci.inputs) {
-                    let (at, pt) = (&tensors[a.index()], ci.tensor(*p));
-                    if at.shape != pt.shape || at.elem != pt.elem {
-                        err(format!(
-                            "call to {}: arg {} is {}{:?}, param {} is {}{:?}",
-                            ci.name, at.name, at.elem, at.shape, pt.name, pt.elem, pt.shape
-                        ));
-                    }
-                    if !produced.contains(a) {
-                        err(format!(
-                            "call to {} reads %{} before it is produced",
-                            ci.name, a.0
-                        ));
-                    }
-                }
-                if results.len() != ci.outputs.len() {
-                    err(format!(
-                        "call to {} binds {} results of {}",
-                        ci.name,
-                        results.len(),
-                        ci.outputs.len()
-                    ));
-                }
-                for (r, o) in results.iter().zip(&ci.outputs) {
-                    let (rt, ot) = (&tensors[r.index()], ci.tensor(*o));
-                    if rt.shape != ot.shape || rt.elem != ot.elem {
-                        err(format!(
-                            "call to {}: result {} is {}{:?}, output is {}{:?}",
-                            ci.name, rt.name, rt.elem, rt.shape, ot.elem, ot.shape
-                        ));
-                    }
-                    produced.insert(*r);
-                }
-            }
-            Node::Compute(Compute {
-                name: cn,
-                body,
-                reads,
-                writes,
-                span: _,
-            }) => {
-                let (r, w) = block_accesses(inst, body);
-                let same = |a: &[TensorId], b: &[TensorId]| {
-                    a.iter().collect::<HashSet<_>>() == b.iter().collect::<HashSet<_>>()
-                };
-                if !same(&r, reads) || !same(&w, writes) {
-                    err(format!(
-                        "node {cn}: reads/writes lists do not match its body"
-                    ));
-                }
-                for t in &r {
-                    if !produced.contains(t) && !w.contains(t) {
-                        err(format!(
-                            "node {cn} reads %{} ({}) before anything produces it",
-                            t.0,
-                            tensors[t.index()].name
-                        ));
-                    }
-                }
-                for t in &w {
-                    if !matches!(tensors[t.index()].kind, TensorKind::Temp) {
-                        err(format!(
-                            "node {cn} stores into {} which is an input or a constant",
-                            tensors[t.index()].name
-                        ));
-                    }
-                    produced.insert(*t);
-                }
-                let mut bound = Vec::new();
-                verify_block(inst, body, &mut bound, &mut users, typed, &mut |s| {
-                    errs_push(&mut err, cn, s)
-                });
-            }
+    for (a, p) in args.iter().zip(&ci.inputs) {
+        let (at, pt) = (&tensors[a.index()], ci.tensor(*p));
+        if at.shape != pt.shape || at.elem != pt.elem {
+            err(format!(
+                "call to {}: arg {} is {}{:?}, param {} is {}{:?}",
+                ci.name, at.name, at.elem, at.shape, pt.name, pt.elem, pt.shape
+            ));
+        }
+        if !produced.contains(a) {
+            err(format!(
+                "call to {} reads %{} before it is produced",
+                ci.name, a.0
+            ));
         }
     }
-    for (e, n) in &users {
-        if *n != 1 {
-            err(format!("expression {e:?} has {n} users"));
+    if results.len() != ci.outputs.len() {
+        err(format!(
+            "call to {} binds {} results of {}",
+            ci.name,
+            results.len(),
+            ci.outputs.len()
+        ));
+    }
+    for (r, o) in results.iter().zip(&ci.outputs) {
+        let (rt, ot) = (&tensors[r.index()], ci.tensor(*o));
+        if rt.shape != ot.shape || rt.elem != ot.elem {
+            err(format!(
+                "call to {}: result {} is {}{:?}, output is {}{:?}",
+                ci.name, rt.name, rt.elem, rt.shape, ot.elem, ot.shape
+            ));
+        }
+        produced.insert(*r);
+    }
+}
+
+/// A compute node: its reads/writes lists match its body, what it reads is produced
+/// before it, it stores only into temporaries, and its statements are well formed.
+fn verify_compute(
+    inst: &Instance,
+    compute: &Compute,
+    produced: &mut HashSet<TensorId>,
+    users: &mut HashMap<ExprId, usize>,
+    typed: bool,
+    err: &mut dyn FnMut(String),
+) {
+    let Compute {
+        name: cn,
+        body,
+        reads,
+        writes,
+        span: _,
+    } = compute;
+    let tensors = &inst.tensors;
+
+    let (r, w) = block_accesses(inst, body);
+    let same = |a: &[TensorId], b: &[TensorId]| {
+        a.iter().collect::<HashSet<_>>() == b.iter().collect::<HashSet<_>>()
+    };
+    if !same(&r, reads) || !same(&w, writes) {
+        err(format!(
+            "node {cn}: reads/writes lists do not match its body"
+        ));
+    }
+    for t in &r {
+        if !produced.contains(t) && !w.contains(t) {
+            err(format!(
+                "node {cn} reads %{} ({}) before anything produces it",
+                t.0,
+                tensors[t.index()].name
+            ));
         }
     }
-    output_nodes.sort();
-    if output_nodes.len() != outputs.len()
-        || output_nodes
-            .iter()
-            .enumerate()
-            .any(|(i, (k, t))| i != *k || outputs[i] != *t)
-    {
-        err("output nodes do not match the output list".into());
+    for t in &w {
+        if !matches!(tensors[t.index()].kind, TensorKind::Temp) {
+            err(format!(
+                "node {cn} stores into {} which is an input or a constant",
+                tensors[t.index()].name
+            ));
+        }
+        produced.insert(*t);
     }
-    let _ = loop_vars;
+    let mut bound = Vec::new();
+    verify_block(inst, body, &mut bound, users, typed, &mut |s| {
+        errs_push(err, cn, s)
+    });
 }
 
 fn errs_push(err: &mut dyn FnMut(String), node: &str, s: String) {
