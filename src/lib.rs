@@ -23,6 +23,7 @@ mod autotune;
 mod commands;
 pub mod csim;
 mod entry;
+mod memory;
 pub mod npy;
 mod outputs;
 pub mod quantize;

@@ -111,6 +111,7 @@ pub mod codes {
         UNINIT_READ = "E0703", "read of an element never written";
         OUTPUT_INCOMPLETE = "E0704", "result not fully written";
         LOOP_LIMIT = "E0705", "a `while` loop needs more iterations than its maximum";
+        OUT_OF_MEMORY = "E0706", "not enough memory for the run";
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";

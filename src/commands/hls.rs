@@ -93,6 +93,10 @@ fn hls_file(
         .unwrap_or_else(|e| e.into_inner())
         .take()
         .unwrap_or_else(|| module.clone());
+    if let Some(d) = crate::memory::check_run_memory(&written, spec.engine) {
+        s.push(d);
+        return s.finish();
+    }
     let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
         return s.finish();
     };

@@ -64,6 +64,10 @@ fn run_file(
     else {
         return s.finish();
     };
+    if let Some(d) = crate::memory::check_run_memory(&module, spec.engine) {
+        s.push(d);
+        return s.finish();
+    }
     let Some(inputs) = s.input_tensors(&module, &program, kernel, &data) else {
         return s.finish();
     };

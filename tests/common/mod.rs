@@ -64,7 +64,29 @@ pub fn normalize(text: &str) -> String {
     if cfg!(windows) {
         s = s.replace('\\', "/");
     }
-    s
+    mask_available_memory(&s)
+}
+
+/// E0706 says how much memory this machine has available (`only 21.3 GiB is
+/// available`): shown as `$AVAILABLE` so goldens do not depend on the machine.
+fn mask_available_memory(text: &str) -> String {
+    const END: &str = " is available";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(end) = rest.find(END) {
+        let head = &rest[..end];
+        match head.rfind("only ") {
+            Some(start) if end - start < 24 => {
+                out.push_str(&head[..start]);
+                out.push_str("only $AVAILABLE");
+            }
+            _ => out.push_str(head),
+        }
+        out.push_str(END);
+        rest = &rest[end + END.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Compares `actual` (normalized) with the golden file `path`; with `KILN_BLESS=1`
