@@ -1,0 +1,339 @@
+//! Assignments: to a name (a new or existing local), to elements or slices of a local
+//! tensor, and tuple unpacking of a kernel call; the element classes locals take.
+
+use super::{Checker, Class};
+use crate::ast::{self, ExprKind as AE};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::{ExprKind as HE, Place, StmtKind as HS};
+use crate::span::Span;
+
+impl Checker<'_, '_> {
+    pub(super) fn check_assign_class(
+        &mut self,
+        target: Class,
+        value: Class,
+        span: Span,
+        name: &str,
+    ) {
+        let bad = match (target, value) {
+            (Class::Unknown, _) | (_, Class::Unknown) => false,
+            (Class::Bool, v) => v != Class::Bool,
+            (_, Class::Bool) => true,
+            _ => false,
+        };
+        if bad {
+            self.err(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("`{name}` holds {} but gets {}", target.name(), value.name()),
+                )
+                .at(span)
+                .help("convert explicitly, e.g. `bool(x)` or `int<1>(flag)`"),
+            );
+        }
+    }
+
+    pub(super) fn assign(
+        &mut self,
+        targets: &[ast::Expr],
+        value: &ast::Expr,
+        span: Span,
+    ) -> Option<HS> {
+        if targets.len() > 1 || matches!(value.kind, AE::Tuple(_)) {
+            return self.assign_tuple(targets, value, span);
+        }
+        let target = &targets[0];
+        match &target.kind {
+            AE::Name(n) => {
+                let Some((vh, vinfo)) = self.expr(value) else {
+                    // Later uses of the name would only repeat the error.
+                    if !self.locals.contains_key(n) {
+                        self.poisoned.insert(n.clone());
+                    }
+                    return None;
+                };
+                if let Some(&id) = self.locals.get(n) {
+                    let lshape = self.local_shape[id].clone();
+                    match (&lshape, &vinfo.shape) {
+                        (None, Some(_)) => {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{n}` is a scalar but gets a tensor"),
+                                )
+                                .at(value.span)
+                                .with_secondary(self.k.locals[id].span, "first assigned here"),
+                            );
+                            return None;
+                        }
+                        (Some(ls), vs) => {
+                            if let Some(vs) = vs {
+                                self.same_shape(ls, vs, value.span, &format!("`{n}`"));
+                            }
+                            if self.wher.nested && self.k.locals[id].declared.is_none() {
+                                self.err(
+                                    Diagnostic::error(codes::UNSUPPORTED, "whole-tensor assignment inside a loop or branch")
+                                        .at(span)
+                                        .help("assign slices or elements (`y[i] = ...`), or move the assignment to the top level"),
+                                );
+                                return None;
+                            }
+                        }
+                        (None, None) => {}
+                    }
+                    let declared = self.k.locals[id].declared.is_some();
+                    if declared {
+                        let lc = self.local_class[id];
+                        self.check_assign_class(lc, vinfo.class, value.span, n);
+                    } else {
+                        let merged = self.merge_inferred_class(id, vinfo.class, value.span)?;
+                        self.local_class[id] = merged;
+                    }
+                    self.assigned.insert(id);
+                    Some(HS::Assign {
+                        target: Place::Local(id),
+                        value: vh,
+                    })
+                } else {
+                    if !self.check_new_local_name(n, target.span) {
+                        return None;
+                    }
+                    if vinfo.shape.is_some() && self.wher.nested {
+                        self.err(
+                            Diagnostic::error(codes::UNSUPPORTED, "a new tensor cannot be created inside a loop or branch")
+                                .at(span)
+                                .help("declare the tensor at the top level (`t: T[N]`) and assign its elements here"),
+                        );
+                        return None;
+                    }
+                    let class = match vinfo.class {
+                        Class::IntLit => Class::Int,
+                        Class::RealLit => Class::Fixed,
+                        c => c,
+                    };
+                    let id = self.new_local(n, target.span, None, vinfo.shape.clone(), class);
+                    self.assigned.insert(id);
+                    Some(HS::Assign {
+                        target: Place::Local(id),
+                        value: vh,
+                    })
+                }
+            }
+            AE::Index { base, subs } => {
+                let AE::Name(n) = &base.kind else {
+                    self.err(
+                        Diagnostic::error(
+                            codes::READ_ONLY,
+                            "only local tensors can be assigned to",
+                        )
+                        .at(base.span),
+                    );
+                    return None;
+                };
+                let Some(&id) = self.locals.get(n) else {
+                    let what = if self.lookup_value_name(n).is_some() {
+                        "parameters are read-only"
+                    } else {
+                        "it is not a local tensor"
+                    };
+                    self.err(
+                        Diagnostic::error(
+                            codes::READ_ONLY,
+                            format!("cannot assign to elements of `{n}`: {what}"),
+                        )
+                        .at(base.span)
+                        .help(format!("declare a local tensor first: `{n}_out: T[...]`")),
+                    );
+                    return None;
+                };
+                let Some(lshape) = self.local_shape[id].clone() else {
+                    self.err(
+                        Diagnostic::error(
+                            codes::KIND_MISMATCH,
+                            format!("`{n}` is a scalar and cannot be indexed"),
+                        )
+                        .at(target.span),
+                    );
+                    return None;
+                };
+                if self.k.locals[id].declared.is_none() {
+                    self.err(
+                        Diagnostic::error(
+                            codes::NEEDS_ELEM_TYPE,
+                            format!(
+                                "elements of `{n}` are written, so `{n}` needs a declared type"
+                            ),
+                        )
+                        .at(target.span)
+                        .with_secondary(
+                            self.k.locals[id].span,
+                            "its type is inferred from this assignment",
+                        )
+                        .help(format!("declare it: `{n}: T[...]`")),
+                    );
+                    return None;
+                }
+                let (hsubs, region) = self.subscripts(&lshape, subs, target.span)?;
+                let (vh, vinfo) = self.expr(value)?;
+                let lc = self.local_class[id];
+                self.check_assign_class(lc, vinfo.class, value.span, n);
+                match (&region, &vinfo.shape) {
+                    (None, Some(_)) => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::KIND_MISMATCH,
+                                format!("an element of `{n}` gets a tensor"),
+                            )
+                            .at(value.span),
+                        );
+                        return None;
+                    }
+                    (Some(r), Some(v)) => {
+                        self.same_shape(r, v, value.span, "the assigned region");
+                    }
+                    _ => {}
+                }
+                Some(HS::Assign {
+                    target: Place::Index {
+                        local: id,
+                        subs: hsubs,
+                    },
+                    value: vh,
+                })
+            }
+            _ => {
+                self.err(
+                    Diagnostic::error(codes::READ_ONLY, "this cannot be assigned to")
+                        .at(target.span)
+                        .help("assign to a name (`x = ...`) or to elements of a local tensor (`y[i] = ...`)"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn merge_inferred_class(
+        &mut self,
+        id: usize,
+        value: Class,
+        span: Span,
+    ) -> Option<Class> {
+        let cur = self.local_class[id];
+        let merged = match (cur, value) {
+            (Class::Unknown, _) | (_, Class::Unknown) => Class::Unknown,
+            (a, b) if a == b => a,
+            (Class::Bool, _) | (_, Class::Bool) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!(
+                            "`{}` gets both bool and numeric values",
+                            self.k.locals[id].name
+                        ),
+                    )
+                    .at(span)
+                    .with_secondary(self.k.locals[id].span, "first assigned here"),
+                );
+                return None;
+            }
+            (Class::F32, b) if b.is_exact() && !matches!(b, Class::IntLit | Class::RealLit) => {
+                return self.mixed_local(id, span);
+            }
+            (a, Class::F32) if a.is_exact() => return self.mixed_local(id, span),
+            (Class::F32, _) | (_, Class::F32) => Class::F32,
+            (Class::Int, Class::IntLit) | (Class::IntLit, Class::Int) => Class::Int,
+            _ => Class::Fixed,
+        };
+        Some(merged)
+    }
+
+    pub(super) fn mixed_local(&mut self, id: usize, span: Span) -> Option<Class> {
+        let name = self.k.locals[id].name.clone();
+        self.err(
+            Diagnostic::error(
+                codes::MIXED_FLOAT,
+                format!("`{name}` gets both f32 and exact values"),
+            )
+            .at(span)
+            .with_secondary(self.k.locals[id].span, "first assigned here")
+            .help(format!(
+                "declare its type (`{name}: f32 = ...`) or convert the values explicitly"
+            )),
+        );
+        None
+    }
+
+    pub(super) fn assign_tuple(
+        &mut self,
+        targets: &[ast::Expr],
+        value: &ast::Expr,
+        span: Span,
+    ) -> Option<HS> {
+        if !matches!(value.kind, AE::Call { .. }) {
+            self.err(
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    "tuple assignment only unpacks the results of a kernel call",
+                )
+                .at(span)
+                .help("assign each value separately"),
+            );
+            return None;
+        }
+        if self.wher.nested {
+            self.call_not_top_level(value.span);
+            return None;
+        }
+        let Some((vh, _)) = self.expr_multi(value, targets.len()) else {
+            for t in targets {
+                if let AE::Name(n) = &t.kind {
+                    if !self.locals.contains_key(n) {
+                        self.poisoned.insert(n.clone());
+                    }
+                }
+            }
+            return None;
+        };
+        let HE::Call { kernel, .. } = &vh.kind else {
+            return None;
+        };
+        let results = self.ctx.kernels[*kernel].results.clone();
+        let mut ids = Vec::new();
+        for (t, r) in targets.iter().zip(&results) {
+            let AE::Name(n) = &t.kind else {
+                self.err(
+                    Diagnostic::error(codes::UNSUPPORTED, "unpack into plain names").at(t.span),
+                );
+                return None;
+            };
+            if self.locals.contains_key(n) || !self.check_new_local_name(n, t.span) {
+                if self.locals.contains_key(n) {
+                    self.err(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("`{n}` already exists; unpack into new names"),
+                        )
+                        .at(t.span),
+                    );
+                }
+                return None;
+            }
+            let shape = r.shape.as_ref().map(|_| Vec::new());
+            let class = Class::of_elem(&r.elem);
+            let id = self.new_local(n, t.span, None, shape, class);
+            self.assigned.insert(id);
+            ids.push(id);
+        }
+        // Real result shapes were checked in expr_multi; record them on the locals.
+        if let Some(shapes) = self.last_call_result_shapes.take() {
+            for (id, s) in ids.iter().zip(shapes) {
+                self.local_shape[*id] = s;
+                self.k.locals[*id].is_tensor = self.local_shape[*id].is_some();
+            }
+        }
+        Some(HS::AssignTuple {
+            targets: ids,
+            value: vh,
+        })
+    }
+}

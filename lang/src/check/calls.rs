@@ -1,0 +1,513 @@
+//! Calls: what a call expression calls (conversion, builtin, kernel), kernel references
+//! (`k`, `module.k`, `k[T]`), conversions, and kernel calls: matching arguments to
+//! parameters, binding sizes, result shapes.
+
+use super::shapes::subst_shape;
+use super::{Checked, Checker, Class, Info, BUILTINS};
+use crate::ast::{self, ExprKind as AE};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::{self, CallArg, Dim, ElemRef, ExprKind as HE, KParamKind};
+use crate::resolve::{size_expr, suggest, Symbol};
+use crate::span::Span;
+use crate::sym::SizeExpr;
+use kiln_numeric::ScalarType;
+use std::collections::HashMap;
+
+impl Checker<'_, '_> {
+    pub(super) fn call_not_top_level(&mut self, span: Span) {
+        self.err(
+            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, "kernel calls must be at the top level of a kernel body")
+                .at(span)
+                .help("call the kernel on whole tensors outside loops; inside loops, compute with expressions"),
+        );
+    }
+
+    pub(super) fn call(
+        &mut self,
+        func: &ast::Expr,
+        args: &[ast::Arg],
+        span: Span,
+        results: usize,
+    ) -> Checked {
+        // Casts.
+        if let AE::TypeLit(t) = &func.kind {
+            let target = self.elem_type_here(t)?;
+            return self.cast(target, args, span);
+        }
+        if let AE::Name(n) = &func.kind {
+            let is_local =
+                self.locals.contains_key(n) || self.k.params.iter().any(|p| &p.name == n);
+            if !is_local {
+                if let Some(v) = self.k.type_vars.iter().position(|t| &t.name == n) {
+                    return self.cast(ElemRef::Var(v), args, span);
+                }
+                match self.ctx.lookup(n).cloned() {
+                    Some(Symbol::Alias(t, None)) => {
+                        return self.cast(ElemRef::Known(t), args, span)
+                    }
+                    Some(Symbol::Alias(_, Some(_))) => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_CAST,
+                                format!("`{n}` is a tensor type; convert to an element type"),
+                            )
+                            .at(func.span),
+                        );
+                        return None;
+                    }
+                    Some(Symbol::Kernel(k)) => {
+                        return self.kernel_call(k, Vec::new(), args, span, results)
+                    }
+                    Some(_) => {}
+                    None => {
+                        if BUILTINS.contains(&n.as_str()) {
+                            return self.builtin(n, args, span);
+                        }
+                    }
+                }
+            }
+        }
+        // Explicit type arguments: `k[T1, T2](...)`.
+        if let AE::Index { base, subs } = &func.kind {
+            if let Some(k) = self.kernel_ref(base) {
+                let mut targs = Vec::new();
+                for s in subs {
+                    let ast::Subscript::Index(e) = s else {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                "type arguments are types, not slices",
+                            )
+                            .at(s.span()),
+                        );
+                        return None;
+                    };
+                    targs.push(self.type_argument(e)?);
+                }
+                return self.kernel_call(k, targs, args, span, results);
+            }
+        }
+        if let Some(k) = self.kernel_ref(func) {
+            return self.kernel_call(k, Vec::new(), args, span, results);
+        }
+        if let AE::Attr(..) = &func.kind {
+            // kernel_ref reported what went wrong.
+            return None;
+        }
+        let what = match &func.kind {
+            AE::Name(n) if self.locals.contains_key(n) => {
+                format!("`{n}` is a local value, not a kernel")
+            }
+            AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => {
+                format!("`{n}` is a parameter, not a kernel")
+            }
+            AE::Name(n) => {
+                if self.ctx.lookup(n).is_none() {
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_NAME,
+                        format!("unknown kernel or function `{n}`"),
+                    )
+                    .at(func.span);
+                    let mut cands: Vec<String> = self.ctx.visible_names();
+                    cands.extend(BUILTINS.iter().map(|s| s.to_string()));
+                    if let Some(s) = suggest(n, cands.iter()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.err(d);
+                    return None;
+                }
+                format!("`{n}` is not a kernel")
+            }
+            _ => "this is not a kernel".into(),
+        };
+        self.err(Diagnostic::error(codes::NOT_CALLABLE, what).at(func.span));
+        None
+    }
+
+    /// A kernel named by `name` or `module.name`.
+    pub(super) fn kernel_ref(&mut self, e: &ast::Expr) -> Option<hir::KernelId> {
+        match &e.kind {
+            AE::Name(n) => match self.ctx.lookup(n) {
+                Some(Symbol::Kernel(k)) if !self.locals.contains_key(n) => Some(*k),
+                _ => None,
+            },
+            AE::Attr(..) => {
+                let mut parts = Vec::new();
+                let mut cur = e;
+                while let AE::Attr(b, name) = &cur.kind {
+                    parts.push(name.name.clone());
+                    cur = b;
+                }
+                let AE::Name(root) = &cur.kind else {
+                    return None;
+                };
+                parts.push(root.clone());
+                parts.reverse();
+                // The longest prefix that names a module.
+                for split in (1..parts.len()).rev() {
+                    let prefix = parts[..split].join(".");
+                    if let Some(Symbol::Module(m)) = self.ctx.lookup(&prefix) {
+                        let member = &parts[split..];
+                        if member.len() != 1 {
+                            break;
+                        }
+                        let module = &self.ctx.modules[*m];
+                        return match module.scope.get(&member[0]) {
+                            Some((Symbol::Kernel(k), _)) => Some(*k),
+                            _ => {
+                                let mut d = Diagnostic::error(
+                                    codes::UNKNOWN_NAME,
+                                    format!(
+                                        "module `{}` has no kernel `{}`",
+                                        module.name, member[0]
+                                    ),
+                                )
+                                .at(e.span);
+                                if let Some(s) = suggest(&member[0], module.scope.keys()) {
+                                    d = d.help(format!("did you mean `{s}`?"));
+                                }
+                                self.err(d);
+                                None
+                            }
+                        };
+                    }
+                }
+                self.err(
+                    Diagnostic::error(
+                        codes::UNKNOWN_MODULE,
+                        format!(
+                            "`{}` is not an imported module",
+                            parts[..parts.len() - 1].join(".")
+                        ),
+                    )
+                    .at(e.span)
+                    .help(format!(
+                        "import it first: `import {}`",
+                        parts[..parts.len() - 1].join(".")
+                    )),
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn type_argument(&mut self, e: &ast::Expr) -> Option<ElemRef> {
+        match &e.kind {
+            AE::TypeLit(t) => self.elem_type_here(t),
+            AE::Name(n) => {
+                let t = ast::ElemTypeExpr {
+                    kind: ast::ElemTypeKind::Named(ast::Ident {
+                        name: n.clone(),
+                        span: e.span,
+                    }),
+                    span: e.span,
+                };
+                self.elem_type_here(&t)
+            }
+            _ => {
+                self.err(Diagnostic::error(codes::BAD_ARGS, "expected a type argument").at(e.span));
+                None
+            }
+        }
+    }
+
+    pub(super) fn cast(&mut self, to: ElemRef, args: &[ast::Arg], span: Span) -> Checked {
+        if args.len() != 1 || args[0].name.is_some() {
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, "a conversion takes exactly one value").at(span),
+            );
+            return None;
+        }
+        let (h, info) = self.expr(&args[0].value)?;
+        if let (ElemRef::Known(ScalarType::F32), Class::Int | Class::Fixed) = (&to, info.class) {
+            // Allowed: explicit conversion. Its range is checked at instantiation.
+        }
+        let class = Class::of_elem(&to);
+        Some((
+            hir::Expr {
+                kind: HE::Cast {
+                    to,
+                    arg: Box::new(h),
+                },
+                span,
+            },
+            Info {
+                shape: info.shape,
+                class,
+            },
+        ))
+    }
+
+    pub(super) fn kernel_call(
+        &mut self,
+        k: hir::KernelId,
+        type_args: Vec<ElemRef>,
+        args: &[ast::Arg],
+        span: Span,
+        results: usize,
+    ) -> Checked {
+        if self.wher.nested || self.wher.elementwise {
+            self.call_not_top_level(span);
+            return None;
+        }
+        if self.ctx.failed.contains(&k) {
+            // The callee's signature has errors, already reported.
+            return None;
+        }
+        let callee = self.ctx.kernels[k].clone();
+        if type_args.len() > callee.type_vars.len() {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!(
+                        "`{}` has {} type variable(s) but {} type argument(s) are given (give at most one per variable, in order)",
+                        callee.name,
+                        callee.type_vars.len(),
+                        type_args.len()
+                    ),
+                )
+                .at(span)
+                .with_secondary(callee.span, "declared here"),
+            );
+            return None;
+        }
+        // Match arguments to parameters.
+        let mut slots: Vec<Option<&ast::Arg>> = vec![None; callee.params.len()];
+        let mut positional = 0;
+        for a in args {
+            match &a.name {
+                None => {
+                    if positional >= callee.params.len() {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                format!(
+                                    "`{}` takes {} argument(s)",
+                                    callee.name,
+                                    callee.params.len()
+                                ),
+                            )
+                            .at(a.value.span)
+                            .label("one too many")
+                            .with_secondary(callee.span, "declared here"),
+                        );
+                        return None;
+                    }
+                    slots[positional] = Some(a);
+                    positional += 1;
+                }
+                Some(name) => match callee.params.iter().position(|p| p.name == name.name) {
+                    None => {
+                        let mut d = Diagnostic::error(
+                            codes::BAD_ARGS,
+                            format!("`{}` has no parameter `{}`", callee.name, name.name),
+                        )
+                        .at(name.span)
+                        .with_secondary(callee.span, "declared here");
+                        if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name))
+                        {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        self.err(d);
+                        return None;
+                    }
+                    Some(i) => {
+                        if slots[i].is_some() {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::BAD_ARGS,
+                                    format!("`{}` is given twice", name.name),
+                                )
+                                .at(name.span),
+                            );
+                            return None;
+                        }
+                        slots[i] = Some(a);
+                    }
+                },
+            }
+        }
+        let mut hargs = Vec::new();
+        let mut size_binding: Vec<Option<SizeExpr>> = vec![None; callee.size_vars.len()];
+        let callee_size_names: Vec<String> =
+            callee.size_vars.iter().map(|v| v.name.clone()).collect();
+        let mut shape_binding: Vec<Option<Vec<Dim>>> = vec![None; callee.shape_vars.len()];
+        let mut const_binding: HashMap<usize, SizeExpr> = HashMap::new();
+        let mut ok = true;
+        for (i, (p, slot)) in callee.params.iter().zip(&slots).enumerate() {
+            match (slot, &p.kind) {
+                (None, _) => {
+                    if p.default.is_none() {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                format!("missing argument `{}` of `{}`", p.name, callee.name),
+                            )
+                            .at(span)
+                            .with_secondary(p.span, "parameter declared here"),
+                        );
+                        ok = false;
+                    } else if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) =
+                        (&p.kind, &p.default)
+                    {
+                        if let Some(v) = s.as_const() {
+                            const_binding.insert(i, SizeExpr::Const(v));
+                        }
+                    }
+                    hargs.push(CallArg::Default);
+                }
+                (Some(a), KParamKind::Const) => match size_expr(&self.env(), &a.value) {
+                    Ok(s) if !s.mentions_loop_var() => {
+                        const_binding.insert(i, s.clone());
+                        hargs.push(CallArg::Const(s));
+                    }
+                    _ => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::NOT_CONSTANT,
+                                format!(
+                                    "`{}` is a `const` parameter: pass a compile-time integer",
+                                    p.name
+                                ),
+                            )
+                            .at(a.value.span),
+                        );
+                        ok = false;
+                        hargs.push(CallArg::Default);
+                    }
+                },
+                (Some(a), KParamKind::Value(t)) => {
+                    let Some((h, info)) = self.expr(&a.value) else {
+                        ok = false;
+                        hargs.push(CallArg::Default);
+                        continue;
+                    };
+                    let pc = Class::of_elem(&t.elem);
+                    self.check_assign_class(pc, info.class, a.value.span, &p.name);
+                    match (&t.shape, &info.shape) {
+                        (Some(ps), Some(ashape)) => {
+                            if !self.bind_shape(
+                                ps,
+                                ashape,
+                                &mut size_binding,
+                                &mut shape_binding,
+                                &const_binding,
+                                a.value.span,
+                                &p.name,
+                                &callee_size_names,
+                            ) {
+                                ok = false;
+                            }
+                        }
+                        (None, Some(_)) => {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{}` is a scalar parameter but gets a tensor", p.name),
+                                )
+                                .at(a.value.span)
+                                .with_secondary(p.span, "parameter declared here"),
+                            );
+                            ok = false;
+                        }
+                        (Some(_), None) => {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::KIND_MISMATCH,
+                                    format!("`{}` is a tensor parameter but gets a scalar", p.name),
+                                )
+                                .at(a.value.span)
+                                .with_secondary(p.span, "parameter declared here"),
+                            );
+                            ok = false;
+                        }
+                        (None, None) => {}
+                    }
+                    hargs.push(CallArg::Value(h));
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if callee.results.len() != results {
+            if results == 1 {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("`{}` returns {} values", callee.name, callee.results.len()),
+                    )
+                    .at(span)
+                    .help("unpack them: `a, b = kernel(...)`"),
+                );
+            } else {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!(
+                            "`{}` returns {} value(s), not {results}",
+                            callee.name,
+                            callee.results.len()
+                        ),
+                    )
+                    .at(span),
+                );
+            }
+            return None;
+        }
+        let mut shapes = Vec::new();
+        for r in &callee.results {
+            shapes.push(
+                r.shape
+                    .as_ref()
+                    .and_then(|s| subst_shape(s, &size_binding, &shape_binding, &const_binding)),
+            );
+        }
+        for shape in shapes.iter().flatten() {
+            for d in shape {
+                if let Dim::Size(sz) = d {
+                    if let Some(v) = sz.normalize().as_const() {
+                        if v < 1 {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::BAD_DIM,
+                                    format!(
+                                        "the result of `{}` would have a dimension of {v}",
+                                        callee.name
+                                    ),
+                                )
+                                .at(span)
+                                .with_secondary(callee.span, "its result shape is declared here")
+                                .help("dimensions must be positive: check the argument shapes"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        let class = callee
+            .results
+            .first()
+            .map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
+        let first_shape = shapes.first().cloned().flatten();
+        if results > 1 {
+            self.last_call_result_shapes = Some(shapes);
+        }
+        Some((
+            hir::Expr {
+                kind: HE::Call {
+                    kernel: k,
+                    type_args,
+                    args: hargs,
+                },
+                span,
+            },
+            Info {
+                shape: first_shape,
+                class,
+            },
+        ))
+    }
+}

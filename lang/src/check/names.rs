@@ -1,0 +1,198 @@
+//! Names in expressions: what a bare name stands for (lambda parameter, loop variable,
+//! local, parameter, size, module symbol) and the errors for names that are no values.
+
+use super::{Checked, Checker, Class, Info, BUILTINS};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::{self, Dim, ExprKind as HE, HUnaryOp, KParamKind};
+use crate::resolve::{suggest, Symbol};
+use crate::span::Span;
+use crate::sym::SizeExpr;
+
+impl Checker<'_, '_> {
+    pub(super) fn lookup_value_name(&self, n: &str) -> Option<()> {
+        if self.k.params.iter().any(|p| p.name == n) || self.ctx.lookup(n).is_some() {
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn name(&mut self, n: &str, span: Span) -> Checked {
+        if self.poisoned.contains(n) && !self.locals.contains_key(n) {
+            return None;
+        }
+        let mk = |kind: HE| hir::Expr { kind, span };
+        if let Some((_, idx, info, _)) = self.lambda_scope.iter().rev().find(|(name, ..)| name == n)
+        {
+            let class = info.class;
+            return Some((mk(HE::LambdaParam(*idx)), Info::scalar(class)));
+        }
+        if let Some((_, v)) = self.loop_scope.iter().rev().find(|(name, _)| name == n) {
+            return Some((mk(HE::LoopVar(*v)), Info::scalar(Class::Int)));
+        }
+        if let Some(&id) = self.locals.get(n) {
+            let shape = self.local_shape[id].clone();
+            if shape.is_none() && !self.assigned.contains(&id) {
+                self.err(
+                    Diagnostic::error(codes::USE_BEFORE_ASSIGN, format!("`{n}` may be used before it is assigned"))
+                        .at(span)
+                        .with_secondary(self.k.locals[id].span, "declared here")
+                        .note("a value assigned only inside a loop or in some branches of an `if` is not known to exist afterwards"),
+                );
+                return None;
+            }
+            return Some((
+                mk(HE::Local(id)),
+                Info {
+                    shape,
+                    class: self.local_class[id],
+                },
+            ));
+        }
+        if let Some(pi) = self.k.params.iter().position(|p| p.name == n) {
+            return match &self.k.params[pi].kind {
+                KParamKind::Const => Some((
+                    mk(HE::Size(SizeExpr::ConstParam(pi))),
+                    Info::scalar(Class::Int),
+                )),
+                KParamKind::Value(t) => {
+                    let class = Class::of_elem(&t.elem);
+                    Some((
+                        mk(HE::Param(pi)),
+                        Info {
+                            shape: t.shape.clone(),
+                            class,
+                        },
+                    ))
+                }
+            };
+        }
+        if let Some(i) = self.k.size_vars.iter().position(|v| v.name == n) {
+            return Some((mk(HE::Size(SizeExpr::Var(i))), Info::scalar(Class::Int)));
+        }
+        if self.k.type_vars.iter().any(|v| v.name == n) {
+            self.err(
+                Diagnostic::error(
+                    codes::WRONG_NAME_KIND,
+                    format!("`{n}` is a type variable, not a value"),
+                )
+                .at(span)
+                .help(format!("to convert a value to it, call it: `{n}(x)`")),
+            );
+            return None;
+        }
+        match self.ctx.lookup(n).cloned() {
+            Some(Symbol::Global(g)) => {
+                let gl = &self.ctx.globals[g];
+                let shape = (!gl.shape.is_empty()).then(|| {
+                    gl.shape
+                        .iter()
+                        .map(|&d| Dim::Size(SizeExpr::Const(d as i64)))
+                        .collect()
+                });
+                Some((
+                    mk(HE::Global(g)),
+                    Info {
+                        shape,
+                        class: Class::of(&gl.elem),
+                    },
+                ))
+            }
+            Some(Symbol::RealConst(text)) => {
+                let (neg, body) = match text.strip_prefix('-') {
+                    Some(b) => (true, b.to_string()),
+                    None => (false, text.clone()),
+                };
+                let (lit, class) = match body.parse::<u128>() {
+                    Ok(v) => (mk(HE::Int(v)), Class::IntLit),
+                    Err(_) => (mk(HE::Real(body)), Class::RealLit),
+                };
+                let e = if neg {
+                    mk(HE::Unary(HUnaryOp::Neg, Box::new(lit)))
+                } else {
+                    lit
+                };
+                Some((e, Info::scalar(class)))
+            }
+            Some(Symbol::Const(v)) => {
+                Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))
+                    .filter(|_| v >= 0)
+                    .or_else(|| {
+                        Some((
+                            mk(HE::Unary(
+                                HUnaryOp::Neg,
+                                Box::new(mk(HE::Int(v.unsigned_abs() as u128))),
+                            )),
+                            Info::scalar(Class::IntLit),
+                        ))
+                    })
+            }
+            Some(Symbol::Kernel(_)) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("kernel `{n}` is used as a value"),
+                    )
+                    .at(span)
+                    .help(format!("call it: `{n}(...)`")),
+                );
+                None
+            }
+            Some(Symbol::Alias(..)) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("`{n}` is a type, not a value"),
+                    )
+                    .at(span)
+                    .help(format!("to convert a value, call the type: `{n}(x)`")),
+                );
+                None
+            }
+            Some(Symbol::Module(_)) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::WRONG_NAME_KIND,
+                        format!("`{n}` is a module, not a value"),
+                    )
+                    .at(span),
+                );
+                None
+            }
+            None => {
+                if BUILTINS.contains(&n) {
+                    self.err(
+                        Diagnostic::error(
+                            codes::WRONG_NAME_KIND,
+                            format!("`{n}` is a builtin function"),
+                        )
+                        .at(span)
+                        .help(format!("call it: `{n}(...)`")),
+                    );
+                    return None;
+                }
+                let mut d =
+                    Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(span);
+                if let Some(def) = self.assigned_anywhere.get(n) {
+                    if def.start > span.start {
+                        d = d
+                            .with_secondary(*def, "assigned only later, here")
+                            .help("assign it before this use");
+                        self.err(d);
+                        return None;
+                    }
+                }
+                let mut cands: Vec<String> = self.locals.keys().cloned().collect();
+                cands.extend(self.k.params.iter().map(|p| p.name.clone()));
+                cands.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
+                cands.extend(self.k.size_vars.iter().map(|v| v.name.clone()));
+                cands.extend(self.ctx.visible_names());
+                if let Some(s) = suggest(n, cands.iter()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.err(d);
+                None
+            }
+        }
+    }
+}

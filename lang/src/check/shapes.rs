@@ -1,0 +1,257 @@
+//! Shapes: symbolic comparison, broadcasting of operands, binding a callee's size and
+//! shape variables at a call, and printing sizes and shapes in messages.
+
+use super::{Checker, Info};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::Dim;
+use crate::span::Span;
+use crate::sym::{SizeExpr, SizeOp};
+use std::collections::HashMap;
+
+impl Checker<'_, '_> {
+    pub(super) fn show_size(&self, s: &SizeExpr) -> String {
+        let names: Vec<String> = self.k.size_vars.iter().map(|v| v.name.clone()).collect();
+        let loops: Vec<String> = self.k.loop_vars.iter().map(|v| v.name.clone()).collect();
+        show_size_named(s, &names, &loops, &|i| self.const_param_name(i))
+    }
+
+    pub(super) fn show_shape(&self, dims: &[Dim]) -> String {
+        let parts: Vec<String> = dims
+            .iter()
+            .map(|d| match d {
+                Dim::Size(s) => self.show_size(s),
+                Dim::Rest(v) => format!("*{}", self.k.shape_vars[*v].name),
+            })
+            .collect();
+        format!("[{}]", parts.join(", "))
+    }
+
+    pub(super) fn same_shape(&mut self, want: &[Dim], got: &[Dim], span: Span, what: &str) -> bool {
+        let ok = want.len() == got.len()
+            && want.iter().zip(got).all(|(a, b)| match (a, b) {
+                (Dim::Size(x), Dim::Size(y)) => x.same_as(y),
+                (Dim::Rest(x), Dim::Rest(y)) => x == y,
+                _ => false,
+            });
+        if !ok {
+            let certain = want.len() != got.len()
+                || want.iter().zip(got).any(|(a, b)| matches!((a, b), (Dim::Size(x), Dim::Size(y)) if x.certainly_differs(y)));
+            let msg = format!(
+                "shape {} does not match {what}, {}",
+                self.show_shape(got),
+                self.show_shape(want)
+            );
+            let mut d = Diagnostic::error(codes::SHAPE_MISMATCH, msg).at(span);
+            if !certain {
+                d = d.note("kiln compares dimensions symbolically and could not prove these equal")
+                    .help("if they are always equal, write them the same way or bind them to the same size variable");
+            }
+            self.err(d);
+        }
+        ok
+    }
+
+    pub(super) fn broadcast(&mut self, a: &Info, b: &Info, span: Span) -> Option<Option<Vec<Dim>>> {
+        match (&a.shape, &b.shape) {
+            (None, None) => Some(None),
+            (Some(s), None) | (None, Some(s)) => Some(Some(s.clone())),
+            (Some(x), Some(y)) => {
+                if self.same_shape(x, y, span, "the other operand's shape") {
+                    Some(Some(x.clone()))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Binds the callee's size variables from an argument's shape and checks the rest.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn bind_shape(
+        &mut self,
+        param: &[Dim],
+        arg: &[Dim],
+        sizes: &mut [Option<SizeExpr>],
+        shapes: &mut [Option<Vec<Dim>>],
+        consts: &HashMap<usize, SizeExpr>,
+        span: Span,
+        pname: &str,
+        size_names: &[String],
+    ) -> bool {
+        let rest_pos = param.iter().position(|d| matches!(d, Dim::Rest(_)));
+        let arg_has_rest = arg.iter().any(|d| matches!(d, Dim::Rest(_)));
+        let fits = match rest_pos {
+            None => param.len() == arg.len(),
+            Some(_) => arg.len() + 1 >= param.len(),
+        };
+        if !fits && !arg_has_rest {
+            self.err(
+                Diagnostic::error(
+                    codes::SHAPE_MISMATCH,
+                    format!(
+                        "`{pname}` expects a tensor of rank {}, got {}",
+                        param.len(),
+                        self.show_shape(arg)
+                    ),
+                )
+                .at(span),
+            );
+            return false;
+        }
+        let mut ai = 0;
+        for (pi, d) in param.iter().enumerate() {
+            match d {
+                Dim::Rest(v) => {
+                    let after = param.len() - pi - 1;
+                    let take = arg.len().saturating_sub(ai + after);
+                    let part = arg[ai..ai + take].to_vec();
+                    ai += take;
+                    match &shapes[*v] {
+                        None => shapes[*v] = Some(part),
+                        Some(prev) => {
+                            let prev = prev.clone();
+                            if !self.same_shape(
+                                &prev,
+                                &part,
+                                span,
+                                &format!("the shape bound to `*{}`", "S"),
+                            ) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                Dim::Size(s) => {
+                    let Some(ad) = arg.get(ai) else { return false };
+                    ai += 1;
+                    let Dim::Size(a) = ad else {
+                        // An argument of generic rank: checked at instantiation.
+                        return true;
+                    };
+                    if let SizeExpr::Var(v) = s {
+                        match &sizes[*v] {
+                            None => {
+                                sizes[*v] = Some(a.clone());
+                                continue;
+                            }
+                            Some(prev) => {
+                                let prev = prev.clone();
+                                if !prev.same_as(a) {
+                                    let certain = prev.certainly_differs(a);
+                                    let var = size_names.get(*v).cloned().unwrap_or_default();
+                                    let mut diag = Diagnostic::error(
+                                        codes::SIZE_CONFLICT,
+                                        format!(
+                                            "size `{var}` is {} from an earlier argument but {} from `{pname}`",
+                                            self.show_size(&prev),
+                                            self.show_size(a),
+                                        ),
+                                    )
+                                    .at(span);
+                                    if !certain {
+                                        diag = diag.note("kiln compares dimensions symbolically and could not prove these equal");
+                                    }
+                                    self.err(diag);
+                                    return false;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    if let Some(want) = subst_size(s, sizes, consts) {
+                        if !want.same_as(a) {
+                            self.err(
+                                Diagnostic::error(
+                                    codes::SHAPE_MISMATCH,
+                                    format!(
+                                        "`{pname}` needs a dimension of {} here, got {}",
+                                        self.show_size(&want),
+                                        self.show_size(a)
+                                    ),
+                                )
+                                .at(span),
+                            );
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Replaces the callee's symbols by the caller's expressions. `None` if one is unbound.
+pub(super) fn subst_size(
+    s: &SizeExpr,
+    sizes: &[Option<SizeExpr>],
+    consts: &HashMap<usize, SizeExpr>,
+) -> Option<SizeExpr> {
+    Some(match s {
+        SizeExpr::Const(c) => SizeExpr::Const(*c),
+        SizeExpr::Var(v) => sizes.get(*v)?.clone()?,
+        SizeExpr::ConstParam(p) => consts.get(p)?.clone(),
+        SizeExpr::LoopVar(_) => return None,
+        SizeExpr::Binary(op, a, b) => SizeExpr::bin(
+            *op,
+            subst_size(a, sizes, consts)?,
+            subst_size(b, sizes, consts)?,
+        ),
+    })
+}
+
+pub(super) fn subst_shape(
+    shape: &[Dim],
+    sizes: &[Option<SizeExpr>],
+    shapes: &[Option<Vec<Dim>>],
+    consts: &HashMap<usize, SizeExpr>,
+) -> Option<Vec<Dim>> {
+    let mut out = Vec::new();
+    for d in shape {
+        match d {
+            Dim::Size(s) => out.push(Dim::Size(simplify(&subst_size(s, sizes, consts)?))),
+            Dim::Rest(v) => out.extend(shapes.get(*v)?.clone()?),
+        }
+    }
+    Some(out)
+}
+
+/// A constant-folded copy (so that `3` prints as `3`, not `(i + 3) - i`).
+pub(super) fn simplify(s: &SizeExpr) -> SizeExpr {
+    match s.normalize().as_const() {
+        Some(c) => SizeExpr::Const(c),
+        None => s.clone(),
+    }
+}
+
+pub(super) fn show_size_named(
+    s: &SizeExpr,
+    names: &[String],
+    loops: &[String],
+    consts: &dyn Fn(usize) -> String,
+) -> String {
+    match s {
+        SizeExpr::Const(c) => c.to_string(),
+        SizeExpr::Var(v) => names.get(*v).cloned().unwrap_or_else(|| "?".into()),
+        SizeExpr::ConstParam(p) => consts(*p),
+        SizeExpr::LoopVar(v) => loops.get(*v).cloned().unwrap_or_else(|| "?".into()),
+        SizeExpr::Binary(op, a, b) => {
+            let o = match op {
+                SizeOp::Add => "+",
+                SizeOp::Sub => "-",
+                SizeOp::Mul => "*",
+                SizeOp::FloorDiv => "//",
+                SizeOp::Mod => "%",
+            };
+            let wrap = |e: &SizeExpr| {
+                let t = show_size_named(e, names, loops, consts);
+                if matches!(e, SizeExpr::Binary(..)) {
+                    format!("({t})")
+                } else {
+                    t
+                }
+            };
+            format!("{} {o} {}", wrap(a), wrap(b))
+        }
+    }
+}
