@@ -297,6 +297,39 @@ pub fn binary(op: Binary, a: Class, b: Class) -> Result<Class, Refusal> {
     }
 }
 
+/// The rule for values that must have one class: the branches of `t if c else e`, the
+/// arguments of `min` / `max`. `what` names them in the message ("the branches"). Gives
+/// the common class (literals adapt to the other value).
+pub fn agree(what: &str, a: Class, b: Class) -> Result<Class, Refusal> {
+    use Class::*;
+    let refuse = |code, message: String| {
+        let mut r = Refusal::new(code, message, Place::Left);
+        r.secondary = Some((Place::Right, "this one"));
+        r
+    };
+    Ok(match (a, b) {
+        (Unknown, _) | (_, Unknown) => Unknown,
+        (x, y) if x == y => x,
+        (Bool, _) | (_, Bool) => {
+            return Err(refuse(
+                codes::TYPE_MISMATCH,
+                format!("{what} are {} and {}", a.name(), b.name()),
+            ))
+        }
+        (F32, IntLit | RealLit) | (IntLit | RealLit, F32) => F32,
+        (F32, _) | (_, F32) => {
+            return Err(refuse(
+                codes::MIXED_FLOAT,
+                format!("{what} mix f32 with an exact type"),
+            )
+            .help("convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"))
+        }
+        (Int, IntLit) | (IntLit, Int) => Int,
+        (IntLit, RealLit) | (RealLit, IntLit) => RealLit,
+        _ => Fixed,
+    })
+}
+
 fn is_bitwise(op: BinOp) -> bool {
     matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor)
 }
@@ -514,6 +547,23 @@ mod tests {
         assert_eq!(r.secondary, Some((Place::Left, "this is exact")));
         let r = binary(CmpOp::Lt.into(), Class::F32, Class::Int).unwrap_err();
         assert_eq!(r.code, codes::MIXED_FLOAT);
+    }
+
+    #[test]
+    fn values_that_must_agree() {
+        assert_eq!(
+            agree("the branches", Class::Int, Class::IntLit),
+            Ok(Class::Int)
+        );
+        assert_eq!(
+            agree("the branches", Class::RealLit, Class::F32),
+            Ok(Class::F32)
+        );
+        let r = agree("the branches", Class::Fixed, Class::F32).unwrap_err();
+        assert_eq!(r.code, codes::MIXED_FLOAT);
+        assert_eq!(r.message, "the branches mix f32 with an exact type");
+        let r = agree("the arguments of `max`", Class::Bool, Class::Int).unwrap_err();
+        assert_eq!(r.code, codes::TYPE_MISMATCH);
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn resolve_signatures(
     for &m in order {
         for (id, k) in kernel_items(modules, m) {
             let before = diags.error_count();
-            let sig = resolve_signature(modules, m, k, program, diags);
+            let sig = resolve_signature(modules, m, k, diags);
             if diags.error_count() > before {
                 failed.insert(id);
             }

@@ -1,10 +1,10 @@
 //! Assignments: to a name (a new or existing local), to elements or slices of a local
 //! tensor, and tuple unpacking of a kernel call; the element classes locals take.
 
-use super::{Checker, Class};
+use super::{Checker, Class, Info};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
-use crate::hir::{ExprKind as HE, Place, StmtKind as HS};
+use crate::hir::{Dim, ExprKind as HE, Place, StmtKind as HS};
 use crate::span::Span;
 
 impl Checker<'_, '_> {
@@ -47,160 +47,20 @@ impl Checker<'_, '_> {
             AE::Name(n) => {
                 let Some((vh, vinfo)) = self.expr(value) else {
                     // Later uses of the name would only repeat the error.
-                    if !self.locals.contains_key(n) {
-                        self.poisoned.insert(n.clone());
-                    }
+                    self.poison_if_new(n);
                     return None;
                 };
-                if let Some(&id) = self.locals.get(n) {
-                    let lshape = self.local_shape[id].clone();
-                    match (&lshape, &vinfo.shape) {
-                        (None, Some(_)) => {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::KIND_MISMATCH,
-                                    format!("`{n}` is a scalar but gets a tensor"),
-                                )
-                                .at(value.span)
-                                .with_secondary(self.k.locals[id].span, "first assigned here"),
-                            );
-                            return None;
-                        }
-                        (Some(ls), vs) => {
-                            if let Some(vs) = vs {
-                                self.same_shape(ls, vs, value.span, &format!("`{n}`"));
-                            }
-                            if self.wher.nested && self.k.locals[id].declared.is_none() {
-                                self.err(
-                                    Diagnostic::error(codes::UNSUPPORTED, "whole-tensor assignment inside a loop or branch")
-                                        .at(span)
-                                        .help("assign slices or elements (`y[i] = ...`), or move the assignment to the top level"),
-                                );
-                                return None;
-                            }
-                        }
-                        (None, None) => {}
-                    }
-                    let declared = self.k.locals[id].declared.is_some();
-                    if declared {
-                        let lc = self.local_class[id];
-                        self.check_assign_class(lc, vinfo.class, value.span, n);
-                    } else {
-                        let merged = self.merge_inferred_class(id, vinfo.class, value.span)?;
-                        self.local_class[id] = merged;
-                    }
-                    self.assigned.insert(id);
-                    Some(HS::Assign {
-                        target: Place::Local(id),
-                        value: vh,
-                    })
-                } else {
-                    if !self.check_new_local_name(n, target.span) {
-                        return None;
-                    }
-                    if vinfo.shape.is_some() && self.wher.nested {
-                        self.err(
-                            Diagnostic::error(codes::UNSUPPORTED, "a new tensor cannot be created inside a loop or branch")
-                                .at(span)
-                                .help("declare the tensor at the top level (`t: T[N]`) and assign its elements here"),
-                        );
-                        return None;
-                    }
-                    let class = match vinfo.class {
-                        Class::IntLit => Class::Int,
-                        Class::RealLit => Class::Fixed,
-                        c => c,
-                    };
-                    let id = self.new_local(n, target.span, None, vinfo.shape.clone(), class);
-                    self.assigned.insert(id);
-                    Some(HS::Assign {
-                        target: Place::Local(id),
-                        value: vh,
-                    })
-                }
-            }
-            AE::Index { base, subs } => {
-                let AE::Name(n) = &base.kind else {
-                    self.err(
-                        Diagnostic::error(
-                            codes::READ_ONLY,
-                            "only local tensors can be assigned to",
-                        )
-                        .at(base.span),
-                    );
-                    return None;
+                let id = match self.locals.get(n) {
+                    Some(&id) => self.reassign(id, n, &vinfo, value.span, span)?,
+                    None => self.assign_new(n, target.span, &vinfo, span)?,
                 };
-                let Some(&id) = self.locals.get(n) else {
-                    let what = if self.lookup_value_name(n).is_some() {
-                        "parameters are read-only"
-                    } else {
-                        "it is not a local tensor"
-                    };
-                    self.err(
-                        Diagnostic::error(
-                            codes::READ_ONLY,
-                            format!("cannot assign to elements of `{n}`: {what}"),
-                        )
-                        .at(base.span)
-                        .help(format!("declare a local tensor first: `{n}_out: T[...]`")),
-                    );
-                    return None;
-                };
-                let Some(lshape) = self.local_shape[id].clone() else {
-                    self.err(
-                        Diagnostic::error(
-                            codes::KIND_MISMATCH,
-                            format!("`{n}` is a scalar and cannot be indexed"),
-                        )
-                        .at(target.span),
-                    );
-                    return None;
-                };
-                if self.k.locals[id].declared.is_none() {
-                    self.err(
-                        Diagnostic::error(
-                            codes::NEEDS_ELEM_TYPE,
-                            format!(
-                                "elements of `{n}` are written, so `{n}` needs a declared type"
-                            ),
-                        )
-                        .at(target.span)
-                        .with_secondary(
-                            self.k.locals[id].span,
-                            "its type is inferred from this assignment",
-                        )
-                        .help(format!("declare it: `{n}: T[...]`")),
-                    );
-                    return None;
-                }
-                let (hsubs, region) = self.subscripts(&lshape, subs, target.span)?;
-                let (vh, vinfo) = self.expr(value)?;
-                let lc = self.local_class[id];
-                self.check_assign_class(lc, vinfo.class, value.span, n);
-                match (&region, &vinfo.shape) {
-                    (None, Some(_)) => {
-                        self.err(
-                            Diagnostic::error(
-                                codes::KIND_MISMATCH,
-                                format!("an element of `{n}` gets a tensor"),
-                            )
-                            .at(value.span),
-                        );
-                        return None;
-                    }
-                    (Some(r), Some(v)) => {
-                        self.same_shape(r, v, value.span, "the assigned region");
-                    }
-                    _ => {}
-                }
+                self.assigned.insert(id);
                 Some(HS::Assign {
-                    target: Place::Index {
-                        local: id,
-                        subs: hsubs,
-                    },
+                    target: Place::Local(id),
                     value: vh,
                 })
             }
+            AE::Index { base, subs } => self.assign_elements(base, subs, target.span, value),
             _ => {
                 self.err(
                     Diagnostic::error(codes::READ_ONLY, "this cannot be assigned to")
@@ -210,6 +70,178 @@ impl Checker<'_, '_> {
                 None
             }
         }
+    }
+
+    /// Marks `n` as a name whose definition failed, unless it is already a local.
+    fn poison_if_new(&mut self, n: &str) {
+        if !self.locals.contains_key(n) {
+            self.poisoned.insert(n.to_string());
+        }
+    }
+
+    /// `n = value` for an existing local `id`: the value must fit its shape and class.
+    fn reassign(
+        &mut self,
+        id: usize,
+        n: &str,
+        vinfo: &Info,
+        value_span: Span,
+        span: Span,
+    ) -> Option<usize> {
+        let lshape = self.local_shape[id].clone();
+        match (&lshape, &vinfo.shape) {
+            (None, Some(_)) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::KIND_MISMATCH,
+                        format!("`{n}` is a scalar but gets a tensor"),
+                    )
+                    .at(value_span)
+                    .with_secondary(self.k.locals[id].span, "first assigned here"),
+                );
+                return None;
+            }
+            (Some(ls), vs) => {
+                if let Some(vs) = vs {
+                    self.same_shape(ls, vs, value_span, &format!("`{n}`"));
+                }
+                if self.wher.nested && self.k.locals[id].declared.is_none() {
+                    self.err(
+                        Diagnostic::error(codes::UNSUPPORTED, "whole-tensor assignment inside a loop or branch")
+                            .at(span)
+                            .help("assign slices or elements (`y[i] = ...`), or move the assignment to the top level"),
+                    );
+                    return None;
+                }
+            }
+            (None, None) => {}
+        }
+        if self.k.locals[id].declared.is_some() {
+            let lc = self.local_class[id];
+            self.check_assign_class(lc, vinfo.class, value_span, n);
+        } else {
+            let merged = self.merge_inferred_class(id, vinfo.class, value_span)?;
+            self.local_class[id] = merged;
+        }
+        Some(id)
+    }
+
+    /// `n = value` that makes a new local (at `name_span`).
+    fn assign_new(&mut self, n: &str, name_span: Span, vinfo: &Info, span: Span) -> Option<usize> {
+        if !self.check_new_local_name(n, name_span) {
+            return None;
+        }
+        if vinfo.shape.is_some() && self.wher.nested {
+            self.err(
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    "a new tensor cannot be created inside a loop or branch",
+                )
+                .at(span)
+                .help(
+                    "declare the tensor at the top level (`t: T[N]`) and assign its elements here",
+                ),
+            );
+            return None;
+        }
+        let class = vinfo.class.materialized();
+        Some(self.new_local(n, name_span, None, vinfo.shape.clone(), class))
+    }
+
+    /// `base[subs] = value`: writes elements or a region of a declared local tensor.
+    fn assign_elements(
+        &mut self,
+        base: &ast::Expr,
+        subs: &[ast::Subscript],
+        target_span: Span,
+        value: &ast::Expr,
+    ) -> Option<HS> {
+        let (n, id, lshape) = self.written_tensor(base, target_span)?;
+        let (hsubs, region) = self.subscripts(&lshape, subs, target_span)?;
+        let (vh, vinfo) = self.expr(value)?;
+        let lc = self.local_class[id];
+        self.check_assign_class(lc, vinfo.class, value.span, &n);
+        match (&region, &vinfo.shape) {
+            (None, Some(_)) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::KIND_MISMATCH,
+                        format!("an element of `{n}` gets a tensor"),
+                    )
+                    .at(value.span),
+                );
+                return None;
+            }
+            (Some(r), Some(v)) => {
+                self.same_shape(r, v, value.span, "the assigned region");
+            }
+            _ => {}
+        }
+        Some(HS::Assign {
+            target: Place::Index {
+                local: id,
+                subs: hsubs,
+            },
+            value: vh,
+        })
+    }
+
+    /// The local tensor whose elements an assignment writes: its name, id and shape. It
+    /// must be a local (not a parameter), a tensor, and have a declared type.
+    fn written_tensor(
+        &mut self,
+        base: &ast::Expr,
+        target_span: Span,
+    ) -> Option<(String, usize, Vec<Dim>)> {
+        let AE::Name(n) = &base.kind else {
+            self.err(
+                Diagnostic::error(codes::READ_ONLY, "only local tensors can be assigned to")
+                    .at(base.span),
+            );
+            return None;
+        };
+        let Some(&id) = self.locals.get(n) else {
+            let what = if self.lookup_value_name(n).is_some() {
+                "parameters are read-only"
+            } else {
+                "it is not a local tensor"
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::READ_ONLY,
+                    format!("cannot assign to elements of `{n}`: {what}"),
+                )
+                .at(base.span)
+                .help(format!("declare a local tensor first: `{n}_out: T[...]`")),
+            );
+            return None;
+        };
+        let Some(lshape) = self.local_shape[id].clone() else {
+            self.err(
+                Diagnostic::error(
+                    codes::KIND_MISMATCH,
+                    format!("`{n}` is a scalar and cannot be indexed"),
+                )
+                .at(target_span),
+            );
+            return None;
+        };
+        if self.k.locals[id].declared.is_none() {
+            self.err(
+                Diagnostic::error(
+                    codes::NEEDS_ELEM_TYPE,
+                    format!("elements of `{n}` are written, so `{n}` needs a declared type"),
+                )
+                .at(target_span)
+                .with_secondary(
+                    self.k.locals[id].span,
+                    "its type is inferred from this assignment",
+                )
+                .help(format!("declare it: `{n}: T[...]`")),
+            );
+            return None;
+        }
+        Some((n.clone(), id, lshape))
     }
 
     pub(super) fn merge_inferred_class(
@@ -287,9 +319,7 @@ impl Checker<'_, '_> {
         let Some((vh, _)) = self.expr_multi(value, targets.len()) else {
             for t in targets {
                 if let AE::Name(n) = &t.kind {
-                    if !self.locals.contains_key(n) {
-                        self.poisoned.insert(n.clone());
-                    }
+                    self.poison_if_new(n);
                 }
             }
             return None;

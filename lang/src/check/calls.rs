@@ -2,16 +2,14 @@
 //! (`k`, `module.k`, `k[T]`), conversions, and kernel calls: matching arguments to
 //! parameters, binding sizes, result shapes.
 
-use super::shapes::subst_shape;
-use super::{Checked, Checker, Class, Info, BUILTINS};
+use super::shapes::CallBinding;
+use super::{mk, Checked, Checker, Class, Info, BUILTINS};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, CallArg, Dim, ElemRef, ExprKind as HE, KParamKind};
 use crate::resolve::{size_expr, suggest, Symbol};
 use crate::span::Span;
 use crate::sym::SizeExpr;
-use kiln_numeric::ScalarType;
-use std::collections::HashMap;
 
 impl Checker<'_, '_> {
     pub(super) fn call_not_top_level(&mut self, span: Span) {
@@ -70,20 +68,7 @@ impl Checker<'_, '_> {
         // Explicit type arguments: `k[T1, T2](...)`.
         if let AE::Index { base, subs } = &func.kind {
             if let Some(k) = self.kernel_ref(base) {
-                let mut targs = Vec::new();
-                for s in subs {
-                    let ast::Subscript::Index(e) = s else {
-                        self.err(
-                            Diagnostic::error(
-                                codes::BAD_ARGS,
-                                "type arguments are types, not slices",
-                            )
-                            .at(s.span()),
-                        );
-                        return None;
-                    };
-                    targs.push(self.type_argument(e)?);
-                }
+                let targs = self.type_arguments(subs)?;
                 return self.kernel_call(k, targs, args, span, results);
             }
         }
@@ -94,6 +79,12 @@ impl Checker<'_, '_> {
             // kernel_ref reported what went wrong.
             return None;
         }
+        self.not_callable(func);
+        None
+    }
+
+    /// Reports a call of something that is no kernel, builtin or type.
+    fn not_callable(&mut self, func: &ast::Expr) {
         let what = match &func.kind {
             AE::Name(n) if self.locals.contains_key(n) => {
                 format!("`{n}` is a local value, not a kernel")
@@ -101,27 +92,40 @@ impl Checker<'_, '_> {
             AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => {
                 format!("`{n}` is a parameter, not a kernel")
             }
-            AE::Name(n) => {
-                if self.ctx.lookup(n).is_none() {
-                    let mut d = Diagnostic::error(
-                        codes::UNKNOWN_NAME,
-                        format!("unknown kernel or function `{n}`"),
-                    )
-                    .at(func.span);
-                    let mut cands: Vec<String> = self.ctx.visible_names();
-                    cands.extend(BUILTINS.iter().map(|s| s.to_string()));
-                    if let Some(s) = suggest(n, cands.iter()) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    self.err(d);
-                    return None;
+            AE::Name(n) if self.ctx.lookup(n).is_none() => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_NAME,
+                    format!("unknown kernel or function `{n}`"),
+                )
+                .at(func.span);
+                let mut cands: Vec<String> = self.ctx.visible_names();
+                cands.extend(BUILTINS.iter().map(|s| s.to_string()));
+                if let Some(s) = suggest(n, cands.iter()) {
+                    d = d.help(format!("did you mean `{s}`?"));
                 }
-                format!("`{n}` is not a kernel")
+                self.err(d);
+                return;
             }
+            AE::Name(n) => format!("`{n}` is not a kernel"),
             _ => "this is not a kernel".into(),
         };
         self.err(Diagnostic::error(codes::NOT_CALLABLE, what).at(func.span));
-        None
+    }
+
+    /// The type arguments `[T1, T2]` of a kernel call.
+    fn type_arguments(&mut self, subs: &[ast::Subscript]) -> Option<Vec<ElemRef>> {
+        let mut targs = Vec::new();
+        for s in subs {
+            let ast::Subscript::Index(e) = s else {
+                self.err(
+                    Diagnostic::error(codes::BAD_ARGS, "type arguments are types, not slices")
+                        .at(s.span()),
+                );
+                return None;
+            };
+            targs.push(self.type_argument(e)?);
+        }
+        Some(targs)
     }
 
     /// A kernel named by `name` or `module.name`.
@@ -220,9 +224,8 @@ impl Checker<'_, '_> {
             return None;
         }
         let (h, info) = self.expr(&args[0].value)?;
-        if let (ElemRef::Known(ScalarType::F32), Class::Int | Class::Fixed) = (&to, info.class) {
-            // Allowed: explicit conversion. Its range is checked at instantiation.
-        }
+        // Any class converts to any other explicitly (an exact value to f32 too: its range
+        // is checked at instantiation).
         let class = Class::of_elem(&to);
         Some((
             hir::Expr {
@@ -272,13 +275,52 @@ impl Checker<'_, '_> {
             );
             return None;
         }
-        // Match arguments to parameters.
+        let slots = self.match_args(&callee, args)?;
+        let mut binding = CallBinding::new(&callee);
+        let mut hargs = Vec::new();
+        let mut ok = true;
+        for (i, (p, slot)) in callee.params.iter().zip(&slots).enumerate() {
+            match self.bind_arg(&callee, i, p, *slot, &mut binding, span) {
+                Some(a) => hargs.push(a),
+                None => ok = false,
+            }
+        }
+        if !ok || !self.check_result_count(&callee, results, span) {
+            return None;
+        }
+        let shapes = self.result_shapes(&callee, &binding, span)?;
+        let class = callee
+            .results
+            .first()
+            .map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
+        let first_shape = shapes.first().cloned().flatten();
+        if results > 1 {
+            self.last_call_result_shapes = Some(shapes);
+        }
+        let e = HE::Call {
+            kernel: k,
+            type_args,
+            args: hargs,
+        };
+        let info = Info {
+            shape: first_shape,
+            class,
+        };
+        Some((mk(e, span), info))
+    }
+
+    /// The argument given for each parameter of `callee`, positionally or by name.
+    fn match_args<'e>(
+        &mut self,
+        callee: &hir::Kernel,
+        args: &'e [ast::Arg],
+    ) -> Option<Vec<Option<&'e ast::Arg>>> {
         let mut slots: Vec<Option<&ast::Arg>> = vec![None; callee.params.len()];
-        let mut positional = 0;
+        let mut positions = 0..callee.params.len();
         for a in args {
-            match &a.name {
+            let i = match &a.name {
                 None => {
-                    if positional >= callee.params.len() {
+                    let Some(i) = positions.next() else {
                         self.err(
                             Diagnostic::error(
                                 codes::BAD_ARGS,
@@ -293,221 +335,181 @@ impl Checker<'_, '_> {
                             .with_secondary(callee.span, "declared here"),
                         );
                         return None;
-                    }
-                    slots[positional] = Some(a);
-                    positional += 1;
-                }
-                Some(name) => match callee.params.iter().position(|p| p.name == name.name) {
-                    None => {
-                        let mut d = Diagnostic::error(
-                            codes::BAD_ARGS,
-                            format!("`{}` has no parameter `{}`", callee.name, name.name),
-                        )
-                        .at(name.span)
-                        .with_secondary(callee.span, "declared here");
-                        if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name))
-                        {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
-                        self.err(d);
-                        return None;
-                    }
-                    Some(i) => {
-                        if slots[i].is_some() {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::BAD_ARGS,
-                                    format!("`{}` is given twice", name.name),
-                                )
-                                .at(name.span),
-                            );
-                            return None;
-                        }
-                        slots[i] = Some(a);
-                    }
-                },
-            }
-        }
-        let mut hargs = Vec::new();
-        let mut size_binding: Vec<Option<SizeExpr>> = vec![None; callee.size_vars.len()];
-        let callee_size_names: Vec<String> =
-            callee.size_vars.iter().map(|v| v.name.clone()).collect();
-        let mut shape_binding: Vec<Option<Vec<Dim>>> = vec![None; callee.shape_vars.len()];
-        let mut const_binding: HashMap<usize, SizeExpr> = HashMap::new();
-        let mut ok = true;
-        for (i, (p, slot)) in callee.params.iter().zip(&slots).enumerate() {
-            match (slot, &p.kind) {
-                (None, _) => {
-                    if p.default.is_none() {
-                        self.err(
-                            Diagnostic::error(
-                                codes::BAD_ARGS,
-                                format!("missing argument `{}` of `{}`", p.name, callee.name),
-                            )
-                            .at(span)
-                            .with_secondary(p.span, "parameter declared here"),
-                        );
-                        ok = false;
-                    } else if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) =
-                        (&p.kind, &p.default)
-                    {
-                        if let Some(v) = s.as_const() {
-                            const_binding.insert(i, SizeExpr::Const(v));
-                        }
-                    }
-                    hargs.push(CallArg::Default);
-                }
-                (Some(a), KParamKind::Const) => match size_expr(&self.env(), &a.value) {
-                    Ok(s) if !s.mentions_loop_var() => {
-                        const_binding.insert(i, s.clone());
-                        hargs.push(CallArg::Const(s));
-                    }
-                    _ => {
-                        self.err(
-                            Diagnostic::error(
-                                codes::NOT_CONSTANT,
-                                format!(
-                                    "`{}` is a `const` parameter: pass a compile-time integer",
-                                    p.name
-                                ),
-                            )
-                            .at(a.value.span),
-                        );
-                        ok = false;
-                        hargs.push(CallArg::Default);
-                    }
-                },
-                (Some(a), KParamKind::Value(t)) => {
-                    let Some((h, info)) = self.expr(&a.value) else {
-                        ok = false;
-                        hargs.push(CallArg::Default);
-                        continue;
                     };
-                    let pc = Class::of_elem(&t.elem);
-                    self.check_assign_class(pc, info.class, a.value.span, &p.name);
-                    match (&t.shape, &info.shape) {
-                        (Some(ps), Some(ashape)) => {
-                            if !self.bind_shape(
-                                ps,
-                                ashape,
-                                &mut size_binding,
-                                &mut shape_binding,
-                                &const_binding,
-                                a.value.span,
-                                &p.name,
-                                &callee_size_names,
-                            ) {
-                                ok = false;
-                            }
-                        }
-                        (None, Some(_)) => {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::KIND_MISMATCH,
-                                    format!("`{}` is a scalar parameter but gets a tensor", p.name),
-                                )
-                                .at(a.value.span)
-                                .with_secondary(p.span, "parameter declared here"),
-                            );
-                            ok = false;
-                        }
-                        (Some(_), None) => {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::KIND_MISMATCH,
-                                    format!("`{}` is a tensor parameter but gets a scalar", p.name),
-                                )
-                                .at(a.value.span)
-                                .with_secondary(p.span, "parameter declared here"),
-                            );
-                            ok = false;
-                        }
-                        (None, None) => {}
-                    }
-                    hargs.push(CallArg::Value(h));
+                    i
                 }
-            }
+                Some(name) => self.named_arg_slot(callee, name, &slots)?,
+            };
+            slots[i] = Some(a);
         }
-        if !ok {
+        Some(slots)
+    }
+
+    /// The parameter a named argument `name=` of a call of `callee` gives, once.
+    fn named_arg_slot(
+        &mut self,
+        callee: &hir::Kernel,
+        name: &ast::Ident,
+        slots: &[Option<&ast::Arg>],
+    ) -> Option<usize> {
+        let Some(i) = callee.params.iter().position(|p| p.name == name.name) else {
+            let mut d = Diagnostic::error(
+                codes::BAD_ARGS,
+                format!("`{}` has no parameter `{}`", callee.name, name.name),
+            )
+            .at(name.span)
+            .with_secondary(callee.span, "declared here");
+            if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name)) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            self.err(d);
+            return None;
+        };
+        if slots[i].is_some() {
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, format!("`{}` is given twice", name.name))
+                    .at(name.span),
+            );
             return None;
         }
-        if callee.results.len() != results {
-            if results == 1 {
+        Some(i)
+    }
+
+    /// The argument `slot` of parameter `p` (the `i`-th of `callee`): a default, a
+    /// compile-time integer for a `const` parameter, or a value of the parameter's kind
+    /// and shape, binding the callee's sizes in `b`. `None` after an error.
+    fn bind_arg(
+        &mut self,
+        callee: &hir::Kernel,
+        i: usize,
+        p: &hir::KParam,
+        slot: Option<&ast::Arg>,
+        b: &mut CallBinding,
+        span: Span,
+    ) -> Option<CallArg> {
+        let Some(a) = slot else {
+            if p.default.is_none() {
                 self.err(
                     Diagnostic::error(
                         codes::BAD_ARGS,
-                        format!("`{}` returns {} values", callee.name, callee.results.len()),
+                        format!("missing argument `{}` of `{}`", p.name, callee.name),
                     )
                     .at(span)
-                    .help("unpack them: `a, b = kernel(...)`"),
+                    .with_secondary(p.span, "parameter declared here"),
                 );
-            } else {
-                self.err(
-                    Diagnostic::error(
-                        codes::BAD_ARGS,
-                        format!(
-                            "`{}` returns {} value(s), not {results}",
-                            callee.name,
-                            callee.results.len()
-                        ),
-                    )
-                    .at(span),
-                );
+                return None;
             }
-            return None;
-        }
-        let mut shapes = Vec::new();
-        for r in &callee.results {
-            shapes.push(
-                r.shape
-                    .as_ref()
-                    .and_then(|s| subst_shape(s, &size_binding, &shape_binding, &const_binding)),
-            );
-        }
-        for shape in shapes.iter().flatten() {
-            for d in shape {
-                if let Dim::Size(sz) = d {
-                    if let Some(v) = sz.normalize().as_const() {
-                        if v < 1 {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::BAD_DIM,
-                                    format!(
-                                        "the result of `{}` would have a dimension of {v}",
-                                        callee.name
-                                    ),
-                                )
-                                .at(span)
-                                .with_secondary(callee.span, "its result shape is declared here")
-                                .help("dimensions must be positive: check the argument shapes"),
-                            );
-                            return None;
-                        }
-                    }
+            if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) = (&p.kind, &p.default) {
+                if let Some(v) = s.as_const() {
+                    b.consts.insert(i, SizeExpr::Const(v));
                 }
             }
+            return Some(CallArg::Default);
+        };
+        let KParamKind::Value(t) = &p.kind else {
+            return match size_expr(&self.env(), &a.value) {
+                Ok(s) if !s.mentions_loop_var() => {
+                    b.consts.insert(i, s.clone());
+                    Some(CallArg::Const(s))
+                }
+                _ => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::NOT_CONSTANT,
+                            format!(
+                                "`{}` is a `const` parameter: pass a compile-time integer",
+                                p.name
+                            ),
+                        )
+                        .at(a.value.span),
+                    );
+                    None
+                }
+            };
+        };
+        let (h, info) = self.expr(&a.value)?;
+        let pc = Class::of_elem(&t.elem);
+        self.check_assign_class(pc, info.class, a.value.span, &p.name);
+        let kind_mismatch = |what: &str| {
+            Diagnostic::error(codes::KIND_MISMATCH, format!("`{}` is a {what}", p.name))
+                .at(a.value.span)
+                .with_secondary(p.span, "parameter declared here")
+        };
+        let fits = match (&t.shape, &info.shape) {
+            (Some(ps), Some(ashape)) => self.bind_shape(ps, ashape, b, a.value.span, &p.name),
+            (None, Some(_)) => {
+                self.err(kind_mismatch("scalar parameter but gets a tensor"));
+                false
+            }
+            (Some(_), None) => {
+                self.err(kind_mismatch("tensor parameter but gets a scalar"));
+                false
+            }
+            (None, None) => true,
+        };
+        fits.then_some(CallArg::Value(h))
+    }
+
+    /// That `callee` gives as many results as the call site takes (`results`).
+    fn check_result_count(&mut self, callee: &hir::Kernel, results: usize, span: Span) -> bool {
+        let n = callee.results.len();
+        if n == results {
+            return true;
         }
-        let class = callee
+        if results == 1 {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{}` returns {n} values", callee.name),
+                )
+                .at(span)
+                .help("unpack them: `a, b = kernel(...)`"),
+            );
+        } else {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{}` returns {n} value(s), not {results}", callee.name),
+                )
+                .at(span),
+            );
+        }
+        false
+    }
+
+    /// The shapes of `callee`'s results at this call (`None` for a scalar or a shape that
+    /// is not known here); a dimension that comes out below 1 is an error.
+    fn result_shapes(
+        &mut self,
+        callee: &hir::Kernel,
+        b: &CallBinding,
+        span: Span,
+    ) -> Option<Vec<Option<Vec<Dim>>>> {
+        let shapes: Vec<Option<Vec<Dim>>> = callee
             .results
-            .first()
-            .map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
-        let first_shape = shapes.first().cloned().flatten();
-        if results > 1 {
-            self.last_call_result_shapes = Some(shapes);
+            .iter()
+            .map(|r| r.shape.as_ref().and_then(|s| b.shape(s)))
+            .collect();
+        let dims = shapes.iter().flatten().flatten();
+        let bad = dims.filter_map(|d| match d {
+            Dim::Size(sz) => sz.normalize().as_const().filter(|&v| v < 1),
+            Dim::Rest(_) => None,
+        });
+        if let Some(v) = bad.into_iter().next() {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_DIM,
+                    format!(
+                        "the result of `{}` would have a dimension of {v}",
+                        callee.name
+                    ),
+                )
+                .at(span)
+                .with_secondary(callee.span, "its result shape is declared here")
+                .help("dimensions must be positive: check the argument shapes"),
+            );
+            return None;
         }
-        Some((
-            hir::Expr {
-                kind: HE::Call {
-                    kernel: k,
-                    type_args,
-                    args: hargs,
-                },
-                span,
-            },
-            Info {
-                shape: first_shape,
-                class,
-            },
-        ))
+        Some(shapes)
     }
 }

@@ -11,6 +11,9 @@ use crate::span::Span;
 use crate::sym::SizeExpr;
 use std::collections::HashSet;
 
+/// A loop's range: from, to, step, and where it is written.
+type LoopRange = (SizeExpr, SizeExpr, i64, Span);
+
 impl Checker<'_, '_> {
     pub(super) fn for_loop(
         &mut self,
@@ -20,20 +23,8 @@ impl Checker<'_, '_> {
         span: Span,
     ) -> Option<hir::Stmt> {
         let headers = self.loop_headers(vars, iter, false)?;
-        let saved_assigned = self.assigned.clone();
-        let saved_where = self.wher;
-        self.wher.nested = true;
-        let n = headers.len();
-        for (i, h) in headers.iter().enumerate() {
-            self.loop_scope.push((vars[i].name.clone(), h.var));
-        }
-        self.open_loops.push(n > 1);
-        let inner = self.block(&body.stmts, false);
-        self.open_loops.pop();
-        self.loop_scope.truncate(self.loop_scope.len() - n);
-        self.wher = saved_where;
-        self.assigned = saved_assigned;
-        let mut stmt_body = inner;
+        let grid = headers.len() > 1;
+        let mut stmt_body = self.in_loop_scope(vars, &headers, |c| c.loop_body(body, grid));
         for h in headers.into_iter().rev() {
             stmt_body = vec![hir::Stmt {
                 kind: HS::For {
@@ -44,6 +35,36 @@ impl Checker<'_, '_> {
             }];
         }
         stmt_body.pop()
+    }
+
+    /// The body of a loop (a `grid` loop when `grid`): nested, and what it assigns is not
+    /// known to be assigned after it.
+    fn loop_body(&mut self, body: &ast::Block, grid: bool) -> hir::Block {
+        let saved_assigned = self.assigned.clone();
+        let saved_where = self.wher;
+        self.wher.nested = true;
+        self.open_loops.push(grid);
+        let inner = self.block(&body.stmts, false);
+        self.open_loops.pop();
+        self.wher = saved_where;
+        self.assigned = saved_assigned;
+        inner
+    }
+
+    /// Runs `f` with the loop variables `vars` of `headers` in scope.
+    pub(super) fn in_loop_scope<T>(
+        &mut self,
+        vars: &[ast::Ident],
+        headers: &[LoopHeader],
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        for (v, h) in vars.iter().zip(headers) {
+            self.loop_scope.push((v.name.clone(), h.var));
+        }
+        let r = f(self);
+        self.loop_scope
+            .truncate(self.loop_scope.len() - headers.len());
+        r
     }
 
     /// `while cond, max=N:` runs its body while `cond` holds, at most N times (a
@@ -98,14 +119,7 @@ impl Checker<'_, '_> {
             );
             return None;
         }
-        let saved_assigned = self.assigned.clone();
-        let saved_where = self.wher;
-        self.wher.nested = true;
-        self.open_loops.push(false);
-        let inner = self.block(&body.stmts, false);
-        self.open_loops.pop();
-        self.wher = saved_where;
-        self.assigned = saved_assigned;
+        let inner = self.loop_body(body, false);
         Some(hir::Stmt {
             kind: HS::While {
                 cond: c,
@@ -118,7 +132,8 @@ impl Checker<'_, '_> {
     }
 
     /// Loop headers of `for vars in iter` (or of a generator): `range(...)` or `grid(...)`.
-    /// The new loop variables are registered but not put in scope.
+    /// The new loop variables are registered but not put in scope. With `rectangular`
+    /// (a comprehension), the extents must not depend on enclosing loop variables.
     pub(super) fn loop_headers(
         &mut self,
         vars: &[ast::Ident],
@@ -152,6 +167,44 @@ impl Checker<'_, '_> {
             );
             return None;
         }
+        self.check_loop_var_names(vars)?;
+        let sizes = self.loop_bounds(args)?;
+        let ranges = match f.as_str() {
+            "range" => vec![self.range_bounds(vars.len(), &sizes, iter.span)?],
+            "grid" => self.grid_bounds(vars.len(), sizes, iter.span)?,
+            _ => return bad_iter(self),
+        };
+        let mut headers = Vec::new();
+        for (v, (lo, hi, step, sp)) in vars.iter().zip(ranges) {
+            if rectangular && (lo.mentions_loop_var() || hi.mentions_loop_var()) {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_LOOP,
+                        "the extents of a comprehension must not depend on loop variables",
+                    )
+                    .at(sp)
+                    .help("a comprehension builds a tensor, whose shape must be fixed"),
+                );
+                return None;
+            }
+            let var = self.k.loop_vars.len();
+            self.k.loop_vars.push(Named {
+                name: v.name.clone(),
+                span: v.span,
+            });
+            headers.push(LoopHeader {
+                var,
+                lo,
+                hi,
+                step,
+                span: sp,
+            });
+        }
+        Some(headers)
+    }
+
+    /// New loop variables must not shadow any name in scope.
+    fn check_loop_var_names(&mut self, vars: &[ast::Ident]) -> Option<()> {
         for v in vars {
             if self.loop_scope.iter().any(|(n, _)| n == &v.name)
                 || self.locals.contains_key(&v.name)
@@ -169,6 +222,11 @@ impl Checker<'_, '_> {
                 return None;
             }
         }
+        Some(())
+    }
+
+    /// The arguments of `range` or `grid`: compile-time integers.
+    fn loop_bounds(&mut self, args: &[ast::Arg]) -> Option<Vec<(SizeExpr, Span)>> {
         let mut sizes = Vec::new();
         for a in args {
             match size_expr(&self.env(), &a.value) {
@@ -183,100 +241,104 @@ impl Checker<'_, '_> {
                 }
             }
         }
-        let mut ranges: Vec<(SizeExpr, SizeExpr, i64, Span)> = Vec::new();
-        match f.as_str() {
-            "range" => {
-                if vars.len() != 1 {
-                    self.err(
-                        Diagnostic::error(
-                            codes::BAD_LOOP,
-                            format!("`range` gives one loop variable, not {}", vars.len()),
-                        )
-                        .at(iter.span)
-                        .help("use `grid(...)` for several variables"),
-                    );
-                    return None;
-                }
-                let (lo, hi, step) = match sizes.len() {
-                    1 => (SizeExpr::Const(0), sizes[0].0.clone(), 1),
-                    2 | 3 => {
-                        let step = if sizes.len() == 3 {
-                            match sizes[2].0.as_const() {
-                                Some(0) | None => {
-                                    self.err(
-                                        Diagnostic::error(
-                                            codes::BAD_LOOP,
-                                            "the step of `range` must be a non-zero constant",
-                                        )
-                                        .at(sizes[2].1),
-                                    );
-                                    return None;
-                                }
-                                Some(s) => s,
-                            }
-                        } else {
-                            1
-                        };
-                        (sizes[0].0.clone(), sizes[1].0.clone(), step)
-                    }
-                    _ => {
-                        self.err(
-                            Diagnostic::error(codes::BAD_ARGS, "`range` takes 1 to 3 arguments")
-                                .at(iter.span),
-                        );
-                        return None;
-                    }
-                };
-                ranges.push((lo, hi, step, iter.span));
-            }
-            "grid" => {
-                if sizes.len() != vars.len() {
-                    self.err(
-                        Diagnostic::error(
-                            codes::BAD_LOOP,
-                            format!(
-                                "`grid` has {} extents but the loop names {} variables",
-                                sizes.len(),
-                                vars.len()
-                            ),
-                        )
-                        .at(iter.span),
-                    );
-                    return None;
-                }
-                for (s, sp) in &sizes {
-                    ranges.push((SizeExpr::Const(0), s.clone(), 1, *sp));
-                }
-            }
-            _ => return bad_iter(self),
+        Some(sizes)
+    }
+
+    /// `range(hi)`, `range(lo, hi)`, `range(lo, hi, step)` for `vars` loop variables.
+    fn range_bounds(
+        &mut self,
+        vars: usize,
+        sizes: &[(SizeExpr, Span)],
+        span: Span,
+    ) -> Option<LoopRange> {
+        if vars != 1 {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_LOOP,
+                    format!("`range` gives one loop variable, not {vars}"),
+                )
+                .at(span)
+                .help("use `grid(...)` for several variables"),
+            );
+            return None;
         }
-        let mut headers = Vec::new();
-        for (i, (lo, hi, step, sp)) in ranges.into_iter().enumerate() {
-            if rectangular && (lo.mentions_loop_var() || hi.mentions_loop_var()) {
+        let (lo, hi, step) = match sizes {
+            [(hi, _)] => (SizeExpr::Const(0), hi.clone(), 1),
+            [(lo, _), (hi, _)] => (lo.clone(), hi.clone(), 1),
+            [(lo, _), (hi, _), (step, step_span)] => match step.as_const() {
+                Some(0) | None => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_LOOP,
+                            "the step of `range` must be a non-zero constant",
+                        )
+                        .at(*step_span),
+                    );
+                    return None;
+                }
+                Some(s) => (lo.clone(), hi.clone(), s),
+            },
+            _ => {
                 self.err(
-                    Diagnostic::error(
-                        codes::BAD_LOOP,
-                        "the extents of a comprehension must not depend on loop variables",
-                    )
-                    .at(sp)
-                    .help("a comprehension builds a tensor, whose shape must be fixed"),
+                    Diagnostic::error(codes::BAD_ARGS, "`range` takes 1 to 3 arguments").at(span),
                 );
                 return None;
             }
-            let var = self.k.loop_vars.len();
-            self.k.loop_vars.push(Named {
-                name: vars[i].name.clone(),
-                span: vars[i].span,
-            });
-            headers.push(LoopHeader {
-                var,
-                lo,
-                hi,
-                step,
-                span: sp,
-            });
+        };
+        Some((lo, hi, step, span))
+    }
+
+    /// `grid(A, B, ...)`: one extent per loop variable, each from 0.
+    fn grid_bounds(
+        &mut self,
+        vars: usize,
+        sizes: Vec<(SizeExpr, Span)>,
+        span: Span,
+    ) -> Option<Vec<LoopRange>> {
+        if sizes.len() != vars {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_LOOP,
+                    format!(
+                        "`grid` has {} extents but the loop names {vars} variables",
+                        sizes.len(),
+                    ),
+                )
+                .at(span),
+            );
+            return None;
         }
-        Some(headers)
+        Some(
+            sizes
+                .into_iter()
+                .map(|(s, sp)| (SizeExpr::Const(0), s, 1, sp))
+                .collect(),
+        )
+    }
+
+    /// `break` (`is_break`) or `continue`: they act on the innermost loop, and `break`
+    /// cannot leave a `grid` loop (several loops at once).
+    pub(super) fn loop_exit(&mut self, is_break: bool, span: Span) -> Option<HS> {
+        let word = if is_break { "break" } else { "continue" };
+        match self.open_loops.last() {
+            None => {
+                self.err(
+                    Diagnostic::error(codes::UNSUPPORTED, format!("`{word}` outside a loop"))
+                        .at(span),
+                );
+                None
+            }
+            Some(true) if is_break => {
+                self.err(
+                    Diagnostic::error(codes::UNSUPPORTED, "`break` out of a `grid` loop")
+                        .at(span)
+                        .help("write the loops as nested `for ... in range(...)`: `break` leaves the innermost one"),
+                );
+                None
+            }
+            Some(_) if is_break => Some(HS::Break),
+            Some(_) => Some(HS::Continue),
+        }
     }
 
     pub(super) fn if_stmt(

@@ -1,14 +1,14 @@
 //! Indexing: subscripts and slices of named tensors (the selected region's shape), and
 //! window offsets of `map` lambda parameters.
 
-use super::shapes::simplify;
+use super::shapes::{simplify, strided_length};
 use super::{Checked, Checker, Class, Info};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, Dim, ExprKind as HE, Sub};
 use crate::resolve::size_expr;
 use crate::span::Span;
-use crate::sym::{SizeExpr, SizeOp};
+use crate::sym::{Atom, SizeExpr, SizeOp};
 
 impl Checker<'_, '_> {
     /// Checks subscripts against a shape. Returns the HIR subscripts and the shape of the
@@ -52,146 +52,144 @@ impl Checker<'_, '_> {
         for (s, d) in subs.iter().zip(shape) {
             let Dim::Size(dim) = d else { return None };
             match s {
-                ast::Subscript::Index(e) => {
-                    let (h, info) = self.expr(e)?;
-                    if info.shape.is_some() {
-                        self.err(
-                            Diagnostic::error(codes::KIND_MISMATCH, "an index must be a scalar")
-                                .at(e.span),
-                        );
-                        return None;
-                    }
-                    if !matches!(info.class, Class::Int | Class::IntLit | Class::Unknown) {
-                        self.err(
-                            Diagnostic::error(
-                                codes::TYPE_MISMATCH,
-                                format!("an index must be an integer, not {}", info.class.name()),
-                            )
-                            .at(e.span),
-                        );
-                        return None;
-                    }
-                    if let AE::Unary(ast::UnaryOp::Neg, inner) = &e.kind {
-                        if matches!(inner.kind, AE::Int(_)) {
-                            self.err(
-                                Diagnostic::error(codes::OUT_OF_BOUNDS, "negative index")
-                                    .at(e.span)
-                                    .help(
-                                        "kiln does not count from the end; write e.g. `x[N - 1]`",
-                                    ),
-                            );
-                            return None;
-                        }
-                    }
-                    out.push(Sub::Index(h));
-                }
-                ast::Subscript::Slice {
-                    lo,
-                    hi,
-                    step,
-                    span: sspan,
-                } => {
+                ast::Subscript::Index(e) => out.push(self.index_sub(e)?),
+                ast::Subscript::Slice { lo, hi, step, span } => {
                     any_slice = true;
-                    let bound = |c: &mut Self,
-                                 e: &Option<ast::Expr>|
-                     -> Result<Option<SizeExpr>, ()> {
-                        match e {
-                            None => Ok(None),
-                            Some(e) => match size_expr(&c.env(), e) {
-                                Ok(s) => Ok(Some(s)),
-                                Err(_) => {
-                                    c.err(
-                                        Diagnostic::error(codes::BAD_SLICE, "slice bounds must be affine in sizes and loop variables")
-                                            .at(e.span),
-                                    );
-                                    Err(())
-                                }
-                            },
-                        }
-                    };
-                    let lo_s = bound(self, lo).ok()?;
-                    let hi_s = bound(self, hi).ok()?;
-                    let step_v = match step {
-                        None => 1,
-                        Some(e) => {
-                            match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
-                                Some(v) if v > 0 => v,
-                                _ => {
-                                    self.err(
-                                        Diagnostic::error(
-                                            codes::BAD_SLICE,
-                                            "a slice step must be a positive constant",
-                                        )
-                                        .at(e.span),
-                                    );
-                                    return None;
-                                }
-                            }
-                        }
-                    };
-                    for b in [&lo_s, &hi_s].into_iter().flatten() {
-                        if let Some(v) = b.as_const() {
-                            if v < 0 {
-                                self.err(
-                                    Diagnostic::error(codes::OUT_OF_BOUNDS, "negative slice bound")
-                                        .at(*sspan)
-                                        .help("kiln does not count from the end; write e.g. `x[1:N - 1]`"),
-                                );
-                                return None;
-                            }
-                        }
-                    }
-                    let lo_e = lo_s.clone().unwrap_or(SizeExpr::Const(0));
-                    let hi_e = hi_s.clone().unwrap_or_else(|| dim.clone());
-                    let diff = SizeExpr::bin(SizeOp::Sub, hi_e, lo_e);
-                    let len = if step_v == 1 {
-                        diff
-                    } else {
-                        SizeExpr::bin(
-                            SizeOp::FloorDiv,
-                            SizeExpr::bin(SizeOp::Add, diff, SizeExpr::Const(step_v - 1)),
-                            SizeExpr::Const(step_v),
-                        )
-                    };
-                    let norm = len.normalize();
-                    if norm
-                        .terms
-                        .keys()
-                        .any(|m| m.iter().any(|a| matches!(a, crate::sym::Atom::LoopVar(_))))
-                    {
-                        self.err(
-                            Diagnostic::error(
-                                codes::BAD_SLICE,
-                                "the length of this slice depends on a loop variable",
-                            )
-                            .at(*sspan)
-                            .help("the bounds must move together, e.g. `x[i:i + 3]`"),
-                        );
-                        return None;
-                    }
-                    if let Some(l) = norm.as_const() {
-                        if l < 1 {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::BAD_SLICE,
-                                    format!("this slice is empty (length {l})"),
-                                )
-                                .at(*sspan),
-                            );
-                            return None;
-                        }
-                    }
-                    region.push(Dim::Size(simplify(&len)));
-                    out.push(Sub::Slice {
-                        lo: lo_s,
-                        hi: hi_s,
-                        step: step_v,
-                        span: *sspan,
-                    });
+                    let (sub, len) = self.slice_sub(lo, hi, step, *span, dim)?;
+                    region.push(Dim::Size(len));
+                    out.push(sub);
                 }
             }
         }
         Some((out, any_slice.then_some(region)))
+    }
+
+    /// An index: a scalar integer, not a negative literal.
+    fn index_sub(&mut self, e: &ast::Expr) -> Option<Sub> {
+        let (h, info) = self.expr(e)?;
+        if info.shape.is_some() {
+            self.err(
+                Diagnostic::error(codes::KIND_MISMATCH, "an index must be a scalar").at(e.span),
+            );
+            return None;
+        }
+        if !matches!(info.class, Class::Int | Class::IntLit | Class::Unknown) {
+            self.err(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("an index must be an integer, not {}", info.class.name()),
+                )
+                .at(e.span),
+            );
+            return None;
+        }
+        if let AE::Unary(ast::UnaryOp::Neg, inner) = &e.kind {
+            if matches!(inner.kind, AE::Int(_)) {
+                self.err(
+                    Diagnostic::error(codes::OUT_OF_BOUNDS, "negative index")
+                        .at(e.span)
+                        .help("kiln does not count from the end; write e.g. `x[N - 1]`"),
+                );
+                return None;
+            }
+        }
+        Some(Sub::Index(h))
+    }
+
+    /// A bound of a slice (`None` when left out): affine in sizes and loop variables.
+    fn slice_bound(&mut self, e: &Option<ast::Expr>) -> Result<Option<SizeExpr>, ()> {
+        let Some(e) = e else { return Ok(None) };
+        match size_expr(&self.env(), e) {
+            Ok(s) => Ok(Some(s)),
+            Err(_) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_SLICE,
+                        "slice bounds must be affine in sizes and loop variables",
+                    )
+                    .at(e.span),
+                );
+                Err(())
+            }
+        }
+    }
+
+    /// A slice `lo:hi:step` (at `span`) of dimension `dim`: the subscript and its length,
+    /// which must be positive and the same in every iteration.
+    fn slice_sub(
+        &mut self,
+        lo: &Option<ast::Expr>,
+        hi: &Option<ast::Expr>,
+        step: &Option<ast::Expr>,
+        span: Span,
+        dim: &SizeExpr,
+    ) -> Option<(Sub, SizeExpr)> {
+        let lo_s = self.slice_bound(lo).ok()?;
+        let hi_s = self.slice_bound(hi).ok()?;
+        let step_v = match step {
+            None => 1,
+            Some(e) => match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
+                Some(v) if v > 0 => v,
+                _ => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::BAD_SLICE,
+                            "a slice step must be a positive constant",
+                        )
+                        .at(e.span),
+                    );
+                    return None;
+                }
+            },
+        };
+        if [&lo_s, &hi_s]
+            .into_iter()
+            .flatten()
+            .any(|b| b.as_const().is_some_and(|v| v < 0))
+        {
+            self.err(
+                Diagnostic::error(codes::OUT_OF_BOUNDS, "negative slice bound")
+                    .at(span)
+                    .help("kiln does not count from the end; write e.g. `x[1:N - 1]`"),
+            );
+            return None;
+        }
+        let lo_e = lo_s.clone().unwrap_or(SizeExpr::Const(0));
+        let hi_e = hi_s.clone().unwrap_or_else(|| dim.clone());
+        let len = strided_length(SizeExpr::bin(SizeOp::Sub, hi_e, lo_e), step_v);
+        let norm = len.normalize();
+        if norm
+            .terms
+            .keys()
+            .any(|m| m.iter().any(|a| matches!(a, Atom::LoopVar(_))))
+        {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_SLICE,
+                    "the length of this slice depends on a loop variable",
+                )
+                .at(span)
+                .help("the bounds must move together, e.g. `x[i:i + 3]`"),
+            );
+            return None;
+        }
+        if let Some(l) = norm.as_const().filter(|&l| l < 1) {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_SLICE,
+                    format!("this slice is empty (length {l})"),
+                )
+                .at(span),
+            );
+            return None;
+        }
+        let sub = Sub::Slice {
+            lo: lo_s,
+            hi: hi_s,
+            step: step_v,
+            span,
+        };
+        Some((sub, simplify(&len)))
     }
 
     pub(super) fn index(

@@ -16,13 +16,15 @@
 //! - names.rs: what a bare name in an expression stands for;
 //! - indexing.rs: subscripts, slices and window offsets;
 //! - calls.rs: kernel calls, conversions and kernel references;
-//! - builtins.rs: builtin functions, reductions, `map` and comprehensions;
+//! - builtins.rs: builtin functions (math functions, `abs`, `min`, `max`, `dot`...);
+//! - elementwise.rs: reductions, generators, `map` and comprehensions;
 //! - shapes.rs: shape comparison, broadcasting, size binding at calls, printing sizes.
 
 mod assign;
 mod builtins;
 mod calls;
 mod control;
+mod elementwise;
 mod expressions;
 mod indexing;
 mod names;
@@ -62,6 +64,11 @@ struct Where {
     nested: bool,
     /// Inside a lambda, generator or comprehension element.
     elementwise: bool,
+}
+
+/// An HIR expression of `kind` at `span`.
+fn mk(kind: hir::ExprKind, span: Span) -> hir::Expr {
+    hir::Expr { kind, span }
 }
 
 /// Checks the body of kernel `k`, whose signature is already in `out`, and stores the

@@ -17,6 +17,8 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// What the name `n` at `span` stands for as a value: kernel-scope names first
+    /// (lambda parameters, loop variables, locals, parameters, sizes), then the module's.
     pub(super) fn name(&mut self, n: &str, span: Span) -> Checked {
         if self.poisoned.contains(n) && !self.locals.contains_key(n) {
             return None;
@@ -31,23 +33,7 @@ impl Checker<'_, '_> {
             return Some((mk(HE::LoopVar(*v)), Info::scalar(Class::Int)));
         }
         if let Some(&id) = self.locals.get(n) {
-            let shape = self.local_shape[id].clone();
-            if shape.is_none() && !self.assigned.contains(&id) {
-                self.err(
-                    Diagnostic::error(codes::USE_BEFORE_ASSIGN, format!("`{n}` may be used before it is assigned"))
-                        .at(span)
-                        .with_secondary(self.k.locals[id].span, "declared here")
-                        .note("a value assigned only inside a loop or in some branches of an `if` is not known to exist afterwards"),
-                );
-                return None;
-            }
-            return Some((
-                mk(HE::Local(id)),
-                Info {
-                    shape,
-                    class: self.local_class[id],
-                },
-            ));
+            return self.local_value(id, n, span);
         }
         if let Some(pi) = self.k.params.iter().position(|p| p.name == n) {
             return match &self.k.params[pi].kind {
@@ -81,6 +67,38 @@ impl Checker<'_, '_> {
             );
             return None;
         }
+        self.module_name(n, span)
+    }
+
+    /// Local `id` (named `n`) read at `span`: a scalar must have been assigned.
+    fn local_value(&mut self, id: usize, n: &str, span: Span) -> Checked {
+        let shape = self.local_shape[id].clone();
+        if shape.is_none() && !self.assigned.contains(&id) {
+            self.err(
+                Diagnostic::error(codes::USE_BEFORE_ASSIGN, format!("`{n}` may be used before it is assigned"))
+                    .at(span)
+                    .with_secondary(self.k.locals[id].span, "declared here")
+                    .note("a value assigned only inside a loop or in some branches of an `if` is not known to exist afterwards"),
+            );
+            return None;
+        }
+        let info = Info {
+            shape,
+            class: self.local_class[id],
+        };
+        Some((
+            hir::Expr {
+                kind: HE::Local(id),
+                span,
+            },
+            info,
+        ))
+    }
+
+    /// A name of the module scope used as a value: a `param`, a `const`, or an error.
+    fn module_name(&mut self, n: &str, span: Span) -> Checked {
+        let mk = |kind: HE| hir::Expr { kind, span };
+        let wrong_kind = |what: String| Diagnostic::error(codes::WRONG_NAME_KIND, what).at(span);
         match self.ctx.lookup(n).cloned() {
             Some(Symbol::Global(g)) => {
                 let gl = &self.ctx.globals[g];
@@ -104,95 +122,83 @@ impl Checker<'_, '_> {
                     None => (false, text.clone()),
                 };
                 let (lit, class) = match body.parse::<u128>() {
-                    Ok(v) => (mk(HE::Int(v)), Class::IntLit),
-                    Err(_) => (mk(HE::Real(body)), Class::RealLit),
+                    Ok(v) => (HE::Int(v), Class::IntLit),
+                    Err(_) => (HE::Real(body), Class::RealLit),
                 };
-                let e = if neg {
-                    mk(HE::Unary(HUnaryOp::Neg, Box::new(lit)))
-                } else {
-                    lit
-                };
-                Some((e, Info::scalar(class)))
+                Some((signed_literal(neg, lit, span), Info::scalar(class)))
             }
             Some(Symbol::Const(v)) => {
-                Some((mk(HE::Int(v.max(0) as u128)), Info::scalar(Class::IntLit)))
-                    .filter(|_| v >= 0)
-                    .or_else(|| {
-                        Some((
-                            mk(HE::Unary(
-                                HUnaryOp::Neg,
-                                Box::new(mk(HE::Int(v.unsigned_abs() as u128))),
-                            )),
-                            Info::scalar(Class::IntLit),
-                        ))
-                    })
+                let lit = HE::Int(v.unsigned_abs() as u128);
+                Some((
+                    signed_literal(v < 0, lit, span),
+                    Info::scalar(Class::IntLit),
+                ))
             }
             Some(Symbol::Kernel(_)) => {
                 self.err(
-                    Diagnostic::error(
-                        codes::WRONG_NAME_KIND,
-                        format!("kernel `{n}` is used as a value"),
-                    )
-                    .at(span)
-                    .help(format!("call it: `{n}(...)`")),
+                    wrong_kind(format!("kernel `{n}` is used as a value"))
+                        .help(format!("call it: `{n}(...)`")),
                 );
                 None
             }
             Some(Symbol::Alias(..)) => {
                 self.err(
-                    Diagnostic::error(
-                        codes::WRONG_NAME_KIND,
-                        format!("`{n}` is a type, not a value"),
-                    )
-                    .at(span)
-                    .help(format!("to convert a value, call the type: `{n}(x)`")),
+                    wrong_kind(format!("`{n}` is a type, not a value"))
+                        .help(format!("to convert a value, call the type: `{n}(x)`")),
                 );
                 None
             }
             Some(Symbol::Module(_)) => {
+                self.err(wrong_kind(format!("`{n}` is a module, not a value")));
+                None
+            }
+            None if BUILTINS.contains(&n) => {
                 self.err(
-                    Diagnostic::error(
-                        codes::WRONG_NAME_KIND,
-                        format!("`{n}` is a module, not a value"),
-                    )
-                    .at(span),
+                    wrong_kind(format!("`{n}` is a builtin function"))
+                        .help(format!("call it: `{n}(...)`")),
                 );
                 None
             }
             None => {
-                if BUILTINS.contains(&n) {
-                    self.err(
-                        Diagnostic::error(
-                            codes::WRONG_NAME_KIND,
-                            format!("`{n}` is a builtin function"),
-                        )
-                        .at(span)
-                        .help(format!("call it: `{n}(...)`")),
-                    );
-                    return None;
-                }
-                let mut d =
-                    Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(span);
-                if let Some(def) = self.assigned_anywhere.get(n) {
-                    if def.start > span.start {
-                        d = d
-                            .with_secondary(*def, "assigned only later, here")
-                            .help("assign it before this use");
-                        self.err(d);
-                        return None;
-                    }
-                }
-                let mut cands: Vec<String> = self.locals.keys().cloned().collect();
-                cands.extend(self.k.params.iter().map(|p| p.name.clone()));
-                cands.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
-                cands.extend(self.k.size_vars.iter().map(|v| v.name.clone()));
-                cands.extend(self.ctx.visible_names());
-                if let Some(s) = suggest(n, cands.iter()) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                self.err(d);
+                self.unknown_name(n, span);
                 None
             }
         }
+    }
+
+    /// Reports an unknown name: assigned only later, or perhaps a misspelling.
+    fn unknown_name(&mut self, n: &str, span: Span) {
+        let mut d = Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`")).at(span);
+        if let Some(def) = self.assigned_anywhere.get(n) {
+            if def.start > span.start {
+                d = d
+                    .with_secondary(*def, "assigned only later, here")
+                    .help("assign it before this use");
+                self.err(d);
+                return;
+            }
+        }
+        let mut cands: Vec<String> = self.locals.keys().cloned().collect();
+        cands.extend(self.k.params.iter().map(|p| p.name.clone()));
+        cands.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
+        cands.extend(self.k.size_vars.iter().map(|v| v.name.clone()));
+        cands.extend(self.ctx.visible_names());
+        if let Some(s) = suggest(n, cands.iter()) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        self.err(d);
+    }
+}
+
+/// A literal at `span`, negated when `neg`.
+fn signed_literal(neg: bool, lit: HE, span: Span) -> hir::Expr {
+    let lit = hir::Expr { kind: lit, span };
+    if neg {
+        hir::Expr {
+            kind: HE::Unary(HUnaryOp::Neg, Box::new(lit)),
+            span,
+        }
+    } else {
+        lit
     }
 }

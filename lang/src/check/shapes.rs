@@ -3,7 +3,7 @@
 
 use super::{Checker, Info};
 use crate::diag::{codes, Diagnostic};
-use crate::hir::Dim;
+use crate::hir::{self, Dim};
 use crate::span::Span;
 use crate::sym::{SizeExpr, SizeOp};
 use std::collections::HashMap;
@@ -65,18 +65,16 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Binds the callee's size variables from an argument's shape and checks the rest.
-    #[allow(clippy::too_many_arguments)]
+    /// Binds the callee's size and shape variables from the shape `arg` of the argument
+    /// (at `span`) of parameter `pname`, whose declared shape is `param`, and checks the
+    /// dimensions already bound. Reports and returns `false` on a mismatch.
     pub(super) fn bind_shape(
         &mut self,
         param: &[Dim],
         arg: &[Dim],
-        sizes: &mut [Option<SizeExpr>],
-        shapes: &mut [Option<Vec<Dim>>],
-        consts: &HashMap<usize, SizeExpr>,
+        b: &mut CallBinding,
         span: Span,
         pname: &str,
-        size_names: &[String],
     ) -> bool {
         let rest_pos = param.iter().position(|d| matches!(d, Dim::Rest(_)));
         let arg_has_rest = arg.iter().any(|d| matches!(d, Dim::Rest(_)));
@@ -106,16 +104,11 @@ impl Checker<'_, '_> {
                     let take = arg.len().saturating_sub(ai + after);
                     let part = arg[ai..ai + take].to_vec();
                     ai += take;
-                    match &shapes[*v] {
-                        None => shapes[*v] = Some(part),
+                    match b.shapes[*v].clone() {
+                        None => b.shapes[*v] = Some(part),
                         Some(prev) => {
-                            let prev = prev.clone();
-                            if !self.same_shape(
-                                &prev,
-                                &part,
-                                span,
-                                &format!("the shape bound to `*{}`", "S"),
-                            ) {
+                            let what = format!("the shape bound to `*{}`", "S");
+                            if !self.same_shape(&prev, &part, span, &what) {
                                 return false;
                             }
                         }
@@ -128,92 +121,126 @@ impl Checker<'_, '_> {
                         // An argument of generic rank: checked at instantiation.
                         return true;
                     };
-                    if let SizeExpr::Var(v) = s {
-                        match &sizes[*v] {
-                            None => {
-                                sizes[*v] = Some(a.clone());
-                                continue;
-                            }
-                            Some(prev) => {
-                                let prev = prev.clone();
-                                if !prev.same_as(a) {
-                                    let certain = prev.certainly_differs(a);
-                                    let var = size_names.get(*v).cloned().unwrap_or_default();
-                                    let mut diag = Diagnostic::error(
-                                        codes::SIZE_CONFLICT,
-                                        format!(
-                                            "size `{var}` is {} from an earlier argument but {} from `{pname}`",
-                                            self.show_size(&prev),
-                                            self.show_size(a),
-                                        ),
-                                    )
-                                    .at(span);
-                                    if !certain {
-                                        diag = diag.note("kiln compares dimensions symbolically and could not prove these equal");
-                                    }
-                                    self.err(diag);
-                                    return false;
-                                }
-                                continue;
-                            }
-                        }
-                    }
-                    if let Some(want) = subst_size(s, sizes, consts) {
-                        if !want.same_as(a) {
-                            self.err(
-                                Diagnostic::error(
-                                    codes::SHAPE_MISMATCH,
-                                    format!(
-                                        "`{pname}` needs a dimension of {} here, got {}",
-                                        self.show_size(&want),
-                                        self.show_size(a)
-                                    ),
-                                )
-                                .at(span),
-                            );
-                            return false;
-                        }
+                    if !self.bind_dim(s, a, b, span, pname) {
+                        return false;
                     }
                 }
             }
         }
         true
     }
-}
 
-/// Replaces the callee's symbols by the caller's expressions. `None` if one is unbound.
-pub(super) fn subst_size(
-    s: &SizeExpr,
-    sizes: &[Option<SizeExpr>],
-    consts: &HashMap<usize, SizeExpr>,
-) -> Option<SizeExpr> {
-    Some(match s {
-        SizeExpr::Const(c) => SizeExpr::Const(*c),
-        SizeExpr::Var(v) => sizes.get(*v)?.clone()?,
-        SizeExpr::ConstParam(p) => consts.get(p)?.clone(),
-        SizeExpr::LoopVar(_) => return None,
-        SizeExpr::Binary(op, a, b) => SizeExpr::bin(
-            *op,
-            subst_size(a, sizes, consts)?,
-            subst_size(b, sizes, consts)?,
-        ),
-    })
-}
-
-pub(super) fn subst_shape(
-    shape: &[Dim],
-    sizes: &[Option<SizeExpr>],
-    shapes: &[Option<Vec<Dim>>],
-    consts: &HashMap<usize, SizeExpr>,
-) -> Option<Vec<Dim>> {
-    let mut out = Vec::new();
-    for d in shape {
-        match d {
-            Dim::Size(s) => out.push(Dim::Size(simplify(&subst_size(s, sizes, consts)?))),
-            Dim::Rest(v) => out.extend(shapes.get(*v)?.clone()?),
+    /// One dimension: the callee's `s` against the argument's `a`. A size variable seen
+    /// for the first time is bound; otherwise the two must be the same.
+    fn bind_dim(
+        &mut self,
+        s: &SizeExpr,
+        a: &SizeExpr,
+        b: &mut CallBinding,
+        span: Span,
+        pname: &str,
+    ) -> bool {
+        if let SizeExpr::Var(v) = s {
+            let Some(prev) = b.sizes[*v].clone() else {
+                b.sizes[*v] = Some(a.clone());
+                return true;
+            };
+            if prev.same_as(a) {
+                return true;
+            }
+            let var = b.size_names.get(*v).cloned().unwrap_or_default();
+            let mut diag = Diagnostic::error(
+                codes::SIZE_CONFLICT,
+                format!(
+                    "size `{var}` is {} from an earlier argument but {} from `{pname}`",
+                    self.show_size(&prev),
+                    self.show_size(a),
+                ),
+            )
+            .at(span);
+            if !prev.certainly_differs(a) {
+                diag = diag
+                    .note("kiln compares dimensions symbolically and could not prove these equal");
+            }
+            self.err(diag);
+            return false;
+        }
+        match b.size(s) {
+            Some(want) if !want.same_as(a) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::SHAPE_MISMATCH,
+                        format!(
+                            "`{pname}` needs a dimension of {} here, got {}",
+                            self.show_size(&want),
+                            self.show_size(a)
+                        ),
+                    )
+                    .at(span),
+                );
+                false
+            }
+            _ => true,
         }
     }
-    Some(out)
+}
+
+/// What a call binds of its callee's signature, as the caller's expressions: size
+/// variables (with their names, for messages), shape variables and `const` parameters.
+pub(super) struct CallBinding {
+    pub(super) sizes: Vec<Option<SizeExpr>>,
+    pub(super) size_names: Vec<String>,
+    pub(super) shapes: Vec<Option<Vec<Dim>>>,
+    /// By parameter index.
+    pub(super) consts: HashMap<usize, SizeExpr>,
+}
+
+impl CallBinding {
+    /// Nothing bound yet for a call of `callee`.
+    pub(super) fn new(callee: &hir::Kernel) -> CallBinding {
+        CallBinding {
+            sizes: vec![None; callee.size_vars.len()],
+            size_names: callee.size_vars.iter().map(|v| v.name.clone()).collect(),
+            shapes: vec![None; callee.shape_vars.len()],
+            consts: HashMap::new(),
+        }
+    }
+
+    /// The callee's size `s` in the caller's terms; `None` if a symbol is unbound.
+    pub(super) fn size(&self, s: &SizeExpr) -> Option<SizeExpr> {
+        Some(match s {
+            SizeExpr::Const(c) => SizeExpr::Const(*c),
+            SizeExpr::Var(v) => self.sizes.get(*v)?.clone()?,
+            SizeExpr::ConstParam(p) => self.consts.get(p)?.clone(),
+            SizeExpr::LoopVar(_) => return None,
+            SizeExpr::Binary(op, a, b) => SizeExpr::bin(*op, self.size(a)?, self.size(b)?),
+        })
+    }
+
+    /// The callee's shape in the caller's terms; `None` if a symbol is unbound.
+    pub(super) fn shape(&self, shape: &[Dim]) -> Option<Vec<Dim>> {
+        let mut out = Vec::new();
+        for d in shape {
+            match d {
+                Dim::Size(s) => out.push(Dim::Size(simplify(&self.size(s)?))),
+                Dim::Rest(v) => out.extend(self.shapes.get(*v)?.clone()?),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The number of steps of `step` (positive) that cover `diff`: `ceil(diff / step)`.
+pub(super) fn strided_length(diff: SizeExpr, step: i64) -> SizeExpr {
+    if step == 1 {
+        diff
+    } else {
+        SizeExpr::bin(
+            SizeOp::FloorDiv,
+            SizeExpr::bin(SizeOp::Add, diff, SizeExpr::Const(step - 1)),
+            SizeExpr::Const(step),
+        )
+    }
 }
 
 /// A constant-folded copy (so that `3` prints as `3`, not `(i + 3) - i`).

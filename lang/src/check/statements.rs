@@ -5,13 +5,13 @@ use super::{Checker, Class};
 use crate::ast::{self, ExprKind as AE, StmtKind as AS};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, Dim, ElemRef, KParamKind, StmtKind as HS, TypeRef};
-use crate::resolve::{param_type, Symbol};
+use crate::resolve::{param_type, SigScope, Symbol};
 use crate::span::Span;
 
 impl Checker<'_, '_> {
     pub(super) fn block(&mut self, stmts: &[ast::Stmt], top: bool) -> hir::Block {
         let mut out = Vec::new();
-        for (i, s) in stmts.iter().enumerate() {
+        for s in stmts {
             if self.returned && top {
                 self.err(
                     Diagnostic::error(codes::BAD_RETURN, "statement after `return`")
@@ -20,129 +20,121 @@ impl Checker<'_, '_> {
                 );
                 break;
             }
-            if let Some(h) = self.stmt(s, top, top && i + 1 == stmts.len()) {
+            if let Some(h) = self.stmt(s, top) {
                 out.push(h);
             }
         }
         out
     }
 
-    pub(super) fn stmt(&mut self, s: &ast::Stmt, top: bool, last: bool) -> Option<hir::Stmt> {
+    /// One statement; `top`: at the top level of the kernel body.
+    fn stmt(&mut self, s: &ast::Stmt, top: bool) -> Option<hir::Stmt> {
         let span = s.span;
         let kind = match &s.kind {
-            AS::Pass => return None,
+            AS::Pass | AS::Error => return None,
             AS::Decl { name, ty, init } => self.decl(name, ty, init.as_ref(), top)?,
             AS::Assign { targets, value } => self.assign(targets, value, span)?,
-            AS::AugAssign { target, op, value } => {
-                let lhs_as_expr = target.clone();
-                let combined = ast::Expr {
-                    kind: AE::Binary(*op, Box::new(lhs_as_expr), Box::new(value.clone())),
-                    span,
-                };
-                if let AE::Name(n) = &target.kind {
-                    if !self.locals.contains_key(n) && self.lookup_value_name(n).is_none() {
-                        self.err(
-                            Diagnostic::error(
-                                codes::USE_BEFORE_ASSIGN,
-                                format!("`{n}` is updated before it has a value"),
-                            )
-                            .at(target.span)
-                            .help(format!("initialize it first, e.g. `{n} = 0`")),
-                        );
-                        return None;
-                    }
-                }
-                self.assign(std::slice::from_ref(target), &combined, span)?
-            }
+            AS::AugAssign { target, op, value } => self.aug_assign(target, *op, value, span)?,
             AS::For { vars, iter, body } => return self.for_loop(vars, iter, body, span),
+            AS::While { cond, max, body } => {
+                return self.while_loop(cond, max.as_ref(), body, span)
+            }
             AS::If {
                 branches,
                 else_block,
             } => return self.if_stmt(branches, else_block.as_ref(), span),
-            AS::Return(vals) => {
-                if !top {
-                    self.err(
-                        Diagnostic::error(codes::BAD_RETURN, "`return` inside a loop or branch")
-                            .at(span)
-                            .help("kernels return once, at the end of their body"),
-                    );
-                    return None;
-                }
-                let r = self.return_stmt(vals, span);
-                self.returned = true;
-                let _ = last;
-                r?
-            }
+            AS::Return(vals) => self.return_at(vals, top, span)?,
+            AS::Break => self.loop_exit(true, span)?,
+            AS::Continue => self.loop_exit(false, span)?,
             AS::Expr(e) => {
-                let what = if matches!(e.kind, AE::Call { .. }) {
-                    "the value of this call is never used"
-                } else {
-                    "this expression is computed and thrown away"
-                };
-                self.err(
-                    Diagnostic::error(codes::USELESS_EXPR, "expression statement has no effect")
-                        .at(e.span)
-                        .label(what)
-                        .help("assign the value to a name or return it"),
-                );
+                self.useless_expr(e);
                 return None;
             }
-            AS::Error => return None,
             AS::UnexpectedIndent(b) => {
-                let first = b.stmts.first().map_or(b.span, |st| st.span);
-                // After a block header that did not parse, its body looks over-indented.
-                if self.after_syntax_error {
-                    let _ = self.block(&b.stmts, top);
-                    return None;
-                }
-                self.err(
-                    Diagnostic::error(codes::UNEXPECTED_INDENT, "unexpected indentation")
-                        .at(Span::new(
-                            first.file,
-                            first.start as usize,
-                            first.start as usize,
-                        ))
-                        .label("this line is indented deeper than the block it is in")
-                        .help("indent only the body of a `kernel`, `for`, `if` or `else`"),
-                );
-                // Check the statements anyway, as if they were not indented.
-                let _ = self.block(&b.stmts, top);
+                self.unexpected_indent(b, top);
                 return None;
-            }
-            AS::While { cond, max, body } => {
-                return self.while_loop(cond, max.as_ref(), body, span)
-            }
-            AS::Break | AS::Continue => {
-                let word = if matches!(s.kind, AS::Break) {
-                    "break"
-                } else {
-                    "continue"
-                };
-                match self.open_loops.last() {
-                    None => {
-                        self.err(
-                            Diagnostic::error(
-                                codes::UNSUPPORTED,
-                                format!("`{word}` outside a loop"),
-                            )
-                            .at(span),
-                        );
-                        return None;
-                    }
-                    Some(true) if word == "break" => {
-                        self.err(
-                            Diagnostic::error(codes::UNSUPPORTED, "`break` out of a `grid` loop")
-                                .at(span)
-                                .help("write the loops as nested `for ... in range(...)`: `break` leaves the innermost one"),
-                        );
-                        return None;
-                    }
-                    Some(_) if word == "break" => HS::Break,
-                    Some(_) => HS::Continue,
-                }
             }
         };
         Some(hir::Stmt { kind, span })
+    }
+
+    /// `target op= value`: `target = target op value`, once `target` has a value.
+    fn aug_assign(
+        &mut self,
+        target: &ast::Expr,
+        op: ast::BinOp,
+        value: &ast::Expr,
+        span: Span,
+    ) -> Option<HS> {
+        let combined = ast::Expr {
+            kind: AE::Binary(op, Box::new(target.clone()), Box::new(value.clone())),
+            span,
+        };
+        if let AE::Name(n) = &target.kind {
+            if !self.locals.contains_key(n) && self.lookup_value_name(n).is_none() {
+                self.err(
+                    Diagnostic::error(
+                        codes::USE_BEFORE_ASSIGN,
+                        format!("`{n}` is updated before it has a value"),
+                    )
+                    .at(target.span)
+                    .help(format!("initialize it first, e.g. `{n} = 0`")),
+                );
+                return None;
+            }
+        }
+        self.assign(std::slice::from_ref(target), &combined, span)
+    }
+
+    /// `return vals`, which only the top level of a kernel body may hold.
+    fn return_at(&mut self, vals: &[ast::Expr], top: bool, span: Span) -> Option<HS> {
+        if !top {
+            self.err(
+                Diagnostic::error(codes::BAD_RETURN, "`return` inside a loop or branch")
+                    .at(span)
+                    .help("kernels return once, at the end of their body"),
+            );
+            return None;
+        }
+        let r = self.return_stmt(vals, span);
+        self.returned = true;
+        r
+    }
+
+    /// An expression statement: always an error.
+    fn useless_expr(&mut self, e: &ast::Expr) {
+        let what = if matches!(e.kind, AE::Call { .. }) {
+            "the value of this call is never used"
+        } else {
+            "this expression is computed and thrown away"
+        };
+        self.err(
+            Diagnostic::error(codes::USELESS_EXPR, "expression statement has no effect")
+                .at(e.span)
+                .label(what)
+                .help("assign the value to a name or return it"),
+        );
+    }
+
+    /// A block indented deeper than its surroundings: an error (unless a header before
+    /// it did not parse), after which its statements are checked anyway.
+    fn unexpected_indent(&mut self, b: &ast::Block, top: bool) {
+        // After a block header that did not parse, its body looks over-indented.
+        if !self.after_syntax_error {
+            let first = b.stmts.first().map_or(b.span, |st| st.span);
+            self.err(
+                Diagnostic::error(codes::UNEXPECTED_INDENT, "unexpected indentation")
+                    .at(Span::new(
+                        first.file,
+                        first.start as usize,
+                        first.start as usize,
+                    ))
+                    .label("this line is indented deeper than the block it is in")
+                    .help("indent only the body of a `kernel`, `for`, `if` or `else`"),
+            );
+        }
+        // Check the statements anyway, as if they were not indented.
+        let _ = self.block(&b.stmts, top);
     }
 
     /// Makes sure `name` can become a new local.
@@ -211,22 +203,20 @@ impl Checker<'_, '_> {
             .filter(|(_, p)| p.kind == KParamKind::Const)
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        let type_vars = self.k.type_vars.clone();
         let mut values: Vec<String> = self.locals.keys().cloned().collect();
         values.extend(self.k.params.iter().map(|p| p.name.clone()));
         values.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
-        param_type(
-            self.ctx.modules,
-            self.ctx.module,
-            ty,
-            &mut size_vars,
-            &mut shape_vars,
-            &const_params,
-            &type_vars,
-            false,
-            &values,
-            self.diags,
-        )
+        let mut scope = SigScope {
+            modules: self.ctx.modules,
+            m: self.ctx.module,
+            size_vars: &mut size_vars,
+            shape_vars: &mut shape_vars,
+            const_params: &const_params,
+            type_vars: &self.k.type_vars,
+            value_names: &values,
+            binding: false,
+        };
+        param_type(&mut scope, ty, self.diags)
     }
 
     pub(super) fn decl(

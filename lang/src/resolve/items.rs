@@ -45,139 +45,145 @@ pub(crate) fn resolve_items(
 ) {
     let items = modules[m].ast.items.clone();
     for item in &items {
-        match &item.kind {
-            // Inlined into the kernels by the parser (inline.rs).
-            ItemKind::Def(_) => {}
+        let env = ModuleEnv { modules, m };
+        let binding = match &item.kind {
+            // Defs are inlined into the kernels by the parser (inline.rs).
+            ItemKind::Def(_) | ItemKind::Kernel(_) | ItemKind::Schedule { .. } => None,
             ItemKind::Import { path, alias } => {
-                let key = module_index(modules, m, path);
-                let Some(target) = key else { continue };
-                let name = alias.as_ref().map_or(&path[0], |a| a).clone();
-                if alias.is_none() && path.len() > 1 {
-                    // `import a.b` binds `a.b` as a dotted prefix: record the full path.
-                    let full = path
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(".");
-                    declare(
-                        &mut modules[m].scope,
-                        diags,
-                        &full,
-                        Symbol::Module(target),
-                        item.span,
-                    );
-                } else {
-                    declare(
-                        &mut modules[m].scope,
-                        diags,
-                        &name.name,
-                        Symbol::Module(target),
-                        name.span,
-                    );
-                }
+                import_binding(modules, path, alias.as_ref(), item.span)
             }
             ItemKind::FromImport { path, names } => {
-                let Some(target) = module_index(modules, m, path) else {
-                    continue;
-                };
-                for (name, alias) in names {
-                    let found = modules[target].scope.get(&name.name).cloned();
-                    match found {
-                        Some((Symbol::Module(_), _)) | None => {
-                            let mut d = Diagnostic::error(
-                                codes::UNKNOWN_NAME,
-                                format!(
-                                    "module `{}` has no kernel, type, const or param `{}`",
-                                    modules[target].name, name.name
-                                ),
-                            )
-                            .at(name.span);
-                            if let Some(s) = suggest(&name.name, modules[target].scope.keys()) {
-                                d = d.help(format!("did you mean `{s}`?"));
-                            }
-                            diags.push(d);
-                        }
-                        Some((sym, _)) => {
-                            let local = alias.as_ref().unwrap_or(name);
-                            declare(&mut modules[m].scope, diags, &local.name, sym, local.span);
-                        }
-                    }
-                }
+                from_import(modules, m, path, names, diags);
+                None
             }
-            ItemKind::TypeAlias { name, ty } => {
-                let env = ModuleEnv { modules, m };
-                match concrete_type(&env, ty, diags) {
-                    Some((elem, shape)) => declare(
-                        &mut modules[m].scope,
-                        diags,
-                        &name.name,
-                        Symbol::Alias(elem, shape),
-                        name.span,
-                    ),
-                    None => continue,
-                }
-            }
+            ItemKind::TypeAlias { name, ty } => concrete_type(&env, ty, diags)
+                .map(|(elem, shape)| (name.clone(), Symbol::Alias(elem, shape))),
             ItemKind::Const { name, value } => {
-                let env = ModuleEnv { modules, m };
-                let sym = match const_int(&env, value) {
-                    Ok(v) => Symbol::Const(v),
-                    Err(d) => match literal_value(value) {
-                        Some(Literal::Real(text)) => Symbol::RealConst(text),
-                        // An integer too large for a size is still a valid constant value.
-                        Some(Literal::Int(v)) => Symbol::RealConst(v.to_string()),
-                        None if matches!(value.kind, AE::Int(_)) => match &value.kind {
-                            AE::Int(v) => Symbol::RealConst(v.to_string()),
-                            _ => unreachable!(),
-                        },
-                        _ => {
-                            diags.push(
-                                d.help("a `const` is an integer expression or a real literal"),
-                            );
-                            continue;
-                        }
-                    },
-                };
-                declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
+                const_symbol(&env, value, diags).map(|sym| (name.clone(), sym))
             }
             ItemKind::Param { name, ty, init } => {
-                let env = ModuleEnv { modules, m };
-                let Some((elem, shape)) = concrete_type(&env, ty, diags) else {
-                    continue;
-                };
-                let dir = modules[m].dir.clone();
-                let Some(init) = data_source(init, dir.as_deref(), diags) else {
-                    continue;
-                };
-                let id = program.globals.len();
-                program.globals.push(hir::Global {
-                    name: name.name.clone(),
-                    elem,
-                    shape: shape.unwrap_or_default(),
-                    init,
-                    span: name.span,
-                });
-                declare(
-                    &mut modules[m].scope,
-                    diags,
-                    &name.name,
-                    Symbol::Global(id),
-                    name.span,
-                );
+                global(modules, m, name, ty, init, program, diags)
+                    .map(|id| (name.clone(), Symbol::Global(id)))
             }
-            ItemKind::Kernel(_) | ItemKind::Schedule { .. } => {}
+        };
+        if let Some((name, sym)) = binding {
+            declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
         }
     }
 }
 
-fn module_index(modules: &[ModuleInfo], _m: usize, path: &[ast::Ident]) -> Option<usize> {
-    let dotted = path
-        .iter()
+/// `a.b.c` for the path `[a, b, c]`.
+fn dotted(path: &[ast::Ident]) -> String {
+    path.iter()
         .map(|p| p.name.as_str())
         .collect::<Vec<_>>()
-        .join(".");
+        .join(".")
+}
+
+/// The module a path names (among the loaded ones).
+fn module_index(modules: &[ModuleInfo], path: &[ast::Ident]) -> Option<usize> {
+    let dotted = dotted(path);
     // The loader names stdlib modules `<stdlib>/x.kiln` and files by path; match on the
     // dotted name we gave them when loading.
     modules.iter().position(|mi| mi.name == dotted)
+}
+
+/// The name `import path [as alias]` (at `span`) binds, and the module.
+fn import_binding(
+    modules: &[ModuleInfo],
+    path: &[ast::Ident],
+    alias: Option<&ast::Ident>,
+    span: Span,
+) -> Option<(ast::Ident, Symbol)> {
+    let target = module_index(modules, path)?;
+    let name = match alias {
+        Some(a) => a.clone(),
+        // `import a.b` binds `a.b` as a dotted prefix: record the full path.
+        None if path.len() > 1 => ast::Ident {
+            name: dotted(path),
+            span,
+        },
+        None => path[0].clone(),
+    };
+    Some((name, Symbol::Module(target)))
+}
+
+/// `from path import names`: binds each name (or its alias) in module `m`.
+fn from_import(
+    modules: &mut [ModuleInfo],
+    m: usize,
+    path: &[ast::Ident],
+    names: &[(ast::Ident, Option<ast::Ident>)],
+    diags: &mut Diagnostics,
+) {
+    let Some(target) = module_index(modules, path) else {
+        return;
+    };
+    for (name, alias) in names {
+        match modules[target].scope.get(&name.name).cloned() {
+            Some((Symbol::Module(_), _)) | None => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_NAME,
+                    format!(
+                        "module `{}` has no kernel, type, const or param `{}`",
+                        modules[target].name, name.name
+                    ),
+                )
+                .at(name.span);
+                if let Some(s) = suggest(&name.name, modules[target].scope.keys()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                diags.push(d);
+            }
+            Some((sym, _)) => {
+                let local = alias.as_ref().unwrap_or(name);
+                declare(&mut modules[m].scope, diags, &local.name, sym, local.span);
+            }
+        }
+    }
+}
+
+/// What `const NAME = value` stands for: a compile-time integer, or the text of a real
+/// literal or of an integer too large for a size.
+fn const_symbol(env: &ModuleEnv, value: &ast::Expr, diags: &mut Diagnostics) -> Option<Symbol> {
+    let d = match const_int(env, value) {
+        Ok(v) => return Some(Symbol::Const(v)),
+        Err(d) => d,
+    };
+    match (literal_value(value), &value.kind) {
+        (Some(Literal::Real(text)), _) => Some(Symbol::RealConst(text)),
+        // An integer too large for a size is still a valid constant value.
+        (Some(Literal::Int(v)), _) => Some(Symbol::RealConst(v.to_string())),
+        (None, AE::Int(v)) => Some(Symbol::RealConst(v.to_string())),
+        _ => {
+            diags.push(d.help("a `const` is an integer expression or a real literal"));
+            None
+        }
+    }
+}
+
+/// `param name: ty = init` of module `m`: a new global of the program.
+fn global(
+    modules: &[ModuleInfo],
+    m: usize,
+    name: &ast::Ident,
+    ty: &ast::TypeExpr,
+    init: &ast::Expr,
+    program: &mut hir::Program,
+    diags: &mut Diagnostics,
+) -> Option<hir::GlobalId> {
+    let env = ModuleEnv { modules, m };
+    let (elem, shape) = concrete_type(&env, ty, diags)?;
+    let init = data_source(init, modules[m].dir.as_deref(), diags)?;
+    let id = program.globals.len();
+    program.globals.push(hir::Global {
+        name: name.name.clone(),
+        elem,
+        shape: shape.unwrap_or_default(),
+        init,
+        span: name.span,
+    });
+    Some(id)
 }
 
 /// `load("...")` or a literal, for params and defaults.

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 pub(crate) use items::{declare, resolve_items};
 pub(crate) use signature::{placeholder_kernel, resolve_signature};
 pub use types::build_prim;
-pub(crate) use types::{elem_type, param_type};
+pub(crate) use types::{elem_type, param_type, SigScope};
 
 /// What a module-level name stands for.
 #[derive(Clone, Debug)]
@@ -165,7 +165,7 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
 struct SigEnv<'a> {
     module: ModuleEnv<'a>,
     size_vars: &'a [Named],
-    const_params: Vec<(String, usize)>,
+    const_params: &'a [(String, usize)],
     type_vars: &'a [Named],
     /// Names of values in scope (parameters, locals), to tell "a value used as a type".
     value_names: &'a [String],

@@ -2,7 +2,7 @@
 //! results, resolved in the kernel's module scope.
 
 use super::items::data_source;
-use super::types::param_type;
+use super::types::{param_type, SigScope};
 use super::{size_expr, ModuleEnv, ModuleInfo, SigEnv};
 use crate::ast::{self};
 use crate::diag::{codes, Diagnostic, Diagnostics};
@@ -27,11 +27,11 @@ pub(crate) fn placeholder_kernel(k: &ast::Kernel, module: &str) -> hir::Kernel {
     }
 }
 
+/// The signature of kernel `k` of module `m`, in a kernel with an empty body.
 pub(crate) fn resolve_signature(
     modules: &[ModuleInfo],
     m: usize,
     k: &ast::Kernel,
-    _program: &hir::Program,
     diags: &mut Diagnostics,
 ) -> hir::Kernel {
     let mut out = placeholder_kernel(k, &modules[m].name);
@@ -61,102 +61,100 @@ pub(crate) fn resolve_signature(
                 .at(p.name.span),
             );
         }
-        let kind = match &p.ty {
-            ast::ParamType::Const(_) => {
-                const_params.push((p.name.name.clone(), pi));
-                KParamKind::Const
-            }
-            ast::ParamType::Value(ty) => {
-                let ty = {
-                    let mut size_vars = std::mem::take(&mut out.size_vars);
-                    let mut shape_vars = std::mem::take(&mut out.shape_vars);
-                    let earlier: Vec<String> = k.params[..pi]
-                        .iter()
-                        .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
-                        .map(|q| q.name.name.clone())
-                        .collect();
-                    let r = param_type(
-                        modules,
-                        m,
-                        ty,
-                        &mut size_vars,
-                        &mut shape_vars,
-                        &const_params,
-                        &out.type_vars,
-                        true,
-                        &earlier,
-                        diags,
-                    );
-                    out.size_vars = size_vars;
-                    out.shape_vars = shape_vars;
-                    r
-                };
-                match ty {
-                    Some(t) => KParamKind::Value(t),
-                    None => KParamKind::Value(TypeRef {
-                        elem: ElemRef::Inferred,
-                        shape: None,
-                        span: p.span,
-                    }),
-                }
-            }
-        };
-        let value_names: Vec<String> = k.params[..pi]
-            .iter()
-            .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
-            .map(|q| q.name.name.clone())
-            .collect();
-        let default = p.default.as_ref().and_then(|d| match &kind {
-            KParamKind::Const => {
-                let env = SigEnv {
-                    module: ModuleEnv { modules, m },
-                    size_vars: &out.size_vars,
-                    const_params: const_params.clone(),
-                    type_vars: &out.type_vars,
-                    value_names: &value_names,
-                };
-                match size_expr(&env, d) {
-                    Ok(s) => Some(ParamDefault::Const(s)),
-                    Err(e) => {
-                        diags.push(e);
-                        None
-                    }
-                }
-            }
-            KParamKind::Value(_) => {
-                data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data)
-            }
-        });
-        out.params.push(KParam {
-            name: p.name.name.clone(),
-            span: p.span,
-            kind,
-            default,
-        });
+        if matches!(p.ty, ast::ParamType::Const(_)) {
+            const_params.push((p.name.name.clone(), pi));
+        }
+        let earlier = value_params(&k.params[..pi]);
+        let param = resolve_param(modules, m, p, &mut out, &const_params, &earlier, diags);
+        out.params.push(param);
     }
-    let all_values: Vec<String> = k
-        .params
-        .iter()
-        .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
-        .map(|q| q.name.name.clone())
-        .collect();
+    let all_values = value_params(&k.params);
     for r in &k.results {
         let mut size_vars = out.size_vars.clone();
         let mut shape_vars = out.shape_vars.clone();
-        if let Some(t) = param_type(
+        let mut scope = SigScope {
             modules,
             m,
-            r,
-            &mut size_vars,
-            &mut shape_vars,
-            &const_params,
-            &out.type_vars,
-            false,
-            &all_values,
-            diags,
-        ) {
+            size_vars: &mut size_vars,
+            shape_vars: &mut shape_vars,
+            const_params: &const_params,
+            type_vars: &out.type_vars,
+            value_names: &all_values,
+            binding: false,
+        };
+        if let Some(t) = param_type(&mut scope, r, diags) {
             out.results.push(t);
         }
     }
     out
+}
+
+/// The names of the value (not `const`) parameters among `params`.
+fn value_params(params: &[ast::Param]) -> Vec<String> {
+    params
+        .iter()
+        .filter(|q| matches!(q.ty, ast::ParamType::Value(_)))
+        .map(|q| q.name.name.clone())
+        .collect()
+}
+
+/// Parameter `p` of a kernel whose signature so far is `out` (its type binds new size
+/// and shape variables there). `const_params` includes `p` if it is one; `earlier`:
+/// the value parameters before it.
+fn resolve_param(
+    modules: &[ModuleInfo],
+    m: usize,
+    p: &ast::Param,
+    out: &mut hir::Kernel,
+    const_params: &[(String, usize)],
+    earlier: &[String],
+    diags: &mut Diagnostics,
+) -> KParam {
+    let kind = match &p.ty {
+        ast::ParamType::Const(_) => KParamKind::Const,
+        ast::ParamType::Value(ty) => {
+            let mut scope = SigScope {
+                modules,
+                m,
+                size_vars: &mut out.size_vars,
+                shape_vars: &mut out.shape_vars,
+                const_params,
+                type_vars: &out.type_vars,
+                value_names: earlier,
+                binding: true,
+            };
+            KParamKind::Value(param_type(&mut scope, ty, diags).unwrap_or(TypeRef {
+                elem: ElemRef::Inferred,
+                shape: None,
+                span: p.span,
+            }))
+        }
+    };
+    let default = p.default.as_ref().and_then(|d| match &kind {
+        KParamKind::Const => {
+            let env = SigEnv {
+                module: ModuleEnv { modules, m },
+                size_vars: &out.size_vars,
+                const_params,
+                type_vars: &out.type_vars,
+                value_names: earlier,
+            };
+            match size_expr(&env, d) {
+                Ok(s) => Some(ParamDefault::Const(s)),
+                Err(e) => {
+                    diags.push(e);
+                    None
+                }
+            }
+        }
+        KParamKind::Value(_) => {
+            data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data)
+        }
+    });
+    KParam {
+        name: p.name.name.clone(),
+        span: p.span,
+        kind,
+        default,
+    }
 }

@@ -41,13 +41,7 @@ pub(super) fn concrete_type(
     let mut shape = alias_shape_of(env, elem_expr);
     if let Some(dims) = dims {
         if shape.is_some() {
-            diags.push(
-                Diagnostic::error(
-                    codes::SHAPE_MISMATCH,
-                    "a tensor type alias cannot take another shape",
-                )
-                .at(ty.span),
-            );
+            diags.push(alias_reshaped(ty.span));
             return None;
         }
         let mut out = Vec::new();
@@ -355,58 +349,68 @@ fn width_error(w: i64, span: Span) -> Diagnostic {
         ))
 }
 
-/// Resolves a parameter or result type. With `binding`, bare unknown names in the shape
-/// bind new size variables; otherwise they are errors.
-#[allow(clippy::too_many_arguments)]
+/// What the types of a kernel signature, or of a local declaration in its body, see
+/// while they are resolved. The size and shape variables grow as shapes bind them.
+pub(crate) struct SigScope<'a> {
+    pub modules: &'a [ModuleInfo],
+    /// The kernel's module.
+    pub m: usize,
+    pub size_vars: &'a mut Vec<Named>,
+    pub shape_vars: &'a mut Vec<Named>,
+    /// `const` parameters: name and parameter index.
+    pub const_params: &'a [(String, usize)],
+    pub type_vars: &'a [Named],
+    /// Names of values in scope (parameters, locals), to tell "a value used as a type".
+    pub value_names: &'a [String],
+    /// Whether bare unknown names in a shape bind new size and shape variables (in
+    /// parameters); otherwise they are errors.
+    pub binding: bool,
+}
+
+impl SigScope<'_> {
+    fn env(&self) -> SigEnv<'_> {
+        SigEnv {
+            module: ModuleEnv {
+                modules: self.modules,
+                m: self.m,
+            },
+            size_vars: self.size_vars,
+            const_params: self.const_params,
+            type_vars: self.type_vars,
+            value_names: self.value_names,
+        }
+    }
+}
+
+/// Resolves a parameter, result or local type in `scope`.
 pub(crate) fn param_type(
-    modules: &[ModuleInfo],
-    m: usize,
+    scope: &mut SigScope,
     ty: &ast::TypeExpr,
-    size_vars: &mut Vec<Named>,
-    shape_vars: &mut Vec<Named>,
-    const_params: &[(String, usize)],
-    type_vars: &[Named],
-    binding: bool,
-    value_names: &[String],
     diags: &mut Diagnostics,
 ) -> Option<TypeRef> {
-    let env_elem = SigEnv {
-        module: ModuleEnv { modules, m },
-        size_vars,
-        const_params: const_params.to_vec(),
-        type_vars,
-        value_names,
-    };
     let (elem_expr, dims) = match &ty.kind {
         TypeExprKind::Scalar(e) => (Some(e), None),
         TypeExprKind::Tensor { elem, dims } => (elem.as_ref(), Some(dims)),
     };
+    let env = scope.env();
     let elem = match elem_expr {
-        Some(e) => elem_type(&env_elem, e, diags)?,
+        Some(e) => elem_type(&env, e, diags)?,
         None => ElemRef::Inferred,
     };
-    let mut shape = elem_expr
-        .and_then(|e| alias_shape_of(&env_elem, e))
-        .map(|s| {
-            s.into_iter()
-                .map(|d| Dim::Size(SizeExpr::Const(d as i64)))
-                .collect::<Vec<_>>()
-        });
+    let mut shape = elem_expr.and_then(|e| alias_shape_of(&env, e)).map(|s| {
+        s.into_iter()
+            .map(|d| Dim::Size(SizeExpr::Const(d as i64)))
+            .collect::<Vec<_>>()
+    });
     if let Some(dims) = dims {
         if shape.is_some() {
-            diags.push(
-                Diagnostic::error(
-                    codes::SHAPE_MISMATCH,
-                    "a tensor type alias cannot take another shape",
-                )
-                .at(ty.span),
-            );
+            diags.push(alias_reshaped(ty.span));
             return None;
         }
         let mut out = Vec::new();
         let mut rest_seen = false;
         for d in dims {
-            match d {
+            let dim = match d {
                 ast::DimExpr::Rest(id) => {
                     if rest_seen {
                         diags.push(
@@ -416,100 +420,11 @@ pub(crate) fn param_type(
                         return None;
                     }
                     rest_seen = true;
-                    let idx = match shape_vars.iter().position(|v| v.name == id.name) {
-                        Some(i) => i,
-                        None if binding => {
-                            shape_vars.push(Named {
-                                name: id.name.clone(),
-                                span: id.span,
-                            });
-                            shape_vars.len() - 1
-                        }
-                        None => {
-                            diags.push(
-                                Diagnostic::error(
-                                    codes::UNBOUND_SIZE,
-                                    format!(
-                                        "shape variable `*{}` is not bound by a parameter",
-                                        id.name
-                                    ),
-                                )
-                                .at(id.span),
-                            );
-                            return None;
-                        }
-                    };
-                    out.push(Dim::Rest(idx));
+                    rest_dim(scope, id, diags)?
                 }
-                ast::DimExpr::Size(e) => {
-                    if let AE::Name(n) = &e.kind {
-                        let known = size_vars.iter().any(|v| &v.name == n)
-                            || const_params.iter().any(|(c, _)| c == n)
-                            || modules[m].scope.contains_key(n);
-                        if !known && value_names.contains(n) {
-                            diags.push(
-                                Diagnostic::error(
-                                    codes::NOT_CONSTANT,
-                                    format!("`{n}` is a value computed at run time, not a compile-time integer"),
-                                )
-                                .at(e.span)
-                                .help(format!("dimensions must be known when compiling; make it a `const` parameter (`{n}: const`), or bind the size from a tensor's shape")),
-                            );
-                            return None;
-                        }
-                        if !known {
-                            if binding {
-                                size_vars.push(Named {
-                                    name: n.clone(),
-                                    span: e.span,
-                                });
-                                out.push(Dim::Size(SizeExpr::Var(size_vars.len() - 1)));
-                                continue;
-                            }
-                            let mut d = Diagnostic::error(codes::UNBOUND_SIZE, format!("size `{n}` is not bound by any parameter"))
-                                .at(e.span)
-                                .help("size variables get their values from the shapes of the parameters; bind it with a bare name in a parameter's shape");
-                            if let Some(s) = suggest(n, size_vars.iter().map(|v| &v.name)) {
-                                d = d.help(format!("did you mean `{s}`?"));
-                            }
-                            diags.push(d);
-                            return None;
-                        }
-                    }
-                    let env = SigEnv {
-                        module: ModuleEnv { modules, m },
-                        size_vars,
-                        const_params: const_params.to_vec(),
-                        type_vars,
-                        value_names,
-                    };
-                    match size_expr(&env, e) {
-                        Ok(s) => {
-                            if let Some(v) = s.as_const() {
-                                if v < 1 {
-                                    diags.push(
-                                        Diagnostic::error(
-                                            codes::BAD_DIM,
-                                            format!("dimension {v} is not positive"),
-                                        )
-                                        .at(e.span),
-                                    );
-                                    return None;
-                                }
-                            }
-                            out.push(Dim::Size(s))
-                        }
-                        Err(mut d) => {
-                            if d.code == codes::UNKNOWN_NAME {
-                                d.code = codes::UNBOUND_SIZE;
-                                d = d.help("a size expression may only use sizes bound by earlier parameters' shapes");
-                            }
-                            diags.push(d);
-                            return None;
-                        }
-                    }
-                }
-            }
+                ast::DimExpr::Size(e) => size_dim(scope, e, diags)?,
+            };
+            out.push(dim);
         }
         shape = Some(out);
     }
@@ -518,4 +433,95 @@ pub(crate) fn param_type(
         shape,
         span: ty.span,
     })
+}
+
+/// The error for a shape given to a tensor type alias (at `span`).
+fn alias_reshaped(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::SHAPE_MISMATCH,
+        "a tensor type alias cannot take another shape",
+    )
+    .at(span)
+}
+
+/// The `*S` part of a shape: a shape variable, bound here when `scope.binding`.
+fn rest_dim(scope: &mut SigScope, id: &ast::Ident, diags: &mut Diagnostics) -> Option<Dim> {
+    if let Some(i) = scope.shape_vars.iter().position(|v| v.name == id.name) {
+        return Some(Dim::Rest(i));
+    }
+    if !scope.binding {
+        diags.push(
+            Diagnostic::error(
+                codes::UNBOUND_SIZE,
+                format!("shape variable `*{}` is not bound by a parameter", id.name),
+            )
+            .at(id.span),
+        );
+        return None;
+    }
+    scope.shape_vars.push(Named {
+        name: id.name.clone(),
+        span: id.span,
+    });
+    Some(Dim::Rest(scope.shape_vars.len() - 1))
+}
+
+/// One dimension of a shape: a size expression; a bare unknown name binds a new size
+/// variable when `scope.binding`.
+fn size_dim(scope: &mut SigScope, e: &ast::Expr, diags: &mut Diagnostics) -> Option<Dim> {
+    if let AE::Name(n) = &e.kind {
+        let known = scope.size_vars.iter().any(|v| &v.name == n)
+            || scope.const_params.iter().any(|(c, _)| c == n)
+            || scope.modules[scope.m].scope.contains_key(n);
+        if !known && scope.value_names.contains(n) {
+            diags.push(
+                Diagnostic::error(
+                    codes::NOT_CONSTANT,
+                    format!("`{n}` is a value computed at run time, not a compile-time integer"),
+                )
+                .at(e.span)
+                .help(format!("dimensions must be known when compiling; make it a `const` parameter (`{n}: const`), or bind the size from a tensor's shape")),
+            );
+            return None;
+        }
+        if !known {
+            if scope.binding {
+                scope.size_vars.push(Named {
+                    name: n.clone(),
+                    span: e.span,
+                });
+                return Some(Dim::Size(SizeExpr::Var(scope.size_vars.len() - 1)));
+            }
+            let mut d = Diagnostic::error(codes::UNBOUND_SIZE, format!("size `{n}` is not bound by any parameter"))
+                .at(e.span)
+                .help("size variables get their values from the shapes of the parameters; bind it with a bare name in a parameter's shape");
+            if let Some(s) = suggest(n, scope.size_vars.iter().map(|v| &v.name)) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+            return None;
+        }
+    }
+    match size_expr(&scope.env(), e) {
+        Ok(s) => {
+            if let Some(v) = s.as_const().filter(|&v| v < 1) {
+                diags.push(
+                    Diagnostic::error(codes::BAD_DIM, format!("dimension {v} is not positive"))
+                        .at(e.span),
+                );
+                return None;
+            }
+            Some(Dim::Size(s))
+        }
+        Err(mut d) => {
+            if d.code == codes::UNKNOWN_NAME {
+                d.code = codes::UNBOUND_SIZE;
+                d = d.help(
+                    "a size expression may only use sizes bound by earlier parameters' shapes",
+                );
+            }
+            diags.push(d);
+            None
+        }
+    }
 }
