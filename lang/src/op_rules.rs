@@ -330,6 +330,18 @@ pub fn agree(what: &str, a: Class, b: Class) -> Result<Class, Refusal> {
     })
 }
 
+/// The rule for the condition of `t if c else e` (class `c`): a bool.
+pub fn select_condition(c: Class) -> Result<(), Refusal> {
+    if !matches!(c, Class::Bool | Class::Unknown) {
+        return Err(Refusal::new(
+            codes::NOT_BOOL,
+            "the condition of `if ... else` must be a bool",
+            Place::Left,
+        ));
+    }
+    Ok(())
+}
+
 fn is_bitwise(op: BinOp) -> bool {
     matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor)
 }

@@ -7,7 +7,7 @@ use super::{mk, Checked, Checker, Class, Info, BUILTINS};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, CallArg, Dim, ElemRef, ExprKind as HE, KParamKind};
-use crate::resolve::{size_expr, suggest, Symbol};
+use crate::resolve::{did_you_mean, size_expr, Symbol};
 use crate::span::Span;
 use crate::sym::SizeExpr;
 
@@ -100,9 +100,7 @@ impl Checker<'_, '_> {
                 .at(func.span);
                 let mut cands: Vec<String> = self.ctx.visible_names();
                 cands.extend(BUILTINS.iter().map(|s| s.to_string()));
-                if let Some(s) = suggest(n, cands.iter()) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
+                d = did_you_mean(d, n, cands.iter());
                 self.err(d);
                 return;
             }
@@ -167,9 +165,7 @@ impl Checker<'_, '_> {
                                     ),
                                 )
                                 .at(e.span);
-                                if let Some(s) = suggest(&member[0], module.scope.keys()) {
-                                    d = d.help(format!("did you mean `{s}`?"));
-                                }
+                                d = did_you_mean(d, &member[0], module.scope.keys());
                                 self.err(d);
                                 None
                             }
@@ -359,9 +355,7 @@ impl Checker<'_, '_> {
             )
             .at(name.span)
             .with_secondary(callee.span, "declared here");
-            if let Some(s) = suggest(&name.name, callee.params.iter().map(|p| &p.name)) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
+            d = did_you_mean(d, &name.name, callee.params.iter().map(|p| &p.name));
             self.err(d);
             return None;
         };

@@ -5,7 +5,7 @@
 use super::shapes::{simplify, strided_length};
 use super::{mk, Checked, Checker, Class, Info};
 use crate::ast::{self, ExprKind as AE};
-use crate::diag::{codes, Diagnostic};
+use crate::diag::{codes, Code, Diagnostic};
 use crate::hir::{self, Dim, ExprKind as HE, LoopHeader, Named, ReduceOp};
 use crate::span::Span;
 use crate::sym::{SizeExpr, SizeOp};
@@ -22,15 +22,21 @@ impl Checker<'_, '_> {
 
     /// The loops of generator `g` (`rectangular` for a comprehension, whose extents must
     /// not depend on enclosing loops) and its element, checked with the loop variables in
-    /// scope.
+    /// scope. The element must be a scalar: `not_scalar` is the error code and message
+    /// for one that is not.
     fn generator(
         &mut self,
         g: &ast::Generator,
         rectangular: bool,
+        not_scalar: (Code, &str),
     ) -> Option<(Vec<LoopHeader>, hir::Expr, Info)> {
         let headers = self.loop_headers(&g.vars, &g.iter, rectangular)?;
         let elem = self.in_loop_scope(&g.vars, &headers, |c| c.elementwise(|c| c.expr(&g.elem)));
         let (h, info) = elem?;
+        if info.shape.is_some() {
+            self.err(Diagnostic::error(not_scalar.0, not_scalar.1).at(g.elem.span));
+            return None;
+        }
         Some((headers, h, info))
     }
 
@@ -38,17 +44,11 @@ impl Checker<'_, '_> {
     pub(super) fn reduction(&mut self, op: ReduceOp, arg: &ast::Expr, span: Span) -> Checked {
         let what = format!("`{}`", op.name());
         if let AE::Generator(g) = &arg.kind {
-            let (headers, hb, ib) = self.generator(g, false)?;
-            if ib.shape.is_some() {
-                self.err(
-                    Diagnostic::error(
-                        codes::BAD_REDUCTION,
-                        "the element of a reduction must be a scalar",
-                    )
-                    .at(g.elem.span),
-                );
-                return None;
-            }
+            let not_scalar = (
+                codes::BAD_REDUCTION,
+                "the element of a reduction must be a scalar",
+            );
+            let (headers, hb, ib) = self.generator(g, false, not_scalar)?;
             self.numeric(ib.class, g.elem.span, &what)?;
             let class = if op.is_arg() {
                 Class::Int
@@ -186,17 +186,11 @@ impl Checker<'_, '_> {
 
     /// `[elem for vars in grid(...)]`: a tensor with one dimension per loop.
     pub(super) fn comprehension(&mut self, g: &ast::Generator, span: Span) -> Checked {
-        let (headers, he, ie) = self.generator(g, true)?;
-        if ie.shape.is_some() {
-            self.err(
-                Diagnostic::error(
-                    codes::KIND_MISMATCH,
-                    "the element of a comprehension must be a scalar",
-                )
-                .at(g.elem.span),
-            );
-            return None;
-        }
+        let not_scalar = (
+            codes::KIND_MISMATCH,
+            "the element of a comprehension must be a scalar",
+        );
+        let (headers, he, ie) = self.generator(g, true, not_scalar)?;
         let shape: Vec<Dim> = headers
             .iter()
             .map(|h| {

@@ -178,16 +178,8 @@ impl Checker<'_, '_> {
         span: Span,
     ) -> Checked {
         let (hc, ic) = self.expr(cond)?;
-        if !matches!(ic.class, Class::Bool | Class::Unknown) {
-            self.err(
-                Diagnostic::error(
-                    codes::NOT_BOOL,
-                    "the condition of `if ... else` must be a bool",
-                )
-                .at(cond.span),
-            );
-            return None;
-        }
+        let rule = op_rules::select_condition(ic.class);
+        self.obey(rule, span, cond.span, cond.span)?;
         let (ht, it) = self.expr(then)?;
         let (ho, io) = self.expr(otherwise)?;
         let class = self.unify_values(

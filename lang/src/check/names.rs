@@ -4,7 +4,7 @@
 use super::{Checked, Checker, Class, Info, BUILTINS};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, Dim, ExprKind as HE, HUnaryOp, KParamKind};
-use crate::resolve::{suggest, Symbol};
+use crate::resolve::{did_you_mean, Symbol};
 use crate::span::Span;
 use crate::sym::SizeExpr;
 
@@ -183,9 +183,7 @@ impl Checker<'_, '_> {
         cands.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
         cands.extend(self.k.size_vars.iter().map(|v| v.name.clone()));
         cands.extend(self.ctx.visible_names());
-        if let Some(s) = suggest(n, cands.iter()) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        d = did_you_mean(d, n, cands.iter());
         self.err(d);
     }
 }

@@ -3,7 +3,7 @@
 //! parameter defaults.
 
 use super::types::concrete_type;
-use super::{const_int, suggest, ModuleEnv, ModuleInfo, Symbol};
+use super::{const_int, did_you_mean, ModuleEnv, ModuleInfo, Symbol};
 use crate::ast::{self, ExprKind as AE, ItemKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{self, DataSource, Literal};
@@ -130,9 +130,7 @@ fn from_import(
                     ),
                 )
                 .at(name.span);
-                if let Some(s) = suggest(&name.name, modules[target].scope.keys()) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
+                d = did_you_mean(d, &name.name, modules[target].scope.keys());
                 diags.push(d);
             }
             Some((sym, _)) => {

@@ -193,18 +193,31 @@ impl SymbolEnv for SigEnv<'_> {
 }
 
 /// The closest name within edit distance 2, for "did you mean" help.
-pub(crate) fn suggest<'a>(
+pub(crate) fn suggest<S: AsRef<str>>(
     name: &str,
-    candidates: impl Iterator<Item = &'a String>,
+    candidates: impl IntoIterator<Item = S>,
 ) -> Option<String> {
-    let mut best: Option<(usize, &String)> = None;
+    let mut best: Option<(usize, String)> = None;
     for c in candidates {
+        let c = c.as_ref();
         let d = edit_distance(name, c);
-        if d <= 2 && d < name.len().max(2) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
+        if d <= 2 && d < name.len().max(2) && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+            best = Some((d, c.to_string()));
         }
     }
-    best.map(|(_, c)| c.clone())
+    best.map(|(_, c)| c)
+}
+
+/// `d` with the help "did you mean `x`?" when a candidate `x` is close to `name`.
+pub(crate) fn did_you_mean<S: AsRef<str>>(
+    d: Diagnostic,
+    name: &str,
+    candidates: impl IntoIterator<Item = S>,
+) -> Diagnostic {
+    match suggest(name, candidates) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d,
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

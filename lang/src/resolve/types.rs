@@ -2,7 +2,7 @@
 //! build, module-level concrete types, and the parameter and result types of kernels
 //! with their shapes (binding size and shape variables).
 
-use super::{size_expr, suggest, ModuleEnv, ModuleInfo, SigEnv, Symbol, SymbolEnv};
+use super::{did_you_mean, size_expr, suggest, ModuleEnv, ModuleInfo, SigEnv, Symbol, SymbolEnv};
 use crate::ast::{self, ElemTypeKind, ExprKind as AE, PrimType, TypeExprKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{Dim, ElemRef, Named, TypeArg, TypeRef};
@@ -144,16 +144,10 @@ pub(crate) fn elem_type(
                             id.name
                         ));
                     }
-                    if let Some(s) = suggest(
-                        &id.name,
-                        [
-                            "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
-                        ]
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect::<Vec<_>>()
-                        .iter(),
-                    ) {
+                    let builtin = [
+                        "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+                    ];
+                    if let Some(s) = suggest(&id.name, builtin) {
                         d = d.help(format!("did you mean `{s}<...>`?"));
                     }
                     diags.push(d);
@@ -212,45 +206,27 @@ fn type_arg(
         };
         if i == 2 {
             return Quant::from_name(n).map(TypeArg::Quant).ok_or_else(|| {
-                let mut d = Diagnostic::error(
+                let d = Diagnostic::error(
                     codes::UNKNOWN_MODE,
                     format!("unknown quantization mode `{n}`"),
                 )
                 .at(a.span)
                 .note(format!("quantization modes: {QUANT_NAMES}"));
                 if Overflow::from_name(n).is_some() {
-                    d = d.help("the quantization mode comes first: `fixed<W, I, rnd, sat>`");
-                } else if let Some(s) = suggest(
-                    n,
-                    Quant::ALL
-                        .iter()
-                        .map(|q| q.name().to_string())
-                        .collect::<Vec<_>>()
-                        .iter(),
-                ) {
-                    d = d.help(format!("did you mean `{s}`?"));
+                    d.help("the quantization mode comes first: `fixed<W, I, rnd, sat>`")
+                } else {
+                    did_you_mean(d, n, Quant::ALL.iter().map(|q| q.name()))
                 }
-                d
             });
         }
         return Overflow::from_name(n)
             .map(TypeArg::Overflow)
             .ok_or_else(|| {
-                let mut d =
+                let d =
                     Diagnostic::error(codes::UNKNOWN_MODE, format!("unknown overflow mode `{n}`"))
                         .at(a.span)
                         .note(format!("overflow modes: {OVERFLOW_NAMES}"));
-                if let Some(s) = suggest(
-                    n,
-                    Overflow::ALL
-                        .iter()
-                        .map(|q| q.name().to_string())
-                        .collect::<Vec<_>>()
-                        .iter(),
-                ) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                d
+                did_you_mean(d, n, Overflow::ALL.iter().map(|q| q.name()))
             });
     }
     size_expr(env, a).map(TypeArg::Size)
@@ -495,9 +471,7 @@ fn size_dim(scope: &mut SigScope, e: &ast::Expr, diags: &mut Diagnostics) -> Opt
             let mut d = Diagnostic::error(codes::UNBOUND_SIZE, format!("size `{n}` is not bound by any parameter"))
                 .at(e.span)
                 .help("size variables get their values from the shapes of the parameters; bind it with a bare name in a parameter's shape");
-            if let Some(s) = suggest(n, scope.size_vars.iter().map(|v| &v.name)) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
+            d = did_you_mean(d, n, scope.size_vars.iter().map(|v| &v.name));
             diags.push(d);
             return None;
         }
