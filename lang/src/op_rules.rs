@@ -31,6 +31,7 @@ pub enum Class {
 }
 
 impl Class {
+    /// The class of a concrete type.
     pub fn of(t: &ScalarType) -> Class {
         match t {
             ScalarType::Bool => Class::Bool,
@@ -63,10 +64,12 @@ impl Class {
         }
     }
 
+    /// Integer valued: an integer type or an integer literal.
     pub fn is_integer(self) -> bool {
         matches!(self, Class::Int | Class::IntLit)
     }
 
+    /// Exact: not f32, bool or generic.
     pub fn is_exact(self) -> bool {
         matches!(
             self,
@@ -74,6 +77,7 @@ impl Class {
         )
     }
 
+    /// A literal, which adapts to the other operand.
     pub fn is_literal(self) -> bool {
         matches!(self, Class::IntLit | Class::RealLit)
     }
@@ -342,6 +346,7 @@ pub fn select_condition(c: Class) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// `&`, `|`, `^`.
 fn is_bitwise(op: BinOp) -> bool {
     matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor)
 }

@@ -230,6 +230,7 @@ fn check_schedules(
     }
 }
 
+/// The name of the entry module: its file name without the extension.
 fn module_display_name(file_name: &str) -> String {
     Path::new(file_name)
         .file_stem()
@@ -358,6 +359,7 @@ fn check_recursion(program: &hir::Program, diags: &mut Diagnostics) {
     }
 }
 
+/// The kernels a kernel calls, with where.
 fn kernel_calls(k: &hir::Kernel) -> Vec<(hir::KernelId, Span)> {
     let mut out = Vec::new();
     fn expr(e: &hir::Expr, out: &mut Vec<(hir::KernelId, Span)>) {

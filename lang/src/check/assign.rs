@@ -8,6 +8,8 @@ use crate::hir::{Dim, ExprKind as HE, Place, StmtKind as HS};
 use crate::span::Span;
 
 impl Checker<'_, '_> {
+    /// That a value of class `value` (at `span`) may be stored where `target` is held
+    /// (in `name`): bools and numbers do not mix.
     pub(super) fn check_assign_class(
         &mut self,
         target: Class,
@@ -33,6 +35,7 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// `targets = value` (one target, or a tuple unpacking a kernel call).
     pub(super) fn assign(
         &mut self,
         targets: &[ast::Expr],
@@ -244,12 +247,8 @@ impl Checker<'_, '_> {
         Some((n.clone(), id, lshape))
     }
 
-    pub(super) fn merge_inferred_class(
-        &mut self,
-        id: usize,
-        value: Class,
-        span: Span,
-    ) -> Option<Class> {
+    /// The class of inferred local `id` once it also gets a value of class `value`.
+    fn merge_inferred_class(&mut self, id: usize, value: Class, span: Span) -> Option<Class> {
         let cur = self.local_class[id];
         let merged = match (cur, value) {
             (Class::Unknown, _) | (_, Class::Unknown) => Class::Unknown,
@@ -279,7 +278,8 @@ impl Checker<'_, '_> {
         Some(merged)
     }
 
-    pub(super) fn mixed_local(&mut self, id: usize, span: Span) -> Option<Class> {
+    /// Reports local `id` getting both f32 and exact values.
+    fn mixed_local(&mut self, id: usize, span: Span) -> Option<Class> {
         let name = self.k.locals[id].name.clone();
         self.err(
             Diagnostic::error(
@@ -295,12 +295,8 @@ impl Checker<'_, '_> {
         None
     }
 
-    pub(super) fn assign_tuple(
-        &mut self,
-        targets: &[ast::Expr],
-        value: &ast::Expr,
-        span: Span,
-    ) -> Option<HS> {
+    /// `a, b = kernel(...)`: new locals for the results of a kernel call.
+    fn assign_tuple(&mut self, targets: &[ast::Expr], value: &ast::Expr, span: Span) -> Option<HS> {
         if !matches!(value.kind, AE::Call { .. }) {
             self.err(
                 Diagnostic::error(

@@ -13,7 +13,7 @@ use crate::span::Span;
 impl Checker<'_, '_> {
     /// The lookup-table parameters of a math function: `size=`, `lo=`, `hi=`, `bits=`
     /// (literals), checked against `kiln_numeric::lut`'s rules; `None` when none is given.
-    pub(super) fn lut_spec(
+    fn lut_spec(
         &mut self,
         f: kiln_numeric::MathFn,
         named: &[&ast::Arg],
@@ -93,6 +93,7 @@ impl Checker<'_, '_> {
         Some(Some(spec))
     }
 
+    /// That builtin `f` gets only positional arguments, `min` to `max` of them.
     pub(super) fn positional(
         &mut self,
         f: &str,
@@ -322,7 +323,7 @@ impl Checker<'_, '_> {
 }
 
 /// The value of a number literal, possibly negated (`-8`, `0.5`).
-pub(super) fn literal_number(e: &ast::Expr) -> Option<f64> {
+fn literal_number(e: &ast::Expr) -> Option<f64> {
     match &e.kind {
         AE::Int(v) => Some(*v as f64),
         AE::Float(s) => s.replace('_', "").parse().ok(),

@@ -12,6 +12,7 @@ use crate::span::Span;
 use crate::sym::SizeExpr;
 
 impl Checker<'_, '_> {
+    /// Reports a kernel call inside a loop, branch or element (at `span`).
     pub(super) fn call_not_top_level(&mut self, span: Span) {
         self.err(
             Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, "kernel calls must be at the top level of a kernel body")
@@ -20,6 +21,7 @@ impl Checker<'_, '_> {
         );
     }
 
+    /// A call `func(args)` taking `results` results: a conversion, a builtin or a kernel.
     pub(super) fn call(
         &mut self,
         func: &ast::Expr,
@@ -127,7 +129,7 @@ impl Checker<'_, '_> {
     }
 
     /// A kernel named by `name` or `module.name`.
-    pub(super) fn kernel_ref(&mut self, e: &ast::Expr) -> Option<hir::KernelId> {
+    fn kernel_ref(&mut self, e: &ast::Expr) -> Option<hir::KernelId> {
         match &e.kind {
             AE::Name(n) => match self.ctx.lookup(n) {
                 Some(Symbol::Kernel(k)) if !self.locals.contains_key(n) => Some(*k),
@@ -192,7 +194,8 @@ impl Checker<'_, '_> {
         }
     }
 
-    pub(super) fn type_argument(&mut self, e: &ast::Expr) -> Option<ElemRef> {
+    /// One type argument `T` of `k[T](...)`.
+    fn type_argument(&mut self, e: &ast::Expr) -> Option<ElemRef> {
         match &e.kind {
             AE::TypeLit(t) => self.elem_type_here(t),
             AE::Name(n) => {
@@ -212,7 +215,8 @@ impl Checker<'_, '_> {
         }
     }
 
-    pub(super) fn cast(&mut self, to: ElemRef, args: &[ast::Arg], span: Span) -> Checked {
+    /// `T(x)`: a conversion of one value (scalar or tensor) to element type `to`.
+    fn cast(&mut self, to: ElemRef, args: &[ast::Arg], span: Span) -> Checked {
         if args.len() != 1 || args[0].name.is_some() {
             self.err(
                 Diagnostic::error(codes::BAD_ARGS, "a conversion takes exactly one value").at(span),
@@ -238,7 +242,9 @@ impl Checker<'_, '_> {
         ))
     }
 
-    pub(super) fn kernel_call(
+    /// A call of kernel `k` with explicit type arguments `type_args`, taking `results`
+    /// results: only at the top level of a body.
+    fn kernel_call(
         &mut self,
         k: hir::KernelId,
         type_args: Vec<ElemRef>,

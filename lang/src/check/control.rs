@@ -15,6 +15,7 @@ use std::collections::HashSet;
 type LoopRange = (SizeExpr, SizeExpr, i64, Span);
 
 impl Checker<'_, '_> {
+    /// `for vars in iter:` with one HIR loop per variable, nested.
     pub(super) fn for_loop(
         &mut self,
         vars: &[ast::Ident],
@@ -341,6 +342,7 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// `if` / `elif` / `else`: after it, a local is assigned if every branch assigns it.
     pub(super) fn if_stmt(
         &mut self,
         branches: &[(ast::Expr, ast::Block)],
@@ -397,7 +399,8 @@ impl Checker<'_, '_> {
         else_part.pop()
     }
 
-    pub(super) fn condition(&mut self, e: &ast::Expr) -> Option<hir::Expr> {
+    /// The condition of an `if` or `elif`: a single bool.
+    fn condition(&mut self, e: &ast::Expr) -> Option<hir::Expr> {
         let (h, info) = self.expr(e)?;
         if info.shape.is_some() {
             self.err(

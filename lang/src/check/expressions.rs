@@ -10,6 +10,7 @@ use crate::op_rules::{self, Binary, Refusal, Unary};
 use crate::span::Span;
 
 impl Checker<'_, '_> {
+    /// Checks expression `e`: its HIR and what is known of its value.
     pub(super) fn expr(&mut self, e: &ast::Expr) -> Checked {
         self.expr_multi(e, 1)
     }
@@ -37,6 +38,7 @@ impl Checker<'_, '_> {
         r
     }
 
+    /// The dispatch over expression kinds, inside the nesting limit.
     fn expr_nested(&mut self, e: &ast::Expr, results: usize) -> Checked {
         let span = e.span;
         let mk = |kind: HE| hir::Expr { kind, span };
@@ -116,6 +118,7 @@ impl Checker<'_, '_> {
         self.obey(op_rules::binary(op.into(), a, b), span, sa, sb)
     }
 
+    /// `op a`, by the rule of the operator.
     fn unary(&mut self, op: ast::UnaryOp, a: &ast::Expr, span: Span) -> Checked {
         let (h, info) = self.expr(a)?;
         self.obey(
@@ -137,6 +140,7 @@ impl Checker<'_, '_> {
         Some((e, info))
     }
 
+    /// `a op b`, by the rule of the operator; a shift amount is a scalar.
     fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> Checked {
         let (ha, ia) = self.expr(a)?;
         let (hb, ib) = self.expr(b)?;

@@ -192,6 +192,8 @@ impl Checker<'_, '_> {
         Some((sub, simplify(&len)))
     }
 
+    /// `base[subs]`: an element or region of a named tensor, or a window of a `map`
+    /// lambda parameter.
     pub(super) fn index(
         &mut self,
         base: &ast::Expr,
@@ -240,6 +242,8 @@ impl Checker<'_, '_> {
         ))
     }
 
+    /// `p[dy, dx]` on lambda parameter `param` (with operand `info`): the element at a
+    /// constant offset from the current one; only for operands with neighbours (`windowed`).
     pub(super) fn window(
         &mut self,
         param: usize,

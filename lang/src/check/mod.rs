@@ -243,6 +243,7 @@ const BUILTINS: &[&str] = &[
 ];
 
 impl Checker<'_, '_> {
+    /// Reports `d`, except name and return errors after a syntax error (they would be noise).
     fn err(&mut self, d: Diagnostic) {
         if self.after_syntax_error
             && matches!(
@@ -255,10 +256,12 @@ impl Checker<'_, '_> {
         self.diags.push(d);
     }
 
+    /// The names the body sees, for size expressions and types.
     fn env(&self) -> BodyEnv<'_, '_, '_> {
         BodyEnv { c: self }
     }
 
+    /// An element type written in the body.
     fn elem_type_here(&mut self, t: &ast::ElemTypeExpr) -> Option<ElemRef> {
         let mut ds = Diagnostics::default();
         let r = elem_type(&self.env(), t, &mut ds);
@@ -266,6 +269,7 @@ impl Checker<'_, '_> {
         r
     }
 
+    /// The name of parameter `i` (a `const` parameter), for messages.
     fn const_param_name(&self, i: usize) -> String {
         self.k.params.get(i).map_or("?".into(), |p| p.name.clone())
     }

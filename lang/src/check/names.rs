@@ -9,6 +9,7 @@ use crate::span::Span;
 use crate::sym::SizeExpr;
 
 impl Checker<'_, '_> {
+    /// Whether `n` is a parameter or a module-level name.
     pub(super) fn lookup_value_name(&self, n: &str) -> Option<()> {
         if self.k.params.iter().any(|p| p.name == n) || self.ctx.lookup(n).is_some() {
             Some(())

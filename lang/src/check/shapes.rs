@@ -9,12 +9,14 @@ use crate::sym::{SizeExpr, SizeOp};
 use std::collections::HashMap;
 
 impl Checker<'_, '_> {
+    /// A size of this kernel as the user wrote it (for messages).
     pub(super) fn show_size(&self, s: &SizeExpr) -> String {
         let names: Vec<String> = self.k.size_vars.iter().map(|v| v.name.clone()).collect();
         let loops: Vec<String> = self.k.loop_vars.iter().map(|v| v.name.clone()).collect();
         show_size_named(s, &names, &loops, &|i| self.const_param_name(i))
     }
 
+    /// A shape of this kernel as the user wrote it: `[N, *S]`.
     pub(super) fn show_shape(&self, dims: &[Dim]) -> String {
         let parts: Vec<String> = dims
             .iter()
@@ -26,6 +28,8 @@ impl Checker<'_, '_> {
         format!("[{}]", parts.join(", "))
     }
 
+    /// That shape `got` (at `span`) is `want` (`what` names it in the message), as far as
+    /// a symbolic comparison can tell. Reports and returns `false` otherwise.
     pub(super) fn same_shape(&mut self, want: &[Dim], got: &[Dim], span: Span, what: &str) -> bool {
         let ok = want.len() == got.len()
             && want.iter().zip(got).all(|(a, b)| match (a, b) {
@@ -51,6 +55,8 @@ impl Checker<'_, '_> {
         ok
     }
 
+    /// The shape of an elementwise operation on `a` and `b`: a scalar takes the shape of
+    /// the other operand; two tensors must have the same shape. `None` after an error.
     pub(super) fn broadcast(&mut self, a: &Info, b: &Info, span: Span) -> Option<Option<Vec<Dim>>> {
         match (&a.shape, &b.shape) {
             (None, None) => Some(None),
@@ -251,7 +257,9 @@ pub(super) fn simplify(s: &SizeExpr) -> SizeExpr {
     }
 }
 
-pub(super) fn show_size_named(
+/// Prints `s` with the names of size variables (`names`), loop variables (`loops`) and
+/// `const` parameters (`consts`).
+fn show_size_named(
     s: &SizeExpr,
     names: &[String],
     loops: &[String],

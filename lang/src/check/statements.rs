@@ -9,6 +9,7 @@ use crate::resolve::{param_type, SigScope, Symbol};
 use crate::span::Span;
 
 impl Checker<'_, '_> {
+    /// A block of statements; `top`: the kernel body itself. Nothing may follow `return`.
     pub(super) fn block(&mut self, stmts: &[ast::Stmt], top: bool) -> hir::Block {
         let mut out = Vec::new();
         for s in stmts {
@@ -171,6 +172,7 @@ impl Checker<'_, '_> {
         true
     }
 
+    /// Registers a new local `name` and puts it in scope; returns its id.
     pub(super) fn new_local(
         &mut self,
         name: &str,
@@ -192,7 +194,8 @@ impl Checker<'_, '_> {
         id
     }
 
-    pub(super) fn local_type(&mut self, ty: &ast::TypeExpr) -> Option<TypeRef> {
+    /// The declared type of a local (its shape may use the kernel's sizes).
+    fn local_type(&mut self, ty: &ast::TypeExpr) -> Option<TypeRef> {
         let mut size_vars = self.k.size_vars.clone();
         let mut shape_vars = self.k.shape_vars.clone();
         let const_params: Vec<(String, usize)> = self
@@ -219,7 +222,8 @@ impl Checker<'_, '_> {
         param_type(&mut scope, ty, self.diags)
     }
 
-    pub(super) fn decl(
+    /// `name: ty [= init]`: a declared local; tensors only at the top level.
+    fn decl(
         &mut self,
         name: &ast::Ident,
         ty: &ast::TypeExpr,
@@ -295,7 +299,8 @@ impl Checker<'_, '_> {
         })
     }
 
-    pub(super) fn return_stmt(&mut self, vals: &[ast::Expr], span: Span) -> Option<HS> {
+    /// `return a, b`: one value per declared result, of its kind, shape and class.
+    fn return_stmt(&mut self, vals: &[ast::Expr], span: Span) -> Option<HS> {
         self.k.return_span = span;
         let results = self.k.results.clone();
         let flat: Vec<&ast::Expr> = if vals.len() == 1 {

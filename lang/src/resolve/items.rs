@@ -11,6 +11,7 @@ use crate::span::Span;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Binds `name` to `sym` in a module scope; a second definition is an error.
 pub(crate) fn declare(
     scope: &mut HashMap<String, (Symbol, Span)>,
     diags: &mut Diagnostics,

@@ -59,10 +59,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// What `name` stands for in the module.
     pub fn lookup(&self, name: &str) -> Option<&Symbol> {
         self.modules[self.module].scope.get(name).map(|(s, _)| s)
     }
 
+    /// The names of the module scope (for suggestions).
     pub fn visible_names(&self) -> Vec<String> {
         self.modules[self.module].scope.keys().cloned().collect()
     }
@@ -78,6 +80,7 @@ pub(crate) trait SymbolEnv {
     fn type_var(&self, _name: &str) -> Option<usize> {
         None
     }
+
     /// Whether `name` is a value in scope (to report a value used as a type).
     fn is_value(&self, _name: &str) -> bool {
         false
@@ -220,6 +223,7 @@ pub(crate) fn did_you_mean<S: AsRef<str>>(
     }
 }
 
+/// The Levenshtein distance of two names.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

@@ -4,10 +4,11 @@
 use super::items::data_source;
 use super::types::{param_type, SigScope};
 use super::{size_expr, ModuleEnv, ModuleInfo, SigEnv};
-use crate::ast::{self};
+use crate::ast;
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{self, ElemRef, KParam, KParamKind, Named, ParamDefault, TypeRef};
 
+/// A kernel of `module` with `k`'s name and spans and nothing else yet.
 pub(crate) fn placeholder_kernel(k: &ast::Kernel, module: &str) -> hir::Kernel {
     hir::Kernel {
         name: k.name.name.clone(),

@@ -81,6 +81,7 @@ pub(super) fn concrete_type(
     Some((elem, shape))
 }
 
+/// The shape of a tensor type alias named by `e`, if it names one.
 pub(super) fn alias_shape_of(env: &dyn SymbolEnv, e: &ast::ElemTypeExpr) -> Option<Vec<usize>> {
     if let ElemTypeKind::Named(id) = &e.kind {
         if let Some(Symbol::Alias(_, shape)) = env.symbol(&id.name) {
@@ -185,6 +186,7 @@ pub(crate) fn elem_type(
 const QUANT_NAMES: &str = "trn, trn_zero, rnd, rnd_zero, rnd_min_inf, rnd_inf, rnd_conv";
 const OVERFLOW_NAMES: &str = "wrap, sat, sat_zero, sat_sym, wrap_sm";
 
+/// Argument `i` of builtin type `prim`: a size, or (for fixed point) a mode name.
 fn type_arg(
     env: &dyn SymbolEnv,
     prim: PrimType,
@@ -317,6 +319,7 @@ pub fn build_prim(
     Ok(Some(t))
 }
 
+/// The error for a declared width `w` out of range.
 fn width_error(w: i64, span: Span) -> Diagnostic {
     Diagnostic::error(codes::BAD_WIDTH, format!("width {w} is out of range"))
         .at(span)
@@ -344,6 +347,7 @@ pub(crate) struct SigScope<'a> {
 }
 
 impl SigScope<'_> {
+    /// The signature's names as a [`SymbolEnv`].
     fn env(&self) -> SigEnv<'_> {
         SigEnv {
             module: ModuleEnv {
