@@ -1,7 +1,7 @@
 //! The spanned abstract syntax tree, exactly as written.
 //!
 //! The grammar (grammar.lalrpop) builds these nodes and nothing else: every check lives in
-//! Rust code (resolve.rs, check.rs). Names are still strings here; the checker resolves
+//! Rust code (resolve/, check/). Names are still strings here; the checker resolves
 //! them and produces the HIR (hir.rs).
 
 use crate::span::Span;

@@ -1,9 +1,13 @@
 //! kiln-lang: the front end.
 //!
 //! Source text → tokens (lexer.rs) → AST (grammar.lalrpop, parse.rs) → checked HIR
-//! (program.rs for modules and signatures, check.rs for kernel bodies). Everything a
-//! user can get wrong is reported as a [`diag::Diagnostic`]. The HIR (hir.rs) is the
-//! only thing later stages see.
+//! (program.rs drives the modules, resolve/ resolves names, types and signatures, check/
+//! checks kernel bodies with the operator rules of op_rules.rs). Everything a user can get
+//! wrong is reported as a [`diag::Diagnostic`]. The HIR (hir.rs) is the only thing later
+//! stages see.
+//!
+//! Module dependencies (no cycles): program → check → resolve → hir; check → op_rules →
+//! hir; program → resolve, parse, schedule.
 
 // Diagnostics are large and only travel on error paths.
 #![allow(clippy::result_large_err)]
@@ -15,8 +19,10 @@ pub mod diag;
 pub mod hir;
 pub mod inline;
 pub mod lexer;
+pub mod op_rules;
 pub mod parse;
 pub mod program;
+mod resolve;
 pub mod schedule;
 pub mod span;
 pub mod sym;

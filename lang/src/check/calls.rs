@@ -1,0 +1,515 @@
+//! Calls: what a call expression calls (conversion, builtin, kernel), kernel references
+//! (`k`, `module.k`, `k[T]`), conversions, and kernel calls: matching arguments to
+//! parameters, binding sizes, result shapes.
+
+use super::shapes::CallBinding;
+use super::{mk, Checked, Checker, Class, Info, BUILTINS};
+use crate::ast::{self, ExprKind as AE};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::{self, CallArg, Dim, ElemRef, ExprKind as HE, KParamKind};
+use crate::resolve::{did_you_mean, size_expr, Symbol};
+use crate::span::Span;
+use crate::sym::SizeExpr;
+
+impl Checker<'_, '_> {
+    /// Reports a kernel call inside a loop, branch or element (at `span`).
+    pub(super) fn call_not_top_level(&mut self, span: Span) {
+        self.err(
+            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, "kernel calls must be at the top level of a kernel body")
+                .at(span)
+                .help("call the kernel on whole tensors outside loops; inside loops, compute with expressions"),
+        );
+    }
+
+    /// A call `func(args)` taking `results` results: a conversion, a builtin or a kernel.
+    pub(super) fn call(
+        &mut self,
+        func: &ast::Expr,
+        args: &[ast::Arg],
+        span: Span,
+        results: usize,
+    ) -> Checked {
+        // Casts.
+        if let AE::TypeLit(t) = &func.kind {
+            let target = self.elem_type_here(t)?;
+            return self.cast(target, args, span);
+        }
+        if let AE::Name(n) = &func.kind {
+            let is_local =
+                self.locals.contains_key(n) || self.k.params.iter().any(|p| &p.name == n);
+            if !is_local {
+                if let Some(v) = self.k.type_vars.iter().position(|t| &t.name == n) {
+                    return self.cast(ElemRef::Var(v), args, span);
+                }
+                match self.ctx.lookup(n).cloned() {
+                    Some(Symbol::Alias(t, None)) => {
+                        return self.cast(ElemRef::Known(t), args, span)
+                    }
+                    Some(Symbol::Alias(_, Some(_))) => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_CAST,
+                                format!("`{n}` is a tensor type; convert to an element type"),
+                            )
+                            .at(func.span),
+                        );
+                        return None;
+                    }
+                    Some(Symbol::Kernel(k)) => {
+                        return self.kernel_call(k, Vec::new(), args, span, results)
+                    }
+                    Some(_) => {}
+                    None => {
+                        if BUILTINS.contains(&n.as_str()) {
+                            return self.builtin(n, args, span);
+                        }
+                    }
+                }
+            }
+        }
+        // Explicit type arguments: `k[T1, T2](...)`.
+        if let AE::Index { base, subs } = &func.kind {
+            if let Some(k) = self.kernel_ref(base) {
+                let targs = self.type_arguments(subs)?;
+                return self.kernel_call(k, targs, args, span, results);
+            }
+        }
+        if let Some(k) = self.kernel_ref(func) {
+            return self.kernel_call(k, Vec::new(), args, span, results);
+        }
+        if let AE::Attr(..) = &func.kind {
+            // kernel_ref reported what went wrong.
+            return None;
+        }
+        self.not_callable(func);
+        None
+    }
+
+    /// Reports a call of something that is no kernel, builtin or type.
+    fn not_callable(&mut self, func: &ast::Expr) {
+        let what = match &func.kind {
+            AE::Name(n) if self.locals.contains_key(n) => {
+                format!("`{n}` is a local value, not a kernel")
+            }
+            AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => {
+                format!("`{n}` is a parameter, not a kernel")
+            }
+            AE::Name(n) if self.ctx.lookup(n).is_none() => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_NAME,
+                    format!("unknown kernel or function `{n}`"),
+                )
+                .at(func.span);
+                let mut cands: Vec<String> = self.ctx.visible_names();
+                cands.extend(BUILTINS.iter().map(|s| s.to_string()));
+                d = did_you_mean(d, n, cands.iter());
+                self.err(d);
+                return;
+            }
+            AE::Name(n) => format!("`{n}` is not a kernel"),
+            _ => "this is not a kernel".into(),
+        };
+        self.err(Diagnostic::error(codes::NOT_CALLABLE, what).at(func.span));
+    }
+
+    /// The type arguments `[T1, T2]` of a kernel call.
+    fn type_arguments(&mut self, subs: &[ast::Subscript]) -> Option<Vec<ElemRef>> {
+        let mut targs = Vec::new();
+        for s in subs {
+            let ast::Subscript::Index(e) = s else {
+                self.err(
+                    Diagnostic::error(codes::BAD_ARGS, "type arguments are types, not slices")
+                        .at(s.span()),
+                );
+                return None;
+            };
+            targs.push(self.type_argument(e)?);
+        }
+        Some(targs)
+    }
+
+    /// A kernel named by `name` or `module.name`.
+    fn kernel_ref(&mut self, e: &ast::Expr) -> Option<hir::KernelId> {
+        match &e.kind {
+            AE::Name(n) => match self.ctx.lookup(n) {
+                Some(Symbol::Kernel(k)) if !self.locals.contains_key(n) => Some(*k),
+                _ => None,
+            },
+            AE::Attr(..) => {
+                let mut parts = Vec::new();
+                let mut cur = e;
+                while let AE::Attr(b, name) = &cur.kind {
+                    parts.push(name.name.clone());
+                    cur = b;
+                }
+                let AE::Name(root) = &cur.kind else {
+                    return None;
+                };
+                parts.push(root.clone());
+                parts.reverse();
+                // The longest prefix that names a module.
+                for split in (1..parts.len()).rev() {
+                    let prefix = parts[..split].join(".");
+                    if let Some(Symbol::Module(m)) = self.ctx.lookup(&prefix) {
+                        let member = &parts[split..];
+                        if member.len() != 1 {
+                            break;
+                        }
+                        let module = &self.ctx.modules[*m];
+                        return match module.scope.get(&member[0]) {
+                            Some((Symbol::Kernel(k), _)) => Some(*k),
+                            _ => {
+                                let mut d = Diagnostic::error(
+                                    codes::UNKNOWN_NAME,
+                                    format!(
+                                        "module `{}` has no kernel `{}`",
+                                        module.name, member[0]
+                                    ),
+                                )
+                                .at(e.span);
+                                d = did_you_mean(d, &member[0], module.scope.keys());
+                                self.err(d);
+                                None
+                            }
+                        };
+                    }
+                }
+                self.err(
+                    Diagnostic::error(
+                        codes::UNKNOWN_MODULE,
+                        format!(
+                            "`{}` is not an imported module",
+                            parts[..parts.len() - 1].join(".")
+                        ),
+                    )
+                    .at(e.span)
+                    .help(format!(
+                        "import it first: `import {}`",
+                        parts[..parts.len() - 1].join(".")
+                    )),
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// One type argument `T` of `k[T](...)`.
+    fn type_argument(&mut self, e: &ast::Expr) -> Option<ElemRef> {
+        match &e.kind {
+            AE::TypeLit(t) => self.elem_type_here(t),
+            AE::Name(n) => {
+                let t = ast::ElemTypeExpr {
+                    kind: ast::ElemTypeKind::Named(ast::Ident {
+                        name: n.clone(),
+                        span: e.span,
+                    }),
+                    span: e.span,
+                };
+                self.elem_type_here(&t)
+            }
+            _ => {
+                self.err(Diagnostic::error(codes::BAD_ARGS, "expected a type argument").at(e.span));
+                None
+            }
+        }
+    }
+
+    /// `T(x)`: a conversion of one value (scalar or tensor) to element type `to`.
+    fn cast(&mut self, to: ElemRef, args: &[ast::Arg], span: Span) -> Checked {
+        if args.len() != 1 || args[0].name.is_some() {
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, "a conversion takes exactly one value").at(span),
+            );
+            return None;
+        }
+        let (h, info) = self.expr(&args[0].value)?;
+        // Any class converts to any other explicitly (an exact value to f32 too: its range
+        // is checked at instantiation).
+        let class = Class::of_elem(&to);
+        Some((
+            hir::Expr {
+                kind: HE::Cast {
+                    to,
+                    arg: Box::new(h),
+                },
+                span,
+            },
+            Info {
+                shape: info.shape,
+                class,
+            },
+        ))
+    }
+
+    /// A call of kernel `k` with explicit type arguments `type_args`, taking `results`
+    /// results: only at the top level of a body.
+    fn kernel_call(
+        &mut self,
+        k: hir::KernelId,
+        type_args: Vec<ElemRef>,
+        args: &[ast::Arg],
+        span: Span,
+        results: usize,
+    ) -> Checked {
+        if self.wher.nested || self.wher.elementwise {
+            self.call_not_top_level(span);
+            return None;
+        }
+        if self.ctx.failed.contains(&k) {
+            // The callee's signature has errors, already reported.
+            return None;
+        }
+        let callee = self.ctx.kernels[k].clone();
+        if type_args.len() > callee.type_vars.len() {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!(
+                        "`{}` has {} type variable(s) but {} type argument(s) are given (give at most one per variable, in order)",
+                        callee.name,
+                        callee.type_vars.len(),
+                        type_args.len()
+                    ),
+                )
+                .at(span)
+                .with_secondary(callee.span, "declared here"),
+            );
+            return None;
+        }
+        let slots = self.match_args(&callee, args)?;
+        let mut binding = CallBinding::new(&callee);
+        let mut hargs = Vec::new();
+        let mut ok = true;
+        for (i, (p, slot)) in callee.params.iter().zip(&slots).enumerate() {
+            match self.bind_arg(&callee, i, p, *slot, &mut binding, span) {
+                Some(a) => hargs.push(a),
+                None => ok = false,
+            }
+        }
+        if !ok || !self.check_result_count(&callee, results, span) {
+            return None;
+        }
+        let shapes = self.result_shapes(&callee, &binding, span)?;
+        let class = callee
+            .results
+            .first()
+            .map_or(Class::Unknown, |r| Class::of_elem(&r.elem));
+        let first_shape = shapes.first().cloned().flatten();
+        if results > 1 {
+            self.last_call_result_shapes = Some(shapes);
+        }
+        let e = HE::Call {
+            kernel: k,
+            type_args,
+            args: hargs,
+        };
+        let info = Info {
+            shape: first_shape,
+            class,
+        };
+        Some((mk(e, span), info))
+    }
+
+    /// The argument given for each parameter of `callee`, positionally or by name.
+    fn match_args<'e>(
+        &mut self,
+        callee: &hir::Kernel,
+        args: &'e [ast::Arg],
+    ) -> Option<Vec<Option<&'e ast::Arg>>> {
+        let mut slots: Vec<Option<&ast::Arg>> = vec![None; callee.params.len()];
+        let mut positions = 0..callee.params.len();
+        for a in args {
+            let i = match &a.name {
+                None => {
+                    let Some(i) = positions.next() else {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_ARGS,
+                                format!(
+                                    "`{}` takes {} argument(s)",
+                                    callee.name,
+                                    callee.params.len()
+                                ),
+                            )
+                            .at(a.value.span)
+                            .label("one too many")
+                            .with_secondary(callee.span, "declared here"),
+                        );
+                        return None;
+                    };
+                    i
+                }
+                Some(name) => self.named_arg_slot(callee, name, &slots)?,
+            };
+            slots[i] = Some(a);
+        }
+        Some(slots)
+    }
+
+    /// The parameter a named argument `name=` of a call of `callee` gives, once.
+    fn named_arg_slot(
+        &mut self,
+        callee: &hir::Kernel,
+        name: &ast::Ident,
+        slots: &[Option<&ast::Arg>],
+    ) -> Option<usize> {
+        let Some(i) = callee.params.iter().position(|p| p.name == name.name) else {
+            let mut d = Diagnostic::error(
+                codes::BAD_ARGS,
+                format!("`{}` has no parameter `{}`", callee.name, name.name),
+            )
+            .at(name.span)
+            .with_secondary(callee.span, "declared here");
+            d = did_you_mean(d, &name.name, callee.params.iter().map(|p| &p.name));
+            self.err(d);
+            return None;
+        };
+        if slots[i].is_some() {
+            self.err(
+                Diagnostic::error(codes::BAD_ARGS, format!("`{}` is given twice", name.name))
+                    .at(name.span),
+            );
+            return None;
+        }
+        Some(i)
+    }
+
+    /// The argument `slot` of parameter `p` (the `i`-th of `callee`): a default, a
+    /// compile-time integer for a `const` parameter, or a value of the parameter's kind
+    /// and shape, binding the callee's sizes in `b`. `None` after an error.
+    fn bind_arg(
+        &mut self,
+        callee: &hir::Kernel,
+        i: usize,
+        p: &hir::KParam,
+        slot: Option<&ast::Arg>,
+        b: &mut CallBinding,
+        span: Span,
+    ) -> Option<CallArg> {
+        let Some(a) = slot else {
+            if p.default.is_none() {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_ARGS,
+                        format!("missing argument `{}` of `{}`", p.name, callee.name),
+                    )
+                    .at(span)
+                    .with_secondary(p.span, "parameter declared here"),
+                );
+                return None;
+            }
+            if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) = (&p.kind, &p.default) {
+                if let Some(v) = s.as_const() {
+                    b.consts.insert(i, SizeExpr::Const(v));
+                }
+            }
+            return Some(CallArg::Default);
+        };
+        let KParamKind::Value(t) = &p.kind else {
+            return match size_expr(&self.env(), &a.value) {
+                Ok(s) if !s.mentions_loop_var() => {
+                    b.consts.insert(i, s.clone());
+                    Some(CallArg::Const(s))
+                }
+                _ => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::NOT_CONSTANT,
+                            format!(
+                                "`{}` is a `const` parameter: pass a compile-time integer",
+                                p.name
+                            ),
+                        )
+                        .at(a.value.span),
+                    );
+                    None
+                }
+            };
+        };
+        let (h, info) = self.expr(&a.value)?;
+        let pc = Class::of_elem(&t.elem);
+        self.check_assign_class(pc, info.class, a.value.span, &p.name);
+        let kind_mismatch = |what: &str| {
+            Diagnostic::error(codes::KIND_MISMATCH, format!("`{}` is a {what}", p.name))
+                .at(a.value.span)
+                .with_secondary(p.span, "parameter declared here")
+        };
+        let fits = match (&t.shape, &info.shape) {
+            (Some(ps), Some(ashape)) => self.bind_shape(ps, ashape, b, a.value.span, &p.name),
+            (None, Some(_)) => {
+                self.err(kind_mismatch("scalar parameter but gets a tensor"));
+                false
+            }
+            (Some(_), None) => {
+                self.err(kind_mismatch("tensor parameter but gets a scalar"));
+                false
+            }
+            (None, None) => true,
+        };
+        fits.then_some(CallArg::Value(h))
+    }
+
+    /// That `callee` gives as many results as the call site takes (`results`).
+    fn check_result_count(&mut self, callee: &hir::Kernel, results: usize, span: Span) -> bool {
+        let n = callee.results.len();
+        if n == results {
+            return true;
+        }
+        if results == 1 {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{}` returns {n} values", callee.name),
+                )
+                .at(span)
+                .help("unpack them: `a, b = kernel(...)`"),
+            );
+        } else {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{}` returns {n} value(s), not {results}", callee.name),
+                )
+                .at(span),
+            );
+        }
+        false
+    }
+
+    /// The shapes of `callee`'s results at this call (`None` for a scalar or a shape that
+    /// is not known here); a dimension that comes out below 1 is an error.
+    fn result_shapes(
+        &mut self,
+        callee: &hir::Kernel,
+        b: &CallBinding,
+        span: Span,
+    ) -> Option<Vec<Option<Vec<Dim>>>> {
+        let shapes: Vec<Option<Vec<Dim>>> = callee
+            .results
+            .iter()
+            .map(|r| r.shape.as_ref().and_then(|s| b.shape(s)))
+            .collect();
+        let dims = shapes.iter().flatten().flatten();
+        let bad = dims.filter_map(|d| match d {
+            Dim::Size(sz) => sz.normalize().as_const().filter(|&v| v < 1),
+            Dim::Rest(_) => None,
+        });
+        if let Some(v) = bad.into_iter().next() {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_DIM,
+                    format!(
+                        "the result of `{}` would have a dimension of {v}",
+                        callee.name
+                    ),
+                )
+                .at(span)
+                .with_secondary(callee.span, "its result shape is declared here")
+                .help("dimensions must be positive: check the argument shapes"),
+            );
+            return None;
+        }
+        Some(shapes)
+    }
+}

@@ -1,0 +1,240 @@
+//! Name resolution shared by the module pass (program.rs) and the body checker (check/):
+//! what a name stands for in a module scope ([`Symbol`]), the scopes a lookup goes
+//! through ([`SymbolEnv`]: module, kernel signature, kernel body), compile-time integer
+//! expressions ([`size_expr`]) and "did you mean" suggestions.
+//!
+//! - types.rs: element types, builtin types and parameter types;
+//! - items.rs: module items (imports, aliases, constants, params) and their scopes;
+//! - signature.rs: kernel signatures.
+
+mod items;
+mod signature;
+mod types;
+
+use crate::ast::{self, ExprKind as AE};
+use crate::diag::{codes, Diagnostic};
+use crate::hir::{self, Named};
+use crate::span::Span;
+use crate::sym::{SizeExpr, SizeOp};
+use kiln_numeric::ScalarType;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub(crate) use items::{declare, resolve_items};
+pub(crate) use signature::{placeholder_kernel, resolve_signature};
+pub use types::build_prim;
+pub(crate) use types::{elem_type, param_type, SigScope};
+
+/// What a module-level name stands for.
+#[derive(Clone, Debug)]
+pub(crate) enum Symbol {
+    Kernel(hir::KernelId),
+    Global(hir::GlobalId),
+    /// A `type` alias: an element type, with a shape for tensor aliases.
+    Alias(ScalarType, Option<Vec<usize>>),
+    Const(i64),
+    /// A `const` that is not a size: a real literal, or an integer wider than 64 bits; its
+    /// literal text (it stands for the literal in expressions).
+    RealConst(String),
+    Module(usize),
+}
+
+pub(crate) struct ModuleInfo {
+    pub name: String,
+    pub dir: Option<PathBuf>,
+    pub ast: ast::Module,
+    pub scope: HashMap<String, (Symbol, Span)>,
+    /// Kernel items of this module with their ids.
+    pub kernels: Vec<(usize, hir::KernelId)>,
+}
+
+/// Everything a body check needs from outside the kernel.
+pub(crate) struct Ctx<'a> {
+    /// Kernels whose signatures have errors: calls to them stay silent.
+    pub failed: &'a std::collections::HashSet<hir::KernelId>,
+    pub modules: &'a [ModuleInfo],
+    pub module: usize,
+    pub kernels: &'a [hir::Kernel],
+    pub globals: &'a [hir::Global],
+}
+
+impl Ctx<'_> {
+    /// What `name` stands for in the module.
+    pub fn lookup(&self, name: &str) -> Option<&Symbol> {
+        self.modules[self.module].scope.get(name).map(|(s, _)| s)
+    }
+
+    /// The names of the module scope (for suggestions).
+    pub fn visible_names(&self) -> Vec<String> {
+        self.modules[self.module].scope.keys().cloned().collect()
+    }
+}
+
+/// Name lookup for module-level constant expressions and types.
+pub(crate) trait SymbolEnv {
+    fn symbol(&self, name: &str) -> Option<Symbol>;
+    /// A size variable, `const` parameter or loop variable visible here (kernel scope only).
+    fn size_symbol(&self, _name: &str) -> Option<SizeExpr> {
+        None
+    }
+    fn type_var(&self, _name: &str) -> Option<usize> {
+        None
+    }
+
+    /// Whether `name` is a value in scope (to report a value used as a type).
+    fn is_value(&self, _name: &str) -> bool {
+        false
+    }
+}
+
+struct ModuleEnv<'a> {
+    modules: &'a [ModuleInfo],
+    m: usize,
+}
+
+impl SymbolEnv for ModuleEnv<'_> {
+    fn symbol(&self, name: &str) -> Option<Symbol> {
+        self.modules[self.m].scope.get(name).map(|(s, _)| s.clone())
+    }
+}
+
+/// Evaluates a compile-time integer at module level (`const N = 4 * 8`).
+fn const_int(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<i64, Diagnostic> {
+    let s = size_expr(env, e)?;
+    s.as_const().ok_or_else(|| {
+        Diagnostic::error(
+            codes::NOT_CONSTANT,
+            "a `const` must be a compile-time integer",
+        )
+        .at(e.span)
+    })
+}
+
+/// Converts an integer expression over literals, consts, size variables, `const`
+/// parameters and loop variables into a [`SizeExpr`].
+pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, Diagnostic> {
+    let not_size = || {
+        Diagnostic::error(codes::NOT_CONSTANT, "expected a compile-time integer")
+            .at(e.span)
+            .label("sizes, loop bounds and type widths are built from integers, size variables, `const` parameters and `+ - * // %`")
+    };
+    match &e.kind {
+        AE::Int(v) => i64::try_from(*v)
+            .map(SizeExpr::Const)
+            .map_err(|_| Diagnostic::error(codes::NOT_CONSTANT, "size too large").at(e.span)),
+        AE::Name(n) => {
+            if let Some(s) = env.size_symbol(n) {
+                return Ok(s);
+            }
+            if env.is_value(n) && env.symbol(n).is_none() {
+                return Err(Diagnostic::error(
+                    codes::NOT_CONSTANT,
+                    format!("`{n}` is a value computed at run time, not a compile-time integer"),
+                )
+                .at(e.span)
+                .help(format!("sizes, loop bounds and type widths must be known when compiling; make it a `const` parameter (`{n}: const`)")));
+            }
+            match env.symbol(n) {
+                Some(Symbol::Const(v)) => Ok(SizeExpr::Const(v)),
+                Some(_) => Err(not_size()),
+                None => Err(
+                    Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{n}`"))
+                        .at(e.span),
+                ),
+            }
+        }
+        AE::Unary(ast::UnaryOp::Neg, inner) => Ok(SizeExpr::bin(
+            SizeOp::Sub,
+            SizeExpr::Const(0),
+            size_expr(env, inner)?,
+        )),
+        AE::Unary(ast::UnaryOp::Plus, inner) => size_expr(env, inner),
+        AE::Binary(op, a, b) => {
+            let op = match op {
+                ast::BinOp::Add => SizeOp::Add,
+                ast::BinOp::Sub => SizeOp::Sub,
+                ast::BinOp::Mul => SizeOp::Mul,
+                ast::BinOp::FloorDiv => SizeOp::FloorDiv,
+                ast::BinOp::Mod => SizeOp::Mod,
+                _ => return Err(not_size()),
+            };
+            Ok(SizeExpr::bin(op, size_expr(env, a)?, size_expr(env, b)?))
+        }
+        _ => Err(not_size()),
+    }
+}
+
+/// Kernel-scope symbols during signature resolution.
+struct SigEnv<'a> {
+    module: ModuleEnv<'a>,
+    size_vars: &'a [Named],
+    const_params: &'a [(String, usize)],
+    type_vars: &'a [Named],
+    /// Names of values in scope (parameters, locals), to tell "a value used as a type".
+    value_names: &'a [String],
+}
+
+impl SymbolEnv for SigEnv<'_> {
+    fn is_value(&self, name: &str) -> bool {
+        self.value_names.iter().any(|v| v == name)
+    }
+    fn symbol(&self, name: &str) -> Option<Symbol> {
+        self.module.symbol(name)
+    }
+    fn size_symbol(&self, name: &str) -> Option<SizeExpr> {
+        if let Some(i) = self.size_vars.iter().position(|v| v.name == name) {
+            return Some(SizeExpr::Var(i));
+        }
+        self.const_params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| SizeExpr::ConstParam(*i))
+    }
+    fn type_var(&self, name: &str) -> Option<usize> {
+        self.type_vars.iter().position(|v| v.name == name)
+    }
+}
+
+/// The closest name within edit distance 2, for "did you mean" help.
+pub(crate) fn suggest<S: AsRef<str>>(
+    name: &str,
+    candidates: impl IntoIterator<Item = S>,
+) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for c in candidates {
+        let c = c.as_ref();
+        let d = edit_distance(name, c);
+        if d <= 2 && d < name.len().max(2) && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+            best = Some((d, c.to_string()));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// `d` with the help "did you mean `x`?" when a candidate `x` is close to `name`.
+pub(crate) fn did_you_mean<S: AsRef<str>>(
+    d: Diagnostic,
+    name: &str,
+    candidates: impl IntoIterator<Item = S>,
+) -> Diagnostic {
+    match suggest(name, candidates) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d,
+    }
+}
+
+/// The Levenshtein distance of two names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
