@@ -94,3 +94,11 @@ pub fn runs_for(median_ms: f64, cfg: &Config) -> usize {
     }
     ((cfg.min_time_ms / median_ms).ceil() as usize).clamp(cfg.min_runs, 20_000)
 }
+
+/// `" (median of N)"` for a measured cell.
+pub fn median_of(c: &Cell) -> String {
+    match c {
+        Cell::Ms(_, n) => format!(" (median of {n})"),
+        _ => String::new(),
+    }
+}

@@ -2,8 +2,9 @@
 //! (tiled, untiled, every core) and kiln's interpreter, every result against the C
 //! baseline's.
 
+use crate::apsim;
 use crate::baselines::{c_time, compile};
-use crate::cell::{measure, median, Cell};
+use crate::cell::{measure, median, median_of, Cell};
 use crate::kernels::Bench;
 use crate::kiln::{kiln_samples, kiln_time, untiled_jit, Avail, Untiled};
 use crate::npy::{compare, the_npy};
@@ -71,8 +72,10 @@ pub fn measure_all(ctx: &Ctx, benches: &[&Bench], log: &mut Log) -> Full {
             ok: matches!(c, Cell::Ms(..)),
         };
         let ap = b.ap_src.map(|src| {
-            let (cell, check) = c_sim(ctx, b, src, &inputs, &reference, &mut full.baseline_lines);
-            checks.extend(check);
+            let (cell, out) = apsim::time(ctx, b, src, &inputs, &mut full.baseline_lines);
+            if let Some(out) = out {
+                checks.push(("C-sim".into(), reference.compare(&out)));
+            }
             cell
         });
         let (jit, jit_mt, untiled) = match &ctx.kiln.jit {
@@ -106,14 +109,6 @@ pub fn measure_all(ctx: &Ctx, benches: &[&Bench], log: &mut Log) -> Full {
         });
     }
     full
-}
-
-/// `" (median of N)"` for a measured cell.
-fn median_of(c: &Cell) -> String {
-    match c {
-        Cell::Ms(_, n) => format!(" (median of {n})"),
-        _ => String::new(),
-    }
 }
 
 /// Builds and times the C baseline (its last run writes `NAME_c.npy`).
@@ -151,50 +146,6 @@ fn c_baseline(ctx: &Ctx, b: &Bench, inputs: &[PathBuf], lines: &mut Vec<String>)
         comp.secs
     ));
     c
-}
-
-/// Builds and times the ap_types C-sim `src`; its result check, when it ran.
-fn c_sim(
-    ctx: &Ctx,
-    b: &Bench,
-    src: &str,
-    inputs: &[PathBuf],
-    reference: &Reference,
-    lines: &mut Vec<String>,
-) -> (Cell, Option<Check>) {
-    let apdir = match &ctx.ap {
-        Err(e) => return (Cell::Na(format!("n/a ({e})")), None),
-        Ok(apdir) => apdir,
-    };
-    let tmp = ctx.tmp;
-    let exe = tmp.join(format!("{}_ap", b.name));
-    let comp = compile(&ctx.bl.join(src), &exe, true, false, &[], Some(apdir), tmp);
-    let mut check = None;
-    let cell = match &comp.exe {
-        Ok(exe) => {
-            let out = tmp.join(format!("{}_ap.npy", b.name));
-            let r = measure(ctx.cfg, |n, _| c_time(exe, n, &out, inputs, tmp)).0;
-            if matches!(r, Cell::Ms(..)) {
-                check = Some(("C-sim".into(), reference.compare(&out)));
-            }
-            r
-        }
-        Err(e) => Cell::Err(e.clone()),
-    };
-    eprintln!(
-        "ap_types C-sim: {} (compile {:.2} s)",
-        cell.show_ms(),
-        comp.secs
-    );
-    lines.push(format!(
-        "{}: `{}` (g++ -O3 -march=native -std=c++14, Xilinx ap_types): {} per run{}, compile {:.2} s",
-        b.name,
-        src,
-        cell.show_ms(),
-        median_of(&cell),
-        comp.secs
-    ));
-    (cell, check)
 }
 
 /// Times kiln's JIT on one thread, then without the automatic loop blocking (right after,

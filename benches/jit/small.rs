@@ -1,6 +1,7 @@
 //! Step 3: correctness on the small variants (examples/bench/data/small): kiln's
 //! interpreter, kiln's JIT and the C-sims against the C baselines, bit for bit.
 
+use crate::apsim;
 use crate::baselines::{c_time, compile, defines};
 use crate::cell::Cell;
 use crate::kernels::Bench;
@@ -95,24 +96,7 @@ fn check(ctx: &Ctx, b: &Bench, s: &str, log: &mut Log) -> Result<String, String>
         Avail::No(_) => line.push_str(" JIT n/a;"),
     }
     if let (Some(src), Ok(apdir)) = (b.ap_src, &ctx.ap) {
-        let exe = ctx.tmp.join(format!("small_{s}_ap"));
-        let comp = compile(
-            &ctx.bl.join(src),
-            &exe,
-            true,
-            false,
-            &defs,
-            Some(apdir),
-            ctx.tmp,
-        );
-        let out = ctx.tmp.join(format!("small_{s}_ap.npy"));
-        let got = match &comp.exe {
-            Ok(exe) => match c_time(exe, 1, &out, &inputs, ctx.tmp).0 {
-                Cell::Ms(..) => Ok(out),
-                other => Err(other.show()),
-            },
-            Err(e) => Err(e.clone()),
-        };
+        let got = apsim::small_result(ctx, (src, apdir), s, &defs, &inputs);
         reference.check("C-sim", got, &mut line, log);
     }
     Ok(line)
