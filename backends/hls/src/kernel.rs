@@ -15,13 +15,13 @@
 //! ```
 
 use crate::types::{self, convert, exact_constant, ident, read, storage, value};
-use kiln_lang::diag::{codes, Diagnostic};
-use kiln_lang::Span;
 use kiln_numeric::ScalarType;
+use kiln_passes::diag::{codes, Diagnostic};
 use kiln_passes::ir::{
     Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, PartitionKind,
     Stmt, TensorId, TensorKind, UnOp, Value,
 };
+use kiln_passes::Span;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 

@@ -18,8 +18,8 @@ mod testbench;
 pub mod types;
 
 pub use kernel::Locate;
-use kiln_lang::diag::Diagnostic;
 use kiln_passes::data::TensorValue;
+use kiln_passes::diag::Diagnostic;
 use kiln_passes::ir::{Module, TensorKind};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;

@@ -8,8 +8,8 @@
 //! a vector of such lanes alike: comparisons yield `i8` 0/1 on scalars and all-ones lane
 //! masks on vectors, and `Lane` hides that difference.
 
-use crate::codegen::Rep;
 use crate::layout::container;
+use crate::rep::Rep;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Type, Value as CValue};
 use cranelift_frontend::FunctionBuilder;

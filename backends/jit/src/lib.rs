@@ -2,9 +2,9 @@
 //! reference interpreter (kiln-interp).
 //!
 //! - layout.rs: how values live in memory (scaled integers in the narrowest native width);
-//! - codegen.rs: one compute node → one native function;
+//! - rep.rs: how a value is held in cranelift values (shared by everything below);
+//! - codegen/: one compute node → one native function (codegen/vector/: SIMD loops);
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
-//! - vector.rs: SIMD code for innermost loops;
 //! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words;
 //! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
 //! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
@@ -24,7 +24,7 @@ pub mod codegen;
 pub mod helpers;
 pub mod layout;
 pub mod locals;
-pub mod vector;
+pub mod rep;
 
 use analysis::ParallelLoop;
 use codegen::{

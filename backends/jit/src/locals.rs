@@ -14,8 +14,8 @@
 //! bits); a read elsewhere sign-extends it from 16 bits and shifts it to 12 fractional
 //! bits, which is exactly `wrap24` of the full sum.
 
-use crate::codegen::Rep;
 use crate::layout::container;
+use crate::rep::Rep;
 use kiln_numeric::{Overflow, ScalarType};
 use kiln_passes::ir::*;
 use std::collections::HashMap;

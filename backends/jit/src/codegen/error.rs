@@ -1,0 +1,45 @@
+//! What a node function reports when it fails at run time ([`ErrCtx`], [`Site`]), and
+//! why a node cannot be compiled ([`Unsupported`]).
+
+use kiln_passes::ir::TensorId;
+use kiln_passes::Span;
+
+/// The error codes a native function reports.
+pub const ERR_BOUNDS: u32 = 1;
+pub const ERR_DIV_ZERO: u32 = 2;
+/// A `Fail` statement (its message is in the site).
+pub const ERR_FAIL: u32 = 3;
+
+/// Where the error details of a native function go (shared with the runtime).
+#[repr(C)]
+#[derive(Debug, Default, Clone)]
+pub struct ErrCtx {
+    pub code: u32,
+    /// Index into `NodeCode::sites`.
+    pub site: u32,
+    /// The index of the failing access, one value per dimension (the first 16).
+    pub idx: [i64; 16],
+    /// The active loop variables (ids and values), outermost first.
+    pub nloops: u32,
+    pub loop_ids: [u32; 16],
+    pub loop_vals: [i64; 16],
+}
+
+/// A place that can fail at run time.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub span: Span,
+    /// The tensor of an access (for bounds errors).
+    pub tensor: Option<TensorId>,
+    /// The message of a `Fail` statement.
+    pub message: Option<String>,
+}
+
+/// Why a node cannot be compiled.
+#[derive(Clone, Debug)]
+pub struct Unsupported {
+    pub span: Span,
+    pub what: String,
+}
+
+pub type R<T> = Result<T, Unsupported>;
