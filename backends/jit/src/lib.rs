@@ -7,7 +7,8 @@
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
 //! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words;
 //! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
-//! - analysis.rs: coverage proofs (E0704 without bookkeeping) and parallel outer loops;
+//! - kiln_passes::loop_facts (passes/src/loop_facts.rs): coverage proofs (E0704 without
+//!   bookkeeping) and parallel outer loops, pure IR analyses the `parallel-lint` pass shares;
 //! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
 //! - this file: the program (compiled instances) and its runtime: buffers, calls between
 //!   instances, threads, and run-time errors mapped back to source.
@@ -17,7 +18,6 @@
 //! interpreter's check); such elements read as zero. Results that are not fully written
 //! are reported (E0704) like the interpreter does.
 
-pub mod analysis;
 pub mod arith;
 pub mod bindot;
 pub mod codegen;
@@ -26,7 +26,6 @@ pub mod layout;
 pub mod locals;
 pub mod rep;
 
-use analysis::ParallelLoop;
 use codegen::{
     compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS, ERR_FAIL,
 };
@@ -38,6 +37,7 @@ use kiln_numeric::ScalarType;
 use kiln_passes::data::{unflatten, TensorValue};
 use kiln_passes::diag::{codes, Diagnostic};
 use kiln_passes::ir::*;
+use kiln_passes::loop_facts::{self as analysis, ParallelLoop};
 use kiln_passes::run_error::RunError;
 use kiln_passes::Span;
 use layout::{encode, store_of, tensor_value};

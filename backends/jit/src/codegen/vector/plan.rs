@@ -1,10 +1,10 @@
 //! The legality check of SIMD loops ([`plan`]) and the choice of the vector factor.
 
-use crate::analysis::locals_private;
 use crate::codegen::vector::value::{lane_bits, rep_bits};
 use crate::locals::LocalPlans;
 use kiln_numeric::ScalarType;
 use kiln_passes::ir::*;
+use kiln_passes::loop_facts::locals_private;
 use std::collections::HashSet;
 
 /// What the legality check found.
