@@ -1,0 +1,199 @@
+//! Whole-tensor expressions: elementwise arithmetic over views of tensors, scalars
+//! broadcast.
+
+use super::env::{Env, Var};
+use super::model::{join_cls, join_t, Ex, Kind, E, T};
+use super::shape::Dim;
+use super::Gen;
+
+impl Gen {
+    /// An elementwise expression over tensors of shape `shape` (scalars broadcast).
+    pub(super) fn tex(
+        &mut self,
+        env: &mut Env,
+        shape: &[Dim],
+        kind: Kind,
+        depth: u32,
+    ) -> Option<E> {
+        let cands: Vec<Var> = env
+            .tensors(Some(kind))
+            .into_iter()
+            .filter(|v| v.shape.as_ref().unwrap().len() >= shape.len())
+            .collect();
+        if depth == 0 || self.chance(30) {
+            // A view of a tensor.
+            for _ in 0..4 {
+                if cands.is_empty() {
+                    break;
+                }
+                let v = self.rng.pick(&cands);
+                if let Some(s) = self.view_as(env, &v, shape) {
+                    // Wide tensors are converted (elementwise) to a narrow type.
+                    return Some(self.fit(E { s, t: v.t }));
+                }
+            }
+            if depth == 0 {
+                return None;
+            }
+        }
+        let d = depth - 1;
+        match kind {
+            Kind::Ex => {
+                let c = self.rng.weighted(&[30, 15, 10, 8, 8, 6, 5]);
+                match c {
+                    0 | 1 => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        let b = if self.chance(35) {
+                            self.f("tensor: scalar broadcast");
+                            let mut e2 = env.clone();
+                            e2.loops.clear();
+                            self.ex_exact(&mut e2, false, 1)
+                        } else {
+                            self.tex(env, shape, Kind::Ex, d)?
+                        };
+                        let op = if c == 1 {
+                            "*"
+                        } else if self.chance(50) {
+                            "+"
+                        } else {
+                            "-"
+                        };
+                        self.f(format!("tensor: elementwise {op}"));
+                        let (x, y) = (a.t.ex(), b.t.ex());
+                        let (l, r) = if self.chance(25) {
+                            (b.s, a.s)
+                        } else {
+                            (a.s, b.s)
+                        };
+                        Some(self.fit(E {
+                            s: format!("({l} {op} {r})"),
+                            t: T::Ex(Ex {
+                                m: if op == "*" {
+                                    x.m + y.m
+                                } else {
+                                    x.m.max(y.m) + 1
+                                },
+                                fb: if op == "*" {
+                                    x.fb + y.fb
+                                } else {
+                                    x.fb.max(y.fb)
+                                },
+                                cls: join_cls(x.cls, y.cls),
+                                lit: false,
+                            }),
+                        }))
+                    }
+                    2 => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        self.f("tensor: conversion");
+                        Some(self.conversion(a, false))
+                    }
+                    3 => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        let a = self.mm(a);
+                        let f = self.rng.pick(&["min", "max"]);
+                        let b = if self.chance(50) {
+                            self.int_lit()
+                        } else {
+                            self.tex(env, shape, Kind::Ex, d)?
+                        };
+                        let b = self.mm(b);
+                        let mut ab = self.mm_all(vec![a, b]);
+                        let b = ab.pop().unwrap();
+                        let a = ab.pop().unwrap();
+                        self.f(format!("tensor: {f}"));
+                        Some(E {
+                            s: format!("{f}({}, {})", a.s, b.s),
+                            t: join_t(a.t, b.t),
+                        })
+                    }
+                    4 => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        self.f("tensor: abs / neg");
+                        let x = a.t.ex();
+                        Some(E {
+                            s: if self.chance(50) {
+                                self.abs_s(&a)
+                            } else {
+                                format!("(-{})", a.s)
+                            },
+                            t: T::Ex(Ex { m: x.m + 1, ..x }),
+                        })
+                    }
+                    5 => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        let b = self.tex(env, shape, Kind::Ex, d)?;
+                        let c = self.tex(env, shape, Kind::Bool, d).or_else(|| {
+                            let a2 = a.clone();
+                            Some(E {
+                                s: format!("({} > 0)", a2.s),
+                                t: T::Bool,
+                            })
+                        })?;
+                        self.f("tensor: conditional");
+                        Some(E {
+                            s: format!("({} if {} else {})", a.s, c.s, b.s),
+                            t: join_t(a.t, b.t),
+                        })
+                    }
+                    _ => {
+                        let a = self.tex(env, shape, Kind::Ex, d)?;
+                        let k = self.rng.range(0, 4);
+                        let left = self.chance(50);
+                        let a = if left { a } else { self.normalized(a) };
+                        self.f("tensor: shift");
+                        let x = a.t.ex();
+                        Some(E {
+                            s: format!("({} {} {k})", a.s, if left { "<<" } else { ">>" }),
+                            t: T::Ex(Ex {
+                                m: if left { x.m + k as i32 } else { x.m },
+                                ..x
+                            }),
+                        })
+                    }
+                }
+            }
+            Kind::F32 => {
+                let a = self.tex(env, shape, Kind::F32, d)?;
+                let b = if self.chance(40) {
+                    self.f32_lit()
+                } else {
+                    self.tex(env, shape, Kind::F32, d)?
+                };
+                let op = self.rng.pick(&["+", "-", "*"]);
+                self.f("tensor: f32 elementwise");
+                let (x, y) = match (a.t, b.t) {
+                    (T::F32(x), T::F32(y)) => (x, y),
+                    _ => return None,
+                };
+                Some(self.fit(E {
+                    s: format!("({} {op} {})", a.s, b.s),
+                    t: T::F32(if op == "*" { x + y } else { x.max(y) + 1 }),
+                }))
+            }
+            Kind::Bool => {
+                if self.chance(60) {
+                    let a = self.tex(env, shape, Kind::Ex, d)?;
+                    let b = if self.chance(50) {
+                        self.int_lit()
+                    } else {
+                        self.tex(env, shape, Kind::Ex, d)?
+                    };
+                    let op = self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
+                    self.f("tensor: comparison");
+                    Some(E {
+                        s: format!("({} {op} {})", a.s, b.s),
+                        t: T::Bool,
+                    })
+                } else {
+                    let a = self.tex(env, shape, Kind::Bool, d)?;
+                    self.f("tensor: not");
+                    Some(E {
+                        s: format!("(not {})", a.s),
+                        t: T::Bool,
+                    })
+                }
+            }
+        }
+    }
+}
