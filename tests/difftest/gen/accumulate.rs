@@ -20,22 +20,18 @@ impl Gen {
             None
         };
         let depth = if self.chance(30) { 2 } else { 1 };
-        let mut marks = vec![];
-        let n0 = b.env.loops.len();
-        let old_trips = b.env.trips;
+        let mut nest = b.nest();
         for _ in 0..depth {
-            let (h, vars, trips, _) = self.loop_header(&b.env, 1, None, true);
-            if b.env.trips * trips > MAX_TRIPS {
+            let h = self.range_loop(&b.env, true);
+            if b.env.trips * h.trips > MAX_TRIPS {
                 break;
             }
-            marks.push(b.open(format!("for {h}:")));
-            b.env.loops.extend(vars);
-            b.env.trips *= trips.max(1);
+            b.enter_loop(&mut nest, h);
         }
         let mut terms_m = 0;
         let mut fb = 0;
         let mut cls = Cls::Int;
-        if !marks.is_empty() {
+        if !nest.is_empty() {
             let e = self.ex_exact(&mut b.env, false, 2);
             let x = e.t.ex();
             terms_m = x.m;
@@ -56,12 +52,8 @@ impl Gen {
             b.line(format!("{name} {op}= {e}"));
             self.f(format!("accumulator: {op}="));
         }
-        let trips = b.env.trips / old_trips.max(1);
-        for m in marks.into_iter().rev() {
-            b.close(m);
-        }
-        b.env.loops.truncate(n0);
-        b.env.trips = old_trips;
+        let trips = b.env.trips / nest.trips.max(1);
+        b.leave(nest);
         let t = match &decl {
             Some(ty) => ty.t,
             None => T::Ex(Ex {
@@ -88,12 +80,9 @@ impl Gen {
         let init = self.mm(init);
         let init = self.mm_all(vec![init]).pop().unwrap();
         b.line(format!("{name} = {}", init.s));
-        let (h, vars, trips, _) = self.loop_header(&b.env, 1, None, true);
-        let m = b.open(format!("for {h}:"));
-        let n0 = b.env.loops.len();
-        b.env.loops.extend(vars);
-        let old = b.env.trips;
-        b.env.trips *= trips.max(1);
+        let h = self.range_loop(&b.env, true);
+        let mut nest = b.nest();
+        b.enter_loop(&mut nest, h);
         let e = self.ex_exact(&mut b.env, false, 2);
         let e = self.mm(e);
         // The self-update's type joins init and e: keep both within 24 bits.
@@ -105,9 +94,7 @@ impl Gen {
         };
         let f = self.rng.pick(&["max", "min"]);
         b.line(format!("{name} = {f}({name}, {})", e.s));
-        b.env.loops.truncate(n0);
-        b.env.trips = old;
-        b.close(m);
+        b.leave(nest);
         self.f("stmt: self-update m = max(m, e)");
         let t = join_t(init.t, e.t);
         self.new_scalar(b, name, t, None);

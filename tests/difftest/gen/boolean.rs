@@ -84,16 +84,12 @@ impl Gen {
                 self.read_element(env, &v)
             }
             6 => {
-                self.f("conv: to bool");
                 let a = if self.chance(75) {
                     self.ex_exact(env, false, d)
                 } else {
                     self.ex_f32(env, d)
                 };
-                E {
-                    s: format!("bool({})", a.s),
-                    t: T::Bool,
-                }
+                self.to_bool(&a)
             }
             7 => E {
                 s: if self.chance(50) { "True" } else { "False" }.into(),

@@ -23,6 +23,31 @@ pub(super) struct Var {
     pub(super) local: bool,
 }
 
+impl Var {
+    /// A value computed once: readable, neither stored into nor assigned again.
+    pub(super) fn value(name: String, t: T, shape: Option<Vec<Dim>>) -> Var {
+        Var {
+            name,
+            t,
+            shape,
+            decl: None,
+            store: false,
+            assign: false,
+            readable: true,
+            local: true,
+        }
+    }
+
+    /// An input or parameter of a declared type.
+    pub(super) fn declared(name: String, ty: Ty, shape: Option<Vec<Dim>>) -> Var {
+        let t = ty.t;
+        Var {
+            decl: Some(ty),
+            ..Var::value(name, t, shape)
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(super) struct LVar {
     pub(super) name: String,

@@ -2,7 +2,7 @@
 //! lambda parameters) and the operators of exact values.
 
 use super::env::{Env, Var, Win};
-use super::model::{join_cls, join_t, mbits, narrow, Cls, Elem, Ex, Kind, E, T, W};
+use super::model::{arith_model, join_t, mbits, Cls, Ex, Kind, E, T, W};
 use super::Gen;
 
 impl Gen {
@@ -171,178 +171,104 @@ impl Gen {
             if int { 0 } else { 3 },                          // 16 lookup table
         ];
         let e = match self.rng.weighted(&weights) {
-            0 => {
-                let a = self.ex_exact(env, int, depth - 1);
-                let b = self.ex_exact(env, int, depth - 1);
-                let op = if self.chance(55) { "+" } else { "-" };
-                self.f(format!("op: {op}"));
-                let (x, y) = (a.t.ex(), b.t.ex());
-                E {
-                    s: format!("({} {op} {})", a.s, b.s),
-                    t: T::Ex(Ex {
-                        m: x.m.max(y.m) + 1,
-                        fb: x.fb.max(y.fb),
-                        cls: join_cls(x.cls, y.cls),
-                        lit: x.lit && y.lit,
-                    }),
-                }
-            }
-            1 => {
-                let a = self.ex_exact(env, int, depth - 1);
-                let b = self.ex_exact(env, int, depth - 1);
-                self.f("op: *");
-                let (x, y) = (a.t.ex(), b.t.ex());
-                E {
-                    s: format!("({} * {})", a.s, b.s),
-                    t: T::Ex(Ex {
-                        m: x.m + y.m,
-                        fb: x.fb + y.fb,
-                        cls: join_cls(x.cls, y.cls),
-                        lit: x.lit && y.lit,
-                    }),
-                }
-            }
-            2 => {
-                let a = self.ex_exact(env, int, depth - 1);
-                self.f("op: unary -");
-                let x = a.t.ex();
-                E {
-                    s: format!("(-{})", a.s),
-                    t: T::Ex(Ex { m: x.m + 1, ..x }),
-                }
-            }
-            3 => {
-                let a = self.ex_exact(env, int, depth - 1);
-                self.f("op: abs");
-                let x = a.t.ex();
-                E {
-                    s: self.abs_s(&a),
-                    t: T::Ex(Ex { m: x.m + 1, ..x }),
-                }
-            }
-            4 => {
-                let n = if self.chance(75) { 2 } else { 3 };
-                let args: Vec<E> = (0..n)
-                    .map(|_| {
-                        let a = self.ex_exact(env, int, depth - 1);
-                        self.mm(a)
-                    })
-                    .collect();
-                let args = self.mm_all(args);
-                let f = if self.chance(50) { "min" } else { "max" };
-                self.f(format!("op: {f}(a, b...)"));
-                let t = args
-                    .iter()
-                    .skip(1)
-                    .fold(args[0].t, |acc, a| join_t(acc, a.t));
-                E {
-                    s: format!(
-                        "{f}({})",
-                        args.iter()
-                            .map(|a| a.s.clone())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    t,
-                }
-            }
+            k @ (0 | 1) => self.arith(env, int, depth, k == 1),
+            k @ (2 | 3) => self.negation_or_abs(env, int, depth, k == 3),
+            4 => self.min_max(env, int, depth),
             5 => {
                 let a = self.ex_exact(env, false, depth - 1);
                 self.conversion(a, int)
             }
-            6 => {
-                let c = self.ex_bool(env, depth - 1);
-                let a = self.ex_exact(env, int, depth - 1);
-                let b = self.ex_exact(env, int, depth - 1);
-                self.f("expr: conditional a if c else b");
-                E {
-                    s: format!("({} if {} else {})", a.s, c.s, b.s),
-                    t: join_t(a.t, b.t),
-                }
-            }
+            6 => self.conditional(env, int, depth),
             7 => self.fixed_division(env, depth),
             8 => self.floor_div_mod(env, depth),
             9 => self.shift(env, int, depth),
             10 => self.bitwise(env, depth),
             11 => self.reduction(env, W::Ex, int, depth),
             12 => self.tensor_reduction(env, Kind::Ex, int),
-            13 => {
-                let b = self.ex_bool(env, depth - 1);
-                let to = if int || self.chance(60) {
-                    Elem::Int {
-                        signed: self.chance(50),
-                        w: self.rng.range(1, 4) as u32,
-                    }
-                } else {
-                    self.fixed_elem()
-                };
-                let to = self.retarget(to);
-                self.f("conv: bool to exact");
-                let ty = self.ty_of(to);
-                E {
-                    s: format!("{}({})", ty.text, b.s),
-                    t: ty.t,
-                }
-            }
-            16 => self.lookup_table(env, depth),
-            14 => {
-                let a = self.ex_f32(env, depth - 1);
-                self.f("conv: f32 to exact");
-                let to = if int {
-                    Elem::Int {
-                        signed: self.chance(70),
-                        w: self.width(),
-                    }
-                } else {
-                    self.exact_elem()
-                };
-                // f32 to int<W> truncates correctly in the JIT: only fixed-point
-                // targets are subject to the known bugs.
-                let to = match to {
-                    Elem::Int { .. } => to,
-                    other => self.retarget(other),
-                };
-                let ty = self.ty_of(to);
-                E {
-                    s: format!("{}({})", ty.text, a.s),
-                    t: ty.t,
-                }
-            }
-            _ => {
-                let narrow_bad = self.avoid("jit-narrow-quant");
-                // A type variable bound to an int type may be unsigned: known bug
-                // `jit-signed-to-uint`.
-                let int_bad = self.avoid("jit-signed-to-uint");
-                let exact: Vec<(String, T)> = env
-                    .tvars
-                    .iter()
-                    .filter(|(_, t)| matches!(t, T::Ex(_)) && !(narrow_bad && narrow(t)))
-                    .filter(|(n, _)| !(int_bad && env.tv_int.contains(n)))
-                    .cloned()
-                    .collect();
-                if exact.is_empty() {
-                    return self.leaf_exact(env, int);
-                }
-                let (name, t) = self.rng.pick(&exact);
-                // T may be an int type: known bug `jit-fixed-to-int`.
-                let integral = self.avoid("jit-fixed-to-int");
-                let a = self.ex_exact(env, integral, depth - 1);
-                self.f("conv: to a type variable T(e)");
-                E {
-                    s: format!("{name}({})", a.s),
-                    t,
-                }
-            }
+            13 => self.bool_to_exact(env, int, depth),
+            14 => self.f32_to_exact(env, int, depth),
+            15 => match self.to_type_var(env, depth) {
+                Some(e) => e,
+                None => return self.leaf_exact(env, int),
+            },
+            _ => self.lookup_table(env, depth),
         };
         let e = self.fit(e);
         if int && !e.t.is_int() {
             // Only reachable through conversions to a type variable: make it an int.
             let n = self.narrow_elem(true);
-            return E {
-                s: format!("{}({})", n.text(), e.s),
-                t: n.t(),
-            };
+            return E::converted(&n, &e.s);
         }
         e
+    }
+
+    /// `a + b`, `a - b` or (`mul`) `a * b`.
+    fn arith(&mut self, env: &mut Env, int: bool, depth: u32, mul: bool) -> E {
+        let a = self.ex_exact(env, int, depth - 1);
+        let b = self.ex_exact(env, int, depth - 1);
+        let op = if mul {
+            "*"
+        } else if self.chance(55) {
+            "+"
+        } else {
+            "-"
+        };
+        self.f(format!("op: {op}"));
+        E {
+            s: format!("({} {op} {})", a.s, b.s),
+            t: T::Ex(arith_model(op, a.t.ex(), b.t.ex())),
+        }
+    }
+
+    /// `-a`, or `abs(a)`.
+    fn negation_or_abs(&mut self, env: &mut Env, int: bool, depth: u32, abs: bool) -> E {
+        let a = self.ex_exact(env, int, depth - 1);
+        let x = a.t.ex();
+        let s = if abs {
+            self.f("op: abs");
+            self.abs_s(&a)
+        } else {
+            self.f("op: unary -");
+            format!("(-{})", a.s)
+        };
+        E {
+            s,
+            t: T::Ex(Ex { m: x.m + 1, ..x }),
+        }
+    }
+
+    /// `min(a, b...)` or `max(a, b...)` of two or three values.
+    fn min_max(&mut self, env: &mut Env, int: bool, depth: u32) -> E {
+        let n = if self.chance(75) { 2 } else { 3 };
+        let args: Vec<E> = (0..n)
+            .map(|_| {
+                let a = self.ex_exact(env, int, depth - 1);
+                self.mm(a)
+            })
+            .collect();
+        let args = self.mm_all(args);
+        let f = if self.chance(50) { "min" } else { "max" };
+        self.f(format!("op: {f}(a, b...)"));
+        let t = args
+            .iter()
+            .skip(1)
+            .fold(args[0].t, |acc, a| join_t(acc, a.t));
+        let texts: Vec<&str> = args.iter().map(|a| a.s.as_str()).collect();
+        E {
+            s: format!("{f}({})", texts.join(", ")),
+            t,
+        }
+    }
+
+    /// `a if c else b`.
+    fn conditional(&mut self, env: &mut Env, int: bool, depth: u32) -> E {
+        let c = self.ex_bool(env, depth - 1);
+        let a = self.ex_exact(env, int, depth - 1);
+        let b = self.ex_exact(env, int, depth - 1);
+        self.f("expr: conditional a if c else b");
+        E {
+            s: format!("({} if {} else {})", a.s, c.s, b.s),
+            t: join_t(a.t, b.t),
+        }
     }
 }

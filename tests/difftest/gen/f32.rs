@@ -1,7 +1,7 @@
 //! f32 expressions: leaves, arithmetic, math functions.
 
 use super::env::{Env, Win};
-use super::model::{join_t, log2_ceil, Kind, E, T, W};
+use super::model::{f32_arith_model, join_t, log2_ceil, Kind, E, T, W};
 use super::Gen;
 
 impl Gen {
@@ -96,7 +96,7 @@ impl Gen {
                 };
                 E {
                     s: format!("({l} {op} {r})"),
-                    t: T::F32(if op == "*" { x + y } else { x.max(y) + 1 }),
+                    t: f32_arith_model(op, x, y),
                 }
             }
             2 => {
@@ -153,11 +153,7 @@ impl Gen {
             }
             9 => {
                 let b = self.ex_bool(env, depth - 1);
-                self.f("conv: bool to f32");
-                E {
-                    s: format!("f32({})", b.s),
-                    t: T::F32(0),
-                }
+                self.bool_to_f32(&b)
             }
             _ => {
                 // f32 math functions, kept in ranges the model knows (|value| < 2^m).

@@ -2,9 +2,18 @@
 //! parameters, several results.
 
 use super::env::{Body, Env, Var};
-use super::model::{maybe_int, Cls, Elem, Ex, Kind, T};
+use super::model::{maybe_int, Cls, Elem, Ex, Kind, E, T};
+use super::program::{kernel_text, Ret};
 use super::shape::{shape_text, Dim};
 use super::Gen;
+
+/// Binds type variable `name` of a helper to `t`, for an argument of model `arg`.
+fn bind_type_var(henv: &mut Env, name: &str, arg: &T, t: T) {
+    henv.tvars.push((name.to_string(), t));
+    if maybe_int(arg) {
+        henv.tv_int.push(name.to_string());
+    }
+}
 
 impl Gen {
     /// A call of a generated generic helper kernel.
@@ -39,19 +48,57 @@ impl Gen {
         let hname = self.fresh("h");
         // The helper's signature: a type variable per tensor argument (or a concrete
         // declared type, converting the argument), size variables per distinct value.
-        let mut sizes: Vec<(i64, String)> = Vec::new();
-        let mut params = vec![];
         let mut henv = Env::new();
         henv.generic = true;
-        let mut tv_i = 0;
+        let mut params = self.tensor_params(&mut henv, &args);
+        if let Some(e) = &scalar_arg {
+            let t = match e.t {
+                T::Ex(x) => T::Ex(Ex {
+                    cls: Cls::Gen,
+                    lit: false,
+                    ..x
+                }),
+                t => t,
+            };
+            bind_type_var(&mut henv, "S", &e.t, t);
+            params.push("a: S".into());
+            henv.vars.push(Var::value("a".into(), t, None));
+        }
+        let const_param = if self.chance(25) {
+            let v = self.rng.range(1, 3);
+            henv.ints.push(Dim::size("K", v));
+            params.push(format!("K: const = {v}"));
+            self.f("call: const parameter");
+            Some(v)
+        } else {
+            None
+        };
+        let rtypes = self.helper_kernel(&hname, henv, &params);
+        let mut call_args: Vec<String> = args.iter().map(|a| a.name.clone()).collect();
+        call_args.extend(scalar_arg.map(|e: E| e.s));
+        if let Some(v) = const_param {
+            match self.rng.below(3) {
+                0 => {}
+                1 => call_args.push(format!("K={}", v)),
+                _ => call_args.push(v.to_string()),
+            }
+        }
+        self.call_results(b, &format!("{hname}({})", call_args.join(", ")), rtypes);
+    }
+
+    /// The tensor parameters `x0`, `x1`... of a helper called with `args`: their
+    /// declarations, bound in `henv`.
+    fn tensor_params(&mut self, henv: &mut Env, args: &[Var]) -> Vec<String> {
+        let mut sizes: Vec<(i64, String)> = Vec::new();
+        let mut params = vec![];
         for (k, a) in args.iter().enumerate() {
-            let shape = a.shape.clone().unwrap();
             let mut dims = vec![];
-            for d in &shape {
+            for d in a.shape.as_ref().unwrap() {
                 if self.chance(12) {
                     dims.push(Dim::lit(d.val));
                     continue;
                 }
+                // A size variable per distinct length.
                 let n = match sizes.iter().find(|(v, _)| *v == d.val) {
                     Some((_, n)) => n.clone(),
                     None => {
@@ -63,97 +110,57 @@ impl Gen {
                 };
                 dims.push(Dim::size(&n, d.val));
             }
-            let generic = self.chance(75);
-            let (etext, t) = if generic {
-                let tv = ["T", "U", "V"][tv_i].to_string();
-                tv_i += 1;
+            let (etext, t) = if self.chance(75) {
+                let tv = ["T", "U", "V"][henv.tvars.len()];
                 let t = match a.t {
                     T::Ex(x) => T::Ex(Ex { cls: Cls::Gen, ..x }),
                     t => t,
                 };
-                henv.tvars.push((tv.clone(), t));
-                if maybe_int(&a.t) {
-                    henv.tv_int.push(tv.clone());
-                }
-                (tv, t)
+                bind_type_var(henv, tv, &a.t, t);
+                (tv.to_string(), t)
             } else {
-                // A concrete type: the argument converts.
-                match a.t.kind() {
-                    Kind::F32 => ("f32".to_string(), T::F32(40)),
-                    _ => {
-                        let mut ty = self.exact_ty();
-                        if a.t.ex().cost() > 40 && self.avoid("jit-i128-minmax") {
-                            // Saturating a wide argument clamps in 128-bit arithmetic.
-                            let e = self.exact_elem();
-                            let e = self.retarget(e);
-                            let e = match e {
-                                Elem::Fixed {
-                                    signed,
-                                    w,
-                                    i,
-                                    modes: Some((q, 1 | 3, _)),
-                                } => Elem::Fixed {
-                                    signed,
-                                    w,
-                                    i,
-                                    modes: Some((q, 0, None)),
-                                },
-                                e => e,
-                            };
-                            ty = self.ty_of(e);
-                        }
-                        self.f("call: argument converts to a declared parameter type");
-                        (ty.text, ty.t)
-                    }
-                }
+                self.concrete_param_type(a)
             };
             let pname = format!("x{k}");
             params.push(format!("{pname}: {etext}[{}]", shape_text(&dims)));
-            henv.vars.push(Var {
-                name: pname,
-                t,
-                shape: Some(dims),
-                decl: None,
-                store: false,
-                assign: false,
-                readable: true,
-                local: true,
-            });
+            henv.vars.push(Var::value(pname, t, Some(dims)));
         }
-        if let Some(e) = &scalar_arg {
-            let t = match e.t {
-                T::Ex(x) => T::Ex(Ex {
-                    cls: Cls::Gen,
-                    lit: false,
-                    ..x
-                }),
-                t => t,
+        params
+    }
+
+    /// A concrete element type for the parameter of argument `a`, which converts to it.
+    fn concrete_param_type(&mut self, a: &Var) -> (String, T) {
+        if a.t.kind() == Kind::F32 {
+            return ("f32".to_string(), T::F32(40));
+        }
+        let mut ty = self.exact_ty();
+        if a.t.ex().cost() > 40 && self.avoid("jit-i128-minmax") {
+            // Saturating a wide argument clamps in 128-bit arithmetic.
+            let e = self.exact_elem();
+            let e = self.retarget(e);
+            let e = match e {
+                Elem::Fixed {
+                    signed,
+                    w,
+                    i,
+                    modes: Some((q, 1 | 3, _)),
+                } => Elem::Fixed {
+                    signed,
+                    w,
+                    i,
+                    modes: Some((q, 0, None)),
+                },
+                e => e,
             };
-            henv.tvars.push(("S".into(), t));
-            if maybe_int(&e.t) {
-                henv.tv_int.push("S".into());
-            }
-            params.push("a: S".into());
-            henv.vars.push(Var {
-                name: "a".into(),
-                t,
-                shape: None,
-                decl: None,
-                store: false,
-                assign: false,
-                readable: true,
-                local: true,
-            });
+            ty = self.ty_of(e);
         }
-        let const_param = if self.chance(25) {
-            let v = self.rng.range(1, 3);
-            henv.ints.push(Dim::size("K", v));
-            params.push(format!("K: const = {v}"));
-            self.f("call: const parameter");
-            Some(v)
-        } else {
-            None
-        };
+        self.f("call: argument converts to a declared parameter type");
+        (ty.text, ty.t)
+    }
+
+    /// Writes helper kernel `hname` with the scope `henv` and parameters `params`: a few
+    /// statements and their results, whose types it returns.
+    fn helper_kernel(&mut self, hname: &str, mut henv: Env, params: &[String]) -> Vec<Ret> {
         // Module params and consts are visible in the helper too.
         henv.vars.extend(self.globals.iter().cloned().map(|mut g| {
             g.local = false;
@@ -167,69 +174,35 @@ impl Gen {
         }
         let (rets, rtypes) = self.results(&mut hb, true, 2);
         let tvars: Vec<String> = hb.env.tvars.iter().map(|(n, _)| n.clone()).collect();
-        let tv = if tvars.is_empty() {
-            String::new()
+        let head = if tvars.is_empty() {
+            hname.to_string()
         } else {
-            format!("[{}]", tvars.join(", "))
+            format!("{hname}[{}]", tvars.join(", "))
         };
-        let rt = if rtypes.len() == 1 {
-            rtypes[0].0.clone()
-        } else {
-            format!(
-                "({})",
-                rtypes
-                    .iter()
-                    .map(|r| r.0.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let mut text = format!("kernel {hname}{tv}({}) -> {rt}:\n", params.join(", "));
-        for l in &hb.lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        text.push_str(&format!("    return {}\n", rets.join(", ")));
+        let text = kernel_text(&head, params, &rtypes, &hb.lines, &rets);
         self.helpers.push(text);
-        // The call.
-        let mut call_args: Vec<String> = args.iter().map(|a| a.name.clone()).collect();
-        if let Some(e) = scalar_arg {
-            call_args.push(e.s);
-        }
-        if let Some(v) = const_param {
-            match self.rng.below(3) {
-                0 => {}
-                1 => call_args.push(format!("K={}", v)),
-                _ => call_args.push(v.to_string()),
-            }
-        }
+        rtypes
+    }
+
+    /// `c1, c2 = call`: binds the results of a helper call (of types `rtypes`, as seen
+    /// from inside the helper) to new names.
+    fn call_results(&mut self, b: &mut Body, call: &str, rtypes: Vec<Ret>) {
         let names: Vec<String> = rtypes.iter().map(|_| self.fresh("c")).collect();
         self.f("call: generic helper kernel");
         if names.len() > 1 {
             self.f("call: several results unpacked");
         }
-        b.line(format!(
-            "{} = {hname}({})",
-            names.join(", "),
-            call_args.join(", ")
-        ));
-        for (nm, (_, t, shape)) in names.into_iter().zip(rtypes) {
-            b.env.vars.push(Var {
-                name: nm,
-                t: match t {
-                    T::Ex(x) => T::Ex(Ex {
-                        cls: if x.cls == Cls::Gen { Cls::Fixed } else { x.cls },
-                        ..x
-                    }),
-                    t => t,
-                },
-                shape: shape.map(|s| s.iter().map(|d| d.concrete()).collect()),
-                decl: None,
-                store: false,
-                assign: false,
-                readable: true,
-                local: true,
-            });
+        b.line(format!("{} = {call}", names.join(", ")));
+        for (nm, r) in names.into_iter().zip(rtypes) {
+            let t = match r.t {
+                T::Ex(x) => T::Ex(Ex {
+                    cls: if x.cls == Cls::Gen { Cls::Fixed } else { x.cls },
+                    ..x
+                }),
+                t => t,
+            };
+            let shape = r.shape.map(|s| s.iter().map(|d| d.concrete()).collect());
+            b.env.vars.push(Var::value(nm, t, shape));
         }
     }
 }

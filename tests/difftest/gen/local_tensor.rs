@@ -89,27 +89,20 @@ impl Gen {
     /// A loop nest that writes every element of `name` (unconditionally, or in every
     /// branch of an if/elif/else).
     pub(super) fn fill_loop(&mut self, b: &mut Body, name: &str, shape: &[Dim], ty: &Ty) {
-        let mut marks = Vec::new();
+        let mut nest = b.nest();
         let mut idx = Vec::new();
-        let old_trips = b.env.trips;
         if shape.len() > 1 && self.chance(60) {
-            let (h, vars, trips, _) = self.loop_header(&b.env, shape.len(), Some(shape), false);
-            marks.push(b.open(format!("for {h}:")));
-            idx.extend(vars.iter().map(|v| v.name.clone()));
-            b.env.loops.extend(vars);
-            b.env.trips *= trips;
+            let h = self.full_loop(shape, false);
+            idx.extend(h.vars.iter().map(|v| v.name.clone()));
+            b.enter_loop(&mut nest, h);
         } else {
             for d in shape {
-                let (h, vars, trips, _) =
-                    self.loop_header(&b.env, 1, Some(std::slice::from_ref(d)), false);
-                marks.push(b.open(format!("for {h}:")));
-                idx.push(vars[0].name.clone());
-                b.env.loops.extend(vars);
-                b.env.trips *= trips;
+                let h = self.full_loop(std::slice::from_ref(d), false);
+                idx.push(h.vars[0].name.clone());
+                b.enter_loop(&mut nest, h);
             }
         }
         self.f("stmt: fill loop nest");
-        let nloops = idx.len().min(shape.len());
         let target = format!("{name}[{}]", idx.join(", "));
         self.loop_body_extras(b);
         if self.chance(25) {
@@ -141,13 +134,7 @@ impl Gen {
             b.line(format!("{target} = {}", e.s));
             self.f("stmt: element store");
         }
-        let _ = nloops;
-        for m in marks.into_iter().rev() {
-            b.close(m);
-        }
-        let n = b.env.loops.len() - idx.len();
-        b.env.loops.truncate(n);
-        b.env.trips = old_trips;
+        b.leave(nest);
     }
 
     /// Statements at the top of a loop body: temporaries, conditional updates of
@@ -219,20 +206,16 @@ impl Gen {
     /// Partial updates of a readable local tensor: triangular loops, guarded stores,
     /// reads of the tensor itself (prefix sums).
     pub(super) fn update_loop(&mut self, b: &mut Body, name: &str, shape: &[Dim], ty: &Ty) {
-        let old_trips = b.env.trips;
-        let mut marks = vec![];
+        let mut nest = b.nest();
         let mut idx = vec![];
-        let n0 = b.env.loops.len();
         for (k, d) in shape.iter().enumerate() {
-            let (h, vars, trips, _) = if k == 0 || self.chance(50) {
-                self.loop_header(&b.env, 1, Some(std::slice::from_ref(d)), false)
+            let h = if k == 0 || self.chance(50) {
+                self.full_loop(std::slice::from_ref(d), false)
             } else {
-                self.loop_header(&b.env, 1, None, true)
+                self.range_loop(&b.env, true)
             };
-            marks.push(b.open(format!("for {h}:")));
-            idx.push(vars[0].clone());
-            b.env.loops.extend(vars);
-            b.env.trips *= trips.max(1);
+            idx.push(h.vars[0].clone());
+            b.enter_loop(&mut nest, h);
         }
         self.f("stmt: update loop over a written tensor");
         // Indices: the loop variable if provably in bounds, else an affine index.
@@ -289,11 +272,7 @@ impl Gen {
             b.close(m);
             self.f(format!("stmt: {jump}"));
         }
-        for m in marks.into_iter().rev() {
-            b.close(m);
-        }
-        b.env.loops.truncate(n0);
-        b.env.trips = old_trips;
+        b.leave(nest);
     }
 
     /// `y[k, :, 1:3] = e`: a region store of a scalar or a tensor of the region's shape.

@@ -196,6 +196,51 @@ pub(super) fn join_t(a: T, b: T) -> T {
     }
 }
 
+/// The model of `a + b` (or `a - b`).
+pub(super) fn sum_model(a: Ex, b: Ex) -> Ex {
+    Ex {
+        m: a.m.max(b.m) + 1,
+        fb: a.fb.max(b.fb),
+        cls: join_cls(a.cls, b.cls),
+        lit: a.lit && b.lit,
+    }
+}
+
+/// The model of `a * b`.
+pub(super) fn product_model(a: Ex, b: Ex) -> Ex {
+    Ex {
+        m: a.m + b.m,
+        fb: a.fb + b.fb,
+        cls: join_cls(a.cls, b.cls),
+        lit: a.lit && b.lit,
+    }
+}
+
+/// The model of `a op b` for `op` one of `+`, `-`, `*`.
+pub(super) fn arith_model(op: &str, a: Ex, b: Ex) -> Ex {
+    if op == "*" {
+        product_model(a, b)
+    } else {
+        sum_model(a, b)
+    }
+}
+
+/// The model of `a op b` of f32 values with `|a| <= 2^x`, `|b| <= 2^y`, for `op` one of
+/// `+`, `-`, `*`.
+pub(super) fn f32_arith_model(op: &str, x: i32, y: i32) -> T {
+    T::F32(if op == "*" { x + y } else { x.max(y) + 1 })
+}
+
+/// The model of a sum of `n` products `a * b` (a dot product, a convolution, a dense
+/// layer).
+pub(super) fn dot_model(a: Ex, b: Ex, n: i64) -> Ex {
+    Ex {
+        m: a.m + b.m + log2_ceil(n),
+        lit: false,
+        ..product_model(a, b)
+    }
+}
+
 /// `ceil(log2(|v|))`, 0 for |v| <= 1: the `m` of an integer.
 pub(super) fn mbits(v: i64) -> i32 {
     let a = v.unsigned_abs();
@@ -239,6 +284,24 @@ pub(super) fn ex_or(t: T, m: i32) -> Ex {
 pub(super) struct E {
     pub(super) s: String,
     pub(super) t: T,
+}
+
+impl E {
+    /// `to(s)`: `s` converted to the element type `to`.
+    pub(super) fn converted(to: &Elem, s: &str) -> E {
+        E {
+            s: format!("{}({s})", to.text()),
+            t: to.t(),
+        }
+    }
+
+    /// `ty(s)`: `s` converted to the type `ty` (as written).
+    pub(super) fn converted_to(ty: &Ty, s: &str) -> E {
+        E {
+            s: format!("{}({s})", ty.text),
+            t: ty.t,
+        }
+    }
 }
 
 /// What an expression must be.

@@ -5,15 +5,19 @@ use super::model::{Cls, Elem, Ex, E, T};
 use super::Gen;
 
 impl Gen {
+    /// `e`, or a conversion of it to a random narrow type of its class.
+    fn narrowed(&mut self, x: Ex, e: &E) -> E {
+        let n = self.narrow_elem(x.cls == Cls::Int);
+        E::converted(&n, &e.s)
+    }
+
+    /// `e` within the limits of the case: a value that grew too wide converted to a
+    /// narrow type, a large f32 clamped.
     pub(super) fn fit(&mut self, e: E) -> E {
         match e.t {
             T::Ex(x) if x.cost() > self.max_cost => {
-                let n = self.narrow_elem(x.cls == Cls::Int);
                 self.f("expr: narrowing conversion");
-                E {
-                    s: format!("{}({})", n.text(), e.s),
-                    t: n.t(),
-                }
+                self.narrowed(x, &e)
             }
             T::F32(m) if m > 60 => {
                 self.f("expr: f32 clamp");
@@ -30,13 +34,7 @@ impl Gen {
     /// fail, so they are narrowed while it is avoided.
     pub(super) fn mm(&mut self, e: E) -> E {
         match e.t {
-            T::Ex(x) if x.cost() > 60 && self.avoid("jit-i128-minmax") => {
-                let n = self.narrow_elem(x.cls == Cls::Int);
-                E {
-                    s: format!("{}({})", n.text(), e.s),
-                    t: n.t(),
-                }
-            }
+            T::Ex(x) if x.cost() > 60 && self.avoid("jit-i128-minmax") => self.narrowed(x, &e),
             _ => e,
         }
     }
@@ -64,10 +62,7 @@ impl Gen {
                         modes: None,
                     }
                 };
-                E {
-                    s: format!("{}({})", n.text(), a.s),
-                    t: n.t(),
-                }
+                E::converted(&n, &a.s)
             })
             .collect()
     }
@@ -81,10 +76,7 @@ impl Gen {
             return a;
         }
         let w = (x.m.max(0) + 2).min(128) as u32;
-        E {
-            s: format!("int<{w}>({})", a.s),
-            t: Elem::Int { signed: true, w }.t(),
-        }
+        E::converted(&Elem::Int { signed: true, w }, &a.s)
     }
 
     /// The operand of `>>`: known bug `interp-shift-repr` (the interpreter floors to the
@@ -126,7 +118,6 @@ impl Gen {
         }
     }
 
-    /// Wraps a value that grew too wide in a conversion to a narrow type.
     /// `abs(e)` of an exact value (known bug `jit-unsigned-abs`: the JIT takes the
     /// absolute value of unsigned storage as signed, so `max(e, -e)` is written instead).
     pub(super) fn abs_s(&mut self, e: &E) -> String {

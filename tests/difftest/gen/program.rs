@@ -1,21 +1,75 @@
-//! Program assembly: module items, the inputs of `main`, its statements, its results,
-//! and the text of the whole program.
+//! Program assembly: module consts, the statements and results of a kernel, and the text
+//! of the whole program.
 
 use super::env::{Body, Env, Var};
-use super::model::{narrow, Cls, Elem, T};
+use super::model::{Cls, Elem, T};
 use super::shape::{shape_text, Dim};
 use super::{Gen, WIDE_COST};
 
+/// A result of a kernel: its type as written, its model and its shape.
+pub(super) struct Ret {
+    pub(super) text: String,
+    pub(super) t: T,
+    pub(super) shape: Option<Vec<Dim>>,
+}
+
+/// The text of a kernel: `kernel {head}({params}) -> {result types}:`, the body, and the
+/// return of `rets`.
+pub(super) fn kernel_text(
+    head: &str,
+    params: &[String],
+    types: &[Ret],
+    body: &[String],
+    rets: &[String],
+) -> String {
+    let rt = if types.len() == 1 {
+        types[0].text.clone()
+    } else {
+        let texts: Vec<&str> = types.iter().map(|r| r.text.as_str()).collect();
+        format!("({})", texts.join(", "))
+    };
+    let mut text = format!("kernel {head}({}) -> {rt}:\n", params.join(", "));
+    for l in body {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text.push_str(&format!("    return {}\n", rets.join(", ")));
+    text
+}
+
 impl Gen {
-    /// Chooses 1..=max results among the kernel's values, preferring recent ones:
-    /// (return expressions, (result type text, model, shape)).
-    #[allow(clippy::type_complexity)]
+    /// Chooses 1..=max results among the kernel's values, preferring recent ones: (return
+    /// expressions, result types).
     pub(super) fn results(
         &mut self,
         b: &mut Body,
         helper: bool,
         max: usize,
-    ) -> (Vec<String>, Vec<(String, T, Option<Vec<Dim>>)>) {
+    ) -> (Vec<String>, Vec<Ret>) {
+        let chosen = self.pick_results(b, max);
+        if chosen.is_empty() {
+            // Nothing computed: return an expression.
+            let e = self.ex_exact(&mut b.env, false, 2);
+            let ty = self.result_elem();
+            self.count_elem(&ty);
+            let ret = Ret {
+                text: ty.text(),
+                t: ty.t(),
+                shape: None,
+            };
+            return (vec![e.s], vec![ret]);
+        }
+        let mut rets = vec![];
+        let mut types = vec![];
+        for v in chosen {
+            types.push(self.result_type(&b.env, helper, &v));
+            rets.push(v.name);
+        }
+        (rets, types)
+    }
+
+    /// Up to `max` distinct values of the kernel, most of them among the last five.
+    fn pick_results(&mut self, b: &Body, max: usize) -> Vec<Var> {
         let cands: Vec<Var> = b
             .env
             .vars
@@ -36,72 +90,68 @@ impl Gen {
                 chosen.push(v);
             }
         }
-        if chosen.is_empty() {
-            // Nothing computed: return an expression.
-            let e = self.ex_exact(&mut b.env, false, 2);
-            let ty = self.result_elem();
-            self.count_elem(&ty);
-            return (vec![e.s], vec![(ty.text(), ty.t(), None)]);
-        }
-        let mut rets = vec![];
-        let mut types = vec![];
-        for v in chosen {
-            let shape = v.shape.clone();
-            let dims = shape
-                .as_ref()
-                .map(|s| format!("[{}]", shape_text(s)))
-                .unwrap_or_default();
-            let tvar = b
-                .env
-                .tvars
-                .iter()
-                .find(|(n, _)| v.decl.as_ref().is_some_and(|d| d.text == *n))
-                .cloned();
-            let (text, t) = match v.t {
-                T::Bool => (format!("bool{dims}"), T::Bool),
-                T::F32(m) => (format!("f32{dims}"), T::F32(m)),
-                T::Ex(x) => {
-                    let integral_ok = x.cls == Cls::Int || !self.avoid("jit-fixed-to-int");
-                    if helper && !b.env.tvars.is_empty() && integral_ok && self.chance(35) {
-                        // Convert to a type variable.
-                        let (tn, tt) = self.rng.pick(&b.env.tvars);
-                        let narrow_bad = self.avoid("jit-narrow-quant");
-                        let int_bad =
-                            self.avoid("jit-signed-to-uint") && b.env.tv_int.contains(&tn);
-                        if matches!(tt, T::Ex(_)) && !(narrow_bad && narrow(&tt)) && !int_bad {
-                            self.f("result: type variable T");
-                            types.push((format!("{tn}{dims}"), tt, shape.clone()));
-                            rets.push(v.name.clone());
-                            continue;
-                        }
-                    }
-                    let _ = tvar;
-                    if shape.is_some() && x.m + x.fb.max(0) <= 48 && x.fb >= 0 && self.chance(40) {
-                        self.f("result: inferred element type [dims]");
-                        (dims.clone(), T::Ex(x))
-                    } else {
-                        let mut e = self.result_elem();
-                        if x.cost() > 40 && self.avoid("jit-i128-minmax") {
-                            if let Elem::Fixed {
-                                modes: Some((_, o, _)),
-                                ..
-                            } = &mut e
-                            {
-                                if *o == 1 || *o == 3 {
-                                    *o = 0;
-                                }
-                            }
-                        }
-                        self.count_elem(&e);
-                        self.f("result: declared type (conversion)");
-                        (format!("{}{dims}", e.text()), e.t())
+        chosen
+    }
+
+    /// The result type of `v`: its own kind, for exact values a type variable (in a
+    /// helper), the inferred element type, or a declared type it converts to.
+    fn result_type(&mut self, env: &Env, helper: bool, v: &Var) -> Ret {
+        let shape = v.shape.clone();
+        let dims = shape
+            .as_ref()
+            .map(|s| format!("[{}]", shape_text(s)))
+            .unwrap_or_default();
+        let (text, t) = match v.t {
+            T::Bool => (format!("bool{dims}"), T::Bool),
+            T::F32(m) => (format!("f32{dims}"), T::F32(m)),
+            T::Ex(x) => {
+                let integral_ok = x.cls == Cls::Int || !self.avoid("jit-fixed-to-int");
+                if helper && !env.tvars.is_empty() && integral_ok && self.chance(35) {
+                    // Convert to a type variable.
+                    let (tn, tt) = self.rng.pick(&env.tvars);
+                    if self.converts_to_tvar(env, &tn, &tt) {
+                        self.f("result: type variable T");
+                        return Ret {
+                            text: format!("{tn}{dims}"),
+                            t: tt,
+                            shape,
+                        };
                     }
                 }
-            };
-            types.push((text, t, shape));
-            rets.push(v.name.clone());
+                if shape.is_some() && x.m + x.fb.max(0) <= 48 && x.fb >= 0 && self.chance(40) {
+                    self.f("result: inferred element type [dims]");
+                    (dims, T::Ex(x))
+                } else {
+                    let mut e = self.result_elem();
+                    if x.cost() > 40 && self.avoid("jit-i128-minmax") {
+                        if let Elem::Fixed {
+                            modes: Some((_, o, _)),
+                            ..
+                        } = &mut e
+                        {
+                            if *o == 1 || *o == 3 {
+                                *o = 0;
+                            }
+                        }
+                    }
+                    self.count_elem(&e);
+                    self.f("result: declared type (conversion)");
+                    (format!("{}{dims}", e.text()), e.t())
+                }
+            }
+        };
+        Ret { text, t, shape }
+    }
+
+    /// Module consts: `const C1 = 4`.
+    fn module_consts(&mut self) {
+        for _ in 0..self.rng.weighted(&[70, 25, 5]) {
+            let name = self.fresh("C");
+            let v = self.rng.range(1, 7);
+            self.items.push(format!("const {name} = {v}"));
+            self.consts.push(Dim::named(&name, v));
+            self.f("item: const");
         }
-        (rets, types)
     }
 
     pub(super) fn program(&mut self) -> String {
@@ -112,83 +162,17 @@ impl Gen {
             self.max_cost = WIDE_COST;
             self.f("case: wide arithmetic (values over 128 bits)");
         }
-        // Module consts.
-        for _ in 0..self.rng.weighted(&[70, 25, 5]) {
-            let name = self.fresh("C");
-            let v = self.rng.range(1, 7);
-            self.items.push(format!("const {name} = {v}"));
-            self.consts.push(Dim::named(&name, v));
-            self.f("item: const");
-        }
-        // Main's inputs.
-        let mut env = Env::new();
-        env.ints.extend(self.consts.clone());
-        let ninputs = self.rng.range(1, 3);
-        for _ in 0..ninputs {
-            let shape = self.random_shape();
-            let elem = match self.rng.weighted(&[76, 14, 10]) {
-                0 => self.exact_elem(),
-                1 => Elem::F32,
-                _ => Elem::Bool,
-            };
-            let v = self.add_input(elem, Some(shape));
-            env.vars.push(v);
-        }
-        if self.chance(40) {
-            let elem = match self.rng.weighted(&[70, 15, 15]) {
-                0 => self.exact_elem(),
-                1 => Elem::F32,
-                _ => Elem::Bool,
-            };
-            let v = self.add_input(elem, None);
-            self.f("input: scalar");
-            env.vars.push(v);
-        }
-        if self.chance(25) {
-            let shape: Vec<i64> = self.random_shape().iter().map(|d| d.val).collect();
-            let p = self.new_param(&shape, false);
-            env.vars.push(Var { local: false, ..p });
-        }
-        if self.chance(10) {
-            let name = self.fresh("sc");
-            let e = self.fixed_elem();
-            let ty = self.ty_of(e);
-            let lit = self.rng.pick(&["0.75", "-1.5", "3", "0.1"]);
-            self.items
-                .push(format!("param {name}: {} = {lit}", ty.text));
-            self.f("item: scalar param");
-            let v = Var {
-                name,
-                t: ty.t,
-                shape: None,
-                decl: Some(ty),
-                store: false,
-                assign: false,
-                readable: true,
-                local: false,
-            };
-            self.globals.push(v.clone());
-            env.vars.push(v);
-        }
+        self.module_consts();
+        let env = self.main_env();
         let mut b = Body::new(env);
         let n = self.rng.range(3, 9);
         for _ in 0..n {
             self.statement(&mut b);
         }
         let (rets, rtypes) = self.results(&mut b, false, 4);
-        let rt = if rtypes.len() == 1 {
-            rtypes[0].0.clone()
-        } else {
+        if rtypes.len() > 1 {
             self.f("result: several results");
-            format!(
-                "({})",
-                rtypes
-                    .iter()
-                    .map(|r| r.0.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
+        }
         let mut out = String::new();
         if !self.imports.is_empty() {
             let names: Vec<&str> = self.imports.iter().copied().collect();
@@ -203,15 +187,13 @@ impl Gen {
             out.push_str(h);
             out.push('\n');
         }
-        out.push_str(&format!(
-            "kernel main({}) -> {rt}:\n",
-            self.main_params.join(", ")
+        out.push_str(&kernel_text(
+            "main",
+            &self.main_params,
+            &rtypes,
+            &b.lines,
+            &rets,
         ));
-        for l in &b.lines {
-            out.push_str(l);
-            out.push('\n');
-        }
-        out.push_str(&format!("    return {}\n", rets.join(", ")));
         out
     }
 }

@@ -2,6 +2,7 @@
 //! `sum`, `max`, `min`, `argmax`, `argmin` of tensors.
 
 use super::env::{Env, Var};
+use super::loops::LoopHeader;
 use super::model::{join_cls, log2_ceil, Cls, Ex, Kind, E, T, W};
 use super::shape::{numel, Dim};
 use super::Gen;
@@ -27,14 +28,18 @@ impl Gen {
         };
         let arg = op.starts_with("arg");
         let ndims = if self.chance(30) && !arg { 2 } else { 1 };
-        let (header, vars, trips, _) = if ndims == 2 {
+        let LoopHeader {
+            text: header,
+            vars,
+            trips,
+        } = if ndims == 2 {
             let dims = vec![
                 Dim::lit(self.rng.range(1, 4)),
                 Dim::lit(self.rng.range(1, 4)),
             ];
-            self.loop_header(env, 2, Some(&dims), false)
+            self.full_loop(&dims, false)
         } else {
-            self.loop_header(env, 1, None, op == "sum")
+            self.range_loop(env, op == "sum")
         };
         // An arg-reduction's value is its loop variable's.
         let arg_m = vars

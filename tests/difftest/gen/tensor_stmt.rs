@@ -1,7 +1,8 @@
 //! Statements that define a whole tensor at once (comprehensions, whole-tensor arithmetic,
 //! `map(lambda ...)`) and the shapes of new tensors.
 
-use super::env::{Body, Env, LVar, Var, Win};
+use super::env::{Body, Env, Var, Win};
+use super::loops::LoopHeader;
 use super::model::{Ex, Kind, T, W};
 use super::shape::{numel, Dim};
 use super::Gen;
@@ -35,11 +36,9 @@ impl Gen {
     /// `t = [e for i, j in grid(...)]` or `[e for i in range(lo, hi, step)]`.
     pub(super) fn st_comprehension(&mut self, b: &mut Body) {
         let name = self.fresh("t");
-        let (header, vars, shape) = if self.chance(75) {
+        let (h, shape) = if self.chance(75) {
             let shape = self.pick_shape(&b.env);
-            let (h, vars, _, _) =
-                self.loop_header_in(&b.env, shape.len(), Some(&shape), false, true);
-            (h, vars, shape)
+            (self.full_loop(&shape, true), shape)
         } else {
             let lo = self.rng.range(-2, 3);
             let step = self.rng.range(1, 3);
@@ -47,25 +46,19 @@ impl Gen {
             let hi = lo + (n - 1) * step + 1;
             let v = self.fresh_loop();
             self.f("comprehension: range(lo, hi, step)");
-            (
-                format!("{v} in range({lo}, {hi}, {step})"),
-                vec![LVar {
-                    name: v,
-                    lo,
-                    hi: lo + (n - 1) * step,
-                }],
-                vec![Dim::lit(n)],
-            )
+            let range = format!("range({lo}, {hi}, {step})");
+            let h = LoopHeader::range(v, range, lo, lo + (n - 1) * step, n);
+            (h, vec![Dim::lit(n)])
         };
         let n0 = b.env.loops.len();
-        b.env.loops.extend(vars);
+        b.env.loops.extend(h.vars);
         let old = b.env.trips;
         b.env.trips *= numel(&shape);
         let e = self.ex_any(&mut b.env, 3);
         b.env.loops.truncate(n0);
         b.env.trips = old;
         self.f("stmt: comprehension");
-        b.line(format!("{name} = [{} for {header}]", e.s));
+        b.line(format!("{name} = [{} for {}]", e.s, h.text));
         b.env.vars.push(Var {
             name,
             t: match e.t {
