@@ -1,9 +1,9 @@
 //! Division and integer operators: `/` by a divisor that is never zero, `//`, `%`, shifts
 //! and bitwise operators.
 
-use super::env::{Env, LVar};
+use super::env::Env;
 use super::literals::literal_only;
-use super::model::{join_cls, mbits, Cls, Elem, Ex, E, T};
+use super::model::{join_cls, Cls, Elem, Ex, E, T};
 use super::Gen;
 
 impl Gen {
@@ -26,30 +26,15 @@ impl Gen {
                         ("2.5", 2, 1),
                     ];
                     let (s, m, fb) = self.rng.pick(&lits);
-                    E {
-                        s: s.to_string(),
-                        t: T::Ex(Ex {
-                            m,
-                            fb,
-                            cls: Cls::Fixed,
-                            lit: true,
-                        }),
-                    }
+                    E::literal(s.to_string(), m, fb, Cls::Fixed)
                 } else {
                     let v = self.rng.pick(&[1i64, 2, 3, 5, 7, -3, -2, 16]);
-                    E {
-                        s: if v < 0 {
-                            format!("({v})")
-                        } else {
-                            v.to_string()
-                        },
-                        t: T::Ex(Ex {
-                            m: mbits(v),
-                            fb: 0,
-                            cls: Cls::Int,
-                            lit: true,
-                        }),
-                    }
+                    let s = if v < 0 {
+                        format!("({v})")
+                    } else {
+                        v.to_string()
+                    };
+                    E::int_literal(s, v)
                 }
             }
             1 => {
@@ -188,12 +173,7 @@ impl Gen {
         let a = if left { a } else { self.normalized(a) };
         let x = a.t.ex();
         // The amount: a constant, a small unsigned conversion, or a loop variable.
-        let small_loop: Vec<LVar> = env
-            .loops
-            .iter()
-            .filter(|l| l.lo >= 0 && l.hi <= 8)
-            .cloned()
-            .collect();
+        let small_loop = env.small_loops(8);
         let (amt, max) =
             match self
                 .rng

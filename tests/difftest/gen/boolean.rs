@@ -4,6 +4,14 @@ use super::env::{Env, Win};
 use super::model::{Kind, E, T};
 use super::Gen;
 
+/// `(a op b)` of boolean value: a comparison, `and` or `or`.
+pub(super) fn boolean(a: &E, op: &str, b: &E) -> E {
+    E {
+        s: format!("({} {op} {})", a.s, b.s),
+        t: T::Bool,
+    }
+}
+
 impl Gen {
     pub(super) fn ex_bool(&mut self, env: &mut Env, depth: u32) -> E {
         let scalars = env.scalars(Kind::Bool);
@@ -39,30 +47,21 @@ impl Gen {
                 let b = self.ex_exact(env, false, d);
                 let op = self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
                 self.f(format!("cmp: {op}"));
-                E {
-                    s: format!("({} {op} {})", a.s, b.s),
-                    t: T::Bool,
-                }
+                boolean(&a, op, &b)
             }
             1 => {
                 let a = self.ex_f32(env, d);
                 let b = self.ex_f32(env, d);
                 let op = self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
                 self.f("cmp: f32");
-                E {
-                    s: format!("({} {op} {})", a.s, b.s),
-                    t: T::Bool,
-                }
+                boolean(&a, op, &b)
             }
             2 => {
                 let a = self.ex_bool(env, d);
                 let b = self.ex_bool(env, d);
                 let op = if self.chance(50) { "and" } else { "or" };
                 self.f(format!("bool: {op}"));
-                E {
-                    s: format!("({} {op} {})", a.s, b.s),
-                    t: T::Bool,
-                }
+                boolean(&a, op, &b)
             }
             3 => {
                 let a = self.ex_bool(env, d);
@@ -72,13 +71,7 @@ impl Gen {
                     t: T::Bool,
                 }
             }
-            4 => {
-                let v = self.rng.pick(&scalars);
-                E {
-                    s: v.name.clone(),
-                    t: T::Bool,
-                }
-            }
+            4 => self.rng.pick(&scalars).read(),
             5 => {
                 let v = self.rng.pick(&tensors);
                 self.read_element(env, &v)
@@ -116,10 +109,7 @@ impl Gen {
                 let b = self.ex_bool(env, 0);
                 let op = if self.chance(50) { "==" } else { "!=" };
                 self.f("cmp: bool == bool");
-                E {
-                    s: format!("({} {op} {})", a.s, b.s),
-                    t: T::Bool,
-                }
+                boolean(&a, op, &b)
             }
         }
     }

@@ -28,14 +28,8 @@ impl Gen {
         for (k, a) in args.iter().enumerate() {
             let p = format!("{dname}_p{k}");
             henv.vars.push(Var {
-                name: p.clone(),
-                t: a.t,
-                shape: None,
-                decl: None,
-                store: false,
-                assign: false,
-                readable: true,
                 local: false,
+                ..Var::value(p.clone(), a.t, None)
             });
             params.push(p);
         }

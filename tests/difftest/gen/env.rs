@@ -1,7 +1,7 @@
 //! The scope of the code being generated (variables, loop variables, lambda parameters)
 //! and the body of a kernel being written.
 
-use super::model::{Kind, Ty, T};
+use super::model::{Kind, Ty, E, T};
 use super::shape::Dim;
 
 /// A named value in scope.
@@ -35,6 +35,14 @@ impl Var {
             assign: false,
             readable: true,
             local: true,
+        }
+    }
+
+    /// A read of the whole value.
+    pub(super) fn read(&self) -> E {
+        E {
+            s: self.name.clone(),
+            t: self.t,
         }
     }
 
@@ -109,6 +117,15 @@ impl Env {
             .cloned()
             .collect()
     }
+    /// The loop variables whose values are all in `0..=max`.
+    pub(super) fn small_loops(&self, max: i64) -> Vec<LVar> {
+        self.loops
+            .iter()
+            .filter(|l| l.lo >= 0 && l.hi <= max)
+            .cloned()
+            .collect()
+    }
+
     pub(super) fn var_mut(&mut self, name: &str) -> &mut Var {
         self.vars
             .iter_mut()

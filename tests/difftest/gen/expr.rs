@@ -74,24 +74,10 @@ impl Gen {
             3 => {
                 let d = self.rng.pick(&env.ints);
                 self.f("expr: size or const as value");
-                E {
-                    s: d.text.clone(),
-                    t: T::Ex(Ex {
-                        m: mbits(d.val),
-                        fb: 0,
-                        cls: Cls::Int,
-                        // Constants are folded like literals.
-                        lit: true,
-                    }),
-                }
+                // Constants are folded like literals.
+                E::int_literal(d.text.clone(), d.val)
             }
-            4 => {
-                let v = self.rng.pick(&scalars);
-                E {
-                    s: v.name.clone(),
-                    t: v.t,
-                }
-            }
+            4 => self.rng.pick(&scalars).read(),
             5 => {
                 let v = self.rng.pick(&tensors);
                 self.read_element(env, &v)
@@ -206,17 +192,22 @@ impl Gen {
     fn arith(&mut self, env: &mut Env, int: bool, depth: u32, mul: bool) -> E {
         let a = self.ex_exact(env, int, depth - 1);
         let b = self.ex_exact(env, int, depth - 1);
-        let op = if mul {
-            "*"
-        } else if self.chance(55) {
-            "+"
-        } else {
-            "-"
-        };
+        let op = self.arith_op(mul, 55);
         self.f(format!("op: {op}"));
         E {
             s: format!("({} {op} {})", a.s, b.s),
             t: T::Ex(arith_model(op, a.t.ex(), b.t.ex())),
+        }
+    }
+
+    /// `*` if `mul`, else `+` (with probability `plus` percent) or `-`.
+    pub(super) fn arith_op(&mut self, mul: bool, plus: u32) -> &'static str {
+        if mul {
+            "*"
+        } else if self.chance(plus) {
+            "+"
+        } else {
+            "-"
         }
     }
 

@@ -28,13 +28,7 @@ impl Gen {
             },
         ];
         match self.rng.weighted(&weights) {
-            0 => {
-                let v = self.rng.pick(&scalars);
-                E {
-                    s: v.name.clone(),
-                    t: v.t,
-                }
-            }
+            0 => self.rng.pick(&scalars).read(),
             1 => {
                 let v = self.rng.pick(&tensors);
                 self.read_element(env, &v)

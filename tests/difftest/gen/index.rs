@@ -202,12 +202,7 @@ impl Gen {
                 }
                 let slack = src.val - len;
                 if slack > 0 && self.chance(25) {
-                    if let Some(v) = env
-                        .loops
-                        .iter()
-                        .find(|l| l.lo >= 0 && l.hi <= slack)
-                        .cloned()
-                    {
+                    if let Some(v) = env.small_loops(slack).first() {
                         self.f("expr: slice moving with a loop variable");
                         return Some(format!("{}:{} + {len}", v.name, v.name));
                     }

@@ -1,7 +1,7 @@
 //! Literals (integer, real, f32), and the scans of generated text that tell whether an
 //! expression is made of literals only.
 
-use super::model::{mbits, Cls, Ex, E, T};
+use super::model::{Cls, E, OMODES, QMODES, T};
 use super::Gen;
 
 impl Gen {
@@ -30,15 +30,7 @@ impl Gen {
                 (v.to_string(), v)
             }
         };
-        E {
-            s,
-            t: T::Ex(Ex {
-                m: mbits(v),
-                fb: 0,
-                cls: Cls::Int,
-                lit: true,
-            }),
-        }
+        E::int_literal(s, v)
     }
 
     pub(super) fn real_lit(&mut self) -> E {
@@ -62,15 +54,7 @@ impl Gen {
         ];
         let (s, m, fb) = self.rng.pick(REALS);
         self.f("lex: real literal");
-        E {
-            s: s.to_string(),
-            t: T::Ex(Ex {
-                m,
-                fb,
-                cls: Cls::Fixed,
-                lit: true,
-            }),
-        }
+        E::literal(s.to_string(), m, fb, Cls::Fixed)
     }
 
     pub(super) fn f32_lit(&mut self) -> E {
@@ -88,41 +72,8 @@ impl Gen {
 /// builtins): kiln folds such expressions like literals.
 pub(super) fn literal_only(s: &str) -> bool {
     const WORDS: &[&str] = &[
-        "if",
-        "else",
-        "and",
-        "or",
-        "not",
-        "True",
-        "False",
-        "for",
-        "in",
-        "range",
-        "grid",
-        "sum",
-        "max",
-        "min",
-        "abs",
-        "int",
-        "uint",
-        "fixed",
-        "ufixed",
-        "bin",
-        "tern",
-        "f32",
-        "bool",
-        "trn",
-        "trn_zero",
-        "rnd",
-        "rnd_zero",
-        "rnd_min_inf",
-        "rnd_inf",
-        "rnd_conv",
-        "wrap",
-        "sat",
-        "sat_zero",
-        "sat_sym",
-        "wrap_sm",
+        "if", "else", "and", "or", "not", "True", "False", "for", "in", "range", "grid", "sum",
+        "max", "min", "abs", "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
     ];
     let b = s.as_bytes();
     let mut i = 0;
@@ -139,7 +90,9 @@ pub(super) fn literal_only(s: &str) -> bool {
                 && w.len() > 1
                 && w[1..].bytes().all(|d| d.is_ascii_digit())
                 || w == "K";
-            if !(WORDS.contains(&w) || is_const || w.starts_with("ty")) {
+            // Words, and the quantization and overflow modes of type arguments.
+            let word = WORDS.contains(&w) || QMODES.contains(&w) || OMODES.contains(&w);
+            if !(word || is_const || w.starts_with("ty")) {
                 return false;
             }
         } else if c.is_ascii_digit() || c == b'.' {

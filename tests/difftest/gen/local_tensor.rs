@@ -2,8 +2,9 @@
 //! and region stores.
 
 use super::env::{Body, Var};
-use super::model::{want_of, Elem, Kind, Ty, E, W};
+use super::model::{want_of, Elem, Kind, Ty};
 use super::shape::{numel, shape_text, Dim};
+use super::stmt::update_want;
 use super::{Gen, MAX_TRIPS};
 
 impl Gen {
@@ -22,56 +23,32 @@ impl Gen {
         };
         let name = self.fresh("y");
         let init = self.rng.weighted(&[55, 30, 15]);
-        match init {
-            0 => {
-                b.line(format!("{name}: {}[{}]", ty.text, shape_text(&shape)));
+        let decl = format!("{name}: {}[{}]", ty.text, shape_text(&shape));
+        // Initialized by a copy of a tensor (init 2) or else by a scalar (init 1, 2).
+        let copy = if init == 2 {
+            self.tex(&mut b.env, &shape, ty.t.kind(), 2)
+        } else {
+            None
+        };
+        match (init, copy) {
+            (0, _) => {
+                b.line(decl);
                 self.f("stmt: local tensor declaration");
             }
-            1 => {
-                let e = self.ex_for(&mut b.env, &ty.t, 1);
-                b.line(format!(
-                    "{name}: {}[{}] = {}",
-                    ty.text,
-                    shape_text(&shape),
-                    e.s
-                ));
-                self.f("stmt: local tensor filled with a scalar");
+            (_, Some(e)) => {
+                b.line(format!("{decl} = {}", e.s));
+                self.f("stmt: local tensor copied from a tensor");
             }
-            _ => {
-                let k = ty.t.kind();
-                let src = self.tex(&mut b.env, &shape, k, 2);
-                match src {
-                    Some(e) => {
-                        b.line(format!(
-                            "{name}: {}[{}] = {}",
-                            ty.text,
-                            shape_text(&shape),
-                            e.s
-                        ));
-                        self.f("stmt: local tensor copied from a tensor");
-                    }
-                    None => {
-                        let e = self.ex_for(&mut b.env, &ty.t, 1);
-                        b.line(format!(
-                            "{name}: {}[{}] = {}",
-                            ty.text,
-                            shape_text(&shape),
-                            e.s
-                        ));
-                        self.f("stmt: local tensor filled with a scalar");
-                    }
-                }
+            (_, None) => {
+                let e = self.ex_for(&mut b.env, &ty.t, 1);
+                b.line(format!("{decl} = {}", e.s));
+                self.f("stmt: local tensor filled with a scalar");
             }
         }
         b.env.vars.push(Var {
-            name: name.clone(),
-            t: ty.t,
-            shape: Some(shape.clone()),
-            decl: Some(ty.clone()),
             store: true,
-            assign: false,
             readable: init != 0,
-            local: true,
+            ..Var::declared(name.clone(), ty.clone(), Some(shape.clone()))
         });
         if init == 0 {
             self.fill_loop(b, &name, &shape, &ty);
@@ -157,30 +134,14 @@ impl Gen {
             if !cands.is_empty() {
                 let v = self.rng.pick(&cands);
                 let op = self.update_op(v.t, false);
-                let w = if ["//", "%", "&", "|", "^"].contains(&op) {
-                    W::Int
-                } else {
-                    want_of(&v.t)
-                };
+                let w = update_want(op, want_of(&v.t));
                 let hide = self.avoid("declared-self-update-e0311");
                 if hide {
                     b.env.var_mut(&v.name).readable = false;
                 }
                 let e = self.ex(&mut b.env, w, 2);
                 b.env.var_mut(&v.name).readable = true;
-                let e = if ["&", "|", "^"].contains(&op) {
-                    self.unit_lsb(e)
-                } else {
-                    e
-                };
-                let e = if op == "//" || op == "%" {
-                    E {
-                        s: format!("({} + 1)", self.abs_s(&e)),
-                        t: e.t,
-                    }
-                } else {
-                    e
-                };
+                let e = self.update_operand(op, e);
                 let guard = self.chance(40);
                 let m = if guard {
                     let c = self.ex_bool(&mut b.env, 1);
@@ -265,11 +226,7 @@ impl Gen {
         }
         if self.chance(12) {
             // Leave the innermost loop, or skip to its next iteration, on a condition.
-            let c = self.ex_bool(&mut b.env, 1);
-            let jump = if self.chance(50) { "break" } else { "continue" };
-            let m = b.open(format!("if {}:", c.s));
-            b.line(jump);
-            b.close(m);
+            let jump = self.conditional_jump(b);
             self.f(format!("stmt: {jump}"));
         }
         b.leave(nest);

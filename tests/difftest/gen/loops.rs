@@ -118,12 +118,7 @@ impl Gen {
     /// variable), with a step, or over a size; `allow_empty`: it may run zero times.
     pub(super) fn range_loop(&mut self, env: &Env, allow_empty: bool) -> LoopHeader {
         let name = self.fresh_loop();
-        let outer: Vec<LVar> = env
-            .loops
-            .iter()
-            .filter(|l| l.lo >= 0 && l.hi <= 9)
-            .cloned()
-            .collect();
+        let outer = env.small_loops(9);
         let hi_const = self.rng.range(1, 8);
         let choice = self
             .rng

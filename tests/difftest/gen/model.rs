@@ -173,6 +173,13 @@ impl T {
     pub(super) fn is_int(&self) -> bool {
         matches!(self, T::Ex(e) if e.cls == Cls::Int)
     }
+    /// The model of a named value of model `self` (a name is not a literal).
+    pub(super) fn not_lit(self) -> T {
+        match self {
+            T::Ex(x) => T::Ex(Ex { lit: false, ..x }),
+            t => t,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +248,19 @@ pub(super) fn dot_model(a: Ex, b: Ex, n: i64) -> Ex {
     }
 }
 
+/// The model of reduction `op` (`sum`, `max`, `min`) over `n` values of model `t`.
+pub(super) fn reduce_model(op: &str, t: T, n: i64) -> T {
+    match (op, t) {
+        ("sum", T::Ex(x)) => T::Ex(Ex {
+            m: x.m + log2_ceil(n),
+            lit: false,
+            ..x
+        }),
+        ("sum", T::F32(m)) => T::F32(m + log2_ceil(n)),
+        (_, t) => t,
+    }
+}
+
 /// `ceil(log2(|v|))`, 0 for |v| <= 1: the `m` of an integer.
 pub(super) fn mbits(v: i64) -> i32 {
     let a = v.unsigned_abs();
@@ -287,6 +307,25 @@ pub(super) struct E {
 }
 
 impl E {
+    /// A literal `s` (or an expression folded like one) with `|v| <= 2^m`, `fb` fraction
+    /// bits, of class `cls`.
+    pub(super) fn literal(s: String, m: i32, fb: i32, cls: Cls) -> E {
+        E {
+            s,
+            t: T::Ex(Ex {
+                m,
+                fb,
+                cls,
+                lit: true,
+            }),
+        }
+    }
+
+    /// The integer literal `s` of value `v`.
+    pub(super) fn int_literal(s: String, v: i64) -> E {
+        E::literal(s, mbits(v), 0, Cls::Int)
+    }
+
     /// `to(s)`: `s` converted to the element type `to`.
     pub(super) fn converted(to: &Elem, s: &str) -> E {
         E {

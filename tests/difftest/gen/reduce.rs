@@ -3,7 +3,7 @@
 
 use super::env::{Env, Var};
 use super::loops::LoopHeader;
-use super::model::{join_cls, log2_ceil, Cls, Ex, Kind, E, T, W};
+use super::model::{join_cls, log2_ceil, reduce_model, Cls, Ex, Kind, E, T, W};
 use super::shape::{numel, Dim};
 use super::Gen;
 
@@ -77,18 +77,9 @@ impl Gen {
                 }),
             };
         }
-        let t = match (op, body.t) {
-            ("sum", T::Ex(x)) => T::Ex(Ex {
-                m: x.m + log2_ceil(trips),
-                lit: false,
-                ..x
-            }),
-            ("sum", T::F32(m)) => T::F32(m + log2_ceil(trips)),
-            (_, t) => t,
-        };
         E {
             s: format!("{op}({} for {header})", body.s),
-            t,
+            t: reduce_model(op, body.t, trips),
         }
     }
 
@@ -173,18 +164,9 @@ impl Gen {
             op = "sum";
         }
         self.f(format!("reduce: {op}(tensor)"));
-        let t = match (op, a.t) {
-            ("sum", T::Ex(x)) => T::Ex(Ex {
-                m: x.m + log2_ceil(n),
-                lit: false,
-                ..x
-            }),
-            ("sum", T::F32(m)) => T::F32(m + log2_ceil(n)),
-            (_, t) => t,
-        };
         E {
             s: format!("{op}({va})"),
-            t,
+            t: reduce_model(op, a.t, n),
         }
     }
 }

@@ -55,13 +55,8 @@ impl Gen {
         let fname = text.split(['(', '[']).next().unwrap().to_string();
         self.f(format!("stdlib: {fname}"));
         b.line(format!("{name} = {text}"));
-        let t = match t {
-            T::Ex(x) => T::Ex(Ex { lit: false, ..x }),
-            t => t,
-        };
-        b.env
-            .vars
-            .push(Var::value(name, self.guard_wide(t), Some(shape)));
+        let t = self.guard_wide(t.not_lit());
+        b.env.vars.push(Var::value(name, t, Some(shape)));
     }
 
     /// One of the tensors `ts` (of rank `rank`, when given).

@@ -2,7 +2,7 @@
 //! if/elif/else, reductions).
 
 use super::env::{Body, Var};
-use super::model::{join_t, Cls, Elem, Ex, Kind, Ty, E, T, W};
+use super::model::{join_t, Cls, Elem, Kind, Ty, E, T, W};
 use super::Gen;
 
 impl Gen {
@@ -40,25 +40,17 @@ impl Gen {
         }
     }
 
+    /// Declares scalar `name` (assigned an expression of model `t`, or of declared type
+    /// `decl`), which may be assigned again.
     pub(super) fn new_scalar(&mut self, b: &mut Body, name: String, t: T, decl: Option<Ty>) {
-        let t = match (t, &decl) {
-            (_, Some(d)) => d.t,
-            (T::Ex(x), None) => T::Ex(Ex {
-                lit: false,
-                cls: if x.cls == Cls::Gen { Cls::Gen } else { x.cls },
-                ..x
-            }),
-            (t, None) => t,
+        let t = match &decl {
+            Some(d) => d.t,
+            None => t.not_lit(),
         };
         b.env.vars.push(Var {
-            name,
-            t,
-            shape: None,
             decl,
-            store: false,
             assign: true,
-            readable: true,
-            local: true,
+            ..Var::value(name, t, None)
         });
     }
 
@@ -83,8 +75,10 @@ impl Gen {
                 1 => self.ex_f32(&mut b.env, depth),
                 _ => self.ex_bool(&mut b.env, depth),
             };
-            if matches!(e.t, T::Ex(x) if x.lit) && self.chance(70) {
-                // A literal alone is folded; make it a conversion sometimes.
+            if matches!(e.t, T::Ex(x) if x.lit) {
+                // A draw that decides nothing, kept so that every seed still generates
+                // the case it always did.
+                self.chance(70);
             }
             self.f("stmt: inferred scalar s = e");
             b.line(format!("{name} = {}", e.s));
@@ -149,28 +143,8 @@ impl Gen {
                 let e = if op.is_empty() {
                     e
                 } else {
-                    self.ex(
-                        &mut b.env,
-                        if op == "//" || op == "%" || op == "&" || op == "|" || op == "^" {
-                            W::Int
-                        } else {
-                            w
-                        },
-                        1,
-                    )
-                };
-                let e = if ["&", "|", "^"].contains(&op) {
-                    self.unit_lsb(e)
-                } else {
-                    e
-                };
-                let e = if op == "//" || op == "%" {
-                    E {
-                        s: format!("({} + 1)", self.abs_s(&e)),
-                        t: e.t,
-                    }
-                } else {
-                    e
+                    let e = self.ex(&mut b.env, update_want(op, w), 1);
+                    self.update_operand(op, e)
                 };
                 b.line(format!("{name} {op}= {}", e.s));
                 if !op.is_empty() {
@@ -190,6 +164,24 @@ impl Gen {
         }
         if !declared {
             self.new_scalar(b, name, t.unwrap(), None);
+        }
+    }
+
+    /// The operand `e` of `s op= e`, rewritten where `op` needs it: a positive divisor
+    /// (`abs(e) + 1`) for `//` and `%`, an integer of LSB 1 for bitwise operators.
+    pub(super) fn update_operand(&mut self, op: &str, e: E) -> E {
+        let e = if ["&", "|", "^"].contains(&op) {
+            self.unit_lsb(e)
+        } else {
+            e
+        };
+        if op == "//" || op == "%" {
+            E {
+                s: format!("({} + 1)", self.abs_s(&e)),
+                t: e.t,
+            }
+        } else {
+            e
         }
     }
 
@@ -236,5 +228,15 @@ impl Gen {
         self.f("stmt: reduction");
         b.line(format!("{name} = {}", e.s));
         self.new_scalar(b, name, e.t, None);
+    }
+}
+
+/// What the operand of `s op= e` must be: an integer for `//`, `%` and bitwise operators,
+/// `w` otherwise.
+pub(super) fn update_want(op: &str, w: W) -> W {
+    if ["//", "%", "&", "|", "^"].contains(&op) {
+        W::Int
+    } else {
+        w
     }
 }

@@ -1,6 +1,7 @@
 //! Whole-tensor expressions: elementwise arithmetic over views of tensors, scalars
 //! broadcast.
 
+use super::boolean::boolean;
 use super::env::{Env, Var};
 use super::model::{arith_model, f32_arith_model, join_t, Ex, Kind, E, T};
 use super::shape::Dim;
@@ -96,13 +97,7 @@ impl Gen {
         } else {
             self.tex(env, shape, Kind::Ex, d)?
         };
-        let op = if mul {
-            "*"
-        } else if self.chance(50) {
-            "+"
-        } else {
-            "-"
-        };
+        let op = self.arith_op(mul, 50);
         self.f(format!("tensor: elementwise {op}"));
         let (x, y) = (a.t.ex(), b.t.ex());
         let (l, r) = if self.chance(25) {
@@ -188,10 +183,7 @@ impl Gen {
             };
             let op = self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
             self.f("tensor: comparison");
-            Some(E {
-                s: format!("({} {op} {})", a.s, b.s),
-                t: T::Bool,
-            })
+            Some(boolean(&a, op, &b))
         } else {
             let a = self.tex(env, shape, Kind::Bool, d)?;
             self.f("tensor: not");

@@ -3,7 +3,7 @@
 
 use super::env::{Body, Env, Var, Win};
 use super::loops::LoopHeader;
-use super::model::{Ex, Kind, T, W};
+use super::model::{Kind, W};
 use super::shape::{numel, Dim};
 use super::Gen;
 
@@ -59,19 +59,9 @@ impl Gen {
         b.env.trips = old;
         self.f("stmt: comprehension");
         b.line(format!("{name} = [{} for {}]", e.s, h.text));
-        b.env.vars.push(Var {
-            name,
-            t: match e.t {
-                T::Ex(x) => T::Ex(Ex { lit: false, ..x }),
-                t => t,
-            },
-            shape: Some(shape),
-            decl: None,
-            store: false,
-            assign: false,
-            readable: true,
-            local: true,
-        });
+        b.env
+            .vars
+            .push(Var::value(name, e.t.not_lit(), Some(shape)));
     }
 
     /// `t = a[0:4] * 2 + b[1:5]`: whole-tensor arithmetic.
@@ -101,19 +91,9 @@ impl Gen {
         let name = self.fresh("w");
         self.f("stmt: whole-tensor assignment");
         b.line(format!("{name} = {}", e.s));
-        b.env.vars.push(Var {
-            name,
-            t: match e.t {
-                T::Ex(x) => T::Ex(Ex { lit: false, ..x }),
-                t => t,
-            },
-            shape: Some(shape),
-            decl: None,
-            store: false,
-            assign: false,
-            readable: true,
-            local: true,
-        });
+        b.env
+            .vars
+            .push(Var::value(name, e.t.not_lit(), Some(shape)));
     }
 
     /// `t = map(lambda p: ..., x[1:N - 1])`, `map(lambda a, b: ..., x, y)`.
@@ -196,9 +176,6 @@ impl Gen {
             }
         };
         let e = self.ex(&mut env, w, 3);
-        if !e.s.contains('p') && !e.s.contains('q') {
-            // make sure the lambda reads its operand (not required, but more useful)
-        }
         let params: Vec<String> = wins.iter().map(|w| w.name.clone()).collect();
         let name = self.fresh("m");
         self.f("stmt: map(lambda ...)");
@@ -214,15 +191,6 @@ impl Gen {
             e.s,
             operands.join(", ")
         ));
-        b.env.vars.push(Var {
-            name,
-            t: e.t,
-            shape: Some(shape),
-            decl: None,
-            store: false,
-            assign: false,
-            readable: true,
-            local: true,
-        });
+        b.env.vars.push(Var::value(name, e.t, Some(shape)));
     }
 }

@@ -21,11 +21,7 @@ impl Gen {
         let m = b.open(format!("while {counter} > 0, max={max}:"));
         b.line(format!("{counter} -= {step}"));
         if self.chance(40) {
-            let c = self.ex_bool(&mut b.env, 1);
-            let jump = if self.chance(50) { "break" } else { "continue" };
-            let j = b.open(format!("if {}:", c.s));
-            b.line(jump);
-            b.close(j);
+            let jump = self.conditional_jump(b);
             self.f(format!("stmt: {jump} in a while"));
         }
         let e = self.ex_exact(&mut b.env, true, 2);
@@ -45,5 +41,15 @@ impl Gen {
                 ..ty
             }),
         );
+    }
+
+    /// `if c: break` or `if c: continue`; returns the jump.
+    pub(super) fn conditional_jump(&mut self, b: &mut Body) -> &'static str {
+        let c = self.ex_bool(&mut b.env, 1);
+        let jump = if self.chance(50) { "break" } else { "continue" };
+        let m = b.open(format!("if {}:", c.s));
+        b.line(jump);
+        b.close(m);
+        jump
     }
 }
