@@ -92,6 +92,7 @@ impl Gen {
         }
     }
 
+    /// `a / b` with fraction bits on one side and a divisor that is never zero.
     pub(super) fn fixed_division(&mut self, env: &mut Env, depth: u32) -> E {
         let a = self.ex_exact(env, false, depth - 1);
         let x = a.t.ex();
@@ -133,6 +134,7 @@ impl Gen {
         }
     }
 
+    /// `a // b` or `a % b` of integers, by a divisor that is never zero.
     pub(super) fn floor_div_mod(&mut self, env: &mut Env, depth: u32) -> E {
         let mut a = self.ex_exact(env, true, depth - 1);
         if self.avoid("jit-narrow-divmod") {
@@ -167,6 +169,7 @@ impl Gen {
         }
     }
 
+    /// `a << k` or `a >> k` by a constant, a small unsigned value or a loop variable.
     pub(super) fn shift(&mut self, env: &mut Env, int: bool, depth: u32) -> E {
         let a = self.ex_exact(env, int, depth - 1);
         let left = self.chance(50);
@@ -208,6 +211,7 @@ impl Gen {
         }
     }
 
+    /// `~a`, or `a & b`, `a | b`, `a ^ b` of integers.
     pub(super) fn bitwise(&mut self, env: &mut Env, depth: u32) -> E {
         if self.chance(20) {
             let a = self.ex_exact(env, true, depth - 1);

@@ -13,6 +13,7 @@ pub(super) fn boolean(a: &E, op: &str, b: &E) -> E {
 }
 
 impl Gen {
+    /// A boolean expression of depth at most `depth`.
     pub(super) fn ex_bool(&mut self, env: &mut Env, depth: u32) -> E {
         let scalars = env.scalars(Kind::Bool);
         let tensors = env.tensors(Some(Kind::Bool));
@@ -82,7 +83,7 @@ impl Gen {
                 } else {
                     self.ex_f32(env, d)
                 };
-                self.to_bool(&a)
+                self.bool_of(&a)
             }
             7 => E {
                 s: if self.chance(50) { "True" } else { "False" }.into(),

@@ -83,7 +83,7 @@ impl Gen {
     }
 
     /// `T(e)` to a type variable `T` in scope, if there is one values convert to.
-    pub(super) fn to_type_var(&mut self, env: &mut Env, depth: u32) -> Option<E> {
+    pub(super) fn type_var_conversion(&mut self, env: &mut Env, depth: u32) -> Option<E> {
         let exact: Vec<(String, T)> = env
             .tvars
             .iter()
@@ -150,7 +150,7 @@ impl Gen {
     }
 
     /// `bool(e)` of an exact or f32 value.
-    pub(super) fn to_bool(&mut self, e: &E) -> E {
+    pub(super) fn bool_of(&mut self, e: &E) -> E {
         self.f("conv: to bool");
         E {
             s: format!("bool({})", e.s),
@@ -180,7 +180,7 @@ impl Gen {
             }
             (T::F32(_), T::Ex(_)) => self.f32_of(e),
             (T::F32(_), _) => self.bool_to_f32(&e),
-            (T::Bool, _) => self.to_bool(&e),
+            (T::Bool, _) => self.bool_of(&e),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::model::{arith_model, join_t, mbits, Cls, Ex, Kind, E, T, W};
 use super::Gen;
 
 impl Gen {
+    /// An expression of what `w` says, of depth at most `depth`.
     pub(super) fn ex(&mut self, env: &mut Env, w: W, depth: u32) -> E {
         let e = match w {
             W::Ex | W::Int => self.ex_exact(env, w == W::Int, depth),
@@ -25,6 +26,8 @@ impl Gen {
         }
     }
 
+    /// A leaf of an exact expression (an integer one when `int`): a literal, a loop
+    /// variable, a size or const, a scalar, an element, a lambda parameter.
     pub(super) fn leaf_exact(&mut self, env: &mut Env, int: bool) -> E {
         let scalars: Vec<Var> = env
             .scalars(Kind::Ex)
@@ -89,6 +92,7 @@ impl Gen {
         }
     }
 
+    /// A read of lambda parameter `win`: itself, or a neighbour `p[o...]`.
     pub(super) fn window_read(&mut self, win: &Win) -> E {
         if win.radius.is_empty() || self.chance(20) {
             return E {
@@ -108,6 +112,7 @@ impl Gen {
         }
     }
 
+    /// A read of an element of tensor `v`, guarded when its index may be out of bounds.
     pub(super) fn read_element(&mut self, env: &Env, v: &Var) -> E {
         let (s, guard) = self.element(env, v);
         match guard {
@@ -130,6 +135,7 @@ impl Gen {
         }
     }
 
+    /// An exact expression (of class Int when `int`) of depth at most `depth`.
     pub(super) fn ex_exact(&mut self, env: &mut Env, int: bool, depth: u32) -> E {
         if depth == 0 || self.chance(22) {
             let e = self.leaf_exact(env, int);
@@ -173,7 +179,7 @@ impl Gen {
             12 => self.tensor_reduction(env, Kind::Ex, int),
             13 => self.bool_to_exact(env, int, depth),
             14 => self.f32_to_exact(env, int, depth),
-            15 => match self.to_type_var(env, depth) {
+            15 => match self.type_var_conversion(env, depth) {
                 Some(e) => e,
                 None => return self.leaf_exact(env, int),
             },

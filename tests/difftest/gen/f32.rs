@@ -5,6 +5,8 @@ use super::model::{f32_arith_model, join_t, log2_ceil, Kind, E, T, W};
 use super::Gen;
 
 impl Gen {
+    /// A leaf of an f32 expression: a scalar, an element, a lambda parameter, or an exact
+    /// leaf converted.
     pub(super) fn leaf_f32(&mut self, env: &mut Env) -> E {
         let scalars = env.scalars(Kind::F32);
         let tensors = env.tensors(Some(Kind::F32));
@@ -44,6 +46,7 @@ impl Gen {
         }
     }
 
+    /// An f32 expression of depth at most `depth`.
     pub(super) fn ex_f32(&mut self, env: &mut Env, depth: u32) -> E {
         if depth == 0 || self.chance(25) {
             return self.leaf_f32(env);
@@ -63,36 +66,7 @@ impl Gen {
             4,
             4,
         ]) {
-            0 | 1 => {
-                let op = if self.rng.below(3) == 0 {
-                    "*"
-                } else if self.chance(50) {
-                    "+"
-                } else {
-                    "-"
-                };
-                let a = self.ex_f32(env, depth - 1);
-                let b = if self.chance(25) {
-                    self.f("expr: literal next to f32");
-                    self.f32_lit()
-                } else {
-                    self.ex_f32(env, depth - 1)
-                };
-                let (x, y) = match (a.t, b.t) {
-                    (T::F32(x), T::F32(y)) => (x, y),
-                    _ => unreachable!(),
-                };
-                self.f(format!("f32: {op}"));
-                let (l, r) = if self.chance(30) {
-                    (b.s, a.s)
-                } else {
-                    (a.s, b.s)
-                };
-                E {
-                    s: format!("({l} {op} {r})"),
-                    t: f32_arith_model(op, x, y),
-                }
-            }
+            0 | 1 => self.f32_arith(env, depth),
             2 => {
                 let a = self.ex_f32(env, depth - 1);
                 let b = self.ex_f32(env, depth - 1);
@@ -149,25 +123,60 @@ impl Gen {
                 let b = self.ex_bool(env, depth - 1);
                 self.bool_to_f32(&b)
             }
-            _ => {
-                // f32 math functions, kept in ranges the model knows (|value| < 2^m).
-                let a = self.ex_f32(env, depth - 1);
-                let T::F32(m) = a.t else { unreachable!() };
-                let (f, s, m) = match self.rng.below(5) {
-                    0 => ("sqrt", format!("sqrt(abs({}))", a.s), m / 2 + 1),
-                    1 => ("exp", format!("exp(tanh({}))", a.s), 2),
-                    2 => (
-                        "log",
-                        format!("log(abs({}) + 1.0)", a.s),
-                        log2_ceil(m.max(1) as i64 + 1) + 1,
-                    ),
-                    3 => ("tanh", format!("tanh({})", a.s), 1),
-                    _ => ("sigmoid", format!("sigmoid({})", a.s), 1),
-                };
-                self.f(format!("f32: {f}"));
-                E { s, t: T::F32(m) }
-            }
+            _ => self.f32_math(env, depth),
         };
         self.fit(e)
+    }
+
+    /// `a + b`, `a - b` or `a * b` of f32 values (or of an f32 value and a literal).
+    fn f32_arith(&mut self, env: &mut Env, depth: u32) -> E {
+        let op = if self.rng.below(3) == 0 {
+            "*"
+        } else if self.chance(50) {
+            "+"
+        } else {
+            "-"
+        };
+        let a = self.ex_f32(env, depth - 1);
+        let b = if self.chance(25) {
+            self.f("expr: literal next to f32");
+            self.f32_lit()
+        } else {
+            self.ex_f32(env, depth - 1)
+        };
+        let (x, y) = match (a.t, b.t) {
+            (T::F32(x), T::F32(y)) => (x, y),
+            _ => unreachable!(),
+        };
+        self.f(format!("f32: {op}"));
+        let (l, r) = if self.chance(30) {
+            (b.s, a.s)
+        } else {
+            (a.s, b.s)
+        };
+        E {
+            s: format!("({l} {op} {r})"),
+            t: f32_arith_model(op, x, y),
+        }
+    }
+
+    /// f32 math functions (`sqrt`, `exp`, `log`, `tanh`, `sigmoid`), kept in ranges the
+    /// model knows (|value| < 2^m).
+    fn f32_math(&mut self, env: &mut Env, depth: u32) -> E {
+        let a = self.ex_f32(env, depth - 1);
+        let T::F32(m) = a.t else { unreachable!() };
+        let (f, s, m) = match self.rng.below(5) {
+            0 => ("sqrt", format!("sqrt(abs({}))", a.s), m / 2 + 1),
+            1 => ("exp", format!("exp(tanh({}))", a.s), 2),
+            2 => (
+                "log",
+                format!("log(abs({}) + 1.0)", a.s),
+                log2_ceil(m.max(1) as i64 + 1) + 1,
+            ),
+            3 => ("tanh", format!("tanh({})", a.s), 1),
+            _ => ("sigmoid", format!("sigmoid({})", a.s), 1),
+        };
+        self.f(format!("f32: {f}"));
+        E { s, t: T::F32(m) }
     }
 }

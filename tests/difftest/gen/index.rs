@@ -235,6 +235,7 @@ impl Gen {
     }
 }
 
+/// The text of `sum(c * name) + k` (`terms` are the `(c, name)`).
 pub(super) fn affine(terms: &[(i64, String)], k: i64) -> String {
     let mut s = String::new();
     let lead_neg = terms.first().is_some_and(|(c, _)| *c < 0);

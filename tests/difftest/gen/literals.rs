@@ -5,6 +5,7 @@ use super::model::{Cls, E, OMODES, QMODES, T};
 use super::Gen;
 
 impl Gen {
+    /// An integer literal: decimal, hexadecimal, binary, with an underscore.
     pub(super) fn int_lit(&mut self) -> E {
         let (s, v): (String, i64) = match self.rng.weighted(&[70, 6, 6, 6, 6]) {
             0 => {
@@ -33,6 +34,7 @@ impl Gen {
         E::int_literal(s, v)
     }
 
+    /// A real literal with an exact binary value.
     pub(super) fn real_lit(&mut self) -> E {
         // (text, value exponent bound, fraction bits as kiln counts them)
         const REALS: &[(&str, i32, i32)] = &[
@@ -57,6 +59,7 @@ impl Gen {
         E::literal(s.to_string(), m, fb, Cls::Fixed)
     }
 
+    /// A literal next to an f32 value.
     pub(super) fn f32_lit(&mut self) -> E {
         const F: &[&str] = &[
             "0.5", "1.5", "0.1", "2.0", "3", "0.3", "1e-3", "100.0", "0.7",

@@ -189,6 +189,7 @@ impl Gen {
         LoopHeader::range(name, h, lo, hi - 1, len)
     }
 
+    /// A new loop variable name.
     pub(super) fn fresh_loop(&mut self) -> String {
         let base = self.rng.pick(&["i", "j", "k", "u", "v", "c"]);
         self.fresh(base)

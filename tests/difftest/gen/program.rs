@@ -154,6 +154,7 @@ impl Gen {
         }
     }
 
+    /// The source of the whole program: items, helpers and `kernel main`.
     pub(super) fn program(&mut self) -> String {
         if self.avoid("jit-i128-minmax") {
             // Intermediates within 64 bits (mostly).

@@ -6,6 +6,7 @@ use super::model::{join_t, Cls, Elem, Kind, Ty, E, T, W};
 use super::Gen;
 
 impl Gen {
+    /// A random statement appended to `b`.
     pub(super) fn statement(&mut self, b: &mut Body) {
         let generic = b.env.generic;
         let w = [

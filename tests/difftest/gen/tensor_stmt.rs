@@ -18,6 +18,7 @@ impl Gen {
         self.random_shape()
     }
 
+    /// A random shape of rank 1 to 3, with lengths or module consts.
     pub(super) fn random_shape(&mut self) -> Vec<Dim> {
         let rank = self.rng.weighted(&[45, 40, 15]) + 1;
         let mut s = Vec::new();

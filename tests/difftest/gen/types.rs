@@ -6,6 +6,7 @@ use super::model::{Elem, Ty, OMODES, QMODES};
 use super::Gen;
 
 impl Gen {
+    /// A random width, mostly small.
     pub(super) fn width(&mut self) -> u32 {
         match self.rng.weighted(&[62, 22, 12, 4]) {
             0 => self.rng.range(1, 16) as u32,
@@ -32,6 +33,8 @@ impl Gen {
         }
     }
 
+    /// A random fixed or ufixed type (its integer bits maybe negative or above its
+    /// width; explicit modes sometimes).
     pub(super) fn fixed_elem(&mut self) -> Elem {
         let signed = self.chance(70);
         let mut w = self.width();
@@ -148,6 +151,7 @@ impl Gen {
         Ty { text: e.text(), t }
     }
 
+    /// A random exact type that values are converted to, as written.
     pub(super) fn exact_ty(&mut self) -> Ty {
         let e = self.target_elem();
         self.ty_of(e)
@@ -160,6 +164,7 @@ impl Gen {
         self.retarget(e)
     }
 
+    /// `e`, or an equivalent type when `e` is subject to a known bug being avoided.
     pub(super) fn retarget(&mut self, e: Elem) -> Elem {
         match e {
             Elem::Int { signed, w }
