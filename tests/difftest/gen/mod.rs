@@ -1,9 +1,10 @@
 //! The program generator: random, well-typed kiln programs with their input data.
 //!
 //! A program is built top-down while a small model of kiln's typing is kept for every
-//! value (see [`model::T`]): the kind (bool, f32, exact), for exact values an upper bound of the
-//! magnitude (`|v| <= 2^m`), the number of fractional bits exactly as kiln counts them, and
-//! the *class* the front end sees (integer, fixed point, or unknown for type variables).
+//! value (see [`model::T`]): the kind (bool, f32, exact), for exact values an upper bound
+//! of the magnitude (`|v| <= 2^m`), the number of fractional bits exactly as kiln counts
+//! them, and the *class* the front end sees (integer, fixed point, or unknown for type
+//! variables).
 //! The model is what keeps programs valid: `//`, `%` and bitwise operators only get
 //! integer operands, `/` gets a divisor that can never be zero and an operand with
 //! fraction bits, values that would grow past a few hundred bits are narrowed by a
@@ -13,6 +14,14 @@
 //! it is read.
 //!
 //! Everything random is drawn from one [`Rng`], so `(seed, case)` determines the case.
+//!
+//! The modules: the models of values, shapes and scopes (`model`, `shape`, `env`); types,
+//! literals, inputs and their data (`types`, `literals`, `inputs`, `data`); expressions
+//! (`expr` for exact values, with `arith`, `convert`, `narrowing`, `lut` and `reduce`;
+//! `f32`, `boolean`, `tensor_expr`, and `index` for indices and views); statements
+//! (`stmt`, `local_tensor`, `tensor_stmt`, `accumulate`, `loops`, `while_loop`, `def`,
+//! `helper_call`, `stdlib_call`); the whole program (`program`); and the compiler bugs
+//! the generator found (`bugs`).
 
 mod accumulate;
 mod arith;
@@ -81,6 +90,7 @@ pub struct Case {
     pub features: BTreeMap<String, usize>,
 }
 
+/// Generates case `case` of seed `seed`.
 pub fn generate(seed: u64, case: u64, cfg: &Config) -> Case {
     let mut g = Gen::new(Rng::for_case(seed, case), cfg.clone());
     let source = g.program();
@@ -94,6 +104,8 @@ pub fn generate(seed: u64, case: u64, cfg: &Config) -> Case {
     }
 }
 
+/// The generator of one case: its random stream, and the parts of the program written
+/// so far.
 struct Gen {
     rng: Rng,
     cfg: Config,
@@ -122,6 +134,7 @@ struct Gen {
 /// `NARROW_COST` bits), which is what the JIT compiles.
 const WIDE_COST: i32 = 240;
 const NARROW_COST: i32 = 56;
+/// The most iterations a loop nest (with its enclosing loops) may run.
 const MAX_TRIPS: i64 = 3000;
 
 impl Gen {
@@ -154,10 +167,12 @@ impl Gen {
         self.cfg.avoid.contains(&id)
     }
 
+    /// Counts feature `name` once more.
     fn f(&mut self, name: impl Into<String>) {
         *self.feats.entry(name.into()).or_insert(0) += 1;
     }
 
+    /// A new name starting with `prefix`.
     fn fresh(&mut self, prefix: &str) -> String {
         loop {
             self.next_id += 1;
