@@ -1,4 +1,4 @@
-//! Differential testing: random well-typed programs (tests/difftest/gen.rs) run on every
+//! Differential testing: random well-typed programs (tests/difftest/gen/) run on every
 //! engine, which must agree bit for bit.
 //!
 //! Each case is a `kernel main` with helper kernels, module parameters, stdlib calls and
@@ -11,7 +11,7 @@
 //! - `KILN_DIFF_CASES=N`: the number of cases (default 500);
 //! - `KILN_DIFF_SEED=S`: the seed (default 0x6b696c6e);
 //! - `KILN_DIFF_KNOWN_BUGS=all` (or `=id,id`): also generate the constructs of the open
-//!   compiler bugs listed in `KNOWN_BUGS` (tests/difftest/gen.rs), which the generator
+//!   compiler bugs listed in `KNOWN_BUGS` (tests/difftest/gen/bugs.rs), which the generator
 //!   avoids by default so that this test gates everything else (`FIXED_BUGS` there lists
 //!   the bugs it found that are fixed);
 //! - `KILN_DIFF_CLI=1`: run the engines through the kiln binary instead of the library (a
