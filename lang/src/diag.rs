@@ -107,6 +107,9 @@ pub mod codes {
         UNKNOWN_INPUT = "E0605", "unknown input name";
         NO_ENTRY = "E0607", "no kernel to run";
         WRITE_FAILED = "E0608", "cannot write output";
+        CSIM_FAILED = "E0609", "cannot C-simulate the project";
+        CSIM_MISMATCH = "E0610", "C-simulation failed";
+        QUANTIZE_FAILED = "E0611", "cannot quantize";
 
         RUNTIME_BOUNDS = "E0701", "index out of bounds at run time";
         DIV_BY_ZERO = "E0702", "division by zero";
