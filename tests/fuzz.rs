@@ -532,21 +532,21 @@ fn mutate_npy(rng: &mut Rng, bytes: &mut Vec<u8>) {
                         format!("{}{}{}", &head[..at], with, &head[e..])
                     }
                 }
-                1 => head.replacen(
-                    ['<', '>', '|'],
-                    rng.pick(&["<", ">", "|", "=", "", "<<"]),
-                    1,
-                ),
+                1 => {
+                    let to: &str = rng.pick(&["<", ">", "|", "=", "", "<<"]);
+                    head.replacen(['<', '>', '|'], to, 1)
+                }
                 2 => head.replace("False", "True"),
                 3 => {
                     let n = *rng.pick(&[3, 17, 24, 200]);
                     head.replacen('(', &"(".repeat(n), 1)
                 }
-                _ => head.replacen(
-                    *rng.pick(&["f8", "f4", "i8", "i1", "u2", "b1"]),
-                    rng.pick(&["f2", "c16", "U3", "O", "V8", "i16", "f8", "u8", "?"]),
-                    1,
-                ),
+                _ => {
+                    let from: &str = rng.pick(&["f8", "f4", "i8", "i1", "u2", "b1"]);
+                    let to: &str =
+                        rng.pick(&["f2", "c16", "U3", "O", "V8", "i16", "f8", "u8", "?"]);
+                    head.replacen(from, to, 1)
+                }
             };
             let mut out = new.into_bytes();
             out.extend_from_slice(&bytes[header_end.min(bytes.len())..]);
