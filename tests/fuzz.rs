@@ -533,7 +533,7 @@ fn mutate_npy(rng: &mut Rng, bytes: &mut Vec<u8>) {
                     }
                 }
                 1 => {
-                    let to: &str = rng.pick(&["<", ">", "|", "=", "", "<<"]);
+                    let to = *rng.pick(&["<", ">", "|", "=", "", "<<"]);
                     head.replacen(['<', '>', '|'], to, 1)
                 }
                 2 => head.replace("False", "True"),
@@ -542,9 +542,8 @@ fn mutate_npy(rng: &mut Rng, bytes: &mut Vec<u8>) {
                     head.replacen('(', &"(".repeat(n), 1)
                 }
                 _ => {
-                    let from: &str = rng.pick(&["f8", "f4", "i8", "i1", "u2", "b1"]);
-                    let to: &str =
-                        rng.pick(&["f2", "c16", "U3", "O", "V8", "i16", "f8", "u8", "?"]);
+                    let from = *rng.pick(&["f8", "f4", "i8", "i1", "u2", "b1"]);
+                    let to = *rng.pick(&["f2", "c16", "U3", "O", "V8", "i16", "f8", "u8", "?"]);
                     head.replacen(from, to, 1)
                 }
             };
