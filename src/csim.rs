@@ -19,6 +19,7 @@
 //! "-Wmaybe-uninitialized"`/`pop`.
 
 use crate::Outcome;
+use kiln_lang::diag::{codes, Code};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::ErrorKind;
@@ -56,16 +57,19 @@ if n == 0 or not os.path.isfile(os.path.join(dest, "ap_fixed.h")):
     sys.exit("no " + prefix + "ap_fixed.h in " + wheel)
 "#;
 
-/// A csim failure: an `error:` line and an optional `help:` line.
+/// A csim failure: an `error:` line with its code and an optional `help:` line.
 #[derive(Debug)]
 struct Failure {
+    code: Code,
     message: String,
     help: Option<String>,
 }
 
 impl Failure {
+    /// A project that could not be compiled or run (E0609).
     fn new(message: impl Into<String>) -> Failure {
         Failure {
+            code: codes::CSIM_FAILED,
             message: message.into(),
             help: None,
         }
@@ -85,7 +89,7 @@ impl Failure {
     }
 
     fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "error: {}", self.message);
+        let _ = writeln!(out, "[{}] error: {}", self.code.id, self.message);
         if let Some(h) = &self.help {
             let _ = writeln!(out, "help: {h}");
         }
@@ -517,7 +521,8 @@ fn simulate(
             }
         }
     };
-    Err(Failure::new(format!(
-        "C-simulation failed: the testbench {how}"
-    )))
+    Err(Failure {
+        code: codes::CSIM_MISMATCH,
+        ..Failure::new(format!("C-simulation failed: the testbench {how}"))
+    })
 }

@@ -129,7 +129,7 @@ enum Command {
         #[arg(long, default_value = kiln::DEFAULT_PART, value_name = "PART")]
         part: String,
         /// The clock period in ns (`create_clock`).
-        #[arg(long, default_value_t = 10.0, value_name = "NS")]
+        #[arg(long, default_value_t = 10.0, value_name = "NS", value_parser = parse_clock)]
         clock_ns: f64,
         /// The engine that computes the testbench's expected results.
         #[arg(long, value_enum, default_value = "jit")]
@@ -154,7 +154,7 @@ enum Command {
         #[arg(long, default_value = kiln::DEFAULT_PART, value_name = "PART")]
         part: String,
         /// The clock period in ns.
-        #[arg(long, default_value_t = 10.0, value_name = "NS")]
+        #[arg(long, default_value_t = 10.0, value_name = "NS", value_parser = parse_clock)]
         clock_ns: f64,
         /// Do not schedule kernels without an `fpga` schedule automatically.
         #[arg(long)]
@@ -266,6 +266,30 @@ fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// A clock period: a finite number of nanoseconds greater than 0.
+fn parse_clock(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(ns) if ns.is_finite() && ns > 0.0 => Ok(ns),
+        _ => Err(format!(
+            "expected a clock period in ns greater than 0, like 10 or 3.3, got `{s}`"
+        )),
+    }
+}
+
+/// A parameter bound twice by `--input` is a usage error (the last one used to win).
+fn check_inputs(t: &Target) -> Result<(), String> {
+    for (i, (name, path)) in t.inputs.iter().enumerate() {
+        if let Some((_, first)) = t.inputs[..i].iter().find(|(n, _)| n == name) {
+            return Err(format!(
+                "--input {name} is given twice ({} and {}); bind each parameter once",
+                first.display(),
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn options(c: &Common) -> Result<Options, String> {
     let color = match c.color.as_str() {
         "always" => true,
@@ -332,10 +356,19 @@ fn real_main() -> ExitCode {
         | Command::Ir { common, .. } => Some(common),
         Command::Csim { .. } | Command::Quantize { .. } => None,
     };
-    let opts = match common
-        .map(options)
-        .unwrap_or_else(|| Ok(Options::default()))
-    {
+    let target = match &cli.command {
+        Command::Run { target, .. }
+        | Command::Hls { target, .. }
+        | Command::Report { target, .. }
+        | Command::Types { target, .. }
+        | Command::Ir { target, .. } => Some(target),
+        _ => None,
+    };
+    let opts = match target.map(check_inputs).unwrap_or(Ok(())).and_then(|()| {
+        common
+            .map(options)
+            .unwrap_or_else(|| Ok(Options::default()))
+    }) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

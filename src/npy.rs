@@ -8,9 +8,9 @@
 use kiln_numeric::ScalarType;
 use kiln_passes::data::{RawArray, RawData, TensorValue};
 use kiln_passes::ir::Value;
-use npyz::{DType, TypeChar, WriterBuilder};
+use npyz::WriterBuilder;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::Path;
 
 /// Why a file could not be read.
@@ -50,46 +50,390 @@ fn read_inner(path: &Path) -> Result<RawArray, ReadError> {
             crate::io_reason(&e)
         ))
     })?;
-    let npy = npyz::NpyFile::new(BufReader::new(f)).map_err(|e| {
-        ReadError::Read(format!("{} is not a valid .npy file: {e}", path.display()))
-    })?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let DType::Plain(ts) = npy.dtype() else {
+    let file_len = f
+        .metadata()
+        .map_err(|e| {
+            ReadError::Read(format!(
+                "cannot read {}: {}",
+                path.display(),
+                crate::io_reason(&e)
+            ))
+        })?
+        .len();
+    let invalid =
+        |m: String| ReadError::Read(format!("{} is not a valid .npy file: {m}", path.display()));
+    let mut r = BufReader::new(f);
+    let io = |e: std::io::Error| {
+        ReadError::Read(format!("{}: cannot read the data: {e}", path.display()))
+    };
+    // Magic, version, header length.
+    let mut pre = [0u8; 8];
+    read_exactly(&mut r, &mut pre, file_len, 0)
+        .map_err(|_| invalid("the file is shorter than the 8-byte magic and version".into()))?;
+    if &pre[..6] != b"\x93NUMPY" {
+        return Err(invalid(
+            "it does not start with the magic string \\x93NUMPY".into(),
+        ));
+    }
+    let (major, minor) = (pre[6], pre[7]);
+    let len_bytes = match major {
+        1 => 2,
+        2 | 3 => 4,
+        _ => {
+            return Err(invalid(format!(
+                "unsupported format version {major}.{minor} (kiln reads 1.0, 2.0 and 3.0)"
+            )))
+        }
+    };
+    let mut lb = [0u8; 4];
+    read_exactly(&mut r, &mut lb[..len_bytes], file_len, 8)
+        .map_err(|_| invalid("the file ends inside the header length".into()))?;
+    let header_len = u32::from_le_bytes(lb) as u64;
+    let data_start = 8 + len_bytes as u64 + header_len;
+    if header_len > MAX_HEADER_LEN {
+        return Err(invalid(format!(
+            "a header of {header_len} bytes (kiln reads headers up to {MAX_HEADER_LEN} bytes)"
+        )));
+    }
+    if data_start > file_len {
+        return Err(invalid(format!(
+            "the header length ({header_len} bytes) runs past the end of the file ({file_len} bytes)"
+        )));
+    }
+    let mut hb = vec![0u8; header_len as usize];
+    read_exactly(&mut r, &mut hb, file_len, 8 + len_bytes as u64).map_err(io)?;
+    // Versions 1 and 2 are latin-1, version 3 UTF-8; every header key and dtype is ASCII.
+    let text: String = if major == 3 {
+        String::from_utf8(hb).map_err(|_| invalid("the header is not UTF-8".into()))?
+    } else {
+        hb.iter().map(|&b| b as char).collect()
+    };
+    let header = Header::parse(&text).map_err(invalid)?;
+    let Some(descr) = header.descr else {
         return Err(ReadError::Dtype(format!(
             "{}: structured or nested dtypes are not supported",
             path.display()
         )));
     };
-    let dtype = ts.to_string();
-    let size = ts.size_field();
-    let bad = |e: std::io::Error| {
-        ReadError::Read(format!("{}: cannot read the data: {e}", path.display()))
+    let dtype = descr.clone();
+    let unsupported = || {
+        ReadError::Dtype(format!(
+            "{}: dtype {dtype} is not supported (use bool, int8..int64, uint8..uint64, float32 or float64)",
+            path.display()
+        ))
     };
-    let data = match (ts.type_char(), size) {
-        (TypeChar::Bool, 1) => RawData::Bool(npy.into_vec::<bool>().map_err(bad)?),
-        (TypeChar::Float, 8) => RawData::F64(npy.into_vec::<f64>().map_err(bad)?),
-        (TypeChar::Float, 4) => RawData::F32(npy.into_vec::<f32>().map_err(bad)?),
-        (TypeChar::Int, 1) => RawData::I64(npy.into_vec::<i8>().map_err(bad)?.into_iter().map(i64::from).collect()),
-        (TypeChar::Int, 2) => RawData::I64(npy.into_vec::<i16>().map_err(bad)?.into_iter().map(i64::from).collect()),
-        (TypeChar::Int, 4) => RawData::I64(npy.into_vec::<i32>().map_err(bad)?.into_iter().map(i64::from).collect()),
-        (TypeChar::Int, 8) => RawData::I64(npy.into_vec::<i64>().map_err(bad)?),
-        (TypeChar::Uint, 1) => RawData::U64(npy.into_vec::<u8>().map_err(bad)?.into_iter().map(u64::from).collect()),
-        (TypeChar::Uint, 2) => RawData::U64(npy.into_vec::<u16>().map_err(bad)?.into_iter().map(u64::from).collect()),
-        (TypeChar::Uint, 4) => RawData::U64(npy.into_vec::<u32>().map_err(bad)?.into_iter().map(u64::from).collect()),
-        (TypeChar::Uint, 8) => RawData::U64(npy.into_vec::<u64>().map_err(bad)?),
-        _ => {
-            return Err(ReadError::Dtype(format!(
-                "{}: dtype {dtype} is not supported (use bool, int8..int64, uint8..uint64, float32 or float64)",
-                path.display()
-            )))
+    let (order, rest) = match descr.chars().next() {
+        Some(c @ ('<' | '>' | '|' | '=')) => (c, &descr[1..]),
+        _ => ('|', descr.as_str()),
+    };
+    let kind = rest.chars().next().ok_or_else(unsupported)?;
+    let size: usize = match rest[kind.len_utf8()..].parse() {
+        Ok(n) => n,
+        Err(_) if kind == '?' && rest.len() == 1 => 1,
+        Err(_) => return Err(unsupported()),
+    };
+    let big = order == '>' || (order == '=' && cfg!(target_endian = "big"));
+    let kind = match (kind, size) {
+        ('b' | '?', 1) => 'b',
+        ('i' | 'u', 1 | 2 | 4 | 8) | ('f', 4 | 8) => kind,
+        _ => return Err(unsupported()),
+    };
+    // Sizes from the header are checked against the file before anything is allocated.
+    let shape = header.shape;
+    let mut count: u64 = 1;
+    let mut nonzero: u64 = 1;
+    for &d in &shape {
+        count = count.saturating_mul(d);
+        if d != 0 {
+            nonzero = nonzero
+                .checked_mul(d)
+                .filter(|&n| n <= i64::MAX as u64)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "shape {shape:?} has more elements than any machine can address"
+                    ))
+                })?;
         }
+    }
+    let bytes = count
+        .checked_mul(size as u64)
+        .filter(|&n| n <= i64::MAX as u64)
+        .ok_or_else(|| {
+            invalid(format!(
+                "shape {shape:?} of dtype {dtype} needs more bytes than any machine can address"
+            ))
+        })?;
+    let available = file_len - data_start;
+    if bytes > available {
+        return Err(invalid(format!(
+            "the file is truncated: shape {shape:?} of dtype {dtype} needs {bytes} bytes of data, the file holds {available}"
+        )));
+    }
+    let mut raw = vec![0u8; bytes as usize];
+    read_exactly(&mut r, &mut raw, file_len, data_start).map_err(io)?;
+    let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    macro_rules! decode {
+        ($ty:ty, $n:literal) => {
+            raw.chunks_exact($n).map(|c| {
+                let b: [u8; $n] = c.try_into().expect("chunk size");
+                if big {
+                    <$ty>::from_be_bytes(b)
+                } else {
+                    <$ty>::from_le_bytes(b)
+                }
+            })
+        };
+    }
+    let data = match (kind, size) {
+        ('b', _) => RawData::Bool(raw.iter().map(|&b| b != 0).collect()),
+        ('f', 8) => RawData::F64(decode!(f64, 8).collect()),
+        ('f', _) => RawData::F32(decode!(f32, 4).collect()),
+        ('i', 1) => RawData::I64(decode!(i8, 1).map(i64::from).collect()),
+        ('i', 2) => RawData::I64(decode!(i16, 2).map(i64::from).collect()),
+        ('i', 4) => RawData::I64(decode!(i32, 4).map(i64::from).collect()),
+        ('i', _) => RawData::I64(decode!(i64, 8).collect()),
+        ('u', 1) => RawData::U64(decode!(u8, 1).map(u64::from).collect()),
+        ('u', 2) => RawData::U64(decode!(u16, 2).map(u64::from).collect()),
+        ('u', 4) => RawData::U64(decode!(u32, 4).map(u64::from).collect()),
+        _ => RawData::U64(decode!(u64, 8).collect()),
     };
     let mut arr = RawArray { shape, data, dtype };
-    if fortran {
+    if header.fortran {
         arr = to_c_order(arr);
     }
     Ok(arr)
+}
+
+/// The longest header kiln reads (numpy writes a few hundred bytes; it refuses more than
+/// 10,000 by default).
+const MAX_HEADER_LEN: u64 = 1 << 20;
+/// How deep brackets may nest in a header (numpy writes 2 levels: the dict and the shape).
+const MAX_HEADER_NESTING: usize = 16;
+
+/// Fills `buf` from `r`, which is at byte `at` of a file of `file_len` bytes.
+fn read_exactly(
+    r: &mut impl Read,
+    buf: &mut [u8],
+    file_len: u64,
+    at: u64,
+) -> Result<(), std::io::Error> {
+    if at.saturating_add(buf.len() as u64) > file_len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file ends early",
+        ));
+    }
+    r.read_exact(buf)
+}
+
+/// What kiln needs of a `.npy` header.
+#[derive(Debug, PartialEq)]
+struct Header {
+    /// The dtype string; `None` for a structured dtype (a list).
+    descr: Option<String>,
+    fortran: bool,
+    shape: Vec<u64>,
+}
+
+/// A Python literal of a header.
+#[derive(Debug, PartialEq)]
+enum Lit {
+    Str(String),
+    Int(i128),
+    Bool(bool),
+    None,
+    /// A tuple or a list.
+    Seq(Vec<Lit>),
+    Dict(Vec<(Lit, Lit)>),
+}
+
+/// A one-pass parser of the Python literals of a header: time linear in its length,
+/// nesting at most [`MAX_HEADER_NESTING`] deep.
+struct LitParser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl LitParser<'_> {
+    fn skip_ws(&mut self) {
+        while self.pos < self.s.len() && self.s[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.s.get(self.pos).copied()
+    }
+
+    fn what(&self) -> String {
+        match self.s.get(self.pos) {
+            Some(c) if c.is_ascii_graphic() => {
+                format!("`{}` at byte {} of the header", *c as char, self.pos)
+            }
+            Some(c) => format!("byte 0x{c:02x} at byte {} of the header", self.pos),
+            None => "the end of the header".into(),
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Lit, String> {
+        if depth > MAX_HEADER_NESTING {
+            return Err(format!(
+                "the header nests more than {MAX_HEADER_NESTING} levels deep"
+            ));
+        }
+        match self.peek() {
+            Some(b'{') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                loop {
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        return Ok(Lit::Dict(items));
+                    }
+                    let k = self.value(depth + 1)?;
+                    if self.peek() != Some(b':') {
+                        return Err(format!(
+                            "expected `:` in the header dict, found {}",
+                            self.what()
+                        ));
+                    }
+                    self.pos += 1;
+                    let v = self.value(depth + 1)?;
+                    items.push((k, v));
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {}
+                        _ => {
+                            return Err(format!(
+                                "expected `,` or `}}` in the header dict, found {}",
+                                self.what()
+                            ))
+                        }
+                    }
+                }
+            }
+            Some(open @ (b'(' | b'[')) => {
+                let close = if open == b'(' { b')' } else { b']' };
+                self.pos += 1;
+                let mut items = Vec::new();
+                loop {
+                    if self.peek() == Some(close) {
+                        self.pos += 1;
+                        return Ok(Lit::Seq(items));
+                    }
+                    items.push(self.value(depth + 1)?);
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(c) if c == close => {}
+                        _ => {
+                            return Err(format!(
+                                "expected `,` or `{}` in the header, found {}",
+                                close as char,
+                                self.what()
+                            ))
+                        }
+                    }
+                }
+            }
+            Some(q @ (b'\'' | b'"')) => {
+                self.pos += 1;
+                let start = self.pos;
+                while self.pos < self.s.len() && self.s[self.pos] != q {
+                    if self.s[self.pos] == b'\\' {
+                        self.pos += 1;
+                    }
+                    self.pos += 1;
+                }
+                if self.pos >= self.s.len() {
+                    return Err("a string in the header is not closed".into());
+                }
+                let text = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
+                self.pos += 1;
+                Ok(Lit::Str(text))
+            }
+            Some(c) if c == b'-' || c == b'+' || c.is_ascii_digit() => {
+                let start = self.pos;
+                self.pos += 1;
+                while self.pos < self.s.len()
+                    && (self.s[self.pos].is_ascii_alphanumeric() || self.s[self.pos] == b'_')
+                {
+                    self.pos += 1;
+                }
+                let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("?");
+                let digits: String = text.chars().filter(|&c| c != '_').collect();
+                let digits = digits.strip_suffix('L').unwrap_or(&digits);
+                digits.parse::<i128>().map(Lit::Int).map_err(|_| {
+                    format!("`{text}` in the header is not an integer that fits in 128 bits")
+                })
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                let start = self.pos;
+                while self.pos < self.s.len() && self.s[self.pos].is_ascii_alphanumeric() {
+                    self.pos += 1;
+                }
+                match &self.s[start..self.pos] {
+                    b"True" => Ok(Lit::Bool(true)),
+                    b"False" => Ok(Lit::Bool(false)),
+                    b"None" => Ok(Lit::None),
+                    other => Err(format!(
+                        "unexpected `{}` in the header",
+                        String::from_utf8_lossy(other)
+                    )),
+                }
+            }
+            _ => Err(format!("unexpected {}", self.what())),
+        }
+    }
+}
+
+impl Header {
+    /// Parses the header dict: `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`.
+    fn parse(text: &str) -> Result<Header, String> {
+        let mut p = LitParser {
+            s: text.as_bytes(),
+            pos: 0,
+        };
+        let lit = p.value(0)?;
+        if p.peek().is_some() {
+            return Err(format!("unexpected {} after the header dict", p.what()));
+        }
+        let Lit::Dict(items) = lit else {
+            return Err("the header is not a dict".into());
+        };
+        let get = |key: &str| {
+            items
+                .iter()
+                .find(|(k, _)| *k == Lit::Str(key.into()))
+                .map(|(_, v)| v)
+                .ok_or_else(|| format!("the header has no `{key}`"))
+        };
+        let descr = match get("descr")? {
+            Lit::Str(s) => Some(s.clone()),
+            Lit::Seq(_) => None,
+            _ => return Err("the header's `descr` is not a dtype string".into()),
+        };
+        let fortran = match get("fortran_order")? {
+            Lit::Bool(b) => *b,
+            _ => return Err("the header's `fortran_order` is not True or False".into()),
+        };
+        let Lit::Seq(dims) = get("shape")? else {
+            return Err("the header's `shape` is not a tuple".into());
+        };
+        let shape = dims
+            .iter()
+            .map(|d| match d {
+                Lit::Int(n) => u64::try_from(*n)
+                    .map_err(|_| format!("the shape has the dimension {n}, which is not a size (negative or too large)")),
+                _ => Err("the header's `shape` holds something other than integers".into()),
+            })
+            .collect::<Result<Vec<u64>, String>>()?;
+        Ok(Header {
+            descr,
+            fortran,
+            shape,
+        })
+    }
 }
 
 /// Reorders a Fortran-order array into C order.

@@ -10,12 +10,15 @@
 //!   dimension 0), rounded to the grid of the printed `ufixed<W, I>` so the script's scale
 //!   is exactly the one the losses were computed with.
 //!
-//! Every error is a one-line message on stderr and exit code 1; nothing is written then.
+//! Every error is a one-line message with its code on stderr (`[E0611] error: ...`) and
+//! exit code 1; nothing is written then. Codes: E0601/E0603 for weights that cannot be
+//! read, E0209 for a script that cannot be read, E0608 for outputs that cannot be written,
+//! E0611 for everything else (a bad method or width, data that cannot be quantized).
 
 use crate::quantize::{self, LevelType, Losses, Method, ScaleFormat};
 use crate::Outcome;
 use kiln_lang::ast::{self, ExprKind, ItemKind};
-use kiln_lang::diag::render_all;
+use kiln_lang::diag::{codes, render_all, Code};
 use kiln_lang::parse::parse_module;
 use kiln_lang::{SourceFile, SourceMap};
 use kiln_passes::data::RawData;
@@ -56,6 +59,51 @@ impl QuantizeSpec {
             ));
         }
         Ok(m)
+    }
+}
+
+/// An error of `kiln quantize`: its code and message.
+struct QErr {
+    code: Code,
+    message: String,
+}
+
+impl From<&str> for QErr {
+    fn from(message: &str) -> QErr {
+        QErr::from(message.to_string())
+    }
+}
+
+impl From<String> for QErr {
+    fn from(message: String) -> QErr {
+        QErr {
+            code: codes::QUANTIZE_FAILED,
+            message,
+        }
+    }
+}
+
+impl QErr {
+    fn coded(code: Code) -> impl Fn(String) -> QErr {
+        move |message| QErr { code, message }
+    }
+
+    fn npy(e: crate::npy::ReadError) -> QErr {
+        let code = match e {
+            crate::npy::ReadError::Read(_) => codes::BAD_NPY,
+            crate::npy::ReadError::Dtype(_) => codes::DATA_DTYPE,
+        };
+        QErr {
+            code,
+            message: e.message().to_string(),
+        }
+    }
+
+    fn prefixed(self, prefix: &str) -> QErr {
+        QErr {
+            message: format!("{prefix}{}", self.message),
+            ..self
+        }
     }
 }
 
@@ -101,7 +149,7 @@ pub fn quantize_file(input: &Path, out: &Path, spec: &QuantizeSpec) -> Outcome {
         };
         let done = vec![quantize_input(inp, method, spec)?];
         refuse_overwrite(&done, &[input.to_path_buf()])?;
-        write_all(&done)?;
+        write_all(&done).map_err(QErr::coded(codes::WRITE_FAILED))?;
         Ok(report(&done, method, spec, &[], None))
     })
 }
@@ -141,10 +189,11 @@ pub fn quantize_script(
                             "--only: {} has no parameter `{n}` loaded from a .npy file (those it has: {})",
                             script.display(),
                             known.join(", ")
-                        ));
+                        )
+                        .into());
                     };
-                    let (shape, values) =
-                        read_weights(path).map_err(|e| format!("parameter `{n}`: {e}"))?;
+                    let (shape, values) = read_weights(path)
+                        .map_err(|e| e.prefixed(&format!("parameter `{n}`: ")))?;
                     inputs.push(Input {
                         name: n.to_string(),
                         shape,
@@ -156,7 +205,7 @@ pub fn quantize_script(
             None => {
                 for (n, path) in &params {
                     let raw = crate::npy::read(path)
-                        .map_err(|e| format!("parameter `{n}`: {}", e.message()))?;
+                        .map_err(|e| QErr::npy(e).prefixed(&format!("parameter `{n}`: ")))?;
                     if !matches!(raw.data, RawData::F32(_) | RawData::F64(_)) {
                         skipped.push(format!("{n} ({} data, not float)", raw.dtype));
                         continue;
@@ -182,7 +231,8 @@ pub fn quantize_script(
                         } else {
                             format!(" (skipped: {})", skipped.join(", "))
                         }
-                    ));
+                    )
+                    .into());
                 }
             }
         }
@@ -192,14 +242,15 @@ pub fn quantize_script(
             .collect::<Result<Vec<_>, _>>()?;
         let sources: Vec<PathBuf> = params.iter().map(|(_, p)| p.clone()).collect();
         refuse_overwrite(&done, &sources)?;
-        std::fs::create_dir_all(out_dir).map_err(|e| {
-            format!(
+        std::fs::create_dir_all(out_dir).map_err(|e| QErr {
+            code: codes::WRITE_FAILED,
+            message: format!(
                 "cannot create {}: {}",
                 out_dir.display(),
                 crate::io_reason(&e)
-            )
+            ),
         })?;
-        write_all(&done)?;
+        write_all(&done).map_err(QErr::coded(codes::WRITE_FAILED))?;
         Ok(report(
             &done,
             method,
@@ -211,19 +262,20 @@ pub fn quantize_script(
 }
 
 /// Runs a command body: its stdout, or its error on stderr with exit code 1.
-fn finish(f: impl FnOnce() -> Result<String, String>) -> Outcome {
+fn finish(f: impl FnOnce() -> Result<String, QErr>) -> Outcome {
     match f() {
         Ok(stdout) => Outcome {
             stdout,
             stderr: String::new(),
             code: 0,
         },
-        Err(e) => Outcome {
+        Err(QErr { code, message: e }) => Outcome {
             stdout: String::new(),
+            // Rendered diagnostics (a script that does not parse) carry their codes.
             stderr: if e.ends_with('\n') {
                 e
             } else {
-                format!("error: {e}\n")
+                format!("[{}] error: {e}\n", code.id)
             },
             code: 1,
         },
@@ -232,9 +284,11 @@ fn finish(f: impl FnOnce() -> Result<String, String>) -> Outcome {
 
 /// The params of a script loaded with `load("...")`, in source order, with their paths
 /// (relative to the script). Syntax errors are rendered as diagnostics.
-fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, String> {
-    let text = std::fs::read_to_string(script)
-        .map_err(|e| format!("cannot read {}: {}", script.display(), crate::io_reason(&e)))?;
+fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, QErr> {
+    let text = std::fs::read_to_string(script).map_err(|e| QErr {
+        code: codes::READ_FAILED,
+        message: format!("cannot read {}: {}", script.display(), crate::io_reason(&e)),
+    })?;
     let dir = script_dir(script);
     let mut sources = SourceMap::new();
     let fid = sources.add(SourceFile {
@@ -253,7 +307,7 @@ fn script_params(script: &Path, color: bool) -> Result<Vec<(String, PathBuf)>, S
                 "error: {} cannot be parsed: no parameter quantized",
                 script.display()
             );
-            return Err(msg);
+            return Err(msg.into());
         }
     };
     Ok(module
@@ -315,9 +369,9 @@ fn load_path(e: &ast::Expr) -> Option<&str> {
 }
 
 /// Reads a float array of rank ≥ 1 with at least one element, all finite.
-fn read_weights(path: &Path) -> Result<(Vec<usize>, Vec<f64>), String> {
-    let raw = crate::npy::read(path).map_err(|e| e.message().to_string())?;
-    float_values(path, raw)
+fn read_weights(path: &Path) -> Result<(Vec<usize>, Vec<f64>), QErr> {
+    let raw = crate::npy::read(path).map_err(QErr::npy)?;
+    Ok(float_values(path, raw)?)
 }
 
 fn float_values(

@@ -289,6 +289,11 @@ pub struct LexError {
 
 pub type Spanned<'src> = (usize, Token<'src>, usize);
 
+/// The deepest indented blocks may nest (`kernel`, `for`, `if`, `while`, ... bodies).
+pub const MAX_BLOCK_DEPTH: usize = 100;
+/// The deepest brackets (`(` and `[` together) may nest.
+pub const MAX_BRACKET_DEPTH: usize = 200;
+
 /// Token stream with `Newline`, `Indent` and `Dedent` (see the module doc).
 pub struct Lexer<'src> {
     src: &'src str,
@@ -297,6 +302,8 @@ pub struct Lexer<'src> {
     indents: Vec<(usize, bool)>,
     pending: VecDeque<Result<Spanned<'src>, LexError>>,
     depth: usize,
+    /// Whether E0114 (nesting too deep) was reported for the current top-level item.
+    too_deep: bool,
     /// Whether the last token handed out ends a logical line (or nothing was handed out).
     at_line_end: bool,
     /// Whether a real token (not a line break) has been seen.
@@ -312,6 +319,7 @@ impl<'src> Lexer<'src> {
             indents: vec![(0, false)],
             pending: VecDeque::new(),
             depth: 0,
+            too_deep: false,
             at_line_end: true,
             started: false,
             finished: false,
@@ -357,11 +365,40 @@ impl<'src> Lexer<'src> {
         self.indent_to(indent.len(), end);
     }
 
+    /// Reports E0114 once per top-level item: the parser skips an item that has it, so
+    /// nothing downstream sees nesting deeper than the caps.
+    fn too_deep(&mut self, what: String, start: usize, end: usize) {
+        if self.too_deep {
+            return;
+        }
+        self.too_deep = true;
+        let mut e = Lexer::error(codes::TOO_DEEP, what, start, end);
+        e.help = Some(
+            "split the code into helper kernels (`def`) or intermediate variables; \
+             kiln caps nesting so that every stage runs in time linear in the input"
+                .into(),
+        );
+        self.pending.push_back(Err(e));
+    }
+
     fn indent_to(&mut self, width: usize, at: usize) {
         let top = self.indents.last().map_or(0, |l| l.0);
+        if width == 0 && self.depth == 0 {
+            // Back at the top level: a new item may start.
+            self.too_deep = false;
+        }
         if width > top {
             self.indents.push((width, false));
             self.pending.push_back(Ok((at, Token::Indent, at)));
+            if self.indents.len() > MAX_BLOCK_DEPTH + 1 {
+                // The first character of the line (its statement starts the deep block).
+                let len = self.src[at..].chars().next().map_or(0, char::len_utf8);
+                self.too_deep(
+                    format!("blocks are nested more than {MAX_BLOCK_DEPTH} levels deep"),
+                    at,
+                    at + len,
+                );
+            }
         } else if width < top {
             while self.indents.last().map_or(0, |l| l.0) > width {
                 if let Some((_, phantom)) = self.indents.pop() {
@@ -461,7 +498,18 @@ impl<'src> Lexer<'src> {
             }
             other => {
                 match other {
-                    Token::LParen | Token::LBracket => self.depth += 1,
+                    Token::LParen | Token::LBracket => {
+                        self.depth += 1;
+                        if self.depth > MAX_BRACKET_DEPTH {
+                            self.too_deep(
+                                format!(
+                                    "brackets are nested more than {MAX_BRACKET_DEPTH} levels deep"
+                                ),
+                                span.start,
+                                span.end,
+                            );
+                        }
+                    }
                     Token::RParen | Token::RBracket => self.depth = self.depth.saturating_sub(1),
                     _ => {}
                 }

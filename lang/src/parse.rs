@@ -29,15 +29,21 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
     }
     let mut tokens = Vec::new();
     let mut lex_errors = Vec::new();
+    let mut too_deep = Vec::new();
     for t in Lexer::new(text) {
         match t {
             Ok(t) => tokens.push(t),
             Err(e) => {
+                if e.code == codes::TOO_DEEP {
+                    too_deep.push(e.start);
+                }
                 lex_errors.push(e.start);
                 diags.push(lex_diagnostic(file, e));
             }
         }
     }
+    lex_errors.sort_unstable();
+    too_deep.sort_unstable();
     let parser = grammar::ItemParser::new();
     let mut items = Vec::new();
     let chunks = split_items(tokens);
@@ -49,7 +55,17 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
             .get(i + 1)
             .and_then(|c| c.first())
             .map_or(text.len() + 1, |t| t.0);
-        let had_lex_error = lex_errors.iter().any(|&p| p >= start && p < end);
+        // Both lists are sorted: find the first position at or after `start`.
+        let within = |ps: &[usize]| {
+            let i = ps.partition_point(|&p| p < start);
+            ps.get(i).is_some_and(|&p| p < end)
+        };
+        // An item nested deeper than the caps (E0114) is not parsed: the parser's error
+        // recovery, and every later stage, would spend time growing with the depth.
+        if within(&too_deep) {
+            continue;
+        }
+        let had_lex_error = within(&lex_errors);
         let mut recovered: Vec<ErrorRecovery<usize, Token, LexError>> = Vec::new();
         let result = parser.parse(file, &mut recovered, chunk.iter().cloned().map(Ok));
         if !had_lex_error {
