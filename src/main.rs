@@ -375,13 +375,16 @@ fn real_main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let spec = |t: &Target| RunSpec {
-        kernel: t.kernel.clone(),
-        inputs: t.inputs.clone(),
-        ..RunSpec::default()
-    };
-    let outcome: Outcome = match &cli.command {
-        Command::Check { files, .. } => kiln::check(files, &opts),
+    let outcome = dispatch(&cli.command, &opts);
+    print!("{}", outcome.stdout);
+    eprint!("{}", outcome.stderr);
+    ExitCode::from(outcome.code.clamp(0, 255) as u8)
+}
+
+/// Runs the command the arguments name.
+fn dispatch(command: &Command, opts: &Options) -> Outcome {
+    match command {
+        Command::Check { files, .. } => kiln::check(files, opts),
         Command::Run {
             target,
             out,
@@ -412,7 +415,7 @@ fn real_main() -> ExitCode {
                 ..spec(target)
             },
             out.as_deref(),
-            &opts,
+            opts,
         ),
         Command::Hls {
             target,
@@ -439,7 +442,7 @@ fn real_main() -> ExitCode {
                 io_stream: matches!(io, Io::Stream),
                 auto_schedule: !no_auto_schedule,
             },
-            &opts,
+            opts,
         ),
         Command::Report {
             target,
@@ -453,9 +456,9 @@ fn real_main() -> ExitCode {
             part,
             *clock_ns,
             !no_auto_schedule,
-            &opts,
+            opts,
         ),
-        Command::Types { target, .. } => kiln::types(&target.file, &spec(target), &opts),
+        Command::Types { target, .. } => kiln::types(&target.file, &spec(target), opts),
         Command::Ir {
             target,
             dot,
@@ -480,7 +483,7 @@ fn real_main() -> ExitCode {
                 clock_ns: *clock_ns,
                 auto_schedule: !no_auto_schedule,
             },
-            &opts,
+            opts,
         ),
         Command::Csim {
             dir,
@@ -496,36 +499,54 @@ fn real_main() -> ExitCode {
             only,
             out,
             scale_frac,
-        } => {
-            let q = kiln::quantize_cmd::QuantizeSpec {
+        } => quantize(
+            input.as_deref(),
+            script.as_deref(),
+            only.as_deref(),
+            out,
+            kiln::quantize_cmd::QuantizeSpec {
                 method: method.clone(),
                 bits: *bits,
                 per_channel: *per_channel,
                 scale_frac: *scale_frac,
-            };
-            match (input, script) {
-                (_, Some(s)) => {
-                    let color =
-                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                    kiln::quantize_cmd::quantize_script(s, only.as_deref(), out, &q, color)
-                }
-                (Some(_), None) if only.is_some() => Outcome {
-                    stderr: "error: --only selects parameters of a script: it needs --script\n"
-                        .into(),
-                    code: 2,
-                    ..Outcome::default()
-                },
-                (Some(i), None) => kiln::quantize_cmd::quantize_file(i, out, &q),
-                // clap requires one of them.
-                (None, None) => Outcome {
-                    stderr: "error: give a weights file or --script\n".into(),
-                    code: 2,
-                    ..Outcome::default()
-                },
-            }
+            },
+        ),
+    }
+}
+
+/// The run spec of the kernel a command works on.
+fn spec(t: &Target) -> RunSpec {
+    RunSpec {
+        kernel: t.kernel.clone(),
+        inputs: t.inputs.clone(),
+        ..RunSpec::default()
+    }
+}
+
+/// `kiln quantize`: one weights file, or a script's params.
+fn quantize(
+    input: Option<&std::path::Path>,
+    script: Option<&std::path::Path>,
+    only: Option<&[String]>,
+    out: &std::path::Path,
+    q: kiln::quantize_cmd::QuantizeSpec,
+) -> Outcome {
+    match (input, script) {
+        (_, Some(s)) => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            kiln::quantize_cmd::quantize_script(s, only, out, &q, color)
         }
-    };
-    print!("{}", outcome.stdout);
-    eprint!("{}", outcome.stderr);
-    ExitCode::from(outcome.code.clamp(0, 255) as u8)
+        (Some(_), None) if only.is_some() => Outcome {
+            stderr: "error: --only selects parameters of a script: it needs --script\n".into(),
+            code: 2,
+            ..Outcome::default()
+        },
+        (Some(i), None) => kiln::quantize_cmd::quantize_file(i, out, &q),
+        // clap requires one of them.
+        (None, None) => Outcome {
+            stderr: "error: give a weights file or --script\n".into(),
+            code: 2,
+            ..Outcome::default()
+        },
+    }
 }
