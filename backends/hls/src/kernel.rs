@@ -217,30 +217,45 @@ impl Emitter<'_> {
     }
 
     fn body(&mut self, ports: &[Port]) {
-        let inst = self.inst;
-        // Interfaces.
         if self.top {
-            for (k, p) in ports.iter().enumerate() {
-                if p.shape.is_empty() {
-                    self.line(&format!(
-                        "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})",
-                        p.name
-                    ));
-                } else {
-                    let len: usize = p.shape.iter().product();
-                    self.line(&format!(
-                        "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={len})",
-                        p.name,
-                        k % 4
-                    ));
-                }
-            }
-            self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
-            if !self.streams.is_empty() {
-                self.line("KILN_PRAGMA(HLS DATAFLOW)");
+            self.interfaces(ports);
+        }
+        let copies = self.name_tensors(ports);
+        self.partitions(ports);
+        self.declare_locals(ports);
+        self.nodes();
+        self.copy_results(copies);
+    }
+
+    /// The top function's interface pragmas (m_axi arrays, s_axilite scalars), and
+    /// DATAFLOW when its calls pass streams.
+    fn interfaces(&mut self, ports: &[Port]) {
+        for (k, p) in ports.iter().enumerate() {
+            if p.shape.is_empty() {
+                self.line(&format!(
+                    "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})",
+                    p.name
+                ));
+            } else {
+                let len: usize = p.shape.iter().product();
+                self.line(&format!(
+                    "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={len})",
+                    p.name,
+                    k % 4
+                ));
             }
         }
-        // Names: ports, constants, temporaries.
+        self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
+        if !self.streams.is_empty() {
+            self.line("KILN_PRAGMA(HLS DATAFLOW)");
+        }
+    }
+
+    /// Names of ports, constant tables and temporaries, with the declarations of the
+    /// temporaries (FIFOs for dataflow streams). Returns the result ports that need a
+    /// copy at the end (a result that is also an input, or shared by several results).
+    fn name_tensors(&mut self, ports: &[Port]) -> Vec<Port> {
+        let inst = self.inst;
         let mut used: HashSet<String> = ports.iter().map(|p| p.name.clone()).collect();
         for p in ports.iter().filter(|p| !p.output) {
             self.names.insert(p.tensor, p.name.clone());
@@ -298,7 +313,12 @@ impl Emitter<'_> {
                 TensorKind::Input(_) => {}
             }
         }
-        // Array partitions of on-chip arrays (temporaries and constant tables).
+        copies
+    }
+
+    /// Array partitions of on-chip arrays (temporaries and constant tables).
+    fn partitions(&mut self, ports: &[Port]) {
+        let inst = self.inst;
         for (i, tm) in inst.tensors.iter().enumerate() {
             let t = TensorId(i as u32);
             let Some(name) = self.names.get(&t).cloned() else {
@@ -329,7 +349,11 @@ impl Emitter<'_> {
                 }
             }
         }
-        // Locals.
+    }
+
+    /// Local declarations, and `(void)` for what may be unused.
+    fn declare_locals(&mut self, ports: &[Port]) {
+        let inst = self.inst;
         for (i, l) in inst.locals.iter().enumerate() {
             let decl = format!("{} l{i}_{};", storage(&l.ty), ident(&l.name));
             self.line(&decl);
@@ -354,6 +378,11 @@ impl Emitter<'_> {
             let line: Vec<String> = chunk.iter().map(|n| format!("(void){n};")).collect();
             self.line(&line.join(" "));
         }
+    }
+
+    /// The graph's nodes in schedule order: loop nests and calls.
+    fn nodes(&mut self) {
+        let inst = self.inst;
         for n in inst.schedule() {
             match &inst.graph[n] {
                 Node::Compute(c) => {
@@ -398,6 +427,10 @@ impl Emitter<'_> {
                 Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
             }
         }
+    }
+
+    /// Copies into result ports that could not be computed in place.
+    fn copy_results(&mut self, copies: Vec<Port>) {
         for p in copies {
             let src = self.names.get(&p.tensor).cloned().unwrap_or_default();
             self.line("");

@@ -20,7 +20,7 @@ pub mod types;
 pub use kernel::Locate;
 use kiln_passes::data::TensorValue;
 use kiln_passes::diag::Diagnostic;
-use kiln_passes::ir::{Module, TensorKind};
+use kiln_passes::ir::{InstanceId, Module, TensorKind};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -75,19 +75,88 @@ pub fn emit(
     let order = kernel::instance_order(module, entry);
     let name = types::ident(&opts.name);
 
+    let mut used: HashSet<String> = HashSet::new();
+    let (fn_names, core) = function_names(module, entry, &order, &name, opts, &mut used);
+    let (weights, consts) = weights_header(module, &order, &name, &mut used);
+
+    // Functions.
+    let mut errors = Vec::new();
+    let mut functions = Vec::new();
+    for &id in &order {
+        match kernel::function(
+            module,
+            id,
+            &fn_names[&id],
+            &fn_names,
+            &consts,
+            locate,
+            id == entry && !opts.io_stream,
+        ) {
+            Ok(f) => functions.push((id, f)),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let top = &functions.last().expect("the entry").1;
+    let (top_ports, top_proto, wrapper) = if opts.io_stream {
+        let (ports, def) = kernel::stream_wrapper(&name, &core, &top.ports);
+        let proto = kernel::prototype(&name, &ports);
+        (ports, proto, Some(def))
+    } else {
+        (top.ports.clone(), top.prototype.clone(), None)
+    };
+
+    let (header, cpp) = sources(
+        module,
+        entry,
+        &name,
+        opts,
+        &functions,
+        (&top_proto, wrapper),
+        locate,
+    );
+
+    let mut files = vec![
+        ("kiln_hls.h".to_string(), RUNTIME_HEADER.to_string()),
+        (format!("{name}.h"), header),
+        (format!("{name}_weights.h"), weights),
+        (format!("{name}.cpp"), cpp),
+    ];
+    let mut tb_data = Vec::new();
+    if let Some(d) = data {
+        let (tb, mut data_files) = testbench::testbench(&name, &top_ports, &d);
+        tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
+        files.push((format!("{name}_tb.cpp"), tb));
+        files.append(&mut data_files);
+    }
+    files.push(("run_hls.tcl".to_string(), tcl(&name, opts, &tb_data)));
+    Ok(Project { files })
+}
+
+/// The C++ function of each instance: the entry is `name` (`name_core` behind the
+/// streaming wrapper with `--io stream`), the others `name_INSTANCE`, made unique.
+fn function_names(
+    module: &Module,
+    entry: InstanceId,
+    order: &[InstanceId],
+    name: &str,
+    opts: &HlsOptions,
+    used: &mut HashSet<String>,
+) -> (HashMap<InstanceId, String>, String) {
     // Function names: the entry is `name`, the others their instance names.
     let mut fn_names = HashMap::new();
-    let mut used: HashSet<String> = HashSet::new();
-    used.insert(name.clone());
+    used.insert(name.to_string());
     // With streams, the kernel proper is `NAME_core` and `NAME` the streaming wrapper.
     let core = format!("{name}_core");
     if opts.io_stream {
         used.insert(core.clone());
         fn_names.insert(entry, core.clone());
     } else {
-        fn_names.insert(entry, name.clone());
+        fn_names.insert(entry, name.to_string());
     }
-    for &id in &order {
+    for &id in order {
         if id == entry {
             continue;
         }
@@ -101,6 +170,17 @@ pub fn emit(
         fn_names.insert(id, n);
     }
 
+    (fn_names, core)
+}
+
+/// `NAME_weights.h`: every constant tensor the functions use, as a ROM table, and the
+/// table's name per constant.
+fn weights_header(
+    module: &Module,
+    order: &[InstanceId],
+    name: &str,
+    used: &mut HashSet<String>,
+) -> (String, kernel::ConstNames) {
     // Constant tables used by any function.
     let mut consts: kernel::ConstNames = HashMap::new();
     let mut weights = String::new();
@@ -109,7 +189,7 @@ pub fn emit(
         "// {name}_weights.h: constant data of `{name}`, as ROM tables. Written by kiln.\n#ifndef {g}\n#define {g}\n#include \"kiln_hls.h\"\n",
         g = format!("{}_WEIGHTS_H", name.to_uppercase())
     );
-    for &id in &order {
+    for &id in order {
         for t in &module.instance(id).tensors {
             let TensorKind::Const(c) = &t.kind else {
                 continue;
@@ -157,36 +237,20 @@ pub fn emit(
     }
     weights.push_str("\n#endif\n");
 
-    // Functions.
-    let mut errors = Vec::new();
-    let mut functions = Vec::new();
-    for &id in &order {
-        match kernel::function(
-            module,
-            id,
-            &fn_names[&id],
-            &fn_names,
-            &consts,
-            locate,
-            id == entry && !opts.io_stream,
-        ) {
-            Ok(f) => functions.push((id, f)),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let entry_inst = module.instance(entry);
-    let top = &functions.last().expect("the entry").1;
-    let (top_ports, top_proto, wrapper) = if opts.io_stream {
-        let (ports, def) = kernel::stream_wrapper(&name, &core, &top.ports);
-        let proto = kernel::prototype(&name, &ports);
-        (ports, proto, Some(def))
-    } else {
-        (top.ports.clone(), top.prototype.clone(), None)
-    };
+    (weights, consts)
+}
 
+/// `NAME.h` and `NAME.cpp`.
+fn sources(
+    module: &Module,
+    entry: InstanceId,
+    name: &str,
+    opts: &HlsOptions,
+    functions: &[(InstanceId, kernel::Function)],
+    (top_proto, wrapper): (&str, Option<String>),
+    locate: Locate,
+) -> (String, String) {
+    let entry_inst = module.instance(entry);
     let guard = format!("{}_H", name.to_uppercase());
     let mut header = String::new();
     let _ = writeln!(
@@ -203,12 +267,12 @@ pub fn emit(
         "// {name}.cpp: the kernel `{}` as Vitis HLS C++. Written by kiln; every loop and\n// statement names the source line it comes from.\n#include \"{name}.h\"\n#include \"{name}_weights.h\"\n",
         entry_inst.kernel
     );
-    for (id, f) in &functions {
+    for (id, f) in functions {
         if *id != entry || opts.io_stream {
             let _ = writeln!(cpp, "static {};\n", f.prototype);
         }
     }
-    for (id, f) in &functions {
+    for (id, f) in functions {
         for stage in &f.stages {
             cpp.push_str(stage);
             cpp.push('\n');
@@ -225,21 +289,7 @@ pub fn emit(
         cpp.push_str(&w);
     }
 
-    let mut files = vec![
-        ("kiln_hls.h".to_string(), RUNTIME_HEADER.to_string()),
-        (format!("{name}.h"), header),
-        (format!("{name}_weights.h"), weights),
-        (format!("{name}.cpp"), cpp),
-    ];
-    let mut tb_data = Vec::new();
-    if let Some(d) = data {
-        let (tb, mut data_files) = testbench::testbench(&name, &top_ports, &d);
-        tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
-        files.push((format!("{name}_tb.cpp"), tb));
-        files.append(&mut data_files);
-    }
-    files.push(("run_hls.tcl".to_string(), tcl(&name, opts, &tb_data)));
-    Ok(Project { files })
+    (header, cpp)
 }
 
 fn tcl(name: &str, opts: &HlsOptions, data: &[String]) -> String {

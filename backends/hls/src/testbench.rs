@@ -23,6 +23,27 @@ fn data_file(values: &kiln_passes::data::TensorValue, elem: &kiln_numeric::Scala
 pub fn testbench(name: &str, ports: &[Port], data: &TestData) -> (String, Vec<(String, String)>) {
     let mut files = Vec::new();
     let mut s = String::new();
+    s.push_str(&prelude(name));
+    // Buffers (and the streams of `--io stream` ports).
+    for p in ports {
+        let dims: String = p.shape.iter().map(|d| format!("[{d}]")).collect();
+        let _ = writeln!(s, "static {} tb_{}{dims};", storage(&p.elem), p.name);
+        if p.stream {
+            let _ = writeln!(s, "static hls::stream<{} > s_{};", storage(&p.elem), p.name);
+        }
+    }
+    s.push_str("\nint main() {\n");
+    feed_and_run(&mut s, &mut files, name, ports, data);
+    compare_results(&mut s, &mut files, name, ports, data);
+    s.push_str(
+        "    if (bad) {\n        printf(\"FAIL: %ld result values differ from kiln's\\n\", bad);\n        return 1;\n    }\n    printf(\"PASS\\n\");\n    return 0;\n}\n",
+    );
+    (s, files)
+}
+
+/// The testbench's helpers: reading inputs, writing values as hex, comparing results.
+fn prelude(name: &str) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         r#"// {name}_tb.cpp: runs `{name}` on the inputs kiln ran it on and compares every result
@@ -105,16 +126,19 @@ static long check(const char* what, const char* path, const T* p, long n, int di
 }}
 "#
     );
-    // Buffers (and the streams of `--io stream` ports).
-    for p in ports {
-        let dims: String = p.shape.iter().map(|d| format!("[{d}]")).collect();
-        let _ = writeln!(s, "static {} tb_{}{dims};", storage(&p.elem), p.name);
-        if p.stream {
-            let _ = writeln!(s, "static hls::stream<{} > s_{};", storage(&p.elem), p.name);
-        }
-    }
-    s.push_str("\nint main() {\n");
-    let (mut inputs, mut outputs) = (data.inputs.iter(), data.outputs.iter());
+    s
+}
+
+/// `main`'s first part: the inputs loaded (and streamed), the kernel called, the
+/// streamed results read back.
+fn feed_and_run(
+    s: &mut String,
+    files: &mut Vec<(String, String)>,
+    name: &str,
+    ports: &[Port],
+    data: &TestData,
+) {
+    let mut inputs = data.inputs.iter();
     for p in ports {
         let n: usize = p.shape.iter().product();
         let ptr = if p.shape.is_empty() {
@@ -158,6 +182,17 @@ static long check(const char* what, const char* path, const T* p, long n, int di
             storage(&p.elem)
         );
     }
+}
+
+/// `main`'s second part: every result compared with kiln's, bit for bit.
+fn compare_results(
+    s: &mut String,
+    files: &mut Vec<(String, String)>,
+    name: &str,
+    ports: &[Port],
+    data: &TestData,
+) {
+    let mut outputs = data.outputs.iter();
     s.push_str("    long bad = 0;\n");
     for p in ports.iter().filter(|p| p.output) {
         let n: usize = p.shape.iter().product();
@@ -180,8 +215,4 @@ static long check(const char* what, const char* path, const T* p, long n, int di
             p.shape.len()
         );
     }
-    s.push_str(
-        "    if (bad) {\n        printf(\"FAIL: %ld result values differ from kiln's\\n\", bad);\n        return 1;\n    }\n    printf(\"PASS\\n\");\n    return 0;\n}\n",
-    );
-    (s, files)
 }
