@@ -4,7 +4,7 @@
 //!   verify.rs: its invariants;
 //! - data.rs: tensor data (raw arrays from `.npy`, typed constants); value.rs: scalar
 //!   values and the conversion every stage shares;
-//! - lower.rs: HIR → IR, instantiating kernels per shape and type;
+//! - lower/: HIR → IR, instantiating kernels per shape and type (mod.rs lists its parts);
 //! - infer_types.rs: quantization-aware type inference (run per node during lowering);
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
