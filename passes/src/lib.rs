@@ -5,7 +5,8 @@
 //! - data.rs: tensor data (raw arrays from `.npy`, typed constants); value.rs: scalar
 //!   values and the conversion every stage shares;
 //! - lower/: HIR → IR, instantiating kernels per shape and type (mod.rs lists its parts);
-//! - infer_types.rs: quantization-aware type inference (run per node during lowering);
+//! - infer_types/: quantization-aware type inference (run per node during lowering; mod.rs
+//!   lists its parts);
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - autoschedule.rs: the automatic FPGA schedule when the user gives none;

@@ -345,17 +345,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         self.compute_node(&format!("{what}_convert"), span, &none, |lw| {
             lw.loop_nest(&shape, span, &mut |lw, idx| {
                 let v = lw.load(t, idx.to_vec(), span);
-                lw.emit(Stmt::Store {
-                    access: Access {
-                        tensor: out,
-                        index: idx.to_vec(),
-                        dynamic: Vec::new(),
-                        checked: true,
-                        guarded: false,
-                    },
-                    value: v,
-                    span,
-                });
+                lw.store_elem(out, idx.to_vec(), v, span);
                 Some(())
             })
         });

@@ -86,17 +86,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 body,
                 operands,
             } => {
-                let mut inner = scope.clone();
-                for (p, o) in params.iter().zip(operands) {
-                    inner.lambdas.insert(
-                        *p,
-                        Box::new(LambdaBind {
-                            operand: o,
-                            index: idx.to_vec(),
-                            scope: scope.clone(),
-                        }),
-                    );
-                }
+                let inner = lambda_scope(scope, params, operands, idx);
                 self.elem(body, &[], &inner, hint)
             }
             HE::Comprehension { loops, elem } => {
@@ -233,4 +223,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
         });
         found
     }
+}
+
+/// `scope` with the lambda parameters of a `map` bound to element `idx` of its operands.
+pub(super) fn lambda_scope<'h>(
+    scope: &Scope<'h>,
+    params: &[usize],
+    operands: &'h [hir::Expr],
+    idx: &[Affine],
+) -> Scope<'h> {
+    let mut inner = scope.clone();
+    for (p, o) in params.iter().zip(operands) {
+        let bind = LambdaBind {
+            operand: o,
+            index: idx.to_vec(),
+            scope: scope.clone(),
+        };
+        inner.lambdas.insert(*p, Box::new(bind));
+    }
+    inner
 }

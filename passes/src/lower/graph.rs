@@ -422,8 +422,6 @@ impl<'h> Lowerer<'_, '_, 'h> {
             _ => None,
         }
     }
-
-    // ------------------------------------------------------------ statements in a node
 }
 
 /// For each top-level statement, the scalar locals read by any later statement.

@@ -114,30 +114,12 @@ impl ModuleBuilder<'_> {
                 }
             }
         }
-        let bindings_text = {
-            let mut parts = Vec::new();
-            for (p, b) in k.params.iter().zip(&params) {
-                if let (KParamKind::Value(t), Binding::Value { shape, elem, .. }) = (&p.kind, b) {
-                    self.bind_param(k, &p.name, t, shape, *elem, &mut env, site);
-                }
+        for (p, b) in k.params.iter().zip(&params) {
+            if let (KParamKind::Value(t), Binding::Value { shape, elem, .. }) = (&p.kind, b) {
+                self.bind_param(k, &p.name, t, shape, *elem, &mut env, site);
             }
-            for (i, v) in k.size_vars.iter().enumerate() {
-                if let Some(s) = env.sizes[i] {
-                    parts.push(format!("{}={s}", v.name));
-                }
-            }
-            for (i, v) in k.type_vars.iter().enumerate() {
-                if let Some(t) = &env.types[i] {
-                    parts.push(format!("{}={t}", v.name));
-                }
-            }
-            for (i, p) in k.params.iter().enumerate() {
-                if let Some(c) = env.consts.get(&i) {
-                    parts.push(format!("{}={c}", p.name));
-                }
-            }
-            parts.join(", ")
-        };
+        }
+        let bindings_text = bindings_text(k, &env);
         if self.diags.error_count() > before {
             self.memo.insert(key, None);
             return None;
@@ -392,4 +374,25 @@ impl Lowerer<'_, '_, '_> {
         self.last_writer.insert(t, n);
         Some(t)
     }
+}
+
+/// The bindings of an instance as text (`N=4, T=fixed<8, 4>`): sizes, types, `const`s.
+fn bindings_text(k: &hir::Kernel, env: &Env) -> String {
+    let mut parts = Vec::new();
+    for (i, v) in k.size_vars.iter().enumerate() {
+        if let Some(s) = env.sizes[i] {
+            parts.push(format!("{}={s}", v.name));
+        }
+    }
+    for (i, v) in k.type_vars.iter().enumerate() {
+        if let Some(t) = &env.types[i] {
+            parts.push(format!("{}={t}", v.name));
+        }
+    }
+    for (i, p) in k.params.iter().enumerate() {
+        if let Some(c) = env.consts.get(&i) {
+            parts.push(format!("{}={c}", p.name));
+        }
+    }
+    parts.join(", ")
 }

@@ -9,16 +9,13 @@ use kiln_lang::hir::{ExprKind as HE, HUnaryOp};
 use kiln_numeric::Fx;
 
 impl<'h> Lowerer<'_, '_, 'h> {
+    /// Constant `v` and its class.
     pub(super) fn constant(&mut self, v: Value, span: Span) -> (ExprId, Class) {
         let v = match v {
             Value::Num(x) => Value::Num(x.normalized()),
             other => other,
         };
-        let c = match &v {
-            Value::Bool(_) => Class::Bool,
-            Value::F32(_) => Class::F32,
-            Value::Num(_) => Class::Exact,
-        };
+        let c = value_class(&v);
         (self.inst.add_expr(Expr::Const(v), span), c)
     }
 
@@ -46,11 +43,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         span: Span,
     ) -> (ExprId, Class) {
-        if hint == Some(Class::F32) {
-            self.constant(Value::F32(v as f32), span)
-        } else {
-            self.constant(Value::Num(Fx::int(v)), span)
-        }
+        self.constant(int_value(v, hint), span)
     }
 
     /// A folded literal expression (`1.0 / 9`, `-3`, `2 * 8`) as a constant in a context of
@@ -61,31 +54,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
         lit: Lit,
         hint: Option<Class>,
     ) -> L<(ExprId, Class)> {
-        match lit {
-            Lit::Int(v) => Some(self.int_constant(v, hint, e.span)),
-            Lit::Real(f, exact) => {
-                if hint == Some(Class::F32) {
-                    // A single literal rounds from its decimal text, like `0.1f`; a computed
-                    // one from its binary64 value, as C++ computes double constants.
-                    if let HE::Real(text) = &e.kind {
-                        if let Ok(v) = text.replace('_', "").parse::<f32>() {
-                            return Some(self.constant(Value::F32(v), e.span));
-                        }
-                    }
-                    return Some(self.constant(Value::F32(f as f32), e.span));
-                }
-                if !exact || !f.is_finite() {
-                    self.err(
-                        Diagnostic::error(codes::INEXACT_LITERAL, "this constant has no exact binary value")
-                            .at(e.span)
-                            .label(format!("its value is about {f}"))
-                            .help("choose its precision with a conversion, e.g. `fixed<16, 1, rnd>(...)`, or compute in f32"),
-                    );
-                    return None;
-                }
-                let x = kiln_numeric::float::f64_to_fx(f)?;
-                Some(self.constant(Value::Num(x), e.span))
+        match folded_const(e, lit, hint) {
+            Ok(v) => Some(self.constant(v, e.span)),
+            Err(Some(f)) => {
+                self.err(
+                    Diagnostic::error(codes::INEXACT_LITERAL, "this constant has no exact binary value")
+                        .at(e.span)
+                        .label(format!("its value is about {f}"))
+                        .help("choose its precision with a conversion, e.g. `fixed<16, 1, rnd>(...)`, or compute in f32"),
+                );
+                None
             }
+            Err(None) => None,
         }
     }
 
@@ -114,6 +94,55 @@ impl<'h> Lowerer<'_, '_, 'h> {
 pub(super) enum Lit {
     Int(i128),
     Real(f64, bool),
+}
+
+/// The class of constant `v`.
+pub(super) fn value_class(v: &Value) -> Class {
+    match v {
+        Value::Bool(_) => Class::Bool,
+        Value::F32(_) => Class::F32,
+        Value::Num(_) => Class::Exact,
+    }
+}
+
+/// Integer `v` as a constant in a context of class `hint`: an f32 there, else exact.
+pub(super) fn int_value(v: i128, hint: Option<Class>) -> Value {
+    if hint == Some(Class::F32) {
+        Value::F32(v as f32)
+    } else {
+        Value::Num(Fx::int(v))
+    }
+}
+
+/// The constant folded literal `lit` (of expression `e`) becomes in a context of class
+/// `hint`. A real outside f32 must have an exact binary value: else `Err` with its value
+/// (an error to report), or `Err(None)` when it cannot be represented at all.
+pub(super) fn folded_const(
+    e: &hir::Expr,
+    lit: Lit,
+    hint: Option<Class>,
+) -> Result<Value, Option<f64>> {
+    match lit {
+        Lit::Int(v) => Ok(int_value(v, hint)),
+        Lit::Real(f, exact) => {
+            if hint == Some(Class::F32) {
+                // A single literal rounds from its decimal text, like `0.1f`; a computed
+                // one from its binary64 value, as C++ computes double constants.
+                if let HE::Real(text) = &e.kind {
+                    if let Ok(v) = text.replace('_', "").parse::<f32>() {
+                        return Ok(Value::F32(v));
+                    }
+                }
+                return Ok(Value::F32(f as f32));
+            }
+            if !exact || !f.is_finite() {
+                return Err(Some(f));
+            }
+            kiln_numeric::float::f64_to_fx(f)
+                .map(Value::Num)
+                .ok_or(None)
+        }
+    }
 }
 
 /// Whether `e` is made of literals only (and folds into one constant).

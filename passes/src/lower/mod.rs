@@ -42,7 +42,7 @@
 
 mod affine;
 mod calls;
-
+mod class;
 mod constants;
 mod control;
 mod expr;

@@ -4,6 +4,7 @@
 //! accumulator's class is the body's.
 
 use super::affine::trip_count_const;
+use super::class::arg_hint;
 use super::*;
 use kiln_lang::hir::ReduceOp;
 use kiln_numeric::Fx;
@@ -19,7 +20,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
     ) -> L<(ExprId, Class)> {
         let shape = self.shape_of(arg, scope)?;
-        self.reduce_over(op, &shape, span, hint, &mut |lw, i, h| {
+        if op.is_arg() && shape.contains(&0) {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_REDUCTION,
+                    format!("`{}` of an empty tensor", op.name()),
+                )
+                .at(span),
+            );
+            return None;
+        }
+        let zeros = zeros(shape.len());
+        let hint = arg_hint(op, hint);
+        let class = self.expr_class(arg, scope, hint);
+        let class = self.settle_class(class, &[arg], scope, &mut |lw| {
+            lw.elem(arg, &zeros, scope, hint)
+        })?;
+        self.reduce_over(op, &shape, span, class, &mut |lw, i, h| {
             lw.elem(arg, i, scope, h)
         })
     }
@@ -45,7 +62,13 @@ impl<'h> Lowerer<'_, '_, 'h> {
             );
             return None;
         }
-        self.reduce_over(ReduceOp::Sum, &shape, span, hint, &mut |lw, i, h| {
+        let zeros = zeros(shape.len());
+        let class = self.operands_class(a, b, scope, hint);
+        let class = self.settle_class(class, &[a, b], scope, &mut |lw| {
+            let (x, _, c) = lw.operands(a, b, &zeros, scope, hint)?;
+            Some((x, c))
+        })?;
+        self.reduce_over(ReduceOp::Sum, &shape, span, class, &mut |lw, i, h| {
             let (x, y, c) = lw.operands(a, b, i, scope, h)?;
             Some((lw.inst.add_expr(Expr::Binary(BinOp::Mul, x, y), span), c))
         })
@@ -69,19 +92,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let acc_class = self.body_class(body, loops, scope, hint)?;
         let acc = self.new_local(op.name(), None, acc_class, span);
         match op {
-            ReduceOp::Sum => {
-                let zero = if acc_class == Class::F32 {
-                    Value::F32(0.0)
-                } else {
-                    Value::Num(Fx::zero())
-                };
-                let z = self.inst.add_expr(Expr::Const(zero), span);
-                self.emit(Stmt::Assign {
-                    local: acc,
-                    value: z,
-                    span,
-                });
-            }
+            ReduceOp::Sum => self.start_sum(acc, acc_class, span),
             ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg_reduce handles them"),
             ReduceOp::Max | ReduceOp::Min => {
                 // Start from the first element (all bounds at their first values).
@@ -113,19 +124,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             self.push_block();
         }
         let (b, _) = self.scalar(body, &inner, Some(acc_class))?;
-        let cur = self.inst.add_expr(Expr::Local(acc), span);
-        let bop = match op {
-            ReduceOp::Sum => BinOp::Add,
-            ReduceOp::Max => BinOp::Max,
-            ReduceOp::Min => BinOp::Min,
-            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg reductions return early"),
-        };
-        let upd = self.inst.add_expr(Expr::Binary(bop, cur, b), span);
-        self.emit(Stmt::Assign {
-            local: acc,
-            value: upd,
-            span,
-        });
+        self.accumulate(acc, op, b, span);
         for (v, lo, hi, step, lspan) in vars.into_iter().rev() {
             let body = self.pop_block();
             self.emit(Stmt::For(Loop {
@@ -141,7 +140,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         Some((self.inst.add_expr(Expr::Local(acc), span), acc_class))
     }
 
-    /// The class of a reduction body (lowered once into a scratch block and discarded).
+    /// The class of a reduction body, over fresh variables of its loops (made here, as
+    /// earlier versions did: see class.rs).
     pub(super) fn body_class(
         &mut self,
         body: &'h hir::Expr,
@@ -156,63 +156,30 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
             probe.loops.insert(h.var, Affine::var(v));
         }
-        let r = self.probe(&mut |lw| lw.scalar(body, &probe, hint));
-        r.map(|(_, c)| c)
+        let class = self.expr_class(body, &probe, hint);
+        self.settle_class(class, &[body], &probe, &mut |lw| {
+            lw.scalar(body, &probe, hint)
+        })
     }
 
-    /// Lowers something into a scratch block only to learn about it (its class), then
-    /// undoes everything it made: statements, expressions, locals (a reduction inside
-    /// the probed expression makes an accumulator that nothing would ever assign), and
-    /// the IR locals of HIR locals first read inside it, with their prologue loads.
-    pub(super) fn probe<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> T) -> T {
-        let (n_exprs, n_locals) = (self.inst.exprs.len(), self.inst.locals.len());
-        let node = self.node.as_ref().expect("in a node");
-        let (hir_locals, prologue) = (node.locals.clone(), node.blocks[0].len());
-        self.push_block();
-        let r = f(self);
-        self.pop_block();
-        self.inst.truncate_exprs(n_exprs);
-        self.inst.locals.truncate(n_locals);
-        let node = self.node.as_mut().expect("in a node");
-        node.locals = hir_locals;
-        node.local_class.retain(|l, _| l.index() < n_locals);
-        // Prologue loads go to the front of the first block.
-        let added = node.blocks[0].len() - prologue;
-        node.blocks[0].drain(..added);
-        r
-    }
-
-    /// A reduction over all elements of a shape, in row-major order.
+    /// A reduction over all elements of a shape, in row-major order, of elements of class
+    /// `class`.
     #[allow(clippy::type_complexity)]
     pub(super) fn reduce_over(
         &mut self,
         op: ReduceOp,
         shape: &[usize],
         span: Span,
-        hint: Option<Class>,
+        class: Class,
         elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
     ) -> L<(ExprId, Class)> {
         if op.is_arg() {
-            return self.arg_reduce_over(op, shape, span, elem);
+            return self.arg_reduce_over(op, shape, span, class, elem);
         }
-        // Probe the class.
-        let zeros: Vec<Affine> = shape.iter().map(|_| Affine::constant(0)).collect();
-        let (_, class) = self.probe(&mut |lw| elem(lw, &zeros, hint))?;
+        let zeros = zeros(shape.len());
         let acc = self.new_local(op.name(), None, class, span);
         match op {
-            ReduceOp::Sum => {
-                let zero = if class == Class::F32 {
-                    Value::F32(0.0)
-                } else {
-                    Value::Num(Fx::zero())
-                };
-                let z = self.inst.add_expr(Expr::Const(zero), span);
-                self.emit(Stmt::Assign {
-                    local: acc,
-                    value: z,
-                    span,
-                });
-            }
+            ReduceOp::Sum => self.start_sum(acc, class, span),
             _ => {
                 let (v, _) = elem(self, &zeros, Some(class))?;
                 self.emit(Stmt::Assign {
@@ -222,24 +189,44 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 });
             }
         }
+        self.loop_nest(shape, span, &mut |lw, idx| {
+            let (v, _) = elem(lw, idx, Some(class))?;
+            lw.accumulate(acc, op, v, span);
+            Some(())
+        })?;
+        Some((self.inst.add_expr(Expr::Local(acc), span), class))
+    }
+
+    /// `acc = 0` (in `class`) before a sum.
+    fn start_sum(&mut self, acc: LocalId, class: Class, span: Span) {
+        let zero = if class == Class::F32 {
+            Value::F32(0.0)
+        } else {
+            Value::Num(Fx::zero())
+        };
+        let z = self.inst.add_expr(Expr::Const(zero), span);
+        self.emit(Stmt::Assign {
+            local: acc,
+            value: z,
+            span,
+        });
+    }
+
+    /// `acc = acc + v` for a sum (`max`, `min` for those).
+    fn accumulate(&mut self, acc: LocalId, op: ReduceOp, v: ExprId, span: Span) {
+        let cur = self.inst.add_expr(Expr::Local(acc), span);
         let bop = match op {
             ReduceOp::Sum => BinOp::Add,
             ReduceOp::Max => BinOp::Max,
             ReduceOp::Min => BinOp::Min,
-            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg reductions return early"),
+            ReduceOp::ArgMax | ReduceOp::ArgMin => unreachable!("arg reductions update apart"),
         };
-        self.loop_nest(shape, span, &mut |lw, idx| {
-            let (v, _) = elem(lw, idx, Some(class))?;
-            let cur = lw.inst.add_expr(Expr::Local(acc), span);
-            let upd = lw.inst.add_expr(Expr::Binary(bop, cur, v), span);
-            lw.emit(Stmt::Assign {
-                local: acc,
-                value: upd,
-                span,
-            });
-            Some(())
-        })?;
-        Some((self.inst.add_expr(Expr::Local(acc), span), class))
+        let upd = self.inst.add_expr(Expr::Binary(bop, cur, v), span);
+        self.emit(Stmt::Assign {
+            local: acc,
+            value: upd,
+            span,
+        });
     }
 
     /// E0511 when a reduction that starts from its first element (max, min, argmax,
@@ -372,20 +359,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         op: ReduceOp,
         shape: &[usize],
         span: Span,
+        class: Class,
         elem: &mut dyn FnMut(&mut Self, &[Affine], Option<Class>) -> L<(ExprId, Class)>,
     ) -> L<(ExprId, Class)> {
-        if shape.contains(&0) {
-            self.err(
-                Diagnostic::error(
-                    codes::BAD_REDUCTION,
-                    format!("`{}` of an empty tensor", op.name()),
-                )
-                .at(span),
-            );
-            return None;
-        }
-        let zeros: Vec<Affine> = shape.iter().map(|_| Affine::constant(0)).collect();
-        let (_, class) = self.probe(&mut |lw| elem(lw, &zeros, None))?;
+        let zeros = zeros(shape.len());
         let best = self.new_local(&format!("{}_best", op.name()), None, class, span);
         let cur = self.new_local(&format!("{}_cur", op.name()), None, class, span);
         let at = self.new_local(op.name(), None, Class::Exact, span);
@@ -417,4 +394,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         })?;
         Some((self.inst.add_expr(Expr::Local(at), span), Class::Exact))
     }
+}
+
+/// The index of a tensor's first element.
+fn zeros(rank: usize) -> Vec<Affine> {
+    vec![Affine::constant(0); rank]
 }

@@ -27,25 +27,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
     }
 
+    /// The element type `e` stands for in this instance, or an error.
     pub(super) fn elem_type(&mut self, e: &ElemRef, span: Span) -> L<ScalarType> {
+        if let Some(t) = self.known_elem_type(e) {
+            return Some(t);
+        }
         match e {
-            ElemRef::Known(t) => Some(*t),
-            ElemRef::Var(v) => match self.env.types[*v] {
-                Some(t) => Some(t),
-                None => {
-                    self.err(
-                        Diagnostic::error(codes::CANNOT_INFER, format!("type variable `{}` is not bound", self.k.type_vars[*v].name))
-                            .at(span)
-                            .help("it must appear in a parameter's type, or be given explicitly: `kernel[T](...)`"),
-                    );
-                    None
-                }
-            },
+            ElemRef::Var(v) => {
+                self.err(
+                    Diagnostic::error(codes::CANNOT_INFER, format!("type variable `{}` is not bound", self.k.type_vars[*v].name))
+                        .at(span)
+                        .help("it must appear in a parameter's type, or be given explicitly: `kernel[T](...)`"),
+                );
+                None
+            }
             ElemRef::Template { prim, args, span } => {
                 let env = &self.env;
                 match build_prim(*prim, args, *span, &|s| s.eval(env).ok()) {
-                    Ok(Some(t)) => Some(t),
-                    Ok(None) => {
+                    Ok(_) => {
                         self.err(
                             Diagnostic::error(
                                 codes::NOT_CONSTANT,
@@ -60,6 +59,21 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         None
                     }
                 }
+            }
+            ElemRef::Known(_) | ElemRef::Inferred => None,
+        }
+    }
+
+    /// The element type `e` stands for in this instance, when it is known.
+    pub(super) fn known_elem_type(&self, e: &ElemRef) -> Option<ScalarType> {
+        match e {
+            ElemRef::Known(t) => Some(*t),
+            ElemRef::Var(v) => self.env.types[*v],
+            ElemRef::Template { prim, args, span } => {
+                let env = &self.env;
+                build_prim(*prim, args, *span, &|s| s.eval(env).ok())
+                    .ok()
+                    .flatten()
             }
             ElemRef::Inferred => None,
         }
@@ -358,8 +372,6 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let _ = span;
         Some((base, region))
     }
-
-    // ------------------------------------------------------------ affine forms
 
     /// Whether subscripts select one element (no slices).
     pub(super) fn is_element(&self, subs: &[Sub]) -> bool {

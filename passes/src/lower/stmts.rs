@@ -76,11 +76,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             None => None,
         };
         let version = self.scalar_versions.get(&h).copied();
-        let class = match (declared, version) {
-            (Some(t), _) => class_of(&t),
-            (None, Some(v)) => class_of(&self.inst.tensor(v).elem),
-            (None, None) => Class::Exact,
-        };
+        let class = self.hir_local_class(h, declared);
         let l = self.new_local(&hl.name.clone(), declared, class, hl.span);
         self.node.as_mut().expect("in a node").locals.insert(h, l);
         if let Some(v) = version {
@@ -98,6 +94,16 @@ impl<'h> Lowerer<'_, '_, 'h> {
             );
         }
         Some(l)
+    }
+
+    /// The class of the IR local made for HIR scalar local `h` (with its declared type):
+    /// the declared type's, else its current version's, else exact.
+    pub(super) fn hir_local_class(&self, h: usize, declared: Option<ScalarType>) -> Class {
+        match (declared, self.scalar_versions.get(&h)) {
+            (Some(t), _) => class_of(&t),
+            (None, Some(v)) => class_of(&self.inst.tensor(*v).elem),
+            (None, None) => Class::Exact,
+        }
     }
 
     pub(super) fn stmt(&mut self, s: &'h hir::Stmt) -> L<()> {
@@ -289,6 +295,27 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
     }
 
+    /// `t[index] = value` (checked until the bounds pass proves it).
+    pub(super) fn store_elem(
+        &mut self,
+        t: TensorId,
+        index: Vec<Affine>,
+        value: ExprId,
+        span: Span,
+    ) {
+        self.emit(Stmt::Store {
+            access: Access {
+                tensor: t,
+                index,
+                dynamic: Vec::new(),
+                checked: true,
+                guarded: false,
+            },
+            value,
+            span,
+        });
+    }
+
     /// Emits a loop nest over `shape` and calls `body` with the index.
     pub(super) fn loop_nest(
         &mut self,
@@ -307,24 +334,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             self.push_block();
         }
         body(self, &idx)?;
-        let mut inner = self.pop_block();
-        for d in (0..shape.len()).rev() {
-            let l = Loop {
-                var: vars[d],
-                lo: Affine::constant(0),
-                hi: Affine::constant(shape[d] as i64),
-                step: 1,
-                body: inner,
-                directives: Default::default(),
-                span,
-            };
-            if d == 0 {
-                self.emit(Stmt::For(l));
-                break;
-            }
-            inner = self.pop_block();
-            inner.push(Stmt::For(l));
-        }
+        self.close_loop_nest(&vars, shape, span);
         Some(())
     }
 
@@ -357,17 +367,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 }
                 false => lw.elem(e, idx, &Scope::default(), hint)?,
             };
-            lw.emit(Stmt::Store {
-                access: Access {
-                    tensor: t,
-                    index: idx.to_vec(),
-                    dynamic: Vec::new(),
-                    checked: true,
-                    guarded: false,
-                },
-                value: v,
-                span,
-            });
+            lw.store_elem(t, idx.to_vec(), v, span);
             Some(())
         })
     }
@@ -415,17 +415,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
         let idx: Vec<Affine> = vars.iter().map(|&v| Affine::var(v)).collect();
         let (value, _) = self.scalar(elem, &inner, hint)?;
-        self.emit(Stmt::Store {
-            access: Access {
-                tensor: t,
-                index: idx,
-                dynamic: Vec::new(),
-                checked: true,
-                guarded: false,
-            },
-            value,
-            span,
-        });
+        self.store_elem(t, idx, value, span);
+        self.close_loop_nest(&vars, &extents, span);
+        Some(())
+    }
+
+    /// Closes the blocks opened for a loop nest (one per variable, the innermost last):
+    /// each becomes the body of a loop of its variable over `0..extent`, and the
+    /// outermost loop goes into the enclosing block.
+    fn close_loop_nest(&mut self, vars: &[LoopVarId], extents: &[usize], span: Span) {
         let mut body = self.pop_block();
         for d in (0..vars.len()).rev() {
             let l = Loop {
@@ -444,8 +442,5 @@ impl<'h> Lowerer<'_, '_, 'h> {
             body = self.pop_block();
             body.push(Stmt::For(l));
         }
-        Some(())
     }
-
-    // ------------------------------------------------------------ shapes of expressions
 }
