@@ -4,8 +4,9 @@
 //!   verify.rs: its invariants;
 //! - data.rs: tensor data (raw arrays from `.npy`, typed constants); value.rs: scalar
 //!   values and the conversion every stage shares;
-//! - lower.rs: HIR → IR, instantiating kernels per shape and type;
-//! - infer_types.rs: quantization-aware type inference (run per node during lowering);
+//! - lower/: HIR → IR, instantiating kernels per shape and type (mod.rs lists its parts);
+//! - infer_types/: quantization-aware type inference (run per node during lowering; mod.rs
+//!   lists its parts);
 //! - bounds.rs: proves accesses in bounds;
 //! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
 //! - autoschedule.rs: the automatic FPGA schedule when the user gives none;

@@ -1,0 +1,354 @@
+//! Kernel calls: hoisted out of the statement that contains them (calls only stand at the
+//! top level of a kernel body), arguments materialized into tensors and converted to the
+//! callee's declared parameter types, the callee instantiated (instantiate.rs), and a call
+//! node with result tensors.
+
+use super::*;
+use kiln_lang::build_prim;
+use kiln_lang::hir::{CallArg, DataSource, ElemRef, ExprKind as HE};
+use std::collections::HashSet;
+
+impl<'h> Lowerer<'_, '_, 'h> {
+    /// Lowers calls inside `e` (depth first) into call nodes.
+    pub(super) fn hoist_calls(&mut self, e: &'h hir::Expr) -> L<()> {
+        if let HE::Call { .. } = &e.kind {
+            self.call_results(e)?;
+            return Some(());
+        }
+        let mut subs = Vec::new();
+        hir::visit_subexprs(e, &mut |s| subs.push(s));
+        for s in subs {
+            self.hoist_calls(s)?;
+        }
+        Some(())
+    }
+
+    /// The tensor a plain tensor reference names (local, parameter, global).
+    pub(super) fn named_tensor(&mut self, e: &'h hir::Expr) -> Option<TensorId> {
+        match &e.kind {
+            HE::Local(l) if self.k.locals[*l].is_tensor => self.tensor_locals.get(l).copied(),
+            HE::Param(p) => match self.params.get(*p) {
+                Some(ParamSlot::Tensor(t)) if !self.inst.tensor(*t).shape.is_empty() => Some(*t),
+                _ => None,
+            },
+            HE::Global(g) if !self.mb.inputs.program.globals[*g].shape.is_empty() => {
+                self.global_tensor(*g, e.span)
+            }
+            _ => None,
+        }
+    }
+
+    /// Lowers a kernel call (once) and returns its result tensors.
+    pub(super) fn call_results(&mut self, e: &'h hir::Expr) -> L<Vec<TensorId>> {
+        let key = e as *const hir::Expr;
+        if let Some(r) = self.hoisted.get(&key) {
+            return Some(r.clone());
+        }
+        let HE::Call {
+            kernel,
+            type_args,
+            args,
+        } = &e.kind
+        else {
+            return None;
+        };
+        let callee = &self.mb.inputs.program.kernels[*kernel];
+        let mut targs = Vec::new();
+        for t in type_args {
+            targs.push(self.elem_type(t, e.span)?);
+        }
+        let (bindings, arg_tensors) = self.call_bindings(callee, args, e.span)?;
+        let id = self.mb.instantiate(*kernel, bindings, targs, e.span);
+        let Some(id) = id else {
+            self.failed = true;
+            return None;
+        };
+        let results = self.call_node(id, &callee.name, &arg_tensors, e.span)?;
+        self.hoisted.insert(key, results.clone());
+        Some(results)
+    }
+
+    /// The bindings of a call's arguments (tensors materialized if needed, const values,
+    /// constants), with the tensor passed for each parameter.
+    pub(super) fn call_bindings(
+        &mut self,
+        callee: &hir::Kernel,
+        args: &'h [CallArg],
+        span: Span,
+    ) -> L<(Vec<Binding>, Vec<Option<TensorId>>)> {
+        let mut bindings = Vec::new();
+        let mut arg_tensors: Vec<Option<TensorId>> = Vec::new();
+        for (p, a) in callee.params.iter().zip(args) {
+            let (binding, tensor) = match (a, &p.kind) {
+                (CallArg::Const(s), _) => (Binding::Const(self.eval_size(s, span)?), None),
+                (CallArg::Default, KParamKind::Const) => (Binding::Default, None),
+                (CallArg::Default, KParamKind::Value(_)) => {
+                    let Some(hir::ParamDefault::Data(src)) = &p.default else {
+                        return None;
+                    };
+                    let t = self.default_tensor(p, src)?;
+                    let te = self.inst.tensor(t).clone();
+                    let binding = Binding::Value {
+                        elem: Some(te.elem),
+                        shape: te.shape,
+                        constant: None,
+                        range: None,
+                    };
+                    (binding, Some(t))
+                }
+                (CallArg::Value(v), KParamKind::Value(pt)) => {
+                    let (binding, t) = self.value_arg(callee, p, pt, v, &bindings, span)?;
+                    (binding, Some(t))
+                }
+                (CallArg::Value(_), KParamKind::Const) => return None,
+            };
+            bindings.push(binding);
+            arg_tensors.push(tensor);
+        }
+        Some((bindings, arg_tensors))
+    }
+
+    /// The tensor passed for value argument `v` of parameter `p` (converted to the
+    /// parameter's declared type), and its binding. `before` binds the earlier parameters.
+    pub(super) fn value_arg(
+        &mut self,
+        callee: &hir::Kernel,
+        p: &hir::KParam,
+        pt: &hir::TypeRef,
+        v: &'h hir::Expr,
+        before: &[Binding],
+        span: Span,
+    ) -> L<(Binding, TensorId)> {
+        self.hoist_calls(v)?;
+        let t = self.materialize(v, &p.name)?;
+        let te = self.inst.tensor(t).clone();
+        let constant = match te.kind {
+            TensorKind::Const(c) => Some(c),
+            _ => None,
+        };
+        // A declared parameter type is the instance's; the argument converts.
+        let declared = match &pt.elem {
+            ElemRef::Known(_) | ElemRef::Template { .. } => {
+                self.callee_elem(callee, pt, before, span)
+            }
+            _ => None,
+        };
+        let (t, elem) = match declared {
+            Some(d) if d != te.elem => {
+                if constant.is_some() {
+                    // Constant data converts at compile time (keeps it constant).
+                    (self.convert_const_tensor(t, d, &p.name)?, d)
+                } else {
+                    (self.convert_tensor(t, d, &p.name, v.span)?, d)
+                }
+            }
+            _ => (t, te.elem),
+        };
+        let constant = match self.inst.tensor(t).kind {
+            TensorKind::Const(c) => Some(c),
+            _ => None,
+        };
+        let range = match self.inst.tensor(t).kind {
+            TensorKind::Temp => self.inst.tensor(t).range.clone(),
+            _ => None,
+        };
+        let binding = Binding::Value {
+            elem: Some(elem),
+            shape: te.shape,
+            constant,
+            range,
+        };
+        Some((binding, t))
+    }
+
+    /// The call node of instance `id` with the tensors of its arguments (by parameter),
+    /// and its result tensors.
+    pub(super) fn call_node(
+        &mut self,
+        id: InstanceId,
+        callee_name: &str,
+        arg_tensors: &[Option<TensorId>],
+        span: Span,
+    ) -> L<Vec<TensorId>> {
+        let callee_inst = self.mb.module.instance(id);
+        let outs: Vec<Tensor> = callee_inst
+            .outputs
+            .iter()
+            .map(|&t| callee_inst.tensor(t).clone())
+            .collect();
+        // The callee's inputs in order, by the parameter each binds.
+        let mut sorted_inputs: Vec<(usize, usize)> = callee_inst
+            .graph
+            .node_weights()
+            .filter_map(|n| match n {
+                Node::Input { tensor, param } => {
+                    Some((callee_inst.tensor(*tensor).kind.clone(), *param))
+                }
+                _ => None,
+            })
+            .filter_map(|(k, p)| match k {
+                TensorKind::Input(i) => Some((i, p)),
+                _ => None,
+            })
+            .collect();
+        sorted_inputs.sort();
+        let mut args_t = Vec::new();
+        for (_, p) in sorted_inputs {
+            args_t.push(arg_tensors[p]?);
+        }
+        let mut results = Vec::new();
+        for (i, o) in outs.iter().enumerate() {
+            let name = format!(
+                "{callee_name}_out{}",
+                if outs.len() > 1 {
+                    i.to_string()
+                } else {
+                    String::new()
+                }
+            );
+            let t = self.new_tensor(
+                &name,
+                o.elem,
+                o.shape.clone(),
+                TensorKind::Temp,
+                o.declared,
+                span,
+            );
+            let tm = self.inst.tensor_mut(t);
+            tm.reason = o.reason.clone();
+            tm.range = o.range.clone();
+            results.push(t);
+        }
+        let call = Call {
+            callee: id,
+            args: args_t.clone(),
+            results: results.clone(),
+            span,
+        };
+        self.add_node(Node::Call(call), &args_t, &results);
+        Some(results)
+    }
+
+    /// The element type a callee parameter is declared with, when it does not depend on the
+    /// callee's size variables.
+    pub(super) fn callee_elem(
+        &mut self,
+        callee: &hir::Kernel,
+        pt: &hir::TypeRef,
+        bindings: &[Binding],
+        span: Span,
+    ) -> Option<ScalarType> {
+        match &pt.elem {
+            ElemRef::Known(t) => Some(*t),
+            ElemRef::Template {
+                prim,
+                args,
+                span: ts,
+            } => {
+                // Template types may use the callee's const parameters.
+                let mut consts = HashMap::new();
+                for (i, b) in bindings.iter().enumerate() {
+                    if let Binding::Const(v) = b {
+                        consts.insert(i, *v);
+                    }
+                }
+                for (i, p) in callee.params.iter().enumerate() {
+                    if let (KParamKind::Const, Some(hir::ParamDefault::Const(s))) =
+                        (&p.kind, &p.default)
+                    {
+                        consts.entry(i).or_insert_with(|| s.as_const().unwrap_or(0));
+                    }
+                }
+                let env = Env {
+                    sizes: Vec::new(),
+                    shapes: Vec::new(),
+                    consts,
+                    types: Vec::new(),
+                    loops: HashMap::new(),
+                };
+                let _ = span;
+                build_prim(*prim, args, *ts, &|s| s.eval(&env).ok())
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn default_tensor(&mut self, p: &hir::KParam, src: &DataSource) -> L<TensorId> {
+        let _ = (p, src);
+        self.err(
+            Diagnostic::error(
+                codes::UNSUPPORTED,
+                format!(
+                    "parameter `{}` has a default value; pass it explicitly in calls",
+                    p.name
+                ),
+            )
+            .at(p.span)
+            .help("defaults of tensor parameters are for running a kernel directly (`kiln run`)"),
+        );
+        None
+    }
+
+    /// A tensor holding the value of a tensor-valued (or scalar) expression.
+    pub(super) fn materialize(&mut self, e: &'h hir::Expr, what: &str) -> L<TensorId> {
+        if let HE::Call { .. } = &e.kind {
+            let r = self.call_results(e)?;
+            return Some(r[0]);
+        }
+        if let Some(t) = self.named_tensor(e) {
+            return Some(t);
+        }
+        if let HE::Param(p) = &e.kind {
+            if let Some(ParamSlot::Tensor(t)) = self.params.get(*p) {
+                return Some(*t);
+            }
+        }
+        if let HE::Global(g) = &e.kind {
+            return self.global_tensor(*g, e.span);
+        }
+        let shape = if self.is_scalar(e, &Scope::default()) {
+            Vec::new()
+        } else {
+            self.shape_of(e, &Scope::default())?
+        };
+        let t = self.new_tensor(
+            what,
+            ScalarType::Bool,
+            shape,
+            TensorKind::Temp,
+            false,
+            e.span,
+        );
+        let none = HashSet::new();
+        self.compute_node(&format!("{what}_arg"), e.span, &none, |lw| {
+            lw.store_whole(t, e, e.span)
+        });
+        if self.failed {
+            return None;
+        }
+        Some(t)
+    }
+
+    /// An elementwise conversion of tensor `t` into a new tensor of type `to`.
+    pub(super) fn convert_tensor(
+        &mut self,
+        t: TensorId,
+        to: ScalarType,
+        what: &str,
+        span: Span,
+    ) -> L<TensorId> {
+        let shape = self.inst.tensor(t).shape.clone();
+        let out = self.new_tensor(what, to, shape.clone(), TensorKind::Temp, true, span);
+        let none = HashSet::new();
+        self.compute_node(&format!("{what}_convert"), span, &none, |lw| {
+            lw.loop_nest(&shape, span, &mut |lw, idx| {
+                let v = lw.load(t, idx.to_vec(), span);
+                lw.store_elem(out, idx.to_vec(), v, span);
+                Some(())
+            })
+        });
+        Some(out)
+    }
+}

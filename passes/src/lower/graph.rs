@@ -1,0 +1,465 @@
+//! The graph of an instance: tensors, nodes and the edges between them (data from the
+//! last writer, order between writers and readers), and what each top-level statement of
+//! a kernel body becomes: a declared or assigned tensor, a compute node, the instance's
+//! outputs. Scalar locals that cross statements travel in 0-d version tensors. What goes
+//! on inside a compute node is stmts.rs's business; calls are calls.rs's.
+
+use super::*;
+use crate::infer_types::infer_compute;
+use kiln_lang::hir::{ExprKind as HE, Place, StmtKind as HS};
+use std::collections::HashSet;
+
+impl<'h> Lowerer<'_, '_, 'h> {
+    pub(super) fn new_tensor(
+        &mut self,
+        name: &str,
+        elem: ScalarType,
+        shape: Vec<usize>,
+        kind: TensorKind,
+        declared: bool,
+        span: Span,
+    ) -> TensorId {
+        self.inst.add_tensor(Tensor {
+            name: name.to_string(),
+            elem,
+            shape,
+            kind,
+            declared,
+            reason: if declared {
+                TypeReason::Declared
+            } else {
+                TypeReason::Pending
+            },
+            range: None,
+            partition: Vec::new(),
+            stream_depth: None,
+            bound_to: Vec::new(),
+            span,
+        })
+    }
+
+    /// Adds an edge `from -> to` carrying `tensor`, unless there is one already.
+    pub(super) fn link(&mut self, from: NodeId, to: NodeId, tensor: TensorId, kind: EdgeKind) {
+        let exists = self
+            .inst
+            .graph
+            .edges_connecting(from, to)
+            .any(|e| e.weight().tensor == tensor);
+        if from != to && !exists {
+            self.inst.graph.add_edge(from, to, Edge { tensor, kind });
+        }
+    }
+
+    /// Adds a node and its edges (data from the last writer of each read, order from the
+    /// readers and the writer of each written tensor).
+    pub(super) fn add_node(
+        &mut self,
+        node: Node,
+        reads: &[TensorId],
+        writes: &[TensorId],
+    ) -> NodeId {
+        let n = self.inst.graph.add_node(node);
+        for &t in reads {
+            if let Some(&w) = self.last_writer.get(&t) {
+                self.link(w, n, t, EdgeKind::Data);
+            }
+        }
+        for &t in writes {
+            if let Some(&w) = self.last_writer.get(&t) {
+                self.link(w, n, t, EdgeKind::Order);
+            }
+            for r in self.readers.remove(&t).unwrap_or_default() {
+                self.link(r, n, t, EdgeKind::Order);
+            }
+        }
+        for &t in reads {
+            if !writes.contains(&t) {
+                self.readers.entry(t).or_default().push(n);
+            }
+        }
+        for &t in writes {
+            self.last_writer.insert(t, n);
+        }
+        n
+    }
+
+    pub(super) fn top_stmt(&mut self, s: &'h hir::Stmt, live_out: &HashSet<usize>) {
+        match &s.kind {
+            HS::Decl { local, init } => {
+                let l = &self.k.locals[*local];
+                if l.is_tensor {
+                    let Some(decl) = &l.declared else { return };
+                    let Some(elem) = self.elem_type(&decl.elem, decl.span) else {
+                        return;
+                    };
+                    let Some(shape) = decl
+                        .shape
+                        .as_ref()
+                        .and_then(|d| self.shape_of_dims(d, decl.span))
+                    else {
+                        return;
+                    };
+                    let t = self.new_tensor(&l.name, elem, shape, TensorKind::Temp, true, l.span);
+                    self.tensor_locals.insert(*local, t);
+                    if let Some(init) = init {
+                        self.compute_node(&l.name.clone(), s.span, live_out, |lw| {
+                            lw.store_whole(t, init, s.span)
+                        });
+                    }
+                } else if init.is_some() {
+                    self.compute_node(&format!("{}_init", l.name), s.span, live_out, |lw| {
+                        lw.stmt(s)
+                    });
+                }
+            }
+            HS::Assign {
+                target: Place::Local(l),
+                value,
+            } if self.k.locals[*l].is_tensor => {
+                self.assign_tensor_local(*l, value, s.span, live_out);
+            }
+            HS::AssignTuple { targets, value } => {
+                let Some(results) = self.call_results(value) else {
+                    return;
+                };
+                for (t, r) in targets.iter().zip(results) {
+                    if self.k.locals[*t].is_tensor {
+                        self.tensor_locals.insert(*t, r);
+                    } else {
+                        self.scalar_versions.insert(*t, r);
+                    }
+                }
+            }
+            HS::Return(vals) => self.return_values(vals, s.span),
+            _ => {
+                let name = match &s.kind {
+                    HS::For { header, .. } => format!("{}_loop", self.k.loop_vars[header.var].name),
+                    HS::While { .. } => "while_loop".to_string(),
+                    HS::If { .. } => "branch".to_string(),
+                    HS::Assign {
+                        target: Place::Local(l),
+                        ..
+                    }
+                    | HS::Decl { local: l, .. } => format!("{}_assign", self.k.locals[*l].name),
+                    HS::Assign {
+                        target: Place::Index { local, .. },
+                        ..
+                    } => format!("{}_store", self.k.locals[*local].name),
+                    _ => "stmt".to_string(),
+                };
+                // Calls in a top-level statement (`d = double(x)` with a scalar result) run
+                // first, as their own nodes. (Calls never appear inside loops or branches.)
+                if matches!(s.kind, HS::Assign { .. } | HS::Decl { .. }) {
+                    let mut roots = Vec::new();
+                    hir::visit_stmt_exprs(s, &mut |e| roots.push(e));
+                    for e in roots {
+                        if self.hoist_calls(e).is_none() {
+                            self.failed = true;
+                            return;
+                        }
+                    }
+                }
+                self.compute_node(&name, s.span, live_out, |lw| lw.stmt(s));
+            }
+        }
+    }
+
+    /// Builds a compute node around `body`, handling scalar locals that cross statements.
+    pub(super) fn compute_node(
+        &mut self,
+        name: &str,
+        span: Span,
+        live_out: &HashSet<usize>,
+        body: impl FnOnce(&mut Self) -> L<()>,
+    ) {
+        self.node = Some(NodeCtx {
+            locals: HashMap::new(),
+            local_class: HashMap::new(),
+            blocks: vec![Vec::new()],
+            name: name.to_string(),
+        });
+        if body(self).is_none() {
+            self.node = None;
+            self.failed = true;
+            return;
+        }
+        let mut ctx = self.node.take().expect("node context");
+        let outs = self.version_stores(&mut ctx, live_out);
+        let block = ctx.blocks.pop().expect("root block");
+        let (reads, writes) = block_accesses(&self.inst, &block);
+        let compute = Compute {
+            name: ctx.name.clone(),
+            body: block,
+            reads: reads.clone(),
+            writes: writes.clone(),
+            span,
+        };
+        let n = self.add_node(Node::Compute(compute), &reads, &writes);
+        for (h, t) in outs {
+            self.scalar_versions.insert(h, t);
+        }
+        self.infer_node(n);
+    }
+
+    /// Scalar locals assigned in the node and read by later statements leave in new
+    /// versions: a store of each at the end of the node's body. Returns (HIR local, its
+    /// version tensor).
+    pub(super) fn version_stores(
+        &mut self,
+        ctx: &mut NodeCtx,
+        live_out: &HashSet<usize>,
+    ) -> Vec<(usize, TensorId)> {
+        let mut assigned: Vec<(usize, LocalId)> =
+            ctx.locals.iter().map(|(h, l)| (*h, *l)).collect();
+        assigned.sort();
+        let mut outs = Vec::new();
+        for (h, l) in assigned {
+            if !live_out.contains(&h) || !block_assigns(&ctx.blocks[0], l) {
+                continue;
+            }
+            let local = self.inst.local(l).clone();
+            let elem = if local.declared {
+                local.ty
+            } else {
+                ScalarType::Bool
+            };
+            let t = self.new_tensor(
+                &self.k.locals[h].name.clone(),
+                elem,
+                Vec::new(),
+                TensorKind::Temp,
+                local.declared,
+                local.span,
+            );
+            let v = self.inst.add_expr(Expr::Local(l), local.span);
+            ctx.blocks[0].push(Stmt::Store {
+                access: Access {
+                    tensor: t,
+                    index: Vec::new(),
+                    dynamic: Vec::new(),
+                    checked: false,
+                    guarded: false,
+                },
+                value: v,
+                span: local.span,
+            });
+            outs.push((h, t));
+        }
+        outs
+    }
+
+    /// Types compute node `n` (infer_types.rs), reporting what inference finds.
+    pub(super) fn infer_node(&mut self, n: NodeId) {
+        let consts = self.mb.module.consts.clone();
+        let mut diags = Diagnostics::default();
+        infer_compute(&mut self.inst, n, &consts, &mut diags);
+        for d in diags.list {
+            if d.is_error() {
+                self.err(d);
+            } else {
+                let d = self.mb.note_chain(d);
+                self.mb.diags.push(d);
+            }
+        }
+    }
+
+    pub(super) fn assign_tensor_local(
+        &mut self,
+        l: usize,
+        value: &'h hir::Expr,
+        span: Span,
+        live_out: &HashSet<usize>,
+    ) {
+        let declared = self.k.locals[l].declared.is_some();
+        if !declared {
+            // A new version: a call result or a named tensor is taken as is.
+            if let HE::Call { .. } = &value.kind {
+                if let Some(r) = self.call_results(value) {
+                    let name = self.k.locals[l].name.clone();
+                    self.inst.tensor_mut(r[0]).bound_to.push(name);
+                    self.tensor_locals.insert(l, r[0]);
+                }
+                return;
+            }
+            if let Some(t) = self.named_tensor(value) {
+                self.tensor_locals.insert(l, t);
+                return;
+            }
+            if self.hoist_calls(value).is_none() {
+                self.failed = true;
+                return;
+            }
+            let Some(shape) = self.shape_of(value, &Scope::default()) else {
+                return;
+            };
+            let name = self.k.locals[l].name.clone();
+            let t = self.new_tensor(
+                &name,
+                ScalarType::Bool,
+                shape,
+                TensorKind::Temp,
+                false,
+                self.k.locals[l].span,
+            );
+            self.compute_node(&format!("{name}_assign"), span, live_out, |lw| {
+                lw.store_whole(t, value, span)
+            });
+            self.tensor_locals.insert(l, t);
+        } else {
+            let Some(&t) = self.tensor_locals.get(&l) else {
+                return;
+            };
+            if self.hoist_calls(value).is_none() {
+                self.failed = true;
+                return;
+            }
+            let name = self.k.locals[l].name.clone();
+            self.compute_node(&format!("{name}_assign"), span, live_out, |lw| {
+                lw.store_whole(t, value, span)
+            });
+        }
+    }
+
+    pub(super) fn return_values(&mut self, vals: &'h [hir::Expr], span: Span) {
+        let results = &self.k.results;
+        for (i, (v, r)) in vals.iter().zip(results).enumerate() {
+            if self.hoist_calls(v).is_none() {
+                self.failed = true;
+                return;
+            }
+            let declared = self.elem_type(&r.elem, r.span);
+            if self.failed {
+                return;
+            }
+            let shape = match &r.shape {
+                Some(d) => match self.shape_of_dims(d, r.span) {
+                    Some(s) => s,
+                    None => return,
+                },
+                None => Vec::new(),
+            };
+            // Results are named after the returned local, else `result` / `result<i>`.
+            let out_name = match &v.kind {
+                HE::Local(l) => self.k.locals[*l].name.clone(),
+                _ if results.len() == 1 => "result".to_string(),
+                _ => format!("result{i}"),
+            };
+            // A declared tensor nothing writes is certainly incomplete.
+            if let Some(t) = self.plain_tensor(v) {
+                if !self.last_writer.contains_key(&t)
+                    && self.inst.tensor(t).kind == TensorKind::Temp
+                {
+                    let name = self.inst.tensor(t).name.clone();
+                    self.err(
+                        Diagnostic::error(
+                            codes::OUTPUT_INCOMPLETE,
+                            format!("`{name}` is returned but nothing writes it"),
+                        )
+                        .at(v.span)
+                        .with_secondary(self.inst.tensor(t).span, "declared here")
+                        .help(format!(
+                            "assign its elements (`{name}[i] = ...`) before returning it"
+                        )),
+                    );
+                    return;
+                }
+            }
+            // A temporary of the right type becomes the output directly.
+            if let Some(t) = self.plain_tensor(v) {
+                let te = self.inst.tensor(t);
+                let reusable = te.kind == TensorKind::Temp
+                    && te.shape == shape
+                    && declared.is_none_or(|d| d == te.elem)
+                    && !self.inst.outputs.contains(&t);
+                if reusable {
+                    self.inst.tensor_mut(t).name = out_name;
+                    self.add_output(t, i);
+                    continue;
+                }
+            }
+            let name = out_name;
+            let out = self.new_tensor(
+                &name,
+                declared.unwrap_or(ScalarType::Bool),
+                shape,
+                TensorKind::Temp,
+                declared.is_some(),
+                v.span,
+            );
+            let none = HashSet::new();
+            self.compute_node(&format!("{name}_store"), span, &none, |lw| {
+                lw.store_whole(out, v, v.span)
+            });
+            if self.failed {
+                return;
+            }
+            self.add_output(out, i);
+        }
+    }
+
+    /// Makes `t` the instance's output `index`, fed by its last writer.
+    pub(super) fn add_output(&mut self, t: TensorId, index: usize) {
+        self.inst.outputs.push(t);
+        let n = self.inst.graph.add_node(Node::Output { tensor: t, index });
+        if let Some(&w) = self.last_writer.get(&t) {
+            self.inst.graph.add_edge(
+                w,
+                n,
+                Edge {
+                    tensor: t,
+                    kind: EdgeKind::Data,
+                },
+            );
+        }
+    }
+
+    /// A tensor named by `e` without computation (tensor local or call result), or a
+    /// scalar local's current version.
+    pub(super) fn plain_tensor(&mut self, e: &'h hir::Expr) -> Option<TensorId> {
+        match &e.kind {
+            HE::Call { .. } => self.hoisted.get(&(e as *const _)).map(|r| r[0]),
+            HE::Local(l) if self.k.locals[*l].is_tensor => self.tensor_locals.get(l).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// For each top-level statement, the scalar locals read by any later statement.
+pub(super) fn later_reads(body: &[hir::Stmt]) -> Vec<HashSet<usize>> {
+    let mut out = vec![HashSet::new(); body.len()];
+    let mut acc: HashSet<usize> = HashSet::new();
+    for i in (0..body.len()).rev() {
+        out[i] = acc.clone();
+        stmt_reads(&body[i], &mut acc);
+    }
+    out
+}
+
+pub(super) fn stmt_reads(s: &hir::Stmt, out: &mut HashSet<usize>) {
+    hir::visit_stmt_exprs(s, &mut |e| expr_reads(e, out));
+    for b in hir::child_blocks(s) {
+        b.iter().for_each(|st| stmt_reads(st, out));
+    }
+}
+
+pub(super) fn expr_reads(e: &hir::Expr, out: &mut HashSet<usize>) {
+    if let HE::Local(l) = &e.kind {
+        out.insert(*l);
+    }
+    hir::visit_subexprs(e, &mut |s| expr_reads(s, out));
+}
+
+/// Whether a block assigns local `l` anywhere.
+pub(super) fn block_assigns(b: &Block, l: LocalId) -> bool {
+    let mut found = false;
+    walk_stmts(b, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Assign { local, .. } = s {
+            found |= *local == l;
+        }
+    });
+    found
+}
+
+pub(super) fn block_assigns_any(blocks: &[Block], l: LocalId) -> bool {
+    blocks.iter().any(|b| block_assigns(b, l))
+}
