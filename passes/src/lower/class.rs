@@ -13,7 +13,7 @@
 use super::expr::lambda_scope;
 use super::literals::{fold_literal, folded_const, int_value, literal_source, value_class};
 use super::ops::{
-    binary_error, binary_op, compare_op, compares, lead_arg, literal_first, math_arg_hint,
+    binary_op, binary_refusal, compare_op, compares, lead_arg, literal_first, math_arg_hint,
     math_rule, unary_applies, unary_op, unified, MathRule,
 };
 use super::*;
@@ -75,7 +75,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Binary(op, a, b) => {
                 let c = self.operands_class(a, b, scope, hint)?;
-                binary_error(binary_op(*op), c).is_none().then_some(c)
+                binary_refusal(binary_op(*op), c).is_none().then_some(c)
             }
             HE::Compare(op, a, b) => {
                 let c = self.operands_class(a, b, scope, None)?;

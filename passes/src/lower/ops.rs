@@ -7,6 +7,7 @@ use super::literals::{fold_literal, is_literal, literal_source};
 use super::*;
 use kiln_lang::ast::{BinOp as AB, BoolOp, CmpOp};
 use kiln_lang::hir::{ElemRef, HUnaryOp};
+use kiln_lang::op_rules;
 use kiln_numeric::{Fx, LutSpec};
 
 impl<'h> Lowerer<'_, '_, 'h> {
@@ -444,26 +445,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
         None
     }
 
+    /// The front end's rule for unary `op` on class `c` (kiln_lang::op_rules), so a
+    /// misuse the checker could not see before instantiation gets the checker's code.
     pub(super) fn check_unary(&mut self, op: UnOp, c: Class, span: Span) -> L<()> {
-        if !unary_applies(op, c) {
-            self.err(
-                Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    format!("{op:?} is not defined on this type"),
-                )
-                .at(span),
-            );
+        if let Err(r) = op_rules::unary(rule_unary(op), rule_class(c)) {
+            self.err(r.diagnostic(span, span, span));
             return None;
         }
         Some(())
     }
 
+    /// The front end's rule for binary `op` on two operands of class `c`.
     pub(super) fn check_binary(&mut self, op: BinOp, c: Class, span: Span) -> L<()> {
-        if let Some(why) = binary_error(op, c) {
-            self.err(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("`{}` {why}", op.symbol()))
-                    .at(span),
-            );
+        if let Some(r) = binary_refusal(op, c) {
+            self.err(r.diagnostic(span, span, span));
             return None;
         }
         Some(())
@@ -521,31 +516,63 @@ pub(super) fn unified(a: Class, b: Class) -> Option<Class> {
     (a == b).then_some(a)
 }
 
-/// Whether unary `op` applies to a value of class `c`.
+/// Whether unary `op` applies to a value of class `c` (the front end's rule).
 pub(super) fn unary_applies(op: UnOp, c: Class) -> bool {
-    match op {
-        UnOp::Not => c == Class::Bool,
-        UnOp::BitNot => c == Class::Exact,
-        UnOp::Neg | UnOp::Abs => c != Class::Bool,
+    op_rules::unary(rule_unary(op), rule_class(c)).is_ok()
+}
+
+/// Why binary `op` does not apply to two values of class `c`, if it does not: the
+/// front end's rule, with its code and message.
+pub(super) fn binary_refusal(op: BinOp, c: Class) -> Option<op_rules::Refusal> {
+    let rule = rule_binary(op)?;
+    let k = rule_class(c);
+    op_rules::binary(rule, k, k).err()
+}
+
+/// The class the rule table reads for a lowering class: lowering knows bool, f32 and
+/// exact; whether an exact value is an integer the checker has already enforced.
+fn rule_class(c: Class) -> op_rules::Class {
+    match c {
+        Class::Bool => op_rules::Class::Bool,
+        Class::F32 => op_rules::Class::F32,
+        Class::Exact => op_rules::Class::Unknown,
     }
 }
 
-/// Why binary `op` does not apply to values of class `c`, if it does not.
-pub(super) fn binary_error(op: BinOp, c: Class) -> Option<&'static str> {
-    match (op, c) {
-        (_, Class::Bool) => Some("needs numbers, not bools"),
-        (
-            BinOp::FloorDiv
-            | BinOp::Mod
-            | BinOp::BitAnd
-            | BinOp::BitOr
-            | BinOp::BitXor
-            | BinOp::Shl
-            | BinOp::Shr,
-            Class::F32,
-        ) => Some("is not defined on f32"),
-        _ => None,
+fn rule_unary(op: UnOp) -> op_rules::Unary {
+    match op {
+        UnOp::Neg => op_rules::Unary::Neg,
+        UnOp::BitNot => op_rules::Unary::BitNot,
+        UnOp::Not => op_rules::Unary::Not,
+        UnOp::Abs => op_rules::Unary::Abs,
     }
+}
+
+/// The source operator of an IR operator (`None` for `min`/`max`, which are calls).
+fn rule_binary(op: BinOp) -> Option<op_rules::Binary> {
+    use op_rules::Binary::{Arith, Compare, Logic};
+    Some(match op {
+        BinOp::Add => Arith(AB::Add),
+        BinOp::Sub => Arith(AB::Sub),
+        BinOp::Mul => Arith(AB::Mul),
+        BinOp::Div => Arith(AB::Div),
+        BinOp::FloorDiv => Arith(AB::FloorDiv),
+        BinOp::Mod => Arith(AB::Mod),
+        BinOp::Shl => Arith(AB::Shl),
+        BinOp::Shr => Arith(AB::Shr),
+        BinOp::BitAnd => Arith(AB::BitAnd),
+        BinOp::BitOr => Arith(AB::BitOr),
+        BinOp::BitXor => Arith(AB::BitXor),
+        BinOp::Eq => Compare(CmpOp::Eq),
+        BinOp::Ne => Compare(CmpOp::Ne),
+        BinOp::Lt => Compare(CmpOp::Lt),
+        BinOp::Le => Compare(CmpOp::Le),
+        BinOp::Gt => Compare(CmpOp::Gt),
+        BinOp::Ge => Compare(CmpOp::Ge),
+        BinOp::And => Logic(BoolOp::And),
+        BinOp::Or => Logic(BoolOp::Or),
+        BinOp::Min | BinOp::Max => return None,
+    })
 }
 
 /// Whether comparison `op` applies to values of class `c` (bools: only `==` and `!=`).
