@@ -1,6 +1,6 @@
 //! `kiln run --autotune`: measures variants of the tail of the `cpu` pipeline (with and
 //! without fusing a network's kernels, and a few register and cache blockings) on the
-//! run's own inputs, and keeps the fastest. The model (passes/src/autoblock.rs) does not
+//! run's own inputs, and keeps the fastest. The model (passes/src/transform/autoblock.rs) does not
 //! fuse on the CPU: measured on this JIT, a fused conv + bias + relu + requantize nest
 //! runs slower than the separate nests (its epilogue's registers crowd the
 //! convolution's); autotuning measures instead of trusting it.

@@ -102,7 +102,7 @@ pub struct RunSpec {
     pub cpu_blocking: CpuBlocking,
 }
 
-/// The automatic CPU schedule (passes/src/autoblock.rs) of `kiln run`.
+/// The automatic CPU schedule (passes/src/transform/autoblock.rs) of `kiln run`.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum CpuBlocking {
     /// Register and cache blocking chosen from a model of the machine.

@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The engines compared; the first is the reference. `jit-tiled` is the JIT after random
-/// loop transformations (split, unroll-and-jam, reorder, buffer: passes/src/tile.rs),
+/// loop transformations (split, unroll-and-jam, reorder, buffer: passes/src/transform/tile.rs),
 /// library mode only.
 const ENGINES: &[&str] = &["interp", "jit", "jit-tiled"];
 

@@ -6,7 +6,7 @@
 //! - `# part: PART` — the FPGA part (default: ZCU102's);
 //! - `# options: no-auto-schedule` — without the automatic schedules.
 //!
-//! The CPU passes see the fixed machine model (passes/src/autoblock.rs
+//! The CPU passes see the fixed machine model (passes/src/transform/autoblock.rs
 //! `Machine::default_model`), so goldens do not depend on the machine. Every registered
 //! pass has a folder with at least one case, and a pass that transforms the IR must
 //! change it in at least one of its cases (a pass that silently stopped working fails

@@ -1,4 +1,4 @@
-//! The HIR: the checked program handed to lowering (passes/src/lower.rs).
+//! The HIR: the checked program handed to lowering (passes/src/lower/).
 //!
 //! What the checker guarantees about a [`Program`]:
 //! - every name is resolved: locals, parameters, loop variables, lambda parameters, size

@@ -1,6 +1,6 @@
 //! Closed intervals of exact values, and the narrowest type that holds one.
 //!
-//! Type inference (passes/src/infer_types.rs) tracks for every exact value an interval
+//! Type inference (passes/src/infer_types/) tracks for every exact value an interval
 //! `[lo, hi]` and a fractional-bit count F. The operations here are the transfer
 //! functions of that analysis: each returns an interval that contains every result of the
 //! operation applied to operands from the argument intervals.

@@ -1,43 +1,41 @@
-//! kiln-passes: the dataflow IR and every pass over it.
+//! kiln-passes: the dataflow IR and every pass over it. The folders say what each module
+//! is; every module is also re-exported at the crate root under its own name
+//! (`kiln_passes::fuse`, `kiln_passes::data`, ...), the paths other crates use.
 //!
-//! - ir.rs: the IR, documented as a spec; print.rs: its text and Graphviz forms;
-//!   verify.rs: its invariants;
-//! - data.rs: tensor data (raw arrays from `.npy`, typed constants); value.rs: scalar
-//!   values and the conversion every stage shares;
-//! - lower/: HIR → IR, instantiating kernels per shape and type (mod.rs lists its parts);
-//! - infer_types/: quantization-aware type inference (run per node during lowering; mod.rs
-//!   lists its parts);
-//! - bounds.rs: proves accesses in bounds;
-//! - estimate.rs: FPGA latency and resource estimates (`kiln report`);
-//! - autoschedule.rs: the automatic FPGA schedule when the user gives none;
-//! - autoblock.rs: the automatic CPU schedule (register and cache blocking);
-//! - fuse.rs: fusion of a network's consecutive kernels into one loop nest;
-//! - run_error.rs: the run-time error every engine reports;
-//! - tile.rs: loop transformations (split, reorder, unroll-and-jam) with legality checks;
-//! - schedule.rs: applies `schedule` items (loop directives, array partitions);
-//! - manager.rs: named passes and pipelines, timings, dumps.
+//! - ir/: the IR (mod.rs, documented as a spec), its text and Graphviz forms (print.rs),
+//!   its invariants (verify.rs), tensor data (data.rs: raw arrays from `.npy`, typed
+//!   constants), scalar values and the one conversion every stage shares (value.rs), and
+//!   the run-time error every engine reports (run_error.rs);
+//! - lower/: HIR → IR, instantiating kernels per shape and type (the first stage of every
+//!   pipeline; mod.rs lists its parts); infer_types/: quantization-aware type inference
+//!   (run per node during lowering);
+//! - analysis/: facts passes and back ends read without changing the IR: loop facts
+//!   (loop_facts.rs: coverage of stores, parallel loops) and FPGA estimates (estimate.rs:
+//!   `kiln report` and the cost model of the automatic schedule);
+//! - checks/: passes that prove or reject without transforming: bounds.rs (accesses in
+//!   bounds), banks.rs (E0514), parallel_lint.rs (W0803 for `parallel`);
+//! - transform/: passes that rewrite the IR: schedule.rs (the written `schedule` items),
+//!   tile.rs (split, reorder, unroll-and-jam, buffer, with legality checks), fuse.rs
+//!   (fusion of a network's kernels), autoschedule.rs (the automatic FPGA schedule),
+//!   autoblock.rs (the automatic CPU schedule);
+//! - manager.rs: what a pass is and the context it gets; pipelines.rs: every pass by
+//!   name and the pipelines per target (the only place where the order of passes is
+//!   written); target.rs: the CPU model and the FPGA device table.
 
-pub mod autoblock;
-pub mod autoschedule;
-pub mod banks;
-pub mod bounds;
-pub mod data;
-pub mod estimate;
-pub mod fuse;
+pub mod analysis;
+pub mod checks;
 pub mod infer_types;
 pub mod ir;
-pub mod loop_facts;
 pub mod lower;
 pub mod manager;
-pub mod parallel_lint;
 pub mod pipelines;
-pub mod print;
-pub mod run_error;
-pub mod schedule;
 pub mod target;
-pub mod tile;
-pub mod value;
-pub mod verify;
+pub mod transform;
+
+pub use analysis::{estimate, loop_facts};
+pub use checks::{banks, bounds, parallel_lint};
+pub use ir::{data, print, run_error, value, verify};
+pub use transform::{autoblock, autoschedule, fuse, schedule, tile};
 
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).

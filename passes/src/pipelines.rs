@@ -1,7 +1,7 @@
 //! Every pass by name, and the pipelines: the one place where the order of passes is
 //! written.
 //!
-//! Every pipeline starts with `lower` (HIR → IR, with type inference; lower.rs), which
+//! Every pipeline starts with `lower` (HIR → IR, with type inference; lower/), which
 //! also attaches the program's `schedule` items to the module. Then:
 //!
 //! | pipeline | for | passes |

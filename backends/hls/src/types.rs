@@ -82,7 +82,7 @@ pub fn read(t: &ScalarType, storage_expr: &str) -> String {
 }
 
 /// Converts a value-typed C++ expression of type `from` to the storage type of `to`, with
-/// kiln's conversion semantics (`passes/src/value.rs`).
+/// kiln's conversion semantics (`passes/src/ir/value.rs`).
 pub fn convert(x: &str, from: &ScalarType, to: &ScalarType) -> String {
     let st = storage(to);
     let from_f32 = *from == ScalarType::F32;

@@ -7,7 +7,7 @@
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
 //! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words;
 //! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
-//! - kiln_passes::loop_facts (passes/src/loop_facts.rs): coverage proofs (E0704 without
+//! - kiln_passes::loop_facts (passes/src/analysis/loop_facts.rs): coverage proofs (E0704 without
 //!   bookkeeping) and parallel outer loops, pure IR analyses the `parallel-lint` pass shares;
 //! - helpers.rs: Rust functions native code calls for rare wide or intricate cases;
 //! - this file: the program (compiled instances) and its runtime: buffers, calls between

@@ -248,7 +248,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         outs
     }
 
-    /// Types compute node `n` (infer_types.rs), reporting what inference finds.
+    /// Types compute node `n` (infer_types/), reporting what inference finds.
     pub(super) fn infer_node(&mut self, n: NodeId) {
         let consts = self.mb.module.consts.clone();
         let mut diags = Diagnostics::default();

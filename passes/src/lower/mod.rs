@@ -6,7 +6,7 @@
 //! nodes in program order: kernel calls become [`Node::Call`]s, everything else becomes a
 //! [`Node::Compute`] with a loop nest. High-level operators become loops: elementwise
 //! tensor arithmetic, `map` (with windows), comprehensions, `sum`/`max`/`min`, `dot`.
-//! Each compute node is typed (infer_types.rs) as soon as it is built, because the types
+//! Each compute node is typed (infer_types/) as soon as it is built, because the types
 //! of what it produces decide how later calls are instantiated.
 //!
 //! Before (HIR, as written):

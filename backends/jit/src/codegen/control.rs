@@ -36,7 +36,7 @@ impl Gen<'_, '_> {
         self.loop_or_unrolled(l, &mut |g| g.block(&l.body))
     }
 
-    /// The flag of a loop lowered from `while` or `break` (lower.rs): the body is one
+    /// The flag of a loop lowered from `while` or `break` (passes/src/lower/control.rs): the body is one
     /// `if not f:` and the loop only ever sets `f` to true, so once `f` is set every
     /// remaining iteration does nothing.
     fn stop_flag(&self, l: &Loop) -> Option<LocalId> {

@@ -33,7 +33,7 @@
 //!
 //! # Types and semantics
 //! Every expression has a [`ScalarType`] in the side table `expr_types` once type
-//! inference has run (passes/src/infer_types.rs). The value semantics are those of
+//! inference has run (passes/src/infer_types/). The value semantics are those of
 //! `kiln-numeric`:
 //! - arithmetic on exact types is exact (`Add`, `Sub`, `Mul`, `Neg`, `Shl`, `Abs`,
 //!   `Min`, `Max`); the expression's type is wide enough by construction;
@@ -57,6 +57,12 @@
 //! Run-time errors (reported by every engine, never undefined): an index out of bounds
 //! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
 //! tensor element that was never written (interpreter only; see docs/language.md).
+
+pub mod data;
+pub mod print;
+pub mod run_error;
+pub mod value;
+pub mod verify;
 
 use crate::data::ConstData;
 /// A constant scalar (`Expr::Const`); defined with the conversions in value.rs.
@@ -115,7 +121,7 @@ pub struct Module {
     pub entry: Option<InstanceId>,
     pub consts: Vec<ConstData>,
     /// The program's `schedule` items, in the order written, for the `schedule` pass of
-    /// the pipeline whose target they name (passes/src/schedule.rs). The automatic
+    /// the pipeline whose target they name (passes/src/transform/schedule.rs). The automatic
     /// schedules leave the kernels they name alone. Engines and back ends never read
     /// them: what a schedule does is in the loops and tensors once the pass has run.
     pub schedules: Vec<KernelSchedule>,

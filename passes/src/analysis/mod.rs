@@ -1,0 +1,4 @@
+//! Analyses: facts about a module that passes and back ends read, without changing it.
+
+pub mod estimate;
+pub mod loop_facts;

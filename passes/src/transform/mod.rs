@@ -1,0 +1,7 @@
+//! Passes that rewrite the IR: the written schedules and the automatic ones.
+
+pub mod autoblock;
+pub mod autoschedule;
+pub mod fuse;
+pub mod schedule;
+pub mod tile;
