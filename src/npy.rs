@@ -38,6 +38,35 @@ pub fn read(path: &Path) -> Result<RawArray, ReadError> {
     })
 }
 
+/// The element kind (`b`, `i`, `u`, `f`), size in bytes and byte order of a dtype string
+/// (`<i8`, `|b1`, `>f4`...); E0603's error for the others.
+fn element_kind(descr: &str, path: &Path) -> Result<(char, usize, bool), ReadError> {
+    let dtype = descr.to_string();
+    let unsupported = || {
+        ReadError::Dtype(format!(
+            "{}: dtype {dtype} is not supported (use bool, int8..int64, uint8..uint64, float32 or float64)",
+            path.display()
+        ))
+    };
+    let (order, rest) = match descr.chars().next() {
+        Some(c @ ('<' | '>' | '|' | '=')) => (c, &descr[1..]),
+        _ => ('|', descr),
+    };
+    let kind = rest.chars().next().ok_or_else(unsupported)?;
+    let size: usize = match rest[kind.len_utf8()..].parse() {
+        Ok(n) => n,
+        Err(_) if kind == '?' && rest.len() == 1 => 1,
+        Err(_) => return Err(unsupported()),
+    };
+    let big = order == '>' || (order == '=' && cfg!(target_endian = "big"));
+    let kind = match (kind, size) {
+        ('b' | '?', 1) => 'b',
+        ('i' | 'u', 1 | 2 | 4 | 8) | ('f', 4 | 8) => kind,
+        _ => return Err(unsupported()),
+    };
+    Ok((kind, size, big))
+}
+
 fn one_line(m: &str) -> String {
     m.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -115,29 +144,8 @@ fn read_inner(path: &Path) -> Result<RawArray, ReadError> {
             path.display()
         )));
     };
+    let (kind, size, big) = element_kind(&descr, path)?;
     let dtype = descr.clone();
-    let unsupported = || {
-        ReadError::Dtype(format!(
-            "{}: dtype {dtype} is not supported (use bool, int8..int64, uint8..uint64, float32 or float64)",
-            path.display()
-        ))
-    };
-    let (order, rest) = match descr.chars().next() {
-        Some(c @ ('<' | '>' | '|' | '=')) => (c, &descr[1..]),
-        _ => ('|', descr.as_str()),
-    };
-    let kind = rest.chars().next().ok_or_else(unsupported)?;
-    let size: usize = match rest[kind.len_utf8()..].parse() {
-        Ok(n) => n,
-        Err(_) if kind == '?' && rest.len() == 1 => 1,
-        Err(_) => return Err(unsupported()),
-    };
-    let big = order == '>' || (order == '=' && cfg!(target_endian = "big"));
-    let kind = match (kind, size) {
-        ('b' | '?', 1) => 'b',
-        ('i' | 'u', 1 | 2 | 4 | 8) | ('f', 4 | 8) => kind,
-        _ => return Err(unsupported()),
-    };
     // Sizes from the header are checked against the file before anything is allocated.
     let shape = header.shape;
     let mut count: u64 = 1;
