@@ -81,6 +81,40 @@ struct Args<'a> {
     named: Vec<(&'a Ident, &'a Expr)>,
 }
 
+impl<'a> Args<'a> {
+    /// The value of the named argument `key`.
+    fn get(&self, key: &str) -> Option<&'a Expr> {
+        self.named
+            .iter()
+            .find(|(n, _)| n.name == key)
+            .map(|(_, e)| *e)
+    }
+}
+
+/// An integer argument `key` of at least `min` (`default` when absent).
+fn int(
+    diags: &mut Diagnostics,
+    key: &str,
+    e: Option<&Expr>,
+    default: u32,
+    min: u32,
+) -> Option<u32> {
+    let Some(e) = e else { return Some(default) };
+    match &e.kind {
+        ExprKind::Int(v) if *v >= min as u128 && *v <= 1 << 20 => Some(*v as u32),
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    codes::BAD_SCHEDULE,
+                    format!("`{key}` must be an integer of at least {min}"),
+                )
+                .at(e.span),
+            );
+            None
+        }
+    }
+}
+
 fn split(args: &[Arg]) -> Args<'_> {
     let mut a = Args {
         positional: Vec::new(),
@@ -171,123 +205,12 @@ fn prim(
         name: target.clone(),
         span: a.positional[0].span,
     };
-    let int = |diags: &mut Diagnostics,
-               key: &str,
-               e: Option<&Expr>,
-               default: u32,
-               min: u32|
-     -> Option<u32> {
-        let Some(e) = e else { return Some(default) };
-        match &e.kind {
-            ExprKind::Int(v) if *v >= min as u128 && *v <= 1 << 20 => Some(*v as u32),
-            _ => {
-                diags.push(
-                    Diagnostic::error(
-                        codes::BAD_SCHEDULE,
-                        format!("`{key}` must be an integer of at least {min}"),
-                    )
-                    .at(e.span),
-                );
-                None
-            }
-        }
-    };
-    let get = |key: &str| a.named.iter().find(|(n, _)| n.name == key).map(|(_, e)| *e);
-    if name == "buffer" {
-        if !is_array(k, globals, target) {
-            return err(
-                diags,
-                named.span,
-                format!("`{target}` is not an array of `{}`", k.name),
-                "buffer a parameter, a module `param` or a local tensor the kernel reads",
-            );
-        }
-        let at = match get("at") {
-            None => None,
-            Some(e) => {
-                let ExprKind::Name(v) = &e.kind else {
-                    return err(
-                        diags,
-                        e.span,
-                        "`at` names a loop variable".into(),
-                        "e.g. `buffer(w, at=k)`",
-                    );
-                };
-                let v = Named {
-                    name: v.clone(),
-                    span: e.span,
-                };
-                if !is_loop(k, loops, &v, diags) {
-                    return None;
-                }
-                Some(v)
-            }
-        };
-        return Some(Prim::Buffer { array: named, at });
-    }
-    if name == "stream" {
-        let local = k.locals.iter().any(|l| l.name == *target && l.is_tensor);
-        if !local {
-            return err(
-                diags,
-                named.span,
-                format!("`{target}` is not a local tensor of `{}`", k.name),
-                "stream a tensor that one call of the kernel writes and the next reads",
-            );
-        }
-        let depth = int(diags, "depth", get("depth"), 0, 1)?;
-        if get("depth").is_none() {
-            return err(
-                diags,
-                span,
-                "`stream` needs a `depth`".into(),
-                "e.g. `stream(c1, depth=16)`",
-            );
-        }
-        return Some(Prim::Stream {
-            array: named,
-            depth,
-        });
-    }
-    if name == "partition" {
-        if !is_array(k, globals, target) {
-            return err(
-                diags,
-                named.span,
-                format!("`{target}` is not an array of `{}`", k.name),
-                "partition a parameter, a module `param` or a local tensor of the kernel",
-            );
-        }
-        let dim = int(diags, "dim", get("dim"), 1, 1)? as usize;
-        let kind = match get("kind").map(|e| &e.kind) {
-            None => PartitionSpec::Complete,
-            Some(ExprKind::Name(s)) if s == "cyclic" => PartitionSpec::Cyclic,
-            Some(ExprKind::Name(s)) if s == "block" => PartitionSpec::Block,
-            Some(ExprKind::Name(s)) if s == "complete" => PartitionSpec::Complete,
-            Some(_) => {
-                return err(
-                    diags,
-                    get("kind").map(|e| e.span).unwrap_or(span),
-                    "`kind` is cyclic, block or complete".into(),
-                    "e.g. `kind=cyclic`",
-                )
-            }
-        };
-        let factor = int(diags, "factor", get("factor"), 0, 1)?;
-        if kind != PartitionSpec::Complete && get("factor").is_none() {
-            return err(
-                diags,
-                span,
-                format!("a {kind:?} partition needs a `factor`").to_lowercase(),
-                "e.g. `factor=4`",
-            );
-        }
-        return Some(Prim::Partition {
-            array: named,
-            dim: dim - 1,
-            kind,
-            factor,
-        });
+    let get = |key: &str| a.get(key);
+    match name {
+        "buffer" => return buffer_prim(k, globals, loops, named, &a, diags),
+        "stream" => return stream_prim(k, named, &a, span, diags),
+        "partition" => return partition_prim(k, globals, named, &a, span, diags),
+        _ => {}
     }
     if !is_loop(k, loops, &named, diags) {
         return None;
@@ -309,6 +232,134 @@ fn prim(
         },
         "parallel" => Prim::Parallel { var: named },
         _ => Prim::Vectorize { var: named },
+    })
+}
+
+/// `buffer(x, at=v)`.
+fn buffer_prim(
+    k: &hir::Kernel,
+    globals: &[String],
+    loops: &mut [String],
+    named: Named,
+    a: &Args,
+    diags: &mut Diagnostics,
+) -> Option<Prim> {
+    let target = &named.name;
+    let get = |key: &str| a.get(key);
+    if !is_array(k, globals, target) {
+        return err(
+            diags,
+            named.span,
+            format!("`{target}` is not an array of `{}`", k.name),
+            "buffer a parameter, a module `param` or a local tensor the kernel reads",
+        );
+    }
+    let at = match get("at") {
+        None => None,
+        Some(e) => {
+            let ExprKind::Name(v) = &e.kind else {
+                return err(
+                    diags,
+                    e.span,
+                    "`at` names a loop variable".into(),
+                    "e.g. `buffer(w, at=k)`",
+                );
+            };
+            let v = Named {
+                name: v.clone(),
+                span: e.span,
+            };
+            if !is_loop(k, loops, &v, diags) {
+                return None;
+            }
+            Some(v)
+        }
+    };
+    Some(Prim::Buffer { array: named, at })
+}
+
+/// `stream(t, depth=N)`.
+fn stream_prim(
+    k: &hir::Kernel,
+    named: Named,
+    a: &Args,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Prim> {
+    let target = &named.name;
+    let get = |key: &str| a.get(key);
+    let local = k.locals.iter().any(|l| l.name == *target && l.is_tensor);
+    if !local {
+        return err(
+            diags,
+            named.span,
+            format!("`{target}` is not a local tensor of `{}`", k.name),
+            "stream a tensor that one call of the kernel writes and the next reads",
+        );
+    }
+    let depth = int(diags, "depth", get("depth"), 0, 1)?;
+    if get("depth").is_none() {
+        return err(
+            diags,
+            span,
+            "`stream` needs a `depth`".into(),
+            "e.g. `stream(c1, depth=16)`",
+        );
+    }
+    Some(Prim::Stream {
+        array: named,
+        depth,
+    })
+}
+
+/// `partition(x, dim=, kind=, factor=)`.
+fn partition_prim(
+    k: &hir::Kernel,
+    globals: &[String],
+    named: Named,
+    a: &Args,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Prim> {
+    let target = &named.name;
+    let get = |key: &str| a.get(key);
+    if !is_array(k, globals, target) {
+        return err(
+            diags,
+            named.span,
+            format!("`{target}` is not an array of `{}`", k.name),
+            "partition a parameter, a module `param` or a local tensor of the kernel",
+        );
+    }
+    let dim = int(diags, "dim", get("dim"), 1, 1)? as usize;
+    let kind = match get("kind").map(|e| &e.kind) {
+        None => PartitionSpec::Complete,
+        Some(ExprKind::Name(s)) if s == "cyclic" => PartitionSpec::Cyclic,
+        Some(ExprKind::Name(s)) if s == "block" => PartitionSpec::Block,
+        Some(ExprKind::Name(s)) if s == "complete" => PartitionSpec::Complete,
+        Some(_) => {
+            return err(
+                diags,
+                get("kind").map(|e| e.span).unwrap_or(span),
+                "`kind` is cyclic, block or complete".into(),
+                "e.g. `kind=cyclic`",
+            )
+        }
+    };
+    let factor = int(diags, "factor", get("factor"), 0, 1)?;
+    if kind != PartitionSpec::Complete && get("factor").is_none() {
+        return err(
+            diags,
+            span,
+            format!("a {kind:?} partition needs a `factor`").to_lowercase(),
+            "e.g. `factor=4`",
+        );
+    }
+    Some(Prim::Partition {
+        array: named,
+        dim: dim - 1,
+        kind,
+        factor,
     })
 }
 
