@@ -67,8 +67,19 @@ pub(crate) fn resolve_items(
                     .map(|id| (name.clone(), Symbol::Global(id)))
             }
         };
-        if let Some((name, sym)) = binding {
-            declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
+        match (binding, &item.kind) {
+            (Some((name, sym)), _) => {
+                declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
+            }
+            (
+                None,
+                ItemKind::TypeAlias { name, .. }
+                | ItemKind::Const { name, .. }
+                | ItemKind::Param { name, .. },
+            ) => {
+                modules[m].failed.insert(name.name.clone());
+            }
+            (None, _) => {}
         }
     }
 }
