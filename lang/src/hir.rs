@@ -19,6 +19,7 @@ use crate::ast::{BinOp, BoolOp, CmpOp, PrimType};
 use crate::span::Span;
 use crate::sym::SizeExpr;
 use kiln_numeric::{Overflow, Quant, ScalarType};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 pub type KernelId = usize;
@@ -575,5 +576,131 @@ pub fn visit_stmt_exprs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
         StmtKind::For { .. } | StmtKind::Break | StmtKind::Continue => {}
         StmtKind::If { cond, .. } | StmtKind::While { cond, .. } => f(cond),
         StmtKind::Return(vals) => vals.iter().for_each(f),
+    }
+}
+
+/// Which locals a kernel body reads after each of its top-level statements, for
+/// lowering's liveness (a scalar local assigned in one top-level statement is an output
+/// of that statement's node only if a later one reads it).
+///
+/// Holds, per local, the index of the last top-level statement that reads it (reads in
+/// nested blocks count for their top-level statement): memory linear in the body, where
+/// a set of live locals per statement would be quadratic.
+#[derive(Clone, Debug, Default)]
+pub struct LaterReads {
+    last: HashMap<usize, usize>,
+}
+
+/// The locals read after one top-level statement (see [`LaterReads::at`]).
+#[derive(Copy, Clone, Debug)]
+pub struct LiveAfter<'a> {
+    reads: Option<&'a LaterReads>,
+    stmt: usize,
+}
+
+impl LaterReads {
+    /// The reads of `body`, a kernel's top-level statements.
+    pub fn of(body: &[Stmt]) -> LaterReads {
+        let mut last = HashMap::new();
+        for (i, s) in body.iter().enumerate() {
+            stmt_locals_read(s, &mut |l| {
+                last.insert(l, i);
+            });
+        }
+        LaterReads { last }
+    }
+
+    /// Whether a top-level statement after statement `stmt` reads local `local`.
+    pub fn after(&self, stmt: usize, local: usize) -> bool {
+        self.last.get(&local).is_some_and(|&j| j > stmt)
+    }
+
+    /// The locals read after statement `stmt`.
+    pub fn at(&self, stmt: usize) -> LiveAfter<'_> {
+        LiveAfter {
+            reads: Some(self),
+            stmt,
+        }
+    }
+}
+
+impl LiveAfter<'_> {
+    /// No local read afterwards (for statements lowering makes up).
+    pub fn nothing() -> LiveAfter<'static> {
+        LiveAfter {
+            reads: None,
+            stmt: 0,
+        }
+    }
+
+    /// Whether local `local` is read after the statement.
+    pub fn contains(&self, local: &usize) -> bool {
+        self.reads.is_some_and(|r| r.after(self.stmt, *local))
+    }
+}
+
+/// Calls `f` with each local read (as a value) by `s` or the blocks nested in it.
+fn stmt_locals_read(s: &Stmt, f: &mut dyn FnMut(usize)) {
+    fn expr(e: &Expr, f: &mut dyn FnMut(usize)) {
+        if let ExprKind::Local(l) = e.kind {
+            f(l);
+        }
+        visit_subexprs(e, &mut |sub| expr(sub, f));
+    }
+    visit_stmt_exprs(s, &mut |e| expr(e, f));
+    for b in child_blocks(s) {
+        for st in b {
+            stmt_locals_read(st, f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sp() -> Span {
+        Span::new(crate::span::FileId(0), 0, 0)
+    }
+
+    /// `local[l] = local[r]` (`r` read), as a statement.
+    fn copy(l: usize, r: usize) -> Stmt {
+        Stmt {
+            kind: StmtKind::Assign {
+                target: Place::Local(l),
+                value: Expr {
+                    kind: ExprKind::Local(r),
+                    span: sp(),
+                },
+            },
+            span: sp(),
+        }
+    }
+
+    #[test]
+    fn later_reads() {
+        // 0: a1 = a0; 1: for: a2 = a1; 2: a3 = a0
+        let body = vec![
+            copy(1, 0),
+            Stmt {
+                kind: StmtKind::For {
+                    header: LoopHeader {
+                        var: 0,
+                        lo: SizeExpr::Const(0),
+                        hi: SizeExpr::Const(4),
+                        step: 1,
+                        span: sp(),
+                    },
+                    body: vec![copy(2, 1)],
+                },
+                span: sp(),
+            },
+            copy(3, 0),
+        ];
+        let r = LaterReads::of(&body);
+        assert!(r.after(0, 0) && r.after(1, 0) && !r.after(2, 0));
+        assert!(r.at(0).contains(&1) && !r.at(1).contains(&1));
+        assert!(!r.at(0).contains(&2) && !r.at(0).contains(&3));
+        assert!(!LiveAfter::nothing().contains(&0));
     }
 }

@@ -265,6 +265,7 @@ impl Frontend<'_> {
             ast,
             scope: HashMap::new(),
             kernels: Vec::new(),
+            failed: HashSet::new(),
         });
         self.by_name.insert(key.clone(), idx);
         stack.push(key);

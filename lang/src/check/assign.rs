@@ -204,6 +204,9 @@ impl Checker<'_, '_> {
             return None;
         };
         let Some(&id) = self.locals.get(n) else {
+            if self.poisoned.contains(n) {
+                return None;
+            }
             let what = if self.lookup_value_name(n).is_some() {
                 "parameters are read-only"
             } else {

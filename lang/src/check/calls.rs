@@ -2,7 +2,7 @@
 //! (`k`, `module.k`, `k[T]`), conversions, and kernel calls: matching arguments to
 //! parameters, binding sizes, result shapes.
 
-use super::shapes::CallBinding;
+use super::shapes::{too_large, CallBinding};
 use super::{mk, Checked, Checker, Class, Info, BUILTINS};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
@@ -507,6 +507,23 @@ impl Checker<'_, '_> {
                 .at(span)
                 .with_secondary(callee.span, "its result shape is declared here")
                 .help("dimensions must be positive: check the argument shapes"),
+            );
+            return None;
+        }
+        for (r, shape) in callee.results.iter().zip(&shapes) {
+            let elem = match &r.elem {
+                ElemRef::Known(t) => Some(t),
+                _ => None,
+            };
+            let Some(d) = shape.as_ref().and_then(|s| too_large(s, elem, span)) else {
+                continue;
+            };
+            self.err(
+                d.with_secondary(callee.span, "its result shape is declared here")
+                    .note(format!(
+                        "in the result of `{}` for these arguments",
+                        callee.name
+                    )),
             );
             return None;
         }

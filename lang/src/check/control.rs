@@ -277,6 +277,15 @@ impl Checker<'_, '_> {
                     );
                     return None;
                 }
+                // Its magnitude would not be a 64-bit integer.
+                Some(i64::MIN) => {
+                    self.err(
+                        Diagnostic::error(codes::BAD_LOOP, "the step of `range` is too large")
+                            .at(*step_span)
+                            .label(format!("steps are at most {} either way", i64::MAX)),
+                    );
+                    return None;
+                }
                 Some(s) => (lo.clone(), hi.clone(), s),
             },
             _ => {

@@ -2,7 +2,7 @@
 //! generator), generators, `map` with its lambda, and comprehensions. Their elements are
 //! checked "elementwise": no kernel calls or new tensors inside.
 
-use super::shapes::{simplify, strided_length};
+use super::shapes::{simplify, strided_length, too_large};
 use super::{mk, Checked, Checker, Class, Info};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Code, Diagnostic};
@@ -209,6 +209,10 @@ impl Checker<'_, '_> {
                 Dim::Size(simplify(&strided_length(diff, step)))
             })
             .collect();
+        if let Some(d) = too_large(&shape, None, span) {
+            self.err(d);
+            return None;
+        }
         let e = HE::Comprehension {
             loops: headers,
             elem: Box::new(he),

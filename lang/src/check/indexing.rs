@@ -101,13 +101,14 @@ impl Checker<'_, '_> {
         let Some(e) = e else { return Ok(None) };
         match size_expr(&self.env(), e) {
             Ok(s) => Ok(Some(s)),
-            Err(_) => {
+            Err(d) => {
                 self.err(
                     Diagnostic::error(
                         codes::BAD_SLICE,
                         "slice bounds must be affine in sizes and loop variables",
                     )
-                    .at(e.span),
+                    .at(e.span)
+                    .label(d.message),
                 );
                 Err(())
             }
@@ -158,11 +159,13 @@ impl Checker<'_, '_> {
         let hi_e = hi_s.clone().unwrap_or_else(|| dim.clone());
         let len = strided_length(SizeExpr::bin(SizeOp::Sub, hi_e, lo_e), step_v);
         let norm = len.normalize();
-        if norm
-            .terms
-            .keys()
-            .any(|m| m.iter().any(|a| matches!(a, Atom::LoopVar(_))))
-        {
+        if norm.terms.keys().any(|m| {
+            m.iter().any(|a| match a {
+                Atom::LoopVar(_) => true,
+                Atom::AsWritten(e) => e.mentions_loop_var(),
+                _ => false,
+            })
+        }) {
             self.err(
                 Diagnostic::error(
                     codes::BAD_SLICE,

@@ -215,6 +215,9 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
     fn symbol(&self, name: &str) -> Option<Symbol> {
         self.c.ctx.lookup(name).cloned()
     }
+    fn item_failed(&self, name: &str) -> bool {
+        self.c.ctx.item_failed(name)
+    }
     fn size_symbol(&self, name: &str) -> Option<SizeExpr> {
         if let Some((_, v)) = self.c.loop_scope.iter().rev().find(|(n, _)| n == name) {
             return Some(SizeExpr::LoopVar(*v));

@@ -160,6 +160,7 @@ impl Checker<'_, '_> {
                 );
                 None
             }
+            None if self.ctx.item_failed(n) => None,
             None => {
                 self.unknown_name(n, span);
                 None

@@ -4,8 +4,10 @@
 use super::{Checker, Info};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, Dim};
+use crate::resolve::tensor_too_large;
 use crate::span::Span;
-use crate::sym::{SizeExpr, SizeOp};
+use crate::sym::{EvalError, SizeExpr, SizeOp};
+use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 
 impl Checker<'_, '_> {
@@ -189,6 +191,34 @@ impl Checker<'_, '_> {
             _ => true,
         }
     }
+}
+
+/// E0408 when a tensor of shape `dims` with elements of type `elem` (when known) cannot
+/// fit in memory, as far as its constant dimensions tell (others count as 1), or has a
+/// dimension beyond 64 bits. The diagnostic is at `span`.
+pub(super) fn too_large(dims: &[Dim], elem: Option<&ScalarType>, span: Span) -> Option<Diagnostic> {
+    let mut known = Vec::new();
+    let mut symbolic = false;
+    for d in dims {
+        match d {
+            Dim::Size(s) => match s.const_eval() {
+                Ok(v) => known.push(v.max(1) as usize),
+                Err(EvalError::Overflow) => {
+                    return Some(
+                        Diagnostic::error(
+                            codes::BAD_DIM,
+                            format!("a dimension of this tensor would be beyond {}", i64::MAX),
+                        )
+                        .at(span)
+                        .help("dimensions are 64-bit signed integers: use smaller sizes"),
+                    )
+                }
+                Err(_) => symbolic = true,
+            },
+            Dim::Rest(_) => symbolic = true,
+        }
+    }
+    tensor_too_large(&known, symbolic, elem, span)
 }
 
 /// What a call binds of its callee's signature, as the caller's expressions: size

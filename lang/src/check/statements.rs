@@ -244,7 +244,11 @@ impl Checker<'_, '_> {
         if !self.check_new_local_name(&name.name, name.span) {
             return None;
         }
-        let tref = self.local_type(ty)?;
+        let Some(tref) = self.local_type(ty) else {
+            // Later uses of the name would only repeat the error.
+            self.poisoned.insert(name.name.clone());
+            return None;
+        };
         let class = Class::of_elem(&tref.elem);
         if tref.shape.is_some() {
             if tref.elem == ElemRef::Inferred {

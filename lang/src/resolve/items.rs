@@ -8,6 +8,7 @@ use crate::ast::{self, ExprKind as AE, ItemKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{self, DataSource, Literal};
 use crate::span::Span;
+use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -67,8 +68,19 @@ pub(crate) fn resolve_items(
                     .map(|id| (name.clone(), Symbol::Global(id)))
             }
         };
-        if let Some((name, sym)) = binding {
-            declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
+        match (binding, &item.kind) {
+            (Some((name, sym)), _) => {
+                declare(&mut modules[m].scope, diags, &name.name, sym, name.span);
+            }
+            (
+                None,
+                ItemKind::TypeAlias { name, .. }
+                | ItemKind::Const { name, .. }
+                | ItemKind::Param { name, .. },
+            ) => {
+                modules[m].failed.insert(name.name.clone());
+            }
+            (None, _) => {}
         }
     }
 }
@@ -174,6 +186,21 @@ fn global(
     let env = ModuleEnv { modules, m };
     let (elem, shape) = concrete_type(&env, ty, diags)?;
     let init = data_source(init, modules[m].dir.as_deref(), diags)?;
+    if let (Some(dims), DataSource::Literal(_, lit_span)) = (&shape, &init) {
+        let shape = dims
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        diags.push(scalar_for_tensor(
+            &name.name,
+            &shape,
+            Some(&elem),
+            *lit_span,
+            ty.span,
+        ));
+        return None;
+    }
     let id = program.globals.len();
     program.globals.push(hir::Global {
         name: name.name.clone(),
@@ -183,6 +210,38 @@ fn global(
         span: name.span,
     });
     Some(id)
+}
+
+/// E0602 for the literal at `lit_span` given as the value of `name`, a tensor of shape
+/// `shape` (as written, without brackets) declared at `ty_span`: a module `param` with
+/// element type `elem` when there is one, else a kernel parameter's default. Constant
+/// data is loaded whole, never repeated from one number.
+pub(super) fn scalar_for_tensor(
+    name: &str,
+    shape: &str,
+    elem: Option<&ScalarType>,
+    lit_span: Span,
+    ty_span: Span,
+) -> Diagnostic {
+    let (what, alternatives) = match elem {
+        Some(elem) => (
+            "value",
+            format!("load its values from a file, `param {name}: {elem}[{shape}] = load(\"{name}.npy\")`; a scalar constant is `param {name}: {elem} = ...`; a tensor filled with one value is a local tensor of a kernel, `{name}: {elem}[{shape}] = ...`"),
+        ),
+        None => (
+            "default",
+            format!("give a default from a file, `= load(\"{name}.npy\")`, or none and pass the data with `--input {name}=FILE.npy`"),
+        ),
+    };
+    Diagnostic::error(
+        codes::DATA_SHAPE,
+        format!("`{name}` is a tensor of shape [{shape}] but its {what} is one number"),
+    )
+    .at(lit_span)
+    .label("a scalar")
+    .with_secondary(ty_span, format!("declared with shape [{shape}]"))
+    .note("a literal initializes scalars only: kiln does not repeat it into every element")
+    .help(alternatives)
 }
 
 /// `load("...")` or a literal, for params and defaults.

@@ -15,15 +15,15 @@ use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
 use crate::hir::{self, Named};
 use crate::span::Span;
-use crate::sym::{SizeExpr, SizeOp};
+use crate::sym::{EvalError, SizeExpr, SizeOp};
 use kiln_numeric::ScalarType;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 pub(crate) use items::{declare, resolve_items};
 pub(crate) use signature::{placeholder_kernel, resolve_signature};
 pub use types::build_prim;
-pub(crate) use types::{elem_type, param_type, SigScope};
+pub(crate) use types::{elem_type, param_type, tensor_too_large, SigScope};
 
 /// What a module-level name stands for.
 #[derive(Clone, Debug)]
@@ -46,6 +46,9 @@ pub(crate) struct ModuleInfo {
     pub scope: HashMap<String, (Symbol, Span)>,
     /// Kernel items of this module with their ids.
     pub kernels: Vec<(usize, hir::KernelId)>,
+    /// Names of `type`, `const` and `param` items whose definitions have errors: uses
+    /// of them stay silent (an "unknown name" there would only repeat the error).
+    pub failed: HashSet<String>,
 }
 
 /// Everything a body check needs from outside the kernel.
@@ -62,6 +65,11 @@ impl Ctx<'_> {
     /// What `name` stands for in the module.
     pub fn lookup(&self, name: &str) -> Option<&Symbol> {
         self.modules[self.module].scope.get(name).map(|(s, _)| s)
+    }
+
+    /// Whether `name` is an item of the module whose definition has errors.
+    pub fn item_failed(&self, name: &str) -> bool {
+        self.modules[self.module].failed.contains(name)
     }
 
     /// The names of the module scope (for suggestions).
@@ -85,6 +93,11 @@ pub(crate) trait SymbolEnv {
     fn is_value(&self, _name: &str) -> bool {
         false
     }
+
+    /// Whether `name` is a module item whose definition has errors (uses stay silent).
+    fn item_failed(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 struct ModuleEnv<'a> {
@@ -95,6 +108,9 @@ struct ModuleEnv<'a> {
 impl SymbolEnv for ModuleEnv<'_> {
     fn symbol(&self, name: &str) -> Option<Symbol> {
         self.modules[self.m].scope.get(name).map(|(s, _)| s.clone())
+    }
+    fn item_failed(&self, name: &str) -> bool {
+        self.modules[self.m].failed.contains(name)
     }
 }
 
@@ -119,9 +135,15 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
             .label("sizes, loop bounds and type widths are built from integers, size variables, `const` parameters and `+ - * // %`")
     };
     match &e.kind {
-        AE::Int(v) => i64::try_from(*v)
-            .map(SizeExpr::Const)
-            .map_err(|_| Diagnostic::error(codes::NOT_CONSTANT, "size too large").at(e.span)),
+        AE::Int(v) => i64::try_from(*v).map(SizeExpr::Const).map_err(|_| {
+            Diagnostic::error(
+                codes::NOT_CONSTANT,
+                format!("`{v}` is too large for a size"),
+            )
+            .at(e.span)
+            .label(format!("the largest size is {}", i64::MAX))
+            .help("sizes, loop bounds and type arguments are 64-bit signed integers")
+        }),
         AE::Name(n) => {
             if let Some(s) = env.size_symbol(n) {
                 return Ok(s);
@@ -143,11 +165,10 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
                 ),
             }
         }
-        AE::Unary(ast::UnaryOp::Neg, inner) => Ok(SizeExpr::bin(
-            SizeOp::Sub,
-            SizeExpr::Const(0),
-            size_expr(env, inner)?,
-        )),
+        AE::Unary(ast::UnaryOp::Neg, inner) => constant_fits(
+            SizeExpr::bin(SizeOp::Sub, SizeExpr::Const(0), size_expr(env, inner)?),
+            e.span,
+        ),
         AE::Unary(ast::UnaryOp::Plus, inner) => size_expr(env, inner),
         AE::Binary(op, a, b) => {
             let op = match op {
@@ -158,9 +179,34 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
                 ast::BinOp::Mod => SizeOp::Mod,
                 _ => return Err(not_size()),
             };
-            Ok(SizeExpr::bin(op, size_expr(env, a)?, size_expr(env, b)?))
+            constant_fits(
+                SizeExpr::bin(op, size_expr(env, a)?, size_expr(env, b)?),
+                e.span,
+            )
         }
         _ => Err(not_size()),
+    }
+}
+
+/// `s` (written at `span`), unless it is a constant whose value overflows 64-bit
+/// integers or divides by zero: those are errors where they are written, not at
+/// instantiation.
+fn constant_fits(s: SizeExpr, span: Span) -> Result<SizeExpr, Diagnostic> {
+    match s.const_eval() {
+        Err(EvalError::Overflow) => Err(Diagnostic::error(
+            codes::NOT_CONSTANT,
+            "this compile-time integer overflows",
+        )
+        .at(span)
+        .label(format!("beyond {}, the largest size", i64::MAX))
+        .help("sizes, loop bounds and type arguments are 64-bit signed integers")),
+        Err(EvalError::DivByZero) => Err(Diagnostic::error(
+            codes::NOT_CONSTANT,
+            "this compile-time integer divides by zero",
+        )
+        .at(span)
+        .label("division by zero")),
+        _ => Ok(s),
     }
 }
 
@@ -180,6 +226,9 @@ impl SymbolEnv for SigEnv<'_> {
     }
     fn symbol(&self, name: &str) -> Option<Symbol> {
         self.module.symbol(name)
+    }
+    fn item_failed(&self, name: &str) -> bool {
+        self.module.item_failed(name)
     }
     fn size_symbol(&self, name: &str) -> Option<SizeExpr> {
         if let Some(i) = self.size_vars.iter().position(|v| v.name == name) {

@@ -1,12 +1,15 @@
 //! Kernel signatures: type variables, parameters (`const` and value, with defaults) and
 //! results, resolved in the kernel's module scope.
 
-use super::items::data_source;
+use super::items::{data_source, scalar_for_tensor};
 use super::types::{param_type, SigScope};
 use super::{size_expr, ModuleEnv, ModuleInfo, SigEnv};
 use crate::ast;
 use crate::diag::{codes, Diagnostic, Diagnostics};
-use crate::hir::{self, ElemRef, KParam, KParamKind, Named, ParamDefault, TypeRef};
+use crate::hir::{
+    self, DataSource, Dim, ElemRef, KParam, KParamKind, Named, ParamDefault, TypeRef,
+};
+use crate::sym::SizeDisplay;
 
 /// A kernel of `module` with `k`'s name and spans and nothing else yet.
 pub(crate) fn placeholder_kernel(k: &ast::Kernel, module: &str) -> hir::Kernel {
@@ -148,8 +151,20 @@ fn resolve_param(
                 }
             }
         }
-        KParamKind::Value(_) => {
-            data_source(d, modules[m].dir.as_deref(), diags).map(ParamDefault::Data)
+        KParamKind::Value(t) => {
+            let src = data_source(d, modules[m].dir.as_deref(), diags)?;
+            if let (Some(dims), DataSource::Literal(_, lit_span)) = (&t.shape, &src) {
+                let shape = show_dims(dims, out, const_params);
+                diags.push(scalar_for_tensor(
+                    &p.name.name,
+                    &shape,
+                    None,
+                    *lit_span,
+                    t.span,
+                ));
+                return None;
+            }
+            Some(ParamDefault::Data(src))
         }
     });
     KParam {
@@ -158,4 +173,27 @@ fn resolve_param(
         kind,
         default,
     }
+}
+
+/// The dimensions of a shape in kernel `k`'s signature, as written (`N, 3, *S`).
+fn show_dims(dims: &[Dim], k: &hir::Kernel, const_params: &[(String, usize)]) -> String {
+    let names: Vec<String> = k.size_vars.iter().map(|v| v.name.clone()).collect();
+    let const_name = |i: usize| {
+        const_params
+            .iter()
+            .find(|(_, pi)| *pi == i)
+            .map_or_else(|| "?".to_string(), |(n, _)| n.clone())
+    };
+    dims.iter()
+        .map(|d| match d {
+            Dim::Size(s) => SizeDisplay {
+                expr: s,
+                size_var_names: &names,
+                const_param_names: &const_name,
+            }
+            .to_string(),
+            Dim::Rest(v) => format!("*{}", k.shape_vars.get(*v).map_or("?", |n| &n.name)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

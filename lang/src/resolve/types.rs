@@ -7,7 +7,7 @@ use crate::ast::{self, ElemTypeKind, ExprKind as AE, PrimType, TypeExprKind};
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::hir::{Dim, ElemRef, Named, TypeArg, TypeRef};
 use crate::span::Span;
-use crate::sym::SizeExpr;
+use crate::sym::{element_bytes, tensor_bytes, SizeExpr, MAX_TENSOR_BYTES};
 use kiln_numeric::{FixedType, IntType, Overflow, Quant, ScalarType, MAX_DECLARED_WIDTH};
 
 /// A module-level type: element type and constant shape.
@@ -76,9 +76,42 @@ pub(super) fn concrete_type(
                 }
             }
         }
+        if let Some(d) = tensor_too_large(&out, false, Some(&elem), ty.span) {
+            diags.push(d);
+            return None;
+        }
         shape = Some(out);
     }
     Some((elem, shape))
+}
+
+/// E0408 when a tensor whose constant dimensions are `dims` (`symbolic`: it has others
+/// too, which count as 1) and whose elements are of type `elem` (`None`: not known yet,
+/// a byte at least) would not fit in memory: its element count or byte count beyond
+/// [`MAX_TENSOR_BYTES`] (the sizes every engine computes with checked arithmetic).
+pub(crate) fn tensor_too_large(
+    dims: &[usize],
+    symbolic: bool,
+    elem: Option<&ScalarType>,
+    span: Span,
+) -> Option<Diagnostic> {
+    let elem_bytes = elem.map_or(1, element_bytes);
+    let too_large = tensor_bytes(dims.iter().map(|&d| d as u64), elem_bytes).err()?;
+    let at_least = if symbolic { "at least " } else { "" };
+    Some(
+        Diagnostic::error(
+            codes::BAD_DIM,
+            format!(
+                "this tensor would {}: more than memory can address",
+                too_large.describe(elem_bytes, at_least)
+            ),
+        )
+        .at(span)
+        .label("this shape")
+        .help(format!(
+            "one tensor takes at most {MAX_TENSOR_BYTES} bytes (2^63 - 1): use smaller dimensions"
+        )),
+    )
 }
 
 /// The shape of a tensor type alias named by `e`, if it names one.
@@ -127,6 +160,7 @@ pub(crate) fn elem_type(
                     );
                     None
                 }
+                None if env.item_failed(&id.name) => None,
                 None => {
                     let mut d = Diagnostic::error(
                         codes::UNKNOWN_NAME,
@@ -405,6 +439,22 @@ pub(crate) fn param_type(
                 ast::DimExpr::Size(e) => size_dim(scope, e, diags)?,
             };
             out.push(dim);
+        }
+        let known: Vec<usize> = out
+            .iter()
+            .filter_map(|d| match d {
+                Dim::Size(s) => s.as_const().map(|v| v.max(1) as usize),
+                Dim::Rest(_) => None,
+            })
+            .collect();
+        let elem_type = match &elem {
+            ElemRef::Known(t) => Some(t),
+            _ => None,
+        };
+        let symbolic = known.len() < out.len();
+        if let Some(d) = tensor_too_large(&known, symbolic, elem_type, ty.span) {
+            diags.push(d);
+            return None;
         }
         shape = Some(out);
     }
