@@ -84,11 +84,13 @@ fn available_bytes() -> Option<u64> {
 }
 
 fn too_much(need: Option<u64>, available: u64, engine: Engine) -> Diagnostic {
-    let need = need.map_or("more than 2^64 bytes".to_string(), human);
+    let need = need.map_or("more than 2^64 bytes".to_string(), |n| {
+        format!("about {}", human(n))
+    });
     let d = Diagnostic::error(
         codes::OUT_OF_MEMORY,
         format!(
-            "this run needs about {need} for its tensors, but only {} is available",
+            "this run needs {need} for its tensors, but only {} is available",
             human(available)
         ),
     );

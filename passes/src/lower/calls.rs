@@ -6,7 +6,6 @@
 use super::*;
 use kiln_lang::build_prim;
 use kiln_lang::hir::{CallArg, DataSource, ElemRef, ExprKind as HE};
-use std::collections::HashSet;
 
 impl<'h> Lowerer<'_, '_, 'h> {
     /// Lowers calls inside `e` (depth first) into call nodes.
@@ -321,7 +320,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             false,
             e.span,
         );
-        let none = HashSet::new();
+        let none = hir::LiveAfter::nothing();
         self.compute_node(&format!("{what}_arg"), e.span, &none, |lw| {
             lw.store_whole(t, e, e.span)
         });
@@ -341,7 +340,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     ) -> L<TensorId> {
         let shape = self.inst.tensor(t).shape.clone();
         let out = self.new_tensor(what, to, shape.clone(), TensorKind::Temp, true, span);
-        let none = HashSet::new();
+        let none = hir::LiveAfter::nothing();
         self.compute_node(&format!("{what}_convert"), span, &none, |lw| {
             lw.loop_nest(&shape, span, &mut |lw, idx| {
                 let v = lw.load(t, idx.to_vec(), span);

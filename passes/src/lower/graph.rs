@@ -7,7 +7,6 @@
 use super::*;
 use crate::infer_types::infer_compute;
 use kiln_lang::hir::{ExprKind as HE, Place, StmtKind as HS};
-use std::collections::HashSet;
 
 impl<'h> Lowerer<'_, '_, 'h> {
     pub(super) fn new_tensor(
@@ -83,7 +82,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         n
     }
 
-    pub(super) fn top_stmt(&mut self, s: &'h hir::Stmt, live_out: &HashSet<usize>) {
+    pub(super) fn top_stmt(&mut self, s: &'h hir::Stmt, live_out: &hir::LiveAfter) {
         match &s.kind {
             HS::Decl { local, init } => {
                 let l = &self.k.locals[*local];
@@ -169,7 +168,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         &mut self,
         name: &str,
         span: Span,
-        live_out: &HashSet<usize>,
+        live_out: &hir::LiveAfter,
         body: impl FnOnce(&mut Self) -> L<()>,
     ) {
         self.node = Some(NodeCtx {
@@ -207,7 +206,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     pub(super) fn version_stores(
         &mut self,
         ctx: &mut NodeCtx,
-        live_out: &HashSet<usize>,
+        live_out: &hir::LiveAfter,
     ) -> Vec<(usize, TensorId)> {
         let mut assigned: Vec<(usize, LocalId)> =
             ctx.locals.iter().map(|(h, l)| (*h, *l)).collect();
@@ -268,7 +267,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         l: usize,
         value: &'h hir::Expr,
         span: Span,
-        live_out: &HashSet<usize>,
+        live_out: &hir::LiveAfter,
     ) {
         let declared = self.k.locals[l].declared.is_some();
         if !declared {
@@ -386,7 +385,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 declared.is_some(),
                 v.span,
             );
-            let none = HashSet::new();
+            let none = hir::LiveAfter::nothing();
             self.compute_node(&format!("{name}_store"), span, &none, |lw| {
                 lw.store_whole(out, v, v.span)
             });
@@ -422,31 +421,6 @@ impl<'h> Lowerer<'_, '_, 'h> {
             _ => None,
         }
     }
-}
-
-/// For each top-level statement, the scalar locals read by any later statement.
-pub(super) fn later_reads(body: &[hir::Stmt]) -> Vec<HashSet<usize>> {
-    let mut out = vec![HashSet::new(); body.len()];
-    let mut acc: HashSet<usize> = HashSet::new();
-    for i in (0..body.len()).rev() {
-        out[i] = acc.clone();
-        stmt_reads(&body[i], &mut acc);
-    }
-    out
-}
-
-pub(super) fn stmt_reads(s: &hir::Stmt, out: &mut HashSet<usize>) {
-    hir::visit_stmt_exprs(s, &mut |e| expr_reads(e, out));
-    for b in hir::child_blocks(s) {
-        b.iter().for_each(|st| stmt_reads(st, out));
-    }
-}
-
-pub(super) fn expr_reads(e: &hir::Expr, out: &mut HashSet<usize>) {
-    if let HE::Local(l) = &e.kind {
-        out.insert(*l);
-    }
-    hir::visit_subexprs(e, &mut |s| expr_reads(s, out));
 }
 
 /// Whether a block assigns local `l` anywhere.

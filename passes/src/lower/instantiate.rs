@@ -3,7 +3,6 @@
 //! progress for diagnostics. Binding checks each argument against its parameter's declared
 //! shape and type. How a kernel's body becomes a graph is graph.rs's business.
 
-use super::graph::later_reads;
 use super::*;
 use kiln_lang::hir::{Dim, ElemRef};
 use kiln_lang::sym::SizeExpr;
@@ -308,9 +307,9 @@ impl Lowerer<'_, '_, '_> {
             self.params.push(slot);
         }
         // Body.
-        let reads_later = later_reads(&k.body);
+        let reads_later = hir::LaterReads::of(&k.body);
         for (i, s) in k.body.iter().enumerate() {
-            self.top_stmt(s, &reads_later[i]);
+            self.top_stmt(s, &reads_later.at(i));
             if self.failed {
                 return None;
             }
