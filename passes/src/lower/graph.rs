@@ -18,6 +18,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         declared: bool,
         span: Span,
     ) -> TensorId {
+        self.check_tensor_size(name, &elem, &shape, span);
         self.inst.add_tensor(Tensor {
             name: name.to_string(),
             elem,
@@ -35,6 +36,28 @@ impl<'h> Lowerer<'_, '_, 'h> {
             bound_to: Vec::new(),
             span,
         })
+    }
+
+    /// E0408 for a tensor whose size, known only now that the kernel is instantiated,
+    /// does not fit in memory (the checker refuses the sizes it can see; kiln_lang::sym
+    /// does the arithmetic for both).
+    fn check_tensor_size(&mut self, name: &str, elem: &ScalarType, shape: &[usize], span: Span) {
+        let dims = shape.iter().map(|&d| d as u64);
+        if kiln_lang::sym::tensor_bytes(dims, kiln_lang::sym::element_bytes(elem)).is_err() {
+            let shape: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_DIM,
+                    format!(
+                        "`{name}` would be a {elem}[{}]: more bytes than any machine can address",
+                        shape.join(", ")
+                    ),
+                )
+                .at(span)
+                .label("too large once instantiated")
+                .help("sizes bound at instantiation must keep every tensor under 2^63 bytes"),
+            );
+        }
     }
 
     /// Adds an edge `from -> to` carrying `tensor`, unless there is one already.
