@@ -63,10 +63,11 @@ impl Ctx {
         self.range_under(a, &self.guards)
     }
 
-    /// The range of `a` knowing `guards`.
+    /// The range of `a` knowing `guards`, computed in 128 bits and saturated to `i64`
+    /// (an index whose range leaves `i64` is never proven in bounds).
     fn range_under(&self, a: &Affine, guards: &[Guard]) -> (i64, i64) {
-        let mut lo = a.constant;
-        let mut hi = a.constant;
+        let mut lo = i128::from(a.constant);
+        let mut hi = i128::from(a.constant);
         for &(v, c) in &a.terms {
             let (vmin, vmax) = self
                 .ranges
@@ -74,6 +75,7 @@ impl Ctx {
                 .rev()
                 .find(|r| r.0 == v)
                 .map_or((0, 0), |r| (r.1, r.2));
+            let (c, vmin, vmax) = (i128::from(c), i128::from(vmin), i128::from(vmax));
             if c >= 0 {
                 lo += c * vmin;
                 hi += c * vmax;
@@ -82,12 +84,14 @@ impl Ctx {
                 hi += c * vmin;
             }
         }
+        let saturate = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        let (mut lo, mut hi) = (saturate(lo), saturate(hi));
         // Guards: g >= 0 with a == g + k gives a >= k; with a == k - g gives a <= k.
         for g in guards {
-            if let Some(k) = a.add_scaled(g, -1).as_constant() {
+            if let Some(k) = a.checked_add_scaled(g, -1).and_then(|d| d.as_constant()) {
                 lo = lo.max(k);
             }
-            if let Some(k) = a.add_scaled(g, 1).as_constant() {
+            if let Some(k) = a.checked_add_scaled(g, 1).and_then(|d| d.as_constant()) {
                 hi = hi.min(k);
             }
         }
@@ -101,16 +105,21 @@ impl Ctx {
                     let (lo_min, lo_max) = self.range_of(&l.lo);
                     let (hi_min, hi_max) = self.range_of(&l.hi);
                     let constant = l.lo.as_constant().is_some() && l.hi.as_constant().is_some();
+                    // In 128 bits: loop bounds may sit near the ends of `i64`.
                     let (vmin, vmax) = if l.step > 0 {
+                        let (lo, hi, step) = (lo_min as i128, hi_max as i128, l.step as i128);
                         let last = if constant {
-                            let n = (hi_max - lo_min + l.step - 1).div_euclid(l.step);
-                            lo_min + l.step * (n - 1).max(0)
+                            let n = (hi - lo + step - 1).div_euclid(step);
+                            lo + step * (n - 1).max(0)
                         } else {
-                            hi_max - 1
+                            hi - 1
                         };
-                        (lo_min, last)
+                        (
+                            lo_min,
+                            last.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                        )
                     } else {
-                        (hi_min + 1, lo_max)
+                        (hi_min.saturating_add(1), lo_max)
                     };
                     if vmin > vmax {
                         // The loop never runs.

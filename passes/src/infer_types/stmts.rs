@@ -319,7 +319,7 @@ impl State<'_> {
         if span <= 0 {
             return 0;
         }
-        let step = l.step.unsigned_abs() as i64;
-        ((span + step - 1) / step) as u64
+        let (span, step) = (span as u128, u128::from(l.step.unsigned_abs()));
+        u64::try_from(span.div_ceil(step)).unwrap_or(u64::MAX)
     }
 }

@@ -374,6 +374,31 @@ impl Affine {
         Affine::default().add_scaled(self, k)
     }
 
+    /// [`Affine::add_scaled`], or `None` when a coefficient or the constant leaves the
+    /// range of `i64` (lowering then treats the index as data-dependent, where type
+    /// inference enforces the range of `int<64>`).
+    pub fn checked_add_scaled(&self, other: &Affine, k: i64) -> Option<Affine> {
+        let mut terms = self.terms.clone();
+        for &(v, c) in &other.terms {
+            let ck = c.checked_mul(k)?;
+            match terms.iter_mut().find(|(w, _)| *w == v) {
+                Some(t) => t.1 = t.1.checked_add(ck)?,
+                None => terms.push((v, ck)),
+            }
+        }
+        terms.retain(|(_, c)| *c != 0);
+        terms.sort();
+        Some(Affine {
+            terms,
+            constant: self.constant.checked_add(other.constant.checked_mul(k)?)?,
+        })
+    }
+
+    /// [`Affine::scale`], or `None` on overflow.
+    pub fn checked_scale(&self, k: i64) -> Option<Affine> {
+        Affine::default().checked_add_scaled(self, k)
+    }
+
     pub fn eval(&self, value_of: impl Fn(LoopVarId) -> i64) -> i64 {
         self.constant
             + self

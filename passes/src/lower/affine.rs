@@ -31,8 +31,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     self.affine_size(b, scope, span)?,
                 );
                 match op {
-                    SizeOp::Add => Some(x.add_scaled(&y, 1)),
-                    SizeOp::Sub => Some(x.add_scaled(&y, -1)),
+                    SizeOp::Add => x
+                        .checked_add_scaled(&y, 1)
+                        .or_else(|| self.not_affine(span)),
+                    SizeOp::Sub => x
+                        .checked_add_scaled(&y, -1)
+                        .or_else(|| self.not_affine(span)),
                     SizeOp::Mul => affine_mul(&x, &y).or_else(|| self.not_affine(span)),
                     SizeOp::FloorDiv | SizeOp::Mod => {
                         affine_floor_div(&x, &y, *op == SizeOp::FloorDiv)
@@ -97,15 +101,16 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 Some(a) => Some(a.clone()),
                 None => self.not_affine(e.span),
             },
-            HE::Unary(HUnaryOp::Neg, a) => Some(self.affine_expr(a, scope)?.scale(-1)),
-            HE::Binary(AB::Add, a, b) => Some(
-                self.affine_expr(a, scope)?
-                    .add_scaled(&self.affine_expr(b, scope)?, 1),
-            ),
-            HE::Binary(AB::Sub, a, b) => Some(
-                self.affine_expr(a, scope)?
-                    .add_scaled(&self.affine_expr(b, scope)?, -1),
-            ),
+            HE::Unary(HUnaryOp::Neg, a) => {
+                let x = self.affine_expr(a, scope)?;
+                x.checked_scale(-1).or_else(|| self.not_affine(e.span))
+            }
+            HE::Binary(op @ (AB::Add | AB::Sub), a, b) => {
+                let (x, y) = (self.affine_expr(a, scope)?, self.affine_expr(b, scope)?);
+                let k = if *op == AB::Add { 1 } else { -1 };
+                x.checked_add_scaled(&y, k)
+                    .or_else(|| self.not_affine(e.span))
+            }
             HE::Binary(op @ (AB::Mul | AB::FloorDiv | AB::Mod), a, b) => {
                 let (x, y) = (self.affine_expr(a, scope)?, self.affine_expr(b, scope)?);
                 let r = match op {
@@ -163,8 +168,8 @@ pub(super) fn trip_count_const(lo: &Affine, hi: &Affine, step: i64) -> Option<i6
 /// `x * y` of affine forms, when one of them is a constant.
 pub(super) fn affine_mul(x: &Affine, y: &Affine) -> Option<Affine> {
     match (x.as_constant(), y.as_constant()) {
-        (Some(c), _) => Some(y.scale(c)),
-        (_, Some(c)) => Some(x.scale(c)),
+        (Some(c), _) => y.checked_scale(c),
+        (_, Some(c)) => x.checked_scale(c),
         _ => None,
     }
 }
@@ -175,6 +180,10 @@ pub(super) fn affine_floor_div(x: &Affine, y: &Affine, div: bool) -> Option<Affi
     if q == 0 {
         return None;
     }
-    let fd = p.div_euclid(q) - if q < 0 && p.rem_euclid(q) != 0 { 1 } else { 0 };
-    Some(Affine::constant(if div { fd } else { p - q * fd }))
+    let fd = p.checked_div_euclid(q)? - if q < 0 && p.rem_euclid(q) != 0 { 1 } else { 0 };
+    Some(Affine::constant(if div {
+        fd
+    } else {
+        p.checked_sub(q.checked_mul(fd)?)?
+    }))
 }
