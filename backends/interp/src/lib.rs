@@ -155,6 +155,23 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
     Ok(out)
 }
 
+/// The flag `f` of a loop whose body is `if not f:` alone (no `else`): once `f` holds,
+/// every remaining iteration does nothing, so the loop can stop there.
+fn stop_flag(inst: &Instance, l: &Loop) -> Option<LocalId> {
+    match l.body.as_slice() {
+        [Stmt::If {
+            cond, else_block, ..
+        }] if else_block.is_empty() => match inst.expr(*cond) {
+            Expr::Unary(UnOp::Not, x) => match inst.expr(*x) {
+                Expr::Local(f) => Some(*f),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 struct Frame<'a> {
     inst: &'a Instance,
     bufs: Vec<Option<Buffer>>,
@@ -202,10 +219,22 @@ impl Frame<'_> {
                     let hi = self.affine(&l.hi);
                     let mut v = lo;
                     self.active.push(l.var);
+                    let flag = stop_flag(self.inst, l);
                     while (l.step > 0 && v < hi) || (l.step < 0 && v > hi) {
+                        if flag.is_some_and(|f| {
+                            matches!(self.locals[f.index()], Some(Value::Bool(true)))
+                        }) {
+                            // The body is `if not f:` alone: every remaining iteration
+                            // does nothing (a loop left by `break`, or a `while`).
+                            break;
+                        }
                         self.loops[l.var.index()] = v;
                         self.block(&l.body)?;
-                        v += l.step;
+                        let Some(next) = v.checked_add(l.step) else {
+                            // The next value is past every bound an i64 can hold.
+                            break;
+                        };
+                        v = next;
                     }
                     self.active.pop();
                 }
