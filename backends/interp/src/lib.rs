@@ -31,6 +31,12 @@ pub fn run(m: &Module, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
     run_instance(m, entry, inputs)
 }
 
+/// The number of elements of `shape`, when it fits (checked: a product that wraps would
+/// make a buffer smaller than the indices the code uses).
+fn elements(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
+}
+
 /// A tensor buffer during execution: `None` marks elements never written.
 struct Buffer {
     elem: ScalarType,
@@ -77,10 +83,37 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
             calls: Vec::new(),
         });
     }
+    // Every element count checked before anything is allocated or indexed, and every
+    // constant holding exactly as many values as its shape says.
+    for t in &inst.tensors {
+        let Some(n) = elements(&t.shape) else {
+            return Err(RunError::new(
+                codes::OUT_OF_MEMORY,
+                format!(
+                    "`{}` of shape {:?} has more elements than this machine can address",
+                    t.name, t.shape
+                ),
+                t.span,
+            ));
+        };
+        if let TensorKind::Const(c) = &t.kind {
+            let have = m.consts[c.index()].values.len();
+            if have != n {
+                return Err(RunError::new(
+                    codes::DATA_SHAPE,
+                    format!(
+                        "constant `{}` of shape {:?} holds {have} value(s), not {n}",
+                        t.name, t.shape
+                    ),
+                    t.span,
+                ));
+            }
+        }
+    }
     let mut bufs: Vec<Option<Buffer>> = (0..inst.tensors.len()).map(|_| None).collect();
     for (t, v) in inst.inputs.iter().zip(inputs) {
         let tt = inst.tensor(*t);
-        if v.shape != tt.shape || v.elem != tt.elem {
+        if v.shape != tt.shape || v.elem != tt.elem || elements(&v.shape) != Some(v.values.len()) {
             return Err(RunError {
                 code: codes::DATA_SHAPE,
                 message: format!(
@@ -155,6 +188,23 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
     Ok(out)
 }
 
+/// The flag `f` of a loop whose body is `if not f:` alone (no `else`): once `f` holds,
+/// every remaining iteration does nothing, so the loop can stop there.
+fn stop_flag(inst: &Instance, l: &Loop) -> Option<LocalId> {
+    match l.body.as_slice() {
+        [Stmt::If {
+            cond, else_block, ..
+        }] if else_block.is_empty() => match inst.expr(*cond) {
+            Expr::Unary(UnOp::Not, x) => match inst.expr(*x) {
+                Expr::Local(f) => Some(*f),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 struct Frame<'a> {
     inst: &'a Instance,
     bufs: Vec<Option<Buffer>>,
@@ -202,10 +252,22 @@ impl Frame<'_> {
                     let hi = self.affine(&l.hi);
                     let mut v = lo;
                     self.active.push(l.var);
+                    let flag = stop_flag(self.inst, l);
                     while (l.step > 0 && v < hi) || (l.step < 0 && v > hi) {
+                        if flag.is_some_and(|f| {
+                            matches!(self.locals[f.index()], Some(Value::Bool(true)))
+                        }) {
+                            // The body is `if not f:` alone: every remaining iteration
+                            // does nothing (a loop left by `break`, or a `while`).
+                            break;
+                        }
                         self.loops[l.var.index()] = v;
                         self.block(&l.body)?;
-                        v += l.step;
+                        let Some(next) = v.checked_add(l.step) else {
+                            // The next value is past every bound an i64 can hold.
+                            break;
+                        };
+                        v = next;
                     }
                     self.active.pop();
                 }
@@ -418,4 +480,56 @@ fn shift_amount(b: &Fx) -> u32 {
     b.to_i64()
         .and_then(|v| u32::try_from(v).ok())
         .expect("shift amount checked by type inference")
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+    use kiln_passes::data::ConstData;
+
+    fn module_with(shape: Vec<usize>, kind: TensorKind, consts: Vec<ConstData>) -> Module {
+        let mut inst = Instance::new("main".into(), "main".into(), String::new(), Span::default());
+        let id = inst.add_tensor(Tensor {
+            name: "t".into(),
+            elem: "int<16>".parse().unwrap(),
+            shape,
+            kind,
+            declared: true,
+            reason: TypeReason::Declared,
+            range: None,
+            partition: Vec::new(),
+            stream_depth: None,
+            bound_to: Vec::new(),
+            span: Span::default(),
+        });
+        inst.outputs.push(id);
+        Module {
+            instances: vec![inst],
+            entry: Some(InstanceId(0)),
+            consts,
+            schedules: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn shapes_that_overflow_are_refused() {
+        let m = module_with(vec![1 << 32, 1 << 32], TensorKind::Temp, vec![]);
+        let e = run(&m, &[]).expect_err("refused");
+        assert_eq!(e.code, codes::OUT_OF_MEMORY);
+    }
+
+    #[test]
+    fn constants_with_too_few_values_are_refused() {
+        let c = ConstData {
+            name: "t".into(),
+            elem: "int<16>".parse().unwrap(),
+            shape: vec![100_000],
+            values: vec![Value::Num(Fx::int(7))],
+            source: "7".into(),
+            range: None,
+        };
+        let m = module_with(vec![100_000], TensorKind::Const(ConstId(0)), vec![c]);
+        let e = run(&m, &[]).expect_err("refused");
+        assert_eq!(e.code, codes::DATA_SHAPE);
+    }
 }

@@ -125,6 +125,15 @@ impl Buf {
     }
 }
 
+/// The bytes a tensor of `shape` takes, computed without overflow; `None` when the element
+/// count or the byte count does not fit in an `isize` (no allocation can be that large, and
+/// native code addresses elements with signed 64-bit offsets).
+fn tensor_bytes(shape: &[usize], store: layout::Store) -> Option<usize> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+    let bytes = n.checked_mul(store.bytes())?;
+    (bytes <= isize::MAX as usize).then_some(bytes)
+}
+
 struct TensorMeta {
     name: String,
     elem: ScalarType,
@@ -261,6 +270,41 @@ impl Program {
         let mut pending: Vec<(usize, usize, FuncId, Option<FuncId>)> = Vec::new();
         let mut insts = Vec::new();
         for (ii, inst) in m.instances.iter().enumerate() {
+            // Every size checked before any code is generated for it.
+            let sizes = inst
+                .tensors
+                .iter()
+                .map(|t| {
+                    let store = store_of(&t.elem).ok_or_else(|| CompileError {
+                        span: t.span,
+                        what: format!("`{}` of type {}, wider than 128 bits", t.name, t.elem),
+                    })?;
+                    let bytes = tensor_bytes(&t.shape, store).ok_or_else(|| CompileError {
+                        span: t.span,
+                        what: format!(
+                            "`{}` of type {} and shape {:?}: its size in bytes does not fit \
+                             in this machine's addresses",
+                            t.name, t.elem, t.shape
+                        ),
+                    })?;
+                    if let TensorKind::Const(c) = &t.kind {
+                        let have = m.consts[c.index()].values.len();
+                        if have != t.len() {
+                            return Err(CompileError {
+                                span: t.span,
+                                what: format!(
+                                    "constant `{}` of shape {:?} from {} value(s) (it needs {})",
+                                    t.name,
+                                    t.shape,
+                                    have,
+                                    t.len()
+                                ),
+                            });
+                        }
+                    }
+                    Ok(bytes)
+                })
+                .collect::<Result<Vec<usize>, CompileError>>()?;
             let order = inst.schedule();
             let shadowed = shadowed_tensors(inst, &order);
             let mut written = HashSet::new();
@@ -303,17 +347,14 @@ impl Program {
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
-                    let store = store_of(&t.elem).ok_or_else(|| CompileError {
-                        span: t.span,
-                        what: format!("`{}` of type {}, wider than 128 bits", t.name, t.elem),
-                    })?;
+                    let bytes = sizes[i];
                     Ok(TensorMeta {
                         name: t.name.clone(),
                         elem: t.elem,
                         shape: t.shape.clone(),
                         kind: t.kind.clone(),
                         span: t.span,
-                        bytes: t.len() * store.bytes(),
+                        bytes,
                         shadowed: shadowed.contains(&TensorId(i as u32)),
                         written: written.contains(&TensorId(i as u32)),
                     })
@@ -404,6 +445,19 @@ impl Program {
                     format!(
                         "input `{}` is {}{:?} but the kernel expects {}{:?}",
                         tm.name, v.elem, v.shape, tm.elem, tm.shape
+                    ),
+                    tm.span,
+                ));
+            }
+            if v.values.len() != tm.bytes / store_of(&tm.elem).map_or(1, |s| s.bytes()) {
+                // Native code reads as many elements as the shape says.
+                return Err(RunError::new(
+                    codes::DATA_SHAPE,
+                    format!(
+                        "input `{}` of shape {:?} has {} value(s)",
+                        tm.name,
+                        tm.shape,
+                        v.values.len()
                     ),
                     tm.span,
                 ));
@@ -563,14 +617,16 @@ impl Program {
             (Some(p), Some(pool)) => {
                 let n = p.trip_count();
                 let chunks = (pool.current_num_threads() as i64 * 4).min(n).max(1);
-                let bounds: Vec<(i64, i64)> = (0..chunks)
-                    .map(|k| {
-                        (
-                            p.lo + p.step * (n * k / chunks),
-                            p.lo + p.step * (n * (k + 1) / chunks),
-                        )
-                    })
-                    .collect();
+                // In 128 bits: `n * k` and the bounds do not wrap; the last chunk ends at
+                // the loop's own bound.
+                let at = |k: i64| -> i64 {
+                    if k >= chunks {
+                        return p.hi;
+                    }
+                    let i = n as i128 * k as i128 / chunks as i128;
+                    (p.lo as i128 + p.step as i128 * i) as i64
+                };
+                let bounds: Vec<(i64, i64)> = (0..chunks).map(|k| (at(k), at(k + 1))).collect();
                 // The first failing chunk in iteration order holds the error a sequential
                 // run reports first.
                 pool.install(|| {
@@ -660,4 +716,93 @@ fn node_error(ic: &InstCode, f: &NodeFn, ctx: &ErrCtx) -> RunError {
         e.notes.insert(0, format!("when {}", at.join(", ")));
     }
     e
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+    use kiln_passes::data::ConstData;
+
+    fn tensor(name: &str, elem: &str, shape: Vec<usize>, kind: TensorKind) -> Tensor {
+        Tensor {
+            name: name.into(),
+            elem: elem.parse().unwrap(),
+            shape,
+            kind,
+            declared: true,
+            reason: TypeReason::Declared,
+            range: None,
+            partition: Vec::new(),
+            stream_depth: None,
+            bound_to: Vec::new(),
+            span: Span::default(),
+        }
+    }
+
+    fn module_with(t: Tensor, consts: Vec<ConstData>) -> Module {
+        let mut inst = Instance::new("main".into(), "main".into(), String::new(), Span::default());
+        let id = inst.add_tensor(t);
+        if matches!(inst.tensor(id).kind, TensorKind::Input(_)) {
+            inst.inputs.push(id);
+        }
+        Module {
+            instances: vec![inst],
+            entry: Some(InstanceId(0)),
+            consts,
+            schedules: Vec::new(),
+        }
+    }
+
+    fn refused(m: &Module) -> String {
+        match Program::compile(m, &JitOptions::default()) {
+            Ok(_) => panic!("the JIT compiled a module it must refuse"),
+            Err(e) => e.what,
+        }
+    }
+
+    #[test]
+    fn sizes_that_overflow_are_refused() {
+        for (elem, shape) in [
+            ("int<8>", vec![1 << 32, 1 << 32]),
+            ("int<32>", vec![1 << 62]),
+            ("int<128>", vec![1 << 60]),
+            ("f32", vec![usize::MAX / 2]),
+        ] {
+            for kind in [TensorKind::Temp, TensorKind::Input(0)] {
+                let what = refused(&module_with(tensor("t", elem, shape.clone(), kind), vec![]));
+                assert!(what.contains("does not fit"), "{what}");
+            }
+        }
+        assert_eq!(tensor_bytes(&[1 << 31, 1 << 31], layout::Store::F32), None);
+        assert_eq!(tensor_bytes(&[3, 5], layout::Store::F32), Some(60));
+        assert_eq!(tensor_bytes(&[], layout::Store::Bool), Some(1));
+    }
+
+    #[test]
+    fn constants_with_too_few_values_are_refused() {
+        let c = ConstData {
+            name: "t".into(),
+            elem: "int<16>".parse().unwrap(),
+            shape: vec![100_000],
+            values: vec![Value::Num(kiln_numeric::Fx::int(7))],
+            source: "7".into(),
+            range: None,
+        };
+        let t = tensor("t", "int<16>", vec![100_000], TensorKind::Const(ConstId(0)));
+        let what = refused(&module_with(t, vec![c]));
+        assert!(what.contains("1 value(s)"), "{what}");
+    }
+
+    #[test]
+    fn inputs_with_too_few_values_are_refused() {
+        let t = tensor("x", "int<8>", vec![1000], TensorKind::Input(0));
+        let p = Program::compile(&module_with(t, vec![]), &JitOptions::default()).unwrap();
+        let v = TensorValue {
+            elem: "int<8>".parse().unwrap(),
+            shape: vec![1000],
+            values: vec![Value::Num(kiln_numeric::Fx::int(1))],
+        };
+        let e = p.prepare(&[v]).err().expect("refused");
+        assert_eq!(e.code, codes::DATA_SHAPE);
+    }
 }

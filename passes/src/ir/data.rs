@@ -110,6 +110,15 @@ pub struct ConversionReport {
     pub first_binarized: Option<(usize, f64, Value)>,
 }
 
+/// A NaN as an `f32` the way IEEE 754 (and C++'s `(float)`) converts it: same sign, quiet,
+/// the top 22 bits of the payload kept.
+fn nan_to_f32(f: f64) -> f32 {
+    let b = f.to_bits();
+    let sign = ((b >> 63) as u32) << 31;
+    let payload = ((b >> 29) & 0x3f_ffff) as u32;
+    f32::from_bits(sign | 0x7fc0_0000 | payload)
+}
+
 /// Converts `raw` to element type `elem` (assignment semantics).
 pub fn typed_from_raw(
     raw: &RawArray,
@@ -126,6 +135,10 @@ pub fn typed_from_raw(
     for i in 0..raw.len() {
         let v = raw.element(i);
         let (c, lossy): (Value, Lossy) = match (&v, elem) {
+            (_, ScalarType::F32) if raw.element_f64(i).is_nan() => {
+                // NaN stays NaN (its exact stand-in would round to an infinity).
+                (Value::F32(nan_to_f32(raw.element_f64(i))), Lossy::default())
+            }
             (Value::Num(x), ScalarType::F32) => {
                 // float64 → f32 rounds to nearest like C++; integers convert exactly or round.
                 let (c, l) = convert_exact(x, elem);
@@ -226,5 +239,34 @@ impl TensorValue {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod nan_tests {
+    use super::*;
+
+    #[test]
+    fn f64_nan_into_f32_stays_nan_with_its_sign_and_payload() {
+        let bits = [
+            0x7ff8_0000_0000_0000u64,
+            0xfff8_0000_0000_0000,
+            0x7ff4_0000_2000_0000,
+        ];
+        let raw = RawArray {
+            dtype: "<f8".into(),
+            shape: vec![3],
+            data: RawData::F64(bits.iter().map(|b| f64::from_bits(*b)).collect()),
+        };
+        let (v, report) = typed_from_raw(&raw, &ScalarType::F32).unwrap();
+        let got: Vec<u32> = v
+            .iter()
+            .map(|v| match v {
+                Value::F32(f) => f.to_bits(),
+                other => panic!("not an f32: {other:?}"),
+            })
+            .collect();
+        assert_eq!(got, [0x7fc0_0000, 0xffc0_0000, 0x7fe0_0001]);
+        assert_eq!(report, ConversionReport::default());
     }
 }

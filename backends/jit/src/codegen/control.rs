@@ -74,12 +74,16 @@ impl Gen<'_, '_> {
             return None;
         }
         fn values(l: &Loop) -> Option<Vec<i64>> {
-            let (lo, hi) = (l.lo.as_constant()?, l.hi.as_constant()?);
-            Some(if l.step > 0 {
-                (lo..hi).step_by(l.step as usize).collect()
-            } else {
-                (hi + 1..=lo).rev().step_by(-l.step as usize).collect()
-            })
+            let n = trip_count(l)?;
+            if n > MAX_UNROLL as u64 {
+                // Decided before materialising anything: compile time and memory do
+                // not depend on the trip count.
+                return None;
+            }
+            let (lo, step) = (l.lo.as_constant()?, l.step);
+            (0..n as i64)
+                .map(|i| lo.checked_add(i.checked_mul(step)?))
+                .collect()
         }
         fn copies(l: &Loop) -> Option<usize> {
             let n = values(l)?.len();
@@ -254,4 +258,18 @@ impl Gen<'_, '_> {
         self.vec = Some(vec);
         r.map(Some)
     }
+}
+
+/// The number of iterations of a loop with constant bounds, computed without
+/// overflow (`None` when a bound is not constant or the step is zero).
+fn trip_count(l: &Loop) -> Option<u64> {
+    let (lo, hi) = (l.lo.as_constant()? as i128, l.hi.as_constant()? as i128);
+    let step = l.step as i128;
+    let n = match step.cmp(&0) {
+        std::cmp::Ordering::Greater if hi > lo => (hi - lo + step - 1) / step,
+        std::cmp::Ordering::Less if lo > hi => (lo - hi - step - 1) / -step,
+        std::cmp::Ordering::Equal => return None,
+        _ => 0,
+    };
+    u64::try_from(n).ok()
 }
