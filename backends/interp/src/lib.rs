@@ -113,13 +113,25 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
     let mut bufs: Vec<Option<Buffer>> = (0..inst.tensors.len()).map(|_| None).collect();
     for (t, v) in inst.inputs.iter().zip(inputs) {
         let tt = inst.tensor(*t);
-        if v.shape != tt.shape || v.elem != tt.elem || elements(&v.shape) != Some(v.values.len()) {
+        let message = if v.shape != tt.shape || v.elem != tt.elem {
+            Some(format!(
+                "input `{}` is {}{:?} but the kernel expects {}{:?}",
+                tt.name, v.elem, v.shape, tt.elem, tt.shape
+            ))
+        } else if elements(&v.shape) != Some(v.values.len()) {
+            Some(format!(
+                "input `{}` of shape {:?} has {} value(s)",
+                tt.name,
+                tt.shape,
+                v.values.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = message {
             return Err(RunError {
                 code: codes::DATA_SHAPE,
-                message: format!(
-                    "input `{}` is {}{:?} but the kernel expects {}{:?}",
-                    tt.name, v.elem, v.shape, tt.elem, tt.shape
-                ),
+                message,
                 span: Some(tt.span),
                 notes: Vec::new(),
                 calls: Vec::new(),
