@@ -38,6 +38,16 @@ pub(crate) fn autotune(
     let Some(pipeline) = s.pipeline(plan) else {
         return;
     };
+    if !pipeline.steps.iter().any(|(n, _)| *n == VARIED_FROM) {
+        s.push(Diagnostic::warning(
+            codes::NOT_HONOURED,
+            format!(
+                "--autotune: the pipeline `{}` has no automatic CPU schedule to measure",
+                pipeline.name
+            ),
+        ));
+        return;
+    }
     let variants = variants(s, module, pipeline, plan);
     if variants.len() < 2 {
         s.push(

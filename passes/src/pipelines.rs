@@ -208,14 +208,13 @@ impl Pipeline {
         self.run_steps(module, ctx, self.steps, observe)
     }
 
-    /// Runs the steps from `first` on (all of them when the pipeline has no such step):
-    /// `--autotune` varies the options of the cpu pipeline's tail this way.
+    /// Runs the steps from `first` on (none when the pipeline has no such step: the
+    /// earlier ones have run already): `--autotune` varies the options of the cpu
+    /// pipeline's tail this way.
     pub fn run_from(&self, module: &mut Module, ctx: &mut PassContext, first: &str) -> bool {
-        let at = self
-            .steps
-            .iter()
-            .position(|(n, _)| *n == first)
-            .unwrap_or(0);
+        let Some(at) = self.steps.iter().position(|(n, _)| *n == first) else {
+            return true;
+        };
         self.run_steps(module, ctx, &self.steps[at..], &mut |_, _| {})
     }
 
