@@ -9,7 +9,7 @@
 //! a script loading it as a `param`, and `quantize` for `.npy` files — as a child process
 //! under a memory cap (`ulimit -v`) and a timeout.
 //!
-//! A case fails on a panic (exit 101, "panicked"), a signal (SIGSEGV, SIGABRT, ...), an
+//! A case fails on a panic (exit 101, or a line `thread '...' panicked at`), a signal (SIGSEGV, SIGABRT, ...), an
 //! abort (stack overflow, failed allocation), a timeout, an exit code other than 0, 1 and
 //! 2, or exit 1 with no `[E....]` code on stderr. A failure that matches [`KNOWN`] (bugs
 //! of issue 14 in files other engineers are changing) is counted but does not fail the
@@ -659,7 +659,12 @@ fn classify(timed_out: bool, code: Option<i32>, signal: Option<i32>, stderr: &st
             _ => "signal other",
         };
     }
-    if code == Some(101) || stderr.contains("panicked") {
+    // Rust's panic message starts a line (`thread '<unnamed>' (7) panicked at ...`); the
+    // word alone may be in the program's own text quoted by a diagnostic.
+    let panicked = stderr
+        .lines()
+        .any(|l| l.starts_with("thread '") && l.contains(" panicked at "));
+    if code == Some(101) || panicked {
         return "panic";
     }
     match code {
