@@ -129,7 +129,7 @@ fn split(args: &[Arg]) -> Args<'_> {
     a
 }
 
-fn err(diags: &mut Diagnostics, span: Span, msg: String, help: &str) -> Option<Prim> {
+fn err<T>(diags: &mut Diagnostics, span: Span, msg: String, help: &str) -> Option<T> {
     diags.push(
         Diagnostic::error(codes::BAD_SCHEDULE, msg)
             .at(span)
@@ -205,7 +205,6 @@ fn prim(
         name: target.clone(),
         span: a.positional[0].span,
     };
-    let get = |key: &str| a.get(key);
     match name {
         "buffer" => return buffer_prim(k, globals, loops, named, &a, diags),
         "stream" => return stream_prim(k, named, &a, span, diags),
@@ -218,14 +217,14 @@ fn prim(
     Some(match name {
         "pipeline" => Prim::Pipeline {
             var: named,
-            ii: int(diags, "ii", get("ii"), 1, 1)?,
+            ii: int(diags, "ii", a.get("ii"), 1, 1)?,
         },
         "unroll" => Prim::Unroll {
             var: named,
             factor: int(
                 diags,
                 "factor",
-                a.positional.get(1).copied().or(get("factor")),
+                a.positional.get(1).copied().or(a.get("factor")),
                 0,
                 1,
             )?,
@@ -244,17 +243,14 @@ fn buffer_prim(
     a: &Args,
     diags: &mut Diagnostics,
 ) -> Option<Prim> {
-    let target = &named.name;
-    let get = |key: &str| a.get(key);
-    if !is_array(k, globals, target) {
-        return err(
-            diags,
-            named.span,
-            format!("`{target}` is not an array of `{}`", k.name),
-            "buffer a parameter, a module `param` or a local tensor the kernel reads",
-        );
-    }
-    let at = match get("at") {
+    require_array(
+        k,
+        globals,
+        &named,
+        "buffer a parameter, a module `param` or a local tensor the kernel reads",
+        diags,
+    )?;
+    let at = match a.get("at") {
         None => None,
         Some(e) => {
             let ExprKind::Name(v) = &e.kind else {
@@ -287,7 +283,6 @@ fn stream_prim(
     diags: &mut Diagnostics,
 ) -> Option<Prim> {
     let target = &named.name;
-    let get = |key: &str| a.get(key);
     let local = k.locals.iter().any(|l| l.name == *target && l.is_tensor);
     if !local {
         return err(
@@ -297,8 +292,8 @@ fn stream_prim(
             "stream a tensor that one call of the kernel writes and the next reads",
         );
     }
-    let depth = int(diags, "depth", get("depth"), 0, 1)?;
-    if get("depth").is_none() {
+    let depth = int(diags, "depth", a.get("depth"), 0, 1)?;
+    if a.get("depth").is_none() {
         return err(
             diags,
             span,
@@ -321,18 +316,15 @@ fn partition_prim(
     span: Span,
     diags: &mut Diagnostics,
 ) -> Option<Prim> {
-    let target = &named.name;
-    let get = |key: &str| a.get(key);
-    if !is_array(k, globals, target) {
-        return err(
-            diags,
-            named.span,
-            format!("`{target}` is not an array of `{}`", k.name),
-            "partition a parameter, a module `param` or a local tensor of the kernel",
-        );
-    }
-    let dim = int(diags, "dim", get("dim"), 1, 1)? as usize;
-    let kind = match get("kind").map(|e| &e.kind) {
+    require_array(
+        k,
+        globals,
+        &named,
+        "partition a parameter, a module `param` or a local tensor of the kernel",
+        diags,
+    )?;
+    let dim = int(diags, "dim", a.get("dim"), 1, 1)? as usize;
+    let kind = match a.get("kind").map(|e| &e.kind) {
         None => PartitionSpec::Complete,
         Some(ExprKind::Name(s)) if s == "cyclic" => PartitionSpec::Cyclic,
         Some(ExprKind::Name(s)) if s == "block" => PartitionSpec::Block,
@@ -340,14 +332,14 @@ fn partition_prim(
         Some(_) => {
             return err(
                 diags,
-                get("kind").map(|e| e.span).unwrap_or(span),
+                a.get("kind").map(|e| e.span).unwrap_or(span),
                 "`kind` is cyclic, block or complete".into(),
                 "e.g. `kind=cyclic`",
             )
         }
     };
-    let factor = int(diags, "factor", get("factor"), 0, 1)?;
-    if kind != PartitionSpec::Complete && get("factor").is_none() {
+    let factor = int(diags, "factor", a.get("factor"), 0, 1)?;
+    if kind != PartitionSpec::Complete && a.get("factor").is_none() {
         return err(
             diags,
             span,
@@ -361,6 +353,25 @@ fn partition_prim(
         kind,
         factor,
     })
+}
+
+/// An error (`help` says what to name instead) unless `named` is an array of the kernel.
+fn require_array(
+    k: &hir::Kernel,
+    globals: &[String],
+    named: &Named,
+    help: &str,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    if is_array(k, globals, &named.name) {
+        return Some(());
+    }
+    err(
+        diags,
+        named.span,
+        format!("`{}` is not an array of `{}`", named.name, k.name),
+        help,
+    )
 }
 
 /// Whether `name` is an array of the kernel: a parameter, a local tensor or a module

@@ -13,8 +13,8 @@
 use super::expr::lambda_scope;
 use super::literals::{fold_literal, folded_const, int_value, literal_source, value_class};
 use super::ops::{
-    binary_op, binary_refusal, compare_op, compares, lead_arg, literal_first, math_arg_hint,
-    math_rule, unary_applies, unary_op, unified, MathRule,
+    binary_op, binary_refusal, compare_op, lead_arg, literal_first, math_arg_hint, math_rule,
+    unary_applies, unary_op, unified, MathRule,
 };
 use super::*;
 use kiln_lang::hir::{ExprKind as HE, ReduceOp, Sub};
@@ -79,7 +79,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Compare(op, a, b) => {
                 let c = self.operands_class(a, b, scope, None)?;
-                compares(compare_op(*op), c).then_some(Class::Bool)
+                binary_refusal(compare_op(*op), c)
+                    .is_none()
+                    .then_some(Class::Bool)
             }
             HE::Logic(_, a, b) => {
                 let ca = self.expr_class(a, scope, Some(Class::Bool))?;

@@ -176,16 +176,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     ) -> L<(ExprId, Class)> {
         let (x, y, c) = self.operands(a, b, idx, scope, None)?;
         let op = compare_op(op);
-        if !compares(op, c) {
-            self.err(
-                Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    "bools compare only with `==` and `!=`",
-                )
-                .at(span),
-            );
-            return None;
-        }
+        self.check_binary(op, c, span)?;
         Some((
             self.inst.add_expr(Expr::Binary(op, x, y), span),
             Class::Bool,
@@ -207,15 +198,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
         self.push_block();
         let (y, cb) = self.elem(b, idx, scope, Some(Class::Bool))?;
         let pre = self.pop_block();
-        if ca != Class::Bool || cb != Class::Bool {
-            self.err(Diagnostic::error(codes::NOT_BOOL, "`and` / `or` need bools").at(span));
-            return None;
-        }
         let op = if op == BoolOp::And {
             BinOp::And
         } else {
             BinOp::Or
         };
+        // Lowering cannot tell an integer from a fixed-point operand (both `Exact`), so
+        // the rule table's permissive `Unknown` would let them through: the rule is
+        // applied here with its code (E0306, as `op_rules::logic` gives it).
+        if ca != Class::Bool || cb != Class::Bool {
+            self.err(Diagnostic::error(codes::NOT_BOOL, "`and` / `or` need bools").at(span));
+            return None;
+        }
         if pre.is_empty() {
             return Some((
                 self.inst.add_expr(Expr::Binary(op, x, y), span),
@@ -573,11 +567,6 @@ fn rule_binary(op: BinOp) -> Option<op_rules::Binary> {
         BinOp::Or => Logic(BoolOp::Or),
         BinOp::Min | BinOp::Max => return None,
     })
-}
-
-/// Whether comparison `op` applies to values of class `c` (bools: only `==` and `!=`).
-pub(super) fn compares(op: BinOp, c: Class) -> bool {
-    c != Class::Bool || matches!(op, BinOp::Eq | BinOp::Ne)
 }
 
 /// The class a math function's argument is lowered in: table parameters make a literal

@@ -38,7 +38,14 @@ pub enum Slot {
     Scratch { index: usize, words: usize },
 }
 
-/// The native signature of a compiled node.
+/// The native signature of a compiled node: `(tensor pointers, error context, lo, hi)`.
+/// Calling one is `unsafe` because the native code trusts every pointer to address a
+/// buffer of its tensor's full size. The runtime (lib.rs) makes that true: each buffer is
+/// allocated from `tensor_bytes`, computed with checked arithmetic from the module's
+/// shapes (refused with E0513 beyond `isize::MAX`), inputs and constants must hold exactly
+/// as many values as their shapes (E0602 / E0513; shapes from `.npy` files are checked
+/// against the file's length), and every access the `bounds` pass did not prove stays
+/// checked in the generated code.
 pub type NodeEntry = unsafe extern "C" fn(*const *mut u8, *mut ErrCtx, i64, i64) -> i32;
 
 /// The inputs of [`compile_node`].
