@@ -9,6 +9,7 @@ use kiln_lang::diag::{codes, Diagnostic};
 use kiln_lang::hir::{self, DataSource, KParamKind, Literal, ParamDefault};
 use kiln_passes::data::{typed_from_raw, RawArray, RawData, TensorValue};
 use kiln_passes::ir::{Module, TensorKind};
+use kiln_passes::{conversion_warnings, LoadTarget};
 use std::time::Instant;
 
 impl Session {
@@ -194,6 +195,7 @@ impl Session {
                     }
                     _ => "its default".to_string(),
                 };
+                self.input_sources.insert(p.name.clone(), source.clone());
                 if let Some(d) = shape_mismatch(&p.name, t, &a.shape, &source) {
                     self.push(d.at(p.span));
                     ok = false;
@@ -225,23 +227,20 @@ impl Session {
             let raw = data[pi].as_ref()?;
             match typed_from_raw(raw, &tensor.elem) {
                 Ok((values, report)) => {
-                    if report.overflowed > 0 {
-                        if let Some((i, v, got)) = &report.first_overflow {
-                            self.push(
-                                Diagnostic::warning(
-                                    codes::LOSSY_LOAD,
-                                    format!(
-                                        "{} value(s) of input `{}` do not fit its type {}",
-                                        report.overflowed, tensor.name, tensor.elem
-                                    ),
-                                )
-                                .at(tensor.span)
-                                .note(format!(
-                                    "the first is {v} at {:?}, which becomes {got}",
-                                    kiln_passes::data::unflatten(*i, &raw.shape)
-                                )),
-                            );
-                        }
+                    let source = self
+                        .input_sources
+                        .get(&tensor.name)
+                        .cloned()
+                        .unwrap_or_else(|| "the data".to_string());
+                    let target = LoadTarget {
+                        what: format!("input `{}`", tensor.name),
+                        elem: &tensor.elem,
+                        source: &source,
+                        shape: &raw.shape,
+                        span: tensor.span,
+                    };
+                    for d in conversion_warnings(&report, &target) {
+                        self.push(d);
                     }
                     out.push(TensorValue {
                         elem: tensor.elem,
@@ -261,7 +260,8 @@ impl Session {
                 }
             }
         }
-        Some(out)
+        // A warning denied by `--deny-warnings` is an error: nothing runs on the data.
+        (!self.has_errors()).then_some(out)
     }
 }
 

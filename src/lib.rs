@@ -68,6 +68,8 @@ pub struct Options {
     /// Block loops for a fixed model of a CPU instead of this machine's caches, so IR
     /// and results do not depend on where they are made (the tests).
     pub fixed_machine: bool,
+    /// Report every warning as an error (`--deny-warnings`).
+    pub deny_warnings: bool,
 }
 
 impl Default for Options {
@@ -79,6 +81,7 @@ impl Default for Options {
             pipeline: None,
             verify: cfg!(debug_assertions),
             fixed_machine: false,
+            deny_warnings: false,
         }
     }
 }

@@ -53,6 +53,10 @@ struct Common {
     /// Colour diagnostics: auto, always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     color: String,
+    /// Treat every warning as an error: the command stops where it would have warned
+    /// and exits with 1 (for scripts and CI).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -329,6 +333,7 @@ fn options(c: &Common) -> Result<Options, String> {
         pipeline: c.pipeline.clone(),
         verify: cfg!(debug_assertions),
         fixed_machine: false,
+        deny_warnings: c.deny_warnings,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use crate::entry::concrete_shapes;
 use crate::{stdlib, Options, Outcome, RunSpec};
-use kiln_lang::diag::{codes, render_all, Diagnostic};
+use kiln_lang::diag::{codes, render_all, Diagnostic, Severity};
 use kiln_lang::hir::{self, ElemRef, KParamKind};
 use kiln_lang::{check_program_timed, SourceFile, SourceLoader, SourceMap};
 use kiln_passes::autoblock::Machine;
@@ -14,7 +14,7 @@ use kiln_passes::ir::Module;
 use kiln_passes::manager::{PassContext, PassOptions};
 use kiln_passes::pipelines::{lower, pipeline, Pipeline, PIPELINES};
 use kiln_passes::{EntryArg, LowerInputs};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -105,6 +105,9 @@ pub(crate) struct Session {
     pub trailer: Option<String>,
     /// What the passes did (fusions, blockings), printed with the timings.
     pub remarks: Vec<String>,
+    /// Where each entry input's data came from (a path or the default as written), by
+    /// parameter name, for the messages of its conversion.
+    pub input_sources: HashMap<String, String>,
     pub out: Outcome,
 }
 
@@ -118,6 +121,7 @@ impl Session {
             timings: Vec::new(),
             trailer: None,
             remarks: Vec::new(),
+            input_sources: HashMap::new(),
             out: Outcome::default(),
         }
     }
@@ -126,7 +130,12 @@ impl Session {
         self.diags.iter().any(|d| d.is_error())
     }
 
-    pub(crate) fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, mut d: Diagnostic) {
+        if self.opts.deny_warnings && !d.is_error() {
+            d.severity = Severity::Error;
+            d.notes
+                .push("a warning is an error with `--deny-warnings`".to_string());
+        }
         if self.seen.insert(format!("{d:?}")) {
             self.diags.push(d);
         }

@@ -58,6 +58,7 @@ fn subcommand_help_lists_every_flag() {
         "--dump-ir-after",
         "--pipeline",
         "--color",
+        "--deny-warnings",
         "--help",
     ];
     let target = ["--kernel", "--input", "<FILE>"];
@@ -500,4 +501,37 @@ fn bad_engine_options_are_usage_errors() {
         let out = kiln(args);
         expect_code(&out, 2, &args.join(" "));
     }
+}
+
+#[test]
+fn deny_warnings_fails_where_a_warning_would_pass() {
+    let case = "tests/run/w0802_input_unquantized.kiln";
+    let inputs = [
+        "--input",
+        "w=tests/fixtures/weights_f64_6.npy",
+        "--input",
+        "v=tests/fixtures/weights_f64_6.npy",
+    ];
+    let mut args = vec!["run", case];
+    args.extend(inputs);
+    let warned = kiln(&args);
+    expect_code(&warned, 0, "a run with W0802");
+    assert!(text(&warned.stderr).contains("W0802"));
+    args.push("--deny-warnings");
+    let denied = kiln(&args);
+    expect_code(&denied, 1, "the same run with --deny-warnings");
+    let err = text(&denied.stderr);
+    assert!(err.contains("[W0802] Error"), "{err}");
+    assert!(err.contains("--deny-warnings"), "{err}");
+    assert!(
+        text(&denied.stdout).is_empty(),
+        "a denied warning stops the run before it prints results"
+    );
+    // A clean program is unaffected.
+    let clean = kiln(&[
+        "check",
+        "tests/diagnostics/clean_program.kiln",
+        "--deny-warnings",
+    ]);
+    expect_code(&clean, 0, "a clean program with --deny-warnings");
 }

@@ -40,4 +40,6 @@ pub use transform::{autoblock, autoschedule, fuse, schedule, tile};
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).
 pub use kiln_lang::{diag, Span};
-pub use lower::{load_global, lower_program, EntryArg, LowerInputs};
+pub use lower::{
+    conversion_warnings, load_global, lower_program, EntryArg, LoadTarget, LowerInputs,
+};

@@ -108,6 +108,118 @@ pub struct ConversionReport {
     /// Values that are not exactly -1/+1 (bin) or -1/0/+1 (tern) and were binarized.
     pub binarized: usize,
     pub first_binarized: Option<(usize, f64, Value)>,
+    /// What the conversion did to the data, for an exact numeric target (int, fixed).
+    pub exact: Option<ExactLoadStats>,
+}
+
+/// How far a load into an exact type moved the data: enough to tell expected rounding
+/// from data that was destroyed (unquantized floats in an integer type, `W` and `I`
+/// swapped), and to suggest a type that holds the data.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ExactLoadStats {
+    /// Finite values read, and how many of them are not zero.
+    pub finite: usize,
+    pub nonzero: usize,
+    /// Non-zero values that became zero.
+    pub zeroed: usize,
+    /// Values with a fractional part (whatever the target type).
+    pub non_integer: usize,
+    /// The first value with a fractional part: index, value, converted value.
+    pub first_non_integer: Option<(usize, f64, Value)>,
+    /// The largest `|value - converted|`: index, value, converted value, error.
+    pub largest_error: Option<(usize, f64, Value, f64)>,
+    /// The largest error among the values that did not overflow: what rounding did.
+    pub largest_rounding_error: f64,
+    /// The smallest and largest finite value.
+    pub data_range: Option<(f64, f64)>,
+}
+
+impl ExactLoadStats {
+    fn record(&mut self, i: usize, raw: f64, converted: &Value, overflowed: bool) {
+        if !raw.is_finite() {
+            return;
+        }
+        self.finite += 1;
+        let got = converted.to_f64();
+        if raw != 0.0 {
+            self.nonzero += 1;
+            if got == 0.0 {
+                self.zeroed += 1;
+            }
+        }
+        if raw.fract() != 0.0 {
+            self.non_integer += 1;
+            if self.first_non_integer.is_none() {
+                self.first_non_integer = Some((i, raw, converted.clone()));
+            }
+        }
+        let error = (raw - got).abs();
+        if !overflowed {
+            self.largest_rounding_error = self.largest_rounding_error.max(error);
+        }
+        if self.largest_error.as_ref().is_none_or(|e| error > e.3) {
+            self.largest_error = Some((i, raw, converted.clone(), error));
+        }
+        self.data_range = Some(match self.data_range {
+            None => (raw, raw),
+            Some((lo, hi)) => (lo.min(raw), hi.max(raw)),
+        });
+    }
+
+    /// The largest magnitude in the data.
+    pub fn largest_magnitude(&self) -> f64 {
+        self.data_range
+            .map(|(lo, hi)| lo.abs().max(hi.abs()))
+            .unwrap_or(0.0)
+    }
+
+    /// Whether rounding destroyed the data rather than rounded it: some value that did not
+    /// overflow changed by at least half the data's largest magnitude (every value zeroed,
+    /// or a step far coarser than the data). Overflow is reported on its own.
+    pub fn destroyed(&self) -> bool {
+        let worst = self.largest_rounding_error;
+        self.nonzero > 0 && worst > 0.0 && worst >= self.largest_magnitude() / 2.0
+    }
+
+    /// A type like `like` (its modes, and its width when that leaves room) that holds
+    /// every value of the data without overflow, and with fraction bits when the data
+    /// has fractions. `None` for data with no finite value.
+    pub fn holding_type(&self, like: &ScalarType) -> Option<ScalarType> {
+        let (lo, hi) = self.data_range?;
+        let signed = lo < 0.0;
+        // The smallest I such that [lo, hi] lies in the range of I integer bits.
+        let fits = |i: i32| {
+            let half = 2f64.powi(i - 1);
+            if signed {
+                lo >= -half && hi < half
+            } else {
+                hi < 2.0 * half
+            }
+        };
+        let int_bits = (-60..=1100).find(|&i| fits(i))?;
+        if self.non_integer == 0 {
+            let width = u32::try_from(int_bits.max(1)).ok()?;
+            return Some(if signed {
+                ScalarType::int(width)
+            } else {
+                ScalarType::uint(width)
+            });
+        }
+        let like_width = like.storage_bits().max(2);
+        let width = like_width.max(u32::try_from((int_bits + 4).max(2)).ok()?);
+        let mut fixed = match like {
+            ScalarType::Fixed(t) => *t,
+            _ => match ScalarType::fixed(width, int_bits) {
+                ScalarType::Fixed(t) => t,
+                _ => return None,
+            },
+        };
+        fixed.width = width;
+        fixed.int_bits = int_bits;
+        fixed.signed = signed;
+        fixed.sat_bits = fixed.sat_bits.min(width);
+        Some(ScalarType::Fixed(fixed))
+    }
 }
 
 /// A NaN as an `f32` the way IEEE 754 (and C++'s `(float)`) converts it: same sign, quiet,
@@ -152,6 +264,12 @@ pub fn typed_from_raw(
             }
             _ => convert(&v, elem),
         };
+        if elem.is_exact_numeric() && !matches!(elem, ScalarType::Bin | ScalarType::Tern) {
+            report
+                .exact
+                .get_or_insert_with(ExactLoadStats::default)
+                .record(i, raw.element_f64(i), &c, lossy.overflowed);
+        }
         if lossy.overflowed {
             report.overflowed += 1;
             if report.first_overflow.is_none() {

@@ -8,6 +8,7 @@ use crate::data::{typed_from_raw, value_range, ConstData, RawArray};
 use crate::value::{convert, real_literal};
 use kiln_lang::hir::{DataSource, Literal};
 use kiln_numeric::{Fx, LutSpec};
+use load_warnings::{conversion_warnings, LoadTarget};
 
 impl ModuleBuilder<'_> {
     /// Adds constant data to the module.
@@ -119,9 +120,16 @@ pub fn load_global(
             }
             match typed_from_raw(raw, &gl.elem) {
                 Ok((values, report)) => {
-                    report_conversion(
-                        &mut diags, &report, &gl.name, &gl.elem, written, *span, &gl.shape,
-                    );
+                    let target = LoadTarget {
+                        what: format!("`{}`", gl.name),
+                        elem: &gl.elem,
+                        source: written,
+                        shape: &gl.shape,
+                        span: *span,
+                    };
+                    for d in conversion_warnings(&report, &target) {
+                        diags.push(d);
+                    }
                     Some(values)
                 }
                 Err(e) => {
@@ -135,48 +143,6 @@ pub fn load_global(
         }
     };
     (values, diags.list)
-}
-
-pub(super) fn report_conversion(
-    diags: &mut Diagnostics,
-    report: &crate::data::ConversionReport,
-    name: &str,
-    elem: &ScalarType,
-    source: &str,
-    span: Span,
-    shape: &[usize],
-) {
-    if let Some((i, raw, got)) = &report.first_overflow {
-        let idx = crate::data::unflatten(*i, shape);
-        diags.push(
-            Diagnostic::warning(
-                codes::LOSSY_LOAD,
-                format!(
-                    "{} value(s) of {source} do not fit `{name}`'s type {elem}",
-                    report.overflowed
-                ),
-            )
-            .at(span)
-            .note(format!(
-                "the first is {raw} at {idx:?}, which becomes {got}"
-            ))
-            .help("choose a type with more integer bits, or a saturating overflow mode (`sat`)"),
-        );
-    }
-    if let Some((i, raw, got)) = &report.first_binarized {
-        let idx = crate::data::unflatten(*i, shape);
-        let set = if *elem == ScalarType::Bin {
-            "{-1, +1}"
-        } else {
-            "{-1, 0, +1}"
-        };
-        diags.push(
-            Diagnostic::warning(codes::LOSSY_LOAD, format!("{} value(s) of {source} are not in {set} and were quantized to `{name}`'s type {elem}", report.binarized))
-                .at(span)
-                .note(format!("the first is {raw} at {idx:?}, which becomes {got}"))
-                .help("quantize the weights before exporting them, so that the file holds exactly the values used"),
-        );
-    }
 }
 
 /// The value of a literal in type `t`.

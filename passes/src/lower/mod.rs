@@ -49,6 +49,7 @@ mod expr;
 mod graph;
 mod instantiate;
 mod literals;
+mod load_warnings;
 mod ops;
 mod reduce;
 mod shapes;
@@ -65,6 +66,7 @@ use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 
 pub use constants::load_global;
+pub use load_warnings::{conversion_warnings, LoadTarget};
 
 /// How one value parameter of the entry kernel is bound.
 #[derive(Clone, Debug)]
