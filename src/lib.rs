@@ -103,6 +103,8 @@ pub struct RunSpec {
     pub repeat: usize,
     /// How the JIT blocks loops of kernels without a written `cpu` schedule.
     pub cpu_blocking: CpuBlocking,
+    /// Count the values that overflow at run time (`--check-overflow`).
+    pub check_overflow: bool,
 }
 
 /// The automatic CPU schedule (passes/src/transform/autoblock.rs) of `kiln run`.

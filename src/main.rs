@@ -117,6 +117,11 @@ enum Command {
         /// Run the loops as written (no automatic register and cache blocking).
         #[arg(long)]
         no_auto_schedule: bool,
+        /// Count, at every conversion to an int or fixed type that may overflow, the values
+        /// that wrapped or saturated, and report each site with the count and the range of
+        /// the values that did not fit (W0804). Slower: the JIT compiles plain scalar code.
+        #[arg(long, conflicts_with = "repeat")]
+        check_overflow: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -399,6 +404,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             repeat,
             autotune,
             no_auto_schedule,
+            check_overflow,
             ..
         } => kiln::run(
             &target.file,
@@ -417,6 +423,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 } else {
                     kiln::CpuBlocking::Model
                 },
+                check_overflow: *check_overflow,
                 ..spec(target)
             },
             out.as_deref(),

@@ -121,13 +121,16 @@ fn run_args(case: &Case, dir: &Path, engine: &str, out: &Path) -> Vec<String> {
         "run".to_string(),
         dir.join("main.kiln").display().to_string(),
         "--engine".into(),
-        engine.into(),
+        engine.trim_end_matches("-ovf").into(),
         "--out".into(),
         out.display().to_string(),
         "--color".into(),
         "never".into(),
         "--full".into(),
     ];
+    if engine.ends_with("-ovf") {
+        a.push("--check-overflow".into());
+    }
     if threads_for(case.case) > 0 {
         a.push("--threads".into());
         a.push(threads_for(case.case).to_string());
@@ -207,8 +210,8 @@ fn use_cli() -> bool {
 /// The library's engine of a name.
 fn lib_engine(name: &str) -> Option<kiln::Engine> {
     match name {
-        "interp" => Some(kiln::Engine::Interp),
-        "jit" | "jit-tiled" => Some(kiln::Engine::Jit),
+        "interp" | "interp-ovf" => Some(kiln::Engine::Interp),
+        "jit" | "jit-tiled" | "jit-ovf" => Some(kiln::Engine::Jit),
         _ => None,
     }
 }
@@ -235,6 +238,7 @@ fn run_engine(case: &Case, dir: &Path, engine: &str) -> Run {
             engine: lib_engine(engine).expect("engine"),
             threads: threads_for(case.case),
             full: true,
+            check_overflow: engine.ends_with("-ovf"),
             ..Default::default()
         };
         let opts = kiln::Options {
@@ -914,4 +918,82 @@ fn csim_agrees_on_generated_programs() {
                 .join("\n\n")
         );
     }
+}
+
+/// The lines of `kiln run --check-overflow`'s stderr that report run-time overflows (the
+/// W0804 headers and labels, and the totals line).
+fn overflow_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.starts_with("[W0804]")
+                || l.contains("value(s) from")
+                || l.starts_with("overflow check:")
+        })
+        .collect()
+}
+
+/// `--check-overflow` on generated programs: the interpreter and the JIT (which then
+/// compiles its counting conversions) write the same results and count the same
+/// overflows at the same sites, with the same ranges. Runs on a quarter of the cases.
+#[test]
+fn overflow_counts_agree_on_generated_programs() {
+    let (root, _guard) = scratch_root("overflow");
+    let cfg = config();
+    let seed = seed();
+    let failures = Mutex::new(Vec::new());
+    let counted = AtomicU64::new(0);
+    let n = n_cases().div_ceil(4);
+    for_cases(n, |k| {
+        let case = generate(seed, k, &cfg);
+        let dir = case_dir(&root, k);
+        write_case(&case, &dir);
+        let interp = run_engine(&case, &dir, "interp-ovf");
+        let jit = run_engine(&case, &dir, "jit-ovf");
+        let problem = if interp.code != 0 {
+            Some(format!("the interpreter failed:\n{}", interp.stderr))
+        } else if let Verdict::Differ(p) = compare("jit-ovf", &interp, &jit) {
+            Some(p)
+        } else if jit.code == 0 && overflow_lines(&interp.stderr) != overflow_lines(&jit.stderr) {
+            Some(format!(
+                "the overflow counts differ:\n--- interp\n{}\n--- jit\n{}",
+                overflow_lines(&interp.stderr).join("\n"),
+                overflow_lines(&jit.stderr).join("\n")
+            ))
+        } else {
+            None
+        };
+        if interp.stderr.contains("[W0804]") {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(p) = problem {
+            let saved = save_failure(
+                &case,
+                &dir,
+                &p,
+                &[("interp-ovf", &interp), ("jit-ovf", &jit)],
+            );
+            failures.lock().unwrap().push(format!(
+                "seed {seed} case {k} (saved in {}): {p}",
+                saved.display()
+            ));
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "difftest --check-overflow: seed {seed}, {n} cases, {} with run-time overflows, {} failed",
+        counted.load(Ordering::Relaxed),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases failed:\n\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
 }

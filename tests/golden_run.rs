@@ -3,7 +3,7 @@
 //!
 //! An optional `NAME.args` holds command-line arguments, whitespace separated (`#` starts
 //! a comment): `--kernel K`, `--input NAME=PATH` (paths relative to the repository
-//! root, e.g. `tests/fixtures/x.npy`) and `--out DIR`, where the DIR `$OUT` is a fresh
+//! root, e.g. `tests/fixtures/x.npy`), `--check-overflow`, and `--out DIR`, where the DIR `$OUT` is a fresh
 //! directory under cargo's target/tmp (shown as `$OUT` in the golden file).
 //!
 //! Every case runs on both engines (the interpreter and the JIT), which must print the
@@ -62,6 +62,7 @@ fn spec_for(case: &Path) -> Result<(RunSpec, Option<PathBuf>, Vec<Engine>), Stri
                     PathBuf::from(v)
                 });
             }
+            "--check-overflow" => spec.check_overflow = true,
             "--engine" => {
                 engines = match it.next() {
                     Some("interp") => vec![Engine::Interp],

@@ -122,6 +122,7 @@ pub mod codes {
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";
         NOT_HONOURED = "W0803", "schedule primitive not honoured by this target";
+        RUNTIME_OVERFLOW = "W0804", "values overflowed at run time (--check-overflow)";
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Converted {
     pub rounded: bool,
     /// The quantized value did not fit and the overflow mode changed it.
     pub overflowed: bool,
+    /// When `overflowed`: the value after quantization and before the overflow mode,
+    /// which did not fit (for run-time overflow reports).
+    pub unfitted: Option<Fx>,
 }
 
 impl Fx {
@@ -302,6 +305,7 @@ pub fn to_fixed(x: &Fx, t: &FixedType) -> Converted {
         under = true;
     }
     let overflowed = over || under;
+    let unfitted = overflowed.then(|| Fx::new(q.clone(), target_frac));
     let mant = if !overflowed {
         q
     } else {
@@ -335,6 +339,7 @@ pub fn to_fixed(x: &Fx, t: &FixedType) -> Converted {
         value: Fx::new(mant, target_frac),
         rounded,
         overflowed,
+        unfitted,
     }
 }
 
@@ -347,10 +352,12 @@ pub fn to_int(x: &Fx, t: &IntType) -> Converted {
     } else {
         whole.low_bits(t.width)
     };
+    let overflowed = mant != whole;
     Converted {
-        overflowed: mant != whole,
+        overflowed,
         value: Fx::new(mant, 0),
         rounded,
+        unfitted: overflowed.then(|| Fx::new(whole, 0)),
     }
 }
 

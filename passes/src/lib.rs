@@ -34,12 +34,12 @@ pub mod transform;
 
 pub use analysis::{estimate, loop_facts};
 pub use checks::{banks, bounds, parallel_lint};
-pub use ir::{data, print, run_error, value, verify};
+pub use ir::{data, overflow, print, run_error, value, verify};
 pub use transform::{autoblock, autoschedule, fuse, schedule, tile};
 
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).
-pub use kiln_lang::{diag, Span};
+pub use kiln_lang::{diag, span::FileId, Span};
 pub use lower::{
     conversion_warnings, load_global, lower_program, EntryArg, LoadTarget, LowerInputs,
 };

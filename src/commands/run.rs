@@ -8,6 +8,7 @@ use crate::{CpuBlocking, Engine, Options, Outcome, RunSpec};
 use kiln_passes::data::TensorValue;
 use kiln_passes::ir::Module;
 use kiln_passes::manager::PassOptions;
+use kiln_passes::overflow::OverflowReport;
 use kiln_passes::run_error::RunError;
 use std::path::Path;
 use std::time::Instant;
@@ -76,6 +77,26 @@ fn run_file(
         crate::autotune::autotune(&mut s, &mut module, &plan, &inputs, spec);
         s.timings.push(("autotune".into(), t.elapsed()));
     }
+    if spec.check_overflow {
+        let (result, report) = match spec.engine {
+            Engine::Interp => {
+                let t = Instant::now();
+                let (r, report) = kiln_interp::run_counting_overflow(&module, &inputs);
+                s.timings.push(("run".into(), t.elapsed()));
+                (Some(r), Some(report))
+            }
+            Engine::Jit => run_jit_counting_overflow(&mut s, &module, &inputs, spec),
+        };
+        match result {
+            Some(Ok(outputs)) => report_outputs(&mut s, &module, &outputs, out_dir, spec.full),
+            Some(Err(e)) => s.push(e.to_diagnostic()),
+            None => {}
+        }
+        if let Some(report) = report {
+            report_overflow(&mut s, &report);
+        }
+        return s.finish();
+    }
     let result = match spec.engine {
         Engine::Interp => repeated(&mut s, spec.repeat, || kiln_interp::run(&module, &inputs)),
         Engine::Jit => run_jit(&mut s, &module, &inputs, spec),
@@ -112,6 +133,52 @@ pub(crate) fn run_jit(
     };
     let outs = repeated(s, spec.repeat, || program.execute(&prepared))?;
     Some(outs.map(|o| program.decode(&o)))
+}
+
+/// Compiles with the JIT counting overflows and runs once: the result and the counts
+/// (`None` for both when compilation failed, which is reported).
+fn run_jit_counting_overflow(
+    s: &mut Session,
+    module: &Module,
+    inputs: &[TensorValue],
+    spec: &RunSpec,
+) -> (
+    Option<Result<Vec<TensorValue>, RunError>>,
+    Option<OverflowReport>,
+) {
+    let jit_opts = kiln_jit::JitOptions {
+        threads: spec.threads,
+        check_overflow: true,
+        ..Default::default()
+    };
+    let program = match s.time("codegen", |_| kiln_jit::Program::compile(module, &jit_opts)) {
+        Ok(p) => p,
+        Err(e) => {
+            s.push(e.to_diagnostic());
+            return (None, None);
+        }
+    };
+    let t = Instant::now();
+    let result = program.run(inputs);
+    s.timings.push(("run".into(), t.elapsed()));
+    (Some(result), program.take_overflow_report())
+}
+
+/// W0804 for each conversion site that overflowed, and a last line on stderr with the
+/// totals (also when nothing overflowed, so that a script can tell the check ran).
+fn report_overflow(s: &mut Session, report: &OverflowReport) {
+    for d in report.diagnostics() {
+        s.push(d);
+    }
+    let sites = report.sites().len();
+    s.trailer = Some(if sites == 0 {
+        "overflow check: no value overflowed".to_string()
+    } else {
+        format!(
+            "overflow check: {} value(s) overflowed at {sites} conversion site(s)",
+            report.total()
+        )
+    });
 }
 
 /// Runs `kernel` once, or `repeat` times reporting the median time as the last line of

@@ -10,6 +10,7 @@ use kiln_numeric::{Fx, ScalarType};
 use kiln_passes::data::{strides, TensorValue};
 use kiln_passes::diag::{codes, Code};
 use kiln_passes::ir::*;
+use kiln_passes::overflow::{unfitted_value, OverflowReport};
 use kiln_passes::value::convert;
 use kiln_passes::Span;
 
@@ -29,6 +30,20 @@ pub fn run(m: &Module, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
         });
     };
     run_instance(m, entry, inputs)
+}
+
+/// Runs the module like [`run`], and counts the values that overflow at every conversion
+/// to an `int` or `fixed` type (`kiln run --check-overflow`; see kiln_passes::overflow).
+pub fn run_counting_overflow(
+    m: &Module,
+    inputs: &[TensorValue],
+) -> (R<Vec<TensorValue>>, OverflowReport) {
+    let mut report = OverflowReport::default();
+    let result = match m.entry {
+        Some(entry) => run_instance_with(m, entry, inputs, Some(&mut report)),
+        None => run(m, inputs),
+    };
+    (result, report)
 }
 
 /// The number of elements of `shape`, when it fits (checked: a product that wraps would
@@ -68,6 +83,16 @@ impl Buffer {
 
 /// Runs one instance.
 pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec<TensorValue>> {
+    run_instance_with(m, id, inputs, None)
+}
+
+/// Runs one instance, counting overflows into `overflow` when given.
+fn run_instance_with(
+    m: &Module,
+    id: InstanceId,
+    inputs: &[TensorValue],
+    overflow: Option<&mut OverflowReport>,
+) -> R<Vec<TensorValue>> {
     let inst = m.instance(id);
     if inputs.len() != inst.inputs.len() {
         return Err(RunError {
@@ -155,6 +180,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
         locals: vec![None; inst.locals.len()],
         loops: vec![0; inst.loop_vars.len()],
         active: Vec::new(),
+        overflow,
     };
     for n in inst.schedule() {
         match &inst.graph[n] {
@@ -183,10 +209,12 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
                     .iter()
                     .map(|t| frame.tensor_value(*t))
                     .collect::<R<_>>()?;
-                let results = run_instance(m, c.callee, &args).map_err(|mut e| {
-                    e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
-                    e
-                })?;
+                let callee_overflow = frame.overflow.as_deref_mut();
+                let results =
+                    run_instance_with(m, c.callee, &args, callee_overflow).map_err(|mut e| {
+                        e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
+                        e
+                    })?;
                 for (t, v) in c.results.iter().zip(results) {
                     frame.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
                 }
@@ -224,6 +252,8 @@ struct Frame<'a> {
     loops: Vec<i64>,
     /// Loop variables of the loops being executed, outermost first.
     active: Vec<LoopVarId>,
+    /// Where overflows are counted, when they are (`--check-overflow`).
+    overflow: Option<&'a mut OverflowReport>,
 }
 
 impl Frame<'_> {
@@ -297,6 +327,7 @@ impl Frame<'_> {
                 Stmt::Assign { local, value, .. } => {
                     let v = self.eval(*value)?;
                     let ty = self.inst.local(*local).ty;
+                    self.count_overflow(*value, &v, &ty);
                     self.locals[local.index()] = Some(convert(&v, &ty).0);
                 }
                 Stmt::Fail { message, span } => {
@@ -309,12 +340,24 @@ impl Frame<'_> {
                 } => {
                     let v = self.eval(*value)?;
                     let flat = self.flat_index(access, *span)?;
+                    let elem = self.inst.tensor(access.tensor).elem;
+                    self.count_overflow(*value, &v, &elem);
                     let b = self.bufs[access.tensor.index()].as_mut().expect("buffer");
                     b.data[flat] = Some(convert(&v, &b.elem).0);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Counts `v` when converting it to `to` overflows (only with `--check-overflow`); the
+    /// site is the converted expression `at`, as in the JIT.
+    fn count_overflow(&mut self, at: ExprId, v: &Value, to: &ScalarType) {
+        if let Some(report) = self.overflow.as_deref_mut() {
+            if let Some(u) = unfitted_value(v, to) {
+                report.record(self.inst.expr_spans[at.index()], *to, u);
+            }
+        }
     }
 
     fn affine(&self, a: &Affine) -> i64 {
@@ -415,6 +458,7 @@ impl Frame<'_> {
             }
             Expr::Cast { to, arg } => {
                 let v = self.eval(*arg)?;
+                self.count_overflow(*arg, &v, to);
                 convert(&v, to).0
             }
             Expr::Math { f, arg } => match self.eval(*arg)? {

@@ -6,13 +6,18 @@
 //! Every helper passes 128-bit values as two `i64` halves (low, high) and returns them
 //! through an out-pointer, which keeps the native signatures free of `i128` ABI questions.
 
+use crate::codegen::ErrCtx;
 use cranelift_codegen::ir::{types, AbiParam, FuncRef, Function, Signature};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::JITBuilder;
 use cranelift_module::{FuncId, Linkage, Module};
 use kiln_numeric::{Fx, Int, ScalarType};
 use kiln_passes::ir::Value;
+use kiln_passes::overflow::{unfitted_value, OverflowReport};
 use kiln_passes::value::convert;
+use kiln_passes::FileId;
+use kiln_passes::Span;
+use std::sync::Mutex;
 
 /// The helpers, declared in a module.
 #[derive(Copy, Clone)]
@@ -22,6 +27,8 @@ pub struct HelperIds {
     exact_to_f32: FuncId,
     div128: FuncId,
     math: FuncId,
+    convert_counted: FuncId,
+    f32_to_exact_counted: FuncId,
 }
 
 /// The helpers, imported into one function.
@@ -31,6 +38,9 @@ pub struct Helpers {
     pub exact_to_f32: FuncRef,
     pub div128: FuncRef,
     pub math: FuncRef,
+    /// The conversions that also count overflows (`--check-overflow`).
+    pub convert_counted: FuncRef,
+    pub f32_to_exact_counted: FuncRef,
 }
 
 const CONVERT: &str = "kiln_convert";
@@ -38,6 +48,8 @@ const F32_TO_EXACT: &str = "kiln_f32_to_exact";
 const EXACT_TO_F32: &str = "kiln_exact_to_f32";
 const DIV128: &str = "kiln_div128";
 const MATH: &str = "kiln_math";
+const CONVERT_COUNTED: &str = "kiln_convert_counted";
+const F32_TO_EXACT_COUNTED: &str = "kiln_f32_to_exact_counted";
 
 /// Makes the helpers' addresses known to the JIT linker.
 pub fn register(builder: &mut JITBuilder) {
@@ -46,6 +58,8 @@ pub fn register(builder: &mut JITBuilder) {
     builder.symbol(EXACT_TO_F32, kiln_exact_to_f32 as *const u8);
     builder.symbol(DIV128, kiln_div128 as *const u8);
     builder.symbol(MATH, kiln_math as *const u8);
+    builder.symbol(CONVERT_COUNTED, kiln_convert_counted as *const u8);
+    builder.symbol(F32_TO_EXACT_COUNTED, kiln_f32_to_exact_counted as *const u8);
 }
 
 fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signature {
@@ -91,6 +105,24 @@ impl HelperIds {
             math: m
                 .declare_function(MATH, Linkage::Import, &sig(cc, &[i32_, f32_], Some(f32_)))
                 .map_err(|e| e.to_string())?,
+            convert_counted: m
+                .declare_function(
+                    CONVERT_COUNTED,
+                    Linkage::Import,
+                    &sig(
+                        cc,
+                        &[i64_, i64_, i32_, i32_, i64_, i64_, i64_, i32_, i32_, i32_],
+                        None,
+                    ),
+                )
+                .map_err(|e| e.to_string())?,
+            f32_to_exact_counted: m
+                .declare_function(
+                    F32_TO_EXACT_COUNTED,
+                    Linkage::Import,
+                    &sig(cc, &[i32_, i64_, i64_, i64_, i32_, i32_, i32_], None),
+                )
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -101,6 +133,8 @@ impl HelperIds {
             exact_to_f32: m.declare_func_in_func(self.exact_to_f32, f),
             div128: m.declare_func_in_func(self.div128, f),
             math: m.declare_func_in_func(self.math, f),
+            convert_counted: m.declare_func_in_func(self.convert_counted, f),
+            f32_to_exact_counted: m.declare_func_in_func(self.f32_to_exact_counted, f),
         }
     }
 }
@@ -170,6 +204,85 @@ unsafe extern "C" fn kiln_f32_to_exact(bits: i32, to: *const ScalarType, out: *m
     let to = unsafe { &*to };
     let v = convert(&Value::F32(f32::from_bits(bits as u32)), to).0;
     unsafe { put(&v, to, out) };
+}
+
+/// Converts `v` to `to`, writes the result to `out`, and counts an overflow in the
+/// report that `ctx` points to (the site: the converted expression's span).
+///
+/// # Safety
+/// `to` points to a live `ScalarType`, `out` to 16 writable bytes, and `ctx` to the
+/// running node's `ErrCtx`, whose `overflow` is 0 or the address of the program's live
+/// `Mutex<OverflowReport>`.
+unsafe fn convert_and_count(
+    v: Value,
+    to: *const ScalarType,
+    out: *mut u8,
+    ctx: *const ErrCtx,
+    span: Span,
+) {
+    // SAFETY: see the function's contract.
+    let (to, ctx) = unsafe { (&*to, &*ctx) };
+    if ctx.overflow != 0 {
+        if let Some(u) = unfitted_value(&v, to) {
+            // SAFETY: a non-zero `overflow` is the address of the program's report.
+            let report = unsafe { &*(ctx.overflow as *const Mutex<OverflowReport>) };
+            // A poisoned lock only means another thread panicked while counting: the
+            // counts are still the ones recorded.
+            let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
+            r.record(span, *to, u);
+        }
+    }
+    let c = convert(&v, to).0;
+    // SAFETY: see the function's contract.
+    unsafe { put(&c, to, out) };
+}
+
+fn span_of(file: i32, start: i32, end: i32) -> Span {
+    Span {
+        file: FileId(file as u32),
+        start: start as u32,
+        end: end as u32,
+    }
+}
+
+/// [`kiln_convert`], counting an overflow (`--check-overflow`).
+///
+/// # Safety
+/// As for `convert_and_count`.
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn kiln_convert_counted(
+    lo: i64,
+    hi: i64,
+    frac: i32,
+    signed: i32,
+    to: *const ScalarType,
+    out: *mut u8,
+    ctx: *const ErrCtx,
+    file: i32,
+    start: i32,
+    end: i32,
+) {
+    let v = Value::Num(exact(lo, hi, frac, signed));
+    // SAFETY: the caller's contract.
+    unsafe { convert_and_count(v, to, out, ctx, span_of(file, start, end)) };
+}
+
+/// [`kiln_f32_to_exact`], counting an overflow (`--check-overflow`).
+///
+/// # Safety
+/// As for `convert_and_count`.
+unsafe extern "C" fn kiln_f32_to_exact_counted(
+    bits: i32,
+    to: *const ScalarType,
+    out: *mut u8,
+    ctx: *const ErrCtx,
+    file: i32,
+    start: i32,
+    end: i32,
+) {
+    let v = Value::F32(f32::from_bits(bits as u32));
+    // SAFETY: the caller's contract.
+    unsafe { convert_and_count(v, to, out, ctx, span_of(file, start, end)) };
 }
 
 /// An exact value held in 128 bits, rounded to f32.

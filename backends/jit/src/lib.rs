@@ -38,11 +38,13 @@ use kiln_passes::data::{unflatten, TensorValue};
 use kiln_passes::diag::{codes, Diagnostic};
 use kiln_passes::ir::*;
 use kiln_passes::loop_facts::{self as analysis, ParallelLoop};
+use kiln_passes::overflow::OverflowReport;
 use kiln_passes::run_error::RunError;
 use kiln_passes::Span;
 use layout::{encode, store_of, tensor_value};
 use rayon::prelude::*;
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// How to compile and run.
 #[derive(Clone, Debug)]
@@ -51,6 +53,9 @@ pub struct JitOptions {
     pub threads: usize,
     /// Whether innermost loops may use SIMD.
     pub vectorize: bool,
+    /// Count the values that overflow at conversions to int and fixed types
+    /// (`--check-overflow`; [`Program::overflow_report`]). Compiles plain scalar code.
+    pub check_overflow: bool,
 }
 
 impl Default for JitOptions {
@@ -58,6 +63,7 @@ impl Default for JitOptions {
         JitOptions {
             threads: 0,
             vectorize: true,
+            check_overflow: false,
         }
     }
 }
@@ -190,6 +196,9 @@ pub struct Program {
     entry: Option<InstanceId>,
     consts: Vec<Buf>,
     pool: Option<rayon::ThreadPool>,
+    /// The overflow counts of the runs so far, when the program counts them (boxed: its
+    /// address is handed to native code through `ErrCtx::overflow`).
+    overflow: Option<Box<Mutex<OverflowReport>>>,
 }
 
 /// Nodes with fewer loop iterations than this run on one thread.
@@ -322,6 +331,7 @@ impl Program {
                             shadowed: &shadowed,
                             split_outer: parallel.is_some(),
                             vectorize: opts.vectorize,
+                            check_overflow: opts.check_overflow,
                         };
                         let node = compile_node(&mut module, &name, &helper_ids, &mut descs, &job)?;
                         pending.push((ii, steps.len(), node.main, node.prologue));
@@ -408,6 +418,9 @@ impl Program {
             entry: m.entry,
             consts,
             pool,
+            overflow: opts
+                .check_overflow
+                .then(|| Box::new(Mutex::new(OverflowReport::default()))),
         })
     }
 
@@ -485,6 +498,21 @@ impl Program {
                 tensor_value(&tm.elem, &tm.shape, b.bytes())
             })
             .collect()
+    }
+
+    /// The overflows counted since the last call (or since the program was compiled), when
+    /// it was compiled with `check_overflow`; the counts start again from zero.
+    pub fn take_overflow_report(&self) -> Option<OverflowReport> {
+        let m = self.overflow.as_ref()?;
+        let mut r = m.lock().unwrap_or_else(|p| p.into_inner());
+        Some(std::mem::take(&mut *r))
+    }
+
+    /// The address native code counts overflows at (`ErrCtx::overflow`), or 0.
+    fn overflow_address(&self) -> usize {
+        self.overflow
+            .as_ref()
+            .map_or(0, |m| &**m as *const Mutex<OverflowReport> as usize)
     }
 
     /// Runs the entry instance on `inputs` (one per input tensor, in order).
@@ -606,8 +634,12 @@ impl Program {
             let status = unsafe { prologue(ptrs.as_ptr() as *const *mut u8, &mut ctx, 0, 0) };
             debug_assert_eq!(status, 0, "packing cannot fail");
         }
+        let overflow = self.overflow_address();
         let call = |lo: i64, hi: i64| {
-            let mut ctx = ErrCtx::default();
+            let mut ctx = ErrCtx {
+                overflow,
+                ..ErrCtx::default()
+            };
             // SAFETY: `ptrs` holds one live buffer per slot, each as large as the tensor
             // the code was compiled for; native code checks or proves every index.
             let status = unsafe { (f.entry)(ptrs.as_ptr() as *const *mut u8, &mut ctx, lo, hi) };

@@ -59,6 +59,7 @@
 //! tensor element that was never written (interpreter only; see docs/language.md).
 
 pub mod data;
+pub mod overflow;
 pub mod print;
 pub mod run_error;
 pub mod value;

@@ -74,6 +74,47 @@ impl Gen<'_, '_> {
         self.fit(r, rrep, to_rep)
     }
 
+    /// [`Self::call_convert`] (or [`Self::call_f32_to_exact`] for an f32 `v`) through the
+    /// helper that also counts an overflow at the conversion of expression `at`.
+    pub(crate) fn call_convert_counted(
+        &mut self,
+        v: CValue,
+        from: Rep,
+        to: &ScalarType,
+        to_rep: Rep,
+        at: ExprId,
+    ) -> CValue {
+        let out = self.out_slot();
+        let d = self.desc(to);
+        let span = self.inst.expr_spans[at.index()];
+        let file = self.b.ins().iconst(types::I32, span.file.0 as i64);
+        let start = self.b.ins().iconst(types::I32, span.start as i64);
+        let end = self.b.ins().iconst(types::I32, span.end as i64);
+        let ctx = self.ctx_ptr;
+        match from {
+            Rep::F32 => {
+                let bits = self.b.ins().bitcast(types::I32, MemFlagsData::new(), v);
+                let fref = self.helpers.f32_to_exact_counted;
+                self.b
+                    .ins()
+                    .call(fref, &[bits, d, out, ctx, file, start, end]);
+            }
+            Rep::Exact { frac, signed, .. } => {
+                let (lo, hi) = self.split128(v, from);
+                let f = self.b.ins().iconst(types::I32, frac as i64);
+                let s = self.b.ins().iconst(types::I32, signed as i64);
+                let fref = self.helpers.convert_counted;
+                self.b
+                    .ins()
+                    .call(fref, &[lo, hi, f, s, d, out, ctx, file, start, end]);
+            }
+            Rep::Bool => unreachable!("bools convert through an exact rep"),
+        }
+        let r = self.read128(out);
+        let rrep = Rep::full(128, true, frac_of(to));
+        self.fit(r, rrep, to_rep)
+    }
+
     pub(crate) fn call_f32_to_exact(&mut self, v: CValue, to: &ScalarType, to_rep: Rep) -> CValue {
         let bits = self.b.ins().bitcast(types::I32, MemFlagsData::new(), v);
         let out = self.out_slot();

@@ -22,6 +22,9 @@ impl Gen<'_, '_> {
     ) -> R<CValue> {
         let to_rep =
             Rep::of(to).ok_or_else(|| self.unsupported(at, &format!("a conversion to {to}")))?;
+        if self.check_overflow && may_overflow(from, range, to) {
+            return Ok(self.call_convert_counted(v, from, to, to_rep, at));
+        }
         match (from, to) {
             (Rep::Bool, ScalarType::Bool) | (Rep::F32, ScalarType::F32) => Ok(v),
             (Rep::F32, ScalarType::Bool) => {
@@ -156,6 +159,21 @@ impl Gen<'_, '_> {
         .apply_fixed(x, &p);
         let wrep = Rep::full(p.cb, true, t.frac_bits());
         Ok(self.fit(r, wrep, to))
+    }
+}
+
+/// Whether converting a value of `from` in `range` to `to` may overflow an `int` or
+/// `fixed` type (what `--check-overflow` counts; conversions proved safe are not).
+fn may_overflow(from: Rep, range: Option<&Interval>, to: &ScalarType) -> bool {
+    match (from, to) {
+        (Rep::F32, ScalarType::Int(_) | ScalarType::Fixed(_)) => true,
+        (Rep::Exact { .. }, ScalarType::Int(t)) => {
+            plan_int(from, range, t.width, t.signed).is_none_or(|p| p.wrap)
+        }
+        (Rep::Exact { .. }, ScalarType::Fixed(t)) => {
+            plan_fixed(from, range, t).is_none_or(|p| p.overflow)
+        }
+        _ => false,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct ErrCtx {
     pub nloops: u32,
     pub loop_ids: [u32; 16],
     pub loop_vals: [i64; 16],
+    /// 0, or the address of the program's `Mutex<OverflowReport>` when the program
+    /// counts overflows (read by the counting conversion helpers).
+    pub overflow: usize,
 }
 
 /// A place that can fail at run time.

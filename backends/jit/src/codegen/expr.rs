@@ -22,6 +22,15 @@ impl Gen<'_, '_> {
     pub fn is_safe(&self, e: ExprId) -> bool {
         match self.inst.expr(e) {
             Expr::Load(a) => !a.checked && !a.guarded && a.dynamic_exprs().all(|d| self.is_safe(d)),
+            // Counting overflows is an effect: a conversion that counts them runs only when
+            // the program evaluates it (never speculatively in the unchosen operand of a
+            // select, `and` or `or`).
+            Expr::Cast { to, .. }
+                if self.check_overflow
+                    && matches!(to, ScalarType::Int(_) | ScalarType::Fixed(_)) =>
+            {
+                false
+            }
             Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, a, b) => {
                 let nonzero = self.range(*b).is_some_and(|r| !r.contains_zero());
                 let float = matches!(self.inst.expr_type(*b), Some(ScalarType::F32));

@@ -46,6 +46,9 @@ pub struct Gen<'a, 'b> {
     pub descs: &'a mut Vec<Box<ScalarType>>,
     /// SIMD loops (vector/), when the node is vectorized.
     pub vec: Option<Box<dyn LoopEmitter + 'a>>,
+    /// Count overflows at conversions (`--check-overflow`): every conversion to an int or
+    /// fixed type that may overflow goes through a counting helper.
+    pub check_overflow: bool,
 }
 
 impl Gen<'_, '_> {

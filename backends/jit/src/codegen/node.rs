@@ -57,6 +57,9 @@ pub struct NodeJob<'a> {
     /// Whether the node's loop takes its bounds from the `lo`, `hi` parameters.
     pub split_outer: bool,
     pub vectorize: bool,
+    /// Count overflows (`--check-overflow`): plain scalar code only, so that every
+    /// conversion goes through `Gen::convert`.
+    pub check_overflow: bool,
 }
 
 /// A node compiled into its module.
@@ -87,8 +90,18 @@ pub fn compile_node(
     let id = module
         .declare_function(name, cranelift_module::Linkage::Local, &sig)
         .map_err(|e| internal(&e))?;
-    let lplans = LocalPlans::new(inst, &c.body);
-    let bindots = BinDots::find(inst, &lplans, &c.body);
+    // Counting overflows needs every assignment converted where it happens: no lazily
+    // wrapped accumulators, no popcount dot products, no SIMD.
+    let lplans = if job.check_overflow {
+        LocalPlans::default()
+    } else {
+        LocalPlans::new(inst, &c.body)
+    };
+    let bindots = if job.check_overflow {
+        BinDots::default()
+    } else {
+        BinDots::find(inst, &lplans, &c.body)
+    };
     // Every type must have a native form.
     for &t in c.reads.iter().chain(&c.writes) {
         let tt = inst.tensor(t);
@@ -138,9 +151,9 @@ pub fn compile_node(
         ctx_ptr: params[1],
         sites: Vec::new(),
         descs,
-        vec: job
-            .vectorize
+        vec: (job.vectorize && !job.check_overflow)
             .then(|| Box::new(Vectorizer::new(&c.body)) as Box<dyn LoopEmitter>),
+        check_overflow: job.check_overflow,
         lplans,
         bindots,
         scratch,
