@@ -79,6 +79,12 @@ impl Interval {
         Interval::new(self.lo.mul(&k), self.hi.mul(&k))
     }
 
+    /// `self` times a count `k >= 0` (exact, any size).
+    pub fn scale_count(&self, k: &crate::Int) -> Interval {
+        let k = Fx::new(k.clone(), 0);
+        Interval::new(self.lo.mul(&k), self.hi.mul(&k))
+    }
+
     pub fn shl(&self, lo_n: u32, hi_n: u32) -> Interval {
         let c = [
             self.lo.shl(lo_n),

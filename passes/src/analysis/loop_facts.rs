@@ -164,14 +164,18 @@ impl ParallelLoop {
     }
 }
 
+/// The iterations of `for v in range(lo, hi, step)`, computed in 128 bits (a span such as
+/// `hi - lo` between two i64 bounds does not fit an i64), and at most `i64::MAX`.
 fn trips(lo: i64, hi: i64, step: i64) -> i64 {
-    if step > 0 && lo < hi {
+    let (lo, hi, step) = (i128::from(lo), i128::from(hi), i128::from(step));
+    let n = if step > 0 && lo < hi {
         (hi - lo + step - 1) / step
     } else if step < 0 && lo > hi {
         (lo - hi - step - 1) / -step
     } else {
         0
-    }
+    };
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The estimated iterations of the innermost statements of a block.
@@ -291,6 +295,13 @@ fn slice_window(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trip_counts_of_spans_wider_than_an_i64() {
+        assert_eq!(trips(-(1 << 62), 1 << 62, 1), i64::MAX);
+        assert_eq!(trips(i64::MIN, i64::MAX, 1 << 62), 4);
+        assert_eq!(trips(i64::MAX, i64::MIN, -(1 << 62)), 4);
+    }
 
     #[test]
     fn trip_counts() {

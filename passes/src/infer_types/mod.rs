@@ -185,7 +185,7 @@ struct State<'i> {
     // Per round:
     base: HashMap<LocalId, Interval>,
     growth: HashMap<LocalId, Interval>,
-    terms: HashMap<LocalId, u64>,
+    terms: HashMap<LocalId, kiln_numeric::Int>,
     stores: HashMap<TensorId, (Val, bool)>,
     /// Per round: how far accumulating stores (`hist[x[i]] = hist[x[i]] + 1`) can move
     /// the elements of each tensor from the values stored otherwise.

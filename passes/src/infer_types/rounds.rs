@@ -209,8 +209,8 @@ impl State<'_> {
                 }
             };
             let reason = match self.terms.get(&l) {
-                Some(&n) if n > 1 || self.growth.contains_key(&l) => {
-                    TypeReason::Accumulation { terms: n }
+                Some(n) if *n > kiln_numeric::Int::ONE || self.growth.contains_key(&l) => {
+                    TypeReason::Accumulation { terms: n.clone() }
                 }
                 _ if self.local_from_data.get(&l).copied().unwrap_or(false) => {
                     TypeReason::Range("values of constant data".into())
@@ -244,7 +244,7 @@ impl State<'_> {
                 .copied()
                 .unwrap_or(local.span);
             let frac = local.ty.frac_bits().unwrap_or(0);
-            let terms = self.terms.get(&l).copied().unwrap_or(0);
+            let terms = self.terms.get(&l).cloned().unwrap_or_default();
             let v = Val::exact(total, frac, false);
             let before = self.warnings.len();
             self.check_overflow(&v, &local.ty, span, &local.name, false);

@@ -96,7 +96,7 @@ impl State<'_> {
     ) -> bool {
         let runs = loops
             .iter()
-            .fold(1u64, |acc, f| acc.saturating_mul(self.trip_count(f.lp)));
+            .fold(Int::ONE, |acc, f| acc.mul(&self.trip_count(f.lp)));
         let mut sum = Interval::point(Fx::zero());
         let mut frac = i32::MIN;
         for (e, sign) in parts {
@@ -105,14 +105,14 @@ impl State<'_> {
             };
             frac = frac.max(f);
             let step = Interval::new(range.lo.min(Fx::zero()), range.hi.max(Fx::zero()));
-            let total = step.scale(runs);
+            let total = step.scale_count(&runs);
             sum = sum.add(&if *sign < 0 { total.neg() } else { total });
         }
         // A type coarser than the terms rounds at every store: up to one LSB each time.
         if let Some(tf) = self.inst.tensor(t).elem.frac_bits() {
             if frac > tf {
                 let lsb = Fx::new(Int::ONE, tf);
-                sum = sum.add(&Interval::new(lsb.neg(), lsb).scale(runs));
+                sum = sum.add(&Interval::new(lsb.neg(), lsb).scale_count(&runs));
             }
         }
         let entry = self
@@ -167,7 +167,7 @@ impl State<'_> {
                             range.lo.clone().min(Fx::zero()),
                             range.hi.clone().max(Fx::zero()),
                         );
-                        step.scale(trips.0)
+                        step.scale_count(&trips.0)
                     }
                 };
                 let total = if *sign < 0 { total.neg() } else { total };
@@ -181,7 +181,7 @@ impl State<'_> {
             if let (true, Some(tf)) = (local.declared, local.ty.frac_bits()) {
                 if frac > tf {
                     let lsb = Fx::new(Int::ONE, tf);
-                    let drift = Interval::new(lsb.neg(), lsb).scale(trips.0);
+                    let drift = Interval::new(lsb.neg(), lsb).scale_count(&trips.0);
                     sum = Some(match sum {
                         None => drift,
                         Some(s) => s.add(&drift),
@@ -196,8 +196,8 @@ impl State<'_> {
                 .entry(l)
                 .or_insert_with(|| Interval::point(Fx::zero()));
             *entry = entry.add(&g);
-            let t = self.terms.entry(l).or_insert(0);
-            *t = t.saturating_add(trips.0);
+            let t = self.terms.entry(l).or_default();
+            *t = t.add(&trips.0);
             if !local.declared {
                 let lf = self.local_frac.entry(l).or_insert(frac);
                 *lf = (*lf).max(frac);
@@ -286,7 +286,7 @@ impl State<'_> {
         &self,
         l: LocalId,
         loops: &[LoopFrame<'b>],
-    ) -> (u64, Vec<&'b Loop>) {
+    ) -> (Int, Vec<&'b Loop>) {
         let mut start = 0;
         for (k, f) in loops.iter().enumerate().rev() {
             let resets = f.lp.body[..f.child].iter().any(|s| match s {
@@ -303,11 +303,13 @@ impl State<'_> {
         let inner: Vec<&Loop> = loops[start..].iter().map(|f| f.lp).collect();
         let n = inner
             .iter()
-            .fold(1u64, |acc, lp| acc.saturating_mul(self.trip_count(lp)));
+            .fold(Int::ONE, |acc, lp| acc.mul(&self.trip_count(lp)));
         (n, inner)
     }
 
-    pub(super) fn trip_count(&self, l: &Loop) -> u64 {
+    /// The most iterations loop `l` can run (exact: bounds from enclosing loops can span
+    /// more than an i64).
+    pub(super) fn trip_count(&self, l: &Loop) -> Int {
         let lo = self.affine_range(&l.lo);
         let hi = self.affine_range(&l.hi);
         let span = if l.step > 0 {
@@ -315,11 +317,12 @@ impl State<'_> {
         } else {
             lo.hi.sub(&hi.lo)
         };
-        let span = span.to_i64().unwrap_or(0);
-        if span <= 0 {
-            return 0;
+        let span = span.trunc_to_int();
+        if span <= Int::ZERO {
+            return Int::ZERO;
         }
-        let (span, step) = (span as u128, u128::from(l.step.unsigned_abs()));
-        u64::try_from(span.div_ceil(step)).unwrap_or(u64::MAX)
+        // ceil(span / |step|) = floor((span + |step| - 1) / |step|).
+        let step = Int::from(i128::from(l.step.unsigned_abs()));
+        span.add(&step).sub(&Int::ONE).div_floor(&step)
     }
 }

@@ -161,8 +161,9 @@ pub enum TypeReason {
     BitGrowth,
     /// Narrowed by range analysis (constant values, loop bounds, actual parameter data).
     Range(String),
-    /// An accumulator: `terms` additions between resets.
-    Accumulation { terms: u64 },
+    /// An accumulator: `terms` additions between resets (exact: nested loops can run
+    /// more than 2^64 times).
+    Accumulation { terms: kiln_numeric::Int },
     /// Not inferred yet.
     Pending,
 }
