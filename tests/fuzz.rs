@@ -11,8 +11,8 @@
 //!
 //! A case fails on a panic (exit 101, or a line `thread '...' panicked at`), a signal (SIGSEGV, SIGABRT, ...), an
 //! abort (stack overflow, failed allocation), a timeout, an exit code other than 0, 1 and
-//! 2, or exit 1 with no `[E....]` code on stderr. A failure that matches [`KNOWN`] (bugs
-//! of issue 14 in files other engineers are changing) is counted but does not fail the
+//! 2, or exit 1 with no `[E....]` code on stderr. A failure that matches [`KNOWN`] (a filed
+//! bug being fixed elsewhere; the list is empty) is counted but does not fail the
 //! test, unless `KILN_FUZZ_STRICT=1`. Every failing case is saved, with a `repro.sh`, under
 //! `target/fuzz-failures/CLASS-CASE/` (or `$KILN_FUZZ_OUT`).
 //!
@@ -93,58 +93,19 @@ fn root() -> PathBuf {
 
 // ------------------------------------------------------------------ known failures
 
-/// A failure the harness knows about: bugs of issue 14 in files this harness's author
-/// does not own (src/lib.rs, lang/src/check.rs, lang/src/program.rs, passes/, backends/).
-/// Each entry names its class, a text its stderr contains (empty: any), and the issue-14
-/// bullet it belongs to. Remove an entry when its bug is fixed.
+/// A failure the harness knows about: a filed bug that another change is fixing. Each
+/// entry names its class, a text its stderr contains (empty: any), and the bullet of the
+/// issue it belongs to. Remove an entry when its bug is fixed.
 struct Known {
     class: &'static str,
     stderr: &'static str,
     bullet: &'static str,
 }
 
-const KNOWN: &[Known] = &[
-    Known {
-        class: "abort",
-        stderr: "memory allocation of",
-        bullet: "Panics and aborts: tensors too large to allocate abort (src/lib.rs placeholders, interpreter, JIT buffers)",
-    },
-    Known {
-        class: "panic",
-        stderr: "capacity overflow",
-        bullet: "Panics and aborts: capacity overflow (JIT unroll collects every iteration; placeholder data for huge shapes)",
-    },
-    Known {
-        class: "panic",
-        stderr: "attempt to multiply with overflow",
-        bullet: "Out-of-bounds accesses in JIT code / Panics: element or byte counts that overflow",
-    },
-    Known {
-        class: "panic",
-        stderr: "attempt to add with overflow",
-        bullet: "Out-of-bounds accesses in JIT code / Panics: sizes computed without checked arithmetic",
-    },
-    Known {
-        class: "panic",
-        stderr: "index out of bounds",
-        bullet: "Out-of-bounds accesses: a param tensor initialised with a scalar (the interpreter panics)",
-    },
-    Known {
-        class: "panic",
-        stderr: "IR invalid after `lower`",
-        bullet: "Out-of-bounds accesses in JIT code: a param tensor initialised with a scalar keeps one value (the IR verifier of debug builds panics)",
-    },
-    Known {
-        class: "signal SIGSEGV",
-        stderr: "",
-        bullet: "Out-of-bounds accesses in JIT code (scalar-initialised params, wrapped element counts)",
-    },
-    Known {
-        class: "timeout",
-        stderr: "",
-        bullet: "Time and memory that grow too fast (JIT unroll, quadratic check memory, if-nesting blocking)",
-    },
-];
+/// Empty: every bug of issue 14 this harness found is fixed, so every failure fails the
+/// test. An entry is for a bug that is filed and being fixed elsewhere, never for a class
+/// of failure to tolerate.
+const KNOWN: &[Known] = &[];
 
 fn known(class: &str, stderr: &str) -> Option<&'static Known> {
     KNOWN
@@ -703,6 +664,15 @@ const SCRIPT_COMMANDS: &[&[&str]] = &[
     &["run", "--engine", "interp", "case.kiln"],
     &["run", "case.kiln"],
     &["run", "case.kiln"],
+    &["run", "--check-overflow", "case.kiln"],
+    &[
+        "run",
+        "--engine",
+        "interp",
+        "--check-overflow",
+        "--deny-warnings",
+        "case.kiln",
+    ],
     &["report", "case.kiln"],
 ];
 
@@ -716,7 +686,13 @@ const NPY_COMMANDS: &[&[&str]] = &[
         "x=case.npy",
     ],
     &["run", "vec.kiln", "--input", "x=case.npy"],
-    &["run", "mat.kiln", "--input", "x=case.npy"],
+    &[
+        "run",
+        "mat.kiln",
+        "--input",
+        "x=case.npy",
+        "--check-overflow",
+    ],
     &[
         "run",
         "--engine",
