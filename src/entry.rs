@@ -3,13 +3,15 @@
 //! (`--input`, defaults), shape checks against the declarations, and the conversion of
 //! that data to the entry instance's input types.
 
-use crate::session::Session;
+use crate::session::{BatchData, Session};
 use crate::{npy, RunSpec};
 use kiln_lang::diag::{codes, Diagnostic};
 use kiln_lang::hir::{self, DataSource, KParamKind, Literal, ParamDefault};
 use kiln_passes::data::{typed_from_raw, RawArray, RawData, TensorValue};
 use kiln_passes::ir::{Module, TensorKind};
+use kiln_passes::Span;
 use kiln_passes::{conversion_warnings, LoadTarget};
+use std::collections::HashMap;
 use std::time::Instant;
 
 impl Session {
@@ -187,6 +189,16 @@ impl Session {
                 }
                 _ => None,
             };
+            let from_file = given.is_some()
+                || matches!(p.default, Some(ParamDefault::Data(DataSource::Load { .. })));
+            let arr = match arr {
+                Some(a) if spec.batch && from_file => {
+                    let sample = self.batch_entry(&p.name, a, p.span);
+                    ok &= sample.is_some();
+                    sample
+                }
+                other => other,
+            };
             if let (Some(a), KParamKind::Value(t)) = (&arr, &p.kind) {
                 let source = match (given, &p.default) {
                     (Some((_, path)), _) => path.display().to_string(),
@@ -207,6 +219,46 @@ impl Session {
         ok.then_some(out)
     }
 
+    /// `--batch`: keeps `full` (a batch along its leading axis) for the run, and returns
+    /// its first sample, which stands for every sample until the run (shapes, types and
+    /// compilation come from it). E0602 for data without a leading axis, an empty batch,
+    /// or a batch size that differs from another input's.
+    fn batch_entry(&mut self, name: &str, full: RawArray, span: Span) -> Option<RawArray> {
+        let Some(&size) = full.shape.first() else {
+            self.push(
+                Diagnostic::error(
+                    codes::DATA_SHAPE,
+                    format!("`{name}`: --batch needs data with a leading batch axis, not a scalar"),
+                )
+                .at(span),
+            );
+            return None;
+        };
+        let batch = self.batch.get_or_insert_with(|| BatchData {
+            size,
+            full: HashMap::new(),
+        });
+        if size == 0 || size != batch.size {
+            let why = if size == 0 {
+                "an empty batch".to_string()
+            } else {
+                format!(
+                    "{size} samples, but another input has {} (every batched input has the \
+                     same leading axis)",
+                    batch.size
+                )
+            };
+            self.push(
+                Diagnostic::error(codes::DATA_SHAPE, format!("`{name}`: --batch with {why}"))
+                    .at(span),
+            );
+            return None;
+        }
+        let first = full.leading_entry(0);
+        batch.full.insert(name.to_string(), full);
+        first
+    }
+
     /// Converts the entry data to the entry instance's input types.
     pub(crate) fn input_tensors(
         &mut self,
@@ -224,7 +276,13 @@ impl Session {
                 return None;
             };
             let pi = k.params.iter().position(|p| p.name == tensor.name)?;
-            let raw = data[pi].as_ref()?;
+            // With `--batch`, the whole batch converts at once (one warning for it all),
+            // and the tensor gains the leading batch axis (src/batch.rs splits it).
+            let batched = self.batch.as_ref().and_then(|b| b.full.get(&tensor.name));
+            let (raw, shape) = match batched {
+                Some(full) => (full, full.shape.clone()),
+                None => (data[pi].as_ref()?, tensor.shape.clone()),
+            };
             match typed_from_raw(raw, &tensor.elem) {
                 Ok((values, report)) => {
                     let source = self
@@ -239,12 +297,13 @@ impl Session {
                         shape: &raw.shape,
                         span: tensor.span,
                     };
-                    for d in conversion_warnings(&report, &target) {
+                    let warnings = conversion_warnings(&report, &target);
+                    for d in warnings {
                         self.push(d);
                     }
                     out.push(TensorValue {
                         elem: tensor.elem,
-                        shape: tensor.shape.clone(),
+                        shape,
                         values,
                     });
                 }

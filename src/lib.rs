@@ -20,6 +20,7 @@
 //! pipeline of kiln-passes (passes/src/pipelines.rs).
 
 mod autotune;
+mod batch;
 mod commands;
 pub mod csim;
 mod entry;
@@ -105,6 +106,8 @@ pub struct RunSpec {
     pub cpu_blocking: CpuBlocking,
     /// Count the values that overflow at run time (`--check-overflow`).
     pub check_overflow: bool,
+    /// Run the kernel on each sample along the leading axis of its data (`--batch`).
+    pub batch: bool,
 }
 
 /// The automatic CPU schedule (passes/src/transform/autoblock.rs) of `kiln run`.

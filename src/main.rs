@@ -122,6 +122,11 @@ enum Command {
         /// the values that did not fit (W0804). Slower: the JIT compiles plain scalar code.
         #[arg(long, conflicts_with = "repeat")]
         check_overflow: bool,
+        /// Run the kernel on each sample of a batch: every input given as a file has a
+        /// leading batch axis (one entry per sample, each of the declared shape), and every
+        /// result gains it. Compiled once; the JIT runs samples on all its threads.
+        #[arg(long)]
+        batch: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -405,6 +410,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             autotune,
             no_auto_schedule,
             check_overflow,
+            batch,
             ..
         } => kiln::run(
             &target.file,
@@ -424,6 +430,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                     kiln::CpuBlocking::Model
                 },
                 check_overflow: *check_overflow,
+                batch: *batch,
                 ..spec(target)
             },
             out.as_deref(),

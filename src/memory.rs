@@ -25,6 +25,43 @@ pub(crate) fn check_run_memory(module: &Module, engine: Engine) -> Option<Diagno
     }
 }
 
+/// E0706 for a `--batch` run of `size` samples: every sample's inputs and results held as
+/// values (the interpreter's bytes per element) at once, plus one run's working memory
+/// on each thread that runs samples.
+pub(crate) fn check_batch_memory(
+    module: &Module,
+    engine: Engine,
+    size: usize,
+) -> Option<Diagnostic> {
+    let available = available_bytes()?;
+    let threads = match engine {
+        Engine::Interp => 1,
+        Engine::Jit => std::thread::available_parallelism().map_or(1, |n| n.get()) as u64,
+    };
+    let need = (|| {
+        let inst = module.entry_instance()?;
+        let io_elements = inst
+            .inputs
+            .iter()
+            .chain(&inst.outputs)
+            .map(|&t| {
+                inst.tensor(t)
+                    .shape
+                    .iter()
+                    .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+            })
+            .try_fold(0u64, |total, n| total.checked_add(n?))?;
+        let held = io_elements
+            .checked_mul(size as u64)?
+            .checked_mul(INTERP_BYTES_PER_ELEMENT)?;
+        held.checked_add(run_bytes(module, engine)?.checked_mul(threads)?)
+    })();
+    match need {
+        Some(n) if n <= available => None,
+        _ => Some(too_much(need, available, engine)),
+    }
+}
+
 /// The bytes a run of `module` holds at most, or `None` when the count overflows.
 fn run_bytes(module: &Module, engine: Engine) -> Option<u64> {
     let mut total: u64 = 0;

@@ -108,7 +108,16 @@ pub(crate) struct Session {
     /// Where each entry input's data came from (a path or the default as written), by
     /// parameter name, for the messages of its conversion.
     pub input_sources: HashMap<String, String>,
+    /// `--batch`: the inputs given as batches along their leading axis.
+    pub batch: Option<BatchData>,
     pub out: Outcome,
+}
+
+/// The inputs of a `--batch` run: each batched parameter's whole array (by name), all
+/// with `size` entries along their leading axis.
+pub(crate) struct BatchData {
+    pub size: usize,
+    pub full: HashMap<String, RawArray>,
 }
 
 impl Session {
@@ -122,6 +131,7 @@ impl Session {
             trailer: None,
             remarks: Vec::new(),
             input_sources: HashMap::new(),
+            batch: None,
             out: Outcome::default(),
         }
     }

@@ -28,6 +28,7 @@ Exported (data/):
               quantized scripts hold them exactly in fixed<20, 8> (the float model is
               evaluated with the rounded biases too: it is the exported model)
   x_test.npy  float32 [540, 1, 8, 8] held-out images, y_test.npy int64 [540] labels
+  x_one.npy: the first held-out image (digits_one.kiln's default input)
   x_head.npy, y_head.npy: the first 60 held-out images and labels (for C-simulation and
               the interpreter, which are slower)
   summary.json: accuracies and the activation calibration (below)
@@ -315,6 +316,7 @@ def main():
     np.save(os.path.join(out, "x_test.npy"), xte.astype(np.float32))
     np.save(os.path.join(out, "y_test.npy"), yte.astype(np.int64))
     np.save(os.path.join(out, "x_head.npy"), xte[:N_HEAD].astype(np.float32))
+    np.save(os.path.join(out, "x_one.npy"), xte[0].astype(np.float32))  # digits_one.kiln's default
     np.save(os.path.join(out, "y_head.npy"), yte[:N_HEAD].astype(np.int64))
     head32 = int((pred32[:N_HEAD] == yte[:N_HEAD]).sum())
     summary = {

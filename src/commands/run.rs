@@ -77,6 +77,24 @@ fn run_file(
         crate::autotune::autotune(&mut s, &mut module, &plan, &inputs, spec);
         s.timings.push(("autotune".into(), t.elapsed()));
     }
+    if let Some(size) = s.batch.as_ref().map(|b| b.size) {
+        if let Some(d) = crate::memory::check_batch_memory(&module, spec.engine, size) {
+            s.push(d);
+            return s.finish();
+        }
+        let samples = crate::batch::split_samples(&module, &inputs, size);
+        drop(inputs);
+        if let Some((result, report)) = crate::batch::run_batch(&mut s, &module, &samples, spec) {
+            match result {
+                Ok(outputs) => report_outputs(&mut s, &module, &outputs, out_dir, spec.full),
+                Err(e) => s.push(e.to_diagnostic()),
+            }
+            if let Some(report) = report {
+                report_overflow(&mut s, &report);
+            }
+        }
+        return s.finish();
+    }
     if spec.check_overflow {
         let (result, report) = match spec.engine {
             Engine::Interp => {

@@ -186,8 +186,10 @@ struct InstCode {
 
 /// A compiled module, ready to run any number of times.
 pub struct Program {
-    /// Owns the code memory the node entries point into.
-    _module: JITModule,
+    /// Owns the code memory the node entries point into. Never used after compilation
+    /// (the mutex, never locked, only makes the program shareable between the threads
+    /// that run a batch: the finalized code is immutable).
+    _module: Mutex<JITModule>,
     /// Type descriptors native code hands to helpers (boxed: their addresses are baked
     /// into the code).
     #[allow(clippy::vec_box)]
@@ -412,7 +414,7 @@ impl Program {
             })
             .flatten();
         Ok(Program {
-            _module: module,
+            _module: Mutex::new(module),
             _descs: descs,
             insts,
             entry: m.entry,
@@ -498,6 +500,19 @@ impl Program {
                 tensor_value(&tm.elem, &tm.shape, b.bytes())
             })
             .collect()
+    }
+
+    /// Runs the entry instance on each sample of a batch (a list of inputs, one per input
+    /// tensor each), the samples spread over the program's threads; the results in the
+    /// samples' order.
+    pub fn run_batch(
+        &self,
+        samples: &[Vec<TensorValue>],
+    ) -> Vec<Result<Vec<TensorValue>, RunError>> {
+        match &self.pool {
+            Some(pool) => pool.install(|| samples.par_iter().map(|s| self.run(s)).collect()),
+            None => samples.iter().map(|s| self.run(s)).collect(),
+        }
     }
 
     /// The overflows counted since the last call (or since the program was compiled), when
@@ -748,6 +763,13 @@ fn node_error(ic: &InstCode, f: &NodeFn, ctx: &ErrCtx) -> RunError {
         e.notes.insert(0, format!("when {}", at.join(", ")));
     }
     e
+}
+
+/// A compiled program is shared by the threads that run the samples of a batch.
+#[allow(dead_code)]
+fn programs_are_shareable() {
+    fn sync<T: Sync>() {}
+    sync::<Program>();
 }
 
 #[cfg(test)]

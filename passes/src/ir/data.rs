@@ -74,6 +74,29 @@ impl RawArray {
         }
     }
 
+    /// Entry `index` along the leading axis (a sample of a batch): shape `shape[1..]`.
+    /// `None` for a scalar or an index past the axis.
+    pub fn leading_entry(&self, index: usize) -> Option<RawArray> {
+        let (&count, rest) = self.shape.split_first()?;
+        if index >= count {
+            return None;
+        }
+        let n = self.len() / count.max(1);
+        let range = index * n..(index + 1) * n;
+        let data = match &self.data {
+            RawData::F64(v) => RawData::F64(v.get(range)?.to_vec()),
+            RawData::F32(v) => RawData::F32(v.get(range)?.to_vec()),
+            RawData::I64(v) => RawData::I64(v.get(range)?.to_vec()),
+            RawData::U64(v) => RawData::U64(v.get(range)?.to_vec()),
+            RawData::Bool(v) => RawData::Bool(v.get(range)?.to_vec()),
+        };
+        Some(RawArray {
+            shape: rest.to_vec(),
+            data,
+            dtype: self.dtype.clone(),
+        })
+    }
+
     /// Element `i` as an f64 (for messages).
     pub fn element_f64(&self, i: usize) -> f64 {
         match &self.data {
