@@ -8,7 +8,10 @@
 //!   meaning without the header paths that have known defects;
 //! - `NAME_tb.cpp` and its data files: a testbench that runs the kernel on inputs and
 //!   compares every output bit for bit with what kiln computed (testbench.rs);
-//! - `run_hls.tcl`: the Vitis HLS script (csim, csynth; cosim and export on request).
+//! - `run_hls.tcl`: the Vitis HLS script (csim, csynth; cosim and export on request), for
+//!   `vitis_hls -f` (releases before 2025.1);
+//! - `hls_config.cfg`: the same component for the unified flow of Vitis 2025.1 and later
+//!   (`v++ -c --mode hls`, `vitis-run --mode hls --csim`).
 //!
 //! The interpreter, the JIT and the C-simulation of these files agree bit for bit; the
 //! tests check it on every example and on random programs.
@@ -132,6 +135,7 @@ pub fn emit(
         files.append(&mut data_files);
     }
     files.push(("run_hls.tcl".to_string(), tcl(&name, opts, &tb_data)));
+    files.push(("hls_config.cfg".to_string(), unified_config(&name, opts, &tb_data)));
     Ok(Project { files })
 }
 
@@ -290,6 +294,34 @@ fn sources(
     }
 
     (header, cpp)
+}
+
+/// The HLS component's configuration for the Vitis unified flow (2025.1 and later, where
+/// `vitis_hls` and its Tcl scripts are deprecated): `v++ -c --mode hls` synthesizes,
+/// `vitis-run --mode hls --csim` C-simulates. The same sources, top, part and clock as
+/// run_hls.tcl; paths are relative to the file.
+fn unified_config(name: &str, opts: &HlsOptions, data: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Vitis HLS component for `{name}`, written by kiln, for Vitis 2025.1 and later\n\
+         # (older releases: vitis_hls -f run_hls.tcl). From this directory:\n\
+         #   v++ -c --mode hls --config hls_config.cfg --work_dir {name}_prj                C synthesis\n\
+         #   vitis-run --mode hls --csim --config hls_config.cfg --work_dir {name}_prj      C simulation\n\
+         #   vitis-run --mode hls --cosim --config hls_config.cfg --work_dir {name}_prj     co-simulation\n\
+         #   vitis-run --mode hls --package --config hls_config.cfg --work_dir {name}_prj   IP export\n\
+         part={}\n\n[hls]\nflow_target=vitis\nclock={}ns\nsyn.file={name}.cpp\n\
+         syn.cflags=-std=c++14\nsyn.top={name}\npackage.output.format=ip_catalog",
+        opts.part, opts.clock_ns
+    );
+    if !data.is_empty() {
+        let _ = writeln!(s, "tb.file={name}_tb.cpp");
+        for d in data {
+            let _ = writeln!(s, "tb.file={d}");
+        }
+        let _ = writeln!(s, "tb.cflags=-std=c++14");
+    }
+    s
 }
 
 fn tcl(name: &str, opts: &HlsOptions, data: &[String]) -> String {
