@@ -46,6 +46,12 @@ pub(crate) fn split_samples(
     samples
 }
 
+/// The samples' inputs stacked again along the leading axis, a shared input repeated
+/// for every sample (what the HLS testbench of a batch top feeds).
+pub(crate) fn stack_inputs(samples: Vec<Vec<TensorValue>>) -> Vec<TensorValue> {
+    stack(samples)
+}
+
 /// Each result of the samples' runs, stacked along a new leading axis.
 fn stack(results: Vec<Vec<TensorValue>>) -> Vec<TensorValue> {
     let size = results.len();

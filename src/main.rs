@@ -155,6 +155,11 @@ enum Command {
         /// Do not schedule kernels without an `fpga` schedule automatically.
         #[arg(long)]
         no_auto_schedule: bool,
+        /// A top over a batch: `NAME_batch(n, ...)` runs the kernel on `n` samples; the
+        /// inputs given as files hold the batch along their leading axis (as `kiln run
+        /// --batch`), and the testbench checks every sample's results.
+        #[arg(long)]
+        batch: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -444,6 +449,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             engine,
             io,
             no_auto_schedule,
+            batch,
             ..
         } => kiln::hls(
             &target.file,
@@ -452,6 +458,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                     Engine::Jit => kiln::Engine::Jit,
                     Engine::Interp => kiln::Engine::Interp,
                 },
+                batch: *batch,
                 ..spec(target)
             },
             &kiln::HlsSpec {

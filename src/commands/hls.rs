@@ -100,18 +100,38 @@ fn hls_file(
     let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
         return s.finish();
     };
-    let outputs = match expected_results(&mut s, &written, &inputs, spec.engine) {
-        Ok(o) => o,
-        Err(e) => {
-            s.push(e.to_diagnostic());
-            return s.finish();
+    let batch = s.batch.as_ref().map(|b| b.size);
+    let (inputs, outputs) = match batch {
+        Some(size) => {
+            let samples = crate::batch::split_samples(&written, &inputs, size);
+            let batch_spec = RunSpec {
+                check_overflow: false,
+                repeat: 0,
+                ..spec.clone()
+            };
+            match crate::batch::run_batch(&mut s, &written, &samples, &batch_spec) {
+                Some((Ok(outputs), _)) => (crate::batch::stack_inputs(samples), outputs),
+                Some((Err(e), _)) => {
+                    s.push(e.to_diagnostic());
+                    return s.finish();
+                }
+                None => return s.finish(),
+            }
         }
+        None => match expected_results(&mut s, &written, &inputs, spec.engine) {
+            Ok(o) => (inputs, o),
+            Err(e) => {
+                s.push(e.to_diagnostic());
+                return s.finish();
+            }
+        },
     };
     let hopts = kiln_hls::HlsOptions {
         name: top_name(&module, path),
         part: hls.part.clone(),
         clock_ns: hls.clock_ns,
         io_stream: hls.io_stream,
+        batch,
     };
     let data = kiln_hls::TestData {
         inputs: &inputs,

@@ -782,18 +782,11 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
     order
 }
 
-/// Every tensor access (loads and stores) in a block.
-/// The top function of `--io stream`: every array port becomes an AXI stream of its
-/// elements in row-major order; the wrapper reads the input streams into arrays, runs the
-/// kernel (`core`) and writes the results out. Returns the wrapper's ports and definition.
-pub fn stream_wrapper(name: &str, core: &str, ports: &[Port]) -> (Vec<Port>, String) {
-    let all: Vec<bool> = ports.iter().map(|p| !p.shape.is_empty()).collect();
-    streamed(name, core, ports, &all, true)
-}
-
 /// A function that calls `core` with the ports marked in `streams` taken from (inputs)
 /// or given to (results) streams of their elements in row-major order; `top` adds the
-/// interface pragmas.
+/// interface pragmas. With every array port streamed and `top`, it is the top function of
+/// `--io stream`: the wrapper reads the input streams into arrays, runs the kernel
+/// (`core`) and writes the results out. Returns the wrapper's ports and definition.
 pub fn streamed(
     name: &str,
     core: &str,

@@ -16,6 +16,7 @@
 //! The interpreter, the JIT and the C-simulation of these files agree bit for bit; the
 //! tests check it on every example and on random programs.
 
+mod batch;
 mod kernel;
 mod testbench;
 pub mod types;
@@ -41,6 +42,9 @@ pub struct HlsOptions {
     pub clock_ns: f64,
     /// AXI-stream array ports (`--io stream`) instead of m_axi.
     pub io_stream: bool,
+    /// `--batch`: the top processes a run-time number of samples, at most this many
+    /// (batch.rs); the test data then has this leading axis.
+    pub batch: Option<usize>,
 }
 
 impl Default for HlsOptions {
@@ -50,6 +54,7 @@ impl Default for HlsOptions {
             part: "xczu9eg-ffvb1156-2-e".into(),
             clock_ns: 10.0,
             io_stream: false,
+            batch: None,
         }
     }
 }
@@ -93,7 +98,7 @@ pub fn emit(
             &fn_names,
             &consts,
             locate,
-            id == entry && !opts.io_stream,
+            id == entry && !opts.io_stream && opts.batch.is_none(),
         ) {
             Ok(f) => functions.push((id, f)),
             Err(mut e) => errors.append(&mut e),
@@ -103,13 +108,23 @@ pub fn emit(
         return Err(errors);
     }
     let top = &functions.last().expect("the entry").1;
-    let (top_ports, top_proto, wrapper) = if opts.io_stream {
-        let (ports, def) = kernel::stream_wrapper(&name, &core, &top.ports);
+    let (mut top_ports, mut top_proto, mut wrapper) = if opts.io_stream {
+        let all: Vec<bool> = top.ports.iter().map(|p| !p.shape.is_empty()).collect();
+        // Under a batch top, the per-sample stream wrapper is an inner function.
+        let (ports, def) = kernel::streamed(&name, &core, &top.ports, &all, opts.batch.is_none());
         let proto = kernel::prototype(&name, &ports);
         (ports, proto, Some(def))
     } else {
         (top.ports.clone(), top.prototype.clone(), None)
     };
+    let mut top_name = name.clone();
+    if let Some(samples) = opts.batch {
+        top_name = batch::batch_name(&name);
+        let (bports, def) = batch::batch_top(&top_name, &name, &top_ports, samples);
+        top_proto = batch::batch_prototype(&top_name, &bports);
+        top_ports = bports;
+        wrapper = Some(wrapper.unwrap_or_default() + "\n" + &def);
+    }
 
     let (header, cpp) = sources(
         module,
@@ -129,13 +144,20 @@ pub fn emit(
     ];
     let mut tb_data = Vec::new();
     if let Some(d) = data {
-        let (tb, mut data_files) = testbench::testbench(&name, &top_ports, &d);
+        let count = opts.batch;
+        let (tb, mut data_files) = testbench::testbench(&name, &top_name, count, &top_ports, &d);
         tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
         files.push((format!("{name}_tb.cpp"), tb));
         files.append(&mut data_files);
     }
-    files.push(("run_hls.tcl".to_string(), tcl(&name, opts, &tb_data)));
-    files.push(("hls_config.cfg".to_string(), unified_config(&name, opts, &tb_data)));
+    files.push((
+        "run_hls.tcl".to_string(),
+        tcl(&name, &top_name, opts, &tb_data),
+    ));
+    files.push((
+        "hls_config.cfg".to_string(),
+        unified_config(&name, &top_name, opts, &tb_data),
+    ));
     Ok(Project { files })
 }
 
@@ -300,7 +322,7 @@ fn sources(
 /// `vitis_hls` and its Tcl scripts are deprecated): `v++ -c --mode hls` synthesizes,
 /// `vitis-run --mode hls --csim` C-simulates. The same sources, top, part and clock as
 /// run_hls.tcl; paths are relative to the file.
-fn unified_config(name: &str, opts: &HlsOptions, data: &[String]) -> String {
+fn unified_config(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -311,7 +333,7 @@ fn unified_config(name: &str, opts: &HlsOptions, data: &[String]) -> String {
          #   vitis-run --mode hls --cosim --config hls_config.cfg --work_dir {name}_prj     co-simulation\n\
          #   vitis-run --mode hls --package --config hls_config.cfg --work_dir {name}_prj   IP export\n\
          part={}\n\n[hls]\nflow_target=vitis\nclock={}ns\nsyn.file={name}.cpp\n\
-         syn.cflags=-std=c++14\nsyn.top={name}\npackage.output.format=ip_catalog",
+         syn.cflags=-std=c++14\nsyn.top={top}\npackage.output.format=ip_catalog",
         opts.part, opts.clock_ns
     );
     if !data.is_empty() {
@@ -324,11 +346,11 @@ fn unified_config(name: &str, opts: &HlsOptions, data: &[String]) -> String {
     s
 }
 
-fn tcl(name: &str, opts: &HlsOptions, data: &[String]) -> String {
+fn tcl(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Vitis HLS project for `{name}`, written by kiln.\n#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {{[lsearch -exact $argv cosim] >= 0}}]\nopen_project -reset {name}_prj\nset_top {name}\nadd_files {name}.cpp -cflags \"-std=c++14\"",
+        "# Vitis HLS project for `{name}`, written by kiln.\n#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {{[lsearch -exact $argv cosim] >= 0}}]\nopen_project -reset {name}_prj\nset_top {top}\nadd_files {name}.cpp -cflags \"-std=c++14\"",
     );
     if !data.is_empty() {
         let _ = writeln!(

@@ -19,8 +19,15 @@ fn data_file(values: &kiln_passes::data::TensorValue, elem: &kiln_numeric::Scala
     s
 }
 
-/// The testbench source and its data files.
-pub fn testbench(name: &str, ports: &[Port], data: &TestData) -> (String, Vec<(String, String)>) {
+/// The testbench source and its data files: it calls `top` (the kernel `name`, or its
+/// batch top, which takes the number of samples `count` first).
+pub fn testbench(
+    name: &str,
+    top: &str,
+    count: Option<usize>,
+    ports: &[Port],
+    data: &TestData,
+) -> (String, Vec<(String, String)>) {
     let mut files = Vec::new();
     let mut s = String::new();
     s.push_str(&prelude(name));
@@ -33,7 +40,7 @@ pub fn testbench(name: &str, ports: &[Port], data: &TestData) -> (String, Vec<(S
         }
     }
     s.push_str("\nint main() {\n");
-    feed_and_run(&mut s, &mut files, name, ports, data);
+    feed_and_run(&mut s, &mut files, name, (top, count), ports, data);
     compare_results(&mut s, &mut files, name, ports, data);
     s.push_str(
         "    if (bad) {\n        printf(\"FAIL: %ld result values differ from kiln's\\n\", bad);\n        return 1;\n    }\n    printf(\"PASS\\n\");\n    return 0;\n}\n",
@@ -135,6 +142,7 @@ fn feed_and_run(
     s: &mut String,
     files: &mut Vec<(String, String)>,
     name: &str,
+    (top, count): (&str, Option<usize>),
     ports: &[Port],
     data: &TestData,
 ) {
@@ -162,17 +170,18 @@ fn feed_and_run(
             }
         }
     }
-    let args: Vec<String> = ports
-        .iter()
-        .map(|p| {
+    let args: Vec<String> = count
+        .map(|n| n.to_string())
+        .into_iter()
+        .chain(ports.iter().map(|p| {
             if p.stream {
                 format!("s_{}", p.name)
             } else {
                 format!("tb_{}", p.name)
             }
-        })
+        }))
         .collect();
-    let _ = writeln!(s, "    {name}({});", args.join(", "));
+    let _ = writeln!(s, "    {top}({});", args.join(", "));
     for p in ports.iter().filter(|p| p.stream && p.output) {
         let n: usize = p.shape.iter().product();
         let _ = writeln!(
