@@ -129,11 +129,23 @@ struct Emitter<'a> {
     indent: usize,
     labels: HashSet<String>,
     errors: Vec<Diagnostic>,
-    top: bool,
-    /// Tensors passed between calls as streams (a dataflow top).
+    /// Interface pragmas on the ports (the design's top).
+    interfaces: bool,
+    /// Tensors passed between calls as streams (a dataflow region).
     streams: HashSet<TensorId>,
     stages: Vec<String>,
     stage_names: HashMap<(InstanceId, Vec<bool>), String>,
+}
+
+/// How a function stands in the design.
+#[derive(Copy, Clone, Debug)]
+pub struct Role {
+    /// The design's top: interface pragmas on its ports.
+    pub interfaces: bool,
+    /// A network of calls becomes a DATAFLOW region of stages linked by streams: the
+    /// kernel's entry function, whether it is the top or a wrapper (`--io stream`,
+    /// `--batch`) calls it.
+    pub dataflow: bool,
 }
 
 /// Emits the function of instance `id`.
@@ -144,7 +156,7 @@ pub fn function(
     fn_names: &HashMap<InstanceId, String>,
     consts: &ConstNames,
     locate: Locate,
-    top: bool,
+    role: Role,
 ) -> Result<Function, Vec<Diagnostic>> {
     let inst = module.instance(id);
     let ports = ports(inst);
@@ -159,8 +171,8 @@ pub fn function(
         indent: 1,
         labels: HashSet::new(),
         errors: Vec::new(),
-        top,
-        streams: if top {
+        interfaces: role.interfaces,
+        streams: if role.dataflow {
             inst.dataflow_streams()
         } else {
             HashSet::new()
@@ -217,8 +229,11 @@ impl Emitter<'_> {
     }
 
     fn body(&mut self, ports: &[Port]) {
-        if self.top {
+        if self.interfaces {
             self.interfaces(ports);
+        }
+        if !self.streams.is_empty() {
+            self.line("KILN_PRAGMA(HLS DATAFLOW)");
         }
         let copies = self.name_tensors(ports);
         self.partitions(ports);
@@ -227,8 +242,7 @@ impl Emitter<'_> {
         self.copy_results(copies);
     }
 
-    /// The top function's interface pragmas (m_axi arrays, s_axilite scalars), and
-    /// DATAFLOW when its calls pass streams.
+    /// The top function's interface pragmas (m_axi arrays, s_axilite scalars).
     fn interfaces(&mut self, ports: &[Port]) {
         for (k, p) in ports.iter().enumerate() {
             if p.shape.is_empty() {
@@ -246,9 +260,6 @@ impl Emitter<'_> {
             }
         }
         self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
-        if !self.streams.is_empty() {
-            self.line("KILN_PRAGMA(HLS DATAFLOW)");
-        }
     }
 
     /// Names of ports, constant tables and temporaries, with the declarations of the

@@ -98,7 +98,10 @@ pub fn emit(
             &fn_names,
             &consts,
             locate,
-            id == entry && !opts.io_stream && opts.batch.is_none(),
+            kernel::Role {
+                interfaces: id == entry && !opts.io_stream && opts.batch.is_none(),
+                dataflow: id == entry,
+            },
         ) {
             Ok(f) => functions.push((id, f)),
             Err(mut e) => errors.append(&mut e),
