@@ -225,6 +225,7 @@ fn io_stream_passes_csim() {
     for (file, tag) in [
         ("examples/conv_relu/conv_relu.kiln", "stream-conv"),
         ("tests/hls/mixed.kiln", "stream-mixed"),
+        ("tests/hls/network.kiln", "stream-network"),
     ] {
         let dir = scratch(tag);
         let d = dir.to_string_lossy().into_owned();
@@ -237,6 +238,10 @@ fn io_stream_passes_csim() {
             .into_owned();
         let cpp = std::fs::read_to_string(dir.join(format!("{stem}.cpp"))).unwrap();
         assert!(cpp.contains("mode=axis"), "{cpp}");
+        if tag == "stream-network" {
+            // The network stays a DATAFLOW region behind the stream wrapper.
+            assert!(cpp.contains("HLS DATAFLOW"), "{cpp}");
+        }
         let (code, out, err) = kiln(&["csim", &d]);
         assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
     }

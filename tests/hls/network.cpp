@@ -1,0 +1,109 @@
+// network.cpp: the kernel `main` as Vitis HLS C++. Written by kiln; every loop and
+// statement names the source line it comes from.
+#include "network.h"
+#include "network_weights.h"
+
+static void network_mix(const ap_int<8> x[8], ap_int<15> result[8]);
+
+static void network_spread(const ap_int<15> x[8], ap_int<21> result[8]);
+
+// network.kiln:3: kernel mix(x: int<8>[8]) -> [8]:
+static void network_mix(const ap_int<8> x[8], ap_int<15> result[8]) {
+    static ap_int<8> t_x_buf[8];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
+    ap_int<15> l0_sum;
+    (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
+
+    // result_store: network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+    // network.kiln:3: kernel mix(x: int<8>[8]) -> [8]:
+    L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 8; i3_x_b0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // network.kiln:3: kernel mix(x: int<8>[8]) -> [8]:
+        t_x_buf[(i3_x_b0)] = kiln::to_int<ap_int<8> >(kiln::val(x[(i3_x_b0)]));
+    }
+    // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+    L_result_store_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+        l0_sum = kiln::to_int<ap_int<15> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+        L_result_store_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
+            // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+            l0_sum = kiln::to_int<ap_int<15> >(kiln::to_fixed<ap_fixed<15, 15> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(t_x_buf[(i2_j)])) * kiln::s(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) + kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)))))))));
+        }
+        // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
+        result[(i0_i)] = kiln::to_int<ap_int<15> >(kiln::val(l0_sum));
+    }
+}
+
+// network.kiln:6: kernel spread[T](x: T[8]) -> [8]:
+// instance of `spread` with T=int<15>
+static void network_spread(const ap_int<15> x[8], ap_int<21> result[8]) {
+    static ap_int<15> t_x_buf[8];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
+    ap_int<21> l0_sum;
+    (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
+
+    // result_store: network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+    // network.kiln:6: kernel spread[T](x: T[8]) -> [8]:
+    L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 8; i3_x_b0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // network.kiln:6: kernel spread[T](x: T[8]) -> [8]:
+        t_x_buf[(i3_x_b0)] = kiln::to_int<ap_int<15> >(kiln::val(x[(i3_x_b0)]));
+    }
+    // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+    L_result_store_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+        l0_sum = kiln::to_int<ap_int<21> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+        L_result_store_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
+            // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+            l0_sum = kiln::to_int<ap_int<21> >(kiln::to_fixed<ap_fixed<21, 21> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<18, 18> >(kiln::s(kiln::val(t_x_buf[(i2_j)])) * kiln::s(kiln::to_fixed<ap_fixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) - kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)))))))));
+        }
+        // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
+        result[(i0_i)] = kiln::to_int<ap_int<21> >(kiln::val(l0_sum));
+    }
+}
+
+// A dataflow stage: `network_mix` between streams.
+static void network_mix_stage1(const ap_int<8> x[8], hls::stream<ap_int<15> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_int<15> b_result[8];
+    network_mix(x, b_result);
+    // write `result`
+    L_write_result: for (int c0 = 0; c0 < 8; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        result.write(b_result[c0]);
+    }
+}
+
+// A dataflow stage: `network_spread` between streams.
+static void network_spread_stage2(hls::stream<ap_int<15> > &x, ap_int<21> result[8]) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_int<15> b_x[8];
+    // read `x`
+    L_read_x: for (int c0 = 0; c0 < 8; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        b_x[c0] = x.read();
+    }
+    network_spread(b_x, result);
+}
+
+// network.kiln:9: kernel main(x: int<8>[8] = load("../fixtures/i8_8.npy")) -> [8]:
+void network(const ap_int<8> x[8], ap_int<21> result[8]) {
+    KILN_PRAGMA(HLS INTERFACE mode=m_axi port=x offset=slave bundle=gmem0 depth=8)
+    KILN_PRAGMA(HLS INTERFACE mode=m_axi port=result offset=slave bundle=gmem1 depth=8)
+    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
+    KILN_PRAGMA(HLS DATAFLOW)
+    static hls::stream<ap_int<15> > t_mix_out;
+    KILN_PRAGMA(HLS STREAM variable=t_mix_out depth=8)
+    (void)x; (void)result; (void)t_mix_out;
+
+    // network.kiln:10: return spread(mix(x))
+    network_mix_stage1(x, t_mix_out);
+
+    // network.kiln:10: return spread(mix(x))
+    network_spread_stage2(t_mix_out, result);
+}
+
