@@ -443,6 +443,13 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Abs(Box<Expr>),
+    /// `bits(x, hi, lo)`: bits `hi` down to `lo` of an integer (ap_int's `range(hi, lo)`),
+    /// an unsigned value of `hi - lo + 1` bits; `hi - lo` is a constant.
+    Bits {
+        arg: Box<Expr>,
+        hi: Box<Expr>,
+        lo: Box<Expr>,
+    },
     /// `exp(x)` and the other f32 math functions, elementwise.
     /// A math function: of an f32 value (one rounding), or of an exact value through a
     /// lookup table sampled as the spec says (`kiln_numeric::lut`; defaults when `None`).
@@ -499,6 +506,11 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         | ExprKind::Abs(a)
         | ExprKind::Math(_, a, _) => f(a),
         ExprKind::ReduceAll { arg, .. } => f(arg),
+        ExprKind::Bits { arg, hi, lo } => {
+            f(arg);
+            f(hi);
+            f(lo)
+        }
         ExprKind::Binary(_, a, b)
         | ExprKind::Compare(_, a, b)
         | ExprKind::Logic(_, a, b)

@@ -11,8 +11,9 @@ use crate::fixed::Fx;
 use std::fmt;
 use std::str::FromStr;
 
-/// Widest fixed-point or integer type a user may declare.
-pub const MAX_DECLARED_WIDTH: u32 = 128;
+/// Widest fixed-point or integer type a user may declare (the default `AP_INT_MAX_W` of
+/// the Vitis headers; the JIT compiles values of at most 128 bits, E0513 beyond).
+pub const MAX_DECLARED_WIDTH: u32 = 1024;
 /// Widest intermediate value (the default `AP_INT_MAX_W` of the Vitis headers).
 pub const MAX_WIDTH: u32 = 1024;
 
@@ -511,10 +512,10 @@ mod tests {
     #[test]
     fn validation() {
         assert_eq!(
-            ScalarType::int(129).validate(MAX_DECLARED_WIDTH),
+            ScalarType::int(1025).validate(MAX_DECLARED_WIDTH),
             Err(TypeError::TooWide {
-                width: 129,
-                max: 128
+                width: 1025,
+                max: 1024
             })
         );
         let t: ScalarType = "ufixed<8,4,trn,wrap_sm>".parse().unwrap();

@@ -169,6 +169,7 @@ impl Checker<'_, '_> {
             }
             "argmax" | "argmin" => self.arg_reduction(f == "argmax", args, span),
             "dot" => self.dot(args, span),
+            "bits" => self.bits(args, span),
             "map" => self.map(args, span),
             _ => unreachable!("not a builtin: {f}"),
         }
@@ -319,6 +320,57 @@ impl Checker<'_, '_> {
             mk(HE::Dot(Box::new(ha), Box::new(hb)), span),
             Info::scalar(class),
         ))
+    }
+}
+
+impl Checker<'_, '_> {
+    /// `bits(x, hi, lo)`: bits `hi` down to `lo` of one integer value (ap_int's
+    /// `range(hi, lo)`); lowering checks that `hi - lo` is a constant.
+    fn bits(&mut self, args: &[ast::Arg], span: Span) -> Checked {
+        self.positional("bits", args, span, 3, 3)?;
+        let (hx, ix) = self.expr(&args[0].value)?;
+        let (hh, ih) = self.expr(&args[1].value)?;
+        let (hl, il) = self.expr(&args[2].value)?;
+        if ix.shape.is_some() {
+            self.err(
+                Diagnostic::error(
+                    codes::KIND_MISMATCH,
+                    "`bits` takes one integer, not a tensor",
+                )
+                .at(args[0].value.span)
+                .help("apply it to each element: `[bits(w[i], 15, 8) for i in range(N)]`"),
+            );
+            return None;
+        }
+        if !(ix.class.is_integer() || ix.class == Class::Unknown) {
+            self.err(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("`bits` takes an integer (int<N> or uint<N>), not {}", ix.class.name()),
+                )
+                .at(args[0].value.span)
+                .help("for the raw bits of a fixed-point value, scale it to an integer first: `bits(int<W>(x * 2**F), hi, lo)`"),
+            );
+            return None;
+        }
+        for (info, a, what) in [(&ih, &args[1], "hi"), (&il, &args[2], "lo")] {
+            if info.shape.is_some() || !info.class.is_integer() {
+                self.err(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`bits`'s `{what}` is a bit position: an integer"),
+                    )
+                    .at(a.value.span),
+                );
+                return None;
+            }
+        }
+        let e = HE::Bits {
+            arg: Box::new(hx),
+            hi: Box::new(hh),
+            lo: Box::new(hl),
+        };
+        Some((mk(e, span), Info::scalar(Class::Int)))
     }
 }
 

@@ -242,7 +242,7 @@ const MAX_NESTING: usize = 2000;
 
 const BUILTINS: &[&str] = &[
     "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin", "sqrt",
-    "exp", "log", "tanh", "sigmoid",
+    "exp", "log", "tanh", "sigmoid", "bits",
 ];
 
 impl Checker<'_, '_> {

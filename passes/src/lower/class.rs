@@ -65,6 +65,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let c = self.expr_class(a, scope, hint)?;
                 unary_applies(UnOp::Abs, c).then_some(c)
             }
+            HE::Bits { arg, .. } => {
+                let c = self.expr_class(arg, scope, Some(Class::Exact))?;
+                (c == Class::Exact).then_some(Class::Exact)
+            }
             HE::Math(f, a, spec) => {
                 let c = self.expr_class(a, scope, Some(math_arg_hint(*spec)))?;
                 match math_rule(*f, *spec, c) {

@@ -68,6 +68,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             HE::Unary(op, a) => self.unary(*op, a, idx, scope, hint, span),
             HE::Math(f, a, spec) => self.math(*f, a, *spec, idx, scope, span),
             HE::Abs(a) => self.abs(a, idx, scope, hint, span),
+            HE::Bits { arg, hi, lo } => self.bits((arg, hi, lo), idx, scope, span),
             HE::Binary(op, a, b) => self.binary(*op, a, b, idx, scope, hint, span),
             HE::Compare(op, a, b) => self.compare(*op, a, b, idx, scope, span),
             HE::Logic(op, a, b) => self.logic(*op, a, b, idx, scope, span),

@@ -41,6 +41,7 @@
 //! - class.rs: the class of an expression (bool, f32, exact), read off the HIR.
 
 mod affine;
+mod bits;
 mod calls;
 mod class;
 mod constants;

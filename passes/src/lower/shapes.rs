@@ -139,6 +139,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             | HE::Window { .. }
             | HE::Reduce { .. }
             | HE::ReduceAll { .. }
+            | HE::Bits { .. }
             | HE::Dot(..) => true,
             HE::LambdaParam(p) => scope.lambdas.contains_key(p),
             HE::Local(l) => !self.k.locals[*l].is_tensor,
