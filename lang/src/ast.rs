@@ -142,6 +142,7 @@ pub enum PrimType {
     Bin,
     Tern,
     F32,
+    F64,
     Bool,
 }
 
@@ -155,6 +156,7 @@ impl PrimType {
             PrimType::Bin => "bin",
             PrimType::Tern => "tern",
             PrimType::F32 => "f32",
+            PrimType::F64 => "f64",
             PrimType::Bool => "bool",
         }
     }

@@ -108,6 +108,8 @@ pub enum Token<'src> {
     TernKw,
     #[token("f32")]
     F32Kw,
+    #[token("f64")]
+    F64Kw,
     #[token("bool")]
     BoolKw,
 
@@ -233,6 +235,7 @@ impl fmt::Display for Token<'_> {
             BinKw => "`bin`",
             TernKw => "`tern`",
             F32Kw => "`f32`",
+            F64Kw => "`f64`",
             BoolKw => "`bool`",
             LParen => "`(`",
             RParen => "`)`",

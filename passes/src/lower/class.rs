@@ -69,7 +69,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let c = self.expr_class(a, scope, Some(math_arg_hint(*spec)))?;
                 match math_rule(*f, *spec, c) {
                     MathRule::Table => Some(Class::Exact),
-                    MathRule::F32 => Some(Class::F32),
+                    MathRule::Float => Some(c),
                     MathRule::TableOfF32 | MathRule::NotF32 => None,
                 }
             }
