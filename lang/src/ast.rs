@@ -242,6 +242,8 @@ pub enum BinOp {
     BitAnd,
     BitOr,
     BitXor,
+    /// `**`: a constant integer power of an exact value, or a float power.
+    Pow,
 }
 
 impl BinOp {
@@ -258,6 +260,7 @@ impl BinOp {
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
             BinOp::BitXor => "^",
+            BinOp::Pow => "**",
         }
     }
 }

@@ -159,6 +159,8 @@ pub enum Token<'src> {
     Minus,
     #[token("*")]
     Star,
+    #[token("**")]
+    StarStar,
     #[token("/")]
     Slash,
     #[token("//")]
@@ -260,6 +262,7 @@ impl fmt::Display for Token<'_> {
             Plus => "`+`",
             Minus => "`-`",
             Star => "`*`",
+            StarStar => "`**`",
             Slash => "`/`",
             FloorDiv => "`//`",
             Percent => "`%`",

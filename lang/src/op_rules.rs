@@ -377,7 +377,7 @@ fn is_bitwise(op: BinOp) -> bool {
     matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor)
 }
 
-/// `+ - * / // % << >> & | ^`.
+/// `+ - * / // % << >> & | ^ **`.
 fn arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     use Class::*;
     let sym = op.symbol();
@@ -480,6 +480,22 @@ fn exact_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
         (false, true) => RealLit,
         (false, false) => Fixed,
     };
+    if op == BinOp::Pow {
+        // Whether the exponent is a non-negative constant is lowering's check (a `const`
+        // parameter's value is known there).
+        if !b.is_integer() {
+            return Err(Refusal::new(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "the exponent of an exact value must be an integer, not {}",
+                    b.name()
+                ),
+                Place::Right,
+            )
+            .help("for a fractional power, convert the base to a float: `f64(x) ** 0.5`"));
+        }
+        return Ok(if a.is_literal() { a } else { a.materialized() });
+    }
     match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul => Ok(exact),
         BinOp::Div if both_int => Err(Refusal::new(codes::BAD_DIVISION, "`/` between integers", Place::Whole)

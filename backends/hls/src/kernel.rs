@@ -734,6 +734,7 @@ impl Emitter<'_> {
                 BinOp::Sub => format!("({x} - {y})"),
                 BinOp::Mul => format!("({x} * {y})"),
                 BinOp::Div => format!("({x} / {y})"),
+                BinOp::Pow => format!("kiln::math_pow({x}, {y})"),
                 BinOp::Min => format!("kiln::fmin_({x}, {y})"),
                 BinOp::Max => format!("kiln::fmax_({x}, {y})"),
                 BinOp::Eq => format!("({x} == {y})"),
@@ -763,6 +764,8 @@ impl Emitter<'_> {
             BinOp::Le => format!("(!kiln::lt({y}, {x}))"),
             BinOp::Gt => format!("kiln::lt({y}, {x})"),
             BinOp::Ge => format!("(!kiln::lt({x}, {y}))"),
+            // Exact powers are multiplications by the time they reach the IR.
+            BinOp::Pow => String::new(),
         }
     }
 }

@@ -443,13 +443,14 @@ fn unary(op: UnOp, v: Value) -> Value {
 /// A binary operation on two floats of one type (wrapped back by `wrap`): IEEE arithmetic,
 /// one rounding per operation; `min`/`max` as `std::min`/`std::max`.
 macro_rules! float_binary {
-    ($op:expr, $a:expr, $b:expr, $wrap:path) => {{
+    ($op:expr, $a:expr, $b:expr, $wrap:path, $pow:path) => {{
         let (a, b) = ($a, $b);
         match $op {
             BinOp::Add => $wrap(a + b),
             BinOp::Sub => $wrap(a - b),
             BinOp::Mul => $wrap(a * b),
             BinOp::Div => $wrap(a / b),
+            BinOp::Pow => $wrap($pow(a, b)),
             // std::min / std::max: the second operand only when it compares strictly.
             BinOp::Min => $wrap(if b < a { b } else { a }),
             BinOp::Max => $wrap(if a < b { b } else { a }),
@@ -472,8 +473,12 @@ pub fn binary(op: BinOp, x: Value, y: Value, result_frac: i32) -> Result<Value, 
             BinOp::Ne => a != b,
             _ => panic!("{op:?} on bools"),
         }),
-        (Value::F32(a), Value::F32(b)) => float_binary!(op, a, b, Value::F32),
-        (Value::F64(a), Value::F64(b)) => float_binary!(op, a, b, Value::F64),
+        (Value::F32(a), Value::F32(b)) => {
+            float_binary!(op, a, b, Value::F32, kiln_numeric::math::pow_f32)
+        }
+        (Value::F64(a), Value::F64(b)) => {
+            float_binary!(op, a, b, Value::F64, kiln_numeric::math::pow_f64)
+        }
         (Value::Num(a), Value::Num(b)) => match op {
             BinOp::Add => Value::Num(a.add(&b)),
             BinOp::Sub => Value::Num(a.sub(&b)),
@@ -495,6 +500,7 @@ pub fn binary(op: BinOp, x: Value, y: Value, result_frac: i32) -> Result<Value, 
             BinOp::Gt => Value::Bool(a > b),
             BinOp::Ge => Value::Bool(a >= b),
             BinOp::And | BinOp::Or => panic!("logic on numbers"),
+            BinOp::Pow => panic!("exact powers are multiplications in the IR"),
         },
         (a, b) => panic!("{op:?} on {a:?} and {b:?} (rejected by type checking)"),
     })

@@ -37,9 +37,13 @@ impl State<'_> {
         }
         match (va.clone(), vb) {
             (Val::F32, Val::F32) | (Val::F64, Val::F64) => match op {
-                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Min | BinOp::Max => {
-                    Some(va)
-                }
+                BinOp::Add
+                | BinOp::Sub
+                | BinOp::Mul
+                | BinOp::Div
+                | BinOp::Min
+                | BinOp::Max
+                | BinOp::Pow => Some(va),
                 _ => {
                     self.err(
                         Diagnostic::error(
@@ -146,6 +150,13 @@ impl State<'_> {
                     _ => kiln_numeric::interval::BitOp::Xor,
                 };
                 Val::exact(ra.bitwise(rb, bop), 0, d)
+            }
+            BinOp::Pow => {
+                // Lowering multiplies exact powers out; an IR written by hand may not.
+                self.err(
+                    Diagnostic::error(codes::TYPE_MISMATCH, "`**` in the IR needs floats").at(span),
+                );
+                return None;
             }
             _ => unreachable!("comparisons and logic handled above"),
         };

@@ -185,6 +185,7 @@ pub(super) fn fold_literal(e: &hir::Expr) -> Option<Lit> {
                     AB::BitAnd => p & q,
                     AB::BitOr => p | q,
                     AB::BitXor => p ^ q,
+                    AB::Pow if (0..=127).contains(&q) => p.checked_pow(q as u32)?,
                     _ => return None,
                 })),
                 _ => {

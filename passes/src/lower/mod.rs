@@ -50,6 +50,7 @@ mod graph;
 mod instantiate;
 mod literals;
 mod ops;
+mod power;
 mod reduce;
 mod shapes;
 mod stmts;

@@ -157,6 +157,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
+        if op == AB::Pow {
+            return self.power(a, b, idx, scope, hint, span);
+        }
         let (x, y, c) = self.operands(a, b, idx, scope, hint)?;
         let op = binary_op(op);
         self.check_binary(op, c, span)?;
@@ -505,6 +508,7 @@ pub(super) fn binary_op(op: AB) -> BinOp {
         AB::BitAnd => BinOp::BitAnd,
         AB::BitOr => BinOp::BitOr,
         AB::BitXor => BinOp::BitXor,
+        AB::Pow => BinOp::Pow,
     }
 }
 
@@ -587,6 +591,7 @@ fn rule_binary(op: BinOp) -> Option<op_rules::Binary> {
         BinOp::BitAnd => Arith(AB::BitAnd),
         BinOp::BitOr => Arith(AB::BitOr),
         BinOp::BitXor => Arith(AB::BitXor),
+        BinOp::Pow => Arith(AB::Pow),
         BinOp::Eq => Compare(CmpOp::Eq),
         BinOp::Ne => Compare(CmpOp::Ne),
         BinOp::Lt => Compare(CmpOp::Lt),

@@ -90,6 +90,7 @@ impl Gen<'_, '_> {
             BinOp::Sub => self.b.ins().fsub(x, y),
             BinOp::Mul => self.b.ins().fmul(x, y),
             BinOp::Div => self.b.ins().fdiv(x, y),
+            BinOp::Pow => self.call_pow(x, y, rep == Rep::F64),
             BinOp::Min => {
                 // std::min: b < a ? b : a
                 let c = self.b.ins().fcmp(FloatCC::LessThan, y, x);
