@@ -482,7 +482,11 @@ fn exact_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     };
     if op == BinOp::Pow {
         // Whether the exponent is a non-negative constant is lowering's check (a `const`
-        // parameter's value is known there).
+        // parameter's value is known there). Two literals may yet be floats (`2.0 ** 0.5`
+        // next to an f64), so lowering decides.
+        if both_lit {
+            return Ok(RealLit);
+        }
         if !b.is_integer() {
             return Err(Refusal::new(
                 codes::TYPE_MISMATCH,

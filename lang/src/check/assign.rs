@@ -286,6 +286,7 @@ impl Checker<'_, '_> {
                         format!("`{name}` gets both f32 and f64 values"),
                     )
                     .at(span)
+                    .label(format!("this is {}", value.name()))
                     .with_secondary(self.k.locals[id].span, "first assigned here")
                     .help(format!(
                         "declare its type (`{name}: f64 = ...`) or convert the values explicitly"

@@ -141,6 +141,14 @@ impl<'h> Lowerer<'_, '_, 'h> {
     fn exact_exponent(&mut self, n: Option<i128>, b: &hir::Expr) -> L<i128> {
         let d = match n {
             Some(n) if (0..=MAX_EXACT_EXPONENT).contains(&n) => return Some(n),
+            None if is_literal(b) => {
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    "the exponent of an exact value must be an integer",
+                )
+                .at(b.span)
+                .help("for a fractional power, convert the base to a float: `f64(x) ** 0.5`")
+            }
             None => Diagnostic::error(
                 codes::NOT_CONSTANT,
                 "the exponent of an exact value must be a compile-time integer",
