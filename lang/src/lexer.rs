@@ -137,6 +137,8 @@ pub enum Token<'src> {
     MinusAssign,
     #[token("*=")]
     StarAssign,
+    #[token("**=")]
+    StarStarAssign,
     #[token("/=")]
     SlashAssign,
     #[token("//=")]
@@ -251,6 +253,7 @@ impl fmt::Display for Token<'_> {
             PlusAssign => "`+=`",
             MinusAssign => "`-=`",
             StarAssign => "`*=`",
+            StarStarAssign => "`**=`",
             SlashAssign => "`/=`",
             FloorDivAssign => "`//=`",
             PercentAssign => "`%=`",

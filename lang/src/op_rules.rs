@@ -485,7 +485,7 @@ fn exact_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
         // parameter's value is known there). Two literals may yet be floats (`2.0 ** 0.5`
         // next to an f64), so lowering decides.
         if both_lit {
-            return Ok(RealLit);
+            return Ok(exact);
         }
         if !b.is_integer() {
             return Err(Refusal::new(
@@ -621,6 +621,48 @@ mod tests {
         assert_eq!(r.secondary, Some((Place::Left, "this is exact")));
         let r = binary(CmpOp::Lt.into(), Class::F32, Class::Int).unwrap_err();
         assert_eq!(r.code, codes::MIXED_FLOAT);
+    }
+
+    #[test]
+    fn f64_promotes_f32_and_refuses_exact_values() {
+        use Class::*;
+        assert_eq!(binary(BinOp::Add.into(), F32, F64), Ok(F64));
+        assert_eq!(binary(BinOp::Mul.into(), F64, RealLit), Ok(F64));
+        assert_eq!(binary(BinOp::Div.into(), IntLit, F64), Ok(F64));
+        assert_eq!(binary(CmpOp::Lt.into(), F64, F32), Ok(Bool));
+        assert_eq!(agree("the branches", F32, F64), Ok(F64));
+        let r = binary(BinOp::Sub.into(), F64, Int).unwrap_err();
+        assert_eq!(r.code, codes::MIXED_FLOAT);
+        assert_eq!(r.message, "`-` mixes f64 with an integer type");
+        let r = binary(BinOp::Mod.into(), F64, F64).unwrap_err();
+        assert_eq!(r.code, codes::BAD_DIVISION);
+        let r = binary(BinOp::Shl.into(), F64, IntLit).unwrap_err();
+        assert_eq!(r.code, codes::TYPE_MISMATCH);
+    }
+
+    #[test]
+    fn power_rules() {
+        use Class::*;
+        let pow = |a, b| binary(BinOp::Pow.into(), a, b);
+        assert_eq!(pow(Int, IntLit), Ok(Int));
+        assert_eq!(pow(Fixed, Int), Ok(Fixed));
+        assert_eq!(pow(IntLit, IntLit), Ok(IntLit));
+        assert_eq!(pow(RealLit, IntLit), Ok(RealLit));
+        assert_eq!(pow(IntLit, RealLit), Ok(RealLit));
+        assert_eq!(pow(F32, RealLit), Ok(F32));
+        assert_eq!(pow(F32, F64), Ok(F64));
+        assert_eq!(pow(RealLit, F64), Ok(F64));
+        assert_eq!(
+            pow(Int, RealLit).map_err(|r| r.code),
+            Err(codes::TYPE_MISMATCH)
+        );
+        assert_eq!(pow(Int, Fixed).map_err(|r| r.at), Err(Place::Right));
+        assert_eq!(pow(F64, Int).map_err(|r| r.code), Err(codes::MIXED_FLOAT));
+        assert_eq!(
+            pow(Bool, IntLit).map_err(|r| r.code),
+            Err(codes::TYPE_MISMATCH)
+        );
+        assert_eq!(Binary::from(BinOp::Pow).spelling(), "**");
     }
 
     #[test]
