@@ -2,7 +2,7 @@
 //! reductions), and `**` on every kind: exact bases with a constant exponent, floats with
 //! a constant integer exponent (multiplied out) or any other exponent (`pow`).
 
-use super::env::Env;
+use super::env::{Env, Win};
 use super::model::{f32_arith_model, join_t, log2_ceil, Ex, Kind, E, T, W};
 use super::Gen;
 
@@ -23,16 +23,23 @@ fn float_m(t: T) -> i32 {
 }
 
 impl Gen {
-    /// A leaf of an f64 expression: an f64 scalar or element, or an f32 or exact leaf
-    /// converted.
+    /// A leaf of an f64 expression: an f64 scalar, element or lambda parameter, or an f32
+    /// or exact leaf converted.
     pub(super) fn leaf_f64(&mut self, env: &mut Env) -> E {
         let scalars = env.scalars(Kind::F64);
         let tensors = env.tensors(Some(Kind::F64));
+        let wins: Vec<Win> = env
+            .windows
+            .iter()
+            .filter(|w| matches!(w.t, T::F64(_)))
+            .cloned()
+            .collect();
         let weights = [
             if scalars.is_empty() { 0 } else { 25 },
             if tensors.is_empty() { 0 } else { 35 },
             12,
             10,
+            if wins.is_empty() { 0 } else { 60 },
         ];
         match self.rng.weighted(&weights) {
             0 => self.rng.pick(&scalars).read(),
@@ -44,9 +51,14 @@ impl Gen {
                 let a = self.leaf_f32(env);
                 self.f64_of(a)
             }
-            _ => {
+            3 => {
                 let a = self.leaf_exact(env, false);
                 self.f64_of(a)
+            }
+            _ => {
+                let w = self.rng.pick(&wins);
+                self.f("f64: lambda parameter");
+                self.window_read(&w)
             }
         }
     }
