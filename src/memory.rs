@@ -86,6 +86,7 @@ fn jit_bytes(elem: &ScalarType) -> u64 {
     match elem {
         ScalarType::Bool | ScalarType::Bin | ScalarType::Tern => 1,
         ScalarType::F32 => 4,
+        ScalarType::F64 => 8,
         other => match other.storage_bits() {
             0..=8 => 1,
             9..=16 => 2,

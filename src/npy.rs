@@ -481,6 +481,7 @@ pub fn dtype_for(elem: &ScalarType) -> &'static str {
     match elem {
         ScalarType::Bool => "bool",
         ScalarType::F32 => "float32",
+        ScalarType::F64 => "float64",
         ScalarType::Bin | ScalarType::Tern => "int8",
         ScalarType::Int(t) => match (t.signed, t.width) {
             (true, 1..=8) => "int8",

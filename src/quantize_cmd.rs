@@ -585,7 +585,7 @@ fn identifier(name: &str) -> String {
 const KEYWORDS: &[&str] = &[
     "kernel", "param", "type", "const", "return", "for", "in", "if", "elif", "else", "and", "or",
     "not", "lambda", "import", "from", "as", "pass", "True", "False", "def", "while", "break",
-    "continue", "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+    "continue", "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "f64", "bool",
 ];
 
 fn shape_text(shape: &[usize]) -> String {

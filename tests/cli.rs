@@ -308,6 +308,54 @@ fn run_out_writes_readable_npy_files() {
 }
 
 #[test]
+fn f64_results_are_written_as_float64_bit_for_bit() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let d = dir.path().to_str().expect("a UTF-8 temporary path");
+    for engine in ["interp", "jit"] {
+        let out = kiln(&[
+            "run",
+            "tests/run/ok_f64_npy.kiln",
+            "--engine",
+            engine,
+            "--out",
+            d,
+        ]);
+        expect_code(&out, 0, "kiln run ok_f64_npy");
+        let read = |name: &str| -> (String, Vec<u64>) {
+            let p = dir.path().join(name);
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let npy = npyz::NpyFile::new(&bytes[..]).expect("an .npy file");
+            let dtype = match npy.dtype() {
+                npyz::DType::Plain(t) => t.to_string(),
+                other => format!("{other:?}"),
+            };
+            let v: Vec<f64> = npy.into_vec().expect("float64 data");
+            (dtype, v.into_iter().map(f64::to_bits).collect())
+        };
+        // The fixture's values, computed as numpy computes them in float64.
+        let x = [0.5f64, -1.25, 3.3, -2.71];
+        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<u64>>();
+        let scaled: Vec<f64> = x.iter().map(|v| v * 0.1).collect();
+        let sum = ((x[0] + x[1]) + x[2]) + x[3];
+        assert_eq!(
+            read("result0.npy"),
+            ("<f8".to_string(), bits(&x)),
+            "{engine}"
+        );
+        assert_eq!(
+            read("result1.npy"),
+            ("<f8".to_string(), bits(&scaled)),
+            "{engine}"
+        );
+        assert_eq!(
+            read("result2.npy"),
+            ("<f8".to_string(), bits(&[sum])),
+            "{engine}"
+        );
+    }
+}
+
+#[test]
 fn run_results_round_trip_as_inputs() {
     // A result written with --out is a valid input of another run.
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -142,6 +142,7 @@ pub enum PrimType {
     Bin,
     Tern,
     F32,
+    F64,
     Bool,
 }
 
@@ -155,6 +156,7 @@ impl PrimType {
             PrimType::Bin => "bin",
             PrimType::Tern => "tern",
             PrimType::F32 => "f32",
+            PrimType::F64 => "f64",
             PrimType::Bool => "bool",
         }
     }
@@ -240,6 +242,8 @@ pub enum BinOp {
     BitAnd,
     BitOr,
     BitXor,
+    /// `**`: a constant integer power of an exact value, or a float power.
+    Pow,
 }
 
 impl BinOp {
@@ -256,6 +260,7 @@ impl BinOp {
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
             BinOp::BitXor => "^",
+            BinOp::Pow => "**",
         }
     }
 }

@@ -66,7 +66,7 @@ pub mod codes {
         BAD_WIDTH = "E0302", "width out of range";
         BAD_FIXED_TYPE = "E0303", "invalid fixed-point type";
         UNKNOWN_MODE = "E0304", "unknown quantization or overflow mode";
-        MIXED_FLOAT = "E0305", "f32 mixed with an exact type";
+        MIXED_FLOAT = "E0305", "a float (f32, f64) mixed with an exact type";
         NOT_BOOL = "E0306", "condition is not a bool";
         INEXACT_LITERAL = "E0307", "literal not exactly representable";
         BAD_DIVISION = "E0308", "division not defined for these types";

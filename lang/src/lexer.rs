@@ -108,6 +108,8 @@ pub enum Token<'src> {
     TernKw,
     #[token("f32")]
     F32Kw,
+    #[token("f64")]
+    F64Kw,
     #[token("bool")]
     BoolKw,
 
@@ -135,6 +137,8 @@ pub enum Token<'src> {
     MinusAssign,
     #[token("*=")]
     StarAssign,
+    #[token("**=")]
+    StarStarAssign,
     #[token("/=")]
     SlashAssign,
     #[token("//=")]
@@ -157,6 +161,8 @@ pub enum Token<'src> {
     Minus,
     #[token("*")]
     Star,
+    #[token("**")]
+    StarStar,
     #[token("/")]
     Slash,
     #[token("//")]
@@ -233,6 +239,7 @@ impl fmt::Display for Token<'_> {
             BinKw => "`bin`",
             TernKw => "`tern`",
             F32Kw => "`f32`",
+            F64Kw => "`f64`",
             BoolKw => "`bool`",
             LParen => "`(`",
             RParen => "`)`",
@@ -246,6 +253,7 @@ impl fmt::Display for Token<'_> {
             PlusAssign => "`+=`",
             MinusAssign => "`-=`",
             StarAssign => "`*=`",
+            StarStarAssign => "`**=`",
             SlashAssign => "`/=`",
             FloorDivAssign => "`//=`",
             PercentAssign => "`%=`",
@@ -257,6 +265,7 @@ impl fmt::Display for Token<'_> {
             Plus => "`+`",
             Minus => "`-`",
             Star => "`*`",
+            StarStar => "`**`",
             Slash => "`/`",
             FloorDiv => "`//`",
             Percent => "`%`",

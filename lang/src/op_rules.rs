@@ -1,4 +1,4 @@
-//! Operator rules: for every operator and the classes of its operands (bool, f32,
+//! Operator rules: for every operator and the classes of its operands (bool, f32, f64,
 //! integer, fixed point, literals, generic), whether the operation is allowed, the class
 //! of its result, and otherwise the diagnostic code and message.
 //!
@@ -18,6 +18,7 @@ use kiln_numeric::ScalarType;
 pub enum Class {
     Bool,
     F32,
+    F64,
     /// Exact, integer valued (int, uint, bin, tern, loop variables, sizes).
     Int,
     /// Exact, possibly fractional.
@@ -36,6 +37,7 @@ impl Class {
         match t {
             ScalarType::Bool => Class::Bool,
             ScalarType::F32 => Class::F32,
+            ScalarType::F64 => Class::F64,
             ScalarType::Bin | ScalarType::Tern | ScalarType::Int(_) => Class::Int,
             ScalarType::Fixed(f) => {
                 if f.frac_bits() <= 0 {
@@ -58,6 +60,7 @@ impl Class {
                 | ast::PrimType::Tern => Class::Int,
                 ast::PrimType::Fixed | ast::PrimType::Ufixed => Class::Fixed,
                 ast::PrimType::F32 => Class::F32,
+                ast::PrimType::F64 => Class::F64,
                 ast::PrimType::Bool => Class::Bool,
             },
             ElemRef::Var(_) | ElemRef::Inferred => Class::Unknown,
@@ -69,7 +72,22 @@ impl Class {
         matches!(self, Class::Int | Class::IntLit)
     }
 
-    /// Exact: not f32, bool or generic.
+    /// An IEEE float: f32 or f64.
+    pub fn is_float(self) -> bool {
+        matches!(self, Class::F32 | Class::F64)
+    }
+
+    /// The float class of an operation on floats `a` and `b` (either may be a literal,
+    /// which adapts): f64 when either is f64 (as numpy promotes), else f32.
+    pub fn float_join(a: Class, b: Class) -> Class {
+        if a == Class::F64 || b == Class::F64 {
+            Class::F64
+        } else {
+            Class::F32
+        }
+    }
+
+    /// Exact: not a float, bool or generic.
     pub fn is_exact(self) -> bool {
         matches!(
             self,
@@ -98,6 +116,7 @@ impl Class {
         match self {
             Class::Bool => "bool",
             Class::F32 => "f32",
+            Class::F64 => "f64",
             Class::Int => "an integer type",
             Class::Fixed => "a fixed-point type",
             Class::IntLit => "an integer literal",
@@ -320,13 +339,20 @@ pub fn agree(what: &str, a: Class, b: Class) -> Result<Class, Refusal> {
                 format!("{what} are {} and {}", a.name(), b.name()),
             ))
         }
-        (F32, IntLit | RealLit) | (IntLit | RealLit, F32) => F32,
-        (F32, _) | (_, F32) => {
+        (F32 | F64, IntLit | RealLit) => a,
+        (IntLit | RealLit, F32 | F64) => b,
+        (F32 | F64, F32 | F64) => F64,
+        (F32 | F64, _) | (_, F32 | F64) => {
+            let float = if a.is_float() { a } else { b };
             return Err(refuse(
                 codes::MIXED_FLOAT,
-                format!("{what} mix f32 with an exact type"),
+                format!("{what} mix {} with an exact type", float.name()),
             )
-            .help("convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"))
+            .help(if float == F64 {
+                "convert one side explicitly: `f64(x)` or `fixed<W, I>(y)`"
+            } else {
+                "convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"
+            }));
         }
         (Int, IntLit) | (IntLit, Int) => Int,
         (IntLit, RealLit) | (RealLit, IntLit) => RealLit,
@@ -351,7 +377,7 @@ fn is_bitwise(op: BinOp) -> bool {
     matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor)
 }
 
-/// `+ - * / // % << >> & | ^`.
+/// `+ - * / // % << >> & | ^ **`.
 fn arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     use Class::*;
     let sym = op.symbol();
@@ -374,7 +400,7 @@ fn arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     if a == Unknown || b == Unknown {
         return Ok(Unknown);
     }
-    if a == F32 || b == F32 {
+    if a.is_float() || b.is_float() {
         return float_arith(op, a, b);
     }
     exact_arith(op, a, b)
@@ -382,10 +408,10 @@ fn arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
 
 /// `<<` and `>>`: an exact value shifted by an integer.
 fn shift(sym: &str, a: Class, b: Class) -> Result<Class, Refusal> {
-    if a == Class::F32 {
+    if a.is_float() {
         return Err(Refusal::new(
             codes::TYPE_MISMATCH,
-            format!("`{sym}` shifts exact values, not f32"),
+            format!("`{sym}` shifts exact values, not {}", a.name()),
             Place::Left,
         )
         .help("multiply by a power of two instead"));
@@ -400,36 +426,45 @@ fn shift(sym: &str, a: Class, b: Class) -> Result<Class, Refusal> {
     Ok(a.materialized())
 }
 
-/// Arithmetic with at least one f32 operand (the other is f32 or a literal).
+/// Arithmetic with at least one float operand (the other is a float or a literal). An
+/// f32 operand with an f64 one computes in f64, as numpy promotes.
 fn float_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     let sym = op.symbol();
-    let (other, other_place) = if a == Class::F32 {
-        (b, Place::Right)
+    let (float, other, other_place) = if a.is_float() {
+        (a, b, Place::Right)
     } else {
-        (a, Place::Left)
+        (b, a, Place::Left)
     };
     if matches!(other, Class::Int | Class::Fixed) {
         let mut r = Refusal::new(
             codes::MIXED_FLOAT,
-            format!("`{sym}` mixes f32 with {}", other.name()),
+            format!("`{sym}` mixes {} with {}", float.name(), other.name()),
             Place::Whole,
         )
-        .help("convert explicitly: `f32(x)` to compute in f32, or `fixed<W, I>(y)` to compute exactly");
+        .help(if float == Class::F64 {
+            "convert explicitly: `f64(x)` to compute in f64, or `fixed<W, I>(y)` to compute exactly"
+        } else {
+            "convert explicitly: `f32(x)` to compute in f32, or `fixed<W, I>(y)` to compute exactly"
+        });
         r.secondary = Some((other_place, "this is exact"));
         return Err(r);
     }
+    let result = Class::float_join(a, b);
     match op {
         BinOp::FloorDiv | BinOp::Mod => Err(Refusal::new(
             codes::BAD_DIVISION,
-            format!("`{sym}` is for integers; f32 divides with `/`"),
+            format!(
+                "`{sym}` is for integers; {} divides with `/`",
+                result.name()
+            ),
             Place::Whole,
         )),
         _ if is_bitwise(op) => Err(Refusal::new(
             codes::TYPE_MISMATCH,
-            format!("`{sym}` needs integers, not f32"),
+            format!("`{sym}` needs integers, not {}", result.name()),
             Place::Whole,
         )),
-        _ => Ok(Class::F32),
+        _ => Ok(result),
     }
 }
 
@@ -445,6 +480,26 @@ fn exact_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
         (false, true) => RealLit,
         (false, false) => Fixed,
     };
+    if op == BinOp::Pow {
+        // Whether the exponent is a non-negative constant is lowering's check (a `const`
+        // parameter's value is known there). Two literals may yet be floats (`2.0 ** 0.5`
+        // next to an f64), so lowering decides.
+        if both_lit {
+            return Ok(exact);
+        }
+        if !b.is_integer() {
+            return Err(Refusal::new(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "the exponent of an exact value must be an integer, not {}",
+                    b.name()
+                ),
+                Place::Right,
+            )
+            .help("for a fractional power, convert the base to a float: `f64(x) ** 0.5`"));
+        }
+        return Ok(if a.is_literal() { a } else { a.materialized() });
+    }
     match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul => Ok(exact),
         BinOp::Div if both_int => Err(Refusal::new(codes::BAD_DIVISION, "`/` between integers", Place::Whole)
@@ -467,17 +522,19 @@ fn exact_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     }
 }
 
-/// `< <= > >= == !=`: numbers of one kind (exact or f32), or bools with `==` / `!=`.
+/// `< <= > >= == !=`: numbers of one kind (exact or float), or bools with `==` / `!=`.
+/// f32 compares with f64 (converted exactly to f64).
 fn compare(op: CmpOp, a: Class, b: Class) -> Result<Class, Refusal> {
     use Class::*;
     let ok = match (a, b) {
         (Unknown, _) | (_, Unknown) => true,
         (Bool, Bool) => matches!(op, CmpOp::Eq | CmpOp::Ne),
         (Bool, _) | (_, Bool) => false,
-        (F32, Int | Fixed) | (Int | Fixed, F32) => {
+        (F32 | F64, Int | Fixed) | (Int | Fixed, F32 | F64) => {
+            let float = if a.is_float() { a } else { b };
             return Err(Refusal::new(
                 codes::MIXED_FLOAT,
-                "comparison of f32 with an exact value",
+                format!("comparison of {} with an exact value", float.name()),
                 Place::Whole,
             )
             .help("convert one side explicitly"));
@@ -564,6 +621,48 @@ mod tests {
         assert_eq!(r.secondary, Some((Place::Left, "this is exact")));
         let r = binary(CmpOp::Lt.into(), Class::F32, Class::Int).unwrap_err();
         assert_eq!(r.code, codes::MIXED_FLOAT);
+    }
+
+    #[test]
+    fn f64_promotes_f32_and_refuses_exact_values() {
+        use Class::*;
+        assert_eq!(binary(BinOp::Add.into(), F32, F64), Ok(F64));
+        assert_eq!(binary(BinOp::Mul.into(), F64, RealLit), Ok(F64));
+        assert_eq!(binary(BinOp::Div.into(), IntLit, F64), Ok(F64));
+        assert_eq!(binary(CmpOp::Lt.into(), F64, F32), Ok(Bool));
+        assert_eq!(agree("the branches", F32, F64), Ok(F64));
+        let r = binary(BinOp::Sub.into(), F64, Int).unwrap_err();
+        assert_eq!(r.code, codes::MIXED_FLOAT);
+        assert_eq!(r.message, "`-` mixes f64 with an integer type");
+        let r = binary(BinOp::Mod.into(), F64, F64).unwrap_err();
+        assert_eq!(r.code, codes::BAD_DIVISION);
+        let r = binary(BinOp::Shl.into(), F64, IntLit).unwrap_err();
+        assert_eq!(r.code, codes::TYPE_MISMATCH);
+    }
+
+    #[test]
+    fn power_rules() {
+        use Class::*;
+        let pow = |a, b| binary(BinOp::Pow.into(), a, b);
+        assert_eq!(pow(Int, IntLit), Ok(Int));
+        assert_eq!(pow(Fixed, Int), Ok(Fixed));
+        assert_eq!(pow(IntLit, IntLit), Ok(IntLit));
+        assert_eq!(pow(RealLit, IntLit), Ok(RealLit));
+        assert_eq!(pow(IntLit, RealLit), Ok(RealLit));
+        assert_eq!(pow(F32, RealLit), Ok(F32));
+        assert_eq!(pow(F32, F64), Ok(F64));
+        assert_eq!(pow(RealLit, F64), Ok(F64));
+        assert_eq!(
+            pow(Int, RealLit).map_err(|r| r.code),
+            Err(codes::TYPE_MISMATCH)
+        );
+        assert_eq!(pow(Int, Fixed).map_err(|r| r.at), Err(Place::Right));
+        assert_eq!(pow(F64, Int).map_err(|r| r.code), Err(codes::MIXED_FLOAT));
+        assert_eq!(
+            pow(Bool, IntLit).map_err(|r| r.code),
+            Err(codes::TYPE_MISMATCH)
+        );
+        assert_eq!(Binary::from(BinOp::Pow).spelling(), "**");
     }
 
     #[test]

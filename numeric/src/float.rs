@@ -133,12 +133,7 @@ pub fn f32_to_fx_or_huge(v: f32) -> Fx {
     if v.is_finite() {
         return f32_to_fx(v).expect("finite");
     }
-    // f32 -> f64 as the hardware does it: quiet the NaN, keep the payload.
-    let b = v.to_bits() as u64;
-    let sign = b >> 31;
-    let man = b & 0x7f_ffff;
-    let man = if v.is_nan() { man | 0x40_0000 } else { man };
-    f64_to_fx_or_huge(f64::from_bits((sign << 63) | (0x7ff << 52) | (man << 29)))
+    f64_to_fx_or_huge(f32_to_f64(v))
 }
 
 /// [`f32_to_fx_or_huge`] for `f64`.
@@ -151,6 +146,31 @@ pub fn f64_to_fx_or_huge(v: f64) -> Fx {
     let man = if b >> 63 == 1 { man.neg() } else { man };
     // (2^52 + m) * 2^(1024 - 52)
     Fx::new(man, -(1024 - 52))
+}
+
+/// `f32` → `f64` as x86-64 `cvtss2sd` and C++'s `(double)f` compute it: exact for every
+/// number; a NaN is quieted and keeps its sign and payload. Written out on the bits so that
+/// no compiler's constant folding can pick another NaN.
+pub fn f32_to_f64(v: f32) -> f64 {
+    if !v.is_nan() {
+        return v as f64;
+    }
+    let b = v.to_bits() as u64;
+    let sign = b >> 31;
+    let man = (b & 0x7f_ffff) | 0x40_0000;
+    f64::from_bits((sign << 63) | (0x7ff << 52) | (man << 29))
+}
+
+/// `f64` → `f32` as x86-64 `cvtsd2ss` and C++'s `(float)d` compute it: rounded to nearest,
+/// ties to even; a NaN is quieted and keeps its sign and the payload's high bits.
+pub fn f64_to_f32(v: f64) -> f32 {
+    if !v.is_nan() {
+        return v as f32;
+    }
+    let b = v.to_bits();
+    let sign = (b >> 63) as u32;
+    let man = ((b >> 29) as u32 & 0x7f_ffff) | 0x40_0000;
+    f32::from_bits((sign << 31) | (0xff << 23) | man)
 }
 
 /// The `f32` nearest to `x` (ties to even).
@@ -188,6 +208,17 @@ mod tests {
                 prop_assert!(got.to_bits() == want.to_bits() || (got == 0.0 && want == 0.0),
                     "{} -> {} vs {}", v, got, want);
             }
+        }
+
+        #[test]
+        fn nan_conversions_keep_sign_and_payload(bits in any::<u64>()) {
+            let v = f64::from_bits(bits | (0x7ff << 52) | 1);
+            let f = f64_to_f32(v);
+            prop_assert!(f.is_nan());
+            prop_assert_eq!(f.to_bits() >> 31, (bits >> 63) as u32);
+            let back = f32_to_f64(f);
+            prop_assert!(back.is_nan());
+            prop_assert_eq!(f64_to_f32(back).to_bits(), f.to_bits());
         }
 
         #[test]

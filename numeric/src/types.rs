@@ -2,7 +2,7 @@
 //!
 //! The fixed-point and integer types are exactly Vitis HLS's `ap_fixed<W,I,Q,O,N>`,
 //! `ap_ufixed<...>`, `ap_int<W>` and `ap_uint<W>`; `bin` and `tern` are the extremely
-//! low-bit weight types of ELB-NN; `f32` is IEEE single. This module only describes types
+//! low-bit weight types of ELB-NN; `f32` is IEEE single and `f64` IEEE double. This module only describes types
 //! (widths, modes, ranges, spelling); value semantics live in [`crate::fixed`] and
 //! [`crate::float`].
 
@@ -160,6 +160,8 @@ pub enum ScalarType {
     Bool,
     /// IEEE 754 single precision, every operation rounded to nearest even.
     F32,
+    /// IEEE 754 double precision, every operation rounded to nearest even.
+    F64,
     /// One bit holding -1 (bit 0) or +1 (bit 1).
     Bin,
     /// Two bits holding -1, 0 or +1.
@@ -320,9 +322,15 @@ impl ScalarType {
         ScalarType::Fixed(FixedType::plain(width, int_bits, false))
     }
 
-    /// Whether values of this type are exact binary numbers (everything but `bool` and `f32`).
+    /// Whether values of this type are exact binary numbers (everything but `bool`, `f32`
+    /// and `f64`).
     pub fn is_exact_numeric(&self) -> bool {
-        !matches!(self, ScalarType::Bool | ScalarType::F32)
+        !matches!(self, ScalarType::Bool | ScalarType::F32 | ScalarType::F64)
+    }
+
+    /// Whether this is an IEEE float type (`f32` or `f64`).
+    pub fn is_float(&self) -> bool {
+        matches!(self, ScalarType::F32 | ScalarType::F64)
     }
 
     /// Storage bits of one element.
@@ -331,6 +339,7 @@ impl ScalarType {
             ScalarType::Bool | ScalarType::Bin => 1,
             ScalarType::Tern => 2,
             ScalarType::F32 => 32,
+            ScalarType::F64 => 64,
             ScalarType::Int(t) => t.width,
             ScalarType::Fixed(t) => t.width,
         }
@@ -341,7 +350,7 @@ impl ScalarType {
         match self {
             ScalarType::Bin | ScalarType::Tern | ScalarType::Int(_) => Some(0),
             ScalarType::Fixed(t) => Some(t.frac_bits()),
-            ScalarType::Bool | ScalarType::F32 => None,
+            ScalarType::Bool | ScalarType::F32 | ScalarType::F64 => None,
         }
     }
 
@@ -354,14 +363,14 @@ impl ScalarType {
                 Some((f.min_value(), f.max_value()))
             }
             ScalarType::Fixed(t) => Some((t.min_value(), t.max_value())),
-            ScalarType::Bool | ScalarType::F32 => None,
+            ScalarType::Bool | ScalarType::F32 | ScalarType::F64 => None,
         }
     }
 
     pub fn is_signed(&self) -> bool {
         match self {
             ScalarType::Bool => false,
-            ScalarType::F32 | ScalarType::Bin | ScalarType::Tern => true,
+            ScalarType::F32 | ScalarType::F64 | ScalarType::Bin | ScalarType::Tern => true,
             ScalarType::Int(t) => t.signed,
             ScalarType::Fixed(t) => t.signed,
         }
@@ -415,6 +424,7 @@ impl fmt::Display for ScalarType {
         match self {
             ScalarType::Bool => write!(f, "bool"),
             ScalarType::F32 => write!(f, "f32"),
+            ScalarType::F64 => write!(f, "f64"),
             ScalarType::Bin => write!(f, "bin"),
             ScalarType::Tern => write!(f, "tern"),
             ScalarType::Int(t) => write!(f, "{t}"),
@@ -434,6 +444,7 @@ impl FromStr for ScalarType {
         let simple = match s.as_str() {
             "bool" => Some(ScalarType::Bool),
             "f32" => Some(ScalarType::F32),
+            "f64" => Some(ScalarType::F64),
             "bin" => Some(ScalarType::Bin),
             "tern" => Some(ScalarType::Tern),
             _ => None,
@@ -492,6 +503,7 @@ mod tests {
             "bin",
             "tern",
             "f32",
+            "f64",
             "bool",
         ] {
             let t: ScalarType = s.parse().unwrap();

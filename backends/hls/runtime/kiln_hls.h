@@ -52,6 +52,23 @@ inline float math_exp(float x) { return (float)std::exp((double)x); }
 inline float math_log(float x) { return (float)std::log((double)x); }
 inline float math_tanh(float x) { return (float)std::tanh((double)x); }
 inline float math_sigmoid(float x) { return (float)(1.0 / (1.0 + std::exp(-(double)x))); }
+// The f64 forms: the C library's functions themselves. They and `pow` are kept out of
+// reach of the compiler's constant folding (which computes with MPFR, correctly rounded,
+// where the C library may differ in the last bit; and turns pow(x, 2.0) into x * x), so
+// that every call is the library's.
+#ifndef __SYNTHESIS__
+#define KILN_LIBM __attribute__((noipa)) inline
+#else
+#define KILN_LIBM inline
+#endif
+KILN_LIBM double math_sqrt(double x) { return std::sqrt(x); }
+KILN_LIBM double math_exp(double x) { return std::exp(x); }
+KILN_LIBM double math_log(double x) { return std::log(x); }
+KILN_LIBM double math_tanh(double x) { return std::tanh(x); }
+KILN_LIBM double math_sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+// `x ** y` with a float exponent: pow in double precision (rounded once to float for f32).
+KILN_LIBM float math_pow(float x, float y) { return (float)std::pow((double)x, (double)y); }
+KILN_LIBM double math_pow(double x, double y) { return std::pow(x, y); }
 
 template <int A, int B> struct imax { static const int v = A > B ? A : B; };
 template <int A, int B> struct imin { static const int v = A < B ? A : B; };
@@ -97,6 +114,7 @@ template <int W> ap_ufixed<W, W> val(const ap_uint<W>& x) {
     return from_raw<ap_ufixed<W, W> >(x);
 }
 inline float val(float x) { return x; }
+inline double val(double x) { return x; }
 inline bool val(bool x) { return x; }
 // A `bin` bit: 1 is +1, 0 is -1.
 inline ap_fixed<2, 2> bin_val(const ap_uint<1>& b) {
@@ -149,6 +167,8 @@ template <class A, class B> bool eq(const A& a, const B& b) {
 }
 inline bool lt(float a, float b) { return a < b; }
 inline bool eq(float a, float b) { return a == b; }
+inline bool lt(double a, double b) { return a < b; }
+inline bool eq(double a, double b) { return a == b; }
 inline bool eq(bool a, bool b) { return a == b; }
 
 // ---------------------------------------------------------------- arithmetic
@@ -163,6 +183,12 @@ inline float fabs_(float x) {
     union { float f; uint32_t u; } v;
     v.f = x;
     v.u &= 0x7fffffffu;
+    return v.f;
+}
+inline double fabs_(double x) {
+    union { double f; uint64_t u; } v;
+    v.f = x;
+    v.u &= 0x7fffffffffffffffull;
     return v.f;
 }
 
@@ -298,6 +324,7 @@ template <class A> ap_fixed<2, 2> to_tern(const A& a) {
 }
 template <class A> bool to_bool(const A& a) { return !is_zero(a); }
 inline bool to_bool(float f) { return f != 0.0f; }
+inline bool to_bool(double f) { return f != 0.0; }
 inline bool to_bool(bool b) { return b; }
 inline ap_ufixed<1, 1> from_bool(bool b) { return b ? ap_ufixed<1, 1>(1) : ap_ufixed<1, 1>(0); }
 
@@ -348,6 +375,77 @@ template <class A> float to_f32(const A& a) {
     }
     return f32_from_bits(sign | units);  // subnormal (or the smallest normal after rounding)
 }
+
+inline double f64_from_bits(uint64_t u) {
+    union { double f; uint64_t u; } v;
+    v.u = u;
+    return v.f;
+}
+inline uint64_t f64_bits(double f) {
+    union { double f; uint64_t u; } v;
+    v.f = f;
+    return v.u;
+}
+
+// exact -> f64, to nearest, ties to even (as to_f32, with 53 significant bits).
+template <class A> double to_f64(const A& a) {
+    typedef typename signed_of<A>::type SA;
+    const int W = SA::width, F = SA::width - SA::iwidth;
+    ap_int<W> m = raw(s(a));
+    if (m == 0) return 0.0;
+    const bool neg = m < 0;
+    const int RW = imax<W + 1, 55>::v;
+    ap_uint<RW> mag = neg ? ap_uint<RW>(-ap_int<W + 1>(m)) : ap_uint<RW>(m);
+    const int p = RW - mag.countLeadingZeros();  // bit length
+    int e = p - 1 - F;                            // exponent of the leading bit
+    const int keep = e >= -1022 ? 53 : 53 - (-1022 - e);
+    const uint64_t sign = neg ? 0x8000000000000000ull : 0ull;
+    if (keep < 0) return f64_from_bits(sign);
+    const int drop = p - keep;
+    ap_uint<RW> r;
+    if (drop > 0) {
+        r = mag >> drop;
+        ap_uint<RW> rem = mag - ap_uint<RW>(r << drop);
+        ap_uint<RW> half = ap_uint<RW>(1) << (drop - 1);
+        if (rem > half || (rem == half && r[0] == 1)) r += 1;
+    } else {
+        r = mag << (-drop);
+    }
+    uint64_t units = r.to_uint64();
+    if (keep == 53) {
+        if (units >> 53) {
+            units >>= 1;
+            e += 1;
+        }
+        if (e > 1023) return f64_from_bits(sign | 0x7ff0000000000000ull);
+        return f64_from_bits(sign | ((uint64_t)(e + 1023) << 52) | (units & 0xfffffffffffffull));
+    }
+    return f64_from_bits(sign | units);  // subnormal (or the smallest normal after rounding)
+}
+
+// f64 -> exact: a finite double exactly, infinities and NaN as the Vitis headers read
+// them, +-(1.m) * 2^1024 (the mantissa as it is), all in ap_fixed<2100, 1026> (LSB 2^-1074).
+inline ap_fixed<2100, 1026> f64_exact(double f) {
+    const uint64_t u = f64_bits(f);
+    const int ex = (int)((u >> 52) & 0x7ff);
+    const uint64_t man = u & 0xfffffffffffffull;
+    ap_int<2100> r;
+    if (ex == 0x7ff) {
+        r = ap_int<2100>(man | (1ull << 52));
+        r <<= 2046;  // (2^52 + m) * 2^972
+    } else if (ex == 0) {
+        r = ap_int<2100>(man);
+    } else {
+        r = ap_int<2100>(man | (1ull << 52));
+        r <<= ex - 1;  // value = r * 2^-1074
+    }
+    if (u >> 63) r = -r;
+    return from_raw<ap_fixed<2100, 1026> >(r);
+}
+template <class T> T fixed_from_f64(double f) { return to_fixed<T>(f64_exact(f)); }
+template <class T> T int_from_f64(double f) { return to_int<T>(f64_exact(f)); }
+inline ap_uint<1> bin_bit_from_f64(double f) { return bin_bit(f64_exact(f)); }
+inline ap_fixed<2, 2> tern_from_f64(double f) { return to_tern(f64_exact(f)); }
 
 // f32 -> exact. A conversion starts from the float's exact value; infinities and NaN are
 // read as the Vitis headers read them, +-(1.m) * 2^1024 with a NaN's mantissa quieted.
@@ -410,6 +508,8 @@ template <class R, class A, class B> R max_(const A& a, const B& b) {
 }
 inline float fmin_(float a, float b) { return b < a ? b : a; }
 inline float fmax_(float a, float b) { return a < b ? b : a; }
+inline double fmin_(double a, double b) { return b < a ? b : a; }
+inline double fmax_(double a, double b) { return a < b ? b : a; }
 
 // A loop counter as an exact value.
 inline ap_fixed<32, 32> from_int(int v) { return from_raw<ap_fixed<32, 32> >(ap_int<32>(v)); }

@@ -639,6 +639,7 @@ impl Emitter<'_> {
             (Some(t), _) => *t,
             (None, Expr::Const(Value::Bool(_))) => ScalarType::Bool,
             (None, Expr::Const(Value::F32(_))) => ScalarType::F32,
+            (None, Expr::Const(Value::F64(_))) => ScalarType::F64,
             (None, _) => {
                 let span = self.inst.expr_spans[e.index()];
                 self.unsupported("an expression whose type was not inferred".into(), span);
@@ -654,6 +655,9 @@ impl Emitter<'_> {
         match self.inst.expr(e).clone() {
             Expr::Const(Value::Bool(b)) => b.to_string(),
             Expr::Const(Value::F32(f)) => format!("kiln::f32_from_bits(0x{:08x}u)", f.to_bits()),
+            Expr::Const(Value::F64(f)) => {
+                format!("kiln::f64_from_bits(0x{:016x}ULL)", f.to_bits())
+            }
             Expr::Const(Value::Num(x)) => {
                 if types::value_layout(&t).is_none() {
                     self.unsupported(format!("a constant of type {t}"), span);
@@ -680,8 +684,8 @@ impl Emitter<'_> {
                 let x = self.expr(a);
                 match (op, at) {
                     (UnOp::Not, _) => format!("(!{x})"),
-                    (UnOp::Neg, ScalarType::F32) => format!("(-{x})"),
-                    (UnOp::Abs, ScalarType::F32) => format!("kiln::fabs_({x})"),
+                    (UnOp::Neg, ScalarType::F32 | ScalarType::F64) => format!("(-{x})"),
+                    (UnOp::Abs, ScalarType::F32 | ScalarType::F64) => format!("kiln::fabs_({x})"),
                     (UnOp::Neg, _) => format!("kiln::to_fixed<{vt} >(kiln::neg({x}))"),
                     (UnOp::Abs, _) => format!("kiln::to_fixed<{vt} >(kiln::abs({x}))"),
                     (UnOp::BitNot, _) => format!("kiln::to_fixed<{vt} >(kiln::bnot({x}))"),
@@ -727,7 +731,7 @@ impl Emitter<'_> {
         let x = self.expr(a);
         let y = self.expr(b);
         let vt = value(t);
-        let float = at == ScalarType::F32;
+        let float = at.is_float();
         let boolean = at == ScalarType::Bool;
         match op {
             BinOp::And => format!("({x} && {y})"),
@@ -741,6 +745,7 @@ impl Emitter<'_> {
                 BinOp::Sub => format!("({x} - {y})"),
                 BinOp::Mul => format!("({x} * {y})"),
                 BinOp::Div => format!("({x} / {y})"),
+                BinOp::Pow => format!("kiln::math_pow({x}, {y})"),
                 BinOp::Min => format!("kiln::fmin_({x}, {y})"),
                 BinOp::Max => format!("kiln::fmax_({x}, {y})"),
                 BinOp::Eq => format!("({x} == {y})"),
@@ -770,6 +775,8 @@ impl Emitter<'_> {
             BinOp::Le => format!("(!kiln::lt({y}, {x}))"),
             BinOp::Gt => format!("kiln::lt({y}, {x})"),
             BinOp::Ge => format!("(!kiln::lt({x}, {y}))"),
+            // Exact powers are multiplications by the time they reach the IR.
+            BinOp::Pow => String::new(),
         }
     }
 }

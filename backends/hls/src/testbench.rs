@@ -2,7 +2,7 @@
 //! and compares every result element bit for bit.
 //!
 //! Data files hold one element per line as the raw bits of its storage type in
-//! hexadecimal (zero-padded to the type's width; f32 as its 32 bits, bool and bin as 0/1),
+//! hexadecimal (zero-padded to the type's width; f32 as its 32 bits, f64 as its 64 bits, bool and bin as 0/1),
 //! in row-major order.
 
 use crate::kernel::Port;
@@ -62,6 +62,7 @@ fn prelude(name: &str) -> String {
 
 template <class T> inline void from_text(T& x, const char* h) {{ x = kiln::from_hex<T>(h); }}
 inline void from_text(float& x, const char* h) {{ x = kiln::f32_from_bits((uint32_t)strtoul(h, 0, 16)); }}
+inline void from_text(double& x, const char* h) {{ x = kiln::f64_from_bits((uint64_t)strtoull(h, 0, 16)); }}
 inline void from_text(bool& x, const char* h) {{ x = h[0] == '1'; }}
 
 template <class T> inline void to_text(const T& x, char* out, int digits) {{
@@ -74,6 +75,7 @@ template <class T> inline void to_text(const T& x, char* out, int digits) {{
     out[digits] = 0;
 }}
 inline void to_text(const float& x, char* out, int) {{ sprintf(out, "%08x", (unsigned)kiln::f32_bits(x)); }}
+inline void to_text(const double& x, char* out, int) {{ sprintf(out, "%016llx", (unsigned long long)kiln::f64_bits(x)); }}
 inline void to_text(const bool& x, char* out, int) {{ sprintf(out, "%d", x ? 1 : 0); }}
 
 static char token[8192];

@@ -3,7 +3,7 @@
 //! Every scalar type has a **storage** type (what a tensor element, a local or a port
 //! holds: `ap_fixed<W, I, Q, O, N>`, `ap_int<W>`, `ap_uint<1>` for a `bin` bit) and a
 //! **value** type (what an expression computes with: a plain `ap_fixed<W, I>` /
-//! `ap_ufixed<W, I>` for every exact type, `bool`, `float`). Values are exact; only the
+//! `ap_ufixed<W, I>` for every exact type, `bool`, `float`, `double`). Values are exact; only the
 //! conversions into storage types round and overflow (kiln_hls.h).
 
 use kiln_numeric::fixed::raw_from_mant;
@@ -15,6 +15,7 @@ pub fn storage(t: &ScalarType) -> String {
     match t {
         ScalarType::Bool => "bool".into(),
         ScalarType::F32 => "float".into(),
+        ScalarType::F64 => "double".into(),
         ScalarType::Bin => "ap_uint<1>".into(),
         ScalarType::Tern => "ap_int<2>".into(),
         ScalarType::Int(i) => format!("ap_{}int<{}>", if i.signed { "" } else { "u" }, i.width),
@@ -46,6 +47,7 @@ pub fn value(t: &ScalarType) -> String {
     match t {
         ScalarType::Bool => "bool".into(),
         ScalarType::F32 => "float".into(),
+        ScalarType::F64 => "double".into(),
         ScalarType::Bin | ScalarType::Tern => "ap_fixed<2, 2>".into(),
         ScalarType::Int(i) => format!(
             "ap_{}fixed<{}, {}>",
@@ -76,7 +78,7 @@ pub fn value_layout(t: &ScalarType) -> Option<(u32, i32)> {
 pub fn read(t: &ScalarType, storage_expr: &str) -> String {
     match t {
         ScalarType::Bin => format!("kiln::bin_val({storage_expr})"),
-        ScalarType::Bool | ScalarType::F32 => storage_expr.to_string(),
+        ScalarType::Bool | ScalarType::F32 | ScalarType::F64 => storage_expr.to_string(),
         _ => format!("kiln::val({storage_expr})"),
     }
 }
@@ -86,8 +88,11 @@ pub fn read(t: &ScalarType, storage_expr: &str) -> String {
 pub fn convert(x: &str, from: &ScalarType, to: &ScalarType) -> String {
     let st = storage(to);
     let from_f32 = *from == ScalarType::F32;
+    let from_f64 = *from == ScalarType::F64;
     // Bools convert as the exact values 0 and 1.
-    let x = if *from == ScalarType::Bool && *to != ScalarType::Bool && *to != ScalarType::F32 {
+    let x = if *from == ScalarType::Bool
+        && !matches!(to, ScalarType::Bool | ScalarType::F32 | ScalarType::F64)
+    {
         format!("kiln::from_bool({x})")
     } else {
         x.to_string()
@@ -96,9 +101,20 @@ pub fn convert(x: &str, from: &ScalarType, to: &ScalarType) -> String {
         ScalarType::Bool => format!("kiln::to_bool({x})"),
         ScalarType::F32 => match from {
             ScalarType::F32 => x,
+            ScalarType::F64 => format!("((float){x})"),
             ScalarType::Bool => format!("({x} ? 1.0f : 0.0f)"),
             _ => format!("kiln::to_f32({x})"),
         },
+        ScalarType::F64 => match from {
+            ScalarType::F64 => x,
+            ScalarType::F32 => format!("((double){x})"),
+            ScalarType::Bool => format!("({x} ? 1.0 : 0.0)"),
+            _ => format!("kiln::to_f64({x})"),
+        },
+        ScalarType::Fixed(_) if from_f64 => format!("kiln::fixed_from_f64<{st} >({x})"),
+        ScalarType::Int(_) if from_f64 => format!("kiln::int_from_f64<{st} >({x})"),
+        ScalarType::Bin if from_f64 => format!("kiln::bin_bit_from_f64({x})"),
+        ScalarType::Tern if from_f64 => format!("kiln::raw(kiln::tern_from_f64({x}))"),
         ScalarType::Fixed(_) if from_f32 => format!("kiln::fixed_from_f32<{st} >({x})"),
         ScalarType::Fixed(_) => format!("kiln::to_fixed<{st} >({x})"),
         ScalarType::Int(_) if from_f32 => format!("kiln::int_from_f32<{st} >({x})"),
@@ -116,6 +132,7 @@ pub fn raw_hex(v: &Value, t: &ScalarType) -> String {
     match (v, t) {
         (Value::Bool(b), _) => (if *b { "1" } else { "0" }).into(),
         (Value::F32(f), _) => format!("{:08x}", f.to_bits()),
+        (Value::F64(f), _) => format!("{:016x}", f.to_bits()),
         (Value::Num(x), ScalarType::Bin) => (if x.is_negative() { "0" } else { "1" }).into(),
         (Value::Num(x), t) => {
             let (w, frac) = storage_layout(t);
@@ -142,6 +159,7 @@ pub fn hex_digits(t: &ScalarType) -> usize {
     match t {
         ScalarType::Bool | ScalarType::Bin => 1,
         ScalarType::F32 => 8,
+        ScalarType::F64 => 16,
         t => storage_layout(t).0.div_ceil(4) as usize,
     }
 }
@@ -165,6 +183,8 @@ pub fn initializer(v: &Value, t: &ScalarType) -> String {
         (Value::Bool(b), _) => b.to_string(),
         (Value::F32(f), _) if f.is_finite() => format!("{f:?}f"),
         (Value::F32(f), _) => format!("kiln::f32_from_bits(0x{:08x}u)", f.to_bits()),
+        (Value::F64(f), _) if f.is_finite() => format!("{f:?}"),
+        (Value::F64(f), _) => format!("kiln::f64_from_bits(0x{:016x}ULL)", f.to_bits()),
         (Value::Num(x), ScalarType::Bin) => (if x.is_negative() { "0" } else { "1" }).into(),
         (Value::Num(x), ScalarType::Tern | ScalarType::Int(_)) if x.mant_at(0).bit_len() < 63 => {
             let i = x.mant_at(0).to_i64().unwrap_or(0);

@@ -1,8 +1,8 @@
 //! kiln-interp: the reference interpreter, the oracle every other engine is tested against.
 //!
 //! It executes the IR exactly as ir.rs defines it, with unbounded exact arithmetic for
-//! integer and fixed-point values (kiln-numeric), IEEE single for f32 (one rounding per
-//! operation, in program order), and `value::convert` at every assignment, store and cast.
+//! integer and fixed-point values (kiln-numeric), IEEE single and double for f32 and f64
+//! (one rounding per operation, in program order), and `value::convert` at every assignment, store and cast.
 //! Clarity beats speed: every access is bounds-checked and every read of a tensor element
 //! that was never written is an error (E0703), whatever the `bounds` pass proved.
 
@@ -463,7 +463,8 @@ impl Frame<'_> {
             }
             Expr::Math { f, arg } => match self.eval(*arg)? {
                 Value::F32(x) => Value::F32(f.eval(x)),
-                other => unreachable!("type inference gives math functions f32: {other:?}"),
+                Value::F64(x) => Value::F64(f.eval_f64(x)),
+                other => unreachable!("type inference gives math functions floats: {other:?}"),
             },
         })
     }
@@ -474,11 +475,38 @@ fn unary(op: UnOp, v: Value) -> Value {
         (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
         (UnOp::Neg, Value::F32(f)) => Value::F32(-f),
         (UnOp::Abs, Value::F32(f)) => Value::F32(f.abs()),
+        (UnOp::Neg, Value::F64(f)) => Value::F64(-f),
+        (UnOp::Abs, Value::F64(f)) => Value::F64(f.abs()),
         (UnOp::Neg, Value::Num(x)) => Value::Num(x.neg()),
         (UnOp::Abs, Value::Num(x)) => Value::Num(x.abs()),
         (UnOp::BitNot, Value::Num(x)) => Value::Num(Fx::new(x.mant_at(0).bitnot(), 0)),
         (op, v) => panic!("{op:?} on {v:?} (rejected by type checking)"),
     }
+}
+
+/// A binary operation on two floats of one type (wrapped back by `wrap`): IEEE arithmetic,
+/// one rounding per operation; `min`/`max` as `std::min`/`std::max`.
+macro_rules! float_binary {
+    ($op:expr, $a:expr, $b:expr, $wrap:path, $pow:path) => {{
+        let (a, b) = ($a, $b);
+        match $op {
+            BinOp::Add => $wrap(a + b),
+            BinOp::Sub => $wrap(a - b),
+            BinOp::Mul => $wrap(a * b),
+            BinOp::Div => $wrap(a / b),
+            BinOp::Pow => $wrap($pow(a, b)),
+            // std::min / std::max: the second operand only when it compares strictly.
+            BinOp::Min => $wrap(if b < a { b } else { a }),
+            BinOp::Max => $wrap(if a < b { b } else { a }),
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::Ne => Value::Bool(a != b),
+            BinOp::Lt => Value::Bool(a < b),
+            BinOp::Le => Value::Bool(a <= b),
+            BinOp::Gt => Value::Bool(a > b),
+            BinOp::Ge => Value::Bool(a >= b),
+            op => panic!("{op:?} on floats"),
+        }
+    }};
 }
 
 /// A binary operation on two values; `Err(code)` for division by zero.
@@ -489,22 +517,12 @@ pub fn binary(op: BinOp, x: Value, y: Value, result_frac: i32) -> Result<Value, 
             BinOp::Ne => a != b,
             _ => panic!("{op:?} on bools"),
         }),
-        (Value::F32(a), Value::F32(b)) => match op {
-            BinOp::Add => Value::F32(a + b),
-            BinOp::Sub => Value::F32(a - b),
-            BinOp::Mul => Value::F32(a * b),
-            BinOp::Div => Value::F32(a / b),
-            // std::min / std::max: the second operand only when it compares strictly.
-            BinOp::Min => Value::F32(if b < a { b } else { a }),
-            BinOp::Max => Value::F32(if a < b { b } else { a }),
-            BinOp::Eq => Value::Bool(a == b),
-            BinOp::Ne => Value::Bool(a != b),
-            BinOp::Lt => Value::Bool(a < b),
-            BinOp::Le => Value::Bool(a <= b),
-            BinOp::Gt => Value::Bool(a > b),
-            BinOp::Ge => Value::Bool(a >= b),
-            _ => panic!("{op:?} on f32"),
-        },
+        (Value::F32(a), Value::F32(b)) => {
+            float_binary!(op, a, b, Value::F32, kiln_numeric::math::pow_f32)
+        }
+        (Value::F64(a), Value::F64(b)) => {
+            float_binary!(op, a, b, Value::F64, kiln_numeric::math::pow_f64)
+        }
         (Value::Num(a), Value::Num(b)) => match op {
             BinOp::Add => Value::Num(a.add(&b)),
             BinOp::Sub => Value::Num(a.sub(&b)),
@@ -526,6 +544,7 @@ pub fn binary(op: BinOp, x: Value, y: Value, result_frac: i32) -> Result<Value, 
             BinOp::Gt => Value::Bool(a > b),
             BinOp::Ge => Value::Bool(a >= b),
             BinOp::And | BinOp::Or => panic!("logic on numbers"),
+            BinOp::Pow => panic!("exact powers are multiplications in the IR"),
         },
         (a, b) => panic!("{op:?} on {a:?} and {b:?} (rejected by type checking)"),
     })

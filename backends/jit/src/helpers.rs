@@ -1,6 +1,6 @@
 //! Rust functions that native code calls for the rare cases it does not inline: 128-bit
-//! division, conversions of 128-bit values and between f32 and exact types, and the
-//! intricate overflow modes. They compute with kiln-numeric, the same code the reference
+//! division, conversions of 128-bit values and between floats (f32, f64) and exact types,
+//! math functions and `pow`, and the intricate overflow modes. They compute with kiln-numeric, the same code the reference
 //! interpreter uses, so they are exact by construction.
 //!
 //! Every helper passes 128-bit values as two `i64` halves (low, high) and returns them
@@ -25,10 +25,16 @@ pub struct HelperIds {
     convert: FuncId,
     f32_to_exact: FuncId,
     exact_to_f32: FuncId,
+    f64_to_exact: FuncId,
+    exact_to_f64: FuncId,
     div128: FuncId,
     math: FuncId,
     convert_counted: FuncId,
     f32_to_exact_counted: FuncId,
+    f64_to_exact_counted: FuncId,
+    math64: FuncId,
+    pow32: FuncId,
+    pow64: FuncId,
 }
 
 /// The helpers, imported into one function.
@@ -36,30 +42,48 @@ pub struct Helpers {
     pub convert: FuncRef,
     pub f32_to_exact: FuncRef,
     pub exact_to_f32: FuncRef,
+    pub f64_to_exact: FuncRef,
+    pub exact_to_f64: FuncRef,
     pub div128: FuncRef,
     pub math: FuncRef,
     /// The conversions that also count overflows (`--check-overflow`).
     pub convert_counted: FuncRef,
     pub f32_to_exact_counted: FuncRef,
+    pub f64_to_exact_counted: FuncRef,
+    pub math64: FuncRef,
+    pub pow32: FuncRef,
+    pub pow64: FuncRef,
 }
 
 const CONVERT: &str = "kiln_convert";
 const F32_TO_EXACT: &str = "kiln_f32_to_exact";
 const EXACT_TO_F32: &str = "kiln_exact_to_f32";
+const F64_TO_EXACT: &str = "kiln_f64_to_exact";
+const EXACT_TO_F64: &str = "kiln_exact_to_f64";
 const DIV128: &str = "kiln_div128";
 const MATH: &str = "kiln_math";
 const CONVERT_COUNTED: &str = "kiln_convert_counted";
 const F32_TO_EXACT_COUNTED: &str = "kiln_f32_to_exact_counted";
+const F64_TO_EXACT_COUNTED: &str = "kiln_f64_to_exact_counted";
+const MATH64: &str = "kiln_math64";
+const POW32: &str = "kiln_pow32";
+const POW64: &str = "kiln_pow64";
 
 /// Makes the helpers' addresses known to the JIT linker.
 pub fn register(builder: &mut JITBuilder) {
     builder.symbol(CONVERT, kiln_convert as *const u8);
     builder.symbol(F32_TO_EXACT, kiln_f32_to_exact as *const u8);
     builder.symbol(EXACT_TO_F32, kiln_exact_to_f32 as *const u8);
+    builder.symbol(F64_TO_EXACT, kiln_f64_to_exact as *const u8);
+    builder.symbol(EXACT_TO_F64, kiln_exact_to_f64 as *const u8);
     builder.symbol(DIV128, kiln_div128 as *const u8);
     builder.symbol(MATH, kiln_math as *const u8);
     builder.symbol(CONVERT_COUNTED, kiln_convert_counted as *const u8);
     builder.symbol(F32_TO_EXACT_COUNTED, kiln_f32_to_exact_counted as *const u8);
+    builder.symbol(F64_TO_EXACT_COUNTED, kiln_f64_to_exact_counted as *const u8);
+    builder.symbol(MATH64, kiln_math64 as *const u8);
+    builder.symbol(POW32, kiln_pow32 as *const u8);
+    builder.symbol(POW64, kiln_pow64 as *const u8);
 }
 
 fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signature {
@@ -72,7 +96,7 @@ fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signat
 impl HelperIds {
     pub fn declare(m: &mut impl Module) -> Result<HelperIds, String> {
         let cc = m.isa().default_call_conv();
-        let (i32_, i64_, f32_) = (types::I32, types::I64, types::F32);
+        let (i32_, i64_, f32_, f64_) = (types::I32, types::I64, types::F32, types::F64);
         Ok(HelperIds {
             convert: m
                 .declare_function(
@@ -93,6 +117,20 @@ impl HelperIds {
                     EXACT_TO_F32,
                     Linkage::Import,
                     &sig(cc, &[i64_, i64_, i32_, i32_], Some(f32_)),
+                )
+                .map_err(|e| e.to_string())?,
+            f64_to_exact: m
+                .declare_function(
+                    F64_TO_EXACT,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i64_], None),
+                )
+                .map_err(|e| e.to_string())?,
+            exact_to_f64: m
+                .declare_function(
+                    EXACT_TO_F64,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i32_, i32_], Some(f64_)),
                 )
                 .map_err(|e| e.to_string())?,
             div128: m
@@ -123,6 +161,22 @@ impl HelperIds {
                     &sig(cc, &[i32_, i64_, i64_, i64_, i32_, i32_, i32_], None),
                 )
                 .map_err(|e| e.to_string())?,
+            f64_to_exact_counted: m
+                .declare_function(
+                    F64_TO_EXACT_COUNTED,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i64_, i64_, i32_, i32_, i32_], None),
+                )
+                .map_err(|e| e.to_string())?,
+            math64: m
+                .declare_function(MATH64, Linkage::Import, &sig(cc, &[i32_, f64_], Some(f64_)))
+                .map_err(|e| e.to_string())?,
+            pow32: m
+                .declare_function(POW32, Linkage::Import, &sig(cc, &[f32_, f32_], Some(f32_)))
+                .map_err(|e| e.to_string())?,
+            pow64: m
+                .declare_function(POW64, Linkage::Import, &sig(cc, &[f64_, f64_], Some(f64_)))
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -131,10 +185,16 @@ impl HelperIds {
             convert: m.declare_func_in_func(self.convert, f),
             f32_to_exact: m.declare_func_in_func(self.f32_to_exact, f),
             exact_to_f32: m.declare_func_in_func(self.exact_to_f32, f),
+            f64_to_exact: m.declare_func_in_func(self.f64_to_exact, f),
+            exact_to_f64: m.declare_func_in_func(self.exact_to_f64, f),
             div128: m.declare_func_in_func(self.div128, f),
             math: m.declare_func_in_func(self.math, f),
             convert_counted: m.declare_func_in_func(self.convert_counted, f),
             f32_to_exact_counted: m.declare_func_in_func(self.f32_to_exact_counted, f),
+            f64_to_exact_counted: m.declare_func_in_func(self.f64_to_exact_counted, f),
+            math64: m.declare_func_in_func(self.math64, f),
+            pow32: m.declare_func_in_func(self.pow32, f),
+            pow64: m.declare_func_in_func(self.pow64, f),
         }
     }
 }
@@ -145,6 +205,24 @@ extern "C" fn kiln_math(code: i32, x: f32) -> f32 {
         Some(f) => f.eval(x),
         None => f32::NAN, // unreachable: codegen passes a MathFn's code
     }
+}
+
+/// An f64 math function (`kiln_numeric::MathFn::eval_f64`).
+extern "C" fn kiln_math64(code: i32, x: f64) -> f64 {
+    match kiln_numeric::MathFn::from_code(code) {
+        Some(f) => f.eval_f64(x),
+        None => f64::NAN, // unreachable: codegen passes a MathFn's code
+    }
+}
+
+/// `x ** y` of f32 values (`kiln_numeric::math::pow_f32`).
+extern "C" fn kiln_pow32(x: f32, y: f32) -> f32 {
+    kiln_numeric::math::pow_f32(x, y)
+}
+
+/// `x ** y` of f64 values (`kiln_numeric::math::pow_f64`).
+extern "C" fn kiln_pow64(x: f64, y: f64) -> f64 {
+    kiln_numeric::math::pow_f64(x, y)
 }
 
 fn join(lo: i64, hi: i64) -> i128 {
@@ -171,7 +249,7 @@ unsafe fn put(v: &Value, to: &ScalarType, out: *mut u8) {
     let bits: i128 = match v {
         Value::Num(x) => crate::layout::low_bits128(x, frac),
         Value::Bool(b) => *b as i128,
-        Value::F32(_) => unreachable!("exact target"),
+        Value::F32(_) | Value::F64(_) => unreachable!("exact target"),
     };
     // SAFETY: the caller passes a 16-byte stack slot.
     unsafe { std::ptr::copy_nonoverlapping(bits.to_le_bytes().as_ptr(), out, 16) };
@@ -281,6 +359,43 @@ unsafe extern "C" fn kiln_f32_to_exact_counted(
     end: i32,
 ) {
     let v = Value::F32(f32::from_bits(bits as u32));
+    // SAFETY: the caller's contract.
+    unsafe { convert_and_count(v, to, out, ctx, span_of(file, start, end)) };
+}
+
+/// `convert(f64, *to)` for an exact target.
+///
+/// # Safety
+/// As for [`kiln_convert`].
+unsafe extern "C" fn kiln_f64_to_exact(bits: i64, to: *const ScalarType, out: *mut u8) {
+    // SAFETY: see kiln_convert.
+    let to = unsafe { &*to };
+    let v = convert(&Value::F64(f64::from_bits(bits as u64)), to).0;
+    unsafe { put(&v, to, out) };
+}
+
+/// An exact value held in 128 bits, rounded to f64.
+extern "C" fn kiln_exact_to_f64(lo: i64, hi: i64, frac: i32, signed: i32) -> f64 {
+    match convert(&Value::Num(exact(lo, hi, frac, signed)), &ScalarType::F64).0 {
+        Value::F64(f) => f,
+        _ => unreachable!("f64 target"),
+    }
+}
+
+/// `kiln_f64_to_exact`, counting an overflow (`--check-overflow`).
+///
+/// # Safety
+/// As for `convert_and_count`.
+unsafe extern "C" fn kiln_f64_to_exact_counted(
+    bits: i64,
+    to: *const ScalarType,
+    out: *mut u8,
+    ctx: *const ErrCtx,
+    file: i32,
+    start: i32,
+    end: i32,
+) {
+    let v = Value::F64(f64::from_bits(bits as u64));
     // SAFETY: the caller's contract.
     unsafe { convert_and_count(v, to, out, ctx, span_of(file, start, end)) };
 }

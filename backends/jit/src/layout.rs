@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `bool` | one byte, 0 or 1 |
 //! | `f32` | IEEE binary32 |
+//! | `f64` | IEEE binary64 |
 //! | `bin`, `tern` | one signed byte holding -1, 0 or +1 |
 //! | `int<W>`, `uint<W>`, `fixed<W, I>` | the mantissa (value × 2^F) in the narrowest of 8, 16, 32, 64 or 128 bits that holds W bits, sign-extended for signed types and zero-extended for unsigned ones |
 //!
@@ -18,6 +19,7 @@ use kiln_passes::ir::Value;
 pub enum Store {
     Bool,
     F32,
+    F64,
     /// A two's complement integer of `bits` bits (8, 16, 32, 64, 128).
     Int {
         bits: u32,
@@ -30,6 +32,7 @@ impl Store {
         match self {
             Store::Bool => 1,
             Store::F32 => 4,
+            Store::F64 => 8,
             Store::Int { bits, .. } => bits as usize / 8,
         }
     }
@@ -45,6 +48,7 @@ pub fn store_of(t: &ScalarType) -> Option<Store> {
     Some(match t {
         ScalarType::Bool => Store::Bool,
         ScalarType::F32 => Store::F32,
+        ScalarType::F64 => Store::F64,
         ScalarType::Bin | ScalarType::Tern => Store::Int {
             bits: 8,
             signed: true,
@@ -84,6 +88,7 @@ pub fn encode(t: &ScalarType, values: &[Value], out: &mut Vec<u8>) {
         match (store, v) {
             (Store::Bool, Value::Bool(b)) => out.push(*b as u8),
             (Store::F32, Value::F32(f)) => out.extend_from_slice(&f.to_le_bytes()),
+            (Store::F64, Value::F64(f)) => out.extend_from_slice(&f.to_le_bytes()),
             (Store::Int { bits, .. }, Value::Num(x)) => {
                 let m = low_bits128(x, frac);
                 out.extend_from_slice(&m.to_le_bytes()[..bits as usize / 8]);
@@ -104,6 +109,7 @@ pub fn decode(t: &ScalarType, bytes: &[u8], n: usize) -> Vec<Value> {
             match store {
                 Store::Bool => Value::Bool(b[0] != 0),
                 Store::F32 => Value::F32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                Store::F64 => Value::F64(f64::from_le_bytes(b.try_into().expect("8 bytes"))),
                 Store::Int { bits, signed } => {
                     let mut raw = [0u8; 16];
                     raw[..size].copy_from_slice(b);

@@ -1,6 +1,6 @@
 //! How a kiln value is held in cranelift values: [`Rep`].
 //!
-//! A bool is an `i8` 0/1, an f32 an `f32`; an exact value (int, fixed, bin, tern) of type
+//! A bool is an `i8` 0/1, an f32 an `f32`, an f64 an `f64`; an exact value (int, fixed, bin, tern) of type
 //! `T` is its mantissa in the narrowest native integer holding `T`'s width (layout.rs),
 //! sign- or zero-extended. Scalar and SIMD code share these representations.
 
@@ -13,6 +13,7 @@ use kiln_numeric::ScalarType;
 pub enum Rep {
     Bool,
     F32,
+    F64,
     /// A mantissa with `frac` fractional bits, `width` significant bits, in a `bits`-bit
     /// integer, sign- or zero-extended.
     Exact {
@@ -46,7 +47,12 @@ impl Rep {
         }
     }
 
-    /// The fields of an exact representation (`None` for bool and f32).
+    /// Whether this is an IEEE float (f32 or f64).
+    pub fn is_float(self) -> bool {
+        matches!(self, Rep::F32 | Rep::F64)
+    }
+
+    /// The fields of an exact representation (`None` for bool and floats).
     pub fn exact(self) -> Option<Exact> {
         match self {
             Rep::Exact {
@@ -68,6 +74,7 @@ impl Rep {
         Some(match t {
             ScalarType::Bool => Rep::Bool,
             ScalarType::F32 => Rep::F32,
+            ScalarType::F64 => Rep::F64,
             ScalarType::Bin | ScalarType::Tern => Rep::Exact {
                 bits: 8,
                 width: 2,
@@ -93,6 +100,7 @@ impl Rep {
         match self {
             Rep::Bool => types::I8,
             Rep::F32 => types::F32,
+            Rep::F64 => types::F64,
             Rep::Exact { bits, .. } => int_ty(bits),
         }
     }

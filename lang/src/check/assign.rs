@@ -270,29 +270,51 @@ impl Checker<'_, '_> {
                 );
                 return None;
             }
-            (Class::F32, b) if b.is_exact() && !matches!(b, Class::IntLit | Class::RealLit) => {
-                return self.mixed_local(id, span);
+            (Class::F32 | Class::F64, b)
+                if b.is_exact() && !matches!(b, Class::IntLit | Class::RealLit) =>
+            {
+                return self.mixed_local(id, span, cur);
             }
-            (a, Class::F32) if a.is_exact() => return self.mixed_local(id, span),
+            (a, Class::F32 | Class::F64) if a.is_exact() => {
+                return self.mixed_local(id, span, value)
+            }
+            (Class::F32, Class::F64) | (Class::F64, Class::F32) => {
+                let name = self.k.locals[id].name.clone();
+                self.err(
+                    Diagnostic::error(
+                        codes::MIXED_FLOAT,
+                        format!("`{name}` gets both f32 and f64 values"),
+                    )
+                    .at(span)
+                    .label(format!("this is {}", value.name()))
+                    .with_secondary(self.k.locals[id].span, "first assigned here")
+                    .help(format!(
+                        "declare its type (`{name}: f64 = ...`) or convert the values explicitly"
+                    )),
+                );
+                return None;
+            }
             (Class::F32, _) | (_, Class::F32) => Class::F32,
+            (Class::F64, _) | (_, Class::F64) => Class::F64,
             (Class::Int, Class::IntLit) | (Class::IntLit, Class::Int) => Class::Int,
             _ => Class::Fixed,
         };
         Some(merged)
     }
 
-    /// Reports local `id` getting both f32 and exact values.
-    fn mixed_local(&mut self, id: usize, span: Span) -> Option<Class> {
+    /// Reports local `id` getting both `float` (f32 or f64) and exact values.
+    fn mixed_local(&mut self, id: usize, span: Span, float: Class) -> Option<Class> {
         let name = self.k.locals[id].name.clone();
+        let float = float.name();
         self.err(
             Diagnostic::error(
                 codes::MIXED_FLOAT,
-                format!("`{name}` gets both f32 and exact values"),
+                format!("`{name}` gets both {float} and exact values"),
             )
             .at(span)
             .with_secondary(self.k.locals[id].span, "first assigned here")
             .help(format!(
-                "declare its type (`{name}: f32 = ...`) or convert the values explicitly"
+                "declare its type (`{name}: {float} = ...`) or convert the values explicitly"
             )),
         );
         None

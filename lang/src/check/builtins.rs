@@ -175,7 +175,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// `sqrt`, `exp`, `log`, `tanh`, `sigmoid` (`f`): of f32 values, or of exact values
+    /// `sqrt`, `exp`, `log`, `tanh`, `sigmoid` (`f`): of f32 or f64 values, or of exact values
     /// through a lookup table (with table parameters, literals are exact too).
     fn math_fn(&mut self, f: &str, args: &[ast::Arg], span: Span) -> Checked {
         let mf = kiln_numeric::MathFn::from_name(f)?;
@@ -193,7 +193,7 @@ impl Checker<'_, '_> {
             || (info.class.is_literal() && spec.is_some());
         if exact && !kiln_numeric::lut::has_table(mf) {
             self.err(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("`{f}` takes f32 values"))
+                Diagnostic::error(codes::TYPE_MISMATCH, format!("`{f}` takes f32 or f64 values"))
                     .at(arg.span)
                     .help(format!(
                         "convert first: `{f}(f32(x))`; `exp`, `sigmoid` and `tanh` of exact values use lookup tables"
@@ -208,7 +208,7 @@ impl Checker<'_, '_> {
                     format!("table parameters apply to `{f}` of exact values, not of {}", info.class.name()),
                 )
                 .at(named[0].value.span)
-                .help("an f32 argument is computed, not looked up: drop `size`, `lo`, `hi` and `bits`"),
+                .help("a float argument is computed, not looked up: drop `size`, `lo`, `hi` and `bits`"),
             );
             return None;
         }
@@ -225,6 +225,7 @@ impl Checker<'_, '_> {
         let class = match info.class {
             _ if exact => Class::Fixed,
             Class::Unknown => Class::Unknown,
+            Class::F64 => Class::F64,
             _ => Class::F32,
         };
         let info = Info {

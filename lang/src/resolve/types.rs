@@ -180,7 +180,7 @@ pub(crate) fn elem_type(
                         ));
                     }
                     let builtin = [
-                        "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "bool",
+                        "int", "uint", "fixed", "ufixed", "bin", "tern", "f32", "f64", "bool",
                     ];
                     if let Some(s) = suggest(&id.name, builtin) {
                         d = d.help(format!("did you mean `{s}<...>`?"));
@@ -296,7 +296,7 @@ pub fn build_prim(
         }
     };
     let t = match prim {
-        PrimType::Bin | PrimType::Tern | PrimType::F32 | PrimType::Bool => {
+        PrimType::Bin | PrimType::Tern | PrimType::F32 | PrimType::F64 | PrimType::Bool => {
             if !args.is_empty() {
                 return Err(arity_error("no parameters"));
             }
@@ -304,6 +304,7 @@ pub fn build_prim(
                 PrimType::Bin => ScalarType::Bin,
                 PrimType::Tern => ScalarType::Tern,
                 PrimType::F32 => ScalarType::F32,
+                PrimType::F64 => ScalarType::F64,
                 _ => ScalarType::Bool,
             }
         }

@@ -505,7 +505,8 @@ impl Est<'_> {
     /// Latency of an expression's critical path, and the resources of its operators.
     fn expr(&self, e: ExprId) -> (u64, Resources) {
         let ty = self.inst.expr_type(e).copied();
-        let float = ty == Some(ScalarType::F32);
+        let float = ty.is_some_and(|t| t.is_float());
+        let double = ty == Some(ScalarType::F64);
         let w = self.width(e) as u64;
         match self.inst.expr(e) {
             Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => (0, Resources::default()),
@@ -528,7 +529,7 @@ impl Est<'_> {
             }
             Expr::Cast { arg, .. } => {
                 let (c, mut r) = self.expr(*arg);
-                let from_float = self.inst.expr_type(*arg) == Some(&ScalarType::F32);
+                let from_float = self.inst.expr_type(*arg).is_some_and(|t| t.is_float());
                 if float != from_float {
                     r.lut += 200; // a float conversion unit
                     return (c + 4, r);
@@ -557,17 +558,36 @@ impl Est<'_> {
                 let before = ca.max(cb);
                 let (wa, wb) = (self.width(*a), self.width(*b));
                 let lat = match op {
+                    // Single- and double-precision cores (double: dmul, dadd, ddiv).
                     BinOp::Mul if float => {
-                        r.dsp += 3.0;
-                        3
+                        r.dsp += if double { 11.0 } else { 3.0 };
+                        if double {
+                            6
+                        } else {
+                            3
+                        }
                     }
                     BinOp::Add | BinOp::Sub if float => {
-                        r.dsp += 2.0;
-                        4
+                        r.dsp += if double { 3.0 } else { 2.0 };
+                        if double {
+                            5
+                        } else {
+                            4
+                        }
                     }
                     BinOp::Div if float => {
-                        r.lut += 800;
-                        10
+                        r.lut += if double { 3000 } else { 800 };
+                        if double {
+                            30
+                        } else {
+                            10
+                        }
+                    }
+                    BinOp::Pow => {
+                        // A double-precision pow unit, as a math function's.
+                        r.dsp += 8.0;
+                        r.lut += 1500;
+                        30
                     }
                     BinOp::Mul => {
                         let d = dsps_per_multiply(wa, wb);

@@ -21,6 +21,7 @@ impl State<'_> {
             return match (&va, &vb) {
                 (Val::Bool, Val::Bool)
                 | (Val::F32, Val::F32)
+                | (Val::F64, Val::F64)
                 | (Val::Exact { .. }, Val::Exact { .. }) => Some(Val::Bool),
                 _ => {
                     self.err(
@@ -34,16 +35,20 @@ impl State<'_> {
                 }
             };
         }
-        match (va, vb) {
-            (Val::F32, Val::F32) => match op {
-                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Min | BinOp::Max => {
-                    Some(Val::F32)
-                }
+        match (va.clone(), vb) {
+            (Val::F32, Val::F32) | (Val::F64, Val::F64) => match op {
+                BinOp::Add
+                | BinOp::Sub
+                | BinOp::Mul
+                | BinOp::Div
+                | BinOp::Min
+                | BinOp::Max
+                | BinOp::Pow => Some(va),
                 _ => {
                     self.err(
                         Diagnostic::error(
                             codes::TYPE_MISMATCH,
-                            format!("`{}` is not defined on f32", op.symbol()),
+                            format!("`{}` is not defined on {}", op.symbol(), kind_name(&va)),
                         )
                         .at(span),
                     );
@@ -145,6 +150,13 @@ impl State<'_> {
                     _ => kiln_numeric::interval::BitOp::Xor,
                 };
                 Val::exact(ra.bitwise(rb, bop), 0, d)
+            }
+            BinOp::Pow => {
+                // Lowering multiplies exact powers out; an IR written by hand may not.
+                self.err(
+                    Diagnostic::error(codes::TYPE_MISMATCH, "`**` in the IR needs floats").at(span),
+                );
+                return None;
             }
             _ => unreachable!("comparisons and logic handled above"),
         };

@@ -30,6 +30,7 @@ impl State<'_> {
             let ty = match self.expr(d) {
                 Some(Val::Exact { range, frac, .. }) => narrowest_type(&range, frac),
                 Some(Val::F32) => ScalarType::F32,
+                Some(Val::F64) => ScalarType::F64,
                 Some(Val::Bool) => ScalarType::Bool,
                 None => continue,
             };
@@ -54,6 +55,7 @@ impl State<'_> {
         let (ty, range) = match v {
             Val::Bool => (ScalarType::Bool, None),
             Val::F32 => (ScalarType::F32, None),
+            Val::F64 => (ScalarType::F64, None),
             Val::Exact { range, frac, .. } => (narrowest_type(range, *frac), Some(range.clone())),
         };
         self.inst.expr_types[e.index()] = Some(ty);
@@ -73,6 +75,7 @@ impl State<'_> {
         match t {
             ScalarType::Bool => Val::Bool,
             ScalarType::F32 => Val::F32,
+            ScalarType::F64 => Val::F64,
             _ => {
                 let (lo, hi) = t.value_bounds().expect("exact type");
                 let r = range.cloned().unwrap_or_else(|| Interval::new(lo, hi));
@@ -113,6 +116,7 @@ impl State<'_> {
         match self.inst.expr(e).clone() {
             Expr::Const(Value::Bool(_)) => Some(Val::Bool),
             Expr::Const(Value::F32(_)) => Some(Val::F32),
+            Expr::Const(Value::F64(_)) => Some(Val::F64),
             Expr::Const(Value::Num(x)) => {
                 let frac = if x.is_zero() { 0 } else { x.min_frac().max(0) };
                 Some(Val::exact(Interval::point(x), frac, false))
@@ -137,11 +141,12 @@ impl State<'_> {
             Expr::Cast { to, arg } => self.cast_val(to, arg, span),
             Expr::Math { f, arg } => match self.expr(arg)? {
                 Val::F32 => Some(Val::F32),
+                Val::F64 => Some(Val::F64),
                 _ => {
                     self.err(
                         Diagnostic::error(
                             codes::TYPE_MISMATCH,
-                            format!("`{}` takes an f32 value", f.name()),
+                            format!("`{}` takes an f32 or f64 value", f.name()),
                         )
                         .at(span)
                         .help(format!("convert first: `{}(f32(x))`", f.name())),
@@ -163,6 +168,7 @@ impl State<'_> {
         match self.local_class.get(&l) {
             Some(Val::Bool) => Val::Bool,
             Some(Val::F32) => Val::F32,
+            Some(Val::F64) => Val::F64,
             _ => {
                 let (r, f) = self.inferred_local(l);
                 let fd = self.local_from_data.get(&l).copied().unwrap_or(false);
@@ -228,6 +234,7 @@ impl State<'_> {
         match (op, v) {
             (UnOp::Not, Val::Bool) => Some(Val::Bool),
             (UnOp::Neg | UnOp::Abs, Val::F32) => Some(Val::F32),
+            (UnOp::Neg | UnOp::Abs, Val::F64) => Some(Val::F64),
             (
                 UnOp::Neg,
                 Val::Exact {
@@ -281,6 +288,7 @@ impl State<'_> {
         match (&t, &o) {
             (Val::Bool, Val::Bool)
             | (Val::F32, Val::F32)
+            | (Val::F64, Val::F64)
             | (Val::Exact { .. }, Val::Exact { .. }) => Some(join_val(&t, &o)),
             _ => {
                 self.err(
@@ -295,15 +303,21 @@ impl State<'_> {
         }
     }
 
-    /// A conversion; to f32, of values within f32's normal range.
+    /// A conversion; to a float, of values within its normal range.
     pub(super) fn cast_val(&mut self, to: ScalarType, arg: ExprId, span: Span) -> Option<Val> {
         let v = self.expr(arg)?;
-        if to == ScalarType::F32 {
+        // The largest exponent and the most fractional bits of a normal number.
+        let limits = match to {
+            ScalarType::F32 => Some((127, 126)),
+            ScalarType::F64 => Some((1023, 1022)),
+            _ => None,
+        };
+        if let Some((max_exp, max_frac)) = limits {
             if let Val::Exact { range, frac, .. } = &v {
-                let big = Fx::new(Int::pow2(127), 0);
-                if range.hi >= big || range.lo <= big.neg() || *frac > 126 {
+                let big = Fx::new(Int::pow2(max_exp), 0);
+                if range.hi >= big || range.lo <= big.neg() || *frac > max_frac {
                     self.err(
-                        Diagnostic::error(codes::BAD_CAST, format!("values in {} (with {frac} fractional bits) leave f32's normal range", range.short()))
+                        Diagnostic::error(codes::BAD_CAST, format!("values in {} (with {frac} fractional bits) leave {to}'s normal range", range.short()))
                             .at(span)
                             .help("convert to a narrower fixed-point type first"),
                     );
@@ -319,6 +333,7 @@ impl State<'_> {
         match (v, to) {
             (_, ScalarType::Bool) => Val::Bool,
             (_, ScalarType::F32) => Val::F32,
+            (_, ScalarType::F64) => Val::F64,
             (
                 Val::Exact {
                     range, from_data, ..

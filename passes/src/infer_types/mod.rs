@@ -65,6 +65,7 @@ const MAX_ENUMERATION: u64 = 1 << 22;
 enum Val {
     Bool,
     F32,
+    F64,
     Exact {
         range: Interval,
         frac: i32,
@@ -216,6 +217,7 @@ fn kind_name(v: &Val) -> &'static str {
     match v {
         Val::Bool => "a bool",
         Val::F32 => "an f32",
+        Val::F64 => "an f64",
         Val::Exact { .. } => "an exact value",
     }
 }

@@ -201,6 +201,7 @@ impl State<'_> {
             let ty = match self.local_class.get(&l) {
                 Some(Val::Bool) => ScalarType::Bool,
                 Some(Val::F32) => ScalarType::F32,
+                Some(Val::F64) => ScalarType::F64,
                 _ => {
                     let (r, f) = self.inferred_local(l);
                     let lm = self.inst.locals.get_mut(l.index()).expect("local");
@@ -274,9 +275,13 @@ impl State<'_> {
                         tm.reason = TypeReason::BitGrowth;
                     }
                 }
-                Val::F32 => {
+                Val::F32 | Val::F64 => {
                     if !tm.declared {
-                        tm.elem = ScalarType::F32;
+                        tm.elem = if v == Val::F32 {
+                            ScalarType::F32
+                        } else {
+                            ScalarType::F64
+                        };
                         tm.reason = TypeReason::BitGrowth;
                     }
                 }

@@ -240,7 +240,10 @@ impl State<'_> {
                 frac,
                 from_data,
             } => {
-                if matches!(self.local_class.get(&l), Some(Val::F32 | Val::Bool)) {
+                if matches!(
+                    self.local_class.get(&l),
+                    Some(Val::F32 | Val::F64 | Val::Bool)
+                ) {
                     self.err(
                         Diagnostic::error(
                             codes::MIXED_FLOAT,

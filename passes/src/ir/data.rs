@@ -6,7 +6,6 @@
 
 use crate::value::Value;
 use crate::value::{convert, convert_exact, Lossy};
-use kiln_numeric::float::f64_to_fx_or_huge;
 use kiln_numeric::{Fx, Interval, ScalarType};
 
 /// The element data of an array, in the dtype it was stored with.
@@ -62,11 +61,9 @@ impl RawArray {
 
     fn element(&self, i: usize) -> Value {
         match &self.data {
-            // A float64 element converts from its exact value (as C++ assigning a double).
-            RawData::F64(v) => {
-                let f = v[i];
-                Value::Num(f64_to_fx_or_huge(f))
-            }
+            // A float64 element converts as a double (to an exact type from its exact value,
+            // as C++ assigning a double; to f64 as itself).
+            RawData::F64(v) => Value::F64(v[i]),
             RawData::F32(v) => Value::F32(v[i]),
             RawData::I64(v) => Value::Num(Fx::int(v[i] as i128)),
             RawData::U64(v) => Value::Num(Fx::int(v[i] as i128)),
@@ -274,8 +271,19 @@ pub fn typed_from_raw(
                 // NaN stays NaN (its exact stand-in would round to an infinity).
                 (Value::F32(nan_to_f32(raw.element_f64(i))), Lossy::default())
             }
+            (Value::F64(_), ScalarType::F32) => {
+                // float64 → f32 rounds to nearest like C++ (not reported as a loss).
+                let (c, l) = convert(&v, elem);
+                (
+                    c,
+                    Lossy {
+                        overflowed: l.overflowed,
+                        rounded: false,
+                    },
+                )
+            }
             (Value::Num(x), ScalarType::F32) => {
-                // float64 → f32 rounds to nearest like C++; integers convert exactly or round.
+                // Integers convert exactly or round to nearest.
                 let (c, l) = convert_exact(x, elem);
                 (
                     c,

@@ -544,6 +544,10 @@ pub enum BinOp {
     And,
     /// Lazy: the right operand is evaluated only when the left is false.
     Or,
+    /// `x ** y` of two floats of one type: the C library's `pow` in double precision
+    /// (rounded once to f32 for f32; `kiln_numeric::math`). Exact powers and constant
+    /// integer exponents are multiplications by the time they reach the IR.
+    Pow,
 }
 
 impl BinOp {
@@ -577,6 +581,7 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "and",
             BinOp::Or => "or",
+            BinOp::Pow => "**",
         }
     }
 }

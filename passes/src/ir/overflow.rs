@@ -9,13 +9,13 @@
 //! an [`OverflowReport`], keyed by the converted expression's span and the target type,
 //! so the interpreter and the JIT report the same numbers for the same run.
 //!
-//! Conversions to `f32`, `bin` and `tern` are not counted: they do not overflow in the
+//! Conversions to `f32`, `f64`, `bin` and `tern` are not counted: they do not overflow in the
 //! wrap-or-saturate sense (a value too large for f32 becomes an infinity).
 
 use crate::value::Value;
 use kiln_lang::diag::{codes, Diagnostic};
 use kiln_lang::Span;
-use kiln_numeric::float::f32_to_fx_or_huge;
+use kiln_numeric::float::{f32_to_fx_or_huge, f64_to_fx_or_huge};
 use kiln_numeric::interval::narrowest_type;
 use kiln_numeric::{to_fixed, to_int, Fx, Interval, Overflow, ScalarType};
 use std::collections::HashMap;
@@ -42,6 +42,7 @@ pub fn unfitted_value(v: &Value, to: &ScalarType) -> Option<Fx> {
     let exact = match v {
         Value::Bool(b) => Fx::int(*b as i128),
         Value::F32(f) => f32_to_fx_or_huge(*f),
+        Value::F64(f) => f64_to_fx_or_huge(*f),
         Value::Num(x) => x.clone(),
     };
     match to {

@@ -5,7 +5,9 @@
 //! interpreter, the JIT's constant tables and the HLS emitter's ROM contents all go through
 //! it, so they cannot disagree.
 
-use kiln_numeric::float::{f32_to_fx_or_huge, fx_to_f32};
+use kiln_numeric::float::{
+    f32_to_f64, f32_to_fx_or_huge, f64_to_f32, f64_to_fx_or_huge, fx_to_f32, fx_to_f64,
+};
 use kiln_numeric::{to_fixed, to_int, Fx, ScalarType};
 
 /// A constant scalar.
@@ -13,6 +15,7 @@ use kiln_numeric::{to_fixed, to_int, Fx, ScalarType};
 pub enum Value {
     Bool(bool),
     F32(f32),
+    F64(f64),
     /// An exact value (int, fixed, bin, tern).
     Num(Fx),
 }
@@ -31,9 +34,11 @@ pub struct Lossy {
 /// - exact → fixed: quantization then overflow, with `to`'s modes (ap_fixed);
 /// - exact → int/uint: truncation toward zero, then wrap (ap_int);
 /// - exact → bin: `+1` if `v >= 0`, else `-1`; → tern: the sign (-1, 0, +1);
-/// - exact → f32: nearest, ties to even; → bool: `v != 0`;
-/// - f32 → exact: the float's exact value, converted as above (infinities and NaN as the
-///   Vitis headers read them: a magnitude of 2^1024, so they saturate or wrap to 0);
+/// - exact → f32 or f64: nearest, ties to even; → bool: `v != 0`;
+/// - f32 or f64 → exact: the float's exact value, converted as above (infinities and NaN as
+///   the Vitis headers read them: a magnitude of 2^1024, so they saturate or wrap to 0);
+/// - f32 → f64: exact; f64 → f32: nearest, ties to even (NaN keeps its sign and payload's
+///   high bits, as the hardware converts);
 /// - bool → numeric: 0 or 1.
 pub fn convert(v: &Value, to: &ScalarType) -> (Value, Lossy) {
     let exact = match v {
@@ -45,8 +50,28 @@ pub fn convert(v: &Value, to: &ScalarType) -> (Value, Lossy) {
             if let ScalarType::Bool = to {
                 return (Value::Bool(*f != 0.0), Lossy::default());
             }
+            if let ScalarType::F64 = to {
+                return (Value::F64(f32_to_f64(*f)), Lossy::default());
+            }
             f32_to_fx_or_huge(*f)
         }
+        Value::F64(f) => match to {
+            ScalarType::F64 => return (Value::F64(*f), Lossy::default()),
+            ScalarType::Bool => return (Value::Bool(*f != 0.0), Lossy::default()),
+            ScalarType::F32 => {
+                let g = f64_to_f32(*f);
+                let rounded = f.is_finite() && f32_to_f64(g) != *f;
+                let overflowed = f.is_finite() && !g.is_finite();
+                return (
+                    Value::F32(g),
+                    Lossy {
+                        rounded,
+                        overflowed,
+                    },
+                );
+            }
+            _ => f64_to_fx_or_huge(*f),
+        },
         Value::Num(x) => x.clone(),
     };
     convert_exact(&exact, to)
@@ -62,6 +87,18 @@ pub fn convert_exact(x: &Fx, to: &ScalarType) -> (Value, Lossy) {
             let rounded = back.as_ref() != Some(x);
             (
                 Value::F32(f),
+                Lossy {
+                    rounded,
+                    overflowed: !f.is_finite(),
+                },
+            )
+        }
+        ScalarType::F64 => {
+            let f = fx_to_f64(x);
+            let back = kiln_numeric::float::f64_to_fx(f);
+            let rounded = back.as_ref() != Some(x);
+            (
+                Value::F64(f),
                 Lossy {
                     rounded,
                     overflowed: !f.is_finite(),
@@ -114,7 +151,7 @@ pub fn convert_exact(x: &Fx, to: &ScalarType) -> (Value, Lossy) {
 }
 
 impl Value {
-    /// The exact value of a numeric value (not of f32 or bool).
+    /// The exact value of a numeric value (not of a float or bool).
     pub fn as_exact(&self) -> Option<&Fx> {
         match self {
             Value::Num(x) => Some(x),
@@ -133,7 +170,8 @@ impl Value {
     pub fn to_f64(&self) -> f64 {
         match self {
             Value::Bool(b) => *b as u8 as f64,
-            Value::F32(f) => *f as f64,
+            Value::F32(f) => f32_to_f64(*f),
+            Value::F64(f) => *f,
             Value::Num(x) => x.to_f64_lossy(),
         }
     }
@@ -143,6 +181,7 @@ impl Value {
         match self {
             Value::Bool(b) => b.to_string(),
             Value::F32(f) => format!("{f:?}"),
+            Value::F64(f) => format!("{f:?}"),
             Value::Num(x) => x.to_string(),
         }
     }

@@ -65,10 +65,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
     pub(super) fn dynamic_index(&mut self, e: &'h hir::Expr, scope: &Scope<'h>) -> L<ExprId> {
         let (x, class) = self.scalar(e, scope, Some(Class::Exact))?;
         if class != Class::Exact {
-            let what = if class == Class::F32 {
-                "an f32"
-            } else {
-                "a bool"
+            let what = match class {
+                Class::F32 => "an f32",
+                Class::F64 => "an f64",
+                _ => "a bool",
             };
             self.err(
                 Diagnostic::error(

@@ -17,6 +17,7 @@ use super::ops::{
     unary_applies, unary_op, unified, MathRule,
 };
 use super::*;
+use kiln_lang::ast::BinOp as AB;
 use kiln_lang::hir::{ExprKind as HE, ReduceOp, Sub};
 
 impl<'h> Lowerer<'_, '_, 'h> {
@@ -73,10 +74,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let c = self.expr_class(a, scope, Some(math_arg_hint(*spec)))?;
                 match math_rule(*f, *spec, c) {
                     MathRule::Table => Some(Class::Exact),
-                    MathRule::F32 => Some(Class::F32),
+                    MathRule::Float => Some(c),
                     MathRule::TableOfF32 | MathRule::NotF32 => None,
                 }
             }
+            HE::Binary(AB::Pow, a, b) => self.power_class(a, b, scope, hint),
             HE::Binary(op, a, b) => {
                 let c = self.operands_class(a, b, scope, hint)?;
                 binary_refusal(binary_op(*op), c).is_none().then_some(c)

@@ -101,21 +101,23 @@ pub(super) fn value_class(v: &Value) -> Class {
     match v {
         Value::Bool(_) => Class::Bool,
         Value::F32(_) => Class::F32,
+        Value::F64(_) => Class::F64,
         Value::Num(_) => Class::Exact,
     }
 }
 
-/// Integer `v` as a constant in a context of class `hint`: an f32 there, else exact.
+/// Integer `v` as a constant in a context of class `hint`: a float there (the nearest),
+/// else exact.
 pub(super) fn int_value(v: i128, hint: Option<Class>) -> Value {
-    if hint == Some(Class::F32) {
-        Value::F32(v as f32)
-    } else {
-        Value::Num(Fx::int(v))
+    match hint {
+        Some(Class::F32) => Value::F32(kiln_numeric::float::fx_to_f32(&Fx::int(v))),
+        Some(Class::F64) => Value::F64(kiln_numeric::float::fx_to_f64(&Fx::int(v))),
+        _ => Value::Num(Fx::int(v)),
     }
 }
 
 /// The constant folded literal `lit` (of expression `e`) becomes in a context of class
-/// `hint`. A real outside f32 must have an exact binary value: else `Err` with its value
+/// `hint`. A real outside f32 and f64 must have an exact binary value: else `Err` with its value
 /// (an error to report), or `Err(None)` when it cannot be represented at all.
 pub(super) fn folded_const(
     e: &hir::Expr,
@@ -134,6 +136,11 @@ pub(super) fn folded_const(
                     }
                 }
                 return Ok(Value::F32(f as f32));
+            }
+            if hint == Some(Class::F64) {
+                // The nearest binary64 value (as Python reads it); a computed one is
+                // computed in binary64, as at run time.
+                return Ok(Value::F64(f));
             }
             if !exact || !f.is_finite() {
                 return Err(Some(f));
@@ -178,6 +185,7 @@ pub(super) fn fold_literal(e: &hir::Expr) -> Option<Lit> {
                     AB::BitAnd => p & q,
                     AB::BitOr => p | q,
                     AB::BitXor => p ^ q,
+                    AB::Pow if (0..=127).contains(&q) => p.checked_pow(q as u32)?,
                     _ => return None,
                 })),
                 _ => {

@@ -52,6 +52,7 @@ mod instantiate;
 mod literals;
 mod load_warnings;
 mod ops;
+mod power;
 mod reduce;
 mod shapes;
 mod stmts;
@@ -181,13 +182,21 @@ type LutKey = (kiln_numeric::MathFn, u32, u64, u64, u32);
 enum Class {
     Bool,
     F32,
+    F64,
     Exact,
+}
+
+impl Class {
+    fn is_float(self) -> bool {
+        matches!(self, Class::F32 | Class::F64)
+    }
 }
 
 fn class_of(t: &ScalarType) -> Class {
     match t {
         ScalarType::Bool => Class::Bool,
         ScalarType::F32 => Class::F32,
+        ScalarType::F64 => Class::F64,
         _ => Class::Exact,
     }
 }

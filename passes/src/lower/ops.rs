@@ -30,6 +30,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let folded = match v {
                     Value::Num(n) => Value::Num(n.neg()),
                     Value::F32(f) => Value::F32(-f),
+                    Value::F64(f) => Value::F64(-f),
                     b => b,
                 };
                 return Some(self.constant(folded, span));
@@ -66,17 +67,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let (x, c) = self.elem(a, idx, scope, Some(math_arg_hint(spec)))?;
         match math_rule(f, spec, c) {
             MathRule::Table => self.table_lookup(f, &spec.unwrap_or(LutSpec::DEFAULT), x, span),
-            MathRule::F32 => Some((
-                self.inst.add_expr(Expr::Math { f, arg: x }, span),
-                Class::F32,
-            )),
+            MathRule::Float => Some((self.inst.add_expr(Expr::Math { f, arg: x }, span), c)),
             MathRule::TableOfF32 => {
                 self.err(
                     Diagnostic::error(
                         codes::BAD_ARGS,
                         format!(
-                            "table parameters apply to `{}` of exact values, not of an f32",
-                            f.name()
+                            "table parameters apply to `{}` of exact values, not of {}",
+                            f.name(),
+                            if c == Class::F64 { "an f64" } else { "an f32" }
                         ),
                     )
                     .at(a.span),
@@ -87,7 +86,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 self.err(
                     Diagnostic::error(
                         codes::TYPE_MISMATCH,
-                        format!("`{}` takes f32 values", f.name()),
+                        format!("`{}` takes f32 or f64 values", f.name()),
                     )
                     .at(a.span)
                     .help(format!("convert first: `{}(f32(x))`", f.name())),
@@ -158,6 +157,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
+        if op == AB::Pow {
+            return self.power(a, b, idx, scope, hint, span);
+        }
         let (x, y, c) = self.operands(a, b, idx, scope, hint)?;
         let op = binary_op(op);
         self.check_binary(op, c, span)?;
@@ -282,6 +284,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let (s, sc) = self.elem(second, idx, scope, Some(fc))?;
         let pre_s = self.pop_block();
         let class = self.unify(fc, sc, span)?;
+        let f = self.promote(f, fc, class, first.span);
+        let s = self.promote(s, sc, class, second.span);
         let (tv, ov, pre_t, pre_o) = if swap {
             (s, f, pre_s, pre_f)
         } else {
@@ -368,13 +372,17 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let mut lowered = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             if i == lead {
-                lowered.push(first);
+                lowered.push((first, c, a.span));
                 continue;
             }
             let (y, cy) = self.elem(a, idx, scope, Some(c))?;
             c = self.unify(c, cy, a.span)?;
-            lowered.push(y);
+            lowered.push((y, cy, a.span));
         }
+        let lowered: Vec<ExprId> = lowered
+            .into_iter()
+            .map(|(y, cy, sp)| self.promote(y, cy, c, sp))
+            .collect();
         let mut acc = lowered[0];
         for &y in &lowered[1..] {
             acc = self.inst.add_expr(Expr::Binary(op, acc, y), span);
@@ -414,7 +422,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
             end: b.span.end,
         };
         let c = self.unify(cx, cy, span)?;
+        let x = self.promote(x, cx, c, a.span);
+        let y = self.promote(y, cy, c, b.span);
         Some((x, y, c))
+    }
+
+    /// `x` (of class `from`) as a value of class `to`, which `unify` gave for it and
+    /// another value: an f32 next to an f64 is converted to f64 (exactly), as numpy
+    /// promotes; otherwise `x` itself.
+    pub(super) fn promote(&mut self, x: ExprId, from: Class, to: Class, span: Span) -> ExprId {
+        if from == Class::F32 && to == Class::F64 {
+            let cast = Expr::Cast {
+                to: ScalarType::F64,
+                arg: x,
+            };
+            return self.inst.add_expr(cast, span);
+        }
+        x
     }
 
     /// The class of two combined values, which must be the same.
@@ -424,18 +448,22 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
         let msg = match (a, b) {
             (Class::Bool, _) | (_, Class::Bool) => "a bool and a number are combined",
+            (Class::F64, _) | (_, Class::F64) => {
+                "f64 and an exact (fixed-point or integer) value are combined"
+            }
             _ => "f32 and an exact (fixed-point or integer) value are combined",
+        };
+        let help = if a == Class::F64 || b == Class::F64 {
+            "convert one side explicitly: `f64(x)` or `fixed<W, I>(y)`"
+        } else {
+            "convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"
         };
         let code = if matches!((a, b), (Class::Bool, _) | (_, Class::Bool)) {
             codes::TYPE_MISMATCH
         } else {
             codes::MIXED_FLOAT
         };
-        self.err(
-            Diagnostic::error(code, msg)
-                .at(span)
-                .help("convert one side explicitly: `f32(x)` or `fixed<W, I>(y)`"),
-        );
+        self.err(Diagnostic::error(code, msg).at(span).help(help));
         None
     }
 
@@ -480,6 +508,7 @@ pub(super) fn binary_op(op: AB) -> BinOp {
         AB::BitAnd => BinOp::BitAnd,
         AB::BitOr => BinOp::BitOr,
         AB::BitXor => BinOp::BitXor,
+        AB::Pow => BinOp::Pow,
     }
 }
 
@@ -505,9 +534,13 @@ pub(super) fn lead_arg(args: &[hir::Expr]) -> usize {
     args.iter().position(|a| !is_literal(a)).unwrap_or(0)
 }
 
-/// The class of two combined values: `None` when they differ.
+/// The class of two combined values: `None` when they differ, except that f32 and f64
+/// combine in f64 (the f32 operand is converted exactly, as numpy promotes).
 pub(super) fn unified(a: Class, b: Class) -> Option<Class> {
-    (a == b).then_some(a)
+    match (a, b) {
+        (Class::F32, Class::F64) | (Class::F64, Class::F32) => Some(Class::F64),
+        _ => (a == b).then_some(a),
+    }
 }
 
 /// Whether unary `op` applies to a value of class `c` (the front end's rule).
@@ -529,6 +562,7 @@ fn rule_class(c: Class) -> op_rules::Class {
     match c {
         Class::Bool => op_rules::Class::Bool,
         Class::F32 => op_rules::Class::F32,
+        Class::F64 => op_rules::Class::F64,
         Class::Exact => op_rules::Class::Unknown,
     }
 }
@@ -557,6 +591,7 @@ fn rule_binary(op: BinOp) -> Option<op_rules::Binary> {
         BinOp::BitAnd => Arith(AB::BitAnd),
         BinOp::BitOr => Arith(AB::BitOr),
         BinOp::BitXor => Arith(AB::BitXor),
+        BinOp::Pow => Arith(AB::Pow),
         BinOp::Eq => Compare(CmpOp::Eq),
         BinOp::Ne => Compare(CmpOp::Ne),
         BinOp::Lt => Compare(CmpOp::Lt),
@@ -583,22 +618,22 @@ pub(super) fn math_arg_hint(spec: Option<LutSpec>) -> Class {
 pub(super) enum MathRule {
     /// Through the lookup table (an exact argument).
     Table,
-    /// On an f32.
-    F32,
-    /// Error: table parameters given for an f32 argument.
+    /// On an f32 or f64 (the result has the argument's type).
+    Float,
+    /// Error: table parameters given for a float argument.
     TableOfF32,
-    /// Error: an argument that is neither exact (with a table) nor f32.
+    /// Error: an argument that is neither exact (with a table) nor a float.
     NotF32,
 }
 
 pub(super) fn math_rule(f: kiln_numeric::MathFn, spec: Option<LutSpec>, c: Class) -> MathRule {
     if c == Class::Exact && kiln_numeric::lut::has_table(f) {
         MathRule::Table
-    } else if c == Class::F32 && spec.is_some() {
+    } else if c.is_float() && spec.is_some() {
         MathRule::TableOfF32
-    } else if c != Class::F32 {
+    } else if !c.is_float() {
         MathRule::NotF32
     } else {
-        MathRule::F32
+        MathRule::Float
     }
 }

@@ -199,10 +199,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     /// `acc = 0` (in `class`) before a sum.
     fn start_sum(&mut self, acc: LocalId, class: Class, span: Span) {
-        let zero = if class == Class::F32 {
-            Value::F32(0.0)
-        } else {
-            Value::Num(Fx::zero())
+        let zero = match class {
+            Class::F32 => Value::F32(0.0),
+            Class::F64 => Value::F64(0.0),
+            _ => Value::Num(Fx::zero()),
         };
         let z = self.inst.add_expr(Expr::Const(zero), span);
         self.emit(Stmt::Assign {

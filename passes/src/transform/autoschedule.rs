@@ -23,7 +23,6 @@ use crate::ir::{
     Block, Expr, ExprId, Instance, Loop, LoopVarId, Module, Node, Partition, PartitionKind, Stmt,
     TensorId, TensorKind,
 };
-use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 
 /// The `autoschedule` pass: [`auto_fpga`] for the context's device. Without a resource
@@ -355,7 +354,8 @@ fn choose(
     flattenable
 }
 
-/// Whether the block updates an f32 local from itself (a sum that cannot start every cycle).
+/// Whether the block updates a float (f32 or f64) local from itself (a sum that cannot start
+/// every cycle).
 fn float_recurrence(inst: &Instance, b: &Block) -> bool {
     fn reads_local(inst: &Instance, e: ExprId, l: crate::ir::LocalId) -> bool {
         let mut found = false;
@@ -364,7 +364,7 @@ fn float_recurrence(inst: &Instance, b: &Block) -> bool {
     }
     b.iter().any(|s| match s {
         Stmt::Assign { local, value, .. } => {
-            inst.local(*local).ty == ScalarType::F32 && reads_local(inst, *value, *local)
+            inst.local(*local).ty.is_float() && reads_local(inst, *value, *local)
         }
         Stmt::For(l) => float_recurrence(inst, &l.body),
         Stmt::If {

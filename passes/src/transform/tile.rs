@@ -40,7 +40,7 @@
 //! unroll).
 
 use crate::ir::*;
-use kiln_numeric::{narrowest_type, Fx, Interval, ScalarType};
+use kiln_numeric::{narrowest_type, Fx, Interval};
 use std::collections::{HashMap, HashSet};
 
 /// Why a transformation was refused.
@@ -806,10 +806,13 @@ fn reorder_nest(
             let keeps_order = moving.windows(2).all(|w| new_pos[w[0]] < new_pos[w[1]]);
             if !keeps_order {
                 let t = inst.tensor(a.tensor);
-                let what = if t.elem == ScalarType::F32 {
-                    " (an f32 sum: its additions would round in another order)"
+                let what = if t.elem.is_float() {
+                    format!(
+                        " (an {} sum: its additions would round in another order)",
+                        t.elem
+                    )
                 } else {
-                    ""
+                    String::new()
                 };
                 return refuse(
                     format!(

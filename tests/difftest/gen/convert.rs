@@ -73,6 +73,26 @@ impl Gen {
         E::converted_to(&ty, &a.s)
     }
 
+    /// An exact value converted from an f64 expression (an integer type when `int`).
+    pub(super) fn f64_to_exact(&mut self, env: &mut Env, int: bool, depth: u32) -> E {
+        let a = self.ex_f64(env, depth - 1);
+        self.f("conv: f64 to exact");
+        let to = if int {
+            Elem::Int {
+                signed: self.chance(70),
+                w: self.width(),
+            }
+        } else {
+            self.exact_elem()
+        };
+        let to = match to {
+            Elem::Int { .. } => to,
+            other => self.retarget(other),
+        };
+        let ty = self.ty_of(to);
+        E::converted_to(&ty, &a.s)
+    }
+
     /// Whether values may be converted to type variable `name`, bound to a value of model
     /// `t`: exact, not narrow (known bug `jit-narrow-quant`), and not an int type, which
     /// may be unsigned (known bug `jit-signed-to-uint`).
@@ -104,21 +124,35 @@ impl Gen {
         })
     }
 
+    /// `f64(a)` of an exact value (through a 48-bit fixed-point type when it is wide or
+    /// risky, as for [`Gen::f32_of`]).
+    pub(super) fn exact_to_f64(&mut self, a: E) -> E {
+        let x = a.t.ex();
+        let a =
+            if x.m > 40 || x.fb > 100 || (literal_risky(&a) && self.avoid("f32-literal-context")) {
+                let n = Elem::Fixed {
+                    signed: true,
+                    w: 48,
+                    i: 24,
+                    modes: Some((self.rng.below(7), 1, None)),
+                };
+                E::converted(&n, &a.s)
+            } else {
+                a
+            };
+        self.f("conv: exact to f64");
+        let m = a.t.ex().m.max(0);
+        E {
+            s: format!("f64({})", a.s),
+            t: T::F64(m),
+        }
+    }
+
     /// `f32(a)` of an exact value.
     pub(super) fn f32_of(&mut self, a: E) -> E {
         let mut a = a;
         let x = a.t.ex();
-        // Known bug `f32-literal-context`: inside `f32(...)`, literal arguments of
-        // min/max/abs/~ are typed f32 (`f32(min(2, x))` is E0305); and literal-only
-        // arguments are computed in f32 (where `//` and `~` are not defined). An
-        // intermediate exact conversion avoids both.
-        let risky = x.lit
-            || literal_only(&a.s)
-            || has_literal(&a.s)
-            || ["min(", "max(", "abs(", "~"]
-                .iter()
-                .any(|p| a.s.contains(p))
-            || mentions_size(&a.s);
+        let risky = literal_risky(&a);
         if x.m > 24 || x.fb > 100 || (risky && self.avoid("f32-literal-context")) {
             let n = Elem::Fixed {
                 signed: true,
@@ -168,19 +202,52 @@ impl Gen {
     /// `e`, converted to the kind of `to` when it is of another kind.
     pub(super) fn convert_for(&mut self, e: E, to: &T) -> E {
         match (to, e.t) {
-            (T::Ex(_), T::Ex(_)) | (T::F32(_), T::F32(_)) | (T::Bool, T::Bool) => e,
+            (T::Ex(_), T::Ex(_))
+            | (T::F32(_), T::F32(_))
+            | (T::F64(_), T::F64(_))
+            | (T::Bool, T::Bool) => e,
             (T::Ex(_), _) => {
                 let n = self.narrow_elem(false);
                 self.f(if matches!(e.t, T::Bool) {
                     "conv: bool to exact"
                 } else {
-                    "conv: f32 to exact"
+                    "conv: float to exact"
                 });
                 E::converted(&n, &e.s)
             }
             (T::F32(_), T::Ex(_)) => self.f32_of(e),
+            (T::F32(_), T::F64(_)) => {
+                self.f("conv: f64 to f32");
+                E {
+                    s: format!("f32({})", e.s),
+                    t: T::F32(float_bound(e.t)),
+                }
+            }
+            (T::F64(_), _) => self.f64_of(e),
             (T::F32(_), _) => self.bool_to_f32(&e),
             (T::Bool, _) => self.bool_of(&e),
         }
+    }
+}
+
+/// Known bug `f32-literal-context`: inside `f32(...)` (and `f64(...)`), literal arguments of
+/// min/max/abs/~ are typed as floats (`f32(min(2, x))` is E0305); and literal-only
+/// arguments are computed in the float (where `//` and `~` are not defined). An
+/// intermediate exact conversion avoids both; this says when one is needed.
+fn literal_risky(a: &E) -> bool {
+    a.t.ex().lit
+        || literal_only(&a.s)
+        || has_literal(&a.s)
+        || ["min(", "max(", "abs(", "~"]
+            .iter()
+            .any(|p| a.s.contains(p))
+        || mentions_size(&a.s)
+}
+
+/// The magnitude bound of a float model (0 for others).
+pub(super) fn float_bound(t: T) -> i32 {
+    match t {
+        T::F32(m) | T::F64(m) => m,
+        _ => 0,
     }
 }

@@ -23,6 +23,7 @@ impl Gen {
                 Data::Bool((0..n).map(|_| self.chance(50)).collect())
             }
             Elem::F32 => self.f32_data(n),
+            Elem::F64 => self.f64_data(n),
             Elem::Bin | Elem::Tern => self.bin_tern_data(*elem == Elem::Bin, n),
             Elem::Int { signed, w } => self.int_data(*signed, *w, n),
             Elem::Fixed { signed, w, i, .. } => self.fixed_data(*signed, *w, *i, n),
@@ -51,6 +52,29 @@ impl Gen {
         } else {
             self.f("data: float64 for f32");
             Data::F64(v)
+        }
+    }
+
+    /// `n` values for an f64: integers, quarters and others with all 53 bits, as float64
+    /// (sometimes float32).
+    fn f64_data(&mut self, n: usize) -> Data {
+        let v: Vec<f64> = (0..n)
+            .map(|_| {
+                let x = (self.rng.unit() - 0.5) * 200.0;
+                match self.rng.below(5) {
+                    0 => x.round(),
+                    1 => (x * 4.0).round() / 4.0,
+                    2 => x * 1e-7,
+                    _ => x,
+                }
+            })
+            .collect();
+        if self.chance(85) {
+            self.f("data: float64 for f64");
+            Data::F64(v)
+        } else {
+            self.f("data: float32 for f64");
+            Data::F32(v.iter().map(|&x| x as f32).collect())
         }
     }
 

@@ -11,6 +11,7 @@ impl Gen {
         let e = match w {
             W::Ex | W::Int => self.ex_exact(env, w == W::Int, depth),
             W::F32 => self.ex_f32(env, depth),
+            W::F64 => self.ex_f64(env, depth),
             W::Bool => self.ex_bool(env, depth),
         };
         debug_assert!(w != W::Int || e.t.is_int(), "{w:?} {e:?}");
@@ -120,7 +121,7 @@ impl Gen {
             Some(g) => {
                 let zero = match v.t {
                     T::Bool => "False",
-                    T::F32(_) => "0.0",
+                    T::F32(_) | T::F64(_) => "0.0",
                     T::Ex(_) => "0",
                 };
                 self.f("expr: guarded read (conditional expression)");
@@ -161,6 +162,8 @@ impl Gen {
             if int { 1 } else { 3 },                          // 14 from f32
             if env.tvars.is_empty() || int { 0 } else { 4 },  // 15 T(e)
             if int { 0 } else { 3 },                          // 16 lookup table
+            4,                                                // 17 x ** n
+            if int { 1 } else { 2 },                          // 18 from f64
         ];
         let e = match self.rng.weighted(&weights) {
             k @ (0 | 1) => self.arith(env, int, depth, k == 1),
@@ -183,7 +186,16 @@ impl Gen {
                 Some(e) => e,
                 None => return self.leaf_exact(env, int),
             },
-            _ => self.lookup_table(env, depth),
+            16 => self.lookup_table(env, depth),
+            17 => {
+                let a = self.ex_exact(env, int, depth - 1);
+                let max_cost = self.max_cost.min(60);
+                match self.exact_power(a.clone(), max_cost) {
+                    Some(p) => p,
+                    None => a,
+                }
+            }
+            _ => self.f64_to_exact(env, int, depth),
         };
         let e = self.fit(e);
         if int && !e.t.is_int() {

@@ -65,6 +65,8 @@ impl Gen {
             4,
             4,
             4,
+            3,
+            3,
         ]) {
             0 | 1 => self.f32_arith(env, depth),
             2 => {
@@ -123,7 +125,13 @@ impl Gen {
                 let b = self.ex_bool(env, depth - 1);
                 self.bool_to_f32(&b)
             }
-            _ => self.f32_math(env, depth),
+            10 => self.f32_math(env, depth),
+            11 => {
+                // An f64 computation rounded to f32.
+                let a = self.ex_f64(env, depth - 1);
+                self.convert_for(a, &T::F32(0))
+            }
+            _ => self.float_power(env, depth, W::F32),
         };
         self.fit(e)
     }

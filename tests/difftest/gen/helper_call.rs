@@ -133,6 +133,9 @@ impl Gen {
         if a.t.kind() == Kind::F32 {
             return ("f32".to_string(), T::F32(40));
         }
+        if a.t.kind() == Kind::F64 {
+            return ("f64".to_string(), T::F64(40));
+        }
         let mut ty = self.exact_ty();
         if a.t.ex().cost() > 40 && self.avoid("jit-i128-minmax") {
             // Saturating a wide argument clamps in 128-bit arithmetic.

@@ -14,12 +14,12 @@ impl Gen {
         let ninputs = self.rng.range(1, 3);
         for _ in 0..ninputs {
             let shape = self.random_shape();
-            let elem = self.input_elem(&[76, 14, 10]);
+            let elem = self.input_elem(&[76, 14, 10, 10]);
             let v = self.add_input(elem, Some(shape));
             env.vars.push(v);
         }
         if self.chance(40) {
-            let elem = self.input_elem(&[70, 15, 15]);
+            let elem = self.input_elem(&[70, 15, 15, 8]);
             let v = self.add_input(elem, None);
             self.f("input: scalar");
             env.vars.push(v);
@@ -36,12 +36,13 @@ impl Gen {
         env
     }
 
-    /// The element type of an input: exact, f32 or bool, with these weights.
-    fn input_elem(&mut self, weights: &[u32; 3]) -> Elem {
+    /// The element type of an input: exact, f32, bool or f64, with these weights.
+    fn input_elem(&mut self, weights: &[u32; 4]) -> Elem {
         match self.rng.weighted(weights) {
             0 => self.exact_elem(),
             1 => Elem::F32,
-            _ => Elem::Bool,
+            2 => Elem::Bool,
+            _ => Elem::F64,
         }
     }
 
@@ -89,7 +90,7 @@ impl Gen {
     fn literal_default(&mut self, elem: &Elem) -> String {
         match elem {
             Elem::Bool => if self.chance(50) { "True" } else { "False" }.to_string(),
-            Elem::F32 => self.rng.pick(&["0.5", "-1.25", "3.0", "0.1"]).to_string(),
+            Elem::F32 | Elem::F64 => self.rng.pick(&["0.5", "-1.25", "3.0", "0.1"]).to_string(),
             Elem::Bin | Elem::Tern => self.rng.pick(&["1", "-1", "0"]).to_string(),
             _ => self
                 .rng

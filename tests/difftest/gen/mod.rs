@@ -33,6 +33,7 @@ mod def;
 mod env;
 mod expr;
 mod f32;
+mod f64;
 mod helper_call;
 mod index;
 mod inputs;

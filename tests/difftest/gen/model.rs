@@ -30,6 +30,7 @@ pub enum Elem {
     Bin,
     Tern,
     F32,
+    F64,
     Bool,
 }
 
@@ -58,6 +59,7 @@ impl Elem {
             Elem::Bin => "bin".into(),
             Elem::Tern => "tern".into(),
             Elem::F32 => "f32".into(),
+            Elem::F64 => "f64".into(),
             Elem::Bool => "bool".into(),
         }
     }
@@ -87,12 +89,13 @@ impl Elem {
                 lit: false,
             }),
             Elem::F32 => T::F32(31),
+            Elem::F64 => T::F64(31),
             Elem::Bool => T::Bool,
         }
     }
 
     pub fn is_exact(&self) -> bool {
-        !matches!(self, Elem::F32 | Elem::Bool)
+        !matches!(self, Elem::F32 | Elem::F64 | Elem::Bool)
     }
 
     /// Total bits (for the output writer's 53-bit limit).
@@ -153,6 +156,8 @@ pub enum T {
     Bool,
     /// An f32 with `|v| <= 2^m` (to keep f32 chains finite).
     F32(i32),
+    /// An f64 with `|v| <= 2^m`.
+    F64(i32),
     Ex(Ex),
 }
 
@@ -161,6 +166,7 @@ impl T {
         match self {
             T::Bool => Kind::Bool,
             T::F32(_) => Kind::F32,
+            T::F64(_) => Kind::F64,
             T::Ex(_) => Kind::Ex,
         }
     }
@@ -186,6 +192,7 @@ impl T {
 pub(super) enum Kind {
     Bool,
     F32,
+    F64,
     Ex,
 }
 
@@ -198,6 +205,7 @@ pub(super) fn join_t(a: T, b: T) -> T {
             lit: x.lit && y.lit,
         }),
         (T::F32(x), T::F32(y)) => T::F32(x.max(y)),
+        (T::F64(x), T::F64(y)) => T::F64(x.max(y)),
         (T::Bool, T::Bool) => T::Bool,
         _ => panic!("joining {a:?} and {b:?}"),
     }
@@ -257,6 +265,7 @@ pub(super) fn reduce_model(op: &str, t: T, n: i64) -> T {
             ..x
         }),
         ("sum", T::F32(m)) => T::F32(m + log2_ceil(n)),
+        ("sum", T::F64(m)) => T::F64(m + log2_ceil(n)),
         (_, t) => t,
     }
 }
@@ -351,6 +360,7 @@ pub(super) enum W {
     /// Exact of class Int (operands of `//`, `%`, bitwise operators).
     Int,
     F32,
+    F64,
     Bool,
 }
 
@@ -358,6 +368,7 @@ pub(super) fn want_of(t: &T) -> W {
     match t {
         T::Bool => W::Bool,
         T::F32(_) => W::F32,
+        T::F64(_) => W::F64,
         T::Ex(_) => W::Ex,
     }
 }

@@ -26,6 +26,13 @@ impl Gen {
                     t: T::F32(10),
                 }
             }
+            T::F64(m) if m > 60 => {
+                self.f("expr: f64 clamp");
+                E {
+                    s: format!("min(max({}, -1000.0), 1000.0)", e.s),
+                    t: T::F64(10),
+                }
+            }
             _ => e,
         }
     }

@@ -104,6 +104,7 @@ impl Gen {
         let (text, t) = match v.t {
             T::Bool => (format!("bool{dims}"), T::Bool),
             T::F32(m) => (format!("f32{dims}"), T::F32(m)),
+            T::F64(m) => (format!("f64{dims}"), T::F64(m)),
             T::Ex(x) => {
                 let integral_ok = x.cls == Cls::Int || !self.avoid("jit-fixed-to-int");
                 if helper && !env.tvars.is_empty() && integral_ok && self.chance(35) {

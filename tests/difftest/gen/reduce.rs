@@ -18,7 +18,7 @@ impl Gen {
     /// generator.
     pub(super) fn reduction(&mut self, env: &mut Env, w: W, int: bool, depth: u32) -> E {
         // An arg-reduction is an integer: only where an exact value is wanted.
-        let arg_weight = if matches!(w, W::F32) { 0 } else { 6 };
+        let arg_weight = if matches!(w, W::F32 | W::F64) { 0 } else { 6 };
         let op = match self.rng.weighted(&[60, 20, 20, arg_weight, arg_weight]) {
             0 => "sum",
             1 => "max",
@@ -53,6 +53,7 @@ impl Gen {
         env.in_reduce = true;
         let body = match w {
             W::F32 => self.ex_f32(env, depth.saturating_sub(1).min(2)),
+            W::F64 => self.ex_f64(env, depth.saturating_sub(1).min(2)),
             _ => {
                 let e = self.ex_exact(env, int, depth.saturating_sub(1).min(2));
                 if op == "sum" {
@@ -95,6 +96,7 @@ impl Gen {
         if tensors.is_empty() {
             return match kind {
                 Kind::F32 => self.leaf_f32(env),
+                Kind::F64 => self.leaf_f64(env),
                 _ => self.leaf_exact(env, int),
             };
         }
@@ -106,6 +108,7 @@ impl Gen {
         let Some(va) = self.view_as(env, &a, &target) else {
             return match kind {
                 Kind::F32 => self.leaf_f32(env),
+                Kind::F64 => self.leaf_f64(env),
                 _ => self.leaf_exact(env, int),
             };
         };
@@ -136,6 +139,7 @@ impl Gen {
                         lit: false,
                     }),
                     (T::F32(x), T::F32(y)) => T::F32(x + y + log2_ceil(n)),
+                    (T::F64(x), T::F64(y)) => T::F64(x + y + log2_ceil(n)),
                     _ => unreachable!(),
                 };
                 return E {

@@ -57,14 +57,15 @@ impl Gen {
 
     /// `s = e` or `s: T = e`.
     pub(super) fn st_scalar(&mut self, b: &mut Body) {
-        let kind = self.rng.weighted(&[70, 18, 12]);
-        let name = self.fresh(["s", "f", "b"][kind]);
+        let kind = self.rng.weighted(&[70, 18, 12, 10]);
+        let name = self.fresh(["s", "f", "b", "d"][kind]);
         let depth = self.rng.range(1, 4) as u32;
         if self.chance(40) {
             let ty = match kind {
                 0 => self.exact_ty(),
                 1 => self.ty_of(Elem::F32),
-                _ => self.ty_of(Elem::Bool),
+                2 => self.ty_of(Elem::Bool),
+                _ => self.ty_of(Elem::F64),
             };
             let e = self.ex_for(&mut b.env, &ty.t, depth);
             self.f("stmt: declared scalar s: T = e");
@@ -74,7 +75,8 @@ impl Gen {
             let e = match kind {
                 0 => self.ex_exact(&mut b.env, false, depth),
                 1 => self.ex_f32(&mut b.env, depth),
-                _ => self.ex_bool(&mut b.env, depth),
+                2 => self.ex_bool(&mut b.env, depth),
+                _ => self.ex_f64(&mut b.env, depth),
             };
             if matches!(e.t, T::Ex(x) if x.lit) {
                 // A draw that decides nothing, kept so that every seed still generates
@@ -210,7 +212,7 @@ impl Gen {
                 }
                 self.rng.pick(&ops)
             }
-            T::F32(_) => self.rng.pick(&["", "+", "-", "*"]),
+            T::F32(_) | T::F64(_) => self.rng.pick(&["", "+", "-", "*"]),
             T::Bool => "",
         }
     }

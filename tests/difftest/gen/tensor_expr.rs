@@ -41,6 +41,7 @@ impl Gen {
         match kind {
             Kind::Ex => self.tex_exact(env, shape, d),
             Kind::F32 => self.tex_f32(env, shape, d),
+            Kind::F64 => self.tex_f64(env, shape, d),
             Kind::Bool => self.tex_bool(env, shape, d),
         }
     }
@@ -169,6 +170,31 @@ impl Gen {
         Some(self.fit(E {
             s: format!("({} {op} {})", a.s, b.s),
             t: f32_arith_model(op, x, y),
+        }))
+    }
+
+    /// An elementwise `+`, `-` or `*` of an f64 tensor and an f64 or f32 tensor (promoted)
+    /// or a literal.
+    fn tex_f64(&mut self, env: &mut Env, shape: &[Dim], d: u32) -> Option<E> {
+        let a = self.tex(env, shape, Kind::F64, d)?;
+        let b = match self.rng.below(3) {
+            0 => self.f64_lit(),
+            1 => self.tex(env, shape, Kind::F32, d)?,
+            _ => self.tex(env, shape, Kind::F64, d)?,
+        };
+        let op = self.rng.pick(&["+", "-", "*"]);
+        self.f("tensor: f64 elementwise");
+        let (x, y) = match (a.t, b.t) {
+            (T::F64(x), T::F32(y) | T::F64(y)) => (x, y),
+            _ => return None,
+        };
+        let t = match f32_arith_model(op, x, y) {
+            T::F32(m) => T::F64(m),
+            t => t,
+        };
+        Some(self.fit(E {
+            s: format!("({} {op} {})", a.s, b.s),
+            t,
         }))
     }
 

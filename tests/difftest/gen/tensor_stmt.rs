@@ -167,6 +167,7 @@ impl Gen {
         env.tvars = b.env.tvars.clone();
         let w = match x.t.kind() {
             Kind::F32 if self.chance(80) => W::F32,
+            Kind::F64 if self.chance(80) => W::F64,
             Kind::Bool => W::Bool,
             _ => {
                 if self.chance(85) {

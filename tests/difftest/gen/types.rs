@@ -127,6 +127,7 @@ impl Gen {
             Elem::Bin => self.f("type: bin"),
             Elem::Tern => self.f("type: tern"),
             Elem::F32 => self.f("type: f32"),
+            Elem::F64 => self.f("type: f64"),
             Elem::Bool => self.f("type: bool"),
         }
     }

@@ -32,8 +32,8 @@ impl Gen<'_, '_> {
             };
             return Ok((self.b.ins().icmp(cc, x, y), Rep::Bool));
         }
-        if xr == Rep::F32 {
-            return self.f32_binary(e, op, x, y);
+        if xr.is_float() {
+            return self.float_binary(e, op, x, y, xr);
         }
         // Exact operands.
         if op.is_comparison() {
@@ -76,13 +76,21 @@ impl Gen<'_, '_> {
         Ok((self.b.block_params(done)[0], Rep::Bool))
     }
 
-    /// An f32 operation or comparison.
-    fn f32_binary(&mut self, e: ExprId, op: BinOp, x: CValue, y: CValue) -> R<(CValue, Rep)> {
+    /// An operation or comparison of two floats of representation `rep` (f32 or f64).
+    fn float_binary(
+        &mut self,
+        e: ExprId,
+        op: BinOp,
+        x: CValue,
+        y: CValue,
+        rep: Rep,
+    ) -> R<(CValue, Rep)> {
         let v = match op {
             BinOp::Add => self.b.ins().fadd(x, y),
             BinOp::Sub => self.b.ins().fsub(x, y),
             BinOp::Mul => self.b.ins().fmul(x, y),
             BinOp::Div => self.b.ins().fdiv(x, y),
+            BinOp::Pow => self.call_pow(x, y, rep == Rep::F64),
             BinOp::Min => {
                 // std::min: b < a ? b : a
                 let c = self.b.ins().fcmp(FloatCC::LessThan, y, x);
@@ -97,9 +105,9 @@ impl Gen<'_, '_> {
                 let cc = float_cc(cmp);
                 return Ok((self.b.ins().fcmp(cc, x, y), Rep::Bool));
             }
-            _ => return Err(self.unsupported(e, &format!("`{}` on f32", op.symbol()))),
+            _ => return Err(self.unsupported(e, &format!("`{}` on floats", op.symbol()))),
         };
-        Ok((v, Rep::F32))
+        Ok((v, rep))
     }
 
     /// An exact operation other than a comparison, in the result's representation.

@@ -108,6 +108,13 @@ impl Gen<'_, '_> {
                     .ins()
                     .call(fref, &[lo, hi, f, s, d, out, ctx, file, start, end]);
             }
+            Rep::F64 => {
+                let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+                let fref = self.helpers.f64_to_exact_counted;
+                self.b
+                    .ins()
+                    .call(fref, &[bits, d, out, ctx, file, start, end]);
+            }
             Rep::Bool => unreachable!("bools convert through an exact rep"),
         }
         let r = self.read128(out);
@@ -126,10 +133,46 @@ impl Gen<'_, '_> {
         self.fit(r, rrep, to_rep)
     }
 
-    pub(crate) fn call_math(&mut self, f: MathFn, x: CValue) -> CValue {
+    /// Math function `f` of an f32 (`f64`: false) or f64 value.
+    pub(crate) fn call_math(&mut self, f: MathFn, x: CValue, f64: bool) -> CValue {
         let code = self.b.ins().iconst(types::I32, f.code() as i64);
-        let fref = self.helpers.math;
+        let fref = if f64 {
+            self.helpers.math64
+        } else {
+            self.helpers.math
+        };
         let call = self.b.ins().call(fref, &[code, x]);
+        self.b.inst_results(call)[0]
+    }
+
+    /// `x ** y` of two f32 (`f64`: false) or two f64 values: the C library's `pow`.
+    pub(crate) fn call_pow(&mut self, x: CValue, y: CValue, f64: bool) -> CValue {
+        let fref = if f64 {
+            self.helpers.pow64
+        } else {
+            self.helpers.pow32
+        };
+        let call = self.b.ins().call(fref, &[x, y]);
+        self.b.inst_results(call)[0]
+    }
+
+    pub(crate) fn call_f64_to_exact(&mut self, v: CValue, to: &ScalarType, to_rep: Rep) -> CValue {
+        let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+        let out = self.out_slot();
+        let d = self.desc(to);
+        let fref = self.helpers.f64_to_exact;
+        self.b.ins().call(fref, &[bits, d, out]);
+        let r = self.read128(out);
+        let rrep = Rep::full(128, true, frac_of(to));
+        self.fit(r, rrep, to_rep)
+    }
+
+    pub(crate) fn call_exact_to_f64(&mut self, v: CValue, frac: i32, signed: bool) -> CValue {
+        let (lo, hi) = self.b.ins().isplit(v);
+        let f = self.b.ins().iconst(types::I32, frac as i64);
+        let s = self.b.ins().iconst(types::I32, signed as i64);
+        let fref = self.helpers.exact_to_f64;
+        let call = self.b.ins().call(fref, &[lo, hi, f, s]);
         self.b.inst_results(call)[0]
     }
 

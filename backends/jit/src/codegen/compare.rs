@@ -19,7 +19,7 @@ pub fn int_cc(op: BinOp, signed: bool) -> IntCC {
     }
 }
 
-/// The condition code of an f32 comparison (ordered: false with a NaN, but `!=`).
+/// The condition code of a float comparison (ordered: false with a NaN, but `!=`).
 pub fn float_cc(op: BinOp) -> FloatCC {
     match op {
         BinOp::Eq => FloatCC::Equal,

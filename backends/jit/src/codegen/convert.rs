@@ -1,4 +1,4 @@
-//! Conversions with assignment semantics (value::convert): to bool, f32, bin, tern, and
+//! Conversions with assignment semantics (value::convert): to bool, f32, f64, bin, tern, and
 //! to int and fixed types with their quantization and overflow modes (arith.rs).
 
 use crate::arith::{plan_fixed, plan_int, Lane};
@@ -26,12 +26,23 @@ impl Gen<'_, '_> {
             return Ok(self.call_convert_counted(v, from, to, to_rep, at));
         }
         match (from, to) {
-            (Rep::Bool, ScalarType::Bool) | (Rep::F32, ScalarType::F32) => Ok(v),
+            (Rep::Bool, ScalarType::Bool)
+            | (Rep::F32, ScalarType::F32)
+            | (Rep::F64, ScalarType::F64) => Ok(v),
             (Rep::F32, ScalarType::Bool) => {
                 let z = self.b.ins().f32const(0.0);
                 Ok(self.b.ins().fcmp(FloatCC::NotEqual, v, z))
             }
+            (Rep::F64, ScalarType::Bool) => {
+                let z = self.b.ins().f64const(0.0);
+                Ok(self.b.ins().fcmp(FloatCC::NotEqual, v, z))
+            }
+            // cvtss2sd / cvtsd2ss: exact, and rounded to nearest even (NaN quieted, with its
+            // sign and payload), as kiln_numeric::float::{f32_to_f64, f64_to_f32}.
+            (Rep::F32, ScalarType::F64) => Ok(self.b.ins().fpromote(types::F64, v)),
+            (Rep::F64, ScalarType::F32) => Ok(self.b.ins().fdemote(types::F32, v)),
             (Rep::F32, _) => Ok(self.call_f32_to_exact(v, to, to_rep)),
+            (Rep::F64, _) => Ok(self.call_f64_to_exact(v, to, to_rep)),
             (Rep::Bool, _) => {
                 let r = Rep::Exact {
                     bits: 8,
@@ -74,6 +85,36 @@ impl Gen<'_, '_> {
                     .b
                     .ins()
                     .f32const(f32::from_bits(((127 - frac) as u32) << 23));
+                Ok(self.b.ins().fmul(f, scale))
+            }
+            (
+                Rep::Exact {
+                    bits, frac, signed, ..
+                },
+                ScalarType::F64,
+            ) => {
+                // Scaling by 2^-frac below is exact only while 2^-frac is a normal f64.
+                if bits == 128 || !(-1023..=1022).contains(&frac) {
+                    let w = self.coerce(v, from, 128, frac);
+                    return Ok(self.call_exact_to_f64(w, frac, signed));
+                }
+                let w = self.coerce(v, from, 64, frac);
+                let f = match from {
+                    Rep::Exact {
+                        signed: false,
+                        bits: 64,
+                        ..
+                    } => self.b.ins().fcvt_from_uint(types::F64, w),
+                    _ => self.b.ins().fcvt_from_sint(types::F64, w),
+                };
+                // As for f32: the scaling is exact in the normal range.
+                if frac == 0 {
+                    return Ok(f);
+                }
+                let scale = self
+                    .b
+                    .ins()
+                    .f64const(f64::from_bits(((1023 - frac) as u64) << 52));
                 Ok(self.b.ins().fmul(f, scale))
             }
             (Rep::Exact { .. }, ScalarType::Bin) => {
@@ -166,7 +207,7 @@ impl Gen<'_, '_> {
 /// `fixed` type (what `--check-overflow` counts; conversions proved safe are not).
 fn may_overflow(from: Rep, range: Option<&Interval>, to: &ScalarType) -> bool {
     match (from, to) {
-        (Rep::F32, ScalarType::Int(_) | ScalarType::Fixed(_)) => true,
+        (Rep::F32 | Rep::F64, ScalarType::Int(_) | ScalarType::Fixed(_)) => true,
         (Rep::Exact { .. }, ScalarType::Int(t)) => {
             plan_int(from, range, t.width, t.signed).is_none_or(|p| p.wrap)
         }

@@ -33,7 +33,7 @@ impl Gen<'_, '_> {
             }
             Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, a, b) => {
                 let nonzero = self.range(*b).is_some_and(|r| !r.contains_zero());
-                let float = matches!(self.inst.expr_type(*b), Some(ScalarType::F32));
+                let float = self.inst.expr_type(*b).is_some_and(|t| t.is_float());
                 (nonzero || float) && self.is_safe(*a) && self.is_safe(*b)
             }
             other => expr_operands(other).into_iter().all(|o| self.is_safe(o)),
@@ -69,8 +69,8 @@ impl Gen<'_, '_> {
                 otherwise,
             } => self.select(cond, then, otherwise, rep)?,
             Expr::Math { f, arg } => {
-                let (x, _) = self.expr(arg)?;
-                self.call_math(f, x)
+                let (x, xr) = self.expr(arg)?;
+                self.call_math(f, x, xr == Rep::F64)
             }
             Expr::Cast { to, arg } => {
                 let (x, xr) = self.expr(arg)?;
@@ -119,6 +119,7 @@ impl Gen<'_, '_> {
         Ok(match (v, rep) {
             (Value::Bool(b), _) => self.b.ins().iconst(types::I8, b as i64),
             (Value::F32(f), _) => self.b.ins().f32const(f),
+            (Value::F64(f), _) => self.b.ins().f64const(f),
             (Value::Num(x), Rep::Exact { bits, frac, .. }) => {
                 // The type holds the value, and Rep::of checked it is at most 128 bits.
                 let m = low_bits128(&x, frac);
@@ -133,8 +134,8 @@ impl Gen<'_, '_> {
         let (x, xr) = self.expr(a)?;
         Ok(match (op, rep) {
             (UnOp::Not, _) => self.b.ins().bxor_imm_s(x, 1),
-            (UnOp::Neg, Rep::F32) => self.b.ins().fneg(x),
-            (UnOp::Abs, Rep::F32) => self.b.ins().fabs(x),
+            (UnOp::Neg, Rep::F32 | Rep::F64) => self.b.ins().fneg(x),
+            (UnOp::Abs, Rep::F32 | Rep::F64) => self.b.ins().fabs(x),
             (UnOp::Neg, _) => {
                 let x = self.coerce_to(x, xr, rep);
                 self.b.ins().ineg(x)

@@ -26,7 +26,7 @@ impl Emitter<'_> {
             V::U(s, rep) => Ok(V::U(g.convert(s, rep, range, to, at)?, to_rep)),
             V::M(regs, b) => match to {
                 ScalarType::Bool => Ok(V::M(regs, b)),
-                ScalarType::F32 => abandon("bool to f32"),
+                ScalarType::F32 | ScalarType::F64 => abandon("bool to a float"),
                 _ => {
                     let ints = self.mask_to_int(g, regs, b);
                     let r = Rep::Exact {
@@ -53,6 +53,7 @@ impl Emitter<'_> {
                 }
                 _ => abandon("f32 to an exact type"),
             },
+            V::L(_, Rep::F64) => abandon("f64 lanes"),
             V::L(regs, from @ Rep::Exact { bits: fb, .. }) => match to {
                 ScalarType::Bool => {
                     let z = g.b.ins().iconst(int_ty(fb), 0);
@@ -65,6 +66,7 @@ impl Emitter<'_> {
                     ))
                 }
                 ScalarType::F32 => self.exact_to_f32(g, regs, from),
+                ScalarType::F64 => abandon("an exact value to f64"),
                 ScalarType::Bin | ScalarType::Tern => self.exact_to_unit(g, regs, from, to),
                 ScalarType::Int(t) => {
                     let Some(p) = plan_int(from, range, t.width, t.signed) else {

@@ -151,6 +151,7 @@ impl Emitter<'_> {
         Ok(match lrep {
             Rep::Bool => V::M(regs, 8),
             Rep::F32 => V::L(regs, Rep::F32),
+            Rep::F64 => return abandon("f64 lanes"),
             Rep::Exact { .. } => {
                 let Rep::Exact { bits, frac, .. } = rep else {
                     return abandon("a local of another kind");

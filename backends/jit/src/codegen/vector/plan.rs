@@ -2,7 +2,6 @@
 
 use crate::codegen::vector::value::{lane_bits, rep_bits};
 use crate::locals::LocalPlans;
-use kiln_numeric::ScalarType;
 use kiln_passes::ir::*;
 use kiln_passes::loop_facts::locals_private;
 use std::collections::HashSet;
@@ -360,7 +359,7 @@ pub(crate) fn safe(inst: &Instance, e: ExprId) -> bool {
     match inst.expr(e) {
         Expr::Load(a) if a.checked || a.guarded => false,
         Expr::Binary(BinOp::Div | BinOp::FloorDiv | BinOp::Mod, _, b)
-            if !matches!(inst.expr_type(*b), Some(ScalarType::F32))
+            if !inst.expr_type(*b).is_some_and(|t| t.is_float())
                 && inst.expr_ranges[b.index()]
                     .as_ref()
                     .is_none_or(|r| r.contains_zero()) =>

@@ -30,6 +30,7 @@ pub(crate) fn rep_vty(r: Rep) -> Type {
     match r {
         Rep::Bool => types::I8X16,
         Rep::F32 => types::F32X4,
+        Rep::F64 => types::F64X2,
         Rep::Exact { bits, .. } => vty(bits, false),
     }
 }
@@ -38,6 +39,7 @@ pub(crate) fn rep_bits(r: Rep) -> u32 {
     match r {
         Rep::Bool => 8,
         Rep::F32 => 32,
+        Rep::F64 => 64,
         Rep::Exact { bits, .. } => bits,
     }
 }
@@ -51,11 +53,13 @@ pub(crate) fn local_rep(t: &ScalarType) -> Rep {
     Rep::of(t).expect("plan checked the width")
 }
 
-/// Lane bits of a value of type `t` in SIMD code (`None`: no SIMD form).
+/// Lane bits of a value of type `t` in SIMD code (`None`: no SIMD form; f64 code stays
+/// scalar).
 pub(crate) fn lane_bits(t: &ScalarType) -> Option<u32> {
     match Rep::of(t)? {
         Rep::Bool => Some(8),
         Rep::F32 => Some(32),
+        Rep::F64 => None,
         Rep::Exact { bits, .. } => (bits <= 64).then_some(bits),
     }
 }
