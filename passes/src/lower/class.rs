@@ -250,6 +250,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             HE::MinMax { args, .. } => pair(&args.iter().collect::<Vec<_>>()),
             HE::Map { operands, .. } => self.rank_of(&operands[0], scope),
             HE::Comprehension { loops, .. } => Some(loops.len()),
+            HE::Window { subs, .. } => Some(subs.iter().filter(|s| s.is_range()).count()),
             _ => None,
         }
     }

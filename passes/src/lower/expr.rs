@@ -8,7 +8,7 @@
 use super::literals::fold_literal;
 use super::shapes::view_access;
 use super::*;
-use kiln_lang::hir::{ExprKind as HE, Sub};
+use kiln_lang::hir::{ExprKind as HE, Sub, WindowSub};
 
 impl<'h> Lowerer<'_, '_, 'h> {
     /// Lowers a scalar expression.
@@ -61,8 +61,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 Some(self.tensor_elem(r[0], idx, span))
             }
             HE::LambdaParam(p) => self.lambda_operand(*p, None, scope, hint, span),
-            HE::Window { param, offsets } => {
-                self.lambda_operand(*param, Some(&offsets[..]), scope, hint, span)
+            HE::Window { param, subs } => {
+                let offsets = window_offsets(subs, idx);
+                self.lambda_operand(*param, Some(&offsets), scope, hint, span)
             }
             HE::Index { base, subs } => self.index_value(base, subs, idx, scope, span),
             HE::Unary(op, a) => self.unary(*op, a, idx, scope, hint, span),
@@ -148,11 +149,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// A lambda parameter of `map`: the element of its operand it stands for, shifted by
-    /// `offsets` for a window element.
+    /// `offsets` (in the operand's underlying tensor) for a window element.
     pub(super) fn lambda_operand(
         &mut self,
         p: usize,
-        offsets: Option<&[i64]>,
+        offsets: Option<&[Affine]>,
         scope: &Scope<'h>,
         hint: Option<Class>,
         span: Span,
@@ -166,15 +167,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
             index,
             scope: oscope,
         } = *b;
-        let index = match offsets {
-            Some(offsets) => index
-                .iter()
-                .zip(offsets)
-                .map(|(a, &o)| a.add_scaled(&Affine::constant(o), 1))
-                .collect(),
-            None => index,
+        let Some(offsets) = offsets else {
+            return self.elem(operand, &index, &oscope, hint);
         };
-        self.elem(operand, &index, &oscope, hint)
+        match &operand.kind {
+            // A slice: the offsets move the element in the sliced tensor, whatever the
+            // slice's step (`x[1:9:2]`'s element 0 is `x[1]`, and its `p[-1]` is `x[0]`).
+            HE::Index { base, subs } => {
+                self.index_value_shifted(base, subs, &index, offsets, &oscope, span)
+            }
+            _ => {
+                let shifted: Vec<Affine> = index
+                    .iter()
+                    .zip(offsets)
+                    .map(|(a, o)| a.add_scaled(o, 1))
+                    .collect();
+                self.elem(operand, &shifted, &oscope, hint)
+            }
+        }
     }
 
     /// Element `idx` of `base[subs]`.
@@ -183,6 +193,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
         base: &'h hir::Expr,
         subs: &'h [Sub],
         idx: &[Affine],
+        scope: &Scope<'h>,
+        span: Span,
+    ) -> L<(ExprId, Class)> {
+        self.index_value_shifted(base, subs, idx, &[], scope, span)
+    }
+
+    /// Element `idx` of `base[subs]`, moved by `offsets` (one per dimension of the view,
+    /// or none) in the base tensor.
+    pub(super) fn index_value_shifted(
+        &mut self,
+        base: &'h hir::Expr,
+        subs: &'h [Sub],
+        idx: &[Affine],
+        offsets: &[Affine],
         scope: &Scope<'h>,
         span: Span,
     ) -> L<(ExprId, Class)> {
@@ -203,7 +227,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 return None;
             }
         };
-        let v = self.load_access(view_access(t, &vbase, &region, idx), span);
+        let mut access = view_access(t, &vbase, &region, idx);
+        for ((d, _, _), o) in region.iter().zip(offsets) {
+            access.index[*d] = access.index[*d].add_scaled(o, 1);
+        }
+        let v = self.load_access(access, span);
         Some((v, class_of(&self.inst.tensor(t).elem)))
     }
 
@@ -223,6 +251,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
         });
         found
     }
+}
+
+/// The offsets of element `idx` of a window (`idx` counts its ranges; a window of single
+/// offsets ignores it), one per dimension of the operand.
+pub(super) fn window_offsets(subs: &[WindowSub], idx: &[Affine]) -> Vec<Affine> {
+    let mut ranges = idx.iter();
+    subs.iter()
+        .map(|s| match s {
+            WindowSub::Offset(o) => Affine::constant(*o),
+            WindowSub::Range { lo, step, .. } => {
+                let i = ranges
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| Affine::constant(0));
+                Affine::constant(*lo).add_scaled(&i, *step)
+            }
+        })
+        .collect()
 }
 
 /// `scope` with the lambda parameters of a `map` bound to element `idx` of its operands.

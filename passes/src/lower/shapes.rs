@@ -6,7 +6,7 @@
 use super::affine::trip_count_const;
 use super::*;
 use kiln_lang::build_prim;
-use kiln_lang::hir::{Dim, ElemRef, ExprKind as HE, Sub};
+use kiln_lang::hir::{Dim, ElemRef, ExprKind as HE, Sub, WindowSub};
 use kiln_lang::sym::SizeExpr;
 
 impl<'h> Lowerer<'_, '_, 'h> {
@@ -136,11 +136,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
             | HE::Bool(_)
             | HE::LoopVar(_)
             | HE::Size(_)
-            | HE::Window { .. }
             | HE::Reduce { .. }
             | HE::ReduceAll { .. }
             | HE::Dot(..) => true,
             HE::LambdaParam(p) => scope.lambdas.contains_key(p),
+            HE::Window { subs, .. } => !subs.iter().any(|s| s.is_range()),
             HE::Local(l) => !self.k.locals[*l].is_tensor,
             HE::Param(p) => match &self.k.params[*p].kind {
                 KParamKind::Value(t) => t.shape.is_none(),
@@ -190,6 +190,14 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let (_, region) = self.view(subs, &bshape, scope, e.span, false)?;
                 Some(region.iter().map(|r| r.1).collect())
             }
+            HE::Window { subs, .. } if subs.iter().any(|s| s.is_range()) => Some(
+                subs.iter()
+                    .filter_map(|s| match s {
+                        WindowSub::Range { len, .. } => Some(*len as usize),
+                        WindowSub::Offset(_) => None,
+                    })
+                    .collect(),
+            ),
             HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a, _) => {
                 self.shape_of(a, scope)
             }
