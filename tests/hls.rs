@@ -58,6 +58,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/lut_fixed.kiln",
         "tests/hls/while_break.kiln",
         "tests/hls/map_windows.kiln",
+        "tests/hls/list_literals.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

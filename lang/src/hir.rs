@@ -476,6 +476,12 @@ pub enum ExprKind {
         param: usize,
         subs: Vec<WindowSub>,
     },
+    /// `[[1, 2], [3, 4]]`: a constant tensor of number literals (each element a literal
+    /// expression, row-major), typed like literals by its context.
+    List {
+        shape: Vec<usize>,
+        elems: Vec<Expr>,
+    },
     /// `[e for i, j in grid(...)]`: a tensor whose dimensions are the trip counts.
     Comprehension {
         loops: Vec<LoopHeader>,
@@ -556,6 +562,7 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             operands.iter().for_each(f)
         }
         ExprKind::Comprehension { elem, .. } => f(elem),
+        ExprKind::List { elems, .. } => elems.iter().for_each(f),
     }
 }
 

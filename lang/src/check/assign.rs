@@ -47,6 +47,23 @@ impl Checker<'_, '_> {
         }
         let target = &targets[0];
         match &target.kind {
+            AE::Name(n) if self.list_names.contains_key(n) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::READ_ONLY,
+                        format!("`{n}` names a list literal, a constant"),
+                    )
+                    .at(target.span)
+                    .help(format!(
+                        "to change its elements, declare a tensor: `{n}: T[N] = [...]`"
+                    )),
+                );
+                None
+            }
+            AE::Name(n) if matches!(value.kind, AE::List(_)) && !self.locals.contains_key(n) => {
+                self.name_list(n, target.span, value)?;
+                None
+            }
             AE::Name(n) => {
                 let Some((vh, vinfo)) = self.expr(value) else {
                     // Later uses of the name would only repeat the error.

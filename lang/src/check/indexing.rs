@@ -221,7 +221,10 @@ impl Checker<'_, '_> {
             );
             return None;
         };
-        if !matches!(hb.kind, HE::Local(_) | HE::Param(_) | HE::Global(_)) {
+        if !matches!(
+            hb.kind,
+            HE::Local(_) | HE::Param(_) | HE::Global(_) | HE::List { .. }
+        ) {
             self.err(
                 Diagnostic::error(codes::UNSUPPORTED, "only named tensors can be indexed")
                     .at(base.span)

@@ -36,6 +36,9 @@ impl Checker<'_, '_> {
         if let Some(&id) = self.locals.get(n) {
             return self.local_value(id, n, span);
         }
+        if self.list_names.contains_key(n) {
+            return self.named_list(n, span);
+        }
         if let Some(pi) = self.k.params.iter().position(|p| p.name == n) {
             return match &self.k.params[pi].kind {
                 KParamKind::Const => Some((

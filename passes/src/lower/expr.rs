@@ -65,7 +65,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let offsets = window_offsets(subs, idx);
                 self.lambda_operand(*param, Some(&offsets), scope, hint, span)
             }
-            HE::Index { base, subs } => self.index_value(base, subs, idx, scope, span),
+            HE::Index { base, subs } => self.index_value(base, subs, idx, scope, hint, span),
             HE::Unary(op, a) => self.unary(*op, a, idx, scope, hint, span),
             HE::Math(f, a, spec) => self.math(*f, a, *spec, idx, scope, span),
             HE::Abs(a) => self.abs(a, idx, scope, hint, span),
@@ -90,6 +90,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let inner = lambda_scope(scope, params, operands, idx);
                 self.elem(body, &[], &inner, hint)
             }
+            HE::List { shape, elems } => self.list_elem(e, shape, elems, idx, hint),
             HE::Comprehension { loops, elem } => {
                 let mut inner = scope.clone();
                 for (h, i) in loops.iter().zip(idx) {
@@ -174,7 +175,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             // A slice: the offsets move the element in the sliced tensor, whatever the
             // slice's step (`x[1:9:2]`'s element 0 is `x[1]`, and its `p[-1]` is `x[0]`).
             HE::Index { base, subs } => {
-                self.index_value_shifted(base, subs, &index, offsets, &oscope, span)
+                self.index_value_shifted(base, subs, &index, offsets, &oscope, hint, span)
             }
             _ => {
                 let shifted: Vec<Affine> = index
@@ -194,9 +195,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         subs: &'h [Sub],
         idx: &[Affine],
         scope: &Scope<'h>,
+        hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
-        self.index_value_shifted(base, subs, idx, &[], scope, span)
+        self.index_value_shifted(base, subs, idx, &[], scope, hint, span)
     }
 
     /// Element `idx` of `base[subs]`, moved by `offsets` (one per dimension of the view,
@@ -208,6 +210,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         idx: &[Affine],
         offsets: &[Affine],
         scope: &Scope<'h>,
+        hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
         let bshape = self.shape_of(base, scope)?;
@@ -219,6 +222,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 ParamSlot::Const(_) => return None,
             },
             HE::Global(g) => self.global_tensor(*g, span)?,
+            HE::List { shape, elems } => self.list_tensor(base, shape, elems, hint)?,
             _ => {
                 self.err(
                     Diagnostic::error(codes::UNSUPPORTED, "only named tensors can be indexed")

@@ -48,6 +48,7 @@ mod control;
 mod expr;
 mod graph;
 mod instantiate;
+mod lists;
 mod literals;
 mod ops;
 mod reduce;
@@ -259,6 +260,9 @@ struct Lowerer<'m, 'a, 'h> {
     globals: HashMap<hir::GlobalId, TensorId>,
     /// The instance's tensors of lookup tables.
     table_tensors: HashMap<ConstId, TensorId>,
+    /// The instance's constant tensors of list literals, by the span of the literal's
+    /// first element and their element type (`exact` for the narrowest).
+    list_tensors: HashMap<(Span, String), TensorId>,
     /// The loops being lowered, innermost last: their `break` / `continue` flags.
     jumps: Vec<JumpFrame>,
     node: Option<NodeCtx>,

@@ -340,6 +340,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 class_of(&to),
             ));
         }
+        if let hir::ExprKind::List { shape, elems } = &arg.kind {
+            let t = self.list_tensor_as(arg, shape, elems, to)?;
+            let (x, _) = self.tensor_elem(t, idx, arg.span);
+            return Some((x, class_of(&to)));
+        }
         // The argument is typed by what it holds, not by the target: in
         // `f32(min(2, x))` the literal takes `x`'s class, and the conversion
         // follows (inference checks that an exact value fits f32's range).

@@ -168,7 +168,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 .results
                 .first()
                 .is_none_or(|r| r.shape.is_none()),
-            HE::Map { .. } | HE::Comprehension { .. } => false,
+            HE::Map { .. } | HE::Comprehension { .. } | HE::List { .. } => false,
         }
     }
 
@@ -190,6 +190,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let (_, region) = self.view(subs, &bshape, scope, e.span, false)?;
                 Some(region.iter().map(|r| r.1).collect())
             }
+            HE::List { shape, .. } => Some(shape.clone()),
             HE::Window { subs, .. } if subs.iter().any(|s| s.is_range()) => Some(
                 subs.iter()
                     .filter_map(|s| match s {
