@@ -121,7 +121,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
         }
         let mut values = Vec::with_capacity(elems.len());
         for e in elems {
-            values.push(literal_source(e, fold_literal(e)?, &to)?);
+            let source = literal_source(e, fold_literal(e)?, &to)?;
+            values.push(crate::value::convert(&source, &to).0);
         }
         let range = value_range(&values);
         Some(self.add_list_tensor(key, list.span, to, shape, values, range))
