@@ -400,24 +400,11 @@ fn shift(sym: &str, a: Class, b: Class) -> Result<Class, Refusal> {
     Ok(a.materialized())
 }
 
-/// Arithmetic with at least one f32 operand (the other is f32 or a literal).
-fn float_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
+/// Arithmetic with at least one f32 operand. As numpy promotes, an exact operand
+/// converts to f32 (exactly: lowering refuses values of more than 24 significant bits
+/// once their types are inferred, which numpy would compute in float64).
+fn float_arith(op: BinOp, _a: Class, _b: Class) -> Result<Class, Refusal> {
     let sym = op.symbol();
-    let (other, other_place) = if a == Class::F32 {
-        (b, Place::Right)
-    } else {
-        (a, Place::Left)
-    };
-    if matches!(other, Class::Int | Class::Fixed) {
-        let mut r = Refusal::new(
-            codes::MIXED_FLOAT,
-            format!("`{sym}` mixes f32 with {}", other.name()),
-            Place::Whole,
-        )
-        .help("convert explicitly: `f32(x)` to compute in f32, or `fixed<W, I>(y)` to compute exactly");
-        r.secondary = Some((other_place, "this is exact"));
-        return Err(r);
-    }
     match op {
         BinOp::FloorDiv | BinOp::Mod => Err(Refusal::new(
             codes::BAD_DIVISION,
@@ -474,14 +461,7 @@ fn compare(op: CmpOp, a: Class, b: Class) -> Result<Class, Refusal> {
         (Unknown, _) | (_, Unknown) => true,
         (Bool, Bool) => matches!(op, CmpOp::Eq | CmpOp::Ne),
         (Bool, _) | (_, Bool) => false,
-        (F32, Int | Fixed) | (Int | Fixed, F32) => {
-            return Err(Refusal::new(
-                codes::MIXED_FLOAT,
-                "comparison of f32 with an exact value",
-                Place::Whole,
-            )
-            .help("convert one side explicitly"));
-        }
+        // numpy's promotion: the exact side converts to f32.
         _ => true,
     };
     if !ok {
@@ -558,12 +538,17 @@ mod tests {
     }
 
     #[test]
-    fn mixing_f32_with_exact_values_is_e0305() {
-        let r = binary(BinOp::Add.into(), Class::Fixed, Class::F32).unwrap_err();
-        assert_eq!(r.code, codes::MIXED_FLOAT);
-        assert_eq!(r.secondary, Some((Place::Left, "this is exact")));
-        let r = binary(CmpOp::Lt.into(), Class::F32, Class::Int).unwrap_err();
-        assert_eq!(r.code, codes::MIXED_FLOAT);
+    fn exact_operands_of_f32_arithmetic_promote_to_f32() {
+        assert_eq!(
+            binary(BinOp::Add.into(), Class::Fixed, Class::F32),
+            Ok(Class::F32)
+        );
+        assert_eq!(
+            binary(CmpOp::Lt.into(), Class::F32, Class::Int),
+            Ok(Class::Bool)
+        );
+        let r = binary(BinOp::FloorDiv.into(), Class::Int, Class::F32).unwrap_err();
+        assert_eq!(r.code, codes::BAD_DIVISION);
     }
 
     #[test]

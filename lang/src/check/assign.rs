@@ -136,6 +136,13 @@ impl Checker<'_, '_> {
             }
             (None, None) => {}
         }
+        if self.k.locals[id].declared.is_none() && self.literal_only.contains(&id) {
+            if vinfo.class == Class::F32 && vinfo.shape.is_none() {
+                self.float_from_literal(id);
+            } else if !vinfo.class.is_literal() {
+                self.literal_only.remove(&id);
+            }
+        }
         if self.k.locals[id].declared.is_some() {
             let lc = self.local_class[id];
             self.check_assign_class(lc, vinfo.class, value_span, n);
@@ -165,7 +172,25 @@ impl Checker<'_, '_> {
             return None;
         }
         let class = vinfo.class.materialized();
-        Some(self.new_local(n, name_span, None, vinfo.shape.clone(), class))
+        let id = self.new_local(n, name_span, None, vinfo.shape.clone(), class);
+        if vinfo.shape.is_none() && vinfo.class.is_literal() {
+            self.literal_only.insert(id);
+        }
+        Some(id)
+    }
+
+    /// Scalar local `id`, assigned only literals so far, gets an f32 value: as in
+    /// Python (`s = 0.` then `s += a[i]`), it is an f32 from its first assignment on,
+    /// as if declared `s: f32` (its literals convert to f32).
+    fn float_from_literal(&mut self, id: usize) {
+        self.literal_only.remove(&id);
+        let span = self.k.locals[id].span;
+        self.k.locals[id].declared = Some(crate::hir::TypeRef {
+            elem: crate::hir::ElemRef::Known(kiln_numeric::ScalarType::F32),
+            shape: None,
+            span,
+        });
+        self.local_class[id] = Class::F32;
     }
 
     /// `base[subs] = value`: writes elements or a region of a declared local tensor.

@@ -86,10 +86,14 @@ impl Checker<'_, '_> {
             );
             return None;
         }
-        let info = Info {
-            shape,
-            class: self.local_class[id],
+        // A local assigned only literals so far reads as a literal: it adapts to an f32
+        // it meets (`s = 0.` then `s += a[i]`, or `m = max(m, a[i])`: assign.rs).
+        let class = match self.local_class[id] {
+            Class::Int if self.literal_only.contains(&id) => Class::IntLit,
+            Class::Fixed if self.literal_only.contains(&id) => Class::RealLit,
+            c => c,
         };
+        let info = Info { shape, class };
         Some((
             hir::Expr {
                 kind: HE::Local(id),

@@ -166,7 +166,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
             let ca = self.expr_class(a, scope, hint)?;
             (ca, self.expr_class(b, scope, Some(ca))?)
         };
-        unified(ca, cb)
+        match (ca, cb) {
+            // numpy's promotion: the exact operand converts (ops.rs, `promote_to_float`).
+            (Class::Exact, Class::F32) | (Class::F32, Class::Exact) => Some(Class::F32),
+            _ => unified(ca, cb),
+        }
     }
 
     /// The class of a reduction whose body has class `body`: an `argmax`/`argmin` is a

@@ -275,6 +275,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let consts = self.mb.module.consts.clone();
         let mut diags = Diagnostics::default();
         infer_compute(&mut self.inst, n, &consts, &mut diags);
+        self.check_implicit_floats();
         for d in diags.list {
             if d.is_error() {
                 self.err(d);

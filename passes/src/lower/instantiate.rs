@@ -144,6 +144,7 @@ impl ModuleBuilder<'_> {
             globals: HashMap::new(),
             table_tensors: HashMap::new(),
             list_tensors: HashMap::new(),
+            implicit_floats: Vec::new(),
             jumps: Vec::new(),
             node: None,
             hoisted: HashMap::new(),

@@ -418,8 +418,73 @@ impl<'h> Lowerer<'_, '_, 'h> {
             start: a.span.start,
             end: b.span.end,
         };
+        if let Some((x, y)) = self.promote_to_float(x, cx, y, cy, span) {
+            return Some((x, y, Class::F32));
+        }
         let c = self.unify(cx, cy, span)?;
         Some((x, y, c))
+    }
+
+    /// numpy's promotion (docs/language.md §7.3): of two operands, an exact one (`cx` or
+    /// `cy`) next to an f32 one converts to f32. The conversion must be exact: once the
+    /// node is typed, `check_implicit_floats` refuses an exact value of more than 24
+    /// significant bits (numpy computes those in float64). `None` when the classes do not
+    /// call for it.
+    fn promote_to_float(
+        &mut self,
+        x: ExprId,
+        cx: Class,
+        y: ExprId,
+        cy: Class,
+        span: Span,
+    ) -> Option<(ExprId, ExprId)> {
+        let convert = |lw: &mut Self, e: ExprId| {
+            let c = lw.inst.add_expr(
+                Expr::Cast {
+                    to: ScalarType::F32,
+                    arg: e,
+                },
+                span,
+            );
+            lw.implicit_floats.push((c, span));
+            c
+        };
+        match (cx, cy) {
+            (Class::Exact, Class::F32) => Some((convert(self, x), y)),
+            (Class::F32, Class::Exact) => Some((x, convert(self, y))),
+            _ => None,
+        }
+    }
+
+    /// E0305 for each exact value converted to f32 by promotion (`promote_to_float`)
+    /// since the last call whose inferred type has more than 24 significant bits.
+    pub(super) fn check_implicit_floats(&mut self) {
+        for (c, span) in std::mem::take(&mut self.implicit_floats) {
+            let Expr::Cast { arg, .. } = self.inst.expr(c) else {
+                continue;
+            };
+            let Some(t) = self.inst.expr_type(*arg).copied() else {
+                continue;
+            };
+            let bits = match t {
+                ScalarType::Int(i) => i.width - u32::from(i.signed),
+                ScalarType::Fixed(f) => f.width - u32::from(f.signed),
+                _ => 0,
+            };
+            if bits > F32_EXACT_BITS {
+                self.err(
+                    Diagnostic::error(
+                        codes::MIXED_FLOAT,
+                        format!("f32 mixed with {t}, which f32 does not hold exactly"),
+                    )
+                    .at(span)
+                    .label(format!(
+                        "{t} has {bits} significant bits, f32 {F32_EXACT_BITS}: numpy would compute this in float64"
+                    ))
+                    .help("convert explicitly: `f32(x)` rounds it to the nearest f32"),
+                );
+            }
+        }
     }
 
     /// The class of two combined values, which must be the same.
@@ -509,6 +574,9 @@ pub(super) fn literal_first(a: &hir::Expr, b: &hir::Expr) -> bool {
 pub(super) fn lead_arg(args: &[hir::Expr]) -> usize {
     args.iter().position(|a| !is_literal(a)).unwrap_or(0)
 }
+
+/// The significant bits of the widest exact value that converts to f32 exactly.
+const F32_EXACT_BITS: u32 = 24;
 
 /// The class of two combined values: `None` when they differ.
 pub(super) fn unified(a: Class, b: Class) -> Option<Class> {
