@@ -59,6 +59,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/while_break.kiln",
         "tests/hls/map_windows.kiln",
         "tests/hls/list_literals.kiln",
+        "tests/hls/broadcast.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -193,10 +193,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         scope: &Scope<'h>,
         span: Span,
     ) -> L<(ExprId, Class)> {
-        let (x, ca) = self.elem(a, idx, scope, Some(Class::Bool))?;
+        let (x, ca) = self.elem_b(a, idx, scope, Some(Class::Bool))?;
         // The right operand is lazy: its pre-statements go into a branch.
         self.push_block();
-        let (y, cb) = self.elem(b, idx, scope, Some(Class::Bool))?;
+        let (y, cb) = self.elem_b(b, idx, scope, Some(Class::Bool))?;
         let pre = self.pop_block();
         let op = if op == BoolOp::And {
             BinOp::And
@@ -258,7 +258,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
-        let (c, cc) = self.elem(cond, idx, scope, Some(Class::Bool))?;
+        let (c, cc) = self.elem_b(cond, idx, scope, Some(Class::Bool))?;
         if cc != Class::Bool {
             self.err(
                 Diagnostic::error(
@@ -276,10 +276,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
             (then, otherwise)
         };
         self.push_block();
-        let (f, fc) = self.elem(first, idx, scope, hint)?;
+        let (f, fc) = self.elem_b(first, idx, scope, hint)?;
         let pre_f = self.pop_block();
         self.push_block();
-        let (s, sc) = self.elem(second, idx, scope, Some(fc))?;
+        let (s, sc) = self.elem_b(second, idx, scope, Some(fc))?;
         let pre_s = self.pop_block();
         let class = self.unify(fc, sc, span)?;
         let (tv, ov, pre_t, pre_o) = if swap {
@@ -369,14 +369,14 @@ impl<'h> Lowerer<'_, '_, 'h> {
         // Literals take the class of the first argument that is not one
         // (`min(2, y)` with `y: f32` compares in f32), so that one goes first.
         let lead = lead_arg(args);
-        let (first, mut c) = self.elem(&args[lead], idx, scope, hint)?;
+        let (first, mut c) = self.elem_b(&args[lead], idx, scope, hint)?;
         let mut lowered = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             if i == lead {
                 lowered.push(first);
                 continue;
             }
-            let (y, cy) = self.elem(a, idx, scope, Some(c))?;
+            let (y, cy) = self.elem_b(a, idx, scope, Some(c))?;
             c = self.unify(c, cy, a.span)?;
             lowered.push(y);
         }
@@ -403,12 +403,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
     ) -> L<(ExprId, ExprId, Class)> {
         let (x, cx, y, cy) = if literal_first(a, b) {
-            let (y, cy) = self.elem(b, idx, scope, hint)?;
-            let (x, cx) = self.elem(a, idx, scope, Some(cy))?;
+            let (y, cy) = self.elem_b(b, idx, scope, hint)?;
+            let (x, cx) = self.elem_b(a, idx, scope, Some(cy))?;
             (x, cx, y, cy)
         } else {
-            let (x, cx) = self.elem(a, idx, scope, hint)?;
-            let (y, cy) = self.elem(b, idx, scope, Some(cx))?;
+            let (x, cx) = self.elem_b(a, idx, scope, hint)?;
+            let (y, cy) = self.elem_b(b, idx, scope, Some(cx))?;
             (x, cx, y, cy)
         };
         // From the start of `a` to the end of `b` (which, for a helper inlined by the
