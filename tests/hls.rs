@@ -60,6 +60,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/map_windows.kiln",
         "tests/hls/list_literals.kiln",
         "tests/hls/broadcast.kiln",
+        "tests/hls/tensor_in_loop.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];
