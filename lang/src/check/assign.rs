@@ -137,8 +137,8 @@ impl Checker<'_, '_> {
             (None, None) => {}
         }
         if self.k.locals[id].declared.is_none() && self.literal_only.contains(&id) {
-            if vinfo.class == Class::F32 && vinfo.shape.is_none() {
-                self.float_from_literal(id);
+            if let Some(float) = float_type(vinfo.class).filter(|_| vinfo.shape.is_none()) {
+                self.float_from_literal(id, float);
             } else if !vinfo.class.is_literal() {
                 self.literal_only.remove(&id);
             }
@@ -179,18 +179,18 @@ impl Checker<'_, '_> {
         Some(id)
     }
 
-    /// Scalar local `id`, assigned only literals so far, gets an f32 value: as in
-    /// Python (`s = 0.` then `s += a[i]`), it is an f32 from its first assignment on,
-    /// as if declared `s: f32` (its literals convert to f32).
-    fn float_from_literal(&mut self, id: usize) {
+    /// Scalar local `id`, assigned only literals so far, gets a value of float type
+    /// `float`: as in Python (`s = 0.` then `s += a[i]`), it has that type from its first
+    /// assignment on, as if declared `s: f32` (its literals convert to it).
+    fn float_from_literal(&mut self, id: usize, float: kiln_numeric::ScalarType) {
         self.literal_only.remove(&id);
         let span = self.k.locals[id].span;
         self.k.locals[id].declared = Some(crate::hir::TypeRef {
-            elem: crate::hir::ElemRef::Known(kiln_numeric::ScalarType::F32),
+            elem: crate::hir::ElemRef::Known(float),
             shape: None,
             span,
         });
-        self.local_class[id] = Class::F32;
+        self.local_class[id] = Class::of(&float);
     }
 
     /// `base[subs] = value`: writes elements or a region of a declared local tensor.
@@ -406,5 +406,14 @@ impl Checker<'_, '_> {
             targets: ids,
             value: vh,
         })
+    }
+}
+
+/// The float type of values of class `c`, if they are floats (a literal-started local
+/// takes it: `float_from_literal`).
+fn float_type(c: Class) -> Option<kiln_numeric::ScalarType> {
+    match c {
+        Class::F32 => Some(kiln_numeric::ScalarType::F32),
+        _ => None,
     }
 }

@@ -251,15 +251,13 @@ impl Checker<'_, '_> {
             return None;
         };
         let class = Class::of_elem(&tref.elem);
-        if tref.shape.is_some() {
-            if tref.elem == ElemRef::Inferred {
-                self.err(
-                    Diagnostic::error(codes::NEEDS_ELEM_TYPE, format!("`{}` needs an element type", name.name))
-                        .at(ty.span)
-                        .help("write e.g. `y: fixed<8, 4>[K, H, W]`, or build the tensor with a comprehension `[e for i in grid(N)]`"),
-                );
-                return None;
-            }
+        if tref.shape.is_some() && tref.elem == ElemRef::Inferred {
+            self.err(
+                Diagnostic::error(codes::NEEDS_ELEM_TYPE, format!("`{}` needs an element type", name.name))
+                    .at(ty.span)
+                    .help("write e.g. `y: fixed<8, 4>[K, H, W]`, or build the tensor with a comprehension `[e for i in grid(N)]`"),
+            );
+            return None;
         }
         let init_h = match init {
             None => None,

@@ -203,6 +203,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     /// Element `idx` of `base[subs]`, moved by `offsets` (one per dimension of the view,
     /// or none) in the base tensor.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn index_value_shifted(
         &mut self,
         base: &'h hir::Expr,

@@ -122,7 +122,7 @@ impl Gen {
     /// within the radius, at least one a range (a dimension of radius 0 takes `0:1`).
     fn window_reduction(&mut self, win: &Win) -> E {
         let mut n = 1;
-        let mut pick = |g: &mut Gen, len_of: &mut Vec<i64>| -> Vec<String> {
+        let pick = |g: &mut Gen, len_of: &mut Vec<i64>| -> Vec<String> {
             let mut subs = Vec::new();
             for (k, &r) in win.radius.iter().enumerate() {
                 let want_range = len_of.get(k).copied();
