@@ -313,7 +313,15 @@ impl Checker<'_, '_> {
                             }
                         },
                     };
-                    let len = ((hi - lo).max(0) + step - 1) / step;
+                    // In i128: the bounds may be any 64-bit constants.
+                    let len = ((hi as i128 - lo as i128).max(0) + step as i128 - 1) / step as i128;
+                    let Ok(len) = i64::try_from(len) else {
+                        self.err(
+                            Diagnostic::error(codes::BAD_SLICE, "this window range is too long")
+                                .at(*span),
+                        );
+                        return None;
+                    };
                     if len < 1 {
                         self.err(
                             Diagnostic::error(
@@ -343,9 +351,18 @@ impl Checker<'_, '_> {
         ))
     }
 
-    /// A window offset (or a window range's bound or step): a constant integer.
+    /// A window offset (or a window range's bound or step): a constant integer, smaller
+    /// than 2^32 in magnitude (so that index arithmetic with it cannot overflow).
     fn window_offset(&mut self, e: &ast::Expr) -> Option<i64> {
         match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
+            Some(v) if v.unsigned_abs() >= 1 << 32 => {
+                self.err(
+                    Diagnostic::error(codes::OUT_OF_BOUNDS, format!("window offset {v} is out of range"))
+                        .at(e.span)
+                        .help("window offsets are small constants, below 2^32 in magnitude: `p[-1:2, -1:2]`"),
+                );
+                None
+            }
             Some(v) => Some(v),
             None => {
                 self.err(
