@@ -187,6 +187,43 @@ fn lenet_classifies_its_samples() {
     }
 }
 
+/// The PyLog-style stencils of examples/pylog give numpy's results bit for bit, on both
+/// engines (examples/pylog/make_data.py computes the references with f32 operations in
+/// the programs' order).
+#[test]
+fn pylog_stencils_match_numpy() {
+    let cases = [
+        ("gaussian", "gauss_ref"),
+        ("jacobi", "jacobi_ref"),
+        ("sobel", "sobel_ref"),
+    ];
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (name, reference) in cases {
+        let want = read_f32(Path::new(&format!("examples/pylog/data/{reference}.npy")));
+        for engine in ENGINES {
+            let out = dir.path().join(format!("{name}-{engine:?}"));
+            let script = format!("examples/pylog/{name}.kiln");
+            let o = run(Path::new(&script), &[], Some(&out), engine);
+            assert_eq!(o.code, 0, "{name} on {engine:?}: {}", o.stderr);
+            let got = read_f32(&out.join("result.npy"));
+            assert_eq!(got.len(), want.len(), "{name}: element count");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    g.to_bits(),
+                    w.to_bits(),
+                    "{name} on {engine:?}: element {i} is {g}, numpy's {w}"
+                );
+            }
+        }
+    }
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).expect("an .npy file");
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");
+    npy.into_vec::<f32>().expect("float32 values")
+}
+
 fn read_labels(path: &str) -> Vec<i64> {
     let bytes = std::fs::read(path).expect("labels.npy");
     let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");

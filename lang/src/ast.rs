@@ -347,6 +347,8 @@ pub enum ExprKind {
     Comprehension(Box<Generator>),
     /// `e for i in range(N)`: only as the sole argument of a reduction.
     Generator(Box<Generator>),
+    /// `[1, 2, 3]`, `[[1, 2], [3, 4]]`: a constant tensor (a list literal).
+    List(Vec<Expr>),
     /// `(a, b)` / `a, b`
     Tuple(Vec<Expr>),
 }

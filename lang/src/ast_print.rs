@@ -289,6 +289,10 @@ pub fn expr(e: &Expr) -> String {
                 expr(&g.iter)
             )
         }
+        ExprKind::List(items) => format!(
+            "(list {})",
+            items.iter().map(expr).collect::<Vec<_>>().join(" ")
+        ),
         ExprKind::Tuple(items) => format!(
             "(tuple {})",
             items.iter().map(expr).collect::<Vec<_>>().join(" ")

@@ -476,16 +476,41 @@ pub enum ExprKind {
         body: Box<Expr>,
         operands: Vec<Expr>,
     },
-    /// `p[dy, dx]` inside a map lambda: the operand element at a constant offset.
+    /// `p[dy, dx]` inside a map lambda: the operand's element at constant offsets from
+    /// the current one; with ranges (`p[-1:2, -1:2]`), the window of those elements, a
+    /// tensor of one dimension per range. Offsets are in the operand's underlying tensor.
     Window {
         param: usize,
-        offsets: Vec<i64>,
+        subs: Vec<WindowSub>,
+    },
+    /// `[[1, 2], [3, 4]]`: a constant tensor of number literals (each element a literal
+    /// expression, row-major), typed like literals by its context.
+    List {
+        shape: Vec<usize>,
+        elems: Vec<Expr>,
     },
     /// `[e for i, j in grid(...)]`: a tensor whose dimensions are the trip counts.
     Comprehension {
         loops: Vec<LoopHeader>,
         elem: Box<Expr>,
     },
+}
+
+/// One coordinate of a `map` window (`ExprKind::Window`), relative to the current element
+/// in the underlying tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowSub {
+    /// `p[-1, ...]`: one offset.
+    Offset(i64),
+    /// `p[-1:2, ...]`: offsets `lo, lo + step, ...`, `len` of them (a window dimension).
+    Range { lo: i64, len: i64, step: i64 },
+}
+
+impl WindowSub {
+    /// Whether this coordinate is a range (a dimension of the window).
+    pub fn is_range(&self) -> bool {
+        matches!(self, WindowSub::Range { .. })
+    }
 }
 
 /// Calls `f` on each direct subexpression of `e` (call arguments included).
@@ -549,6 +574,7 @@ pub fn visit_subexprs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             operands.iter().for_each(f)
         }
         ExprKind::Comprehension { elem, .. } => f(elem),
+        ExprKind::List { elems, .. } => elems.iter().for_each(f),
     }
 }
 

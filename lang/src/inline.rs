@@ -533,7 +533,7 @@ fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
             f(&mut g.iter);
             f(&mut g.elem);
         }
-        ExprKind::Tuple(es) => {
+        ExprKind::Tuple(es) | ExprKind::List(es) => {
             for x in es {
                 f(x);
             }

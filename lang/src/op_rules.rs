@@ -426,30 +426,17 @@ fn shift(sym: &str, a: Class, b: Class) -> Result<Class, Refusal> {
     Ok(a.materialized())
 }
 
-/// Arithmetic with at least one float operand (the other is a float or a literal). An
-/// f32 operand with an f64 one computes in f64, as numpy promotes.
+/// Arithmetic with at least one float operand. As numpy promotes, an f32 operand with an
+/// f64 one computes in f64, and an exact operand converts to the float (exactly: lowering
+/// refuses exact values with more significant bits than the float holds once their types
+/// are inferred, 24 for f32 and 53 for f64, which numpy would round).
 fn float_arith(op: BinOp, a: Class, b: Class) -> Result<Class, Refusal> {
     let sym = op.symbol();
-    let (float, other, other_place) = if a.is_float() {
-        (a, b, Place::Right)
-    } else {
-        (b, a, Place::Left)
+    let result = match (a.is_float(), b.is_float()) {
+        (true, true) => Class::float_join(a, b),
+        (true, false) => a,
+        _ => b,
     };
-    if matches!(other, Class::Int | Class::Fixed) {
-        let mut r = Refusal::new(
-            codes::MIXED_FLOAT,
-            format!("`{sym}` mixes {} with {}", float.name(), other.name()),
-            Place::Whole,
-        )
-        .help(if float == Class::F64 {
-            "convert explicitly: `f64(x)` to compute in f64, or `fixed<W, I>(y)` to compute exactly"
-        } else {
-            "convert explicitly: `f32(x)` to compute in f32, or `fixed<W, I>(y)` to compute exactly"
-        });
-        r.secondary = Some((other_place, "this is exact"));
-        return Err(r);
-    }
-    let result = Class::float_join(a, b);
     match op {
         BinOp::FloorDiv | BinOp::Mod => Err(Refusal::new(
             codes::BAD_DIVISION,
@@ -530,15 +517,7 @@ fn compare(op: CmpOp, a: Class, b: Class) -> Result<Class, Refusal> {
         (Unknown, _) | (_, Unknown) => true,
         (Bool, Bool) => matches!(op, CmpOp::Eq | CmpOp::Ne),
         (Bool, _) | (_, Bool) => false,
-        (F32 | F64, Int | Fixed) | (Int | Fixed, F32 | F64) => {
-            let float = if a.is_float() { a } else { b };
-            return Err(Refusal::new(
-                codes::MIXED_FLOAT,
-                format!("comparison of {} with an exact value", float.name()),
-                Place::Whole,
-            )
-            .help("convert one side explicitly"));
-        }
+        // numpy's promotion: the exact side converts to the float.
         _ => true,
     };
     if !ok {
@@ -615,12 +594,17 @@ mod tests {
     }
 
     #[test]
-    fn mixing_f32_with_exact_values_is_e0305() {
-        let r = binary(BinOp::Add.into(), Class::Fixed, Class::F32).unwrap_err();
-        assert_eq!(r.code, codes::MIXED_FLOAT);
-        assert_eq!(r.secondary, Some((Place::Left, "this is exact")));
-        let r = binary(CmpOp::Lt.into(), Class::F32, Class::Int).unwrap_err();
-        assert_eq!(r.code, codes::MIXED_FLOAT);
+    fn exact_operands_of_f32_arithmetic_promote_to_f32() {
+        assert_eq!(
+            binary(BinOp::Add.into(), Class::Fixed, Class::F32),
+            Ok(Class::F32)
+        );
+        assert_eq!(
+            binary(CmpOp::Lt.into(), Class::F32, Class::Int),
+            Ok(Class::Bool)
+        );
+        let r = binary(BinOp::FloorDiv.into(), Class::Int, Class::F32).unwrap_err();
+        assert_eq!(r.code, codes::BAD_DIVISION);
     }
 
     #[test]
@@ -631,9 +615,8 @@ mod tests {
         assert_eq!(binary(BinOp::Div.into(), IntLit, F64), Ok(F64));
         assert_eq!(binary(CmpOp::Lt.into(), F64, F32), Ok(Bool));
         assert_eq!(agree("the branches", F32, F64), Ok(F64));
-        let r = binary(BinOp::Sub.into(), F64, Int).unwrap_err();
-        assert_eq!(r.code, codes::MIXED_FLOAT);
-        assert_eq!(r.message, "`-` mixes f64 with an integer type");
+        // An exact operand promotes to the float, as numpy does.
+        assert_eq!(binary(BinOp::Sub.into(), F64, Int), Ok(F64));
         let r = binary(BinOp::Mod.into(), F64, F64).unwrap_err();
         assert_eq!(r.code, codes::BAD_DIVISION);
         let r = binary(BinOp::Shl.into(), F64, IntLit).unwrap_err();

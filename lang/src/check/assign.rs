@@ -47,6 +47,23 @@ impl Checker<'_, '_> {
         }
         let target = &targets[0];
         match &target.kind {
+            AE::Name(n) if self.list_names.contains_key(n) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::READ_ONLY,
+                        format!("`{n}` names a list literal, a constant"),
+                    )
+                    .at(target.span)
+                    .help(format!(
+                        "to change its elements, declare a tensor: `{n}: T[N] = [...]`"
+                    )),
+                );
+                None
+            }
+            AE::Name(n) if matches!(value.kind, AE::List(_)) && !self.locals.contains_key(n) => {
+                self.name_list(n, target.span, value)?;
+                None
+            }
             AE::Name(n) => {
                 let Some((vh, vinfo)) = self.expr(value) else {
                     // Later uses of the name would only repeat the error.
@@ -119,6 +136,13 @@ impl Checker<'_, '_> {
             }
             (None, None) => {}
         }
+        if self.k.locals[id].declared.is_none() && self.literal_only.contains(&id) {
+            if let Some(float) = float_type(vinfo.class).filter(|_| vinfo.shape.is_none()) {
+                self.float_from_literal(id, float);
+            } else if !vinfo.class.is_literal() {
+                self.literal_only.remove(&id);
+            }
+        }
         if self.k.locals[id].declared.is_some() {
             let lc = self.local_class[id];
             self.check_assign_class(lc, vinfo.class, value_span, n);
@@ -148,7 +172,25 @@ impl Checker<'_, '_> {
             return None;
         }
         let class = vinfo.class.materialized();
-        Some(self.new_local(n, name_span, None, vinfo.shape.clone(), class))
+        let id = self.new_local(n, name_span, None, vinfo.shape.clone(), class);
+        if vinfo.shape.is_none() && vinfo.class.is_literal() {
+            self.literal_only.insert(id);
+        }
+        Some(id)
+    }
+
+    /// Scalar local `id`, assigned only literals so far, gets a value of float type
+    /// `float`: as in Python (`s = 0.` then `s += a[i]`), it has that type from its first
+    /// assignment on, as if declared `s: f32` (its literals convert to it).
+    fn float_from_literal(&mut self, id: usize, float: kiln_numeric::ScalarType) {
+        self.literal_only.remove(&id);
+        let span = self.k.locals[id].span;
+        self.k.locals[id].declared = Some(crate::hir::TypeRef {
+            elem: crate::hir::ElemRef::Known(float),
+            shape: None,
+            span,
+        });
+        self.local_class[id] = Class::of(&float);
     }
 
     /// `base[subs] = value`: writes elements or a region of a declared local tensor.
@@ -386,5 +428,14 @@ impl Checker<'_, '_> {
             targets: ids,
             value: vh,
         })
+    }
+}
+
+/// The float type of values of class `c`, if they are floats (a literal-started local
+/// takes it: `float_from_literal`).
+fn float_type(c: Class) -> Option<kiln_numeric::ScalarType> {
+    match c {
+        Class::F32 => Some(kiln_numeric::ScalarType::F32),
+        _ => None,
     }
 }

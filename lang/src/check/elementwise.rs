@@ -176,7 +176,7 @@ impl Checker<'_, '_> {
             }
             let windowed = matches!(
                 &h.kind,
-                HE::Local(_) | HE::Param(_) | HE::Global(_) | HE::Index { .. }
+                HE::Local(_) | HE::Param(_) | HE::Global(_) | HE::Index { .. } | HE::List { .. }
             );
             infos.push((info, windowed));
             hops.push(h);

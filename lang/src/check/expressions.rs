@@ -59,6 +59,7 @@ impl Checker<'_, '_> {
             AE::Call { func, args } => self.call(func, args, span, results),
             AE::Index { base, subs } => self.index(base, subs, span),
             AE::Comprehension(g) => self.comprehension(g, span),
+            AE::List(items) => self.list_literal(items, span),
             AE::Str(_)
             | AE::Attr(..)
             | AE::TypeLit(_)

@@ -5,7 +5,7 @@ use super::shapes::{simplify, strided_length};
 use super::{Checked, Checker, Class, Info};
 use crate::ast::{self, ExprKind as AE};
 use crate::diag::{codes, Diagnostic};
-use crate::hir::{self, Dim, ExprKind as HE, Sub};
+use crate::hir::{self, Dim, ExprKind as HE, Sub, WindowSub};
 use crate::resolve::size_expr;
 use crate::span::Span;
 use crate::sym::{Atom, SizeExpr, SizeOp};
@@ -221,7 +221,10 @@ impl Checker<'_, '_> {
             );
             return None;
         };
-        if !matches!(hb.kind, HE::Local(_) | HE::Param(_) | HE::Global(_)) {
+        if !matches!(
+            hb.kind,
+            HE::Local(_) | HE::Param(_) | HE::Global(_) | HE::List { .. }
+        ) {
             self.err(
                 Diagnostic::error(codes::UNSUPPORTED, "only named tensors can be indexed")
                     .at(base.span)
@@ -246,7 +249,8 @@ impl Checker<'_, '_> {
     }
 
     /// `p[dy, dx]` on lambda parameter `param` (with operand `info`): the element at a
-    /// constant offset from the current one; only for operands with neighbours (`windowed`).
+    /// constant offset from the current one, or with ranges (`p[-1:2, -1:2]`) the window
+    /// of such elements, a tensor; only for operands with neighbours (`windowed`).
     pub(super) fn window(
         &mut self,
         param: usize,
@@ -274,36 +278,100 @@ impl Checker<'_, '_> {
             );
             return None;
         }
-        let mut offsets = Vec::new();
+        let mut out = Vec::new();
+        let mut window_dims = Vec::new();
         for s in subs {
-            let ast::Subscript::Index(e) = s else {
-                self.err(
-                    Diagnostic::error(codes::BAD_MAP, "window offsets are constants, not slices")
-                        .at(s.span()),
-                );
-                return None;
-            };
-            match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
-                Some(v) => offsets.push(v),
-                None => {
-                    self.err(
-                        Diagnostic::error(
-                            codes::BAD_MAP,
-                            "a window offset must be a constant integer",
-                        )
-                        .at(e.span)
-                        .help("`p[-1, 0]` reads the element one row above"),
-                    );
-                    return None;
+            match s {
+                ast::Subscript::Index(e) => out.push(WindowSub::Offset(self.window_offset(e)?)),
+                ast::Subscript::Slice { lo, hi, step, span } => {
+                    let (Some(lo), Some(hi)) = (lo, hi) else {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_MAP,
+                                "a window range needs both bounds: they are offsets from the current element",
+                            )
+                            .at(*span)
+                            .help("`p[-1:2, -1:2]` is the 3x3 window around the current element"),
+                        );
+                        return None;
+                    };
+                    let lo = self.window_offset(lo)?;
+                    let hi = self.window_offset(hi)?;
+                    let step = match step {
+                        None => 1,
+                        Some(e) => match self.window_offset(e)? {
+                            v if v > 0 => v,
+                            _ => {
+                                self.err(
+                                    Diagnostic::error(
+                                        codes::BAD_SLICE,
+                                        "a window's step must be a positive constant",
+                                    )
+                                    .at(e.span),
+                                );
+                                return None;
+                            }
+                        },
+                    };
+                    // In i128: the bounds may be any 64-bit constants.
+                    let len = ((hi as i128 - lo as i128).max(0) + step as i128 - 1) / step as i128;
+                    let Ok(len) = i64::try_from(len) else {
+                        self.err(
+                            Diagnostic::error(codes::BAD_SLICE, "this window range is too long")
+                                .at(*span),
+                        );
+                        return None;
+                    };
+                    if len < 1 {
+                        self.err(
+                            Diagnostic::error(
+                                codes::BAD_SLICE,
+                                format!("this window range is empty (offsets {lo} up to {hi})"),
+                            )
+                            .at(*span)
+                            .help("the upper offset is excluded: `p[-1:2]` is offsets -1, 0, 1"),
+                        );
+                        return None;
+                    }
+                    window_dims.push(Dim::Size(SizeExpr::Const(len)));
+                    out.push(WindowSub::Range { lo, len, step });
                 }
             }
         }
+        let info = Info {
+            shape: (!window_dims.is_empty()).then_some(window_dims),
+            class: info.class,
+        };
         Some((
             hir::Expr {
-                kind: HE::Window { param, offsets },
+                kind: HE::Window { param, subs: out },
                 span,
             },
-            Info::scalar(info.class),
+            info,
         ))
+    }
+
+    /// A window offset (or a window range's bound or step): a constant integer, smaller
+    /// than 2^32 in magnitude (so that index arithmetic with it cannot overflow).
+    fn window_offset(&mut self, e: &ast::Expr) -> Option<i64> {
+        match size_expr(&self.env(), e).ok().and_then(|s| s.as_const()) {
+            Some(v) if v.unsigned_abs() >= 1 << 32 => {
+                self.err(
+                    Diagnostic::error(codes::OUT_OF_BOUNDS, format!("window offset {v} is out of range"))
+                        .at(e.span)
+                        .help("window offsets are small constants, below 2^32 in magnitude: `p[-1:2, -1:2]`"),
+                );
+                None
+            }
+            Some(v) => Some(v),
+            None => {
+                self.err(
+                    Diagnostic::error(codes::BAD_MAP, "a window offset must be a constant integer")
+                        .at(e.span)
+                        .help("`p[-1, 0]` reads the element one row above; `p[-1:2, -1:2]` is the 3x3 window around it"),
+                );
+                None
+            }
+        }
     }
 }

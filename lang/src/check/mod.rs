@@ -27,6 +27,7 @@ mod control;
 mod elementwise;
 mod expressions;
 mod indexing;
+mod lists;
 mod names;
 mod shapes;
 mod statements;
@@ -95,6 +96,8 @@ pub(crate) fn check_body(
         returned: false,
         last_call_result_shapes: None,
         poisoned: HashSet::new(),
+        list_names: HashMap::new(),
+        literal_only: HashSet::new(),
         depth: 0,
         too_deep: false,
         after_syntax_error: false,
@@ -192,6 +195,10 @@ struct Checker<'a, 'b> {
     too_deep: bool,
     /// Names whose defining assignment failed to check: uses stay silent.
     poisoned: HashSet<String>,
+    /// Inferred scalar locals assigned only literals so far (they may still become f32).
+    literal_only: HashSet<usize>,
+    /// Names of list literals (`w = [1, 2, 1]`), with the checked literal.
+    list_names: HashMap<String, (hir::Expr, Info)>,
     /// Result shapes of the last multi-result call, for tuple assignment.
     last_call_result_shapes: Option<Vec<Option<Vec<Dim>>>>,
 }

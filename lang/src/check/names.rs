@@ -36,6 +36,9 @@ impl Checker<'_, '_> {
         if let Some(&id) = self.locals.get(n) {
             return self.local_value(id, n, span);
         }
+        if self.list_names.contains_key(n) {
+            return self.named_list(n, span);
+        }
         if let Some(pi) = self.k.params.iter().position(|p| p.name == n) {
             return match &self.k.params[pi].kind {
                 KParamKind::Const => Some((
@@ -83,10 +86,14 @@ impl Checker<'_, '_> {
             );
             return None;
         }
-        let info = Info {
-            shape,
-            class: self.local_class[id],
+        // A local assigned only literals so far reads as a literal: it adapts to an f32
+        // it meets (`s = 0.` then `s += a[i]`, or `m = max(m, a[i])`: assign.rs).
+        let class = match self.local_class[id] {
+            Class::Int if self.literal_only.contains(&id) => Class::IntLit,
+            Class::Fixed if self.literal_only.contains(&id) => Class::RealLit,
+            c => c,
         };
+        let info = Info { shape, class };
         Some((
             hir::Expr {
                 kind: HE::Local(id),

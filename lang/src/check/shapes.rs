@@ -10,6 +10,32 @@ use crate::sym::{EvalError, SizeExpr, SizeOp};
 use kiln_numeric::ScalarType;
 use std::collections::HashMap;
 
+/// numpy's broadcasting of two shapes of known rank: aligned from the last dimension,
+/// each pair of dimensions is equal or one of them is 1 (the other is taken), and a
+/// missing leading dimension counts as 1: `[N, M]` with `[M]` is `[N, M]`, `[N, 1]` with
+/// `[1, M]` is `[N, M]`. `None` when the shapes do not broadcast (or have a generic
+/// rank): the caller then asks for the same shape and says why not.
+pub(super) fn broadcast_shapes(a: &[Dim], b: &[Dim]) -> Option<Vec<Dim>> {
+    let one = |d: &Dim| matches!(d, Dim::Size(s) if s.as_const() == Some(1));
+    let rank = a.len().max(b.len());
+    let mut out = Vec::with_capacity(rank);
+    for k in 0..rank {
+        let da = (k + a.len()).checked_sub(rank).map(|i| &a[i]);
+        let db = (k + b.len()).checked_sub(rank).map(|i| &b[i]);
+        let d = match (da, db) {
+            (Some(Dim::Rest(_)), _) | (_, Some(Dim::Rest(_))) => return None,
+            (Some(x), None) => x.clone(),
+            (None, Some(y)) => y.clone(),
+            (Some(Dim::Size(x)), Some(Dim::Size(y))) if x.same_as(y) => Dim::Size(x.clone()),
+            (Some(x), Some(y)) if one(x) => y.clone(),
+            (Some(x), Some(y)) if one(y) => x.clone(),
+            _ => return None,
+        };
+        out.push(d);
+    }
+    Some(out)
+}
+
 impl Checker<'_, '_> {
     /// A size of this kernel as the user wrote it (for messages).
     pub(super) fn show_size(&self, s: &SizeExpr) -> String {
@@ -58,12 +84,29 @@ impl Checker<'_, '_> {
     }
 
     /// The shape of an elementwise operation on `a` and `b`: a scalar takes the shape of
-    /// the other operand; two tensors must have the same shape. `None` after an error.
+    /// the other operand; two tensors broadcast as in numpy (`broadcast_shapes`). `None`
+    /// after an error.
     pub(super) fn broadcast(&mut self, a: &Info, b: &Info, span: Span) -> Option<Option<Vec<Dim>>> {
         match (&a.shape, &b.shape) {
             (None, None) => Some(None),
             (Some(s), None) | (None, Some(s)) => Some(Some(s.clone())),
             (Some(x), Some(y)) => {
+                if let Some(s) = broadcast_shapes(x, y) {
+                    return Some(Some(s));
+                }
+                if x.len() != y.len() && !x.iter().chain(y).any(|d| matches!(d, Dim::Rest(_))) {
+                    let msg = format!(
+                        "shapes {} and {} do not broadcast",
+                        self.show_shape(x),
+                        self.show_shape(y)
+                    );
+                    self.err(
+                        Diagnostic::error(codes::SHAPE_MISMATCH, msg)
+                            .at(span)
+                            .help("numpy's rule: aligned from the last dimension, each pair of dimensions is equal or one of them is 1 (`a[N, M] + b[M]`, `a[N, 1] * b[1, M]`)"),
+                    );
+                    return None;
+                }
                 if self.same_shape(x, y, span, "the other operand's shape") {
                     Some(Some(x.clone()))
                 } else {

@@ -222,7 +222,8 @@ impl Checker<'_, '_> {
         param_type(&mut scope, ty, self.diags)
     }
 
-    /// `name: ty [= init]`: a declared local; tensors only at the top level.
+    /// `name: ty [= init]`: a declared local (a tensor declared inside a loop or branch is
+    /// a fresh one each time: zeros without `init`).
     fn decl(
         &mut self,
         name: &ast::Ident,
@@ -250,26 +251,13 @@ impl Checker<'_, '_> {
             return None;
         };
         let class = Class::of_elem(&tref.elem);
-        if tref.shape.is_some() {
-            if tref.elem == ElemRef::Inferred {
-                self.err(
-                    Diagnostic::error(codes::NEEDS_ELEM_TYPE, format!("`{}` needs an element type", name.name))
-                        .at(ty.span)
-                        .help("write e.g. `y: fixed<8, 4>[K, H, W]`, or build the tensor with a comprehension `[e for i in grid(N)]`"),
-                );
-                return None;
-            }
-            if !top {
-                self.err(
-                    Diagnostic::error(
-                        codes::UNSUPPORTED,
-                        "local tensors must be declared at the top level of the kernel",
-                    )
-                    .at(name.span)
-                    .help("move the declaration before the loop"),
-                );
-                return None;
-            }
+        if tref.shape.is_some() && tref.elem == ElemRef::Inferred {
+            self.err(
+                Diagnostic::error(codes::NEEDS_ELEM_TYPE, format!("`{}` needs an element type", name.name))
+                    .at(ty.span)
+                    .help("write e.g. `y: fixed<8, 4>[K, H, W]`, or build the tensor with a comprehension `[e for i in grid(N)]`"),
+            );
+            return None;
         }
         let init_h = match init {
             None => None,
@@ -291,6 +279,16 @@ impl Checker<'_, '_> {
                 }
                 Some(h)
             }
+        };
+        // A tensor declared inside a loop or branch is a fresh one each time the
+        // declaration runs: filled with zeros when it has no initial value (numpy's
+        // `np.zeros`), so that no engine sees an earlier iteration's elements.
+        let init_h = match init_h {
+            None if !top && tref.shape.is_some() => Some(hir::Expr {
+                kind: hir::ExprKind::Int(0),
+                span: name.span,
+            }),
+            other => other,
         };
         let shape = tref.shape.clone();
         let id = self.new_local(&name.name, name.span, Some(tref), shape.clone(), class);

@@ -54,7 +54,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let b = scope.lambdas.get(p)?;
                 self.expr_class(b.operand, &b.scope, hint)
             }
-            HE::Index { base, subs } => self.index_class(base, subs, scope),
+            HE::Index { base, subs } => self.index_class(base, subs, scope, hint),
             HE::Unary(op, a) => {
                 let c = self.expr_class(a, scope, hint)?;
                 let op = unary_op(*op);
@@ -113,6 +113,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HE::Cast { to, arg } => {
                 let to = self.known_elem_type(to)?;
+                if matches!(arg.kind, HE::List { .. }) {
+                    // Converted element by element at compile time, as literals are.
+                    return Some(class_of(&to));
+                }
                 match fold_literal(arg) {
                     Some(lit) => literal_source(arg, lit, &to).map(|_| ())?,
                     None => self.expr_class(arg, scope, None).map(|_| ())?,
@@ -149,6 +153,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             HE::Comprehension { loops, elem } => {
                 self.expr_class(elem, &bound_loops(scope, loops), hint)
             }
+            HE::List { elems, .. } => self.list_class(elems, hint),
         }
     }
 
@@ -167,7 +172,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
             let ca = self.expr_class(a, scope, hint)?;
             (ca, self.expr_class(b, scope, Some(ca))?)
         };
-        unified(ca, cb)
+        match (ca, cb) {
+            // numpy's promotion: the exact operand converts (ops.rs, `promote_to_float`).
+            (Class::Exact, Class::F32) | (Class::F32, Class::Exact) => Some(Class::F32),
+            _ => unified(ca, cb),
+        }
     }
 
     /// The class of a reduction whose body has class `body`: an `argmax`/`argmin` is a
@@ -201,6 +210,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         base: &'h hir::Expr,
         subs: &'h [Sub],
         scope: &Scope<'h>,
+        hint: Option<Class>,
     ) -> Option<Class> {
         let rank = self.rank_of(base, scope)?;
         for s in subs.iter().take(rank) {
@@ -217,6 +227,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 ParamSlot::Const(_) => return None,
             },
             HE::Global(g) => self.mb.inputs.program.globals[*g].elem,
+            HE::List { elems, .. } => return self.list_class(elems, hint),
             _ => return None,
         };
         Some(class_of(&elem))
@@ -256,6 +267,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
             HE::MinMax { args, .. } => pair(&args.iter().collect::<Vec<_>>()),
             HE::Map { operands, .. } => self.rank_of(&operands[0], scope),
             HE::Comprehension { loops, .. } => Some(loops.len()),
+            HE::Window { subs, .. } => Some(subs.iter().filter(|s| s.is_range()).count()),
+            HE::List { shape, .. } => Some(shape.len()),
             _ => None,
         }
     }

@@ -8,7 +8,7 @@
 use super::literals::fold_literal;
 use super::shapes::view_access;
 use super::*;
-use kiln_lang::hir::{ExprKind as HE, Sub};
+use kiln_lang::hir::{ExprKind as HE, Sub, WindowSub};
 
 impl<'h> Lowerer<'_, '_, 'h> {
     /// Lowers a scalar expression.
@@ -61,10 +61,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 Some(self.tensor_elem(r[0], idx, span))
             }
             HE::LambdaParam(p) => self.lambda_operand(*p, None, scope, hint, span),
-            HE::Window { param, offsets } => {
-                self.lambda_operand(*param, Some(&offsets[..]), scope, hint, span)
+            HE::Window { param, subs } => {
+                let offsets = window_offsets(subs, idx);
+                self.lambda_operand(*param, Some(&offsets), scope, hint, span)
             }
-            HE::Index { base, subs } => self.index_value(base, subs, idx, scope, span),
+            HE::Index { base, subs } => self.index_value(base, subs, idx, scope, hint, span),
             HE::Unary(op, a) => self.unary(*op, a, idx, scope, hint, span),
             HE::Math(f, a, spec) => self.math(*f, a, *spec, idx, scope, span),
             HE::Abs(a) => self.abs(a, idx, scope, hint, span),
@@ -90,6 +91,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let inner = lambda_scope(scope, params, operands, idx);
                 self.elem(body, &[], &inner, hint)
             }
+            HE::List { shape, elems } => self.list_elem(e, shape, elems, idx, hint),
             HE::Comprehension { loops, elem } => {
                 let mut inner = scope.clone();
                 for (h, i) in loops.iter().zip(idx) {
@@ -149,11 +151,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// A lambda parameter of `map`: the element of its operand it stands for, shifted by
-    /// `offsets` for a window element.
+    /// `offsets` (in the operand's underlying tensor) for a window element.
     pub(super) fn lambda_operand(
         &mut self,
         p: usize,
-        offsets: Option<&[i64]>,
+        offsets: Option<&[Affine]>,
         scope: &Scope<'h>,
         hint: Option<Class>,
         span: Span,
@@ -167,15 +169,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
             index,
             scope: oscope,
         } = *b;
-        let index = match offsets {
-            Some(offsets) => index
-                .iter()
-                .zip(offsets)
-                .map(|(a, &o)| a.add_scaled(&Affine::constant(o), 1))
-                .collect(),
-            None => index,
+        let Some(offsets) = offsets else {
+            return self.elem(operand, &index, &oscope, hint);
         };
-        self.elem(operand, &index, &oscope, hint)
+        match &operand.kind {
+            // A slice: the offsets move the element in the sliced tensor, whatever the
+            // slice's step (`x[1:9:2]`'s element 0 is `x[1]`, and its `p[-1]` is `x[0]`).
+            HE::Index { base, subs } => {
+                self.index_value_shifted(base, subs, &index, offsets, &oscope, hint, span)
+            }
+            _ => {
+                let shifted: Vec<Affine> = index
+                    .iter()
+                    .zip(offsets)
+                    .map(|(a, o)| a.add_scaled(o, 1))
+                    .collect();
+                self.elem(operand, &shifted, &oscope, hint)
+            }
+        }
     }
 
     /// Element `idx` of `base[subs]`.
@@ -185,6 +196,23 @@ impl<'h> Lowerer<'_, '_, 'h> {
         subs: &'h [Sub],
         idx: &[Affine],
         scope: &Scope<'h>,
+        hint: Option<Class>,
+        span: Span,
+    ) -> L<(ExprId, Class)> {
+        self.index_value_shifted(base, subs, idx, &[], scope, hint, span)
+    }
+
+    /// Element `idx` of `base[subs]`, moved by `offsets` (one per dimension of the view,
+    /// or none) in the base tensor.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn index_value_shifted(
+        &mut self,
+        base: &'h hir::Expr,
+        subs: &'h [Sub],
+        idx: &[Affine],
+        offsets: &[Affine],
+        scope: &Scope<'h>,
+        hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
         let bshape = self.shape_of(base, scope)?;
@@ -196,6 +224,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 ParamSlot::Const(_) => return None,
             },
             HE::Global(g) => self.global_tensor(*g, span)?,
+            HE::List { shape, elems } => self.list_tensor(base, shape, elems, hint)?,
             _ => {
                 self.err(
                     Diagnostic::error(codes::UNSUPPORTED, "only named tensors can be indexed")
@@ -204,7 +233,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 return None;
             }
         };
-        let v = self.load_access(view_access(t, &vbase, &region, idx), span);
+        let mut access = view_access(t, &vbase, &region, idx);
+        for ((d, _, _), o) in region.iter().zip(offsets) {
+            access.index[*d] = access.index[*d].add_scaled(o, 1);
+        }
+        let v = self.load_access(access, span);
         Some((v, class_of(&self.inst.tensor(t).elem)))
     }
 
@@ -224,6 +257,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
         });
         found
     }
+}
+
+/// The offsets of element `idx` of a window (`idx` counts its ranges; a window of single
+/// offsets ignores it), one per dimension of the operand.
+pub(super) fn window_offsets(subs: &[WindowSub], idx: &[Affine]) -> Vec<Affine> {
+    let mut ranges = idx.iter();
+    subs.iter()
+        .map(|s| match s {
+            WindowSub::Offset(o) => Affine::constant(*o),
+            WindowSub::Range { lo, step, .. } => {
+                let i = ranges
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| Affine::constant(0));
+                Affine::constant(*lo).add_scaled(&i, *step)
+            }
+        })
+        .collect()
 }
 
 /// `scope` with the lambda parameters of a `map` bound to element `idx` of its operands.

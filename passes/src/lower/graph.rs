@@ -105,24 +105,43 @@ impl<'h> Lowerer<'_, '_, 'h> {
         n
     }
 
+    /// The tensor of local tensor `local`, declared `name: T[...]`, made here.
+    fn declared_tensor(&mut self, local: usize) -> Option<TensorId> {
+        let l = &self.k.locals[local];
+        let decl = l.declared.as_ref()?;
+        let elem = self.elem_type(&decl.elem, decl.span)?;
+        let shape = decl
+            .shape
+            .as_ref()
+            .and_then(|d| self.shape_of_dims(d, decl.span))?;
+        let t = self.new_tensor(&l.name, elem, shape, TensorKind::Temp, true, l.span);
+        self.tensor_locals.insert(local, t);
+        Some(t)
+    }
+
+    /// Makes the tensors of the local tensors declared inside the loops and branches of
+    /// `block` (their declarations refill them each time they run).
+    fn nested_tensor_decls(&mut self, block: &'h hir::Block) {
+        for s in block {
+            if let HS::Decl { local, .. } = &s.kind {
+                if self.k.locals[*local].is_tensor {
+                    self.declared_tensor(*local);
+                }
+            }
+            for b in hir::child_blocks(s) {
+                self.nested_tensor_decls(b);
+            }
+        }
+    }
+
     pub(super) fn top_stmt(&mut self, s: &'h hir::Stmt, live_out: &hir::LiveAfter) {
         match &s.kind {
             HS::Decl { local, init } => {
                 let l = &self.k.locals[*local];
                 if l.is_tensor {
-                    let Some(decl) = &l.declared else { return };
-                    let Some(elem) = self.elem_type(&decl.elem, decl.span) else {
+                    let Some(t) = self.declared_tensor(*local) else {
                         return;
                     };
-                    let Some(shape) = decl
-                        .shape
-                        .as_ref()
-                        .and_then(|d| self.shape_of_dims(d, decl.span))
-                    else {
-                        return;
-                    };
-                    let t = self.new_tensor(&l.name, elem, shape, TensorKind::Temp, true, l.span);
-                    self.tensor_locals.insert(*local, t);
                     if let Some(init) = init {
                         self.compute_node(&l.name.clone(), s.span, live_out, |lw| {
                             lw.store_whole(t, init, s.span)
@@ -154,6 +173,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
             }
             HS::Return(vals) => self.return_values(vals, s.span),
             _ => {
+                for b in hir::child_blocks(s) {
+                    self.nested_tensor_decls(b);
+                }
                 let name = match &s.kind {
                     HS::For { header, .. } => format!("{}_loop", self.k.loop_vars[header.var].name),
                     HS::While { .. } => "while_loop".to_string(),
@@ -275,6 +297,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let consts = self.mb.module.consts.clone();
         let mut diags = Diagnostics::default();
         infer_compute(&mut self.inst, n, &consts, &mut diags);
+        self.check_implicit_floats();
         for d in diags.list {
             if d.is_error() {
                 self.err(d);

@@ -143,6 +143,8 @@ impl ModuleBuilder<'_> {
             readers: HashMap::new(),
             globals: HashMap::new(),
             table_tensors: HashMap::new(),
+            list_tensors: HashMap::new(),
+            implicit_floats: Vec::new(),
             jumps: Vec::new(),
             node: None,
             hoisted: HashMap::new(),

@@ -49,6 +49,7 @@ mod control;
 mod expr;
 mod graph;
 mod instantiate;
+mod lists;
 mod literals;
 mod load_warnings;
 mod ops;
@@ -271,6 +272,12 @@ struct Lowerer<'m, 'a, 'h> {
     globals: HashMap<hir::GlobalId, TensorId>,
     /// The instance's tensors of lookup tables.
     table_tensors: HashMap<ConstId, TensorId>,
+    /// Conversions of exact operands to f32 made by promotion (ops.rs), checked once
+    /// their node is typed.
+    implicit_floats: Vec<(ExprId, Span)>,
+    /// The instance's constant tensors of list literals, by the span of the literal's
+    /// first element and their element type (`exact` for the narrowest).
+    list_tensors: HashMap<(Span, String), TensorId>,
     /// The loops being lowered, innermost last: their `break` / `continue` flags.
     jumps: Vec<JumpFrame>,
     node: Option<NodeCtx>,

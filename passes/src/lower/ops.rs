@@ -195,10 +195,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         scope: &Scope<'h>,
         span: Span,
     ) -> L<(ExprId, Class)> {
-        let (x, ca) = self.elem(a, idx, scope, Some(Class::Bool))?;
+        let (x, ca) = self.elem_b(a, idx, scope, Some(Class::Bool))?;
         // The right operand is lazy: its pre-statements go into a branch.
         self.push_block();
-        let (y, cb) = self.elem(b, idx, scope, Some(Class::Bool))?;
+        let (y, cb) = self.elem_b(b, idx, scope, Some(Class::Bool))?;
         let pre = self.pop_block();
         let op = if op == BoolOp::And {
             BinOp::And
@@ -260,7 +260,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
         span: Span,
     ) -> L<(ExprId, Class)> {
-        let (c, cc) = self.elem(cond, idx, scope, Some(Class::Bool))?;
+        let (c, cc) = self.elem_b(cond, idx, scope, Some(Class::Bool))?;
         if cc != Class::Bool {
             self.err(
                 Diagnostic::error(
@@ -278,10 +278,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
             (then, otherwise)
         };
         self.push_block();
-        let (f, fc) = self.elem(first, idx, scope, hint)?;
+        let (f, fc) = self.elem_b(first, idx, scope, hint)?;
         let pre_f = self.pop_block();
         self.push_block();
-        let (s, sc) = self.elem(second, idx, scope, Some(fc))?;
+        let (s, sc) = self.elem_b(second, idx, scope, Some(fc))?;
         let pre_s = self.pop_block();
         let class = self.unify(fc, sc, span)?;
         let f = self.promote(f, fc, class, first.span);
@@ -344,6 +344,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 class_of(&to),
             ));
         }
+        if let hir::ExprKind::List { shape, elems } = &arg.kind {
+            let t = self.list_tensor_as(arg, shape, elems, to)?;
+            let (x, _) = self.tensor_elem(t, idx, arg.span);
+            return Some((x, class_of(&to)));
+        }
         // The argument is typed by what it holds, not by the target: in
         // `f32(min(2, x))` the literal takes `x`'s class, and the conversion
         // follows (inference checks that an exact value fits f32's range).
@@ -368,14 +373,14 @@ impl<'h> Lowerer<'_, '_, 'h> {
         // Literals take the class of the first argument that is not one
         // (`min(2, y)` with `y: f32` compares in f32), so that one goes first.
         let lead = lead_arg(args);
-        let (first, mut c) = self.elem(&args[lead], idx, scope, hint)?;
+        let (first, mut c) = self.elem_b(&args[lead], idx, scope, hint)?;
         let mut lowered = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             if i == lead {
                 lowered.push((first, c, a.span));
                 continue;
             }
-            let (y, cy) = self.elem(a, idx, scope, Some(c))?;
+            let (y, cy) = self.elem_b(a, idx, scope, Some(c))?;
             c = self.unify(c, cy, a.span)?;
             lowered.push((y, cy, a.span));
         }
@@ -406,12 +411,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
         hint: Option<Class>,
     ) -> L<(ExprId, ExprId, Class)> {
         let (x, cx, y, cy) = if literal_first(a, b) {
-            let (y, cy) = self.elem(b, idx, scope, hint)?;
-            let (x, cx) = self.elem(a, idx, scope, Some(cy))?;
+            let (y, cy) = self.elem_b(b, idx, scope, hint)?;
+            let (x, cx) = self.elem_b(a, idx, scope, Some(cy))?;
             (x, cx, y, cy)
         } else {
-            let (x, cx) = self.elem(a, idx, scope, hint)?;
-            let (y, cy) = self.elem(b, idx, scope, Some(cx))?;
+            let (x, cx) = self.elem_b(a, idx, scope, hint)?;
+            let (y, cy) = self.elem_b(b, idx, scope, Some(cx))?;
             (x, cx, y, cy)
         };
         // From the start of `a` to the end of `b` (which, for a helper inlined by the
@@ -421,6 +426,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
             start: a.span.start,
             end: b.span.end,
         };
+        if let Some((x, y, float)) = self.promote_to_float(x, cx, y, cy, span) {
+            return Some((x, y, float));
+        }
         let c = self.unify(cx, cy, span)?;
         let x = self.promote(x, cx, c, a.span);
         let y = self.promote(y, cy, c, b.span);
@@ -439,6 +447,81 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return self.inst.add_expr(cast, span);
         }
         x
+    }
+
+    /// numpy's promotion (docs/language.md §7.3): of two operands, an exact one (`cx` or
+    /// `cy`) next to a float one converts to that float (f32 or f64). The conversion must
+    /// be exact: once the node is typed, `check_implicit_floats` refuses an exact value of
+    /// more significant bits than the float holds (24 for f32, 53 for f64; numpy would
+    /// round or widen). The operands and the float class; `None` when the classes do not
+    /// call for it.
+    fn promote_to_float(
+        &mut self,
+        x: ExprId,
+        cx: Class,
+        y: ExprId,
+        cy: Class,
+        span: Span,
+    ) -> Option<(ExprId, ExprId, Class)> {
+        let convert = |lw: &mut Self, e: ExprId, float: Class| {
+            let to = if float == Class::F64 {
+                ScalarType::F64
+            } else {
+                ScalarType::F32
+            };
+            let c = lw.inst.add_expr(Expr::Cast { to, arg: e }, span);
+            lw.implicit_floats.push((c, span));
+            c
+        };
+        match (cx, cy) {
+            (Class::Exact, f @ (Class::F32 | Class::F64)) => Some((convert(self, x, f), y, f)),
+            (f @ (Class::F32 | Class::F64), Class::Exact) => Some((x, convert(self, y, f), f)),
+            _ => None,
+        }
+    }
+
+    /// E0305 for each exact value converted to a float by promotion (`promote_to_float`)
+    /// since the last call whose inferred type has more significant bits than the float
+    /// holds.
+    pub(super) fn check_implicit_floats(&mut self) {
+        for (c, span) in std::mem::take(&mut self.implicit_floats) {
+            let Expr::Cast { arg, to } = self.inst.expr(c) else {
+                continue;
+            };
+            let (float, float_bits) = if *to == ScalarType::F64 {
+                ("f64", F64_EXACT_BITS)
+            } else {
+                ("f32", F32_EXACT_BITS)
+            };
+            let Some(t) = self.inst.expr_type(*arg).copied() else {
+                continue;
+            };
+            let bits = match t {
+                ScalarType::Int(i) => i.width - u32::from(i.signed),
+                ScalarType::Fixed(f) => f.width - u32::from(f.signed),
+                _ => 0,
+            };
+            if bits > float_bits {
+                let numpy = if float == "f32" {
+                    "numpy would compute this in float64"
+                } else {
+                    "numpy would round it"
+                };
+                self.err(
+                    Diagnostic::error(
+                        codes::MIXED_FLOAT,
+                        format!("{float} mixed with {t}, which {float} does not hold exactly"),
+                    )
+                    .at(span)
+                    .label(format!(
+                        "{t} has {bits} significant bits, {float} {float_bits}: {numpy}"
+                    ))
+                    .help(format!(
+                        "convert explicitly: `{float}(x)` rounds it to the nearest {float}"
+                    )),
+                );
+            }
+        }
     }
 
     /// The class of two combined values, which must be the same.
@@ -533,6 +616,11 @@ pub(super) fn literal_first(a: &hir::Expr, b: &hir::Expr) -> bool {
 pub(super) fn lead_arg(args: &[hir::Expr]) -> usize {
     args.iter().position(|a| !is_literal(a)).unwrap_or(0)
 }
+
+/// The significant bits of the widest exact value that converts to f32 exactly.
+const F32_EXACT_BITS: u32 = 24;
+/// ... and to f64.
+const F64_EXACT_BITS: u32 = 53;
 
 /// The class of two combined values: `None` when they differ, except that f32 and f64
 /// combine in f64 (the f32 operand is converted exactly, as numpy promotes).

@@ -6,7 +6,7 @@
 use super::affine::trip_count_const;
 use super::*;
 use kiln_lang::build_prim;
-use kiln_lang::hir::{Dim, ElemRef, ExprKind as HE, Sub};
+use kiln_lang::hir::{Dim, ElemRef, ExprKind as HE, Sub, WindowSub};
 use kiln_lang::sym::SizeExpr;
 
 impl<'h> Lowerer<'_, '_, 'h> {
@@ -136,12 +136,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
             | HE::Bool(_)
             | HE::LoopVar(_)
             | HE::Size(_)
-            | HE::Window { .. }
             | HE::Reduce { .. }
             | HE::ReduceAll { .. }
             | HE::Bits { .. }
             | HE::Dot(..) => true,
             HE::LambdaParam(p) => scope.lambdas.contains_key(p),
+            HE::Window { subs, .. } => !subs.iter().any(|s| s.is_range()),
             HE::Local(l) => !self.k.locals[*l].is_tensor,
             HE::Param(p) => match &self.k.params[*p].kind {
                 KParamKind::Value(t) => t.shape.is_none(),
@@ -169,7 +169,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 .results
                 .first()
                 .is_none_or(|r| r.shape.is_none()),
-            HE::Map { .. } | HE::Comprehension { .. } => false,
+            HE::Map { .. } | HE::Comprehension { .. } | HE::List { .. } => false,
         }
     }
 
@@ -191,6 +191,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 let (_, region) = self.view(subs, &bshape, scope, e.span, false)?;
                 Some(region.iter().map(|r| r.1).collect())
             }
+            HE::List { shape, .. } => Some(shape.clone()),
+            HE::Window { subs, .. } if subs.iter().any(|s| s.is_range()) => Some(
+                subs.iter()
+                    .filter_map(|s| match s {
+                        WindowSub::Range { len, .. } => Some(*len as usize),
+                        WindowSub::Offset(_) => None,
+                    })
+                    .collect(),
+            ),
             HE::Unary(_, a) | HE::Cast { arg: a, .. } | HE::Abs(a) | HE::Math(_, a, _) => {
                 self.shape_of(a, scope)
             }
@@ -265,17 +274,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
             let s = self.shape_of(p, scope)?;
             match &shape {
                 None => shape = Some(s),
-                Some(prev) if *prev != s => {
-                    self.err(
-                        Diagnostic::error(
-                            codes::SHAPE_MISMATCH,
-                            format!("operands have shapes {prev:?} and {s:?}"),
-                        )
-                        .at(span),
-                    );
-                    return None;
-                }
-                _ => {}
+                Some(prev) => match broadcast_concrete(prev, &s) {
+                    Some(b) => shape = Some(b),
+                    None => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::SHAPE_MISMATCH,
+                                format!("operands have shapes {prev:?} and {s:?}, which do not broadcast"),
+                            )
+                            .at(span)
+                            .help("numpy's rule: aligned from the last dimension, each pair of dimensions is equal or one of them is 1"),
+                        );
+                        return None;
+                    }
+                },
             }
         }
         shape
@@ -374,10 +386,69 @@ impl<'h> Lowerer<'_, '_, 'h> {
         Some((base, region))
     }
 
+    /// The index into operand `e` of element `idx` of a broadcast result (numpy's rule,
+    /// `broadcast_concrete`): the last dimensions of `idx`, 0 where `e` has length 1.
+    pub(super) fn broadcast_idx(
+        &mut self,
+        e: &'h hir::Expr,
+        idx: &[Affine],
+        scope: &Scope<'h>,
+    ) -> Vec<Affine> {
+        if idx.is_empty() || self.is_scalar(e, scope) {
+            return idx.to_vec();
+        }
+        let Some(shape) = self.shape_of(e, scope) else {
+            return idx.to_vec();
+        };
+        if shape.len() == idx.len() && !shape.contains(&1) {
+            return idx.to_vec();
+        }
+        let skip = idx.len().saturating_sub(shape.len());
+        idx[skip..]
+            .iter()
+            .zip(&shape)
+            .map(|(i, &n)| {
+                if n == 1 {
+                    Affine::constant(0)
+                } else {
+                    i.clone()
+                }
+            })
+            .collect()
+    }
+
+    /// Element `idx` of `e`, an operand of an elementwise operation whose result has
+    /// the broadcast shape of its operands.
+    pub(super) fn elem_b(
+        &mut self,
+        e: &'h hir::Expr,
+        idx: &[Affine],
+        scope: &Scope<'h>,
+        hint: Option<Class>,
+    ) -> L<(ExprId, Class)> {
+        let idx = self.broadcast_idx(e, idx, scope);
+        self.elem(e, &idx, scope, hint)
+    }
+
     /// Whether subscripts select one element (no slices).
     pub(super) fn is_element(&self, subs: &[Sub]) -> bool {
         subs.iter().all(|s| matches!(s, Sub::Index(_)))
     }
+}
+
+/// numpy's broadcasting of two concrete shapes: aligned from the last dimension, each
+/// pair equal or one of them 1 (a missing leading dimension counts as 1).
+pub(super) fn broadcast_concrete(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let at = |s: &[usize], k: usize| (k + s.len()).checked_sub(rank).map_or(1, |i| s[i]);
+    (0..rank)
+        .map(|k| match (at(a, k), at(b, k)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A dimension of a view's region: (dimension of the base tensor, length, step).

@@ -137,6 +137,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
         match &s.kind {
             HS::Decl { local, init } => {
                 let Some(init) = init else { return Some(()) };
+                if self.k.locals[*local].is_tensor {
+                    // Declared inside a loop or branch: refilled each time it runs.
+                    let t = *self.tensor_locals.get(local)?;
+                    return self.store_whole_in(t, init, scope, s.span);
+                }
                 let l = self.hir_local(*local)?;
                 self.assign_local(l, init, scope, s.span)
             }
@@ -146,7 +151,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             } => {
                 if self.k.locals[*h].is_tensor {
                     let t = *self.tensor_locals.get(h)?;
-                    return self.store_whole(t, value, s.span);
+                    return self.store_whole_in(t, value, scope, s.span);
                 }
                 let l = self.hir_local(*h)?;
                 self.assign_local(l, value, scope, s.span)
@@ -340,8 +345,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     /// Stores the value of `e` (tensor or scalar, broadcast) into all of tensor `t`.
     pub(super) fn store_whole(&mut self, t: TensorId, e: &'h hir::Expr, span: Span) -> L<()> {
+        self.store_whole_in(t, e, &Scope::default(), span)
+    }
+
+    /// `t = e` (every element of tensor `t`) where the HIR loop variables are as in
+    /// `scope` (inside a loop: a tensor declared or assigned there).
+    pub(super) fn store_whole_in(
+        &mut self,
+        t: TensorId,
+        e: &'h hir::Expr,
+        scope: &Scope<'h>,
+        span: Span,
+    ) -> L<()> {
         let shape = self.inst.tensor(t).shape.clone();
-        if let Some(vs) = self.shape_of_or_scalar(e, &Scope::default())? {
+        if let Some(vs) = self.shape_of_or_scalar(e, scope)? {
             if vs != shape {
                 self.err(
                     Diagnostic::error(
@@ -357,15 +374,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let hint = declared.then(|| class_of(&self.inst.tensor(t).elem));
         // A comprehension keeps its own loop variable names.
         if let HE::Comprehension { loops, elem } = &e.kind {
-            return self.comprehension_into(t, loops, elem, &Scope::default(), span, hint);
+            return self.comprehension_into(t, loops, elem, scope, span, hint);
         }
         self.loop_nest(&shape, span, &mut |lw, idx| {
             let (v, _) = match declared {
                 true => {
                     let target = lw.inst.tensor(t).elem;
-                    lw.value_for(e, idx, &Scope::default(), Some(target))?
+                    lw.value_for(e, idx, scope, Some(target))?
                 }
-                false => lw.elem(e, idx, &Scope::default(), hint)?,
+                false => lw.elem(e, idx, scope, hint)?,
             };
             lw.store_elem(t, idx.to_vec(), v, span);
             Some(())

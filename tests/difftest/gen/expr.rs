@@ -2,7 +2,9 @@
 //! lambda parameters) and the operators of exact values.
 
 use super::env::{Env, Var, Win};
-use super::model::{arith_model, join_t, mbits, Cls, Ex, Kind, E, T, W};
+use super::model::{
+    arith_model, join_cls, join_t, log2_ceil, mbits, reduce_model, Cls, Ex, Kind, E, T, W,
+};
 use super::Gen;
 
 impl Gen {
@@ -101,6 +103,9 @@ impl Gen {
                 t: win.t,
             };
         }
+        if win.radius.iter().any(|&r| r > 0) && win.t.kind() != Kind::Bool && self.chance(30) {
+            return self.window_reduction(win);
+        }
         let offs: Vec<String> = win
             .radius
             .iter()
@@ -110,6 +115,79 @@ impl Gen {
         E {
             s: format!("{}[{}]", win.name, offs.join(", ")),
             t: win.t,
+        }
+    }
+
+    /// A reduction of a window range of lambda parameter `win` (`sum(p[-1:2, 0])`,
+    /// `max(p[-1:1, -1:2])`, `dot(p[0:2], p[-1:1])`): each dimension a range or an offset
+    /// within the radius, at least one a range (a dimension of radius 0 takes `0:1`).
+    fn window_reduction(&mut self, win: &Win) -> E {
+        let mut n = 1;
+        let pick = |g: &mut Gen, len_of: &mut Vec<i64>| -> Vec<String> {
+            let mut subs = Vec::new();
+            for (k, &r) in win.radius.iter().enumerate() {
+                let want_range = len_of.get(k).copied();
+                let range = want_range.map_or_else(|| g.chance(60), |l| l > 0);
+                if range {
+                    let len = match want_range {
+                        Some(l) => l,
+                        None => g.rng.range(1, 2 * r + 1),
+                    };
+                    let lo = g.rng.range(-r, r + 1 - len);
+                    subs.push(format!("{lo}:{}", lo + len));
+                    if want_range.is_none() {
+                        len_of.push(len);
+                    }
+                } else {
+                    subs.push(g.rng.range(-r, r).to_string());
+                    if want_range.is_none() {
+                        len_of.push(0);
+                    }
+                }
+            }
+            if len_of.iter().all(|&l| l == 0) {
+                // No range yet: make the first dimension one.
+                subs[0] = format!("{}:{}", -win.radius[0], win.radius[0] + 1);
+                len_of[0] = 2 * win.radius[0] + 1;
+            }
+            subs
+        };
+        let mut lens = Vec::new();
+        let a = pick(self, &mut lens);
+        for &l in &lens {
+            n *= l.max(1);
+        }
+        let pa = format!("{}[{}]", win.name, a.join(", "));
+        if self.chance(25) {
+            let b = pick(self, &mut lens);
+            let pb = format!("{}[{}]", win.name, b.join(", "));
+            self.f("expr: dot of map windows p[a:b, ...]");
+            let t = match win.t {
+                T::Ex(x) => T::Ex(Ex {
+                    m: 2 * x.m + log2_ceil(n),
+                    fb: 2 * x.fb,
+                    cls: join_cls(x.cls, x.cls),
+                    lit: false,
+                }),
+                T::F32(m) => T::F32(2 * m + log2_ceil(n)),
+                T::Bool => unreachable!(),
+            };
+            return E {
+                s: format!("dot({pa}, {pb})"),
+                t,
+            };
+        }
+        let mut op = self.rng.pick(&["sum", "max", "min"]);
+        if op != "sum"
+            && matches!(win.t, T::Ex(x) if x.cost() > 60)
+            && self.avoid("jit-i128-minmax")
+        {
+            op = "sum";
+        }
+        self.f(format!("expr: {op}(map window p[a:b, ...])"));
+        E {
+            s: format!("{op}({pa})"),
+            t: reduce_model(op, win.t, n),
         }
     }
 

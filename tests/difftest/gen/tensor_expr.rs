@@ -1,9 +1,9 @@
-//! Whole-tensor expressions: elementwise arithmetic over views of tensors, scalars
-//! broadcast.
+//! Whole-tensor expressions: elementwise arithmetic over views of tensors, scalars,
+//! operands broadcast with numpy's rules, and list literals.
 
 use super::boolean::boolean;
 use super::env::{Env, Var};
-use super::model::{arith_model, f32_arith_model, join_t, Ex, Kind, E, T};
+use super::model::{arith_model, f32_arith_model, join_t, mbits, Cls, Ex, Kind, E, T};
 use super::shape::Dim;
 use super::Gen;
 
@@ -90,13 +90,19 @@ impl Gen {
     /// `a + b`, `a - b` or (`mul`) `a * b` of tensors, or of a tensor and a scalar.
     fn tex_arith(&mut self, env: &mut Env, shape: &[Dim], d: u32, mul: bool) -> Option<E> {
         let a = self.tex(env, shape, Kind::Ex, d)?;
-        let b = if self.chance(35) {
-            self.f("tensor: scalar broadcast");
-            let mut e2 = env.clone();
-            e2.loops.clear();
-            self.ex_exact(&mut e2, false, 1)
-        } else {
-            self.tex(env, shape, Kind::Ex, d)?
+        let b = match self.rng.weighted(&[35, 15, 8, 42]) {
+            0 => {
+                self.f("tensor: scalar broadcast");
+                let mut e2 = env.clone();
+                e2.loops.clear();
+                self.ex_exact(&mut e2, false, 1)
+            }
+            1 => self.broadcast_operand(env, shape, Kind::Ex, d)?,
+            2 => match self.list_literal(shape, false) {
+                Some(l) => l,
+                None => self.tex(env, shape, Kind::Ex, d)?,
+            },
+            _ => self.tex(env, shape, Kind::Ex, d)?,
         };
         let op = self.arith_op(mul, 50);
         self.f(format!("tensor: elementwise {op}"));
@@ -156,10 +162,14 @@ impl Gen {
     /// An elementwise `+`, `-` or `*` of f32 tensors, or of a tensor and a literal.
     fn tex_f32(&mut self, env: &mut Env, shape: &[Dim], d: u32) -> Option<E> {
         let a = self.tex(env, shape, Kind::F32, d)?;
-        let b = if self.chance(40) {
-            self.f32_lit()
-        } else {
-            self.tex(env, shape, Kind::F32, d)?
+        let b = match self.rng.weighted(&[40, 15, 8, 37]) {
+            0 => self.f32_lit(),
+            1 => self.broadcast_operand(env, shape, Kind::F32, d)?,
+            2 => match self.list_literal(shape, true) {
+                Some(l) => l,
+                None => self.tex(env, shape, Kind::F32, d)?,
+            },
+            _ => self.tex(env, shape, Kind::F32, d)?,
         };
         let op = self.rng.pick(&["+", "-", "*"]);
         self.f("tensor: f32 elementwise");
@@ -202,10 +212,10 @@ impl Gen {
     fn tex_bool(&mut self, env: &mut Env, shape: &[Dim], d: u32) -> Option<E> {
         if self.chance(60) {
             let a = self.tex(env, shape, Kind::Ex, d)?;
-            let b = if self.chance(50) {
-                self.int_lit()
-            } else {
-                self.tex(env, shape, Kind::Ex, d)?
+            let b = match self.rng.weighted(&[50, 15, 35]) {
+                0 => self.int_lit(),
+                1 => self.broadcast_operand(env, shape, Kind::Ex, d)?,
+                _ => self.tex(env, shape, Kind::Ex, d)?,
             };
             let op = self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
             self.f("tensor: comparison");
@@ -218,5 +228,59 @@ impl Gen {
                 t: T::Bool,
             })
         }
+    }
+
+    /// An operand of kind `kind` that numpy broadcasts to `shape`: of `shape`'s last
+    /// dimensions only (`a[N, M] + b[M]`), or with some dimensions of length 1
+    /// (`a[N, M] * c[N, 1]`).
+    fn broadcast_operand(&mut self, env: &mut Env, shape: &[Dim], kind: Kind, d: u32) -> Option<E> {
+        let mut bshape: Vec<Dim> = shape.to_vec();
+        if bshape.len() > 1 && self.chance(50) {
+            let drop = self.rng.range(1, bshape.len() as i64 - 1) as usize;
+            bshape.drain(..drop);
+            self.f("tensor: broadcast of trailing dimensions");
+        } else {
+            let k = self.rng.range(0, bshape.len() as i64 - 1) as usize;
+            for (i, dim) in bshape.iter_mut().enumerate() {
+                if i == k || self.chance(30) {
+                    *dim = Dim::lit(1);
+                }
+            }
+            self.f("tensor: broadcast of length-1 dimensions");
+        }
+        self.tex(env, &bshape, kind, d)
+    }
+
+    /// A list literal as long as `shape`'s last dimension (a constant of at most 6), which
+    /// broadcasts to `shape`: small integers, or (`float`) reals with exact binary values.
+    fn list_literal(&mut self, shape: &[Dim], float: bool) -> Option<E> {
+        let last = shape.last()?;
+        if last.base.is_some() || last.text.parse::<i64>().is_err() || last.val > 6 {
+            return None;
+        }
+        let vals: Vec<i64> = (0..last.val).map(|_| self.rng.range(-8, 8)).collect();
+        if float {
+            self.f("tensor: f32 list literal");
+            let items: Vec<String> = vals
+                .iter()
+                .map(|v| format!("{}", *v as f64 / 4.0))
+                .collect();
+            return Some(E {
+                s: format!("[{}]", items.join(", ")),
+                t: T::F32(4),
+            });
+        }
+        self.f("tensor: list literal");
+        let items: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+        let m = vals.iter().map(|v| mbits(*v)).max().unwrap_or(0);
+        Some(E {
+            s: format!("[{}]", items.join(", ")),
+            t: T::Ex(Ex {
+                m: m + 1,
+                fb: 0,
+                cls: Cls::Int,
+                lit: false,
+            }),
+        })
     }
 }

@@ -125,6 +125,12 @@ impl Gen {
             if r == 0 && self.chance(60) {
                 parts.push(":".to_string());
                 shape.push(d.clone());
+            } else if r > 0 && d.base.is_none() && d.val - 2 * r > 1 && self.chance(30) {
+                // A strided interior: window offsets stay in the underlying tensor.
+                let len = (d.val - 2 * r + 1) / 2;
+                parts.push(format!("{r}:{}:2", d.plus(-r).text));
+                shape.push(Dim::lit(len));
+                self.f("map: strided windowed operand");
             } else {
                 let len = d.val - 2 * r;
                 let lo = r;
