@@ -455,7 +455,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     /// more significant bits than the float holds (24 for f32, 53 for f64; numpy would
     /// round or widen). The operands and the float class; `None` when the classes do not
     /// call for it.
-    fn promote_to_float(
+    pub(super) fn promote_to_float(
         &mut self,
         x: ExprId,
         cx: Class,

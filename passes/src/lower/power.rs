@@ -72,6 +72,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 }
                 _ => {
                     let (y, cy) = self.elem(b, idx, scope, Some(c))?;
+                    // An exact exponent converts to the base's float (numpy's promotion).
+                    if let Some((x, y, float)) = self.promote_to_float(x, c, y, cy, span) {
+                        let e = self.inst.add_expr(Expr::Binary(BinOp::Pow, x, y), span);
+                        return Some((e, float));
+                    }
                     let class = self.unify(c, cy, span)?;
                     let x = self.promote(x, c, class, a.span);
                     let y = self.promote(y, cy, class, b.span);
@@ -110,6 +115,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 Some(n) if n.abs() <= MAX_FLOAT_MULTIPLIES => Some(c),
                 _ => {
                     let cy = self.expr_class(b, scope, Some(c))?;
+                    // An exact exponent promotes to the base's float.
+                    if cy == Class::Exact {
+                        return Some(c);
+                    }
                     super::ops::unified(c, cy)
                 }
             },

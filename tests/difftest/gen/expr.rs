@@ -170,6 +170,7 @@ impl Gen {
                     lit: false,
                 }),
                 T::F32(m) => T::F32(2 * m + log2_ceil(n)),
+                T::F64(m) => T::F64(2 * m + log2_ceil(n)),
                 T::Bool => unreachable!(),
             };
             return E {
