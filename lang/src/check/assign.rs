@@ -159,8 +159,9 @@ impl Checker<'_, '_> {
         target_span: Span,
         value: &ast::Expr,
     ) -> Option<HS> {
-        let (n, id, lshape) = self.written_tensor(base, target_span)?;
-        let (hsubs, region) = self.subscripts(&lshape, subs, target_span)?;
+        let (root, levels) = super::indexing::flatten_chain(base, subs);
+        let (n, id, lshape) = self.written_tensor(root, target_span)?;
+        let (hsubs, region) = self.subscripts(&lshape, &levels, target_span)?;
         let (vh, vinfo) = self.expr(value)?;
         let lc = self.local_class[id];
         self.check_assign_class(lc, vinfo.class, value.span, &n);

@@ -170,6 +170,19 @@ impl Checker<'_, '_> {
             "argmax" | "argmin" => self.arg_reduction(f == "argmax", args, span),
             "dot" => self.dot(args, span),
             "map" => self.map(args, span),
+            "len" => {
+                let call = ast::Expr {
+                    kind: AE::Call {
+                        func: Box::new(ast::Expr {
+                            kind: AE::Name("len".into()),
+                            span,
+                        }),
+                        args: args.to_vec(),
+                    },
+                    span,
+                };
+                self.compile_time_size(&call)
+            }
             _ => unreachable!("not a builtin: {f}"),
         }
     }

@@ -235,6 +235,34 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
     fn type_var(&self, name: &str) -> Option<usize> {
         self.c.k.type_vars.iter().position(|v| v.name == name)
     }
+    fn value_shape(&self, name: &str) -> Option<Option<Vec<Dim>>> {
+        if self.c.lambda_scope.iter().any(|(n, ..)| n == name)
+            || self.c.loop_scope.iter().any(|(n, _)| n == name)
+        {
+            return Some(None);
+        }
+        if let Some(&id) = self.c.locals.get(name) {
+            return Some(self.c.local_shape[id].clone());
+        }
+        if let Some(p) = self.c.k.params.iter().find(|p| p.name == name) {
+            return match &p.kind {
+                KParamKind::Value(t) => Some(t.shape.clone()),
+                KParamKind::Const => Some(None),
+            };
+        }
+        match self.c.ctx.lookup(name) {
+            Some(Symbol::Global(g)) => {
+                let gl = &self.c.ctx.globals[*g];
+                Some((!gl.shape.is_empty()).then(|| {
+                    gl.shape
+                        .iter()
+                        .map(|&d| Dim::Size(SizeExpr::Const(d as i64)))
+                        .collect()
+                }))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Deepest expression nesting accepted (later stages recurse over expressions).
@@ -242,7 +270,7 @@ const MAX_NESTING: usize = 2000;
 
 const BUILTINS: &[&str] = &[
     "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin", "sqrt",
-    "exp", "log", "tanh", "sigmoid",
+    "exp", "log", "tanh", "sigmoid", "len",
 ];
 
 impl Checker<'_, '_> {
