@@ -47,6 +47,10 @@ impl Checker<'_, '_> {
         }
         let target = &targets[0];
         match &target.kind {
+            AE::Name(n) if self.element_aliases.iter().any(|(a, _)| a == n) => {
+                self.check_new_local_name(n, target.span);
+                None
+            }
             AE::Name(n) => {
                 let Some((vh, vinfo)) = self.expr(value) else {
                     // Later uses of the name would only repeat the error.
@@ -159,6 +163,9 @@ impl Checker<'_, '_> {
         target_span: Span,
         value: &ast::Expr,
     ) -> Option<HS> {
+        if let Some(expanded) = self.expand_alias_root(base) {
+            return self.assign_elements(&expanded, subs, target_span, value);
+        }
         let (root, levels) = super::indexing::flatten_chain(base, subs);
         let (n, id, lshape) = self.written_tensor(root, target_span)?;
         let (hsubs, region) = self.subscripts(&lshape, &levels, target_span)?;

@@ -102,6 +102,13 @@ fn compose_index(lo: &SizeExpr, step: i64, idx: hir::Expr) -> hir::Expr {
     ))
 }
 
+/// A length for messages: its value when constant.
+fn show_len(len: &SizeExpr) -> String {
+    len.normalize()
+        .as_const()
+        .map_or_else(|| "fewer".to_string(), |n| n.to_string())
+}
+
 /// The subscripts of a chain `a[s1][s2]...` (outermost last), and its root `a`.
 pub(super) fn flatten_chain<'e>(
     base: &'e ast::Expr,
@@ -295,14 +302,15 @@ impl Checker<'_, '_> {
         }
         let constant = size_expr(&self.env(), e).ok().and_then(|s| s.as_const());
         let Some(c) = constant else {
-            if !whole {
+            if !whole && !self.loop_var_within(e, len) {
                 self.err(
                     Diagnostic::error(
                         codes::UNSUPPORTED,
-                        "a variable index into a slice of a slice",
+                        "this index into a slice might leave the slice",
                     )
                     .at(e.span)
-                    .help("index the tensor itself (`a[lo + k * step]`), or assign the slice to a name first"),
+                    .label(format!("the slice has {} elements", show_len(len)))
+                    .help("index with a loop variable whose range stays inside the slice (`for k in range(n)`), or index the tensor itself (`a[lo + k * step]`)"),
                 );
                 return None;
             }
@@ -336,6 +344,22 @@ impl Checker<'_, '_> {
             return Some(h);
         }
         Some(size_value(&idx, e.span))
+    }
+
+    /// Whether `e` is a loop variable whose every value is an index of a dimension of
+    /// length `len` (`for k in range(len)`, or a range inside it).
+    fn loop_var_within(&self, e: &ast::Expr, len: &SizeExpr) -> bool {
+        let AE::Name(n) = &e.kind else { return false };
+        let Some((_, var)) = self.loop_scope.iter().rev().find(|(l, _)| l == n) else {
+            return false;
+        };
+        let Some((lo, hi, step)) = self.loop_ranges.get(var) else {
+            return false;
+        };
+        let room = SizeExpr::bin(SizeOp::Sub, len.clone(), hi.clone());
+        *step > 0
+            && lo.normalize().as_const().is_some_and(|l| l >= 0)
+            && room.normalize().as_const().is_some_and(|r| r >= 0)
     }
 
     /// A bound of a slice (`None` when left out): affine in sizes and loop variables. A
@@ -544,6 +568,9 @@ impl Checker<'_, '_> {
                 span,
             };
             return self.compile_time_size(&whole);
+        }
+        if let Some(expanded) = self.expand_alias_root(base) {
+            return self.index(&expanded, subs, span);
         }
         let (root, levels) = flatten_chain(base, subs);
         let (hb, ib) = self.expr(root)?;

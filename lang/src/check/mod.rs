@@ -88,6 +88,8 @@ pub(crate) fn check_body(
         local_shape: Vec::new(),
         assigned: HashSet::new(),
         loop_scope: Vec::new(),
+        loop_ranges: HashMap::new(),
+        element_aliases: Vec::new(),
         open_loops: Vec::new(),
         lambda_scope: Vec::new(),
         wher: Where::default(),
@@ -175,6 +177,11 @@ struct Checker<'a, 'b> {
     /// Scalar locals definitely assigned at this point.
     assigned: HashSet<usize>,
     loop_scope: Vec<(String, usize)>,
+    /// The range of each loop variable: from, to, step.
+    loop_ranges: HashMap<usize, (SizeExpr, SizeExpr, i64)>,
+    /// Names bound by `for v in a:`, innermost last: each stands for `a[i]`, written
+    /// with the loop's hidden index variable.
+    element_aliases: Vec<(String, ast::Expr)>,
     /// The `for` / `while` statements around the statement being checked, innermost
     /// last: whether each is a `grid` loop (several variables), which `break` cannot
     /// leave at once.

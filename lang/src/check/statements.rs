@@ -72,6 +72,10 @@ impl Checker<'_, '_> {
             span,
         };
         if let AE::Name(n) = &target.kind {
+            if self.element_aliases.iter().any(|(a, _)| a == n) {
+                self.check_new_local_name(n, target.span);
+                return None;
+            }
             if !self.locals.contains_key(n) && self.lookup_value_name(n).is_none() {
                 self.err(
                     Diagnostic::error(
@@ -146,7 +150,9 @@ impl Checker<'_, '_> {
             Some("a size variable of this kernel")
         } else if self.k.type_vars.iter().any(|v| v.name == name) {
             Some("a type variable")
-        } else if self.loop_scope.iter().any(|(n, _)| n == name) {
+        } else if self.loop_scope.iter().any(|(n, _)| n == name)
+            || self.element_aliases.iter().any(|(n, _)| n == name)
+        {
             Some("a loop variable")
         } else {
             match self.ctx.lookup(name) {
