@@ -17,12 +17,15 @@ enum ViewDim {
     /// An index into the base dimension.
     Fixed(hir::Expr),
     /// Elements `lo, lo + step, ...` (`len` of them) of the base dimension; `whole` when
-    /// it is the whole dimension in order (nothing selected it yet).
+    /// it is the whole dimension in order (nothing selected it yet), `to_end` when it
+    /// runs with step 1 up to the end of the base dimension (so a selection past its end
+    /// is past the tensor's end, which lowering reports).
     Range {
         lo: SizeExpr,
         step: i64,
         len: SizeExpr,
         whole: bool,
+        to_end: bool,
         span: Span,
     },
 }
@@ -158,6 +161,7 @@ impl Checker<'_, '_> {
                     step: 1,
                     len: len.clone(),
                     whole: true,
+                    to_end: true,
                     span,
                 }
             })
@@ -211,6 +215,7 @@ impl Checker<'_, '_> {
                     step,
                     len,
                     whole,
+                    to_end,
                     ..
                 } = view[d].clone()
                 else {
@@ -229,11 +234,19 @@ impl Checker<'_, '_> {
                     } => {
                         let (lo2, step2, len2) = self.slice_sub(l, h, st, *sspan, &len)?;
                         if !whole {
-                            self.slice_inside(&lo2, step2, &len2, &len, *sspan)?;
+                            self.slice_inside(&lo2, step2, &len2, &len, to_end, *sspan)?;
                         }
+                        let ends_with_view = SizeExpr::bin(
+                            SizeOp::Sub,
+                            len.clone(),
+                            size_add(lo2.clone(), len2.clone()),
+                        );
                         ViewDim::Range {
                             lo: size_add(lo.clone(), size_scale(lo2, step)),
                             step: step * step2,
+                            to_end: to_end
+                                && step2 == 1
+                                && ends_with_view.normalize().as_const() == Some(0),
                             len: len2,
                             whole: false,
                             span: *sspan,
@@ -253,6 +266,7 @@ impl Checker<'_, '_> {
                     len,
                     whole,
                     span,
+                    ..
                 } => {
                     region.push(Dim::Size(len.clone()));
                     out.push(if whole {
@@ -488,6 +502,7 @@ impl Checker<'_, '_> {
         step: i64,
         len: &SizeExpr,
         outer: &SizeExpr,
+        to_end: bool,
         span: Span,
     ) -> Option<()> {
         let last = size_add(
@@ -506,7 +521,13 @@ impl Checker<'_, '_> {
             )
         };
         let before = first_gap.normalize().as_const();
-        let after = last_gap.normalize().as_const();
+        // Past the end of a slice that runs to the end of the tensor is past the end of
+        // the tensor: lowering's bounds check of the combined slice reports it.
+        let after = if to_end {
+            Some(1)
+        } else {
+            last_gap.normalize().as_const()
+        };
         match (before, after) {
             (Some(b), Some(a)) if b >= 0 && a >= 1 => Some(()),
             (Some(_), Some(_)) => {

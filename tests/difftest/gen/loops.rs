@@ -15,6 +15,15 @@ pub(super) struct LoopHeader {
 }
 
 impl LoopHeader {
+    /// `{name} in {tensor}` over the first axis, `trips` long: no loop variable.
+    pub(super) fn foreach(name: &str, tensor: &str, trips: i64) -> LoopHeader {
+        LoopHeader {
+            text: format!("{name} in {tensor}"),
+            vars: Vec::new(),
+            trips,
+        }
+    }
+
     /// `{name} in {range}`, over `lo..=hi` in `trips` trips.
     pub(super) fn range(name: String, range: String, lo: i64, hi: i64, trips: i64) -> LoopHeader {
         LoopHeader {
