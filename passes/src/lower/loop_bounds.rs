@@ -53,7 +53,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     /// The IR bounds of loop `h`: its own when affine, else the widest ones its values
     /// can take, with the guard to apply inside ([`Lowerer::loop_guard`]).
-    pub(super) fn loop_shape(&mut self, h: &'h hir::LoopHeader, scope: &Scope<'h>) -> L<LoopShape<'h>> {
+    pub(super) fn loop_shape(
+        &mut self,
+        h: &'h hir::LoopHeader,
+        scope: &Scope<'h>,
+    ) -> L<LoopShape<'h>> {
         let lo = self.try_affine_size(&h.lo, scope, h.span);
         let hi = self.try_affine_size(&h.hi, scope, h.span);
         if let (Some(lo), Some(hi)) = (&lo, &hi) {
@@ -95,7 +99,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
             None => widest(None, range(self, &h.hi)?, !forward),
         };
         // From a lower bound that moves, every value is visited and the step checked.
-        let step = if guard_lo.is_some() { h.step.signum() } else { h.step };
+        let step = if guard_lo.is_some() {
+            h.step.signum()
+        } else {
+            h.step
+        };
         Some(LoopShape {
             lo: lo_a,
             hi: hi_a,
@@ -159,7 +167,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return Some(self.affine_value(&a, span));
         }
         let SizeExpr::Binary(op, a, b) = s else {
-            return self.affine_size(s, scope, span).map(|a| self.affine_value(&a, span));
+            return self
+                .affine_size(s, scope, span)
+                .map(|a| self.affine_value(&a, span));
         };
         let (x, y) = (self.size_ir(a, scope, span)?, self.size_ir(b, scope, span)?);
         let op = match op {
@@ -233,8 +243,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
     /// Records the values loop variable `var` takes (for the bounds of inner loops).
     pub(super) fn record_loop_range(&mut self, var: LoopVarId, shape: &LoopShape<'_>) {
-        let (Some(lo), Some(hi)) = (self.affine_interval(&shape.lo), self.affine_interval(&shape.hi))
-        else {
+        let (Some(lo), Some(hi)) = (
+            self.affine_interval(&shape.lo),
+            self.affine_interval(&shape.hi),
+        ) else {
             return;
         };
         let range = if shape.step > 0 {
