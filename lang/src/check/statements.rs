@@ -215,6 +215,13 @@ impl Checker<'_, '_> {
         let mut values: Vec<String> = self.locals.keys().cloned().collect();
         values.extend(self.k.params.iter().map(|p| p.name.clone()));
         values.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
+        let env = self.env();
+        let mut shapes = crate::resolve::ValueShapes::new();
+        for n in values.iter().cloned().chain(self.ctx.visible_names()) {
+            if let Some(s) = crate::resolve::SymbolEnv::value_shape(&env, &n) {
+                shapes.insert(n, s);
+            }
+        }
         let mut scope = SigScope {
             modules: self.ctx.modules,
             m: self.ctx.module,
@@ -224,6 +231,7 @@ impl Checker<'_, '_> {
             type_vars: &self.k.type_vars,
             value_names: &values,
             binding: false,
+            value_shapes: Some(&shapes),
         };
         param_type(&mut scope, ty, self.diags)
     }

@@ -307,9 +307,17 @@ struct SigEnv<'a> {
     type_vars: &'a [Named],
     /// Names of values in scope (parameters, locals), to tell "a value used as a type".
     value_names: &'a [String],
+    /// The shapes of the tensors in scope (in kernel bodies), for `len(a)`, `a.shape[k]`.
+    value_shapes: Option<&'a ValueShapes>,
 }
 
+/// The shapes of named values (`None` for scalars), for `len(a)` and `a.shape[k]`.
+pub(crate) type ValueShapes = HashMap<String, Option<Vec<hir::Dim>>>;
+
 impl SymbolEnv for SigEnv<'_> {
+    fn value_shape(&self, name: &str) -> Option<Option<Vec<hir::Dim>>> {
+        self.value_shapes?.get(name).cloned()
+    }
     fn is_value(&self, name: &str) -> bool {
         self.value_names.iter().any(|v| v == name)
     }
