@@ -159,7 +159,18 @@ impl Gen {
     /// A loop whose bounds depend on the outer loop variable `o`.
     fn triangular_loop(&mut self, name: String, o: &LVar, allow_empty: bool) -> LoopHeader {
         self.f("loop: triangular bounds");
-        match self.rng.below(3) {
+        // Bounds that are not affine (`o // 2 + 1`, `o % 3`) run guarded: only where the
+        // loop may run zero times (statement loops, sums).
+        match self.rng.below(if allow_empty { 5 } else { 3 }) {
+            3 => {
+                self.f("loop: bound not affine (o // 2 + 1)");
+                let top = o.hi.max(0) / 2;
+                LoopHeader::range(name, format!("range({} // 2 + 1)", o.name), 0, top, top + 1)
+            }
+            4 => {
+                self.f("loop: bound not affine (o % 3, step 2)");
+                LoopHeader::range(name, format!("range({} % 3, 5, 2)", o.name), 0, 4, 3)
+            }
             0 if allow_empty => LoopHeader::range(
                 name,
                 format!("range({})", o.name),
