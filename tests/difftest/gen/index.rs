@@ -151,7 +151,7 @@ impl Gen {
     /// `x[i][j]` for `x[i, j]`, `x[2:][:, j]` for `x[2:, j]`, and a constant slice
     /// `lo:hi` split into a slice of a slice (`x[lo:][:hi - lo]`).
     pub(super) fn chained(&mut self, name: &str, parts: Vec<String>) -> String {
-        if parts.len() < 2 && !parts.first().is_some_and(|p| plain_slice(p).is_some()) {
+        if parts.len() < 2 && parts.first().is_none_or(|p| plain_slice(p).is_none()) {
             return format!("{name}[{}]", parts.join(", "));
         }
         if !self.chance(20) {
