@@ -47,7 +47,7 @@ impl Checker<'_, '_> {
         }
         let target = &targets[0];
         match &target.kind {
-            AE::Name(n) if self.element_aliases.iter().any(|(a, _)| a == n) => {
+            AE::Name(n) if self.element_aliases.iter().any(|(a, ..)| a == n) => {
                 self.check_new_local_name(n, target.span);
                 None
             }

@@ -64,6 +64,11 @@ impl Checker<'_, '_> {
         }
         self.check_loop_var_names(vars)?;
         let (_, info) = self.expr(iter)?;
+        let row = info
+            .shape
+            .as_ref()
+            .filter(|s| s.len() > 1)
+            .map(|s| s[1..].to_vec());
         let n = match info.shape.as_deref() {
             Some([crate::hir::Dim::Size(n), ..]) => n.clone(),
             Some(_) => {
@@ -117,7 +122,7 @@ impl Checker<'_, '_> {
             },
             span: v.span,
         };
-        self.element_aliases.push((v.name.clone(), element));
+        self.element_aliases.push((v.name.clone(), element, row));
         let inner = self.in_loop_scope(
             std::slice::from_ref(&index),
             std::slice::from_ref(&header),
@@ -304,7 +309,7 @@ impl Checker<'_, '_> {
     fn check_loop_var_names(&mut self, vars: &[ast::Ident]) -> Option<()> {
         for v in vars {
             if self.loop_scope.iter().any(|(n, _)| n == &v.name)
-                || self.element_aliases.iter().any(|(n, _)| n == &v.name)
+                || self.element_aliases.iter().any(|(n, ..)| n == &v.name)
                 || self.locals.contains_key(&v.name)
             {
                 self.err(

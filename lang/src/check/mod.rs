@@ -181,7 +181,7 @@ struct Checker<'a, 'b> {
     loop_ranges: HashMap<usize, (SizeExpr, SizeExpr, i64)>,
     /// Names bound by `for v in a:`, innermost last: each stands for `a[i]`, written
     /// with the loop's hidden index variable.
-    element_aliases: Vec<(String, ast::Expr)>,
+    element_aliases: Vec<(String, ast::Expr, Option<Vec<Dim>>)>,
     /// The `for` / `while` statements around the statement being checked, innermost
     /// last: whether each is a `grid` loop (several variables), which `break` cannot
     /// leave at once.
@@ -247,6 +247,15 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
             || self.c.loop_scope.iter().any(|(n, _)| n == name)
         {
             return Some(None);
+        }
+        if let Some((.., shape)) = self
+            .c
+            .element_aliases
+            .iter()
+            .rev()
+            .find(|(n, ..)| n == name)
+        {
+            return Some(shape.clone());
         }
         if let Some(&id) = self.c.locals.get(name) {
             return Some(self.c.local_shape[id].clone());

@@ -80,8 +80,8 @@ impl Checker<'_, '_> {
         self.element_aliases
             .iter()
             .rev()
-            .find(|(a, _)| a == n)
-            .map(|(_, e)| e.clone())
+            .find(|(a, ..)| a == n)
+            .map(|(_, e, _)| e.clone())
     }
 
     /// `e` (a name or a chain of subscripts on one) with its root name, when bound by

@@ -72,7 +72,7 @@ impl Checker<'_, '_> {
             span,
         };
         if let AE::Name(n) = &target.kind {
-            if self.element_aliases.iter().any(|(a, _)| a == n) {
+            if self.element_aliases.iter().any(|(a, ..)| a == n) {
                 self.check_new_local_name(n, target.span);
                 return None;
             }
@@ -151,7 +151,7 @@ impl Checker<'_, '_> {
         } else if self.k.type_vars.iter().any(|v| v.name == name) {
             Some("a type variable")
         } else if self.loop_scope.iter().any(|(n, _)| n == name)
-            || self.element_aliases.iter().any(|(n, _)| n == name)
+            || self.element_aliases.iter().any(|(n, ..)| n == name)
         {
             Some("a loop variable")
         } else {
