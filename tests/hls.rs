@@ -58,6 +58,8 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/lut_fixed.kiln",
         "tests/hls/while_break.kiln",
         "tests/hls/pylog_indexing.kiln",
+        "tests/run/loop_bounds_nonaffine.kiln",
+        "tests/run/for_each.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];
