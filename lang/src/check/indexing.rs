@@ -388,8 +388,7 @@ impl Checker<'_, '_> {
             Ok(s) => match s.as_const() {
                 Some(c) if c < 0 => {
                     let b = size_add(len.clone(), SizeExpr::Const(c));
-                    if let Some(v) = b.as_const().filter(|&v| v < 0) {
-                        let _ = v;
+                    if b.as_const().is_some_and(|v| v < 0) {
                         self.err(
                             Diagnostic::error(
                                 codes::OUT_OF_BOUNDS,
