@@ -1,5 +1,8 @@
-//! Indexing: subscripts and slices of named tensors (the selected region's shape), and
-//! window offsets of `map` lambda parameters.
+//! Indexing: subscripts and slices of named tensors (the selected region's shape), with
+//! numpy's and Python's meanings: chains `a[i][j]` and slices of slices composed into one
+//! subscript per dimension, missing trailing subscripts as whole dimensions, negative
+//! constant indices and slice bounds counted from the end, negative steps; `len(a)` and
+//! `a.shape[k]` as sizes; and window offsets of `map` lambda parameters.
 
 use super::shapes::{simplify, strided_length};
 use super::{Checked, Checker, Class, Info};

@@ -11,10 +11,12 @@
 //! This file holds the checker's state and entry point; the work is split by concept:
 //! - statements.rs: blocks, declarations, `return` and the other simple statements;
 //! - assign.rs: assignments to names, elements and tuples, and the classes of locals;
-//! - control.rs: `for`, `while`, `if`, loop headers and conditions;
+//! - control.rs: `for` (over ranges and over tensors, `for v in a`), `while`, `if`, loop
+//!   headers and conditions;
 //! - expressions.rs: operators, comparisons, `if ... else` and the classes they give;
 //! - names.rs: what a bare name in an expression stands for;
-//! - indexing.rs: subscripts, slices and window offsets;
+//! - indexing.rs: subscripts, slices and their chains (`a[i][j]`), `len` / `.shape`, and
+//!   window offsets;
 //! - calls.rs: kernel calls, conversions and kernel references;
 //! - builtins.rs: builtin functions (math functions, `abs`, `min`, `max`, `dot`...);
 //! - elementwise.rs: reductions, generators, `map` and comprehensions;
