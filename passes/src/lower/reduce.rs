@@ -355,6 +355,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let var = self
             .inst
             .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
+        self.record_loop_range(
+            var,
+            &super::loop_bounds::LoopShape::affine(lo.clone(), hi.clone(), h.step),
+        );
         inner.loops.insert(h.var, Affine::var(var));
         self.push_block();
         let (v, _) = self.scalar(body, &inner, Some(class))?;
