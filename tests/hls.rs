@@ -68,6 +68,9 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/list_literals.kiln",
         "tests/hls/broadcast.kiln",
         "tests/hls/tensor_in_loop.kiln",
+        "tests/hls/pylog_indexing.kiln",
+        "tests/run/loop_bounds_nonaffine.kiln",
+        "tests/run/for_each.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];
@@ -313,6 +316,30 @@ fn schedule_items_reach_the_hls_back_end() {
         Path::new("tests/hls/report/schedule_lang_xc7z020.out"),
         &out,
     );
+}
+
+/// PyLog's loop annotations (`.pipeline()`, `.unroll(N)`, `pragma("HLS ...")`) become
+/// the pragmas of the matching schedule primitives, and C-simulate.
+#[test]
+fn pylog_annotations_become_pragmas() {
+    let file = "tests/hls/directives/pylog_annotations.kiln";
+    let dir = scratch("pylog-annotations");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&["hls", file, "-o", &d]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("pylog_annotations.cpp")).unwrap();
+    for pragma in [
+        "KILN_PRAGMA(HLS PIPELINE II=1)",
+        "KILN_PRAGMA(HLS UNROLL factor=4)",
+        "KILN_PRAGMA(HLS PIPELINE II=2)",
+        "KILN_PRAGMA(HLS UNROLL factor=2)",
+        "KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_w type=cyclic factor=4 dim=1)",
+        "KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x type=cyclic factor=4 dim=2)",
+    ] {
+        assert!(cpp.contains(pragma), "{pragma} missing:\n{cpp}");
+    }
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
 }
 
 /// Loop transformations on the FPGA target: the C++ has the tiled loops (affine bounds,

@@ -397,6 +397,15 @@ impl Inliner<'_, '_> {
                 },
                 span,
             }),
+            // A negative constant counts from the end of the slice, not of the tensor:
+            // the checker composes the chain `p[lo:hi][-1]` (docs/language.md §7.5).
+            ExprKind::Index { .. } if subs.iter().any(negative_literal) => Some(Expr {
+                kind: ExprKind::Index {
+                    base: Box::new(arg.clone()),
+                    subs: subs.to_vec(),
+                },
+                span,
+            }),
             ExprKind::Index { base, subs: asubs } => {
                 let sliced = asubs
                     .iter()
@@ -469,6 +478,11 @@ impl Inliner<'_, '_> {
 }
 
 /// `lo + j * step` (each part only when present).
+/// `-k` for a literal `k`.
+fn negative_literal(s: &Subscript) -> bool {
+    matches!(s, Subscript::Index(Expr { kind: ExprKind::Unary(crate::ast::UnaryOp::Neg, e), .. }) if matches!(e.kind, ExprKind::Int(_)))
+}
+
 fn offset(lo: Option<&Expr>, step: Option<&Expr>, j: &Expr) -> Expr {
     let span = j.span;
     let scaled = match step {

@@ -478,8 +478,11 @@ impl<'src> Lexer<'src> {
                 if self.depth > 0 && text.ends_with('\n') && starts_item(&self.src[span.end..]) {
                     self.depth = 0;
                 }
-                // Line breaks before the first token are blank or comment lines.
-                if self.depth == 0 && self.started {
+                // Line breaks before the first token are blank or comment lines. A line
+                // that starts with `->` continues a kernel header (the result type on a
+                // line of its own, §5): no statement starts with `->`.
+                let continues = self.src[span.end..].starts_with("->");
+                if self.depth == 0 && self.started && !continues {
                     self.line_break(span.start, span.end, text);
                 }
             }
@@ -659,6 +662,15 @@ mod tests {
         assert!(k.contains("Colon Newline Indent Ident(\"x\")"), "{k}");
         assert!(
             k.contains("Ident(\"y\") Newline Dedent Dedent Ident(\"z\") Newline"),
+            "{k}"
+        );
+    }
+
+    #[test]
+    fn arrow_continues_a_header() {
+        let k = kinds("kernel f(x: T)\n        -> T:\n    return x\n").join(" ");
+        assert!(
+            k.contains("RParen Arrow Ident(\"T\") Colon Newline Indent"),
             "{k}"
         );
     }

@@ -12,6 +12,7 @@
 // Diagnostics are large and only travel on error paths.
 #![allow(clippy::result_large_err)]
 
+pub mod annotations;
 pub mod ast;
 pub mod ast_print;
 pub mod check;

@@ -272,12 +272,17 @@ impl Emitter<'_> {
             self.names.insert(p.tensor, p.name.clone());
         }
         // A result written by this function is computed in its port directly, unless the
-        // tensor is also an input or several results share it.
+        // tensor is also an input, several results share it, or a schedule partitions
+        // it (an m_axi port is one memory: the partitioned on-chip array is computed,
+        // then copied out).
         let mut copies = Vec::new();
         let mut seen_out = HashSet::new();
         for p in ports.iter().filter(|p| p.output) {
             let tm = inst.tensor(p.tensor);
-            if matches!(tm.kind, TensorKind::Temp) && seen_out.insert(p.tensor) {
+            if matches!(tm.kind, TensorKind::Temp)
+                && tm.partition.is_empty()
+                && seen_out.insert(p.tensor)
+            {
                 self.names.insert(p.tensor, p.name.clone());
             } else {
                 copies.push(p.clone());
@@ -337,7 +342,7 @@ impl Emitter<'_> {
             };
             for p in &tm.partition {
                 match tm.kind {
-                    _ if ports.iter().any(|q| q.tensor == t) => {
+                    _ if ports.iter().any(|q| q.tensor == t && q.name == name) => {
                         self.unsupported(
                             format!(
                                 "a partition of the port `{}` (an m_axi port is one memory)",

@@ -64,6 +64,10 @@ impl Checker<'_, '_> {
                 self.name_list(n, target.span, value)?;
                 None
             }
+            AE::Name(n) if self.element_aliases.iter().any(|(a, ..)| a == n) => {
+                self.check_new_local_name(n, target.span);
+                None
+            }
             AE::Name(n) => {
                 let Some((vh, vinfo)) = self.expr(value) else {
                     // Later uses of the name would only repeat the error.
@@ -201,8 +205,12 @@ impl Checker<'_, '_> {
         target_span: Span,
         value: &ast::Expr,
     ) -> Option<HS> {
-        let (n, id, lshape) = self.written_tensor(base, target_span)?;
-        let (hsubs, region) = self.subscripts(&lshape, subs, target_span)?;
+        if let Some(expanded) = self.expand_alias_root(base) {
+            return self.assign_elements(&expanded, subs, target_span, value);
+        }
+        let (root, levels) = super::indexing::flatten_chain(base, subs);
+        let (n, id, lshape) = self.written_tensor(root, target_span)?;
+        let (hsubs, region) = self.subscripts(&lshape, &levels, target_span)?;
         let (vh, vinfo) = self.expr(value)?;
         let lc = self.local_class[id];
         self.check_assign_class(lc, vinfo.class, value.span, &n);

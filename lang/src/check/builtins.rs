@@ -171,6 +171,19 @@ impl Checker<'_, '_> {
             "dot" => self.dot(args, span),
             "bits" => self.bits(args, span),
             "map" => self.map(args, span),
+            "len" => {
+                let call = ast::Expr {
+                    kind: AE::Call {
+                        func: Box::new(ast::Expr {
+                            kind: AE::Name("len".into()),
+                            span,
+                        }),
+                        args: args.to_vec(),
+                    },
+                    span,
+                };
+                self.compile_time_size(&call)
+            }
             _ => unreachable!("not a builtin: {f}"),
         }
     }

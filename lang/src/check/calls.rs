@@ -94,6 +94,14 @@ impl Checker<'_, '_> {
             AE::Name(n) if self.k.params.iter().any(|p| &p.name == n) => {
                 format!("`{n}` is a parameter, not a kernel")
             }
+            AE::Name(n) if n == "pragma" && self.ctx.lookup(n).is_none() => {
+                self.err(
+                    Diagnostic::error(codes::UNSUPPORTED, "`pragma(...)` is a statement, not a value")
+                        .at(func.span)
+                        .help("write `pragma(\"HLS pipeline II=1\")` on a line of its own, first in the loop it applies to, or the primitive in a `schedule ... for fpga:` item (docs/language.md §16)"),
+                );
+                return;
+            }
             AE::Name(n) if self.ctx.lookup(n).is_none() => {
                 let mut d = Diagnostic::error(
                     codes::UNKNOWN_NAME,
@@ -174,19 +182,18 @@ impl Checker<'_, '_> {
                         };
                     }
                 }
+                let module = parts[..parts.len() - 1].join(".");
+                if matches!(module.as_str(), "np" | "numpy") {
+                    self.err(numpy_call(&parts[parts.len() - 1], e.span));
+                    return None;
+                }
                 self.err(
                     Diagnostic::error(
                         codes::UNKNOWN_MODULE,
-                        format!(
-                            "`{}` is not an imported module",
-                            parts[..parts.len() - 1].join(".")
-                        ),
+                        format!("`{module}` is not an imported module"),
                     )
                     .at(e.span)
-                    .help(format!(
-                        "import it first: `import {}`",
-                        parts[..parts.len() - 1].join(".")
-                    )),
+                    .help(format!("import it first: `import {module}`")),
                 );
                 None
             }
@@ -528,5 +535,32 @@ impl Checker<'_, '_> {
             return None;
         }
         Some(shapes)
+    }
+}
+
+/// `np.name(...)`: kiln has no numpy; what to write instead.
+fn numpy_call(name: &str, span: Span) -> Diagnostic {
+    let d = Diagnostic::error(
+        codes::UNKNOWN_MODULE,
+        format!("kiln has no numpy: `np.{name}` is not available"),
+    )
+    .at(span);
+    match name {
+        "zeros" | "empty" | "ones" | "full" | "zeros_like" | "empty_like" | "array" => d.help(
+            "declare a local tensor with its element type and shape instead: `y: T[N, M]`, \
+             or `y: T[N, M] = 0` filled with zeros (a value fills it, a tensor copies)",
+        ),
+        "sum" | "max" | "min" | "dot" | "argmax" | "argmin" | "abs" | "sqrt" | "exp" | "log"
+        | "tanh" => d.help(format!(
+            "`{name}` is a builtin: call `{name}(...)` without `np.`"
+        )),
+        "maximum" | "minimum" => d.help(format!(
+            "`{}(a, b)` is elementwise on tensors",
+            if name == "maximum" { "max" } else { "min" }
+        )),
+        _ => d.help(
+            "write the computation with loops, comprehensions or kiln's builtins \
+             (docs/language.md §7, §8); tensors are declared `y: T[N, M]`",
+        ),
     }
 }

@@ -23,6 +23,9 @@ impl Checker<'_, '_> {
         body: &ast::Block,
         span: Span,
     ) -> Option<hir::Stmt> {
+        if matches!(iter.kind, AE::Name(_) | AE::Index { .. }) {
+            return self.for_each(vars, iter, body, span);
+        }
         let headers = self.loop_headers(vars, iter, false)?;
         let grid = headers.len() > 1;
         let mut stmt_body = self.in_loop_scope(vars, &headers, |c| c.loop_body(body, grid));
@@ -36,6 +39,103 @@ impl Checker<'_, '_> {
             }];
         }
         stmt_body.pop()
+    }
+
+    /// `for v in a:` over the first axis of a named tensor (or a slice of one): a loop
+    /// over `range(len(a))` whose body sees `v` as `a[i]`: an element for a 1-D tensor,
+    /// a row (`a[i, :]`, a view: storing into it stores into `a`) otherwise.
+    fn for_each(
+        &mut self,
+        vars: &[ast::Ident],
+        iter: &ast::Expr,
+        body: &ast::Block,
+        span: Span,
+    ) -> Option<hir::Stmt> {
+        if vars.len() != 1 {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_LOOP,
+                    "a loop over a tensor binds one name (each element or row)",
+                )
+                .at(span)
+                .help("write `for v in a:` and index the row: `v[0]`, `v[1]`"),
+            );
+            return None;
+        }
+        self.check_loop_var_names(vars)?;
+        let (_, info) = self.expr(iter)?;
+        let row = info
+            .shape
+            .as_ref()
+            .filter(|s| s.len() > 1)
+            .map(|s| s[1..].to_vec());
+        let n = match info.shape.as_deref() {
+            Some([crate::hir::Dim::Size(n), ..]) => n.clone(),
+            Some(_) => {
+                self.err(
+                    Diagnostic::error(
+                        codes::INDEX_COUNT,
+                        "a tensor of generic rank cannot be iterated over",
+                    )
+                    .at(iter.span)
+                    .help("name its dimensions in the parameter's type (`x: T[N, M]`)"),
+                );
+                return None;
+            }
+            None => {
+                self.err(
+                    Diagnostic::error(
+                        codes::KIND_MISMATCH,
+                        "a loop iterates over a tensor, not a scalar",
+                    )
+                    .at(iter.span)
+                    .help("write `for i in range(n)` for a counted loop"),
+                );
+                return None;
+            }
+        };
+        let v = &vars[0];
+        let index = ast::Ident {
+            name: format!("{}'index", v.name),
+            span: v.span,
+        };
+        let var = self.k.loop_vars.len();
+        self.k.loop_vars.push(Named {
+            name: index.name.clone(),
+            span: v.span,
+        });
+        let header = LoopHeader {
+            var,
+            lo: SizeExpr::Const(0),
+            hi: n.clone(),
+            step: 1,
+            span: iter.span,
+        };
+        self.loop_ranges.insert(var, (SizeExpr::Const(0), n, 1));
+        let element = ast::Expr {
+            kind: AE::Index {
+                base: Box::new(iter.clone()),
+                subs: vec![ast::Subscript::Index(ast::Expr {
+                    kind: AE::Name(index.name.clone()),
+                    span: v.span,
+                })],
+            },
+            span: v.span,
+        };
+        self.element_aliases.push((v.name.clone(), element, row));
+        let inner = self.in_loop_scope(
+            std::slice::from_ref(&index),
+            std::slice::from_ref(&header),
+            |c| c.loop_body(body, false),
+        );
+        self.element_aliases.pop();
+        Some(hir::Stmt {
+            kind: HS::For {
+                header,
+                body: inner,
+            },
+            span,
+        })
     }
 
     /// The body of a loop (a `grid` loop when `grid`): nested, and what it assigns is not
@@ -145,10 +245,10 @@ impl Checker<'_, '_> {
             c.err(
                 Diagnostic::error(
                     codes::BAD_LOOP,
-                    "loops iterate over `range(...)` or `grid(...)`",
+                    "loops iterate over `range(...)`, `grid(...)` or a named tensor",
                 )
                 .at(iter.span)
-                .help("write `for i in range(N)` or `for k, i, j in grid(K, H, W)`"),
+                .help("write `for i in range(N)`, `for k, i, j in grid(K, H, W)` or `for v in a`"),
             );
             None
         };
@@ -193,6 +293,7 @@ impl Checker<'_, '_> {
                 name: v.name.clone(),
                 span: v.span,
             });
+            self.loop_ranges.insert(var, (lo.clone(), hi.clone(), step));
             headers.push(LoopHeader {
                 var,
                 lo,
@@ -208,6 +309,7 @@ impl Checker<'_, '_> {
     fn check_loop_var_names(&mut self, vars: &[ast::Ident]) -> Option<()> {
         for v in vars {
             if self.loop_scope.iter().any(|(n, _)| n == &v.name)
+                || self.element_aliases.iter().any(|(n, ..)| n == &v.name)
                 || self.locals.contains_key(&v.name)
             {
                 self.err(

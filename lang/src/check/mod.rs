@@ -11,10 +11,12 @@
 //! This file holds the checker's state and entry point; the work is split by concept:
 //! - statements.rs: blocks, declarations, `return` and the other simple statements;
 //! - assign.rs: assignments to names, elements and tuples, and the classes of locals;
-//! - control.rs: `for`, `while`, `if`, loop headers and conditions;
+//! - control.rs: `for` (over ranges and over tensors, `for v in a`), `while`, `if`, loop
+//!   headers and conditions;
 //! - expressions.rs: operators, comparisons, `if ... else` and the classes they give;
 //! - names.rs: what a bare name in an expression stands for;
-//! - indexing.rs: subscripts, slices and window offsets;
+//! - indexing.rs: subscripts, slices and their chains (`a[i][j]`), `len` / `.shape`, and
+//!   window offsets;
 //! - calls.rs: kernel calls, conversions and kernel references;
 //! - builtins.rs: builtin functions (math functions, `abs`, `min`, `max`, `dot`...);
 //! - elementwise.rs: reductions, generators, `map` and comprehensions;
@@ -89,6 +91,8 @@ pub(crate) fn check_body(
         local_shape: Vec::new(),
         assigned: HashSet::new(),
         loop_scope: Vec::new(),
+        loop_ranges: HashMap::new(),
+        element_aliases: Vec::new(),
         open_loops: Vec::new(),
         lambda_scope: Vec::new(),
         wher: Where::default(),
@@ -178,6 +182,11 @@ struct Checker<'a, 'b> {
     /// Scalar locals definitely assigned at this point.
     assigned: HashSet<usize>,
     loop_scope: Vec<(String, usize)>,
+    /// The range of each loop variable: from, to, step.
+    loop_ranges: HashMap<usize, (SizeExpr, SizeExpr, i64)>,
+    /// Names bound by `for v in a:`, innermost last: each stands for `a[i]`, written
+    /// with the loop's hidden index variable.
+    element_aliases: Vec<(String, ast::Expr, Option<Vec<Dim>>)>,
     /// The `for` / `while` statements around the statement being checked, innermost
     /// last: whether each is a `grid` loop (several variables), which `break` cannot
     /// leave at once.
@@ -242,6 +251,43 @@ impl SymbolEnv for BodyEnv<'_, '_, '_> {
     fn type_var(&self, name: &str) -> Option<usize> {
         self.c.k.type_vars.iter().position(|v| v.name == name)
     }
+    fn value_shape(&self, name: &str) -> Option<Option<Vec<Dim>>> {
+        if self.c.lambda_scope.iter().any(|(n, ..)| n == name)
+            || self.c.loop_scope.iter().any(|(n, _)| n == name)
+        {
+            return Some(None);
+        }
+        if let Some((.., shape)) = self
+            .c
+            .element_aliases
+            .iter()
+            .rev()
+            .find(|(n, ..)| n == name)
+        {
+            return Some(shape.clone());
+        }
+        if let Some(&id) = self.c.locals.get(name) {
+            return Some(self.c.local_shape[id].clone());
+        }
+        if let Some(p) = self.c.k.params.iter().find(|p| p.name == name) {
+            return match &p.kind {
+                KParamKind::Value(t) => Some(t.shape.clone()),
+                KParamKind::Const => Some(None),
+            };
+        }
+        match self.c.ctx.lookup(name) {
+            Some(Symbol::Global(g)) => {
+                let gl = &self.c.ctx.globals[*g];
+                Some((!gl.shape.is_empty()).then(|| {
+                    gl.shape
+                        .iter()
+                        .map(|&d| Dim::Size(SizeExpr::Const(d as i64)))
+                        .collect()
+                }))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Deepest expression nesting accepted (later stages recurse over expressions).
@@ -249,7 +295,7 @@ const MAX_NESTING: usize = 2000;
 
 const BUILTINS: &[&str] = &[
     "range", "grid", "min", "max", "abs", "sum", "dot", "map", "load", "argmax", "argmin", "sqrt",
-    "exp", "log", "tanh", "sigmoid", "bits",
+    "exp", "log", "tanh", "sigmoid", "bits", "len",
 ];
 
 impl Checker<'_, '_> {

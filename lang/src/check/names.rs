@@ -33,6 +33,10 @@ impl Checker<'_, '_> {
         if let Some((_, v)) = self.loop_scope.iter().rev().find(|(name, _)| name == n) {
             return Some((mk(HE::LoopVar(*v)), Info::scalar(Class::Int)));
         }
+        if let Some(alias) = self.alias(n) {
+            let alias = crate::ast::Expr { span, ..alias };
+            return self.expr(&alias);
+        }
         if let Some(&id) = self.locals.get(n) {
             return self.local_value(id, n, span);
         }
@@ -72,6 +76,32 @@ impl Checker<'_, '_> {
             return None;
         }
         self.module_name(n, span)
+    }
+
+    /// What a name bound by `for v in a:` stands for: `a[i]`.
+    pub(super) fn alias(&self, n: &str) -> Option<crate::ast::Expr> {
+        self.element_aliases
+            .iter()
+            .rev()
+            .find(|(a, ..)| a == n)
+            .map(|(_, e, _)| e.clone())
+    }
+
+    /// `e` (a name or a chain of subscripts on one) with its root name, when bound by
+    /// `for v in a:`, replaced by what it stands for: `v[j]` is `a[i][j]`.
+    pub(super) fn expand_alias_root(&self, e: &crate::ast::Expr) -> Option<crate::ast::Expr> {
+        use crate::ast::ExprKind as AE;
+        match &e.kind {
+            AE::Name(n) if !self.lambda_scope.iter().any(|(l, ..)| l == n) => self.alias(n),
+            AE::Index { base, subs } => Some(crate::ast::Expr {
+                kind: AE::Index {
+                    base: Box::new(self.expand_alias_root(base)?),
+                    subs: subs.clone(),
+                },
+                span: e.span,
+            }),
+            _ => None,
+        }
     }
 
     /// Local `id` (named `n`) read at `span`: a scalar must have been assigned.

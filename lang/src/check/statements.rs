@@ -72,6 +72,10 @@ impl Checker<'_, '_> {
             span,
         };
         if let AE::Name(n) = &target.kind {
+            if self.element_aliases.iter().any(|(a, ..)| a == n) {
+                self.check_new_local_name(n, target.span);
+                return None;
+            }
             if !self.locals.contains_key(n) && self.lookup_value_name(n).is_none() {
                 self.err(
                     Diagnostic::error(
@@ -146,7 +150,9 @@ impl Checker<'_, '_> {
             Some("a size variable of this kernel")
         } else if self.k.type_vars.iter().any(|v| v.name == name) {
             Some("a type variable")
-        } else if self.loop_scope.iter().any(|(n, _)| n == name) {
+        } else if self.loop_scope.iter().any(|(n, _)| n == name)
+            || self.element_aliases.iter().any(|(n, ..)| n == name)
+        {
             Some("a loop variable")
         } else {
             match self.ctx.lookup(name) {
@@ -209,6 +215,13 @@ impl Checker<'_, '_> {
         let mut values: Vec<String> = self.locals.keys().cloned().collect();
         values.extend(self.k.params.iter().map(|p| p.name.clone()));
         values.extend(self.loop_scope.iter().map(|(n, _)| n.clone()));
+        let env = self.env();
+        let mut shapes = crate::resolve::ValueShapes::new();
+        for n in values.iter().cloned().chain(self.ctx.visible_names()) {
+            if let Some(s) = crate::resolve::SymbolEnv::value_shape(&env, &n) {
+                shapes.insert(n, s);
+            }
+        }
         let mut scope = SigScope {
             modules: self.ctx.modules,
             m: self.ctx.module,
@@ -218,6 +231,7 @@ impl Checker<'_, '_> {
             type_vars: &self.k.type_vars,
             value_names: &values,
             binding: false,
+            value_shapes: Some(&shapes),
         };
         param_type(&mut scope, ty, self.diags)
     }

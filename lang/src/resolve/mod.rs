@@ -98,6 +98,67 @@ pub(crate) trait SymbolEnv {
     fn item_failed(&self, _name: &str) -> bool {
         false
     }
+
+    /// The shape of the tensor `name` (kernel bodies only), for `len(a)` and
+    /// `a.shape[k]`; `Some(None)` for a scalar.
+    fn value_shape(&self, _name: &str) -> Option<Option<Vec<hir::Dim>>> {
+        None
+    }
+}
+
+/// `len(a)` (`dim` 0 of `a`, at `span`) or `a.shape[k]`: a dimension of a named tensor
+/// as a compile-time integer.
+fn tensor_size(
+    env: &dyn SymbolEnv,
+    a: &ast::Expr,
+    dim: Result<i64, Diagnostic>,
+    what: &str,
+    span: Span,
+) -> Result<SizeExpr, Diagnostic> {
+    let AE::Name(n) = &a.kind else {
+        return Err(Diagnostic::error(
+            codes::NOT_CONSTANT,
+            format!("`{what}` needs a named tensor"),
+        )
+        .at(a.span)
+        .help("assign the tensor to a name first"));
+    };
+    let shape = match env.value_shape(n) {
+        Some(Some(shape)) => shape,
+        Some(None) => {
+            return Err(Diagnostic::error(
+                codes::KIND_MISMATCH,
+                format!("`{n}` is a scalar: it has no `{what}`"),
+            )
+            .at(a.span))
+        }
+        None => {
+            return Err(Diagnostic::error(
+                codes::NOT_CONSTANT,
+                format!("`{what}` needs a tensor of the kernel (a parameter, local or `param`)"),
+            )
+            .at(a.span))
+        }
+    };
+    let dim = dim?;
+    let rank = shape.len() as i64;
+    let d = if dim < 0 { dim + rank } else { dim };
+    if d < 0 || d >= rank {
+        return Err(Diagnostic::error(
+            codes::INDEX_COUNT,
+            format!("`{n}` has {rank} dimension(s), so it has no dimension {dim}"),
+        )
+        .at(span));
+    }
+    match &shape[d as usize] {
+        hir::Dim::Size(s) => Ok(s.clone()),
+        hir::Dim::Rest(_) => Err(Diagnostic::error(
+            codes::INDEX_COUNT,
+            format!("`{n}` has a generic rank: its sizes are not known here"),
+        )
+        .at(span)
+        .help("name the dimensions in the parameter's type (`x: T[N, M]`)")),
+    }
 }
 
 struct ModuleEnv<'a> {
@@ -170,6 +231,34 @@ pub(crate) fn size_expr(env: &dyn SymbolEnv, e: &ast::Expr) -> Result<SizeExpr, 
             e.span,
         ),
         AE::Unary(ast::UnaryOp::Plus, inner) => size_expr(env, inner),
+        AE::Call { func, args }
+            if matches!(&func.kind, AE::Name(f) if f == "len")
+                && args.len() == 1
+                && args[0].name.is_none() =>
+        {
+            tensor_size(env, &args[0].value, Ok(0), "len", e.span)
+        }
+        AE::Index { base, subs } if matches!(&base.kind, AE::Attr(_, attr) if attr.name == "shape") =>
+        {
+            let AE::Attr(a, _) = &base.kind else {
+                unreachable!()
+            };
+            let dim = match subs.as_slice() {
+                [ast::Subscript::Index(k)] => size_expr(env, k)?.as_const().ok_or_else(|| {
+                    Diagnostic::error(
+                        codes::NOT_CONSTANT,
+                        "the dimension in `.shape[k]` must be a constant",
+                    )
+                    .at(k.span)
+                }),
+                _ => Err(Diagnostic::error(
+                    codes::INDEX_COUNT,
+                    "`.shape` takes one index: `a.shape[0]`",
+                )
+                .at(e.span)),
+            };
+            tensor_size(env, a, dim, "shape", e.span)
+        }
         AE::Binary(op, a, b) => {
             let op = match op {
                 ast::BinOp::Add => SizeOp::Add,
@@ -218,9 +307,17 @@ struct SigEnv<'a> {
     type_vars: &'a [Named],
     /// Names of values in scope (parameters, locals), to tell "a value used as a type".
     value_names: &'a [String],
+    /// The shapes of the tensors in scope (in kernel bodies), for `len(a)`, `a.shape[k]`.
+    value_shapes: Option<&'a ValueShapes>,
 }
 
+/// The shapes of named values (`None` for scalars), for `len(a)` and `a.shape[k]`.
+pub(crate) type ValueShapes = HashMap<String, Option<Vec<hir::Dim>>>;
+
 impl SymbolEnv for SigEnv<'_> {
+    fn value_shape(&self, name: &str) -> Option<Option<Vec<hir::Dim>>> {
+        self.value_shapes?.get(name).cloned()
+    }
     fn is_value(&self, name: &str) -> bool {
         self.value_names.iter().any(|v| v == name)
     }

@@ -85,6 +85,7 @@ pub(crate) fn resolve_signature(
             type_vars: &out.type_vars,
             value_names: &all_values,
             binding: false,
+            value_shapes: None,
         };
         if let Some(t) = param_type(&mut scope, r, diags) {
             out.results.push(t);
@@ -126,6 +127,7 @@ fn resolve_param(
                 type_vars: &out.type_vars,
                 value_names: earlier,
                 binding: true,
+                value_shapes: None,
             };
             KParamKind::Value(param_type(&mut scope, ty, diags).unwrap_or(TypeRef {
                 elem: ElemRef::Inferred,
@@ -142,6 +144,7 @@ fn resolve_param(
                 const_params,
                 type_vars: &out.type_vars,
                 value_names: earlier,
+                value_shapes: None,
             };
             match size_expr(&env, d) {
                 Ok(s) => Some(ParamDefault::Const(s)),

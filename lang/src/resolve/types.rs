@@ -379,6 +379,8 @@ pub(crate) struct SigScope<'a> {
     /// Whether bare unknown names in a shape bind new size and shape variables (in
     /// parameters); otherwise they are errors.
     pub binding: bool,
+    /// The shapes of the tensors in scope (kernel bodies), for `len(a)` and `a.shape[k]`.
+    pub value_shapes: Option<&'a super::ValueShapes>,
 }
 
 impl SigScope<'_> {
@@ -393,6 +395,7 @@ impl SigScope<'_> {
             const_params: self.const_params,
             type_vars: self.type_vars,
             value_names: self.value_names,
+            value_shapes: self.value_shapes,
         }
     }
 }

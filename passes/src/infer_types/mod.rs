@@ -112,6 +112,7 @@ pub fn infer_compute(
         terms: HashMap::new(),
         stores: HashMap::new(),
         store_growth: HashMap::new(),
+        store_needed: HashMap::new(),
         own_stores: HashMap::new(),
         own_store_changes: HashMap::new(),
         local_changes: HashMap::new(),
@@ -191,6 +192,9 @@ struct State<'i> {
     /// Per round: how far accumulating stores (`hist[x[i]] = hist[x[i]] + 1`) can move
     /// the elements of each tensor from the values stored otherwise.
     store_growth: HashMap<TensorId, Interval>,
+    /// For each tensor that accumulating stores update: every value they can produce,
+    /// as if its type were wide enough (what W0801 checks and sizes its suggestion by).
+    store_needed: HashMap<TensorId, Interval>,
     /// Ranges of what this node stored into exact tensors, over all rounds so far: loads
     /// of a tensor the node also writes see them (`y[i] = y[i - 1] + 1`).
     own_stores: HashMap<TensorId, (Interval, i32)>,

@@ -49,6 +49,7 @@ impl State<'_> {
             }
             let base = base.unwrap_or_else(|| Interval::new(tlo.clone(), thi.clone()));
             let mut r = base.add(&g);
+            self.store_needed.insert(t, r.clone());
             if r.lo < tlo || r.hi > thi {
                 // The conversion wraps (or saturates): any value of the type.
                 r = Interval::new(tlo, thi);

@@ -66,7 +66,17 @@ impl State<'_> {
                 let Some(v) = v else { return };
                 let explicit = matches!(self.inst.expr(*value), Expr::Cast { .. });
                 let stored = if t.declared {
-                    self.check_overflow(&v, &t.elem, *span, &t.name, explicit);
+                    // An accumulating store produces the values the accumulation can
+                    // reach (the tensor's values plus its terms, however many times they
+                    // run): those are checked, not the type's own range plus a term, so
+                    // that the type W0801 suggests no longer warns.
+                    let checked = match (accumulates, &v, self.store_needed.get(&access.tensor)) {
+                        (true, Val::Exact { frac, .. }, Some(needed)) => {
+                            Val::exact(needed.clone(), *frac, false)
+                        }
+                        _ => v.clone(),
+                    };
+                    self.check_overflow(&checked, &t.elem, *span, &t.name, explicit);
                     self.converted(&v, &t.elem)
                 } else {
                     v

@@ -37,14 +37,27 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     SizeOp::Sub => x
                         .checked_add_scaled(&y, -1)
                         .or_else(|| self.not_affine(span)),
-                    SizeOp::Mul => affine_mul(&x, &y).or_else(|| self.not_affine(span)),
+                    SizeOp::Mul => affine_mul(&x, &y).or_else(|| self.not_affine_bound(span)),
                     SizeOp::FloorDiv | SizeOp::Mod => {
                         affine_floor_div(&x, &y, *op == SizeOp::FloorDiv)
-                            .or_else(|| self.not_affine(span))
+                            .or_else(|| self.not_affine_bound(span))
                     }
                 }
             }
         }
+    }
+
+    /// A bound (of a loop that cannot be guarded, or of a slice) that is not affine.
+    pub(super) fn not_affine_bound<T>(&mut self, span: Span) -> L<T> {
+        if self.probing_affine {
+            return None;
+        }
+        self.err(
+            Diagnostic::error(codes::BAD_LOOP, "this bound is not affine in the enclosing loop variables")
+                .at(span)
+                .help("the bounds of `for` loops and `sum` generators may be any integer expression of sizes and enclosing loop variables (`i // 16 + 1`); slice bounds, comprehension extents and the bounds of `max`, `min`, `argmax` and `argmin` generators are sums of loop variables times constants (`2*i + 1`): write those as a `for` loop"),
+        );
+        None
     }
 
     pub(super) fn not_affine<T>(&mut self, span: Span) -> L<T> {

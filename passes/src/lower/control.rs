@@ -189,26 +189,33 @@ impl<'h> Lowerer<'_, '_, 'h> {
         body: &'h [hir::Stmt],
         scope: &Scope<'h>,
     ) -> L<()> {
-        let (lo, hi) = (
-            self.affine_size(&header.lo, scope, header.span)?,
-            self.affine_size(&header.hi, scope, header.span)?,
-        );
+        let shape = self.loop_shape(header, scope)?;
         let var = self
             .inst
             .add_loop_var(self.k.loop_vars[header.var].name.clone(), header.span);
+        self.record_loop_range(var, &shape);
         let mut inner = scope.clone();
         inner.loops.insert(header.var, Affine::var(var));
         let name = self.k.loop_vars[header.var].name.clone();
         let frame = self.jump_frame(&name, body, None, header.span);
         self.push_block();
         self.loop_body(&frame, body, &inner, None)?;
-        let b = self.pop_block();
+        let mut b = self.pop_block();
         self.jumps.pop();
+        if shape.guarded() {
+            // Iterations of the widest range outside the real bounds do nothing.
+            let cond = self.loop_guard(&shape, var, scope, header.span)?;
+            b = vec![Stmt::If {
+                cond,
+                then_block: b,
+                else_block: Vec::new(),
+            }];
+        }
         self.emit(Stmt::For(Loop {
             var,
-            lo,
-            hi,
-            step: header.step,
+            lo: shape.lo,
+            hi: shape.hi,
+            step: shape.step,
             body: b,
             directives: Default::default(),
             span: header.span,

@@ -150,6 +150,7 @@ impl ModuleBuilder<'_> {
             hoisted: HashMap::new(),
             failed: false,
             probing_affine: false,
+            loop_ranges: HashMap::new(),
         };
         let result = lw.lower_kernel(&params);
         let inst = lw.inst;

@@ -35,6 +35,7 @@
 //! - control.rs: `if`, `for`, `while`, `break` and `continue` as flags and guards;
 //! - shapes.rs: sizes, element types, shapes of expressions and views (subscripts);
 //! - affine.rs: affine forms of indices and sizes;
+//! - loop_bounds.rs: loop bounds that are not affine (`range(i // 16 + 1)`), as guards;
 //! - literals.rs: literal constants and their folding;
 //! - expr.rs: expressions element by element; ops.rs: operators and math functions;
 //! - reduce.rs: reductions (`sum`, `max`, `min`, `argmax`, `argmin`, `dot`);
@@ -52,6 +53,7 @@ mod instantiate;
 mod lists;
 mod literals;
 mod load_warnings;
+mod loop_bounds;
 mod ops;
 mod power;
 mod reduce;
@@ -286,6 +288,8 @@ struct Lowerer<'m, 'a, 'h> {
     failed: bool,
     /// Set while probing whether an index is affine: `not_affine` reports nothing.
     probing_affine: bool,
+    /// The values each loop variable of a statement loop takes, when known.
+    loop_ranges: HashMap<LoopVarId, (i64, i64)>,
 }
 
 /// The result of lowering something: `None` once an error is reported (or when lowering

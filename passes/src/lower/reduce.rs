@@ -114,24 +114,44 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let mut inner = scope.clone();
         let mut vars = Vec::new();
         for h in loops {
-            let lo = self.affine_size(&h.lo, &inner, h.span)?;
-            let hi = self.affine_size(&h.hi, &inner, h.span)?;
+            // A sum's bounds may be any integer expression (guarded, as `for` loops);
+            // `max` and `min` start from the first element, so theirs are affine.
+            let shape = if op == ReduceOp::Sum {
+                self.loop_shape(h, &inner)?
+            } else {
+                let lo = self.affine_size(&h.lo, &inner, h.span)?;
+                let hi = self.affine_size(&h.hi, &inner, h.span)?;
+                super::loop_bounds::LoopShape::affine(lo, hi, h.step)
+            };
             let v = self
                 .inst
                 .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
+            self.record_loop_range(v, &shape);
+            let guard = if shape.guarded() {
+                Some(self.loop_guard(&shape, v, &inner, h.span)?)
+            } else {
+                None
+            };
             inner.loops.insert(h.var, Affine::var(v));
-            vars.push((v, lo, hi, h.step, h.span));
+            vars.push((v, shape, guard, h.span));
             self.push_block();
         }
         let (b, _) = self.scalar(body, &inner, Some(acc_class))?;
         self.accumulate(acc, op, b, span);
-        for (v, lo, hi, step, lspan) in vars.into_iter().rev() {
-            let body = self.pop_block();
+        for (v, shape, guard, lspan) in vars.into_iter().rev() {
+            let mut body = self.pop_block();
+            if let Some(cond) = guard {
+                body = vec![Stmt::If {
+                    cond,
+                    then_block: body,
+                    else_block: Vec::new(),
+                }];
+            }
             self.emit(Stmt::For(Loop {
                 var: v,
-                lo,
-                hi,
-                step,
+                lo: shape.lo,
+                hi: shape.hi,
+                step: shape.step,
                 body,
                 directives: Default::default(),
                 span: lspan,
@@ -335,6 +355,10 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let var = self
             .inst
             .add_loop_var(self.k.loop_vars[h.var].name.clone(), h.span);
+        self.record_loop_range(
+            var,
+            &super::loop_bounds::LoopShape::affine(lo.clone(), hi.clone(), h.step),
+        );
         inner.loops.insert(h.var, Affine::var(var));
         self.push_block();
         let (v, _) = self.scalar(body, &inner, Some(class))?;

@@ -355,19 +355,36 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         );
                         return None;
                     };
-                    let count = if len <= 0 { 0 } else { (len + step - 1) / step };
+                    // A negative step walks down from `lo` to `hi` (excluded).
+                    let (len, stride) = if *step > 0 {
+                        (len, *step)
+                    } else {
+                        (-len, -*step)
+                    };
+                    let count = if len <= 0 {
+                        0
+                    } else {
+                        (len + stride - 1) / stride
+                    };
                     if count < 1 {
                         self.err(
                             Diagnostic::error(codes::BAD_SLICE, "this slice is empty").at(*sspan),
                         );
                         return None;
                     }
-                    if let (Some(l), Some(h)) = (lo_a.as_constant(), hi_a.as_constant()) {
-                        if l < 0 || h > n as i64 {
+                    if let Some(l) = lo_a.as_constant() {
+                        let last = l + (count - 1) * step;
+                        if l.min(last) < 0 || l.max(last) >= n as i64 {
+                            let h = hi_a.as_constant().unwrap_or(last + step);
+                            let step_text = if *step == 1 {
+                                String::new()
+                            } else {
+                                format!(":{step}")
+                            };
                             self.err(
                                 Diagnostic::error(
                                     codes::OUT_OF_BOUNDS,
-                                    format!("slice {l}:{h} is outside dimension {d} of size {n}"),
+                                    format!("slice {l}:{h}{step_text} is outside dimension {d} of size {n}"),
                                 )
                                 .at(*sspan),
                             );

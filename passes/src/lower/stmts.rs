@@ -334,6 +334,9 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let vars: Vec<LoopVarId> = (0..shape.len())
             .map(|d| self.inst.add_loop_var(format!("i{d}"), span))
             .collect();
+        for (&v, &n) in vars.iter().zip(shape) {
+            self.loop_ranges.insert(v, (0, n as i64 - 1));
+        }
         let idx: Vec<Affine> = vars.iter().map(|&v| Affine::var(v)).collect();
         for _ in 0..shape.len() {
             self.push_block();
@@ -423,6 +426,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 return None;
             };
             extents.push(n as usize);
+            self.loop_ranges.insert(v, (0, n - 1));
             inner
                 .loops
                 .insert(h.var, lo.add_scaled(&Affine::var(v), h.step));

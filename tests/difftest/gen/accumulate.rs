@@ -1,6 +1,8 @@
 //! Accumulators (`acc = 0; for ...: acc += e`) and self-updates (`m = max(m, e)`).
 
-use super::env::Body;
+use super::env::{Body, Var};
+use super::loops::LoopHeader;
+use super::model::Kind;
 use super::model::{join_t, log2_ceil, Cls, Ex, E, T};
 use super::{Gen, MAX_TRIPS};
 
@@ -21,6 +23,7 @@ impl Gen {
         };
         let depth = if self.chance(30) { 2 } else { 1 };
         let mut nest = b.nest();
+        let element = self.for_each_loop(b, &mut nest);
         for _ in 0..depth {
             let h = self.range_loop(&b.env, true);
             if b.env.trips * h.trips > MAX_TRIPS {
@@ -54,6 +57,9 @@ impl Gen {
         }
         let trips = b.env.trips / nest.trips.max(1);
         b.leave(nest);
+        if let Some(v) = element {
+            b.env.vars.retain(|x| x.name != v);
+        }
         let t = match &decl {
             Some(ty) => ty.t,
             None => T::Ex(Ex {
@@ -65,6 +71,43 @@ impl Gen {
         };
         self.new_scalar(b, name.clone(), t, decl);
         E { s: name, t }
+    }
+
+    /// Sometimes, `for v in x:` over a 1-D tensor of exact values (or over the rows of
+    /// a 2-D one, `for r in x:` then `for v in r:`), entered in `nest`: `v` is in scope as
+    /// a scalar until the nest is left. Returns its name.
+    fn for_each_loop(&mut self, b: &mut Body, nest: &mut super::loops::Nest) -> Option<String> {
+        if !self.chance(15) {
+            return None;
+        }
+        let cands: Vec<Var> = b
+            .env
+            .tensors(Some(Kind::Ex))
+            .into_iter()
+            .filter(|v| v.shape.as_ref().is_some_and(|s| s.len() <= 2))
+            .collect();
+        if cands.is_empty() {
+            return None;
+        }
+        let x = self.rng.pick(&cands);
+        let shape = x.shape.clone().unwrap();
+        let trips: i64 = shape.iter().map(|d| d.val).product();
+        if b.env.trips * trips > MAX_TRIPS {
+            return None;
+        }
+        let v = self.fresh("v");
+        if shape.len() == 2 {
+            let r = self.fresh("r");
+            b.enter_loop(nest, LoopHeader::foreach(&r, &x.name, shape[0].val));
+            b.enter_loop(nest, LoopHeader::foreach(&v, &r, shape[1].val));
+            self.f("loop: for r in x: for v in r (rows of a 2-D tensor)");
+        } else {
+            b.enter_loop(nest, LoopHeader::foreach(&v, &x.name, shape[0].val));
+            self.f("loop: for v in x");
+        }
+        b.env.vars.push(Var::value(v.clone(), x.t, None));
+        b.env.vars.last_mut().unwrap().local = false;
+        Some(v)
     }
 
     /// A top-level accumulation into a scalar: `acc = 0` + a loop nest.

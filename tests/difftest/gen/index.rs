@@ -135,7 +135,57 @@ impl Gen {
         } else {
             Some(guards.join(" and "))
         };
-        (format!("{}[{}]", v.name, idx.join(", ")), guard)
+        // Constant indices sometimes count from the end (`x[-1]`).
+        for (i, d) in idx.iter_mut().zip(&shape) {
+            if let Ok(c) = i.parse::<i64>() {
+                if (0..d.val).contains(&c) && self.chance(25) {
+                    *i = (c - d.val).to_string();
+                    self.f("index: negative constant (from the end)");
+                }
+            }
+        }
+        (self.chained(&v.name, idx), guard)
+    }
+
+    /// `name[parts]`, sometimes written as a chain of subscripts with the same meaning:
+    /// `x[i][j]` for `x[i, j]`, `x[2:][:, j]` for `x[2:, j]`, and a constant slice
+    /// `lo:hi` split into a slice of a slice (`x[lo:][:hi - lo]`).
+    pub(super) fn chained(&mut self, name: &str, parts: Vec<String>) -> String {
+        if parts.len() < 2 && parts.first().is_none_or(|p| plain_slice(p).is_none()) {
+            return format!("{name}[{}]", parts.join(", "));
+        }
+        if !self.chance(20) {
+            return format!("{name}[{}]", parts.join(", "));
+        }
+        let split = self.rng.range(1, parts.len().max(2) as i64 - 1) as usize;
+        let split = split.min(parts.len());
+        let mut first = Vec::new();
+        let mut second = Vec::new();
+        for p in &parts[..split] {
+            match plain_slice(p) {
+                Some((lo, hi)) if self.chance(50) => {
+                    first.push(format!("{lo}:"));
+                    second.push(format!(":{}", hi - lo));
+                    self.f("index: slice of a slice");
+                }
+                _ if p.contains(':') => {
+                    first.push(p.clone());
+                    second.push(":".into());
+                }
+                _ => first.push(p.clone()),
+            }
+        }
+        second.extend(parts[split..].iter().cloned());
+        self.f("index: chained subscripts a[i][j]");
+        // Trailing whole dimensions may be left out of the last bracket.
+        while second.last().is_some_and(|p| p == ":") && self.chance(50) {
+            second.pop();
+        }
+        if second.is_empty() {
+            format!("{name}[{}]", first.join(", "))
+        } else {
+            format!("{name}[{}][{}]", first.join(", "), second.join(", "))
+        }
     }
 
     /// A view of `v` with the shape `target` (a slice, or `v` itself), when one exists.
@@ -177,7 +227,7 @@ impl Gen {
             return None;
         }
         self.f("expr: slice");
-        Some(format!("{}[{}]", v.name, parts.join(", ")))
+        Some(self.chained(&v.name, parts))
     }
 
     /// A slice of `src` whose length is `want` (symbolically equal), if possible.
@@ -207,7 +257,25 @@ impl Gen {
                         return Some(format!("{}:{} + {len}", v.name, v.name));
                     }
                 }
+                if self.chance(10) {
+                    // Backwards: `f:f - len:-1` from element f down (Python's meaning).
+                    let f = self.rng.range(len - 1, src.val - 1);
+                    self.f("expr: slice with a negative step");
+                    let stop = f - len;
+                    return Some(if stop < 0 {
+                        format!("{f}::-1")
+                    } else if f == src.val - 1 && self.chance(30) {
+                        format!(":{stop}:-1")
+                    } else {
+                        format!("{f}:{stop}:-1")
+                    });
+                }
                 let lo = self.rng.range(0, slack);
+                if self.chance(10) && lo + len < src.val {
+                    // Bounds counted from the end.
+                    self.f("expr: slice with negative bounds");
+                    return Some(format!("{}:{}", lo - src.val, lo + len - src.val));
+                }
                 if lo == 0 && self.chance(30) {
                     return Some(format!(":{len}"));
                 }
@@ -263,4 +331,14 @@ pub(super) fn affine(terms: &[(i64, String)], k: i64) -> String {
         s.push_str(&signed_term(k));
     }
     s
+}
+
+/// The constant bounds of a slice written `lo:hi` (both non-negative integers).
+fn plain_slice(p: &str) -> Option<(i64, i64)> {
+    let (lo, hi) = p.split_once(':')?;
+    let (lo, hi) = (
+        lo.trim().parse::<i64>().ok()?,
+        hi.trim().parse::<i64>().ok()?,
+    );
+    (lo >= 0 && hi > lo).then_some((lo, hi))
 }

@@ -15,6 +15,15 @@ pub(super) struct LoopHeader {
 }
 
 impl LoopHeader {
+    /// `{name} in {tensor}` over the first axis, `trips` long: no loop variable.
+    pub(super) fn foreach(name: &str, tensor: &str, trips: i64) -> LoopHeader {
+        LoopHeader {
+            text: format!("{name} in {tensor}"),
+            vars: Vec::new(),
+            trips,
+        }
+    }
+
     /// `{name} in {range}`, over `lo..=hi` in `trips` trips.
     pub(super) fn range(name: String, range: String, lo: i64, hi: i64, trips: i64) -> LoopHeader {
         LoopHeader {
@@ -150,7 +159,18 @@ impl Gen {
     /// A loop whose bounds depend on the outer loop variable `o`.
     fn triangular_loop(&mut self, name: String, o: &LVar, allow_empty: bool) -> LoopHeader {
         self.f("loop: triangular bounds");
-        match self.rng.below(3) {
+        // Bounds that are not affine (`o // 2 + 1`, `o % 3`) run guarded: only where the
+        // loop may run zero times (statement loops, sums).
+        match self.rng.below(if allow_empty { 5 } else { 3 }) {
+            3 => {
+                self.f("loop: bound not affine (o // 2 + 1)");
+                let top = o.hi.max(0) / 2;
+                LoopHeader::range(name, format!("range({} // 2 + 1)", o.name), 0, top, top + 1)
+            }
+            4 => {
+                self.f("loop: bound not affine (o % 3, step 2)");
+                LoopHeader::range(name, format!("range({} % 3, 5, 2)", o.name), 0, 4, 3)
+            }
             0 if allow_empty => LoopHeader::range(
                 name,
                 format!("range({})", o.name),
