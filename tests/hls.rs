@@ -57,6 +57,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/gather_scatter.kiln",
         "tests/hls/lut_fixed.kiln",
         "tests/hls/while_break.kiln",
+        "tests/run/helper_statements.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

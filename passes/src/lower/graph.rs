@@ -362,7 +362,13 @@ impl<'h> Lowerer<'_, '_, 'h> {
             };
             // Results are named after the returned local, else `result` / `result<i>`.
             let out_name = match &v.kind {
-                HE::Local(l) => self.k.locals[*l].name.clone(),
+                // A local of an inlined helper (`s'3`) by its name in the helper.
+                HE::Local(l) => self.k.locals[*l]
+                    .name
+                    .split('\'')
+                    .next()
+                    .unwrap_or("result")
+                    .to_string(),
                 _ if results.len() == 1 => "result".to_string(),
                 _ => format!("result{i}"),
             };
