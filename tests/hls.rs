@@ -58,6 +58,8 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/lut_fixed.kiln",
         "tests/hls/while_break.kiln",
         "tests/run/helper_statements.kiln",
+        "tests/run/output_params.kiln",
+        "tests/run/output_params_entry.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -210,6 +210,23 @@ pub struct KParam {
     pub span: Span,
     pub kind: KParamKind,
     pub default: Option<ParamDefault>,
+    /// An **output parameter**: the body writes elements of this tensor parameter (or passes
+    /// it to a kernel that does), so its final contents are a result of the kernel, after
+    /// the declared results (lang/src/out_params.rs).
+    pub written: bool,
+    /// Whether the body also reads it (then it is both an input and a result, and the
+    /// elements it does not write keep their input values); an output parameter the body
+    /// never reads starts unwritten and must be fully written, as a result must.
+    pub read: bool,
+    /// The local that stands for an output parameter in the body (set by the checker).
+    pub local: Option<usize>,
+}
+
+impl KParam {
+    /// An output parameter that is not also an input: its argument's values are never read.
+    pub fn output_only(&self) -> bool {
+        self.written && !self.read
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

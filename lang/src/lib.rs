@@ -20,6 +20,7 @@ pub mod hir;
 pub mod inline;
 pub mod lexer;
 pub mod op_rules;
+mod out_params;
 pub mod parse;
 pub mod program;
 mod resolve;

@@ -82,7 +82,11 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
     }
     for &t in &inst.outputs {
         let tm = inst.tensor(t);
-        let base = if inst.inputs.contains(&t) {
+        // A result that is also an input, or an output parameter's final contents (named
+        // like the input it starts from): `x_out`.
+        let base = if inst.inputs.contains(&t)
+            || inst.inputs.iter().any(|&i| inst.tensor(i).name == tm.name)
+        {
             format!("{}_out", ident(&tm.name))
         } else {
             ident(&tm.name)

@@ -54,6 +54,17 @@ impl Checker<'_, '_> {
                     return None;
                 };
                 let id = match self.locals.get(n) {
+                    Some(&id) if self.is_param_local(id) => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::READ_ONLY,
+                                format!("cannot assign to `{n}`: it is a parameter"),
+                            )
+                            .at(target.span)
+                            .help(format!("as in Python, this would not change the caller's tensor: write its elements, `{n}[:] = ...`")),
+                        );
+                        return None;
+                    }
                     Some(&id) => self.reassign(id, n, &vinfo, value.span, span)?,
                     None => self.assign_new(n, target.span, &vinfo, span)?,
                 };

@@ -99,18 +99,25 @@ pub(crate) fn check_body(
         too_deep: false,
         after_syntax_error: false,
     };
+    c.output_param_locals();
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
     // An empty body is what recovery leaves of a body that did not parse.
     c.after_syntax_error = has_syntax_error(&k.body.stmts) || k.body.stmts.is_empty();
     let body = c.block(&k.body.stmts, true);
-    if !c.returned && !c.after_syntax_error {
+    // A kernel without results may have output parameters for its results instead.
+    let has_outputs = c.k.results.is_empty() && c.k.params.iter().any(|p| p.written);
+    if !c.returned && !c.after_syntax_error && !has_outputs {
         c.diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,
                 format!("kernel `{}` does not return its result", k.name.name),
             )
             .at(k.header_span)
-            .help("end the kernel body with `return <value>`"),
+            .help(if c.k.results.is_empty() {
+                "declare its results (`-> T[...]`) and end the body with `return <value>`, or write its results into output parameters (`out[i] = ...`)"
+            } else {
+                "end the kernel body with `return <value>`"
+            }),
         );
     }
     c.k.body = body;

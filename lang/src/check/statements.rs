@@ -47,10 +47,7 @@ impl Checker<'_, '_> {
             AS::Return(vals) => self.return_at(vals, top, span)?,
             AS::Break => self.loop_exit(true, span)?,
             AS::Continue => self.loop_exit(false, span)?,
-            AS::Expr(e) => {
-                self.useless_expr(e);
-                return None;
-            }
+            AS::Expr(e) => self.expr_stmt(e)?,
             AS::UnexpectedIndent(b) => {
                 self.unexpected_indent(b, top);
                 return None;
@@ -100,6 +97,26 @@ impl Checker<'_, '_> {
         let r = self.return_stmt(vals, span);
         self.returned = true;
         r
+    }
+
+    /// An expression statement: a call of a kernel with output parameters (it writes
+    /// them), else an error.
+    fn expr_stmt(&mut self, e: &ast::Expr) -> Option<HS> {
+        if let AE::Call { func, args } = &e.kind {
+            if let Some(k) = self.plain_kernel_ref(func) {
+                let callee = &self.ctx.kernels[k];
+                if callee.params.iter().any(|p| p.written) {
+                    let results = callee.results.len();
+                    let (value, _) = self.call(func, args, e.span, results)?;
+                    return Some(HS::AssignTuple {
+                        targets: Vec::new(),
+                        value,
+                    });
+                }
+            }
+        }
+        self.useless_expr(e);
+        None
     }
 
     /// An expression statement: always an error.
@@ -170,6 +187,43 @@ impl Checker<'_, '_> {
             return false;
         }
         true
+    }
+
+    /// The locals that stand for the kernel's output parameters in its body: declared
+    /// tensors of the parameter's type (an output parameter needs an element type).
+    pub(super) fn output_param_locals(&mut self) {
+        for pi in 0..self.k.params.len() {
+            let p = self.k.params[pi].clone();
+            let KParamKind::Value(t) = &p.kind else {
+                continue;
+            };
+            if !p.written {
+                continue;
+            }
+            if matches!(t.elem, hir::ElemRef::Inferred) {
+                self.err(
+                    Diagnostic::error(
+                        codes::NEEDS_ELEM_TYPE,
+                        format!("the kernel writes the elements of `{}`, so it needs an element type", p.name),
+                    )
+                    .at(t.span)
+                    .help(format!("declare it, e.g. `{}: T[...]` with a type variable `T`, or a concrete type", p.name)),
+                );
+            }
+            let id = self.new_local(
+                &p.name,
+                p.span,
+                Some(t.clone()),
+                t.shape.clone(),
+                Class::of_elem(&t.elem),
+            );
+            self.k.params[pi].local = Some(id);
+        }
+    }
+
+    /// Whether local `id` stands for an output parameter.
+    pub(super) fn is_param_local(&self, id: usize) -> bool {
+        self.k.params.iter().any(|p| p.local == Some(id))
     }
 
     /// Registers a new local `name` and puts it in scope; returns its id.

@@ -172,6 +172,9 @@ fn resolve_param(
         span: p.span,
         kind,
         default,
+        written: false,
+        read: false,
+        local: None,
     }
 }
 

@@ -63,6 +63,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return None;
         };
         let results = self.call_node(id, &callee.name, &arg_tensors, e.span)?;
+        self.update_output_args(callee, args, &results, e.span)?;
         self.hoisted.insert(key, results.clone());
         Some(results)
     }
@@ -94,6 +95,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         range: None,
                     };
                     (binding, Some(t))
+                }
+                (CallArg::Value(v), KParamKind::Value(_)) if p.output_only() => {
+                    // Only its shape (and type) binds: the callee never reads it.
+                    let t = self.named_tensor(v)?;
+                    let te = self.inst.tensor(t);
+                    let binding = Binding::Value {
+                        elem: Some(te.elem),
+                        shape: te.shape.clone(),
+                        constant: None,
+                        range: None,
+                    };
+                    (binding, None)
                 }
                 (CallArg::Value(v), KParamKind::Value(pt)) => {
                     let (binding, t) = self.value_arg(callee, p, pt, v, &bindings, span)?;
@@ -328,6 +341,55 @@ impl<'h> Lowerer<'_, '_, 'h> {
             return None;
         }
         Some(t)
+    }
+
+    /// After a call: each output parameter's final contents (the call's results after the
+    /// declared ones, in parameter order) become the contents of the local passed for it:
+    /// copied (and converted) into a declared tensor, or bound to an inferred one.
+    fn update_output_args(
+        &mut self,
+        callee: &hir::Kernel,
+        args: &'h [CallArg],
+        results: &[TensorId],
+        span: Span,
+    ) -> L<()> {
+        let mut out = callee.results.len();
+        for (p, a) in callee.params.iter().zip(args) {
+            if !p.written {
+                continue;
+            }
+            let r = *results.get(out)?;
+            out += 1;
+            let CallArg::Value(v) = a else {
+                return None;
+            };
+            let HE::Local(l) = &v.kind else {
+                return None;
+            };
+            if self.k.locals[*l].declared.is_some() {
+                let dst = *self.tensor_locals.get(l)?;
+                self.copy_tensor(dst, r, &self.k.locals[*l].name.clone(), span);
+            } else {
+                let name = self.k.locals[*l].name.clone();
+                self.inst.tensor_mut(r).bound_to.push(name);
+                self.tensor_locals.insert(*l, r);
+            }
+        }
+        Some(())
+    }
+
+    /// A compute node copying every element of `src` into `dst` (same shape), converted to
+    /// `dst`'s type.
+    pub(super) fn copy_tensor(&mut self, dst: TensorId, src: TensorId, what: &str, span: Span) {
+        let shape = self.inst.tensor(dst).shape.clone();
+        let none = hir::LiveAfter::nothing();
+        self.compute_node(&format!("{what}_copy"), span, &none, |lw| {
+            lw.loop_nest(&shape, span, &mut |lw, idx| {
+                let v = lw.load(src, idx.to_vec(), span);
+                lw.store_elem(dst, idx.to_vec(), v, span);
+                Some(())
+            })
+        });
     }
 
     /// An elementwise conversion of tensor `t` into a new tensor of type `to`.

@@ -114,6 +114,8 @@ pub fn lower_program(
                 constant: None,
                 range: None,
             }),
+            // An output parameter nothing reads: its shape follows from the others.
+            (KParamKind::Value(_), None) if p.output_only() => bindings.push(Binding::Output),
             (KParamKind::Value(_), None) => {
                 mb.diags.push(
                     Diagnostic::error(codes::MISSING_INPUT, format!("no value for parameter `{}` of `{}`", p.name, k.name))
@@ -148,6 +150,9 @@ enum Binding {
     Const(i64),
     /// A `const` parameter left to its default.
     Default,
+    /// An output parameter of the entry kernel given no data: its declared shape, once
+    /// the other parameters have bound the sizes it uses.
+    Output,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
