@@ -395,7 +395,18 @@ impl Emitter<'_> {
                     self.line(&format!("// {}: {loc}", c.name));
                     self.block(&c.body, &ident(&c.name));
                 }
-                Node::Call(call) => {
+                Node::Call(call) => self.call(call),
+                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+            }
+        }
+    }
+
+    /// A call of another instance's function (a call node, or a call inside a loop).
+    fn call(&mut self, call: &kiln_passes::ir::Call) {
+        let inst = self.inst;
+        {
+            {
+                {
                     let mut args: Vec<String> = Vec::new();
                     for &t in call.args.iter().chain(&call.results) {
                         args.push(self.names.get(&t).cloned().unwrap_or_default());
@@ -428,7 +439,6 @@ impl Emitter<'_> {
                     self.line(&format!("// {loc}"));
                     self.line(&format!("{fname}({});", args.join(", ")));
                 }
-                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
             }
         }
     }
@@ -571,6 +581,7 @@ impl Emitter<'_> {
                 let loc = (self.locate)(*span);
                 self.line(&format!("// {loc}: kiln reports an error here: {message}"));
             }
+            Stmt::Call(c) => self.call(c),
         }
     }
 
@@ -775,10 +786,8 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
         if !done.insert(id.0) {
             return;
         }
-        for n in m.instance(id).graph.node_weights() {
-            if let Node::Call(c) = n {
-                visit(m, c.callee, done, order);
-            }
+        for callee in m.instance(id).callees() {
+            visit(m, callee, done, order);
         }
         order.push(id);
     }

@@ -150,6 +150,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
         }
     }
     let mut frame = Frame {
+        module: m,
         inst,
         bufs,
         locals: vec![None; inst.locals.len()],
@@ -177,20 +178,7 @@ pub fn run_instance(m: &Module, id: InstanceId, inputs: &[TensorValue]) -> R<Vec
                 }
                 e
             })?,
-            Node::Call(c) => {
-                let args: Vec<TensorValue> = c
-                    .args
-                    .iter()
-                    .map(|t| frame.tensor_value(*t))
-                    .collect::<R<_>>()?;
-                let results = run_instance(m, c.callee, &args).map_err(|mut e| {
-                    e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
-                    e
-                })?;
-                for (t, v) in c.results.iter().zip(results) {
-                    frame.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
-                }
-            }
+            Node::Call(c) => frame.call(c)?,
         }
     }
     let mut out = Vec::new();
@@ -218,6 +206,7 @@ fn stop_flag(inst: &Instance, l: &Loop) -> Option<LocalId> {
 }
 
 struct Frame<'a> {
+    module: &'a Module,
     inst: &'a Instance,
     bufs: Vec<Option<Buffer>>,
     locals: Vec<Option<Value>>,
@@ -227,6 +216,25 @@ struct Frame<'a> {
 }
 
 impl Frame<'_> {
+    /// Runs a call: the callee on the arguments' contents; its results replace the
+    /// result tensors whole.
+    fn call(&mut self, c: &Call) -> R<()> {
+        let m = self.module;
+        let args: Vec<TensorValue> = c
+            .args
+            .iter()
+            .map(|t| self.tensor_value(*t))
+            .collect::<R<_>>()?;
+        let results = run_instance(m, c.callee, &args).map_err(|mut e| {
+            e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
+            e
+        })?;
+        for (t, v) in c.results.iter().zip(results) {
+            self.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
+        }
+        Ok(())
+    }
+
     /// A complete tensor (every element written).
     fn tensor_value(&self, t: TensorId) -> R<TensorValue> {
         let tt = self.inst.tensor(t);
@@ -299,6 +307,7 @@ impl Frame<'_> {
                     let ty = self.inst.local(*local).ty;
                     self.locals[local.index()] = Some(convert(&v, &ty).0);
                 }
+                Stmt::Call(c) => self.call(c)?,
                 Stmt::Fail { message, span } => {
                     return Err(RunError::new(codes::LOOP_LIMIT, message.clone(), *span));
                 }

@@ -22,6 +22,7 @@ pub struct HelperIds {
     exact_to_f32: FuncId,
     div128: FuncId,
     math: FuncId,
+    call: FuncId,
 }
 
 /// The helpers, imported into one function.
@@ -31,6 +32,8 @@ pub struct Helpers {
     pub exact_to_f32: FuncRef,
     pub div128: FuncRef,
     pub math: FuncRef,
+    /// Runs a kernel called inside a node (`kiln_call` in lib.rs).
+    pub call: FuncRef,
 }
 
 const CONVERT: &str = "kiln_convert";
@@ -38,6 +41,7 @@ const F32_TO_EXACT: &str = "kiln_f32_to_exact";
 const EXACT_TO_F32: &str = "kiln_exact_to_f32";
 const DIV128: &str = "kiln_div128";
 const MATH: &str = "kiln_math";
+const CALL: &str = "kiln_call";
 
 /// Makes the helpers' addresses known to the JIT linker.
 pub fn register(builder: &mut JITBuilder) {
@@ -46,6 +50,7 @@ pub fn register(builder: &mut JITBuilder) {
     builder.symbol(EXACT_TO_F32, kiln_exact_to_f32 as *const u8);
     builder.symbol(DIV128, kiln_div128 as *const u8);
     builder.symbol(MATH, kiln_math as *const u8);
+    builder.symbol(CALL, crate::kiln_call as *const u8);
 }
 
 fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signature {
@@ -91,6 +96,13 @@ impl HelperIds {
             math: m
                 .declare_function(MATH, Linkage::Import, &sig(cc, &[i32_, f32_], Some(f32_)))
                 .map_err(|e| e.to_string())?,
+            call: m
+                .declare_function(
+                    CALL,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i64_], Some(i32_)),
+                )
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -101,6 +113,7 @@ impl HelperIds {
             exact_to_f32: m.declare_func_in_func(self.exact_to_f32, f),
             div128: m.declare_func_in_func(self.div128, f),
             math: m.declare_func_in_func(self.math, f),
+            call: m.declare_func_in_func(self.call, f),
         }
     }
 }

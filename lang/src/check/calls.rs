@@ -12,12 +12,24 @@ use crate::span::Span;
 use crate::sym::SizeExpr;
 
 impl Checker<'_, '_> {
-    /// Reports a kernel call inside a loop, branch or element (at `span`).
+    /// Reports a kernel call inside an element of a lambda, generator or comprehension,
+    /// or in a `while` condition (at `span`).
     pub(super) fn call_not_top_level(&mut self, span: Span) {
+        let (what, help) = if self.wher.while_cond {
+            (
+                "a kernel call cannot be in a `while` condition",
+                "compute the condition into a local before the loop and at the end of its body: `go = k(x) > 0` ... `while go, max=N:`",
+            )
+        } else {
+            (
+                "a kernel call cannot be inside a lambda, generator or comprehension",
+                "call the kernel in a statement (inside loops and branches too): `y = k(x)`; inside elementwise expressions, compute with expressions",
+            )
+        };
         self.err(
-            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, "kernel calls must be at the top level of a kernel body")
+            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, what)
                 .at(span)
-                .help("call the kernel on whole tensors outside loops; inside loops, compute with expressions"),
+                .help(help),
         );
     }
 
@@ -266,7 +278,7 @@ impl Checker<'_, '_> {
         span: Span,
         results: usize,
     ) -> Checked {
-        if self.wher.nested || self.wher.elementwise {
+        if self.wher.elementwise || self.wher.while_cond {
             self.call_not_top_level(span);
             return None;
         }

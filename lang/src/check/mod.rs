@@ -64,6 +64,8 @@ struct Where {
     nested: bool,
     /// Inside a lambda, generator or comprehension element.
     elementwise: bool,
+    /// In a `while` condition (evaluated before every iteration).
+    while_cond: bool,
 }
 
 /// An HIR expression of `kind` at `span`.

@@ -183,6 +183,7 @@ impl ModuleBuilder<'_> {
             hoisted: HashMap::new(),
             failed: false,
             probing_affine: false,
+            base_scope: Scope::default(),
         };
         let result = lw.lower_kernel(&params);
         let inst = lw.inst;

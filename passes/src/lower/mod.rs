@@ -272,6 +272,9 @@ struct Lowerer<'m, 'a, 'h> {
     failed: bool,
     /// Set while probing whether an index is affine: `not_affine` reports nothing.
     probing_affine: bool,
+    /// What loop variables mean in the statement being lowered inside a node (for the
+    /// whole-tensor stores and call arguments it needs).
+    base_scope: Scope<'h>,
 }
 
 /// The result of lowering something: `None` once an error is reported (or when lowering

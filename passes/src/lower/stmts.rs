@@ -133,7 +133,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// Lowers a statement inside a compute node, with HIR loop variables as in `scope`.
+    /// Kernel calls in the statement's own expressions run first ([`Stmt::Call`]s).
     pub(super) fn stmt_in(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
+        let saved = std::mem::replace(&mut self.base_scope, scope.clone());
+        let r = self.stmt_in_scope(s, scope);
+        self.base_scope = saved;
+        r
+    }
+
+    fn stmt_in_scope(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
+        let mut roots = Vec::new();
+        hir::visit_stmt_exprs(s, &mut |e| roots.push(e));
+        for e in roots {
+            self.hoist_calls(e)?;
+        }
         match &s.kind {
             HS::Decl { local, init } => {
                 let Some(init) = init else { return Some(()) };
@@ -169,6 +182,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 then_block,
                 else_block,
             } => self.if_stmt(cond, then_block, else_block, scope),
+            // A call statement of a kernel with output parameters: done above.
+            HS::AssignTuple { targets, .. } if targets.is_empty() => Some(()),
             HS::AssignTuple { .. } | HS::Return(_) => {
                 self.err(
                     Diagnostic::error(
@@ -341,7 +356,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
     /// Stores the value of `e` (tensor or scalar, broadcast) into all of tensor `t`.
     pub(super) fn store_whole(&mut self, t: TensorId, e: &'h hir::Expr, span: Span) -> L<()> {
         let shape = self.inst.tensor(t).shape.clone();
-        if let Some(vs) = self.shape_of_or_scalar(e, &Scope::default())? {
+        let scope = self.base_scope.clone();
+        if let Some(vs) = self.shape_of_or_scalar(e, &scope)? {
             if vs != shape {
                 self.err(
                     Diagnostic::error(
@@ -357,15 +373,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
         let hint = declared.then(|| class_of(&self.inst.tensor(t).elem));
         // A comprehension keeps its own loop variable names.
         if let HE::Comprehension { loops, elem } = &e.kind {
-            return self.comprehension_into(t, loops, elem, &Scope::default(), span, hint);
+            return self.comprehension_into(t, loops, elem, &scope, span, hint);
         }
         self.loop_nest(&shape, span, &mut |lw, idx| {
             let (v, _) = match declared {
                 true => {
                     let target = lw.inst.tensor(t).elem;
-                    lw.value_for(e, idx, &Scope::default(), Some(target))?
+                    lw.value_for(e, idx, &scope, Some(target))?
                 }
-                false => lw.elem(e, idx, &Scope::default(), hint)?,
+                false => lw.elem(e, idx, &scope, hint)?,
             };
             lw.store_elem(t, idx.to_vec(), v, span);
             Some(())
