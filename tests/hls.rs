@@ -60,6 +60,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/run/helper_statements.kiln",
         "tests/run/output_params.kiln",
         "tests/run/output_params_entry.kiln",
+        "tests/run/calls_in_loops.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

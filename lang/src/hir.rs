@@ -8,8 +8,10 @@
 //! - every loop bound, slice length, tensor dimension and `const` argument is a
 //!   [`SizeExpr`], and shapes agree symbolically wherever the checker could compare them;
 //! - scalar locals are assigned before they are read, parameters and loop variables are
-//!   never assigned, kernel calls stand only at the top level of a kernel body, and every
-//!   kernel ends with exactly one `return`.
+//!   never assigned (an output parameter's elements are written through its local,
+//!   [`KParam::local`]), kernel calls stand in statements (never inside lambdas,
+//!   generators, comprehensions or `while` conditions), and every kernel with declared
+//!   results ends with exactly one `return`.
 //!
 //! What is left to instantiation (lowering): binding size and type variables to concrete
 //! values, element-type checks that depend on type variables, and everything that needs
