@@ -36,6 +36,7 @@ mod f32;
 mod helper_call;
 mod index;
 mod inputs;
+mod kernel_loop;
 mod literals;
 mod local_tensor;
 mod loops;
