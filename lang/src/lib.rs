@@ -16,6 +16,7 @@ pub mod ast;
 pub mod ast_print;
 pub mod check;
 pub mod diag;
+pub mod early_return;
 pub mod hir;
 pub mod inline;
 pub mod lexer;

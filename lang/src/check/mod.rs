@@ -95,6 +95,7 @@ pub(crate) fn check_body(
         wher: Where::default(),
         assigned_anywhere: HashMap::new(),
         returned: false,
+        refused_return: false,
         last_call_result_shapes: None,
         poisoned: HashSet::new(),
         depth: 0,
@@ -108,7 +109,7 @@ pub(crate) fn check_body(
     let body = c.block(&k.body.stmts, true);
     // A kernel without results may have output parameters for its results instead.
     let has_outputs = c.k.results.is_empty() && c.k.params.iter().any(|p| p.written);
-    if !c.returned && !c.after_syntax_error && !has_outputs {
+    if !c.returned && !c.after_syntax_error && !has_outputs && !c.refused_return {
         c.diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,
@@ -192,6 +193,8 @@ struct Checker<'a, 'b> {
     lambda_scope: Vec<(String, usize, Info, bool)>,
     wher: Where,
     assigned_anywhere: HashMap<String, Span>,
+    /// A nested `return` the early-return rewrite refused (and reported).
+    refused_return: bool,
     returned: bool,
     /// The body has statements that did not parse: names they would have defined are
     /// unknown, so unknown-name errors are not reported (they would only be noise).

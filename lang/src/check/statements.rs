@@ -87,11 +87,9 @@ impl Checker<'_, '_> {
     /// `return vals`, which only the top level of a kernel body may hold.
     fn return_at(&mut self, vals: &[ast::Expr], top: bool, span: Span) -> Option<HS> {
         if !top {
-            self.err(
-                Diagnostic::error(codes::BAD_RETURN, "`return` inside a loop or branch")
-                    .at(span)
-                    .help("kernels return once, at the end of their body"),
-            );
+            // Early returns are rewritten right after parsing (early_return.rs); one left
+            // here is in a kernel that rewrite refused, which it reported.
+            self.refused_return = true;
             return None;
         }
         let r = self.return_stmt(vals, span);
