@@ -62,6 +62,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/run/output_params_entry.kiln",
         "tests/run/calls_in_loops.kiln",
         "tests/run/early_return.kiln",
+        "tests/run/param_rebind.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

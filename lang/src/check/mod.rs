@@ -104,6 +104,7 @@ pub(crate) fn check_body(
     };
     c.output_param_locals();
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
+    let prologue = c.rebound_params(&k.body.stmts);
     // An empty body is what recovery leaves of a body that did not parse.
     c.after_syntax_error = has_syntax_error(&k.body.stmts) || k.body.stmts.is_empty();
     let body = c.block(&k.body.stmts, true);
@@ -123,7 +124,7 @@ pub(crate) fn check_body(
             }),
         );
     }
-    c.k.body = body;
+    c.k.body = prologue.into_iter().chain(body).collect();
 }
 
 /// The blocks directly inside a statement: bodies of loops and branches, an

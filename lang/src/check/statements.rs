@@ -219,6 +219,88 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// Value parameters the body assigns as a whole (`a = sweep(a)`, `n -= 1`): as in
+    /// Python, the name becomes a local of the kernel, started from the argument, so the
+    /// caller's value never changes. The local has the parameter's type when it has an
+    /// element type (assignments convert to it), else an inferred one. Returns the
+    /// statements that start the locals.
+    pub(super) fn rebound_params(&mut self, stmts: &[ast::Stmt]) -> Vec<hir::Stmt> {
+        fn whole_names(stmts: &[ast::Stmt], out: &mut Vec<String>) {
+            for s in stmts {
+                match &s.kind {
+                    AS::Assign { targets, .. } => {
+                        for t in targets {
+                            if let AE::Name(n) = &t.kind {
+                                out.push(n.clone());
+                            }
+                        }
+                    }
+                    AS::AugAssign { target, .. } => {
+                        if let AE::Name(n) = &target.kind {
+                            out.push(n.clone());
+                        }
+                    }
+                    AS::For { body, .. } | AS::While { body, .. } => whole_names(&body.stmts, out),
+                    AS::If {
+                        branches,
+                        else_block,
+                    } => {
+                        for (_, b) in branches {
+                            whole_names(&b.stmts, out);
+                        }
+                        if let Some(b) = else_block {
+                            whole_names(&b.stmts, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut names = Vec::new();
+        whole_names(stmts, &mut names);
+        let mut out = Vec::new();
+        for pi in 0..self.k.params.len() {
+            let p = self.k.params[pi].clone();
+            let KParamKind::Value(t) = &p.kind else {
+                continue;
+            };
+            if p.written || !names.contains(&p.name) {
+                continue;
+            }
+            let generic_rank = t
+                .shape
+                .as_ref()
+                .is_some_and(|d| d.iter().any(|d| matches!(d, Dim::Rest(_))));
+            let declared =
+                (!matches!(t.elem, ElemRef::Inferred) && !generic_rank).then(|| t.clone());
+            let id = self.new_local(
+                &p.name,
+                p.span,
+                declared.clone(),
+                t.shape.clone(),
+                Class::of_elem(&t.elem),
+            );
+            self.assigned.insert(id);
+            let value = hir::Expr {
+                kind: hir::ExprKind::Param(pi),
+                span: p.span,
+            };
+            let kind = if declared.is_some() {
+                HS::Decl {
+                    local: id,
+                    init: Some(value),
+                }
+            } else {
+                HS::Assign {
+                    target: hir::Place::Local(id),
+                    value,
+                }
+            };
+            out.push(hir::Stmt { kind, span: p.span });
+        }
+        out
+    }
+
     /// Whether local `id` stands for an output parameter.
     pub(super) fn is_param_local(&self, id: usize) -> bool {
         self.k.params.iter().any(|p| p.local == Some(id))
