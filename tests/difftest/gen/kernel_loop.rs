@@ -187,6 +187,71 @@ impl Gen {
         });
     }
 
+    /// A generated kernel that returns early from inside a loop (a search), whose
+    /// parameter is rebound as a whole first (`x0 = x0`... as Python allows), called
+    /// where a scalar is assigned: `s = kN(v)`.
+    pub(super) fn st_early_return(&mut self, b: &mut Body) {
+        if self.helper_budget == 0 || b.env.generic || b.env.in_lambda || b.env.in_reduce {
+            return;
+        }
+        let ts: Vec<Var> = b
+            .env
+            .tensors(None)
+            .into_iter()
+            .filter(|v| v.t.kind() != Kind::Bool && v.shape.as_ref().is_some_and(|s| s.len() == 1))
+            .collect();
+        if ts.is_empty() {
+            return;
+        }
+        let src = self.rng.pick(&ts);
+        let n = src.shape.as_ref().map_or(1, |s| s[0].val);
+        if b.env.trips * n * 2 > MAX_TRIPS {
+            return;
+        }
+        self.helper_budget -= 1;
+        let ty = if src.t.kind() == Kind::F32 {
+            self.ty_of(Elem::F32)
+        } else {
+            self.exact_ty()
+        };
+        let i = self.fresh_loop();
+        let lv = LVar {
+            name: i.clone(),
+            lo: 0,
+            hi: n - 1,
+        };
+        let dims = vec![Dim::lit(n)];
+        let found = self.kernel_elem(&ty, &dims, false, vec![lv.clone()], Vec::new());
+        let otherwise = self.kernel_elem(&ty, &dims, false, Vec::new(), Vec::new());
+        let mut henv = Env::new();
+        henv.vars
+            .push(Var::declared("x0".into(), ty.clone(), Some(dims.clone())));
+        henv.loops.push(lv);
+        let cond = self.ex_bool(&mut henv, 2);
+        let kname = self.fresh("k");
+        let rebind = if self.chance(50) {
+            self.f("kernel: parameter rebound as a whole");
+            "    x0 = x0 * 1\n".to_string()
+        } else {
+            String::new()
+        };
+        // `x0 * 1` keeps the declared type (the rebound local has the parameter's type).
+        let rebind = if ty.t.kind() == Kind::F32 {
+            rebind.replace("x0 * 1", "x0 * 1.0")
+        } else {
+            rebind
+        };
+        self.helpers.push(format!(
+            "kernel {kname}(x0: {t}[{n}]) -> {t}:\n{rebind}    for {i} in range({n}):\n        if {c}:\n            return {found}\n    return {otherwise}\n",
+            t = ty.text,
+            c = cond.s
+        ));
+        self.f("kernel: early return from a loop");
+        let s = self.fresh("s");
+        b.line(format!("{s} = {kname}({})", src.name));
+        self.new_scalar(b, s, ty.t, None);
+    }
+
     /// A helper function with statements: a loop summing a window of a vector argument
     /// (`n` terms), or a clamp with early returns; called where a scalar is assigned.
     pub(super) fn st_def_statements(&mut self, b: &mut Body) {

@@ -26,6 +26,7 @@ impl Gen {
             if generic { 0 } else { 4 },  // 13 kernel call inside a loop
             if generic { 0 } else { 3 },  // 14 output parameter
             3,                            // 15 helper with statements
+            if generic { 0 } else { 3 },  // 16 kernel with an early return
         ];
         match self.rng.weighted(&w) {
             0 => self.st_scalar(b),
@@ -43,7 +44,8 @@ impl Gen {
             12 => self.st_def(b),
             13 => self.st_call_in_loop(b),
             14 => self.st_output_param(b),
-            _ => self.st_def_statements(b),
+            15 => self.st_def_statements(b),
+            _ => self.st_early_return(b),
         }
     }
 
