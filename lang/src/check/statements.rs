@@ -400,8 +400,14 @@ impl Checker<'_, '_> {
                         "local tensors must be declared at the top level of the kernel",
                     )
                     .at(name.span)
-                    .help("move the declaration before the loop"),
+                    .help(if name.name.contains('\'') {
+                        "this declaration is in a helper called inside a loop or branch: call the helper at the top level of the kernel, or declare the tensor in the kernel and pass it"
+                    } else {
+                        "move the declaration before the loop"
+                    }),
                 );
+                // Its uses would only repeat the error.
+                self.poisoned.insert(name.name.clone());
                 return None;
             }
         }
