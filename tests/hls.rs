@@ -63,6 +63,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/run/calls_in_loops.kiln",
         "tests/run/early_return.kiln",
         "tests/run/param_rebind.kiln",
+        "tests/run/helper_procedures.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -20,7 +20,9 @@
 //!   call cannot sit where its statements could not run first, or would run when Python
 //!   would not evaluate the call: inside a comprehension, generator or lambda, the right
 //!   side of `and`/`or`, a branch of `a if c else b`, an `elif` or `while` condition (E0513).
-//!   A `return` inside a loop is E0503.
+//!   A `return` inside a loop is E0503;
+//! - a **procedure** (no `return` at all) writes into the tensors passed to it and is called
+//!   as a statement (`vadd(x, y, z, n)`), which its statements replace.
 //!
 //! Names the body binds (generator variables, lambda parameters, locals of statement
 //! helpers) are renamed `v'1`, `v'2`... so that they never capture the caller's names.
@@ -45,6 +47,9 @@ struct Helper {
     statements: bool,
     /// Whether it returns before its last statement (inside an `if`).
     early_return: bool,
+    /// A procedure: no `return` at all; it writes into tensors passed to it
+    /// (`def vadd(a, b, c): c[i] = ...`) and is called as a statement.
+    procedure: bool,
 }
 
 /// Inlines every helper of `module` into its kernels and removes the helpers.
@@ -142,7 +147,8 @@ fn check_helper(d: &HelperDef, diags: &mut Vec<Diagnostic>) -> Option<Helper> {
             })
     });
     let (_, returns) = returns_to_assignments(&d.body.stmts, "");
-    if ok && !returns {
+    let procedure = count_returns(&d.body) == 0;
+    if ok && !returns && !procedure {
         diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,
@@ -157,8 +163,9 @@ fn check_helper(d: &HelperDef, diags: &mut Vec<Diagnostic>) -> Option<Helper> {
         || count_returns(&d.body) > 1;
     ok.then(|| Helper {
         def: d.clone(),
-        statements: !simple,
-        early_return,
+        statements: !simple || procedure,
+        early_return: early_return && !procedure,
+        procedure,
     })
 }
 
@@ -196,6 +203,8 @@ fn check_helper_block(d: &HelperDef, b: &Block, in_loop: bool, diags: &mut Vec<D
             StmtKind::Decl { name, .. } if is_param(&name.name) => {
                 assigns_param(diags, &name.name, name.span)
             }
+            // Elements of a tensor parameter may be written (the argument's); the name
+            // itself is never rebound.
             StmtKind::Assign { targets, .. } => {
                 for t in targets {
                     for n in target_names(t) {
@@ -237,11 +246,10 @@ fn check_helper_block(d: &HelperDef, b: &Block, in_loop: bool, diags: &mut Vec<D
     }
 }
 
-/// The names a store target assigns or stores into (`x`, `x[i]`, `a, b`), with spans.
+/// The names a store target rebinds as a whole (`x`, `a, b`; not `x[i]`), with spans.
 fn target_names(t: &Expr) -> Vec<(String, Span)> {
     match &t.kind {
         ExprKind::Name(n) => vec![(n.clone(), t.span)],
-        ExprKind::Index { base, .. } => target_names(base),
         ExprKind::Tuple(es) => es.iter().flat_map(target_names).collect(),
         _ => Vec::new(),
     }
@@ -479,10 +487,34 @@ impl Inliner<'_, '_> {
                     self.expr(e, None);
                 }
             }
-            StmtKind::Expr(e) => self.expr(e, None),
+            StmtKind::Expr(e) => {
+                if let Some(h) = self.procedure_call(e) {
+                    // `vadd(x, y, z)`: the helper's statements, then nothing.
+                    let ExprKind::Call { args, .. } = &e.kind else {
+                        return;
+                    };
+                    let args = args.clone();
+                    // Helper calls in the arguments expand where the body uses them.
+                    self.expand_statements(&h, &args, e.span);
+                    s.kind = StmtKind::Pass;
+                } else {
+                    self.expr(e, None);
+                }
+            }
             StmtKind::UnexpectedIndent(b) => self.block(b),
             StmtKind::Pass | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
         }
+    }
+
+    /// The procedure helper a call expression calls, if any.
+    fn procedure_call(&self, e: &Expr) -> Option<Helper> {
+        let ExprKind::Call { func, .. } = &e.kind else {
+            return None;
+        };
+        let ExprKind::Name(f) = &func.kind else {
+            return None;
+        };
+        self.defs.get(f).filter(|h| h.procedure).cloned()
     }
 
     /// Expands the helper calls in `e`, innermost first. `place` says why statements
@@ -525,7 +557,19 @@ impl Inliner<'_, '_> {
         };
         let (helper, args) = (helper.clone(), args.clone());
         let reported = self.diags.len();
-        let expanded = if !helper.statements {
+        let expanded = if helper.procedure {
+            let name = &helper.def.name.name;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_RETURN,
+                    format!("helper `{name}` returns no value"),
+                )
+                .at(e.span)
+                .with_secondary(helper.def.header_span, "defined here")
+                .help(format!("it writes into the tensors passed to it: call it as a statement, `{name}(...)`, then read them")),
+            );
+            None
+        } else if !helper.statements {
             self.expand(&helper.def, &args, e.span, place)
         } else if let Some(why) = place {
             let name = &helper.def.name.name;
@@ -629,7 +673,13 @@ impl Inliner<'_, '_> {
             );
         }
         let ret = format!("{name}'{id}");
-        let (stmts, value) = if h.early_return {
+        let (stmts, value) = if h.procedure {
+            let value = Expr {
+                kind: ExprKind::Int(0),
+                span,
+            };
+            (def.body.stmts.clone(), value)
+        } else if h.early_return {
             let (stmts, _) = returns_to_assignments(&def.body.stmts, &ret);
             let value = Expr {
                 kind: ExprKind::Name(ret),
