@@ -259,7 +259,35 @@ impl Gen {
             return;
         }
         let dname = self.fresh("d");
-        if self.chance(50) {
+        if b.env.nest == 0 && self.chance(30) {
+            // A procedure writing a copy of a vector argument, shifted, into a new local.
+            let ts: Vec<Var> = b
+                .env
+                .tensors(Some(Kind::Ex))
+                .into_iter()
+                .filter(|v| v.shape.as_ref().is_some_and(|s| s.len() == 1))
+                .collect();
+            if ts.is_empty() {
+                return;
+            }
+            let v = self.rng.pick(&ts);
+            let len = v.shape.as_ref().map_or(1, |s| s[0].val);
+            if b.env.trips * len > MAX_TRIPS {
+                return;
+            }
+            let ty = self.exact_ty();
+            self.helpers.push(format!(
+                "def {dname}(src, dst, n):\n    for q in range(n):\n        dst[q] = src[q] - src[n - 1 - q]\n"
+            ));
+            let out = self.fresh("y");
+            b.line(format!("{out}: {}[{len}]", ty.text));
+            b.line(format!("{dname}({}, {out}, {len})", v.name));
+            self.f("helper procedure writing a tensor argument");
+            b.env.vars.push(Var {
+                store: true,
+                ..Var::declared(out, ty, Some(vec![Dim::lit(len)]))
+            });
+        } else if self.chance(50) {
             let ts: Vec<Var> = b
                 .env
                 .tensors(Some(Kind::Ex))
