@@ -71,6 +71,13 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/pylog_indexing.kiln",
         "tests/run/loop_bounds_nonaffine.kiln",
         "tests/run/for_each.kiln",
+        "tests/run/helper_statements.kiln",
+        "tests/run/output_params.kiln",
+        "tests/run/output_params_entry.kiln",
+        "tests/run/calls_in_loops.kiln",
+        "tests/run/early_return.kiln",
+        "tests/run/param_rebind.kiln",
+        "tests/run/helper_procedures.kiln",
         "examples/histogram/histogram.kiln",
         "examples/kmeans/kmeans.kiln",
     ];

@@ -89,7 +89,7 @@ pub mod codes {
         BAD_RETURN = "E0503", "missing or misplaced return";
         BAD_ARGS = "E0504", "wrong arguments";
         BAD_LOOP = "E0505", "invalid loop bounds";
-        CALL_NOT_TOP_LEVEL = "E0506", "kernel call inside a loop or branch";
+        CALL_NOT_TOP_LEVEL = "E0506", "kernel call where it cannot run once per evaluation";
         RECURSION = "E0507", "recursive kernel";
         USELESS_EXPR = "E0508", "expression statement has no effect";
         NEEDS_ELEM_TYPE = "E0509", "local tensor needs a declared element type";

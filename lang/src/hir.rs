@@ -8,8 +8,10 @@
 //! - every loop bound, slice length, tensor dimension and `const` argument is a
 //!   [`SizeExpr`], and shapes agree symbolically wherever the checker could compare them;
 //! - scalar locals are assigned before they are read, parameters and loop variables are
-//!   never assigned, kernel calls stand only at the top level of a kernel body, and every
-//!   kernel ends with exactly one `return`.
+//!   never assigned (an output parameter's elements are written through its local,
+//!   [`KParam::local`]), kernel calls stand in statements (never inside lambdas,
+//!   generators, comprehensions or `while` conditions), and every kernel with declared
+//!   results ends with exactly one `return`.
 //!
 //! What is left to instantiation (lowering): binding size and type variables to concrete
 //! values, element-type checks that depend on type variables, and everything that needs
@@ -210,6 +212,23 @@ pub struct KParam {
     pub span: Span,
     pub kind: KParamKind,
     pub default: Option<ParamDefault>,
+    /// An **output parameter**: the body writes elements of this tensor parameter (or passes
+    /// it to a kernel that does), so its final contents are a result of the kernel, after
+    /// the declared results (lang/src/out_params.rs).
+    pub written: bool,
+    /// Whether the body also reads it (then it is both an input and a result, and the
+    /// elements it does not write keep their input values); an output parameter the body
+    /// never reads starts unwritten and must be fully written, as a result must.
+    pub read: bool,
+    /// The local that stands for an output parameter in the body (set by the checker).
+    pub local: Option<usize>,
+}
+
+impl KParam {
+    /// An output parameter that is not also an input: its argument's values are never read.
+    pub fn output_only(&self) -> bool {
+        self.written && !self.read
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

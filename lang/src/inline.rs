@@ -1,18 +1,34 @@
 //! Helper functions (`def`): inlined into the kernels of their file, right after parsing.
 //!
-//! A helper takes untyped parameters and its body is assignments to names followed by
-//! one `return e`. A call `f(a, b)` anywhere in a kernel's expressions (inside loops,
-//! comprehensions, generators and lambdas too, unlike kernel calls) becomes `e` with the
-//! parameters replaced by the arguments and each local by its value, as PyLog inlines
-//! nested functions. What a parameter stands for is whatever the call passes:
+//! A helper takes untyped parameters. A call `f(a, b)` becomes the helper's body with the
+//! parameters replaced by the arguments, as PyLog inlines nested functions. What a
+//! parameter stands for is whatever the call passes:
 //! - a scalar expression: `def sq(v): return v * v`;
 //! - a tensor or a slice of one, indexed in the body: with `a = p[i, :]`, `a[d]` is
 //!   `p[i, d]` (an index into a slice adds its start, times its step);
 //! - a size, usable in ranges: `def dot(a, b, n): return sum(a[k] * b[k] for k in range(n))`.
 //!
-//! Names the body binds (generator variables, lambda parameters) are renamed `v'1`, `v'2`...
-//! so that they never capture the caller's names. Helper calls inside helpers expand in
-//! turn; a helper that reaches itself is E0507.
+//! Two kinds of helpers:
+//! - an **expression helper** (assignments to names, then `return e`) becomes `e`, with each
+//!   local replaced by its value: its calls may stand anywhere an expression may (loops,
+//!   comprehensions, generators, lambdas);
+//! - a **statement helper** (loops, `if`s, local tensors, stores, early `return`s) is inlined
+//!   as statements placed just before the statement holding the call, and the call becomes
+//!   the returned value (a fresh local `f'N` when the body returns in several places:
+//!   each `return e` inside an `if` becomes `f'N = e`, and the statements after that `if`
+//!   are copied into its branches that do not return). Its locals are renamed `x'N`. Such a
+//!   call cannot sit where its statements could not run first, or would run when Python
+//!   would not evaluate the call: inside a comprehension, generator or lambda, the right
+//!   side of `and`/`or`, a branch of `a if c else b`, an `elif` or `while` condition (E0513).
+//!   A `return` inside a loop is E0503;
+//! - a **procedure** (no `return` at all) writes into the tensors passed to it and is called
+//!   as a statement (`vadd(x, y, z, n)`), which its statements replace.
+//!
+//! Names the body binds (generator variables, lambda parameters, locals of statement
+//! helpers) are renamed `v'1`, `v'2`... so that they never capture the caller's names.
+//! Helper calls inside helpers expand in turn; a helper that reaches itself is E0507. A
+//! helper refused by its checks is still known: calls to it are left as placeholders, so
+//! they cause no other error.
 //!
 //! Before: `def sq(v): return v * v` and `y = [sq(x[i] - 1) for i in range(4)]`.
 //! After: `y = [(x[i] - 1) * (x[i] - 1) for i in range(4)]`.
@@ -20,24 +36,40 @@
 use crate::ast::*;
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// A checked helper.
+#[derive(Clone)]
+struct Helper {
+    def: HelperDef,
+    /// Whether its body needs statements (anything but assignments to names and a final
+    /// `return`): it is then inlined before the statement that calls it.
+    statements: bool,
+    /// Whether it returns before its last statement (inside an `if`).
+    early_return: bool,
+    /// A procedure: no `return` at all; it writes into tensors passed to it
+    /// (`def vadd(a, b, c): c[i] = ...`) and is called as a statement.
+    procedure: bool,
+}
 
 /// Inlines every helper of `module` into its kernels and removes the helpers.
 pub fn inline_helpers(module: &mut Module, diags: &mut Vec<Diagnostic>) {
-    let mut defs: HashMap<String, HelperDef> = HashMap::new();
+    let mut defs: HashMap<String, Helper> = HashMap::new();
+    let mut refused: HashSet<String> = HashSet::new();
     let mut kernels: HashMap<String, Span> = HashMap::new();
     for item in &module.items {
         if let ItemKind::Kernel(k) = &item.kind {
             kernels.insert(k.name.name.clone(), k.name.span);
         }
     }
+    let mut first_def: HashMap<String, Span> = HashMap::new();
     module.items.retain(|item| {
         let ItemKind::Def(d) = &item.kind else {
             return true;
         };
-        if let Some(first) = defs
+        if let Some(first) = first_def
             .get(&d.name.name)
-            .map(|f| f.name.span)
+            .copied()
             .or_else(|| kernels.get(&d.name.name).copied())
         {
             diags.push(
@@ -48,19 +80,29 @@ pub fn inline_helpers(module: &mut Module, diags: &mut Vec<Diagnostic>) {
                 .at(d.name.span)
                 .with_secondary(first, "first defined here"),
             );
-        } else if check_helper(d, diags) {
-            defs.insert(d.name.name.clone(), d.clone());
+        } else {
+            first_def.insert(d.name.name.clone(), d.name.span);
+            match check_helper(d, diags) {
+                Some(h) => {
+                    defs.insert(d.name.name.clone(), h);
+                }
+                None => {
+                    refused.insert(d.name.name.clone());
+                }
+            }
         }
         false
     });
-    if defs.is_empty() {
+    if defs.is_empty() && refused.is_empty() {
         return;
     }
     let mut inl = Inliner {
         defs: &defs,
+        refused: &refused,
         diags,
         active: Vec::new(),
         fresh: 0,
+        pending: Vec::new(),
     };
     for item in &mut module.items {
         if let ItemKind::Kernel(k) = &mut item.kind {
@@ -69,9 +111,17 @@ pub fn inline_helpers(module: &mut Module, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Checks a helper's shape: distinct parameters; assignments to names, then one
-/// `return` of one value.
-fn check_helper(d: &HelperDef, diags: &mut Vec<Diagnostic>) -> bool {
+/// The statements of a block that do something (`pass` left out).
+fn live_stmts(b: &Block) -> Vec<&Stmt> {
+    b.stmts
+        .iter()
+        .filter(|s| !matches!(s.kind, StmtKind::Pass))
+        .collect()
+}
+
+/// Checks a helper: distinct parameters, never assigned; every `return` of one value and
+/// outside loops; a value returned on every path. `None` once something is reported.
+fn check_helper(d: &HelperDef, diags: &mut Vec<Diagnostic>) -> Option<Helper> {
     let mut ok = true;
     for (i, p) in d.params.iter().enumerate() {
         if d.params[..i].iter().any(|q| q.name == p.name) {
@@ -85,71 +135,310 @@ fn check_helper(d: &HelperDef, diags: &mut Vec<Diagnostic>) -> bool {
             ok = false;
         }
     }
-    let stmts: Vec<&Stmt> = d
-        .body
-        .stmts
-        .iter()
-        .filter(|s| !matches!(s.kind, StmtKind::Pass))
-        .collect();
-    let shape_help = "a helper holds assignments to names and ends with `return e`; loops go in generators: `sum(a[k] * b[k] for k in range(n))`";
-    match stmts.last().map(|s| &s.kind) {
-        Some(StmtKind::Return(v)) if v.len() == 1 => {}
-        Some(StmtKind::Return(_)) => {
-            diags.push(
+    let before = diags.len();
+    check_helper_block(d, &d.body, false, diags);
+    ok &= diags.len() == before;
+    let stmts = live_stmts(&d.body);
+    let simple = stmts.split_last().is_some_and(|(last, init)| {
+        matches!(last.kind, StmtKind::Return(_))
+            && init.iter().all(|s| {
+                matches!(&s.kind, StmtKind::Assign { targets, .. }
+                    if matches!(targets.as_slice(), [Expr { kind: ExprKind::Name(_), .. }]))
+            })
+    });
+    let (_, returns) = returns_to_assignments(&d.body.stmts, "");
+    let procedure = count_returns(&d.body) == 0;
+    if ok && !returns && !procedure {
+        diags.push(
+            Diagnostic::error(
+                codes::BAD_RETURN,
+                format!("helper `{}` can end without returning a value", d.name.name),
+            )
+            .at(d.header_span)
+            .help("end every path of the body with `return e` (a helper is an expression: it has one value)"),
+        );
+        ok = false;
+    }
+    let early_return = !matches!(stmts.last().map(|s| &s.kind), Some(StmtKind::Return(_)))
+        || count_returns(&d.body) > 1;
+    ok.then(|| Helper {
+        def: d.clone(),
+        statements: !simple || procedure,
+        early_return: early_return && !procedure,
+        procedure,
+    })
+}
+
+/// Reports what a helper's block may not hold: `return` of several values or inside a
+/// loop, assignments to parameters.
+fn check_helper_block(d: &HelperDef, b: &Block, in_loop: bool, diags: &mut Vec<Diagnostic>) {
+    let is_param = |n: &str| d.params.iter().any(|p| p.name == n);
+    let assigns_param = |diags: &mut Vec<Diagnostic>, n: &str, span: Span| {
+        diags.push(
+            Diagnostic::error(
+                codes::READ_ONLY,
+                format!("helper `{}` assigns to its parameter `{n}`", d.name.name),
+            )
+            .at(span)
+            .help("a helper's parameters stand for its arguments: assign to a new name"),
+        );
+    };
+    for s in &b.stmts {
+        match &s.kind {
+            StmtKind::Return(v) if v.len() != 1 => diags.push(
                 Diagnostic::error(
                     codes::BAD_RETURN,
                     format!("helper `{}` must return one value", d.name.name),
                 )
-                .at(stmts[stmts.len() - 1].span),
-            );
-            ok = false;
-        }
-        _ => {
-            diags.push(
+                .at(s.span),
+            ),
+            StmtKind::Return(_) if in_loop => diags.push(
                 Diagnostic::error(
                     codes::BAD_RETURN,
-                    format!("helper `{}` does not end with `return`", d.name.name),
-                )
-                .at(d.header_span)
-                .help(shape_help),
-            );
-            ok = false;
-        }
-    }
-    for s in stmts.iter().take(stmts.len().saturating_sub(1)) {
-        let fine = match &s.kind {
-            StmtKind::Assign { targets, .. } => {
-                matches!(targets.as_slice(), [Expr { kind: ExprKind::Name(n), .. }] if !d.params.iter().any(|p| &p.name == n))
-            }
-            _ => false,
-        };
-        if !fine {
-            diags.push(
-                Diagnostic::error(
-                    codes::UNSUPPORTED,
-                    format!("this statement cannot be in helper `{}`", d.name.name),
+                    format!("helper `{}` returns inside a loop", d.name.name),
                 )
                 .at(s.span)
-                .help(shape_help),
-            );
-            ok = false;
+                .help("keep the value in a local, leave the loop with `break`, and return the local after the loop"),
+            ),
+            StmtKind::Decl { name, .. } if is_param(&name.name) => {
+                assigns_param(diags, &name.name, name.span)
+            }
+            // Elements of a tensor parameter may be written (the argument's); the name
+            // itself is never rebound.
+            StmtKind::Assign { targets, .. } => {
+                for t in targets {
+                    for n in target_names(t) {
+                        if is_param(&n.0) {
+                            assigns_param(diags, &n.0, n.1);
+                        }
+                    }
+                }
+            }
+            StmtKind::AugAssign { target, .. } => {
+                for n in target_names(target) {
+                    if is_param(&n.0) {
+                        assigns_param(diags, &n.0, n.1);
+                    }
+                }
+            }
+            StmtKind::For { vars, body, .. } => {
+                for v in vars {
+                    if is_param(&v.name) {
+                        assigns_param(diags, &v.name, v.span);
+                    }
+                }
+                check_helper_block(d, body, true, diags);
+            }
+            StmtKind::While { body, .. } => check_helper_block(d, body, true, diags),
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                for (_, b) in branches {
+                    check_helper_block(d, b, in_loop, diags);
+                }
+                if let Some(b) = else_block {
+                    check_helper_block(d, b, in_loop, diags);
+                }
+            }
+            _ => {}
         }
     }
-    ok
+}
+
+/// The names a store target rebinds as a whole (`x`, `a, b`; not `x[i]`), with spans.
+fn target_names(t: &Expr) -> Vec<(String, Span)> {
+    match &t.kind {
+        ExprKind::Name(n) => vec![(n.clone(), t.span)],
+        ExprKind::Tuple(es) => es.iter().flat_map(target_names).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn count_returns(b: &Block) -> usize {
+    b.stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Return(_) => 1,
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                branches
+                    .iter()
+                    .map(|(_, b)| count_returns(b))
+                    .sum::<usize>()
+                    + else_block.as_ref().map_or(0, count_returns)
+            }
+            StmtKind::For { body, .. } | StmtKind::While { body, .. } => count_returns(body),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn has_return(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Return(_) => true,
+        StmtKind::If {
+            branches,
+            else_block,
+        } => {
+            branches.iter().any(|(_, b)| has_return(&b.stmts))
+                || else_block.as_ref().is_some_and(|b| has_return(&b.stmts))
+        }
+        _ => false,
+    })
+}
+
+/// The statements with every `return e` made `ret = e` and nothing run after it: the
+/// statements that follow an `if` holding a `return` are copied into its branches (an
+/// `else` is added when needed). Also says whether every path ends in a `return`.
+/// (Returns inside loops are refused before.)
+fn returns_to_assignments(stmts: &[Stmt], ret: &str) -> (Vec<Stmt>, bool) {
+    let mut out = Vec::new();
+    for (i, s) in stmts.iter().enumerate() {
+        match &s.kind {
+            StmtKind::Return(v) => {
+                let value = v.first().cloned().unwrap_or(Expr {
+                    kind: ExprKind::Int(0),
+                    span: s.span,
+                });
+                out.push(Stmt {
+                    kind: StmtKind::Assign {
+                        targets: vec![Expr {
+                            kind: ExprKind::Name(ret.to_string()),
+                            span: s.span,
+                        }],
+                        value,
+                    },
+                    span: s.span,
+                });
+                return (out, true);
+            }
+            StmtKind::If {
+                branches,
+                else_block,
+            } if has_return(std::slice::from_ref(s)) => {
+                let rest = &stmts[i + 1..];
+                let mut all = true;
+                let mut arm = |b: &Block| {
+                    let mut body = b.stmts.clone();
+                    body.extend(rest.iter().cloned());
+                    let (stmts, returns) = returns_to_assignments(&body, ret);
+                    all &= returns;
+                    Block {
+                        stmts,
+                        span: b.span,
+                    }
+                };
+                let branches: Vec<(Expr, Block)> =
+                    branches.iter().map(|(c, b)| (c.clone(), arm(b))).collect();
+                let else_block = match else_block {
+                    Some(b) => Some(arm(b)),
+                    None if rest.is_empty() => {
+                        all = false;
+                        None
+                    }
+                    None => Some(arm(&Block {
+                        stmts: Vec::new(),
+                        span: s.span,
+                    })),
+                };
+                out.push(Stmt {
+                    kind: StmtKind::If {
+                        branches,
+                        else_block,
+                    },
+                    span: s.span,
+                });
+                return (out, all);
+            }
+            _ => out.push(s.clone()),
+        }
+    }
+    (out, false)
+}
+
+/// The names a helper's statements bind (locals, local tensors, loop variables), in order.
+fn bound_names(stmts: &[Stmt], out: &mut Vec<String>) {
+    let add = |n: &str, out: &mut Vec<String>| {
+        if !out.iter().any(|m| m == n) {
+            out.push(n.to_string());
+        }
+    };
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Decl { name, .. } => add(&name.name, out),
+            StmtKind::Assign { targets, .. } => {
+                for t in targets {
+                    let mut names = Vec::new();
+                    assigned_names(t, &mut names);
+                    for n in names {
+                        add(&n, out);
+                    }
+                }
+            }
+            StmtKind::AugAssign { target, .. } => {
+                if let ExprKind::Name(n) = &target.kind {
+                    add(n, out);
+                }
+            }
+            StmtKind::For { vars, body, .. } => {
+                for v in vars {
+                    add(&v.name, out);
+                }
+                bound_names(&body.stmts, out);
+            }
+            StmtKind::While { body, .. } => bound_names(&body.stmts, out),
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                for (_, b) in branches {
+                    bound_names(&b.stmts, out);
+                }
+                if let Some(b) = else_block {
+                    bound_names(&b.stmts, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Names assigned as a whole by a target (`x`, `a, b`; not `x[i]`).
+fn assigned_names(t: &Expr, out: &mut Vec<String>) {
+    match &t.kind {
+        ExprKind::Name(n) => out.push(n.clone()),
+        ExprKind::Tuple(es) => es.iter().for_each(|e| assigned_names(e, out)),
+        _ => {}
+    }
 }
 
 struct Inliner<'d, 'g> {
-    defs: &'d HashMap<String, HelperDef>,
+    defs: &'d HashMap<String, Helper>,
+    /// Helpers refused by their checks: their calls become placeholders.
+    refused: &'d HashSet<String>,
     diags: &'g mut Vec<Diagnostic>,
     /// Helpers being expanded (innermost last): reaching one of them again is recursion.
     active: Vec<String>,
     fresh: usize,
+    /// Statements of statement helpers, to be placed before the statement being expanded.
+    pending: Vec<Stmt>,
 }
+
+/// Why a statement helper cannot be called at a place (`None`: it can).
+type NoStatements = Option<&'static str>;
 
 impl Inliner<'_, '_> {
     fn block(&mut self, b: &mut Block) {
-        for s in &mut b.stmts {
-            self.stmt(s);
+        let old = std::mem::take(&mut b.stmts);
+        for mut s in old {
+            let saved = std::mem::take(&mut self.pending);
+            self.stmt(&mut s);
+            let hoisted = std::mem::replace(&mut self.pending, saved);
+            b.stmts.extend(hoisted);
+            b.stmts.push(s);
         }
     }
 
@@ -157,27 +446,27 @@ impl Inliner<'_, '_> {
         match &mut s.kind {
             StmtKind::Decl { init, .. } => {
                 if let Some(e) = init {
-                    self.expr(e);
+                    self.expr(e, None);
                 }
             }
             StmtKind::Assign { targets, value } => {
+                self.expr(value, None);
                 for t in targets {
-                    self.expr(t);
+                    self.expr(t, None);
                 }
-                self.expr(value);
             }
             StmtKind::AugAssign { target, value, .. } => {
-                self.expr(target);
-                self.expr(value);
+                self.expr(value, None);
+                self.expr(target, None);
             }
             StmtKind::For { iter, body, .. } => {
-                self.expr(iter);
+                self.expr(iter, None);
                 self.block(body);
             }
             StmtKind::While { cond, max, body } => {
-                self.expr(cond);
+                self.expr(cond, Some("a `while` condition"));
                 if let Some((_, n)) = max {
-                    self.expr(n);
+                    self.expr(n, Some("a `while` bound"));
                 }
                 self.block(body);
             }
@@ -185,8 +474,8 @@ impl Inliner<'_, '_> {
                 branches,
                 else_block,
             } => {
-                for (c, b) in branches {
-                    self.expr(c);
+                for (i, (c, b)) in branches.iter_mut().enumerate() {
+                    self.expr(c, (i > 0).then_some("an `elif` condition"));
                     self.block(b);
                 }
                 if let Some(b) = else_block {
@@ -195,45 +484,141 @@ impl Inliner<'_, '_> {
             }
             StmtKind::Return(es) => {
                 for e in es {
-                    self.expr(e);
+                    self.expr(e, None);
                 }
             }
-            StmtKind::Expr(e) => self.expr(e),
+            StmtKind::Expr(e) => {
+                if let Some(h) = self.procedure_call(e) {
+                    // `vadd(x, y, z)`: the helper's statements, then nothing.
+                    let ExprKind::Call { args, .. } = &e.kind else {
+                        return;
+                    };
+                    let args = args.clone();
+                    // Helper calls in the arguments expand where the body uses them.
+                    self.expand_statements(&h, &args, e.span);
+                    s.kind = StmtKind::Pass;
+                } else {
+                    self.expr(e, None);
+                }
+            }
             StmtKind::UnexpectedIndent(b) => self.block(b),
             StmtKind::Pass | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
         }
     }
 
-    /// Expands the helper calls in `e`, innermost first.
-    fn expr(&mut self, e: &mut Expr) {
-        for_each_child(e, &mut |c| self.expr(c));
+    /// The procedure helper a call expression calls, if any.
+    fn procedure_call(&self, e: &Expr) -> Option<Helper> {
+        let ExprKind::Call { func, .. } = &e.kind else {
+            return None;
+        };
+        let ExprKind::Name(f) = &func.kind else {
+            return None;
+        };
+        self.defs.get(f).filter(|h| h.procedure).cloned()
+    }
+
+    /// Expands the helper calls in `e`, innermost first. `place` says why statements
+    /// cannot be placed before the statement for a call here.
+    fn expr(&mut self, e: &mut Expr, place: NoStatements) {
+        match &mut e.kind {
+            ExprKind::Comprehension(g) | ExprKind::Generator(g) => {
+                self.expr(&mut g.iter, place);
+                self.expr(&mut g.elem, Some("a comprehension or generator"));
+            }
+            ExprKind::Lambda { body, .. } => self.expr(body, Some("a lambda")),
+            ExprKind::BoolOp(_, a, b) => {
+                self.expr(a, place);
+                self.expr(b, Some("the right side of `and` / `or`"));
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond, place);
+                self.expr(then, Some("a branch of `a if c else b`"));
+                self.expr(otherwise, Some("a branch of `a if c else b`"));
+            }
+            _ => for_each_child(e, &mut |c| self.expr(c, place)),
+        }
         let ExprKind::Call { func, args } = &e.kind else {
             return;
         };
         let ExprKind::Name(f) = &func.kind else {
             return;
         };
-        let Some(def) = self.defs.get(f) else {
+        if self.refused.contains(f) {
+            // Reported with the helper: no other error for its calls.
+            e.kind = ExprKind::Int(0);
+            return;
+        }
+        let Some(helper) = self.defs.get(f) else {
             return;
         };
-        let (def, args) = (def.clone(), args.clone());
+        let (helper, args) = (helper.clone(), args.clone());
         let reported = self.diags.len();
-        match self.expand(&def, &args, e.span) {
+        let expanded = if helper.procedure {
+            let name = &helper.def.name.name;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_RETURN,
+                    format!("helper `{name}` returns no value"),
+                )
+                .at(e.span)
+                .with_secondary(helper.def.header_span, "defined here")
+                .help(format!("it writes into the tensors passed to it: call it as a statement, `{name}(...)`, then read them")),
+            );
+            None
+        } else if !helper.statements {
+            self.expand(&helper.def, &args, e.span, place)
+        } else if let Some(why) = place {
+            let name = &helper.def.name.name;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::UNSUPPORTED,
+                    format!("helper `{name}` has statements, so it cannot be called inside {why}"),
+                )
+                .at(e.span)
+                .with_secondary(helper.def.header_span, "defined here")
+                .help(format!(
+                    "its statements run before the statement that calls it: call it in a statement of its own (`v = {name}(...)`) where its arguments are known, or write the loop out"
+                )),
+            );
+            None
+        } else {
+            self.expand_statements(&helper, &args, e.span)
+        };
+        match expanded {
             Some(e2) if self.diags.len() == reported => *e = e2,
             // Reported: a placeholder, so that the call causes no other error.
             _ => e.kind = ExprKind::Int(0),
         }
     }
 
-    fn expand(&mut self, def: &HelperDef, args: &[Arg], span: Span) -> Option<Expr> {
+    /// Reports a helper that reaches itself; `true` when it does.
+    fn recursion(&mut self, name: &str, span: Span) -> bool {
+        if !self.active.iter().any(|a| a == name) {
+            return false;
+        }
+        let chain = self.active.join(" -> ");
+        self.diags.push(
+            Diagnostic::error(codes::RECURSION, format!("helper `{name}` calls itself ({chain} -> {name})"))
+                .at(span)
+                .help("helpers are inlined, so they cannot recurse: write the repetition as a loop or a generator"),
+        );
+        true
+    }
+
+    /// An expression helper's call: its returned expression.
+    fn expand(
+        &mut self,
+        def: &HelperDef,
+        args: &[Arg],
+        span: Span,
+        place: NoStatements,
+    ) -> Option<Expr> {
         let name = &def.name.name;
-        if self.active.contains(name) {
-            let chain = self.active.join(" -> ");
-            self.diags.push(
-                Diagnostic::error(codes::RECURSION, format!("helper `{name}` calls itself ({chain} -> {name})"))
-                    .at(span)
-                    .help("helpers are inlined, so they cannot recurse: write the repetition as a loop or a generator"),
-            );
+        if self.recursion(name, span) {
             return Some(Expr {
                 kind: ExprKind::Int(0),
                 span,
@@ -260,9 +645,178 @@ impl Inliner<'_, '_> {
         }
         let mut result = result?;
         self.active.push(name.clone());
-        self.expr(&mut result);
+        self.expr(&mut result, place);
         self.active.pop();
         Some(result)
+    }
+
+    /// A statement helper's call: its statements go to `pending` (renamed, with the
+    /// arguments substituted and the helpers they call expanded); returns the value.
+    fn expand_statements(&mut self, h: &Helper, args: &[Arg], span: Span) -> Option<Expr> {
+        let def = &h.def;
+        let name = &def.name.name;
+        if self.recursion(name, span) {
+            return None;
+        }
+        let mut env = self.bind(def, args, span)?;
+        self.fresh += 1;
+        let id = self.fresh;
+        let mut names = Vec::new();
+        bound_names(&def.body.stmts, &mut names);
+        for n in names {
+            env.insert(
+                n.clone(),
+                Expr {
+                    kind: ExprKind::Name(format!("{n}'{id}")),
+                    span,
+                },
+            );
+        }
+        let ret = format!("{name}'{id}");
+        let (stmts, value) = if h.procedure {
+            let value = Expr {
+                kind: ExprKind::Int(0),
+                span,
+            };
+            (def.body.stmts.clone(), value)
+        } else if h.early_return {
+            let (stmts, _) = returns_to_assignments(&def.body.stmts, &ret);
+            let value = Expr {
+                kind: ExprKind::Name(ret),
+                span,
+            };
+            (stmts, value)
+        } else {
+            let mut stmts = def.body.stmts.clone();
+            stmts.retain(|s| !matches!(s.kind, StmtKind::Pass));
+            let Some(Stmt {
+                kind: StmtKind::Return(v),
+                ..
+            }) = stmts.pop()
+            else {
+                return None;
+            };
+            (stmts, v[0].clone())
+        };
+        let mut block = Block {
+            stmts: stmts
+                .iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    self.subst_stmt(&mut s, &env);
+                    s
+                })
+                .collect(),
+            span,
+        };
+        let mut value = self.subst(&value, &env);
+        self.active.push(name.clone());
+        self.block(&mut block);
+        self.pending.extend(block.stmts);
+        self.expr(&mut value, None);
+        self.active.pop();
+        Some(value)
+    }
+
+    /// Substitutes `env` in a statement of a statement helper: its uses of parameters
+    /// become the arguments, its locals and loop variables their renamed forms.
+    fn subst_stmt(&mut self, s: &mut Stmt, env: &HashMap<String, Expr>) {
+        let renamed = |id: &mut Ident| {
+            if let Some(Expr {
+                kind: ExprKind::Name(n),
+                ..
+            }) = env.get(&id.name)
+            {
+                id.name = n.clone();
+            }
+        };
+        match &mut s.kind {
+            StmtKind::Decl { name, ty, init } => {
+                renamed(name);
+                self.subst_type(ty, env);
+                if let Some(e) = init {
+                    self.subst_in(e, env);
+                }
+            }
+            StmtKind::Assign { targets, value } => {
+                for t in targets {
+                    self.subst_in(t, env);
+                }
+                self.subst_in(value, env);
+            }
+            StmtKind::AugAssign { target, value, .. } => {
+                self.subst_in(target, env);
+                self.subst_in(value, env);
+            }
+            StmtKind::For { vars, iter, body } => {
+                vars.iter_mut().for_each(renamed);
+                self.subst_in(iter, env);
+                for s in &mut body.stmts {
+                    self.subst_stmt(s, env);
+                }
+            }
+            StmtKind::While { cond, max, body } => {
+                self.subst_in(cond, env);
+                if let Some((_, n)) = max {
+                    self.subst_in(n, env);
+                }
+                for s in &mut body.stmts {
+                    self.subst_stmt(s, env);
+                }
+            }
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                for (c, b) in branches {
+                    self.subst_in(c, env);
+                    for s in &mut b.stmts {
+                        self.subst_stmt(s, env);
+                    }
+                }
+                if let Some(b) = else_block {
+                    for s in &mut b.stmts {
+                        self.subst_stmt(s, env);
+                    }
+                }
+            }
+            StmtKind::Return(es) => {
+                for e in es {
+                    self.subst_in(e, env);
+                }
+            }
+            StmtKind::Expr(e) => self.subst_in(e, env),
+            StmtKind::UnexpectedIndent(b) => {
+                for s in &mut b.stmts {
+                    self.subst_stmt(s, env);
+                }
+            }
+            StmtKind::Pass | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
+        }
+    }
+
+    /// Substitutes `env` in the sizes and type arguments of a declared type.
+    fn subst_type(&mut self, t: &mut TypeExpr, env: &HashMap<String, Expr>) {
+        let elem = match &mut t.kind {
+            TypeExprKind::Scalar(e) => Some(e),
+            TypeExprKind::Tensor { elem, dims } => {
+                for d in dims {
+                    if let DimExpr::Size(e) = d {
+                        self.subst_in(e, env);
+                    }
+                }
+                elem.as_mut()
+            }
+        };
+        if let Some(ElemTypeExpr {
+            kind: ElemTypeKind::Prim { args, .. },
+            ..
+        }) = elem
+        {
+            for a in args {
+                self.subst_in(a, env);
+            }
+        }
     }
 
     /// The parameters' arguments: positional, then by name.

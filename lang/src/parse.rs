@@ -82,6 +82,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
     let mut module = Module { items };
     crate::inline::inline_helpers(&mut module, &mut diags);
     crate::annotations::lower_annotations(&mut module, &mut diags);
+    crate::early_return::lower_early_returns(&mut module, &mut diags);
     (Some(module), diags)
 }
 

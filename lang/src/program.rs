@@ -81,6 +81,15 @@ pub fn check_program_timed(
         resolve_items(&mut modules, m, &mut program, &mut diags);
     }
     let sig_failed = resolve_signatures(&modules, &order, &mut program, &mut diags);
+    let all_kernels: Vec<(usize, hir::KernelId, &ast::Kernel)> = order
+        .iter()
+        .flat_map(|&m| {
+            kernel_items(&modules, m)
+                .into_iter()
+                .map(move |(id, k)| (m, id, k))
+        })
+        .collect();
+    crate::out_params::mark_output_params(&modules, &all_kernels, &mut program);
     check_bodies(&modules, &order, &sig_failed, &mut program, &mut diags);
     program.entry_kernels = modules[entry_idx]
         .kernels

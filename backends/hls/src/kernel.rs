@@ -82,7 +82,11 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
     }
     for &t in &inst.outputs {
         let tm = inst.tensor(t);
-        let base = if inst.inputs.contains(&t) {
+        // A result that is also an input, or an output parameter's final contents (named
+        // like the input it starts from): `x_out`.
+        let base = if inst.inputs.contains(&t)
+            || inst.inputs.iter().any(|&i| inst.tensor(i).name == tm.name)
+        {
             format!("{}_out", ident(&tm.name))
         } else {
             ident(&tm.name)
@@ -407,7 +411,18 @@ impl Emitter<'_> {
                     self.line(&format!("// {}: {loc}", c.name));
                     self.block(&c.body, &ident(&c.name));
                 }
-                Node::Call(call) => {
+                Node::Call(call) => self.call(call),
+                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+            }
+        }
+    }
+
+    /// A call of another instance's function (a call node, or a call inside a loop).
+    fn call(&mut self, call: &kiln_passes::ir::Call) {
+        let inst = self.inst;
+        {
+            {
+                {
                     let mut args: Vec<String> = Vec::new();
                     for &t in call.args.iter().chain(&call.results) {
                         args.push(self.names.get(&t).cloned().unwrap_or_default());
@@ -440,7 +455,6 @@ impl Emitter<'_> {
                     self.line(&format!("// {loc}"));
                     self.line(&format!("{fname}({});", args.join(", ")));
                 }
-                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
             }
         }
     }
@@ -583,6 +597,7 @@ impl Emitter<'_> {
                 let loc = (self.locate)(*span);
                 self.line(&format!("// {loc}: kiln reports an error here: {message}"));
             }
+            Stmt::Call(c) => self.call(c),
         }
     }
 
@@ -794,10 +809,8 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
         if !done.insert(id.0) {
             return;
         }
-        for n in m.instance(id).graph.node_weights() {
-            if let Node::Call(c) = n {
-                visit(m, c.callee, done, order);
-            }
+        for callee in m.instance(id).callees() {
+            visit(m, callee, done, order);
         }
         order.push(id);
     }

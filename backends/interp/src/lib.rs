@@ -175,6 +175,7 @@ fn run_instance_with(
         }
     }
     let mut frame = Frame {
+        module: m,
         inst,
         bufs,
         locals: vec![None; inst.locals.len()],
@@ -203,22 +204,7 @@ fn run_instance_with(
                 }
                 e
             })?,
-            Node::Call(c) => {
-                let args: Vec<TensorValue> = c
-                    .args
-                    .iter()
-                    .map(|t| frame.tensor_value(*t))
-                    .collect::<R<_>>()?;
-                let callee_overflow = frame.overflow.as_deref_mut();
-                let results =
-                    run_instance_with(m, c.callee, &args, callee_overflow).map_err(|mut e| {
-                        e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
-                        e
-                    })?;
-                for (t, v) in c.results.iter().zip(results) {
-                    frame.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
-                }
-            }
+            Node::Call(c) => frame.call(c)?,
         }
     }
     let mut out = Vec::new();
@@ -246,6 +232,7 @@ fn stop_flag(inst: &Instance, l: &Loop) -> Option<LocalId> {
 }
 
 struct Frame<'a> {
+    module: &'a Module,
     inst: &'a Instance,
     bufs: Vec<Option<Buffer>>,
     locals: Vec<Option<Value>>,
@@ -257,6 +244,26 @@ struct Frame<'a> {
 }
 
 impl Frame<'_> {
+    /// Runs a call: the callee on the arguments' contents; its results replace the
+    /// result tensors whole.
+    fn call(&mut self, c: &Call) -> R<()> {
+        let m = self.module;
+        let args: Vec<TensorValue> = c
+            .args
+            .iter()
+            .map(|t| self.tensor_value(*t))
+            .collect::<R<_>>()?;
+        let overflow = self.overflow.as_deref_mut();
+        let results = run_instance_with(m, c.callee, &args, overflow).map_err(|mut e| {
+            e.calls.push((m.instance(c.callee).kernel.clone(), c.span));
+            e
+        })?;
+        for (t, v) in c.results.iter().zip(results) {
+            self.bufs[t.index()] = Some(Buffer::from_values(v.elem, &v.shape, &v.values));
+        }
+        Ok(())
+    }
+
     /// A complete tensor (every element written).
     fn tensor_value(&self, t: TensorId) -> R<TensorValue> {
         let tt = self.inst.tensor(t);
@@ -330,6 +337,7 @@ impl Frame<'_> {
                     self.count_overflow(*value, &v, &ty);
                     self.locals[local.index()] = Some(convert(&v, &ty).0);
                 }
+                Stmt::Call(c) => self.call(c)?,
                 Stmt::Fail { message, span } => {
                     return Err(RunError::new(codes::LOOP_LIMIT, message.clone(), *span));
                 }

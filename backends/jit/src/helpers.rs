@@ -35,6 +35,7 @@ pub struct HelperIds {
     math64: FuncId,
     pow32: FuncId,
     pow64: FuncId,
+    call: FuncId,
 }
 
 /// The helpers, imported into one function.
@@ -53,6 +54,8 @@ pub struct Helpers {
     pub math64: FuncRef,
     pub pow32: FuncRef,
     pub pow64: FuncRef,
+    /// Runs a kernel called inside a node (`kiln_call` in lib.rs).
+    pub call: FuncRef,
 }
 
 const CONVERT: &str = "kiln_convert";
@@ -68,6 +71,7 @@ const F64_TO_EXACT_COUNTED: &str = "kiln_f64_to_exact_counted";
 const MATH64: &str = "kiln_math64";
 const POW32: &str = "kiln_pow32";
 const POW64: &str = "kiln_pow64";
+const CALL: &str = "kiln_call";
 
 /// Makes the helpers' addresses known to the JIT linker.
 pub fn register(builder: &mut JITBuilder) {
@@ -84,6 +88,7 @@ pub fn register(builder: &mut JITBuilder) {
     builder.symbol(MATH64, kiln_math64 as *const u8);
     builder.symbol(POW32, kiln_pow32 as *const u8);
     builder.symbol(POW64, kiln_pow64 as *const u8);
+    builder.symbol(CALL, crate::kiln_call as *const u8);
 }
 
 fn sig(cc: CallConv, params: &[types::Type], ret: Option<types::Type>) -> Signature {
@@ -177,6 +182,13 @@ impl HelperIds {
             pow64: m
                 .declare_function(POW64, Linkage::Import, &sig(cc, &[f64_, f64_], Some(f64_)))
                 .map_err(|e| e.to_string())?,
+            call: m
+                .declare_function(
+                    CALL,
+                    Linkage::Import,
+                    &sig(cc, &[i64_, i64_, i64_], Some(i32_)),
+                )
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -195,6 +207,7 @@ impl HelperIds {
             math64: m.declare_func_in_func(self.math64, f),
             pow32: m.declare_func_in_func(self.pow32, f),
             pow64: m.declare_func_in_func(self.pow64, f),
+            call: m.declare_func_in_func(self.call, f),
         }
     }
 }

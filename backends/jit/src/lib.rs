@@ -27,7 +27,8 @@ pub mod locals;
 pub mod rep;
 
 use codegen::{
-    compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS, ERR_FAIL,
+    compile_node, ErrCtx, NodeEntry, NodeJob, Site, Slot, Unsupported, ERR_BOUNDS, ERR_CALL,
+    ERR_FAIL,
 };
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -643,6 +644,12 @@ impl Program {
             })
             .collect();
         let ptrs = self.node_ptrs(ic, f, bufs, shadows, &mut scratch);
+        let env = CallEnv {
+            program: self,
+            sites: &f.sites,
+            error: std::sync::Mutex::new(None),
+        };
+        let env_addr = &env as *const CallEnv as usize;
         if let Some(prologue) = f.prologue {
             let mut ctx = ErrCtx::default();
             // SAFETY: as for the node's function below (the same slots).
@@ -653,6 +660,7 @@ impl Program {
         let call = |lo: i64, hi: i64| {
             let mut ctx = ErrCtx {
                 overflow,
+                calls: env_addr,
                 ..ErrCtx::default()
             };
             // SAFETY: `ptrs` holds one live buffer per slot, each as large as the tensor
@@ -691,7 +699,85 @@ impl Program {
         };
         match failure {
             None => Ok(()),
+            Some(ctx) if ctx.code == ERR_CALL => {
+                let mut e = env
+                    .error
+                    .lock()
+                    .ok()
+                    .and_then(|mut e| e.take())
+                    .unwrap_or_else(|| {
+                        RunError::new(
+                            codes::RUNTIME_BOUNDS,
+                            "a kernel call failed".into(),
+                            f.sites[ctx.site as usize].span,
+                        )
+                    });
+                // Where in the caller's loops it happened.
+                let located = node_error(ic, f, &ctx);
+                e.notes.extend(located.notes);
+                Err(e)
+            }
             Some(ctx) => Err(node_error(ic, f, &ctx)),
+        }
+    }
+}
+
+/// What a node's kernel calls need while it runs: the program and the node's sites; the
+/// error of a call that failed.
+struct CallEnv<'a> {
+    program: &'a Program,
+    sites: &'a [codegen::error::Site],
+    error: std::sync::Mutex<Option<RunError>>,
+}
+
+/// Runs the kernel call of site `site` of the running node (`Stmt::Call`): copies the
+/// argument slots into buffers, runs the callee, and copies its results into the result
+/// slots (setting their written-element flags). Returns 0, or 1 with the error kept in
+/// the call context.
+///
+/// # Safety
+/// Called by native code only: `ctx.calls` is the address of the running node's
+/// [`CallEnv`], and `ptrs` its slot pointers, each addressing its tensor's whole buffer.
+pub(crate) unsafe extern "C" fn kiln_call(
+    ctx: *mut ErrCtx,
+    site: i64,
+    ptrs: *const *mut u8,
+) -> i32 {
+    // SAFETY: see the function's contract.
+    let env = unsafe { &*((*ctx).calls as *const CallEnv) };
+    let Some(call) = env.sites.get(site as usize).and_then(|s| s.call.as_ref()) else {
+        return 1;
+    };
+    let span = env.sites[site as usize].span;
+    let callee = &env.program.insts[call.callee.index()];
+    let mut args = Vec::with_capacity(call.args.len());
+    for (&slot, t) in call.args.iter().zip(&callee.inputs) {
+        let bytes = callee.tensors[t.index()].bytes;
+        // SAFETY: the slot holds a buffer of the argument, of the callee input's size.
+        let data = unsafe { std::slice::from_raw_parts(*ptrs.add(slot), bytes) };
+        args.push(Buf::from_bytes(data));
+    }
+    match env.program.run_instance(call.callee, args) {
+        Ok(outs) => {
+            for ((&(slot, shadow), out), t) in call.results.iter().zip(&outs).zip(&callee.outputs) {
+                let tm = &callee.tensors[t.index()];
+                // SAFETY: the slots hold the result tensors' buffers and flags, of the
+                // callee output's size and element count.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(out.bytes().as_ptr(), *ptrs.add(slot), tm.bytes);
+                    if let Some(s) = shadow {
+                        std::ptr::write_bytes(*ptrs.add(s), 1, tm.shape.iter().product());
+                    }
+                }
+            }
+            0
+        }
+        Err(mut e) => {
+            e.calls.push((callee.kernel.clone(), span));
+            if let Ok(mut slot) = env.error.lock() {
+                *slot = Some(e);
+            }
+            1
         }
     }
 }

@@ -74,8 +74,20 @@ impl Checker<'_, '_> {
                     self.poison_if_new(n);
                     return None;
                 };
+                let from_call = matches!(vh.kind, HE::Call { .. });
                 let id = match self.locals.get(n) {
-                    Some(&id) => self.reassign(id, n, &vinfo, value.span, span)?,
+                    Some(&id) if self.is_param_local(id) => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::READ_ONLY,
+                                format!("cannot assign to `{n}`: it is a parameter"),
+                            )
+                            .at(target.span)
+                            .help(format!("as in Python, this would not change the caller's tensor: write its elements, `{n}[:] = ...`")),
+                        );
+                        return None;
+                    }
+                    Some(&id) => self.reassign(id, n, &vinfo, value.span, span, from_call)?,
                     None => self.assign_new(n, target.span, &vinfo, span)?,
                 };
                 self.assigned.insert(id);
@@ -111,6 +123,7 @@ impl Checker<'_, '_> {
         vinfo: &Info,
         value_span: Span,
         span: Span,
+        from_call: bool,
     ) -> Option<usize> {
         let lshape = self.local_shape[id].clone();
         match (&lshape, &vinfo.shape) {
@@ -129,7 +142,9 @@ impl Checker<'_, '_> {
                 if let Some(vs) = vs {
                     self.same_shape(ls, vs, value_span, &format!("`{n}`"));
                 }
-                if self.wher.nested && self.k.locals[id].declared.is_none() {
+                // A kernel call's result replaces a loop-carried tensor (lowering gives it
+                // one buffer of the type it has before the loop).
+                if self.wher.nested && self.k.locals[id].declared.is_none() && !from_call {
                     self.err(
                         Diagnostic::error(codes::UNSUPPORTED, "whole-tensor assignment inside a loop or branch")
                             .at(span)
@@ -384,7 +399,14 @@ impl Checker<'_, '_> {
             return None;
         }
         if self.wher.nested {
-            self.call_not_top_level(value.span);
+            self.err(
+                Diagnostic::error(
+                    codes::CALL_NOT_TOP_LEVEL,
+                    "results of a kernel call cannot be unpacked inside a loop or branch",
+                )
+                .at(span)
+                .help("unpack them at the top level of the kernel body, or call a kernel with one result here"),
+            );
             return None;
         }
         let Some((vh, _)) = self.expr_multi(value, targets.len()) else {

@@ -12,12 +12,24 @@ use crate::span::Span;
 use crate::sym::SizeExpr;
 
 impl Checker<'_, '_> {
-    /// Reports a kernel call inside a loop, branch or element (at `span`).
+    /// Reports a kernel call inside an element of a lambda, generator or comprehension,
+    /// or in a `while` condition (at `span`).
     pub(super) fn call_not_top_level(&mut self, span: Span) {
+        let (what, help) = if self.wher.while_cond {
+            (
+                "a kernel call cannot be in a `while` condition",
+                "compute the condition into a local before the loop and at the end of its body: `go = k(x) > 0` ... `while go, max=N:`",
+            )
+        } else {
+            (
+                "a kernel call cannot be inside a lambda, generator or comprehension",
+                "call the kernel in a statement (inside loops and branches too): `y = k(x)`; inside elementwise expressions, compute with expressions",
+            )
+        };
         self.err(
-            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, "kernel calls must be at the top level of a kernel body")
+            Diagnostic::error(codes::CALL_NOT_TOP_LEVEL, what)
                 .at(span)
-                .help("call the kernel on whole tensors outside loops; inside loops, compute with expressions"),
+                .help(help),
         );
     }
 
@@ -118,6 +130,20 @@ impl Checker<'_, '_> {
             _ => "this is not a kernel".into(),
         };
         self.err(Diagnostic::error(codes::NOT_CALLABLE, what).at(func.span));
+    }
+
+    /// The kernel a call's callee names (`k`, `k[T]`, `module.k`), if it names one.
+    pub(super) fn plain_kernel_ref(&mut self, func: &ast::Expr) -> Option<hir::KernelId> {
+        match &func.kind {
+            AE::Name(n) if self.locals.contains_key(n) => None,
+            AE::Name(n) => match self.ctx.lookup(n) {
+                Some(Symbol::Kernel(k)) => Some(*k),
+                _ => None,
+            },
+            AE::Index { base, .. } => self.plain_kernel_ref(base),
+            AE::Attr(..) => self.kernel_ref(func),
+            _ => None,
+        }
     }
 
     /// The type arguments `[T1, T2]` of a kernel call.
@@ -259,7 +285,7 @@ impl Checker<'_, '_> {
         span: Span,
         results: usize,
     ) -> Checked {
-        if self.wher.nested || self.wher.elementwise {
+        if self.wher.elementwise || self.wher.while_cond {
             self.call_not_top_level(span);
             return None;
         }
@@ -285,6 +311,11 @@ impl Checker<'_, '_> {
             return None;
         }
         let slots = self.match_args(&callee, args)?;
+        for (p, slot) in callee.params.iter().zip(&slots) {
+            if let (true, Some(a)) = (p.written, slot) {
+                self.output_argument(&callee, p, &a.value)?;
+            }
+        }
         let mut binding = CallBinding::new(&callee);
         let mut hargs = Vec::new();
         let mut ok = true;
@@ -316,6 +347,36 @@ impl Checker<'_, '_> {
             class,
         };
         Some((mk(e, span), info))
+    }
+
+    /// The argument of an output parameter `p` of `callee`: a tensor local of this kernel
+    /// (or one of its own output parameters), which the call updates.
+    fn output_argument(
+        &mut self,
+        callee: &hir::Kernel,
+        p: &hir::KParam,
+        arg: &ast::Expr,
+    ) -> Option<()> {
+        if let AE::Name(n) = &arg.kind {
+            if let Some(&id) = self.locals.get(n) {
+                if self.local_shape[id].is_some() {
+                    return Some(());
+                }
+            }
+        }
+        self.err(
+            Diagnostic::error(
+                codes::READ_ONLY,
+                format!(
+                    "`{}` writes its parameter `{}`, so its argument must be a local tensor of this kernel",
+                    callee.name, p.name
+                ),
+            )
+            .at(arg.span)
+            .with_secondary(p.span, "written by the callee")
+            .help("pass a named local tensor (`t: T[...]`, or a tensor local), which the call updates; copy an expression or a read-only tensor into one first"),
+        );
+        None
     }
 
     /// The argument given for each parameter of `callee`, positionally or by name.
@@ -463,7 +524,16 @@ impl Checker<'_, '_> {
         if n == results {
             return true;
         }
-        if results == 1 {
+        if n == 0 {
+            self.err(
+                Diagnostic::error(
+                    codes::BAD_ARGS,
+                    format!("`{}` returns no value", callee.name),
+                )
+                .at(span)
+                .help("it writes its output parameters: call it as a statement, `kernel(..., out)`, then read `out`"),
+            );
+        } else if results == 1 {
             self.err(
                 Diagnostic::error(
                     codes::BAD_ARGS,

@@ -212,7 +212,11 @@ impl Checker<'_, '_> {
                 return None;
             }
         };
-        let (c, info) = self.expr(cond)?;
+        let saved_where = self.wher;
+        self.wher.while_cond = true;
+        let checked = self.expr(cond);
+        self.wher = saved_where;
+        let (c, info) = checked?;
         if info.shape.is_some() || info.class != Class::Bool {
             self.err(
                 Diagnostic::error(codes::NOT_BOOL, "a `while` condition must be a bool")

@@ -67,6 +67,8 @@ struct Where {
     nested: bool,
     /// Inside a lambda, generator or comprehension element.
     elementwise: bool,
+    /// In a `while` condition (evaluated before every iteration).
+    while_cond: bool,
 }
 
 /// An HIR expression of `kind` at `span`.
@@ -98,6 +100,7 @@ pub(crate) fn check_body(
         wher: Where::default(),
         assigned_anywhere: HashMap::new(),
         returned: false,
+        refused_return: false,
         last_call_result_shapes: None,
         poisoned: HashSet::new(),
         list_names: HashMap::new(),
@@ -106,21 +109,29 @@ pub(crate) fn check_body(
         too_deep: false,
         after_syntax_error: false,
     };
+    c.output_param_locals();
     collect_assigned_names(&k.body.stmts, &mut c.assigned_anywhere);
+    let prologue = c.rebound_params(&k.body.stmts);
     // An empty body is what recovery leaves of a body that did not parse.
     c.after_syntax_error = has_syntax_error(&k.body.stmts) || k.body.stmts.is_empty();
     let body = c.block(&k.body.stmts, true);
-    if !c.returned && !c.after_syntax_error {
+    // A kernel without results may have output parameters for its results instead.
+    let has_outputs = c.k.results.is_empty() && c.k.params.iter().any(|p| p.written);
+    if !c.returned && !c.after_syntax_error && !has_outputs && !c.refused_return {
         c.diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,
                 format!("kernel `{}` does not return its result", k.name.name),
             )
             .at(k.header_span)
-            .help("end the kernel body with `return <value>`"),
+            .help(if c.k.results.is_empty() {
+                "declare its results (`-> T[...]`) and end the body with `return <value>`, or write its results into output parameters (`out[i] = ...`)"
+            } else {
+                "end the kernel body with `return <value>`"
+            }),
         );
     }
-    c.k.body = body;
+    c.k.body = prologue.into_iter().chain(body).collect();
 }
 
 /// The blocks directly inside a statement: bodies of loops and branches, an
@@ -195,6 +206,8 @@ struct Checker<'a, 'b> {
     lambda_scope: Vec<(String, usize, Info, bool)>,
     wher: Where,
     assigned_anywhere: HashMap<String, Span>,
+    /// A nested `return` the early-return rewrite refused (and reported).
+    refused_return: bool,
     returned: bool,
     /// The body has statements that did not parse: names they would have defined are
     /// unknown, so unknown-name errors are not reported (they would only be noise).

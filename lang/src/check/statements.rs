@@ -47,10 +47,7 @@ impl Checker<'_, '_> {
             AS::Return(vals) => self.return_at(vals, top, span)?,
             AS::Break => self.loop_exit(true, span)?,
             AS::Continue => self.loop_exit(false, span)?,
-            AS::Expr(e) => {
-                self.useless_expr(e);
-                return None;
-            }
+            AS::Expr(e) => self.expr_stmt(e)?,
             AS::UnexpectedIndent(b) => {
                 self.unexpected_indent(b, top);
                 return None;
@@ -94,16 +91,34 @@ impl Checker<'_, '_> {
     /// `return vals`, which only the top level of a kernel body may hold.
     fn return_at(&mut self, vals: &[ast::Expr], top: bool, span: Span) -> Option<HS> {
         if !top {
-            self.err(
-                Diagnostic::error(codes::BAD_RETURN, "`return` inside a loop or branch")
-                    .at(span)
-                    .help("kernels return once, at the end of their body"),
-            );
+            // Early returns are rewritten right after parsing (early_return.rs); one left
+            // here is in a kernel that rewrite refused, which it reported.
+            self.refused_return = true;
             return None;
         }
         let r = self.return_stmt(vals, span);
         self.returned = true;
         r
+    }
+
+    /// An expression statement: a call of a kernel with output parameters (it writes
+    /// them), else an error.
+    fn expr_stmt(&mut self, e: &ast::Expr) -> Option<HS> {
+        if let AE::Call { func, args } = &e.kind {
+            if let Some(k) = self.plain_kernel_ref(func) {
+                let callee = &self.ctx.kernels[k];
+                if callee.params.iter().any(|p| p.written) {
+                    let results = callee.results.len();
+                    let (value, _) = self.call(func, args, e.span, results)?;
+                    return Some(HS::AssignTuple {
+                        targets: Vec::new(),
+                        value,
+                    });
+                }
+            }
+        }
+        self.useless_expr(e);
+        None
     }
 
     /// An expression statement: always an error.
@@ -176,6 +191,125 @@ impl Checker<'_, '_> {
             return false;
         }
         true
+    }
+
+    /// The locals that stand for the kernel's output parameters in its body: declared
+    /// tensors of the parameter's type (an output parameter needs an element type).
+    pub(super) fn output_param_locals(&mut self) {
+        for pi in 0..self.k.params.len() {
+            let p = self.k.params[pi].clone();
+            let KParamKind::Value(t) = &p.kind else {
+                continue;
+            };
+            if !p.written {
+                continue;
+            }
+            if matches!(t.elem, hir::ElemRef::Inferred) {
+                self.err(
+                    Diagnostic::error(
+                        codes::NEEDS_ELEM_TYPE,
+                        format!("the kernel writes the elements of `{}`, so it needs an element type", p.name),
+                    )
+                    .at(t.span)
+                    .help(format!("declare it, e.g. `{}: T[...]` with a type variable `T`, or a concrete type", p.name)),
+                );
+            }
+            let id = self.new_local(
+                &p.name,
+                p.span,
+                Some(t.clone()),
+                t.shape.clone(),
+                Class::of_elem(&t.elem),
+            );
+            self.k.params[pi].local = Some(id);
+        }
+    }
+
+    /// Value parameters the body assigns as a whole (`a = sweep(a)`, `n -= 1`): as in
+    /// Python, the name becomes a local of the kernel, started from the argument, so the
+    /// caller's value never changes. The local has the parameter's type when it has an
+    /// element type (assignments convert to it), else an inferred one. Returns the
+    /// statements that start the locals.
+    pub(super) fn rebound_params(&mut self, stmts: &[ast::Stmt]) -> Vec<hir::Stmt> {
+        fn whole_names(stmts: &[ast::Stmt], out: &mut Vec<String>) {
+            for s in stmts {
+                match &s.kind {
+                    AS::Assign { targets, .. } => {
+                        for t in targets {
+                            if let AE::Name(n) = &t.kind {
+                                out.push(n.clone());
+                            }
+                        }
+                    }
+                    AS::AugAssign { target, .. } => {
+                        if let AE::Name(n) = &target.kind {
+                            out.push(n.clone());
+                        }
+                    }
+                    AS::For { body, .. } | AS::While { body, .. } => whole_names(&body.stmts, out),
+                    AS::If {
+                        branches,
+                        else_block,
+                    } => {
+                        for (_, b) in branches {
+                            whole_names(&b.stmts, out);
+                        }
+                        if let Some(b) = else_block {
+                            whole_names(&b.stmts, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut names = Vec::new();
+        whole_names(stmts, &mut names);
+        let mut out = Vec::new();
+        for pi in 0..self.k.params.len() {
+            let p = self.k.params[pi].clone();
+            let KParamKind::Value(t) = &p.kind else {
+                continue;
+            };
+            if p.written || !names.contains(&p.name) {
+                continue;
+            }
+            let generic_rank = t
+                .shape
+                .as_ref()
+                .is_some_and(|d| d.iter().any(|d| matches!(d, Dim::Rest(_))));
+            let declared =
+                (!matches!(t.elem, ElemRef::Inferred) && !generic_rank).then(|| t.clone());
+            let id = self.new_local(
+                &p.name,
+                p.span,
+                declared.clone(),
+                t.shape.clone(),
+                Class::of_elem(&t.elem),
+            );
+            self.assigned.insert(id);
+            let value = hir::Expr {
+                kind: hir::ExprKind::Param(pi),
+                span: p.span,
+            };
+            let kind = if declared.is_some() {
+                HS::Decl {
+                    local: id,
+                    init: Some(value),
+                }
+            } else {
+                HS::Assign {
+                    target: hir::Place::Local(id),
+                    value,
+                }
+            };
+            out.push(hir::Stmt { kind, span: p.span });
+        }
+        out
+    }
+
+    /// Whether local `id` stands for an output parameter.
+    pub(super) fn is_param_local(&self, id: usize) -> bool {
+        self.k.params.iter().any(|p| p.local == Some(id))
     }
 
     /// Registers a new local `name` and puts it in scope; returns its id.

@@ -175,6 +175,9 @@ fn resolve_param(
         span: p.span,
         kind,
         default,
+        written: false,
+        read: false,
+        local: None,
     }
 }
 

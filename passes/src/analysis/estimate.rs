@@ -143,10 +143,8 @@ fn visit(m: &Module, id: InstanceId, done: &mut Vec<(InstanceId, InstanceEstimat
     if done.iter().any(|(d, _)| *d == id) {
         return;
     }
-    for n in m.instance(id).graph.node_weights() {
-        if let Node::Call(c) = n {
-            visit(m, c.callee, done);
-        }
+    for callee in m.instance(id).callees() {
+        visit(m, callee, done);
     }
     let est = instance(m, id, done);
     done.push((id, est));
@@ -167,6 +165,7 @@ fn instance(
                 let mut e = Est {
                     inst,
                     loops: Vec::new(),
+                    callees: done,
                 };
                 let (cy, r) = e.block(&c.body, 0, &mut Vec::new());
                 cycles += cy;
@@ -255,6 +254,8 @@ fn arrays(inst: &Instance) -> Resources {
 struct Est<'a> {
     inst: &'a Instance,
     loops: Vec<LoopEstimate>,
+    /// Estimates of the callees of calls inside loops.
+    callees: &'a [(InstanceId, InstanceEstimate)],
 }
 
 impl Est<'_> {
@@ -298,6 +299,13 @@ impl Est<'_> {
                 (cc + tc.max(ec) + 1, r)
             }
             Stmt::Fail { .. } => (0, Resources::default()),
+            // A call runs the callee's function each time (one instance of its hardware).
+            Stmt::Call(c) => self
+                .callees
+                .iter()
+                .find(|(d, _)| *d == c.callee)
+                .map(|(_, e)| (e.cycles, e.res))
+                .unwrap_or_default(),
             Stmt::Assign { value, .. } => {
                 let (c, r) = self.expr(*value);
                 (c + 1, r)

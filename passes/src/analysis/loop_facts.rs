@@ -65,8 +65,10 @@ pub fn fully_written(inst: &Instance, block: &Block) -> HashSet<TensorId> {
                         out.insert(access.tensor);
                     }
                 }
+                // A call outside loops and branches replaces its results whole.
+                Stmt::Call(c) if loops.is_empty() => out.extend(c.results.iter().copied()),
                 // Stores under a condition prove nothing.
-                Stmt::If { .. } | Stmt::Assign { .. } | Stmt::Fail { .. } => {}
+                Stmt::If { .. } | Stmt::Assign { .. } | Stmt::Fail { .. } | Stmt::Call(_) => {}
             }
         }
     }
@@ -140,7 +142,7 @@ pub fn locals_private(inst: &Instance, block: &Block) -> bool {
                     }
                     *defined = t.intersection(&e).copied().collect();
                 }
-                Stmt::Store { .. } | Stmt::Fail { .. } => {}
+                Stmt::Store { .. } | Stmt::Fail { .. } | Stmt::Call(_) => {}
             }
         }
         true
@@ -210,7 +212,8 @@ pub fn parallel_loop(inst: &Instance, body: &Block) -> Option<ParallelLoop> {
         return None;
     };
     let (lo, hi) = (l.lo.as_constant()?, l.hi.as_constant()?);
-    if trips(lo, hi, l.step) < 2 || !locals_private(inst, &l.body) {
+    // A kernel call touches whole tensors: its iterations are never independent here.
+    if trips(lo, hi, l.step) < 2 || !locals_private(inst, &l.body) || has_call(&l.body) {
         return None;
     }
     let all = accesses(inst, &l.body);

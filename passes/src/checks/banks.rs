@@ -120,7 +120,8 @@ fn collect_accesses(inst: &Instance, b: &Block, out: &mut Vec<Access>) {
     for s in b {
         match s {
             Stmt::For(l) => collect_accesses(inst, &l.body, out),
-            Stmt::Fail { .. } => {}
+            // A call's accesses are the callee's, against its own ports.
+            Stmt::Fail { .. } | Stmt::Call(_) => {}
             Stmt::If {
                 cond,
                 then_block,

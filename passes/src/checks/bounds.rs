@@ -146,7 +146,7 @@ impl Ctx {
                     self.with_guard(inst, else_block);
                     self.guards.truncate(n);
                 }
-                Stmt::Fail { .. } => {}
+                Stmt::Fail { .. } | Stmt::Call(_) => {}
                 Stmt::Assign { value, .. } => self.expr(inst, *value),
                 Stmt::Store {
                     access,

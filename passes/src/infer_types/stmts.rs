@@ -48,7 +48,8 @@ impl State<'_> {
                 self.block(then_block, loops);
                 self.block(else_block, loops);
             }
-            Stmt::Fail { .. } => {}
+            // Result types are the callee's (set when the call was lowered).
+            Stmt::Fail { .. } | Stmt::Call(_) => {}
             Stmt::Assign { local, value, span } => self.assign(*local, *value, *span, loops),
             Stmt::Store {
                 access,

@@ -497,6 +497,13 @@ pub enum Stmt {
         value: ExprId,
         span: Span,
     },
+    /// Runs another instance on the current contents of `args` (in the callee's input
+    /// order) and replaces every element of each tensor of `results` (the callee's
+    /// outputs, in order) with its result: a kernel call inside a loop or a branch. The
+    /// node lists `args` among its reads and `results` among its writes. Passes treat it
+    /// as opaque: loops holding one are never transformed, pipelined, vectorized or split
+    /// across threads; the HLS code calls the callee's function there.
+    Call(Call),
     /// Stops the run with a run-time error (E0705: a `while` loop that needs more
     /// iterations than its declared maximum). The HLS code cannot stop: C-simulation's
     /// expected results come from kiln's own run, which reports it.
@@ -835,6 +842,24 @@ impl Instance {
         out
     }
 
+    /// The instances this one calls: by call nodes and by calls inside compute nodes, in
+    /// schedule order (repeats left in).
+    pub fn callees(&self) -> Vec<InstanceId> {
+        let mut out = Vec::new();
+        for n in self.schedule() {
+            match &self.graph[n] {
+                Node::Call(c) => out.push(c.callee),
+                Node::Compute(c) => walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+                    if let Stmt::Call(call) = s {
+                        out.push(call.callee);
+                    }
+                }),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Every compute node, in schedule order.
     pub fn computes(&self) -> Vec<(NodeId, &Compute)> {
         self.schedule()
@@ -893,15 +918,24 @@ pub fn walk_stmts<'a>(
                 walk_stmts(then_block, loops, f);
                 walk_stmts(else_block, loops, f);
             }
-            Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Fail { .. } => {}
+            Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Fail { .. } | Stmt::Call(_) => {}
         }
     }
+}
+
+/// Whether a block holds a kernel call ([`Stmt::Call`]) anywhere.
+pub fn has_call(block: &Block) -> bool {
+    let mut found = false;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| {
+        found |= matches!(s, Stmt::Call(_));
+    });
+    found
 }
 
 /// The root expressions directly used by a statement (not by nested blocks).
 pub fn stmt_roots(s: &Stmt) -> Vec<ExprId> {
     match s {
-        Stmt::For(_) | Stmt::Fail { .. } => Vec::new(),
+        Stmt::For(_) | Stmt::Fail { .. } | Stmt::Call(_) => Vec::new(),
         Stmt::If { cond, .. } => vec![*cond],
         Stmt::Assign { value, .. } => vec![*value],
         Stmt::Store { access, value, .. } => {
@@ -967,6 +1001,18 @@ pub fn block_accesses(inst: &Instance, block: &Block) -> (Vec<TensorId>, Vec<Ten
         if let Stmt::Store { access, .. } = s {
             if !writes.contains(&access.tensor) {
                 writes.push(access.tensor);
+            }
+        }
+        if let Stmt::Call(c) = s {
+            for &t in &c.args {
+                if !reads.contains(&t) {
+                    reads.push(t);
+                }
+            }
+            for &t in &c.results {
+                if !writes.contains(&t) {
+                    writes.push(t);
+                }
             }
         }
     });

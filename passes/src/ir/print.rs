@@ -249,6 +249,15 @@ impl Printer<'_> {
                 Stmt::Fail { message, .. } => {
                     self.line(indent, &format!("fail {message:?}"));
                 }
+                Stmt::Call(c) => {
+                    let args: Vec<String> = c.args.iter().map(|t| self.tensor_ref(*t)).collect();
+                    let res: Vec<String> = c.results.iter().map(|t| self.tensor_ref(*t)).collect();
+                    let callee = &self.m.instance(c.callee).name;
+                    self.line(
+                        indent,
+                        &format!("call {callee}({}) -> {}", args.join(", "), res.join(", ")),
+                    );
+                }
             }
         }
     }

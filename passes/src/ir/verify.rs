@@ -376,6 +376,16 @@ fn verify_block(
                 }
             }
             Stmt::Fail { .. } => {}
+            Stmt::Call(c) => {
+                for &t in c.args.iter().chain(&c.results) {
+                    if t.index() >= inst.tensors.len() {
+                        err(format!(
+                            "call to instance {:?}: tensor {t:?} out of range",
+                            c.callee
+                        ));
+                    }
+                }
+            }
         }
     }
 }

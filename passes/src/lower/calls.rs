@@ -1,7 +1,9 @@
-//! Kernel calls: hoisted out of the statement that contains them (calls only stand at the
-//! top level of a kernel body), arguments materialized into tensors and converted to the
-//! callee's declared parameter types, the callee instantiated (instantiate.rs), and a call
-//! node with result tensors.
+//! Kernel calls: hoisted out of the statement that contains them, arguments materialized
+//! into tensors and converted to the callee's declared parameter types, the callee
+//! instantiated (instantiate.rs), and a call with result tensors: a call node for a
+//! statement at the top level of a kernel body, a [`Stmt::Call`] inside a compute node
+//! (a call inside a loop or a branch), placed before the statement that holds it. Output
+//! parameters' final contents then go to the locals passed for them.
 
 use super::*;
 use kiln_lang::build_prim;
@@ -62,7 +64,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
             self.failed = true;
             return None;
         };
-        let results = self.call_node(id, &callee.name, &arg_tensors, e.span)?;
+        let results = if self.node.is_some() {
+            self.call_stmt(id, &callee.name, &arg_tensors, e.span)?
+        } else {
+            self.call_node(id, &callee.name, &arg_tensors, e.span)?
+        };
+        self.update_output_args(callee, args, &results, e.span)?;
         self.hoisted.insert(key, results.clone());
         Some(results)
     }
@@ -95,6 +102,18 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     };
                     (binding, Some(t))
                 }
+                (CallArg::Value(v), KParamKind::Value(_)) if p.output_only() => {
+                    // Only its shape (and type) binds: the callee never reads it.
+                    let t = self.named_tensor(v)?;
+                    let te = self.inst.tensor(t);
+                    let binding = Binding::Value {
+                        elem: Some(te.elem),
+                        shape: te.shape.clone(),
+                        constant: None,
+                        range: None,
+                    };
+                    (binding, None)
+                }
                 (CallArg::Value(v), KParamKind::Value(pt)) => {
                     let (binding, t) = self.value_arg(callee, p, pt, v, &bindings, span)?;
                     (binding, Some(t))
@@ -119,17 +138,17 @@ impl<'h> Lowerer<'_, '_, 'h> {
         span: Span,
     ) -> L<(Binding, TensorId)> {
         self.hoist_calls(v)?;
-        let t = self.materialize(v, &p.name)?;
-        let te = self.inst.tensor(t).clone();
-        let constant = match te.kind {
-            TensorKind::Const(c) => Some(c),
-            _ => None,
-        };
         // A declared parameter type is the instance's; the argument converts.
         let declared = match &pt.elem {
             ElemRef::Known(_) | ElemRef::Template { .. } => {
                 self.callee_elem(callee, pt, before, span)
             }
+            _ => None,
+        };
+        let t = self.materialize(v, &p.name, declared)?;
+        let te = self.inst.tensor(t).clone();
+        let constant = match te.kind {
+            TensorKind::Const(c) => Some(c),
             _ => None,
         };
         let (t, elem) = match declared {
@@ -169,6 +188,26 @@ impl<'h> Lowerer<'_, '_, 'h> {
         arg_tensors: &[Option<TensorId>],
         span: Span,
     ) -> L<Vec<TensorId>> {
+        let (args_t, results) = self.call_tensors(id, callee_name, arg_tensors, span)?;
+        let call = Call {
+            callee: id,
+            args: args_t.clone(),
+            results: results.clone(),
+            span,
+        };
+        self.add_node(Node::Call(call), &args_t, &results);
+        Some(results)
+    }
+
+    /// The arguments of a call of instance `id` in its input order, and new tensors for
+    /// its results.
+    fn call_tensors(
+        &mut self,
+        id: InstanceId,
+        callee_name: &str,
+        arg_tensors: &[Option<TensorId>],
+        span: Span,
+    ) -> L<(Vec<TensorId>, Vec<TensorId>)> {
         let callee_inst = self.mb.module.instance(id);
         let outs: Vec<Tensor> = callee_inst
             .outputs
@@ -218,14 +257,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             tm.range = o.range.clone();
             results.push(t);
         }
-        let call = Call {
-            callee: id,
-            args: args_t.clone(),
-            results: results.clone(),
-            span,
-        };
-        self.add_node(Node::Call(call), &args_t, &results);
-        Some(results)
+        Some((args_t, results))
     }
 
     /// The element type a callee parameter is declared with, when it does not depend on the
@@ -290,8 +322,15 @@ impl<'h> Lowerer<'_, '_, 'h> {
         None
     }
 
-    /// A tensor holding the value of a tensor-valued (or scalar) expression.
-    pub(super) fn materialize(&mut self, e: &'h hir::Expr, what: &str) -> L<TensorId> {
+    /// A tensor holding the value of a tensor-valued (or scalar) expression. Inside a
+    /// node (a call in a loop or branch), its type must be known before the node is
+    /// typed: the parameter's declared type `declared`, or the expression's conversion.
+    pub(super) fn materialize(
+        &mut self,
+        e: &'h hir::Expr,
+        what: &str,
+        declared: Option<ScalarType>,
+    ) -> L<TensorId> {
         if let HE::Call { .. } = &e.kind {
             let r = self.call_results(e)?;
             return Some(r[0]);
@@ -307,27 +346,134 @@ impl<'h> Lowerer<'_, '_, 'h> {
         if let HE::Global(g) = &e.kind {
             return self.global_tensor(*g, e.span);
         }
-        let shape = if self.is_scalar(e, &Scope::default()) {
+        let scope = self.base_scope.clone();
+        let shape = if self.is_scalar(e, &scope) {
             Vec::new()
         } else {
-            self.shape_of(e, &Scope::default())?
+            self.shape_of(e, &scope)?
+        };
+        let known = if self.node.is_none() {
+            None
+        } else {
+            let cast = match &e.kind {
+                HE::Cast { to, .. } => self.elem_type(to, e.span),
+                _ => None,
+            };
+            match declared.or(cast) {
+                Some(t) => Some(t),
+                None => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::UNSUPPORTED,
+                            format!("the type of argument `{what}` of a kernel call inside a loop or branch is not known here"),
+                        )
+                        .at(e.span)
+                        .help("the parameter has a generic type: convert the argument (`int<16>(e)`), or pass a named tensor"),
+                    );
+                    return None;
+                }
+            }
         };
         let t = self.new_tensor(
             what,
-            ScalarType::Bool,
+            known.unwrap_or(ScalarType::Bool),
             shape,
             TensorKind::Temp,
-            false,
+            known.is_some(),
             e.span,
         );
-        let none = hir::LiveAfter::nothing();
-        self.compute_node(&format!("{what}_arg"), e.span, &none, |lw| {
+        self.in_node(&format!("{what}_arg"), e.span, |lw| {
             lw.store_whole(t, e, e.span)
         });
         if self.failed {
             return None;
         }
         Some(t)
+    }
+
+    /// After a call: each output parameter's final contents (the call's results after the
+    /// declared ones, in parameter order) become the contents of the local passed for it:
+    /// copied (and converted) into a declared tensor, or bound to an inferred one.
+    fn update_output_args(
+        &mut self,
+        callee: &hir::Kernel,
+        args: &'h [CallArg],
+        results: &[TensorId],
+        span: Span,
+    ) -> L<()> {
+        let mut out = callee.results.len();
+        for (p, a) in callee.params.iter().zip(args) {
+            if !p.written {
+                continue;
+            }
+            let r = *results.get(out)?;
+            out += 1;
+            let CallArg::Value(v) = a else {
+                return None;
+            };
+            let HE::Local(l) = &v.kind else {
+                return None;
+            };
+            // Inside a node, a tensor local has one buffer (a loop-carried one, graph.rs).
+            if self.k.locals[*l].declared.is_some() || self.node.is_some() {
+                let dst = *self.tensor_locals.get(l)?;
+                self.copy_tensor(dst, r, &self.k.locals[*l].name.clone(), span);
+            } else {
+                let name = self.k.locals[*l].name.clone();
+                self.inst.tensor_mut(r).bound_to.push(name);
+                self.tensor_locals.insert(*l, r);
+            }
+        }
+        Some(())
+    }
+
+    /// A compute node copying every element of `src` into `dst` (same shape), converted to
+    /// `dst`'s type.
+    pub(super) fn copy_tensor(&mut self, dst: TensorId, src: TensorId, what: &str, span: Span) {
+        let shape = self.inst.tensor(dst).shape.clone();
+        self.in_node(&format!("{what}_copy"), span, |lw| {
+            lw.loop_nest(&shape, span, &mut |lw, idx| {
+                let v = lw.load(src, idx.to_vec(), span);
+                lw.store_elem(dst, idx.to_vec(), v, span);
+                Some(())
+            })
+        });
+    }
+
+    /// Runs `body` in the compute node being built, or in a new one outside nodes.
+    pub(super) fn in_node(
+        &mut self,
+        name: &str,
+        span: Span,
+        body: impl FnOnce(&mut Self) -> L<()>,
+    ) {
+        if self.node.is_some() {
+            if body(self).is_none() {
+                self.failed = true;
+            }
+        } else {
+            let none = hir::LiveAfter::nothing();
+            self.compute_node(name, span, &none, body);
+        }
+    }
+
+    /// A call inside the compute node being built ([`Stmt::Call`]): new result tensors,
+    /// rewritten each time the statement runs.
+    pub(super) fn call_stmt(
+        &mut self,
+        id: InstanceId,
+        callee_name: &str,
+        arg_tensors: &[Option<TensorId>],
+        span: Span,
+    ) -> L<Vec<TensorId>> {
+        let (args, results) = self.call_tensors(id, callee_name, arg_tensors, span)?;
+        self.emit(Stmt::Call(Call {
+            callee: id,
+            args,
+            results: results.clone(),
+            span,
+        }));
+        Some(results)
     }
 
     /// An elementwise conversion of tensor `t` into a new tensor of type `to`.
@@ -340,8 +486,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
     ) -> L<TensorId> {
         let shape = self.inst.tensor(t).shape.clone();
         let out = self.new_tensor(what, to, shape.clone(), TensorKind::Temp, true, span);
-        let none = hir::LiveAfter::nothing();
-        self.compute_node(&format!("{what}_convert"), span, &none, |lw| {
+        self.in_node(&format!("{what}_convert"), span, |lw| {
             lw.loop_nest(&shape, span, &mut |lw, idx| {
                 let v = lw.load(t, idx.to_vec(), span);
                 lw.store_elem(out, idx.to_vec(), v, span);

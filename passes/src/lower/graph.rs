@@ -192,7 +192,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
                     _ => "stmt".to_string(),
                 };
                 // Calls in a top-level statement (`d = double(x)` with a scalar result) run
-                // first, as their own nodes. (Calls never appear inside loops or branches.)
+                // first, as their own nodes; calls inside loops and branches run inside the
+                // statement's node.
                 if matches!(s.kind, HS::Assign { .. } | HS::Decl { .. }) {
                     let mut roots = Vec::new();
                     hir::visit_stmt_exprs(s, &mut |e| roots.push(e));
@@ -203,8 +204,86 @@ impl<'h> Lowerer<'_, '_, 'h> {
                         }
                     }
                 }
-                self.compute_node(&name, s.span, live_out, |lw| lw.stmt(s));
+                let carried = self.carried_tensors(s);
+                self.compute_node(&name, s.span, live_out, |lw| {
+                    lw.carry_tensors(&carried, s.span);
+                    lw.stmt(s)
+                });
             }
+        }
+    }
+
+    /// Inferred tensor locals that a loop or branch replaces as a whole (with a kernel
+    /// call's result, or by passing them to an output parameter).
+    fn carried_tensors(&self, s: &'h hir::Stmt) -> Vec<usize> {
+        fn walk(lw: &Lowerer, b: &[hir::Stmt], out: &mut Vec<usize>) {
+            let add = |h: usize, out: &mut Vec<usize>| {
+                let l = &lw.k.locals[h];
+                if l.is_tensor && l.declared.is_none() && !out.contains(&h) {
+                    out.push(h);
+                }
+            };
+            for s in b {
+                match &s.kind {
+                    HS::Assign {
+                        target: Place::Local(h),
+                        ..
+                    } => add(*h, out),
+                    HS::For { body, .. } | HS::While { body, .. } => walk(lw, body, out),
+                    HS::If {
+                        then_block,
+                        else_block,
+                        ..
+                    } => {
+                        walk(lw, then_block, out);
+                        walk(lw, else_block, out);
+                    }
+                    _ => {}
+                }
+                let mut calls = Vec::new();
+                hir::visit_stmt_exprs(s, &mut |e| calls.push(e));
+                while let Some(e) = calls.pop() {
+                    if let HE::Call { kernel, args, .. } = &e.kind {
+                        let callee = &lw.mb.inputs.program.kernels[*kernel];
+                        for (p, a) in callee.params.iter().zip(args) {
+                            if let (true, hir::CallArg::Value(v)) = (p.written, a) {
+                                if let HE::Local(h) = &v.kind {
+                                    add(*h, out);
+                                }
+                            }
+                        }
+                    }
+                    hir::visit_subexprs(e, &mut |x| calls.push(x));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if matches!(s.kind, HS::For { .. } | HS::While { .. } | HS::If { .. }) {
+            walk(self, std::slice::from_ref(s), &mut out);
+        }
+        out
+    }
+
+    /// Gives each carried tensor local one buffer for the node, of the type of its value
+    /// before it, starting from that value.
+    fn carry_tensors(&mut self, carried: &[usize], span: Span) {
+        for &h in carried {
+            let Some(&old) = self.tensor_locals.get(&h) else {
+                continue;
+            };
+            let om = self.inst.tensor(old).clone();
+            let name = self.k.locals[h].name.clone();
+            let t = self.new_tensor(
+                &name,
+                om.elem,
+                om.shape,
+                TensorKind::Temp,
+                true,
+                self.k.locals[h].span,
+            );
+            self.inst.tensor_mut(t).bound_to.push(name.clone());
+            self.copy_tensor(t, old, &name, span);
+            self.tensor_locals.insert(h, t);
         }
     }
 
@@ -385,7 +464,13 @@ impl<'h> Lowerer<'_, '_, 'h> {
             };
             // Results are named after the returned local, else `result` / `result<i>`.
             let out_name = match &v.kind {
-                HE::Local(l) => self.k.locals[*l].name.clone(),
+                // A local of an inlined helper (`s'3`) by its name in the helper.
+                HE::Local(l) => self.k.locals[*l]
+                    .name
+                    .split('\'')
+                    .next()
+                    .unwrap_or("result")
+                    .to_string(),
                 _ if results.len() == 1 => "result".to_string(),
                 _ => format!("result{i}"),
             };

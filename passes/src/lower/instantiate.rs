@@ -118,6 +118,41 @@ impl ModuleBuilder<'_> {
                 self.bind_param(k, &p.name, t, shape, *elem, &mut env, site);
             }
         }
+        let mut params = params;
+        for (p, b) in k.params.iter().zip(params.iter_mut()) {
+            if let (KParamKind::Value(t), Binding::Output) = (&p.kind, &b) {
+                let shape: Option<Vec<usize>> =
+                    t.shape
+                        .iter()
+                        .flatten()
+                        .try_fold(Vec::new(), |mut shape, d| {
+                            match d {
+                                Dim::Size(s) => {
+                                    shape.push(usize::try_from(s.eval(&env).ok()?).ok()?)
+                                }
+                                Dim::Rest(v) => shape.extend(env.shapes[*v].clone()?),
+                            }
+                            Some(shape)
+                        });
+                let Some(shape) = shape else {
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISSING_INPUT,
+                            format!("the shape of output parameter `{}` is not known", p.name),
+                        )
+                        .at(p.span)
+                        .help(format!("its sizes are bound by no other parameter: give it with `--input {}=FILE.npy` (its values are not read)", p.name)),
+                    );
+                    return None;
+                };
+                *b = Binding::Value {
+                    elem: None,
+                    shape,
+                    constant: None,
+                    range: None,
+                };
+            }
+        }
         let bindings_text = bindings_text(k, &env);
         if self.diags.error_count() > before {
             self.memo.insert(key, None);
@@ -151,6 +186,7 @@ impl ModuleBuilder<'_> {
             failed: false,
             probing_affine: false,
             loop_ranges: HashMap::new(),
+            base_scope: Scope::default(),
         };
         let result = lw.lower_kernel(&params);
         let inst = lw.inst;
@@ -309,6 +345,23 @@ impl Lowerer<'_, '_, '_> {
             };
             self.params.push(slot);
         }
+        // Output parameters: a tensor of their own, starting from the input's values when
+        // the body also reads them.
+        for (i, p) in k.params.iter().enumerate() {
+            let (Some(l), ParamSlot::Tensor(input)) = (p.local, &self.params[i]) else {
+                continue;
+            };
+            let input = *input;
+            let tm = self.inst.tensor(input).clone();
+            let t = if p.output_only() {
+                input
+            } else {
+                let t = self.new_tensor(&p.name, tm.elem, tm.shape, TensorKind::Temp, true, p.span);
+                self.copy_tensor(t, input, &p.name, p.span);
+                t
+            };
+            self.tensor_locals.insert(l, t);
+        }
         // Body.
         let reads_later = hir::LaterReads::of(&k.body);
         for (i, s) in k.body.iter().enumerate() {
@@ -319,6 +372,26 @@ impl Lowerer<'_, '_, '_> {
         }
         if self.inst.outputs.len() != k.results.len() {
             return None;
+        }
+        // Then the output parameters' final contents, in parameter order.
+        let mut index = k.results.len();
+        for p in &k.params {
+            let Some(l) = p.local else {
+                continue;
+            };
+            let t = *self.tensor_locals.get(&l)?;
+            if p.output_only() && !self.last_writer.contains_key(&t) {
+                self.err(
+                    Diagnostic::error(
+                        codes::OUTPUT_INCOMPLETE,
+                        format!("output parameter `{}` is never written", p.name),
+                    )
+                    .at(p.span),
+                );
+                return None;
+            }
+            self.add_output(t, index);
+            index += 1;
         }
         Some(())
     }
@@ -357,6 +430,17 @@ impl Lowerer<'_, '_, '_> {
         };
         if let Some(c) = constant {
             return Some(self.const_tensor(*c, &p.name, elem, shape.clone(), p.span));
+        }
+        if p.output_only() {
+            // Not an input: the kernel writes it before anything reads it.
+            return Some(self.new_tensor(
+                &p.name,
+                elem,
+                shape.clone(),
+                TensorKind::Temp,
+                true,
+                p.span,
+            ));
         }
         let input_index = self.inst.inputs.len();
         let t = self.new_tensor(

@@ -121,6 +121,8 @@ pub fn lower_program(
                 constant: None,
                 range: None,
             }),
+            // An output parameter nothing reads: its shape follows from the others.
+            (KParamKind::Value(_), None) if p.output_only() => bindings.push(Binding::Output),
             (KParamKind::Value(_), None) => {
                 mb.diags.push(
                     Diagnostic::error(codes::MISSING_INPUT, format!("no value for parameter `{}` of `{}`", p.name, k.name))
@@ -155,6 +157,9 @@ enum Binding {
     Const(i64),
     /// A `const` parameter left to its default.
     Default,
+    /// An output parameter of the entry kernel given no data: its declared shape, once
+    /// the other parameters have bound the sizes it uses.
+    Output,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -290,6 +295,9 @@ struct Lowerer<'m, 'a, 'h> {
     probing_affine: bool,
     /// The values each loop variable of a statement loop takes, when known.
     loop_ranges: HashMap<LoopVarId, (i64, i64)>,
+    /// What loop variables mean in the statement being lowered inside a node (for the
+    /// whole-tensor stores and call arguments it needs).
+    base_scope: Scope<'h>,
 }
 
 /// The result of lowering something: `None` once an error is reported (or when lowering

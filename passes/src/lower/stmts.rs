@@ -133,7 +133,20 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// Lowers a statement inside a compute node, with HIR loop variables as in `scope`.
+    /// Kernel calls in the statement's own expressions run first ([`Stmt::Call`]s).
     pub(super) fn stmt_in(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
+        let saved = std::mem::replace(&mut self.base_scope, scope.clone());
+        let r = self.stmt_in_scope(s, scope);
+        self.base_scope = saved;
+        r
+    }
+
+    fn stmt_in_scope(&mut self, s: &'h hir::Stmt, scope: &Scope<'h>) -> L<()> {
+        let mut roots = Vec::new();
+        hir::visit_stmt_exprs(s, &mut |e| roots.push(e));
+        for e in roots {
+            self.hoist_calls(e)?;
+        }
         match &s.kind {
             HS::Decl { local, init } => {
                 let Some(init) = init else { return Some(()) };
@@ -174,6 +187,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 then_block,
                 else_block,
             } => self.if_stmt(cond, then_block, else_block, scope),
+            // A call statement of a kernel with output parameters: done above.
+            HS::AssignTuple { targets, .. } if targets.is_empty() => Some(()),
             HS::AssignTuple { .. } | HS::Return(_) => {
                 self.err(
                     Diagnostic::error(
@@ -347,8 +362,11 @@ impl<'h> Lowerer<'_, '_, 'h> {
     }
 
     /// Stores the value of `e` (tensor or scalar, broadcast) into all of tensor `t`.
+    /// The HIR loop variables are those of the statement being lowered (`base_scope`:
+    /// inside a node, the loops around a call's result or argument).
     pub(super) fn store_whole(&mut self, t: TensorId, e: &'h hir::Expr, span: Span) -> L<()> {
-        self.store_whole_in(t, e, &Scope::default(), span)
+        let scope = self.base_scope.clone();
+        self.store_whole_in(t, e, &scope, span)
     }
 
     /// `t = e` (every element of tensor `t`) where the HIR loop variables are as in

@@ -109,6 +109,9 @@ pub fn auto_fpga(module: &mut Module, dev: &Device) -> u64 {
 fn split_reductions(inst: &mut Instance, limit: u64) {
     let mut names = Vec::new();
     for (_, c) in inst.computes() {
+        if crate::ir::has_call(&c.body) {
+            continue;
+        }
         crate::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
             if let Stmt::For(l) = s {
                 let innermost = !l.body.iter().any(|s| matches!(s, Stmt::For(_)));
@@ -167,6 +170,9 @@ fn buffer_inputs(inst: &mut Instance, budget: u64) {
         let Node::Compute(c) = &inst.graph[n] else {
             continue;
         };
+        if crate::ir::has_call(&c.body) {
+            continue;
+        }
         // Inputs read inside a reduction loop (the reads that get unrolled), and read more
         // times than they have elements (a copy read once gains nothing).
         let mut in_reduction: Vec<TensorId> = Vec::new();
@@ -279,8 +285,11 @@ fn schedule_instance(inst: &mut Instance, limit: u64) {
     let mut partitions: HashMap<(TensorId, usize), u64> = HashMap::new();
     let inst_ro = inst.clone();
     for n in inst.graph.node_weights_mut() {
+        // A loop that calls a kernel runs the callee's function each time: left as written.
         if let Node::Compute(c) = n {
-            choose(&inst_ro, &mut c.body, limit, &mut partitions);
+            if !crate::ir::has_call(&c.body) {
+                choose(&inst_ro, &mut c.body, limit, &mut partitions);
+            }
         }
     }
     for ((t, dim), factor) in partitions {
@@ -430,7 +439,7 @@ fn partition_for(
                 partition_for(inst, then_block, trips_of, parts);
                 partition_for(inst, else_block, trips_of, parts);
             }
-            Stmt::Fail { .. } => {}
+            Stmt::Fail { .. } | Stmt::Call(_) => {}
             Stmt::Assign { value, .. } => inst.loads_in(*value, &mut accesses),
             Stmt::Store { access, value, .. } => {
                 accesses.push(access.clone());

@@ -124,6 +124,10 @@ fn fuse_one(module: &mut Module, id: InstanceId) -> Option<String> {
         }
         let pos = cb.args.iter().position(|&x| x == t)?;
         let (ia, ib) = (module.instance(ca.callee), module.instance(cb.callee));
+        let calls_inside = |i: &Instance| i.computes().iter().any(|(_, c)| has_call(&c.body));
+        if calls_inside(ia) || calls_inside(ib) {
+            continue;
+        }
         let Some(fused) = merge(ia, ib, pos) else {
             continue;
         };
@@ -409,6 +413,12 @@ fn remap_block(
                 message: message.clone(),
                 span: *span,
             },
+            Stmt::Call(c) => Stmt::Call(Call {
+                callee: c.callee,
+                args: c.args.iter().map(|&t| map_t(t)).collect(),
+                results: c.results.iter().map(|&t| map_t(t)).collect(),
+                span: c.span,
+            }),
             Stmt::Assign { local, value, span } => Stmt::Assign {
                 local: map_l(*local),
                 value: map_e(*value),

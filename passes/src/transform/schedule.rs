@@ -146,6 +146,27 @@ fn apply_prim(
         }
         found
     };
+    // A loop that calls a kernel runs the callee's function each iteration: nothing
+    // reorders, splits, pipelines or unrolls it.
+    let loop_vars: Vec<&Named> = match p {
+        Prim::Pipeline { var, .. }
+        | Prim::Unroll { var, .. }
+        | Prim::Split { var, .. }
+        | Prim::Parallel { var } => vec![var],
+        Prim::Tile { vars, .. } => vars.iter().collect(),
+        Prim::Reorder { vars, .. } => vars.iter().collect(),
+        Prim::Fuse { outer, inner } => vec![outer, inner],
+        Prim::Buffer { at: Some(v), .. } => vec![v],
+        _ => Vec::new(),
+    };
+    for v in loop_vars {
+        if loop_calls(inst, &v.name) {
+            return Err(TileError {
+                message: format!("loop `{}` calls a kernel, so `{}` cannot apply to it", v.name, p.name()),
+                help: "schedule the called kernel's own loops (`schedule KERNEL for ...`); the loop around the call stays as written".to_string(),
+            });
+        }
+    }
     Ok(match p {
         Prim::Pipeline { var, ii } => directives(inst, &var.name, &|d| d.pipeline_ii = Some(*ii)),
         Prim::Unroll { var, factor } if target == Target::Fpga => {
@@ -197,6 +218,19 @@ fn apply_prim(
         }
         Prim::Vectorize { .. } => 0,
     })
+}
+
+/// Whether a loop named `var` holds a kernel call.
+fn loop_calls(inst: &Instance, var: &str) -> bool {
+    let mut found = false;
+    for (_, c) in inst.computes() {
+        crate::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+            if let Stmt::For(l) = s {
+                found |= inst.loop_vars[l.var.index()].name == var && crate::ir::has_call(&l.body);
+            }
+        });
+    }
+    found
 }
 
 /// `tile(i, j, fi, fj)`: both loops split exactly, then the four loops reordered

@@ -354,6 +354,8 @@ impl<'a> Cloner<'a> {
                 message: message.clone(),
                 span: *span,
             },
+            // Loops holding calls are never transformed (the schedule pass refuses).
+            Stmt::Call(c) => Stmt::Call(c.clone()),
             Stmt::Assign { local, value, span } => Stmt::Assign {
                 local: *self.locals.get(local).unwrap_or(local),
                 value: self.expr(*value),
@@ -552,7 +554,7 @@ fn private_locals(inst: &Instance, block: &Block) -> Result<HashSet<LocalId>, Lo
                     walk(inst, else_block, assigned, &mut e)?;
                     *defined = t.intersection(&e).copied().collect();
                 }
-                Stmt::Store { .. } | Stmt::Fail { .. } => {}
+                Stmt::Store { .. } | Stmt::Fail { .. } | Stmt::Call(_) => {}
             }
         }
         Ok(())

@@ -37,6 +37,7 @@ mod f64;
 mod helper_call;
 mod index;
 mod inputs;
+mod kernel_loop;
 mod literals;
 mod local_tensor;
 mod loops;

@@ -23,6 +23,10 @@ impl Gen {
             if generic { 0 } else { 10 }, // 10 stdlib call
             3,                            // 11 while loop
             4,                            // 12 helper function (def)
+            if generic { 0 } else { 4 },  // 13 kernel call inside a loop
+            if generic { 0 } else { 3 },  // 14 output parameter
+            3,                            // 15 helper with statements
+            if generic { 0 } else { 3 },  // 16 kernel with an early return
         ];
         match self.rng.weighted(&w) {
             0 => self.st_scalar(b),
@@ -37,7 +41,11 @@ impl Gen {
             9 => self.st_call_helper(b),
             10 => self.st_call_stdlib(b),
             11 => self.st_while(b),
-            _ => self.st_def(b),
+            12 => self.st_def(b),
+            13 => self.st_call_in_loop(b),
+            14 => self.st_output_param(b),
+            15 => self.st_def_statements(b),
+            _ => self.st_early_return(b),
         }
     }
 

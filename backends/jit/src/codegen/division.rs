@@ -64,6 +64,7 @@ impl Gen<'_, '_> {
             span,
             tensor: None,
             message: None,
+            call: None,
         };
         self.fail_if(zero, ERR_DIV_ZERO, site, &[]);
     }

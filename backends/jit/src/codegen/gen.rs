@@ -41,6 +41,9 @@ pub struct Gen<'a, 'b> {
     pub loops: HashMap<LoopVarId, Variable>,
     pub active: Vec<LoopVarId>,
     pub ctx_ptr: CValue,
+    /// The node function's `ptrs` parameter and what each of its slots holds (for calls).
+    pub slot_base: CValue,
+    pub slot_list: Vec<crate::codegen::node::Slot>,
     pub sites: Vec<Site>,
     /// Constant type descriptors handed to helpers (kept alive by the program).
     pub descs: &'a mut Vec<Box<ScalarType>>,

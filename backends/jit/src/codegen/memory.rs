@@ -84,6 +84,7 @@ impl Gen<'_, '_> {
                         span,
                         tensor: Some(a.tensor),
                         message: None,
+                        call: None,
                     },
                     &idx,
                 );

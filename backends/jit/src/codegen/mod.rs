@@ -43,7 +43,9 @@ mod popcount;
 mod stmt;
 pub mod vector;
 
-pub use crate::codegen::error::{ErrCtx, Site, Unsupported, ERR_BOUNDS, ERR_DIV_ZERO, ERR_FAIL, R};
+pub use crate::codegen::error::{
+    ErrCtx, Site, Unsupported, ERR_BOUNDS, ERR_CALL, ERR_DIV_ZERO, ERR_FAIL, R,
+};
 pub use crate::codegen::node::{
     compile_node, node_signature, CompiledNode, NodeEntry, NodeJob, Slot,
 };

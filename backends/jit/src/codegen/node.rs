@@ -149,6 +149,8 @@ pub fn compile_node(
         loops: HashMap::new(),
         active: Vec::new(),
         ctx_ptr: params[1],
+        slot_base: params[0],
+        slot_list: slots.clone(),
         sites: Vec::new(),
         descs,
         vec: (job.vectorize && !job.check_overflow)

@@ -10,6 +10,54 @@ use cranelift_frontend::Variable;
 use kiln_passes::ir::*;
 
 impl Gen<'_, '_> {
+    /// A kernel call: the runtime's `kiln_call` runs the callee on the argument slots and
+    /// writes the result slots (and their written-element flags); a failure returns.
+    fn call_kernel(&mut self, c: &Call) {
+        use crate::codegen::error::{CallSite, ERR_CALL};
+        use crate::codegen::node::Slot;
+        let slot = |s: Slot, list: &[Slot]| list.iter().position(|x| *x == s);
+        let list = self.slot_list.clone();
+        let site = CallSite {
+            callee: c.callee,
+            args: c
+                .args
+                .iter()
+                .map(|&t| slot(Slot::Data(t), &list).expect("a call's arguments are node slots"))
+                .collect(),
+            results: c
+                .results
+                .iter()
+                .map(|&t| {
+                    (
+                        slot(Slot::Data(t), &list).expect("a call's results are node slots"),
+                        slot(Slot::Shadow(t), &list),
+                    )
+                })
+                .collect(),
+        };
+        let index = self.sites.len();
+        self.sites.push(Site {
+            span: c.span,
+            tensor: None,
+            message: None,
+            call: Some(site),
+        });
+        let k = self.b.ins().iconst(types::I64, index as i64);
+        let fref = self.helpers.call;
+        let ctx = self.ctx_ptr;
+        let base = self.slot_base;
+        let call = self.b.ins().call(fref, &[ctx, k, base]);
+        // Non-zero: the callee failed.
+        let failed = self.b.inst_results(call)[0];
+        let at = Site {
+            span: c.span,
+            tensor: None,
+            message: None,
+            call: None,
+        };
+        self.fail_if(failed, ERR_CALL, at, &[]);
+    }
+
     pub fn block(&mut self, blk: &Block) -> R<()> {
         for s in blk {
             self.stmt(s)?;
@@ -74,8 +122,13 @@ impl Gen<'_, '_> {
                     span: *span,
                     tensor: None,
                     message: Some(message.clone()),
+                    call: None,
                 };
                 self.fail_if(always, ERR_FAIL, site, &[]);
+                Ok(())
+            }
+            Stmt::Call(c) => {
+                self.call_kernel(c);
                 Ok(())
             }
             Stmt::Store {

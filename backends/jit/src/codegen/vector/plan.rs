@@ -328,17 +328,18 @@ pub(crate) fn reads_outside(
                     || walk(inst, else_block, l, locals)
             }
             Stmt::Assign { value, .. } | Stmt::Store { value, .. } => reads(inst, *value, locals),
-            Stmt::Fail { .. } => false,
+            Stmt::Fail { .. } | Stmt::Call(_) => false,
         })
     }
     walk(inst, node, l, locals)
 }
 
-/// Whether `block` holds a `Fail` statement.
+/// Whether `block` holds a `Fail` statement or a kernel call (which can fail, and runs
+/// whole: never vectorized).
 pub(crate) fn can_fail(block: &Block) -> bool {
     let mut found = false;
     walk_stmts(block, &mut Vec::new(), &mut |s, _| {
-        found |= matches!(s, Stmt::Fail { .. });
+        found |= matches!(s, Stmt::Fail { .. } | Stmt::Call(_));
     });
     found
 }
