@@ -203,12 +203,42 @@ pub fn real_literal(text: &str) -> Option<(f64, bool)> {
 
 /// Whether the decimal `text` denotes exactly the binary value `v`.
 fn decimal_is_exactly(text: &str, v: f64) -> bool {
+    // A non-zero binary64's exact decimal expansion leads with a digit between 10^-1075
+    // and 10^309: a literal whose leading digit lies far outside is not one, and writing
+    // it out (`1e-9223372036854775807`) would take time and memory in its exponent.
+    match leading_digit_exponent(text) {
+        None => return v == 0.0,
+        Some(e) if !(-1100..=400).contains(&e) => return false,
+        Some(_) => {}
+    }
     // Compare v's exact decimal expansion with the literal's digits.
     let Some(x) = kiln_numeric::float::f64_to_fx(v) else {
         return false;
     };
     let exact = x.to_string();
     normalize_decimal(text) == normalize_decimal(&exact)
+}
+
+/// The power of ten of a decimal literal's first non-zero digit (`120.5` → 2, `0.03e-2` →
+/// -4), saturating for exponents beyond an i64; `None` when every digit is zero.
+fn leading_digit_exponent(text: &str) -> Option<i64> {
+    let body = text.trim_start_matches(['-', '+']);
+    let (mant, exp) = match body.find(['e', 'E']) {
+        Some(i) => {
+            let e = &body[i + 1..];
+            let exp = e.parse::<i64>().unwrap_or(if e.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            });
+            (&body[..i], exp)
+        }
+        None => (body, 0),
+    };
+    let int_len = mant.find('.').unwrap_or(mant.len()) as i64;
+    let digits = mant.chars().filter(|c| c.is_ascii_digit());
+    let first = digits.clone().position(|c| c != '0')? as i64;
+    Some(exp.saturating_add(int_len - 1 - first))
 }
 
 /// `-1.50e1` → `-15`, `0.500` → `0.5`: a canonical decimal string (no exponent).
@@ -254,6 +284,21 @@ fn normalize_decimal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_with_huge_exponents_are_decided_at_once() {
+        assert_eq!(leading_digit_exponent("120.5"), Some(2));
+        assert_eq!(leading_digit_exponent("0.03e-2"), Some(-4));
+        assert_eq!(leading_digit_exponent("0.0e5"), None);
+        assert_eq!(real_literal("1e-9223372036854775807"), Some((0.0, false)));
+        assert_eq!(real_literal("0e-9223372036854775807"), Some((0.0, true)));
+        assert_eq!(
+            real_literal("1e99999999999999999999").map(|r| r.1),
+            Some(false)
+        );
+        assert_eq!(real_literal("0.375"), Some((0.375, true)));
+        assert_eq!(real_literal("0.1").map(|r| r.1), Some(false));
+    }
 
     #[test]
     fn real_literals() {
