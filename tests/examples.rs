@@ -235,3 +235,104 @@ fn read_f64(path: &Path) -> Vec<f64> {
     let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");
     npy.into_vec::<f64>().expect("float64 logits")
 }
+
+/// The PyLog-style programs of examples/pylog written as a Python programmer writes them
+/// first (output parameters, chained indexing, float accumulators, kernels called in
+/// loops, `**`, `len`, bit fields): each result equals its numpy reference
+/// (examples/pylog/make_more_data.py, the same float64 operations in the same order),
+/// bit for bit, on both engines.
+#[test]
+fn pylog_programs_match_numpy() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("matmul", &[("c", "matmul")]),
+        ("cholesky", &[("l", "cholesky")]),
+        ("lu", &[("a", "lu")]),
+        ("seidel", &[("a", "seidel")]),
+        ("bubble_sort", &[("a", "bubble_sort")]),
+        ("knn", &[("nearest", "knn_nearest"), ("best", "knn_best")]),
+        ("vadd", &[("c", "vadd")]),
+        ("prefix_sum", &[("s", "prefix_sum"), ("top", "prefix_max")]),
+        ("packed", &[("result", "packed")]),
+        (
+            "kmeans_step",
+            &[("labels", "km_labels"), ("new", "km_centres_new")],
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (name, results) in cases {
+        for engine in ENGINES {
+            let out = dir.path().join(format!("{name}-{engine:?}"));
+            let script = format!("examples/pylog/{name}.kiln");
+            let o = run(Path::new(&script), &[], Some(&out), engine);
+            assert_eq!(o.code, 0, "{name} on {engine:?}: {}", o.stderr);
+            for (result, reference) in *results {
+                let got = npy_values(&out.join(format!("{result}.npy")));
+                let want = npy_values(Path::new(&format!(
+                    "examples/pylog/data/ref/{reference}.npy"
+                )));
+                assert_eq!(got.len(), want.len(), "{name}: {result}'s element count");
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(
+                        g.to_bits(),
+                        w.to_bits(),
+                        "{name} on {engine:?}: {result}[{i}] is {g}, numpy's {w}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The values of an .npy file of any numeric dtype kiln writes, as f64 (exact for every
+/// one of them: float32 and integers of at most 32 bits widen exactly).
+fn npy_values(path: &Path) -> Vec<f64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("an npy file");
+    let descr = npy.header().dtype().descr();
+    match descr.trim_matches(['\'', '<', '>', '|', '=']) {
+        "f8" => npy.into_vec::<f64>().expect("f64"),
+        "f4" => npy
+            .into_vec::<f32>()
+            .expect("f32")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i1" => npy
+            .into_vec::<i8>()
+            .expect("i8")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i2" => npy
+            .into_vec::<i16>()
+            .expect("i16")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i4" => npy
+            .into_vec::<i32>()
+            .expect("i32")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u1" => npy
+            .into_vec::<u8>()
+            .expect("u8")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u2" => npy
+            .into_vec::<u16>()
+            .expect("u16")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u4" => npy
+            .into_vec::<u32>()
+            .expect("u32")
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        other => panic!("{}: dtype {other} not expected", path.display()),
+    }
+}

@@ -92,10 +92,26 @@ fn tensor_params(k: &hir::Kernel) -> Vec<usize> {
         .collect()
 }
 
+/// The tensor a store target indexes, through chained subscripts (`c[i][j]` is `c`), and
+/// the subscripts of every link of the chain.
+fn indexed_root(t: &ast::Expr) -> Option<(&str, Vec<&ast::Subscript>)> {
+    match &t.kind {
+        AE::Index { base, subs } => {
+            let (root, mut all) = match &base.kind {
+                AE::Name(n) => (n.as_str(), Vec::new()),
+                _ => indexed_root(base)?,
+            };
+            all.extend(subs.iter());
+            Some((root, all))
+        }
+        _ => None,
+    }
+}
+
 /// Whether a store target writes elements of `name`.
 fn target_writes(t: &ast::Expr, name: &str) -> bool {
     match &t.kind {
-        AE::Index { base, .. } => matches!(&base.kind, AE::Name(n) if n == name),
+        AE::Index { .. } => indexed_root(t).is_some_and(|(root, _)| root == name),
         AE::Tuple(es) => es.iter().any(|e| target_writes(e, name)),
         _ => false,
     }
@@ -271,16 +287,16 @@ fn reads_outside_calls(module: &ModuleInfo, stmts: &[ast::Stmt], name: &str) -> 
     }
     /// A store target reads only its indices.
     fn target_reads(module: &ModuleInfo, t: &ast::Expr, name: &str) -> bool {
+        if let Some((_, subs)) = indexed_root(t) {
+            return subs.iter().any(|s| match s {
+                ast::Subscript::Index(x) => reads(module, x, name),
+                ast::Subscript::Slice { lo, hi, step, .. } => [lo, hi, step]
+                    .into_iter()
+                    .flatten()
+                    .any(|x| reads(module, x, name)),
+            });
+        }
         match &t.kind {
-            AE::Index { base, subs } if matches!(&base.kind, AE::Name(_)) => {
-                subs.iter().any(|s| match s {
-                    ast::Subscript::Index(x) => reads(module, x, name),
-                    ast::Subscript::Slice { lo, hi, step, .. } => [lo, hi, step]
-                        .into_iter()
-                        .flatten()
-                        .any(|x| reads(module, x, name)),
-                })
-            }
             AE::Tuple(es) => es.iter().any(|x| target_reads(module, x, name)),
             _ => reads(module, t, name),
         }

@@ -466,6 +466,7 @@ impl Checker<'_, '_> {
 fn float_type(c: Class) -> Option<kiln_numeric::ScalarType> {
     match c {
         Class::F32 => Some(kiln_numeric::ScalarType::F32),
+        Class::F64 => Some(kiln_numeric::ScalarType::F64),
         _ => None,
     }
 }

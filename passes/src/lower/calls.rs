@@ -166,8 +166,12 @@ impl<'h> Lowerer<'_, '_, 'h> {
             TensorKind::Const(c) => Some(c),
             _ => None,
         };
+        // A temporary's range so far specializes the callee, unless the call runs inside
+        // a compute node (a loop or branch): later stores of the same node (a loop-carried
+        // tensor, `a = sweep(a)`) change it on the next iteration, after the callee was
+        // typed, so the callee takes the full range of the argument's type.
         let range = match self.inst.tensor(t).kind {
-            TensorKind::Temp => self.inst.tensor(t).range.clone(),
+            TensorKind::Temp if self.node.is_none() => self.inst.tensor(t).range.clone(),
             _ => None,
         };
         let binding = Binding::Value {
