@@ -583,3 +583,19 @@ fn deny_warnings_fails_where_a_warning_would_pass() {
     ]);
     expect_code(&clean, 0, "a clean program with --deny-warnings");
 }
+
+/// `kiln report` on a reduction of 2^63 - 1 iterations: its trip count is computed in 128
+/// bits (it overflowed an i64 and panicked in the estimator; found by the fuzz harness).
+#[test]
+fn report_of_a_loop_spanning_an_i64_does_not_panic() {
+    let out = kiln(&[
+        "report",
+        "tests/diagnostics/w0801_reduction_over_huge_range.kiln",
+    ]);
+    expect_code(&out, 0, "kiln report of a 2^63 - 1 iteration reduction");
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -317,35 +317,36 @@ impl Est<'_> {
         }
     }
 
+    /// The iterations of `l` with its enclosing loop variables in `ranges`, computed in
+    /// 128 bits (bounds near the ends of an i64 span more than an i64) and saturating.
     fn trips(&self, l: &Loop, ranges: &[(u32, i64, i64)]) -> u64 {
-        let bound = |a: &crate::ir::Affine, hi: bool| -> i64 {
-            let mut v = a.constant;
+        let bound = |a: &crate::ir::Affine, hi: bool| -> i128 {
+            let mut v = i128::from(a.constant);
             for &(var, c) in &a.terms {
                 let (lo_v, hi_v) = ranges
                     .iter()
                     .find(|r| r.0 == var.0)
                     .map(|r| (r.1, r.2))
                     .unwrap_or((0, 0));
-                v += if (c > 0) == hi { c * hi_v } else { c * lo_v };
+                let at = if (c > 0) == hi { hi_v } else { lo_v };
+                v = v.saturating_add(i128::from(c).saturating_mul(i128::from(at)));
             }
             v
         };
-        let step = l.step.unsigned_abs() as i64;
+        let step = i128::from(l.step.unsigned_abs().max(1));
         // Bounds a constant apart (the inner loop of a split): exact.
         let width = if l.step > 0 {
-            l.hi.add_scaled(&l.lo, -1)
+            l.hi.checked_add_scaled(&l.lo, -1)
         } else {
-            l.lo.add_scaled(&l.hi, -1)
+            l.lo.checked_add_scaled(&l.hi, -1)
         };
-        if let Some(w) = width.as_constant() {
-            return (w.max(0) + step - 1).div_euclid(step.max(1)) as u64;
-        }
-        let span = if l.step > 0 {
-            bound(&l.hi, true) - bound(&l.lo, false)
-        } else {
-            bound(&l.lo, true) - bound(&l.hi, false)
+        let span = match width.and_then(|w| w.as_constant()) {
+            Some(w) => i128::from(w),
+            None if l.step > 0 => bound(&l.hi, true).saturating_sub(bound(&l.lo, false)),
+            None => bound(&l.lo, true).saturating_sub(bound(&l.hi, false)),
         };
-        (span.max(0) + step - 1).div_euclid(step.max(1)) as u64
+        let n = span.max(0).saturating_add(step - 1) / step;
+        u64::try_from(n).unwrap_or(u64::MAX)
     }
 
     fn for_loop(
