@@ -311,11 +311,14 @@ unsafe fn convert_and_count(
     ctx: *const ErrCtx,
     span: Span,
 ) {
-    // SAFETY: see the function's contract.
+    // SAFETY: `to` is a boxed descriptor in the program's `_descs`, alive as long as its
+    // code; `ctx` is the `ErrCtx` the runtime passed to the running node, on its stack for
+    // the whole call. Neither comes from user data.
     let (to, ctx) = unsafe { (&*to, &*ctx) };
     if ctx.overflow != 0 {
         if let Some(u) = unfitted_value(&v, to) {
-            // SAFETY: a non-zero `overflow` is the address of the program's report.
+            // SAFETY: only `Program::run_node` sets a non-zero `overflow`, to the address of
+            // the program's boxed report, which outlives every run of its code.
             let report = unsafe { &*(ctx.overflow as *const Mutex<OverflowReport>) };
             // A poisoned lock only means another thread panicked while counting: the
             // counts are still the ones recorded.
@@ -324,7 +327,8 @@ unsafe fn convert_and_count(
         }
     }
     let c = convert(&v, to).0;
-    // SAFETY: see the function's contract.
+    // SAFETY: `out` is the 16-byte stack slot codegen allocated for this call (`out_slot`),
+    // independent of any user data; `put` writes exactly 16 bytes.
     unsafe { put(&c, to, out) };
 }
 
@@ -384,6 +388,8 @@ unsafe extern "C" fn kiln_f64_to_exact(bits: i64, to: *const ScalarType, out: *m
     // SAFETY: see kiln_convert.
     let to = unsafe { &*to };
     let v = convert(&Value::F64(f64::from_bits(bits as u64)), to).0;
+    // SAFETY: `out` is the 16-byte stack slot codegen allocated for this call (`out_slot`),
+    // whatever the data; `put` writes exactly 16 bytes.
     unsafe { put(&v, to, out) };
 }
 
