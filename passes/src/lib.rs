@@ -32,10 +32,10 @@ pub mod pipelines;
 pub mod target;
 pub mod transform;
 
-pub use analysis::{estimate, loop_facts};
+pub use analysis::{estimate, loop_facts, row_plan};
 pub use checks::{banks, bounds, parallel_lint};
 pub use ir::{data, overflow, print, run_error, value, verify};
-pub use transform::{autoblock, autoschedule, fuse, schedule, tile};
+pub use transform::{autoblock, autoschedule, fuse, schedule, stream, tile};
 
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).

@@ -9,7 +9,7 @@
 //! | `check`  | `kiln check`, `types`, `ir` | bounds, verify |
 //! | `interp` | `kiln run --engine interp` | bounds, schedule (cpu), parallel-lint, verify |
 //! | `cpu`    | `kiln run` (JIT), `ir --pipeline cpu` | bounds, schedule (cpu), parallel-lint, fuse†, autoblock‡, verify |
-//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, autoschedule‡, banks, verify |
+//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, autoschedule‡, stream, banks, verify |
 //! | `none`   | lowering alone (every access checked at run time) | — |
 //!
 //! † only when `--autotune` measures the fused variant. ‡ only with the automatic
@@ -52,6 +52,11 @@ pub const PASSES: &[Pass] = &[
         name: "autoschedule",
         description: "pipeline, unroll and partition the kernels without an `fpga` schedule, fitted to the device",
         run: crate::autoschedule::run,
+    },
+    Pass {
+        name: "stream",
+        description: "build a network's stages row by row through line buffers where they allow it, and size the FIFOs between them",
+        run: crate::stream::run,
     },
     Pass {
         name: "banks",
@@ -140,6 +145,7 @@ pub const PIPELINES: &[Pipeline] = &[
             ("schedule", When::Always),
             ("fuse", When::AutoSchedule),
             ("autoschedule", When::AutoSchedule),
+            ("stream", When::Always),
             ("banks", When::Always),
             ("verify", When::Always),
         ],

@@ -25,6 +25,8 @@ use kiln_passes::Span;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
+mod rows;
+
 /// Where a span is in the source, as `file:line: text` (for comments).
 pub type Locate<'a> = &'a dyn Fn(Span) -> String;
 
@@ -139,6 +141,12 @@ struct Emitter<'a> {
     streams: HashSet<TensorId>,
     stages: Vec<String>,
     stage_names: HashMap<(InstanceId, Vec<bool>), String>,
+    /// In a row stage (kernel/rows.rs): the row loop of the node being emitted, run for
+    /// the one row named by the C++ expression.
+    pinned: Option<(kiln_passes::ir::LoopVarId, String)>,
+    /// In a row stage: images held as line buffers of this many rows (dimension 1 is
+    /// indexed modulo it).
+    folded: HashMap<TensorId, usize>,
 }
 
 /// How a function stands in the design.
@@ -183,6 +191,8 @@ pub fn function(
         },
         stages: Vec::new(),
         stage_names: HashMap::new(),
+        pinned: None,
+        folded: HashMap::new(),
     };
     let proto = prototype(name, &ports);
     e.body(&ports);
@@ -485,8 +495,21 @@ impl Emitter<'_> {
             return n.clone();
         }
         let name = format!("{core}_stage{}", self.stage_names.len() + 1);
-        let cports = ports(self.module.instance(callee));
-        let (_, def) = streamed(&name, core, &cports, &mask, false);
+        let def = match &self.module.instance(callee).stage {
+            Some(kiln_passes::ir::stage::StagePlan::Rows(plan)) => {
+                match rows::row_stage(self, callee, plan, &name, &mask) {
+                    Ok(d) => d,
+                    Err(mut errs) => {
+                        self.errors.append(&mut errs);
+                        String::new()
+                    }
+                }
+            }
+            _ => {
+                let cports = ports(self.module.instance(callee));
+                streamed(&name, core, &cports, &mask, false).1
+            }
+        };
         self.stages.push(def);
         self.stage_names.insert((callee, mask), name.clone());
         name
@@ -524,7 +547,11 @@ impl Emitter<'_> {
                 let var = &self.inst.loop_vars[l.var.index()];
                 let vname = self.loop_name(l.var.0);
                 let label = self.label(format!("L_{node}_{}", ident(&var.name)));
-                let (lo, hi) = (self.affine(&l.lo), self.affine(&l.hi));
+                let (lo, hi) = match &self.pinned {
+                    // A row stage computes one row of the node: its row loop runs once.
+                    Some((v, row)) if *v == l.var => (row.clone(), format!("{row} + 1")),
+                    _ => (self.affine(&l.lo), self.affine(&l.hi)),
+                };
                 let cmp = if l.step > 0 { "<" } else { ">" };
                 let loc = (self.locate)(l.span);
                 self.line(&format!("// {loc}"));
@@ -640,6 +667,18 @@ impl Emitter<'_> {
                 } else {
                     format!("({ix} + ({v}).to_int64())")
                 };
+            }
+            // The row of an image held in a line buffer is its slot (row stages); a
+            // row read under a guard may be negative where the guard is false.
+            if let Some(rows) = self.folded.get(&a.tensor).filter(|_| dim == 1) {
+                if *rows == 1 {
+                    s.push_str("[0]");
+                } else if a.checked || a.guarded {
+                    let _ = write!(s, "[(({ix}) % {rows} + {rows}) % {rows}]");
+                } else {
+                    let _ = write!(s, "[({ix}) % {rows}]");
+                }
+                continue;
             }
             // Unproven indices, and indices proven only under an enclosing condition
             // (which the C++ compiler may not see), are kept in bounds.
@@ -801,6 +840,48 @@ impl Emitter<'_> {
     }
 }
 
+/// The instances the design only runs as row stages of the entry's dataflow region
+/// (kernel/rows.rs inlines their nodes there): they get no function of their own.
+pub fn row_stage_only(module: &Module, entry: InstanceId) -> HashSet<InstanceId> {
+    let top = module.instance(entry);
+    let streams = top.dataflow_streams();
+    let mut row = HashSet::new();
+    let mut other = HashSet::new();
+    for id in instance_order(module, entry) {
+        let inst = module.instance(id);
+        for n in inst.graph.node_weights() {
+            let mut calls: Vec<&kiln_passes::ir::Call> = Vec::new();
+            match n {
+                Node::Call(c) => calls.push(c),
+                Node::Compute(c) => {
+                    kiln_passes::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+                        if let Stmt::Call(c) = s {
+                            calls.push(c);
+                        }
+                    })
+                }
+                _ => {}
+            }
+            for c in calls {
+                let staged = id == entry
+                    && matches!(n, Node::Call(_))
+                    && c.args.iter().chain(&c.results).any(|t| streams.contains(t))
+                    && matches!(
+                        module.instance(c.callee).stage,
+                        Some(kiln_passes::ir::stage::StagePlan::Rows(_))
+                    );
+                if staged {
+                    row.insert(c.callee);
+                } else {
+                    other.insert(c.callee);
+                }
+            }
+        }
+    }
+    row.retain(|id| !other.contains(id));
+    row
+}
+
 /// Instances reachable from the entry, callees before callers.
 pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
     let mut order = Vec::new();
@@ -877,17 +958,27 @@ pub fn streamed(
         );
     }
     let copy = |d: &mut String, p: &Port, body: &str, what: &str| {
-        let mut idx = String::new();
+        let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
         let _ = writeln!(d, "    // {what} `{}`", p.name);
-        for (k, n) in p.shape.iter().enumerate() {
+        // Between stages an image travels pixel by pixel, channels innermost (the order
+        // of row stages, kernel/rows.rs); the top's AXI streams are row-major.
+        let order: Vec<usize> = if !top && p.shape.len() == 3 {
+            vec![1, 2, 0]
+        } else {
+            (0..p.shape.len()).collect()
+        };
+        for (k, &dim) in order.iter().enumerate() {
             let ind = "    ".repeat(k + 1);
             let label = if k == 0 {
                 format!("L_{what}_{}: ", p.name)
             } else {
                 String::new()
             };
-            let _ = writeln!(d, "{ind}{label}for (int c{k} = 0; c{k} < {n}; c{k}++) {{");
-            let _ = write!(idx, "[c{k}]");
+            let n = p.shape[dim];
+            let _ = writeln!(
+                d,
+                "{ind}{label}for (int c{dim} = 0; c{dim} < {n}; c{dim}++) {{"
+            );
         }
         let ind = "    ".repeat(p.shape.len() + 1);
         let _ = writeln!(d, "{ind}KILN_PRAGMA(HLS PIPELINE II=1)");

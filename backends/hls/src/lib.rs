@@ -90,7 +90,8 @@ pub fn emit(
     // Functions.
     let mut errors = Vec::new();
     let mut functions = Vec::new();
-    for &id in &order {
+    let row_only = kernel::row_stage_only(module, entry);
+    for &id in order.iter().filter(|id| !row_only.contains(id)) {
         match kernel::function(
             module,
             id,

@@ -2,3 +2,4 @@
 
 pub mod estimate;
 pub mod loop_facts;
+pub mod row_plan;

@@ -62,6 +62,7 @@ pub mod data;
 pub mod overflow;
 pub mod print;
 pub mod run_error;
+pub mod stage;
 pub mod value;
 pub mod verify;
 
@@ -644,6 +645,10 @@ pub struct Instance {
     pub expr_ranges: Vec<Option<Interval>>,
     /// Side table: where each expression comes from.
     pub expr_spans: Vec<Span>,
+    /// How a network top's call of this instance is built in hardware (row by row, or on
+    /// whole frames): set by the `stream` pass of the fpga pipeline (stage.rs), `None`
+    /// before it and for instances no network calls.
+    pub stage: Option<stage::StagePlan>,
 }
 
 impl Instance {
@@ -663,6 +668,7 @@ impl Instance {
             expr_types: Vec::new(),
             expr_ranges: Vec::new(),
             expr_spans: Vec::new(),
+            stage: None,
         }
     }
 

@@ -105,6 +105,53 @@ impl Printer<'_> {
         };
         let e = if entry { " [entry]" } else { "" };
         self.line(0, &format!("instance {}{b}{e}", inst.name));
+        match &inst.stage {
+            Some(crate::ir::stage::StagePlan::Rows(p)) => {
+                let nodes: Vec<String> = p
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let reads: Vec<String> = n
+                            .windows
+                            .iter()
+                            .map(|w| {
+                                format!(
+                                    "{} rows {}*r{:+}..={}*r{:+}",
+                                    self.tensor_ref(w.tensor),
+                                    w.stride,
+                                    w.lo,
+                                    w.stride,
+                                    w.hi
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "#{} row r = {} ({})",
+                            n.node.index(),
+                            self.loop_names[n.row_var.index()],
+                            reads.join(", ")
+                        )
+                    })
+                    .collect();
+                let bufs: Vec<String> = p
+                    .buffers
+                    .iter()
+                    .map(|b| format!("{} {}", self.tensor_ref(b.tensor), b.rows))
+                    .collect();
+                self.line(
+                    1,
+                    &format!(
+                        "stage: rows; line buffers {}; {}",
+                        bufs.join(", "),
+                        nodes.join("; ")
+                    ),
+                );
+            }
+            Some(crate::ir::stage::StagePlan::Frame { reason }) => {
+                self.line(1, &format!("stage: whole frames ({reason})"));
+            }
+            None => {}
+        }
         for (i, t) in inst.tensors.iter().enumerate() {
             let shape = crate::data::shape_suffix(&t.shape);
             let role = match &t.kind {

@@ -59,8 +59,12 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
         expr_types,
         expr_ranges,
         expr_spans,
+        stage,
     } = inst;
     let mut err = |s: String| errs.push(format!("{name}: {s}"));
+    if let Some(crate::ir::stage::StagePlan::Rows(plan)) = stage {
+        verify_row_plan(inst, plan, &mut err);
+    }
     if expr_types.len() != exprs.len()
         || expr_ranges.len() != exprs.len()
         || expr_spans.len() != exprs.len()
@@ -506,5 +510,34 @@ fn verify_expr(
     }
     for o in expr_operands(inst.expr(e)) {
         verify_expr(inst, o, bound, users, typed, err);
+    }
+}
+
+/// A row plan names nodes and tensors of its instance, images of three dimensions, and
+/// line buffers of at least one row.
+fn verify_row_plan(inst: &Instance, plan: &crate::ir::stage::RowPlan, err: &mut dyn FnMut(String)) {
+    let image = |t: TensorId| {
+        inst.tensors
+            .get(t.index())
+            .is_some_and(|tm| tm.shape.len() == 3)
+    };
+    for n in &plan.nodes {
+        if !matches!(inst.graph.node_weight(n.node), Some(Node::Compute(_))) {
+            err(format!("row plan: node {:?} is not a compute node", n.node));
+        }
+        if !image(n.result) || n.windows.iter().any(|w| !image(w.tensor) || w.stride < 1) {
+            err(format!(
+                "row plan of node {:?}: a tensor that is not an image, or a stride below 1",
+                n.node
+            ));
+        }
+    }
+    for b in &plan.buffers {
+        if !image(b.tensor) || b.rows == 0 {
+            err(format!(
+                "row plan: line buffer {:?} of {} rows",
+                b.tensor, b.rows
+            ));
+        }
     }
 }

@@ -4,4 +4,5 @@ pub mod autoblock;
 pub mod autoschedule;
 pub mod fuse;
 pub mod schedule;
+pub mod stream;
 pub mod tile;

@@ -1,0 +1,295 @@
+//! Row-by-row dataflow stages: the C++ of a stage whose instance has a row plan
+//! (passes/src/ir/stage.rs), DNNBuilder's fine-grained layer pipeline.
+//!
+//! The stage holds every image it reads or makes in a line buffer (`[C][rows][W]`, row `p`
+//! in slot `p % rows`), reads one row of each input per step (pixel by pixel, channels
+//! innermost, from its stream or from memory), and after each step lets every node
+//! compute its next row as soon as the rows it reads exist. A node's row is its own loop
+//! nest with the row loop pinned to one iteration, so the arithmetic is the kernel's,
+//! statement for statement. The result leaves row by row, pixel by pixel.
+//!
+//! ```text
+//! static void net_conv_stage1(hls::stream<in_t> &x, ..., hls::stream<out_t> &result) {
+//!     static in_t lb_x[1][1][28];  static xp_t t_xp[1][5][28];  static out_t rb_result[6][1][24];
+//!     int k_have0 = 0, k_made0 = 0, k_made1 = 0;
+//!     L_steps: for (int k_step = 0; k_step <= 28; k_step++) {
+//!         if (k_step < 28) { ... lb_x[c][k_step % 1][w] = x.read(); k_have0++; }
+//!         for (;;) {
+//!             bool k_progress = false;
+//!             if (k_made0 < 28 && min(k_made0, 27) < k_have0) { <xp row k_made0> }
+//!             if (k_made1 < 24 && min(k_made1 + 4, 27) < k_made0) { <conv row>; <send row> }
+//!             if (!k_progress) break;
+//!         }
+//!     }
+//! }
+//! ```
+
+use super::{dims, ports, prototype, Emitter, Port};
+use crate::types::{ident, storage};
+use kiln_passes::ir::stage::RowPlan;
+use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
+use std::collections::{HashMap, HashSet};
+
+/// The definition of the row stage `name` of `callee` with the ports in `mask` on
+/// streams, or the errors its nodes raised.
+pub(super) fn row_stage(
+    parent: &Emitter,
+    callee: InstanceId,
+    plan: &RowPlan,
+    name: &str,
+    mask: &[bool],
+) -> Result<String, Vec<kiln_passes::diag::Diagnostic>> {
+    let inst = parent.module.instance(callee);
+    let wports: Vec<Port> = ports(inst)
+        .into_iter()
+        .zip(mask)
+        .map(|(p, &st)| Port {
+            stream: st && !p.shape.is_empty(),
+            ..p
+        })
+        .collect();
+    let mut e = Emitter {
+        module: parent.module,
+        inst,
+        fn_names: parent.fn_names,
+        consts: parent.consts,
+        locate: parent.locate,
+        names: HashMap::new(),
+        out: String::new(),
+        indent: 1,
+        labels: HashSet::new(),
+        errors: Vec::new(),
+        interfaces: false,
+        streams: HashSet::new(),
+        stages: Vec::new(),
+        stage_names: HashMap::new(),
+        pinned: None,
+        folded: HashMap::new(),
+    };
+    e.line("KILN_PRAGMA(HLS INLINE off)");
+    let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
+    let mut unique = |base: String| {
+        let mut n = base.clone();
+        let mut k = 1;
+        while !used.insert(n.clone()) {
+            k += 1;
+            n = format!("{base}_{k}");
+        }
+        n
+    };
+    // Line buffers: image inputs (copied in row by row), intermediate images, and the
+    // result's row when it leaves on a stream.
+    let mut arrays: Vec<(TensorId, String)> = Vec::new();
+    for b in &plan.buffers {
+        let tm = inst.tensor(b.tensor);
+        let port = wports.iter().find(|p| p.tensor == b.tensor);
+        let prefix = match (port, &tm.kind) {
+            (Some(p), _) if p.output && !p.stream => {
+                // A result in memory is written in place, whole.
+                e.names.insert(b.tensor, p.name.clone());
+                continue;
+            }
+            (Some(p), _) if p.output => "rb",
+            (_, TensorKind::Input(_)) => "lb",
+            _ => "t",
+        };
+        let n = unique(format!("{prefix}_{}", ident(&tm.name)));
+        e.line(&format!(
+            "static {} {n}[{}][{}][{}];",
+            storage(&tm.elem),
+            tm.shape[0],
+            b.rows,
+            tm.shape[2]
+        ));
+        e.names.insert(b.tensor, n.clone());
+        e.folded.insert(b.tensor, b.rows);
+        arrays.push((b.tensor, n));
+    }
+    for p in &wports {
+        e.names.entry(p.tensor).or_insert_with(|| p.name.clone());
+    }
+    // Constant tables and any other temporary the nodes use.
+    for (i, tm) in inst.tensors.iter().enumerate() {
+        let t = TensorId(i as u32);
+        if e.names.contains_key(&t) {
+            continue;
+        }
+        match &tm.kind {
+            TensorKind::Const(c) => {
+                if let Some(n) = e.consts.get(&c.index()) {
+                    e.names.insert(t, n.clone());
+                }
+            }
+            TensorKind::Temp if e.tensor_used(t) => {
+                let n = unique(format!("t_{}", ident(&tm.name)));
+                e.line(&if tm.shape.is_empty() {
+                    format!("{} {n};", storage(&tm.elem))
+                } else {
+                    format!("static {} {n}{};", storage(&tm.elem), dims(&tm.shape))
+                });
+                e.names.insert(t, n.clone());
+                arrays.push((t, n));
+            }
+            _ => {}
+        }
+    }
+    // Partitions, with the row dimension of a line buffer limited to its rows.
+    for (t, n) in &arrays {
+        for p in &inst.tensor(*t).partition {
+            let rows = if p.dim == 1 {
+                e.folded.get(t).copied()
+            } else {
+                None
+            };
+            let kind = match (p.kind, rows) {
+                (PartitionKind::Complete, _) => "type=complete".to_string(),
+                (_, Some(r)) if p.factor as usize >= r => "type=complete".to_string(),
+                (PartitionKind::Cyclic, _) => format!("type=cyclic factor={}", p.factor),
+                (PartitionKind::Block, _) => format!("type=block factor={}", p.factor),
+            };
+            e.line(&format!(
+                "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} {kind} dim={})",
+                p.dim + 1
+            ));
+        }
+    }
+    e.declare_locals(&wports);
+
+    // Progress counters: rows read of each image input, rows made by each node.
+    let inputs: Vec<(TensorId, usize)> = plan
+        .buffers
+        .iter()
+        .filter(|b| inst.inputs.contains(&b.tensor))
+        .map(|b| (b.tensor, inst.tensor(b.tensor).shape[1]))
+        .collect();
+    let have = |k: usize| format!("k_have{k}");
+    let made = |k: usize| format!("k_made{k}");
+    let mut counters: Vec<String> = (0..inputs.len()).map(have).collect();
+    counters.extend((0..plan.nodes.len()).map(made));
+    if !counters.is_empty() {
+        e.line(&format!(
+            "int {};",
+            counters
+                .iter()
+                .map(|c| format!("{c} = 0"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let available = |t: TensorId| -> String {
+        if let Some(k) = inputs.iter().position(|i| i.0 == t) {
+            return have(k);
+        }
+        let k = plan
+            .nodes
+            .iter()
+            .position(|n| n.result == t)
+            .expect("an image of the plan is an input or a node's result");
+        made(k)
+    };
+    let steps = inputs.iter().map(|i| i.1).max().unwrap_or(0);
+    let label = e.label(format!("L_{}_steps", ident(name)));
+    e.line(&format!(
+        "{label}: for (int k_step = 0; k_step <= {steps}; k_step++) {{"
+    ));
+    e.indent += 1;
+    // One more row of every image input.
+    for (k, &(t, height)) in inputs.iter().enumerate() {
+        let tm = inst.tensor(t);
+        let port = wports
+            .iter()
+            .find(|p| p.tensor == t)
+            .expect("an input port");
+        let lb = e.names[&t].clone();
+        let (c, w) = (tm.shape[0], tm.shape[2]);
+        let src = if port.stream {
+            format!("{}.read()", port.name)
+        } else {
+            format!("{}[c][k_step][w]", port.name)
+        };
+        e.line(&format!("if (k_step < {height}) {{"));
+        e.indent += 1;
+        let lw = e.label(format!("L_read_{}", ident(&port.name)));
+        e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
+        e.line(&format!("    for (int c = 0; c < {c}; c++) {{"));
+        e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+        e.line(&format!(
+            "        {lb}[c][k_step % {}][w] = {src};",
+            plan.rows_of(t).unwrap_or(1)
+        ));
+        e.line("    }");
+        e.line("}");
+        e.line(&format!("{}++;", have(k)));
+        e.indent -= 1;
+        e.line("}");
+    }
+    // Sweeps: each node computes its next row when the rows it reads exist.
+    let ls = e.label(format!("L_{}_sweep", ident(name)));
+    e.line(&format!("{ls}: for (;;) {{"));
+    e.indent += 1;
+    e.line("bool k_progress = false;");
+    for (k, rn) in plan.nodes.iter().enumerate() {
+        let Node::Compute(c) = &inst.graph[rn.node] else {
+            continue;
+        };
+        let mut conds = vec![format!("{} < {}", made(k), rn.rows)];
+        for w in &rn.windows {
+            let last = inst.tensor(w.tensor).shape[1] as i64 - 1;
+            let need = format!("{} * {} + {}", w.stride, made(k), w.hi).replace("+ -", "- ");
+            conds.push(format!(
+                "(({need}) < {last} ? ({need}) : {last}) < {}",
+                available(w.tensor)
+            ));
+        }
+        e.line(&format!("if ({}) {{", conds.join(" && ")));
+        e.indent += 1;
+        let row = format!("k_row{k}");
+        e.line(&format!("const int {row} = {};", made(k)));
+        let loc = (e.locate)(c.span);
+        e.line(&format!("// {}: {loc}", c.name));
+        e.pinned = Some((rn.row_var, row.clone()));
+        let body = c.body.clone();
+        e.block(&body, &ident(&c.name));
+        e.pinned = None;
+        if rn.result == plan.output {
+            if let Some(p) = wports.iter().find(|p| p.tensor == plan.output && p.stream) {
+                let rb = e.names[&plan.output].clone();
+                let (ch, w) = (p.shape[0], p.shape[2]);
+                let lw = e.label(format!("L_write_{}", ident(&p.name)));
+                e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
+                e.line(&format!("    for (int c = 0; c < {ch}; c++) {{"));
+                e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+                e.line(&format!("        {}.write({rb}[c][0][w]);", p.name));
+                e.line("    }");
+                e.line("}");
+            }
+        }
+        e.line(&format!("{}++;", made(k)));
+        e.line("k_progress = true;");
+        e.indent -= 1;
+        e.line("}");
+    }
+    e.line("if (!k_progress) break;");
+    e.indent -= 1;
+    e.line("}");
+    e.indent -= 1;
+    e.line("}");
+    if !e.errors.is_empty() {
+        return Err(std::mem::take(&mut e.errors));
+    }
+
+    let mut d = String::new();
+    d.push_str(&format!(
+        "// A dataflow stage computed row by row: `{}` (line buffers: {}).\n",
+        inst.name,
+        plan.buffers
+            .iter()
+            .map(|b| format!("{} {} rows", inst.tensor(b.tensor).name, b.rows))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    d.push_str(&format!("static {} {{\n", prototype(name, &wports)));
+    d.push_str(&e.out);
+    d.push_str("}\n");
+    Ok(d)
+}

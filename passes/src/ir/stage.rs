@@ -1,0 +1,107 @@
+//! How a dataflow stage is built in hardware: row by row through line buffers, or on
+//! whole frames (set by the `stream` pass, passes/src/transform/stream.rs; read by the
+//! HLS back end and the layer-pipeline model of `kiln report`).
+//!
+//! A stage is an instance that a network top calls between streams (see
+//! [`Instance::dataflow_streams`](crate::ir::Instance::dataflow_streams)). Images travel on
+//! those streams in raster order, one pixel after the other with its channels innermost
+//! (`[H][W][C]` order for a tensor `[C, H, W]`); other shapes travel in row-major order.
+//!
+//! A [`RowPlan`] says that the stage can compute its result one row at a time as its input
+//! rows arrive (DNNBuilder's fine-grained layer pipeline):
+//! - each compute node of the stage ([`RowNode`]) writes one image `[C, H, W]`, and one
+//!   loop of its nest (`row_var`, running `0..H` with step 1, inside a perfect nest)
+//!   writes exactly row `row_var` of it; running that loop's body with the variable
+//!   pinned to `q` computes row `q` and nothing else;
+//! - every image it reads (a stage input, or a result of an earlier node) is read at rows
+//!   `stride * q + lo ..= stride * q + hi` when it computes its row `q`
+//!   ([`RowWindow`]; `lo` may be negative for padding reads guarded by a condition);
+//! - an image held in a line buffer of `rows` rows ([`LineBuffer`]) keeps its row `p` in
+//!   slot `p mod rows`.
+//!
+//! Execution (what the back end emits and the model times): for each input row that
+//! arrives (and once more after the last one), read that row of every streamed input into
+//! its line buffer; then, repeatedly and in node order, let each node compute its next row
+//! if every row its window needs exists (rows outside `0..H` of an image are never needed:
+//! the program guards those reads), until no node can; the last node's rows leave on the
+//! output stream as soon as they are computed. Because every stride is at least 1, a node
+//! computes at most one new row per sweep after its producer did, so a line buffer of
+//! `hi - lo + 1` rows (K for a K x K window, whatever the stride) never overwrites a row a
+//! later window reads.
+
+use crate::ir::{LoopVarId, NodeId, TensorId};
+
+/// What the `stream` pass decided for a stage instance.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StagePlan {
+    /// Computed row by row from line buffers.
+    Rows(RowPlan),
+    /// Buffers its whole input before computing (and its whole result before sending it
+    /// on): `reason` says why it cannot stream, for `kiln report` and `kiln ir`.
+    Frame { reason: String },
+}
+
+/// A stage computed row by row: see the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowPlan {
+    /// The compute nodes, in the order the stage runs them; the last one writes the
+    /// stage's result.
+    pub nodes: Vec<RowNode>,
+    /// Every image the nodes read or write that the stage holds in part: its inputs
+    /// (when they arrive on a stream), the intermediate images, and the result (one row,
+    /// the row being sent).
+    pub buffers: Vec<LineBuffer>,
+    /// The stage's result image.
+    pub output: TensorId,
+}
+
+/// A compute node of a [`RowPlan`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowNode {
+    pub node: NodeId,
+    /// The loop whose variable is the row of the result it writes.
+    pub row_var: LoopVarId,
+    /// The image it writes.
+    pub result: TensorId,
+    /// Rows of `result`.
+    pub rows: usize,
+    /// The rows of each image it reads, per row it computes.
+    pub windows: Vec<RowWindow>,
+}
+
+/// Row `q` of a node reads rows `stride * q + lo ..= stride * q + hi` of `tensor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowWindow {
+    pub tensor: TensorId,
+    pub stride: i64,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+/// An image held as `rows` rows (slot `p mod rows` holds row `p`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineBuffer {
+    pub tensor: TensorId,
+    pub rows: usize,
+}
+
+impl RowPlan {
+    /// The rows kept of `t`, when the plan holds it in a line buffer.
+    pub fn rows_of(&self, t: TensorId) -> Option<usize> {
+        self.buffers.iter().find(|b| b.tensor == t).map(|b| b.rows)
+    }
+
+    /// The node that computes `t`.
+    pub fn producer(&self, t: TensorId) -> Option<&RowNode> {
+        self.nodes.iter().find(|n| n.result == t)
+    }
+}
+
+impl StagePlan {
+    pub fn rows(&self) -> Option<&RowPlan> {
+        match self {
+            StagePlan::Rows(p) => Some(p),
+            StagePlan::Frame { .. } => None,
+        }
+    }
+}
