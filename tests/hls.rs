@@ -69,6 +69,7 @@ fn examples_and_stdlib_pass_csim() {
         "tests/hls/broadcast.kiln",
         "tests/hls/tensor_in_loop.kiln",
         "tests/hls/pylog_indexing.kiln",
+        "tests/hls/layer_pipeline.kiln",
         "tests/run/loop_bounds_nonaffine.kiln",
         "tests/run/for_each.kiln",
         "tests/run/helper_statements.kiln",
@@ -276,6 +277,44 @@ fn io_stream_passes_csim() {
         let (code, out, err) = kiln(&["csim", &d]);
         assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
     }
+}
+
+/// The layer pipeline (passes/src/transform/stream.rs, backends/hls/src/kernel/rows.rs):
+/// convolution, pooling and element-wise stages become row stages with line buffers, the
+/// dense tail keeps whole frames, and a batch through the AXI-stream top C-simulates bit
+/// for bit (padding above and below, stride 2, a residual add, odd sizes).
+#[test]
+fn layer_pipeline_streams_rows_over_a_batch() {
+    let dir = scratch("pipeline-batch");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&[
+        "hls",
+        "tests/hls/layer_pipeline.kiln",
+        "-o",
+        &d,
+        "--io",
+        "stream",
+        "--batch",
+        "--input",
+        "x=tests/fixtures/pipe_xb.npy",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("layer_pipeline.cpp")).unwrap();
+    assert_eq!(
+        cpp.matches("A dataflow stage computed row by row").count(),
+        5,
+        "{cpp}"
+    );
+    assert!(
+        cpp.contains("t_xp[4][4][15];"),
+        "the stride-2 4x4 window keeps 4 rows: {cpp}"
+    );
+    assert!(
+        cpp.contains("HLS STREAM variable=t_requantize_out depth=44"),
+        "one row of [4, 13, 11]: {cpp}"
+    );
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
 }
 
 /// `kiln report`: the FPGA estimate of examples on two devices (goldens), and an unknown

@@ -21,7 +21,14 @@ use kiln::{IrSpec, Options, RunSpec};
 use std::path::Path;
 
 /// Passes whose job is to change the IR (the others check or warn).
-const TRANSFORMING: &[&str] = &["schedule", "fuse", "autoschedule", "autoblock", "bounds"];
+const TRANSFORMING: &[&str] = &[
+    "schedule",
+    "fuse",
+    "autoschedule",
+    "autoblock",
+    "bounds",
+    "stream",
+];
 
 /// The header of a case: pipeline, part, automatic schedule.
 fn header(case: &Path) -> IrSpec {

@@ -507,7 +507,7 @@ impl Emitter<'_> {
             }
             _ => {
                 let cports = ports(self.module.instance(callee));
-                streamed(&name, core, &cports, &mask, false).1
+                streamed(&name, core, &cports, &mask, false, true).1
             }
         };
         self.stages.push(def);
@@ -903,13 +903,16 @@ pub fn instance_order(module: &Module, entry: InstanceId) -> Vec<InstanceId> {
 /// or given to (results) streams of their elements in row-major order; `top` adds the
 /// interface pragmas. With every array port streamed and `top`, it is the top function of
 /// `--io stream`: the wrapper reads the input streams into arrays, runs the kernel
-/// (`core`) and writes the results out. Returns the wrapper's ports and definition.
+/// (`core`) and writes the results out. `between_stages`: images on the streams travel
+/// pixel by pixel (a frame stage of a dataflow region), not in row-major order. Returns
+/// the wrapper's ports and definition.
 pub fn streamed(
     name: &str,
     core: &str,
     ports: &[Port],
     streams: &[bool],
     top: bool,
+    between_stages: bool,
 ) -> (Vec<Port>, String) {
     let wports: Vec<Port> = ports
         .iter()
@@ -961,8 +964,8 @@ pub fn streamed(
         let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
         let _ = writeln!(d, "    // {what} `{}`", p.name);
         // Between stages an image travels pixel by pixel, channels innermost (the order
-        // of row stages, kernel/rows.rs); the top's AXI streams are row-major.
-        let order: Vec<usize> = if !top && p.shape.len() == 3 {
+        // of row stages, kernel/rows.rs); the design's AXI streams are row-major.
+        let order: Vec<usize> = if between_stages && p.shape.len() == 3 {
             vec![1, 2, 0]
         } else {
             (0..p.shape.len()).collect()

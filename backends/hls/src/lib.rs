@@ -115,7 +115,8 @@ pub fn emit(
     let (mut top_ports, mut top_proto, mut wrapper) = if opts.io_stream {
         let all: Vec<bool> = top.ports.iter().map(|p| !p.shape.is_empty()).collect();
         // Under a batch top, the per-sample stream wrapper is an inner function.
-        let (ports, def) = kernel::streamed(&name, &core, &top.ports, &all, opts.batch.is_none());
+        let (ports, def) =
+            kernel::streamed(&name, &core, &top.ports, &all, opts.batch.is_none(), false);
         let proto = kernel::prototype(&name, &ports);
         (ports, proto, Some(def))
     } else {

@@ -274,10 +274,24 @@ fn row_node(
     writes: &[TensorId],
     made: &[TensorId],
 ) -> Result<RowNode, String> {
-    let [result] = writes[..] else {
+    // The last statement is the nest that computes the rows; statements before it (a
+    // copy of weights into a partitioned buffer) run once, before the first row.
+    let Some((nest, prologue)) = body.split_last() else {
+        return Err("is empty".into());
+    };
+    let nest_block: Block = vec![nest.clone()];
+    let mut stored: Vec<TensorId> = Vec::new();
+    walk_stmts(&nest_block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Store { access, .. } = s {
+            if !stored.contains(&access.tensor) {
+                stored.push(access.tensor);
+            }
+        }
+    });
+    let [result] = stored[..] else {
         return Err(format!(
-            "writes {} tensors; a row node writes one image",
-            writes.len()
+            "writes {} tensors in its last loop nest; a row node writes one image",
+            stored.len()
         ));
     };
     if !is_image(inst, result) || !matches!(inst.tensor(result).kind, TensorKind::Temp) {
@@ -287,6 +301,31 @@ fn row_node(
             inst.tensor(result).shape
         ));
     }
+    let prologue_block: Block = prologue.to_vec();
+    let mut prologue_err: Option<String> = None;
+    walk_stmts(&prologue_block, &mut Vec::new(), &mut |s, _| {
+        if let Stmt::Store { access, .. } = s {
+            if access.tensor == result || made.contains(&access.tensor) {
+                prologue_err.get_or_insert_with(|| "writes an image before its row loop".into());
+            }
+        }
+        if matches!(s, Stmt::Call(_)) {
+            prologue_err.get_or_insert_with(|| "calls a kernel".into());
+        }
+    });
+    for_each_load(inst, &prologue_block, &mut |a| {
+        if made.contains(&a.tensor) || (inst.inputs.contains(&a.tensor) && is_image(inst, a.tensor))
+        {
+            prologue_err.get_or_insert_with(|| {
+                format!("reads `{}` before its row loop", inst.tensor(a.tensor).name)
+            });
+        }
+    });
+    if let Some(e) = prologue_err {
+        return Err(e);
+    }
+    debug_assert!(writes.contains(&result));
+    let body = &nest_block;
     // Every store writes `result` at row `v` for one loop variable `v`.
     let mut row_var: Option<LoopVarId> = None;
     let mut bad: Option<String> = None;
@@ -416,6 +455,7 @@ fn row_node(
     }
     Ok(RowNode {
         node,
+        prologue: prologue.len(),
         row_var,
         result,
         rows,

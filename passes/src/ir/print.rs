@@ -115,13 +115,22 @@ impl Printer<'_> {
                             .windows
                             .iter()
                             .map(|w| {
+                                let at = |off: i64| {
+                                    let r = if w.stride == 1 {
+                                        "r".to_string()
+                                    } else {
+                                        format!("{}r", w.stride)
+                                    };
+                                    match off {
+                                        0 => r,
+                                        o => format!("{r}{o:+}"),
+                                    }
+                                };
                                 format!(
-                                    "{} rows {}*r{:+}..={}*r{:+}",
+                                    "{} rows {}..={}",
                                     self.tensor_ref(w.tensor),
-                                    w.stride,
-                                    w.lo,
-                                    w.stride,
-                                    w.hi
+                                    at(w.lo),
+                                    at(w.hi)
                                 )
                             })
                             .collect();

@@ -9,10 +9,11 @@
 //!
 //! A [`RowPlan`] says that the stage can compute its result one row at a time as its input
 //! rows arrive (DNNBuilder's fine-grained layer pipeline):
-//! - each compute node of the stage ([`RowNode`]) writes one image `[C, H, W]`, and one
-//!   loop of its nest (`row_var`, running `0..H` with step 1, inside a perfect nest)
-//!   writes exactly row `row_var` of it; running that loop's body with the variable
-//!   pinned to `q` computes row `q` and nothing else;
+//! - each compute node of the stage ([`RowNode`]) writes one image `[C, H, W]` in its last
+//!   statement, a loop nest in which one loop (`row_var`, running `0..H` with step 1,
+//!   inside a perfect nest) writes exactly row `row_var` of it; running that loop's body
+//!   with the variable pinned to `q` computes row `q` and nothing else (the statements
+//!   before the nest run once, before the first row);
 //! - every image it reads (a stage input, or a result of an earlier node) is read at rows
 //!   `stride * q + lo ..= stride * q + hi` when it computes its row `q`
 //!   ([`RowWindow`]; `lo` may be negative for padding reads guarded by a condition);
@@ -59,6 +60,10 @@ pub struct RowPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowNode {
     pub node: NodeId,
+    /// How many statements of the node's body come before its row nest (its last
+    /// statement): they read no image of the plan, write none, and run once before the
+    /// first row (a copy of weights into a partitioned buffer).
+    pub prologue: usize,
     /// The loop whose variable is the row of the result it writes.
     pub row_var: LoopVarId,
     /// The image it writes.

@@ -187,6 +187,18 @@ pub(super) fn row_stage(
             .expect("an image of the plan is an input or a node's result");
         made(k)
     };
+    // What nodes do once, before their rows (weights into partitioned buffers).
+    for rn in plan.nodes.iter().filter(|n| n.prologue > 0) {
+        if let Node::Compute(c) = &inst.graph[rn.node] {
+            e.line(&format!(
+                "// {}, before its rows: {}",
+                c.name,
+                (e.locate)(c.span)
+            ));
+            let before = c.body[..rn.prologue].to_vec();
+            e.block(&before, &ident(&c.name));
+        }
+    }
     let steps = inputs.iter().map(|i| i.1).max().unwrap_or(0);
     let label = e.label(format!("L_{}_steps", ident(name)));
     e.line(&format!(
@@ -248,7 +260,7 @@ pub(super) fn row_stage(
         let loc = (e.locate)(c.span);
         e.line(&format!("// {}: {loc}", c.name));
         e.pinned = Some((rn.row_var, row.clone()));
-        let body = c.body.clone();
+        let body = c.body[rn.prologue..].to_vec();
         e.block(&body, &ident(&c.name));
         e.pinned = None;
         if rn.result == plan.output {

@@ -1,0 +1,585 @@
+// layer_pipeline.cpp: the kernel `main` as Vitis HLS C++. Written by kiln; every loop and
+// statement names the source line it comes from.
+#include "layer_pipeline.h"
+#include "layer_pipeline_weights.h"
+
+static void layer_pipeline_maxpool2d_flatten(const ap_fixed<9, 6> x[5][7][6], ap_fixed<9, 6> y[45]);
+
+static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]);
+
+// nn.kiln:37: kernel maxpool2d[T](x: T[C, H, W], size: const = 2) -> T[C, H // size, W // size]:
+// instance of `maxpool2d+flatten` with C=5, H=7, W=6, T=fixed<9, 6>, size=2; C=5, H=3, W=3, T=fixed<9, 6>
+static void layer_pipeline_maxpool2d_flatten(const ap_fixed<9, 6> x[5][7][6], ap_fixed<9, 6> y[45]) {
+    ap_fixed<9, 6> l0_max;
+    ap_fixed<9, 6> l1_maxpool2d_out;
+    (void)x; (void)y; (void)l0_max; (void)l1_maxpool2d_out;
+
+    // c_loop: nn.kiln:64: for c, i, j in grid(C, H, W):
+    // nn.kiln:64: for c, i, j in grid(C, H, W):
+    L_c_loop_c: for (int i7_c = 0; i7_c < 5; i7_c += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // nn.kiln:64: for c, i, j in grid(C, H, W):
+        L_c_loop_i: for (int i8_i = 0; i8_i < 3; i8_i += 1) {
+            // nn.kiln:64: for c, i, j in grid(C, H, W):
+            L_c_loop_j: for (int i9_j = 0; i9_j < 3; i9_j += 1) {
+                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(x[(i7_c)][(2 * i8_i)][(2 * i9_j)]));
+                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                L_c_loop_u: for (int i5_u = 0; i5_u < 2; i5_u += 1) {
+                    // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                    L_c_loop_v: for (int i6_v = 0; i6_v < 2; i6_v += 1) {
+                        // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                        l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::max_<ap_fixed<9, 6> >(kiln::val(l0_max), kiln::val(x[(i7_c)][(i5_u + 2 * i8_i)][(i6_v + 2 * i9_j)])));
+                    }
+                }
+                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                l1_maxpool2d_out = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l0_max));
+                // nn.kiln:65: y[c * H * W + i * W + j] = x[c, i, j]
+                y[(9 * i7_c + 3 * i8_i + i9_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l1_maxpool2d_out));
+            }
+        }
+    }
+}
+
+// nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
+// instance of `dense` with N=45, M=7, T=fixed<9, 6>, U=int<3>
+static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]) {
+    static ap_fixed<9, 6> t_x_buf[45];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_wf type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
+    ap_fixed<15, 12> l0_sum;
+    (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
+
+    // result_store: nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
+    L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 45; i3_x_b0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
+        t_x_buf[(i3_x_b0)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(x[(i3_x_b0)]));
+    }
+    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    L_result_store_m: for (int i0_m = 0; i0_m < 7; i0_m += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        l0_sum = kiln::to_fixed<ap_fixed<15, 12> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        L_result_store_n: for (int i2_n = 0; i2_n < 45; i2_n += 1) {
+            // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+            l0_sum = kiln::to_fixed<ap_fixed<15, 12> >(kiln::to_fixed<ap_fixed<15, 12> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<10, 7> >(kiln::s(kiln::val(w_wf[(i0_m)][(i2_n)])) * kiln::s(kiln::val(t_x_buf[(i2_n)]))))));
+        }
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        result[(i0_m)] = kiln::to_fixed<ap_fixed<15, 12> >(kiln::val(l0_sum));
+    }
+}
+
+// A dataflow stage computed row by row: `conv2d_bias_add_relu_requantize` (line buffers: x 1 rows, xp 3 rows, result 1 rows).
+static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_int<8> lb_x[3][1][11];
+    static ap_int<8> t_xp[3][3][13];
+    static ap_fixed<6, 3, AP_RND, AP_SAT> rb_result[4][1][11];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    ap_int<16> l0_sum;
+    ap_int<16> l1_conv2d_out;
+    ap_int<16> l2_conv2d_bias_add_out;
+    ap_int<16> l3_conv2d_bias_add_relu_out;
+    (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
+    (void)l1_conv2d_out; (void)l2_conv2d_bias_add_out; (void)l3_conv2d_bias_add_relu_out;
+    int k_have0 = 0, k_made0 = 0, k_made1 = 0;
+    L_layer_pipeline_conv2d_bias_add_relu_requantize_stage1_steps: for (int k_step = 0; k_step <= 13; k_step++) {
+        if (k_step < 13) {
+            L_read_x: for (int w = 0; w < 11; w++) {
+                for (int c = 0; c < 3; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 1][w] = x[c][k_step][w];
+                }
+            }
+            k_have0++;
+        }
+        L_layer_pipeline_conv2d_bias_add_relu_requantize_stage1_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 15 && ((1 * k_made0 - 1) < 12 ? (1 * k_made0 - 1) : 12) < k_have0) {
+                const int k_row0 = k_made0;
+                // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                L_xp_assign_c: for (int i0_c = 0; i0_c < 3; i0_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                    L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                        L_xp_assign_j: for (int i2_j = 0; i2_j < 13; i2_j += 1) {
+                            // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                            t_xp[(i0_c)][((i1_i)) % 3][(i2_j)] = kiln::to_int<ap_int<8> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(13ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(11ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 3)][0][kiln::clampi((i2_j - 1), 11)]) : kiln::to_fixed<ap_fixed<8, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                        }
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (k_made1 < 13 && ((1 * k_made1 + 2) < 14 ? (1 * k_made1 + 2) : 14) < k_made0) {
+                const int k_row1 = k_made1;
+                // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
+                // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                L_result_store_i0: for (int i18_i0 = 0; i18_i0 < 4; i18_i0 += 1) {
+                    // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                    L_result_store_i1: for (int i19_i1 = k_row1; i19_i1 < k_row1 + 1; i19_i1 += 1) {
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
+                        // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                        L_result_store_i2: for (int i20_i2 = 0; i20_i2 < 11; i20_i2 += 1) {
+                            KILN_PRAGMA(HLS PIPELINE II=1)
+                            KILN_PRAGMA(HLS LOOP_FLATTEN)
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l0_sum = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_u: for (int i10_u = 0; i10_u < 3; i10_u += 1) {
+                                    // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
+                                        // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                        l0_sum = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)])) * kiln::s(kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                    }
+                                }
+                            }
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l1_conv2d_out = kiln::to_int<ap_int<16> >(kiln::val(l0_sum));
+                            // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
+                            l2_conv2d_bias_add_out = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(l1_conv2d_out)) + kiln::s(kiln::val(w_b1[(i18_i0)]))));
+                            // nn.kiln:47: return map(lambda v: max(v, 0), x)
+                            l3_conv2d_bias_add_relu_out = kiln::to_int<ap_int<16> >(kiln::max_<ap_ufixed<15, 15> >(kiln::val(l2_conv2d_bias_add_out), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))));
+                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                            rb_result[(i18_i0)][0][(i20_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_ufixed<5, 2> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_ufixed<15, 11> >(kiln::s(kiln::to_fixed<ap_ufixed<15, 15> >(kiln::val(l3_conv2d_bias_add_relu_out))) * kiln::s(kiln::val(scale)))))));
+                        }
+                    }
+                }
+                L_write_result: for (int w = 0; w < 11; w++) {
+                    for (int c = 0; c < 4; c++) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        result.write(rb_result[c][0][w]);
+                    }
+                }
+                k_made1++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
+        }
+    }
+}
+
+// A dataflow stage computed row by row: `conv2d_1_requantize_1` (line buffers: x 1 rows, xp 4 rows, result 1 rows).
+static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &x, ap_ufixed<1, -2> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[4][1][11];
+    static ap_ufixed<5, 2> t_xp[4][4][15];
+    static ap_fixed<6, 3, AP_RND, AP_SAT> rb_result[5][1][6];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    ap_fixed<11, 8> l0_sum;
+    ap_fixed<11, 8> l1_conv2d_1_out;
+    (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
+    (void)l1_conv2d_1_out;
+    int k_have0 = 0, k_made0 = 0, k_made1 = 0;
+    L_layer_pipeline_conv2d_1_requantize_1_stage2_steps: for (int k_step = 0; k_step <= 13; k_step++) {
+        if (k_step < 13) {
+            L_read_x: for (int w = 0; w < 11; w++) {
+                for (int c = 0; c < 4; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 1][w] = x.read();
+                }
+            }
+            k_have0++;
+        }
+        L_layer_pipeline_conv2d_1_requantize_1_stage2_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 17 && ((1 * k_made0 - 2) < 12 ? (1 * k_made0 - 2) : 12) < k_have0) {
+                const int k_row0 = k_made0;
+                // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                L_xp_assign_c: for (int i0_c = 0; i0_c < 4; i0_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                    L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                        L_xp_assign_j: for (int i2_j = 0; i2_j < 15; i2_j += 1) {
+                            // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                            t_xp[(i0_c)][((i1_i)) % 4][(i2_j)] = kiln::to_fixed<ap_ufixed<5, 2> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(13ULL))) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(11ULL))) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))))))) ? kiln::to_fixed<ap_ufixed<5, 2> >(kiln::val(lb_x[kiln::clampi((i0_c), 4)][0][kiln::clampi((i2_j - 2), 11)])) : kiln::to_fixed<ap_ufixed<5, 2> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                        }
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (k_made1 < 7 && ((2 * k_made1 + 3) < 16 ? (2 * k_made1 + 3) : 16) < k_made0) {
+                const int k_row1 = k_made1;
+                // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
+                // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                L_result_store_i0: for (int i12_i0 = 0; i12_i0 < 5; i12_i0 += 1) {
+                    // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                    L_result_store_i1: for (int i13_i1 = k_row1; i13_i1 < k_row1 + 1; i13_i1 += 1) {
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
+                        // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                        L_result_store_i2: for (int i14_i2 = 0; i14_i2 < 6; i14_i2 += 1) {
+                            KILN_PRAGMA(HLS PIPELINE II=1)
+                            KILN_PRAGMA(HLS LOOP_FLATTEN)
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            L_result_store_c: for (int i9_c = 0; i9_c < 4; i9_c += 1) {
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_u: for (int i10_u = 0; i10_u < 4; i10_u += 1) {
+                                    // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    L_result_store_v: for (int i11_v = 0; i11_v < 4; i11_v += 1) {
+                                        // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                        l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::to_fixed<ap_fixed<11, 8> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<6, 3> >(kiln::s(kiln::val(t_xp[(i9_c)][((i10_u + 2 * i13_i1)) % 4][(i11_v + 2 * i14_i2)])) * kiln::s(kiln::val(w_w2[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                    }
+                                }
+                            }
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l1_conv2d_1_out = kiln::to_fixed<ap_fixed<11, 8> >(kiln::val(l0_sum));
+                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                            rb_result[(i12_i0)][0][(i14_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_fixed<11, 5> >(kiln::s(kiln::val(l1_conv2d_1_out)) * kiln::s(kiln::val(scale))))));
+                        }
+                    }
+                }
+                L_write_result: for (int w = 0; w < 6; w++) {
+                    for (int c = 0; c < 5; c++) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        result.write(rb_result[c][0][w]);
+                    }
+                }
+                k_made1++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
+        }
+    }
+}
+
+// A dataflow stage computed row by row: `depthwise_conv2d_requantize_2` (line buffers: x 1 rows, xp 3 rows, result 1 rows).
+static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &x, ap_ufixed<1, -1> scale, ap_fixed<6, 3, AP_RND, AP_SAT> result[5][7][6]) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[5][1][6];
+    static ap_fixed<6, 3> t_xp[5][3][8];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    ap_fixed<11, 8> l0_sum;
+    ap_fixed<11, 8> l1_depthwise_conv2d_out;
+    (void)x; (void)scale; (void)result; (void)t_xp; (void)l0_sum; (void)l1_depthwise_conv2d_out;
+    int k_have0 = 0, k_made0 = 0, k_made1 = 0;
+    L_layer_pipeline_depthwise_conv2d_requantize_2_stage3_steps: for (int k_step = 0; k_step <= 7; k_step++) {
+        if (k_step < 7) {
+            L_read_x: for (int w = 0; w < 6; w++) {
+                for (int c = 0; c < 5; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 1][w] = x.read();
+                }
+            }
+            k_have0++;
+        }
+        L_layer_pipeline_depthwise_conv2d_requantize_2_stage3_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 9 && ((1 * k_made0 - 1) < 6 ? (1 * k_made0 - 1) : 6) < k_have0) {
+                const int k_row0 = k_made0;
+                // xp_assign: nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                L_xp_assign_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                    L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                        L_xp_assign_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
+                            // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                            t_xp[(i0_c)][((i1_i)) % 3][(i2_j)] = kiln::to_fixed<ap_fixed<6, 3> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(6ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 5)][0][kiln::clampi((i2_j - 1), 6)]) : kiln::to_fixed<ap_fixed<6, 3> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                        }
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (k_made1 < 7 && ((1 * k_made1 + 2) < 8 ? (1 * k_made1 + 2) : 8) < k_made0) {
+                const int k_row1 = k_made1;
+                // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
+                // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                L_result_store_i0: for (int i10_i0 = 0; i10_i0 < 5; i10_i0 += 1) {
+                    // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                    L_result_store_i1: for (int i11_i1 = k_row1; i11_i1 < k_row1 + 1; i11_i1 += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
+                        // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                        L_result_store_i2: for (int i12_i2 = 0; i12_i2 < 6; i12_i2 += 1) {
+                            // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            L_result_store_u: for (int i8_u = 0; i8_u < 3; i8_u += 1) {
+                                // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_v: for (int i9_v = 0; i9_v < 3; i9_v += 1) {
+                                    // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::to_fixed<ap_fixed<11, 8> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(t_xp[(i10_i0)][((i8_u + i11_i1)) % 3][(i9_v + i12_i2)])) * kiln::s(kiln::val(w_wd[(i10_i0)][(i8_u)][(i9_v)]))))));
+                                }
+                            }
+                            // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l1_depthwise_conv2d_out = kiln::to_fixed<ap_fixed<11, 8> >(kiln::val(l0_sum));
+                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                            result[(i10_i0)][(i11_i1)][(i12_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_fixed<11, 6> >(kiln::s(kiln::val(l1_depthwise_conv2d_out)) * kiln::s(kiln::val(scale))))));
+                        }
+                    }
+                }
+                k_made1++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
+        }
+    }
+}
+
+// A dataflow stage computed row by row: `conv2d_2_add` (line buffers: x 1 rows, a 1 rows, xp 1 rows, result 1 rows).
+static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_SAT> x[5][7][6], const ap_fixed<6, 3, AP_RND, AP_SAT> a[5][7][6], hls::stream<ap_fixed<9, 6> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[5][1][6];
+    static ap_fixed<6, 3, AP_RND, AP_SAT> lb_a[5][1][6];
+    static ap_fixed<6, 3> t_xp[5][1][6];
+    static ap_fixed<9, 6> rb_result[5][1][6];
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    ap_fixed<8, 5> l0_sum;
+    ap_fixed<8, 5> l1_conv2d_2_out;
+    (void)x; (void)a; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
+    (void)l1_conv2d_2_out;
+    int k_have0 = 0, k_have1 = 0, k_made0 = 0, k_made1 = 0;
+    L_layer_pipeline_conv2d_2_add_stage4_steps: for (int k_step = 0; k_step <= 7; k_step++) {
+        if (k_step < 7) {
+            L_read_x: for (int w = 0; w < 6; w++) {
+                for (int c = 0; c < 5; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 1][w] = x[c][k_step][w];
+                }
+            }
+            k_have0++;
+        }
+        if (k_step < 7) {
+            L_read_a: for (int w = 0; w < 6; w++) {
+                for (int c = 0; c < 5; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_a[c][k_step % 1][w] = a[c][k_step][w];
+                }
+            }
+            k_have1++;
+        }
+        L_layer_pipeline_conv2d_2_add_stage4_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 7 && ((1 * k_made0 + 0) < 6 ? (1 * k_made0 + 0) : 6) < k_have0) {
+                const int k_row0 = k_made0;
+                // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                L_xp_assign_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                    L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                        L_xp_assign_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
+                            // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
+                            t_xp[(i0_c)][0][(i2_j)] = kiln::to_fixed<ap_fixed<6, 3> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(6ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))))))) ? kiln::val(lb_x[(i0_c)][0][(i2_j)]) : kiln::to_fixed<ap_fixed<6, 3> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                        }
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (k_made1 < 7 && ((1 * k_made1 + 0) < 6 ? (1 * k_made1 + 0) : 6) < k_made0 && ((1 * k_made1 + 0) < 6 ? (1 * k_made1 + 0) : 6) < k_have1) {
+                const int k_row1 = k_made1;
+                // result_store: nn.kiln:59: return a + b
+                // nn.kiln:59: return a + b
+                L_result_store_i0: for (int i12_i0 = 0; i12_i0 < 5; i12_i0 += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:59: return a + b
+                    L_result_store_i1: for (int i13_i1 = k_row1; i13_i1 < k_row1 + 1; i13_i1 += 1) {
+                        // nn.kiln:59: return a + b
+                        L_result_store_i2: for (int i14_i2 = 0; i14_i2 < 6; i14_i2 += 1) {
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l0_sum = kiln::to_fixed<ap_fixed<8, 5> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            L_result_store_c: for (int i9_c = 0; i9_c < 5; i9_c += 1) {
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_u: for (int i10_u = 0; i10_u < 1; i10_u += 1) {
+                                    // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    L_result_store_v: for (int i11_v = 0; i11_v < 1; i11_v += 1) {
+                                        // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                        l0_sum = kiln::to_fixed<ap_fixed<8, 5> >(kiln::to_fixed<ap_fixed<8, 5> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<7, 4> >(kiln::s(kiln::val(t_xp[(i9_c)][0][(i11_v + i14_i2)])) * kiln::s(kiln::val(w_w3[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                    }
+                                }
+                            }
+                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                            l1_conv2d_2_out = kiln::to_fixed<ap_fixed<8, 5> >(kiln::val(l0_sum));
+                            // nn.kiln:59: return a + b
+                            rb_result[(i12_i0)][0][(i14_i2)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(lb_a[(i12_i0)][0][(i14_i2)])) + kiln::s(kiln::val(l1_conv2d_2_out))));
+                        }
+                    }
+                }
+                L_write_result: for (int w = 0; w < 6; w++) {
+                    for (int c = 0; c < 5; c++) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        result.write(rb_result[c][0][w]);
+                    }
+                }
+                k_made1++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
+        }
+    }
+}
+
+// A dataflow stage computed row by row: `avgpool2d` (line buffers: x 1 rows, result 1 rows).
+static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls::stream<ap_fixed<9, 6> > &result) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<9, 6> lb_x[5][1][6];
+    static ap_fixed<9, 6> rb_result[5][1][6];
+    ap_fixed<9, 6> l0_sum;
+    (void)x; (void)result; (void)rb_result; (void)l0_sum;
+    int k_have0 = 0, k_made0 = 0;
+    L_layer_pipeline_avgpool2d_stage5_steps: for (int k_step = 0; k_step <= 7; k_step++) {
+        if (k_step < 7) {
+            L_read_x: for (int w = 0; w < 6; w++) {
+                for (int c = 0; c < 5; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 1][w] = x.read();
+                }
+            }
+            k_have0++;
+        }
+        L_layer_pipeline_avgpool2d_stage5_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 7 && ((1 * k_made0 + 0) < 6 ? (1 * k_made0 + 0) : 6) < k_have0) {
+                const int k_row0 = k_made0;
+                // result_store: nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                L_result_store_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                    L_result_store_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                        L_result_store_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
+                            // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                            l0_sum = kiln::to_fixed<ap_fixed<9, 6> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                            L_result_store_u: for (int i5_u = 0; i5_u < 1; i5_u += 1) {
+                                // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                                L_result_store_v: for (int i6_v = 0; i6_v < 1; i6_v += 1) {
+                                    // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                                    l0_sum = kiln::to_fixed<ap_fixed<9, 6> >(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::val(lb_x[(i0_c)][0][(i2_j + i6_v)]))));
+                                }
+                            }
+                            // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
+                            rb_result[(i0_c)][0][(i2_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::div<ap_fixed<9, 6> >(kiln::val(l0_sum), kiln::to_fixed<ap_ufixed<1, 1> >(kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))) * kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))));
+                        }
+                    }
+                }
+                L_write_result: for (int w = 0; w < 6; w++) {
+                    for (int c = 0; c < 5; c++) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        result.write(rb_result[c][0][w]);
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
+        }
+    }
+}
+
+// A dataflow stage: `layer_pipeline_maxpool2d_flatten` between streams.
+static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> > &x, hls::stream<ap_fixed<9, 6> > &y) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<9, 6> b_x[5][7][6];
+    static ap_fixed<9, 6> b_y[45];
+    // read `x`
+    L_read_x: for (int c1 = 0; c1 < 7; c1++) {
+        for (int c2 = 0; c2 < 6; c2++) {
+            for (int c0 = 0; c0 < 5; c0++) {
+                KILN_PRAGMA(HLS PIPELINE II=1)
+                b_x[c0][c1][c2] = x.read();
+            }
+        }
+    }
+    layer_pipeline_maxpool2d_flatten(b_x, b_y);
+    // write `y`
+    L_write_y: for (int c0 = 0; c0 < 45; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        y.write(b_y[c0]);
+    }
+}
+
+// A dataflow stage: `layer_pipeline_dense` between streams.
+static void layer_pipeline_dense_stage7(hls::stream<ap_fixed<9, 6> > &x, ap_fixed<15, 12> result[7]) {
+    KILN_PRAGMA(HLS INLINE off)
+    static ap_fixed<9, 6> b_x[45];
+    // read `x`
+    L_read_x: for (int c0 = 0; c0 < 45; c0++) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        b_x[c0] = x.read();
+    }
+    layer_pipeline_dense(b_x, result);
+}
+
+// layer_pipeline.kiln:17: kernel main(x: int<8>[3, 13, 11] = load("../fixtures/pipe_x.npy")) -> [7]:
+void layer_pipeline(const ap_int<8> x[3][13][11], ap_fixed<15, 12> result[7]) {
+    KILN_PRAGMA(HLS INTERFACE mode=m_axi port=x offset=slave bundle=gmem0 depth=429)
+    KILN_PRAGMA(HLS INTERFACE mode=m_axi port=result offset=slave bundle=gmem1 depth=7)
+    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
+    KILN_PRAGMA(HLS DATAFLOW)
+    ap_ufixed<1, -3> t_scale;
+    static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out;
+    KILN_PRAGMA(HLS STREAM variable=t_requantize_out depth=44)
+    ap_ufixed<1, -2> t_scale_2;
+    static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out_2;
+    KILN_PRAGMA(HLS STREAM variable=t_requantize_out_2 depth=30)
+    ap_ufixed<1, -1> t_scale_3;
+    static ap_fixed<6, 3, AP_RND, AP_SAT> t_requantize_out_3[5][7][6];
+    static hls::stream<ap_fixed<9, 6> > t_add_out;
+    KILN_PRAGMA(HLS STREAM variable=t_add_out depth=30)
+    static hls::stream<ap_fixed<9, 6> > t_avgpool2d_out;
+    KILN_PRAGMA(HLS STREAM variable=t_avgpool2d_out depth=210)
+    static hls::stream<ap_fixed<9, 6> > t_flatten_out;
+    KILN_PRAGMA(HLS STREAM variable=t_flatten_out depth=45)
+    (void)x; (void)result; (void)t_scale; (void)t_requantize_out; (void)t_scale_2; (void)t_requantize_out_2;
+    (void)t_scale_3; (void)t_requantize_out_3; (void)t_add_out; (void)t_avgpool2d_out; (void)t_flatten_out;
+
+    // scale_arg: layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
+    // layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
+    t_scale = kiln::to_fixed<ap_ufixed<1, -3> >(kiln::from_raw<ap_ufixed<1, -3> >(ap_uint<1>(1ULL)));
+
+    // layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
+    layer_pipeline_conv2d_bias_add_relu_requantize_stage1(x, t_scale, t_requantize_out);
+
+    // scale_arg: layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
+    // layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
+    t_scale_2 = kiln::to_fixed<ap_ufixed<1, -2> >(kiln::from_raw<ap_ufixed<1, -2> >(ap_uint<1>(1ULL)));
+
+    // layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
+    layer_pipeline_conv2d_1_requantize_1_stage2(t_requantize_out, t_scale_2, t_requantize_out_2);
+
+    // scale_arg: layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
+    // layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
+    t_scale_3 = kiln::to_fixed<ap_ufixed<1, -1> >(kiln::from_raw<ap_ufixed<1, -1> >(ap_uint<1>(1ULL)));
+
+    // layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
+    layer_pipeline_depthwise_conv2d_requantize_2_stage3(t_requantize_out_2, t_scale_3, t_requantize_out_3);
+
+    // layer_pipeline.kiln:21: d = add(c, conv2d(c, w3))                                               # [5, 7, 6]
+    layer_pipeline_conv2d_2_add_stage4(t_requantize_out_3, t_requantize_out_3, t_add_out);
+
+    // layer_pipeline.kiln:22: e = maxpool2d(avgpool2d(d, 1), 2)                                       # [5, 3, 3]
+    layer_pipeline_avgpool2d_stage5(t_add_out, t_avgpool2d_out);
+
+    // layer_pipeline.kiln:22: e = maxpool2d(avgpool2d(d, 1), 2)                                       # [5, 3, 3]
+    layer_pipeline_maxpool2d_flatten_stage6(t_avgpool2d_out, t_flatten_out);
+
+    // layer_pipeline.kiln:23: return dense(flatten(e), wf)
+    layer_pipeline_dense_stage7(t_flatten_out, result);
+}
+
