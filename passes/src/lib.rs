@@ -32,7 +32,7 @@ pub mod pipelines;
 pub mod target;
 pub mod transform;
 
-pub use analysis::{estimate, loop_facts, row_plan};
+pub use analysis::{estimate, layer_pipeline, loop_facts, row_plan};
 pub use checks::{banks, bounds, parallel_lint};
 pub use ir::{data, overflow, print, run_error, value, verify};
 pub use transform::{autoblock, autoschedule, fuse, schedule, stream, tile};

@@ -9,7 +9,7 @@
 //! | `check`  | `kiln check`, `types`, `ir` | bounds, verify |
 //! | `interp` | `kiln run --engine interp` | bounds, schedule (cpu), parallel-lint, verify |
 //! | `cpu`    | `kiln run` (JIT), `ir --pipeline cpu` | bounds, schedule (cpu), parallel-lint, fuse†, autoblock‡, verify |
-//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, autoschedule‡, stream, banks, verify |
+//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, stream‡, autoschedule‡, stream, banks, verify |
 //! | `none`   | lowering alone (every access checked at run time) | — |
 //!
 //! † only when `--autotune` measures the fused variant. ‡ only with the automatic
@@ -144,6 +144,7 @@ pub const PIPELINES: &[Pipeline] = &[
             ("bounds", When::Always),
             ("schedule", When::Always),
             ("fuse", When::AutoSchedule),
+            ("stream", When::AutoSchedule),
             ("autoschedule", When::AutoSchedule),
             ("stream", When::Always),
             ("banks", When::Always),

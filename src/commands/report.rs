@@ -35,6 +35,12 @@ pub fn report(
             s.out
                 .stdout
                 .push_str(&kiln_passes::estimate::report(&p.module, dev, clock_ns));
+            // A network's layer pipeline: streamed against whole-frame figures.
+            if let Some(f) = kiln_passes::layer_pipeline::layer_pipeline(&p.module) {
+                s.out
+                    .stdout
+                    .push_str(&kiln_passes::layer_pipeline::report_text(&f, clock_ns));
+            }
         }
         s.finish()
     })

@@ -240,7 +240,20 @@ fn arrays(inst: &Instance) -> Resources {
             .map(|p| p.factor.max(1) as u64)
             .product::<u64>()
             .max(1);
-        let bits = t.len() as u64 * t.elem.storage_bits() as u64;
+        // A row stage holds its images as line buffers (ir/stage.rs).
+        let len = match inst
+            .stage
+            .as_ref()
+            .and_then(|p| p.rows())
+            .and_then(|p| p.rows_of(id))
+        {
+            Some(rows) if t.shape.len() == 3 => t.shape[0] * rows * t.shape[2],
+            // A FIFO between dataflow stages holds its depth.
+            _ => t
+                .stream_depth
+                .map_or(t.len(), |d| (d as usize).min(t.len())),
+        };
+        let bits = len as u64 * t.elem.storage_bits() as u64;
         let per_bank = bits.div_ceil(banks);
         if per_bank > 1024 {
             r.bram18 += banks * per_bank.div_ceil(18 * 1024);
