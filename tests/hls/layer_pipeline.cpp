@@ -3,43 +3,7 @@
 #include "layer_pipeline.h"
 #include "layer_pipeline_weights.h"
 
-static void layer_pipeline_maxpool2d_flatten(const ap_fixed<9, 6> x[5][7][6], ap_fixed<9, 6> y[45]);
-
 static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]);
-
-// nn.kiln:37: kernel maxpool2d[T](x: T[C, H, W], size: const = 2) -> T[C, H // size, W // size]:
-// instance of `maxpool2d+flatten` with C=5, H=7, W=6, T=fixed<9, 6>, size=2; C=5, H=3, W=3, T=fixed<9, 6>
-static void layer_pipeline_maxpool2d_flatten(const ap_fixed<9, 6> x[5][7][6], ap_fixed<9, 6> y[45]) {
-    ap_fixed<9, 6> l0_max;
-    ap_fixed<9, 6> l1_maxpool2d_out;
-    (void)x; (void)y; (void)l0_max; (void)l1_maxpool2d_out;
-
-    // c_loop: nn.kiln:64: for c, i, j in grid(C, H, W):
-    // nn.kiln:64: for c, i, j in grid(C, H, W):
-    L_c_loop_c: for (int i7_c = 0; i7_c < 5; i7_c += 1) {
-        KILN_PRAGMA(HLS PIPELINE II=1)
-        // nn.kiln:64: for c, i, j in grid(C, H, W):
-        L_c_loop_i: for (int i8_i = 0; i8_i < 3; i8_i += 1) {
-            // nn.kiln:64: for c, i, j in grid(C, H, W):
-            L_c_loop_j: for (int i9_j = 0; i9_j < 3; i9_j += 1) {
-                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(x[(i7_c)][(2 * i8_i)][(2 * i9_j)]));
-                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                L_c_loop_u: for (int i5_u = 0; i5_u < 2; i5_u += 1) {
-                    // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                    L_c_loop_v: for (int i6_v = 0; i6_v < 2; i6_v += 1) {
-                        // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                        l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::max_<ap_fixed<9, 6> >(kiln::val(l0_max), kiln::val(x[(i7_c)][(i5_u + 2 * i8_i)][(i6_v + 2 * i9_j)])));
-                    }
-                }
-                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                l1_maxpool2d_out = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l0_max));
-                // nn.kiln:65: y[c * H * W + i * W + j] = x[c, i, j]
-                y[(9 * i7_c + 3 * i8_i + i9_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l1_maxpool2d_out));
-            }
-        }
-    }
-}
 
 // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
 // instance of `dense` with N=45, M=7, T=fixed<9, 6>, U=int<3>
@@ -492,25 +456,63 @@ static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls
     }
 }
 
-// A dataflow stage: `layer_pipeline_maxpool2d_flatten` between streams.
+// A dataflow stage computed row by row: `maxpool2d_flatten` (line buffers: x 2 rows).
 static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> > &x, hls::stream<ap_fixed<9, 6> > &y) {
     KILN_PRAGMA(HLS INLINE off)
-    static ap_fixed<9, 6> b_x[5][7][6];
-    static ap_fixed<9, 6> b_y[45];
-    // read `x`
-    L_read_x: for (int c1 = 0; c1 < 7; c1++) {
-        for (int c2 = 0; c2 < 6; c2++) {
-            for (int c0 = 0; c0 < 5; c0++) {
-                KILN_PRAGMA(HLS PIPELINE II=1)
-                b_x[c0][c1][c2] = x.read();
+    static ap_fixed<9, 6> lb_x[5][2][6];
+    static ap_fixed<9, 6> rb_y[45];
+    ap_fixed<9, 6> l0_max;
+    ap_fixed<9, 6> l1_maxpool2d_out;
+    (void)x; (void)y; (void)rb_y; (void)l0_max; (void)l1_maxpool2d_out;
+    int k_have0 = 0, k_made0 = 0;
+    L_layer_pipeline_maxpool2d_flatten_stage6_steps: for (int k_step = 0; k_step <= 7; k_step++) {
+        if (k_step < 7) {
+            L_read_x: for (int w = 0; w < 6; w++) {
+                for (int c = 0; c < 5; c++) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    lb_x[c][k_step % 2][w] = x.read();
+                }
             }
+            k_have0++;
+        }
+        L_layer_pipeline_maxpool2d_flatten_stage6_sweep: for (;;) {
+            bool k_progress = false;
+            if (k_made0 < 3 && ((2 * k_made0 + 1) < 6 ? (2 * k_made0 + 1) : 6) < k_have0) {
+                const int k_row0 = k_made0;
+                // c_loop: nn.kiln:64: for c, i, j in grid(C, H, W):
+                // nn.kiln:64: for c, i, j in grid(C, H, W):
+                L_c_loop_c: for (int i7_c = 0; i7_c < 5; i7_c += 1) {
+                    KILN_PRAGMA(HLS PIPELINE II=1)
+                    // nn.kiln:64: for c, i, j in grid(C, H, W):
+                    L_c_loop_i: for (int i8_i = k_row0; i8_i < k_row0 + 1; i8_i += 1) {
+                        // nn.kiln:64: for c, i, j in grid(C, H, W):
+                        L_c_loop_j: for (int i9_j = 0; i9_j < 3; i9_j += 1) {
+                            // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                            l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(lb_x[(i7_c)][((2 * i8_i)) % 2][(2 * i9_j)]));
+                            // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                            L_c_loop_u: for (int i5_u = 0; i5_u < 2; i5_u += 1) {
+                                // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                                L_c_loop_v: for (int i6_v = 0; i6_v < 2; i6_v += 1) {
+                                    // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                                    l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::max_<ap_fixed<9, 6> >(kiln::val(l0_max), kiln::val(lb_x[(i7_c)][((i5_u + 2 * i8_i)) % 2][(i6_v + 2 * i9_j)])));
+                                }
+                            }
+                            // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
+                            l1_maxpool2d_out = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l0_max));
+                            // nn.kiln:65: y[c * H * W + i * W + j] = x[c, i, j]
+                            rb_y[(9 * i7_c + 3 * i8_i + i9_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l1_maxpool2d_out));
+                        }
+                    }
+                }
+                k_made0++;
+                k_progress = true;
+            }
+            if (!k_progress) break;
         }
     }
-    layer_pipeline_maxpool2d_flatten(b_x, b_y);
-    // write `y`
     L_write_y: for (int c0 = 0; c0 < 45; c0++) {
         KILN_PRAGMA(HLS PIPELINE II=1)
-        y.write(b_y[c0]);
+        y.write(rb_y[c0]);
     }
 }
 
@@ -543,7 +545,7 @@ void layer_pipeline(const ap_int<8> x[3][13][11], ap_fixed<15, 12> result[7]) {
     static hls::stream<ap_fixed<9, 6> > t_add_out;
     KILN_PRAGMA(HLS STREAM variable=t_add_out depth=30)
     static hls::stream<ap_fixed<9, 6> > t_avgpool2d_out;
-    KILN_PRAGMA(HLS STREAM variable=t_avgpool2d_out depth=210)
+    KILN_PRAGMA(HLS STREAM variable=t_avgpool2d_out depth=30)
     static hls::stream<ap_fixed<9, 6> > t_flatten_out;
     KILN_PRAGMA(HLS STREAM variable=t_flatten_out depth=45)
     (void)x; (void)result; (void)t_scale; (void)t_requantize_out; (void)t_scale_2; (void)t_requantize_out_2;

@@ -160,7 +160,13 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
                         (tm.name.clone(), b.rows, b_bits)
                     })
                     .collect();
-                let mem = bufs.iter().map(|b| b.2).sum::<u64>();
+                // A result that is not an image is held whole until it is sent.
+                let flat_bits = if plan.flat_output {
+                    bits(callee, plan.output)
+                } else {
+                    0
+                };
+                let mem = bufs.iter().map(|b| b.2).sum::<u64>() + flat_bits;
                 (out, None, bufs, mem)
             }
             other => {
@@ -303,7 +309,12 @@ fn row_times(
             .unwrap_or(0)
     };
     let out_tm = callee.tensor(plan.output);
-    let row_out = (out_tm.shape[0] * out_tm.shape[2]) as u64;
+    // An image leaves row by row; another result whole, once complete.
+    let row_out = if plan.flat_output {
+        0
+    } else {
+        (out_tm.shape[0] * out_tm.shape[2]) as u64
+    };
     let mut t = 0u64;
     let mut times = Vec::new();
     let mut schedule = RowSchedule::new(callee, &plan.nodes);
@@ -313,11 +324,14 @@ fn row_times(
             t = (t + (tm.shape[0] * tm.shape[2]) as u64).max(arrival_of(tensor, row));
         } else if let Some(k) = plan.nodes.iter().position(|n| n.result == tensor) {
             t += compute_cycles.get(k).copied().unwrap_or(0);
-            if tensor == plan.output {
+            if tensor == plan.output && !plan.flat_output {
                 t += row_out;
                 times.push(t);
             }
         }
+    }
+    if plan.flat_output {
+        times.push(t + out_tm.len() as u64);
     }
     times
 }

@@ -34,11 +34,13 @@ pub fn plan_rows(inst: &Instance) -> Result<RowPlan, String> {
             inst.outputs.len()
         ));
     };
-    if !is_image(inst, output) {
+    // A result that is not an image (a flatten's vector) is made whole as the rows of
+    // the input arrive, and sent once complete.
+    let flat = !is_image(inst, output);
+    if flat && inst.tensor(output).shape.is_empty() {
         return Err(format!(
-            "its result `{}` {:?} is not an image [C, H, W]",
-            inst.tensor(output).name,
-            inst.tensor(output).shape
+            "its result `{}` is a scalar",
+            inst.tensor(output).name
         ));
     }
     if inst.inputs.contains(&output) {
@@ -49,7 +51,7 @@ pub fn plan_rows(inst: &Instance) -> Result<RowPlan, String> {
         match &inst.graph[n] {
             Node::Compute(c) => {
                 let made: Vec<TensorId> = nodes.iter().map(|r| r.result).collect();
-                let node = row_node(inst, n, &c.body, &c.writes, &made)
+                let node = row_node(inst, n, &c.body, &c.writes, &made, flat.then_some(output))
                     .map_err(|why| format!("node `{}` {why}", c.name))?;
                 nodes.push(node);
             }
@@ -75,11 +77,12 @@ pub fn plan_rows(inst: &Instance) -> Result<RowPlan, String> {
             ));
         }
     }
-    let buffers = line_buffers(inst, &nodes, output)?;
+    let buffers = line_buffers(inst, &nodes, output, flat)?;
     Ok(RowPlan {
         nodes,
         buffers,
         output,
+        flat_output: flat,
     })
 }
 
@@ -91,6 +94,7 @@ fn line_buffers(
     inst: &Instance,
     nodes: &[RowNode],
     output: TensorId,
+    flat: bool,
 ) -> Result<Vec<LineBuffer>, String> {
     let mut schedule = RowSchedule::new(inst, nodes);
     let mut live: HashMap<TensorId, usize> = HashMap::new();
@@ -120,10 +124,12 @@ fn line_buffers(
             rows: live[&t].clamp(1, inst.tensor(t).shape[1].max(1)),
         })
         .collect();
-    out.push(LineBuffer {
-        tensor: output,
-        rows: 1,
-    });
+    if !flat {
+        out.push(LineBuffer {
+            tensor: output,
+            rows: 1,
+        });
+    }
     Ok(out)
 }
 
@@ -273,6 +279,7 @@ fn row_node(
     body: &Block,
     writes: &[TensorId],
     made: &[TensorId],
+    flat_output: Option<TensorId>,
 ) -> Result<RowNode, String> {
     // The last statement is the nest that computes the rows; statements before it (a
     // copy of weights into a partitioned buffer) run once, before the first row.
@@ -294,7 +301,8 @@ fn row_node(
             stored.len()
         ));
     };
-    if !is_image(inst, result) || !matches!(inst.tensor(result).kind, TensorKind::Temp) {
+    let flat = flat_output == Some(result);
+    if !(is_image(inst, result) || flat) || !matches!(inst.tensor(result).kind, TensorKind::Temp) {
         return Err(format!(
             "writes `{}` {:?}, not an image [C, H, W]",
             inst.tensor(result).name,
@@ -326,6 +334,9 @@ fn row_node(
     }
     debug_assert!(writes.contains(&result));
     let body = &nest_block;
+    if flat {
+        return flat_row_node(inst, node, body, prologue.len(), result, made);
+    }
     // Every store writes `result` at row `v` for one loop variable `v`.
     let mut row_var: Option<LoopVarId> = None;
     let mut bad: Option<String> = None;
@@ -368,7 +379,48 @@ fn row_node(
             inst.loop_vars[row_var.index()].name
         ));
     }
-    // Ranges of the other loop variables (constant bounds only).
+    let windows = read_windows(inst, body, row_var, result, made)?;
+    Ok(RowNode {
+        node,
+        prologue: prologue.len(),
+        row_var,
+        result,
+        rows,
+        windows,
+    })
+}
+
+/// The loop of `v`, when every loop around it holds nothing but the next loop.
+fn perfect_path(body: &Block, v: LoopVarId) -> Option<&Loop> {
+    let [Stmt::For(l)] = &body[..] else {
+        return None;
+    };
+    if l.var == v {
+        return Some(l);
+    }
+    perfect_path(&l.body, v)
+}
+
+/// Calls `f` on every tensor load of a block (in every expression, at any depth).
+fn for_each_load(inst: &Instance, body: &Block, f: &mut dyn FnMut(&crate::ir::Access)) {
+    fn visit(inst: &Instance, e: ExprId, f: &mut dyn FnMut(&crate::ir::Access)) {
+        let ex = inst.expr(e);
+        if let Expr::Load(a) = ex {
+            f(a);
+        }
+        for o in expr_operands(ex) {
+            visit(inst, o, f);
+        }
+    }
+    walk_stmts(body, &mut Vec::new(), &mut |s, _| {
+        for r in stmt_roots(s) {
+            visit(inst, r, f);
+        }
+    });
+}
+
+/// Constant ranges of the loop variables of a block (loops with constant bounds).
+fn loop_ranges(body: &Block) -> HashMap<LoopVarId, (i64, i64)> {
     let mut ranges: HashMap<LoopVarId, (i64, i64)> = HashMap::new();
     walk_stmts(body, &mut Vec::new(), &mut |s, _| {
         if let Stmt::For(l) = s {
@@ -384,6 +436,18 @@ fn row_node(
             }
         }
     });
+    ranges
+}
+
+/// The rows of each earlier image and image input that row `row_var` of the nest reads.
+fn read_windows(
+    inst: &Instance,
+    body: &Block,
+    row_var: LoopVarId,
+    result: TensorId,
+    made: &[TensorId],
+) -> Result<Vec<RowWindow>, String> {
+    let ranges = loop_ranges(body);
     // Reads of earlier images and of the inputs.
     let mut windows: Vec<RowWindow> = Vec::new();
     let mut err: Option<String> = None;
@@ -450,44 +514,148 @@ fn row_node(
             }),
         }
     });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(windows),
+    }
+}
+
+/// A last node whose result is not an image (a flatten): its row is the loop whose
+/// variable advances the rows it reads; its stores must never write one element twice
+/// (so computing it row by row leaves the same values), and it is sent once complete.
+fn flat_row_node(
+    inst: &Instance,
+    node: crate::ir::NodeId,
+    body: &Block,
+    prologue: usize,
+    result: TensorId,
+    made: &[TensorId],
+) -> Result<RowNode, String> {
+    // The loops of the perfect nest, outermost first.
+    let mut path: Vec<&Loop> = Vec::new();
+    let mut level: &Block = body;
+    while let [Stmt::For(l)] = &level[..] {
+        path.push(l);
+        level = &l.body;
+    }
+    // The row: a loop of the path that every image read advances with.
+    let mut row_var: Option<LoopVarId> = None;
+    let mut err: Option<String> = None;
+    for_each_load(inst, body, &mut |a| {
+        let streamed = made.contains(&a.tensor)
+            || (inst.inputs.contains(&a.tensor) && is_image(inst, a.tensor));
+        if !streamed {
+            return;
+        }
+        let found = path
+            .iter()
+            .find(|l| a.index[1].coeff(l.var) >= 1)
+            .map(|l| l.var);
+        match (found, row_var) {
+            (Some(v), None) => row_var = Some(v),
+            (Some(v), Some(w)) if v == w => {}
+            _ => {
+                err.get_or_insert_with(|| {
+                    format!(
+                        "reads rows of `{}` that no loop of its perfect nest advances",
+                        inst.tensor(a.tensor).name
+                    )
+                });
+            }
+        }
+    });
     if let Some(e) = err {
         return Err(e);
     }
+    let row_var = row_var.ok_or_else(|| {
+        format!(
+            "makes `{}` {:?}, not an image, without reading an image row by row (a dense layer reads its whole input for each output)",
+            inst.tensor(result).name,
+            inst.tensor(result).shape
+        )
+    })?;
+    let row_loop = path.iter().find(|l| l.var == row_var).expect("on the path");
+    let Some(rows) = row_loop
+        .hi
+        .as_constant()
+        .filter(|_| row_loop.lo == Affine::constant(0) && row_loop.step == 1)
+    else {
+        return Err("runs its row loop over other than 0..N".into());
+    };
+    // Stores write distinct elements: the element's offset is a mixed-radix number of
+    // the loops around the store.
+    let shape = inst.tensor(result).shape.clone();
+    let mut ok = true;
+    walk_stmts(body, &mut Vec::new(), &mut |s, loops| {
+        if let Stmt::Store { access, .. } = s {
+            ok &= distinct_elements(access, &shape, loops);
+        }
+    });
+    if !ok {
+        return Err(format!(
+            "may write an element of `{}` more than once",
+            inst.tensor(result).name
+        ));
+    }
+    let windows = read_windows(inst, body, row_var, result, made)?;
     Ok(RowNode {
         node,
-        prologue: prologue.len(),
+        prologue,
         row_var,
         result,
-        rows,
+        rows: rows.max(0) as usize,
         windows,
     })
 }
 
-/// The loop of `v`, when every loop around it holds nothing but the next loop.
-fn perfect_path(body: &Block, v: LoopVarId) -> Option<&Loop> {
-    let [Stmt::For(l)] = &body[..] else {
-        return None;
-    };
-    if l.var == v {
-        return Some(l);
+/// Whether a store inside `loops` writes a different element in every iteration: its
+/// offset (row-major) is an affine form in which, taken by growing coefficient, each
+/// loop's coefficient exceeds the span of all the smaller ones.
+fn distinct_elements(access: &crate::ir::Access, shape: &[usize], loops: &[&Loop]) -> bool {
+    if !access.is_affine() {
+        return false;
     }
-    perfect_path(&l.body, v)
-}
-
-/// Calls `f` on every tensor load of a block (in every expression, at any depth).
-fn for_each_load(inst: &Instance, body: &Block, f: &mut dyn FnMut(&crate::ir::Access)) {
-    fn visit(inst: &Instance, e: ExprId, f: &mut dyn FnMut(&crate::ir::Access)) {
-        let ex = inst.expr(e);
-        if let Expr::Load(a) = ex {
-            f(a);
+    let mut offset = Affine::default();
+    let mut stride: i64 = 1;
+    for (d, idx) in access.index.iter().enumerate().rev() {
+        let Some(o) = offset.checked_add_scaled(idx, stride) else {
+            return false;
+        };
+        offset = o;
+        stride = match stride.checked_mul(shape[d] as i64) {
+            Some(x) => x,
+            None => return false,
+        };
+    }
+    let mut terms: Vec<(i64, i64)> = Vec::new(); // (|coefficient|, trips - 1)
+    for l in loops {
+        let (Some(lo), Some(hi)) = (l.lo.as_constant(), l.hi.as_constant()) else {
+            return false;
+        };
+        let trips = if l.step > 0 {
+            (hi - lo + l.step - 1) / l.step
+        } else {
+            (lo - hi - l.step - 1) / -l.step
+        };
+        if trips <= 1 {
+            continue;
         }
-        for o in expr_operands(ex) {
-            visit(inst, o, f);
+        let c = offset.coeff(l.var).checked_mul(l.step).map(i64::abs);
+        match c {
+            Some(c) if c > 0 => terms.push((c, trips - 1)),
+            _ => return false,
         }
     }
-    walk_stmts(body, &mut Vec::new(), &mut |s, _| {
-        for r in stmt_roots(s) {
-            visit(inst, r, f);
+    terms.sort();
+    let mut span: i64 = 0;
+    for (c, n) in terms {
+        if c <= span {
+            return false;
         }
-    });
+        span = match c.checked_mul(n).and_then(|x| x.checked_add(span)) {
+            Some(x) => x,
+            None => return false,
+        };
+    }
+    true
 }

@@ -52,8 +52,11 @@ pub struct RowPlan {
     /// (when they arrive on a stream), the intermediate images, and the result (one row,
     /// the row being sent).
     pub buffers: Vec<LineBuffer>,
-    /// The stage's result image.
+    /// The stage's result: an image, made and sent row by row; or, when `flat_output`, a
+    /// tensor of another shape (a flatten's vector) that the last node fills as its rows
+    /// come and the stage sends whole once complete.
     pub output: TensorId,
+    pub flat_output: bool,
 }
 
 /// A compute node of a [`RowPlan`].

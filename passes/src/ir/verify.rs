@@ -525,7 +525,8 @@ fn verify_row_plan(inst: &Instance, plan: &crate::ir::stage::RowPlan, err: &mut 
         if !matches!(inst.graph.node_weight(n.node), Some(Node::Compute(_))) {
             err(format!("row plan: node {:?} is not a compute node", n.node));
         }
-        if !image(n.result) || n.windows.iter().any(|w| !image(w.tensor) || w.stride < 1) {
+        let result_ok = image(n.result) || (plan.flat_output && n.result == plan.output);
+        if !result_ok || n.windows.iter().any(|w| !image(w.tensor) || w.stride < 1) {
             err(format!(
                 "row plan of node {:?}: a tensor that is not an image, or a stride below 1",
                 n.node

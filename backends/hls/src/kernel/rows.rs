@@ -105,6 +105,23 @@ pub(super) fn row_stage(
         e.folded.insert(b.tensor, b.rows);
         arrays.push((b.tensor, n));
     }
+    // A result that is not an image, sent whole: made in a buffer of its own shape.
+    let flat_stream = wports
+        .iter()
+        .find(|p| p.tensor == plan.output && p.stream && plan.flat_output)
+        .cloned();
+    if let Some(p) = &flat_stream {
+        let tm = inst.tensor(plan.output);
+        let n = unique(format!("rb_{}", ident(&tm.name)));
+        e.line(&format!(
+            "static {} {n}{};",
+            storage(&tm.elem),
+            dims(&tm.shape)
+        ));
+        e.names.insert(plan.output, n.clone());
+        arrays.push((plan.output, n));
+        let _ = p;
+    }
     for p in &wports {
         e.names.entry(p.tensor).or_insert_with(|| p.name.clone());
     }
@@ -263,7 +280,7 @@ pub(super) fn row_stage(
         let body = c.body[rn.prologue..].to_vec();
         e.block(&body, &ident(&c.name));
         e.pinned = None;
-        if rn.result == plan.output {
+        if rn.result == plan.output && !plan.flat_output {
             if let Some(p) = wports.iter().find(|p| p.tensor == plan.output && p.stream) {
                 let rb = e.names[&plan.output].clone();
                 let (ch, w) = (p.shape[0], p.shape[2]);
@@ -286,6 +303,26 @@ pub(super) fn row_stage(
     e.line("}");
     e.indent -= 1;
     e.line("}");
+    // A result that is not an image leaves whole, in row-major order.
+    if let Some(p) = &flat_stream {
+        let rb = e.names[&plan.output].clone();
+        let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
+        for (k, n) in p.shape.iter().enumerate() {
+            let lw = if k == 0 {
+                format!("{}: ", e.label(format!("L_write_{}", ident(&p.name))))
+            } else {
+                String::new()
+            };
+            e.line(&format!("{lw}for (int c{k} = 0; c{k} < {n}; c{k}++) {{"));
+            e.indent += 1;
+        }
+        e.line("KILN_PRAGMA(HLS PIPELINE II=1)");
+        e.line(&format!("{}.write({rb}{idx});", p.name));
+        for _ in &p.shape {
+            e.indent -= 1;
+            e.line("}");
+        }
+    }
     if !e.errors.is_empty() {
         return Err(std::mem::take(&mut e.errors));
     }
