@@ -64,7 +64,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
         }
         L_layer_pipeline_conv2d_bias_add_relu_requantize_stage1_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 15 && ((1 * k_made0 - 1) < 12 ? (1 * k_made0 - 1) : 12) < k_have0) {
+            if (k_made0 < 15 && ((1LL * k_made0 - 1) < 12 ? (1LL * k_made0 - 1) : 12) < k_have0) {
                 const int k_row0 = k_made0;
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -82,7 +82,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                 k_made0++;
                 k_progress = true;
             }
-            if (k_made1 < 13 && ((1 * k_made1 + 2) < 14 ? (1 * k_made1 + 2) : 14) < k_made0) {
+            if (k_made1 < 13 && ((1LL * k_made1 + 2) < 14 ? (1LL * k_made1 + 2) : 14) < k_made0) {
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
                 // nn.kiln:71: return map(lambda v: T(v * scale), x)
@@ -158,7 +158,7 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
         }
         L_layer_pipeline_conv2d_1_requantize_1_stage2_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 17 && ((1 * k_made0 - 2) < 12 ? (1 * k_made0 - 2) : 12) < k_have0) {
+            if (k_made0 < 17 && ((1LL * k_made0 - 2) < 12 ? (1LL * k_made0 - 2) : 12) < k_have0) {
                 const int k_row0 = k_made0;
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -176,7 +176,7 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
                 k_made0++;
                 k_progress = true;
             }
-            if (k_made1 < 7 && ((2 * k_made1 + 3) < 16 ? (2 * k_made1 + 3) : 16) < k_made0) {
+            if (k_made1 < 7 && ((2LL * k_made1 + 3) < 16 ? (2LL * k_made1 + 3) : 16) < k_made0) {
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
                 // nn.kiln:71: return map(lambda v: T(v * scale), x)
@@ -245,7 +245,7 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
         }
         L_layer_pipeline_depthwise_conv2d_requantize_2_stage3_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 9 && ((1 * k_made0 - 1) < 6 ? (1 * k_made0 - 1) : 6) < k_have0) {
+            if (k_made0 < 9 && ((1LL * k_made0 - 1) < 6 ? (1LL * k_made0 - 1) : 6) < k_have0) {
                 const int k_row0 = k_made0;
                 // xp_assign: nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -263,7 +263,7 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
                 k_made0++;
                 k_progress = true;
             }
-            if (k_made1 < 7 && ((1 * k_made1 + 2) < 8 ? (1 * k_made1 + 2) : 8) < k_made0) {
+            if (k_made1 < 7 && ((1LL * k_made1 + 2) < 8 ? (1LL * k_made1 + 2) : 8) < k_made0) {
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
                 // nn.kiln:71: return map(lambda v: T(v * scale), x)
@@ -335,7 +335,7 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
         }
         L_layer_pipeline_conv2d_2_add_stage4_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 7 && ((1 * k_made0 + 0) < 6 ? (1 * k_made0 + 0) : 6) < k_have0) {
+            if (k_made0 < 7 && ((1LL * k_made0 + 0) < 6 ? (1LL * k_made0 + 0) : 6) < k_have0) {
                 const int k_row0 = k_made0;
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -353,7 +353,7 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                 k_made0++;
                 k_progress = true;
             }
-            if (k_made1 < 7 && ((1 * k_made1 + 0) < 6 ? (1 * k_made1 + 0) : 6) < k_made0 && ((1 * k_made1 + 0) < 6 ? (1 * k_made1 + 0) : 6) < k_have1) {
+            if (k_made1 < 7 && ((1LL * k_made1 + 0) < 6 ? (1LL * k_made1 + 0) : 6) < k_made0 && ((1LL * k_made1 + 0) < 6 ? (1LL * k_made1 + 0) : 6) < k_have1) {
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:59: return a + b
                 // nn.kiln:59: return a + b
@@ -417,7 +417,7 @@ static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls
         }
         L_layer_pipeline_avgpool2d_stage5_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 7 && ((1 * k_made0 + 0) < 6 ? (1 * k_made0 + 0) : 6) < k_have0) {
+            if (k_made0 < 7 && ((1LL * k_made0 + 0) < 6 ? (1LL * k_made0 + 0) : 6) < k_have0) {
                 const int k_row0 = k_made0;
                 // result_store: nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                 // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
@@ -477,7 +477,7 @@ static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> >
         }
         L_layer_pipeline_maxpool2d_flatten_stage6_sweep: for (;;) {
             bool k_progress = false;
-            if (k_made0 < 3 && ((2 * k_made0 + 1) < 6 ? (2 * k_made0 + 1) : 6) < k_have0) {
+            if (k_made0 < 3 && ((2LL * k_made0 + 1) < 6 ? (2LL * k_made0 + 1) : 6) < k_have0) {
                 const int k_row0 = k_made0;
                 // c_loop: nn.kiln:64: for c, i, j in grid(C, H, W):
                 // nn.kiln:64: for c, i, j in grid(C, H, W):

@@ -492,9 +492,25 @@ fn read_windows(
                 });
                 return;
             };
-            let (a0, a1) = (c * first, c * last);
-            lo += a0.min(a1);
-            hi += a0.max(a1);
+            let (Some(a0), Some(a1)) = (c.checked_mul(first), c.checked_mul(last)) else {
+                lo = i64::MIN;
+                break;
+            };
+            lo = lo.saturating_add(a0.min(a1));
+            hi = hi.saturating_add(a0.max(a1));
+        }
+        // Rows far outside the image (possible only under a guard) cannot be buffered:
+        // keep every row index the stage computes within 32 bits.
+        let limit = i64::from(i32::MAX / 4);
+        let height = inst.tensor(t).shape[1] as i64;
+        if stride > height.max(1) || lo < -limit || hi > limit {
+            err.get_or_insert_with(|| {
+                format!(
+                    "reads `{}` at rows too far apart for a line buffer",
+                    inst.tensor(t).name
+                )
+            });
+            return;
         }
         match windows.iter_mut().find(|w| w.tensor == t) {
             Some(w) if w.stride == stride => {

@@ -264,7 +264,7 @@ pub(super) fn row_stage(
         let mut conds = vec![format!("{} < {}", made(k), rn.rows)];
         for w in &rn.windows {
             let last = inst.tensor(w.tensor).shape[1] as i64 - 1;
-            let need = format!("{} * {} + {}", w.stride, made(k), w.hi).replace("+ -", "- ");
+            let need = format!("{}LL * {} + {}", w.stride, made(k), w.hi).replace("+ -", "- ");
             conds.push(format!(
                 "(({need}) < {last} ? ({need}) : {last}) < {}",
                 available(w.tensor)
