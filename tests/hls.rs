@@ -685,7 +685,11 @@ fn low_bit_reductions_use_packed_words() {
             &["kiln::bin_dot(", "kiln::trit_bin_dot(", "L_pack_pk_w_1"],
             &["w_wr_pk1", "w_wt_pk1_m"],
         ),
-        ("tests/hls/lowbit_depthwise.kiln", &["kiln::sel_mul<"], &[]),
+        (
+            "tests/hls/lowbit_depthwise.kiln",
+            &["kiln::window(", "kiln::trit_bin_dot(", "kiln::sel_mul<"],
+            &["w_wd_pk2"],
+        ),
     ];
     for (file, cpp_has, roms) in cases {
         let stem = Path::new(file)

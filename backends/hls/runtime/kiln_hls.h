@@ -934,6 +934,8 @@ inline word set_bit(word w, int k, bool b) {
 }
 inline word low_mask(int n) { return n >= 64 ? word(~word(0)) : word((word(1) << n) - 1); }
 #endif
+// The n bits of a word from bit `off` on (a window of a packed row).
+inline word window(const word& w, int off, int n) { return word((w >> off) & low_mask(n)); }
 // The values in word q of a row of n.
 inline int word_bits(int q, int n) { return n - 64 * q < 64 ? n - 64 * q : 64; }
 // bin x bin: 2 * popcount(XNOR) - n.

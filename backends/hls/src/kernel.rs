@@ -634,18 +634,25 @@ impl Emitter<'_> {
     fn lowbit_sum(&mut self, d: &LowBitDot, t: &ScalarType) -> String {
         let acc = self.expr(d.acc_expr);
         let q = self.loop_name(d.var.0);
-        let packed = [0, 1].map(|k| {
+        let words = [0, 1].map(|k| {
             let (a, p) = &d.operands[k];
             let cname = self.names.get(&p.tensor).cloned().unwrap_or_default();
-            let mut s = crate::lowbit::pack_name(self.inst, self.consts, p, &cname);
+            let name = crate::lowbit::pack_name(self.inst, self.consts, p, &cname);
+            let mut idx = String::new();
             for (dim, ix) in a.index.iter().enumerate() {
                 if dim != p.dim {
-                    let _ = write!(s, "[{}]", self.affine(ix));
+                    let _ = write!(idx, "[{}]", self.affine(ix));
                 }
             }
-            s
+            let offset = d.offsets[k].as_ref().map(|o| self.affine(o));
+            crate::lowbit::operand_words(
+                d.n,
+                (&format!("{name}{idx}"), &format!("{name}_m{idx}")),
+                &q,
+                offset,
+            )
         });
-        let term = crate::lowbit::dot_term(d, packed, &q);
+        let term = crate::lowbit::dot_term(d, words, &q);
         format!(
             "kiln::add<{} >({acc}, kiln::from_loop<kiln::fx<8, 8> >({term}))",
             value(t)

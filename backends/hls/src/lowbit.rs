@@ -20,6 +20,10 @@
 //! - trit × bin: `popcount(m) - 2 * popcount(m & ~(s ^ b))` (m nonzero mask, s sign bits);
 //! - trit × trit: `popcount(m) - 2 * popcount(m & (s1 ^ s2))` with m = m1 & m2.
 //!
+//! A window reduction (a depthwise convolution's `x[c, i + u, j + v] * w[c, u, v]` over
+//! `v`) reads the packed row of x (at most 64 values) at the window's offset:
+//! `kiln::window(row, j, n)`.
+//!
 //! Other products with a `bin` or `tern` operand are selects, not multiplications
 //! (`kiln::sel_mul`: 0, x or -x).
 
@@ -214,35 +218,35 @@ fn packing_loops(
     out
 }
 
-/// The word term of a reduction: the sum of the products in word `q` (a C++ int).
-/// `packed(k)` is operand k's packed access (sign/bit words) without the word index.
-pub fn dot_term(d: &LowBitDot, packed: [String; 2], q: &str) -> String {
-    let [x, w] = packed;
+/// The word term of a reduction: the sum of the products in one word (a C++ int).
+/// `words[k]` is operand k's word in C++: its sign/bit word and its mask word (trits).
+pub fn dot_term(d: &LowBitDot, words: [(String, String); 2], q: &str) -> String {
+    let [(x, xm), (w, wm)] = words;
     let bits = |k: usize| d.operands[k].1.bits;
     match (bits(0), bits(1)) {
-        (Bits::Bin, Bits::Bin) => format!(
-            "kiln::bin_dot({x}[{q}], {w}[{q}], kiln::word_bits({q}, {}))",
-            d.n
-        ),
-        (Bits::Trit, Bits::Bin) => {
-            format!("kiln::trit_bin_dot({}[{q}], {x}[{q}], {w}[{q}])", mask(&x))
-        }
-        (Bits::Bin, Bits::Trit) => {
-            format!("kiln::trit_bin_dot({}[{q}], {w}[{q}], {x}[{q}])", mask(&w))
-        }
-        (Bits::Trit, Bits::Trit) => format!(
-            "kiln::trit_dot({}[{q}], {x}[{q}], {}[{q}], {w}[{q}])",
-            mask(&x),
-            mask(&w)
-        ),
+        (Bits::Bin, Bits::Bin) => format!("kiln::bin_dot({x}, {w}, kiln::word_bits({q}, {}))", d.n),
+        (Bits::Trit, Bits::Bin) => format!("kiln::trit_bin_dot({xm}, {x}, {w})"),
+        (Bits::Bin, Bits::Trit) => format!("kiln::trit_bin_dot({wm}, {w}, {x})"),
+        (Bits::Trit, Bits::Trit) => format!("kiln::trit_dot({xm}, {x}, {wm}, {w})"),
     }
 }
 
-/// The mask words' access of a packed access `name[i][j]`: `name_m[i][j]`.
-fn mask(access: &str) -> String {
-    match access.find('[') {
-        Some(k) => format!("{}_m{}", &access[..k], &access[k..]),
-        None => format!("{access}_m"),
+/// An operand's words of word `q` in C++, from its packed row `base` (the packed tensor's
+/// name and the indices of the other dimensions, `name[i][j]`) and its mask row `base_m`:
+/// `base[q]`, or for a window at `offset` `window(base[0], offset, n)` (the row's bits
+/// from the offset on, n of them).
+pub fn operand_words(
+    n: i64,
+    (base, base_m): (&str, &str),
+    q: &str,
+    offset: Option<String>,
+) -> (String, String) {
+    match offset {
+        None => (format!("{base}[{q}]"), format!("{base_m}[{q}]")),
+        Some(off) => (
+            format!("kiln::window({base}[0], {off}, {n})"),
+            format!("kiln::window({base_m}[0], {off}, {n})"),
+        ),
     }
 }
 

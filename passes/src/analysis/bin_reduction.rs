@@ -10,7 +10,11 @@
 //! word changes nothing) where the innermost loop over a whole dimension of both
 //! operands (`for c in 0..C`, indexing each operand with exactly `c`) contains only such
 //! accumulations. The operands are packed along that dimension; the loop then counts
-//! words. The JIT's `bindot.rs` recognizes the bin × bin case the same way.
+//! words. Failing that, a *window* reduction of at most 64 values (a depthwise
+//! convolution's `for v in 0..S` over `x[c, i, j + v]` and `w[c, u, v]`) packs an operand
+//! whose dimension has at most 64 values into one word per row and takes the window's
+//! bits at their offset (`j`). The JIT's `bindot.rs` recognizes the bin × bin case of
+//! the first kind the same way.
 
 use crate::ir::*;
 use kiln_numeric::{Fx, ScalarType};
@@ -65,6 +69,9 @@ pub struct LowBitDot {
     pub n: i64,
     /// The two operands: their loads and packings.
     pub operands: [(Access, Packing); 2],
+    /// Per operand, for a window reduction: the offset of the window in the packed row
+    /// (the index along the packed dimension without the reduction variable).
+    pub offsets: [Option<Affine>; 2],
     /// The index of the node body's top-level statement that holds the reduction (its
     /// operands are not written inside it, so they can be packed just before it).
     pub top: usize,
@@ -175,6 +182,25 @@ fn only_targets(block: &Block, var: LoopVarId, targets: &HashSet<ExprId>) -> boo
     ok
 }
 
+/// Whether every statement in `block` but loops is a low-bit accumulation, and no loop
+/// bound depends on `var`.
+fn only_accumulations(
+    inst: &Instance,
+    block: &Block,
+    var: LoopVarId,
+    bits: &dyn Fn(TensorId) -> Option<Bits>,
+) -> bool {
+    let mut ok = true;
+    walk_stmts(block, &mut Vec::new(), &mut |s, _| match s {
+        Stmt::For(l) => ok &= l.lo.coeff(var) == 0 && l.hi.coeff(var) == 0,
+        Stmt::Assign { local, value, .. } => {
+            ok &= product_of(inst, *local, *value, bits).is_some();
+        }
+        _ => ok = false,
+    });
+    ok
+}
+
 struct Candidate {
     value: ExprId,
     acc_expr: ExprId,
@@ -183,7 +209,39 @@ struct Candidate {
     n: i64,
     x: (Access, usize),
     w: (Access, usize),
+    offsets: [Option<Affine>; 2],
     top: usize,
+}
+
+/// A window operand: the dimension indexed by `var + offset` (coefficient 1, `var`
+/// nowhere else), of at most [`WORD`] values, and the offset (`None` when the index is
+/// exactly `var`).
+fn window_of(inst: &Instance, a: &Access, var: LoopVarId) -> Option<(usize, Option<Affine>)> {
+    if let Some(d) = dim_of(a, var) {
+        return Some((d, None));
+    }
+    let mut found = None;
+    for (d, ix) in a.index.iter().enumerate() {
+        match ix.coeff(var) {
+            0 => continue,
+            1 if found.is_none() => {
+                let offset = Affine {
+                    terms: ix
+                        .terms
+                        .iter()
+                        .filter(|(v, _)| *v != var)
+                        .cloned()
+                        .collect(),
+                    constant: ix.constant,
+                };
+                found = Some((d, Some(offset)));
+            }
+            _ => return None,
+        }
+    }
+    let (d, _) = found.as_ref()?;
+    (inst.tensor(a.tensor).shape[*d] as i64 <= WORD).then_some(())?;
+    found
 }
 
 /// The low-bit reductions of a compute node's body.
@@ -216,30 +274,60 @@ pub fn find(inst: &Instance, body: &Block) -> Vec<LowBitDot> {
             if inst.local(*local).declared {
                 return;
             }
+            // A counted loop whose body holds only low-bit accumulations (a reduction
+            // loop, not an outer loop whose body also resets and stores the sums).
+            let counted = |l: &Loop| match (l.lo.as_constant(), l.hi.as_constant(), l.step) {
+                (Some(0), Some(n), 1) if only_accumulations(inst, &l.body, l.var, &bits) => Some(n),
+                _ => None,
+            };
+            let full = |a: &Access, d: usize, n: i64| inst.tensor(a.tensor).shape[d] as i64 == n;
+            // The innermost loop over a whole dimension of both operands; failing that,
+            // the innermost window of at most one word.
+            let mut found = None;
             for l in loops.iter().rev() {
-                let (Some(0), Some(n), 1) = (l.lo.as_constant(), l.hi.as_constant(), l.step) else {
-                    continue;
-                };
-                let (Some(dx), Some(dw)) = (dim_of(&x, l.var), dim_of(&w, l.var)) else {
-                    continue;
-                };
-                let full = |a: &Access, d: usize| inst.tensor(a.tensor).shape[d] as i64 == n;
-                if full(&x, dx) && full(&w, dw) {
-                    if !loops_of.iter().any(|(v, _)| *v == l.var) {
-                        loops_of.push((l.var, l.body.clone()));
+                let Some(n) = counted(l) else { continue };
+                if let (Some(dx), Some(dw)) = (dim_of(&x, l.var), dim_of(&w, l.var)) {
+                    if full(&x, dx, n) && full(&w, dw, n) {
+                        found = Some((*l, n, (dx, None), (dw, None)));
+                        break;
                     }
-                    candidates.push(Candidate {
-                        value: *value,
-                        acc_expr,
-                        acc: *local,
-                        var: l.var,
-                        n,
-                        x: (x, dx),
-                        w: (w, dw),
-                        top,
-                    });
-                    return;
                 }
+            }
+            if found.is_none() {
+                for l in loops.iter().rev() {
+                    let Some(n) = counted(l) else { continue };
+                    if n > WORD {
+                        continue;
+                    }
+                    if let (Some(ox), Some(ow)) =
+                        (window_of(inst, &x, l.var), window_of(inst, &w, l.var))
+                    {
+                        // An operand without an offset must be a whole row.
+                        let whole = |a: &Access, o: &(usize, Option<Affine>)| {
+                            o.1.is_some() || full(a, o.0, n)
+                        };
+                        if whole(&x, &ox) && whole(&w, &ow) {
+                            found = Some((*l, n, ox, ow));
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some((l, n, (dx, ox), (dw, ow))) = found {
+                if !loops_of.iter().any(|(v, _)| *v == l.var) {
+                    loops_of.push((l.var, l.body.clone()));
+                }
+                candidates.push(Candidate {
+                    value: *value,
+                    acc_expr,
+                    acc: *local,
+                    var: l.var,
+                    n,
+                    x: (x, dx),
+                    w: (w, dw),
+                    offsets: [ox, ow],
+                    top,
+                });
             }
         });
     }
@@ -271,6 +359,7 @@ pub fn find(inst: &Instance, body: &Block) -> Vec<LowBitDot> {
                 (c.x.0.clone(), packing(&c.x)),
                 (c.w.0.clone(), packing(&c.w)),
             ],
+            offsets: c.offsets.clone(),
             top: c.top,
         });
     }
