@@ -31,6 +31,27 @@ static void lowbit_depthwise_depthwise_conv2d(const ap_uint<1> x[70][6][6], ap_i
     }
 
     // result_store: nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+    // `xp` packed along dimension 2 into words of 64 values (trit: sign bits, and nonzero bits in `_m`)
+    static kiln::word pk_t_xp_2[70][8][1];
+    static kiln::word pk_t_xp_2_m[70][8][1];
+    L_pack_pk_t_xp_2: for (int p0 = 0; p0 < 70; p0 += 1) {
+        for (int p1 = 0; p1 < 8; p1 += 1) {
+            for (int pq = 0; pq < 1; pq += 1) {
+                KILN_PRAGMA(HLS PIPELINE II=1)
+                kiln::word b = 0, m = 0;
+                (void)m;
+                for (int pb = 0; pb < 64; pb += 1) {
+                    KILN_PRAGMA(HLS UNROLL)
+                    if (64 * pq + pb < 8) {
+                        m = kiln::set_bit(m, pb, !kiln::is_zero(kiln::val(t_xp[p0][p1][64 * pq + pb])));
+                        b = kiln::set_bit(b, pb, kiln::is_neg(kiln::val(t_xp[p0][p1][64 * pq + pb])));
+                    }
+                }
+                pk_t_xp_2[p0][p1][pq] = b;
+                pk_t_xp_2_m[p0][p1][pq] = m;
+            }
+        }
+    }
     // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
     L_result_store_c: for (int i3_c = 0; i3_c < 70; i3_c += 1) {
         // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -44,9 +65,9 @@ static void lowbit_depthwise_depthwise_conv2d(const ap_uint<1> x[70][6][6], ap_i
                 // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                 L_result_store_u: for (int i8_u = 0; i8_u < 3; i8_u += 1) {
                     // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                    L_result_store_v: for (int i9_v = 0; i9_v < 3; i9_v += 1) {
+                    L_result_store_v: for (int i9_v = 0; i9_v < 1; i9_v += 1) {
                         // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                        l0_sum = kiln::cvt_int<ap_int<5> >(kiln::add<kiln::fx<5, 5> >(l0_sum, kiln::sel_mul<kiln::fx<2, 2> >(kiln::bin_val(w_wd[(i3_c)][(i8_u)][(i9_v)]), kiln::val(t_xp[(i3_c)][(i4_i + i8_u)][(i5_j + i9_v)]))));
+                        l0_sum = kiln::cvt_int<ap_int<5> >(kiln::add<kiln::fx<5, 5> >(l0_sum, kiln::from_loop<kiln::fx<8, 8> >(kiln::trit_bin_dot(kiln::window(pk_t_xp_2_m[(i3_c)][(i4_i + i8_u)][0], (i5_j), 3), kiln::window(pk_t_xp_2[(i3_c)][(i4_i + i8_u)][0], (i5_j), 3), w_wd_pk2[(i3_c)][(i8_u)][i9_v]))));
                     }
                 }
                 // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -56,7 +77,7 @@ static void lowbit_depthwise_depthwise_conv2d(const ap_uint<1> x[70][6][6], ap_i
     }
 }
 
-// lowbit_depthwise.kiln:8: kernel main(x: bin[70, 6, 6] = load("../fixtures/bin_70x6x6.npy"),
+// lowbit_depthwise.kiln:10: kernel main(x: bin[70, 6, 6] = load("../fixtures/bin_70x6x6.npy"),
 void lowbit_depthwise(const ap_uint<1> x[70][6][6], const ap_int<2> t[70][6][6], ap_fixed<9, 5> result[70][6][6]) {
     KILN_PRAGMA(HLS INTERFACE mode=m_axi port=x offset=slave bundle=gmem0 depth=2520)
     KILN_PRAGMA(HLS INTERFACE mode=m_axi port=t offset=slave bundle=gmem1 depth=2520)
@@ -67,18 +88,18 @@ void lowbit_depthwise(const ap_uint<1> x[70][6][6], const ap_int<2> t[70][6][6],
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_depthwise_conv2d_out type=complete dim=3)
     (void)x; (void)t; (void)result; (void)t_depthwise_conv2d_out;
 
-    // lowbit_depthwise.kiln:10: d = depthwise_conv2d(x, wd, pad=1)
+    // lowbit_depthwise.kiln:12: d = depthwise_conv2d(x, wd, pad=1)
     lowbit_depthwise_depthwise_conv2d(x, t_depthwise_conv2d_out);
 
-    // result_store: lowbit_depthwise.kiln:11: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
-    // lowbit_depthwise.kiln:11: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
+    // result_store: lowbit_depthwise.kiln:13: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
+    // lowbit_depthwise.kiln:13: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
     L_result_store_c: for (int i0_c = 0; i0_c < 70; i0_c += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
-        // lowbit_depthwise.kiln:11: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
+        // lowbit_depthwise.kiln:13: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
         L_result_store_i: for (int i1_i = 0; i1_i < 6; i1_i += 1) {
-            // lowbit_depthwise.kiln:11: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
+            // lowbit_depthwise.kiln:13: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
             L_result_store_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
-                // lowbit_depthwise.kiln:11: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
+                // lowbit_depthwise.kiln:13: return [d[c, i, j] + t[c, i, j] * fixed<6, 2>(1.75) for c, i, j in grid(70, 6, 6)]
                 kiln::put(result[(i0_c)][(i1_i)][(i2_j)], kiln::cvt<ap_fixed<9, 5> >(kiln::add<kiln::fx<9, 5> >(kiln::val(t_depthwise_conv2d_out[(i0_c)][(i1_i)][(i2_j)]), kiln::sel_mul<kiln::fx<6, 2> >(kiln::val(t[(i0_c)][(i1_i)][(i2_j)]), kiln::to_fixed<kiln::ufx<5, 1> >(kiln::cvt<ap_fixed<6, 2> >(kiln::konst<kiln::ufx<3, 1> >(7ULL)))))));
             }
         }
