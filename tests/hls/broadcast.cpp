@@ -24,7 +24,7 @@ void broadcast(const ap_int<8> a[2][3], const ap_int<8> c[4], const float f[4], 
         // broadcast.kiln:4: r = a[:, 0:1]
         L_r_assign_i1: for (int i1_i1 = 0; i1_i1 < 1; i1_i1 += 1) {
             // broadcast.kiln:4: r = a[:, 0:1]
-            t_r[(i0_i0)][(i1_i1)] = kiln::to_int<ap_int<8> >(kiln::val(a[(i0_i0)][(i1_i1)]));
+            kiln::put(t_r[(i0_i0)][(i1_i1)], kiln::cvt_int<ap_int<8> >(kiln::val(a[(i0_i0)][(i1_i1)])));
         }
     }
 
@@ -35,7 +35,7 @@ void broadcast(const ap_int<8> a[2][3], const ap_int<8> c[4], const float f[4], 
         // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
         L_result0_store_i1: for (int i3_i1 = 0; i3_i1 < 3; i3_i1 += 1) {
             // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
-            result0[(i2_i0)][(i3_i1)] = kiln::to_int<ap_int<9> >(kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(a[(i2_i0)][(i3_i1)])) + kiln::s(kiln::val(a[0][(i3_i1)]))));
+            kiln::put(result0[(i2_i0)][(i3_i1)], kiln::cvt_int<ap_int<9> >(kiln::add<kiln::fx<9, 9> >(kiln::val(a[(i2_i0)][(i3_i1)]), kiln::val(a[0][(i3_i1)]))));
         }
     }
 
@@ -46,7 +46,7 @@ void broadcast(const ap_int<8> a[2][3], const ap_int<8> c[4], const float f[4], 
         // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
         L_result1_store_i1: for (int i5_i1 = 0; i5_i1 < 4; i5_i1 += 1) {
             // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
-            result1[(i4_i0)][(i5_i1)] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(t_r[(i4_i0)][0])) * kiln::s(kiln::val(c[(i5_i1)]))));
+            kiln::put(result1[(i4_i0)][(i5_i1)], kiln::cvt_int<ap_int<16> >(kiln::mul<kiln::fx<16, 16> >(kiln::val(t_r[(i4_i0)][0]), kiln::val(c[(i5_i1)]))));
         }
     }
 
@@ -57,7 +57,7 @@ void broadcast(const ap_int<8> a[2][3], const ap_int<8> c[4], const float f[4], 
         // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
         L_result2_store_i1: for (int i7_i1 = 0; i7_i1 < 3; i7_i1 += 1) {
             // broadcast.kiln:5: return a + a[0, :], r * c, max(a, r), f * r + 0.5
-            result2[(i6_i0)][(i7_i1)] = kiln::to_int<ap_int<8> >(kiln::max_<ap_fixed<8, 8> >(kiln::val(a[(i6_i0)][(i7_i1)]), kiln::val(t_r[(i6_i0)][0])));
+            kiln::put(result2[(i6_i0)][(i7_i1)], kiln::cvt_int<ap_int<8> >(kiln::max_<kiln::fx<8, 8> >(kiln::val(a[(i6_i0)][(i7_i1)]), kiln::val(t_r[(i6_i0)][0]))));
         }
     }
 

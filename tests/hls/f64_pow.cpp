@@ -104,7 +104,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_x_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:14: x: f64[8] = [f64(i) * 0.7 - 2.3 for i in range(8)]
-        t_x[(i0_i)] = ((kiln::to_f64(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) * kiln::f64_from_bits(0x3fe6666666666666ULL)) - kiln::f64_from_bits(0x4002666666666666ULL));
+        t_x[(i0_i)] = ((kiln::to_f64(kiln::from_loop<kiln::ufx<3, 3> >(i0_i)) * kiln::f64_from_bits(0x3fe6666666666666ULL)) - kiln::f64_from_bits(0x4002666666666666ULL));
     }
 
     // y: f64_pow.kiln:15: y: f32[8] = [f32(i) * 0.45 - 1.1 for i in range(8)]
@@ -112,7 +112,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_y_i: for (int i1_i = 0; i1_i < 8; i1_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:15: y: f32[8] = [f32(i) * 0.45 - 1.1 for i in range(8)]
-        t_y[(i1_i)] = ((kiln::to_f32(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_i))) * kiln::f32_from_bits(0x3ee66666u)) - kiln::f32_from_bits(0x3f8ccccdu));
+        t_y[(i1_i)] = ((kiln::to_f32(kiln::from_loop<kiln::ufx<3, 3> >(i1_i)) * kiln::f32_from_bits(0x3ee66666u)) - kiln::f32_from_bits(0x3f8ccccdu));
     }
 
     // f64_pow.kiln:16: a, b, c, d, e, f = act(x, y)
@@ -123,7 +123,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_z_i: for (int i2_i = 0; i2_i < 6; i2_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:17: z: f64[6] = [exp(f64(i) * 400.0 - 700.0) - 2.0 for i in range(6)]
-        t_z[(i2_i)] = (kiln::math_exp(((kiln::to_f64(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_i))) * kiln::f64_from_bits(0x4079000000000000ULL)) - kiln::f64_from_bits(0x4085e00000000000ULL))) - kiln::f64_from_bits(0x4000000000000000ULL));
+        t_z[(i2_i)] = (kiln::math_exp(((kiln::to_f64(kiln::from_loop<kiln::ufx<3, 3> >(i2_i)) * kiln::f64_from_bits(0x4079000000000000ULL)) - kiln::f64_from_bits(0x4085e00000000000ULL))) - kiln::f64_from_bits(0x4000000000000000ULL));
     }
 
     // w_assign: f64_pow.kiln:18: w = [log(f64(i) - 1.0) for i in range(6)]
@@ -131,7 +131,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_w_assign_i: for (int i3_i = 0; i3_i < 6; i3_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:18: w = [log(f64(i) - 1.0) for i in range(6)]
-        t_w[(i3_i)] = kiln::math_log((kiln::to_f64(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i3_i))) - kiln::f64_from_bits(0x3ff0000000000000ULL)));
+        t_w[(i3_i)] = kiln::math_log((kiln::to_f64(kiln::from_loop<kiln::ufx<3, 3> >(i3_i)) - kiln::f64_from_bits(0x3ff0000000000000ULL)));
     }
 
     // sat_assign: f64_pow.kiln:19: sat = [fixed<12, 4, rnd, sat>(z[i] + w[i]) for i in range(6)]
@@ -139,7 +139,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_sat_assign_i: for (int i4_i = 0; i4_i < 6; i4_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:19: sat = [fixed<12, 4, rnd, sat>(z[i] + w[i]) for i in range(6)]
-        t_sat[(i4_i)] = kiln::to_fixed<ap_fixed<12, 4> >(kiln::val(kiln::fixed_from_f64<ap_fixed<12, 4, AP_RND, AP_SAT> >((t_z[(i4_i)] + t_w[(i4_i)]))));
+        kiln::put(t_sat[(i4_i)], kiln::cvt<ap_fixed<12, 4> >(kiln::val(kiln::fixed_from_f64<ap_fixed<12, 4, AP_RND, AP_SAT> >((t_z[(i4_i)] + t_w[(i4_i)])))));
     }
 
     // ints_assign: f64_pow.kiln:20: ints = [int<16>(w[i] * 1000.0) for i in range(6)]
@@ -147,7 +147,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_ints_assign_i: for (int i5_i = 0; i5_i < 6; i5_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:20: ints = [int<16>(w[i] * 1000.0) for i in range(6)]
-        ints[(i5_i)] = kiln::to_int<ap_int<16> >(kiln::val(kiln::int_from_f64<ap_int<16> >((t_w[(i5_i)] * kiln::f64_from_bits(0x408f400000000000ULL)))));
+        kiln::put(ints[(i5_i)], kiln::cvt_int<ap_int<16> >(kiln::val(kiln::int_from_f64<ap_int<16> >((t_w[(i5_i)] * kiln::f64_from_bits(0x408f400000000000ULL))))));
     }
 
     // wrap_assign: f64_pow.kiln:21: wrap = [fixed<8, 4>(z[i] * w[i]) for i in range(6)]
@@ -155,7 +155,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_wrap_assign_i: for (int i6_i = 0; i6_i < 6; i6_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:21: wrap = [fixed<8, 4>(z[i] * w[i]) for i in range(6)]
-        wrap[(i6_i)] = kiln::to_fixed<ap_fixed<8, 4> >(kiln::val(kiln::fixed_from_f64<ap_fixed<8, 4> >((t_z[(i6_i)] * t_w[(i6_i)]))));
+        kiln::put(wrap[(i6_i)], kiln::cvt<ap_fixed<8, 4> >(kiln::val(kiln::fixed_from_f64<ap_fixed<8, 4> >((t_z[(i6_i)] * t_w[(i6_i)])))));
     }
 
     // nz_assign: f64_pow.kiln:22: nz = [bool(w[i]) for i in range(6)]
@@ -168,13 +168,13 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
 
     // exact_assign: f64_pow.kiln:23: exact = f64(fixed<40, 4>(0.1)) + f64(int<60>(123456789012345678))
     // f64_pow.kiln:23: exact = f64(fixed<40, 4>(0.1)) + f64(int<60>(123456789012345678))
-    l0_exact = (kiln::to_f64(kiln::to_fixed<ap_ufixed<33, -3> >(kiln::val(kiln::to_fixed<ap_fixed<40, 4> >(kiln::from_raw<ap_ufixed<52, -3> >(ap_uint<52>(3602879701896397ULL)))))) + kiln::to_f64(kiln::to_fixed<ap_ufixed<57, 57> >(kiln::val(kiln::to_int<ap_int<60> >(kiln::from_raw<ap_ufixed<57, 57> >(ap_uint<57>(123456789012345678ULL)))))));
+    l0_exact = (kiln::to_f64(kiln::to_fixed<kiln::ufx<33, -3> >(kiln::cvt<ap_fixed<40, 4> >(kiln::konst<kiln::ufx<52, -3> >(3602879701896397ULL)))) + kiln::to_f64(kiln::to_fixed<kiln::ufx<57, 57> >(kiln::cvt_int<ap_int<60> >(kiln::konst<kiln::ufx<57, 57> >(123456789012345678ULL)))));
     // f64_pow.kiln:23: exact = f64(fixed<40, 4>(0.1)) + f64(int<60>(123456789012345678))
     t_exact = l0_exact;
 
     // tiny_assign: f64_pow.kiln:24: tiny = f64(fixed<8, -1000>(0.0)) + 2.0 ** -1074.0
     // f64_pow.kiln:24: tiny = f64(fixed<8, -1000>(0.0)) + 2.0 ** -1074.0
-    l1_tiny = (kiln::to_f64(kiln::to_fixed<ap_ufixed<1, -1007> >(kiln::val(kiln::to_fixed<ap_fixed<8, -1000> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))))) + kiln::math_pow(kiln::f64_from_bits(0x4000000000000000ULL), kiln::f64_from_bits(0xc090c80000000000ULL)));
+    l1_tiny = (kiln::to_f64(kiln::to_fixed<kiln::ufx<1, -1007> >(kiln::cvt<ap_fixed<8, -1000> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)))) + kiln::math_pow(kiln::f64_from_bits(0x4000000000000000ULL), kiln::f64_from_bits(0xc090c80000000000ULL)));
     // f64_pow.kiln:24: tiny = f64(fixed<8, -1000>(0.0)) + 2.0 ** -1074.0
     t_tiny = l1_tiny;
 
@@ -183,7 +183,7 @@ void f64_pow(double a[8], double b[8], double c[8], double d[8], float e[8], dou
     L_sat_store_i0: for (int i8_i0 = 0; i8_i0 < 6; i8_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // f64_pow.kiln:25: return a, b, c, d, e, f, sat, ints, wrap, nz, exact, tiny
-        sat[(i8_i0)] = kiln::to_fixed<ap_fixed<12, 4, AP_RND, AP_SAT> >(kiln::val(t_sat[(i8_i0)]));
+        kiln::put(sat[(i8_i0)], kiln::cvt<ap_fixed<12, 4, AP_RND, AP_SAT> >(kiln::val(t_sat[(i8_i0)])));
     }
 
     // exact_store: f64_pow.kiln:25: return a, b, c, d, e, f, sat, ints, wrap, nz, exact, tiny

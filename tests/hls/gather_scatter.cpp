@@ -28,7 +28,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_hist_i0: for (int i0_i0 = 0; i0_i0 < 10; i0_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:6: hist: int<16>[10] = 0
-        hist[(i0_i0)] = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        kiln::put(hist[(i0_i0)], kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
     }
 
     // i_loop: gather_scatter.kiln:7: for i in range(12):
@@ -36,7 +36,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_i_loop_i: for (int i1_i = 0; i1_i < 12; i1_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:8: hist[x[i]] += 1
-        hist[kiln::clampi((kiln::val(x[(i1_i)])).to_int64(), 10)] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(hist[kiln::clampi((kiln::val(x[(i1_i)])).to_int64(), 10)]))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))));
+        kiln::put(hist[kiln::clampi((kiln::val(x[(i1_i)])).to_int64(), 10)], kiln::cvt_int<ap_int<16> >(kiln::add<kiln::ufx<4, 4> >(kiln::to_fixed<kiln::ufx<4, 4> >(kiln::val(hist[kiln::clampi((kiln::val(x[(i1_i)])).to_int64(), 10)])), kiln::konst<kiln::ufx<1, 1> >(1ULL))));
     }
 
     // small: gather_scatter.kiln:9: small: int<16>[16] = 0
@@ -44,7 +44,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_small_i0: for (int i2_i0 = 0; i2_i0 < 16; i2_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:9: small: int<16>[16] = 0
-        small[(i2_i0)] = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        kiln::put(small[(i2_i0)], kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
     }
 
     // i_loop: gather_scatter.kiln:10: for i in range(12):
@@ -52,7 +52,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_i_loop_i_2: for (int i3_i = 0; i3_i < 12; i3_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:11: small[uint<4>(x[i])] += 2
-        small[(kiln::val(kiln::to_int<ap_uint<4> >(kiln::val(x[(i3_i)])))).to_int64()] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::s(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::val(small[(kiln::val(kiln::to_int<ap_uint<4> >(kiln::val(x[(i3_i)])))).to_int64()]))) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))));
+        kiln::put(small[(kiln::cvt_int<ap_uint<4> >(kiln::val(x[(i3_i)]))).to_int64()], kiln::cvt_int<ap_int<16> >(kiln::add<kiln::ufx<5, 5> >(kiln::to_fixed<kiln::ufx<5, 5> >(kiln::val(small[(kiln::cvt_int<ap_uint<4> >(kiln::val(x[(i3_i)]))).to_int64()])), kiln::konst<kiln::ufx<2, 2> >(2ULL))));
     }
 
     // v_loop: gather_scatter.kiln:13: for v in range(10):
@@ -60,7 +60,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_v_loop_v: for (int i4_v = 0; i4_v < 10; i4_v += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:14: lut[v] = v * 3 - 7
-        t_lut[(i4_v)] = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_fixed<6, 6> >(kiln::s(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::s(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i4_v))) * kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(3ULL))))) - kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL)))));
+        kiln::put(t_lut[(i4_v)], kiln::cvt_int<ap_int<8> >(kiln::sub<kiln::fx<6, 6> >(kiln::mul<kiln::ufx<5, 5> >(kiln::from_loop<kiln::ufx<4, 4> >(i4_v), kiln::konst<kiln::ufx<2, 2> >(3ULL)), kiln::konst<kiln::ufx<3, 3> >(7ULL))));
     }
 
     // mapped_assign: gather_scatter.kiln:15: mapped = [lut[x[i]] for i in range(12)]
@@ -68,7 +68,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_mapped_assign_i: for (int i5_i = 0; i5_i < 12; i5_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:15: mapped = [lut[x[i]] for i in range(12)]
-        t_mapped[(i5_i)] = kiln::to_int<ap_int<6> >(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_lut[kiln::clampi((kiln::val(x[(i5_i)])).to_int64(), 10)])));
+        kiln::put(t_mapped[(i5_i)], kiln::cvt_int<ap_int<6> >(kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_lut[kiln::clampi((kiln::val(x[(i5_i)])).to_int64(), 10)]))));
     }
 
     // sums: gather_scatter.kiln:16: sums: int<16>[4] = 0
@@ -76,7 +76,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_sums_i0: for (int i6_i0 = 0; i6_i0 < 4; i6_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:16: sums: int<16>[4] = 0
-        sums[(i6_i0)] = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        kiln::put(sums[(i6_i0)], kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
     }
 
     // i_loop: gather_scatter.kiln:17: for i in range(12):
@@ -84,7 +84,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_i_loop_i_3: for (int i7_i = 0; i7_i < 12; i7_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:18: sums[x[i] % 4] += w[i % 4]
-        sums[(kiln::mod<ap_ufixed<2, 2> >(kiln::val(x[(i7_i)]), kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(4ULL)))).to_int64()] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::val(sums[(kiln::mod<ap_ufixed<2, 2> >(kiln::val(x[(i7_i)]), kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(4ULL)))).to_int64()]))) + kiln::s(kiln::val(w[(kiln::mod<ap_ufixed<2, 2> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i7_i)), kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(4ULL)))).to_int64()]))));
+        kiln::put(sums[(kiln::mod<kiln::ufx<2, 2> >(kiln::val(x[(i7_i)]), kiln::konst<kiln::ufx<3, 3> >(4ULL))).to_int64()], kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<12, 12> >(kiln::to_fixed<kiln::fx<12, 12> >(kiln::val(sums[(kiln::mod<kiln::ufx<2, 2> >(kiln::val(x[(i7_i)]), kiln::konst<kiln::ufx<3, 3> >(4ULL))).to_int64()])), kiln::val(w[(kiln::mod<kiln::ufx<2, 2> >(kiln::from_loop<kiln::ufx<4, 4> >(i7_i), kiln::konst<kiln::ufx<3, 3> >(4ULL))).to_int64()]))));
     }
 
     // table: gather_scatter.kiln:19: table: int<8>[10, 4] = 0
@@ -94,7 +94,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
         // gather_scatter.kiln:19: table: int<8>[10, 4] = 0
         L_table_i1: for (int i9_i1 = 0; i9_i1 < 4; i9_i1 += 1) {
             // gather_scatter.kiln:19: table: int<8>[10, 4] = 0
-            t_table[(i8_i0)][(i9_i1)] = kiln::to_int<ap_int<8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+            kiln::put(t_table[(i8_i0)][(i9_i1)], kiln::cvt_int<ap_int<8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
         }
     }
 
@@ -105,7 +105,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
         // gather_scatter.kiln:20: for v, d in grid(10, 4):
         L_v_loop_d: for (int i11_d = 0; i11_d < 4; i11_d += 1) {
             // gather_scatter.kiln:21: table[v, d] = v - d
-            t_table[(i10_v)][(i11_d)] = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_fixed<5, 5> >(kiln::s(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i10_v))) - kiln::s(kiln::to_fixed<ap_ufixed<2, 2> >(kiln::from_int(i11_d)))));
+            kiln::put(t_table[(i10_v)][(i11_d)], kiln::cvt_int<ap_int<8> >(kiln::sub<kiln::fx<5, 5> >(kiln::from_loop<kiln::ufx<4, 4> >(i10_v), kiln::from_loop<kiln::ufx<2, 2> >(i11_d))));
         }
     }
 
@@ -116,7 +116,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
         // gather_scatter.kiln:22: rows = [table[x[n + 1] - 1, d] for n, d in grid(3, 4)]
         L_rows_assign_d: for (int i13_d = 0; i13_d < 4; i13_d += 1) {
             // gather_scatter.kiln:22: rows = [table[x[n + 1] - 1, d] for n, d in grid(3, 4)]
-            t_rows[(i12_n)][(i13_d)] = kiln::to_int<ap_int<5> >(kiln::to_fixed<ap_fixed<5, 5> >(kiln::val(t_table[kiln::clampi((kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(x[(i12_n + 1)])) - kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))).to_int64(), 10)][kiln::clampi((i13_d), 4)])));
+            kiln::put(t_rows[(i12_n)][(i13_d)], kiln::cvt_int<ap_int<5> >(kiln::to_fixed<kiln::fx<5, 5> >(kiln::val(t_table[kiln::clampi((kiln::sub<kiln::fx<9, 9> >(kiln::val(x[(i12_n + 1)]), kiln::konst<kiln::ufx<1, 1> >(1ULL))).to_int64(), 10)][kiln::clampi((i13_d), 4)]))));
         }
     }
 
@@ -125,7 +125,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_sq_assign_i: for (int i14_i = 0; i14_i < 4; i14_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:23: sq = [w[i * i % 4] for i in range(4)]
-        sq[(i14_i)] = kiln::to_int<ap_int<8> >(kiln::val(w[(kiln::mod<ap_ufixed<2, 2> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<2, 2> >(kiln::from_int(i14_i))) * kiln::s(kiln::to_fixed<ap_ufixed<2, 2> >(kiln::from_int(i14_i)))), kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(4ULL)))).to_int64()]));
+        kiln::put(sq[(i14_i)], kiln::cvt_int<ap_int<8> >(kiln::val(w[(kiln::mod<kiln::ufx<2, 2> >(kiln::mul<kiln::ufx<4, 4> >(kiln::from_loop<kiln::ufx<2, 2> >(i14_i), kiln::from_loop<kiln::ufx<2, 2> >(i14_i)), kiln::konst<kiln::ufx<3, 3> >(4ULL))).to_int64()])));
     }
 
     // mapped_store: gather_scatter.kiln:24: return hist, small, mapped, sums, rows, sq
@@ -133,7 +133,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
     L_mapped_store_i0: for (int i15_i0 = 0; i15_i0 < 12; i15_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // gather_scatter.kiln:24: return hist, small, mapped, sums, rows, sq
-        mapped[(i15_i0)] = kiln::to_int<ap_int<8> >(kiln::val(t_mapped[(i15_i0)]));
+        kiln::put(mapped[(i15_i0)], kiln::cvt_int<ap_int<8> >(kiln::val(t_mapped[(i15_i0)])));
     }
 
     // rows_store: gather_scatter.kiln:24: return hist, small, mapped, sums, rows, sq
@@ -143,7 +143,7 @@ void gather_scatter(const ap_uint<8> x[12], const ap_int<8> w[4], ap_int<16> his
         // gather_scatter.kiln:24: return hist, small, mapped, sums, rows, sq
         L_rows_store_i1: for (int i17_i1 = 0; i17_i1 < 4; i17_i1 += 1) {
             // gather_scatter.kiln:24: return hist, small, mapped, sums, rows, sq
-            rows[(i16_i0)][(i17_i1)] = kiln::to_int<ap_int<8> >(kiln::val(t_rows[(i16_i0)][(i17_i1)]));
+            kiln::put(rows[(i16_i0)][(i17_i1)], kiln::cvt_int<ap_int<8> >(kiln::val(t_rows[(i16_i0)][(i17_i1)])));
         }
     }
 }

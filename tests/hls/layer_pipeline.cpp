@@ -11,7 +11,7 @@ static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> re
     static ap_fixed<9, 6> t_x_buf[45];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_wf type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
-    ap_fixed<15, 12> l0_sum;
+    kiln::fx<15, 12> l0_sum;
     (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
 
     // result_store: nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
@@ -19,20 +19,20 @@ static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> re
     L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 45; i3_x_b0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
-        t_x_buf[(i3_x_b0)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(x[(i3_x_b0)]));
+        kiln::put(t_x_buf[(i3_x_b0)], kiln::cvt<ap_fixed<9, 6> >(kiln::val(x[(i3_x_b0)])));
     }
     // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
     L_result_store_m: for (int i0_m = 0; i0_m < 7; i0_m += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-        l0_sum = kiln::to_fixed<ap_fixed<15, 12> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
         L_result_store_n: for (int i2_n = 0; i2_n < 45; i2_n += 1) {
             // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-            l0_sum = kiln::to_fixed<ap_fixed<15, 12> >(kiln::to_fixed<ap_fixed<15, 12> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<10, 7> >(kiln::s(kiln::val(w_wf[(i0_m)][(i2_n)])) * kiln::s(kiln::val(t_x_buf[(i2_n)]))))));
+            l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::add<kiln::fx<15, 12> >(l0_sum, kiln::mul<kiln::fx<10, 7> >(kiln::val(w_wf[(i0_m)][(i2_n)]), kiln::val(t_x_buf[(i2_n)]))));
         }
         // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-        result[(i0_m)] = kiln::to_fixed<ap_fixed<15, 12> >(kiln::val(l0_sum));
+        kiln::put(result[(i0_m)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
     }
 }
 
@@ -45,10 +45,10 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
-    ap_int<16> l0_sum;
-    ap_int<16> l1_conv2d_out;
-    ap_int<16> l2_conv2d_bias_add_out;
-    ap_int<16> l3_conv2d_bias_add_relu_out;
+    kiln::fx<16, 16> l0_sum;
+    kiln::fx<16, 16> l1_conv2d_out;
+    kiln::fx<16, 16> l2_conv2d_bias_add_out;
+    kiln::fx<16, 16> l3_conv2d_bias_add_relu_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
     (void)l1_conv2d_out; (void)l2_conv2d_bias_add_out; (void)l3_conv2d_bias_add_relu_out;
     int k_have0 = 0, k_made0 = 0, k_made1 = 0;
@@ -75,7 +75,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 13; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
-                            t_xp[(i0_c)][((i1_i)) % 3][(i2_j)] = kiln::to_int<ap_int<8> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(13ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(11ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 3)][0][kiln::clampi((i2_j - 1), 11)]) : kiln::to_fixed<ap_fixed<8, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                            kiln::put(t_xp[(i0_c)][((i1_i)) % 3][(i2_j)], kiln::cvt_int<ap_int<8> >(((((!kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i1_i), kiln::konst<kiln::ufx<1, 1> >(1ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i1_i), kiln::add<kiln::ufx<4, 4> >(kiln::konst<kiln::ufx<4, 4> >(13ULL), kiln::konst<kiln::ufx<1, 1> >(1ULL)))) && ((!kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i2_j), kiln::konst<kiln::ufx<1, 1> >(1ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i2_j), kiln::add<kiln::ufx<4, 4> >(kiln::konst<kiln::ufx<4, 4> >(11ULL), kiln::konst<kiln::ufx<1, 1> >(1ULL))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 3)][0][kiln::clampi((i2_j - 1), 11)]) : kiln::to_fixed<kiln::fx<8, 8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)))));
                         }
                     }
                 }
@@ -95,7 +95,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                             KILN_PRAGMA(HLS PIPELINE II=1)
                             KILN_PRAGMA(HLS LOOP_FLATTEN)
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            l0_sum = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
                                 // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -103,18 +103,18 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                                     // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                     L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
                                         // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                        l0_sum = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)])) * kiln::s(kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                        l0_sum = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)]), kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))));
                                     }
                                 }
                             }
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_conv2d_out = kiln::to_int<ap_int<16> >(kiln::val(l0_sum));
+                            l1_conv2d_out = kiln::cvt_int<ap_int<16> >(l0_sum);
                             // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
-                            l2_conv2d_bias_add_out = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(l1_conv2d_out)) + kiln::s(kiln::val(w_b1[(i18_i0)]))));
+                            l2_conv2d_bias_add_out = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l1_conv2d_out, kiln::val(w_b1[(i18_i0)])));
                             // nn.kiln:47: return map(lambda v: max(v, 0), x)
-                            l3_conv2d_bias_add_relu_out = kiln::to_int<ap_int<16> >(kiln::max_<ap_ufixed<15, 15> >(kiln::val(l2_conv2d_bias_add_out), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))));
+                            l3_conv2d_bias_add_relu_out = kiln::cvt_int<ap_int<16> >(kiln::max_<kiln::ufx<15, 15> >(l2_conv2d_bias_add_out, kiln::konst<kiln::ufx<1, 1> >(0ULL)));
                             // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            rb_result[(i18_i0)][0][(i20_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_ufixed<5, 2> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_ufixed<15, 11> >(kiln::s(kiln::to_fixed<ap_ufixed<15, 15> >(kiln::val(l3_conv2d_bias_add_relu_out))) * kiln::s(kiln::val(scale)))))));
+                            kiln::put(rb_result[(i18_i0)][0][(i20_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<kiln::ufx<5, 2> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::ufx<15, 11> >(kiln::to_fixed<kiln::ufx<15, 15> >(l3_conv2d_bias_add_relu_out), kiln::val(scale))))));
                         }
                     }
                 }
@@ -141,8 +141,8 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
-    ap_fixed<11, 8> l0_sum;
-    ap_fixed<11, 8> l1_conv2d_1_out;
+    kiln::fx<11, 8> l0_sum;
+    kiln::fx<11, 8> l1_conv2d_1_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
     (void)l1_conv2d_1_out;
     int k_have0 = 0, k_made0 = 0, k_made1 = 0;
@@ -169,7 +169,7 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 15; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
-                            t_xp[(i0_c)][((i1_i)) % 4][(i2_j)] = kiln::to_fixed<ap_ufixed<5, 2> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(13ULL))) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(11ULL))) + kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))))))) ? kiln::to_fixed<ap_ufixed<5, 2> >(kiln::val(lb_x[kiln::clampi((i0_c), 4)][0][kiln::clampi((i2_j - 2), 11)])) : kiln::to_fixed<ap_ufixed<5, 2> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                            kiln::put(t_xp[(i0_c)][((i1_i)) % 4][(i2_j)], kiln::cvt<ap_ufixed<5, 2> >(((((!kiln::lt(kiln::from_loop<kiln::ufx<5, 5> >(i1_i), kiln::konst<kiln::ufx<2, 2> >(2ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<5, 5> >(i1_i), kiln::add<kiln::ufx<4, 4> >(kiln::konst<kiln::ufx<4, 4> >(13ULL), kiln::konst<kiln::ufx<2, 2> >(2ULL)))) && ((!kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i2_j), kiln::konst<kiln::ufx<2, 2> >(2ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i2_j), kiln::add<kiln::ufx<4, 4> >(kiln::konst<kiln::ufx<4, 4> >(11ULL), kiln::konst<kiln::ufx<2, 2> >(2ULL))))) ? kiln::to_fixed<kiln::ufx<5, 2> >(kiln::val(lb_x[kiln::clampi((i0_c), 4)][0][kiln::clampi((i2_j - 2), 11)])) : kiln::to_fixed<kiln::ufx<5, 2> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)))));
                         }
                     }
                 }
@@ -189,7 +189,7 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
                             KILN_PRAGMA(HLS PIPELINE II=1)
                             KILN_PRAGMA(HLS LOOP_FLATTEN)
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             L_result_store_c: for (int i9_c = 0; i9_c < 4; i9_c += 1) {
                                 // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -197,14 +197,14 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
                                     // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                     L_result_store_v: for (int i11_v = 0; i11_v < 4; i11_v += 1) {
                                         // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                        l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::to_fixed<ap_fixed<11, 8> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<6, 3> >(kiln::s(kiln::val(t_xp[(i9_c)][((i10_u + 2 * i13_i1)) % 4][(i11_v + 2 * i14_i2)])) * kiln::s(kiln::val(w_w2[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                        l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::add<kiln::fx<11, 8> >(l0_sum, kiln::sel_mul<kiln::fx<6, 3> >(kiln::val(w_w2[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]), kiln::val(t_xp[(i9_c)][((i10_u + 2 * i13_i1)) % 4][(i11_v + 2 * i14_i2)]))));
                                     }
                                 }
                             }
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_conv2d_1_out = kiln::to_fixed<ap_fixed<11, 8> >(kiln::val(l0_sum));
+                            l1_conv2d_1_out = kiln::cvt<ap_fixed<11, 8> >(l0_sum);
                             // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            rb_result[(i12_i0)][0][(i14_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_fixed<11, 5> >(kiln::s(kiln::val(l1_conv2d_1_out)) * kiln::s(kiln::val(scale))))));
+                            kiln::put(rb_result[(i12_i0)][0][(i14_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::fx<11, 5> >(l1_conv2d_1_out, kiln::val(scale)))));
                         }
                     }
                 }
@@ -229,8 +229,8 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
     static ap_fixed<6, 3> t_xp[5][3][8];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
-    ap_fixed<11, 8> l0_sum;
-    ap_fixed<11, 8> l1_depthwise_conv2d_out;
+    kiln::fx<11, 8> l0_sum;
+    kiln::fx<11, 8> l1_depthwise_conv2d_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)l0_sum; (void)l1_depthwise_conv2d_out;
     int k_have0 = 0, k_made0 = 0, k_made1 = 0;
     L_layer_pipeline_depthwise_conv2d_requantize_2_stage3_steps: for (int k_step = 0; k_step <= 7; k_step++) {
@@ -256,7 +256,7 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
                         // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
                             // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
-                            t_xp[(i0_c)][((i1_i)) % 3][(i2_j)] = kiln::to_fixed<ap_fixed<6, 3> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(6ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 5)][0][kiln::clampi((i2_j - 1), 6)]) : kiln::to_fixed<ap_fixed<6, 3> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                            kiln::put(t_xp[(i0_c)][((i1_i)) % 3][(i2_j)], kiln::cvt<ap_fixed<6, 3> >(((((!kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i1_i), kiln::konst<kiln::ufx<1, 1> >(1ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<4, 4> >(i1_i), kiln::add<kiln::ufx<4, 4> >(kiln::konst<kiln::ufx<3, 3> >(7ULL), kiln::konst<kiln::ufx<1, 1> >(1ULL)))) && ((!kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i2_j), kiln::konst<kiln::ufx<1, 1> >(1ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i2_j), kiln::add<kiln::ufx<3, 3> >(kiln::konst<kiln::ufx<3, 3> >(6ULL), kiln::konst<kiln::ufx<1, 1> >(1ULL))))) ? kiln::val(lb_x[kiln::clampi((i0_c), 5)][0][kiln::clampi((i2_j - 1), 6)]) : kiln::to_fixed<kiln::fx<6, 3> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)))));
                         }
                     }
                 }
@@ -275,19 +275,19 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
                         // nn.kiln:71: return map(lambda v: T(v * scale), x)
                         L_result_store_i2: for (int i12_i2 = 0; i12_i2 < 6; i12_i2 += 1) {
                             // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             L_result_store_u: for (int i8_u = 0; i8_u < 3; i8_u += 1) {
                                 // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                 L_result_store_v: for (int i9_v = 0; i9_v < 3; i9_v += 1) {
                                     // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                    l0_sum = kiln::to_fixed<ap_fixed<11, 8> >(kiln::to_fixed<ap_fixed<11, 8> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(t_xp[(i10_i0)][((i8_u + i11_i1)) % 3][(i9_v + i12_i2)])) * kiln::s(kiln::val(w_wd[(i10_i0)][(i8_u)][(i9_v)]))))));
+                                    l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::add<kiln::fx<11, 8> >(l0_sum, kiln::mul<kiln::fx<9, 6> >(kiln::val(t_xp[(i10_i0)][((i8_u + i11_i1)) % 3][(i9_v + i12_i2)]), kiln::val(w_wd[(i10_i0)][(i8_u)][(i9_v)]))));
                                 }
                             }
                             // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_depthwise_conv2d_out = kiln::to_fixed<ap_fixed<11, 8> >(kiln::val(l0_sum));
+                            l1_depthwise_conv2d_out = kiln::cvt<ap_fixed<11, 8> >(l0_sum);
                             // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            result[(i10_i0)][(i11_i1)][(i12_i2)] = kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::val(kiln::to_fixed<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<ap_fixed<11, 6> >(kiln::s(kiln::val(l1_depthwise_conv2d_out)) * kiln::s(kiln::val(scale))))));
+                            kiln::put(result[(i10_i0)][(i11_i1)][(i12_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::fx<11, 6> >(l1_depthwise_conv2d_out, kiln::val(scale)))));
                         }
                     }
                 }
@@ -309,8 +309,8 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
-    ap_fixed<8, 5> l0_sum;
-    ap_fixed<8, 5> l1_conv2d_2_out;
+    kiln::fx<8, 5> l0_sum;
+    kiln::fx<8, 5> l1_conv2d_2_out;
     (void)x; (void)a; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
     (void)l1_conv2d_2_out;
     int k_have0 = 0, k_have1 = 0, k_made0 = 0, k_made1 = 0;
@@ -346,7 +346,7 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
-                            t_xp[(i0_c)][0][(i2_j)] = kiln::to_fixed<ap_fixed<6, 3> >(((((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_i)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_i)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))))) && ((!kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))) && kiln::lt(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(6ULL))) + kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))))))) ? kiln::val(lb_x[(i0_c)][0][(i2_j)]) : kiln::to_fixed<ap_fixed<6, 3> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))));
+                            kiln::put(t_xp[(i0_c)][0][(i2_j)], kiln::cvt<ap_fixed<6, 3> >(((((!kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i1_i), kiln::konst<kiln::ufx<1, 1> >(0ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i1_i), kiln::add<kiln::ufx<3, 3> >(kiln::konst<kiln::ufx<3, 3> >(7ULL), kiln::konst<kiln::ufx<1, 1> >(0ULL)))) && ((!kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i2_j), kiln::konst<kiln::ufx<1, 1> >(0ULL))) && kiln::lt(kiln::from_loop<kiln::ufx<3, 3> >(i2_j), kiln::add<kiln::ufx<3, 3> >(kiln::konst<kiln::ufx<3, 3> >(6ULL), kiln::konst<kiln::ufx<1, 1> >(0ULL))))) ? kiln::val(lb_x[(i0_c)][0][(i2_j)]) : kiln::to_fixed<kiln::fx<6, 3> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)))));
                         }
                     }
                 }
@@ -364,7 +364,7 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                         // nn.kiln:59: return a + b
                         L_result_store_i2: for (int i14_i2 = 0; i14_i2 < 6; i14_i2 += 1) {
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::to_fixed<ap_fixed<8, 5> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            l0_sum = kiln::cvt<ap_fixed<8, 5> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             L_result_store_c: for (int i9_c = 0; i9_c < 5; i9_c += 1) {
                                 // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -372,14 +372,14 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                                     // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                     L_result_store_v: for (int i11_v = 0; i11_v < 1; i11_v += 1) {
                                         // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                        l0_sum = kiln::to_fixed<ap_fixed<8, 5> >(kiln::to_fixed<ap_fixed<8, 5> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<7, 4> >(kiln::s(kiln::val(t_xp[(i9_c)][0][(i11_v + i14_i2)])) * kiln::s(kiln::val(w_w3[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]))))));
+                                        l0_sum = kiln::cvt<ap_fixed<8, 5> >(kiln::add<kiln::fx<8, 5> >(l0_sum, kiln::sel_mul<kiln::fx<7, 4> >(kiln::val(w_w3[(i12_i0)][(i9_c)][(i10_u)][(i11_v)]), kiln::val(t_xp[(i9_c)][0][(i11_v + i14_i2)]))));
                                     }
                                 }
                             }
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_conv2d_2_out = kiln::to_fixed<ap_fixed<8, 5> >(kiln::val(l0_sum));
+                            l1_conv2d_2_out = kiln::cvt<ap_fixed<8, 5> >(l0_sum);
                             // nn.kiln:59: return a + b
-                            rb_result[(i12_i0)][0][(i14_i2)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(lb_a[(i12_i0)][0][(i14_i2)])) + kiln::s(kiln::val(l1_conv2d_2_out))));
+                            kiln::put(rb_result[(i12_i0)][0][(i14_i2)], kiln::cvt<ap_fixed<9, 6> >(kiln::add<kiln::fx<9, 6> >(kiln::val(lb_a[(i12_i0)][0][(i14_i2)]), l1_conv2d_2_out)));
                         }
                     }
                 }
@@ -402,7 +402,7 @@ static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls
     KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<9, 6> lb_x[5][1][6];
     static ap_fixed<9, 6> rb_result[5][1][6];
-    ap_fixed<9, 6> l0_sum;
+    kiln::fx<9, 6> l0_sum;
     (void)x; (void)result; (void)rb_result; (void)l0_sum;
     int k_have0 = 0, k_made0 = 0;
     L_layer_pipeline_avgpool2d_stage5_steps: for (int k_step = 0; k_step <= 7; k_step++) {
@@ -428,17 +428,17 @@ static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls
                         // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                         L_result_store_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
                             // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
-                            l0_sum = kiln::to_fixed<ap_fixed<9, 6> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+                            l0_sum = kiln::cvt<ap_fixed<9, 6> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                             L_result_store_u: for (int i5_u = 0; i5_u < 1; i5_u += 1) {
                                 // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                                 L_result_store_v: for (int i6_v = 0; i6_v < 1; i6_v += 1) {
                                     // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
-                                    l0_sum = kiln::to_fixed<ap_fixed<9, 6> >(kiln::to_fixed<ap_fixed<9, 6> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::val(lb_x[(i0_c)][0][(i2_j + i6_v)]))));
+                                    l0_sum = kiln::cvt<ap_fixed<9, 6> >(kiln::add<kiln::fx<9, 6> >(l0_sum, kiln::val(lb_x[(i0_c)][0][(i2_j + i6_v)])));
                                 }
                             }
                             // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
-                            rb_result[(i0_c)][0][(i2_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::div<ap_fixed<9, 6> >(kiln::val(l0_sum), kiln::to_fixed<ap_ufixed<1, 1> >(kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))) * kiln::s(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(1ULL))))));
+                            kiln::put(rb_result[(i0_c)][0][(i2_j)], kiln::cvt<ap_fixed<9, 6> >(kiln::div<kiln::fx<9, 6> >(l0_sum, kiln::mul<kiln::ufx<1, 1> >(kiln::konst<kiln::ufx<1, 1> >(1ULL), kiln::konst<kiln::ufx<1, 1> >(1ULL)))));
                         }
                     }
                 }
@@ -461,8 +461,8 @@ static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> >
     KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<9, 6> lb_x[5][2][6];
     static ap_fixed<9, 6> rb_y[45];
-    ap_fixed<9, 6> l0_max;
-    ap_fixed<9, 6> l1_maxpool2d_out;
+    kiln::fx<9, 6> l0_max;
+    kiln::fx<9, 6> l1_maxpool2d_out;
     (void)x; (void)y; (void)rb_y; (void)l0_max; (void)l1_maxpool2d_out;
     int k_have0 = 0, k_made0 = 0;
     L_layer_pipeline_maxpool2d_flatten_stage6_steps: for (int k_step = 0; k_step <= 7; k_step++) {
@@ -488,19 +488,19 @@ static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> >
                         // nn.kiln:64: for c, i, j in grid(C, H, W):
                         L_c_loop_j: for (int i9_j = 0; i9_j < 3; i9_j += 1) {
                             // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                            l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(lb_x[(i7_c)][((2 * i8_i)) % 2][(2 * i9_j)]));
+                            l0_max = kiln::cvt<ap_fixed<9, 6> >(kiln::val(lb_x[(i7_c)][((2 * i8_i)) % 2][(2 * i9_j)]));
                             // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
                             L_c_loop_u: for (int i5_u = 0; i5_u < 2; i5_u += 1) {
                                 // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
                                 L_c_loop_v: for (int i6_v = 0; i6_v < 2; i6_v += 1) {
                                     // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                                    l0_max = kiln::to_fixed<ap_fixed<9, 6> >(kiln::max_<ap_fixed<9, 6> >(kiln::val(l0_max), kiln::val(lb_x[(i7_c)][((i5_u + 2 * i8_i)) % 2][(i6_v + 2 * i9_j)])));
+                                    l0_max = kiln::cvt<ap_fixed<9, 6> >(kiln::max_<kiln::fx<9, 6> >(l0_max, kiln::val(lb_x[(i7_c)][((i5_u + 2 * i8_i)) % 2][(i6_v + 2 * i9_j)])));
                                 }
                             }
                             // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
-                            l1_maxpool2d_out = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l0_max));
+                            l1_maxpool2d_out = kiln::cvt<ap_fixed<9, 6> >(l0_max);
                             // nn.kiln:65: y[c * H * W + i * W + j] = x[c, i, j]
-                            rb_y[(9 * i7_c + 3 * i8_i + i9_j)] = kiln::to_fixed<ap_fixed<9, 6> >(kiln::val(l1_maxpool2d_out));
+                            kiln::put(rb_y[(9 * i7_c + 3 * i8_i + i9_j)], kiln::cvt<ap_fixed<9, 6> >(l1_maxpool2d_out));
                         }
                     }
                 }
@@ -553,21 +553,21 @@ void layer_pipeline(const ap_int<8> x[3][13][11], ap_fixed<15, 12> result[7]) {
 
     // scale_arg: layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
     // layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
-    t_scale = kiln::to_fixed<ap_ufixed<1, -3> >(kiln::from_raw<ap_ufixed<1, -3> >(ap_uint<1>(1ULL)));
+    kiln::put(t_scale, kiln::cvt<ap_ufixed<1, -3> >(kiln::konst<kiln::ufx<1, -3> >(1ULL)));
 
     // layer_pipeline.kiln:18: a = requantize[a6](relu(bias_add(conv2d(x, w1, pad=1), b1)), 0.0625)   # [4, 13, 11]
     layer_pipeline_conv2d_bias_add_relu_requantize_stage1(x, t_scale, t_requantize_out);
 
     // scale_arg: layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
     // layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
-    t_scale_2 = kiln::to_fixed<ap_ufixed<1, -2> >(kiln::from_raw<ap_ufixed<1, -2> >(ap_uint<1>(1ULL)));
+    kiln::put(t_scale_2, kiln::cvt<ap_ufixed<1, -2> >(kiln::konst<kiln::ufx<1, -2> >(1ULL)));
 
     // layer_pipeline.kiln:19: b = requantize[a6](conv2d(a, w2, stride=2, pad=2), 0.125)               # [5, 7, 6]
     layer_pipeline_conv2d_1_requantize_1_stage2(t_requantize_out, t_scale_2, t_requantize_out_2);
 
     // scale_arg: layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
     // layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
-    t_scale_3 = kiln::to_fixed<ap_ufixed<1, -1> >(kiln::from_raw<ap_ufixed<1, -1> >(ap_uint<1>(1ULL)));
+    kiln::put(t_scale_3, kiln::cvt<ap_ufixed<1, -1> >(kiln::konst<kiln::ufx<1, -1> >(1ULL)));
 
     // layer_pipeline.kiln:20: c = requantize[a6](depthwise_conv2d(b, wd, pad=1), 0.25)                # [5, 7, 6]
     layer_pipeline_depthwise_conv2d_requantize_2_stage3(t_requantize_out_2, t_scale_3, t_requantize_out_3);

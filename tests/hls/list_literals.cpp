@@ -15,7 +15,7 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
     static float t_f[3];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_list_3 type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_list_3 type=complete dim=2)
-    ap_int<12> l0_sum;
+    kiln::fx<12, 12> l0_sum;
     float l1_sum;
     (void)a; (void)img; (void)y; (void)g; (void)result2; (void)result3;
     (void)t_f; (void)l0_sum; (void)l1_sum;
@@ -25,7 +25,7 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
     L_i_loop_i: for (int i0_i = 0; i0_i < 3; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // list_literals.kiln:7: y[i] = a[i] * w[2 - i] + [1, 2, 3][i]
-        y[(i0_i)] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<11, 11> >(kiln::s(kiln::to_fixed<ap_fixed<11, 11> >(kiln::s(kiln::val(a[(i0_i)])) * kiln::s(kiln::val(w_list[(-i0_i + 2)])))) + kiln::s(kiln::val(w_list_2[(i0_i)]))));
+        kiln::put(y[(i0_i)], kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<11, 11> >(kiln::mul<kiln::fx<11, 11> >(kiln::val(a[(i0_i)]), kiln::val(w_list[(-i0_i + 2)])), kiln::val(w_list_2[(i0_i)]))));
     }
 
     // g_assign: list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
@@ -35,17 +35,17 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
         // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
         L_g_assign_i1: for (int i2_i1 = 0; i2_i1 < 2; i2_i1 += 1) {
             // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
-            l0_sum = kiln::to_int<ap_int<12> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+            l0_sum = kiln::cvt_int<ap_int<12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
             // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
             L_g_assign_i0_2: for (int i3_i0 = 0; i3_i0 < 3; i3_i0 += 1) {
                 // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
                 L_g_assign_i1_2: for (int i4_i1 = 0; i4_i1 < 3; i4_i1 += 1) {
                     // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
-                    l0_sum = kiln::to_int<ap_int<12> >(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<10, 10> >(kiln::s(kiln::val(img[(i1_i0 + i3_i0)][(i2_i1 + i4_i1)])) * kiln::s(kiln::val(w_list_3[(i3_i0)][(i4_i1)]))))));
+                    l0_sum = kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<12, 12> >(l0_sum, kiln::mul<kiln::fx<10, 10> >(kiln::val(img[(i1_i0 + i3_i0)][(i2_i1 + i4_i1)]), kiln::val(w_list_3[(i3_i0)][(i4_i1)]))));
                 }
             }
             // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
-            g[(i1_i0)][(i2_i1)] = kiln::to_int<ap_int<12> >(kiln::val(l0_sum));
+            kiln::put(g[(i1_i0)][(i2_i1)], kiln::cvt_int<ap_int<12> >(l0_sum));
         }
     }
 
@@ -74,7 +74,7 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
     L_result3_store_i0: for (int i7_i0 = 0; i7_i0 < 3; i7_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // list_literals.kiln:10: return y, g, dot(f, [0.1, 0.2, 0.7]), a[0:3] * fixed<8, 1, rnd>([0.1, 0.25, 0.3])
-        result3[(i7_i0)] = kiln::to_fixed<ap_fixed<14, 7> >(kiln::to_fixed<ap_fixed<14, 7> >(kiln::s(kiln::val(a[(i7_i0)])) * kiln::s(kiln::to_fixed<ap_ufixed<6, -1> >(kiln::val(w_list_5[(i7_i0)])))));
+        kiln::put(result3[(i7_i0)], kiln::cvt<ap_fixed<14, 7> >(kiln::mul<kiln::fx<14, 7> >(kiln::val(a[(i7_i0)]), kiln::to_fixed<kiln::ufx<6, -1> >(kiln::val(w_list_5[(i7_i0)])))));
     }
 }
 

@@ -17,9 +17,9 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_img_buf type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_w_buf type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_w_buf type=complete dim=2)
-    ap_int<19> l0_sum;
-    ap_int<10> l1_sum;
-    ap_int<8> l2_max;
+    kiln::fx<19, 19> l0_sum;
+    kiln::fx<10, 10> l1_sum;
+    kiln::fx<8, 8> l2_max;
     (void)img; (void)w; (void)a; (void)c; (void)d; (void)t_img_buf;
     (void)t_w_buf; (void)l0_sum; (void)l1_sum; (void)l2_max;
 
@@ -30,7 +30,7 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
         // map_windows.kiln:3: kernel map_windows(img: int<8>[8, 9] = load("../fixtures/i8_8x9.npy"), w: int<8>[3, 3] = load("../fixtures/i8_3x3_w.npy")) -> ([6, 7], [3, 3], [4]):
         L_a_assign_w_b1: for (int i12_w_b1 = 0; i12_w_b1 < 3; i12_w_b1 += 1) {
             // map_windows.kiln:3: kernel map_windows(img: int<8>[8, 9] = load("../fixtures/i8_8x9.npy"), w: int<8>[3, 3] = load("../fixtures/i8_3x3_w.npy")) -> ([6, 7], [3, 3], [4]):
-            t_w_buf[(i11_w_b0)][(i12_w_b1)] = kiln::to_int<ap_int<8> >(kiln::val(w[(i11_w_b0)][(i12_w_b1)]));
+            kiln::put(t_w_buf[(i11_w_b0)][(i12_w_b1)], kiln::cvt_int<ap_int<8> >(kiln::val(w[(i11_w_b0)][(i12_w_b1)])));
         }
     }
     // map_windows.kiln:3: kernel map_windows(img: int<8>[8, 9] = load("../fixtures/i8_8x9.npy"), w: int<8>[3, 3] = load("../fixtures/i8_3x3_w.npy")) -> ([6, 7], [3, 3], [4]):
@@ -39,7 +39,7 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
         // map_windows.kiln:3: kernel map_windows(img: int<8>[8, 9] = load("../fixtures/i8_8x9.npy"), w: int<8>[3, 3] = load("../fixtures/i8_3x3_w.npy")) -> ([6, 7], [3, 3], [4]):
         L_a_assign_img_b1: for (int i10_img_b1 = 0; i10_img_b1 < 9; i10_img_b1 += 1) {
             // map_windows.kiln:3: kernel map_windows(img: int<8>[8, 9] = load("../fixtures/i8_8x9.npy"), w: int<8>[3, 3] = load("../fixtures/i8_3x3_w.npy")) -> ([6, 7], [3, 3], [4]):
-            t_img_buf[(i9_img_b0)][(i10_img_b1)] = kiln::to_int<ap_int<8> >(kiln::val(img[(i9_img_b0)][(i10_img_b1)]));
+            kiln::put(t_img_buf[(i9_img_b0)][(i10_img_b1)], kiln::cvt_int<ap_int<8> >(kiln::val(img[(i9_img_b0)][(i10_img_b1)])));
         }
     }
     // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
@@ -48,24 +48,24 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
         // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
         L_a_assign_i1: for (int i1_i1 = 0; i1_i1 < 7; i1_i1 += 1) {
             // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
-            l0_sum = kiln::to_int<ap_int<19> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+            l0_sum = kiln::cvt_int<ap_int<19> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
             // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
             L_a_assign_i0_2: for (int i2_i0 = 0; i2_i0 < 3; i2_i0 += 1) {
                 // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
                 L_a_assign_i1_2: for (int i3_i1 = 0; i3_i1 < 3; i3_i1 += 1) {
                     // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
-                    l0_sum = kiln::to_int<ap_int<19> >(kiln::to_fixed<ap_fixed<19, 19> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<16, 16> >(kiln::s(kiln::val(t_img_buf[(i0_i0 + i2_i0)][(i1_i1 + i3_i1)])) * kiln::s(kiln::val(t_w_buf[(i2_i0)][(i3_i1)]))))));
+                    l0_sum = kiln::cvt_int<ap_int<19> >(kiln::add<kiln::fx<19, 19> >(l0_sum, kiln::mul<kiln::fx<16, 16> >(kiln::val(t_img_buf[(i0_i0 + i2_i0)][(i1_i1 + i3_i1)]), kiln::val(t_w_buf[(i2_i0)][(i3_i1)]))));
                 }
             }
             // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
-            l1_sum = kiln::to_int<ap_int<10> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+            l1_sum = kiln::cvt_int<ap_int<10> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
             // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
             L_a_assign_i0_3: for (int i4_i0 = 0; i4_i0 < 3; i4_i0 += 1) {
                 // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
-                l1_sum = kiln::to_int<ap_int<10> >(kiln::to_fixed<ap_fixed<10, 10> >(kiln::s(kiln::val(l1_sum)) + kiln::s(kiln::val(t_img_buf[(i0_i0 + i4_i0)][(i1_i1 + 1)]))));
+                l1_sum = kiln::cvt_int<ap_int<10> >(kiln::add<kiln::fx<10, 10> >(l1_sum, kiln::val(t_img_buf[(i0_i0 + i4_i0)][(i1_i1 + 1)])));
             }
             // map_windows.kiln:4: a = map(lambda x: dot(x[-1:2, -1:2], w) - sum(x[-1:2, 0]), img[1:7, 1:8])
-            a[(i0_i0)][(i1_i1)] = kiln::to_int<ap_int<19> >(kiln::to_fixed<ap_fixed<19, 19> >(kiln::s(kiln::val(l0_sum)) - kiln::s(kiln::val(l1_sum))));
+            kiln::put(a[(i0_i0)][(i1_i1)], kiln::cvt_int<ap_int<19> >(kiln::sub<kiln::fx<19, 19> >(l0_sum, l1_sum)));
         }
     }
 
@@ -76,14 +76,14 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
         // map_windows.kiln:5: c = map(lambda x: x[-1, 0] + x[1, 0] - max(x[0, -1:2]), img[1:7:2, 1:8:3])
         L_c_assign_i1: for (int i6_i1 = 0; i6_i1 < 3; i6_i1 += 1) {
             // map_windows.kiln:5: c = map(lambda x: x[-1, 0] + x[1, 0] - max(x[0, -1:2]), img[1:7:2, 1:8:3])
-            l2_max = kiln::to_int<ap_int<8> >(kiln::val(img[(2 * i5_i0 + 1)][(3 * i6_i1)]));
+            l2_max = kiln::cvt_int<ap_int<8> >(kiln::val(img[(2 * i5_i0 + 1)][(3 * i6_i1)]));
             // map_windows.kiln:5: c = map(lambda x: x[-1, 0] + x[1, 0] - max(x[0, -1:2]), img[1:7:2, 1:8:3])
             L_c_assign_i0_2: for (int i7_i0 = 0; i7_i0 < 3; i7_i0 += 1) {
                 // map_windows.kiln:5: c = map(lambda x: x[-1, 0] + x[1, 0] - max(x[0, -1:2]), img[1:7:2, 1:8:3])
-                l2_max = kiln::to_int<ap_int<8> >(kiln::max_<ap_fixed<8, 8> >(kiln::val(l2_max), kiln::val(img[(2 * i5_i0 + 1)][(3 * i6_i1 + i7_i0)])));
+                l2_max = kiln::cvt_int<ap_int<8> >(kiln::max_<kiln::fx<8, 8> >(l2_max, kiln::val(img[(2 * i5_i0 + 1)][(3 * i6_i1 + i7_i0)])));
             }
             // map_windows.kiln:5: c = map(lambda x: x[-1, 0] + x[1, 0] - max(x[0, -1:2]), img[1:7:2, 1:8:3])
-            c[(i5_i0)][(i6_i1)] = kiln::to_int<ap_int<10> >(kiln::to_fixed<ap_fixed<10, 10> >(kiln::s(kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(img[(2 * i5_i0)][(3 * i6_i1 + 1)])) + kiln::s(kiln::val(img[(2 * i5_i0 + 2)][(3 * i6_i1 + 1)])))) - kiln::s(kiln::val(l2_max))));
+            kiln::put(c[(i5_i0)][(i6_i1)], kiln::cvt_int<ap_int<10> >(kiln::sub<kiln::fx<10, 10> >(kiln::add<kiln::fx<9, 9> >(kiln::val(img[(2 * i5_i0)][(3 * i6_i1 + 1)]), kiln::val(img[(2 * i5_i0 + 2)][(3 * i6_i1 + 1)])), l2_max)));
         }
     }
 
@@ -92,7 +92,7 @@ void map_windows(const ap_int<8> img[8][9], const ap_int<8> w[3][3], ap_int<19> 
     L_d_assign_i0: for (int i8_i0 = 0; i8_i0 < 4; i8_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // map_windows.kiln:6: d = map(lambda x: x[-1] + 10 * x[1], img[2, 1:8:2])
-        d[(i8_i0)] = kiln::to_int<ap_int<12> >(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(img[2][(2 * i8_i0)])) + kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(10ULL))) * kiln::s(kiln::val(img[2][(2 * i8_i0 + 2)]))))));
+        kiln::put(d[(i8_i0)], kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<12, 12> >(kiln::val(img[2][(2 * i8_i0)]), kiln::mul<kiln::fx<12, 12> >(kiln::konst<kiln::ufx<4, 4> >(10ULL), kiln::val(img[2][(2 * i8_i0 + 2)])))));
     }
 }
 

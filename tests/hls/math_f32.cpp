@@ -94,7 +94,7 @@ void math_f32(float a[8], float b[8], float c[8], float d[8], float e[8], float 
     L_x_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // math_f32.kiln:7: x: f32[8] = [f32(i) * 0.7 - 2.3 for i in range(8)]
-        t_x[(i0_i)] = ((kiln::to_f32(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) * kiln::f32_from_bits(0x3f333333u)) - kiln::f32_from_bits(0x40133333u));
+        t_x[(i0_i)] = ((kiln::to_f32(kiln::from_loop<kiln::ufx<3, 3> >(i0_i)) * kiln::f32_from_bits(0x3f333333u)) - kiln::f32_from_bits(0x40133333u));
     }
 
     // math_f32.kiln:8: a, b, c, d, e = act(x)

@@ -11,7 +11,7 @@ static void network_spread(const ap_int<15> x[8], ap_int<21> result[8]);
 static void network_mix(const ap_int<8> x[8], ap_int<15> result[8]) {
     static ap_int<8> t_x_buf[8];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
-    ap_int<15> l0_sum;
+    kiln::fx<15, 15> l0_sum;
     (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
 
     // result_store: network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
@@ -19,20 +19,20 @@ static void network_mix(const ap_int<8> x[8], ap_int<15> result[8]) {
     L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 8; i3_x_b0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // network.kiln:3: kernel mix(x: int<8>[8]) -> [8]:
-        t_x_buf[(i3_x_b0)] = kiln::to_int<ap_int<8> >(kiln::val(x[(i3_x_b0)]));
+        kiln::put(t_x_buf[(i3_x_b0)], kiln::cvt_int<ap_int<8> >(kiln::val(x[(i3_x_b0)])));
     }
     // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
     L_result_store_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
-        l0_sum = kiln::to_int<ap_int<15> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        l0_sum = kiln::cvt_int<ap_int<15> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
         L_result_store_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
             // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
-            l0_sum = kiln::to_int<ap_int<15> >(kiln::to_fixed<ap_fixed<15, 15> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(t_x_buf[(i2_j)])) * kiln::s(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) + kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)))))))));
+            l0_sum = kiln::cvt_int<ap_int<15> >(kiln::add<kiln::fx<15, 15> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_x_buf[(i2_j)]), kiln::add<kiln::ufx<4, 4> >(kiln::from_loop<kiln::ufx<3, 3> >(i0_i), kiln::from_loop<kiln::ufx<3, 3> >(i2_j)))));
         }
         // network.kiln:4: return [sum(x[j] * (i + j) for j in range(8)) for i in range(8)]
-        result[(i0_i)] = kiln::to_int<ap_int<15> >(kiln::val(l0_sum));
+        kiln::put(result[(i0_i)], kiln::cvt_int<ap_int<15> >(l0_sum));
     }
 }
 
@@ -41,7 +41,7 @@ static void network_mix(const ap_int<8> x[8], ap_int<15> result[8]) {
 static void network_spread(const ap_int<15> x[8], ap_int<21> result[8]) {
     static ap_int<15> t_x_buf[8];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
-    ap_int<21> l0_sum;
+    kiln::fx<21, 21> l0_sum;
     (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
 
     // result_store: network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
@@ -49,20 +49,20 @@ static void network_spread(const ap_int<15> x[8], ap_int<21> result[8]) {
     L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 8; i3_x_b0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // network.kiln:6: kernel spread[T](x: T[8]) -> [8]:
-        t_x_buf[(i3_x_b0)] = kiln::to_int<ap_int<15> >(kiln::val(x[(i3_x_b0)]));
+        kiln::put(t_x_buf[(i3_x_b0)], kiln::cvt_int<ap_int<15> >(kiln::val(x[(i3_x_b0)])));
     }
     // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
     L_result_store_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
-        l0_sum = kiln::to_int<ap_int<21> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        l0_sum = kiln::cvt_int<ap_int<21> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
         L_result_store_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
             // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
-            l0_sum = kiln::to_int<ap_int<21> >(kiln::to_fixed<ap_fixed<21, 21> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<18, 18> >(kiln::s(kiln::val(t_x_buf[(i2_j)])) * kiln::s(kiln::to_fixed<ap_fixed<4, 4> >(kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) - kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i2_j)))))))));
+            l0_sum = kiln::cvt_int<ap_int<21> >(kiln::add<kiln::fx<21, 21> >(l0_sum, kiln::mul<kiln::fx<18, 18> >(kiln::val(t_x_buf[(i2_j)]), kiln::sub<kiln::fx<4, 4> >(kiln::from_loop<kiln::ufx<3, 3> >(i0_i), kiln::from_loop<kiln::ufx<3, 3> >(i2_j)))));
         }
         // network.kiln:7: return [sum(x[j] * (i - j) for j in range(8)) for i in range(8)]
-        result[(i0_i)] = kiln::to_int<ap_int<21> >(kiln::val(l0_sum));
+        kiln::put(result[(i0_i)], kiln::cvt_int<ap_int<21> >(l0_sum));
     }
 }
 

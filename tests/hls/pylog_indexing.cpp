@@ -13,10 +13,10 @@ void pylog_indexing(ap_int<16> c[4][6], ap_int<16> s[6]) {
     ap_uint<1> t_t;
     ap_int<9> t_t_2;
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_c type=complete dim=2)
-    ap_int<8> l0_sum;
-    ap_uint<1> l1_t;
-    ap_int<9> l2_t;
-    ap_int<9> l3_t;
+    kiln::fx<8, 8> l0_sum;
+    kiln::ufx<1, 1> l1_t;
+    kiln::fx<9, 9> l2_t;
+    kiln::fx<9, 9> l3_t;
     (void)c; (void)s; (void)t_a; (void)t_c; (void)t_t; (void)t_t_2;
     (void)l0_sum; (void)l1_t; (void)l2_t; (void)l3_t;
 
@@ -26,7 +26,7 @@ void pylog_indexing(ap_int<16> c[4][6], ap_int<16> s[6]) {
         // pylog_indexing.kiln:6: a: int<8>[4, 6] = [6 * i + j - 7 for i, j in grid(4, 6)]
         L_a_j: for (int i1_j = 0; i1_j < 6; i1_j += 1) {
             // pylog_indexing.kiln:6: a: int<8>[4, 6] = [6 * i + j - 7 for i, j in grid(4, 6)]
-            t_a[(i0_i)][(i1_j)] = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_fixed<6, 6> >(kiln::s(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::s(kiln::to_fixed<ap_ufixed<5, 5> >(kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(6ULL))) * kiln::s(kiln::to_fixed<ap_ufixed<2, 2> >(kiln::from_int(i0_i))))) + kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i1_j))))) - kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL)))));
+            kiln::put(t_a[(i0_i)][(i1_j)], kiln::cvt_int<ap_int<8> >(kiln::sub<kiln::fx<6, 6> >(kiln::add<kiln::ufx<5, 5> >(kiln::mul<kiln::ufx<5, 5> >(kiln::konst<kiln::ufx<3, 3> >(6ULL), kiln::from_loop<kiln::ufx<2, 2> >(i0_i)), kiln::from_loop<kiln::ufx<3, 3> >(i1_j)), kiln::konst<kiln::ufx<3, 3> >(7ULL))));
         }
     }
 
@@ -36,61 +36,61 @@ void pylog_indexing(ap_int<16> c[4][6], ap_int<16> s[6]) {
         // pylog_indexing.kiln:9: for j in range(a.shape[1]):
         L_i_loop_j: for (int i3_j = 0; i3_j < 6; i3_j += 1) {
             // pylog_indexing.kiln:10: c[i][j] = a[i][j] * 2 + a[-1][-1]
-            t_c[(i2_i)][(i3_j)] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<7, 7> >(kiln::s(kiln::to_fixed<ap_fixed<7, 7> >(kiln::s(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[(i2_i)][(i3_j)]))) * kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))))) + kiln::s(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[3][5])))));
+            kiln::put(t_c[(i2_i)][(i3_j)], kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<7, 7> >(kiln::mul<kiln::fx<7, 7> >(kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[(i2_i)][(i3_j)])), kiln::konst<kiln::ufx<2, 2> >(2ULL)), kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[3][5])))));
         }
     }
 
     // s_store: pylog_indexing.kiln:12: s[0] = sum(a[-2])
     // pylog_indexing.kiln:12: s[0] = sum(a[-2])
-    l0_sum = kiln::to_int<ap_int<8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+    l0_sum = kiln::cvt_int<ap_int<8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
     // pylog_indexing.kiln:12: s[0] = sum(a[-2])
     L_s_store_i0: for (int i4_i0 = 0; i4_i0 < 6; i4_i0 += 1) {
         // pylog_indexing.kiln:12: s[0] = sum(a[-2])
-        l0_sum = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_fixed<8, 8> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[2][(i4_i0)])))));
+        l0_sum = kiln::cvt_int<ap_int<8> >(kiln::add<kiln::fx<8, 8> >(l0_sum, kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[2][(i4_i0)]))));
     }
     // pylog_indexing.kiln:12: s[0] = sum(a[-2])
-    s[0] = kiln::to_int<ap_int<16> >(kiln::val(l0_sum));
+    kiln::put(s[0], kiln::cvt_int<ap_int<16> >(l0_sum));
 
     // s_store: pylog_indexing.kiln:13: s[1:3] = a[1][::-3]
     // pylog_indexing.kiln:13: s[1:3] = a[1][::-3]
     L_s_store_i0_2: for (int i5_i0 = 0; i5_i0 < 2; i5_i0 += 1) {
         // pylog_indexing.kiln:13: s[1:3] = a[1][::-3]
-        s[(i5_i0 + 1)] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[1][(-3 * i5_i0 + 5)])));
+        kiln::put(s[(i5_i0 + 1)], kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[1][(-3 * i5_i0 + 5)]))));
     }
 
     // t_assign: pylog_indexing.kiln:14: t = 0
     // pylog_indexing.kiln:14: t = 0
-    l1_t = kiln::to_int<ap_uint<1> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+    l1_t = kiln::cvt_int<ap_uint<1> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
     // pylog_indexing.kiln:14: t = 0
-    t_t = kiln::to_int<ap_uint<1> >(kiln::val(l1_t));
+    kiln::put(t_t, kiln::cvt_int<ap_uint<1> >(l1_t));
 
     // row'index_loop: pylog_indexing.kiln:15: for row in a[:-1]:
     // pylog_indexing.kiln:14: t = 0
-    l2_t = kiln::to_int<ap_int<9> >(kiln::val(t_t));
+    l2_t = kiln::cvt_int<ap_int<9> >(kiln::val(t_t));
     // pylog_indexing.kiln:15: for row in a[:-1]:
     L_row_index_loop_row_index: for (int i6_row_index = 0; i6_row_index < 3; i6_row_index += 1) {
         // pylog_indexing.kiln:16: for v in row[2:]:
         L_row_index_loop_v_index: for (int i7_v_index = 0; i7_v_index < 4; i7_v_index += 1) {
             // pylog_indexing.kiln:17: t += v
-            l2_t = kiln::to_int<ap_int<9> >(kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(l2_t)) + kiln::s(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[(i6_row_index)][(i7_v_index + 2)])))));
+            l2_t = kiln::cvt_int<ap_int<9> >(kiln::add<kiln::fx<9, 9> >(l2_t, kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[(i6_row_index)][(i7_v_index + 2)]))));
         }
     }
     // pylog_indexing.kiln:14: t = 0
-    t_t_2 = kiln::to_int<ap_int<9> >(kiln::val(l2_t));
+    kiln::put(t_t_2, kiln::cvt_int<ap_int<9> >(l2_t));
 
     // s_store: pylog_indexing.kiln:18: s[3] = t
     // pylog_indexing.kiln:14: t = 0
-    l3_t = kiln::to_int<ap_int<9> >(kiln::val(t_t_2));
+    l3_t = kiln::cvt_int<ap_int<9> >(kiln::val(t_t_2));
     // pylog_indexing.kiln:18: s[3] = t
-    s[3] = kiln::to_int<ap_int<16> >(kiln::val(l3_t));
+    kiln::put(s[3], kiln::cvt_int<ap_int<16> >(l3_t));
 
     // s_store: pylog_indexing.kiln:19: s[4] = a[3:0:-2, 5][1]
     // pylog_indexing.kiln:19: s[4] = a[3:0:-2, 5][1]
-    s[4] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<6, 6> >(kiln::val(t_a[1][5])));
+    kiln::put(s[4], kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<6, 6> >(kiln::val(t_a[1][5]))));
 
     // s_store: pylog_indexing.kiln:20: s[5] = c[1:][::2][1, 0]
     // pylog_indexing.kiln:20: s[5] = c[1:][::2][1, 0]
-    s[5] = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<7, 7> >(kiln::val(t_c[3][0])));
+    kiln::put(s[5], kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<7, 7> >(kiln::val(t_c[3][0]))));
 
     // result `c`
     for (int c0 = 0; c0 < 4; c0++) {

@@ -16,7 +16,7 @@ static void recurrence_prefix(const ap_int<8> x[6], ap_int<12> y[6]) {
     L_i_loop_i: for (int i0_i = 0; i0_i < 6; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // recurrence.kiln:6: y[i] = (y[i - 1] if i > 0 else 0) + x[i]
-        y[(i0_i)] = kiln::to_int<ap_int<12> >(kiln::to_fixed<ap_fixed<13, 13> >(kiln::s((kiln::lt(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)), kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) ? kiln::val(y[kiln::clampi((i0_i - 1), 6)]) : kiln::to_fixed<ap_fixed<12, 12> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))))) + kiln::s(kiln::to_fixed<ap_fixed<3, 3> >(kiln::val(x[(i0_i)])))));
+        kiln::put(y[(i0_i)], kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<13, 13> >((kiln::lt(kiln::konst<kiln::ufx<1, 1> >(0ULL), kiln::from_loop<kiln::ufx<3, 3> >(i0_i)) ? kiln::val(y[kiln::clampi((i0_i - 1), 6)]) : kiln::to_fixed<kiln::fx<12, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL))), kiln::to_fixed<kiln::fx<3, 3> >(kiln::val(x[(i0_i)])))));
     }
 }
 
@@ -29,7 +29,7 @@ static void recurrence_double_(const ap_int<12> y[6], ap_int<13> result[6]) {
     L_result_store_i: for (int i0_i = 0; i0_i < 6; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // recurrence.kiln:10: return [y[i] * 2 for i in range(6)]
-        result[(i0_i)] = kiln::to_int<ap_int<13> >(kiln::to_fixed<ap_fixed<13, 13> >(kiln::s(kiln::val(y[(i0_i)])) * kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))));
+        kiln::put(result[(i0_i)], kiln::cvt_int<ap_int<13> >(kiln::mul<kiln::fx<13, 13> >(kiln::val(y[(i0_i)]), kiln::konst<kiln::ufx<2, 2> >(2ULL))));
     }
 }
 
@@ -47,7 +47,7 @@ void recurrence(ap_int<13> result[6]) {
     L_x_arg_i: for (int i0_i = 0; i0_i < 6; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // recurrence.kiln:13: return double(prefix([i - 2 for i in range(6)]))
-        t_x[(i0_i)] = kiln::to_int<ap_int<3> >(kiln::to_fixed<ap_fixed<3, 3> >(kiln::s(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i))) - kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))));
+        kiln::put(t_x[(i0_i)], kiln::cvt_int<ap_int<3> >(kiln::sub<kiln::fx<3, 3> >(kiln::from_loop<kiln::ufx<3, 3> >(i0_i), kiln::konst<kiln::ufx<2, 2> >(2ULL))));
     }
 
     // x_convert: recurrence.kiln:13: return double(prefix([i - 2 for i in range(6)]))
@@ -55,7 +55,7 @@ void recurrence(ap_int<13> result[6]) {
     L_x_convert_i0: for (int i1_i0 = 0; i1_i0 < 6; i1_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // recurrence.kiln:13: return double(prefix([i - 2 for i in range(6)]))
-        t_x_2[(i1_i0)] = kiln::to_int<ap_int<8> >(kiln::val(t_x[(i1_i0)]));
+        kiln::put(t_x_2[(i1_i0)], kiln::cvt_int<ap_int<8> >(kiln::val(t_x[(i1_i0)])));
     }
 
     // recurrence.kiln:13: return double(prefix([i - 2 for i in range(6)]))

@@ -11,8 +11,8 @@ void tensor_in_loop(const ap_int<8> a[4][4], ap_int<16> y[4], ap_int<16> z[4]) {
     KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
     static ap_int<8> t_t[4];
     static ap_int<10> t_u[4];
-    ap_int<10> l0_sum;
-    ap_int<12> l1_sum;
+    kiln::fx<10, 10> l0_sum;
+    kiln::fx<12, 12> l1_sum;
     (void)a; (void)y; (void)z; (void)t_t; (void)t_u; (void)l0_sum;
     (void)l1_sum;
 
@@ -23,42 +23,42 @@ void tensor_in_loop(const ap_int<8> a[4][4], ap_int<16> y[4], ap_int<16> z[4]) {
         L_i_loop_i0: for (int i1_i0 = 0; i1_i0 < 4; i1_i0 += 1) {
             KILN_PRAGMA(HLS PIPELINE II=1)
             // tensor_in_loop.kiln:9: t: int<8>[4]
-            t_t[(i1_i0)] = kiln::to_int<ap_int<8> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+            kiln::put(t_t[(i1_i0)], kiln::cvt_int<ap_int<8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
         }
         // tensor_in_loop.kiln:10: for j in range(i + 1):
         L_i_loop_j: for (int i2_j = 0; i2_j < (i0_i + 1); i2_j += 1) {
             KILN_PRAGMA(HLS PIPELINE II=1)
             // tensor_in_loop.kiln:11: t[j] = a[i, j]
-            t_t[(i2_j)] = kiln::to_int<ap_int<8> >(kiln::val(a[(i0_i)][(i2_j)]));
+            kiln::put(t_t[(i2_j)], kiln::cvt_int<ap_int<8> >(kiln::val(a[(i0_i)][(i2_j)])));
         }
         // tensor_in_loop.kiln:12: y[i] = sum(t)
-        l0_sum = kiln::to_int<ap_int<10> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        l0_sum = kiln::cvt_int<ap_int<10> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // tensor_in_loop.kiln:12: y[i] = sum(t)
         L_i_loop_i0_2: for (int i3_i0 = 0; i3_i0 < 4; i3_i0 += 1) {
             KILN_PRAGMA(HLS PIPELINE II=1)
             // tensor_in_loop.kiln:12: y[i] = sum(t)
-            l0_sum = kiln::to_int<ap_int<10> >(kiln::to_fixed<ap_fixed<10, 10> >(kiln::s(kiln::val(l0_sum)) + kiln::s(kiln::val(t_t[(i3_i0)]))));
+            l0_sum = kiln::cvt_int<ap_int<10> >(kiln::add<kiln::fx<10, 10> >(l0_sum, kiln::val(t_t[(i3_i0)])));
         }
         // tensor_in_loop.kiln:12: y[i] = sum(t)
-        y[(i0_i)] = kiln::to_int<ap_int<16> >(kiln::val(l0_sum));
+        kiln::put(y[(i0_i)], kiln::cvt_int<ap_int<16> >(l0_sum));
         // tensor_in_loop.kiln:13: u: int<10>[4] = a[i, :] * 2
         L_i_loop_i0_3: for (int i4_i0 = 0; i4_i0 < 4; i4_i0 += 1) {
             KILN_PRAGMA(HLS PIPELINE II=1)
             // tensor_in_loop.kiln:13: u: int<10>[4] = a[i, :] * 2
-            t_u[(i4_i0)] = kiln::to_int<ap_int<10> >(kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(a[(i0_i)][(i4_i0)])) * kiln::s(kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL)))));
+            kiln::put(t_u[(i4_i0)], kiln::cvt_int<ap_int<10> >(kiln::mul<kiln::fx<9, 9> >(kiln::val(a[(i0_i)][(i4_i0)]), kiln::konst<kiln::ufx<2, 2> >(2ULL))));
         }
         // tensor_in_loop.kiln:14: u[i] = 0
-        t_u[(i0_i)] = kiln::to_int<ap_int<10> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        kiln::put(t_u[(i0_i)], kiln::cvt_int<ap_int<10> >(kiln::konst<kiln::ufx<1, 1> >(0ULL)));
         // tensor_in_loop.kiln:15: z[i] = sum(u)
-        l1_sum = kiln::to_int<ap_int<12> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+        l1_sum = kiln::cvt_int<ap_int<12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // tensor_in_loop.kiln:15: z[i] = sum(u)
         L_i_loop_i0_4: for (int i5_i0 = 0; i5_i0 < 4; i5_i0 += 1) {
             KILN_PRAGMA(HLS PIPELINE II=1)
             // tensor_in_loop.kiln:15: z[i] = sum(u)
-            l1_sum = kiln::to_int<ap_int<12> >(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::val(l1_sum)) + kiln::s(kiln::val(t_u[(i5_i0)]))));
+            l1_sum = kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<12, 12> >(l1_sum, kiln::val(t_u[(i5_i0)])));
         }
         // tensor_in_loop.kiln:15: z[i] = sum(u)
-        z[(i0_i)] = kiln::to_int<ap_int<16> >(kiln::val(l1_sum));
+        kiln::put(z[(i0_i)], kiln::cvt_int<ap_int<16> >(l1_sum));
     }
 }
 

@@ -17,20 +17,20 @@ void while_break(const ap_int<8> x[8], ap_int<8> &first, ap_int<16> &s, ap_int<1
     ap_int<16> t_s_2;
     ap_int<16> t_n;
     ap_int<16> t_n_2;
-    ap_int<8> l0_first;
+    kiln::fx<8, 8> l0_first;
     bool l1_i_break;
-    ap_int<8> l2_first;
-    ap_int<16> l3_s;
+    kiln::fx<8, 8> l2_first;
+    kiln::fx<16, 16> l3_s;
     bool l4_i_continue;
-    ap_int<16> l5_s;
-    ap_int<16> l6_v;
+    kiln::fx<16, 16> l5_s;
+    kiln::fx<16, 16> l6_v;
     bool l7_while_done;
-    ap_int<16> l8_n;
+    kiln::fx<16, 16> l8_n;
     bool l9_while_done;
-    ap_int<16> l10_n;
-    ap_int<8> l11_first;
-    ap_int<16> l12_s;
-    ap_int<16> l13_n;
+    kiln::fx<16, 16> l10_n;
+    kiln::fx<8, 8> l11_first;
+    kiln::fx<16, 16> l12_s;
+    kiln::fx<16, 16> l13_n;
     (void)x; (void)first; (void)s; (void)y; (void)n; (void)t_first;
     (void)t_first_2; (void)t_s; (void)t_s_2; (void)t_n; (void)t_n_2; (void)l0_first;
     (void)l1_i_break; (void)l2_first; (void)l3_s; (void)l4_i_continue; (void)l5_s; (void)l6_v;
@@ -39,70 +39,70 @@ void while_break(const ap_int<8> x[8], ap_int<8> &first, ap_int<16> &s, ap_int<1
 
     // first_init: while_break.kiln:5: first: int<8> = 8
     // while_break.kiln:5: first: int<8> = 8
-    l0_first = kiln::to_int<ap_int<8> >(kiln::from_raw<ap_ufixed<4, 4> >(ap_uint<4>(8ULL)));
+    l0_first = kiln::cvt_int<ap_int<8> >(kiln::konst<kiln::ufx<4, 4> >(8ULL));
     // while_break.kiln:5: first: int<8> = 8
-    t_first = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(l0_first)));
+    kiln::put(t_first, kiln::cvt_int<ap_int<8> >(kiln::to_fixed<kiln::ufx<4, 4> >(l0_first)));
 
     // i_loop: while_break.kiln:6: for i in range(8):
     // while_break.kiln:5: first: int<8> = 8
-    l2_first = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(t_first)));
+    l2_first = kiln::cvt_int<ap_int<8> >(kiln::to_fixed<kiln::ufx<4, 4> >(kiln::val(t_first)));
     // while_break.kiln:6: for i in range(8):
     l1_i_break = kiln::to_bool(false);
     // while_break.kiln:6: for i in range(8):
     L_i_loop_i: for (int i0_i = 0; i0_i < 8; i0_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         if ((!l1_i_break)) {
-            if (kiln::lt(kiln::val(x[(i0_i)]), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)))) {
+            if (kiln::lt(kiln::val(x[(i0_i)]), kiln::konst<kiln::ufx<1, 1> >(0ULL))) {
                 // while_break.kiln:8: first = i
-                l2_first = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<3, 3> >(kiln::from_int(i0_i)));
+                l2_first = kiln::cvt_int<ap_int<8> >(kiln::from_loop<kiln::ufx<3, 3> >(i0_i));
                 // while_break.kiln:9: break
                 l1_i_break = kiln::to_bool(true);
             }
         }
     }
     // while_break.kiln:5: first: int<8> = 8
-    t_first_2 = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(l2_first)));
+    kiln::put(t_first_2, kiln::cvt_int<ap_int<8> >(kiln::to_fixed<kiln::ufx<4, 4> >(l2_first)));
 
     // s_init: while_break.kiln:11: s: int<16> = 0
     // while_break.kiln:11: s: int<16> = 0
-    l3_s = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+    l3_s = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
     // while_break.kiln:11: s: int<16> = 0
-    t_s = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<1, 1> >(kiln::val(l3_s)));
+    kiln::put(t_s, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<1, 1> >(l3_s)));
 
     // i_loop: while_break.kiln:12: for i in range(8):
     // while_break.kiln:11: s: int<16> = 0
-    l5_s = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<1, 1> >(kiln::val(t_s)));
+    l5_s = kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<1, 1> >(kiln::val(t_s)));
     // while_break.kiln:12: for i in range(8):
     L_i_loop_i_2: for (int i1_i = 0; i1_i < 8; i1_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // while_break.kiln:13: if x[i] <= 0:
         l4_i_continue = kiln::to_bool(false);
-        if ((!kiln::lt(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)), kiln::val(x[(i1_i)])))) {
+        if ((!kiln::lt(kiln::konst<kiln::ufx<1, 1> >(0ULL), kiln::val(x[(i1_i)])))) {
             // while_break.kiln:14: continue
             l4_i_continue = kiln::to_bool(true);
         }
         if ((!l4_i_continue)) {
             // while_break.kiln:15: s += x[i]
-            l5_s = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<12, 12> >(kiln::s(kiln::to_fixed<ap_fixed<11, 11> >(kiln::val(l5_s))) + kiln::s(kiln::val(x[(i1_i)]))));
+            l5_s = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<12, 12> >(kiln::to_fixed<kiln::fx<11, 11> >(l5_s), kiln::val(x[(i1_i)])));
         }
     }
     // while_break.kiln:11: s: int<16> = 0
-    t_s_2 = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<11, 11> >(kiln::val(l5_s)));
+    kiln::put(t_s_2, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<11, 11> >(l5_s)));
 
     // i_loop: while_break.kiln:18: for i in range(8):
     // while_break.kiln:18: for i in range(8):
     L_i_loop_i_3: for (int i2_i = 0; i2_i < 8; i2_i += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         // while_break.kiln:19: v: int<16> = x[i] + 64
-        l6_v = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<9, 9> >(kiln::s(kiln::val(x[(i2_i)])) + kiln::s(kiln::from_raw<ap_ufixed<7, 7> >(ap_uint<7>(64ULL)))));
+        l6_v = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<9, 9> >(kiln::val(x[(i2_i)]), kiln::konst<kiln::ufx<7, 7> >(64ULL)));
         // while_break.kiln:20: while v % 2 == 0 and v > 0, max=10:
         l7_while_done = kiln::to_bool(false);
         // while_break.kiln:20: while v % 2 == 0 and v > 0, max=10:
         L_i_loop_while_: for (int i3_while_ = 0; i3_while_ < 10; i3_while_ += 1) {
             if ((!l7_while_done)) {
-                if ((kiln::eq(kiln::mod<ap_ufixed<1, 1> >(kiln::val(l6_v), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))) && kiln::lt(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)), kiln::val(l6_v)))) {
+                if ((kiln::eq(kiln::mod<kiln::ufx<1, 1> >(l6_v, kiln::konst<kiln::ufx<2, 2> >(2ULL)), kiln::konst<kiln::ufx<1, 1> >(0ULL)) && kiln::lt(kiln::konst<kiln::ufx<1, 1> >(0ULL), l6_v))) {
                     // while_break.kiln:21: v = v // 2
-                    l6_v = kiln::to_int<ap_int<16> >(kiln::floordiv<ap_fixed<15, 15> >(kiln::val(l6_v), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))));
+                    l6_v = kiln::cvt_int<ap_int<16> >(kiln::floordiv<kiln::fx<15, 15> >(l6_v, kiln::konst<kiln::ufx<2, 2> >(2ULL)));
                 } else {
                     // while_break.kiln:20: while v % 2 == 0 and v > 0, max=10:
                     l7_while_done = kiln::to_bool(true);
@@ -110,33 +110,33 @@ void while_break(const ap_int<8> x[8], ap_int<8> &first, ap_int<16> &s, ap_int<1
             }
         }
         if ((!l7_while_done)) {
-            if ((kiln::eq(kiln::mod<ap_ufixed<1, 1> >(kiln::val(l6_v), kiln::from_raw<ap_ufixed<2, 2> >(ap_uint<2>(2ULL))), kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL))) && kiln::lt(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)), kiln::val(l6_v)))) {
+            if ((kiln::eq(kiln::mod<kiln::ufx<1, 1> >(l6_v, kiln::konst<kiln::ufx<2, 2> >(2ULL)), kiln::konst<kiln::ufx<1, 1> >(0ULL)) && kiln::lt(kiln::konst<kiln::ufx<1, 1> >(0ULL), l6_v))) {
                 // while_break.kiln:20: while v % 2 == 0 and v > 0, max=10:: kiln reports an error here: this `while` loop ran its 10 iterations (its `max`) and its condition still holds
             }
         }
         // while_break.kiln:22: y[i] = v
-        y[(i2_i)] = kiln::to_int<ap_int<16> >(kiln::val(l6_v));
+        kiln::put(y[(i2_i)], kiln::cvt_int<ap_int<16> >(l6_v));
     }
 
     // n_init: while_break.kiln:24: n: int<16> = 0
     // while_break.kiln:24: n: int<16> = 0
-    l8_n = kiln::to_int<ap_int<16> >(kiln::from_raw<ap_ufixed<1, 1> >(ap_uint<1>(0ULL)));
+    l8_n = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
     // while_break.kiln:24: n: int<16> = 0
-    t_n = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<1, 1> >(kiln::val(l8_n)));
+    kiln::put(t_n, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<1, 1> >(l8_n)));
 
     // while_loop: while_break.kiln:25: while n < 100, max=100:
     // while_break.kiln:24: n: int<16> = 0
-    l10_n = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<1, 1> >(kiln::val(t_n)));
+    l10_n = kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<1, 1> >(kiln::val(t_n)));
     // while_break.kiln:25: while n < 100, max=100:
     l9_while_done = kiln::to_bool(false);
     // while_break.kiln:25: while n < 100, max=100:
     L_while_loop_while_: for (int i4_while_ = 0; i4_while_ < 100; i4_while_ += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
         if ((!l9_while_done)) {
-            if (kiln::lt(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l10_n)), kiln::from_raw<ap_ufixed<7, 7> >(ap_uint<7>(100ULL)))) {
+            if (kiln::lt(kiln::to_fixed<kiln::ufx<10, 10> >(l10_n), kiln::konst<kiln::ufx<7, 7> >(100ULL))) {
                 // while_break.kiln:26: n += 7
-                l10_n = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::s(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l10_n))) + kiln::s(kiln::from_raw<ap_ufixed<3, 3> >(ap_uint<3>(7ULL)))));
-                if (kiln::lt(kiln::from_raw<ap_ufixed<5, 5> >(ap_uint<5>(30ULL)), kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l10_n)))) {
+                l10_n = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::ufx<10, 10> >(kiln::to_fixed<kiln::ufx<10, 10> >(l10_n), kiln::konst<kiln::ufx<3, 3> >(7ULL)));
+                if (kiln::lt(kiln::konst<kiln::ufx<5, 5> >(30ULL), kiln::to_fixed<kiln::ufx<10, 10> >(l10_n))) {
                     // while_break.kiln:28: break
                     l9_while_done = kiln::to_bool(true);
                 }
@@ -147,29 +147,29 @@ void while_break(const ap_int<8> x[8], ap_int<8> &first, ap_int<16> &s, ap_int<1
         }
     }
     if ((!l9_while_done)) {
-        if (kiln::lt(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l10_n)), kiln::from_raw<ap_ufixed<7, 7> >(ap_uint<7>(100ULL)))) {
+        if (kiln::lt(kiln::to_fixed<kiln::ufx<10, 10> >(l10_n), kiln::konst<kiln::ufx<7, 7> >(100ULL))) {
             // while_break.kiln:25: while n < 100, max=100:: kiln reports an error here: this `while` loop ran its 100 iterations (its `max`) and its condition still holds
         }
     }
     // while_break.kiln:24: n: int<16> = 0
-    t_n_2 = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l10_n)));
+    kiln::put(t_n_2, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<10, 10> >(l10_n)));
 
     // first_store: while_break.kiln:29: return first, s, y, n
     // while_break.kiln:5: first: int<8> = 8
-    l11_first = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(t_first_2)));
+    l11_first = kiln::cvt_int<ap_int<8> >(kiln::to_fixed<kiln::ufx<4, 4> >(kiln::val(t_first_2)));
     // while_break.kiln:29: return first, s, y, n
-    first = kiln::to_int<ap_int<8> >(kiln::to_fixed<ap_ufixed<4, 4> >(kiln::val(l11_first)));
+    kiln::put(first, kiln::cvt_int<ap_int<8> >(kiln::to_fixed<kiln::ufx<4, 4> >(l11_first)));
 
     // s_store: while_break.kiln:29: return first, s, y, n
     // while_break.kiln:11: s: int<16> = 0
-    l12_s = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<11, 11> >(kiln::val(t_s_2)));
+    l12_s = kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<11, 11> >(kiln::val(t_s_2)));
     // while_break.kiln:29: return first, s, y, n
-    s = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_fixed<11, 11> >(kiln::val(l12_s)));
+    kiln::put(s, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::fx<11, 11> >(l12_s)));
 
     // n_store: while_break.kiln:29: return first, s, y, n
     // while_break.kiln:24: n: int<16> = 0
-    l13_n = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(t_n_2)));
+    l13_n = kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<10, 10> >(kiln::val(t_n_2)));
     // while_break.kiln:29: return first, s, y, n
-    n = kiln::to_int<ap_int<16> >(kiln::to_fixed<ap_ufixed<10, 10> >(kiln::val(l13_n)));
+    kiln::put(n, kiln::cvt_int<ap_int<16> >(kiln::to_fixed<kiln::ufx<10, 10> >(l13_n)));
 }
 

@@ -14,8 +14,9 @@
 //!                                      }
 //! ```
 
-use crate::types::{self, convert, exact_constant, ident, read, storage, value};
+use crate::types::{self, convert, convert_value, exact_constant, ident, read, storage, value};
 use kiln_numeric::ScalarType;
+use kiln_passes::analysis::bin_reduction::{self, LowBitDot};
 use kiln_passes::diag::{codes, Diagnostic};
 use kiln_passes::ir::{
     Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, PartitionKind,
@@ -147,6 +148,8 @@ struct Emitter<'a> {
     /// In a row stage: images held as line buffers of this many rows (dimension 1 is
     /// indexed modulo it).
     folded: HashMap<TensorId, usize>,
+    /// Low-bit reductions computed over packed words (lowbit.rs).
+    lowbit: crate::lowbit::Plan,
 }
 
 /// How a function stands in the design.
@@ -193,6 +196,7 @@ pub fn function(
         stage_names: HashMap::new(),
         pinned: None,
         folded: HashMap::new(),
+        lowbit: crate::lowbit::Plan::new(inst),
     };
     let proto = prototype(name, &ports);
     e.body(&ports);
@@ -385,7 +389,9 @@ impl Emitter<'_> {
     fn declare_locals(&mut self, ports: &[Port]) {
         let inst = self.inst;
         for (i, l) in inst.locals.iter().enumerate() {
-            let decl = format!("{} l{i}_{};", storage(&l.ty), ident(&l.name));
+            // Locals hold values (kiln::fx in C-simulation, a register); every assignment
+            // converts to the local's type explicitly.
+            let decl = format!("{} l{i}_{};", value(&l.ty), ident(&l.name));
             self.line(&decl);
         }
         // Some ports, temporaries and locals may be unused (a parameter the kernel
@@ -542,16 +548,30 @@ impl Emitter<'_> {
     }
 
     fn stmt(&mut self, s: &Stmt, node: &str) {
+        // Operands of low-bit reductions in `s`, packed into words before it.
+        if self.lowbit.has_prologue(s) {
+            let names = self.names.clone();
+            let src = move |t: TensorId| names.get(&t).cloned().unwrap_or_default();
+            for line in self.lowbit.prologue(self.inst, self.consts, s, &src) {
+                self.line(&line);
+            }
+        }
         match s {
             Stmt::For(l) => {
                 let var = &self.inst.loop_vars[l.var.index()];
                 let vname = self.loop_name(l.var.0);
                 let label = self.label(format!("L_{node}_{}", ident(&var.name)));
-                let (lo, hi) = match &self.pinned {
+                let (lo, mut hi) = match &self.pinned {
                     // A row stage computes one row of the node: its row loop runs once.
                     Some((v, row)) if *v == l.var => (row.clone(), format!("{row} + 1")),
                     _ => (self.affine(&l.lo), self.affine(&l.hi)),
                 };
+                if let Some(d) = self.lowbit.by_var(l.var) {
+                    // A reduction over packed words: the loop counts words.
+                    hi = (d.n + bin_reduction::WORD - 1)
+                        .div_euclid(bin_reduction::WORD)
+                        .to_string();
+                }
                 let cmp = if l.step > 0 { "<" } else { ">" };
                 let loc = (self.locate)(l.span);
                 self.line(&format!("// {loc}"));
@@ -598,8 +618,11 @@ impl Emitter<'_> {
             Stmt::Assign { local, value, span } => {
                 let l = self.inst.local(*local);
                 let from = self.ty(*value);
-                let v = self.expr(*value);
-                let c = convert(&v, &from, &l.ty);
+                let v = match self.lowbit.by_value(*value).cloned() {
+                    Some(d) => self.lowbit_sum(&d, &from),
+                    None => self.expr(*value),
+                };
+                let c = convert_value(&v, &from, &l.ty);
                 let loc = (self.locate)(*span);
                 self.line(&format!("// {loc}"));
                 self.line(&format!("l{}_{} = {c};", local.0, ident(&l.name)));
@@ -612,11 +635,17 @@ impl Emitter<'_> {
                 let elem = self.inst.tensor(access.tensor).elem;
                 let from = self.ty(*value);
                 let v = self.expr(*value);
-                let c = convert(&v, &from, &elem);
                 let place = self.place(access);
                 let loc = (self.locate)(*span);
                 self.line(&format!("// {loc}"));
-                self.line(&format!("{place} = {c};"));
+                if matches!(elem, ScalarType::Fixed(_) | ScalarType::Int(_)) {
+                    // The converted value's bits, written into the element.
+                    let c = convert_value(&v, &from, &elem);
+                    self.line(&format!("kiln::put({place}, {c});"));
+                } else {
+                    let c = convert(&v, &from, &elem);
+                    self.line(&format!("{place} = {c};"));
+                }
             }
             Stmt::Fail { message, span } => {
                 // Hardware cannot stop: kiln's own run (which computes C-simulation's
@@ -625,6 +654,45 @@ impl Emitter<'_> {
                 self.line(&format!("// {loc}: kiln reports an error here: {message}"));
             }
             Stmt::Call(c) => self.call(c),
+        }
+    }
+
+    /// `acc + (the products of word q)` of a low-bit reduction, as a value of type `t`.
+    fn lowbit_sum(&mut self, d: &LowBitDot, t: &ScalarType) -> String {
+        let acc = self.expr(d.acc_expr);
+        let q = self.loop_name(d.var.0);
+        let words = [0, 1].map(|k| {
+            let (a, p) = &d.operands[k];
+            let cname = self.names.get(&p.tensor).cloned().unwrap_or_default();
+            let name = crate::lowbit::pack_name(self.inst, self.consts, p, &cname);
+            let mut idx = String::new();
+            for (dim, ix) in a.index.iter().enumerate() {
+                if dim != p.dim {
+                    let _ = write!(idx, "[{}]", self.affine(ix));
+                }
+            }
+            let offset = d.offsets[k].as_ref().map(|o| self.affine(o));
+            crate::lowbit::operand_words(
+                d.n,
+                (&format!("{name}{idx}"), &format!("{name}_m{idx}")),
+                &q,
+                offset,
+            )
+        });
+        let term = crate::lowbit::dot_term(d, words, &q);
+        format!(
+            "kiln::add<{} >({acc}, kiln::from_loop<kiln::fx<8, 8> >({term}))",
+            value(t)
+        )
+    }
+
+    /// Whether `e`'s values are -1, 0 or +1 by type: a `bin` or `tern` value, or a load of
+    /// a `bin` or `tern` tensor.
+    fn low_bit(&self, e: ExprId) -> bool {
+        let by_type = |t: &ScalarType| matches!(t, ScalarType::Bin | ScalarType::Tern);
+        match self.inst.expr(e) {
+            Expr::Load(a) => by_type(&self.inst.tensor(a.tensor).elem),
+            _ => self.inst.expr_type(e).is_some_and(by_type),
         }
     }
 
@@ -726,12 +794,12 @@ impl Emitter<'_> {
             }
             Expr::Local(l) => {
                 let lm = self.inst.local(l);
-                let v = read(&lm.ty, &format!("l{}_{}", l.0, ident(&lm.name)));
+                let v = format!("l{}_{}", l.0, ident(&lm.name));
                 self.retype(v, &lm.ty, &t)
             }
             Expr::LoopVar(v) => {
                 let n = self.loop_name(v.0);
-                format!("kiln::to_fixed<{vt} >(kiln::from_int({n}))")
+                format!("kiln::from_loop<{vt} >({n})")
             }
             Expr::Load(a) => {
                 let elem = self.inst.tensor(a.tensor).elem;
@@ -745,8 +813,8 @@ impl Emitter<'_> {
                     (UnOp::Not, _) => format!("(!{x})"),
                     (UnOp::Neg, ScalarType::F32 | ScalarType::F64) => format!("(-{x})"),
                     (UnOp::Abs, ScalarType::F32 | ScalarType::F64) => format!("kiln::fabs_({x})"),
-                    (UnOp::Neg, _) => format!("kiln::to_fixed<{vt} >(kiln::neg({x}))"),
-                    (UnOp::Abs, _) => format!("kiln::to_fixed<{vt} >(kiln::abs({x}))"),
+                    (UnOp::Neg, _) => format!("kiln::neg_to<{vt} >({x})"),
+                    (UnOp::Abs, _) => format!("kiln::abs_to<{vt} >({x})"),
                     (UnOp::BitNot, _) => format!("kiln::to_fixed<{vt} >(kiln::bnot({x}))"),
                 }
             }
@@ -767,8 +835,7 @@ impl Emitter<'_> {
             Expr::Cast { to, arg } => {
                 let from = self.ty(arg);
                 let x = self.expr(arg);
-                let c = convert(&x, &from, &to);
-                let v = read(&to, &c);
+                let v = convert_value(&x, &from, &to);
                 self.retype(v, &to, &t)
             }
             Expr::Math { f, arg } => format!("kiln::math_{}({})", f.name(), self.expr(arg)),
@@ -815,9 +882,12 @@ impl Emitter<'_> {
                 BinOp::Ge => format!("({x} >= {y})"),
                 _ => String::new(),
             },
-            BinOp::Add => format!("kiln::to_fixed<{vt} >(kiln::s({x}) + kiln::s({y}))"),
-            BinOp::Sub => format!("kiln::to_fixed<{vt} >(kiln::s({x}) - kiln::s({y}))"),
-            BinOp::Mul => format!("kiln::to_fixed<{vt} >(kiln::s({x}) * kiln::s({y}))"),
+            BinOp::Add => format!("kiln::add<{vt} >({x}, {y})"),
+            BinOp::Sub => format!("kiln::sub<{vt} >({x}, {y})"),
+            // A product with a bin or tern operand is a select (0, y or -y), not a multiply.
+            BinOp::Mul if self.low_bit(a) => format!("kiln::sel_mul<{vt} >({x}, {y})"),
+            BinOp::Mul if self.low_bit(b) => format!("kiln::sel_mul<{vt} >({y}, {x})"),
+            BinOp::Mul => format!("kiln::mul<{vt} >({x}, {y})"),
             BinOp::Div => format!("kiln::div<{vt} >({x}, {y})"),
             BinOp::FloorDiv => format!("kiln::floordiv<{vt} >({x}, {y})"),
             BinOp::Mod => format!("kiln::mod<{vt} >({x}, {y})"),

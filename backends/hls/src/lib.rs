@@ -18,6 +18,8 @@
 
 mod batch;
 mod kernel;
+mod lowbit;
+mod rom;
 mod testbench;
 pub mod types;
 
@@ -236,36 +238,12 @@ fn weights_header(
                 k += 1;
                 n = format!("{base}_{k}");
             }
-            let dims: String = cd.shape.iter().map(|d| format!("[{d}]")).collect();
             let _ = writeln!(weights, "// {} ({})", cd.name, cd.source);
-            if cd.shape.is_empty() {
-                let v = cd
-                    .values
-                    .first()
-                    .map(|v| types::initializer(v, &cd.elem))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    weights,
-                    "static const {} {n} = {v};",
-                    types::storage(&cd.elem)
-                );
-            } else {
-                let _ = write!(
-                    weights,
-                    "static const {} {n}{dims} = {{",
-                    types::storage(&cd.elem)
-                );
-                for (i, v) in cd.values.iter().enumerate() {
-                    if i % 16 == 0 {
-                        weights.push_str("\n    ");
-                    }
-                    let _ = write!(weights, "{}, ", types::initializer(v, &cd.elem));
-                }
-                weights.push_str("\n};\n");
-            }
+            rom::table(&mut weights, &n, &cd.elem, &cd.shape, &cd.values);
             consts.insert(c.index(), n);
         }
     }
+    weights.push_str(&lowbit::packed_roms(module, order, &consts));
     weights.push_str("\n#endif\n");
 
     (weights, consts)

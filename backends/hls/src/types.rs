@@ -42,21 +42,23 @@ pub fn storage(t: &ScalarType) -> String {
     }
 }
 
-/// The value type of `t`: the plain type an expression of type `t` computes in.
+/// The value type of `t`: the type an expression of type `t` computes in, `kiln::fx<W, I>`
+/// / `kiln::ufx<W, I>` for exact types (the plain `ap_fixed<W, I>` / `ap_ufixed<W, I>` in
+/// synthesis; a 64-bit mantissa in C-simulation, kiln_hls.h).
 pub fn value(t: &ScalarType) -> String {
     match t {
         ScalarType::Bool => "bool".into(),
         ScalarType::F32 => "float".into(),
         ScalarType::F64 => "double".into(),
-        ScalarType::Bin | ScalarType::Tern => "ap_fixed<2, 2>".into(),
+        ScalarType::Bin | ScalarType::Tern => "kiln::fx<2, 2>".into(),
         ScalarType::Int(i) => format!(
-            "ap_{}fixed<{}, {}>",
+            "kiln::{}fx<{}, {}>",
             if i.signed { "" } else { "u" },
             i.width,
             i.width
         ),
         ScalarType::Fixed(f) => format!(
-            "ap_{}fixed<{}, {}>",
+            "kiln::{}fx<{}, {}>",
             if f.signed { "" } else { "u" },
             f.width,
             f.int_bits
@@ -126,6 +128,31 @@ pub fn convert(x: &str, from: &ScalarType, to: &ScalarType) -> String {
     }
 }
 
+/// Converts a value-typed C++ expression of type `from` to type `to`, as a value of `to`'s
+/// value type (what a local holds and a cast yields): the same conversion as [`convert`]
+/// without going through the storage type.
+pub fn convert_value(x: &str, from: &ScalarType, to: &ScalarType) -> String {
+    let st = storage(to);
+    let exact_from = from.is_exact_numeric();
+    let x = if *from == ScalarType::Bool && to.is_exact_numeric() {
+        format!("kiln::from_bool({x})")
+    } else {
+        x.to_string()
+    };
+    let exact = exact_from || *from == ScalarType::Bool;
+    match to {
+        ScalarType::Fixed(_) if exact => format!("kiln::cvt<{st} >({x})"),
+        ScalarType::Int(_) if exact => format!("kiln::cvt_int<{st} >({x})"),
+        ScalarType::Bin if exact => format!("kiln::to_bin({x})"),
+        ScalarType::Tern if exact => format!("kiln::to_tern({x})"),
+        ScalarType::Bin if *from == ScalarType::F32 => format!("kiln::bin_from_f32({x})"),
+        ScalarType::Tern if *from == ScalarType::F32 => format!("kiln::tern_from_f32({x})"),
+        ScalarType::Tern if *from == ScalarType::F64 => format!("kiln::tern_from_f64({x})"),
+        ScalarType::Bool | ScalarType::F32 | ScalarType::F64 => convert(&x, from, to),
+        _ => read(to, &convert(&x, from, to)),
+    }
+}
+
 /// The raw bits of a value stored in type `t`, as a zero-padded hexadecimal string
 /// (the testbench's data format: f32 as its 32 bits, bool as 0/1, bin as its bit).
 pub fn raw_hex(v: &Value, t: &ScalarType) -> String {
@@ -171,7 +198,7 @@ pub fn exact_constant(x: &Fx, t: &ScalarType) -> String {
     let raw = raw_from_mant(&x.mant_at(frac), w);
     if w <= 64 {
         let v = raw.to_i128().unwrap_or(0) as u64;
-        format!("kiln::from_raw<{vt} >(ap_uint<{w}>({v}ULL))")
+        format!("kiln::konst<{vt} >({v}ULL)")
     } else {
         format!("kiln::from_hex<{vt} >(\"{}\")", raw.to_hex())
     }

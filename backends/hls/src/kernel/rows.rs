@@ -65,6 +65,9 @@ pub(super) fn row_stage(
         stage_names: HashMap::new(),
         pinned: None,
         folded: HashMap::new(),
+        // Packed low-bit reductions (lowbit.rs) pack whole tensors before a node's nest;
+        // a row stage holds line buffers, so its products stay selects for now.
+        lowbit: Default::default(),
     };
     e.line("KILN_PRAGMA(HLS INLINE off)");
     let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
