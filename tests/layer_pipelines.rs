@@ -262,12 +262,34 @@ fn for_cases(n: u64, f: impl Fn(u64) + Sync) {
 
 #[derive(Default)]
 struct Stats {
+    /// Results (over all networks) and those with at most two distinct values, which
+    /// check little (a measure of the generator's choice of scales).
+    results: usize,
+    flat_results: usize,
     engines_agree: usize,
     csim_pass: usize,
     report_ok: usize,
     csim_time: Duration,
     features: BTreeMap<String, usize>,
     failures: Vec<String>,
+}
+
+/// How many distinct values a result file holds (0 if it cannot be read).
+fn distinct_values(path: &Path) -> usize {
+    use kiln_passes::data::RawData;
+    let Ok(a) = kiln::npy::read(path) else {
+        return 0;
+    };
+    let mut bits: Vec<u64> = match &a.data {
+        RawData::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+        RawData::F32(v) => v.iter().map(|x| x.to_bits() as u64).collect(),
+        RawData::I64(v) => v.iter().map(|&x| x as u64).collect(),
+        RawData::U64(v) => v.clone(),
+        RawData::Bool(v) => v.iter().map(|&x| x as u64).collect(),
+    };
+    bits.sort_unstable();
+    bits.dedup();
+    bits.len()
 }
 
 /// Checks one network: engines, report, HLS + C-simulation. `Err` says what failed and
@@ -304,7 +326,16 @@ fn check_network(
             vec![("interp", interp), ("jit", jit)],
         ));
     }
-    stats.lock().unwrap().engines_agree += 1;
+    let flat = ref_files
+        .keys()
+        .filter(|name| distinct_values(&dir.join("out-interp").join(name)) <= 2)
+        .count();
+    {
+        let mut st = stats.lock().unwrap();
+        st.engines_agree += 1;
+        st.results += ref_files.len();
+        st.flat_results += flat;
+    }
     let path = dir.join("main.kiln");
     let opts = kiln::Options::default();
     // `kiln report` estimates one sample: a batched case is reported without its data.
@@ -414,6 +445,7 @@ fn generated_networks_agree_on_every_engine_and_in_csim() {
     let mut report = format!(
         "layer pipelines: seed {seed}, {n} networks, {:.1} s: interpreter and JIT agree on {}, \
          `kiln report` succeeds on {}, C-simulation PASSes on {}{} ({:.1} s of C-simulation)\n  \
+         {} of {} results hold at most two distinct values\n  \
          features generated (count over all cases):\n",
         start.elapsed().as_secs_f64(),
         st.engines_agree,
@@ -421,6 +453,8 @@ fn generated_networks_agree_on_every_engine_and_in_csim() {
         st.csim_pass,
         if headers.is_none() { " (skipped)" } else { "" },
         st.csim_time.as_secs_f64(),
+        st.flat_results,
+        st.results,
     );
     for (f, c) in &st.features {
         report.push_str(&format!("    {f:<52} {c}\n"));

@@ -59,6 +59,8 @@ mod types;
 mod while_loop;
 
 pub use bugs::{FIXED_BUGS, KNOWN_BUGS};
+// Used by tests/layer_pipelines.rs, not by tests/differential.rs.
+#[allow(unused_imports)]
 pub use network::{generate_network, Network};
 
 use super::Rng;

@@ -145,6 +145,10 @@ struct Act {
     expr: String,
     shape: Vec<i64>,
     num: Num,
+    /// The log2 of a typical magnitude (sums of random terms grow by the square root of
+    /// their count): what requantization scales aim at, so that values neither all
+    /// saturate nor all round to zero.
+    typ: i32,
     /// Whether `expr` is a variable (it may then be used twice).
     var: bool,
 }
@@ -223,6 +227,7 @@ impl NetGen {
             expr: "x".into(),
             shape,
             num: Num::of(&elem),
+            typ: typical(&elem),
             var: true,
         };
         let stages = self.g.rng.weighted(&[10, 25, 25, 20, 12, 8]) as i64 + 1;
@@ -444,15 +449,18 @@ impl NetGen {
     /// An exact scalar `mant * 2^-k` (`mant` 1 or 3, maybe negative): how it is passed (a
     /// literal, a `const`, a scalar `param`, a scalar input of `main`).
     fn scalar(&mut self, prefix: &str, k: i64, negative: bool) -> String {
-        let k = k.clamp(0, 16);
+        let k = k.clamp(-6, 30);
         let mant: i64 = if self.chance(70) { 1 } else { 3 };
         let v = mant as f64 * 2f64.powi(-(k as i32)) * if negative { -1.0 } else { 1.0 };
-        let lit = format!("{:.*}", k as usize, v);
-        // A type that holds it exactly: |v| <= 3 * 2^-k < 4.
+        // Exact: 2^-k has k decimals.
+        let lit = format!("{:.*}", k.max(0) as usize, v);
+        // A type that holds it exactly (`ufixed<2, 2 - k>` holds 3 * 2^-k), with a few
+        // more bits above and below; narrow, so that f32 holds it (E0305).
+        let (above, below) = (self.range(0, 4), self.range(0, 4));
         let ty = if negative {
-            format!("fixed<{}, 3>", k + 3)
+            format!("fixed<{}, {}>", 3 + above + below, 3 - k + above)
         } else {
-            format!("ufixed<{}, 2>", k + 2)
+            format!("ufixed<{}, {}>", 2 + above + below, 2 - k + above)
         };
         match self.g.rng.weighted(&[55, 15, 15, 15]) {
             0 => {
@@ -589,6 +597,7 @@ impl NetGen {
             expr: format!("conv2d({}, {wname}{args})", a.expr),
             shape: vec![k, ho, wo],
             num: a.num.mul(Num::of(&we)).sum(c * r * s),
+            typ: a.typ + typical(&we) + half_log2(c * r * s),
             var: false,
         }
     }
@@ -612,6 +621,7 @@ impl NetGen {
             expr: format!("depthwise_conv2d({}, {wname}{args})", a.expr),
             shape: vec![c, ho, wo],
             num: a.num.mul(Num::of(&we)).sum(r * s),
+            typ: a.typ + typical(&we) + half_log2(r * s),
             var: false,
         }
     }
@@ -659,6 +669,7 @@ impl NetGen {
             // The mean's bound is the input's; the sum's is kept for a division that
             // keeps the sum's width.
             num: if max { a.num } else { a.num.sum(size * size) },
+            typ: a.typ,
             var: false,
         }
     }
@@ -706,6 +717,7 @@ impl NetGen {
         Act {
             expr: format!("bias_add({}, {b})", a.expr),
             num: a.num.add(Num::of(&be)),
+            typ: a.typ.max(typical(&be)),
             var: false,
             ..a
         }
@@ -730,6 +742,7 @@ impl NetGen {
         Act {
             expr: format!("batchnorm({}, {s}, {t})", a.expr),
             num: a.num.mul(Num::of(&se)).add(Num::of(&te)),
+            typ: (a.typ + typical(&se)).max(typical(&te)),
             var: false,
             ..a
         }
@@ -763,28 +776,37 @@ impl NetGen {
         }
     }
 
-    /// `requantize[T](a, scale)` with a scale that keeps values of the bound of `a` in
-    /// `T`'s range (mostly), to a random type.
+    /// `requantize[T](a, scale)` to a random type, with a scale that maps the typical
+    /// magnitude of `a` near the top of `T` (mostly; some values saturate, some round
+    /// to zero).
     fn requantize(&mut self, a: Act) -> Act {
         self.import("requantize");
         let te = self.quant_elem();
         let ty = self.g.ty_of(te.clone());
         let target = Num::of(&te);
-        // Maps the bound of `a` a little above the top of `T` (saturation happens, but
-        // most values land inside).
-        let k = match (a.num, target) {
-            (Num::Exact { m, .. }, Num::Exact { m: mt, .. }) if self.chance(75) => {
-                (m - mt - 1).clamp(0, 16)
+        let k = match target {
+            Num::Exact { m: mt, .. } if self.chance(95) => {
+                (a.typ - mt + 1) as i64 + self.range(-1, 1)
             }
-            _ => self.range(0, 6) as i32,
+            _ => self.range(-2, 6),
         };
-        let neg = self.chance(8);
-        let scale = self.scalar("s", k as i64, neg);
+        // A negative scale into an unsigned type leaves mostly zeros.
+        let unsigned = matches!(
+            te,
+            Elem::Fixed { signed: false, .. } | Elem::Int { signed: false, .. }
+        );
+        let neg = !unsigned && self.chance(8);
+        let scale = self.scalar("s", k, neg);
+        let typ = match target {
+            Num::Exact { m, .. } => m - 1,
+            Num::F32 => a.typ - k as i32,
+        };
         self.layers
             .push(format!("requantize[{}]: scale {scale}", te.text()));
         Act {
             expr: format!("requantize[{}]({}, {scale})", ty.text, a.expr),
             num: target,
+            typ,
             var: false,
             ..a
         }
@@ -831,6 +853,7 @@ impl NetGen {
             expr: format!("add({}, {})", l.expr, r.expr),
             shape: l.shape.clone(),
             num: l.num.add(r.num),
+            typ: l.typ.max(r.typ),
             var: false,
         }
     }
@@ -884,6 +907,7 @@ impl NetGen {
             let we = self.weight_elem(v.num);
             let w = self.param("w", &we, &[m, n]);
             let mut num = v.num.mul(Num::of(&we)).sum(n);
+            let mut typ = v.typ + typical(&we) + half_log2(n);
             let expr = if self.chance(50) {
                 self.import("dense");
                 self.layers
@@ -894,6 +918,7 @@ impl NetGen {
                 let be = self.bias_elem(v.num);
                 let b = self.param("b", &be, &[m]);
                 num = num.add(Num::of(&be));
+                typ = typ.max(typical(&be));
                 self.layers.push(format!(
                     "dense_bias [{n}] -> [{m}], {} weights, {} biases",
                     we.text(),
@@ -905,6 +930,7 @@ impl NetGen {
                 expr,
                 shape: vec![m],
                 num,
+                typ,
                 var: false,
             };
             if l + 1 < layers {
@@ -917,6 +943,20 @@ impl NetGen {
         }
         v
     }
+}
+
+/// The log2 of a typical magnitude of values of type `e` (the data of `data.rs`: most
+/// values spread over the type's range; f32 data within +-100).
+fn typical(e: &Elem) -> i32 {
+    match Num::of(e) {
+        Num::F32 => 6,
+        Num::Exact { m, .. } => (m - 1).max(0),
+    }
+}
+
+/// `ceil(log2(n) / 2)`: how much a sum of `n` random terms grows (in bits).
+fn half_log2(n: i64) -> i32 {
+    (64 - (n.max(1) - 1).leading_zeros() as i32 + 1) / 2
 }
 
 /// `a, b, c` of a shape.
