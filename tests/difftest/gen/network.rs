@@ -493,7 +493,8 @@ impl NetGen {
     /// One stage: a spatial layer and its epilogue (or an epilogue alone).
     fn stage(&mut self, a: Act) -> Act {
         let (h, w) = (a.shape[1], a.shape[2]);
-        let can_pool = h >= 2 && w >= 2;
+        // Pools on sides of 4 and more (mostly; a pool needs 2).
+        let can_pool = h >= 2 && w >= 2 && (h.min(w) >= 4 || self.chance(10));
         let which = self.g.rng.weighted(&[
             45,
             20,
@@ -563,7 +564,10 @@ impl NetGen {
             let s = if (s - 1) / 2 == pad { s } else { r };
             return (1, pad, r, s);
         }
-        let stride = if self.chance(40) { 2 } else { 1 };
+        // Maps that shrink to a pixel or two check little: stride 2 on sides of 6 and
+        // more (mostly).
+        let big = h.min(w) >= 6 || self.chance(10);
+        let stride = if big && self.chance(40) { 2 } else { 1 };
         let pad = self.g.rng.weighted(&[50, 30, 20]) as i64;
         let r = self.window(h, pad);
         let s = if self.chance(70) {
@@ -750,6 +754,7 @@ impl NetGen {
 
     /// `relu`, `relu6` or `leaky_relu` (the element type is kept).
     fn activation(&mut self, a: Act) -> Act {
+        let mut typ = a.typ;
         let expr = match self.g.rng.weighted(&[50, 20, 30]) {
             0 => {
                 self.import("relu");
@@ -757,6 +762,7 @@ impl NetGen {
             }
             1 => {
                 self.import("relu6");
+                typ = typ.min(2);
                 format!("relu6({})", a.expr)
             }
             _ => {
@@ -771,6 +777,7 @@ impl NetGen {
             .push(expr.split('(').next().unwrap_or("").to_string());
         Act {
             expr,
+            typ,
             var: false,
             ..a
         }
