@@ -51,6 +51,8 @@ pub fn generate_network(seed: u64, case: u64) -> Network {
     let rng = Rng::for_case(seed ^ 0x6e65_7477_6f72_6b00, case);
     let mut n = NetGen {
         g: Gen::new(rng, Config::default()),
+        mul_bits: MAX_MUL_INPUT_BITS,
+        weights: Vec::new(),
         body: Vec::new(),
         layers: Vec::new(),
         scalar_inputs: Vec::new(),
@@ -156,6 +158,8 @@ struct Act {
 /// The widest activation (model bits) a multiplying layer takes; wider ones are
 /// requantized first.
 const MAX_MUL_INPUT_BITS: i32 = 32;
+/// The same in a wide case: accumulators past 64 bits.
+const WIDE_MUL_INPUT_BITS: i32 = 44;
 /// The widest result (model bits): a `.npy` float64 holds 53 bits exactly.
 const MAX_RESULT_BITS: i32 = 48;
 /// The widest exact value f32 arithmetic takes (E0305 beyond: f32 would round it).
@@ -169,6 +173,11 @@ const MAX_DENSE_INPUTS: i64 = 1024;
 /// data files, features) and the body of `main`.
 struct NetGen {
     g: Gen,
+    /// The widest activation a multiplying layer takes (`MAX_MUL_INPUT_BITS`, or
+    /// `WIDE_MUL_INPUT_BITS` in a wide case).
+    mul_bits: i32,
+    /// Weight parameters so far: (name, type, shape), for layers that share weights.
+    weights: Vec<(String, Elem, Vec<i64>)>,
     body: Vec<String>,
     layers: Vec<String>,
     /// Scalar parameters of `main` (with literal defaults).
@@ -197,6 +206,10 @@ impl NetGen {
         }
         if io_stream {
             self.f("run: --io stream");
+        }
+        if self.chance(15) {
+            self.mul_bits = WIDE_MUL_INPUT_BITS;
+            self.f("case: wide (accumulators past 64 bits)");
         }
         let c = self.range(1, 8);
         let h = self.odd_size();
@@ -336,6 +349,25 @@ impl NetGen {
         }
     }
 
+    /// Weights of type `we[shape]` for a layer: a new parameter, or (sometimes) one that
+    /// an earlier layer uses too.
+    fn weights(&mut self, we: Elem, act: Num, shape: &[i64]) -> (String, Elem) {
+        let shared: Vec<(String, Elem)> = self
+            .weights
+            .iter()
+            .filter(|(_, e, s)| s == shape && (*e != Elem::F32 || act.bits() <= F32_EXACT_BITS))
+            .map(|(n, e, _)| (n.clone(), e.clone()))
+            .collect();
+        if !shared.is_empty() && self.chance(30) {
+            self.f("weights: shared by two layers");
+            return self.g.rng.pick(&shared);
+        }
+        let name = self.param("w", &we, shape);
+        self.weights
+            .push((name.clone(), we.clone(), shape.to_vec()));
+        (name, we)
+    }
+
     /// A fixed / ufixed type of `lo..=hi` bits with its integer bits mostly inside it,
     /// sometimes without modes, sometimes with random ones.
     fn fixed(&mut self, signed: bool, lo: i64, hi: i64) -> Elem {
@@ -370,15 +402,20 @@ impl NetGen {
         if act == Num::F32 && self.chance(65) {
             return Elem::F32;
         }
+        let wide = if self.mul_bits > MAX_MUL_INPUT_BITS {
+            8
+        } else {
+            0
+        };
         match self.g.rng.weighted(&[25, 10, 25, 30, 6, 4]) {
             0 => Elem::Tern,
             1 => Elem::Bin,
             2 => Elem::Int {
                 signed: true,
-                w: self.range(2, 8) as u32,
+                w: self.range(2, 8 + wide) as u32,
             },
-            3 => self.fixed(true, 2, 10),
-            4 => self.fixed(false, 2, 8),
+            3 => self.fixed(true, 2, 10 + wide),
+            4 => self.fixed(false, 2, 8 + wide),
             // f32 weights need activations that f32 holds exactly (E0305).
             _ if act.bits() <= F32_EXACT_BITS => Elem::F32,
             _ => Elem::Tern,
@@ -504,12 +541,12 @@ impl NetGen {
         ]);
         match which {
             0 => {
-                let a = self.fit(a, MAX_MUL_INPUT_BITS);
+                let a = self.fit(a, self.mul_bits);
                 let a = self.conv2d(a, None);
                 self.epilogue(a, true)
             }
             1 => {
-                let a = self.fit(a, MAX_MUL_INPUT_BITS);
+                let a = self.fit(a, self.mul_bits);
                 let a = self.depthwise(a, None);
                 self.epilogue(a, true)
             }
@@ -591,7 +628,7 @@ impl NetGen {
         }
         self.count_geometry(stride, pad, r, s, h, w);
         let we = self.weight_elem(a.num);
-        let wname = self.param("w", &we, &[k, c, r, s]);
+        let (wname, we) = self.weights(we, a.num, &[k, c, r, s]);
         let args = self.stride_pad_args(stride, pad);
         self.layers.push(format!(
             "conv2d [{c}, {h}, {w}] -> [{k}, {ho}, {wo}]: {r}x{s}, stride {stride}, pad {pad}, {} weights",
@@ -615,7 +652,7 @@ impl NetGen {
         let wo = (w + 2 * pad - s) / stride + 1;
         self.count_geometry(stride, pad, r, s, h, w);
         let we = self.weight_elem(a.num);
-        let wname = self.param("w", &we, &[c, r, s]);
+        let (wname, we) = self.weights(we, a.num, &[c, r, s]);
         let args = self.stride_pad_args(stride, pad);
         self.layers.push(format!(
             "depthwise_conv2d [{c}, {h}, {w}] -> [{c}, {ho}, {wo}]: {r}x{s}, stride {stride}, pad {pad}, {} weights",
@@ -870,12 +907,12 @@ impl NetGen {
         for _ in 0..n {
             a = match self.g.rng.weighted(&[50, 30, 20]) {
                 0 => {
-                    let a = self.fit(a, MAX_MUL_INPUT_BITS);
+                    let a = self.fit(a, self.mul_bits);
                     let a = self.conv2d(a, Some(()));
                     self.epilogue(a, true)
                 }
                 1 => {
-                    let a = self.fit(a, MAX_MUL_INPUT_BITS);
+                    let a = self.fit(a, self.mul_bits);
                     let a = self.depthwise(a, Some(()));
                     self.epilogue(a, true)
                 }
@@ -908,7 +945,7 @@ impl NetGen {
         });
         let layers = if self.chance(30) { 2 } else { 1 };
         for l in 0..layers {
-            v = self.fit(v, MAX_MUL_INPUT_BITS);
+            v = self.fit(v, self.mul_bits);
             let n = v.shape[0];
             let m = self.range(1, 12);
             let we = self.weight_elem(v.num);
