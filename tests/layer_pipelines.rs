@@ -292,6 +292,9 @@ fn distinct_values(path: &Path) -> usize {
     bits.len()
 }
 
+/// What failed, and the steps to save (by name).
+type Failure = (String, Vec<(&'static str, Step)>);
+
 /// Checks one network: engines, report, HLS + C-simulation. `Err` says what failed and
 /// which steps to save.
 fn check_network(
@@ -299,7 +302,7 @@ fn check_network(
     dir: &Path,
     headers: Option<&Path>,
     stats: &Mutex<Stats>,
-) -> Result<(), (String, Vec<(&'static str, Step)>)> {
+) -> Result<(), Failure> {
     let (interp, ref_files) = run_engine(net, dir, kiln::Engine::Interp, "interp");
     if interp.code != 0 || ref_files.is_empty() {
         return Err((

@@ -437,9 +437,10 @@ impl NetGen {
         }
     }
 
-    /// The type `requantize` converts to: fixed / ufixed (mostly rnd, sat), int, f32.
+    /// The type `requantize` converts to: fixed / ufixed (mostly rnd, sat), int, tern, f32,
+    /// bin.
     fn quant_elem(&mut self) -> Elem {
-        match self.g.rng.weighted(&[60, 20, 12, 4, 4]) {
+        match self.g.rng.weighted(&[60, 20, 12, 4, 4, 2]) {
             0 => {
                 let mut e = self.fixed(true, 2, 20);
                 if let Elem::Fixed { modes, .. } = &mut e {
@@ -463,7 +464,8 @@ impl NetGen {
                 w: self.range(2, 16) as u32,
             },
             3 => Elem::Tern,
-            _ => Elem::F32,
+            4 => Elem::F32,
+            _ => Elem::Bin,
         }
     }
 
@@ -560,8 +562,19 @@ impl NetGen {
             }
             _ => {
                 self.f("stage: elementwise layers only");
-                self.epilogue(a, false)
+                self.elementwise(a)
             }
+        }
+    }
+
+    /// At least one elementwise layer (a network of no layer at all is no test).
+    fn elementwise(&mut self, a: Act) -> Act {
+        let before = a.expr.clone();
+        let a = self.epilogue(a, false);
+        if a.expr == before {
+            self.activation(a)
+        } else {
+            a
         }
     }
 
@@ -916,7 +929,7 @@ impl NetGen {
                     let a = self.depthwise(a, Some(()));
                     self.epilogue(a, true)
                 }
-                _ => self.epilogue(a, false),
+                _ => self.elementwise(a),
             };
             a = self.bind(a);
         }
