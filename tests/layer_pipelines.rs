@@ -15,12 +15,14 @@
 //!    emitted C++ computes the interpreter's bits for every sample. Without the ap_types
 //!    headers this step is skipped with a message.
 //!
-//! Settings (environment):
-//! - `KILN_NET_CASES=N`: the number of cases (default 3: each C-simulation compiles for
-//!   10 to 30 s on a loaded machine);
+//! Two tests: all three steps on a few networks, and steps 1 and 2 on more (about a
+//! second per network). Settings (environment):
+//! - `KILN_NET_CASES=N`: the networks of the C-simulation test (default 3: each
+//!   C-simulation compiles for 10 to 50 s on a loaded machine);
+//! - `KILN_NET_RUN_CASES=N`: the networks of the engines-only test (default 20);
 //! - `KILN_NET_SEED=S`: the seed (default 0x6e6574);
-//! - `KILN_NET_CSIM=0`: skip C-simulation (engines and report only: fast);
-//! - `KILN_NET_KEEP=1`: keep every case under target/difftest-cases/net-seed-S/.
+//! - `KILN_NET_CSIM=0`: skip C-simulation in the first test too;
+//! - `KILN_NET_KEEP=1`: keep every case under target/difftest-cases/net-{csim,run}-seed-S/.
 //!
 //! A failing case is copied to `target/difftest-failures/net-seed-S-case-K/` with the
 //! outputs of each step, `failure.txt` and a `replay.sh` that replays it with the CLI.
@@ -210,7 +212,7 @@ fn save_failure(net: &Network, dir: &Path, what: &str, steps: &[(&str, &Step)]) 
          cd \"$(dirname \"$0\")\"\n\
          {kiln} run main.kiln --full --engine interp --out out-interp --threads {t}{inputs}\n\
          {kiln} run main.kiln --full --engine jit --out out-jit --threads {t}{inputs}\n\
-         cmp -l out-interp/result*.npy out-jit/result*.npy 2>/dev/null | head\n\
+         for f in out-interp/*.npy; do cmp \"$f\" \"out-jit/${{f#out-interp/}}\" || echo \"interp and jit differ in $f\"; done\n\
          {kiln} report main.kiln{report_inputs}\n\
          {kiln} hls main.kiln -o hls --engine interp{io}{inputs}\n\
          {kiln} csim hls\n",
@@ -225,9 +227,9 @@ fn save_failure(net: &Network, dir: &Path, what: &str, steps: &[(&str, &Step)]) 
     fdir
 }
 
-fn scratch_root() -> (PathBuf, Option<tempfile::TempDir>) {
+fn scratch_root(tag: &str) -> (PathBuf, Option<tempfile::TempDir>) {
     if flag("KILN_NET_KEEP", false) {
-        let d = target_dir().join(format!("difftest-cases/net-seed-{}", seed()));
+        let d = target_dir().join(format!("difftest-cases/net-{tag}-seed-{}", seed()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         (d, None)
@@ -395,10 +397,27 @@ fn check_network(
 /// and in C-simulation of the emitted HLS C++, over one sample or a batch.
 #[test]
 fn generated_networks_agree_on_every_engine_and_in_csim() {
+    check_networks(
+        "csim",
+        env_u64("KILN_NET_CASES", 3),
+        flag("KILN_NET_CSIM", true),
+    );
+}
+
+/// More networks on the interpreter and the JIT (and `kiln report`) only: cheap, so
+/// `cargo test` checks more shapes than C-simulation has time for.
+/// `KILN_NET_RUN_CASES=N` (default 20).
+#[test]
+fn generated_networks_agree_on_interp_and_jit() {
+    check_networks("run", env_u64("KILN_NET_RUN_CASES", 20), false);
+}
+
+/// Checks networks `0..n` of the seed (`csim`: with C-simulation), panicking with the
+/// first failures.
+fn check_networks(tag: &str, n: u64, csim: bool) {
     let start = Instant::now();
-    let n = env_u64("KILN_NET_CASES", 3);
     let seed = seed();
-    let headers = if flag("KILN_NET_CSIM", true) {
+    let headers = if csim {
         match kiln::csim::find_ap_types(None) {
             Ok(h) => Some(h),
             Err(e) => {
@@ -409,10 +428,10 @@ fn generated_networks_agree_on_every_engine_and_in_csim() {
             }
         }
     } else {
-        eprintln!("layer pipelines: C-simulation skipped (KILN_NET_CSIM=0)");
+        eprintln!("layer pipelines ({tag}): C-simulation skipped");
         None
     };
-    let (root, _guard) = scratch_root();
+    let (root, _guard) = scratch_root(tag);
     let stats = Mutex::new(Stats::default());
     for_cases(n, |k| {
         let net = generate_network(seed, k);
@@ -446,7 +465,7 @@ fn generated_networks_agree_on_every_engine_and_in_csim() {
     });
     let st = stats.into_inner().unwrap();
     let mut report = format!(
-        "layer pipelines: seed {seed}, {n} networks, {:.1} s: interpreter and JIT agree on {}, \
+        "layer pipelines ({tag}): seed {seed}, {n} networks, {:.1} s: interpreter and JIT agree on {}, \
          `kiln report` succeeds on {}, C-simulation PASSes on {}{} ({:.1} s of C-simulation)\n  \
          {} of {} results hold at most two distinct values\n  \
          features generated (count over all cases):\n",
