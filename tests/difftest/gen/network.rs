@@ -244,6 +244,7 @@ impl NetGen {
             var: true,
         };
         let stages = self.g.rng.weighted(&[10, 25, 25, 20, 12, 8]) as i64 + 1;
+        self.f(format!("network: {stages} stages"));
         let mut tap: Option<Act> = None;
         for s in 0..stages {
             a = if self.chance(22) && a.shape[1] >= 2 && a.shape[2] >= 2 {
