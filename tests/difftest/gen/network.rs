@@ -243,7 +243,7 @@ impl NetGen {
             typ: typical(&elem),
             var: true,
         };
-        let stages = self.g.rng.weighted(&[10, 25, 25, 20, 12, 8]) as i64 + 1;
+        let stages = self.g.rng.weighted(&[4, 14, 26, 26, 18, 12]) as i64 + 1;
         self.f(format!("network: {stages} stages"));
         let mut tap: Option<Act> = None;
         for s in 0..stages {
