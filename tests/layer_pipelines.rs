@@ -1,11 +1,11 @@
 //! Random layer pipelines (tests/difftest/gen/network.rs) on every engine and in
 //! C-simulation: networks of stdlib.nn layers must compute the same bits everywhere.
 //!
-//! Each case is a `kernel main(x: T[C, H, W])` chaining 2 to 6 stages of stdlib layers
-//! (convolutions with random kernel sizes, strides and padding, depthwise convolutions,
-//! pools, bias, batchnorm, activations, requantization, residual `add`s, a dense tail),
-//! with weights as module `param`s loaded from `.npy` files, run over one sample or a
-//! batch of 2 to 4 (`--batch`). For each case:
+//! Each case is a `kernel main(x: T[C, H, W])` chaining 1 to 6 stages (3 to 6 mostly)
+//! of stdlib layers (convolutions with random kernel sizes, strides and padding,
+//! depthwise convolutions, pools, bias, batchnorm, activations, requantization, residual
+//! `add`s, a dense tail), with weights as module `param`s loaded from `.npy` files, run
+//! over one sample or a batch of 2 to 4 (`--batch`). For each case:
 //!
 //! 1. the interpreter runs it without an error (the generator writes valid networks
 //!    only), and the JIT writes the same `.npy` files byte for byte;

@@ -1,6 +1,7 @@
 //! Random layer pipelines: networks of stdlib.nn layers (tests/layer_pipelines.rs).
 //!
-//! A network is `kernel main(x: T[C, H, W]) -> ...`: a chain of 2 to 6 stages, each a
+//! A network is `kernel main(x: T[C, H, W]) -> ...`: a chain of 1 to 6 stages (3 to 6
+//! mostly), each a
 //! spatial layer (`conv2d` with random kernel size, stride and padding, non-square
 //! sometimes; `depthwise_conv2d`; `maxpool2d` / `avgpool2d` of size 1 to 3) or a
 //! residual diamond (two branches of shape-preserving layers joined by `add`), followed
@@ -17,12 +18,16 @@
 //! Shapes are tracked exactly, so every case is valid: windows fit their (padded) input,
 //! pools never empty a map, and the work of one layer is bounded so that the
 //! interpreter stays fast. Magnitudes are tracked by an upper bound (`Num`): a value
-//! that could grow past 32 bits is requantized before the next multiplying layer, and
-//! results stay within the 53 bits a `.npy` float64 holds exactly.
+//! that could grow past 32 bits (44 in a wide case) is requantized before the next
+//! multiplying layer, f32 meets only exact values of at most 24 bits (E0305), and results
+//! stay within the 53 bits a `.npy` float64 holds exactly. A typical magnitude is
+//! tracked too, and requantization scales aim at it, so that most results are neither
+//! all saturated nor all zero (the test counts those that hold two values or fewer).
 //!
 //! The shapes are chosen to stress a row-by-row (line-buffered) dataflow back end:
 //! strides and padding, odd and non-square maps and kernels, chains of several layers,
-//! results used twice (residual branches, tapped outputs). Each [`Network`] also says how
+//! results used twice (residual branches, tapped outputs), weights shared by two
+//! layers. Each [`Network`] also says how
 //! the test runs it: over a batch of 2 to 4 samples (`--batch`) or one, with AXI-stream
 //! ports (`--io stream`) or memory ports, and with how many JIT threads.
 
