@@ -22,6 +22,9 @@
 //! (`stmt`, `local_tensor`, `tensor_stmt`, `accumulate`, `loops`, `while_loop`, `def`,
 //! `helper_call`, `stdlib_call`); the whole program (`program`); and the compiler bugs
 //! the generator found (`bugs`).
+//!
+//! `network` is a second generator on the same machinery: random layer pipelines of
+//! stdlib.nn layers (tests/layer_pipelines.rs).
 
 mod accumulate;
 mod arith;
@@ -44,6 +47,7 @@ mod loops;
 mod lut;
 mod model;
 mod narrowing;
+mod network;
 mod program;
 mod reduce;
 mod shape;
@@ -55,6 +59,9 @@ mod types;
 mod while_loop;
 
 pub use bugs::{FIXED_BUGS, KNOWN_BUGS};
+// Used by tests/layer_pipelines.rs, not by tests/differential.rs.
+#[allow(unused_imports)]
+pub use network::{generate_network, Network};
 
 use super::Rng;
 use env::Var;
