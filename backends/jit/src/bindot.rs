@@ -236,84 +236,20 @@ impl BinDots {
     }
 }
 
-/// Emits the packing prologue: every packed tensor, bit by bit, into its (zeroed)
-/// scratch words. `ptr_of(slot)` gives the loaded pointer of a data tensor or a scratch
-/// buffer.
+/// Emits the packing prologue: every packed tensor that `skip` does not name (constants
+/// packed at compile time), into its (zeroed) scratch words (packing.rs). `data` gives
+/// the loaded pointer of a data tensor; `scratch[k]` is packing `k`'s words.
 pub fn emit_packing(
     b: &mut cranelift_frontend::FunctionBuilder,
     inst: &Instance,
     packings: &[Packing],
     data: &dyn Fn(TensorId) -> cranelift_codegen::ir::Value,
     scratch: &[cranelift_codegen::ir::Value],
+    skip: &dyn Fn(usize) -> bool,
 ) {
-    use cranelift_codegen::ir::condcodes::IntCC;
-    use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
     for (k, p) in packings.iter().enumerate() {
-        let shape = inst.tensor(p.tensor).shape.clone();
-        let strides = kiln_passes::data::strides(&shape);
-        let pstrides = kiln_passes::data::strides(&p.shape(inst));
-        let base = data(p.tensor);
-        let words = scratch[k];
-        // One counted loop per dimension, row-major.
-        let vars: Vec<cranelift_frontend::Variable> =
-            shape.iter().map(|_| b.declare_var(types::I64)).collect();
-        let mut exits = Vec::new();
-        let mut heads = Vec::new();
-        for (d, &n) in shape.iter().enumerate() {
-            let zero = b.ins().iconst(types::I64, 0);
-            b.def_var(vars[d], zero);
-            let head = b.create_block();
-            let body = b.create_block();
-            let exit = b.create_block();
-            b.ins().jump(head, &[]);
-            b.switch_to_block(head);
-            let i = b.use_var(vars[d]);
-            let go = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, n as i64);
-            b.ins().brif(go, body, &[], exit, &[]);
-            b.switch_to_block(body);
-            b.seal_block(body);
-            heads.push(head);
-            exits.push(exit);
-        }
-        // The element and its bit.
-        let mut flat = b.ins().iconst(types::I64, 0);
-        let mut pflat = b.ins().iconst(types::I64, 0);
-        let mut packed_dim = 0;
-        for (d, &v) in vars.iter().enumerate() {
-            let i = b.use_var(v);
-            let t = b.ins().imul_imm_s(i, strides[d] as i64);
-            flat = b.ins().iadd(flat, t);
-            if d == p.dim {
-                continue;
-            }
-            let t = b.ins().imul_imm_s(i, pstrides[packed_dim] as i64);
-            pflat = b.ins().iadd(pflat, t);
-            packed_dim += 1;
-        }
-        let c = b.use_var(vars[p.dim]);
-        let q = b.ins().ushr_imm_s(c, 6);
-        let pflat = b.ins().iadd(pflat, q);
-        let at = b.ins().iadd(base, flat);
-        let f = MemFlagsData::trusted();
-        let x = b.ins().load(types::I8, f, at, 0);
-        let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
-        let bit = b.ins().uextend(types::I64, pos);
-        let sh = b.ins().band_imm_s(c, 63);
-        let bit = b.ins().ishl(bit, sh);
-        let waddr = b.ins().imul_imm_s(pflat, 8);
-        let waddr = b.ins().iadd(words, waddr);
-        let old = b.ins().load(types::I64, f, waddr, 0);
-        let new = b.ins().bor(old, bit);
-        b.ins().store(f, new, waddr, 0);
-        // Close the loops, innermost first.
-        for d in (0..shape.len()).rev() {
-            let i = b.use_var(vars[d]);
-            let next = b.ins().iadd_imm_s(i, 1);
-            b.def_var(vars[d], next);
-            b.ins().jump(heads[d], &[]);
-            b.seal_block(heads[d]);
-            b.switch_to_block(exits[d]);
-            b.seal_block(exits[d]);
+        if !skip(k) {
+            crate::packing::emit_pack(b, inst, p, data(p.tensor), scratch[k]);
         }
     }
 }
