@@ -76,7 +76,14 @@ pub fn for_range(
 }
 
 /// Sets bit `c` of packed row `row` when source byte `src` holds +1.
-fn set_bit(b: &mut FunctionBuilder, words: CValue, nwords: usize, src: CValue, row: CValue, c: CValue) {
+fn set_bit(
+    b: &mut FunctionBuilder,
+    words: CValue,
+    nwords: usize,
+    src: CValue,
+    row: CValue,
+    c: CValue,
+) {
     let f = MemFlagsData::new().with_notrap();
     let x = b.ins().load(types::I8, f, src, 0);
     let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
@@ -183,7 +190,8 @@ pub fn emit_pack(
                     let dst = b.ins().iadd(words, at);
                     for t in 0..16u8 {
                         let byte = b.ins().extractlane(acc, t);
-                        b.ins().store(f, byte, dst, (t as i64 * 8 * nw as i64) as i32);
+                        b.ins()
+                            .store(f, byte, dst, (t as i64 * 8 * nw as i64) as i32);
                     }
                 });
             });

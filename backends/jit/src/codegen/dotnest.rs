@@ -131,7 +131,9 @@ impl Gen<'_, '_> {
         }
         let coeffs: Vec<i64> = nest.loops.iter().map(|l| flat.coeff(l.0)).collect();
         let mut outer = flat.clone();
-        outer.terms.retain(|(v, _)| !nest.loops.iter().any(|l| l.0 == *v));
+        outer
+            .terms
+            .retain(|(v, _)| !nest.loops.iter().any(|l| l.0 == *v));
         OperandShape { pk, outer, coeffs }
     }
 
@@ -333,12 +335,18 @@ impl Gen<'_, '_> {
                     let si = pair[k];
                     let s = &shapes[si];
                     let depends = match env {
-                        Some((var, _)) => s.outer.terms.iter().any(|(lv, _)| {
-                            self.loops.get(lv).is_some_and(|x| x == var)
-                        }),
+                        Some((var, _)) => s
+                            .outer
+                            .terms
+                            .iter()
+                            .any(|(lv, _)| self.loops.get(lv).is_some_and(|x| x == var)),
                         None => false,
                     };
-                    let slot = if depends { &mut local[si] } else { &mut shared[si] };
+                    let slot = if depends {
+                        &mut local[si]
+                    } else {
+                        &mut shared[si]
+                    };
                     ops[k] = match slot {
                         Some(i) => *i,
                         None => {
@@ -355,13 +363,13 @@ impl Gen<'_, '_> {
                 let bytes = self.b.declare_var(types::I8X16);
                 let wide = self.b.declare_var(types::I16X8);
                 let tail = self.b.declare_var(types::I64);
-                let slot = self.b.create_sized_stack_slot(
-                    cranelift_codegen::ir::StackSlotData::new(
-                        cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
-                        16,
-                        4,
-                    ),
-                );
+                let slot =
+                    self.b
+                        .create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
+                            cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
+                            16,
+                            4,
+                        ));
                 units.push(Unit {
                     operands: ops,
                     slot,
@@ -546,11 +554,10 @@ impl Gen<'_, '_> {
     /// other, with every loaded vector live until then (spilled). The stores make each
     /// vector step's arithmetic happen right after its loads.
     fn barrier(&mut self, st: &NestState) {
-        let f = MemFlagsData::trusted();
         for u in &st.units {
             let v = self.b.use_var(u.bytes);
-            self.b.ins().stack_store(types::I8X16, v, u.slot, 0);
-            let _ = f;
+            // (The type argument is the address's.)
+            self.b.ins().stack_store(types::I64, v, u.slot, 0);
         }
     }
 

@@ -233,7 +233,11 @@ fn constant_words(job: &NodeJob, p: &crate::bindot::Packing) -> Option<Vec<u64>>
     let TensorKind::Const(cid) = inst.tensor(p.tensor).kind else {
         return None;
     };
-    if inst.computes().iter().any(|(_, c)| c.writes.contains(&p.tensor)) {
+    if inst
+        .computes()
+        .iter()
+        .any(|(_, c)| c.writes.contains(&p.tensor))
+    {
         return None;
     }
     let data = job.consts.get(cid.index())?;
@@ -344,7 +348,14 @@ fn define_prologue(
             .nth(k)
             .is_some_and(|s| matches!(s, Slot::Packed { .. }))
     };
-    emit_packing(&mut b, inst, &dots.packings, &|t| ptrs[&t], &scratch, &compile_time);
+    emit_packing(
+        &mut b,
+        inst,
+        &dots.packings,
+        &|t| ptrs[&t],
+        &scratch,
+        &compile_time,
+    );
     let zero = b.ins().iconst(types::I32, 0);
     b.ins().return_(&[zero]);
     b.finalize(frontend);
