@@ -26,17 +26,33 @@ use kiln_numeric::ScalarType;
 use kiln_passes::ir::*;
 use std::collections::HashSet;
 
-/// A bin tensor packed along one dimension.
+/// How a packed row holds its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackKind {
+    /// `bin` values as bits of 64-bit words.
+    Bits,
+    /// 8-bit integers as bytes, after a 16-byte header whose first 4 bytes are the sum
+    /// of the row's values (i32); `shifted`: stored as `x + 128` (`x XOR 0x80`, the
+    /// unsigned operand of vpdpbusd). Zero padding to a multiple of 16 bytes.
+    Bytes { shifted: bool },
+}
+
+/// Bytes of the header before a byte row's values.
+pub const ROW_HEADER: usize = 16;
+
+/// A tensor packed along one dimension.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packing {
     pub tensor: TensorId,
     pub dim: usize,
-    /// Words per packed row (`ceil(shape[dim] / 64)`).
+    /// Elements per packed row: words (`ceil(shape[dim] / 64)`) for bits, bytes
+    /// (`ROW_HEADER + 16·ceil(shape[dim] / 16)`) for bytes.
     pub words: usize,
+    pub kind: PackKind,
 }
 
 impl Packing {
-    /// The packed shape: the tensor's without `dim`, then the words.
+    /// The packed shape: the tensor's without `dim`, then the row.
     pub fn shape(&self, inst: &Instance) -> Vec<usize> {
         let mut s: Vec<usize> = inst.tensor(self.tensor).shape.clone();
         s.remove(self.dim);
@@ -44,9 +60,29 @@ impl Packing {
         s
     }
 
-    pub fn len(&self, inst: &Instance) -> usize {
-        self.shape(inst).iter().product()
+    /// Bytes per element of the packed shape.
+    pub fn unit_bytes(&self) -> usize {
+        match self.kind {
+            PackKind::Bits => 8,
+            PackKind::Bytes { .. } => 1,
+        }
     }
+
+    /// The packed size in 64-bit words.
+    pub fn len(&self, inst: &Instance) -> usize {
+        let elems: usize = self.shape(inst).iter().product();
+        (elems * self.unit_bytes()).div_ceil(8)
+    }
+}
+
+/// What a dot product multiplies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotKind {
+    /// `bin × bin`: XOR and popcount.
+    Bin,
+    /// Signed integers of at most 8 bits (int<N>, N ≤ 8): vpdpbusd on bytes,
+    /// the first operand shifted to unsigned and corrected by the second's row sums.
+    Int8,
 }
 
 /// One rewritten accumulation.
@@ -61,12 +97,22 @@ pub struct BinDot {
     pub n: i64,
     /// The two operands: packing index and original access.
     pub operands: [(usize, Access); 2],
+    pub kind: DotKind,
 }
 
 impl BinDot {
+    /// Words (bits) or bytes (int8, padded to 16) per packed row's values.
     pub fn words(&self) -> i64 {
-        (self.n + 63) / 64
+        match self.kind {
+            DotKind::Bin => (self.n + 63) / 64,
+            DotKind::Int8 => (self.n + 15) / 16 * 16,
+        }
     }
+}
+
+/// Whether a type is a signed integer of at most 8 bits (a byte in memory).
+fn small_signed(t: &ScalarType) -> bool {
+    matches!(t, ScalarType::Int(i) if i.signed && i.width <= 8)
 }
 
 /// The binary dot products of a node and the packings they need.
@@ -91,8 +137,9 @@ fn dim_of(a: &Access, var: LoopVarId) -> Option<usize> {
     found
 }
 
-/// `acc + x * w` (in either order) with two bin loads.
-fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, Access)> {
+/// `acc + x * w` (in either order) with two loads, both `bin` or both small signed
+/// integers.
+fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, Access, DotKind)> {
     let Expr::Binary(BinOp::Add, p, q) = inst.expr(value) else {
         return None;
     };
@@ -111,9 +158,16 @@ fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, A
         return None;
     };
     let bin = |t: TensorId| inst.tensor(t).elem == ScalarType::Bin;
+    let byte = |t: TensorId| small_signed(&inst.tensor(t).elem);
     let plain = |a: &Access| !a.checked && a.is_affine();
-    (bin(x.tensor) && bin(w.tensor) && plain(x) && plain(w) && x.tensor != w.tensor)
-        .then(|| (x.clone(), w.clone()))
+    let kind = if bin(x.tensor) && bin(w.tensor) {
+        DotKind::Bin
+    } else if byte(x.tensor) && byte(w.tensor) {
+        DotKind::Int8
+    } else {
+        return None;
+    };
+    (plain(x) && plain(w) && x.tensor != w.tensor).then(|| (x.clone(), w.clone(), kind))
 }
 
 /// Whether every statement in `block` but loops is one of `targets`, and no loop bound
@@ -135,6 +189,7 @@ struct Candidate<'a> {
     lp: &'a Loop,
     x: (Access, usize),
     w: (Access, usize),
+    kind: DotKind,
 }
 
 impl BinDots {
@@ -148,7 +203,7 @@ impl BinDots {
             let Stmt::Assign { local, value, .. } = s else {
                 return;
             };
-            let Some((x, w)) = product_of(inst, *local, *value) else {
+            let Some((x, w, kind)) = product_of(inst, *local, *value) else {
                 return;
             };
             if written.contains(&x.tensor) || written.contains(&w.tensor) {
@@ -168,13 +223,17 @@ impl BinDots {
                     continue;
                 };
                 let full = |a: &Access, d: usize| inst.tensor(a.tensor).shape[d] as i64 == n;
-                if full(&x, dx) && full(&w, dw) {
+                // Int8: the exact sum must fit in 32 bits (vpdpbusd's lanes and the
+                // corrections wrap modulo 2^32; the result is exact when it fits).
+                let fits = kind == DotKind::Bin || n < (1 << 31) / (128 * 128);
+                if full(&x, dx) && full(&w, dw) && fits {
                     candidates.push(Candidate {
                         value: *value,
                         acc: *local,
                         lp: l,
                         x: (x, dx),
                         w: (w, dw),
+                        kind,
                     });
                     return;
                 }
@@ -192,9 +251,23 @@ impl BinDots {
                 continue;
             }
             let n = c.lp.hi.as_constant().expect("constant bound");
-            let words = (n as usize).div_ceil(64);
-            let mut packing = |tensor: TensorId, dim: usize| {
-                let p = Packing { tensor, dim, words };
+            let (words, kinds) = match c.kind {
+                DotKind::Bin => ((n as usize).div_ceil(64), [PackKind::Bits; 2]),
+                DotKind::Int8 => (
+                    ROW_HEADER + (n as usize).div_ceil(16) * 16,
+                    [
+                        PackKind::Bytes { shifted: true },
+                        PackKind::Bytes { shifted: false },
+                    ],
+                ),
+            };
+            let mut packing = |tensor: TensorId, dim: usize, kind: PackKind| {
+                let p = Packing {
+                    tensor,
+                    dim,
+                    words,
+                    kind,
+                };
                 match out.packings.iter().position(|q| *q == p) {
                     Some(i) => i,
                     None => {
@@ -203,14 +276,15 @@ impl BinDots {
                     }
                 }
             };
-            let px = packing(c.x.0.tensor, c.x.1);
-            let pw = packing(c.w.0.tensor, c.w.1);
+            let px = packing(c.x.0.tensor, c.x.1, kinds[0]);
+            let pw = packing(c.w.0.tensor, c.w.1, kinds[1]);
             out.dots.push(BinDot {
                 value: c.value,
                 acc: c.acc,
                 var: c.lp.var,
                 n,
                 operands: [(px, c.x.0.clone()), (pw, c.w.0.clone())],
+                kind: c.kind,
             });
         }
         out

@@ -19,7 +19,7 @@
 //!   last group of 16, `1 < S < 16`) bit by bit.
 //! The scratch words start zeroed (the runtime allocates them so), so bits are only set.
 
-use crate::bindot::Packing;
+use crate::bindot::{PackKind, Packing, ROW_HEADER};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value as CValue};
 use cranelift_frontend::FunctionBuilder;
@@ -46,6 +46,44 @@ pub fn pack_bytes(bytes: &[u8], outer: usize, c: usize, s: usize, words: usize) 
         }
     }
     out
+}
+
+/// Packs the bytes of an 8-bit integer tensor in Rust: rows of `row` bytes, a header
+/// with the row's sum (i32, little-endian) then the values (`x + 128` when `shifted`),
+/// zero padding; as 64-bit words.
+pub fn pack_int8(
+    bytes: &[u8],
+    outer: usize,
+    c: usize,
+    s: usize,
+    row: usize,
+    shifted: bool,
+) -> Vec<u64> {
+    let mut out = vec![0u8; (outer * s * row).div_ceil(8) * 8];
+    for o in 0..outer {
+        for p in 0..s {
+            let r = (o * s + p) * row;
+            let mut sum = 0i32;
+            for ch in 0..c {
+                let x = bytes[(o * c + ch) * s + p];
+                sum += x as i8 as i32;
+                out[r + ROW_HEADER + ch] = if shifted { x ^ 0x80 } else { x };
+            }
+            out[r..r + 4].copy_from_slice(&sum.to_le_bytes());
+        }
+    }
+    out.chunks(8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect()
+}
+
+/// The packed words of a tensor whose bytes are known (constant data).
+pub fn pack_known(bytes: &[u8], inst: &Instance, p: &Packing) -> Vec<u64> {
+    let (outer, c, s) = factors(inst, p);
+    match p.kind {
+        PackKind::Bits => pack_bytes(bytes, outer, c, s, p.words),
+        PackKind::Bytes { shifted } => pack_int8(bytes, outer, c, s, p.words, shifted),
+    }
 }
 
 /// A counted loop `for i in lo..hi (step)` in raw cranelift, the counter a block parameter.
@@ -102,6 +140,114 @@ fn set_bit(
 
 /// Emits the packing of one tensor (`base`: its bytes) into `words` (zeroed).
 pub fn emit_pack(
+    b: &mut FunctionBuilder,
+    inst: &Instance,
+    p: &Packing,
+    base: CValue,
+    words: CValue,
+) {
+    match p.kind {
+        PackKind::Bits => emit_pack_bits(b, inst, p, base, words),
+        PackKind::Bytes { shifted } => emit_pack_int8(b, inst, p, base, words, shifted),
+    }
+}
+
+/// Byte rows (`PackKind::Bytes`): channels contiguous (`S = 1`) 16 at a time, with
+/// the row sum from pmaddubsw (signed bytes times 1) widened to 32-bit lanes; strided
+/// channels (a transpose) byte by byte.
+fn emit_pack_int8(
+    b: &mut FunctionBuilder,
+    inst: &Instance,
+    p: &Packing,
+    base: CValue,
+    dst: CValue,
+    shifted: bool,
+) {
+    let (outer, c, s) = factors(inst, p);
+    let (outer, c, s, row) = (outer as i64, c as i64, s as i64, p.words as i64);
+    let hdr = ROW_HEADER as i64;
+    let f = MemFlagsData::new().with_notrap();
+    let flip8 = b.ins().iconst(types::I8, 0x80u8 as i8 as i64);
+    let flip = b.ins().splat(types::I8X16, flip8);
+    if s == 1 {
+        let one8 = b.ins().iconst(types::I8, 1);
+        let ones = b.ins().splat(types::I8X16, one8);
+        let zero32 = b.ins().iconst(types::I32, 0);
+        let zeros = b.ins().splat(types::I32X4, zero32);
+        let sum = b.declare_var(types::I32X4);
+        for_range(b, 0, outer, 1, &mut |b, o| {
+            let src_row = b.ins().imul_imm_s(o, c);
+            let src_row = b.ins().iadd(base, src_row);
+            let dst_row = b.ins().imul_imm_s(o, row);
+            let dst_row = b.ins().iadd(dst, dst_row);
+            b.def_var(sum, zeros);
+            for_range(b, 0, c / 16, 1, &mut |b, g| {
+                let off = b.ins().imul_imm_s(g, 16);
+                let at = b.ins().iadd(src_row, off);
+                let v = b.ins().load(types::I8X16, f, at, 0);
+                let stored = if shifted { b.ins().bxor(v, flip) } else { v };
+                let at = b.ins().iadd(dst_row, off);
+                b.ins().store(f, stored, at, hdr as i32);
+                let pairs = b.ins().x86_pmaddubsw(v, ones);
+                let lo = b.ins().swiden_low(pairs);
+                let hi = b.ins().swiden_high(pairs);
+                let w = b.ins().iadd(lo, hi);
+                let cur = b.use_var(sum);
+                let next = b.ins().iadd(cur, w);
+                b.def_var(sum, next);
+            });
+            let v = b.use_var(sum);
+            let mut total = b.ins().iconst(types::I32, 0);
+            for lane in 0..4u8 {
+                let x = b.ins().extractlane(v, lane);
+                total = b.ins().iadd(total, x);
+            }
+            for ch in (c / 16) * 16..c {
+                let x = b.ins().load(types::I8, f, src_row, ch as i32);
+                let stored = if shifted {
+                    b.ins().bxor_imm_s(x, 0x80u8 as i8 as i64)
+                } else {
+                    x
+                };
+                b.ins().store(f, stored, dst_row, (hdr + ch) as i32);
+                let x = b.ins().sextend(types::I32, x);
+                total = b.ins().iadd(total, x);
+            }
+            b.ins().store(f, total, dst_row, 0);
+        });
+        return;
+    }
+    for_range(b, 0, outer, 1, &mut |b, o| {
+        for_range(b, 0, c, 1, &mut |b, ch| {
+            for_range(b, 0, s, 1, &mut |b, pos| {
+                let oc = b.ins().imul_imm_s(o, c);
+                let oc = b.ins().iadd(oc, ch);
+                let at = b.ins().imul_imm_s(oc, s);
+                let at = b.ins().iadd(at, pos);
+                let src = b.ins().iadd(base, at);
+                let x = b.ins().load(types::I8, f, src, 0);
+                let r = b.ins().imul_imm_s(o, s);
+                let r = b.ins().iadd(r, pos);
+                let r = b.ins().imul_imm_s(r, row);
+                let r = b.ins().iadd(dst, r);
+                let at = b.ins().iadd(r, ch);
+                let stored = if shifted {
+                    b.ins().bxor_imm_s(x, 0x80u8 as i8 as i64)
+                } else {
+                    x
+                };
+                b.ins().store(f, stored, at, hdr as i32);
+                let old = b.ins().load(types::I32, f, r, 0);
+                let x = b.ins().sextend(types::I32, x);
+                let new = b.ins().iadd(old, x);
+                b.ins().store(f, new, r, 0);
+            });
+        });
+    });
+}
+
+/// Bit words (`PackKind::Bits`).
+fn emit_pack_bits(
     b: &mut FunctionBuilder,
     inst: &Instance,
     p: &Packing,

@@ -21,7 +21,7 @@
 //!   statements changes nothing.
 //! The sum of `n` products of ±1 is `n - 2·popcount(x XOR w)`, exact in any order.
 
-use crate::bindot::BinDot;
+use crate::bindot::{BinDot, DotKind, ROW_HEADER};
 use crate::codegen::error::{Unsupported, R};
 use crate::codegen::gen::Gen;
 use crate::rep::Rep;
@@ -39,6 +39,8 @@ const MAX_UNROLLED_STEPS: i64 = 64;
 /// Vectors per reduction at most: a 16-bit lane of the widened counts gets at most 16
 /// per vector.
 const WIDE_LIMIT: i64 = 2047;
+/// Bytes of one contiguous run of 8-bit values at most (emitted unrolled).
+const MAX_RUN_BYTES: i64 = 4096;
 /// Words of one contiguous run at most (a run is emitted unrolled).
 const MAX_RUN_WORDS: i64 = 512;
 
@@ -109,7 +111,7 @@ impl Gen<'_, '_> {
                             return None;
                         };
                         let d = self.bindots.by_value(*value)?;
-                        if d.var != l.var {
+                        if d.var != l.var || d.kind != self.bindots.by_var(l.var)?.kind {
                             return None;
                         }
                         dots.push(d.clone());
@@ -195,7 +197,12 @@ impl Gen<'_, '_> {
     fn nest_fits(&self, nest: &Nest) -> bool {
         let walk = self.plan(nest).2;
         let steps: i64 = walk.iterated.iter().map(|&k| nest.loops[k].2).product();
-        walk.run <= MAX_RUN_WORDS && steps.saturating_mul(walk.run / 2) <= WIDE_LIMIT
+        match nest.dots[0].kind {
+            DotKind::Bin => {
+                walk.run <= MAX_RUN_WORDS && steps.saturating_mul(walk.run / 2) <= WIDE_LIMIT
+            }
+            DotKind::Int8 => walk.run <= MAX_RUN_BYTES,
+        }
     }
 
     /// Emits `l` (a packed loop, or a loop around exactly one) as register-blocked
@@ -296,7 +303,7 @@ impl Gen<'_, '_> {
     }
 
     /// `acc += total` (an `i64` sum of ±1 products), in the accumulator's storage.
-    fn add_dot_total(&mut self, acc: LocalId, total: CValue) -> R<()> {
+    pub(crate) fn add_dot_total(&mut self, acc: LocalId, total: CValue) -> R<()> {
         let var = self.local_var(acc)?;
         let Some(Rep::Exact { bits, frac, .. }) = self.lplans.storage(self.inst, acc) else {
             return Err(Unsupported {
@@ -319,6 +326,12 @@ impl Gen<'_, '_> {
         envs: &[Option<(Variable, CValue)>],
     ) -> R<Vec<Vec<CValue>>> {
         let (shapes, dot_shapes, walk) = self.plan(nest);
+        let kind = nest.dots[0].kind;
+        // Bytes per packed unit, and where a row's values start.
+        let (unit, header) = match kind {
+            DotKind::Bin => (8, 0),
+            DotKind::Int8 => (1, ROW_HEADER as i64),
+        };
         // Emitted operands per copy (a shape that does not depend on the copy's
         // variable is loaded once for all copies).
         let mut operands: Vec<Operand> = Vec::new();
@@ -352,7 +365,8 @@ impl Gen<'_, '_> {
                         None => {
                             let off = self.affine(&s.outer);
                             let off = self.b.ins().iadd_imm_s(off, walk.merged_lo[si]);
-                            let bytes = self.b.ins().imul_imm_s(off, 8);
+                            let bytes = self.b.ins().imul_imm_s(off, unit);
+                            let bytes = self.b.ins().iadd_imm_s(bytes, header);
                             let base = self.b.ins().iadd(self.scratch[s.pk], bytes);
                             operands.push(Operand { base, shape: si });
                             *slot = Some(operands.len() - 1);
@@ -361,7 +375,10 @@ impl Gen<'_, '_> {
                     };
                 }
                 let bytes = self.b.declare_var(types::I8X16);
-                let wide = self.b.declare_var(types::I16X8);
+                let wide = self.b.declare_var(match kind {
+                    DotKind::Bin => types::I16X8,
+                    DotKind::Int8 => types::I32X4,
+                });
                 let tail = self.b.declare_var(types::I64);
                 let slot =
                     self.b
@@ -381,8 +398,16 @@ impl Gen<'_, '_> {
         }
         let zero8 = self.b.ins().iconst(types::I8, 0);
         let zero_bytes = self.b.ins().splat(types::I8X16, zero8);
-        let zero16 = self.b.ins().iconst(types::I16, 0);
-        let zero_wide = self.b.ins().splat(types::I16X8, zero16);
+        let zero_wide = match kind {
+            DotKind::Bin => {
+                let z = self.b.ins().iconst(types::I16, 0);
+                self.b.ins().splat(types::I16X8, z)
+            }
+            DotKind::Int8 => {
+                let z = self.b.ins().iconst(types::I32, 0);
+                self.b.ins().splat(types::I32X4, z)
+            }
+        };
         let zero64 = self.b.ins().iconst(types::I64, 0);
         for u in &units {
             self.b.def_var(u.bytes, zero_bytes);
@@ -393,6 +418,8 @@ impl Gen<'_, '_> {
             units,
             operands,
             pending: 0,
+            kind,
+            unit,
         };
         // Iterated loops: offsets in bytes per operand (constant when unrolled).
         let steps: i64 = walk.iterated.iter().map(|&k| nest.loops[k].2).product();
@@ -405,15 +432,23 @@ impl Gen<'_, '_> {
         self.flush(&mut st);
         // n - 2·mismatches per dot of each copy.
         let n: i64 = nest.dots[0].n * nest.loops.iter().map(|l| l.2).product::<i64>();
-        let pops = self.horizontal(&st.units, n < 1 << 15);
+        let sums = self.horizontal(&st, n < 1 << 15);
         let mut out = Vec::new();
-        for copy in pops.chunks(nest.dots.len()) {
+        for copy in sums.chunks(nest.dots.len()) {
             out.push(
                 copy.iter()
-                    .map(|p| {
-                        let twice = self.b.ins().ishl_imm_s(*p, 1);
-                        let nv = self.b.ins().iconst(types::I64, n);
-                        self.b.ins().isub(nv, twice)
+                    .map(|p| match kind {
+                        // n - 2·mismatches.
+                        DotKind::Bin => {
+                            let twice = self.b.ins().ishl_imm_s(*p, 1);
+                            let nv = self.b.ins().iconst(types::I64, n);
+                            self.b.ins().isub(nv, twice)
+                        }
+                        // Modulo 2^32, exact: the sum fits (bindot.rs checks).
+                        DotKind::Int8 => {
+                            let x = self.b.ins().ireduce(types::I32, *p);
+                            self.b.ins().sextend(types::I64, x)
+                        }
                     })
                     .collect(),
             );
@@ -441,7 +476,7 @@ impl Gen<'_, '_> {
                 .operands
                 .iter()
                 .zip(&offsets)
-                .map(|(o, off)| off.add(8 * shapes[o.shape].coeffs[k] * value))
+                .map(|(o, off)| off.add(st.unit * shapes[o.shape].coeffs[k] * value))
                 .collect();
             self.unrolled_walk(nest, shapes, walk, st, depth + 1, next);
         }
@@ -474,7 +509,7 @@ impl Gen<'_, '_> {
             .iter()
             .zip(&offsets)
             .map(|(o, off)| {
-                let c = 8 * shapes[o.shape].coeffs[k];
+                let c = st.unit * shapes[o.shape].coeffs[k];
                 let d = self.b.ins().imul_imm_s(value, c);
                 off.add_dyn(&mut self.b, d)
             })
@@ -494,6 +529,9 @@ impl Gen<'_, '_> {
 
     /// One contiguous run of `words` words at `offsets` (bytes past each operand's base).
     fn run(&mut self, words: i64, st: &mut NestState, offsets: &[Offset]) {
+        if st.kind == DotKind::Int8 {
+            return self.run_int8(words, st, offsets);
+        }
         let vectors = (words / 2) as usize;
         // Not `readonly`: cranelift would treat the loads as pure and hoist them out of
         // the loops around, all live at once.
@@ -548,6 +586,74 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// One run of `bytes` bytes of 8-bit dot products: vpdpbusd per vector (cranelift
+    /// matches the widening multiply-add tree below: the shifted first operand
+    /// zero-extended, the second sign-extended), and the second operand's row sum
+    /// (its header) for the correction of the shift: `sum((x + 128)·w) - 128·sum(w)`.
+    fn run_int8(&mut self, bytes: i64, st: &mut NestState, offsets: &[Offset]) {
+        let f = MemFlagsData::new().with_notrap();
+        let addr = |g: &mut Self, st: &NestState, o: usize, extra: i64| -> (CValue, i32) {
+            let base = st.operands[o].base;
+            let (base, c) = match offsets[o] {
+                Offset::Const(c) => (base, c + extra),
+                Offset::Dyn(d, c) => (g.b.ins().iadd(base, d), c + extra),
+            };
+            match i32::try_from(c) {
+                Ok(c) => (base, c),
+                Err(_) => (g.b.ins().iadd_imm_s(base, c), 0),
+            }
+        };
+        // Row sums of the signed operands (once per operand).
+        let mut sums: Vec<Option<CValue>> = vec![None; st.operands.len()];
+        for u in 0..st.units.len() {
+            let o = st.units[u].operands[1];
+            if sums[o].is_none() {
+                let (a, off) = addr(self, st, o, -(ROW_HEADER as i64));
+                let s = self.b.ins().load(types::I32, f, a, off);
+                sums[o] = Some(self.b.ins().sextend(types::I64, s));
+            }
+            let cur = self.b.use_var(st.units[u].tail);
+            let next = self.b.ins().iadd(cur, sums[o].expect("just loaded"));
+            self.b.def_var(st.units[u].tail, next);
+        }
+        for k in 0..(bytes / 16) {
+            let regs: Vec<CValue> = (0..st.operands.len())
+                .map(|o| {
+                    let (a, off) = addr(self, st, o, 16 * k);
+                    self.b.ins().load(types::I8X16, f, a, off)
+                })
+                .collect();
+            for u in &st.units {
+                let (x, w) = (regs[u.operands[0]], regs[u.operands[1]]);
+                let lo = {
+                    let a = self.b.ins().swiden_low(w);
+                    let b = self.b.ins().uwiden_low(x);
+                    self.b.ins().imul(a, b)
+                };
+                let hi = {
+                    let a = self.b.ins().swiden_high(w);
+                    let b = self.b.ins().uwiden_high(x);
+                    self.b.ins().imul(a, b)
+                };
+                let lo4 = {
+                    let a = self.b.ins().swiden_low(lo);
+                    let b = self.b.ins().swiden_high(lo);
+                    self.b.ins().iadd_pairwise(a, b)
+                };
+                let hi4 = {
+                    let a = self.b.ins().swiden_low(hi);
+                    let b = self.b.ins().swiden_high(hi);
+                    self.b.ins().iadd_pairwise(a, b)
+                };
+                let dot = self.b.ins().iadd_pairwise(lo4, hi4);
+                let cur = self.b.use_var(u.wide);
+                let s = self.b.ins().iadd(dot, cur);
+                self.b.def_var(u.wide, s);
+            }
+            self.barrier(st);
+        }
+    }
+
     /// Stores every byte accumulator to its stack slot. Cranelift computes pure values
     /// where they are first used by an instruction with effects: without these stores,
     /// each accumulator's whole chain would be computed at its end, one unit after the
@@ -555,7 +661,10 @@ impl Gen<'_, '_> {
     /// vector step's arithmetic happen right after its loads.
     fn barrier(&mut self, st: &NestState) {
         for u in &st.units {
-            let v = self.b.use_var(u.bytes);
+            let v = self.b.use_var(match st.kind {
+                DotKind::Bin => u.bytes,
+                DotKind::Int8 => u.wide,
+            });
             // (The type argument is the address's.)
             self.b.ins().stack_store(types::I64, v, u.slot, 0);
         }
@@ -585,14 +694,20 @@ impl Gen<'_, '_> {
 
     /// Each unit's total popcount (`i64`): its 16-bit lanes and its scalar words.
     /// `small`: every total is below 2^15 (then the lanes are summed in 16 bits).
-    fn horizontal(&mut self, units: &[Unit], small: bool) -> Vec<CValue> {
+    fn horizontal(&mut self, st: &NestState, small: bool) -> Vec<CValue> {
         let mut out = Vec::new();
-        for group in units.chunks(4) {
+        for group in st.units.chunks(4) {
             let mut wides: Vec<CValue> = group.iter().map(|u| self.b.use_var(u.wide)).collect();
             while wides.len() < 4 {
                 wides.push(wides[0]);
             }
-            let all = if small {
+            let int8 = st.kind == DotKind::Int8;
+            let all = if int8 {
+                // 32-bit lanes, summed modulo 2^32: phaddd twice.
+                let ab = self.b.ins().iadd_pairwise(wides[0], wides[1]);
+                let cd = self.b.ins().iadd_pairwise(wides[2], wides[3]);
+                self.b.ins().iadd_pairwise(ab, cd)
+            } else if small {
                 // phaddw three times: lane r holds unit r's sum.
                 let ab = self.b.ins().iadd_pairwise(wides[0], wides[1]);
                 let cd = self.b.ins().iadd_pairwise(wides[2], wides[3]);
@@ -614,9 +729,16 @@ impl Gen<'_, '_> {
             };
             for (r, u) in group.iter().enumerate() {
                 let s = self.b.ins().extractlane(all, r as u8);
-                let s = self.b.ins().uextend(types::I64, s);
                 let tail = self.b.use_var(u.tail);
-                out.push(self.b.ins().iadd(s, tail));
+                out.push(if int8 {
+                    // sum((x + 128)·w) - 128·sum(w).
+                    let s = self.b.ins().sextend(types::I64, s);
+                    let c = self.b.ins().ishl_imm_s(tail, 7);
+                    self.b.ins().isub(s, c)
+                } else {
+                    let s = self.b.ins().uextend(types::I64, s);
+                    self.b.ins().iadd(s, tail)
+                });
             }
         }
         out
@@ -629,6 +751,9 @@ struct NestState {
     operands: Vec<Operand>,
     /// Vectors summed in the byte lanes since the last widening.
     pending: usize,
+    kind: DotKind,
+    /// Bytes per packed unit (a word, a byte).
+    unit: i64,
 }
 
 /// A byte offset: constant, or a value plus a constant.

@@ -244,7 +244,7 @@ fn constant_words(job: &NodeJob, p: &crate::bindot::Packing) -> Option<Vec<u64>>
     let mut bytes = Vec::new();
     crate::layout::encode(&data.elem, &data.values, &mut bytes);
     let (outer, c, s) = crate::packing::factors(inst, p);
-    (bytes.len() == outer * c * s).then(|| crate::packing::pack_bytes(&bytes, outer, c, s, p.words))
+    (bytes.len() == outer * c * s).then(|| crate::packing::pack_known(&bytes, inst, p))
 }
 
 /// Opens the entry block of a node function; returns its parameters.

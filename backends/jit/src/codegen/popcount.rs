@@ -1,7 +1,7 @@
 //! The reduction step of a binary dot product (bindot.rs): XOR and popcount over the
 //! packed words of both operands.
 
-use crate::bindot::BinDot;
+use crate::bindot::{BinDot, DotKind, ROW_HEADER};
 use crate::codegen::error::{Unsupported, R};
 use crate::codegen::gen::Gen;
 use crate::rep::Rep;
@@ -20,6 +20,9 @@ impl Gen<'_, '_> {
             .by_value(value)
             .expect("a dot statement")
             .clone();
+        if dot.kind == DotKind::Int8 {
+            return self.int8_step(acc, &dot);
+        }
         // Mismatching bits over all words (the word loop is innermost): unrolled when
         // the words are few (2 for 128 channels), a loop otherwise.
         let words = dot.words();
@@ -72,6 +75,56 @@ impl Gen<'_, '_> {
         let new = self.b.ins().iadd(cur, sum);
         self.b.def_var(var, new);
         Ok(())
+    }
+
+    /// An 8-bit dot product the reduction nests (dotnest.rs) do not take, byte by byte:
+    /// `acc += sum(x_q * w_q)` over the packed rows (the first operand stored shifted).
+    fn int8_step(&mut self, acc: LocalId, dot: &BinDot) -> R<()> {
+        let mut rows = Vec::new();
+        for (pk, access) in &dot.operands {
+            let p = &self.bindots.packings[*pk];
+            let strides = kiln_passes::data::strides(&p.shape(self.inst));
+            let mut flat = Affine::constant(ROW_HEADER as i64);
+            let others = access.index.iter().enumerate().filter(|(d, _)| *d != p.dim);
+            for (k, (_, ix)) in others.enumerate() {
+                flat = flat.add_scaled(ix, strides[k] as i64);
+            }
+            let off = self.affine(&flat);
+            rows.push(self.b.ins().iadd(self.scratch[*pk], off));
+        }
+        let f = MemFlagsData::new().with_notrap();
+        let head = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_param(head, types::I64);
+        self.b.append_block_param(head, types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().jump(head, &[zero.into(), zero.into()]);
+        self.b.switch_to_block(head);
+        let (q, total) = (self.b.block_params(head)[0], self.b.block_params(head)[1]);
+        let xa = self.b.ins().iadd(rows[0], q);
+        let x = self.b.ins().load(types::I8, f, xa, 0);
+        let x = self.b.ins().bxor_imm_s(x, 0x80u8 as i8 as i64);
+        let x = self.b.ins().sextend(types::I64, x);
+        let wa = self.b.ins().iadd(rows[1], q);
+        let w = self.b.ins().load(types::I8, f, wa, 0);
+        let w = self.b.ins().sextend(types::I64, w);
+        let p = self.b.ins().imul(x, w);
+        let total = self.b.ins().iadd(total, p);
+        let next = self.b.ins().iadd_imm_s(q, 1);
+        let go = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, next, dot.n);
+        self.b.ins().brif(
+            go,
+            head,
+            &[next.into(), total.into()],
+            exit,
+            &[total.into()],
+        );
+        self.b.append_block_param(exit, types::I64);
+        self.b.seal_block(head);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+        let total = self.b.block_params(exit)[0];
+        self.add_dot_total(acc, total)
     }
 
     /// `popcount(x_q ^ w_q)` for word `q` of a binary dot product (padding bits are 0
