@@ -1,9 +1,13 @@
-//! Binary layers on both engines, bit for bit: convolutions and dense layers of random
-//! shapes (channel and input counts that leave partial 64-bit words, odd word counts,
-//! 1x1 to 3x3 windows), with the weights as kernel inputs (packed at run time by native
-//! code) and as constant data (packed at compile time). The JIT runs them as popcount
-//! reductions in 128-bit registers (backends/jit/src/codegen/dotnest.rs); the
-//! interpreter multiplies ±1 values one by one.
+//! Dot-product kernels on both engines, bit for bit. The JIT runs them as reductions in
+//! 128-bit registers over packed operands (backends/jit/src/codegen/dotnest.rs); the
+//! interpreter multiplies values one by one.
+//! - Binary layers: convolutions and dense layers of random shapes (channel and input
+//!   counts that leave partial 64-bit words, odd word counts, 1x1 to 3x3 windows), with
+//!   the weights as kernel inputs (packed at run time by native code) and as constant
+//!   data (packed at compile time).
+//! - 8-bit integer GEMMs (vpdpbusd) of sizes that are not multiples of the register
+//!   blocking or of 16 bytes, with extreme values (-128 · -128 sums) and narrower
+//!   operand types, and an 8-bit 3x3 convolution.
 
 use kiln::{Engine, Options, RunSpec};
 use std::path::{Path, PathBuf};
@@ -30,6 +34,11 @@ impl Rng {
 
 /// Writes a C-order int8 .npy file of ±1 values.
 fn write_bin_npy(path: &Path, shape: &[usize], rng: &mut Rng) {
+    write_i8_npy(path, shape, &mut || if rng.below(2) == 0 { 1 } else { -1 });
+}
+
+/// Writes a C-order int8 .npy file of the values `next` gives.
+fn write_i8_npy(path: &Path, shape: &[usize], next: &mut dyn FnMut() -> i8) {
     let n: usize = shape.iter().product();
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let tuple = if dims.len() == 1 {
@@ -45,7 +54,7 @@ fn write_bin_npy(path: &Path, shape: &[usize], rng: &mut Rng) {
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
-    bytes.extend((0..n).map(|_| if rng.below(2) == 0 { 1u8 } else { 0xff }));
+    bytes.extend((0..n).map(|_| next() as u8));
     std::fs::write(path, bytes).expect("write npy");
 }
 
@@ -158,5 +167,76 @@ fn binary_dense_layers_of_random_shapes_agree() {
         let what = format!("dense case {case}: {batch} x {n_in} -> {n_out}");
         agree(&script, "inputs", &[("x", x.clone()), ("w", wf)], &what);
         agree(&script, "constant", &[("x", x)], &what);
+    }
+}
+
+#[test]
+fn int8_gemms_of_random_sizes_agree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rng = Rng(0x6765_6d6d_2069_3820);
+    for case in 0..12 {
+        let m = 1 + rng.below(11) as usize;
+        let n = 1 + rng.below(13) as usize;
+        let k = rng.pick(&[1, 3, 15, 16, 17, 31, 33, 64, 100, 255, 513]);
+        // Operand widths: int<8> mostly, narrower sometimes.
+        let (wa, wb) = (rng.pick(&[8, 8, 8, 3]), rng.pick(&[8, 8, 8, 2]));
+        // Extreme values (every product -128 · -128) in some cases.
+        let extreme = case % 4 == 1;
+        let case_dir = dir.path().join(format!("gemm{case}"));
+        std::fs::create_dir_all(&case_dir).unwrap();
+        let (a, b) = (case_dir.join("a.npy"), case_dir.join("b.npy"));
+        let mut value = |bits: usize| -> i8 {
+            let half = 1i64 << (bits - 1);
+            if extreme {
+                -half as i8
+            } else {
+                (rng.below(2 * half as u64) as i64 - half) as i8
+            }
+        };
+        write_i8_npy(&a, &[m, k], &mut || value(wa));
+        write_i8_npy(&b, &[k, n], &mut || value(wb));
+        let script = case_dir.join("gemm.kiln");
+        let src = format!(
+            "param bc: int<{wb}>[{k}, {n}] = load(\"b.npy\")\n\n\
+             kernel inputs(a: int<{wa}>[{m}, {k}], b: int<{wb}>[{k}, {n}]) -> int<32>[{m}, {n}]:\n\
+             \x20   return [sum(a[i, q] * b[q, j] for q in range({k})) for i, j in grid({m}, {n})]\n\n\
+             kernel constant(a: int<{wa}>[{m}, {k}]) -> int<32>[{m}, {n}]:\n\
+             \x20   return [sum(a[i, q] * bc[q, j] for q in range({k})) for i, j in grid({m}, {n})]\n"
+        );
+        std::fs::write(&script, src).unwrap();
+        let what = format!("gemm case {case}: {m} x {k} x {n}, int<{wa}> x int<{wb}>");
+        agree(&script, "inputs", &[("a", a.clone()), ("b", b)], &what);
+        agree(&script, "constant", &[("a", a)], &what);
+    }
+}
+
+#[test]
+fn int8_convolutions_agree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rng = Rng(0x636f_6e76_2069_3820);
+    for case in 0..4 {
+        let c = rng.pick(&[1, 5, 16, 33]);
+        let k = 1 + rng.below(6) as usize;
+        let (h, w) = (3 + rng.below(4) as usize, 3 + rng.below(4) as usize);
+        let case_dir = dir.path().join(format!("conv{case}"));
+        std::fs::create_dir_all(&case_dir).unwrap();
+        let (x, wf) = (case_dir.join("x.npy"), case_dir.join("w.npy"));
+        write_i8_npy(&x, &[c, h, w], &mut || rng.below(256) as u8 as i8);
+        write_i8_npy(&wf, &[k, c, 3, 3], &mut || rng.below(256) as u8 as i8);
+        let (ho, wo) = (h - 2, w - 2);
+        let script = case_dir.join("conv.kiln");
+        let src = format!(
+            "kernel conv(x: int<8>[{c}, {h}, {w}], w: int<8>[{k}, {c}, 3, 3]) -> int<32>[{k}, {ho}, {wo}]:\n\
+             \x20   y: int<32>[{k}, {ho}, {wo}]\n\
+             \x20   for k, i, j in grid({k}, {ho}, {wo}):\n\
+             \x20       acc = 0\n\
+             \x20       for c, u, v in grid({c}, 3, 3):\n\
+             \x20           acc += x[c, i + u, j + v] * w[k, c, u, v]\n\
+             \x20       y[k, i, j] = acc\n\
+             \x20   return y\n"
+        );
+        std::fs::write(&script, src).unwrap();
+        let what = format!("int8 conv case {case}: C={c} K={k} on {h}x{w}");
+        agree(&script, "conv", &[("x", x), ("w", wf)], &what);
     }
 }
