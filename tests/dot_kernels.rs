@@ -240,3 +240,51 @@ fn int8_convolutions_agree() {
         agree(&script, "conv", &[("x", x), ("w", wf)], &what);
     }
 }
+
+#[test]
+fn ternary_layers_of_random_shapes_agree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut rng = Rng(0x7465_726e_2062_6974);
+    for case in 0..10 {
+        let c = rng.pick(&[1, 7, 63, 64, 65, 100, 128, 129, 193]);
+        let k = 1 + rng.below(7) as usize;
+        let (kh, kw) = (1 + rng.below(3) as usize, 1 + rng.below(3) as usize);
+        let (h, w) = (kh + rng.below(5) as usize, kw + rng.below(5) as usize);
+        let (ho, wo) = (h - kh + 1, w - kw + 1);
+        // tern x tern, tern x bin, bin x tern.
+        let (tx, tw) = [("tern", "tern"), ("tern", "bin"), ("bin", "tern")][case % 3];
+        let case_dir = dir.path().join(format!("tern{case}"));
+        std::fs::create_dir_all(&case_dir).unwrap();
+        let (x, wf) = (case_dir.join("x.npy"), case_dir.join("w.npy"));
+        let mut values = |ty: &str| -> i8 {
+            if ty == "bin" {
+                if rng.below(2) == 0 {
+                    1
+                } else {
+                    -1
+                }
+            } else {
+                rng.below(3) as i8 - 1
+            }
+        };
+        write_i8_npy(&x, &[c, h, w], &mut || values(tx));
+        write_i8_npy(&wf, &[k, c, kh, kw], &mut || values(tw));
+        let script = case_dir.join("conv.kiln");
+        let body = |wname: &str| {
+            format!(
+                "    y: int<16>[{k}, {ho}, {wo}]\n    for k, i, j in grid({k}, {ho}, {wo}):\n        acc = 0\n        for c, u, v in grid({c}, {kh}, {kw}):\n            acc += x[c, i + u, j + v] * {wname}[k, c, u, v]\n        y[k, i, j] = acc\n    return y\n"
+            )
+        };
+        let src = format!(
+            "param wc: {tw}[{k}, {c}, {kh}, {kw}] = load(\"w.npy\")\n\n\
+             kernel inputs(x: {tx}[{c}, {h}, {w}], w: {tw}[{k}, {c}, {kh}, {kw}]) -> int<16>[{k}, {ho}, {wo}]:\n{}\n\
+             kernel constant(x: {tx}[{c}, {h}, {w}]) -> int<16>[{k}, {ho}, {wo}]:\n{}",
+            body("w"),
+            body("wc")
+        );
+        std::fs::write(&script, src).unwrap();
+        let what = format!("{tx} x {tw} conv case {case}: C={c} K={k} {kh}x{kw} on {h}x{w}");
+        agree(&script, "inputs", &[("x", x.clone()), ("w", wf)], &what);
+        agree(&script, "constant", &[("x", x)], &what);
+    }
+}

@@ -29,12 +29,23 @@ use std::collections::HashSet;
 /// How a packed row holds its values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PackKind {
-    /// `bin` values as bits of 64-bit words.
-    Bits,
+    /// `bin`/`tern` values as bits of 64-bit words, one bit plane.
+    Bits(Plane),
     /// 8-bit integers as bytes, after a 16-byte header whose first 4 bytes are the sum
     /// of the row's values (i32); `shifted`: stored as `x + 128` (`x XOR 0x80`, the
     /// unsigned operand of vpdpbusd). Zero padding to a multiple of 16 bytes.
     Bytes { shifted: bool },
+}
+
+/// Which bit of a value a bit plane holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plane {
+    /// value > 0 (a `bin`'s one bit).
+    Positive,
+    /// value < 0 (a `tern`'s sign).
+    Negative,
+    /// value ≠ 0 (all ones for a `bin`).
+    Nonzero,
 }
 
 /// Bytes of the header before a byte row's values.
@@ -63,7 +74,7 @@ impl Packing {
     /// Bytes per element of the packed shape.
     pub fn unit_bytes(&self) -> usize {
         match self.kind {
-            PackKind::Bits => 8,
+            PackKind::Bits(_) => 8,
             PackKind::Bytes { .. } => 1,
         }
     }
@@ -80,6 +91,10 @@ impl Packing {
 pub enum DotKind {
     /// `bin × bin`: XOR and popcount.
     Bin,
+    /// A `tern` times a `tern` or a `bin`: two bit planes each (sign, non-zero); the
+    /// product is non-zero where both are, negative where the signs differ:
+    /// `sum = popcount(nz & !(sx ^ sw)) - popcount(nz & (sx ^ sw))`, `nz = nzx & nzw`.
+    Tern,
     /// Signed integers of at most 8 bits (int<N>, N ≤ 8): vpdpbusd on bytes,
     /// the first operand shifted to unsigned and corrected by the second's row sums.
     Int8,
@@ -98,13 +113,16 @@ pub struct BinDot {
     /// The two operands: packing index and original access.
     pub operands: [(usize, Access); 2],
     pub kind: DotKind,
+    /// `Tern`: the packings of the operands' non-zero planes (`operands` hold the
+    /// sign planes).
+    pub nonzero: Option<[usize; 2]>,
 }
 
 impl BinDot {
     /// Words (bits) or bytes (int8, padded to 16) per packed row's values.
     pub fn words(&self) -> i64 {
         match self.kind {
-            DotKind::Bin => (self.n + 63) / 64,
+            DotKind::Bin | DotKind::Tern => (self.n + 63) / 64,
             DotKind::Int8 => (self.n + 15) / 16 * 16,
         }
     }
@@ -158,10 +176,14 @@ fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, A
         return None;
     };
     let bin = |t: TensorId| inst.tensor(t).elem == ScalarType::Bin;
+    let tern = |t: TensorId| inst.tensor(t).elem == ScalarType::Tern;
+    let planes = |t: TensorId| bin(t) || tern(t);
     let byte = |t: TensorId| small_signed(&inst.tensor(t).elem);
     let plain = |a: &Access| !a.checked && a.is_affine();
     let kind = if bin(x.tensor) && bin(w.tensor) {
         DotKind::Bin
+    } else if planes(x.tensor) && planes(w.tensor) {
+        DotKind::Tern
     } else if byte(x.tensor) && byte(w.tensor) {
         DotKind::Int8
     } else {
@@ -225,7 +247,7 @@ impl BinDots {
                 let full = |a: &Access, d: usize| inst.tensor(a.tensor).shape[d] as i64 == n;
                 // Int8: the exact sum must fit in 32 bits (vpdpbusd's lanes and the
                 // corrections wrap modulo 2^32; the result is exact when it fits).
-                let fits = kind == DotKind::Bin || n < (1 << 31) / (128 * 128);
+                let fits = kind != DotKind::Int8 || n < (1 << 31) / (128 * 128);
                 if full(&x, dx) && full(&w, dw) && fits {
                     candidates.push(Candidate {
                         value: *value,
@@ -252,7 +274,14 @@ impl BinDots {
             }
             let n = c.lp.hi.as_constant().expect("constant bound");
             let (words, kinds) = match c.kind {
-                DotKind::Bin => ((n as usize).div_ceil(64), [PackKind::Bits; 2]),
+                DotKind::Bin => (
+                    (n as usize).div_ceil(64),
+                    [PackKind::Bits(Plane::Positive); 2],
+                ),
+                DotKind::Tern => (
+                    (n as usize).div_ceil(64),
+                    [PackKind::Bits(Plane::Negative); 2],
+                ),
                 DotKind::Int8 => (
                     ROW_HEADER + (n as usize).div_ceil(16) * 16,
                     [
@@ -278,6 +307,12 @@ impl BinDots {
             };
             let px = packing(c.x.0.tensor, c.x.1, kinds[0]);
             let pw = packing(c.w.0.tensor, c.w.1, kinds[1]);
+            let nonzero = (c.kind == DotKind::Tern).then(|| {
+                [
+                    packing(c.x.0.tensor, c.x.1, PackKind::Bits(Plane::Nonzero)),
+                    packing(c.w.0.tensor, c.w.1, PackKind::Bits(Plane::Nonzero)),
+                ]
+            });
             out.dots.push(BinDot {
                 value: c.value,
                 acc: c.acc,
@@ -285,6 +320,7 @@ impl BinDots {
                 n,
                 operands: [(px, c.x.0.clone()), (pw, c.w.0.clone())],
                 kind: c.kind,
+                nonzero,
             });
         }
         out

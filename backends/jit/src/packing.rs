@@ -19,7 +19,7 @@
 //!   last group of 16, `1 < S < 16`) bit by bit.
 //! The scratch words start zeroed (the runtime allocates them so), so bits are only set.
 
-use crate::bindot::{PackKind, Packing, ROW_HEADER};
+use crate::bindot::{PackKind, Packing, Plane, ROW_HEADER};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value as CValue};
 use cranelift_frontend::FunctionBuilder;
@@ -33,13 +33,37 @@ pub fn factors(inst: &Instance, p: &Packing) -> (usize, usize, usize) {
     (outer, shape[p.dim], inner)
 }
 
-/// Packs the bytes of a `bin` tensor (±1) in Rust: the words native code would write.
-pub fn pack_bytes(bytes: &[u8], outer: usize, c: usize, s: usize, words: usize) -> Vec<u64> {
+/// Whether a value's bit is set in a plane.
+fn in_plane(plane: Plane, x: i8) -> bool {
+    match plane {
+        Plane::Positive => x > 0,
+        Plane::Negative => x < 0,
+        Plane::Nonzero => x != 0,
+    }
+}
+
+/// The condition code of a plane's bit (value against 0).
+fn plane_cc(plane: Plane) -> IntCC {
+    match plane {
+        Plane::Positive => IntCC::SignedGreaterThan,
+        Plane::Negative => IntCC::SignedLessThan,
+        Plane::Nonzero => IntCC::NotEqual,
+    }
+}
+
+/// Packs one bit plane of the bytes of a `bin`/`tern` tensor in Rust: the words native
+/// code would write.
+pub fn pack_bytes(
+    bytes: &[u8],
+    (outer, c, s): (usize, usize, usize),
+    words: usize,
+    plane: Plane,
+) -> Vec<u64> {
     let mut out = vec![0u64; outer * s * words];
     for o in 0..outer {
         for ch in 0..c {
             for p in 0..s {
-                if (bytes[(o * c + ch) * s + p] as i8) > 0 {
+                if in_plane(plane, bytes[(o * c + ch) * s + p] as i8) {
                     out[(o * s + p) * words + ch / 64] |= 1 << (ch % 64);
                 }
             }
@@ -81,7 +105,7 @@ pub fn pack_int8(
 pub fn pack_known(bytes: &[u8], inst: &Instance, p: &Packing) -> Vec<u64> {
     let (outer, c, s) = factors(inst, p);
     match p.kind {
-        PackKind::Bits => pack_bytes(bytes, outer, c, s, p.words),
+        PackKind::Bits(plane) => pack_bytes(bytes, (outer, c, s), p.words, plane),
         PackKind::Bytes { shifted } => pack_int8(bytes, outer, c, s, p.words, shifted),
     }
 }
@@ -113,7 +137,8 @@ pub fn for_range(
     b.seal_block(exit);
 }
 
-/// Sets bit `c` of packed row `row` when source byte `src` holds +1.
+/// Sets bit `c` of packed row `row` when source byte `src` is in the plane.
+#[allow(clippy::too_many_arguments)]
 fn set_bit(
     b: &mut FunctionBuilder,
     words: CValue,
@@ -121,10 +146,11 @@ fn set_bit(
     src: CValue,
     row: CValue,
     c: CValue,
+    plane: Plane,
 ) {
     let f = MemFlagsData::new().with_notrap();
     let x = b.ins().load(types::I8, f, src, 0);
-    let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
+    let pos = b.ins().icmp_imm_s(plane_cc(plane), x, 0);
     let bit = b.ins().uextend(types::I64, pos);
     let sh = b.ins().band_imm_s(c, 63);
     let bit = b.ins().ishl(bit, sh);
@@ -147,7 +173,7 @@ pub fn emit_pack(
     words: CValue,
 ) {
     match p.kind {
-        PackKind::Bits => emit_pack_bits(b, inst, p, base, words),
+        PackKind::Bits(plane) => emit_pack_bits(b, inst, p, base, words, plane),
         PackKind::Bytes { shifted } => emit_pack_int8(b, inst, p, base, words, shifted),
     }
 }
@@ -253,7 +279,9 @@ fn emit_pack_bits(
     p: &Packing,
     base: CValue,
     words: CValue,
+    plane: Plane,
 ) {
+    let cc = plane_cc(plane);
     let (outer, c, s) = factors(inst, p);
     let (outer, c, s, nw) = (outer as i64, c as i64, s as i64, p.words);
     let f = MemFlagsData::new().with_notrap();
@@ -274,7 +302,7 @@ fn emit_pack_bits(
                     let src = b.ins().iadd(base, at);
                     let row = b.ins().imul_imm_s(o, s);
                     let row = b.ins().iadd(row, pos);
-                    set_bit(b, words, nw, src, row, ch);
+                    set_bit(b, words, nw, src, row, ch, plane);
                 });
             });
         });
@@ -291,7 +319,7 @@ fn emit_pack_bits(
                     let off = b.ins().imul_imm_s(g, 16);
                     let at = b.ins().iadd(src_row, off);
                     let v = b.ins().load(types::I8X16, f, at, 0);
-                    let m = b.ins().icmp(IntCC::SignedGreaterThan, v, zero);
+                    let m = b.ins().icmp(cc, v, zero);
                     let bits = b.ins().vhigh_bits(types::I32, m);
                     let off = b.ins().imul_imm_s(g, 2);
                     let at = b.ins().iadd(dst_row, off);
@@ -324,7 +352,7 @@ fn emit_pack_bits(
                     let mut acc = zero;
                     for (j, mask) in masks.iter().enumerate() {
                         let v = b.ins().load(types::I8X16, f, src, (j as i64 * s) as i32);
-                        let m = b.ins().icmp(IntCC::SignedGreaterThan, v, zero);
+                        let m = b.ins().icmp(cc, v, zero);
                         let m = b.ins().band(m, *mask);
                         acc = b.ins().bor(acc, m);
                     }
@@ -359,7 +387,9 @@ mod tests {
         let mut bytes = vec![0xffu8; 140];
         bytes[69 * 2 + 1] = 1;
         bytes[3 * 2] = 1;
-        let w = pack_bytes(&bytes, 1, 70, 2, 2);
+        let w = pack_bytes(&bytes, (1, 70, 2), 2, Plane::Positive);
         assert_eq!(w, vec![1 << 3, 0, 0, 1 << 5]);
+        let w = pack_bytes(&bytes, (1, 70, 2), 2, Plane::Nonzero);
+        assert_eq!(w, vec![u64::MAX, (1 << 6) - 1, u64::MAX, (1 << 6) - 1]);
     }
 }

@@ -32,6 +32,8 @@ use kiln_passes::ir::*;
 
 /// Vectors of popcounts summed in byte lanes before widening (31 · 8 = 248 < 256).
 const MAX_BYTE_SUMS: usize = 31;
+/// `Tern`: vectors of signed counts (-8..8 per byte) summed in byte lanes (15 · 8 < 128).
+const MAX_SIGNED_BYTE_SUMS: usize = 15;
 /// Register-blocked reductions at most (accumulators live at once).
 const MAX_UNITS: usize = 8;
 /// Iterated (non-contiguous) positions of the nest unrolled at most.
@@ -74,7 +76,8 @@ struct Walk {
 
 /// A reduction being emitted: operands by index into the loaded operand list.
 struct Unit {
-    operands: [usize; 2],
+    /// The loaded operands: two, or four for `Tern` (signs, then non-zero planes).
+    operands: Vec<usize>,
     /// A stack slot the byte accumulator is stored to after each step (`barrier`).
     slot: cranelift_codegen::ir::StackSlot,
     bytes: Variable,
@@ -168,14 +171,21 @@ impl Gen<'_, '_> {
 
     /// The operand shapes (deduplicated), each dot's pair of shapes, and the walk.
     #[allow(clippy::type_complexity)]
-    fn plan(&self, nest: &Nest) -> (Vec<OperandShape>, Vec<[usize; 2]>, Walk) {
+    fn plan(&self, nest: &Nest) -> (Vec<OperandShape>, Vec<Vec<usize>>, Walk) {
         let words = nest.dots[0].words();
         let mut shapes: Vec<OperandShape> = Vec::new();
         let mut dot_shapes = Vec::new();
         for d in &nest.dots {
-            let mut pair = [0usize; 2];
-            for (k, (pk, access)) in d.operands.iter().enumerate() {
-                let s = self.operand_shape(nest, *pk, access);
+            // Sign planes (or the only ones), then `Tern`'s non-zero planes.
+            let mut accesses: Vec<(usize, &Access)> =
+                d.operands.iter().map(|(pk, a)| (*pk, a)).collect();
+            if let Some(nz) = d.nonzero {
+                accesses.push((nz[0], &d.operands[0].1));
+                accesses.push((nz[1], &d.operands[1].1));
+            }
+            let mut pair = vec![0usize; accesses.len()];
+            for (k, (pk, access)) in accesses.into_iter().enumerate() {
+                let s = self.operand_shape(nest, pk, access);
                 pair[k] = match shapes
                     .iter()
                     .position(|t| t.pk == s.pk && t.outer == s.outer && t.coeffs == s.coeffs)
@@ -198,7 +208,7 @@ impl Gen<'_, '_> {
         let walk = self.plan(nest).2;
         let steps: i64 = walk.iterated.iter().map(|&k| nest.loops[k].2).product();
         match nest.dots[0].kind {
-            DotKind::Bin => {
+            DotKind::Bin | DotKind::Tern => {
                 walk.run <= MAX_RUN_WORDS && steps.saturating_mul(walk.run / 2) <= WIDE_LIMIT
             }
             DotKind::Int8 => walk.run <= MAX_RUN_BYTES,
@@ -329,7 +339,7 @@ impl Gen<'_, '_> {
         let kind = nest.dots[0].kind;
         // Bytes per packed unit, and where a row's values start.
         let (unit, header) = match kind {
-            DotKind::Bin => (8, 0),
+            DotKind::Bin | DotKind::Tern => (8, 0),
             DotKind::Int8 => (1, ROW_HEADER as i64),
         };
         // Emitted operands per copy (a shape that does not depend on the copy's
@@ -343,8 +353,8 @@ impl Gen<'_, '_> {
             }
             let mut local: Vec<Option<usize>> = vec![None; shapes.len()];
             for pair in &dot_shapes {
-                let mut ops = [0usize; 2];
-                for k in 0..2 {
+                let mut ops = vec![0usize; pair.len()];
+                for k in 0..pair.len() {
                     let si = pair[k];
                     let s = &shapes[si];
                     let depends = match env {
@@ -376,7 +386,7 @@ impl Gen<'_, '_> {
                 }
                 let bytes = self.b.declare_var(types::I8X16);
                 let wide = self.b.declare_var(match kind {
-                    DotKind::Bin => types::I16X8,
+                    DotKind::Bin | DotKind::Tern => types::I16X8,
                     DotKind::Int8 => types::I32X4,
                 });
                 let tail = self.b.declare_var(types::I64);
@@ -399,7 +409,7 @@ impl Gen<'_, '_> {
         let zero8 = self.b.ins().iconst(types::I8, 0);
         let zero_bytes = self.b.ins().splat(types::I8X16, zero8);
         let zero_wide = match kind {
-            DotKind::Bin => {
+            DotKind::Bin | DotKind::Tern => {
                 let z = self.b.ins().iconst(types::I16, 0);
                 self.b.ins().splat(types::I16X8, z)
             }
@@ -444,6 +454,8 @@ impl Gen<'_, '_> {
                             let nv = self.b.ins().iconst(types::I64, n);
                             self.b.ins().isub(nv, twice)
                         }
+                        // The signed sum itself.
+                        DotKind::Tern => *p,
                         // Modulo 2^32, exact: the sum fits (bindot.rs checks).
                         DotKind::Int8 => {
                             let x = self.b.ins().ireduce(types::I32, *p);
@@ -549,7 +561,11 @@ impl Gen<'_, '_> {
         };
         let mut k = 0;
         while k < vectors {
-            if st.pending >= MAX_BYTE_SUMS {
+            let limit = match st.kind {
+                DotKind::Tern => MAX_SIGNED_BYTE_SUMS,
+                _ => MAX_BYTE_SUMS,
+            };
+            if st.pending >= limit {
                 self.flush(st);
             }
             let regs: Vec<CValue> = (0..st.operands.len())
@@ -559,8 +575,7 @@ impl Gen<'_, '_> {
                 })
                 .collect();
             for u in &st.units {
-                let x = self.b.ins().bxor(regs[u.operands[0]], regs[u.operands[1]]);
-                let c = self.b.ins().popcnt(x);
+                let c = self.dot_bits(&regs, &u.operands);
                 let cur = self.b.use_var(u.bytes);
                 let s = self.b.ins().iadd(cur, c);
                 self.b.def_var(u.bytes, s);
@@ -577,8 +592,7 @@ impl Gen<'_, '_> {
                 })
                 .collect();
             for u in &st.units {
-                let x = self.b.ins().bxor(regs[u.operands[0]], regs[u.operands[1]]);
-                let c = self.b.ins().popcnt(x);
+                let c = self.dot_bits(&regs, &u.operands);
                 let cur = self.b.use_var(u.tail);
                 let s = self.b.ins().iadd(cur, c);
                 self.b.def_var(u.tail, s);
@@ -654,6 +668,22 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// One vector's (or word's) counts: `popcount(x ^ w)` for `Bin`; for `Tern`
+    /// (operands: signs, then non-zero planes) `popcount(nz & !d) - popcount(nz & d)`
+    /// with `nz = nzx & nzw`, `d = sx ^ sw`.
+    fn dot_bits(&mut self, regs: &[CValue], ops: &[usize]) -> CValue {
+        let d = self.b.ins().bxor(regs[ops[0]], regs[ops[1]]);
+        if ops.len() == 2 {
+            return self.b.ins().popcnt(d);
+        }
+        let nz = self.b.ins().band(regs[ops[2]], regs[ops[3]]);
+        let neg = self.b.ins().band(nz, d);
+        let pos = self.b.ins().band_not(nz, d);
+        let p = self.b.ins().popcnt(pos);
+        let n = self.b.ins().popcnt(neg);
+        self.b.ins().isub(p, n)
+    }
+
     /// Stores every byte accumulator to its stack slot. Cranelift computes pure values
     /// where they are first used by an instruction with effects: without these stores,
     /// each accumulator's whole chain would be computed at its end, one unit after the
@@ -662,7 +692,7 @@ impl Gen<'_, '_> {
     fn barrier(&mut self, st: &NestState) {
         for u in &st.units {
             let v = self.b.use_var(match st.kind {
-                DotKind::Bin => u.bytes,
+                DotKind::Bin | DotKind::Tern => u.bytes,
                 DotKind::Int8 => u.wide,
             });
             // (The type argument is the address's.)
@@ -684,7 +714,13 @@ impl Gen<'_, '_> {
         let zero_bytes = self.b.ins().splat(types::I8X16, zero8);
         for u in &st.units {
             let bytes = self.b.use_var(u.bytes);
-            let w16 = self.b.ins().x86_pmaddubsw(ones8, bytes);
+            // pmaddubsw multiplies signed bytes (its first operand) by unsigned ones:
+            // the counts are unsigned for `Bin` (up to 248), signed for `Tern`.
+            let w16 = if st.kind == DotKind::Tern {
+                self.b.ins().x86_pmaddubsw(bytes, ones8)
+            } else {
+                self.b.ins().x86_pmaddubsw(ones8, bytes)
+            };
             let cur = self.b.use_var(u.wide);
             let s = self.b.ins().iadd(cur, w16);
             self.b.def_var(u.wide, s);
@@ -702,6 +738,8 @@ impl Gen<'_, '_> {
                 wides.push(wides[0]);
             }
             let int8 = st.kind == DotKind::Int8;
+            // `Tern` sums are signed, `Bin` counts unsigned.
+            let signed = st.kind == DotKind::Tern;
             let all = if int8 {
                 // 32-bit lanes, summed modulo 2^32: phaddd twice.
                 let ab = self.b.ins().iadd_pairwise(wides[0], wides[1]);
@@ -713,13 +751,20 @@ impl Gen<'_, '_> {
                 let cd = self.b.ins().iadd_pairwise(wides[2], wides[3]);
                 let abcd = self.b.ins().iadd_pairwise(ab, cd);
                 let all = self.b.ins().iadd_pairwise(abcd, abcd);
-                self.b.ins().uwiden_low(all)
+                if signed {
+                    self.b.ins().swiden_low(all)
+                } else {
+                    self.b.ins().uwiden_low(all)
+                }
             } else {
                 let w: Vec<CValue> = wides
                     .iter()
                     .map(|x| {
-                        let lo = self.b.ins().uwiden_low(*x);
-                        let hi = self.b.ins().uwiden_high(*x);
+                        let (lo, hi) = if signed {
+                            (self.b.ins().swiden_low(*x), self.b.ins().swiden_high(*x))
+                        } else {
+                            (self.b.ins().uwiden_low(*x), self.b.ins().uwiden_high(*x))
+                        };
                         self.b.ins().iadd(lo, hi)
                     })
                     .collect();
@@ -736,7 +781,11 @@ impl Gen<'_, '_> {
                     let c = self.b.ins().ishl_imm_s(tail, 7);
                     self.b.ins().isub(s, c)
                 } else {
-                    let s = self.b.ins().uextend(types::I64, s);
+                    let s = if signed {
+                        self.b.ins().sextend(types::I64, s)
+                    } else {
+                        self.b.ins().uextend(types::I64, s)
+                    };
                     self.b.ins().iadd(s, tail)
                 });
             }
