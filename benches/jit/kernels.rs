@@ -15,6 +15,8 @@ pub enum Shape {
 pub enum Peak {
     /// ±1 products: XOR and popcount (vpopcntb, 128 per instruction).
     Binary,
+    /// Ternary products: two bit planes, two popcounts per 128 products (vpopcntb).
+    Ternary,
     /// Products of 8-bit (or narrower) integers: vpdpbusd (16 per instruction).
     Int8,
     /// f32 multiply then add (mulps + addps, 4 per pair).
@@ -105,6 +107,19 @@ pub const BENCHES: &[Bench] = &[
         smalls: &["gemm_f32"],
         macs: 512.0 * 512.0 * 512.0,
         peak: Peak::F32,
+    },
+    Bench {
+        name: "conv_tern",
+        what: "3x3 conv 128->128 ch, 30x30 in: tern x tern (constant weights), int<16> sums",
+        inner: "conv",
+        params: ["x", "w"],
+        c_src: "conv_tern.c",
+        float: false,
+        ap_src: None,
+        shape: Shape::Conv,
+        smalls: &["conv_tern"],
+        macs: 128.0 * 128.0 * 9.0 * 28.0 * 28.0,
+        peak: Peak::Ternary,
     },
     Bench {
         name: "dense_bin",

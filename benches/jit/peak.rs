@@ -1,7 +1,7 @@
 //! The 128-bit peak of this machine for each kernel's operation: benches/baselines/peak.c
 //! measures the throughput of the one 128-bit instruction each operation can at best be
-//! reduced to (vpopcntb for binary products, vpdpbusd for 8-bit ones, mulps + addps for
-//! f32), in instructions per ns of CPU time; times the multiply-accumulates per
+//! reduced to (vpopcntb for binary products, twice for ternary ones, vpdpbusd for 8-bit
+//! ones, mulps + addps for f32), in instructions per ns of CPU time; times the multiply-accumulates per
 //! instruction that is the peak. benches/README.md explains the arithmetic.
 
 use crate::baselines::compile;
@@ -63,6 +63,15 @@ pub fn measure(ctx: &Ctx) -> Result<Vec<PeakRate>, String> {
             f.get(2).map(|s| s.parse::<f64>()),
         ) {
             out.push(PeakRate { op, per_ns, macs });
+            if op == Peak::Binary {
+                // A ternary product needs two popcounts (the positive and the negative
+                // terms): 64 products per vpopcntb.
+                out.push(PeakRate {
+                    op: Peak::Ternary,
+                    per_ns,
+                    macs: macs / 2.0,
+                });
+            }
         }
     }
     Ok(out)
