@@ -17,6 +17,7 @@
 //!   byte per position;
 //! - what is left (a channel count that is not a multiple of 8 or 16, positions past the
 //!   last group of 16, `1 < S < 16`) bit by bit.
+//!
 //! The scratch words start zeroed (the runtime allocates them so), so bits are only set.
 
 use crate::bindot::{PackKind, Packing, Plane, ROW_HEADER};

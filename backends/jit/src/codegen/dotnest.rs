@@ -1,25 +1,34 @@
-//! Binary dot-product nests in 128-bit registers, register-blocked (bindot.rs finds them,
-//! packing.rs packs their operands).
+//! Dot-product nests in 128-bit registers, register-blocked: binary, ternary and 8-bit
+//! integer (bindot.rs finds them, packing.rs packs their operands).
 //!
 //! A loop over the packed dimension `c` whose body is a perfect nest of constant loops
-//! (the 3x3 window `u, v`) holding only binary dot statements `acc_r += x[..] * w[..]`
-//! becomes one reduction over all of it:
-//! - each operand's words, as `(u, v, word)` runs over the nest, are an affine function of
-//!   the loop variables; loops whose stride equals the words already covered join them
-//!   into one contiguous run (`v` with `x[c, i + u, j + v]` packed as `[h][w][words]`:
-//!   3·words contiguous words), the others are iterated (unrolled when short);
-//! - a run is XOR-ed and counted 16 bytes at a time: `popcnt` on `i8x16` (vpopcntb with
-//!   AVX-512 BITALG+VL, else a nibble-table pshufb sequence; cranelift chooses), summed
-//!   in byte lanes (at most 31 vectors: 31·8 < 256), then widened (pmaddubsw, pmaddwd)
-//!   into 32-bit lanes; an odd last word is counted with scalar popcnt;
+//! (the 3x3 window `u, v`) holding only dot statements `acc_r += x[..] * w[..]` becomes
+//! one reduction over all of it:
+//! - each operand's packed offset, as `(u, v, c)` runs over the nest, is an affine
+//!   function of the loop variables; loops whose stride equals the row already covered
+//!   join it into one contiguous run (`v` with `x[c, i + u, j + v]` packed as
+//!   `[h][w][words]`: 3·words contiguous words), the others are iterated (unrolled when
+//!   short);
+//! - `bin`: a run is XOR-ed and counted 16 bytes at a time: `popcnt` on `i8x16` (vpopcntb
+//!   with AVX-512 BITALG+VL, else a nibble-table pshufb sequence; cranelift chooses),
+//!   summed in byte lanes (at most 31 vectors: 31·8 < 256), then widened (pmaddubsw) into
+//!   16-bit lanes; an odd last word is counted with scalar popcnt. The sum of `n`
+//!   products of ±1 is `n - 2·popcount(x XOR w)`;
+//! - `tern`: sign and non-zero planes, `popcount(nz & !d) - popcount(nz & d)` per vector
+//!   (signed byte lanes, at most 15 vectors between widenings);
+//! - 8-bit integers: vpdpbusd per 16 bytes (the widening multiply tree cranelift folds),
+//!   the first operand packed as `x + 128`, the sum corrected by `128 · sum(w)` from the
+//!   second operand's row header, modulo 2^32 (exact: bindot.rs takes only sums that
+//!   fit in 32 bits);
 //! - operands shared by statements (the same `x` for the output channels autoblock
 //!   blocked) are loaded once per vector;
 //! - [`Gen::try_dot_nest`] also register-blocks the loop around such a reduction (the
-//!   output pixel `j`): `J` copies of its body share one pass over the reduction, each
-//!   with its own accumulators (unroll and jam). The reductions read only packed words,
-//!   which nothing in the node writes, so computing them before the copies' other
-//!   statements changes nothing.
-//! The sum of `n` products of ±1 is `n - 2·popcount(x XOR w)`, exact in any order.
+//!   output pixel `j`, the GEMM column): `J` copies of its body share one pass over the
+//!   reduction, each with its own accumulators (unroll and jam). The reductions read only
+//!   packed data, which nothing in the node writes, so computing them before the copies'
+//!   other statements changes nothing.
+//!
+//! Integer sums are exact in any order, so regrouping the products changes nothing.
 
 use crate::bindot::{BinDot, DotKind, ROW_HEADER};
 use crate::codegen::error::{Unsupported, R};
