@@ -28,7 +28,7 @@ const BLOCKING_LEGEND: &str =
 (the untiled run right after the tiled one) with the same `--threads 1 --repeat N`: N is the tiled \
 measurement's. The tiled time is the one of the Results table. \"speed-up\" is the untiled time \
 divided by the tiled time (above 1: the automatic blocking helps). \"blocking chosen\" lists the \
-`blocking: ` lines of `kiln run FILE --timings --threads 1` (\"none\": kiln blocked no loop). \
+`blocking: ` (or `pass: `) lines of `kiln run FILE --timings --threads 1` (\"none\": kiln blocked no loop). \
 \"results identical?\" compares the untiled JIT's result file with the tiled JIT's, bit for bit.";
 
 /// The tables, ready to print and to write.
@@ -64,7 +64,7 @@ pub fn finish(r: &Report) -> ExitCode {
             if ctx.kiln.threads { ", 1 thread" } else { "" }
         ),
         blocking: blocking_table(rows),
-        targets: targets(rows, r.lenet),
+        targets: targets(rows, r.lenet, r.peaks),
     };
     let md = markdown(r, &tables);
     println!("\n{}", mach.join("\n"));
@@ -228,10 +228,39 @@ fn blocking_table(rows: &[Row]) -> String {
 }
 
 /// The project's performance targets, met or not.
-fn targets(rows: &[Row], lenet: &Lenet) -> Vec<String> {
+fn targets(rows: &[Row], lenet: &Lenet, peaks: &[PeakRate]) -> Vec<String> {
     let get = |n: &str| rows.iter().find(|r| r.name == n);
     let mut targets: Vec<String> = Vec::new();
     let status = |ok: bool| if ok { "MET" } else { "NOT MET" };
+    // Issue 18: the seed's arithmetic at >= 1.0x of the C baseline, or at >= 70% of the
+    // machine's 128-bit peak.
+    for name in ["conv_bin", "gemm_i8", "dense_bin", "conv_tern"] {
+        let (Some(r), Some(b)) = (get(name), BENCHES.iter().find(|b| b.name == name)) else {
+            continue;
+        };
+        let what = format!("{name} >= 1.0x of the C baseline, or >= 70% of the 128-bit peak");
+        let peak = peaks
+            .iter()
+            .find(|p| p.op == b.peak)
+            .map(|p| 2.0 * p.gmacs());
+        match (r.jit.ms(), r.c.ms()) {
+            (Some(j), Some(c)) => {
+                let share = peak.map(|p| gops(b.macs, j) / p);
+                targets.push(format!(
+                    "{what}: {:.2}x of C, {} — {}",
+                    c / j,
+                    share.map_or("peak not measured".into(), |s| format!(
+                        "{:.0}% of the peak ({:.1} of {:.1} GOPS)",
+                        100.0 * s,
+                        gops(b.macs, j),
+                        peak.unwrap_or(0.0)
+                    )),
+                    status(c / j >= 1.0 || share.is_some_and(|s| s >= 0.7))
+                ))
+            }
+            _ => targets.push(format!("{what}: not measured")),
+        }
+    }
     if let Some(r) = get("conv_fixed") {
         let what = "fixed-point conv >= 100x faster than its ap_types C-sim";
         match (r.jit.ms(), r.ap.as_ref().and_then(|c| c.ms())) {
