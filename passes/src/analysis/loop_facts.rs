@@ -87,7 +87,7 @@ fn covers_blocked(shape: &[usize], group: &[&Access], loops: &[&Loop]) -> bool {
     let Some(l) = loops.iter().find(|l| l.var == v) else {
         return false;
     };
-    let full = shape[*d] % b == 0
+    let full = shape[*d].is_multiple_of(b)
         && l.step == 1
         && l.lo.as_constant() == Some(0)
         && l.hi.as_constant() == Some((shape[*d] / b) as i64);
