@@ -64,6 +64,11 @@ pub fn defines(shape: Shape, inputs: &[PathBuf]) -> Result<Vec<String>, String> 
             format!("-DK_={}", a[1]),
             format!("-DN_={}", b[1]),
         ],
+        Shape::Dense if a.len() == 2 && b.len() == 2 => vec![
+            format!("-DM_={}", a[0]),
+            format!("-DK_={}", a[1]),
+            format!("-DN_={}", b[0]),
+        ],
         _ => return Err("unexpected input ranks".into()),
     })
 }

@@ -6,6 +6,21 @@ pub enum Shape {
     Conv,
     /// a: [M, K], b: [K, N]
     Gemm,
+    /// x: [M, K], w: [N, K] (a dense layer on a batch)
+    Dense,
+}
+
+/// The operation a kernel's arithmetic reduces to, for its 128-bit peak (peak.rs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Peak {
+    /// ±1 products: XOR and popcount (vpopcntb, 128 per instruction).
+    Binary,
+    /// Ternary products: two bit planes, two popcounts per 128 products (vpopcntb).
+    Ternary,
+    /// Products of 8-bit (or narrower) integers: vpdpbusd (16 per instruction).
+    Int8,
+    /// f32 multiply then add (mulps + addps, 4 per pair).
+    F32,
 }
 
 pub struct Bench {
@@ -24,6 +39,7 @@ pub struct Bench {
     pub smalls: &'static [&'static str],
     /// Multiply-accumulates at full size.
     pub macs: f64,
+    pub peak: Peak,
 }
 
 pub const BENCHES: &[Bench] = &[
@@ -38,6 +54,7 @@ pub const BENCHES: &[Bench] = &[
         shape: Shape::Conv,
         smalls: &["conv_fixed", "conv_fixed_wrap"],
         macs: 32.0 * 32.0 * 9.0 * 32.0 * 32.0,
+        peak: Peak::Int8,
     },
     Bench {
         name: "conv_f32",
@@ -50,6 +67,7 @@ pub const BENCHES: &[Bench] = &[
         shape: Shape::Conv,
         smalls: &["conv_f32"],
         macs: 64.0 * 64.0 * 9.0 * 56.0 * 56.0,
+        peak: Peak::F32,
     },
     Bench {
         name: "conv_bin",
@@ -62,6 +80,7 @@ pub const BENCHES: &[Bench] = &[
         shape: Shape::Conv,
         smalls: &["conv_bin"],
         macs: 128.0 * 128.0 * 9.0 * 28.0 * 28.0,
+        peak: Peak::Binary,
     },
     Bench {
         name: "gemm_i8",
@@ -74,6 +93,7 @@ pub const BENCHES: &[Bench] = &[
         shape: Shape::Gemm,
         smalls: &["gemm_i8"],
         macs: 512.0 * 512.0 * 512.0,
+        peak: Peak::Int8,
     },
     Bench {
         name: "gemm_f32",
@@ -86,5 +106,32 @@ pub const BENCHES: &[Bench] = &[
         shape: Shape::Gemm,
         smalls: &["gemm_f32"],
         macs: 512.0 * 512.0 * 512.0,
+        peak: Peak::F32,
+    },
+    Bench {
+        name: "conv_tern",
+        what: "3x3 conv 128->128 ch, 30x30 in: tern x tern (constant weights), int<16> sums",
+        inner: "conv",
+        params: ["x", "w"],
+        c_src: "conv_tern.c",
+        float: false,
+        ap_src: None,
+        shape: Shape::Conv,
+        smalls: &["conv_tern"],
+        macs: 128.0 * 128.0 * 9.0 * 28.0 * 28.0,
+        peak: Peak::Ternary,
+    },
+    Bench {
+        name: "dense_bin",
+        what: "dense 4096->1024 on 64 samples: bin x bin (constant weights), int<16> sums",
+        inner: "dense",
+        params: ["x", "w"],
+        c_src: "dense_bin.c",
+        float: false,
+        ap_src: None,
+        shape: Shape::Dense,
+        smalls: &["dense_bin"],
+        macs: 64.0 * 4096.0 * 1024.0,
+        peak: Peak::Binary,
     },
 ];

@@ -282,7 +282,11 @@ pub fn untiled_jit(
     let blocking: Result<Vec<String>, String> = if t.ok() {
         Ok(t.stderr
             .lines()
-            .filter_map(|l| l.strip_prefix("blocking: "))
+            // kiln prints them as `pass: ` remarks since the pass manager reports them.
+            .filter_map(|l| {
+                l.strip_prefix("blocking: ")
+                    .or_else(|| l.strip_prefix("pass: "))
+            })
             .map(|l| l.trim().to_string())
             .collect())
     } else {

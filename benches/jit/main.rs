@@ -37,7 +37,7 @@
 //! The files: kernels.rs (the benchmarks), config.rs (options), process.rs (running
 //! programs), npy.rs (result files), cell.rs (table cells, calibrated measurements),
 //! kiln.rs (running kiln), baselines.rs (the C baselines), apsim.rs (the ap_types C-sims),
-//! machine.rs (the machine), small.rs (step 3), full.rs (steps 4 and 5), lenet.rs (step 6),
+//! machine.rs (the machine), peak.rs (the 128-bit peaks), small.rs (step 3), full.rs (steps 4 and 5), lenet.rs (step 6),
 //! report.rs (step 7).
 
 mod apsim;
@@ -50,6 +50,7 @@ mod kiln;
 mod lenet;
 mod machine;
 mod npy;
+mod peak;
 mod process;
 mod report;
 mod small;
@@ -144,6 +145,24 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
         ap,
         jit_threads,
     };
+    let peaks = peak::measure(&ctx);
+    match &peaks {
+        Ok(p) => {
+            for r in p {
+                eprintln!(
+                    "128-bit peak, {:?}: {:.3} instructions/ns x {} = {:.1} G multiply-accumulates/s",
+                    r.op,
+                    r.per_ns,
+                    r.macs,
+                    r.gmacs()
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("128-bit peaks: NOT measured ({e})");
+            log.notes.push(format!("128-bit peaks not measured: {e}"));
+        }
+    }
     let benches = selected(cfg);
     let small_lines = small::check_all(&ctx, &benches, &mut log);
     let full = full::measure_all(&ctx, &benches, &mut log);
@@ -155,6 +174,7 @@ fn bench(cfg: &Config, tmp: &Path) -> ExitCode {
         lenet: &lenet,
         small_lines: &small_lines,
         log: &log,
+        peaks: peaks.as_deref().unwrap_or(&[]),
     })
 }
 

@@ -2,9 +2,11 @@
 
 use crate::cell::{fmt_ms, fmt_ratio, Cell};
 use crate::full::{Full, Row};
+use crate::kernels::BENCHES;
 use crate::kiln::u_blocking;
 use crate::lenet::Lenet;
 use crate::machine::{first_line, loadavg};
+use crate::peak::PeakRate;
 use crate::{Ctx, Log};
 use std::fmt::Write as _;
 use std::fs;
@@ -13,14 +15,20 @@ use std::process::ExitCode;
 const LEGEND: &str = "Times are medians of the kernel alone (no compilation, no file I/O), over N runs \
 with N chosen so that each measurement takes at least 1 s and N >= 5 (the interpreter: 1 to 3 runs). \
 \"JIT vs C\" is the C time divided by the JIT time (above 1: kiln's JIT is faster). \
-\"results identical?\" compares each result file with the C baseline's, bit for bit.";
+\"results identical?\" compares each result file with the C baseline's, bit for bit. \
+GOPS: giga operations per second, a multiply-accumulate counted as two operations (for `bin`, \
+an XNOR and the popcount's add). \"128-bit peak GOPS\": the throughput of the best 128-bit \
+instruction for the kernel's operation, measured by benches/baselines/peak.c in CPU time \
+(vpopcntb: 128 binary MACs; vpdpbusd: 16 8-bit MACs; mulps + addps: 4 f32 MACs), times its \
+MACs, times 2 (benches/README.md); \"JIT / peak\" is the JIT's share of it. The C baselines \
+may use 256- and 512-bit vectors (gcc -march=native), the JIT only 128-bit ones.";
 
 const BLOCKING_LEGEND: &str =
     "Both JIT times are medians of the kernel alone, measured back to back \
 (the untiled run right after the tiled one) with the same `--threads 1 --repeat N`: N is the tiled \
 measurement's. The tiled time is the one of the Results table. \"speed-up\" is the untiled time \
 divided by the tiled time (above 1: the automatic blocking helps). \"blocking chosen\" lists the \
-`blocking: ` lines of `kiln run FILE --timings --threads 1` (\"none\": kiln blocked no loop). \
+`blocking: ` (or `pass: `) lines of `kiln run FILE --timings --threads 1` (\"none\": kiln blocked no loop). \
 \"results identical?\" compares the untiled JIT's result file with the tiled JIT's, bit for bit.";
 
 /// The tables, ready to print and to write.
@@ -41,6 +49,8 @@ pub struct Report<'a> {
     /// The results on the small variants.
     pub small_lines: &'a [String],
     pub log: &'a Log,
+    /// The measured 128-bit peaks (peak.rs).
+    pub peaks: &'a [PeakRate],
 }
 
 /// Prints the tables, writes benches/results.md, and fails on any mismatch.
@@ -48,13 +58,13 @@ pub fn finish(r: &Report) -> ExitCode {
     let (ctx, mach, log) = (r.ctx, r.mach, r.log);
     let rows = &r.full.rows;
     let tables = Tables {
-        results: results_table(rows, ctx.kiln.threads),
+        results: results_table(rows, ctx.kiln.threads, r.peaks),
         blocking_head: format!(
             "## Loop blocking (issue 5): tiled vs untiled JIT{}",
             if ctx.kiln.threads { ", 1 thread" } else { "" }
         ),
         blocking: blocking_table(rows),
-        targets: targets(rows, r.lenet),
+        targets: targets(rows, r.lenet, r.peaks),
     };
     let md = markdown(r, &tables);
     println!("\n{}", mach.join("\n"));
@@ -108,14 +118,45 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
 }
 
 /// The results table: every engine's time, the ratios, the result checks.
-fn results_table(rows: &[Row], threads: bool) -> String {
+/// Giga operations per second (a multiply-accumulate is two operations) of `macs`
+/// multiply-accumulates in `ms`.
+fn gops(macs: f64, ms: f64) -> f64 {
+    2.0 * macs / (ms * 1e6)
+}
+
+/// The GOPS columns of a row: JIT, C, the 128-bit peak and the JIT's share of it.
+fn gops_cells(r: &Row, peaks: &[PeakRate]) -> [String; 4] {
+    let Some(b) = BENCHES.iter().find(|b| b.name == r.name) else {
+        return ["—".into(), "—".into(), "—".into(), "—".into()];
+    };
+    let show = |ms: Option<f64>| ms.map_or("—".into(), |ms| format!("{:.1}", gops(b.macs, ms)));
+    let peak = peaks
+        .iter()
+        .find(|p| p.op == b.peak)
+        .map(|p| 2.0 * p.gmacs());
+    let share = match (r.jit.ms(), peak) {
+        (Some(ms), Some(p)) => format!("{:.0}%", 100.0 * gops(b.macs, ms) / p),
+        _ => "—".into(),
+    };
+    [
+        show(r.jit.ms()),
+        show(r.c.ms()),
+        peak.map_or("n/a".into(), |p| format!("{p:.1} ({:?})", b.peak)),
+        share,
+    ]
+}
+
+fn results_table(rows: &[Row], threads: bool, peaks: &[PeakRate]) -> String {
     let threads_note = if threads { " (1 thread)" } else { "" };
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "| kernel | kiln JIT ms{threads_note} | C -O3 ms | ap_types C-sim ms | interpreter ms | JIT vs C | JIT vs C-sim | results identical? |"
+        "| kernel | kiln JIT ms{threads_note} | C -O3 ms | ap_types C-sim ms | interpreter ms | JIT vs C | JIT vs C-sim | JIT GOPS | C GOPS | 128-bit peak GOPS | JIT / peak | results identical? |"
     );
-    let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        t,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     for r in rows {
         let ap =
             r.ap.as_ref()
@@ -138,9 +179,10 @@ fn results_table(rows: &[Row], threads: bool) -> String {
                 }
             }
         }
+        let [jg, cg, pg, share] = gops_cells(r, peaks);
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {jg} | {cg} | {pg} | {share} | {} |",
             r.name,
             r.jit.show(),
             r.c.show(),
@@ -186,10 +228,39 @@ fn blocking_table(rows: &[Row]) -> String {
 }
 
 /// The project's performance targets, met or not.
-fn targets(rows: &[Row], lenet: &Lenet) -> Vec<String> {
+fn targets(rows: &[Row], lenet: &Lenet, peaks: &[PeakRate]) -> Vec<String> {
     let get = |n: &str| rows.iter().find(|r| r.name == n);
     let mut targets: Vec<String> = Vec::new();
     let status = |ok: bool| if ok { "MET" } else { "NOT MET" };
+    // Issue 18: the seed's arithmetic at >= 1.0x of the C baseline, or at >= 70% of the
+    // machine's 128-bit peak.
+    for name in ["conv_bin", "gemm_i8", "dense_bin", "conv_tern"] {
+        let (Some(r), Some(b)) = (get(name), BENCHES.iter().find(|b| b.name == name)) else {
+            continue;
+        };
+        let what = format!("{name} >= 1.0x of the C baseline, or >= 70% of the 128-bit peak");
+        let peak = peaks
+            .iter()
+            .find(|p| p.op == b.peak)
+            .map(|p| 2.0 * p.gmacs());
+        match (r.jit.ms(), r.c.ms()) {
+            (Some(j), Some(c)) => {
+                let share = peak.map(|p| gops(b.macs, j) / p);
+                targets.push(format!(
+                    "{what}: {:.2}x of C, {} — {}",
+                    c / j,
+                    share.map_or("peak not measured".into(), |s| format!(
+                        "{:.0}% of the peak ({:.1} of {:.1} GOPS)",
+                        100.0 * s,
+                        gops(b.macs, j),
+                        peak.unwrap_or(0.0)
+                    )),
+                    status(c / j >= 1.0 || share.is_some_and(|s| s >= 0.7))
+                ))
+            }
+            _ => targets.push(format!("{what}: not measured")),
+        }
+    }
     if let Some(r) = get("conv_fixed") {
         let what = "fixed-point conv >= 100x faster than its ap_types C-sim";
         match (r.jit.ms(), r.ap.as_ref().and_then(|c| c.ms())) {

@@ -53,6 +53,18 @@ def conv_bin(d, rng, c, k, h):
     save(d, "conv_bin_w", (rng.integers(0, 2, (k, c, 3, 3)) * 2 - 1).astype(np.int8))
 
 
+def conv_tern(d, rng, c, k, h):
+    # tern: -1 / 0 / +1 as int8.
+    save(d, "conv_tern_x", (rng.integers(-1, 2, (c, h, h))).astype(np.int8))
+    save(d, "conv_tern_w", (rng.integers(-1, 2, (k, c, 3, 3))).astype(np.int8))
+
+
+def dense_bin(d, rng, m, k, n):
+    # bin: -1 / +1 as int8; x: [batch, inputs], w: [outputs, inputs].
+    save(d, "dense_bin_x", (rng.integers(0, 2, (m, k)) * 2 - 1).astype(np.int8))
+    save(d, "dense_bin_w", (rng.integers(0, 2, (n, k)) * 2 - 1).astype(np.int8))
+
+
 def gemm_i8(d, rng, m, k, n):
     save(d, "gemm_i8_a", rng.integers(-128, 128, (m, k)).astype(np.int8))
     save(d, "gemm_i8_b", rng.integers(-128, 128, (k, n)).astype(np.int8))
@@ -70,6 +82,8 @@ def main():
     conv_bin(DATA, np.random.default_rng(103), 128, 128, 30)
     gemm_i8(DATA, np.random.default_rng(104), 512, 512, 512)
     gemm_f32(DATA, np.random.default_rng(105), 512, 512, 512)
+    dense_bin(DATA, np.random.default_rng(106), 64, 4096, 1024)
+    conv_tern(DATA, np.random.default_rng(107), 128, 128, 30)
     # Small variants (run the generic kernel with --kernel and --input).
     conv_fixed(SMALL, np.random.default_rng(201), 4, 5, 10)
     conv_fixed_wrap(SMALL, np.random.default_rng(206), 32, 6, 6)
@@ -77,6 +91,9 @@ def main():
     conv_bin(SMALL, np.random.default_rng(203), 70, 3, 7)
     gemm_i8(SMALL, np.random.default_rng(204), 9, 17, 5)
     gemm_f32(SMALL, np.random.default_rng(205), 9, 17, 5)
+    # 133 inputs: two full words and a partial third (an odd word count).
+    dense_bin(SMALL, np.random.default_rng(207), 5, 133, 7)
+    conv_tern(SMALL, np.random.default_rng(208), 70, 3, 7)
 
 
 if __name__ == "__main__":

@@ -26,17 +26,44 @@ use kiln_numeric::ScalarType;
 use kiln_passes::ir::*;
 use std::collections::HashSet;
 
-/// A bin tensor packed along one dimension.
+/// How a packed row holds its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackKind {
+    /// `bin`/`tern` values as bits of 64-bit words, one bit plane.
+    Bits(Plane),
+    /// 8-bit integers as bytes, after a 16-byte header whose first 4 bytes are the sum
+    /// of the row's values (i32); `shifted`: stored as `x + 128` (`x XOR 0x80`, the
+    /// unsigned operand of vpdpbusd). Zero padding to a multiple of 16 bytes.
+    Bytes { shifted: bool },
+}
+
+/// Which bit of a value a bit plane holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plane {
+    /// value > 0 (a `bin`'s one bit).
+    Positive,
+    /// value < 0 (a `tern`'s sign).
+    Negative,
+    /// value ≠ 0 (all ones for a `bin`).
+    Nonzero,
+}
+
+/// Bytes of the header before a byte row's values.
+pub const ROW_HEADER: usize = 16;
+
+/// A tensor packed along one dimension.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packing {
     pub tensor: TensorId,
     pub dim: usize,
-    /// Words per packed row (`ceil(shape[dim] / 64)`).
+    /// Elements per packed row: words (`ceil(shape[dim] / 64)`) for bits, bytes
+    /// (`ROW_HEADER + 16·ceil(shape[dim] / 16)`) for bytes.
     pub words: usize,
+    pub kind: PackKind,
 }
 
 impl Packing {
-    /// The packed shape: the tensor's without `dim`, then the words.
+    /// The packed shape: the tensor's without `dim`, then the row.
     pub fn shape(&self, inst: &Instance) -> Vec<usize> {
         let mut s: Vec<usize> = inst.tensor(self.tensor).shape.clone();
         s.remove(self.dim);
@@ -44,9 +71,33 @@ impl Packing {
         s
     }
 
-    pub fn len(&self, inst: &Instance) -> usize {
-        self.shape(inst).iter().product()
+    /// Bytes per element of the packed shape.
+    pub fn unit_bytes(&self) -> usize {
+        match self.kind {
+            PackKind::Bits(_) => 8,
+            PackKind::Bytes { .. } => 1,
+        }
     }
+
+    /// The packed size in 64-bit words.
+    pub fn len(&self, inst: &Instance) -> usize {
+        let elems: usize = self.shape(inst).iter().product();
+        (elems * self.unit_bytes()).div_ceil(8)
+    }
+}
+
+/// What a dot product multiplies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotKind {
+    /// `bin × bin`: XOR and popcount.
+    Bin,
+    /// A `tern` times a `tern` or a `bin`: two bit planes each (sign, non-zero); the
+    /// product is non-zero where both are, negative where the signs differ:
+    /// `sum = popcount(nz & !(sx ^ sw)) - popcount(nz & (sx ^ sw))`, `nz = nzx & nzw`.
+    Tern,
+    /// Signed integers of at most 8 bits (int<N>, N ≤ 8): vpdpbusd on bytes,
+    /// the first operand shifted to unsigned and corrected by the second's row sums.
+    Int8,
 }
 
 /// One rewritten accumulation.
@@ -61,12 +112,25 @@ pub struct BinDot {
     pub n: i64,
     /// The two operands: packing index and original access.
     pub operands: [(usize, Access); 2],
+    pub kind: DotKind,
+    /// `Tern`: the packings of the operands' non-zero planes (`operands` hold the
+    /// sign planes).
+    pub nonzero: Option<[usize; 2]>,
 }
 
 impl BinDot {
+    /// Words (bits) or bytes (int8, padded to 16) per packed row's values.
     pub fn words(&self) -> i64 {
-        (self.n + 63) / 64
+        match self.kind {
+            DotKind::Bin | DotKind::Tern => (self.n + 63) / 64,
+            DotKind::Int8 => (self.n + 15) / 16 * 16,
+        }
     }
+}
+
+/// Whether a type is a signed integer of at most 8 bits (a byte in memory).
+fn small_signed(t: &ScalarType) -> bool {
+    matches!(t, ScalarType::Int(i) if i.signed && i.width <= 8)
 }
 
 /// The binary dot products of a node and the packings they need.
@@ -91,8 +155,9 @@ fn dim_of(a: &Access, var: LoopVarId) -> Option<usize> {
     found
 }
 
-/// `acc + x * w` (in either order) with two bin loads.
-fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, Access)> {
+/// `acc + x * w` (in either order) with two loads, both `bin` or both small signed
+/// integers.
+fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, Access, DotKind)> {
     let Expr::Binary(BinOp::Add, p, q) = inst.expr(value) else {
         return None;
     };
@@ -111,9 +176,20 @@ fn product_of(inst: &Instance, acc: LocalId, value: ExprId) -> Option<(Access, A
         return None;
     };
     let bin = |t: TensorId| inst.tensor(t).elem == ScalarType::Bin;
+    let tern = |t: TensorId| inst.tensor(t).elem == ScalarType::Tern;
+    let planes = |t: TensorId| bin(t) || tern(t);
+    let byte = |t: TensorId| small_signed(&inst.tensor(t).elem);
     let plain = |a: &Access| !a.checked && a.is_affine();
-    (bin(x.tensor) && bin(w.tensor) && plain(x) && plain(w) && x.tensor != w.tensor)
-        .then(|| (x.clone(), w.clone()))
+    let kind = if bin(x.tensor) && bin(w.tensor) {
+        DotKind::Bin
+    } else if planes(x.tensor) && planes(w.tensor) {
+        DotKind::Tern
+    } else if byte(x.tensor) && byte(w.tensor) {
+        DotKind::Int8
+    } else {
+        return None;
+    };
+    (plain(x) && plain(w) && x.tensor != w.tensor).then(|| (x.clone(), w.clone(), kind))
 }
 
 /// Whether every statement in `block` but loops is one of `targets`, and no loop bound
@@ -135,6 +211,7 @@ struct Candidate<'a> {
     lp: &'a Loop,
     x: (Access, usize),
     w: (Access, usize),
+    kind: DotKind,
 }
 
 impl BinDots {
@@ -148,7 +225,7 @@ impl BinDots {
             let Stmt::Assign { local, value, .. } = s else {
                 return;
             };
-            let Some((x, w)) = product_of(inst, *local, *value) else {
+            let Some((x, w, kind)) = product_of(inst, *local, *value) else {
                 return;
             };
             if written.contains(&x.tensor) || written.contains(&w.tensor) {
@@ -168,13 +245,17 @@ impl BinDots {
                     continue;
                 };
                 let full = |a: &Access, d: usize| inst.tensor(a.tensor).shape[d] as i64 == n;
-                if full(&x, dx) && full(&w, dw) {
+                // Int8: the exact sum must fit in 32 bits (vpdpbusd's lanes and the
+                // corrections wrap modulo 2^32; the result is exact when it fits).
+                let fits = kind != DotKind::Int8 || n < (1 << 31) / (128 * 128);
+                if full(&x, dx) && full(&w, dw) && fits {
                     candidates.push(Candidate {
                         value: *value,
                         acc: *local,
                         lp: l,
                         x: (x, dx),
                         w: (w, dw),
+                        kind,
                     });
                     return;
                 }
@@ -192,9 +273,30 @@ impl BinDots {
                 continue;
             }
             let n = c.lp.hi.as_constant().expect("constant bound");
-            let words = (n as usize).div_ceil(64);
-            let mut packing = |tensor: TensorId, dim: usize| {
-                let p = Packing { tensor, dim, words };
+            let (words, kinds) = match c.kind {
+                DotKind::Bin => (
+                    (n as usize).div_ceil(64),
+                    [PackKind::Bits(Plane::Positive); 2],
+                ),
+                DotKind::Tern => (
+                    (n as usize).div_ceil(64),
+                    [PackKind::Bits(Plane::Negative); 2],
+                ),
+                DotKind::Int8 => (
+                    ROW_HEADER + (n as usize).div_ceil(16) * 16,
+                    [
+                        PackKind::Bytes { shifted: true },
+                        PackKind::Bytes { shifted: false },
+                    ],
+                ),
+            };
+            let mut packing = |tensor: TensorId, dim: usize, kind: PackKind| {
+                let p = Packing {
+                    tensor,
+                    dim,
+                    words,
+                    kind,
+                };
                 match out.packings.iter().position(|q| *q == p) {
                     Some(i) => i,
                     None => {
@@ -203,14 +305,22 @@ impl BinDots {
                     }
                 }
             };
-            let px = packing(c.x.0.tensor, c.x.1);
-            let pw = packing(c.w.0.tensor, c.w.1);
+            let px = packing(c.x.0.tensor, c.x.1, kinds[0]);
+            let pw = packing(c.w.0.tensor, c.w.1, kinds[1]);
+            let nonzero = (c.kind == DotKind::Tern).then(|| {
+                [
+                    packing(c.x.0.tensor, c.x.1, PackKind::Bits(Plane::Nonzero)),
+                    packing(c.w.0.tensor, c.w.1, PackKind::Bits(Plane::Nonzero)),
+                ]
+            });
             out.dots.push(BinDot {
                 value: c.value,
                 acc: c.acc,
                 var: c.lp.var,
                 n,
                 operands: [(px, c.x.0.clone()), (pw, c.w.0.clone())],
+                kind: c.kind,
+                nonzero,
             });
         }
         out
@@ -236,84 +346,20 @@ impl BinDots {
     }
 }
 
-/// Emits the packing prologue: every packed tensor, bit by bit, into its (zeroed)
-/// scratch words. `ptr_of(slot)` gives the loaded pointer of a data tensor or a scratch
-/// buffer.
+/// Emits the packing prologue: every packed tensor that `skip` does not name (constants
+/// packed at compile time), into its (zeroed) scratch words (packing.rs). `data` gives
+/// the loaded pointer of a data tensor; `scratch[k]` is packing `k`'s words.
 pub fn emit_packing(
     b: &mut cranelift_frontend::FunctionBuilder,
     inst: &Instance,
     packings: &[Packing],
     data: &dyn Fn(TensorId) -> cranelift_codegen::ir::Value,
     scratch: &[cranelift_codegen::ir::Value],
+    skip: &dyn Fn(usize) -> bool,
 ) {
-    use cranelift_codegen::ir::condcodes::IntCC;
-    use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
     for (k, p) in packings.iter().enumerate() {
-        let shape = inst.tensor(p.tensor).shape.clone();
-        let strides = kiln_passes::data::strides(&shape);
-        let pstrides = kiln_passes::data::strides(&p.shape(inst));
-        let base = data(p.tensor);
-        let words = scratch[k];
-        // One counted loop per dimension, row-major.
-        let vars: Vec<cranelift_frontend::Variable> =
-            shape.iter().map(|_| b.declare_var(types::I64)).collect();
-        let mut exits = Vec::new();
-        let mut heads = Vec::new();
-        for (d, &n) in shape.iter().enumerate() {
-            let zero = b.ins().iconst(types::I64, 0);
-            b.def_var(vars[d], zero);
-            let head = b.create_block();
-            let body = b.create_block();
-            let exit = b.create_block();
-            b.ins().jump(head, &[]);
-            b.switch_to_block(head);
-            let i = b.use_var(vars[d]);
-            let go = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, n as i64);
-            b.ins().brif(go, body, &[], exit, &[]);
-            b.switch_to_block(body);
-            b.seal_block(body);
-            heads.push(head);
-            exits.push(exit);
-        }
-        // The element and its bit.
-        let mut flat = b.ins().iconst(types::I64, 0);
-        let mut pflat = b.ins().iconst(types::I64, 0);
-        let mut packed_dim = 0;
-        for (d, &v) in vars.iter().enumerate() {
-            let i = b.use_var(v);
-            let t = b.ins().imul_imm_s(i, strides[d] as i64);
-            flat = b.ins().iadd(flat, t);
-            if d == p.dim {
-                continue;
-            }
-            let t = b.ins().imul_imm_s(i, pstrides[packed_dim] as i64);
-            pflat = b.ins().iadd(pflat, t);
-            packed_dim += 1;
-        }
-        let c = b.use_var(vars[p.dim]);
-        let q = b.ins().ushr_imm_s(c, 6);
-        let pflat = b.ins().iadd(pflat, q);
-        let at = b.ins().iadd(base, flat);
-        let f = MemFlagsData::trusted();
-        let x = b.ins().load(types::I8, f, at, 0);
-        let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
-        let bit = b.ins().uextend(types::I64, pos);
-        let sh = b.ins().band_imm_s(c, 63);
-        let bit = b.ins().ishl(bit, sh);
-        let waddr = b.ins().imul_imm_s(pflat, 8);
-        let waddr = b.ins().iadd(words, waddr);
-        let old = b.ins().load(types::I64, f, waddr, 0);
-        let new = b.ins().bor(old, bit);
-        b.ins().store(f, new, waddr, 0);
-        // Close the loops, innermost first.
-        for d in (0..shape.len()).rev() {
-            let i = b.use_var(vars[d]);
-            let next = b.ins().iadd_imm_s(i, 1);
-            b.def_var(vars[d], next);
-            b.ins().jump(heads[d], &[]);
-            b.seal_block(heads[d]);
-            b.switch_to_block(exits[d]);
-            b.seal_block(exits[d]);
+        if !skip(k) {
+            crate::packing::emit_pack(b, inst, p, data(p.tensor), scratch[k]);
         }
     }
 }

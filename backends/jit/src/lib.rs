@@ -5,7 +5,8 @@
 //! - rep.rs: how a value is held in cranelift values (shared by everything below);
 //! - codegen/: one compute node → one native function (codegen/vector/: SIMD loops);
 //! - arith.rs: the conversion kernels (rounding, overflow), shared by scalar and SIMD code;
-//! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words;
+//! - bindot.rs: `bin × bin` reductions as XNOR/popcount over packed words (packing.rs packs
+//!   them, codegen/dotnest.rs emits whole reduction nests in 128-bit registers);
 //! - locals.rs: how locals are held (lazily wrapped, narrowed accumulators);
 //! - kiln_passes::loop_facts (passes/src/analysis/loop_facts.rs): coverage proofs (E0704 without
 //!   bookkeeping) and parallel outer loops, pure IR analyses the `parallel-lint` pass shares;
@@ -24,6 +25,7 @@ pub mod codegen;
 pub mod helpers;
 pub mod layout;
 pub mod locals;
+pub mod packing;
 pub mod rep;
 
 use codegen::{
@@ -198,6 +200,9 @@ pub struct Program {
     insts: Vec<InstCode>,
     entry: Option<InstanceId>,
     consts: Vec<Buf>,
+    /// Constant `bin` tensors packed into words at compile time (bindot.rs); native code
+    /// reads them through `Slot::Packed`.
+    packed: Vec<Vec<u64>>,
     pool: Option<rayon::ThreadPool>,
     /// The overflow counts of the runs so far, when the program counts them (boxed: its
     /// address is handed to native code through `ErrCtx::overflow`).
@@ -275,6 +280,7 @@ impl Program {
         let helper_ids =
             HelperIds::declare(&mut module).map_err(|e| fail(format!("its helpers ({e})")))?;
         let mut descs = Vec::new();
+        let mut packed = Vec::new();
         let threads = match opts.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -335,8 +341,16 @@ impl Program {
                             split_outer: parallel.is_some(),
                             vectorize: opts.vectorize,
                             check_overflow: opts.check_overflow,
+                            consts: &m.consts,
                         };
-                        let node = compile_node(&mut module, &name, &helper_ids, &mut descs, &job)?;
+                        let node = compile_node(
+                            &mut module,
+                            &name,
+                            &helper_ids,
+                            &mut descs,
+                            &mut packed,
+                            &job,
+                        )?;
                         pending.push((ii, steps.len(), node.main, node.prologue));
                         steps.push(Step::Node(NodeFn {
                             entry: unfinished_entry,
@@ -420,6 +434,7 @@ impl Program {
             insts,
             entry: m.entry,
             consts,
+            packed,
             pool,
             overflow: opts
                 .check_overflow
@@ -623,6 +638,8 @@ impl Program {
                         .expect("shadowed tensor")
                         .as_mut_ptr(),
                     Slot::Scratch { index, .. } => scratch[index].as_mut_ptr() as *mut u8,
+                    // Read only: packed words are never written by a node function.
+                    Slot::Packed { index } => self.packed[index].as_ptr() as *mut u8,
                 })
             })
             .collect()
@@ -640,6 +657,8 @@ impl Program {
             .iter()
             .filter_map(|s| match s {
                 Slot::Scratch { words, .. } => Some(vec![0u64; *words]),
+                // Keeps `Slot::Scratch::index` the position in this list.
+                Slot::Packed { .. } => Some(Vec::new()),
                 _ => None,
             })
             .collect();

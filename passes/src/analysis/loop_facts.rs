@@ -45,7 +45,66 @@ fn covers(shape: &[usize], access: &Access, loops: &[&Loop]) -> bool {
     })
 }
 
-/// The tensors that a block certainly writes completely (see [`covers`]).
+/// Whether sibling stores (in one block) together write every element of their tensor:
+/// the register blocks of autoblock, `y[4*k_o + r, i, j] = acc_r` for `r` in `0..4` with
+/// `k_o` over `0..K/4`. All dimensions but one are indexed alike and as in [`covers`];
+/// in the remaining one, store `r` indexes `B*v + r` with `B` the number of stores, the
+/// constants `0..B` each once, and `v`'s loop over exactly `0..shape[d] / B`.
+fn covers_blocked(shape: &[usize], group: &[&Access], loops: &[&Loop]) -> bool {
+    let b = group.len();
+    if b < 2
+        || group
+            .iter()
+            .any(|a| !a.is_affine() || a.index.len() != shape.len())
+    {
+        return false;
+    }
+    // The one dimension where the stores differ.
+    let differing: Vec<usize> = (0..shape.len())
+        .filter(|&d| group.iter().any(|a| a.index[d] != group[0].index[d]))
+        .collect();
+    let [d] = differing.as_slice() else {
+        return false;
+    };
+    let mut constants = Vec::new();
+    let mut var = None;
+    for a in group {
+        let ix = &a.index[*d];
+        let [(v, coeff)] = ix.terms.as_slice() else {
+            return false;
+        };
+        if *coeff != b as i64 || var.is_some_and(|w| w != *v) {
+            return false;
+        }
+        var = Some(*v);
+        constants.push(ix.constant);
+    }
+    constants.sort();
+    if constants != (0..b as i64).collect::<Vec<_>>() {
+        return false;
+    }
+    let Some(v) = var else { return false };
+    let Some(l) = loops.iter().find(|l| l.var == v) else {
+        return false;
+    };
+    let full = shape[*d].is_multiple_of(b)
+        && l.step == 1
+        && l.lo.as_constant() == Some(0)
+        && l.hi.as_constant() == Some((shape[*d] / b) as i64);
+    if !full {
+        return false;
+    }
+    // The other dimensions as in `covers`, with the blocked one standing for `v` over
+    // its own range: check them on a copy whose blocked index is `v` itself.
+    let mut plain = group[0].clone();
+    plain.index[*d] = Affine::var(v);
+    let mut reduced_shape = shape.to_vec();
+    reduced_shape[*d] = shape[*d] / b;
+    covers(&reduced_shape, &plain, loops)
+}
+
+/// The tensors that a block certainly writes completely (see [`covers`] and
+/// [`covers_blocked`]).
 pub fn fully_written(inst: &Instance, block: &Block) -> HashSet<TensorId> {
     fn walk<'a>(
         inst: &Instance,
@@ -53,6 +112,21 @@ pub fn fully_written(inst: &Instance, block: &Block) -> HashSet<TensorId> {
         loops: &mut Vec<&'a Loop>,
         out: &mut HashSet<TensorId>,
     ) {
+        // Unconditional stores of this block, by tensor (register blocks).
+        let mut stores: Vec<(TensorId, Vec<&Access>)> = Vec::new();
+        for s in block {
+            if let Stmt::Store { access, .. } = s {
+                match stores.iter_mut().find(|(t, _)| *t == access.tensor) {
+                    Some((_, v)) => v.push(access),
+                    None => stores.push((access.tensor, vec![access])),
+                }
+            }
+        }
+        for (t, group) in &stores {
+            if covers_blocked(&inst.tensor(*t).shape, group, loops) {
+                out.insert(*t);
+            }
+        }
         for s in block {
             match s {
                 Stmt::For(l) => {
@@ -304,6 +378,47 @@ mod tests {
         assert_eq!(trips(-(1 << 62), 1 << 62, 1), i64::MAX);
         assert_eq!(trips(i64::MIN, i64::MAX, 1 << 62), 4);
         assert_eq!(trips(i64::MAX, i64::MIN, -(1 << 62)), 4);
+    }
+
+    fn lp(var: u32, hi: i64) -> Loop {
+        Loop {
+            var: LoopVarId(var),
+            lo: Affine::constant(0),
+            hi: Affine::constant(hi),
+            step: 1,
+            body: Vec::new(),
+            directives: Default::default(),
+            span: Default::default(),
+        }
+    }
+
+    #[test]
+    fn register_blocked_stores_cover_their_tensor() {
+        // y[4*k_o + r, i] for r in 0..4, k_o in 0..8, i in 0..5: y is [32, 5].
+        let (ko, i) = (lp(0, 8), lp(1, 5));
+        let loops = [&ko, &i];
+        let store = |r: i64| {
+            Access::affine(
+                TensorId(0),
+                vec![
+                    Affine::var(LoopVarId(0))
+                        .scale(4)
+                        .add_scaled(&Affine::constant(r), 1),
+                    Affine::var(LoopVarId(1)),
+                ],
+            )
+        };
+        let all: Vec<Access> = (0..4).map(store).collect();
+        let refs: Vec<&Access> = all.iter().collect();
+        assert!(covers_blocked(&[32, 5], &refs, &loops));
+        // A missing row, a repeated one, a shape that is not 4 blocks of 8, a short loop.
+        assert!(!covers_blocked(&[32, 5], &refs[..3], &loops));
+        let twice = [refs[0], refs[1], refs[2], refs[2]];
+        assert!(!covers_blocked(&[32, 5], &twice, &loops));
+        assert!(!covers_blocked(&[33, 5], &refs, &loops));
+        let short = lp(0, 7);
+        assert!(!covers_blocked(&[32, 5], &refs, &[&short, &i]));
+        assert!(!covers_blocked(&[32, 6], &refs, &loops));
     }
 
     #[test]

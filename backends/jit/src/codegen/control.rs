@@ -15,6 +15,9 @@ const MAX_UNROLL_COPIES: usize = 16;
 
 impl Gen<'_, '_> {
     pub(crate) fn for_loop(&mut self, l: &Loop) -> R<()> {
+        if self.try_dot_nest(l)? {
+            return Ok(());
+        }
         if self.bindots.by_var(l.var).is_some() {
             // The reduction over bits runs over words, innermost (bindot_step).
             return self.block(&l.body);

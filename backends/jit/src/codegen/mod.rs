@@ -18,7 +18,8 @@
 //! - error.rs: run-time error codes and context, why a node cannot be compiled;
 //! - gen.rs: the generator's state and small tools; fail.rs: run-time failure exits;
 //! - memory.rs: addresses, bounds checks, loads; stmt.rs: statements and locals;
-//! - control.rs: loops and branches; popcount.rs: binary dot product steps;
+//! - control.rs: loops and branches; popcount.rs: binary dot product steps; dotnest.rs:
+//!   whole binary reduction nests in 128-bit registers, register-blocked;
 //! - expr.rs, binary.rs, division.rs: expressions; compare.rs: condition codes;
 //! - convert.rs: conversions to declared types; calls.rs: calls to the Rust helpers;
 //! - node.rs: a node's functions defined in the JIT module;
@@ -33,6 +34,7 @@ mod compare;
 mod control;
 mod convert;
 mod division;
+mod dotnest;
 pub mod error;
 mod expr;
 mod fail;

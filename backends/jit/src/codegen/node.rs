@@ -36,6 +36,9 @@ pub enum Slot {
     Shadow(TensorId),
     /// A zeroed scratch buffer of `words` 64-bit words (packed bits, bindot.rs).
     Scratch { index: usize, words: usize },
+    /// Constant data packed at compile time: the program's packed buffer `index`
+    /// (read only).
+    Packed { index: usize },
 }
 
 /// The native signature of a compiled node: `(tensor pointers, error context, lo, hi)`.
@@ -60,6 +63,8 @@ pub struct NodeJob<'a> {
     /// Count overflows (`--check-overflow`): plain scalar code only, so that every
     /// conversion goes through `Gen::convert`.
     pub check_overflow: bool,
+    /// The module's constant data (packed at compile time for binary dot products).
+    pub consts: &'a [kiln_passes::data::ConstData],
 }
 
 /// A node compiled into its module.
@@ -77,6 +82,7 @@ pub fn compile_node(
     name: &str,
     helper_ids: &HelperIds,
     descs: &mut Vec<Box<ScalarType>>,
+    packed: &mut Vec<Vec<u64>>,
     job: &NodeJob,
 ) -> R<CompiledNode> {
     use cranelift_module::Module as _;
@@ -112,8 +118,15 @@ pub fn compile_node(
             });
         }
     }
-    let slots = node_slots(job, &bindots);
-    let prologue = if bindots.packings.is_empty() {
+    let slots = node_slots(job, &bindots, packed);
+    let runtime_packed = |k: usize| {
+        slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Scratch { .. } | Slot::Packed { .. }))
+            .nth(k)
+            .is_some_and(|s| matches!(s, Slot::Scratch { .. }))
+    };
+    let prologue = if !(0..bindots.packings.len()).any(runtime_packed) {
         None
     } else {
         let pid = module
@@ -180,8 +193,9 @@ pub fn compile_node(
 }
 
 /// The slots of a node function's `ptrs`: the buffers of the tensors it reads and writes,
-/// the written-element flags of written tensors that need them, the packing scratch.
-fn node_slots(job: &NodeJob, bindots: &BinDots) -> Vec<Slot> {
+/// the written-element flags of written tensors that need them, the packed words (scratch
+/// filled by the prologue, or constants packed here, appended to `packed`).
+fn node_slots(job: &NodeJob, bindots: &BinDots, packed: &mut Vec<Vec<u64>>) -> Vec<Slot> {
     let (inst, c) = (job.inst, job.compute);
     let (reads, writes) = block_accesses(inst, &c.body);
     let mut slots: Vec<Slot> = Vec::new();
@@ -196,12 +210,41 @@ fn node_slots(job: &NodeJob, bindots: &BinDots) -> Vec<Slot> {
         }
     }
     for (k, p) in bindots.packings.iter().enumerate() {
-        slots.push(Slot::Scratch {
-            index: k,
-            words: p.len(inst),
-        });
+        match constant_words(job, p) {
+            Some(words) => {
+                packed.push(words);
+                slots.push(Slot::Packed {
+                    index: packed.len() - 1,
+                });
+            }
+            None => slots.push(Slot::Scratch {
+                index: k,
+                words: p.len(inst),
+            }),
+        }
     }
     slots
+}
+
+/// The packed words of a constant tensor no node of the instance writes (its values are
+/// known now: packed once, at compile time, instead of on every run).
+fn constant_words(job: &NodeJob, p: &crate::bindot::Packing) -> Option<Vec<u64>> {
+    let inst = job.inst;
+    let TensorKind::Const(cid) = inst.tensor(p.tensor).kind else {
+        return None;
+    };
+    if inst
+        .computes()
+        .iter()
+        .any(|(_, c)| c.writes.contains(&p.tensor))
+    {
+        return None;
+    }
+    let data = job.consts.get(cid.index())?;
+    let mut bytes = Vec::new();
+    crate::layout::encode(&data.elem, &data.values, &mut bytes);
+    let (outer, c, s) = crate::packing::factors(inst, p);
+    (bytes.len() == outer * c * s).then(|| crate::packing::pack_known(&bytes, inst, p))
 }
 
 /// Opens the entry block of a node function; returns its parameters.
@@ -237,7 +280,7 @@ fn load_slots(
             Slot::Shadow(t) => {
                 shadows.insert(*t, p);
             }
-            Slot::Scratch { .. } => scratch.push(p),
+            Slot::Scratch { .. } | Slot::Packed { .. } => scratch.push(p),
         }
     }
     (ptrs, shadows, scratch)
@@ -298,7 +341,21 @@ fn define_prologue(
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
     let params = enter(&mut b);
     let (ptrs, _, scratch) = load_slots(&mut b, slots, params[0]);
-    emit_packing(&mut b, inst, &dots.packings, &|t| ptrs[&t], &scratch);
+    let compile_time = |k: usize| {
+        slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Scratch { .. } | Slot::Packed { .. }))
+            .nth(k)
+            .is_some_and(|s| matches!(s, Slot::Packed { .. }))
+    };
+    emit_packing(
+        &mut b,
+        inst,
+        &dots.packings,
+        &|t| ptrs[&t],
+        &scratch,
+        &compile_time,
+    );
     let zero = b.ins().iconst(types::I32, 0);
     b.ins().return_(&[zero]);
     b.finalize(frontend);
