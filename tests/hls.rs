@@ -205,6 +205,7 @@ fn hls_with(
         clock_ns: 10.0,
         io_stream: false,
         auto_schedule: true,
+        alloc: Default::default(),
     };
     let file = Path::new("tests/hls/directives/schedule.kiln");
     let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);

@@ -875,15 +875,14 @@ pub fn stages(module: &mut Module, auto: bool) -> Option<Vec<Stage>> {
     Some(out)
 }
 
-/// The `autoschedule` pass for a network top: schedules and allocates its stages;
-/// returns the remarks (the factors per stage), or None when the entry is not a network
-/// (the caller schedules it otherwise).
-pub fn allocate(
+/// Schedules the stages of a network top for every choice ([`base_schedule`], in place)
+/// and searches the allocation; None when the entry is not a network.
+pub fn plan(
     module: &mut Module,
     dev: &Device,
     clock_ns: f64,
     opts: AllocOptions,
-) -> Option<Vec<String>> {
+) -> Option<(Vec<Stage>, Allocation)> {
     let ids = stage_ids(module)?;
     let bram_bits = dev.bram18 as u64 * 18 * 1024 / 4;
     for &(id, _) in &ids {
@@ -895,6 +894,19 @@ pub fn allocate(
     }
     let stages = stages(module, true)?;
     let alloc = search(&stages, dev, clock_ns, opts);
+    Some((stages, alloc))
+}
+
+/// The `autoschedule` pass for a network top: schedules and allocates its stages;
+/// returns the remarks (the factors per stage), or None when the entry is not a network
+/// (the caller schedules it otherwise).
+pub fn allocate(
+    module: &mut Module,
+    dev: &Device,
+    clock_ns: f64,
+    opts: AllocOptions,
+) -> Option<Vec<String>> {
+    let (stages, alloc) = plan(module, dev, clock_ns, opts)?;
     let mut remarks = Vec::new();
     for (s, &p) in stages.iter().zip(&alloc.picks) {
         if s.written {
@@ -916,6 +928,127 @@ pub fn allocate(
         bound_name(&alloc.bound, &stages)
     ));
     Some(remarks)
+}
+
+/// The allocation table `kiln report` prints for a network: per stage its factors,
+/// cycles per image, DSP, BRAM (weights, line buffers, FIFOs) and LUT; for the network
+/// the interval, images per second, GOPS, utilization and the bound.
+pub fn table(
+    stages: &[Stage],
+    a: &Allocation,
+    dev: &Device,
+    clock_ns: f64,
+    opts: AllocOptions,
+) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let goal = match opts.target_fps {
+        Some(f) => format!("target {f} images/s"),
+        None => "as fast as the budget allows".into(),
+    };
+    let _ = writeln!(
+        s,
+        "\nallocation of the network's stages for {} at {clock_ns} ns ({goal}, budget {:.0}% of the device):",
+        dev.part,
+        opts.budget * 100.0
+    );
+    let w = stages.iter().map(|st| st.name.len()).max().unwrap_or(5).max(5);
+    let rows: Vec<(String, &Choice, bool)> = stages
+        .iter()
+        .zip(&a.picks)
+        .zip(&a.ddr)
+        .map(|((st, &p), &ddr)| (describe(st, &st.choices[p]), &st.choices[p], ddr))
+        .collect();
+    let fw = rows.iter().map(|r| r.0.len()).max().unwrap_or(7).max(7);
+    let _ = writeln!(
+        s,
+        "  {:w$}  {:fw$}  {:>12}  {:>7}  {:>6}  {:>7}  weights",
+        "stage", "factors", "cycles/image", "DSP", "BRAM18", "LUT"
+    );
+    let mut macs: u64 = 0;
+    let mut sum_cycles = 0u64;
+    for (st, (f, c, ddr)) in stages.iter().zip(&rows) {
+        let copies = if st.copies > 1 {
+            format!(" (x{})", st.copies)
+        } else {
+            String::new()
+        };
+        let bram = if *ddr { 0 } else { c.weight_bram } + c.act_bram;
+        let _ = writeln!(
+            s,
+            "  {:w$}  {:fw$}  {:>12}  {:>7}  {:>6}  {:>7}  {}{}{}",
+            st.name,
+            f,
+            c.cycles,
+            fmt_dsp(c.dsp),
+            bram,
+            c.lut,
+            if *ddr { "DDR" } else { "on chip" },
+            copies,
+            if st.written { ", written schedule" } else { "" },
+        );
+        macs += st.copies * st.nests.iter().map(|n| n.macs()).sum::<u64>();
+        sum_cycles += c.cycles * st.copies;
+    }
+    let n_stages: u64 = stages.iter().map(|st| st.copies).sum::<u64>().max(1);
+    let slowest = rows.iter().map(|r| r.1.cycles).max().unwrap_or(0);
+    let mean = sum_cycles as f64 / n_stages as f64;
+    let fps = if a.interval == 0 {
+        0.0
+    } else {
+        1e9 / (a.interval as f64 * clock_ns)
+    };
+    let _ = writeln!(
+        s,
+        "network: a new image every {} cycles = {:.1} images/s; {:.3} MMAC per image = {:.1} GOPS (2 ops per MAC); slowest stage {:.2}x the mean",
+        a.interval,
+        fps,
+        macs as f64 / 1e6,
+        2.0 * macs as f64 * fps / 1e9,
+        if mean > 0.0 { slowest as f64 / mean } else { 0.0 }
+    );
+    let pct = |u: f64, of: u32| 100.0 * u / of as f64;
+    let _ = writeln!(
+        s,
+        "utilization (the layer pipeline's memory: weights, line buffers, FIFOs): DSP {:.1}%, BRAM18 {:.1}%, LUT {:.1}%{}",
+        pct(a.dsp, dev.dsp),
+        pct(a.bram as f64, dev.bram18),
+        pct(a.lut as f64, dev.lut),
+        if a.fits { "" } else { " (does not fit the budget)" }
+    );
+    if a.ddr.iter().any(|&d| d) {
+        let bytes: u64 = stages
+            .iter()
+            .zip(&rows)
+            .filter(|(_, r)| r.2)
+            .map(|(st, r)| (r.1.weight_bits * st.copies).div_ceil(8))
+            .sum();
+        let _ = writeln!(
+            s,
+            "DDR: {:.2} MB of weights per image at {} GB/s (at least {} cycles)",
+            bytes as f64 / 1e6,
+            dev.ddr_gbps,
+            (bytes as f64 / (dev.ddr_gbps * clock_ns)).ceil() as u64
+        );
+    }
+    if let Some(why) = &a.target_missed {
+        let why: Vec<String> = why.iter().map(|b| bound_name(b, stages)).collect();
+        let _ = writeln!(
+            s,
+            "target not reached ({}); the allocation is the fastest that fits",
+            why.join(", ")
+        );
+    }
+    let _ = writeln!(s, "bound: {}", bound_name(&a.bound, stages));
+    s
+}
+
+fn fmt_dsp(d: f64) -> String {
+    if d.fract() == 0.0 {
+        format!("{d:.0}")
+    } else {
+        format!("{d:.1}")
+    }
 }
 
 /// The factors of a choice: `CPF c/C x KPF 1` per MAC nest (`-` for a stage without one),
