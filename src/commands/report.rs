@@ -49,9 +49,9 @@ pub fn report(
                 .stdout
                 .push_str(&kiln_passes::estimate::report(&p.module, dev, clock_ns));
             let before = before.into_inner().unwrap_or_else(|e| e.into_inner());
-            s.out.stdout.push_str(&allocation_section(
-                &p.module, before, dev, clock_ns, alloc,
-            ));
+            s.out
+                .stdout
+                .push_str(&allocation_section(&p.module, before, dev, clock_ns, alloc));
         }
         s.finish()
     })

@@ -289,10 +289,10 @@ pub enum Sharing {
     /// The output loop pipelined at `II = C / CPF`: each DSP serves II products (LUT
     /// operators are not shared).
     Interval,
-    /// The channel loop split by CPF and its outer part pipelined (the CPF x window
-    /// products of a group at once): fewer operators of every kind, but the pipeline
-    /// fills once per output.
-    Split,
+    /// The channel loop split into groups of CPF channels, the groups a loop inside the
+    /// output pipeline (II 1, a group per cycle, the CPF x window products of a group at
+    /// once): fewer operators of every kind.
+    Groups,
 }
 
 /// The stage with channel-parallel factor `cpf[i]` for its `i`-th MAC nest, built as
@@ -302,8 +302,8 @@ pub fn realize(inst: &Instance, nests: &[MacNest], cpf: &[u64], how: Sharing) ->
     let mut out = inst.clone();
     for (n, &f) in nests.iter().zip(cpf) {
         let f = f.clamp(1, n.channels);
-        if how == Sharing::Split && f < n.channels {
-            split_nest(&mut out, n, f)?;
+        if how == Sharing::Groups && f < n.channels {
+            group_nest(&mut out, n, f)?;
             continue;
         }
         let l = body(inst, n.node).and_then(|b| loop_at(b, &n.path))?;
@@ -365,9 +365,12 @@ fn apply_spans(inst: &mut Instance, spans: HashMap<(TensorId, usize), u64>) {
     }
 }
 
-/// [`Sharing::Split`] of one nest: the output loops lose their pipeline, the channel loop
-/// becomes `c_o` (pipelined) around `c_i` (`f` channels, unrolled with the window).
-fn split_nest(out: &mut Instance, n: &MacNest, f: u64) -> Option<()> {
+/// [`Sharing::Groups`] of one nest: the channel loop split into `c_o` (groups of `f`
+/// channels) around `c_i`; `c_o` becomes the only statement of the innermost output loop,
+/// the statements before the reduction run under `if c_o == 0` and those after it under
+/// `if c_o == last`, so the output loops flatten into one pipeline over outputs x groups
+/// (II 1) with `c_i` and the window unrolled inside.
+fn group_nest(out: &mut Instance, n: &MacNest, f: u64) -> Option<()> {
     {
         let b = body_mut(out, n.node)?;
         for depth in 1..=n.path.len() {
@@ -376,51 +379,112 @@ fn split_nest(out: &mut Instance, n: &MacNest, f: u64) -> Option<()> {
             l.directives.flatten = false;
         }
     }
-    // One channel at a time: the channel loop itself is the pipeline.
-    if f == 1 {
-        let l = body_mut(out, n.node).and_then(|b| loop_at_mut(b, &n.path))?;
-        let k = l
-            .body
-            .iter()
-            .position(|s| matches!(s, Stmt::For(c) if c.var == n.channel_var))?;
-        let ro = out.clone();
-        let l = body(&ro, n.node).and_then(|b| loop_at(b, &n.path))?;
-        let Stmt::For(c) = &l.body[k] else {
+    if f > 1 {
+        let name = out.loop_vars[n.channel_var.index()].name.clone();
+        let tmp = format!("\u{1}alloc{}", n.channel_var.0);
+        out.loop_vars[n.channel_var.index()].name = tmp.clone();
+        let (o, i) = (format!("{name}_o"), format!("{name}_i"));
+        let r = crate::tile::for_each_body(out, &mut |inst, b| {
+            crate::tile::split_exact(inst, b, &tmp, f as u32, &o, &i)
+        });
+        if r.is_err() {
             return None;
-        };
-        let spans = reduction_spans(&ro, &c.body, n, n.channels);
-        apply_spans(out, spans);
-        let l = body_mut(out, n.node).and_then(|b| loop_at_mut(b, &n.path))?;
-        if let Stmt::For(c) = &mut l.body[k] {
-            c.directives.pipeline_ii = Some(1);
         }
-        return Some(());
     }
-    let name = out.loop_vars[n.channel_var.index()].name.clone();
-    let tmp = format!("\u{1}alloc{}", n.channel_var.0);
-    out.loop_vars[n.channel_var.index()].name = tmp.clone();
-    let (o, i) = (format!("{name}_o"), format!("{name}_i"));
-    let r = crate::tile::for_each_body(out, &mut |inst, b| {
-        crate::tile::split_exact(inst, b, &tmp, f as u32, &o, &i)
-    });
-    if r.is_err() {
-        return None;
-    }
-    let ro = out.clone();
-    let l = body(&ro, n.node).and_then(|b| loop_at(b, &n.path))?;
-    let k = l.body.iter().position(|s| {
-        matches!(s, Stmt::For(o) if matches!(o.body.as_slice(), [Stmt::For(i)] if i.var == n.channel_var))
+    // The group loop: the split's outer loop, or the channel loop itself (f = 1).
+    let l = body(out, n.node).and_then(|b| loop_at(b, &n.path))?;
+    let k = l.body.iter().position(|s| match s {
+        Stmt::For(c) if f == 1 => c.var == n.channel_var,
+        Stmt::For(o) => matches!(o.body.as_slice(), [Stmt::For(i)] if i.var == n.channel_var),
+        _ => false,
     })?;
-    let Stmt::For(outer) = &l.body[k] else {
+    let Stmt::For(group) = &l.body[k] else {
         return None;
     };
-    let spans = reduction_spans(&ro, &outer.body, n, n.channels);
-    apply_spans(out, spans);
+    let groups = trips(group)?;
+    let gvar = group.var;
+    let span = group.span;
+    let (first, last) = (
+        group_test(out, gvar, 0, groups, span),
+        group_test(out, gvar, groups as i64 - 1, groups, span),
+    );
+    let ro = out.clone();
     let l = body_mut(out, n.node).and_then(|b| loop_at_mut(b, &n.path))?;
-    if let Stmt::For(outer) = &mut l.body[k] {
-        outer.directives.pipeline_ii = Some(1);
+    let mut stmts = std::mem::take(&mut l.body);
+    let post: Block = stmts.split_off(k + 1);
+    let Some(Stmt::For(mut group)) = stmts.pop() else {
+        return None;
+    };
+    let pre = stmts;
+    let mut inner = Vec::new();
+    if !pre.is_empty() {
+        inner.push(Stmt::If {
+            cond: first,
+            then_block: pre,
+            else_block: Vec::new(),
+        });
     }
+    inner.append(&mut group.body);
+    if !post.is_empty() {
+        inner.push(Stmt::If {
+            cond: last,
+            then_block: post,
+            else_block: Vec::new(),
+        });
+    }
+    group.body = inner;
+    group.directives.pipeline_ii = Some(1);
+    group.directives.flatten = true;
+    l.body = vec![Stmt::For(group)];
+    // The perfect output loops around it flatten into the pipeline too.
+    let b = body_mut(out, n.node)?;
+    for depth in (1..n.path.len()).rev() {
+        let perfect = loop_at(b, &n.path[..depth]).is_some_and(|p| p.body.len() == 1);
+        if !perfect {
+            break;
+        }
+        if let Some(l) = loop_at_mut(b, &n.path[..=depth]) {
+            l.directives.flatten = true;
+        }
+    }
+    // Banks for what one group reads.
+    let gl = body(&ro, n.node)
+        .and_then(|b| loop_at(b, &n.path))
+        .and_then(|l| match &l.body[k] {
+            Stmt::For(g) => Some(g.body.clone()),
+            _ => None,
+        })?;
+    let spans = reduction_spans(&ro, &gl, n, n.channels);
+    apply_spans(out, spans);
     Some(())
+}
+
+/// The condition `var == value` of the group loop `var` (which takes `0..groups`).
+fn group_test(
+    inst: &mut Instance,
+    var: LoopVarId,
+    value: i64,
+    groups: u64,
+    span: crate::Span,
+) -> crate::ir::ExprId {
+    use kiln_numeric::{narrowest_type, Fx, Interval};
+    let range = Interval {
+        lo: Fx::int(0),
+        hi: Fx::int(groups.saturating_sub(1) as i128),
+    };
+    let v = inst.add_expr(Expr::LoopVar(var), span);
+    inst.expr_types[v.index()] = Some(narrowest_type(&range, 0));
+    inst.expr_ranges[v.index()] = Some(range);
+    let point = Interval::point(Fx::int(value as i128));
+    let c = inst.add_expr(
+        Expr::Const(crate::value::Value::Num(Fx::int(value as i128))),
+        span,
+    );
+    inst.expr_types[c.index()] = Some(narrowest_type(&point, 0));
+    inst.expr_ranges[c.index()] = Some(point);
+    let e = inst.add_expr(Expr::Binary(crate::ir::BinOp::Eq, v, c), span);
+    inst.expr_types[e.index()] = Some(kiln_numeric::ScalarType::Bool);
+    e
 }
 
 /// BRAM18 blocks of the line buffer a layer pipeline keeps of the array a MAC nest's
@@ -806,9 +870,9 @@ fn choices(module: &mut Module, id: InstanceId, nests: &[MacNest], written: bool
             .collect();
         if !seen.contains(&cpf) {
             seen.push(cpf.clone());
-            for how in [Sharing::Interval, Sharing::Split] {
+            for how in [Sharing::Interval, Sharing::Groups] {
                 let below = nests.iter().zip(&cpf).any(|(n, &f)| f < n.channels);
-                if how == Sharing::Split && !below {
+                if how == Sharing::Groups && !below {
                     continue;
                 }
                 if let Some(r) = realize(&inst, nests, &cpf, how) {
@@ -952,7 +1016,12 @@ pub fn table(
         dev.part,
         opts.budget * 100.0
     );
-    let w = stages.iter().map(|st| st.name.len()).max().unwrap_or(5).max(5);
+    let w = stages
+        .iter()
+        .map(|st| st.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let rows: Vec<(String, &Choice, bool)> = stages
         .iter()
         .zip(&a.picks)
@@ -1063,8 +1132,8 @@ pub fn describe(s: &Stage, c: &Choice) -> String {
         .map(|(n, &f)| {
             let how = if f >= n.channels {
                 "II 1".to_string()
-            } else if c.how == Sharing::Split {
-                format!("split, {} groups", n.channels / f)
+            } else if c.how == Sharing::Groups {
+                format!("{} groups", n.channels / f)
             } else {
                 format!("II {}", n.channels.div_ceil(f))
             };
