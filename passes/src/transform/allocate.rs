@@ -86,7 +86,7 @@ impl MacNest {
         let mut f: Vec<u64> = (0..63)
             .map(|k| 1u64 << k)
             .take_while(|&p| p <= self.channels)
-            .filter(|p| self.channels % p == 0)
+            .filter(|p| self.channels.is_multiple_of(*p))
             .collect();
         if !f.contains(&self.channels) {
             f.push(self.channels);
@@ -243,14 +243,14 @@ pub fn base_schedule(inst: &mut Instance, bram_bits: u64) {
         if crate::ir::has_call(b) {
             continue;
         }
-        for k in 0..b.len() {
+        for (k, stmt) in b.iter_mut().enumerate() {
             if nests.iter().any(|n| n.node == node && n.path[0] == k) {
                 continue;
             }
-            let mut one = vec![b[k].clone()];
+            let mut one = vec![stmt.clone()];
             choose(&ro, &mut one, OTHER_LOOPS_LIMIT, &mut parts);
             if let Some(s) = one.pop() {
-                b[k] = s;
+                *stmt = s;
             }
         }
     }
@@ -1130,7 +1130,9 @@ pub fn describe(s: &Stage, c: &Choice) -> String {
         .iter()
         .zip(&c.cpf)
         .map(|(n, &f)| {
-            let how = if f >= n.channels {
+            let how = if s.written {
+                "as written".to_string()
+            } else if f >= n.channels {
                 "II 1".to_string()
             } else if c.how == Sharing::Groups {
                 format!("{} groups", n.channels / f)
