@@ -21,11 +21,12 @@
 //!   unrolling (and by pipelining, for inner loops) multiply the count; a pipeline of
 //!   II k shares each DSP among k multiplies (`ceil(count / k)` in halves of a DSP).
 //! - **BRAM.** Each on-chip array (temporaries and constant tables) bank of more than
-//!   1 Kbit takes `ceil(bits / 18 Kbit)` BRAM18 blocks; smaller banks and completely
-//!   partitioned arrays go to LUTs or registers. Ports are off chip.
+//!   1 Kbit takes `ceil(bits / 18 Kbit)` BRAM18 blocks (a complete partition of a
+//!   dimension makes a bank per index of it); smaller banks go to LUTs, arrays of one
+//!   element per bank to registers. Ports are off chip.
 //! - **LUTs.** W per add, compare, select or min/max of width W, `a * b` per LUT
-//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); the registers of
-//!   completely partitioned arrays and the control logic are not counted.
+//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); registers (arrays
+//!   partitioned down to single elements) and the control logic are not counted.
 //!
 //! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
 //! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.
@@ -278,18 +279,19 @@ fn arrays_where(inst: &Instance, keep: &dyn Fn(&crate::ir::Tensor) -> bool) -> R
         if !on_chip {
             continue;
         }
-        if t.partition
-            .iter()
-            .any(|p| p.kind == PartitionKind::Complete)
-        {
-            continue; // registers
-        }
+        // Banks: a complete partition makes one per element of its dimension.
         let banks: u64 = t
             .partition
             .iter()
-            .map(|p| p.factor.max(1) as u64)
+            .map(|p| match p.kind {
+                PartitionKind::Complete => t.shape.get(p.dim).copied().unwrap_or(1) as u64,
+                _ => p.factor.max(1) as u64,
+            })
             .product::<u64>()
             .max(1);
+        if banks >= t.len() as u64 {
+            continue; // one element per bank: registers
+        }
         let bits = t.len() as u64 * t.elem.storage_bits() as u64;
         let per_bank = bits.div_ceil(banks);
         if per_bank > 1024 {
