@@ -624,10 +624,11 @@ struct Budget {
 
 impl Budget {
     /// The part of the budget a choice takes: its DSP, LUT and BRAM shares added.
-    fn share(&self, c: &Choice) -> f64 {
-        c.dsp / self.dsp.max(1.0)
-            + c.lut as f64 / self.lut.max(1) as f64
-            + (c.weight_bram + c.act_bram) as f64 / self.bram.max(1) as f64
+    /// With `w` the weights of DSP, LUT and BRAM.
+    fn share(&self, c: &Choice, w: [f64; 3]) -> f64 {
+        w[0] * c.dsp / self.dsp.max(1.0)
+            + w[1] * c.lut as f64 / self.lut.max(1) as f64
+            + w[2] * (c.weight_bram + c.act_bram) as f64 / self.bram.max(1) as f64
     }
 }
 
@@ -642,7 +643,35 @@ fn budget(dev: &Device, clock_ns: f64, fraction: f64) -> Budget {
 
 /// The cheapest choice of each stage within `t` cycles (the fastest where none is), the
 /// weights that must stay in DDR, and what exceeds the budget or `t`.
+/// The choices are weighed by their shares of the budget, a resource the sum exceeds
+/// weighing 4 times more at each retry (a stage may trade BRAM for LUTs and back).
 fn evaluate(stages: &[Stage], b: &Budget, t: u64) -> (Allocation, Vec<Bound>) {
+    let mut weights = [1.0f64; 3];
+    let mut result = evaluate_weighted(stages, b, t, weights);
+    for _ in 0..8 {
+        let over = &result.1;
+        if !over
+            .iter()
+            .any(|o| matches!(o, Bound::Dsp | Bound::Lut | Bound::Bram))
+        {
+            break;
+        }
+        for (k, r) in [Bound::Dsp, Bound::Lut, Bound::Bram].iter().enumerate() {
+            if over.contains(r) {
+                weights[k] *= 4.0;
+            }
+        }
+        result = evaluate_weighted(stages, b, t, weights);
+    }
+    result
+}
+
+fn evaluate_weighted(
+    stages: &[Stage],
+    b: &Budget,
+    t: u64,
+    weights: [f64; 3],
+) -> (Allocation, Vec<Bound>) {
     let picks: Vec<usize> = stages
         .iter()
         .map(|s| {
@@ -650,8 +679,8 @@ fn evaluate(stages: &[Stage], b: &Budget, t: u64) -> (Allocation, Vec<Bound>) {
                 .filter(|&i| s.choices[i].cycles <= t)
                 .min_by(|&i, &j| {
                     let (a, c) = (&s.choices[i], &s.choices[j]);
-                    b.share(a)
-                        .total_cmp(&b.share(c))
+                    b.share(a, weights)
+                        .total_cmp(&b.share(c, weights))
                         .then(a.cycles.cmp(&c.cycles))
                 })
                 .unwrap_or(0)
