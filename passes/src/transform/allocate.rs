@@ -401,6 +401,10 @@ fn group_nest(out: &mut Instance, n: &MacNest, f: u64) -> Option<()> {
     let Stmt::For(group) = &l.body[k] else {
         return None;
     };
+    // `if c_o == 0` and `if c_o == last` need the loop to count 0, 1, ... .
+    if group.lo.as_constant() != Some(0) || group.step != 1 {
+        return None;
+    }
     let groups = trips(group)?;
     let gvar = group.var;
     let span = group.span;
@@ -1189,5 +1193,106 @@ pub fn bound_name(b: &Bound, stages: &[Stage]) -> String {
         Bound::Lut => "the LUT budget".into(),
         Bound::Bandwidth => "the DDR bandwidth (weights that stay off chip)".into(),
         Bound::Target => "the target rate (--target-fps), met with the least hardware".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nest(channels: u64) -> MacNest {
+        MacNest {
+            node: NodeId::new(0),
+            path: vec![0],
+            channel_var: LoopVarId(0),
+            channels,
+            window: 9,
+            outputs: 1,
+        }
+    }
+
+    #[test]
+    fn channel_factors_are_powers_of_two_dividing_the_channels() {
+        assert_eq!(nest(96).factors(), vec![96, 32, 16, 8, 4, 2, 1]);
+        assert_eq!(nest(3).factors(), vec![3, 1]);
+        assert_eq!(nest(64).factors(), vec![64, 32, 16, 8, 4, 2, 1]);
+    }
+
+    fn stage(name: &str, choices: &[(u64, f64)]) -> Stage {
+        let inst = Instance::new(
+            name.into(),
+            name.into(),
+            String::new(),
+            crate::Span::default(),
+        );
+        Stage {
+            id: InstanceId(0),
+            name: name.into(),
+            copies: 1,
+            written: false,
+            nests: Vec::new(),
+            choices: choices
+                .iter()
+                .map(|&(cycles, dsp)| Choice {
+                    cpf: Vec::new(),
+                    how: Sharing::Interval,
+                    realized: inst.clone(),
+                    cycles,
+                    dsp,
+                    lut: 0,
+                    weight_bram: 0,
+                    act_bram: 0,
+                    weight_bits: 0,
+                })
+                .collect(),
+        }
+    }
+
+    const DEV: Device = Device {
+        part: "test",
+        board: "test",
+        dsp: 100,
+        bram18: 100,
+        lut: 1000,
+        ddr_gbps: 10.0,
+    };
+
+    #[test]
+    fn fastest_interval_is_the_slowest_stage_at_its_largest_parallelism() {
+        let stages = [
+            stage("a", &[(100, 10.0), (200, 5.0), (400, 2.0)]),
+            stage("b", &[(150, 4.0), (300, 2.0)]),
+        ];
+        let a = search(&stages, &DEV, 5.0, AllocOptions::default());
+        assert_eq!(a.interval, 150);
+        assert_eq!(a.bound, Bound::Stage(1));
+        // Stage a takes its cheapest choice within 150 cycles.
+        assert_eq!(a.picks, vec![0, 0]);
+        assert!(a.fits);
+    }
+
+    #[test]
+    fn a_small_budget_slows_the_network_and_names_the_dsps() {
+        let stages = [
+            stage("a", &[(100, 10.0), (200, 5.0), (400, 2.0)]),
+            stage("b", &[(150, 4.0), (300, 2.0)]),
+        ];
+        let opts = AllocOptions {
+            budget: 0.07,
+            ..AllocOptions::default()
+        };
+        let a = search(&stages, &DEV, 5.0, opts);
+        // 7 DSPs: a at 200 cycles (5) and b at 300 (2).
+        assert_eq!(a.interval, 300);
+        assert_eq!(a.picks, vec![1, 1]);
+        assert_eq!(a.bound, Bound::Dsp);
+        // A target rate takes the least hardware that meets it.
+        let slow = AllocOptions {
+            target_fps: Some(1e9 / (400.0 * 5.0)),
+            ..AllocOptions::default()
+        };
+        let a = search(&stages, &DEV, 5.0, slow);
+        assert_eq!(a.picks, vec![2, 1]);
+        assert_eq!(a.bound, Bound::Target);
     }
 }
