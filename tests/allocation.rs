@@ -129,7 +129,7 @@ fn written_schedule_overrides_the_allocation() {
     let table = allocation(&out);
     let written: Vec<&str> = table
         .lines()
-        .filter(|l| l.contains("written schedule"))
+        .filter(|l| l.contains("not allocated"))
         .collect();
     assert!(
         !written.is_empty()

@@ -1087,7 +1087,7 @@ pub fn table(
             c.lut,
             if *ddr { "DDR" } else { "on chip" },
             copies,
-            if st.written { ", written schedule" } else { "" },
+            if st.written { ", not allocated" } else { "" },
         );
         macs += st.copies * st.nests.iter().map(|n| n.macs()).sum::<u64>();
         sum_cycles += c.cycles * st.copies;
@@ -1164,7 +1164,7 @@ pub fn describe(s: &Stage, c: &Choice) -> String {
         .zip(&c.cpf)
         .map(|(n, &f)| {
             let how = if s.written {
-                "as written".to_string()
+                "as scheduled".to_string()
             } else if f >= n.channels {
                 "II 1".to_string()
             } else if c.how == Sharing::Groups {
