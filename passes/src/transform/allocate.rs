@@ -13,10 +13,15 @@
 //!   of two that divides C, or C itself) times its kernel-parallel factor (KPF): the
 //!   stage computes `CPF x window x KPF` products per cycle.
 //! - **How a factor is built in the IR** (directives and partitions, as `schedule.rs`
-//!   writes them): the innermost output loop is pipelined with the reduction inside it
-//!   (Vitis unrolls it) and `II = C / CPF`: a new output every II cycles, each DSP shared
-//!   by II products (estimate.rs); the perfect output loops around it are flattened into
-//!   the pipeline; the arrays the reduction reads are partitioned by the elements one
+//!   writes them). At `CPF = C` the innermost output loop is pipelined at II 1 with the
+//!   reduction inside it (Vitis unrolls it), the perfect output loops around it flattened
+//!   into the pipeline. Below C, two ways ([`Sharing`]): the same pipeline at
+//!   `II = C / CPF` (each DSP shared by II products, estimate.rs; LUT operators are not
+//!   shared), or the channel loop split into groups of CPF channels, the group loop
+//!   `c_o` made the output loop's only statement (the accumulator's start under
+//!   `if c_o == 0`, the epilogue under `if c_o == last`) so that outputs x groups flatten
+//!   into one pipeline at II 1 with `c_i` and the window unrolled (fewer operators of
+//!   every kind). The arrays the reduction reads are partitioned by the elements one
 //!   cycle needs (`cyclic CPF` along the channel dimension, the window's extent along the
 //!   others); input ports the reduction re-reads are first copied on chip
 //!   (autoschedule.rs `buffer_inputs`). The other loops of a stage (padding copies,
@@ -33,7 +38,8 @@
 //!   every image: the network's interval is at least their bytes over the board's
 //!   bandwidth.
 //! - **Search.** For each candidate interval T (the stage cycle counts of all choices),
-//!   each stage takes its cheapest choice (fewest DSPs, then LUTs) that runs within T;
+//!   each stage takes its cheapest choice that runs within T (its DSP, LUT and BRAM
+//!   shares of the budget added; a resource the total overruns weighs more at a retry);
 //!   the smallest T whose total fits the budget is the allocation (with `--target-fps`,
 //!   the cheapest choices within the target's interval). The bound is what stops a
 //!   smaller T: the DSP, BRAM or LUT budget, the DDR bandwidth, or the slowest stage at
