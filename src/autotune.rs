@@ -107,6 +107,7 @@ fn options((fused, blocking): Variant) -> PassOptions {
         auto_schedule: blocking.is_some(),
         forced_blocking: blocking,
         cpu_fuse: fused,
+        ..PassOptions::default()
     }
 }
 

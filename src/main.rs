@@ -155,6 +155,8 @@ enum Command {
         /// Do not schedule kernels without an `fpga` schedule automatically.
         #[arg(long)]
         no_auto_schedule: bool,
+        #[command(flatten)]
+        alloc: AllocArgs,
         /// A top over a batch: `NAME_batch(n, ...)` runs the kernel on `n` samples; the
         /// inputs given as files hold the batch along their leading axis (as `kiln run
         /// --batch`), and the testbench checks every sample's results.
@@ -178,6 +180,8 @@ enum Command {
         /// Do not schedule kernels without an `fpga` schedule automatically.
         #[arg(long)]
         no_auto_schedule: bool,
+        #[command(flatten)]
+        alloc: AllocArgs,
         #[command(flatten)]
         common: Common,
     },
@@ -282,6 +286,47 @@ fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
     match s.split_once('=') {
         Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), PathBuf::from(p))),
         _ => Err(format!("expected NAME=PATH, got `{s}`")),
+    }
+}
+
+/// What the allocation of a network's dataflow stages aims at (`kiln hls`, `kiln report`).
+#[derive(clap::Args, Debug)]
+struct AllocArgs {
+    /// Allocate a network's stages for this many images per second with the least
+    /// hardware (default: as fast as the budget allows).
+    #[arg(long, value_name = "N", value_parser = parse_fps)]
+    target_fps: Option<f64>,
+    /// The fraction of the device's DSP, BRAM and LUT the allocation may use.
+    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = parse_budget)]
+    budget: f64,
+}
+
+impl AllocArgs {
+    fn options(&self) -> kiln_passes::manager::AllocOptions {
+        kiln_passes::manager::AllocOptions {
+            target_fps: self.target_fps,
+            budget: self.budget,
+        }
+    }
+}
+
+/// A rate: a finite number of images per second greater than 0.
+fn parse_fps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!(
+            "expected images per second greater than 0, like 1000, got `{s}`"
+        )),
+    }
+}
+
+/// A budget fraction: greater than 0 and at most 1.
+fn parse_budget(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!(
+            "expected a fraction of the device greater than 0 and at most 1, like 0.8, got `{s}`"
+        )),
     }
 }
 
@@ -449,6 +494,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             engine,
             io,
             no_auto_schedule,
+            alloc,
             batch,
             ..
         } => kiln::hls(
@@ -467,6 +513,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 clock_ns: *clock_ns,
                 io_stream: matches!(io, Io::Stream),
                 auto_schedule: !no_auto_schedule,
+                alloc: alloc.options(),
             },
             opts,
         ),
@@ -475,6 +522,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             part,
             clock_ns,
             no_auto_schedule,
+            alloc,
             ..
         } => kiln::report(
             &target.file,
@@ -482,6 +530,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             part,
             *clock_ns,
             !no_auto_schedule,
+            alloc.options(),
             opts,
         ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), opts),

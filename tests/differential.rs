@@ -857,6 +857,7 @@ fn csim_agrees_on_generated_programs() {
             clock_ns: 10.0,
             io_stream: false,
             auto_schedule: true,
+            alloc: Default::default(),
         };
         let opts = kiln::Options::default();
         let path = dir.join("main.kiln");

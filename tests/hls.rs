@@ -127,6 +127,41 @@ fn examples_and_stdlib_pass_csim() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Networks whose stages the allocation schedules (transform/allocate.rs) for a part:
+/// LeNet on ZC706 (split channel loops in the dense stages), and a network too large for
+/// the xc7z020's DSPs (pipelines of II > 1 sharing DSPs); C-simulation is bit-exact.
+#[test]
+fn allocated_networks_pass_csim() {
+    for (file, part, tag) in [
+        ("examples/lenet/lenet.kiln", "xc7z045", "alloc_lenet"),
+        (
+            "tests/ir/autoschedule/network.kiln",
+            "xc7z020",
+            "alloc_network",
+        ),
+    ] {
+        let (code, report, err) = kiln(&["report", file, "--part", part, "--clock-ns", "5"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            report.contains("allocation of the network's stages"),
+            "{report}"
+        );
+        let dir = scratch(tag);
+        let d = dir.to_string_lossy().into_owned();
+        let (code, _, err) = kiln(&["hls", file, "--part", part, "--clock-ns", "5", "-o", &d]);
+        assert_eq!(code, 0, "{err}");
+        let cpp = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|f| f.path().extension().is_some_and(|e| e == "cpp"))
+            .map(|f| std::fs::read_to_string(f.path()).unwrap())
+            .collect::<String>();
+        assert!(cpp.contains("PIPELINE II="), "{cpp}");
+        let (code, out, err) = kiln(&["csim", &d]);
+        assert!(code == 0 && out.trim() == "PASS", "{file}: {out}{err}");
+    }
+}
+
 #[test]
 fn emitted_cpp_goldens() {
     let mut suite = Suite::new("tests/hls", "kiln");
@@ -211,6 +246,7 @@ fn hls_with(
         clock_ns: 10.0,
         io_stream: false,
         auto_schedule: true,
+        alloc: Default::default(),
     };
     let file = Path::new("tests/hls/directives/schedule.kiln");
     let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);

@@ -17,6 +17,7 @@
 //! - transform/: passes that rewrite the IR: schedule.rs (the written `schedule` items),
 //!   tile.rs (split, reorder, unroll-and-jam, buffer, with legality checks), fuse.rs
 //!   (fusion of a network's kernels), autoschedule.rs (the automatic FPGA schedule),
+//!   allocate.rs (the resource allocation of a network's dataflow stages),
 //!   autoblock.rs (the automatic CPU schedule);
 //! - manager.rs: what a pass is and the context it gets; pipelines.rs: every pass by
 //!   name and the pipelines per target (the only place where the order of passes is
@@ -35,7 +36,7 @@ pub mod transform;
 pub use analysis::{estimate, layer_pipeline, loop_facts, row_plan};
 pub use checks::{banks, bounds, parallel_lint};
 pub use ir::{data, overflow, print, run_error, value, verify};
-pub use transform::{autoblock, autoschedule, fuse, schedule, stream, tile};
+pub use transform::{allocate, autoblock, autoschedule, fuse, schedule, stream, tile};
 
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).

@@ -39,6 +39,28 @@ pub struct PassOptions {
     pub forced_blocking: Option<Blocking>,
     /// Fuse a network's kernels on the CPU too (`--autotune` measures both).
     pub cpu_fuse: bool,
+    /// What the resource allocation of a network's stages aims at (transform/allocate.rs).
+    pub alloc: AllocOptions,
+}
+
+/// The goal of the resource allocation of a network's dataflow stages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AllocOptions {
+    /// The images per second to reach with the least hardware (`--target-fps`); `None`:
+    /// as fast as the budget allows.
+    pub target_fps: Option<f64>,
+    /// The fraction of the device's DSP, BRAM and LUT the allocation may use (`--budget`,
+    /// greater than 0 and at most 1).
+    pub budget: f64,
+}
+
+impl Default for AllocOptions {
+    fn default() -> AllocOptions {
+        AllocOptions {
+            target_fps: None,
+            budget: 1.0,
+        }
+    }
 }
 
 impl Default for PassOptions {
@@ -47,6 +69,7 @@ impl Default for PassOptions {
             auto_schedule: true,
             forced_blocking: None,
             cpu_fuse: false,
+            alloc: AllocOptions::default(),
         }
     }
 }

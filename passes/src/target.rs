@@ -62,6 +62,9 @@ pub struct Device {
     pub dsp: u32,
     pub bram18: u32,
     pub lut: u32,
+    /// Peak bandwidth of the board's DDR memory the programmable logic reaches, in GB/s
+    /// (10^9 bytes per second): what weights that do not fit on chip stream through.
+    pub ddr_gbps: f64,
 }
 
 /// Devices `--part` knows (by part-number prefix).
@@ -72,6 +75,8 @@ pub const DEVICES: &[Device] = &[
         dsp: 220,
         bram18: 280,
         lut: 53_200,
+        // PS DDR3 of the PYNQ boards, 16 bits at 1050 MT/s (the ZedBoard's 32 bits: 4.2)
+        ddr_gbps: 2.1,
     },
     Device {
         part: "xc7z045",
@@ -79,6 +84,8 @@ pub const DEVICES: &[Device] = &[
         dsp: 900,
         bram18: 1_090,
         lut: 218_600,
+        // PL DDR3 SODIMM, 64 bits at 1600 MT/s
+        ddr_gbps: 12.8,
     },
     Device {
         part: "xczu9eg",
@@ -86,6 +93,8 @@ pub const DEVICES: &[Device] = &[
         dsp: 2_520,
         bram18: 1_824,
         lut: 274_080,
+        // PS DDR4, 64 bits at 2400 MT/s
+        ddr_gbps: 19.2,
     },
     Device {
         part: "xcku115",
@@ -93,6 +102,8 @@ pub const DEVICES: &[Device] = &[
         dsp: 5_520,
         bram18: 4_320,
         lut: 663_360,
+        // four DDR4 channels, 64 bits at 2400 MT/s
+        ddr_gbps: 76.8,
     },
 ];
 

@@ -29,6 +29,8 @@ pub struct HlsSpec {
     pub io_stream: bool,
     /// Schedule the kernels that have no `fpga` schedule automatically.
     pub auto_schedule: bool,
+    /// What the allocation of a network's stages aims at.
+    pub alloc: kiln_passes::manager::AllocOptions,
 }
 
 /// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
@@ -74,6 +76,7 @@ fn hls_file(
         clock_ns: hls.clock_ns,
         options: PassOptions {
             auto_schedule: hls.auto_schedule,
+            alloc: hls.alloc,
             ..PassOptions::default()
         },
         observe: Some(&observe),

@@ -1,11 +1,14 @@
 //! `kiln report FILE --part P`: the entry kernel through the `fpga` pipeline (the same
 //! module `kiln hls` writes), and the FPGA latency and resource estimate of it per
-//! kernel, node and loop, against the device's resources.
+//! kernel, node and loop, against the device's resources; for a network, the allocation
+//! of its stages (passes/src/transform/allocate.rs).
 
 use crate::session::{on_big_stack, prepare, Plan, Session};
 use crate::{Options, Outcome, RunSpec};
-use kiln_passes::manager::{unknown_part, PassOptions};
+use kiln_passes::manager::{unknown_part, AllocOptions, PassOptions};
+use kiln_passes::Module;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// `kiln report FILE --part P`
 pub fn report(
@@ -14,6 +17,7 @@ pub fn report(
     part: &str,
     clock_ns: f64,
     auto_schedule: bool,
+    alloc: AllocOptions,
     opts: &Options,
 ) -> Outcome {
     on_big_stack(|| {
@@ -22,19 +26,32 @@ pub fn report(
             s.push(unknown_part(part));
             return s.finish();
         };
+        // The stages as fused, before the allocation: what the allocation table searches.
+        let before: Mutex<Option<Module>> = Mutex::new(None);
+        let observe = |stage: &str, m: &mut Module| {
+            if stage == "fuse" {
+                *before.lock().unwrap_or_else(|e| e.into_inner()) = Some(light_copy(m));
+            }
+        };
         let plan = Plan {
             part: part.to_string(),
             clock_ns,
             options: PassOptions {
                 auto_schedule,
+                alloc,
                 ..PassOptions::default()
             },
+            observe: Some(&observe),
             ..Plan::for_pipeline("fpga")
         };
         if let Some(p) = prepare(&mut s, path, spec, true, &plan) {
             s.out
                 .stdout
                 .push_str(&kiln_passes::estimate::report(&p.module, dev, clock_ns));
+            let before = before.into_inner().unwrap_or_else(|e| e.into_inner());
+            s.out
+                .stdout
+                .push_str(&allocation_section(&p.module, before, dev, clock_ns, alloc));
             // A network's layer pipeline: streamed against whole-frame figures.
             if let Some(f) = kiln_passes::layer_pipeline::layer_pipeline(&p.module) {
                 s.out
@@ -44,4 +61,41 @@ pub fn report(
         }
         s.finish()
     })
+}
+
+/// The module without its constant data (the allocation reads shapes and schedules).
+fn light_copy(m: &Module) -> Module {
+    Module {
+        instances: m.instances.clone(),
+        entry: m.entry,
+        consts: Vec::new(),
+        schedules: m.schedules.clone(),
+    }
+}
+
+/// The allocation table of a network (nothing for a kernel that is not one): searched
+/// again from the stages `before` the allocation (the same search the pass made), or,
+/// without the automatic schedule, of the stages as they stand.
+fn allocation_section(
+    module: &Module,
+    before: Option<Module>,
+    dev: &kiln_passes::estimate::Device,
+    clock_ns: f64,
+    alloc: AllocOptions,
+) -> String {
+    use kiln_passes::allocate;
+    let planned = match before {
+        Some(mut m) => allocate::plan(&mut m, dev, clock_ns, alloc),
+        None => {
+            let mut m = light_copy(module);
+            allocate::stages(&mut m, false).map(|st| {
+                let a = allocate::search(&st, dev, clock_ns, alloc);
+                (st, a)
+            })
+        }
+    };
+    match planned {
+        Some((stages, a)) => allocate::table(&stages, &a, dev, clock_ns, alloc),
+        None => String::new(),
+    }
 }

@@ -18,13 +18,15 @@
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
-//!   unrolling (and by pipelining, for inner loops) multiply the count.
+//!   unrolling (and by pipelining, for inner loops) multiply the count; a pipeline of
+//!   II k shares each DSP among k multiplies (`ceil(count / k)` in halves of a DSP).
 //! - **BRAM.** Each on-chip array (temporaries and constant tables) bank of more than
-//!   1 Kbit takes `ceil(bits / 18 Kbit)` BRAM18 blocks; smaller banks and completely
-//!   partitioned arrays go to LUTs or registers. Ports are off chip.
+//!   1 Kbit takes `ceil(bits / 18 Kbit)` BRAM18 blocks (a complete partition of a
+//!   dimension makes a bank per index of it); smaller banks go to LUTs, arrays of one
+//!   element per bank to registers. Ports are off chip.
 //! - **LUTs.** W per add, compare, select or min/max of width W, `a * b` per LUT
-//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); the registers of
-//!   completely partitioned arrays and the control logic are not counted.
+//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); registers (arrays
+//!   partitioned down to single elements) and the control logic are not counted.
 //!
 //! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
 //! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.
@@ -67,6 +69,15 @@ pub fn dsps_per_multiply(a: u32, b: u32) -> f64 {
     }
 }
 
+/// DSPs left when `dsp` multiplies' worth of DSPs is shared by a pipeline of initiation
+/// interval `ii`, in halves of a DSP (two 8-bit products share one).
+pub fn share(dsp: f64, ii: u64) -> f64 {
+    if ii <= 1 {
+        return dsp;
+    }
+    (dsp * 2.0 / ii as f64).ceil() / 2.0
+}
+
 /// Resources of a piece of hardware.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Resources {
@@ -76,13 +87,13 @@ pub struct Resources {
 }
 
 impl Resources {
-    fn add(&mut self, o: Resources) {
+    pub fn add(&mut self, o: Resources) {
         self.dsp += o.dsp;
         self.bram18 += o.bram18;
         self.lut += o.lut;
     }
 
-    fn times(self, k: u64) -> Resources {
+    pub fn times(self, k: u64) -> Resources {
         Resources {
             dsp: self.dsp * k as f64,
             bram18: self.bram18 * k,
@@ -137,6 +148,48 @@ pub fn estimate(module: &Module) -> Vec<(InstanceId, InstanceEstimate)> {
         visit(module, entry, &mut done);
     }
     done
+}
+
+/// Estimates one instance (and its callees): a dataflow stage on its own (the
+/// allocation's cost model, transform/allocate.rs).
+pub fn estimate_instance(module: &Module, id: InstanceId) -> InstanceEstimate {
+    let mut done = Vec::new();
+    visit(module, id, &mut done);
+    done.into_iter()
+        .find(|(d, _)| *d == id)
+        .map(|(_, e)| e)
+        .expect("visit estimates the instance it is given")
+}
+
+/// BRAM and LUTRAM of an instance's constant tables (weights) alone, and their bits.
+pub fn const_memory(inst: &Instance) -> (Resources, u64) {
+    let bits = inst
+        .tensors
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            matches!(t.kind, TensorKind::Const(_))
+                && touched(inst).contains(&crate::ir::TensorId(*i as u32))
+        })
+        .map(|(_, t)| t.len() as u64 * t.elem.storage_bits() as u64)
+        .sum();
+    (
+        arrays_where(inst, &|t| matches!(t.kind, TensorKind::Const(_))),
+        bits,
+    )
+}
+
+/// The tensors some node of `inst` reads or writes.
+fn touched(inst: &Instance) -> std::collections::HashSet<crate::ir::TensorId> {
+    let mut used = std::collections::HashSet::new();
+    for n in inst.graph.node_weights() {
+        match n {
+            Node::Compute(c) => used.extend(c.reads.iter().chain(&c.writes).copied()),
+            Node::Call(c) => used.extend(c.args.iter().chain(&c.results).copied()),
+            _ => {}
+        }
+    }
+    used
 }
 
 fn visit(m: &Module, id: InstanceId, done: &mut Vec<(InstanceId, InstanceEstimate)>) {
@@ -205,19 +258,17 @@ fn instance(
 
 /// BRAM and registers of the on-chip arrays of an instance.
 fn arrays(inst: &Instance) -> Resources {
+    arrays_where(inst, &|_| true)
+}
+
+/// [`arrays`] of the tensors `keep` accepts.
+fn arrays_where(inst: &Instance, keep: &dyn Fn(&crate::ir::Tensor) -> bool) -> Resources {
     let mut r = Resources::default();
     // Tensors no node touches (fused away) take no memory.
-    let mut used = std::collections::HashSet::new();
-    for n in inst.graph.node_weights() {
-        match n {
-            Node::Compute(c) => used.extend(c.reads.iter().chain(&c.writes).copied()),
-            Node::Call(c) => used.extend(c.args.iter().chain(&c.results).copied()),
-            _ => {}
-        }
-    }
+    let used = touched(inst);
     for (i, t) in inst.tensors.iter().enumerate() {
         let id = crate::ir::TensorId(i as u32);
-        if !used.contains(&id) {
+        if !used.contains(&id) || !keep(t) {
             continue;
         }
         let on_chip = match t.kind {
@@ -228,16 +279,14 @@ fn arrays(inst: &Instance) -> Resources {
         if !on_chip {
             continue;
         }
-        if t.partition
-            .iter()
-            .any(|p| p.kind == PartitionKind::Complete)
-        {
-            continue; // registers
-        }
+        // Banks: a complete partition makes one per element of its dimension.
         let banks: u64 = t
             .partition
             .iter()
-            .map(|p| p.factor.max(1) as u64)
+            .map(|p| match p.kind {
+                PartitionKind::Complete => t.shape.get(p.dim).copied().unwrap_or(1) as u64,
+                _ => p.factor.max(1) as u64,
+            })
             .product::<u64>()
             .max(1);
         // A row stage holds its images as line buffers (ir/stage.rs).
@@ -253,6 +302,9 @@ fn arrays(inst: &Instance) -> Resources {
                 .stream_depth
                 .map_or(t.len(), |d| (d as usize).min(t.len())),
         };
+        if banks >= len as u64 {
+            continue; // one element per bank: registers
+        }
         let bits = len as u64 * t.elem.storage_bits() as u64;
         let per_bank = bits.div_ceil(banks);
         if per_bank > 1024 {
@@ -410,7 +462,13 @@ impl Est<'_> {
                 (iters - 1) * ii + depth_cycles + 1
             };
             self.loops[slot].pipeline = Some((ii, iters));
-            (c, body_res.times(copies))
+            // A pipeline that starts an iteration every `ii` cycles shares each DSP
+            // among `ii` of its multiplies (Vitis binds operations of different cycles of
+            // the schedule to one unit); LUT operators are not shared (their multiplexers
+            // would cost as much).
+            let mut r = body_res.times(copies);
+            r.dsp = share(r.dsp, ii);
+            (c, r)
         } else {
             let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
             match (l.body.as_slice(), self.loops[slot + 1..].first()) {

@@ -1,4 +1,6 @@
 //! The automatic FPGA schedule: directives for kernels the user gave no `fpga` schedule.
+//! A network top's stages are allocated instead (allocate.rs, which reuses the pieces
+//! below); this file schedules a kernel that is not a network.
 //!
 //! In each loop nest, the loop to pipeline (II=1) is the deepest one whose inner loops
 //! have at most `limit` iterations in all (Vitis unrolls the loops inside a pipelined
@@ -33,6 +35,12 @@ pub fn run(module: &mut Module, ctx: &mut crate::manager::PassContext) {
         ctx.diags.push(crate::manager::unknown_part(&ctx.part));
         return;
     };
+    // A network of kernels: its stages' parallelism is allocated to the device's budget
+    // (allocate.rs).
+    if let Some(remarks) = crate::allocate::allocate(module, dev, ctx.clock_ns, ctx.options.alloc) {
+        ctx.remarks.extend(remarks);
+        return;
+    }
     let limit = auto_fpga(module, dev);
     if limit > 0 {
         ctx.remarks.push(format!(
@@ -146,7 +154,7 @@ fn split_reductions(inst: &mut Instance, limit: u64) {
 }
 
 /// Whether the block assigns a local from an expression that reads it (a reduction).
-fn updates_itself(inst: &Instance, b: &Block) -> bool {
+pub(crate) fn updates_itself(inst: &Instance, b: &Block) -> bool {
     b.iter().any(|s| match s {
         Stmt::Assign { local, value, .. } => {
             let mut found = false;
@@ -163,7 +171,7 @@ fn updates_itself(inst: &Instance, b: &Block) -> bool {
 /// into an on-chip buffer at the start of the node (tile.rs `buffer`) while their bits
 /// fit `budget`: a port delivers one element per cycle, a partitioned buffer as many as
 /// it has banks.
-fn buffer_inputs(inst: &mut Instance, budget: u64) {
+pub(crate) fn buffer_inputs(inst: &mut Instance, budget: u64) {
     let mut used = 0u64;
     let nodes: Vec<crate::ir::NodeId> = inst.graph.node_indices().collect();
     for n in nodes {
@@ -224,7 +232,7 @@ fn buffer_inputs(inst: &mut Instance, budget: u64) {
     }
 }
 
-fn has_directives(inst: &Instance) -> bool {
+pub(crate) fn has_directives(inst: &Instance) -> bool {
     fn block(b: &Block) -> bool {
         b.iter().any(|s| match s {
             Stmt::For(l) => l.directives != Default::default() || block(&l.body),
@@ -245,7 +253,7 @@ fn has_directives(inst: &Instance) -> bool {
 
 /// The trip count when the bounds differ by a constant (constant bounds, or the inner
 /// loop of a split).
-fn trips(l: &Loop) -> Option<u64> {
+pub(crate) fn trips(l: &Loop) -> Option<u64> {
     let span = if l.step > 0 {
         l.hi.add_scaled(&l.lo, -1)
     } else {
@@ -256,7 +264,7 @@ fn trips(l: &Loop) -> Option<u64> {
 }
 
 /// Iterations of all loops inside a block (unrolled), or None when a bound is not constant.
-fn inner_iterations(b: &Block) -> Option<u64> {
+pub(crate) fn inner_iterations(b: &Block) -> Option<u64> {
     let mut total = 1u64;
     for s in b {
         match s {
@@ -319,7 +327,7 @@ fn schedule_instance(inst: &mut Instance, limit: u64) {
 /// `limit` iterations in all; the loops of a perfect nest around it are flattened into
 /// the pipeline. Returns whether `b` is one loop pipelined or flattened into a pipeline
 /// (so that the loop around `b` may flatten too).
-fn choose(
+pub(crate) fn choose(
     inst: &Instance,
     b: &mut Block,
     limit: u64,
@@ -387,7 +395,7 @@ fn float_recurrence(inst: &Instance, b: &Block) -> bool {
 
 /// Records, per on-chip array and dimension, how many elements the unrolled loops of `b`
 /// touch in one pipelined iteration (`trips` holds the trip counts of the loops entered).
-fn partition_for(
+pub(crate) fn partition_for(
     inst: &Instance,
     b: &Block,
     trips_of: &mut HashMap<LoopVarId, u64>,
