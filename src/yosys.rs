@@ -285,19 +285,29 @@ fn how_it_ended(status: &std::process::ExitStatus) -> String {
 }
 
 /// The lines of a failed run's log that say why: up to five non-empty lines ending with
-/// the last `ERROR:` line. `None` when the log has no such line.
+/// the last `ERROR:` line, starting at the heading of the step that failed (`2.3.
+/// Executing HIERARCHY pass ...`) when it is among them. `None` when the log has no such
+/// line.
 pub fn error_tail(log: &str) -> Option<String> {
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     let end = lines.iter().rposition(|l| l.contains("ERROR:"))?;
     let start = end.saturating_sub(4);
-    // Stop at an earlier section's end: start after the last `-- Running`/`-- Executing`
-    // banner of the window, which only says what yosys was asked.
     let window = &lines[start..=end];
-    let first = window
-        .iter()
-        .rposition(|l| l.starts_with("-- "))
-        .map_or(0, |i| i + 1);
+    let first = window.iter().rposition(|l| step_heading(l)).unwrap_or(0);
     Some(window[first..].join("\n"))
+}
+
+/// Whether a log line is a step's heading: `1. Executing ...`, `2.3. Executing ...`.
+fn step_heading(line: &str) -> bool {
+    let Some((number, rest)) = line.split_once(' ') else {
+        return false;
+    };
+    rest.starts_with("Executing ")
+        && number.ends_with('.')
+        && number
+            .trim_end_matches('.')
+            .split('.')
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The last `n` non-empty lines of a text.
@@ -604,6 +614,17 @@ bad.v:2: ERROR: syntax error, unexpected ';'
              bad.v:2: ERROR: syntax error, unexpected ';'"
         );
         assert_eq!(error_tail("all fine\n"), None);
+        let log = "\
+Generating RTLIL representation for module `\\VCU'.
+Successfully finished Verilog frontend.
+2.3. Executing HIERARCHY pass (managing design hierarchy).
+ERROR: Module `nope' not found!
+";
+        assert_eq!(
+            error_tail(log).unwrap(),
+            "2.3. Executing HIERARCHY pass (managing design hierarchy).\n\
+             ERROR: Module `nope' not found!"
+        );
     }
 
     #[test]

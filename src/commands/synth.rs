@@ -90,7 +90,7 @@ fn run(dir: &Path, part_arg: Option<&str>, out: &mut Outcome) -> Result<(), Fail
         );
     }
     let manifest = read_manifest(dir)?;
-    let (family, part) = choose_family(part_arg, &manifest, out)?;
+    let (family, part) = choose_family(dir, part_arg, &manifest, out)?;
     for src in &manifest.sources {
         if !dir.join(src).is_file() {
             return Err(Failure::new(format!(
@@ -243,14 +243,17 @@ fn unknown_part(part: &str, whose: &str) -> Failure {
 
 /// The family to synthesize for and the part it came from, if any.
 fn choose_family(
+    dir: &Path,
     part_arg: Option<&str>,
     m: &Manifest,
     out: &mut Outcome,
 ) -> Result<(Family, Option<String>), Failure> {
+    let manifest = dir.join(MANIFEST);
+    let manifest = manifest.display();
     let manifest_family = match &m.family {
         Some(name) => Some(Family::parse(name).ok_or_else(|| {
             Failure::new(format!(
-                "{MANIFEST}: `family` is `{name}`, not one of xc7, xcu, xcup"
+                "{manifest}: `family` is `{name}`, not one of xc7, xcu, xcup"
             ))
             .help(yosys::FAMILIES_HELP)
         })?),
@@ -270,13 +273,13 @@ fn choose_family(
     }
     let part_family = match &m.part {
         Some(p) => Some(
-            Family::of_part(p).ok_or_else(|| unknown_part(p, &format!("{MANIFEST}'s part")))?,
+            Family::of_part(p).ok_or_else(|| unknown_part(p, &format!("{manifest}: the part")))?,
         ),
         None => None,
     };
     match (manifest_family, part_family) {
         (Some(f), Some(pf)) if f != pf => Err(Failure::new(format!(
-            "{MANIFEST}: the part `{}` is of family {}, but `family` says {}",
+            "{manifest}: the part `{}` is of family {}, but `family` says {}",
             m.part.as_deref().unwrap_or(""),
             pf.name(),
             f.name()
