@@ -26,6 +26,7 @@ mod batch;
 mod commands;
 pub mod csim;
 mod entry;
+pub mod measured;
 mod memory;
 pub mod npy;
 mod outputs;
@@ -33,7 +34,6 @@ pub mod quantize;
 pub mod quantize_cmd;
 mod session;
 pub mod stdlib;
-pub mod measured;
 pub mod yosys;
 
 pub use commands::check::check;

@@ -116,11 +116,7 @@ impl Measured {
         for (k, want) in expected {
             match obj.get(k).and_then(Value::as_u64) {
                 Some(got) if got == want => {}
-                Some(got) => {
-                    return Err(format!(
-                        "`{k}` is {got} but `cells` add up to {want}"
-                    ))
-                }
+                Some(got) => return Err(format!("`{k}` is {got} but `cells` add up to {want}")),
                 None => return Err(format!("`{k}` is missing or not an integer")),
             }
         }
@@ -308,7 +304,9 @@ mod tests {
         let e = Measured::from_json(&text).unwrap_err();
         assert_eq!(e, "`dsp` is 5 but `cells` add up to 4");
         assert!(Measured::from_json("[]").is_err());
-        assert!(Measured::from_json("{").unwrap_err().starts_with("not valid JSON"));
+        assert!(Measured::from_json("{")
+            .unwrap_err()
+            .starts_with("not valid JSON"));
     }
 
     #[test]

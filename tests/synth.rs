@@ -116,10 +116,16 @@ fn part_chooses_the_family_ultrascale_plus_dsp48e2() {
     }
     let (m, _, stderr) = measure("mac", &["--part", "xczu9eg-ffvb1156-2-e"]);
     assert_eq!(m.family, "xcup");
-    assert!(m.cells.get("DSP48E2").is_some_and(|&n| n >= 1), "{:?}", m.cells);
+    assert!(
+        m.cells.get("DSP48E2").is_some_and(|&n| n >= 1),
+        "{:?}",
+        m.cells
+    );
     assert!(!m.cells.contains_key("DSP48E1"), "{:?}", m.cells);
     assert!(
-        stderr.contains("note: --part xczu9eg-ffvb1156-2-e (xcup) overrides the manifest's family xc7"),
+        stderr.contains(
+            "note: --part xczu9eg-ffvb1156-2-e (xcup) overrides the manifest's family xc7"
+        ),
         "{stderr}"
     );
 }
@@ -158,7 +164,10 @@ fn adder_tree_maps_to_luts_and_carry_chains() {
     assert!(m.counts.lut() >= 19, "{:?}", m.cells);
     let path = m.longest_path.expect("a longest path");
     assert!(path.levels >= 5, "{path:?}");
-    assert!(path.from.starts_with('r'), "starts at an input register: {path:?}");
+    assert!(
+        path.from.starts_with('r'),
+        "starts at an input register: {path:?}"
+    );
 }
 
 /// The golden of an error case: stderr with the design's directory shown as `$DIR`.
@@ -171,12 +180,20 @@ fn check_error(name: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) {
 }
 
 fn golden(name: &str) -> PathBuf {
-    root().join("tests/synth/errors").join(format!("{name}.stderr"))
+    root()
+        .join("tests/synth/errors")
+        .join(format!("{name}.stderr"))
 }
 
 #[test]
 fn manifest_errors_are_diagnostics() {
-    for name in ["no_manifest", "bad_json", "missing_source", "bad_family", "bad_top"] {
+    for name in [
+        "no_manifest",
+        "bad_json",
+        "missing_source",
+        "bad_family",
+        "bad_top",
+    ] {
         let dir = fixture(&format!("errors/{name}"));
         check_error(name, dir.path(), &[], &[]);
     }
@@ -187,7 +204,12 @@ fn manifest_errors_are_diagnostics() {
 #[test]
 fn unknown_part_is_e0516() {
     let dir = fixture("mac");
-    check_error("unknown_part", dir.path(), &["--part", "xc6slx9-2tqg144"], &[]);
+    check_error(
+        "unknown_part",
+        dir.path(),
+        &["--part", "xc6slx9-2tqg144"],
+        &[],
+    );
 }
 
 #[test]
@@ -210,6 +232,9 @@ fn yosys_errors_show_the_end_of_its_log() {
         let dir = fixture(&format!("errors/{name}"));
         check_error(name, dir.path(), &[], &[]);
         assert!(dir.path().join("synth.log").is_file());
-        assert!(!dir.path().join("synth.json").exists(), "{name}: no synth.json");
+        assert!(
+            !dir.path().join("synth.json").exists(),
+            "{name}: no synth.json"
+        );
     }
 }

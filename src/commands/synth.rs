@@ -85,9 +85,7 @@ pub fn synth(dir: &Path, part: Option<&str>) -> Outcome {
 
 fn run(dir: &Path, part_arg: Option<&str>, out: &mut Outcome) -> Result<(), Failure> {
     if !dir.is_dir() {
-        return Err(
-            Failure::new(format!("{}: no such directory", dir.display())).help(DIR_HELP),
-        );
+        return Err(Failure::new(format!("{}: no such directory", dir.display())).help(DIR_HELP));
     }
     let manifest = read_manifest(dir)?;
     let (family, part) = choose_family(dir, part_arg, &manifest, out)?;
@@ -171,13 +169,9 @@ fn read_manifest(dir: &Path) -> Result<Manifest, Failure> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(
-                Failure::new(format!("{} has no {MANIFEST}", dir.display())).help(DIR_HELP)
-            )
+            return Err(Failure::new(format!("{} has no {MANIFEST}", dir.display())).help(DIR_HELP))
         }
-        Err(e) => {
-            return Err(Failure::new(format!("cannot read {}: {e}", path.display())))
-        }
+        Err(e) => return Err(Failure::new(format!("cannot read {}: {e}", path.display()))),
     };
     let bad = |what: String| {
         Failure::new(format!("{}: {what}", path.display())).help(format!(
@@ -217,7 +211,11 @@ fn read_manifest(dir: &Path) -> Result<Manifest, Failure> {
             sources
         }
         Some(Value::Array(_)) => return Err(bad("`sources` is empty".into())),
-        _ => return Err(bad("`sources` is missing or not an array of file names".into())),
+        _ => {
+            return Err(bad(
+                "`sources` is missing or not an array of file names".into()
+            ))
+        }
     };
     let opt_string = |k: &str| match obj.get(k) {
         None | Some(Value::Null) => Ok(None),
@@ -236,8 +234,10 @@ fn read_manifest(dir: &Path) -> Result<Manifest, Failure> {
 fn unknown_part(part: &str, whose: &str) -> Failure {
     Failure {
         code: codes::UNKNOWN_TARGET,
-        ..Failure::new(format!("{whose} `{part}` is of no Xilinx family yosys synthesizes for"))
-            .help(yosys::FAMILIES_HELP)
+        ..Failure::new(format!(
+            "{whose} `{part}` is of no Xilinx family yosys synthesizes for"
+        ))
+        .help(yosys::FAMILIES_HELP)
     }
 }
 
@@ -391,8 +391,16 @@ fn table(m: &Measured, family: Family) -> String {
                 share(c.dsp, dev.map(|d| d.dsp)),
             ]),
         ),
-        ("RAMB18", c.ramb18, types(&|t: &str| t.starts_with("RAMB18"))),
-        ("RAMB36", c.ramb36, types(&|t: &str| t.starts_with("RAMB36"))),
+        (
+            "RAMB18",
+            c.ramb18,
+            types(&|t: &str| t.starts_with("RAMB18")),
+        ),
+        (
+            "RAMB36",
+            c.ramb36,
+            types(&|t: &str| t.starts_with("RAMB36")),
+        ),
         (
             "BRAM18",
             c.bram18(),
