@@ -199,7 +199,7 @@ pub enum Error {
     NotInstalled(String),
     /// The program was found but could not be started.
     CannotStart(String, std::io::Error),
-    /// A file kiln writes or reads could not be.
+    /// A file kiln writes (the script) could not be written, or an old result not removed.
     Io(PathBuf, std::io::Error),
     /// yosys ended with an error: how it ended and the end of its log.
     Failed { how: String, tail: String },
@@ -251,7 +251,8 @@ pub fn run(dir: &Path, job: &Job, yosys: &OsString) -> Result<Synthesis, Error> 
             tail,
         });
     }
-    let stat = std::fs::read_to_string(&stat_path).map_err(|e| Error::Io(stat_path.clone(), e))?;
+    let stat = std::fs::read_to_string(&stat_path)
+        .map_err(|e| Error::BadOutput(format!("cannot read {}: {e}", stat_path.display())))?;
     let (version, cells) = parse_stat(&stat).map_err(Error::BadOutput)?;
     let longest_path = parse_ltp(&log);
     if longest_path.is_none() {
@@ -461,6 +462,9 @@ pub fn classify(cells: &BTreeMap<String, u64>) -> Counts {
             .filter(|d| (1..=6).contains(d));
         if let Some(k) = lut_size {
             c.lut_by_size[k as usize - 1] += n;
+        } else if t == "$scopeinfo" {
+            // Newer yosys keeps the flattened hierarchy's names in these: no hardware.
+            continue;
         } else if t.starts_with('$') {
             *c.unmapped.entry(ty.clone()).or_default() += n;
         } else if t.starts_with("FD") {
@@ -647,6 +651,7 @@ ERROR: Module `nope' not found!
             ("SRLC32E", 1),
             ("INV", 1),
             ("$_DLATCH_P_", 1),
+            ("$scopeinfo", 3),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -659,5 +664,6 @@ ERROR: Module `nope' not found!
         assert_eq!((c.lutram, c.srl), (2, 1));
         assert_eq!(c.other.get("INV"), Some(&1));
         assert_eq!(c.unmapped.get("$_DLATCH_P_"), Some(&1));
+        assert_eq!(c.unmapped.len(), 1, "$scopeinfo is no hardware");
     }
 }
