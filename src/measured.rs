@@ -185,6 +185,26 @@ pub struct Estimated {
     pub lut: u64,
 }
 
+impl From<kiln_passes::estimate::Resources> for Estimated {
+    fn from(r: kiln_passes::estimate::Resources) -> Estimated {
+        Estimated {
+            dsp: r.dsp,
+            bram18: r.bram18,
+            lut: r.lut,
+        }
+    }
+}
+
+/// The estimate of a module's entry (the `top` line of `kiln report`), `None` for a
+/// module without one.
+pub fn top_estimate(module: &kiln_passes::Module) -> Option<Estimated> {
+    let entry = module.entry?;
+    kiln_passes::estimate::estimate(module)
+        .into_iter()
+        .find(|(id, _)| *id == entry)
+        .map(|(_, e)| e.res.into())
+}
+
 /// The relative error of an estimate against a measurement, `+12%`; `-` when the
 /// measurement is 0 and the estimate is not (no meaningful ratio).
 fn error_text(est: f64, measured: u64) -> String {
@@ -307,6 +327,39 @@ mod tests {
         assert!(Measured::from_json("{")
             .unwrap_err()
             .starts_with("not valid JSON"));
+    }
+
+    /// `top_estimate` is the `top` line `kiln report` prints, for the gemm example.
+    #[test]
+    fn top_estimate_is_the_reports_top_line() {
+        use crate::session::{on_big_stack, prepare, Plan, Session};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gemm/gemm.kiln");
+        let opts = crate::Options::default();
+        let est = on_big_stack(|| {
+            let mut s = Session::new(&opts);
+            let plan = Plan::for_pipeline("fpga");
+            let p = prepare(&mut s, &path, &crate::RunSpec::default(), true, &plan)
+                .expect("gemm builds for the fpga pipeline");
+            top_estimate(&p.module).expect("an entry")
+        });
+        let report = crate::report(
+            &path,
+            &crate::RunSpec::default(),
+            crate::DEFAULT_PART,
+            10.0,
+            true,
+            kiln_passes::manager::AllocOptions::default(),
+            &opts,
+        );
+        assert_eq!(report.code, 0, "{}", report.stderr);
+        let top = report
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("top "))
+            .expect("a top line");
+        let tail = format!(", {} BRAM18, {} LUT", est.bram18, est.lut);
+        assert!(top.ends_with(&tail), "{top} vs {est:?}");
+        assert!(est.dsp > 0.0, "gemm multiplies: {est:?}");
     }
 
     #[test]
