@@ -7,4 +7,5 @@ pub mod hls;
 pub mod ir;
 pub mod report;
 pub mod run;
+pub mod synth;
 pub mod types;
