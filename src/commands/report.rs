@@ -59,6 +59,14 @@ pub fn report(
                 s.out
                     .stdout
                     .push_str(&kiln_passes::layer_pipeline::report_text(&f, clock_ns));
+            } else if let Some(why) = p
+                .module
+                .entry
+                .and_then(|e| p.module.instance(e).dataflow_blocker())
+            {
+                s.out.stdout.push_str(&format!(
+                    "\nno layer pipeline: {why}; move that computation into a kernel and call it, so that every node of the top is a stage\n"
+                ));
             }
         }
         s.finish()
