@@ -23,6 +23,7 @@ use std::path::Path;
 /// Passes whose job is to change the IR (the others check or warn).
 const TRANSFORMING: &[&str] = &[
     "schedule",
+    "outline",
     "fuse",
     "autoschedule",
     "autoblock",

@@ -36,7 +36,7 @@ pub mod transform;
 pub use analysis::{estimate, layer_pipeline, loop_facts, row_plan};
 pub use checks::{banks, bounds, parallel_lint};
 pub use ir::{data, overflow, print, run_error, value, verify};
-pub use transform::{allocate, autoblock, autoschedule, fuse, schedule, stream, tile};
+pub use transform::{allocate, autoblock, autoschedule, fuse, outline, schedule, stream, tile};
 
 pub use ir::*;
 /// Diagnostics and source spans, shared with the front end (back ends import them from here).

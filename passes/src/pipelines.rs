@@ -9,7 +9,7 @@
 //! | `check`  | `kiln check`, `types`, `ir` | bounds, verify |
 //! | `interp` | `kiln run --engine interp` | bounds, schedule (cpu), parallel-lint, verify |
 //! | `cpu`    | `kiln run` (JIT), `ir --pipeline cpu` | bounds, schedule (cpu), parallel-lint, fuse†, autoblock‡, verify |
-//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), fuse‡, stream‡, autoschedule‡, stream, banks, verify |
+//! | `fpga`   | `kiln hls`, `report`, `ir --pipeline fpga` | bounds, schedule (fpga), outline, fuse‡, stream‡, autoschedule‡, stream, banks, verify |
 //! | `none`   | lowering alone (every access checked at run time) | — |
 //!
 //! † only when `--autotune` measures the fused variant. ‡ only with the automatic
@@ -42,6 +42,11 @@ pub const PASSES: &[Pass] = &[
         name: "parallel-lint",
         description: "warn (W0803) about each `parallel` primitive no loop can honour on the CPU",
         run: crate::parallel_lint::run,
+    },
+    Pass {
+        name: "outline",
+        description: "turn a network top's own computation between its kernel calls into calls of new kernels, so that the top stays a dataflow network",
+        run: crate::outline::run,
     },
     Pass {
         name: "fuse",
@@ -143,6 +148,7 @@ pub const PIPELINES: &[Pipeline] = &[
         steps: &[
             ("bounds", When::Always),
             ("schedule", When::Always),
+            ("outline", When::Always),
             ("fuse", When::AutoSchedule),
             ("stream", When::AutoSchedule),
             ("autoschedule", When::AutoSchedule),

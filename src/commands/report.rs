@@ -65,7 +65,7 @@ pub fn report(
                 .and_then(|e| p.module.instance(e).dataflow_blocker())
             {
                 s.out.stdout.push_str(&format!(
-                    "\nno layer pipeline: {why}; move that computation into a kernel and call it, so that every node of the top is a stage\n"
+                    "\nno layer pipeline: {why}, and it updates a tensor in place, so it could not become a kernel of its own (pass `outline`); move it into a kernel and call it, so that every node of the top is a stage\n"
                 ));
             }
         }

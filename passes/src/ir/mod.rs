@@ -760,18 +760,28 @@ impl Instance {
         if calls < 2 {
             return None;
         }
-        self.schedule().into_iter().find_map(|n| match &self.graph[n] {
-            Node::Compute(c)
-                if !(c.reads.is_empty()
-                    && c.writes.iter().all(|&t| self.tensor(t).shape.is_empty())) =>
-            {
-                Some(format!(
-                    "node `{}` of `{}` computes between the kernel calls (only calls can be dataflow stages)",
-                    c.name, self.name
-                ))
-            }
-            _ => None,
-        })
+        let blocking: Vec<&Compute> = self
+            .schedule()
+            .into_iter()
+            .filter_map(|n| match &self.graph[n] {
+                Node::Compute(c)
+                    if !(c.reads.is_empty()
+                        && c.writes.iter().all(|&t| self.tensor(t).shape.is_empty())) =>
+                {
+                    Some(c)
+                }
+                _ => None,
+            })
+            .collect();
+        // A node that updates a tensor in place first: the one pass `outline` leaves.
+        let c = blocking
+            .iter()
+            .find(|c| c.reads.iter().any(|t| c.writes.contains(t)))
+            .or(blocking.first())?;
+        Some(format!(
+            "node `{}` of `{}` computes between the kernel calls (only calls can be dataflow stages)",
+            c.name, self.name
+        ))
     }
 
     /// Calls `f` on `e` and every expression under it (pre-order).

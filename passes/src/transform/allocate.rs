@@ -102,21 +102,42 @@ impl MacNest {
     }
 }
 
-/// The multiply-accumulate nests of an instance, in node order.
+/// The multiply-accumulate nests of an instance, in node order. A nest whose reduction
+/// is a low-bit one (binary or ternary products, analysis/bin_reduction.rs) is left out:
+/// the HLS back end computes it over packed words, 64 products an XNOR/popcount
+/// expression, and that needs the reduction loop as written (`acc = 0; for c: acc += ..`),
+/// which the channel groups of the allocation would fold into the output pipeline.
 pub fn mac_nests(inst: &Instance) -> Vec<MacNest> {
     let mut out = Vec::new();
     for (id, c) in inst.computes() {
         if crate::ir::has_call(&c.body) {
             continue;
         }
+        let mut nests = Vec::new();
         find_nests(
             inst,
             id,
             &c.body,
             &mut Vec::new(),
             &mut Vec::new(),
-            &mut out,
+            &mut nests,
         );
+        let low_bit: HashSet<LoopVarId> = crate::analysis::bin_reduction::find(inst, &c.body)
+            .iter()
+            .map(|d| d.var)
+            .collect();
+        out.extend(nests.into_iter().filter(|n| {
+            let Some(outputs) = body(inst, n.node).and_then(|b| loop_at(b, &n.path)) else {
+                return true;
+            };
+            let mut reduction_vars = HashSet::new();
+            crate::ir::walk_stmts(&outputs.body, &mut Vec::new(), &mut |s, _| {
+                if let Stmt::For(l) = s {
+                    reduction_vars.insert(l.var);
+                }
+            });
+            low_bit.is_disjoint(&reduction_vars)
+        }));
     }
     out
 }

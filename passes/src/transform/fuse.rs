@@ -268,10 +268,17 @@ fn merge(ia: &Instance, ib: &Instance, pos: usize) -> Option<Instance> {
     );
     f.outputs = ib.outputs.iter().map(|&x| map_t(x)).collect();
     // `b`'s nodes; its input node for `t` is replaced by the node of `a` that writes `t`.
-    let producer = f.graph.node_indices().find(|&n| match &f.graph[n] {
-        Node::Compute(c) => c.writes.contains(&t),
-        _ => false,
-    })?;
+    // Only when one node of `a` writes `t`: with several (a kernel that clears its result,
+    // then writes part of it), the value `b` reads is not the last store of one nest.
+    let producers: Vec<NodeId> = f
+        .graph
+        .node_indices()
+        .filter(|&n| matches!(&f.graph[n], Node::Compute(c) if c.writes.contains(&t)))
+        .collect();
+    let [producer] = producers.as_slice() else {
+        return None;
+    };
+    let producer = *producer;
     let mut node_map: HashMap<NodeId, NodeId> = HashMap::new();
     let mut b_nodes: Vec<NodeId> = ib.graph.node_indices().collect();
     b_nodes.sort();
