@@ -103,7 +103,8 @@ impl MacNest {
 }
 
 /// The multiply-accumulate nests of an instance, in node order. A nest whose reduction
-/// is a low-bit one (binary or ternary products, analysis/bin_reduction.rs) is left out:
+/// is a low-bit one (binary or ternary products, analysis/bin_reduction.rs) of a stage
+/// that keeps whole frames is left out:
 /// the HLS back end computes it over packed words, 64 products an XNOR/popcount
 /// expression, and that needs the reduction loop as written (`acc = 0; for c: acc += ..`),
 /// which the channel groups of the allocation would fold into the output pipeline.
@@ -122,10 +123,17 @@ pub fn mac_nests(inst: &Instance) -> Vec<MacNest> {
             &mut Vec::new(),
             &mut nests,
         );
-        let low_bit: HashSet<LoopVarId> = crate::analysis::bin_reduction::find(inst, &c.body)
-            .iter()
-            .map(|d| d.var)
-            .collect();
+        // A row stage computes low-bit products as selects (its line buffers hold no
+        // packed words), so the allocation's parallelism is what it has.
+        let row_stage = inst.stage.as_ref().and_then(|p| p.rows()).is_some();
+        let low_bit: HashSet<LoopVarId> = if row_stage {
+            HashSet::new()
+        } else {
+            crate::analysis::bin_reduction::find(inst, &c.body)
+                .iter()
+                .map(|d| d.var)
+                .collect()
+        };
         out.extend(nests.into_iter().filter(|n| {
             let Some(outputs) = body(inst, n.node).and_then(|b| loop_at(b, &n.path)) else {
                 return true;
