@@ -182,6 +182,10 @@ enum Command {
         no_auto_schedule: bool,
         #[command(flatten)]
         alloc: AllocArgs,
+        /// Print yosys' resource counts of the same design beside the estimate, from
+        /// DIR/synth.json (`kiln rtl FILE -o DIR`, then `kiln synth DIR`).
+        #[arg(long, value_name = "DIR")]
+        measured: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -536,6 +540,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             clock_ns,
             no_auto_schedule,
             alloc,
+            measured,
             ..
         } => kiln::report(
             &target.file,
@@ -544,6 +549,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             *clock_ns,
             !no_auto_schedule,
             alloc.options(),
+            measured.as_deref(),
             opts,
         ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), opts),

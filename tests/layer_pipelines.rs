@@ -357,6 +357,7 @@ fn check_network(
             10.0,
             true,
             Default::default(),
+            None,
             &opts,
         )
     }));

@@ -238,3 +238,54 @@ fn yosys_errors_show_the_end_of_its_log() {
         );
     }
 }
+
+/// `kiln report FILE --measured DIR`: yosys' counts of DIR beside the estimate.
+#[test]
+fn report_prints_the_measured_counts_beside_the_estimate() {
+    if !have_yosys("report_prints_the_measured_counts_beside_the_estimate") {
+        return;
+    }
+    let dir = fixture("mac");
+    let (code, _, stderr) = synth(dir.path(), &[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args([
+            "report",
+            "examples/gemm/gemm.kiln",
+            "--part",
+            "xc7z020",
+            "--measured",
+        ])
+        .arg(dir.path())
+        .current_dir(root())
+        .output()
+        .expect("run kiln");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("measured (Yosys"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("DSP") && l.trim_end().ends_with('%')),
+        "{out}"
+    );
+}
+
+/// `--measured` of a directory without a synthesis record is E0620, exit 1.
+#[test]
+fn report_without_a_measurement_is_a_diagnostic() {
+    let dir = fixture("mac");
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["report", "examples/gemm/gemm.kiln", "--measured"])
+        .arg(dir.path())
+        .current_dir(root())
+        .output()
+        .expect("run kiln");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("E0620") && err.contains("kiln synth"), "{err}");
+}

@@ -18,6 +18,7 @@ pub fn report(
     clock_ns: f64,
     auto_schedule: bool,
     alloc: AllocOptions,
+    measured: Option<&Path>,
     opts: &Options,
 ) -> Outcome {
     on_big_stack(|| {
@@ -50,6 +51,26 @@ pub fn report(
             s.out
                 .stdout
                 .push_str(&kiln_passes::estimate::report(&p.module, dev, clock_ns));
+            // yosys' figures of the same design beside the estimate (`kiln synth DIR`).
+            if let Some(dir) = measured {
+                match crate::measured::Measured::load(dir) {
+                    Ok(m) => {
+                        if let Some(e) = crate::measured::top_estimate(&p.module) {
+                            s.out.stdout.push_str(&crate::measured::comparison(&e, &m));
+                        }
+                    }
+                    Err(e) => s.push(
+                        kiln_passes::diag::Diagnostic::error(
+                            kiln_passes::diag::codes::SYNTH_FAILED,
+                            format!("no measurement to compare with: {e}"),
+                        )
+                        .help(format!(
+                            "run `kiln rtl FILE -o {d}` and `kiln synth {d}` first",
+                            d = dir.display()
+                        )),
+                    ),
+                }
+            }
             let before = before.into_inner().unwrap_or_else(|e| e.into_inner());
             s.out
                 .stdout
