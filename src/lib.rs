@@ -14,7 +14,8 @@
 //! - commands/: one file per command (`check`, `run`, `hls`, `report`, `types`, `ir`);
 //! - autotune.rs: `--autotune`, which measures variants of the cpu pipeline;
 //! - outputs.rs: printing and writing a run's results; csim.rs, quantize*.rs, npy.rs,
-//!   stdlib.rs: the `csim` and `quantize` commands, `.npy` files, the embedded stdlib.
+//!   stdlib.rs: the `csim` and `quantize` commands, `.npy` files, the embedded stdlib;
+//!   rtlsim.rs: `kiln rtlsim` (Verilator).
 //!
 //! The order of passes is not written here: every command gets its module from a
 //! pipeline of kiln-passes (passes/src/pipelines.rs).
@@ -27,6 +28,7 @@ mod entry;
 mod memory;
 pub mod npy;
 mod outputs;
+pub mod rtlsim;
 pub mod quantize;
 pub mod quantize_cmd;
 mod session;
@@ -36,6 +38,7 @@ pub use commands::check::check;
 pub use commands::hls::{hls, hls_scheduled, HlsSpec, DEFAULT_PART};
 pub use commands::ir::{ir, IrSpec};
 pub use commands::report::report;
+pub use commands::rtl::{rtl, RtlSpec};
 pub use commands::run::{run, run_scheduled};
 pub use commands::types::{types, types_report};
 pub use kiln_lang::hir;
