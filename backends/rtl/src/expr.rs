@@ -32,11 +32,7 @@ impl ModGen<'_> {
             return None;
         };
         if ty.is_float() {
-            self.error(
-                span,
-                format!("a {ty} value"),
-                "the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels",
-            );
+            self.float_value(span, format!("a {ty} value"));
             return None;
         }
         let w = match inst.expr(e).clone() {
@@ -44,7 +40,7 @@ impl ModGen<'_> {
             Expr::Local(l) => {
                 let lt = inst.local(l).ty;
                 if lt.is_float() {
-                    self.error(span, format!("a {lt} local"), "the RTL back end builds exact types only");
+                    self.float_value(span, format!("a {lt} local"));
                     return None;
                 }
                 let reg = self.local_reg(l.0);
@@ -72,7 +68,7 @@ impl ModGen<'_> {
                 let y = self.expr(b)?;
                 match op {
                     BinOp::Pow => {
-                        self.error(span, "a power of floats".into(), "the RTL back end builds exact types only");
+                        self.float_value(span, "a power of floats".into());
                         return None;
                     }
                     _ => self.binary(op, (&x, &aty), (&y, &bty), &ty),
@@ -95,7 +91,7 @@ impl ModGen<'_> {
                 let aty = *inst.expr_type(arg)?;
                 let x = self.expr(arg)?;
                 if to.is_float() {
-                    self.error(span, format!("a conversion to {to}"), "the RTL back end builds exact types only");
+                    self.float_value(span, format!("a conversion to {to}"));
                     return None;
                 }
                 let c = self.convert(&x, &aty, &to);

@@ -23,6 +23,7 @@ mod module;
 mod testbench;
 
 pub use module::{addr_width, ident, Iface, Param};
+pub use testbench::{driver, raw_hex};
 use kiln_passes::data::TensorValue;
 use kiln_passes::diag::Diagnostic;
 use kiln_passes::ir::{InstanceId, Module, TensorId, TensorKind};
@@ -129,7 +130,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         } else {
             format!("{top}_{}", ident(&module.instance(id).name))
         };
-        let mut g = module::ModGen::new(module, id, name.clone(), &ifaces, &roms);
+        let mut g = module::ModGen::new(module, id, name.clone(), &ifaces, roms.iter().filter(|((i, _), _)| *i == id).map(|((_, t), f)| (*t, f.clone())).collect());
         g.build();
         match g.finish() {
             Ok((text, iface)) => {

@@ -121,9 +121,8 @@ pub struct ModGen<'a> {
     pub inst: &'a Instance,
     pub name: String,
     pub ifaces: &'a HashMap<InstanceId, Iface>,
-    /// ROM file of each constant tensor of the module, by tensor.
-    pub roms: &'a HashMap<(InstanceId, TensorId), String>,
-    pub id: InstanceId,
+    /// A float was reported already (one diagnostic per module says it).
+    pub float_reported: bool,
     pub decls: String,
     pub assigns: String,
     pub instances: String,
@@ -181,7 +180,7 @@ impl<'a> ModGen<'a> {
         id: InstanceId,
         name: String,
         ifaces: &'a HashMap<InstanceId, Iface>,
-        roms: &'a HashMap<(InstanceId, TensorId), String>,
+        roms: HashMap<TensorId, String>,
     ) -> ModGen<'a> {
         let inst = m.instance(id);
         let mut g = ModGen {
@@ -189,8 +188,7 @@ impl<'a> ModGen<'a> {
             inst,
             name,
             ifaces,
-            roms,
-            id,
+            float_reported: false,
             decls: String::new(),
             assigns: String::new(),
             instances: String::new(),
@@ -244,11 +242,10 @@ impl<'a> ModGen<'a> {
                 continue;
             }
             if tm.elem.is_float() {
-                g.error(
-                    tm.span,
-                    format!("the tensor `{}` holds {} values", tm.name, tm.elem),
-                    "the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels",
-                );
+                if !g.float_reported {
+                    g.float_reported = true;
+                    g.diags.push(float_error(tm.span, &tm.name, &tm.elem));
+                }
                 continue;
             }
             if matches!(tm.kind, TensorKind::Input(_)) {
@@ -265,19 +262,27 @@ impl<'a> ModGen<'a> {
                 tm.shape
             );
             if let TensorKind::Const(_) = tm.kind {
-                if let Some(file) = roms.get(&(id, t)) {
+                if let Some(file) = roms.get(&t) {
                     let _ = writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
                 }
             }
             g.storage.insert(t, Storage::Local { mem });
         }
-        for p in &g.params {
-            if p.elem.is_float() {
-                let span = inst.tensor(p.tensor).span;
-                g.diags.push(float_error(span, &p.name, &p.elem));
-            }
+        let float_param = g.params.iter().find(|p| p.elem.is_float()).map(|p| (p.tensor, p.name.clone(), p.elem));
+        if let (Some((t, name, elem)), false) = (float_param, g.float_reported) {
+            g.float_reported = true;
+            g.diags.push(float_error(inst.tensor(t).span, &name, &elem));
         }
         g
+    }
+
+    /// An E0720 diagnostic for a float value at `span` (only the module's first).
+    pub fn float_value(&mut self, span: Span, what: String) {
+        if self.float_reported {
+            return;
+        }
+        self.float_reported = true;
+        self.error(span, what, "the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels");
     }
 
     /// An E0720 diagnostic at `span`.
