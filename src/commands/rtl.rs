@@ -7,6 +7,7 @@ use crate::session::{on_big_stack, prepare, Plan, Prepared, Session};
 use crate::{Options, Outcome, RunSpec};
 use kiln_passes::ir::Module;
 use kiln_passes::manager::PassOptions;
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -111,7 +112,12 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
     );
     s.timings.push(("emit".into(), t.elapsed()));
     match design {
-        Ok(d) => write_files(&mut s, &rtl.out_dir, &d.files, "simulate with `kiln rtlsim"),
+        Ok(d) => {
+            for n in &d.notes {
+                let _ = writeln!(s.out.stderr, "note: {n}");
+            }
+            write_files(&mut s, &rtl.out_dir, &d.files, "simulate with `kiln rtlsim")
+        }
         Err(diags) => {
             for d in diags {
                 s.push(d);

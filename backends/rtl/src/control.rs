@@ -158,7 +158,27 @@ impl ModGen<'_> {
             lit32(l.step)
         );
         let latch = Edge::Branch(more, Box::new(Edge::Continue(li)), Box::new(cont.clone()));
-        let entry = self.block(&l.body, latch, node);
+        let var = self.inst.loop_vars[l.var.index()].name.clone();
+        let entry = match l.directives.pipeline_ii {
+            Some(ii) => match self.chain_check(l) {
+                Ok(n) => {
+                    self.notes.push(format!(
+                        "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
+                        self.inst.kernel
+                    ));
+                    let st = self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
+                    Edge::Goto(Vec::new(), st)
+                }
+                Err(why) => {
+                    self.notes.push(format!(
+                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: {why}",
+                        self.inst.kernel
+                    ));
+                    self.block(&l.body, latch, node)
+                }
+            },
+            None => self.block(&l.body, latch, node),
+        };
         self.loops[li].entry = Some(entry.clone());
         let constant = match (l.lo.as_constant(), l.hi.as_constant()) {
             (Some(a), Some(b)) => Some(if l.step > 0 { a < b } else { a > b }),

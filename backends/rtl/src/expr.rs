@@ -22,8 +22,11 @@ use std::fmt::Write;
 impl ModGen<'_> {
     /// The wire of expression `e` (its type's storage bits), or `None` after a diagnostic.
     pub fn expr(&mut self, e: ExprId) -> Option<String> {
-        if let Some(w) = self.expr_wires.get(&e.0) {
-            return Some(w.clone());
+        // Inside a chained iteration the same expression is built once per unrolled copy.
+        if self.ssa.is_none() {
+            if let Some(w) = self.expr_wires.get(&e.0) {
+                return Some(w.clone());
+            }
         }
         let inst = self.inst;
         let span = inst.expr_spans[e.index()];
@@ -43,11 +46,20 @@ impl ModGen<'_> {
                     self.float_value(span, format!("a {lt} local"));
                     return None;
                 }
-                let reg = self.local_reg(l.0);
+                let reg = match self.ssa.as_ref().and_then(|m| m.get(&l.0)) {
+                    Some(v) => v.clone(),
+                    None => self.local_reg(l.0),
+                };
                 self.coerce(&reg, &lt, &ty)
             }
             Expr::LoopVar(v) => {
-                let reg = self.loop_reg(v);
+                let reg = match self.env.get(&v).cloned() {
+                    Some(a) => {
+                        let e = self.affine(&a);
+                        self.wire(32, &e)
+                    }
+                    None => self.loop_reg(v),
+                };
                 self.coerce(&reg, &ScalarType::int(32), &ty)
             }
             Expr::Load(a) => {
@@ -147,6 +159,7 @@ impl ModGen<'_> {
 
     /// A signed 32-bit expression of an affine form of the loop counters.
     pub fn affine(&self, a: &Affine) -> String {
+        let a = &crate::pipeline::subst(a, &self.env);
         let mut parts = vec![lit32(a.constant)];
         for &(v, c) in &a.terms {
             let r = self.loop_reg(v);

@@ -20,6 +20,7 @@ mod control;
 mod expr;
 pub mod fixed;
 mod module;
+mod pipeline;
 mod testbench;
 
 pub use module::{addr_width, ident, Iface, Param};
@@ -55,6 +56,8 @@ pub struct Design {
     pub files: Vec<(String, String)>,
     /// The Verilog sources of the design (not the testbench), callees first.
     pub sources: Vec<String>,
+    /// What became of each loop with a `pipeline` directive (for the user).
+    pub notes: Vec<String>,
 }
 
 /// The manifest's name in a design directory.
@@ -124,6 +127,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     let mut ifaces: HashMap<InstanceId, Iface> = HashMap::new();
     let mut sources = Vec::new();
     let mut errors = Vec::new();
+    let mut design_notes = Vec::new();
     for &id in &order {
         let name = if id == entry {
             top.clone()
@@ -133,7 +137,8 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         let mut g = module::ModGen::new(module, id, name.clone(), &ifaces, roms.iter().filter(|((i, _), _)| *i == id).map(|((_, t), f)| (*t, f.clone())).collect());
         g.build();
         match g.finish() {
-            Ok((text, iface)) => {
+            Ok((text, iface, notes)) => {
+                design_notes.extend(notes);
                 let file = format!("{name}.v");
                 files.push((file.clone(), text));
                 sources.push(file);
@@ -160,6 +165,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         top,
         files,
         sources,
+        notes: design_notes,
     })
 }
 

@@ -139,6 +139,16 @@ pub struct ModGen<'a> {
     pub diags: Vec<Diagnostic>,
     pub expr_wires: HashMap<u32, String>,
     pub locals_used: BTreeMap<u32, String>,
+    /// Inside a chained (pipelined) iteration: the unrolled inner loop variables as affine
+    /// forms of the others (pipeline.rs).
+    pub env: HashMap<kiln_passes::ir::LoopVarId, kiln_passes::ir::Affine>,
+    /// Inside a chained iteration: each local's current value (a wire).
+    pub ssa: Option<HashMap<u32, String>>,
+    /// Writes of chained iterations into local memories (several per cycle, in
+    /// statement order: the last one to an address wins, as in the program).
+    pub multi_writes: HashMap<TensorId, Vec<WriteSrc>>,
+    /// What happened to each pipelined loop (printed by `kiln rtl`).
+    pub notes: Vec<String>,
 }
 
 impl Wires for ModGen<'_> {
@@ -449,6 +459,10 @@ impl<'a> ModGen<'a> {
             diags: Vec::new(),
             expr_wires: HashMap::new(),
             locals_used: BTreeMap::new(),
+            env: HashMap::new(),
+            ssa: None,
+            multi_writes: HashMap::new(),
+            notes: Vec::new(),
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
@@ -553,7 +567,7 @@ impl<'a> ModGen<'a> {
     }
 
     /// The whole module's text, and what it offers callers.
-    pub fn finish(mut self) -> Result<(String, Iface), Vec<Diagnostic>> {
+    pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
         self.write_logic();
         if !self.diags.is_empty() {
             return Err(self.diags);
@@ -632,7 +646,7 @@ impl<'a> ModGen<'a> {
             module: self.name.clone(),
             params: self.params.clone(),
         };
-        Ok((s, iface))
+        Ok((s, iface, self.notes))
     }
 
     fn render_edge(&self, e: &Edge, sw: u32, depth: usize) -> String {
@@ -680,11 +694,12 @@ impl<'a> ModGen<'a> {
                 continue;
             };
             let srcs = self.writes.get(&t).cloned().unwrap_or_default();
+            let multi = self.multi_writes.get(&t).cloned().unwrap_or_default();
             let aw = addr_width(tm.len());
             let dw = tm.elem.storage_bits();
             let (we, wa, wd) = match &st {
                 Storage::Local { mem } => {
-                    if srcs.is_empty() {
+                    if srcs.is_empty() && multi.is_empty() {
                         continue;
                     }
                     let base = mem.trim_end_matches("_mem").to_string();
@@ -692,10 +707,11 @@ impl<'a> ModGen<'a> {
                     let wa = format!("{base}_wa");
                     let wd = format!("{base}_wd");
                     let _ = writeln!(out, "    wire {we};\n    wire [{}:0] {wa};\n    wire [{}:0] {wd};", aw - 1, dw - 1);
-                    let _ = writeln!(
-                        out,
-                        "    always @(posedge clk) begin\n        if ({we}) {mem}[{wa}] <= {wd};\n    end"
-                    );
+                    let _ = writeln!(out, "    always @(posedge clk) begin\n        if ({we}) {mem}[{wa}] <= {wd};");
+                    for m in &multi {
+                        let _ = writeln!(out, "        if ({}) {mem}[{}] <= {};", m.we, m.addr, m.data);
+                    }
+                    out.push_str("    end\n");
                     (we, wa, wd)
                 }
                 Storage::Port { index } => {
