@@ -106,6 +106,11 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
         let from = Fmt::new(rng.range(3, 30) as u32, rng.range(-2, 12) as i32, rng.next() % 2 == 0);
         cases.push((from, ScalarType::Int(kiln_numeric::IntType::new(w, signed))));
     }
+    // Sources whose integer part is one bit wide at most (a random program found the
+    // one-bit floor).
+    cases.push((Fmt::new(8, 8, false), ScalarType::uint(1)));
+    cases.push((Fmt::new(5, 4, true), ScalarType::int(4)));
+    cases.push((Fmt::new(5, 5, true), ScalarType::int(3)));
     for t in [ScalarType::Bin, ScalarType::Tern, ScalarType::Bool] {
         cases.push((Fmt::new(9, 3, true), t));
         cases.push((Fmt::new(6, -1, false), t));
@@ -359,4 +364,69 @@ fn rtlsim_without_verilator_says_how_to_install_it() {
     let (code, _, err) = common::kiln(&["rtlsim", "/nonexistent/design"]);
     assert_eq!(code, 1);
     assert!(err.contains("E0721"), "{err}");
+}
+
+#[allow(dead_code)]
+mod difftest;
+
+/// Random programs of the differential generator (tests/difftest) through `kiln rtl` and
+/// `kiln rtlsim`: every one the RTL path builds must match kiln bit for bit; the others
+/// must be refused with E0720 (floats) or fail in kiln's own run (a run-time error the
+/// testbench would need expected results for). `KILN_RTL_CASES=N` (default 3) and
+/// `KILN_RTL_SEED=S` choose them; failing cases stay in target/rtl-tests/random-S-K.
+#[test]
+fn random_programs_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let n: u64 = std::env::var("KILN_RTL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let seed: u64 = std::env::var("KILN_RTL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_0019);
+    let cfg = difftest::gen::Config::default();
+    let (mut built, mut refused, mut k) = (0, 0, 0u64);
+    let mut failures = Vec::new();
+    // Draw until N programs were built (refused ones do not count), at most 20 N.
+    while built < n && k < 20 * n.max(1) {
+        let case = difftest::gen::generate(seed, k, &cfg);
+        k += 1;
+        let src = tempdir(&format!("random-{seed}-{}", case.case));
+        std::fs::write(src.join("main.kiln"), &case.source).unwrap();
+        for (name, bytes) in &case.files {
+            std::fs::write(src.join(name), bytes).unwrap();
+        }
+        let design = src.join("rtl");
+        let mut args = vec![
+            "rtl".to_string(),
+            src.join("main.kiln").display().to_string(),
+            "-o".into(),
+            design.display().to_string(),
+            "--color".into(),
+            "never".into(),
+        ];
+        for (name, file) in &case.inputs {
+            args.push("--input".into());
+            args.push(format!("{name}={}", src.join(file).display()));
+        }
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = common::kiln(&a);
+        if code != 0 {
+            let codes = common::codes_in(&err);
+            assert!(
+                codes.iter().all(|c| c == "E0720" || c.starts_with("E07") || c.starts_with("W")) && !codes.is_empty(),
+                "case {}: kiln rtl failed unexpectedly:\n{err}",
+                case.case
+            );
+            refused += 1;
+            let _ = std::fs::remove_dir_all(&src);
+            continue;
+        }
+        built += 1;
+        let (code, out, err) = common::kiln(&["rtlsim", &design.display().to_string(), "--max-cycles", "20000000"]);
+        if code != 0 || !out.contains("PASS") {
+            failures.push(format!("case {} (target/rtl-tests/random-{seed}-{}):\n{out}{err}", case.case, case.case));
+        } else {
+            let _ = std::fs::remove_dir_all(&src);
+        }
+    }
+    eprintln!("random programs: {built} built and simulated, {refused} refused, {} failed", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -198,12 +198,10 @@ pub fn conversion_function(name: &str, from: Fmt, to: &ScalarType) -> String {
                 regs.push(("xe".into(), xe_w));
                 let _ = writeln!(body, "            xe = {};", ext("xs", xw, true, xe_w));
                 let fw = xe_w - sh;
+                regs.push(("fh".into(), fw));
                 regs.push(("fl".into(), fw + 1));
-                let _ = writeln!(
-                    body,
-                    "            fl = {};",
-                    ext(&slice("xe", xe_w - 1, sh), fw, true, fw + 1)
-                );
+                let _ = writeln!(body, "            fh = {};", slice("xe", xe_w - 1, sh));
+                let _ = writeln!(body, "            fl = {};", ext("fh", fw, true, fw + 1));
                 let _ = writeln!(
                     body,
                     "            fl = fl + {{{}'d0, xe[{}] & (|xe[{}:0])}};",
