@@ -28,9 +28,9 @@ mod entry;
 mod memory;
 pub mod npy;
 mod outputs;
-pub mod rtlsim;
 pub mod quantize;
 pub mod quantize_cmd;
+pub mod rtlsim;
 mod session;
 pub mod stdlib;
 

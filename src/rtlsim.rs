@@ -97,8 +97,10 @@ pub fn manifest_strings(text: &str, key: &str) -> Option<Vec<String>> {
 
 fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Failure> {
     if !dir.is_dir() {
-        return Err(Failure::new(format!("{}: no such design directory", dir.display()))
-            .help("`kiln rtlsim DIR` takes a directory written by `kiln rtl FILE -o DIR`"));
+        return Err(
+            Failure::new(format!("{}: no such design directory", dir.display()))
+                .help("`kiln rtlsim DIR` takes a directory written by `kiln rtl FILE -o DIR`"),
+        );
     }
     let manifest_path = dir.join(kiln_rtl::MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
@@ -107,8 +109,17 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     })?;
     let sources = manifest_strings(&text, "sources")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Failure::new(format!("{}: no `sources` list of Verilog files", manifest_path.display())))?;
-    for f in sources.iter().map(String::as_str).chain([kiln_rtl::TB_VERILOG, kiln_rtl::TB_DRIVER]) {
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "{}: no `sources` list of Verilog files",
+                manifest_path.display()
+            ))
+        })?;
+    for f in sources
+        .iter()
+        .map(String::as_str)
+        .chain([kiln_rtl::TB_VERILOG, kiln_rtl::TB_DRIVER])
+    {
         if !dir.join(f).is_file() {
             return Err(Failure::new(format!("{}: missing {f}", dir.display()))
                 .help("write the design again with `kiln rtl FILE -o DIR`"));
@@ -127,7 +138,18 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     let t = Instant::now();
     let mut cmd = Command::new("verilator");
     cmd.current_dir(dir)
-        .args(["--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0"])
+        .args([
+            "--cc",
+            "--exe",
+            "--build",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+            "--x-assign",
+            "0",
+            "--x-initial",
+            "0",
+        ])
         .args(["-j", &spec.jobs.max(1).to_string()])
         // The C++ of the model's hot loop at -O1, the rest unoptimized: builds in about
         // 60% of the default (-Os) time and simulates as fast.
@@ -135,26 +157,43 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
         .args(["--top-module", kiln_rtl::TB_MODULE, "-Mdir", obj])
         .args(&sources)
         .args([kiln_rtl::TB_VERILOG, kiln_rtl::TB_DRIVER]);
-    let built = cmd.output().map_err(|e| Failure::new(format!("cannot run verilator: {e}")))?;
+    let built = cmd
+        .output()
+        .map_err(|e| Failure::new(format!("cannot run verilator: {e}")))?;
     let build_s = t.elapsed().as_secs_f64();
     if !built.status.success() || !binary.is_file() {
         let err = String::from_utf8_lossy(&built.stderr);
-        let tail: Vec<&str> = err.lines().filter(|l| l.contains("%Error") || l.contains("error")).take(12).collect();
+        let tail: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("%Error") || l.contains("error"))
+            .take(12)
+            .collect();
         return Err(Failure::new(format!(
             "verilator could not build the design in {}:\n{}",
             dir.display(),
-            if tail.is_empty() { err.lines().rev().take(12).collect::<Vec<_>>().join("\n") } else { tail.join("\n") }
+            if tail.is_empty() {
+                err.lines().rev().take(12).collect::<Vec<_>>().join("\n")
+            } else {
+                tail.join("\n")
+            }
         )));
     }
     let t = Instant::now();
-    let run = Command::new(Path::new(".").join(obj).join(format!("V{}", kiln_rtl::TB_MODULE)))
-        .current_dir(dir)
-        .arg(format!("+max_cycles={}", spec.max_cycles))
-        .output();
+    let run = Command::new(
+        Path::new(".")
+            .join(obj)
+            .join(format!("V{}", kiln_rtl::TB_MODULE)),
+    )
+    .current_dir(dir)
+    .arg(format!("+max_cycles={}", spec.max_cycles))
+    .output();
     let run = match run {
         Ok(r) => r,
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(Failure::new(format!("the simulation binary {} is missing", binary.display())))
+            return Err(Failure::new(format!(
+                "the simulation binary {} is missing",
+                binary.display()
+            )))
         }
         Err(e) => return Err(Failure::new(format!("cannot run the simulation: {e}"))),
     };
@@ -168,17 +207,34 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     };
     let _ = writeln!(out.stdout, "verilator build: {build_s:.1} s");
     let _ = writeln!(out.stdout, "simulation: {sim_s:.2} s");
-    if let (Some(n), Some(first), Some(lat), Some(span), Some(total)) =
-        (get("samples"), get("first_output"), get("latency"), get("starts_span"), get("total"))
-    {
-        let steady = if n > 1 { span as f64 / (n - 1) as f64 } else { lat as f64 };
+    if let (Some(n), Some(first), Some(lat), Some(span), Some(total)) = (
+        get("samples"),
+        get("first_output"),
+        get("latency"),
+        get("starts_span"),
+        get("total"),
+    ) {
+        let steady = if n > 1 {
+            span as f64 / (n - 1) as f64
+        } else {
+            lat as f64
+        };
         let _ = writeln!(out.stdout, "samples: {n}");
         let _ = writeln!(out.stdout, "cycles to first output: {first}");
-        let _ = writeln!(out.stdout, "cycles per image (start to done, first sample): {lat}");
+        let _ = writeln!(
+            out.stdout,
+            "cycles per image (start to done, first sample): {lat}"
+        );
         if let Some(m) = get("latency_max") {
-            let _ = writeln!(out.stdout, "cycles per image (start to done, slowest sample): {m}");
+            let _ = writeln!(
+                out.stdout,
+                "cycles per image (start to done, slowest sample): {m}"
+            );
         }
-        let _ = writeln!(out.stdout, "cycles per image (steady state over the batch): {steady:.1}");
+        let _ = writeln!(
+            out.stdout,
+            "cycles per image (steady state over the batch): {steady:.1}"
+        );
         let _ = writeln!(out.stdout, "cycles in total: {total}");
     }
     for l in stdout.lines().filter(|l| !l.starts_with("KILN_RTLSIM ")) {
@@ -194,7 +250,11 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
                 format!(
                     "the simulation ended without a verdict ({}){}",
                     run.status,
-                    String::from_utf8_lossy(&run.stderr).lines().take(5).collect::<Vec<_>>().join("\n")
+                    String::from_utf8_lossy(&run.stderr)
+                        .lines()
+                        .take(5)
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 )
             });
         return Err(Failure {
@@ -213,8 +273,14 @@ mod tests {
     #[test]
     fn manifest_lists_are_read_and_paths_refused() {
         let t = "{\n  \"top\": \"m\",\n  \"sources\": [\"a.v\", \"b.v\"],\n  \"part\": null\n}";
-        assert_eq!(manifest_strings(t, "sources"), Some(vec!["a.v".to_string(), "b.v".to_string()]));
-        assert_eq!(manifest_strings("{\"sources\": [\"../x.v\"]}", "sources"), None);
+        assert_eq!(
+            manifest_strings(t, "sources"),
+            Some(vec!["a.v".to_string(), "b.v".to_string()])
+        );
+        assert_eq!(
+            manifest_strings("{\"sources\": [\"../x.v\"]}", "sources"),
+            None
+        );
         assert_eq!(manifest_strings("{\"sources\": 3}", "sources"), None);
         assert_eq!(manifest_strings("{}", "sources"), None);
     }

@@ -79,12 +79,16 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
         for o in Overflow::ALL {
             for (k, &w) in widths.iter().enumerate() {
                 // Two of the widths per mode pair, chosen so that every width appears.
-                if (k + q as usize + o as usize) % 3 != 0 {
+                if !(k + q as usize + o as usize).is_multiple_of(3) {
                     continue;
                 }
                 let signed = o == Overflow::WrapSm || rng.next() % 2 == 0;
                 let int_bits = rng.range(-3, w as i64 + 3) as i32;
-                let sat_bits = if o.is_wrapping() { rng.range(0, (w as i64).min(3)) as u32 } else { 0 };
+                let sat_bits = if o.is_wrapping() {
+                    rng.range(0, (w as i64).min(3)) as u32
+                } else {
+                    0
+                };
                 let t = kiln_numeric::FixedType {
                     width: w,
                     int_bits,
@@ -103,7 +107,11 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
         }
     }
     for (w, signed) in [(1, true), (4, false), (8, true), (12, false), (33, true)] {
-        let from = Fmt::new(rng.range(3, 30) as u32, rng.range(-2, 12) as i32, rng.next() % 2 == 0);
+        let from = Fmt::new(
+            rng.range(3, 30) as u32,
+            rng.range(-2, 12) as i32,
+            rng.next() % 2 == 0,
+        );
         cases.push((from, ScalarType::Int(kiln_numeric::IntType::new(w, signed))));
     }
     // Sources whose integer part is one bit wide at most (a random program found the
@@ -122,7 +130,13 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
 fn source_values(from: Fmt, rng: &mut Rng, n: usize) -> Vec<Int> {
     let w = from.width;
     let top = Int::pow2(w).sub(&Int::ONE);
-    let mut v = vec![Int::ZERO, Int::ONE, top.clone(), Int::pow2(w - 1), Int::pow2(w - 1).sub(&Int::ONE)];
+    let mut v = vec![
+        Int::ZERO,
+        Int::ONE,
+        top.clone(),
+        Int::pow2(w - 1),
+        Int::pow2(w - 1).sub(&Int::ONE),
+    ];
     // Ties and near-ties around every low bit position.
     for b in 1..w.min(8) {
         v.push(Int::pow2(b - 1));
@@ -194,13 +208,36 @@ fn conversions_match_kiln_numeric() {
     std::fs::write(dir.join("kiln_tb_main.cpp"), kiln_rtl::driver()).unwrap();
     let b = Command::new("verilator")
         .current_dir(&dir)
-        .args(["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "-Wno-lint", "-Wno-style"])
+        .args([
+            "--cc",
+            "--exe",
+            "--build",
+            "-j",
+            "2",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+        ])
         .args(["-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"])
-        .args(["--top-module", "kiln_tb", "-Mdir", "obj_dir", "kiln_tb.v", "kiln_tb_main.cpp"])
+        .args([
+            "--top-module",
+            "kiln_tb",
+            "-Mdir",
+            "obj_dir",
+            "kiln_tb.v",
+            "kiln_tb_main.cpp",
+        ])
         .output()
         .expect("run verilator");
-    assert!(b.status.success(), "verilator failed:\n{}", String::from_utf8_lossy(&b.stderr));
-    let r = Command::new("./obj_dir/Vkiln_tb").current_dir(&dir).output().expect("run the simulation");
+    assert!(
+        b.status.success(),
+        "verilator failed:\n{}",
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let r = Command::new("./obj_dir/Vkiln_tb")
+        .current_dir(&dir)
+        .output()
+        .expect("run the simulation");
     let out = String::from_utf8_lossy(&r.stdout);
     assert!(r.status.success() && out.contains(" 0 mismatches"), "{out}");
     eprintln!("{}", out.trim());
@@ -235,7 +272,11 @@ fn conv_relu_is_bit_exact_and_a_wrong_value_fails() {
         return;
     }
     let root = common::root();
-    let (dir, out) = rtl_and_sim("conv_relu", &root.join("examples/conv_relu/conv_relu.kiln"), &["--part", "xc7z020"]);
+    let (dir, out) = rtl_and_sim(
+        "conv_relu",
+        &root.join("examples/conv_relu/conv_relu.kiln"),
+        &["--part", "xc7z020"],
+    );
     // The copy into the banked buffer reads the input 18 times per pipelined iteration,
     // more than a dual-ported memory gives: one element per cycle (8x18x18); then the
     // pipelined output loop, one output (72 products chained) per cycle (8x16x16); plus
@@ -243,18 +284,32 @@ fn conv_relu_is_bit_exact_and_a_wrong_value_fails() {
     let per_image = cycles(&out, "cycles per image (start to done, first sample):");
     assert_eq!(per_image, (8 * 18 * 18 + 8 * 16 * 16 + 3) as f64, "{out}");
     let manifest = std::fs::read_to_string(dir.join("kiln_rtl.json")).unwrap();
-    for key in ["\"top\": \"conv_relu\"", "\"family\": \"xc7\"", "\"part\": \"xc7z020\"", "\"sources\": [", "\"inputs\": [", "\"outputs\": ["] {
+    for key in [
+        "\"top\": \"conv_relu\"",
+        "\"family\": \"xc7\"",
+        "\"part\": \"xc7z020\"",
+        "\"sources\": [",
+        "\"inputs\": [",
+        "\"outputs\": [",
+    ] {
         assert!(manifest.contains(key), "{key} in {manifest}");
     }
     // A wrong expected value: rtlsim must fail and say where.
     let exp = dir.join("conv_relu.p1_result.expected.hex");
     let text = std::fs::read_to_string(&exp).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    lines[37] = if lines[37] == "01" { "02".into() } else { "01".into() };
+    lines[37] = if lines[37] == "01" {
+        "02".into()
+    } else {
+        "01".into()
+    };
     std::fs::write(&exp, lines.join("\n") + "\n").unwrap();
     let (code, out, err) = common::kiln(&["rtlsim", &dir.to_string_lossy()]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("first mismatch in `result` of sample 0 at [0, 2, 5]"), "{out}");
+    assert!(
+        out.contains("first mismatch in `result` of sample 0 at [0, 2, 5]"),
+        "{out}"
+    );
     assert!(err.contains("E0722"), "{err}");
 }
 
@@ -267,11 +322,16 @@ fn lenet_over_a_batch_is_bit_exact() {
     // Eight test images as one batch file (the first eight of data/test_images.npy).
     let raw = kiln::npy::read(&root.join("examples/lenet/data/test_images.npy")).expect("read");
     let per = 28 * 28;
-    let kiln_passes::data::RawData::F32(v) = &raw.data else { panic!("f32 images") };
+    let kiln_passes::data::RawData::F32(v) = &raw.data else {
+        panic!("f32 images")
+    };
     let batch = kiln_passes::data::TensorValue {
         elem: ScalarType::F32,
         shape: vec![8, 1, 28, 28],
-        values: v[..8 * per].iter().map(|&x| kiln_passes::value::Value::F32(x)).collect(),
+        values: v[..8 * per]
+            .iter()
+            .map(|&x| kiln_passes::value::Value::F32(x))
+            .collect(),
     };
     let dir = tempdir("lenet_input");
     let file = dir.join("x8.npy");
@@ -281,10 +341,21 @@ fn lenet_over_a_batch_is_bit_exact() {
     let (_, out) = rtl_and_sim(
         "lenet",
         &root.join("examples/lenet/lenet.kiln"),
-        &["--batch", "--input", &input, "--part", "xc7z045", "--clock-ns", "5"],
+        &[
+            "--batch",
+            "--input",
+            &input,
+            "--part",
+            "xc7z045",
+            "--clock-ns",
+            "5",
+        ],
     );
     assert!(out.contains("samples: 8"), "{out}");
-    assert!(out.contains("PASS: all 80 result values bit-exact"), "{out}");
+    assert!(
+        out.contains("PASS: all 80 result values bit-exact"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -299,7 +370,9 @@ fn quantized_digits_network_is_bit_exact() {
     let src = std::fs::read_to_string(root.join("examples/digits/digits_q.kiln")).unwrap();
     let text: String = src
         .lines()
-        .filter(|l| !l.trim_start().starts_with("accuracy =") && !l.trim_start().starts_with("correct ="))
+        .filter(|l| {
+            !l.trim_start().starts_with("accuracy =") && !l.trim_start().starts_with("correct =")
+        })
         .map(|l| {
             l.replace("-> (f32, [N]):", "-> ([N, 10], [N]):")
                 .replace("return accuracy, predicted", "return logits, predicted")
@@ -314,7 +387,10 @@ fn quantized_digits_network_is_bit_exact() {
         std::os::unix::fs::symlink(root.join("examples/digits").join(sub), dir.join(sub)).unwrap();
     }
     let (_, out) = rtl_and_sim("digits_q", &dir.join("digits_q.kiln"), &[]);
-    assert!(out.contains("PASS: all 660 result values bit-exact"), "{out}");
+    assert!(
+        out.contains("PASS: all 660 result values bit-exact"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -332,16 +408,30 @@ fn rtl_diagnostics() {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("tests/rtl"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("diag_")) && p.extension().is_some_and(|e| e == "kiln"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("diag_"))
+                && p.extension().is_some_and(|e| e == "kiln")
+        })
         .collect();
     cases.sort();
     assert!(!cases.is_empty());
     for case in cases {
         let dir = tempdir("diag");
-        let (code, out, err) = common::kiln(&["rtl", &case.to_string_lossy(), "-o", &dir.to_string_lossy(), "--color", "never"]);
+        let (code, out, err) = common::kiln(&[
+            "rtl",
+            &case.to_string_lossy(),
+            "-o",
+            &dir.to_string_lossy(),
+            "--color",
+            "never",
+        ]);
         assert_eq!(code, 1, "{}: {out}{err}", case.display());
         assert!(err.contains("E0720"), "{err}");
-        assert!(!dir.join("kiln_rtl.json").exists(), "nothing written on error");
+        assert!(
+            !dir.join("kiln_rtl.json").exists(),
+            "nothing written on error"
+        );
         common::check_golden(&case.with_extension("err"), &err);
     }
 }
@@ -350,7 +440,14 @@ fn rtl_diagnostics() {
 fn rtlsim_without_verilator_says_how_to_install_it() {
     let dir = tempdir("no_verilator");
     let d = dir.to_string_lossy().into_owned();
-    let (code, _, err) = common::kiln(&["rtl", &common::root().join("examples/conv_relu/conv_relu.kiln").to_string_lossy(), "-o", &d]);
+    let (code, _, err) = common::kiln(&[
+        "rtl",
+        &common::root()
+            .join("examples/conv_relu/conv_relu.kiln")
+            .to_string_lossy(),
+        "-o",
+        &d,
+    ]);
     assert_eq!(code, 0, "{err}");
     let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["rtlsim", &d])
@@ -359,14 +456,18 @@ fn rtlsim_without_verilator_says_how_to_install_it() {
         .expect("run kiln");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err.contains("E0721") && err.contains("verilator is not installed") && err.contains("apt-get install verilator"), "{err}");
+    assert!(
+        err.contains("E0721")
+            && err.contains("verilator is not installed")
+            && err.contains("apt-get install verilator"),
+        "{err}"
+    );
     // And a directory that is not a design.
     let (code, _, err) = common::kiln(&["rtlsim", "/nonexistent/design"]);
     assert_eq!(code, 1);
     assert!(err.contains("E0721"), "{err}");
 }
 
-#[allow(dead_code)]
 mod difftest;
 
 /// Random programs of the differential generator (tests/difftest) through `kiln rtl` and
@@ -379,11 +480,18 @@ fn random_programs_are_bit_exact() {
     if !have_verilator() {
         return;
     }
-    let n: u64 = std::env::var("KILN_RTL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
-    let seed: u64 = std::env::var("KILN_RTL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_0019);
+    let n: u64 = std::env::var("KILN_RTL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let seed: u64 = std::env::var("KILN_RTL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_0019);
     let cfg = difftest::gen::Config::default();
     let (mut built, mut refused, mut k) = (0, 0, 0u64);
     let mut failures = Vec::new();
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     // Draw until N programs were built (refused ones do not count), at most 20 N.
     while built < n && k < 20 * n.max(1) {
         let case = difftest::gen::generate(seed, k, &cfg);
@@ -411,22 +519,52 @@ fn random_programs_are_bit_exact() {
         if code != 0 {
             let codes = common::codes_in(&err);
             assert!(
-                codes.iter().all(|c| c == "E0720" || c.starts_with("E07") || c.starts_with("W")) && !codes.is_empty(),
+                codes
+                    .iter()
+                    .all(|c| c == "E0720" || c.starts_with("E07") || c.starts_with("W"))
+                    && !codes.is_empty(),
                 "case {}: kiln rtl failed unexpectedly:\n{err}",
                 case.case
             );
             refused += 1;
+            let first = err
+                .lines()
+                .find(|l| l.contains("Error:"))
+                .unwrap_or("")
+                .to_string();
+            let why: String = first
+                .split('`')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect();
+            *reasons.entry(why).or_insert(0usize) += 1;
             let _ = std::fs::remove_dir_all(&src);
             continue;
         }
         built += 1;
-        let (code, out, err) = common::kiln(&["rtlsim", &design.display().to_string(), "--max-cycles", "20000000"]);
+        let (code, out, err) = common::kiln(&[
+            "rtlsim",
+            &design.display().to_string(),
+            "--max-cycles",
+            "20000000",
+        ]);
         if code != 0 || !out.contains("PASS") {
-            failures.push(format!("case {} (target/rtl-tests/random-{seed}-{}):\n{out}{err}", case.case, case.case));
+            failures.push(format!(
+                "case {} (target/rtl-tests/random-{seed}-{}):\n{out}{err}",
+                case.case, case.case
+            ));
         } else {
             let _ = std::fs::remove_dir_all(&src);
         }
     }
-    eprintln!("random programs: {built} built and simulated, {refused} refused, {} failed", failures.len());
+    eprintln!(
+        "random programs: {built} built and simulated, {refused} refused, {} failed",
+        failures.len()
+    );
+    for (why, n) in &reasons {
+        eprintln!("  refused {n}x: {why}");
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

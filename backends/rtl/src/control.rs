@@ -57,7 +57,10 @@ impl ModGen<'_> {
     }
 
     fn state_cond(&self) -> (usize, u32) {
-        (self.states.len(), crate::module::addr_width(self.states.len().max(2)))
+        (
+            self.states.len(),
+            crate::module::addr_width(self.states.len().max(2)),
+        )
     }
 
     /// The edge entering `b`, which continues with `cont`.
@@ -73,7 +76,8 @@ impl ModGen<'_> {
         match s {
             Stmt::Assign { local, value, .. } => {
                 let lt = inst.local(*local);
-                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value)) else {
+                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                else {
                     return cont;
                 };
                 if lt.ty.is_float() {
@@ -83,19 +87,28 @@ impl ModGen<'_> {
                 }
                 let c = self.convert(&v, &vty, &lt.ty);
                 let reg = self.local_target(local.0);
-                let st = self.state(format!("{node}: {} = ...", lt.name), vec![format!("{reg} <= {c};")], cont);
+                let st = self.state(
+                    format!("{node}: {} = ...", lt.name),
+                    vec![format!("{reg} <= {c};")],
+                    cont,
+                );
                 Edge::Goto(Vec::new(), st)
             }
             Stmt::Store { access, value, .. } => {
                 let tm = inst.tensor(access.tensor);
-                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value)) else {
+                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                else {
                     return cont;
                 };
                 let Some(addr) = self.address(access) else {
                     return cont;
                 };
                 if matches!(tm.kind, TensorKind::Const(_)) {
-                    self.error(tm.span, format!("a store into the constant `{}`", tm.name), "copy it first");
+                    self.error(
+                        tm.span,
+                        format!("a store into the constant `{}`", tm.name),
+                        "copy it first",
+                    );
                     return cont;
                 }
                 let c = self.convert(&v, &vty, &tm.elem);
@@ -104,11 +117,14 @@ impl ModGen<'_> {
                 let (_, sw) = self.state_cond();
                 let we = self.fresh("we");
                 let _ = writeln!(self.decls, "    wire {we} = (state == {sw}'d{st});");
-                self.writes.entry(access.tensor).or_default().push(WriteSrc {
-                    we,
-                    addr: crate::fixed::slice(&addr, aw - 1, 0),
-                    data: c,
-                });
+                self.writes
+                    .entry(access.tensor)
+                    .or_default()
+                    .push(WriteSrc {
+                        we,
+                        addr: crate::fixed::slice(&addr, aw - 1, 0),
+                        data: c,
+                    });
                 Edge::Goto(Vec::new(), st)
             }
             Stmt::If {
@@ -121,7 +137,11 @@ impl ModGen<'_> {
                 };
                 let t = self.block(then_block, cont.clone(), node);
                 let e = self.block(else_block, cont, node);
-                let st = self.state(format!("{node}: if"), Vec::new(), Edge::Branch(c, Box::new(t), Box::new(e)));
+                let st = self.state(
+                    format!("{node}: if"),
+                    Vec::new(),
+                    Edge::Branch(c, Box::new(t), Box::new(e)),
+                );
                 Edge::Goto(Vec::new(), st)
             }
             Stmt::For(l) => self.for_loop(l, cont, node),
@@ -129,7 +149,11 @@ impl ModGen<'_> {
             Stmt::Fail { message, .. } => {
                 // kiln's own run reported this failure, so the testbench never gets here;
                 // the design stops (it never reaches `done`) as the engines stop.
-                let st = self.state(format!("{node}: fail: {}", message.replace('\n', " ")), Vec::new(), Edge::Goto(Vec::new(), 0));
+                let st = self.state(
+                    format!("{node}: fail: {}", message.replace('\n', " ")),
+                    Vec::new(),
+                    Edge::Goto(Vec::new(), 0),
+                );
                 self.states[st].edge = Edge::Goto(Vec::new(), st);
                 Edge::Goto(Vec::new(), st)
             }
@@ -166,7 +190,8 @@ impl ModGen<'_> {
                         "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
                         self.inst.kernel
                     ));
-                    let st = self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
+                    let st =
+                        self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
                     Edge::Goto(Vec::new(), st)
                 }
                 Err(why) => {
@@ -193,7 +218,11 @@ impl ModGen<'_> {
                     Edge::Goto(acts, to)
                 }
                 other => {
-                    let st = self.state(format!("{node}: for {}", self.inst.loop_vars[l.var.index()].name), vec![init], other);
+                    let st = self.state(
+                        format!("{node}: for {}", self.inst.loop_vars[l.var.index()].name),
+                        vec![init],
+                        other,
+                    );
                     Edge::Goto(Vec::new(), st)
                 }
             },
@@ -201,7 +230,10 @@ impl ModGen<'_> {
                 let c = self.fresh("nonempty");
                 let _ = writeln!(self.decls, "    wire {c} = {lo} {cmp} {hi};");
                 let st = self.state(
-                    format!("{node}: for {} (bounds from outer loops)", self.inst.loop_vars[l.var.index()].name),
+                    format!(
+                        "{node}: for {} (bounds from outer loops)",
+                        self.inst.loop_vars[l.var.index()].name
+                    ),
                     vec![init],
                     Edge::Branch(c, Box::new(entry), Box::new(cont)),
                 );
@@ -221,7 +253,11 @@ impl ModGen<'_> {
         let u = format!("c{k}");
         let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
         self.states[wait].wait = Some(format!("{u}_done"));
-        let go = self.state(format!("start {}", iface.module), Vec::new(), Edge::Goto(Vec::new(), wait));
+        let go = self.state(
+            format!("start {}", iface.module),
+            Vec::new(),
+            Edge::Goto(Vec::new(), wait),
+        );
         let (_, sw) = self.state_cond();
         let mut conns = vec![
             ".clk(clk)".to_string(),
@@ -229,7 +265,10 @@ impl ModGen<'_> {
             format!(".start({u}_start)"),
             format!(".done({u}_done)"),
         ];
-        let _ = writeln!(self.decls, "    wire {u}_start = (state == {sw}'d{go});\n    wire {u}_done;");
+        let _ = writeln!(
+            self.decls,
+            "    wire {u}_start = (state == {sw}'d{go});\n    wire {u}_done;"
+        );
         let callee = self.m.instance(call.callee);
         for p in &iface.params {
             let pos = callee.inputs.iter().position(|&t| t == p.tensor);
@@ -255,15 +294,26 @@ impl ModGen<'_> {
                 );
                 continue;
             }
-            if p.output && matches!(self.storage.get(&t), Some(Storage::Port { index }) if !self.params[*index].output) {
-                self.error(call.span, format!("the call writes into the argument `{}`", tm.name), "write into a new tensor instead");
+            if p.output
+                && matches!(self.storage.get(&t), Some(Storage::Port { index }) if !self.params[*index].output)
+            {
+                self.error(
+                    call.span,
+                    format!("the call writes into the argument `{}`", tm.name),
+                    "write into a new tensor instead",
+                );
                 continue;
             }
             let (aw, dw) = (p.aw(), p.dw());
             for j in 0..p.reads {
                 let ra = format!("{u}_{}_ra{j}", p.port);
                 let rd = format!("{u}_{}_rd{j}", p.port);
-                let _ = writeln!(self.decls, "    wire [{}:0] {ra};\n    wire [{}:0] {rd};", aw - 1, dw - 1);
+                let _ = writeln!(
+                    self.decls,
+                    "    wire [{}:0] {ra};\n    wire [{}:0] {rd};",
+                    aw - 1,
+                    dw - 1
+                );
                 if let Some(data) = self.read_at(t, &ra) {
                     let _ = writeln!(self.assigns, "    assign {rd} = {data};");
                 }
@@ -271,15 +321,33 @@ impl ModGen<'_> {
                 conns.push(format!(".{}_rd{j}({rd})", p.port));
             }
             if p.output {
-                let (wa, wd, we) = (format!("{u}_{}_wa", p.port), format!("{u}_{}_wd", p.port), format!("{u}_{}_we", p.port));
-                let _ = writeln!(self.decls, "    wire [{}:0] {wa};\n    wire [{}:0] {wd};\n    wire {we};", aw - 1, dw - 1);
+                let (wa, wd, we) = (
+                    format!("{u}_{}_wa", p.port),
+                    format!("{u}_{}_wd", p.port),
+                    format!("{u}_{}_we", p.port),
+                );
+                let _ = writeln!(
+                    self.decls,
+                    "    wire [{}:0] {wa};\n    wire [{}:0] {wd};\n    wire {we};",
+                    aw - 1,
+                    dw - 1
+                );
                 conns.push(format!(".{}_wa({wa})", p.port));
                 conns.push(format!(".{}_wd({wd})", p.port));
                 conns.push(format!(".{}_we({we})", p.port));
-                self.writes.entry(t).or_default().push(WriteSrc { we, addr: wa, data: wd });
+                self.writes.entry(t).or_default().push(WriteSrc {
+                    we,
+                    addr: wa,
+                    data: wd,
+                });
             }
         }
-        let _ = writeln!(self.instances, "    {} u{k} (\n        {}\n    );", iface.module, conns.join(",\n        "));
+        let _ = writeln!(
+            self.instances,
+            "    {} u{k} (\n        {}\n    );",
+            iface.module,
+            conns.join(",\n        ")
+        );
         Edge::Goto(Vec::new(), go)
     }
 }

@@ -31,7 +31,11 @@ impl ModGen<'_> {
         let inst = self.inst;
         let span = inst.expr_spans[e.index()];
         let Some(ty) = inst.expr_type(e).copied() else {
-            self.error(span, "an expression without an inferred type".into(), "run type inference first");
+            self.error(
+                span,
+                "an expression without an inferred type".into(),
+                "run type inference first",
+            );
             return None;
         };
         if ty.is_float() {
@@ -134,7 +138,11 @@ impl ModGen<'_> {
                 Some(self.wire(f.width, &format!("{}'h{}", f.width, raw.to_hex())))
             }
             _ => {
-                self.error(span, format!("the constant {v}"), "the RTL back end builds exact types only");
+                self.error(
+                    span,
+                    format!("the constant {v}"),
+                    "the RTL back end builds exact types only",
+                );
                 None
             }
         }
@@ -142,7 +150,10 @@ impl ModGen<'_> {
 
     /// The register of a local (declared on first use).
     fn local_reg(&mut self, l: u32) -> String {
-        let name = format!("loc{l}_{}", crate::module::ident(&self.inst.locals[l as usize].name));
+        let name = format!(
+            "loc{l}_{}",
+            crate::module::ident(&self.inst.locals[l as usize].name)
+        );
         self.locals_used.insert(l, name.clone());
         name
     }
@@ -154,7 +165,11 @@ impl ModGen<'_> {
 
     /// The counter register of a loop variable.
     pub fn loop_reg(&self, v: kiln_passes::ir::LoopVarId) -> String {
-        format!("lv{}_{}", v.0, crate::module::ident(&self.inst.loop_vars[v.index()].name))
+        format!(
+            "lv{}_{}",
+            v.0,
+            crate::module::ident(&self.inst.loop_vars[v.index()].name)
+        )
     }
 
     /// A signed 32-bit expression of an affine form of the loop counters.
@@ -185,12 +200,12 @@ impl ModGen<'_> {
             flat = flat.add_scaled(ix, strides[d]);
         }
         let mut e = self.affine(&flat);
-        for d in 0..a.index.len() {
+        for (d, stride) in strides.iter().enumerate().take(a.index.len()) {
             if let Some(x) = a.dynamic_at(d) {
                 let xty = *self.inst.expr_type(x)?;
                 let w = self.expr(x)?;
                 let i32w = self.coerce(&w, &xty, &ScalarType::int(32));
-                let _ = write!(e, " + ($signed({i32w}) * {})", lit32(strides[d]));
+                let _ = write!(e, " + ($signed({i32w}) * {})", lit32(*stride));
             }
         }
         let n = self.fresh("a");
@@ -436,7 +451,12 @@ impl ModGen<'_> {
 
     /// A product: a select for `bin`/`tern` operands (XNOR for two `bin`s), else a
     /// multiplication at the operands' combined fractional bits.
-    fn mul(&mut self, (x, xt): (&str, &ScalarType), (y, yt): (&str, &ScalarType), ty: &ScalarType) -> String {
+    fn mul(
+        &mut self,
+        (x, xt): (&str, &ScalarType),
+        (y, yt): (&str, &ScalarType),
+        ty: &ScalarType,
+    ) -> String {
         let w = ty.storage_bits();
         let r = num_fmt(ty);
         let low = |t: &ScalarType| matches!(t, ScalarType::Bin | ScalarType::Tern);
@@ -446,11 +466,12 @@ impl ModGen<'_> {
         }
         if low(xt) || low(yt) {
             // The low-bit operand selects; prefer bin as the selector.
-            let (sel, st, other, ot) = if *xt == ScalarType::Bin || (*xt == ScalarType::Tern && *yt != ScalarType::Bin) {
-                (x, xt, y, yt)
-            } else {
-                (y, yt, x, xt)
-            };
+            let (sel, st, other, ot) =
+                if *xt == ScalarType::Bin || (*xt == ScalarType::Tern && *yt != ScalarType::Bin) {
+                    (x, xt, y, yt)
+                } else {
+                    (y, yt, x, xt)
+                };
             let v = self.coerce(other, ot, ty);
             return if *st == ScalarType::Bin {
                 self.wire(w, &format!("{sel} ? {v} : -{v}"))

@@ -191,7 +191,11 @@ pub fn conversion_function(name: &str, from: Fmt, to: &ScalarType) -> String {
                     format!("{{xs, {k}'d0}}")
                 };
                 let _ = writeln!(body, "            wh = {e};");
-                let _ = writeln!(body, "            {name} = {};", ext("wh", ww, true, t.width));
+                let _ = writeln!(
+                    body,
+                    "            {name} = {};",
+                    ext("wh", ww, true, t.width)
+                );
             } else {
                 let sh = f1 as u32;
                 let xe_w = xw.max(sh + 1);
@@ -209,12 +213,19 @@ pub fn conversion_function(name: &str, from: Fmt, to: &ScalarType) -> String {
                     xe_w - 1,
                     sh - 1
                 );
-                let _ = writeln!(body, "            {name} = {};", ext("fl", fw + 1, true, t.width));
+                let _ = writeln!(
+                    body,
+                    "            {name} = {};",
+                    ext("fl", fw + 1, true, t.width)
+                );
             }
         }
         ScalarType::Fixed(t) => fixed_body(&mut body, &mut regs, name, from, xw, t),
         ScalarType::F32 | ScalarType::F64 => {
-            let _ = writeln!(body, "            {name} = 0; // not reached: floats are refused");
+            let _ = writeln!(
+                body,
+                "            {name} = 0; // not reached: floats are refused"
+            );
         }
     }
     for (r, wdt) in &regs {
@@ -418,7 +429,10 @@ fn fixed_body(
         }
     }
     if !on_ovf.is_empty() {
-        let _ = writeln!(body, "            if (ov | un) begin\n{on_ovf}            end");
+        let _ = writeln!(
+            body,
+            "            if (ov | un) begin\n{on_ovf}            end"
+        );
     }
     let _ = writeln!(body, "            {name} = bits;");
 }

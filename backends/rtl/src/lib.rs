@@ -23,13 +23,13 @@ mod module;
 mod pipeline;
 mod testbench;
 
-pub use module::{addr_width, ident, Iface, Param};
-pub use testbench::{driver, raw_hex};
 use kiln_passes::data::TensorValue;
 use kiln_passes::diag::Diagnostic;
 use kiln_passes::ir::{InstanceId, Module, TensorId, TensorKind};
+pub use module::{addr_width, ident, Iface, Param};
 use std::collections::HashMap;
 use std::fmt::Write;
+pub use testbench::{driver, raw_hex};
 
 /// What `kiln rtl` was asked for.
 #[derive(Clone, Debug)]
@@ -100,7 +100,9 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     for &id in &order {
         let inst = module.instance(id);
         for (i, tm) in inst.tensors.iter().enumerate() {
-            let TensorKind::Const(c) = tm.kind else { continue };
+            let TensorKind::Const(c) = tm.kind else {
+                continue;
+            };
             if tm.elem.is_float() || tm.is_empty() {
                 continue;
             }
@@ -134,7 +136,16 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         } else {
             format!("{top}_{}", ident(&module.instance(id).name))
         };
-        let mut g = module::ModGen::new(module, id, name.clone(), &ifaces, roms.iter().filter(|((i, _), _)| *i == id).map(|((_, t), f)| (*t, f.clone())).collect());
+        let mut g = module::ModGen::new(
+            module,
+            id,
+            name.clone(),
+            &ifaces,
+            roms.iter()
+                .filter(|((i, _), _)| *i == id)
+                .map(|((_, t), f)| (*t, f.clone()))
+                .collect(),
+        );
         g.build();
         match g.finish() {
             Ok((text, iface, notes)) => {
@@ -204,7 +215,13 @@ fn json_str(s: &str) -> String {
 }
 
 /// `kiln_rtl.json`.
-fn manifest(top: &str, sources: &[String], opts: &RtlOptions, iface: &Iface, samples: usize) -> String {
+fn manifest(
+    top: &str,
+    sources: &[String],
+    opts: &RtlOptions,
+    iface: &Iface,
+    samples: usize,
+) -> String {
     let port = |p: &Param, file: String| {
         let shape: Vec<String> = p.shape.iter().map(|d| d.to_string()).collect();
         format!(
@@ -230,7 +247,11 @@ fn manifest(top: &str, sources: &[String], opts: &RtlOptions, iface: &Iface, sam
         .map(|p| port(p, testbench::expected_file(top, p)))
         .collect();
     let srcs: Vec<String> = sources.iter().map(|s| json_str(s)).collect();
-    let part = opts.part.as_deref().map(json_str).unwrap_or_else(|| "null".into());
+    let part = opts
+        .part
+        .as_deref()
+        .map(json_str)
+        .unwrap_or_else(|| "null".into());
     let fam = opts
         .part
         .as_deref()

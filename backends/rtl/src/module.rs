@@ -43,6 +43,10 @@ impl Param {
         self.shape.iter().product()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn aw(&self) -> u32 {
         addr_width(self.len())
     }
@@ -478,7 +482,10 @@ impl<'a> ModGen<'a> {
             if output && !matches!(tm.kind, TensorKind::Temp) {
                 g.error(
                     tm.span,
-                    format!("the result `{}` of `{}` is an argument or a constant", tm.name, inst.kernel),
+                    format!(
+                        "the result `{}` of `{}` is an argument or a constant",
+                        tm.name, inst.kernel
+                    ),
                     "copy it into a new tensor in the kernel",
                 );
                 continue;
@@ -526,7 +533,11 @@ impl<'a> ModGen<'a> {
             }
             g.storage.insert(t, Storage::Local { mem });
         }
-        let float_param = g.params.iter().find(|p| p.elem.is_float()).map(|p| (p.tensor, p.name.clone(), p.elem));
+        let float_param = g
+            .params
+            .iter()
+            .find(|p| p.elem.is_float())
+            .map(|p| (p.tensor, p.name.clone(), p.elem));
         if let (Some((t, name, elem)), false) = (float_param, g.float_reported) {
             g.float_reported = true;
             g.diags.push(float_error(inst.tensor(t).span, &name, &elem));
@@ -588,8 +599,16 @@ impl<'a> ModGen<'a> {
         ];
         for p in &self.params {
             for j in 0..p.reads {
-                ports.push(format!("    output wire [{}:0] {}_ra{j}", p.aw() - 1, p.port));
-                ports.push(format!("    input wire [{}:0] {}_rd{j}", p.dw() - 1, p.port));
+                ports.push(format!(
+                    "    output wire [{}:0] {}_ra{j}",
+                    p.aw() - 1,
+                    p.port
+                ));
+                ports.push(format!(
+                    "    input wire [{}:0] {}_rd{j}",
+                    p.dw() - 1,
+                    p.port
+                ));
             }
             if p.output {
                 ports.push(format!("    output wire [{}:0] {}_wa", p.aw() - 1, p.port));
@@ -633,7 +652,10 @@ impl<'a> ModGen<'a> {
             let edge = self.render_edge(&st.edge, sw, 5);
             match &st.wait {
                 Some(sig) => {
-                    let _ = write!(body, "                if ({sig}) begin\n{edge}                end\n");
+                    let _ = write!(
+                        body,
+                        "                if ({sig}) begin\n{edge}                end\n"
+                    );
                 }
                 None => body.push_str(&edge),
             }
@@ -706,10 +728,22 @@ impl<'a> ModGen<'a> {
                     let we = format!("{base}_we");
                     let wa = format!("{base}_wa");
                     let wd = format!("{base}_wd");
-                    let _ = writeln!(out, "    wire {we};\n    wire [{}:0] {wa};\n    wire [{}:0] {wd};", aw - 1, dw - 1);
-                    let _ = writeln!(out, "    always @(posedge clk) begin\n        if ({we}) {mem}[{wa}] <= {wd};");
+                    let _ = writeln!(
+                        out,
+                        "    wire {we};\n    wire [{}:0] {wa};\n    wire [{}:0] {wd};",
+                        aw - 1,
+                        dw - 1
+                    );
+                    let _ = writeln!(
+                        out,
+                        "    always @(posedge clk) begin\n        if ({we}) {mem}[{wa}] <= {wd};"
+                    );
                     for m in &multi {
-                        let _ = writeln!(out, "        if ({}) {mem}[{}] <= {};", m.we, m.addr, m.data);
+                        let _ = writeln!(
+                            out,
+                            "        if ({}) {mem}[{}] <= {};",
+                            m.we, m.addr, m.data
+                        );
                     }
                     out.push_str("    end\n");
                     (we, wa, wd)
@@ -721,7 +755,10 @@ impl<'a> ModGen<'a> {
                             self.diags.push(
                                 Diagnostic::error(
                                     codes::RTL_UNSUPPORTED,
-                                    format!("`{}` writes into its argument `{}`", inst.kernel, tm.name),
+                                    format!(
+                                        "`{}` writes into its argument `{}`",
+                                        inst.kernel, tm.name
+                                    ),
                                 )
                                 .at(tm.span)
                                 .help("write into a new tensor instead"),
@@ -729,7 +766,11 @@ impl<'a> ModGen<'a> {
                         }
                         continue;
                     }
-                    (format!("{}_we", p.port), format!("{}_wa", p.port), format!("{}_wd", p.port))
+                    (
+                        format!("{}_we", p.port),
+                        format!("{}_wa", p.port),
+                        format!("{}_wd", p.port),
+                    )
                 }
             };
             if srcs.is_empty() {

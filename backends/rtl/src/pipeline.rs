@@ -93,7 +93,10 @@ impl Check<'_, '_> {
         }
         for t in found {
             if self.stored.contains(&t) {
-                return Err(format!("it reads `{}` after writing it in the same iteration", self.name(t)));
+                return Err(format!(
+                    "it reads `{}` after writing it in the same iteration",
+                    self.name(t)
+                ));
             }
             if self.is_param(t) {
                 let n = self.param_loads.entry(t).or_default();
@@ -113,7 +116,9 @@ impl Check<'_, '_> {
         for s in b {
             self.statements += 1;
             if self.statements > MAX_STATEMENTS {
-                return Err(format!("an iteration unrolls to more than {MAX_STATEMENTS} statements"));
+                return Err(format!(
+                    "an iteration unrolls to more than {MAX_STATEMENTS} statements"
+                ));
             }
             match s {
                 Stmt::Assign { .. } => self.loads(s)?,
@@ -149,7 +154,8 @@ impl Check<'_, '_> {
                         )
                     })?;
                     for k in 0..n {
-                        self.env.insert(l.var, lo.add_scaled(&Affine::constant(1), k * l.step));
+                        self.env
+                            .insert(l.var, lo.add_scaled(&Affine::constant(1), k * l.step));
                         self.block(&l.body)?;
                     }
                     self.env.remove(&l.var);
@@ -187,7 +193,10 @@ impl ModGen<'_> {
             edge,
             wait: None,
         });
-        let (_, sw) = (self.states.len(), crate::module::addr_width(self.states.len().max(2)));
+        let (_, sw) = (
+            self.states.len(),
+            crate::module::addr_width(self.states.len().max(2)),
+        );
         let active = self.fresh("we");
         let _ = writeln!(self.decls, "    wire {active} = (state == {sw}'d{st});");
         self.ssa = Some(HashMap::new());
@@ -210,7 +219,8 @@ impl ModGen<'_> {
             match s {
                 Stmt::Assign { local, value, .. } => {
                     let lt = inst.local(*local).ty;
-                    let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value)) else {
+                    let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                    else {
                         continue;
                     };
                     let c = self.convert(&v, &vty, &lt);
@@ -226,10 +236,13 @@ impl ModGen<'_> {
                 }
                 Stmt::Store { access, value, .. } => {
                     let tm = inst.tensor(access.tensor);
-                    let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value)) else {
+                    let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                    else {
                         continue;
                     };
-                    let Some(addr) = self.address(access) else { continue };
+                    let Some(addr) = self.address(access) else {
+                        continue;
+                    };
                     let c = self.convert(&v, &vty, &tm.elem);
                     let aw = crate::module::addr_width(tm.len());
                     let src = WriteSrc {
@@ -238,8 +251,14 @@ impl ModGen<'_> {
                         data: c,
                     };
                     match self.storage.get(&access.tensor) {
-                        Some(Storage::Local { .. }) => self.multi_writes.entry(access.tensor).or_default().push(src),
-                        Some(Storage::Port { .. }) => self.writes.entry(access.tensor).or_default().push(src),
+                        Some(Storage::Local { .. }) => self
+                            .multi_writes
+                            .entry(access.tensor)
+                            .or_default()
+                            .push(src),
+                        Some(Storage::Port { .. }) => {
+                            self.writes.entry(access.tensor).or_default().push(src)
+                        }
                         None => {}
                     }
                 }
@@ -255,9 +274,12 @@ impl ModGen<'_> {
                     self.chain_block(else_block, &pe);
                 }
                 Stmt::For(l) => {
-                    let Ok((lo, n)) = trips(l, &self.env) else { continue };
+                    let Ok((lo, n)) = trips(l, &self.env) else {
+                        continue;
+                    };
                     for k in 0..n {
-                        self.env.insert(l.var, lo.add_scaled(&Affine::constant(1), k * l.step));
+                        self.env
+                            .insert(l.var, lo.add_scaled(&Affine::constant(1), k * l.step));
                         self.chain_block(&l.body, pred);
                     }
                     self.env.remove(&l.var);

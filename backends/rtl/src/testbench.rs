@@ -50,7 +50,12 @@ fn data_file(values: &kiln_passes::data::TensorValue, elem: &ScalarType) -> Stri
 }
 
 /// The testbench module and its data files.
-pub fn testbench(top: &str, iface: &Iface, samples: usize, data: &TestData) -> (String, Vec<(String, String)>) {
+pub fn testbench(
+    top: &str,
+    iface: &Iface,
+    samples: usize,
+    data: &TestData,
+) -> (String, Vec<(String, String)>) {
     let mut files = Vec::new();
     let mut s = String::new();
     let b = samples.max(1);
@@ -58,7 +63,9 @@ pub fn testbench(top: &str, iface: &Iface, samples: usize, data: &TestData) -> (
         s,
         "// kiln_tb.v: runs `{top}` on {b} sample(s) one after another and compares every result\n// bit for bit with kiln's. Driven by kiln_tb_main.cpp (`kiln rtlsim`)."
     );
-    s.push_str("module kiln_tb (\n    input wire clk,\n    output reg finished,\n    output reg ok\n);\n");
+    s.push_str(
+        "module kiln_tb (\n    input wire clk,\n    output reg finished,\n    output reg ok\n);\n",
+    );
     let _ = writeln!(s, "    localparam B = {b};");
     s.push_str(
         "    reg [31:0] b;\n    reg rst;\n    reg start;\n    wire done;\n    reg [63:0] cyc;\n    reg [63:0] limit;\n    reg [63:0] t0;\n    reg [63:0] t_first_start;\n    reg [63:0] first_out;\n    reg [63:0] lat0;\n    reg [63:0] lat_max;\n    reg seen_out;\n    reg [2:0] phase;\n    integer i;\n    integer bad;\n",
@@ -120,7 +127,11 @@ pub fn testbench(top: &str, iface: &Iface, samples: usize, data: &TestData) -> (
                 .map(|(dim, st)| format!("((i % {n}) / {st}) % {dim}"))
                 .collect();
             let fmt_idx = vec!["%0d"; idx.len()].join(", ");
-            let args = if idx.is_empty() { String::new() } else { format!(", {}", idx.join(", ")) };
+            let args = if idx.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", idx.join(", "))
+            };
             let _ = writeln!(
                 compare,
                 "            for (i = 0; i < {}; i = i + 1) begin\n                if ({mem}[i] !== {exp}[i]) begin\n                    if (bad == 0) $display(\"FAIL: first mismatch in `{}` of sample %0d at [{fmt_idx}]: got 0x%h, kiln computed 0x%h\", i / {n}{args}, {mem}[i], {exp}[i]);\n                    bad = bad + 1;\n                end\n            end",
@@ -141,9 +152,22 @@ pub fn testbench(top: &str, iface: &Iface, samples: usize, data: &TestData) -> (
             conns.push(format!(".{0}_rd{j}({0}_rd{j})", p.port));
         }
     }
-    let _ = writeln!(s, "    {top} dut (\n        {}\n    );", conns.join(",\n        "));
-    let any_we = if out_we.is_empty() { "1'b0".to_string() } else { out_we.join(" | ") };
-    let total_out: usize = iface.params.iter().filter(|p| p.output).map(|p| p.len() * b).sum();
+    let _ = writeln!(
+        s,
+        "    {top} dut (\n        {}\n    );",
+        conns.join(",\n        ")
+    );
+    let any_we = if out_we.is_empty() {
+        "1'b0".to_string()
+    } else {
+        out_we.join(" | ")
+    };
+    let total_out: usize = iface
+        .params
+        .iter()
+        .filter(|p| p.output)
+        .map(|p| p.len() * b)
+        .sum();
     let _ = writeln!(
         s,
         r#"    initial begin
