@@ -15,7 +15,9 @@
 //! - autotune.rs: `--autotune`, which measures variants of the cpu pipeline;
 //! - outputs.rs: printing and writing a run's results; csim.rs, quantize*.rs, npy.rs,
 //!   stdlib.rs: the `csim` and `quantize` commands, `.npy` files, the embedded stdlib;
-//!   rtlsim.rs: `kiln rtlsim` (Verilator).
+//!   rtlsim.rs: `kiln rtlsim` (Verilator);
+//! - yosys.rs (driving yosys: family, script, run, its results) and measured.rs
+//!   (synth.json, and the measured columns next to an estimate): `kiln synth`.
 //!
 //! The order of passes is not written here: every command gets its module from a
 //! pipeline of kiln-passes (passes/src/pipelines.rs).
@@ -25,6 +27,7 @@ mod batch;
 mod commands;
 pub mod csim;
 mod entry;
+pub mod measured;
 mod memory;
 pub mod npy;
 mod outputs;
@@ -33,6 +36,7 @@ pub mod quantize_cmd;
 pub mod rtlsim;
 mod session;
 pub mod stdlib;
+pub mod yosys;
 
 pub use commands::check::check;
 pub use commands::hls::{hls, hls_scheduled, HlsSpec, DEFAULT_PART};
@@ -40,6 +44,7 @@ pub use commands::ir::{ir, IrSpec};
 pub use commands::report::report;
 pub use commands::rtl::{rtl, RtlSpec};
 pub use commands::run::{run, run_scheduled};
+pub use commands::synth::synth;
 pub use commands::types::{types, types_report};
 pub use kiln_lang::hir;
 pub use outputs::{all_values, summary};

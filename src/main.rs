@@ -273,6 +273,19 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Synthesize the Verilog written by `kiln rtl FILE -o DIR` with yosys (`synth_xilinx`
+    /// for the part's family) and report its LUT, FF, CARRY, DSP48 and RAMB18/36 cells and
+    /// the longest combinational path in logic levels; writes DIR/synth.json. Needs yosys
+    /// on the PATH (or KILN_YOSYS). See docs/rtl-synthesis.md.
+    Synth {
+        /// The directory written by `kiln rtl` (it holds kiln_rtl.json).
+        dir: PathBuf,
+        /// The FPGA part whose family to synthesize for (7-series: xc7z/xc7a/xc7k/xc7v;
+        /// UltraScale: xcku/xcvu; UltraScale+: xczu, xcku..p, xcvu..p); default: the
+        /// manifest's family or part.
+        #[arg(long, value_name = "PART")]
+        part: Option<String>,
+    },
     /// Quantize float weights to integer levels and a fixed-point scale (w ≈ scale·levels)
     /// for `bin`/`tern`/`int<N>` parameters, and report the L2, orientation and modulus
     /// losses.
@@ -460,7 +473,10 @@ fn real_main() -> ExitCode {
         | Command::Report { common, .. }
         | Command::Types { common, .. }
         | Command::Ir { common, .. } => Some(common),
-        Command::Csim { .. } | Command::Rtlsim { .. } | Command::Quantize { .. } => None,
+        Command::Csim { .. }
+        | Command::Rtlsim { .. }
+        | Command::Quantize { .. }
+        | Command::Synth { .. } => None,
     };
     let target = match &cli.command {
         Command::Run { target, .. }
@@ -641,6 +657,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             ap_types,
             keep,
         } => kiln::csim::csim(dir, ap_types.as_deref(), *keep),
+        Command::Synth { dir, part } => kiln::synth(dir, part.as_deref()),
         Command::Quantize {
             input,
             script,

@@ -69,6 +69,76 @@ fn a_per_sample_network_over_the_test_set_matches_the_batched_kernel() {
     );
 }
 
+/// The quantized digits network written for one sample (examples/digits/digits_q_one.kiln)
+/// over the test set predicts what the batched digits_q.kiln predicts; as a layer pipeline
+/// (`kiln hls --batch`: row stages under DATAFLOW) it C-simulates bit for bit over 256
+/// images.
+#[test]
+fn quantized_per_sample_network_matches_and_streams_256_images() {
+    let one = tmp("batch-digits-q-one");
+    let all = tmp("batch-digits-q-all");
+    let run = kiln(&[
+        "run",
+        "examples/digits/digits_q_one.kiln",
+        "--batch",
+        "--input",
+        "x=examples/digits/data/x_test.npy",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    expect_ok(&run, "digits_q_one --batch");
+    let batched = kiln(&[
+        "run",
+        "examples/digits/digits_q.kiln",
+        "--out",
+        all.to_str().unwrap(),
+    ]);
+    expect_ok(&batched, "digits_q.kiln");
+    // The class is the first result (`result0`); digits_q names it `predicted`.
+    let a = std::fs::read(one.join("result0.npy")).unwrap();
+    let b = std::fs::read(all.join("predicted.npy")).unwrap();
+    assert_eq!(a, b, "digits_q_one's predictions differ from digits_q's");
+
+    // The first 256 test images, as a batch file.
+    let x = std::fs::read("examples/digits/data/x_test.npy").unwrap();
+    let header_len = u16::from_le_bytes([x[8], x[9]]) as usize + 10;
+    let header = String::from_utf8_lossy(&x[10..header_len]).into_owned();
+    assert!(
+        header.contains("(540, 1, 8, 8)") && header.contains("<f4"),
+        "{header}"
+    );
+    let new_header = header.replace("(540, 1, 8, 8)", "(256, 1, 8, 8)");
+    let pad = header_len - 10 - new_header.len();
+    let mut head256 = x[..8].to_vec();
+    head256.extend_from_slice(&((new_header.len() + pad) as u16).to_le_bytes());
+    head256.extend_from_slice(new_header.trim_end().as_bytes());
+    head256.extend(std::iter::repeat_n(b' ', header_len - head256.len() - 1));
+    head256.push(b'\n');
+    head256.extend_from_slice(&x[header_len..header_len + 256 * 64 * 4]);
+    let dir = tmp("batch-digits-q-hls");
+    let x256 = dir.with_extension("npy");
+    std::fs::write(&x256, head256).unwrap();
+    let hls = kiln(&[
+        "hls",
+        "examples/digits/digits_q_one.kiln",
+        "--batch",
+        "--input",
+        &format!("x={}", x256.display()),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    expect_ok(&hls, "kiln hls --batch digits_q_one");
+    let cpp = std::fs::read_to_string(dir.join("digits_q_one.cpp")).unwrap();
+    assert!(cpp.contains("HLS DATAFLOW"), "{cpp}");
+    assert!(
+        cpp.contains("A dataflow stage computed row by row"),
+        "{cpp}"
+    );
+    let csim = kiln(&["csim", dir.to_str().unwrap()]);
+    expect_ok(&csim, "kiln csim of digits_q_one over 256 images");
+    assert!(text(&csim.stdout).contains("PASS"));
+}
+
 #[test]
 fn both_engines_agree_over_a_batch() {
     let mut outs = Vec::new();

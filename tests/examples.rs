@@ -57,11 +57,17 @@ fn run_golden(script: &Path, golden: &Path) {
 
 /// Every `.kiln` file directly inside an example directory (but the benchmark kernels,
 /// too big for the debug-build interpreter: see `bench_kernels_on_small_inputs`; and the
-/// papers' networks, AlexNet and VGG16 for `kiln report`, checked by tests/allocation.rs).
+/// papers' networks, AlexNet and VGG16 for `kiln report`, checked by tests/allocation.rs;
+/// and vgg_block, two VGG16 blocks at 224x224 for `kiln report`, checked by
+/// tests/hls.rs `report_goldens`).
 fn example_scripts() -> Vec<PathBuf> {
     let mut v = Vec::new();
     for dir in std::fs::read_dir("examples").expect("examples/").flatten() {
-        if !dir.path().is_dir() || dir.path().ends_with("bench") || dir.path().ends_with("papers") {
+        if !dir.path().is_dir()
+            || ["bench", "papers", "vgg_block"]
+                .iter()
+                .any(|d| dir.path().ends_with(d))
+        {
             continue;
         }
         for f in std::fs::read_dir(dir.path())

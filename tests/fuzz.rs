@@ -196,6 +196,12 @@ fn seeds() -> Vec<Seed> {
         };
         if ext == "kiln" && meta.len() < 200_000 {
             if let Ok(text) = std::fs::read(&p) {
+                // A script whose constant data is megabytes (examples/bench/dense_bin's
+                // 4 M binary weights) takes seconds to check in a debug build: its mutants
+                // would only time out.
+                if loads_large_data(&p, &text) {
+                    continue;
+                }
                 seeds.push(Seed::Script { path: p, text });
             }
         } else if ext == "npy" && meta.len() < 64 * 1024 {
@@ -212,6 +218,17 @@ fn seeds() -> Vec<Seed> {
         });
     }
     seeds
+}
+
+/// Whether `script` (at `path`) loads a `.npy` file of more than 1 MiB.
+fn loads_large_data(path: &Path, script: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(script);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    text.split("load(\"").skip(1).any(|rest| {
+        rest.split('"')
+            .next()
+            .is_some_and(|file| std::fs::metadata(dir.join(file)).is_ok_and(|m| m.len() > 1 << 20))
+    })
 }
 
 // ------------------------------------------------------------------ mutations

@@ -342,8 +342,10 @@ fn layer_pipeline_streams_rows_over_a_batch() {
     assert_eq!(code, 0, "{err}");
     let cpp = std::fs::read_to_string(dir.join("layer_pipeline.cpp")).unwrap();
     assert_eq!(
+        // conv1, conv2, depthwise, conv3 + add, avgpool, maxpool + flatten; dense keeps
+        // whole frames.
         cpp.matches("A dataflow stage computed row by row").count(),
-        5,
+        6,
         "{cpp}"
     );
     assert!(
@@ -377,6 +379,12 @@ fn report_goldens() {
             "examples/bench/conv_bin.kiln",
             "xcku115-flvb2104-2-e",
             "conv_bin_xcku115.out",
+        ),
+        // DNNBuilder's case for the layer pipeline (a report-only example: no data).
+        (
+            "examples/vgg_block/vgg_block.kiln",
+            "xc7z045ffg900-2",
+            "vgg_block_xc7z045.out",
         ),
     ] {
         let (code, out, err) = kiln(&["report", file, "--part", part]);

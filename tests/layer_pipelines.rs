@@ -350,7 +350,15 @@ fn check_network(
         report_spec.batch = false;
     }
     let report = Step::of(std::panic::catch_unwind(|| {
-        kiln::report(&path, &report_spec, kiln::DEFAULT_PART, 10.0, true, &opts)
+        kiln::report(
+            &path,
+            &report_spec,
+            kiln::DEFAULT_PART,
+            10.0,
+            true,
+            Default::default(),
+            &opts,
+        )
     }));
     if report.code != 0 {
         return Err(("`kiln report` failed".into(), vec![("report", report)]));
@@ -366,6 +374,7 @@ fn check_network(
         clock_ns: 10.0,
         io_stream: net.io_stream,
         auto_schedule: true,
+        alloc: Default::default(),
     };
     let spec = run_spec(net, dir, kiln::Engine::Interp);
     let hls = Step::of(std::panic::catch_unwind(|| {

@@ -111,6 +111,7 @@ pub mod codes {
         CSIM_FAILED = "E0609", "cannot C-simulate the project";
         CSIM_MISMATCH = "E0610", "C-simulation failed";
         QUANTIZE_FAILED = "E0611", "cannot quantize";
+        SYNTH_FAILED = "E0620", "cannot synthesize the design";
 
         RUNTIME_BOUNDS = "E0701", "index out of bounds at run time";
         DIV_BY_ZERO = "E0702", "division by zero";

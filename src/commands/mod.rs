@@ -8,4 +8,5 @@ pub mod ir;
 pub mod report;
 pub mod rtl;
 pub mod run;
+pub mod synth;
 pub mod types;

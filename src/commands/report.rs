@@ -26,11 +26,13 @@ pub fn report(
             s.push(unknown_part(part));
             return s.finish();
         };
-        // The stages as fused, before the allocation: what the allocation table searches.
+        // The stages as the allocation finds them (fused and planned row by row, by the
+        // first `stream` of the pipeline): what the allocation table searches again.
         let before: Mutex<Option<Module>> = Mutex::new(None);
         let observe = |stage: &str, m: &mut Module| {
-            if stage == "fuse" {
-                *before.lock().unwrap_or_else(|e| e.into_inner()) = Some(light_copy(m));
+            let mut before = before.lock().unwrap_or_else(|e| e.into_inner());
+            if stage == "stream" && before.is_none() {
+                *before = Some(light_copy(m));
             }
         };
         let plan = Plan {
@@ -57,6 +59,14 @@ pub fn report(
                 s.out
                     .stdout
                     .push_str(&kiln_passes::layer_pipeline::report_text(&f, clock_ns));
+            } else if let Some(why) = p
+                .module
+                .entry
+                .and_then(|e| p.module.instance(e).dataflow_blocker())
+            {
+                s.out.stdout.push_str(&format!(
+                    "\nno layer pipeline: {why}; move that computation into a kernel and call it, so that every node of the top is a stage\n"
+                ));
             }
         }
         s.finish()

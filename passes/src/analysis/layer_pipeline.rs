@@ -118,7 +118,11 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
             .iter()
             .map(|&t| top.tensor(t).len() as u64)
             .sum();
-        let stage_interval = e.cycles + io_in + io_out;
+        // A row stage's estimate holds its stream I/O; a frame stage copies its FIFOs
+        // before and after it computes (estimate.rs, the same figure the estimate and
+        // the allocation use).
+        let stage_interval =
+            e.cycles + crate::estimate::frame_stage_io(module, top, call, &streams);
         interval = interval.max(stage_interval);
         // Whole-frame design: wait for the inputs, compute, write.
         let start = call

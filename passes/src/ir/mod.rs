@@ -748,6 +748,32 @@ impl Instance {
         out
     }
 
+    /// Why a top that calls two or more kernels is not a network of dataflow stages: the
+    /// first node of its own that is not a call (nor a scalar computed from constants).
+    /// `None` when it is one, or calls fewer than two kernels.
+    pub fn dataflow_blocker(&self) -> Option<String> {
+        let calls = self
+            .graph
+            .node_weights()
+            .filter(|n| matches!(n, Node::Call(_)))
+            .count();
+        if calls < 2 {
+            return None;
+        }
+        self.schedule().into_iter().find_map(|n| match &self.graph[n] {
+            Node::Compute(c)
+                if !(c.reads.is_empty()
+                    && c.writes.iter().all(|&t| self.tensor(t).shape.is_empty())) =>
+            {
+                Some(format!(
+                    "node `{}` of `{}` computes between the kernel calls (only calls can be dataflow stages)",
+                    c.name, self.name
+                ))
+            }
+            _ => None,
+        })
+    }
+
     /// Calls `f` on `e` and every expression under it (pre-order).
     pub fn for_each_subexpr(&self, e: ExprId, f: &mut dyn FnMut(&Expr)) {
         self.for_each_subexpr_id(e, &mut |_, x| f(x));

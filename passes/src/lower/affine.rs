@@ -170,12 +170,19 @@ impl<'h> Lowerer<'_, '_, 'h> {
 
 /// The number of iterations of `range(lo, hi, step)` when the bounds are constants.
 pub(super) fn trip_count_const(lo: &Affine, hi: &Affine, step: i64) -> Option<i64> {
-    let (l, h) = (lo.as_constant()?, hi.as_constant()?);
-    Some(if step > 0 {
+    // In i128: bounds near the ends of i64 must not overflow (the count saturates; loops
+    // that long are diagnosed where their size is checked).
+    let (l, h, step) = (
+        lo.as_constant()? as i128,
+        hi.as_constant()? as i128,
+        step as i128,
+    );
+    let n = if step > 0 {
         ((h - l) + step - 1).div_euclid(step).max(0)
     } else {
         ((l - h) + (-step) - 1).div_euclid(-step).max(0)
-    })
+    };
+    Some(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `x * y` of affine forms, when one of them is a constant.

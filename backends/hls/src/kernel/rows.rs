@@ -125,6 +125,24 @@ pub(super) fn row_stage(
         arrays.push((plan.output, n));
         let _ = p;
     }
+    // A streamed input that is not an image read row by row (weights computed by an
+    // earlier stage, say) is read whole into a buffer before the rows start, in the order
+    // it travels between stages (an image pixel by pixel, channels innermost; anything
+    // else row-major).
+    let mut whole_inputs: Vec<(Port, String)> = Vec::new();
+    for p in wports.iter().filter(|p| p.stream && !p.output) {
+        if plan.buffers.iter().any(|b| b.tensor == p.tensor) {
+            continue;
+        }
+        let n = unique(format!("wb_{}", ident(&p.name)));
+        e.line(&format!(
+            "static {} {n}{};",
+            storage(&p.elem),
+            dims(&p.shape)
+        ));
+        e.names.insert(p.tensor, n.clone());
+        whole_inputs.push((p.clone(), n));
+    }
     for p in &wports {
         e.names.entry(p.tensor).or_insert_with(|| p.name.clone());
     }
@@ -174,6 +192,36 @@ pub(super) fn row_stage(
         }
     }
     e.declare_locals(&wports);
+    for (p, n) in &whole_inputs {
+        let order: Vec<usize> = if p.shape.len() == 3 {
+            vec![1, 2, 0]
+        } else {
+            (0..p.shape.len()).collect()
+        };
+        e.line(&format!("// `{}`, whole, before the rows", p.name));
+        for &d in &order {
+            let first = d == order[0];
+            e.line(&format!(
+                "{}for (int c{d} = 0; c{d} < {}; c{d}++) {{",
+                if first {
+                    format!("L_read_{}: ", ident(&p.name))
+                } else {
+                    String::new()
+                },
+                p.shape[d]
+            ));
+            e.indent += 1;
+            if d == *order.last().unwrap_or(&0) {
+                e.line("KILN_PRAGMA(HLS PIPELINE II=1)");
+            }
+        }
+        let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
+        e.line(&format!("{n}{idx} = {}.read();", p.name));
+        for _ in &order {
+            e.indent -= 1;
+            e.line("}");
+        }
+    }
 
     // Progress counters: rows read of each image input, rows made by each node.
     let inputs: Vec<(TensorId, usize)> = plan

@@ -1,0 +1,388 @@
+//! `synth.json`: what `kiln synth` measured with yosys, written next to the design and
+//! read back by whoever compares kiln's estimate with it; and [`comparison`], the
+//! "measured (yosys)" columns `kiln report` can print next to its estimate.
+//!
+//! The file (one JSON object; counts are cells of the mapped netlist):
+//!
+//! ```json
+//! {
+//!   "tool": "yosys", "version": "Yosys 0.23 (git sha1 7ce5011c24b)",
+//!   "top": "mac", "family": "xc7", "part": "xc7z020clg400-1",
+//!   "lut": 0, "lut_by_size": [0, 0, 0, 0, 0, 0], "ff": 0, "latch": 0, "carry": 0,
+//!   "muxf": 0, "dsp": 1, "ramb18": 0, "ramb36": 0, "bram18": 0, "uram": 0,
+//!   "lutram": 0, "srl": 0,
+//!   "longest_path": {"levels": 1, "from": "rst", "to": "acc[0]"},
+//!   "cells": {"DSP48E1": 1}, "seconds": 5.1
+//! }
+//! ```
+//!
+//! `part` is null when the family came from the manifest alone; `bram18` is `ramb18 + 2 ·
+//! ramb36`; `longest_path.levels` is a logic depth (cells between registers), not a
+//! delay (src/yosys.rs, docs/rtl-synthesis.md).
+
+use crate::yosys::{Counts, LongestPath};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The file name of the record in a design's directory.
+pub const FILE: &str = "synth.json";
+
+/// One synthesis run's figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// The version line of the tool (`Yosys 0.23 (git sha1 ...)`).
+    pub version: String,
+    pub top: String,
+    /// yosys' family name (xc7, xcu, xcup).
+    pub family: String,
+    pub part: Option<String>,
+    pub counts: Counts,
+    pub longest_path: Option<LongestPath>,
+    /// Every cell type of the netlist and its count.
+    pub cells: BTreeMap<String, u64>,
+    /// Wall time of the synthesis.
+    pub seconds: f64,
+}
+
+impl Measured {
+    /// The record as `synth.json` holds it (pretty-printed, ending with a newline).
+    pub fn to_json(&self) -> String {
+        let c = &self.counts;
+        let v = json!({
+            "tool": "yosys",
+            "version": self.version,
+            "top": self.top,
+            "family": self.family,
+            "part": self.part,
+            "lut": c.lut(),
+            "lut_by_size": c.lut_by_size,
+            "ff": c.ff,
+            "latch": c.latch,
+            "carry": c.carry,
+            "muxf": c.muxf,
+            "dsp": c.dsp,
+            "ramb18": c.ramb18,
+            "ramb36": c.ramb36,
+            "bram18": c.bram18(),
+            "uram": c.uram,
+            "lutram": c.lutram,
+            "srl": c.srl,
+            "longest_path": self.longest_path.as_ref().map(|p| json!({
+                "levels": p.levels, "from": p.from, "to": p.to,
+            })),
+            "cells": self.cells,
+            "seconds": (self.seconds * 1000.0).round() / 1000.0,
+        });
+        let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Reads a record back. The cell counts come from `cells` (re-sorted into classes, so
+    /// the two cannot disagree); the per-class fields are checked against them.
+    pub fn from_json(text: &str) -> Result<Measured, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let obj = v.as_object().ok_or("not a JSON object")?;
+        let string = |k: &str| -> Result<String, String> {
+            obj.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or(format!("`{k}` is missing or not a string"))
+        };
+        if string("tool")? != "yosys" {
+            return Err("`tool` is not \"yosys\"".into());
+        }
+        let cells_v = obj
+            .get("cells")
+            .and_then(Value::as_object)
+            .ok_or("`cells` is missing or not an object")?;
+        let mut cells = BTreeMap::new();
+        for (k, n) in cells_v {
+            let n = n
+                .as_u64()
+                .ok_or(format!("`cells.{k}` is not a non-negative integer"))?;
+            cells.insert(k.clone(), n);
+        }
+        let counts = crate::yosys::classify(&cells);
+        let expected = [
+            ("lut", counts.lut()),
+            ("ff", counts.ff),
+            ("dsp", counts.dsp),
+            ("bram18", counts.bram18()),
+            ("carry", counts.carry),
+        ];
+        for (k, want) in expected {
+            match obj.get(k).and_then(Value::as_u64) {
+                Some(got) if got == want => {}
+                Some(got) => return Err(format!("`{k}` is {got} but `cells` add up to {want}")),
+                None => return Err(format!("`{k}` is missing or not an integer")),
+            }
+        }
+        let part = match obj.get("part") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err("`part` is not a string or null".into()),
+        };
+        let longest_path = match obj.get("longest_path") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(p)) => Some(path_from(p)?),
+            Some(_) => return Err("`longest_path` is not an object or null".into()),
+        };
+        let seconds = obj
+            .get("seconds")
+            .and_then(Value::as_f64)
+            .ok_or("`seconds` is missing or not a number")?;
+        Ok(Measured {
+            version: string("version")?,
+            top: string("top")?,
+            family: string("family")?,
+            part,
+            counts,
+            longest_path,
+            cells,
+            seconds,
+        })
+    }
+
+    /// Reads `synth.json` (a file, or the design directory holding it).
+    pub fn load(path: &Path) -> Result<Measured, String> {
+        let file = if path.is_dir() {
+            path.join(FILE)
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        Measured::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))
+    }
+}
+
+fn path_from(p: &Map<String, Value>) -> Result<LongestPath, String> {
+    let text = |k: &str| {
+        p.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or(format!("`longest_path.{k}` is missing or not a string"))
+    };
+    Ok(LongestPath {
+        levels: p
+            .get("levels")
+            .and_then(Value::as_u64)
+            .ok_or("`longest_path.levels` is missing or not an integer")?,
+        from: text("from")?,
+        to: text("to")?,
+    })
+}
+
+/// kiln's estimate of a design (the top's totals `kiln report` prints).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimated {
+    /// DSP slices (fractional: kiln shares a DSP between narrow products).
+    pub dsp: f64,
+    pub bram18: u64,
+    pub lut: u64,
+}
+
+impl From<kiln_passes::estimate::Resources> for Estimated {
+    fn from(r: kiln_passes::estimate::Resources) -> Estimated {
+        Estimated {
+            dsp: r.dsp,
+            bram18: r.bram18,
+            lut: r.lut,
+        }
+    }
+}
+
+/// The estimate of a module's entry (the `top` line of `kiln report`), `None` for a
+/// module without one.
+pub fn top_estimate(module: &kiln_passes::Module) -> Option<Estimated> {
+    let entry = module.entry?;
+    kiln_passes::estimate::estimate(module)
+        .into_iter()
+        .find(|(id, _)| *id == entry)
+        .map(|(_, e)| e.res.into())
+}
+
+/// The relative error of an estimate against a measurement, `+12%`; `-` when the
+/// measurement is 0 and the estimate is not (no meaningful ratio).
+fn error_text(est: f64, measured: u64) -> String {
+    if measured == 0 {
+        return if est == 0.0 { "0%".into() } else { "-".into() };
+    }
+    let e = 100.0 * (est - measured as f64) / measured as f64;
+    if e.abs() < 0.5 {
+        "0%".into()
+    } else {
+        format!("{e:+.0}%")
+    }
+}
+
+/// The estimate and the measurement side by side, with the estimate's error relative to
+/// the measurement: DSP, BRAM18 (RAMB36 counted as two), LUT; then the figures kiln does
+/// not estimate (FF, CARRY, the longest path). For `kiln report --measured DIR`.
+pub fn comparison(est: &Estimated, m: &Measured) -> String {
+    let c = &m.counts;
+    let version = m
+        .version
+        .split(" (")
+        .next()
+        .unwrap_or(&m.version)
+        .to_string();
+    let mut s = format!(
+        "\nmeasured ({version}, synth_xilinx -family {}, top `{}`):\n",
+        m.family, m.top
+    );
+    let _ = writeln!(
+        s,
+        "  {:<10} {:>10} {:>18} {:>7}",
+        "resource", "estimate", "measured (yosys)", "error"
+    );
+    let dsp_est = if est.dsp.fract() == 0.0 {
+        format!("{}", est.dsp)
+    } else {
+        format!("{:.1}", est.dsp)
+    };
+    let rows = [
+        ("DSP", dsp_est, c.dsp, error_text(est.dsp, c.dsp)),
+        (
+            "BRAM18",
+            est.bram18.to_string(),
+            c.bram18(),
+            error_text(est.bram18 as f64, c.bram18()),
+        ),
+        (
+            "LUT",
+            est.lut.to_string(),
+            c.lut(),
+            error_text(est.lut as f64, c.lut()),
+        ),
+    ];
+    for (name, e, meas, err) in rows {
+        let _ = writeln!(s, "  {name:<10} {e:>10} {meas:>18} {err:>7}");
+    }
+    for (name, meas) in [("FF", c.ff), ("CARRY", c.carry)] {
+        let _ = writeln!(s, "  {name:<10} {:>10} {meas:>18}", "-");
+    }
+    if let Some(p) = &m.longest_path {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>10} {:>18}",
+            "levels",
+            "-",
+            format!("{} cells", p.levels)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Measured {
+        let cells: BTreeMap<String, u64> = [
+            ("LUT2", 3),
+            ("LUT6", 7),
+            ("FDRE", 20),
+            ("CARRY4", 2),
+            ("DSP48E1", 4),
+            ("RAMB18E1", 1),
+            ("RAMB36E1", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Measured {
+            version: "Yosys 0.23 (git sha1 7ce5011c24b)".into(),
+            top: "k".into(),
+            family: "xc7".into(),
+            part: Some("xc7z020clg400-1".into()),
+            counts: crate::yosys::classify(&cells),
+            longest_path: Some(LongestPath {
+                levels: 5,
+                from: "a[0]".into(),
+                to: "acc[7]".into(),
+            }),
+            cells,
+            seconds: 1.25,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let m = sample();
+        let text = m.to_json();
+        assert!(text.contains("\"bram18\": 3"), "{text}");
+        assert_eq!(Measured::from_json(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn rejects_records_that_contradict_their_cells() {
+        let text = sample().to_json().replace("\"dsp\": 4", "\"dsp\": 5");
+        let e = Measured::from_json(&text).unwrap_err();
+        assert_eq!(e, "`dsp` is 5 but `cells` add up to 4");
+        assert!(Measured::from_json("[]").is_err());
+        assert!(Measured::from_json("{")
+            .unwrap_err()
+            .starts_with("not valid JSON"));
+    }
+
+    /// `top_estimate` is the `top` line `kiln report` prints, for the gemm example.
+    #[test]
+    fn top_estimate_is_the_reports_top_line() {
+        use crate::session::{on_big_stack, prepare, Plan, Session};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gemm/gemm.kiln");
+        let opts = crate::Options::default();
+        let est = on_big_stack(|| {
+            let mut s = Session::new(&opts);
+            let plan = Plan::for_pipeline("fpga");
+            let p = prepare(&mut s, &path, &crate::RunSpec::default(), true, &plan)
+                .expect("gemm builds for the fpga pipeline");
+            top_estimate(&p.module).expect("an entry")
+        });
+        let report = crate::report(
+            &path,
+            &crate::RunSpec::default(),
+            crate::DEFAULT_PART,
+            10.0,
+            true,
+            kiln_passes::manager::AllocOptions::default(),
+            &opts,
+        );
+        assert_eq!(report.code, 0, "{}", report.stderr);
+        let top = report
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("top "))
+            .expect("a top line");
+        let tail = format!(", {} BRAM18, {} LUT", est.bram18, est.lut);
+        assert!(top.ends_with(&tail), "{top} vs {est:?}");
+        assert!(est.dsp > 0.0, "gemm multiplies: {est:?}");
+    }
+
+    #[test]
+    fn comparison_columns() {
+        let est = Estimated {
+            dsp: 5.0,
+            bram18: 3,
+            lut: 8,
+        };
+        let text = comparison(&est, &sample());
+        let expected = "
+measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
+  resource     estimate   measured (yosys)   error
+  DSP                 5                  4    +25%
+  BRAM18              3                  3      0%
+  LUT                 8                 10    -20%
+  FF                  -                 20
+  CARRY               -                  2
+  levels              -            5 cells
+";
+        assert_eq!(text, expected);
+        assert_eq!(error_text(2.0, 0), "-");
+        assert_eq!(error_text(0.0, 0), "0%");
+        assert_eq!(error_text(0.5, 1), "-50%");
+    }
+}

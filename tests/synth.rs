@@ -1,0 +1,240 @@
+//! `kiln synth DIR`: hand-written Verilog fixtures (tests/synth/NAME/, each with the
+//! `kiln_rtl.json` manifest `kiln rtl` writes) synthesized by yosys for a Xilinx family,
+//! and checked for the cells they must map to: a multiply-accumulate into a DSP48, a ROM
+//! and a RAM into RAMB18s, an adder tree into LUTs and carry chains with its exact
+//! register count. Error cases (tests/synth/errors/NAME/, goldens NAME.stderr, the
+//! temporary directory shown as `$DIR`) check the diagnostics.
+//!
+//! Tests that run yosys print a line and pass when it is not installed (`.ci/run`
+//! installs it); the diagnostics that do not reach yosys are checked everywhere.
+
+mod common;
+
+use common::{check_golden, root};
+use kiln::measured::Measured;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether yosys can run (KILN_YOSYS or `yosys` on the PATH); prints why a test is skipped.
+fn have_yosys(test: &str) -> bool {
+    let ok = Command::new(kiln::yosys::program())
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "yosys is not installed: skipping {test} (install it with `apt-get install yosys`, \
+             as .ci/run does)"
+        );
+    }
+    ok
+}
+
+/// A copy of tests/synth/NAME in a temporary directory (kiln synth writes into DIR).
+fn fixture(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::Builder::new()
+        .prefix("kiln-synth-")
+        .tempdir()
+        .expect("temporary directory");
+    copy_dir(&root().join("tests/synth").join(name), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.expect("directory entry");
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&dest).expect("create directory");
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy fixture file");
+        }
+    }
+}
+
+/// Runs `kiln synth DIR ARGS...` with extra environment variables: (code, stdout, stderr).
+fn synth(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .arg("synth")
+        .arg(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run kiln");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Synthesizes a fixture and reads back its synth.json.
+fn measure(name: &str, args: &[&str]) -> (Measured, String, String) {
+    let dir = fixture(name);
+    let (code, stdout, stderr) = synth(dir.path(), args, &[]);
+    assert_eq!(code, 0, "kiln synth {name} failed:\n{stderr}");
+    let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "{name} {args:?}: {:.2} s, {} LUT, {} FF, {} CARRY, {} DSP, {} RAMB18, {} RAMB36, {} levels",
+        m.seconds,
+        m.counts.lut(),
+        m.counts.ff,
+        m.counts.carry,
+        m.counts.dsp,
+        m.counts.ramb18,
+        m.counts.ramb36,
+        m.longest_path.as_ref().map_or(0, |p| p.levels)
+    );
+    (m, stdout, stderr)
+}
+
+#[test]
+fn multiply_accumulate_maps_to_a_dsp48e1() {
+    if !have_yosys("multiply_accumulate_maps_to_a_dsp48e1") {
+        return;
+    }
+    let (m, stdout, stderr) = measure("mac", &[]);
+    assert_eq!(m.family, "xc7");
+    assert_eq!(m.part.as_deref(), Some("xc7z020clg400-1"));
+    assert_eq!(m.cells.get("DSP48E1"), Some(&1), "{:?}", m.cells);
+    // An 8x8 product in LUTs takes dozens of them: the product and the accumulation are
+    // in the DSP, with its registers.
+    assert!(m.counts.lut() < 8, "{:?}", m.cells);
+    assert!(m.counts.ff < 8, "{:?}", m.cells);
+    assert!(
+        stdout.contains("DSP48                 1  1 DSP48E1; 0.5% of 220"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("synth: yosys "), "{stderr}");
+}
+
+#[test]
+fn part_chooses_the_family_ultrascale_plus_dsp48e2() {
+    if !have_yosys("part_chooses_the_family_ultrascale_plus_dsp48e2") {
+        return;
+    }
+    let (m, _, stderr) = measure("mac", &["--part", "xczu9eg-ffvb1156-2-e"]);
+    assert_eq!(m.family, "xcup");
+    assert!(
+        m.cells.get("DSP48E2").is_some_and(|&n| n >= 1),
+        "{:?}",
+        m.cells
+    );
+    assert!(!m.cells.contains_key("DSP48E1"), "{:?}", m.cells);
+    assert!(
+        stderr.contains(
+            "note: --part xczu9eg-ffvb1156-2-e (xcup) overrides the manifest's family xc7"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rom_and_ram_map_to_block_ram() {
+    if !have_yosys("rom_and_ram_map_to_block_ram") {
+        return;
+    }
+    let (m, stdout, _) = measure("mem", &[]);
+    assert_eq!(m.family, "xc7", "the family comes from the manifest's part");
+    // The 16 Kbit ROM and the 9 Kbit RAM each fit one RAMB18 (or share a RAMB36).
+    assert!(m.counts.bram18() >= 2, "{:?}", m.cells);
+    assert!(
+        m.cells.contains_key("RAMB18E1") || m.cells.contains_key("RAMB36E1"),
+        "{:?}",
+        m.cells
+    );
+    assert_eq!(m.counts.lutram, 0, "no distributed RAM: {:?}", m.cells);
+    assert!(m.counts.lut() < 16, "{:?}", m.cells);
+    assert!(stdout.contains("BRAM18"), "{stdout}");
+}
+
+#[test]
+fn adder_tree_maps_to_luts_and_carry_chains() {
+    if !have_yosys("adder_tree_maps_to_luts_and_carry_chains") {
+        return;
+    }
+    let (m, _, _) = measure("adder_tree", &[]);
+    // 8 x 16 input registers and the 19-bit sum: every one is needed.
+    assert_eq!(m.counts.ff, 147, "{:?}", m.cells);
+    assert_eq!(m.counts.dsp, 0, "{:?}", m.cells);
+    // The last adder alone is a 19-bit carry chain: five CARRY4.
+    assert!(m.counts.carry >= 5, "{:?}", m.cells);
+    // Seven additions of 16 to 18 bits: at least one LUT per result bit of the last.
+    assert!(m.counts.lut() >= 19, "{:?}", m.cells);
+    let path = m.longest_path.expect("a longest path");
+    assert!(path.levels >= 5, "{path:?}");
+    assert!(
+        path.from.starts_with('r'),
+        "starts at an input register: {path:?}"
+    );
+}
+
+/// The golden of an error case: stderr with the design's directory shown as `$DIR`.
+fn check_error(name: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let (code, stdout, stderr) = synth(dir, args, env);
+    assert_eq!(code, 1, "{name}: exit code\n{stderr}");
+    assert!(stdout.is_empty(), "{name}: stdout {stdout}");
+    let shown = stderr.replace(&dir.display().to_string(), "$DIR");
+    check_golden(&golden(name), &shown);
+}
+
+fn golden(name: &str) -> PathBuf {
+    root()
+        .join("tests/synth/errors")
+        .join(format!("{name}.stderr"))
+}
+
+#[test]
+fn manifest_errors_are_diagnostics() {
+    for name in [
+        "no_manifest",
+        "bad_json",
+        "missing_source",
+        "bad_family",
+        "bad_top",
+    ] {
+        let dir = fixture(&format!("errors/{name}"));
+        check_error(name, dir.path(), &[], &[]);
+    }
+    let missing = std::env::temp_dir().join("kiln-synth-no-such-directory");
+    check_error("no_directory", &missing, &[], &[]);
+}
+
+#[test]
+fn unknown_part_is_e0516() {
+    let dir = fixture("mac");
+    check_error(
+        "unknown_part",
+        dir.path(),
+        &["--part", "xc6slx9-2tqg144"],
+        &[],
+    );
+}
+
+#[test]
+fn missing_yosys_says_how_to_install_it() {
+    let dir = fixture("mac");
+    check_error(
+        "yosys_missing",
+        dir.path(),
+        &[],
+        &[("KILN_YOSYS", "/nonexistent/bin/yosys")],
+    );
+}
+
+#[test]
+fn yosys_errors_show_the_end_of_its_log() {
+    if !have_yosys("yosys_errors_show_the_end_of_its_log") {
+        return;
+    }
+    for name in ["syntax_error", "unknown_top"] {
+        let dir = fixture(&format!("errors/{name}"));
+        check_error(name, dir.path(), &[], &[]);
+        assert!(dir.path().join("synth.log").is_file());
+        assert!(
+            !dir.path().join("synth.json").exists(),
+            "{name}: no synth.json"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+module m(input a, output b);
+  assign b = a;
+endmodule
