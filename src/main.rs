@@ -192,6 +192,10 @@ enum Command {
         /// every sample's results.
         #[arg(long)]
         batch: bool,
+        /// Build every loop one statement per cycle, pipelined ones too (smaller
+        /// hardware: a pipelined iteration reads its buffers many times per cycle).
+        #[arg(long)]
+        no_pipeline: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -583,6 +587,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             engine,
             no_auto_schedule,
             batch,
+            no_pipeline,
             ..
         } => kiln::rtl(
             &target.file,
@@ -599,6 +604,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 part: part.clone(),
                 clock_ns: *clock_ns,
                 auto_schedule: !no_auto_schedule,
+                pipeline: !no_pipeline,
             },
             opts,
         ),

@@ -283,6 +283,19 @@ fn conv_relu_is_bit_exact_and_a_wrong_value_fails() {
     // the handshakes (start, the callee's DONE, the top's DONE).
     let per_image = cycles(&out, "cycles per image (start to done, first sample):");
     assert_eq!(per_image, (8 * 18 * 18 + 8 * 16 * 16 + 3) as f64, "{out}");
+    // Without chaining: one statement per cycle everywhere (72 products, the
+    // accumulator's reset and the store per output).
+    let (_, seq) = rtl_and_sim(
+        "conv_relu_sequential",
+        &root.join("examples/conv_relu/conv_relu.kiln"),
+        &["--part", "xc7z020", "--no-pipeline"],
+    );
+    let per_image = cycles(&seq, "cycles per image (start to done, first sample):");
+    assert_eq!(
+        per_image,
+        (8 * 18 * 18 + 8 * 16 * 16 * (72 + 2) + 3) as f64,
+        "{seq}"
+    );
     let manifest = std::fs::read_to_string(dir.join("kiln_rtl.json")).unwrap();
     for key in [
         "\"top\": \"conv_relu\"",

@@ -22,6 +22,8 @@ pub struct RtlSpec {
     pub clock_ns: f64,
     /// Schedule the kernels that have no `fpga` schedule automatically.
     pub auto_schedule: bool,
+    /// Build pipelined loops one iteration per cycle (off: `--no-pipeline`).
+    pub pipeline: bool,
 }
 
 /// `kiln rtl FILE -o DIR`.
@@ -100,6 +102,7 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
         name: top_name(&module, path),
         part: rtl.part.clone(),
         batch,
+        pipeline: rtl.pipeline,
     };
     let t = Instant::now();
     let design = kiln_rtl::emit(

@@ -183,7 +183,7 @@ impl ModGen<'_> {
         );
         let latch = Edge::Branch(more, Box::new(Edge::Continue(li)), Box::new(cont.clone()));
         let var = self.inst.loop_vars[l.var.index()].name.clone();
-        let entry = match l.directives.pipeline_ii {
+        let entry = match l.directives.pipeline_ii.filter(|_| self.pipeline) {
             Some(ii) => match self.chain_check(l) {
                 Ok(n) => {
                     self.notes.push(format!(

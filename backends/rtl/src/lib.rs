@@ -40,6 +40,9 @@ pub struct RtlOptions {
     pub part: Option<String>,
     /// `--batch`: the test data has a leading batch axis of this many samples.
     pub batch: Option<usize>,
+    /// Chain the iterations of loops with a `pipeline` directive (pipeline.rs); off:
+    /// every loop runs one statement per cycle (smaller hardware, `--no-pipeline`).
+    pub pipeline: bool,
 }
 
 /// The data the testbench checks: the entry's inputs (in parameter order) and the
@@ -137,6 +140,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
             format!("{top}_{}", ident(&module.instance(id).name))
         };
         let mut g = module::ModGen::new(
+            opts.pipeline,
             module,
             id,
             name.clone(),

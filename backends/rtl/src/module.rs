@@ -153,6 +153,8 @@ pub struct ModGen<'a> {
     pub multi_writes: HashMap<TensorId, Vec<WriteSrc>>,
     /// What happened to each pipelined loop (printed by `kiln rtl`).
     pub notes: Vec<String>,
+    /// Chain pipelined loops (`RtlOptions::pipeline`).
+    pub pipeline: bool,
 }
 
 impl Wires for ModGen<'_> {
@@ -434,6 +436,7 @@ fn is_keyword(s: &str) -> bool {
 
 impl<'a> ModGen<'a> {
     pub fn new(
+        pipeline: bool,
         m: &'a Module,
         id: InstanceId,
         name: String,
@@ -467,6 +470,7 @@ impl<'a> ModGen<'a> {
             ssa: None,
             multi_writes: HashMap::new(),
             notes: Vec::new(),
+            pipeline,
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
