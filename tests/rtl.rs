@@ -9,7 +9,8 @@
 //!   LeNet over a batch of 8 images, the quantized digits network (its logits and
 //!   predictions), and every exact stdlib.nn layer kind (tests/rtl/nn_layers.kiln); a
 //!   corrupted expected value must make `kiln rtlsim` fail with its index;
-//! - diagnostics: what the RTL path cannot build (tests/rtl/diag_*.kiln → `.err`, bless
+//! - diagnostics: what the RTL path cannot build (tests/rtl/diag_*.kiln → `.stderr`; `kiln rtlsim`'s own
+//!   errors in tests/rtl/rtlsim_*.stderr; bless
 //!   with `KILN_BLESS=1 cargo test --test rtl`), and `kiln rtlsim` without verilator.
 //!
 //! Tests that need verilator print why they skip when it is not installed.
@@ -324,6 +325,7 @@ fn conv_relu_is_bit_exact_and_a_wrong_value_fails() {
         "{out}"
     );
     assert!(err.contains("E0722"), "{err}");
+    common::check_golden(&root.join("tests/rtl/rtlsim_mismatch.stderr"), &err);
 }
 
 #[test]
@@ -445,7 +447,7 @@ fn rtl_diagnostics() {
             !dir.join("kiln_rtl.json").exists(),
             "nothing written on error"
         );
-        common::check_golden(&case.with_extension("err"), &err);
+        common::check_golden(&case.with_extension("stderr"), &err);
     }
 }
 
@@ -475,10 +477,18 @@ fn rtlsim_without_verilator_says_how_to_install_it() {
             && err.contains("apt-get install verilator"),
         "{err}"
     );
+    common::check_golden(
+        &common::root().join("tests/rtl/rtlsim_no_verilator.stderr"),
+        &err,
+    );
     // And a directory that is not a design.
     let (code, _, err) = common::kiln(&["rtlsim", "/nonexistent/design"]);
     assert_eq!(code, 1);
     assert!(err.contains("E0721"), "{err}");
+    common::check_golden(
+        &common::root().join("tests/rtl/rtlsim_no_directory.stderr"),
+        &err,
+    );
 }
 
 mod difftest;

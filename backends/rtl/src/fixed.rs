@@ -452,7 +452,7 @@ mod tests {
     #[test]
     fn common_formats_hold_both() {
         let c = Fmt::common(Fmt::new(8, 4, false), Fmt::new(6, 0, true));
-        assert_eq!(c, Fmt::new(13, 4, true));
+        assert_eq!(c, Fmt::new(10, 4, true));
     }
 
     #[test]
