@@ -83,7 +83,7 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
                 if !(k + q as usize + o as usize).is_multiple_of(3) {
                     continue;
                 }
-                let signed = o == Overflow::WrapSm || rng.next() % 2 == 0;
+                let signed = o == Overflow::WrapSm || rng.next().is_multiple_of(2);
                 let int_bits = rng.range(-3, w as i64 + 3) as i32;
                 let sat_bits = if o.is_wrapping() {
                     rng.range(0, (w as i64).min(3)) as u32
@@ -102,7 +102,7 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
                     continue;
                 }
                 let fw = [1u32, 4, 9, 16, 24, 40, 70][rng.range(0, 6) as usize];
-                let from = Fmt::new(fw, rng.range(-4, 20) as i32, rng.next() % 2 == 0);
+                let from = Fmt::new(fw, rng.range(-4, 20) as i32, rng.next().is_multiple_of(2));
                 cases.push((from, ScalarType::Fixed(t)));
             }
         }
@@ -111,7 +111,7 @@ fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
         let from = Fmt::new(
             rng.range(3, 30) as u32,
             rng.range(-2, 12) as i32,
-            rng.next() % 2 == 0,
+            rng.next().is_multiple_of(2),
         );
         cases.push((from, ScalarType::Int(kiln_numeric::IntType::new(w, signed))));
     }
