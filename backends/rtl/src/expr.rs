@@ -22,6 +22,20 @@ use std::fmt::Write;
 impl ModGen<'_> {
     /// The wire of expression `e` (its type's storage bits), or `None` after a diagnostic.
     pub fn expr(&mut self, e: ExprId) -> Option<String> {
+        let w = self.expr_inner(e);
+        if w.is_none() && self.diags.is_empty() {
+            // Never a silently missing value: every `None` carries a diagnostic.
+            let span = self.inst.expr_spans[e.index()];
+            self.error(
+                span,
+                "an expression the RTL back end could not build (an operand without an inferred type)".into(),
+                "this is a bug in kiln: please report it with the program",
+            );
+        }
+        w
+    }
+
+    fn expr_inner(&mut self, e: ExprId) -> Option<String> {
         // Inside a chained iteration the same expression is built once per unrolled copy.
         if self.ssa.is_none() {
             if let Some(w) = self.expr_wires.get(&e.0) {
