@@ -6,8 +6,9 @@
 //!   bits too), target widths 1 to 13 with negative and beyond-width integer bits, source
 //!   formats up to 70 bits wide, each on its edge values and random ones;
 //! - examples through `kiln rtl` + `kiln rtlsim`, bit-exact with the JIT: conv_relu,
-//!   LeNet over a batch of 8 images, the quantized digits network (its logits and
-//!   predictions), and every exact stdlib.nn layer kind (tests/rtl/nn_layers.kiln); a
+//!   LeNet over a batch of 8 images, the quantized digits network (digits_q.kiln's
+//!   logits and predictions over 60 images in one run; digits_q_one.kiln over a batch of
+//!   8), and every exact stdlib.nn layer kind (tests/rtl/nn_layers.kiln); a
 //!   corrupted expected value must make `kiln rtlsim` fail with its index;
 //! - diagnostics: what the RTL path cannot build (tests/rtl/diag_*.kiln → `.stderr`; `kiln rtlsim`'s own
 //!   errors in tests/rtl/rtlsim_*.stderr; bless
@@ -404,6 +405,42 @@ fn quantized_digits_network_is_bit_exact() {
     let (_, out) = rtl_and_sim("digits_q", &dir.join("digits_q.kiln"), &[]);
     assert!(
         out.contains("PASS: all 660 result values bit-exact"),
+        "{out}"
+    );
+}
+
+#[test]
+fn quantized_digits_per_sample_over_a_batch_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    // examples/digits/digits_q_one.kiln (the same network per image: its class and
+    // logits) over the first eight held-out images.
+    let root = common::root();
+    let raw = kiln::npy::read(&root.join("examples/digits/data/x_head.npy")).expect("read");
+    let kiln_passes::data::RawData::F32(v) = &raw.data else {
+        panic!("f32 images")
+    };
+    let batch = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 1, 8, 8],
+        values: v[..8 * 64]
+            .iter()
+            .map(|&x| kiln_passes::value::Value::F32(x))
+            .collect(),
+    };
+    let dir = tempdir("digits_q_one_input");
+    let file = dir.join("x8.npy");
+    kiln::npy::write(&file, &batch).expect("write");
+    let input = format!("x={}", file.display());
+    let (_, out) = rtl_and_sim(
+        "digits_q_one",
+        &root.join("examples/digits/digits_q_one.kiln"),
+        &["--batch", "--input", &input],
+    );
+    assert!(out.contains("samples: 8"), "{out}");
+    assert!(
+        out.contains("PASS: all 88 result values bit-exact"),
         "{out}"
     );
 }
