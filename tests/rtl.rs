@@ -455,6 +455,16 @@ fn every_exact_stdlib_layer_is_bit_exact() {
 }
 
 #[test]
+fn while_loops_and_calls_inside_loops_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let (_, out) = rtl_and_sim("while_call", &root.join("tests/rtl/while_call.kiln"), &[]);
+    assert!(out.contains("PASS: all 8 result values bit-exact"), "{out}");
+}
+
+#[test]
 fn rtl_diagnostics() {
     let root = common::root();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("tests/rtl"))

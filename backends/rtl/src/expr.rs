@@ -136,7 +136,9 @@ impl ModGen<'_> {
                 return None;
             }
         };
-        self.expr_wires.insert(e.0, w.clone());
+        if self.ssa.is_none() {
+            self.expr_wires.insert(e.0, w.clone());
+        }
         Some(w)
     }
 
