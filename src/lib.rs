@@ -15,6 +15,7 @@
 //! - autotune.rs: `--autotune`, which measures variants of the cpu pipeline;
 //! - outputs.rs: printing and writing a run's results; csim.rs, quantize*.rs, npy.rs,
 //!   stdlib.rs: the `csim` and `quantize` commands, `.npy` files, the embedded stdlib;
+//!   rtlsim.rs: `kiln rtlsim` (Verilator);
 //! - yosys.rs (driving yosys: family, script, run, its results) and measured.rs
 //!   (synth.json, and the measured columns next to an estimate): `kiln synth`.
 //!
@@ -32,6 +33,7 @@ pub mod npy;
 mod outputs;
 pub mod quantize;
 pub mod quantize_cmd;
+pub mod rtlsim;
 mod session;
 pub mod stdlib;
 pub mod yosys;
@@ -40,6 +42,7 @@ pub use commands::check::check;
 pub use commands::hls::{hls, hls_scheduled, HlsSpec, DEFAULT_PART};
 pub use commands::ir::{ir, IrSpec};
 pub use commands::report::report;
+pub use commands::rtl::{rtl, RtlSpec};
 pub use commands::run::{run, run_scheduled};
 pub use commands::synth::synth;
 pub use commands::types::{types, types_report};

@@ -165,6 +165,50 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write synthesizable Verilog for a kernel (one module per kernel instance: an FSM and
+    /// its datapath, docs/rtl.md), a manifest (kiln_rtl.json), and a Verilator testbench
+    /// with kiln's results for the kernel's inputs. Simulate it with `kiln rtlsim DIR`.
+    Rtl {
+        #[command(flatten)]
+        target: Target,
+        /// The design directory.
+        #[arg(long, short, value_name = "DIR")]
+        out: PathBuf,
+        /// The FPGA part (recorded in the manifest for `kiln synth`; the fpga pipeline
+        /// schedules for it). Default: none in the manifest, the pipeline's default part.
+        #[arg(long, value_name = "PART")]
+        part: Option<String>,
+        /// The clock period in ns (for the fpga pipeline's schedule).
+        #[arg(long, default_value_t = 10.0, value_name = "NS", value_parser = parse_clock)]
+        clock_ns: f64,
+        /// The engine that computes the testbench's expected results.
+        #[arg(long, value_enum, default_value = "jit")]
+        engine: Engine,
+        /// Do not schedule kernels without an `fpga` schedule automatically.
+        #[arg(long)]
+        no_auto_schedule: bool,
+        /// Test over a batch: the inputs given as files hold samples along their leading
+        /// axis (as `kiln run --batch`); the testbench runs the design on each and checks
+        /// every sample's results.
+        #[arg(long)]
+        batch: bool,
+        /// Build every loop one statement per cycle, pipelined ones too (smaller
+        /// hardware: a pipelined iteration reads its buffers many times per cycle).
+        #[arg(long)]
+        no_pipeline: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Simulate a design written by `kiln rtl` with Verilator: build it with its
+    /// testbench, run every sample, compare every result bit for bit with kiln's, and
+    /// print the cycles to the first output and per image.
+    Rtlsim {
+        /// The design directory (written by `kiln rtl FILE -o DIR`).
+        dir: PathBuf,
+        /// Stop a simulation that has not finished after this many cycles.
+        #[arg(long, default_value_t = 200_000_000, value_name = "N")]
+        max_cycles: u64,
+    },
     /// Estimate a kernel's FPGA latency and resources (DSP, BRAM, LUT) per kernel, node and
     /// loop, against a device: xc7z020 (PYNQ-Z1/Z2), xc7z045 (ZC706), xczu9eg (ZCU102),
     /// xcku115.
@@ -433,14 +477,19 @@ fn real_main() -> ExitCode {
         Command::Check { common, .. }
         | Command::Run { common, .. }
         | Command::Hls { common, .. }
+        | Command::Rtl { common, .. }
         | Command::Report { common, .. }
         | Command::Types { common, .. }
         | Command::Ir { common, .. } => Some(common),
-        Command::Csim { .. } | Command::Quantize { .. } | Command::Synth { .. } => None,
+        Command::Csim { .. }
+        | Command::Rtlsim { .. }
+        | Command::Quantize { .. }
+        | Command::Synth { .. } => None,
     };
     let target = match &cli.command {
         Command::Run { target, .. }
         | Command::Hls { target, .. }
+        | Command::Rtl { target, .. }
         | Command::Report { target, .. }
         | Command::Types { target, .. }
         | Command::Ir { target, .. } => Some(target),
@@ -533,6 +582,42 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 alloc: alloc.options(),
             },
             opts,
+        ),
+        Command::Rtl {
+            target,
+            out,
+            part,
+            clock_ns,
+            engine,
+            no_auto_schedule,
+            batch,
+            no_pipeline,
+            ..
+        } => kiln::rtl(
+            &target.file,
+            &RunSpec {
+                engine: match engine {
+                    Engine::Jit => kiln::Engine::Jit,
+                    Engine::Interp => kiln::Engine::Interp,
+                },
+                batch: *batch,
+                ..spec(target)
+            },
+            &kiln::RtlSpec {
+                out_dir: out.clone(),
+                part: part.clone(),
+                clock_ns: *clock_ns,
+                auto_schedule: !no_auto_schedule,
+                pipeline: !no_pipeline,
+            },
+            opts,
+        ),
+        Command::Rtlsim { dir, max_cycles } => kiln::rtlsim::rtlsim(
+            dir,
+            &kiln::rtlsim::RtlsimSpec {
+                max_cycles: *max_cycles,
+                ..Default::default()
+            },
         ),
         Command::Report {
             target,

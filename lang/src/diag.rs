@@ -119,6 +119,9 @@ pub mod codes {
         OUTPUT_INCOMPLETE = "E0704", "result not fully written";
         LOOP_LIMIT = "E0705", "a `while` loop needs more iterations than its maximum";
         OUT_OF_MEMORY = "E0706", "not enough memory for the run";
+        RTL_UNSUPPORTED = "E0720", "not supported by the RTL back end";
+        RTLSIM_FAILED = "E0721", "cannot simulate the RTL design";
+        RTLSIM_MISMATCH = "E0722", "RTL simulation failed";
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";

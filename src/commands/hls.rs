@@ -148,7 +148,7 @@ fn hls_file(
     };
     s.timings.push(("emit".into(), t.elapsed()));
     match project {
-        Ok(p) => write_project(&mut s, &hls.out_dir, &p.files),
+        Ok(p) => write_files(&mut s, &hls.out_dir, &p.files, "C-simulate with `kiln csim"),
         Err(diags) => {
             for d in diags {
                 s.push(d);
@@ -160,7 +160,7 @@ fn hls_file(
 
 /// The results the testbench expects: kiln's own for the program as written, for the
 /// same inputs.
-fn expected_results(
+pub(crate) fn expected_results(
     s: &mut Session,
     written: &Module,
     inputs: &[TensorValue],
@@ -187,7 +187,7 @@ fn expected_results(
 }
 
 /// The top function's name: the kernel's, or the file's for `main`.
-fn top_name(module: &Module, path: &Path) -> String {
+pub(crate) fn top_name(module: &Module, path: &Path) -> String {
     let kernel_name = module
         .entry_instance()
         .map(|i| i.kernel.clone())
@@ -218,8 +218,9 @@ fn source_line(sources: &SourceMap, span: kiln_lang::Span) -> String {
     format!("{fname}:{line}: {text}")
 }
 
-/// Writes the project's files into `dir` (E0608 when it cannot).
-fn write_project(s: &mut Session, dir: &Path, files: &[(String, String)]) {
+/// Writes the project's files into `dir` (E0608 when it cannot); the closing line says
+/// what to do next (`{next} DIR`).
+pub(crate) fn write_files(s: &mut Session, dir: &Path, files: &[(String, String)], next: &str) {
     if let Err(e) = std::fs::create_dir_all(dir) {
         s.push(Diagnostic::error(
             codes::WRITE_FAILED,
@@ -239,7 +240,7 @@ fn write_project(s: &mut Session, dir: &Path, files: &[(String, String)]) {
     }
     let _ = writeln!(
         s.out.stderr,
-        "wrote {} files to {} (C-simulate with `kiln csim {}`)",
+        "wrote {} files to {} ({next} {}`)",
         files.len(),
         dir.display(),
         dir.display()

@@ -6,6 +6,7 @@ pub mod check;
 pub mod hls;
 pub mod ir;
 pub mod report;
+pub mod rtl;
 pub mod run;
 pub mod synth;
 pub mod types;

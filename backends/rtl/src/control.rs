@@ -1,0 +1,353 @@
+//! The controller: a module's nodes and statements as the states of one FSM.
+//!
+//! Statements compile back to front: each gets the transition that follows it (its
+//! continuation, an [`Edge`]) and returns the edge that enters it. An assignment or a store
+//! is one state (its register update or memory write happens at the clock edge, together
+//! with the transition). An `if` is one state that branches. A loop has no state of its
+//! own when its bounds are constants (the edge that enters it sets the counter; the last
+//! state of its body steps the counter and tests the bound in the same cycle); a loop with
+//! bounds that depend on outer counters gets one entry state that sets and tests it. A
+//! kernel call is two states: one that pulses the callee's `start`, one that waits for its
+//! `done`. So a perfect loop nest around one statement runs one iteration per cycle.
+
+use crate::module::{lit32, Edge, LoopInfo, ModGen, State, Storage, WriteSrc};
+use kiln_passes::ir::{Block, Call, Loop, Node, Stmt, TensorKind};
+use std::fmt::Write;
+
+impl ModGen<'_> {
+    /// Builds every state: IDLE (0), DONE (1), then the nodes in schedule order.
+    pub fn build(&mut self) {
+        self.states.push(State {
+            comment: "idle".into(),
+            acts: Vec::new(),
+            edge: Edge::Goto(Vec::new(), 0),
+            wait: None,
+        });
+        self.states.push(State {
+            comment: "done".into(),
+            acts: Vec::new(),
+            edge: Edge::Goto(Vec::new(), 0),
+            wait: None,
+        });
+        let inst = self.inst;
+        let mut cont = Edge::Goto(Vec::new(), 1);
+        let order = inst.schedule();
+        for n in order.into_iter().rev() {
+            match &inst.graph[n] {
+                Node::Compute(c) => {
+                    let name = c.name.clone();
+                    cont = self.block(&c.body, cont, &name);
+                }
+                Node::Call(call) => cont = self.call(call, cont),
+                Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+            }
+        }
+        self.states[0].wait = Some("start".into());
+        self.states[0].edge = cont;
+    }
+
+    fn state(&mut self, comment: String, acts: Vec<String>, edge: Edge) -> usize {
+        self.states.push(State {
+            comment,
+            acts,
+            edge,
+            wait: None,
+        });
+        self.states.len() - 1
+    }
+
+    fn state_cond(&self) -> (usize, u32) {
+        (
+            self.states.len(),
+            crate::module::addr_width(self.states.len().max(2)),
+        )
+    }
+
+    /// The edge entering `b`, which continues with `cont`.
+    pub fn block(&mut self, b: &Block, mut cont: Edge, node: &str) -> Edge {
+        for s in b.iter().rev() {
+            cont = self.stmt(s, cont, node);
+        }
+        cont
+    }
+
+    fn stmt(&mut self, s: &Stmt, cont: Edge, node: &str) -> Edge {
+        let inst = self.inst;
+        match s {
+            Stmt::Assign { local, value, .. } => {
+                let lt = inst.local(*local);
+                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                else {
+                    return cont;
+                };
+                if lt.ty.is_float() {
+                    let span = lt.span;
+                    self.float_value(span, format!("the {} local `{}`", lt.ty, lt.name));
+                    return cont;
+                }
+                let c = self.convert(&v, &vty, &lt.ty);
+                let reg = self.local_target(local.0);
+                let st = self.state(
+                    format!("{node}: {} = ...", lt.name),
+                    vec![format!("{reg} <= {c};")],
+                    cont,
+                );
+                Edge::Goto(Vec::new(), st)
+            }
+            Stmt::Store { access, value, .. } => {
+                let tm = inst.tensor(access.tensor);
+                let (Some(vty), Some(v)) = (inst.expr_type(*value).copied(), self.expr(*value))
+                else {
+                    return cont;
+                };
+                let Some(addr) = self.address(access) else {
+                    return cont;
+                };
+                if matches!(tm.kind, TensorKind::Const(_)) {
+                    self.error(
+                        tm.span,
+                        format!("a store into the constant `{}`", tm.name),
+                        "copy it first",
+                    );
+                    return cont;
+                }
+                let c = self.convert(&v, &vty, &tm.elem);
+                let st = self.state(format!("{node}: {}[...] = ...", tm.name), Vec::new(), cont);
+                let aw = crate::module::addr_width(tm.len());
+                let (_, sw) = self.state_cond();
+                let we = self.fresh("we");
+                let _ = writeln!(self.decls, "    wire {we} = (state == {sw}'d{st});");
+                self.writes
+                    .entry(access.tensor)
+                    .or_default()
+                    .push(WriteSrc {
+                        we,
+                        addr: crate::fixed::slice(&addr, aw - 1, 0),
+                        data: c,
+                    });
+                Edge::Goto(Vec::new(), st)
+            }
+            Stmt::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let Some(c) = self.expr(*cond) else {
+                    return cont;
+                };
+                let t = self.block(then_block, cont.clone(), node);
+                let e = self.block(else_block, cont, node);
+                let st = self.state(
+                    format!("{node}: if"),
+                    Vec::new(),
+                    Edge::Branch(c, Box::new(t), Box::new(e)),
+                );
+                Edge::Goto(Vec::new(), st)
+            }
+            Stmt::For(l) => self.for_loop(l, cont, node),
+            Stmt::Call(call) => self.call(call, cont),
+            Stmt::Fail { message, .. } => {
+                // kiln's own run reported this failure, so the testbench never gets here;
+                // the design stops (it never reaches `done`) as the engines stop.
+                let st = self.state(
+                    format!("{node}: fail: {}", message.replace('\n', " ")),
+                    Vec::new(),
+                    Edge::Goto(Vec::new(), 0),
+                );
+                self.states[st].edge = Edge::Goto(Vec::new(), st);
+                Edge::Goto(Vec::new(), st)
+            }
+        }
+    }
+
+    fn for_loop(&mut self, l: &Loop, cont: Edge, node: &str) -> Edge {
+        if l.body.is_empty() || l.step == 0 {
+            return cont;
+        }
+        let reg = self.loop_reg(l.var);
+        self.loop_regs.insert(reg.clone());
+        let li = self.loops.len();
+        self.loops.push(LoopInfo {
+            reg: reg.clone(),
+            step: l.step,
+            entry: None,
+        });
+        let hi = self.affine(&l.hi);
+        let lo = self.affine(&l.lo);
+        let cmp = if l.step > 0 { "<" } else { ">" };
+        let more = self.fresh("more");
+        let _ = writeln!(
+            self.decls,
+            "    wire {more} = ({reg} + {}) {cmp} {hi};",
+            lit32(l.step)
+        );
+        let latch = Edge::Branch(more, Box::new(Edge::Continue(li)), Box::new(cont.clone()));
+        let var = self.inst.loop_vars[l.var.index()].name.clone();
+        let entry = match l.directives.pipeline_ii.filter(|_| self.pipeline) {
+            Some(ii) => match self.chain_check(l) {
+                Ok(n) => {
+                    self.notes.push(format!(
+                        "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
+                        self.inst.kernel
+                    ));
+                    let st =
+                        self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
+                    Edge::Goto(Vec::new(), st)
+                }
+                Err(why) => {
+                    self.notes.push(format!(
+                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: {why}",
+                        self.inst.kernel
+                    ));
+                    self.block(&l.body, latch, node)
+                }
+            },
+            None => self.block(&l.body, latch, node),
+        };
+        self.loops[li].entry = Some(entry.clone());
+        let constant = match (l.lo.as_constant(), l.hi.as_constant()) {
+            (Some(a), Some(b)) => Some(if l.step > 0 { a < b } else { a > b }),
+            _ => None,
+        };
+        let init = format!("{reg} <= {lo};");
+        match constant {
+            Some(false) => cont,
+            Some(true) => match entry {
+                Edge::Goto(mut acts, to) => {
+                    acts.insert(0, init);
+                    Edge::Goto(acts, to)
+                }
+                other => {
+                    let st = self.state(
+                        format!("{node}: for {}", self.inst.loop_vars[l.var.index()].name),
+                        vec![init],
+                        other,
+                    );
+                    Edge::Goto(Vec::new(), st)
+                }
+            },
+            None => {
+                let c = self.fresh("nonempty");
+                let _ = writeln!(self.decls, "    wire {c} = {lo} {cmp} {hi};");
+                let st = self.state(
+                    format!(
+                        "{node}: for {} (bounds from outer loops)",
+                        self.inst.loop_vars[l.var.index()].name
+                    ),
+                    vec![init],
+                    Edge::Branch(c, Box::new(entry), Box::new(cont)),
+                );
+                Edge::Goto(Vec::new(), st)
+            }
+        }
+    }
+
+    /// A kernel call: an instance of the callee's module, a state that starts it and one
+    /// that waits for it.
+    fn call(&mut self, call: &Call, cont: Edge) -> Edge {
+        let Some(iface) = self.ifaces.get(&call.callee).cloned() else {
+            return cont;
+        };
+        let k = self.calls;
+        self.calls += 1;
+        let u = format!("c{k}");
+        let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
+        self.states[wait].wait = Some(format!("{u}_done"));
+        let go = self.state(
+            format!("start {}", iface.module),
+            Vec::new(),
+            Edge::Goto(Vec::new(), wait),
+        );
+        let (_, sw) = self.state_cond();
+        let mut conns = vec![
+            ".clk(clk)".to_string(),
+            ".rst(rst)".to_string(),
+            format!(".start({u}_start)"),
+            format!(".done({u}_done)"),
+        ];
+        let _ = writeln!(
+            self.decls,
+            "    wire {u}_start = (state == {sw}'d{go});\n    wire {u}_done;"
+        );
+        let callee = self.m.instance(call.callee);
+        for p in &iface.params {
+            let pos = callee.inputs.iter().position(|&t| t == p.tensor);
+            let t = match pos {
+                Some(i) => call.args.get(i).copied(),
+                None => callee
+                    .outputs
+                    .iter()
+                    .position(|&t| t == p.tensor)
+                    .and_then(|j| call.results.get(j).copied()),
+            };
+            let Some(t) = t else { continue };
+            let tm = self.inst.tensor(t);
+            if tm.elem != p.elem || tm.len() != p.len() {
+                let span = call.span;
+                self.error(
+                    span,
+                    format!(
+                        "the call passes `{}` ({}{:?}) where `{}` takes {}{:?}",
+                        tm.name, tm.elem, tm.shape, callee.kernel, p.elem, p.shape
+                    ),
+                    "the RTL back end connects tensors of one type and size",
+                );
+                continue;
+            }
+            if p.output
+                && matches!(self.storage.get(&t), Some(Storage::Port { index }) if !self.params[*index].output)
+            {
+                self.error(
+                    call.span,
+                    format!("the call writes into the argument `{}`", tm.name),
+                    "write into a new tensor instead",
+                );
+                continue;
+            }
+            let (aw, dw) = (p.aw(), p.dw());
+            for j in 0..p.reads {
+                let ra = format!("{u}_{}_ra{j}", p.port);
+                let rd = format!("{u}_{}_rd{j}", p.port);
+                let _ = writeln!(
+                    self.decls,
+                    "    wire [{}:0] {ra};\n    wire [{}:0] {rd};",
+                    aw - 1,
+                    dw - 1
+                );
+                if let Some(data) = self.read_at(t, &ra) {
+                    let _ = writeln!(self.assigns, "    assign {rd} = {data};");
+                }
+                conns.push(format!(".{}_ra{j}({ra})", p.port));
+                conns.push(format!(".{}_rd{j}({rd})", p.port));
+            }
+            if p.output {
+                let (wa, wd, we) = (
+                    format!("{u}_{}_wa", p.port),
+                    format!("{u}_{}_wd", p.port),
+                    format!("{u}_{}_we", p.port),
+                );
+                let _ = writeln!(
+                    self.decls,
+                    "    wire [{}:0] {wa};\n    wire [{}:0] {wd};\n    wire {we};",
+                    aw - 1,
+                    dw - 1
+                );
+                conns.push(format!(".{}_wa({wa})", p.port));
+                conns.push(format!(".{}_wd({wd})", p.port));
+                conns.push(format!(".{}_we({we})", p.port));
+                self.writes.entry(t).or_default().push(WriteSrc {
+                    we,
+                    addr: wa,
+                    data: wd,
+                });
+            }
+        }
+        let _ = writeln!(
+            self.instances,
+            "    {} u{k} (\n        {}\n    );",
+            iface.module,
+            conns.join(",\n        ")
+        );
+        Edge::Goto(Vec::new(), go)
+    }
+}

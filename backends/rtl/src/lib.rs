@@ -1,0 +1,289 @@
+//! kiln's RTL back end: synthesizable Verilog-2005 from the scheduled IR, and a
+//! Verilator testbench that checks it against kiln's own results.
+//!
+//! [`emit`] turns a typed IR module (after the fpga pipeline) into the files of a design
+//! directory (docs/rtl.md says why and how):
+//! - one module per kernel instance (module.rs): a datapath (expr.rs: every expression a
+//!   wire at its exact width; fixed.rs: the conversions with every Q/O mode) and a
+//!   controller (control.rs: an FSM, one state per statement, loop counters as registers,
+//!   calls as sub-module instances with start/done handshakes); tensors are memories,
+//!   constants ROMs read from hex files with `$readmemh`;
+//! - `kiln_rtl.json`, the manifest (`top`, `sources`, `part`, `family`, `inputs`,
+//!   `outputs`) that `kiln rtlsim` and `kiln synth` read;
+//! - the testbench (testbench.rs): `kiln_tb.v`, its Verilator driver `kiln_tb_main.cpp`
+//!   and the inputs and expected results as hex files, one element per line.
+//!
+//! What the RTL path cannot build (floats, math functions, a kernel writing its own
+//! argument) is an E0720 diagnostic at the construct, never a fallback.
+
+mod control;
+mod expr;
+pub mod fixed;
+mod module;
+mod pipeline;
+mod testbench;
+
+use kiln_passes::data::TensorValue;
+use kiln_passes::diag::Diagnostic;
+use kiln_passes::ir::{InstanceId, Module, TensorId, TensorKind};
+pub use module::{addr_width, ident, Iface, Param};
+use std::collections::HashMap;
+use std::fmt::Write;
+pub use testbench::{driver, raw_hex};
+
+/// What `kiln rtl` was asked for.
+#[derive(Clone, Debug)]
+pub struct RtlOptions {
+    /// The top module's name.
+    pub name: String,
+    /// The FPGA part (`--part`), when given.
+    pub part: Option<String>,
+    /// `--batch`: the test data has a leading batch axis of this many samples.
+    pub batch: Option<usize>,
+    /// Chain the iterations of loops with a `pipeline` directive (pipeline.rs); off:
+    /// every loop runs one statement per cycle (smaller hardware, `--no-pipeline`).
+    pub pipeline: bool,
+}
+
+/// The data the testbench checks: the entry's inputs (in parameter order) and the
+/// results kiln computed for them, with a leading batch axis under `--batch`.
+pub struct TestData<'a> {
+    pub inputs: &'a [TensorValue],
+    pub outputs: &'a [TensorValue],
+}
+
+/// The files of a design: (file name, contents).
+#[derive(Clone, Debug, Default)]
+pub struct Design {
+    pub top: String,
+    pub files: Vec<(String, String)>,
+    /// The Verilog sources of the design (not the testbench), callees first.
+    pub sources: Vec<String>,
+    /// What became of each loop with a `pipeline` directive (for the user).
+    pub notes: Vec<String>,
+}
+
+/// The manifest's name in a design directory.
+pub const MANIFEST: &str = "kiln_rtl.json";
+/// The testbench's Verilog module (top of the simulation) and its driver.
+pub const TB_MODULE: &str = "kiln_tb";
+pub const TB_VERILOG: &str = "kiln_tb.v";
+pub const TB_DRIVER: &str = "kiln_tb_main.cpp";
+
+/// The yosys `synth_xilinx -family` of a part: `xc7` (7 series), `xcu` (UltraScale),
+/// `xcup` (UltraScale+), or none for parts it does not know.
+pub fn family(part: &str) -> Option<&'static str> {
+    let p = part.to_ascii_lowercase();
+    if p.starts_with("xc7") {
+        Some("xc7")
+    } else if p.starts_with("xczu") || p.starts_with("xcau") {
+        Some("xcup")
+    } else if p.starts_with("xcku") || p.starts_with("xcvu") {
+        // UltraScale+ parts carry a `p` after the size: xcku5p, xcvu9p.
+        let digits_then: String = p[4..].chars().skip_while(|c| c.is_ascii_digit()).collect();
+        if digits_then.starts_with('p') {
+            Some("xcup")
+        } else {
+            Some("xcu")
+        }
+    } else {
+        None
+    }
+}
+
+/// Emits the design of the module's entry instance.
+pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design, Vec<Diagnostic>> {
+    let entry = module.entry.expect("a module has an entry");
+    let top = ident(&opts.name);
+    let order = instance_order(module, entry);
+    let mut files = Vec::new();
+    // Constant tensors: one ROM file per constant and element type.
+    let mut roms: HashMap<(InstanceId, TensorId), String> = HashMap::new();
+    let mut rom_files: HashMap<(usize, String), String> = HashMap::new();
+    for &id in &order {
+        let inst = module.instance(id);
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let TensorKind::Const(c) = tm.kind else {
+                continue;
+            };
+            if tm.elem.is_float() || tm.is_empty() {
+                continue;
+            }
+            let key = (c.index(), tm.elem.to_string());
+            let file = match rom_files.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = format!("{top}_rom{}_{}.hex", rom_files.len(), ident(&tm.name));
+                    let d = &module.consts[c.index()];
+                    let mut text = String::with_capacity(d.values.len() * 3);
+                    for v in &d.values {
+                        let (cv, _) = kiln_passes::value::convert(v, &tm.elem);
+                        text.push_str(&testbench::raw_hex(&cv, &tm.elem));
+                        text.push('\n');
+                    }
+                    files.push((f.clone(), text));
+                    rom_files.insert(key, f.clone());
+                    f
+                }
+            };
+            roms.insert((id, TensorId(i as u32)), file);
+        }
+    }
+    let mut ifaces: HashMap<InstanceId, Iface> = HashMap::new();
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    let mut design_notes = Vec::new();
+    for &id in &order {
+        let name = if id == entry {
+            top.clone()
+        } else {
+            format!("{top}_{}", ident(&module.instance(id).name))
+        };
+        let mut g = module::ModGen::new(
+            opts.pipeline,
+            module,
+            id,
+            name.clone(),
+            &ifaces,
+            roms.iter()
+                .filter(|((i, _), _)| *i == id)
+                .map(|((_, t), f)| (*t, f.clone()))
+                .collect(),
+        );
+        g.build();
+        match g.finish() {
+            Ok((text, iface, notes)) => {
+                design_notes.extend(notes);
+                let file = format!("{name}.v");
+                files.push((file.clone(), text));
+                sources.push(file);
+                ifaces.insert(id, iface);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        errors.dedup();
+        return Err(errors);
+    }
+    let iface = &ifaces[&entry];
+    let samples = opts.batch.unwrap_or(1);
+    let (tb, data_files) = testbench::testbench(&top, iface, samples, &data);
+    files.extend(data_files.iter().cloned());
+    files.push((TB_VERILOG.into(), tb));
+    files.push((TB_DRIVER.into(), testbench::driver()));
+    files.push((
+        MANIFEST.into(),
+        manifest(&top, &sources, opts, iface, samples),
+    ));
+    Ok(Design {
+        top,
+        files,
+        sources,
+        notes: design_notes,
+    })
+}
+
+/// Instances reachable from `entry`, callees before callers, each once.
+fn instance_order(m: &Module, entry: InstanceId) -> Vec<InstanceId> {
+    fn visit(m: &Module, id: InstanceId, seen: &mut Vec<InstanceId>) {
+        if seen.contains(&id) {
+            return;
+        }
+        for c in m.instance(id).callees() {
+            visit(m, c, seen);
+        }
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    let mut seen = Vec::new();
+    visit(m, entry, &mut seen);
+    seen
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// `kiln_rtl.json`.
+fn manifest(
+    top: &str,
+    sources: &[String],
+    opts: &RtlOptions,
+    iface: &Iface,
+    samples: usize,
+) -> String {
+    let port = |p: &Param, file: String| {
+        let shape: Vec<String> = p.shape.iter().map(|d| d.to_string()).collect();
+        format!(
+            "    {{\"name\": {}, \"port\": {}, \"type\": {}, \"shape\": [{}], \"bits\": {}, \"file\": {}}}",
+            json_str(&p.name),
+            json_str(&p.port),
+            json_str(&p.elem.to_string()),
+            shape.join(", "),
+            p.dw(),
+            json_str(&file)
+        )
+    };
+    let inputs: Vec<String> = iface
+        .params
+        .iter()
+        .filter(|p| !p.output)
+        .map(|p| port(p, testbench::input_file(top, p)))
+        .collect();
+    let outputs: Vec<String> = iface
+        .params
+        .iter()
+        .filter(|p| p.output)
+        .map(|p| port(p, testbench::expected_file(top, p)))
+        .collect();
+    let srcs: Vec<String> = sources.iter().map(|s| json_str(s)).collect();
+    let part = opts
+        .part
+        .as_deref()
+        .map(json_str)
+        .unwrap_or_else(|| "null".into());
+    let fam = opts
+        .part
+        .as_deref()
+        .and_then(family)
+        .map(json_str)
+        .unwrap_or_else(|| "null".into());
+    format!(
+        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
+        json_str(top),
+        srcs.join(", "),
+        inputs.join(",\n"),
+        outputs.join(",\n"),
+        json_str(TB_MODULE),
+        json_str(TB_VERILOG),
+        json_str(TB_DRIVER)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_of_parts() {
+        assert_eq!(family("xc7z045ffg900-2"), Some("xc7"));
+        assert_eq!(family("xczu9eg-ffvb1156-2-e"), Some("xcup"));
+        assert_eq!(family("xcku115-flvb2104-2-e"), Some("xcu"));
+        assert_eq!(family("xcvu9p-flga2104-2-e"), Some("xcup"));
+        assert_eq!(family("ep4ce22"), None);
+    }
+}

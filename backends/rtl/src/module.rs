@@ -1,0 +1,825 @@
+//! One kernel instance as one Verilog module: its ports, memories, registers, call
+//! instances and the FSM that runs its nodes in schedule order.
+//!
+//! Ports (see docs/rtl.md): `clk`, `rst` (synchronous, active high), `start` (a one-cycle
+//! pulse while idle) and `done` (high for one cycle when the results are complete); then
+//! for each parameter tensor `P` (inputs, then results) its memory interface: read ports
+//! `P_raJ` (address out) / `P_rdJ` (data in, combinational), one per place that reads it in
+//! the same cycle, and for results one write port `P_wa`, `P_wd`, `P_we` (written at the
+//! clock edge while `P_we` is high). The caller owns the memory of every tensor it passes.
+//!
+//! Inside, every other tensor is a memory (`reg` array) with combinational reads and one
+//! write port; a constant tensor is a ROM initialized with `$readmemh` from a hex file in
+//! the design's directory. Node-local scalars and loop counters are registers; every
+//! expression is a wire at its exact width (expr.rs); statements are states of the FSM
+//! (control.rs).
+
+use crate::fixed::{conversion_function, fmt_of, Fmt, Wires};
+use kiln_numeric::ScalarType;
+use kiln_passes::diag::{codes, Diagnostic};
+use kiln_passes::ir::{Instance, InstanceId, Module, TensorId, TensorKind};
+use kiln_passes::Span;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+/// A parameter tensor of a module: its ports.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The port prefix (`p0_x`).
+    pub port: String,
+    /// The tensor's source name.
+    pub name: String,
+    pub tensor: TensorId,
+    pub elem: ScalarType,
+    pub shape: Vec<usize>,
+    /// Read ports.
+    pub reads: usize,
+    /// A result (has a write port).
+    pub output: bool,
+}
+
+impl Param {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn aw(&self) -> u32 {
+        addr_width(self.len())
+    }
+
+    pub fn dw(&self) -> u32 {
+        self.elem.storage_bits()
+    }
+}
+
+/// Address bits of a memory of `n` elements (at least 1).
+pub fn addr_width(n: usize) -> u32 {
+    let mut w = 1;
+    while (1usize << w) < n {
+        w += 1;
+    }
+    w
+}
+
+/// What a module offers its callers.
+#[derive(Clone, Debug)]
+pub struct Iface {
+    pub module: String,
+    pub params: Vec<Param>,
+}
+
+/// Where a tensor's elements live inside a module.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// A memory of this module (`NAME_mem`).
+    Local { mem: String },
+    /// A parameter: the ports of `params[index]`.
+    Port { index: usize },
+}
+
+/// One source of writes into a memory or a write port.
+#[derive(Clone, Debug)]
+pub struct WriteSrc {
+    pub we: String,
+    pub addr: String,
+    pub data: String,
+}
+
+/// An FSM transition, taken at the clock edge of the state it belongs to.
+#[derive(Clone, Debug)]
+pub enum Edge {
+    /// Register updates, then the next state.
+    Goto(Vec<String>, usize),
+    /// A choice on a condition wire.
+    Branch(String, Box<Edge>, Box<Edge>),
+    /// The next iteration of a loop: its counter steps and its body starts again.
+    Continue(usize),
+}
+
+/// One FSM state.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub comment: String,
+    /// Register updates of the statement (non-blocking).
+    pub acts: Vec<String>,
+    pub edge: Edge,
+    /// Wait for this signal before taking `edge` (a call's `done`).
+    pub wait: Option<String>,
+}
+
+/// A loop's counter and where its body starts.
+#[derive(Clone, Debug)]
+pub struct LoopInfo {
+    pub reg: String,
+    pub step: i64,
+    pub entry: Option<Edge>,
+}
+
+/// The generator of one module.
+pub struct ModGen<'a> {
+    pub m: &'a Module,
+    pub inst: &'a Instance,
+    pub name: String,
+    pub ifaces: &'a HashMap<InstanceId, Iface>,
+    /// A float was reported already (one diagnostic per module says it).
+    pub float_reported: bool,
+    pub decls: String,
+    pub assigns: String,
+    pub instances: String,
+    pub funcs: BTreeMap<String, String>,
+    pub cvt_names: HashMap<(Fmt, String), String>,
+    pub tmp: usize,
+    pub storage: HashMap<TensorId, Storage>,
+    pub params: Vec<Param>,
+    pub writes: HashMap<TensorId, Vec<WriteSrc>>,
+    pub states: Vec<State>,
+    pub loops: Vec<LoopInfo>,
+    pub loop_regs: std::collections::BTreeSet<String>,
+    pub calls: usize,
+    pub diags: Vec<Diagnostic>,
+    pub expr_wires: HashMap<u32, String>,
+    pub locals_used: BTreeMap<u32, String>,
+    /// Inside a chained (pipelined) iteration: the unrolled inner loop variables as affine
+    /// forms of the others (pipeline.rs).
+    pub env: HashMap<kiln_passes::ir::LoopVarId, kiln_passes::ir::Affine>,
+    /// Inside a chained iteration: each local's current value (a wire).
+    pub ssa: Option<HashMap<u32, String>>,
+    /// Writes of chained iterations into local memories (several per cycle, in
+    /// statement order: the last one to an address wins, as in the program).
+    pub multi_writes: HashMap<TensorId, Vec<WriteSrc>>,
+    /// What happened to each pipelined loop (printed by `kiln rtl`).
+    pub notes: Vec<String>,
+    /// Chain pipelined loops (`RtlOptions::pipeline`).
+    pub pipeline: bool,
+}
+
+impl Wires for ModGen<'_> {
+    fn wire(&mut self, width: u32, expr: &str) -> String {
+        self.tmp += 1;
+        let n = format!("w{}", self.tmp);
+        let _ = writeln!(self.decls, "    wire [{}:0] {n} = {expr};", width - 1);
+        n
+    }
+}
+
+/// A Verilog identifier from a kiln name.
+pub fn ident(s: &str) -> String {
+    let mut o: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if o.is_empty() || o.starts_with(|c: char| c.is_ascii_digit()) || is_keyword(&o) {
+        o = format!("k_{o}");
+    }
+    o
+}
+
+/// Verilog-2005 and SystemVerilog keywords (Verilator reads `.v` files as SystemVerilog).
+const KEYWORDS: &[&str] = &[
+    "accept_on",
+    "alias",
+    "always",
+    "always_comb",
+    "always_ff",
+    "always_latch",
+    "and",
+    "assert",
+    "assign",
+    "assume",
+    "automatic",
+    "before",
+    "begin",
+    "bind",
+    "bins",
+    "binsof",
+    "bit",
+    "break",
+    "buf",
+    "bufif0",
+    "bufif1",
+    "byte",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "chandle",
+    "checker",
+    "class",
+    "clocking",
+    "cmos",
+    "config",
+    "const",
+    "constraint",
+    "context",
+    "continue",
+    "cover",
+    "covergroup",
+    "coverpoint",
+    "cross",
+    "deassign",
+    "default",
+    "defparam",
+    "design",
+    "disable",
+    "dist",
+    "do",
+    "edge",
+    "else",
+    "end",
+    "endcase",
+    "endchecker",
+    "endclass",
+    "endclocking",
+    "endconfig",
+    "endfunction",
+    "endgenerate",
+    "endgroup",
+    "endinterface",
+    "endmodule",
+    "endpackage",
+    "endprimitive",
+    "endprogram",
+    "endproperty",
+    "endsequence",
+    "endspecify",
+    "endtable",
+    "endtask",
+    "enum",
+    "event",
+    "eventually",
+    "expect",
+    "export",
+    "extends",
+    "extern",
+    "final",
+    "first_match",
+    "for",
+    "force",
+    "foreach",
+    "forever",
+    "fork",
+    "forkjoin",
+    "function",
+    "generate",
+    "genvar",
+    "global",
+    "highz0",
+    "highz1",
+    "if",
+    "iff",
+    "ifnone",
+    "ignore_bins",
+    "illegal_bins",
+    "implements",
+    "implies",
+    "import",
+    "incdir",
+    "include",
+    "initial",
+    "inout",
+    "input",
+    "inside",
+    "instance",
+    "int",
+    "integer",
+    "interconnect",
+    "interface",
+    "intersect",
+    "join",
+    "join_any",
+    "join_none",
+    "large",
+    "let",
+    "liblist",
+    "library",
+    "local",
+    "localparam",
+    "logic",
+    "longint",
+    "macromodule",
+    "matches",
+    "medium",
+    "modport",
+    "module",
+    "nand",
+    "negedge",
+    "nettype",
+    "new",
+    "nexttime",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "not",
+    "notif0",
+    "notif1",
+    "null",
+    "or",
+    "output",
+    "package",
+    "packed",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "priority",
+    "program",
+    "property",
+    "protected",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_ondetect",
+    "pulsestyle_onevent",
+    "pure",
+    "rand",
+    "randc",
+    "randcase",
+    "randsequence",
+    "rcmos",
+    "real",
+    "realtime",
+    "ref",
+    "reg",
+    "reject_on",
+    "release",
+    "repeat",
+    "restrict",
+    "return",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "s_always",
+    "s_eventually",
+    "s_nexttime",
+    "s_until",
+    "s_until_with",
+    "scalared",
+    "sequence",
+    "shortint",
+    "shortreal",
+    "showcancelled",
+    "signed",
+    "small",
+    "soft",
+    "solve",
+    "specify",
+    "specparam",
+    "static",
+    "string",
+    "strong",
+    "strong0",
+    "strong1",
+    "struct",
+    "super",
+    "supply0",
+    "supply1",
+    "sync_accept_on",
+    "sync_reject_on",
+    "table",
+    "tagged",
+    "task",
+    "this",
+    "throughout",
+    "time",
+    "timeprecision",
+    "timeunit",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "type",
+    "typedef",
+    "union",
+    "unique",
+    "unique0",
+    "unsigned",
+    "until",
+    "until_with",
+    "untyped",
+    "use",
+    "uwire",
+    "var",
+    "vectored",
+    "virtual",
+    "void",
+    "wait",
+    "wait_order",
+    "wand",
+    "weak",
+    "weak0",
+    "weak1",
+    "while",
+    "wildcard",
+    "wire",
+    "with",
+    "within",
+    "wor",
+    "xnor",
+    "xor",
+];
+
+fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
+
+impl<'a> ModGen<'a> {
+    pub fn new(
+        pipeline: bool,
+        m: &'a Module,
+        id: InstanceId,
+        name: String,
+        ifaces: &'a HashMap<InstanceId, Iface>,
+        roms: HashMap<TensorId, String>,
+    ) -> ModGen<'a> {
+        let inst = m.instance(id);
+        let mut g = ModGen {
+            m,
+            inst,
+            name,
+            ifaces,
+            float_reported: false,
+            decls: String::new(),
+            assigns: String::new(),
+            instances: String::new(),
+            funcs: BTreeMap::new(),
+            cvt_names: HashMap::new(),
+            tmp: 0,
+            storage: HashMap::new(),
+            params: Vec::new(),
+            writes: HashMap::new(),
+            states: Vec::new(),
+            loops: Vec::new(),
+            loop_regs: Default::default(),
+            calls: 0,
+            diags: Vec::new(),
+            expr_wires: HashMap::new(),
+            locals_used: BTreeMap::new(),
+            env: HashMap::new(),
+            ssa: None,
+            multi_writes: HashMap::new(),
+            notes: Vec::new(),
+            pipeline,
+        };
+        for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
+            let tm = inst.tensor(t);
+            let output = k >= inst.inputs.len();
+            if g.storage.contains_key(&t) {
+                g.error(
+                    tm.span,
+                    format!("the tensor `{}` is both a parameter and a result of `{}` (or a result twice)", tm.name, inst.kernel),
+                    "copy it into a new tensor in the kernel",
+                );
+                continue;
+            }
+            if output && !matches!(tm.kind, TensorKind::Temp) {
+                g.error(
+                    tm.span,
+                    format!(
+                        "the result `{}` of `{}` is an argument or a constant",
+                        tm.name, inst.kernel
+                    ),
+                    "copy it into a new tensor in the kernel",
+                );
+                continue;
+            }
+            g.storage.insert(t, Storage::Port { index: k });
+            g.params.push(Param {
+                port: format!("p{k}_{}", ident(&tm.name)),
+                name: tm.name.clone(),
+                tensor: t,
+                elem: tm.elem,
+                shape: tm.shape.clone(),
+                reads: 0,
+                output,
+            });
+        }
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            if g.storage.contains_key(&t) || tm.is_empty() {
+                continue;
+            }
+            if tm.elem.is_float() {
+                if !g.float_reported {
+                    g.float_reported = true;
+                    g.diags.push(float_error(tm.span, &tm.name, &tm.elem));
+                }
+                continue;
+            }
+            if matches!(tm.kind, TensorKind::Input(_)) {
+                continue;
+            }
+            let mem = format!("t{i}_{}_mem", ident(&tm.name));
+            let _ = writeln!(
+                g.decls,
+                "    reg [{}:0] {mem} [0:{}]; // {}: {}{:?}",
+                tm.elem.storage_bits() - 1,
+                tm.len() - 1,
+                tm.name,
+                tm.elem,
+                tm.shape
+            );
+            if let TensorKind::Const(_) = tm.kind {
+                if let Some(file) = roms.get(&t) {
+                    let _ = writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
+                }
+            }
+            g.storage.insert(t, Storage::Local { mem });
+        }
+        let float_param = g
+            .params
+            .iter()
+            .find(|p| p.elem.is_float())
+            .map(|p| (p.tensor, p.name.clone(), p.elem));
+        if let (Some((t, name, elem)), false) = (float_param, g.float_reported) {
+            g.float_reported = true;
+            g.diags.push(float_error(inst.tensor(t).span, &name, &elem));
+        }
+        g
+    }
+
+    /// An E0720 diagnostic for a float value at `span` (only the module's first).
+    pub fn float_value(&mut self, span: Span, what: String) {
+        if self.float_reported {
+            return;
+        }
+        self.float_reported = true;
+        self.error(span, what, "the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels");
+    }
+
+    /// An E0720 diagnostic at `span`.
+    pub fn error(&mut self, span: Span, message: String, help: &str) {
+        self.diags.push(
+            Diagnostic::error(codes::RTL_UNSUPPORTED, message)
+                .at(span)
+                .label("the RTL back end cannot build this")
+                .help(help.to_string()),
+        );
+    }
+
+    /// The name of a function converting format `from` to `to` (defined once per module).
+    pub fn cvt_fn(&mut self, from: Fmt, to: &ScalarType) -> String {
+        let key = (from, to.to_string());
+        if let Some(n) = self.cvt_names.get(&key) {
+            return n.clone();
+        }
+        let n = format!("cvt{}", self.cvt_names.len());
+        self.funcs
+            .insert(n.clone(), conversion_function(&n, from, to));
+        self.cvt_names.insert(key, n.clone());
+        n
+    }
+
+    /// The whole module's text, and what it offers callers.
+    pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
+        self.write_logic();
+        if !self.diags.is_empty() {
+            return Err(self.diags);
+        }
+        let mut s = String::new();
+        let inst = self.inst;
+        let _ = writeln!(
+            s,
+            "// {}: kernel `{}` ({}), generated by kiln's RTL back end.\n// An FSM runs its nodes in schedule order, one statement per cycle (docs/rtl.md).",
+            self.name, inst.kernel, inst.bindings
+        );
+        let _ = writeln!(s, "module {} (", self.name);
+        let mut ports = vec![
+            "    input wire clk".to_string(),
+            "    input wire rst".to_string(),
+            "    input wire start".to_string(),
+            "    output wire done".to_string(),
+        ];
+        for p in &self.params {
+            for j in 0..p.reads {
+                ports.push(format!(
+                    "    output wire [{}:0] {}_ra{j}",
+                    p.aw() - 1,
+                    p.port
+                ));
+                ports.push(format!(
+                    "    input wire [{}:0] {}_rd{j}",
+                    p.dw() - 1,
+                    p.port
+                ));
+            }
+            if p.output {
+                ports.push(format!("    output wire [{}:0] {}_wa", p.aw() - 1, p.port));
+                ports.push(format!("    output wire [{}:0] {}_wd", p.dw() - 1, p.port));
+                ports.push(format!("    output wire {}_we", p.port));
+            }
+        }
+        s.push_str(&ports.join(",\n"));
+        s.push_str("\n);\n");
+        for f in self.funcs.values() {
+            s.push_str(f);
+        }
+        let sw = addr_width(self.states.len().max(2));
+        let _ = writeln!(s, "    reg [{}:0] state;", sw - 1);
+        // Every loop variable's counter (those only in unused code are trimmed by synthesis).
+        for v in 0..inst.loop_vars.len() {
+            let reg = self.loop_reg(kiln_passes::ir::LoopVarId(v as u32));
+            let _ = writeln!(s, "    reg signed [31:0] {reg};");
+        }
+        for (l, reg) in &self.locals_used {
+            let lt = &inst.locals[*l as usize];
+            let _ = writeln!(
+                s,
+                "    reg [{}:0] {reg}; // {}: {}",
+                lt.ty.storage_bits() - 1,
+                lt.name,
+                lt.ty
+            );
+        }
+        s.push_str(&self.decls);
+        s.push_str(&self.assigns);
+        s.push_str(&self.instances);
+        let _ = writeln!(s, "    assign done = (state == {sw}'d1);");
+        s.push_str("    always @(posedge clk) begin\n        if (rst) begin\n            state <= 0;\n        end else begin\n            case (state)\n");
+        for (k, st) in self.states.iter().enumerate() {
+            let _ = writeln!(s, "            {sw}'d{k}: begin // {}", st.comment);
+            let mut body = String::new();
+            for a in &st.acts {
+                let _ = writeln!(body, "                {a}");
+            }
+            let edge = self.render_edge(&st.edge, sw, 5);
+            match &st.wait {
+                Some(sig) => {
+                    let _ = write!(
+                        body,
+                        "                if ({sig}) begin\n{edge}                end\n"
+                    );
+                }
+                None => body.push_str(&edge),
+            }
+            s.push_str(&body);
+            s.push_str("            end\n");
+        }
+        s.push_str("            default: state <= 0;\n            endcase\n        end\n    end\n");
+        s.push_str("endmodule\n");
+        let iface = Iface {
+            module: self.name.clone(),
+            params: self.params.clone(),
+        };
+        Ok((s, iface, self.notes))
+    }
+
+    fn render_edge(&self, e: &Edge, sw: u32, depth: usize) -> String {
+        let pad = "    ".repeat(depth - 1);
+        match e {
+            Edge::Goto(acts, to) => {
+                let mut s = String::new();
+                for a in acts {
+                    let _ = writeln!(s, "{pad}    {a}");
+                }
+                let _ = writeln!(s, "{pad}    state <= {sw}'d{to};");
+                s
+            }
+            Edge::Branch(c, t, f) => {
+                format!(
+                    "{pad}    if ({c}) begin\n{}{pad}    end else begin\n{}{pad}    end\n",
+                    self.render_edge(t, sw, depth + 1),
+                    self.render_edge(f, sw, depth + 1)
+                )
+            }
+            Edge::Continue(l) => {
+                let info = &self.loops[*l];
+                let mut s = format!(
+                    "{pad}    {} <= {} + {};\n",
+                    info.reg,
+                    info.reg,
+                    lit32(info.step)
+                );
+                if let Some(entry) = &info.entry {
+                    s.push_str(&self.render_edge(entry, sw, depth));
+                }
+                s
+            }
+        }
+    }
+
+    /// The write logic of every memory and write port: one port each, muxed over its
+    /// sources (only one writes in any cycle: statements run one at a time).
+    fn write_logic(&mut self) {
+        let inst = self.inst;
+        let mut out = String::new();
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            let Some(st) = self.storage.get(&t).cloned() else {
+                continue;
+            };
+            let srcs = self.writes.get(&t).cloned().unwrap_or_default();
+            let multi = self.multi_writes.get(&t).cloned().unwrap_or_default();
+            let aw = addr_width(tm.len());
+            let dw = tm.elem.storage_bits();
+            let (we, wa, wd) = match &st {
+                Storage::Local { mem } => {
+                    if srcs.is_empty() && multi.is_empty() {
+                        continue;
+                    }
+                    let base = mem.trim_end_matches("_mem").to_string();
+                    let we = format!("{base}_we");
+                    let wa = format!("{base}_wa");
+                    let wd = format!("{base}_wd");
+                    let _ = writeln!(
+                        out,
+                        "    wire {we};\n    wire [{}:0] {wa};\n    wire [{}:0] {wd};",
+                        aw - 1,
+                        dw - 1
+                    );
+                    let _ = writeln!(
+                        out,
+                        "    always @(posedge clk) begin\n        if ({we}) {mem}[{wa}] <= {wd};"
+                    );
+                    for m in &multi {
+                        let _ = writeln!(
+                            out,
+                            "        if ({}) {mem}[{}] <= {};",
+                            m.we, m.addr, m.data
+                        );
+                    }
+                    out.push_str("    end\n");
+                    (we, wa, wd)
+                }
+                Storage::Port { index } => {
+                    let p = &self.params[*index];
+                    if !p.output {
+                        if !srcs.is_empty() {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::RTL_UNSUPPORTED,
+                                    format!(
+                                        "`{}` writes into its argument `{}`",
+                                        inst.kernel, tm.name
+                                    ),
+                                )
+                                .at(tm.span)
+                                .help("write into a new tensor instead"),
+                            );
+                        }
+                        continue;
+                    }
+                    (
+                        format!("{}_we", p.port),
+                        format!("{}_wa", p.port),
+                        format!("{}_wd", p.port),
+                    )
+                }
+            };
+            if srcs.is_empty() {
+                let _ = writeln!(out, "    assign {we} = 1'b0;\n    assign {wa} = {aw}'d0;\n    assign {wd} = {dw}'d0;");
+                continue;
+            }
+            let we_e: Vec<String> = srcs.iter().map(|s| s.we.clone()).collect();
+            let _ = writeln!(out, "    assign {we} = {};", we_e.join(" | "));
+            let mut a = format!("{aw}'d0");
+            let mut d = format!("{dw}'d0");
+            for s in srcs.iter().rev() {
+                a = format!("{} ? {} : {a}", s.we, s.addr);
+                d = format!("{} ? {} : {d}", s.we, s.data);
+            }
+            if srcs.len() == 1 {
+                a = srcs[0].addr.clone();
+                d = srcs[0].data.clone();
+            }
+            let _ = writeln!(out, "    assign {wa} = {a};\n    assign {wd} = {d};");
+        }
+        self.assigns.push_str(&out);
+    }
+}
+
+/// A signed 32-bit Verilog literal.
+pub fn lit32(v: i64) -> String {
+    if v < 0 {
+        format!("-32'sd{}", v.unsigned_abs())
+    } else {
+        format!("32'sd{v}")
+    }
+}
+
+/// E0720 for a float tensor.
+pub fn float_error(span: Span, name: &str, elem: &ScalarType) -> Diagnostic {
+    Diagnostic::error(
+        codes::RTL_UNSUPPORTED,
+        format!("the tensor `{name}` holds {elem} values"),
+    )
+    .at(span)
+    .label("the RTL back end cannot build this")
+    .help("the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels")
+}
+
+/// The numeric format of a non-float, non-bin type (bin decodes to `tern`'s).
+pub fn num_fmt(t: &ScalarType) -> Fmt {
+    fmt_of(t).unwrap_or(Fmt::new(2, 0, true))
+}

@@ -1,0 +1,640 @@
+//! The RTL back end (`kiln rtl`, `kiln rtlsim`; docs/rtl.md).
+//!
+//! - `conversions_match_kiln_numeric`: the Verilog conversion functions
+//!   (backends/rtl/src/fixed.rs) against kiln-numeric's `to_fixed` / `to_int` /
+//!   `convert`, bit for bit, in Verilator: every quantization × overflow mode (saturation
+//!   bits too), target widths 1 to 13 with negative and beyond-width integer bits, source
+//!   formats up to 70 bits wide, each on its edge values and random ones;
+//! - examples through `kiln rtl` + `kiln rtlsim`, bit-exact with the JIT: conv_relu,
+//!   LeNet over a batch of 8 images, the quantized digits network (digits_q.kiln's
+//!   logits and predictions over 60 images in one run; digits_q_one.kiln over a batch of
+//!   8), and every exact stdlib.nn layer kind (tests/rtl/nn_layers.kiln); a
+//!   corrupted expected value must make `kiln rtlsim` fail with its index;
+//! - diagnostics: what the RTL path cannot build (tests/rtl/diag_*.kiln → `.stderr`; `kiln rtlsim`'s own
+//!   errors in tests/rtl/rtlsim_*.stderr; bless
+//!   with `KILN_BLESS=1 cargo test --test rtl`), and `kiln rtlsim` without verilator.
+//!
+//! Tests that need verilator print why they skip when it is not installed.
+
+mod common;
+
+use kiln_numeric::{Fx, Int, Overflow, Quant, ScalarType};
+use kiln_rtl::fixed::{conversion_function, Fmt};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn have_verilator() -> bool {
+    let ok = Command::new("verilator")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipping: verilator is not installed (apt-get install verilator)");
+    }
+    ok
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = common::root().join("target").join("rtl-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create the test directory");
+    d
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+
+    /// A random raw pattern of `w` bits.
+    fn bits(&mut self, w: u32) -> Int {
+        let mut v = Int::ZERO;
+        let mut got = 0;
+        while got < w {
+            let take = (w - got).min(32);
+            let chunk = Int::from((self.next() & ((1u64 << take) - 1)) as i128);
+            v = v.add(&chunk.shl(got));
+            got += take;
+        }
+        v
+    }
+}
+
+/// The conversion cases: (source format, target type).
+fn conversion_cases() -> Vec<(Fmt, ScalarType)> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut cases = Vec::new();
+    let widths = [1u32, 2, 3, 5, 8, 13];
+    for q in Quant::ALL {
+        for o in Overflow::ALL {
+            for (k, &w) in widths.iter().enumerate() {
+                // Two of the widths per mode pair, chosen so that every width appears.
+                if !(k + q as usize + o as usize).is_multiple_of(3) {
+                    continue;
+                }
+                let signed = o == Overflow::WrapSm || rng.next().is_multiple_of(2);
+                let int_bits = rng.range(-3, w as i64 + 3) as i32;
+                let sat_bits = if o.is_wrapping() {
+                    rng.range(0, (w as i64).min(3)) as u32
+                } else {
+                    0
+                };
+                let t = kiln_numeric::FixedType {
+                    width: w,
+                    int_bits,
+                    signed,
+                    quant: q,
+                    overflow: o,
+                    sat_bits,
+                };
+                if t.validate(1024).is_err() {
+                    continue;
+                }
+                let fw = [1u32, 4, 9, 16, 24, 40, 70][rng.range(0, 6) as usize];
+                let from = Fmt::new(fw, rng.range(-4, 20) as i32, rng.next().is_multiple_of(2));
+                cases.push((from, ScalarType::Fixed(t)));
+            }
+        }
+    }
+    for (w, signed) in [(1, true), (4, false), (8, true), (12, false), (33, true)] {
+        let from = Fmt::new(
+            rng.range(3, 30) as u32,
+            rng.range(-2, 12) as i32,
+            rng.next().is_multiple_of(2),
+        );
+        cases.push((from, ScalarType::Int(kiln_numeric::IntType::new(w, signed))));
+    }
+    // Sources whose integer part is one bit wide at most (a random program found the
+    // one-bit floor).
+    cases.push((Fmt::new(8, 8, false), ScalarType::uint(1)));
+    cases.push((Fmt::new(5, 4, true), ScalarType::int(4)));
+    cases.push((Fmt::new(5, 5, true), ScalarType::int(3)));
+    for t in [ScalarType::Bin, ScalarType::Tern, ScalarType::Bool] {
+        cases.push((Fmt::new(9, 3, true), t));
+        cases.push((Fmt::new(6, -1, false), t));
+    }
+    cases
+}
+
+/// Edge values of a source format, then random ones: raw patterns.
+fn source_values(from: Fmt, rng: &mut Rng, n: usize) -> Vec<Int> {
+    let w = from.width;
+    let top = Int::pow2(w).sub(&Int::ONE);
+    let mut v = vec![
+        Int::ZERO,
+        Int::ONE,
+        top.clone(),
+        Int::pow2(w - 1),
+        Int::pow2(w - 1).sub(&Int::ONE),
+    ];
+    // Ties and near-ties around every low bit position.
+    for b in 1..w.min(8) {
+        v.push(Int::pow2(b - 1));
+        v.push(top.sub(&Int::pow2(b - 1)).add(&Int::ONE).low_bits(w));
+        v.push(Int::pow2(b).add(&Int::pow2(b - 1)).low_bits(w));
+    }
+    while v.len() < n {
+        v.push(rng.bits(w));
+    }
+    v
+}
+
+#[test]
+fn conversions_match_kiln_numeric() {
+    if !have_verilator() {
+        return;
+    }
+    let dir = tempdir("conversions");
+    let cases = conversion_cases();
+    let mut rng = Rng(42);
+    let n = 48;
+    let mut v = String::from("module kiln_tb (\n    input wire clk,\n    output reg finished,\n    output reg ok\n);\n    integer i;\n    integer bad;\n    initial begin\n        finished = 1'b0;\n        ok = 1'b0;\n    end\n");
+    assert!(n <= 64);
+    let mut checks = String::new();
+    let mut modes_seen = std::collections::HashSet::new();
+    for (k, (from, to)) in cases.iter().enumerate() {
+        if let ScalarType::Fixed(t) = to {
+            modes_seen.insert((t.quant, t.overflow));
+        }
+        v.push_str(&conversion_function(&format!("cvt{k}"), *from, to));
+        let raws = source_values(*from, &mut rng, n);
+        let mut xs = String::new();
+        let mut ys = String::new();
+        for r in &raws {
+            let mant = kiln_numeric::fixed::mant_from_raw(r, from.width, from.signed);
+            let x = Fx::new(mant, from.frac);
+            let (y, _) = kiln_passes::value::convert_exact(&x, to);
+            let _ = writeln!(xs, "{}", r.to_hex());
+            let _ = writeln!(ys, "{}", kiln_rtl::raw_hex(&y, to));
+        }
+        std::fs::write(dir.join(format!("x{k}.hex")), xs).unwrap();
+        std::fs::write(dir.join(format!("y{k}.hex")), ys).unwrap();
+        let ow = to.storage_bits();
+        let _ = writeln!(
+            v,
+            "    reg [{}:0] x{k} [0:{}];\n    reg [{}:0] y{k} [0:{}];\n    initial $readmemh(\"x{k}.hex\", x{k});\n    initial $readmemh(\"y{k}.hex\", y{k});",
+            from.width - 1,
+            raws.len() - 1,
+            ow - 1,
+            raws.len() - 1
+        );
+        let _ = writeln!(
+            checks,
+            "            if (cvt{k}(x{k}[i]) !== y{k}[i]) begin\n                if (bad < 20) $display(\"MISMATCH case {k}: {} -> {}: x=%h got %h want %h\", x{k}[i], cvt{k}(x{k}[i]), y{k}[i]);\n                bad = bad + 1;\n            end",
+            from.tag(),
+            to
+        );
+    }
+    // Every mode pair (wrap_sm needs signed targets, which it always gets).
+    assert_eq!(modes_seen.len(), 35, "every Q/O combination is covered");
+    // One value index per clock cycle (a loop would be unrolled around every function).
+    let _ = write!(
+        v,
+        "    initial begin\n        i = 0;\n        bad = 0;\n    end\n    always @(posedge clk) begin\n        if (!finished) begin\n{checks}            if (i == {last}) begin\n                $display(\"CHECKED {} conversions, %0d mismatches\", bad);\n                ok <= (bad == 0);\n                finished <= 1'b1;\n            end\n            i = i + 1;\n        end\n    end\nendmodule\n",
+        cases.len() * n,
+        last = n - 1
+    );
+    std::fs::write(dir.join("kiln_tb.v"), v).unwrap();
+    std::fs::write(dir.join("kiln_tb_main.cpp"), kiln_rtl::driver()).unwrap();
+    let b = Command::new("verilator")
+        .current_dir(&dir)
+        .args([
+            "--cc",
+            "--exe",
+            "--build",
+            "-j",
+            "2",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+        ])
+        .args(["-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"])
+        .args([
+            "--top-module",
+            "kiln_tb",
+            "-Mdir",
+            "obj_dir",
+            "kiln_tb.v",
+            "kiln_tb_main.cpp",
+        ])
+        .output()
+        .expect("run verilator");
+    assert!(
+        b.status.success(),
+        "verilator failed:\n{}",
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let r = Command::new("./obj_dir/Vkiln_tb")
+        .current_dir(&dir)
+        .output()
+        .expect("run the simulation");
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success() && out.contains(" 0 mismatches"), "{out}");
+    eprintln!("{}", out.trim());
+}
+
+/// `kiln rtl` then `kiln rtlsim`; returns rtlsim's stdout (asserting PASS).
+fn rtl_and_sim(name: &str, file: &Path, extra: &[&str]) -> (PathBuf, String) {
+    let dir = tempdir(name);
+    let d = dir.to_string_lossy().into_owned();
+    let f = file.to_string_lossy().into_owned();
+    let mut args = vec!["rtl", f.as_str(), "-o", d.as_str()];
+    args.extend(extra);
+    let (code, _, err) = common::kiln(&args);
+    assert_eq!(code, 0, "kiln rtl {f}:\n{err}");
+    let (code, out, err) = common::kiln(&["rtlsim", &d]);
+    assert_eq!(code, 0, "kiln rtlsim {name}:\n{out}\n{err}");
+    assert!(out.contains("PASS: all "), "{out}");
+    eprintln!("{name}:\n{out}");
+    (dir, out)
+}
+
+fn cycles(out: &str, key: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{key}` in:\n{out}"))
+}
+
+#[test]
+fn conv_relu_is_bit_exact_and_a_wrong_value_fails() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let (dir, out) = rtl_and_sim(
+        "conv_relu",
+        &root.join("examples/conv_relu/conv_relu.kiln"),
+        &["--part", "xc7z020"],
+    );
+    // The copy into the banked buffer reads the input 18 times per pipelined iteration,
+    // more than a dual-ported memory gives: one element per cycle (8x18x18); then the
+    // pipelined output loop, one output (72 products chained) per cycle (8x16x16); plus
+    // the handshakes (start, the callee's DONE, the top's DONE).
+    let per_image = cycles(&out, "cycles per image (start to done, first sample):");
+    assert_eq!(per_image, (8 * 18 * 18 + 8 * 16 * 16 + 3) as f64, "{out}");
+    // Without chaining: one statement per cycle everywhere (72 products, the
+    // accumulator's reset and the store per output).
+    let (_, seq) = rtl_and_sim(
+        "conv_relu_sequential",
+        &root.join("examples/conv_relu/conv_relu.kiln"),
+        &["--part", "xc7z020", "--no-pipeline"],
+    );
+    let per_image = cycles(&seq, "cycles per image (start to done, first sample):");
+    assert_eq!(
+        per_image,
+        (8 * 18 * 18 + 8 * 16 * 16 * (72 + 2) + 3) as f64,
+        "{seq}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("kiln_rtl.json")).unwrap();
+    for key in [
+        "\"top\": \"conv_relu\"",
+        "\"family\": \"xc7\"",
+        "\"part\": \"xc7z020\"",
+        "\"sources\": [",
+        "\"inputs\": [",
+        "\"outputs\": [",
+    ] {
+        assert!(manifest.contains(key), "{key} in {manifest}");
+    }
+    // A wrong expected value: rtlsim must fail and say where.
+    let exp = dir.join("conv_relu.p1_result.expected.hex");
+    let text = std::fs::read_to_string(&exp).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[37] = if lines[37] == "01" {
+        "02".into()
+    } else {
+        "01".into()
+    };
+    std::fs::write(&exp, lines.join("\n") + "\n").unwrap();
+    let (code, out, err) = common::kiln(&["rtlsim", &dir.to_string_lossy()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("first mismatch in `result` of sample 0 at [0, 2, 5]"),
+        "{out}"
+    );
+    assert!(err.contains("E0722"), "{err}");
+    common::check_golden(&root.join("tests/rtl/rtlsim_mismatch.stderr"), &err);
+}
+
+#[test]
+fn lenet_over_a_batch_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    // Eight test images as one batch file (the first eight of data/test_images.npy).
+    let raw = kiln::npy::read(&root.join("examples/lenet/data/test_images.npy")).expect("read");
+    let per = 28 * 28;
+    let kiln_passes::data::RawData::F32(v) = &raw.data else {
+        panic!("f32 images")
+    };
+    let batch = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 1, 28, 28],
+        values: v[..8 * per]
+            .iter()
+            .map(|&x| kiln_passes::value::Value::F32(x))
+            .collect(),
+    };
+    let dir = tempdir("lenet_input");
+    let file = dir.join("x8.npy");
+    kiln::npy::write(&file, &batch).expect("write");
+    let f = file.to_string_lossy().into_owned();
+    let input = format!("x={f}");
+    let (_, out) = rtl_and_sim(
+        "lenet",
+        &root.join("examples/lenet/lenet.kiln"),
+        &[
+            "--batch",
+            "--input",
+            &input,
+            "--part",
+            "xc7z045",
+            "--clock-ns",
+            "5",
+        ],
+    );
+    assert!(out.contains("samples: 8"), "{out}");
+    assert!(
+        out.contains("PASS: all 80 result values bit-exact"),
+        "{out}"
+    );
+}
+
+#[test]
+fn quantized_digits_network_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    // digits_q.kiln returns its accuracy as an f32 (which the RTL path refuses, see
+    // rtl_refuses_floats): the same network returning its logits and predictions.
+    let root = common::root();
+    let dir = tempdir("digits_q_src");
+    let src = std::fs::read_to_string(root.join("examples/digits/digits_q.kiln")).unwrap();
+    let text: String = src
+        .lines()
+        .filter(|l| {
+            !l.trim_start().starts_with("accuracy =") && !l.trim_start().starts_with("correct =")
+        })
+        .map(|l| {
+            l.replace("-> (f32, [N]):", "-> ([N, 10], [N]):")
+                .replace("return accuracy, predicted", "return logits, predicted")
+                .replace("x_test.npy", "x_head.npy")
+                .replace("y_test.npy", "y_head.npy")
+                + "\n"
+        })
+        .collect();
+    assert!(text.contains("return logits, predicted"));
+    std::fs::write(dir.join("digits_q.kiln"), text).unwrap();
+    for sub in ["q", "data"] {
+        std::os::unix::fs::symlink(root.join("examples/digits").join(sub), dir.join(sub)).unwrap();
+    }
+    let (_, out) = rtl_and_sim("digits_q", &dir.join("digits_q.kiln"), &[]);
+    assert!(
+        out.contains("PASS: all 660 result values bit-exact"),
+        "{out}"
+    );
+}
+
+#[test]
+fn quantized_digits_per_sample_over_a_batch_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    // examples/digits/digits_q_one.kiln (the same network per image: its class and
+    // logits) over the first eight held-out images.
+    let root = common::root();
+    let raw = kiln::npy::read(&root.join("examples/digits/data/x_head.npy")).expect("read");
+    let kiln_passes::data::RawData::F32(v) = &raw.data else {
+        panic!("f32 images")
+    };
+    let batch = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 1, 8, 8],
+        values: v[..8 * 64]
+            .iter()
+            .map(|&x| kiln_passes::value::Value::F32(x))
+            .collect(),
+    };
+    let dir = tempdir("digits_q_one_input");
+    let file = dir.join("x8.npy");
+    kiln::npy::write(&file, &batch).expect("write");
+    let input = format!("x={}", file.display());
+    let (_, out) = rtl_and_sim(
+        "digits_q_one",
+        &root.join("examples/digits/digits_q_one.kiln"),
+        &["--batch", "--input", &input],
+    );
+    assert!(out.contains("samples: 8"), "{out}");
+    assert!(
+        out.contains("PASS: all 88 result values bit-exact"),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_exact_stdlib_layer_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    rtl_and_sim("nn_layers", &root.join("tests/rtl/nn_layers.kiln"), &[]);
+}
+
+#[test]
+fn while_loops_and_calls_inside_loops_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let (_, out) = rtl_and_sim("while_call", &root.join("tests/rtl/while_call.kiln"), &[]);
+    assert!(out.contains("PASS: all 8 result values bit-exact"), "{out}");
+}
+
+#[test]
+fn rtl_diagnostics() {
+    let root = common::root();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("tests/rtl"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("diag_"))
+                && p.extension().is_some_and(|e| e == "kiln")
+        })
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let dir = tempdir("diag");
+        let (code, out, err) = common::kiln(&[
+            "rtl",
+            &case.to_string_lossy(),
+            "-o",
+            &dir.to_string_lossy(),
+            "--color",
+            "never",
+        ]);
+        assert_eq!(code, 1, "{}: {out}{err}", case.display());
+        assert!(err.contains("E0720"), "{err}");
+        assert!(
+            !dir.join("kiln_rtl.json").exists(),
+            "nothing written on error"
+        );
+        common::check_golden(&case.with_extension("stderr"), &err);
+    }
+}
+
+#[test]
+fn rtlsim_without_verilator_says_how_to_install_it() {
+    let dir = tempdir("no_verilator");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = common::kiln(&[
+        "rtl",
+        &common::root()
+            .join("examples/conv_relu/conv_relu.kiln")
+            .to_string_lossy(),
+        "-o",
+        &d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["rtlsim", &d])
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("run kiln");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("E0721")
+            && err.contains("verilator is not installed")
+            && err.contains("apt-get install verilator"),
+        "{err}"
+    );
+    common::check_golden(
+        &common::root().join("tests/rtl/rtlsim_no_verilator.stderr"),
+        &err,
+    );
+    // And a directory that is not a design.
+    let (code, _, err) = common::kiln(&["rtlsim", "/nonexistent/design"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("E0721"), "{err}");
+    common::check_golden(
+        &common::root().join("tests/rtl/rtlsim_no_directory.stderr"),
+        &err,
+    );
+}
+
+mod difftest;
+
+/// Random programs of the differential generator (tests/difftest) through `kiln rtl` and
+/// `kiln rtlsim`: every one the RTL path builds must match kiln bit for bit; the others
+/// must be refused with E0720 (floats) or fail in kiln's own run (a run-time error the
+/// testbench would need expected results for). `KILN_RTL_CASES=N` (default 3) and
+/// `KILN_RTL_SEED=S` choose them; failing cases stay in target/rtl-tests/random-S-K.
+#[test]
+fn random_programs_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let n: u64 = std::env::var("KILN_RTL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let seed: u64 = std::env::var("KILN_RTL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_0019);
+    let cfg = difftest::gen::Config::default();
+    let (mut built, mut refused, mut k) = (0, 0, 0u64);
+    let mut failures = Vec::new();
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    // Draw until N programs were built (refused ones do not count), at most 20 N.
+    while built < n && k < 20 * n.max(1) {
+        let case = difftest::gen::generate(seed, k, &cfg);
+        k += 1;
+        let src = tempdir(&format!("random-{seed}-{}", case.case));
+        std::fs::write(src.join("main.kiln"), &case.source).unwrap();
+        for (name, bytes) in &case.files {
+            std::fs::write(src.join(name), bytes).unwrap();
+        }
+        let design = src.join("rtl");
+        let mut args = vec![
+            "rtl".to_string(),
+            src.join("main.kiln").display().to_string(),
+            "-o".into(),
+            design.display().to_string(),
+            "--color".into(),
+            "never".into(),
+        ];
+        for (name, file) in &case.inputs {
+            args.push("--input".into());
+            args.push(format!("{name}={}", src.join(file).display()));
+        }
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = common::kiln(&a);
+        if code != 0 {
+            let codes = common::codes_in(&err);
+            assert!(
+                codes
+                    .iter()
+                    .all(|c| c == "E0720" || c.starts_with("E07") || c.starts_with("W"))
+                    && !codes.is_empty(),
+                "case {}: kiln rtl failed unexpectedly:\n{err}",
+                case.case
+            );
+            refused += 1;
+            let first = err
+                .lines()
+                .find(|l| l.contains("Error:"))
+                .unwrap_or("")
+                .to_string();
+            let why: String = first
+                .split('`')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect();
+            *reasons.entry(why).or_insert(0usize) += 1;
+            let _ = std::fs::remove_dir_all(&src);
+            continue;
+        }
+        built += 1;
+        let (code, out, err) = common::kiln(&[
+            "rtlsim",
+            &design.display().to_string(),
+            "--max-cycles",
+            "20000000",
+        ]);
+        if code != 0 || !out.contains("PASS") {
+            failures.push(format!(
+                "case {} (target/rtl-tests/random-{seed}-{}):\n{out}{err}",
+                case.case, case.case
+            ));
+        } else {
+            let _ = std::fs::remove_dir_all(&src);
+        }
+    }
+    eprintln!(
+        "random programs: {built} built and simulated, {refused} refused, {} failed",
+        failures.len()
+    );
+    for (why, n) in &reasons {
+        eprintln!("  refused {n}x: {why}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
