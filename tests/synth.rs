@@ -289,3 +289,62 @@ fn report_without_a_measurement_is_a_diagnostic() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("E0620") && err.contains("kiln synth"), "{err}");
 }
+
+/// A network through the whole open path in CI: `kiln rtl` of LeNet (every loop one
+/// statement per cycle: the pipelined form takes yosys far longer, docs/rtl.md), `kiln
+/// synth` for the ZC706's xc7z045, and `kiln report --measured` beside the estimate.
+#[test]
+fn lenet_synthesizes_and_the_report_shows_it() {
+    if !have_yosys("lenet_synthesizes_and_the_report_shows_it") {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("kiln-synth-lenet-")
+        .tempdir()
+        .expect("temporary directory");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("run kiln");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let d = dir.path().to_string_lossy().into_owned();
+    let (code, _, err) = run(&[
+        "rtl",
+        "examples/lenet/lenet.kiln",
+        "-o",
+        &d,
+        "--no-pipeline",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+    ]);
+    assert_eq!(code, 0, "kiln rtl: {err}");
+    let (code, out, err) = run(&["synth", &d]);
+    assert_eq!(code, 0, "kiln synth: {err}");
+    eprintln!("{out}{err}");
+    let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.family, "xc7");
+    // The 8-bit and wider products of the convolutions map to DSP48E1s; the rest is LUTs.
+    assert!(m.counts.dsp >= 1, "{:?}", m.cells);
+    assert!(m.counts.lut() > 1000, "{:?}", m.cells);
+    let (code, out, err) = run(&[
+        "report",
+        "examples/lenet/lenet.kiln",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+        "--measured",
+        &d,
+    ]);
+    assert_eq!(code, 0, "kiln report: {err}");
+    assert!(out.contains("measured (Yosys"), "{out}");
+}
