@@ -869,7 +869,7 @@ fn cost(
     // FIFOs of a written depth.
     for t in &inst.tensors {
         if let Some(d) = t.stream_depth {
-            let bits = d as u64 * t.elem.storage_bits() as u64;
+            let bits = d as u64 * t.stream_width.max(1) as u64 * t.elem.storage_bits() as u64;
             if bits > 1024 {
                 act += bits.div_ceil(18 * 1024);
             }
