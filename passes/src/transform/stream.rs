@@ -12,7 +12,7 @@
 //! FIFO depths follow from how the stages run (ir/stage.rs). A row stage reads one row of
 //! its input per step and then computes; its producer writes each row in one burst after
 //! computing it. Between two row stages a FIFO of one row (W x C elements, W x C / V words of
-a stream of width V) therefore never
+//! a stream of width V) therefore never
 //! stalls the faster side: when the producer writes row k the consumer has already taken
 //! row k - 1, and if the producer is the faster one the consumer sets the pace anyway.
 //! A frame stage on either side reads or writes its whole image in one burst while the

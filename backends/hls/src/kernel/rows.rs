@@ -6,7 +6,9 @@
 //! innermost, from its stream or from memory), and after each step lets every node
 //! compute its next row as soon as the rows it reads exist. A node's row is its own loop
 //! nest with the row loop pinned to one iteration, so the arithmetic is the kernel's,
-//! statement for statement. The result leaves row by row, pixel by pixel.
+//! statement for statement. The result leaves row by row, pixel by pixel. A stream of width
+//! V (passes/src/ir/mod.rs, "Stream words") moves a word of V channels of one pixel a
+//! cycle, through V banks along the channels of the line buffer.
 //!
 //! ```text
 //! static void net_conv_stage1(hls::stream<in_t> &x, ..., hls::stream<out_t> &result) {
@@ -24,7 +26,7 @@
 //! }
 //! ```
 
-use super::{dims, ports, prototype, Emitter, Port};
+use super::{dims, ports, prototype, stream_word, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
@@ -173,6 +175,24 @@ pub(super) fn row_stage(
             ));
         }
     }
+    // A stream word of V channels is read into (or sent from) V banks along the channels
+    // of its line buffer, unless a partition already gives them.
+    for (t, n) in &arrays {
+        let Some(p) = wports.iter().find(|p| p.tensor == *t && p.stream && p.width > 1) else {
+            continue;
+        };
+        let covered = inst.tensor(*t).partition.iter().any(|q| {
+            q.dim == 0
+                && (q.kind == PartitionKind::Complete
+                    || (q.kind == PartitionKind::Cyclic && q.factor % p.width == 0))
+        });
+        if !covered {
+            e.line(&format!(
+                "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} type=cyclic factor={} dim=1)",
+                p.width
+            ));
+        }
+    }
     e.declare_locals(&wports);
 
     // Progress counters: rows read of each image input, rows made by each node.
@@ -234,21 +254,37 @@ pub(super) fn row_stage(
             .expect("an input port");
         let lb = e.names[&t].clone();
         let (c, w) = (tm.shape[0], tm.shape[2]);
-        let src = if port.stream {
-            format!("{}.read()", port.name)
-        } else {
-            format!("{}[c][k_step][w]", port.name)
-        };
+        let slot = plan.rows_of(t).unwrap_or(1);
         e.line(&format!("if (k_step < {height}) {{"));
         e.indent += 1;
         let lw = e.label(format!("L_read_{}", ident(&port.name)));
         e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
-        e.line(&format!("    for (int c = 0; c < {c}; c++) {{"));
-        e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
-        e.line(&format!(
-            "        {lb}[c][k_step % {}][w] = {src};",
-            plan.rows_of(t).unwrap_or(1)
-        ));
+        if port.stream && port.width > 1 {
+            // A word of V channels a cycle.
+            let v = port.width;
+            e.line(&format!("    for (int c = 0; c < {c}; c += {v}) {{"));
+            e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+            e.line(&format!(
+                "        const {} k_word = {}.read();",
+                stream_word(&port.elem, v),
+                port.name
+            ));
+            e.line(&format!("        for (int r = 0; r < {v}; r++) {{"));
+            e.line("            KILN_PRAGMA(HLS UNROLL)");
+            e.line(&format!(
+                "            {lb}[c + r][k_step % {slot}][w] = k_word.v[r];"
+            ));
+            e.line("        }");
+        } else {
+            let src = if port.stream {
+                format!("{}.read()", port.name)
+            } else {
+                format!("{}[c][k_step][w]", port.name)
+            };
+            e.line(&format!("    for (int c = 0; c < {c}; c++) {{"));
+            e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+            e.line(&format!("        {lb}[c][k_step % {slot}][w] = {src};"));
+        }
         e.line("    }");
         e.line("}");
         e.line(&format!("{}++;", have(k)));
@@ -289,9 +325,22 @@ pub(super) fn row_stage(
                 let (ch, w) = (p.shape[0], p.shape[2]);
                 let lw = e.label(format!("L_write_{}", ident(&p.name)));
                 e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
-                e.line(&format!("    for (int c = 0; c < {ch}; c++) {{"));
-                e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
-                e.line(&format!("        {}.write({rb}[c][0][w]);", p.name));
+                if p.width > 1 {
+                    // A word of V channels a cycle.
+                    let v = p.width;
+                    e.line(&format!("    for (int c = 0; c < {ch}; c += {v}) {{"));
+                    e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+                    e.line(&format!("        {} k_word;", stream_word(&p.elem, v)));
+                    e.line(&format!("        for (int r = 0; r < {v}; r++) {{"));
+                    e.line("            KILN_PRAGMA(HLS UNROLL)");
+                    e.line(&format!("            k_word.v[r] = {rb}[c + r][0][w];"));
+                    e.line("        }");
+                    e.line(&format!("        {}.write(k_word);", p.name));
+                } else {
+                    e.line(&format!("    for (int c = 0; c < {ch}; c++) {{"));
+                    e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+                    e.line(&format!("        {}.write({rb}[c][0][w]);", p.name));
+                }
                 e.line("    }");
                 e.line("}");
             }
