@@ -74,7 +74,7 @@ namespace kiln {
 // A stream word of N values (passes/src/ir/mod.rs, "Stream words"): channels g*N .. g*N+N-1
 // of one pixel of an image travelling between two dataflow stages, read or written in one
 // cycle (HLS packs the array into one wide FIFO word).
-template <class T, int N> struct word {
+template <class T, int N> struct vec {
     T v[N];
 };
 

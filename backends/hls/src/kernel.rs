@@ -46,12 +46,12 @@ pub struct Port {
     pub width: u32,
 }
 
-/// The C++ type of a stream word of `width` values of `elem` (kiln_hls.h `kiln::word`).
+/// The C++ type of a stream word of `width` values of `elem` (kiln_hls.h `kiln::vec`).
 pub fn stream_word(elem: &ScalarType, width: u32) -> String {
     if width <= 1 {
         storage(elem)
     } else {
-        format!("kiln::word<{}, {width}>", storage(elem))
+        format!("kiln::vec<{}, {width}>", storage(elem))
     }
 }
 
@@ -123,7 +123,11 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
 fn port_decl(p: &Port) -> String {
     let st = storage(&p.elem);
     if p.stream {
-        return format!("hls::stream<{} > &{}", stream_word(&p.elem, p.width), p.name);
+        return format!(
+            "hls::stream<{} > &{}",
+            stream_word(&p.elem, p.width),
+            p.name
+        );
     }
     match (p.shape.is_empty(), p.output) {
         (true, false) => format!("{st} {}", p.name),
@@ -1065,7 +1069,11 @@ pub fn streamed(
             let word = stream_word(&p.elem, v);
             let b = buf(p);
             let _ = writeln!(d, "    // {what} `{}`, {v} channels a word", p.name);
-            let _ = writeln!(d, "    L_{what}_{}: for (int c1 = 0; c1 < {h}; c1++) {{", p.name);
+            let _ = writeln!(
+                d,
+                "    L_{what}_{}: for (int c1 = 0; c1 < {h}; c1++) {{",
+                p.name
+            );
             let _ = writeln!(d, "        for (int c2 = 0; c2 < {w}; c2++) {{");
             let _ = writeln!(d, "            for (int c0 = 0; c0 < {c}; c0 += {v}) {{");
             let _ = writeln!(d, "                KILN_PRAGMA(HLS PIPELINE II=1)");
@@ -1077,7 +1085,11 @@ pub fn streamed(
                 let _ = writeln!(d, "                }}");
                 let _ = writeln!(d, "                {}.write(k_word);", p.name);
             } else {
-                let _ = writeln!(d, "                const {word} k_word = {}.read();", p.name);
+                let _ = writeln!(
+                    d,
+                    "                const {word} k_word = {}.read();",
+                    p.name
+                );
                 let _ = writeln!(d, "                for (int r = 0; r < {v}; r++) {{");
                 let _ = writeln!(d, "                    KILN_PRAGMA(HLS UNROLL)");
                 let _ = writeln!(d, "                    {b}[c0 + r][c1][c2] = k_word.v[r];");

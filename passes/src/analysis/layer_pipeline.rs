@@ -85,7 +85,9 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
         let depth = top
             .tensor(t)
             .stream_depth
-            .map_or(crate::estimate::words(top.tensor(t)) as usize, |d| d as usize);
+            .map_or(crate::estimate::words(top.tensor(t)) as usize, |d| {
+                d as usize
+            });
         // A FIFO's depth counts words of `stream_width` values.
         fifo_bits += depth as u64
             * top.tensor(t).stream_width.max(1) as u64
@@ -328,7 +330,8 @@ fn row_times(
     while let Some((tensor, row)) = schedule.next_event() {
         if callee.inputs.contains(&tensor) {
             let tm = callee.tensor(tensor);
-            let words = ((tm.shape[0] * tm.shape[2]) as u64).div_ceil(tm.stream_width.max(1) as u64);
+            let words =
+                ((tm.shape[0] * tm.shape[2]) as u64).div_ceil(tm.stream_width.max(1) as u64);
             t = (t + words).max(arrival_of(tensor, row));
         } else if let Some(k) = plan.nodes.iter().position(|n| n.result == tensor) {
             t += compute_cycles.get(k).copied().unwrap_or(0);

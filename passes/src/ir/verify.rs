@@ -155,8 +155,7 @@ fn verify_tensors(m: &Module, inst: &Instance, typed: bool, err: &mut dyn FnMut(
             err(format!(
                 "%{i} {tn}: a stream word of {stream_width} values (not a power of two)"
             ));
-        } else if *stream_width > 1
-            && (shape.len() != 3 || shape[0] % *stream_width as usize != 0)
+        } else if *stream_width > 1 && (shape.len() != 3 || shape[0] % *stream_width as usize != 0)
         {
             err(format!(
                 "%{i} {tn}: a stream word of {stream_width} channels on {shape:?} (not an image whose channels it divides)"

@@ -565,8 +565,8 @@ pub struct Choice {
     /// Channel-parallel factor per MAC nest.
     pub cpf: Vec<u64>,
     pub how: Sharing,
-    /// The stage's instance with this choice built.
-    pub realized: Instance,
+    /// The stage's instance with this choice built (shared by its stream widths).
+    pub realized: std::sync::Arc<Instance>,
     pub cycles: u64,
     pub dsp: f64,
     pub lut: u64,
@@ -575,6 +575,22 @@ pub struct Choice {
     pub act_bram: u64,
     /// Bits of the weights (what DDR streams each image when they stay off chip).
     pub weight_bits: u64,
+    /// Values per word of the stream the stage writes (ir/mod.rs, "Stream words"); its
+    /// consumer reads the same words. `cycles` counts its output in words of this width
+    /// and its inputs in single values (the search subtracts what the producers' widths
+    /// save, [`Stage::in_streams`]).
+    pub width: u32,
+}
+
+/// The stream a stage writes to another row stage, which the allocation may widen.
+#[derive(Clone, Debug)]
+pub struct OutStream {
+    /// The channel in the network top.
+    pub channel: TensorId,
+    /// The stage that reads it.
+    pub consumer: usize,
+    /// Values per image it carries.
+    pub values: u64,
 }
 
 /// A stage of the network and the choices it has, fastest first.
@@ -588,6 +604,31 @@ pub struct Stage {
     pub written: bool,
     pub nests: Vec<MacNest>,
     pub choices: Vec<Choice>,
+    /// The stream it writes to a row stage, when its words may be widened.
+    pub out_stream: Option<OutStream>,
+    /// The widenable streams it reads: (producer stage, values per image).
+    pub in_streams: Vec<(usize, u64)>,
+}
+
+impl Stage {
+    /// The cycles of choice `i` when the streams it reads come in the words `widths`
+    /// (per stage: the width of the stream that stage writes) give.
+    pub fn cycles_with(&self, i: usize, widths: &dyn Fn(usize) -> u32) -> u64 {
+        let saved: u64 = self
+            .in_streams
+            .iter()
+            .map(|&(p, values)| values - values.div_ceil(widths(p).max(1) as u64))
+            .sum();
+        self.choices[i].cycles.saturating_sub(saved)
+    }
+
+    /// The stream widths its choices offer.
+    fn widths(&self) -> Vec<u32> {
+        let mut w: Vec<u32> = self.choices.iter().map(|c| c.width).collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    }
 }
 
 /// What limits the network's interval.
@@ -608,6 +649,9 @@ pub enum Bound {
 #[derive(Clone, Debug)]
 pub struct Allocation {
     pub picks: Vec<usize>,
+    /// Each stage's cycles per image with its pick, in the stream words its producers
+    /// write ([`Stage::cycles_with`]).
+    pub cycles: Vec<u64>,
     /// Stages whose weights stream from DDR.
     pub ddr: Vec<bool>,
     /// Cycles between images: the slowest stage, or the DDR traffic.
@@ -682,20 +726,36 @@ fn evaluate_weighted(
     t: u64,
     weights: [f64; 3],
 ) -> (Allocation, Vec<Bound>) {
-    let picks: Vec<usize> = stages
-        .iter()
-        .map(|s| {
+    // In stage order (producers first): each stage's cheapest choice within `t`, in the
+    // words its producers chose; a stage that writes a widenable stream takes words at
+    // least as wide as its consumer needs to run within `t`.
+    let mut picks: Vec<usize> = Vec::with_capacity(stages.len());
+    let mut cycles: Vec<u64> = Vec::with_capacity(stages.len());
+    for s in stages {
+        let widths = |p: usize| {
+            picks
+                .get(p)
+                .map_or(1, |&i: &usize| stages[p].choices[i].width)
+        };
+        let need = s
+            .out_stream
+            .as_ref()
+            .map_or(1, |o| needed_width(stages, s, o, t));
+        let cheapest = |wide_enough: bool| {
             (0..s.choices.len())
-                .filter(|&i| s.choices[i].cycles <= t)
+                .filter(|&i| s.cycles_with(i, &widths) <= t)
+                .filter(|&i| !wide_enough || s.choices[i].width >= need)
                 .min_by(|&i, &j| {
                     let (a, c) = (&s.choices[i], &s.choices[j]);
                     b.share(a, weights)
                         .total_cmp(&b.share(c, weights))
                         .then(a.cycles.cmp(&c.cycles))
                 })
-                .unwrap_or(0)
-        })
-        .collect();
+        };
+        let i = cheapest(true).or_else(|| cheapest(false)).unwrap_or(0);
+        cycles.push(s.cycles_with(i, &widths));
+        picks.push(i);
+    }
     let pick = |k: usize| &stages[k].choices[picks[k]];
     let copies = |k: usize| stages[k].copies;
     let dsp: f64 = (0..stages.len())
@@ -724,7 +784,7 @@ fn evaluate_weighted(
         .map(|k| (pick(k).weight_bits * copies(k)).div_ceil(8))
         .sum();
     let ddr_cycles = (ddr_bytes as f64 / b.ddr_bytes_per_cycle).ceil() as u64;
-    let slowest = (0..stages.len()).map(|k| pick(k).cycles).max().unwrap_or(0);
+    let slowest = cycles.iter().copied().max().unwrap_or(0);
     let interval = slowest.max(ddr_cycles);
     let bram = act + weights;
     let mut over = Vec::new();
@@ -742,6 +802,7 @@ fn evaluate_weighted(
     }
     let alloc = Allocation {
         picks,
+        cycles,
         ddr,
         interval,
         bound: Bound::Target,
@@ -756,14 +817,45 @@ fn evaluate_weighted(
     (alloc, over)
 }
 
+/// The narrowest word of the stream `o` (written by `s`) with which its consumer can run
+/// within `t` at its fastest; the widest `s` offers when none can.
+fn needed_width(stages: &[Stage], s: &Stage, o: &OutStream, t: u64) -> u32 {
+    let q = &stages[o.consumer];
+    let fastest = (0..q.choices.len())
+        .map(|i| q.choices[i].cycles)
+        .min()
+        .unwrap_or(0);
+    let widths = s.widths();
+    widths
+        .iter()
+        .copied()
+        .find(|&v| fastest.saturating_sub(o.values - o.values.div_ceil(v as u64)) <= t)
+        .or_else(|| widths.last().copied())
+        .unwrap_or(1)
+}
+
+/// Each stage's cycles at its fastest choice with its producers' widest words: the
+/// smallest interval it can take.
+fn floors(stages: &[Stage]) -> Vec<u64> {
+    stages
+        .iter()
+        .map(|s| {
+            let widest = |p: usize| stages[p].widths().last().copied().unwrap_or(1);
+            (0..s.choices.len())
+                .map(|i| s.cycles_with(i, &widest))
+                .min()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 /// The allocation of `stages` for the device (see the module doc).
 pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions) -> Allocation {
     let b = budget(dev, clock_ns, opts.budget);
     // The slowest stage at its largest parallelism.
-    let (floor_stage, floor) = stages
-        .iter()
+    let (floor_stage, floor) = floors(stages)
+        .into_iter()
         .enumerate()
-        .map(|(k, s)| (k, s.choices.first().map_or(0, |c| c.cycles)))
         .max_by_key(|&(_, c)| c)
         .unwrap_or((0, 0));
     let mut target_missed = None;
@@ -779,11 +871,22 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
         }
         target_missed = Some(why);
     }
-    let mut ts: Vec<u64> = stages
-        .iter()
-        .flat_map(|s| s.choices.iter().map(|c| c.cycles))
-        .filter(|&c| c >= floor)
-        .collect();
+    // Candidate intervals: every choice's cycles, with the words of each producer's
+    // every width.
+    let mut ts: Vec<u64> = Vec::new();
+    for s in stages {
+        for i in 0..s.choices.len() {
+            ts.push(s.choices[i].cycles);
+            for &(p, _) in &s.in_streams {
+                for v in stages[p].widths() {
+                    ts.push(s.cycles_with(i, &|q| if q == p { v } else { 1 }));
+                }
+            }
+            let widest = |p: usize| stages[p].widths().last().copied().unwrap_or(1);
+            ts.push(s.cycles_with(i, &widest));
+        }
+    }
+    ts.retain(|&c| c >= floor);
     ts.push(floor);
     ts.sort_unstable();
     ts.dedup();
@@ -796,14 +899,7 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
                 Some(p) => p.into_iter().next().unwrap_or(Bound::Stage(floor_stage)),
             };
             // The DDR traffic may be what sets the interval.
-            if a.interval
-                > stages
-                    .iter()
-                    .zip(&a.picks)
-                    .map(|(s, &p)| s.choices[p].cycles)
-                    .max()
-                    .unwrap_or(0)
-            {
+            if a.interval > a.cycles.iter().copied().max().unwrap_or(0) {
                 a.bound = Bound::Bandwidth;
             }
             a.target_missed = target_missed;
@@ -878,13 +974,14 @@ fn cost(
     Choice {
         cpf: cpf.to_vec(),
         how,
-        realized: inst,
+        realized: std::sync::Arc::new(inst),
         cycles: e.cycles,
         dsp: e.res.dsp,
         lut: e.res.lut,
         weight_bram: weights.bram18,
         act_bram: act,
         weight_bits,
+        width: 1,
     }
 }
 
@@ -973,9 +1070,122 @@ pub fn stages(module: &mut Module, auto: bool) -> Option<Vec<Stage>> {
             written,
             nests,
             choices,
+            out_stream: None,
+            in_streams: Vec::new(),
         });
     }
+    widen_streams(module, &mut out);
     Some(out)
+}
+
+/// The widest stream word: 1024 bits (a wide FIFO; a wider word would cost more in
+/// FIFO and register width than the cycles it saves).
+const MAX_WORD_BITS: u64 = 1024;
+
+/// Streams between two row stages of an image (each stage called once, neither with a
+/// written schedule) may carry words of V channels (ir/mod.rs, "Stream words"): the
+/// producer's choices gain one variant per width V (a power of two dividing the channels,
+/// at most [`MAX_WORD_BITS`] a word) that sends its result in `values / V` cycles and
+/// pays for V banks along the channels of its result row and of the consumer's line
+/// buffer; the consumer reads in the same words (the search subtracts what they save).
+fn widen_streams(module: &Module, stages: &mut [Stage]) {
+    let Some(entry) = module.entry else { return };
+    let top = module.instance(entry);
+    let streams = top.dataflow_streams();
+    let calls: Vec<&crate::ir::Call> = top
+        .schedule()
+        .into_iter()
+        .filter_map(|n| match &top.graph[n] {
+            Node::Call(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    for k in 0..stages.len() {
+        let s = &stages[k];
+        if s.copies != 1 || s.written {
+            continue;
+        }
+        let Some(call) = calls.iter().find(|c| c.callee == s.id) else {
+            continue;
+        };
+        let producer = module.instance(s.id);
+        let Some(plan) = producer.stage.as_ref().and_then(|p| p.rows()) else {
+            continue;
+        };
+        let [r] = call.results[..] else { continue };
+        let tm = top.tensor(r);
+        if plan.flat_output || !streams.contains(&r) || tm.shape.len() != 3 {
+            continue;
+        }
+        let Some((consumer, slot)) = calls
+            .iter()
+            .find_map(|c| c.args.iter().position(|&a| a == r).map(|i| (*c, i)))
+        else {
+            continue;
+        };
+        let Some(q) = stages.iter().position(|st| st.id == consumer.callee) else {
+            continue;
+        };
+        if stages[q].copies != 1 || stages[q].written {
+            continue;
+        }
+        let cinst = module.instance(consumer.callee);
+        let port = cinst.inputs[slot];
+        let Some(rows) = cinst
+            .stage
+            .as_ref()
+            .and_then(|p| p.rows())
+            .and_then(|p| p.rows_of(port))
+        else {
+            continue;
+        };
+        let (c, w) = (tm.shape[0] as u64, tm.shape[2] as u64);
+        if c == 0 {
+            continue;
+        }
+        let bits = tm.elem.storage_bits() as u64;
+        let values = tm.len() as u64;
+        let banks_cost = |elems: u64, banks: u64| -> (u64, u64) {
+            let per_bank = (elems * bits).div_ceil(banks.max(1));
+            if per_bank > 1024 {
+                (banks * per_bank.div_ceil(18 * 1024), 0)
+            } else {
+                (0, banks * per_bank.div_ceil(64))
+            }
+        };
+        let memories = [c * w, c * rows as u64 * w];
+        let base: Vec<Choice> = stages[k].choices.clone();
+        for v in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+            if v * bits > MAX_WORD_BITS {
+                break;
+            }
+            let (mut bram, mut lut) = (0u64, 0u64);
+            for m in memories {
+                let (b1, l1) = banks_cost(m, 1);
+                let (bv, lv) = banks_cost(m, v);
+                bram += bv.saturating_sub(b1);
+                lut += lv.saturating_sub(l1);
+            }
+            for b in &base {
+                let mut wide = b.clone();
+                wide.width = v as u32;
+                wide.cycles = b.cycles - values + values.div_ceil(v);
+                wide.act_bram += bram;
+                wide.lut += lut;
+                stages[k].choices.push(wide);
+            }
+        }
+        if stages[k].choices.len() == base.len() {
+            continue;
+        }
+        stages[k].choices.sort_by_key(|c| c.cycles);
+        stages[k].out_stream = Some(OutStream {
+            channel: r,
+            consumer: q,
+            values,
+        });
+        stages[q].in_streams.push((k, values));
+    }
 }
 
 /// Schedules the stages of a network top for every choice ([`base_schedule`], in place)
@@ -1016,13 +1226,28 @@ pub fn allocate(
             continue;
         }
         let c = &s.choices[p];
-        module.instances[s.id.index()] = c.realized.clone();
+        module.instances[s.id.index()] = (*c.realized).clone();
         remarks.push(format!(
             "allocation for {}: {} {}",
             dev.part,
             s.name,
             describe(s, c)
         ));
+    }
+    // Stream words: the channel and the ports of both stages; a FIFO keeps its bits (its
+    // depth, set in single values by the first `stream` pass, counts words).
+    if let Some(entry) = module.entry {
+        for (s, &p) in stages.iter().zip(&alloc.picks) {
+            let (Some(o), v) = (&s.out_stream, s.choices[p].width) else {
+                continue;
+            };
+            if v <= 1 {
+                continue;
+            }
+            module.set_stream_width(entry, o.channel, v);
+            let t = module.instance_mut(entry).tensor_mut(o.channel);
+            t.stream_depth = t.stream_depth.map(|d| d.div_ceil(v).max(1));
+        }
     }
     remarks.push(format!(
         "allocation for {}: a new image every {} cycles, bound by {}",
@@ -1061,11 +1286,12 @@ pub fn table(
         .max()
         .unwrap_or(5)
         .max(5);
-    let rows: Vec<(String, &Choice, bool)> = stages
+    let rows: Vec<(String, &Choice, bool, u64)> = stages
         .iter()
         .zip(&a.picks)
         .zip(&a.ddr)
-        .map(|((st, &p), &ddr)| (describe(st, &st.choices[p]), &st.choices[p], ddr))
+        .zip(&a.cycles)
+        .map(|(((st, &p), &ddr), &cy)| (describe(st, &st.choices[p]), &st.choices[p], ddr, cy))
         .collect();
     let fw = rows.iter().map(|r| r.0.len()).max().unwrap_or(7).max(7);
     let _ = writeln!(
@@ -1075,7 +1301,7 @@ pub fn table(
     );
     let mut macs: u64 = 0;
     let mut sum_cycles = 0u64;
-    for (st, (f, c, ddr)) in stages.iter().zip(&rows) {
+    for (st, (f, c, ddr, cycles)) in stages.iter().zip(&rows) {
         let copies = if st.copies > 1 {
             format!(" (x{})", st.copies)
         } else {
@@ -1087,7 +1313,7 @@ pub fn table(
             "  {:w$}  {:fw$}  {:>12}  {:>7}  {:>6}  {:>7}  {}{}{}",
             st.name,
             f,
-            c.cycles,
+            cycles,
             fmt_dsp(c.dsp),
             bram,
             c.lut,
@@ -1096,10 +1322,10 @@ pub fn table(
             if st.written { ", not allocated" } else { "" },
         );
         macs += st.copies * st.nests.iter().map(|n| n.macs()).sum::<u64>();
-        sum_cycles += c.cycles * st.copies;
+        sum_cycles += cycles * st.copies;
     }
     let n_stages: u64 = stages.iter().map(|st| st.copies).sum::<u64>().max(1);
-    let slowest = rows.iter().map(|r| r.1.cycles).max().unwrap_or(0);
+    let slowest = rows.iter().map(|r| r.3).max().unwrap_or(0);
     let mean = sum_cycles as f64 / n_stages as f64;
     let fps = if a.interval == 0 {
         0.0
@@ -1162,9 +1388,23 @@ fn fmt_dsp(d: f64) -> String {
 /// The factors of a choice: `CPF c/C x KPF 1` per MAC nest (`-` for a stage without one),
 /// and how they are built.
 pub fn describe(s: &Stage, c: &Choice) -> String {
+    let word = if c.width > 1 {
+        format!(", stream word {}", c.width)
+    } else {
+        String::new()
+    };
     if s.nests.is_empty() {
-        return "-".into();
+        return if word.is_empty() {
+            "-".into()
+        } else {
+            word[2..].to_string()
+        };
     }
+    let f = describe_nests(s, c);
+    format!("{f}{word}")
+}
+
+fn describe_nests(s: &Stage, c: &Choice) -> String {
     s.nests
         .iter()
         .zip(&c.cpf)
@@ -1242,15 +1482,18 @@ mod tests {
                 .map(|&(cycles, dsp)| Choice {
                     cpf: Vec::new(),
                     how: Sharing::Interval,
-                    realized: inst.clone(),
+                    realized: std::sync::Arc::new(inst.clone()),
                     cycles,
                     dsp,
                     lut: 0,
                     weight_bram: 0,
                     act_bram: 0,
                     weight_bits: 0,
+                    width: 1,
                 })
                 .collect(),
+            out_stream: None,
+            in_streams: Vec::new(),
         }
     }
 

@@ -178,7 +178,10 @@ pub(super) fn row_stage(
     // A stream word of V channels is read into (or sent from) V banks along the channels
     // of its line buffer, unless a partition already gives them.
     for (t, n) in &arrays {
-        let Some(p) = wports.iter().find(|p| p.tensor == *t && p.stream && p.width > 1) else {
+        let Some(p) = wports
+            .iter()
+            .find(|p| p.tensor == *t && p.stream && p.width > 1)
+        else {
             continue;
         };
         let covered = inst.tensor(*t).partition.iter().any(|q| {
