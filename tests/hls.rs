@@ -380,8 +380,12 @@ fn layer_pipeline_streams_rows_over_a_batch() {
         "the stride-2 4x4 window keeps 4 rows: {cpp}"
     );
     assert!(
-        cpp.contains("HLS STREAM variable=t_requantize_out depth=44"),
-        "one row of [4, 13, 11]: {cpp}"
+        cpp.contains("HLS STREAM variable=t_requantize_out depth=11"),
+        "one row of [4, 13, 11] in words of 4 channels (the allocation widens it): {cpp}"
+    );
+    assert!(
+        cpp.contains("hls::stream<kiln::vec<"),
+        "streams of channel words: {cpp}"
     );
     let (code, out, err) = kiln(&["csim", &d]);
     assert_eq!((code, out.trim()), (0, "PASS"), "{err}");

@@ -9,8 +9,6 @@ static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> re
 // instance of `dense` with N=45, M=7, T=fixed<9, 6>, U=int<3>
 static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]) {
     static ap_fixed<9, 6> t_x_buf[45];
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_wf type=complete dim=2)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_x_buf type=complete dim=1)
     kiln::fx<15, 12> l0_sum;
     (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
 
@@ -23,28 +21,34 @@ static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> re
     }
     // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
     L_result_store_m: for (int i0_m = 0; i0_m < 7; i0_m += 1) {
-        KILN_PRAGMA(HLS PIPELINE II=1)
-        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-        l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
         // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
         L_result_store_n: for (int i2_n = 0; i2_n < 45; i2_n += 1) {
+            KILN_PRAGMA(HLS PIPELINE II=1)
+            KILN_PRAGMA(HLS LOOP_FLATTEN)
+            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i2_n), kiln::konst<kiln::ufx<1, 1> >(0ULL))) {
+                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+                l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+            }
             // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
             l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::add<kiln::fx<15, 12> >(l0_sum, kiln::mul<kiln::fx<10, 7> >(kiln::val(w_wf[(i0_m)][(i2_n)]), kiln::val(t_x_buf[(i2_n)]))));
+            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i2_n), kiln::konst<kiln::ufx<6, 6> >(44ULL))) {
+                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+                kiln::put(result[(i0_m)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
+            }
         }
-        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-        kiln::put(result[(i0_m)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
     }
 }
 
 // A dataflow stage computed row by row: `conv2d_bias_add_relu_requantize` (line buffers: x 1 rows, xp 3 rows, result 1 rows).
-static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > &result) {
     KILN_PRAGMA(HLS INLINE off)
     static ap_int<8> lb_x[3][1][11];
     static ap_int<8> t_xp[3][3][13];
     static ap_fixed<6, 3, AP_RND, AP_SAT> rb_result[4][1][11];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=3 dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=rb_result type=cyclic factor=4 dim=1)
     kiln::fx<16, 16> l0_sum;
     kiln::fx<16, 16> l1_conv2d_out;
     kiln::fx<16, 16> l2_conv2d_bias_add_out;
@@ -69,9 +73,10 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 L_xp_assign_c: for (int i0_c = 0; i0_c < 3; i0_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                     L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 13; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -119,9 +124,14 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                     }
                 }
                 L_write_result: for (int w = 0; w < 11; w++) {
-                    for (int c = 0; c < 4; c++) {
+                    for (int c = 0; c < 4; c += 4) {
                         KILN_PRAGMA(HLS PIPELINE II=1)
-                        result.write(rb_result[c][0][w]);
+                        kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> k_word;
+                        for (int r = 0; r < 4; r++) {
+                            KILN_PRAGMA(HLS UNROLL)
+                            k_word.v[r] = rb_result[c + r][0][w];
+                        }
+                        result.write(k_word);
                     }
                 }
                 k_made1++;
@@ -133,14 +143,15 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
 }
 
 // A dataflow stage computed row by row: `conv2d_1_requantize_1` (line buffers: x 1 rows, xp 4 rows, result 1 rows).
-static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &x, ap_ufixed<1, -2> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > &x, ap_ufixed<1, -2> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
     KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[4][1][11];
     static ap_ufixed<5, 2> t_xp[4][4][15];
     static ap_fixed<6, 3, AP_RND, AP_SAT> rb_result[5][1][6];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=4 dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=lb_x type=cyclic factor=4 dim=1)
     kiln::fx<11, 8> l0_sum;
     kiln::fx<11, 8> l1_conv2d_1_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
@@ -149,9 +160,13 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
     L_layer_pipeline_conv2d_1_requantize_1_stage2_steps: for (int k_step = 0; k_step <= 13; k_step++) {
         if (k_step < 13) {
             L_read_x: for (int w = 0; w < 11; w++) {
-                for (int c = 0; c < 4; c++) {
+                for (int c = 0; c < 4; c += 4) {
                     KILN_PRAGMA(HLS PIPELINE II=1)
-                    lb_x[c][k_step % 1][w] = x.read();
+                    const kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> k_word = x.read();
+                    for (int r = 0; r < 4; r++) {
+                        KILN_PRAGMA(HLS UNROLL)
+                        lb_x[c + r][k_step % 1][w] = k_word.v[r];
+                    }
                 }
             }
             k_have0++;
@@ -163,9 +178,10 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 L_xp_assign_c: for (int i0_c = 0; i0_c < 4; i0_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                     L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 15; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -227,8 +243,7 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
     KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[5][1][6];
     static ap_fixed<6, 3> t_xp[5][3][8];
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=3 dim=3)
     kiln::fx<11, 8> l0_sum;
     kiln::fx<11, 8> l1_depthwise_conv2d_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)l0_sum; (void)l1_depthwise_conv2d_out;
@@ -250,9 +265,10 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
                 // xp_assign: nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 L_xp_assign_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                     L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 8; i2_j += 1) {
                             // nn.kiln:17: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -270,24 +286,30 @@ static void layer_pipeline_depthwise_conv2d_requantize_2_stage3(hls::stream<ap_f
                 L_result_store_i0: for (int i10_i0 = 0; i10_i0 < 5; i10_i0 += 1) {
                     // nn.kiln:71: return map(lambda v: T(v * scale), x)
                     L_result_store_i1: for (int i11_i1 = k_row1; i11_i1 < k_row1 + 1; i11_i1 += 1) {
-                        KILN_PRAGMA(HLS PIPELINE II=1)
                         KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:71: return map(lambda v: T(v * scale), x)
                         L_result_store_i2: for (int i12_i2 = 0; i12_i2 < 6; i12_i2 += 1) {
-                            // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+                            KILN_PRAGMA(HLS LOOP_FLATTEN)
                             // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             L_result_store_u: for (int i8_u = 0; i8_u < 3; i8_u += 1) {
+                                KILN_PRAGMA(HLS PIPELINE II=1)
+                                KILN_PRAGMA(HLS LOOP_FLATTEN)
+                                if (kiln::eq(kiln::from_loop<kiln::ufx<2, 2> >(i8_u), kiln::konst<kiln::ufx<1, 1> >(0ULL))) {
+                                    // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+                                }
                                 // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                 L_result_store_v: for (int i9_v = 0; i9_v < 3; i9_v += 1) {
                                     // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                                     l0_sum = kiln::cvt<ap_fixed<11, 8> >(kiln::add<kiln::fx<11, 8> >(l0_sum, kiln::mul<kiln::fx<9, 6> >(kiln::val(t_xp[(i10_i0)][((i8_u + i11_i1)) % 3][(i9_v + i12_i2)]), kiln::val(w_wd[(i10_i0)][(i8_u)][(i9_v)]))));
                                 }
+                                if (kiln::eq(kiln::from_loop<kiln::ufx<2, 2> >(i8_u), kiln::konst<kiln::ufx<2, 2> >(2ULL))) {
+                                    // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                    l1_depthwise_conv2d_out = kiln::cvt<ap_fixed<11, 8> >(l0_sum);
+                                    // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                                    kiln::put(result[(i10_i0)][(i11_i1)][(i12_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::fx<11, 6> >(l1_depthwise_conv2d_out, kiln::val(scale)))));
+                                }
                             }
-                            // nn.kiln:18: return [sum(xp[c, i * stride + u, j * stride + v] * w[c, u, v] for u, v in grid(R, S)) for c, i, j in grid(C, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_depthwise_conv2d_out = kiln::cvt<ap_fixed<11, 8> >(l0_sum);
-                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            kiln::put(result[(i10_i0)][(i11_i1)][(i12_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::fx<11, 6> >(l1_depthwise_conv2d_out, kiln::val(scale)))));
                         }
                     }
                 }
@@ -307,7 +329,6 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
     static ap_fixed<6, 3> t_xp[5][1][6];
     static ap_fixed<9, 6> rb_result[5][1][6];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=3)
     kiln::fx<8, 5> l0_sum;
     kiln::fx<8, 5> l1_conv2d_2_out;
@@ -340,9 +361,10 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                 // xp_assign: nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                 L_xp_assign_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                     L_xp_assign_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
                         L_xp_assign_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
                             // nn.kiln:12: xp = [x[c, i - pad, j - pad] if pad <= i < H + pad and pad <= j < W + pad else 0 for c, i, j in grid(C, H + 2 * pad, W + 2 * pad)]
@@ -358,11 +380,13 @@ static void layer_pipeline_conv2d_2_add_stage4(const ap_fixed<6, 3, AP_RND, AP_S
                 // result_store: nn.kiln:59: return a + b
                 // nn.kiln:59: return a + b
                 L_result_store_i0: for (int i12_i0 = 0; i12_i0 < 5; i12_i0 += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:59: return a + b
                     L_result_store_i1: for (int i13_i1 = k_row1; i13_i1 < k_row1 + 1; i13_i1 += 1) {
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:59: return a + b
                         L_result_store_i2: for (int i14_i2 = 0; i14_i2 < 6; i14_i2 += 1) {
+                            KILN_PRAGMA(HLS PIPELINE II=1)
+                            KILN_PRAGMA(HLS LOOP_FLATTEN)
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
                             l0_sum = kiln::cvt<ap_fixed<8, 5> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
                             // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
@@ -422,9 +446,10 @@ static void layer_pipeline_avgpool2d_stage5(hls::stream<ap_fixed<9, 6> > &x, hls
                 // result_store: nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                 // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                 L_result_store_c: for (int i0_c = 0; i0_c < 5; i0_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                     L_result_store_i: for (int i1_i = k_row0; i1_i < k_row0 + 1; i1_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
                         L_result_store_j: for (int i2_j = 0; i2_j < 6; i2_j += 1) {
                             // nn.kiln:43: return [sum(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) / (size * size) for c, i, j in grid(C, H // size, W // size)]
@@ -482,9 +507,10 @@ static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> >
                 // c_loop: nn.kiln:64: for c, i, j in grid(C, H, W):
                 // nn.kiln:64: for c, i, j in grid(C, H, W):
                 L_c_loop_c: for (int i7_c = 0; i7_c < 5; i7_c += 1) {
-                    KILN_PRAGMA(HLS PIPELINE II=1)
                     // nn.kiln:64: for c, i, j in grid(C, H, W):
                     L_c_loop_i: for (int i8_i = k_row0; i8_i < k_row0 + 1; i8_i += 1) {
+                        KILN_PRAGMA(HLS PIPELINE II=1)
+                        KILN_PRAGMA(HLS LOOP_FLATTEN)
                         // nn.kiln:64: for c, i, j in grid(C, H, W):
                         L_c_loop_j: for (int i9_j = 0; i9_j < 3; i9_j += 1) {
                             // nn.kiln:38: return [max(x[c, i * size + u, j * size + v] for u, v in grid(size, size)) for c, i, j in grid(C, H // size, W // size)]
@@ -535,8 +561,8 @@ void layer_pipeline(const ap_int<8> x[3][13][11], ap_fixed<15, 12> result[7]) {
     KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
     KILN_PRAGMA(HLS DATAFLOW)
     ap_ufixed<1, -3> t_scale;
-    static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out;
-    KILN_PRAGMA(HLS STREAM variable=t_requantize_out depth=44)
+    static hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > t_requantize_out;
+    KILN_PRAGMA(HLS STREAM variable=t_requantize_out depth=11)
     ap_ufixed<1, -2> t_scale_2;
     static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out_2;
     KILN_PRAGMA(HLS STREAM variable=t_requantize_out_2 depth=30)
