@@ -25,10 +25,15 @@
 //!   cycle needs (`cyclic CPF` along the channel dimension, the window's extent along the
 //!   others); input ports the reduction re-reads are first copied on chip
 //!   (autoschedule.rs `buffer_inputs`). The other loops of a stage (padding copies,
-//!   pooling) get the automatic schedule with at most 16 unrolled iterations. KPF stays 1:
-//!   a stage writes its result into a stream of one element per cycle, and at `CPF = C`
-//!   the pipeline already writes one output per cycle, so computing KPF outputs at once
-//!   would only wait for the stream (wider streams would lift that).
+//!   pooling) get the automatic schedule with at most 16 unrolled iterations. KPF stays 1
+//!   (one output a cycle at `CPF = C`).
+//! - **Stream words** ([`widen_streams`]): a stream between two row stages of an image
+//!   may carry words of V channels (ir/mod.rs, "Stream words"); V is part of the
+//!   producer's choice (one variant per power of two dividing the channels, at most
+//!   1024 bits: its result leaves in `values / V` cycles, for V banks along the channels
+//!   of its result row and of the consumer's line buffer), and the consumer reads the
+//!   same words. The search picks stages in order, each in its producers' words
+//!   ([`Stage::cycles_with`]), a producer at least as wide as its consumer needs.
 //! - **Cost of a choice** (estimate.rs on the stage alone): cycles per image, DSPs (two
 //!   8-bit products per DSP48, products of <= 4 bits and binary/ternary ones in LUTs),
 //!   LUTs; BRAM for the weights as partitioned, plus the line buffer a layer pipeline
@@ -37,7 +42,8 @@
 //!   that do not fit the BRAM budget stay in DDR (the largest first) and stream from it
 //!   every image: the network's interval is at least their bytes over the board's
 //!   bandwidth.
-//! - **Search.** For each candidate interval T (the stage cycle counts of all choices),
+//! - **Search.** For each candidate interval T (the stage cycle counts of all choices, in
+//!   every width of their producers' words),
 //!   each stage takes its cheapest choice that runs within T (its DSP, LUT and BRAM
 //!   shares of the budget added; a resource the total overruns weighs more at a retry);
 //!   the smallest T whose total fits the budget is the allocation (with `--target-fps`,
