@@ -573,9 +573,15 @@ impl Est<'_> {
         ranges: &mut Vec<(u32, i64, i64)>,
         counts: &mut std::collections::HashMap<crate::ir::TensorId, u64>,
     ) {
+        // In a row stage, the streamed result is a row buffer on chip (banked by a KPF,
+        // kpf.rs) and a scalar argument is a value the stage holds in a register.
+        let plan = self.inst.stage.as_ref().and_then(|p| p.rows());
+        let row_result = plan.filter(|p| !p.flat_output).map(|p| p.output);
         let port = |t: crate::ir::TensorId| {
-            matches!(self.inst.tensor(t).kind, TensorKind::Input(_))
-                || self.inst.outputs.contains(&t)
+            (matches!(self.inst.tensor(t).kind, TensorKind::Input(_))
+                || self.inst.outputs.contains(&t))
+                && row_result != Some(t)
+                && !(plan.is_some() && self.inst.tensor(t).shape.is_empty())
         };
         for s in b {
             match s {

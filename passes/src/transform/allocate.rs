@@ -586,6 +586,9 @@ pub struct Choice {
     /// and its inputs in single values (the search subtracts what the producers' widths
     /// save, [`Stage::in_streams`]).
     pub width: u32,
+    /// Output channels its result's nest computes a cycle (DNNBuilder's KPF, kpf.rs); its
+    /// stream words are at least this wide.
+    pub kpf: u64,
 }
 
 /// The stream a stage writes to another row stage, which the allocation may widen.
@@ -746,7 +749,7 @@ fn evaluate_weighted(
         let need = s
             .out_stream
             .as_ref()
-            .map_or(1, |o| needed_width(stages, s, o, t));
+            .map_or(1, |o| needed_width(stages, s, o, t, b, weights));
         let cheapest = |wide_enough: bool| {
             (0..s.choices.len())
                 .filter(|&i| s.cycles_with(i, &widths) <= t)
@@ -823,19 +826,33 @@ fn evaluate_weighted(
     (alloc, over)
 }
 
-/// The narrowest word of the stream `o` (written by `s`) with which its consumer can run
-/// within `t` at its fastest; the widest `s` offers when none can.
-fn needed_width(stages: &[Stage], s: &Stage, o: &OutStream, t: u64) -> u32 {
+/// The word of the stream `o` (written by `s`) that lets its consumer run within `t` at
+/// the least cost (its cheapest choice in those words; the narrowest word among equals);
+/// the widest `s` offers when no word lets it.
+fn needed_width(
+    stages: &[Stage],
+    s: &Stage,
+    o: &OutStream,
+    t: u64,
+    b: &Budget,
+    w: [f64; 3],
+) -> u32 {
     let q = &stages[o.consumer];
-    let fastest = (0..q.choices.len())
-        .map(|i| q.choices[i].cycles)
-        .min()
-        .unwrap_or(0);
     let widths = s.widths();
-    widths
-        .iter()
-        .copied()
-        .find(|&v| fastest.saturating_sub(o.values - o.values.div_ceil(v as u64)) <= t)
+    let mut best: Option<(f64, u32)> = None;
+    for &v in &widths {
+        let saved = o.values - o.values.div_ceil(v as u64);
+        let cheapest = (0..q.choices.len())
+            .filter(|&i| q.choices[i].cycles.saturating_sub(saved) <= t)
+            .map(|i| b.share(&q.choices[i], w))
+            .min_by(|x, y| x.total_cmp(y));
+        if let Some(c) = cheapest {
+            if best.is_none_or(|(bc, _)| c < bc) {
+                best = Some((c, v));
+            }
+        }
+    }
+    best.map(|(_, v)| v)
         .or_else(|| widths.last().copied())
         .unwrap_or(1)
 }
@@ -988,6 +1005,7 @@ fn cost(
         act_bram: act,
         weight_bits,
         width: 1,
+        kpf: 1,
     }
 }
 
@@ -1094,63 +1112,94 @@ const MAX_WORD_BITS: u64 = 1024;
 /// at most [`MAX_WORD_BITS`] a word) that sends its result in `values / V` cycles and
 /// pays for V banks along the channels of its result row and of the consumer's line
 /// buffer; the consumer reads in the same words (the search subtracts what they save).
-fn widen_streams(module: &Module, stages: &mut [Stage]) {
+fn widen_streams(module: &mut Module, stages: &mut [Stage]) {
     let Some(entry) = module.entry else { return };
     let top = module.instance(entry);
     let streams = top.dataflow_streams();
-    let calls: Vec<&crate::ir::Call> = top
+    let calls: Vec<(InstanceId, Vec<TensorId>, Vec<TensorId>)> = top
         .schedule()
         .into_iter()
         .filter_map(|n| match &top.graph[n] {
-            Node::Call(c) => Some(c),
+            Node::Call(c) => Some((c.callee, c.args.clone(), c.results.clone())),
             _ => None,
         })
         .collect();
     for k in 0..stages.len() {
-        let s = &stages[k];
-        if s.copies != 1 || s.written {
-            continue;
-        }
-        let Some(call) = calls.iter().find(|c| c.callee == s.id) else {
+        // What the stream is: its channel, consumer, sizes (owned: the module changes
+        // below when KPF choices are costed).
+        let found = (|| {
+            let s = &stages[k];
+            if s.copies != 1 || s.written {
+                return None;
+            }
+            let call = calls.iter().find(|c| c.0 == s.id)?;
+            let plan = module.instance(s.id).stage.as_ref()?.rows()?.clone();
+            let [r] = call.2[..] else { return None };
+            let top = module.instance(entry);
+            let tm = top.tensor(r);
+            if plan.flat_output || !streams.contains(&r) || tm.shape.len() != 3 {
+                return None;
+            }
+            let (consumer, slot) = calls
+                .iter()
+                .find_map(|c| c.1.iter().position(|&a| a == r).map(|i| (c.0, i)))?;
+            let q = stages.iter().position(|st| st.id == consumer)?;
+            if stages[q].copies != 1 || stages[q].written {
+                return None;
+            }
+            let cinst = module.instance(consumer);
+            let port = cinst.inputs[slot];
+            let rows = cinst.stage.as_ref()?.rows()?.rows_of(port)?;
+            let last = plan.nodes.last()?.node;
+            Some((
+                r,
+                q,
+                rows as u64,
+                tm.shape[0] as u64,
+                tm.shape[2] as u64,
+                tm.elem.storage_bits() as u64,
+                tm.len() as u64,
+                last,
+            ))
+        })();
+        let Some((r, q, rows, c, w, bits, values, last)) = found else {
             continue;
         };
-        let producer = module.instance(s.id);
-        let Some(plan) = producer.stage.as_ref().and_then(|p| p.rows()) else {
-            continue;
-        };
-        let [r] = call.results[..] else { continue };
-        let tm = top.tensor(r);
-        if plan.flat_output || !streams.contains(&r) || tm.shape.len() != 3 {
-            continue;
-        }
-        let Some((consumer, slot)) = calls
-            .iter()
-            .find_map(|c| c.args.iter().position(|&a| a == r).map(|i| (*c, i)))
-        else {
-            continue;
-        };
-        let Some(q) = stages.iter().position(|st| st.id == consumer.callee) else {
-            continue;
-        };
-        if stages[q].copies != 1 || stages[q].written {
-            continue;
-        }
-        let cinst = module.instance(consumer.callee);
-        let port = cinst.inputs[slot];
-        let Some(rows) = cinst
-            .stage
-            .as_ref()
-            .and_then(|p| p.rows())
-            .and_then(|p| p.rows_of(port))
-        else {
-            continue;
-        };
-        let (c, w) = (tm.shape[0] as u64, tm.shape[2] as u64);
         if c == 0 {
             continue;
         }
-        let bits = tm.elem.storage_bits() as u64;
-        let values = tm.len() as u64;
+        // KPF: the nest that makes the result, at its full channel parallelism, computes
+        // KPF output channels a cycle (kpf.rs); its words are then at least KPF wide.
+        let id = stages[k].id;
+        let nests = stages[k].nests.clone();
+        let mut kpf_choices: Vec<Choice> = Vec::new();
+        if let Some(ni) = nests.iter().position(|n| n.node == last) {
+            let full = stages[k]
+                .choices
+                .iter()
+                .find(|ch| {
+                    ch.how == Sharing::Interval
+                        && ch.kpf == 1
+                        && nests.iter().zip(&ch.cpf).all(|(n, &f)| f >= n.channels)
+                })
+                .cloned();
+            if let Some(full) = full {
+                for kpf in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+                    if kpf * bits > MAX_WORD_BITS {
+                        break;
+                    }
+                    let mut inst = (*full.realized).clone();
+                    let n = &nests[ni];
+                    if crate::transform::kpf::kpf_nest(&mut inst, n.node, &n.path, kpf).is_none() {
+                        break;
+                    }
+                    let mut ch = cost(module, id, inst, &nests, &full.cpf, Sharing::Interval);
+                    ch.kpf = kpf;
+                    kpf_choices.push(ch);
+                }
+            }
+        }
+        stages[k].choices.extend(kpf_choices);
         let banks_cost = |elems: u64, banks: u64| -> (u64, u64) {
             let per_bank = (elems * bits).div_ceil(banks.max(1));
             if per_bank > 1024 {
@@ -1159,29 +1208,38 @@ fn widen_streams(module: &Module, stages: &mut [Stage]) {
                 (0, banks * per_bank.div_ceil(64))
             }
         };
-        let memories = [c * w, c * rows as u64 * w];
-        let base: Vec<Choice> = stages[k].choices.clone();
-        for v in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
-            if v * bits > MAX_WORD_BITS {
-                break;
+        let memories = [c * w, c * rows * w];
+        let base: Vec<Choice> = std::mem::take(&mut stages[k].choices);
+        let mut out: Vec<Choice> = Vec::new();
+        for b in &base {
+            if b.kpf == 1 {
+                out.push(b.clone());
             }
-            let (mut bram, mut lut) = (0u64, 0u64);
-            for m in memories {
-                let (b1, l1) = banks_cost(m, 1);
-                let (bv, lv) = banks_cost(m, v);
-                bram += bv.saturating_sub(b1);
-                lut += lv.saturating_sub(l1);
-            }
-            for b in &base {
+            for v in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+                if v * bits > MAX_WORD_BITS {
+                    break;
+                }
+                if v < b.kpf {
+                    continue;
+                }
+                let (mut bram, mut lut) = (0u64, 0u64);
+                for m in memories {
+                    let (b1, l1) = banks_cost(m, 1);
+                    let (bv, lv) = banks_cost(m, v);
+                    bram += bv.saturating_sub(b1);
+                    lut += lv.saturating_sub(l1);
+                }
                 let mut wide = b.clone();
                 wide.width = v as u32;
                 wide.cycles = b.cycles - values + values.div_ceil(v);
                 wide.act_bram += bram;
                 wide.lut += lut;
-                stages[k].choices.push(wide);
+                out.push(wide);
             }
         }
-        if stages[k].choices.len() == base.len() {
+        let widened = out.len() > base.iter().filter(|b| b.kpf == 1).count();
+        stages[k].choices = out;
+        if !widened {
             continue;
         }
         stages[k].choices.sort_by_key(|c| c.cycles);
@@ -1414,7 +1472,9 @@ fn describe_nests(s: &Stage, c: &Choice) -> String {
     s.nests
         .iter()
         .zip(&c.cpf)
-        .map(|(n, &f)| {
+        .enumerate()
+        .map(|(k, (n, &f))| {
+            let kpf = if k + 1 == s.nests.len() { c.kpf } else { 1 };
             let how = if s.written {
                 "as scheduled".to_string()
             } else if f >= n.channels {
@@ -1425,7 +1485,7 @@ fn describe_nests(s: &Stage, c: &Choice) -> String {
                 format!("II {}", n.channels.div_ceil(f))
             };
             format!(
-                "CPF {f}/{} x KPF 1 x window {} ({how})",
+                "CPF {f}/{} x KPF {kpf} x window {} ({how})",
                 n.channels, n.window
             )
         })
@@ -1496,6 +1556,7 @@ mod tests {
                     act_bram: 0,
                     weight_bits: 0,
                     width: 1,
+                    kpf: 1,
                 })
                 .collect(),
             out_stream: None,
