@@ -25,15 +25,18 @@
 //!   cycle needs (`cyclic CPF` along the channel dimension, the window's extent along the
 //!   others); input ports the reduction re-reads are first copied on chip
 //!   (autoschedule.rs `buffer_inputs`). The other loops of a stage (padding copies,
-//!   pooling) get the automatic schedule with at most 16 unrolled iterations. KPF stays 1
-//!   (one output a cycle at `CPF = C`).
+//!   pooling) get the automatic schedule with at most 16 unrolled iterations.
+//! - **KPF** (kpf.rs): a row stage whose result nest runs at `CPF = C` may compute KPF
+//!   output channels a cycle (the output-channel loop moved inside the pipeline), a choice
+//!   only where its stream can carry words of at least KPF channels.
 //! - **Stream words** ([`widen_streams`]): a stream between two row stages of an image
 //!   may carry words of V channels (ir/mod.rs, "Stream words"); V is part of the
 //!   producer's choice (one variant per power of two dividing the channels, at most
 //!   1024 bits: its result leaves in `values / V` cycles, for V banks along the channels
 //!   of its result row and of the consumer's line buffer), and the consumer reads the
 //!   same words. The search picks stages in order, each in its producers' words
-//!   ([`Stage::cycles_with`]), a producer at least as wide as its consumer needs.
+//!   ([`Stage::cycles_with`]), a producer in the words that let its consumer run within
+//!   the interval at the least cost ([`needed_width`]).
 //! - **Cost of a choice** (estimate.rs on the stage alone): cycles per image, DSPs (two
 //!   8-bit products per DSP48, products of <= 4 bits and binary/ternary ones in LUTs),
 //!   LUTs; BRAM for the weights as partitioned, plus the line buffer a layer pipeline
@@ -1585,6 +1588,36 @@ mod tests {
         // Stage a takes its cheapest choice within 150 cycles.
         assert_eq!(a.picks, vec![0, 0]);
         assert!(a.fits);
+    }
+
+    #[test]
+    fn a_producer_widens_its_stream_when_its_consumer_needs_it() {
+        // a writes 1000 values to b, which reads them one a cycle within its 1200 cycles;
+        // words of 4 (10 LUTs more for a) save b 750 of them.
+        let mut a = stage("a", &[(500, 1.0)]);
+        let mut wide = a.choices[0].clone();
+        wide.width = 4;
+        wide.lut = 10;
+        a.choices.push(wide);
+        a.out_stream = Some(OutStream {
+            channel: TensorId(0),
+            consumer: 1,
+            values: 1000,
+        });
+        let mut b = stage("b", &[(1200, 2.0)]);
+        b.in_streams.push((0, 1000));
+        let stages = [a, b];
+        let alloc = search(&stages, &DEV, 5.0, AllocOptions::default());
+        // b at 1200 - 750 = 450 cycles with a's words of 4: a's 500 cycles set the pace.
+        assert_eq!(alloc.picks, vec![1, 0]);
+        assert_eq!(alloc.cycles, vec![500, 450]);
+        assert_eq!(alloc.interval, 500);
+        // Without the wide variant, b's 1200 cycles are the interval.
+        let narrow = [stage("a", &[(500, 1.0)]), stage("b", &[(1200, 2.0)])];
+        assert_eq!(
+            search(&narrow, &DEV, 5.0, AllocOptions::default()).interval,
+            1200
+        );
     }
 
     #[test]
