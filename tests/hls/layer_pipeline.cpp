@@ -48,7 +48,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=3 dim=3)
-    KILN_PRAGMA(HLS ARRAY_PARTITION variable=rb_result type=cyclic factor=4 dim=1)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=rb_result type=complete dim=1)
     kiln::fx<16, 16> l0_sum;
     kiln::fx<16, 16> l1_conv2d_out;
     kiln::fx<16, 16> l2_conv2d_bias_add_out;
@@ -91,7 +91,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
                 // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                L_result_store_i0: for (int i18_i0 = 0; i18_i0 < 4; i18_i0 += 1) {
+                L_result_store_i0_o: for (int i21_i0_o = 0; i21_i0_o < 2; i21_i0_o += 1) {
                     // nn.kiln:71: return map(lambda v: T(v * scale), x)
                     L_result_store_i1: for (int i19_i1 = k_row1; i19_i1 < k_row1 + 1; i19_i1 += 1) {
                         KILN_PRAGMA(HLS LOOP_FLATTEN)
@@ -99,27 +99,30 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                         L_result_store_i2: for (int i20_i2 = 0; i20_i2 < 11; i20_i2 += 1) {
                             KILN_PRAGMA(HLS PIPELINE II=1)
                             KILN_PRAGMA(HLS LOOP_FLATTEN)
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
+                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                            L_result_store_i0: for (int i18_i0 = (2 * i21_i0_o); i18_i0 < (2 * i21_i0_o + 2); i18_i0 += 1) {
                                 // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                L_result_store_u: for (int i10_u = 0; i10_u < 3; i10_u += 1) {
+                                l0_sum = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
                                     // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                    L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
+                                    L_result_store_u: for (int i10_u = 0; i10_u < 3; i10_u += 1) {
                                         // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                        l0_sum = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)]), kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))));
+                                        L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
+                                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                            l0_sum = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)]), kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))));
+                                        }
                                     }
                                 }
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                l1_conv2d_out = kiln::cvt_int<ap_int<16> >(l0_sum);
+                                // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
+                                l2_conv2d_bias_add_out = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l1_conv2d_out, kiln::val(w_b1[(i18_i0)])));
+                                // nn.kiln:47: return map(lambda v: max(v, 0), x)
+                                l3_conv2d_bias_add_relu_out = kiln::cvt_int<ap_int<16> >(kiln::max_<kiln::ufx<15, 15> >(l2_conv2d_bias_add_out, kiln::konst<kiln::ufx<1, 1> >(0ULL)));
+                                // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                                kiln::put(rb_result[(i18_i0)][0][(i20_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<kiln::ufx<5, 2> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::ufx<15, 11> >(kiln::to_fixed<kiln::ufx<15, 15> >(l3_conv2d_bias_add_relu_out), kiln::val(scale))))));
                             }
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_conv2d_out = kiln::cvt_int<ap_int<16> >(l0_sum);
-                            // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
-                            l2_conv2d_bias_add_out = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l1_conv2d_out, kiln::val(w_b1[(i18_i0)])));
-                            // nn.kiln:47: return map(lambda v: max(v, 0), x)
-                            l3_conv2d_bias_add_relu_out = kiln::cvt_int<ap_int<16> >(kiln::max_<kiln::ufx<15, 15> >(l2_conv2d_bias_add_out, kiln::konst<kiln::ufx<1, 1> >(0ULL)));
-                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            kiln::put(rb_result[(i18_i0)][0][(i20_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<kiln::ufx<5, 2> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::ufx<15, 11> >(kiln::to_fixed<kiln::ufx<15, 15> >(l3_conv2d_bias_add_relu_out), kiln::val(scale))))));
                         }
                     }
                 }

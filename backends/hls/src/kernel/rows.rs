@@ -155,7 +155,16 @@ pub(super) fn row_stage(
             _ => {}
         }
     }
-    // Partitions, with the row dimension of a line buffer limited to its rows.
+    // The words of V channels a stream port moves a cycle (its buffer needs V banks along
+    // the channels).
+    let word = |t: TensorId| {
+        wports
+            .iter()
+            .find(|p| p.tensor == t && p.stream && p.width > 1)
+            .map(|p| p.width as usize)
+    };
+    // Partitions, with the row dimension of a line buffer limited to its rows, and the
+    // channel dimension of a word's buffer banked for the word too.
     for (t, n) in &arrays {
         for p in &inst.tensor(*t).partition {
             let rows = if p.dim == 1 {
@@ -163,11 +172,22 @@ pub(super) fn row_stage(
             } else {
                 None
             };
-            let kind = match (p.kind, rows) {
-                (PartitionKind::Complete, _) => "type=complete".to_string(),
-                (_, Some(r)) if p.factor as usize >= r => "type=complete".to_string(),
-                (PartitionKind::Cyclic, _) => format!("type=cyclic factor={}", p.factor),
-                (PartitionKind::Block, _) => format!("type=block factor={}", p.factor),
+            let channels = inst.tensor(*t).shape[0];
+            let kind = match (p.kind, rows, word(*t).filter(|_| p.dim == 0)) {
+                (PartitionKind::Complete, _, _) => "type=complete".to_string(),
+                (_, Some(r), _) if p.factor as usize >= r => "type=complete".to_string(),
+                (PartitionKind::Cyclic, _, Some(v)) => {
+                    let f = lcm(p.factor as usize, v);
+                    if f >= channels {
+                        "type=complete".to_string()
+                    } else {
+                        format!("type=cyclic factor={f}")
+                    }
+                }
+                // Blocks of channels do not hold a word's consecutive channels apart.
+                (PartitionKind::Block, _, Some(_)) => "type=complete".to_string(),
+                (PartitionKind::Cyclic, _, None) => format!("type=cyclic factor={}", p.factor),
+                (PartitionKind::Block, _, None) => format!("type=block factor={}", p.factor),
             };
             e.line(&format!(
                 "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} {kind} dim={})",
@@ -176,7 +196,7 @@ pub(super) fn row_stage(
         }
     }
     // A stream word of V channels is read into (or sent from) V banks along the channels
-    // of its line buffer, unless a partition already gives them.
+    // of its line buffer, when no partition of the channels is there to widen.
     for (t, n) in &arrays {
         let Some(p) = wports
             .iter()
@@ -184,11 +204,8 @@ pub(super) fn row_stage(
         else {
             continue;
         };
-        let covered = inst.tensor(*t).partition.iter().any(|q| {
-            q.dim == 0
-                && (q.kind == PartitionKind::Complete
-                    || (q.kind == PartitionKind::Cyclic && q.factor % p.width == 0))
-        });
+        // A partition of the channels is widened for the word above.
+        let covered = inst.tensor(*t).partition.iter().any(|q| q.dim == 0);
         if !covered {
             e.line(&format!(
                 "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} type=cyclic factor={} dim=1)",
@@ -396,4 +413,17 @@ pub(super) fn row_stage(
     d.push_str(&e.out);
     d.push_str("}\n");
     Ok(d)
+}
+
+/// The least common multiple of two bank counts (at least 1).
+fn lcm(a: usize, b: usize) -> usize {
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let (a, b) = (a.max(1), b.max(1));
+    a / gcd(a, b) * b
 }
