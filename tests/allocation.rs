@@ -102,7 +102,10 @@ fn lenet_streams_carry_words_of_channels() {
     ]);
     assert_eq!(code, 0, "{err}");
     let table = allocation(&out);
-    assert!(table.contains("KPF 2 x window 25 (II 1), stream word 2"), "{table}");
+    assert!(
+        table.contains("KPF 2 x window 25 (II 1), stream word 2"),
+        "{table}"
+    );
 }
 
 #[test]

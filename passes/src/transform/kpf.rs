@@ -120,7 +120,9 @@ pub fn kpf_nest(inst: &mut Instance, node: NodeId, path: &[usize], kpf: u64) -> 
         let have = tm.partition.iter().find(|p| p.dim == d).copied();
         let keep = match have {
             Some(p) if p.kind == PartitionKind::Complete => true,
-            Some(p) if p.kind == PartitionKind::Cyclic && p.factor as u64 % kpf == 0 => true,
+            Some(p) if p.kind == PartitionKind::Cyclic && (p.factor as u64).is_multiple_of(kpf) => {
+                true
+            }
             _ => false,
         };
         if keep {
