@@ -614,3 +614,58 @@ fn verify_stream_words(m: &Module, inst: &Instance, errs: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(name: &str, shape: &[usize], width: u32) -> Tensor {
+        Tensor {
+            name: name.into(),
+            elem: ScalarType::int(8),
+            shape: shape.to_vec(),
+            kind: TensorKind::Temp,
+            declared: true,
+            reason: TypeReason::Declared,
+            range: None,
+            partition: Vec::new(),
+            stream_depth: None,
+            stream_width: width,
+            bound_to: Vec::new(),
+            span: Span::default(),
+        }
+    }
+
+    fn errors_of(tensors: Vec<Tensor>) -> Vec<String> {
+        let mut inst = Instance::new("top".into(), "top".into(), String::new(), Span::default());
+        for t in tensors {
+            inst.add_tensor(t);
+        }
+        let m = Module {
+            instances: vec![inst],
+            entry: None,
+            consts: Vec::new(),
+            schedules: Vec::new(),
+        };
+        verify_module(&m, false)
+    }
+
+    #[test]
+    fn stream_words_are_powers_of_two_dividing_the_channels_of_a_fifo() {
+        // Width 1 anywhere is fine.
+        assert!(errors_of(vec![image("a", &[6, 4, 4], 1)]).is_empty());
+        // Not a power of two; not dividing the channels; not an image.
+        let e = errors_of(vec![image("a", &[6, 4, 4], 3)]);
+        assert!(e.iter().any(|e| e.contains("not a power of two")), "{e:?}");
+        let e = errors_of(vec![image("a", &[6, 4, 4], 4)]);
+        assert!(e.iter().any(|e| e.contains("channels it divides")), "{e:?}");
+        let e = errors_of(vec![image("a", &[8], 2)]);
+        assert!(e.iter().any(|e| e.contains("channels it divides")), "{e:?}");
+        // A fine word on a tensor that is no FIFO between two calls.
+        let e = errors_of(vec![image("a", &[6, 4, 4], 2)]);
+        assert!(
+            e.iter().any(|e| e.contains("not a FIFO between two calls")),
+            "{e:?}"
+        );
+    }
+}
