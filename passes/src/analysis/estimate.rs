@@ -563,6 +563,27 @@ impl Est<'_> {
         let mut counts: std::collections::HashMap<crate::ir::TensorId, u64> =
             std::collections::HashMap::new();
         self.count_ports(b, 1, ranges, &mut counts);
+        // A row stage's input is a line buffer: banked along its channels (a KPF or
+        // channels-a-cycle of kpf.rs), its accesses spread over the banks.
+        let plan = self.inst.stage.as_ref().and_then(|p| p.rows());
+        for (t, n) in counts.iter_mut() {
+            if plan.and_then(|p| p.rows_of(*t)).is_none() {
+                continue;
+            }
+            let tm = self.inst.tensor(*t);
+            let banks: u64 = tm
+                .partition
+                .iter()
+                .filter(|p| p.dim == 0)
+                .map(|p| match p.kind {
+                    PartitionKind::Complete => tm.shape[0] as u64,
+                    PartitionKind::Cyclic => p.factor.max(1) as u64,
+                    PartitionKind::Block => 1,
+                })
+                .product::<u64>()
+                .max(1);
+            *n = n.div_ceil(banks);
+        }
         counts.values().copied().max().unwrap_or(0)
     }
 

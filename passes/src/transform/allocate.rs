@@ -592,6 +592,9 @@ pub struct Choice {
     /// Output channels its result's nest computes a cycle (DNNBuilder's KPF, kpf.rs); its
     /// stream words are at least this wide.
     pub kpf: u64,
+    /// Channels a cycle of its other row nests (padding copies, pooling), kpf.rs; 1 when
+    /// they are as scheduled.
+    pub lanes: u64,
 }
 
 /// The stream a stage writes to another row stage, which the allocation may widen.
@@ -1009,6 +1012,7 @@ fn cost(
         weight_bits,
         width: 1,
         kpf: 1,
+        lanes: 1,
     }
 }
 
@@ -1105,6 +1109,26 @@ pub fn stages(module: &mut Module, auto: bool) -> Option<Vec<Stage>> {
     Some(out)
 }
 
+/// Statement indices from a node's body to the first pipelined loop of the perfect chain
+/// its last statement starts.
+fn pipelined_chain(b: &Block) -> Option<Vec<usize>> {
+    let mut path = vec![b.len().checked_sub(1)?];
+    let mut l = match b.last()? {
+        Stmt::For(l) => l,
+        _ => return None,
+    };
+    while l.directives.pipeline_ii.is_none() {
+        match l.body.as_slice() {
+            [Stmt::For(inner)] => {
+                path.push(0);
+                l = inner;
+            }
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
 /// The widest stream word: 1024 bits (a wide FIFO; a wider word would cost more in
 /// FIFO and register width than the cycles it saves).
 const MAX_WORD_BITS: u64 = 1024;
@@ -1172,12 +1196,16 @@ fn widen_streams(module: &mut Module, stages: &mut [Stage]) {
             continue;
         }
         // KPF: the nest that makes the result, at its full channel parallelism, computes
-        // KPF output channels a cycle (kpf.rs); its words are then at least KPF wide.
+        // KPF output channels a cycle (kpf.rs); its words are then at least KPF wide. The
+        // stage's other nests (padding copies, pooling) take as many channels a cycle
+        // where their channel count allows it.
         let id = stages[k].id;
         let nests = stages[k].nests.clone();
         let mut kpf_choices: Vec<Choice> = Vec::new();
-        if let Some(ni) = nests.iter().position(|n| n.node == last) {
-            let full = stages[k]
+        let full = if nests.is_empty() {
+            stages[k].choices.first().cloned()
+        } else {
+            stages[k]
                 .choices
                 .iter()
                 .find(|ch| {
@@ -1185,21 +1213,48 @@ fn widen_streams(module: &mut Module, stages: &mut [Stage]) {
                         && ch.kpf == 1
                         && nests.iter().zip(&ch.cpf).all(|(n, &f)| f >= n.channels)
                 })
-                .cloned();
-            if let Some(full) = full {
-                for kpf in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
-                    if kpf * bits > MAX_WORD_BITS {
-                        break;
-                    }
-                    let mut inst = (*full.realized).clone();
-                    let n = &nests[ni];
-                    if crate::transform::kpf::kpf_nest(&mut inst, n.node, &n.path, kpf).is_none() {
-                        break;
-                    }
-                    let mut ch = cost(module, id, inst, &nests, &full.cpf, Sharing::Interval);
-                    ch.kpf = kpf;
-                    kpf_choices.push(ch);
+                .cloned()
+        };
+        if let Some(full) = full {
+            // Each row node's nest: the MAC nest's path, or the perfect chain from its
+            // last statement down to its pipelined loop.
+            let paths: Vec<(NodeId, Vec<usize>)> = full
+                .realized
+                .stage
+                .as_ref()
+                .and_then(|p| p.rows())
+                .map(|plan| {
+                    plan.nodes
+                        .iter()
+                        .filter_map(|rn| match nests.iter().find(|n| n.node == rn.node) {
+                            Some(n) => Some((rn.node, n.path.clone())),
+                            None => body(&full.realized, rn.node)
+                                .and_then(pipelined_chain)
+                                .map(|p| (rn.node, p)),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for kpf in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+                if kpf * bits > MAX_WORD_BITS {
+                    break;
                 }
+                let mut inst = (*full.realized).clone();
+                let mut result_at = false;
+                let mut any = false;
+                for (node, path) in &paths {
+                    let done =
+                        crate::transform::kpf::kpf_nest(&mut inst, *node, path, kpf).is_some();
+                    any |= done;
+                    result_at |= done && *node == last;
+                }
+                if !any {
+                    break;
+                }
+                let mut ch = cost(module, id, inst, &nests, &full.cpf, full.how);
+                ch.kpf = if result_at { kpf } else { 1 };
+                ch.lanes = kpf;
+                kpf_choices.push(ch);
             }
         }
         stages[k].choices.extend(kpf_choices);
@@ -1455,11 +1510,13 @@ fn fmt_dsp(d: f64) -> String {
 /// The factors of a choice: `CPF c/C x KPF 1` per MAC nest (`-` for a stage without one),
 /// and how they are built.
 pub fn describe(s: &Stage, c: &Choice) -> String {
-    let word = if c.width > 1 {
-        format!(", stream word {}", c.width)
-    } else {
-        String::new()
-    };
+    let mut word = String::new();
+    if c.lanes > 1 && (s.nests.is_empty() || c.lanes != c.kpf) {
+        word.push_str(&format!(", {} channels a cycle", c.lanes));
+    }
+    if c.width > 1 {
+        word.push_str(&format!(", stream word {}", c.width));
+    }
     if s.nests.is_empty() {
         return if word.is_empty() {
             "-".into()
@@ -1560,6 +1617,7 @@ mod tests {
                     weight_bits: 0,
                     width: 1,
                     kpf: 1,
+                    lanes: 1,
                 })
                 .collect(),
             out_stream: None,
