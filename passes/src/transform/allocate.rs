@@ -28,7 +28,8 @@
 //!   pooling) get the automatic schedule with at most 16 unrolled iterations.
 //! - **KPF** (kpf.rs): a row stage whose result nest runs at `CPF = C` may compute KPF
 //!   output channels a cycle (the output-channel loop moved inside the pipeline), a choice
-//!   only where its stream can carry words of at least KPF channels.
+//!   only where its stream can carry words of at least KPF channels; its other nests
+//!   (padding copies, pooling) then take KPF channels a cycle where they can.
 //! - **Stream words** ([`widen_streams`]): a stream between two row stages of an image
 //!   may carry words of V channels (ir/mod.rs, "Stream words"); V is part of the
 //!   producer's choice (one variant per power of two dividing the channels, at most

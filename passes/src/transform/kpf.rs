@@ -19,7 +19,8 @@
 //! into the image, at channel `k` exactly, never reads it, and every local it reads is
 //! first assigned by a statement of its own top level (the accumulator's `sum = 0`).
 //! The arrays indexed by `k` (weights, biases, the image) get KPF banks along that
-//! dimension.
+//! dimension. The same applies to a stage's other nests of that form (a padding copy, a
+//! pooling), whose innermost loop is the one the automatic schedule pipelined.
 
 use crate::ir::{
     stmt_roots, walk_stmts, Affine, Block, Expr, Instance, LocalId, Loop, NodeId, Partition,
