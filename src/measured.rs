@@ -349,6 +349,7 @@ mod tests {
             10.0,
             true,
             kiln_passes::manager::AllocOptions::default(),
+            None,
             &opts,
         );
         assert_eq!(report.code, 0, "{}", report.stderr);

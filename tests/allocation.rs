@@ -67,6 +67,57 @@ fn lenet_stages_are_balanced_at_the_fastest_interval() {
     );
 }
 
+/// Stream words and KPF (docs/allocation.md, "Stream words"): the allocation widens
+/// LeNet's streams between its row stages; `kiln ir` shows each channel's word on the
+/// FIFO and on both stages' ports, and the FIFO's depth counts words (one row: 6 x 24
+/// values in words of 2).
+#[test]
+fn lenet_streams_carry_words_of_channels() {
+    let (code, ir, err) = kiln(&[
+        "ir",
+        "examples/lenet/lenet.kiln",
+        "--pipeline",
+        "fpga",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        ir.contains("requantize_out: ufixed<4, 2, rnd, sat>[6, 24, 24] = declared [stream depth 72 width 2]"),
+        "{ir}"
+    );
+    // The second stage's port bound to it has the same word.
+    let port = ir
+        .lines()
+        .find(|l| l.contains("x: ufixed<4, 2, rnd, sat>[6, 24, 24] = input 0"))
+        .unwrap_or_default();
+    assert!(port.ends_with("[stream width 2]"), "{port}\n{ir}");
+    // conv2's result leaves in words too.
+    let second = ir
+        .lines()
+        .find(|l| l.contains("requantize_out: ufixed<4, 2, rnd, sat>[16, 8, 8]"))
+        .unwrap_or_default();
+    assert!(second.contains(" width "), "{second}\n{ir}");
+    // The dense tail keeps words of one value.
+    assert!(ir.contains("[256] = declared [stream depth 256]\n"), "{ir}");
+    let (code, out, err) = kiln(&[
+        "report",
+        "examples/lenet/lenet.kiln",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let table = allocation(&out);
+    assert!(
+        table.contains("KPF 2 x window 25 (II 1), stream word 2"),
+        "{table}"
+    );
+}
+
 #[test]
 fn target_rate_takes_less_hardware_and_budget_is_checked() {
     let run = |extra: &[&str]| {

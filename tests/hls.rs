@@ -157,9 +157,38 @@ fn allocated_networks_pass_csim() {
             .map(|f| std::fs::read_to_string(f.path()).unwrap())
             .collect::<String>();
         assert!(cpp.contains("PIPELINE II="), "{cpp}");
+        if tag == "alloc_lenet" {
+            // The allocation widens LeNet's streams between its row stages (words of 2
+            // and 16 channels): the wide path is C-simulated.
+            assert!(report.contains("stream word"), "{report}");
+            assert!(cpp.contains("hls::stream<kiln::vec<"), "{cpp}");
+        }
         let (code, out, err) = kiln(&["csim", &d]);
         assert!(code == 0 && out.trim() == "PASS", "{file}: {out}{err}");
     }
+    // LeNet's allocated pipeline behind the AXI-stream top, over 100 test images.
+    let dir = scratch("alloc_lenet_batch");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&[
+        "hls",
+        "examples/lenet/lenet.kiln",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+        "--io",
+        "stream",
+        "--batch",
+        "--input",
+        "x=examples/lenet/data/test_images.npy",
+        "-o",
+        &d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("lenet.cpp")).unwrap();
+    assert!(cpp.contains("hls::stream<kiln::vec<"), "{cpp}");
+    let (code, out, err) = kiln(&["csim", &d]);
+    assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
 }
 
 #[test]
@@ -353,8 +382,12 @@ fn layer_pipeline_streams_rows_over_a_batch() {
         "the stride-2 4x4 window keeps 4 rows: {cpp}"
     );
     assert!(
-        cpp.contains("HLS STREAM variable=t_requantize_out depth=44"),
-        "one row of [4, 13, 11]: {cpp}"
+        cpp.contains("HLS STREAM variable=t_requantize_out depth=11"),
+        "one row of [4, 13, 11] in words of 4 channels (the allocation widens it): {cpp}"
+    );
+    assert!(
+        cpp.contains("hls::stream<kiln::vec<"),
+        "streams of channel words: {cpp}"
     );
     let (code, out, err) = kiln(&["csim", &d]);
     assert_eq!((code, out.trim()), (0, "PASS"), "{err}");

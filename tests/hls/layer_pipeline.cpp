@@ -40,7 +40,7 @@ static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> re
 }
 
 // A dataflow stage computed row by row: `conv2d_bias_add_relu_requantize` (line buffers: x 1 rows, xp 3 rows, result 1 rows).
-static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > &result) {
     KILN_PRAGMA(HLS INLINE off)
     static ap_int<8> lb_x[3][1][11];
     static ap_int<8> t_xp[3][3][13];
@@ -48,6 +48,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=3 dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=rb_result type=complete dim=1)
     kiln::fx<16, 16> l0_sum;
     kiln::fx<16, 16> l1_conv2d_out;
     kiln::fx<16, 16> l2_conv2d_bias_add_out;
@@ -90,7 +91,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                 const int k_row1 = k_made1;
                 // result_store: nn.kiln:71: return map(lambda v: T(v * scale), x)
                 // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                L_result_store_i0: for (int i18_i0 = 0; i18_i0 < 4; i18_i0 += 1) {
+                L_result_store_i0_o: for (int i21_i0_o = 0; i21_i0_o < 2; i21_i0_o += 1) {
                     // nn.kiln:71: return map(lambda v: T(v * scale), x)
                     L_result_store_i1: for (int i19_i1 = k_row1; i19_i1 < k_row1 + 1; i19_i1 += 1) {
                         KILN_PRAGMA(HLS LOOP_FLATTEN)
@@ -98,34 +99,42 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
                         L_result_store_i2: for (int i20_i2 = 0; i20_i2 < 11; i20_i2 += 1) {
                             KILN_PRAGMA(HLS PIPELINE II=1)
                             KILN_PRAGMA(HLS LOOP_FLATTEN)
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l0_sum = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
+                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                            L_result_store_i0: for (int i18_i0 = (2 * i21_i0_o); i18_i0 < (2 * i21_i0_o + 2); i18_i0 += 1) {
                                 // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                L_result_store_u: for (int i10_u = 0; i10_u < 3; i10_u += 1) {
+                                l0_sum = kiln::cvt_int<ap_int<16> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                L_result_store_c: for (int i9_c = 0; i9_c < 3; i9_c += 1) {
                                     // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                    L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
+                                    L_result_store_u: for (int i10_u = 0; i10_u < 3; i10_u += 1) {
                                         // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                                        l0_sum = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)]), kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))));
+                                        L_result_store_v: for (int i11_v = 0; i11_v < 3; i11_v += 1) {
+                                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                            l0_sum = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l0_sum, kiln::mul<kiln::fx<12, 12> >(kiln::val(t_xp[(i9_c)][((i10_u + i19_i1)) % 3][(i11_v + i20_i2)]), kiln::val(w_w1[(i18_i0)][(i9_c)][(i10_u)][(i11_v)]))));
+                                        }
                                     }
                                 }
+                                // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
+                                l1_conv2d_out = kiln::cvt_int<ap_int<16> >(l0_sum);
+                                // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
+                                l2_conv2d_bias_add_out = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l1_conv2d_out, kiln::val(w_b1[(i18_i0)])));
+                                // nn.kiln:47: return map(lambda v: max(v, 0), x)
+                                l3_conv2d_bias_add_relu_out = kiln::cvt_int<ap_int<16> >(kiln::max_<kiln::ufx<15, 15> >(l2_conv2d_bias_add_out, kiln::konst<kiln::ufx<1, 1> >(0ULL)));
+                                // nn.kiln:71: return map(lambda v: T(v * scale), x)
+                                kiln::put(rb_result[(i18_i0)][0][(i20_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<kiln::ufx<5, 2> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::ufx<15, 11> >(kiln::to_fixed<kiln::ufx<15, 15> >(l3_conv2d_bias_add_relu_out), kiln::val(scale))))));
                             }
-                            // nn.kiln:13: return [sum(xp[c, i * stride + u, j * stride + v] * w[k, c, u, v] for c, u, v in grid(C, R, S)) for k, i, j in grid(K, (H + 2 * pad - R) // stride + 1, (W + 2 * pad - S) // stride + 1)]
-                            l1_conv2d_out = kiln::cvt_int<ap_int<16> >(l0_sum);
-                            // nn.kiln:30: return [x[c, i, j] + b[c] for c, i, j in grid(C, H, W)]
-                            l2_conv2d_bias_add_out = kiln::cvt_int<ap_int<16> >(kiln::add<kiln::fx<16, 16> >(l1_conv2d_out, kiln::val(w_b1[(i18_i0)])));
-                            // nn.kiln:47: return map(lambda v: max(v, 0), x)
-                            l3_conv2d_bias_add_relu_out = kiln::cvt_int<ap_int<16> >(kiln::max_<kiln::ufx<15, 15> >(l2_conv2d_bias_add_out, kiln::konst<kiln::ufx<1, 1> >(0ULL)));
-                            // nn.kiln:71: return map(lambda v: T(v * scale), x)
-                            kiln::put(rb_result[(i18_i0)][0][(i20_i2)], kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::to_fixed<kiln::ufx<5, 2> >(kiln::cvt<ap_fixed<6, 3, AP_RND, AP_SAT> >(kiln::mul<kiln::ufx<15, 11> >(kiln::to_fixed<kiln::ufx<15, 15> >(l3_conv2d_bias_add_relu_out), kiln::val(scale))))));
                         }
                     }
                 }
                 L_write_result: for (int w = 0; w < 11; w++) {
-                    for (int c = 0; c < 4; c++) {
+                    for (int c = 0; c < 4; c += 4) {
                         KILN_PRAGMA(HLS PIPELINE II=1)
-                        result.write(rb_result[c][0][w]);
+                        kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> k_word;
+                        for (int r = 0; r < 4; r++) {
+                            KILN_PRAGMA(HLS UNROLL)
+                            k_word.v[r] = rb_result[c + r][0][w];
+                        }
+                        result.write(k_word);
                     }
                 }
                 k_made1++;
@@ -137,7 +146,7 @@ static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8
 }
 
 // A dataflow stage computed row by row: `conv2d_1_requantize_1` (line buffers: x 1 rows, xp 4 rows, result 1 rows).
-static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &x, ap_ufixed<1, -2> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
+static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > &x, ap_ufixed<1, -2> scale, hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > &result) {
     KILN_PRAGMA(HLS INLINE off)
     static ap_fixed<6, 3, AP_RND, AP_SAT> lb_x[4][1][11];
     static ap_ufixed<5, 2> t_xp[4][4][15];
@@ -145,6 +154,7 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=complete dim=2)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_xp type=cyclic factor=4 dim=3)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=lb_x type=cyclic factor=4 dim=1)
     kiln::fx<11, 8> l0_sum;
     kiln::fx<11, 8> l1_conv2d_1_out;
     (void)x; (void)scale; (void)result; (void)t_xp; (void)rb_result; (void)l0_sum;
@@ -153,9 +163,13 @@ static void layer_pipeline_conv2d_1_requantize_1_stage2(hls::stream<ap_fixed<6, 
     L_layer_pipeline_conv2d_1_requantize_1_stage2_steps: for (int k_step = 0; k_step <= 13; k_step++) {
         if (k_step < 13) {
             L_read_x: for (int w = 0; w < 11; w++) {
-                for (int c = 0; c < 4; c++) {
+                for (int c = 0; c < 4; c += 4) {
                     KILN_PRAGMA(HLS PIPELINE II=1)
-                    lb_x[c][k_step % 1][w] = x.read();
+                    const kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> k_word = x.read();
+                    for (int r = 0; r < 4; r++) {
+                        KILN_PRAGMA(HLS UNROLL)
+                        lb_x[c + r][k_step % 1][w] = k_word.v[r];
+                    }
                 }
             }
             k_have0++;
@@ -550,8 +564,8 @@ void layer_pipeline(const ap_int<8> x[3][13][11], ap_fixed<15, 12> result[7]) {
     KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
     KILN_PRAGMA(HLS DATAFLOW)
     ap_ufixed<1, -3> t_scale;
-    static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out;
-    KILN_PRAGMA(HLS STREAM variable=t_requantize_out depth=44)
+    static hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > t_requantize_out;
+    KILN_PRAGMA(HLS STREAM variable=t_requantize_out depth=11)
     ap_ufixed<1, -2> t_scale_2;
     static hls::stream<ap_fixed<6, 3, AP_RND, AP_SAT> > t_requantize_out_2;
     KILN_PRAGMA(HLS STREAM variable=t_requantize_out_2 depth=30)

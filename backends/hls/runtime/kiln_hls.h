@@ -71,6 +71,13 @@
 
 namespace kiln {
 
+// A stream word of N values (passes/src/ir/mod.rs, "Stream words"): channels g*N .. g*N+N-1
+// of one pixel of an image travelling between two dataflow stages, read or written in one
+// cycle (HLS packs the array into one wide FIFO word).
+template <class T, int N> struct vec {
+    T v[N];
+};
+
 // f32 math functions, as kiln-numeric defines them (numeric/src/math.rs): computed in
 // double precision by the C library and rounded once to float (sqrt: IEEE's correctly
 // rounded square root). A C-simulation linked against the same C library as kiln gives

@@ -97,6 +97,7 @@ mod tests {
             shape: shape.to_vec(),
             output,
             stream,
+            width: 1,
         }
     }
 

@@ -41,6 +41,18 @@ pub struct Port {
     pub output: bool,
     /// An AXI stream (`--io stream`) instead of an array.
     pub stream: bool,
+    /// Values per stream word when `stream` (the tensor's `stream_width`; 1 on the design's
+    /// own ports).
+    pub width: u32,
+}
+
+/// The C++ type of a stream word of `width` values of `elem` (kiln_hls.h `kiln::vec`).
+pub fn stream_word(elem: &ScalarType, width: u32) -> String {
+    if width <= 1 {
+        storage(elem)
+    } else {
+        format!("kiln::vec<{}, {width}>", storage(elem))
+    }
 }
 
 /// The C++ of one instance: its prototype, its definition and its ports.
@@ -81,6 +93,7 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
             shape: tm.shape.clone(),
             output: false,
             stream: false,
+            width: tm.stream_width.max(1),
         });
     }
     for &t in &inst.outputs {
@@ -101,6 +114,7 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
             shape: tm.shape.clone(),
             output: true,
             stream: false,
+            width: tm.stream_width.max(1),
         });
     }
     out
@@ -109,7 +123,11 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
 fn port_decl(p: &Port) -> String {
     let st = storage(&p.elem);
     if p.stream {
-        return format!("hls::stream<{st} > &{}", p.name);
+        return format!(
+            "hls::stream<{} > &{}",
+            stream_word(&p.elem, p.width),
+            p.name
+        );
     }
     match (p.shape.is_empty(), p.output) {
         (true, false) => format!("{st} {}", p.name),
@@ -328,11 +346,14 @@ impl Emitter<'_> {
                     if self.streams.contains(&t) {
                         self.line(&format!(
                             "static hls::stream<{} > {name};",
-                            storage(&tm.elem)
+                            stream_word(&tm.elem, tm.stream_width)
                         ));
                         self.line(&format!(
                             "KILN_PRAGMA(HLS STREAM variable={name} depth={})",
-                            tm.stream_depth.map_or(tm.len().max(1), |d| d as usize)
+                            tm.stream_depth.map_or(
+                                tm.len().div_ceil(tm.stream_width.max(1) as usize).max(1),
+                                |d| d as usize
+                            )
                         ));
                     } else if self.tensor_used(t) {
                         let decl = if tm.shape.is_empty() {
@@ -1029,9 +1050,54 @@ pub fn streamed(
             buf(p),
             dims(&p.shape)
         );
+        if p.width > 1 {
+            // A word of `width` channels a cycle.
+            let _ = writeln!(
+                d,
+                "    KILN_PRAGMA(HLS ARRAY_PARTITION variable={} type=cyclic factor={} dim=1)",
+                buf(p),
+                p.width
+            );
+        }
     }
     let copy = |d: &mut String, p: &Port, body: &str, what: &str| {
         let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
+        if p.width > 1 && p.shape.len() == 3 {
+            // Words of `width` channels of one pixel (ir/mod.rs, "Stream words").
+            let v = p.width;
+            let (c, h, w) = (p.shape[0], p.shape[1], p.shape[2]);
+            let word = stream_word(&p.elem, v);
+            let b = buf(p);
+            let _ = writeln!(d, "    // {what} `{}`, {v} channels a word", p.name);
+            let _ = writeln!(
+                d,
+                "    L_{what}_{}: for (int c1 = 0; c1 < {h}; c1++) {{",
+                p.name
+            );
+            let _ = writeln!(d, "        for (int c2 = 0; c2 < {w}; c2++) {{");
+            let _ = writeln!(d, "            for (int c0 = 0; c0 < {c}; c0 += {v}) {{");
+            let _ = writeln!(d, "                KILN_PRAGMA(HLS PIPELINE II=1)");
+            if p.output {
+                let _ = writeln!(d, "                {word} k_word;");
+                let _ = writeln!(d, "                for (int r = 0; r < {v}; r++) {{");
+                let _ = writeln!(d, "                    KILN_PRAGMA(HLS UNROLL)");
+                let _ = writeln!(d, "                    k_word.v[r] = {b}[c0 + r][c1][c2];");
+                let _ = writeln!(d, "                }}");
+                let _ = writeln!(d, "                {}.write(k_word);", p.name);
+            } else {
+                let _ = writeln!(
+                    d,
+                    "                const {word} k_word = {}.read();",
+                    p.name
+                );
+                let _ = writeln!(d, "                for (int r = 0; r < {v}; r++) {{");
+                let _ = writeln!(d, "                    KILN_PRAGMA(HLS UNROLL)");
+                let _ = writeln!(d, "                    {b}[c0 + r][c1][c2] = k_word.v[r];");
+                let _ = writeln!(d, "                }}");
+            }
+            let _ = writeln!(d, "            }}\n        }}\n    }}");
+            return;
+        }
         let _ = writeln!(d, "    // {what} `{}`", p.name);
         // Between stages an image travels pixel by pixel, channels innermost (the order
         // of row stages, kernel/rows.rs); the design's AXI streams are row-major.

@@ -582,6 +582,7 @@ mod hostile_tests {
             range: None,
             partition: Vec::new(),
             stream_depth: None,
+            stream_width: 1,
             bound_to: Vec::new(),
             span: Span::default(),
         });

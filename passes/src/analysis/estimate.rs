@@ -268,7 +268,8 @@ fn instance(
     }
 }
 
-/// The cycles a row stage (ir/stage.rs) spends moving values in and out, one per cycle:
+/// The cycles a row stage (ir/stage.rs) spends moving values in and out, one stream word
+/// (V values of a pixel, ir/mod.rs) per cycle:
 /// each input image read row by row into its line buffer and the result sent row by row,
 /// in between the rows it computes (backends/hls/src/kernel/rows.rs), so they add to its
 /// interval. `None` for an instance that is not a row stage.
@@ -278,13 +279,19 @@ pub fn row_stage_io(inst: &Instance) -> Option<u64> {
         .buffers
         .iter()
         .filter(|b| inst.inputs.contains(&b.tensor))
-        .map(|b| inst.tensor(b.tensor).len() as u64)
+        .map(|b| words(inst.tensor(b.tensor)))
         .sum();
-    Some(inputs + inst.tensor(plan.output).len() as u64)
+    Some(inputs + words(inst.tensor(plan.output)))
+}
+
+/// The words a stream carries of a tensor: its values over its stream width (ir/mod.rs,
+/// "Stream words"), one word a cycle.
+pub fn words(t: &crate::ir::Tensor) -> u64 {
+    (t.len() as u64).div_ceil(t.stream_width.max(1) as u64)
 }
 
 /// The cycles a whole-frame stage of a dataflow top spends copying its FIFOs (`fifos`)
-/// into and out of its frames, one value per cycle, before and after it computes; a row
+/// into and out of its frames, one stream word per cycle, before and after it computes; a row
 /// stage counts its own ([`row_stage_io`]).
 pub fn frame_stage_io(
     m: &Module,
@@ -304,7 +311,7 @@ pub fn frame_stage_io(
         .iter()
         .chain(&call.results)
         .filter(|t| fifos.contains(t))
-        .map(|&t| top.tensor(t).len() as u64)
+        .map(|&t| words(top.tensor(t)))
         .sum()
 }
 
@@ -349,10 +356,13 @@ fn arrays_where(inst: &Instance, keep: &dyn Fn(&crate::ir::Tensor) -> bool) -> R
             .and_then(|p| p.rows_of(id))
         {
             Some(rows) if t.shape.len() == 3 => t.shape[0] * rows * t.shape[2],
-            // A FIFO between dataflow stages holds its depth.
-            _ => t
-                .stream_depth
-                .map_or(t.len(), |d| (d as usize).min(t.len())),
+            // A FIFO between dataflow stages holds its depth (in words of
+            // `stream_width` values).
+            _ => t.stream_depth.map_or(t.len(), |d| {
+                (d as usize)
+                    .saturating_mul(t.stream_width.max(1) as usize)
+                    .min(t.len())
+            }),
         };
         if banks >= len as u64 {
             continue; // one element per bank: registers
@@ -553,6 +563,27 @@ impl Est<'_> {
         let mut counts: std::collections::HashMap<crate::ir::TensorId, u64> =
             std::collections::HashMap::new();
         self.count_ports(b, 1, ranges, &mut counts);
+        // A row stage's input is a line buffer: banked along its channels (a KPF or
+        // channels-a-cycle of kpf.rs), its accesses spread over the banks.
+        let plan = self.inst.stage.as_ref().and_then(|p| p.rows());
+        for (t, n) in counts.iter_mut() {
+            if plan.and_then(|p| p.rows_of(*t)).is_none() {
+                continue;
+            }
+            let tm = self.inst.tensor(*t);
+            let banks: u64 = tm
+                .partition
+                .iter()
+                .filter(|p| p.dim == 0)
+                .map(|p| match p.kind {
+                    PartitionKind::Complete => tm.shape[0] as u64,
+                    PartitionKind::Cyclic => p.factor.max(1) as u64,
+                    PartitionKind::Block => 1,
+                })
+                .product::<u64>()
+                .max(1);
+            *n = n.div_ceil(banks);
+        }
         counts.values().copied().max().unwrap_or(0)
     }
 
@@ -563,9 +594,15 @@ impl Est<'_> {
         ranges: &mut Vec<(u32, i64, i64)>,
         counts: &mut std::collections::HashMap<crate::ir::TensorId, u64>,
     ) {
+        // In a row stage, the streamed result is a row buffer on chip (banked by a KPF,
+        // kpf.rs) and a scalar argument is a value the stage holds in a register.
+        let plan = self.inst.stage.as_ref().and_then(|p| p.rows());
+        let row_result = plan.filter(|p| !p.flat_output).map(|p| p.output);
         let port = |t: crate::ir::TensorId| {
-            matches!(self.inst.tensor(t).kind, TensorKind::Input(_))
-                || self.inst.outputs.contains(&t)
+            (matches!(self.inst.tensor(t).kind, TensorKind::Input(_))
+                || self.inst.outputs.contains(&t))
+                && row_result != Some(t)
+                && !(plan.is_some() && self.inst.tensor(t).shape.is_empty())
         };
         for s in b {
             match s {

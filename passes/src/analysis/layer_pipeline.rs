@@ -85,8 +85,13 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
         let depth = top
             .tensor(t)
             .stream_depth
-            .map_or(top.tensor(t).len(), |d| d as usize);
-        fifo_bits += depth as u64 * top.tensor(t).elem.storage_bits() as u64;
+            .map_or(crate::estimate::words(top.tensor(t)) as usize, |d| {
+                d as usize
+            });
+        // A FIFO's depth counts words of `stream_width` values.
+        fifo_bits += depth as u64
+            * top.tensor(t).stream_width.max(1) as u64
+            * top.tensor(t).elem.storage_bits() as u64;
     }
     for n in top.schedule() {
         let Node::Call(call) = &top.graph[n] else {
@@ -111,12 +116,12 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
             .args
             .iter()
             .filter(|t| streams.contains(t))
-            .map(|&t| top.tensor(t).len() as u64)
+            .map(|&t| crate::estimate::words(top.tensor(t)))
             .sum();
         let io_out: u64 = call
             .results
             .iter()
-            .map(|&t| top.tensor(t).len() as u64)
+            .map(|&t| crate::estimate::words(top.tensor(t)))
             .sum();
         // A row stage's estimate holds its stream I/O; a frame stage copies its FIFOs
         // before and after it computes (estimate.rs, the same figure the estimate and
@@ -317,7 +322,7 @@ fn row_times(
     let row_out = if plan.flat_output {
         0
     } else {
-        (out_tm.shape[0] * out_tm.shape[2]) as u64
+        ((out_tm.shape[0] * out_tm.shape[2]) as u64).div_ceil(out_tm.stream_width.max(1) as u64)
     };
     let mut t = 0u64;
     let mut times = Vec::new();
@@ -325,7 +330,9 @@ fn row_times(
     while let Some((tensor, row)) = schedule.next_event() {
         if callee.inputs.contains(&tensor) {
             let tm = callee.tensor(tensor);
-            t = (t + (tm.shape[0] * tm.shape[2]) as u64).max(arrival_of(tensor, row));
+            let words =
+                ((tm.shape[0] * tm.shape[2]) as u64).div_ceil(tm.stream_width.max(1) as u64);
+            t = (t + words).max(arrival_of(tensor, row));
         } else if let Some(k) = plan.nodes.iter().position(|n| n.result == tensor) {
             t += compute_cycles.get(k).copied().unwrap_or(0);
             if tensor == plan.output && !plan.flat_output {
@@ -335,7 +342,7 @@ fn row_times(
         }
     }
     if plan.flat_output {
-        times.push(t + out_tm.len() as u64);
+        times.push(t + crate::estimate::words(out_tm));
     }
     times
 }

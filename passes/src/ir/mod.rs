@@ -52,7 +52,17 @@
 //! `estimate.rs` costs them. The text form shows them in brackets:
 //! `for k in 0..8: [pipeline II=1, unroll 4]`, `%3 w: int<3>[8] = const w [partition cyclic 4 dim 1]`,
 //! `for j in 0..8: [flatten]` (merged with the loop around it), `[stream depth 16]` (the FIFO
-//! of a dataflow channel).
+//! of a dataflow channel), `[stream width 4]` (its word, below).
+//!
+//! **Stream words.** Between the stages of a network top an image `[C, H, W]` travels
+//! pixel by pixel, channels innermost (ir/stage.rs). A channel with `stream_width` V > 1
+//! carries words of V values: word `(h, w, g)` holds channels `g * V .. g * V + V` of
+//! pixel `(h, w)`, so a stage moves V values a cycle (and the FIFO's depth counts words).
+//! Typing rule (verify.rs): V is a power of two that divides C, the tensor is an image
+//! (rank 3) and a FIFO between two calls of the top ([`Instance::dataflow_streams`]), and
+//! the port of the callee that writes it and of the callee that reads it have the same
+//! width; every other tensor, and every port of a callee bound to something that is not
+//! such a channel, has width 1. The width never changes what a program computes.
 //!
 //! Run-time errors (reported by every engine, never undefined): an index out of bounds
 //! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
@@ -151,6 +161,32 @@ impl Module {
     pub fn entry_instance(&self) -> Option<&Instance> {
         self.entry.map(|e| self.instance(e))
     }
+
+    /// Sets the stream word of the channel `t` of the network top `top` to `width`
+    /// values, on the channel and on the ports of the calls that write and read it (see
+    /// "Stream words" in the module doc).
+    pub fn set_stream_width(&mut self, top: InstanceId, t: TensorId, width: u32) {
+        let mut ports: Vec<(InstanceId, TensorId)> = Vec::new();
+        for n in self.instance(top).graph.node_weights() {
+            if let Node::Call(c) = n {
+                let callee = self.instance(c.callee);
+                for (a, p) in c.args.iter().zip(&callee.inputs) {
+                    if *a == t {
+                        ports.push((c.callee, *p));
+                    }
+                }
+                for (r, p) in c.results.iter().zip(&callee.outputs) {
+                    if *r == t {
+                        ports.push((c.callee, *p));
+                    }
+                }
+            }
+        }
+        self.instance_mut(top).tensor_mut(t).stream_width = width;
+        for (i, p) in ports {
+            self.instance_mut(i).tensor_mut(p).stream_width = width;
+        }
+    }
 }
 
 /// Why a value has the type it has (for `kiln types`).
@@ -209,6 +245,11 @@ pub struct Tensor {
     /// The depth of the FIFO that carries this tensor between two dataflow stages (set by
     /// `stream`; by default the HLS back end makes it hold the whole tensor).
     pub stream_depth: Option<u32>,
+    /// The word of the stream that carries this tensor between dataflow stages: `V`
+    /// elements, the channels `c .. c + V` of one pixel of an image `[C, H, W]` (1: one
+    /// element per word, the default). Set on a network top's channel and on the ports of
+    /// the two stages it links (see "Stream words" in the module doc).
+    pub stream_width: u32,
     /// Source locals bound to this tensor without a copy (`c1 = conv(x)` binds `c1` to
     /// the call's result): schedules may name the tensor by them.
     pub bound_to: Vec<String>,

@@ -188,8 +188,11 @@ impl Printer<'_> {
             } else {
                 format!(" [partition {}]", parts.join(", "))
             };
-            if let Some(d) = t.stream_depth {
-                part.push_str(&format!(" [stream depth {d}]"));
+            match (t.stream_depth, t.stream_width) {
+                (Some(d), 1) => part.push_str(&format!(" [stream depth {d}]")),
+                (Some(d), v) => part.push_str(&format!(" [stream depth {d} width {v}]")),
+                (None, 1) => {}
+                (None, v) => part.push_str(&format!(" [stream width {v}]")),
             }
             self.line(
                 1,

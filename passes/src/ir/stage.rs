@@ -5,7 +5,9 @@
 //! A stage is an instance that a network top calls between streams (see
 //! [`Instance::dataflow_streams`](crate::ir::Instance::dataflow_streams)). Images travel on
 //! those streams in raster order, one pixel after the other with its channels innermost
-//! (`[H][W][C]` order for a tensor `[C, H, W]`); other shapes travel in row-major order.
+//! (`[H][W][C]` order for a tensor `[C, H, W]`), one value a word or, on a channel with a
+//! `stream_width` V, V channels of a pixel a word (ir/mod.rs, "Stream words"); other
+//! shapes travel in row-major order, one value a word.
 //!
 //! A [`RowPlan`] says that the stage can compute its result one row at a time as its input
 //! rows arrive (DNNBuilder's fine-grained layer pipeline):

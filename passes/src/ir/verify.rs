@@ -15,7 +15,11 @@
 //! 8. calls pass as many arguments as the callee has inputs, with the same shapes and
 //!    element types, and receive its outputs' shapes and types;
 //! 9. there is one output node per output tensor, in order;
-//! 10. values assigned to inferred locals and tensors fit their types without rounding.
+//! 10. values assigned to inferred locals and tensors fit their types without rounding;
+//! 11. stream words (ir/mod.rs, "Stream words"): a width is a power of two dividing the
+//!     channels of an image; a width above 1 sits only on a FIFO between two calls of a
+//!     network top and on the callee ports bound to it, with the same width on both
+//!     sides; the entry's own ports have width 1.
 //!
 //! The verifier destructures IR types without `..` where a new field should make it think.
 
@@ -34,6 +38,7 @@ pub fn verify_module(m: &Module, typed: bool) -> Vec<String> {
     let mut errs = Vec::new();
     for inst in instances {
         verify_instance(m, inst, typed, &mut errs);
+        verify_stream_words(m, inst, &mut errs);
     }
     if let Some(e) = *entry {
         if e.index() >= instances.len() {
@@ -139,11 +144,22 @@ fn verify_tensors(m: &Module, inst: &Instance, typed: bool, err: &mut dyn FnMut(
             range: _,
             partition,
             stream_depth,
+            stream_width,
             bound_to: _,
             span: _,
         } = t;
         if *stream_depth == Some(0) {
             err(format!("%{i} {tn}: a FIFO of depth 0"));
+        }
+        if !stream_width.is_power_of_two() {
+            err(format!(
+                "%{i} {tn}: a stream word of {stream_width} values (not a power of two)"
+            ));
+        } else if *stream_width > 1 && (shape.len() != 3 || shape[0] % *stream_width as usize != 0)
+        {
+            err(format!(
+                "%{i} {tn}: a stream word of {stream_width} channels on {shape:?} (not an image whose channels it divides)"
+            ));
         }
         for pt in partition {
             if pt.dim >= shape.len() {
@@ -540,5 +556,116 @@ fn verify_row_plan(inst: &Instance, plan: &crate::ir::stage::RowPlan, err: &mut 
                 b.tensor, b.rows
             ));
         }
+    }
+}
+
+/// Invariant 11: where a stream word wider than one value may sit, and that both ends of
+/// a channel agree.
+fn verify_stream_words(m: &Module, inst: &Instance, errs: &mut Vec<String>) {
+    let streams = inst.dataflow_streams();
+    let is_entry = m
+        .entry
+        .and_then(|e| m.instances.get(e.index()))
+        .is_some_and(|e| std::ptr::eq(e, inst));
+    for (i, t) in inst.tensors.iter().enumerate() {
+        let id = TensorId(i as u32);
+        if t.stream_width <= 1 {
+            continue;
+        }
+        let port = inst.inputs.contains(&id) || inst.outputs.contains(&id);
+        if port && is_entry {
+            errs.push(format!(
+                "{}: %{i} {}: a port of the entry with a stream word of {} values",
+                inst.name, t.name, t.stream_width
+            ));
+        } else if !port && !streams.contains(&id) {
+            errs.push(format!(
+                "{}: %{i} {}: a stream word of {} values on a tensor that is not a FIFO between two calls",
+                inst.name, t.name, t.stream_width
+            ));
+        }
+    }
+    for n in inst.graph.node_weights() {
+        let Node::Call(c) = n else { continue };
+        let Some(callee) = m.instances.get(c.callee.index()) else {
+            continue;
+        };
+        let pairs = c
+            .args
+            .iter()
+            .zip(&callee.inputs)
+            .chain(c.results.iter().zip(&callee.outputs));
+        for (&a, &p) in pairs {
+            let (Some(ta), Some(tp)) = (inst.tensors.get(a.index()), callee.tensors.get(p.index()))
+            else {
+                continue;
+            };
+            let want = if streams.contains(&a) {
+                ta.stream_width
+            } else {
+                1
+            };
+            if tp.stream_width != want {
+                errs.push(format!(
+                    "{}: the call of `{}` binds `{}` (stream word {want}) to its port `{}` (stream word {})",
+                    inst.name, callee.name, ta.name, tp.name, tp.stream_width
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(name: &str, shape: &[usize], width: u32) -> Tensor {
+        Tensor {
+            name: name.into(),
+            elem: ScalarType::int(8),
+            shape: shape.to_vec(),
+            kind: TensorKind::Temp,
+            declared: true,
+            reason: TypeReason::Declared,
+            range: None,
+            partition: Vec::new(),
+            stream_depth: None,
+            stream_width: width,
+            bound_to: Vec::new(),
+            span: Span::default(),
+        }
+    }
+
+    fn errors_of(tensors: Vec<Tensor>) -> Vec<String> {
+        let mut inst = Instance::new("top".into(), "top".into(), String::new(), Span::default());
+        for t in tensors {
+            inst.add_tensor(t);
+        }
+        let m = Module {
+            instances: vec![inst],
+            entry: None,
+            consts: Vec::new(),
+            schedules: Vec::new(),
+        };
+        verify_module(&m, false)
+    }
+
+    #[test]
+    fn stream_words_are_powers_of_two_dividing_the_channels_of_a_fifo() {
+        // Width 1 anywhere is fine.
+        assert!(errors_of(vec![image("a", &[6, 4, 4], 1)]).is_empty());
+        // Not a power of two; not dividing the channels; not an image.
+        let e = errors_of(vec![image("a", &[6, 4, 4], 3)]);
+        assert!(e.iter().any(|e| e.contains("not a power of two")), "{e:?}");
+        let e = errors_of(vec![image("a", &[6, 4, 4], 4)]);
+        assert!(e.iter().any(|e| e.contains("channels it divides")), "{e:?}");
+        let e = errors_of(vec![image("a", &[8], 2)]);
+        assert!(e.iter().any(|e| e.contains("channels it divides")), "{e:?}");
+        // A fine word on a tensor that is no FIFO between two calls.
+        let e = errors_of(vec![image("a", &[6, 4, 4], 2)]);
+        assert!(
+            e.iter().any(|e| e.contains("not a FIFO between two calls")),
+            "{e:?}"
+        );
     }
 }

@@ -33,6 +33,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
             range: None,
             partition: Vec::new(),
             stream_depth: None,
+            stream_width: 1,
             bound_to: Vec::new(),
             span,
         })

@@ -25,10 +25,19 @@
 //!   cycle needs (`cyclic CPF` along the channel dimension, the window's extent along the
 //!   others); input ports the reduction re-reads are first copied on chip
 //!   (autoschedule.rs `buffer_inputs`). The other loops of a stage (padding copies,
-//!   pooling) get the automatic schedule with at most 16 unrolled iterations. KPF stays 1:
-//!   a stage writes its result into a stream of one element per cycle, and at `CPF = C`
-//!   the pipeline already writes one output per cycle, so computing KPF outputs at once
-//!   would only wait for the stream (wider streams would lift that).
+//!   pooling) get the automatic schedule with at most 16 unrolled iterations.
+//! - **KPF** (kpf.rs): a row stage whose result nest runs at `CPF = C` may compute KPF
+//!   output channels a cycle (the output-channel loop moved inside the pipeline), a choice
+//!   only where its stream can carry words of at least KPF channels; its other nests
+//!   (padding copies, pooling) then take KPF channels a cycle where they can.
+//! - **Stream words** ([`widen_streams`]): a stream between two row stages of an image
+//!   may carry words of V channels (ir/mod.rs, "Stream words"); V is part of the
+//!   producer's choice (one variant per power of two dividing the channels, at most
+//!   1024 bits: its result leaves in `values / V` cycles, for V banks along the channels
+//!   of its result row and of the consumer's line buffer), and the consumer reads the
+//!   same words. The search picks stages in order, each in its producers' words
+//!   ([`Stage::cycles_with`]), a producer in the words that let its consumer run within
+//!   the interval at the least cost ([`needed_width`]).
 //! - **Cost of a choice** (estimate.rs on the stage alone): cycles per image, DSPs (two
 //!   8-bit products per DSP48, products of <= 4 bits and binary/ternary ones in LUTs),
 //!   LUTs; BRAM for the weights as partitioned, plus the line buffer a layer pipeline
@@ -37,7 +46,8 @@
 //!   that do not fit the BRAM budget stay in DDR (the largest first) and stream from it
 //!   every image: the network's interval is at least their bytes over the board's
 //!   bandwidth.
-//! - **Search.** For each candidate interval T (the stage cycle counts of all choices),
+//! - **Search.** For each candidate interval T (the stage cycle counts of all choices, in
+//!   every width of their producers' words),
 //!   each stage takes its cheapest choice that runs within T (its DSP, LUT and BRAM
 //!   shares of the budget added; a resource the total overruns weighs more at a retry);
 //!   the smallest T whose total fits the budget is the allocation (with `--target-fps`,
@@ -594,8 +604,8 @@ pub struct Choice {
     /// Channel-parallel factor per MAC nest.
     pub cpf: Vec<u64>,
     pub how: Sharing,
-    /// The stage's instance with this choice built.
-    pub realized: Instance,
+    /// The stage's instance with this choice built (shared by its stream widths).
+    pub realized: std::sync::Arc<Instance>,
     pub cycles: u64,
     pub dsp: f64,
     pub lut: u64,
@@ -604,6 +614,28 @@ pub struct Choice {
     pub act_bram: u64,
     /// Bits of the weights (what DDR streams each image when they stay off chip).
     pub weight_bits: u64,
+    /// Values per word of the stream the stage writes (ir/mod.rs, "Stream words"); its
+    /// consumer reads the same words. `cycles` counts its output in words of this width
+    /// and its inputs in single values (the search subtracts what the producers' widths
+    /// save, [`Stage::in_streams`]).
+    pub width: u32,
+    /// Output channels its result's nest computes a cycle (DNNBuilder's KPF, kpf.rs); its
+    /// stream words are at least this wide.
+    pub kpf: u64,
+    /// Channels a cycle of its other row nests (padding copies, pooling), kpf.rs; 1 when
+    /// they are as scheduled.
+    pub lanes: u64,
+}
+
+/// The stream a stage writes to another row stage, which the allocation may widen.
+#[derive(Clone, Debug)]
+pub struct OutStream {
+    /// The channel in the network top.
+    pub channel: TensorId,
+    /// The stage that reads it.
+    pub consumer: usize,
+    /// Values per image it carries.
+    pub values: u64,
 }
 
 /// A stage of the network and the choices it has, fastest first.
@@ -617,6 +649,31 @@ pub struct Stage {
     pub written: bool,
     pub nests: Vec<MacNest>,
     pub choices: Vec<Choice>,
+    /// The stream it writes to a row stage, when its words may be widened.
+    pub out_stream: Option<OutStream>,
+    /// The widenable streams it reads: (producer stage, values per image).
+    pub in_streams: Vec<(usize, u64)>,
+}
+
+impl Stage {
+    /// The cycles of choice `i` when the streams it reads come in the words `widths`
+    /// (per stage: the width of the stream that stage writes) give.
+    pub fn cycles_with(&self, i: usize, widths: &dyn Fn(usize) -> u32) -> u64 {
+        let saved: u64 = self
+            .in_streams
+            .iter()
+            .map(|&(p, values)| values - values.div_ceil(widths(p).max(1) as u64))
+            .sum();
+        self.choices[i].cycles.saturating_sub(saved)
+    }
+
+    /// The stream widths its choices offer.
+    fn widths(&self) -> Vec<u32> {
+        let mut w: Vec<u32> = self.choices.iter().map(|c| c.width).collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    }
 }
 
 /// What limits the network's interval.
@@ -637,6 +694,9 @@ pub enum Bound {
 #[derive(Clone, Debug)]
 pub struct Allocation {
     pub picks: Vec<usize>,
+    /// Each stage's cycles per image with its pick, in the stream words its producers
+    /// write ([`Stage::cycles_with`]).
+    pub cycles: Vec<u64>,
     /// Stages whose weights stream from DDR.
     pub ddr: Vec<bool>,
     /// Cycles between images: the slowest stage, or the DDR traffic.
@@ -711,20 +771,36 @@ fn evaluate_weighted(
     t: u64,
     weights: [f64; 3],
 ) -> (Allocation, Vec<Bound>) {
-    let picks: Vec<usize> = stages
-        .iter()
-        .map(|s| {
+    // In stage order (producers first): each stage's cheapest choice within `t`, in the
+    // words its producers chose; a stage that writes a widenable stream takes words at
+    // least as wide as its consumer needs to run within `t`.
+    let mut picks: Vec<usize> = Vec::with_capacity(stages.len());
+    let mut cycles: Vec<u64> = Vec::with_capacity(stages.len());
+    for s in stages {
+        let widths = |p: usize| {
+            picks
+                .get(p)
+                .map_or(1, |&i: &usize| stages[p].choices[i].width)
+        };
+        let need = s
+            .out_stream
+            .as_ref()
+            .map_or(1, |o| needed_width(stages, s, o, t, b, weights));
+        let cheapest = |wide_enough: bool| {
             (0..s.choices.len())
-                .filter(|&i| s.choices[i].cycles <= t)
+                .filter(|&i| s.cycles_with(i, &widths) <= t)
+                .filter(|&i| !wide_enough || s.choices[i].width >= need)
                 .min_by(|&i, &j| {
                     let (a, c) = (&s.choices[i], &s.choices[j]);
                     b.share(a, weights)
                         .total_cmp(&b.share(c, weights))
                         .then(a.cycles.cmp(&c.cycles))
                 })
-                .unwrap_or(0)
-        })
-        .collect();
+        };
+        let i = cheapest(true).or_else(|| cheapest(false)).unwrap_or(0);
+        cycles.push(s.cycles_with(i, &widths));
+        picks.push(i);
+    }
     let pick = |k: usize| &stages[k].choices[picks[k]];
     let copies = |k: usize| stages[k].copies;
     let dsp: f64 = (0..stages.len())
@@ -753,7 +829,7 @@ fn evaluate_weighted(
         .map(|k| (pick(k).weight_bits * copies(k)).div_ceil(8))
         .sum();
     let ddr_cycles = (ddr_bytes as f64 / b.ddr_bytes_per_cycle).ceil() as u64;
-    let slowest = (0..stages.len()).map(|k| pick(k).cycles).max().unwrap_or(0);
+    let slowest = cycles.iter().copied().max().unwrap_or(0);
     let interval = slowest.max(ddr_cycles);
     let bram = act + weights;
     let mut over = Vec::new();
@@ -771,6 +847,7 @@ fn evaluate_weighted(
     }
     let alloc = Allocation {
         picks,
+        cycles,
         ddr,
         interval,
         bound: Bound::Target,
@@ -785,14 +862,59 @@ fn evaluate_weighted(
     (alloc, over)
 }
 
+/// The word of the stream `o` (written by `s`) that lets its consumer run within `t` at
+/// the least cost (its cheapest choice in those words; the narrowest word among equals);
+/// the widest `s` offers when no word lets it.
+fn needed_width(
+    stages: &[Stage],
+    s: &Stage,
+    o: &OutStream,
+    t: u64,
+    b: &Budget,
+    w: [f64; 3],
+) -> u32 {
+    let q = &stages[o.consumer];
+    let widths = s.widths();
+    let mut best: Option<(f64, u32)> = None;
+    for &v in &widths {
+        let saved = o.values - o.values.div_ceil(v as u64);
+        let cheapest = (0..q.choices.len())
+            .filter(|&i| q.choices[i].cycles.saturating_sub(saved) <= t)
+            .map(|i| b.share(&q.choices[i], w))
+            .min_by(|x, y| x.total_cmp(y));
+        if let Some(c) = cheapest {
+            if best.is_none_or(|(bc, _)| c < bc) {
+                best = Some((c, v));
+            }
+        }
+    }
+    best.map(|(_, v)| v)
+        .or_else(|| widths.last().copied())
+        .unwrap_or(1)
+}
+
+/// Each stage's cycles at its fastest choice with its producers' widest words: the
+/// smallest interval it can take.
+fn floors(stages: &[Stage]) -> Vec<u64> {
+    stages
+        .iter()
+        .map(|s| {
+            let widest = |p: usize| stages[p].widths().last().copied().unwrap_or(1);
+            (0..s.choices.len())
+                .map(|i| s.cycles_with(i, &widest))
+                .min()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 /// The allocation of `stages` for the device (see the module doc).
 pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions) -> Allocation {
     let b = budget(dev, clock_ns, opts.budget);
     // The slowest stage at its largest parallelism.
-    let (floor_stage, floor) = stages
-        .iter()
+    let (floor_stage, floor) = floors(stages)
+        .into_iter()
         .enumerate()
-        .map(|(k, s)| (k, s.choices.first().map_or(0, |c| c.cycles)))
         .max_by_key(|&(_, c)| c)
         .unwrap_or((0, 0));
     let mut target_missed = None;
@@ -808,11 +930,22 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
         }
         target_missed = Some(why);
     }
-    let mut ts: Vec<u64> = stages
-        .iter()
-        .flat_map(|s| s.choices.iter().map(|c| c.cycles))
-        .filter(|&c| c >= floor)
-        .collect();
+    // Candidate intervals: every choice's cycles, with the words of each producer's
+    // every width.
+    let mut ts: Vec<u64> = Vec::new();
+    for s in stages {
+        for i in 0..s.choices.len() {
+            ts.push(s.choices[i].cycles);
+            for &(p, _) in &s.in_streams {
+                for v in stages[p].widths() {
+                    ts.push(s.cycles_with(i, &|q| if q == p { v } else { 1 }));
+                }
+            }
+            let widest = |p: usize| stages[p].widths().last().copied().unwrap_or(1);
+            ts.push(s.cycles_with(i, &widest));
+        }
+    }
+    ts.retain(|&c| c >= floor);
     ts.push(floor);
     ts.sort_unstable();
     ts.dedup();
@@ -825,14 +958,7 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
                 Some(p) => p.into_iter().next().unwrap_or(Bound::Stage(floor_stage)),
             };
             // The DDR traffic may be what sets the interval.
-            if a.interval
-                > stages
-                    .iter()
-                    .zip(&a.picks)
-                    .map(|(s, &p)| s.choices[p].cycles)
-                    .max()
-                    .unwrap_or(0)
-            {
+            if a.interval > a.cycles.iter().copied().max().unwrap_or(0) {
                 a.bound = Bound::Bandwidth;
             }
             a.target_missed = target_missed;
@@ -898,7 +1024,7 @@ fn cost(
     // FIFOs of a written depth.
     for t in &inst.tensors {
         if let Some(d) = t.stream_depth {
-            let bits = d as u64 * t.elem.storage_bits() as u64;
+            let bits = d as u64 * t.stream_width.max(1) as u64 * t.elem.storage_bits() as u64;
             if bits > 1024 {
                 act += bits.div_ceil(18 * 1024);
             }
@@ -907,13 +1033,16 @@ fn cost(
     Choice {
         cpf: cpf.to_vec(),
         how,
-        realized: inst,
+        realized: std::sync::Arc::new(inst),
         cycles: e.cycles,
         dsp: e.res.dsp,
         lut: e.res.lut,
         weight_bram: weights.bram18,
         act_bram: act,
         weight_bits,
+        width: 1,
+        kpf: 1,
+        lanes: 1,
     }
 }
 
@@ -1002,9 +1131,213 @@ pub fn stages(module: &mut Module, auto: bool) -> Option<Vec<Stage>> {
             written,
             nests,
             choices,
+            out_stream: None,
+            in_streams: Vec::new(),
         });
     }
+    widen_streams(module, &mut out);
     Some(out)
+}
+
+/// Statement indices from a node's body to the first pipelined loop of the perfect chain
+/// its last statement starts.
+fn pipelined_chain(b: &Block) -> Option<Vec<usize>> {
+    let mut path = vec![b.len().checked_sub(1)?];
+    let mut l = match b.last()? {
+        Stmt::For(l) => l,
+        _ => return None,
+    };
+    while l.directives.pipeline_ii.is_none() {
+        match l.body.as_slice() {
+            [Stmt::For(inner)] => {
+                path.push(0);
+                l = inner;
+            }
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+/// The widest stream word: 1024 bits (a wide FIFO; a wider word would cost more in
+/// FIFO and register width than the cycles it saves).
+const MAX_WORD_BITS: u64 = 1024;
+
+/// Streams between two row stages of an image (each stage called once, neither with a
+/// written schedule) may carry words of V channels (ir/mod.rs, "Stream words"): the
+/// producer's choices gain one variant per width V (a power of two dividing the channels,
+/// at most [`MAX_WORD_BITS`] a word) that sends its result in `values / V` cycles and
+/// pays for V banks along the channels of its result row and of the consumer's line
+/// buffer; the consumer reads in the same words (the search subtracts what they save).
+fn widen_streams(module: &mut Module, stages: &mut [Stage]) {
+    let Some(entry) = module.entry else { return };
+    let top = module.instance(entry);
+    let streams = top.dataflow_streams();
+    let calls: Vec<(InstanceId, Vec<TensorId>, Vec<TensorId>)> = top
+        .schedule()
+        .into_iter()
+        .filter_map(|n| match &top.graph[n] {
+            Node::Call(c) => Some((c.callee, c.args.clone(), c.results.clone())),
+            _ => None,
+        })
+        .collect();
+    for k in 0..stages.len() {
+        // What the stream is: its channel, consumer, sizes (owned: the module changes
+        // below when KPF choices are costed).
+        let found = (|| {
+            let s = &stages[k];
+            if s.copies != 1 || s.written {
+                return None;
+            }
+            let call = calls.iter().find(|c| c.0 == s.id)?;
+            let plan = module.instance(s.id).stage.as_ref()?.rows()?.clone();
+            let [r] = call.2[..] else { return None };
+            let top = module.instance(entry);
+            let tm = top.tensor(r);
+            if plan.flat_output || !streams.contains(&r) || tm.shape.len() != 3 {
+                return None;
+            }
+            let (consumer, slot) = calls
+                .iter()
+                .find_map(|c| c.1.iter().position(|&a| a == r).map(|i| (c.0, i)))?;
+            let q = stages.iter().position(|st| st.id == consumer)?;
+            if stages[q].copies != 1 || stages[q].written {
+                return None;
+            }
+            let cinst = module.instance(consumer);
+            let port = cinst.inputs[slot];
+            let rows = cinst.stage.as_ref()?.rows()?.rows_of(port)?;
+            let last = plan.nodes.last()?.node;
+            Some((
+                r,
+                q,
+                rows as u64,
+                tm.shape[0] as u64,
+                tm.shape[2] as u64,
+                tm.elem.storage_bits() as u64,
+                tm.len() as u64,
+                last,
+            ))
+        })();
+        let Some((r, q, rows, c, w, bits, values, last)) = found else {
+            continue;
+        };
+        if c == 0 {
+            continue;
+        }
+        // KPF: the nest that makes the result, at its full channel parallelism, computes
+        // KPF output channels a cycle (kpf.rs); its words are then at least KPF wide. The
+        // stage's other nests (padding copies, pooling) take as many channels a cycle
+        // where their channel count allows it.
+        let id = stages[k].id;
+        let nests = stages[k].nests.clone();
+        let mut kpf_choices: Vec<Choice> = Vec::new();
+        let full = if nests.is_empty() {
+            stages[k].choices.first().cloned()
+        } else {
+            stages[k]
+                .choices
+                .iter()
+                .find(|ch| {
+                    ch.how == Sharing::Interval
+                        && ch.kpf == 1
+                        && nests.iter().zip(&ch.cpf).all(|(n, &f)| f >= n.channels)
+                })
+                .cloned()
+        };
+        if let Some(full) = full {
+            // Each row node's nest: the MAC nest's path, or the perfect chain from its
+            // last statement down to its pipelined loop.
+            let paths: Vec<(NodeId, Vec<usize>)> = full
+                .realized
+                .stage
+                .as_ref()
+                .and_then(|p| p.rows())
+                .map(|plan| {
+                    plan.nodes
+                        .iter()
+                        .filter_map(|rn| match nests.iter().find(|n| n.node == rn.node) {
+                            Some(n) => Some((rn.node, n.path.clone())),
+                            None => body(&full.realized, rn.node)
+                                .and_then(pipelined_chain)
+                                .map(|p| (rn.node, p)),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for kpf in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+                if kpf * bits > MAX_WORD_BITS {
+                    break;
+                }
+                let mut inst = (*full.realized).clone();
+                let mut result_at = false;
+                let mut any = false;
+                for (node, path) in &paths {
+                    let done =
+                        crate::transform::kpf::kpf_nest(&mut inst, *node, path, kpf).is_some();
+                    any |= done;
+                    result_at |= done && *node == last;
+                }
+                if !any {
+                    break;
+                }
+                let mut ch = cost(module, id, inst, &nests, &full.cpf, full.how);
+                ch.kpf = if result_at { kpf } else { 1 };
+                ch.lanes = kpf;
+                kpf_choices.push(ch);
+            }
+        }
+        stages[k].choices.extend(kpf_choices);
+        let banks_cost = |elems: u64, banks: u64| -> (u64, u64) {
+            let per_bank = (elems * bits).div_ceil(banks.max(1));
+            if per_bank > 1024 {
+                (banks * per_bank.div_ceil(18 * 1024), 0)
+            } else {
+                (0, banks * per_bank.div_ceil(64))
+            }
+        };
+        let memories = [c * w, c * rows * w];
+        let base: Vec<Choice> = std::mem::take(&mut stages[k].choices);
+        let mut out: Vec<Choice> = Vec::new();
+        for b in &base {
+            if b.kpf == 1 {
+                out.push(b.clone());
+            }
+            for v in (1..=c.trailing_zeros()).map(|e| 1u64 << e) {
+                if v * bits > MAX_WORD_BITS {
+                    break;
+                }
+                if v < b.kpf {
+                    continue;
+                }
+                let (mut bram, mut lut) = (0u64, 0u64);
+                for m in memories {
+                    let (b1, l1) = banks_cost(m, 1);
+                    let (bv, lv) = banks_cost(m, v);
+                    bram += bv.saturating_sub(b1);
+                    lut += lv.saturating_sub(l1);
+                }
+                let mut wide = b.clone();
+                wide.width = v as u32;
+                wide.cycles = b.cycles - values + values.div_ceil(v);
+                wide.act_bram += bram;
+                wide.lut += lut;
+                out.push(wide);
+            }
+        }
+        let widened = out.len() > base.iter().filter(|b| b.kpf == 1).count();
+        stages[k].choices = out;
+        if !widened {
+            continue;
+        }
+        stages[k].choices.sort_by_key(|c| c.cycles);
+        stages[k].out_stream = Some(OutStream {
+            channel: r,
+            consumer: q,
+            values,
+        });
+        stages[q].in_streams.push((k, values));
+    }
 }
 
 /// Schedules the stages of a network top for every choice ([`base_schedule`], in place)
@@ -1045,13 +1378,28 @@ pub fn allocate(
             continue;
         }
         let c = &s.choices[p];
-        module.instances[s.id.index()] = c.realized.clone();
+        module.instances[s.id.index()] = (*c.realized).clone();
         remarks.push(format!(
             "allocation for {}: {} {}",
             dev.part,
             s.name,
             describe(s, c)
         ));
+    }
+    // Stream words: the channel and the ports of both stages; a FIFO keeps its bits (its
+    // depth, set in single values by the first `stream` pass, counts words).
+    if let Some(entry) = module.entry {
+        for (s, &p) in stages.iter().zip(&alloc.picks) {
+            let (Some(o), v) = (&s.out_stream, s.choices[p].width) else {
+                continue;
+            };
+            if v <= 1 {
+                continue;
+            }
+            module.set_stream_width(entry, o.channel, v);
+            let t = module.instance_mut(entry).tensor_mut(o.channel);
+            t.stream_depth = t.stream_depth.map(|d| d.div_ceil(v).max(1));
+        }
     }
     remarks.push(format!(
         "allocation for {}: a new image every {} cycles, bound by {}",
@@ -1090,11 +1438,12 @@ pub fn table(
         .max()
         .unwrap_or(5)
         .max(5);
-    let rows: Vec<(String, &Choice, bool)> = stages
+    let rows: Vec<(String, &Choice, bool, u64)> = stages
         .iter()
         .zip(&a.picks)
         .zip(&a.ddr)
-        .map(|((st, &p), &ddr)| (describe(st, &st.choices[p]), &st.choices[p], ddr))
+        .zip(&a.cycles)
+        .map(|(((st, &p), &ddr), &cy)| (describe(st, &st.choices[p]), &st.choices[p], ddr, cy))
         .collect();
     let fw = rows.iter().map(|r| r.0.len()).max().unwrap_or(7).max(7);
     let _ = writeln!(
@@ -1104,7 +1453,7 @@ pub fn table(
     );
     let mut macs: u64 = 0;
     let mut sum_cycles = 0u64;
-    for (st, (f, c, ddr)) in stages.iter().zip(&rows) {
+    for (st, (f, c, ddr, cycles)) in stages.iter().zip(&rows) {
         let copies = if st.copies > 1 {
             format!(" (x{})", st.copies)
         } else {
@@ -1116,7 +1465,7 @@ pub fn table(
             "  {:w$}  {:fw$}  {:>12}  {:>7}  {:>6}  {:>7}  {}{}{}",
             st.name,
             f,
-            c.cycles,
+            cycles,
             fmt_dsp(c.dsp),
             bram,
             c.lut,
@@ -1125,10 +1474,10 @@ pub fn table(
             if st.written { ", not allocated" } else { "" },
         );
         macs += st.copies * st.nests.iter().map(|n| n.macs()).sum::<u64>();
-        sum_cycles += c.cycles * st.copies;
+        sum_cycles += cycles * st.copies;
     }
     let n_stages: u64 = stages.iter().map(|st| st.copies).sum::<u64>().max(1);
-    let slowest = rows.iter().map(|r| r.1.cycles).max().unwrap_or(0);
+    let slowest = rows.iter().map(|r| r.3).max().unwrap_or(0);
     let mean = sum_cycles as f64 / n_stages as f64;
     let fps = if a.interval == 0 {
         0.0
@@ -1191,13 +1540,31 @@ fn fmt_dsp(d: f64) -> String {
 /// The factors of a choice: `CPF c/C x KPF 1` per MAC nest (`-` for a stage without one),
 /// and how they are built.
 pub fn describe(s: &Stage, c: &Choice) -> String {
-    if s.nests.is_empty() {
-        return "-".into();
+    let mut word = String::new();
+    if c.lanes > 1 && (s.nests.is_empty() || c.lanes != c.kpf) {
+        word.push_str(&format!(", {} channels a cycle", c.lanes));
     }
+    if c.width > 1 {
+        word.push_str(&format!(", stream word {}", c.width));
+    }
+    if s.nests.is_empty() {
+        return if word.is_empty() {
+            "-".into()
+        } else {
+            word[2..].to_string()
+        };
+    }
+    let f = describe_nests(s, c);
+    format!("{f}{word}")
+}
+
+fn describe_nests(s: &Stage, c: &Choice) -> String {
     s.nests
         .iter()
         .zip(&c.cpf)
-        .map(|(n, &f)| {
+        .enumerate()
+        .map(|(k, (n, &f))| {
+            let kpf = if k + 1 == s.nests.len() { c.kpf } else { 1 };
             let how = if s.written {
                 "as scheduled".to_string()
             } else if f >= n.channels {
@@ -1208,7 +1575,7 @@ pub fn describe(s: &Stage, c: &Choice) -> String {
                 format!("II {}", n.channels.div_ceil(f))
             };
             format!(
-                "CPF {f}/{} x KPF 1 x window {} ({how})",
+                "CPF {f}/{} x KPF {kpf} x window {} ({how})",
                 n.channels, n.window
             )
         })
@@ -1271,15 +1638,20 @@ mod tests {
                 .map(|&(cycles, dsp)| Choice {
                     cpf: Vec::new(),
                     how: Sharing::Interval,
-                    realized: inst.clone(),
+                    realized: std::sync::Arc::new(inst.clone()),
                     cycles,
                     dsp,
                     lut: 0,
                     weight_bram: 0,
                     act_bram: 0,
                     weight_bits: 0,
+                    width: 1,
+                    kpf: 1,
+                    lanes: 1,
                 })
                 .collect(),
+            out_stream: None,
+            in_streams: Vec::new(),
         }
     }
 
@@ -1304,6 +1676,36 @@ mod tests {
         // Stage a takes its cheapest choice within 150 cycles.
         assert_eq!(a.picks, vec![0, 0]);
         assert!(a.fits);
+    }
+
+    #[test]
+    fn a_producer_widens_its_stream_when_its_consumer_needs_it() {
+        // a writes 1000 values to b, which reads them one a cycle within its 1200 cycles;
+        // words of 4 (10 LUTs more for a) save b 750 of them.
+        let mut a = stage("a", &[(500, 1.0)]);
+        let mut wide = a.choices[0].clone();
+        wide.width = 4;
+        wide.lut = 10;
+        a.choices.push(wide);
+        a.out_stream = Some(OutStream {
+            channel: TensorId(0),
+            consumer: 1,
+            values: 1000,
+        });
+        let mut b = stage("b", &[(1200, 2.0)]);
+        b.in_streams.push((0, 1000));
+        let stages = [a, b];
+        let alloc = search(&stages, &DEV, 5.0, AllocOptions::default());
+        // b at 1200 - 750 = 450 cycles with a's words of 4: a's 500 cycles set the pace.
+        assert_eq!(alloc.picks, vec![1, 0]);
+        assert_eq!(alloc.cycles, vec![500, 450]);
+        assert_eq!(alloc.interval, 500);
+        // Without the wide variant, b's 1200 cycles are the interval.
+        let narrow = [stage("a", &[(500, 1.0)]), stage("b", &[(1200, 2.0)])];
+        assert_eq!(
+            search(&narrow, &DEV, 5.0, AllocOptions::default()).interval,
+            1200
+        );
     }
 
     #[test]

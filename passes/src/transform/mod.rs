@@ -4,6 +4,7 @@ pub mod allocate;
 pub mod autoblock;
 pub mod autoschedule;
 pub mod fuse;
+pub mod kpf;
 pub mod outline;
 pub mod schedule;
 pub mod stream;

@@ -11,7 +11,8 @@
 //!
 //! FIFO depths follow from how the stages run (ir/stage.rs). A row stage reads one row of
 //! its input per step and then computes; its producer writes each row in one burst after
-//! computing it. Between two row stages a FIFO of one row (W x C elements) therefore never
+//! computing it. Between two row stages a FIFO of one row (W x C elements, W x C / V words of
+//! a stream of width V) therefore never
 //! stalls the faster side: when the producer writes row k the consumer has already taken
 //! row k - 1, and if the producer is the faster one the consumer sets the pace anyway.
 //! A frame stage on either side reads or writes its whole image in one burst while the
@@ -81,10 +82,12 @@ pub fn run(module: &mut Module, ctx: &mut PassContext) {
             continue;
         };
         let rows_both = is_rows(p) && is_rows(c) && tm.shape.len() == 3;
+        // In words of `stream_width` values (ir/mod.rs, "Stream words").
+        let v = tm.stream_width.max(1) as usize;
         let depth = if rows_both {
-            tm.shape[0] * tm.shape[2]
+            (tm.shape[0] * tm.shape[2]).div_ceil(v)
         } else {
-            tm.len()
+            tm.len().div_ceil(v)
         };
         depths.push((t, depth.clamp(1, u32::MAX as usize) as u32));
     }

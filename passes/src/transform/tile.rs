@@ -1293,6 +1293,7 @@ fn buffer_block(
         range: xt.range.clone(),
         partition: Vec::new(),
         stream_depth: None,
+        stream_width: 1,
         bound_to: Vec::new(),
         span: xt.span,
     });

@@ -6,7 +6,9 @@
 //! innermost, from its stream or from memory), and after each step lets every node
 //! compute its next row as soon as the rows it reads exist. A node's row is its own loop
 //! nest with the row loop pinned to one iteration, so the arithmetic is the kernel's,
-//! statement for statement. The result leaves row by row, pixel by pixel.
+//! statement for statement. The result leaves row by row, pixel by pixel. A stream of width
+//! V (passes/src/ir/mod.rs, "Stream words") moves a word of V channels of one pixel a
+//! cycle, through V banks along the channels of the line buffer.
 //!
 //! ```text
 //! static void net_conv_stage1(hls::stream<in_t> &x, ..., hls::stream<out_t> &result) {
@@ -24,7 +26,7 @@
 //! }
 //! ```
 
-use super::{dims, ports, prototype, Emitter, Port};
+use super::{dims, ports, prototype, stream_word, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
@@ -171,7 +173,16 @@ pub(super) fn row_stage(
             _ => {}
         }
     }
-    // Partitions, with the row dimension of a line buffer limited to its rows.
+    // The words of V channels a stream port moves a cycle (its buffer needs V banks along
+    // the channels).
+    let word = |t: TensorId| {
+        wports
+            .iter()
+            .find(|p| p.tensor == t && p.stream && p.width > 1)
+            .map(|p| p.width as usize)
+    };
+    // Partitions, with the row dimension of a line buffer limited to its rows, and the
+    // channel dimension of a word's buffer banked for the word too.
     for (t, n) in &arrays {
         for p in &inst.tensor(*t).partition {
             let rows = if p.dim == 1 {
@@ -179,15 +190,44 @@ pub(super) fn row_stage(
             } else {
                 None
             };
-            let kind = match (p.kind, rows) {
-                (PartitionKind::Complete, _) => "type=complete".to_string(),
-                (_, Some(r)) if p.factor as usize >= r => "type=complete".to_string(),
-                (PartitionKind::Cyclic, _) => format!("type=cyclic factor={}", p.factor),
-                (PartitionKind::Block, _) => format!("type=block factor={}", p.factor),
+            let channels = inst.tensor(*t).shape[0];
+            let kind = match (p.kind, rows, word(*t).filter(|_| p.dim == 0)) {
+                (PartitionKind::Complete, _, _) => "type=complete".to_string(),
+                (_, Some(r), _) if p.factor as usize >= r => "type=complete".to_string(),
+                (PartitionKind::Cyclic, _, Some(v)) => {
+                    let f = lcm(p.factor as usize, v);
+                    if f >= channels {
+                        "type=complete".to_string()
+                    } else {
+                        format!("type=cyclic factor={f}")
+                    }
+                }
+                // Blocks of channels do not hold a word's consecutive channels apart.
+                (PartitionKind::Block, _, Some(_)) => "type=complete".to_string(),
+                (PartitionKind::Cyclic, _, None) => format!("type=cyclic factor={}", p.factor),
+                (PartitionKind::Block, _, None) => format!("type=block factor={}", p.factor),
             };
             e.line(&format!(
                 "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} {kind} dim={})",
                 p.dim + 1
+            ));
+        }
+    }
+    // A stream word of V channels is read into (or sent from) V banks along the channels
+    // of its line buffer, when no partition of the channels is there to widen.
+    for (t, n) in &arrays {
+        let Some(p) = wports
+            .iter()
+            .find(|p| p.tensor == *t && p.stream && p.width > 1)
+        else {
+            continue;
+        };
+        // A partition of the channels is widened for the word above.
+        let covered = inst.tensor(*t).partition.iter().any(|q| q.dim == 0);
+        if !covered {
+            e.line(&format!(
+                "KILN_PRAGMA(HLS ARRAY_PARTITION variable={n} type=cyclic factor={} dim=1)",
+                p.width
             ));
         }
     }
@@ -282,21 +322,37 @@ pub(super) fn row_stage(
             .expect("an input port");
         let lb = e.names[&t].clone();
         let (c, w) = (tm.shape[0], tm.shape[2]);
-        let src = if port.stream {
-            format!("{}.read()", port.name)
-        } else {
-            format!("{}[c][k_step][w]", port.name)
-        };
+        let slot = plan.rows_of(t).unwrap_or(1);
         e.line(&format!("if (k_step < {height}) {{"));
         e.indent += 1;
         let lw = e.label(format!("L_read_{}", ident(&port.name)));
         e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
-        e.line(&format!("    for (int c = 0; c < {c}; c++) {{"));
-        e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
-        e.line(&format!(
-            "        {lb}[c][k_step % {}][w] = {src};",
-            plan.rows_of(t).unwrap_or(1)
-        ));
+        if port.stream && port.width > 1 {
+            // A word of V channels a cycle.
+            let v = port.width;
+            e.line(&format!("    for (int c = 0; c < {c}; c += {v}) {{"));
+            e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+            e.line(&format!(
+                "        const {} k_word = {}.read();",
+                stream_word(&port.elem, v),
+                port.name
+            ));
+            e.line(&format!("        for (int r = 0; r < {v}; r++) {{"));
+            e.line("            KILN_PRAGMA(HLS UNROLL)");
+            e.line(&format!(
+                "            {lb}[c + r][k_step % {slot}][w] = k_word.v[r];"
+            ));
+            e.line("        }");
+        } else {
+            let src = if port.stream {
+                format!("{}.read()", port.name)
+            } else {
+                format!("{}[c][k_step][w]", port.name)
+            };
+            e.line(&format!("    for (int c = 0; c < {c}; c++) {{"));
+            e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+            e.line(&format!("        {lb}[c][k_step % {slot}][w] = {src};"));
+        }
         e.line("    }");
         e.line("}");
         e.line(&format!("{}++;", have(k)));
@@ -337,9 +393,22 @@ pub(super) fn row_stage(
                 let (ch, w) = (p.shape[0], p.shape[2]);
                 let lw = e.label(format!("L_write_{}", ident(&p.name)));
                 e.line(&format!("{lw}: for (int w = 0; w < {w}; w++) {{"));
-                e.line(&format!("    for (int c = 0; c < {ch}; c++) {{"));
-                e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
-                e.line(&format!("        {}.write({rb}[c][0][w]);", p.name));
+                if p.width > 1 {
+                    // A word of V channels a cycle.
+                    let v = p.width;
+                    e.line(&format!("    for (int c = 0; c < {ch}; c += {v}) {{"));
+                    e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+                    e.line(&format!("        {} k_word;", stream_word(&p.elem, v)));
+                    e.line(&format!("        for (int r = 0; r < {v}; r++) {{"));
+                    e.line("            KILN_PRAGMA(HLS UNROLL)");
+                    e.line(&format!("            k_word.v[r] = {rb}[c + r][0][w];"));
+                    e.line("        }");
+                    e.line(&format!("        {}.write(k_word);", p.name));
+                } else {
+                    e.line(&format!("    for (int c = 0; c < {ch}; c++) {{"));
+                    e.line("        KILN_PRAGMA(HLS PIPELINE II=1)");
+                    e.line(&format!("        {}.write({rb}[c][0][w]);", p.name));
+                }
                 e.line("    }");
                 e.line("}");
             }
@@ -392,4 +461,17 @@ pub(super) fn row_stage(
     d.push_str(&e.out);
     d.push_str("}\n");
     Ok(d)
+}
+
+/// The least common multiple of two bank counts (at least 1).
+fn lcm(a: usize, b: usize) -> usize {
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let (a, b) = (a.max(1), b.max(1));
+    a / gcd(a, b) * b
 }
