@@ -41,7 +41,7 @@ pub mod yosys;
 pub use commands::check::check;
 pub use commands::hls::{hls, hls_scheduled, HlsSpec, DEFAULT_PART};
 pub use commands::ir::{ir, IrSpec};
-pub use commands::report::report;
+pub use commands::report::{report, ReportSpec};
 pub use commands::rtl::{rtl, RtlSpec};
 pub use commands::run::{run, run_scheduled};
 pub use commands::synth::synth;

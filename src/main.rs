@@ -630,11 +630,13 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
         } => kiln::report(
             &target.file,
             &spec(target),
-            part,
-            *clock_ns,
-            !no_auto_schedule,
-            alloc.options(),
-            measured.as_deref(),
+            &kiln::ReportSpec {
+                part: part.clone(),
+                clock_ns: *clock_ns,
+                auto_schedule: !no_auto_schedule,
+                alloc: alloc.options(),
+                measured: measured.clone(),
+            },
             opts,
         ),
         Command::Types { target, .. } => kiln::types(&target.file, &spec(target), opts),

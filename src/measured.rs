@@ -345,11 +345,7 @@ mod tests {
         let report = crate::report(
             &path,
             &crate::RunSpec::default(),
-            crate::DEFAULT_PART,
-            10.0,
-            true,
-            kiln_passes::manager::AllocOptions::default(),
-            None,
+            &crate::ReportSpec::default(),
             &opts,
         );
         assert_eq!(report.code, 0, "{}", report.stderr);

@@ -350,16 +350,7 @@ fn check_network(
         report_spec.batch = false;
     }
     let report = Step::of(std::panic::catch_unwind(|| {
-        kiln::report(
-            &path,
-            &report_spec,
-            kiln::DEFAULT_PART,
-            10.0,
-            true,
-            Default::default(),
-            None,
-            &opts,
-        )
+        kiln::report(&path, &report_spec, &kiln::ReportSpec::default(), &opts)
     }));
     if report.code != 0 {
         return Err(("`kiln report` failed".into(), vec![("report", report)]));

@@ -7,20 +7,44 @@ use crate::session::{on_big_stack, prepare, Plan, Session};
 use crate::{Options, Outcome, RunSpec};
 use kiln_passes::manager::{unknown_part, AllocOptions, PassOptions};
 use kiln_passes::Module;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// What `kiln report` estimates for: the device, the clock, the schedule, and where a
+/// measurement of the same design is.
+#[derive(Clone, Debug)]
+pub struct ReportSpec {
+    /// The FPGA part (a key of the device table, estimate.rs `device`).
+    pub part: String,
+    pub clock_ns: f64,
+    /// The automatic schedule (and allocation) for kernels without a written one.
+    pub auto_schedule: bool,
+    pub alloc: AllocOptions,
+    /// A `kiln rtl` directory after `kiln synth`: yosys' counts beside the estimate.
+    pub measured: Option<PathBuf>,
+}
+
+impl Default for ReportSpec {
+    fn default() -> ReportSpec {
+        ReportSpec {
+            part: crate::DEFAULT_PART.to_string(),
+            clock_ns: 10.0,
+            auto_schedule: true,
+            alloc: AllocOptions::default(),
+            measured: None,
+        }
+    }
+}
+
 /// `kiln report FILE --part P`
-pub fn report(
-    path: &Path,
-    spec: &RunSpec,
-    part: &str,
-    clock_ns: f64,
-    auto_schedule: bool,
-    alloc: AllocOptions,
-    measured: Option<&Path>,
-    opts: &Options,
-) -> Outcome {
+pub fn report(path: &Path, spec: &RunSpec, report: &ReportSpec, opts: &Options) -> Outcome {
+    let (part, clock_ns, auto_schedule, alloc) = (
+        report.part.as_str(),
+        report.clock_ns,
+        report.auto_schedule,
+        report.alloc,
+    );
+    let measured = report.measured.as_deref();
     on_big_stack(|| {
         let mut s = Session::new(opts);
         let Some(dev) = kiln_passes::estimate::device(part) else {
