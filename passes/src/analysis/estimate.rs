@@ -367,12 +367,18 @@ fn arrays_where(inst: &Instance, keep: &dyn Fn(&crate::ir::Tensor) -> bool) -> R
         if banks >= len as u64 {
             continue; // one element per bank: registers
         }
-        let bits = len as u64 * t.elem.storage_bits() as u64;
+        // Saturating: a tensor of 2^62 elements must give a huge figure, not a panic.
+        let bits = (len as u64).saturating_mul(t.elem.storage_bits() as u64);
         let per_bank = bits.div_ceil(banks);
         if per_bank > 1024 {
-            r.bram18 += banks * per_bank.div_ceil(18 * 1024);
+            r.bram18 = r
+                .bram18
+                .saturating_add(banks.saturating_mul(per_bank.div_ceil(18 * 1024)));
         } else {
-            r.lut += banks * per_bank.div_ceil(64); // LUTRAM, 64 bits per LUT
+            // LUTRAM, 64 bits per LUT.
+            r.lut = r
+                .lut
+                .saturating_add(banks.saturating_mul(per_bank.div_ceil(64)));
         }
     }
     r

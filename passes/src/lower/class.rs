@@ -380,8 +380,24 @@ impl<'h> Lowerer<'_, '_, 'h> {
             self.push_block();
             let r = report(self);
             self.pop_block();
-            debug_assert!(r.is_none(), "lowering found no class error");
-            return r.map(|(_, c)| c);
+            if r.is_some() {
+                // The element lowered to report the error was fine (the culprit is another
+                // element of a tensor, say): say what is known rather than nothing.
+                let (first, last) = (parts.first(), parts.last());
+                let Some(span) = first.zip(last).map(|(a, b)| a.span.to(b.span)) else {
+                    return None;
+                };
+                self.err(
+                    Diagnostic::error(
+                        codes::CANNOT_INFER,
+                        "kiln cannot tell whether these values are exact numbers or floats",
+                    )
+                    .at(span)
+                    .label("an element of these operands has no exact type in common with the others")
+                    .help("a real literal must have an exact binary value (1e-320 has none); or convert the operands explicitly, e.g. `f32(...)`"),
+                );
+            }
+            return None;
         };
         let mut vars = Vec::new();
         for p in parts {
