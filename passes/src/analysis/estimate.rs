@@ -210,7 +210,7 @@ fn instance(
 ) -> InstanceEstimate {
     let inst = m.instance(id);
     let mut nodes = Vec::new();
-    let mut cycles = 0;
+    let mut cycles: u64 = 0;
     let mut res = Resources::default();
     let fifos = inst.dataflow_streams();
     for n in inst.schedule() {
@@ -222,7 +222,7 @@ fn instance(
                     callees: done,
                 };
                 let (cy, r) = e.block(&c.body, 0, &mut Vec::new());
-                cycles += cy;
+                cycles = cycles.saturating_add(cy);
                 res.add(r);
                 nodes.push(NodeEstimate {
                     name: c.name.clone(),
@@ -236,7 +236,7 @@ fn instance(
                 let callee = done.iter().find(|(d, _)| *d == c.callee).map(|(_, e)| e);
                 let (cy, r) = callee.map(|e| (e.cycles, e.res)).unwrap_or_default();
                 let cy = cy + frame_stage_io(m, inst, c, &fifos);
-                cycles += cy;
+                cycles = cycles.saturating_add(cy);
                 res.add(r);
                 nodes.push(NodeEstimate {
                     name: m.instance(c.callee).name.clone(),
@@ -250,7 +250,7 @@ fn instance(
         }
     }
     if let Some(io) = row_stage_io(inst) {
-        cycles += io;
+        cycles = cycles.saturating_add(io);
         nodes.push(NodeEstimate {
             name: "stream I/O".to_string(),
             cycles: io,
@@ -400,11 +400,11 @@ impl Est<'_> {
         depth: usize,
         ranges: &mut Vec<(u32, i64, i64)>,
     ) -> (u64, Resources) {
-        let mut cycles = 0;
+        let mut cycles: u64 = 0;
         let mut res = Resources::default();
         for s in b {
             let (c, r) = self.stmt(s, depth, ranges);
-            cycles += c;
+            cycles = cycles.saturating_add(c);
             res.add(r);
         }
         (cycles, res)
@@ -517,17 +517,22 @@ impl Est<'_> {
             let (depth_cycles, body_res) = self.unrolled(&l.body, ranges);
             // An off-chip port moves one element per cycle: an iteration that reads or
             // writes a port k times cannot start more often than every k cycles.
-            let mut ii = (ii as u64).max(self.port_accesses(&l.body, ranges) * copies);
+            let mut ii =
+                (ii as u64).max(self.port_accesses(&l.body, ranges).saturating_mul(copies));
             // A read-modify-write at a data-dependent index (`hist[x[i]] += 1`): the next
             // iteration may read what this one writes, so it waits for the load (2), the
             // update and the store.
             if scatter_update(self.inst, &l.body) {
-                ii = ii.max(SCATTER_II * copies);
+                ii = ii.max(SCATTER_II.saturating_mul(copies));
             }
             let c = if iters == 0 {
                 0
             } else {
-                (iters - 1) * ii + depth_cycles + 1
+                // Saturating: loops of 2^40 trips and more give a huge figure, not a panic.
+                (iters - 1)
+                    .saturating_mul(ii)
+                    .saturating_add(depth_cycles)
+                    .saturating_add(1)
             };
             self.loops[slot].pipeline = Some((ii, iters));
             // A pipeline that starts an iteration every `ii` cycles shares each DSP
@@ -548,13 +553,24 @@ impl Est<'_> {
                 {
                     match est.pipeline {
                         Some((ii, n)) => {
-                            self.loops[slot].pipeline = Some((ii, iters * n));
-                            (body_cycles + (iters - 1) * n * ii, body_res)
+                            self.loops[slot].pipeline = Some((ii, iters.saturating_mul(n)));
+                            (
+                                body_cycles.saturating_add(
+                                    (iters - 1).saturating_mul(n).saturating_mul(ii),
+                                ),
+                                body_res,
+                            )
                         }
-                        None => (iters * (body_cycles + 1), body_res),
+                        None => (
+                            iters.saturating_mul(body_cycles.saturating_add(1)),
+                            body_res,
+                        ),
                     }
                 }
-                _ => (iters * (body_cycles + 1), body_res.times(copies)),
+                _ => (
+                    iters.saturating_mul(body_cycles.saturating_add(1)),
+                    body_res.times(copies),
+                ),
             }
         };
         ranges.pop();
@@ -646,7 +662,7 @@ impl Est<'_> {
     /// A block with every loop in it unrolled: the latency of one pass (loops in parallel)
     /// and the resources of all copies.
     fn unrolled(&mut self, b: &Block, ranges: &mut Vec<(u32, i64, i64)>) -> (u64, Resources) {
-        let mut cycles = 0;
+        let mut cycles: u64 = 0;
         let mut res = Resources::default();
         for s in b {
             match s {
@@ -656,12 +672,12 @@ impl Est<'_> {
                     let (c, r) = self.unrolled(&l.body, ranges);
                     ranges.pop();
                     // A reduction over the copies adds a tree of log2(trips) levels.
-                    cycles += c + (64 - trips.max(1).leading_zeros() as u64);
+                    cycles = cycles.saturating_add(c + (64 - trips.max(1).leading_zeros() as u64));
                     res.add(r.times(trips.max(1)));
                 }
                 s => {
                     let (c, r) = self.stmt(s, 0, ranges);
-                    cycles += c;
+                    cycles = cycles.saturating_add(c);
                     res.add(r);
                 }
             }
