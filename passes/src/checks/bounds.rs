@@ -302,15 +302,23 @@ fn guards_of(inst: &Instance, cond: ExprId, truth: bool) -> Vec<Guard> {
                 return Vec::new();
             };
             let op = if t { *op } else { negate(*op) };
-            let d = x.add_scaled(&y, -1); // x - y
-            match op {
-                BinOp::Ge => vec![d],
-                BinOp::Gt => vec![d.add_scaled(&Affine::constant(1), -1)],
-                BinOp::Le => vec![d.scale(-1)],
-                BinOp::Lt => vec![d.scale(-1).add_scaled(&Affine::constant(1), -1)],
-                BinOp::Eq => vec![d.clone(), d.scale(-1)],
-                _ => Vec::new(),
-            }
+            // Checked: constants near the ends of i64 make no guard rather than overflow.
+            let one = Affine::constant(1);
+            let guards = || -> Option<Vec<Guard>> {
+                let d = x.checked_add_scaled(&y, -1)?; // x - y
+                Some(match op {
+                    BinOp::Ge => vec![d],
+                    BinOp::Gt => vec![d.checked_add_scaled(&one, -1)?],
+                    BinOp::Le => vec![d.checked_scale(-1)?],
+                    BinOp::Lt => vec![d.checked_scale(-1)?.checked_add_scaled(&one, -1)?],
+                    BinOp::Eq => {
+                        let minus_d = d.checked_scale(-1)?;
+                        vec![d, minus_d]
+                    }
+                    _ => Vec::new(),
+                })
+            };
+            guards().unwrap_or_default()
         }
         _ => Vec::new(),
     }
@@ -333,18 +341,19 @@ pub fn affine_of(inst: &Instance, e: ExprId) -> Option<Affine> {
     match inst.expr(e) {
         Expr::LoopVar(v) => Some(Affine::var(*v)),
         Expr::Const(Value::Num(x)) if x.is_integer() => Some(Affine::constant(x.to_i64()?)),
-        Expr::Unary(UnOp::Neg, a) => Some(affine_of(inst, *a)?.scale(-1)),
+        // Checked: a form whose coefficients overflow i64 is no affine form.
+        Expr::Unary(UnOp::Neg, a) => affine_of(inst, *a)?.checked_scale(-1),
         Expr::Binary(BinOp::Add, a, b) => {
-            Some(affine_of(inst, *a)?.add_scaled(&affine_of(inst, *b)?, 1))
+            affine_of(inst, *a)?.checked_add_scaled(&affine_of(inst, *b)?, 1)
         }
         Expr::Binary(BinOp::Sub, a, b) => {
-            Some(affine_of(inst, *a)?.add_scaled(&affine_of(inst, *b)?, -1))
+            affine_of(inst, *a)?.checked_add_scaled(&affine_of(inst, *b)?, -1)
         }
         Expr::Binary(BinOp::Mul, a, b) => {
             let (x, y) = (affine_of(inst, *a)?, affine_of(inst, *b)?);
             match (x.as_constant(), y.as_constant()) {
-                (Some(c), _) => Some(y.scale(c)),
-                (_, Some(c)) => Some(x.scale(c)),
+                (Some(c), _) => y.checked_scale(c),
+                (_, Some(c)) => x.checked_scale(c),
                 _ => None,
             }
         }

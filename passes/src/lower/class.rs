@@ -384,9 +384,7 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 // The element lowered to report the error was fine (the culprit is another
                 // element of a tensor, say): say what is known rather than nothing.
                 let (first, last) = (parts.first(), parts.last());
-                let Some(span) = first.zip(last).map(|(a, b)| a.span.to(b.span)) else {
-                    return None;
-                };
+                let span = first.zip(last).map(|(a, b)| a.span.to(b.span))?;
                 self.err(
                     Diagnostic::error(
                         codes::CANNOT_INFER,
