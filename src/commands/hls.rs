@@ -60,74 +60,27 @@ fn hls_file(
     schedule: &(dyn Fn(&mut Module) + Sync),
 ) -> Outcome {
     let mut s = Session::new(opts);
-    // The program as written (after `bounds`, before any schedule): the testbench's
-    // expected results come from it, so that C-simulation also checks every schedule,
-    // fusion and tiling of the pipeline.
-    let written: Mutex<Option<Module>> = Mutex::new(None);
-    let observe = |stage: &str, m: &mut Module| match stage {
-        "lower" | "bounds" => {
-            *written.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
-        }
-        "schedule" => schedule(m),
-        _ => {}
+    let options = PassOptions {
+        auto_schedule: hls.auto_schedule,
+        alloc: hls.alloc,
+        ..PassOptions::default()
     };
-    let plan = Plan {
-        part: hls.part.clone(),
-        clock_ns: hls.clock_ns,
-        options: PassOptions {
-            auto_schedule: hls.auto_schedule,
-            alloc: hls.alloc,
-            ..PassOptions::default()
-        },
-        observe: Some(&observe),
-        ..Plan::for_pipeline("fpga")
-    };
-    let Some(Prepared {
-        program,
-        kernel,
-        data,
+    let Some(Checked {
         module,
-    }) = prepare(&mut s, path, spec, false, &plan)
+        inputs,
+        outputs,
+        batch,
+    }) = design_and_results(
+        &mut s,
+        path,
+        spec,
+        &hls.part,
+        hls.clock_ns,
+        options,
+        schedule,
+    )
     else {
         return s.finish();
-    };
-    let written = written
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(|| module.clone());
-    if let Some(d) = crate::memory::check_run_memory(&written, spec.engine) {
-        s.push(d);
-        return s.finish();
-    }
-    let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
-        return s.finish();
-    };
-    let batch = s.batch.as_ref().map(|b| b.size);
-    let (inputs, outputs) = match batch {
-        Some(size) => {
-            let samples = crate::batch::split_samples(&written, &inputs, size);
-            let batch_spec = RunSpec {
-                check_overflow: false,
-                repeat: 0,
-                ..spec.clone()
-            };
-            match crate::batch::run_batch(&mut s, &written, &samples, &batch_spec) {
-                Some((Ok(outputs), _)) => (crate::batch::stack_inputs(samples), outputs),
-                Some((Err(e), _)) => {
-                    s.push(e.to_diagnostic());
-                    return s.finish();
-                }
-                None => return s.finish(),
-            }
-        }
-        None => match expected_results(&mut s, &written, &inputs, spec.engine) {
-            Ok(o) => (inputs, o),
-            Err(e) => {
-                s.push(e.to_diagnostic());
-                return s.finish();
-            }
-        },
     };
     let hopts = kiln_hls::HlsOptions {
         name: top_name(&module, path),
@@ -156,6 +109,93 @@ fn hls_file(
         }
     }
     s.finish()
+}
+
+/// A design and what its testbench checks: the module the fpga pipeline made, the inputs
+/// (stacked along the batch axis for a batch), kiln's results for them, and the batch size.
+pub(crate) struct Checked {
+    pub module: Module,
+    pub inputs: Vec<TensorValue>,
+    pub outputs: Vec<TensorValue>,
+    pub batch: Option<usize>,
+}
+
+/// Runs the `fpga` pipeline for `part` with `options` (`schedule` applied at its
+/// `schedule` stage) and computes the testbench's expected results from the program as
+/// written (after `bounds`, before any schedule), so that simulating the design also
+/// checks every schedule, fusion and tiling of the pipeline. `None` when a diagnostic
+/// (pushed on `s`) stopped it. Shared by `kiln hls` and `kiln rtl`.
+pub(crate) fn design_and_results(
+    s: &mut Session,
+    path: &Path,
+    spec: &RunSpec,
+    part: &str,
+    clock_ns: f64,
+    options: PassOptions,
+    schedule: &(dyn Fn(&mut Module) + Sync),
+) -> Option<Checked> {
+    let written: Mutex<Option<Module>> = Mutex::new(None);
+    let observe = |stage: &str, m: &mut Module| match stage {
+        "lower" | "bounds" => {
+            *written.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+        }
+        "schedule" => schedule(m),
+        _ => {}
+    };
+    let plan = Plan {
+        part: part.to_string(),
+        clock_ns,
+        options,
+        observe: Some(&observe),
+        ..Plan::for_pipeline("fpga")
+    };
+    let Prepared {
+        program,
+        kernel,
+        data,
+        module,
+    } = prepare(s, path, spec, false, &plan)?;
+    let written = written
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_else(|| module.clone());
+    if let Some(d) = crate::memory::check_run_memory(&written, spec.engine) {
+        s.push(d);
+        return None;
+    }
+    let inputs = s.input_tensors(&written, &program, kernel, &data)?;
+    let batch = s.batch.as_ref().map(|b| b.size);
+    let (inputs, outputs) = match batch {
+        Some(size) => {
+            let samples = crate::batch::split_samples(&written, &inputs, size);
+            let batch_spec = RunSpec {
+                check_overflow: false,
+                repeat: 0,
+                ..spec.clone()
+            };
+            match crate::batch::run_batch(s, &written, &samples, &batch_spec)? {
+                (Ok(outputs), _) => (crate::batch::stack_inputs(samples), outputs),
+                (Err(e), _) => {
+                    s.push(e.to_diagnostic());
+                    return None;
+                }
+            }
+        }
+        None => match expected_results(s, &written, &inputs, spec.engine) {
+            Ok(o) => (inputs, o),
+            Err(e) => {
+                s.push(e.to_diagnostic());
+                return None;
+            }
+        },
+    };
+    Some(Checked {
+        module,
+        inputs,
+        outputs,
+        batch,
+    })
 }
 
 /// The results the testbench expects: kiln's own for the program as written, for the

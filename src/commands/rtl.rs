@@ -2,14 +2,12 @@
 //! written as synthesizable Verilog with a manifest and a Verilator testbench whose
 //! expected results are kiln's own for the program as written (docs/rtl.md).
 
-use crate::commands::hls::{expected_results, top_name, write_files, DEFAULT_PART};
-use crate::session::{on_big_stack, prepare, Plan, Prepared, Session};
+use crate::commands::hls::{design_and_results, top_name, write_files, Checked, DEFAULT_PART};
+use crate::session::{on_big_stack, Session};
 use crate::{Options, Outcome, RunSpec};
-use kiln_passes::ir::Module;
 use kiln_passes::manager::PassOptions;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 /// What `kiln rtl` writes and for which target.
@@ -33,70 +31,19 @@ pub fn rtl(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outcom
 
 fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outcome {
     let mut s = Session::new(opts);
-    // The program as written (after `bounds`): the testbench's expected results come
-    // from it, so that simulation also checks every pass of the fpga pipeline.
-    let written: Mutex<Option<Module>> = Mutex::new(None);
-    let observe = |stage: &str, m: &mut Module| {
-        if matches!(stage, "lower" | "bounds") {
-            *written.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
-        }
+    let options = PassOptions {
+        auto_schedule: rtl.auto_schedule,
+        ..PassOptions::default()
     };
-    let plan = Plan {
-        part: rtl.part.clone().unwrap_or_else(|| DEFAULT_PART.to_string()),
-        clock_ns: rtl.clock_ns,
-        options: PassOptions {
-            auto_schedule: rtl.auto_schedule,
-            ..PassOptions::default()
-        },
-        observe: Some(&observe),
-        ..Plan::for_pipeline("fpga")
-    };
-    let Some(Prepared {
-        program,
-        kernel,
-        data,
+    let part = rtl.part.clone().unwrap_or_else(|| DEFAULT_PART.to_string());
+    let Some(Checked {
         module,
-    }) = prepare(&mut s, path, spec, false, &plan)
+        inputs,
+        outputs,
+        batch,
+    }) = design_and_results(&mut s, path, spec, &part, rtl.clock_ns, options, &|_| {})
     else {
         return s.finish();
-    };
-    let written = written
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(|| module.clone());
-    if let Some(d) = crate::memory::check_run_memory(&written, spec.engine) {
-        s.push(d);
-        return s.finish();
-    }
-    let Some(inputs) = s.input_tensors(&written, &program, kernel, &data) else {
-        return s.finish();
-    };
-    let batch = s.batch.as_ref().map(|b| b.size);
-    let (inputs, outputs) = match batch {
-        Some(size) => {
-            let samples = crate::batch::split_samples(&written, &inputs, size);
-            let batch_spec = RunSpec {
-                check_overflow: false,
-                repeat: 0,
-                ..spec.clone()
-            };
-            match crate::batch::run_batch(&mut s, &written, &samples, &batch_spec) {
-                Some((Ok(outputs), _)) => (crate::batch::stack_inputs(samples), outputs),
-                Some((Err(e), _)) => {
-                    s.push(e.to_diagnostic());
-                    return s.finish();
-                }
-                None => return s.finish(),
-            }
-        }
-        None => match expected_results(&mut s, &written, &inputs, spec.engine) {
-            Ok(o) => (inputs, o),
-            Err(e) => {
-                s.push(e.to_diagnostic());
-                return s.finish();
-            }
-        },
     };
     let ropts = kiln_rtl::RtlOptions {
         name: top_name(&module, path),
