@@ -33,7 +33,7 @@ pub mod pipelines;
 pub mod target;
 pub mod transform;
 
-pub use analysis::{estimate, layer_pipeline, loop_facts, row_plan};
+pub use analysis::{accumulate as accumulate_plan, estimate, layer_pipeline, loop_facts, row_plan};
 pub use checks::{banks, bounds, parallel_lint};
 pub use ir::{data, overflow, print, run_error, value, verify};
 pub use transform::{allocate, autoblock, autoschedule, fuse, outline, schedule, stream, tile};

@@ -26,6 +26,7 @@ use kiln_passes::Span;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
+mod accumulate;
 mod rows;
 
 /// Where a span is in the source, as `file:line: text` (for comments).
@@ -168,6 +169,12 @@ struct Emitter<'a> {
     folded: HashMap<TensorId, usize>,
     /// Low-bit reductions computed over packed words (lowbit.rs).
     lowbit: crate::lowbit::Plan,
+    /// In a value-by-value stage (kernel/accumulate.rs): the input whose every load
+    /// takes the next value off its stream (named by the C++ expression).
+    stream_reads: Option<(TensorId, String)>,
+    /// In a row stage whose flat result leaves as it is computed (kernel/rows.rs): every
+    /// store of the tensor also writes the stored value to the stream.
+    send_on_store: Option<(TensorId, String)>,
 }
 
 /// How a function stands in the design.
@@ -215,6 +222,8 @@ pub fn function(
         pinned: None,
         folded: HashMap::new(),
         lowbit: crate::lowbit::Plan::new(inst),
+        stream_reads: None,
+        send_on_store: None,
     };
     let proto = prototype(name, &ports);
     e.body(&ports);
@@ -532,6 +541,15 @@ impl Emitter<'_> {
                     }
                 }
             }
+            Some(kiln_passes::ir::stage::StagePlan::Accumulate(plan)) if plan.built => {
+                match accumulate::stage(self, callee, plan, &name, &mask) {
+                    Ok(d) => d,
+                    Err(mut errs) => {
+                        self.errors.append(&mut errs);
+                        String::new()
+                    }
+                }
+            }
             _ => {
                 let cports = ports(self.module.instance(callee));
                 streamed(&name, core, &cports, &mask, false, true).1
@@ -666,6 +684,11 @@ impl Emitter<'_> {
                 } else {
                     let c = convert(&v, &from, &elem);
                     self.line(&format!("{place} = {c};"));
+                }
+                if let Some((t, port)) = &self.send_on_store {
+                    if *t == access.tensor {
+                        self.line(&format!("{port}.write({place});"));
+                    }
                 }
             }
             Stmt::Fail { message, span } => {
@@ -824,7 +847,10 @@ impl Emitter<'_> {
             }
             Expr::Load(a) => {
                 let elem = self.inst.tensor(a.tensor).elem;
-                let v = read(&elem, &self.place(&a));
+                let v = match &self.stream_reads {
+                    Some((t, port)) if *t == a.tensor => read(&elem, &format!("{port}.read()")),
+                    _ => read(&elem, &self.place(&a)),
+                };
                 self.retype(v, &elem, &t)
             }
             Expr::Unary(op, a) => {
@@ -957,10 +983,11 @@ pub fn row_stage_only(module: &Module, entry: InstanceId) -> HashSet<InstanceId>
                 let staged = id == entry
                     && matches!(n, Node::Call(_))
                     && c.args.iter().chain(&c.results).any(|t| streams.contains(t))
-                    && matches!(
-                        module.instance(c.callee).stage,
-                        Some(kiln_passes::ir::stage::StagePlan::Rows(_))
-                    );
+                    && match &module.instance(c.callee).stage {
+                        Some(kiln_passes::ir::stage::StagePlan::Rows(_)) => true,
+                        Some(kiln_passes::ir::stage::StagePlan::Accumulate(p)) => p.built,
+                        _ => false,
+                    };
                 if staged {
                     row.insert(c.callee);
                 } else {

@@ -307,10 +307,20 @@ pub fn frame_stage_io(
     {
         return 0;
     }
+    // A value-by-value stage reads its input inside its loops (ir/stage.rs,
+    // `AccumulatePlan`): only its other streams are copied.
+    let callee = m.instance(call.callee);
+    let by_value = callee
+        .stage
+        .as_ref()
+        .and_then(|p| p.accumulate())
+        .filter(|p| p.built)
+        .and_then(|p| callee.inputs.iter().position(|&i| i == p.input))
+        .and_then(|k| call.args.get(k).copied());
     call.args
         .iter()
         .chain(&call.results)
-        .filter(|t| fifos.contains(t))
+        .filter(|t| fifos.contains(t) && Some(**t) != by_value)
         .map(|&t| words(top.tensor(t)))
         .sum()
 }

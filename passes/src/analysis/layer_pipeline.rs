@@ -31,6 +31,8 @@ pub struct StageFigures {
     pub frame_reason: Option<String>,
     /// Line buffers of a row stage: (image, rows, bits).
     pub line_buffers: Vec<(String, usize, u64)>,
+    /// A dense stage fed value by value: how (ir/stage.rs, `AccumulatePlan`).
+    pub by_value: Option<String>,
     /// Cycles per image: compute plus stream input and output.
     pub interval: u64,
     /// Cycles from its first input value to its first output row, in the streamed design.
@@ -178,6 +180,35 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
                 let mem = bufs.iter().map(|b| b.2).sum::<u64>() + flat_bits;
                 (out, None, bufs, mem)
             }
+            Some(StagePlan::Accumulate(plan)) if plan.built => {
+                // Each group of values is taken as it arrives; the stage finishes its
+                // work after the last one (at least its own cycles after the first),
+                // then sends its results.
+                let k = callee.inputs.iter().position(|&p| p == plan.input);
+                let times = k
+                    .and_then(|k| call.args.get(k))
+                    .and_then(|a| arrival.get(a))
+                    .cloned()
+                    .unwrap_or_default();
+                let last_in = times.last().copied().unwrap_or(first_in);
+                let n = callee.tensor(plan.input).len().max(1) as u64;
+                let outputs: u64 = call
+                    .results
+                    .iter()
+                    .map(|&r| top.tensor(r).len() as u64)
+                    .sum();
+                // The work of the last group, and the epilogue over the outputs.
+                let tail = e.cycles.saturating_mul(plan.group) / n + outputs;
+                let done = (first_in + e.cycles).max(last_in + tail);
+                // Its accumulators and group registers count with the other buffers;
+                // its result is held whole until it is sent.
+                let mem = call
+                    .results
+                    .iter()
+                    .map(|&r| top.tensor(r).len() as u64 * top.tensor(r).elem.storage_bits() as u64)
+                    .sum::<u64>();
+                (vec![done + io_out], None, Vec::new(), mem)
+            }
             other => {
                 let reason = match other {
                     Some(StagePlan::Frame { reason }) => reason.clone(),
@@ -210,9 +241,23 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
         for &r in &call.results {
             arrival.insert(r, rows_out.clone());
         }
+        let by_value = match &callee.stage {
+            Some(StagePlan::Accumulate(p)) if p.built => Some(format!(
+                "value by value: `{}` consumed as it streams, {} values a group, {}",
+                callee.tensor(p.input).name,
+                p.group,
+                if p.order.is_row_major() {
+                    "row-major"
+                } else {
+                    "in the order its producer computes it"
+                }
+            )),
+            _ => None,
+        };
         stages.push(StageFigures {
             name: callee.name.clone(),
             frame_reason: reason,
+            by_value,
             line_buffers: buffers,
             interval: stage_interval,
             first_output,
@@ -338,10 +383,13 @@ fn row_times(
             if tensor == plan.output && !plan.flat_output {
                 t += row_out;
                 times.push(t);
+            } else if tensor == plan.output && plan.flat_early {
+                // The row's values of a flat result left as they were computed.
+                times.push(t);
             }
         }
     }
-    if plan.flat_output {
+    if plan.flat_output && !plan.flat_early {
         times.push(t + crate::estimate::words(out_tm));
     }
     times
@@ -357,8 +405,9 @@ pub fn report_text(f: &PipelineFigures, clock_ns: f64) -> String {
         "\nlayer pipeline (row stages through line buffers; whole frames where a stage cannot stream):"
     );
     for st in &f.stages {
-        let how = match &st.frame_reason {
-            None => format!(
+        let how = match (&st.frame_reason, &st.by_value) {
+            (_, Some(how)) => how.clone(),
+            (None, None) => format!(
                 "rows, line buffers {}",
                 st.line_buffers
                     .iter()
@@ -366,7 +415,7 @@ pub fn report_text(f: &PipelineFigures, clock_ns: f64) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            Some(r) => format!("whole frames: {r}"),
+            (Some(r), None) => format!("whole frames: {r}"),
         };
         let _ = writeln!(
             s,

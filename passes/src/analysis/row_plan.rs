@@ -83,6 +83,8 @@ pub fn plan_rows(inst: &Instance) -> Result<RowPlan, String> {
         buffers,
         output,
         flat_output: flat,
+        flat_order: None,
+        flat_early: false,
     })
 }
 

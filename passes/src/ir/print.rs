@@ -150,14 +150,44 @@ impl Printer<'_> {
                 self.line(
                     1,
                     &format!(
-                        "stage: rows; line buffers {}; {}",
+                        "stage: rows; line buffers {}; {}{}",
                         bufs.join(", "),
-                        nodes.join("; ")
+                        nodes.join("; "),
+                        match (&p.flat_order, p.flat_early) {
+                            (Some(_), true) => "; result sent as computed",
+                            (Some(o), false) if !o.is_row_major() =>
+                                "; result sent whole, reordered",
+                            _ => "",
+                        }
                     ),
                 );
             }
             Some(crate::ir::stage::StagePlan::Frame { reason }) => {
                 self.line(1, &format!("stage: whole frames ({reason})"));
+            }
+            Some(crate::ir::stage::StagePlan::Accumulate(p)) => {
+                let order: Vec<String> = p
+                    .order
+                    .extents
+                    .iter()
+                    .zip(&p.order.coefs)
+                    .map(|(e, c)| format!("{e}x{c}"))
+                    .collect();
+                self.line(
+                    1,
+                    &format!(
+                        "stage: value by value; {} arrives in order [{}]{}, {} a group{}",
+                        self.tensor_ref(p.input),
+                        order.join(", "),
+                        if p.order.is_row_major() {
+                            " (row-major)"
+                        } else {
+                            ""
+                        },
+                        p.group,
+                        if p.built { "" } else { " (not built)" }
+                    ),
+                );
             }
             None => {}
         }

@@ -39,6 +39,9 @@ use crate::ir::{LoopVarId, NodeId, TensorId};
 pub enum StagePlan {
     /// Computed row by row from line buffers.
     Rows(RowPlan),
+    /// A dense layer that consumes its input vector value by value as it arrives
+    /// (analysis/accumulate.rs).
+    Accumulate(AccumulatePlan),
     /// Buffers its whole input before computing (and its whole result before sending it
     /// on): `reason` says why it cannot stream, for `kiln report` and `kiln ir`.
     Frame { reason: String },
@@ -59,6 +62,100 @@ pub struct RowPlan {
     /// come and the stage sends whole once complete.
     pub output: TensorId,
     pub flat_output: bool,
+    /// The order a flat result travels in (`None`: row-major), and whether it leaves
+    /// value by value as its last node computes it (`early`; the node's stores run in
+    /// that order) or whole once complete.
+    pub flat_order: Option<ArrivalOrder>,
+    pub flat_early: bool,
+}
+
+/// The order in which the values of a vector `[N]` travel on a stream: value `k` of the
+/// stream is element `sum_i coefs[i] * d_i` of the vector, where `d` are the digits of
+/// `k` in the mixed radix `extents` (the last digit fastest). Row-major order is
+/// `extents [N], coefs [1]`. A valid order visits every element exactly once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArrivalOrder {
+    pub extents: Vec<u64>,
+    pub coefs: Vec<i64>,
+}
+
+impl ArrivalOrder {
+    pub fn row_major(n: u64) -> ArrivalOrder {
+        ArrivalOrder {
+            extents: vec![n],
+            coefs: vec![1],
+        }
+    }
+
+    /// Whether the order is row-major (each digit's coefficient the product of the
+    /// extents after it; digits of extent 1 do not count).
+    pub fn is_row_major(&self) -> bool {
+        let mut stride = 1i64;
+        self.extents.iter().zip(&self.coefs).rev().all(|(&e, &c)| {
+            let ok = e == 1 || c == stride;
+            stride = stride.saturating_mul(e as i64);
+            ok
+        })
+    }
+
+    /// The element the stream's `k`-th value is.
+    pub fn element(&self, mut k: u64) -> i64 {
+        let mut out = 0i64;
+        for (&e, &c) in self.extents.iter().zip(&self.coefs).rev() {
+            let e = e.max(1);
+            out += c * (k % e) as i64;
+            k /= e;
+        }
+        out
+    }
+
+    /// Whether the order visits every element of `0..n` exactly once.
+    pub fn is_permutation_of(&self, n: u64) -> bool {
+        let len: u64 = self.extents.iter().product();
+        if len != n {
+            return false;
+        }
+        let mut seen = vec![false; n as usize];
+        (0..n).all(|k| {
+            let e = self.element(k);
+            e >= 0 && (e as u64) < n && !std::mem::replace(&mut seen[e as usize], true)
+        })
+    }
+
+    /// Values per group the order allows a consumer to take at once: the largest power of
+    /// two that divides the fastest digit's extent.
+    pub fn group_limit(&self) -> u64 {
+        let e = self.extents.last().copied().unwrap_or(1).max(1);
+        1 << e.trailing_zeros()
+    }
+}
+
+/// A dense stage fed value by value (DNNBuilder: a fully connected layer consumes its
+/// input as it streams): its node `for o: s = init; for n in 0..N: s = s + f(o, n) *
+/// x[n]; epilogue(s)` computes, once built, as
+///
+/// ```text
+/// for o: acc[o] = init                                  # before the first value
+/// for d_1 .. d_k / P:                                   # the arrival order, P values a group
+///     for k in 0..P: xv[k] = x[n(d, k)]                 # the group's values, off the stream
+///     for o: s = acc[o]; for k in 0..P: s = s + f(o, n(d, k)) * xv[k]; acc[o] = s
+/// for o: s = acc[o]; epilogue(s)                        # after the last
+/// ```
+///
+/// Each accumulator adds the same products as the program, in the arrival order: the
+/// `stream` pass plans a non-row-major order only where every partial sum in any order
+/// is exact (analysis/accumulate.rs), so the result is bit for bit the program's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccumulatePlan {
+    pub node: NodeId,
+    /// The input read value by value.
+    pub input: TensorId,
+    pub order: ArrivalOrder,
+    /// Values per group (`P`), once built.
+    pub group: u64,
+    /// The node computes in the arrival order (the allocation built it); until then the
+    /// node is the program's and the plan says what it will become.
+    pub built: bool,
 }
 
 /// A compute node of a [`RowPlan`].
@@ -111,7 +208,14 @@ impl StagePlan {
     pub fn rows(&self) -> Option<&RowPlan> {
         match self {
             StagePlan::Rows(p) => Some(p),
-            StagePlan::Frame { .. } => None,
+            _ => None,
+        }
+    }
+
+    pub fn accumulate(&self) -> Option<&AccumulatePlan> {
+        match self {
+            StagePlan::Accumulate(p) => Some(p),
+            _ => None,
         }
     }
 }

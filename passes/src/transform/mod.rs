@@ -1,5 +1,6 @@
 //! Passes that rewrite the IR: the written schedules and the automatic ones.
 
+pub mod accumulate;
 pub mod allocate;
 pub mod autoblock;
 pub mod autoschedule;

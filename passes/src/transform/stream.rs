@@ -20,11 +20,67 @@
 //! burst wait for the other stage's computation and serialize the two, so it holds the
 //! whole image. A depth a written `stream(t, depth=)` set stays.
 
+use crate::accumulate_plan::{flat_order, plan_accumulate};
 use crate::ir::stage::StagePlan;
+use crate::ir::stage::{AccumulatePlan, ArrivalOrder};
 use crate::ir::{InstanceId, Module, Node, TensorId};
 use crate::manager::PassContext;
 use crate::row_plan::plan_rows;
 use std::collections::BTreeMap;
+
+/// The fewest values a group must be able to take for a dense stage to be fed in its
+/// producer's order rather than row-major: the order's fastest digit bounds the
+/// stage's channel-parallel factor, and each group pays a pipeline fill, so a short
+/// digit would trade the network's interval for latency (LeNet's flatten, 4 a group:
+/// 5,588 cycles per image against 5,057; docs/layer-pipeline.md).
+const EARLY_GROUP: u64 = 16;
+
+/// The plan of the dense stage `callee` (whose rows could not be planned: `why_not_rows`)
+/// fed by a stream, in its producer's order where that order lets it take groups of
+/// values (at least [`EARLY_GROUP`], or what row-major order allows when that is fewer) and adds
+/// exactly in it, else row-major; None when it is not such a stage (or has a written
+/// schedule, which is for its loops as written).
+fn dense_plan(
+    module: &Module,
+    stages: &BTreeMap<u32, StagePlan>,
+    calls: &[(InstanceId, Vec<TensorId>, Vec<TensorId>)],
+    callee: InstanceId,
+    args: &[TensorId],
+    streams: &std::collections::HashSet<TensorId>,
+    why_not_rows: &str,
+) -> Option<AccumulatePlan> {
+    let inst = module.instance(callee);
+    if module
+        .schedules
+        .iter()
+        .any(|s| s.target == kiln_lang::hir::Target::Fpga && s.kernel == inst.kernel)
+    {
+        return None;
+    }
+    let _ = why_not_rows;
+    let streamed: Vec<usize> = (0..args.len())
+        .filter(|&k| streams.contains(&args[k]) && inst.tensor(inst.inputs[k]).shape.len() == 1)
+        .collect();
+    let [k] = streamed[..] else {
+        return None;
+    };
+    let input = inst.inputs[k];
+    let n = inst.tensor(input).len() as u64;
+    let row_major = ArrivalOrder::row_major(n);
+    let producer = calls.iter().find(|c| c.2.contains(&args[k])).map(|c| c.0);
+    let early = producer.and_then(|p| match stages.get(&p.0) {
+        Some(StagePlan::Rows(rp)) => flat_order(module.instance(p), rp),
+        _ => None,
+    });
+    if let Some(order) = early.filter(|o| {
+        !o.is_row_major() && o.group_limit() >= row_major.group_limit().min(EARLY_GROUP)
+    }) {
+        if let Ok(p) = plan_accumulate(module, inst, input, &order) {
+            return Some(p);
+        }
+    }
+    plan_accumulate(module, inst, input, &row_major).ok()
+}
 
 pub fn run(module: &mut Module, ctx: &mut PassContext) {
     let Some(entry) = module.entry else {
@@ -46,12 +102,59 @@ pub fn run(module: &mut Module, ctx: &mut PassContext) {
         })
         .collect();
     for (callee, _, _) in &calls {
-        stages
-            .entry(callee.0)
-            .or_insert_with(|| match plan_rows(module.instance(*callee)) {
+        stages.entry(callee.0).or_insert_with(|| {
+            let inst = module.instance(*callee);
+            if let Some(StagePlan::Accumulate(p)) = &inst.stage {
+                // Built by an earlier run of this pass.
+                return StagePlan::Accumulate(p.clone());
+            }
+            match plan_rows(inst) {
                 Ok(p) => StagePlan::Rows(p),
                 Err(reason) => StagePlan::Frame { reason },
-            });
+            }
+        });
+    }
+    // Dense stages fed value by value, in the order their producer sends.
+    for (callee, args, _) in &calls {
+        let reason = match stages.get(&callee.0) {
+            Some(StagePlan::Frame { reason }) => reason.clone(),
+            _ => continue,
+        };
+        if let Some(plan) = dense_plan(module, &stages, &calls, *callee, args, &streams, &reason) {
+            let inst = module.instance_mut(*callee);
+            inst.stage = Some(StagePlan::Accumulate(plan.clone()));
+            let group = crate::transform::accumulate::group_for(&plan);
+            if crate::transform::accumulate::build(inst, group) {
+                if let Some(StagePlan::Accumulate(built)) = &inst.stage {
+                    stages.insert(callee.0, StagePlan::Accumulate(built.clone()));
+                }
+            } else {
+                inst.stage = None;
+            }
+        }
+    }
+    // A flat result travels in the order its consumer was built for, value by value as
+    // it is computed when its node stores it in that order.
+    for (callee, args, _) in &calls {
+        let Some(StagePlan::Accumulate(acc)) = stages.get(&callee.0).cloned() else {
+            continue;
+        };
+        let Some(k) = module
+            .instance(*callee)
+            .inputs
+            .iter()
+            .position(|&p| p == acc.input)
+        else {
+            continue;
+        };
+        let Some(producer) = calls.iter().find(|c| c.2.contains(&args[k])).map(|c| c.0) else {
+            continue;
+        };
+        if let Some(StagePlan::Rows(rp)) = stages.get_mut(&producer.0) {
+            let computed = flat_order(module.instance(producer), rp);
+            rp.flat_early = computed.as_ref() == Some(&acc.order);
+            rp.flat_order = Some(acc.order.clone());
+        }
     }
     for (&id, plan) in &stages {
         let inst = module.instance(InstanceId(id));
@@ -66,6 +169,17 @@ pub fn run(module: &mut Module, ctx: &mut PassContext) {
                     .join(", ")
             ),
             StagePlan::Frame { reason } => format!("stage {}: whole frames ({reason})", inst.name),
+            StagePlan::Accumulate(p) => format!(
+                "stage {}: value by value as `{}` arrives ({} values a group{})",
+                inst.name,
+                inst.tensor(p.input).name,
+                p.group,
+                if p.order.is_row_major() {
+                    ", row-major"
+                } else {
+                    ", in its producer's order"
+                }
+            ),
         });
     }
     // FIFO depths.

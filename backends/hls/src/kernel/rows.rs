@@ -70,6 +70,8 @@ pub(super) fn row_stage(
         // Packed low-bit reductions (lowbit.rs) pack whole tensors before a node's nest;
         // a row stage holds line buffers, so its products stay selects for now.
         lowbit: Default::default(),
+        stream_reads: None,
+        send_on_store: None,
     };
     e.line("KILN_PRAGMA(HLS INLINE off)");
     let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
@@ -384,8 +386,13 @@ pub(super) fn row_stage(
         let loc = (e.locate)(c.span);
         e.line(&format!("// {}: {loc}", c.name));
         e.pinned = Some((rn.row_var, row.clone()));
+        // A flat result sent as it is computed: each store also writes the stream.
+        if let (Some(p), true) = (&flat_stream, plan.flat_early && rn.result == plan.output) {
+            e.send_on_store = Some((plan.output, p.name.clone()));
+        }
         let body = c.body[rn.prologue..].to_vec();
         e.block(&body, &ident(&c.name));
+        e.send_on_store = None;
         e.pinned = None;
         if rn.result == plan.output && !plan.flat_output {
             if let Some(p) = wports.iter().find(|p| p.tensor == plan.output && p.stream) {
@@ -423,8 +430,37 @@ pub(super) fn row_stage(
     e.line("}");
     e.indent -= 1;
     e.line("}");
-    // A result that is not an image leaves whole, in row-major order.
-    if let Some(p) = &flat_stream {
+    // A result that is not an image leaves whole once complete: in the order its
+    // consumer takes it (ir/stage.rs, `ArrivalOrder`), row-major by default.
+    let reordered = plan
+        .flat_order
+        .as_ref()
+        .filter(|o| !plan.flat_early && !o.is_row_major());
+    if let (Some(p), Some(order)) = (&flat_stream, reordered) {
+        let rb = e.names[&plan.output].clone();
+        let lw = e.label(format!("L_write_{}", ident(&p.name)));
+        for (k, n) in order.extents.iter().enumerate() {
+            let l = if k == 0 {
+                format!("{lw}: ")
+            } else {
+                String::new()
+            };
+            e.line(&format!("{l}for (int d{k} = 0; d{k} < {n}; d{k}++) {{"));
+            e.indent += 1;
+        }
+        e.line("KILN_PRAGMA(HLS PIPELINE II=1)");
+        let index: Vec<String> = order
+            .coefs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("{c} * d{k}"))
+            .collect();
+        e.line(&format!("{}.write({rb}[{}]);", p.name, index.join(" + ")));
+        for _ in &order.extents {
+            e.indent -= 1;
+            e.line("}");
+        }
+    } else if let Some(p) = flat_stream.as_ref().filter(|_| !plan.flat_early) {
         let rb = e.names[&plan.output].clone();
         let idx: String = (0..p.shape.len()).map(|k| format!("[c{k}]")).collect();
         for (k, n) in p.shape.iter().enumerate() {
