@@ -35,14 +35,14 @@ fn exact_dense_layer_takes_values_in_its_producers_order() {
     let ir = expect_ok(&kiln(&["ir", EARLY, "--schedule", "fpga"]), "kiln ir");
     // The flatten leaves [2, 4, 16] row by row: n = 16 i + 64 c + j, row i outermost.
     assert!(
-        ir.contains("stage: value by value; %0 arrives in order [4x16, 2x64, 16x1], 16 a group"),
+        ir.contains("stage: value by value; %0 arrives in order [4x16, 2x64, 16x1], 32 a group"),
         "{ir}"
     );
     assert!(ir.contains("result sent as computed"), "{ir}");
     assert!(ir.contains("acc: fixed<"), "{ir}");
     let report = expect_ok(&kiln(&["report", EARLY]), "kiln report");
     assert!(
-        report.contains("value by value: `x` consumed as it streams, 16 values a group, in the order its producer computes it"),
+        report.contains("value by value: `x` consumed as it streams, 32 values a group, in the order its producer computes it"),
         "{report}"
     );
 }

@@ -3,42 +3,6 @@
 #include "layer_pipeline.h"
 #include "layer_pipeline_weights.h"
 
-static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]);
-
-// nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
-// instance of `dense` with N=45, M=7, T=fixed<9, 6>, U=int<3>
-static void layer_pipeline_dense(const ap_fixed<9, 6> x[45], ap_fixed<15, 12> result[7]) {
-    static ap_fixed<9, 6> t_x_buf[45];
-    kiln::fx<15, 12> l0_sum;
-    (void)x; (void)result; (void)t_x_buf; (void)l0_sum;
-
-    // result_store: nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-    // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
-    L_result_store_x_b0: for (int i3_x_b0 = 0; i3_x_b0 < 45; i3_x_b0 += 1) {
-        KILN_PRAGMA(HLS PIPELINE II=1)
-        // nn.kiln:21: kernel dense[T, U](x: T[N], w: U[M, N]) -> [M]:
-        kiln::put(t_x_buf[(i3_x_b0)], kiln::cvt<ap_fixed<9, 6> >(kiln::val(x[(i3_x_b0)])));
-    }
-    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-    L_result_store_m: for (int i0_m = 0; i0_m < 7; i0_m += 1) {
-        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-        L_result_store_n: for (int i2_n = 0; i2_n < 45; i2_n += 1) {
-            KILN_PRAGMA(HLS PIPELINE II=1)
-            KILN_PRAGMA(HLS LOOP_FLATTEN)
-            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i2_n), kiln::konst<kiln::ufx<1, 1> >(0ULL))) {
-                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-                l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
-            }
-            // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-            l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::add<kiln::fx<15, 12> >(l0_sum, kiln::mul<kiln::fx<10, 7> >(kiln::val(w_wf[(i0_m)][(i2_n)]), kiln::val(t_x_buf[(i2_n)]))));
-            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i2_n), kiln::konst<kiln::ufx<6, 6> >(44ULL))) {
-                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
-                kiln::put(result[(i0_m)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
-            }
-        }
-    }
-}
-
 // A dataflow stage computed row by row: `conv2d_bias_add_relu_requantize` (line buffers: x 1 rows, xp 3 rows, result 1 rows).
 static void layer_pipeline_conv2d_bias_add_relu_requantize_stage1(const ap_int<8> x[3][13][11], ap_ufixed<1, -3> scale, hls::stream<kiln::vec<ap_fixed<6, 3, AP_RND, AP_SAT>, 4> > &result) {
     KILN_PRAGMA(HLS INLINE off)
@@ -545,16 +509,54 @@ static void layer_pipeline_maxpool2d_flatten_stage6(hls::stream<ap_fixed<9, 6> >
     }
 }
 
-// A dataflow stage: `layer_pipeline_dense` between streams.
+// A dataflow stage fed value by value: `dense` (groups of 45 values of `x`).
 static void layer_pipeline_dense_stage7(hls::stream<ap_fixed<9, 6> > &x, ap_fixed<15, 12> result[7]) {
     KILN_PRAGMA(HLS INLINE off)
-    static ap_fixed<9, 6> b_x[45];
-    // read `x`
-    L_read_x: for (int c0 = 0; c0 < 45; c0++) {
+    static ap_fixed<15, 12> t_acc[7];
+    static ap_fixed<9, 6> t_x_v[45];
+    kiln::fx<15, 12> l0_sum;
+    (void)x; (void)result; (void)t_acc; (void)t_x_v; (void)l0_sum;
+    // result_store: nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    L_result_store_m_a: for (int i3_m_a = 0; i3_m_a < 7; i3_m_a += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
-        b_x[c0] = x.read();
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::konst<kiln::ufx<1, 1> >(0ULL));
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        kiln::put(t_acc[(i3_m_a)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
     }
-    layer_pipeline_dense(b_x, result);
+    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    L_result_store_x_k0: for (int i5_x_k0 = 0; i5_x_k0 < 45; i5_x_k0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        kiln::put(t_x_v[(i5_x_k0)], kiln::cvt<ap_fixed<9, 6> >(kiln::val(x.read())));
+    }
+    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    L_result_store_m_m: for (int i7_m_m = 0; i7_m_m < 7; i7_m_m += 1) {
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        L_result_store_n_k0: for (int i6_n_k0 = 0; i6_n_k0 < 45; i6_n_k0 += 1) {
+            KILN_PRAGMA(HLS PIPELINE II=1)
+            KILN_PRAGMA(HLS LOOP_FLATTEN)
+            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i6_n_k0), kiln::konst<kiln::ufx<1, 1> >(0ULL))) {
+                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+                l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::val(t_acc[(i7_m_m)]));
+            }
+            // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+            l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::add<kiln::fx<15, 12> >(l0_sum, kiln::mul<kiln::fx<10, 7> >(kiln::val(w_wf[(i7_m_m)][(i6_n_k0)]), kiln::val(t_x_v[(i6_n_k0)]))));
+            if (kiln::eq(kiln::from_loop<kiln::ufx<6, 6> >(i6_n_k0), kiln::konst<kiln::ufx<6, 6> >(44ULL))) {
+                // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+                kiln::put(t_acc[(i7_m_m)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
+            }
+        }
+    }
+    // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+    L_result_store_m_e: for (int i8_m_e = 0; i8_m_e < 7; i8_m_e += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        l0_sum = kiln::cvt<ap_fixed<15, 12> >(kiln::val(t_acc[(i8_m_e)]));
+        // nn.kiln:22: return [sum(w[m, n] * x[n] for n in range(N)) for m in grid(M)]
+        kiln::put(result[(i8_m_e)], kiln::cvt<ap_fixed<15, 12> >(l0_sum));
+    }
 }
 
 // layer_pipeline.kiln:17: kernel main(x: int<8>[3, 13, 11] = load("../fixtures/pipe_x.npy")) -> [7]:

@@ -83,6 +83,12 @@ pub fn recognize(inst: &Instance, input: TensorId) -> Result<Dense, String> {
     if crate::ir::has_call(&c.body) {
         return Err("it calls another kernel".into());
     }
+    if !crate::analysis::bin_reduction::find(inst, &c.body).is_empty() {
+        // kernel/lowbit.rs: XNOR/popcount over packed words of the whole input.
+        return Err(
+            "its binary/ternary reduction is computed over packed words of its whole input".into(),
+        );
+    }
     let Some((Stmt::For(out), before)) = c.body.split_last() else {
         return Err("its last statement is not a loop over outputs".into());
     };

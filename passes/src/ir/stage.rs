@@ -122,11 +122,35 @@ impl ArrivalOrder {
         })
     }
 
-    /// Values per group the order allows a consumer to take at once: the largest power of
-    /// two that divides the fastest digit's extent.
-    pub fn group_limit(&self) -> u64 {
-        let e = self.extents.last().copied().unwrap_or(1).max(1);
-        1 << e.trailing_zeros()
+    /// How a consumer that takes `max` values at most per group groups this order: per
+    /// digit, the part of it a group spans (the fastest digits whole while they fit,
+    /// then the largest power of two dividing the next one; 1 for the digits outside).
+    /// The first digit of an order with several is the producer's row: a group stays
+    /// within one row, so that the consumer starts on a row as soon as it is sent.
+    pub fn lanes(&self, max: u64) -> Vec<u64> {
+        let mut lanes = vec![1u64; self.extents.len()];
+        let first = usize::from(self.extents.len() > 1);
+        let mut size = 1u64;
+        for i in (first..self.extents.len()).rev() {
+            let e = self.extents[i].max(1);
+            if size.saturating_mul(e) <= max {
+                lanes[i] = e;
+                size *= e;
+                continue;
+            }
+            let mut part = 1u64 << e.trailing_zeros();
+            while size.saturating_mul(part) > max {
+                part /= 2;
+            }
+            lanes[i] = part.max(1);
+            break;
+        }
+        lanes
+    }
+
+    /// Values per group of [`lanes`](Self::lanes).
+    pub fn group(&self, max: u64) -> u64 {
+        self.lanes(max).iter().product()
     }
 }
 
@@ -136,9 +160,9 @@ impl ArrivalOrder {
 ///
 /// ```text
 /// for o: acc[o] = init                                  # before the first value
-/// for d_1 .. d_k / P:                                   # the arrival order, P values a group
-///     for k in 0..P: xv[k] = x[n(d, k)]                 # the group's values, off the stream
-///     for o: s = acc[o]; for k in 0..P: s = s + f(o, n(d, k)) * xv[k]; acc[o] = s
+/// for the digits of the order outside a group:          # P values a group
+///     for k..: xv[k] = x[n(d, k)]                       # the group's values, off the stream
+///     for o: s = acc[o]; for k..: s = s + f(o, n(d, k)) * xv[k]; acc[o] = s
 /// for o: s = acc[o]; epilogue(s)                        # after the last
 /// ```
 ///
@@ -151,7 +175,7 @@ pub struct AccumulatePlan {
     /// The input read value by value.
     pub input: TensorId,
     pub order: ArrivalOrder,
-    /// Values per group (`P`), once built.
+    /// Values per group (`P`, [`ArrivalOrder::group`]), once built.
     pub group: u64,
     /// The node computes in the arrival order (the allocation built it); until then the
     /// node is the program's and the plan says what it will become.

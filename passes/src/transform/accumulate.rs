@@ -31,13 +31,15 @@ use crate::ir::{
 };
 use crate::tile::Cloner;
 
-/// Values a group takes at most (the stage reads them before it updates the
-/// accumulators; more gives the allocation nothing it can use).
-pub const MAX_GROUP: u64 = 64;
+/// Values a group takes at most: the allocation may compute up to this many products
+/// a cycle per output (a group costs as many registers; the reads cost one cycle a value
+/// whatever the group).
+pub const MAX_GROUP: u64 = 256;
 
-/// Builds the plan of `inst` in place, with groups of `group` values (a power of two
-/// dividing the fastest digit of the order). `false` (and `inst` untouched) when its
-/// node no longer has the dense form.
+/// Builds the plan of `inst` in place, with groups of `group` values (what
+/// [`ArrivalOrder::group`](crate::ir::stage::ArrivalOrder::group) gives for some maximum).
+/// `false` (and `inst` untouched) when its node no longer has the dense form or the
+/// order has no such grouping.
 pub fn build(inst: &mut Instance, group: u64) -> bool {
     let Some(StagePlan::Accumulate(plan)) = inst.stage.clone() else {
         return false;
@@ -58,15 +60,15 @@ pub fn build(inst: &mut Instance, group: u64) -> bool {
     true
 }
 
-/// The group size the plan's order allows, at most [`MAX_GROUP`].
+/// The group size the plan's order gives, at most [`MAX_GROUP`].
 pub fn group_for(plan: &AccumulatePlan) -> u64 {
-    plan.order.group_limit().min(MAX_GROUP)
+    plan.order.group(MAX_GROUP)
 }
 
 fn build_node(inst: &mut Instance, plan: &AccumulatePlan, group: u64) -> Option<()> {
     let d = recognize(inst, plan.input).ok()?;
-    let last = *plan.order.extents.last()?;
-    if group == 0 || !last.is_multiple_of(group) {
+    let lanes = plan.order.lanes(group);
+    if plan.order.group(group) != group {
         return None;
     }
     let Node::Compute(c) = &inst.graph[d.node] else {
@@ -185,34 +187,80 @@ fn build_node(inst: &mut Instance, plan: &AccumulatePlan, group: u64) -> Option<
         true,
     );
 
-    // The arrival nest: one loop per digit, the fastest split into groups.
+    // The arrival nest: per digit of the order, a loop over the groups (its part
+    // outside a group) and, inside, a loop over the group's lanes (its part inside).
     let k = plan.order.extents.len();
-    let digits: Vec<LoopVarId> = (0..k)
+    let outer: Vec<LoopVarId> = (0..k)
         .map(|i| inst.add_loop_var(format!("{}_d{i}", xt.name), span))
         .collect();
-    let member = inst.add_loop_var(format!("{}_k", xt.name), span);
-    let lane = inst.add_loop_var(format!("{}_k", var_name(inst, d.red_var)), span);
-    // n of the group member `m`: the digits, the fastest one as `group * g + m`.
-    let element = |m: LoopVarId| {
+    let lane_vars = |inst: &mut Instance, base: &str| -> Vec<LoopVarId> {
+        (0..k)
+            .map(|i| inst.add_loop_var(format!("{base}_k{i}"), span))
+            .collect()
+    };
+    let read_lanes = lane_vars(inst, &xt.name);
+    let red_name = var_name(inst, d.red_var);
+    let mac_lanes = lane_vars(inst, &red_name);
+    // Element n of the value at lanes `l`: digit i is `lanes[i] * outer_i + l_i`.
+    let element = |l: &[LoopVarId]| {
         let mut a = Affine::constant(0);
         for i in 0..k {
             let c = plan.order.coefs[i];
-            if i + 1 == k {
-                a = a
-                    .add_scaled(&Affine::var(digits[i]), c * group as i64)
-                    .add_scaled(&Affine::var(m), c);
-            } else {
-                a = a.add_scaled(&Affine::var(digits[i]), c);
+            if lanes[i] < plan.order.extents[i] {
+                a = a.add_scaled(&Affine::var(outer[i]), c * lanes[i] as i64);
+            }
+            if lanes[i] > 1 {
+                a = a.add_scaled(&Affine::var(l[i]), c);
             }
         }
         a
     };
-    let x_load = load(inst, plan.input, element(member), xt.elem, xt.range.clone());
-    let read_group = for_loop(
-        member,
-        Affine::constant(0),
-        group,
-        vec![store(xv, Affine::var(member), x_load)],
+    // Its place in the group: lanes in arrival order, the fastest last.
+    let slot = |l: &[LoopVarId]| {
+        let mut a = Affine::constant(0);
+        let mut stride = 1i64;
+        for i in (0..k).rev() {
+            if lanes[i] > 1 {
+                a = a.add_scaled(&Affine::var(l[i]), stride);
+                stride *= lanes[i] as i64;
+            }
+        }
+        a
+    };
+    // A nest over the lanes (digits whose group part is 1 get no loop); `pipelined`:
+    // one pipeline over all of it (the innermost loop pipelined, the others flattened
+    // into it).
+    let lane_nest = |l: &[LoopVarId], body: Vec<Stmt>, pipelined: bool| -> Vec<Stmt> {
+        let mut b = body;
+        let mut first = true;
+        for i in (0..k).rev() {
+            if lanes[i] > 1 {
+                let mut lp = for_loop(l[i], Affine::constant(0), lanes[i], b, pipelined && first);
+                if let (Stmt::For(inner), true) = (
+                    match &mut lp {
+                        Stmt::For(outer) => &mut outer.body[0],
+                        other => other,
+                    },
+                    pipelined && !first,
+                ) {
+                    inner.directives.flatten = true;
+                }
+                b = vec![lp];
+                first = false;
+            }
+        }
+        b
+    };
+    let x_load = load(
+        inst,
+        plan.input,
+        element(&read_lanes),
+        xt.elem,
+        xt.range.clone(),
+    );
+    let read_group = lane_nest(
+        &read_lanes,
+        vec![store(xv, slot(&read_lanes), x_load)],
         true,
     );
     // The multiply-accumulate nest over the outputs.
@@ -227,9 +275,10 @@ fn build_node(inst: &mut Instance, plan: &AccumulatePlan, group: u64) -> Option<
     let step = {
         let mut cl = Cloner::new(inst, false);
         cl.substitute(d.out_var, Affine::var(o_mac));
-        cl.substitute(d.red_var, element(lane));
+        cl.substitute(d.red_var, element(&mac_lanes));
         cl.expr(update)
     };
+    let lane_slot = slot(&mac_lanes);
     // The input's values come from the group's registers.
     let mut loads: Vec<ExprId> = Vec::new();
     inst.for_each_subexpr_id(step, &mut |id, e| {
@@ -240,7 +289,7 @@ fn build_node(inst: &mut Instance, plan: &AccumulatePlan, group: u64) -> Option<
     for id in loads {
         inst.exprs[id.index()] = Expr::Load(Access {
             tensor: xv,
-            index: vec![Affine::var(lane)],
+            index: vec![lane_slot.clone()],
             dynamic: Vec::new(),
             checked: false,
             guarded: false,
@@ -251,35 +300,32 @@ fn build_node(inst: &mut Instance, plan: &AccumulatePlan, group: u64) -> Option<
         o_mac,
         o_lo.clone(),
         d.outputs,
-        vec![
-            Stmt::Assign {
+        vec![Stmt::Assign {
+            local: d.sum,
+            value: start,
+            span,
+        }]
+        .into_iter()
+        .chain(lane_nest(
+            &mac_lanes,
+            vec![Stmt::Assign {
                 local: d.sum,
-                value: start,
-                span,
-            },
-            for_loop(
-                lane,
-                Affine::constant(0),
-                group,
-                vec![Stmt::Assign {
-                    local: d.sum,
-                    value: step,
-                    span: red.span,
-                }],
-                false,
-            ),
-            store(acc, Affine::var(o_mac).add_scaled(&o_lo, -1), after),
-        ],
+                value: step,
+                span: red.span,
+            }],
+            false,
+        ))
+        .chain([store(acc, Affine::var(o_mac).add_scaled(&o_lo, -1), after)])
+        .collect(),
         false,
     );
-    let mut nest = vec![read_group, mac];
+    let mut nest = read_group;
+    nest.push(mac);
     for i in (0..k).rev() {
-        let trips = if i + 1 == k {
-            plan.order.extents[i] / group
-        } else {
-            plan.order.extents[i]
-        };
-        nest = vec![for_loop(digits[i], Affine::constant(0), trips, nest, false)];
+        let trips = plan.order.extents[i] / lanes[i];
+        if trips > 1 {
+            nest = vec![for_loop(outer[i], Affine::constant(0), trips, nest, false)];
+        }
     }
 
     // After the last value: every output from its accumulator.

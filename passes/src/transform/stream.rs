@@ -73,7 +73,11 @@ fn dense_plan(
         _ => None,
     });
     if let Some(order) = early.filter(|o| {
-        !o.is_row_major() && o.group_limit() >= row_major.group_limit().min(EARLY_GROUP)
+        !o.is_row_major()
+            && o.group(crate::transform::accumulate::MAX_GROUP)
+                >= row_major
+                    .group(crate::transform::accumulate::MAX_GROUP)
+                    .min(EARLY_GROUP)
     }) {
         if let Ok(p) = plan_accumulate(module, inst, input, &order) {
             return Some(p);
