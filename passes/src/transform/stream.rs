@@ -1,6 +1,13 @@
 //! The `stream` pass (fpga pipeline): how the stages of a network top are built — row by
-//! row through line buffers where the stage allows it (analysis/row_plan.rs), on whole
-//! frames otherwise — and the depth of every FIFO between two stages.
+//! row through line buffers where the stage allows it (analysis/row_plan.rs), a dense
+//! layer value by value as its input arrives (analysis/accumulate.rs: the pass rewrites
+//! its node into the arrival order with transform/accumulate.rs, and tells a flatten
+//! before it to send each value as it computes it), on whole frames otherwise — and the
+//! depth of every FIFO between two stages.
+//!
+//! Dense stage, before: `for i0: sum = 0; for n in 0..256: sum = sum + w[i0, n] * x[n];
+//! result[i0] = f(sum)`; after: `stage: value by value; %0 arrives in order [4x4, 16x16,
+//! 4x1], 64 a group` and the node in that order (transform/accumulate.rs shows it).
 //!
 //! Before, the entry `main` calls `conv2d_bias_add_relu_requantize` and
 //! `maxpool2d_1_flatten` with `requantize_out` between them; after, the first callee
