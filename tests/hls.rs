@@ -127,7 +127,7 @@ fn examples_and_stdlib_pass_csim() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Networks whose stages the allocation schedules (transform/allocate.rs) for a part:
+/// Networks whose stages the allocation schedules (transform/allocate/) for a part:
 /// LeNet on ZC706 (split channel loops in the dense stages), and a network too large for
 /// the xc7z020's DSPs (pipelines of II > 1 sharing DSPs); C-simulation is bit-exact.
 #[test]
