@@ -60,6 +60,7 @@
 //! a DSP budget for 4 channels a cycle. After: `for k: for i: [flatten] for j: [pipeline
 //! II=4, flatten]`, weights `[partition cyclic 4 dim 2, complete dim 3, complete dim 4]`.
 
+mod ddr;
 mod nests;
 mod realize;
 mod search;
@@ -69,6 +70,7 @@ mod table;
 mod tests;
 mod words;
 
+pub use ddr::{ddr_bytes, word_bytes};
 pub use nests::{mac_nests, MacNest};
 pub use realize::{base_schedule, realize, Sharing};
 pub use search::{search, Allocation, Bound};
@@ -81,7 +83,7 @@ use stage::{cost, stage_ids, written};
 use words::widen_streams;
 
 use crate::estimate::Device;
-use crate::ir::Module;
+use crate::ir::{InstanceId, Module};
 use crate::manager::AllocOptions;
 
 /// Schedules the stages of a network top for every choice ([`base_schedule`], in place)
@@ -145,6 +147,14 @@ pub fn allocate(
             t.stream_depth = t.stream_depth.map(|d| d.div_ceil(v).max(1));
         }
     }
+    // Weights left in DDR: parameters of their stages and of the top (ddr.rs).
+    let ddr: Vec<InstanceId> = stages
+        .iter()
+        .zip(&alloc.ddr)
+        .filter(|(_, &d)| d)
+        .map(|(s, _)| s.id)
+        .collect();
+    remarks.extend(ddr::weights_to_ddr(module, &ddr));
     remarks.push(format!(
         "allocation for {}: a new image every {} cycles, bound by {}",
         dev.part,

@@ -156,7 +156,7 @@ fn evaluate_weighted(
     }
     let ddr_bytes: u64 = (0..stages.len())
         .filter(|&k| ddr[k])
-        .map(|k| (pick(k).weight_bits * copies(k)).div_ceil(8))
+        .map(|k| pick(k).ddr_bytes * copies(k))
         .sum();
     let ddr_cycles = (ddr_bytes as f64 / b.ddr_bytes_per_cycle).ceil() as u64;
     let slowest = cycles.iter().copied().max().unwrap_or(0);

@@ -21,8 +21,10 @@ pub struct Choice {
     /// BRAM18 of the weights as partitioned, and of line buffers and FIFOs.
     pub weight_bram: u64,
     pub act_bram: u64,
-    /// Bits of the weights (what DDR streams each image when they stay off chip).
-    pub weight_bits: u64,
+    /// Bytes the stage reads from DDR per image when its weights stay off chip
+    /// (ddr.rs [`super::ddr::ddr_bytes`]: every element of its constant tensors once, in
+    /// its m_axi word).
+    pub ddr_bytes: u64,
     /// Values per word of the stream the stage writes (ir/mod.rs, "Stream words"); its
     /// consumer reads the same words. `cycles` counts its output in words of this width
     /// and its inputs in single values (the search subtracts what the producers' widths
@@ -125,7 +127,8 @@ pub(super) fn cost(
     let old = std::mem::replace(&mut module.instances[id.index()], inst);
     let e = estimate_instance(module, id);
     let inst = std::mem::replace(&mut module.instances[id.index()], old);
-    let (weights, weight_bits) = const_memory(&inst);
+    let (weights, _) = const_memory(&inst);
+    let ddr_bytes = super::ddr::ddr_bytes(&inst);
     let mut act: u64 = nests
         .iter()
         .zip(cpf)
@@ -149,7 +152,7 @@ pub(super) fn cost(
         lut: e.res.lut,
         weight_bram: weights.bram18,
         act_bram: act,
-        weight_bits,
+        ddr_bytes,
         width: 1,
         kpf: 1,
         lanes: 1,

@@ -103,7 +103,7 @@ pub fn table(
             .iter()
             .zip(&rows)
             .filter(|(_, r)| r.2)
-            .map(|(st, r)| (r.1.weight_bits * st.copies).div_ceil(8))
+            .map(|(st, r)| r.1.ddr_bytes * st.copies)
             .sum();
         let _ = writeln!(
             s,

@@ -45,7 +45,7 @@ fn stage(name: &str, choices: &[(u64, f64)]) -> Stage {
                 lut: 0,
                 weight_bram: 0,
                 act_bram: 0,
-                weight_bits: 0,
+                ddr_bytes: 0,
                 width: 1,
                 kpf: 1,
                 lanes: 1,
