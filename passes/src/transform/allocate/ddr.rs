@@ -3,13 +3,14 @@
 //! each constant tensor that stage's nodes read becomes a parameter of the stage and of
 //! the network top (recorded in the top's `ddr_weights`, so that a back end's test bench
 //! passes the constant's values), and the node that reads it copies it, once per call
-//! of the stage (once per image), into an on-chip buffer before its loops
-//! (`tile::buffer`), one element a cycle in a pipelined nest (a burst). The buffer keeps
-//! the partitions the allocation gave the weights; the port itself is one memory.
+//! of the stage (once per image), into an on-chip buffer of the same shape before its
+//! loops, one element a cycle in a flattened nest pipelined at II 1 (a burst); the node's
+//! reads then read the buffer at the same indices. The buffer keeps the partitions the
+//! allocation gave the weights; the port itself is one memory.
 //!
 //! Before: `%2 w: fixed<8, 2>[16, 6, 5, 5] = const conv2_w [partition cyclic 6 dim 2]`,
 //! read by `conv`. After: `%2 w: fixed<8, 2>[16, 6, 5, 5] = input 1` and, at the start of
-//! `conv`, `for w_b0: [flatten] ... for w_b3: [pipeline II=1] w_buf[...] = w[...]`,
+//! `conv`, `for w_d0: for w_d1: [flatten] ... for w_d3: [pipeline II=1, flatten] w_buf[...] = w[...]`,
 //! `w_buf [partition cyclic 6 dim 2]`; the top gets `conv2_w` as its next input and passes
 //! it to the call.
 //!
@@ -18,8 +19,9 @@
 //! element's width rounded up to 1, 2, 4 or 8 bytes), the figure `kiln report` prints.
 
 use crate::ir::{
-    ConstId, Edge, EdgeKind, Instance, InstanceId, Module, Node, NodeId, Partition, Stmt,
-    TensorId, TensorKind,
+    loads_of, Access, Affine, Block, ConstId, Edge, EdgeKind, Expr, Instance, InstanceId, Loop,
+    LoopDirectives, LoopVarId, Module, Node, NodeId, Partition, Stmt, Tensor, TensorId,
+    TensorKind,
 };
 use kiln_numeric::ScalarType;
 use std::collections::HashMap;
@@ -68,9 +70,8 @@ pub fn ddr_bytes(inst: &Instance) -> u64 {
 }
 
 /// Moves the weights of stage `id` to parameters read into on-chip buffers (module
-/// doc). Returns the constants moved with the stage's new parameter for each, or the
-/// reason a tensor could not be buffered (the stage is then left as it was).
-fn move_weights(module: &mut Module, id: InstanceId) -> Result<Vec<(ConstId, usize)>, String> {
+/// doc). Returns the constants moved with the stage's new parameter for each.
+fn move_weights(module: &mut Module, id: InstanceId) -> Vec<(ConstId, usize)> {
     let mut inst = module.instance(id).clone();
     let mut moved = Vec::new();
     for (t, c, readers) in movable(&inst) {
@@ -94,11 +95,7 @@ fn move_weights(module: &mut Module, id: InstanceId) -> Result<Vec<(ConstId, usi
                 continue;
             };
             let mut body = c.body.clone();
-            let bufs = crate::tile::buffer(&mut inst, &mut body, t, None)
-                .map_err(|e| format!("`{}`: {}", inst.tensor(t).name, e.message))?;
-            if let Some(Stmt::For(l)) = body.first_mut() {
-                burst(l);
-            }
+            let bufs = vec![copy_whole(&mut inst, &mut body, t)];
             for &b in &bufs {
                 let shape = inst.tensor(b).shape.clone();
                 inst.tensor_mut(b).partition = parts
@@ -122,29 +119,70 @@ fn move_weights(module: &mut Module, id: InstanceId) -> Result<Vec<(ConstId, usi
         moved.push((c, p));
     }
     module.instances[id.index()] = inst;
-    Ok(moved)
+    moved
 }
 
-/// The copy nest as a burst: its loops flattened into one pipeline of II 1.
-fn burst(l: &mut crate::ir::Loop) {
-    let mut l = l;
-    loop {
-        match l.body.as_mut_slice() {
-            [Stmt::For(inner)] => {
-                inner.directives.flatten = true;
-                l = inner;
-            }
-            _ => {
-                l.directives.pipeline_ii = Some(1);
-                return;
-            }
+/// Copies all of `x` into a new on-chip tensor `X_buf` before the statements of `body`
+/// (the copy nest's loops flattened into one pipeline of II 1: a burst) and makes them
+/// read the copy, at the same indices (so a read's bounds check stays what it was).
+fn copy_whole(inst: &mut Instance, body: &mut Block, x: TensorId) -> TensorId {
+    let xt = inst.tensor(x).clone();
+    let rank = xt.shape.len();
+    let buf = inst.add_tensor(Tensor {
+        name: format!("{}_buf", xt.name),
+        kind: TensorKind::Temp,
+        partition: Vec::new(),
+        stream_depth: None,
+        stream_width: 1,
+        bound_to: Vec::new(),
+        ..xt.clone()
+    });
+    for e in loads_of(inst, body, x) {
+        if let Expr::Load(a) = &mut inst.exprs[e.index()] {
+            a.tensor = buf;
         }
     }
+    let vars: Vec<LoopVarId> = (0..rank)
+        .map(|d| inst.add_loop_var(format!("{}_d{d}", xt.name), xt.span))
+        .collect();
+    let access = |t: TensorId| Access {
+        tensor: t,
+        index: vars.iter().map(|&v| Affine::var(v)).collect(),
+        dynamic: Vec::new(),
+        checked: false,
+        guarded: false,
+    };
+    let load = inst.add_expr(Expr::Load(access(x)), xt.span);
+    inst.expr_types[load.index()] = Some(xt.elem);
+    inst.expr_ranges[load.index()] = xt.range.clone();
+    let mut copy = vec![Stmt::Store {
+        access: access(buf),
+        value: load,
+        span: xt.span,
+    }];
+    for d in (0..rank).rev() {
+        let directives = LoopDirectives {
+            pipeline_ii: (d == rank - 1).then_some(1),
+            unroll: None,
+            flatten: d > 0,
+        };
+        copy = vec![Stmt::For(Loop {
+            var: vars[d],
+            lo: Affine::constant(0),
+            hi: Affine::constant(xt.shape[d] as i64),
+            step: 1,
+            body: copy,
+            directives,
+            span: xt.span,
+        })];
+    }
+    copy.append(body);
+    *body = copy;
+    buf
 }
 
 /// Moves the weights of the stages in `ddr` (instance ids of a network top's stages) to
-/// DDR: parameters of the stage and of the top (module doc). Returns remarks: what moved,
-/// and what could not.
+/// DDR: parameters of the stage and of the top (module doc). Returns remarks: what moved.
 pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
     let Some(entry) = module.entry else {
         return Vec::new();
@@ -152,16 +190,7 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
     let mut remarks = Vec::new();
     let mut top_param: HashMap<ConstId, TensorId> = HashMap::new();
     for &id in ddr {
-        let moved = match move_weights(module, id) {
-            Ok(m) => m,
-            Err(why) => {
-                remarks.push(format!(
-                    "weights of {} stay on chip: the copy from DDR is refused ({why})",
-                    module.instance(id).name
-                ));
-                continue;
-            }
-        };
+        let moved = move_weights(module, id);
         for &(c, p) in &moved {
             if top_param.contains_key(&c) {
                 continue;
