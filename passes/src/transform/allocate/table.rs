@@ -107,7 +107,7 @@ pub fn table(
             .sum();
         let _ = writeln!(
             s,
-            "DDR: {:.2} MB of weights per image at {} GB/s (at least {} cycles)",
+            "DDR: {bytes} bytes ({:.2} MB) of weights per image (each stage's constant tensors once, in m_axi words) at {} GB/s (at least {} cycles)",
             bytes as f64 / 1e6,
             dev.ddr_gbps,
             (bytes as f64 / (dev.ddr_gbps * clock_ns)).ceil() as u64
