@@ -15,7 +15,7 @@
 //! it to the call.
 //!
 //! Scalar constants stay constants. What a stage reads from DDR per image is
-//! [`ddr_bytes`]: every element of the tensors moved, each in its m_axi word (the
+//! [`ddr_traffic`]: every element of the tensors moved, each in its m_axi word (the
 //! element's width rounded up to 1, 2, 4 or 8 bytes), the figure `kiln report` prints.
 
 use crate::ir::{
@@ -57,16 +57,18 @@ fn movable(inst: &Instance) -> Vec<(TensorId, ConstId, Vec<NodeId>)> {
     out
 }
 
-/// Bytes a stage whose weights stay in DDR reads per call (per image): each moved
-/// tensor once per node that reads it, every element in its m_axi word.
-pub fn ddr_bytes(inst: &Instance) -> u64 {
+/// What a stage whose weights stay in DDR reads per call (per image): bytes and
+/// elements, each moved tensor once per node that reads it, every element in its m_axi
+/// word. The elements are also the cycles of the copies (one element a cycle).
+pub fn ddr_traffic(inst: &Instance) -> (u64, u64) {
     movable(inst)
         .iter()
         .map(|(t, _, readers)| {
             let tm = inst.tensor(*t);
-            tm.len() as u64 * word_bytes(&tm.elem) * readers.len() as u64
+            let elems = tm.len() as u64 * readers.len() as u64;
+            (elems * word_bytes(&tm.elem), elems)
         })
-        .sum()
+        .fold((0, 0), |(b, e), (b2, e2)| (b + b2, e + e2))
 }
 
 /// Moves the weights of stage `id` to parameters read into on-chip buffers (module

@@ -70,7 +70,7 @@ mod table;
 mod tests;
 mod words;
 
-pub use ddr::{ddr_bytes, word_bytes};
+pub use ddr::{ddr_traffic, word_bytes};
 pub use nests::{mac_nests, MacNest};
 pub use realize::{base_schedule, realize, Sharing};
 pub use search::{search, Allocation, Bound};

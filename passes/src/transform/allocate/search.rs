@@ -158,6 +158,15 @@ fn evaluate_weighted(
         .filter(|&k| ddr[k])
         .map(|k| pick(k).ddr_bytes * copies(k))
         .sum();
+    // A stage whose weights stay in DDR copies them on chip at each call, one element a
+    // cycle, before its loops (ddr.rs): its cycles per image grow by that copy.
+    let mut copy_over = false;
+    for k in 0..stages.len() {
+        if ddr[k] {
+            cycles[k] = cycles[k].saturating_add(pick(k).ddr_elems);
+            copy_over |= cycles[k] > t;
+        }
+    }
     let ddr_cycles = (ddr_bytes as f64 / b.ddr_bytes_per_cycle).ceil() as u64;
     let slowest = cycles.iter().copied().max().unwrap_or(0);
     let interval = slowest.max(ddr_cycles);
@@ -172,7 +181,7 @@ fn evaluate_weighted(
     if lut > b.lut {
         over.push(Bound::Lut);
     }
-    if ddr_cycles > t {
+    if ddr_cycles > t || copy_over {
         over.push(Bound::Bandwidth);
     }
     let alloc = Allocation {
@@ -266,6 +275,8 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
     for s in stages {
         for i in 0..s.choices.len() {
             ts.push(s.choices[i].cycles);
+            // With its weights in DDR, the copy before its loops (ddr.rs).
+            ts.push(s.choices[i].cycles.saturating_add(s.choices[i].ddr_elems));
             for &(p, _) in &s.in_streams {
                 for v in stages[p].widths() {
                     ts.push(s.cycles_with(i, &|q| if q == p { v } else { 1 }));

@@ -25,6 +25,9 @@ pub struct Choice {
     /// (ddr.rs [`super::ddr::ddr_bytes`]: every element of its constant tensors once, in
     /// its m_axi word).
     pub ddr_bytes: u64,
+    /// Elements of those tensors: the cycles of the stage's copy of them on chip at each
+    /// call (one a cycle, ddr.rs) when they stay off chip.
+    pub ddr_elems: u64,
     /// Values per word of the stream the stage writes (ir/mod.rs, "Stream words"); its
     /// consumer reads the same words. `cycles` counts its output in words of this width
     /// and its inputs in single values (the search subtracts what the producers' widths
@@ -128,7 +131,7 @@ pub(super) fn cost(
     let e = estimate_instance(module, id);
     let inst = std::mem::replace(&mut module.instances[id.index()], old);
     let (weights, _) = const_memory(&inst);
-    let ddr_bytes = super::ddr::ddr_bytes(&inst);
+    let (ddr_bytes, ddr_elems) = super::ddr::ddr_traffic(&inst);
     let mut act: u64 = nests
         .iter()
         .zip(cpf)
@@ -153,6 +156,7 @@ pub(super) fn cost(
         weight_bram: weights.bram18,
         act_bram: act,
         ddr_bytes,
+        ddr_elems,
         width: 1,
         kpf: 1,
         lanes: 1,

@@ -46,6 +46,7 @@ fn stage(name: &str, choices: &[(u64, f64)]) -> Stage {
                 weight_bram: 0,
                 act_bram: 0,
                 ddr_bytes: 0,
+                ddr_elems: 0,
                 width: 1,
                 kpf: 1,
                 lanes: 1,
