@@ -14,7 +14,8 @@ pub enum Bound {
     Dsp,
     Bram,
     Lut,
-    /// The DDR bandwidth for the weights that stay off chip.
+    /// The weights that stay off chip: the DDR bandwidth, or their copies on chip (one
+    /// element a cycle per image, ddr.rs).
     Bandwidth,
     /// `--target-fps` is met with the least hardware.
     Target,
