@@ -861,7 +861,10 @@ fn ddr_weights_are_m_axi_ports() {
         .lines()
         .filter(|l| l.trim_end().ends_with(" DDR"))
         .count();
-    assert_eq!(ddr_rows, 2, "two stages keep their weights in DDR:\n{report}");
+    assert_eq!(
+        ddr_rows, 2,
+        "two stages keep their weights in DDR:\n{report}"
+    );
     let reported: u64 = report
         .lines()
         .find_map(|l| l.strip_prefix("DDR: "))
@@ -896,13 +899,16 @@ fn ddr_weights_are_m_axi_ports() {
             .unwrap_or_else(|| panic!("{tag}: no top function:\n{cpp}"));
         let mut read = 0u64;
         for w in weights {
-            let pragma = format!("KILN_PRAGMA(HLS INTERFACE mode=m_axi port={w} offset=slave bundle=gmem");
+            let pragma =
+                format!("KILN_PRAGMA(HLS INTERFACE mode=m_axi port={w} offset=slave bundle=gmem");
             let line = cpp
                 .lines()
                 .find(|l| l.trim_start().starts_with(&pragma))
                 .unwrap_or_else(|| panic!("{tag}: `{w}` is not an m_axi port:\n{cpp}"));
             assert!(
-                cpp.contains(&format!("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={w})")),
+                cpp.contains(&format!(
+                    "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={w})"
+                )),
                 "{tag}: `{w}` has no s_axilite offset"
             );
             assert!(

@@ -238,7 +238,14 @@ fn weights_header(
     let mut consts: kernel::ConstNames = HashMap::new();
     let ddr: HashSet<kiln_passes::ir::ConstId> = module
         .entry
-        .map(|e| module.instance(e).ddr_weights.iter().map(|&(_, c)| c).collect())
+        .map(|e| {
+            module
+                .instance(e)
+                .ddr_weights
+                .iter()
+                .map(|&(_, c)| c)
+                .collect()
+        })
         .unwrap_or_default();
     let mut weights = String::new();
     let _ = writeln!(

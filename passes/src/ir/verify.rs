@@ -77,7 +77,9 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
             cd.is_some_and(|cd| cd.elem == tm.elem && cd.shape == tm.shape)
         });
         if !ok {
-            err(format!("DDR weight parameter {p} is not an input of its constant's type and shape"));
+            err(format!(
+                "DDR weight parameter {p} is not an input of its constant's type and shape"
+            ));
         }
     }
     if expr_types.len() != exprs.len()

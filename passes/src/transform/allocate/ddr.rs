@@ -20,8 +20,7 @@
 
 use crate::ir::{
     loads_of, Access, Affine, Block, ConstId, Edge, EdgeKind, Expr, Instance, InstanceId, Loop,
-    LoopDirectives, LoopVarId, Module, Node, NodeId, Partition, Stmt, Tensor, TensorId,
-    TensorKind,
+    LoopDirectives, LoopVarId, Module, Node, NodeId, Partition, Stmt, Tensor, TensorId, TensorKind,
 };
 use kiln_numeric::ScalarType;
 use std::collections::HashMap;
@@ -105,7 +104,7 @@ fn move_weights(module: &mut Module, id: InstanceId) -> Vec<(ConstId, usize)> {
                     .filter(|q| q.dim < shape.len())
                     .map(|q| Partition {
                         factor: q.factor.min(shape[q.dim] as u32).max(1),
-                        ..q.clone()
+                        ..*q
                     })
                     .collect();
             }

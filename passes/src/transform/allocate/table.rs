@@ -189,7 +189,10 @@ pub fn bound_name(b: &Bound, stages: &[Stage]) -> String {
         Bound::Dsp => "the DSP budget".into(),
         Bound::Bram => "the BRAM budget".into(),
         Bound::Lut => "the LUT budget".into(),
-        Bound::Bandwidth => "the weights in DDR (the bandwidth, or their copy on chip at one element a cycle)".into(),
+        Bound::Bandwidth => {
+            "the weights in DDR (the bandwidth, or their copy on chip at one element a cycle)"
+                .into()
+        }
         Bound::Target => "the target rate (--target-fps), met with the least hardware".into(),
     }
 }
