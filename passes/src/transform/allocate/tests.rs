@@ -134,3 +134,14 @@ fn a_small_budget_slows_the_network_and_names_the_dsps() {
     assert_eq!(a.picks, vec![2, 1]);
     assert_eq!(a.bound, Bound::Target);
 }
+
+#[test]
+fn a_ddr_word_is_the_element_rounded_up_to_a_power_of_two_of_bytes() {
+    use kiln_numeric::ScalarType;
+    assert_eq!(super::word_bytes(&ScalarType::int(8)), 1);
+    assert_eq!(super::word_bytes(&ScalarType::int(16)), 2);
+    assert_eq!(super::word_bytes(&ScalarType::int(24)), 4);
+    assert_eq!(super::word_bytes(&ScalarType::int(33)), 8);
+    assert_eq!(super::word_bytes(&ScalarType::Bin), 1);
+    assert_eq!(super::word_bytes(&ScalarType::Tern), 1);
+}
