@@ -1,4 +1,4 @@
-//! The resource allocation of a network's dataflow stages (passes/src/transform/allocate.rs)
+//! The resource allocation of a network's dataflow stages (passes/src/transform/allocate/)
 //! through `kiln report`: LeNet's stages balanced on ZC706, the options, a written schedule
 //! overriding the allocation, and the papers' networks (examples/papers) against the
 //! allocation tables in tests/papers/*.out (bless with `KILN_BLESS=1`; the numbers are

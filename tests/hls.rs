@@ -127,7 +127,7 @@ fn examples_and_stdlib_pass_csim() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Networks whose stages the allocation schedules (transform/allocate.rs) for a part:
+/// Networks whose stages the allocation schedules (transform/allocate/) for a part:
 /// LeNet on ZC706 (split channel loops in the dense stages), and a network too large for
 /// the xc7z020's DSPs (pipelines of II > 1 sharing DSPs); C-simulation is bit-exact.
 #[test]
@@ -829,5 +829,113 @@ fn low_bit_reductions_use_packed_words() {
         }
         // No multiplication is left (every product has a bin or tern operand).
         assert!(!cpp.contains("kiln::mul<"), "{file}:\n{cpp}");
+    }
+}
+
+/// The bytes of one element of a C++ port type (`ap_int<8>`, `ap_fixed<16, 10>`) in DDR
+/// behind an m_axi port: its width rounded up to a power of two of bytes.
+fn port_word_bytes(cpp_type: &str) -> u64 {
+    let width: u64 = cpp_type
+        .split('<')
+        .nth(1)
+        .and_then(|r| r.split([',', '>']).next())
+        .and_then(|w| w.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no width in `{cpp_type}`"));
+    width.div_ceil(8).next_power_of_two()
+}
+
+/// Weights the allocation leaves in DDR (a small `--budget`: tests/hls_ddr/ddr_net.kiln,
+/// a row stage of two convolutions and a dense stage) are m_axi arguments of the top,
+/// not ROMs, under `--io axi` and `--io stream`, with and without `--batch`; what the
+/// design reads per image (the ports' depths in m_axi words) is the DDR figure of
+/// `kiln report`; C-simulation is bit-exact.
+#[test]
+fn ddr_weights_are_m_axi_ports() {
+    let file = "tests/hls_ddr/ddr_net.kiln";
+    let alloc = ["--part", "xc7z020", "--clock-ns", "5", "--budget", "0.01"];
+    let mut args = vec!["report", file];
+    args.extend(alloc);
+    let (code, report, err) = kiln(&args);
+    assert_eq!(code, 0, "{err}");
+    let ddr_rows = report
+        .lines()
+        .filter(|l| l.trim_end().ends_with(" DDR"))
+        .count();
+    assert_eq!(
+        ddr_rows, 2,
+        "two stages keep their weights in DDR:\n{report}"
+    );
+    let reported: u64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("DDR: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no DDR line:\n{report}"));
+    let weights = ["w1", "b1", "w2", "w3"];
+    let csim = kiln::csim::find_ap_types(None).is_ok();
+    let xs = "x=tests/hls_ddr/data/xs.npy";
+    for (tag, extra) in [
+        ("ddr_axi", vec![]),
+        ("ddr_stream", vec!["--io", "stream"]),
+        ("ddr_batch", vec!["--batch", "--input", xs]),
+        (
+            "ddr_stream_batch",
+            vec!["--io", "stream", "--batch", "--input", xs],
+        ),
+    ] {
+        let dir = scratch(tag);
+        let d = dir.to_string_lossy().into_owned();
+        let mut args = vec!["hls", file];
+        args.extend(alloc);
+        args.extend(extra);
+        args.extend(["-o", &d]);
+        let (code, _, err) = kiln(&args);
+        assert_eq!(code, 0, "{tag}: {err}");
+        let cpp = std::fs::read_to_string(dir.join("ddr_net.cpp")).unwrap();
+        let roms = std::fs::read_to_string(dir.join("ddr_net_weights.h")).unwrap();
+        let top = cpp
+            .lines()
+            .find(|l| l.starts_with("void "))
+            .unwrap_or_else(|| panic!("{tag}: no top function:\n{cpp}"));
+        let mut read = 0u64;
+        for w in weights {
+            let pragma =
+                format!("KILN_PRAGMA(HLS INTERFACE mode=m_axi port={w} offset=slave bundle=gmem");
+            let line = cpp
+                .lines()
+                .find(|l| l.trim_start().starts_with(&pragma))
+                .unwrap_or_else(|| panic!("{tag}: `{w}` is not an m_axi port:\n{cpp}"));
+            assert!(
+                cpp.contains(&format!(
+                    "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={w})"
+                )),
+                "{tag}: `{w}` has no s_axilite offset"
+            );
+            assert!(
+                !roms.contains(&format!("w_{w}")),
+                "{tag}: `{w}` is still a ROM:\n{roms}"
+            );
+            let depth: u64 = line
+                .split("depth=")
+                .nth(1)
+                .and_then(|r| r.trim_end_matches(')').parse().ok())
+                .unwrap_or_else(|| panic!("{tag}: no depth in {line}"));
+            // The port's type in the top's prototype: `const TYPE w[...]`.
+            let at = top
+                .find(&format!(" {w}["))
+                .unwrap_or_else(|| panic!("{tag}: `{w}` not in {top}"));
+            let start = top[..at].rfind("const ").expect("a const array port") + 6;
+            read += depth * port_word_bytes(&top[start..at]);
+            // Not batched: the same weights for every sample.
+            let dims = &top[at + w.len() + 1..];
+            assert!(!dims.starts_with("[3]"), "{tag}: `{w}` batched: {top}");
+        }
+        assert_eq!(read, reported, "{tag}: DDR bytes per image");
+        if csim {
+            let (code, out, err) = kiln(&["csim", &d]);
+            assert_eq!((code, out.trim()), (0, "PASS"), "{tag}: {err}");
+        } else {
+            eprintln!("{tag}: ap_types headers not found, C-simulation skipped");
+        }
     }
 }

@@ -17,7 +17,7 @@
 //! - transform/: passes that rewrite the IR: schedule.rs (the written `schedule` items),
 //!   tile.rs (split, reorder, unroll-and-jam, buffer, with legality checks), fuse.rs
 //!   (fusion of a network's kernels), autoschedule.rs (the automatic FPGA schedule),
-//!   allocate.rs (the resource allocation of a network's dataflow stages),
+//!   allocate/ (the resource allocation of a network's dataflow stages),
 //!   autoblock.rs (the automatic CPU schedule);
 //! - manager.rs: what a pass is and the context it gets; pipelines.rs: every pass by
 //!   name and the pipelines per target (the only place where the order of passes is

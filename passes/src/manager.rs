@@ -39,7 +39,7 @@ pub struct PassOptions {
     pub forced_blocking: Option<Blocking>,
     /// Fuse a network's kernels on the CPU too (`--autotune` measures both).
     pub cpu_fuse: bool,
-    /// What the resource allocation of a network's stages aims at (transform/allocate.rs).
+    /// What the resource allocation of a network's stages aims at (transform/allocate/).
     pub alloc: AllocOptions,
 }
 

@@ -1,7 +1,7 @@
 //! `kiln report FILE --part P`: the entry kernel through the `fpga` pipeline (the same
 //! module `kiln hls` writes), and the FPGA latency and resource estimate of it per
 //! kernel, node and loop, against the device's resources; for a network, the allocation
-//! of its stages (passes/src/transform/allocate.rs).
+//! of its stages (passes/src/transform/allocate/).
 
 use crate::session::{on_big_stack, prepare, Plan, Session};
 use crate::{Options, Outcome, RunSpec};

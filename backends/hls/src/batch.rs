@@ -14,7 +14,9 @@
 //! Array ports gain the leading batch dimension and pass one entry per call; a scalar port
 //! becomes an array of one value per sample; a stream (`--io stream`) stays one stream,
 //! which the per-sample function reads (or writes) a sample's elements from at each call,
-//! in order. The testbench feeds all `N` samples and checks every result.
+//! in order. Weights read from DDR (a port with `ddr`) are the same for every sample:
+//! they keep their shape and every call reads them (once per image, as the stage copies
+//! them on chip at each call). The testbench feeds all `N` samples and checks every result.
 
 use crate::kernel::{prototype, Port};
 use std::fmt::Write;
@@ -30,6 +32,9 @@ pub fn batch_top(name: &str, one: &str, ports: &[Port], samples: usize) -> (Vec<
     let bports: Vec<Port> = ports
         .iter()
         .map(|p| {
+            if p.ddr {
+                return p.clone();
+            }
             let mut shape = vec![samples];
             shape.extend(&p.shape);
             Port { shape, ..p.clone() }
@@ -47,7 +52,11 @@ pub fn batch_top(name: &str, one: &str, ports: &[Port], samples: usize) -> (Vec<
         params.replacen(&format!("void {name}("), &format!("void {name}(int n, "), 1)
     );
     d.push_str("    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=n)\n");
-    for p in &bports {
+    for (k, p) in bports.iter().enumerate() {
+        if p.ddr {
+            let _ = writeln!(d, "    {}", crate::kernel::interface(p, k));
+            continue;
+        }
         let mode = if p.stream {
             "axis"
         } else {
@@ -63,7 +72,7 @@ pub fn batch_top(name: &str, one: &str, ports: &[Port], samples: usize) -> (Vec<
     let args: Vec<String> = ports
         .iter()
         .map(|p| {
-            if p.stream {
+            if p.stream || p.ddr {
                 p.name.clone()
             } else {
                 format!("{}[b]", p.name)
@@ -98,6 +107,7 @@ mod tests {
             output,
             stream,
             width: 1,
+            ddr: false,
         }
     }
 

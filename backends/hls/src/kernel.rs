@@ -45,6 +45,10 @@ pub struct Port {
     /// Values per stream word when `stream` (the tensor's `stream_width`; 1 on the design's
     /// own ports).
     pub width: u32,
+    /// Constant data the design reads from DDR (a weight the allocation left off chip,
+    /// the top's `ddr_weights`): an m_axi port under every `--io`, the same for every
+    /// sample of a batch.
+    pub ddr: bool,
 }
 
 /// The C++ type of a stream word of `width` values of `elem` (kiln_hls.h `kiln::vec`).
@@ -63,6 +67,33 @@ pub struct Function {
     pub ports: Vec<Port>,
     /// Dataflow stage wrappers the definition calls (defined before it).
     pub stages: Vec<String>,
+}
+
+/// The interface pragma(s) of a top's port `p` (the `k`-th): an AXI stream, an s_axilite
+/// scalar, or an m_axi array on bundle `gmem{k % 4}` (a DDR weight with its address in
+/// s_axilite too).
+pub fn interface(p: &Port, k: usize) -> String {
+    if p.stream {
+        return format!("KILN_PRAGMA(HLS INTERFACE mode=axis port={})", p.name);
+    }
+    if p.shape.is_empty() {
+        return format!("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})", p.name);
+    }
+    let len: usize = p.shape.iter().product();
+    let s = format!(
+        "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={})",
+        p.name,
+        k % 4,
+        len
+    );
+    if p.ddr {
+        format!(
+            "{s}\n    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})",
+            p.name
+        )
+    } else {
+        s
+    }
 }
 
 /// Names of constant tables, shared by all functions: const id → C++ name.
@@ -85,9 +116,10 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
         name
     };
     let mut out = Vec::new();
-    for &t in &inst.inputs {
+    for (k, &t) in inst.inputs.iter().enumerate() {
         let tm = inst.tensor(t);
         out.push(Port {
+            ddr: inst.ddr_weights.iter().any(|&(p, _)| p == k),
             name: unique(ident(&tm.name)),
             tensor: t,
             elem: tm.elem,
@@ -116,6 +148,7 @@ pub fn ports(inst: &Instance) -> Vec<Port> {
             output: true,
             stream: false,
             width: tm.stream_width.max(1),
+            ddr: false,
         });
     }
     out
@@ -302,6 +335,13 @@ impl Emitter<'_> {
                     p.name,
                     k % 4
                 ));
+                if p.ddr {
+                    // The weights' address in DDR, set by the host.
+                    self.line(&format!(
+                        "KILN_PRAGMA(HLS INTERFACE mode=s_axilite port={})",
+                        p.name
+                    ));
+                }
             }
         }
         self.line("KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)");
@@ -1047,19 +1087,8 @@ pub fn streamed(
             "// The kernel with AXI-stream inputs and results (row-major order)."
         );
         let _ = writeln!(d, "{} {{", prototype(name, &wports));
-        for p in &wports {
-            let mode = if p.stream {
-                "axis".to_string()
-            } else if p.shape.is_empty() {
-                "s_axilite".to_string()
-            } else {
-                "m_axi offset=slave".to_string()
-            };
-            let _ = writeln!(
-                d,
-                "    KILN_PRAGMA(HLS INTERFACE mode={mode} port={})",
-                p.name
-            );
+        for (k, p) in wports.iter().enumerate() {
+            let _ = writeln!(d, "    {}", interface(p, k));
         }
         d.push_str("    KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)\n");
     } else {

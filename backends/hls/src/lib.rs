@@ -115,7 +115,12 @@ pub fn emit(
     }
     let top = &functions.last().expect("the entry").1;
     let (mut top_ports, mut top_proto, mut wrapper) = if opts.io_stream {
-        let all: Vec<bool> = top.ports.iter().map(|p| !p.shape.is_empty()).collect();
+        // Every array streams but the weights read from DDR (m_axi ports).
+        let all: Vec<bool> = top
+            .ports
+            .iter()
+            .map(|p| !p.shape.is_empty() && !p.ddr)
+            .collect();
         // Under a batch top, the per-sample stream wrapper is an inner function.
         let (ports, def) =
             kernel::streamed(&name, &core, &top.ports, &all, opts.batch.is_none(), false);
@@ -152,6 +157,21 @@ pub fn emit(
     let mut tb_data = Vec::new();
     if let Some(d) = data {
         let count = opts.batch;
+        // The weights read from DDR are arguments of the top: the testbench passes the
+        // constants' values there (after the script's own inputs).
+        let mut inputs = d.inputs.to_vec();
+        for &(_, c) in &module.instance(entry).ddr_weights {
+            let cd = &module.consts[c.index()];
+            inputs.push(TensorValue {
+                elem: cd.elem,
+                shape: cd.shape.clone(),
+                values: cd.values.clone(),
+            });
+        }
+        let d = TestData {
+            inputs: &inputs,
+            outputs: d.outputs,
+        };
         let (tb, mut data_files) = testbench::testbench(&name, &top_name, count, &top_ports, &d);
         tb_data = data_files.iter().map(|(n, _)| n.clone()).collect();
         files.push((format!("{name}_tb.cpp"), tb));
@@ -216,6 +236,17 @@ fn weights_header(
 ) -> (String, kernel::ConstNames) {
     // Constant tables used by any function.
     let mut consts: kernel::ConstNames = HashMap::new();
+    let ddr: HashSet<kiln_passes::ir::ConstId> = module
+        .entry
+        .map(|e| {
+            module
+                .instance(e)
+                .ddr_weights
+                .iter()
+                .map(|&(_, c)| c)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut weights = String::new();
     let _ = writeln!(
         weights,
@@ -223,11 +254,18 @@ fn weights_header(
         g = format!("{}_WEIGHTS_H", name.to_uppercase())
     );
     for &id in order {
-        for t in &module.instance(id).tensors {
+        let inst = module.instance(id);
+        let read = read_tensors(inst);
+        for (i, t) in inst.tensors.iter().enumerate() {
             let TensorKind::Const(c) = &t.kind else {
                 continue;
             };
             if consts.contains_key(&c.index()) {
+                continue;
+            }
+            // A weight the design reads from DDR has no ROM (unless a node still reads
+            // the constant itself).
+            if ddr.contains(c) && !read.contains(&kiln_passes::ir::TensorId(i as u32)) {
                 continue;
             }
             let cd = &module.consts[c.index()];
@@ -247,6 +285,19 @@ fn weights_header(
     weights.push_str("\n#endif\n");
 
     (weights, consts)
+}
+
+/// The tensors a node of `inst` reads or passes to a call.
+fn read_tensors(inst: &kiln_passes::ir::Instance) -> HashSet<kiln_passes::ir::TensorId> {
+    let mut out = HashSet::new();
+    for n in inst.graph.node_weights() {
+        match n {
+            kiln_passes::ir::Node::Compute(c) => out.extend(c.reads.iter().copied()),
+            kiln_passes::ir::Node::Call(c) => out.extend(c.args.iter().copied()),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `NAME.h` and `NAME.cpp`.

@@ -151,7 +151,7 @@ pub fn estimate(module: &Module) -> Vec<(InstanceId, InstanceEstimate)> {
 }
 
 /// Estimates one instance (and its callees): a dataflow stage on its own (the
-/// allocation's cost model, transform/allocate.rs).
+/// allocation's cost model, transform/allocate/).
 pub fn estimate_instance(module: &Module, id: InstanceId) -> InstanceEstimate {
     let mut done = Vec::new();
     visit(module, id, &mut done);

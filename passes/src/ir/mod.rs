@@ -690,6 +690,11 @@ pub struct Instance {
     /// whole frames): set by the `stream` pass of the fpga pipeline (stage.rs), `None`
     /// before it and for instances no network calls.
     pub stage: Option<stage::StagePlan>,
+    /// A network top's parameters that carry constant data from DDR (param index, the
+    /// constant): weights the allocation left off chip (transform/allocate/ddr.rs) become
+    /// arguments of the top, passed to the stage that reads them. The back ends' test
+    /// benches pass the constant's values there. Empty for every other instance.
+    pub ddr_weights: Vec<(usize, ConstId)>,
 }
 
 impl Instance {
@@ -710,6 +715,7 @@ impl Instance {
             expr_ranges: Vec::new(),
             expr_spans: Vec::new(),
             stage: None,
+            ddr_weights: Vec::new(),
         }
     }
 

@@ -65,10 +65,22 @@ fn verify_instance(m: &Module, inst: &Instance, typed: bool, errs: &mut Vec<Stri
         expr_ranges,
         expr_spans,
         stage,
+        ddr_weights,
     } = inst;
     let mut err = |s: String| errs.push(format!("{name}: {s}"));
     if let Some(crate::ir::stage::StagePlan::Rows(plan)) = stage {
         verify_row_plan(inst, plan, &mut err);
+    }
+    for &(p, c) in ddr_weights {
+        let ok = inst.inputs.get(p).is_some_and(|&t| {
+            let (tm, cd) = (&tensors[t.index()], m.consts.get(c.index()));
+            cd.is_some_and(|cd| cd.elem == tm.elem && cd.shape == tm.shape)
+        });
+        if !ok {
+            err(format!(
+                "DDR weight parameter {p} is not an input of its constant's type and shape"
+            ));
+        }
     }
     if expr_types.len() != exprs.len()
         || expr_ranges.len() != exprs.len()

@@ -1,5 +1,5 @@
 //! The automatic FPGA schedule: directives for kernels the user gave no `fpga` schedule.
-//! A network top's stages are allocated instead (allocate.rs, which reuses the pieces
+//! A network top's stages are allocated instead (allocate/, which reuses the pieces
 //! below); this file schedules a kernel that is not a network.
 //!
 //! In each loop nest, the loop to pipeline (II=1) is the deepest one whose inner loops
@@ -36,7 +36,7 @@ pub fn run(module: &mut Module, ctx: &mut crate::manager::PassContext) {
         return;
     };
     // A network of kernels: its stages' parallelism is allocated to the device's budget
-    // (allocate.rs).
+    // (allocate/).
     if let Some(remarks) = crate::allocate::allocate(module, dev, ctx.clock_ns, ctx.options.alloc) {
         ctx.remarks.extend(remarks);
         return;

@@ -1,4 +1,4 @@
-//! DNNBuilder's kernel-parallel factor (KPF) for the allocation (allocate.rs): a
+//! DNNBuilder's kernel-parallel factor (KPF) for the allocation (allocate/): a
 //! multiply-accumulate nest that computes `KPF` output channels a cycle, so that a row
 //! stage can fill a stream word of KPF channels (ir/mod.rs, "Stream words") each cycle.
 //!
