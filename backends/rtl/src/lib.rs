@@ -16,6 +16,7 @@
 //! What the RTL path cannot build (floats, math functions, a kernel writing its own
 //! argument) is an E0720 diagnostic at the construct, never a fallback.
 
+mod bank;
 mod control;
 mod expr;
 pub mod fixed;
@@ -141,6 +142,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         };
         let mut g = module::ModGen::new(
             opts.pipeline,
+            id == entry,
             module,
             id,
             name.clone(),

@@ -18,8 +18,9 @@
 //! one store per iteration (a dual-ported memory). Otherwise it runs one statement per
 //! cycle, and `kiln rtl` says why in a note.
 
+use crate::bank::Banking;
 use crate::fixed::Wires;
-use crate::module::{Edge, ModGen, Storage, WriteSrc};
+use crate::module::{Edge, ModGen, Storage};
 use kiln_passes::ir::{Affine, Block, Expr, Loop, LoopVarId, Stmt, TensorId};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -70,6 +71,12 @@ struct Check<'g, 'a> {
     stored: HashSet<TensorId>,
     param_loads: HashMap<TensorId, usize>,
     param_stores: HashMap<TensorId, usize>,
+    /// Distinct elements read per (parameter, proved bank).
+    bank_reads: HashMap<(TensorId, usize), HashSet<String>>,
+    /// Parameters with a read whose bank is not proved.
+    unknown_bank: HashSet<TensorId>,
+    /// Stores per (banked result, proved bank).
+    bank_stores: HashMap<(TensorId, usize), usize>,
 }
 
 impl Check<'_, '_> {
@@ -87,11 +94,57 @@ impl Check<'_, '_> {
         for r in kiln_passes::ir::stmt_roots(s) {
             inst.for_each_subexpr(r, &mut |x| {
                 if let Expr::Load(a) = x {
-                    found.push(a.tensor);
+                    found.push(a.clone());
                 }
             });
         }
-        for t in found {
+        for a in found {
+            let t = a.tensor;
+            // A parameter split into banks (by the caller's allocation): two reads a cycle
+            // per bank, when every read's bank is known; otherwise two reads in all.
+            if self.is_param(t) {
+                let tm = self.g.inst.tensor(t);
+                if let Some(b) = Banking::of(&tm.shape, &tm.partition) {
+                    let index: Vec<Affine> =
+                        a.index.iter().map(|ix| subst(ix, &self.env)).collect();
+                    let dynamic: Vec<bool> = (0..a.index.len())
+                        .map(|d| a.dynamic_at(d).is_some())
+                        .collect();
+                    match b.static_bank(&index, &dynamic) {
+                        Some(k) if !self.unknown_bank.contains(&t) => {
+                            let key = format!("{index:?}");
+                            let set = self.bank_reads.entry((t, k)).or_default();
+                            set.insert(key);
+                            if set.len() > 2 {
+                                return Err(format!(
+                                    "an iteration reads more than two elements of bank {k} of the parameter `{}` (dual-ported banks)",
+                                    self.name(t)
+                                ));
+                            }
+                            if self.stored.contains(&t) {
+                                return Err(format!(
+                                    "it reads `{}` after writing it in the same iteration",
+                                    self.name(t)
+                                ));
+                            }
+                            continue;
+                        }
+                        _ => {
+                            // The bank cannot be proved: the dual-port rule for the whole
+                            // tensor, counting the reads already placed in banks.
+                            self.unknown_bank.insert(t);
+                            let before: usize = self
+                                .bank_reads
+                                .iter()
+                                .filter(|((u, _), _)| *u == t)
+                                .map(|(_, s)| s.len())
+                                .sum();
+                            let n = self.param_loads.entry(t).or_default();
+                            *n = (*n).max(before);
+                        }
+                    }
+                }
+            }
             if self.stored.contains(&t) {
                 return Err(format!(
                     "it reads `{}` after writing it in the same iteration",
@@ -125,7 +178,33 @@ impl Check<'_, '_> {
                 Stmt::Store { access, .. } => {
                     self.loads(s)?;
                     let t = access.tensor;
-                    if self.is_param(t) {
+                    let banked = match self.g.storage.get(&t) {
+                        Some(Storage::Port { index }) => self.g.params[*index].bank.clone(),
+                        _ => None,
+                    };
+                    if let Some(b) = banked {
+                        // One write port per bank: each store must have its own bank, proved.
+                        let index: Vec<Affine> =
+                            access.index.iter().map(|ix| subst(ix, &self.env)).collect();
+                        let dynamic: Vec<bool> = (0..access.index.len())
+                            .map(|d| access.dynamic_at(d).is_some())
+                            .collect();
+                        let Some(k) = b.static_bank(&index, &dynamic) else {
+                            return Err(format!(
+                                "the bank of a store into the parameter `{}` ({}) cannot be proved from its index",
+                                self.name(t),
+                                b.describe()
+                            ));
+                        };
+                        let n = self.bank_stores.entry((t, k)).or_default();
+                        *n += 1;
+                        if *n > 1 {
+                            return Err(format!(
+                                "an iteration writes bank {k} of the parameter `{}` more than once (one write port per bank)",
+                                self.name(t)
+                            ));
+                        }
+                    } else if self.is_param(t) {
                         let n = self.param_stores.entry(t).or_default();
                         *n += 1;
                         if *n > 1 {
@@ -179,6 +258,9 @@ impl ModGen<'_> {
             stored: HashSet::new(),
             param_loads: HashMap::new(),
             param_stores: HashMap::new(),
+            bank_reads: HashMap::new(),
+            unknown_bank: HashSet::new(),
+            bank_stores: HashMap::new(),
         };
         c.block(&l.body)?;
         Ok(c.statements)
@@ -201,7 +283,18 @@ impl ModGen<'_> {
         let _ = writeln!(self.decls, "    wire {active} = (state == {sw}'d{st});");
         self.ssa = Some(HashMap::new());
         self.env.clear();
+        let before: Vec<usize> = self
+            .params
+            .iter()
+            .map(|p| self.writes.get(&p.tensor).map_or(0, |w| w.len()))
+            .collect();
         self.chain_block(&l.body, &active);
+        for (k, n) in before.into_iter().enumerate() {
+            let t = self.params[k].tensor;
+            if self.writes.get(&t).map_or(0, |w| w.len()) > n + 1 {
+                self.params[k].multi_bank = true;
+            }
+        }
         self.env.clear();
         let ssa = self.ssa.take().unwrap_or_default();
         let mut acts: Vec<(u32, String)> = ssa.into_iter().collect();
@@ -240,15 +333,9 @@ impl ModGen<'_> {
                     else {
                         continue;
                     };
-                    let Some(addr) = self.address(access) else {
-                        continue;
-                    };
                     let c = self.convert(&v, &vty, &tm.elem);
-                    let aw = crate::module::addr_width(tm.len());
-                    let src = WriteSrc {
-                        we: pred.to_string(),
-                        addr: crate::fixed::slice(&addr, aw - 1, 0),
-                        data: c,
+                    let Some(src) = self.store_src(access, pred.to_string(), c) else {
+                        continue;
                     };
                     match self.storage.get(&access.tensor) {
                         Some(Storage::Local { .. }) => self
