@@ -277,6 +277,60 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
     s
 }
 
+/// The top's estimated cycles (the `top` line of `kiln report`): the sum of its
+/// statements' and calls' latencies, one after another: the sequential design, as the RTL
+/// builds it (no overlap between a network's stages).
+pub fn top_cycles(module: &kiln_passes::Module) -> Option<u64> {
+    let entry = module.entry?;
+    kiln_passes::estimate::estimate(module)
+        .into_iter()
+        .find(|(id, _)| *id == entry)
+        .map(|(_, e)| e.cycles)
+}
+
+/// The signed relative error of `est` against `measured` with one decimal: `+2.5%`.
+pub fn cycle_error(est: u64, measured: u64) -> String {
+    if measured == 0 {
+        return "-".into();
+    }
+    format!(
+        "{:+.1}%",
+        100.0 * (est as f64 - measured as f64) / measured as f64
+    )
+}
+
+/// The estimate's cycles per image beside Verilator's (`kiln rtlsim`'s `rtlsim.json`).
+/// The estimate is the top's sequential latency; the measured figure the slowest sample's
+/// cycles from `start` to `done`.
+pub fn cycles_comparison(est: u64, r: &crate::rtlsim::SimRecord) -> String {
+    let mut s = format!(
+        "\nmeasured (Verilator, top `{}`, {} sample{}, every result bit-exact):\n",
+        r.top,
+        r.samples,
+        if r.samples == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        s,
+        "  {:<62} {:>10} {:>10} {:>8}",
+        "cycles per image", "estimate", "verilator", "error"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<62} {:>10} {:>10} {:>8}",
+        "sequential stages, as the RTL builds them (start to done)",
+        est,
+        r.latency_max,
+        cycle_error(est, r.latency_max)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<62} {:>10} {:>10}",
+        "first output / steady state over the batch", "-",
+        format!("{} / {:.0}", r.first_output, r.steady)
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +411,29 @@ mod tests {
         let tail = format!(", {} BRAM18, {} LUT", est.bram18, est.lut);
         assert!(top.ends_with(&tail), "{top} vs {est:?}");
         assert!(est.dsp > 0.0, "gemm multiplies: {est:?}");
+    }
+
+    #[test]
+    fn cycles_columns() {
+        let r = crate::rtlsim::SimRecord {
+            top: "main".into(),
+            samples: 8,
+            first_output: 15788,
+            latency: 16366,
+            latency_max: 16366,
+            steady: 16367.0,
+            total: 130935,
+            build_seconds: 34.3,
+            sim_seconds: 0.43,
+        };
+        let text = cycles_comparison(16776, &r);
+        assert!(
+            text.contains("sequential stages, as the RTL builds them (start to done)")
+                && text.contains("16776      16366    +2.5%"),
+            "{text}"
+        );
+        assert_eq!(cycle_error(90, 100), "-10.0%");
+        assert_eq!(cycle_error(1, 0), "-");
     }
 
     #[test]
