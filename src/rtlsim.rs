@@ -239,6 +239,17 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
             "cycles per image (steady state over the batch): {steady:.1}"
         );
         let _ = writeln!(out.stdout, "cycles in total: {total}");
+        let calls: Vec<(String, u64)> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("KILN_RTLSIM call "))
+            .filter_map(|l| {
+                let (m, n) = l.rsplit_once('=')?;
+                Some((m.to_string(), n.trim().parse().ok()?))
+            })
+            .collect();
+        for (m, n) in &calls {
+            let _ = writeln!(out.stdout, "cycles of call {m} (first sample): {n}");
+        }
         let top = manifest_string(&text, "top").unwrap_or_default();
         record = Some(SimRecord {
             top,
@@ -250,6 +261,7 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
             total,
             build_seconds: build_s,
             sim_seconds: sim_s,
+            calls,
         });
     }
     for l in stdout.lines().filter(|l| !l.starts_with("KILN_RTLSIM ")) {
@@ -281,9 +293,8 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     // Only a bit-exact run's cycles are worth comparing with (`kiln report --measured`).
     if let Some(r) = record {
         let path = dir.join(RECORD);
-        std::fs::write(&path, r.to_json()).map_err(|e| {
-            Failure::new(format!("cannot write {}: {e}", path.display()))
-        })?;
+        std::fs::write(&path, r.to_json())
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
         let _ = writeln!(out.stdout, "wrote {}", path.display());
     }
     Ok(())
@@ -297,7 +308,8 @@ pub const RECORD: &str = "rtlsim.json";
 /// ```json
 /// {"tool": "verilator", "top": "main", "samples": 8, "first_output": 15788,
 ///  "latency": 16366, "latency_max": 16366, "steady": 16367.0, "total": 130935,
-///  "build_seconds": 34.3, "sim_seconds": 0.43}
+///  "build_seconds": 34.3, "sim_seconds": 0.43,
+///  "calls": [{"module": "lenet_conv2d_bias_add_relu_requantize", "cycles": 2516}]}
 /// ```
 ///
 /// `latency` is the first sample's cycles from `start` to `done`, `latency_max` the
@@ -314,6 +326,9 @@ pub struct SimRecord {
     pub total: u64,
     pub build_seconds: f64,
     pub sim_seconds: f64,
+    /// The top's calls in the first sample: the callee's module and its cycles from its
+    /// start pulse to its done (summed when a call runs several times).
+    pub calls: Vec<(String, u64)>,
 }
 
 impl SimRecord {
@@ -329,6 +344,7 @@ impl SimRecord {
             "total": self.total,
             "build_seconds": (self.build_seconds * 10.0).round() / 10.0,
             "sim_seconds": (self.sim_seconds * 100.0).round() / 100.0,
+            "calls": self.calls.iter().map(|(m, n)| serde_json::json!({"module": m, "cycles": n})).collect::<Vec<_>>(),
         });
         let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
         s.push('\n');
@@ -366,6 +382,20 @@ impl SimRecord {
             total: int("total")?,
             build_seconds: num("build_seconds")?,
             sim_seconds: num("sim_seconds")?,
+            calls: match o.get("calls") {
+                None => Vec::new(),
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .map(|c| {
+                        Some((
+                            c.get("module")?.as_str()?.to_string(),
+                            c.get("cycles")?.as_u64()?,
+                        ))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or("`calls` holds an entry without `module` and `cycles`")?,
+                Some(_) => return Err("`calls` is not an array".into()),
+            },
         };
         if r.latency_max < r.latency || r.samples == 0 {
             return Err("`latency_max` is below `latency`, or `samples` is 0".into());
@@ -408,9 +438,12 @@ mod tests {
             total: 130935,
             build_seconds: 34.3,
             sim_seconds: 0.43,
+            calls: vec![("lenet_conv".into(), 2516)],
         };
         assert_eq!(SimRecord::from_json(&r.to_json()).unwrap(), r);
-        let bad = r.to_json().replace("\"latency_max\": 16366", "\"latency_max\": 3");
+        let bad = r
+            .to_json()
+            .replace("\"latency_max\": 16366", "\"latency_max\": 3");
         assert!(SimRecord::from_json(&bad).is_err());
         assert!(SimRecord::from_json("{}").is_err());
     }

@@ -81,10 +81,10 @@ pub fn report(path: &Path, spec: &RunSpec, report: &ReportSpec, opts: &Options) 
             // (`kiln synth DIR`): either or both.
             if let Some(dir) = measured {
                 let sim = crate::rtlsim::SimRecord::load(dir);
-                if let (Ok(r), Some(est)) = (&sim, crate::measured::top_cycles(&p.module)) {
+                if let (Ok(r), Some(est)) = (&sim, crate::measured::cycle_estimate(&p.module)) {
                     s.out
                         .stdout
-                        .push_str(&crate::measured::cycles_comparison(est, r));
+                        .push_str(&crate::measured::cycles_comparison(&est, r));
                 }
                 let synth_file = if dir.is_dir() {
                     dir.join(crate::measured::FILE)

@@ -241,6 +241,7 @@ impl ModGen<'_> {
         };
         let k = self.calls;
         self.calls += 1;
+        self.call_insts.push((k, iface.module.clone()));
         let u = format!("c{k}");
         let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
         self.states[wait].wait = Some(format!("{u}_done"));

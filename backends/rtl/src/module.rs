@@ -76,6 +76,9 @@ pub fn addr_width(n: usize) -> u32 {
 pub struct Iface {
     pub module: String,
     pub params: Vec<Param>,
+    /// The module's call instances (`uK`, with its `cK_start`/`cK_done` wires): K and
+    /// the callee's module (the testbench times the top's calls).
+    pub calls: Vec<(usize, String)>,
 }
 
 /// Where a tensor's elements live inside a module.
@@ -174,6 +177,8 @@ pub struct ModGen<'a> {
     pub notes: Vec<String>,
     /// Chain pipelined loops (`RtlOptions::pipeline`).
     pub pipeline: bool,
+    /// The call instances: K and the callee's module.
+    pub call_insts: Vec<(usize, String)>,
 }
 
 impl Wires for ModGen<'_> {
@@ -492,6 +497,7 @@ impl<'a> ModGen<'a> {
             multi_writes: HashMap::new(),
             notes: Vec::new(),
             pipeline,
+            call_insts: Vec::new(),
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
@@ -747,9 +753,12 @@ impl<'a> ModGen<'a> {
         }
         s.push_str("            default: state <= 0;\n            endcase\n        end\n    end\n");
         s.push_str("endmodule\n");
+        let mut calls = self.call_insts.clone();
+        calls.sort();
         let iface = Iface {
             module: self.name.clone(),
             params: self.params.clone(),
+            calls,
         };
         Ok((s, iface, self.notes))
     }
