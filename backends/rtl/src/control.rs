@@ -176,13 +176,28 @@ impl ModGen<'_> {
         let var = self.inst.loop_vars[l.var.index()].name.clone();
         let entry = match l.directives.pipeline_ii.filter(|_| self.pipeline) {
             Some(ii) => match self.chain_check(l) {
-                Ok(n) => {
-                    self.notes.push(format!(
-                        "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
-                        self.inst.kernel
-                    ));
-                    let st =
-                        self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
+                Ok(plan) => {
+                    let n = plan.statements;
+                    if plan.ii == 1 {
+                        self.notes.push(format!(
+                            "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
+                            self.inst.kernel
+                        ));
+                    } else {
+                        self.notes.push(format!(
+                            "`{}` loop `{var}` (pipeline II={ii}): one iteration every {} cycles ({n} statements chained; it reads one bank of the parameter `{}` {} times, one read per bank per cycle)",
+                            self.inst.kernel,
+                            plan.ii,
+                            plan.worst.clone().unwrap_or_default(),
+                            plan.ii
+                        ));
+                    }
+                    let st = self.chained_state(
+                        l,
+                        format!("{node}: for {var}: one iteration"),
+                        latch,
+                        &plan,
+                    );
                     Edge::Goto(Vec::new(), st)
                 }
                 Err(why) => {

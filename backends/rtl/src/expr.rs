@@ -82,15 +82,18 @@ impl ModGen<'_> {
             }
             Expr::Load(a) => {
                 let elem = inst.tensor(a.tensor).elem;
-                let data = match self.storage.get(&a.tensor).cloned() {
-                    Some(Storage::Local { mem, bank: Some(b) }) => {
-                        let (sel, off) = self.bank_access(&a, &b)?;
-                        self.bank_read(&mem, &b, &sel, &off)
-                    }
-                    _ => {
-                        let addr = self.address(&a)?;
-                        self.read(a.tensor, &addr)?
-                    }
+                let data = match self.phased_load(&a) {
+                    Some(d) => d?,
+                    None => match self.storage.get(&a.tensor).cloned() {
+                        Some(Storage::Local { mem, bank: Some(b) }) => {
+                            let (sel, off) = self.bank_access(&a, &b)?;
+                            self.bank_read(&mem, &b, &sel, &off)
+                        }
+                        _ => {
+                            let addr = self.address(&a)?;
+                            self.read(a.tensor, &addr)?
+                        }
+                    },
                 };
                 let w = self.wire(elem.storage_bits(), &data);
                 self.coerce(&w, &elem, &ty)

@@ -179,6 +179,8 @@ pub struct ModGen<'a> {
     pub pipeline: bool,
     /// The call instances: K and the callee's module.
     pub call_insts: Vec<(usize, String)>,
+    /// Inside a chained iteration of II > 1 cycles: its phases (pipeline.rs).
+    pub phases: Option<crate::pipeline::Phases>,
 }
 
 impl Wires for ModGen<'_> {
@@ -498,6 +500,7 @@ impl<'a> ModGen<'a> {
             notes: Vec::new(),
             pipeline,
             call_insts: Vec::new(),
+            phases: None,
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
