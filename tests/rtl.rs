@@ -335,22 +335,39 @@ fn banked_results_take_one_iteration_per_cycle() {
         return;
     }
     // tests/rtl/banks.kiln: `pairs` writes two rows of its result per iteration of a
-    // pipelined loop (4 x 8 iterations), into a result split cyclic 2 along its rows:
-    // one write port per bank, so one iteration per cycle. The caller's memory of it is
-    // banked by its own (other) partition, so the writes also go through the bank
-    // functions' join and split.
+    // pipelined loop (4 x 8 iterations) into a result split cyclic 2 along its rows, and
+    // reads two rows of its argument split alike: one write port and one read per bank,
+    // so one iteration per cycle (the caller's memory takes the callee's banks). `pool`
+    // reads two elements of its unsplit argument per iteration (8 x 4 iterations of 3
+    // statements): one read a cycle, so one iteration every 2 cycles.
     let root = common::root();
     let file = root.join("tests/rtl/banks.kiln");
     let (_, out) = rtl_and_sim("banks", &file, &[]);
     let piped = cycles(&out, "cycles per image (start to done, first sample):");
     let (_, seq) = rtl_and_sim("banks_seq", &file, &["--no-pipeline"]);
     let sequential = cycles(&seq, "cycles per image (start to done, first sample):");
-    // Banked: 32 cycles for the 32 iterations; one statement per cycle: 64.
-    assert_eq!(sequential - piped, 32.0, "{out}\n{seq}");
-    // main: IDLE, start, the callee's 32 iterations and DONE, wait, the copy loop one
-    // statement per cycle (its 8 stores per iteration go to the testbench's one write
-    // port: 64 cycles), the top's DONE.
-    assert_eq!(piped, 99.0, "{out}");
+    // pairs: 32 cycles instead of 64 (two stores a cycle); pool: 64 instead of 96.
+    assert_eq!(
+        cycles(&out, "cycles of call banks_pairs (first sample):"),
+        33.0,
+        "{out}"
+    );
+    assert_eq!(
+        cycles(&seq, "cycles of call banks_pairs (first sample):"),
+        65.0,
+        "{seq}"
+    );
+    assert_eq!(
+        cycles(&out, "cycles of call banks_pool (first sample):"),
+        65.0,
+        "{out}"
+    );
+    assert_eq!(
+        cycles(&seq, "cycles of call banks_pool (first sample):"),
+        97.0,
+        "{seq}"
+    );
+    assert_eq!(sequential - piped, 64.0, "{out}\n{seq}");
     let (code, _, err) = common::kiln(&[
         "rtl",
         &file.to_string_lossy(),
@@ -360,6 +377,10 @@ fn banked_results_take_one_iteration_per_cycle() {
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("`pairs` loop `j` (pipeline II=1): one iteration per cycle"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`pool` loop `j` (pipeline II=1): one iteration every 2 cycles"),
         "{err}"
     );
 }
@@ -373,7 +394,7 @@ fn report_prints_verilators_cycles_beside_the_estimate() {
     let file = root.join("tests/rtl/banks.kiln");
     let (dir, _) = rtl_and_sim("banks_measured", &file, &[]);
     let record = std::fs::read_to_string(dir.join("rtlsim.json")).expect("rtlsim.json");
-    assert!(record.contains("\"latency_max\": 99"), "{record}");
+    assert!(record.contains("\"latency_max\": 101"), "{record}");
     let (code, out, err) = common::kiln(&[
         "report",
         &file.to_string_lossy(),
@@ -391,13 +412,24 @@ fn report_prints_verilators_cycles_beside_the_estimate() {
         .lines()
         .find(|l| l.contains("sequential stages, as the RTL builds them"))
         .unwrap_or_else(|| panic!("no measured cycles in:\n{out}"));
-    let cols: Vec<&str> = row.split_whitespace().rev().take(3).collect();
-    let err_pct = 100.0 * (top as f64 - 99.0) / 99.0;
+    // estimate, estimate without stream I/O, Verilator, and the two errors.
+    let cols: Vec<&str> = row.split_whitespace().rev().take(5).collect();
+    let err_pct = 100.0 * (top as f64 - 101.0) / 101.0;
+    assert_eq!(cols[2..], ["101", cols[3], &top.to_string()], "{row}");
+    assert_eq!(cols[1], format!("{err_pct:+.1}%"), "{row}");
+    let no_io: f64 = cols[3].parse().expect("a number");
+    assert!(no_io <= top as f64, "{row}");
     assert_eq!(
-        cols,
-        [format!("{err_pct:+.1}%").as_str(), "99", &top.to_string()],
+        cols[0],
+        format!("{:+.1}%", 100.0 * (no_io - 101.0) / 101.0),
         "{row}"
     );
+    // A row per call of the top, with its own Verilator cycles.
+    let pool = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("call pool"))
+        .unwrap_or_else(|| panic!("no row of `pool` in:\n{out}"));
+    assert_eq!(pool.split_whitespace().nth(4), Some("65"), "{pool}");
     // Without a measurement: a diagnostic, not a crash.
     let empty = tempdir("banks_no_measurement");
     let (code, _, err) = common::kiln(&[

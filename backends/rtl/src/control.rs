@@ -176,6 +176,19 @@ impl ModGen<'_> {
         let var = self.inst.loop_vars[l.var.index()].name.clone();
         let entry = match l.directives.pipeline_ii.filter(|_| self.pipeline) {
             Some(ii) => match self.chain_check(l) {
+                // One statement per cycle reads all of a statement's operands in its
+                // cycle (combinational memories): faster when the iteration has fewer
+                // statements than the cycles its parameter reads need.
+                Ok(plan) if plan.ii > plan.statements => {
+                    self.notes.push(format!(
+                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: its {} statements take fewer cycles than the {} its reads of one bank of the parameter `{}` need",
+                        self.inst.kernel,
+                        plan.statements,
+                        plan.ii,
+                        plan.worst.clone().unwrap_or_default()
+                    ));
+                    self.block(&l.body, latch, node)
+                }
                 Ok(plan) => {
                     let n = plan.statements;
                     if plan.ii == 1 {
