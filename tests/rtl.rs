@@ -427,7 +427,7 @@ fn report_prints_verilators_cycles_beside_the_estimate() {
     // A row per call of the top, with its own Verilator cycles.
     let pool = out
         .lines()
-        .find(|l| l.trim_start().starts_with("call pool"))
+        .find(|l| l.trim_start().starts_with("call pool "))
         .unwrap_or_else(|| panic!("no row of `pool` in:\n{out}"));
     assert_eq!(pool.split_whitespace().nth(4), Some("65"), "{pool}");
     // Without a measurement: a diagnostic, not a crash.
