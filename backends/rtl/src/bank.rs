@@ -165,23 +165,59 @@ impl Banking {
         Some(bank)
     }
 
+    /// The offset in its bank of an access whose bank [`Banking::static_bank`] proved, as
+    /// an affine form of the counters (no division in hardware): in a cyclic dimension
+    /// `(i - b) / f`, exact since every coefficient of `i` and `i - b` is a multiple of `f`.
+    pub fn static_offset(&self, index: &[Affine]) -> Option<Affine> {
+        let os = self.off_strides();
+        let mut off = Affine::constant(0);
+        for (d, dim) in self.dims.iter().enumerate() {
+            let ix = index.get(d)?;
+            let o = match dim.kind {
+                None => ix.clone(),
+                Some(PartitionKind::Cyclic) => {
+                    let f = dim.banks as i64;
+                    let b = ix.constant.rem_euclid(f);
+                    let mut o = Affine::constant((ix.constant - b) / f);
+                    for &(v, c) in &ix.terms {
+                        if c % f != 0 {
+                            return None;
+                        }
+                        o = o.add_scaled(&Affine::var(v), c / f);
+                    }
+                    o
+                }
+                Some(PartitionKind::Block) => {
+                    Affine::constant(ix.as_constant()?.rem_euclid(dim.blk as i64))
+                }
+                Some(PartitionKind::Complete) => Affine::constant(0),
+            };
+            off = off.add_scaled(&o, os[d]);
+        }
+        Some(off)
+    }
+
     /// Verilog expressions (32-bit signed) of the bank and the offset of an element whose
     /// index in each dimension is the 32-bit expression `idx[d]`.
+    ///
+    /// `idx[d]` is an unsigned wire of [`Banking::index_width`] bits (an index in bounds),
+    /// so the divisions by constants are as narrow as the dimension.
     pub fn split(&self, idx: &[String]) -> (String, String) {
         let (bs, os) = (self.bank_strides(), self.off_strides());
         let mut bank = vec![lit(0)];
         let mut off = vec![lit(0)];
         for (d, dim) in self.dims.iter().enumerate() {
             let i = &idx[d];
+            let w = self.index_width(d);
             let (b, o) = match dim.kind {
                 None => (None, i.clone()),
                 Some(PartitionKind::Cyclic) => (
-                    Some(format!("({i} % {})", lit(dim.banks as i64))),
-                    format!("({i} / {})", lit(dim.banks as i64)),
+                    Some(format!("({i} % {w}'d{})", dim.banks)),
+                    format!("({i} / {w}'d{})", dim.banks),
                 ),
                 Some(PartitionKind::Block) => (
-                    Some(format!("({i} / {})", lit(dim.blk as i64))),
-                    format!("({i} % {})", lit(dim.blk as i64)),
+                    Some(format!("({i} / {w}'d{})", dim.blk)),
+                    format!("({i} % {w}'d{})", dim.blk),
                 ),
                 Some(PartitionKind::Complete) => (Some(i.clone()), lit(0)),
             };
@@ -196,13 +232,21 @@ impl Banking {
         )
     }
 
-    /// The per-dimension index expressions of a flat (row-major) element index.
-    pub fn unflatten(&self, flat: &str) -> Vec<String> {
+    /// Bits of an index of dimension `d` (one more than its largest value needs, so that
+    /// the dimension's factors fit as literals of that width).
+    pub fn index_width(&self, d: usize) -> u32 {
+        crate::module::addr_width(self.dims[d].n.max(1)) + 1
+    }
+
+    /// The per-dimension index expressions of a flat (row-major) element index, an
+    /// unsigned wire of `w` bits.
+    pub fn unflatten(&self, flat: &str, w: u32) -> Vec<String> {
         let fs = self.flat_strides();
+        let w = w + 1;
         self.dims
             .iter()
             .enumerate()
-            .map(|(d, dim)| format!("(({flat} / {}) % {})", lit(fs[d]), lit(dim.n as i64)))
+            .map(|(d, dim)| format!("(({flat} / {w}'d{}) % {w}'d{})", fs[d], dim.n))
             .collect()
     }
 
@@ -210,10 +254,11 @@ impl Banking {
     /// bank `bank`.
     pub fn join(&self, bank: usize, off: &str) -> String {
         let (bs, os, fs) = (self.bank_strides(), self.off_strides(), self.flat_strides());
+        let w = self.off_width() + 1;
         let mut flat = vec![lit(0)];
         for (d, dim) in self.dims.iter().enumerate() {
             let b = (bank as i64 / bs[d]) % dim.banks as i64;
-            let o = format!("(({off} / {}) % {})", lit(os[d]), lit(dim.len as i64));
+            let o = format!("(({off} / {w}'d{}) % {w}'d{})", os[d], dim.len);
             let i = match dim.kind {
                 None => o,
                 Some(PartitionKind::Cyclic) => {
@@ -318,9 +363,23 @@ mod tests {
         );
         assert_eq!(b.static_bank(&[ch, row.clone(), row.clone()], &[]), None);
         assert_eq!(
-            b.static_bank(&[two, row.clone(), row], &[true, false, false]),
+            b.static_bank(
+                &[two.clone(), row.clone(), row.clone()],
+                &[true, false, false]
+            ),
             None
         );
+        // Element (2v + 1, w, w) is at offset v * 576 + w * 24 + w of bank 1: affine.
+        let off = b.static_offset(&[two, row.clone(), row]).unwrap();
+        for (vv, ww) in [(0i64, 0i64), (1, 3), (2, 23)] {
+            let got = off.constant
+                + off
+                    .terms
+                    .iter()
+                    .map(|&(x, c)| c * if x == v { vv } else { ww })
+                    .sum::<i64>();
+            assert_eq!(got, vv * 576 + ww * 25, "{off:?}");
+        }
     }
 }
 
@@ -362,6 +421,21 @@ impl ModGen<'_> {
     /// The bank and the in-bank offset (`off_width` bits) of access `a` into a tensor
     /// banked as `b`.
     pub fn bank_access(&mut self, a: &Access, b: &Banking) -> Option<(BankSel, String)> {
+        if let Some(k) = self.static_bank_of(a, b) {
+            let index: Vec<Affine> = a
+                .index
+                .iter()
+                .map(|ix| crate::pipeline::subst(ix, &self.env))
+                .collect();
+            if let Some(off) = b.static_offset(&index) {
+                let off = self.affine(&off);
+                let off = self.wire32("off", &off);
+                return Some((
+                    BankSel::Static(k),
+                    crate::fixed::slice(&off, b.off_width() - 1, 0),
+                ));
+            }
+        }
         let mut idx = Vec::new();
         for (d, ix) in a.index.iter().enumerate() {
             let mut e = self.affine(ix);
@@ -371,7 +445,13 @@ impl ModGen<'_> {
                 let i32w = self.coerce(&w, &xty, &ScalarType::int(32));
                 e = format!("({e} + $signed({i32w}))");
             }
-            idx.push(e);
+            let n = self.fresh("ix");
+            let _ = writeln!(
+                self.decls,
+                "    wire [{}:0] {n} = {e};",
+                b.index_width(d) - 1
+            );
+            idx.push(n);
         }
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
@@ -386,12 +466,28 @@ impl ModGen<'_> {
     /// The bank and offset of the element at the flat index `flat` (a wire of at most 32
     /// bits, unsigned) of a tensor banked as `b`.
     pub fn bank_flat(&mut self, flat: &str, b: &Banking) -> (BankSel, String) {
-        let f = self.wire32("flat", &format!("{{1'b0, {flat}}}"));
-        let idx = b.unflatten(&f);
+        let w = self.inst_len_width(b);
+        let f = self.fresh("flat");
+        let _ = writeln!(self.decls, "    wire [{}:0] {f} = {flat};", w - 1);
+        let mut idx = Vec::new();
+        for (d, e) in b.unflatten(&f, w).into_iter().enumerate() {
+            let n = self.fresh("ix");
+            let _ = writeln!(
+                self.decls,
+                "    wire [{}:0] {n} = {e};",
+                b.index_width(d) - 1
+            );
+            idx.push(n);
+        }
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
         (BankSel::Dynamic(self.wire32("bank", &bank)), off)
+    }
+
+    /// Bits of a flat element index of a tensor banked as `b`.
+    fn inst_len_width(&self, b: &Banking) -> u32 {
+        crate::module::addr_width(b.dims.iter().map(|d| d.n.max(1)).product())
     }
 
     /// The value of banked memory `mem` at (`sel`, `off`): one bank, or a multiplexer over

@@ -533,8 +533,9 @@ impl<'a> ModGen<'a> {
                 shape: tm.shape.clone(),
                 reads: 0,
                 output,
-                // The top's memories belong to the testbench, which has one port each.
-                bank: if output && !entry {
+                // The top's memories belong to the testbench, which has one port each;
+                // one statement per cycle (`--no-pipeline`) needs no banks.
+                bank: if output && !entry && pipeline {
                     Banking::of(&tm.shape, &tm.partition)
                 } else {
                     None
@@ -563,6 +564,7 @@ impl<'a> ModGen<'a> {
             // writes it.
             let bank = match tm.kind {
                 TensorKind::Const(_) => None,
+                _ if !pipeline => None,
                 _ => Banking::of(&tm.shape, &tm.partition)
                     .or_else(|| callee_banking(m, inst, ifaces, t)),
             };
