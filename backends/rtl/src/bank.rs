@@ -16,7 +16,10 @@
 //! The Verilog expressions below compute a bank and an offset from per-dimension indices
 //! or from a flat (row-major) element index, and back.
 
-use kiln_passes::ir::{Affine, Partition, PartitionKind};
+use crate::module::{BankSel, ModGen, Storage, WriteSrc};
+use kiln_numeric::ScalarType;
+use kiln_passes::ir::{Access, Affine, Partition, PartitionKind, TensorId};
+use std::fmt::Write;
 
 /// How one dimension is split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,114 +283,6 @@ impl Banking {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn part(dim: usize, kind: PartitionKind, factor: u32) -> Partition {
-        Partition { dim, kind, factor }
-    }
-
-    /// Every element of a few bankings: its bank and offset (computed as the Verilog
-    /// does, here in Rust) are unique and `join` gives the element back.
-    #[test]
-    fn banks_cover_every_element_once() {
-        let cases = vec![
-            (vec![6, 24, 24], vec![part(0, PartitionKind::Cyclic, 2)]),
-            (
-                vec![6, 12, 12],
-                vec![
-                    part(0, PartitionKind::Complete, 0),
-                    part(1, PartitionKind::Cyclic, 5),
-                    part(2, PartitionKind::Block, 5),
-                ],
-            ),
-            (vec![7], vec![part(0, PartitionKind::Block, 3)]),
-        ];
-        for (shape, parts) in cases {
-            let b = Banking::of(&shape, &parts).expect("banked");
-            let n: usize = shape.iter().product();
-            let mut seen = std::collections::HashSet::new();
-            for flat in 0..n {
-                let mut idx = vec![0usize; shape.len()];
-                let mut r = flat;
-                for d in (0..shape.len()).rev() {
-                    idx[d] = r % shape[d];
-                    r /= shape[d];
-                }
-                let (bs, os) = (b.bank_strides(), b.off_strides());
-                let (mut bank, mut off) = (0i64, 0i64);
-                for (d, dim) in b.dims.iter().enumerate() {
-                    let i = idx[d] as i64;
-                    let (bd, od) = match dim.kind {
-                        None => (0, i),
-                        Some(PartitionKind::Cyclic) => (i % dim.banks as i64, i / dim.banks as i64),
-                        Some(PartitionKind::Block) => (i / dim.blk as i64, i % dim.blk as i64),
-                        Some(PartitionKind::Complete) => (i, 0),
-                    };
-                    bank += bd * bs[d];
-                    off += od * os[d];
-                }
-                assert!((bank as usize) < b.count() && (off as usize) < b.bank_len());
-                assert!(seen.insert((bank, off)), "{shape:?} {flat}");
-                // join, evaluated by substituting numbers into the same arithmetic
-                let mut back = 0i64;
-                let fs = b.flat_strides();
-                for (d, dim) in b.dims.iter().enumerate() {
-                    let bd = (bank / bs[d]) % dim.banks as i64;
-                    let od = (off / os[d]) % dim.len as i64;
-                    let i = match dim.kind {
-                        None => od,
-                        Some(PartitionKind::Cyclic) => od * dim.banks as i64 + bd,
-                        Some(PartitionKind::Block) => bd * dim.blk as i64 + od,
-                        Some(PartitionKind::Complete) => bd,
-                    };
-                    back += i * fs[d];
-                }
-                assert_eq!(back, flat as i64);
-            }
-        }
-    }
-
-    #[test]
-    fn static_banks_of_blocked_channels() {
-        let b = Banking::of(&[6, 24, 24], &[part(0, PartitionKind::Cyclic, 2)]).unwrap();
-        let v = kiln_passes::ir::LoopVarId(0);
-        let w = kiln_passes::ir::LoopVarId(1);
-        let ch = Affine::var(v).add_scaled(&Affine::constant(1), 0);
-        let two = Affine::constant(1).add_scaled(&Affine::var(v), 2);
-        let row = Affine::var(w);
-        assert_eq!(
-            b.static_bank(&[two.clone(), row.clone(), row.clone()], &[]),
-            Some(1)
-        );
-        assert_eq!(b.static_bank(&[ch, row.clone(), row.clone()], &[]), None);
-        assert_eq!(
-            b.static_bank(
-                &[two.clone(), row.clone(), row.clone()],
-                &[true, false, false]
-            ),
-            None
-        );
-        // Element (2v + 1, w, w) is at offset v * 576 + w * 24 + w of bank 1: affine.
-        let off = b.static_offset(&[two, row.clone(), row]).unwrap();
-        for (vv, ww) in [(0i64, 0i64), (1, 3), (2, 23)] {
-            let got = off.constant
-                + off
-                    .terms
-                    .iter()
-                    .map(|&(x, c)| c * if x == v { vv } else { ww })
-                    .sum::<i64>();
-            assert_eq!(got, vv * 576 + ww * 25, "{off:?}");
-        }
-    }
-}
-
-use crate::module::{BankSel, ModGen, Storage, WriteSrc};
-use kiln_numeric::ScalarType;
-use kiln_passes::ir::{Access, TensorId};
-use std::fmt::Write;
-
 impl ModGen<'_> {
     /// The banking of the memory or write ports that hold tensor `t` here.
     pub fn banking(&self, t: TensorId) -> Option<Banking> {
@@ -637,5 +532,108 @@ impl ModGen<'_> {
                 )
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(dim: usize, kind: PartitionKind, factor: u32) -> Partition {
+        Partition { dim, kind, factor }
+    }
+
+    /// Every element of a few bankings: its bank and offset (computed as the Verilog
+    /// does, here in Rust) are unique and `join` gives the element back.
+    #[test]
+    fn banks_cover_every_element_once() {
+        let cases = vec![
+            (vec![6, 24, 24], vec![part(0, PartitionKind::Cyclic, 2)]),
+            (
+                vec![6, 12, 12],
+                vec![
+                    part(0, PartitionKind::Complete, 0),
+                    part(1, PartitionKind::Cyclic, 5),
+                    part(2, PartitionKind::Block, 5),
+                ],
+            ),
+            (vec![7], vec![part(0, PartitionKind::Block, 3)]),
+        ];
+        for (shape, parts) in cases {
+            let b = Banking::of(&shape, &parts).expect("banked");
+            let n: usize = shape.iter().product();
+            let mut seen = std::collections::HashSet::new();
+            for flat in 0..n {
+                let mut idx = vec![0usize; shape.len()];
+                let mut r = flat;
+                for d in (0..shape.len()).rev() {
+                    idx[d] = r % shape[d];
+                    r /= shape[d];
+                }
+                let (bs, os) = (b.bank_strides(), b.off_strides());
+                let (mut bank, mut off) = (0i64, 0i64);
+                for (d, dim) in b.dims.iter().enumerate() {
+                    let i = idx[d] as i64;
+                    let (bd, od) = match dim.kind {
+                        None => (0, i),
+                        Some(PartitionKind::Cyclic) => (i % dim.banks as i64, i / dim.banks as i64),
+                        Some(PartitionKind::Block) => (i / dim.blk as i64, i % dim.blk as i64),
+                        Some(PartitionKind::Complete) => (i, 0),
+                    };
+                    bank += bd * bs[d];
+                    off += od * os[d];
+                }
+                assert!((bank as usize) < b.count() && (off as usize) < b.bank_len());
+                assert!(seen.insert((bank, off)), "{shape:?} {flat}");
+                // join, evaluated by substituting numbers into the same arithmetic
+                let mut back = 0i64;
+                let fs = b.flat_strides();
+                for (d, dim) in b.dims.iter().enumerate() {
+                    let bd = (bank / bs[d]) % dim.banks as i64;
+                    let od = (off / os[d]) % dim.len as i64;
+                    let i = match dim.kind {
+                        None => od,
+                        Some(PartitionKind::Cyclic) => od * dim.banks as i64 + bd,
+                        Some(PartitionKind::Block) => bd * dim.blk as i64 + od,
+                        Some(PartitionKind::Complete) => bd,
+                    };
+                    back += i * fs[d];
+                }
+                assert_eq!(back, flat as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn static_banks_of_blocked_channels() {
+        let b = Banking::of(&[6, 24, 24], &[part(0, PartitionKind::Cyclic, 2)]).unwrap();
+        let v = kiln_passes::ir::LoopVarId(0);
+        let w = kiln_passes::ir::LoopVarId(1);
+        let ch = Affine::var(v).add_scaled(&Affine::constant(1), 0);
+        let two = Affine::constant(1).add_scaled(&Affine::var(v), 2);
+        let row = Affine::var(w);
+        assert_eq!(
+            b.static_bank(&[two.clone(), row.clone(), row.clone()], &[]),
+            Some(1)
+        );
+        assert_eq!(b.static_bank(&[ch, row.clone(), row.clone()], &[]), None);
+        assert_eq!(
+            b.static_bank(
+                &[two.clone(), row.clone(), row.clone()],
+                &[true, false, false]
+            ),
+            None
+        );
+        // Element (2v + 1, w, w) is at offset v * 576 + w * 24 + w of bank 1: affine.
+        let off = b.static_offset(&[two, row.clone(), row]).unwrap();
+        for (vv, ww) in [(0i64, 0i64), (1, 3), (2, 23)] {
+            let got = off.constant
+                + off
+                    .terms
+                    .iter()
+                    .map(|&(x, c)| c * if x == v { vv } else { ww })
+                    .sum::<i64>();
+            assert_eq!(got, vv * 576 + ww * 25, "{off:?}");
+        }
     }
 }
