@@ -6,8 +6,9 @@
 //! - one module per kernel instance (module.rs): a datapath (expr.rs: every expression a
 //!   wire at its exact width; fixed.rs: the conversions with every Q/O mode) and a
 //!   controller (control.rs: an FSM, one state per statement, loop counters as registers,
-//!   calls as sub-module instances with start/done handshakes); tensors are memories,
-//!   constants ROMs read from hex files with `$readmemh`;
+//!   calls as sub-module instances with start/done handshakes); tensors are memories (one
+//!   per bank for partitioned ones, bank.rs; pipeline.rs: pipelined loops as one chained
+//!   iteration per II cycles), constants ROMs read from hex files with `$readmemh`;
 //! - `kiln_rtl.json`, the manifest (`top`, `sources`, `part`, `family`, `inputs`,
 //!   `outputs`) that `kiln rtlsim` and `kiln synth` read;
 //! - the testbench (testbench.rs): `kiln_tb.v`, its Verilator driver `kiln_tb_main.cpp`

@@ -14,9 +14,17 @@
 //!
 //! A loop is chained only when that is exact and buildable: no calls or `Fail` inside, at
 //! most 4096 unrolled statements, no load of a tensor after a store to it in the same
-//! iteration, and for parameter tensors (memories the caller owns) at most two loads and
-//! one store per iteration (a dual-ported memory). Otherwise it runs one statement per
-//! cycle, and `kiln rtl` says why in a note.
+//! iteration, and for parameter tensors (memories the caller owns) one store per
+//! iteration, or one per bank of a banked result when each store's bank is proved
+//! (bank.rs). Otherwise it runs one statement per cycle, and `kiln rtl` says why in a note.
+//!
+//! Parameters give one read per bank per cycle (a scalar parameter is a register): when an
+//! iteration reads one bank n > 1 times, it takes n cycles ([`ChainPlan::ii`]): a phase
+//! counter holds the state, each (parameter, bank) group shares one read port whose
+//! address the phase selects, the values of the earlier phases wait in registers, and the
+//! stores, the locals and the counter's step happen at the end of the last phase. When the
+//! iteration has fewer statements than that, one statement per cycle is faster and is
+//! used.
 
 use crate::bank::Banking;
 use crate::fixed::Wires;
