@@ -226,8 +226,9 @@ enum Command {
         no_auto_schedule: bool,
         #[command(flatten)]
         alloc: AllocArgs,
-        /// Print yosys' resource counts of the same design beside the estimate, from
-        /// DIR/synth.json (`kiln rtl FILE -o DIR`, then `kiln synth DIR`).
+        /// Print Verilator's cycles per image and yosys' resource counts of the same
+        /// design beside the estimate, from DIR/rtlsim.json and DIR/synth.json (`kiln rtl
+        /// FILE -o DIR`, then `kiln rtlsim DIR` and/or `kiln synth DIR`).
         #[arg(long, value_name = "DIR")]
         measured: Option<PathBuf>,
         #[command(flatten)]

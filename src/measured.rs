@@ -277,6 +277,119 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
     s
 }
 
+/// The estimate's cycles of a design and of each node of its top, as `kiln report`
+/// prints them, and the same without the stream I/O (the cycles a row stage spends
+/// moving its input into line buffers and its result out, and a frame stage copying its
+/// FIFOs), which the HLS design does and the RTL does not: its calls read and write the
+/// caller's memories in place. The second is the RTL-specific figure, from the same
+/// model of the same schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CycleEstimate {
+    /// The top line: the sum of the top's nodes, one after another.
+    pub total: u64,
+    pub total_no_io: u64,
+    /// Each node of the top (in schedule order): its name, whether it is a call, its
+    /// cycles and its cycles without stream I/O.
+    pub nodes: Vec<(String, bool, u64, u64)>,
+}
+
+/// [`CycleEstimate`] of a module's entry.
+pub fn cycle_estimate(module: &kiln_passes::Module) -> Option<CycleEstimate> {
+    let entry = module.entry?;
+    let all = kiln_passes::estimate::estimate(module);
+    let find = |id| all.iter().find(|(i, _)| *i == id).map(|(_, e)| e);
+    let io_of = |e: &kiln_passes::estimate::InstanceEstimate| -> u64 {
+        e.nodes
+            .iter()
+            .filter(|n| n.callee.is_none() && n.name == "stream I/O")
+            .map(|n| n.cycles)
+            .sum()
+    };
+    let top = find(entry)?;
+    let mut nodes = Vec::new();
+    let mut total_no_io = 0u64;
+    for n in &top.nodes {
+        let no_io = match n.callee.and_then(find) {
+            Some(c) => c.cycles.saturating_sub(io_of(c)),
+            None if n.name == "stream I/O" => 0,
+            None => n.cycles,
+        };
+        total_no_io = total_no_io.saturating_add(no_io);
+        nodes.push((n.name.clone(), n.callee.is_some(), n.cycles, no_io));
+    }
+    Some(CycleEstimate {
+        total: top.cycles,
+        total_no_io,
+        nodes,
+    })
+}
+
+/// The signed relative error of `est` against `measured` with one decimal: `+2.5%`.
+pub fn cycle_error(est: u64, measured: u64) -> String {
+    if measured == 0 {
+        return "-".into();
+    }
+    format!(
+        "{:+.1}%",
+        100.0 * (est as f64 - measured as f64) / measured as f64
+    )
+}
+
+/// The estimate's cycles per image beside Verilator's (`kiln rtlsim`'s `rtlsim.json`):
+/// the whole design (the slowest sample's cycles from `start` to `done`) and each call
+/// of the top (the first sample's), with the error of the estimate and of its
+/// RTL-specific figure (no stream I/O).
+pub fn cycles_comparison(est: &CycleEstimate, r: &crate::rtlsim::SimRecord) -> String {
+    let mut s = format!(
+        "\nmeasured (Verilator, top `{}`, {} sample{}, every result bit-exact):\n",
+        r.top,
+        r.samples,
+        if r.samples == 1 { "" } else { "s" }
+    );
+    let row = |s: &mut String, what: &str, e: u64, e2: u64, m: u64| {
+        let _ = writeln!(
+            s,
+            "  {what:<60} {e:>9} {e2:>9} {m:>10} {:>8} {:>8}",
+            cycle_error(e, m),
+            cycle_error(e2, m)
+        );
+    };
+    let _ = writeln!(
+        s,
+        "  {:<60} {:>9} {:>9} {:>10} {:>8} {:>8}",
+        "cycles per image", "estimate", "no I/O", "verilator", "error", "no I/O"
+    );
+    row(
+        &mut s,
+        "sequential stages, as the RTL builds them (start to done)",
+        est.total,
+        est.total_no_io,
+        r.latency_max,
+    );
+    // The top's calls in order; a callee's module is `TOP_INSTANCE`.
+    let mut used = vec![false; r.calls.len()];
+    for (name, is_call, e, e2) in &est.nodes {
+        if !is_call {
+            continue;
+        }
+        let module = format!("{}_{}", r.top, kiln_rtl::ident(name));
+        if let Some(k) = (0..r.calls.len()).find(|&k| !used[k] && r.calls[k].0 == module) {
+            used[k] = true;
+            row(&mut s, &format!("  call {name}"), *e, *e2, r.calls[k].1);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  (no I/O: the estimate without the stream I/O of row and frame stages, which the RTL\n   does not do: its calls read and write the caller's memories in place)"
+    );
+    let _ = writeln!(
+        s,
+        "  first output {} cycles; steady state over the batch {:.0} cycles per image",
+        r.first_output, r.steady
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +470,51 @@ mod tests {
         let tail = format!(", {} BRAM18, {} LUT", est.bram18, est.lut);
         assert!(top.ends_with(&tail), "{top} vs {est:?}");
         assert!(est.dsp > 0.0, "gemm multiplies: {est:?}");
+    }
+
+    #[test]
+    fn cycles_columns() {
+        let r = crate::rtlsim::SimRecord {
+            top: "main".into(),
+            samples: 8,
+            first_output: 15788,
+            latency: 16366,
+            latency_max: 16366,
+            steady: 16367.0,
+            total: 130935,
+            build_seconds: 34.3,
+            sim_seconds: 0.43,
+            calls: Vec::new(),
+        };
+        let est = CycleEstimate {
+            total: 16776,
+            total_no_io: 11000,
+            nodes: vec![
+                ("scale_arg".into(), false, 1, 1),
+                ("conv".into(), true, 5057, 2545),
+            ],
+        };
+        let mut r = r;
+        r.calls = vec![("main_conv".into(), 2516)];
+        let text = cycles_comparison(&est, &r);
+        let total = text
+            .lines()
+            .find(|l| l.contains("sequential stages, as the RTL builds them (start to done)"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            total.ends_with("16776     11000      16366    +2.5%   -32.8%"),
+            "{total}"
+        );
+        let call = text
+            .lines()
+            .find(|l| l.contains("call conv"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            call.ends_with("5057      2545       2516  +101.0%    +1.2%"),
+            "{call}"
+        );
+        assert_eq!(cycle_error(90, 100), "-10.0%");
+        assert_eq!(cycle_error(1, 0), "-");
     }
 
     #[test]

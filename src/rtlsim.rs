@@ -132,6 +132,8 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
                 .help("install it: `apt-get install verilator` (Debian/Ubuntu; version 5 or later), or see https://verilator.org"));
         }
     }
+    // A record of an earlier run must not outlive a new one that fails.
+    let _ = std::fs::remove_file(dir.join(RECORD));
     let obj = "obj_dir";
     let binary = dir.join(obj).join(format!("V{}", kiln_rtl::TB_MODULE));
     let _ = std::fs::remove_file(&binary);
@@ -207,6 +209,7 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
     };
     let _ = writeln!(out.stdout, "verilator build: {build_s:.1} s");
     let _ = writeln!(out.stdout, "simulation: {sim_s:.2} s");
+    let mut record = None;
     if let (Some(n), Some(first), Some(lat), Some(span), Some(total)) = (
         get("samples"),
         get("first_output"),
@@ -236,6 +239,30 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
             "cycles per image (steady state over the batch): {steady:.1}"
         );
         let _ = writeln!(out.stdout, "cycles in total: {total}");
+        let calls: Vec<(String, u64)> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("KILN_RTLSIM call "))
+            .filter_map(|l| {
+                let (m, n) = l.rsplit_once('=')?;
+                Some((m.to_string(), n.trim().parse().ok()?))
+            })
+            .collect();
+        for (m, n) in &calls {
+            let _ = writeln!(out.stdout, "cycles of call {m} (first sample): {n}");
+        }
+        let top = manifest_string(&text, "top").unwrap_or_default();
+        record = Some(SimRecord {
+            top,
+            samples: n,
+            first_output: first,
+            latency: lat,
+            latency_max: get("latency_max").unwrap_or(lat),
+            steady,
+            total,
+            build_seconds: build_s,
+            sim_seconds: sim_s,
+            calls,
+        });
     }
     for l in stdout.lines().filter(|l| !l.starts_with("KILN_RTLSIM ")) {
         let _ = writeln!(out.stdout, "{l}");
@@ -263,12 +290,163 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
             help: None,
         });
     }
+    // Only a bit-exact run's cycles are worth comparing with (`kiln report --measured`).
+    if let Some(r) = record {
+        let path = dir.join(RECORD);
+        std::fs::write(&path, r.to_json())
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
+        let _ = writeln!(out.stdout, "wrote {}", path.display());
+    }
     Ok(())
+}
+
+/// The file `kiln rtlsim` writes in the design directory after a bit-exact run.
+pub const RECORD: &str = "rtlsim.json";
+
+/// What a bit-exact `kiln rtlsim` run measured (`rtlsim.json`):
+///
+/// ```json
+/// {"tool": "verilator", "top": "main", "samples": 8, "first_output": 15788,
+///  "latency": 16366, "latency_max": 16366, "steady": 16367.0, "total": 130935,
+///  "build_seconds": 34.3, "sim_seconds": 0.43,
+///  "calls": [{"module": "lenet_conv2d_bias_add_relu_requantize", "cycles": 2516}]}
+/// ```
+///
+/// `latency` is the first sample's cycles from `start` to `done`, `latency_max` the
+/// slowest sample's, `steady` the cycles between starts over the batch (the latency plus
+/// one: the testbench starts the next image right after `done`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimRecord {
+    pub top: String,
+    pub samples: u64,
+    pub first_output: u64,
+    pub latency: u64,
+    pub latency_max: u64,
+    pub steady: f64,
+    pub total: u64,
+    pub build_seconds: f64,
+    pub sim_seconds: f64,
+    /// The top's calls in the first sample: the callee's module and its cycles from its
+    /// start pulse to its done (summed when a call runs several times).
+    pub calls: Vec<(String, u64)>,
+}
+
+impl SimRecord {
+    pub fn to_json(&self) -> String {
+        let v = serde_json::json!({
+            "tool": "verilator",
+            "top": self.top,
+            "samples": self.samples,
+            "first_output": self.first_output,
+            "latency": self.latency,
+            "latency_max": self.latency_max,
+            "steady": self.steady,
+            "total": self.total,
+            "build_seconds": (self.build_seconds * 10.0).round() / 10.0,
+            "sim_seconds": (self.sim_seconds * 100.0).round() / 100.0,
+            "calls": self.calls.iter().map(|(m, n)| serde_json::json!({"module": m, "cycles": n})).collect::<Vec<_>>(),
+        });
+        let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str) -> Result<SimRecord, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let o = v.as_object().ok_or("not a JSON object")?;
+        if o.get("tool").and_then(|t| t.as_str()) != Some("verilator") {
+            return Err("`tool` is not \"verilator\"".into());
+        }
+        let int = |k: &str| {
+            o.get(k)
+                .and_then(serde_json::Value::as_u64)
+                .ok_or(format!("`{k}` is missing or not a non-negative integer"))
+        };
+        let num = |k: &str| {
+            o.get(k)
+                .and_then(serde_json::Value::as_f64)
+                .ok_or(format!("`{k}` is missing or not a number"))
+        };
+        let r = SimRecord {
+            top: o
+                .get("top")
+                .and_then(|t| t.as_str())
+                .ok_or("`top` is missing or not a string")?
+                .to_string(),
+            samples: int("samples")?,
+            first_output: int("first_output")?,
+            latency: int("latency")?,
+            latency_max: int("latency_max")?,
+            steady: num("steady")?,
+            total: int("total")?,
+            build_seconds: num("build_seconds")?,
+            sim_seconds: num("sim_seconds")?,
+            calls: match o.get("calls") {
+                None => Vec::new(),
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .map(|c| {
+                        Some((
+                            c.get("module")?.as_str()?.to_string(),
+                            c.get("cycles")?.as_u64()?,
+                        ))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or("`calls` holds an entry without `module` and `cycles`")?,
+                Some(_) => return Err("`calls` is not an array".into()),
+            },
+        };
+        if r.latency_max < r.latency || r.samples == 0 {
+            return Err("`latency_max` is below `latency`, or `samples` is 0".into());
+        }
+        Ok(r)
+    }
+
+    /// Reads `rtlsim.json` from a design directory (or the file itself).
+    pub fn load(path: &Path) -> Result<SimRecord, String> {
+        let file = if path.is_dir() {
+            path.join(RECORD)
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        SimRecord::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))
+    }
+}
+
+/// The string value of `key` in the manifest.
+fn manifest_string(text: &str, key: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    v.get(key)?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sim_record_round_trips() {
+        let r = SimRecord {
+            top: "main".into(),
+            samples: 8,
+            first_output: 15788,
+            latency: 16366,
+            latency_max: 16366,
+            steady: 16367.0,
+            total: 130935,
+            build_seconds: 34.3,
+            sim_seconds: 0.43,
+            calls: vec![("lenet_conv".into(), 2516)],
+        };
+        assert_eq!(SimRecord::from_json(&r.to_json()).unwrap(), r);
+        let bad = r
+            .to_json()
+            .replace("\"latency_max\": 16366", "\"latency_max\": 3");
+        assert!(SimRecord::from_json(&bad).is_err());
+        assert!(SimRecord::from_json("{}").is_err());
+    }
 
     #[test]
     fn manifest_lists_are_read_and_paths_refused() {

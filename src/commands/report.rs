@@ -20,7 +20,8 @@ pub struct ReportSpec {
     /// The automatic schedule (and allocation) for kernels without a written one.
     pub auto_schedule: bool,
     pub alloc: AllocOptions,
-    /// A `kiln rtl` directory after `kiln synth`: yosys' counts beside the estimate.
+    /// A `kiln rtl` directory after `kiln rtlsim` and/or `kiln synth`: Verilator's cycles
+    /// and yosys' counts beside the estimate.
     pub measured: Option<PathBuf>,
 }
 
@@ -76,20 +77,38 @@ pub fn report(path: &Path, spec: &RunSpec, report: &ReportSpec, opts: &Options) 
                 .stdout
                 .push_str(&kiln_passes::estimate::report(&p.module, dev, clock_ns));
             // yosys' figures of the same design beside the estimate (`kiln synth DIR`).
+            // Verilator's cycles of the same design (`kiln rtlsim DIR`), then yosys' counts
+            // (`kiln synth DIR`): either or both.
             if let Some(dir) = measured {
+                let sim = crate::rtlsim::SimRecord::load(dir);
+                if let (Ok(r), Some(est)) = (&sim, crate::measured::cycle_estimate(&p.module)) {
+                    s.out
+                        .stdout
+                        .push_str(&crate::measured::cycles_comparison(&est, r));
+                }
+                let synth_file = if dir.is_dir() {
+                    dir.join(crate::measured::FILE)
+                } else {
+                    dir.to_path_buf()
+                };
+                let want_synth = sim.is_err() || synth_file.exists();
                 match crate::measured::Measured::load(dir) {
                     Ok(m) => {
                         if let Some(e) = crate::measured::top_estimate(&p.module) {
                             s.out.stdout.push_str(&crate::measured::comparison(&e, &m));
                         }
                     }
+                    Err(_) if !want_synth => {}
                     Err(e) => s.push(
                         kiln_passes::diag::Diagnostic::error(
                             kiln_passes::diag::codes::SYNTH_FAILED,
-                            format!("no measurement to compare with: {e}"),
+                            match &sim {
+                                Err(se) => format!("no measurement to compare with: {se}; {e}"),
+                                Ok(_) => format!("no synthesis to compare with: {e}"),
+                            },
                         )
                         .help(format!(
-                            "run `kiln rtl FILE -o {d}` and `kiln synth {d}` first",
+                            "run `kiln rtl FILE -o {d}` and `kiln rtlsim {d}` or `kiln synth {d}` first",
                             d = dir.display()
                         )),
                     ),

@@ -10,7 +10,7 @@
 //! kernel call is two states: one that pulses the callee's `start`, one that waits for its
 //! `done`. So a perfect loop nest around one statement runs one iteration per cycle.
 
-use crate::module::{lit32, Edge, LoopInfo, ModGen, State, Storage, WriteSrc};
+use crate::module::{lit32, Edge, LoopInfo, ModGen, State, Storage};
 use kiln_passes::ir::{Block, Call, Loop, Node, Stmt, TensorKind};
 use std::fmt::Write;
 
@@ -100,9 +100,6 @@ impl ModGen<'_> {
                 else {
                     return cont;
                 };
-                let Some(addr) = self.address(access) else {
-                    return cont;
-                };
                 if matches!(tm.kind, TensorKind::Const(_)) {
                     self.error(
                         tm.span,
@@ -113,18 +110,12 @@ impl ModGen<'_> {
                 }
                 let c = self.convert(&v, &vty, &tm.elem);
                 let st = self.state(format!("{node}: {}[...] = ...", tm.name), Vec::new(), cont);
-                let aw = crate::module::addr_width(tm.len());
                 let (_, sw) = self.state_cond();
                 let we = self.fresh("we");
                 let _ = writeln!(self.decls, "    wire {we} = (state == {sw}'d{st});");
-                self.writes
-                    .entry(access.tensor)
-                    .or_default()
-                    .push(WriteSrc {
-                        we,
-                        addr: crate::fixed::slice(&addr, aw - 1, 0),
-                        data: c,
-                    });
+                if let Some(src) = self.store_src(access, we, c) {
+                    self.writes.entry(access.tensor).or_default().push(src);
+                }
                 Edge::Goto(Vec::new(), st)
             }
             Stmt::If {
@@ -185,13 +176,41 @@ impl ModGen<'_> {
         let var = self.inst.loop_vars[l.var.index()].name.clone();
         let entry = match l.directives.pipeline_ii.filter(|_| self.pipeline) {
             Some(ii) => match self.chain_check(l) {
-                Ok(n) => {
+                // One statement per cycle reads all of a statement's operands in its
+                // cycle (combinational memories): faster when the iteration has fewer
+                // statements than the cycles its parameter reads need.
+                Ok(plan) if plan.ii > plan.statements => {
                     self.notes.push(format!(
-                        "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
-                        self.inst.kernel
+                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: its {} statements take fewer cycles than the {} its reads of one bank of the parameter `{}` need",
+                        self.inst.kernel,
+                        plan.statements,
+                        plan.ii,
+                        plan.worst.clone().unwrap_or_default()
                     ));
-                    let st =
-                        self.chained_state(l, format!("{node}: for {var}: one iteration"), latch);
+                    self.block(&l.body, latch, node)
+                }
+                Ok(plan) => {
+                    let n = plan.statements;
+                    if plan.ii == 1 {
+                        self.notes.push(format!(
+                            "`{}` loop `{var}` (pipeline II={ii}): one iteration per cycle ({n} statements chained)",
+                            self.inst.kernel
+                        ));
+                    } else {
+                        self.notes.push(format!(
+                            "`{}` loop `{var}` (pipeline II={ii}): one iteration every {} cycles ({n} statements chained; it reads one bank of the parameter `{}` {} times, one read per bank per cycle)",
+                            self.inst.kernel,
+                            plan.ii,
+                            plan.worst.clone().unwrap_or_default(),
+                            plan.ii
+                        ));
+                    }
+                    let st = self.chained_state(
+                        l,
+                        format!("{node}: for {var}: one iteration"),
+                        latch,
+                        &plan,
+                    );
                     Edge::Goto(Vec::new(), st)
                 }
                 Err(why) => {
@@ -250,6 +269,7 @@ impl ModGen<'_> {
         };
         let k = self.calls;
         self.calls += 1;
+        self.call_insts.push((k, iface.module.clone()));
         let u = format!("c{k}");
         let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
         self.states[wait].wait = Some(format!("{u}_done"));
@@ -321,25 +341,37 @@ impl ModGen<'_> {
                 conns.push(format!(".{}_rd{j}({rd})", p.port));
             }
             if p.output {
-                let (wa, wd, we) = (
-                    format!("{u}_{}_wa", p.port),
-                    format!("{u}_{}_wd", p.port),
-                    format!("{u}_{}_we", p.port),
-                );
-                let _ = writeln!(
-                    self.decls,
-                    "    wire [{}:0] {wa};\n    wire [{}:0] {wd};\n    wire {we};",
-                    aw - 1,
-                    dw - 1
-                );
-                conns.push(format!(".{}_wa({wa})", p.port));
-                conns.push(format!(".{}_wd({wd})", p.port));
-                conns.push(format!(".{}_we({we})", p.port));
-                self.writes.entry(t).or_default().push(WriteSrc {
-                    we,
-                    addr: wa,
-                    data: wd,
-                });
+                let banks = p.bank.as_ref().map_or(1, |b| b.count());
+                for k in 0..banks {
+                    let sfx = if p.bank.is_some() {
+                        k.to_string()
+                    } else {
+                        String::new()
+                    };
+                    let (wa, wd, we) = (
+                        format!("{u}_{}_wa{sfx}", p.port),
+                        format!("{u}_{}_wd{sfx}", p.port),
+                        format!("{u}_{}_we{sfx}", p.port),
+                    );
+                    let waw = p.bank.as_ref().map_or(aw, |b| b.off_width());
+                    let _ = writeln!(
+                        self.decls,
+                        "    wire [{}:0] {wa};\n    wire [{}:0] {wd};\n    wire {we};",
+                        waw - 1,
+                        dw - 1
+                    );
+                    conns.push(format!(".{}_wa{sfx}({wa})", p.port));
+                    conns.push(format!(".{}_wd{sfx}({wd})", p.port));
+                    conns.push(format!(".{}_we{sfx}({we})", p.port));
+                    let src = self.callee_write(t, p, k, we, wa, wd, call.span);
+                    if let Some((src, multi)) = src {
+                        if multi {
+                            self.multi_writes.entry(t).or_default().push(src);
+                        } else {
+                            self.writes.entry(t).or_default().push(src);
+                        }
+                    }
+                }
             }
         }
         let _ = writeln!(

@@ -81,9 +81,20 @@ impl ModGen<'_> {
                 self.coerce(&reg, &ScalarType::int(32), &ty)
             }
             Expr::Load(a) => {
-                let addr = self.address(&a)?;
                 let elem = inst.tensor(a.tensor).elem;
-                let data = self.read(a.tensor, &addr)?;
+                let data = match self.phased_load(&a) {
+                    Some(d) => d?,
+                    None => match self.storage.get(&a.tensor).cloned() {
+                        Some(Storage::Local { mem, bank: Some(b) }) => {
+                            let (sel, off) = self.bank_access(&a, &b)?;
+                            self.bank_read(&mem, &b, &sel, &off)
+                        }
+                        _ => {
+                            let addr = self.address(&a)?;
+                            self.read(a.tensor, &addr)?
+                        }
+                    },
+                };
                 let w = self.wire(elem.storage_bits(), &data);
                 self.coerce(&w, &elem, &ty)
             }
@@ -246,7 +257,11 @@ impl ModGen<'_> {
     /// [`ModGen::read`] with an address already `aw` bits wide.
     pub fn read_at(&mut self, t: TensorId, a: &str) -> Option<String> {
         match self.storage.get(&t).cloned() {
-            Some(Storage::Local { mem }) => Some(format!("{mem}[{a}]")),
+            Some(Storage::Local { mem, bank: None }) => Some(format!("{mem}[{a}]")),
+            Some(Storage::Local { mem, bank: Some(b) }) => {
+                let (sel, off) = self.bank_flat(a, &b);
+                Some(self.bank_read(&mem, &b, &sel, &off))
+            }
             Some(Storage::Port { index }) => {
                 let p = &mut self.params[index];
                 let j = p.reads;

@@ -6,8 +6,9 @@
 //! - one module per kernel instance (module.rs): a datapath (expr.rs: every expression a
 //!   wire at its exact width; fixed.rs: the conversions with every Q/O mode) and a
 //!   controller (control.rs: an FSM, one state per statement, loop counters as registers,
-//!   calls as sub-module instances with start/done handshakes); tensors are memories,
-//!   constants ROMs read from hex files with `$readmemh`;
+//!   calls as sub-module instances with start/done handshakes); tensors are memories (one
+//!   per bank for partitioned ones, bank.rs; pipeline.rs: pipelined loops as one chained
+//!   iteration per II cycles), constants ROMs read from hex files with `$readmemh`;
 //! - `kiln_rtl.json`, the manifest (`top`, `sources`, `part`, `family`, `inputs`,
 //!   `outputs`) that `kiln rtlsim` and `kiln synth` read;
 //! - the testbench (testbench.rs): `kiln_tb.v`, its Verilator driver `kiln_tb_main.cpp`
@@ -16,6 +17,7 @@
 //! What the RTL path cannot build (floats, math functions, a kernel writing its own
 //! argument) is an E0720 diagnostic at the construct, never a fallback.
 
+mod bank;
 mod control;
 mod expr;
 pub mod fixed;
@@ -141,6 +143,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         };
         let mut g = module::ModGen::new(
             opts.pipeline,
+            id == entry,
             module,
             id,
             name.clone(),

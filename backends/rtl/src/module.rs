@@ -9,11 +9,14 @@
 //! clock edge while `P_we` is high). The caller owns the memory of every tensor it passes.
 //!
 //! Inside, every other tensor is a memory (`reg` array) with combinational reads and one
-//! write port; a constant tensor is a ROM initialized with `$readmemh` from a hex file in
-//! the design's directory. Node-local scalars and loop counters are registers; every
+//! write port, or, with `partition` directives (or written by a callee's banked result
+//! port), one memory per bank (bank.rs); a constant tensor is a ROM initialized with
+//! `$readmemh` from a hex file in the design's directory. A result with partitions has
+//! one write port per bank. Node-local scalars and loop counters are registers; every
 //! expression is a wire at its exact width (expr.rs); statements are states of the FSM
 //! (control.rs).
 
+use crate::bank::Banking;
 use crate::fixed::{conversion_function, fmt_of, Fmt, Wires};
 use kiln_numeric::ScalarType;
 use kiln_passes::diag::{codes, Diagnostic};
@@ -36,6 +39,11 @@ pub struct Param {
     pub reads: usize,
     /// A result (has a write port).
     pub output: bool,
+    /// A result with partition directives: one write port per bank (`P_waK`, `P_wdK`,
+    /// `P_weK`, bank-local addresses; bank.rs); the caller's memory is banked alike.
+    pub bank: Option<Banking>,
+    /// A chained iteration writes several banks of it in one cycle.
+    pub multi_bank: bool,
 }
 
 impl Param {
@@ -70,13 +78,16 @@ pub fn addr_width(n: usize) -> u32 {
 pub struct Iface {
     pub module: String,
     pub params: Vec<Param>,
+    /// The module's call instances (`uK`, with its `cK_start`/`cK_done` wires): K and
+    /// the callee's module (the testbench times the top's calls).
+    pub calls: Vec<(usize, String)>,
 }
 
 /// Where a tensor's elements live inside a module.
 #[derive(Clone, Debug)]
 pub enum Storage {
-    /// A memory of this module (`NAME_mem`).
-    Local { mem: String },
+    /// A memory of this module (`NAME_mem`), or one per bank (`NAME_mem_bK`).
+    Local { mem: String, bank: Option<Banking> },
     /// A parameter: the ports of `params[index]`.
     Port { index: usize },
 }
@@ -85,8 +96,21 @@ pub enum Storage {
 #[derive(Clone, Debug)]
 pub struct WriteSrc {
     pub we: String,
+    /// The element's address: flat (row-major) for an unbanked target, the offset in the
+    /// bank for a banked one.
     pub addr: String,
     pub data: String,
+    /// The bank of a banked target.
+    pub bank: Option<BankSel>,
+}
+
+/// The bank an access goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BankSel {
+    /// Proved when the design was generated.
+    Static(usize),
+    /// Computed in hardware: a 32-bit wire.
+    Dynamic(String),
 }
 
 /// An FSM transition, taken at the clock edge of the state it belongs to.
@@ -155,6 +179,10 @@ pub struct ModGen<'a> {
     pub notes: Vec<String>,
     /// Chain pipelined loops (`RtlOptions::pipeline`).
     pub pipeline: bool,
+    /// The call instances: K and the callee's module.
+    pub call_insts: Vec<(usize, String)>,
+    /// Inside a chained iteration of II > 1 cycles: its phases (pipeline.rs).
+    pub phases: Option<crate::pipeline::Phases>,
 }
 
 impl Wires for ModGen<'_> {
@@ -435,8 +463,10 @@ fn is_keyword(s: &str) -> bool {
 }
 
 impl<'a> ModGen<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         pipeline: bool,
+        entry: bool,
         m: &'a Module,
         id: InstanceId,
         name: String,
@@ -471,6 +501,8 @@ impl<'a> ModGen<'a> {
             multi_writes: HashMap::new(),
             notes: Vec::new(),
             pipeline,
+            call_insts: Vec::new(),
+            phases: None,
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
@@ -503,6 +535,14 @@ impl<'a> ModGen<'a> {
                 shape: tm.shape.clone(),
                 reads: 0,
                 output,
+                // The top's memories belong to the testbench, which has one port each;
+                // one statement per cycle (`--no-pipeline`) needs no banks.
+                bank: if output && !entry && pipeline {
+                    Banking::of(&tm.shape, &tm.partition)
+                } else {
+                    None
+                },
+                multi_bank: false,
             });
         }
         for (i, tm) in inst.tensors.iter().enumerate() {
@@ -521,21 +561,55 @@ impl<'a> ModGen<'a> {
                 continue;
             }
             let mem = format!("t{i}_{}_mem", ident(&tm.name));
-            let _ = writeln!(
-                g.decls,
-                "    reg [{}:0] {mem} [0:{}]; // {}: {}{:?}",
-                tm.elem.storage_bits() - 1,
-                tm.len() - 1,
-                tm.name,
-                tm.elem,
-                tm.shape
-            );
+            // Constants stay one ROM (read only, initialized from one file); a written
+            // tensor is banked by its own partitions, else like the callee result that
+            // writes it.
+            let bank = match tm.kind {
+                TensorKind::Const(_) => None,
+                _ if !pipeline => None,
+                _ => Banking::of(&tm.shape, &tm.partition)
+                    .or_else(|| callee_banking(m, inst, ifaces, t)),
+            };
+            match &bank {
+                Some(b) => {
+                    for k in 0..b.count() {
+                        let _ = writeln!(
+                            g.decls,
+                            "    reg [{}:0] {mem}_b{k} [0:{}];{}",
+                            tm.elem.storage_bits() - 1,
+                            b.bank_len() - 1,
+                            if k == 0 {
+                                format!(
+                                    " // {}: {}{:?}, {}",
+                                    tm.name,
+                                    tm.elem,
+                                    tm.shape,
+                                    b.describe()
+                                )
+                            } else {
+                                String::new()
+                            }
+                        );
+                    }
+                }
+                None => {
+                    let _ = writeln!(
+                        g.decls,
+                        "    reg [{}:0] {mem} [0:{}]; // {}: {}{:?}",
+                        tm.elem.storage_bits() - 1,
+                        tm.len() - 1,
+                        tm.name,
+                        tm.elem,
+                        tm.shape
+                    );
+                }
+            }
             if let TensorKind::Const(_) = tm.kind {
                 if let Some(file) = roms.get(&t) {
                     let _ = writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
                 }
             }
-            g.storage.insert(t, Storage::Local { mem });
+            g.storage.insert(t, Storage::Local { mem, bank });
         }
         let float_param = g
             .params
@@ -614,10 +688,28 @@ impl<'a> ModGen<'a> {
                     p.port
                 ));
             }
-            if p.output {
-                ports.push(format!("    output wire [{}:0] {}_wa", p.aw() - 1, p.port));
-                ports.push(format!("    output wire [{}:0] {}_wd", p.dw() - 1, p.port));
-                ports.push(format!("    output wire {}_we", p.port));
+            match (&p.bank, p.output) {
+                (Some(b), true) => {
+                    for k in 0..b.count() {
+                        ports.push(format!(
+                            "    output wire [{}:0] {}_wa{k}",
+                            b.off_width() - 1,
+                            p.port
+                        ));
+                        ports.push(format!(
+                            "    output wire [{}:0] {}_wd{k}",
+                            p.dw() - 1,
+                            p.port
+                        ));
+                        ports.push(format!("    output wire {}_we{k}", p.port));
+                    }
+                }
+                (None, true) => {
+                    ports.push(format!("    output wire [{}:0] {}_wa", p.aw() - 1, p.port));
+                    ports.push(format!("    output wire [{}:0] {}_wd", p.dw() - 1, p.port));
+                    ports.push(format!("    output wire {}_we", p.port));
+                }
+                _ => {}
             }
         }
         s.push_str(&ports.join(",\n"));
@@ -668,9 +760,12 @@ impl<'a> ModGen<'a> {
         }
         s.push_str("            default: state <= 0;\n            endcase\n        end\n    end\n");
         s.push_str("endmodule\n");
+        let mut calls = self.call_insts.clone();
+        calls.sort();
         let iface = Iface {
             module: self.name.clone(),
             params: self.params.clone(),
+            calls,
         };
         Ok((s, iface, self.notes))
     }
@@ -723,8 +818,65 @@ impl<'a> ModGen<'a> {
             let multi = self.multi_writes.get(&t).cloned().unwrap_or_default();
             let aw = addr_width(tm.len());
             let dw = tm.elem.storage_bits();
+            if let Storage::Local { mem, bank: Some(b) } = &st {
+                // One memory per bank; every source writes the bank it selects (several
+                // banks in one cycle from a chained iteration or a banked callee port).
+                for k in 0..b.count() {
+                    let mut body = String::new();
+                    for s in srcs.iter().chain(multi.iter()) {
+                        if let Some(we) = Self::bank_we(s, k) {
+                            let _ = writeln!(
+                                body,
+                                "        if ({we}) {mem}_b{k}[{}] <= {};",
+                                s.addr, s.data
+                            );
+                        }
+                    }
+                    if !body.is_empty() {
+                        let _ = write!(out, "    always @(posedge clk) begin\n{body}    end\n");
+                    }
+                }
+                continue;
+            }
+            if let Storage::Port { index } = &st {
+                let p = &self.params[*index];
+                if let (true, Some(b)) = (p.output, p.bank.clone()) {
+                    // One write port per bank, each muxed over the sources that write
+                    // that bank (at most one a cycle: pipeline.rs proves the banks).
+                    let port = p.port.clone();
+                    let ow = b.off_width();
+                    for k in 0..b.count() {
+                        let mine: Vec<(String, &WriteSrc)> = srcs
+                            .iter()
+                            .filter_map(|s| Self::bank_we(s, k).map(|we| (we, s)))
+                            .collect();
+                        let (we, wa, wd) = (
+                            format!("{port}_we{k}"),
+                            format!("{port}_wa{k}"),
+                            format!("{port}_wd{k}"),
+                        );
+                        if mine.is_empty() {
+                            let _ = writeln!(out, "    assign {we} = 1'b0;\n    assign {wa} = {ow}'d0;\n    assign {wd} = {dw}'d0;");
+                            continue;
+                        }
+                        let wes: Vec<String> = mine.iter().map(|(w, _)| w.clone()).collect();
+                        let _ = writeln!(out, "    assign {we} = {};", wes.join(" | "));
+                        let (mut a, mut d) = (format!("{ow}'d0"), format!("{dw}'d0"));
+                        for (w, s) in mine.iter().rev() {
+                            a = format!("{w} ? {} : {a}", s.addr);
+                            d = format!("{w} ? {} : {d}", s.data);
+                        }
+                        if mine.len() == 1 {
+                            a = mine[0].1.addr.clone();
+                            d = mine[0].1.data.clone();
+                        }
+                        let _ = writeln!(out, "    assign {wa} = {a};\n    assign {wd} = {d};");
+                    }
+                    continue;
+                }
+            }
             let (we, wa, wd) = match &st {
-                Storage::Local { mem } => {
+                Storage::Local { mem, .. } => {
                     if srcs.is_empty() && multi.is_empty() {
                         continue;
                     }
@@ -797,6 +949,51 @@ impl<'a> ModGen<'a> {
         }
         self.assigns.push_str(&out);
     }
+}
+
+/// The banking of the result port of a callee that writes the caller's tensor `t`, if
+/// one is banked (the caller's memory of `t` then has the same banks, so each of the
+/// callee's bank ports writes one of them).
+fn callee_banking(
+    m: &Module,
+    inst: &Instance,
+    ifaces: &HashMap<InstanceId, Iface>,
+    t: TensorId,
+) -> Option<Banking> {
+    let mut found = None;
+    let mut look = |call: &kiln_passes::ir::Call| {
+        let Some(iface) = ifaces.get(&call.callee) else {
+            return;
+        };
+        let callee = m.instance(call.callee);
+        for (j, &r) in call.results.iter().enumerate() {
+            if r != t {
+                continue;
+            }
+            let Some(&ct) = callee.outputs.get(j) else {
+                continue;
+            };
+            if let Some(p) = iface.params.iter().find(|p| p.tensor == ct && p.output) {
+                if found.is_none() {
+                    found = p.bank.clone();
+                }
+            }
+        }
+    };
+    for n in inst.schedule() {
+        match &inst.graph[n] {
+            kiln_passes::ir::Node::Call(c) => look(c),
+            kiln_passes::ir::Node::Compute(c) => {
+                kiln_passes::ir::walk_stmts(&c.body, &mut Vec::new(), &mut |s, _| {
+                    if let kiln_passes::ir::Stmt::Call(call) = s {
+                        look(call);
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// A signed 32-bit Verilog literal.

@@ -157,6 +157,20 @@ pub fn testbench(
         "    {top} dut (\n        {}\n    );",
         conns.join(",\n        ")
     );
+    // The cycles of each of the top's calls in the first sample, from its start pulse to
+    // its done (summed over the starts of a call inside a loop): what each stage of a
+    // network takes (`kiln report --measured` sets them beside the estimate's stages).
+    let mut call_report = String::new();
+    for (k, module) in &iface.calls {
+        let _ = writeln!(
+            s,
+            "    reg [63:0] cb{k};\n    reg [63:0] cc{k};\n    initial begin cb{k} = 64'd0; cc{k} = 64'd0; end\n    always @(posedge clk) begin\n        if (!rst && b == 0 && dut.c{k}_start) cb{k} <= cyc;\n        if (!rst && b == 0 && dut.c{k}_done) cc{k} <= cc{k} + (cyc - cb{k});\n    end"
+        );
+        let _ = writeln!(
+            call_report,
+            "                        $display(\"KILN_RTLSIM call {module}=%0d\", cc{k});"
+        );
+    }
     let any_we = if out_we.is_empty() {
         "1'b0".to_string()
     } else {
@@ -226,7 +240,7 @@ pub fn testbench(
                         $display("KILN_RTLSIM latency_max=%0d", (cyc - t0 > lat_max) ? cyc - t0 : lat_max);
                         $display("KILN_RTLSIM starts_span=%0d", t0 - t_first_start);
                         $display("KILN_RTLSIM total=%0d", cyc - t_first_start);
-                        phase <= 3'd3;
+{call_report}                        phase <= 3'd3;
                     end
                 end
             end
