@@ -98,6 +98,34 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     let entry = module.entry.expect("a module has an entry");
     let top = ident(&opts.name);
     let order = instance_order(module, entry);
+    // Weights the allocation left in DDR are m_axi ports of the HLS design
+    // (passes/src/transform/allocate/ddr.rs); the RTL has no memory interface yet.
+    let ddr: Vec<Diagnostic> = order
+        .iter()
+        .map(|&id| module.instance(id))
+        .filter(|inst| !inst.ddr_weights.is_empty())
+        .map(|inst| {
+            let names: Vec<String> = inst
+                .ddr_weights
+                .iter()
+                .map(|(_, c)| format!("`{}`", module.consts[c.index()].name))
+                .collect();
+            Diagnostic::error(
+                kiln_passes::diag::codes::RTL_UNSUPPORTED,
+                format!(
+                    "the allocation keeps the weights {} of `{}` in DDR, and the RTL back end has no memory interface",
+                    names.join(", "),
+                    inst.name
+                ),
+            )
+            .at(inst.span)
+            .label("the RTL back end cannot build this")
+            .help("give the allocation more of the device (`--part` of a larger device) so the weights fit on chip, or use `kiln hls`, which reads them through m_axi ports".to_string())
+        })
+        .collect();
+    if !ddr.is_empty() {
+        return Err(ddr);
+    }
     let mut files = Vec::new();
     // Constant tensors: one ROM file per constant and element type.
     let mut roms: HashMap<(InstanceId, TensorId), String> = HashMap::new();
