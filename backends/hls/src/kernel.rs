@@ -51,6 +51,18 @@ pub struct Port {
     pub ddr: bool,
 }
 
+/// The ports of a stage function: `inst`'s, with the array ports in `mask` on streams.
+pub(crate) fn stage_ports(inst: &Instance, mask: &[bool]) -> Vec<Port> {
+    ports(inst)
+        .into_iter()
+        .zip(mask)
+        .map(|(p, &st)| Port {
+            stream: st && !p.shape.is_empty(),
+            ..p
+        })
+        .collect()
+}
+
 /// The C++ type of a stream word of `width` values of `elem` (kiln_hls.h `kiln::vec`).
 pub fn stream_word(elem: &ScalarType, width: u32) -> String {
     if width <= 1 {
@@ -561,6 +573,69 @@ impl Emitter<'_> {
             for _ in &p.shape {
                 self.indent -= 1;
                 self.line("}");
+            }
+        }
+    }
+
+    /// The emitter of a stage function built from `inst`'s nodes inside `parent`'s
+    /// design (kernel/rows.rs, kernel/accumulate.rs).
+    fn for_stage<'b>(parent: &Emitter<'b>, inst: &'b Instance) -> Emitter<'b> {
+        Emitter {
+            module: parent.module,
+            inst,
+            fn_names: parent.fn_names,
+            consts: parent.consts,
+            locate: parent.locate,
+            names: HashMap::new(),
+            out: String::new(),
+            indent: 1,
+            labels: HashSet::new(),
+            errors: Vec::new(),
+            interfaces: false,
+            streams: HashSet::new(),
+            stages: Vec::new(),
+            stage_names: HashMap::new(),
+            pinned: None,
+            folded: HashMap::new(),
+            // Packed low-bit reductions (lowbit.rs) pack whole tensors before a node's
+            // nest; a stage's nodes read line buffers or a group's registers, so their
+            // products stay selects.
+            lowbit: Default::default(),
+            stream_reads: None,
+            send_on_store: None,
+        }
+    }
+
+    /// Names the constant tables the stage reads and declares every other temporary its
+    /// nodes use (`unique` makes a name unused), adding the arrays to `arrays`.
+    fn declare_temps(
+        &mut self,
+        unique: &mut dyn FnMut(String) -> String,
+        arrays: &mut Vec<(TensorId, String)>,
+    ) {
+        let inst = self.inst;
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            if self.names.contains_key(&t) {
+                continue;
+            }
+            match &tm.kind {
+                TensorKind::Const(c) => {
+                    if let Some(n) = self.consts.get(&c.index()) {
+                        self.names.insert(t, n.clone());
+                    }
+                }
+                TensorKind::Temp if self.tensor_used(t) => {
+                    let n = unique(format!("t_{}", ident(&tm.name)));
+                    self.line(&if tm.shape.is_empty() {
+                        format!("{} {n};", storage(&tm.elem))
+                    } else {
+                        format!("static {} {n}{};", storage(&tm.elem), dims(&tm.shape))
+                    });
+                    self.names.insert(t, n.clone());
+                    arrays.push((t, n));
+                }
+                _ => {}
             }
         }
     }

@@ -444,16 +444,9 @@ struct LoopSpec {
 }
 
 fn const_trips(l: &crate::ir::Loop) -> Option<u64> {
-    if l.step == 0 {
-        return None;
-    }
-    let span = if l.step > 0 {
-        l.hi.add_scaled(&l.lo, -1)
-    } else {
-        l.lo.add_scaled(&l.hi, -1)
-    }
-    .as_constant()?;
-    Some((span.max(0) as u64).div_ceil(l.step.unsigned_abs()))
+    (l.step != 0)
+        .then(|| crate::autoschedule::trips(l))
+        .flatten()
 }
 
 fn expr_reads(inst: &Instance, e: ExprId, t: TensorId) -> bool {

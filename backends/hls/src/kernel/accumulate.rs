@@ -22,11 +22,11 @@
 //! }
 //! ```
 
-use super::{dims, ports, prototype, Emitter, Port};
+use super::{dims, prototype, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::AccumulatePlan;
-use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
-use std::collections::{HashMap, HashSet};
+use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId};
+use std::collections::HashSet;
 
 /// The definition of the value-by-value stage `name` of `callee` with the ports in
 /// `mask` on streams, or the errors its node raised.
@@ -38,40 +38,13 @@ pub(super) fn stage(
     mask: &[bool],
 ) -> Result<String, Vec<kiln_passes::diag::Diagnostic>> {
     let inst = parent.module.instance(callee);
-    let wports: Vec<Port> = ports(inst)
-        .into_iter()
-        .zip(mask)
-        .map(|(p, &st)| Port {
-            stream: st && !p.shape.is_empty(),
-            ..p
-        })
-        .collect();
+    let wports: Vec<Port> = super::stage_ports(inst, mask);
     let input_port = wports
         .iter()
         .find(|p| p.tensor == plan.input && p.stream && p.width <= 1)
         .cloned();
-    let mut e = Emitter {
-        module: parent.module,
-        inst,
-        fn_names: parent.fn_names,
-        consts: parent.consts,
-        locate: parent.locate,
-        names: HashMap::new(),
-        out: String::new(),
-        indent: 1,
-        labels: HashSet::new(),
-        errors: Vec::new(),
-        interfaces: false,
-        streams: HashSet::new(),
-        stages: Vec::new(),
-        stage_names: HashMap::new(),
-        pinned: None,
-        folded: HashMap::new(),
-        // The products read the group's registers, not packed words.
-        lowbit: Default::default(),
-        stream_reads: input_port.as_ref().map(|p| (plan.input, p.name.clone())),
-        send_on_store: None,
-    };
+    let mut e = Emitter::for_stage(parent, inst);
+    e.stream_reads = input_port.as_ref().map(|p| (plan.input, p.name.clone()));
     e.line("KILN_PRAGMA(HLS INLINE off)");
     let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
     let mut unique = |base: String| {
@@ -110,30 +83,7 @@ pub(super) fn stage(
     for p in &wports {
         e.names.entry(p.tensor).or_insert_with(|| p.name.clone());
     }
-    for (i, tm) in inst.tensors.iter().enumerate() {
-        let t = TensorId(i as u32);
-        if e.names.contains_key(&t) {
-            continue;
-        }
-        match &tm.kind {
-            TensorKind::Const(c) => {
-                if let Some(n) = e.consts.get(&c.index()) {
-                    e.names.insert(t, n.clone());
-                }
-            }
-            TensorKind::Temp if e.tensor_used(t) => {
-                let n = unique(format!("t_{}", ident(&tm.name)));
-                e.line(&if tm.shape.is_empty() {
-                    format!("{} {n};", storage(&tm.elem))
-                } else {
-                    format!("static {} {n}{};", storage(&tm.elem), dims(&tm.shape))
-                });
-                e.names.insert(t, n.clone());
-                arrays.push((t, n));
-            }
-            _ => {}
-        }
-    }
+    e.declare_temps(&mut unique, &mut arrays);
     for (t, n) in &arrays {
         for p in &inst.tensor(*t).partition {
             let kind = match p.kind {

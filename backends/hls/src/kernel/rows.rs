@@ -26,11 +26,11 @@
 //! }
 //! ```
 
-use super::{dims, ports, prototype, stream_word, Emitter, Port};
+use super::{dims, prototype, stream_word, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// The definition of the row stage `name` of `callee` with the ports in `mask` on
 /// streams, or the errors its nodes raised.
@@ -42,37 +42,8 @@ pub(super) fn row_stage(
     mask: &[bool],
 ) -> Result<String, Vec<kiln_passes::diag::Diagnostic>> {
     let inst = parent.module.instance(callee);
-    let wports: Vec<Port> = ports(inst)
-        .into_iter()
-        .zip(mask)
-        .map(|(p, &st)| Port {
-            stream: st && !p.shape.is_empty(),
-            ..p
-        })
-        .collect();
-    let mut e = Emitter {
-        module: parent.module,
-        inst,
-        fn_names: parent.fn_names,
-        consts: parent.consts,
-        locate: parent.locate,
-        names: HashMap::new(),
-        out: String::new(),
-        indent: 1,
-        labels: HashSet::new(),
-        errors: Vec::new(),
-        interfaces: false,
-        streams: HashSet::new(),
-        stages: Vec::new(),
-        stage_names: HashMap::new(),
-        pinned: None,
-        folded: HashMap::new(),
-        // Packed low-bit reductions (lowbit.rs) pack whole tensors before a node's nest;
-        // a row stage holds line buffers, so its products stay selects for now.
-        lowbit: Default::default(),
-        stream_reads: None,
-        send_on_store: None,
-    };
+    let wports: Vec<Port> = super::stage_ports(inst, mask);
+    let mut e = Emitter::for_stage(parent, inst);
     e.line("KILN_PRAGMA(HLS INLINE off)");
     let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
     let mut unique = |base: String| {
@@ -151,30 +122,7 @@ pub(super) fn row_stage(
         e.names.entry(p.tensor).or_insert_with(|| p.name.clone());
     }
     // Constant tables and any other temporary the nodes use.
-    for (i, tm) in inst.tensors.iter().enumerate() {
-        let t = TensorId(i as u32);
-        if e.names.contains_key(&t) {
-            continue;
-        }
-        match &tm.kind {
-            TensorKind::Const(c) => {
-                if let Some(n) = e.consts.get(&c.index()) {
-                    e.names.insert(t, n.clone());
-                }
-            }
-            TensorKind::Temp if e.tensor_used(t) => {
-                let n = unique(format!("t_{}", ident(&tm.name)));
-                e.line(&if tm.shape.is_empty() {
-                    format!("{} {n};", storage(&tm.elem))
-                } else {
-                    format!("static {} {n}{};", storage(&tm.elem), dims(&tm.shape))
-                });
-                e.names.insert(t, n.clone());
-                arrays.push((t, n));
-            }
-            _ => {}
-        }
-    }
+    e.declare_temps(&mut unique, &mut arrays);
     // The words of V channels a stream port moves a cycle (its buffer needs V banks along
     // the channels).
     let word = |t: TensorId| {
