@@ -7,7 +7,8 @@
 //!   f32 multiply 3, f32 divide 10) plus 1 for its store. A plain loop runs its body
 //!   `ceil(trips / unroll)` times plus one cycle per iteration for the loop control; a
 //!   pipelined loop takes `(ceil(trips / unroll) - 1) * II + depth` with its inner loops
-//!   unrolled (as Vitis does); a loop flattened into the loop around it (`fuse`, or
+//!   unrolled (as Vitis does), the depth at least the iteration's off-chip port accesses
+//!   (its last iteration moves them one a cycle too); a loop flattened into the loop around it (`fuse`, or
 //!   the automatic schedule on a perfect nest) extends that pipeline: the pair takes
 //!   `(outer trips * inner iterations - 1) * II + depth`; calls add the callee's cycles.
 //!   Arrays no node touches (fused away) take no memory. An off-chip port (an input or
@@ -527,8 +528,8 @@ impl Est<'_> {
             let (depth_cycles, body_res) = self.unrolled(&l.body, ranges);
             // An off-chip port moves one element per cycle: an iteration that reads or
             // writes a port k times cannot start more often than every k cycles.
-            let mut ii =
-                (ii as u64).max(self.port_accesses(&l.body, ranges).saturating_mul(copies));
+            let port_cycles = self.port_accesses(&l.body, ranges).saturating_mul(copies);
+            let mut ii = (ii as u64).max(port_cycles);
             // A read-modify-write at a data-dependent index (`hist[x[i]] += 1`): the next
             // iteration may read what this one writes, so it waits for the load (2), the
             // update and the store.
@@ -539,9 +540,11 @@ impl Est<'_> {
                 0
             } else {
                 // Saturating: loops of 2^40 trips and more give a huge figure, not a panic.
+                // The last iteration too moves its port values one a cycle, however
+                // short its datapath.
                 (iters - 1)
                     .saturating_mul(ii)
-                    .saturating_add(depth_cycles)
+                    .saturating_add(depth_cycles.max(port_cycles))
                     .saturating_add(1)
             };
             self.loops[slot].pipeline = Some((ii, iters));
