@@ -13,12 +13,15 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
     KILN_PRAGMA(HLS INTERFACE mode=m_axi port=result3 offset=slave bundle=gmem1 depth=3)
     KILN_PRAGMA(HLS INTERFACE mode=s_axilite port=return)
     static float t_f[3];
+    static ap_int<8> t_img_buf[4][4];
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_list_3 type=complete dim=1)
     KILN_PRAGMA(HLS ARRAY_PARTITION variable=w_list_3 type=complete dim=2)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_img_buf type=cyclic factor=3 dim=1)
+    KILN_PRAGMA(HLS ARRAY_PARTITION variable=t_img_buf type=complete dim=2)
     kiln::fx<12, 12> l0_sum;
     float l1_sum;
     (void)a; (void)img; (void)y; (void)g; (void)result2; (void)result3;
-    (void)t_f; (void)l0_sum; (void)l1_sum;
+    (void)t_f; (void)t_img_buf; (void)l0_sum; (void)l1_sum;
 
     // i_loop: list_literals.kiln:6: for i in range(3):
     // list_literals.kiln:6: for i in range(3):
@@ -29,6 +32,15 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
     }
 
     // g_assign: list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
+    // list_literals.kiln:3: kernel list_literals(a: int<8>[4] = load("../fixtures/i8_4.npy"), img: int<8>[4, 4] = load("../fixtures/i8_4x4.npy")) -> (int<16>[3], [2, 2], f32, [3]):
+    L_g_assign_img_b0: for (int i8_img_b0 = 0; i8_img_b0 < 4; i8_img_b0 += 1) {
+        KILN_PRAGMA(HLS PIPELINE II=1)
+        // list_literals.kiln:3: kernel list_literals(a: int<8>[4] = load("../fixtures/i8_4.npy"), img: int<8>[4, 4] = load("../fixtures/i8_4x4.npy")) -> (int<16>[3], [2, 2], f32, [3]):
+        L_g_assign_img_b1: for (int i9_img_b1 = 0; i9_img_b1 < 4; i9_img_b1 += 1) {
+            // list_literals.kiln:3: kernel list_literals(a: int<8>[4] = load("../fixtures/i8_4.npy"), img: int<8>[4, 4] = load("../fixtures/i8_4x4.npy")) -> (int<16>[3], [2, 2], f32, [3]):
+            kiln::put(t_img_buf[(i8_img_b0)][(i9_img_b1)], kiln::cvt_int<ap_int<8> >(kiln::val(img[(i8_img_b0)][(i9_img_b1)])));
+        }
+    }
     // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
     L_g_assign_i0: for (int i1_i0 = 0; i1_i0 < 2; i1_i0 += 1) {
         KILN_PRAGMA(HLS PIPELINE II=1)
@@ -41,7 +53,7 @@ void list_literals(const ap_int<8> a[4], const ap_int<8> img[4][4], ap_int<16> y
                 // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
                 L_g_assign_i1_2: for (int i4_i1 = 0; i4_i1 < 3; i4_i1 += 1) {
                     // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
-                    l0_sum = kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<12, 12> >(l0_sum, kiln::mul<kiln::fx<10, 10> >(kiln::val(img[(i1_i0 + i3_i0)][(i2_i1 + i4_i1)]), kiln::val(w_list_3[(i3_i0)][(i4_i1)]))));
+                    l0_sum = kiln::cvt_int<ap_int<12> >(kiln::add<kiln::fx<12, 12> >(l0_sum, kiln::mul<kiln::fx<10, 10> >(kiln::val(t_img_buf[(i1_i0 + i3_i0)][(i2_i1 + i4_i1)]), kiln::val(w_list_3[(i3_i0)][(i4_i1)]))));
                 }
             }
             // list_literals.kiln:8: g = map(lambda x: dot(x[-1:2, -1:2], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), img[1:3, 1:3])
