@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 /// 5,588 cycles per image against 5,057; docs/layer-pipeline.md).
 const EARLY_GROUP: u64 = 16;
 
-/// The plan of the dense stage `callee` (whose rows could not be planned: `why_not_rows`)
+/// The plan of the dense stage `callee` (a stage whose rows could not be planned)
 /// fed by a stream, in its producer's order where that order lets it take groups of
 /// values (at least [`EARLY_GROUP`], or what row-major order allows when that is fewer) and adds
 /// exactly in it, else row-major; None when it is not such a stage (or has a written
@@ -54,7 +54,6 @@ fn dense_plan(
     callee: InstanceId,
     args: &[TensorId],
     streams: &std::collections::HashSet<TensorId>,
-    why_not_rows: &str,
 ) -> Option<AccumulatePlan> {
     let inst = module.instance(callee);
     if module
@@ -64,7 +63,6 @@ fn dense_plan(
     {
         return None;
     }
-    let _ = why_not_rows;
     let streamed: Vec<usize> = (0..args.len())
         .filter(|&k| streams.contains(&args[k]) && inst.tensor(inst.inputs[k]).shape.len() == 1)
         .collect();
@@ -127,11 +125,10 @@ pub fn run(module: &mut Module, ctx: &mut PassContext) {
     }
     // Dense stages fed value by value, in the order their producer sends.
     for (callee, args, _) in &calls {
-        let reason = match stages.get(&callee.0) {
-            Some(StagePlan::Frame { reason }) => reason.clone(),
-            _ => continue,
-        };
-        if let Some(plan) = dense_plan(module, &stages, &calls, *callee, args, &streams, &reason) {
+        if !matches!(stages.get(&callee.0), Some(StagePlan::Frame { .. })) {
+            continue;
+        }
+        if let Some(plan) = dense_plan(module, &stages, &calls, *callee, args, &streams) {
             let inst = module.instance_mut(*callee);
             inst.stage = Some(StagePlan::Accumulate(plan.clone()));
             let group = crate::transform::accumulate::group_for(&plan);
