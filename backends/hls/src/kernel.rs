@@ -51,6 +51,21 @@ pub struct Port {
     pub ddr: bool,
 }
 
+/// A namer for a stage function's arrays: `base`, or `base_2`, `base_3`, ... when taken
+/// (by a port or an earlier array).
+pub(crate) fn stage_namer(ports: &[Port]) -> impl FnMut(String) -> String {
+    let mut used: HashSet<String> = ports.iter().map(|p| p.name.clone()).collect();
+    move |base: String| {
+        let mut n = base.clone();
+        let mut k = 1;
+        while !used.insert(n.clone()) {
+            k += 1;
+            n = format!("{base}_{k}");
+        }
+        n
+    }
+}
+
 /// The ports of a stage function: `inst`'s, with the array ports in `mask` on streams.
 pub(crate) fn stage_ports(inst: &Instance, mask: &[bool]) -> Vec<Port> {
     ports(inst)

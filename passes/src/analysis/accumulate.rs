@@ -219,11 +219,8 @@ pub fn exact_in_any_order(module: &Module, inst: &Instance, d: &Dense) -> Result
     };
     // Products of a constant weight and a value: per output, the positive and negative
     // weights bound the sums.
-    if let Some((w, other)) = weight_times_value(inst, d) {
+    if let Some((tensor, index, other)) = weight_times_value(inst, d) {
         let Some(r) = inst.expr_ranges[other.index()].clone() else {
-            return overflow();
-        };
-        let Some((tensor, index)) = w else {
             return overflow();
         };
         let TensorKind::Const(cid) = inst.tensor(tensor).kind else {
@@ -280,15 +277,10 @@ pub fn exact_in_any_order(module: &Module, inst: &Instance, d: &Dense) -> Result
     }
 }
 
-/// A product `w[...] * v` (either order, possibly under a conversion that keeps its
+/// A product `w[...] * v` (either order, possibly under conversions that keep its
 /// value) where `w` is a constant tensor indexed by the output and reduction variables
-/// only: `(Some((w, index)), v)`. `(None, v)` when the shape matches but the weight's
-/// index is not usable.
-#[allow(clippy::type_complexity)]
-fn weight_times_value(
-    inst: &Instance,
-    d: &Dense,
-) -> Option<(Option<(TensorId, Vec<Affine>)>, ExprId)> {
+/// only: `(w, its index, v)`.
+fn weight_times_value(inst: &Instance, d: &Dense) -> Option<(TensorId, Vec<Affine>, ExprId)> {
     let mut e = d.term;
     while let Expr::Cast { arg, .. } = inst.expr(e) {
         // A conversion that keeps every value of its argument.
@@ -322,8 +314,8 @@ fn weight_times_value(
         _ => None,
     };
     match (weight(*a), weight(*b)) {
-        (Some(w), _) => Some((Some(w), *b)),
-        (_, Some(w)) => Some((Some(w), *a)),
+        (Some((w, ix)), _) => Some((w, ix, *b)),
+        (_, Some((w, ix))) => Some((w, ix, *a)),
         _ => None,
     }
 }

@@ -246,11 +246,7 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
                 "value by value: `{}` consumed as it streams, {} values a group, {}",
                 callee.tensor(p.input).name,
                 p.group,
-                if p.order.is_row_major() {
-                    "row-major"
-                } else {
-                    "in the order its producer computes it"
-                }
+                p.order_text()
             )),
             _ => None,
         };

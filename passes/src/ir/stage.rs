@@ -228,6 +228,17 @@ impl RowPlan {
     }
 }
 
+impl AccumulatePlan {
+    /// How its input comes, for `kiln report` and the pass's remarks.
+    pub fn order_text(&self) -> &'static str {
+        if self.order.is_row_major() {
+            "row-major"
+        } else {
+            "in the order its producer computes it"
+        }
+    }
+}
+
 impl StagePlan {
     pub fn rows(&self) -> Option<&RowPlan> {
         match self {

@@ -178,15 +178,11 @@ pub fn run(module: &mut Module, ctx: &mut PassContext) {
             ),
             StagePlan::Frame { reason } => format!("stage {}: whole frames ({reason})", inst.name),
             StagePlan::Accumulate(p) => format!(
-                "stage {}: value by value as `{}` arrives ({} values a group{})",
+                "stage {}: value by value as `{}` arrives ({} values a group, {})",
                 inst.name,
                 inst.tensor(p.input).name,
                 p.group,
-                if p.order.is_row_major() {
-                    ", row-major"
-                } else {
-                    ", in its producer's order"
-                }
+                p.order_text()
             ),
         });
     }

@@ -26,7 +26,6 @@ use super::{dims, prototype, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::AccumulatePlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId};
-use std::collections::HashSet;
 
 /// The definition of the value-by-value stage `name` of `callee` with the ports in
 /// `mask` on streams, or the errors its node raised.
@@ -46,16 +45,7 @@ pub(super) fn stage(
     let mut e = Emitter::for_stage(parent, inst);
     e.stream_reads = input_port.as_ref().map(|p| (plan.input, p.name.clone()));
     e.line("KILN_PRAGMA(HLS INLINE off)");
-    let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
-    let mut unique = |base: String| {
-        let mut n = base.clone();
-        let mut k = 1;
-        while !used.insert(n.clone()) {
-            k += 1;
-            n = format!("{base}_{k}");
-        }
-        n
-    };
+    let mut unique = super::stage_namer(&wports);
     // Streamed ports other than the value-by-value input: whole buffers.
     let mut arrays: Vec<(TensorId, String)> = Vec::new();
     let mut whole: Vec<(Port, String)> = Vec::new();

@@ -30,7 +30,6 @@ use super::{dims, prototype, stream_word, Emitter, Port};
 use crate::types::{ident, storage};
 use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
-use std::collections::HashSet;
 
 /// The definition of the row stage `name` of `callee` with the ports in `mask` on
 /// streams, or the errors its nodes raised.
@@ -45,16 +44,7 @@ pub(super) fn row_stage(
     let wports: Vec<Port> = super::stage_ports(inst, mask);
     let mut e = Emitter::for_stage(parent, inst);
     e.line("KILN_PRAGMA(HLS INLINE off)");
-    let mut used: HashSet<String> = wports.iter().map(|p| p.name.clone()).collect();
-    let mut unique = |base: String| {
-        let mut n = base.clone();
-        let mut k = 1;
-        while !used.insert(n.clone()) {
-            k += 1;
-            n = format!("{base}_{k}");
-        }
-        n
-    };
+    let mut unique = super::stage_namer(&wports);
     // Line buffers: image inputs (copied in row by row), intermediate images, and the
     // result's row when it leaves on a stream.
     let mut arrays: Vec<(TensorId, String)> = Vec::new();
