@@ -277,6 +277,70 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
     s
 }
 
+/// The RTL back end's own resource figure of the sequential design it built
+/// (`kiln rtl --no-pipeline`): `kiln_rtl.json`'s `model` (backends/rtl/src/cost.rs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RtlModel {
+    pub lut: u64,
+    pub dsp: u64,
+    pub lutram: u64,
+    /// The LUTs by where they go: operators, addresses, memories, control.
+    pub parts: [u64; 4],
+}
+
+/// The model recorded in DIR's manifest; `None` for a pipelined design (not modelled)
+/// or a manifest without one.
+pub fn load_model(dir: &Path) -> Option<RtlModel> {
+    let text = std::fs::read_to_string(dir.join(kiln_rtl::MANIFEST)).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let m = v.get("model")?.as_object()?;
+    let get = |k: &str| m.get(k).and_then(Value::as_u64);
+    Some(RtlModel {
+        lut: get("lut")?,
+        dsp: get("dsp")?,
+        lutram: get("lutram")?,
+        parts: [
+            get("operators")?,
+            get("addresses")?,
+            get("memories")?,
+            get("control")?,
+        ],
+    })
+}
+
+/// The RTL's model of the design it built beside yosys' counts of it: LUT, DSP48 and
+/// distributed-RAM cells, with the model's error.
+pub fn model_comparison(model: &RtlModel, m: &Measured) -> String {
+    let c = &m.counts;
+    let mut s = String::from(
+        "
+the sequential design as the RTL builds it (its resource model, docs/rtl-synthesis.md):
+",
+    );
+    let _ = writeln!(
+        s,
+        "  {:<10} {:>10} {:>18} {:>7}",
+        "resource", "model", "measured (yosys)", "error"
+    );
+    for (name, e, meas) in [
+        ("LUT", model.lut, c.lut()),
+        ("DSP", model.dsp, c.dsp),
+        ("LUTRAM", model.lutram, c.lutram),
+    ] {
+        let _ = writeln!(
+            s,
+            "  {name:<10} {e:>10} {meas:>18} {:>7}",
+            error_text(e as f64, meas)
+        );
+    }
+    let [o, a, mem, ctl] = model.parts;
+    let _ = writeln!(
+        s,
+        "  (LUT: operators {o}, addresses {a}, memories {mem}, control {ctl})"
+    );
+    s
+}
+
 /// The estimate's cycles of a design and of each node of its top, as `kiln report`
 /// prints them, and the same without the stream I/O (the cycles a row stage spends
 /// moving its input into line buffers and its result out, and a frame stage copying its

@@ -583,6 +583,37 @@ fn while_loops_and_calls_inside_loops_are_bit_exact() {
     assert!(out.contains("PASS: all 8 result values bit-exact"), "{out}");
 }
 
+/// Narrow counters and shift-and-add addresses (backends/rtl/src/width.rs): negative steps,
+/// triangular bounds, a negative start and data-dependent indices stay bit-exact, chained
+/// and one statement per cycle, and no counter or address takes 32 bits or a multiplier.
+#[test]
+fn narrow_counters_and_addresses_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    for extra in [&[][..], &["--no-pipeline"][..]] {
+        let (dir, out) = rtl_and_sim("loops", &root.join("tests/rtl/loops.kiln"), extra);
+        assert!(
+            out.contains("PASS: all 64 result values bit-exact"),
+            "{out}"
+        );
+        let v = std::fs::read_to_string(dir.join("loops.v")).expect("the design");
+        assert!(
+            v.contains("reg signed [3:0] lv"),
+            "k in -3..5 is a signed 4-bit counter:\n{v}"
+        );
+        assert!(
+            v.contains("reg [2:0] lv"),
+            "i in 0..8 is an unsigned 3-bit counter:\n{v}"
+        );
+        assert!(!v.contains("[31:0] lv"), "a 32-bit counter:\n{v}");
+        for line in v.lines().filter(|l| l.contains("wire signed [31:0] a")) {
+            assert!(!line.contains(" * "), "an address multiplies: {line}");
+        }
+    }
+}
+
 #[test]
 fn rtl_diagnostics() {
     let root = common::root();

@@ -335,6 +335,22 @@ fn lenet_synthesizes_and_the_report_shows_it() {
     // The 8-bit and wider products of the convolutions map to DSP48E1s; the rest is LUTs.
     assert!(m.counts.dsp >= 1, "{:?}", m.cells);
     assert!(m.counts.lut() > 1000, "{:?}", m.cells);
+    // The RTL's own model of what it built (backends/rtl/src/cost.rs): the DSP48s and the
+    // distributed-RAM cells exactly, the LUTs within the 25%.
+    let model = kiln::measured::load_model(dir.path()).expect("a sequential design has a model");
+    assert_eq!(model.dsp, m.counts.dsp, "{model:?} {:?}", m.cells);
+    assert_eq!(model.lutram, m.counts.lutram, "{model:?} {:?}", m.cells);
+    let err = (model.lut as f64 - m.counts.lut() as f64) / m.counts.lut() as f64;
+    assert!(
+        err.abs() <= 0.25,
+        "LUT model {} vs yosys {}",
+        model.lut,
+        m.counts.lut()
+    );
+    assert!(
+        out.contains("the sequential design as the RTL builds it"),
+        "{out}"
+    );
     let (code, out, err) = run(&[
         "report",
         "examples/lenet/lenet.kiln",
@@ -347,4 +363,8 @@ fn lenet_synthesizes_and_the_report_shows_it() {
     ]);
     assert_eq!(code, 0, "kiln report: {err}");
     assert!(out.contains("measured (Yosys"), "{out}");
+    assert!(
+        out.contains("the sequential design as the RTL builds it"),
+        "{out}"
+    );
 }

@@ -97,6 +97,11 @@ pub fn report(path: &Path, spec: &RunSpec, report: &ReportSpec, opts: &Options) 
                         if let Some(e) = crate::measured::top_estimate(&p.module) {
                             s.out.stdout.push_str(&crate::measured::comparison(&e, &m));
                         }
+                        if let Some(model) = crate::measured::load_model(dir) {
+                            s.out
+                                .stdout
+                                .push_str(&crate::measured::model_comparison(&model, &m));
+                        }
                     }
                     Err(_) if !want_synth => {}
                     Err(e) => s.push(

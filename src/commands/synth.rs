@@ -154,6 +154,10 @@ fn run(dir: &Path, part_arg: Option<&str>, out: &mut Outcome) -> Result<(), Fail
         ..Failure::new(format!("cannot write {}: {e}", json_path.display()))
     })?;
     out.stdout.push_str(&table(&measured, family));
+    if let Some(model) = crate::measured::load_model(dir) {
+        out.stdout
+            .push_str(&crate::measured::model_comparison(&model, &measured));
+    }
     let _ = writeln!(
         out.stderr,
         "synth: yosys {:.2} s; wrote {}",

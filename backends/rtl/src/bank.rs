@@ -225,9 +225,9 @@ impl Banking {
                 Some(PartitionKind::Complete) => (Some(i.clone()), lit(0)),
             };
             if let Some(b) = b {
-                bank.push(format!("({b} * {})", lit(bs[d])));
+                bank.push(crate::width::times_const(&b, bs[d]));
             }
-            off.push(format!("({o} * {})", lit(os[d])));
+            off.push(crate::width::times_const(&o, os[d]));
         }
         (
             format!("({})", bank.join(" + ")),
@@ -265,14 +265,18 @@ impl Banking {
             let i = match dim.kind {
                 None => o,
                 Some(PartitionKind::Cyclic) => {
-                    format!("(({o} * {}) + {})", lit(dim.banks as i64), lit(b))
+                    format!(
+                        "({} + {})",
+                        crate::width::times_const(&o, dim.banks as i64),
+                        lit(b)
+                    )
                 }
                 Some(PartitionKind::Block) => {
                     format!("({} + {o})", lit(b * dim.blk as i64))
                 }
                 Some(PartitionKind::Complete) => lit(b),
             };
-            flat.push(format!("({i} * {})", lit(fs[d])));
+            flat.push(crate::width::times_const(&i, fs[d]));
         }
         format!("({})", flat.join(" + "))
     }

@@ -169,7 +169,8 @@ impl ModGen<'_> {
         let more = self.fresh("more");
         let _ = writeln!(
             self.decls,
-            "    wire {more} = ({reg} + {}) {cmp} {hi};",
+            "    wire {more} = ({} + {}) {cmp} {hi};",
+            self.counter_value(l.var),
             lit32(l.step)
         );
         let latch = Edge::Branch(more, Box::new(Edge::Continue(li)), Box::new(cont.clone()));

@@ -76,7 +76,11 @@ impl ModGen<'_> {
                         let e = self.affine(&a);
                         self.wire(32, &e)
                     }
-                    None => self.loop_reg(v),
+                    // The counter is narrower (width.rs): its value at 32 bits.
+                    None => {
+                        let r = self.counter_value(v);
+                        self.wire(32, &r)
+                    }
                 };
                 self.coerce(&reg, &ScalarType::int(32), &ty)
             }
@@ -199,17 +203,22 @@ impl ModGen<'_> {
         )
     }
 
+    /// The counter of loop variable `v` as a signed operand (width.rs).
+    pub fn counter_value(&self, v: kiln_passes::ir::LoopVarId) -> String {
+        let reg = self.loop_reg(v);
+        match self.counters.get(v.index()) {
+            Some(c) => c.value(&reg),
+            None => reg,
+        }
+    }
+
     /// A signed 32-bit expression of an affine form of the loop counters.
     pub fn affine(&self, a: &Affine) -> String {
         let a = &crate::pipeline::subst(a, &self.env);
         let mut parts = vec![lit32(a.constant)];
         for &(v, c) in &a.terms {
-            let r = self.loop_reg(v);
-            parts.push(if c == 1 {
-                r
-            } else {
-                format!("({r} * {})", lit32(c))
-            });
+            let r = self.counter_value(v);
+            parts.push(crate::width::times_const(&r, c));
         }
         format!("({})", parts.join(" + "))
     }
@@ -232,7 +241,8 @@ impl ModGen<'_> {
                 let xty = *self.inst.expr_type(x)?;
                 let w = self.expr(x)?;
                 let i32w = self.coerce(&w, &xty, &ScalarType::int(32));
-                let _ = write!(e, " + ($signed({i32w}) * {})", lit32(*stride));
+                let term = crate::width::times_const(&format!("$signed({i32w})"), *stride);
+                let _ = write!(e, " + {term}");
             }
         }
         let n = self.fresh("a");
@@ -517,9 +527,54 @@ impl ModGen<'_> {
         let (b, fb) = self.num(y, yt);
         let fp = fa.frac + fb.frac;
         let wm = r.width + (fp - r.frac).max(0) as u32;
-        let ea = crate::fixed::ext(&a, fa.width, fa.signed, wm);
-        let eb = crate::fixed::ext(&b, fb.width, fb.signed, wm);
-        let p = self.wire(wm, &format!("{ea} * {eb}"));
+        let p = if kiln_passes::estimate::dsps_per_multiply(fa.width, fb.width) == 0.0 {
+            // A product the estimate builds in LUTs (an operand of 4 bits or fewer) is
+            // built as LUTs here too: the narrow operand's bits select shifted copies of
+            // the other (its sign bit subtracts), so synthesis sees adders, not a
+            // multiplier it would put in a DSP48.
+            let ((a, fa), (b, fb)) = if fb.width <= fa.width {
+                ((a, fa), (b, fb))
+            } else {
+                ((b, fb), (a, fa))
+            };
+            let ea = crate::fixed::ext(&a, fa.width, fa.signed, wm);
+            let mut terms = Vec::new();
+            for k in 0..fb.width.min(wm) {
+                let bit = if fb.width == 1 {
+                    b.clone()
+                } else {
+                    format!("{b}[{k}]")
+                };
+                let shifted = if k == 0 {
+                    ea.clone()
+                } else {
+                    format!("{{{ea}, {k}'d0}}")
+                };
+                let negative = fb.signed && k + 1 == fb.width;
+                terms.push((negative, format!("({bit} ? {shifted} : {wm}'d0)")));
+            }
+            let mut e = format!("{wm}'d0");
+            for (negative, t) in terms {
+                e = format!("{e} {} {t}", if negative { "-" } else { "+" });
+            }
+            self.wire(wm, &e)
+        } else {
+            // Operands at their own widths, signed: the multiplier synthesis builds is
+            // as wide as the values (a DSP48 for up to 25 x 18 bits).
+            let sa = signed_operand(&a, fa);
+            let sb = signed_operand(&b, fb);
+            self.wire(wm, &format!("{sa} * {sb}"))
+        };
         align(self, &p, Fmt::new(wm, fp, r.signed), r)
+    }
+}
+
+/// `x` (of format `f`) as a signed Verilog operand of the same value: unsigned values get
+/// a zero sign bit.
+fn signed_operand(x: &str, f: Fmt) -> String {
+    if f.signed {
+        format!("$signed({x})")
+    } else {
+        format!("$signed({{1'b0, {x}}})")
     }
 }

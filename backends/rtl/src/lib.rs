@@ -19,11 +19,13 @@
 
 mod bank;
 mod control;
+pub mod cost;
 mod expr;
 pub mod fixed;
 mod module;
 mod pipeline;
 mod testbench;
+mod width;
 
 use kiln_passes::data::TensorValue;
 use kiln_passes::diag::Diagnostic;
@@ -198,6 +200,13 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         return Err(errors);
     }
     let iface = &ifaces[&entry];
+    // The resource model of what was built: for the sequential design only (cost.rs);
+    // the chained iterations of pipelined loops are not modelled.
+    let model = if opts.pipeline {
+        None
+    } else {
+        cost::sequential_cost(module)
+    };
     let samples = opts.batch.unwrap_or(1);
     let (tb, data_files) = testbench::testbench(&top, iface, samples, &data);
     files.extend(data_files.iter().cloned());
@@ -205,7 +214,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     files.push((TB_DRIVER.into(), testbench::driver()));
     files.push((
         MANIFEST.into(),
-        manifest(&top, &sources, opts, iface, samples),
+        manifest(&top, &sources, opts, iface, samples, &model),
     ));
     Ok(Design {
         top,
@@ -256,6 +265,7 @@ fn manifest(
     opts: &RtlOptions,
     iface: &Iface,
     samples: usize,
+    model: &Option<cost::RtlCost>,
 ) -> String {
     let port = |p: &Param, file: String| {
         let shape: Vec<String> = p.shape.iter().map(|d| d.to_string()).collect();
@@ -293,12 +303,26 @@ fn manifest(
         .and_then(family)
         .map(json_str)
         .unwrap_or_else(|| "null".into());
+    let model = match model {
+        Some(c) => format!(
+            "{{\"lut\": {}, \"dsp\": {}, \"lutram\": {}, \"operators\": {}, \"addresses\": {}, \"memories\": {}, \"control\": {}}}",
+            c.lut(),
+            c.dsp,
+            c.lutram,
+            c.operators,
+            c.addresses,
+            c.memories,
+            c.control
+        ),
+        None => "null".into(),
+    };
     format!(
-        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
+        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"pipeline\": {},\n  \"model\": {model},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
         json_str(top),
         srcs.join(", "),
         inputs.join(",\n"),
         outputs.join(",\n"),
+        opts.pipeline,
         json_str(TB_MODULE),
         json_str(TB_VERILOG),
         json_str(TB_DRIVER)

@@ -163,6 +163,8 @@ pub struct ModGen<'a> {
     pub states: Vec<State>,
     pub loops: Vec<LoopInfo>,
     pub loop_regs: std::collections::BTreeSet<String>,
+    /// Each loop variable's counter register (width.rs).
+    pub counters: Vec<crate::width::Counter>,
     pub calls: usize,
     pub diags: Vec<Diagnostic>,
     pub expr_wires: HashMap<u32, String>,
@@ -492,6 +494,7 @@ impl<'a> ModGen<'a> {
             states: Vec::new(),
             loops: Vec::new(),
             loop_regs: Default::default(),
+            counters: crate::width::counters(m.instance(id)),
             calls: 0,
             diags: Vec::new(),
             expr_wires: HashMap::new(),
@@ -719,10 +722,12 @@ impl<'a> ModGen<'a> {
         }
         let sw = addr_width(self.states.len().max(2));
         let _ = writeln!(s, "    reg [{}:0] state;", sw - 1);
-        // Every loop variable's counter (those only in unused code are trimmed by synthesis).
-        for v in 0..inst.loop_vars.len() {
+        // Every loop variable's counter, as wide as its values (width.rs; those only in
+        // unused code are trimmed by synthesis).
+        for (v, c) in self.counters.iter().enumerate() {
             let reg = self.loop_reg(kiln_passes::ir::LoopVarId(v as u32));
-            let _ = writeln!(s, "    reg signed [31:0] {reg};");
+            let sign = if c.unsigned { "" } else { "signed " };
+            let _ = writeln!(s, "    reg {sign}[{}:0] {reg};", c.bits - 1);
         }
         for (l, reg) in &self.locals_used {
             let lt = &inst.locals[*l as usize];

@@ -1,0 +1,519 @@
+//! What the sequential design (`kiln rtl --no-pipeline`) is made of, counted from the IR
+//! the way this back end builds it and the way synthesis maps it to a 7-series fabric:
+//! the RTL-specific resource figure that `kiln synth` and `kiln report --measured` set
+//! beside yosys' counts (as the "no I/O" cycles are the RTL-specific cycle figure).
+//!
+//! `kiln report`'s estimate describes the HLS design (pipelined loops with their inner
+//! loops unrolled, arrays over 1 Kbit in block RAM); the sequential RTL builds one
+//! datapath per statement and reads its memories combinationally (distributed RAM), so
+//! the two are different hardware. This model counts the second:
+//! - **Operators**, one per IR operator of each statement: a `W`-bit add, subtract,
+//!   compare, select, `min`/`max` or bit operation `W` LUTs; a conversion (rounding
+//!   adder and saturation) `W`; a product the estimate puts in LUTs (an operand of 4 bits
+//!   or fewer, [`kiln_passes::estimate::dsps_per_multiply`]) `a · b` LUTs, any other one
+//!   DSP48 per `25 x 18` bits (no INT8 pairing: two products never share one here); a
+//!   divider `a · b` LUTs.
+//! - **Addresses**: each access's flat index is a sum of shifted counters (width.rs), an
+//!   adder of the address width per term past the first.
+//! - **Memories**: a written tensor of more than one element is distributed RAM, RAM64M
+//!   cells of 64 words x 3 bits (`ceil(n / 64) · ceil(W / 3)` cells, 4 LUTs each, not in
+//!   the LUT figure: yosys reports them apart), with a read multiplexer of `W ·
+//!   ceil(n / 256)` LUTs past 64 words per read; a constant is a ROM in LUTs, `W ·
+//!   ceil(n / 64)` LUT6 plus the same multiplexer; one-element tensors are registers.
+//! - **Control**: each loop counter (width.rs) an incrementer and a comparison (`2 x`
+//!   its bits); each register (a local, a counter) a write multiplexer of its width per
+//!   state that writes it past the first; 2 LUTs of next-state logic per FSM state.
+//!
+//! The constants are calibrated against yosys 0.23 `synth_xilinx -family xc7` on the
+//! example networks and benchmark convolutions (README, "Estimate against Verilator and
+//! yosys"); yosys' own LUT counts differ from Vivado's (docs/rtl-synthesis.md).
+//!
+//! Before: conv_relu's `conv3x3_relu` (a 3x3 convolution over 8 channels, 8 x 8 x 3 x 3
+//! two-bit weights). After: `operators 96, addresses 132, memories (read) 112, control
+//! 146` LUTs, 0 DSP48, 123 LUTRAM cells (x_buf, 2592 x 8 bits).
+
+use kiln_numeric::{FixedType, Overflow, Quant, ScalarType};
+use kiln_passes::estimate::dsps_per_multiply;
+use kiln_passes::ir::{
+    Access, Affine, BinOp, Block, Expr, ExprId, Instance, InstanceId, Module, Node, Stmt, TensorId,
+    TensorKind,
+};
+use std::collections::{HashMap, HashSet};
+
+/// The resources of a sequential design, by where they go.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RtlCost {
+    /// LUTs of the statements' operators.
+    pub operators: u64,
+    /// LUTs of the address adders.
+    pub addresses: u64,
+    /// LUTs of ROMs and of the read multiplexers of distributed RAMs.
+    pub memories: u64,
+    /// LUTs of counters, register multiplexers and the FSMs.
+    pub control: u64,
+    /// DSP48 slices.
+    pub dsp: u64,
+    /// Distributed-RAM cells (RAM64M).
+    pub lutram: u64,
+}
+
+impl RtlCost {
+    /// Every LUT of logic (distributed RAM cells apart).
+    pub fn lut(&self) -> u64 {
+        self.operators + self.addresses + self.memories + self.control
+    }
+
+    fn add(&mut self, o: &RtlCost) {
+        self.operators += o.operators;
+        self.addresses += o.addresses;
+        self.memories += o.memories;
+        self.control += o.control;
+        self.dsp += o.dsp;
+        self.lutram += o.lutram;
+    }
+}
+
+/// The cost of the design rooted at the module's entry: each instance once per call of
+/// it (every call is a sub-module instance).
+pub fn sequential_cost(module: &Module) -> Option<RtlCost> {
+    let entry = module.entry?;
+    let mut memo: HashMap<InstanceId, InstanceCost> = HashMap::new();
+    Some(instance_cost(module, entry, &mut memo, 0).cost)
+}
+
+/// An instance's cost, with what it does to the memories its caller passes: the read
+/// ports it makes on each parameter (inputs, then results) and whether it writes it.
+#[derive(Clone, Debug, Default)]
+struct InstanceCost {
+    cost: RtlCost,
+    param_reads: Vec<u64>,
+    param_writes: Vec<bool>,
+}
+
+fn instance_cost(
+    module: &Module,
+    id: InstanceId,
+    memo: &mut HashMap<InstanceId, InstanceCost>,
+    depth: usize,
+) -> InstanceCost {
+    if let Some(c) = memo.get(&id) {
+        return c.clone();
+    }
+    let inst = module.instance(id);
+    let mut counter = Counter {
+        inst,
+        counters: crate::width::counters(inst),
+        cost: RtlCost::default(),
+        reads: HashMap::new(),
+        stores: HashMap::new(),
+        local_writes: HashMap::new(),
+        states: 0,
+        sums: HashSet::new(),
+    };
+    let mut subs = RtlCost::default();
+    for n in inst.graph.node_indices() {
+        match &inst.graph[n] {
+            Node::Compute(c) => counter.block(&c.body),
+            Node::Call(c) => {
+                counter.states += 1;
+                // Kernels do not recurse; the bound only keeps a malformed module finite.
+                if depth >= 64 {
+                    continue;
+                }
+                let sub = instance_cost(module, c.callee, memo, depth + 1);
+                subs.add(&sub.cost);
+                for (k, t) in c.args.iter().enumerate() {
+                    *counter.reads.entry(*t).or_default() +=
+                        sub.param_reads.get(k).copied().unwrap_or(0);
+                }
+                let ni = c.args.len();
+                for (j, t) in c.results.iter().enumerate() {
+                    if sub.param_writes.get(ni + j).copied().unwrap_or(true) {
+                        *counter.stores.entry(*t).or_default() += 1;
+                    }
+                }
+            }
+            Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
+        }
+    }
+    counter.finish();
+    let params: Vec<TensorId> = inst.inputs.iter().chain(&inst.outputs).copied().collect();
+    let mut cost = counter.cost;
+    cost.add(&subs);
+    let out = InstanceCost {
+        cost,
+        param_reads: params
+            .iter()
+            .map(|t| counter.reads.get(t).copied().unwrap_or(0))
+            .collect(),
+        param_writes: params
+            .iter()
+            .map(|t| counter.stores.contains_key(t))
+            .collect(),
+    };
+    memo.insert(id, out.clone());
+    out
+}
+
+/// Bits of an address of `n` words.
+fn addr_bits(n: usize) -> u64 {
+    crate::module::addr_width(n.max(2)) as u64
+}
+
+struct Counter<'a> {
+    inst: &'a Instance,
+    counters: Vec<crate::width::Counter>,
+    cost: RtlCost,
+    /// Read ports of each tensor (a load each).
+    reads: HashMap<TensorId, u64>,
+    /// Stores into each tensor.
+    stores: HashMap<TensorId, u64>,
+    /// States writing each local.
+    local_writes: HashMap<u32, u64>,
+    states: u64,
+    /// The address sums built so far, with their widths.
+    sums: HashSet<(Affine, u64)>,
+}
+
+impl Counter<'_> {
+    fn block(&mut self, b: &Block) {
+        for s in b {
+            match s {
+                Stmt::For(l) => {
+                    // An incrementer and the comparison with the bound (4 bits a LUT).
+                    let bits = self.counters.get(l.var.index()).map_or(32, |c| c.bits) as u64;
+                    self.cost.control += bits + bits.div_ceil(4);
+                    self.affine(&l.lo, bits);
+                    self.affine(&l.hi, bits);
+                    self.block(&l.body);
+                }
+                Stmt::If {
+                    cond,
+                    then_block,
+                    else_block,
+                } => {
+                    self.states += 1;
+                    self.expr(*cond);
+                    self.block(then_block);
+                    self.block(else_block);
+                }
+                Stmt::Assign { local, value, .. } => {
+                    self.states += 1;
+                    *self.local_writes.entry(local.0).or_default() += 1;
+                    self.expr(*value);
+                    self.convert_into(*value, &self.inst.local(*local).ty);
+                }
+                Stmt::Store { access, value, .. } => {
+                    self.states += 1;
+                    *self.stores.entry(access.tensor).or_default() += 1;
+                    self.access(access);
+                    self.expr(*value);
+                    self.convert_into(*value, &self.inst.tensor(access.tensor).elem);
+                }
+                Stmt::Fail { .. } => self.states += 1,
+                Stmt::Call(_) => self.states += 1,
+            }
+        }
+    }
+
+    /// The adders of an affine form at `bits`: its terms are the shifted copies of
+    /// counters (width.rs), each occupying the bits from its shift up to the counter's
+    /// width past it (up to `bits` when it may be negative or is subtracted), plus the
+    /// constant's. Added from the lowest up, a term that starts above the sum so far is
+    /// wiring (a concatenation), any other one an adder over the bits they share and
+    /// above, one LUT a bit.
+    fn affine(&mut self, a: &Affine, bits: u64) {
+        // Synthesis merges identical sums (a copy loop's read and write addresses).
+        let mut key = a.clone();
+        key.terms.sort_unstable();
+        if !self.sums.insert((key, bits)) {
+            return;
+        }
+        let mut spans: Vec<(u64, u64)> = Vec::new();
+        for &(v, c) in &a.terms {
+            let counter = self.counters.get(v.index()).copied();
+            for (sign, k) in crate::width::signed_shifts(c) {
+                let top = match counter {
+                    Some(cn) if cn.unsigned && sign > 0 => k as u64 + cn.bits as u64,
+                    _ => bits,
+                };
+                spans.push((k as u64, top));
+            }
+        }
+        if a.constant > 0 {
+            let c = a.constant as u64;
+            spans.push((c.trailing_zeros() as u64, 64 - c.leading_zeros() as u64));
+        } else if a.constant < 0 {
+            spans.push((a.constant.trailing_zeros() as u64, bits));
+        }
+        self.cost.addresses += adder_bits(spans, bits);
+    }
+
+    fn access(&mut self, a: &Access) {
+        let tm = self.inst.tensor(a.tensor);
+        let mut strides = vec![1i64; tm.shape.len()];
+        for d in (0..tm.shape.len().saturating_sub(1)).rev() {
+            strides[d] = strides[d + 1] * tm.shape[d + 1] as i64;
+        }
+        let mut flat = Affine::constant(0);
+        let bits = addr_bits(tm.len());
+        for (d, ix) in a.index.iter().enumerate() {
+            flat = flat.add_scaled(ix, strides[d]);
+            if let Some(x) = a.dynamic_at(d) {
+                // A data-dependent index part: its shifted copies are added too, over
+                // the whole address.
+                let spans = crate::width::signed_shifts(strides[d])
+                    .map(|(_, k)| (k as u64, bits))
+                    .chain(std::iter::once((0, bits)))
+                    .collect();
+                self.cost.addresses += adder_bits(spans, bits);
+                self.expr(x);
+            }
+        }
+        self.affine(&flat, bits);
+    }
+
+    /// The conversion of `value` into a local's or an element's type.
+    fn convert_into(&mut self, value: ExprId, to: &ScalarType) {
+        if let Some(from) = self.inst.expr_type(value) {
+            self.cost.operators += conversion_luts(from, to);
+        }
+    }
+
+    /// The bits of `e` that synthesis keeps: its type's, or fewer when its value is
+    /// built from loop counters and constants (an index `i - 1` of a 32-bit type whose
+    /// counter has 4 bits is a 5-bit subtraction once synthesis drops the copies of the
+    /// sign).
+    fn width(&self, e: ExprId) -> u64 {
+        let typed = self.typed_width(e);
+        let built = match self.inst.expr(e) {
+            Expr::LoopVar(v) => self.counters.get(v.index()).map(|c| c.bits as u64 + 1),
+            Expr::Const(kiln_passes::value::Value::Num(x)) => x
+                .to_i64()
+                .map(|v| 65 - v.unsigned_abs().leading_zeros() as u64),
+            Expr::Binary(BinOp::Add | BinOp::Sub, a, b) => {
+                Some(self.width(*a).max(self.width(*b)) + 1)
+            }
+            _ => None,
+        };
+        built.map_or(typed, |b| b.min(typed))
+    }
+
+    /// The bits of `e`'s type.
+    fn typed_width(&self, e: ExprId) -> u64 {
+        match self.inst.expr_type(e) {
+            Some(ScalarType::Bin) => 1,
+            Some(t) => t.storage_bits() as u64,
+            None => 32,
+        }
+    }
+
+    /// Whether `e` is a product built in a DSP48.
+    fn on_dsp(&self, e: ExprId) -> bool {
+        matches!(self.inst.expr(e), Expr::Binary(BinOp::Mul, a, b)
+            if dsps_per_multiply(self.typed_width(*a) as u32, self.typed_width(*b) as u32) > 0.0)
+    }
+
+    fn expr(&mut self, e: ExprId) {
+        let w = self.width(e);
+        match self.inst.expr(e).clone() {
+            Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
+            Expr::Load(a) => {
+                *self.reads.entry(a.tensor).or_default() += 1;
+                self.access(&a);
+            }
+            Expr::Unary(_, a) => {
+                self.expr(a);
+                self.cost.operators += w;
+            }
+            Expr::Cast { to, arg } => {
+                self.expr(arg);
+                if let Some(from) = self.inst.expr_type(arg) {
+                    self.cost.operators += conversion_luts(from, &to);
+                }
+            }
+            Expr::Math { arg, .. } => self.expr(arg),
+            Expr::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond);
+                self.expr(then);
+                self.expr(otherwise);
+                self.cost.operators += w;
+            }
+            Expr::Binary(op, a, b) => {
+                self.expr(a);
+                self.expr(b);
+                let (wa, wb) = (self.width(a), self.width(b));
+                match op {
+                    BinOp::Mul => {
+                        // The RTL decides LUTs or DSP48 from the operands' types (expr.rs).
+                        let (ta, tb) = (self.typed_width(a), self.typed_width(b));
+                        let d = dsps_per_multiply(ta as u32, tb as u32);
+                        if d == 0.0 {
+                            self.cost.operators += ta * tb;
+                        } else {
+                            self.cost.dsp += d.ceil() as u64;
+                        }
+                    }
+                    // synth_xilinx packs an adder after a product into the DSP48's
+                    // post-adder (48 bits).
+                    BinOp::Add | BinOp::Sub if w <= 48 && (self.on_dsp(a) || self.on_dsp(b)) => {}
+                    BinOp::Div | BinOp::FloorDiv | BinOp::Mod => self.cost.operators += wa * wb,
+                    BinOp::And | BinOp::Or => {}
+                    _ => self.cost.operators += wa.max(wb),
+                }
+            }
+        }
+    }
+
+    /// Memories, register multiplexers and the FSM, once every statement is counted.
+    fn finish(&mut self) {
+        let inst = self.inst;
+        let params: Vec<TensorId> = inst.inputs.iter().chain(&inst.outputs).copied().collect();
+        for (i, tm) in inst.tensors.iter().enumerate() {
+            let t = TensorId(i as u32);
+            let n = tm.len() as u64;
+            let w = tm.elem.storage_bits() as u64;
+            let aw = addr_bits(tm.len());
+            // Several stores share one write port (a parameter's, or the memory's)
+            // through a multiplexer of the data and the address.
+            let stores = self.stores.get(&t).copied().unwrap_or(0);
+            self.cost.control += stores.saturating_sub(1) * (w + aw);
+            if params.contains(&t) || n <= 1 || matches!(tm.kind, TensorKind::Input(_)) {
+                continue;
+            }
+            let reads = self.reads.get(&t).copied().unwrap_or(0);
+            let pieces = n.div_ceil(64);
+            if matches!(tm.kind, TensorKind::Const(_)) {
+                // A ROM: LUT6s of 64 words per bit, and a multiplexer past 64 words.
+                let mux = if pieces > 1 { n.div_ceil(256) } else { 0 };
+                self.cost.memories += reads * w * (pieces + mux);
+            } else if reads > 0 || stores > 0 {
+                let ports = reads.max(1);
+                self.cost.lutram += if n <= 32 {
+                    ports * w.div_ceil(6) // RAM32M: 32 words x 6 bits
+                } else {
+                    pieces * ports * w.div_ceil(3) // RAM64M: 64 words x 3 bits
+                };
+                if pieces > 1 {
+                    // Each read selects among the pieces; the write decodes which.
+                    self.cost.memories += reads * w * (2 * pieces).div_ceil(5) + pieces;
+                }
+            }
+        }
+        for (l, k) in &self.local_writes {
+            let w = inst.locals[*l as usize].ty.storage_bits() as u64;
+            self.cost.control += k.saturating_sub(1) * w;
+        }
+        self.cost.control += 2 * self.states;
+    }
+}
+
+/// LUTs of converting a `from` value to `to` (fixed.rs builds it): a rounding adder when
+/// `to` rounds away fractional bits, a saturating multiplexer when `to` saturates and
+/// `from` can leave its range; truncation and wrapping are wiring.
+fn conversion_luts(from: &ScalarType, to: &ScalarType) -> u64 {
+    let (Some(ff), ScalarType::Fixed(t)) = (fixed_view(from), to) else {
+        return 0;
+    };
+    let mut luts = 0;
+    if t.quant != Quant::Trn && ff.frac_bits() > t.frac_bits() {
+        luts += t.width as u64;
+    }
+    let saturates = t.overflow != Overflow::Wrap || t.sat_bits > 0;
+    let leaves = match (ff.signed, t.signed) {
+        (true, false) => true,
+        (false, true) => ff.int_bits >= t.int_bits,
+        _ => ff.int_bits > t.int_bits,
+    };
+    if saturates && leaves {
+        luts += t.width as u64;
+    }
+    luts
+}
+
+/// An exact type as a fixed-point one (integers have no fractional bits).
+fn fixed_view(t: &ScalarType) -> Option<FixedType> {
+    match t {
+        ScalarType::Fixed(f) => Some(*f),
+        ScalarType::Int(i) => Some(i.as_fixed()),
+        _ => None,
+    }
+}
+
+/// LUTs of adding bit ranges `[lo, hi)` up (truncated to `bits`), lowest first: a range
+/// above everything so far is a concatenation; any other one takes an adder from where
+/// the two meet up to one bit past the higher of them. synth_xilinx sums several
+/// operands at once (LUT6 and carry chains), about two LUTs for three such adder bits
+/// (measured on address sums of 2 to 8 operands).
+fn adder_bits(mut spans: Vec<(u64, u64)>, bits: u64) -> u64 {
+    spans.retain(|&(lo, hi)| lo < bits && lo < hi);
+    spans.sort_unstable();
+    let mut sum: Option<(u64, u64)> = None;
+    let mut luts = 0;
+    for (lo, hi) in spans {
+        let hi = hi.min(bits);
+        sum = Some(match sum {
+            None => (lo, hi),
+            Some((slo, shi)) if lo >= shi => (slo, hi.max(shi)),
+            Some((slo, shi)) => {
+                let top = (shi.max(hi) + 1).min(bits);
+                luts += top.saturating_sub(lo.max(slo));
+                (slo.min(lo), top)
+            }
+        });
+    }
+    (2 * luts).div_ceil(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_of_disjoint_bit_ranges_are_wiring() {
+        // i + 8 * j with i < 8: a concatenation.
+        assert_eq!(adder_bits(vec![(0, 3), (3, 6)], 6), 0);
+        // Overlapping ranges take an adder from where they meet to one bit past the top:
+        // 6 bits, two LUTs for three.
+        assert_eq!(adder_bits(vec![(0, 4), (2, 6)], 8), 4);
+        // Truncated to the address.
+        assert_eq!(adder_bits(vec![(0, 8), (0, 8)], 4), 3);
+        assert_eq!(adder_bits(Vec::new(), 8), 0);
+    }
+
+    #[test]
+    fn conversions_cost_only_rounding_and_saturation() {
+        let f = |w, i, q, o| {
+            ScalarType::Fixed(FixedType {
+                quant: q,
+                overflow: o,
+                ..FixedType::plain(w, i, true)
+            })
+        };
+        let wide = f(20, 10, Quant::Trn, Overflow::Wrap);
+        // Truncating and wrapping: wiring.
+        assert_eq!(
+            conversion_luts(&wide, &f(8, 4, Quant::Trn, Overflow::Wrap)),
+            0
+        );
+        // Rounding: an adder; saturating: a multiplexer.
+        assert_eq!(
+            conversion_luts(&wide, &f(8, 4, Quant::Rnd, Overflow::Wrap)),
+            8
+        );
+        assert_eq!(
+            conversion_luts(&wide, &f(8, 4, Quant::Rnd, Overflow::Sat)),
+            16
+        );
+        // Nothing to saturate when the value fits.
+        let narrow = f(6, 3, Quant::Trn, Overflow::Wrap);
+        assert_eq!(
+            conversion_luts(&narrow, &f(8, 4, Quant::Trn, Overflow::Sat)),
+            0
+        );
+    }
+}
