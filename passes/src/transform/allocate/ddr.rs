@@ -247,10 +247,19 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
             .iter()
             .map(|(c, _)| module.consts[c.index()].name.clone())
             .collect();
+        let stage = module.instance(id);
+        let bits: u64 = moved
+            .iter()
+            .map(|&(_, p)| {
+                let t = stage.tensor(stage.inputs[p]);
+                t.len() as u64 * t.elem.storage_bits() as u64
+            })
+            .sum();
         remarks.push(format!(
-            "weights of {} in DDR: {} (copied on chip once per image)",
-            module.instance(id).name,
-            names.join(", ")
+            "weights of {} in DDR: {} (copied whole into an on-chip buffer once per image: {} KiB of on-chip memory the allocation does not count; tiles streamed from DDR are not built yet)",
+            stage.name,
+            names.join(", "),
+            bits.div_ceil(8 * 1024)
         ));
     }
     remarks

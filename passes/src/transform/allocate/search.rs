@@ -17,6 +17,9 @@ pub enum Bound {
     /// The weights that stay off chip: the DDR bandwidth, or their copies on chip (one
     /// element a cycle per image, ddr.rs).
     Bandwidth,
+    /// Every weight is on chip, and a shorter interval would need more parallel weights
+    /// than the BRAM holds: the rest in DDR, whose copy takes longer than that interval.
+    WeightsOnChip,
     /// `--target-fps` is met with the least hardware.
     Target,
 }
@@ -302,6 +305,10 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
             // The DDR traffic may be what sets the interval.
             if a.interval > a.cycles.iter().copied().max().unwrap_or(0) {
                 a.bound = Bound::Bandwidth;
+            }
+            // A faster allocation would leave weights in DDR; this one keeps them all.
+            if a.bound == Bound::Bandwidth && !a.ddr.iter().any(|&d| d) {
+                a.bound = Bound::WeightsOnChip;
             }
             a.target_missed = target_missed;
             return a;

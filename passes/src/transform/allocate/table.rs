@@ -112,6 +112,25 @@ pub fn table(
             dev.ddr_gbps,
             (bytes as f64 / (dev.ddr_gbps * clock_ns)).ceil() as u64
         );
+        // The emitted design copies each DDR tensor whole into an on-chip buffer
+        // (ddr.rs): the BRAM that copy takes, which the figures above leave out.
+        let copies: u64 = stages
+            .iter()
+            .zip(&rows)
+            .filter(|(_, r)| r.2)
+            .map(|(st, r)| r.1.weight_bram * st.copies)
+            .sum();
+        let with = a.bram + copies;
+        let _ = writeln!(
+            s,
+            "on-chip copies of the DDR weights: {copies} BRAM18 more, not in the utilization above: the emitted design copies each DDR tensor whole (weights streamed in tiles are not built yet); with them BRAM18 {:.1}%{}",
+            pct(with as f64, dev.bram18),
+            if with > dev.bram18 as u64 {
+                ", more than the device has: the design as emitted does not fit"
+            } else {
+                ""
+            }
+        );
     }
     if let Some(why) = &a.target_missed {
         let why: Vec<String> = why.iter().map(|b| bound_name(b, stages)).collect();
@@ -193,6 +212,7 @@ pub fn bound_name(b: &Bound, stages: &[Stage]) -> String {
             "the weights in DDR (the bandwidth, or their copy on chip at one element a cycle)"
                 .into()
         }
+        Bound::WeightsOnChip => "the BRAM for the weights (all on chip: a shorter interval would leave some in DDR, and their copy on chip at one element a cycle would take longer than it)".into(),
         Bound::Target => "the target rate (--target-fps), met with the least hardware".into(),
     }
 }
