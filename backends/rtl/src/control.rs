@@ -155,6 +155,15 @@ impl ModGen<'_> {
         if l.body.is_empty() || l.step == 0 {
             return cont;
         }
+        if self.counters.get(l.var.index()).is_some_and(|c| c.too_wide) {
+            let var = self.inst.loop_vars[l.var.index()].name.clone();
+            self.error(
+                l.span,
+                format!("the loop counter `{var}` takes values beyond 2^30 in magnitude"),
+                "the RTL's counters and addresses are 32-bit: loop over a smaller range and offset the index",
+            );
+            return cont;
+        }
         let reg = self.loop_reg(l.var);
         self.loop_regs.insert(reg.clone());
         let li = self.loops.len();

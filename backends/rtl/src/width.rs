@@ -43,6 +43,9 @@ fn signed_bits(lo: i64, hi: i64) -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counter {
     pub bits: u32,
+    /// Its values (or the bound it is compared with) do not fit 32 signed bits, which
+    /// the 32-bit address and loop-test arithmetic cannot hold: `kiln rtl` refuses it.
+    pub too_wide: bool,
     /// It never holds a negative value: an unsigned register, read as `$signed({1'b0,
     /// r})` so that synthesis knows its upper bits are zero.
     pub unsigned: bool,
@@ -72,16 +75,26 @@ pub fn counters(inst: &Instance) -> Vec<Counter> {
     ranges
         .iter()
         .map(|r| match *r {
-            Some((lo, hi)) if lo >= 0 && hi < (1 << 31) => Counter {
-                bits: (64 - hi.leading_zeros()).clamp(1, 31),
+            // The loop test adds the step to the counter and compares with the bound, in
+            // 32 bits: keep a margin of a step's worth below 2^31.
+            Some((lo, hi)) if lo < -(1 << 30) || hi >= (1 << 30) => Counter {
+                bits: 32,
+                too_wide: true,
+                unsigned: false,
+            },
+            Some((lo, hi)) if lo >= 0 => Counter {
+                bits: (64 - hi.leading_zeros()).max(1),
+                too_wide: false,
                 unsigned: true,
             },
             Some((lo, hi)) => Counter {
                 bits: signed_bits(lo, hi),
+                too_wide: false,
                 unsigned: false,
             },
             None => Counter {
                 bits: 32,
+                too_wide: false,
                 unsigned: false,
             },
         })
