@@ -385,6 +385,114 @@ fn banked_results_take_one_iteration_per_cycle() {
     );
 }
 
+/// tests/rtl.rs `stores_share_a_write_port_by_phase`: pipelined iterations that write
+/// one unbanked result several times (one write port: one store per cycle).
+const WRITE_PHASES: &str = r#"# `spread` reads x twice and writes y four times per iteration: II 4 (write-bound),
+# the stores in phases 0, 1, 2, 3 (y[i, 0] in the phase its value is read).
+kernel spread(x: int<8>[8, 2]) -> int<10>[8, 4]:
+    y: int<10>[8, 4]
+    for i in range(8):
+        a = x[i, 0]
+        b = x[i, 1]
+        y[i, 0] = a
+        y[i, 1] = a + b
+        y[i, 2] = a - b
+        y[i, 3] = max(a, b) * 3
+    return y
+
+# `mix` reads y four times per iteration; z[i, 0] goes in phase 0, the branches of the
+# `if` in phases 2 and 3 (after the reads of s, in program order), z[i, 2] after its own
+# read (phase 3) and the last store (phase 4): II 5 (a store waits for its reads).
+kernel mix(y: int<10>[8, 4]) -> int<12>[8, 3]:
+    z: int<12>[8, 3]
+    for i in range(8):
+        z[i, 0] = y[i, 0] + 1
+        s = y[i, 1] + y[i, 2]
+        if s > 0:
+            z[i, 1] = s
+        else:
+            z[i, 1] = 0 - s
+        z[i, 2] = s * 2 + y[i, 3]
+    return z
+
+schedule spread for fpga:
+    pipeline(i, ii=1)
+
+schedule mix for fpga:
+    pipeline(i, ii=1)
+
+kernel main(x: int<8>[8, 2]) -> int<12>[8, 3]:
+    return mix(spread(x))
+"#;
+
+#[test]
+fn stores_share_a_write_port_by_phase() {
+    if !have_verilator() {
+        return;
+    }
+    let dir = tempdir("write_phases_src");
+    let file = dir.join("write_phases.kiln");
+    std::fs::write(&file, WRITE_PHASES).unwrap();
+    // Both signs, both orders of x[i, 0] and x[i, 1], equal pairs.
+    let values: Vec<f32> = (0..14)
+        .map(|k| ((k * 37 + 11) % 256 - 128) as f32)
+        .chain([5.0, 5.0])
+        .collect();
+    assert_eq!(values.len(), 16);
+    let x = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 2],
+        values: values
+            .iter()
+            .map(|&v| kiln_passes::value::Value::F32(v))
+            .collect(),
+    };
+    let input = dir.join("x.npy");
+    kiln::npy::write(&input, &x).expect("write");
+    let input = format!("x={}", input.display());
+    let (dir, out) = rtl_and_sim("write_phases", &file, &["--input", &input]);
+    assert!(out.contains("PASS: all 24 result values bit-exact"), "{out}");
+    // 8 iterations of 4 and of 5 cycles, plus the callee's DONE state.
+    assert_eq!(
+        cycles(&out, "cycles of call write_phases_spread (first sample):"),
+        (8 * 4 + 1) as f64,
+        "{out}"
+    );
+    assert_eq!(
+        cycles(&out, "cycles of call write_phases_mix (first sample):"),
+        (8 * 5 + 1) as f64,
+        "{out}"
+    );
+    let (_, seq) = rtl_and_sim("write_phases_seq", &file, &["--input", &input, "--no-pipeline"]);
+    // One statement per cycle: 6 per iteration of `spread`; 5 of `mix` (z[i, 0], s, the
+    // `if`, one branch, z[i, 2]).
+    assert_eq!(
+        cycles(&seq, "cycles of call write_phases_spread (first sample):"),
+        (8 * 6 + 1) as f64,
+        "{seq}"
+    );
+    let (code, _, err) = common::kiln(&[
+        "rtl",
+        &file.to_string_lossy(),
+        "--input",
+        &input,
+        "-o",
+        &dir.join("notes").to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("`spread` loop `i` (pipeline II=1): one iteration every 4 cycles (6 statements chained; it writes one bank of the parameter `y` 4 times"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`mix` loop `i` (pipeline II=1): one iteration every 5 cycles (6 statements chained; its stores into the parameter `z` wait for the reads they need, one store a cycle in program order: the last in cycle 5)"),
+        "{err}"
+    );
+    // The early stores read the port in their own phase: y[i, 0] = a in phase 0.
+    let v = std::fs::read_to_string(dir.join("write_phases_spread.v")).unwrap();
+    assert!(v.contains("== 32'd0) ? p0_x_rd0 :"), "{v}");
+}
+
 #[test]
 fn report_prints_verilators_cycles_beside_the_estimate() {
     if !have_verilator() {

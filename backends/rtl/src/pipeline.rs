@@ -486,7 +486,7 @@ impl ModGen<'_> {
                     .find(|&&(_, q)| q + 1 == ii)
                     .map(|&(t, _)| c.name(t))
                     .unwrap_or_default();
-                format!("its last store into the parameter `{t}` waits for the reads it needs until cycle {ii}")
+                format!("its stores into the parameter `{t}` wait for the reads they need, one store a cycle in program order: the last in cycle {ii}")
             }
         };
         let stores = s.stores;
