@@ -451,7 +451,10 @@ fn stores_share_a_write_port_by_phase() {
     kiln::npy::write(&input, &x).expect("write");
     let input = format!("x={}", input.display());
     let (dir, out) = rtl_and_sim("write_phases", &file, &["--input", &input]);
-    assert!(out.contains("PASS: all 24 result values bit-exact"), "{out}");
+    assert!(
+        out.contains("PASS: all 24 result values bit-exact"),
+        "{out}"
+    );
     // 8 iterations of 4 and of 5 cycles, plus the callee's DONE state.
     assert_eq!(
         cycles(&out, "cycles of call write_phases_spread (first sample):"),
@@ -463,7 +466,11 @@ fn stores_share_a_write_port_by_phase() {
         (8 * 5 + 1) as f64,
         "{out}"
     );
-    let (_, seq) = rtl_and_sim("write_phases_seq", &file, &["--input", &input, "--no-pipeline"]);
+    let (_, seq) = rtl_and_sim(
+        "write_phases_seq",
+        &file,
+        &["--input", &input, "--no-pipeline"],
+    );
     // One statement per cycle: 6 per iteration of `spread`; 5 of `mix` (z[i, 0], s, the
     // `if`, one branch, z[i, 2]).
     assert_eq!(
@@ -491,6 +498,56 @@ fn stores_share_a_write_port_by_phase() {
     // The early stores read the port in their own phase: y[i, 0] = a in phase 0.
     let v = std::fs::read_to_string(dir.join("write_phases_spread.v")).unwrap();
     assert!(v.contains("== 32'd0) ? p0_x_rd0 :"), "{v}");
+}
+
+/// The estimate's side of the write ports (passes/src/analysis/estimate.rs, "Ports"): a
+/// pipelined iteration that stores four elements into one bank of an on-chip array needs
+/// two cycles (a block RAM bank has two ports; Vitis relaxes the II the same way), one
+/// when the array is split cyclic 2 along the stored dimension (two stores per bank; the
+/// two branches of the `if` count as one store). The RTL builds its own memories as
+/// registers, which take the four stores in one cycle.
+#[test]
+fn report_gives_on_chip_banks_two_stores_a_cycle() {
+    let src = r#"kernel fill(x: int<8>[8]) -> int<11>[8]:
+    t: int<10>[8, 4]
+    for i in range(8):
+        a = x[i]
+        t[i, 0] = a
+        t[i, 1] = a + 1
+        t[i, 2] = a + 2
+        if a > 0:
+            t[i, 3] = a + 3
+        else:
+            t[i, 3] = 0 - a
+    y: int<11>[8]
+    for k in range(8):
+        y[k] = t[k, 0] + t[k, 1] + t[k, 2] + t[k, 3]
+    return y
+
+schedule fill for fpga:
+    pipeline(i, ii=1)
+    pipeline(k, ii=1)
+"#;
+    let dir = tempdir("store_banks");
+    for (name, text, want) in [
+        (
+            "one_bank",
+            src.to_string(),
+            "loop i: 8 trips, pipeline II=2 (asked 1)",
+        ),
+        (
+            "two_banks",
+            format!("{src}    partition(t, dim=2, kind=cyclic, factor=2)\n"),
+            "loop i: 8 trips, pipeline II=1,",
+        ),
+    ] {
+        let file = dir.join(format!("{name}.kiln"));
+        std::fs::write(&file, text).unwrap();
+        let (code, out, err) =
+            common::kiln(&["report", &file.to_string_lossy(), "--part", "xc7z020"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(want), "{name}: {want}\n{out}");
+    }
 }
 
 #[test]
