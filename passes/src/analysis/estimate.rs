@@ -32,11 +32,12 @@
 //!     read (allocate/realize.rs) and the `banks` pass checks a written schedule's
 //!     unrolled loops (E0514), but a pipelined iteration that reads one bank of an
 //!     on-chip array more than twice is estimated faster than Vitis schedules it.
-//!   The last iteration too makes its port accesses one a cycle, so a pipeline's depth is
-//!   at least their cycles. The RTL back end (docs/rtl.md) applies the same one-a-cycle
-//!   rule to the memories of its parameters (one read and one write port per bank; a
-//!   pipeline's stores share the write port by phase); its own memories are registers
-//!   that take any number of accesses a cycle, so there it can beat this figure.
+//!   - The last iteration too makes its port accesses one a cycle, so a pipeline's depth
+//!     is at least their cycles. The RTL back end (docs/rtl.md) applies the same
+//!     one-a-cycle rule to the memories of its parameters (one read and one write port
+//!     per bank; a pipeline's stores share the write port by phase); its own memories are
+//!     registers that take any number of accesses a cycle, so there it can beat this
+//!     figure.
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
