@@ -385,6 +385,171 @@ fn banked_results_take_one_iteration_per_cycle() {
     );
 }
 
+/// tests/rtl.rs `stores_share_a_write_port_by_phase`: pipelined iterations that write
+/// one unbanked result several times (one write port: one store per cycle).
+const WRITE_PHASES: &str = r#"# `spread` reads x twice and writes y four times per iteration: II 4 (write-bound),
+# the stores in phases 0, 1, 2, 3 (y[i, 0] in the phase its value is read).
+kernel spread(x: int<8>[8, 2]) -> int<10>[8, 4]:
+    y: int<10>[8, 4]
+    for i in range(8):
+        a = x[i, 0]
+        b = x[i, 1]
+        y[i, 0] = a
+        y[i, 1] = a + b
+        y[i, 2] = a - b
+        y[i, 3] = max(a, b) * 3
+    return y
+
+# `mix` reads y four times per iteration; z[i, 0] goes in phase 0, the branches of the
+# `if` in phases 2 and 3 (after the reads of s, in program order), z[i, 2] after its own
+# read (phase 3) and the last store (phase 4): II 5 (a store waits for its reads).
+kernel mix(y: int<10>[8, 4]) -> int<12>[8, 3]:
+    z: int<12>[8, 3]
+    for i in range(8):
+        z[i, 0] = y[i, 0] + 1
+        s = y[i, 1] + y[i, 2]
+        if s > 0:
+            z[i, 1] = s
+        else:
+            z[i, 1] = 0 - s
+        z[i, 2] = s * 2 + y[i, 3]
+    return z
+
+schedule spread for fpga:
+    pipeline(i, ii=1)
+
+schedule mix for fpga:
+    pipeline(i, ii=1)
+
+kernel main(x: int<8>[8, 2]) -> int<12>[8, 3]:
+    return mix(spread(x))
+"#;
+
+#[test]
+fn stores_share_a_write_port_by_phase() {
+    if !have_verilator() {
+        return;
+    }
+    let dir = tempdir("write_phases_src");
+    let file = dir.join("write_phases.kiln");
+    std::fs::write(&file, WRITE_PHASES).unwrap();
+    // Both signs, both orders of x[i, 0] and x[i, 1], equal pairs.
+    let values: Vec<f32> = (0..14)
+        .map(|k| ((k * 37 + 11) % 256 - 128) as f32)
+        .chain([5.0, 5.0])
+        .collect();
+    assert_eq!(values.len(), 16);
+    let x = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 2],
+        values: values
+            .iter()
+            .map(|&v| kiln_passes::value::Value::F32(v))
+            .collect(),
+    };
+    let input = dir.join("x.npy");
+    kiln::npy::write(&input, &x).expect("write");
+    let input = format!("x={}", input.display());
+    let (dir, out) = rtl_and_sim("write_phases", &file, &["--input", &input]);
+    assert!(
+        out.contains("PASS: all 24 result values bit-exact"),
+        "{out}"
+    );
+    // 8 iterations of 4 and of 5 cycles, plus the callee's DONE state.
+    assert_eq!(
+        cycles(&out, "cycles of call write_phases_spread (first sample):"),
+        (8 * 4 + 1) as f64,
+        "{out}"
+    );
+    assert_eq!(
+        cycles(&out, "cycles of call write_phases_mix (first sample):"),
+        (8 * 5 + 1) as f64,
+        "{out}"
+    );
+    let (_, seq) = rtl_and_sim(
+        "write_phases_seq",
+        &file,
+        &["--input", &input, "--no-pipeline"],
+    );
+    // One statement per cycle: 6 per iteration of `spread`; 5 of `mix` (z[i, 0], s, the
+    // `if`, one branch, z[i, 2]).
+    assert_eq!(
+        cycles(&seq, "cycles of call write_phases_spread (first sample):"),
+        (8 * 6 + 1) as f64,
+        "{seq}"
+    );
+    let (code, _, err) = common::kiln(&[
+        "rtl",
+        &file.to_string_lossy(),
+        "--input",
+        &input,
+        "-o",
+        &dir.join("notes").to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("`spread` loop `i` (pipeline II=1): one iteration every 4 cycles (6 statements chained; it writes one bank of the parameter `y` 4 times"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`mix` loop `i` (pipeline II=1): one iteration every 5 cycles (6 statements chained; its stores into the parameter `z` wait for the reads they need, one store a cycle in program order: the last in cycle 5)"),
+        "{err}"
+    );
+    // The early stores read the port in their own phase: y[i, 0] = a in phase 0.
+    let v = std::fs::read_to_string(dir.join("write_phases_spread.v")).unwrap();
+    assert!(v.contains("== 32'd0) ? p0_x_rd0 :"), "{v}");
+}
+
+/// The estimate's side of the write ports (passes/src/analysis/estimate.rs, "Ports"): a
+/// pipelined iteration that stores four elements into one bank of an on-chip array needs
+/// two cycles (a block RAM bank has two ports; Vitis relaxes the II the same way), one
+/// when the array is split cyclic 2 along the stored dimension (two stores per bank; the
+/// two branches of the `if` count as one store). The RTL builds its own memories as
+/// registers, which take the four stores in one cycle.
+#[test]
+fn report_gives_on_chip_banks_two_stores_a_cycle() {
+    let src = r#"kernel fill(x: int<8>[8]) -> int<11>[8]:
+    t: int<10>[8, 4]
+    for i in range(8):
+        a = x[i]
+        t[i, 0] = a
+        t[i, 1] = a + 1
+        t[i, 2] = a + 2
+        if a > 0:
+            t[i, 3] = a + 3
+        else:
+            t[i, 3] = 0 - a
+    y: int<11>[8]
+    for k in range(8):
+        y[k] = t[k, 0] + t[k, 1] + t[k, 2] + t[k, 3]
+    return y
+
+schedule fill for fpga:
+    pipeline(i, ii=1)
+    pipeline(k, ii=1)
+"#;
+    let dir = tempdir("store_banks");
+    for (name, text, want) in [
+        (
+            "one_bank",
+            src.to_string(),
+            "loop i: 8 trips, pipeline II=2 (asked 1)",
+        ),
+        (
+            "two_banks",
+            format!("{src}    partition(t, dim=2, kind=cyclic, factor=2)\n"),
+            "loop i: 8 trips, pipeline II=1,",
+        ),
+    ] {
+        let file = dir.join(format!("{name}.kiln"));
+        std::fs::write(&file, text).unwrap();
+        let (code, out, err) =
+            common::kiln(&["report", &file.to_string_lossy(), "--part", "xc7z020"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(want), "{name}: {want}\n{out}");
+    }
+}
+
 #[test]
 fn report_prints_verilators_cycles_beside_the_estimate() {
     if !have_verilator() {
@@ -491,6 +656,18 @@ fn lenet_over_a_batch_is_bit_exact() {
     // when those loops ran one statement per cycle).
     let per_image = cycles(&out, "cycles per image (start to done, first sample):");
     assert!(per_image < 20_000.0, "{out}");
+    // Pool + flatten: 20 reads of its input and four stores into its unbanked result per
+    // iteration of its pipelined loop, the stores sharing the write port by phase: 64
+    // iterations at II = 20, the estimate's (1,793 cycles when it ran one statement per
+    // cycle).
+    assert_eq!(
+        cycles(
+            &out,
+            "cycles of call lenet_maxpool2d_1_flatten (first sample):"
+        ),
+        (64 * 20 + 1) as f64,
+        "{out}"
+    );
 }
 
 #[test]

@@ -188,14 +188,11 @@ impl ModGen<'_> {
             Some(ii) => match self.chain_check(l) {
                 // One statement per cycle reads all of a statement's operands in its
                 // cycle (combinational memories): faster when the iteration has fewer
-                // statements than the cycles its parameter reads need.
+                // statements than the cycles its parameters' ports need.
                 Ok(plan) if plan.ii > plan.statements => {
                     self.notes.push(format!(
-                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: its {} statements take fewer cycles than the {} its reads of one bank of the parameter `{}` need",
-                        self.inst.kernel,
-                        plan.statements,
-                        plan.ii,
-                        plan.worst.clone().unwrap_or_default()
+                        "`{}` loop `{var}` (pipeline II={ii}): one statement per cycle: its {} statements take fewer cycles than the {} a chained iteration needs ({})",
+                        self.inst.kernel, plan.statements, plan.ii, plan.why
                     ));
                     self.block(&l.body, latch, node)
                 }
@@ -208,11 +205,8 @@ impl ModGen<'_> {
                         ));
                     } else {
                         self.notes.push(format!(
-                            "`{}` loop `{var}` (pipeline II={ii}): one iteration every {} cycles ({n} statements chained; it reads one bank of the parameter `{}` {} times, one read per bank per cycle)",
-                            self.inst.kernel,
-                            plan.ii,
-                            plan.worst.clone().unwrap_or_default(),
-                            plan.ii
+                            "`{}` loop `{var}` (pipeline II={ii}): one iteration every {} cycles ({n} statements chained; {})",
+                            self.inst.kernel, plan.ii, plan.why
                         ));
                     }
                     let st = self.chained_state(

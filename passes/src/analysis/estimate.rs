@@ -11,11 +11,33 @@
 //!   (its last iteration moves them one a cycle too); a loop flattened into the loop around it (`fuse`, or
 //!   the automatic schedule on a perfect nest) extends that pipeline: the pair takes
 //!   `(outer trips * inner iterations - 1) * II + depth`; calls add the callee's cycles.
-//!   Arrays no node touches (fused away) take no memory. An off-chip port (an input or
-//!   an output of the instance) moves one element per cycle, so a pipelined iteration
-//!   that makes k accesses to one port has an II of at least k. A read-modify-write of
-//!   a tensor at a data-dependent index (`hist[x[i]] += 1`) carries a dependence through
-//!   memory: its pipeline has an II of at least 3 (load, update, store).
+//!   Arrays no node touches (fused away) take no memory. A read-modify-write of a tensor
+//!   at a data-dependent index (`hist[x[i]] += 1`) carries a dependence through memory:
+//!   its pipeline has an II of at least 3 (load, update, store).
+//! - **Ports.** A pipelined iteration's accesses are scheduled on the ports of what they
+//!   access, as Vitis does (it relaxes the II and warns "limited memory ports"):
+//!   - An off-chip port (an input or an output of the instance) moves one element per
+//!     cycle, loads and stores alike: an array argument's default interface is a
+//!     single-port RAM and a stream carries one value a cycle, so an iteration that makes
+//!     k accesses to one port (k stores into one result included) has an II of at least
+//!     k. A row stage's input line buffer counts as such a port, one access per bank of
+//!     its channels per cycle.
+//!   - A store into an on-chip array (a temporary, or a row stage's result row) takes
+//!     one of its bank's two ports: a block RAM (and the LUT RAM Vitis builds) is dual
+//!     ported, the rule the `banks` pass and the allocator's partitions use, so k stores
+//!     into one bank need an II of at least ceil(k / 2) (a store whose bank the index
+//!     does not prove counts on every bank; of the two branches of an `if`, the busier).
+//!     An array of one element per bank is registers: no limit. Reads of on-chip arrays
+//!     are not limited in the model: the allocation partitions the arrays its pipelines
+//!     read (allocate/realize.rs) and the `banks` pass checks a written schedule's
+//!     unrolled loops (E0514), but a pipelined iteration that reads one bank of an
+//!     on-chip array more than twice is estimated faster than Vitis schedules it.
+//!   - The last iteration too makes its port accesses one a cycle, so a pipeline's depth
+//!     is at least their cycles. The RTL back end (docs/rtl.md) applies the same
+//!     one-a-cycle rule to the memories of its parameters (one read and one write port
+//!     per bank; a pipeline's stores share the write port by phase); its own memories are
+//!     registers that take any number of accesses a cycle, so there it can beat this
+//!     figure.
 //! - **DSPs.** Per multiply, from its operand widths: products of 4 bits or fewer and
 //!   binary XNORs go to LUTs; two products of at most 8 × 8 bits share one DSP48; up to
 //!   18 × 25 bits take one; wider ones `ceil(a / 18) * ceil(b / 25)`. Copies made by
@@ -52,6 +74,109 @@ fn scatter_update(inst: &Instance, b: &Block) -> bool {
         }
     });
     found
+}
+
+/// Stores a pipelined iteration may make into one bank of an on-chip array per cycle: a
+/// block RAM (or LUT RAM) bank has two ports (the rule the `banks` pass and the
+/// allocator's partitions use).
+const BANK_PORTS: u64 = 2;
+
+/// Unrolled stores into the banks of the on-chip arrays: per (array, proved bank) and per
+/// array for stores whose bank is not proved (those may go to any bank: they count on
+/// every bank).
+#[derive(Default)]
+struct BankCounts {
+    known: std::collections::HashMap<(crate::ir::TensorId, usize), u64>,
+    any: std::collections::HashMap<crate::ir::TensorId, u64>,
+}
+
+impl BankCounts {
+    /// `self` (the stores of one branch of an `if`) against `other` (the other branch's):
+    /// the stores of the busier branch, per bank.
+    fn join_exclusive(&mut self, other: BankCounts) {
+        for (k, n) in other.known {
+            let e = self.known.entry(k).or_insert(0);
+            *e = (*e).max(n);
+        }
+        for (k, n) in other.any {
+            let e = self.any.entry(k).or_insert(0);
+            *e = (*e).max(n);
+        }
+    }
+
+    fn add(&mut self, other: BankCounts) {
+        for (k, n) in other.known {
+            *self.known.entry(k).or_insert(0) += n;
+        }
+        for (k, n) in other.any {
+            *self.any.entry(k).or_insert(0) += n;
+        }
+    }
+}
+
+/// The bank of an access of `tm` at `index` (loop variables of the unrolled inner loops
+/// substituted), when its partitions prove it: every loop counter's coefficient in a
+/// cyclic dimension a multiple of the factor, a constant index in a block or complete
+/// dimension. `None` for an array that is one bank per element (registers: no ports).
+fn proved_bank(
+    tm: &crate::ir::Tensor,
+    index: &[crate::ir::Affine],
+    dynamic: &[bool],
+) -> Option<Option<usize>> {
+    let mut bank = 0usize;
+    let mut banks_total = 1usize;
+    let mut proved = true;
+    for (d, &n) in tm.shape.iter().enumerate() {
+        let Some(p) = tm.partition.iter().find(|p| p.dim == d) else {
+            continue;
+        };
+        let n = n.max(1);
+        let f = match p.kind {
+            PartitionKind::Complete => n,
+            _ => (p.factor.max(1) as usize).min(n),
+        };
+        let ix = &index[d];
+        let dynamic = dynamic.get(d).copied().unwrap_or(false);
+        let b = match p.kind {
+            PartitionKind::Cyclic => (!dynamic
+                && ix.terms.iter().all(|&(_, c)| c.rem_euclid(f as i64) == 0))
+            .then(|| ix.constant.rem_euclid(f as i64) as usize),
+            PartitionKind::Block => {
+                let blk = n.div_ceil(f);
+                ix.as_constant()
+                    .filter(|_| !dynamic)
+                    .map(|c| (c.max(0) as usize / blk).min(f - 1))
+            }
+            PartitionKind::Complete => ix
+                .as_constant()
+                .filter(|_| !dynamic)
+                .map(|c| (c.max(0) as usize).min(n - 1)),
+        };
+        match b {
+            Some(b) => bank = bank * f + b,
+            None => proved = false,
+        }
+        banks_total = banks_total.saturating_mul(f);
+    }
+    if banks_total >= tm.len().max(1) {
+        return None;
+    }
+    Some(proved.then_some(bank))
+}
+
+/// `a` with the variables of `env` replaced by their affine forms.
+fn subst(
+    a: &crate::ir::Affine,
+    env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
+) -> crate::ir::Affine {
+    let mut out = crate::ir::Affine::constant(a.constant);
+    for &(v, c) in &a.terms {
+        match env.iter().rev().find(|(w, _)| *w == v) {
+            Some((_, f)) => out = out.add_scaled(f, c),
+            None => out = out.add_scaled(&crate::ir::Affine::var(v), c),
+        }
+    }
+    out
 }
 
 pub use crate::target::{device, Device, DEVICES};
@@ -529,6 +654,8 @@ impl Est<'_> {
             // An off-chip port moves one element per cycle: an iteration that reads or
             // writes a port k times cannot start more often than every k cycles.
             let port_cycles = self.port_accesses(&l.body, ranges).saturating_mul(copies);
+            // An on-chip bank takes two stores a cycle (its two ports).
+            let port_cycles = port_cycles.max(self.store_bank_cycles(&l.body));
             let mut ii = (ii as u64).max(port_cycles);
             // A read-modify-write at a data-dependent index (`hist[x[i]] += 1`): the next
             // iteration may read what this one writes, so it waits for the load (2), the
@@ -590,6 +717,118 @@ impl Est<'_> {
         self.loops[slot].cycles = cycles;
         self.loops[slot].res = res;
         (cycles, res)
+    }
+
+    /// The cycles one pass of `b` (inner loops unrolled) needs for its stores into the
+    /// banks of on-chip arrays, [`BANK_PORTS`] a cycle per bank (0 when the unrolled pass
+    /// is too large to walk: not modelled).
+    fn store_bank_cycles(&self, b: &Block) -> u64 {
+        let mut counts = BankCounts::default();
+        let mut budget: u64 = 1 << 16;
+        if !self.count_banks(b, &mut Vec::new(), &mut counts, &mut budget) {
+            return 0;
+        }
+        let mut worst = counts.any.values().copied().max().unwrap_or(0);
+        for (&(t, _), &n) in &counts.known {
+            worst = worst.max(n.saturating_add(counts.any.get(&t).copied().unwrap_or(0)));
+        }
+        worst.div_ceil(BANK_PORTS)
+    }
+
+    /// Counts the stores of `b` into on-chip arrays into `counts`, with the unrolled loop
+    /// variables in `env`; `false` when `budget` statements were walked or an inner loop
+    /// has no constant trip count.
+    fn count_banks(
+        &self,
+        b: &Block,
+        env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
+        counts: &mut BankCounts,
+        budget: &mut u64,
+    ) -> bool {
+        for s in b {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            match s {
+                Stmt::For(l) => {
+                    let lo = subst(&l.lo, env);
+                    let hi = subst(&l.hi, env);
+                    let Some(d) = hi.add_scaled(&lo, -1).as_constant() else {
+                        return false;
+                    };
+                    let step = l.step;
+                    let n = if step > 0 && d > 0 {
+                        (d + step - 1) / step
+                    } else if step < 0 && d < 0 {
+                        (-d - step - 1) / -step
+                    } else {
+                        0
+                    };
+                    for k in 0..n {
+                        env.push((
+                            l.var,
+                            lo.add_scaled(&crate::ir::Affine::constant(1), k * step),
+                        ));
+                        let ok = self.count_banks(&l.body, env, counts, budget);
+                        env.pop();
+                        if !ok {
+                            return false;
+                        }
+                    }
+                    continue;
+                }
+                Stmt::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    // One branch runs: the stores of the busier one, bank by bank.
+                    let (mut then_c, mut else_c) = (BankCounts::default(), BankCounts::default());
+                    if !self.count_banks(then_block, env, &mut then_c, budget)
+                        || !self.count_banks(else_block, env, &mut else_c, budget)
+                    {
+                        return false;
+                    }
+                    then_c.join_exclusive(else_c);
+                    counts.add(then_c);
+                }
+                _ => {}
+            }
+            if let Stmt::Store { access, .. } = s {
+                self.count_store(access, env, counts);
+            }
+        }
+        true
+    }
+
+    /// Counts store `a` (with `env` substituted) if it goes to an on-chip array: a
+    /// temporary, or a row stage's result row (not the off-chip ports, which
+    /// `port_accesses` counts).
+    fn count_store(
+        &self,
+        a: &crate::ir::Access,
+        env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
+        counts: &mut BankCounts,
+    ) {
+        let inst = self.inst;
+        let plan = inst.stage.as_ref().and_then(|p| p.rows());
+        let row_result = plan.filter(|p| !p.flat_output).map(|p| p.output);
+        let tm = inst.tensor(a.tensor);
+        let on_chip = matches!(tm.kind, TensorKind::Temp)
+            && (!inst.outputs.contains(&a.tensor) || row_result == Some(a.tensor));
+        if !on_chip || tm.shape.is_empty() {
+            return;
+        }
+        let index: Vec<crate::ir::Affine> = a.index.iter().map(|ix| subst(ix, env)).collect();
+        let dynamic: Vec<bool> = (0..a.index.len())
+            .map(|d| a.dynamic_at(d).is_some())
+            .collect();
+        match proved_bank(tm, &index, &dynamic) {
+            None => {}
+            Some(Some(k)) => *counts.known.entry((a.tensor, k)).or_insert(0) += 1,
+            Some(None) => *counts.any.entry(a.tensor).or_insert(0) += 1,
+        }
     }
 
     /// The most accesses one pass of `b` (inner loops unrolled) makes to one off-chip
