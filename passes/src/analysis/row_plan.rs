@@ -587,7 +587,7 @@ fn flat_row_node(
     }
     let row_var = row_var.ok_or_else(|| {
         format!(
-            "makes `{}` {:?}, not an image, without reading an image row by row (a dense layer reads its whole input for each output)",
+            "makes `{}` {:?}, not an image, and reads no image row by row (its inputs are vectors or scalars, which it takes whole)",
             inst.tensor(result).name,
             inst.tensor(result).shape
         )
