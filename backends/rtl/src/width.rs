@@ -171,7 +171,7 @@ pub fn times_const(x: &str, c: i64) -> String {
     let mut s = String::new();
     for (i, (sign, shift)) in digits.iter().enumerate() {
         let term = if *shift == 0 {
-            format!("{x}")
+            x.to_string()
         } else {
             format!("({x} <<< {shift})")
         };
@@ -214,6 +214,7 @@ mod tests {
         assert_eq!(
             Counter {
                 bits: 4,
+                too_wide: false,
                 unsigned: true
             }
             .value("r"),
