@@ -760,6 +760,43 @@ fn while_loops_and_calls_inside_loops_are_bit_exact() {
     assert!(out.contains("PASS: all 8 result values bit-exact"), "{out}");
 }
 
+/// Two benchmark convolutions of README's Verilator table (kernel `conv` on their small
+/// data): bin x bin products (2-bit operands once decoded, built in LUTs) and 8-bit x
+/// 2-bit ones, bit-exact at the cycle counts README gives (conv_tern is conv_bin's twin).
+#[test]
+fn benchmark_convolutions_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    for (name, cycles_total) in [("conv_bin", 10721.0), ("conv_fixed", 901.0)] {
+        let data = root.join("examples/bench/data/small");
+        let x = format!("x={}", data.join(format!("{name}_x.npy")).display());
+        let w = format!("w={}", data.join(format!("{name}_w.npy")).display());
+        let (_, out) = rtl_and_sim(
+            name,
+            &root.join(format!("examples/bench/{name}.kiln")),
+            &[
+                "--kernel",
+                "conv",
+                "--input",
+                &x,
+                "--input",
+                &w,
+                "--part",
+                "xc7z045",
+                "--clock-ns",
+                "5",
+            ],
+        );
+        assert_eq!(
+            cycles(&out, "cycles in total:"),
+            cycles_total,
+            "{name}:\n{out}"
+        );
+    }
+}
+
 /// Narrow counters and shift-and-add addresses (backends/rtl/src/width.rs): negative steps,
 /// triangular bounds, a negative start and data-dependent indices stay bit-exact, chained
 /// and one statement per cycle, and no counter or address takes 32 bits or a multiplier.
