@@ -8,29 +8,38 @@
 //! datapath per statement and reads its memories combinationally (distributed RAM), so
 //! the two are different hardware. This model counts the second:
 //! - **Operators**, one per IR operator of each statement: a `W`-bit add, subtract,
-//!   compare, select, `min`/`max` or bit operation `W` LUTs; a conversion (rounding
-//!   adder and saturation) `W`; a product the estimate puts in LUTs (an operand of 4 bits
-//!   or fewer, [`kiln_passes::estimate::dsps_per_multiply`]) `a · b` LUTs, any other one
-//!   DSP48 per `25 x 18` bits (no INT8 pairing: two products never share one here); a
-//!   divider `a · b` LUTs.
-//! - **Addresses**: each access's flat index is a sum of shifted counters (width.rs), an
-//!   adder of the address width per term past the first.
-//! - **Memories**: a written tensor of more than one element is distributed RAM, RAM64M
-//!   cells of 64 words x 3 bits (`ceil(n / 64) · ceil(W / 3)` cells, 4 LUTs each, not in
-//!   the LUT figure: yosys reports them apart), with a read multiplexer of `W ·
-//!   ceil(n / 256)` LUTs past 64 words per read; a constant is a ROM in LUTs, `W ·
-//!   ceil(n / 64)` LUT6 plus the same multiplexer; one-element tensors are registers.
-//! - **Control**: each loop counter (width.rs) an incrementer and a comparison (`2 x`
-//!   its bits); each register (a local, a counter) a write multiplexer of its width per
-//!   state that writes it past the first; 2 LUTs of next-state logic per FSM state.
+//!   compare, select, `min`/`max` or bit operation `W` LUTs, where an operand built from
+//!   counters and constants is only as wide as they are; an adder after a DSP48 product
+//!   nothing (the DSP's post-adder, up to 48 bits); a conversion a rounding adder when it
+//!   rounds fractional bits away and a multiplexer when it saturates a value that can
+//!   leave its range (truncating and wrapping are wiring); a product the estimate puts
+//!   in LUTs (an operand of 4 bits or fewer, [`kiln_passes::estimate::dsps_per_multiply`])
+//!   `a · b` LUTs, any other one DSP48 per `25 x 18` bits (no INT8 pairing: two products
+//!   never share one here); a divider `a · b` LUTs.
+//! - **Addresses**: each access's flat index is a sum of shifted counters (width.rs); a
+//!   copy that starts above the sum so far is a concatenation, any other an adder from
+//!   where they meet, about two LUTs for three adder bits (`adder_bits`); identical
+//!   sums are built once.
+//! - **Memories**: a written tensor of more than one element is distributed RAM:
+//!   `ceil(n / 64) · R · ceil(W / 3)` RAM64M cells for `R` read ports (`R · ceil(W / 6)`
+//!   RAM32M up to 32 words), 4 LUTs each, not in the LUT figure (yosys reports them
+//!   apart), and past 64 words a read multiplexer of `W · ceil(2 · pieces / 5)` LUTs per
+//!   port and a write decoder of one LUT per 64-word piece. Every load is a read port,
+//!   and a callee's loads of a parameter are read ports of its caller's memory. A
+//!   constant is a ROM in LUTs, `W · (ceil(n / 64) + ceil(n / 256))` per read past 64
+//!   words, `W · ceil(n / 64)` below; one-element tensors are registers.
+//! - **Control**: each loop counter an incrementer and a comparison (its bits, and a
+//!   LUT per 4 of them); a multiplexer per extra writer of a register or of a memory's
+//!   write port; 2 LUTs of next-state logic per FSM state.
 //!
-//! The constants are calibrated against yosys 0.23 `synth_xilinx -family xc7` on the
-//! example networks and benchmark convolutions (README, "Estimate against Verilator and
-//! yosys"); yosys' own LUT counts differ from Vivado's (docs/rtl-synthesis.md).
+//! Each term was measured with yosys 0.23 `synth_xilinx -family xc7` on its own, then the
+//! whole on the example networks and benchmark convolutions: DSP48 and distributed-RAM
+//! cells exact, LUTs within 25% (README, "Estimate against Verilator and yosys";
+//! docs/rtl-synthesis.md). yosys' own LUT counts differ from Vivado's.
 //!
 //! Before: conv_relu's `conv3x3_relu` (a 3x3 convolution over 8 channels, 8 x 8 x 3 x 3
-//! two-bit weights). After: `operators 96, addresses 132, memories (read) 112, control
-//! 146` LUTs, 0 DSP48, 123 LUTRAM cells (x_buf, 2592 x 8 bits).
+//! two-bit weights, `--no-pipeline`). After: `operators 78, addresses 73, memories 209,
+//! control 76` LUTs (436; yosys: 395), 0 DSP48, 123 RAM64M cells (x_buf, 2592 x 8 bits).
 
 use kiln_numeric::{FixedType, Overflow, Quant, ScalarType};
 use kiln_passes::estimate::dsps_per_multiply;
