@@ -7,7 +7,9 @@
 //!   around it), not 32 bits; unsigned when it never holds a negative value. Every use
 //!   reads it as a signed operand ([`Counter::value`]), so in a 32-bit signed expression
 //!   (addresses, loop tests, the loop variable as a value) it has the same value as a
-//!   32-bit counter would, and synthesis sees which of its bits are zero.
+//!   32-bit counter would, and synthesis sees which of its bits are zero. A counter
+//!   whose values reach 2^30 in magnitude is refused (E0720, control.rs): the loop test
+//!   and the addresses are 32-bit arithmetic.
 //! - **Constant factors.** An address's `i * 324` is a sum of shifted copies of `i` (the
 //!   factor's canonical signed-digit form: 324 = 256 + 64 + 4), which synthesis maps to
 //!   adders, never to a DSP48 (yosys' `synth_xilinx` would map any product of two
