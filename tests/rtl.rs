@@ -1005,3 +1005,97 @@ fn random_programs_are_bit_exact() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Random layer pipelines of the network generator (tests/difftest/gen/network.rs: stdlib
+/// layers in fixed point, with weights as `param`s, over one sample or a batch) through
+/// `kiln rtl` and `kiln rtlsim` at the allocation of xc7z045 and 5 ns: every one must
+/// match kiln's results bit for bit. A refusal must be E0720 and is reported with its
+/// reason. `KILN_RTL_NETS=N` (default 2) and `KILN_RTL_SEED=S` choose them; a failing
+/// case stays in target/rtl-tests/net-S-K.
+#[test]
+fn random_layer_pipelines_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let n: u64 = std::env::var("KILN_RTL_NETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let seed: u64 = std::env::var("KILN_RTL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_0019);
+    let (mut built, mut refused) = (0, Vec::new());
+    let mut failures = Vec::new();
+    for k in 0..n {
+        let net = difftest::gen::generate_network(seed, k);
+        let src = tempdir(&format!("net-{seed}-{k}"));
+        std::fs::write(src.join("main.kiln"), &net.case.source).unwrap();
+        for (name, bytes) in &net.case.files {
+            std::fs::write(src.join(name), bytes).unwrap();
+        }
+        let design = src.join("rtl");
+        let mut args = vec![
+            "rtl".to_string(),
+            src.join("main.kiln").display().to_string(),
+            "-o".into(),
+            design.display().to_string(),
+            "--part".into(),
+            "xc7z045".into(),
+            "--clock-ns".into(),
+            "5".into(),
+            "--color".into(),
+            "never".into(),
+        ];
+        if net.batch.is_some() {
+            args.push("--batch".into());
+        }
+        for (name, file) in &net.case.inputs {
+            args.push("--input".into());
+            args.push(format!("{name}={}", src.join(file).display()));
+        }
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = common::kiln(&a);
+        if code != 0 {
+            let codes = common::codes_in(&err);
+            assert!(
+                codes.iter().all(|c| c == "E0720" || c.starts_with('W')) && !codes.is_empty(),
+                "network {k} ({}): kiln rtl failed unexpectedly:\n{err}",
+                net.layers.join("; ")
+            );
+            refused.push(format!(
+                "network {k}: {}",
+                err.lines().find(|l| l.contains("Error:")).unwrap_or("")
+            ));
+            continue;
+        }
+        built += 1;
+        let (code, out, err) = common::kiln(&[
+            "rtlsim",
+            &design.display().to_string(),
+            "--max-cycles",
+            "50000000",
+        ]);
+        if code != 0 || !out.contains("PASS") {
+            failures.push(format!(
+                "network {k} ({}; target/rtl-tests/net-{seed}-{k}):\n{out}{err}",
+                net.layers.join("; ")
+            ));
+        } else {
+            let _ = std::fs::remove_dir_all(&src);
+        }
+    }
+    eprintln!(
+        "random layer pipelines: {built} built and simulated, {} refused, {} failed",
+        refused.len(),
+        failures.len()
+    );
+    for r in &refused {
+        eprintln!("  refused {r}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        built > 0 || n == 0,
+        "every network was refused: {refused:?}"
+    );
+}
