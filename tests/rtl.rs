@@ -904,112 +904,138 @@ fn rtlsim_without_verilator_says_how_to_install_it() {
 
 mod difftest;
 
-/// Random programs of the differential generator (tests/difftest) through `kiln rtl` and
-/// `kiln rtlsim`: every one the RTL path builds must match kiln bit for bit; the others
-/// must be refused with E0720 (floats) or fail in kiln's own run (a run-time error the
-/// testbench would need expected results for). `KILN_RTL_CASES=N` (default 3) and
-/// `KILN_RTL_SEED=S` choose them; failing cases stay in target/rtl-tests/random-S-K.
-#[test]
-fn random_programs_are_bit_exact() {
-    if !have_verilator() {
-        return;
+/// A number from the environment, or `default`.
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What became of a generated case in the RTL path.
+enum RtlCase {
+    /// `kiln rtl` refused it: the first error line, names blanked (`x` -> `_`) so that
+    /// reasons group.
+    Refused(String),
+    Passed,
+    /// `kiln rtlsim` did not pass (the case stays in its directory).
+    Failed(String),
+}
+
+/// Writes `case` into target/rtl-tests/NAME, runs `kiln rtl` on it with `extra` and, when
+/// it builds, `kiln rtlsim`. A refusal must be an E07xx diagnostic (warnings aside).
+fn rtl_case(name: &str, case: &difftest::gen::Case, extra: &[&str]) -> RtlCase {
+    let src = tempdir(name);
+    std::fs::write(src.join("main.kiln"), &case.source).unwrap();
+    for (file, bytes) in &case.files {
+        std::fs::write(src.join(file), bytes).unwrap();
     }
-    let n: u64 = std::env::var("KILN_RTL_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    let seed: u64 = std::env::var("KILN_RTL_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_0019);
-    let cfg = difftest::gen::Config::default();
-    let (mut built, mut refused, mut k) = (0, 0, 0u64);
+    let design = src.join("rtl");
+    let mut args = vec![
+        "rtl".to_string(),
+        src.join("main.kiln").display().to_string(),
+        "-o".into(),
+        design.display().to_string(),
+        "--color".into(),
+        "never".into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    for (input, file) in &case.inputs {
+        args.push("--input".into());
+        args.push(format!("{input}={}", src.join(file).display()));
+    }
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = common::kiln(&a);
+    if code != 0 {
+        let codes = common::codes_in(&err);
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.starts_with("E07") || c.starts_with('W'))
+                && !codes.is_empty(),
+            "{name}: kiln rtl failed unexpectedly:\n{err}"
+        );
+        let first = err.lines().find(|l| l.contains("Error:")).unwrap_or("");
+        let why: String = first
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { "_" } else { part })
+            .collect::<Vec<_>>()
+            .join("`")
+            .chars()
+            .take(100)
+            .collect();
+        let _ = std::fs::remove_dir_all(&src);
+        return RtlCase::Refused(why);
+    }
+    let (code, out, err) = common::kiln(&[
+        "rtlsim",
+        &design.display().to_string(),
+        "--max-cycles",
+        "50000000",
+    ]);
+    if code != 0 || !out.contains("PASS") {
+        return RtlCase::Failed(format!("target/rtl-tests/{name}:\n{out}{err}"));
+    }
+    let _ = std::fs::remove_dir_all(&src);
+    RtlCase::Passed
+}
+
+/// Runs cases until `n` were built (refused ones do not count; at most `tries`), prints
+/// what became of them, and fails on any mismatch.
+fn rtl_cases(what: &str, n: u64, tries: u64, mut case: impl FnMut(u64) -> RtlCase) {
+    let (mut built, mut k) = (0, 0);
     let mut failures = Vec::new();
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
-    // Draw until N programs were built (refused ones do not count), at most 20 N.
-    while built < n && k < 20 * n.max(1) {
-        let case = difftest::gen::generate(seed, k, &cfg);
+    while built < n && k < tries {
+        match case(k) {
+            RtlCase::Refused(why) => *reasons.entry(why).or_insert(0) += 1,
+            RtlCase::Passed => built += 1,
+            RtlCase::Failed(f) => {
+                built += 1;
+                failures.push(f);
+            }
+        }
         k += 1;
-        let src = tempdir(&format!("random-{seed}-{}", case.case));
-        std::fs::write(src.join("main.kiln"), &case.source).unwrap();
-        for (name, bytes) in &case.files {
-            std::fs::write(src.join(name), bytes).unwrap();
-        }
-        let design = src.join("rtl");
-        let mut args = vec![
-            "rtl".to_string(),
-            src.join("main.kiln").display().to_string(),
-            "-o".into(),
-            design.display().to_string(),
-            "--color".into(),
-            "never".into(),
-        ];
-        for (name, file) in &case.inputs {
-            args.push("--input".into());
-            args.push(format!("{name}={}", src.join(file).display()));
-        }
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, _, err) = common::kiln(&a);
-        if code != 0 {
-            let codes = common::codes_in(&err);
-            assert!(
-                codes
-                    .iter()
-                    .all(|c| c == "E0720" || c.starts_with("E07") || c.starts_with("W"))
-                    && !codes.is_empty(),
-                "case {}: kiln rtl failed unexpectedly:\n{err}",
-                case.case
-            );
-            refused += 1;
-            let first = err
-                .lines()
-                .find(|l| l.contains("Error:"))
-                .unwrap_or("")
-                .to_string();
-            // The reason with its names blanked out (`x` -> `_`), so that reasons group.
-            let why: String = first
-                .split('`')
-                .enumerate()
-                .map(|(i, part)| if i % 2 == 1 { "_" } else { part })
-                .collect::<Vec<_>>()
-                .join("`")
-                .chars()
-                .take(100)
-                .collect();
-            *reasons.entry(why).or_insert(0usize) += 1;
-            let _ = std::fs::remove_dir_all(&src);
-            continue;
-        }
-        built += 1;
-        let (code, out, err) = common::kiln(&[
-            "rtlsim",
-            &design.display().to_string(),
-            "--max-cycles",
-            "20000000",
-        ]);
-        if code != 0 || !out.contains("PASS") {
-            failures.push(format!(
-                "case {} (target/rtl-tests/random-{seed}-{}):\n{out}{err}",
-                case.case, case.case
-            ));
-        } else {
-            let _ = std::fs::remove_dir_all(&src);
-        }
     }
     eprintln!(
-        "random programs: {built} built and simulated, {refused} refused, {} failed",
+        "{what}: {built} built and simulated, {} refused, {} failed",
+        reasons.values().sum::<usize>(),
         failures.len()
     );
     for (why, n) in &reasons {
         eprintln!("  refused {n}x: {why}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        built > 0 || n == 0,
+        "every {what} case was refused: {reasons:?}"
+    );
+}
+
+/// Random programs of the differential generator (tests/difftest) through `kiln rtl` and
+/// `kiln rtlsim`: every one the RTL path builds must match kiln bit for bit; the others
+/// must be refused with E07xx (floats, mostly). `KILN_RTL_CASES=N` (default 3) and
+/// `KILN_RTL_SEED=S` choose them; failing cases stay in target/rtl-tests/random-S-K.
+#[test]
+fn random_programs_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let n = env_u64("KILN_RTL_CASES", 3);
+    let seed = env_u64("KILN_RTL_SEED", 0x5eed_0019);
+    let cfg = difftest::gen::Config::default();
+    // Draw until N programs were built, at most 20 N.
+    rtl_cases("random programs", n, 20 * n.max(1), |k| {
+        let case = difftest::gen::generate(seed, k, &cfg);
+        rtl_case(&format!("random-{seed}-{k}"), &case, &[])
+    });
 }
 
 /// Random layer pipelines of the network generator (tests/difftest/gen/network.rs: stdlib
 /// layers in fixed point, with weights as `param`s, over one sample or a batch) through
 /// `kiln rtl` and `kiln rtlsim` at the allocation of xc7z045 and 5 ns: every one must
-/// match kiln's results bit for bit. A refusal must be E0720 and is reported with its
+/// match kiln's results bit for bit. A refusal must be E07xx and is reported with its
 /// reason. `KILN_RTL_NETS=N` (default 2) and `KILN_RTL_SEED=S` choose them; a failing
 /// case stays in target/rtl-tests/net-S-K.
 #[test]
@@ -1017,85 +1043,14 @@ fn random_layer_pipelines_are_bit_exact() {
     if !have_verilator() {
         return;
     }
-    let n: u64 = std::env::var("KILN_RTL_NETS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
-    let seed: u64 = std::env::var("KILN_RTL_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_0019);
-    let (mut built, mut refused) = (0, Vec::new());
-    let mut failures = Vec::new();
-    for k in 0..n {
+    let n = env_u64("KILN_RTL_NETS", 2);
+    let seed = env_u64("KILN_RTL_SEED", 0x5eed_0019);
+    rtl_cases("random layer pipelines", n, n, |k| {
         let net = difftest::gen::generate_network(seed, k);
-        let src = tempdir(&format!("net-{seed}-{k}"));
-        std::fs::write(src.join("main.kiln"), &net.case.source).unwrap();
-        for (name, bytes) in &net.case.files {
-            std::fs::write(src.join(name), bytes).unwrap();
-        }
-        let design = src.join("rtl");
-        let mut args = vec![
-            "rtl".to_string(),
-            src.join("main.kiln").display().to_string(),
-            "-o".into(),
-            design.display().to_string(),
-            "--part".into(),
-            "xc7z045".into(),
-            "--clock-ns".into(),
-            "5".into(),
-            "--color".into(),
-            "never".into(),
-        ];
+        let mut extra = vec!["--part", "xc7z045", "--clock-ns", "5"];
         if net.batch.is_some() {
-            args.push("--batch".into());
+            extra.push("--batch");
         }
-        for (name, file) in &net.case.inputs {
-            args.push("--input".into());
-            args.push(format!("{name}={}", src.join(file).display()));
-        }
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, _, err) = common::kiln(&a);
-        if code != 0 {
-            let codes = common::codes_in(&err);
-            assert!(
-                codes.iter().all(|c| c == "E0720" || c.starts_with('W')) && !codes.is_empty(),
-                "network {k} ({}): kiln rtl failed unexpectedly:\n{err}",
-                net.layers.join("; ")
-            );
-            refused.push(format!(
-                "network {k}: {}",
-                err.lines().find(|l| l.contains("Error:")).unwrap_or("")
-            ));
-            continue;
-        }
-        built += 1;
-        let (code, out, err) = common::kiln(&[
-            "rtlsim",
-            &design.display().to_string(),
-            "--max-cycles",
-            "50000000",
-        ]);
-        if code != 0 || !out.contains("PASS") {
-            failures.push(format!(
-                "network {k} ({}; target/rtl-tests/net-{seed}-{k}):\n{out}{err}",
-                net.layers.join("; ")
-            ));
-        } else {
-            let _ = std::fs::remove_dir_all(&src);
-        }
-    }
-    eprintln!(
-        "random layer pipelines: {built} built and simulated, {} refused, {} failed",
-        refused.len(),
-        failures.len()
-    );
-    for r in &refused {
-        eprintln!("  refused {r}");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(
-        built > 0 || n == 0,
-        "every network was refused: {refused:?}"
-    );
+        rtl_case(&format!("net-{seed}-{k}"), &net.case, &extra)
+    });
 }

@@ -109,7 +109,7 @@ fn instance_cost(
         return c.clone();
     }
     let inst = module.instance(id);
-    let mut counter = Counter {
+    let mut tally = Tally {
         inst,
         counters: crate::width::counters(inst),
         cost: RtlCost::default(),
@@ -122,9 +122,9 @@ fn instance_cost(
     let mut subs = RtlCost::default();
     for n in inst.graph.node_indices() {
         match &inst.graph[n] {
-            Node::Compute(c) => counter.block(&c.body),
+            Node::Compute(c) => tally.block(&c.body),
             Node::Call(c) => {
-                counter.states += 1;
+                tally.states += 1;
                 // Kernels do not recurse; the bound only keeps a malformed module finite.
                 if depth >= 64 {
                     continue;
@@ -132,32 +132,32 @@ fn instance_cost(
                 let sub = instance_cost(module, c.callee, memo, depth + 1);
                 subs.add(&sub.cost);
                 for (k, t) in c.args.iter().enumerate() {
-                    *counter.reads.entry(*t).or_default() +=
+                    *tally.reads.entry(*t).or_default() +=
                         sub.param_reads.get(k).copied().unwrap_or(0);
                 }
                 let ni = c.args.len();
                 for (j, t) in c.results.iter().enumerate() {
                     if sub.param_writes.get(ni + j).copied().unwrap_or(true) {
-                        *counter.stores.entry(*t).or_default() += 1;
+                        *tally.stores.entry(*t).or_default() += 1;
                     }
                 }
             }
             Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
         }
     }
-    counter.finish();
+    tally.finish();
     let params: Vec<TensorId> = inst.inputs.iter().chain(&inst.outputs).copied().collect();
-    let mut cost = counter.cost;
+    let mut cost = tally.cost;
     cost.add(&subs);
     let out = InstanceCost {
         cost,
         param_reads: params
             .iter()
-            .map(|t| counter.reads.get(t).copied().unwrap_or(0))
+            .map(|t| tally.reads.get(t).copied().unwrap_or(0))
             .collect(),
         param_writes: params
             .iter()
-            .map(|t| counter.stores.contains_key(t))
+            .map(|t| tally.stores.contains_key(t))
             .collect(),
     };
     memo.insert(id, out.clone());
@@ -169,7 +169,8 @@ fn addr_bits(n: usize) -> u64 {
     crate::module::addr_width(n.max(2)) as u64
 }
 
-struct Counter<'a> {
+/// What an instance's statements build, counted as they are walked.
+struct Tally<'a> {
     inst: &'a Instance,
     counters: Vec<crate::width::Counter>,
     cost: RtlCost,
@@ -184,7 +185,7 @@ struct Counter<'a> {
     sums: HashSet<(Affine, u64)>,
 }
 
-impl Counter<'_> {
+impl Tally<'_> {
     fn block(&mut self, b: &Block) {
         for s in b {
             match s {
