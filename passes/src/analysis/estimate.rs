@@ -300,9 +300,15 @@ pub fn const_memory(inst: &Instance) -> (Resources, u64) {
         .map(|(_, t)| t.len() as u64 * t.elem.storage_bits() as u64)
         .sum();
     (
-        arrays_where(inst, &|t| matches!(t.kind, TensorKind::Const(_))),
+        arrays_where(inst, &|_, t| matches!(t.kind, TensorKind::Const(_))),
         bits,
     )
+}
+
+/// BRAM and LUTRAM of the on-chip arrays `tensors` of `inst` (the tiles of weights read
+/// from DDR, say).
+pub fn arrays_of(inst: &Instance, tensors: &[crate::ir::TensorId]) -> Resources {
+    arrays_where(inst, &|id, _| tensors.contains(&id))
 }
 
 /// The tensors some node of `inst` reads or writes.
@@ -453,17 +459,20 @@ pub fn frame_stage_io(
 
 /// BRAM and registers of the on-chip arrays of an instance.
 fn arrays(inst: &Instance) -> Resources {
-    arrays_where(inst, &|_| true)
+    arrays_where(inst, &|_, _| true)
 }
 
 /// [`arrays`] of the tensors `keep` accepts.
-fn arrays_where(inst: &Instance, keep: &dyn Fn(&crate::ir::Tensor) -> bool) -> Resources {
+fn arrays_where(
+    inst: &Instance,
+    keep: &dyn Fn(crate::ir::TensorId, &crate::ir::Tensor) -> bool,
+) -> Resources {
     let mut r = Resources::default();
     // Tensors no node touches (fused away) take no memory.
     let used = touched(inst);
     for (i, t) in inst.tensors.iter().enumerate() {
         let id = crate::ir::TensorId(i as u32);
-        if !used.contains(&id) || !keep(t) {
+        if !used.contains(&id) || !keep(id, t) {
             continue;
         }
         let on_chip = match t.kind {

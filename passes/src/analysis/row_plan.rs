@@ -289,10 +289,21 @@ fn row_node(
         return Err("is empty".into());
     };
     let nest_block: Block = vec![nest.clone()];
+    // A buffer of the node's own (a tile of weights it copies from DDR each row,
+    // transform/allocate/tiles.rs) is not an image it makes.
+    let scratch = |t: TensorId| {
+        matches!(inst.tensor(t).kind, TensorKind::Temp)
+            && !inst.outputs.contains(&t)
+            && !made.contains(&t)
+            && inst.graph.node_indices().all(|m| {
+                m == node || !matches!(&inst.graph[m], Node::Compute(c) if c.reads.contains(&t))
+            })
+            && !crate::ir::loads_of(inst, &nest_block, t).is_empty()
+    };
     let mut stored: Vec<TensorId> = Vec::new();
     walk_stmts(&nest_block, &mut Vec::new(), &mut |s, _| {
         if let Stmt::Store { access, .. } = s {
-            if !stored.contains(&access.tensor) {
+            if !stored.contains(&access.tensor) && !scratch(access.tensor) {
                 stored.push(access.tensor);
             }
         }
@@ -343,7 +354,7 @@ fn row_node(
     let mut row_var: Option<LoopVarId> = None;
     let mut bad: Option<String> = None;
     walk_stmts(body, &mut Vec::new(), &mut |s, _| match s {
-        Stmt::Store { access, .. } => {
+        Stmt::Store { access, .. } if access.tensor == result => {
             let v = match access.index.get(1) {
                 Some(a) if a.constant == 0 && a.terms.len() == 1 && a.terms[0].1 == 1 => {
                     Some(a.terms[0].0)
@@ -606,7 +617,9 @@ fn flat_row_node(
     let mut ok = true;
     walk_stmts(body, &mut Vec::new(), &mut |s, loops| {
         if let Stmt::Store { access, .. } = s {
-            ok &= distinct_elements(access, &shape, loops);
+            if access.tensor == result {
+                ok &= distinct_elements(access, &shape, loops);
+            }
         }
     });
     if !ok {

@@ -2,25 +2,29 @@
 //! weights off chip (search.rs: the largest first, until the rest fit the BRAM budget),
 //! each constant tensor that stage's nodes read becomes a parameter of the stage and of
 //! the network top (recorded in the top's `ddr_weights`, so that a back end's test bench
-//! passes the constant's values), and the node that reads it copies it, once per call
-//! of the stage (once per image), into an on-chip buffer of the same shape before its
-//! loops, one element a cycle in a flattened nest pipelined at II 1 (a burst); the node's
-//! reads then read the buffer at the same indices. The buffer keeps the partitions the
-//! allocation gave the weights; the port itself is one memory.
+//! passes the constant's values), and each node that reads it copies the part it needs
+//! at a time into an on-chip tile, one element a cycle in a flattened nest pipelined at
+//! II 1 (a burst), and reads the tile (tiles.rs: which part, where the copy goes, and
+//! when a node copies the whole tensor once before its loops). A tile keeps the
+//! partitions the allocation gave the weights, cut to its shape; the port itself is one
+//! memory.
 //!
 //! Before: `%2 w: fixed<8, 2>[16, 6, 5, 5] = const conv2_w [partition cyclic 6 dim 2]`,
-//! read by `conv`. After: `%2 w: fixed<8, 2>[16, 6, 5, 5] = input 1` and, at the start of
-//! `conv`, `for w_d0: for w_d1: [flatten] ... for w_d3: [pipeline II=1, flatten] w_buf[...] = w[...]`,
-//! `w_buf [partition cyclic 6 dim 2]`; the top gets `conv2_w` as its next input and passes
-//! it to the call.
+//! read by `conv` as `w[k, c, u, v]` in `for k: for i: for j: ...`. After: `%2 w:
+//! fixed<8, 2>[16, 6, 5, 5] = input 1` and, at the start of the body of `k`'s loop,
+//! `for w_t0: for w_t1: [flatten] ... [pipeline II=1, flatten] w_tile[w_t0, ...] =
+//! w[k + w_t0, ...]` with `w_tile: [1, 6, 5, 5] [partition cyclic 6 dim 2]`, read as
+//! `w_tile[k - k, c, u, v]`; the top gets `conv2_w` as its next input and passes it to the
+//! call.
 //!
 //! Scalar constants stay constants. What a stage reads from DDR per image is
-//! [`ddr_traffic`]: every element of the tensors moved, each in its m_axi word (the
+//! [`OffChip::bytes`]: every element the copies move, each in its m_axi word (the
 //! element's width rounded up to 1, 2, 4 or 8 bytes), the figure `kiln report` prints.
 
+use super::tiles::{build_tile, plan_tile, Tile};
 use crate::ir::{
-    loads_of, Access, Affine, Block, ConstId, Edge, EdgeKind, Expr, Instance, InstanceId, Loop,
-    LoopDirectives, LoopVarId, Module, Node, NodeId, Partition, Stmt, Tensor, TensorId, TensorKind,
+    ConstId, Edge, EdgeKind, Instance, InstanceId, LoopVarId, Module, Node, NodeId, Partition,
+    TensorId, TensorKind,
 };
 use kiln_numeric::ScalarType;
 use std::collections::HashMap;
@@ -56,24 +60,53 @@ fn movable(inst: &Instance) -> Vec<(TensorId, ConstId, Vec<NodeId>)> {
     out
 }
 
-/// What a stage whose weights stay in DDR reads per call (per image): bytes and
-/// elements, each moved tensor once per node that reads it, every element in its m_axi
-/// word. The elements are also the cycles of the copies (one element a cycle).
-pub fn ddr_traffic(inst: &Instance) -> (u64, u64) {
-    movable(inst)
-        .iter()
-        .map(|(t, _, readers)| {
-            let tm = inst.tensor(*t);
-            let elems = tm.len() as u64 * readers.len() as u64;
-            (elems * word_bytes(&tm.elem), elems)
-        })
-        .fold((0, 0), |(b, e), (b2, e2)| (b + b2, e + e2))
+/// One weight tensor a stage reads from DDR: the constant, the stage's parameter that
+/// now carries it, its on-chip tiles (one per node that reads it) and the elements their
+/// copies move per image.
+#[derive(Clone, Debug)]
+pub(super) struct Moved {
+    pub constant: ConstId,
+    pub param: usize,
+    pub tiles: Vec<TensorId>,
+    pub elems: u64,
+    pub bytes: u64,
 }
 
-/// Moves the weights of stage `id` to parameters read into on-chip buffers (module
-/// doc). Returns the constants moved with the stage's new parameter for each.
-fn move_weights(module: &mut Module, id: InstanceId) -> Vec<(ConstId, usize)> {
-    let mut inst = module.instance(id).clone();
+/// A stage as built with its weights in DDR: the instance and what it moves.
+pub(super) struct OffChip {
+    pub inst: Instance,
+    pub moved: Vec<Moved>,
+}
+
+impl OffChip {
+    /// Bytes the stage reads from DDR per call (per image): every tile copy's elements,
+    /// each in its m_axi word.
+    pub fn bytes(&self) -> u64 {
+        self.moved.iter().map(|m| m.bytes).sum()
+    }
+
+    /// The on-chip tiles the stage copies its DDR weights into.
+    pub fn tiles(&self) -> Vec<TensorId> {
+        self.moved.iter().flat_map(|m| m.tiles.clone()).collect()
+    }
+}
+
+/// The row loop of each node of `inst` when it computes row by row.
+fn row_loops(inst: &Instance) -> HashMap<NodeId, LoopVarId> {
+    if inst.stage.as_ref().is_some_and(|p| p.accumulate().is_some()) {
+        return HashMap::new();
+    }
+    crate::analysis::row_plan::plan_rows(inst)
+        .map(|p| p.nodes.iter().map(|n| (n.node, n.row_var)).collect())
+        .unwrap_or_default()
+}
+
+/// `inst` with its weights moved to parameters read into on-chip tiles (module doc).
+pub(super) fn off_chip(inst: &Instance) -> OffChip {
+    let mut inst = inst.clone();
+    let rows = row_loops(&inst);
+    // A dense stage fed value by value keeps its node as the plan built it: whole copies.
+    let accumulate = inst.stage.as_ref().is_some_and(|p| p.accumulate().is_some());
     let mut moved = Vec::new();
     for (t, c, readers) in movable(&inst) {
         let p = inst.inputs.len();
@@ -91,95 +124,46 @@ fn move_weights(module: &mut Module, id: InstanceId) -> Vec<(ConstId, usize)> {
                 param: p,
             };
         }
+        let shape = inst.tensor(t).shape.clone();
+        let word = word_bytes(&inst.tensor(t).elem);
+        let mut entry = Moved {
+            constant: c,
+            param: p,
+            tiles: Vec::new(),
+            elems: 0,
+            bytes: 0,
+        };
         for n in readers {
             let Node::Compute(c) = &inst.graph[n] else {
                 continue;
             };
             let mut body = c.body.clone();
-            let bufs = vec![copy_whole(&mut inst, &mut body, t)];
-            for &b in &bufs {
-                let shape = inst.tensor(b).shape.clone();
-                inst.tensor_mut(b).partition = parts
-                    .iter()
-                    .filter(|q| q.dim < shape.len())
-                    .map(|q| Partition {
-                        factor: q.factor.min(shape[q.dim] as u32).max(1),
-                        ..*q
-                    })
-                    .collect();
-            }
+            let tile = if accumulate {
+                Tile::whole(&shape)
+            } else {
+                plan_tile(&inst, &body, t, rows.get(&n).copied())
+            };
+            let buf = build_tile(&mut inst, &mut body, t, &tile, &parts);
+            entry.elems += tile.traffic(&shape);
+            entry.tiles.push(buf);
             let Node::Compute(c) = &mut inst.graph[n] else {
                 continue;
             };
             c.body = body;
-            for b in bufs {
-                c.reads.push(b);
-                c.writes.push(b);
-            }
+            c.reads.push(buf);
+            c.writes.push(buf);
         }
-        moved.push((c, p));
+        entry.bytes = entry.elems.saturating_mul(word);
+        moved.push(entry);
     }
-    module.instances[id.index()] = inst;
-    moved
+    OffChip { inst, moved }
 }
 
-/// Copies all of `x` into a new on-chip tensor `X_buf` before the statements of `body`
-/// (the copy nest's loops flattened into one pipeline of II 1: a burst) and makes them
-/// read the copy, at the same indices (so a read's bounds check stays what it was).
-fn copy_whole(inst: &mut Instance, body: &mut Block, x: TensorId) -> TensorId {
-    let xt = inst.tensor(x).clone();
-    let rank = xt.shape.len();
-    let buf = inst.add_tensor(Tensor {
-        name: format!("{}_buf", xt.name),
-        kind: TensorKind::Temp,
-        partition: Vec::new(),
-        stream_depth: None,
-        stream_width: 1,
-        bound_to: Vec::new(),
-        ..xt.clone()
-    });
-    for e in loads_of(inst, body, x) {
-        if let Expr::Load(a) = &mut inst.exprs[e.index()] {
-            a.tensor = buf;
-        }
-    }
-    let vars: Vec<LoopVarId> = (0..rank)
-        .map(|d| inst.add_loop_var(format!("{}_d{d}", xt.name), xt.span))
-        .collect();
-    let access = |t: TensorId| Access {
-        tensor: t,
-        index: vars.iter().map(|&v| Affine::var(v)).collect(),
-        dynamic: Vec::new(),
-        checked: false,
-        guarded: false,
-    };
-    let load = inst.add_expr(Expr::Load(access(x)), xt.span);
-    inst.expr_types[load.index()] = Some(xt.elem);
-    inst.expr_ranges[load.index()] = xt.range.clone();
-    let mut copy = vec![Stmt::Store {
-        access: access(buf),
-        value: load,
-        span: xt.span,
-    }];
-    for d in (0..rank).rev() {
-        let directives = LoopDirectives {
-            pipeline_ii: (d == rank - 1).then_some(1),
-            unroll: None,
-            flatten: d > 0,
-        };
-        copy = vec![Stmt::For(Loop {
-            var: vars[d],
-            lo: Affine::constant(0),
-            hi: Affine::constant(xt.shape[d] as i64),
-            step: 1,
-            body: copy,
-            directives,
-            span: xt.span,
-        })];
-    }
-    copy.append(body);
-    *body = copy;
-    buf
+/// Moves the weights of stage `id` to parameters read into on-chip tiles (module doc).
+fn move_weights(module: &mut Module, id: InstanceId) -> Vec<Moved> {
+    let built = off_chip(module.instance(id));
+    module.instances[id.index()] = built.inst;
+    built.moved
 }
 
 /// Moves the weights of the stages in `ddr` (instance ids of a network top's stages) to
@@ -192,7 +176,8 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
     let mut top_param: HashMap<ConstId, TensorId> = HashMap::new();
     for &id in ddr {
         let moved = move_weights(module, id);
-        for &(c, p) in &moved {
+        for m in &moved {
+            let (c, p) = (m.constant, m.param);
             if top_param.contains_key(&c) {
                 continue;
             }
@@ -226,8 +211,8 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
             .filter(|&n| matches!(&top.graph[n], Node::Call(c) if c.callee == id))
             .collect();
         for n in calls {
-            for (c, _) in &moved {
-                let t = top_param[c];
+            for m in &moved {
+                let t = top_param[&m.constant];
                 if let Node::Call(call) = &mut top.graph[n] {
                     call.args.push(t);
                 }
@@ -243,24 +228,53 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
                 }
             }
         }
-        let names: Vec<String> = moved
-            .iter()
-            .map(|(c, _)| module.consts[c.index()].name.clone())
-            .collect();
         let stage = module.instance(id);
+        let described: Vec<String> = moved
+            .iter()
+            .map(|m| {
+                let name = &module.consts[m.constant.index()].name;
+                let tiles: Vec<String> = m
+                    .tiles
+                    .iter()
+                    .map(|&t| {
+                        let tm = stage.tensor(t);
+                        let shape: Vec<String> = tm.shape.iter().map(|d| d.to_string()).collect();
+                        format!("[{}]", shape.join(", "))
+                    })
+                    .collect();
+                let len = stage.tensor(stage.inputs[m.param]).len() as u64;
+                format!(
+                    "{name} in tiles {} ({} times the tensor per image)",
+                    tiles.join(", "),
+                    fmt_times(m.elems, len)
+                )
+            })
+            .collect();
         let bits: u64 = moved
             .iter()
-            .map(|&(_, p)| {
-                let t = stage.tensor(stage.inputs[p]);
-                t.len() as u64 * t.elem.storage_bits() as u64
+            .flat_map(|m| &m.tiles)
+            .map(|&t| {
+                let tm = stage.tensor(t);
+                tm.len() as u64 * tm.elem.storage_bits() as u64
             })
             .sum();
+        let bytes: u64 = moved.iter().map(|m| m.bytes).sum();
         remarks.push(format!(
-            "weights of {} in DDR: {} (copied whole into an on-chip buffer once per image: {} KiB of on-chip memory the allocation does not count; tiles streamed from DDR are not built yet)",
+            "weights of {} in DDR: {}; {} KiB on chip, {} bytes read per image",
             stage.name,
-            names.join(", "),
-            bits.div_ceil(8 * 1024)
+            described.join(", "),
+            bits.div_ceil(8 * 1024),
+            bytes
         ));
     }
     remarks
+}
+
+/// `elems` as a multiple of `len`: "1", "56", "0.5".
+fn fmt_times(elems: u64, len: u64) -> String {
+    if len > 0 && elems % len == 0 {
+        (elems / len).to_string()
+    } else {
+        format!("{:.2}", elems as f64 / len.max(1) as f64)
+    }
 }

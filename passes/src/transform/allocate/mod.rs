@@ -65,12 +65,13 @@ mod nests;
 mod realize;
 mod search;
 mod stage;
+mod tiles;
 mod table;
 #[cfg(test)]
 mod tests;
 mod words;
 
-pub use ddr::{ddr_traffic, word_bytes};
+pub use ddr::word_bytes;
 pub use nests::{mac_nests, MacNest};
 pub use realize::{base_schedule, realize, Sharing};
 pub use search::{search, Allocation, Bound};

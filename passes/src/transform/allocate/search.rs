@@ -14,8 +14,8 @@ pub enum Bound {
     Dsp,
     Bram,
     Lut,
-    /// The weights that stay off chip: the DDR bandwidth, or their copies on chip (one
-    /// element a cycle per image, ddr.rs).
+    /// The weights that stay off chip: the DDR bandwidth, or the copies of their tiles on
+    /// chip (one element a cycle, ddr.rs).
     Bandwidth,
     /// Every weight is on chip, and a shorter interval would need more parallel weights
     /// than the BRAM holds: the rest in DDR, whose copy takes longer than that interval.
@@ -148,26 +148,28 @@ fn evaluate_weighted(
     let mut weights: u64 = (0..stages.len())
         .map(|k| pick(k).weight_bram * copies(k))
         .sum();
-    // Weights that do not fit stay in DDR, the largest first.
+    // Weights that do not fit stay in DDR, those whose tiles save the most BRAM first.
+    let saving = |k: usize| pick(k).weight_bram.saturating_sub(pick(k).ddr_bram) * copies(k);
     let mut order: Vec<usize> = (0..stages.len()).collect();
-    order.sort_by_key(|&k| std::cmp::Reverse(pick(k).weight_bram * copies(k)));
+    order.sort_by_key(|&k| std::cmp::Reverse(saving(k)));
     for k in order {
-        if act + weights <= b.bram || pick(k).weight_bram == 0 {
+        if act + weights <= b.bram || saving(k) == 0 {
             break;
         }
-        weights -= pick(k).weight_bram * copies(k);
+        weights -= saving(k);
         ddr[k] = true;
     }
     let ddr_bytes: u64 = (0..stages.len())
         .filter(|&k| ddr[k])
         .map(|k| pick(k).ddr_bytes * copies(k))
         .sum();
-    // A stage whose weights stay in DDR copies them on chip at each call, one element a
-    // cycle, before its loops (ddr.rs): its cycles per image grow by that copy.
+    // A stage whose weights stay in DDR copies tiles of them on chip (ddr.rs, tiles.rs):
+    // its cycles per image are those of the stage built that way.
     let mut copy_over = false;
     for k in 0..stages.len() {
         if ddr[k] {
-            cycles[k] = cycles[k].saturating_add(pick(k).ddr_elems);
+            let more = pick(k).ddr_cycles.saturating_sub(pick(k).cycles);
+            cycles[k] = cycles[k].saturating_add(more);
             copy_over |= cycles[k] > t;
         }
     }
@@ -279,8 +281,8 @@ pub fn search(stages: &[Stage], dev: &Device, clock_ns: f64, opts: AllocOptions)
     for s in stages {
         for i in 0..s.choices.len() {
             ts.push(s.choices[i].cycles);
-            // With its weights in DDR, the copy before its loops (ddr.rs).
-            ts.push(s.choices[i].cycles.saturating_add(s.choices[i].ddr_elems));
+            // With its weights in DDR, its tile copies (ddr.rs).
+            ts.push(s.choices[i].ddr_cycles);
             for &(p, _) in &s.in_streams {
                 for v in stages[p].widths() {
                     ts.push(s.cycles_with(i, &|q| if q == p { v } else { 1 }));

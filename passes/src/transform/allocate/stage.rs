@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::autoschedule::inner_iterations;
-use crate::estimate::{const_memory, estimate_instance};
+use crate::estimate::{arrays_of, const_memory, estimate_instance};
 use crate::ir::{Instance, InstanceId, Module, Node, Stmt, TensorId};
 
 /// One choice of a stage: its factors and what it costs.
@@ -21,13 +21,13 @@ pub struct Choice {
     /// BRAM18 of the weights as partitioned, and of line buffers and FIFOs.
     pub weight_bram: u64,
     pub act_bram: u64,
-    /// Bytes the stage reads from DDR per image when its weights stay off chip
-    /// (ddr.rs [`super::ddr::ddr_bytes`]: every element of its constant tensors once, in
-    /// its m_axi word).
+    /// With its weights in DDR (ddr.rs, tiles.rs): its cycles per image (the tile copies
+    /// included), the BRAM18 of its tiles (instead of `weight_bram`) and the bytes it
+    /// reads from DDR per image. Equal to the on-chip figures, and 0 bytes, for a stage
+    /// without weights.
+    pub ddr_cycles: u64,
+    pub ddr_bram: u64,
     pub ddr_bytes: u64,
-    /// Elements of those tensors: the cycles of the stage's copy of them on chip at each
-    /// call (one a cycle, ddr.rs) when they stay off chip.
-    pub ddr_elems: u64,
     /// Values per word of the stream the stage writes (ir/mod.rs, "Stream words"); its
     /// consumer reads the same words. `cycles` counts its output in words of this width
     /// and its inputs in single values (the search subtracts what the producers' widths
@@ -131,7 +131,19 @@ pub(super) fn cost(
     let e = estimate_instance(module, id);
     let inst = std::mem::replace(&mut module.instances[id.index()], old);
     let (weights, _) = const_memory(&inst);
-    let (ddr_bytes, ddr_elems) = super::ddr::ddr_traffic(&inst);
+    // The same stage with its weights in DDR, as ddr.rs builds it.
+    let off = super::ddr::off_chip(&inst);
+    let (ddr_cycles, ddr_bram, ddr_bytes) = if off.moved.is_empty() {
+        (e.cycles, weights.bram18, 0)
+    } else {
+        let tiles = off.tiles();
+        let bram = arrays_of(&off.inst, &tiles).bram18;
+        let bytes = off.bytes();
+        let old = std::mem::replace(&mut module.instances[id.index()], off.inst);
+        let cycles = estimate_instance(module, id).cycles;
+        module.instances[id.index()] = old;
+        (cycles, bram, bytes)
+    };
     let mut act: u64 = nests
         .iter()
         .zip(cpf)
@@ -155,8 +167,9 @@ pub(super) fn cost(
         lut: e.res.lut,
         weight_bram: weights.bram18,
         act_bram: act,
+        ddr_cycles,
+        ddr_bram,
         ddr_bytes,
-        ddr_elems,
         width: 1,
         kpf: 1,
         lanes: 1,

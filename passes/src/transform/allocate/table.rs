@@ -55,7 +55,7 @@ pub fn table(
         } else {
             String::new()
         };
-        let bram = if *ddr { 0 } else { c.weight_bram } + c.act_bram;
+        let bram = if *ddr { c.ddr_bram } else { c.weight_bram } + c.act_bram;
         let _ = writeln!(
             s,
             "  {:w$}  {:fw$}  {:>12}  {:>7}  {:>6}  {:>7}  {}{}{}",
@@ -107,29 +107,10 @@ pub fn table(
             .sum();
         let _ = writeln!(
             s,
-            "DDR: {bytes} bytes ({:.2} MB) of weights per image (each stage's constant tensors once, in m_axi words) at {} GB/s (at least {} cycles)",
+            "DDR: {bytes} bytes ({:.2} MB) of weights per image (the tiles the stages copy on chip, in m_axi words; their BRAM is in the utilization) at {} GB/s (at least {} cycles)",
             bytes as f64 / 1e6,
             dev.ddr_gbps,
             (bytes as f64 / (dev.ddr_gbps * clock_ns)).ceil() as u64
-        );
-        // The emitted design copies each DDR tensor whole into an on-chip buffer
-        // (ddr.rs): the BRAM that copy takes, which the figures above leave out.
-        let copies: u64 = stages
-            .iter()
-            .zip(&rows)
-            .filter(|(_, r)| r.2)
-            .map(|(st, r)| r.1.weight_bram * st.copies)
-            .sum();
-        let with = a.bram + copies;
-        let _ = writeln!(
-            s,
-            "on-chip copies of the DDR weights: {copies} BRAM18 more, not in the utilization above: the emitted design copies each DDR tensor whole (weights streamed in tiles are not built yet); with them BRAM18 {:.1}%{}",
-            pct(with as f64, dev.bram18),
-            if with > dev.bram18 as u64 {
-                ", more than the device has: the design as emitted does not fit"
-            } else {
-                ""
-            }
         );
     }
     if let Some(why) = &a.target_missed {

@@ -186,6 +186,7 @@ pub(super) fn widen_streams(module: &mut Module, stages: &mut [Stage]) {
                 let mut wide = b.clone();
                 wide.width = v as u32;
                 wide.cycles = b.cycles - values + values.div_ceil(v);
+                wide.ddr_cycles = b.ddr_cycles - values + values.div_ceil(v);
                 wide.act_bram += bram;
                 wide.lut += lut;
                 out.push(wide);
