@@ -844,6 +844,60 @@ fn port_word_bytes(cpp_type: &str) -> u64 {
     width.div_ceil(8).next_power_of_two()
 }
 
+/// A convolution whose weights stay in DDR at 4 channels a cycle
+/// (tests/hls_ddr/ddr_wide.kiln): the tile of an output channel is copied 36 weights an
+/// iteration (4 channel banks x the 3 x 3 window, one 288-bit word), through a port of
+/// 512-bit words; the stage's cycles are the estimate of that design, and C-simulation is
+/// bit-exact.
+#[test]
+fn ddr_tiles_are_copied_in_wide_words() {
+    let file = "tests/hls_ddr/ddr_wide.kiln";
+    let alloc = ["--part", "xc7z020", "--clock-ns", "5", "--budget", "0.1"];
+    let mut args = vec!["report", file, "--timings"];
+    args.extend(alloc);
+    let (code, report, err) = kiln(&args);
+    assert_eq!(code, 0, "{err}");
+    let conv = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("conv2d_relu_requantize "))
+        .unwrap_or_else(|| panic!("no conv stage:\n{report}"));
+    assert!(
+        conv.contains("CPF 4/64") && conv.trim_end().ends_with("DDR"),
+        "{conv}"
+    );
+    assert!(
+        err.contains("w in tiles [1, 64, 3, 3] (4 times the tensor per image)"),
+        "{err}"
+    );
+    // The copy: 16 iterations of 4 channels x 3 x 3 at II 1, as the estimate says.
+    assert!(
+        report.contains("loop w_t1o: 16 trips, flattened, pipeline II=1"),
+        "{report}"
+    );
+    let dir = scratch("ddr_wide");
+    let d = dir.to_string_lossy().into_owned();
+    let mut args = vec!["hls", file];
+    args.extend(alloc);
+    args.extend(["-o", &d]);
+    let (code, _, err) = kiln(&args);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("ddr_wide.cpp")).unwrap();
+    assert!(
+        cpp.contains("port=w offset=slave bundle=gmem1 depth=36864 max_widen_bitwidth=512"),
+        "{cpp}"
+    );
+    assert!(
+        cpp.contains("_w_t1o + 4); "),
+        "the copy moves 4 channels an iteration:\n{cpp}"
+    );
+    if kiln::csim::find_ap_types(None).is_ok() {
+        let (code, out, err) = kiln(&["csim", &d]);
+        assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+    } else {
+        eprintln!("ddr_wide: ap_types headers not found, C-simulation skipped");
+    }
+}
+
 /// Weights the allocation leaves in DDR (a small `--budget`: tests/hls_ddr/ddr_net.kiln,
 /// a row stage of two convolutions, a pooling stage and a dense stage) are m_axi arguments
 /// of the top, not ROMs, under `--io axi` and `--io stream`, with and without `--batch`;
@@ -947,8 +1001,13 @@ fn ddr_weights_are_m_axi_ports() {
             let depth: u64 = line
                 .split("depth=")
                 .nth(1)
-                .and_then(|r| r.trim_end_matches(')').parse().ok())
+                .and_then(|r| r.split([' ', ')']).next())
+                .and_then(|r| r.parse().ok())
                 .unwrap_or_else(|| panic!("{tag}: no depth in {line}"));
+            assert!(
+                line.contains("max_widen_bitwidth=512"),
+                "{tag}: the port reads 512-bit words: {line}"
+            );
             // The port's type in the top's prototype: `const TYPE w[...]`.
             let at = top
                 .find(&format!(" {w}["))

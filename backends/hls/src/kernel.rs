@@ -108,10 +108,11 @@ pub fn interface(p: &Port, k: usize) -> String {
     }
     let len: usize = p.shape.iter().product();
     let s = format!(
-        "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={})",
+        "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={}{})",
         p.name,
         k % 4,
-        len
+        len,
+        widen(p)
     );
     if p.ddr {
         format!(
@@ -120,6 +121,20 @@ pub fn interface(p: &Port, k: usize) -> String {
         )
     } else {
         s
+    }
+}
+
+/// The m_axi option of a port that reads weights from DDR: words of
+/// `DDR_WORD_BITS` (the tile copies read consecutive elements, as many a cycle as the
+/// estimate counts; passes/src/transform/allocate/tiles.rs).
+fn widen(p: &Port) -> String {
+    if p.ddr {
+        format!(
+            " max_widen_bitwidth={}",
+            kiln_passes::estimate::DDR_WORD_BITS
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -358,9 +373,10 @@ impl Emitter<'_> {
             } else {
                 let len: usize = p.shape.iter().product();
                 self.line(&format!(
-                    "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={len})",
+                    "KILN_PRAGMA(HLS INTERFACE mode=m_axi port={} offset=slave bundle=gmem{} depth={len}{})",
                     p.name,
-                    k % 4
+                    k % 4,
+                    widen(p)
                 ));
                 if p.ddr {
                     // The weights' address in DDR, set by the host.

@@ -102,8 +102,10 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     let order = instance_order(module, entry);
     // Weights the allocation left in DDR are m_axi ports of the HLS design
     // (passes/src/transform/allocate/ddr.rs); the RTL has no memory interface yet.
+    // Named by the stages that read them (the top lists them too).
     let ddr: Vec<Diagnostic> = order
         .iter()
+        .filter(|&&id| id != entry || order.len() == 1)
         .map(|&id| module.instance(id))
         .filter(|inst| !inst.ddr_weights.is_empty())
         .map(|inst| {

@@ -21,7 +21,9 @@
 //!     single-port RAM and a stream carries one value a cycle, so an iteration that makes
 //!     k accesses to one port (k stores into one result included) has an II of at least
 //!     k. A row stage's input line buffer counts as such a port, one access per bank of
-//!     its channels per cycle.
+//!     its channels per cycle. A weight read from DDR (the instance's `ddr_weights`)
+//!     moves a word of [`DDR_WORD_BITS`] a cycle: k accesses take `ceil(k * bits / 512)`
+//!     cycles, with `bits` the element's m_axi width.
 //!   - A store into an on-chip array (a temporary, or a row stage's result row) takes
 //!     one of its bank's two ports: a block RAM (and the LUT RAM Vitis builds) is dual
 //!     ported, the rule the `banks` pass and the allocator's partitions use, so k stores
@@ -303,6 +305,17 @@ pub fn const_memory(inst: &Instance) -> (Resources, u64) {
         arrays_where(inst, &|_, t| matches!(t.kind, TensorKind::Const(_))),
         bits,
     )
+}
+
+/// The data width of the m_axi ports that read weights from DDR (`max_widen_bitwidth` of
+/// their interface pragma): a cycle moves one word of this many bits, consecutive
+/// elements each in its m_axi element width ([`ddr_element_bits`]).
+pub const DDR_WORD_BITS: u64 = 512;
+
+/// The bits an element of `elem` takes in DDR behind an m_axi port: its width rounded up
+/// to 8, 16, 32 or 64 bits.
+pub fn ddr_element_bits(elem: &kiln_numeric::ScalarType) -> u64 {
+    (elem.storage_bits() as u64).div_ceil(8).next_power_of_two() * 8
 }
 
 /// BRAM and LUTRAM of the on-chip arrays `tensors` of `inst` (the tiles of weights read
@@ -850,6 +863,18 @@ impl Est<'_> {
         // channels-a-cycle of kpf.rs), its accesses spread over the banks.
         let plan = self.inst.stage.as_ref().and_then(|p| p.rows());
         for (t, n) in counts.iter_mut() {
+            // Weights read from DDR come in m_axi words of DDR_WORD_BITS (the copies of
+            // their tiles read consecutive elements, transform/allocate/tiles.rs).
+            if self
+                .inst
+                .ddr_weights
+                .iter()
+                .any(|&(p, _)| self.inst.inputs.get(p) == Some(t))
+            {
+                let bits = ddr_element_bits(&self.inst.tensor(*t).elem);
+                *n = n.saturating_mul(bits).div_ceil(DDR_WORD_BITS);
+                continue;
+            }
             if plan.and_then(|p| p.rows_of(*t)).is_none() {
                 continue;
             }

@@ -690,10 +690,11 @@ pub struct Instance {
     /// whole frames): set by the `stream` pass of the fpga pipeline (stage.rs), `None`
     /// before it and for instances no network calls.
     pub stage: Option<stage::StagePlan>,
-    /// A network top's parameters that carry constant data from DDR (param index, the
-    /// constant): weights the allocation left off chip (transform/allocate/ddr.rs) become
-    /// arguments of the top, passed to the stage that reads them. The back ends' test
-    /// benches pass the constant's values there. Empty for every other instance.
+    /// Parameters that carry constant data from DDR (param index, the constant): weights
+    /// the allocation left off chip (transform/allocate/ddr.rs) become arguments of the
+    /// network top, passed to the stage that reads them; both list them. The back ends'
+    /// test benches pass the constant's values to the top's; the estimate reads the
+    /// stage's in wide m_axi words. Empty for every other instance.
     pub ddr_weights: Vec<(usize, ConstId)>,
 }
 

@@ -3,17 +3,19 @@
 //! each constant tensor that stage's nodes read becomes a parameter of the stage and of
 //! the network top (recorded in the top's `ddr_weights`, so that a back end's test bench
 //! passes the constant's values), and each node that reads it copies the part it needs
-//! at a time into an on-chip tile, one element a cycle in a flattened nest pipelined at
-//! II 1 (a burst), and reads the tile (tiles.rs: which part, where the copy goes, and
-//! when a node copies the whole tensor once before its loops). A tile keeps the
+//! at a time into an on-chip tile, in m_axi words of up to 512 bits through a flattened
+//! pipelined nest (a burst), and reads the tile (tiles.rs: which part, where the copy
+//! goes, how wide its words are, and when a node copies the whole tensor once before its
+//! loops). The stage lists the parameter in its own `ddr_weights` too, so that the
+//! estimate counts its reads in words. A tile keeps the
 //! partitions the allocation gave the weights, cut to its shape; the port itself is one
 //! memory.
 //!
 //! Before: `%2 w: fixed<8, 2>[16, 6, 5, 5] = const conv2_w [partition cyclic 6 dim 2]`,
 //! read by `conv` as `w[k, c, u, v]` in `for k: for i: for j: ...`. After: `%2 w:
 //! fixed<8, 2>[16, 6, 5, 5] = input 1` and, at the start of the body of `k`'s loop,
-//! `for w_t0: for w_t1: [flatten] ... [pipeline II=1, flatten] w_tile[w_t0, ...] =
-//! w[k + w_t0, ...]` with `w_tile: [1, 6, 5, 5] [partition cyclic 6 dim 2]`, read as
+//! `for w_t0: for w_t1: [flatten] ... for w_t3: [pipeline II=1, flatten] w_tile[w_t0, ...] =
+//! w[k + w_t0, ...]` (one weight an iteration: only the channels are banked) with `w_tile: [1, 6, 5, 5] [partition cyclic 6 dim 2]`, read as
 //! `w_tile[k - k, c, u, v]`; the top gets `conv2_w` as its next input and passes it to the
 //! call.
 //!
@@ -32,7 +34,7 @@ use std::collections::HashMap;
 /// Bytes one element of `elem` takes in DDR behind an m_axi port: its bits rounded up to
 /// a power of two of bytes.
 pub fn word_bytes(elem: &ScalarType) -> u64 {
-    (elem.storage_bits() as u64).div_ceil(8).next_power_of_two()
+    crate::estimate::ddr_element_bits(elem) / 8
 }
 
 /// The constant tensors of `inst` that move to DDR when its weights stay off chip:
@@ -93,7 +95,11 @@ impl OffChip {
 
 /// The row loop of each node of `inst` when it computes row by row.
 fn row_loops(inst: &Instance) -> HashMap<NodeId, LoopVarId> {
-    if inst.stage.as_ref().is_some_and(|p| p.accumulate().is_some()) {
+    if inst
+        .stage
+        .as_ref()
+        .is_some_and(|p| p.accumulate().is_some())
+    {
         return HashMap::new();
     }
     crate::analysis::row_plan::plan_rows(inst)
@@ -106,7 +112,10 @@ pub(super) fn off_chip(inst: &Instance) -> OffChip {
     let mut inst = inst.clone();
     let rows = row_loops(&inst);
     // A dense stage fed value by value keeps its node as the plan built it: whole copies.
-    let accumulate = inst.stage.as_ref().is_some_and(|p| p.accumulate().is_some());
+    let accumulate = inst
+        .stage
+        .as_ref()
+        .is_some_and(|p| p.accumulate().is_some());
     let mut moved = Vec::new();
     for (t, c, readers) in movable(&inst) {
         let p = inst.inputs.len();
@@ -154,6 +163,7 @@ pub(super) fn off_chip(inst: &Instance) -> OffChip {
             c.writes.push(buf);
         }
         entry.bytes = entry.elems.saturating_mul(word);
+        inst.ddr_weights.push((p, c));
         moved.push(entry);
     }
     OffChip { inst, moved }

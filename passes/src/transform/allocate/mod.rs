@@ -65,10 +65,10 @@ mod nests;
 mod realize;
 mod search;
 mod stage;
-mod tiles;
 mod table;
 #[cfg(test)]
 mod tests;
+mod tiles;
 mod words;
 
 pub use ddr::word_bytes;

@@ -15,7 +15,7 @@ pub enum Bound {
     Bram,
     Lut,
     /// The weights that stay off chip: the DDR bandwidth, or the copies of their tiles on
-    /// chip (one element a cycle, ddr.rs).
+    /// chip (ddr.rs, tiles.rs).
     Bandwidth,
     /// Every weight is on chip, and a shorter interval would need more parallel weights
     /// than the BRAM holds: the rest in DDR, whose copy takes longer than that interval.

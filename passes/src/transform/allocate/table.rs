@@ -190,10 +190,10 @@ pub fn bound_name(b: &Bound, stages: &[Stage]) -> String {
         Bound::Bram => "the BRAM budget".into(),
         Bound::Lut => "the LUT budget".into(),
         Bound::Bandwidth => {
-            "the weights in DDR (the bandwidth, or their copy on chip at one element a cycle)"
+            "the weights in DDR (the bandwidth, or the copies of their tiles on chip)"
                 .into()
         }
-        Bound::WeightsOnChip => "the BRAM for the weights (all on chip: a shorter interval would leave some in DDR, and their copy on chip at one element a cycle would take longer than it)".into(),
+        Bound::WeightsOnChip => "the BRAM for the weights (all on chip: a shorter interval would leave some in DDR, and the copies of their tiles on chip would take longer than it)".into(),
         Bound::Target => "the target rate (--target-fps), met with the least hardware".into(),
     }
 }

@@ -7,8 +7,12 @@
 //! affine form of the counters of `P` and the loops around it and `extent` is a constant:
 //! the inner loops' counters are replaced by their extreme values. The tile is that box:
 //! the tensor's shape with `extent` in dimension `d`. It is copied at the start of `P`'s
-//! body, one element a cycle (a flattened nest pipelined at II 1), and the loads read the
-//! tile at `index[d] - start`. The tile chosen is the smallest whose copies move at most
+//! body and the loads read the tile at `index[d] - start`. The copy is a flattened nest
+//! pipelined over the tile's outer dimensions whose iteration moves a word of
+//! consecutive elements that fall in distinct banks of the tile ([`copy_word`]: the
+//! innermost dimensions completely partitioned, then one element of each bank of a
+//! cyclic dimension), in `ceil(bits / 512)` cycles: the m_axi port reads 512-bit words
+//! (`max_widen_bitwidth`, estimate.rs `DDR_WORD_BITS`). The tile chosen is the smallest whose copies move at most
 //! the tensor once per image, or once per row when the node computes row by row
 //! (ir/stage.rs) and the row loop is `P` or around it: a row stage re-runs its nest per
 //! row, so a copy there runs once per row whatever its place, and the copy goes into the
@@ -22,14 +26,17 @@
 //! before: for i0 in 0..256: for i1 in 0..56: [flatten] for i2 in 0..56: [flatten]
 //!             for c_o in 0..32: [pipeline II=1] ... w[i0, c_i, u, v] ...
 //! after:  for i0 in 0..256: for i1 in 0..56: [flatten]
-//!             for w_t1 in 0..128: for w_t2 in 0..3: [flatten] for w_t3 in 0..3: [pipeline II=1, flatten]
-//!                 w_tile[0, w_t1, w_t2, w_t3] = w[i0 + 0, w_t1, w_t2, w_t3]
+//!             for w_t0 in 0..1: for w_t1o in 0..64: [pipeline II=1, flatten]
+//!                 for w_t1 in 2*w_t1o..2*w_t1o + 2: for w_t2 in 0..3: for w_t3 in 0..3:
+//!                     w_tile[w_t0, w_t1, w_t2, w_t3] = w[i0 + w_t0, w_t1, w_t2, w_t3]
 //!             for i2 in 0..56:
 //!                 for c_o in 0..32: [pipeline II=1] ... w_tile[i0 - i0, c_i, u, v] ...
 //! ```
 //!
-//! The tile holds 1,152 weights instead of 294,912; the stage reads the tensor from DDR
-//! once per output row (56 times per image).
+//! With the weights split cyclic 2 along the input channels (CPF 2) and completely along
+//! the kernel window, an iteration moves 18 weights of 16 bits (288 bits, one word). The
+//! tile holds 1,152 weights instead of 294,912; the stage reads the tensor from DDR once
+//! per output row (56 times per image).
 
 use crate::ir::{
     walk_stmts, Access, Affine, Block, Expr, ExprId, Instance, Loop, LoopDirectives, LoopVarId,
@@ -329,12 +336,15 @@ pub(super) fn build_tile(
             }
         }
     }
+    let word = copy_word(&shape, &inst.tensor(buf).partition, &xt.elem);
+    let tag = if tile.at.is_some() { "t" } else { "d" };
     let vars: Vec<LoopVarId> = (0..rank)
-        .map(|d| {
-            let tag = if tile.at.is_some() { "t" } else { "d" };
-            inst.add_loop_var(format!("{}_{tag}{d}", xt.name), xt.span)
-        })
+        .map(|d| inst.add_loop_var(format!("{}_{tag}{d}", xt.name), xt.span))
         .collect();
+    // The split dimension's outer counter: its elements `f * o .. f * o + f`.
+    let outer = word
+        .split
+        .map(|(d, _)| inst.add_loop_var(format!("{}_{tag}{d}o", xt.name), xt.span));
     let src_index: Vec<Affine> = vars
         .iter()
         .enumerate()
@@ -361,20 +371,61 @@ pub(super) fn build_tile(
         value: load,
         span: xt.span,
     }];
+    // Innermost first: the dimensions of the word (unrolled inside the pipelined loop),
+    // then the pipelined loop, then the loops flattened into it.
+    let pipelined = word.pipelined;
     for d in (0..rank).rev() {
-        copy = vec![Stmt::For(Loop {
-            var: vars[d],
-            lo: Affine::constant(0),
-            hi: Affine::constant(shape[d] as i64),
-            step: 1,
-            body: copy,
-            directives: LoopDirectives {
-                pipeline_ii: (d == rank - 1).then_some(1),
-                unroll: None,
-                flatten: d > 0,
-            },
-            span: xt.span,
-        })];
+        let lp = |var, lo: Affine, hi: Affine, body, directives| {
+            Stmt::For(Loop {
+                var,
+                lo,
+                hi,
+                step: 1,
+                body,
+                directives,
+                span: xt.span,
+            })
+        };
+        let plain = LoopDirectives {
+            pipeline_ii: None,
+            unroll: None,
+            flatten: false,
+        };
+        let around = LoopDirectives {
+            pipeline_ii: (d == pipelined).then_some(word.ii),
+            unroll: None,
+            flatten: d > 0,
+        };
+        match (word.split, outer) {
+            (Some((sd, f)), Some(o)) if sd == d => {
+                // for o in 0..n/f: [pipeline II=1] for v in f*o..f*o + f: (unrolled)
+                let start = Affine::var(o).scale(f as i64);
+                let inner = lp(
+                    vars[d],
+                    start.clone(),
+                    start.add_scaled(&Affine::constant(f as i64), 1),
+                    copy,
+                    plain,
+                );
+                copy = vec![lp(
+                    o,
+                    Affine::constant(0),
+                    Affine::constant((shape[d] / f) as i64),
+                    vec![inner],
+                    around,
+                )];
+            }
+            _ => {
+                let directives = if d > pipelined { plain } else { around };
+                copy = vec![lp(
+                    vars[d],
+                    Affine::constant(0),
+                    Affine::constant(shape[d] as i64),
+                    copy,
+                    directives,
+                )];
+            }
+        }
     }
     match tile.at {
         None => {
@@ -387,6 +438,58 @@ pub(super) fn build_tile(
         }
     }
     buf
+}
+
+/// How a tile copy moves its elements: the dimensions after `pipelined` are copied whole
+/// in one iteration of the pipelined loop, and `split` (a dimension, a factor `f`) splits
+/// the pipelined dimension into `n / f` iterations of `f` consecutive elements; `ii` is
+/// the iteration's m_axi words.
+struct CopyWord {
+    pipelined: usize,
+    split: Option<(usize, usize)>,
+    ii: u32,
+}
+
+/// The widest word a tile of `shape` with `parts` takes an iteration: consecutive
+/// elements (the innermost dimensions) that fall in distinct banks. Dimensions completely
+/// partitioned (or of one element) from the innermost outwards while they fit one m_axi
+/// word of `DDR_WORD_BITS`, then the `f` elements of a cyclic dimension of `f` banks (all
+/// of them, so that each store's bank is known); the outermost dimension stays a loop.
+/// The iteration reads `ceil(bits / DDR_WORD_BITS)` words, its II.
+fn copy_word(shape: &[usize], parts: &[Partition], elem: &kiln_numeric::ScalarType) -> CopyWord {
+    let bits = crate::estimate::ddr_element_bits(elem);
+    let word_bits = crate::estimate::DDR_WORD_BITS;
+    let rank = shape.len();
+    let mut word = CopyWord {
+        pipelined: rank.saturating_sub(1),
+        split: None,
+        ii: 1,
+    };
+    let mut elems: u64 = 1;
+    for d in (1..rank).rev() {
+        let complete = shape[d] == 1
+            || parts
+                .iter()
+                .any(|q| q.dim == d && q.kind == PartitionKind::Complete);
+        let n = shape[d] as u64;
+        if complete && elems * n * bits <= word_bits {
+            elems *= n;
+            word.pipelined = d - 1;
+            continue;
+        }
+        word.pipelined = d;
+        let f = parts
+            .iter()
+            .find(|q| q.dim == d && q.kind == PartitionKind::Cyclic)
+            .map_or(1, |q| q.factor as usize);
+        if f > 1 && shape[d] % f == 0 {
+            word.split = Some((d, f));
+            elems *= f as u64;
+        }
+        break;
+    }
+    word.ii = (elems * bits).div_ceil(word_bits).max(1) as u32;
+    word
 }
 
 /// Puts `stmts` at the start of the body of the loop of `v` in `block`; the loops that
@@ -415,7 +518,8 @@ fn insert_at(block: &mut Block, v: LoopVarId, stmts: Block) -> bool {
                 else_block,
                 ..
             } => {
-                if insert_at(then_block, v, stmts.clone()) || insert_at(else_block, v, stmts.clone())
+                if insert_at(then_block, v, stmts.clone())
+                    || insert_at(else_block, v, stmts.clone())
                 {
                     return true;
                 }
