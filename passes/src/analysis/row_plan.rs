@@ -15,6 +15,10 @@
 //! line buffers: x 1 row, xp 5 rows, result 1 row
 //! ```
 //!
+//! A node may also write a buffer of its own inside the nest, one no other node reads (the
+//! tile of its weights it copies from DDR each row, transform/allocate/tiles.rs): that is
+//! not an image it makes, and the rules above apply to its stores of the image.
+//!
 //! What does not fit (a flatten, whose result is not an image; a dense layer, which reads
 //! its whole input for every output; a call; a node that reads its own result) gets the
 //! reason, which `kiln report` prints next to the stage's frame buffer.
