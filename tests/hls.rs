@@ -832,6 +832,50 @@ fn low_bit_reductions_use_packed_words() {
     }
 }
 
+/// In a row stage (the automatic allocation's layer pipeline), low-bit reductions read
+/// images packed row by row as their rows arrive, in as many slots as their line buffers
+/// hold (tests/hls_rows/bnn.kiln); C-simulation is bit-exact.
+#[test]
+fn low_bit_row_stages_pack_rows_as_they_arrive() {
+    let file = "tests/hls_rows/bnn.kiln";
+    let dir = scratch("lowbit-rows");
+    let d = dir.to_string_lossy().into_owned();
+    let (code, _, err) = kiln(&[
+        "hls", file, "--part", "xc7z020", "--clock-ns", "5", "-o", &d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("bnn.cpp")).unwrap();
+    // The stage of the two convolutions: its packed line buffers (3 rows of 12 and of 10
+    // pixels, one word of 16 or 32 channels), each packed after its row is made.
+    let stage = &cpp[cpp
+        .find("// A dataflow stage computed row by row: `conv2d")
+        .unwrap_or_else(|| panic!("no row stage:\n{cpp}"))..];
+    let stage = &stage[..stage.find("\n}\n").unwrap()];
+    for s in [
+        "static kiln::word pk_t_xp_0[3][12][1];",
+        "static kiln::word pk_t_xp_0_m[3][12][1];",
+        "static kiln::word pk_t_xp_2_0[3][10][1];",
+        "kiln::trit_bin_dot(pk_t_xp_0_m[",
+        "kiln::trit_bin_dot(pk_t_xp_2_0_m[",
+        "w_w1_pk1[",
+        "w_w2_pk1[",
+    ] {
+        assert!(stage.contains(s), "no `{s}` in the stage:\n{stage}");
+    }
+    assert_eq!(
+        stage.matches("packed along dimension 0 into words").count(),
+        2,
+        "{stage}"
+    );
+    assert!(!stage.contains("kiln::sel_mul<"), "{stage}");
+    if kiln::csim::find_ap_types(None).is_ok() {
+        let (code, out, err) = kiln(&["csim", &d]);
+        assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
+    } else {
+        eprintln!("lowbit-rows: ap_types headers not found, C-simulation skipped");
+    }
+}
+
 /// The bytes of one element of a C++ port type (`ap_int<8>`, `ap_fixed<16, 10>`) in DDR
 /// behind an m_axi port: its width rounded up to a power of two of bytes.
 fn port_word_bytes(cpp_type: &str) -> u64 {

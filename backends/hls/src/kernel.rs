@@ -243,7 +243,7 @@ struct Emitter<'a> {
     /// indexed modulo it).
     folded: HashMap<TensorId, usize>,
     /// Low-bit reductions computed over packed words (lowbit.rs).
-    lowbit: crate::lowbit::Plan,
+    pub(crate) lowbit: crate::lowbit::Plan,
     /// In a value-by-value stage (kernel/accumulate.rs): the input whose every load
     /// takes the next value off its stream (named by the C++ expression).
     stream_reads: Option<(TensorId, String)>,
@@ -628,9 +628,8 @@ impl Emitter<'_> {
             stage_names: HashMap::new(),
             pinned: None,
             folded: HashMap::new(),
-            // Packed low-bit reductions (lowbit.rs) pack whole tensors before a node's
-            // nest; a stage's nodes read line buffers or a group's registers, so their
-            // products stay selects.
+            // A row stage packs its images row by row (rows.rs, lowbit.rs); a dense stage
+            // fed value by value reads a group's registers, so its products stay selects.
             lowbit: Default::default(),
             stream_reads: None,
             send_on_store: None,
@@ -857,8 +856,22 @@ impl Emitter<'_> {
             let name = crate::lowbit::pack_name(self.inst, self.consts, p, &cname);
             let mut idx = String::new();
             for (dim, ix) in a.index.iter().enumerate() {
-                if dim != p.dim {
-                    let _ = write!(idx, "[{}]", self.affine(ix));
+                if dim == p.dim {
+                    continue;
+                }
+                let ix = self.affine(ix);
+                // A row stage packs an image's rows into the slots of its line buffer.
+                match self.folded.get(&p.tensor).filter(|_| dim == 1) {
+                    Some(1) => idx.push_str("[0]"),
+                    Some(rows) if a.checked || a.guarded => {
+                        let _ = write!(idx, "[(({ix}) % {rows} + {rows}) % {rows}]");
+                    }
+                    Some(rows) => {
+                        let _ = write!(idx, "[({ix}) % {rows}]");
+                    }
+                    None => {
+                        let _ = write!(idx, "[{ix}]");
+                    }
                 }
             }
             let offset = d.offsets[k].as_ref().map(|o| self.affine(o));

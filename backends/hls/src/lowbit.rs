@@ -28,6 +28,7 @@
 //! (`kiln::sel_mul`: 0, x or -x).
 
 use kiln_passes::analysis::bin_reduction::{self, Bits, LowBitDot, Packing, WORD};
+use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{
     ExprId, Instance, InstanceId, LoopVarId, Module, Node, Stmt, TensorId, TensorKind, Value,
 };
@@ -45,6 +46,8 @@ pub struct Plan {
     prologues: HashMap<*const Stmt, Vec<Packing>>,
     /// Run-time packings whose buffers are already declared.
     declared: HashSet<String>,
+    /// A row stage's images packed row by row (instead of before a node).
+    row_packs: Vec<Packing>,
 }
 
 /// The C++ name of a packing's sign/bit words (its mask words add `_m`); `cname` is the
@@ -77,6 +80,41 @@ impl Plan {
             }
         }
         plan
+    }
+
+    /// The low-bit reductions of a row stage (kernel/rows.rs): those whose operands are
+    /// constants (packed in ROMs) or images the stage holds in line buffers, packed along
+    /// their channels or their width (not their rows) as each row arrives
+    /// ([`Plan::row_packs`], [`row_packing_loops`]). A reduction with another operand (a
+    /// tile of weights copied from DDR) keeps its products as selects.
+    pub fn for_rows(inst: &Instance, rows: &RowPlan) -> Plan {
+        let mut plan = Plan::default();
+        for n in inst.graph.node_weights() {
+            let Node::Compute(c) = n else { continue };
+            for d in bin_reduction::find(inst, &c.body) {
+                let rom = |p: &Packing| matches!(inst.tensor(p.tensor).kind, TensorKind::Const(_));
+                let streamed = |p: &Packing| {
+                    rows.rows_of(p.tensor).is_some()
+                        && p.dim != 1
+                        && inst.tensor(p.tensor).shape.len() == 3
+                };
+                if !d.operands.iter().all(|(_, p)| rom(p) || streamed(p)) {
+                    continue;
+                }
+                for (_, p) in &d.operands {
+                    if !rom(p) && !plan.row_packs.contains(p) {
+                        plan.row_packs.push(p.clone());
+                    }
+                }
+                plan.dots.push(d);
+            }
+        }
+        plan
+    }
+
+    /// The images of a row stage packed row by row, as their rows arrive.
+    pub fn row_packs(&self) -> &[Packing] {
+        &self.row_packs
     }
 
     pub fn by_var(&self, v: LoopVarId) -> Option<&LowBitDot> {
@@ -215,6 +253,88 @@ fn packing_loops(
     for k in (0..depth).rev() {
         out.push(format!("{}}}", ind(k)));
     }
+    out
+}
+
+/// The shape of the packed buffer of image `p.tensor` in a row stage that holds `rows` of
+/// its rows: the packed shape with the row dimension cut to `rows` slots.
+pub fn row_pack_shape(inst: &Instance, p: &Packing, rows: usize) -> Vec<usize> {
+    let mut shape = p.shape(inst);
+    // The row dimension (1) comes after the packed one's removal at 0 or 1.
+    let at = if p.dim == 0 { 0 } else { 1 };
+    shape[at] = rows;
+    shape
+}
+
+/// The loops that pack row `row` (a C++ expression) of image `p.tensor` [C, H, W], held
+/// in `src` with its row in slot `row % rows`, into the same slot of its packed buffer
+/// `name` ([`row_pack_shape`]).
+pub fn row_packing_loops(
+    inst: &Instance,
+    p: &Packing,
+    name: &str,
+    src: &str,
+    row: &str,
+    rows: usize,
+) -> Vec<String> {
+    let t = inst.tensor(p.tensor);
+    let (n, other) = (t.shape[p.dim], if p.dim == 0 { 2 } else { 0 });
+    let words = p.words(inst);
+    let slot = if rows == 1 {
+        "0".to_string()
+    } else {
+        format!("({row}) % {rows}")
+    };
+    let elem = |c: &str, w: &str| format!("{src}[{c}][{slot}][{w}]");
+    let (c_of, w_of) = if p.dim == 0 {
+        (format!("{WORD} * pq + pb"), "po".to_string())
+    } else {
+        ("po".to_string(), format!("{WORD} * pq + pb"))
+    };
+    let dst = if p.dim == 0 {
+        format!("[{slot}][po][pq]")
+    } else {
+        format!("[po][{slot}][pq]")
+    };
+    let value = elem(&c_of, &w_of);
+    let mut out = vec![
+        format!(
+            "// row {row} of `{}` packed along dimension {} into words of {WORD} values",
+            t.name, p.dim
+        ),
+        format!(
+            "for (int po = 0; po < {}; po += 1) {{",
+            t.shape[other]
+        ),
+        format!("    for (int pq = 0; pq < {words}; pq += 1) {{"),
+        "        KILN_PRAGMA(HLS PIPELINE II=1)".to_string(),
+        "        kiln::word b = 0, m = 0;".to_string(),
+        "        (void)m;".to_string(),
+        format!("        for (int pb = 0; pb < {WORD}; pb += 1) {{"),
+        "            KILN_PRAGMA(HLS UNROLL)".to_string(),
+        format!("            if ({WORD} * pq + pb < {n}) {{"),
+    ];
+    match p.bits {
+        Bits::Bin => out.push(format!(
+            "                b = kiln::set_bit(b, pb, !kiln::is_neg(kiln::bin_val({value})));"
+        )),
+        Bits::Trit => {
+            out.push(format!(
+                "                m = kiln::set_bit(m, pb, !kiln::is_zero(kiln::val({value})));"
+            ));
+            out.push(format!(
+                "                b = kiln::set_bit(b, pb, kiln::is_neg(kiln::val({value})));"
+            ));
+        }
+    }
+    out.push("            }".to_string());
+    out.push("        }".to_string());
+    out.push(format!("        {name}{dst} = b;"));
+    if p.bits == Bits::Trit {
+        out.push(format!("        {name}_m{dst} = m;"));
+    }
+    out.push("    }".to_string());
+    out.push("}".to_string());
     out
 }
 

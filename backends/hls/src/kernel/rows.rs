@@ -28,6 +28,7 @@
 
 use super::{dims, prototype, stream_word, Emitter, Port};
 use crate::types::{ident, storage};
+use kiln_passes::analysis::bin_reduction::Bits;
 use kiln_passes::ir::stage::RowPlan;
 use kiln_passes::ir::{InstanceId, Node, PartitionKind, TensorId, TensorKind};
 
@@ -172,6 +173,36 @@ pub(super) fn row_stage(
         }
     }
     e.declare_locals(&wports);
+    // Low-bit reductions over packed words: the images they read are packed row by row,
+    // into as many slots as their line buffers hold, as each row arrives.
+    e.lowbit = crate::lowbit::Plan::for_rows(inst, plan);
+    let mut packs: Vec<(TensorId, Vec<String>)> = Vec::new();
+    for p in e.lowbit.row_packs().to_vec() {
+        let src = e.names[&p.tensor].clone();
+        let rows = e.folded.get(&p.tensor).copied().unwrap_or(1);
+        let name = crate::lowbit::pack_name(inst, e.consts, &p, &src);
+        let shape = crate::lowbit::row_pack_shape(inst, &p, rows);
+        e.line(&format!("static kiln::word {name}{};", dims(&shape)));
+        if p.bits == Bits::Trit {
+            e.line(&format!("static kiln::word {name}_m{};", dims(&shape)));
+        }
+        let row = format!("k_pack_row{}", packs.len());
+        let lines = crate::lowbit::row_packing_loops(inst, &p, &name, &src, &row, rows);
+        packs.push((p.tensor, lines));
+    }
+    // The packings of `t`'s row `row` (a C++ expression), in a block of their own.
+    let pack_row = |e: &mut Emitter, t: TensorId, row: &str| {
+        for (k, (_, lines)) in packs.iter().enumerate().filter(|(_, (u, _))| *u == t) {
+            e.line("{");
+            e.indent += 1;
+            e.line(&format!("const int k_pack_row{k} = {row};"));
+            for l in lines {
+                e.line(l);
+            }
+            e.indent -= 1;
+            e.line("}");
+        }
+    };
     for (p, n) in &whole_inputs {
         let order: Vec<usize> = if p.shape.len() == 3 {
             vec![1, 2, 0]
@@ -295,6 +326,7 @@ pub(super) fn row_stage(
         }
         e.line("    }");
         e.line("}");
+        pack_row(&mut e, t, "k_step");
         e.line(&format!("{}++;", have(k)));
         e.indent -= 1;
         e.line("}");
@@ -332,6 +364,7 @@ pub(super) fn row_stage(
         e.block(&body, &ident(&c.name));
         e.send_on_store = None;
         e.pinned = None;
+        pack_row(&mut e, rn.result, &row);
         if rn.result == plan.output && !plan.flat_output {
             if let Some(p) = wports.iter().find(|p| p.tensor == plan.output && p.stream) {
                 let rb = e.names[&plan.output].clone();
