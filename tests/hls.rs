@@ -841,7 +841,14 @@ fn low_bit_row_stages_pack_rows_as_they_arrive() {
     let dir = scratch("lowbit-rows");
     let d = dir.to_string_lossy().into_owned();
     let (code, _, err) = kiln(&[
-        "hls", file, "--part", "xc7z020", "--clock-ns", "5", "-o", &d,
+        "hls",
+        file,
+        "--part",
+        "xc7z020",
+        "--clock-ns",
+        "5",
+        "-o",
+        &d,
     ]);
     assert_eq!(code, 0, "{err}");
     let cpp = std::fs::read_to_string(dir.join("bnn.cpp")).unwrap();

@@ -5,8 +5,10 @@
 //!
 //! Constant operands (weights) are packed at compile time into ROM tables of the weights
 //! header (`w_w_pk1`, and `w_w_pk1_m` for a trit's nonzero mask); the others are packed
-//! by a loop just before the loop nest that reads them, as they are read. The reduction
-//! loop then counts words:
+//! by a loop just before the loop nest that reads them, as they are read, or, in a row
+//! stage (kernel/rows.rs), row by row as each row of the image arrives, into the slots of
+//! its line buffer ([`Plan::for_rows`], [`row_packing_loops`]). The reduction loop then
+//! counts words:
 //!
 //! ```text
 //! for c in 0..128:                          for (int c = 0; c < 2; c += 1) {
@@ -302,10 +304,7 @@ pub fn row_packing_loops(
             "// row {row} of `{}` packed along dimension {} into words of {WORD} values",
             t.name, p.dim
         ),
-        format!(
-            "for (int po = 0; po < {}; po += 1) {{",
-            t.shape[other]
-        ),
+        format!("for (int po = 0; po < {}; po += 1) {{", t.shape[other]),
         format!("    for (int pq = 0; pq < {words}; pq += 1) {{"),
         "        KILN_PRAGMA(HLS PIPELINE II=1)".to_string(),
         "        kiln::word b = 0, m = 0;".to_string(),

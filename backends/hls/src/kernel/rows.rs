@@ -6,7 +6,9 @@
 //! innermost, from its stream or from memory), and after each step lets every node
 //! compute its next row as soon as the rows it reads exist. A node's row is its own loop
 //! nest with the row loop pinned to one iteration, so the arithmetic is the kernel's,
-//! statement for statement. The result leaves row by row, pixel by pixel. A stream of width
+//! statement for statement. The result leaves row by row, pixel by pixel. A low-bit
+//! reduction (lowbit.rs) reads its images packed into words, each row packed into the
+//! slot of a packed line buffer once it is read or made. A stream of width
 //! V (passes/src/ir/mod.rs, "Stream words") moves a word of V channels of one pixel a
 //! cycle, through V banks along the channels of the line buffer.
 //!
