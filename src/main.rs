@@ -197,6 +197,8 @@ enum Command {
         #[arg(long)]
         no_pipeline: bool,
         #[command(flatten)]
+        alloc: AllocArgs,
+        #[command(flatten)]
         common: Common,
     },
     /// Simulate a design written by `kiln rtl` with Verilator: build it with its
@@ -266,6 +268,8 @@ enum Command {
         /// No automatic schedules (fpga: fusion and directives; cpu: blocking).
         #[arg(long)]
         no_auto_schedule: bool,
+        #[command(flatten)]
+        alloc: AllocArgs,
         #[command(flatten)]
         common: Common,
     },
@@ -351,7 +355,8 @@ fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-/// What the allocation of a network's dataflow stages aims at (`kiln hls`, `kiln report`).
+/// What the allocation of a network's dataflow stages aims at (`kiln hls`, `kiln report`,
+/// `kiln rtl`, `kiln ir --schedule fpga`).
 #[derive(clap::Args, Debug)]
 struct AllocArgs {
     /// Allocate a network's stages for this many images per second with the least
@@ -593,6 +598,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             no_auto_schedule,
             batch,
             no_pipeline,
+            alloc,
             ..
         } => kiln::rtl(
             &target.file,
@@ -610,6 +616,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 clock_ns: *clock_ns,
                 auto_schedule: !no_auto_schedule,
                 pipeline: !no_pipeline,
+                alloc: alloc.options(),
             },
             opts,
         ),
@@ -649,6 +656,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             part,
             clock_ns,
             no_auto_schedule,
+            alloc,
             ..
         } => kiln::ir(
             &target.file,
@@ -664,6 +672,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 part: part.clone(),
                 clock_ns: *clock_ns,
                 auto_schedule: !no_auto_schedule,
+                alloc: alloc.options(),
             },
             opts,
         ),

@@ -875,11 +875,41 @@ fn low_bit_row_stages_pack_rows_as_they_arrive() {
         "{stage}"
     );
     assert!(!stage.contains("kiln::sel_mul<"), "{stage}");
-    if kiln::csim::find_ap_types(None).is_ok() {
+    let csim = kiln::csim::find_ap_types(None).is_ok();
+    if csim {
         let (code, out, err) = kiln(&["csim", &d]);
         assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
     } else {
         eprintln!("lowbit-rows: ap_types headers not found, C-simulation skipped");
+    }
+    // With 5% of the device the allocation splits the channel loops (CPF 4 and 8; `kiln
+    // ir` shows the same allocation as `kiln hls`): the reductions then go over the
+    // kernel window's row, packed along the image's width.
+    let budget = ["--part", "xc7z020", "--clock-ns", "5", "--budget", "0.05"];
+    let mut args = vec!["ir", file, "--schedule", "fpga"];
+    args.extend(budget);
+    let (code, ir, err) = kiln(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(ir.contains("in 8*c_o.1..8*c_o.1 + 8:"), "{ir}");
+    let dir = scratch("lowbit-rows-split");
+    let d = dir.to_string_lossy().into_owned();
+    let mut args = vec!["hls", file, "-o", &d];
+    args.extend(budget);
+    let (code, _, err) = kiln(&args);
+    assert_eq!(code, 0, "{err}");
+    let cpp = std::fs::read_to_string(dir.join("bnn.cpp")).unwrap();
+    for s in [
+        "static kiln::word pk_t_xp_2[16][3][1];",
+        "static kiln::word pk_t_xp_2_2[32][3][1];",
+        "kiln::trit_bin_dot(kiln::window(pk_t_xp_2_m[",
+        "packed along dimension 2 into words",
+    ] {
+        assert!(cpp.contains(s), "no `{s}` in:\n{cpp}");
+    }
+    assert!(!cpp.contains("kiln::sel_mul<"), "{cpp}");
+    if csim {
+        let (code, out, err) = kiln(&["csim", &d]);
+        assert_eq!((code, out.trim()), (0, "PASS"), "{err}");
     }
 }
 

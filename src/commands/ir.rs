@@ -4,7 +4,7 @@
 
 use crate::session::{on_big_stack, prepare, Plan, Session};
 use crate::{Options, Outcome, RunSpec};
-use kiln_passes::manager::PassOptions;
+use kiln_passes::manager::{AllocOptions, PassOptions};
 use kiln_passes::print::{module_to_dot, module_to_string, PrintOptions};
 use std::path::Path;
 
@@ -22,6 +22,8 @@ pub struct IrSpec {
     pub clock_ns: f64,
     /// The automatic schedules (`--no-auto-schedule` clears it).
     pub auto_schedule: bool,
+    /// What the allocation of a network's stages aims at (`--target-fps`, `--budget`).
+    pub alloc: AllocOptions,
 }
 
 impl Default for IrSpec {
@@ -33,6 +35,7 @@ impl Default for IrSpec {
             part: crate::DEFAULT_PART.to_string(),
             clock_ns: 10.0,
             auto_schedule: true,
+            alloc: AllocOptions::default(),
         }
     }
 }
@@ -46,6 +49,7 @@ pub fn ir(path: &Path, spec: &RunSpec, ir: &IrSpec, opts: &Options) -> Outcome {
             clock_ns: ir.clock_ns,
             options: PassOptions {
                 auto_schedule: ir.auto_schedule,
+                alloc: ir.alloc,
                 ..PassOptions::default()
             },
             ..Plan::for_pipeline(ir.pipeline)

@@ -5,7 +5,7 @@
 use crate::commands::hls::{design_and_results, top_name, write_files, Checked, DEFAULT_PART};
 use crate::session::{on_big_stack, Session};
 use crate::{Options, Outcome, RunSpec};
-use kiln_passes::manager::PassOptions;
+use kiln_passes::manager::{AllocOptions, PassOptions};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,6 +22,8 @@ pub struct RtlSpec {
     pub auto_schedule: bool,
     /// Build pipelined loops one iteration per cycle (off: `--no-pipeline`).
     pub pipeline: bool,
+    /// What the allocation of a network's stages aims at (`--target-fps`, `--budget`).
+    pub alloc: AllocOptions,
 }
 
 /// `kiln rtl FILE -o DIR`.
@@ -33,6 +35,7 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
     let mut s = Session::new(opts);
     let options = PassOptions {
         auto_schedule: rtl.auto_schedule,
+        alloc: rtl.alloc,
         ..PassOptions::default()
     };
     let part = rtl.part.clone().unwrap_or_else(|| DEFAULT_PART.to_string());
