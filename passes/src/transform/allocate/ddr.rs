@@ -282,7 +282,7 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
 
 /// `elems` as a multiple of `len`: "1", "56", "0.5".
 fn fmt_times(elems: u64, len: u64) -> String {
-    if len > 0 && elems % len == 0 {
+    if len > 0 && elems.is_multiple_of(len) {
         (elems / len).to_string()
     } else {
         format!("{:.2}", elems as f64 / len.max(1) as f64)

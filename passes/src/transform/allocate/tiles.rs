@@ -482,7 +482,7 @@ fn copy_word(shape: &[usize], parts: &[Partition], elem: &kiln_numeric::ScalarTy
             .iter()
             .find(|q| q.dim == d && q.kind == PartitionKind::Cyclic)
             .map_or(1, |q| q.factor as usize);
-        if f > 1 && shape[d] % f == 0 {
+        if f > 1 && shape[d].is_multiple_of(f) {
             word.split = Some((d, f));
             elems *= f as u64;
         }
@@ -496,7 +496,7 @@ fn copy_word(shape: &[usize], parts: &[Partition], elem: &kiln_numeric::ScalarTy
 /// body held are no longer the only statement there, so none of them is flattened into it.
 fn insert_at(block: &mut Block, v: LoopVarId, stmts: Block) -> bool {
     for s in block.iter_mut() {
-        match s {
+        let placed = match s {
             Stmt::For(l) if l.var == v => {
                 for inner in l.body.iter_mut() {
                     if let Stmt::For(i) = inner {
@@ -504,27 +504,20 @@ fn insert_at(block: &mut Block, v: LoopVarId, stmts: Block) -> bool {
                     }
                 }
                 let rest = std::mem::take(&mut l.body);
-                l.body = stmts;
+                l.body = stmts.clone();
                 l.body.extend(rest);
-                return true;
+                true
             }
-            Stmt::For(l) => {
-                if insert_at(&mut l.body, v, stmts.clone()) {
-                    return true;
-                }
-            }
+            Stmt::For(l) => insert_at(&mut l.body, v, stmts.clone()),
             Stmt::If {
                 then_block,
                 else_block,
                 ..
-            } => {
-                if insert_at(then_block, v, stmts.clone())
-                    || insert_at(else_block, v, stmts.clone())
-                {
-                    return true;
-                }
-            }
-            _ => {}
+            } => insert_at(then_block, v, stmts.clone()) || insert_at(else_block, v, stmts.clone()),
+            _ => false,
+        };
+        if placed {
+            return true;
         }
     }
     false
