@@ -217,43 +217,52 @@ fn packing_loops(
         label(depth)
     ));
     depth += 1;
-    out.push(format!("{}KILN_PRAGMA(HLS PIPELINE II=1)", ind(depth)));
-    out.push(format!("{}kiln::word b = 0, m = 0;", ind(depth)));
-    out.push(format!("{}(void)m;", ind(depth)));
-    out.push(format!(
-        "{}for (int pb = 0; pb < {WORD}; pb += 1) {{",
-        ind(depth)
-    ));
-    out.push(format!("{}KILN_PRAGMA(HLS UNROLL)", ind(depth + 1)));
-    out.push(format!("{}if ({WORD} * pq + pb < {n}) {{", ind(depth + 1)));
     let elem = format!(
         "{src}{}",
         idx_src.iter().map(|i| format!("[{i}]")).collect::<String>()
     );
+    let dst = format!("{idx_pack}[pq]");
+    out.extend(
+        word_body(p, &elem, n, name, &dst)
+            .into_iter()
+            .map(|l| format!("{}{l}", ind(depth))),
+    );
+    for k in (0..depth).rev() {
+        out.push(format!("{}}}", ind(k)));
+    }
+    out
+}
+
+/// The body of a packing loop over words `pq`: word `pq` of `n` values (`elem`, a C++
+/// element naming `pb`, the value's place in the word) packed into `name{dst}` (and its
+/// mask into `name_m{dst}` for trits), pipelined at one word a cycle.
+fn word_body(p: &Packing, elem: &str, n: usize, name: &str, dst: &str) -> Vec<String> {
+    let mut out = vec![
+        "KILN_PRAGMA(HLS PIPELINE II=1)".to_string(),
+        "kiln::word b = 0, m = 0;".to_string(),
+        "(void)m;".to_string(),
+        format!("for (int pb = 0; pb < {WORD}; pb += 1) {{"),
+        "    KILN_PRAGMA(HLS UNROLL)".to_string(),
+        format!("    if ({WORD} * pq + pb < {n}) {{"),
+    ];
     match p.bits {
         Bits::Bin => out.push(format!(
-            "{}b = kiln::set_bit(b, pb, !kiln::is_neg(kiln::bin_val({elem})));",
-            ind(depth + 2)
+            "        b = kiln::set_bit(b, pb, !kiln::is_neg(kiln::bin_val({elem})));"
         )),
         Bits::Trit => {
             out.push(format!(
-                "{}m = kiln::set_bit(m, pb, !kiln::is_zero(kiln::val({elem})));",
-                ind(depth + 2)
+                "        m = kiln::set_bit(m, pb, !kiln::is_zero(kiln::val({elem})));"
             ));
             out.push(format!(
-                "{}b = kiln::set_bit(b, pb, kiln::is_neg(kiln::val({elem})));",
-                ind(depth + 2)
+                "        b = kiln::set_bit(b, pb, kiln::is_neg(kiln::val({elem})));"
             ));
         }
     }
-    out.push(format!("{}}}", ind(depth + 1)));
-    out.push(format!("{}}}", ind(depth)));
-    out.push(format!("{}{name}{idx_pack}[pq] = b;", ind(depth)));
+    out.push("    }".to_string());
+    out.push("}".to_string());
+    out.push(format!("{name}{dst} = b;"));
     if p.bits == Bits::Trit {
-        out.push(format!("{}{name}_m{idx_pack}[pq] = m;", ind(depth)));
-    }
-    for k in (0..depth).rev() {
-        out.push(format!("{}}}", ind(k)));
+        out.push(format!("{name}_m{dst} = m;"));
     }
     out
 }
@@ -306,32 +315,12 @@ pub fn row_packing_loops(
         ),
         format!("for (int po = 0; po < {}; po += 1) {{", t.shape[other]),
         format!("    for (int pq = 0; pq < {words}; pq += 1) {{"),
-        "        KILN_PRAGMA(HLS PIPELINE II=1)".to_string(),
-        "        kiln::word b = 0, m = 0;".to_string(),
-        "        (void)m;".to_string(),
-        format!("        for (int pb = 0; pb < {WORD}; pb += 1) {{"),
-        "            KILN_PRAGMA(HLS UNROLL)".to_string(),
-        format!("            if ({WORD} * pq + pb < {n}) {{"),
     ];
-    match p.bits {
-        Bits::Bin => out.push(format!(
-            "                b = kiln::set_bit(b, pb, !kiln::is_neg(kiln::bin_val({value})));"
-        )),
-        Bits::Trit => {
-            out.push(format!(
-                "                m = kiln::set_bit(m, pb, !kiln::is_zero(kiln::val({value})));"
-            ));
-            out.push(format!(
-                "                b = kiln::set_bit(b, pb, kiln::is_neg(kiln::val({value})));"
-            ));
-        }
-    }
-    out.push("            }".to_string());
-    out.push("        }".to_string());
-    out.push(format!("        {name}{dst} = b;"));
-    if p.bits == Bits::Trit {
-        out.push(format!("        {name}_m{dst} = m;"));
-    }
+    out.extend(
+        word_body(p, &value, n, name, &dst)
+            .into_iter()
+            .map(|l| format!("        {l}")),
+    );
     out.push("    }".to_string());
     out.push("}".to_string());
     out
