@@ -269,11 +269,15 @@ pub fn weights_to_ddr(module: &mut Module, ddr: &[InstanceId]) -> Vec<String> {
             })
             .sum();
         let bytes: u64 = moved.iter().map(|m| m.bytes).sum();
+        let on_chip = if bits < 8 * 1024 {
+            format!("{} bytes", bits.div_ceil(8))
+        } else {
+            format!("{:.1} KiB", bits as f64 / (8.0 * 1024.0))
+        };
         remarks.push(format!(
-            "weights of {} in DDR: {}; {} KiB on chip, {} bytes read per image",
+            "weights of {} in DDR: {}; {on_chip} on chip, {} bytes read per image",
             stage.name,
             described.join(", "),
-            bits.div_ceil(8 * 1024),
             bytes
         ));
     }
