@@ -15,8 +15,8 @@
 //! becomes an array of one value per sample; a stream (`--io stream`) stays one stream,
 //! which the per-sample function reads (or writes) a sample's elements from at each call,
 //! in order. Weights read from DDR (a port with `ddr`) are the same for every sample:
-//! they keep their shape and every call reads them (once per image, as the stage copies
-//! them on chip at each call). The testbench feeds all `N` samples and checks every result.
+//! they keep their shape and every call reads them (the stage copies their tiles on chip
+//! at each call, passes/src/transform/allocate/tiles.rs). The testbench feeds all `N` samples and checks every result.
 
 use crate::kernel::{prototype, Port};
 use std::fmt::Write;
