@@ -16,6 +16,7 @@
 //! The Verilog expressions below compute a bank and an offset from per-dimension indices
 //! or from a flat (row-major) element index, and back.
 
+use crate::fixed::Wires;
 use crate::module::{BankSel, ModGen, Storage, WriteSrc};
 use kiln_numeric::ScalarType;
 use kiln_passes::ir::{Access, Affine, Partition, PartitionKind, TensorId};
@@ -166,6 +167,68 @@ impl Banking {
             bank += b as usize * bs[d] as usize;
         }
         Some(bank)
+    }
+
+    /// The banks an access whose index in dimension `d` is `index[d]` (the unrolled
+    /// counters substituted) can reach, ascending, given the values each loop counter
+    /// holds (`ranges`, by `LoopVarId`): per dimension the banks of the values its index
+    /// takes (all of them for a data-dependent index or a counter of unknown range), then
+    /// their row-major combinations. A window read `x[c, i + u, j + v]` of a tensor split
+    /// completely along its rows reaches the 16 rows `u..u + 16` that `i` moves over, not
+    /// the 18 of the tensor, and only the channel `c`.
+    pub fn reach(
+        &self,
+        index: &[Affine],
+        dynamic: &[bool],
+        ranges: &[Option<(i64, i64)>],
+    ) -> Vec<usize> {
+        let bs = self.bank_strides();
+        let mut banks = vec![0usize];
+        for (d, dim) in self.dims.iter().enumerate() {
+            let Some(kind) = dim.kind else { continue };
+            let all: Vec<i64> = (0..dim.banks as i64).collect();
+            let here: Vec<i64> = match index.get(d) {
+                Some(ix) if !dynamic.get(d).copied().unwrap_or(false) => {
+                    match crate::width::affine_range(ix, ranges) {
+                        None => all,
+                        Some((lo, hi)) => match kind {
+                            PartitionKind::Cyclic => {
+                                let f = dim.banks as i64;
+                                if ix.terms.iter().all(|&(_, c)| c.rem_euclid(f) == 0) {
+                                    vec![ix.constant.rem_euclid(f)]
+                                } else if hi - lo + 1 >= f {
+                                    all
+                                } else {
+                                    let mut v: Vec<i64> =
+                                        (lo..=hi).map(|x| x.rem_euclid(f)).collect();
+                                    v.sort_unstable();
+                                    v
+                                }
+                            }
+                            PartitionKind::Block => {
+                                let b = dim.blk as i64;
+                                (lo.div_euclid(b)..=hi.div_euclid(b)).collect()
+                            }
+                            PartitionKind::Complete => (lo..=hi).collect(),
+                        },
+                    }
+                }
+                _ => all,
+            };
+            let here: Vec<usize> = here
+                .into_iter()
+                .filter(|&b| b >= 0 && b < dim.banks as i64)
+                .map(|b| b as usize)
+                .collect();
+            let stride = bs[d] as usize;
+            banks = banks
+                .iter()
+                .flat_map(|&k| here.iter().map(move |&b| k + b * stride))
+                .collect();
+        }
+        banks.sort_unstable();
+        banks.dedup();
+        banks
     }
 
     /// The offset in its bank of an access whose bank [`Banking::static_bank`] proved, as
@@ -355,9 +418,20 @@ impl ModGen<'_> {
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
+        let index: Vec<Affine> = a
+            .index
+            .iter()
+            .map(|ix| crate::pipeline::subst(ix, &self.env))
+            .collect();
+        let dynamic: Vec<bool> = (0..a.index.len())
+            .map(|d| a.dynamic_at(d).is_some())
+            .collect();
+        let ranges: Vec<Option<(i64, i64)>> = self.counters.iter().map(|c| c.range).collect();
+        let reach = b.reach(&index, &dynamic, &ranges);
         let sel = match self.static_bank_of(a, b) {
             Some(k) => BankSel::Static(k),
-            None => BankSel::Dynamic(self.wire32("bank", &bank)),
+            None if reach.len() == 1 => BankSel::Static(reach[0]),
+            None => BankSel::Dynamic(self.wire32("bank", &bank), reach),
         };
         Some((sel, off))
     }
@@ -381,7 +455,8 @@ impl ModGen<'_> {
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
-        (BankSel::Dynamic(self.wire32("bank", &bank)), off)
+        let all = (0..b.count()).collect();
+        (BankSel::Dynamic(self.wire32("bank", &bank), all), off)
     }
 
     /// Bits of a flat element index of a tensor banked as `b`.
@@ -389,18 +464,34 @@ impl ModGen<'_> {
         crate::module::addr_width(b.dims.iter().map(|d| d.n.max(1)).product())
     }
 
-    /// The value of banked memory `mem` at (`sel`, `off`): one bank, or a multiplexer over
-    /// the banks when the bank is computed.
-    pub fn bank_read(&mut self, mem: &str, b: &Banking, sel: &BankSel, off: &str) -> String {
+    /// The value of banked memory `mem` (`dw`-bit words) at (`sel`, `off`): one bank, or when the bank is
+    /// computed a multiplexer over the banks the access can reach: each bank's read is a
+    /// wire of its own and the multiplexer a `case` (yosys' parallel `$pmux`), not a chain
+    /// of `?:` with a memory read in every arm, which yosys 0.23's front end took minutes
+    /// to elaborate for a chained window (docs/rtl-synthesis.md).
+    pub fn bank_read(&mut self, mem: &str, dw: u32, sel: &BankSel, off: &str) -> String {
         match sel {
             BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
-            BankSel::Dynamic(w) => {
-                let last = b.count() - 1;
-                let mut e = format!("{mem}_b{last}[{off}]");
-                for k in (0..last).rev() {
-                    e = format!("({w} == {}) ? {mem}_b{k}[{off}] : {e}", lit(k as i64));
+            BankSel::Dynamic(w, reach) => {
+                let Some((&last, rest)) = reach.split_last() else {
+                    return format!("{mem}_b0[{off}]");
+                };
+                if rest.is_empty() {
+                    return format!("{mem}_b{last}[{off}]");
                 }
-                e
+                let v = self.fresh("bsel");
+                let mut arms = String::new();
+                for &k in rest {
+                    let r = self.wire(dw, &format!("{mem}_b{k}[{off}]"));
+                    let _ = writeln!(arms, "            {}: {v} = {r};", lit(k as i64));
+                }
+                let r = self.wire(dw, &format!("{mem}_b{last}[{off}]"));
+                let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
+                let _ = write!(
+                    self.assigns,
+                    "    always @* begin\n        case ({w})\n{arms}            default: {v} = {r};\n        endcase\n    end\n"
+                );
+                v
             }
         }
     }
@@ -435,7 +526,10 @@ impl ModGen<'_> {
     pub fn bank_we(s: &WriteSrc, k: usize) -> Option<String> {
         match &s.bank {
             Some(BankSel::Static(j)) => (*j == k).then(|| s.we.clone()),
-            Some(BankSel::Dynamic(w)) => Some(format!("({} & ({w} == {}))", s.we, lit(k as i64))),
+            Some(BankSel::Dynamic(w, reach)) => reach
+                .binary_search(&k)
+                .is_ok()
+                .then(|| format!("({} & ({w} == {}))", s.we, lit(k as i64))),
             None => None,
         }
     }
