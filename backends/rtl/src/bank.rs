@@ -464,34 +464,30 @@ impl ModGen<'_> {
         crate::module::addr_width(b.dims.iter().map(|d| d.n.max(1)).product())
     }
 
-    /// The value of banked memory `mem` (`dw`-bit words) at (`sel`, `off`): one bank, or when the bank is
-    /// computed a multiplexer over the banks the access can reach: each bank's read is a
-    /// wire of its own and the multiplexer a `case` (yosys' parallel `$pmux`), not a chain
-    /// of `?:` with a memory read in every arm, which yosys 0.23's front end took minutes
-    /// to elaborate for a chained window (docs/rtl-synthesis.md).
+    /// The value of banked memory `mem` (`dw`-bit words) at (`sel`, `off`): one bank, or
+    /// when the bank is computed a multiplexer over the banks the access can reach, as an
+    /// AND-OR of each bank's read (a wire of its own) with its bank's match. Not a chain of
+    /// `?:` with a memory read in every arm over every bank, which yosys 0.23's front end
+    /// took minutes to elaborate for a chained window; and not a `case` either: yosys'
+    /// `share` pass would then look for reads of one bank under exclusive conditions, a
+    /// SAT problem per pair of the many read ports of a window buffer's banks (minutes
+    /// for LeNet). The AND-OR is the same logic once mapped (docs/rtl-synthesis.md).
     pub fn bank_read(&mut self, mem: &str, dw: u32, sel: &BankSel, off: &str) -> String {
         match sel {
             BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
             BankSel::Dynamic(w, reach) => {
-                let Some((&last, rest)) = reach.split_last() else {
-                    return format!("{mem}_b0[{off}]");
-                };
-                if rest.is_empty() {
-                    return format!("{mem}_b{last}[{off}]");
+                if let [k] = reach.as_slice() {
+                    return format!("{mem}_b{k}[{off}]");
                 }
-                let v = self.fresh("bsel");
-                let mut arms = String::new();
-                for &k in rest {
+                let mut terms = Vec::new();
+                for &k in reach {
                     let r = self.wire(dw, &format!("{mem}_b{k}[{off}]"));
-                    let _ = writeln!(arms, "            {}: {v} = {r};", lit(k as i64));
+                    terms.push(format!("({{{dw}{{{w} == {}}}}} & {r})", lit(k as i64)));
                 }
-                let r = self.wire(dw, &format!("{mem}_b{last}[{off}]"));
-                let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
-                let _ = write!(
-                    self.assigns,
-                    "    always @* begin\n        case ({w})\n{arms}            default: {v} = {r};\n        endcase\n    end\n"
-                );
-                v
+                if terms.is_empty() {
+                    return format!("{dw}'d0");
+                }
+                format!("({})", terms.join(" | "))
             }
         }
     }
