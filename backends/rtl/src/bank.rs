@@ -698,6 +698,120 @@ mod tests {
         }
     }
 
+    /// The bank of element `idx` (as the Verilog computes it).
+    fn bank_of(b: &Banking, idx: &[i64]) -> usize {
+        let bs = b.bank_strides();
+        let mut bank = 0i64;
+        for (d, dim) in b.dims.iter().enumerate() {
+            let i = idx[d];
+            bank += bs[d]
+                * match dim.kind {
+                    None => 0,
+                    Some(PartitionKind::Cyclic) => i % dim.banks as i64,
+                    Some(PartitionKind::Block) => i / dim.blk as i64,
+                    Some(PartitionKind::Complete) => i,
+                };
+        }
+        bank as usize
+    }
+
+    /// `reach` holds the bank of every element an access can touch over its counters'
+    /// ranges (checked by enumerating them), and for conv_relu's window read of a buffer
+    /// split completely along channels and columns and cyclic 3 along rows it is the
+    /// 3 x 16 banks the window moves over, not all 432.
+    #[test]
+    fn reach_covers_every_bank_an_access_touches() {
+        let (i, j) = (kiln_passes::ir::LoopVarId(0), kiln_passes::ir::LoopVarId(1));
+        let ranges = vec![Some((0, 15)), Some((0, 15))];
+        let window = Banking::of(
+            &[8, 18, 18],
+            &[
+                part(0, PartitionKind::Complete, 0),
+                part(1, PartitionKind::Cyclic, 3),
+                part(2, PartitionKind::Complete, 0),
+            ],
+        )
+        .unwrap();
+        let blocked = Banking::of(
+            &[6, 24, 24],
+            &[
+                part(1, PartitionKind::Block, 4),
+                part(2, PartitionKind::Cyclic, 4),
+            ],
+        )
+        .unwrap();
+        let shifted = |v, c| Affine::var(v).add_scaled(&Affine::constant(1), c);
+        let cases = vec![
+            (
+                &window,
+                vec![Affine::constant(5), shifted(i, 2), shifted(j, 1)],
+                Some(48),
+            ),
+            (
+                &window,
+                vec![
+                    Affine::constant(0),
+                    Affine::var(i).add_scaled(&Affine::var(i), 2),
+                    shifted(j, 0),
+                ],
+                Some(16),
+            ),
+            (
+                &blocked,
+                vec![
+                    Affine::constant(1),
+                    shifted(i, 3),
+                    Affine::var(j).add_scaled(&Affine::var(j), 1),
+                ],
+                None,
+            ),
+            (
+                &blocked,
+                vec![
+                    Affine::var(i).add_scaled(&Affine::constant(1), -10),
+                    shifted(i, 0),
+                    shifted(j, 2),
+                ],
+                None,
+            ),
+        ];
+        for (b, index, want) in cases {
+            let reach = b.reach(&index, &[], &ranges);
+            assert!(reach.windows(2).all(|w| w[0] < w[1]), "{reach:?}");
+            for vi in 0..16 {
+                for vj in 0..16 {
+                    let at = |a: &Affine| {
+                        a.constant
+                            + a.terms
+                                .iter()
+                                .map(|&(v, c)| c * if v == i { vi } else { vj })
+                                .sum::<i64>()
+                    };
+                    let idx: Vec<i64> = index.iter().map(at).collect();
+                    if idx
+                        .iter()
+                        .zip(&b.dims)
+                        .any(|(&x, d)| x < 0 || x >= d.n as i64)
+                    {
+                        continue;
+                    }
+                    let k = bank_of(b, &idx);
+                    assert!(reach.contains(&k), "bank {k} of {idx:?} not in {reach:?}");
+                }
+            }
+            if let Some(n) = want {
+                assert_eq!(reach.len(), n, "{reach:?}");
+            }
+        }
+        // A data-dependent dimension or a counter of unknown range reaches every bank.
+        let index = [Affine::constant(5), shifted(i, 2), shifted(j, 1)];
+        assert_eq!(
+            window.reach(&index, &[false, false, true], &ranges).len(),
+            3 * 18
+        );
+        assert_eq!(window.reach(&index, &[], &[None, None]).len(), 3 * 18);
+    }
+
     #[test]
     fn static_banks_of_blocked_channels() {
         let b = Banking::of(&[6, 24, 24], &[part(0, PartitionKind::Cyclic, 2)]).unwrap();
