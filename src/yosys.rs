@@ -126,7 +126,7 @@ pub struct Job {
     /// iterations are chained (`kiln rtl` without `--no-pipeline`): every operator of such an
     /// iteration works in every cycle, so there is nothing to share, but the window buffers'
     /// many read ports make `share` try a SAT problem per pair of reads of one bank (48 s
-    /// for conv_relu, all 1,299 pairs refused; over 10 minutes for LeNet). The script then
+    /// for conv_relu, all 1,299 pairs refused; LeNet still in it after 7 minutes). The script then
     /// runs `synth_xilinx`'s `coarse` step itself, without `share`.
     pub share: bool,
 }

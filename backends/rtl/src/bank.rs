@@ -465,29 +465,35 @@ impl ModGen<'_> {
     }
 
     /// The value of banked memory `mem` (`dw`-bit words) at (`sel`, `off`): one bank, or
-    /// when the bank is computed a multiplexer over the banks the access can reach, as an
-    /// AND-OR of each bank's read (a wire of its own) with its bank's match. Not a chain of
-    /// `?:` with a memory read in every arm over every bank, which yosys 0.23's front end
-    /// took minutes to elaborate for a chained window; and not a `case` either: yosys'
-    /// `share` pass would then look for reads of one bank under exclusive conditions, a
-    /// SAT problem per pair of the many read ports of a window buffer's banks (minutes
-    /// for LeNet). The AND-OR is the same logic once mapped (docs/rtl-synthesis.md).
+    /// when the bank is computed a multiplexer over the banks the access can reach: each
+    /// bank's read is a wire of its own and the multiplexer a `case` (yosys' parallel
+    /// `$pmux`). Not a chain of `?:` with a memory read in every arm over every bank, which
+    /// yosys 0.23's front end took minutes to elaborate for a chained window; and not an
+    /// AND-OR of the reads either, which yosys maps to 50% more LUTs than the `$pmux` on
+    /// the chained conv_fixed (docs/rtl-synthesis.md).
     pub fn bank_read(&mut self, mem: &str, dw: u32, sel: &BankSel, off: &str) -> String {
         match sel {
             BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
             BankSel::Dynamic(w, reach) => {
-                if let [k] = reach.as_slice() {
-                    return format!("{mem}_b{k}[{off}]");
+                let Some((&last, rest)) = reach.split_last() else {
+                    return format!("{mem}_b0[{off}]");
+                };
+                if rest.is_empty() {
+                    return format!("{mem}_b{last}[{off}]");
                 }
-                let mut terms = Vec::new();
-                for &k in reach {
+                let v = self.fresh("bsel");
+                let mut arms = String::new();
+                for &k in rest {
                     let r = self.wire(dw, &format!("{mem}_b{k}[{off}]"));
-                    terms.push(format!("({{{dw}{{{w} == {}}}}} & {r})", lit(k as i64)));
+                    let _ = writeln!(arms, "            {}: {v} = {r};", lit(k as i64));
                 }
-                if terms.is_empty() {
-                    return format!("{dw}'d0");
-                }
-                format!("({})", terms.join(" | "))
+                let r = self.wire(dw, &format!("{mem}_b{last}[{off}]"));
+                let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
+                let _ = write!(
+                    self.assigns,
+                    "    always @* begin\n        case ({w})\n{arms}            default: {v} = {r};\n        endcase\n    end\n"
+                );
+                v
             }
         }
     }
