@@ -447,7 +447,12 @@ fn pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram() {
     assert_eq!(code, 0, "kiln report: {err}");
     let (dsp, bram18, lut) = estimate_of(&report);
     assert_eq!(m.counts.dsp, dsp, "{:?}", m.cells);
-    assert_eq!(m.counts.ramb18 + 2 * m.counts.ramb36, bram18, "{:?}", m.cells);
+    assert_eq!(
+        m.counts.ramb18 + 2 * m.counts.ramb36,
+        bram18,
+        "{:?}",
+        m.cells
+    );
     assert!(m.counts.lutram > 0, "{:?}", m.cells);
     eprintln!(
         "conv_bin pipelined: {} LUT measured, {lut} estimated; {:.1} s",
