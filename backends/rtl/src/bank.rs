@@ -14,7 +14,10 @@
 //! pipelined iterations (pipeline.rs) use it to give each store of a parameter its own
 //! bank's write port; where it cannot be proved, the generator keeps one access per cycle.
 //! The Verilog expressions below compute a bank and an offset from per-dimension indices
-//! or from a flat (row-major) element index, and back.
+//! or from a flat (row-major) element index, and back. An access whose bank is computed
+//! reads or writes only the banks [`Banking::reach`] finds it can reach over its loop
+//! counters' ranges (a sliding window's read: 48 of conv_relu's 432), its read a `case`
+//! over those banks' reads.
 
 use crate::fixed::Wires;
 use crate::module::{BankSel, ModGen, Storage, WriteSrc};
