@@ -122,6 +122,13 @@ pub struct Job {
     pub top: String,
     pub sources: Vec<String>,
     pub family: Family,
+    /// Run yosys' `share` pass (`synth_xilinx`'s own script). `false` for designs whose
+    /// iterations are chained (`kiln rtl` without `--no-pipeline`): every operator of such an
+    /// iteration works in every cycle, so there is nothing to share, but the window buffers'
+    /// many read ports make `share` try a SAT problem per pair of reads of one bank (48 s
+    /// for conv_relu, all 1,299 pairs refused; LeNet still in it after 7 minutes). The script then
+    /// runs `synth_xilinx`'s `coarse` step itself, without `share`.
+    pub share: bool,
 }
 
 /// Whether `name` can be written into a yosys script unquoted: a file name without
@@ -153,11 +160,27 @@ pub fn script(job: &Job) -> String {
             s.push_str(&format!("read_verilog {src}\n"));
         }
     }
-    s.push_str(&format!(
-        "synth_xilinx -flatten -noiopad -noclkbuf -family {} -top {}\n",
+    let synth = format!(
+        "synth_xilinx -flatten -noiopad -noclkbuf -family {} -top {}",
         job.family.name(),
         job.top
-    ));
+    );
+    if job.share {
+        s.push_str(&format!("{synth}\n"));
+    } else {
+        // synth_xilinx's `coarse` step (yosys 0.23) less `share`; LUT_WIDTH is 6 for
+        // every family kiln synthesizes for.
+        s.push_str(&format!(
+            "{synth} -run begin:coarse\n\
+             # synth_xilinx's coarse step without `share` (chained iterations: src/yosys.rs)\n\
+             techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6\n\
+             alumacc\n\
+             opt\n\
+             memory -nomap\n\
+             opt_clean\n\
+             {synth} -run map_memory:\n"
+        ));
+    }
     s.push_str(&format!("tee -q -o {STAT} stat -json\n"));
     s.push_str(
         "# Longest path in cells over the combinational part: registers, shift registers,\n\
@@ -533,11 +556,21 @@ mod tests {
             top: "top".into(),
             sources: vec!["a.v".into(), "sub/b.sv".into()],
             family: Family::Xcup,
+            share: true,
         };
         let s = script(&job);
         assert!(s.contains("read_verilog a.v\n"));
         assert!(s.contains("read_verilog -sv sub/b.sv\n"));
         assert!(s.contains("synth_xilinx -flatten -noiopad -noclkbuf -family xcup -top top\n"));
+        assert!(!s.contains("\nalumacc\n"));
+        let chained = script(&Job {
+            share: false,
+            ..job.clone()
+        });
+        assert!(chained.contains("-top top -run begin:coarse\n"));
+        assert!(chained.contains("\nalumacc\nopt\nmemory -nomap\nopt_clean\n"));
+        assert!(chained.contains("-top top -run map_memory:\n"));
+        assert!(!chained.contains("\nshare"));
         assert!(s.contains("stat -json"));
         assert!(s.contains("\nltp -noff "));
     }

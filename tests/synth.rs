@@ -368,3 +368,95 @@ fn lenet_synthesizes_and_the_report_shows_it() {
         "{out}"
     );
 }
+
+/// The estimate's DSP and BRAM18 figures of `kernel`'s entry (`top NAME: ... cycles (...),
+/// D DSP, B BRAM18, L LUT`) from `kiln report`'s output.
+fn estimate_of(report: &str) -> (u64, u64, u64) {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("top "))
+        .unwrap_or_else(|| panic!("no `top` line in\n{report}"));
+    let figure = |unit: &str| -> u64 {
+        line.split(", ")
+            .find_map(|p| p.trim().strip_suffix(unit))
+            .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {unit} in {line}"))
+    };
+    (figure(" DSP"), figure(" BRAM18"), figure(" LUT"))
+}
+
+/// A pipelined design (chained iterations, `kiln rtl`'s default) synthesizes: the benchmark
+/// binary convolution, whose window reads select among the banks of its input buffer at
+/// banks computed from the counters (docs/rtl.md). `kiln synth` leaves out yosys' `share`
+/// pass for it (src/yosys.rs), and its DSP48 and block-RAM counts are the estimate's
+/// exactly: no DSP48 (`bin` x `bin` products are XNORs), no block RAM (the buffers are
+/// distributed RAM, read combinationally). Its LUTs are several times the estimate's: the
+/// multiplexers of the window reads (docs/rtl-synthesis.md, "Pipelined designs against
+/// the estimate"), printed, not checked.
+#[test]
+fn pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram() {
+    if !have_yosys("pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram") {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("kiln-synth-conv-bin-")
+        .tempdir()
+        .expect("temporary directory");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("run kiln");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let d = dir.path().to_string_lossy().into_owned();
+    let design = [
+        "examples/bench/conv_bin.kiln",
+        "--kernel",
+        "conv",
+        "--input",
+        "x=examples/bench/data/small/conv_bin_x.npy",
+        "--input",
+        "w=examples/bench/data/small/conv_bin_w.npy",
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+    ];
+    let mut args = vec!["rtl", "-o", &d];
+    args.extend(design);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "kiln rtl: {err}");
+    assert!(err.contains("one iteration per cycle"), "{err}");
+    let (code, out, err) = run(&["synth", &d]);
+    assert_eq!(code, 0, "kiln synth: {err}");
+    eprintln!("{out}{err}");
+    assert!(err.contains("without yosys' `share` pass"), "{err}");
+    let script = std::fs::read_to_string(dir.path().join("synth.ys")).expect("synth.ys");
+    assert!(script.contains("-run map_memory:"), "{script}");
+    assert!(!script.contains("\nshare"), "{script}");
+    let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let mut args = vec!["report"];
+    args.extend(design);
+    let (code, report, err) = run(&args);
+    assert_eq!(code, 0, "kiln report: {err}");
+    let (dsp, bram18, lut) = estimate_of(&report);
+    assert_eq!(m.counts.dsp, dsp, "{:?}", m.cells);
+    assert_eq!(
+        m.counts.ramb18 + 2 * m.counts.ramb36,
+        bram18,
+        "{:?}",
+        m.cells
+    );
+    assert!(m.counts.lutram > 0, "{:?}", m.cells);
+    eprintln!(
+        "conv_bin pipelined: {} LUT measured, {lut} estimated; {:.1} s",
+        m.counts.lut(),
+        m.seconds
+    );
+}

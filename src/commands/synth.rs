@@ -4,7 +4,8 @@
 //!
 //! DIR holds the manifest `kiln_rtl.json`: `{"top": NAME, "sources": [FILE, ...],
 //! "part": PART|null, "family": "xc7"|"xcu"|"xcup"|null, ...}` (sources relative to DIR;
-//! other keys are ignored). The family is that of `--part` when given, else the
+//! other keys are ignored but `"pipeline": true`, which leaves out yosys' `share` pass:
+//! src/yosys.rs). The family is that of `--part` when given, else the
 //! manifest's `family`, else that of its `part`, else that of kiln's default part (said on
 //! stderr). yosys runs in DIR (src/yosys.rs: the script, the run, what is read back);
 //! the figures are written to DIR/synth.json (src/measured.rs) and printed as a table,
@@ -68,6 +69,9 @@ struct Manifest {
     sources: Vec<String>,
     part: Option<String>,
     family: Option<String>,
+    /// `"pipeline": true`: chained iterations (docs/rtl.md), synthesized without yosys'
+    /// `share` pass ([`Job::share`]).
+    pipeline: bool,
 }
 
 /// `kiln synth DIR [--part P]`.
@@ -103,7 +107,14 @@ fn run(dir: &Path, part_arg: Option<&str>, out: &mut Outcome) -> Result<(), Fail
         top: manifest.top.clone(),
         sources: manifest.sources.clone(),
         family,
+        share: !manifest.pipeline,
     };
+    if manifest.pipeline {
+        let _ = writeln!(
+            out.stderr,
+            "note: a pipelined design (chained iterations): synthesized without yosys' `share` pass (docs/rtl-synthesis.md)"
+        );
+    }
     let program = yosys::program();
     let result = yosys::run(dir, &job, &program).map_err(|e| yosys_failure(dir, e))?;
     let counts = yosys::classify(&result.cells);
@@ -231,6 +242,7 @@ fn read_manifest(dir: &Path) -> Result<Manifest, Failure> {
         sources,
         part: opt_string("part")?,
         family: opt_string("family")?,
+        pipeline: matches!(obj.get("pipeline"), Some(Value::Bool(true))),
     })
 }
 

@@ -14,8 +14,12 @@
 //! pipelined iterations (pipeline.rs) use it to give each store of a parameter its own
 //! bank's write port; where it cannot be proved, the generator keeps one access per cycle.
 //! The Verilog expressions below compute a bank and an offset from per-dimension indices
-//! or from a flat (row-major) element index, and back.
+//! or from a flat (row-major) element index, and back. An access whose bank is computed
+//! reads or writes only the banks [`Banking::reach`] finds it can reach over its loop
+//! counters' ranges (a sliding window's read: 48 of conv_relu's 432), its read a `case`
+//! over those banks' reads.
 
+use crate::fixed::Wires;
 use crate::module::{BankSel, ModGen, Storage, WriteSrc};
 use kiln_numeric::ScalarType;
 use kiln_passes::ir::{Access, Affine, Partition, PartitionKind, TensorId};
@@ -166,6 +170,68 @@ impl Banking {
             bank += b as usize * bs[d] as usize;
         }
         Some(bank)
+    }
+
+    /// The banks an access whose index in dimension `d` is `index[d]` (the unrolled
+    /// counters substituted) can reach, ascending, given the values each loop counter
+    /// holds (`ranges`, by `LoopVarId`): per dimension the banks of the values its index
+    /// takes (all of them for a data-dependent index or a counter of unknown range), then
+    /// their row-major combinations. A window read `x[c, i + u, j + v]` of a tensor split
+    /// completely along its rows reaches the 16 rows `u..u + 16` that `i` moves over, not
+    /// the 18 of the tensor, and only the channel `c`.
+    pub fn reach(
+        &self,
+        index: &[Affine],
+        dynamic: &[bool],
+        ranges: &[Option<(i64, i64)>],
+    ) -> Vec<usize> {
+        let bs = self.bank_strides();
+        let mut banks = vec![0usize];
+        for (d, dim) in self.dims.iter().enumerate() {
+            let Some(kind) = dim.kind else { continue };
+            let all: Vec<i64> = (0..dim.banks as i64).collect();
+            let here: Vec<i64> = match index.get(d) {
+                Some(ix) if !dynamic.get(d).copied().unwrap_or(false) => {
+                    match crate::width::affine_range(ix, ranges) {
+                        None => all,
+                        Some((lo, hi)) => match kind {
+                            PartitionKind::Cyclic => {
+                                let f = dim.banks as i64;
+                                if ix.terms.iter().all(|&(_, c)| c.rem_euclid(f) == 0) {
+                                    vec![ix.constant.rem_euclid(f)]
+                                } else if hi - lo + 1 >= f {
+                                    all
+                                } else {
+                                    let mut v: Vec<i64> =
+                                        (lo..=hi).map(|x| x.rem_euclid(f)).collect();
+                                    v.sort_unstable();
+                                    v
+                                }
+                            }
+                            PartitionKind::Block => {
+                                let b = dim.blk as i64;
+                                (lo.div_euclid(b)..=hi.div_euclid(b)).collect()
+                            }
+                            PartitionKind::Complete => (lo..=hi).collect(),
+                        },
+                    }
+                }
+                _ => all,
+            };
+            let here: Vec<usize> = here
+                .into_iter()
+                .filter(|&b| b >= 0 && b < dim.banks as i64)
+                .map(|b| b as usize)
+                .collect();
+            let stride = bs[d] as usize;
+            banks = banks
+                .iter()
+                .flat_map(|&k| here.iter().map(move |&b| k + b * stride))
+                .collect();
+        }
+        banks.sort_unstable();
+        banks.dedup();
+        banks
     }
 
     /// The offset in its bank of an access whose bank [`Banking::static_bank`] proved, as
@@ -355,9 +421,20 @@ impl ModGen<'_> {
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
+        let index: Vec<Affine> = a
+            .index
+            .iter()
+            .map(|ix| crate::pipeline::subst(ix, &self.env))
+            .collect();
+        let dynamic: Vec<bool> = (0..a.index.len())
+            .map(|d| a.dynamic_at(d).is_some())
+            .collect();
+        let ranges: Vec<Option<(i64, i64)>> = self.counters.iter().map(|c| c.range).collect();
+        let reach = b.reach(&index, &dynamic, &ranges);
         let sel = match self.static_bank_of(a, b) {
             Some(k) => BankSel::Static(k),
-            None => BankSel::Dynamic(self.wire32("bank", &bank)),
+            None if reach.len() == 1 => BankSel::Static(reach[0]),
+            None => BankSel::Dynamic(self.wire32("bank", &bank), reach),
         };
         Some((sel, off))
     }
@@ -381,7 +458,8 @@ impl ModGen<'_> {
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
-        (BankSel::Dynamic(self.wire32("bank", &bank)), off)
+        let all = (0..b.count()).collect();
+        (BankSel::Dynamic(self.wire32("bank", &bank), all), off)
     }
 
     /// Bits of a flat element index of a tensor banked as `b`.
@@ -389,18 +467,36 @@ impl ModGen<'_> {
         crate::module::addr_width(b.dims.iter().map(|d| d.n.max(1)).product())
     }
 
-    /// The value of banked memory `mem` at (`sel`, `off`): one bank, or a multiplexer over
-    /// the banks when the bank is computed.
-    pub fn bank_read(&mut self, mem: &str, b: &Banking, sel: &BankSel, off: &str) -> String {
+    /// The value of banked memory `mem` (`dw`-bit words) at (`sel`, `off`): one bank, or
+    /// when the bank is computed a multiplexer over the banks the access can reach: each
+    /// bank's read is a wire of its own and the multiplexer a `case` (yosys' parallel
+    /// `$pmux`). Not a chain of `?:` with a memory read in every arm over every bank, which
+    /// yosys 0.23's front end took minutes to elaborate for a chained window; and not an
+    /// AND-OR of the reads either, which yosys maps to 50% more LUTs than the `$pmux` on
+    /// the chained conv_fixed (docs/rtl-synthesis.md).
+    pub fn bank_read(&mut self, mem: &str, dw: u32, sel: &BankSel, off: &str) -> String {
         match sel {
             BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
-            BankSel::Dynamic(w) => {
-                let last = b.count() - 1;
-                let mut e = format!("{mem}_b{last}[{off}]");
-                for k in (0..last).rev() {
-                    e = format!("({w} == {}) ? {mem}_b{k}[{off}] : {e}", lit(k as i64));
+            BankSel::Dynamic(w, reach) => {
+                let Some((&last, rest)) = reach.split_last() else {
+                    return format!("{mem}_b0[{off}]");
+                };
+                if rest.is_empty() {
+                    return format!("{mem}_b{last}[{off}]");
                 }
-                e
+                let v = self.fresh("bsel");
+                let mut arms = String::new();
+                for &k in rest {
+                    let r = self.wire(dw, &format!("{mem}_b{k}[{off}]"));
+                    let _ = writeln!(arms, "            {}: {v} = {r};", lit(k as i64));
+                }
+                let r = self.wire(dw, &format!("{mem}_b{last}[{off}]"));
+                let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
+                let _ = write!(
+                    self.assigns,
+                    "    always @* begin\n        case ({w})\n{arms}            default: {v} = {r};\n        endcase\n    end\n"
+                );
+                v
             }
         }
     }
@@ -435,7 +531,10 @@ impl ModGen<'_> {
     pub fn bank_we(s: &WriteSrc, k: usize) -> Option<String> {
         match &s.bank {
             Some(BankSel::Static(j)) => (*j == k).then(|| s.we.clone()),
-            Some(BankSel::Dynamic(w)) => Some(format!("({} & ({w} == {}))", s.we, lit(k as i64))),
+            Some(BankSel::Dynamic(w, reach)) => reach
+                .binary_search(&k)
+                .is_ok()
+                .then(|| format!("({} & ({w} == {}))", s.we, lit(k as i64))),
             None => None,
         }
     }
@@ -606,6 +705,120 @@ mod tests {
                 assert_eq!(back, flat as i64);
             }
         }
+    }
+
+    /// The bank of element `idx` (as the Verilog computes it).
+    fn bank_of(b: &Banking, idx: &[i64]) -> usize {
+        let bs = b.bank_strides();
+        let mut bank = 0i64;
+        for (d, dim) in b.dims.iter().enumerate() {
+            let i = idx[d];
+            bank += bs[d]
+                * match dim.kind {
+                    None => 0,
+                    Some(PartitionKind::Cyclic) => i % dim.banks as i64,
+                    Some(PartitionKind::Block) => i / dim.blk as i64,
+                    Some(PartitionKind::Complete) => i,
+                };
+        }
+        bank as usize
+    }
+
+    /// `reach` holds the bank of every element an access can touch over its counters'
+    /// ranges (checked by enumerating them), and for conv_relu's window read of a buffer
+    /// split completely along channels and columns and cyclic 3 along rows it is the
+    /// 3 x 16 banks the window moves over, not all 432.
+    #[test]
+    fn reach_covers_every_bank_an_access_touches() {
+        let (i, j) = (kiln_passes::ir::LoopVarId(0), kiln_passes::ir::LoopVarId(1));
+        let ranges = vec![Some((0, 15)), Some((0, 15))];
+        let window = Banking::of(
+            &[8, 18, 18],
+            &[
+                part(0, PartitionKind::Complete, 0),
+                part(1, PartitionKind::Cyclic, 3),
+                part(2, PartitionKind::Complete, 0),
+            ],
+        )
+        .unwrap();
+        let blocked = Banking::of(
+            &[6, 24, 24],
+            &[
+                part(1, PartitionKind::Block, 4),
+                part(2, PartitionKind::Cyclic, 4),
+            ],
+        )
+        .unwrap();
+        let shifted = |v, c| Affine::var(v).add_scaled(&Affine::constant(1), c);
+        let cases = vec![
+            (
+                &window,
+                vec![Affine::constant(5), shifted(i, 2), shifted(j, 1)],
+                Some(48),
+            ),
+            (
+                &window,
+                vec![
+                    Affine::constant(0),
+                    Affine::var(i).add_scaled(&Affine::var(i), 2),
+                    shifted(j, 0),
+                ],
+                Some(16),
+            ),
+            (
+                &blocked,
+                vec![
+                    Affine::constant(1),
+                    shifted(i, 3),
+                    Affine::var(j).add_scaled(&Affine::var(j), 1),
+                ],
+                None,
+            ),
+            (
+                &blocked,
+                vec![
+                    Affine::var(i).add_scaled(&Affine::constant(1), -10),
+                    shifted(i, 0),
+                    shifted(j, 2),
+                ],
+                None,
+            ),
+        ];
+        for (b, index, want) in cases {
+            let reach = b.reach(&index, &[], &ranges);
+            assert!(reach.windows(2).all(|w| w[0] < w[1]), "{reach:?}");
+            for vi in 0..16 {
+                for vj in 0..16 {
+                    let at = |a: &Affine| {
+                        a.constant
+                            + a.terms
+                                .iter()
+                                .map(|&(v, c)| c * if v == i { vi } else { vj })
+                                .sum::<i64>()
+                    };
+                    let idx: Vec<i64> = index.iter().map(at).collect();
+                    if idx
+                        .iter()
+                        .zip(&b.dims)
+                        .any(|(&x, d)| x < 0 || x >= d.n as i64)
+                    {
+                        continue;
+                    }
+                    let k = bank_of(b, &idx);
+                    assert!(reach.contains(&k), "bank {k} of {idx:?} not in {reach:?}");
+                }
+            }
+            if let Some(n) = want {
+                assert_eq!(reach.len(), n, "{reach:?}");
+            }
+        }
+        // A data-dependent dimension or a counter of unknown range reaches every bank.
+        let index = [Affine::constant(5), shifted(i, 2), shifted(j, 1)];
+        assert_eq!(
+            window.reach(&index, &[false, false, true], &ranges).len(),
+            3 * 18
+        );
+        assert_eq!(window.reach(&index, &[], &[None, None]).len(), 3 * 18);
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl ModGen<'_> {
                     None => match self.storage.get(&a.tensor).cloned() {
                         Some(Storage::Local { mem, bank: Some(b) }) => {
                             let (sel, off) = self.bank_access(&a, &b)?;
-                            self.bank_read(&mem, &b, &sel, &off)
+                            self.bank_read(&mem, elem.storage_bits(), &sel, &off)
                         }
                         _ => {
                             let addr = self.address(&a)?;
@@ -270,7 +270,8 @@ impl ModGen<'_> {
             Some(Storage::Local { mem, bank: None }) => Some(format!("{mem}[{a}]")),
             Some(Storage::Local { mem, bank: Some(b) }) => {
                 let (sel, off) = self.bank_flat(a, &b);
-                Some(self.bank_read(&mem, &b, &sel, &off))
+                let dw = self.inst.tensor(t).elem.storage_bits();
+                Some(self.bank_read(&mem, dw, &sel, &off))
             }
             Some(Storage::Port { index }) => {
                 let p = &mut self.params[index];

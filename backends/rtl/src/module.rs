@@ -109,8 +109,9 @@ pub struct WriteSrc {
 pub enum BankSel {
     /// Proved when the design was generated.
     Static(usize),
-    /// Computed in hardware: a 32-bit wire.
-    Dynamic(String),
+    /// Computed in hardware: a 32-bit wire, and the banks it can select (ascending; from
+    /// the ranges of the loop counters in the index, [`crate::bank::Banking::reach`]).
+    Dynamic(String, Vec<usize>),
 }
 
 /// An FSM transition, taken at the clock edge of the state it belongs to.

@@ -23,7 +23,7 @@ use kiln_passes::ir::{Affine, Instance, Node, Stmt};
 
 /// The value range of an affine form over the ranges of its loop variables (`None` when
 /// one of them has none, or on overflow).
-fn affine_range(a: &Affine, ranges: &[Option<(i64, i64)>]) -> Option<(i64, i64)> {
+pub fn affine_range(a: &Affine, ranges: &[Option<(i64, i64)>]) -> Option<(i64, i64)> {
     let (mut lo, mut hi) = (a.constant, a.constant);
     for &(v, c) in &a.terms {
         let (vl, vh) = ranges.get(v.index()).copied().flatten()?;
@@ -51,6 +51,8 @@ pub struct Counter {
     /// It never holds a negative value: an unsigned register, read as `$signed({1'b0,
     /// r})` so that synthesis knows its upper bits are zero.
     pub unsigned: bool,
+    /// The values it holds while its loop's body runs (`None`: not known).
+    pub range: Option<(i64, i64)>,
 }
 
 impl Counter {
@@ -83,21 +85,25 @@ pub fn counters(inst: &Instance) -> Vec<Counter> {
                 bits: 32,
                 too_wide: true,
                 unsigned: false,
+                range: *r,
             },
             Some((lo, hi)) if lo >= 0 => Counter {
                 bits: (64 - hi.leading_zeros()).max(1),
                 too_wide: false,
                 unsigned: true,
+                range: *r,
             },
             Some((lo, hi)) => Counter {
                 bits: signed_bits(lo, hi),
                 too_wide: false,
                 unsigned: false,
+                range: *r,
             },
             None => Counter {
                 bits: 32,
                 too_wide: false,
                 unsigned: false,
+                range: None,
             },
         })
         .collect()
@@ -217,7 +223,8 @@ mod tests {
             Counter {
                 bits: 4,
                 too_wide: false,
-                unsigned: true
+                unsigned: true,
+                range: Some((0, 15)),
             }
             .value("r"),
             "$signed({1'b0, r})"
