@@ -862,6 +862,40 @@ fn rtl_diagnostics() {
     }
 }
 
+/// Weights the allocation leaves in DDR (`--budget`, as `kiln hls` takes it) cannot be
+/// built: one E0720 naming the stage and its weights, nothing written.
+#[test]
+fn ddr_weights_are_a_diagnostic() {
+    let dir = tempdir("ddr");
+    let (code, out, err) = common::kiln(&[
+        "rtl",
+        &common::root()
+            .join("tests/hls_ddr/ddr_net.kiln")
+            .to_string_lossy(),
+        "--part",
+        "xc7z020",
+        "--clock-ns",
+        "5",
+        "--budget",
+        "0.01",
+        "-o",
+        &dir.to_string_lossy(),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.matches("[E0720]").count(), 1, "{err}");
+    assert!(
+        err.contains("the allocation keeps the weights `w1`, `b1`, `w2` of `conv2d_bias_add_relu_requantize_conv2d_1_relu_1_requantize_1` in DDR"),
+        "{err}"
+    );
+    assert!(err.contains("a larger `--budget`"), "{err}");
+    assert!(
+        !dir.join("kiln_rtl.json").exists(),
+        "nothing written on error"
+    );
+}
+
 #[test]
 fn rtlsim_without_verilator_says_how_to_install_it() {
     let dir = tempdir("no_verilator");

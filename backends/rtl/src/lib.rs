@@ -124,7 +124,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
             )
             .at(inst.span)
             .label("the RTL back end cannot build this")
-            .help("give the allocation more of the device (`--part` of a larger device) so the weights fit on chip, or use `kiln hls`, which reads them through m_axi ports".to_string())
+            .help("give the allocation more of the device (a larger `--budget`, or the `--part` of a larger device) so the weights fit on chip, or use `kiln hls`, which reads them through m_axi ports".to_string())
         })
         .collect();
     if !ddr.is_empty() {
