@@ -290,6 +290,20 @@ fn report_without_a_measurement_is_a_diagnostic() {
     assert!(err.contains("E0620") && err.contains("kiln synth"), "{err}");
 }
 
+/// `kiln ARGS` run from the project root: exit code, stdout, stderr.
+fn kiln_at_root(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run kiln");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// A network through the whole open path in CI: `kiln rtl` of LeNet (every loop one
 /// statement per cycle: the pipelined form takes yosys far longer, docs/rtl.md), `kiln
 /// synth` for the ZC706's xc7z045, and `kiln report --measured` beside the estimate.
@@ -302,20 +316,8 @@ fn lenet_synthesizes_and_the_report_shows_it() {
         .prefix("kiln-synth-lenet-")
         .tempdir()
         .expect("temporary directory");
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(args)
-            .current_dir(root())
-            .output()
-            .expect("run kiln");
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
     let d = dir.path().to_string_lossy().into_owned();
-    let (code, _, err) = run(&[
+    let (code, _, err) = kiln_at_root(&[
         "rtl",
         "examples/lenet/lenet.kiln",
         "-o",
@@ -327,7 +329,7 @@ fn lenet_synthesizes_and_the_report_shows_it() {
         "5",
     ]);
     assert_eq!(code, 0, "kiln rtl: {err}");
-    let (code, out, err) = run(&["synth", &d]);
+    let (code, out, err) = kiln_at_root(&["synth", &d]);
     assert_eq!(code, 0, "kiln synth: {err}");
     eprintln!("{out}{err}");
     let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
@@ -351,7 +353,7 @@ fn lenet_synthesizes_and_the_report_shows_it() {
         out.contains("the sequential design as the RTL builds it"),
         "{out}"
     );
-    let (code, out, err) = run(&[
+    let (code, out, err) = kiln_at_root(&[
         "report",
         "examples/lenet/lenet.kiln",
         "--part",
@@ -402,18 +404,6 @@ fn pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram() {
         .prefix("kiln-synth-conv-bin-")
         .tempdir()
         .expect("temporary directory");
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(args)
-            .current_dir(root())
-            .output()
-            .expect("run kiln");
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
     let d = dir.path().to_string_lossy().into_owned();
     let design = [
         "examples/bench/conv_bin.kiln",
@@ -430,10 +420,10 @@ fn pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram() {
     ];
     let mut args = vec!["rtl", "-o", &d];
     args.extend(design);
-    let (code, _, err) = run(&args);
+    let (code, _, err) = kiln_at_root(&args);
     assert_eq!(code, 0, "kiln rtl: {err}");
     assert!(err.contains("one iteration per cycle"), "{err}");
-    let (code, out, err) = run(&["synth", &d]);
+    let (code, out, err) = kiln_at_root(&["synth", &d]);
     assert_eq!(code, 0, "kiln synth: {err}");
     eprintln!("{out}{err}");
     assert!(err.contains("without yosys' `share` pass"), "{err}");
@@ -443,7 +433,7 @@ fn pipelined_conv_bin_synthesizes_with_the_estimates_dsp_and_bram() {
     let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let mut args = vec!["report"];
     args.extend(design);
-    let (code, report, err) = run(&args);
+    let (code, report, err) = kiln_at_root(&args);
     assert_eq!(code, 0, "kiln report: {err}");
     let (dsp, bram18, lut) = estimate_of(&report);
     assert_eq!(m.counts.dsp, dsp, "{:?}", m.cells);

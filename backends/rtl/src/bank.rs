@@ -362,17 +362,24 @@ impl ModGen<'_> {
         }
     }
 
-    /// The static bank of access `a` into a tensor banked as `b` (the unrolled counters of a
-    /// chained iteration substituted).
-    pub fn static_bank_of(&self, a: &Access, b: &Banking) -> Option<usize> {
-        let index: Vec<Affine> = a
+    /// The index of access `a` with the unrolled counters of a chained iteration
+    /// substituted, and which of its dimensions are data-dependent.
+    fn substituted(&self, a: &Access) -> (Vec<Affine>, Vec<bool>) {
+        let index = a
             .index
             .iter()
             .map(|ix| crate::pipeline::subst(ix, &self.env))
             .collect();
-        let dynamic: Vec<bool> = (0..a.index.len())
+        let dynamic = (0..a.index.len())
             .map(|d| a.dynamic_at(d).is_some())
             .collect();
+        (index, dynamic)
+    }
+
+    /// The static bank of access `a` into a tensor banked as `b` (the unrolled counters of a
+    /// chained iteration substituted).
+    pub fn static_bank_of(&self, a: &Access, b: &Banking) -> Option<usize> {
+        let (index, dynamic) = self.substituted(a);
         b.static_bank(&index, &dynamic)
     }
 
@@ -386,20 +393,15 @@ impl ModGen<'_> {
     /// The bank and the in-bank offset (`off_width` bits) of access `a` into a tensor
     /// banked as `b`.
     pub fn bank_access(&mut self, a: &Access, b: &Banking) -> Option<(BankSel, String)> {
-        if let Some(k) = self.static_bank_of(a, b) {
-            let index: Vec<Affine> = a
-                .index
-                .iter()
-                .map(|ix| crate::pipeline::subst(ix, &self.env))
-                .collect();
-            if let Some(off) = b.static_offset(&index) {
-                let off = self.affine(&off);
-                let off = self.wire32("off", &off);
-                return Some((
-                    BankSel::Static(k),
-                    crate::fixed::slice(&off, b.off_width() - 1, 0),
-                ));
-            }
+        let (index, dynamic) = self.substituted(a);
+        let fixed = b.static_bank(&index, &dynamic);
+        if let (Some(k), Some(off)) = (fixed, b.static_offset(&index)) {
+            let off = self.affine(&off);
+            let off = self.wire32("off", &off);
+            return Some((
+                BankSel::Static(k),
+                crate::fixed::slice(&off, b.off_width() - 1, 0),
+            ));
         }
         let mut idx = Vec::new();
         for (d, ix) in a.index.iter().enumerate() {
@@ -421,17 +423,9 @@ impl ModGen<'_> {
         let (bank, off) = b.split(&idx);
         let off = self.wire32("off", &off);
         let off = crate::fixed::slice(&off, b.off_width() - 1, 0);
-        let index: Vec<Affine> = a
-            .index
-            .iter()
-            .map(|ix| crate::pipeline::subst(ix, &self.env))
-            .collect();
-        let dynamic: Vec<bool> = (0..a.index.len())
-            .map(|d| a.dynamic_at(d).is_some())
-            .collect();
         let ranges: Vec<Option<(i64, i64)>> = self.counters.iter().map(|c| c.range).collect();
         let reach = b.reach(&index, &dynamic, &ranges);
-        let sel = match self.static_bank_of(a, b) {
+        let sel = match fixed {
             Some(k) => BankSel::Static(k),
             None if reach.len() == 1 => BankSel::Static(reach[0]),
             None => BankSel::Dynamic(self.wire32("bank", &bank), reach),
