@@ -243,7 +243,7 @@ struct Emitter<'a> {
     /// indexed modulo it).
     folded: HashMap<TensorId, usize>,
     /// Low-bit reductions computed over packed words (lowbit.rs).
-    pub(crate) lowbit: crate::lowbit::Plan,
+    lowbit: crate::lowbit::Plan,
     /// In a value-by-value stage (kernel/accumulate.rs): the input whose every load
     /// takes the next value off its stream (named by the C++ expression).
     stream_reads: Option<(TensorId, String)>,

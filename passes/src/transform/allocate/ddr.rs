@@ -95,13 +95,6 @@ impl OffChip {
 
 /// The row loop of each node of `inst` when it computes row by row.
 fn row_loops(inst: &Instance) -> HashMap<NodeId, LoopVarId> {
-    if inst
-        .stage
-        .as_ref()
-        .is_some_and(|p| p.accumulate().is_some())
-    {
-        return HashMap::new();
-    }
     crate::analysis::row_plan::plan_rows(inst)
         .map(|p| p.nodes.iter().map(|n| (n.node, n.row_var)).collect())
         .unwrap_or_default()

@@ -39,8 +39,8 @@
 //! per output row (56 times per image).
 
 use crate::ir::{
-    walk_stmts, Access, Affine, Block, Expr, ExprId, Instance, Loop, LoopDirectives, LoopVarId,
-    Partition, PartitionKind, Stmt, Tensor, TensorId, TensorKind,
+    walk_stmts, Access, Affine, Block, Expr, Instance, Loop, LoopDirectives, LoopVarId, Partition,
+    PartitionKind, Stmt, Tensor, TensorId, TensorKind,
 };
 
 /// A loop as the tile search sees it: its counter's bounds and whether the hardware
@@ -159,13 +159,15 @@ fn runs(heads: &[Head]) -> Option<u64> {
 }
 
 /// Every load of `x` in `body` with the loops around it (outermost first).
-fn loads_with_loops(inst: &Instance, body: &Block, x: TensorId) -> Vec<(ExprId, Vec<Head>)> {
+fn loads_with_loops(inst: &Instance, body: &Block, x: TensorId) -> Vec<(Access, Vec<Head>)> {
     let mut out = Vec::new();
     walk_stmts(body, &mut Vec::new(), &mut |s, loops| {
         for r in crate::ir::stmt_roots(s) {
-            inst.for_each_subexpr_id(r, &mut |e, ex| {
-                if matches!(ex, Expr::Load(a) if a.tensor == x) {
-                    out.push((e, loops.iter().map(|l| Head::of(l)).collect()));
+            inst.for_each_subexpr_id(r, &mut |_, ex| {
+                if let Expr::Load(a) = ex {
+                    if a.tensor == x {
+                        out.push((a.clone(), loops.iter().map(|l| Head::of(l)).collect()));
+                    }
                 }
             });
         }
@@ -185,14 +187,7 @@ pub(super) fn plan_tile(
     let whole = Tile::whole(&shape);
     let len = inst.tensor(x).len() as u64;
     let loads = loads_with_loops(inst, body, x);
-    let accesses: Vec<Access> = loads
-        .iter()
-        .filter_map(|(e, _)| match inst.expr(*e) {
-            Expr::Load(a) => Some(a.clone()),
-            _ => None,
-        })
-        .collect();
-    if loads.is_empty() || accesses.len() != loads.len() {
+    if loads.is_empty() {
         return whole;
     }
     // The loops around every load.
@@ -224,7 +219,7 @@ pub(super) fn plan_tile(
             None => 1,
         };
         for dim in 0..shape.len() {
-            let Some((start, extent)) = box_in(&accesses, &loads, dim, at) else {
+            let Some((start, extent)) = box_in(&loads, dim, at) else {
                 continue;
             };
             if extent >= shape[dim] || start.as_constant().is_some() {
@@ -261,14 +256,9 @@ pub(super) fn plan_tile(
 /// The box the loads cover in `dim` during one run of the body of loop `at` (the
 /// position in every load's loops): its first index (an affine form of the counters of
 /// `at` and around it) and its extent.
-fn box_in(
-    accesses: &[Access],
-    loads: &[(ExprId, Vec<Head>)],
-    dim: usize,
-    at: usize,
-) -> Option<(Affine, usize)> {
+fn box_in(loads: &[(Access, Vec<Head>)], dim: usize, at: usize) -> Option<(Affine, usize)> {
     let mut spans: Vec<(Affine, Affine)> = Vec::new();
-    for (a, (_, heads)) in accesses.iter().zip(loads) {
+    for (a, heads) in loads {
         if a.dynamic_at(dim).is_some() {
             return None;
         }
