@@ -10,6 +10,7 @@
 //! kernel call is two states: one that pulses the callee's `start`, one that waits for its
 //! `done`. So a perfect loop nest around one statement runs one iteration per cycle.
 
+use crate::bank::BankingVerilog;
 use crate::module::{lit32, Edge, LoopInfo, ModGen, State, Storage};
 use kiln_passes::ir::{Block, Call, Loop, Node, Stmt, TensorKind};
 use std::fmt::Write;

@@ -16,7 +16,7 @@
 //! expression is a wire at its exact width (expr.rs); statements are states of the FSM
 //! (control.rs).
 
-use crate::bank::Banking;
+use crate::bank::{Banking, BankingVerilog};
 use crate::fixed::{conversion_function, fmt_of, Fmt, Wires};
 use kiln_numeric::ScalarType;
 use kiln_passes::diag::{codes, Diagnostic};
@@ -109,9 +109,10 @@ pub struct WriteSrc {
 pub enum BankSel {
     /// Proved when the design was generated.
     Static(usize),
-    /// Computed in hardware: a 32-bit wire, and the banks it can select (ascending; from
-    /// the ranges of the loop counters in the index, [`crate::bank::Banking::reach`]).
-    Dynamic(String, Vec<usize>),
+    /// Computed in hardware: a wire holding the bank minus a constant base (the part of
+    /// the bank that does not move), the base, and the banks it can select (ascending;
+    /// from the ranges of the loop counters in the index, [`crate::bank::Banking::reach`]).
+    Dynamic(String, usize, Vec<usize>),
 }
 
 /// An FSM transition, taken at the clock edge of the state it belongs to.
@@ -169,6 +170,9 @@ pub struct ModGen<'a> {
     pub calls: usize,
     pub diags: Vec<Diagnostic>,
     pub expr_wires: HashMap<u32, String>,
+    /// Bank wires of computed-bank accesses, by the banking and the moving part of the
+    /// index (bank.rs): reads of a window at one position share one.
+    pub bank_sels: HashMap<String, String>,
     pub locals_used: BTreeMap<u32, String>,
     /// Inside a chained (pipelined) iteration: the unrolled inner loop variables as affine
     /// forms of the others (pipeline.rs).
@@ -499,6 +503,7 @@ impl<'a> ModGen<'a> {
             calls: 0,
             diags: Vec::new(),
             expr_wires: HashMap::new(),
+            bank_sels: HashMap::new(),
             locals_used: BTreeMap::new(),
             env: HashMap::new(),
             ssa: None,

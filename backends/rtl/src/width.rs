@@ -19,20 +19,7 @@
 //! `reg signed [31:0] lv1_i;`. After: the same wire as `(32'sd0 + (($signed({1'b0, lv1_i})
 //! <<< 1) + ($signed({1'b0, lv1_i}) <<< 4)) + ...)` with `reg [3:0] lv1_i;` (i in 0..16).
 
-use kiln_passes::ir::{Affine, Instance, Node, Stmt};
-
-/// The value range of an affine form over the ranges of its loop variables (`None` when
-/// one of them has none, or on overflow).
-pub fn affine_range(a: &Affine, ranges: &[Option<(i64, i64)>]) -> Option<(i64, i64)> {
-    let (mut lo, mut hi) = (a.constant, a.constant);
-    for &(v, c) in &a.terms {
-        let (vl, vh) = ranges.get(v.index()).copied().flatten()?;
-        let (p, q) = (vl.checked_mul(c)?, vh.checked_mul(c)?);
-        lo = lo.checked_add(p.min(q))?;
-        hi = hi.checked_add(p.max(q))?;
-    }
-    Some((lo, hi))
-}
+use kiln_passes::ir::{Instance, Node, Stmt};
 
 /// The bits of a signed register holding every value of `lo..=hi` (at least 2).
 fn signed_bits(lo: i64, hi: i64) -> u32 {
@@ -113,7 +100,7 @@ fn visit(block: &[Stmt], ranges: &mut Vec<Option<(i64, i64)>>) {
     for s in block {
         match s {
             Stmt::For(l) => {
-                let held = match (affine_range(&l.lo, ranges), affine_range(&l.hi, ranges)) {
+                let held = match (l.lo.range(ranges), l.hi.range(ranges)) {
                     // The register holds its first value, then values short of the bound.
                     (Some((lo_min, lo_max)), Some((_, hi_max))) if l.step > 0 => {
                         Some((lo_min, lo_max.max(hi_max - 1)))

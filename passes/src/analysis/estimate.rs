@@ -56,6 +56,7 @@
 //! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
 //! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.
 
+use crate::ir::banking::Banking;
 use crate::ir::{
     BinOp, Block, Expr, ExprId, Instance, InstanceId, Loop, Module, Node, PartitionKind, Stmt,
     TensorKind, UnOp,
@@ -166,6 +167,22 @@ fn proved_bank(
     Some(proved.then_some(bank))
 }
 
+/// The trips of an unrolled loop `l` whose bounds, with the variables of `env`
+/// substituted, are a constant apart (`None` otherwise).
+fn unrolled_trips(l: &Loop, env: &[(crate::ir::LoopVarId, crate::ir::Affine)]) -> Option<i64> {
+    let d = subst(&l.hi, env)
+        .add_scaled(&subst(&l.lo, env), -1)
+        .as_constant()?;
+    let step = l.step;
+    Some(if step > 0 && d > 0 {
+        (d + step - 1) / step
+    } else if step < 0 && d < 0 {
+        (-d - step - 1) / -step
+    } else {
+        0
+    })
+}
+
 /// `a` with the variables of `env` replaced by their affine forms.
 fn subst(
     a: &crate::ir::Affine,
@@ -182,6 +199,42 @@ fn subst(
 }
 
 pub use crate::target::{device, Device, DEVICES};
+
+/// LUTs that sequence `accesses` (more than one) to one port of `words` elements in one
+/// pipelined iteration: per access, a quarter LUT per address bit (the address
+/// multiplexer by phase) and one LUT (its phase decode).
+pub fn port_sequencing_luts(accesses: u64, words: u64) -> u64 {
+    if accesses <= 1 {
+        return 0;
+    }
+    let addr_bits = 64 - words.saturating_sub(1).max(1).leading_zeros() as u64;
+    accesses.saturating_mul(addr_bits.div_ceil(4) + 1)
+}
+
+/// The read multiplexers of one pipelined iteration: their data inputs (bits) and the
+/// inputs of their bank decodes, one decode per distinct moving index.
+#[derive(Default)]
+struct ReadMuxes {
+    /// Sum over reads of `reachable banks x bits`.
+    data: u64,
+    /// Sum over distinct decodes of their reachable banks.
+    decode_inputs: u64,
+    decoded: std::collections::HashSet<String>,
+}
+
+impl ReadMuxes {
+    /// Two fifths of a LUT per data input bit (yosys maps a `case` over the banks to an
+    /// AND-OR of each input with its select: about five such pairs per two LUT6) and
+    /// three and a half LUTs per decoded bank (the compare of the bank number with it and
+    /// its share of the select logic). Fitted with yosys 0.23 on the four chained
+    /// benchmark convolutions (docs/rtl-synthesis.md, "Pipelined designs against the
+    /// estimate"), where these terms are 45% to 80% of the LUTs.
+    fn luts(&self) -> u64 {
+        let data = self.data.saturating_mul(2).div_ceil(5);
+        let decode = self.decode_inputs.saturating_mul(7).div_ceil(2);
+        data.saturating_add(decode)
+    }
+}
 
 /// DSP48 blocks for one multiply of an `a`-bit by a `b`-bit operand (see the module doc).
 pub fn dsps_per_multiply(a: u32, b: u32) -> f64 {
@@ -365,6 +418,7 @@ fn instance(
                     inst,
                     loops: Vec::new(),
                     callees: done,
+                    var_ranges: vec![None; inst.loop_vars.len()],
                 };
                 let (cy, r) = e.block(&c.body, 0, &mut Vec::new());
                 cycles = cycles.saturating_add(cy);
@@ -547,6 +601,9 @@ struct Est<'a> {
     loops: Vec<LoopEstimate>,
     /// Estimates of the callees of calls inside loops.
     callees: &'a [(InstanceId, InstanceEstimate)],
+    /// The values each loop variable (by `LoopVarId`) holds inside its loop, for the
+    /// loops around the statement being estimated (`None` outside, or not known).
+    var_ranges: Vec<Option<(i64, i64)>>,
 }
 
 impl Est<'_> {
@@ -664,6 +721,11 @@ impl Est<'_> {
             l.hi.as_constant().unwrap_or(trips as i64),
         );
         ranges.push((l.var.0, lo.min(hi), lo.max(hi)));
+        let outer_range = self.var_ranges.get(l.var.index()).copied().flatten();
+        let held = self.held(l);
+        if let Some(r) = self.var_ranges.get_mut(l.var.index()) {
+            *r = held;
+        }
         let copies = match l.directives.unroll {
             Some(0) => trips.max(1),
             Some(f) => (f as u64).clamp(1, trips.max(1)),
@@ -703,6 +765,12 @@ impl Est<'_> {
             // would cost as much).
             let mut r = body_res.times(copies);
             r.dsp = share(r.dsp, ii);
+            let mux = self.read_mux_luts(&l.body);
+            let seq = self.port_sequencing_luts(&l.body, ranges, copies);
+            r.lut = r
+                .lut
+                .saturating_add(mux.saturating_mul(copies))
+                .saturating_add(seq);
             (c, r)
         } else {
             let (body_cycles, body_res) = self.block(&l.body, depth + 1, ranges);
@@ -736,9 +804,167 @@ impl Est<'_> {
             }
         };
         ranges.pop();
+        if let Some(r) = self.var_ranges.get_mut(l.var.index()) {
+            *r = outer_range;
+        }
         self.loops[slot].cycles = cycles;
         self.loops[slot].res = res;
         (cycles, res)
+    }
+
+    /// LUTs that sequence the accesses one pass of `b` (inner loops unrolled, `copies`
+    /// times) makes to each off-chip port: k accesses to one port take k cycles, each
+    /// with its own address, so the port's address is a k-input multiplexer by phase
+    /// (a quarter LUT per address bit and input) and each access a phase decode (one
+    /// LUT): [`port_sequencing_luts`].
+    fn port_sequencing_luts(
+        &self,
+        b: &Block,
+        ranges: &mut Vec<(u32, i64, i64)>,
+        copies: u64,
+    ) -> u64 {
+        let mut counts = std::collections::HashMap::new();
+        self.count_ports(b, copies, ranges, &mut counts);
+        counts
+            .iter()
+            .map(|(&t, &n)| port_sequencing_luts(n, words(self.inst.tensor(t))))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// The values `l`'s variable holds while its body runs, from its bounds' ranges over
+    /// the loops around it (`None` when one is not known or the loop runs no iteration).
+    fn held(&self, l: &Loop) -> Option<(i64, i64)> {
+        let (lo, hi) = (l.lo.range(&self.var_ranges)?, l.hi.range(&self.var_ranges)?);
+        let r = if l.step > 0 {
+            (lo.0, hi.1.checked_sub(1)?)
+        } else {
+            (hi.0.checked_add(1)?, lo.1)
+        };
+        (r.0 <= r.1).then_some(r)
+    }
+
+    /// LUTs of the read multiplexers of one pass of `b` (inner loops unrolled): a read of
+    /// a partitioned on-chip array whose bank moves with the loop counters (a sliding
+    /// window's `x_buf[c, i + u, j + v]`) selects among the banks it can reach
+    /// ([`Banking::reach`]) with a `reach`-input multiplexer, [`ReadMuxes::luts`]. A
+    /// read whose bank is fixed (every unrolled copy of `w[k, c, u, v]` with `c, u, v`
+    /// complete) needs none; neither do the off-chip ports and a row stage's line buffers
+    /// (streams, priced with the stage's I/O). 0 when the unrolled pass is too large to
+    /// walk (not modelled).
+    fn read_mux_luts(&self, b: &Block) -> u64 {
+        let mut muxes = ReadMuxes::default();
+        let mut budget: u64 = 1 << 16;
+        if self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
+            muxes.luts()
+        } else {
+            0
+        }
+    }
+
+    /// Adds the read multiplexers of `b` (unrolled counters in `env`) to `luts`; `false`
+    /// when `budget` statements were walked or an unrolled loop has no constant trips.
+    fn count_read_muxes(
+        &self,
+        b: &Block,
+        env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
+        muxes: &mut ReadMuxes,
+        budget: &mut u64,
+    ) -> bool {
+        for s in b {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            match s {
+                Stmt::For(l) => {
+                    let Some(n) = unrolled_trips(l, env) else {
+                        return false;
+                    };
+                    let lo = subst(&l.lo, env);
+                    for k in 0..n {
+                        env.push((
+                            l.var,
+                            lo.add_scaled(&crate::ir::Affine::constant(1), k * l.step),
+                        ));
+                        let ok = self.count_read_muxes(&l.body, env, muxes, budget);
+                        env.pop();
+                        if !ok {
+                            return false;
+                        }
+                    }
+                    continue;
+                }
+                Stmt::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    if !self.count_read_muxes(then_block, env, muxes, budget)
+                        || !self.count_read_muxes(else_block, env, muxes, budget)
+                    {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+            for r in crate::ir::stmt_roots(s) {
+                let mut loads = Vec::new();
+                self.inst.loads_in(r, &mut loads);
+                for a in &loads {
+                    self.read_mux(a, env, muxes);
+                }
+            }
+        }
+        true
+    }
+
+    /// Adds the multiplexer read `a` (with `env` substituted) needs to `muxes`: none when
+    /// its bank is fixed, or it reads a port or a single-bank array.
+    fn read_mux(
+        &self,
+        a: &crate::ir::Access,
+        env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
+        muxes: &mut ReadMuxes,
+    ) {
+        let tm = self.inst.tensor(a.tensor);
+        let on_chip = match tm.kind {
+            TensorKind::Const(_) => true,
+            TensorKind::Temp => !self.inst.outputs.contains(&a.tensor),
+            _ => false,
+        };
+        if !on_chip {
+            return;
+        }
+        let Some(banking) = Banking::of(&tm.shape, &tm.partition) else {
+            return;
+        };
+        let index: Vec<crate::ir::Affine> = a.index.iter().map(|ix| subst(ix, env)).collect();
+        let dynamic: Vec<bool> = (0..a.index.len())
+            .map(|d| a.dynamic_at(d).is_some())
+            .collect();
+        if banking.static_bank(&index, &dynamic).is_some() {
+            return;
+        }
+        let inputs = banking.reach(&index, &dynamic, &self.var_ranges).len() as u64;
+        if inputs <= 1 {
+            return;
+        }
+        let bits = match tm.elem {
+            ScalarType::Bin => 1,
+            t => t.storage_bits() as u64,
+        };
+        muxes.data = muxes.data.saturating_add(inputs.saturating_mul(bits));
+        // The decode of the bank: shared by the reads whose moving dimensions have the
+        // same index (a window position's reads of every channel); a data-dependent
+        // index has its own.
+        let moving: Vec<(usize, &crate::ir::Affine)> = (0..index.len())
+            .filter(|&d| banking.dim_static_bank(d, &index[d], dynamic[d]).is_none())
+            .map(|d| (d, &index[d]))
+            .collect();
+        let key = format!("{} {moving:?}", a.tensor.0);
+        if dynamic.iter().any(|&d| d) || muxes.decoded.insert(key) {
+            muxes.decode_inputs = muxes.decode_inputs.saturating_add(inputs);
+        }
     }
 
     /// The cycles one pass of `b` (inner loops unrolled) needs for its stores into the
@@ -774,23 +1000,14 @@ impl Est<'_> {
             *budget -= 1;
             match s {
                 Stmt::For(l) => {
-                    let lo = subst(&l.lo, env);
-                    let hi = subst(&l.hi, env);
-                    let Some(d) = hi.add_scaled(&lo, -1).as_constant() else {
+                    let Some(n) = unrolled_trips(l, env) else {
                         return false;
                     };
-                    let step = l.step;
-                    let n = if step > 0 && d > 0 {
-                        (d + step - 1) / step
-                    } else if step < 0 && d < 0 {
-                        (-d - step - 1) / -step
-                    } else {
-                        0
-                    };
+                    let lo = subst(&l.lo, env);
                     for k in 0..n {
                         env.push((
                             l.var,
-                            lo.add_scaled(&crate::ir::Affine::constant(1), k * step),
+                            lo.add_scaled(&crate::ir::Affine::constant(1), k * l.step),
                         ));
                         let ok = self.count_banks(&l.body, env, counts, budget);
                         env.pop();

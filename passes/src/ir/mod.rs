@@ -68,6 +68,7 @@
 //! that was not proven in bounds ([`Access::checked`]), division by zero, a read of a
 //! tensor element that was never written (interpreter only; see docs/language.md).
 
+pub mod banking;
 pub mod data;
 pub mod overflow;
 pub mod print;
@@ -371,6 +372,20 @@ pub struct Affine {
 }
 
 impl Affine {
+    /// The values this form takes over the ranges of its loop variables (`ranges[v]`:
+    /// the inclusive interval of variable `v`, by `LoopVarId` index); `None` when one of
+    /// them has no range, or on overflow.
+    pub fn range(&self, ranges: &[Option<(i64, i64)>]) -> Option<(i64, i64)> {
+        let (mut lo, mut hi) = (self.constant, self.constant);
+        for &(v, c) in &self.terms {
+            let (vl, vh) = ranges.get(v.index()).copied().flatten()?;
+            let (p, q) = (vl.checked_mul(c)?, vh.checked_mul(c)?);
+            lo = lo.checked_add(p.min(q))?;
+            hi = hi.checked_add(p.max(q))?;
+        }
+        Some((lo, hi))
+    }
+
     pub fn constant(c: i64) -> Affine {
         Affine {
             terms: Vec::new(),
