@@ -1108,3 +1108,42 @@ fn ddr_weights_are_m_axi_ports() {
         }
     }
 }
+
+/// The estimate prices a window read whose bank moves with the loop counters as a
+/// multiplexer over the banks it can reach (passes/src/analysis/estimate.rs): the same
+/// sliding sum `b[j + v]`, `v < 3`, with `b` in one bank, split cyclic 3, and split
+/// completely. Split cyclic 3, each of the 3 reads reaches the 3 banks: 72 input bits at
+/// two fifths of a LUT (29) and 3 decodes of 3 banks at 3.5 LUTs (32), 61 LUTs, while its
+/// buffer is 3 banks of 32 bits (a LUT each) instead of 96 bits in 2 LUTs. Split
+/// completely, each read reaches the 10 elements `j + v` moves over: 240 input bits (96)
+/// and 3 decodes of 10 (105), 201 LUTs, the buffer in registers.
+#[test]
+fn window_reads_at_moving_banks_are_priced_as_multiplexers() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let lut_with = |partition: &str| -> u64 {
+        let file = dir.path().join("win.kiln");
+        let src = format!(
+            "kernel win(x: int<8>[12]) -> int<16>[10]:\n    b: int<8>[12]\n    for i in range(12):\n        b[i] = x[i]\n    y: int<16>[10]\n    for j in range(10):\n        acc: int<16> = 0\n        for v in range(3):\n            acc += b[j + v]\n        y[j] = acc\n    return y\n\nschedule win for fpga:\n    pipeline(i, ii=1)\n    pipeline(j, ii=1)\n{partition}"
+        );
+        std::fs::write(&file, src).expect("write the kernel");
+        let f = file.to_string_lossy().into_owned();
+        let (code, out, err) = kiln(&[
+            "report", &f, "--kernel", "win", "--part", "xc7z045", "--clock-ns", "5",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("top "))
+            .unwrap_or_else(|| panic!("no top line in:\n{out}"));
+        line.rsplit(", ")
+            .next()
+            .and_then(|p| p.strip_suffix(" LUT"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no LUT figure in {line}"))
+    };
+    let one_bank = lut_with("");
+    let cyclic = lut_with("    partition(b, dim=1, kind=cyclic, factor=3)\n");
+    let complete = lut_with("    partition(b, dim=1, kind=complete)\n");
+    assert_eq!(cyclic, one_bank - 2 + 3 + 29 + 32, "{one_bank} {cyclic}");
+    assert_eq!(complete, one_bank - 2 + 96 + 105, "{one_bank} {complete}");
+}

@@ -18,6 +18,30 @@ pub use kiln_passes::ir::banking::Banking;
 use kiln_passes::ir::{Access, Affine, PartitionKind, TensorId};
 use std::fmt::Write;
 
+/// The reads of banked local memories in one chained iteration, by tensor, and the
+/// value wire of each element read so far (its index as the key).
+#[derive(Default)]
+pub struct WindowReads {
+    groups: std::collections::BTreeMap<u32, WindowGroup>,
+    seen: std::collections::HashMap<String, String>,
+}
+
+/// The reads of one banked memory in a chained iteration.
+struct WindowGroup {
+    /// The prefix of the per-bank value wires, `{prefix}_r{read}_b{bank}`.
+    prefix: String,
+    mem: String,
+    dw: u32,
+    banking: Banking,
+    reads: Vec<WindowRead>,
+}
+
+struct WindowRead {
+    index: Vec<Affine>,
+    sel: BankSel,
+    off: String,
+}
+
 fn lit(v: i64) -> String {
     crate::module::lit32(v)
 }
@@ -293,25 +317,157 @@ impl ModGen<'_> {
         match sel {
             BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
             BankSel::Dynamic(w, base, reach) => {
-                let Some((&last, rest)) = reach.split_last() else {
-                    return format!("{mem}_b0[{off}]");
+                let arms: Vec<(usize, String)> = reach
+                    .iter()
+                    .map(|&k| (k, format!("{mem}_b{k}[{off}]")))
+                    .collect();
+                self.select_bank(dw, w, *base, &arms)
+            }
+        }
+    }
+
+    /// The arm of `arms` (bank, value) whose bank is `base` plus the bank wire `w`: a wire
+    /// per arm and a `case` over them (the last arm the default).
+    fn select_bank(&mut self, dw: u32, w: &str, base: usize, arms: &[(usize, String)]) -> String {
+        let Some(((_, last), rest)) = arms.split_last() else {
+            return "0".into();
+        };
+        if rest.is_empty() {
+            return last.clone();
+        }
+        let v = self.fresh("bsel");
+        let mut cases = String::new();
+        for (k, value) in rest {
+            let r = self.wire(dw, value);
+            let _ = writeln!(cases, "            {}: {v} = {r};", lit((k - base) as i64));
+        }
+        let r = self.wire(dw, last);
+        let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
+        let _ = write!(
+            self.assigns,
+            "    always @* begin\n        case ({w})\n{cases}            default: {v} = {r};\n        endcase\n    end\n"
+        );
+        v
+    }
+
+    /// A read of banked local memory `mem` at `a` (no data-dependent index) in a chained
+    /// iteration: a read of the same element earlier in the iteration gives its value
+    /// again, and each reachable bank's value is a wire that [`ModGen::finish_windows`]
+    /// defines once the iteration's every read is known.
+    pub fn window_read(&mut self, a: &Access, mem: &str, b: &Banking, dw: u32) -> Option<String> {
+        let (index, _) = self.substituted(a);
+        let key = format!("{} {index:?}", a.tensor.0);
+        if let Some(w) = self.windows.as_ref().and_then(|g| g.seen.get(&key)) {
+            return Some(w.clone());
+        }
+        let (sel, off) = self.bank_access(a, b)?;
+        let prefix = match self.windows.as_ref().and_then(|g| g.groups.get(&a.tensor.0)) {
+            Some(g) => g.prefix.clone(),
+            None => self.fresh(&format!("{mem}_win")),
+        };
+        let windows = self.windows.get_or_insert_with(WindowReads::default);
+        let group = windows.groups.entry(a.tensor.0).or_insert_with(|| WindowGroup {
+            prefix: prefix.clone(),
+            mem: mem.to_string(),
+            dw,
+            banking: b.clone(),
+            reads: Vec::new(),
+        });
+        let r = group.reads.len();
+        let reach = match &sel {
+            BankSel::Static(k) => vec![*k],
+            BankSel::Dynamic(_, _, reach) => reach.clone(),
+        };
+        let arms: Vec<(usize, String)> = reach
+            .iter()
+            .map(|&k| (k, format!("{prefix}_r{r}_b{k}")))
+            .collect();
+        group.reads.push(WindowRead {
+            index,
+            sel: sel.clone(),
+            off,
+        });
+        for (_, name) in &arms {
+            let _ = writeln!(self.decls, "    wire [{}:0] {name};", dw - 1);
+        }
+        let data = match &sel {
+            BankSel::Static(_) => arms[0].1.clone(),
+            BankSel::Dynamic(w, base, _) => self.select_bank(dw, w, *base, &arms),
+        };
+        let data = self.wire(dw, &data);
+        if let Some(g) = self.windows.as_mut() {
+            g.seen.insert(key, data.clone());
+        }
+        Some(data)
+    }
+
+    /// Defines the bank values of the chained iteration's window reads
+    /// ([`ModGen::window_read`]). Where no two reads of a memory can meet in a bank at
+    /// different elements ([`Banking::may_meet`]: a sliding window over a buffer split
+    /// cyclic by the window), each bank has one read port, its address the offset of the
+    /// read that goes there; otherwise every read reads every bank it reaches.
+    pub fn finish_windows(&mut self) {
+        let Some(windows) = self.windows.take() else {
+            return;
+        };
+        for group in windows.groups.into_values() {
+            let reads = &group.reads;
+            let shared = (0..reads.len()).all(|p| {
+                (p + 1..reads.len())
+                    .all(|q| !group.banking.may_meet(&reads[p].index, &reads[q].index))
+            });
+            let mut by_bank: std::collections::BTreeMap<usize, Vec<usize>> =
+                std::collections::BTreeMap::new();
+            for (r, read) in reads.iter().enumerate() {
+                let reach = match &read.sel {
+                    BankSel::Static(k) => vec![*k],
+                    BankSel::Dynamic(_, _, reach) => reach.clone(),
                 };
-                if rest.is_empty() {
-                    return format!("{mem}_b{last}[{off}]");
+                for k in reach {
+                    by_bank.entry(k).or_default().push(r);
                 }
-                let v = self.fresh("bsel");
-                let mut arms = String::new();
-                for &k in rest {
-                    let r = self.wire(dw, &format!("{mem}_b{k}[{off}]"));
-                    let _ = writeln!(arms, "            {}: {v} = {r};", lit((k - base) as i64));
+            }
+            let (mem, prefix) = (&group.mem, &group.prefix);
+            for (k, readers) in by_bank {
+                if !shared {
+                    for &r in &readers {
+                        let _ = writeln!(
+                            self.assigns,
+                            "    assign {prefix}_r{r}_b{k} = {mem}_b{k}[{}];",
+                            reads[r].off
+                        );
+                    }
+                    continue;
                 }
-                let r = self.wire(dw, &format!("{mem}_b{last}[{off}]"));
-                let _ = writeln!(self.decls, "    reg [{}:0] {v};", dw - 1);
-                let _ = write!(
-                    self.assigns,
-                    "    always @* begin\n        case ({w})\n{arms}            default: {v} = {r};\n        endcase\n    end\n"
+                // The address of bank k: the offset of the read whose bank is k now
+                // (at most one, or several at the same element).
+                let fixed = readers
+                    .iter()
+                    .find(|&&r| matches!(reads[r].sel, BankSel::Static(_)));
+                let mut addr = reads[*fixed.unwrap_or(readers.last().unwrap_or(&0))]
+                    .off
+                    .clone();
+                if fixed.is_none() {
+                    for &r in readers.iter().rev().skip(1) {
+                        if let BankSel::Dynamic(w, base, _) = &reads[r].sel {
+                            addr = format!(
+                                "({w} == {}) ? {} : {addr}",
+                                lit((k - base) as i64),
+                                reads[r].off
+                            );
+                        }
+                    }
+                }
+                let a = self.fresh(&format!("{prefix}_a"));
+                let _ = writeln!(
+                    self.decls,
+                    "    wire [{}:0] {a} = {addr};",
+                    group.banking.off_width() - 1
                 );
-                v
+                let value = self.wire(group.dw, &format!("{mem}_b{k}[{a}]"));
+                for &r in &readers {
+                    let _ = writeln!(self.assigns, "    assign {prefix}_r{r}_b{k} = {value};");
+                }
             }
         }
     }

@@ -89,6 +89,12 @@ impl ModGen<'_> {
                 let data = match self.phased_load(&a) {
                     Some(d) => d?,
                     None => match self.storage.get(&a.tensor).cloned() {
+                        Some(Storage::Local { mem, bank: Some(b) })
+                            if self.windows.is_some()
+                                && (0..a.index.len()).all(|d| a.dynamic_at(d).is_none()) =>
+                        {
+                            self.window_read(&a, &mem, &b, elem.storage_bits())?
+                        }
                         Some(Storage::Local { mem, bank: Some(b) }) => {
                             let (sel, off) = self.bank_access(&a, &b)?;
                             self.bank_read(&mem, elem.storage_bits(), &sel, &off)

@@ -173,6 +173,8 @@ pub struct ModGen<'a> {
     /// Bank wires of computed-bank accesses, by the banking and the moving part of the
     /// index (bank.rs): reads of a window at one position share one.
     pub bank_sels: HashMap<String, String>,
+    /// The banked local reads of the chained iteration being built (bank.rs).
+    pub windows: Option<crate::bank::WindowReads>,
     pub locals_used: BTreeMap<u32, String>,
     /// Inside a chained (pipelined) iteration: the unrolled inner loop variables as affine
     /// forms of the others (pipeline.rs).
@@ -504,6 +506,7 @@ impl<'a> ModGen<'a> {
             diags: Vec::new(),
             expr_wires: HashMap::new(),
             bank_sels: HashMap::new(),
+            windows: None,
             locals_used: BTreeMap::new(),
             env: HashMap::new(),
             ssa: None,

@@ -526,7 +526,8 @@ impl ModGen<'_> {
         if plan.ii > 1 {
             let _ = writeln!(
                 self.decls,
-                "    reg [31:0] {ph} = 32'd0; // the phase of a {}-cycle iteration\n    wire {last} = ({ph} == 32'd{});\n    wire {active} = (state == {sw}'d{st}) & {last};",
+                "    reg [{}:0] {ph} = 0; // the phase of a {}-cycle iteration\n    wire {last} = ({ph} == 32'd{});\n    wire {active} = (state == {sw}'d{st}) & {last};",
+                crate::module::addr_width(plan.ii) - 1,
                 plan.ii,
                 plan.ii - 1
             );
@@ -560,7 +561,9 @@ impl ModGen<'_> {
         }
         self.ssa = Some(HashMap::new());
         self.env.clear();
+        self.windows = Some(crate::bank::WindowReads::default());
         self.chain_block(&l.body, "1'b1", &active);
+        self.finish_windows();
         self.env.clear();
         let ssa = self.ssa.take().unwrap_or_default();
         let mut acts: Vec<(u32, String)> = ssa.into_iter().collect();

@@ -50,8 +50,16 @@
 //!   dimension makes a bank per index of it); smaller banks go to LUTs, arrays of one
 //!   element per bank to registers. Ports are off chip.
 //! - **LUTs.** W per add, compare, select or min/max of width W, `a * b` per LUT
-//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM); registers (arrays
-//!   partitioned down to single elements) and the control logic are not counted.
+//!   multiply or divider, 64 bits per LUT for small arrays (LUTRAM). In a pipelined
+//!   iteration, a read of a partitioned on-chip array whose bank moves with the loop
+//!   counters (a sliding window's `x_buf[c, i + u, j + v]`) is a multiplexer over the
+//!   banks it can reach ([`Banking::reach`]): two fifths of a LUT per input bit, plus a
+//!   decode of 3.5 LUTs per reachable bank shared by the reads whose moving index is the
+//!   same (one window position, every channel); and k accesses to one off-chip port take
+//!   k phases, each an address multiplexer input and a phase decode
+//!   ([`port_sequencing_luts`]). Registers (arrays partitioned down to single elements)
+//!   and the rest of the control logic are not counted. The multiplexer and sequencing
+//!   terms were fitted with yosys on the chained benchmark convolutions (docs/rtl-synthesis.md).
 //!
 //! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
 //! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.

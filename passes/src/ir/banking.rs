@@ -162,6 +162,37 @@ impl Banking {
         (0..dim.banks as i64).contains(&b).then_some(b as usize)
     }
 
+    /// Whether two accesses at `a` and `b` (affine indices, the unrolled counters
+    /// substituted, no data-dependent part) can fall in one bank at different elements
+    /// for some value of the counters. `false` when they are the same element, or when in
+    /// some partitioned dimension their indices differ by a constant that puts them in
+    /// different banks: a multiple of neither... any difference that is not a multiple of
+    /// `f` in a cyclic-`f` dimension, any nonzero one in a complete dimension. The reads
+    /// of a sliding window over a buffer split cyclic `f >= window` along each of its
+    /// dimensions never meet: one read port per bank serves them all.
+    pub fn may_meet(&self, a: &[Affine], b: &[Affine]) -> bool {
+        let mut same = true;
+        for (d, dim) in self.dims.iter().enumerate() {
+            let (Some(x), Some(y)) = (a.get(d), b.get(d)) else {
+                return true;
+            };
+            let Some(delta) = x.checked_add_scaled(y, -1).and_then(|e| e.as_constant()) else {
+                same = false;
+                continue;
+            };
+            same &= delta == 0;
+            let apart = match dim.kind {
+                Some(PartitionKind::Cyclic) => delta.rem_euclid(dim.banks as i64) != 0,
+                Some(PartitionKind::Complete) => delta != 0,
+                Some(PartitionKind::Block) | None => false,
+            };
+            if apart {
+                return false;
+            }
+        }
+        !same
+    }
+
     /// The banks an access whose index in dimension `d` is `index[d]` (the unrolled
     /// counters substituted) can reach, ascending, given the values each loop counter
     /// holds (`ranges`, by `LoopVarId`): per dimension the banks of the values its index
@@ -440,6 +471,39 @@ mod tests {
             3 * 18
         );
         assert_eq!(window.reach(&index, &[], &[None, None]).len(), 3 * 18);
+    }
+
+    /// The reads of a 3 x 3 window over a buffer split cyclic 3 along rows and columns
+    /// never meet in a bank; two reads a multiple of 3 apart, or apart along a dimension
+    /// that is not split, may; the same element is no conflict.
+    #[test]
+    fn window_reads_meet_in_no_bank() {
+        let (i, j) = (crate::ir::LoopVarId(0), crate::ir::LoopVarId(1));
+        let b = Banking::of(
+            &[4, 12, 12],
+            &[
+                part(1, PartitionKind::Cyclic, 3),
+                part(2, PartitionKind::Cyclic, 3),
+            ],
+        )
+        .unwrap();
+        let at = |c: i64, u: i64, v: i64| {
+            vec![
+                Affine::constant(c),
+                Affine::var(i).add_scaled(&Affine::constant(1), u),
+                Affine::var(j).add_scaled(&Affine::constant(1), v),
+            ]
+        };
+        for p in 0..9 {
+            for q in 0..9 {
+                let meet = b.may_meet(&at(0, p / 3, p % 3), &at(0, q / 3, q % 3));
+                assert!(!meet, "{p} {q}");
+            }
+        }
+        assert!(b.may_meet(&at(0, 0, 0), &at(0, 3, 0)));
+        assert!(b.may_meet(&at(0, 0, 0), &at(1, 0, 0)));
+        let moved = vec![Affine::constant(0), Affine::var(j), Affine::var(i)];
+        assert!(b.may_meet(&at(0, 0, 0), &moved));
     }
 
     #[test]
