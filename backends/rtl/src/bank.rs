@@ -361,18 +361,25 @@ impl ModGen<'_> {
             return Some(w.clone());
         }
         let (sel, off) = self.bank_access(a, b)?;
-        let prefix = match self.windows.as_ref().and_then(|g| g.groups.get(&a.tensor.0)) {
+        let prefix = match self
+            .windows
+            .as_ref()
+            .and_then(|g| g.groups.get(&a.tensor.0))
+        {
             Some(g) => g.prefix.clone(),
             None => self.fresh(&format!("{mem}_win")),
         };
         let windows = self.windows.get_or_insert_with(WindowReads::default);
-        let group = windows.groups.entry(a.tensor.0).or_insert_with(|| WindowGroup {
-            prefix: prefix.clone(),
-            mem: mem.to_string(),
-            dw,
-            banking: b.clone(),
-            reads: Vec::new(),
-        });
+        let group = windows
+            .groups
+            .entry(a.tensor.0)
+            .or_insert_with(|| WindowGroup {
+                prefix: prefix.clone(),
+                mem: mem.to_string(),
+                dw,
+                banking: b.clone(),
+                reads: Vec::new(),
+            });
         let r = group.reads.len();
         let reach = match &sel {
             BankSel::Static(k) => vec![*k],

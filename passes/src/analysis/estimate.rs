@@ -175,6 +175,15 @@ fn proved_bank(
     Some(proved.then_some(bank))
 }
 
+/// An unrolled loop around the reads being counted: its variable, first value, step and
+/// trips.
+struct InnerLoop {
+    var: crate::ir::LoopVarId,
+    lo: crate::ir::Affine,
+    step: i64,
+    trips: i64,
+}
+
 /// The trips of an unrolled loop `l` whose bounds, with the variables of `env`
 /// substituted, are a constant apart (`None` otherwise).
 fn unrolled_trips(l: &Loop, env: &[(crate::ir::LoopVarId, crate::ir::Affine)]) -> Option<i64> {
@@ -227,7 +236,10 @@ struct ReadMuxes {
     data: u64,
     /// Sum over distinct decodes of their reachable banks.
     decode_inputs: u64,
-    decoded: std::collections::HashSet<String>,
+    /// The decodes counted: (tensor, its moving dimensions' indices).
+    decoded: std::collections::HashSet<(u32, Vec<(usize, crate::ir::Affine)>)>,
+    /// The banking of each tensor read (`None`: one bank).
+    bankings: std::collections::HashMap<u32, Option<Banking>>,
 }
 
 impl ReadMuxes {
@@ -861,6 +873,9 @@ impl Est<'_> {
     /// walk (not modelled).
     fn read_mux_luts(&self, b: &Block) -> u64 {
         let mut muxes = ReadMuxes::default();
+        // Only reads whose bank can move need the unrolled walk: a partitioned on-chip
+        // array read at an index with a counter of this loop or an outer one (not of the
+        // unrolled inner loops) in a partitioned dimension, or a data-dependent one.
         let mut budget: u64 = 1 << 16;
         if self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
             muxes.luts()
@@ -869,36 +884,32 @@ impl Est<'_> {
         }
     }
 
-    /// Adds the read multiplexers of `b` (unrolled counters in `env`) to `luts`; `false`
-    /// when `budget` statements were walked or an unrolled loop has no constant trips.
+    /// Adds the read multiplexers of `b` (inside the unrolled loops `inner`) to `muxes`;
+    /// `false` when `budget` read copies were walked or an unrolled loop has no constant
+    /// trips.
     fn count_read_muxes(
         &self,
         b: &Block,
-        env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
+        inner: &mut Vec<InnerLoop>,
         muxes: &mut ReadMuxes,
         budget: &mut u64,
     ) -> bool {
         for s in b {
-            if *budget == 0 {
-                return false;
-            }
-            *budget -= 1;
             match s {
                 Stmt::For(l) => {
-                    let Some(n) = unrolled_trips(l, env) else {
+                    let Some(trips) = unrolled_trips(l, &[]) else {
                         return false;
                     };
-                    let lo = subst(&l.lo, env);
-                    for k in 0..n {
-                        env.push((
-                            l.var,
-                            lo.add_scaled(&crate::ir::Affine::constant(1), k * l.step),
-                        ));
-                        let ok = self.count_read_muxes(&l.body, env, muxes, budget);
-                        env.pop();
-                        if !ok {
-                            return false;
-                        }
+                    inner.push(InnerLoop {
+                        var: l.var,
+                        lo: l.lo.clone(),
+                        step: l.step,
+                        trips,
+                    });
+                    let ok = self.count_read_muxes(&l.body, inner, muxes, budget);
+                    inner.pop();
+                    if !ok {
+                        return false;
                     }
                     continue;
                 }
@@ -907,8 +918,8 @@ impl Est<'_> {
                     else_block,
                     ..
                 } => {
-                    if !self.count_read_muxes(then_block, env, muxes, budget)
-                        || !self.count_read_muxes(else_block, env, muxes, budget)
+                    if !self.count_read_muxes(then_block, inner, muxes, budget)
+                        || !self.count_read_muxes(else_block, inner, muxes, budget)
                     {
                         return false;
                     }
@@ -919,8 +930,102 @@ impl Est<'_> {
                 let mut loads = Vec::new();
                 self.inst.loads_in(r, &mut loads);
                 for a in &loads {
-                    self.read_mux(a, env, muxes);
+                    if self.read_of_moving_bank(a, inner)
+                        && !self.each_copy(a, inner, muxes, budget)
+                    {
+                        return false;
+                    }
                 }
+            }
+        }
+        true
+    }
+
+    /// Whether `a` reads a partitioned on-chip array at an index that may move its bank:
+    /// a counter not of the unrolled loops `inner` (this pipeline's or an outer loop's),
+    /// or a data-dependent part, in a partitioned dimension.
+    fn read_of_moving_bank(&self, a: &crate::ir::Access, inner: &[InnerLoop]) -> bool {
+        let tm = self.inst.tensor(a.tensor);
+        let on_chip = match tm.kind {
+            TensorKind::Const(_) => true,
+            TensorKind::Temp => !self.inst.outputs.contains(&a.tensor),
+            _ => false,
+        };
+        on_chip
+            && tm.partition.iter().any(|p| {
+                a.dynamic_at(p.dim).is_some()
+                    || a.index.get(p.dim).is_some_and(|ix| {
+                        ix.terms
+                            .iter()
+                            .any(|(v, _)| !inner.iter().any(|l| l.var == *v))
+                    })
+            })
+    }
+
+    /// Adds read `a`'s multiplexer for every unrolled copy of it: the copies of the
+    /// loops its partitioned dimensions' indices use are enumerated (with the loops
+    /// their bounds use), the others only multiply its data inputs (their copies read
+    /// the same banks with the same decode). `false` when `budget` copies were walked.
+    fn each_copy(
+        &self,
+        a: &crate::ir::Access,
+        inner: &[InnerLoop],
+        muxes: &mut ReadMuxes,
+        budget: &mut u64,
+    ) -> bool {
+        let tm = self.inst.tensor(a.tensor);
+        let mut used: Vec<crate::ir::LoopVarId> = Vec::new();
+        for p in &tm.partition {
+            if let Some(ix) = a.index.get(p.dim) {
+                used.extend(ix.terms.iter().map(|&(v, _)| v));
+            }
+        }
+        // The loops whose bounds use a used variable's loop are used too.
+        for l in inner.iter().rev() {
+            if used.contains(&l.var) {
+                used.extend(l.lo.terms.iter().map(|&(v, _)| v));
+            }
+        }
+        let relevant: Vec<&InnerLoop> = inner.iter().filter(|l| used.contains(&l.var)).collect();
+        let copies: u64 = inner
+            .iter()
+            .filter(|l| !used.contains(&l.var))
+            .map(|l| l.trips.max(0) as u64)
+            .fold(1, u64::saturating_mul);
+        if copies == 0 {
+            return true;
+        }
+        let mut env: Vec<(crate::ir::LoopVarId, crate::ir::Affine)> = Vec::new();
+        self.enumerate(a, &relevant, &mut env, copies, muxes, budget)
+    }
+
+    fn enumerate(
+        &self,
+        a: &crate::ir::Access,
+        loops: &[&InnerLoop],
+        env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
+        copies: u64,
+        muxes: &mut ReadMuxes,
+        budget: &mut u64,
+    ) -> bool {
+        let Some((l, rest)) = loops.split_first() else {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            self.read_mux(a, env, copies, muxes);
+            return true;
+        };
+        let lo = subst(&l.lo, env);
+        for k in 0..l.trips {
+            env.push((
+                l.var,
+                lo.add_scaled(&crate::ir::Affine::constant(1), k * l.step),
+            ));
+            let ok = self.enumerate(a, rest, env, copies, muxes, budget);
+            env.pop();
+            if !ok {
+                return false;
             }
         }
         true
@@ -932,18 +1037,15 @@ impl Est<'_> {
         &self,
         a: &crate::ir::Access,
         env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
+        copies: u64,
         muxes: &mut ReadMuxes,
     ) {
         let tm = self.inst.tensor(a.tensor);
-        let on_chip = match tm.kind {
-            TensorKind::Const(_) => true,
-            TensorKind::Temp => !self.inst.outputs.contains(&a.tensor),
-            _ => false,
-        };
-        if !on_chip {
-            return;
-        }
-        let Some(banking) = Banking::of(&tm.shape, &tm.partition) else {
+        let banking = muxes
+            .bankings
+            .entry(a.tensor.0)
+            .or_insert_with(|| Banking::of(&tm.shape, &tm.partition));
+        let Some(banking) = banking.as_ref() else {
             return;
         };
         let index: Vec<crate::ir::Affine> = a.index.iter().map(|ix| subst(ix, env)).collect();
@@ -953,7 +1055,7 @@ impl Est<'_> {
         if banking.static_bank(&index, &dynamic).is_some() {
             return;
         }
-        let inputs = banking.reach(&index, &dynamic, &self.var_ranges).len() as u64;
+        let inputs = banking.reach_count(&index, &dynamic, &self.var_ranges) as u64;
         if inputs <= 1 {
             return;
         }
@@ -961,16 +1063,17 @@ impl Est<'_> {
             ScalarType::Bin => 1,
             t => t.storage_bits() as u64,
         };
-        muxes.data = muxes.data.saturating_add(inputs.saturating_mul(bits));
+        muxes.data = muxes
+            .data
+            .saturating_add(inputs.saturating_mul(bits).saturating_mul(copies));
         // The decode of the bank: shared by the reads whose moving dimensions have the
         // same index (a window position's reads of every channel); a data-dependent
         // index has its own.
-        let moving: Vec<(usize, &crate::ir::Affine)> = (0..index.len())
+        let moving: Vec<(usize, crate::ir::Affine)> = (0..index.len())
             .filter(|&d| banking.dim_static_bank(d, &index[d], dynamic[d]).is_none())
-            .map(|d| (d, &index[d]))
+            .map(|d| (d, index[d].clone()))
             .collect();
-        let key = format!("{} {moving:?}", a.tensor.0);
-        if dynamic.iter().any(|&d| d) || muxes.decoded.insert(key) {
+        if dynamic.iter().any(|&d| d) || muxes.decoded.insert((a.tensor.0, moving)) {
             muxes.decode_inputs = muxes.decode_inputs.saturating_add(inputs);
         }
     }

@@ -208,39 +208,10 @@ impl Banking {
     ) -> Vec<usize> {
         let bs = self.bank_strides();
         let mut banks = vec![0usize];
-        for (d, dim) in self.dims.iter().enumerate() {
-            let Some(kind) = dim.kind else { continue };
-            let all: Vec<i64> = (0..dim.banks as i64).collect();
-            let here: Vec<i64> = match index.get(d) {
-                Some(ix) if !dynamic.get(d).copied().unwrap_or(false) => match ix.range(ranges) {
-                    None => all,
-                    Some((lo, hi)) => match kind {
-                        PartitionKind::Cyclic => {
-                            let f = dim.banks as i64;
-                            if ix.terms.iter().all(|&(_, c)| c.rem_euclid(f) == 0) {
-                                vec![ix.constant.rem_euclid(f)]
-                            } else if hi - lo + 1 >= f {
-                                all
-                            } else {
-                                let mut v: Vec<i64> = (lo..=hi).map(|x| x.rem_euclid(f)).collect();
-                                v.sort_unstable();
-                                v
-                            }
-                        }
-                        PartitionKind::Block => {
-                            let b = dim.blk as i64;
-                            (lo.div_euclid(b)..=hi.div_euclid(b)).collect()
-                        }
-                        PartitionKind::Complete => (lo..=hi).collect(),
-                    },
-                },
-                _ => all,
+        for d in 0..self.dims.len() {
+            let Some(here) = self.dim_reach(d, index, dynamic, ranges) else {
+                continue;
             };
-            let here: Vec<usize> = here
-                .into_iter()
-                .filter(|&b| b >= 0 && b < dim.banks as i64)
-                .map(|b| b as usize)
-                .collect();
             let stride = bs[d] as usize;
             banks = banks
                 .iter()
@@ -250,6 +221,69 @@ impl Banking {
         banks.sort_unstable();
         banks.dedup();
         banks
+    }
+
+    /// How many banks [`Banking::reach`] lists, without listing them (the product of
+    /// the dimensions' counts).
+    pub fn reach_count(
+        &self,
+        index: &[Affine],
+        dynamic: &[bool],
+        ranges: &[Option<(i64, i64)>],
+    ) -> usize {
+        (0..self.dims.len())
+            .filter_map(|d| self.dim_reach(d, index, dynamic, ranges))
+            .map(|here| here.len())
+            .fold(1usize, usize::saturating_mul)
+    }
+
+    /// The banks along dimension `d` that the access reaches, ascending (`None` for a
+    /// dimension that is not partitioned).
+    fn dim_reach(
+        &self,
+        d: usize,
+        index: &[Affine],
+        dynamic: &[bool],
+        ranges: &[Option<(i64, i64)>],
+    ) -> Option<Vec<usize>> {
+        let dim = &self.dims[d];
+        let kind = dim.kind?;
+        let all = || (0..dim.banks).collect::<Vec<usize>>();
+        let Some(ix) = index
+            .get(d)
+            .filter(|_| !dynamic.get(d).copied().unwrap_or(false))
+        else {
+            return Some(all());
+        };
+        let Some((lo, hi)) = ix.range(ranges) else {
+            return Some(all());
+        };
+        let in_range = |v: i64| (0..dim.banks as i64).contains(&v).then_some(v as usize);
+        Some(match kind {
+            PartitionKind::Cyclic => {
+                let f = dim.banks as i64;
+                if ix.terms.iter().all(|&(_, c)| c.rem_euclid(f) == 0) {
+                    vec![ix.constant.rem_euclid(f) as usize]
+                } else if hi.saturating_sub(lo) >= f - 1 {
+                    all()
+                } else {
+                    let mut v: Vec<usize> = (lo..=hi)
+                        .filter_map(|x| in_range(x.rem_euclid(f)))
+                        .collect();
+                    v.sort_unstable();
+                    v
+                }
+            }
+            PartitionKind::Block => {
+                let b = dim.blk as i64;
+                (lo.div_euclid(b).max(0)..=hi.div_euclid(b).min(dim.banks as i64 - 1))
+                    .filter_map(in_range)
+                    .collect()
+            }
+            PartitionKind::Complete => (lo.max(0)..=hi.min(dim.banks as i64 - 1))
+                .filter_map(in_range)
+                .collect(),
+        })
     }
 
     /// The offset in its bank of an access whose bank [`Banking::static_bank`] proved, as
@@ -438,6 +472,7 @@ mod tests {
         ];
         for (b, index, want) in cases {
             let reach = b.reach(&index, &[], &ranges);
+            assert_eq!(b.reach_count(&index, &[], &ranges), reach.len());
             assert!(reach.windows(2).all(|w| w[0] < w[1]), "{reach:?}");
             for vi in 0..16 {
                 for vj in 0..16 {
