@@ -917,12 +917,10 @@ impl Est<'_> {
                     then_block,
                     else_block,
                     ..
-                } => {
-                    if !self.count_read_muxes(then_block, inner, muxes, budget)
-                        || !self.count_read_muxes(else_block, inner, muxes, budget)
-                    {
-                        return false;
-                    }
+                } if !self.count_read_muxes(then_block, inner, muxes, budget)
+                    || !self.count_read_muxes(else_block, inner, muxes, budget) =>
+                {
+                    return false;
                 }
                 _ => {}
             }

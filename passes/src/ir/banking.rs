@@ -127,12 +127,10 @@ impl Banking {
     /// the unrolled counters substituted) plus a data-dependent part where `dynamic[d]`,
     /// when it is the same for every value of the loop counters; `None` otherwise.
     pub fn static_bank(&self, index: &[Affine], dynamic: &[bool]) -> Option<usize> {
-        let bs = self.bank_strides();
         let mut bank = 0usize;
-        for d in 0..self.dims.len() {
-            let b =
-                self.dim_static_bank(d, index.get(d)?, dynamic.get(d).copied().unwrap_or(false))?;
-            bank += b * bs[d] as usize;
+        for (d, stride) in self.bank_strides().into_iter().enumerate() {
+            let dy = dynamic.get(d).copied().unwrap_or(false);
+            bank += self.dim_static_bank(d, index.get(d)?, dy)? * stride as usize;
         }
         Some(bank)
     }
@@ -206,13 +204,12 @@ impl Banking {
         dynamic: &[bool],
         ranges: &[Option<(i64, i64)>],
     ) -> Vec<usize> {
-        let bs = self.bank_strides();
         let mut banks = vec![0usize];
-        for d in 0..self.dims.len() {
+        for (d, stride) in self.bank_strides().into_iter().enumerate() {
             let Some(here) = self.dim_reach(d, index, dynamic, ranges) else {
                 continue;
             };
-            let stride = bs[d] as usize;
+            let stride = stride as usize;
             banks = banks
                 .iter()
                 .flat_map(|&k| here.iter().map(move |&b| k + b * stride))
