@@ -573,12 +573,12 @@ impl<'a> ModGen<'a> {
                 continue;
             }
             let mem = format!("t{i}_{}_mem", ident(&tm.name));
-            // Constants stay one ROM (read only, initialized from one file); a written
-            // tensor is banked by its own partitions, else like the callee result that
-            // writes it.
+            // A constant with partitions is a ROM per bank (initialized element by
+            // element), else one ROM initialized from its file; a written tensor is
+            // banked by its own partitions, else like the callee result that writes it.
             let bank = match tm.kind {
-                TensorKind::Const(_) => None,
                 _ if !pipeline => None,
+                TensorKind::Const(_) => Banking::of(&tm.shape, &tm.partition),
                 _ => Banking::of(&tm.shape, &tm.partition)
                     .or_else(|| callee_banking(m, inst, ifaces, t)),
             };
@@ -616,9 +616,26 @@ impl<'a> ModGen<'a> {
                     );
                 }
             }
-            if let TensorKind::Const(_) = tm.kind {
-                if let Some(file) = roms.get(&t) {
-                    let _ = writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
+            if let TensorKind::Const(c) = tm.kind {
+                match &bank {
+                    None => {
+                        if let Some(file) = roms.get(&t) {
+                            let _ =
+                                writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
+                        }
+                    }
+                    Some(b) => {
+                        let w = tm.elem.storage_bits();
+                        let mut init = String::from("    initial begin\n");
+                        for (flat, v) in m.consts[c.index()].values.iter().enumerate() {
+                            let (k, off) = b.locate(flat);
+                            let (cv, _) = kiln_passes::value::convert(v, &tm.elem);
+                            let hex = crate::testbench::raw_hex(&cv, &tm.elem);
+                            let _ = writeln!(init, "        {mem}_b{k}[{off}] = {w}'h{hex};");
+                        }
+                        init.push_str("    end\n");
+                        g.decls.push_str(&init);
+                    }
                 }
             }
             g.storage.insert(t, Storage::Local { mem, bank });

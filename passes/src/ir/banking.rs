@@ -315,6 +315,26 @@ impl Banking {
         Some(off)
     }
 
+    /// The bank and the offset in it of the element at row-major position `flat`.
+    pub fn locate(&self, flat: usize) -> (usize, usize) {
+        let (bs, os) = (self.bank_strides(), self.off_strides());
+        let (mut bank, mut off, mut rest) = (0usize, 0usize, flat);
+        for (d, dim) in self.dims.iter().enumerate().rev() {
+            let n = dim.n.max(1);
+            let i = rest % n;
+            rest /= n;
+            let (b, o) = match dim.kind {
+                None => (0, i),
+                Some(PartitionKind::Cyclic) => (i % dim.banks, i / dim.banks),
+                Some(PartitionKind::Block) => (i / dim.blk, i % dim.blk),
+                Some(PartitionKind::Complete) => (i, 0),
+            };
+            bank += b * bs[d] as usize;
+            off += o * os[d] as usize;
+        }
+        (bank, off)
+    }
+
     /// A human-readable description (`2 banks of 1728`).
     pub fn describe(&self) -> String {
         format!("{} banks of {}", self.count(), self.bank_len())
@@ -370,6 +390,7 @@ mod tests {
                     off += od * os[d];
                 }
                 assert!((bank as usize) < b.count() && (off as usize) < b.bank_len());
+                assert_eq!(b.locate(flat), (bank as usize, off as usize));
                 assert!(seen.insert((bank, off)), "{shape:?} {flat}");
                 // join, evaluated by substituting numbers into the same arithmetic
                 let mut back = 0i64;
