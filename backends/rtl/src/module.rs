@@ -620,8 +620,7 @@ impl<'a> ModGen<'a> {
                 match &bank {
                     None => {
                         if let Some(file) = roms.get(&t) {
-                            let _ =
-                                writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
+                            let _ = writeln!(g.decls, "    initial $readmemh(\"{file}\", {mem});");
                         }
                     }
                     Some(b) => {
