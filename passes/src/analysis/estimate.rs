@@ -941,7 +941,8 @@ impl Est<'_> {
 
     /// Whether `a` reads a partitioned on-chip array at an index that may move its bank:
     /// a counter not of the unrolled loops `inner` (this pipeline's or an outer loop's),
-    /// or a data-dependent part, in a partitioned dimension.
+    /// or of one whose first value moves with them, or a data-dependent part, in a
+    /// partitioned dimension.
     fn read_of_moving_bank(&self, a: &crate::ir::Access, inner: &[InnerLoop]) -> bool {
         let tm = self.inst.tensor(a.tensor);
         let on_chip = match tm.kind {
@@ -949,15 +950,23 @@ impl Est<'_> {
             TensorKind::Temp => !self.inst.outputs.contains(&a.tensor),
             _ => false,
         };
-        on_chip
-            && tm.partition.iter().any(|p| {
-                a.dynamic_at(p.dim).is_some()
-                    || a.index.get(p.dim).is_some_and(|ix| {
-                        ix.terms
-                            .iter()
-                            .any(|(v, _)| !inner.iter().any(|l| l.var == *v))
-                    })
-            })
+        if !on_chip || tm.partition.is_empty() {
+            return false;
+        }
+        // An unrolled loop's variable takes fixed values only if its first value does
+        // not move with this pipeline's counters (`for c_i in 2*c_o..2*c_o + 2` moves).
+        let mut fixed: Vec<crate::ir::LoopVarId> = Vec::new();
+        for l in inner {
+            if l.lo.terms.iter().all(|(v, _)| fixed.contains(v)) {
+                fixed.push(l.var);
+            }
+        }
+        tm.partition.iter().any(|p| {
+            a.dynamic_at(p.dim).is_some()
+                || a.index
+                    .get(p.dim)
+                    .is_some_and(|ix| ix.terms.iter().any(|(v, _)| !fixed.contains(v)))
+        })
     }
 
     /// Adds read `a`'s multiplexer for every unrolled copy of it: the copies of the
