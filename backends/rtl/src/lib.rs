@@ -140,7 +140,11 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
             let TensorKind::Const(c) = tm.kind else {
                 continue;
             };
-            if tm.elem.is_float() || tm.is_empty() {
+            // A banked constant of a pipelined design is initialized bank by bank in
+            // its module (module.rs), not from a file.
+            let banked = opts.pipeline
+                && kiln_passes::ir::banking::Banking::of(&tm.shape, &tm.partition).is_some();
+            if tm.elem.is_float() || tm.is_empty() || banked {
                 continue;
             }
             let key = (c.index(), tm.elem.to_string());
