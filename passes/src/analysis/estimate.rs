@@ -873,9 +873,8 @@ impl Est<'_> {
     /// walk (not modelled).
     fn read_mux_luts(&self, b: &Block) -> u64 {
         let mut muxes = ReadMuxes::default();
-        // Only reads whose bank can move need the unrolled walk: a partitioned on-chip
-        // array read at an index with a counter of this loop or an outer one (not of the
-        // unrolled inner loops) in a partitioned dimension, or a data-dependent one.
+        // Only the reads whose bank can move are enumerated (`read_of_moving_bank`), and
+        // of those only the unrolled copies their banks depend on (`each_copy`).
         let mut budget: u64 = 1 << 16;
         if self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
             muxes.luts()
