@@ -1111,7 +1111,7 @@ fn ddr_weights_are_m_axi_ports() {
 }
 
 /// The estimate prices a window read whose bank moves with the loop counters as a
-/// multiplexer over the banks it can reach (passes/src/analysis/estimate.rs): the same
+/// multiplexer over the banks it can reach (passes/src/analysis/estimate/): the same
 /// sliding sum `b[j + v]`, `v < 3`, with `b` in one bank, split cyclic 3, and split
 /// completely. Split cyclic 3, each of the 3 reads reaches the 3 banks: 72 input bits at
 /// two fifths of a LUT (29) and 3 decodes of 3 banks at 3.5 LUTs (32), 61 LUTs, while its

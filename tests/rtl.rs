@@ -500,7 +500,7 @@ fn stores_share_a_write_port_by_phase() {
     assert!(v.contains("== 32'd0) ? p0_x_rd0 :"), "{v}");
 }
 
-/// The estimate's side of the write ports (passes/src/analysis/estimate.rs, "Ports"): a
+/// The estimate's side of the write ports (passes/src/analysis/estimate/, "Ports"): a
 /// pipelined iteration that stores four elements into one bank of an on-chip array needs
 /// two cycles (a block RAM bank has two ports; Vitis relaxes the II the same way), one
 /// when the array is split cyclic 2 along the stored dimension (two stores per bank; the

@@ -10,7 +10,7 @@
 //!   pipeline; mod.rs lists its parts); infer_types/: quantization-aware type inference
 //!   (run per node during lowering);
 //! - analysis/: facts passes and back ends read without changing the IR: loop facts
-//!   (loop_facts.rs: coverage of stores, parallel loops) and FPGA estimates (estimate.rs:
+//!   (loop_facts.rs: coverage of stores, parallel loops) and FPGA estimates (estimate/:
 //!   `kiln report` and the cost model of the automatic schedule);
 //! - checks/: passes that prove or reject without transforming: bounds.rs (accesses in
 //!   bounds), banks.rs (E0514), parallel_lint.rs (W0803 for `parallel`);

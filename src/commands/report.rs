@@ -14,7 +14,7 @@ use std::sync::Mutex;
 /// measurement of the same design is.
 #[derive(Clone, Debug)]
 pub struct ReportSpec {
-    /// The FPGA part (a key of the device table, estimate.rs `device`).
+    /// The FPGA part (a key of the device table, estimate/ `device`).
     pub part: String,
     pub clock_ns: f64,
     /// The automatic schedule (and allocation) for kernels without a written one.

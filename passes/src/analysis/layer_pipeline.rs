@@ -6,7 +6,7 @@
 //!
 //! The model runs each stage's row schedule (analysis/row_plan.rs) on times instead of
 //! counts: a stage moves one value per cycle on a stream (a row of a `[C, H, W]` image is
-//! `C * W` cycles), a node's row costs its estimated cycles (estimate.rs) divided by its
+//! `C * W` cycles), a node's row costs its estimated cycles (estimate/) divided by its
 //! rows, a row can be read only once its producer has written it, and the stage's
 //! statements run one after another. A whole-frame stage reads all of its input, computes
 //! and writes all of its result; in the whole-frame design every stage is one, each
@@ -126,7 +126,7 @@ pub fn layer_pipeline(module: &Module) -> Option<PipelineFigures> {
             .map(|&t| crate::estimate::words(top.tensor(t)))
             .sum();
         // A row stage's estimate holds its stream I/O; a frame stage copies its FIFOs
-        // before and after it computes (estimate.rs, the same figure the estimate and
+        // before and after it computes (estimate/, the same figure the estimate and
         // the allocation use).
         let stage_interval =
             e.cycles + crate::estimate::frame_stage_io(module, top, call, &streams);

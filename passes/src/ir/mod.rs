@@ -49,7 +49,7 @@
 //! tensors ([`Partition`]: how an on-chip array is split into banks). They never change
 //! what a program computes: CPU engines ignore them, the HLS back end writes them as
 //! pragmas (and rejects unrolls whose accesses exceed an array's banks), and
-//! `estimate.rs` costs them. The text form shows them in brackets:
+//! `estimate/` costs them. The text form shows them in brackets:
 //! `for k in 0..8: [pipeline II=1, unroll 4]`, `%3 w: int<3>[8] = const w [partition cyclic 4 dim 1]`,
 //! `for j in 0..8: [flatten]` (merged with the loop around it), `[stream depth 16]` (the FIFO
 //! of a dataflow channel), `[stream width 4]` (its word, below).

@@ -10,7 +10,7 @@
 //! loop-carried f32 sum cannot start every cycle: its loop gets II=4 (an f32 add). The
 //! loops of a perfect nest around the pipelined loop are flattened into it (one pipeline
 //! fill for the whole nest). The limit starts at 256 and halves until the estimate
-//! (estimate.rs) fits the device. Before pipelining, a reduction loop longer than the
+//! (estimate/) fits the device. Before pipelining, a reduction loop longer than the
 //! limit is split (tile.rs) so a block of it can be unrolled, and each instance is tried
 //! with and without on-chip copies of the input ports its reductions reuse (tile.rs
 //! `buffer`): it keeps the faster estimate. Before all this, `kiln hls` and `kiln report`

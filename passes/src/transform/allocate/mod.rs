@@ -16,7 +16,7 @@
 //!   writes them). At `CPF = C` the innermost output loop is pipelined at II 1 with the
 //!   reduction inside it (Vitis unrolls it), the perfect output loops around it flattened
 //!   into the pipeline. Below C, two ways ([`Sharing`]): the same pipeline at
-//!   `II = C / CPF` (each DSP shared by II products, estimate.rs; LUT operators are not
+//!   `II = C / CPF` (each DSP shared by II products, estimate/; LUT operators are not
 //!   shared), or the channel loop split into groups of CPF channels, the group loop
 //!   `c_o` made the output loop's only statement (the accumulator's start under
 //!   `if c_o == 0`, the epilogue under `if c_o == last`) so that outputs x groups flatten
@@ -38,7 +38,7 @@
 //!   same words. The search picks stages in order, each in its producers' words
 //!   ([`Stage::cycles_with`]), a producer in the words that let its consumer run within
 //!   the interval at the least cost (`needed_width` in search.rs).
-//! - **Cost of a choice** (estimate.rs on the stage alone): cycles per image, DSPs (two
+//! - **Cost of a choice** (estimate/ on the stage alone): cycles per image, DSPs (two
 //!   8-bit products per DSP48, products of <= 4 bits and binary/ternary ones in LUTs),
 //!   LUTs; BRAM for the weights as partitioned, plus the line buffer a layer pipeline
 //!   keeps of its input (channels x (window rows + stride) x width, partitioned by CPF;

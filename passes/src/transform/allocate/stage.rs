@@ -1,6 +1,6 @@
 //! A network's stages and their choices: the stages of a network top (its calls), each
 //! stage's choices of factors (one per halving, in both ways of sharing, and per stream
-//! word) with what each costs (estimate.rs on the stage alone).
+//! word) with what each costs (estimate/ on the stage alone).
 
 use super::*;
 use crate::autoschedule::inner_iterations;

@@ -12,7 +12,7 @@
 //! consecutive elements that fall in distinct banks of the tile ([`copy_word`]: the
 //! innermost dimensions completely partitioned, then one element of each bank of a
 //! cyclic dimension), in `ceil(bits / 512)` cycles: the m_axi port reads 512-bit words
-//! (`max_widen_bitwidth`, estimate.rs `DDR_WORD_BITS`). The tile chosen is the smallest whose copies move at most
+//! (`max_widen_bitwidth`, estimate/ `DDR_WORD_BITS`). The tile chosen is the smallest whose copies move at most
 //! the tensor once per image, or once per row when the node computes row by row
 //! (ir/stage.rs) and the row loop is `P` or around it: a row stage re-runs its nest per
 //! row, so a copy there runs once per row whatever its place, and the copy goes into the
