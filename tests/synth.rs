@@ -457,3 +457,65 @@ fn pipelined_conv_bin_synthesizes_with_the_estimates_resources() {
         error * 100.0
     );
 }
+
+/// A pipelined iteration that takes several cycles (it reads `x` four times through one
+/// port) and stores four elements into the local `t`, split cyclic 2 (two stores a bank):
+/// the RTL gives the stores phases (docs/rtl.md, "Parameter ports and II > 1"), so each
+/// bank has one write port and yosys builds `t` as distributed RAM. With the stores in
+/// one cycle, each bank had two write ports, and `t` (288 bits) was registers.
+#[test]
+fn phased_local_stores_keep_one_write_port_per_bank() {
+    if !have_yosys("phased_local_stores") {
+        return;
+    }
+    let src = r#"kernel fill(x: int<8>[8, 4]) -> int<10>[8, 2]:
+    t: int<9>[8, 4]
+    for i in range(8):
+        for j in range(4):
+            t[i, j] = x[i, j] + j
+    y: int<10>[8, 2]
+    for k in range(8):
+        y[k, 0] = t[k, 0] + t[k, 2]
+        y[k, 1] = t[k, 1] - t[k, 3]
+    return y
+
+schedule fill for fpga:
+    pipeline(i, ii=1)
+    pipeline(k, ii=1)
+    partition(t, dim=2, kind=cyclic, factor=2)
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fill.kiln");
+    std::fs::write(&file, src).unwrap();
+    let x = kiln_passes::data::TensorValue {
+        elem: kiln_numeric::ScalarType::F32,
+        shape: vec![8, 4],
+        values: (0..32)
+            .map(|k| kiln_passes::value::Value::F32(((k * 37) % 256 - 128) as f32))
+            .collect(),
+    };
+    let input = dir.path().join("x.npy");
+    kiln::npy::write(&input, &x).expect("write x.npy");
+    let input = format!("x={}", input.display());
+    let d = dir.path().join("rtl").to_string_lossy().into_owned();
+    let f = file.to_string_lossy().into_owned();
+    let (code, _, err) =
+        kiln_at_root(&["rtl", &f, "-o", &d, "--part", "xc7z020", "--input", &input]);
+    assert_eq!(code, 0, "kiln rtl: {err}");
+    assert!(err.contains("one iteration every 4 cycles"), "{err}");
+    let verilog = std::fs::read_to_string(dir.path().join("rtl/fill.v")).expect("fill.v");
+    // Two stores into bank 0, each enabled in its own phase.
+    let enables: Vec<&str> = verilog
+        .lines()
+        .filter(|l| l.contains("_t_mem_b0[") && l.contains("<="))
+        .filter_map(|l| l.trim().strip_prefix("if (")?.split(')').next())
+        .collect();
+    assert_eq!(enables.len(), 2, "{verilog}");
+    assert_ne!(enables[0], enables[1], "{verilog}");
+    let (code, out, err) = kiln_at_root(&["synth", &d]);
+    assert_eq!(code, 0, "kiln synth: {err}");
+    eprintln!("{out}{err}");
+    let m = Measured::load(Path::new(&d)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(m.counts.lutram > 0, "{:?}", m.cells);
+    assert!(m.counts.ff < 100, "t built from registers: {:?}", m.cells);
+}

@@ -27,9 +27,12 @@
 //! read (its value, its address and its predicate, through the locals it uses) and after
 //! every read of the same parameter (so that a read never sees a later store). A value
 //! read in phase p comes from the port in phase p and from its register after, so a store
-//! can be issued in the phase of the last read it needs. The locals, the stores into the
-//! module's own memories and the loop counter's step happen at the end of the last
-//! phase. So II = the most reads or writes of one bank, unless a store waits for its
+//! can be issued in the phase of the last read it needs. A memory of the module's own
+//! that the iteration stores into more than once and never reads takes phases for its
+//! stores the same way when they fit in that II ([`ChainPlan::phased_locals`]: one write
+//! port per bank, a LUT RAM, instead of one per store). The locals, the other stores
+//! into the module's own memories and the loop counter's step happen at the end of the
+//! last phase. So II = the most reads or writes of one bank, unless a store waits for its
 //! reads longer (II = its phase + 1): a 2x2 max pool writing four results of 20 reads
 //! into one unbanked result runs at II = 20, its stores in phases 4, 9, 14 and 19. When
 //! the iteration has fewer statements than II, one statement per cycle is faster and is
@@ -99,9 +102,13 @@ pub struct ChainPlan {
     pub why: String,
     /// Parameters with a read whose bank is not proved: their reads share one port.
     pub whole: HashSet<TensorId>,
-    /// Each store into a parameter, in program order (inner loops unrolled): the
-    /// parameter and the phase it is written in.
+    /// Each store into a parameter or into one of `phased_locals`, in program order
+    /// (inner loops unrolled): the tensor and the phase it is written in.
     pub stores: Vec<(TensorId, usize)>,
+    /// Local memories whose stores take phases like a parameter's (stored more than once
+    /// an iteration, never read in it, and the phases fit in `ii`): each bank then has
+    /// one write port.
+    pub phased_locals: HashSet<TensorId>,
 }
 
 /// The phases of a chained iteration of II > 1 cycles while it is being built: the
@@ -120,9 +127,11 @@ pub struct Phases {
     /// Some store is issued before the last phase: a value read in phase p is then taken
     /// from the port in phase p (and from its register after).
     pub early: bool,
-    /// The planned phase of each parameter store ([`ChainPlan::stores`]) and how many the
-    /// builder has issued.
+    /// The planned phase of each store into a parameter or a phased local
+    /// ([`ChainPlan::stores`]) and how many the builder has issued.
     pub stores: Vec<(TensorId, usize)>,
+    /// [`ChainPlan::phased_locals`].
+    pub phased_locals: HashSet<TensorId>,
     pub issued: usize,
     /// The latest phase of the reads built since the builder last reset it (a store's
     /// direct reads must not come after its phase).
@@ -144,9 +153,14 @@ struct Check<'g, 'a> {
     /// A parameter read at a data-dependent index (its address may need this iteration's
     /// values, so its reads cannot move to earlier cycles).
     dynamic_param_load: Option<String>,
-    /// Banked parameters with a store whose bank is not proved: their stores share the
-    /// write ports of all banks, one store a cycle.
+    /// Banked parameters (and local memories) with a store whose bank is not proved:
+    /// their stores share the write ports of all banks, one store a cycle.
     write_whole: HashSet<TensorId>,
+    /// Every tensor the iteration reads.
+    loaded: HashSet<TensorId>,
+    /// The stores of one iteration that can reach each bank of a local memory (bank 0
+    /// of an unbanked one).
+    local_stores: HashMap<(TensorId, usize), usize>,
 }
 
 impl Check<'_, '_> {
@@ -170,6 +184,7 @@ impl Check<'_, '_> {
         }
         for a in found {
             let t = a.tensor;
+            self.loaded.insert(t);
             if self.stored.contains(&t) {
                 return Err(format!(
                     "it reads `{}` after writing it in the same iteration",
@@ -227,7 +242,24 @@ impl Check<'_, '_> {
                 Stmt::Store { access, .. } => {
                     self.loads(s)?;
                     let t = access.tensor;
-                    if let Some(b) = self.g.param_bank(t) {
+                    if let Some(Storage::Local { bank, .. }) = self.g.storage.get(&t) {
+                        let banks = match bank {
+                            None => vec![0],
+                            Some(b) => {
+                                let ranges: Vec<Option<(i64, i64)>> =
+                                    self.g.counters.iter().map(|c| c.range).collect();
+                                b.reach(
+                                    &subst_index(access, &self.env),
+                                    &dynamic_dims(access),
+                                    &ranges,
+                                )
+                            }
+                        };
+                        for k in banks {
+                            *self.local_stores.entry((t, k)).or_default() += 1;
+                        }
+                    }
+                    if let Some(b) = self.g.banking(t) {
                         // One write port per bank; a store whose bank is not proved may
                         // go to any of them, so it shares all of them (one store a cycle).
                         if b.static_bank(&subst_index(access, &self.env), &dynamic_dims(access))
@@ -290,6 +322,8 @@ struct Sched<'g, 'a> {
     env: HashMap<LoopVarId, Affine>,
     whole: &'g HashSet<TensorId>,
     write_whole: &'g HashSet<TensorId>,
+    /// The local memories whose stores take phases too (`ChainPlan::phased_locals`).
+    phased: &'g HashSet<TensorId>,
     /// Reads so far per read group.
     reads: HashMap<Group, usize>,
     /// The latest phase a parameter is read in.
@@ -368,10 +402,12 @@ impl Sched<'_, '_> {
                         .ready(&kiln_passes::ir::stmt_roots(s))
                         .max(pred.unwrap_or(0));
                     let t = access.tensor;
-                    if !matches!(self.g.storage.get(&t), Some(Storage::Port { .. })) {
+                    if !matches!(self.g.storage.get(&t), Some(Storage::Port { .. }))
+                        && !self.phased.contains(&t)
+                    {
                         continue;
                     }
-                    let bank = match self.g.param_bank(t) {
+                    let bank = match self.g.banking(t) {
                         Some(b) if !self.write_whole.contains(&t) => b
                             .static_bank(&subst_index(access, &self.env), &dynamic_dims(access))
                             .unwrap_or(usize::MAX),
@@ -415,14 +451,6 @@ impl Sched<'_, '_> {
 }
 
 impl ModGen<'_> {
-    /// The banking of parameter `t`'s write ports (a banked result), if any.
-    pub fn param_bank(&self, t: TensorId) -> Option<Banking> {
-        match self.storage.get(&t) {
-            Some(Storage::Port { index }) => self.params[*index].bank.clone(),
-            _ => None,
-        }
-    }
-
     /// Whether loop `l` (with a `pipeline` directive) can be chained, and how: its
     /// unrolled statements, its initiation interval and its stores' phases, or why not.
     pub fn chain_check(&self, l: &Loop) -> Result<ChainPlan, String> {
@@ -434,6 +462,8 @@ impl ModGen<'_> {
             param_loads: HashMap::new(),
             dynamic_param_load: None,
             write_whole: HashSet::new(),
+            loaded: HashSet::new(),
+            local_stores: HashMap::new(),
         };
         c.block(&l.body)?;
         let (read_ii, worst) = c.read_ii();
@@ -443,19 +473,8 @@ impl ModGen<'_> {
             .filter(|(_, b)| b.iter().any(Option::is_none))
             .map(|(t, _)| *t)
             .collect();
-        let mut s = Sched {
-            g: self,
-            env: HashMap::new(),
-            whole: &whole,
-            write_whole: &c.write_whole,
-            reads: HashMap::new(),
-            read_last: HashMap::new(),
-            local_ready: HashMap::new(),
-            write_last: HashMap::new(),
-            write_count: HashMap::new(),
-            stores: Vec::new(),
-        };
-        s.block(&l.body, None);
+        let none = HashSet::new();
+        let s = self.schedule(l, &whole, &c.write_whole, &none);
         let last_phase = s.stores.iter().map(|&(_, q)| q + 1).max().unwrap_or(1);
         let ii = read_ii.max(last_phase).max(1);
         if ii > 1 {
@@ -489,14 +508,62 @@ impl ModGen<'_> {
                 format!("its stores into the parameter `{t}` wait for the reads they need, one store a cycle in program order: the last in cycle {ii}")
             }
         };
-        let stores = s.stores;
+        // A local memory with a bank that several stores of the iteration can reach, and
+        // not read in it: when the iteration takes several cycles anyway, its stores take
+        // phases too (one a phase per bank group, in program order), so each bank has one
+        // write port (a LUT RAM) instead of one per store (registers): the same cycles,
+        // and no read of the iteration can see a store made before its last phase.
+        let mut phased_locals: HashSet<TensorId> = HashSet::new();
+        let mut stores = s.stores;
+        if ii > 1 {
+            let candidates: HashSet<TensorId> = c
+                .local_stores
+                .iter()
+                .filter(|&((t, _), &n)| n > 1 && !c.loaded.contains(t))
+                .map(|(&(t, _), _)| t)
+                .collect();
+            if !candidates.is_empty() {
+                let with = self.schedule(l, &whole, &c.write_whole, &candidates).stores;
+                if with.iter().all(|&(_, q)| q < ii) {
+                    phased_locals = candidates;
+                    stores = with;
+                }
+            }
+        }
         Ok(ChainPlan {
             statements: c.statements,
             ii,
             why,
             whole,
             stores,
+            phased_locals,
         })
+    }
+
+    /// The phases of the stores of one iteration of `l` into parameters and into the
+    /// local memories `phased` (see [`Sched`]).
+    fn schedule<'g>(
+        &'g self,
+        l: &Loop,
+        whole: &'g HashSet<TensorId>,
+        write_whole: &'g HashSet<TensorId>,
+        phased: &'g HashSet<TensorId>,
+    ) -> Sched<'g, 'g> {
+        let mut s = Sched {
+            g: self,
+            env: HashMap::new(),
+            whole,
+            write_whole,
+            phased,
+            reads: HashMap::new(),
+            read_last: HashMap::new(),
+            local_ready: HashMap::new(),
+            write_last: HashMap::new(),
+            write_count: HashMap::new(),
+            stores: Vec::new(),
+        };
+        s.block(&l.body, None);
+        s
     }
 
     /// The state running one whole iteration of `l` (in `plan.ii` cycles); its edge is
@@ -539,6 +606,7 @@ impl ModGen<'_> {
                 whole: plan.whole.clone(),
                 early: plan.stores.iter().any(|&(_, q)| q + 1 < plan.ii),
                 stores: plan.stores.clone(),
+                phased_locals: plan.phased_locals.clone(),
                 st,
                 sw,
                 phase_we,
@@ -760,9 +828,10 @@ impl ModGen<'_> {
                     let tm = inst.tensor(access.tensor);
                     let port =
                         matches!(self.storage.get(&access.tensor), Some(Storage::Port { .. }));
-                    // A store into a parameter takes its planned phase (program order).
+                    // A store into a parameter or a phased local takes its planned phase
+                    // (program order).
                     let phase = match self.phases.as_mut() {
-                        Some(p) if port => {
+                        Some(p) if port || p.phased_locals.contains(&access.tensor) => {
                             let q = p.stores.get(p.issued).map(|&(_, q)| q);
                             p.issued += 1;
                             p.seen = 0;
@@ -802,6 +871,11 @@ impl ModGen<'_> {
                         }
                     }
                     match self.storage.get(&access.tensor) {
+                        // A phased store shares its bank's (or the memory's) one write
+                        // port with the other phases'.
+                        Some(Storage::Local { .. }) if phase.is_some() => {
+                            self.writes.entry(access.tensor).or_default().push(src)
+                        }
                         Some(Storage::Local { .. }) => self
                             .multi_writes
                             .entry(access.tensor)

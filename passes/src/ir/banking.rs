@@ -40,6 +40,47 @@ pub struct Banking {
     pub dims: Vec<Dim>,
 }
 
+/// The values affine `ix` takes over the counters' `ranges` (modulo `modulus` when
+/// given), when some coefficient is a stride (not ±1) and at most [`MAX_INDEX_VALUES`]
+/// partial sums need listing; `None` otherwise (the interval of `Affine::range` is then
+/// what the caller uses: exact when every step is one) or when a counter's range is not
+/// known.
+fn index_values(
+    ix: &Affine,
+    ranges: &[Option<(i64, i64)>],
+    modulus: Option<i64>,
+) -> Option<Vec<i64>> {
+    // Counters with steps of one over whole ranges take every value of the interval.
+    if ix.terms.iter().all(|&(_, c)| c.abs() <= 1) {
+        return None;
+    }
+    let reduce = |x: i64| modulus.map_or(x, |m| x.rem_euclid(m));
+    let mut values = vec![reduce(ix.constant)];
+    for &(v, c) in &ix.terms {
+        let (lo, hi) = ranges.get(v.index()).copied().flatten()?;
+        // Modulo m the counter's values repeat after m of them.
+        let n = hi.checked_sub(lo)?.checked_add(1)?;
+        let n = modulus.map_or(n, |m| n.min(m));
+        if (values.len() as i64).checked_mul(n)? > MAX_INDEX_VALUES {
+            return None;
+        }
+        let mut next = Vec::with_capacity(values.len() * n as usize);
+        for t in lo..lo + n {
+            let step = c.checked_mul(t)?;
+            for &x in &values {
+                next.push(reduce(x.checked_add(step)?));
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        values = next;
+    }
+    Some(values)
+}
+
+/// The most partial sums [`index_values`] lists.
+const MAX_INDEX_VALUES: i64 = 1 << 14;
+
 impl Banking {
     /// The banking of a tensor of `shape` with `parts`, or `None` when it is one bank.
     pub fn of(shape: &[usize], parts: &[Partition]) -> Option<Banking> {
@@ -256,30 +297,36 @@ impl Banking {
             return Some(all());
         };
         let in_range = |v: i64| (0..dim.banks as i64).contains(&v).then_some(v as usize);
-        Some(match kind {
-            PartitionKind::Cyclic => {
-                let f = dim.banks as i64;
-                if ix.terms.iter().all(|&(_, c)| c.rem_euclid(f) == 0) {
-                    vec![ix.constant.rem_euclid(f) as usize]
-                } else if hi.saturating_sub(lo) >= f - 1 {
-                    all()
-                } else {
-                    let mut v: Vec<usize> = (lo..=hi)
-                        .filter_map(|x| in_range(x.rem_euclid(f)))
-                        .collect();
-                    v.sort_unstable();
-                    v
+        // The values themselves when they are few (a strided `2*c_o + 1` takes every
+        // other one), else every value of the interval.
+        let banks_of = |values: &mut dyn Iterator<Item = i64>| -> Vec<usize> {
+            let mut v: Vec<usize> = values
+                .filter_map(|x| match kind {
+                    PartitionKind::Cyclic => in_range(x.rem_euclid(dim.banks as i64)),
+                    PartitionKind::Block => in_range(x.div_euclid(dim.blk as i64)),
+                    PartitionKind::Complete => in_range(x),
+                })
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let modulus = (kind == PartitionKind::Cyclic).then_some(dim.banks as i64);
+        Some(match index_values(ix, ranges, modulus) {
+            Some(values) => banks_of(&mut values.into_iter()),
+            None => match kind {
+                PartitionKind::Cyclic if hi.saturating_sub(lo) >= dim.banks as i64 - 1 => all(),
+                PartitionKind::Cyclic => banks_of(&mut (lo..=hi)),
+                PartitionKind::Block => {
+                    let b = dim.blk as i64;
+                    (lo.div_euclid(b).max(0)..=hi.div_euclid(b).min(dim.banks as i64 - 1))
+                        .filter_map(in_range)
+                        .collect()
                 }
-            }
-            PartitionKind::Block => {
-                let b = dim.blk as i64;
-                (lo.div_euclid(b).max(0)..=hi.div_euclid(b).min(dim.banks as i64 - 1))
+                PartitionKind::Complete => (lo.max(0)..=hi.min(dim.banks as i64 - 1))
                     .filter_map(in_range)
-                    .collect()
-            }
-            PartitionKind::Complete => (lo.max(0)..=hi.min(dim.banks as i64 - 1))
-                .filter_map(in_range)
-                .collect(),
+                    .collect(),
+            },
         })
     }
 
@@ -453,8 +500,28 @@ mod tests {
             ],
         )
         .unwrap();
+        // A strided index reaches only the banks of the values it takes: `2*i + 1` the
+        // odd channels of a complete split, `2*j` the even banks of a cyclic 4 one.
+        let strided = Banking::of(
+            &[32, 32],
+            &[
+                part(0, PartitionKind::Complete, 0),
+                part(1, PartitionKind::Cyclic, 4),
+            ],
+        )
+        .unwrap();
         let shifted = |v, c| Affine::var(v).add_scaled(&Affine::constant(1), c);
         let cases = vec![
+            (
+                &strided,
+                vec![
+                    Affine::var(i)
+                        .add_scaled(&Affine::var(i), 1)
+                        .add_scaled(&Affine::constant(1), 1),
+                    Affine::var(j).add_scaled(&Affine::var(j), 1),
+                ],
+                Some(16 * 2),
+            ),
             (
                 &window,
                 vec![Affine::constant(5), shifted(i, 2), shifted(j, 1)],

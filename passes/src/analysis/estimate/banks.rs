@@ -43,6 +43,17 @@ impl BankCounts {
     }
 }
 
+/// What the stores of one pipelined iteration need of the banks they go to.
+#[derive(Default)]
+pub(super) struct StoreBanks {
+    /// Cycles: [`BANK_PORTS`] stores a cycle per bank.
+    pub cycles: u64,
+    /// The most stores one bank of each array takes in an iteration (arrays with a bank
+    /// that takes more than one). A LUT RAM bank takes one a cycle: a bank that takes
+    /// more than the iteration has cycles is registers (`arrays_where`).
+    pub per_bank: Vec<(crate::ir::TensorId, u64)>,
+}
+
 /// The bank of an access of `tm` at `index` (loop variables of the unrolled inner loops
 /// substituted), when its partitions prove it ([`Banking::static_bank`]); `None` for an
 /// array that is one bank per element (registers: no ports).
@@ -59,20 +70,30 @@ fn proved_bank(
 }
 
 impl Est<'_> {
-    /// The cycles one pass of `b` (inner loops unrolled) needs for its stores into the
-    /// banks of on-chip arrays, [`BANK_PORTS`] a cycle per bank (0 when the unrolled pass
-    /// is too large to walk: not modelled).
-    pub(super) fn store_bank_cycles(&self, b: &Block) -> u64 {
+    /// The stores one pass of `b` (inner loops unrolled) makes into the banks of on-chip
+    /// arrays: the cycles they need, [`BANK_PORTS`] a cycle per bank, and the most one
+    /// bank of each array takes (nothing, and 0 cycles, when the unrolled pass is too
+    /// large to walk: not modelled).
+    pub(super) fn store_banks(&self, b: &Block) -> StoreBanks {
         let mut counts = BankCounts::default();
         let mut budget: u64 = 1 << 16;
         if !self.count_banks(b, &mut Vec::new(), &mut counts, &mut budget) {
-            return 0;
+            return StoreBanks::default();
         }
-        let mut worst = counts.any.values().copied().max().unwrap_or(0);
+        let mut most: std::collections::HashMap<crate::ir::TensorId, u64> = counts.any.clone();
         for (&(t, _), &n) in &counts.known {
-            worst = worst.max(n.saturating_add(counts.any.get(&t).copied().unwrap_or(0)));
+            let n = n.saturating_add(counts.any.get(&t).copied().unwrap_or(0));
+            let e = most.entry(t).or_insert(0);
+            *e = (*e).max(n);
         }
-        worst.div_ceil(BANK_PORTS)
+        let worst = most.values().copied().max().unwrap_or(0);
+        let mut per_bank: Vec<(crate::ir::TensorId, u64)> =
+            most.into_iter().filter(|&(_, n)| n > 1).collect();
+        per_bank.sort();
+        StoreBanks {
+            cycles: worst.div_ceil(BANK_PORTS),
+            per_bank,
+        }
     }
 
     /// Counts the stores of `b` into on-chip arrays into `counts`, with the unrolled loop

@@ -55,11 +55,18 @@
 //!   counters (a sliding window's `x_buf[c, i + u, j + v]`) is a multiplexer over the
 //!   banks it can reach ([`Banking::reach`](crate::ir::banking::Banking::reach)): two fifths of a LUT per input bit, plus a
 //!   decode of 3.5 LUTs per reachable bank shared by the reads whose moving index is the
-//!   same (one window position, every channel); and k accesses to one off-chip port take
+//!   same (one window position, every channel); a bank of an on-chip array that n > 1
+//!   stores of one iteration reach (a padded buffer's row `xp[c, i, j]` filled element
+//!   by element) has one write port whose address and data select among them, priced
+//!   alike per input bit (n inputs of offset and element bits), when the iteration has
+//!   at least n cycles (a LUT RAM bank takes one store a cycle; the RTL gives the stores
+//!   phases); with fewer, the array is registers, [`REGISTER_ELEMENT_LUTS`] per element;
+//!   and k accesses to one off-chip port take
 //!   k phases, each an address multiplexer input and a phase decode
 //!   ([`port_sequencing_luts`]). Registers (arrays partitioned down to single elements)
 //!   and the rest of the control logic are not counted. The multiplexer and sequencing
-//!   terms were fitted with yosys on the chained benchmark convolutions (docs/rtl-synthesis.md).
+//!   terms were fitted with yosys on the chained benchmark convolutions and digits_q_one
+//!   (docs/rtl-synthesis.md).
 //!
 //! Before: the IR of `for i in 0..32: for k in 0..8: acc += x[i, k] * w[k]` (8-bit).
 //! After: loop `i` 32 trips, 32 * (8 * (2 + 3 + 1 + 1) + 1) cycles, 0.5 DSP.
@@ -242,7 +249,11 @@ pub fn const_memory(inst: &Instance) -> (Resources, u64) {
         .map(|(_, t)| t.len() as u64 * t.elem.storage_bits() as u64)
         .sum();
     (
-        arrays_where(inst, &|_, t| matches!(t.kind, TensorKind::Const(_))),
+        arrays_where(
+            inst,
+            &|_, t| matches!(t.kind, TensorKind::Const(_)),
+            &Default::default(),
+        ),
         bits,
     )
 }
@@ -261,7 +272,7 @@ pub fn ddr_element_bits(elem: &kiln_numeric::ScalarType) -> u64 {
 /// BRAM and LUTRAM of the on-chip arrays `tensors` of `inst` (the tiles of weights read
 /// from DDR, say).
 pub fn arrays_of(inst: &Instance, tensors: &[crate::ir::TensorId]) -> Resources {
-    arrays_where(inst, &|id, _| tensors.contains(&id))
+    arrays_where(inst, &|id, _| tensors.contains(&id), &Default::default())
 }
 
 /// The tensors some node of `inst` reads or writes.
@@ -298,6 +309,7 @@ fn instance(
     let mut cycles: u64 = 0;
     let mut res = Resources::default();
     let fifos = inst.dataflow_streams();
+    let mut multi_stored = std::collections::BTreeSet::new();
     for n in inst.schedule() {
         match &inst.graph[n] {
             Node::Compute(c) => {
@@ -306,8 +318,10 @@ fn instance(
                     loops: Vec::new(),
                     callees: done,
                     var_ranges: vec![None; inst.loop_vars.len()],
+                    multi_stored: Default::default(),
                 };
                 let (cy, r) = e.block(&c.body, 0, &mut Vec::new());
+                multi_stored.append(&mut e.multi_stored);
                 cycles = cycles.saturating_add(cy);
                 res.add(r);
                 nodes.push(NodeEstimate {
@@ -345,7 +359,7 @@ fn instance(
             callee: None,
         });
     }
-    res.add(arrays(inst));
+    res.add(arrays_where(inst, &|_, _| true, &multi_stored));
     InstanceEstimate {
         name: inst.name.clone(),
         cycles,
@@ -411,15 +425,25 @@ pub fn frame_stage_io(
         .sum()
 }
 
-/// BRAM and registers of the on-chip arrays of an instance.
-fn arrays(inst: &Instance) -> Resources {
-    arrays_where(inst, &|_, _| true)
-}
+/// LUTs per element of a small array built from registers because a pipelined iteration
+/// stores into one of its banks more often than it has cycles (a LUT RAM bank takes one
+/// store a cycle; the RTL gives the stores of a longer iteration phases): the
+/// element's write enable (its offset and bank decoded for each store that can reach
+/// it), the multiplexer of its writers' data, and its share of each bank read port's
+/// multiplexer over the bank's elements. Fitted with yosys 0.23 on the two convolutions
+/// of digits_q_one as the RTL built them before it gave such stores phases (a row of
+/// `xp`, ten and six stores, in one cycle: four and two stores a bank): 559 LUTs for
+/// 144 elements of 8 bits and 1,301 for 288 of 4 bits, against the same designs with
+/// one store a bank (docs/rtl-synthesis.md, "Pipelined designs against the estimate").
+const REGISTER_ELEMENT_LUTS: u64 = 4;
 
-/// [`arrays`] of the tensors `keep` accepts.
+/// BRAM, LUT RAM and register LUTs of the on-chip arrays of `inst` that `keep` accepts;
+/// `multi_stored`: the arrays a pipelined iteration stores into more often in one bank
+/// than it has cycles.
 fn arrays_where(
     inst: &Instance,
     keep: &dyn Fn(crate::ir::TensorId, &crate::ir::Tensor) -> bool,
+    multi_stored: &std::collections::BTreeSet<crate::ir::TensorId>,
 ) -> Resources {
     let mut r = Resources::default();
     // Tensors no node touches (fused away) take no memory.
@@ -473,6 +497,11 @@ fn arrays_where(
             r.bram18 = r
                 .bram18
                 .saturating_add(banks.saturating_mul(per_bank.div_ceil(18 * 1024)));
+        } else if multi_stored.contains(&id) {
+            // Registers: a LUT RAM bank has one write port.
+            r.lut = r
+                .lut
+                .saturating_add((len as u64).saturating_mul(REGISTER_ELEMENT_LUTS));
         } else {
             // LUTRAM, 64 bits per LUT.
             r.lut = r
@@ -491,6 +520,9 @@ struct Est<'a> {
     /// The values each loop variable (by `LoopVarId`) holds inside its loop, for the
     /// loops around the statement being estimated (`None` outside, or not known).
     var_ranges: Vec<Option<(i64, i64)>>,
+    /// The on-chip arrays a pipelined iteration stores into more often in one bank than
+    /// it has cycles (`StoreBanks::per_bank`).
+    multi_stored: std::collections::BTreeSet<crate::ir::TensorId>,
 }
 
 impl Est<'_> {
@@ -626,7 +658,8 @@ impl Est<'_> {
             // writes a port k times cannot start more often than every k cycles.
             let port_cycles = self.port_accesses(&l.body, ranges).saturating_mul(copies);
             // An on-chip bank takes two stores a cycle (its two ports).
-            let port_cycles = port_cycles.max(self.store_bank_cycles(&l.body));
+            let stores = self.store_banks(&l.body);
+            let port_cycles = port_cycles.max(stores.cycles);
             let mut ii = (ii as u64).max(port_cycles);
             // A read-modify-write at a data-dependent index (`hist[x[i]] += 1`): the next
             // iteration may read what this one writes, so it waits for the load (2), the
@@ -634,6 +667,10 @@ impl Est<'_> {
             if scatter_update(self.inst, &l.body) {
                 ii = ii.max(SCATTER_II.saturating_mul(copies));
             }
+            // The arrays one of whose banks may take several stores an iteration: their
+            // write ports, or registers (`read_mux_luts`).
+            let shared: Vec<crate::ir::TensorId> =
+                stores.per_bank.iter().map(|&(t, _)| t).collect();
             let c = if iters == 0 {
                 0
             } else {
@@ -652,7 +689,8 @@ impl Est<'_> {
             // would cost as much).
             let mut r = body_res.times(copies);
             r.dsp = share(r.dsp, ii);
-            let mux = self.read_mux_luts(&l.body);
+            let (mux, registers) = self.read_mux_luts(&l.body, &shared, ii);
+            self.multi_stored.extend(registers);
             let seq = self.port_sequencing_luts(&l.body, ranges, copies);
             r.lut = r
                 .lut

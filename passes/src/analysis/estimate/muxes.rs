@@ -1,7 +1,10 @@
 //! The LUTs of what a pipelined iteration selects: the multiplexer of a read whose bank
 //! moves with the loop counters (a sliding window's `x_buf[c, i + u, j + v]` over a
-//! partitioned buffer) among the banks it can reach, and the phases of an off-chip port
-//! accessed several times an iteration (the estimate's "LUTs" rule).
+//! partitioned buffer) among the banks it can reach, the write port of a bank that
+//! several stores of the iteration share (a padded buffer's row `xp[c, i, j]` filled
+//! element by element, one store a cycle: each bank's address and data select among its
+//! writers), and the phases of an off-chip port accessed several times an iteration (the
+//! estimate's "LUTs" rule).
 
 use super::{subst, unrolled_trips, words, Est};
 use crate::ir::banking::Banking;
@@ -19,8 +22,9 @@ pub fn port_sequencing_luts(accesses: u64, words: u64) -> u64 {
     accesses.saturating_mul(addr_bits.div_ceil(4) + 1)
 }
 
-/// The read multiplexers of one pipelined iteration: their data inputs (bits) and the
-/// inputs of their bank decodes, one decode per distinct moving index.
+/// The read multiplexers (and shared write ports) of one pipelined iteration: their data
+/// inputs (bits) and the inputs of their bank decodes, one decode per distinct moving
+/// index.
 #[derive(Default)]
 struct ReadMuxes {
     /// Sum over reads of `reachable banks x bits`.
@@ -31,6 +35,12 @@ struct ReadMuxes {
     decoded: std::collections::HashSet<(u32, Vec<(usize, crate::ir::Affine)>)>,
     /// The banking of each tensor read (`None`: one bank).
     bankings: std::collections::HashMap<u32, Option<Banking>>,
+    /// The arrays whose stores may share their banks' write ports.
+    shared_writes: Vec<crate::ir::TensorId>,
+    /// The stores that reach each bank of those arrays: (tensor, bank) -> stores.
+    writers: std::collections::HashMap<(u32, usize), u64>,
+    /// The bits of one input of those arrays' write ports (offset and element).
+    write_bits: std::collections::HashMap<u32, u64>,
 }
 
 impl ReadMuxes {
@@ -40,11 +50,37 @@ impl ReadMuxes {
     /// its share of the select logic). Fitted with yosys 0.23 on the four chained
     /// benchmark convolutions (docs/rtl-synthesis.md, "Pipelined designs against the
     /// estimate"), where these terms are 45% to 80% of the LUTs.
-    fn luts(&self) -> u64 {
-        let data = self.data.saturating_mul(2).div_ceil(5);
+    /// A bank's write port shared by n > 1 stores is an n-input multiplexer of address
+    /// and data, priced alike (its enables' bank compares come with the stores' own
+    /// decode, not counted).
+    fn luts(&self, registers: &[crate::ir::TensorId]) -> u64 {
+        let shared: u64 = self
+            .writers
+            .iter()
+            .filter(|(&(t, _), &n)| n > 1 && !registers.contains(&crate::ir::TensorId(t)))
+            .map(|(&(t, _), &n)| n.saturating_mul(self.write_bits.get(&t).copied().unwrap_or(0)))
+            .fold(0, u64::saturating_add);
+        let data = self
+            .data
+            .saturating_add(shared)
+            .saturating_mul(2)
+            .div_ceil(5);
         let decode = self.decode_inputs.saturating_mul(7).div_ceil(2);
         data.saturating_add(decode)
     }
+}
+
+/// The bits of an element of `elem` in a multiplexer (a `bin` is one bit).
+fn elem_bits(elem: &ScalarType) -> u64 {
+    match elem {
+        ScalarType::Bin => 1,
+        t => t.storage_bits() as u64,
+    }
+}
+
+/// The bits of an address among `n` elements (at least 1).
+fn index_bits(n: u64) -> u64 {
+    (64 - n.saturating_sub(1).leading_zeros() as u64).max(1)
 }
 
 /// An unrolled loop around the reads being counted: its variable, first value, step and
@@ -82,18 +118,39 @@ impl Est<'_> {
     /// ([`Banking::reach`]) with a `reach`-input multiplexer, [`ReadMuxes::luts`]. A
     /// read whose bank is fixed (every unrolled copy of `w[k, c, u, v]` with `c, u, v`
     /// complete) needs none; neither do the off-chip ports and a row stage's line buffers
-    /// (streams, priced with the stage's I/O). 0 when the unrolled pass is too large to
-    /// walk (not modelled).
-    pub(super) fn read_mux_luts(&self, b: &Block) -> u64 {
-        let mut muxes = ReadMuxes::default();
+    /// (streams, priced with the stage's I/O). The stores into `shared` (arrays one of
+    /// whose banks may take several stores of the iteration) count alike when the
+    /// iteration's `ii` cycles give each of them a cycle (a LUT RAM bank takes one store a
+    /// cycle): each bank's write port selects its address and data among the stores that
+    /// reach it ([`Banking::reach`]). Also returns the arrays of `shared` with a bank
+    /// that more stores reach than the iteration has cycles: those are registers
+    /// (`arrays_where`). 0, and none, when the unrolled pass is too large to walk (not
+    /// modelled).
+    pub(super) fn read_mux_luts(
+        &self,
+        b: &Block,
+        shared: &[crate::ir::TensorId],
+        ii: u64,
+    ) -> (u64, Vec<crate::ir::TensorId>) {
+        let mut muxes = ReadMuxes {
+            shared_writes: shared.to_vec(),
+            ..ReadMuxes::default()
+        };
         // Only the reads whose bank can move are enumerated (`read_of_moving_bank`), and
         // of those only the unrolled copies their banks depend on (`each_copy`).
         let mut budget: u64 = 1 << 16;
-        if self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
-            muxes.luts()
-        } else {
-            0
+        if !self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
+            return (0, Vec::new());
         }
+        let mut registers: Vec<crate::ir::TensorId> = muxes
+            .writers
+            .iter()
+            .filter(|&(_, &n)| n > ii)
+            .map(|(&(t, _), _)| crate::ir::TensorId(t))
+            .collect();
+        registers.sort();
+        registers.dedup();
+        (muxes.luts(&registers), registers)
     }
 
     /// Adds the read multiplexers of `b` (inside the unrolled loops `inner`) to `muxes`;
@@ -136,15 +193,23 @@ impl Est<'_> {
                 }
                 _ => {}
             }
+            let mut loads = Vec::new();
             for r in crate::ir::stmt_roots(s) {
-                let mut loads = Vec::new();
                 self.inst.loads_in(r, &mut loads);
-                for a in &loads {
-                    if self.read_of_moving_bank(a, inner)
-                        && !self.each_copy(a, inner, muxes, budget)
-                    {
-                        return false;
-                    }
+            }
+            let mut accesses: Vec<(&crate::ir::Access, bool)> =
+                loads.iter().map(|a| (a, false)).collect();
+            if let Stmt::Store { access, .. } = s {
+                if muxes.shared_writes.contains(&access.tensor) {
+                    accesses.push((access, true));
+                }
+            }
+            for (a, store) in accesses {
+                // Every store into a shared write port is one of its inputs.
+                if (store || self.read_of_moving_bank(a, inner))
+                    && !self.each_copy(a, store, inner, muxes, budget)
+                {
+                    return false;
                 }
             }
         }
@@ -181,13 +246,15 @@ impl Est<'_> {
         })
     }
 
-    /// Adds read `a`'s multiplexer for every unrolled copy of it: the copies of the
+    /// Adds read `a`'s multiplexer (its inputs of the write ports it reaches, for a
+    /// `store`) for every unrolled copy of it: the copies of the
     /// loops its partitioned dimensions' indices use are enumerated (with the loops
     /// their bounds use), the others only multiply its data inputs (their copies read
     /// the same banks with the same decode). `false` when `budget` copies were walked.
     fn each_copy(
         &self,
         a: &crate::ir::Access,
+        store: bool,
         inner: &[InnerLoop],
         muxes: &mut ReadMuxes,
         budget: &mut u64,
@@ -215,12 +282,14 @@ impl Est<'_> {
             return true;
         }
         let mut env: Vec<(crate::ir::LoopVarId, crate::ir::Affine)> = Vec::new();
-        self.enumerate(a, &relevant, &mut env, copies, muxes, budget)
+        self.enumerate(a, store, &relevant, &mut env, copies, muxes, budget)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn enumerate(
         &self,
         a: &crate::ir::Access,
+        store: bool,
         loops: &[&InnerLoop],
         env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
         copies: u64,
@@ -232,7 +301,7 @@ impl Est<'_> {
                 return false;
             }
             *budget -= 1;
-            self.read_mux(a, env, copies, muxes);
+            self.read_mux(a, store, env, copies, muxes);
             return true;
         };
         let lo = subst(&l.lo, env);
@@ -241,7 +310,7 @@ impl Est<'_> {
                 l.var,
                 lo.add_scaled(&crate::ir::Affine::constant(1), k * l.step),
             ));
-            let ok = self.enumerate(a, rest, env, copies, muxes, budget);
+            let ok = self.enumerate(a, store, rest, env, copies, muxes, budget);
             env.pop();
             if !ok {
                 return false;
@@ -251,10 +320,13 @@ impl Est<'_> {
     }
 
     /// Adds the multiplexer read `a` (with `env` substituted) needs to `muxes`: none when
-    /// its bank is fixed, or it reads a port or a single-bank array.
+    /// its bank is fixed, or it reads a port or a single-bank array. A `store` adds one
+    /// input (its offset and data) to the write port of each bank it reaches, a fixed
+    /// bank's included.
     fn read_mux(
         &self,
         a: &crate::ir::Access,
+        store: bool,
         env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
         copies: u64,
         muxes: &mut ReadMuxes,
@@ -264,13 +336,32 @@ impl Est<'_> {
             .bankings
             .entry(a.tensor.0)
             .or_insert_with(|| Banking::of(&tm.shape, &tm.partition));
-        let Some(banking) = banking.as_ref() else {
-            return;
-        };
         let index: Vec<crate::ir::Affine> = a.index.iter().map(|ix| subst(ix, env)).collect();
         let dynamic: Vec<bool> = (0..a.index.len())
             .map(|d| a.dynamic_at(d).is_some())
             .collect();
+        if store {
+            // One input (address and data) of the write port of each bank it reaches.
+            let (banks, bank_len) = match banking.as_ref() {
+                None => (vec![0], tm.len()),
+                Some(b) => match b.static_bank(&index, &dynamic) {
+                    Some(k) => (vec![k], b.bank_len()),
+                    None => (b.reach(&index, &dynamic, &self.var_ranges), b.bank_len()),
+                },
+            };
+            for k in banks {
+                let n = muxes.writers.entry((a.tensor.0, k)).or_insert(0);
+                *n = n.saturating_add(copies);
+            }
+            muxes.write_bits.insert(
+                a.tensor.0,
+                elem_bits(&tm.elem) + index_bits(bank_len as u64),
+            );
+            return;
+        }
+        let Some(banking) = banking.as_ref() else {
+            return;
+        };
         if banking.static_bank(&index, &dynamic).is_some() {
             return;
         }
@@ -278,10 +369,7 @@ impl Est<'_> {
         if inputs <= 1 {
             return;
         }
-        let bits = match tm.elem {
-            ScalarType::Bin => 1,
-            t => t.storage_bits() as u64,
-        };
+        let bits = elem_bits(&tm.elem);
         muxes.data = muxes
             .data
             .saturating_add(inputs.saturating_mul(bits).saturating_mul(copies));
