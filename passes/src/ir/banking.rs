@@ -65,7 +65,7 @@ fn index_values(
             return None;
         }
         let mut next = Vec::with_capacity(values.len() * n as usize);
-        for t in lo..lo + n {
+        for t in lo..lo.checked_add(n)? {
             let step = c.checked_mul(t)?;
             for &x in &values {
                 next.push(reduce(x.checked_add(step)?));
