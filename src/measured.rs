@@ -221,7 +221,8 @@ fn error_text(est: f64, measured: u64) -> String {
 
 /// The estimate and the measurement side by side, with the estimate's error relative to
 /// the measurement: DSP, BRAM18 (RAMB36 counted as two), LUT; then the figures kiln does
-/// not estimate (FF, CARRY, the longest path). For `kiln report --measured DIR`.
+/// not estimate apart (FF, CARRY, distributed RAM, the longest path), and a note for
+/// each known reason the two designs differ. For `kiln report --measured DIR`.
 pub fn comparison(est: &Estimated, m: &Measured) -> String {
     let c = &m.counts;
     let version = m
@@ -262,7 +263,7 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
     for (name, e, meas, err) in rows {
         let _ = writeln!(s, "  {name:<10} {e:>10} {meas:>18} {err:>7}");
     }
-    for (name, meas) in [("FF", c.ff), ("CARRY", c.carry)] {
+    for (name, meas) in [("FF", c.ff), ("CARRY", c.carry), ("LUTRAM", c.lutram)] {
         let _ = writeln!(s, "  {name:<10} {:>10} {meas:>18}", "-");
     }
     if let Some(p) = &m.longest_path {
@@ -272,6 +273,21 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
             "levels",
             "-",
             format!("{} cells", p.levels)
+        );
+    }
+    if est.bram18 > c.bram18() {
+        s.push_str(
+            "  (BRAM18: the estimate's arrays over 1 Kbit are block RAM, read a cycle after their\n   \
+             address as the HLS tool schedules them; kiln's RTL reads its memories in the same\n   \
+             cycle, which block RAM cannot, so yosys builds them in LUTs (distributed RAM, a ROM\n   \
+             as logic) with the multiplexers that read them: docs/rtl.md, \"Not yet\")\n",
+        );
+    }
+    if est.dsp < c.dsp as f64 {
+        s.push_str(
+            "  (DSP: the estimate puts two products of at most 8 x 8 bits in one DSP48 and shares\n   \
+             a DSP among the products of a pipeline with II > 1, as the HLS tool does; yosys\n   \
+             does neither: docs/rtl-synthesis.md, \"DSP inference\")\n",
         );
     }
     s
@@ -597,9 +613,37 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
   LUT                 8                 10    -20%
   FF                  -                 20
   CARRY               -                  2
+  LUTRAM              -                  0
   levels              -            5 cells
 ";
         assert_eq!(text, expected);
+        // The known differences are named.
+        let mut m = sample();
+        m.counts.lutram = 12;
+        let notes = comparison(
+            &Estimated {
+                dsp: 2.5,
+                bram18: 5,
+                lut: 8,
+            },
+            &m,
+        );
+        assert!(
+            notes.contains("  LUTRAM              -                 12\n"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("(BRAM18: the estimate's arrays over 1 Kbit"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("(DSP: the estimate puts two products"),
+            "{notes}"
+        );
+        assert!(
+            !text.contains("(BRAM18") && !text.contains("(DSP"),
+            "{text}"
+        );
         assert_eq!(error_text(2.0, 0), "-");
         assert_eq!(error_text(0.0, 0), "0%");
         assert_eq!(error_text(0.5, 1), "-50%");
