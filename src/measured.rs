@@ -285,9 +285,10 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
     }
     if est.dsp < c.dsp as f64 {
         s.push_str(
-            "  (DSP: the estimate puts two products of at most 8 x 8 bits in one DSP48 and shares\n   \
-             a DSP among the products of a pipeline with II > 1, as the HLS tool does; yosys\n   \
-             does neither: docs/rtl-synthesis.md, \"DSP inference\")\n",
+            "  (DSP: the estimate puts any two products of at most 8 x 8 bits in one DSP48 and\n   \
+             shares a DSP among the products of a pipeline with II > 1, as the HLS tool does;\n   \
+             kiln's RTL packs only two that share an operand, and shares none:\n   \
+             docs/rtl-synthesis.md, \"DSP inference\")\n",
         );
     }
     s
@@ -637,7 +638,7 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
             "{notes}"
         );
         assert!(
-            notes.contains("(DSP: the estimate puts two products"),
+            notes.contains("(DSP: the estimate puts any two products"),
             "{notes}"
         );
         assert!(

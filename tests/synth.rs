@@ -519,3 +519,34 @@ schedule fill for fpga:
     assert!(m.counts.lutram > 0, "{:?}", m.cells);
     assert!(m.counts.ff < 100, "t built from registers: {:?}", m.cells);
 }
+
+/// Four 8 x 8 products, two by two sharing an operand, take two DSP48s
+/// (backends/rtl/src/dsp_pack.rs), as the estimate counts them (half a DSP48 each):
+/// tests/rtl/packed_products.kiln.
+#[test]
+fn packed_products_take_one_dsp48_per_pair() {
+    if !have_yosys("packed_products") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = common::packed_product_inputs(dir.path());
+    let d = dir.path().join("rtl").to_string_lossy().into_owned();
+    let mut a: Vec<&str> = vec![
+        "rtl",
+        "tests/rtl/packed_products.kiln",
+        "-o",
+        &d,
+        "--part",
+        "xc7z020",
+    ];
+    for i in &inputs {
+        a.extend(["--input", i.as_str()]);
+    }
+    let (code, _, err) = kiln_at_root(&a);
+    assert_eq!(code, 0, "kiln rtl: {err}");
+    let (code, out, err) = kiln_at_root(&["synth", &d]);
+    assert_eq!(code, 0, "kiln synth: {err}");
+    eprintln!("{out}{err}");
+    let m = Measured::load(Path::new(&d)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.counts.dsp, 2, "{:?}", m.cells);
+}

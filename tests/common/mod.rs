@@ -306,3 +306,36 @@ pub fn kiln(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// The inputs of tests/rtl/packed_products.kiln (512 samples, the extremes of every
+/// operand first), written into `dir`: `NAME=FILE.npy` for `--input`.
+pub fn packed_product_inputs(dir: &Path) -> Vec<String> {
+    let n = 512i64;
+    let mut x: Vec<i64> = (0..n).map(|i| (i * 37) % 256).collect();
+    let mut s: Vec<i64> = (0..n).map(|i| (i * 53) % 256 - 128).collect();
+    let mut w: Vec<i64> = (0..n)
+        .flat_map(|i| [(i * 11) % 256 - 128, (i * 29 + 7) % 256 - 128])
+        .collect();
+    x[..4].copy_from_slice(&[0, 255, 128, 127]);
+    s[..4].copy_from_slice(&[-128, 127, 0, -1]);
+    w[..8].copy_from_slice(&[-128, 127, 127, -128, -128, -128, 127, 127]);
+    let mut args = Vec::new();
+    for (name, shape, values) in [
+        ("x", vec![512], x),
+        ("s", vec![512], s),
+        ("w", vec![512, 2], w),
+    ] {
+        let t = kiln_passes::data::TensorValue {
+            elem: kiln_numeric::ScalarType::F32,
+            shape,
+            values: values
+                .iter()
+                .map(|&v| kiln_passes::value::Value::F32(v as f32))
+                .collect(),
+        };
+        let path = dir.join(format!("{name}.npy"));
+        kiln::npy::write(&path, &t).expect("write");
+        args.push(format!("{name}={}", path.display()));
+    }
+    args
+}

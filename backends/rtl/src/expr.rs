@@ -565,6 +565,20 @@ impl ModGen<'_> {
                 e = format!("{e} {} {t}", if negative { "-" } else { "+" });
             }
             self.wire(wm, &e)
+        } else if kiln_passes::estimate::dsps_per_multiply(fa.width, fb.width) == 0.5 {
+            // Half a DSP48 in the estimate: written when the module is finished, in one
+            // multiplier with another product of the same operand when they fit
+            // (dsp_pack.rs).
+            self.tmp += 1;
+            let n = format!("w{}", self.tmp);
+            let _ = writeln!(self.decls, "    wire [{}:0] {n};", wm - 1);
+            self.pending_products.push(crate::dsp_pack::PendingProduct {
+                wire: n.clone(),
+                width: wm,
+                x: (a, fa),
+                y: (b, fb),
+            });
+            n
         } else {
             // Operands at their own widths, signed: the multiplier synthesis builds is
             // as wide as the values (a DSP48 for up to 25 x 18 bits).

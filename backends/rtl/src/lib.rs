@@ -20,6 +20,7 @@
 mod bank;
 mod control;
 pub mod cost;
+mod dsp_pack;
 mod expr;
 pub mod fixed;
 mod module;

@@ -192,6 +192,9 @@ pub struct ModGen<'a> {
     pub call_insts: Vec<(usize, String)>,
     /// Inside a chained iteration of II > 1 cycles: its phases (pipeline.rs).
     pub phases: Option<crate::pipeline::Phases>,
+    /// Products of at most 8 x 8 bits, written when the module is finished, two that
+    /// share an operand in one multiplier (dsp_pack.rs).
+    pub pending_products: Vec<crate::dsp_pack::PendingProduct>,
 }
 
 impl Wires for ModGen<'_> {
@@ -506,6 +509,7 @@ impl<'a> ModGen<'a> {
             diags: Vec::new(),
             expr_wires: HashMap::new(),
             bank_sels: HashMap::new(),
+            pending_products: Vec::new(),
             windows: None,
             locals_used: BTreeMap::new(),
             env: HashMap::new(),
@@ -686,6 +690,14 @@ impl<'a> ModGen<'a> {
     /// The whole module's text, and what it offers callers.
     pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
         self.write_logic();
+        let pending = std::mem::take(&mut self.pending_products);
+        let mut products = String::new();
+        let copies = crate::dsp_pack::copies(&self.decls);
+        crate::dsp_pack::write_products(&pending, &copies, &mut products, &mut |prefix| {
+            self.tmp += 1;
+            format!("{prefix}{}", self.tmp)
+        });
+        self.assigns.push_str(&products);
         if !self.diags.is_empty() {
             return Err(self.diags);
         }
