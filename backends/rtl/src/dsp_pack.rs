@@ -47,7 +47,7 @@ fn signed_width(f: Fmt) -> u32 {
 
 /// The values of integer format `f` (its raw bits): the least and the greatest.
 fn range(f: Fmt) -> (i128, i128) {
-    let w = f.width.min(100);
+    let w = f.width.clamp(1, 100);
     if f.signed {
         (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
     } else {
@@ -204,10 +204,12 @@ pub fn write_products(
             // The earlier product of a pair writes both.
             Some(j) if j > i => {
                 let q = &pending[j];
-                let Some((s, a, b)) = shared_operand(p, q, copies) else {
-                    continue;
-                };
-                let Some(k) = packing(s.1, a.1, b.1) else {
+                // The search paired them only if this holds.
+                let Some(((s, a, b), k)) = shared_operand(p, q, copies)
+                    .and_then(|o| Some((o, packing(o.0 .1, o.1 .1, o.2 .1)?)))
+                else {
+                    write_alone(p, out);
+                    write_alone(q, out);
                     continue;
                 };
                 pairs += 1;
@@ -262,18 +264,21 @@ pub fn write_products(
                 let _ = writeln!(out, "    assign {} = {hi};", q.wire);
             }
             Some(_) => {}
-            None => {
-                let _ = writeln!(
-                    out,
-                    "    assign {} = {} * {};",
-                    p.wire,
-                    signed_operand(&p.x.0, p.x.1),
-                    signed_operand(&p.y.0, p.y.1)
-                );
-            }
+            None => write_alone(p, out),
         }
     }
     pairs
+}
+
+/// Writes product `p` as a multiplication of its own.
+fn write_alone(p: &PendingProduct, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "    assign {} = {} * {};",
+        p.wire,
+        signed_operand(&p.x.0, p.x.1),
+        signed_operand(&p.y.0, p.y.1)
+    );
 }
 
 #[cfg(test)]
