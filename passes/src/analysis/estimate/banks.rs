@@ -48,9 +48,10 @@ impl BankCounts {
 pub(super) struct StoreBanks {
     /// Cycles: [`BANK_PORTS`] stores a cycle per bank.
     pub cycles: u64,
-    /// The most stores one bank of each array takes in an iteration (arrays with a bank
-    /// that takes more than one). A LUT RAM bank takes one a cycle: a bank that takes
-    /// more than the iteration has cycles is registers (`arrays_where`).
+    /// The most stores one bank of each array may take in an iteration, for the arrays
+    /// where that is more than one (by proved banks: a store whose bank is not proved
+    /// counts on every bank). `read_mux_luts` counts their stores bank by bank (by the
+    /// banks each can reach) for the write ports, or registers, they need.
     pub per_bank: Vec<(crate::ir::TensorId, u64)>,
 }
 

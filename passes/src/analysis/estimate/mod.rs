@@ -521,7 +521,7 @@ struct Est<'a> {
     /// loops around the statement being estimated (`None` outside, or not known).
     var_ranges: Vec<Option<(i64, i64)>>,
     /// The on-chip arrays a pipelined iteration stores into more often in one bank than
-    /// it has cycles (`StoreBanks::per_bank`).
+    /// it has cycles (`read_mux_luts`): registers.
     multi_stored: std::collections::BTreeSet<crate::ir::TensorId>,
 }
 
