@@ -196,6 +196,10 @@ enum Command {
         /// hardware: a pipelined iteration reads its buffers many times per cycle).
         #[arg(long)]
         no_pipeline: bool,
+        /// Run a network's stages one after another on each image instead of as a frame
+        /// pipeline (concurrent stages, double-buffered feature maps between them).
+        #[arg(long)]
+        no_dataflow: bool,
         #[command(flatten)]
         alloc: AllocArgs,
         #[command(flatten)]
@@ -598,6 +602,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             no_auto_schedule,
             batch,
             no_pipeline,
+            no_dataflow,
             alloc,
             ..
         } => kiln::rtl(
@@ -616,6 +621,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 clock_ns: *clock_ns,
                 auto_schedule: !no_auto_schedule,
                 pipeline: !no_pipeline,
+                dataflow: !no_dataflow,
                 alloc: alloc.options(),
             },
             opts,

@@ -440,13 +440,36 @@ pub fn cycles_comparison(est: &CycleEstimate, r: &crate::rtlsim::SimRecord) -> S
         "  {:<60} {:>9} {:>9} {:>10} {:>8} {:>8}",
         "cycles per image", "estimate", "no I/O", "verilator", "error", "no I/O"
     );
-    row(
-        &mut s,
-        "sequential stages, as the RTL builds them (start to done)",
-        est.total,
-        est.total_no_io,
-        r.latency_max,
-    );
+    if r.frame {
+        // A frame pipeline: a result every slowest stage; one image through all of them.
+        let slowest = |f: fn(&(String, bool, u64, u64)) -> u64| {
+            est.nodes.iter().filter(|n| n.1).map(f).max().unwrap_or(0)
+        };
+        if r.samples > 1 {
+            row(
+                &mut s,
+                "frame pipeline, steady state (the slowest stage)",
+                slowest(|n| n.2),
+                slowest(|n| n.3),
+                r.steady.round() as u64,
+            );
+        }
+        row(
+            &mut s,
+            "the first image through every stage (taken to done)",
+            est.total,
+            est.total_no_io,
+            r.latency,
+        );
+    } else {
+        row(
+            &mut s,
+            "sequential stages, as the RTL builds them (start to done)",
+            est.total,
+            est.total_no_io,
+            r.latency_max,
+        );
+    }
     // The top's calls in order; a callee's module is `TOP_INSTANCE`.
     let mut used = vec![false; r.calls.len()];
     for (name, is_call, e, e2) in &est.nodes {
@@ -562,6 +585,7 @@ mod tests {
             latency: 16366,
             latency_max: 16366,
             steady: 16367.0,
+            frame: false,
             total: 130935,
             build_seconds: 34.3,
             sim_seconds: 0.43,
@@ -596,6 +620,34 @@ mod tests {
         );
         assert_eq!(cycle_error(90, 100), "-10.0%");
         assert_eq!(cycle_error(1, 0), "-");
+        // A frame pipeline: a result every slowest stage, and the first image's latency.
+        r.frame = true;
+        r.steady = 2600.0;
+        r.latency = 5100;
+        let est = CycleEstimate {
+            nodes: vec![
+                ("conv".into(), true, 5057, 2545),
+                ("dense".into(), true, 1580, 1516),
+            ],
+            ..est
+        };
+        let text = cycles_comparison(&est, &r);
+        let row = |key: &str| {
+            text.lines()
+                .find(|l| l.contains(key))
+                .unwrap_or_else(|| panic!("{key}: {text}"))
+                .to_string()
+        };
+        assert!(
+            row("frame pipeline, steady state (the slowest stage)")
+                .ends_with("5057      2545       2600   +94.5%    -2.1%"),
+            "{text}"
+        );
+        assert!(
+            row("the first image through every stage").contains("16776     11000       5100"),
+            "{text}"
+        );
+        assert!(!text.contains("sequential stages"), "{text}");
     }
 
     #[test]

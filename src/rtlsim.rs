@@ -217,11 +217,16 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
         get("starts_span"),
         get("total"),
     ) {
-        let steady = if n > 1 {
-            span as f64 / (n - 1) as f64
-        } else {
-            lat as f64
+        // A frame pipeline's top (kiln_rtl frame.rs) takes images while earlier ones are
+        // in its stages: its steady state is the cycles between results; a sequential
+        // top's the cycles between starts (one image at a time).
+        let done_span = get("done_span");
+        let steady = match (n > 1, done_span) {
+            (true, Some(d)) => d as f64 / (n - 1) as f64,
+            (true, None) => span as f64 / (n - 1) as f64,
+            (false, _) => lat as f64,
         };
+        let frame = done_span.is_some();
         let _ = writeln!(out.stdout, "samples: {n}");
         let _ = writeln!(out.stdout, "cycles to first output: {first}");
         let _ = writeln!(
@@ -236,7 +241,12 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
         }
         let _ = writeln!(
             out.stdout,
-            "cycles per image (steady state over the batch): {steady:.1}"
+            "cycles per image (steady state over the batch): {steady:.1}{}",
+            if frame {
+                " (frame pipeline: the stages run concurrently, a result every this many cycles)"
+            } else {
+                ""
+            }
         );
         let _ = writeln!(out.stdout, "cycles in total: {total}");
         let calls: Vec<(String, u64)> = stdout
@@ -258,6 +268,7 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
             latency: lat,
             latency_max: get("latency_max").unwrap_or(lat),
             steady,
+            frame,
             total,
             build_seconds: build_s,
             sim_seconds: sim_s,
@@ -314,7 +325,10 @@ pub const RECORD: &str = "rtlsim.json";
 ///
 /// `latency` is the first sample's cycles from `start` to `done`, `latency_max` the
 /// slowest sample's, `steady` the cycles between starts over the batch (the latency plus
-/// one: the testbench starts the next image right after `done`).
+/// one: the testbench starts the next image right after `done`); with `"frame": true`
+/// (a frame pipeline's top, stages concurrent) `latency` counts from when the top took
+/// the image, and `steady` is the cycles between the first and the last result over the
+/// batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimRecord {
     pub top: String,
@@ -323,6 +337,8 @@ pub struct SimRecord {
     pub latency: u64,
     pub latency_max: u64,
     pub steady: f64,
+    /// The top was a frame pipeline (its stages concurrent).
+    pub frame: bool,
     pub total: u64,
     pub build_seconds: f64,
     pub sim_seconds: f64,
@@ -341,6 +357,7 @@ impl SimRecord {
             "latency": self.latency,
             "latency_max": self.latency_max,
             "steady": self.steady,
+            "frame": self.frame,
             "total": self.total,
             "build_seconds": (self.build_seconds * 10.0).round() / 10.0,
             "sim_seconds": (self.sim_seconds * 100.0).round() / 100.0,
@@ -379,6 +396,10 @@ impl SimRecord {
             latency: int("latency")?,
             latency_max: int("latency_max")?,
             steady: num("steady")?,
+            frame: o
+                .get("frame")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
             total: int("total")?,
             build_seconds: num("build_seconds")?,
             sim_seconds: num("sim_seconds")?,
@@ -435,6 +456,7 @@ mod tests {
             latency: 16366,
             latency_max: 16366,
             steady: 16367.0,
+            frame: false,
             total: 130935,
             build_seconds: 34.3,
             sim_seconds: 0.43,

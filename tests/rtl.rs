@@ -264,8 +264,21 @@ fn rtl_and_sim(name: &str, file: &Path, extra: &[&str]) -> (PathBuf, String) {
 fn cycles(out: &str, key: &str) -> f64 {
     out.lines()
         .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().parse().ok())
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no `{key}` in:\n{out}"))
+}
+
+/// The cycles of each of the top's calls in the first sample, as `kiln rtlsim` prints them.
+fn call_cycles(out: &str) -> Vec<f64> {
+    out.lines()
+        .filter(|l| l.starts_with("cycles of call "))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect()
+}
+
+/// The cycles of the top's slowest call (stage) in the first sample.
+fn slowest_call(out: &str) -> f64 {
+    call_cycles(out).into_iter().fold(0.0, f64::max)
 }
 
 #[test]
@@ -575,7 +588,7 @@ fn report_prints_verilators_cycles_beside_the_estimate() {
         .unwrap_or_else(|| panic!("no top line in:\n{out}"));
     let row = out
         .lines()
-        .find(|l| l.contains("sequential stages, as the RTL builds them"))
+        .find(|l| l.contains("the first image through every stage (taken to done)"))
         .unwrap_or_else(|| panic!("no measured cycles in:\n{out}"));
     // estimate, estimate without stream I/O, Verilator, and the two errors.
     let cols: Vec<&str> = row.split_whitespace().rev().take(5).collect();
@@ -656,6 +669,14 @@ fn lenet_over_a_batch_is_bit_exact() {
     // when those loops ran one statement per cycle).
     let per_image = cycles(&out, "cycles per image (start to done, first sample):");
     assert!(per_image < 20_000.0, "{out}");
+    // The stages run as a frame pipeline (frame.rs): a result every slowest stage's
+    // cycles plus the cycle its next start waits for `done` (4,482 against the 11,682 of
+    // the stages one after another).
+    assert_eq!(
+        cycles(&out, "cycles per image (steady state over the batch):"),
+        slowest_call(&out) + 1.0,
+        "{out}"
+    );
     // Pool + flatten: 20 reads of its input and four stores into its unbanked result per
     // iteration of its pipelined loop, the stores sharing the write port by phase: 64
     // iterations at II = 20, the estimate's (1,793 cycles when it ran one statement per
@@ -667,6 +688,64 @@ fn lenet_over_a_batch_is_bit_exact() {
         ),
         (64 * 20 + 1) as f64,
         "{out}"
+    );
+}
+
+/// A network's calls run as concurrent stages (backends/rtl/src/frame.rs) over a batch:
+/// tests/rtl/frame_pipeline.kiln has a fast first stage feeding a slow one, a feature map
+/// read by two stages, a result that a later stage reads and a scalar argument made in
+/// the top. Bit-exact, a result every slowest stage's cycles plus one, where the
+/// sequential top (`--no-dataflow`) takes every stage's one after another. The fast first
+/// stage is held back until the slow readers are done with the half it writes: with that
+/// condition removed the results are wrong (checked).
+#[test]
+fn network_stages_run_as_a_frame_pipeline() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let dir = tempdir("frame_pipeline_input");
+    let values: Vec<i64> = (0..8 * 16).map(|i| (i * 89 + 13) % 256 - 128).collect();
+    let mut values = values;
+    values[..4].copy_from_slice(&[-128, 127, 0, -1]);
+    let batch = kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape: vec![8, 16],
+        values: values
+            .iter()
+            .map(|&x| kiln_passes::value::Value::F32(x as f32))
+            .collect(),
+    };
+    let file = dir.join("x8.npy");
+    kiln::npy::write(&file, &batch).expect("write");
+    let input = format!("x={}", file.display());
+    let kiln_file = root.join("tests/rtl/frame_pipeline.kiln");
+    // No automatic schedule, so that no pass fuses the calls into one.
+    let args = ["--batch", "--input", &input, "--no-auto-schedule"];
+    let (dir, out) = rtl_and_sim("frame_pipeline", &kiln_file, &args);
+    assert!(
+        out.contains("PASS: all 136 result values bit-exact"),
+        "{out}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("kiln_rtl.json")).expect("manifest");
+    assert!(manifest.contains("\"dataflow\": true"), "{manifest}");
+    let steady = cycles(&out, "cycles per image (steady state over the batch):");
+    assert_eq!(steady, slowest_call(&out) + 1.0, "{out}");
+    let mut seq_args = args.to_vec();
+    seq_args.push("--no-dataflow");
+    let (dir, seq) = rtl_and_sim("frame_pipeline_sequential", &kiln_file, &seq_args);
+    assert!(
+        seq.contains("PASS: all 136 result values bit-exact"),
+        "{seq}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("kiln_rtl.json")).expect("manifest");
+    assert!(manifest.contains("\"dataflow\": false"), "{manifest}");
+    let seq_steady = cycles(&seq, "cycles per image (steady state over the batch):");
+    let stages: f64 = call_cycles(&seq).iter().sum();
+    assert!(seq_steady > stages, "{seq}");
+    assert!(
+        steady < seq_steady,
+        "{steady} vs {seq_steady}\n{out}\n{seq}"
     );
 }
 

@@ -22,6 +22,8 @@ pub struct RtlSpec {
     pub auto_schedule: bool,
     /// Build pipelined loops one iteration per cycle (off: `--no-pipeline`).
     pub pipeline: bool,
+    /// Run a network top as a frame pipeline (off: `--no-dataflow`).
+    pub dataflow: bool,
     /// What the allocation of a network's stages aims at (`--target-fps`, `--budget`).
     pub alloc: AllocOptions,
 }
@@ -53,6 +55,7 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
         part: rtl.part.clone(),
         batch,
         pipeline: rtl.pipeline,
+        dataflow: rtl.dataflow,
     };
     let t = Instant::now();
     let design = kiln_rtl::emit(

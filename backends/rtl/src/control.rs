@@ -31,6 +31,14 @@ impl ModGen<'_> {
             wait: None,
         });
         let inst = self.inst;
+        let frame = self.is_frame();
+        if frame {
+            // The top of a frame pipeline (frame.rs): the FSM runs the constants'
+            // statements once after reset, then stays in state 1 (`pro_done`); the
+            // calls are stages with their own start conditions.
+            self.states[1].comment = "constants written: the stages may run".into();
+            self.states[1].edge = Edge::Goto(Vec::new(), 1);
+        }
         let mut cont = Edge::Goto(Vec::new(), 1);
         let order = inst.schedule();
         for n in order.into_iter().rev() {
@@ -43,7 +51,12 @@ impl ModGen<'_> {
                 Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
             }
         }
-        self.states[0].wait = Some("start".into());
+        if frame {
+            self.states[0].comment = "reset: the constants' statements follow".into();
+            self.stage_control();
+        } else {
+            self.states[0].wait = Some("start".into());
+        }
         self.states[0].edge = cont;
     }
 
@@ -276,24 +289,33 @@ impl ModGen<'_> {
         self.calls += 1;
         self.call_insts.push((k, iface.module.clone()));
         let u = format!("c{k}");
-        let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
-        self.states[wait].wait = Some(format!("{u}_done"));
-        let go = self.state(
-            format!("start {}", iface.module),
-            Vec::new(),
-            Edge::Goto(Vec::new(), wait),
-        );
-        let (_, sw) = self.state_cond();
+        // The edge entering the call: two states of the FSM, or none in a frame
+        // pipeline, whose stages start by their own conditions (frame.rs).
+        let enter = if self.is_frame() {
+            self.begin_stage(k);
+            let _ = writeln!(self.decls, "    wire {u}_done;");
+            cont
+        } else {
+            let wait = self.state(format!("wait for {}", iface.module), Vec::new(), cont);
+            self.states[wait].wait = Some(format!("{u}_done"));
+            let go = self.state(
+                format!("start {}", iface.module),
+                Vec::new(),
+                Edge::Goto(Vec::new(), wait),
+            );
+            let (_, sw) = self.state_cond();
+            let _ = writeln!(
+                self.decls,
+                "    wire {u}_start = (state == {sw}'d{go});\n    wire {u}_done;"
+            );
+            Edge::Goto(Vec::new(), go)
+        };
         let mut conns = vec![
             ".clk(clk)".to_string(),
             ".rst(rst)".to_string(),
             format!(".start({u}_start)"),
             format!(".done({u}_done)"),
         ];
-        let _ = writeln!(
-            self.decls,
-            "    wire {u}_start = (state == {sw}'d{go});\n    wire {u}_done;"
-        );
         let callee = self.m.instance(call.callee);
         for p in &iface.params {
             let pos = callee.inputs.iter().position(|&t| t == p.tensor);
@@ -368,8 +390,14 @@ impl ModGen<'_> {
                     conns.push(format!(".{}_wa{sfx}({wa})", p.port));
                     conns.push(format!(".{}_wd{sfx}({wd})", p.port));
                     conns.push(format!(".{}_we{sfx}({we})", p.port));
+                    if let (Some(Storage::Port { index }), Some(img)) =
+                        (self.storage.get(&t), self.frame_image())
+                    {
+                        self.params[*index].write_image = Some(img);
+                    }
                     let src = self.callee_write(t, p, k, we, wa, wd, call.span);
                     if let Some((src, multi)) = src {
+                        let src = self.frame_write(t, src);
                         if multi {
                             self.multi_writes.entry(t).or_default().push(src);
                         } else {
@@ -385,6 +413,7 @@ impl ModGen<'_> {
             iface.module,
             conns.join(",\n        ")
         );
-        Edge::Goto(Vec::new(), go)
+        self.end_stage(k, &call.args, &call.results);
+        enter
     }
 }

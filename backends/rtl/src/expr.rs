@@ -273,16 +273,28 @@ impl ModGen<'_> {
     /// [`ModGen::read`] with an address already `aw` bits wide.
     pub fn read_at(&mut self, t: TensorId, a: &str) -> Option<String> {
         match self.storage.get(&t).cloned() {
-            Some(Storage::Local { mem, bank: None }) => Some(format!("{mem}[{a}]")),
+            Some(Storage::Local { mem, bank: None }) => {
+                let len = self.inst.tensor(t).len();
+                let a = self.frame_addr(t, a, len, crate::module::addr_width(len));
+                Some(format!("{mem}[{a}]"))
+            }
             Some(Storage::Local { mem, bank: Some(b) }) => {
                 let (sel, off) = self.bank_flat(a, &b);
+                let off = self.frame_addr(
+                    t,
+                    &off,
+                    b.bank_len(),
+                    crate::module::addr_width(b.bank_len()),
+                );
                 let dw = self.inst.tensor(t).elem.storage_bits();
                 Some(self.bank_read(&mem, dw, &sel, &off))
             }
             Some(Storage::Port { index }) => {
+                let image = self.frame_image();
                 let p = &mut self.params[index];
                 let j = p.reads;
                 p.reads += 1;
+                p.read_images.extend(image);
                 let port = p.port.clone();
                 let _ = writeln!(self.assigns, "    assign {port}_ra{j} = {a};");
                 Some(format!("{port}_rd{j}"))

@@ -23,6 +23,7 @@ pub mod cost;
 mod dsp_pack;
 mod expr;
 pub mod fixed;
+mod frame;
 mod module;
 mod pipeline;
 mod testbench;
@@ -48,6 +49,10 @@ pub struct RtlOptions {
     /// Chain the iterations of loops with a `pipeline` directive (pipeline.rs); off:
     /// every loop runs one statement per cycle (smaller hardware, `--no-pipeline`).
     pub pipeline: bool,
+    /// Run a top that is a network of calls as a frame pipeline (frame.rs: its calls
+    /// concurrent stages, double-buffered between them); off, or without `pipeline`:
+    /// one call after another (`--no-dataflow`).
+    pub dataflow: bool,
 }
 
 /// The data the testbench checks: the entry's inputs (in parameter order) and the
@@ -180,6 +185,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         };
         let mut g = module::ModGen::new(
             opts.pipeline,
+            opts.pipeline && opts.dataflow,
             id == entry,
             module,
             id,
@@ -324,12 +330,13 @@ fn manifest(
         None => "null".into(),
     };
     format!(
-        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"pipeline\": {},\n  \"model\": {model},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
+        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"pipeline\": {},\n  \"dataflow\": {},\n  \"model\": {model},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
         json_str(top),
         srcs.join(", "),
         inputs.join(",\n"),
         outputs.join(",\n"),
         opts.pipeline,
+        iface.frame,
         json_str(TB_MODULE),
         json_str(TB_VERILOG),
         json_str(TB_DRIVER)

@@ -44,6 +44,10 @@ pub struct Param {
     pub bank: Option<Banking>,
     /// A chained iteration writes several banks of it in one cycle.
     pub multi_bank: bool,
+    /// The top of a frame pipeline (frame.rs): the image each read port is for (`P_riJ`).
+    pub read_images: Vec<String>,
+    /// The top of a frame pipeline: the image the result's write port is for (`P_wi`).
+    pub write_image: Option<String>,
 }
 
 impl Param {
@@ -81,6 +85,8 @@ pub struct Iface {
     /// The module's call instances (`uK`, with its `cK_start`/`cK_done` wires): K and
     /// the callee's module (the testbench times the top's calls).
     pub calls: Vec<(usize, String)>,
+    /// The top of a frame pipeline (frame.rs): `ready`, and image numbers on its ports.
+    pub frame: bool,
 }
 
 /// Where a tensor's elements live inside a module.
@@ -195,6 +201,8 @@ pub struct ModGen<'a> {
     /// Products of at most 8 x 8 bits, written when the module is finished, two that
     /// share an operand in one multiplier (dsp_pack.rs).
     pub pending_products: Vec<crate::dsp_pack::PendingProduct>,
+    /// The top of a frame pipeline: its calls run as concurrent stages (frame.rs).
+    pub frame: Option<crate::frame::Frame>,
 }
 
 impl Wires for ModGen<'_> {
@@ -478,6 +486,7 @@ impl<'a> ModGen<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pipeline: bool,
+        dataflow: bool,
         entry: bool,
         m: &'a Module,
         id: InstanceId,
@@ -519,6 +528,11 @@ impl<'a> ModGen<'a> {
             pipeline,
             call_insts: Vec::new(),
             phases: None,
+            frame: if dataflow && entry {
+                crate::frame::plan(inst)
+            } else {
+                None
+            },
         };
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
@@ -559,6 +573,8 @@ impl<'a> ModGen<'a> {
                     None
                 },
                 multi_bank: false,
+                read_images: Vec::new(),
+                write_image: None,
             });
         }
         for (i, tm) in inst.tensors.iter().enumerate() {
@@ -593,7 +609,7 @@ impl<'a> ModGen<'a> {
                             g.decls,
                             "    reg [{}:0] {mem}_b{k} [0:{}];{}",
                             tm.elem.storage_bits() - 1,
-                            b.bank_len() - 1,
+                            g.frame_depth(t, b.bank_len()) - 1,
                             if k == 0 {
                                 format!(
                                     " // {}: {}{:?}, {}",
@@ -613,7 +629,7 @@ impl<'a> ModGen<'a> {
                         g.decls,
                         "    reg [{}:0] {mem} [0:{}]; // {}: {}{:?}",
                         tm.elem.storage_bits() - 1,
-                        tm.len() - 1,
+                        g.frame_depth(t, tm.len()) - 1,
                         tm.name,
                         tm.elem,
                         tm.shape
@@ -715,6 +731,10 @@ impl<'a> ModGen<'a> {
             "    input wire start".to_string(),
             "    output wire done".to_string(),
         ];
+        if self.frame.is_some() {
+            ports.push("    output wire ready".to_string());
+        }
+        let mut image_assigns = String::new();
         for p in &self.params {
             for j in 0..p.reads {
                 ports.push(format!(
@@ -727,6 +747,14 @@ impl<'a> ModGen<'a> {
                     p.dw() - 1,
                     p.port
                 ));
+                if let Some(img) = p.read_images.get(j) {
+                    ports.push(format!("    output wire [31:0] {}_ri{j}", p.port));
+                    let _ = writeln!(image_assigns, "    assign {}_ri{j} = {img};", p.port);
+                }
+            }
+            if let (true, Some(img)) = (p.output, &p.write_image) {
+                ports.push(format!("    output wire [31:0] {}_wi", p.port));
+                let _ = writeln!(image_assigns, "    assign {}_wi = {img};", p.port);
             }
             match (&p.bank, p.output) {
                 (Some(b), true) => {
@@ -752,6 +780,7 @@ impl<'a> ModGen<'a> {
                 _ => {}
             }
         }
+        self.assigns.push_str(&image_assigns);
         s.push_str(&ports.join(",\n"));
         s.push_str("\n);\n");
         for f in self.funcs.values() {
@@ -779,7 +808,9 @@ impl<'a> ModGen<'a> {
         s.push_str(&self.decls);
         s.push_str(&self.assigns);
         s.push_str(&self.instances);
-        let _ = writeln!(s, "    assign done = (state == {sw}'d1);");
+        if self.frame.is_none() {
+            let _ = writeln!(s, "    assign done = (state == {sw}'d1);");
+        }
         s.push_str("    always @(posedge clk) begin\n        if (rst) begin\n            state <= 0;\n        end else begin\n            case (state)\n");
         for (k, st) in self.states.iter().enumerate() {
             let _ = writeln!(s, "            {sw}'d{k}: begin // {}", st.comment);
@@ -808,6 +839,7 @@ impl<'a> ModGen<'a> {
             module: self.name.clone(),
             params: self.params.clone(),
             calls,
+            frame: self.frame.is_some(),
         };
         Ok((s, iface, self.notes))
     }
@@ -926,10 +958,12 @@ impl<'a> ModGen<'a> {
                     let we = format!("{base}_we");
                     let wa = format!("{base}_wa");
                     let wd = format!("{base}_wd");
+                    // A double buffer's (frame.rs) addresses carry the half.
+                    let waw = aw + u32::from(self.is_double(t));
                     let _ = writeln!(
                         out,
                         "    wire {we};\n    wire [{}:0] {wa};\n    wire [{}:0] {wd};",
-                        aw - 1,
+                        waw - 1,
                         dw - 1
                     );
                     let _ = writeln!(

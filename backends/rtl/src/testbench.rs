@@ -76,6 +76,13 @@ pub fn testbench(
         ".start(start)".to_string(),
         ".done(done)".to_string(),
     ];
+    // A frame pipeline's top (frame.rs) names the image of each port access; the
+    // sequential top works on image `b` alone.
+    let frame = iface.frame;
+    if frame {
+        s.push_str("    wire ready;\n    reg [31:0] d;\n    reg [63:0] t_in [0:B-1];\n    reg [63:0] t_done0;\n    initial begin d = 32'd0; t_done0 = 64'd0; end\n");
+        conns.push(".ready(ready)".to_string());
+    }
     let mut out_we = Vec::new();
     let mut compare = String::new();
     let (mut ins, mut outs) = (data.inputs.iter(), data.outputs.iter());
@@ -105,16 +112,24 @@ pub fn testbench(
                 dw - 1,
                 port = p.port
             );
+            let image = if frame {
+                let _ = writeln!(s, "    wire [31:0] {}_wi;", p.port);
+                conns.push(format!(".{0}_wi({0}_wi)", p.port));
+                out_we.push(format!("({0}_we && {0}_wi == 0)", p.port));
+                format!("{}_wi", p.port)
+            } else {
+                out_we.push(format!("{}_we", p.port));
+                "b".to_string()
+            };
             let _ = writeln!(
                 s,
-                "    always @(posedge clk) begin\n        if ({0}_we) {mem}[b * {n} + {{{{{1}{{1'b0}}}}, {0}_wa}}] <= {0}_wd;\n    end",
+                "    always @(posedge clk) begin\n        if ({0}_we) {mem}[{image} * {n} + {{{{{1}{{1'b0}}}}, {0}_wa}}] <= {0}_wd;\n    end",
                 p.port,
                 32 - aw.min(32)
             );
             for c in ["wa", "wd", "we"] {
                 conns.push(format!(".{0}_{c}({0}_{c})", p.port));
             }
-            out_we.push(format!("{}_we", p.port));
             // The comparison of this result.
             let mut strides = vec![1usize; p.shape.len()];
             for d in (0..p.shape.len().saturating_sub(1)).rev() {
@@ -140,9 +155,16 @@ pub fn testbench(
             );
         }
         for j in 0..p.reads {
+            let image = if frame {
+                let _ = writeln!(s, "    wire [31:0] {}_ri{j};", p.port);
+                conns.push(format!(".{0}_ri{j}({0}_ri{j})", p.port));
+                format!("{}_ri{j}", p.port)
+            } else {
+                "b".to_string()
+            };
             let _ = writeln!(
                 s,
-                "    wire [{}:0] {2}_ra{j};\n    wire [{}:0] {2}_rd{j} = {mem}[b * {n} + {{{{{3}{{1'b0}}}}, {2}_ra{j}}}];",
+                "    wire [{}:0] {2}_ra{j};\n    wire [{}:0] {2}_rd{j} = {mem}[{image} * {n} + {{{{{3}{{1'b0}}}}, {2}_ra{j}}}];",
                 aw - 1,
                 dw - 1,
                 p.port,
@@ -162,9 +184,14 @@ pub fn testbench(
     // network takes (`kiln report --measured` sets them beside the estimate's stages).
     let mut call_report = String::new();
     for (k, module) in &iface.calls {
+        let first = if frame {
+            format!("dut.c{k}_img == 0")
+        } else {
+            "b == 0".to_string()
+        };
         let _ = writeln!(
             s,
-            "    reg [63:0] cb{k};\n    reg [63:0] cc{k};\n    initial begin cb{k} = 64'd0; cc{k} = 64'd0; end\n    always @(posedge clk) begin\n        if (!rst && b == 0 && dut.c{k}_start) cb{k} <= cyc;\n        if (!rst && b == 0 && dut.c{k}_done) cc{k} <= cc{k} + (cyc - cb{k});\n    end"
+            "    reg [63:0] cb{k};\n    reg [63:0] cc{k};\n    initial begin cb{k} = 64'd0; cc{k} = 64'd0; end\n    always @(posedge clk) begin\n        if (!rst && {first} && dut.c{k}_start) cb{k} <= cyc;\n        if (!rst && {first} && dut.c{k}_done) cc{k} <= cc{k} + (cyc - cb{k});\n    end"
         );
         let _ = writeln!(
             call_report,
@@ -182,6 +209,41 @@ pub fn testbench(
         .filter(|p| p.output)
         .map(|p| p.len() * b)
         .sum();
+    let run = if frame {
+        frame_run(&any_we, &call_report)
+    } else {
+        format!(
+            r#"        3'd2: begin
+            if (start) begin
+                start <= 1'b0;
+                t0 <= cyc;
+                if (b == 0) t_first_start <= cyc;
+            end else begin
+                if (b == 0 && !seen_out && ({any_we})) begin
+                    seen_out <= 1'b1;
+                    first_out <= cyc - t0;
+                end
+                if (done) begin
+                    if (b == 0) lat0 <= cyc - t0;
+                    if (cyc - t0 > lat_max) lat_max <= cyc - t0;
+                    if (b + 1 < B) begin
+                        b <= b + 1;
+                        start <= 1'b1;
+                    end else begin
+                        $display("KILN_RTLSIM samples=%0d", B);
+                        $display("KILN_RTLSIM first_output=%0d", seen_out ? first_out : cyc - t0);
+                        $display("KILN_RTLSIM latency=%0d", b == 0 ? cyc - t0 : lat0);
+                        $display("KILN_RTLSIM latency_max=%0d", (cyc - t0 > lat_max) ? cyc - t0 : lat_max);
+                        $display("KILN_RTLSIM starts_span=%0d", t0 - t_first_start);
+                        $display("KILN_RTLSIM total=%0d", cyc - t_first_start);
+{call_report}                        phase <= 3'd3;
+                    end
+                end
+            end
+        end
+"#
+        )
+    };
     let _ = writeln!(
         s,
         r#"    initial begin
@@ -217,35 +279,7 @@ pub fn testbench(
             start <= 1'b1;
             phase <= 3'd2;
         end
-        3'd2: begin
-            if (start) begin
-                start <= 1'b0;
-                t0 <= cyc;
-                if (b == 0) t_first_start <= cyc;
-            end else begin
-                if (b == 0 && !seen_out && ({any_we})) begin
-                    seen_out <= 1'b1;
-                    first_out <= cyc - t0;
-                end
-                if (done) begin
-                    if (b == 0) lat0 <= cyc - t0;
-                    if (cyc - t0 > lat_max) lat_max <= cyc - t0;
-                    if (b + 1 < B) begin
-                        b <= b + 1;
-                        start <= 1'b1;
-                    end else begin
-                        $display("KILN_RTLSIM samples=%0d", B);
-                        $display("KILN_RTLSIM first_output=%0d", seen_out ? first_out : cyc - t0);
-                        $display("KILN_RTLSIM latency=%0d", b == 0 ? cyc - t0 : lat0);
-                        $display("KILN_RTLSIM latency_max=%0d", (cyc - t0 > lat_max) ? cyc - t0 : lat_max);
-                        $display("KILN_RTLSIM starts_span=%0d", t0 - t_first_start);
-                        $display("KILN_RTLSIM total=%0d", cyc - t_first_start);
-{call_report}                        phase <= 3'd3;
-                    end
-                end
-            end
-        end
-        3'd3: begin
+{run}        3'd3: begin
             bad = 0;
 {compare}            if (bad == 0) $display("PASS: all {total_out} result values bit-exact");
             else $display("FAIL: %0d of {total_out} result values differ from kiln's", bad);
@@ -259,6 +293,47 @@ pub fn testbench(
 endmodule"#
     );
     (s, files)
+}
+
+/// Phase 2 of the testbench of a frame pipeline's top (frame.rs): `start` stays high
+/// until every image is taken (`start && ready`, image `b`, at `t_in[b]`); each `done` is
+/// the next image's results (`d`), its latency from when it was taken. Steady state is
+/// the cycles between the first and the last `done` (`done_span`).
+fn frame_run(any_we: &str, call_report: &str) -> String {
+    format!(
+        r#"        3'd2: begin
+            if (start && ready) begin
+                t_in[b] <= cyc;
+                t0 <= cyc;
+                if (b == 0) t_first_start <= cyc;
+                b <= b + 1;
+                if (b + 1 == B) start <= 1'b0;
+            end
+            if (!seen_out && ({any_we})) begin
+                seen_out <= 1'b1;
+                first_out <= cyc - t_in[0];
+            end
+            if (done) begin
+                if (d == 0) begin
+                    lat0 <= cyc - t_in[0];
+                    t_done0 <= cyc;
+                end
+                if (cyc - t_in[d] > lat_max) lat_max <= cyc - t_in[d];
+                d <= d + 1;
+                if (d + 1 == B) begin
+                    $display("KILN_RTLSIM samples=%0d", B);
+                    $display("KILN_RTLSIM first_output=%0d", seen_out ? first_out : cyc - t_in[0]);
+                    $display("KILN_RTLSIM latency=%0d", d == 0 ? cyc - t_in[0] : lat0);
+                    $display("KILN_RTLSIM latency_max=%0d", (cyc - t_in[d] > lat_max) ? cyc - t_in[d] : lat_max);
+                    $display("KILN_RTLSIM starts_span=%0d", t0 - t_first_start);
+                    $display("KILN_RTLSIM done_span=%0d", d == 0 ? 0 : cyc - t_done0);
+                    $display("KILN_RTLSIM total=%0d", cyc - t_first_start);
+{call_report}                    phase <= 3'd3;
+                end
+            end
+        end
+"#
+    )
 }
 
 /// The C++ driver: the clock, until the testbench has finished.

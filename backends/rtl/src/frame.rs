@@ -1,0 +1,273 @@
+//! The frame pipeline: a top that is a network of kernel calls runs its calls as stages
+//! that work on different images at once, the RTL form of the HLS design's DATAFLOW
+//! region with ping-pong buffers between its stages.
+//!
+//! A top is a network when every node of its own is a call or a scalar computed from
+//! constants and it calls two or more kernels (`Instance::dataflow_blocker`, the test the
+//! HLS back end and the estimate's layer pipeline use), and every result of the top is
+//! made by a call. Then:
+//! - **Stages.** Each call instance `uK` is a stage with its own image count `cK_img`
+//!   (32 bits, wrapping) and a `cK_busy` flag; the top's FSM only runs the constants'
+//!   statements once after reset (`pro_done` when they are written).
+//! - **Double buffers.** A tensor made by a call and held in the top (an intermediate
+//!   feature map) has two halves: a stage writes and reads the half of its own image
+//!   count's parity (`cK_img[0]` above the address when the length is a power of two,
+//!   else an offset of the length).
+//! - **Start conditions.** Stage `K` starts its image `n = cK_img` when it is idle and
+//!   every producer of a tensor it reads has finished image `n` (`cP_img != cK_img`; the
+//!   counts only grow and no producer runs behind its consumer), the top has taken image
+//!   `n` if it reads a parameter (`acc != cK_img`), and each reader `R` of a double
+//!   buffer it writes has finished image `n - 2`, which used the same half
+//!   (`cK_img - cR_img < 2`). The stages form a DAG (schedule order), so some stage can
+//!   always go: no deadlock.
+//! - **Interface.** `start` offers the next image; the top takes it (`acc` counts them)
+//!   while `ready`: every stage that reads a parameter has finished the images taken so
+//!   far, so the parameters may hold the next one. `done` is high for one cycle when one
+//!   more image's results are complete (every stage that writes a result has finished
+//!   it). Each read port `P_raJ` of a parameter and each write port of a result come
+//!   with the image they are for, `P_riJ` and `P_wi` (the stage's count): several stages
+//!   may read or write the caller's memories for different images in one cycle, and
+//!   the caller (the testbench) keeps one slot per image.
+//!
+//! In steady state a new image leaves every `max(stage cycles) + 1` cycles, where the
+//! sequential top takes the sum of the stages: LeNet's stages, 2,513 to 4,581 cycles,
+//! took 11,682 cycles an image one after another (docs/rtl.md has the measured figures).
+//! The price is the second half of every intermediate memory.
+//!
+//! Before (the sequential top of two calls, control.rs):
+//! ```text
+//! state 3: c0_start; state 4: wait c0_done; state 5: c1_start; state 6: wait c1_done
+//! ```
+//! After:
+//! ```text
+//! c0_start = pro_done && !c0_busy && (acc != c0_img) && ((c0_img - c1_img) < 2)
+//! c1_start = pro_done && !c1_busy && (c0_img != c1_img)
+//! t3_y_mem [0:2N-1], written at {c0_img[0], wa}, read at {c1_img[0], ra}
+//! ```
+
+use crate::bank::BankingVerilog;
+use crate::module::{addr_width, ModGen, Storage, WriteSrc};
+use kiln_passes::ir::{Instance, Node, TensorId, TensorKind};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+/// What the top of a frame pipeline records while its calls are connected.
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    /// The tensors made by a call and held in this module: two halves each.
+    pub double: HashSet<TensorId>,
+    /// While a call's ports are connected: its image count register (`cK_img`).
+    pub image: Option<String>,
+    /// The stages, in the order they were connected.
+    pub stages: Vec<Stage>,
+}
+
+/// One call of the top.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// The call instance's number (`uK`).
+    pub k: usize,
+    pub args: Vec<TensorId>,
+    pub results: Vec<TensorId>,
+}
+
+/// The frame pipeline of `inst` when it is a network whose results are all made by its
+/// calls; `None` otherwise (it then runs its nodes one after another).
+pub fn plan(inst: &Instance) -> Option<Frame> {
+    let calls: Vec<&kiln_passes::ir::Call> = inst
+        .graph
+        .node_weights()
+        .filter_map(|n| match n {
+            Node::Call(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if calls.len() < 2 || inst.dataflow_blocker().is_some() {
+        return None;
+    }
+    let made: HashSet<TensorId> = calls.iter().flat_map(|c| c.results.clone()).collect();
+    if !inst.outputs.iter().all(|t| made.contains(t)) {
+        return None;
+    }
+    let double = made
+        .into_iter()
+        .filter(|&t| {
+            let tm = inst.tensor(t);
+            matches!(tm.kind, TensorKind::Temp)
+                && !tm.is_empty()
+                && !inst.outputs.contains(&t)
+                && !inst.inputs.contains(&t)
+        })
+        .collect();
+    Some(Frame {
+        double,
+        ..Frame::default()
+    })
+}
+
+impl ModGen<'_> {
+    /// Whether this module is the top of a frame pipeline.
+    pub fn is_frame(&self) -> bool {
+        self.frame.is_some()
+    }
+
+    /// The address in tensor `t`'s memory (or bank, `len` elements) of element `addr`
+    /// (`aw` bits) for the call being connected: the half of its image's parity when `t`
+    /// is double-buffered, else `addr`.
+    pub fn frame_addr(&mut self, t: TensorId, addr: &str, len: usize, aw: u32) -> String {
+        let Some(f) = &self.frame else {
+            return addr.to_string();
+        };
+        let (true, Some(img)) = (f.double.contains(&t), f.image.clone()) else {
+            return addr.to_string();
+        };
+        let half = format!("{img}[0]");
+        if 1usize << aw == len {
+            return format!("{{{half}, {addr}}}");
+        }
+        let n = self.fresh("half");
+        let w = aw + 1;
+        let _ = writeln!(
+            self.decls,
+            "    wire [{aw}:0] {n} = {{1'b0, {addr}}} + ({half} ? {w}'d{len} : {w}'d0);"
+        );
+        n
+    }
+
+    /// Source `s` of writes into `t` from the call being connected, in its image's half.
+    pub fn frame_write(&mut self, t: TensorId, mut s: WriteSrc) -> WriteSrc {
+        let (len, aw) = match self.banking(t) {
+            Some(b) => (b.bank_len(), b.off_width()),
+            None => {
+                let len = self.inst.tensor(t).len();
+                (len, addr_width(len))
+            }
+        };
+        s.addr = self.frame_addr(t, &s.addr, len, aw);
+        s
+    }
+
+    /// The number of elements tensor `t`'s memory (or each bank, of `len`) holds here.
+    pub fn frame_depth(&self, t: TensorId, len: usize) -> usize {
+        match &self.frame {
+            Some(f) if f.double.contains(&t) => 2 * len,
+            _ => len,
+        }
+    }
+
+    /// Whether `t` is double-buffered here (its write address is one bit wider).
+    pub fn is_double(&self, t: TensorId) -> bool {
+        self.frame.as_ref().is_some_and(|f| f.double.contains(&t))
+    }
+
+    /// Declares call `k`'s stage registers and starts connecting its ports as a stage.
+    pub fn begin_stage(&mut self, k: usize) {
+        let _ = writeln!(
+            self.decls,
+            "    reg [31:0] c{k}_img; // stage {k}: the images it has finished\n    reg c{k}_busy;\n    wire c{k}_start;"
+        );
+        if let Some(f) = &mut self.frame {
+            f.image = Some(format!("c{k}_img"));
+        }
+    }
+
+    /// Ends connecting call `k` (its arguments and results).
+    pub fn end_stage(&mut self, k: usize, args: &[TensorId], results: &[TensorId]) {
+        if let Some(f) = &mut self.frame {
+            f.image = None;
+            f.stages.push(Stage {
+                k,
+                args: args.to_vec(),
+                results: results.to_vec(),
+            });
+        }
+    }
+
+    /// The image the call being connected works on, for a port of the top.
+    pub fn frame_image(&self) -> Option<String> {
+        self.frame.as_ref().and_then(|f| f.image.clone())
+    }
+
+    /// The stages' start conditions and counters, `acc`, `ready` and `done` (after every
+    /// call is connected).
+    pub fn stage_control(&mut self) {
+        let Some(f) = self.frame.clone() else {
+            return;
+        };
+        let made: HashMap<TensorId, usize> = f
+            .stages
+            .iter()
+            .flat_map(|s| s.results.iter().map(move |&t| (t, s.k)))
+            .collect();
+        let mut readers: HashMap<TensorId, Vec<usize>> = HashMap::new();
+        for s in &f.stages {
+            for &t in &s.args {
+                let r = readers.entry(t).or_default();
+                if !r.contains(&s.k) {
+                    r.push(s.k);
+                }
+            }
+        }
+        let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);
+        let mut out = String::new();
+        let (mut input_readers, mut result_writers) = (Vec::new(), Vec::new());
+        for s in &f.stages {
+            let k = s.k;
+            let mut conds = vec!["pro_done".to_string(), format!("!c{k}_busy")];
+            let mut seen = HashSet::new();
+            for &t in &s.args {
+                if !seen.insert(t) {
+                    continue;
+                }
+                if let Some(&p) = made.get(&t) {
+                    conds.push(format!("(c{p}_img != c{k}_img)"));
+                } else if is_param(self, t, false) {
+                    conds.push(format!("(acc != c{k}_img)"));
+                    if !input_readers.contains(&k) {
+                        input_readers.push(k);
+                    }
+                }
+            }
+            for &t in &s.results {
+                if is_param(self, t, true) && !result_writers.contains(&k) {
+                    result_writers.push(k);
+                }
+                if !f.double.contains(&t) {
+                    continue;
+                }
+                for &r in readers.get(&t).into_iter().flatten() {
+                    if r != k {
+                        conds.push(format!("((c{k}_img - c{r}_img) < 32'd2)"));
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "    assign c{k}_start = {};\n    always @(posedge clk) begin\n        if (rst) begin\n            c{k}_img <= 32'd0;\n            c{k}_busy <= 1'b0;\n        end else begin\n            if (c{k}_start) c{k}_busy <= 1'b1;\n            if (c{k}_done) begin\n                c{k}_busy <= 1'b0;\n                c{k}_img <= c{k}_img + 32'd1;\n            end\n        end\n    end",
+                conds.join(" && ")
+            );
+        }
+        let ready: Vec<String> = std::iter::once("pro_done".to_string())
+            .chain(input_readers.iter().map(|k| format!("(c{k}_img == acc)")))
+            .collect();
+        let done: Vec<String> = result_writers
+            .iter()
+            .map(|k| format!("(c{k}_img != out_img)"))
+            .collect();
+        let _ = writeln!(
+            self.decls,
+            "    reg [31:0] acc; // the images taken\n    reg [31:0] out_img; // the images whose results are complete\n    wire pro_done = (state == 1);"
+        );
+        let _ = writeln!(
+            out,
+            "    assign ready = {};\n    assign done = {};\n    always @(posedge clk) begin\n        if (rst) begin\n            acc <= 32'd0;\n            out_img <= 32'd0;\n        end else begin\n            if (start && ready) acc <= acc + 32'd1;\n            if (done) out_img <= out_img + 32'd1;\n        end\n    end",
+            ready.join(" && "),
+            if done.is_empty() {
+                "1'b0".to_string()
+            } else {
+                done.join(" && ")
+            }
+        );
+        self.assigns.push_str(&out);
+    }
+}
