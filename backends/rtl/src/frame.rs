@@ -29,10 +29,11 @@
 //!   may read or write the caller's memories for different images in one cycle, and
 //!   the caller (the testbench) keeps one slot per image.
 //!
-//! In steady state a new image leaves every `max(stage cycles) + 1` cycles, where the
-//! sequential top takes the sum of the stages: LeNet's stages, 2,513 to 4,581 cycles,
-//! took 11,682 cycles an image one after another (docs/rtl.md has the measured figures).
-//! The price is the second half of every intermediate memory.
+//! In steady state a result leaves every `max(stage cycles) + 1` cycles (the slowest
+//! stage starts again the cycle after its `done`), where the sequential top takes the sum
+//! of the stages: LeNet's five stages (725 to 4,481 cycles each) took 11,682 cycles an
+//! image one after another and give a result every 4,482 (docs/rtl.md). The price is
+//! the second half of every intermediate memory.
 //!
 //! Before (the sequential top of two calls, control.rs):
 //! ```text
@@ -72,8 +73,9 @@ pub struct Stage {
 }
 
 /// The frame pipeline of `inst` when it is a network whose results are all made by its
-/// calls; `None` otherwise (it then runs its nodes one after another).
-pub fn plan(inst: &Instance) -> Option<Frame> {
+/// calls; otherwise why not (`None` when it calls fewer than two kernels), and it then
+/// runs its nodes one after another.
+pub fn plan(inst: &Instance) -> Result<Frame, Option<String>> {
     let calls: Vec<&kiln_passes::ir::Call> = inst
         .graph
         .node_weights()
@@ -82,12 +84,18 @@ pub fn plan(inst: &Instance) -> Option<Frame> {
             _ => None,
         })
         .collect();
-    if calls.len() < 2 || inst.dataflow_blocker().is_some() {
-        return None;
+    if calls.len() < 2 {
+        return Err(None);
+    }
+    if let Some(why) = inst.dataflow_blocker() {
+        return Err(Some(why));
     }
     let made: HashSet<TensorId> = calls.iter().flat_map(|c| c.results.clone()).collect();
-    if !inst.outputs.iter().all(|t| made.contains(t)) {
-        return None;
+    if let Some(&t) = inst.outputs.iter().find(|t| !made.contains(t)) {
+        return Err(Some(format!(
+            "its result `{}` is not made by a call",
+            inst.tensor(t).name
+        )));
     }
     let double = made
         .into_iter()
@@ -99,7 +107,7 @@ pub fn plan(inst: &Instance) -> Option<Frame> {
                 && !inst.inputs.contains(&t)
         })
         .collect();
-    Some(Frame {
+    Ok(Frame {
         double,
         ..Frame::default()
     })

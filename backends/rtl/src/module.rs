@@ -528,12 +528,26 @@ impl<'a> ModGen<'a> {
             pipeline,
             call_insts: Vec::new(),
             phases: None,
-            frame: if dataflow && entry {
-                crate::frame::plan(inst)
-            } else {
-                None
-            },
+            frame: None,
         };
+        if dataflow && entry {
+            match crate::frame::plan(inst) {
+                Ok(f) => {
+                    g.notes.push(format!(
+                        "`{}` runs its {} calls as a frame pipeline: concurrent stages, {} feature map(s) double-buffered between them (`--no-dataflow`: one after another)",
+                        inst.kernel,
+                        inst.graph.node_weights().filter(|n| matches!(n, kiln_passes::ir::Node::Call(_))).count(),
+                        f.double.len()
+                    ));
+                    g.frame = Some(f);
+                }
+                Err(Some(why)) => g.notes.push(format!(
+                    "`{}` runs its calls one after another, not as a frame pipeline: {why}",
+                    inst.kernel
+                )),
+                Err(None) => {}
+            }
+        }
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
             let output = k >= inst.inputs.len();
