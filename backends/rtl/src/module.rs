@@ -723,11 +723,18 @@ impl<'a> ModGen<'a> {
         let pending = std::mem::take(&mut self.pending_products);
         let mut products = String::new();
         let copies = crate::dsp_pack::copies(&self.decls);
-        crate::dsp_pack::write_products(&pending, &copies, &mut products, &mut |prefix| {
-            self.tmp += 1;
-            format!("{prefix}{}", self.tmp)
-        });
+        let pairs =
+            crate::dsp_pack::write_products(&pending, &copies, &mut products, &mut |prefix| {
+                self.tmp += 1;
+                format!("{prefix}{}", self.tmp)
+            });
         self.assigns.push_str(&products);
+        if pairs > 0 {
+            self.notes.push(format!(
+                "`{}`: {pairs} pair(s) of products of at most 8 x 8 bits that share an operand, one multiplier (DSP48) a pair",
+                self.inst.kernel
+            ));
+        }
         if !self.diags.is_empty() {
             return Err(self.diags);
         }

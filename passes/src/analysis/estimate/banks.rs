@@ -50,7 +50,7 @@ pub(super) struct StoreBanks {
     pub cycles: u64,
     /// The most stores one bank of each array may take in an iteration, for the arrays
     /// where that is more than one (by proved banks: a store whose bank is not proved
-    /// counts on every bank). `read_mux_luts` counts their stores bank by bank (by the
+    /// counts on every bank). `port_mux_luts` counts their stores bank by bank (by the
     /// banks each can reach) for the write ports, or registers, they need.
     pub per_bank: Vec<(crate::ir::TensorId, u64)>,
 }

@@ -521,7 +521,7 @@ struct Est<'a> {
     /// loops around the statement being estimated (`None` outside, or not known).
     var_ranges: Vec<Option<(i64, i64)>>,
     /// The on-chip arrays a pipelined iteration stores into more often in one bank than
-    /// it has cycles (`read_mux_luts`): registers.
+    /// it has cycles (`port_mux_luts`): registers.
     multi_stored: std::collections::BTreeSet<crate::ir::TensorId>,
 }
 
@@ -668,7 +668,7 @@ impl Est<'_> {
                 ii = ii.max(SCATTER_II.saturating_mul(copies));
             }
             // The arrays one of whose banks may take several stores an iteration: their
-            // write ports, or registers (`read_mux_luts`).
+            // write ports, or registers (`port_mux_luts`).
             let shared: Vec<crate::ir::TensorId> =
                 stores.per_bank.iter().map(|&(t, _)| t).collect();
             let c = if iters == 0 {
@@ -689,7 +689,7 @@ impl Est<'_> {
             // would cost as much).
             let mut r = body_res.times(copies);
             r.dsp = share(r.dsp, ii);
-            let (mux, registers) = self.read_mux_luts(&l.body, &shared, ii);
+            let (mux, registers) = self.port_mux_luts(&l.body, &shared, ii);
             self.multi_stored.extend(registers);
             let seq = self.port_sequencing_luts(&l.body, ranges, copies);
             r.lut = r

@@ -26,7 +26,7 @@ pub fn port_sequencing_luts(accesses: u64, words: u64) -> u64 {
 /// inputs (bits) and the inputs of their bank decodes, one decode per distinct moving
 /// index.
 #[derive(Default)]
-struct ReadMuxes {
+struct PortMuxes {
     /// Sum over reads of `reachable banks x bits`.
     data: u64,
     /// Sum over distinct decodes of their reachable banks.
@@ -43,7 +43,7 @@ struct ReadMuxes {
     write_bits: std::collections::HashMap<u32, u64>,
 }
 
-impl ReadMuxes {
+impl PortMuxes {
     /// Two fifths of a LUT per data input bit (yosys maps a `case` over the banks to an
     /// AND-OR of each input with its select: about five such pairs per two LUT6) and
     /// three and a half LUTs per decoded bank (the compare of the bank number with it and
@@ -115,7 +115,7 @@ impl Est<'_> {
     /// LUTs of the read multiplexers of one pass of `b` (inner loops unrolled): a read of
     /// a partitioned on-chip array whose bank moves with the loop counters (a sliding
     /// window's `x_buf[c, i + u, j + v]`) selects among the banks it can reach
-    /// ([`Banking::reach`]) with a `reach`-input multiplexer, [`ReadMuxes::luts`]. A
+    /// ([`Banking::reach`]) with a `reach`-input multiplexer, [`PortMuxes::luts`]. A
     /// read whose bank is fixed (every unrolled copy of `w[k, c, u, v]` with `c, u, v`
     /// complete) needs none; neither do the off-chip ports and a row stage's line buffers
     /// (streams, priced with the stage's I/O). The stores into `shared` (arrays one of
@@ -126,20 +126,20 @@ impl Est<'_> {
     /// that more stores reach than the iteration has cycles: those are registers
     /// (`arrays_where`). 0, and none, when the unrolled pass is too large to walk (not
     /// modelled).
-    pub(super) fn read_mux_luts(
+    pub(super) fn port_mux_luts(
         &self,
         b: &Block,
         shared: &[crate::ir::TensorId],
         ii: u64,
     ) -> (u64, Vec<crate::ir::TensorId>) {
-        let mut muxes = ReadMuxes {
+        let mut muxes = PortMuxes {
             shared_writes: shared.to_vec(),
-            ..ReadMuxes::default()
+            ..PortMuxes::default()
         };
         // Only the reads whose bank can move are enumerated (`read_of_moving_bank`), and
         // of those only the unrolled copies their banks depend on (`each_copy`).
         let mut budget: u64 = 1 << 16;
-        if !self.count_read_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
+        if !self.count_port_muxes(b, &mut Vec::new(), &mut muxes, &mut budget) {
             return (0, Vec::new());
         }
         let mut registers: Vec<crate::ir::TensorId> = muxes
@@ -156,11 +156,11 @@ impl Est<'_> {
     /// Adds the read multiplexers of `b` (inside the unrolled loops `inner`) to `muxes`;
     /// `false` when `budget` read copies were walked or an unrolled loop has no constant
     /// trips.
-    fn count_read_muxes(
+    fn count_port_muxes(
         &self,
         b: &Block,
         inner: &mut Vec<InnerLoop>,
-        muxes: &mut ReadMuxes,
+        muxes: &mut PortMuxes,
         budget: &mut u64,
     ) -> bool {
         for s in b {
@@ -175,7 +175,7 @@ impl Est<'_> {
                         step: l.step,
                         trips,
                     });
-                    let ok = self.count_read_muxes(&l.body, inner, muxes, budget);
+                    let ok = self.count_port_muxes(&l.body, inner, muxes, budget);
                     inner.pop();
                     if !ok {
                         return false;
@@ -186,8 +186,8 @@ impl Est<'_> {
                     then_block,
                     else_block,
                     ..
-                } if !self.count_read_muxes(then_block, inner, muxes, budget)
-                    || !self.count_read_muxes(else_block, inner, muxes, budget) =>
+                } if !self.count_port_muxes(then_block, inner, muxes, budget)
+                    || !self.count_port_muxes(else_block, inner, muxes, budget) =>
                 {
                     return false;
                 }
@@ -256,7 +256,7 @@ impl Est<'_> {
         a: &crate::ir::Access,
         store: bool,
         inner: &[InnerLoop],
-        muxes: &mut ReadMuxes,
+        muxes: &mut PortMuxes,
         budget: &mut u64,
     ) -> bool {
         let tm = self.inst.tensor(a.tensor);
@@ -293,7 +293,7 @@ impl Est<'_> {
         loops: &[&InnerLoop],
         env: &mut Vec<(crate::ir::LoopVarId, crate::ir::Affine)>,
         copies: u64,
-        muxes: &mut ReadMuxes,
+        muxes: &mut PortMuxes,
         budget: &mut u64,
     ) -> bool {
         let Some((l, rest)) = loops.split_first() else {
@@ -329,7 +329,7 @@ impl Est<'_> {
         store: bool,
         env: &[(crate::ir::LoopVarId, crate::ir::Affine)],
         copies: u64,
-        muxes: &mut ReadMuxes,
+        muxes: &mut PortMuxes,
     ) {
         let tm = self.inst.tensor(a.tensor);
         let banking = muxes
