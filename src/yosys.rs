@@ -415,19 +415,40 @@ fn net_name(net: &str) -> String {
 /// The first line of each distinct `Warning:` of a log, in order. yosys 0.23's block RAM
 /// mapping warns `Resizing cell port ...` for every RAMB it instantiates with narrower
 /// data ports than the primitive's (its own techmap, nothing the design did): those are
-/// left out.
+/// left out. `ltp`'s `Detected loop at NET` warnings are one line, with what they are:
+/// `ltp` takes every cell it is given as combinational from each input to each output,
+/// distributed-RAM cells too, so a memory whose read feeds its own write data in one
+/// cycle (an accumulator array) is a loop to it, though the write is clocked; a real
+/// logic loop is `check`'s `found logic loop` warning, listed as it is.
 pub fn warnings(log: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
+    let (mut loops, mut first_loop, mut loop_at) = (0usize, String::new(), 0usize);
     for l in log.lines() {
         if let Some(w) = l.strip_prefix("Warning: ") {
             if w.starts_with("Resizing cell port ") {
+                continue;
+            }
+            if let Some(net) = w.strip_prefix("Detected loop at ") {
+                if loops == 0 {
+                    first_loop = net.to_string();
+                    loop_at = out.len();
+                }
+                loops += 1;
                 continue;
             }
             if seen.insert(w.to_string()) {
                 out.push(w.to_string());
             }
         }
+    }
+    if loops > 0 {
+        out.insert(
+            loop_at,
+            format!(
+                "ltp (the longest path) met {loops} loop(s), the first at {first_loop}: it takes distributed-RAM cells as combinational from write data to read data, so a memory read and written in one cycle is a loop to it (the write is clocked; yosys' `check` warns of real logic loops)"
+            ),
+        );
     }
     out
 }
@@ -698,5 +719,23 @@ ERROR: Module `nope' not found!
         assert_eq!(c.other.get("INV"), Some(&1));
         assert_eq!(c.unmapped.get("$_DLATCH_P_"), Some(&1));
         assert_eq!(c.unmapped.len(), 1, "$scopeinfo is no hardware");
+    }
+
+    #[test]
+    fn ltp_loops_are_one_warning_that_says_what_they_are() {
+        let log = "Warning: Replacing memory \\m with list of registers.\n\
+                   16. Executing LTP pass (find longest path).\n\
+                   Warning: Detected loop at \\u1.w73 [12] in top\n\
+                   Warning: Detected loop at \\u1.w31 [14] in top\n\
+                   Warning: Resizing cell port top.r.DOADO from 16 bits to 32 bits.\n\
+                   Warning: found logic loop in module top:\n";
+        let w = warnings(log);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert_eq!(w[0], "Replacing memory \\m with list of registers.");
+        assert!(
+            w[1].starts_with("ltp (the longest path) met 2 loop(s), the first at \\u1.w73 [12] in top:"),
+            "{w:?}"
+        );
+        assert_eq!(w[2], "found logic loop in module top:");
     }
 }
