@@ -222,8 +222,9 @@ fn error_text(est: f64, measured: u64) -> String {
 /// The estimate and the measurement side by side, with the estimate's error relative to
 /// the measurement: DSP, BRAM18 (RAMB36 counted as two), LUT; then the figures kiln does
 /// not estimate apart (FF, CARRY, distributed RAM, the longest path), and a note for
-/// each known reason the two designs differ. For `kiln report --measured DIR`.
-pub fn comparison(est: &Estimated, m: &Measured) -> String {
+/// each known reason the two designs differ (`frame`: the design's top is a frame
+/// pipeline, [`is_frame_pipeline`]). For `kiln report --measured DIR`.
+pub fn comparison(est: &Estimated, m: &Measured, frame: bool) -> String {
     let c = &m.counts;
     let version = m
         .version
@@ -291,7 +292,26 @@ pub fn comparison(est: &Estimated, m: &Measured) -> String {
              docs/rtl-synthesis.md, \"DSP inference\")\n",
         );
     }
+    if frame && c.lutram > 0 {
+        s.push_str(
+            "  (LUTRAM: the RTL's frame pipeline holds two whole images of each feature map
+   \
+             between its stages; the estimate's layer pipeline holds line buffers and FIFOs,
+   \
+             as the HLS design does: docs/rtl.md, \"Frame pipeline\")\n",
+        );
+    }
     s
+}
+
+/// Whether the design in DIR has a frame pipeline for its top (`kiln_rtl.json`'s
+/// `dataflow`).
+pub fn is_frame_pipeline(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(kiln_rtl::MANIFEST))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.get("dataflow")?.as_bool())
+        .unwrap_or(false)
 }
 
 /// The RTL back end's own resource figure of the sequential design it built
@@ -657,7 +677,7 @@ mod tests {
             bram18: 3,
             lut: 8,
         };
-        let text = comparison(&est, &sample());
+        let text = comparison(&est, &sample(), false);
         let expected = "
 measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
   resource     estimate   measured (yosys)   error
@@ -680,9 +700,14 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
                 lut: 8,
             },
             &m,
+            true,
         );
         assert!(
             notes.contains("  LUTRAM              -                 12\n"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("(LUTRAM: the RTL's frame pipeline holds two whole images"),
             "{notes}"
         );
         assert!(
@@ -694,7 +719,7 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
             "{notes}"
         );
         assert!(
-            !text.contains("(BRAM18") && !text.contains("(DSP"),
+            !text.contains("(BRAM18") && !text.contains("(DSP") && !text.contains("(LUTRAM"),
             "{text}"
         );
         assert_eq!(error_text(2.0, 0), "-");

@@ -733,7 +733,9 @@ ERROR: Module `nope' not found!
         assert_eq!(w.len(), 3, "{w:?}");
         assert_eq!(w[0], "Replacing memory \\m with list of registers.");
         assert!(
-            w[1].starts_with("ltp (the longest path) met 2 loop(s), the first at \\u1.w73 [12] in top:"),
+            w[1].starts_with(
+                "ltp (the longest path) met 2 loop(s), the first at \\u1.w73 [12] in top:"
+            ),
             "{w:?}"
         );
         assert_eq!(w[2], "found logic loop in module top:");

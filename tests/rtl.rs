@@ -1030,7 +1030,8 @@ enum RtlCase {
     /// `kiln rtl` refused it: the first error line, names blanked (`x` -> `_`) so that
     /// reasons group.
     Refused(String),
-    Passed,
+    /// Bit-exact; whether the top was a frame pipeline (its calls concurrent stages).
+    Passed { frame: bool },
     /// `kiln rtlsim` did not pass (the case stays in its directory).
     Failed(String),
 }
@@ -1090,20 +1091,25 @@ fn rtl_case(name: &str, case: &difftest::gen::Case, extra: &[&str]) -> RtlCase {
     if code != 0 || !out.contains("PASS") {
         return RtlCase::Failed(format!("target/rtl-tests/{name}:\n{out}{err}"));
     }
+    let frame = std::fs::read_to_string(design.join("kiln_rtl.json"))
+        .is_ok_and(|m| m.contains("\"dataflow\": true"));
     let _ = std::fs::remove_dir_all(&src);
-    RtlCase::Passed
+    RtlCase::Passed { frame }
 }
 
 /// Runs cases until `n` were built (refused ones do not count; at most `tries`), prints
 /// what became of them, and fails on any mismatch.
 fn rtl_cases(what: &str, n: u64, tries: u64, mut case: impl FnMut(u64) -> RtlCase) {
-    let (mut built, mut k) = (0, 0);
+    let (mut built, mut frames, mut k) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     while built < n && k < tries {
         match case(k) {
             RtlCase::Refused(why) => *reasons.entry(why).or_insert(0) += 1,
-            RtlCase::Passed => built += 1,
+            RtlCase::Passed { frame } => {
+                built += 1;
+                frames += u64::from(frame);
+            }
             RtlCase::Failed(f) => {
                 built += 1;
                 failures.push(f);
@@ -1112,7 +1118,7 @@ fn rtl_cases(what: &str, n: u64, tries: u64, mut case: impl FnMut(u64) -> RtlCas
         k += 1;
     }
     eprintln!(
-        "{what}: {built} built and simulated, {} refused, {} failed",
+        "{what}: {built} built and simulated ({frames} as frame pipelines), {} refused, {} failed",
         reasons.values().sum::<usize>(),
         failures.len()
     );

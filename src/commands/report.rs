@@ -95,7 +95,10 @@ pub fn report(path: &Path, spec: &RunSpec, report: &ReportSpec, opts: &Options) 
                 match crate::measured::Measured::load(dir) {
                     Ok(m) => {
                         if let Some(e) = crate::measured::top_estimate(&p.module) {
-                            s.out.stdout.push_str(&crate::measured::comparison(&e, &m));
+                            let frame = crate::measured::is_frame_pipeline(dir);
+                            s.out
+                                .stdout
+                                .push_str(&crate::measured::comparison(&e, &m, frame));
                         }
                         if let Some(model) = crate::measured::load_model(dir) {
                             s.out
