@@ -222,15 +222,17 @@ impl ModGen<'_> {
         for s in &f.stages {
             let k = s.k;
             let mut conds = vec!["pro_done".to_string(), format!("!c{k}_busy")];
-            let mut seen = HashSet::new();
-            for &t in &s.args {
-                if !seen.insert(t) {
-                    continue;
+            // Each condition once (two tensors of one producer, or of one reader).
+            let push = |conds: &mut Vec<String>, c: String| {
+                if !conds.contains(&c) {
+                    conds.push(c);
                 }
+            };
+            for &t in &s.args {
                 if let Some(&p) = made.get(&t) {
-                    conds.push(format!("(c{p}_img != c{k}_img)"));
+                    push(&mut conds, format!("(c{p}_img != c{k}_img)"));
                 } else if is_param(self, t, false) {
-                    conds.push(format!("(acc != c{k}_img)"));
+                    push(&mut conds, format!("(acc != c{k}_img)"));
                     if !input_readers.contains(&k) {
                         input_readers.push(k);
                     }
@@ -245,7 +247,7 @@ impl ModGen<'_> {
                 }
                 for &r in readers.get(&t).into_iter().flatten() {
                     if r != k {
-                        conds.push(format!("((c{k}_img - c{r}_img) < 32'd2)"));
+                        push(&mut conds, format!("((c{k}_img - c{r}_img) < 32'd2)"));
                     }
                 }
             }
