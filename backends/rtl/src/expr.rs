@@ -290,6 +290,12 @@ impl ModGen<'_> {
                 Some(self.bank_read(&mem, dw, &sel, &off))
             }
             Some(Storage::Port { index }) => {
+                if let Some(mem) = self.frame_copy(t) {
+                    // A frame pipeline's copy of a parameter several stages read.
+                    let len = self.inst.tensor(t).len();
+                    let a = self.frame_addr(t, a, len, crate::module::addr_width(len));
+                    return Some(format!("{mem}[{a}]"));
+                }
                 let image = self.frame_image();
                 let p = &mut self.params[index];
                 let j = p.reads;

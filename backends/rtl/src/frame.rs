@@ -20,6 +20,10 @@
 //!   buffer it writes has finished image `n - 2`, which used the same half
 //!   (`cK_img - cR_img < 2`). The stages form a DAG (schedule order), so some stage can
 //!   always go: no deadlock.
+//! - **Copy stages.** A parameter that two or more calls read is copied, one element a
+//!   cycle, into a double buffer of the top's by a stage of its own, and those calls
+//!   read the copy; otherwise the caller's single buffer would hold the next image
+//!   until the last of them is done, and the first stage would wait for the last.
 //! - **Interface.** `start` offers the next image; the top takes it (`acc` counts them)
 //!   while `ready`: every stage that reads a parameter has finished the images taken so
 //!   far, so the parameters may hold the next one. `done` is high for one cycle when one
@@ -47,7 +51,7 @@
 //! ```
 
 use crate::bank::BankingVerilog;
-use crate::module::{addr_width, ModGen, Storage, WriteSrc};
+use crate::module::{addr_width, ident, ModGen, Storage, WriteSrc};
 use kiln_passes::ir::{Instance, Node, TensorId, TensorKind};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -55,8 +59,12 @@ use std::fmt::Write;
 /// What the top of a frame pipeline records while its calls are connected.
 #[derive(Clone, Debug, Default)]
 pub struct Frame {
-    /// The tensors made by a call and held in this module: two halves each.
+    /// The tensors made by a call and held in this module, and the copies of `copied`:
+    /// two halves each.
     pub double: HashSet<TensorId>,
+    /// Parameters that two or more calls read, each with the memory of its copy: a copy
+    /// stage moves each image into it, and those calls read the copy.
+    pub copied: Vec<(TensorId, String)>,
     /// While a call's ports are connected: its image count register (`cK_img`).
     pub image: Option<String>,
     /// The stages, in the order they were connected.
@@ -70,6 +78,8 @@ pub struct Stage {
     pub k: usize,
     pub args: Vec<TensorId>,
     pub results: Vec<TensorId>,
+    /// A copy stage: its argument is the parameter, its result the copy (one tensor).
+    pub copy: bool,
 }
 
 /// The frame pipeline of `inst` when it is a network whose results are all made by its
@@ -97,7 +107,7 @@ pub fn plan(inst: &Instance) -> Result<Frame, Option<String>> {
             inst.tensor(t).name
         )));
     }
-    let double = made
+    let mut double: HashSet<TensorId> = made
         .into_iter()
         .filter(|&t| {
             let tm = inst.tensor(t);
@@ -107,13 +117,73 @@ pub fn plan(inst: &Instance) -> Result<Frame, Option<String>> {
                 && !inst.inputs.contains(&t)
         })
         .collect();
+    // A parameter two calls read would hold the next image back until the later one is
+    // done with it (the caller has one buffer); a copy stage takes each image into a
+    // double buffer of the top's as soon as the copy of the image before is free.
+    let mut copied = Vec::new();
+    for &t in &inst.inputs {
+        let readers = calls.iter().filter(|c| c.args.contains(&t)).count();
+        if readers >= 2 && !inst.tensor(t).is_empty() {
+            let mem = format!("cp{}_{}_mem", copied.len(), ident(&inst.tensor(t).name));
+            copied.push((t, mem));
+            double.insert(t);
+        }
+    }
     Ok(Frame {
         double,
+        copied,
         ..Frame::default()
     })
 }
 
 impl ModGen<'_> {
+    /// The copy stage of each parameter in `copied`, stage `K` after the calls: it reads
+    /// the image the top has taken through a read port of its own, one element a cycle,
+    /// into the half of its image count's parity of the copy, and is a stage like a call
+    /// (its `done` the cycle it moves the last element; its result the copy).
+    fn copy_stages(&mut self) {
+        let Some(f) = self.frame.clone() else {
+            return;
+        };
+        for (i, (t, mem)) in f.copied.iter().enumerate() {
+            let k = self.calls + i;
+            let Some(Storage::Port { index }) = self.storage.get(t).cloned() else {
+                continue;
+            };
+            let len = self.inst.tensor(*t).len();
+            let aw = addr_width(len);
+            let _ = writeln!(
+                self.decls,
+                "    reg [31:0] c{k}_img; // stage {k}: copies `{}` (read by several stages)\n    reg c{k}_busy;\n    wire c{k}_start;\n    reg [{}:0] c{k}_i;\n    wire c{k}_done = c{k}_busy && (c{k}_i == {aw}'d{});",
+                self.inst.tensor(*t).name,
+                aw - 1,
+                len - 1
+            );
+            let p = &mut self.params[index];
+            let j = p.reads;
+            p.reads += 1;
+            p.read_images.push(format!("c{k}_img"));
+            let port = p.port.clone();
+            if let Some(fr) = &mut self.frame {
+                fr.image = Some(format!("c{k}_img"));
+            }
+            let at = self.frame_addr(*t, &format!("c{k}_i"), len, aw);
+            if let Some(fr) = &mut self.frame {
+                fr.image = None;
+                fr.stages.push(Stage {
+                    k,
+                    args: vec![*t],
+                    results: vec![*t],
+                    copy: true,
+                });
+            }
+            let _ = writeln!(
+                self.assigns,
+                "    assign {port}_ra{j} = c{k}_i;\n    always @(posedge clk) begin\n        if (c{k}_start) c{k}_i <= {aw}'d0;\n        else if (c{k}_busy && !c{k}_done) c{k}_i <= c{k}_i + {aw}'d1;\n        if (c{k}_busy) {mem}[{at}] <= {port}_rd{j};\n    end"
+            );
+        }
+    }
+
     /// Whether this module is the top of a frame pipeline.
     pub fn is_frame(&self) -> bool {
         self.frame.is_some()
@@ -140,6 +210,15 @@ impl ModGen<'_> {
             "    wire [{aw}:0] {n} = {{1'b0, {addr}}} + ({half} ? {w}'d{len} : {w}'d0);"
         );
         n
+    }
+
+    /// The memory of parameter `t`'s copy when the call being connected reads the copy.
+    pub fn frame_copy(&self, t: TensorId) -> Option<String> {
+        let f = self.frame.as_ref().filter(|f| f.image.is_some())?;
+        f.copied
+            .iter()
+            .find(|(c, _)| *c == t)
+            .map(|(_, m)| m.clone())
     }
 
     /// Source `s` of writes into `t` from the call being connected, in its image's half.
@@ -187,6 +266,7 @@ impl ModGen<'_> {
                 k,
                 args: args.to_vec(),
                 results: results.to_vec(),
+                copy: false,
             });
         }
     }
@@ -199,6 +279,10 @@ impl ModGen<'_> {
     /// The stages' start conditions and counters, `acc`, `ready` and `done` (after every
     /// call is connected).
     pub fn stage_control(&mut self) {
+        if self.frame.is_none() {
+            return;
+        }
+        self.copy_stages();
         let Some(f) = self.frame.clone() else {
             return;
         };
@@ -229,7 +313,11 @@ impl ModGen<'_> {
                 }
             };
             for &t in &s.args {
-                if let Some(&p) = made.get(&t) {
+                if s.copy {
+                    // The parameter itself: the image the top has taken.
+                    push(&mut conds, format!("(acc != c{k}_img)"));
+                    input_readers.push(k);
+                } else if let Some(&p) = made.get(&t) {
                     push(&mut conds, format!("(c{p}_img != c{k}_img)"));
                 } else if is_param(self, t, false) {
                     push(&mut conds, format!("(acc != c{k}_img)"));

@@ -534,11 +534,26 @@ impl<'a> ModGen<'a> {
         if dataflow && entry {
             match crate::frame::plan(inst) {
                 Ok(f) => {
+                    for (t, mem) in &f.copied {
+                        let tm = inst.tensor(*t);
+                        let _ = writeln!(
+                            g.decls,
+                            "    reg [{}:0] {mem} [0:{}]; // two images of `{}`, read by several stages",
+                            tm.elem.storage_bits() - 1,
+                            2 * tm.len() - 1,
+                            tm.name
+                        );
+                    }
                     g.notes.push(format!(
-                        "`{}` runs its {} calls as a frame pipeline: concurrent stages, {} feature map(s) double-buffered between them (`--no-dataflow`: one after another)",
+                        "`{}` runs its {} calls as a frame pipeline: concurrent stages, {} feature map(s) double-buffered between them{} (`--no-dataflow`: one after another)",
                         inst.kernel,
                         inst.graph.node_weights().filter(|n| matches!(n, kiln_passes::ir::Node::Call(_))).count(),
-                        f.double.len()
+                        f.double.len() - f.copied.len(),
+                        if f.copied.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} input(s) read by several stages copied into one by a copy stage", f.copied.len())
+                        }
                     ));
                     g.frame = Some(f);
                 }
