@@ -71,7 +71,7 @@ pub struct Frame {
     pub stages: Vec<Stage>,
 }
 
-/// One call of the top.
+/// One stage of the top: a call, or the copy stage of a parameter.
 #[derive(Clone, Debug)]
 pub struct Stage {
     /// The call instance's number (`uK`).
