@@ -59,9 +59,14 @@ pub fn testbench(
     let mut files = Vec::new();
     let mut s = String::new();
     let b = samples.max(1);
+    let how = if iface.frame {
+        "as fast as its frame pipeline takes them"
+    } else {
+        "one after another"
+    };
     let _ = writeln!(
         s,
-        "// kiln_tb.v: runs `{top}` on {b} sample(s) one after another and compares every result\n// bit for bit with kiln's. Driven by kiln_tb_main.cpp (`kiln rtlsim`)."
+        "// kiln_tb.v: runs `{top}` on {b} sample(s) {how} and compares every result\n// bit for bit with kiln's. Driven by kiln_tb_main.cpp (`kiln rtlsim`)."
     );
     s.push_str(
         "module kiln_tb (\n    input wire clk,\n    output reg finished,\n    output reg ok\n);\n",
