@@ -297,16 +297,22 @@ impl ModGen<'_> {
                     return Some(format!("{mem}[{a}]"));
                 }
                 let image = self.frame_image();
-                let p = &mut self.params[index];
-                let j = p.reads;
-                p.reads += 1;
-                p.read_images.extend(image);
-                let port = p.port.clone();
-                let _ = writeln!(self.assigns, "    assign {port}_ra{j} = {a};");
-                Some(format!("{port}_rd{j}"))
+                Some(self.port_read(index, a, image))
             }
             None => None,
         }
+    }
+
+    /// A new read port of parameter `params[index]` at address `a`: its data wire. In a
+    /// frame pipeline's top, `image` is the image the port reads (`P_riJ`).
+    pub fn port_read(&mut self, index: usize, a: &str, image: Option<String>) -> String {
+        let p = &mut self.params[index];
+        let j = p.reads;
+        p.reads += 1;
+        p.read_images.extend(image);
+        let port = p.port.clone();
+        let _ = writeln!(self.assigns, "    assign {port}_ra{j} = {a};");
+        format!("{port}_rd{j}")
     }
 
     /// The value of wire `x` (type `from`) in type `to`, which holds it exactly.

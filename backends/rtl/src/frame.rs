@@ -159,11 +159,7 @@ impl ModGen<'_> {
                 aw - 1,
                 len - 1
             );
-            let p = &mut self.params[index];
-            let j = p.reads;
-            p.reads += 1;
-            p.read_images.push(format!("c{k}_img"));
-            let port = p.port.clone();
+            let data = self.port_read(index, &format!("c{k}_i"), Some(format!("c{k}_img")));
             if let Some(fr) = &mut self.frame {
                 fr.image = Some(format!("c{k}_img"));
             }
@@ -179,7 +175,7 @@ impl ModGen<'_> {
             }
             let _ = writeln!(
                 self.assigns,
-                "    assign {port}_ra{j} = c{k}_i;\n    always @(posedge clk) begin\n        if (c{k}_start) c{k}_i <= {aw}'d0;\n        else if (c{k}_busy && !c{k}_done) c{k}_i <= c{k}_i + {aw}'d1;\n        if (c{k}_busy) {mem}[{at}] <= {port}_rd{j};\n    end"
+                "    always @(posedge clk) begin\n        if (c{k}_start) c{k}_i <= {aw}'d0;\n        else if (c{k}_busy && !c{k}_done) c{k}_i <= c{k}_i + {aw}'d1;\n        if (c{k}_busy) {mem}[{at}] <= {data};\n    end"
             );
         }
     }
