@@ -12,7 +12,7 @@
 
 use crate::bank::BankingVerilog;
 use crate::module::{lit32, Edge, LoopInfo, ModGen, State, Storage};
-use kiln_passes::ir::{Block, Call, Loop, Node, Stmt, TensorKind};
+use kiln_passes::ir::{Call, Loop, Node, Stmt, TensorKind};
 use std::fmt::Write;
 
 impl ModGen<'_> {
@@ -45,7 +45,17 @@ impl ModGen<'_> {
             match &inst.graph[n] {
                 Node::Compute(c) => {
                     let name = c.name.clone();
-                    cont = self.block(&c.body, cont, &name);
+                    cont = match self.row_nest(n, &c.body) {
+                        // A node of a stage's row ports (rows.rs): its nest with the row
+                        // loop outermost, its states recorded, then its prologue.
+                        Some((nest, prologue)) => {
+                            let a = self.states.len();
+                            let cont = self.stmt(&nest, cont, &name);
+                            self.row_nests.insert(n, (a, self.states.len()));
+                            self.block(&c.body[..prologue], cont, &name)
+                        }
+                        None => self.block(&c.body, cont, &name),
+                    };
                 }
                 Node::Call(call) => cont = self.call(call, cont),
                 Node::Input { .. } | Node::Const { .. } | Node::Output { .. } => {}
@@ -78,7 +88,7 @@ impl ModGen<'_> {
     }
 
     /// The edge entering `b`, which continues with `cont`.
-    pub fn block(&mut self, b: &Block, mut cont: Edge, node: &str) -> Edge {
+    pub fn block(&mut self, b: &[Stmt], mut cont: Edge, node: &str) -> Edge {
         for s in b.iter().rev() {
             cont = self.stmt(s, cont, node);
         }
@@ -407,6 +417,7 @@ impl ModGen<'_> {
                 }
             }
         }
+        self.connect_rows(call, &iface, k, &mut conns);
         let _ = writeln!(
             self.instances,
             "    {} u{k} (\n        {}\n    );",

@@ -69,6 +69,12 @@ pub struct Frame {
     pub image: Option<String>,
     /// The stages, in the order they were connected.
     pub stages: Vec<Stage>,
+    /// Row outputs of the calls (rows.rs): the call, the top's tensor, the wire of its
+    /// complete rows.
+    pub row_outs: Vec<(usize, TensorId, String)>,
+    /// Row inputs of the calls: the call, the top's tensor, the wire the stage control
+    /// drives with the rows there, and the image's rows.
+    pub row_ins: Vec<(usize, TensorId, String, usize)>,
 }
 
 /// One stage of the top: a call, or the copy stage of a parameter.
@@ -296,8 +302,31 @@ impl ModGen<'_> {
                 }
             }
         }
-        let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);
+        // Row links (rows.rs): a row input fed by its producer's row output needs no
+        // start condition on that producer; it holds in its row nests instead.
+        let mut linked: HashSet<(usize, TensorId)> = HashSet::new();
         let mut out = String::new();
+        for (k, t, w, rows) in &f.row_ins {
+            let source = made.get(t).and_then(|&p| {
+                f.row_outs
+                    .iter()
+                    .find(|(q, o, _)| *q == p && o == t)
+                    .map(|(_, _, ow)| (p, ow))
+            });
+            match source {
+                Some((p, ow)) => {
+                    linked.insert((*k, *t));
+                    let _ = writeln!(
+                        out,
+                        "    assign {w} = (c{p}_img != c{k}_img) ? 32'd{rows} : (c{p}_busy ? {ow} : 32'd0);"
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "    assign {w} = 32'h7fffffff;");
+                }
+            }
+        }
+        let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);
         let (mut input_readers, mut result_writers) = (Vec::new(), Vec::new());
         for s in &f.stages {
             let k = s.k;
@@ -314,7 +343,9 @@ impl ModGen<'_> {
                     push(&mut conds, format!("(acc != c{k}_img)"));
                     input_readers.push(k);
                 } else if let Some(&p) = made.get(&t) {
-                    push(&mut conds, format!("(c{p}_img != c{k}_img)"));
+                    if !linked.contains(&(k, t)) {
+                        push(&mut conds, format!("(c{p}_img != c{k}_img)"));
+                    }
                 } else if is_param(self, t, false) {
                     push(&mut conds, format!("(acc != c{k}_img)"));
                     if !input_readers.contains(&k) {

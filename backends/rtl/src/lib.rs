@@ -26,6 +26,7 @@ pub mod fixed;
 mod frame;
 mod module;
 mod pipeline;
+pub mod rows;
 mod testbench;
 mod width;
 
@@ -177,6 +178,16 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     let mut design_notes = Vec::new();
+    // The stages of a frame pipeline with row ports (rows.rs): the entry's callees.
+    let frame_entry = opts.pipeline
+        && opts.dataflow
+        && order.len() > 1
+        && frame::plan(module.instance(entry)).is_ok();
+    let stages: Vec<InstanceId> = if frame_entry {
+        module.instance(entry).callees()
+    } else {
+        Vec::new()
+    };
     for &id in &order {
         let name = if id == entry {
             top.clone()
@@ -196,6 +207,9 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
                 .map(|((_, t), f)| (*t, f.clone()))
                 .collect(),
         );
+        if stages.contains(&id) {
+            g.row_ports = rows::ports(module.instance(id), opts.pipeline);
+        }
         g.build();
         match g.finish() {
             Ok((text, iface, notes)) => {

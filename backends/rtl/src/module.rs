@@ -88,6 +88,15 @@ pub struct Iface {
     pub calls: Vec<(usize, String)>,
     /// The top of a frame pipeline (frame.rs): `ready`, and image numbers on its ports.
     pub frame: bool,
+    /// A stage's result made row by row (rows.rs): its port prefix (`P_rows` out) and
+    /// the module's tensor.
+    pub row_out: Option<(String, TensorId)>,
+    /// A stage's image inputs read row by row (rows.rs): port prefix (`P_rows` in), the
+    /// module's tensor, and its rows. A module with any also has a `rows_hold` output.
+    pub row_ins: Vec<(String, TensorId, usize)>,
+    /// The calls whose module has `rows_hold` (the testbench leaves their waits out of
+    /// their cycles).
+    pub holds: Vec<usize>,
 }
 
 /// Where a tensor's elements live inside a module.
@@ -204,6 +213,12 @@ pub struct ModGen<'a> {
     pub pending_products: Vec<crate::dsp_pack::PendingProduct>,
     /// The top of a frame pipeline: its calls run as concurrent stages (frame.rs).
     pub frame: Option<crate::frame::Frame>,
+    /// A stage of a frame pipeline: its row ports (rows.rs; empty otherwise).
+    pub row_ports: crate::rows::RowPorts,
+    /// The states of each node built with its row loop outermost: `a..b`.
+    pub row_nests: HashMap<kiln_passes::ir::NodeId, (usize, usize)>,
+    /// The calls whose module has `rows_hold`.
+    pub hold_calls: Vec<usize>,
 }
 
 impl Wires for ModGen<'_> {
@@ -530,6 +545,9 @@ impl<'a> ModGen<'a> {
             call_insts: Vec::new(),
             phases: None,
             frame: None,
+            row_ports: Default::default(),
+            row_nests: HashMap::new(),
+            hold_calls: Vec::new(),
         };
         if dataflow && entry {
             match crate::frame::plan(inst) {
@@ -735,6 +753,7 @@ impl<'a> ModGen<'a> {
 
     /// The whole module's text, and what it offers callers.
     pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
+        let hold = self.gate_writes();
         self.write_logic();
         let pending = std::mem::take(&mut self.pending_products);
         let mut products = String::new();
@@ -823,6 +842,7 @@ impl<'a> ModGen<'a> {
             }
         }
         self.assigns.push_str(&image_assigns);
+        let (row_out, row_ins) = self.row_logic(&mut ports);
         s.push_str(&ports.join(",\n"));
         s.push_str("\n);\n");
         for f in self.funcs.values() {
@@ -850,10 +870,21 @@ impl<'a> ModGen<'a> {
         s.push_str(&self.decls);
         s.push_str(&self.assigns);
         s.push_str(&self.instances);
-        if self.frame.is_none() {
-            let _ = writeln!(s, "    assign done = (state == {sw}'d1);");
-        }
-        s.push_str("    always @(posedge clk) begin\n        if (rst) begin\n            state <= 0;\n        end else begin\n            case (state)\n");
+        let run = match &hold {
+            Some(h) => {
+                if self.frame.is_none() {
+                    let _ = writeln!(s, "    assign done = (state == {sw}'d1) & ~{h};");
+                }
+                format!("end else if (!{h}) begin")
+            }
+            None => {
+                if self.frame.is_none() {
+                    let _ = writeln!(s, "    assign done = (state == {sw}'d1);");
+                }
+                "end else begin".to_string()
+            }
+        };
+        let _ = write!(s, "    always @(posedge clk) begin\n        if (rst) begin\n            state <= 0;\n        {run}\n            case (state)\n");
         for (k, st) in self.states.iter().enumerate() {
             let _ = writeln!(s, "            {sw}'d{k}: begin // {}", st.comment);
             let mut body = String::new();
@@ -882,6 +913,9 @@ impl<'a> ModGen<'a> {
             params: self.params.clone(),
             calls,
             frame: self.frame.is_some(),
+            row_out,
+            row_ins,
+            holds: self.hold_calls.clone(),
         };
         Ok((s, iface, self.notes))
     }

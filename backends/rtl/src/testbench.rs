@@ -194,9 +194,16 @@ pub fn testbench(
         } else {
             "b == 0".to_string()
         };
+        // A stage that holds for its producer's rows (rows.rs) works the cycles
+        // between its start and done it does not hold.
+        let held = if iface.holds.contains(k) {
+            format!("\n        if (!rst && {first} && dut.c{k}_busy && dut.c{k}_rows_hold) cc{k} <= cc{k} - 64'd1;")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "    reg [63:0] cb{k};\n    reg [63:0] cc{k};\n    initial begin cb{k} = 64'd0; cc{k} = 64'd0; end\n    always @(posedge clk) begin\n        if (!rst && {first} && dut.c{k}_start) cb{k} <= cyc;\n        if (!rst && {first} && dut.c{k}_done) cc{k} <= cc{k} + (cyc - cb{k});\n    end"
+            "    reg [63:0] cb{k};\n    reg [63:0] cc{k};\n    initial begin cb{k} = 64'd0; cc{k} = 64'd0; end\n    always @(posedge clk) begin\n        if (!rst && {first} && dut.c{k}_start) cb{k} <= cyc;\n        if (!rst && {first} && dut.c{k}_done) cc{k} <= cc{k} + (cyc - cb{k});{held}\n    end"
         );
         let _ = writeln!(
             call_report,

@@ -1,0 +1,566 @@
+//! Row-level dataflow between the stages of a frame pipeline (frame.rs): a stage starts
+//! on the first rows of its producer's image while the producer computes the rest, the
+//! `stream` pass's row plans (passes/src/ir/stage.rs) carried into the RTL.
+//!
+//! A stage module whose row plan allows it gets two kinds of ports:
+//! - **`P_rows` out**, for a result made row by row (the plan's last node writes it in a
+//!   nest whose row loop writes exactly its row): the rows of the current image that are
+//!   complete, the row counter while the FSM is in that nest, 0 elsewhere. The node is
+//!   built with its row loop outermost (what the HLS back end's row stages do: running
+//!   the nest with the row pinned to `q` computes row `q` and nothing else, which the
+//!   plan proves), so the rows complete in order.
+//! - **`P_rows` in**, for an image input that only row nodes read, each in its row nest
+//!   through a window (rows `stride * q + lo ..= stride * q + hi` for its row `q`): the
+//!   rows of the stage's image that exist. While the FSM is in such a nest and the rows
+//!   the current row needs are not there, the module holds: its state, counters,
+//!   registers and write enables stay as they are (`hold`); and it holds in its `done`
+//!   state until every such input is complete, so that a stage never finishes an image
+//!   before its producers do (the frame's image counts stay in order).
+//!
+//! The top connects a producer's `P_rows` to its consumers' (frame.rs): the rows of the
+//! consumer's image are the producer's whole image when it has finished that image, its
+//! row count while it works on it, and none before; the consumer then needs no start
+//! condition on that producer. Every other caller ties a `P_rows` input to `2^31 - 1`
+//! (all rows there) and leaves the output open.
+//!
+//! Within a stage the nodes still run one after another on whole images (a 3 x 3
+//! convolution's padded buffer is written whole before the convolution starts): the
+//! overlap is between stages, and the feature maps are still whole double-buffered
+//! frames, not line buffers (docs/rtl.md, "Not yet").
+//!
+//! Before (stage 2 waits for stage 1's whole image):
+//! ```text
+//! c1_start = pro_done && !c1_busy && (c0_img != c1_img) && ...
+//! ```
+//! After (stage 2 starts, and holds in its row nest until the rows it needs exist):
+//! ```text
+//! c1_start = pro_done && !c1_busy && ...
+//! c1_p0_x_rows = (c0_img != c1_img) ? 32'd24 : (c0_busy ? c0_p1_result_rows : 32'd0);
+//! hold = in_pool_nest & ~((p0_x_rows > 2 * i + 1) | (p0_x_rows >= 24)) | ...
+//! ```
+
+use kiln_passes::ir::stage::{RowNode, StagePlan};
+use kiln_passes::ir::{Instance, LoopVarId, Node, NodeId, Stmt, TensorId};
+
+/// The row ports of a stage module (empty for a module that is not a stage of a frame
+/// pipeline, or whose plan does not allow them).
+#[derive(Clone, Debug, Default)]
+pub struct RowPorts {
+    /// The result made row by row.
+    pub output: Option<RowOut>,
+    /// The image inputs read row by row.
+    pub inputs: Vec<RowIn>,
+}
+
+/// A result made row by row by `node`, whose row loop is `row_var`.
+#[derive(Clone, Debug)]
+pub struct RowOut {
+    pub tensor: TensorId,
+    pub node: NodeId,
+    pub row_var: LoopVarId,
+}
+
+/// An image input of `rows` rows read row by row, through each of `gates`.
+#[derive(Clone, Debug)]
+pub struct RowIn {
+    pub tensor: TensorId,
+    pub rows: usize,
+    pub gates: Vec<Gate>,
+}
+
+/// Row `q` of `node` (its row loop `row_var`, `rows` rows) reads rows up to
+/// `stride * q + hi`; `outermost`: the node is built with its row loop outermost, else it
+/// runs over its rows `passes` times (the trips of the loops above the row loop).
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub node: NodeId,
+    pub row_var: LoopVarId,
+    pub rows: usize,
+    pub stride: i64,
+    pub hi: i64,
+    pub outermost: bool,
+    pub passes: u64,
+}
+
+impl RowPorts {
+    /// The nodes whose nest states the ports need, each with its row loop and whether it
+    /// is built with the row loop outermost (the result's node must be; a node that only
+    /// reads rows is when it can be, so that it finishes soon after its producer, and
+    /// otherwise keeps its loop order: its row counter says which rows it needs in any
+    /// order, and only its first pass over the rows waits).
+    pub fn row_nodes(&self) -> Vec<(NodeId, LoopVarId, bool)> {
+        let mut out: Vec<(NodeId, LoopVarId, bool)> = self
+            .output
+            .iter()
+            .map(|o| (o.node, o.row_var, true))
+            .collect();
+        for g in self.inputs.iter().flat_map(|i| i.gates.iter()) {
+            if !out.iter().any(|(n, _, _)| *n == g.node) {
+                out.push((g.node, g.row_var, g.outermost));
+            }
+        }
+        out
+    }
+}
+
+/// The row ports `inst` can have as a stage (`pipeline`: the design chains pipelined
+/// loops, whose loops above the row loop must then not be pipelined).
+pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
+    let Some(StagePlan::Rows(plan)) = &inst.stage else {
+        return RowPorts::default();
+    };
+    let movable = |rn: &RowNode| -> bool {
+        let Node::Compute(c) = &inst.graph[rn.node] else {
+            return false;
+        };
+        c.body.len() == rn.prologue + 1
+            && row_outermost(&c.body[rn.prologue], rn.row_var, pipeline).is_some()
+    };
+    // A node reading rows needs a live row counter: no loop above its row loop is
+    // chained (the row loop would be unrolled into an iteration). Its passes over the
+    // rows when none is, the product of their trips (constant bounds).
+    let passes = |rn: &RowNode| -> Option<u64> {
+        let Node::Compute(c) = &inst.graph[rn.node] else {
+            return None;
+        };
+        let mut level = &c.body[rn.prologue.min(c.body.len())..];
+        let mut n = 1u64;
+        while let [Stmt::For(l)] = level {
+            if l.var == rn.row_var {
+                return (c.body.len() == rn.prologue + 1).then_some(n);
+            }
+            if pipeline && l.directives.pipeline_ii.is_some() {
+                return None;
+            }
+            let span = l.hi.as_constant()? - l.lo.as_constant()?;
+            let trips = if l.step > 0 && span > 0 {
+                (span + l.step - 1) / l.step
+            } else if l.step < 0 && span < 0 {
+                (-span + -l.step - 1) / -l.step
+            } else {
+                0
+            };
+            n = n.saturating_mul(trips as u64);
+            level = &l.body;
+        }
+        None
+    };
+    let computes = || {
+        inst.graph
+            .node_indices()
+            .filter_map(|n| match &inst.graph[n] {
+                Node::Compute(c) => Some((n, c)),
+                _ => None,
+            })
+    };
+    let mut out = RowPorts::default();
+    if !plan.flat_output && inst.outputs.contains(&plan.output) {
+        if let Some(rn) = plan.producer(plan.output) {
+            let sole_writer =
+                computes().all(|(n, c)| n == rn.node || !c.writes.contains(&plan.output))
+                    && !inst.graph.node_weights().any(
+                        |w| matches!(w, Node::Call(call) if call.results.contains(&plan.output)),
+                    );
+            if sole_writer && movable(rn) {
+                out.output = Some(RowOut {
+                    tensor: plan.output,
+                    node: rn.node,
+                    row_var: rn.row_var,
+                });
+            }
+        }
+    }
+    for &t in &inst.inputs {
+        let tm = inst.tensor(t);
+        if tm.shape.len() != 3 || tm.is_empty() {
+            continue;
+        }
+        let called = inst
+            .graph
+            .node_weights()
+            .any(|w| matches!(w, Node::Call(call) if call.args.contains(&t)));
+        if called {
+            continue;
+        }
+        let mut gates = Vec::new();
+        let mut ok = true;
+        for (n, c) in computes() {
+            if !c.reads.contains(&t) && !c.writes.contains(&t) {
+                continue;
+            }
+            let window = plan
+                .nodes
+                .iter()
+                .find(|rn| rn.node == n)
+                .and_then(|rn| rn.windows.iter().find(|w| w.tensor == t).map(|w| (rn, *w)));
+            let counted = window.and_then(|(rn, _)| passes(rn));
+            match (window, counted) {
+                (Some((rn, w)), Some(p)) if !c.writes.contains(&t) && w.stride >= 1 => {
+                    let outermost = movable(rn);
+                    gates.push(Gate {
+                        node: n,
+                        row_var: rn.row_var,
+                        rows: rn.rows,
+                        stride: w.stride,
+                        hi: w.hi,
+                        outermost,
+                        passes: if outermost { 1 } else { p },
+                    })
+                }
+                _ => ok = false,
+            }
+        }
+        if ok && !gates.is_empty() {
+            out.inputs.push(RowIn {
+                tensor: t,
+                rows: tm.shape[1],
+                gates,
+            });
+        }
+    }
+    out
+}
+
+/// The nest `s` with the loop of `row_var` moved outermost, the loops above it kept in
+/// their order inside it; `None` when `s` is not a perfect nest down to that loop, when
+/// a loop above it is pipelined (`pipeline`: it would become a chained iteration around
+/// the row loop), or when the row loop is pipelined under other loops (they would be
+/// unrolled into its iteration).
+pub fn row_outermost(s: &Stmt, row_var: LoopVarId, pipeline: bool) -> Option<Stmt> {
+    let Stmt::For(l) = s else {
+        return None;
+    };
+    if l.var == row_var {
+        return Some(s.clone());
+    }
+    if pipeline && l.directives.pipeline_ii.is_some() {
+        return None;
+    }
+    let [inner] = &l.body[..] else {
+        return None;
+    };
+    let Stmt::For(il) = inner else {
+        return None;
+    };
+    if pipeline && il.var == row_var && il.directives.pipeline_ii.is_some() {
+        return None;
+    }
+    let Stmt::For(mut row) = row_outermost(inner, row_var, pipeline)? else {
+        return None;
+    };
+    let mut outer = l.clone();
+    outer.body = std::mem::take(&mut row.body);
+    row.body = vec![Stmt::For(outer)];
+    Some(Stmt::For(row))
+}
+
+impl crate::module::ModGen<'_> {
+    /// The port prefix of parameter `t`.
+    fn row_port(&self, t: TensorId) -> Option<String> {
+        match self.storage.get(&t) {
+            Some(crate::module::Storage::Port { index }) => Some(self.params[*index].port.clone()),
+            _ => None,
+        }
+    }
+
+    /// When the module has row inputs: every write enable gains `~rows_hold` (before the
+    /// write logic is built), and the name of the hold.
+    pub fn gate_writes(&mut self) -> Option<String> {
+        let ports = self.row_ports.inputs.iter();
+        if !ports.clone().any(|i| self.row_port(i.tensor).is_some()) {
+            return None;
+        }
+        let h = "rows_hold".to_string();
+        for s in self
+            .writes
+            .values_mut()
+            .chain(self.multi_writes.values_mut())
+            .flatten()
+        {
+            s.we = format!("({} & ~{h})", s.we);
+        }
+        Some(h)
+    }
+
+    /// Loop counter `v` as 32 bits (its values are at least 0 in a row loop).
+    fn row_counter(&mut self, v: LoopVarId) -> String {
+        let reg = self.loop_reg(v);
+        let bits = self.counters.get(v.index()).map_or(32, |c| c.bits);
+        let w = self.fresh("rowq");
+        let value = if bits >= 32 {
+            format!("{reg}[31:0]")
+        } else {
+            format!("{{{}'d0, {reg}}}", 32 - bits)
+        };
+        let _ = std::fmt::Write::write_fmt(
+            &mut self.decls,
+            format_args!("    wire [31:0] {w} = {value};\n"),
+        );
+        w
+    }
+
+    /// The row ports (appended to `ports`) and their logic, `rows_hold` among it; what the
+    /// interface says of them.
+    #[allow(clippy::type_complexity)]
+    pub fn row_logic(
+        &mut self,
+        ports: &mut Vec<String>,
+    ) -> (Option<(String, TensorId)>, Vec<(String, TensorId, usize)>) {
+        let rp = self.row_ports.clone();
+        let sw = crate::module::addr_width(self.states.len().max(2));
+        let nest = |g: &Self, n: NodeId| -> Option<String> {
+            let (a, b) = g.row_nests.get(&n)?;
+            // `b - 1`: `b` may not fit in the state register's width.
+            Some(format!(
+                "((state >= {sw}'d{a}) && (state <= {sw}'d{}))",
+                b - 1
+            ))
+        };
+        let mut out = String::new();
+        let mut row_out = None;
+        if let Some(o) = &rp.output {
+            if let (Some(port), Some(inside)) = (self.row_port(o.tensor), nest(self, o.node)) {
+                let q = self.row_counter(o.row_var);
+                ports.push(format!("    output wire [31:0] {port}_rows"));
+                out.push_str(&format!(
+                    "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
+                    self.inst.tensor(o.tensor).name
+                ));
+                row_out = Some((port, o.tensor));
+            }
+        }
+        let mut row_ins = Vec::new();
+        let mut holds = Vec::new();
+        let mut complete = Vec::new();
+        for i in &rp.inputs {
+            let Some(port) = self.row_port(i.tensor) else {
+                continue;
+            };
+            ports.push(format!("    input wire [31:0] {port}_rows"));
+            let avail = format!("$signed({port}_rows)");
+            let all = format!("({avail} >= 32'sd{})", i.rows);
+            complete.push(all.clone());
+            for g in &i.gates {
+                let Some(inside) = nest(self, g.node) else {
+                    continue;
+                };
+                let q = self.row_counter(g.row_var);
+                let need = self.fresh("rowneed");
+                let hi = if g.hi < 0 {
+                    format!("- 32'sd{}", -g.hi)
+                } else {
+                    format!("+ 32'sd{}", g.hi)
+                };
+                out.push_str(&format!(
+                    "    wire signed [31:0] {need} = $signed({q}) * 32'sd{} {hi}; // the last row of `{}` row {q} reads\n",
+                    g.stride,
+                    self.inst.tensor(i.tensor).name
+                ));
+                holds.push(format!("({inside} & ~(({avail} > {need}) | {all}))"));
+            }
+            row_ins.push((port, i.tensor, i.rows));
+        }
+        if !row_ins.is_empty() {
+            // The done state waits for every such input to be complete.
+            holds.push(format!(
+                "((state == {sw}'d1) & ~({}))",
+                complete.join(" & ")
+            ));
+            ports.push("    output wire rows_hold".to_string());
+            out.push_str(&format!(
+                "    assign rows_hold = {}; // the rows this state needs are not there yet\n",
+                holds.join("\n        | ")
+            ));
+        }
+        self.assigns.push_str(&out);
+        (row_out, row_ins)
+    }
+}
+
+impl crate::module::ModGen<'_> {
+    /// Node `n`'s nest with its row loop outermost and the length of its prologue, when
+    /// the node is one of the row ports' (its body `body`).
+    pub fn row_nest(&self, n: NodeId, body: &[Stmt]) -> Option<(Stmt, usize)> {
+        let (_, v, outermost) = self
+            .row_ports
+            .row_nodes()
+            .into_iter()
+            .find(|(m, _, _)| *m == n)?;
+        let (last, prologue) = body.split_last()?;
+        let nest = if outermost {
+            row_outermost(last, v, self.pipeline)?
+        } else {
+            last.clone()
+        };
+        Some((nest, prologue.len()))
+    }
+}
+
+impl crate::module::ModGen<'_> {
+    /// Connects call `k`'s row ports (`conns`): in the top of a frame pipeline to wires
+    /// the stage control drives and reads (frame.rs); elsewhere its row inputs are tied
+    /// to every row being there and its row output is left open.
+    pub fn connect_rows(
+        &mut self,
+        call: &kiln_passes::ir::Call,
+        iface: &crate::module::Iface,
+        k: usize,
+        conns: &mut Vec<String>,
+    ) {
+        let callee = self.m.instance(call.callee);
+        let frame = self.is_frame();
+        if let Some((port, t)) = &iface.row_out {
+            let pos = callee.outputs.iter().position(|o| o == t);
+            if let (true, Some(r)) = (frame, pos.and_then(|j| call.results.get(j).copied())) {
+                let w = format!("c{k}_{port}_rows");
+                let _ = std::fmt::Write::write_fmt(
+                    &mut self.decls,
+                    format_args!("    wire [31:0] {w};\n"),
+                );
+                conns.push(format!(".{port}_rows({w})"));
+                if let Some(f) = &mut self.frame {
+                    f.row_outs.push((k, r, w));
+                }
+            }
+        }
+        for (port, t, rows) in &iface.row_ins {
+            let pos = callee.inputs.iter().position(|i| i == t);
+            match (frame, pos.and_then(|j| call.args.get(j).copied())) {
+                (true, Some(a)) => {
+                    let w = format!("c{k}_{port}_rows");
+                    let _ = std::fmt::Write::write_fmt(
+                        &mut self.decls,
+                        format_args!("    wire [31:0] {w};\n"),
+                    );
+                    conns.push(format!(".{port}_rows({w})"));
+                    if let Some(f) = &mut self.frame {
+                        f.row_ins.push((k, a, w, *rows));
+                    }
+                }
+                _ => conns.push(format!(".{port}_rows(32'h7fffffff)")),
+            }
+        }
+        if !iface.row_ins.is_empty() {
+            let w = format!("c{k}_rows_hold");
+            let _ = std::fmt::Write::write_fmt(&mut self.decls, format_args!("    wire {w};\n"));
+            conns.push(format!(".rows_hold({w})"));
+            self.hold_calls.push(k);
+        }
+    }
+}
+
+/// The cycles of the first image through the frame pipeline of `module`'s entry as the
+/// RTL builds it, from the estimate's cycles of each node (`estimates`, without stream
+/// I/O): a stage starts when the producers of its inputs that are not linked row by row
+/// have finished; in each node that reads linked rows, row `q` starts when the rows it
+/// needs exist (the producer's result node makes its rows evenly over its cycles, the
+/// node's cycles are spread evenly over its rows and passes, and passes after the first
+/// wait for nothing); every other node takes its cycles; the stage is done no sooner
+/// than its linked producers. `None` when a stage holds a call or the estimate's nodes do
+/// not match the stage's (the sum of the stages then stands).
+pub fn first_image_cycles(
+    module: &kiln_passes::ir::Module,
+    estimates: &[(
+        kiln_passes::ir::InstanceId,
+        kiln_passes::estimate::InstanceEstimate,
+    )],
+) -> Option<u64> {
+    use std::collections::HashMap;
+    let top = module.instance(module.entry?);
+    // The finish time of each tensor made by a call, and its rows and the cycles of the
+    // node that makes them when it is made row by row.
+    let mut made: HashMap<TensorId, (f64, Option<(usize, f64)>)> = HashMap::new();
+    let mut latency = 0f64;
+    for n in top.schedule() {
+        let Node::Call(call) = &top.graph[n] else {
+            continue;
+        };
+        let callee = module.instance(call.callee);
+        let est = estimates.iter().find(|(i, _)| *i == call.callee)?.1.clone();
+        let mut node_est = est
+            .nodes
+            .iter()
+            .filter(|e| !(e.callee.is_none() && e.name == "stream I/O"));
+        let mut cycles: HashMap<NodeId, f64> = HashMap::new();
+        for m in callee.schedule() {
+            match &callee.graph[m] {
+                Node::Compute(c) => {
+                    let e = node_est.next()?;
+                    if e.name != c.name || e.callee.is_some() {
+                        return None;
+                    }
+                    cycles.insert(m, e.cycles as f64);
+                }
+                Node::Call(_) => return None,
+                _ => {}
+            }
+        }
+        let ports = ports(callee, true);
+        let arg_of = |t: TensorId| {
+            let j = callee.inputs.iter().position(|&i| i == t)?;
+            call.args.get(j).copied()
+        };
+        // The linked inputs: the callee's tensor -> (producer's finish, rows, row cycles).
+        let mut linked: HashMap<TensorId, (f64, usize, f64)> = HashMap::new();
+        for i in &ports.inputs {
+            if let Some((f, Some((rows, w)))) = arg_of(i.tensor).and_then(|a| made.get(&a)) {
+                linked.insert(i.tensor, (*f, *rows, *w));
+            }
+        }
+        let mut time = 0f64;
+        for (j, &a) in call.args.iter().enumerate() {
+            let t = callee.inputs.get(j).copied();
+            if t.is_some_and(|t| linked.contains_key(&t)) {
+                continue;
+            }
+            time = time.max(made.get(&a).map_or(0.0, |m| m.0));
+        }
+        for m in callee.schedule() {
+            let Some(&w) = cycles.get(&m) else {
+                continue;
+            };
+            let gates: Vec<(&Gate, (f64, usize, f64))> = ports
+                .inputs
+                .iter()
+                .filter_map(|i| linked.get(&i.tensor).map(|l| (i, *l)))
+                .flat_map(|(i, l)| i.gates.iter().filter(|g| g.node == m).map(move |g| (g, l)))
+                .collect();
+            let Some((first, _)) = gates.first() else {
+                time += w;
+                continue;
+            };
+            let (rows, passes) = (first.rows.max(1), first.passes.max(1));
+            let per_row = w / (rows as f64 * passes as f64);
+            for q in 0..rows as i64 {
+                let ready = gates
+                    .iter()
+                    .map(|(g, (f, h, wr))| {
+                        let need = (g.stride * q + g.hi).min(*h as i64 - 1);
+                        if need < 0 {
+                            0.0
+                        } else {
+                            f - wr + wr * (need + 1) as f64 / *h as f64
+                        }
+                    })
+                    .fold(0.0, f64::max);
+                time = time.max(ready) + per_row;
+            }
+            time += per_row * rows as f64 * (passes - 1) as f64;
+        }
+        for (f, _, _) in linked.values() {
+            time = time.max(*f);
+        }
+        for (j, &r) in call.results.iter().enumerate() {
+            let rows = ports
+                .output
+                .as_ref()
+                .filter(|o| callee.outputs.get(j) == Some(&o.tensor))
+                .and_then(|o| Some((callee.tensor(o.tensor).shape[1], *cycles.get(&o.node)?)));
+            made.insert(r, (time, rows));
+            if top.outputs.contains(&r) {
+                latency = latency.max(time);
+            }
+        }
+    }
+    Some(latency.round() as u64)
+}
