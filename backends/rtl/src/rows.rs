@@ -222,10 +222,16 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
 }
 
 /// The nest `s` with the loop of `row_var` moved outermost, the loops above it kept in
-/// their order inside it; `None` when `s` is not a perfect nest down to that loop, when
-/// a loop above it is pipelined (`pipeline`: it would become a chained iteration around
-/// the row loop), or when the row loop is pipelined under other loops (they would be
-/// unrolled into its iteration).
+/// their order inside it; `None` when `s` is not a perfect nest down to that loop or a
+/// loop above it is pipelined (`pipeline`: it would become a chained iteration around
+/// the row loop). A pipelined row loop gives its directive to the innermost of the loops
+/// moved inside it, which then holds the same iteration (the HLS design flattens them).
+///
+/// ```text
+/// for c in 0..16:                      for i in 0..4:
+///   for i in 0..4: [pipeline II=1]  ->   for c in 0..16: [pipeline II=1]
+///     body                                 body
+/// ```
 pub fn row_outermost(s: &Stmt, row_var: LoopVarId, pipeline: bool) -> Option<Stmt> {
     let Stmt::For(l) = s else {
         return None;
@@ -239,17 +245,14 @@ pub fn row_outermost(s: &Stmt, row_var: LoopVarId, pipeline: bool) -> Option<Stm
     let [inner] = &l.body[..] else {
         return None;
     };
-    let Stmt::For(il) = inner else {
-        return None;
-    };
-    if pipeline && il.var == row_var && il.directives.pipeline_ii.is_some() {
-        return None;
-    }
     let Stmt::For(mut row) = row_outermost(inner, row_var, pipeline)? else {
         return None;
     };
     let mut outer = l.clone();
     outer.body = std::mem::take(&mut row.body);
+    if let Some(ii) = row.directives.pipeline_ii.take() {
+        outer.directives.pipeline_ii = Some(ii);
+    }
     row.body = vec![Stmt::For(outer)];
     Some(Stmt::For(row))
 }
