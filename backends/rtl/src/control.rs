@@ -46,13 +46,15 @@ impl ModGen<'_> {
                 Node::Compute(c) => {
                     let name = c.name.clone();
                     cont = match self.row_nest(n, &c.body) {
-                        // A node of a stage's row ports (rows.rs): its nest with the row
-                        // loop outermost, its states recorded, then its prologue.
-                        Some((nest, prologue)) => {
+                        // A node of a stage's row ports (rows.rs): the statement holding
+                        // its row loop (moved outermost where the ports need it), its
+                        // states recorded.
+                        Some((i, nest)) => {
+                            let cont = self.block(&c.body[i + 1..], cont, &name);
                             let a = self.states.len();
                             let cont = self.stmt(&nest, cont, &name);
                             self.row_nests.insert(n, (a, self.states.len()));
-                            self.block(&c.body[..prologue], cont, &name)
+                            self.block(&c.body[..i], cont, &name)
                         }
                         None => self.block(&c.body, cont, &name),
                     };

@@ -70,8 +70,8 @@ pub struct Frame {
     /// The stages, in the order they were connected.
     pub stages: Vec<Stage>,
     /// Row outputs of the calls (rows.rs): the call, the top's tensor, the wire of its
-    /// complete rows.
-    pub row_outs: Vec<(usize, TensorId, String)>,
+    /// complete rows, and its rows.
+    pub row_outs: Vec<(usize, TensorId, String, usize)>,
     /// Row inputs of the calls: the call, the top's tensor, the wire the stage control
     /// drives with the rows there, and the image's rows.
     pub row_ins: Vec<(usize, TensorId, String, usize)>,
@@ -308,10 +308,12 @@ impl ModGen<'_> {
         let mut out = String::new();
         for (k, t, w, rows) in &f.row_ins {
             let source = made.get(t).and_then(|&p| {
+                // The producer's rows are the consumer's (a vector's rows are its
+                // arrival order's first digit: the same plan made both).
                 f.row_outs
                     .iter()
-                    .find(|(q, o, _)| *q == p && o == t)
-                    .map(|(_, _, ow)| (p, ow))
+                    .find(|(q, o, _, n)| *q == p && o == t && n == rows)
+                    .map(|(_, _, ow, _)| (p, ow))
             });
             match source {
                 Some((p, ow)) => {

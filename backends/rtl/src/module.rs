@@ -88,9 +88,9 @@ pub struct Iface {
     pub calls: Vec<(usize, String)>,
     /// The top of a frame pipeline (frame.rs): `ready`, and image numbers on its ports.
     pub frame: bool,
-    /// A stage's result made row by row (rows.rs): its port prefix (`P_rows` out) and
-    /// the module's tensor.
-    pub row_out: Option<(String, TensorId)>,
+    /// A stage's result made row by row (rows.rs): its port prefix (`P_rows` out), the
+    /// module's tensor and its rows.
+    pub row_out: Option<(String, TensorId, usize)>,
     /// A stage's image inputs read row by row (rows.rs): port prefix (`P_rows` in), the
     /// module's tensor, and its rows. A module with any also has a `rows_hold` output.
     pub row_ins: Vec<(String, TensorId, usize)>,

@@ -39,7 +39,7 @@
 //! hold = in_pool_nest & ~((p0_x_rows > 2 * i + 1) | (p0_x_rows >= 24)) | ...
 //! ```
 
-use kiln_passes::ir::stage::{RowNode, StagePlan};
+use kiln_passes::ir::stage::{AccumulatePlan, RowNode, StagePlan};
 use kiln_passes::ir::{Instance, LoopVarId, Node, NodeId, Stmt, TensorId};
 
 /// The row ports of a stage module (empty for a module that is not a stage of a frame
@@ -52,12 +52,16 @@ pub struct RowPorts {
     pub inputs: Vec<RowIn>,
 }
 
-/// A result made row by row by `node`, whose row loop is `row_var`.
+/// A result of `rows` rows made row by row by `node`, whose row loop is `row_var`, in
+/// the statement `stmt` of its body: an image, or a vector whose arrival order's first
+/// digit is the row (ir/stage.rs, `ArrivalOrder`).
 #[derive(Clone, Debug)]
 pub struct RowOut {
     pub tensor: TensorId,
     pub node: NodeId,
     pub row_var: LoopVarId,
+    pub rows: usize,
+    pub stmt: usize,
 }
 
 /// An image input of `rows` rows read row by row, through each of `gates`.
@@ -68,12 +72,14 @@ pub struct RowIn {
     pub gates: Vec<Gate>,
 }
 
-/// Row `q` of `node` (its row loop `row_var`, `rows` rows) reads rows up to
-/// `stride * q + hi`; `outermost`: the node is built with its row loop outermost, else it
-/// runs over its rows `passes` times (the trips of the loops above the row loop).
+/// Row `q` of `node` (its row loop `row_var`, `rows` rows, in the statement `stmt` of its
+/// body) reads rows up to `stride * q + hi`; `outermost`: the node is built with its row
+/// loop outermost, else it runs over its rows `passes` times (the trips of the loops
+/// above the row loop).
 #[derive(Clone, Debug)]
 pub struct Gate {
     pub node: NodeId,
+    pub stmt: usize,
     pub row_var: LoopVarId,
     pub rows: usize,
     pub stride: i64,
@@ -88,15 +94,15 @@ impl RowPorts {
     /// reads rows is when it can be, so that it finishes soon after its producer, and
     /// otherwise keeps its loop order: its row counter says which rows it needs in any
     /// order, and only its first pass over the rows waits).
-    pub fn row_nodes(&self) -> Vec<(NodeId, LoopVarId, bool)> {
-        let mut out: Vec<(NodeId, LoopVarId, bool)> = self
+    pub fn row_nodes(&self) -> Vec<(NodeId, usize, LoopVarId, bool)> {
+        let mut out: Vec<(NodeId, usize, LoopVarId, bool)> = self
             .output
             .iter()
-            .map(|o| (o.node, o.row_var, true))
+            .map(|o| (o.node, o.stmt, o.row_var, true))
             .collect();
         for g in self.inputs.iter().flat_map(|i| i.gates.iter()) {
-            if !out.iter().any(|(n, _, _)| *n == g.node) {
-                out.push((g.node, g.row_var, g.outermost));
+            if !out.iter().any(|(n, _, _, _)| *n == g.node) {
+                out.push((g.node, g.stmt, g.row_var, g.outermost));
             }
         }
         out
@@ -106,8 +112,12 @@ impl RowPorts {
 /// The row ports `inst` can have as a stage (`pipeline`: the design chains pipelined
 /// loops, whose loops above the row loop must then not be pipelined).
 pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
-    let Some(StagePlan::Rows(plan)) = &inst.stage else {
-        return RowPorts::default();
+    let plan = match &inst.stage {
+        Some(StagePlan::Rows(plan)) => plan,
+        Some(StagePlan::Accumulate(plan)) if plan.built => {
+            return accumulate_ports(inst, plan).unwrap_or_default()
+        }
+        _ => return RowPorts::default(),
     };
     let movable = |rn: &RowNode| -> bool {
         let Node::Compute(c) = &inst.graph[rn.node] else {
@@ -154,8 +164,16 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
             })
     };
     let mut out = RowPorts::default();
-    if !plan.flat_output && inst.outputs.contains(&plan.output) {
-        if let Some(rn) = plan.producer(plan.output) {
+    if inst.outputs.contains(&plan.output) {
+        // An image's rows; a flat result's, when the first digit of the order its node
+        // writes it in is the row (a flatten's vector, read by a dense stage).
+        let last = plan.nodes.last().filter(|rn| rn.result == plan.output);
+        let rows = last.and_then(|rn| match &plan.flat_order {
+            _ if !plan.flat_output => Some(inst.tensor(plan.output).shape[1]),
+            Some(o) if o.extents.len() >= 2 && o.extents[0] as usize == rn.rows => Some(rn.rows),
+            _ => None,
+        });
+        if let (Some(rn), Some(rows)) = (last, rows) {
             let sole_writer =
                 computes().all(|(n, c)| n == rn.node || !c.writes.contains(&plan.output))
                     && !inst.graph.node_weights().any(
@@ -166,6 +184,8 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
                     tensor: plan.output,
                     node: rn.node,
                     row_var: rn.row_var,
+                    rows,
+                    stmt: rn.prologue,
                 });
             }
         }
@@ -199,6 +219,7 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
                     let outermost = movable(rn);
                     gates.push(Gate {
                         node: n,
+                        stmt: rn.prologue,
                         row_var: rn.row_var,
                         rows: rn.rows,
                         stride: w.stride,
@@ -219,6 +240,80 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
         }
     }
     out
+}
+
+/// The row input of a dense stage fed value by value (ir/stage.rs, `AccumulatePlan`)
+/// whose values arrive a producer's row at a time (the order's first digit): the one
+/// statement of its node that reads the input, a loop over those rows whose variable is
+/// the first digit of every element it reads (the groups of a row, one after another),
+/// holds until that row exists.
+fn accumulate_ports(inst: &Instance, plan: &AccumulatePlan) -> Option<RowPorts> {
+    let t = plan.input;
+    let (&rows, &coef) = (plan.order.extents.first()?, plan.order.coefs.first()?);
+    if !inst.inputs.contains(&t) || plan.order.extents.len() < 2 {
+        return None;
+    }
+    let called = inst
+        .graph
+        .node_weights()
+        .any(|w| matches!(w, Node::Call(call) if call.args.contains(&t)));
+    let other_readers = inst.graph.node_indices().any(|n| {
+        n != plan.node
+            && matches!(&inst.graph[n], Node::Compute(c) if c.reads.contains(&t) || c.writes.contains(&t))
+    });
+    let Node::Compute(c) = &inst.graph[plan.node] else {
+        return None;
+    };
+    if called || other_readers || c.writes.contains(&t) {
+        return None;
+    }
+    let loads_of_t = |s: &Stmt| {
+        let mut found = Vec::new();
+        kiln_passes::ir::walk_stmts(&vec![s.clone()], &mut Vec::new(), &mut |st, _| {
+            for r in kiln_passes::ir::stmt_roots(st) {
+                inst.for_each_subexpr(r, &mut |x| {
+                    if let kiln_passes::ir::Expr::Load(a) = x {
+                        if a.tensor == t {
+                            found.push(a.clone());
+                        }
+                    }
+                });
+            }
+        });
+        found
+    };
+    let readers: Vec<usize> = (0..c.body.len())
+        .filter(|&i| !loads_of_t(&c.body[i]).is_empty())
+        .collect();
+    let [stmt] = readers[..] else {
+        return None;
+    };
+    let Stmt::For(l) = &c.body[stmt] else {
+        return None;
+    };
+    let whole_rows = l.lo == kiln_passes::ir::Affine::constant(0)
+        && l.hi == kiln_passes::ir::Affine::constant(rows as i64)
+        && l.step == 1;
+    let by_row = loads_of_t(&c.body[stmt]).iter().all(|a| {
+        a.index.len() == 1 && a.dynamic_at(0).is_none() && a.index[0].coeff(l.var) == coef
+    });
+    (whole_rows && by_row).then(|| RowPorts {
+        output: None,
+        inputs: vec![RowIn {
+            tensor: t,
+            rows: rows as usize,
+            gates: vec![Gate {
+                node: plan.node,
+                stmt,
+                row_var: l.var,
+                rows: rows as usize,
+                stride: 1,
+                hi: 0,
+                outermost: false,
+                passes: 1,
+            }],
+        }],
+    })
 }
 
 /// The nest `s` with the loop of `row_var` moved outermost, the loops above it kept in
@@ -308,7 +403,10 @@ impl crate::module::ModGen<'_> {
     pub fn row_logic(
         &mut self,
         ports: &mut Vec<String>,
-    ) -> (Option<(String, TensorId)>, Vec<(String, TensorId, usize)>) {
+    ) -> (
+        Option<(String, TensorId, usize)>,
+        Vec<(String, TensorId, usize)>,
+    ) {
         let rp = self.row_ports.clone();
         let sw = crate::module::addr_width(self.states.len().max(2));
         let nest = |g: &Self, n: NodeId| -> Option<String> {
@@ -329,7 +427,7 @@ impl crate::module::ModGen<'_> {
                     "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
                     self.inst.tensor(o.tensor).name
                 ));
-                row_out = Some((port, o.tensor));
+                row_out = Some((port, o.tensor, o.rows));
             }
         }
         let mut row_ins = Vec::new();
@@ -345,6 +443,8 @@ impl crate::module::ModGen<'_> {
             complete.push(all.clone());
             for g in &i.gates {
                 let Some(inside) = nest(self, g.node) else {
+                    // Not built as planned: wait for the whole input from the start.
+                    holds.push(format!("((state != {sw}'d0) & ~{all})"));
                     continue;
                 };
                 let q = self.row_counter(g.row_var);
@@ -383,19 +483,19 @@ impl crate::module::ModGen<'_> {
 impl crate::module::ModGen<'_> {
     /// Node `n`'s nest with its row loop outermost and the length of its prologue, when
     /// the node is one of the row ports' (its body `body`).
-    pub fn row_nest(&self, n: NodeId, body: &[Stmt]) -> Option<(Stmt, usize)> {
-        let (_, v, outermost) = self
+    pub fn row_nest(&self, n: NodeId, body: &[Stmt]) -> Option<(usize, Stmt)> {
+        let (_, i, v, outermost) = self
             .row_ports
             .row_nodes()
             .into_iter()
-            .find(|(m, _, _)| *m == n)?;
-        let (last, prologue) = body.split_last()?;
+            .find(|(m, _, _, _)| *m == n)?;
+        let s = body.get(i)?;
         let nest = if outermost {
-            row_outermost(last, v, self.pipeline)?
+            row_outermost(s, v, self.pipeline)?
         } else {
-            last.clone()
+            s.clone()
         };
-        Some((nest, prologue.len()))
+        Some((i, nest))
     }
 }
 
@@ -412,7 +512,7 @@ impl crate::module::ModGen<'_> {
     ) {
         let callee = self.m.instance(call.callee);
         let frame = self.is_frame();
-        if let Some((port, t)) = &iface.row_out {
+        if let Some((port, t, rows)) = &iface.row_out {
             let pos = callee.outputs.iter().position(|o| o == t);
             if let (true, Some(r)) = (frame, pos.and_then(|j| call.results.get(j).copied())) {
                 let w = format!("c{k}_{port}_rows");
@@ -422,7 +522,7 @@ impl crate::module::ModGen<'_> {
                 );
                 conns.push(format!(".{port}_rows({w})"));
                 if let Some(f) = &mut self.frame {
-                    f.row_outs.push((k, r, w));
+                    f.row_outs.push((k, r, w, *rows));
                 }
             }
         }
@@ -558,7 +658,7 @@ pub fn first_image_cycles(
                 .output
                 .as_ref()
                 .filter(|o| callee.outputs.get(j) == Some(&o.tensor))
-                .and_then(|o| Some((callee.tensor(o.tensor).shape[1], *cycles.get(&o.node)?)));
+                .and_then(|o| Some((o.rows, *cycles.get(&o.node)?)));
             made.insert(r, (time, rows));
             if top.outputs.contains(&r) {
                 latency = latency.max(time);
