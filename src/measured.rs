@@ -694,7 +694,7 @@ mod tests {
         assert!(
             text.lines()
                 .find(|l| l.contains("the first image (taken to done; stages start on rows)"))
-                .is_some_and(|l| l.ends_with("16776      5000       5100  +229.0%    -2.0%")),
+                .is_some_and(|l| l.ends_with("16776      5000       5100  +228.9%    -2.0%")),
             "{text}"
         );
     }

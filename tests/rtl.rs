@@ -1324,6 +1324,27 @@ fn random_layer_pipelines_are_bit_exact() {
     });
 }
 
+/// The same random layer pipelines without the automatic schedule: every layer a stage
+/// of its own, so that most stages start on their producers' rows
+/// (backends/rtl/src/rows.rs; strides, padding, pools, residual adds and flattens the
+/// generator draws). `KILN_RTL_STAGE_NETS=N` (default 2) and `KILN_RTL_SEED=S`.
+#[test]
+fn random_networks_of_separate_stages_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let n = env_u64("KILN_RTL_STAGE_NETS", 2);
+    let seed = env_u64("KILN_RTL_SEED", 0x5eed_0019) ^ 0x57a6e;
+    rtl_cases("random networks of separate stages", n, 4 * n.max(1), |k| {
+        let net = difftest::gen::generate_network(seed, k);
+        let mut extra = vec!["--part", "xc7z045", "--clock-ns", "5", "--no-auto-schedule"];
+        if net.batch.is_some() {
+            extra.push("--batch");
+        }
+        rtl_case(&format!("stages-{seed}-{k}"), &net.case, &extra)
+    });
+}
+
 /// Products of at most 8 x 8 bits that share an operand go two to a multiplier
 /// (backends/rtl/src/dsp_pack.rs): `s * (b * 2^k + a) + 2^(k-1)`, the products slices of
 /// the result. tests/rtl/packed_products.kiln over 512 samples with the extremes of every

@@ -71,10 +71,10 @@ pub struct Frame {
     pub stages: Vec<Stage>,
     /// Row outputs of the calls (rows.rs): the call, the top's tensor, the wire of its
     /// complete rows, and its rows.
-    pub row_outs: Vec<(usize, TensorId, String, usize)>,
+    pub row_outs: Vec<(usize, TensorId, String, crate::rows::RowLayout)>,
     /// Row inputs of the calls: the call, the top's tensor, the wire the stage control
     /// drives with the rows there, and the image's rows.
-    pub row_ins: Vec<(usize, TensorId, String, usize)>,
+    pub row_ins: Vec<(usize, TensorId, String, crate::rows::RowLayout)>,
 }
 
 /// One stage of the top: a call, or the copy stage of a parameter.
@@ -306,13 +306,13 @@ impl ModGen<'_> {
         // start condition on that producer; it holds in its row nests instead.
         let mut linked: HashSet<(usize, TensorId)> = HashSet::new();
         let mut out = String::new();
-        for (k, t, w, rows) in &f.row_ins {
+        for (k, t, w, layout) in &f.row_ins {
             let source = made.get(t).and_then(|&p| {
-                // The producer's rows are the consumer's (a vector's rows are its
-                // arrival order's first digit: the same plan made both).
+                // The producer's rows are the consumer's: the same rows, and for a
+                // vector the same arrival order (its first digit the row).
                 f.row_outs
                     .iter()
-                    .find(|(q, o, _, n)| *q == p && o == t && n == rows)
+                    .find(|(q, o, _, l)| *q == p && o == t && l == layout)
                     .map(|(_, _, ow, _)| (p, ow))
             });
             match source {
@@ -320,7 +320,8 @@ impl ModGen<'_> {
                     linked.insert((*k, *t));
                     let _ = writeln!(
                         out,
-                        "    assign {w} = (c{p}_img != c{k}_img) ? 32'd{rows} : (c{p}_busy ? {ow} : 32'd0);"
+                        "    assign {w} = (c{p}_img != c{k}_img) ? 32'd{} : (c{p}_busy ? {ow} : 32'd0);",
+                        layout.rows
                     );
                 }
                 None => {

@@ -90,10 +90,10 @@ pub struct Iface {
     pub frame: bool,
     /// A stage's result made row by row (rows.rs): its port prefix (`P_rows` out), the
     /// module's tensor and its rows.
-    pub row_out: Option<(String, TensorId, usize)>,
+    pub row_out: Option<(String, TensorId, crate::rows::RowLayout)>,
     /// A stage's image inputs read row by row (rows.rs): port prefix (`P_rows` in), the
     /// module's tensor, and its rows. A module with any also has a `rows_hold` output.
-    pub row_ins: Vec<(String, TensorId, usize)>,
+    pub row_ins: Vec<(String, TensorId, crate::rows::RowLayout)>,
     /// The calls whose module has `rows_hold` (the testbench leaves their waits out of
     /// their cycles).
     pub holds: Vec<usize>,

@@ -4,18 +4,22 @@
 //!
 //! A stage module whose row plan allows it gets two kinds of ports:
 //! - **`P_rows` out**, for a result made row by row (the plan's last node writes it in a
-//!   nest whose row loop writes exactly its row): the rows of the current image that are
+//!   nest whose row loop writes exactly its row; an image, or a flattened vector whose
+//!   arrival order's first digit is that row): the rows of the current image that are
 //!   complete, the row counter while the FSM is in that nest, 0 elsewhere. The node is
 //!   built with its row loop outermost (what the HLS back end's row stages do: running
 //!   the nest with the row pinned to `q` computes row `q` and nothing else, which the
-//!   plan proves), so the rows complete in order.
+//!   plan proves), so the rows complete in order ([`row_outermost`]).
 //! - **`P_rows` in**, for an image input that only row nodes read, each in its row nest
-//!   through a window (rows `stride * q + lo ..= stride * q + hi` for its row `q`): the
-//!   rows of the stage's image that exist. While the FSM is in such a nest and the rows
-//!   the current row needs are not there, the module holds: its state, counters,
-//!   registers and write enables stay as they are (`hold`); and it holds in its `done`
-//!   state until every such input is complete, so that a stage never finishes an image
-//!   before its producers do (the frame's image counts stay in order).
+//!   through a window (rows `stride * q + lo ..= stride * q + hi` for its row `q`), and
+//!   for the vector of a dense stage fed value by value whose groups arrive a row at a
+//!   time ([`accumulate_ports`]): the rows of the stage's image that exist. While the FSM
+//!   is in such a nest and the rows the current row needs are not there, the module
+//!   holds: its state, counters, registers and write enables stay as they are
+//!   (`rows_hold`, also an output, so that the testbench can leave the held cycles out of
+//!   a stage's cycles); and it holds in its `done` state until every such input is
+//!   complete, so that a stage never finishes an image before its producers do (the
+//!   frame's image counts stay in order).
 //!
 //! The top connects a producer's `P_rows` to its consumers' (frame.rs): the rows of the
 //! consumer's image are the producer's whole image when it has finished that image, its
@@ -39,8 +43,17 @@
 //! hold = in_pool_nest & ~((p0_x_rows > 2 * i + 1) | (p0_x_rows >= 24)) | ...
 //! ```
 
-use kiln_passes::ir::stage::{AccumulatePlan, RowNode, StagePlan};
+use kiln_passes::ir::stage::{AccumulatePlan, ArrivalOrder, RowNode, StagePlan};
 use kiln_passes::ir::{Instance, LoopVarId, Node, NodeId, Stmt, TensorId};
+
+/// How a tensor's rows are laid out: `rows` rows of an image (`order: None`), or of a
+/// vector arriving in `order`, whose first digit is the row. A producer's rows feed a
+/// consumer's only when both say the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowLayout {
+    pub rows: usize,
+    pub order: Option<ArrivalOrder>,
+}
 
 /// The row ports of a stage module (empty for a module that is not a stage of a frame
 /// pipeline, or whose plan does not allow them).
@@ -62,6 +75,8 @@ pub struct RowOut {
     pub row_var: LoopVarId,
     pub rows: usize,
     pub stmt: usize,
+    /// A vector's arrival order (`None`: an image).
+    pub order: Option<ArrivalOrder>,
 }
 
 /// An image input of `rows` rows read row by row, through each of `gates`.
@@ -69,6 +84,8 @@ pub struct RowOut {
 pub struct RowIn {
     pub tensor: TensorId,
     pub rows: usize,
+    /// A vector's arrival order (`None`: an image).
+    pub order: Option<ArrivalOrder>,
     pub gates: Vec<Gate>,
 }
 
@@ -186,6 +203,7 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
                     row_var: rn.row_var,
                     rows,
                     stmt: rn.prologue,
+                    order: plan.flat_order.clone().filter(|_| plan.flat_output),
                 });
             }
         }
@@ -235,6 +253,7 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
             out.inputs.push(RowIn {
                 tensor: t,
                 rows: tm.shape[1],
+                order: None,
                 gates,
             });
         }
@@ -302,6 +321,7 @@ fn accumulate_ports(inst: &Instance, plan: &AccumulatePlan) -> Option<RowPorts> 
         inputs: vec![RowIn {
             tensor: t,
             rows: rows as usize,
+            order: Some(plan.order.clone()),
             gates: vec![Gate {
                 node: plan.node,
                 stmt,
@@ -404,8 +424,8 @@ impl crate::module::ModGen<'_> {
         &mut self,
         ports: &mut Vec<String>,
     ) -> (
-        Option<(String, TensorId, usize)>,
-        Vec<(String, TensorId, usize)>,
+        Option<(String, TensorId, RowLayout)>,
+        Vec<(String, TensorId, RowLayout)>,
     ) {
         let rp = self.row_ports.clone();
         let sw = crate::module::addr_width(self.states.len().max(2));
@@ -427,7 +447,11 @@ impl crate::module::ModGen<'_> {
                     "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
                     self.inst.tensor(o.tensor).name
                 ));
-                row_out = Some((port, o.tensor, o.rows));
+                let layout = RowLayout {
+                    rows: o.rows,
+                    order: o.order.clone(),
+                };
+                row_out = Some((port, o.tensor, layout));
             }
         }
         let mut row_ins = Vec::new();
@@ -461,7 +485,11 @@ impl crate::module::ModGen<'_> {
                 ));
                 holds.push(format!("({inside} & ~(({avail} > {need}) | {all}))"));
             }
-            row_ins.push((port, i.tensor, i.rows));
+            let layout = RowLayout {
+                rows: i.rows,
+                order: i.order.clone(),
+            };
+            row_ins.push((port, i.tensor, layout));
         }
         if !row_ins.is_empty() {
             // The done state waits for every such input to be complete.
@@ -522,7 +550,7 @@ impl crate::module::ModGen<'_> {
                 );
                 conns.push(format!(".{port}_rows({w})"));
                 if let Some(f) = &mut self.frame {
-                    f.row_outs.push((k, r, w, *rows));
+                    f.row_outs.push((k, r, w, rows.clone()));
                 }
             }
         }
@@ -537,7 +565,7 @@ impl crate::module::ModGen<'_> {
                     );
                     conns.push(format!(".{port}_rows({w})"));
                     if let Some(f) = &mut self.frame {
-                        f.row_ins.push((k, a, w, *rows));
+                        f.row_ins.push((k, a, w, rows.clone()));
                     }
                 }
                 _ => conns.push(format!(".{port}_rows(32'h7fffffff)")),
@@ -570,16 +598,16 @@ pub fn first_image_cycles(
 ) -> Option<u64> {
     use std::collections::HashMap;
     let top = module.instance(module.entry?);
-    // The finish time of each tensor made by a call, and its rows and the cycles of the
-    // node that makes them when it is made row by row.
-    let mut made: HashMap<TensorId, (f64, Option<(usize, f64)>)> = HashMap::new();
+    // The finish time of each tensor made by a call, and its row layout and the cycles of
+    // the node that makes it when it is made row by row.
+    let mut made: HashMap<TensorId, (f64, Option<(RowLayout, f64)>)> = HashMap::new();
     let mut latency = 0f64;
     for n in top.schedule() {
         let Node::Call(call) = &top.graph[n] else {
             continue;
         };
         let callee = module.instance(call.callee);
-        let est = estimates.iter().find(|(i, _)| *i == call.callee)?.1.clone();
+        let est = &estimates.iter().find(|(i, _)| *i == call.callee)?.1;
         let mut node_est = est
             .nodes
             .iter()
@@ -606,8 +634,14 @@ pub fn first_image_cycles(
         // The linked inputs: the callee's tensor -> (producer's finish, rows, row cycles).
         let mut linked: HashMap<TensorId, (f64, usize, f64)> = HashMap::new();
         for i in &ports.inputs {
-            if let Some((f, Some((rows, w)))) = arg_of(i.tensor).and_then(|a| made.get(&a)) {
-                linked.insert(i.tensor, (*f, *rows, *w));
+            let layout = RowLayout {
+                rows: i.rows,
+                order: i.order.clone(),
+            };
+            if let Some((f, Some((l, w)))) = arg_of(i.tensor).and_then(|a| made.get(&a)) {
+                if *l == layout {
+                    linked.insert(i.tensor, (*f, l.rows, *w));
+                }
             }
         }
         let mut time = 0f64;
@@ -658,7 +692,13 @@ pub fn first_image_cycles(
                 .output
                 .as_ref()
                 .filter(|o| callee.outputs.get(j) == Some(&o.tensor))
-                .and_then(|o| Some((o.rows, *cycles.get(&o.node)?)));
+                .and_then(|o| {
+                    let layout = RowLayout {
+                        rows: o.rows,
+                        order: o.order.clone(),
+                    };
+                    Some((layout, *cycles.get(&o.node)?))
+                });
             made.insert(r, (time, rows));
             if top.outputs.contains(&r) {
                 latency = latency.max(time);
