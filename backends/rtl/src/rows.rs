@@ -65,27 +65,23 @@ pub struct RowPorts {
     pub inputs: Vec<RowIn>,
 }
 
-/// A result of `rows` rows made row by row by `node`, whose row loop is `row_var`, in
-/// the statement `stmt` of its body: an image, or a vector whose arrival order's first
-/// digit is the row (ir/stage.rs, `ArrivalOrder`).
+/// A result made row by row by `node`, whose row loop is `row_var`, in the statement
+/// `stmt` of its body: an image, or a vector whose arrival order's first digit is the
+/// row (ir/stage.rs, `ArrivalOrder`).
 #[derive(Clone, Debug)]
 pub struct RowOut {
     pub tensor: TensorId,
     pub node: NodeId,
     pub row_var: LoopVarId,
-    pub rows: usize,
     pub stmt: usize,
-    /// A vector's arrival order (`None`: an image).
-    pub order: Option<ArrivalOrder>,
+    pub layout: RowLayout,
 }
 
-/// An image input of `rows` rows read row by row, through each of `gates`.
+/// An input read row by row, through each of `gates`.
 #[derive(Clone, Debug)]
 pub struct RowIn {
     pub tensor: TensorId,
-    pub rows: usize,
-    /// A vector's arrival order (`None`: an image).
-    pub order: Option<ArrivalOrder>,
+    pub layout: RowLayout,
     pub gates: Vec<Gate>,
 }
 
@@ -201,9 +197,11 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
                     tensor: plan.output,
                     node: rn.node,
                     row_var: rn.row_var,
-                    rows,
                     stmt: rn.prologue,
-                    order: plan.flat_order.clone().filter(|_| plan.flat_output),
+                    layout: RowLayout {
+                        rows,
+                        order: plan.flat_order.clone().filter(|_| plan.flat_output),
+                    },
                 });
             }
         }
@@ -252,8 +250,10 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
         if ok && !gates.is_empty() {
             out.inputs.push(RowIn {
                 tensor: t,
-                rows: tm.shape[1],
-                order: None,
+                layout: RowLayout {
+                    rows: tm.shape[1],
+                    order: None,
+                },
                 gates,
             });
         }
@@ -320,8 +320,10 @@ fn accumulate_ports(inst: &Instance, plan: &AccumulatePlan) -> Option<RowPorts> 
         output: None,
         inputs: vec![RowIn {
             tensor: t,
-            rows: rows as usize,
-            order: Some(plan.order.clone()),
+            layout: RowLayout {
+                rows: rows as usize,
+                order: Some(plan.order.clone()),
+            },
             gates: vec![Gate {
                 node: plan.node,
                 stmt,
@@ -447,11 +449,7 @@ impl crate::module::ModGen<'_> {
                     "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
                     self.inst.tensor(o.tensor).name
                 ));
-                let layout = RowLayout {
-                    rows: o.rows,
-                    order: o.order.clone(),
-                };
-                row_out = Some((port, o.tensor, layout));
+                row_out = Some((port, o.tensor, o.layout.clone()));
             }
         }
         let mut row_ins = Vec::new();
@@ -463,7 +461,7 @@ impl crate::module::ModGen<'_> {
             };
             ports.push(format!("    input wire [31:0] {port}_rows"));
             let avail = format!("$signed({port}_rows)");
-            let all = format!("({avail} >= 32'sd{})", i.rows);
+            let all = format!("({avail} >= 32'sd{})", i.layout.rows);
             complete.push(all.clone());
             for g in &i.gates {
                 let Some(inside) = nest(self, g.node) else {
@@ -485,11 +483,7 @@ impl crate::module::ModGen<'_> {
                 ));
                 holds.push(format!("({inside} & ~(({avail} > {need}) | {all}))"));
             }
-            let layout = RowLayout {
-                rows: i.rows,
-                order: i.order.clone(),
-            };
-            row_ins.push((port, i.tensor, layout));
+            row_ins.push((port, i.tensor, i.layout.clone()));
         }
         if !row_ins.is_empty() {
             // The done state waits for every such input to be complete.
@@ -634,12 +628,8 @@ pub fn first_image_cycles(
         // The linked inputs: the callee's tensor -> (producer's finish, rows, row cycles).
         let mut linked: HashMap<TensorId, (f64, usize, f64)> = HashMap::new();
         for i in &ports.inputs {
-            let layout = RowLayout {
-                rows: i.rows,
-                order: i.order.clone(),
-            };
             if let Some((f, Some((l, w)))) = arg_of(i.tensor).and_then(|a| made.get(&a)) {
-                if *l == layout {
+                if *l == i.layout {
                     linked.insert(i.tensor, (*f, l.rows, *w));
                 }
             }
@@ -692,13 +682,7 @@ pub fn first_image_cycles(
                 .output
                 .as_ref()
                 .filter(|o| callee.outputs.get(j) == Some(&o.tensor))
-                .and_then(|o| {
-                    let layout = RowLayout {
-                        rows: o.rows,
-                        order: o.order.clone(),
-                    };
-                    Some((layout, *cycles.get(&o.node)?))
-                });
+                .and_then(|o| Some((o.layout.clone(), *cycles.get(&o.node)?)));
             made.insert(r, (time, rows));
             if top.outputs.contains(&r) {
                 latency = latency.max(time);
