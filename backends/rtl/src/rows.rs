@@ -522,6 +522,14 @@ impl crate::module::ModGen<'_> {
 }
 
 impl crate::module::ModGen<'_> {
+    /// The wire of call `k`'s row port `P_rows`, connected (`conns`).
+    fn rows_wire(&mut self, k: usize, port: &str, conns: &mut Vec<String>) -> String {
+        let w = format!("c{k}_{port}_rows");
+        let _ = std::fmt::Write::write_fmt(&mut self.decls, format_args!("    wire [31:0] {w};\n"));
+        conns.push(format!(".{port}_rows({w})"));
+        w
+    }
+
     /// Connects call `k`'s row ports (`conns`): in the top of a frame pipeline to wires
     /// the stage control drives and reads (frame.rs); elsewhere its row inputs are tied
     /// to every row being there and its row output is left open.
@@ -537,12 +545,7 @@ impl crate::module::ModGen<'_> {
         if let Some((port, t, rows)) = &iface.row_out {
             let pos = callee.outputs.iter().position(|o| o == t);
             if let (true, Some(r)) = (frame, pos.and_then(|j| call.results.get(j).copied())) {
-                let w = format!("c{k}_{port}_rows");
-                let _ = std::fmt::Write::write_fmt(
-                    &mut self.decls,
-                    format_args!("    wire [31:0] {w};\n"),
-                );
-                conns.push(format!(".{port}_rows({w})"));
+                let w = self.rows_wire(k, port, conns);
                 if let Some(f) = &mut self.frame {
                     f.row_outs.push((k, r, w, rows.clone()));
                 }
@@ -552,12 +555,7 @@ impl crate::module::ModGen<'_> {
             let pos = callee.inputs.iter().position(|i| i == t);
             match (frame, pos.and_then(|j| call.args.get(j).copied())) {
                 (true, Some(a)) => {
-                    let w = format!("c{k}_{port}_rows");
-                    let _ = std::fmt::Write::write_fmt(
-                        &mut self.decls,
-                        format_args!("    wire [31:0] {w};\n"),
-                    );
-                    conns.push(format!(".{port}_rows({w})"));
+                    let w = self.rows_wire(k, port, conns);
                     if let Some(f) = &mut self.frame {
                         f.row_ins.push((k, a, w, rows.clone()));
                     }
