@@ -19,7 +19,9 @@
 //!   `n` if it reads a parameter (`acc != cK_img`), and each reader `R` of a double
 //!   buffer it writes has finished image `n - 2`, which used the same half
 //!   (`cK_img - cR_img < 2`). The stages form a DAG (schedule order), so some stage can
-//!   always go: no deadlock.
+//!   always go: no deadlock. A producer that makes a tensor row by row for a stage
+//!   that reads it row by row (rows.rs) is no start condition: the stage starts and
+//!   holds until each row it needs exists.
 //! - **Copy stages.** A parameter that two or more calls read is copied, one element a
 //!   cycle, into a double buffer of the top's by a stage of its own, and those calls
 //!   read the copy; otherwise the caller's single buffer would hold the next image
@@ -70,10 +72,10 @@ pub struct Frame {
     /// The stages, in the order they were connected.
     pub stages: Vec<Stage>,
     /// Row outputs of the calls (rows.rs): the call, the top's tensor, the wire of its
-    /// complete rows, and its rows.
+    /// complete rows, and their layout.
     pub row_outs: Vec<(usize, TensorId, String, crate::rows::RowLayout)>,
     /// Row inputs of the calls: the call, the top's tensor, the wire the stage control
-    /// drives with the rows there, and the image's rows.
+    /// drives with the rows there, and their layout.
     pub row_ins: Vec<(usize, TensorId, String, crate::rows::RowLayout)>,
 }
 

@@ -89,10 +89,11 @@ pub struct Iface {
     /// The top of a frame pipeline (frame.rs): `ready`, and image numbers on its ports.
     pub frame: bool,
     /// A stage's result made row by row (rows.rs): its port prefix (`P_rows` out), the
-    /// module's tensor and its rows.
+    /// module's tensor and its row layout.
     pub row_out: Option<(String, TensorId, crate::rows::RowLayout)>,
-    /// A stage's image inputs read row by row (rows.rs): port prefix (`P_rows` in), the
-    /// module's tensor, and its rows. A module with any also has a `rows_hold` output.
+    /// A stage's inputs read row by row (rows.rs): port prefix (`P_rows` in), the
+    /// module's tensor, and its row layout. A module with any also has a `rows_hold`
+    /// output.
     pub row_ins: Vec<(String, TensorId, crate::rows::RowLayout)>,
     /// The calls whose module has `rows_hold` (the testbench leaves their waits out of
     /// their cycles).

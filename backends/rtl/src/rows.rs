@@ -178,12 +178,17 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
     };
     let mut out = RowPorts::default();
     if inst.outputs.contains(&plan.output) {
-        // An image's rows; a flat result's, when the first digit of the order its node
-        // writes it in is the row (a flatten's vector, read by a dense stage).
+        // An image's rows; a flat result's, when its node's stores run in its order
+        // (`flat_early`) and the first digit of that order is the row (a flatten's
+        // vector, read by a dense stage).
         let last = plan.nodes.last().filter(|rn| rn.result == plan.output);
         let rows = last.and_then(|rn| match &plan.flat_order {
             _ if !plan.flat_output => Some(inst.tensor(plan.output).shape[1]),
-            Some(o) if o.extents.len() >= 2 && o.extents[0] as usize == rn.rows => Some(rn.rows),
+            Some(o)
+                if plan.flat_early && o.extents.len() >= 2 && o.extents[0] as usize == rn.rows =>
+            {
+                Some(rn.rows)
+            }
             _ => None,
         });
         if let (Some(rn), Some(rows)) = (last, rows) {
