@@ -331,6 +331,31 @@ impl ModGen<'_> {
                 }
             }
         }
+        if !linked.is_empty() {
+            // Which stages start on their producers' rows, for `kiln rtl`'s notes.
+            let module_of = |k: usize| {
+                self.call_insts
+                    .iter()
+                    .find(|(j, _)| *j == k)
+                    .map_or(String::new(), |(_, m)| m.clone())
+            };
+            let mut links: Vec<String> = f
+                .row_ins
+                .iter()
+                .filter(|(k, t, _, _)| linked.contains(&(*k, *t)))
+                .map(|(k, t, _, _)| {
+                    let p = made.get(t).map_or(String::new(), |&p| module_of(p));
+                    format!("`{p}` -> `{}`", module_of(*k))
+                })
+                .collect();
+            links.sort();
+            self.notes.push(format!(
+                "`{}`: {} stage input(s) taken row by row, each stage starting on its producer's first rows (docs/rtl.md, \"Row-level start\"): {}",
+                self.inst.kernel,
+                links.len(),
+                links.join(", ")
+            ));
+        }
         let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);
         let (mut input_readers, mut result_writers) = (Vec::new(), Vec::new());
         for s in &f.stages {
