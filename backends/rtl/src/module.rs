@@ -583,6 +583,22 @@ impl<'a> ModGen<'a> {
                 Err(None) => {}
             }
         }
+        // Addresses and counters are 32-bit (width.rs): a memory of more than 2^30
+        // elements (a frame pipeline's double buffer holds two) is refused.
+        for tm in &inst.tensors {
+            if tm.len() > 1 << 30 {
+                g.error(
+                    tm.span,
+                    format!(
+                        "the tensor `{}` ({:?}) has {} elements, more than the 2^30 the RTL's 32-bit addresses reach",
+                        tm.name,
+                        tm.shape,
+                        tm.len()
+                    ),
+                    "the RTL back end builds memories of at most 2^30 elements: use a smaller tensor",
+                );
+            }
+        }
         for (k, &t) in inst.inputs.iter().chain(inst.outputs.iter()).enumerate() {
             let tm = inst.tensor(t);
             let output = k >= inst.inputs.len();

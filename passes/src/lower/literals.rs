@@ -31,8 +31,19 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 );
                 None
             }
-            // An integer beyond i128.
-            _ => None,
+            // An integer beyond i128 (the lexer refuses such literals; said here too, so
+            // that no lowering stops without a diagnostic).
+            _ => {
+                self.err(
+                    Diagnostic::error(
+                        codes::INT_TOO_LARGE,
+                        "this integer is beyond kiln's signed 128-bit constants",
+                    )
+                    .at(e.span)
+                    .help("kiln's integer constants are at most 2^127 - 1 in magnitude"),
+                );
+                None
+            }
         }
     }
 

@@ -138,6 +138,21 @@ pub fn lower_program(
             mb.module.entry = Some(id);
         }
     }
+    if mb.module.entry.is_none() && !mb.diags.has_errors() {
+        // Every failure to lower says why; a kernel that fails without a diagnostic is a
+        // bug in kiln, and must not look like a program that ran and printed nothing.
+        mb.diags.push(
+            Diagnostic::error(
+                codes::UNSUPPORTED,
+                format!(
+                    "kiln could not lower `{}` and has no diagnostic that says why",
+                    k.name
+                ),
+            )
+            .at(k.span)
+            .help("this is a bug in kiln: please report it with the script"),
+        );
+    }
     (mb.module, mb.diags)
 }
 
