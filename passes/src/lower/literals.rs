@@ -31,8 +31,8 @@ impl<'h> Lowerer<'_, '_, 'h> {
                 );
                 None
             }
-            // An integer beyond i128 (the lexer refuses such literals; said here too, so
-            // that no lowering stops without a diagnostic).
+            // An integer beyond i128: the lexer takes literals up to 2^128 - 1 (a `const`
+            // may be one), but a kernel's constants are signed 128-bit values.
             _ => {
                 self.err(
                     Diagnostic::error(
