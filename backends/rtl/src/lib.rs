@@ -179,10 +179,7 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
     let mut errors = Vec::new();
     let mut design_notes = Vec::new();
     // The stages of a frame pipeline with row ports (rows.rs): the entry's callees.
-    let frame_entry = opts.pipeline
-        && opts.dataflow
-        && order.len() > 1
-        && frame::plan(module.instance(entry)).is_ok();
+    let frame_entry = opts.pipeline && opts.dataflow && frame::plan(module.instance(entry)).is_ok();
     let stages: Vec<InstanceId> = if frame_entry {
         module.instance(entry).callees()
     } else {

@@ -293,7 +293,7 @@ fn accumulate_ports(inst: &Instance, plan: &AccumulatePlan) -> Option<RowPorts> 
     }
     let loads_of_t = |s: &Stmt| {
         let mut found = Vec::new();
-        kiln_passes::ir::walk_stmts(&vec![s.clone()], &mut Vec::new(), &mut |st, _| {
+        kiln_passes::ir::walk_stmts(std::slice::from_ref(s), &mut Vec::new(), &mut |st, _| {
             for r in kiln_passes::ir::stmt_roots(st) {
                 inst.for_each_subexpr(r, &mut |x| {
                     if let kiln_passes::ir::Expr::Load(a) = x {

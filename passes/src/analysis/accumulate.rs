@@ -157,7 +157,7 @@ pub fn recognize(inst: &Instance, input: TensorId) -> Result<Dense, String> {
         return Err(format!("it reads `{}` after its reduction", tm.name));
     }
     let mut writes_sum = false;
-    walk_stmts(&epilogue.to_vec(), &mut Vec::new(), &mut |s, _| {
+    walk_stmts(epilogue, &mut Vec::new(), &mut |s, _| {
         writes_sum |= matches!(s, Stmt::Assign { local, .. } if *local == sum);
     });
     if writes_sum {
@@ -449,7 +449,7 @@ fn expr_reads(inst: &Instance, e: ExprId, t: TensorId) -> bool {
 
 fn stmt_reads(inst: &Instance, s: &Stmt, t: TensorId) -> bool {
     let mut found = false;
-    walk_stmts(&vec![s.clone()], &mut Vec::new(), &mut |s, _| {
+    walk_stmts(std::slice::from_ref(s), &mut Vec::new(), &mut |s, _| {
         for r in crate::ir::stmt_roots(s) {
             found |= expr_reads(inst, r, t);
         }

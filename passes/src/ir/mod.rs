@@ -1003,7 +1003,7 @@ pub fn expr_operands(e: &Expr) -> Vec<ExprId> {
 
 /// Visits every statement of a block, depth first, with the enclosing loops.
 pub fn walk_stmts<'a>(
-    block: &'a Block,
+    block: &'a [Stmt],
     loops: &mut Vec<&'a Loop>,
     f: &mut dyn FnMut(&'a Stmt, &[&'a Loop]),
 ) {

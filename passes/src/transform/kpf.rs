@@ -176,7 +176,7 @@ fn stand_alone(inst: &Instance, b: &Block, k: crate::ir::LoopVarId) -> Option<Te
     for s in b {
         let mut reads: Vec<LocalId> = Vec::new();
         let mut loads_image = false;
-        walk_stmts(&vec![s.clone()], &mut Vec::new(), &mut |x, _| {
+        walk_stmts(std::slice::from_ref(s), &mut Vec::new(), &mut |x, _| {
             for r in stmt_roots(x) {
                 inst.for_each_subexpr(r, &mut |e| match e {
                     Expr::Local(l) => reads.push(*l),
