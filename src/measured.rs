@@ -321,6 +321,8 @@ pub struct RtlModel {
     pub lut: u64,
     pub dsp: u64,
     pub lutram: u64,
+    /// Block RAM in RAMB18 equivalents (0 in manifests written before it was modelled).
+    pub bram18: u64,
     /// The LUTs by where they go: operators, addresses, memories, control.
     pub parts: [u64; 4],
 }
@@ -336,6 +338,7 @@ pub fn load_model(dir: &Path) -> Option<RtlModel> {
         lut: get("lut")?,
         dsp: get("dsp")?,
         lutram: get("lutram")?,
+        bram18: get("bram18").unwrap_or(0),
         parts: [
             get("operators")?,
             get("addresses")?,
@@ -363,6 +366,7 @@ the sequential design as the RTL builds it (its resource model, docs/rtl-synthes
         ("LUT", model.lut, c.lut()),
         ("DSP", model.dsp, c.dsp),
         ("LUTRAM", model.lutram, c.lutram),
+        ("BRAM18", model.bram18, c.bram18()),
     ] {
         let _ = writeln!(
             s,

@@ -10,6 +10,8 @@
 //!   logits and predictions over 60 images in one run; digits_q_one.kiln over a batch of
 //!   8), and every exact stdlib.nn layer kind (tests/rtl/nn_layers.kiln); a
 //!   corrupted expected value must make `kiln rtlsim` fail with its index;
+//! - block RAM: memories over 1 Kbit read at the falling edge where their addresses
+//!   allow it (tests/rtl/block_ram.kiln);
 //! - diagnostics: what the RTL path cannot build (tests/rtl/diag_*.kiln → `.stderr`; `kiln rtlsim`'s own
 //!   errors in tests/rtl/rtlsim_*.stderr; bless
 //!   with `KILN_BLESS=1 cargo test --test rtl`), and `kiln rtlsim` without verilator.
@@ -1038,6 +1040,47 @@ fn narrow_counters_and_addresses_are_bit_exact() {
         for line in v.lines().filter(|l| l.contains("wire signed [31:0] a")) {
             assert!(!line.contains(" * "), "an address multiplies: {line}");
         }
+    }
+}
+
+/// Memories of more than 1 Kbit whose reads take their addresses from the counters are
+/// block RAM read at the falling edge (backends/rtl/src/bram.rs); one read at an address
+/// another block RAM gives in the same cycle keeps its combinational read. Bit-exact both
+/// chained and one statement per cycle; making every read "early" (`early_index` always
+/// true) fails it in both builds (511 of 1,024 values wrong, checked).
+#[test]
+fn large_memories_are_block_ram_read_at_the_falling_edge() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    for extra in [&[][..], &["--no-pipeline"][..]] {
+        let (dir, out) = rtl_and_sim("block_ram", &root.join("tests/rtl/block_ram.kiln"), extra);
+        assert!(
+            out.contains("PASS: all 1024 result values bit-exact"),
+            "{out}"
+        );
+        let v = std::fs::read_to_string(dir.join("block_ram.v")).expect("the design");
+        let block = |name: &str| {
+            v.lines()
+                .any(|l| l.contains("ram_style = \"block\"") && l.contains(name))
+        };
+        assert!(block("_table_mem ["), "{v}");
+        assert!(block("_order_mem ["), "{v}");
+        assert!(
+            !block("_pick_mem ["),
+            "pick is read at an address order gives:\n{v}"
+        );
+        let falling = v
+            .lines()
+            .filter(|l| l.contains("always @(negedge clk)"))
+            .count();
+        assert!(falling >= 3, "table twice or three times, order once:\n{v}");
+        assert!(
+            !v.lines()
+                .any(|l| l.contains("negedge") && l.contains("_pick_mem[")),
+            "{v}"
+        );
     }
 }
 

@@ -337,11 +337,15 @@ fn lenet_synthesizes_and_the_report_shows_it() {
     // The 8-bit and wider products of the convolutions map to DSP48E1s; the rest is LUTs.
     assert!(m.counts.dsp >= 1, "{:?}", m.cells);
     assert!(m.counts.lut() > 1000, "{:?}", m.cells);
-    // The RTL's own model of what it built (backends/rtl/src/cost.rs): the DSP48s and the
-    // distributed-RAM cells exactly, the LUTs within the 25%.
+    // The RTL's own model of what it built (backends/rtl/src/cost.rs): the DSP48s, the
+    // distributed-RAM cells and the block RAM exactly, the LUTs within the 25%.
     let model = kiln::measured::load_model(dir.path()).expect("a sequential design has a model");
     assert_eq!(model.dsp, m.counts.dsp, "{model:?} {:?}", m.cells);
     assert_eq!(model.lutram, m.counts.lutram, "{model:?} {:?}", m.cells);
+    // Its feature maps and weights over 1 Kbit are block RAM (bram.rs), as many RAMB18s
+    // as the model counts.
+    assert!(model.bram18 > 0, "{model:?}");
+    assert_eq!(model.bram18, m.counts.bram18(), "{model:?} {:?}", m.cells);
     let err = (model.lut as f64 - m.counts.lut() as f64) / m.counts.lut() as f64;
     assert!(
         err.abs() <= 0.25,

@@ -30,8 +30,8 @@ pub struct WindowReads {
 struct WindowGroup {
     /// The prefix of the per-bank value wires, `{prefix}_r{read}_b{bank}`.
     prefix: String,
+    tensor: TensorId,
     mem: String,
-    dw: u32,
     banking: Banking,
     reads: Vec<WindowRead>,
 }
@@ -40,6 +40,8 @@ struct WindowRead {
     index: Vec<Affine>,
     sel: BankSel,
     off: String,
+    /// Its address comes from registers only (bram.rs).
+    early: bool,
 }
 
 fn lit(v: i64) -> String {
@@ -313,13 +315,29 @@ impl ModGen<'_> {
     /// yosys 0.23's front end took minutes to elaborate for a chained window; and not an
     /// AND-OR of the reads either, which yosys maps to 50% more LUTs than the `$pmux` on
     /// the chained conv_fixed (docs/rtl-synthesis.md).
-    pub fn bank_read(&mut self, mem: &str, dw: u32, sel: &BankSel, off: &str) -> String {
+    ///
+    /// Each bank's read is a read site of that bank's memory ([`ModGen::mem_read`]):
+    /// `early` when the address and the bank come from registers only.
+    pub fn bank_read(
+        &mut self,
+        t: TensorId,
+        (mem, dw): (&str, u32),
+        sel: &BankSel,
+        off: &str,
+        early: bool,
+    ) -> String {
         match sel {
-            BankSel::Static(k) => format!("{mem}_b{k}[{off}]"),
+            BankSel::Static(k) => {
+                self.mem_read(t, &format!("{mem}_b{k}"), off, early, false, Some(*k))
+            }
             BankSel::Dynamic(w, base, reach) => {
                 let arms: Vec<(usize, String)> = reach
                     .iter()
-                    .map(|&k| (k, format!("{mem}_b{k}[{off}]")))
+                    .map(|&k| {
+                        let v =
+                            self.mem_read(t, &format!("{mem}_b{k}"), off, early, false, Some(k));
+                        (k, v)
+                    })
                     .collect();
                 self.select_bank(dw, w, *base, &arms)
             }
@@ -375,8 +393,8 @@ impl ModGen<'_> {
             .entry(a.tensor.0)
             .or_insert_with(|| WindowGroup {
                 prefix: prefix.clone(),
+                tensor: a.tensor,
                 mem: mem.to_string(),
-                dw,
                 banking: b.clone(),
                 reads: Vec::new(),
             });
@@ -393,6 +411,7 @@ impl ModGen<'_> {
             index,
             sel: sel.clone(),
             off,
+            early: crate::bram::early_index(a),
         });
         for (_, name) in &arms {
             let _ = writeln!(self.decls, "    wire [{}:0] {name};", dw - 1);
@@ -436,13 +455,18 @@ impl ModGen<'_> {
             }
             let (mem, prefix) = (&group.mem, &group.prefix);
             for (k, readers) in by_bank {
+                let bank_mem = format!("{mem}_b{k}");
                 if !shared {
                     for &r in &readers {
-                        let _ = writeln!(
-                            self.assigns,
-                            "    assign {prefix}_r{r}_b{k} = {mem}_b{k}[{}];",
-                            reads[r].off
+                        let v = self.mem_read(
+                            group.tensor,
+                            &bank_mem,
+                            &reads[r].off,
+                            reads[r].early,
+                            false,
+                            Some(k),
                         );
+                        let _ = writeln!(self.assigns, "    assign {prefix}_r{r}_b{k} = {v};");
                     }
                     continue;
                 }
@@ -471,7 +495,8 @@ impl ModGen<'_> {
                     "    wire [{}:0] {a} = {addr};",
                     group.banking.off_width() - 1
                 );
-                let value = self.wire(group.dw, &format!("{mem}_b{k}[{a}]"));
+                let early = readers.iter().all(|&r| reads[r].early);
+                let value = self.mem_read(group.tensor, &bank_mem, &a, early, false, Some(k));
                 for &r in &readers {
                     let _ = writeln!(self.assigns, "    assign {prefix}_r{r}_b{k} = {value};");
                 }

@@ -373,7 +373,8 @@ impl ModGen<'_> {
                     aw - 1,
                     dw - 1
                 );
-                if let Some(data) = self.read_at(t, &ra) {
+                let early = p.early_reads.get(j).copied().unwrap_or(false);
+                if let Some(data) = self.read_at(t, &ra, early) {
                     let _ = writeln!(self.assigns, "    assign {rd} = {data};");
                 }
                 conns.push(format!(".{}_ra{j}({ra})", p.port));

@@ -28,6 +28,11 @@
 //!   and a callee's loads of a parameter are read ports of its caller's memory. A
 //!   constant is a ROM in LUTs, `W · (ceil(n / 64) + ceil(n / 256))` per read past 64
 //!   words, `W · ceil(n / 64)` below; one-element tensors are registers.
+//!   A memory of more than 1 Kbit whose reads all have addresses from the counters is
+//!   block RAM instead (bram.rs): per read port, the fewest RAMB18s of one aspect ratio
+//!   that hold it (16K x 1 to 512 x 36; yosys' choice, a RAMB36 counting two), and when
+//!   it is more than 8 blocks deep a multiplexer of `W · ceil(2 · deep / 3)` LUTs (up
+//!   to 8, yosys selects among them with MUXF7/MUXF8 and cascades).
 //! - **Control**: each loop counter an incrementer and a comparison (its bits, and a
 //!   LUT per 4 of them); a multiplexer per extra writer of a register or of a memory's
 //!   write port; 2 LUTs of next-state logic per FSM state.
@@ -64,6 +69,8 @@ pub struct RtlCost {
     pub dsp: u64,
     /// Distributed-RAM cells (RAM64M).
     pub lutram: u64,
+    /// Block RAM in RAMB18 equivalents (a RAMB36 is two).
+    pub bram18: u64,
 }
 
 impl RtlCost {
@@ -79,6 +86,7 @@ impl RtlCost {
         self.control += o.control;
         self.dsp += o.dsp;
         self.lutram += o.lutram;
+        self.bram18 += o.bram18;
     }
 }
 
@@ -97,6 +105,9 @@ struct InstanceCost {
     cost: RtlCost,
     param_reads: Vec<u64>,
     param_writes: Vec<bool>,
+    /// Some read of the parameter has an address not settled by the falling edge
+    /// (bram.rs): its caller's memory cannot be block RAM.
+    param_late: Vec<bool>,
 }
 
 fn instance_cost(
@@ -114,6 +125,7 @@ fn instance_cost(
         counters: crate::width::counters(inst),
         cost: RtlCost::default(),
         reads: HashMap::new(),
+        late: HashSet::new(),
         stores: HashMap::new(),
         local_writes: HashMap::new(),
         states: 0,
@@ -134,6 +146,9 @@ fn instance_cost(
                 for (k, t) in c.args.iter().enumerate() {
                     *tally.reads.entry(*t).or_default() +=
                         sub.param_reads.get(k).copied().unwrap_or(0);
+                    if sub.param_late.get(k).copied().unwrap_or(true) {
+                        tally.late.insert(*t);
+                    }
                 }
                 let ni = c.args.len();
                 for (j, t) in c.results.iter().enumerate() {
@@ -159,6 +174,7 @@ fn instance_cost(
             .iter()
             .map(|t| tally.stores.contains_key(t))
             .collect(),
+        param_late: params.iter().map(|t| tally.late.contains(t)).collect(),
     };
     memo.insert(id, out.clone());
     out
@@ -176,6 +192,8 @@ struct Tally<'a> {
     cost: RtlCost,
     /// Read ports of each tensor (a load each).
     reads: HashMap<TensorId, u64>,
+    /// Tensors with a read at a data-dependent address (bram.rs).
+    late: HashSet<TensorId>,
     /// Stores into each tensor.
     stores: HashMap<TensorId, u64>,
     /// States writing each local.
@@ -330,6 +348,9 @@ impl Tally<'_> {
             Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
             Expr::Load(a) => {
                 *self.reads.entry(a.tensor).or_default() += 1;
+                if !crate::bram::early_index(&a) {
+                    self.late.insert(a.tensor);
+                }
                 self.access(&a);
             }
             Expr::Unary(_, a) => {
@@ -397,7 +418,15 @@ impl Tally<'_> {
             }
             let reads = self.reads.get(&t).copied().unwrap_or(0);
             let pieces = n.div_ceil(64);
-            if matches!(tm.kind, TensorKind::Const(_)) {
+            if reads > 0 && n * w > crate::bram::BLOCK_RAM_BITS && !self.late.contains(&t) {
+                // Block RAM (bram.rs): a copy per read port (the write takes the other
+                // port of each), and past one block deep a multiplexer of the blocks.
+                let (blocks, deep) = crate::bram::blocks_per_copy(n, w);
+                self.cost.bram18 += reads * blocks;
+                if deep > 8 {
+                    self.cost.memories += reads * w * (2 * deep).div_ceil(3);
+                }
+            } else if matches!(tm.kind, TensorKind::Const(_)) {
                 // A ROM: LUT6s of 64 words per bit, and a multiplexer past 64 words.
                 let mux = if pieces > 1 { n.div_ceil(256) } else { 0 };
                 self.cost.memories += reads * w * (pieces + mux);

@@ -97,11 +97,12 @@ impl ModGen<'_> {
                         }
                         Some(Storage::Local { mem, bank: Some(b) }) => {
                             let (sel, off) = self.bank_access(&a, &b)?;
-                            self.bank_read(&mem, elem.storage_bits(), &sel, &off)
+                            let early = crate::bram::early_index(&a);
+                            self.bank_read(a.tensor, (&mem, elem.storage_bits()), &sel, &off, early)
                         }
                         _ => {
                             let addr = self.address(&a)?;
-                            self.read(a.tensor, &addr)?
+                            self.read(a.tensor, &addr, crate::bram::early_index(&a))?
                         }
                     },
                 };
@@ -264,19 +265,22 @@ impl ModGen<'_> {
 
     /// The data of tensor `t` at the 32-bit address wire `addr`: a memory read, or a new
     /// read port of a parameter.
-    pub fn read(&mut self, t: TensorId, addr: &str) -> Option<String> {
+    ///
+    /// `early`: the address comes from registers only (bram.rs), so a block RAM may read
+    /// it at the falling edge.
+    pub fn read(&mut self, t: TensorId, addr: &str, early: bool) -> Option<String> {
         let aw = crate::module::addr_width(self.inst.tensor(t).len());
         let a = crate::fixed::slice(addr, aw - 1, 0);
-        self.read_at(t, &a)
+        self.read_at(t, &a, early)
     }
 
     /// [`ModGen::read`] with an address already `aw` bits wide.
-    pub fn read_at(&mut self, t: TensorId, a: &str) -> Option<String> {
+    pub fn read_at(&mut self, t: TensorId, a: &str, early: bool) -> Option<String> {
         match self.storage.get(&t).cloned() {
             Some(Storage::Local { mem, bank: None }) => {
                 let len = self.inst.tensor(t).len();
                 let a = self.frame_addr(t, a, len, crate::module::addr_width(len));
-                Some(format!("{mem}[{a}]"))
+                Some(self.mem_read(t, &mem, &a, early, false, None))
             }
             Some(Storage::Local { mem, bank: Some(b) }) => {
                 let (sel, off) = self.bank_flat(a, &b);
@@ -287,17 +291,17 @@ impl ModGen<'_> {
                     crate::module::addr_width(b.bank_len()),
                 );
                 let dw = self.inst.tensor(t).elem.storage_bits();
-                Some(self.bank_read(&mem, dw, &sel, &off))
+                Some(self.bank_read(t, (&mem, dw), &sel, &off, early))
             }
             Some(Storage::Port { index }) => {
                 if let Some(mem) = self.frame_copy(t) {
                     // A frame pipeline's copy of a parameter several stages read.
                     let len = self.inst.tensor(t).len();
                     let a = self.frame_addr(t, a, len, crate::module::addr_width(len));
-                    return Some(format!("{mem}[{a}]"));
+                    return Some(self.mem_read(t, &mem, &a, early, true, None));
                 }
                 let image = self.frame_image();
-                Some(self.port_read(index, a, image))
+                Some(self.port_read(index, a, image, early))
             }
             None => None,
         }
@@ -305,11 +309,18 @@ impl ModGen<'_> {
 
     /// A new read port of parameter `params[index]` at address `a`: its data wire. In a
     /// frame pipeline's top, `image` is the image the port reads (`P_riJ`).
-    pub fn port_read(&mut self, index: usize, a: &str, image: Option<String>) -> String {
+    pub fn port_read(
+        &mut self,
+        index: usize,
+        a: &str,
+        image: Option<String>,
+        early: bool,
+    ) -> String {
         let p = &mut self.params[index];
         let j = p.reads;
         p.reads += 1;
         p.read_images.extend(image);
+        p.early_reads.push(early);
         let port = p.port.clone();
         let _ = writeln!(self.assigns, "    assign {port}_ra{j} = {a};");
         format!("{port}_rd{j}")

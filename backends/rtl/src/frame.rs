@@ -167,7 +167,7 @@ impl ModGen<'_> {
                 aw - 1,
                 len - 1
             );
-            let data = self.port_read(index, &format!("c{k}_i"), Some(format!("c{k}_img")));
+            let data = self.port_read(index, &format!("c{k}_i"), Some(format!("c{k}_img")), true);
             if let Some(fr) = &mut self.frame {
                 fr.image = Some(format!("c{k}_img"));
             }

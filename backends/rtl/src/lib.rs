@@ -18,6 +18,7 @@
 //! argument) is an E0720 diagnostic at the construct, never a fallback.
 
 mod bank;
+mod bram;
 mod control;
 pub mod cost;
 mod dsp_pack;
@@ -329,10 +330,11 @@ fn manifest(
         .unwrap_or_else(|| "null".into());
     let model = match model {
         Some(c) => format!(
-            "{{\"lut\": {}, \"dsp\": {}, \"lutram\": {}, \"operators\": {}, \"addresses\": {}, \"memories\": {}, \"control\": {}}}",
+            "{{\"lut\": {}, \"dsp\": {}, \"lutram\": {}, \"bram18\": {}, \"operators\": {}, \"addresses\": {}, \"memories\": {}, \"control\": {}}}",
             c.lut(),
             c.dsp,
             c.lutram,
+            c.bram18,
             c.operators,
             c.addresses,
             c.memories,

@@ -49,6 +49,9 @@ pub struct Param {
     pub read_images: Vec<String>,
     /// The top of a frame pipeline: the image the result's write port is for (`P_wi`).
     pub write_image: Option<String>,
+    /// Per read port: its address comes from registers only (bram.rs), so the caller
+    /// may read it at the falling edge.
+    pub early_reads: Vec<bool>,
 }
 
 impl Param {
@@ -220,6 +223,8 @@ pub struct ModGen<'a> {
     pub row_nests: HashMap<kiln_passes::ir::NodeId, (usize, usize)>,
     /// The calls whose module has `rows_hold`.
     pub hold_calls: Vec<usize>,
+    /// The reads of unbanked memories, defined when the module is finished (bram.rs).
+    pub mem_reads: Vec<crate::bram::MemRead>,
 }
 
 impl Wires for ModGen<'_> {
@@ -549,6 +554,7 @@ impl<'a> ModGen<'a> {
             row_ports: Default::default(),
             row_nests: HashMap::new(),
             hold_calls: Vec::new(),
+            mem_reads: Vec::new(),
         };
         if dataflow && entry {
             match crate::frame::plan(inst) {
@@ -639,6 +645,7 @@ impl<'a> ModGen<'a> {
                 },
                 multi_bank: false,
                 read_images: Vec::new(),
+                early_reads: Vec::new(),
                 write_image: None,
             });
         }
@@ -772,6 +779,14 @@ impl<'a> ModGen<'a> {
     pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
         let hold = self.gate_writes();
         self.write_logic();
+        let blocks = self.finish_mem_reads();
+        if blocks > 0 {
+            self.notes.push(format!(
+                "`{}`: {blocks} memor{} of more than 1 Kbit in block RAM (read at the falling edge)",
+                self.inst.kernel,
+                if blocks == 1 { "y" } else { "ies" }
+            ));
+        }
         let pending = std::mem::take(&mut self.pending_products);
         let mut products = String::new();
         let copies = crate::dsp_pack::copies(&self.decls);

@@ -743,6 +743,7 @@ impl ModGen<'_> {
             let j = if need_port {
                 let p = &mut self.params[index];
                 p.reads += 1;
+                p.early_reads.push(true);
                 Some(p.reads - 1)
             } else {
                 None
@@ -765,6 +766,12 @@ impl ModGen<'_> {
                 phases.early,
             )
         };
+        if !crate::bram::early_index(a) {
+            // The port's address may not be settled by the falling edge (bram.rs).
+            if let Some(e) = self.params[index].early_reads.get_mut(j) {
+                *e = false;
+            }
+        }
         let data = format!("{port}_rd{j}");
         if slot + 1 >= ii {
             // The last phase (the check never gives a group more reads than phases).

@@ -1,0 +1,191 @@
+//! Block RAM: the memories of more than 1 Kbit, read at the falling edge of the clock.
+//!
+//! A 7-series block RAM reads at a clock edge (its data is a register); distributed RAM
+//! and LUTs read combinationally. The RTL's cycle model reads a memory combinationally:
+//! a load in cycle `t` sees every store made at the edge that began `t`, and none made
+//! at the edge that ends it. A read port clocked at the *falling* edge in the middle of
+//! the cycle gives exactly that value, provided its address is settled by then and
+//! stays until the rising edge: the address must come from registers only (loop
+//! counters, the FSM, image counters), never from a value another such port reads in the
+//! same cycle. So every read of a memory is a read site (`ModGen::mem_read`), and when
+//! the module is finished each memory whose reads all have such addresses, that has one
+//! write port (or none: a ROM) and holds more than 1 Kbit, the estimate's threshold for
+//! block RAM (passes/src/analysis/estimate), is declared `(* ram_style = "block" *)` with
+//! a register per read site loaded at `negedge clk`; any other keeps its combinational
+//! reads (distributed RAM, or LUTs for a ROM).
+//!
+//! Before (a 61,440 x 4-bit feature map read by a stage's port):
+//! ```text
+//!     reg [3:0] t6_y_mem [0:61439];
+//!     assign c8_p0_x_rd0 = t6_y_mem[half10];
+//! ```
+//! After:
+//! ```text
+//!     (* ram_style = "block" *) reg [3:0] t6_y_mem [0:61439];
+//!     reg [3:0] bram3;
+//!     always @(negedge clk) bram3 <= t6_y_mem[half10];
+//!     assign c8_p0_x_rd0 = bram3;
+//! ```
+//! The cycles are unchanged and every value read is the same (tests/rtl.rs runs every
+//! design bit-exactly against the JIT); yosys maps such a memory to RAMB18/RAMB36 with
+//! an inverted read clock. The price is timing: the address has half a cycle to settle,
+//! the data the other half (docs/rtl.md, "Block RAM").
+
+use crate::module::ModGen;
+use kiln_passes::ir::{Access, TensorId};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Memories of more bits than this are block RAM when their reads allow it (the
+/// estimate's threshold).
+pub const BLOCK_RAM_BITS: u64 = 1024;
+
+/// The RAMB18 aspect ratios (words, bits); a RAMB36 holds twice as many words.
+const RAMB18_SHAPES: [(u64, u64); 6] = [
+    (16384, 1),
+    (8192, 2),
+    (4096, 4),
+    (2048, 9),
+    (1024, 18),
+    (512, 36),
+];
+
+/// RAMB18s (a RAMB36 counting two) holding one copy of an `n` x `w`-bit memory with one
+/// write and one read port, in the aspect ratio that needs fewest, as yosys' `memory_libmap`
+/// chooses (measured on 13 shapes from 200 x 8 to 61,440 x 4 bits, docs/rtl-synthesis.md);
+/// and how many blocks deep that is.
+pub fn blocks_per_copy(n: u64, w: u64) -> (u64, u64) {
+    RAMB18_SHAPES
+        .iter()
+        .map(|&(words, bits)| {
+            let deep = n.div_ceil(words);
+            (w.div_ceil(bits) * deep, deep)
+        })
+        .min()
+        .unwrap_or((0, 0))
+}
+
+/// One read of an unbanked memory of the module.
+#[derive(Clone, Debug)]
+pub struct MemRead {
+    /// The memory (`reg` array) read.
+    pub mem: String,
+    /// The tensor it holds.
+    pub tensor: TensorId,
+    /// A frame pipeline's copy of a parameter (written by its copy stage only).
+    pub copy: bool,
+    /// The bank of `tensor` the memory holds, if it is banked.
+    pub bank: Option<usize>,
+    /// Words of one image of the memory (a frame pipeline's double buffer holds two;
+    /// the estimate counts one), and bits of each.
+    pub words: usize,
+    pub dw: u32,
+    /// The address expression (wires and registers of the module).
+    pub addr: String,
+    /// The address comes from registers only, settled before the falling edge.
+    pub early: bool,
+    /// The name of the value read (a wire, or the read register).
+    pub name: String,
+}
+
+/// Whether the address of a load at `a` comes from the loop counters only (no
+/// data-dependent part): registers, or constants in a chained iteration.
+pub fn early_index(a: &Access) -> bool {
+    a.dynamic_exprs().next().is_none() && (0..a.index.len()).all(|d| a.dynamic_at(d).is_none())
+}
+
+impl ModGen<'_> {
+    /// A read of memory `mem` (tensor `t`, or its bank `bank`) at address `addr`: the
+    /// name of its value, defined by [`ModGen::finish_mem_reads`]. `copy`: a frame
+    /// pipeline's copy of a parameter.
+    pub fn mem_read(
+        &mut self,
+        t: TensorId,
+        mem: &str,
+        addr: &str,
+        early: bool,
+        copy: bool,
+        bank: Option<usize>,
+    ) -> String {
+        self.tmp += 1;
+        let name = format!("rd{}", self.tmp);
+        let len = self.inst.tensor(t).len();
+        let words = match bank {
+            Some(_) => self.banking(t).map_or(len, |b| b.bank_len()),
+            None => len,
+        };
+        self.mem_reads.push(MemRead {
+            mem: mem.to_string(),
+            tensor: t,
+            copy,
+            bank,
+            words,
+            dw: self.inst.tensor(t).elem.storage_bits(),
+            addr: addr.to_string(),
+            early,
+            name: name.clone(),
+        });
+        name
+    }
+
+    /// Whether the memory of `reads` (all of one memory) is block RAM.
+    fn block_ram(&self, reads: &[&MemRead]) -> bool {
+        let Some(first) = reads.first() else {
+            return false;
+        };
+        let bits = (first.words as u64).saturating_mul(u64::from(first.dw));
+        let multi = self.multi_writes.get(&first.tensor);
+        let one_write_port = match first.bank {
+            // Every source that can reach the bank is a write port of its own.
+            Some(k) => {
+                let srcs = self.writes.get(&first.tensor).into_iter().flatten();
+                srcs.chain(multi.into_iter().flatten())
+                    .filter(|s| Self::bank_we(s, k).is_some())
+                    .count()
+                    <= 1
+            }
+            // The sources share one port (module.rs `write_logic`); a chained
+            // iteration's extra writes are ports of their own.
+            None => first.copy || multi.is_none_or(Vec::is_empty),
+        };
+        bits > BLOCK_RAM_BITS && one_write_port && reads.iter().all(|r| r.early)
+    }
+
+    /// Defines every read site's value: a register loaded at the falling edge for a
+    /// block RAM, a wire otherwise (see the module doc). Returns how many memories are
+    /// block RAM.
+    pub fn finish_mem_reads(&mut self) -> usize {
+        let reads = std::mem::take(&mut self.mem_reads);
+        let mut by_mem: BTreeMap<&str, Vec<&MemRead>> = BTreeMap::new();
+        for r in &reads {
+            by_mem.entry(r.mem.as_str()).or_default().push(r);
+        }
+        let mut blocks = 0;
+        for (mem, sites) in by_mem {
+            let block = self.block_ram(&sites);
+            if block {
+                blocks += 1;
+                // The memory's declaration: `    reg [W:0] MEM [0:N];`.
+                if let Some(at) = self.decls.find(&format!("] {mem} [0:")) {
+                    let line = self.decls[..at].rfind('\n').map_or(0, |n| n + 1);
+                    self.decls
+                        .insert_str(line + 4, "(* ram_style = \"block\" *) ");
+                }
+            }
+            for r in sites {
+                let (name, dw, addr) = (&r.name, r.dw, &r.addr);
+                if block {
+                    let _ = writeln!(self.decls, "    reg [{}:0] {name};", dw - 1);
+                    let _ = writeln!(
+                        self.assigns,
+                        "    always @(negedge clk) {name} <= {mem}[{addr}];"
+                    );
+                } else {
+                    let _ = writeln!(self.decls, "    wire [{}:0] {name};", dw - 1);
+                    let _ = writeln!(self.assigns, "    assign {name} = {mem}[{addr}];");
+                }
+            }
+        }
+        blocks
+    }
+}
