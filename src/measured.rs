@@ -278,10 +278,10 @@ pub fn comparison(est: &Estimated, m: &Measured, frame: bool) -> String {
     }
     if est.bram18 > c.bram18() {
         s.push_str(
-            "  (BRAM18: the estimate's arrays over 1 Kbit are block RAM, read a cycle after their\n   \
-             address as the HLS tool schedules them; kiln's RTL reads its memories in the same\n   \
-             cycle, which block RAM cannot, so yosys builds them in LUTs (distributed RAM, a ROM\n   \
-             as logic) with the multiplexers that read them: docs/rtl.md, \"Not yet\")\n",
+            "  (BRAM18: the estimate's arrays over 1 Kbit are block RAM; kiln's RTL makes one block\n   \
+             RAM when it has one write port and every read takes its address from registers\n   \
+             (docs/rtl.md, \"Block RAM\"); a bank that several stores of an iteration reach, or\n   \
+             a memory read at a data-dependent address, is distributed RAM or logic in yosys)\n",
         );
     }
     if est.dsp < c.dsp as f64 {

@@ -198,6 +198,9 @@ pub struct Kernel {
     pub shape_vars: Vec<Named>,
     pub params: Vec<KParam>,
     pub results: Vec<TypeRef>,
+    /// A declared result's type did not resolve (reported): `results` lacks it, so the
+    /// number of results is not checked against returns and calls.
+    pub results_unresolved: bool,
     pub locals: Vec<Local>,
     pub loop_vars: Vec<Named>,
     pub lambda_params: Vec<Named>,

@@ -5,8 +5,9 @@
 //!
 //! `kiln report`'s estimate describes the HLS design (pipelined loops with their inner
 //! loops unrolled, arrays over 1 Kbit in block RAM); the sequential RTL builds one
-//! datapath per statement and reads its memories combinationally (distributed RAM), so
-//! the two are different hardware. This model counts the second:
+//! datapath per statement, its memories distributed RAM read combinationally or block
+//! RAM read at the falling edge (bram.rs), so the two are different hardware. This model
+//! counts the second:
 //! - **Operators**, one per IR operator of each statement: a `W`-bit add, subtract,
 //!   compare, select, `min`/`max` or bit operation `W` LUTs, where an operand built from
 //!   counters and constants is only as wide as they are; an adder after a DSP48 product
@@ -43,8 +44,10 @@
 //! docs/rtl-synthesis.md). yosys' own LUT counts differ from Vivado's.
 //!
 //! Before: conv_relu's `conv3x3_relu` (a 3x3 convolution over 8 channels, 8 x 8 x 3 x 3
-//! two-bit weights, `--no-pipeline`). After: `operators 78, addresses 73, memories 209,
-//! control 76` LUTs (436; yosys: 395), 0 DSP48, 123 RAM64M cells (x_buf, 2592 x 8 bits).
+//! two-bit weights, `--no-pipeline`). After: `operators 78, addresses 73, memories 8,
+//! control 76` LUTs (235; yosys: 190), 0 DSP48, 3 RAMB18: x_buf (2592 x 8 bits, two)
+//! and the weights (576 x 2 bits, one); before block RAM, 123 RAM64M cells and 209 LUTs
+//! of read multiplexers.
 
 use kiln_numeric::{FixedType, Overflow, Quant, ScalarType};
 use kiln_passes::estimate::dsps_per_multiply;

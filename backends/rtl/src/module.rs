@@ -9,9 +9,10 @@
 //! clock edge while `P_we` is high). The caller owns the memory of every tensor it passes.
 //! The top of a frame pipeline (frame.rs) adds `ready` and the image number of each port.
 //!
-//! Inside, every other tensor is a memory (`reg` array) with combinational reads and one
-//! write port, or, with `partition` directives (or written by a callee's banked result
-//! port), one memory per bank (bank.rs); a constant tensor is a ROM initialized with
+//! Inside, every other tensor is a memory (`reg` array) with one write port or, with
+//! `partition` directives (or written by a callee's banked result port), one memory per
+//! bank (bank.rs), read combinationally or, over 1 Kbit with addresses from registers, at
+//! the falling edge as block RAM (bram.rs); a constant tensor is a ROM initialized with
 //! `$readmemh` from a hex file in the design's directory. A result with partitions has
 //! one write port per bank. Node-local scalars and loop counters are registers; every
 //! expression is a wire at its exact width (expr.rs); statements are states of the FSM

@@ -524,6 +524,10 @@ impl Checker<'_, '_> {
         if n == results {
             return true;
         }
+        if callee.results_unresolved {
+            // Its signature was refused already; the count is unknown.
+            return false;
+        }
         if n == 0 {
             self.err(
                 Diagnostic::error(

@@ -117,7 +117,12 @@ pub(crate) fn check_body(
     let body = c.block(&k.body.stmts, true);
     // A kernel without results may have output parameters for its results instead.
     let has_outputs = c.k.results.is_empty() && c.k.params.iter().any(|p| p.written);
-    if !c.returned && !c.after_syntax_error && !has_outputs && !c.refused_return {
+    if !c.returned
+        && !c.after_syntax_error
+        && !has_outputs
+        && !c.refused_return
+        && !c.k.results_unresolved
+    {
         c.diags.push(
             Diagnostic::error(
                 codes::BAD_RETURN,

@@ -463,6 +463,10 @@ impl Checker<'_, '_> {
             vals.iter().collect()
         };
         if flat.len() != results.len() {
+            if self.k.results_unresolved {
+                // The count is unknown: a result's type was refused already.
+                return None;
+            }
             self.err(
                 Diagnostic::error(
                     codes::BAD_RETURN,

@@ -23,6 +23,7 @@ pub(crate) fn placeholder_kernel(k: &ast::Kernel, module: &str) -> hir::Kernel {
         shape_vars: Vec::new(),
         params: Vec::new(),
         results: Vec::new(),
+        results_unresolved: false,
         locals: Vec::new(),
         loop_vars: Vec::new(),
         lambda_params: Vec::new(),
@@ -87,8 +88,9 @@ pub(crate) fn resolve_signature(
             binding: false,
             value_shapes: None,
         };
-        if let Some(t) = param_type(&mut scope, r, diags) {
-            out.results.push(t);
+        match param_type(&mut scope, r, diags) {
+            Some(t) => out.results.push(t),
+            None => out.results_unresolved = true,
         }
     }
     out
