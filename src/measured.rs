@@ -292,9 +292,9 @@ pub fn comparison(est: &Estimated, m: &Measured, frame: bool) -> String {
              docs/rtl-synthesis.md, \"DSP inference\")\n",
         );
     }
-    if frame && c.lutram > 0 {
+    if frame && (c.lutram > 0 || c.bram18() > est.bram18) {
         s.push_str(
-            "  (LUTRAM: the RTL's frame pipeline holds two whole images of each feature map
+            "  (LUTRAM, BRAM18: the RTL's frame pipeline holds two whole images of each feature map
    \
              between its stages; the estimate's layer pipeline holds line buffers and FIFOs,
    \
@@ -740,7 +740,7 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
             "{notes}"
         );
         assert!(
-            notes.contains("(LUTRAM: the RTL's frame pipeline holds two whole images"),
+            notes.contains("(LUTRAM, BRAM18: the RTL's frame pipeline holds two whole images"),
             "{notes}"
         );
         assert!(
@@ -750,6 +750,21 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
         assert!(
             notes.contains("(DSP: the estimate puts any two products"),
             "{notes}"
+        );
+        // A frame pipeline's whole images in block RAM beyond the estimate's (sample():
+        // 3 BRAM18) are named too, with no distributed RAM.
+        let frames = comparison(
+            &Estimated {
+                dsp: 4.0,
+                bram18: 2,
+                lut: 10,
+            },
+            &sample(),
+            true,
+        );
+        assert!(
+            frames.contains("(LUTRAM, BRAM18: the RTL's frame pipeline"),
+            "{frames}"
         );
         assert!(
             !text.contains("(BRAM18") && !text.contains("(DSP") && !text.contains("(LUTRAM"),
