@@ -33,7 +33,7 @@
 
 use crate::module::ModGen;
 use kiln_passes::ir::{Access, TensorId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Memories of more bits than this are block RAM when their reads allow it (the
@@ -136,14 +136,12 @@ impl ModGen<'_> {
         let bits = (first.words as u64).saturating_mul(u64::from(first.dw));
         let multi = self.multi_writes.get(&first.tensor);
         let one_write_port = match first.bank {
-            // Every source that can reach the bank is a write port of its own.
-            Some(k) => {
-                let srcs = self.writes.get(&first.tensor).into_iter().flatten();
-                srcs.chain(multi.into_iter().flatten())
-                    .filter(|s| Self::bank_we(s, k).is_some())
-                    .count()
-                    <= 1
-            }
+            // The states' and phases' stores share one port (module.rs `write_logic`);
+            // a chained iteration's several stores a cycle are ports of their own.
+            Some(k) => multi
+                .into_iter()
+                .flatten()
+                .all(|s| Self::bank_we(s, k).is_none()),
             // The sources share one port (module.rs `write_logic`); a chained
             // iteration's extra writes are ports of their own.
             None => first.copy || multi.is_none_or(Vec::is_empty),
@@ -152,19 +150,19 @@ impl ModGen<'_> {
     }
 
     /// Defines every read site's value: a register loaded at the falling edge for a
-    /// block RAM, a wire otherwise (see the module doc). Returns how many memories are
+    /// block RAM, a wire otherwise (see the module doc). Returns the memories that are
     /// block RAM.
-    pub fn finish_mem_reads(&mut self) -> usize {
+    pub fn finish_mem_reads(&mut self) -> BTreeSet<String> {
         let reads = std::mem::take(&mut self.mem_reads);
         let mut by_mem: BTreeMap<&str, Vec<&MemRead>> = BTreeMap::new();
         for r in &reads {
             by_mem.entry(r.mem.as_str()).or_default().push(r);
         }
-        let mut blocks = 0;
+        let mut blocks = BTreeSet::new();
         for (mem, sites) in by_mem {
             let block = self.block_ram(&sites);
             if block {
-                blocks += 1;
+                blocks.insert(mem.to_string());
                 // The memory's declaration: `    reg [W:0] MEM [0:N];`.
                 if let Some(at) = self.decls.find(&format!("] {mem} [0:")) {
                     let line = self.decls[..at].rfind('\n').map_or(0, |n| n + 1);

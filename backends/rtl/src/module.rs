@@ -779,8 +779,9 @@ impl<'a> ModGen<'a> {
     /// The whole module's text, and what it offers callers.
     pub fn finish(mut self) -> Result<(String, Iface, Vec<String>), Vec<Diagnostic>> {
         let hold = self.gate_writes();
-        self.write_logic();
-        let blocks = self.finish_mem_reads();
+        let block = self.finish_mem_reads();
+        self.write_logic(&block);
+        let blocks = block.len();
         if blocks > 0 {
             self.notes.push(format!(
                 "`{}`: {blocks} memor{} of more than 1 Kbit in block RAM (read at the falling edge)",
@@ -988,8 +989,10 @@ impl<'a> ModGen<'a> {
     }
 
     /// The write logic of every memory and write port: one port each, muxed over its
-    /// sources (only one writes in any cycle: statements run one at a time).
-    fn write_logic(&mut self) {
+    /// sources (only one writes in any cycle: statements run one at a time). A bank in
+    /// `block` (block RAM, bram.rs) muxes its sources into one port too; other banks take
+    /// a port per source, which synthesis merges where the sources exclude each other.
+    fn write_logic(&mut self, block: &std::collections::BTreeSet<String>) {
         let inst = self.inst;
         let mut out = String::new();
         for (i, tm) in inst.tensors.iter().enumerate() {
@@ -1006,11 +1009,40 @@ impl<'a> ModGen<'a> {
                 // banks in one cycle from a chained iteration or a banked callee port).
                 for k in 0..b.count() {
                     let mut body = String::new();
-                    for s in srcs.iter().chain(multi.iter()) {
+                    let bank_mem = format!("{mem}_b{k}");
+                    let mine: Vec<(String, &WriteSrc)> = srcs
+                        .iter()
+                        .filter_map(|s| Self::bank_we(s, k).map(|we| (we, s)))
+                        .collect();
+                    if mine.len() > 1 && block.contains(&bank_mem) {
+                        // Block RAM has one write port: the sources (states and phases,
+                        // one a cycle) select its address and data.
+                        let ow = b.off_width() + u32::from(self.is_double(t));
+                        let (mut a, mut d) = (format!("{ow}'d0"), format!("{dw}'d0"));
+                        for (w, s) in mine.iter().rev() {
+                            a = format!("{w} ? {} : {a}", s.addr);
+                            d = format!("{w} ? {} : {d}", s.data);
+                        }
+                        let wes: Vec<&str> = mine.iter().map(|(w, _)| w.as_str()).collect();
+                        let _ = writeln!(
+                            body,
+                            "        if ({}) {bank_mem}[{a}] <= {d};",
+                            wes.join(" | ")
+                        );
+                    } else {
+                        for (we, s) in &mine {
+                            let _ = writeln!(
+                                body,
+                                "        if ({we}) {bank_mem}[{}] <= {};",
+                                s.addr, s.data
+                            );
+                        }
+                    }
+                    for s in &multi {
                         if let Some(we) = Self::bank_we(s, k) {
                             let _ = writeln!(
                                 body,
-                                "        if ({we}) {mem}_b{k}[{}] <= {};",
+                                "        if ({we}) {bank_mem}[{}] <= {};",
                                 s.addr, s.data
                             );
                         }
