@@ -263,6 +263,21 @@ fn rtl_and_sim(name: &str, file: &Path, extra: &[&str]) -> (PathBuf, String) {
     (dir, out)
 }
 
+/// The memories and banks declared block RAM in the design in `dir` (bram.rs).
+fn block_rams(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("the design")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "v"))
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .expect("Verilog")
+                .matches("(* ram_style = \"block\" *)")
+                .count()
+        })
+        .sum()
+}
+
 fn cycles(out: &str, key: &str) -> f64 {
     out.lines()
         .find_map(|l| l.strip_prefix(key))
@@ -677,6 +692,10 @@ fn lenet_over_a_batch_is_bit_exact() {
     // another (11,679 when each waited for its producer's whole image). A dense stage
     // that does not wait for its rows: 20 of the 80 values wrong (checked).
     assert_eq!(row_links(&dir), 3, "{out}");
+    // Block RAM (backends/rtl/src/bram.rs): the two feature maps between the
+    // convolutions and the pools (two banks each, written by one banked callee port),
+    // the first dense layer's four weight banks and the second's weights.
+    assert_eq!(block_rams(&dir), 9);
     let stages: f64 = call_cycles(&out).iter().sum();
     assert!(
         per_image < stages - 2_000.0,
@@ -913,11 +932,15 @@ fn quantized_digits_network_is_bit_exact() {
     for sub in ["q", "data"] {
         std::os::unix::fs::symlink(root.join("examples/digits").join(sub), dir.join(sub)).unwrap();
     }
-    let (_, out) = rtl_and_sim("digits_q", &dir.join("digits_q.kiln"), &[]);
+    let (rtl, out) = rtl_and_sim("digits_q", &dir.join("digits_q.kiln"), &[]);
     assert!(
         out.contains("PASS: all 660 result values bit-exact"),
         "{out}"
     );
+    // Block RAM: the five feature maps of 60 images in the top, the first convolution's
+    // nine banks of its padded input (each bank's stores, one a phase, share its one
+    // write port), the flattened buffer and the last layer's weights.
+    assert_eq!(block_rams(&rtl), 16);
 }
 
 #[test]

@@ -31,7 +31,7 @@
 //! an inverted read clock. The price is timing: the address has half a cycle to settle,
 //! the data the other half (docs/rtl.md, "Block RAM").
 
-use crate::module::ModGen;
+use crate::module::{ModGen, WriteSrc};
 use kiln_passes::ir::{Access, TensorId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -137,11 +137,14 @@ impl ModGen<'_> {
         let multi = self.multi_writes.get(&first.tensor);
         let one_write_port = match first.bank {
             // The states' and phases' stores share one port (module.rs `write_logic`);
-            // a chained iteration's several stores a cycle are ports of their own.
-            Some(k) => multi
-                .into_iter()
-                .flatten()
-                .all(|s| Self::bank_we(s, k).is_none()),
+            // each store of a chained iteration (or a callee port writing several banks
+            // a cycle) is a port of its own.
+            Some(k) => {
+                let reaches = |s: &&WriteSrc| Self::bank_we(s, k).is_some();
+                let shared = self.writes.get(&first.tensor).into_iter().flatten();
+                let own = multi.into_iter().flatten().filter(reaches).count();
+                own + usize::from(shared.filter(reaches).count() > 0) <= 1
+            }
             // The sources share one port (module.rs `write_logic`); a chained
             // iteration's extra writes are ports of their own.
             None => first.copy || multi.is_none_or(Vec::is_empty),
