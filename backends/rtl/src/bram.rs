@@ -7,9 +7,10 @@
 //! the cycle gives exactly that value, provided its address is settled by then and
 //! stays until the rising edge: the address must come from registers only (loop
 //! counters, the FSM, image counters), never from a value another such port reads in the
-//! same cycle. So every read of a memory is a read site (`ModGen::mem_read`), and when
-//! the module is finished each memory whose reads all have such addresses, that has one
-//! write port (or none: a ROM) and holds more than 1 Kbit, the estimate's threshold for
+//! same cycle. So every read of a memory or of a bank is a read site (`ModGen::mem_read`),
+//! and when the module is finished each memory (or bank) whose reads all have such
+//! addresses, that has one write port (or none: a ROM; a bank's stores from several
+//! states or phases are muxed into one) and holds more than 1 Kbit for one image, the estimate's threshold for
 //! block RAM (passes/src/analysis/estimate), is declared `(* ram_style = "block" *)` with
 //! a register per read site loaded at `negedge clk`; any other keeps its combinational
 //! reads (distributed RAM, or LUTs for a ROM).
@@ -22,9 +23,9 @@
 //! After:
 //! ```text
 //!     (* ram_style = "block" *) reg [3:0] t6_y_mem [0:61439];
-//!     reg [3:0] bram3;
-//!     always @(negedge clk) bram3 <= t6_y_mem[half10];
-//!     assign c8_p0_x_rd0 = bram3;
+//!     reg [3:0] rd3;
+//!     always @(negedge clk) rd3 <= t6_y_mem[half10];
+//!     assign c8_p0_x_rd0 = rd3;
 //! ```
 //! The cycles are unchanged and every value read is the same (tests/rtl.rs runs every
 //! design bit-exactly against the JIT); yosys maps such a memory to RAMB18/RAMB36 with
@@ -65,7 +66,7 @@ pub fn blocks_per_copy(n: u64, w: u64) -> (u64, u64) {
         .unwrap_or((0, 0))
 }
 
-/// One read of an unbanked memory of the module.
+/// One read of a memory (or of one bank of a banked tensor) of the module.
 #[derive(Clone, Debug)]
 pub struct MemRead {
     /// The memory (`reg` array) read.

@@ -423,7 +423,7 @@ impl Tally<'_> {
             let pieces = n.div_ceil(64);
             if reads > 0 && n * w > crate::bram::BLOCK_RAM_BITS && !self.late.contains(&t) {
                 // Block RAM (bram.rs): a copy per read port (the write takes the other
-                // port of each), and past one block deep a multiplexer of the blocks.
+                // port of each), and past 8 blocks deep a multiplexer of the blocks.
                 let (blocks, deep) = crate::bram::blocks_per_copy(n, w);
                 self.cost.bram18 += reads * blocks;
                 if deep > 8 {

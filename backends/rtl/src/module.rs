@@ -224,7 +224,7 @@ pub struct ModGen<'a> {
     pub row_nests: HashMap<kiln_passes::ir::NodeId, (usize, usize)>,
     /// The calls whose module has `rows_hold`.
     pub hold_calls: Vec<usize>,
-    /// The reads of unbanked memories, defined when the module is finished (bram.rs).
+    /// The reads of memories and banks, defined when the module is finished (bram.rs).
     pub mem_reads: Vec<crate::bram::MemRead>,
 }
 
