@@ -334,9 +334,10 @@ fn lenet_synthesizes_and_the_report_shows_it() {
     eprintln!("{out}{err}");
     let m = Measured::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(m.family, "xc7");
-    // The 8-bit and wider products of the convolutions map to DSP48E1s; the rest is LUTs.
+    // The 8-bit and wider products of the convolutions map to DSP48E1s; the rest is LUTs
+    // (981; 2,287 before its memories over 1 Kbit were block RAM).
     assert!(m.counts.dsp >= 1, "{:?}", m.cells);
-    assert!(m.counts.lut() > 1000, "{:?}", m.cells);
+    assert!(m.counts.lut() > 500, "{:?}", m.cells);
     // The RTL's own model of what it built (backends/rtl/src/cost.rs): the DSP48s, the
     // distributed-RAM cells and the block RAM exactly, the LUTs within the 25%.
     let model = kiln::measured::load_model(dir.path()).expect("a sequential design has a model");
