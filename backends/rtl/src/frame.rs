@@ -28,7 +28,8 @@
 //!   until the last of them is done, and the first stage would wait for the last.
 //! - **Interface.** `start` offers the next image; the top takes it (`acc` counts them)
 //!   while `ready`: every stage that reads a parameter has finished the images taken so
-//!   far, so the parameters may hold the next one. `done` is high for one cycle when one
+//!   far, or finishes the last of them in this cycle (its last read of it behind it), so
+//!   the parameters may hold the next one from the next cycle on. `done` is high for one cycle when one
 //!   more image's results are complete (every stage that writes a result has finished
 //!   it). Each read port `P_raJ` of a parameter and each write port of a result come
 //!   with the image they are for, `P_riJ` and `P_wi` (the stage's count): several stages
@@ -402,8 +403,13 @@ impl ModGen<'_> {
                 conds.join(" && ")
             );
         }
+        // A reader finishing its image in this cycle has made its last read of it: the
+        // top takes the next image at this edge, and the reader starts on it the cycle
+        // after its `done`, as every other stage does.
         let ready: Vec<String> = std::iter::once("pro_done".to_string())
-            .chain(input_readers.iter().map(|k| format!("(c{k}_img == acc)")))
+            .chain(input_readers.iter().map(|k| {
+                format!("((c{k}_img == acc) || (c{k}_done && (c{k}_img + 32'd1 == acc)))")
+            }))
             .collect();
         let done: Vec<String> = result_writers
             .iter()
