@@ -29,9 +29,9 @@
 //! - **Interface.** `start` offers the next image; the top takes it (`acc` counts them)
 //!   while `ready`: every stage that reads a parameter has finished the images taken so
 //!   far, or finishes the last of them in this cycle (its last read of it behind it), so
-//!   the parameters may hold the next one from the next cycle on. `done` is high for one cycle when one
-//!   more image's results are complete (every stage that writes a result has finished
-//!   it). Each read port `P_raJ` of a parameter and each write port of a result come
+//!   the parameters may hold the next one from the next cycle on. `done` is high for one
+//!   cycle when one more image's results are complete (every stage that writes a result
+//!   has finished it). Each read port `P_raJ` of a parameter and each write port of a result come
 //!   with the image they are for, `P_riJ` and `P_wi` (the stage's count): several stages
 //!   may read or write the caller's memories for different images in one cycle, and
 //!   the caller (the testbench) keeps one slot per image.
