@@ -16,6 +16,9 @@ pub struct Ident {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Module {
     pub items: Vec<Item>,
+    /// Names of `type`, `const` and `param` items that did not parse (reported): uses of
+    /// them stay silent, as uses of items whose definitions do not resolve do.
+    pub unparsed: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -225,6 +225,9 @@ pub struct KParam {
     pub read: bool,
     /// The local that stands for an output parameter in the body (set by the checker).
     pub local: Option<usize>,
+    /// Its type did not resolve (reported): its kind is unknown, so the body's uses of
+    /// it are not checked against one.
+    pub unresolved: bool,
 }
 
 impl KParam {

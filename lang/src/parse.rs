@@ -46,6 +46,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
     too_deep.sort_unstable();
     let parser = grammar::ItemParser::new();
     let mut items = Vec::new();
+    let mut unparsed = Vec::new();
     let chunks = split_items(tokens);
     for (i, chunk) in chunks.iter().enumerate() {
         // A syntax error in an item that already has a lexical error is its consequence
@@ -75,15 +76,29 @@ pub fn parse_module(file: FileId, text: &str) -> (Option<Module>, Vec<Diagnostic
         }
         match result {
             Ok(item) => items.push(item),
-            Err(e) if !had_lex_error => diags.push(parse_diagnostic(file, text, e)),
-            Err(_) => {}
+            Err(e) => {
+                if !had_lex_error {
+                    diags.push(parse_diagnostic(file, text, e));
+                }
+                unparsed.extend(defined_name(chunk));
+            }
         }
     }
-    let mut module = Module { items };
+    let mut module = Module { items, unparsed };
     crate::inline::inline_helpers(&mut module, &mut diags);
     crate::annotations::lower_annotations(&mut module, &mut diags);
     crate::early_return::lower_early_returns(&mut module, &mut diags);
     (Some(module), diags)
+}
+
+/// The name a `type`, `const` or `param` item's tokens define (`type NAME = ...`).
+fn defined_name(chunk: &[Spanned]) -> Option<String> {
+    match (chunk.first().map(|t| &t.1), chunk.get(1).map(|t| &t.1)) {
+        (Some(Token::Type | Token::Const | Token::Param), Some(Token::Ident(name))) => {
+            Some(name.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// Splits a token stream into top-level items: a new item starts at every token that

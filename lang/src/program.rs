@@ -268,13 +268,14 @@ impl Frontend<'_> {
         self.diags.extend(diags);
         let ast = ast?;
         let idx = self.modules.len();
+        let failed = ast.unparsed.iter().cloned().collect();
         self.modules.push(ModuleInfo {
             name,
             dir: dir.clone(),
             ast,
             scope: HashMap::new(),
             kernels: Vec::new(),
-            failed: HashSet::new(),
+            failed,
         });
         self.by_name.insert(key.clone(), idx);
         stack.push(key);

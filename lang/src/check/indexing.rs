@@ -598,9 +598,13 @@ impl Checker<'_, '_> {
         let (root, levels) = flatten_chain(base, subs);
         let (hb, ib) = self.expr(root)?;
         let Some(shape) = ib.shape.clone() else {
-            self.err(
-                Diagnostic::error(codes::KIND_MISMATCH, "a scalar cannot be indexed").at(root.span),
-            );
+            let unresolved = matches!(hb.kind, HE::Param(p) if self.k.params.get(p).is_some_and(|p| p.unresolved));
+            if !unresolved {
+                self.err(
+                    Diagnostic::error(codes::KIND_MISMATCH, "a scalar cannot be indexed")
+                        .at(root.span),
+                );
+            }
             return None;
         };
         if !matches!(

@@ -117,6 +117,7 @@ fn resolve_param(
     earlier: &[String],
     diags: &mut Diagnostics,
 ) -> KParam {
+    let mut unresolved = false;
     let kind = match &p.ty {
         ast::ParamType::Const(_) => KParamKind::Const,
         ast::ParamType::Value(ty) => {
@@ -131,10 +132,13 @@ fn resolve_param(
                 binding: true,
                 value_shapes: None,
             };
-            KParamKind::Value(param_type(&mut scope, ty, diags).unwrap_or(TypeRef {
-                elem: ElemRef::Inferred,
-                shape: None,
-                span: p.span,
+            KParamKind::Value(param_type(&mut scope, ty, diags).unwrap_or_else(|| {
+                unresolved = true;
+                TypeRef {
+                    elem: ElemRef::Inferred,
+                    shape: None,
+                    span: p.span,
+                }
             }))
         }
     };
@@ -180,6 +184,7 @@ fn resolve_param(
         written: false,
         read: false,
         local: None,
+        unresolved,
     }
 }
 
