@@ -225,8 +225,8 @@ pub struct KParam {
     pub read: bool,
     /// The local that stands for an output parameter in the body (set by the checker).
     pub local: Option<usize>,
-    /// Its type did not resolve (reported): its kind is unknown, so the body's uses of
-    /// it are not checked against one.
+    /// Its type did not resolve (reported): its kind is unknown, so indexing it is not
+    /// reported as indexing a scalar (check/indexing.rs).
     pub unresolved: bool,
 }
 
