@@ -1077,8 +1077,8 @@ fn narrow_counters_and_addresses_are_bit_exact() {
 /// Memories of more than 1 Kbit whose reads take their addresses from the counters are
 /// block RAM read at the falling edge (backends/rtl/src/bram.rs); one read at an address
 /// another block RAM gives in the same cycle keeps its combinational read. Bit-exact both
-/// chained and one statement per cycle; making every read "early" (`early_index` always
-/// true) fails it in both builds (511 of 1,024 values wrong, checked).
+/// chained and one statement per cycle; making every read "early" (every load counted
+/// as affine) fails it in both builds (511 of 1,024 values wrong, checked).
 #[test]
 fn large_memories_are_block_ram_read_at_the_falling_edge() {
     if !have_verilator() {

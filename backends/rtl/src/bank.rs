@@ -411,7 +411,7 @@ impl ModGen<'_> {
             index,
             sel: sel.clone(),
             off,
-            early: crate::bram::early_index(a),
+            early: a.is_affine(),
         });
         for (_, name) in &arms {
             let _ = writeln!(self.decls, "    wire [{}:0] {name};", dw - 1);

@@ -33,7 +33,7 @@
 //! the data the other half (docs/rtl.md, "Block RAM").
 
 use crate::module::{ModGen, WriteSrc};
-use kiln_passes::ir::{Access, TensorId};
+use kiln_passes::ir::TensorId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -87,12 +87,6 @@ pub struct MemRead {
     pub early: bool,
     /// The name of the value read (a wire, or the read register).
     pub name: String,
-}
-
-/// Whether the address of a load at `a` comes from the loop counters only (no
-/// data-dependent part): registers, or constants in a chained iteration.
-pub fn early_index(a: &Access) -> bool {
-    a.dynamic_exprs().next().is_none() && (0..a.index.len()).all(|d| a.dynamic_at(d).is_none())
 }
 
 impl ModGen<'_> {

@@ -351,7 +351,7 @@ impl Tally<'_> {
             Expr::Const(_) | Expr::Local(_) | Expr::LoopVar(_) => {}
             Expr::Load(a) => {
                 *self.reads.entry(a.tensor).or_default() += 1;
-                if !crate::bram::early_index(&a) {
+                if !a.is_affine() {
                     self.late.insert(a.tensor);
                 }
                 self.access(&a);

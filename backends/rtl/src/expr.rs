@@ -97,12 +97,12 @@ impl ModGen<'_> {
                         }
                         Some(Storage::Local { mem, bank: Some(b) }) => {
                             let (sel, off) = self.bank_access(&a, &b)?;
-                            let early = crate::bram::early_index(&a);
+                            let early = a.is_affine();
                             self.bank_read(a.tensor, (&mem, elem.storage_bits()), &sel, &off, early)
                         }
                         _ => {
                             let addr = self.address(&a)?;
-                            self.read(a.tensor, &addr, crate::bram::early_index(&a))?
+                            self.read(a.tensor, &addr, a.is_affine())?
                         }
                     },
                 };

@@ -1018,17 +1018,8 @@ impl<'a> ModGen<'a> {
                         // Block RAM has one write port: the sources (states and phases,
                         // one a cycle) select its address and data.
                         let ow = b.off_width() + u32::from(self.is_double(t));
-                        let (mut a, mut d) = (format!("{ow}'d0"), format!("{dw}'d0"));
-                        for (w, s) in mine.iter().rev() {
-                            a = format!("{w} ? {} : {a}", s.addr);
-                            d = format!("{w} ? {} : {d}", s.data);
-                        }
-                        let wes: Vec<&str> = mine.iter().map(|(w, _)| w.as_str()).collect();
-                        let _ = writeln!(
-                            body,
-                            "        if ({}) {bank_mem}[{a}] <= {d};",
-                            wes.join(" | ")
-                        );
+                        let (we, a, d) = shared_port(&mine, ow, dw);
+                        let _ = writeln!(body, "        if ({we}) {bank_mem}[{a}] <= {d};");
                     } else {
                         for (we, s) in &mine {
                             let _ = writeln!(
@@ -1074,18 +1065,11 @@ impl<'a> ModGen<'a> {
                             let _ = writeln!(out, "    assign {we} = 1'b0;\n    assign {wa} = {ow}'d0;\n    assign {wd} = {dw}'d0;");
                             continue;
                         }
-                        let wes: Vec<String> = mine.iter().map(|(w, _)| w.clone()).collect();
-                        let _ = writeln!(out, "    assign {we} = {};", wes.join(" | "));
-                        let (mut a, mut d) = (format!("{ow}'d0"), format!("{dw}'d0"));
-                        for (w, s) in mine.iter().rev() {
-                            a = format!("{w} ? {} : {a}", s.addr);
-                            d = format!("{w} ? {} : {d}", s.data);
-                        }
-                        if mine.len() == 1 {
-                            a = mine[0].1.addr.clone();
-                            d = mine[0].1.data.clone();
-                        }
-                        let _ = writeln!(out, "    assign {wa} = {a};\n    assign {wd} = {d};");
+                        let (e, a, d) = shared_port(&mine, ow, dw);
+                        let _ = writeln!(
+                            out,
+                            "    assign {we} = {e};\n    assign {wa} = {a};\n    assign {wd} = {d};"
+                        );
                     }
                     continue;
                 }
@@ -1150,22 +1134,31 @@ impl<'a> ModGen<'a> {
                 let _ = writeln!(out, "    assign {we} = 1'b0;\n    assign {wa} = {aw}'d0;\n    assign {wd} = {dw}'d0;");
                 continue;
             }
-            let we_e: Vec<String> = srcs.iter().map(|s| s.we.clone()).collect();
-            let _ = writeln!(out, "    assign {we} = {};", we_e.join(" | "));
-            let mut a = format!("{aw}'d0");
-            let mut d = format!("{dw}'d0");
-            for s in srcs.iter().rev() {
-                a = format!("{} ? {} : {a}", s.we, s.addr);
-                d = format!("{} ? {} : {d}", s.we, s.data);
-            }
-            if srcs.len() == 1 {
-                a = srcs[0].addr.clone();
-                d = srcs[0].data.clone();
-            }
-            let _ = writeln!(out, "    assign {wa} = {a};\n    assign {wd} = {d};");
+            let mine: Vec<(String, &WriteSrc)> = srcs.iter().map(|s| (s.we.clone(), s)).collect();
+            let (e, a, d) = shared_port(&mine, aw, dw);
+            let _ = writeln!(
+                out,
+                "    assign {we} = {e};\n    assign {wa} = {a};\n    assign {wd} = {d};"
+            );
         }
         self.assigns.push_str(&out);
     }
+}
+
+/// One write port shared by `sources` (each with its enable on this port; at most one
+/// writes a cycle): its enable, and its address (`aw` bits) and data (`dw` bits), each
+/// the enabled source's.
+fn shared_port(sources: &[(String, &WriteSrc)], aw: u32, dw: u32) -> (String, String, String) {
+    let wes: Vec<&str> = sources.iter().map(|(w, _)| w.as_str()).collect();
+    if let [(_, s)] = sources {
+        return (wes.join(""), s.addr.clone(), s.data.clone());
+    }
+    let (mut a, mut d) = (format!("{aw}'d0"), format!("{dw}'d0"));
+    for (w, s) in sources.iter().rev() {
+        a = format!("{w} ? {} : {a}", s.addr);
+        d = format!("{w} ? {} : {d}", s.data);
+    }
+    (wes.join(" | "), a, d)
 }
 
 /// The banking of the result port of a callee that writes the caller's tensor `t`, if

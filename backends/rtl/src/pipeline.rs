@@ -766,7 +766,7 @@ impl ModGen<'_> {
                 phases.early,
             )
         };
-        if !crate::bram::early_index(a) {
+        if !a.is_affine() {
             // The port's address may not be settled by the falling edge (bram.rs).
             if let Some(e) = self.params[index].early_reads.get_mut(j) {
                 *e = false;
