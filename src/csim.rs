@@ -392,6 +392,17 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
                 .help("`kiln csim DIR` takes a directory written by `kiln hls FILE -o DIR`"),
         );
     }
+    let has_testbench = files.iter().any(|f| {
+        f.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with("_tb.cpp"))
+    });
+    if !has_testbench {
+        return Err(Failure::new(format!(
+            "{} has no testbench (`*_tb.cpp`; written with `kiln hls --no-testbench`?): nothing to check",
+            dir.display()
+        ))
+        .help("write the project again without `--no-testbench`"));
+    }
     Ok(files)
 }
 

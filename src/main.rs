@@ -162,6 +162,11 @@ enum Command {
         /// --batch`), and the testbench checks every sample's results.
         #[arg(long)]
         batch: bool,
+        /// Write the project without a testbench: the kernel is not run for expected
+        /// results (for a kernel too long to run and simulate; `kiln csim` then has
+        /// nothing to check).
+        #[arg(long, conflicts_with = "batch")]
+        no_testbench: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -200,6 +205,11 @@ enum Command {
         /// pipeline (concurrent stages, double-buffered feature maps between them).
         #[arg(long)]
         no_dataflow: bool,
+        /// Write the design without a testbench: the kernel is not run for expected
+        /// results (for a kernel too long to run and simulate; `kiln synth` works on the
+        /// design, `kiln rtlsim` has nothing to check).
+        #[arg(long, conflicts_with = "batch")]
+        no_testbench: bool,
         #[command(flatten)]
         alloc: AllocArgs,
         #[command(flatten)]
@@ -572,6 +582,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             no_auto_schedule,
             alloc,
             batch,
+            no_testbench,
             ..
         } => kiln::hls(
             &target.file,
@@ -590,6 +601,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 io_stream: matches!(io, Io::Stream),
                 auto_schedule: !no_auto_schedule,
                 alloc: alloc.options(),
+                testbench: !no_testbench,
             },
             opts,
         ),
@@ -603,6 +615,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
             batch,
             no_pipeline,
             no_dataflow,
+            no_testbench,
             alloc,
             ..
         } => kiln::rtl(
@@ -623,6 +636,7 @@ fn dispatch(command: &Command, opts: &Options) -> Outcome {
                 pipeline: !no_pipeline,
                 dataflow: !no_dataflow,
                 alloc: alloc.options(),
+                testbench: !no_testbench,
             },
             opts,
         ),

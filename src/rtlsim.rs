@@ -115,6 +115,17 @@ fn simulate(dir: &Path, spec: &RtlsimSpec, out: &mut Outcome) -> Result<(), Fail
                 manifest_path.display()
             ))
         })?;
+    let without_testbench = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("testbench").map(serde_json::Value::is_null))
+        .unwrap_or(false);
+    if without_testbench {
+        return Err(Failure::new(format!(
+            "{}: the design has no testbench (written with `kiln rtl --no-testbench`): nothing to simulate",
+            dir.display()
+        ))
+        .help("write it again without `--no-testbench` (`kiln synth DIR` works on it as it is)"));
+    }
     for f in sources
         .iter()
         .map(String::as_str)

@@ -858,6 +858,7 @@ fn csim_agrees_on_generated_programs() {
             io_stream: false,
             auto_schedule: true,
             alloc: Default::default(),
+            testbench: true,
         };
         let opts = kiln::Options::default();
         let path = dir.join("main.kiln");

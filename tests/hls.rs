@@ -276,6 +276,7 @@ fn hls_with(
         io_stream: false,
         auto_schedule: true,
         alloc: Default::default(),
+        testbench: true,
     };
     let file = Path::new("tests/hls/directives/schedule.kiln");
     let o = kiln::hls_scheduled(file, &spec, &hls, &kiln::Options::default(), sched);

@@ -367,6 +367,7 @@ fn check_network(
         io_stream: net.io_stream,
         auto_schedule: true,
         alloc: Default::default(),
+        testbench: true,
     };
     let spec = run_spec(net, dir, kiln::Engine::Interp);
     let hls = Step::of(std::panic::catch_unwind(|| {

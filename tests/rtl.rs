@@ -1451,3 +1451,93 @@ fn products_sharing_an_operand_share_a_multiplier() {
         assert_eq!(v.matches("in one multiplier").count(), 2, "{name}:\n{v}");
     }
 }
+
+/// `kiln ARGS`, killed after a minute: (exit code, stderr), or a panic if it was still
+/// running (a kernel the testbench guard should have refused is being run).
+fn kiln_within_a_minute(args: &[&str]) -> (i32, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kiln");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for kiln") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return (status.code().unwrap_or(-1), err);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("`kiln {}` still running after a minute", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A kernel of 10^12 iterations (tests/rtl/too_long.kiln) is refused by `kiln rtl` and
+/// `kiln hls` before they run it for the testbench (E0723, nothing written), and
+/// `--no-testbench` writes its design alone, which `kiln rtlsim` and `kiln csim` then
+/// say they cannot check. On conv_relu, `--no-testbench` writes the same Verilog as
+/// with a testbench.
+#[test]
+fn a_kernel_too_long_to_test() {
+    let file = common::root().join("tests/rtl/too_long.kiln");
+    let file = file.to_string_lossy();
+    let (rtl, hls) = (tempdir("too_long_rtl"), tempdir("too_long_hls"));
+    for (cmd, dir) in [("rtl", &rtl), ("hls", &hls)] {
+        let d = dir.to_string_lossy();
+        let (code, err) = kiln_within_a_minute(&[cmd, &file, "-o", &d, "--color", "never"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("[E0723]"), "{err}");
+        assert!(err.contains("3000000000007 cycles"), "{err}");
+        assert!(err.contains("`--no-testbench`"), "{err}");
+        if cmd == "rtl" {
+            common::check_golden(&common::root().join("tests/rtl/too_long.stderr"), &err);
+        }
+        assert_eq!(std::fs::read_dir(dir).map_or(0, |r| r.count()), 0);
+        let (code, err) = kiln_within_a_minute(&[cmd, &file, "-o", &d, "--no-testbench"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("no testbench"), "{err}");
+    }
+    let manifest = std::fs::read_to_string(rtl.join(kiln_rtl::MANIFEST)).unwrap();
+    assert!(manifest.contains("\"testbench\": null"), "{manifest}");
+    assert!(rtl.join("too_long.v").is_file());
+    assert!(!rtl.join(kiln_rtl::TB_VERILOG).exists());
+    let (code, _, err) = common::kiln(&["rtlsim", &rtl.to_string_lossy()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("E0721") && err.contains("no testbench"),
+        "{err}"
+    );
+    assert!(hls.join("too_long.cpp").is_file());
+    assert!(!hls.join("too_long_tb.cpp").exists());
+    let tcl = std::fs::read_to_string(hls.join("run_hls.tcl")).unwrap();
+    assert!(
+        !tcl.contains("csim_design") && !tcl.contains("cosim_design"),
+        "{tcl}"
+    );
+    let (code, _, err) = common::kiln(&["csim", &hls.to_string_lossy()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("E0609") && err.contains("no testbench"),
+        "{err}"
+    );
+
+    // The design itself does not depend on the testbench.
+    let conv = common::root().join("examples/conv_relu/conv_relu.kiln");
+    let (with, without) = (tempdir("tb_with"), tempdir("tb_without"));
+    for (dir, extra) in [(&with, None), (&without, Some("--no-testbench"))] {
+        let mut args = vec!["rtl", conv.to_str().unwrap(), "-o", dir.to_str().unwrap()];
+        args.extend(extra);
+        let (code, _, err) = common::kiln(&args);
+        assert_eq!(code, 0, "{err}");
+    }
+    let v = |d: &Path| std::fs::read_to_string(d.join("conv_relu.v")).unwrap();
+    assert_eq!(v(&with), v(&without));
+    assert!(with.join(kiln_rtl::TB_VERILOG).is_file());
+}

@@ -122,6 +122,7 @@ pub mod codes {
         RTL_UNSUPPORTED = "E0720", "not supported by the RTL back end";
         RTLSIM_FAILED = "E0721", "cannot simulate the RTL design";
         RTLSIM_MISMATCH = "E0722", "RTL simulation failed";
+        TESTBENCH_TOO_LONG = "E0723", "the testbench's run would take too long";
 
         OVERFLOW_RISK = "W0801", "declared type can overflow";
         LOSSY_LOAD = "W0802", "loaded values changed by the conversion";

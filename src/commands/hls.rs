@@ -31,6 +31,8 @@ pub struct HlsSpec {
     pub auto_schedule: bool,
     /// What the allocation of a network's stages aims at.
     pub alloc: kiln_passes::manager::AllocOptions,
+    /// Write a testbench (off: `--no-testbench`, the kernel is not run).
+    pub testbench: bool,
 }
 
 /// `kiln hls FILE -o DIR`: writes the Vitis HLS project of a kernel, with a testbench that
@@ -78,6 +80,7 @@ fn hls_file(
         hls.clock_ns,
         options,
         schedule,
+        hls.testbench,
     )
     else {
         return s.finish();
@@ -89,19 +92,33 @@ fn hls_file(
         io_stream: hls.io_stream,
         batch,
     };
-    let data = kiln_hls::TestData {
+    let data = hls.testbench.then_some(kiln_hls::TestData {
         inputs: &inputs,
         outputs: &outputs,
-    };
+    });
     let t = Instant::now();
     let project = {
         let sources = &s.sources;
         let locate = |span: kiln_lang::Span| source_line(sources, span);
-        kiln_hls::emit(&module, &hopts, &locate, Some(data))
+        kiln_hls::emit(&module, &hopts, &locate, data)
     };
     s.timings.push(("emit".into(), t.elapsed()));
     match project {
-        Ok(p) => write_files(&mut s, &hls.out_dir, &p.files, "C-simulate with `kiln csim"),
+        Ok(p) if hls.testbench => {
+            write_files(&mut s, &hls.out_dir, &p.files, "C-simulate with `kiln csim")
+        }
+        Ok(p) => {
+            // A testbench an earlier `kiln hls` left in the directory would be compiled
+            // against this kernel by `kiln csim`.
+            let stale = hls.out_dir.join(format!("{}_tb.cpp", hopts.name));
+            let _ = std::fs::remove_file(stale);
+            write_files(
+                &mut s,
+                &hls.out_dir,
+                &p.files,
+                "no testbench; synthesize with `vitis_hls -f run_hls.tcl` in",
+            )
+        }
         Err(diags) => {
             for d in diags {
                 s.push(d);
@@ -125,6 +142,12 @@ pub(crate) struct Checked {
 /// written (after `bounds`, before any schedule), so that simulating the design also
 /// checks every schedule, fusion and tiling of the pipeline. `None` when a diagnostic
 /// (pushed on `s`) stopped it. Shared by `kiln hls` and `kiln rtl`.
+///
+/// Without a `testbench` the kernel is not run (no inputs, no results). With one, a kernel
+/// whose estimate for its samples is over [`TESTBENCH_CYCLE_LIMIT`] cycles is refused
+/// before it runs (E0723): its expected results would take minutes to hours to compute
+/// and its simulation days.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn design_and_results(
     s: &mut Session,
     path: &Path,
@@ -133,6 +156,7 @@ pub(crate) fn design_and_results(
     clock_ns: f64,
     options: PassOptions,
     schedule: &(dyn Fn(&mut Module) + Sync),
+    testbench: bool,
 ) -> Option<Checked> {
     let written: Mutex<Option<Module>> = Mutex::new(None);
     let observe = |stage: &str, m: &mut Module| match stage {
@@ -160,12 +184,24 @@ pub(crate) fn design_and_results(
         .unwrap_or_else(|e| e.into_inner())
         .take()
         .unwrap_or_else(|| module.clone());
+    if !testbench {
+        return Some(Checked {
+            module,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            batch: None,
+        });
+    }
     if let Some(d) = crate::memory::check_run_memory(&written, spec.engine) {
         s.push(d);
         return None;
     }
     let inputs = s.input_tensors(&written, &program, kernel, &data)?;
     let batch = s.batch.as_ref().map(|b| b.size);
+    if let Some(d) = too_long_to_test(&module, batch.unwrap_or(1)) {
+        s.push(d);
+        return None;
+    }
     let (inputs, outputs) = match batch {
         Some(size) => {
             let samples = crate::batch::split_samples(&written, &inputs, size);
@@ -195,6 +231,36 @@ pub(crate) fn design_and_results(
         inputs,
         outputs,
         batch,
+    })
+}
+
+/// The most cycles (the estimate's, over every sample) of a design `kiln hls` and `kiln
+/// rtl` run for their testbench's expected results: 10^10, at least 10 s of the JIT for
+/// the simplest loop body and about 5 hours of Verilator at LeNet's 500,000 cycles a
+/// second (`kiln rtlsim` stops a sample at 2 x 10^8 cycles by default).
+pub(crate) const TESTBENCH_CYCLE_LIMIT: u64 = 10_000_000_000;
+
+/// E0723 when the estimate of the design's entry over `samples` samples is over
+/// [`TESTBENCH_CYCLE_LIMIT`] cycles.
+fn too_long_to_test(module: &Module, samples: usize) -> Option<Diagnostic> {
+    let entry = module.entry?;
+    let cycles = kiln_passes::estimate::estimate_instance(module, entry).cycles;
+    let total = cycles.saturating_mul(samples as u64);
+    (total > TESTBENCH_CYCLE_LIMIT).then(|| {
+        let per = if samples > 1 {
+            format!(" ({cycles} a sample, {samples} samples)")
+        } else {
+            String::new()
+        };
+        Diagnostic::error(
+            codes::TESTBENCH_TOO_LONG,
+            format!(
+                "the testbench would need this kernel run for its expected results, and the estimate puts it at {total} cycles{per}, over the limit of {TESTBENCH_CYCLE_LIMIT}: minutes to hours to run, days to simulate"
+            ),
+        )
+        .at(module.instance(entry).span)
+        .label(format!("about {total} cycles, by the estimate"))
+        .help("`--no-testbench` writes the design without running the kernel; or test a smaller instance of it (fewer iterations, smaller inputs)")
     })
 }
 

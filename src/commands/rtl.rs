@@ -26,6 +26,8 @@ pub struct RtlSpec {
     pub dataflow: bool,
     /// What the allocation of a network's stages aims at (`--target-fps`, `--budget`).
     pub alloc: AllocOptions,
+    /// Write a testbench (off: `--no-testbench`, the kernel is not run).
+    pub testbench: bool,
 }
 
 /// `kiln rtl FILE -o DIR`.
@@ -46,7 +48,16 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
         inputs,
         outputs,
         batch,
-    }) = design_and_results(&mut s, path, spec, &part, rtl.clock_ns, options, &|_| {})
+    }) = design_and_results(
+        &mut s,
+        path,
+        spec,
+        &part,
+        rtl.clock_ns,
+        options,
+        &|_| {},
+        rtl.testbench,
+    )
     else {
         return s.finish();
     };
@@ -61,10 +72,10 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
     let design = kiln_rtl::emit(
         &module,
         &ropts,
-        kiln_rtl::TestData {
+        rtl.testbench.then_some(kiln_rtl::TestData {
             inputs: &inputs,
             outputs: &outputs,
-        },
+        }),
     );
     s.timings.push(("emit".into(), t.elapsed()));
     match design {
@@ -72,7 +83,12 @@ fn rtl_file(path: &Path, spec: &RunSpec, rtl: &RtlSpec, opts: &Options) -> Outco
             for n in &d.notes {
                 let _ = writeln!(s.out.stderr, "note: {n}");
             }
-            write_files(&mut s, &rtl.out_dir, &d.files, "simulate with `kiln rtlsim")
+            let next = if rtl.testbench {
+                "simulate with `kiln rtlsim"
+            } else {
+                "no testbench; synthesize with `kiln synth"
+            };
+            write_files(&mut s, &rtl.out_dir, &d.files, next)
         }
         Err(diags) => {
             for d in diags {

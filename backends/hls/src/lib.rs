@@ -382,9 +382,15 @@ fn unified_config(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> 
 
 fn tcl(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> String {
     let mut s = String::new();
+    let how = if data.is_empty() {
+        // `kiln hls --no-testbench`: nothing to simulate.
+        "#   vitis_hls -f run_hls.tcl                 synthesis (no testbench)\n#   vitis_hls -f run_hls.tcl -tclargs export also IP export\nset export [expr {[lsearch -exact $argv export] >= 0}]"
+    } else {
+        "#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {[lsearch -exact $argv cosim] >= 0}]"
+    };
     let _ = writeln!(
         s,
-        "# Vitis HLS project for `{name}`, written by kiln.\n#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {{[lsearch -exact $argv cosim] >= 0}}]\nopen_project -reset {name}_prj\nset_top {top}\nadd_files {name}.cpp -cflags \"-std=c++14\"",
+        "# Vitis HLS project for `{name}`, written by kiln.\n{how}\nopen_project -reset {name}_prj\nset_top {top}\nadd_files {name}.cpp -cflags \"-std=c++14\"",
     );
     if !data.is_empty() {
         let _ = writeln!(
@@ -398,9 +404,12 @@ fn tcl(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> String {
         "open_solution -reset solution1 -flow_target vitis\nset_part {{{}}}\ncreate_clock -period {} -name default",
         opts.part, opts.clock_ns
     );
-    if !data.is_empty() {
-        s.push_str("csim_design\n");
+    if data.is_empty() {
+        s.push_str(
+            "csynth_design\nif {$export} {\n    export_design -format ip_catalog\n}\nexit\n",
+        );
+    } else {
+        s.push_str("csim_design\ncsynth_design\nif {$cosim} {\n    cosim_design\n    export_design -format ip_catalog\n}\nexit\n");
     }
-    s.push_str("csynth_design\nif {$cosim} {\n    cosim_design\n    export_design -format ip_catalog\n}\nexit\n");
     s
 }

@@ -103,8 +103,14 @@ pub fn family(part: &str) -> Option<&'static str> {
     }
 }
 
-/// Emits the design of the module's entry instance.
-pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design, Vec<Diagnostic>> {
+/// Emits the design of the module's entry instance, with its testbench when there is
+/// `data` to check (`kiln rtl --no-testbench`: none, and the manifest's `testbench` and
+/// data files are `null`).
+pub fn emit(
+    module: &Module,
+    opts: &RtlOptions,
+    data: Option<TestData>,
+) -> Result<Design, Vec<Diagnostic>> {
     let entry = module.entry.expect("a module has an entry");
     let top = ident(&opts.name);
     let order = instance_order(module, entry);
@@ -233,13 +239,15 @@ pub fn emit(module: &Module, opts: &RtlOptions, data: TestData) -> Result<Design
         cost::sequential_cost(module)
     };
     let samples = opts.batch.unwrap_or(1);
-    let (tb, data_files) = testbench::testbench(&top, iface, samples, &data);
-    files.extend(data_files.iter().cloned());
-    files.push((TB_VERILOG.into(), tb));
-    files.push((TB_DRIVER.into(), testbench::driver()));
+    if let Some(data) = &data {
+        let (tb, data_files) = testbench::testbench(&top, iface, samples, data);
+        files.extend(data_files.iter().cloned());
+        files.push((TB_VERILOG.into(), tb));
+        files.push((TB_DRIVER.into(), testbench::driver()));
+    }
     files.push((
         MANIFEST.into(),
-        manifest(&top, &sources, opts, iface, samples, &model),
+        manifest(&top, &sources, opts, iface, samples, &model, data.is_some()),
     ));
     Ok(Design {
         top,
@@ -291,8 +299,14 @@ fn manifest(
     iface: &Iface,
     samples: usize,
     model: &Option<cost::RtlCost>,
+    testbench: bool,
 ) -> String {
     let port = |p: &Param, file: String| {
+        let file = if testbench {
+            json_str(&file)
+        } else {
+            "null".into()
+        };
         let shape: Vec<String> = p.shape.iter().map(|d| d.to_string()).collect();
         format!(
             "    {{\"name\": {}, \"port\": {}, \"type\": {}, \"shape\": [{}], \"bits\": {}, \"file\": {}}}",
@@ -301,7 +315,7 @@ fn manifest(
             json_str(&p.elem.to_string()),
             shape.join(", "),
             p.dw(),
-            json_str(&file)
+            file
         )
     };
     let inputs: Vec<String> = iface
@@ -343,16 +357,23 @@ fn manifest(
         None => "null".into(),
     };
     format!(
-        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"pipeline\": {},\n  \"dataflow\": {},\n  \"model\": {model},\n  \"testbench\": {{\"top\": {}, \"sources\": [{}, {}]}}\n}}\n",
+        "{{\n  \"top\": {},\n  \"sources\": [{}],\n  \"part\": {part},\n  \"family\": {fam},\n  \"inputs\": [\n{}\n  ],\n  \"outputs\": [\n{}\n  ],\n  \"batch\": {samples},\n  \"pipeline\": {},\n  \"dataflow\": {},\n  \"model\": {model},\n  \"testbench\": {}\n}}\n",
         json_str(top),
         srcs.join(", "),
         inputs.join(",\n"),
         outputs.join(",\n"),
         opts.pipeline,
         iface.frame,
-        json_str(TB_MODULE),
-        json_str(TB_VERILOG),
-        json_str(TB_DRIVER)
+        if testbench {
+            format!(
+                "{{\"top\": {}, \"sources\": [{}, {}]}}",
+                json_str(TB_MODULE),
+                json_str(TB_VERILOG),
+                json_str(TB_DRIVER)
+            )
+        } else {
+            "null".into()
+        }
     )
 }
 
