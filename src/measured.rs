@@ -294,11 +294,13 @@ pub fn comparison(est: &Estimated, m: &Measured, frame: bool) -> String {
     }
     if frame && (c.lutram > 0 || c.bram18() > est.bram18) {
         s.push_str(
-            "  (LUTRAM, BRAM18: the RTL's frame pipeline holds two whole images of each feature map
+            "  (LUTRAM, BRAM18: the RTL's frame pipeline holds two images of each feature map
    \
-             between its stages; the estimate's layer pipeline holds line buffers and FIFOs,
+             between its stages, whole or as rings of rows (docs/rtl.md, \"Line buffers\"),
    \
-             as the HLS design does: docs/rtl.md, \"Frame pipeline\")\n",
+             and whole buffers inside a stage; the estimate's layer pipeline holds line
+   \
+             buffers and FIFOs, as the HLS design does: docs/rtl.md, \"Frame pipeline\")\n",
         );
     }
     s
@@ -740,7 +742,7 @@ measured (Yosys 0.23, synth_xilinx -family xc7, top `k`):
             "{notes}"
         );
         assert!(
-            notes.contains("(LUTRAM, BRAM18: the RTL's frame pipeline holds two whole images"),
+            notes.contains("(LUTRAM, BRAM18: the RTL's frame pipeline holds two images"),
             "{notes}"
         );
         assert!(

@@ -692,10 +692,15 @@ fn lenet_over_a_batch_is_bit_exact() {
     // another (11,679 when each waited for its producer's whole image). A dense stage
     // that does not wait for its rows: 20 of the 80 values wrong (checked).
     assert_eq!(row_links(&dir), 3, "{out}");
-    // Block RAM (backends/rtl/src/bram.rs): the two feature maps between the
-    // convolutions and the pools (two banks each, written by one banked callee port),
-    // the first dense layer's four weight banks and the second's weights.
-    assert_eq!(block_rams(&dir), 9);
+    // Block RAM (backends/rtl/src/bram.rs): the first feature map between a
+    // convolution and a pool (two banks, written by one banked callee port; a ring of 4
+    // of its 24 rows, ring.rs), the first dense layer's four weight banks and the
+    // second's weights. The second feature map's ring (4 of 8 rows) is 1 Kbit a bank:
+    // distributed RAM (two block RAMs more as whole images).
+    assert_eq!(block_rams(&dir), 7);
+    let top = std::fs::read_to_string(dir.join("lenet.v")).unwrap();
+    assert!(top.contains("[6, 4, 24], 2 banks of 288"), "{top}");
+    assert!(top.contains("[16, 4, 8], 2 banks of 256"), "{top}");
     let stages: f64 = call_cycles(&out).iter().sum();
     assert!(
         per_image < stages - 2_000.0,
@@ -1238,9 +1243,14 @@ enum RtlCase {
     /// `kiln rtl` refused it: the first error line, names blanked (`x` -> `_`) so that
     /// reasons group.
     Refused(String),
-    /// Bit-exact; whether the top was a frame pipeline (its calls concurrent stages), and
-    /// how many of its stages' inputs were linked row by row (backends/rtl/src/rows.rs).
-    Passed { frame: bool, row_links: usize },
+    /// Bit-exact; whether the top was a frame pipeline (its calls concurrent stages), how
+    /// many of its stages' inputs were linked row by row (backends/rtl/src/rows.rs), and
+    /// how many of its feature maps were rings of rows (ring.rs).
+    Passed {
+        frame: bool,
+        row_links: usize,
+        rings: usize,
+    },
     /// `kiln rtlsim` did not pass (the case stays in its directory).
     Failed(String),
 }
@@ -1303,8 +1313,26 @@ fn rtl_case(name: &str, case: &difftest::gen::Case, extra: &[&str]) -> RtlCase {
     let frame = std::fs::read_to_string(design.join("kiln_rtl.json"))
         .is_ok_and(|m| m.contains("\"dataflow\": true"));
     let row_links = row_links(&design);
+    let rings = rings(&design);
     let _ = std::fs::remove_dir_all(&src);
-    RtlCase::Passed { frame, row_links }
+    RtlCase::Passed {
+        frame,
+        row_links,
+        rings,
+    }
+}
+
+/// The feature maps of a design's frame pipeline held as rings of rows
+/// (backends/rtl/src/ring.rs): the top's assignments of a producer's room.
+fn rings(design: &Path) -> usize {
+    std::fs::read_dir(design)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "v"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|v| v.lines().filter(|l| l.contains("_room = (c")).count())
+        .sum()
 }
 
 /// The stage inputs of a design's frame pipeline fed row by row by their producer
@@ -1323,16 +1351,21 @@ fn row_links(design: &Path) -> usize {
 /// Runs cases until `n` were built (refused ones do not count; at most `tries`), prints
 /// what became of them, and fails on any mismatch.
 fn rtl_cases(what: &str, n: u64, tries: u64, mut case: impl FnMut(u64) -> RtlCase) {
-    let (mut built, mut frames, mut links, mut k) = (0, 0, 0, 0);
+    let (mut built, mut frames, mut links, mut ringed, mut k) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     while built < n && k < tries {
         match case(k) {
             RtlCase::Refused(why) => *reasons.entry(why).or_insert(0) += 1,
-            RtlCase::Passed { frame, row_links } => {
+            RtlCase::Passed {
+                frame,
+                row_links,
+                rings,
+            } => {
                 built += 1;
                 frames += u64::from(frame);
                 links += row_links;
+                ringed += rings;
             }
             RtlCase::Failed(f) => {
                 built += 1;
@@ -1342,7 +1375,7 @@ fn rtl_cases(what: &str, n: u64, tries: u64, mut case: impl FnMut(u64) -> RtlCas
         k += 1;
     }
     eprintln!(
-        "{what}: {built} built and simulated ({frames} as frame pipelines, {links} stage inputs linked row by row), {} refused, {} failed",
+        "{what}: {built} built and simulated ({frames} as frame pipelines, {links} stage inputs linked row by row, {ringed} feature maps as rings of rows), {} refused, {} failed",
         reasons.values().sum::<usize>(),
         failures.len()
     );

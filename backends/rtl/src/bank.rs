@@ -209,14 +209,24 @@ impl ModGen<'_> {
     pub fn bank_access(&mut self, a: &Access, b: &Banking) -> Option<(BankSel, String)> {
         let (index, dynamic) = self.substituted(a);
         let fixed = b.static_bank(&index, &dynamic);
-        if let (Some(k), Some(off)) = (fixed, b.static_offset(&index)) {
+        // A ring's row index is taken modulo its rows (ring.rs): no static offset.
+        let ring = self.rings.get(&a.tensor).copied();
+        let static_off = if ring.is_some() {
+            None
+        } else {
+            b.static_offset(&index)
+        };
+        if let (Some(k), Some(off)) = (fixed, static_off) {
             let off = self.affine(&off);
             let off = self.narrow_wire("off", b.off_width(), &off);
             return Some((BankSel::Static(k), off));
         }
         let mut idx = Vec::new();
         for (d, ix) in a.index.iter().enumerate() {
-            let mut e = self.affine(ix);
+            let mut e = match ring {
+                Some(r) if r.dim == d => self.ring_slot(ix, r),
+                _ => self.affine(ix),
+            };
             if let Some(x) = a.dynamic_at(d) {
                 let xty = *self.inst.expr_type(x)?;
                 let w = self.expr(x)?;

@@ -238,11 +238,19 @@ impl ModGen<'_> {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * shape[d + 1] as i64;
         }
+        // A ring's row index is taken modulo its rows (ring.rs).
+        let ring = self.rings.get(&a.tensor).copied();
         let mut flat = Affine::constant(0);
         for (d, ix) in a.index.iter().enumerate() {
-            flat = flat.add_scaled(ix, strides[d]);
+            if ring.is_none_or(|r| r.dim != d) {
+                flat = flat.add_scaled(ix, strides[d]);
+            }
         }
         let mut e = self.affine(&flat);
+        if let Some(r) = ring {
+            let slot = self.ring_slot(&a.index[r.dim], r);
+            let _ = write!(e, " + {}", crate::width::times_const(&slot, strides[r.dim]));
+        }
         for (d, stride) in strides.iter().enumerate().take(a.index.len()) {
             if let Some(x) = a.dynamic_at(d) {
                 let xty = *self.inst.expr_type(x)?;
@@ -255,6 +263,15 @@ impl ModGen<'_> {
         let n = self.fresh("a");
         let _ = writeln!(self.decls, "    wire signed [31:0] {n} = {e};");
         Some(n)
+    }
+
+    /// The slot of ring `r` that row index `ix` is kept in: its low bits, as a 32-bit
+    /// expression (`{0, ix[b-1:0]}`).
+    pub fn ring_slot(&mut self, ix: &Affine, r: crate::ring::Ring) -> String {
+        let row = self.affine(ix);
+        let w = self.fresh("row");
+        let _ = writeln!(self.decls, "    wire signed [31:0] {w} = {row};");
+        format!("{{{}'d0, {w}[{}:0]}}", 32 - r.bits(), r.bits() - 1)
     }
 
     /// A fresh wire name.

@@ -12,7 +12,9 @@
 //! - **Double buffers.** A tensor made by a call and held in the top (an intermediate
 //!   feature map) has two halves: a stage writes and reads the half of its own image
 //!   count's parity (`cK_img[0]` above the address when the length is a power of two,
-//!   else an offset of the length).
+//!   else an offset of the length). A half is a ring of a few rows when one stage makes
+//!   the map row by row and one reads it through a window (ring.rs): the top then
+//!   drives the producer's `P_room` from the consumer's `P_free`.
 //! - **Start conditions.** Stage `K` starts its image `n = cK_img` when it is idle and
 //!   every producer of a tensor it reads has finished image `n` (`cP_img != cK_img`; the
 //!   counts only grow and no producer runs behind its consumer), the top has taken image
@@ -78,6 +80,11 @@ pub struct Frame {
     /// Row inputs of the calls: the call, the top's tensor, the wire the stage control
     /// drives with the rows there, and their layout.
     pub row_ins: Vec<(usize, TensorId, String, crate::rows::RowLayout)>,
+    /// The producers of rings (ring.rs): the call, the top's tensor, the wire of its
+    /// `P_room` input.
+    pub ring_rooms: Vec<(usize, TensorId, String)>,
+    /// The consumers of rings: the call, the top's tensor, the wire of its `P_free`.
+    pub ring_frees: Vec<(usize, TensorId, String)>,
 }
 
 /// One stage of the top: a call, or the copy stage of a parameter.
@@ -355,6 +362,50 @@ impl ModGen<'_> {
                 self.inst.kernel,
                 links.len(),
                 links.join(", ")
+            ));
+        }
+        // Rings (ring.rs): the producer may make rows up to the consumer's first needed
+        // row plus the ring's rows when the consumer works on its image, the ring's rows
+        // when it is still on the image before (the other half).
+        for (p, t, room) in &f.ring_rooms {
+            let consumer = f.ring_frees.iter().find(|(_, u, _)| u == t);
+            match (consumer, self.rings.get(t)) {
+                (Some((c, _, free)), Some(r)) => {
+                    let _ = writeln!(
+                        out,
+                        "    assign {room} = (c{c}_img == c{p}_img) ? ({free} + 32'd{}) : 32'd{};",
+                        r.rows, r.rows
+                    );
+                }
+                _ => {
+                    let name = self.inst.tensor(*t).name.clone();
+                    self.error(
+                        self.inst.span,
+                        format!("internal: the ring of `{name}` has no consumer"),
+                        "build with `--no-dataflow`, and report this",
+                    );
+                }
+            }
+        }
+        if !self.rings.is_empty() {
+            let mut names: Vec<String> = self
+                .rings
+                .iter()
+                .map(|(t, r)| {
+                    format!(
+                        "`{}` ({} of {} rows)",
+                        self.inst.tensor(*t).name,
+                        r.rows,
+                        r.full
+                    )
+                })
+                .collect();
+            names.sort();
+            self.notes.push(format!(
+                "`{}`: {} feature map(s) held as rings of rows between a stage that makes them row by row and one that reads them through a window (docs/rtl.md, \"Line buffers\"): {}",
+                self.inst.kernel,
+                names.len(),
+                names.join(", ")
             ));
         }
         let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);

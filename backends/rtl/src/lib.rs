@@ -27,6 +27,7 @@ pub mod fixed;
 mod frame;
 mod module;
 mod pipeline;
+mod ring;
 pub mod rows;
 mod testbench;
 mod width;
@@ -186,12 +187,26 @@ pub fn emit(
     let mut errors = Vec::new();
     let mut design_notes = Vec::new();
     // The stages of a frame pipeline with row ports (rows.rs): the entry's callees.
-    let frame_entry = opts.pipeline && opts.dataflow && frame::plan(module.instance(entry)).is_ok();
-    let stages: Vec<InstanceId> = if frame_entry {
+    let frame_plan = (opts.pipeline && opts.dataflow)
+        .then(|| frame::plan(module.instance(entry)).ok())
+        .flatten();
+    let stages: Vec<InstanceId> = if frame_plan.is_some() {
         module.instance(entry).callees()
     } else {
         Vec::new()
     };
+    // The stages' row ports, from the module as scheduled; then the feature maps held
+    // as rings of rows (ring.rs), and the modules built from the copy with their shapes.
+    let stage_ports: HashMap<InstanceId, rows::RowPorts> = stages
+        .iter()
+        .map(|&id| (id, rows::ports(module.instance(id), opts.pipeline)))
+        .collect();
+    let rings = match &frame_plan {
+        Some(f) => ring::plan(module, entry, &f.double, &stage_ports),
+        None => ring::Rings::default(),
+    };
+    let ringed = ring::ringed(module, &rings, entry);
+    let module = &ringed;
     for &id in &order {
         let name = if id == entry {
             top.clone()
@@ -211,9 +226,10 @@ pub fn emit(
                 .map(|((_, t), f)| (*t, f.clone()))
                 .collect(),
         );
-        if stages.contains(&id) {
-            g.row_ports = rows::ports(module.instance(id), opts.pipeline);
+        if let Some(p) = stage_ports.get(&id) {
+            g.row_ports = p.clone();
         }
+        g.rings = rings.of(id, entry);
         g.build();
         match g.finish() {
             Ok((text, iface, notes)) => {

@@ -102,6 +102,11 @@ pub struct Iface {
     /// The calls whose module has `rows_hold` (the testbench leaves their waits out of
     /// their cycles).
     pub holds: Vec<usize>,
+    /// The row output is a ring's (ring.rs): the module has a `P_room` input and holds
+    /// in its row nest until the row it makes has room.
+    pub ring_out: bool,
+    /// The row inputs that are rings' (their port prefixes): each has a `P_free` output.
+    pub ring_ins: Vec<String>,
 }
 
 /// Where a tensor's elements live inside a module.
@@ -224,6 +229,9 @@ pub struct ModGen<'a> {
     pub row_nests: HashMap<kiln_passes::ir::NodeId, (usize, usize)>,
     /// The calls whose module has `rows_hold`.
     pub hold_calls: Vec<usize>,
+    /// This module's tensors held as rings of rows (ring.rs): their shapes here are the
+    /// ring's, and their row indices are taken modulo its rows.
+    pub rings: HashMap<TensorId, crate::ring::Ring>,
     /// The reads of memories and banks, defined when the module is finished (bram.rs).
     pub mem_reads: Vec<crate::bram::MemRead>,
 }
@@ -555,6 +563,7 @@ impl<'a> ModGen<'a> {
             row_ports: Default::default(),
             row_nests: HashMap::new(),
             hold_calls: Vec::new(),
+            rings: HashMap::new(),
             mem_reads: Vec::new(),
         };
         if dataflow && entry {
@@ -947,6 +956,14 @@ impl<'a> ModGen<'a> {
             params: self.params.clone(),
             calls,
             frame: self.frame.is_some(),
+            ring_out: row_out
+                .as_ref()
+                .is_some_and(|(_, t, _)| self.rings.contains_key(t)),
+            ring_ins: row_ins
+                .iter()
+                .filter(|(_, t, _)| self.rings.contains_key(t))
+                .map(|(p, _, _)| p.clone())
+                .collect(),
             row_out,
             row_ins,
             holds: self.hold_calls.clone(),

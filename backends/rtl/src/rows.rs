@@ -27,10 +27,13 @@
 //! condition on that producer. Every other caller ties a `P_rows` input to `2^31 - 1`
 //! (all rows there) and leaves the output open.
 //!
+//! A row output or input whose feature map is a ring of rows (ring.rs) also has a
+//! `P_room` input (the producer holds in its row nest until its row has room: one more
+//! term of `rows_hold`) or a `P_free` output (the lowest row the consumer still needs).
+//!
 //! Within a stage the nodes still run one after another on whole images (a 3 x 3
 //! convolution's padded buffer is written whole before the convolution starts): the
-//! overlap is between stages, and the feature maps are still whole double-buffered
-//! frames, not line buffers (docs/rtl.md, "Not yet").
+//! overlap is between stages (docs/rtl.md, "Not yet").
 //!
 //! Before (stage 2 waits for stage 1's whole image):
 //! ```text
@@ -96,6 +99,7 @@ pub struct Gate {
     pub row_var: LoopVarId,
     pub rows: usize,
     pub stride: i64,
+    pub lo: i64,
     pub hi: i64,
     pub outermost: bool,
     pub passes: u64,
@@ -244,6 +248,7 @@ pub fn ports(inst: &Instance, pipeline: bool) -> RowPorts {
                         row_var: rn.row_var,
                         rows: rn.rows,
                         stride: w.stride,
+                        lo: w.lo,
                         hi: w.hi,
                         outermost,
                         passes: if outermost { 1 } else { p },
@@ -335,6 +340,7 @@ fn accumulate_ports(inst: &Instance, plan: &AccumulatePlan) -> Option<RowPorts> 
                 row_var: l.var,
                 rows: rows as usize,
                 stride: 1,
+                lo: 0,
                 hi: 0,
                 outermost: false,
                 passes: 1,
@@ -388,11 +394,20 @@ impl crate::module::ModGen<'_> {
         }
     }
 
-    /// When the module has row inputs: every write enable gains `~rows_hold` (before the
-    /// write logic is built), and the name of the hold.
+    /// Whether the module has a `rows_hold`: it has row inputs, or its row output is a
+    /// ring's (ring.rs).
+    fn has_rows_hold(&self) -> bool {
+        let ins = self.row_ports.inputs.iter();
+        let ring_out = self.row_ports.output.as_ref().is_some_and(|o| {
+            self.rings.contains_key(&o.tensor) && self.row_port(o.tensor).is_some()
+        });
+        ring_out || ins.clone().any(|i| self.row_port(i.tensor).is_some())
+    }
+
+    /// When the module has a `rows_hold`: every write enable gains `~rows_hold` (before
+    /// the write logic is built), and the name of the hold.
     pub fn gate_writes(&mut self) -> Option<String> {
-        let ports = self.row_ports.inputs.iter();
-        if !ports.clone().any(|i| self.row_port(i.tensor).is_some()) {
+        if !self.has_rows_hold() {
             return None;
         }
         let h = "rows_hold".to_string();
@@ -446,6 +461,7 @@ impl crate::module::ModGen<'_> {
         };
         let mut out = String::new();
         let mut row_out = None;
+        let mut holds = Vec::new();
         if let Some(o) = &rp.output {
             if let (Some(port), Some(inside)) = (self.row_port(o.tensor), nest(self, o.node)) {
                 let q = self.row_counter(o.row_var);
@@ -454,11 +470,29 @@ impl crate::module::ModGen<'_> {
                     "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
                     self.inst.tensor(o.tensor).name
                 ));
+                if let Some(r) = self.rings.get(&o.tensor).copied() {
+                    // Row `q` goes into the slot of row `q - R`: it waits until the
+                    // consumer no longer needs that row (ring.rs).
+                    ports.push(format!("    input wire [31:0] {port}_room"));
+                    holds.push(format!(
+                        "({inside} & ({q} < 32'd{}) & ({q} >= {port}_room))",
+                        r.full
+                    ));
+                }
                 row_out = Some((port, o.tensor, o.layout.clone()));
+            } else if self.rings.contains_key(&o.tensor) {
+                // ring.rs plans from the row ports, which say the nest is there.
+                self.error(
+                    self.inst.span,
+                    format!(
+                        "internal: the ring of `{}` has no row nest to hold",
+                        self.inst.tensor(o.tensor).name
+                    ),
+                    "build with `--no-dataflow`, and report this",
+                );
             }
         }
         let mut row_ins = Vec::new();
-        let mut holds = Vec::new();
         let mut complete = Vec::new();
         for i in &rp.inputs {
             let Some(port) = self.row_port(i.tensor) else {
@@ -487,6 +521,24 @@ impl crate::module::ModGen<'_> {
                     self.inst.tensor(i.tensor).name
                 ));
                 holds.push(format!("({inside} & ~(({avail} > {need}) | {all}))"));
+                if let (Some(r), [_]) = (self.rings.get(&i.tensor).copied(), i.gates.as_slice()) {
+                    // The lowest row the consumer still needs (ring.rs): its window's
+                    // first row in the nest, none before it, all after it until `done`.
+                    let lo = if g.lo < 0 {
+                        format!("- 32'sd{}", -g.lo)
+                    } else {
+                        format!("+ 32'sd{}", g.lo)
+                    };
+                    let first = self.fresh("rowfirst");
+                    let seen = format!("{port}_seen");
+                    ports.push(format!("    output wire [31:0] {port}_free"));
+                    out.push_str(&format!(
+                        "    wire signed [31:0] {first} = $signed({q}) * 32'sd{} {lo};\n    reg {seen}; // the row nest of `{}` has run for this image\n    always @(posedge clk) begin\n        if (rst || done) {seen} <= 1'b0;\n        else if ({inside}) {seen} <= 1'b1;\n    end\n    assign {port}_free = {inside} ? ({first} < 0 ? 32'd0 : {first}) : ({seen} ? 32'd{} : 32'd0);\n",
+                        g.stride,
+                        self.inst.tensor(i.tensor).name,
+                        r.full
+                    ));
+                }
             }
             row_ins.push((port, i.tensor, i.layout.clone()));
         }
@@ -496,6 +548,8 @@ impl crate::module::ModGen<'_> {
                 "((state == {sw}'d1) & ~({}))",
                 complete.join(" & ")
             ));
+        }
+        if !holds.is_empty() {
             ports.push("    output wire rows_hold".to_string());
             out.push_str(&format!(
                 "    assign rows_hold = {}; // the rows this state needs are not there yet\n",
@@ -535,6 +589,14 @@ impl crate::module::ModGen<'_> {
         w
     }
 
+    /// The wire of call `k`'s ring port `P_room` or `P_free` (`what`), connected.
+    fn ring_wire(&mut self, k: usize, port: &str, what: &str, conns: &mut Vec<String>) -> String {
+        let w = format!("c{k}_{port}_{what}");
+        let _ = std::fmt::Write::write_fmt(&mut self.decls, format_args!("    wire [31:0] {w};\n"));
+        conns.push(format!(".{port}_{what}({w})"));
+        w
+    }
+
     /// Connects call `k`'s row ports (`conns`): in the top of a frame pipeline to wires
     /// the stage control drives and reads (frame.rs); elsewhere its row inputs are tied
     /// to every row being there and its row output is left open.
@@ -554,6 +616,12 @@ impl crate::module::ModGen<'_> {
                 if let Some(f) = &mut self.frame {
                     f.row_outs.push((k, r, w, rows.clone()));
                 }
+                if iface.ring_out {
+                    let w = self.ring_wire(k, port, "room", conns);
+                    if let Some(f) = &mut self.frame {
+                        f.ring_rooms.push((k, r, w));
+                    }
+                }
             }
         }
         for (port, t, rows) in &iface.row_ins {
@@ -564,11 +632,17 @@ impl crate::module::ModGen<'_> {
                     if let Some(f) = &mut self.frame {
                         f.row_ins.push((k, a, w, rows.clone()));
                     }
+                    if iface.ring_ins.contains(port) {
+                        let w = self.ring_wire(k, port, "free", conns);
+                        if let Some(f) = &mut self.frame {
+                            f.ring_frees.push((k, a, w));
+                        }
+                    }
                 }
                 _ => conns.push(format!(".{port}_rows(32'h7fffffff)")),
             }
         }
-        if !iface.row_ins.is_empty() {
+        if !iface.row_ins.is_empty() || iface.ring_out {
             let w = format!("c{k}_rows_hold");
             let _ = std::fmt::Write::write_fmt(&mut self.decls, format_args!("    wire {w};\n"));
             conns.push(format!(".rows_hold({w})"));
