@@ -39,7 +39,7 @@
 
 use crate::rows::RowPorts;
 use kiln_passes::ir::banking::Banking;
-use kiln_passes::ir::{Expr, Instance, InstanceId, Module, Node, Stmt, TensorId};
+use kiln_passes::ir::{Expr, Instance, InstanceId, Module, Node, NodeId, Stmt, TensorId};
 use std::collections::HashMap;
 
 /// A tensor held as a ring of `rows` of its `full` rows along dimension `dim`.
@@ -96,6 +96,22 @@ pub fn plan(
         })
         .collect();
     let mut rings = Rings::default();
+    // The estimate's cycles of each stage's nodes, and the slowest stage (the interval).
+    let estimates = kiln_passes::estimate::estimate(module);
+    let mut stage_cycles: HashMap<InstanceId, HashMap<NodeId, f64>> = HashMap::new();
+    for c in &calls {
+        match crate::rows::node_cycles(module, &estimates, c.callee) {
+            Some(n) => {
+                stage_cycles.insert(c.callee, n);
+            }
+            // No timing to judge a ring by: none.
+            None => return rings,
+        }
+    }
+    let interval = stage_cycles
+        .values()
+        .map(|n| n.values().sum::<f64>())
+        .fold(0.0, f64::max);
     let mut ts: Vec<TensorId> = double.iter().copied().collect();
     ts.sort_by_key(|t| t.index());
     for t in ts {
@@ -156,12 +172,74 @@ pub fn plan(
         if rows >= full {
             continue;
         }
+        let stall = producer_stall(
+            module,
+            (p.callee, out.node, &stage_cycles[&p.callee]),
+            (c.callee, g.node, &stage_cycles[&c.callee]),
+            g,
+            rows,
+            full,
+        );
+        let producer: f64 = stage_cycles[&p.callee].values().sum();
+        if producer + stall > interval {
+            continue;
+        }
         let ring = Ring { dim: 1, rows, full };
         rings.top.insert(t, ring);
         rings.stages.insert((p.callee, pt), ring);
         rings.stages.insert((c.callee, ct), ring);
     }
     rings
+}
+
+/// The cycles an image the producer of a ring of `rows` rows (of `full`) waits for room
+/// in steady state, by the estimate. Within a stage the nodes run one after another, so
+/// the consumer takes the producer's next image only after it has finished this one:
+/// the rows of its gate (the node that reads the ring) that wait for the producer's
+/// last row (`tail`), its nodes after the gate (`b_c`), then its nodes before the gate
+/// (`a_c`) and the gate rows that free the ring's first row (`first`), each gate row
+/// `g_c / gate rows`. Meanwhile the producer can make the ring's rows of its next image,
+/// after its own nodes before the row node (`a_p`), at `g_p / full` a row:
+/// `max(0, tail + b_c + a_c + first - (a_p + rows * g_p / full))`. A ring is built only
+/// when the producer's cycles plus this stay within the network's interval (the slowest
+/// stage), so that it costs no throughput: digits_q_one's second pool feeding a padded
+/// convolution (whose `xp` copy reads it, then convolves for 279 cycles) would go from
+/// 642 to 771 cycles a result.
+fn producer_stall(
+    module: &Module,
+    producer: (InstanceId, NodeId, &HashMap<NodeId, f64>),
+    consumer: (InstanceId, NodeId, &HashMap<NodeId, f64>),
+    gate: &crate::rows::Gate,
+    rows: usize,
+    full: usize,
+) -> f64 {
+    // The cycles of the stage's nodes before and after `node`, in schedule order.
+    let around = |(id, node, cycles): (InstanceId, NodeId, &HashMap<NodeId, f64>)| {
+        let (mut before, mut after, mut seen, mut at) = (0.0, 0.0, false, 0.0);
+        for n in module.instance(id).schedule() {
+            let Some(&w) = cycles.get(&n) else { continue };
+            if n == node {
+                seen = true;
+                at = w;
+            } else if seen {
+                after += w;
+            } else {
+                before += w;
+            }
+        }
+        (before, at, after)
+    };
+    let (a_p, g_p, _) = around(producer);
+    let (a_c, g_c, b_c) = around(consumer);
+    let gate_rows = gate.rows.max(1) as i64;
+    let per_row = g_c / gate_rows as f64;
+    // Gate rows `q` that need the producer's last row: `stride * q + hi >= full - 1`.
+    let waiting = (full as i64 - 1 - gate.hi).max(0);
+    let tail = (gate_rows - (waiting + gate.stride - 1) / gate.stride).clamp(0, gate_rows);
+    // Gate rows before the one whose first row is past row 0: `stride * q + lo >= 1`.
+    let first = ((1 - gate.lo).max(0) + gate.stride - 1) / gate.stride;
+    let waits = (tail + first) as f64 * per_row + b_c + a_c;
+    (waits - (a_p + rows as f64 * g_p / full as f64)).max(0.0)
 }
 
 /// Whether `t`'s row dimension (1) is not partitioned in `inst`.
@@ -174,7 +252,7 @@ fn row_unpartitioned(inst: &Instance, t: TensorId) -> bool {
 }
 
 /// Whether every access to `t` in `inst` has an affine row index (no data-dependent
-/// part in dimension 1).
+/// part in dimension 1), and no call inside a node takes it.
 fn affine_rows(inst: &Instance, t: TensorId) -> bool {
     let loads_ok = inst.exprs.iter().all(|e| match e {
         Expr::Load(a) if a.tensor == t => a.dynamic_at(1).is_none(),
@@ -189,12 +267,15 @@ fn affine_rows(inst: &Instance, t: TensorId) -> bool {
                 ..
             } => stores_ok(then_block, t) && stores_ok(else_block, t),
             Stmt::Store { access, .. } if access.tensor == t => access.dynamic_at(1).is_none(),
+            // A callee would index the whole image.
+            Stmt::Call(c) => !c.args.contains(&t) && !c.results.contains(&t),
             _ => true,
         })
     }
     loads_ok
         && inst.graph.node_weights().all(|n| match n {
             Node::Compute(c) => stores_ok(&c.body, t),
+            Node::Call(c) => !c.args.contains(&t) && !c.results.contains(&t),
             _ => true,
         })
 }

@@ -466,8 +466,13 @@ impl crate::module::ModGen<'_> {
             if let (Some(port), Some(inside)) = (self.row_port(o.tensor), nest(self, o.node)) {
                 let q = self.row_counter(o.row_var);
                 ports.push(format!("    output wire [31:0] {port}_rows"));
+                // After the nest (until `done`) every row is complete: the consumer
+                // need not wait for the producer's image count to move on.
+                let made = format!("{port}_made");
                 out.push_str(&format!(
-                    "    assign {port}_rows = {inside} ? {q} : 32'd0; // rows of `{}` complete\n",
+                    "    reg {made}; // the row nest of `{}` has run for this image\n    always @(posedge clk) begin\n        if (rst || done) {made} <= 1'b0;\n        else if ({inside}) {made} <= 1'b1;\n    end\n    assign {port}_rows = {inside} ? {q} : ({made} ? 32'd{} : 32'd0); // rows of `{}` complete\n",
+                    self.inst.tensor(o.tensor).name,
+                    o.layout.rows,
                     self.inst.tensor(o.tensor).name
                 ));
                 if let Some(r) = self.rings.get(&o.tensor).copied() {
@@ -651,6 +656,40 @@ impl crate::module::ModGen<'_> {
     }
 }
 
+/// The estimate's cycles (without stream I/O) of each compute node of stage `id`, from
+/// `estimates`; `None` when the stage holds a call or the estimate's nodes do not match
+/// its compute nodes in schedule order.
+pub fn node_cycles(
+    module: &kiln_passes::ir::Module,
+    estimates: &[(
+        kiln_passes::ir::InstanceId,
+        kiln_passes::estimate::InstanceEstimate,
+    )],
+    id: kiln_passes::ir::InstanceId,
+) -> Option<std::collections::HashMap<NodeId, f64>> {
+    let callee = module.instance(id);
+    let est = &estimates.iter().find(|(i, _)| *i == id)?.1;
+    let mut node_est = est
+        .nodes
+        .iter()
+        .filter(|e| !(e.callee.is_none() && e.name == "stream I/O"));
+    let mut cycles = std::collections::HashMap::new();
+    for m in callee.schedule() {
+        match &callee.graph[m] {
+            Node::Compute(c) => {
+                let e = node_est.next()?;
+                if e.name != c.name || e.callee.is_some() {
+                    return None;
+                }
+                cycles.insert(m, e.cycles as f64);
+            }
+            Node::Call(_) => return None,
+            _ => {}
+        }
+    }
+    Some(cycles)
+}
+
 /// The cycles of the first image through the frame pipeline of `module`'s entry as the
 /// RTL builds it, from the estimate's cycles of each node (`estimates`, without stream
 /// I/O): a stage starts when the producers of its inputs that are not linked row by row
@@ -678,25 +717,7 @@ pub fn first_image_cycles(
             continue;
         };
         let callee = module.instance(call.callee);
-        let est = &estimates.iter().find(|(i, _)| *i == call.callee)?.1;
-        let mut node_est = est
-            .nodes
-            .iter()
-            .filter(|e| !(e.callee.is_none() && e.name == "stream I/O"));
-        let mut cycles: HashMap<NodeId, f64> = HashMap::new();
-        for m in callee.schedule() {
-            match &callee.graph[m] {
-                Node::Compute(c) => {
-                    let e = node_est.next()?;
-                    if e.name != c.name || e.callee.is_some() {
-                        return None;
-                    }
-                    cycles.insert(m, e.cycles as f64);
-                }
-                Node::Call(_) => return None,
-                _ => {}
-            }
-        }
+        let cycles = node_cycles(module, estimates, call.callee)?;
         let ports = ports(callee, true);
         let arg_of = |t: TensorId| {
             let j = callee.inputs.iter().position(|&i| i == t)?;
