@@ -265,17 +265,8 @@ fn rtl_and_sim(name: &str, file: &Path, extra: &[&str]) -> (PathBuf, String) {
 
 /// The memories and banks declared block RAM in the design in `dir` (bram.rs).
 fn block_rams(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .expect("the design")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "v"))
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .expect("Verilog")
-                .matches("(* ram_style = \"block\" *)")
-                .count()
-        })
-        .sum()
+    assert!(dir.is_dir(), "the design");
+    verilog_lines(dir, "(* ram_style = \"block\" *)")
 }
 
 fn cycles(out: &str, key: &str) -> f64 {
@@ -1342,27 +1333,25 @@ fn rtl_case(name: &str, case: &difftest::gen::Case, extra: &[&str]) -> RtlCase {
 /// The feature maps of a design's frame pipeline held as rings of rows
 /// (backends/rtl/src/ring.rs): the top's assignments of a producer's room.
 fn rings(design: &Path) -> usize {
+    verilog_lines(design, "_room = (c")
+}
+
+/// The lines of a design's Verilog files that contain `pattern`.
+fn verilog_lines(design: &Path, pattern: &str) -> usize {
     std::fs::read_dir(design)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "v"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .map(|v| v.lines().filter(|l| l.contains("_room = (c")).count())
+        .map(|v| v.lines().filter(|l| l.contains(pattern)).count())
         .sum()
 }
 
 /// The stage inputs of a design's frame pipeline fed row by row by their producer
 /// (backends/rtl/src/rows.rs): the top's assignments of a producer's rows to a consumer.
 fn row_links(design: &Path) -> usize {
-    std::fs::read_dir(design)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "v"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .map(|v| v.lines().filter(|l| l.contains("_rows = (c")).count())
-        .sum()
+    verilog_lines(design, "_rows = (c")
 }
 
 /// Runs cases until `n` were built (refused ones do not count; at most `tries`), prints
@@ -1590,4 +1579,55 @@ fn a_kernel_too_long_to_test() {
     let v = |d: &Path| std::fs::read_to_string(d.join("conv_relu.v")).unwrap();
     assert_eq!(v(&with), v(&without));
     assert!(with.join(kiln_rtl::TB_VERILOG).is_file());
+}
+
+/// tests/rtl/odd_pools.kiln over 4 images: a max pool of 11 rows leaves the last row
+/// unread, so it is through its rows before its producer and waits in its `done`
+/// state, while the average pool after it has all the rows it reads. That pool must
+/// not finish the image first: its producer's image count would then be behind its
+/// own, and it would take the next image for complete (16 of the 24 values wrong when
+/// a finished producer's rows were its row count, checked). Bit-exact.
+#[test]
+fn no_stage_finishes_an_image_before_its_producer() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let dir = tempdir("odd_pools_input");
+    let tensor = |shape: Vec<usize>, f: &dyn Fn(i64) -> f32| {
+        let n: usize = shape.iter().product();
+        kiln_passes::data::TensorValue {
+            elem: ScalarType::F32,
+            shape,
+            values: (0..n as i64)
+                .map(|i| kiln_passes::value::Value::F32(f(i)))
+                .collect(),
+        }
+    };
+    let w = tensor(vec![1, 1, 5, 2], &|i| ((i * 5 + 1) % 3 - 1) as f32);
+    kiln::npy::write(&dir.join("odd_pools_w.npy"), &w).expect("write");
+    let x = tensor(vec![4, 1, 11, 11], &|i| {
+        (((i * 37 + 11) % 256) - 128) as f32 / 2.0
+    });
+    let file = dir.join("x4.npy");
+    kiln::npy::write(&file, &x).expect("write");
+    let kiln_file = dir.join("odd_pools.kiln");
+    std::fs::copy(root.join("tests/rtl/odd_pools.kiln"), &kiln_file).expect("copy");
+    let input = format!("x={}", file.display());
+    let args = [
+        "--batch",
+        "--input",
+        &input,
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+        "--no-auto-schedule",
+    ];
+    let (design, out) = rtl_and_sim("odd_pools", &kiln_file, &args);
+    assert!(
+        out.contains("PASS: all 24 result values bit-exact"),
+        "{out}"
+    );
+    assert_eq!(row_links(&design), 3, "{out}");
 }

@@ -102,14 +102,7 @@ pub struct Stage {
 /// calls; otherwise why not (`None` when it calls fewer than two kernels), and it then
 /// runs its nodes one after another.
 pub fn plan(inst: &Instance) -> Result<Frame, Option<String>> {
-    let calls: Vec<&kiln_passes::ir::Call> = inst
-        .graph
-        .node_weights()
-        .filter_map(|n| match n {
-            Node::Call(c) => Some(c),
-            _ => None,
-        })
-        .collect();
+    let calls = node_calls(inst);
     if calls.len() < 2 {
         return Err(None);
     }
@@ -150,6 +143,17 @@ pub fn plan(inst: &Instance) -> Result<Frame, Option<String>> {
         copied,
         ..Frame::default()
     })
+}
+
+/// The calls that are nodes of `inst` (a network top's stages).
+pub fn node_calls(inst: &Instance) -> Vec<&kiln_passes::ir::Call> {
+    inst.graph
+        .node_weights()
+        .filter_map(|n| match n {
+            Node::Call(c) => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 impl ModGen<'_> {
@@ -328,10 +332,13 @@ impl ModGen<'_> {
             match source {
                 Some((p, ow)) => {
                     linked.insert((*k, *t));
+                    // One more than the rows once the producer has finished the image:
+                    // the consumer's `done` waits for that (rows.rs), so that no stage
+                    // finishes an image before its producer does.
                     let _ = writeln!(
                         out,
                         "    assign {w} = (c{p}_img != c{k}_img) ? 32'd{} : (c{p}_busy ? {ow} : 32'd0);",
-                        layout.rows
+                        layout.rows + 1
                     );
                 }
                 None => {

@@ -87,14 +87,7 @@ pub fn plan(
     ports: &HashMap<InstanceId, RowPorts>,
 ) -> Rings {
     let top = module.instance(entry);
-    let calls: Vec<&kiln_passes::ir::Call> = top
-        .graph
-        .node_weights()
-        .filter_map(|n| match n {
-            Node::Call(c) => Some(c),
-            _ => None,
-        })
-        .collect();
+    let calls = crate::frame::node_calls(top);
     let mut rings = Rings::default();
     // The estimate's cycles of each stage's nodes, and the slowest stage (the interval).
     let estimates = kiln_passes::estimate::estimate(module);

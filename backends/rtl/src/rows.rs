@@ -6,7 +6,8 @@
 //! - **`P_rows` out**, for a result made row by row (the plan's last node writes it in a
 //!   nest whose row loop writes exactly its row; an image, or a flattened vector whose
 //!   arrival order's first digit is that row): the rows of the current image that are
-//!   complete, the row counter while the FSM is in that nest, 0 elsewhere. The node is
+//!   complete: the row counter while the FSM is in that nest, all of them from the end
+//!   of the nest to `done`, 0 before the nest. The node is
 //!   built with its row loop outermost (what the HLS back end's row stages do: running
 //!   the nest with the row pinned to `q` computes row `q` and nothing else, which the
 //!   plan proves), so the rows complete in order ([`row_outermost`]).
@@ -18,12 +19,14 @@
 //!   holds: its state, counters, registers and write enables stay as they are
 //!   (`rows_hold`, also an output, so that the testbench can leave the held cycles out of
 //!   a stage's cycles); and it holds in its `done` state until every such input is
-//!   complete, so that a stage never finishes an image before its producers do (the
-//!   frame's image counts stay in order).
+//!   complete, more than its rows: its producer has finished the image, so that a stage
+//!   never finishes an image before its producers do (the frame's image counts stay in
+//!   order; a producer's rows are all there from the end of its nest, but it may still
+//!   hold in its own `done` state then).
 //!
 //! The top connects a producer's `P_rows` to its consumers' (frame.rs): the rows of the
-//! consumer's image are the producer's whole image when it has finished that image, its
-//! row count while it works on it, and none before; the consumer then needs no start
+//! consumer's image are one more than the producer's rows when it has finished that
+//! image, its `P_rows` while it works on it, and none before; the consumer then needs no start
 //! condition on that producer. Every other caller ties a `P_rows` input to `2^31 - 1`
 //! (all rows there) and leaves the output open.
 //!
@@ -505,7 +508,8 @@ impl crate::module::ModGen<'_> {
             };
             ports.push(format!("    input wire [31:0] {port}_rows"));
             let avail = format!("$signed({port}_rows)");
-            let all = format!("({avail} >= 32'sd{})", i.layout.rows);
+            // The producer has finished the image: one more than its rows (frame.rs).
+            let all = format!("({avail} > 32'sd{})", i.layout.rows);
             complete.push(all.clone());
             for g in &i.gates {
                 let Some(inside) = nest(self, g.node) else {
