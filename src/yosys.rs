@@ -14,7 +14,9 @@
 //!   path starts at a port or a register output and ends at a port or a register input
 //!   (a DSP48 is taken as registered, which is how synth_xilinx packs the registers
 //!   around a product: a DSP48 used without its registers hides a path through it); a
-//!   CARRY4/CARRY8 or a MUXF7/8/9 counts as one level like a LUT. It is a depth, not a delay: a
+//!   CARRY4/CARRY8 or a MUXF7/8/9 counts as one level like a LUT, a distributed-RAM cell
+//!   as one level from its read address to its read data only ([`LUTRAM_READS`]: not
+//!   from its clocked write side). It is a depth, not a delay: a
 //!   LUT level costs about 0.5 ns with routing on a 7-series part, a CARRY4 level about
 //!   0.1 ns (docs/rtl-synthesis.md).
 //!
@@ -34,6 +36,179 @@ use std::time::Instant;
 
 /// The file the script is written to, in the design's directory.
 pub const SCRIPT: &str = "synth.ys";
+/// The techmap file that turns each distributed-RAM cell into its read paths alone for
+/// `ltp` ([`LUTRAM_READS`]), written beside the script.
+pub const LUTRAM_MAP: &str = "kiln_ltp_lutram.v";
+
+/// For `ltp` only (after `stat`, on the mapped netlist): each Xilinx distributed-RAM cell
+/// of yosys 0.23's techmaps as an XOR of the read address of each output, one cell a
+/// level like the LUT it reads through; its write data, write enable and clock drive
+/// nothing. `ltp` takes every cell as combinational from each input to each output, so
+/// the cell itself would give a path from the write data to the read data (the write is
+/// clocked): a chain that writes a buffer in LUT RAM would join the chain that reads it,
+/// across the stages of a frame pipeline (LeNet: 399 levels instead of 248).
+pub const LUTRAM_READS: &str = r#"// Written by `kiln synth`: distributed RAM as its read paths, for `ltp` (src/yosys.rs).
+(* techmap_celltype = "RAM16X1S" *)
+module _kiln_ram16x1s (output O, input A0, A1, A2, A3, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^{A0, A1, A2, A3};
+endmodule
+(* techmap_celltype = "RAM32X1S" *)
+module _kiln_ram32x1s (output O, input A0, A1, A2, A3, A4, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^{A0, A1, A2, A3, A4};
+endmodule
+(* techmap_celltype = "RAM64X1S" *)
+module _kiln_ram64x1s (output O, input A0, A1, A2, A3, A4, A5, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^{A0, A1, A2, A3, A4, A5};
+endmodule
+(* techmap_celltype = "RAM128X1S" *)
+module _kiln_ram128x1s (output O, input A0, A1, A2, A3, A4, A5, A6, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^{A0, A1, A2, A3, A4, A5, A6};
+endmodule
+(* techmap_celltype = "RAM256X1S" *)
+module _kiln_ram256x1s (output O, input [7:0] A, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^A;
+endmodule
+(* techmap_celltype = "RAM512X1S" *)
+module _kiln_ram512x1s (output O, input [8:0] A, input D, WCLK, WE);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = ^A;
+endmodule
+(* techmap_celltype = "RAM16X1D" *)
+module _kiln_ram16x1d (output DPO, SPO, input D, WCLK, WE, input A0, A1, A2, A3, input DPRA0, DPRA1, DPRA2, DPRA3);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign SPO = ^{A0, A1, A2, A3};
+  assign DPO = ^{DPRA0, DPRA1, DPRA2, DPRA3};
+endmodule
+(* techmap_celltype = "RAM32X1D" *)
+module _kiln_ram32x1d (output DPO, SPO, input D, WCLK, WE, input A0, A1, A2, A3, A4, input DPRA0, DPRA1, DPRA2, DPRA3, DPRA4);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign SPO = ^{A0, A1, A2, A3, A4};
+  assign DPO = ^{DPRA0, DPRA1, DPRA2, DPRA3, DPRA4};
+endmodule
+(* techmap_celltype = "RAM64X1D" *)
+module _kiln_ram64x1d (output DPO, SPO, input D, WCLK, WE, input A0, A1, A2, A3, A4, A5, input DPRA0, DPRA1, DPRA2, DPRA3, DPRA4, DPRA5);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign SPO = ^{A0, A1, A2, A3, A4, A5};
+  assign DPO = ^{DPRA0, DPRA1, DPRA2, DPRA3, DPRA4, DPRA5};
+endmodule
+(* techmap_celltype = "RAM128X1D" *)
+module _kiln_ram128x1d (output DPO, SPO, input D, WCLK, WE, input [6:0] A, DPRA);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign SPO = ^A;
+  assign DPO = ^DPRA;
+endmodule
+(* techmap_celltype = "RAM256X1D" *)
+module _kiln_ram256x1d (output DPO, SPO, input D, WCLK, WE, input [7:0] A, DPRA);
+  parameter INIT = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign SPO = ^A;
+  assign DPO = ^DPRA;
+endmodule
+(* techmap_celltype = "RAM32M" *)
+module _kiln_ram32m (output [1:0] DOA, output [1:0] DOB, output [1:0] DOC, output [1:0] DOD, input [4:0] ADDRA, input [4:0] ADDRB, input [4:0] ADDRC, input [4:0] ADDRD, input [1:0] DIA, input [1:0] DIB, input [1:0] DIC, input [1:0] DID, input WCLK, WE);
+  parameter INIT_A = 0;
+  parameter INIT_B = 0;
+  parameter INIT_C = 0;
+  parameter INIT_D = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign DOA = {2{^ADDRA}};
+  assign DOB = {2{^ADDRB}};
+  assign DOC = {2{^ADDRC}};
+  assign DOD = {2{^ADDRD}};
+endmodule
+(* techmap_celltype = "RAM32M16" *)
+module _kiln_ram32m16 (output [1:0] DOA, output [1:0] DOB, output [1:0] DOC, output [1:0] DOD, output [1:0] DOE, output [1:0] DOF, output [1:0] DOG, output [1:0] DOH, input [4:0] ADDRA, input [4:0] ADDRB, input [4:0] ADDRC, input [4:0] ADDRD, input [4:0] ADDRE, input [4:0] ADDRF, input [4:0] ADDRG, input [4:0] ADDRH, input [1:0] DIA, input [1:0] DIB, input [1:0] DIC, input [1:0] DID, input [1:0] DIE, input [1:0] DIF, input [1:0] DIG, input [1:0] DIH, input WCLK, WE);
+  parameter INIT_A = 0;
+  parameter INIT_B = 0;
+  parameter INIT_C = 0;
+  parameter INIT_D = 0;
+  parameter INIT_E = 0;
+  parameter INIT_F = 0;
+  parameter INIT_G = 0;
+  parameter INIT_H = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign DOA = {2{^ADDRA}};
+  assign DOB = {2{^ADDRB}};
+  assign DOC = {2{^ADDRC}};
+  assign DOD = {2{^ADDRD}};
+  assign DOE = {2{^ADDRE}};
+  assign DOF = {2{^ADDRF}};
+  assign DOG = {2{^ADDRG}};
+  assign DOH = {2{^ADDRH}};
+endmodule
+(* techmap_celltype = "RAM64M" *)
+module _kiln_ram64m (output DOA, output DOB, output DOC, output DOD, input [5:0] ADDRA, input [5:0] ADDRB, input [5:0] ADDRC, input [5:0] ADDRD, input DIA, input DIB, input DIC, input DID, input WCLK, WE);
+  parameter INIT_A = 0;
+  parameter INIT_B = 0;
+  parameter INIT_C = 0;
+  parameter INIT_D = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign DOA = ^ADDRA;
+  assign DOB = ^ADDRB;
+  assign DOC = ^ADDRC;
+  assign DOD = ^ADDRD;
+endmodule
+(* techmap_celltype = "RAM64M8" *)
+module _kiln_ram64m8 (output DOA, output DOB, output DOC, output DOD, output DOE, output DOF, output DOG, output DOH, input [5:0] ADDRA, input [5:0] ADDRB, input [5:0] ADDRC, input [5:0] ADDRD, input [5:0] ADDRE, input [5:0] ADDRF, input [5:0] ADDRG, input [5:0] ADDRH, input DIA, input DIB, input DIC, input DID, input DIE, input DIF, input DIG, input DIH, input WCLK, WE);
+  parameter INIT_A = 0;
+  parameter INIT_B = 0;
+  parameter INIT_C = 0;
+  parameter INIT_D = 0;
+  parameter INIT_E = 0;
+  parameter INIT_F = 0;
+  parameter INIT_G = 0;
+  parameter INIT_H = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign DOA = ^ADDRA;
+  assign DOB = ^ADDRB;
+  assign DOC = ^ADDRC;
+  assign DOD = ^ADDRD;
+  assign DOE = ^ADDRE;
+  assign DOF = ^ADDRF;
+  assign DOG = ^ADDRG;
+  assign DOH = ^ADDRH;
+endmodule
+(* techmap_celltype = "RAM32X16DR8" *)
+module _kiln_ram32x16dr8 (output DOA, output DOB, output DOC, output DOD, output DOE, output DOF, output DOG, output [1:0] DOH, input [5:0] ADDRA, input [5:0] ADDRB, input [5:0] ADDRC, input [5:0] ADDRD, input [5:0] ADDRE, input [5:0] ADDRF, input [5:0] ADDRG, input [4:0] ADDRH, input [1:0] DIA, input [1:0] DIB, input [1:0] DIC, input [1:0] DID, input [1:0] DIE, input [1:0] DIF, input [1:0] DIG, input [1:0] DIH, input WCLK, WE);
+  parameter IS_WCLK_INVERTED = 0;
+  assign DOA = ^ADDRA;
+  assign DOB = ^ADDRB;
+  assign DOC = ^ADDRC;
+  assign DOD = ^ADDRD;
+  assign DOE = ^ADDRE;
+  assign DOF = ^ADDRF;
+  assign DOG = ^ADDRG;
+  assign DOH = {2{^ADDRH}};
+endmodule
+(* techmap_celltype = "RAM64X8SW" *)
+module _kiln_ram64x8sw (output [7:0] O, input [5:0] A, input D, WCLK, WE, input [2:0] WSEL);
+  parameter INIT_A = 0;
+  parameter INIT_B = 0;
+  parameter INIT_C = 0;
+  parameter INIT_D = 0;
+  parameter INIT_E = 0;
+  parameter INIT_F = 0;
+  parameter INIT_G = 0;
+  parameter INIT_H = 0;
+  parameter IS_WCLK_INVERTED = 0;
+  assign O = {8{^A}};
+endmodule
+"#;
 /// yosys' log of the run.
 pub const LOG: &str = "synth.log";
 /// yosys' own `stat -json` output.
@@ -182,11 +357,13 @@ pub fn script(job: &Job) -> String {
         ));
     }
     s.push_str(&format!("tee -q -o {STAT} stat -json\n"));
-    s.push_str(
+    s.push_str(&format!(
         "# Longest path in cells over the combinational part: registers, shift registers,\n\
-         # block RAMs and DSP48s are left out of the graph, so paths run between registers.\n\
-         ltp -noff t:FD* t:LD* t:SRL* t:RAMB* t:URAM* t:DSP48* %u %u %u %u %u %n\n",
-    );
+         # block RAMs and DSP48s are left out of the graph, so paths run between registers;\n\
+         # distributed RAM counts as its read paths alone ({LUTRAM_MAP}, after `stat`).\n\
+         techmap -map {LUTRAM_MAP}\n\
+         ltp -noff t:FD* t:LD* t:SRL* t:RAMB* t:URAM* t:DSP48* %u %u %u %u %u %n\n"
+    ));
     s
 }
 
@@ -242,6 +419,8 @@ pub fn program() -> OsString {
 pub fn run(dir: &Path, job: &Job, yosys: &OsString) -> Result<Synthesis, Error> {
     let script_path = dir.join(SCRIPT);
     std::fs::write(&script_path, script(job)).map_err(|e| Error::Io(script_path.clone(), e))?;
+    let map_path = dir.join(LUTRAM_MAP);
+    std::fs::write(&map_path, LUTRAM_READS).map_err(|e| Error::Io(map_path.clone(), e))?;
     let stat_path = dir.join(STAT);
     let log_path = dir.join(LOG);
     // Never read a stale result of an earlier run.
@@ -416,10 +595,9 @@ fn net_name(net: &str) -> String {
 /// mapping warns `Resizing cell port ...` for every RAMB it instantiates with narrower
 /// data ports than the primitive's (its own techmap, nothing the design did): those are
 /// left out. `ltp`'s `Detected loop at NET` warnings are one line, with what they are:
-/// `ltp` takes every cell it is given as combinational from each input to each output,
-/// distributed-RAM cells too, so a memory whose read feeds its own write data in one
-/// cycle (an accumulator array) is a loop to it, though the write is clocked; a real
-/// logic loop is `check`'s `found logic loop` warning, listed as it is.
+/// a loop through the cells `ltp` counts (distributed RAM counts as its read paths
+/// alone, so a memory whose read feeds its own write data is no loop); a logic loop is
+/// also `check`'s `found logic loop` warning, listed as it is.
 pub fn warnings(log: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -446,7 +624,7 @@ pub fn warnings(log: &str) -> Vec<String> {
         out.insert(
             loop_at,
             format!(
-                "ltp (the longest path) met {loops} loop(s), the first at {first_loop}: it takes distributed-RAM cells as combinational from write data to read data, so a memory read and written in one cycle is a loop to it (the write is clocked; yosys' `check` warns of real logic loops)"
+                "ltp (the longest path) met {loops} loop(s), the first at {first_loop}: a combinational loop through the cells it counts (yosys' `check` warns of logic loops too)"
             ),
         );
     }
