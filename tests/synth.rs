@@ -555,3 +555,20 @@ fn packed_products_take_one_dsp48_per_pair() {
     let m = Measured::load(Path::new(&d)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(m.counts.dsp, 2, "{:?}", m.cells);
 }
+
+/// A read-modify-write of an array in distributed RAM (tests/synth/lutram): `ltp` counts
+/// the RAM cells from their read address to their read data only (src/yosys.rs,
+/// `LUTRAM_READS`), so there is no loop through their clocked write side and the path
+/// is the read, the adder and the register's input (15 levels and a loop warning,
+/// from the clock through the write port, before).
+#[test]
+fn distributed_ram_counts_its_read_path_only() {
+    if !have_yosys("distributed_ram_counts_its_read_path_only") {
+        return;
+    }
+    let (m, _, stderr) = measure("lutram", &[]);
+    assert!(m.counts.lutram > 0, "{:?}", m.cells);
+    assert!(!stderr.contains("loop"), "{stderr}");
+    let levels = m.longest_path.as_ref().map_or(0, |p| p.levels);
+    assert!((2..=6).contains(&levels), "{levels} levels\n{stderr}");
+}
