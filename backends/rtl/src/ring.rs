@@ -5,13 +5,14 @@
 //!
 //! **Which feature maps.** A tensor of the top that the frame pipeline double-buffers
 //! (frame.rs), made by one call whose row output it is, read by one call whose row input
-//! it is through exactly one node, with its row loop outermost and one pass over the
-//! rows (a [`Gate`]), window `stride * q + lo ..= stride * q + hi`; the three shapes
-//! alike, the row dimension (1 of `[C, H, W]`) not partitioned, and every access to it
-//! in both stages with an affine row index. Its ring has `R` rows, the power of two at
-//! least `hi - lo + 1 + stride` (the window, and the rows of the next output row, so
-//! that the producer computes them while the consumer works on the current row), when
-//! that is less than `H`.
+//! it is through exactly one node (each call the only one of its instance in the
+//! module), with its row loop outermost and one pass over the rows (a `rows::Gate`), window
+//! `stride * q + lo ..= stride * q + hi`; the three shapes alike, the row dimension (1 of
+//! `[C, H, W]`) not partitioned, and every access to it in both stages with an affine
+//! row index. Its ring has `R` rows, the power of two at least `hi - lo + 1 + stride`
+//! (the window, and the rows of the next output row, so that the producer computes them
+//! while the consumer works on the current row), when that is less than `H`, and only
+//! where it costs no throughput by the estimate ([`producer_stall`]).
 //!
 //! **Layout.** Row `h` of an image is kept in slot `h mod R`: the tensor is `[C, R, W]`
 //! in the RTL's copy of the module ([`ringed`]), the top's memory holds two such images
@@ -105,6 +106,15 @@ pub fn plan(
         .values()
         .map(|n| n.values().sum::<f64>())
         .fold(0.0, f64::max);
+    // A stage's module is built once for its instance: a ring in its parameter must be
+    // the ring of every call of it, so only instances called once anywhere have one.
+    let sites = |id: InstanceId| -> usize {
+        module
+            .instances
+            .iter()
+            .map(|inst| inst.callees().iter().filter(|&&c| c == id).count())
+            .sum()
+    };
     let mut ts: Vec<TensorId> = double.iter().copied().collect();
     ts.sort_by_key(|t| t.index());
     for t in ts {
@@ -117,7 +127,10 @@ pub fn plan(
         let ([p], [c]) = (makers.as_slice(), readers.as_slice()) else {
             continue;
         };
-        if c.args.iter().filter(|&&a| a == t).count() != 1 {
+        if c.args.iter().filter(|&&a| a == t).count() != 1
+            || sites(p.callee) != 1
+            || sites(c.callee) != 1
+        {
             continue;
         }
         let (pi, ci) = (module.instance(p.callee), module.instance(c.callee));
