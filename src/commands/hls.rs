@@ -116,7 +116,7 @@ fn hls_file(
                 &mut s,
                 &hls.out_dir,
                 &p.files,
-                "no testbench; synthesize with `vitis_hls -f run_hls.tcl` in",
+                "no testbench; synthesize with `vitis_hls -f run_hls.tcl` there: `cd",
             )
         }
         Err(diags) => {
