@@ -801,6 +801,33 @@ fn network_stages_run_as_a_frame_pipeline() {
     assert!(top.contains("copies `x` (read by several stages)"), "{top}");
 }
 
+/// An f32 tensor of `shape` whose element `i` is `f(i)` (data for `--input` files).
+fn f32_tensor(shape: Vec<usize>, f: &dyn Fn(i64) -> f32) -> kiln_passes::data::TensorValue {
+    let n: usize = shape.iter().product();
+    kiln_passes::data::TensorValue {
+        elem: ScalarType::F32,
+        shape,
+        values: (0..n as i64)
+            .map(|i| kiln_passes::value::Value::F32(f(i)))
+            .collect(),
+    }
+}
+
+/// `kiln rtl`'s arguments for a batch in `--input` `input` on xc7z045 at 5 ns, with the
+/// schedule as written (each layer a stage of its own).
+fn stage_args(input: &str) -> [&str; 8] {
+    [
+        "--batch",
+        "--input",
+        input,
+        "--part",
+        "xc7z045",
+        "--clock-ns",
+        "5",
+        "--no-auto-schedule",
+    ]
+}
+
 /// Image stages linked row by row (backends/rtl/src/rows.rs): tests/rtl/row_pipeline.kiln
 /// (a padded 3 x 3 convolution, whose window reaches the row above and below; a depthwise
 /// convolution of stride 2 and a max pool both reading its result; an add of the two;
@@ -817,26 +844,16 @@ fn stages_start_on_their_producers_first_rows() {
     }
     let root = common::root();
     let dir = tempdir("row_pipeline_input");
-    let tensor = |shape: Vec<usize>, f: &dyn Fn(i64) -> f32| {
-        let n: usize = shape.iter().product();
-        kiln_passes::data::TensorValue {
-            elem: ScalarType::F32,
-            shape,
-            values: (0..n as i64)
-                .map(|i| kiln_passes::value::Value::F32(f(i)))
-                .collect(),
-        }
-    };
     let weights = |k: i64, c: i64| move |i: i64| ((i * k + c) % 15 - 7) as f32;
     for (name, shape, f) in [
         ("w1.npy", vec![4, 2, 3, 3], weights(7, 3)),
         ("w2.npy", vec![4, 3, 3], weights(5, 1)),
         ("w3.npy", vec![3, 4, 3, 3], weights(11, 2)),
     ] {
-        kiln::npy::write(&dir.join(name), &tensor(shape, &f)).expect("write");
+        kiln::npy::write(&dir.join(name), &f32_tensor(shape, &f)).expect("write");
     }
     // Inputs over fixed<8, 3>'s whole range, its extremes first.
-    let mut x = tensor(vec![8, 2, 12, 12], &|i| {
+    let mut x = f32_tensor(vec![8, 2, 12, 12], &|i| {
         (((i * 37 + 11) % 256) - 128) as f32 / 16.0
     });
     for (v, e) in x.values.iter_mut().zip([-8.0, 7.9375, 0.0, -0.0625]) {
@@ -847,16 +864,7 @@ fn stages_start_on_their_producers_first_rows() {
     let kiln_file = dir.join("row_pipeline.kiln");
     std::fs::copy(root.join("tests/rtl/row_pipeline.kiln"), &kiln_file).expect("copy");
     let input = format!("x={}", file.display());
-    let args = [
-        "--batch",
-        "--input",
-        &input,
-        "--part",
-        "xc7z045",
-        "--clock-ns",
-        "5",
-        "--no-auto-schedule",
-    ];
+    let args = stage_args(&input);
     let (design, out) = rtl_and_sim("row_pipeline", &kiln_file, &args);
     assert!(
         out.contains("PASS: all 1536 result values bit-exact"),
@@ -1594,19 +1602,9 @@ fn no_stage_finishes_an_image_before_its_producer() {
     }
     let root = common::root();
     let dir = tempdir("odd_pools_input");
-    let tensor = |shape: Vec<usize>, f: &dyn Fn(i64) -> f32| {
-        let n: usize = shape.iter().product();
-        kiln_passes::data::TensorValue {
-            elem: ScalarType::F32,
-            shape,
-            values: (0..n as i64)
-                .map(|i| kiln_passes::value::Value::F32(f(i)))
-                .collect(),
-        }
-    };
-    let w = tensor(vec![1, 1, 5, 2], &|i| ((i * 5 + 1) % 3 - 1) as f32);
+    let w = f32_tensor(vec![1, 1, 5, 2], &|i| ((i * 5 + 1) % 3 - 1) as f32);
     kiln::npy::write(&dir.join("odd_pools_w.npy"), &w).expect("write");
-    let x = tensor(vec![4, 1, 11, 11], &|i| {
+    let x = f32_tensor(vec![4, 1, 11, 11], &|i| {
         (((i * 37 + 11) % 256) - 128) as f32 / 2.0
     });
     let file = dir.join("x4.npy");
@@ -1614,16 +1612,7 @@ fn no_stage_finishes_an_image_before_its_producer() {
     let kiln_file = dir.join("odd_pools.kiln");
     std::fs::copy(root.join("tests/rtl/odd_pools.kiln"), &kiln_file).expect("copy");
     let input = format!("x={}", file.display());
-    let args = [
-        "--batch",
-        "--input",
-        &input,
-        "--part",
-        "xc7z045",
-        "--clock-ns",
-        "5",
-        "--no-auto-schedule",
-    ];
+    let args = stage_args(&input);
     let (design, out) = rtl_and_sim("odd_pools", &kiln_file, &args);
     assert!(
         out.contains("PASS: all 24 result values bit-exact"),
