@@ -372,6 +372,9 @@ fn show_command(program: &OsString, args: &[OsString]) -> String {
 }
 
 /// The project's `*.cpp` files, sorted by name.
+/// What the run_hls.tcl of a project without a testbench says (backends/hls `tcl`).
+const NO_TESTBENCH_MARK: &str = "synthesis (no testbench)";
+
 fn sources(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Failure::new(format!(
@@ -392,13 +395,13 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
                 .help("`kiln csim DIR` takes a directory written by `kiln hls FILE -o DIR`"),
         );
     }
-    let has_testbench = files.iter().any(|f| {
-        f.file_name()
-            .is_some_and(|n| n.to_string_lossy().ends_with("_tb.cpp"))
-    });
-    if !has_testbench {
+    // A project `kiln hls --no-testbench` wrote has no `main` to run: its run_hls.tcl
+    // says so (any other directory of sources with a `main` of its own is compiled).
+    let without_testbench = std::fs::read_to_string(dir.join("run_hls.tcl"))
+        .is_ok_and(|tcl| tcl.contains(NO_TESTBENCH_MARK));
+    if without_testbench {
         return Err(Failure::new(format!(
-            "{} has no testbench (`*_tb.cpp`; written with `kiln hls --no-testbench`?): nothing to check",
+            "{} has no testbench (written with `kiln hls --no-testbench`): nothing to check",
             dir.display()
         ))
         .help("write the project again without `--no-testbench`"));
