@@ -372,9 +372,6 @@ fn show_command(program: &OsString, args: &[OsString]) -> String {
 }
 
 /// The project's `*.cpp` files, sorted by name.
-/// What the run_hls.tcl of a project without a testbench says (backends/hls `tcl`).
-const NO_TESTBENCH_MARK: &str = "synthesis (no testbench)";
-
 fn sources(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Failure::new(format!(
@@ -398,7 +395,7 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     // A project `kiln hls --no-testbench` wrote has no `main` to run: its run_hls.tcl
     // says so (any other directory of sources with a `main` of its own is compiled).
     let without_testbench = std::fs::read_to_string(dir.join("run_hls.tcl"))
-        .is_ok_and(|tcl| tcl.contains(NO_TESTBENCH_MARK));
+        .is_ok_and(|tcl| tcl.contains(kiln_hls::NO_TESTBENCH));
     if without_testbench {
         return Err(Failure::new(format!(
             "{} has no testbench (written with `kiln hls --no-testbench`): nothing to check",

@@ -380,11 +380,15 @@ fn unified_config(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> 
     s
 }
 
+/// What the run_hls.tcl of a project written without a testbench says (`kiln hls
+/// --no-testbench`); `kiln csim` recognizes such a project by it.
+pub const NO_TESTBENCH: &str = "synthesis (no testbench)";
+
 fn tcl(name: &str, top: &str, opts: &HlsOptions, data: &[String]) -> String {
     let mut s = String::new();
     let how = if data.is_empty() {
         // `kiln hls --no-testbench`: nothing to simulate.
-        "#   vitis_hls -f run_hls.tcl                 synthesis (no testbench)\n#   vitis_hls -f run_hls.tcl -tclargs export also IP export\nset export [expr {[lsearch -exact $argv export] >= 0}]"
+        &format!("#   vitis_hls -f run_hls.tcl                 {NO_TESTBENCH}\n#   vitis_hls -f run_hls.tcl -tclargs export also IP export\nset export [expr {{[lsearch -exact $argv export] >= 0}}]")
     } else {
         "#   vitis_hls -f run_hls.tcl                 C-simulation and synthesis\n#   vitis_hls -f run_hls.tcl -tclargs cosim  also co-simulation and IP export\nset cosim [expr {[lsearch -exact $argv cosim] >= 0}]"
     };

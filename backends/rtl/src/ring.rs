@@ -108,13 +108,11 @@ pub fn plan(
         .fold(0.0, f64::max);
     // A stage's module is built once for its instance: a ring in its parameter must be
     // the ring of every call of it, so only instances called once anywhere have one.
-    let sites = |id: InstanceId| -> usize {
-        module
-            .instances
-            .iter()
-            .map(|inst| inst.callees().iter().filter(|&&c| c == id).count())
-            .sum()
-    };
+    let mut call_sites: HashMap<InstanceId, usize> = HashMap::new();
+    for callee in module.instances.iter().flat_map(|inst| inst.callees()) {
+        *call_sites.entry(callee).or_default() += 1;
+    }
+    let sites = |id: InstanceId| call_sites.get(&id).copied().unwrap_or(0);
     let mut ts: Vec<TensorId> = double.iter().copied().collect();
     ts.sort_by_key(|t| t.index());
     for t in ts {

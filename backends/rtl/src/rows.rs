@@ -465,16 +465,29 @@ impl crate::module::ModGen<'_> {
         let mut out = String::new();
         let mut row_out = None;
         let mut holds = Vec::new();
+        // One "the nest has run for this image" register per nest (a node that reads a
+        // ring and makes its rows shares it).
+        let mut ran: std::collections::HashMap<String, String> = Default::default();
+        let mut nest_ran = |inside: &str, name: &str, out: &mut String| -> String {
+            if let Some(r) = ran.get(inside) {
+                return r.clone();
+            }
+            let r = format!("{name}_ran");
+            out.push_str(&format!(
+                "    reg {r}; // the row nest has run for this image\n    always @(posedge clk) begin\n        if (rst || done) {r} <= 1'b0;\n        else if ({inside}) {r} <= 1'b1;\n    end\n"
+            ));
+            ran.insert(inside.to_string(), r.clone());
+            r
+        };
         if let Some(o) = &rp.output {
             if let (Some(port), Some(inside)) = (self.row_port(o.tensor), nest(self, o.node)) {
                 let q = self.row_counter(o.row_var);
                 ports.push(format!("    output wire [31:0] {port}_rows"));
                 // After the nest (until `done`) every row is complete: the consumer
                 // need not wait for the producer's image count to move on.
-                let made = format!("{port}_made");
+                let made = nest_ran(&inside, &port, &mut out);
                 out.push_str(&format!(
-                    "    reg {made}; // the row nest of `{}` has run for this image\n    always @(posedge clk) begin\n        if (rst || done) {made} <= 1'b0;\n        else if ({inside}) {made} <= 1'b1;\n    end\n    assign {port}_rows = {inside} ? {q} : ({made} ? 32'd{} : 32'd0); // rows of `{}` complete\n",
-                    self.inst.tensor(o.tensor).name,
+                    "    assign {port}_rows = {inside} ? {q} : ({made} ? 32'd{} : 32'd0); // rows of `{}` complete\n",
                     o.layout.rows,
                     self.inst.tensor(o.tensor).name
                 ));
@@ -519,11 +532,7 @@ impl crate::module::ModGen<'_> {
                 };
                 let q = self.row_counter(g.row_var);
                 let need = self.fresh("rowneed");
-                let hi = if g.hi < 0 {
-                    format!("- 32'sd{}", -g.hi)
-                } else {
-                    format!("+ 32'sd{}", g.hi)
-                };
+                let hi = plus_const(g.hi);
                 out.push_str(&format!(
                     "    wire signed [31:0] {need} = $signed({q}) * 32'sd{} {hi}; // the last row of `{}` row {q} reads\n",
                     g.stride,
@@ -533,19 +542,15 @@ impl crate::module::ModGen<'_> {
                 if let (Some(r), [_]) = (self.rings.get(&i.tensor).copied(), i.gates.as_slice()) {
                     // The lowest row the consumer still needs (ring.rs): its window's
                     // first row in the nest, none before it, all after it until `done`.
-                    let lo = if g.lo < 0 {
-                        format!("- 32'sd{}", -g.lo)
-                    } else {
-                        format!("+ 32'sd{}", g.lo)
-                    };
+                    let lo = plus_const(g.lo);
                     let first = self.fresh("rowfirst");
-                    let seen = format!("{port}_seen");
+                    let seen = nest_ran(&inside, &port, &mut out);
                     ports.push(format!("    output wire [31:0] {port}_free"));
                     out.push_str(&format!(
-                        "    wire signed [31:0] {first} = $signed({q}) * 32'sd{} {lo};\n    reg {seen}; // the row nest of `{}` has run for this image\n    always @(posedge clk) begin\n        if (rst || done) {seen} <= 1'b0;\n        else if ({inside}) {seen} <= 1'b1;\n    end\n    assign {port}_free = {inside} ? ({first} < 0 ? 32'd0 : {first}) : ({seen} ? 32'd{} : 32'd0);\n",
+                        "    wire signed [31:0] {first} = $signed({q}) * 32'sd{} {lo};\n    assign {port}_free = {inside} ? ({first} < 0 ? 32'd0 : {first}) : ({seen} ? 32'd{} : 32'd0); // the first row of `{}` still needed\n",
                         g.stride,
-                        self.inst.tensor(i.tensor).name,
-                        r.full
+                        r.full,
+                        self.inst.tensor(i.tensor).name
                     ));
                 }
             }
@@ -567,6 +572,15 @@ impl crate::module::ModGen<'_> {
         }
         self.assigns.push_str(&out);
         (row_out, row_ins)
+    }
+}
+
+/// ` + 32'sdV` or ` - 32'sd|V|`: a constant added to a 32-bit signed expression.
+fn plus_const(v: i64) -> String {
+    if v < 0 {
+        format!("- 32'sd{}", -v)
+    } else {
+        format!("+ 32'sd{v}")
     }
 }
 
