@@ -1589,6 +1589,42 @@ fn a_kernel_too_long_to_test() {
     assert!(with.join(kiln_rtl::TB_VERILOG).is_file());
 }
 
+/// tests/rtl/two_writers.kiln over 4 images: `z` is written by two stages (the copy of
+/// `x`, then the store of its first column) and read by a third. The store reads
+/// nothing of `z`, so no producer held it back: it ran before the copy, which then
+/// overwrote the column (19 of 72 values wrong, checked); and once ordered, the copy of
+/// the next image and the store of this one wrote in the same cycle through the one
+/// write port, and one write was lost (2 wrong). Bit-exact.
+#[test]
+fn stages_writing_one_feature_map_keep_their_order() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let dir = tempdir("two_writers_input");
+    let x = f32_tensor(vec![4, 2, 6, 6], &|i| {
+        (((i * 29 + 5) % 200) as f32 - 100.0) / 16.0
+    });
+    let file = dir.join("x4.npy");
+    kiln::npy::write(&file, &x).expect("write");
+    let input = format!("x={}", file.display());
+    let args = stage_args(&input);
+    let (design, out) = rtl_and_sim(
+        "two_writers",
+        &root.join("tests/rtl/two_writers.kiln"),
+        &args,
+    );
+    assert!(
+        out.contains("PASS: all 72 result values bit-exact"),
+        "{out}"
+    );
+    let top = std::fs::read_to_string(design.join("two_writers.v")).expect("top");
+    assert!(
+        top.contains("_start = pro_done"),
+        "not a frame pipeline:\n{top}"
+    );
+}
+
 /// tests/rtl/odd_pools.kiln over 4 images: a max pool of 11 rows leaves the last row
 /// unread, so it is through its rows before its producer and waits in its `done`
 /// state, while the average pool after it has all the rows it reads. That pool must

@@ -16,12 +16,16 @@
 //!   the map row by row and one reads it through a window (ring.rs): the top then
 //!   drives the producer's `P_room` from the consumer's `P_free`.
 //! - **Start conditions.** Stage `K` starts its image `n = cK_img` when it is idle and
-//!   every producer of a tensor it reads has finished image `n` (`cP_img != cK_img`; the
-//!   counts only grow and no producer runs behind its consumer), the top has taken image
-//!   `n` if it reads a parameter (`acc != cK_img`), and each reader `R` of a double
+//!   every stage `J` before it in schedule order that writes a tensor `K` reads or
+//!   writes, or reads a tensor `K` writes, has finished image `n` (`cJ_img != cK_img`;
+//!   the counts only grow and no stage runs behind a later one; a tensor may have
+//!   several writers: a copy, then a store into part of it), the top has taken image
+//!   `n` if it reads a parameter (`acc != cK_img`), each later user `R` of a double
 //!   buffer it writes has finished image `n - 2`, which used the same half
-//!   (`cK_img - cR_img < 2`). The stages form a DAG (schedule order), so some stage can
-//!   always go: no deadlock. A producer that makes a tensor row by row for a stage
+//!   (`cK_img - cR_img < 2`), and each later writer `W` of a tensor it writes has
+//!   finished image `n - 1` (`cK_img == cW_img`: the writers share the tensor's write
+//!   port, so they take turns). The stages form a DAG (schedule order), so some stage
+//!   can always go: no deadlock. A producer that makes a tensor row by row for a stage
 //!   that reads it row by row (rows.rs) is no start condition: the stage starts and
 //!   holds until each row it needs exists.
 //! - **Copy stages.** A parameter that two or more calls read is copied, one element a
@@ -302,20 +306,35 @@ impl ModGen<'_> {
         let Some(f) = self.frame.clone() else {
             return;
         };
-        let made: HashMap<TensorId, usize> = f
-            .stages
-            .iter()
-            .flat_map(|s| s.results.iter().map(move |&t| (t, s.k)))
-            .collect();
-        let mut readers: HashMap<TensorId, Vec<usize>> = HashMap::new();
-        for s in &f.stages {
-            for &t in &s.args {
-                let r = readers.entry(t).or_default();
-                if !r.contains(&s.k) {
-                    r.push(s.k);
+        // The stages in schedule order: the copy stages first (they take the top's
+        // parameters), then the calls, which were connected last first (control.rs
+        // builds the top's statements from its end), so stage `k` of `calls` is
+        // the `calls - 1 - k`-th call.
+        let order = |s: &Stage| if s.copy { 0 } else { 1 + self.calls - 1 - s.k };
+        let mut stages: Vec<&Stage> = f.stages.iter().collect();
+        stages.sort_by_key(|s| order(s));
+        // Each tensor of the top's the stages use, with its users in schedule order: a
+        // user reads it, writes it, or both.
+        let mut users: HashMap<TensorId, Vec<(usize, bool, bool)>> = HashMap::new();
+        for s in &stages {
+            for &t in s.args.iter().chain(&s.results) {
+                let u = users.entry(t).or_default();
+                if !u.iter().any(|&(k, ..)| k == s.k) {
+                    u.push((s.k, s.args.contains(&t), s.results.contains(&t)));
                 }
             }
         }
+        // The one stage that writes a tensor (a row link or a ring needs exactly one).
+        let made: HashMap<TensorId, usize> = users
+            .iter()
+            .filter_map(|(&t, u)| {
+                let mut writers = u.iter().filter(|&&(_, _, w)| w);
+                match (writers.next(), writers.next()) {
+                    (Some(&(k, ..)), None) => Some((t, k)),
+                    _ => None,
+                }
+            })
+            .collect();
         // Row links (rows.rs): a row input fed by its producer's row output needs no
         // start condition on that producer; it holds in its row nests instead.
         let mut linked: HashSet<(usize, TensorId)> = HashSet::new();
@@ -417,7 +436,7 @@ impl ModGen<'_> {
         }
         let is_param = |g: &Self, t: TensorId, output: bool| matches!(g.storage.get(&t), Some(Storage::Port { index }) if g.params[*index].output == output);
         let (mut input_readers, mut result_writers) = (Vec::new(), Vec::new());
-        for s in &f.stages {
+        for s in &stages {
             let k = s.k;
             let mut conds = vec!["pro_done".to_string(), format!("!c{k}_busy")];
             // Each condition once (two tensors of one producer, or of one reader).
@@ -426,33 +445,57 @@ impl ModGen<'_> {
                     conds.push(c);
                 }
             };
-            for &t in &s.args {
-                if s.copy {
-                    // The parameter itself: the image the top has taken.
-                    push(&mut conds, format!("(acc != c{k}_img)"));
-                    input_readers.push(k);
-                } else if let Some(&p) = made.get(&t) {
-                    if !linked.contains(&(k, t)) {
-                        push(&mut conds, format!("(c{p}_img != c{k}_img)"));
+            if s.copy {
+                // The parameter itself: the image the top has taken.
+                push(&mut conds, format!("(acc != c{k}_img)"));
+                input_readers.push(k);
+            } else {
+                for &t in &s.args {
+                    if !users.get(&t).is_some_and(|u| u.iter().any(|&(_, _, w)| w))
+                        && is_param(self, t, false)
+                    {
+                        push(&mut conds, format!("(acc != c{k}_img)"));
+                        if !input_readers.contains(&k) {
+                            input_readers.push(k);
+                        }
                     }
-                } else if is_param(self, t, false) {
-                    push(&mut conds, format!("(acc != c{k}_img)"));
-                    if !input_readers.contains(&k) {
-                        input_readers.push(k);
+                }
+            }
+            let writes = |t: TensorId| s.results.contains(&t);
+            for &t in s.args.iter().chain(&s.results) {
+                let Some(u) = users.get(&t) else {
+                    continue;
+                };
+                let at = u.iter().position(|&(j, ..)| j == k).unwrap_or(0);
+                // The users before this one in schedule order, on this image: every
+                // write before a read or a write, and every read before a write, done
+                // (`cJ_img` is past `cK_img`: no stage runs behind a stage after it).
+                // A read of the one writer's rows as they are made is no condition
+                // (rows.rs: the stage holds in its row nests).
+                for &(j, _, j_writes) in &u[..at] {
+                    if (j_writes || writes(t)) && !linked.contains(&(k, t)) {
+                        push(&mut conds, format!("(c{j}_img != c{k}_img)"));
+                    }
+                }
+                // A writer of a double buffer takes image `n`'s half only when every
+                // later user has finished image `n - 2`, which used the same half.
+                // Stages that write one tensor share its write port (the first one
+                // writing in a cycle has it): a writer starts image `n` only when
+                // every later writer has finished image `n - 1`, so they never write
+                // at once.
+                if writes(t) {
+                    for &(j, _, j_writes) in &u[at + 1..] {
+                        if j_writes {
+                            push(&mut conds, format!("(c{k}_img == c{j}_img)"));
+                        } else if f.double.contains(&t) {
+                            push(&mut conds, format!("((c{k}_img - c{j}_img) < 32'd2)"));
+                        }
                     }
                 }
             }
             for &t in &s.results {
                 if is_param(self, t, true) && !result_writers.contains(&k) {
                     result_writers.push(k);
-                }
-                if !f.double.contains(&t) {
-                    continue;
-                }
-                for &r in readers.get(&t).into_iter().flatten() {
-                    if r != k {
-                        push(&mut conds, format!("((c{k}_img - c{r}_img) < 32'd2)"));
-                    }
                 }
             }
             let _ = writeln!(

@@ -596,6 +596,21 @@ impl Checker<'_, '_> {
             return self.index(&expanded, subs, span);
         }
         let (root, levels) = flatten_chain(base, subs);
+        if let AE::Name(n) = &root.kind {
+            if self.lambda_scope.iter().any(|(name, ..)| name == n) {
+                self.err(
+                    Diagnostic::error(
+                        codes::BAD_MAP,
+                        format!("the window of `{n}` cannot be indexed again"),
+                    )
+                    .at(span)
+                    .help(format!(
+                        "write the offsets in one subscript, `{n}[dy, dx]` for one neighbour, or reduce the window (`sum({n}[-1:2, -1:2])`)"
+                    )),
+                );
+                return None;
+            }
+        }
         let (hb, ib) = self.expr(root)?;
         let Some(shape) = ib.shape.clone() else {
             let unresolved = matches!(hb.kind, HE::Param(p) if self.k.params.get(p).is_some_and(|p| p.unresolved));

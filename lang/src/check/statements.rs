@@ -410,7 +410,11 @@ impl Checker<'_, '_> {
         let init_h = match init {
             None => None,
             Some(e) => {
-                let (h, info) = self.expr(e)?;
+                let Some((h, info)) = self.expr(e) else {
+                    // The initializer's error is reported; uses of the name would repeat it.
+                    self.poisoned.insert(name.name.clone());
+                    return None;
+                };
                 self.check_assign_class(class, info.class, e.span, &name.name);
                 if let Some(shape) = &tref.shape {
                     if let Some(vs) = &info.shape {
