@@ -1625,6 +1625,32 @@ fn stages_writing_one_feature_map_keep_their_order() {
     );
 }
 
+/// tests/rtl/fused_readers: a stage that reads one feature map through two parameters,
+/// one of them not row by row, waits for the whole map (it started on the producer's
+/// first rows for both, and 10 of 12 values were wrong). Bit-exact.
+#[test]
+fn a_stage_reading_a_map_twice_starts_on_its_rows_only_if_both_can() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let dir = tempdir("fused_readers_input");
+    let src = root.join("tests/rtl/fused_readers");
+    for e in std::fs::read_dir(&src).expect("the case").flatten() {
+        std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy");
+    }
+    let (design, out) = rtl_and_sim(
+        "fused_readers",
+        &dir.join("main.kiln"),
+        &["--part", "xc7z045", "--clock-ns", "5"],
+    );
+    assert!(
+        out.contains("PASS: all 12 result values bit-exact"),
+        "{out}"
+    );
+    assert_eq!(row_links(&design), 1, "{out}");
+}
+
 /// tests/rtl/odd_pools.kiln over 4 images: a max pool of 11 rows leaves the last row
 /// unread, so it is through its rows before its producer and waits in its `done`
 /// state, while the average pool after it has all the rows it reads. That pool must

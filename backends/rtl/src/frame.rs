@@ -337,20 +337,43 @@ impl ModGen<'_> {
             .collect();
         // Row links (rows.rs): a row input fed by its producer's row output needs no
         // start condition on that producer; it holds in its row nests instead.
-        let mut linked: HashSet<(usize, TensorId)> = HashSet::new();
-        let mut out = String::new();
-        for (k, t, w, layout) in &f.row_ins {
-            let source = made.get(t).and_then(|&p| {
+        let source = |t: &TensorId, layout: &crate::rows::RowLayout| {
+            made.get(t).and_then(|&p| {
                 // The producer's rows are the consumer's: the same rows, and for a
                 // vector the same arrival order (its first digit the row).
                 f.row_outs
                     .iter()
                     .find(|(q, o, _, l)| *q == p && o == t && l == layout)
                     .map(|(_, _, ow, _)| (p, ow))
-            });
-            match source {
+            })
+        };
+        // A stage that takes the tensor through several parameters (two fused
+        // consumers of one feature map) starts on its rows only when every one of them
+        // is a row input: a parameter read whole has no hold.
+        let linked: HashSet<(usize, TensorId)> = f
+            .row_ins
+            .iter()
+            .filter(|(k, t, _, layout)| {
+                let bound = f
+                    .stages
+                    .iter()
+                    .filter(|s| s.k == *k)
+                    .flat_map(|s| s.args.iter())
+                    .filter(|&a| a == t)
+                    .count();
+                let fed = f
+                    .row_ins
+                    .iter()
+                    .filter(|(j, u, ..)| j == k && u == t)
+                    .count();
+                source(t, layout).is_some() && fed == bound
+            })
+            .map(|(k, t, ..)| (*k, *t))
+            .collect();
+        let mut out = String::new();
+        for (k, t, w, layout) in &f.row_ins {
+            match source(t, layout).filter(|_| linked.contains(&(*k, *t))) {
                 Some((p, ow)) => {
-                    linked.insert((*k, *t));
                     // One more than the rows once the producer has finished the image:
                     // the consumer's `done` waits for that (rows.rs), so that no stage
                     // finishes an image before its producer does.

@@ -72,6 +72,8 @@ pub fn outline_top(module: &mut Module) -> Vec<String> {
         return Vec::new();
     }
     let mut lines = Vec::new();
+    let top = &mut module.instances[entry.index()];
+    let blocking = merge_writers(top, blocking, &mut lines);
     for n in blocking {
         let top = module.instance(entry);
         let Node::Compute(c) = &top.graph[n] else {
@@ -97,6 +99,105 @@ pub fn outline_top(module: &mut Module) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Merges each blocking node that writes a tensor an earlier blocking node writes (a
+/// store into part of a feature map the declaration filled: `z: T[C, H, W] = x` then
+/// `z[:, :, 0] = 0`) into that node, its statements after the earlier node's, when the
+/// nodes scheduled between them neither use what it writes nor make what it reads. Each
+/// stage of a DATAFLOW region then writes its own tensors (Vitis' single writer per
+/// channel), which the RTL's frame pipeline also prefers (one stage per tensor, no
+/// turns at its write port). Returns the nodes left, in schedule order.
+///
+/// Before: `node #2 z_assign (reads x; writes z)`, `node #3 z_store (writes z)`.
+/// After: `node #2 z_assign (reads x; writes z)` with #3's statements at its end.
+fn merge_writers(
+    top: &mut Instance,
+    blocking: Vec<NodeId>,
+    lines: &mut Vec<String>,
+) -> Vec<NodeId> {
+    let uses = |top: &Instance, n: NodeId| -> (Vec<TensorId>, Vec<TensorId>) {
+        match &top.graph[n] {
+            Node::Compute(c) => (c.reads.clone(), c.writes.clone()),
+            Node::Call(c) => (c.args.clone(), c.results.clone()),
+            _ => (Vec::new(), Vec::new()),
+        }
+    };
+    let mut kept: Vec<NodeId> = Vec::new();
+    for b in blocking {
+        // Again after each merge: the merged node is gone.
+        let order = top.schedule();
+        let position = |n: NodeId| order.iter().position(|&m| m == n).unwrap_or(usize::MAX);
+        let (b_reads, b_writes) = uses(top, b);
+        let into = kept.iter().rev().copied().find(|&a| {
+            let (_, a_writes) = uses(top, a);
+            b_writes.iter().any(|t| a_writes.contains(t))
+        });
+        let movable = into.is_some_and(|a| {
+            let (pa, pb) = (position(a), position(b));
+            let between_clear = order[pa + 1..pb].iter().all(|&x| {
+                let (x_reads, x_writes) = uses(top, x);
+                !x_reads
+                    .iter()
+                    .chain(&x_writes)
+                    .any(|t| b_writes.contains(t))
+                    && !x_writes.iter().any(|t| b_reads.contains(t))
+            });
+            let inputs_ready = top
+                .graph
+                .neighbors_directed(b, petgraph::Direction::Incoming)
+                .all(|x| x == a || position(x) < pa);
+            between_clear && inputs_ready
+        });
+        let (Some(a), true) = (into, movable) else {
+            kept.push(b);
+            continue;
+        };
+        let Node::Compute(bc) = top.graph[b].clone() else {
+            kept.push(b);
+            continue;
+        };
+        let Node::Compute(ac) = &mut top.graph[a] else {
+            kept.push(b);
+            continue;
+        };
+        ac.body.extend(bc.body);
+        for t in bc.reads {
+            if !ac.reads.contains(&t) {
+                ac.reads.push(t);
+            }
+        }
+        for t in bc.writes {
+            if !ac.writes.contains(&t) {
+                ac.writes.push(t);
+            }
+        }
+        let a_name = ac.name.clone();
+        // The merged node takes the other's edges (none from the nodes between).
+        let incoming: Vec<(NodeId, Edge)> = top
+            .graph
+            .edges_directed(b, petgraph::Direction::Incoming)
+            .map(|e| (petgraph::visit::EdgeRef::source(&e), *e.weight()))
+            .filter(|&(x, _)| x != a)
+            .collect();
+        let outgoing: Vec<(NodeId, Edge)> = top
+            .graph
+            .edges_directed(b, petgraph::Direction::Outgoing)
+            .map(|e| (petgraph::visit::EdgeRef::target(&e), *e.weight()))
+            .collect();
+        for (x, e) in incoming {
+            top.graph.add_edge(x, a, e);
+        }
+        for (y, e) in outgoing {
+            top.graph.add_edge(a, y, e);
+        }
+        top.graph.remove_node(b);
+        lines.push(format!(
+            "merged node `{}` of `{}` into node `{a_name}`, which writes the same tensor (one writer per DATAFLOW channel)",
+            bc.name, top.name
+        ));
+    }
+    kept
 }
 
 /// The instance holding `c` alone: a copy of `top`'s arenas (tensors, locals, loop
