@@ -680,6 +680,11 @@ impl ModGen<'_> {
 
     /// E0720 for a plan the builder did not follow (a bug in kiln, never silent).
     fn internal_error(&mut self, span: kiln_passes::Span, what: String) {
+        // After an error the chain was left unfinished (a float operand stops it): its
+        // counts are no news.
+        if !self.diags.is_empty() {
+            return;
+        }
         self.error(
             span,
             what,

@@ -129,9 +129,12 @@ fn merge_writers(
         let order = top.schedule();
         let position = |n: NodeId| order.iter().position(|&m| m == n).unwrap_or(usize::MAX);
         let (b_reads, b_writes) = uses(top, b);
+        // Not when `b` reads what `a` writes: the merged node would update that tensor
+        // in place, which a call cannot (it would take and return the same buffer).
         let into = kept.iter().rev().copied().find(|&a| {
             let (_, a_writes) = uses(top, a);
             b_writes.iter().any(|t| a_writes.contains(t))
+                && !b_reads.iter().any(|t| a_writes.contains(t))
         });
         let movable = into.is_some_and(|a| {
             let (pa, pb) = (position(a), position(b));
