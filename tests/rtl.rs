@@ -1587,6 +1587,19 @@ fn a_kernel_too_long_to_test() {
     let v = |d: &Path| std::fs::read_to_string(d.join("conv_relu.v")).unwrap();
     assert_eq!(v(&with), v(&without));
     assert!(with.join(kiln_rtl::TB_VERILOG).is_file());
+
+    // Without a testbench nothing runs, so an input whose shape the kernel fixes needs
+    // no data (E0604 before); one whose sizes only data gives still does.
+    let fixed = common::root().join("tests/rtl/two_writers.kiln");
+    for cmd in ["rtl", "hls"] {
+        let d = tempdir(&format!("no_data_{cmd}"));
+        let args = [cmd, fixed.to_str().unwrap(), "-o", d.to_str().unwrap()];
+        let (code, _, err) = common::kiln(&[&args[..], &["--no-testbench"]].concat());
+        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = common::kiln(&args);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("E0604"), "{err}");
+    }
 }
 
 /// tests/rtl/two_writers.kiln over 4 images: `z` is written by two stages (the copy of

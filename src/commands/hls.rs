@@ -143,7 +143,8 @@ pub(crate) struct Checked {
 /// checks every schedule, fusion and tiling of the pipeline. `None` when a diagnostic
 /// (pushed on `s`) stopped it. Shared by `kiln hls` and `kiln rtl`.
 ///
-/// Without a `testbench` the kernel is not run (no inputs, no results). With one, a kernel
+/// Without a `testbench` the kernel is not run (no inputs, no results; parameters whose
+/// sizes the kernel fixes need no data, as for `kiln report`). With one, a kernel
 /// whose estimate for its samples is over [`TESTBENCH_CYCLE_LIMIT`] cycles is refused
 /// before it runs (E0723): its expected results would take minutes to hours to compute
 /// and its simulation days.
@@ -178,7 +179,7 @@ pub(crate) fn design_and_results(
         kernel,
         data,
         module,
-    } = prepare(s, path, spec, false, &plan)?;
+    } = prepare(s, path, spec, !testbench, &plan)?;
     let written = written
         .lock()
         .unwrap_or_else(|e| e.into_inner())

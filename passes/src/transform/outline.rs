@@ -10,7 +10,10 @@
 //! results. The node's statements are not changed, so it computes the same values; a
 //! node that updates a tensor in place (reads and writes it) stays where it is (a call
 //! cannot take and return the same buffer), and so do the scalar arguments computed from
-//! constants that the network already allows.
+//! constants that the network already allows. A node that stores into part of a tensor
+//! an earlier node writes (`z: T[C, H, W] = x`, then `z[:, :, 0] = 0`) first joins that
+//! node (`merge_writers`), so that each stage writes its own tensors: a DATAFLOW
+//! channel has one writer.
 //!
 //! Before (a classifier head written inline in `main`):
 //! ```text
