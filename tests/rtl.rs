@@ -1664,6 +1664,73 @@ fn a_stage_reading_a_map_twice_starts_on_its_rows_only_if_both_can() {
     assert_eq!(row_links(&design), 1, "{out}");
 }
 
+/// tests/rtl/floats.kiln: f32 and f64 `+ - * /`, `sqrt`, comparisons, `min`/`max`,
+/// `-`/`abs` and conversions to and from exact types, on values that include both zeros,
+/// subnormals, infinities, NaNs with payloads, the largest floats and rounding ties: the
+/// RTL's float functions (backends/rtl/src/float.rs) bit for bit against kiln's results
+/// (the NaN payloads and signs included).
+#[test]
+fn float_kernels_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let root = common::root();
+    let dir = tempdir("floats_input");
+    let special = [
+        0.0f32,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::from_bits(0x7fc0_1234),
+        f32::from_bits(0xff80_0001),
+        1e-40,
+        -1.4e-45,
+        f32::MAX,
+        -f32::MAX,
+        f32::MIN_POSITIVE,
+        2.5,
+        -3.5,
+        0.0625,
+        7.96875,
+        -8.03125,
+        1.0 + f32::EPSILON,
+    ];
+    let pick = |i: i64, k: i64| -> f32 {
+        let j = (i * k + 3) as usize;
+        if j.is_multiple_of(3) {
+            special[(j / 3) % special.len()]
+        } else {
+            ((i * 37 + k * 11) % 199 - 99) as f32 / 8.0 + 1.0 / (k as f32 + i as f32 + 1.5)
+        }
+    };
+    let a = f32_tensor(vec![24], &|i| pick(i, 5));
+    let b = f32_tensor(vec![24], &|i| pick(i, 7));
+    kiln::npy::write(&dir.join("a.npy"), &a).expect("write");
+    kiln::npy::write(&dir.join("b.npy"), &b).expect("write");
+    let ia = format!("a={}", dir.join("a.npy").display());
+    let ib = format!("b={}", dir.join("b.npy").display());
+    let (design, out) = rtl_and_sim(
+        "floats",
+        &root.join("tests/rtl/floats.kiln"),
+        &["--input", &ia, "--input", &ib],
+    );
+    assert!(
+        out.contains("PASS: all 505 result values bit-exact"),
+        "{out}"
+    );
+    let v = std::fs::read_to_string(design.join("floats.v")).expect("the design");
+    for f in [
+        "f32_add",
+        "f32_div",
+        "f32_sqrt",
+        "f64_mul",
+        "f32_to_f64",
+        "f64_to_f32",
+    ] {
+        assert!(v.contains("function [") && v.contains(f), "{f}");
+    }
+}
+
 /// tests/rtl/odd_pools.kiln over 4 images: a max pool of 11 rows leaves the last row
 /// unread, so it is through its rows before its producer and waits in its `done`
 /// state, while the average pool after it has all the rows it reads. That pool must

@@ -106,11 +106,6 @@ impl ModGen<'_> {
                 else {
                     return cont;
                 };
-                if lt.ty.is_float() {
-                    let span = lt.span;
-                    self.float_value(span, format!("the {} local `{}`", lt.ty, lt.name));
-                    return cont;
-                }
                 let c = self.convert(&v, &vty, &lt.ty);
                 let reg = self.local_target(local.0);
                 let st = self.state(

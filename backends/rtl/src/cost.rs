@@ -358,7 +358,10 @@ impl Tally<'_> {
             }
             Expr::Unary(_, a) => {
                 self.expr(a);
-                self.cost.operators += w;
+                // A float's `-` and `abs` are its sign bit: wiring.
+                if !self.inst.expr_type(a).is_some_and(|t| t.is_float()) {
+                    self.cost.operators += w;
+                }
             }
             Expr::Cast { to, arg } => {
                 self.expr(arg);
@@ -366,7 +369,15 @@ impl Tally<'_> {
                     self.cost.operators += conversion_luts(from, &to);
                 }
             }
-            Expr::Math { arg, .. } => self.expr(arg),
+            Expr::Math { arg, .. } => {
+                self.expr(arg);
+                // Only `sqrt` of a float is built (float.rs).
+                if let Some(t) = self.inst.expr_type(arg).filter(|t| t.is_float()) {
+                    let (luts, dsp) = float_unit(FloatUnit::Sqrt, t);
+                    self.cost.operators += luts;
+                    self.cost.dsp += dsp;
+                }
+            }
             Expr::Select {
                 cond,
                 then,
@@ -380,6 +391,19 @@ impl Tally<'_> {
             Expr::Binary(op, a, b) => {
                 self.expr(a);
                 self.expr(b);
+                if let Some(t) = self.inst.expr_type(a).filter(|t| t.is_float()).copied() {
+                    let unit = match op {
+                        BinOp::Add | BinOp::Sub => FloatUnit::Add,
+                        BinOp::Mul => FloatUnit::Mul,
+                        BinOp::Div => FloatUnit::Div,
+                        BinOp::Min | BinOp::Max => FloatUnit::MinMax,
+                        _ => FloatUnit::Compare,
+                    };
+                    let (luts, dsp) = float_unit(unit, &t);
+                    self.cost.operators += luts;
+                    self.cost.dsp += dsp;
+                    return;
+                }
                 let (wa, wb) = (self.width(a), self.width(b));
                 match op {
                     BinOp::Mul => {
@@ -454,10 +478,60 @@ impl Tally<'_> {
     }
 }
 
+const F64_DIV_LUTS: u64 = 60_000;
+const F32_SQRT_LUTS: u64 = 2_000;
+const F64_SQRT_LUTS: u64 = 6_000;
+const F32_CONVERT_LUTS: u64 = 400;
+const F64_CONVERT_LUTS: u64 = 800;
+
+/// The float units of float.rs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum FloatUnit {
+    Add,
+    Mul,
+    Div,
+    Sqrt,
+    Compare,
+    MinMax,
+    /// A conversion to or from a float.
+    Convert,
+}
+
+/// LUTs and DSP48s of a float unit of type `t` (f32 or f64), measured with yosys 0.23
+/// `synth_xilinx -family xc7` on a `--no-pipeline` kernel of the one operation
+/// (docs/rtl-synthesis.md, "Floats"): each is one combinational function, its rounding
+/// a variable shifter and its leading-one search; the adder's alignment another shifter,
+/// the divider a `2m + 4`-bit division, the root `m + 4` restoring steps.
+fn float_unit(unit: FloatUnit, t: &ScalarType) -> (u64, u64) {
+    let f64 = *t == ScalarType::F64;
+    let bits = t.storage_bits() as u64;
+    match (unit, f64) {
+        (FloatUnit::Add, false) => (1_030, 0),
+        (FloatUnit::Add, true) => (2_090, 0),
+        (FloatUnit::Mul, false) => (790, 2),
+        (FloatUnit::Mul, true) => (2_080, 12),
+        (FloatUnit::Div, false) => (15_750, 0),
+        (FloatUnit::Div, true) => (F64_DIV_LUTS, 0),
+        (FloatUnit::Sqrt, false) => (F32_SQRT_LUTS, 0),
+        (FloatUnit::Sqrt, true) => (F64_SQRT_LUTS, 0),
+        // The ordering key of each operand and a comparison of them; a select after it.
+        (FloatUnit::Compare, _) => (2 * bits, 0),
+        (FloatUnit::MinMax, _) => (3 * bits, 0),
+        (FloatUnit::Convert, false) => (F32_CONVERT_LUTS, 0),
+        (FloatUnit::Convert, true) => (F64_CONVERT_LUTS, 0),
+    }
+}
+
 /// LUTs of converting a `from` value to `to` (fixed.rs builds it): a rounding adder when
 /// `to` rounds away fractional bits, a saturating multiplexer when `to` saturates and
 /// `from` can leave its range; truncation and wrapping are wiring.
 fn conversion_luts(from: &ScalarType, to: &ScalarType) -> u64 {
+    if let Some(t) = [from, to].into_iter().find(|t| t.is_float()) {
+        if from != to {
+            return float_unit(FloatUnit::Convert, t).0;
+        }
+        return 0;
+    }
     let (Some(ff), ScalarType::Fixed(t)) = (fixed_view(from), to) else {
         return 0;
     };

@@ -52,18 +52,10 @@ impl ModGen<'_> {
             );
             return None;
         };
-        if ty.is_float() {
-            self.float_value(span, format!("a {ty} value"));
-            return None;
-        }
         let w = match inst.expr(e).clone() {
-            Expr::Const(v) => self.literal(&v, &ty, span)?,
+            Expr::Const(v) => self.literal(&v, &ty)?,
             Expr::Local(l) => {
                 let lt = inst.local(l).ty;
-                if lt.is_float() {
-                    self.float_value(span, format!("a {lt} local"));
-                    return None;
-                }
                 let reg = match self.ssa.as_ref().and_then(|m| m.get(&l.0)) {
                     Some(v) => v.clone(),
                     None => self.local_reg(l.0),
@@ -142,18 +134,26 @@ impl ModGen<'_> {
             Expr::Cast { to, arg } => {
                 let aty = *inst.expr_type(arg)?;
                 let x = self.expr(arg)?;
-                if to.is_float() {
-                    self.float_value(span, format!("a conversion to {to}"));
-                    return None;
-                }
                 let c = self.convert(&x, &aty, &to);
                 self.coerce(&c, &to, &ty)
+            }
+            Expr::Math {
+                f: kiln_numeric::math::MathFn::Sqrt,
+                arg,
+            } if ty.is_float() => {
+                let aty = *inst.expr_type(arg)?;
+                let x = self.expr(arg)?;
+                let x = self.coerce(&x, &aty, &ty);
+                let f = crate::float::FloatFmt::of(&ty)?;
+                let (name, text, deps) = crate::float::sqrt_fn(f);
+                self.define_fn(&name, text, deps);
+                self.wire(f.bits(), &format!("{name}({x})"))
             }
             Expr::Math { f, .. } => {
                 self.error(
                     span,
-                    format!("the float function `{f:?}`"),
-                    "the RTL back end builds exact types only; exact arguments become lookup tables (write the argument in a fixed type)",
+                    format!("the float function `{}`", format!("{f:?}").to_lowercase()),
+                    "the RTL back end builds float `+ - * /`, `sqrt`, comparisons and conversions (docs/rtl.md, \"Floats\"), not the C library's other functions; exact arguments become lookup tables (write the argument in a fixed type)",
                 );
                 return None;
             }
@@ -165,23 +165,17 @@ impl ModGen<'_> {
     }
 
     /// A constant's bits in type `ty`.
-    fn literal(&mut self, v: &Value, ty: &ScalarType, span: kiln_passes::Span) -> Option<String> {
+    fn literal(&mut self, v: &Value, ty: &ScalarType) -> Option<String> {
         let (cv, _) = kiln_passes::value::convert(v, ty);
         match (&cv, ty) {
             (Value::Bool(b), _) => Some(format!("1'b{}", *b as u8)),
             (Value::Num(x), ScalarType::Bin) => Some(format!("1'b{}", (!x.is_negative()) as u8)),
+            (Value::F32(f), _) => Some(self.wire(32, &format!("32'h{:08x}", f.to_bits()))),
+            (Value::F64(f), _) => Some(self.wire(64, &format!("64'h{:016x}", f.to_bits()))),
             (Value::Num(x), t) => {
                 let f = num_fmt(t);
                 let raw = kiln_numeric::fixed::raw_from_mant(&x.mant_at(f.frac), f.width);
                 Some(self.wire(f.width, &format!("{}'h{}", f.width, raw.to_hex())))
-            }
-            _ => {
-                self.error(
-                    span,
-                    format!("the constant {v}"),
-                    "the RTL back end builds exact types only",
-                );
-                None
             }
         }
     }
@@ -348,6 +342,9 @@ impl ModGen<'_> {
         if from == to {
             return x.to_string();
         }
+        if from.is_float() || to.is_float() {
+            return self.convert(x, from, to);
+        }
         match (fmt_of(from), fmt_of(to)) {
             (Some(f), Some(t)) if *to != ScalarType::Bool && *from != ScalarType::Bool => {
                 align(self, x, f, t)
@@ -368,6 +365,11 @@ impl ModGen<'_> {
         self.wire(2, &format!("{{~{x}, 1'b1}}"))
     }
 
+    /// [`Self::num`] for other modules (an exact operand of a float conversion).
+    pub fn exact_operand(&mut self, x: &str, t: &ScalarType) -> (String, Fmt) {
+        self.num(x, t)
+    }
+
     /// A value and its numeric format (`bin` decoded).
     fn num(&mut self, x: &str, t: &ScalarType) -> (String, Fmt) {
         if *t == ScalarType::Bin {
@@ -383,12 +385,19 @@ impl ModGen<'_> {
         if from == to {
             return x.to_string();
         }
+        if from.is_float() || to.is_float() {
+            return self.float_convert(x, from, to);
+        }
         if *from == ScalarType::Bin && matches!(to, ScalarType::Bin) {
             return x.to_string();
         }
         let (v, f) = self.num(x, from);
-        if fmt_of(to) == Some(f) && *to != ScalarType::Bool && *from != ScalarType::Bool {
-            // Same bits, only modes differ: nothing to round, nothing overflows.
+        if fmt_of(to) == Some(f)
+            && !matches!(to, ScalarType::Bool | ScalarType::Tern)
+            && *from != ScalarType::Bool
+        {
+            // Same bits, only modes differ: nothing to round, nothing overflows (`tern`
+            // has `int<2>`'s bits but takes the sign: -2 becomes -1).
             return v;
         }
         let func = self.cvt_fn(f, to);
@@ -397,6 +406,14 @@ impl ModGen<'_> {
 
     fn unary(&mut self, op: UnOp, x: &str, aty: &ScalarType, ty: &ScalarType) -> String {
         let w = ty.storage_bits();
+        if ty.is_float() {
+            // The sign bit: flipped, or cleared (NaNs included, as SSE's sign masks).
+            let a = self.coerce(x, aty, ty);
+            return match op {
+                UnOp::Neg => self.wire(w, &format!("{{~{a}[{}], {a}[{}:0]}}", w - 1, w - 2)),
+                _ => self.wire(w, &format!("{{1'b0, {a}[{}:0]}}", w - 2)),
+            };
+        }
         match op {
             UnOp::Not => self.wire(1, &format!("~{x}")),
             UnOp::Neg => {
@@ -428,6 +445,9 @@ impl ModGen<'_> {
         ty: &ScalarType,
     ) -> String {
         let w = ty.storage_bits();
+        if xt.is_float() || yt.is_float() {
+            return self.float_binary(op, (x, xt), (y, yt), ty);
+        }
         let r = num_fmt(ty);
         match op {
             BinOp::And => self.wire(1, &format!("{x} & {y}")),

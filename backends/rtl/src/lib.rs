@@ -24,6 +24,7 @@ pub mod cost;
 mod dsp_pack;
 mod expr;
 pub mod fixed;
+mod float;
 mod frame;
 mod module;
 mod pipeline;
@@ -159,7 +160,7 @@ pub fn emit(
             // its module (module.rs), not from a file.
             let banked = opts.pipeline
                 && kiln_passes::ir::banking::Banking::of(&tm.shape, &tm.partition).is_some();
-            if tm.elem.is_float() || tm.is_empty() || banked {
+            if tm.is_empty() || banked {
                 continue;
             }
             let key = (c.index(), tm.elem.to_string());

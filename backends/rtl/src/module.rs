@@ -664,13 +664,6 @@ impl<'a> ModGen<'a> {
             if g.storage.contains_key(&t) || tm.is_empty() {
                 continue;
             }
-            if tm.elem.is_float() {
-                if !g.float_reported {
-                    g.float_reported = true;
-                    g.diags.push(float_error(tm.span, &tm.name, &tm.elem));
-                }
-                continue;
-            }
             if matches!(tm.kind, TensorKind::Input(_)) {
                 continue;
             }
@@ -741,25 +734,17 @@ impl<'a> ModGen<'a> {
             }
             g.storage.insert(t, Storage::Local { mem, bank });
         }
-        let float_param = g
-            .params
-            .iter()
-            .find(|p| p.elem.is_float())
-            .map(|p| (p.tensor, p.name.clone(), p.elem));
-        if let (Some((t, name, elem)), false) = (float_param, g.float_reported) {
-            g.float_reported = true;
-            g.diags.push(float_error(inst.tensor(t).span, &name, &elem));
-        }
         g
     }
 
-    /// An E0720 diagnostic for a float value at `span` (only the module's first).
+    /// An E0720 diagnostic for a float operation the RTL does not build (only the
+    /// module's first).
     pub fn float_value(&mut self, span: Span, what: String) {
         if self.float_reported {
             return;
         }
         self.float_reported = true;
-        self.error(span, what, "the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels");
+        self.error(span, what, "the RTL back end builds float `+ - * /`, `sqrt`, comparisons and conversions (docs/rtl.md, \"Floats\"), not the C library's `pow`; use `kiln hls` for this kernel");
     }
 
     /// An E0720 diagnostic at `span`.
@@ -770,6 +755,15 @@ impl<'a> ModGen<'a> {
                 .label("the RTL back end cannot build this")
                 .help(help.to_string()),
         );
+    }
+
+    /// Defines the Verilog function `name` (its text) once in this module, with the
+    /// functions it calls.
+    pub fn define_fn(&mut self, name: &str, text: String, deps: Vec<(String, String)>) {
+        for (n, t) in deps {
+            self.funcs.entry(n).or_insert(t);
+        }
+        self.funcs.entry(name.to_string()).or_insert(text);
     }
 
     /// The name of a function converting format `from` to `to` (defined once per module).
@@ -1230,17 +1224,6 @@ pub fn lit32(v: i64) -> String {
     } else {
         format!("32'sd{v}")
     }
-}
-
-/// E0720 for a float tensor.
-pub fn float_error(span: Span, name: &str, elem: &ScalarType) -> Diagnostic {
-    Diagnostic::error(
-        codes::RTL_UNSUPPORTED,
-        format!("the tensor `{name}` holds {elem} values"),
-    )
-    .at(span)
-    .label("the RTL back end cannot build this")
-    .help("the RTL back end builds exact types only (int, fixed, bin, tern, bool); use `kiln hls` for float kernels")
 }
 
 /// The numeric format of a non-float, non-bin type (bin decodes to `tern`'s).
