@@ -16,7 +16,9 @@
 //!   leave its range (truncating and wrapping are wiring); a product the estimate puts
 //!   in LUTs (an operand of 4 bits or fewer, [`kiln_passes::estimate::dsps_per_multiply`])
 //!   `a · b` LUTs, any other one DSP48 per `25 x 18` bits (no INT8 pairing: two products
-//!   never share one here); a divider `a · b` LUTs.
+//!   never share one here); a divider `a · b` LUTs; a float operation its unit's
+//!   measured LUTs and DSP48s (`float_unit`: an f32 adder 1,030 LUTs, multiplier 790 and
+//!   2 DSP48s, divider 15,750; `-` and `abs` wiring).
 //! - **Addresses**: each access's flat index is a sum of shifted counters (width.rs); a
 //!   copy that starts above the sum so far is a concatenation, any other an adder from
 //!   where they meet, about two LUTs for three adder bits (`adder_bits`); identical
@@ -478,11 +480,17 @@ impl Tally<'_> {
     }
 }
 
-const F64_DIV_LUTS: u64 = 60_000;
+// Not measured (yosys' `share` pass on the sequential f64 divider and on the roots did not
+// finish in 25 minutes here): the f64 divider scaled from the f32 one by the square of
+// the quotient's width (108 against 50 bits), the f32 root the LUTs of its first,
+// multiplier-based version (3,861 with an adder and a multiplier beside it, ~2,030),
+// the f64 root that scaled by its width.
+const F64_DIV_LUTS: u64 = 73_000;
 const F32_SQRT_LUTS: u64 = 2_000;
-const F64_SQRT_LUTS: u64 = 6_000;
-const F32_CONVERT_LUTS: u64 = 400;
-const F64_CONVERT_LUTS: u64 = 800;
+const F64_SQRT_LUTS: u64 = 8_500;
+// Measured: f32 → fixed<16, 8, rnd, sat> 311 LUTs, fixed<16, 8> → f32 417, f64 → f32 908.
+const F32_CONVERT_LUTS: u64 = 370;
+const F64_CONVERT_LUTS: u64 = 910;
 
 /// The float units of float.rs.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -499,7 +507,8 @@ enum FloatUnit {
 
 /// LUTs and DSP48s of a float unit of type `t` (f32 or f64), measured with yosys 0.23
 /// `synth_xilinx -family xc7` on a `--no-pipeline` kernel of the one operation
-/// (docs/rtl-synthesis.md, "Floats"): each is one combinational function, its rounding
+/// (docs/rtl-synthesis.md, "Floats"; the constants above say which are not): each is
+/// one combinational function, its rounding
 /// a variable shifter and its leading-one search; the adder's alignment another shifter,
 /// the divider a `2m + 4`-bit division, the root `m + 4` restoring steps.
 fn float_unit(unit: FloatUnit, t: &ScalarType) -> (u64, u64) {
