@@ -171,17 +171,32 @@ fn decode(f: FloatFmt, x: &str) -> String {
     )
 }
 
-/// Declarations for [`decode`] of `a` and `b`.
-fn decode_regs(f: FloatFmt) -> String {
+/// Declarations for [`decode`] of each operand of `operands` (`a`, `b`).
+fn decode_regs(f: FloatFmt, operands: &[&str]) -> String {
     let (e, m) = (f.e, f.m);
+    let list = |prefix: &str| {
+        operands
+            .iter()
+            .map(|x| format!("{prefix}{x}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
-        "        reg sa, sb;
-        reg [{em}:0] ea, eb;
-        reg [{mm}:0] ma, mb;
-        reg nana, nanb, infa, infb, zeroa, zerob;
-        reg [{m}:0] siga, sigb;
-        integer xa, xb;
+        "        reg {s};
+        reg [{em}:0] {e_};
+        reg [{mm}:0] {m_};
+        reg {nan}, {inf}, {zero};
+        reg [{m}:0] {sig};
+        integer {x};
 ",
+        s = list("s"),
+        e_ = list("e"),
+        m_ = list("m"),
+        nan = list("nan"),
+        inf = list("inf"),
+        zero = list("zero"),
+        sig = list("sig"),
+        x = list("x"),
         em = e - 1,
         mm = m - 1,
     )
@@ -225,7 +240,7 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
             let (rnd, text) = round_fn(f, wn);
             deps.push((rnd.clone(), text));
             s.push_str(&header(t));
-            s.push_str(&decode_regs(f));
+            s.push_str(&decode_regs(f, &["a", "b"]));
             let _ = write!(
                 s,
                 "        reg sx, sy, s, st;
@@ -272,17 +287,16 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
             let sign = format!("{t}'h{:x}", 1u64 << (t - 1));
             let _ = write!(
                 s,
-                "{}        begin
-            if ((a[{tm1}:{m}] == {ones} && a[{mm}:0] != {m}'d0) || (b[{tm1}:{m}] == {ones} && b[{mm}:0] != {m}'d0))
-                {name} = {add}(a, b);
-            else
-                {name} = {add}(a, b ^ {sign});
+                "{}{}        begin
+{}{}            if (nana || nanb) {name} = {add}(a, b);
+            else {name} = {add}(a, b ^ {sign});
         end
     endfunction
 ",
                 header(t),
-                tm1 = t - 2,
-                mm = m - 1,
+                decode_regs(f, &["a", "b"]),
+                decode(f, "a"),
+                decode(f, "b"),
             );
         }
         FloatOp::Mul => {
@@ -290,7 +304,7 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
             let (rnd, text) = round_fn(f, wn);
             deps.push((rnd.clone(), text));
             s.push_str(&header(t));
-            s.push_str(&decode_regs(f));
+            s.push_str(&decode_regs(f, &["a", "b"]));
             let _ = write!(
                 s,
                 "        reg s;
@@ -311,7 +325,7 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
             let (rnd, text) = round_fn(f, wn);
             deps.push((rnd.clone(), text));
             s.push_str(&header(t));
-            s.push_str(&decode_regs(f));
+            s.push_str(&decode_regs(f, &["a", "b"]));
             let _ = write!(
                 s,
                 "        reg s;
@@ -355,24 +369,20 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
             } else {
                 "!(nana || nanb) && ((zeroa && zerob) || (a == b))".to_string()
             };
+            s.push_str(&decode_regs(f, &["a", "b"]));
             let _ = write!(
                 s,
-                "        reg nana, nanb, zeroa, zerob;
-        reg [{tm}:0] ka, kb;
+                "        reg [{tm}:0] ka, kb;
         begin
-            nana = (a[{tm1}:{m}] == {ones}) && (a[{mm}:0] != {m}'d0);
-            nanb = (b[{tm1}:{m}] == {ones}) && (b[{mm}:0] != {m}'d0);
-            zeroa = (a[{tm1}:0] == {tm}'d0);
-            zerob = (b[{tm1}:0] == {tm}'d0);
-            ka = a[{tm}] ? ~a : (a | {sign});
+{da}{db}            ka = a[{tm}] ? ~a : (a | {sign});
             kb = b[{tm}] ? ~b : (b | {sign});
             {name} = {body};
         end
     endfunction
 ",
+                da = decode(f, "a"),
+                db = decode(f, "b"),
                 tm = t - 1,
-                tm1 = t - 2,
-                mm = m - 1,
             );
         }
     }
@@ -386,7 +396,7 @@ pub fn op_fn(f: FloatFmt, op: FloatOp) -> (String, String, Vec<(String, String)>
 pub fn sqrt_fn(f: FloatFmt) -> (String, String, Vec<(String, String)>) {
     let name = format!("{}_sqrt", f.tag());
     let (t, m, b) = (f.bits(), f.m, f.bias());
-    let (ones, quiet, dnan) = f.consts();
+    let (_, quiet, dnan) = f.consts();
     // The radicand: the significand (normalized, its exponent made even) shifted left by
     // an even amount so that its root has m + 3 bits.
     let sh2 = (m + 5) + (m + 5) % 2;
@@ -399,27 +409,20 @@ pub fn sqrt_fn(f: FloatFmt) -> (String, String, Vec<(String, String)>) {
         s,
         "    function [{tm}:0] {name};
         input [{tm}:0] a;
-        reg sa;
-        reg [{em}:0] ea;
-        reg [{mm}:0] ma;
-        reg [{m}:0] sig;
+{regs}        reg [{m}:0] sig;
         reg [{w2m}:0] r, q2, rem;
         reg [{wqm}:0] q;
         integer x, la, i;
         begin
-            sa = a[{tm}];
-            ea = a[{tm1}:{m}];
-            ma = a[{mm}:0];
-            if (ea == {ones} && ma != {m}'d0) {name} = a | {quiet};
-            else if (a[{tm1}:0] == {tm}'d0) {name} = a;
+{da}            if (nana) {name} = a | {quiet};
+            else if (zeroa) {name} = a;
             else if (sa) {name} = {dnan};
-            else if (ea == {ones}) {name} = a;
+            else if (infa) {name} = a;
             else begin
-                sig = {{ea != {e}'d0, ma}};
                 la = 0;
-                for (i = 0; i <= {m}; i = i + 1) if (sig[i]) la = {m} - i;
-                sig = sig << la;
-                x = ((ea == {e}'d0) ? 1 : ea) - {b} - {m} - la;
+                for (i = 0; i <= {m}; i = i + 1) if (siga[i]) la = {m} - i;
+                sig = siga << la;
+                x = xa - {b} - {m} - la;
                 if (x % 2 != 0) begin
                     r = {{{{{p1}{{1'b0}}}}, sig, 1'b0}} << {sh2};
                     x = x - 1;
@@ -443,10 +446,8 @@ pub fn sqrt_fn(f: FloatFmt) -> (String, String, Vec<(String, String)>) {
     endfunction
 ",
         tm = t - 1,
-        tm1 = t - 2,
-        em = f.e - 1,
-        mm = m - 1,
-        e = f.e,
+        regs = decode_regs(f, &["a"]),
+        da = decode(f, "a"),
         w2m = 2 * wq + 1,
         w2 = 2 * wq + 2,
         wqm = wq - 1,
@@ -461,49 +462,36 @@ pub fn sqrt_fn(f: FloatFmt) -> (String, String, Vec<(String, String)>) {
 /// rounded to nearest even; a NaN quieted, keeping its sign and the payload's high bits).
 pub fn float_to_float(from: FloatFmt, to: FloatFmt) -> (String, String, Vec<(String, String)>) {
     let name = format!("{}_to_{}", from.tag(), to.tag());
-    let (tf, tt) = (from.bits(), to.bits());
+    let tt = to.bits();
     let (fm, tm) = (from.m, to.m);
-    let (ones_f, _, _) = from.consts();
     let wn = fm + 1;
     let (rnd, text) = round_fn(to, wn);
     let quiet_bit = format!("{tm}'h{:x}", 1u64 << (tm - 1));
     let payload = if tm >= fm {
-        format!("{{m, {}'d0}}", tm - fm)
+        format!("{{ma, {}'d0}}", tm - fm)
     } else {
-        format!("m[{}:{}]", fm - 1, fm - tm)
+        format!("ma[{}:{}]", fm - 1, fm - tm)
     };
     let mut s = String::new();
     let _ = write!(
         s,
         "    function [{ttm}:0] {name};
         input [{tfm}:0] a;
-        reg sgn;
-        reg [{fem}:0] e;
-        reg [{fmm}:0] m;
-        reg [{tmm}:0] p;
-        integer x;
+{regs}        reg [{tmm}:0] p;
         begin
-            sgn = a[{tfm}];
-            e = a[{tfm1}:{fm}];
-            m = a[{fmm}:0];
-            p = {payload};
-            if (e == {ones_f} && m != {fm}'d0) {name} = {{sgn, {{{te}{{1'b1}}}}, p | {tq}}};
-            else if (e == {ones_f}) {name} = {{sgn, {{{te}{{1'b1}}}}, {tm}'d0}};
-            else begin
-                x = (e == {fe}'d0) ? 1 : e;
-                {name} = {rnd}(sgn, {{e != {fe}'d0, m}}, x - {fb} - {fm});
-            end
+{da}            p = {payload};
+            if (nana) {name} = {{sa, {{{te}{{1'b1}}}}, p | {tq}}};
+            else if (infa) {name} = {{sa, {{{te}{{1'b1}}}}, {tm}'d0}};
+            else {name} = {rnd}(sa, siga, xa - {fb} - {fm});
         end
     endfunction
 ",
         ttm = tt - 1,
-        tfm = tf - 1,
-        tfm1 = tf - 2,
-        fem = from.e - 1,
-        fmm = fm - 1,
+        tfm = from.bits() - 1,
+        regs = decode_regs(from, &["a"]),
+        da = decode(from, "a"),
         tmm = tm - 1,
         te = to.e,
-        fe = from.e,
         fb = from.bias(),
         tq = quiet_bit,
     );
@@ -586,7 +574,6 @@ pub fn float_to_exact(
     let fi = target.frac + 3;
     let inter = Fmt::new(wi, fi, true);
     let (t, m, b) = (from.bits(), from.m, from.bias());
-    let (ones, _, _) = from.consts();
     let name = format!(
         "{}_to_{}{}_{}",
         from.tag(),
@@ -601,9 +588,9 @@ pub fn float_to_exact(
     // Infinities and NaN: (1.m) * 2^1024, an f32 NaN quieted first (as `f32_to_fx_or_huge`
     // reads it through f64).
     let huge_m = if from == FloatFmt::F32 {
-        format!("(m != {m}'d0) ? (m | {m}'h{:x}) : m", 1u64 << (m - 1))
+        format!("nana ? (ma | {m}'h{:x}) : ma", 1u64 << (m - 1))
     } else {
-        "m".into()
+        "ma".into()
     };
     let sw = (m + 1).max(wi);
     let padded = if sw > m + 1 {
@@ -628,7 +615,7 @@ pub fn float_to_exact(
         String::new()
     } else {
         format!(
-            "            if (big) {name} = sgn ? {{1'b1, {{{wm}{{1'b0}}}}}} : {{1'b0, {{{wm}{{1'b1}}}}}};\n",
+            "            if (big) {name} = sa ? {{1'b1, {{{wm}{{1'b0}}}}}} : {{1'b0, {{{wm}{{1'b1}}}}}};\n",
             wm = wi - 1
         )
     };
@@ -637,23 +624,18 @@ pub fn float_to_exact(
         s,
         "    function [{wim}:0] {name};
         input [{tm}:0] a;
-        reg sgn, big, st;
-        reg [{em}:0] e;
-        reg [{mm}:0] m;
+{regs}        reg big, st;
         reg [{m}:0] sig;
         reg [{swm}:0] wide;
         reg [{wim}:0] mag;
         integer k, p, sh, i;
         begin
-            sgn = a[{tm}];
-            e = a[{tm1}:{m}];
-            m = a[{mm}:0];
-            if (e == {ones}) begin
+{da}            if (nana || infa) begin
                 sig = {{1'b1, {huge_m}}};
                 k = 1024 - {m};
             end else begin
-                sig = {{e != {fe}'d0, m}};
-                k = ((e == {fe}'d0) ? 1 : e) - {b} - {m};
+                sig = siga;
+                k = xa - {b} - {m};
             end
             p = -1;
             for (i = 0; i <= {m}; i = i + 1) if (sig[i]) p = i;
@@ -668,17 +650,15 @@ pub fn float_to_exact(
                 mag = wide;
                 mag[0] = mag[0] | st;
             end
-{reduce}            {name} = sgn ? -mag : mag;
+{reduce}            {name} = sa ? -mag : mag;
 {clamp}        end
     endfunction
 ",
         wim = wi - 1,
         tm = t - 1,
-        tm1 = t - 2,
-        em = from.e - 1,
-        mm = m - 1,
+        regs = decode_regs(from, &["a"]),
+        da = decode(from, "a"),
         swm = sw - 1,
-        fe = from.e,
         ib = int_bits + 1,
         m1 = m + 1,
     );
@@ -698,7 +678,7 @@ impl crate::module::ModGen<'_> {
         use kiln_passes::ir::BinOp as B;
         let operand_ty = if ty.is_float() { *ty } else { *xt };
         let Some(f) = FloatFmt::of(&operand_ty) else {
-            return self.wire(ty.storage_bits(), &format!("{}'d0", ty.storage_bits()));
+            return self.not_a_float_operation(op, ty);
         };
         let a = self.coerce(x, xt, &operand_ty);
         let b = self.coerce(y, yt, &operand_ty);
@@ -735,8 +715,20 @@ impl crate::module::ModGen<'_> {
                 self.wire(1, &format!("{lt} | {eq}"))
             }
             // Type checking allows nothing else on floats (`**` is refused before).
-            _ => self.wire(ty.storage_bits(), &format!("{}'d0", ty.storage_bits())),
+            _ => self.not_a_float_operation(op, ty),
         }
+    }
+
+    /// An operation type checking does not allow on floats: a bug, reported (E0720), with
+    /// a placeholder wire so that the module can still be finished for its diagnostics.
+    fn not_a_float_operation(&mut self, op: kiln_passes::ir::BinOp, ty: &ScalarType) -> String {
+        let span = self.inst.span;
+        self.error(
+            span,
+            format!("`{op:?}` on floats (giving {ty})"),
+            "this is a bug in kiln's type checking or RTL back end: please report it with the program",
+        );
+        self.wire(ty.storage_bits(), &format!("{}'d0", ty.storage_bits()))
     }
 
     /// Assignment semantics when `from` or `to` is a float (passes/src/ir/value.rs
